@@ -1,0 +1,36 @@
+// What kind of mail this is, for loop prevention and bounce handling. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mime/message.h"
+
+namespace mailcase::ingest {
+
+enum class MailKind {
+  kPersonal,   // written by a person: may be answered automatically
+  kAutoReply,  // out-of-office / vacation (RFC 3834 auto-replied, or recognised by subject/headers)
+  kBounce,     // delivery status notification / non-delivery report
+  kFeedback,   // ARF abuse/feedback report
+  kAutomated,  // other machine mail: Auto-Submitted auto-generated, Precedence bulk/junk/list, List-Id
+};
+const char* to_string(MailKind kind);
+
+struct BouncedRecipient {
+  std::string email;   // lower-cased final recipient
+  std::string status;  // RFC 3463 code like "5.1.1", empty when unknown
+  bool hard = false;   // permanent failure
+};
+
+struct Classification {
+  MailKind kind = MailKind::kPersonal;
+  std::string reason;                             // which header or pattern decided, for the log
+  std::vector<BouncedRecipient> recipients;       // for kBounce
+  std::vector<std::string> original_message_ids;  // Message-IDs of the mail that bounced, if found
+  bool must_not_auto_answer() const { return kind != MailKind::kPersonal; }
+};
+
+Classification classify(const mime::ParsedMessage& message);
+
+}  // namespace mailcase::ingest

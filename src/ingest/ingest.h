@@ -1,0 +1,34 @@
+// The door every channel uses: raw bytes in, a committed outcome out.
+//
+// Threading: one Ingest may be shared by several threads; calls are serialised
+// around the store's write transaction, parsing runs in the caller's thread.
+#pragma once
+
+#include <istream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace mailcase::ingest {
+
+// Where a mail came from and to whom the transport says it was addressed.
+struct Envelope {
+  std::string source;                   // "pipe", "import:/path", "imap:NAME", "pop3:NAME", "lmtp"
+  std::vector<std::string> recipients;  // envelope recipients (RCPT TO, --recipient, mailbox address)
+};
+
+enum class OutcomeKind { kCreated, kUpdated, kDuplicate, kHeld, kFailed, kIgnored };
+const char* to_string(OutcomeKind kind);
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::kFailed;
+  std::optional<std::string> case_number;  // the case created or updated, if any
+  std::string reason;                      // why held / failed / ignored / duplicate
+  int64_t message_id = 0;                  // the raw message row
+};
+
+}  // namespace mailcase::ingest

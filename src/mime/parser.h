@@ -1,0 +1,35 @@
+// MIME → ParsedMessage, with GMime 3.
+//
+// Contract: never crashes and never throws on any input; a message GMime cannot make
+// sense of at all is an kInvalidInput error with a fixed reason. Everything else is
+// parsed as well as it can be, with oddities listed in ParsedMessage::problems.
+// Attachment bodies are streamed into the sink, so a huge attachment costs little memory.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string_view>
+
+#include "mime/message.h"
+#include "spool/blob_store.h"
+#include "util/result.h"
+
+namespace mailcase::mime {
+
+// Every parser limit is a named setting (see mailcase.toml [limits]).
+struct ParseLimits {
+  size_t max_depth = 32;                     // nesting of multiparts and message/rfc822
+  size_t max_parts = 1000;                   // parts beyond this are not extracted
+  size_t max_text_bytes = 2 * 1024 * 1024;   // text_body / html_body are cut at this size
+  std::string fallback_charset = "windows-1252";  // for undeclared 8-bit text that is not UTF-8
+};
+
+// Initialises GMime once per process; safe to call many times from any thread.
+void ensure_initialized();
+
+[[nodiscard]] Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobSink& sink,
+                                               const ParseLimits& limits = {});
+[[nodiscard]] Result<ParsedMessage> parse_bytes(std::string_view raw, spool::BlobSink& sink,
+                                                const ParseLimits& limits = {});
+
+}  // namespace mailcase::mime

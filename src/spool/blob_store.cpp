@@ -1,0 +1,218 @@
+#include "spool/blob_store.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "util/text.h"
+
+namespace mailcase::spool {
+namespace {
+
+class Hasher {
+ public:
+  Hasher() { crypto_hash_sha256_init(&state_); }
+  void update(std::string_view b) {
+    crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(b.data()), b.size());
+    size_ += b.size();
+  }
+  BlobRef finish() {
+    unsigned char out[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&state_, out);
+    return BlobRef{text::hex(out, sizeof out), size_};
+  }
+
+ private:
+  crypto_hash_sha256_state state_;
+  uint64_t size_ = 0;
+};
+
+Error io_error(const std::string& what) {
+  // Disk full, permissions, I/O errors: the caller may retry once fixed.
+  return Error{ErrorCode::kTemporary, what + ": " + std::strerror(errno)};
+}
+
+std::string temp_name() {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return "tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+         std::to_string(rng() % 1000000);
+}
+
+class FileWriter final : public BlobWriter {
+ public:
+  FileWriter(const FileBlobStore& store, int fd, std::filesystem::path tmp, bool fsync_each)
+      : store_(store), fd_(fd), tmp_(std::move(tmp)), fsync_each_(fsync_each) {}
+  ~FileWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(tmp_.c_str());
+  }
+  Status write(std::string_view bytes) override {
+    hasher_.update(bytes);
+    if (!buf_.empty() && buf_.size() + bytes.size() > kBuffer) {
+      if (auto s = flush(); !s) return s;
+    }
+    if (bytes.size() >= kBuffer) return write_all(bytes);
+    buf_.append(bytes);
+    return {};
+  }
+  Result<BlobRef> commit() override {
+    if (auto s = flush(); !s) return tl::unexpected(s.error());
+    BlobRef ref = hasher_.finish();
+    if (fsync_each_ && ::fsync(fd_) != 0) return tl::unexpected(io_error("cannot sync blob"));
+    ::close(fd_);
+    fd_ = -1;
+    auto dest = store_.path_of(ref.sha256);
+    std::error_code ec;
+    std::filesystem::create_directories(dest.parent_path(), ec);
+    if (ec) return fail(ErrorCode::kTemporary, "cannot create blob directory");
+    if (std::filesystem::exists(dest, ec)) {
+      ::unlink(tmp_.c_str());  // same bytes already stored
+    } else if (::rename(tmp_.c_str(), dest.c_str()) != 0) {
+      return tl::unexpected(io_error("cannot store blob"));
+    } else if (fsync_each_) {
+      int dfd = ::open(dest.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+      if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+      }
+    }
+    committed_ = true;
+    return ref;
+  }
+
+ private:
+  static constexpr size_t kBuffer = 64 * 1024;
+  Status flush() {
+    if (buf_.empty()) return {};
+    auto s = write_all(buf_);
+    buf_.clear();
+    return s;
+  }
+  Status write_all(std::string_view b) {
+    while (!b.empty()) {
+      ssize_t n = ::write(fd_, b.data(), b.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return tl::unexpected(io_error("cannot write blob"));
+      }
+      b.remove_prefix(static_cast<size_t>(n));
+    }
+    return {};
+  }
+
+  const FileBlobStore& store_;
+  int fd_;
+  std::filesystem::path tmp_;
+  bool fsync_each_;
+  bool committed_ = false;
+  Hasher hasher_;
+  std::string buf_;
+};
+
+}  // namespace
+
+class MemoryWriter final : public BlobWriter {
+ public:
+  explicit MemoryWriter(MemoryBlobStore* store) : store_(store) {}
+  Status write(std::string_view bytes) override {
+    hasher_.update(bytes);
+    if (store_) data_.append(bytes);
+    return {};
+  }
+  Result<BlobRef> commit() override {
+    BlobRef ref = hasher_.finish();
+    if (store_) {
+      std::lock_guard lock(store_->mu_);
+      store_->blobs_.emplace(ref.sha256, std::move(data_));
+    }
+    return ref;
+  }
+
+ private:
+  MemoryBlobStore* store_;
+  Hasher hasher_;
+  std::string data_;
+};
+
+Result<BlobRef> BlobSink::put(std::string_view bytes) {
+  auto w = open();
+  if (!w) return tl::unexpected(w.error());
+  if (auto s = (*w)->write(bytes); !s) return tl::unexpected(s.error());
+  return (*w)->commit();
+}
+
+Result<BlobRef> BlobSink::put_stream(std::istream& in) {
+  auto w = open();
+  if (!w) return tl::unexpected(w.error());
+  std::string buf(64 * 1024, '\0');
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    auto n = static_cast<size_t>(in.gcount());
+    if (n == 0) break;
+    if (auto s = (*w)->write(std::string_view(buf.data(), n)); !s) return tl::unexpected(s.error());
+  }
+  if (in.bad()) return fail(ErrorCode::kTemporary, "cannot read the message");
+  return (*w)->commit();
+}
+
+FileBlobStore::FileBlobStore(std::filesystem::path root, bool fsync_each)
+    : root_(std::move(root)), fsync_each_(fsync_each) {}
+
+std::filesystem::path FileBlobStore::path_of(std::string_view sha256) const {
+  std::string s(sha256);
+  return root_ / s.substr(0, 2) / s.substr(2);
+}
+
+bool FileBlobStore::contains(std::string_view sha256) const {
+  std::error_code ec;
+  return std::filesystem::exists(path_of(sha256), ec);
+}
+
+Result<std::unique_ptr<BlobWriter>> FileBlobStore::open() {
+  std::error_code ec;
+  auto tmpdir = root_ / "tmp";
+  std::filesystem::create_directories(tmpdir, ec);
+  auto tmp = tmpdir / temp_name();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) return tl::unexpected(io_error("cannot create blob"));
+  return std::unique_ptr<BlobWriter>(new FileWriter(*this, fd, tmp, fsync_each_));
+}
+
+Result<std::string> FileBlobStore::read(std::string_view sha256) const {
+  std::ifstream in(path_of(sha256), std::ios::binary);
+  if (!in) return fail(ErrorCode::kNotFound, "blob not found");
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return data;
+}
+
+Status FileBlobStore::sync() {
+  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return tl::unexpected(io_error("cannot open blob store"));
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0) return tl::unexpected(io_error("cannot sync blob store"));
+  return {};
+}
+
+Result<std::unique_ptr<BlobWriter>> MemoryBlobStore::open() {
+  return std::unique_ptr<BlobWriter>(new MemoryWriter(this));
+}
+
+std::map<std::string, std::string> MemoryBlobStore::blobs() const {
+  std::lock_guard lock(mu_);
+  return blobs_;
+}
+
+Result<std::unique_ptr<BlobWriter>> NullBlobSink::open() {
+  return std::unique_ptr<BlobWriter>(new MemoryWriter(nullptr));
+}
+
+}  // namespace mailcase::spool

@@ -1,0 +1,84 @@
+// Content-addressed storage of raw mails and attachment bodies.
+//
+// A blob is named by the SHA-256 of its bytes and written once: putting the same
+// bytes again is a no-op that returns the same reference. Writers stream, so a blob
+// of any size is stored without being held in memory.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <istream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace mailcase::spool {
+
+struct BlobRef {
+  std::string sha256;  // lower-case hex
+  uint64_t size = 0;
+};
+
+// One blob being written. Dropping it without commit() discards what was written.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  [[nodiscard]] virtual Status write(std::string_view bytes) = 0;
+  // Stores the blob under its hash. The writer may not be used afterwards.
+  [[nodiscard]] virtual Result<BlobRef> commit() = 0;
+};
+
+// Where blobs go. Thread-safe: open() may be called from several threads.
+class BlobSink {
+ public:
+  virtual ~BlobSink() = default;
+  [[nodiscard]] virtual Result<std::unique_ptr<BlobWriter>> open() = 0;
+
+  [[nodiscard]] Result<BlobRef> put(std::string_view bytes);
+  // Copies the whole stream into a blob, in bounded memory.
+  [[nodiscard]] Result<BlobRef> put_stream(std::istream& in);
+};
+
+// Blobs as files under root/ab/cdef…; durable once sync() returned (or at once when
+// fsync_each is set).
+class FileBlobStore final : public BlobSink {
+ public:
+  FileBlobStore(std::filesystem::path root, bool fsync_each);
+  Result<std::unique_ptr<BlobWriter>> open() override;
+
+  std::filesystem::path path_of(std::string_view sha256) const;
+  bool contains(std::string_view sha256) const;
+  [[nodiscard]] Result<std::string> read(std::string_view sha256) const;
+  // Makes every blob committed so far durable (one syncfs for many blobs).
+  [[nodiscard]] Status sync();
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::filesystem::path root_;
+  bool fsync_each_;
+};
+
+// Blobs in memory, for tests and for parsing where nothing must be kept.
+class MemoryBlobStore final : public BlobSink {
+ public:
+  Result<std::unique_ptr<BlobWriter>> open() override;
+  std::map<std::string, std::string> blobs() const;
+
+ private:
+  friend class MemoryWriter;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> blobs_;
+};
+
+// Discards the bytes, keeps only the hash and size.
+class NullBlobSink final : public BlobSink {
+ public:
+  Result<std::unique_ptr<BlobWriter>> open() override;
+};
+
+}  // namespace mailcase::spool

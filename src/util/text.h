@@ -1,0 +1,26 @@
+// Small pure helpers on UTF-8 text and e-mail addresses.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailcase::text {
+
+// ASCII lower-casing; bytes >= 0x80 are left as they are.
+std::string ascii_lower(std::string_view s);
+std::string_view trim(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+std::vector<std::string_view> split_lines(std::string_view s);
+
+// Replaces invalid UTF-8 sequences with U+FFFD so the result is always valid UTF-8.
+std::string make_valid_utf8(std::string_view s);
+
+// Canonical form of an address for lookups: trimmed, angle brackets removed, lower-cased.
+std::string normalize_email(std::string_view address);
+
+// Lower-case hex of the bytes.
+std::string hex(const unsigned char* data, size_t len);
+
+}  // namespace mailcase::text
