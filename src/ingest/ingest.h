@@ -31,4 +31,20 @@ struct Outcome {
   int64_t message_id = 0;                  // the raw message row
 };
 
+// What a channel hands its mail to. Implemented by ingest::Pipeline.
+//
+// Contract for every channel ("ack after commit"): acknowledge the mail to its source
+// (IMAP delete/move/flag, POP3 DELE, LMTP 250, exit 0) only after deliver() returned a
+// value; on an error (always retryable) leave the mail at the source to come again.
+// Delivering the same mail again is harmless: it comes back as kDuplicate.
+class MailSink {
+ public:
+  virtual ~MailSink() = default;
+  [[nodiscard]] virtual Result<Outcome> deliver(std::string_view raw, const Envelope& envelope) = 0;
+  [[nodiscard]] virtual Result<Outcome> deliver_stream(std::istream& raw, const Envelope& envelope) = 0;
+  // Whether mail to this address is accepted (a routing address, or any address
+  // when none is configured). For LMTP's per-recipient answers.
+  virtual bool accepts_recipient(std::string_view email) = 0;
+};
+
 }  // namespace mailcase::ingest
