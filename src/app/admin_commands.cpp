@@ -1,0 +1,190 @@
+// init, account add, contact add, address add/list.
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "util/text.h"
+
+namespace mailcase::app {
+
+void register_admin_commands(CLI::App& app, Globals& g) {
+  auto* init = app.add_subcommand("init", "create the store and a commented default mailcase.toml");
+  init->callback([&g] {
+    g.action = [&g] {
+      std::error_code ec;
+      std::filesystem::create_directories(g.data(), ec);
+      if (ec) {
+        std::cerr << "mailcase: cannot create " << g.data().string() << ": " << ec.message() << "\n";
+        g.exit_code = kExitTempFail;
+        return;
+      }
+      if (!std::filesystem::exists(g.config_file(), ec)) {
+        std::ofstream(g.config_file()) << config::default_file_text();
+      }
+      auto cfg = config::load(g.config_file());
+      if (!cfg) {
+        print_error(cfg.error());
+        g.exit_code = kExitConfig;
+        return;
+      }
+      auto p = ingest::Pipeline::open(g.data(), *cfg);
+      if (!p) {
+        print_error(p.error());
+        g.exit_code = exit_code_for(p.error());
+        return;
+      }
+      std::cout << "initialised " << std::filesystem::absolute(g.data()).string() << "\n";
+    };
+  });
+
+  auto* account = app.add_subcommand("account", "accounts (customers' companies)");
+  account->require_subcommand(1);
+  {
+    auto* add = account->add_subcommand("add", "add an account");
+    auto name = std::make_shared<std::string>();
+    auto level = std::make_shared<std::string>();
+    auto emails = std::make_shared<std::vector<std::string>>();
+    add->add_option("--name", *name, "account name")->required();
+    add->add_option("--support-level", *level, "support level, e.g. gold");
+    add->add_option("--email", *emails, "an address of the account itself (repeatable)");
+    add->callback([&g, name, level, emails] {
+      g.action = [&g, name, level, emails] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        store::Account a;
+        a.name = *name;
+        a.support_level = *level;
+        a.emails = *emails;
+        store::Id id = 0;
+        auto st = store::in_transaction(p->store(), [&]() -> Status {
+          auto r = p->store().add_account(a);
+          if (!r) return tl::unexpected(r.error());
+          id = *r;
+          return {};
+        });
+        if (!st) {
+          if (st.error().code == ErrorCode::kConflict)
+            std::cerr << "mailcase: an account with that name or address exists already\n";
+          else print_error(st.error());
+          g.exit_code = exit_code_for(st.error());
+          return;
+        }
+        std::cout << "account " << id << " " << a.name << "\n";
+      };
+    });
+  }
+
+  auto* contact = app.add_subcommand("contact", "contacts (the people who write in)");
+  contact->require_subcommand(1);
+  {
+    auto* add = contact->add_subcommand("add", "add a contact");
+    auto name = std::make_shared<std::string>();
+    auto emails = std::make_shared<std::vector<std::string>>();
+    auto account_name = std::make_shared<std::string>();
+    auto language = std::make_shared<std::string>();
+    add->add_option("--name", *name, "full name")->required();
+    add->add_option("--email", *emails, "address (repeatable)")->required();
+    add->add_option("--account", *account_name, "account name");
+    add->add_option("--language", *language, "preferred language: en, fr, pl");
+    add->callback([&g, name, emails, account_name, language] {
+      g.action = [&g, name, emails, account_name, language] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        store::Contact c;
+        c.name = *name;
+        c.emails = *emails;
+        c.language = *language;
+        store::Id id = 0;
+        auto st = store::in_transaction(p->store(), [&]() -> Status {
+          if (!account_name->empty()) {
+            auto a = p->store().find_account_by_name(*account_name);
+            if (!a) return tl::unexpected(a.error());
+            if (!*a) return fail(ErrorCode::kNotFound, "no account named " + *account_name);
+            c.account_id = (*a)->id;
+          }
+          auto r = p->store().add_contact(c);
+          if (!r) return tl::unexpected(r.error());
+          id = *r;
+          return {};
+        });
+        if (!st) {
+          if (st.error().code == ErrorCode::kConflict)
+            std::cerr << "mailcase: one of these addresses belongs to another contact already\n";
+          else print_error(st.error());
+          g.exit_code = exit_code_for(st.error());
+          return;
+        }
+        std::cout << "contact " << id << " " << c.name << "\n";
+      };
+    });
+  }
+
+  auto* address = app.add_subcommand("address", "routing addresses (where customers write to)");
+  address->require_subcommand(1);
+  {
+    auto* add = address->add_subcommand("add", "add or change a routing address");
+    auto a = std::make_shared<store::RoutingAddress>();
+    auto creates = std::make_shared<std::string>("yes");
+    add->add_option("email", a->email, "the address")->required();
+    add->add_option("--queue", a->queue, "queue of its cases");
+    add->add_option("--product", a->product, "product of its cases");
+    add->add_option("--priority", a->priority, "priority of its cases");
+    add->add_option("--creates-cases", *creates, "yes|no")->check(CLI::IsMember({"yes", "no"}));
+    add->add_option("--subject-prefix", a->subject_prefix, "required subject prefix for a new case");
+    add->add_option("--unknown-sender", a->unknown_sender, "create|hold")->check(CLI::IsMember({"create", "hold"}));
+    add->callback([&g, a, creates] {
+      g.action = [&g, a, creates] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        a->email = text::normalize_email(a->email);
+        if (a->email.find('@') == std::string::npos) {
+          std::cerr << "mailcase: not an e-mail address: " << a->email << "\n";
+          g.exit_code = kExitUsage;
+          return;
+        }
+        a->creates_cases = *creates == "yes";
+        auto st = store::in_transaction(p->store(), [&]() -> Status { return p->store().put_address(*a); });
+        if (!st) {
+          print_error(st.error());
+          g.exit_code = exit_code_for(st.error());
+          return;
+        }
+        std::cout << "address " << a->email << "\n";
+      };
+    });
+    auto* list = address->add_subcommand("list", "list routing addresses");
+    auto json = std::make_shared<bool>(false);
+    list->add_flag("--json", *json, "JSON output");
+    list->callback([&g, json] {
+      g.action = [&g, json] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        auto all = p->store().list_addresses();
+        if (!all) {
+          print_error(all.error());
+          g.exit_code = exit_code_for(all.error());
+          return;
+        }
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& a : *all) {
+          if (*json) {
+            out.push_back({{"email", a.email},
+                           {"queue", a.queue},
+                           {"product", a.product},
+                           {"creates_cases", a.creates_cases},
+                           {"subject_prefix", a.subject_prefix},
+                           {"unknown_sender", a.unknown_sender}});
+          } else {
+            std::cout << a.email << "  queue=" << (a.queue.empty() ? "(default)" : a.queue)
+                      << " product=" << a.product << " creates-cases=" << (a.creates_cases ? "yes" : "no")
+                      << " unknown-sender=" << a.unknown_sender << "\n";
+          }
+        }
+        if (*json) std::cout << out.dump() << "\n";
+      };
+    });
+  }
+}
+
+}  // namespace mailcase::app

@@ -1,0 +1,43 @@
+// Wiring of the command line: each group of commands registers itself on the CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "ingest/pipeline.h"
+
+namespace mailcase::app {
+
+// sysexits.h codes the MTA understands.
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 64;
+constexpr int kExitDataErr = 65;
+constexpr int kExitNoInput = 66;
+constexpr int kExitSoftware = 70;
+constexpr int kExitTempFail = 75;
+constexpr int kExitConfig = 78;
+
+struct Globals {
+  std::string data_dir;  // --data, else $MAILCASE_DATA, else ./mailcase-data
+  int exit_code = kExitOk;
+  std::function<void()> action;  // the chosen command, run after parsing
+
+  std::filesystem::path data() const { return data_dir; }
+  std::filesystem::path config_file() const { return data() / "mailcase.toml"; }
+};
+
+// Loads the configuration and opens the pipeline of the data directory; prints the
+// reason and sets the exit code on failure.
+std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_out = nullptr);
+int exit_code_for(const Error& e);
+void print_error(const Error& e);
+
+void register_admin_commands(CLI::App& app, Globals& g);
+void register_mail_commands(CLI::App& app, Globals& g);
+void register_case_commands(CLI::App& app, Globals& g);
+
+}  // namespace mailcase::app

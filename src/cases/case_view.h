@@ -1,0 +1,26 @@
+// A case with its contact, account, thread and attachments, as every door shows it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+
+#include "store/store.h"
+
+namespace mailcase::cases {
+
+struct CaseView {
+  store::Case c;
+  std::optional<store::Contact> contact;
+  std::optional<store::Account> account;
+  std::vector<store::Comment> comments;
+  std::vector<store::Attachment> attachments;
+};
+
+// kNotFound when there is no such case.
+[[nodiscard]] Result<CaseView> load_case(store::Store& s, std::string_view number);
+
+nlohmann::json to_json(const CaseView& v);
+nlohmann::json summary_json(const store::CaseSummary& s);
+
+}  // namespace mailcase::cases

@@ -1,0 +1,119 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <sstream>
+
+namespace mailcase::config {
+namespace {
+
+template <typename T>
+void read(const toml::table& t, std::string_view section, std::string_view key, T& out) {
+  auto node = t[section][key];
+  if (!node) return;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (auto v = node.template value<bool>()) out = *v;
+    else throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be true or false");
+  } else if constexpr (std::is_integral_v<T>) {
+    auto v = node.template value<int64_t>();
+    if (!v || *v < 0) throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a non-negative integer");
+    out = static_cast<T>(*v);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (auto v = node.template value<std::string>()) out = *v;
+    else throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a string");
+  } else {
+    auto* arr = node.as_array();
+    if (!arr) throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a list of strings");
+    out.clear();
+    for (auto& e : *arr) {
+      auto v = e.template value<std::string>();
+      if (!v) throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a list of strings");
+      out.push_back(*v);
+    }
+  }
+}
+
+}  // namespace
+
+Result<Config> load(const std::filesystem::path& file) {
+  Config c;
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return c;
+  try {
+    toml::table t = toml::parse_file(file.string());
+    read(t, "limits", "max_message_bytes", c.limits.max_message_bytes);
+    read(t, "limits", "max_mime_depth", c.limits.max_mime_depth);
+    read(t, "limits", "max_mime_parts", c.limits.max_mime_parts);
+    read(t, "limits", "max_text_bytes", c.limits.max_text_bytes);
+    read(t, "threading", "case_prefix", c.threading.case_prefix);
+    read(t, "threading", "case_digits", c.threading.case_digits);
+    read(t, "threading", "subject_tags", c.threading.subject_tags);
+    read(t, "threading", "numeric_tags", c.threading.numeric_tags);
+    read(t, "routing", "default_queue", c.routing.default_queue);
+    read(t, "routing", "fallback_queue", c.routing.fallback_queue);
+    read(t, "routing", "unknown_sender", c.routing.unknown_sender);
+    read(t, "routing", "default_priority", c.routing.default_priority);
+    read(t, "storage", "keep_original", c.storage.keep_original);
+    read(t, "storage", "sync", c.storage.sync);
+    read(t, "storage", "import_batch", c.storage.import_batch);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
+    return fail(ErrorCode::kInvalidInput, msg.str());
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInvalidInput, file.string() + ": " + e.what());
+  }
+  if (c.routing.unknown_sender != "create" && c.routing.unknown_sender != "hold")
+    return fail(ErrorCode::kInvalidInput, file.string() + ": routing.unknown_sender must be create or hold");
+  if (c.storage.sync != "full" && c.storage.sync != "normal")
+    return fail(ErrorCode::kInvalidInput, file.string() + ": storage.sync must be full or normal");
+  if (c.threading.case_digits < 1 || c.threading.case_digits > 12)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": threading.case_digits must be 1 to 12");
+  if (c.storage.import_batch < 1) c.storage.import_batch = 1;
+  return c;
+}
+
+std::string default_file_text() {
+  return R"(# mailcase configuration. Every key is optional; the values shown are the defaults.
+
+[limits]
+# Mails larger than this are recorded as failed (never dropped) for an administrator to see.
+max_message_bytes = 52428800
+# Deepest nesting of multiparts and attached mails that is looked into.
+max_mime_depth = 32
+# Parts beyond this count are not extracted.
+max_mime_parts = 1000
+# Body text kept per mail, in bytes.
+max_text_bytes = 2097152
+
+[threading]
+# Case numbers: prefix and digits, e.g. CS0000011.
+case_prefix = "CS"
+case_digits = 7
+# Subject tags that thread a mail onto a case; {number} stands for the case number.
+# They are found after any reply or forward prefixes (Re:, AW:, Odp:, TR:, Fwd: ...).
+subject_tags = ["Case:{number}", "[{number}]"]
+# Also treat "[#235]" as case 235.
+numeric_tags = false
+
+[routing]
+# Queue of a routing address that names none.
+default_queue = "Support"
+# Queue for mail that matches no routing address, so that it still lands somewhere visible.
+fallback_queue = "Unrouted"
+# For mail that matches no routing address: "create" a contact for an unknown sender, or "hold".
+unknown_sender = "create"
+default_priority = "normal"
+
+[storage]
+# Attach the whole original mail (.eml) to its case.
+keep_original = false
+# "full": every commit reaches the disk before a mail is acknowledged.
+# "normal": faster; survives a crash of mailcase but not a power failure.
+sync = "full"
+# Mails per transaction in `mailcase import`.
+import_batch = 256
+)";
+}
+
+}  // namespace mailcase::config

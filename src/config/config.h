@@ -1,0 +1,57 @@
+// mailcase.toml: every setting with its documented default.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace mailcase::config {
+
+struct Limits {
+  uint64_t max_message_bytes = 50ull * 1024 * 1024;  // larger mails are recorded as failed
+  size_t max_mime_depth = 32;                         // nesting of multiparts / attached mails
+  size_t max_mime_parts = 1000;                       // parts beyond are not extracted
+  size_t max_text_bytes = 2 * 1024 * 1024;            // body text kept per mail
+};
+
+struct Threading {
+  std::string case_prefix = "CS";  // case numbers look like CS0000011
+  int case_digits = 7;
+  // Subject tags; {number} stands for a case number. Searched after any Re:/Fwd: prefixes.
+  std::vector<std::string> subject_tags = {"Case:{number}", "[{number}]"};
+  bool numeric_tags = false;  // also recognise "[#235]" as case 235
+};
+
+struct Routing {
+  std::string default_queue = "Support";    // for addresses without a queue of their own
+  std::string fallback_queue = "Unrouted";  // when no routing address matches the mail
+  std::string unknown_sender = "create";    // create | hold, for the fallback route
+  std::string default_priority = "normal";
+};
+
+struct Storage {
+  bool keep_original = false;  // attach the whole .eml to the case (IN7)
+  // "full": every commit is fsync'ed; "normal": WAL without fsync per commit (faster,
+  // survives a crash of mailcase but not of the machine).
+  std::string sync = "full";
+  int import_batch = 256;  // mails per transaction in `mailcase import`
+};
+
+struct Config {
+  Limits limits;
+  Threading threading;
+  Routing routing;
+  Storage storage;
+};
+
+// Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad
+// value is kInvalidInput with the file, line and key in the message.
+[[nodiscard]] Result<Config> load(const std::filesystem::path& file);
+
+// The commented default file written by `mailcase init`.
+std::string default_file_text();
+
+}  // namespace mailcase::config

@@ -1,0 +1,472 @@
+#include "ingest/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <sstream>
+
+#include "ingest/classify.h"
+#include "ingest/reply_text.h"
+#include "ingest/route.h"
+#include "mime/parser.h"
+#include "util/text.h"
+
+namespace mailcase::ingest {
+
+const char* to_string(OutcomeKind kind) {
+  switch (kind) {
+    case OutcomeKind::kCreated: return "created";
+    case OutcomeKind::kUpdated: return "updated";
+    case OutcomeKind::kDuplicate: return "duplicate";
+    case OutcomeKind::kHeld: return "held";
+    case OutcomeKind::kFailed: return "failed";
+    case OutcomeKind::kIgnored: return "ignored";
+  }
+  return "failed";
+}
+
+namespace {
+
+std::string display_name(const mime::Address& a) {
+  std::string name(text::trim(a.name));
+  if (!name.empty()) return name;
+  auto at = a.email.find('@');
+  return at == std::string::npos ? a.email : a.email.substr(0, at);
+}
+
+std::string case_subject(const mime::ParsedMessage& m) {
+  std::string s(text::trim(m.subject));
+  return s.empty() ? "(no subject)" : s;
+}
+
+}  // namespace
+
+// One mail moving through the pipeline.
+struct Pipeline::Work {
+  Spooled in;
+  store::RawMessage row;
+  bool skip = false;  // already answered (duplicate bytes)
+  std::optional<Outcome> outcome;
+  std::optional<mime::ParsedMessage> msg;
+  std::string parse_error;
+  bool too_large = false;
+};
+
+Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& data_dir, const config::Config& cfg) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir / "blobs", ec);
+  if (ec) return fail(ErrorCode::kTemporary, "cannot create " + (data_dir / "blobs").string());
+  store::SqliteOptions opts;
+  opts.synchronous_full = cfg.storage.sync == "full";
+  auto st = store::open_sqlite(data_dir / "mailcase.db", opts);
+  if (!st) return tl::unexpected(st.error());
+  auto blobs = std::make_unique<spool::FileBlobStore>(data_dir / "blobs", false);
+  return std::make_unique<Pipeline>(std::move(*st), std::move(blobs), cfg);
+}
+
+Pipeline::Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
+                   config::Config cfg)
+    : store_(std::move(store)), blobs_(std::move(blobs)), cfg_(std::move(cfg)), tags_(cfg_.threading) {
+  mime::ensure_initialized();
+}
+
+Pipeline::~Pipeline() = default;
+
+Result<Spooled> Pipeline::spool(std::istream& raw, Envelope envelope) {
+  auto ref = blobs_->put_stream(raw);
+  if (!ref) return tl::unexpected(ref.error());
+  return Spooled{*ref, std::move(envelope)};
+}
+
+Result<Spooled> Pipeline::spool(std::string_view raw, Envelope envelope) {
+  auto ref = blobs_->put(raw);
+  if (!ref) return tl::unexpected(ref.error());
+  return Spooled{*ref, std::move(envelope)};
+}
+
+Result<Outcome> Pipeline::deliver(std::string_view raw, const Envelope& envelope) {
+  auto s = spool(raw, envelope);
+  if (!s) return tl::unexpected(s.error());
+  return std::move(process({*s}).front());
+}
+
+Result<Outcome> Pipeline::deliver_stream(std::istream& raw, const Envelope& envelope) {
+  auto s = spool(raw, envelope);
+  if (!s) return tl::unexpected(s.error());
+  return std::move(process({*s}).front());
+}
+
+bool Pipeline::accepts_recipient(std::string_view email) {
+  std::lock_guard lock(mu_);
+  auto all = store_->list_addresses();
+  if (!all) return true;  // cannot tell now: accept, the mail is recorded either way
+  if (all->empty()) return true;
+  std::string e = text::normalize_email(email);
+  for (const auto& a : *all) {
+    if (text::iequals(a.email, e)) return true;
+  }
+  return false;
+}
+
+Status Pipeline::sync_blobs() {
+  if (cfg_.storage.sync != "full") return {};
+  return blobs_->sync();
+}
+
+void Pipeline::parse(Work& w) {
+  if (w.row.size > cfg_.limits.max_message_bytes) {
+    w.too_large = true;
+    return;
+  }
+  mime::ParseLimits limits;
+  limits.max_depth = cfg_.limits.max_mime_depth;
+  limits.max_parts = cfg_.limits.max_mime_parts;
+  limits.max_text_bytes = cfg_.limits.max_text_bytes;
+  auto parsed = mime::parse_file(blobs_->path_of(w.row.sha256), *blobs_, limits);
+  if (parsed) w.msg = std::move(*parsed);
+  else w.parse_error = parsed.error().message;
+}
+
+std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch) {
+  std::vector<Work> work(batch.size());
+  std::vector<Result<Outcome>> results;
+  auto fail_all = [&](const Error& e) {
+    results.clear();
+    for (size_t i = 0; i < work.size(); ++i) {
+      if (work[i].outcome) results.emplace_back(*work[i].outcome);
+      else results.emplace_back(tl::unexpected(e));
+    }
+    return results;
+  };
+
+  // 1. The bytes reach the disk, then a "received" row per new mail, in one commit.
+  if (auto s = sync_blobs(); !s) return fail_all(s.error());
+  {
+    std::lock_guard lock(mu_);
+    std::map<std::string, size_t> seen;  // the same bytes twice in one batch
+    auto st = store::in_transaction(*store_, [&]() -> Status {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        Work& w = work[i];
+        w.in = batch[i];
+        if (auto it = seen.find(w.in.blob.sha256); it != seen.end()) {
+          w.skip = true;
+          continue;
+        }
+        seen.emplace(w.in.blob.sha256, i);
+        auto existing = store_->find_raw_by_sha(w.in.blob.sha256);
+        if (!existing) return tl::unexpected(existing.error());
+        if (*existing) {
+          w.row = **existing;
+          if (w.row.state != store::RawState::kReceived) {
+            w.skip = true;
+            Outcome o;
+            o.kind = OutcomeKind::kDuplicate;
+            o.message_id = w.row.id;
+            o.reason = "already recorded as message " + std::to_string(w.row.id);
+            if (w.row.case_id) {
+              auto c = store_->get_case(*w.row.case_id);
+              if (c && *c) o.case_number = (*c)->number;
+            }
+            w.outcome = o;
+          }
+          continue;  // a "received" row from an interrupted run: process it now
+        }
+        w.row.sha256 = w.in.blob.sha256;
+        w.row.size = w.in.blob.size;
+        w.row.source = w.in.envelope.source;
+        w.row.recipients = w.in.envelope.recipients;
+        w.row.state = store::RawState::kReceived;
+        auto id = store_->insert_raw(w.row);
+        if (!id) return tl::unexpected(id.error());
+        w.row.id = *id;
+      }
+      return {};
+    });
+    if (!st) return fail_all(st.error());
+    // Same bytes twice in this batch: the second is a duplicate of the first.
+    for (size_t i = 0; i < work.size(); ++i) {
+      if (work[i].skip && !work[i].outcome) {
+        const Work& first = work[seen[batch[i].blob.sha256]];
+        Outcome o;
+        o.kind = OutcomeKind::kDuplicate;
+        o.message_id = first.row.id;
+        o.reason = "already recorded as message " + std::to_string(first.row.id);
+        work[i].outcome = o;
+      }
+    }
+  }
+
+  // 2. Parse outside the lock; attachments go to the blob store.
+  for (auto& w : work) {
+    if (!w.skip) parse(w);
+  }
+  if (auto s = sync_blobs(); !s) return fail_all(s.error());
+
+  // 3. Decide and apply, one commit for the batch.
+  {
+    std::lock_guard lock(mu_);
+    auto st = store::in_transaction(*store_, [&]() -> Status {
+      for (auto& w : work) {
+        if (w.skip) continue;
+        if (auto s = apply(w); !s) return s;
+      }
+      return {};
+    });
+    if (!st) {
+      for (auto& w : work) {
+        if (!w.skip) w.outcome.reset();
+      }
+      return fail_all(st.error());
+    }
+  }
+  results.clear();
+  for (auto& w : work) results.emplace_back(*w.outcome);
+  return results;
+}
+
+Status Pipeline::apply(Work& w) {
+  auto& row = w.row;
+  row.attempts += 1;
+  auto finish = [&](store::RawState state, OutcomeKind kind, std::string reason) -> Status {
+    row.state = state;
+    row.outcome = to_string(kind);
+    row.reason = std::move(reason);
+    if (auto s = store_->update_raw(row); !s) return s;
+    Outcome o;
+    o.kind = kind;
+    o.reason = row.reason;
+    o.message_id = row.id;
+    if (row.case_id) {
+      auto c = store_->get_case(*row.case_id);
+      if (!c) return tl::unexpected(c.error());
+      if (*c) o.case_number = (*c)->number;
+    }
+    w.outcome = o;
+    return {};
+  };
+
+  if (w.too_large) {
+    return finish(store::RawState::kFailed, OutcomeKind::kFailed,
+                  "message too large: " + std::to_string(row.size) + " bytes, limit " +
+                      std::to_string(cfg_.limits.max_message_bytes));
+  }
+  if (!w.msg) return finish(store::RawState::kFailed, OutcomeKind::kFailed, "unparseable: " + w.parse_error);
+
+  const auto& m = *w.msg;
+  row.message_id = m.message_id;
+  row.from = m.from.email;
+  row.subject = m.subject;
+  std::string key = m.message_id.empty() ? "sha:" + row.sha256 : "mid:" + m.message_id;
+  auto other = store_->find_raw_by_dedupe_key(key);
+  if (!other) return tl::unexpected(other.error());
+  if (*other && (*other)->id != row.id) {
+    row.case_id = (*other)->case_id;
+    row.dedupe_key.clear();
+    return finish(store::RawState::kDuplicate, OutcomeKind::kDuplicate,
+                  "same Message-ID as message " + std::to_string((*other)->id));
+  }
+  row.dedupe_key = key;
+  return apply_decision(w);
+}
+
+Status Pipeline::apply_decision(Work& w) {
+  auto& row = w.row;
+  const auto& m = *w.msg;
+  auto addresses = store_->list_addresses();
+  if (!addresses) return tl::unexpected(addresses.error());
+
+  RouteFacts facts;
+  facts.message = &m;
+  facts.classification = classify(m);
+  facts.address = match_address(recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients
+                                                                                          : w.in.envelope.recipients),
+                                *addresses);
+
+  auto contact = store_->find_contact_by_email(m.from.email);
+  if (!contact) return tl::unexpected(contact.error());
+  std::optional<store::Account> account;
+  if (*contact && (*contact)->account_id) {
+    auto a = store_->get_account(*(*contact)->account_id);
+    if (!a) return tl::unexpected(a.error());
+    account = *a;
+  } else if (!*contact && !m.from.email.empty()) {
+    auto a = store_->find_account_by_email(m.from.email);
+    if (!a) return tl::unexpected(a.error());
+    account = *a;
+  }
+  facts.sender_known = contact->has_value() || account.has_value();
+
+  ThreadFacts tf;
+  tf.tag_numbers = tags_.case_numbers(m.subject);
+  for (const auto& n : tf.tag_numbers) {
+    auto c = store_->find_case_by_number(n);
+    if (!c) return tl::unexpected(c.error());
+    tf.tag_cases.push_back(*c ? std::optional<int64_t>((*c)->id) : std::nullopt);
+  }
+  tf.referenced_ids = referenced_ids(m.in_reply_to, m.references);
+  for (const auto& id : tf.referenced_ids) {
+    auto c = store_->case_of_message_id(id);
+    if (!c) return tl::unexpected(c.error());
+    tf.ref_cases.push_back(*c);
+  }
+  // A bounce names the mail it returns; that mail's case is the one it concerns.
+  for (const auto& id : facts.classification.original_message_ids) {
+    tf.referenced_ids.push_back(id);
+    auto c = store_->case_of_message_id(id);
+    if (!c) return tl::unexpected(c.error());
+    tf.ref_cases.push_back(*c);
+  }
+  auto td = decide_thread(tf);
+  facts.threaded_case = td.case_id;
+  facts.thread_reason = td.reason;
+
+  RouteDecision d = decide_route(facts, cfg_);
+
+  auto record = [&](store::RawState state, OutcomeKind kind) -> Status {
+    row.state = state;
+    row.outcome = to_string(kind);
+    row.reason = d.reason;
+    if (auto s = store_->update_raw(row); !s) return s;
+    Outcome o;
+    o.kind = kind;
+    o.reason = d.reason;
+    o.message_id = row.id;
+    if (row.case_id) {
+      auto c = store_->get_case(*row.case_id);
+      if (!c) return tl::unexpected(c.error());
+      if (*c) o.case_number = (*c)->number;
+    }
+    w.outcome = o;
+    return {};
+  };
+
+  if (d.action == Action::kHold) return record(store::RawState::kHeld, OutcomeKind::kHeld);
+  if (d.action == Action::kIgnore) return record(store::RawState::kProcessed, OutcomeKind::kIgnored);
+
+  std::optional<store::Id> contact_id = *contact ? std::optional<store::Id>((*contact)->id) : std::nullopt;
+  if (d.create_contact && !contact_id && !m.from.email.empty()) {
+    store::Contact c;
+    c.name = display_name(m.from);
+    c.emails = {text::normalize_email(m.from.email)};
+    if (account) c.account_id = account->id;
+    auto id = store_->add_contact(c);
+    if (!id) return tl::unexpected(id.error());
+    contact_id = *id;
+  }
+
+  ReplyText reply = split_reply(m.text_body);
+  store::Id case_id = 0;
+  OutcomeKind kind;
+  if (d.action == Action::kCreateCase) {
+    store::Case c;
+    c.subject = case_subject(m);
+    c.description = m.text_body;
+    c.status = "new";
+    c.priority = d.priority;
+    c.queue = d.queue;
+    c.product = d.product;
+    c.contact_id = contact_id;
+    if (account) c.account_id = account->id;
+    c.routing_address = facts.address ? facts.address->email : "";
+    auto created = store_->insert_case(std::move(c), cfg_.threading.case_prefix, cfg_.threading.case_digits);
+    if (!created) return tl::unexpected(created.error());
+    case_id = created->id;
+    kind = OutcomeKind::kCreated;
+    if (auto s = store_->audit(case_id, "email", "created", "from " + m.from.email + ": " + d.reason); !s) return s;
+  } else {
+    case_id = *facts.threaded_case;
+    auto c = store_->get_case(case_id);
+    if (!c) return tl::unexpected(c.error());
+    if (!*c) return fail(ErrorCode::kInternal, "threaded case vanished");
+    if (auto s = store_->update_case(**c); !s) return s;  // bumps updated_at
+    kind = OutcomeKind::kUpdated;
+  }
+  row.case_id = case_id;
+
+  store::Comment cm;
+  cm.case_id = case_id;
+  cm.direction = "inbound";
+  cm.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
+  cm.body = reply.new_text.empty() && reply.quoted.empty() ? m.text_body : reply.new_text;
+  cm.quoted = reply.quoted;
+  cm.visibility = d.internal ? "internal" : "public";
+  cm.raw_message_id = row.id;
+  auto comment_id = store_->add_comment(cm);
+  if (!comment_id) return tl::unexpected(comment_id.error());
+
+  for (const auto& a : m.attachments) {
+    store::Attachment at;
+    at.case_id = case_id;
+    at.comment_id = *comment_id;
+    at.filename = a.filename;
+    at.content_type = a.content_type;
+    at.size = a.size;
+    at.sha256 = a.sha256;
+    at.content_id = a.content_id;
+    at.is_inline = a.is_inline;
+    if (auto id = store_->add_attachment(at); !id) return tl::unexpected(id.error());
+  }
+  if (cfg_.storage.keep_original) {
+    store::Attachment at;
+    at.case_id = case_id;
+    at.comment_id = *comment_id;
+    at.filename = "original-" + std::to_string(row.id) + ".eml";
+    at.content_type = "message/rfc822";
+    at.size = row.size;
+    at.sha256 = row.sha256;
+    if (auto id = store_->add_attachment(at); !id) return tl::unexpected(id.error());
+  }
+  if (!m.message_id.empty()) {
+    if (auto s = store_->add_message_id(m.message_id, case_id, "inbound"); !s) return s;
+  }
+  return record(store::RawState::kProcessed, kind);
+}
+
+Result<size_t> Pipeline::finish_interrupted() {
+  std::vector<store::RawMessage> pending;
+  {
+    std::lock_guard lock(mu_);
+    store::MessageFilter f;
+    f.state = store::RawState::kReceived;
+    f.limit = 100000;
+    auto rows = store_->list_raw(f);
+    if (!rows) return tl::unexpected(rows.error());
+    pending = std::move(*rows);
+  }
+  std::vector<Spooled> batch;
+  for (const auto& r : pending) {
+    batch.push_back(Spooled{spool::BlobRef{r.sha256, r.size}, Envelope{r.source, r.recipients}});
+  }
+  size_t done = 0;
+  for (auto& r : process(batch)) {
+    if (!r) return tl::unexpected(r.error());
+    ++done;
+  }
+  return done;
+}
+
+Result<Outcome> Pipeline::retry(int64_t raw_id) {
+  Work w;
+  {
+    std::lock_guard lock(mu_);
+    auto row = store_->get_raw(raw_id);
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return fail(ErrorCode::kNotFound, "no message " + std::to_string(raw_id));
+    if ((*row)->state != store::RawState::kHeld && (*row)->state != store::RawState::kFailed &&
+        (*row)->state != store::RawState::kReceived)
+      return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) + " is " + to_string((*row)->state) +
+                                            ": only held or failed messages can be retried");
+    w.row = **row;
+  }
+  if (!blobs_->contains(w.row.sha256)) return fail(ErrorCode::kNotFound, "the message's bytes are missing");
+  w.in = Spooled{spool::BlobRef{w.row.sha256, w.row.size}, Envelope{w.row.source, w.row.recipients}};
+  parse(w);
+  if (auto s = sync_blobs(); !s) return tl::unexpected(s.error());
+  std::lock_guard lock(mu_);
+  // A held mail is tried again from scratch; its earlier dedupe key is its own.
+  auto st = store::in_transaction(*store_, [&]() -> Status { return apply(w); });
+  if (!st) return tl::unexpected(st.error());
+  return *w.outcome;
+}
+
+}  // namespace mailcase::ingest

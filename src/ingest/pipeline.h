@@ -1,0 +1,68 @@
+// spool → parse → classify → resolve → apply, for one mail or a batch.
+//
+// Every mail is first stored as bytes (content-addressed) and recorded as a
+// "received" row in its own commit; then it is parsed and its outcome (case, comment,
+// hold, failure) committed. A crash between the two leaves a "received" row that the
+// next run finishes. The same mail again (same bytes, or same Message-ID) is a duplicate.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "config/config.h"
+#include "ingest/ingest.h"
+#include "ingest/thread.h"
+#include "spool/blob_store.h"
+#include "store/store.h"
+
+namespace mailcase::ingest {
+
+// A mail whose bytes are in the blob store, not yet recorded.
+struct Spooled {
+  spool::BlobRef blob;
+  Envelope envelope;
+};
+
+class Pipeline final : public MailSink {
+ public:
+  // Opens the store and blob folder of a data directory (created by `mailcase init`).
+  [[nodiscard]] static Result<std::unique_ptr<Pipeline>> open(const std::filesystem::path& data_dir,
+                                                              const config::Config& cfg);
+  Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs, config::Config cfg);
+  ~Pipeline() override;
+
+  Result<Outcome> deliver(std::string_view raw, const Envelope& envelope) override;
+  Result<Outcome> deliver_stream(std::istream& raw, const Envelope& envelope) override;
+  bool accepts_recipient(std::string_view email) override;
+
+  // Stores the bytes only (not yet durable, not yet recorded): for batches.
+  [[nodiscard]] Result<Spooled> spool(std::istream& raw, Envelope envelope);
+  [[nodiscard]] Result<Spooled> spool(std::string_view raw, Envelope envelope);
+  // Records and processes a batch in two commits; one result per mail, in order.
+  std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch);
+  // Processes rows left "received" by an interrupted run. Returns how many.
+  [[nodiscard]] Result<size_t> finish_interrupted();
+  // Runs a held or failed mail through the pipeline again.
+  [[nodiscard]] Result<Outcome> retry(int64_t raw_id);
+
+  store::Store& store() { return *store_; }
+  spool::FileBlobStore& blobs() { return *blobs_; }
+  const config::Config& config() const { return cfg_; }
+
+ private:
+  struct Work;
+  Status sync_blobs();
+  void parse(Work& w);
+  Status apply(Work& w);
+  Status apply_decision(Work& w);
+
+  std::mutex mu_;  // one writer at a time on the store
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<spool::FileBlobStore> blobs_;
+  config::Config cfg_;
+  SubjectTags tags_;
+};
+
+}  // namespace mailcase::ingest

@@ -1,0 +1,121 @@
+#include "ingest/thread.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "util/text.h"
+
+namespace mailcase::ingest {
+namespace {
+
+// A reply/forward prefix: a word from many languages, an optional counter "[2]" or "(2)",
+// then a colon (ASCII or full-width). Matched case-insensitively at the start only.
+const RE2& prefix_re() {
+  static const RE2 re(
+      "^\\s*(?i:re|aw|wg|fw|fwd|tr|sv|vs|vb|antw|antwort|odp|pd|rif|r|ref|rv|enc|res|doorst|trs|ynt|ilt|"
+      "vá|válasz|fs|vl|ot|отв|пересл|回复|转发|答复)"
+      "\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*(?::|：)\\s*");
+  return re;
+}
+
+std::string re2_escape(std::string_view s) { return RE2::QuoteMeta(std::string(s)); }
+
+}  // namespace
+
+std::string strip_reply_prefixes(std::string_view subject) {
+  re2::StringPiece in(subject.data(), subject.size());
+  // Also strip "[External]"-free forms only: tags in brackets are kept, they may be case tags.
+  while (RE2::Consume(&in, prefix_re())) {
+  }
+  return std::string(text::trim(std::string_view(in.data(), in.size())));
+}
+
+struct SubjectTags::Impl {
+  config::Threading cfg;
+  std::vector<std::unique_ptr<RE2>> tags;  // each captures the digits
+  std::unique_ptr<RE2> numeric;            // [#235]
+};
+
+SubjectTags::SubjectTags(const config::Threading& cfg) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = cfg;
+  std::string number = "(?i:" + re2_escape(cfg.case_prefix) + ")(\\d{1," + std::to_string(cfg.case_digits + 3) + "})";
+  for (const auto& tag : cfg.subject_tags) {
+    size_t at = tag.find("{number}");
+    if (at == std::string::npos) continue;
+    std::string pattern = "(?i:" + re2_escape(tag.substr(0, at)) + ")\\s*" + number + "(?i:" +
+                          re2_escape(tag.substr(at + 8)) + ")";
+    // A tag must not be glued to a longer word or number on its left/right.
+    if (!tag.empty() && std::isalnum(static_cast<unsigned char>(tag.front()))) pattern = "(?:^|[^\\pL\\pN])" + pattern;
+    pattern += "(?:$|[^\\pN])";
+    auto re = std::make_unique<RE2>(pattern);
+    if (re->ok()) impl_->tags.push_back(std::move(re));
+  }
+  if (cfg.numeric_tags) impl_->numeric = std::make_unique<RE2>("\\[#(\\d{1,12})\\]");
+}
+
+SubjectTags::~SubjectTags() = default;
+SubjectTags::SubjectTags(SubjectTags&&) noexcept = default;
+
+std::string SubjectTags::number_of(int64_t id) const {
+  std::string digits = std::to_string(id);
+  if (static_cast<int>(digits.size()) < impl_->cfg.case_digits)
+    digits.insert(0, static_cast<size_t>(impl_->cfg.case_digits) - digits.size(), '0');
+  return impl_->cfg.case_prefix + digits;
+}
+
+std::vector<std::string> SubjectTags::case_numbers(std::string_view subject) const {
+  struct Hit {
+    size_t pos;
+    std::string number;
+  };
+  std::vector<Hit> hits;
+  auto scan = [&](const RE2& re, bool numeric) {
+    re2::StringPiece in(subject.data(), subject.size());
+    re2::StringPiece digits;
+    const char* base = subject.data();
+    while (RE2::FindAndConsume(&in, re, &digits)) {
+      int64_t id = 0;
+      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+      (void)p;
+      if (ec != std::errc() || id <= 0) continue;
+      hits.push_back({static_cast<size_t>(digits.data() - base), number_of(id)});
+      (void)numeric;
+      if (in.empty()) break;
+    }
+  };
+  for (const auto& re : impl_->tags) scan(*re, false);
+  if (impl_->numeric) scan(*impl_->numeric, true);
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.pos < b.pos; });
+  std::vector<std::string> out;
+  for (auto& h : hits) {
+    if (std::find(out.begin(), out.end(), h.number) == out.end()) out.push_back(std::move(h.number));
+  }
+  return out;
+}
+
+std::vector<std::string> referenced_ids(const std::vector<std::string>& in_reply_to,
+                                        const std::vector<std::string>& references, size_t limit) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& id) {
+    if (id.empty() || out.size() >= limit) return;
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  };
+  for (const auto& id : in_reply_to) add(id);
+  for (auto it = references.rbegin(); it != references.rend(); ++it) add(*it);
+  return out;
+}
+
+ThreadDecision decide_thread(const ThreadFacts& facts) {
+  for (size_t i = 0; i < facts.tag_numbers.size() && i < facts.tag_cases.size(); ++i) {
+    if (facts.tag_cases[i]) return {facts.tag_cases[i], "subject tag " + facts.tag_numbers[i]};
+  }
+  for (size_t i = 0; i < facts.referenced_ids.size() && i < facts.ref_cases.size(); ++i) {
+    if (facts.ref_cases[i]) return {facts.ref_cases[i], "answers <" + facts.referenced_ids[i] + ">"};
+  }
+  if (!facts.tag_numbers.empty()) return {std::nullopt, "unknown case number " + facts.tag_numbers.front()};
+  return {std::nullopt, "no case referenced"};
+}
+
+}  // namespace mailcase::ingest

@@ -1,0 +1,116 @@
+#include "store/migrations.h"
+
+namespace mailcase::store {
+
+const std::vector<Migration>& sqlite_migrations() {
+  static const std::vector<Migration> all = {
+      {1, R"sql(
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  support_level TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL
+);
+CREATE TABLE account_emails (
+  email TEXT PRIMARY KEY COLLATE NOCASE,
+  account_id INTEGER NOT NULL REFERENCES accounts(id)
+);
+CREATE TABLE contacts (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  account_id INTEGER REFERENCES accounts(id),
+  language TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL
+);
+CREATE TABLE contact_emails (
+  email TEXT PRIMARY KEY COLLATE NOCASE,
+  contact_id INTEGER NOT NULL REFERENCES contacts(id)
+);
+CREATE TABLE routing_addresses (
+  email TEXT PRIMARY KEY COLLATE NOCASE,
+  queue TEXT NOT NULL DEFAULT '',
+  product TEXT NOT NULL DEFAULT '',
+  creates_cases INTEGER NOT NULL DEFAULT 1,
+  subject_prefix TEXT NOT NULL DEFAULT '',
+  unknown_sender TEXT NOT NULL DEFAULT 'create',
+  priority TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE cases (
+  id INTEGER PRIMARY KEY,
+  number TEXT NOT NULL UNIQUE,
+  subject TEXT NOT NULL,
+  description TEXT NOT NULL,
+  status TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  product TEXT NOT NULL DEFAULT '',
+  origin TEXT NOT NULL DEFAULT 'email',
+  owner TEXT NOT NULL DEFAULT '',
+  contact_id INTEGER REFERENCES contacts(id),
+  account_id INTEGER REFERENCES accounts(id),
+  routing_address TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE raw_messages (
+  id INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL UNIQUE,
+  size INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  recipients TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  outcome TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  dedupe_key TEXT,
+  message_id TEXT NOT NULL DEFAULT '',
+  from_addr TEXT NOT NULL DEFAULT '',
+  subject TEXT NOT NULL DEFAULT '',
+  case_id INTEGER REFERENCES cases(id),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  received_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX raw_messages_dedupe ON raw_messages(dedupe_key) WHERE dedupe_key IS NOT NULL;
+CREATE INDEX raw_messages_state ON raw_messages(state);
+CREATE TABLE comments (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  direction TEXT NOT NULL,
+  author TEXT NOT NULL,
+  body TEXT NOT NULL,
+  quoted TEXT NOT NULL DEFAULT '',
+  visibility TEXT NOT NULL,
+  raw_message_id INTEGER REFERENCES raw_messages(id),
+  created_at TEXT NOT NULL
+);
+CREATE INDEX comments_case ON comments(case_id);
+CREATE TABLE attachments (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  comment_id INTEGER REFERENCES comments(id),
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  content_id TEXT NOT NULL DEFAULT '',
+  is_inline INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX attachments_case ON attachments(case_id);
+CREATE TABLE message_ids (
+  message_id TEXT PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  direction TEXT NOT NULL
+);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+)sql"},
+  };
+  return all;
+}
+
+}  // namespace mailcase::store

@@ -1,0 +1,103 @@
+// The rows mailcase keeps. Plain values; the store fills and reads them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mailcase::store {
+
+using Id = int64_t;
+
+struct Account {
+  Id id = 0;
+  std::string name;
+  std::string support_level;
+  std::vector<std::string> emails;  // the account's own addresses (Email1, Email2 …)
+};
+
+struct Contact {
+  Id id = 0;
+  std::string name;
+  std::optional<Id> account_id;
+  std::string language;  // "en", "fr", "pl" or empty
+  std::vector<std::string> emails;
+};
+
+struct RoutingAddress {
+  std::string email;  // lower-case
+  std::string queue;  // empty: the configured default queue
+  std::string product;
+  bool creates_cases = true;
+  std::string subject_prefix;  // required at the start of a new case's subject, empty: none
+  std::string unknown_sender = "create";  // create | hold
+  std::string priority;                   // empty: the configured default
+};
+
+enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate };
+const char* to_string(RawState s);
+std::optional<RawState> raw_state_from(std::string_view s);
+
+// One mail as it arrived: the bytes are in the blob store under sha256.
+struct RawMessage {
+  Id id = 0;
+  std::string sha256;
+  uint64_t size = 0;
+  std::string source;
+  std::vector<std::string> recipients;  // envelope
+  RawState state = RawState::kReceived;
+  std::string outcome;  // created | updated | duplicate | held | failed | ignored
+  std::string reason;
+  std::string dedupe_key;  // "mid:<id>" or "sha:<hash>"; set once processed
+  std::string message_id;
+  std::string from;
+  std::string subject;
+  std::optional<Id> case_id;
+  std::string received_at;  // ISO 8601 UTC
+  int attempts = 0;
+};
+
+struct Case {
+  Id id = 0;
+  std::string number;
+  std::string subject;
+  std::string description;
+  std::string status = "new";
+  std::string priority = "normal";
+  std::string queue;
+  std::string product;
+  std::string origin = "email";
+  std::string owner;
+  std::optional<Id> contact_id;
+  std::optional<Id> account_id;
+  std::string routing_address;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct Comment {
+  Id id = 0;
+  Id case_id = 0;
+  std::string direction = "inbound";  // inbound | outbound | note
+  std::string author;
+  std::string body;
+  std::string quoted;
+  std::string visibility = "public";  // public | internal
+  std::optional<Id> raw_message_id;
+  std::string created_at;
+};
+
+struct Attachment {
+  Id id = 0;
+  Id case_id = 0;
+  std::optional<Id> comment_id;
+  std::string filename;
+  std::string content_type;
+  uint64_t size = 0;
+  std::string sha256;
+  std::string content_id;
+  bool is_inline = false;
+};
+
+}  // namespace mailcase::store

@@ -1,0 +1,688 @@
+// SQLite implementation of Store: one file, WAL, prepared statements cached per connection.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <memory>
+
+#include "store/migrations.h"
+#include "store/store.h"
+#include "util/text.h"
+
+namespace mailcase::store {
+
+const char* to_string(RawState s) {
+  switch (s) {
+    case RawState::kReceived: return "received";
+    case RawState::kProcessed: return "processed";
+    case RawState::kHeld: return "held";
+    case RawState::kFailed: return "failed";
+    case RawState::kDuplicate: return "duplicate";
+  }
+  return "received";
+}
+
+std::optional<RawState> raw_state_from(std::string_view s) {
+  for (auto st : {RawState::kReceived, RawState::kProcessed, RawState::kHeld, RawState::kFailed,
+                  RawState::kDuplicate}) {
+    if (s == to_string(st)) return st;
+  }
+  return std::nullopt;
+}
+
+std::string now_iso8601() {
+  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> split_commas(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t c = s.find(',', start);
+    if (c == std::string_view::npos) c = s.size();
+    if (c > start) out.emplace_back(s.substr(start, c - start));
+    start = c + 1;
+  }
+  return out;
+}
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+
+// A prepared statement borrowed from the cache: bound on creation, reset on destruction.
+class Query {
+ public:
+  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Query() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Query& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Query& bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Query& bind(int i, std::optional<Id> v) {
+    if (v) sqlite3_bind_int64(stmt_, i, *v);
+    else sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Query& bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  // SQLITE_ROW → true, SQLITE_DONE → false, anything else → error.
+  Result<bool> step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return tl::unexpected(error(rc));
+  }
+  Status run() {
+    auto r = step();
+    if (!r) return tl::unexpected(r.error());
+    return {};
+  }
+
+  std::string text(int col) const {
+    auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::optional<Id> optional_id(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(stmt_, col);
+  }
+
+  Error error(int rc) const {
+    int base = rc & 0xff;
+    std::string msg = std::string("database: ") + sqlite3_errmsg(db_);
+    if (base == SQLITE_BUSY || base == SQLITE_LOCKED || base == SQLITE_FULL || base == SQLITE_IOERR)
+      return Error{ErrorCode::kTemporary, msg};
+    if (base == SQLITE_CONSTRAINT) return Error{ErrorCode::kConflict, msg};
+    return Error{ErrorCode::kInternal, msg};
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = std::string("database: ") + (err ? err : sqlite3_errstr(rc));
+      sqlite3_free(err);
+      int base = rc & 0xff;
+      return fail(base == SQLITE_BUSY || base == SQLITE_LOCKED || base == SQLITE_FULL || base == SQLITE_IOERR
+                      ? ErrorCode::kTemporary
+                      : ErrorCode::kInternal,
+                  msg);
+    }
+    return {};
+  }
+
+  Result<std::unique_ptr<Query>> q(const char* sql) {
+    auto it = cache_.find(sql);
+    sqlite3_stmt* stmt = nullptr;
+    if (it == cache_.end()) {
+      int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return fail(ErrorCode::kInternal, std::string("database: ") + sqlite3_errmsg(db_));
+      cache_.emplace(sql, std::unique_ptr<sqlite3_stmt, StmtDeleter>(stmt));
+    } else {
+      stmt = it->second.get();
+    }
+    return std::make_unique<Query>(db_, stmt);
+  }
+
+  Status migrate() {
+    if (auto s = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !s) return s;
+    int current = 0;
+    {
+      auto qq = q("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      if (!qq) return tl::unexpected(qq.error());
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      current = static_cast<int>((*qq)->integer(0));
+    }
+    for (const auto& m : sqlite_migrations()) {
+      if (m.version <= current) continue;
+      if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
+      std::string sql(m.sql);
+      sql += "\nINSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");";
+      if (auto s = exec(sql.c_str()); !s) {
+        (void)exec("ROLLBACK");
+        return fail(ErrorCode::kInternal, "migration " + std::to_string(m.version) + " failed: " + s.error().message);
+      }
+      if (auto s = exec("COMMIT"); !s) return s;
+    }
+    return {};
+  }
+
+  Status begin() override { return exec("BEGIN IMMEDIATE"); }
+  Status commit() override { return exec("COMMIT"); }
+  void rollback() override { (void)exec("ROLLBACK"); }
+
+  // --- accounts and contacts -------------------------------------------------------
+
+  Result<Id> add_account(const Account& a) override {
+    {
+      auto qq = q("INSERT INTO accounts (name, support_level, created_at) VALUES (?, ?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, a.name).bind(2, a.support_level).bind(3, now_iso8601());
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    Id id = sqlite3_last_insert_rowid(db_);
+    for (const auto& e : a.emails) {
+      auto qq = q("INSERT INTO account_emails (email, account_id) VALUES (?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, text::normalize_email(e)).bind(2, id);
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    return id;
+  }
+
+  Result<std::optional<Account>> account_where(const char* sql, std::string_view key, std::optional<Id> id) {
+    Account a;
+    {
+      auto qq = q(sql);
+      if (!qq) return tl::unexpected(qq.error());
+      if (id) (*qq)->bind(1, *id);
+      else (*qq)->bind(1, key);
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) return std::optional<Account>();
+      a.id = (*qq)->integer(0);
+      a.name = (*qq)->text(1);
+      a.support_level = (*qq)->text(2);
+    }
+    auto qq = q("SELECT email FROM account_emails WHERE account_id = ? ORDER BY rowid");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, a.id);
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      a.emails.push_back((*qq)->text(0));
+    }
+    return std::optional<Account>(std::move(a));
+  }
+
+  Result<std::optional<Account>> find_account_by_name(std::string_view name) override {
+    return account_where("SELECT id, name, support_level FROM accounts WHERE name = ?", name, std::nullopt);
+  }
+  Result<std::optional<Account>> find_account_by_email(std::string_view email) override {
+    return account_where(
+        "SELECT a.id, a.name, a.support_level FROM accounts a JOIN account_emails e ON e.account_id = a.id "
+        "WHERE e.email = ?",
+        text::normalize_email(email), std::nullopt);
+  }
+  Result<std::optional<Account>> get_account(Id id) override {
+    return account_where("SELECT id, name, support_level FROM accounts WHERE id = ?", {}, id);
+  }
+
+  Result<Id> add_contact(const Contact& c) override {
+    {
+      auto qq = q("INSERT INTO contacts (name, account_id, language, created_at) VALUES (?, ?, ?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, c.name).bind(2, c.account_id).bind(3, c.language).bind(4, now_iso8601());
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    Id id = sqlite3_last_insert_rowid(db_);
+    for (const auto& e : c.emails) {
+      auto qq = q("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, text::normalize_email(e)).bind(2, id);
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    return id;
+  }
+
+  Result<std::optional<Contact>> contact_where(const char* sql, std::string_view key, std::optional<Id> id) {
+    Contact c;
+    {
+      auto qq = q(sql);
+      if (!qq) return tl::unexpected(qq.error());
+      if (id) (*qq)->bind(1, *id);
+      else (*qq)->bind(1, key);
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) return std::optional<Contact>();
+      c.id = (*qq)->integer(0);
+      c.name = (*qq)->text(1);
+      c.account_id = (*qq)->optional_id(2);
+      c.language = (*qq)->text(3);
+    }
+    auto qq = q("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, c.id);
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      c.emails.push_back((*qq)->text(0));
+    }
+    return std::optional<Contact>(std::move(c));
+  }
+
+  Result<std::optional<Contact>> find_contact_by_email(std::string_view email) override {
+    return contact_where(
+        "SELECT c.id, c.name, c.account_id, c.language FROM contacts c JOIN contact_emails e ON e.contact_id = c.id "
+        "WHERE e.email = ?",
+        text::normalize_email(email), std::nullopt);
+  }
+  Result<std::optional<Contact>> get_contact(Id id) override {
+    return contact_where("SELECT id, name, account_id, language FROM contacts WHERE id = ?", {}, id);
+  }
+
+  // --- routing addresses --------------------------------------------------------------
+
+  Status put_address(const RoutingAddress& a) override {
+    auto qq = q(
+        "INSERT INTO routing_addresses (email, queue, product, creates_cases, subject_prefix, unknown_sender, "
+        "priority) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET queue = excluded.queue, "
+        "product = excluded.product, creates_cases = excluded.creates_cases, subject_prefix = "
+        "excluded.subject_prefix, unknown_sender = excluded.unknown_sender, priority = excluded.priority");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, text::normalize_email(a.email)).bind(2, a.queue).bind(3, a.product);
+    (*qq)->bind(4, int64_t{a.creates_cases ? 1 : 0}).bind(5, a.subject_prefix).bind(6, a.unknown_sender);
+    (*qq)->bind(7, a.priority);
+    return (*qq)->run();
+  }
+
+  Result<std::vector<RoutingAddress>> list_addresses() override {
+    auto qq = q(
+        "SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority "
+        "FROM routing_addresses ORDER BY email");
+    if (!qq) return tl::unexpected(qq.error());
+    std::vector<RoutingAddress> out;
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      RoutingAddress a;
+      a.email = (*qq)->text(0);
+      a.queue = (*qq)->text(1);
+      a.product = (*qq)->text(2);
+      a.creates_cases = (*qq)->integer(3) != 0;
+      a.subject_prefix = (*qq)->text(4);
+      a.unknown_sender = (*qq)->text(5);
+      a.priority = (*qq)->text(6);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  // --- raw messages ------------------------------------------------------------------
+
+  static constexpr const char* kRawColumns =
+      "id, sha256, size, source, recipients, state, outcome, reason, COALESCE(dedupe_key, ''), message_id, "
+      "from_addr, subject, case_id, received_at, attempts";
+
+  static RawMessage raw_from(const Query& r) {
+    RawMessage m;
+    m.id = r.integer(0);
+    m.sha256 = r.text(1);
+    m.size = static_cast<uint64_t>(r.integer(2));
+    m.source = r.text(3);
+    m.recipients = split_commas(r.text(4));
+    m.state = raw_state_from(r.text(5)).value_or(RawState::kReceived);
+    m.outcome = r.text(6);
+    m.reason = r.text(7);
+    m.dedupe_key = r.text(8);
+    m.message_id = r.text(9);
+    m.from = r.text(10);
+    m.subject = r.text(11);
+    m.case_id = r.optional_id(12);
+    m.received_at = r.text(13);
+    m.attempts = static_cast<int>(r.integer(14));
+    return m;
+  }
+
+  Result<std::optional<RawMessage>> raw_one(const char* sql, std::string_view key, std::optional<Id> id) {
+    auto qq = q(sql);
+    if (!qq) return tl::unexpected(qq.error());
+    if (id) (*qq)->bind(1, *id);
+    else (*qq)->bind(1, key);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<RawMessage>();
+    return std::optional<RawMessage>(raw_from(**qq));
+  }
+
+  Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
+    static const std::string sql = std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE sha256 = ?";
+    return raw_one(sql.c_str(), sha256, std::nullopt);
+  }
+  Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) override {
+    static const std::string sql = std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE dedupe_key = ?";
+    return raw_one(sql.c_str(), key, std::nullopt);
+  }
+  Result<std::optional<RawMessage>> get_raw(Id id) override {
+    static const std::string sql = std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE id = ?";
+    return raw_one(sql.c_str(), {}, id);
+  }
+
+  Result<Id> insert_raw(const RawMessage& m) override {
+    auto qq = q(
+        "INSERT INTO raw_messages (sha256, size, source, recipients, state, received_at) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, m.sha256).bind(2, static_cast<int64_t>(m.size)).bind(3, m.source);
+    (*qq)->bind(4, join(m.recipients)).bind(5, to_string(m.state));
+    (*qq)->bind(6, m.received_at.empty() ? now_iso8601() : m.received_at);
+    if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Status update_raw(const RawMessage& m) override {
+    auto qq = q(
+        "UPDATE raw_messages SET state = ?, outcome = ?, reason = ?, dedupe_key = ?, message_id = ?, from_addr = ?, "
+        "subject = ?, case_id = ?, attempts = ? WHERE id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, to_string(m.state)).bind(2, m.outcome).bind(3, m.reason);
+    if (m.dedupe_key.empty()) (*qq)->bind_null(4);
+    else (*qq)->bind(4, m.dedupe_key);
+    (*qq)->bind(5, m.message_id).bind(6, m.from).bind(7, m.subject).bind(8, m.case_id);
+    (*qq)->bind(9, int64_t{m.attempts}).bind(10, m.id);
+    return (*qq)->run();
+  }
+
+  Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) override {
+    static const std::string all = std::string("SELECT ") + kRawColumns + " FROM raw_messages ORDER BY id LIMIT ?";
+    static const std::string by_state =
+        std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE state = ? ORDER BY id LIMIT ?";
+    auto qq = q(f.state ? by_state.c_str() : all.c_str());
+    if (!qq) return tl::unexpected(qq.error());
+    if (f.state) (*qq)->bind(1, to_string(*f.state)).bind(2, int64_t{f.limit});
+    else (*qq)->bind(1, int64_t{f.limit});
+    std::vector<RawMessage> out;
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      out.push_back(raw_from(**qq));
+    }
+    return out;
+  }
+
+  // --- cases ---------------------------------------------------------------------------
+
+  static constexpr const char* kCaseColumns =
+      "id, number, subject, description, status, priority, queue, product, origin, owner, contact_id, account_id, "
+      "routing_address, created_at, updated_at";
+
+  static Case case_from(const Query& r, int o = 0) {
+    Case c;
+    c.id = r.integer(o + 0);
+    c.number = r.text(o + 1);
+    c.subject = r.text(o + 2);
+    c.description = r.text(o + 3);
+    c.status = r.text(o + 4);
+    c.priority = r.text(o + 5);
+    c.queue = r.text(o + 6);
+    c.product = r.text(o + 7);
+    c.origin = r.text(o + 8);
+    c.owner = r.text(o + 9);
+    c.contact_id = r.optional_id(o + 10);
+    c.account_id = r.optional_id(o + 11);
+    c.routing_address = r.text(o + 12);
+    c.created_at = r.text(o + 13);
+    c.updated_at = r.text(o + 14);
+    return c;
+  }
+
+  Result<Case> insert_case(Case c, std::string_view prefix, int digits) override {
+    c.created_at = c.updated_at = now_iso8601();
+    {
+      // The number is derived from the row id; a placeholder keeps the UNIQUE column filled.
+      auto qq = q(
+          "INSERT INTO cases (number, subject, description, status, priority, queue, product, origin, owner, "
+          "contact_id, account_id, routing_address, created_at, updated_at) VALUES "
+          "('pending:' || hex(randomblob(8)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, c.subject).bind(2, c.description).bind(3, c.status).bind(4, c.priority).bind(5, c.queue);
+      (*qq)->bind(6, c.product).bind(7, c.origin).bind(8, c.owner).bind(9, c.contact_id).bind(10, c.account_id);
+      (*qq)->bind(11, c.routing_address).bind(12, c.created_at).bind(13, c.updated_at);
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    c.id = sqlite3_last_insert_rowid(db_);
+    std::string digits_str = std::to_string(c.id);
+    if (static_cast<int>(digits_str.size()) < digits)
+      digits_str.insert(0, static_cast<size_t>(digits) - digits_str.size(), '0');
+    c.number = std::string(prefix) + digits_str;
+    auto qq = q("UPDATE cases SET number = ? WHERE id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, c.number).bind(2, c.id);
+    if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    return c;
+  }
+
+  Result<std::optional<Case>> case_one(const char* sql, std::string_view key, std::optional<Id> id) {
+    auto qq = q(sql);
+    if (!qq) return tl::unexpected(qq.error());
+    if (id) (*qq)->bind(1, *id);
+    else (*qq)->bind(1, key);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<Case>();
+    return std::optional<Case>(case_from(**qq));
+  }
+
+  Result<std::optional<Case>> get_case(Id id) override {
+    static const std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id = ?";
+    return case_one(sql.c_str(), {}, id);
+  }
+  Result<std::optional<Case>> find_case_by_number(std::string_view number) override {
+    static const std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE number = ?";
+    return case_one(sql.c_str(), number, std::nullopt);
+  }
+
+  Status update_case(const Case& c) override {
+    auto qq = q(
+        "UPDATE cases SET subject = ?, description = ?, status = ?, priority = ?, queue = ?, product = ?, owner = ?, "
+        "contact_id = ?, account_id = ?, updated_at = ? WHERE id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, c.subject).bind(2, c.description).bind(3, c.status).bind(4, c.priority).bind(5, c.queue);
+    (*qq)->bind(6, c.product).bind(7, c.owner).bind(8, c.contact_id).bind(9, c.account_id);
+    (*qq)->bind(10, now_iso8601()).bind(11, c.id);
+    return (*qq)->run();
+  }
+
+  Result<std::vector<CaseSummary>> list_cases(int limit) override {
+    std::vector<Case> cases;
+    {
+      static const std::string sql =
+          std::string("SELECT ") + kCaseColumns + " FROM cases ORDER BY id DESC LIMIT ?";
+      auto qq = q(sql.c_str());
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, int64_t{limit});
+      while (true) {
+        auto row = (*qq)->step();
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) break;
+        cases.push_back(case_from(**qq));
+      }
+    }
+    std::vector<CaseSummary> out;
+    for (auto& c : cases) {
+      CaseSummary s;
+      if (c.contact_id) {
+        auto ct = get_contact(*c.contact_id);
+        if (!ct) return tl::unexpected(ct.error());
+        s.contact = *ct;
+      }
+      if (c.account_id) {
+        auto ac = get_account(*c.account_id);
+        if (!ac) return tl::unexpected(ac.error());
+        s.account = *ac;
+      }
+      s.c = std::move(c);
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Status add_message_id(std::string_view message_id, Id case_id, std::string_view direction) override {
+    auto qq = q("INSERT OR IGNORE INTO message_ids (message_id, case_id, direction) VALUES (?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, message_id).bind(2, case_id).bind(3, direction);
+    return (*qq)->run();
+  }
+
+  Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
+    auto qq = q("SELECT case_id FROM message_ids WHERE message_id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, message_id);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<Id>();
+    return std::optional<Id>((*qq)->integer(0));
+  }
+
+  Result<Id> add_comment(const Comment& c) override {
+    auto qq = q(
+        "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, c.case_id).bind(2, c.direction).bind(3, c.author).bind(4, c.body).bind(5, c.quoted);
+    (*qq)->bind(6, c.visibility).bind(7, c.raw_message_id);
+    (*qq)->bind(8, c.created_at.empty() ? now_iso8601() : c.created_at);
+    if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Result<std::vector<Comment>> comments_of(Id case_id) override {
+    auto qq = q(
+        "SELECT id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at FROM comments "
+        "WHERE case_id = ? ORDER BY id");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, case_id);
+    std::vector<Comment> out;
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      Comment c;
+      c.id = (*qq)->integer(0);
+      c.case_id = (*qq)->integer(1);
+      c.direction = (*qq)->text(2);
+      c.author = (*qq)->text(3);
+      c.body = (*qq)->text(4);
+      c.quoted = (*qq)->text(5);
+      c.visibility = (*qq)->text(6);
+      c.raw_message_id = (*qq)->optional_id(7);
+      c.created_at = (*qq)->text(8);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Result<Id> add_attachment(const Attachment& a) override {
+    auto qq = q(
+        "INSERT INTO attachments (case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, a.case_id).bind(2, a.comment_id).bind(3, a.filename).bind(4, a.content_type);
+    (*qq)->bind(5, static_cast<int64_t>(a.size)).bind(6, a.sha256).bind(7, a.content_id);
+    (*qq)->bind(8, int64_t{a.is_inline ? 1 : 0});
+    if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Result<std::vector<Attachment>> attachments_of(Id case_id) override {
+    auto qq = q(
+        "SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
+        "attachments WHERE case_id = ? ORDER BY id");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, case_id);
+    std::vector<Attachment> out;
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      Attachment a;
+      a.id = (*qq)->integer(0);
+      a.case_id = (*qq)->integer(1);
+      a.comment_id = (*qq)->optional_id(2);
+      a.filename = (*qq)->text(3);
+      a.content_type = (*qq)->text(4);
+      a.size = static_cast<uint64_t>((*qq)->integer(5));
+      a.sha256 = (*qq)->text(6);
+      a.content_id = (*qq)->text(7);
+      a.is_inline = (*qq)->integer(8) != 0;
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  Status audit(std::optional<Id> case_id, std::string_view actor, std::string_view action,
+               std::string_view detail) override {
+    auto qq = q("INSERT INTO audit (case_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, case_id).bind(2, now_iso8601()).bind(3, actor).bind(4, action).bind(5, detail);
+    return (*qq)->run();
+  }
+
+ private:
+  sqlite3* db_;
+  std::map<const char*, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "cannot open database " + file.string() + ": " + sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return fail(ErrorCode::kTemporary, msg);
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  sqlite3_busy_timeout(db, 10000);
+  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
+  pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
+  if (auto s = store->exec(pragmas.c_str()); !s) return tl::unexpected(s.error());
+  if (auto s = store->migrate(); !s) return tl::unexpected(s.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace mailcase::store

@@ -1,0 +1,112 @@
+// The one interface to mailcase's data. SQLite (embedded default) implements it; a
+// PostgreSQL implementation joins behind the same interface.
+//
+// Threading: a Store is used by one thread at a time; open one per thread or guard it.
+// Every write happens inside a transaction (Transaction below); reads may happen
+// outside one. Errors: kTemporary for busy/locked/disk problems (retry), kConflict for
+// unique violations, kNotFound for missing rows, kInternal otherwise.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/model.h"
+#include "util/result.h"
+
+namespace mailcase::store {
+
+struct CaseSummary {
+  Case c;
+  std::optional<Contact> contact;
+  std::optional<Account> account;
+};
+
+struct MessageFilter {
+  std::optional<RawState> state;
+  int limit = 1000;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Transactions. Nesting is not supported. commit() makes every write durable.
+  [[nodiscard]] virtual Status begin() = 0;
+  [[nodiscard]] virtual Status commit() = 0;
+  virtual void rollback() = 0;
+
+  // Accounts and contacts. Lookups by address are case-insensitive on the full address.
+  [[nodiscard]] virtual Result<Id> add_account(const Account& a) = 0;
+  [[nodiscard]] virtual Result<std::optional<Account>> find_account_by_name(std::string_view name) = 0;
+  [[nodiscard]] virtual Result<std::optional<Account>> find_account_by_email(std::string_view email) = 0;
+  [[nodiscard]] virtual Result<std::optional<Account>> get_account(Id id) = 0;
+  [[nodiscard]] virtual Result<Id> add_contact(const Contact& c) = 0;
+  [[nodiscard]] virtual Result<std::optional<Contact>> find_contact_by_email(std::string_view email) = 0;
+  [[nodiscard]] virtual Result<std::optional<Contact>> get_contact(Id id) = 0;
+
+  // Routing addresses.
+  [[nodiscard]] virtual Status put_address(const RoutingAddress& a) = 0;
+  [[nodiscard]] virtual Result<std::vector<RoutingAddress>> list_addresses() = 0;
+
+  // Raw messages.
+  [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) = 0;
+  [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) = 0;
+  [[nodiscard]] virtual Result<std::optional<RawMessage>> get_raw(Id id) = 0;
+  [[nodiscard]] virtual Result<Id> insert_raw(const RawMessage& m) = 0;
+  // Writes state, outcome, reason, dedupe_key, message_id, from, subject, case_id, attempts.
+  [[nodiscard]] virtual Status update_raw(const RawMessage& m) = 0;
+  [[nodiscard]] virtual Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) = 0;
+
+  // Cases. insert_case assigns id and number (prefix + zero-padded id).
+  [[nodiscard]] virtual Result<Case> insert_case(Case c, std::string_view prefix, int digits) = 0;
+  [[nodiscard]] virtual Result<std::optional<Case>> get_case(Id id) = 0;
+  [[nodiscard]] virtual Result<std::optional<Case>> find_case_by_number(std::string_view number) = 0;
+  [[nodiscard]] virtual Status update_case(const Case& c) = 0;
+  [[nodiscard]] virtual Result<std::vector<CaseSummary>> list_cases(int limit) = 0;
+
+  // Message-IDs seen or sent, for threading. add is idempotent.
+  [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,
+                                              std::string_view direction) = 0;
+  [[nodiscard]] virtual Result<std::optional<Id>> case_of_message_id(std::string_view message_id) = 0;
+
+  [[nodiscard]] virtual Result<Id> add_comment(const Comment& c) = 0;
+  [[nodiscard]] virtual Result<std::vector<Comment>> comments_of(Id case_id) = 0;
+  [[nodiscard]] virtual Result<Id> add_attachment(const Attachment& a) = 0;
+  [[nodiscard]] virtual Result<std::vector<Attachment>> attachments_of(Id case_id) = 0;
+
+  [[nodiscard]] virtual Status audit(std::optional<Id> case_id, std::string_view actor, std::string_view action,
+                                     std::string_view detail) = 0;
+};
+
+struct SqliteOptions {
+  bool synchronous_full = true;  // fsync on every commit (storage.sync = "full")
+};
+
+// Opens (creating if needed) the database file and applies pending migrations.
+[[nodiscard]] Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file,
+                                                        const SqliteOptions& options = {});
+
+// Runs f between begin() and commit(); rolls back when f or commit fails.
+template <typename F>
+Status in_transaction(Store& s, F&& f) {
+  if (auto b = s.begin(); !b) return b;
+  Status r = f();
+  if (!r) {
+    s.rollback();
+    return r;
+  }
+  if (auto c = s.commit(); !c) {
+    s.rollback();
+    return c;
+  }
+  return {};
+}
+
+// Current time as ISO 8601 UTC ("2026-11-23T10:00:00Z").
+std::string now_iso8601();
+
+}  // namespace mailcase::store
