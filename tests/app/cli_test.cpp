@@ -1,0 +1,260 @@
+// The command line as the MTA, an administrator and other tools use it.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fcntl.h>
+#include <set>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/test_support.h"
+
+namespace mailcase {
+namespace {
+
+using mailcase::testing::run_mailcase;
+using nlohmann::json;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = (dir_.path() / "data").string();
+    auto r = run({"init"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  mailcase::testing::CommandResult run(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {"--data", data_});
+    return run_mailcase(args, in);
+  }
+  json deliver(const std::string& mail, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"deliver"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run(args, mail);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  }
+  json show(const std::string& number) {
+    auto r = run({"case", "show", number, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  }
+  mailcase::testing::TempDir dir_;
+  std::string data_;
+};
+
+std::string mail(const std::string& from, const std::string& subject, const std::string& body,
+                 const std::string& message_id, const std::string& extra_headers = "",
+                 const std::string& to = "support@corp.example") {
+  return "From: " + from + "\r\nTo: " + to + "\r\nSubject: " + subject + "\r\nMessage-ID: <" + message_id +
+         ">\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n" + extra_headers +
+         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body;
+}
+
+TEST_F(Cli, InitWritesCommentedConfig) {
+  auto text = mailcase::testing::read_file(std::filesystem::path(data_) / "mailcase.toml");
+  EXPECT_NE(text.find("max_message_bytes"), std::string::npos);
+  EXPECT_NE(text.find("# "), std::string::npos);
+}
+
+TEST_F(Cli, NewMailBecomesCaseWithContactAccountQueueAndProduct) {
+  ASSERT_EQ(run({"account", "add", "--name", "Acme", "--support-level", "gold"}).exit_code, 0);
+  ASSERT_EQ(run({"contact", "add", "--name", "Ann Smith", "--email", "ann@acme.example", "--account", "Acme"}).exit_code, 0);
+  ASSERT_EQ(run({"address", "add", "printers@corp.example", "--queue", "Hardware", "--product", "LaserJet"}).exit_code, 0);
+  auto o = deliver(mail("Ann <ANN@acme.example>", "Printer jams", "It jams on page 2.\n", "m1@acme.example", "",
+                        "printers@corp.example"));
+  EXPECT_EQ(o["outcome"], "created");
+  ASSERT_TRUE(o["case"].is_string());
+  auto c = show(o["case"]);
+  EXPECT_EQ(c["subject"], "Printer jams");
+  EXPECT_EQ(c["status"], "new");
+  EXPECT_EQ(c["queue"], "Hardware");
+  EXPECT_EQ(c["product"], "LaserJet");
+  EXPECT_EQ(c["contact"]["name"], "Ann Smith");
+  EXPECT_EQ(c["contact"]["email"], "ann@acme.example");
+  EXPECT_EQ(c["account"]["name"], "Acme");
+  ASSERT_EQ(c["comments"].size(), 1u);
+  EXPECT_EQ(c["comments"][0]["direction"], "inbound");
+  EXPECT_EQ(c["comments"][0]["visibility"], "public");
+  EXPECT_NE(c["comments"][0]["body"].get<std::string>().find("jams on page 2"), std::string::npos);
+}
+
+TEST_F(Cli, SameMailTwiceGivesOneCase) {
+  auto m = mail("bob@example.com", "Hello", "Hi\n", "dup@example.com");
+  auto a = deliver(m);
+  auto b = deliver(m);
+  EXPECT_EQ(a["outcome"], "created");
+  EXPECT_EQ(b["outcome"], "duplicate");
+  EXPECT_EQ(a["case"], b["case"]);
+  // Same Message-ID with other bytes (another Delivered-To added by the MTA): still one case.
+  auto c = deliver("Delivered-To: sales@corp.example\r\n" + m);
+  EXPECT_EQ(c["outcome"], "duplicate");
+  auto list = json::parse(run({"case", "list", "--json"}).out);
+  EXPECT_EQ(list.size(), 1u);
+}
+
+TEST_F(Cli, MailToTwoRoutingAddressesGivesOneCase) {
+  run({"address", "add", "support@corp.example", "--queue", "Support"});
+  run({"address", "add", "sales@corp.example", "--queue", "Sales"});
+  auto m = mail("bob@example.com", "Two addresses", "Hi\n", "two@example.com", "Cc: sales@corp.example\r\n");
+  auto a = deliver(m, {"--recipient", "support@corp.example"});
+  auto b = deliver(m, {"--recipient", "sales@corp.example"});
+  EXPECT_EQ(a["outcome"], "created");
+  EXPECT_EQ(b["outcome"], "duplicate");
+  EXPECT_EQ(json::parse(run({"case", "list", "--json"}).out).size(), 1u);
+  EXPECT_EQ(show(a["case"])["queue"], "Support");
+}
+
+TEST_F(Cli, EnvelopeRecipientChoosesTheRoute) {
+  run({"address", "add", "support@corp.example", "--queue", "Support"});
+  run({"address", "add", "hidden@corp.example", "--queue", "Bcc"});
+  auto o = deliver(mail("bob@example.com", "Bcc'd", "x\n", "bcc@example.com"), {"--recipient", "hidden@corp.example"});
+  EXPECT_EQ(show(o["case"])["queue"], "Bcc");
+}
+
+TEST_F(Cli, ReplyWithTagThreadsAsCommentWithQuoteKeptApart) {
+  auto a = deliver(mail("bob@example.com", "VPN down", "The VPN is down.\n", "first@example.com"));
+  std::string number = a["case"];
+  auto r = deliver(mail("bob@example.com", "RE: AW: [" + number + "] VPN down",
+                        "Still down.\r\n\r\nOn Mon, 23 Nov 2026 at 10:00, Support <support@corp.example> wrote:\r\n"
+                        "> The VPN is down.\r\n",
+                        "second@example.com"));
+  EXPECT_EQ(r["outcome"], "updated");
+  EXPECT_EQ(r["case"], number);
+  auto c = show(number);
+  ASSERT_EQ(c["comments"].size(), 2u);
+  EXPECT_EQ(c["comments"][1]["body"], "Still down.");
+  EXPECT_NE(c["comments"][1]["quoted"].get<std::string>().find("The VPN is down."), std::string::npos);
+}
+
+TEST_F(Cli, ReplyByReferencesThreads) {
+  auto a = deliver(mail("bob@example.com", "Question", "Q\n", "q1@example.com"));
+  auto r = deliver(mail("bob@example.com", "Re: Question", "More\n", "q2@example.com",
+                        "In-Reply-To: <q1@example.com>\r\nReferences: <q1@example.com>\r\n"));
+  EXPECT_EQ(r["outcome"], "updated");
+  EXPECT_EQ(r["case"], a["case"]);
+}
+
+TEST_F(Cli, UnknownCaseNumberMakesNewCase) {
+  auto a = deliver(mail("bob@example.com", "Re: Case:CS0009999 old", "x\n", "u1@example.com"));
+  EXPECT_EQ(a["outcome"], "created");
+  EXPECT_NE(a["case"], "CS0009999");
+}
+
+TEST_F(Cli, UnknownSenderHeldThenRetriedAfterContactAdded) {
+  run({"address", "add", "vip@corp.example", "--unknown-sender", "hold"});
+  auto o = deliver(mail("stranger@example.com", "Let me in", "x\n", "s1@example.com", "", "vip@corp.example"));
+  EXPECT_EQ(o["outcome"], "held");
+  EXPECT_TRUE(o["case"].is_null());
+  auto held = json::parse(run({"message", "list", "--state", "held", "--json"}).out);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0]["reason"], "unknown sender");
+  run({"contact", "add", "--name", "Stranger", "--email", "stranger@example.com"});
+  auto r = run({"message", "retry", std::to_string(held[0]["id"].get<int>())});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["outcome"], "created");
+  EXPECT_TRUE(json::parse(run({"message", "list", "--state", "held", "--json"}).out).empty());
+}
+
+TEST_F(Cli, OverLimitMailRecordedAsFailedNeverDropped) {
+  std::ofstream(std::filesystem::path(data_) / "mailcase.toml") << "[limits]\nmax_message_bytes = 1000\n";
+  auto o = deliver(mail("bob@example.com", "Huge", std::string(5000, 'x') + "\n", "big@example.com"));
+  EXPECT_EQ(o["outcome"], "failed");
+  EXPECT_NE(o["reason"].get<std::string>().find("too large"), std::string::npos);
+  auto failed = json::parse(run({"message", "list", "--state", "failed", "--json"}).out);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_GT(failed[0]["size"].get<int>(), 5000);
+}
+
+TEST_F(Cli, GarbageIsRecordedNotLost) {
+  auto o = deliver(std::string("\x00\x01\x02 not a mail at all", 22));
+  EXPECT_TRUE(o["outcome"] == "failed" || o["outcome"] == "held") << o.dump();
+  auto all = json::parse(run({"message", "list", "--json"}).out);
+  EXPECT_EQ(all.size(), 1u);
+}
+
+TEST_F(Cli, DeliverWithoutStoreAsksTheMtaToRetry) {
+  auto r = run_mailcase({"--data", (dir_.path() / "missing").string(), "deliver"}, "Subject: x\r\n\r\nx");
+  EXPECT_EQ(r.exit_code, 75);
+}
+
+TEST_F(Cli, AttachmentsAreKeptWithTheCase) {
+  std::string m =
+      "From: bob@example.com\r\nTo: support@corp.example\r\nSubject: Logs\r\nMessage-ID: <att@example.com>\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\nSee logs.\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"../../etc/passwd\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "aGVsbG8=\r\n--b--\r\n";
+  auto o = deliver(m);
+  auto c = show(o["case"]);
+  ASSERT_EQ(c["attachments"].size(), 1u);
+  EXPECT_EQ(c["attachments"][0]["filename"], "passwd");
+  EXPECT_EQ(c["attachments"][0]["size"], 5);
+  EXPECT_EQ(c["attachments"][0]["sha256"], "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+}
+
+TEST_F(Cli, ImportMboxAndMaildirThenAgainIsAllDuplicates) {
+  auto box = dir_.path() / "in.mbox";
+  {
+    std::ofstream out(box);
+    for (int i = 0; i < 30; ++i) {
+      out << "From x@y Mon Jan  1 00:00:00 2024\n"
+          << "From: user" << i << "@example.com\nSubject: mail " << i << "\nMessage-ID: <imp" << i
+          << "@example.com>\n\nbody " << i << "\n\n";
+    }
+  }
+  auto md = dir_.path() / "Maildir";
+  std::filesystem::create_directories(md / "new");
+  std::filesystem::create_directories(md / "cur");
+  std::ofstream(md / "new" / "1") << "From: m@example.com\nSubject: maildir\nMessage-ID: <md1@example.com>\n\nhi\n";
+  auto r = run({"import", box.string(), md.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto sum = json::parse(r.out);
+  EXPECT_EQ(sum["total"], 31);
+  EXPECT_EQ(sum["created"], 31);
+  EXPECT_NE(r.err.find("done:"), std::string::npos);
+  auto again = json::parse(run({"import", box.string(), md.string(), "--json"}).out);
+  EXPECT_EQ(again["duplicate"], 31);
+  EXPECT_EQ(json::parse(run({"case", "list", "--json"}).out).size(), 31u);
+}
+
+TEST_F(Cli, KilledImportRerunGivesEveryMailOnce) {
+  auto box = dir_.path() / "big.mbox";
+  const int n = 3000;
+  {
+    std::ofstream out(box);
+    for (int i = 0; i < n; ++i) {
+      out << "From x@y Mon Jan  1 00:00:00 2024\nFrom: u" << (i % 50) << "@example.com\nSubject: kill " << i
+          << "\nMessage-ID: <kill" << i << "@example.com>\n\nbody " << i << "\n\n";
+    }
+  }
+  for (int round = 0; round < 3; ++round) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      execl(MAILCASE_BINARY, MAILCASE_BINARY, "--data", data_.c_str(), "import", box.c_str(), (char*)nullptr);
+      _exit(127);
+    }
+    usleep(150000 + round * 100000);
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+  }
+  auto r = run({"import", box.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto cases = json::parse(run({"case", "list", "--json", "--limit", "100000"}).out);
+  EXPECT_EQ(cases.size(), static_cast<size_t>(n));
+  std::set<std::string> subjects;
+  for (auto& c : cases) subjects.insert(c["subject"].get<std::string>());
+  EXPECT_EQ(subjects.size(), static_cast<size_t>(n));
+  auto msgs = json::parse(run({"message", "list", "--json"}).out);
+  size_t processed = 0;
+  for (auto& m : msgs) processed += m["state"] == "processed";
+  EXPECT_EQ(processed, static_cast<size_t>(n));
+}
+
+}  // namespace
+}  // namespace mailcase

@@ -1,0 +1,52 @@
+#include "spool/blob_store.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "support/test_support.h"
+
+namespace mailcase::spool {
+namespace {
+
+TEST(FileBlobStore, ContentAddressedAndIdempotent) {
+  mailcase::testing::TempDir dir;
+  FileBlobStore store(dir.path(), true);
+  auto a = store.put("hello");
+  auto b = store.put("hello");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_EQ(a->sha256, b->sha256);
+  EXPECT_EQ(a->size, 5u);
+  auto back = store.read(a->sha256);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, "hello");
+  EXPECT_TRUE(store.sync());
+}
+
+TEST(FileBlobStore, StreamsLargeInput) {
+  mailcase::testing::TempDir dir;
+  FileBlobStore store(dir.path(), false);
+  std::string big(3 * 1024 * 1024 + 17, 'x');
+  std::istringstream in(big);
+  auto ref = store.put_stream(in);
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->size, big.size());
+  EXPECT_EQ(std::filesystem::file_size(store.path_of(ref->sha256)), big.size());
+}
+
+TEST(FileBlobStore, AbandonedWriterLeavesNoFile) {
+  mailcase::testing::TempDir dir;
+  FileBlobStore store(dir.path(), false);
+  {
+    auto w = store.open();
+    ASSERT_TRUE(w);
+    ASSERT_TRUE((*w)->write("partial"));
+  }
+  size_t files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir.path())) files += e.is_regular_file();
+  EXPECT_EQ(files, 0u);
+}
+
+}  // namespace
+}  // namespace mailcase::spool

@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+
+#include "store/store.h"
+#include "support/test_support.h"
+
+namespace mailcase::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = open_sqlite(dir_.path() / "t.db");
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+  }
+  mailcase::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, MigratesOnceAndReopens) {
+  store_.reset();
+  auto again = open_sqlite(dir_.path() / "t.db");
+  ASSERT_TRUE(again) << again.error().message;
+}
+
+TEST_F(SqliteStoreTest, ContactLookupIsCaseInsensitiveOnTheFullAddress) {
+  ASSERT_TRUE(store_->begin());
+  Account a;
+  a.name = "Acme";
+  a.emails = {"IT@acme.example"};
+  auto aid = store_->add_account(a);
+  ASSERT_TRUE(aid);
+  Contact c;
+  c.name = "Ann";
+  c.account_id = *aid;
+  c.emails = {"Ann@Acme.example", "ann.private@mail.example"};
+  ASSERT_TRUE(store_->add_contact(c));
+  ASSERT_TRUE(store_->commit());
+
+  auto found = store_->find_contact_by_email("ANN@acme.EXAMPLE");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->name, "Ann");
+  EXPECT_EQ((*found)->emails.size(), 2u);
+  auto by_domain = store_->find_contact_by_email("bob@acme.example");
+  ASSERT_TRUE(by_domain);
+  EXPECT_FALSE(*by_domain);
+  auto acct = store_->find_account_by_email("it@ACME.example");
+  ASSERT_TRUE(acct && *acct);
+  EXPECT_EQ((*acct)->name, "Acme");
+}
+
+TEST_F(SqliteStoreTest, AddressBelongsToOneContactOnly) {
+  ASSERT_TRUE(store_->begin());
+  Contact c;
+  c.name = "Ann";
+  c.emails = {"ann@x.example"};
+  ASSERT_TRUE(store_->add_contact(c));
+  c.name = "Other";
+  c.emails = {"ANN@x.example"};
+  auto dup = store_->add_contact(c);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+  store_->rollback();
+}
+
+TEST_F(SqliteStoreTest, CaseNumbersFollowIds) {
+  ASSERT_TRUE(store_->begin());
+  Case c;
+  c.subject = "s";
+  c.queue = "q";
+  auto a = store_->insert_case(c, "CS", 7);
+  auto b = store_->insert_case(c, "CS", 7);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(store_->commit());
+  EXPECT_EQ(a->number, "CS0000001");
+  EXPECT_EQ(b->number, "CS0000002");
+  auto found = store_->find_case_by_number("CS0000002");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, b->id);
+}
+
+TEST_F(SqliteStoreTest, RollbackLeavesNothing) {
+  ASSERT_TRUE(store_->begin());
+  Case c;
+  c.subject = "s";
+  ASSERT_TRUE(store_->insert_case(c, "CS", 7));
+  store_->rollback();
+  auto all = store_->list_cases(10);
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());
+}
+
+TEST_F(SqliteStoreTest, DedupeKeyIsUnique) {
+  ASSERT_TRUE(store_->begin());
+  RawMessage m;
+  m.sha256 = "aa";
+  m.source = "test";
+  auto id1 = store_->insert_raw(m);
+  m.sha256 = "bb";
+  auto id2 = store_->insert_raw(m);
+  ASSERT_TRUE(id1 && id2);
+  m.id = *id1;
+  m.sha256 = "aa";
+  m.dedupe_key = "mid:x@y";
+  m.state = RawState::kProcessed;
+  ASSERT_TRUE(store_->update_raw(m));
+  m.id = *id2;
+  auto clash = store_->update_raw(m);
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+  store_->rollback();
+}
+
+TEST_F(SqliteStoreTest, MessageIdsMapToCases) {
+  ASSERT_TRUE(store_->begin());
+  Case c;
+  c.subject = "s";
+  auto k = store_->insert_case(c, "CS", 7);
+  ASSERT_TRUE(k);
+  ASSERT_TRUE(store_->add_message_id("a@x", k->id, "inbound"));
+  ASSERT_TRUE(store_->add_message_id("a@x", k->id, "inbound"));  // idempotent
+  ASSERT_TRUE(store_->commit());
+  auto id = store_->case_of_message_id("a@x");
+  ASSERT_TRUE(id && *id);
+  EXPECT_EQ(**id, k->id);
+}
+
+}  // namespace
+}  // namespace mailcase::store
