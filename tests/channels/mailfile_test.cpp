@@ -30,11 +30,11 @@ TEST(MboxReader, SplitsOnFromLinesAndUnquotes) {
   mailcase::testing::TempDir dir;
   auto p = dir.path() / "box";
   std::ofstream(p) << "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody\n>From here\n\n"
-                      "From b@x Mon Jan  1 00:00:00 2024\nSubject: two\n\nFrom inside a paragraph is not a separator\n";
+                      "From b@x Mon Jan  1 00:00:00 2024\nSubject: two\n\nbody\nFrom inside a paragraph is not a separator\n";
   auto mails = read_all(p);
   ASSERT_EQ(mails.size(), 2u);
   EXPECT_EQ(mails[0], "Subject: one\n\nbody\nFrom here\n");
-  EXPECT_EQ(mails[1], "Subject: two\n\nFrom inside a paragraph is not a separator\n");
+  EXPECT_EQ(mails[1], "Subject: two\n\nbody\nFrom inside a paragraph is not a separator\n");
 }
 
 TEST(MboxReader, FileWithoutSeparatorIsOneMail) {
