@@ -1,0 +1,221 @@
+#include "ingest/classify.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+
+#include "util/text.h"
+
+namespace mailcase::ingest {
+
+const char* to_string(MailKind kind) {
+  switch (kind) {
+    case MailKind::kPersonal: return "personal";
+    case MailKind::kAutoReply: return "auto-reply";
+    case MailKind::kBounce: return "bounce";
+    case MailKind::kFeedback: return "feedback report";
+    case MailKind::kAutomated: return "automated";
+  }
+  return "personal";
+}
+
+namespace {
+
+bool matches(const RE2& re, std::string_view s) { return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re); }
+
+const RE2& autoreply_subject_re() {
+  static const RE2 re(
+      "(?i)^\\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort|respuesta|risposta)|out of (?:the )?office|"
+      "r[ée]ponse automatique|abwesenheits?(?:notiz|nachricht)?|automatische antwort|odpowied[źz] automatyczna|"
+      "autoreply|autosvar|automatisch antwoord|fuera de la oficina|absence|vacation|ooo\\b|"
+      "i am out of the office|i will be out|je suis absent|nieobecno[śs][ćc])");
+  return re;
+}
+
+const RE2& bounce_subject_re() {
+  static const RE2 re(
+      "(?i)(?:undeliver(?:ed|able)|returned mail|delivery (?:status notification|failure|has failed|failed|"
+      "notification|problem)|mail delivery (?:failed|failure|subsystem|system)|failure notice|non[- ]?delivery|"
+      "could not be delivered|not be delivered|nondeliverable|rejected:|message not delivered|"
+      "unzustellbar|nicht zustellbar|non remis|non distribuable|niedostarczon|warning: message|"
+      "delivery report|returned to sender|mail could not|permanent (?:error|failure)|"
+      "delivery status|unable to deliver|mensaje no entregado|недоставлен)");
+  return re;
+}
+
+const RE2& bounce_sender_re() {
+  static const RE2 re("(?i)^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounces?|mdaemon|"
+                      "mail\\.delivery\\.system|microsoftexchange[0-9a-f]*|double-bounce)@");
+  return re;
+}
+
+const RE2& bounce_body_re() {
+  static const RE2 re(
+      "(?i)(?:this is the mail system at host|i'm sorry to have to inform you that your message could not|"
+      "this is the qmail-send program|delivery to the following recipients? (?:failed|has been delayed)|"
+      "the following addresses had permanent fatal errors|message could not be delivered|"
+      "your message (?:could not|wasn't|was not) (?:be )?delivered|delivery has failed to these recipients|"
+      "this message was created automatically by mail delivery software|"
+      "a message that you sent could not be delivered|the original message was received at|"
+      "unable to deliver your message|could not deliver mail to|delivery to the following recipient failed)");
+  return re;
+}
+
+const RE2& status_re() {
+  static const RE2 re("(?im)^\\s*status\\s*:\\s*([245]\\.\\d{1,3}\\.\\d{1,3})");
+  return re;
+}
+const RE2& final_recipient_re() {
+  static const RE2 re("(?im)^\\s*(?:final|original)-recipient\\s*:\\s*(?:rfc822\\s*;\\s*)?<?([^\\s<>;]+@[^\\s<>;]+)>?");
+  return re;
+}
+const RE2& message_id_re() {
+  static const RE2 re("(?im)^\\s*message-id\\s*:\\s*<([^>\\s]+)>");
+  return re;
+}
+const RE2& enhanced_code_re() {
+  static const RE2 re("\\b([45]\\.[0-7]\\.\\d{1,3})\\b");
+  return re;
+}
+
+std::string header_or_empty(const mime::ParsedMessage& m, std::string_view name) {
+  const std::string* v = m.header(name);
+  return v ? text::ascii_lower(text::trim(*v)) : std::string();
+}
+
+void fill_bounce(const mime::ParsedMessage& m, Classification& c) {
+  std::string fields = m.report ? m.report->status_fields : std::string();
+  // Per recipient blocks are separated by blank lines; pair recipients with statuses in order.
+  std::vector<std::string> recipients, statuses;
+  {
+    re2::StringPiece in(fields);
+    std::string r;
+    while (RE2::FindAndConsume(&in, final_recipient_re(), &r)) {
+      std::string e = text::normalize_email(r);
+      if (std::find(recipients.begin(), recipients.end(), e) == recipients.end()) recipients.push_back(e);
+    }
+    re2::StringPiece in2(fields);
+    std::string s;
+    while (RE2::FindAndConsume(&in2, status_re(), &s)) statuses.push_back(s);
+  }
+  if (statuses.empty()) {
+    std::string s;
+    std::string_view body = std::string_view(m.text_body).substr(0, 64 * 1024);
+    if (RE2::PartialMatch(re2::StringPiece(body.data(), body.size()), enhanced_code_re(), &s)) statuses.push_back(s);
+  }
+  for (size_t i = 0; i < std::max(recipients.size(), statuses.empty() ? size_t{0} : size_t{1}); ++i) {
+    BouncedRecipient b;
+    if (i < recipients.size()) b.email = recipients[i];
+    b.status = i < statuses.size() ? statuses[i] : (statuses.empty() ? "" : statuses.back());
+    b.hard = !b.status.empty() && b.status[0] == '5';
+    c.recipients.push_back(std::move(b));
+  }
+  std::string original = m.report ? m.report->original_headers : std::string();
+  std::string id;
+  if (!original.empty() && RE2::PartialMatch(original, message_id_re(), &id)) {
+    c.original_message_ids.push_back(id);
+  } else {
+    std::string_view body = std::string_view(m.text_body).substr(0, 256 * 1024);
+    if (RE2::PartialMatch(re2::StringPiece(body.data(), body.size()), message_id_re(), &id))
+      c.original_message_ids.push_back(id);
+  }
+}
+
+}  // namespace
+
+Classification classify(const mime::ParsedMessage& m) {
+  Classification c;
+  const std::string from = text::normalize_email(m.from.email);
+  const std::string auto_submitted = header_or_empty(m, "Auto-Submitted");
+  const std::string report_type = m.report ? text::ascii_lower(m.report->report_type) : std::string();
+
+  // Feedback reports (ARF) first: they are multipart/report too.
+  if (report_type == "feedback-report" || m.top_content_type == "message/feedback-report") {
+    c.kind = MailKind::kFeedback;
+    c.reason = "multipart/report; report-type=feedback-report";
+    fill_bounce(m, c);
+    return c;
+  }
+  if (report_type == "delivery-status" || report_type == "global-delivery-status") {
+    c.kind = MailKind::kBounce;
+    c.reason = "multipart/report; report-type=delivery-status";
+    fill_bounce(m, c);
+    return c;
+  }
+  bool from_daemon = matches(bounce_sender_re(), from);
+  const std::string& subject = m.subject;
+  std::string_view body_head = std::string_view(m.text_body).substr(0, 8192);
+  if (from_daemon && (matches(bounce_subject_re(), subject) || matches(bounce_body_re(), body_head) ||
+                      (m.report && !m.report->original_headers.empty()))) {
+    c.kind = MailKind::kBounce;
+    c.reason = "non-delivery report from " + from;
+    fill_bounce(m, c);
+    return c;
+  }
+  if (matches(bounce_subject_re(), subject) && (matches(bounce_body_re(), body_head) || from_daemon ||
+                                                 m.header("X-Failed-Recipients") != nullptr)) {
+    c.kind = MailKind::kBounce;
+    c.reason = "non-delivery report (subject and text)";
+    fill_bounce(m, c);
+    return c;
+  }
+  if (m.header("X-Failed-Recipients")) {
+    c.kind = MailKind::kBounce;
+    c.reason = "X-Failed-Recipients";
+    fill_bounce(m, c);
+    return c;
+  }
+
+  // RFC 3834 and the common vendor headers of automatic answers.
+  if (!auto_submitted.empty() && auto_submitted != "no") {
+    c.kind = auto_submitted.rfind("auto-replied", 0) == 0 || matches(autoreply_subject_re(), subject)
+                 ? MailKind::kAutoReply
+                 : MailKind::kAutomated;
+    c.reason = "Auto-Submitted: " + auto_submitted;
+    return c;
+  }
+  for (const char* h : {"X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Vacation"}) {
+    if (m.header(h)) {
+      c.kind = MailKind::kAutoReply;
+      c.reason = std::string(h) + " header";
+      return c;
+    }
+  }
+  const std::string suppress = header_or_empty(m, "X-Auto-Response-Suppress");
+  if (matches(autoreply_subject_re(), subject) &&
+      (suppress.find("oof") != std::string::npos || suppress.find("all") != std::string::npos ||
+       !header_or_empty(m, "X-MS-Exchange-Inbox-Rules-Loop").empty() || m.header("Precedence"))) {
+    c.kind = MailKind::kAutoReply;
+    c.reason = "out-of-office reply";
+    return c;
+  }
+  if (matches(autoreply_subject_re(), subject) && m.in_reply_to.size() + m.references.size() > 0) {
+    c.kind = MailKind::kAutoReply;
+    c.reason = "automatic reply subject";
+    return c;
+  }
+  const std::string precedence = header_or_empty(m, "Precedence");
+  if (precedence == "bulk" || precedence == "junk" || precedence == "list" || precedence == "auto_reply") {
+    c.kind = precedence == "auto_reply" ? MailKind::kAutoReply : MailKind::kAutomated;
+    c.reason = "Precedence: " + precedence;
+    return c;
+  }
+  if (m.header("List-Id") || m.header("List-Unsubscribe")) {
+    c.kind = MailKind::kAutomated;
+    c.reason = "mailing list";
+    return c;
+  }
+  if (from_daemon || from.rfind("noreply@", 0) == 0 || from.rfind("no-reply@", 0) == 0 ||
+      from.rfind("donotreply@", 0) == 0) {
+    c.kind = MailKind::kAutomated;
+    c.reason = "machine sender " + from;
+    return c;
+  }
+  if (m.from.email.empty() && m.header("Return-Path") && text::trim(*m.header("Return-Path")) == "<>") {
+    c.kind = MailKind::kAutomated;
+    c.reason = "null return path";
+  }
+  return c;
+}
+
+}  // namespace mailcase::ingest

@@ -1,0 +1,227 @@
+#include "ingest/reply_text.h"
+
+#include <re2/re2.h>
+
+#include <string>
+#include <vector>
+
+#include "util/text.h"
+
+namespace mailcase::ingest {
+namespace {
+
+// Each line of the body gets one of these kinds; the cut is decided on the sequence.
+enum class Kind { kEmpty, kText, kQuote, kHeader, kDelimiter, kSignature };
+
+// "On … wrote:" and its siblings in many languages; matched against a line or a line
+// joined with the next two (mail clients wrap long header lines).
+const RE2& wrote_re() {
+  static const RE2 re(
+      "(?i)^\\s*(?:"
+      "on\\s.{1,300}\\swrote\\s*:?|"
+      "le\\s.{1,300}\\sa\\s+[ée]crit\\s*:?|"
+      "(?:w\\s+dniu|dnia)\\s.{1,300}\\s(?:pisze|napisa[łl](?:\\(a\\)|a)?)\\s*:?|"
+      "am\\s.{1,300}\\sschrieb.{0,200}:|"
+      "op\\s.{1,300}\\s(?:schreef|geschreven).{0,200}:|"
+      "(?:el|en)\\s.{1,300}\\sescribi[óo]\\s*:?|"
+      "il\\s.{1,300}\\sha\\s+scritto\\s*:?|"
+      "(?:em|no\\s+dia)\\s.{1,300}\\sescreveu\\s*:?|"
+      "den\\s.{1,300}\\sskrev.{0,200}:|"
+      ".{1,300}\\s(?:skrev|kirjoitti)\\s*.{0,200}:|"
+      ".{1,300}(?:написал|написала|написав|написала\\(а\\)|пише|писал)\\S*\\s*:?|"
+      ".{1,300}写道\\s*[：:]?"
+      ")\\s*$");
+  return re;
+}
+
+const RE2& separator_re() {
+  static const RE2 re(
+      "(?i)^\\s*(?:"
+      "-{3,}\\s*(?:original\\s+message|ursprüngliche\\s+nachricht|message\\s+d'origine|oryginalna\\s+wiadomo[śs][ćc]|"
+      "mensaje\\s+original|messaggio\\s+originale|oorspronkelijk\\s+bericht|mensagem\\s+original|"
+      "originalmeddelande|opprinnelig\\s+melding|forwarded\\s+message|weitergeleitete\\s+nachricht|"
+      "message\\s+transf[ée]r[ée]|wiadomo[śs][ćc]\\s+przekazana)\\s*-{3,}|"
+      "begin\\s+forwarded\\s+message\\s*:|"
+      "d[ée]but\\s+du\\s+message\\s+r[ée]exp[ée]di[ée]\\s*:"
+      ")\\s*$");
+  return re;
+}
+
+// "From:" line of an Outlook-style header block, in several languages, maybe in bold.
+const RE2& from_field_re() {
+  static const RE2 re("(?i)^\\s*[*_]*(?:from|de|von|od|van|från|fra|da|от|від|发件人)\\s*[*_]*\\s*[:：]");
+  return re;
+}
+const RE2& other_field_re() {
+  static const RE2 re(
+      "(?i)^\\s*[*_]*(?:sent|date|to|subject|cc|reply-to|envoy[ée]|[àa]|objet|gesendet|datum|an|betreff|wys[łl]ano|"
+      "data|do|temat|enviado|fecha|para|asunto|inviato|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|sendt|"
+      "emne|til|отправлено|дата|кому|тема|发送时间|收件人|主题)\\s*[*_]*\\s*[:：]");
+  return re;
+}
+
+const RE2& signature_re() {
+  static const RE2 re(
+      "(?i)^\\s*(?:"
+      "sent\\s+(?:from|via|with|using)\\s.{1,120}|"
+      "from\\s+my\\s+(?:iphone|ipad|android|mobile|samsung|blackberry).{0,80}|"
+      "get\\s+outlook\\s+for\\s.{1,60}|"
+      "envoy[ée]\\s+(?:depuis|de)\\s+(?:mon|ma)\\s.{1,80}|"
+      "von\\s+meinem\\s.{1,80}\\sgesendet.{0,40}|"
+      "diese\\s+nachricht\\s+wurde\\s+von\\s+meinem\\s.{1,120}\\sgesendet.{0,20}|"
+      "wys[łl]ane\\s+z\\s.{1,80}|"
+      "enviado\\s+desde\\s+mi\\s.{1,80}|"
+      "inviato\\s+da\\s.{1,80}|"
+      "verzonden\\s+(?:met|vanaf)\\s.{1,80}|"
+      "skickat\\s+från\\s.{1,80}"
+      ")\\s*$");
+  return re;
+}
+
+// A line made only of punctuation runs ("--", "***", "______", "-- "), i.e. a signature
+// or footer delimiter. A line with words in it is text.
+bool is_delimiter(std::string_view line) {
+  std::string_view t = text::trim(line);
+  if (t.size() < 2) return false;
+  char c = t[0];
+  if (c != '-' && c != '_' && c != '=' && c != '~' && c != '+' && c != '*' && c != '#') return false;
+  for (char x : t) {
+    if (x != c) return false;
+  }
+  return true;
+}
+
+bool is_empty(std::string_view line) {
+  std::string_view t = text::trim(line);
+  // Gmail's invisible tracking mark (U+1427) and non-breaking spaces count as nothing.
+  while (!t.empty()) {
+    if (t.substr(0, 3) == "\xE1\x90\xA7") t.remove_prefix(3);
+    else if (t.substr(0, 2) == "\xC2\xA0") t.remove_prefix(2);
+    else if (t.front() == ' ' || t.front() == '\t') t.remove_prefix(1);
+    else break;
+  }
+  return t.empty();
+}
+
+std::string_view unquoted(std::string_view line) {
+  std::string_view t = line;
+  while (!t.empty() && (t.front() == '>' || t.front() == ' ')) t.remove_prefix(1);
+  return t;
+}
+
+bool matches(const RE2& re, std::string_view s) { return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re); }
+
+// Header lines: returns how many lines the header spans (0 when none starts here).
+size_t header_span(const std::vector<std::string_view>& lines, size_t i) {
+  std::string_view line = lines[i];
+  if (line.size() > 1000) return 0;
+  if (matches(separator_re(), line)) return 1;
+  std::string joined(text::trim(line));
+  for (size_t k = 0; k < 3 && i + k < lines.size(); ++k) {
+    if (k > 0) {
+      if (is_empty(lines[i + k]) || lines[i + k].size() > 500) break;
+      joined += " ";
+      joined += text::trim(lines[i + k]);
+    }
+    if (matches(wrote_re(), joined)) return k + 1;
+  }
+  if (matches(from_field_re(), line)) {
+    int fields = 0;
+    for (size_t k = 1; k <= 6 && i + k < lines.size(); ++k) {
+      if (matches(other_field_re(), lines[i + k])) ++fields;
+    }
+    if (fields >= 2) return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+ReplyText split_reply(std::string_view body_in) {
+  std::string body;
+  body.reserve(body_in.size());
+  for (size_t i = 0; i < body_in.size(); ++i) {
+    if (body_in[i] == '\r') {
+      if (i + 1 < body_in.size() && body_in[i + 1] == '\n') continue;
+      body += '\n';
+    } else {
+      body += body_in[i];
+    }
+  }
+  std::vector<std::string_view> lines = text::split_lines(body);
+  std::vector<Kind> kinds(lines.size(), Kind::kText);
+  bool in_code = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string_view l = lines[i];
+    if (text::trim(l).substr(0, 3) == "```") {
+      in_code = !in_code;
+      continue;
+    }
+    if (in_code) continue;
+    if (is_empty(l)) kinds[i] = Kind::kEmpty;
+    else if (!l.empty() && l.front() == '>') {
+      kinds[i] = header_span(std::vector<std::string_view>{unquoted(l)}, 0) ? Kind::kHeader : Kind::kQuote;
+    } else if (size_t span = header_span(lines, i)) {
+      for (size_t k = 0; k < span; ++k) kinds[i + k] = Kind::kHeader;
+      i += span - 1;
+    } else if (is_delimiter(l)) kinds[i] = Kind::kDelimiter;
+    else if (matches(signature_re(), l)) kinds[i] = Kind::kSignature;
+  }
+
+  auto text_after = [&](size_t from) {
+    for (size_t k = from; k < lines.size(); ++k)
+      if (kinds[k] == Kind::kText) return k;
+    return lines.size();
+  };
+  size_t first_text = text_after(0);
+  size_t keep_from = 0, cut = lines.size();
+
+  // Bottom-posting: the mail opens with a quote header and the quote; the new text
+  // follows it. The quote becomes the history.
+  size_t first_nonempty = 0;
+  while (first_nonempty < lines.size() && kinds[first_nonempty] == Kind::kEmpty) ++first_nonempty;
+  if (first_nonempty < lines.size() && kinds[first_nonempty] == Kind::kHeader) {
+    size_t k = first_nonempty;
+    while (k < lines.size() && (kinds[k] == Kind::kHeader || kinds[k] == Kind::kQuote || kinds[k] == Kind::kEmpty)) ++k;
+    keep_from = k;
+    first_text = text_after(k);
+  }
+
+  // Top-posting: the first header, delimiter or signature after some text ends the new text.
+  for (size_t k = first_text; k < lines.size(); ++k) {
+    if (k < keep_from) continue;
+    Kind kd = kinds[k];
+    if (kd == Kind::kHeader || kd == Kind::kDelimiter || kd == Kind::kSignature) {
+      cut = k;
+      break;
+    }
+  }
+  // A trailing quote block (after the new text) is history too; interleaved quotes stay.
+  size_t end = cut;
+  while (end > keep_from && kinds[end - 1] == Kind::kEmpty) --end;
+  size_t q = end;
+  while (q > keep_from && (kinds[q - 1] == Kind::kQuote || kinds[q - 1] == Kind::kEmpty)) --q;
+  if (q < end && q > keep_from && text_after(keep_from) < q) cut = q;
+
+  auto join = [&](size_t a, size_t b) {
+    std::string s;
+    for (size_t k = a; k < b; ++k) {
+      s.append(lines[k]);
+      s += '\n';
+    }
+    return std::string(text::trim(s));
+  };
+  // A quote alone, without any new text, is what the sender wrote.
+  if (keep_from == 0 && first_text == lines.size() && first_nonempty < lines.size() &&
+      kinds[first_nonempty] == Kind::kQuote) {
+    return ReplyText{std::string(text::trim(body)), ""};
+  }
+  ReplyText r;
+  r.new_text = join(keep_from, std::min(cut, lines.size()));
+  std::string before = join(0, keep_from);
+  std::string after = join(std::min(cut, lines.size()), lines.size());
+  r.quoted = before.empty() ? after : (after.empty() ? before : before + "\n\n" + after);
+  return r;
+}
+
+}  // namespace mailcase::ingest

@@ -1,0 +1,421 @@
+// GMime 3 adapter: a MIME tree in, a ParsedMessage out.
+#include "mime/parser.h"
+
+#include <fcntl.h>
+#include <glib.h>
+#include <gmime/gmime.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "mime/filename.h"
+#include "mime/html_text.h"
+#include "util/text.h"
+
+namespace mailcase::mime {
+namespace {
+
+// RAII for GObject references.
+template <typename T>
+struct GObj {
+  T* p = nullptr;
+  GObj() = default;
+  explicit GObj(T* x) : p(x) {}
+  ~GObj() {
+    if (p) g_object_unref(p);
+  }
+  GObj(const GObj&) = delete;
+  GObj& operator=(const GObj&) = delete;
+  T* get() const { return p; }
+  explicit operator bool() const { return p != nullptr; }
+};
+
+struct GFree {
+  void operator()(void* p) const { g_free(p); }
+};
+using GStr = std::unique_ptr<char, GFree>;
+
+std::string str(const char* s) { return s ? std::string(s) : std::string(); }
+
+void quiet_log(const gchar*, GLogLevelFlags, const gchar*, gpointer) {
+  // GMime warns about broken input; broken input is normal here and reported via problems.
+}
+
+GMimeParserOptions* parser_options() {
+  static GMimeParserOptions* opts = [] {
+    GMimeParserOptions* o = g_mime_parser_options_new();
+    static const char* fallback[] = {"utf-8", "windows-1252", nullptr};
+    g_mime_parser_options_set_fallback_charsets(o, fallback);
+    g_mime_parser_options_set_rfc2047_compliance_mode(o, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_address_compliance_mode(o, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode(o, GMIME_RFC_COMPLIANCE_LOOSE);
+    return o;
+  }();
+  return opts;
+}
+
+bool is_utf8_charset(std::string_view cs) {
+  std::string c = text::ascii_lower(cs);
+  return c.empty() || c == "utf-8" || c == "utf8" || c == "us-ascii" || c == "ascii" || c == "unicode-1-1-utf-8" ||
+         c == "x-unknown" || c == "unknown-8bit" || c == "default";
+}
+
+// Bytes in a declared charset → valid UTF-8, trying the declaration, then windows-1252,
+// then ISO-8859-1 (which maps every byte).
+std::string to_utf8(std::string_view bytes, std::string_view charset, const std::string& fallback,
+                    std::vector<std::string>* problems) {
+  auto valid = [](std::string_view s) { return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr); };
+  auto convert = [&](const char* from, std::string& out) {
+    gsize written = 0;
+    GError* err = nullptr;
+    char* r = g_convert(bytes.data(), static_cast<gssize>(bytes.size()), "UTF-8", from, nullptr, &written, &err);
+    if (err) g_error_free(err);
+    if (!r) return false;
+    out.assign(r, written);
+    g_free(r);
+    return true;
+  };
+  std::string out;
+  if (is_utf8_charset(charset)) {
+    if (valid(bytes)) return std::string(bytes);
+  } else {
+    std::string cs(charset);
+    const char* iconv_name = g_mime_charset_iconv_name(cs.c_str());
+    if (iconv_name && convert(iconv_name, out)) return out;
+    if (problems) problems->push_back("cannot decode charset " + cs);
+    if (valid(bytes)) return std::string(bytes);
+  }
+  if (!fallback.empty() && convert(fallback.c_str(), out)) return out;
+  if (convert("ISO-8859-1", out)) return out;
+  return text::make_valid_utf8(bytes);
+}
+
+// Streams the decoded content of a leaf part, a block at a time.
+template <typename Sink>
+bool decode_content(GMimePart* part, Sink&& sink) {
+  GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+  if (!wrapper) return true;
+  GMimeStream* encoded = g_mime_data_wrapper_get_stream(wrapper);
+  if (!encoded) return true;
+  g_mime_stream_reset(encoded);
+  GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(wrapper);
+  GObj<GMimeFilter> filter;
+  if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+      enc == GMIME_CONTENT_ENCODING_UUENCODE)
+    filter.p = g_mime_filter_basic_new(enc, FALSE);
+  static constexpr size_t kBlock = 64 * 1024;
+  std::vector<char> buf(kBlock + 64);
+  bool more = true;
+  while (more) {
+    ssize_t n = g_mime_stream_read(encoded, buf.data() + 32, kBlock);
+    if (n <= 0) {
+      more = false;
+      n = 0;
+    }
+    if (!filter) {
+      if (n > 0 && !sink(std::string_view(buf.data() + 32, static_cast<size_t>(n)))) return false;
+      continue;
+    }
+    char* out = nullptr;
+    size_t outlen = 0, outprespace = 0;
+    if (more) g_mime_filter_filter(filter.get(), buf.data() + 32, static_cast<size_t>(n), 32, &out, &outlen, &outprespace);
+    else g_mime_filter_complete(filter.get(), buf.data() + 32, 0, 32, &out, &outlen, &outprespace);
+    if (outlen > 0 && !sink(std::string_view(out, outlen))) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> ids_of(const char* header_value) {
+  std::vector<std::string> out;
+  if (!header_value) return out;
+  GMimeReferences* refs = g_mime_references_parse(parser_options(), header_value);
+  if (!refs) return out;
+  int n = g_mime_references_length(refs);
+  for (int i = 0; i < n; ++i) {
+    const char* id = g_mime_references_get_message_id(refs, i);
+    if (id && *id) out.emplace_back(text::make_valid_utf8(id));
+  }
+  g_mime_references_free(refs);
+  return out;
+}
+
+void add_addresses(InternetAddressList* list, std::vector<Address>& out, int depth = 0) {
+  if (!list || depth > 4) return;
+  int n = internet_address_list_length(list);
+  for (int i = 0; i < n && out.size() < 1000; ++i) {
+    InternetAddress* a = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+      Address x;
+      x.name = text::make_valid_utf8(str(internet_address_get_name(a)));
+      x.email = text::make_valid_utf8(str(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a))));
+      out.push_back(std::move(x));
+    } else if (INTERNET_ADDRESS_IS_GROUP(a)) {
+      add_addresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out, depth + 1);
+    }
+  }
+}
+
+std::string lower_mime_type(GMimeObject* obj) {
+  GMimeContentType* ct = g_mime_object_get_content_type(obj);
+  if (!ct) return "application/octet-stream";
+  std::string t = str(g_mime_content_type_get_media_type(ct));
+  std::string s = str(g_mime_content_type_get_media_subtype(ct));
+  if (t.empty()) t = "application";
+  if (s.empty()) s = "octet-stream";
+  return text::ascii_lower(t + "/" + s);
+}
+
+std::string extension_for(std::string_view type) {
+  static const std::pair<const char*, const char*> known[] = {
+      {"image/png", ".png"},        {"image/jpeg", ".jpg"},       {"image/gif", ".gif"},
+      {"application/pdf", ".pdf"},  {"text/plain", ".txt"},       {"text/html", ".html"},
+      {"message/rfc822", ".eml"},   {"text/calendar", ".ics"},    {"application/zip", ".zip"},
+      {"message/delivery-status", ".txt"}, {"text/rfc822-headers", ".txt"}};
+  for (auto& [t, e] : known)
+    if (type == t) return e;
+  return ".bin";
+}
+
+class Walker {
+ public:
+  Walker(spool::BlobSink& sink, const ParseLimits& limits, ParsedMessage& out)
+      : sink_(sink), limits_(limits), out_(out) {}
+
+  void walk(GMimeObject* obj, size_t depth, bool in_alternative, bool in_report) {
+    if (!obj) return;
+    if (++parts_ > limits_.max_parts) {
+      if (parts_ == limits_.max_parts + 1) out_.problems.push_back("too many parts: the rest is not extracted");
+      return;
+    }
+    if (depth > limits_.max_depth) {
+      if (!depth_noted_) out_.problems.push_back("nested too deeply: inner parts not extracted");
+      depth_noted_ = true;
+      return;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+      GMimeMultipart* mp = GMIME_MULTIPART(obj);
+      std::string type = lower_mime_type(obj);
+      bool alt = type == "multipart/alternative";
+      bool report = type == "multipart/report";
+      if (report && !out_.report) {
+        Report r;
+        r.report_type = text::ascii_lower(
+            str(g_mime_content_type_get_parameter(g_mime_object_get_content_type(obj), "report-type")));
+        out_.report = r;
+      }
+      int n = g_mime_multipart_get_count(mp);
+      for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), depth + 1, alt, report || in_report);
+      return;
+    }
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+      GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+      if (inner && (in_report || !out_.report)) {
+        GStr headers(g_mime_object_get_headers(GMIME_OBJECT(inner), nullptr));
+        if (!out_.report) out_.report = Report{};
+        if (out_.report->original_headers.empty())
+          out_.report->original_headers = text::make_valid_utf8(str(headers.get()));
+      }
+      attach_message(obj, inner);
+      return;
+    }
+    if (!GMIME_IS_PART(obj)) return;
+    GMimePart* part = GMIME_PART(obj);
+    std::string type = lower_mime_type(obj);
+    GMimeContentDisposition* disp = g_mime_object_get_content_disposition(obj);
+    bool is_attachment_disp = disp && g_mime_content_disposition_is_attachment(disp);
+    const char* fname = g_mime_part_get_filename(part);
+    bool has_name = fname && *fname;
+
+    if (in_report && (type == "message/delivery-status" || type == "message/feedback-report" ||
+                      type == "message/disposition-notification" || type == "message/global-delivery-status")) {
+      std::string bytes = read_text_bytes(part);
+      if (out_.report) out_.report->status_fields = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, nullptr);
+    } else if (in_report && (type == "text/rfc822-headers" || type == "message/rfc822-headers")) {
+      std::string bytes = read_text_bytes(part);
+      if (out_.report && out_.report->original_headers.empty())
+        out_.report->original_headers = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, nullptr);
+    }
+
+    bool body_candidate = (type == "text/plain" || type == "text/html") && !is_attachment_disp &&
+                          !(has_name && !in_alternative && body_seen_);
+    if (body_candidate) {
+      std::string bytes = read_text_bytes(part);
+      std::string text = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, &out_.problems);
+      if (type == "text/plain") {
+        // format=flowed and other niceties are left as written; bodies of several
+        // inline parts are joined in order.
+        if (!in_alternative || !plain_in_alt_) append(out_.text_body, text);
+        if (in_alternative) plain_in_alt_ = true;
+      } else {
+        append(out_.html_body, text);
+      }
+      body_seen_ = true;
+      return;
+    }
+    store_attachment(part, type, fname, disp);
+  }
+
+  bool body_seen() const { return body_seen_; }
+
+ private:
+  static std::string charset_of(GMimeObject* obj) {
+    GMimeContentType* ct = g_mime_object_get_content_type(obj);
+    return ct ? str(g_mime_content_type_get_parameter(ct, "charset")) : std::string();
+  }
+
+  void append(std::string& dst, const std::string& s) {
+    if (dst.size() >= limits_.max_text_bytes) return;
+    if (!dst.empty() && dst.back() != '\n') dst += "\n";
+    dst.append(s, 0, std::min(s.size(), limits_.max_text_bytes - dst.size()));
+  }
+
+  std::string read_text_bytes(GMimePart* part) {
+    std::string out;
+    bool cut = false;
+    decode_content(part, [&](std::string_view b) {
+      if (out.size() + b.size() > limits_.max_text_bytes) {
+        out.append(b.substr(0, limits_.max_text_bytes - out.size()));
+        cut = true;
+        return false;
+      }
+      out.append(b);
+      return true;
+    });
+    if (cut) out_.problems.push_back("text cut at " + std::to_string(limits_.max_text_bytes) + " bytes");
+    // Do not split a UTF-8 sequence at the cut.
+    return out;
+  }
+
+  std::string unique_fallback(std::string_view type) {
+    return "attachment-" + std::to_string(out_.attachments.size() + 1) + extension_for(type);
+  }
+
+  void store_attachment(GMimePart* part, const std::string& type, const char* fname, GMimeContentDisposition* disp) {
+    auto w = sink_.open();
+    if (!w) {
+      out_.problems.push_back("cannot store an attachment: " + w.error().message);
+      return;
+    }
+    bool ok = decode_content(part, [&](std::string_view b) { return static_cast<bool>((*w)->write(b)); });
+    auto ref = (*w)->commit();
+    if (!ok || !ref) {
+      out_.problems.push_back("cannot store an attachment");
+      return;
+    }
+    Attachment a;
+    a.content_type = type;
+    a.filename = safe_filename(text::make_valid_utf8(str(fname)), unique_fallback(type));
+    a.content_id = text::make_valid_utf8(str(g_mime_object_get_content_id(GMIME_OBJECT(part))));
+    a.is_inline = (disp && !g_mime_content_disposition_is_attachment(disp)) || (!disp && !a.content_id.empty());
+    a.size = ref->size;
+    a.sha256 = ref->sha256;
+    out_.attachments.push_back(std::move(a));
+  }
+
+  void attach_message(GMimeObject* obj, GMimeMessage* inner) {
+    auto w = sink_.open();
+    if (!w || !inner) return;
+    GObj<GMimeStream> mem(g_mime_stream_mem_new());
+    g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.get());
+    GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+    if (arr && arr->len) (void)(*w)->write(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
+    auto ref = (*w)->commit();
+    if (!ref) return;
+    Attachment a;
+    a.content_type = lower_mime_type(obj);
+    const char* fname = nullptr;
+    GMimeContentDisposition* disp = g_mime_object_get_content_disposition(obj);
+    if (disp) fname = g_mime_content_disposition_get_parameter(disp, "filename");
+    std::string subject = text::make_valid_utf8(str(g_mime_message_get_subject(inner)));
+    std::string name = fname && *fname ? text::make_valid_utf8(fname) : (subject.empty() ? "" : subject + ".eml");
+    a.filename = safe_filename(name, unique_fallback("message/rfc822"));
+    a.size = ref->size;
+    a.sha256 = ref->sha256;
+    out_.attachments.push_back(std::move(a));
+  }
+
+  spool::BlobSink& sink_;
+  const ParseLimits& limits_;
+  ParsedMessage& out_;
+  size_t parts_ = 0;
+  bool depth_noted_ = false;
+  bool body_seen_ = false;
+  bool plain_in_alt_ = false;
+};
+
+Result<ParsedMessage> parse_stream(GMimeStream* stream, spool::BlobSink& sink, const ParseLimits& limits) {
+  GObj<GMimeParser> parser(g_mime_parser_new_with_stream(stream));
+  g_mime_parser_set_persist_stream(parser.get(), TRUE);
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  GObj<GMimeMessage> msg(g_mime_parser_construct_message(parser.get(), parser_options()));
+  if (!msg) return fail(ErrorCode::kInvalidInput, "no MIME message could be read");
+
+  ParsedMessage out;
+  GMimeObject* top = GMIME_OBJECT(msg.get());
+  GMimeHeaderList* hl = g_mime_object_get_header_list(top);
+  int count = hl ? g_mime_header_list_get_count(hl) : 0;
+  if (count == 0) return fail(ErrorCode::kInvalidInput, "no header found: not a mail");
+  for (int i = 0; i < count && i < 2000; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(hl, i);
+    Header x;
+    x.name = text::make_valid_utf8(str(g_mime_header_get_name(h)));
+    x.value = text::make_valid_utf8(text::trim(str(g_mime_header_get_value(h))));
+    out.headers.push_back(std::move(x));
+  }
+  out.subject = text::make_valid_utf8(str(g_mime_message_get_subject(msg.get())));
+  // Unfold: a subject is one line.
+  for (char& c : out.subject)
+    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+  out.subject = std::string(text::trim(out.subject));
+  if (auto ids = ids_of(g_mime_object_get_header(top, "Message-ID")); !ids.empty()) out.message_id = ids.front();
+  out.in_reply_to = ids_of(g_mime_object_get_header(top, "In-Reply-To"));
+  out.references = ids_of(g_mime_object_get_header(top, "References"));
+  std::vector<Address> from;
+  add_addresses(g_mime_message_get_from(msg.get()), from);
+  if (from.empty()) add_addresses(g_mime_message_get_sender(msg.get()), from);
+  if (!from.empty()) out.from = from.front();
+  add_addresses(g_mime_message_get_reply_to(msg.get()), out.reply_to);
+  add_addresses(g_mime_message_get_to(msg.get()), out.to);
+  add_addresses(g_mime_message_get_cc(msg.get()), out.cc);
+  add_addresses(g_mime_message_get_bcc(msg.get()), out.bcc);
+  if (GDateTime* d = g_mime_message_get_date(msg.get())) out.date = g_date_time_to_unix(d);
+
+  GMimeObject* body = g_mime_message_get_mime_part(msg.get());
+  out.top_content_type = body ? lower_mime_type(body) : "text/plain";
+  Walker walker(sink, limits, out);
+  walker.walk(body, 0, false, false);
+  if (out.text_body.empty() && !out.html_body.empty()) out.text_body = html_to_text(out.html_body);
+  out.text_body = text::make_valid_utf8(out.text_body);
+  out.html_body = text::make_valid_utf8(out.html_body);
+  return out;
+}
+
+}  // namespace
+
+void ensure_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_mime_init();
+    g_log_set_handler("gmime", static_cast<GLogLevelFlags>(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
+                      quiet_log, nullptr);
+    (void)parser_options();
+  });
+}
+
+Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobSink& sink, const ParseLimits& limits) {
+  ensure_initialized();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(ErrorCode::kTemporary, "cannot open the stored mail");
+  GObj<GMimeStream> stream(g_mime_stream_fs_new(fd));  // owns fd
+  return parse_stream(stream.get(), sink, limits);
+}
+
+Result<ParsedMessage> parse_bytes(std::string_view raw, spool::BlobSink& sink, const ParseLimits& limits) {
+  ensure_initialized();
+  GObj<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
+  return parse_stream(stream.get(), sink, limits);
+}
+
+}  // namespace mailcase::mime
