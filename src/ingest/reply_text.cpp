@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -14,33 +15,43 @@ namespace {
 enum class Kind { kEmpty, kText, kQuote, kHeader, kDelimiter, kSignature };
 
 // "On … wrote:" and its siblings in many languages; matched against a line or a line
-// joined with the next two (mail clients wrap long header lines).
-const RE2& wrote_re() {
+// joined with the next two (mail clients wrap long header lines). Split into a start
+// and an end pattern so that each stays small and linear.
+const RE2& wrote_start_re() {
+  static const RE2 re("(?i)^[\\s*_-]*(?:on|le|w\\s+dniu|dnia|am|op|el|en|il|em|no\\s+dia|den|at)\\s");
+  return re;
+}
+const RE2& wrote_end_re() {
   static const RE2 re(
-      "(?i)^\\s*(?:"
-      "on\\s.{1,300}\\swrote\\s*:?|"
-      "le\\s.{1,300}\\sa\\s+[ée]crit\\s*:?|"
-      "(?:w\\s+dniu|dnia)\\s.{1,300}\\s(?:pisze|napisa[łl](?:\\(a\\)|a)?)\\s*:?|"
-      "am\\s.{1,300}\\sschrieb.{0,200}:|"
-      "op\\s.{1,300}\\s(?:schreef|geschreven).{0,200}:|"
-      "(?:el|en)\\s.{1,300}\\sescribi[óo]\\s*:?|"
-      "il\\s.{1,300}\\sha\\s+scritto\\s*:?|"
-      "(?:em|no\\s+dia)\\s.{1,300}\\sescreveu\\s*:?|"
-      "den\\s.{1,300}\\sskrev.{0,200}:|"
-      ".{1,300}\\s(?:skrev|kirjoitti)\\s*.{0,200}:|"
-      ".{1,300}(?:написал|написала|написав|написала\\(а\\)|пише|писал)\\S*\\s*:?|"
-      ".{1,300}写道\\s*[：:]?"
-      ")\\s*$");
+      "(?i)(?:wrote|a\\s+[ée]crit|pisze|napisa[łl]\\S*|schrieb|schreef|geschreven|"
+      "escribi[óo]|ha\\s+scritto|escreveu|skrev|kirjoitti)(?:\\s*[:：]|\\s.{0,80}[:：])?[\\s*_-]*$");
+  return re;
+}
+// "Some One <a@b> wrote:" with no leading word: an address before the end keyword.
+const RE2& address_re() {
+  static const RE2 re("[^\\s<>]+@[^\\s<>]+");
+  return re;
+}
+// Gmail's date-only form: "2016-10-24 15:36 GMT+02:00 Foo bar <foo@bar>:".
+const RE2& date_address_re() {
+  static const RE2 re(
+      "^\\s*\\d{4}[-/]\\d{1,2}[-/]\\d{1,2}\\s(?:.{0,160}@[^\\s]{1,120}\\s*[:：]?|"
+      "\\d{1,2}:\\d{2}(?::\\d{2})?\\s+GMT[+-]\\d{2}:?\\d{2}\\s.{1,160})\\s*$");
+  return re;
+}
+// Languages whose quote header need not start with a fixed word.
+const RE2& wrote_free_re() {
+  static const RE2 re("(?:написал\\S*|написав\\S*|пише|писал\\S*|写道)\\s*[:：]?\\s*$");
   return re;
 }
 
 const RE2& separator_re() {
   static const RE2 re(
       "(?i)^\\s*(?:"
-      "-{3,}\\s*(?:original\\s+message|ursprüngliche\\s+nachricht|message\\s+d'origine|oryginalna\\s+wiadomo[śs][ćc]|"
+      "[*_]*-{3,}\\s*(?:original\\s+message|ursprüngliche\\s+nachricht|message\\s+d'origine|oryginalna\\s+wiadomo[śs][ćc]|"
       "mensaje\\s+original|messaggio\\s+originale|oorspronkelijk\\s+bericht|mensagem\\s+original|"
       "originalmeddelande|opprinnelig\\s+melding|forwarded\\s+message|weitergeleitete\\s+nachricht|"
-      "message\\s+transf[ée]r[ée]|wiadomo[śs][ćc]\\s+przekazana)\\s*-{3,}|"
+      "message\\s+transf[ée]r[ée]|wiadomo[śs][ćc]\\s+przekazana)\\s*-{3,}[*_]*|"
       "begin\\s+forwarded\\s+message\\s*:|"
       "d[ée]but\\s+du\\s+message\\s+r[ée]exp[ée]di[ée]\\s*:"
       ")\\s*$");
@@ -73,7 +84,9 @@ const RE2& signature_re() {
       "enviado\\s+desde\\s+mi\\s.{1,80}|"
       "inviato\\s+da\\s.{1,80}|"
       "verzonden\\s+(?:met|vanaf)\\s.{1,80}|"
-      "skickat\\s+från\\s.{1,80}"
+      "skickat\\s+från\\s.{1,80}|"
+      "sendt\\s+fra\\s.{1,80}|"
+      "l[äa]hetetty\\s.{1,80}"
       ")\\s*$");
   return re;
 }
@@ -111,26 +124,62 @@ std::string_view unquoted(std::string_view line) {
 
 bool matches(const RE2& re, std::string_view s) { return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re); }
 
+bool is_wrote(std::string joined) {
+  if (joined.size() >= 600) return false;
+  // French typography puts a no-break space before the colon.
+  std::string plain;
+  plain.reserve(joined.size());
+  for (size_t i = 0; i < joined.size(); ++i) {
+    if (joined.compare(i, 2, "\xC2\xA0") == 0) {
+      plain += ' ';
+      ++i;
+    } else {
+      plain += joined[i];
+    }
+  }
+  joined.swap(plain);
+  if (matches(wrote_free_re(), joined) || matches(date_address_re(), joined)) return true;
+  if (!matches(wrote_end_re(), joined)) return false;
+  return matches(wrote_start_re(), joined) || matches(address_re(), joined);
+}
+
+// After a separator or a From: line, the header block runs to the first empty line.
+size_t block_to_blank(const std::vector<std::string_view>& lines, size_t i) {
+  size_t k = i + 1;
+  while (k < lines.size() && k - i < 12 && !is_empty(lines[k])) ++k;
+  return k - i;
+}
+
 // Header lines: returns how many lines the header spans (0 when none starts here).
 size_t header_span(const std::vector<std::string_view>& lines, size_t i) {
   std::string_view line = lines[i];
   if (line.size() > 1000) return 0;
-  if (matches(separator_re(), line)) return 1;
+  if (matches(separator_re(), line)) return block_to_blank(lines, i);
   std::string joined(text::trim(line));
-  for (size_t k = 0; k < 3 && i + k < lines.size(); ++k) {
-    if (k > 0) {
-      if (is_empty(lines[i + k]) || lines[i + k].size() > 500) break;
+  if (is_wrote(joined)) return 1;
+  // Wrapped headers: join up to five more lines, skipping blank ones, when it starts like one.
+  // Only a line that starts like a header (a leading word, a date, or an address) may
+  // continue on the following lines.
+  bool starts_like_header =
+      matches(wrote_start_re(), joined) || matches(address_re(), joined) || joined.back() == '<' ||
+      (std::isdigit(static_cast<unsigned char>(joined[0])) && joined.back() != '.');
+  if (starts_like_header) {
+    size_t used = 1;
+    for (size_t k = i + 1; k < lines.size() && k <= i + 5; ++k) {
+      if (lines[k].size() > 500) break;
+      used = k - i + 1;
+      if (is_empty(lines[k])) continue;
       joined += " ";
-      joined += text::trim(lines[i + k]);
+      joined += text::trim(lines[k]);
+      if (is_wrote(joined)) return used;
     }
-    if (matches(wrote_re(), joined)) return k + 1;
   }
   if (matches(from_field_re(), line)) {
     int fields = 0;
     for (size_t k = 1; k <= 6 && i + k < lines.size(); ++k) {
       if (matches(other_field_re(), lines[i + k])) ++fields;
     }
-    if (fields >= 2) return 1;
+    if (fields >= 2) return block_to_blank(lines, i);
   }
   return 0;
 }
@@ -159,7 +208,7 @@ ReplyText split_reply(std::string_view body_in) {
     }
     if (in_code) continue;
     if (is_empty(l)) kinds[i] = Kind::kEmpty;
-    else if (!l.empty() && l.front() == '>') {
+    else if (!l.empty() && (l.front() == '>' || l.front() == '|')) {
       kinds[i] = header_span(std::vector<std::string_view>{unquoted(l)}, 0) ? Kind::kHeader : Kind::kQuote;
     } else if (size_t span = header_span(lines, i)) {
       for (size_t k = 0; k < span; ++k) kinds[i + k] = Kind::kHeader;
@@ -204,6 +253,7 @@ ReplyText split_reply(std::string_view body_in) {
   if (q < end && q > keep_from && text_after(keep_from) < q) cut = q;
 
   auto join = [&](size_t a, size_t b) {
+    while (b > a && kinds[b - 1] == Kind::kEmpty) --b;
     std::string s;
     for (size_t k = a; k < b; ++k) {
       s.append(lines[k]);
