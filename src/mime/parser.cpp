@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <gmime/gmime.h>
+#include <re2/re2.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -101,9 +102,16 @@ bool decode_content(GMimePart* part, Sink&& sink) {
   if (!encoded) return true;
   g_mime_stream_reset(encoded);
   GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(wrapper);
+  if (enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+    // uuencoded bodies carry a "begin" line the block filter does not look for; they
+    // are rare and small, so GMime decodes them whole.
+    GObj<GMimeStream> mem(g_mime_stream_mem_new());
+    g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
+    GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+    return !arr || arr->len == 0 || sink(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
+  }
   GObj<GMimeFilter> filter;
-  if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
-      enc == GMIME_CONTENT_ENCODING_UUENCODE)
+  if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
     filter.p = g_mime_filter_basic_new(enc, FALSE);
   static constexpr size_t kBlock = 64 * 1024;
   std::vector<char> buf(kBlock + 64);
@@ -238,8 +246,11 @@ class Walker {
         out_.report->original_headers = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, nullptr);
     }
 
+    // After the body, further named parts and further HTML documents outside an
+    // alternative are files the sender attached, not more body.
     bool body_candidate = (type == "text/plain" || type == "text/html") && !is_attachment_disp &&
-                          !(has_name && !in_alternative && body_seen_);
+                          !(has_name && !in_alternative && body_seen_) &&
+                          !(type == "text/html" && !in_alternative && body_seen_);
     if (body_candidate) {
       std::string bytes = read_text_bytes(part);
       std::string text = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, &out_.problems);
@@ -345,6 +356,17 @@ class Walker {
   bool plain_in_alt_ = false;
 };
 
+// The subject decoded from its raw value: GMime's cached subject loses the words after
+// an encoded word that itself contains a line break.
+std::string decoded_subject(GMimeHeaderList* hl, GMimeMessage* msg) {
+  GMimeHeader* h = g_mime_header_list_get_header(hl, "Subject");
+  const char* raw = h ? g_mime_header_get_raw_value(h) : nullptr;
+  if (!raw) return text::make_valid_utf8(str(g_mime_message_get_subject(msg)));
+  GStr unfolded(g_mime_utils_header_unfold(raw));
+  GStr decoded(g_mime_utils_header_decode_text(parser_options(), unfolded.get()));
+  return text::make_valid_utf8(str(decoded.get()));
+}
+
 Result<ParsedMessage> parse_stream(GMimeStream* stream, spool::BlobSink& sink, const ParseLimits& limits) {
   GObj<GMimeParser> parser(g_mime_parser_new_with_stream(stream));
   g_mime_parser_set_persist_stream(parser.get(), TRUE);
@@ -364,7 +386,7 @@ Result<ParsedMessage> parse_stream(GMimeStream* stream, spool::BlobSink& sink, c
     x.value = text::make_valid_utf8(text::trim(str(g_mime_header_get_value(h))));
     out.headers.push_back(std::move(x));
   }
-  out.subject = text::make_valid_utf8(str(g_mime_message_get_subject(msg.get())));
+  out.subject = decoded_subject(hl, msg.get());
   // Unfold: a subject is one line.
   for (char& c : out.subject)
     if (c == '\r' || c == '\n' || c == '\t') c = ' ';
@@ -404,18 +426,55 @@ void ensure_initialized() {
   });
 }
 
+namespace {
+
+// Where the headers start when a mail opens with lines that are no header (a pasted
+// "---- Original message ----" line, say): the first "Name: value" line among the
+// first lines, or 0.
+gint64 header_start(GMimeStream* stream) {
+  char buf[8192];
+  g_mime_stream_reset(stream);
+  ssize_t n = g_mime_stream_read(stream, buf, sizeof buf);
+  g_mime_stream_reset(stream);
+  if (n <= 0) return 0;
+  static const RE2 header_line("^[!-9;-~]{1,76}:");
+  std::string_view head(buf, static_cast<size_t>(n));
+  size_t pos = 0;
+  for (int line = 0; line < 20 && pos < head.size(); ++line) {
+    size_t nl = head.find('\n', pos);
+    if (nl == std::string_view::npos) break;
+    std::string_view l = head.substr(pos, nl - pos);
+    if (RE2::PartialMatch(re2::StringPiece(l.data(), l.size()), header_line)) return static_cast<gint64>(pos);
+    pos = nl + 1;
+  }
+  return 0;
+}
+
+Result<ParsedMessage> parse_any(GMimeStream* stream, spool::BlobSink& sink, const ParseLimits& limits) {
+  auto r = parse_stream(stream, sink, limits);
+  if (r || r.error().code != ErrorCode::kInvalidInput) return r;
+  gint64 start = header_start(stream);
+  if (start <= 0) return r;
+  GObj<GMimeStream> rest(g_mime_stream_substream(stream, start, -1));
+  auto again = parse_stream(rest.get(), sink, limits);
+  if (again) again->problems.push_back("text before the headers was skipped");
+  return again ? again : r;
+}
+
+}  // namespace
+
 Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobSink& sink, const ParseLimits& limits) {
   ensure_initialized();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kTemporary, "cannot open the stored mail");
   GObj<GMimeStream> stream(g_mime_stream_fs_new(fd));  // owns fd
-  return parse_stream(stream.get(), sink, limits);
+  return parse_any(stream.get(), sink, limits);
 }
 
 Result<ParsedMessage> parse_bytes(std::string_view raw, spool::BlobSink& sink, const ParseLimits& limits) {
   ensure_initialized();
   GObj<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
-  return parse_stream(stream.get(), sink, limits);
+  return parse_any(stream.get(), sink, limits);
 }
 
 }  // namespace mailcase::mime
