@@ -40,6 +40,8 @@ echo "import median: $median mails/s over $RUNS runs"
 if [ "$BIG_MB" -gt 0 ]; then
   data=$(mktemp -d "$OUT/data.XXXXXX")
   "$BIN" --data "$data" init >/dev/null
+  # Raise the size limit so that the mail is parsed, not refused.
+  printf '[limits]\nmax_message_bytes = 4294967296\n' >"$data/mailcase.toml"
   python3 - "$OUT/big.eml" "$BIG_MB" <<'PY'
 import sys, base64
 path, mb = sys.argv[1], int(sys.argv[2])
