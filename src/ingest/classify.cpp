@@ -57,7 +57,8 @@ const RE2& bounce_body_re() {
       "your message (?:could not|wasn't|was not) (?:be )?delivered|delivery has failed to these recipients|"
       "this message was created automatically by mail delivery software|"
       "a message that you sent could not be delivered|the original message was received at|"
-      "unable to deliver your message|could not deliver mail to|delivery to the following recipient failed)");
+      "unable to deliver your message|could not deliver mail to|delivery to the following recipient failed|"
+      "there was an error delivering your mail)");
   return re;
 }
 
@@ -142,7 +143,9 @@ Classification classify(const mime::ParsedMessage& m) {
     fill_bounce(m, c);
     return c;
   }
-  bool from_daemon = matches(bounce_sender_re(), from);
+  // "From: MAILER-DAEMON <>" has no address at all: the display name is all there is.
+  bool from_daemon = matches(bounce_sender_re(), from) ||
+                     (from.empty() && matches(bounce_sender_re(), text::ascii_lower(text::trim(m.from.name)) + "@"));
   const std::string& subject = m.subject;
   std::string_view body_head = std::string_view(m.text_body).substr(0, 8192);
   if (from_daemon && (matches(bounce_subject_re(), subject) || matches(bounce_body_re(), body_head) ||

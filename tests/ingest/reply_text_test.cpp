@@ -1,0 +1,72 @@
+// Reply splitting on hand-written bodies, one language or layout per test.
+#include <gtest/gtest.h>
+
+#include "ingest/reply_text.h"
+
+namespace mailcase::ingest {
+namespace {
+
+TEST(ReplyText, EnglishQuoteHeaderAndQuotedLines) {
+  auto r = split_reply("Thanks, that fixed it.\n\nOn Mon, 3 Nov 2026 at 10:00, Support <s@example.com> wrote:\n> Try again\n");
+  EXPECT_EQ(r.new_text, "Thanks, that fixed it.");
+  EXPECT_NE(r.quoted.find("Try again"), std::string::npos);
+}
+
+TEST(ReplyText, FrenchQuoteHeader) {
+  auto r = split_reply("Merci beaucoup.\n\nLe lun. 3 nov. 2026 à 10:00, Support <s@example.com> a écrit :\n> Essayez\n");
+  EXPECT_EQ(r.new_text, "Merci beaucoup.");
+}
+
+TEST(ReplyText, PolishQuoteHeader) {
+  auto r = split_reply("Dziękuję, działa.\n\nW dniu 3.11.2026 o 10:00, Support <s@example.com> pisze:\n> Proszę\n");
+  EXPECT_EQ(r.new_text, "Dziękuję, działa.");
+}
+
+TEST(ReplyText, GermanQuoteHeader) {
+  auto r = split_reply("Danke.\n\nAm 03.11.2026 um 10:00 schrieb Support <s@example.com>:\n> Bitte\n");
+  EXPECT_EQ(r.new_text, "Danke.");
+}
+
+TEST(ReplyText, OutlookOriginalMessageBlock) {
+  auto r = split_reply(
+      "Still broken.\n\n-----Original Message-----\nFrom: Support\nSent: Monday\nSubject: Case:CS0000002\n\nold text\n");
+  EXPECT_EQ(r.new_text, "Still broken.");
+  EXPECT_NE(r.quoted.find("old text"), std::string::npos);
+}
+
+TEST(ReplyText, OutlookHeaderBlockWithoutSeparator) {
+  auto r = split_reply("See below.\n\nFrom: Support <s@example.com>\nSent: Monday, 3 November 2026 10:00\nTo: Anna\n"
+                       "Subject: RE: Case:CS0000002\n\nold text\n");
+  EXPECT_EQ(r.new_text, "See below.");
+}
+
+TEST(ReplyText, SignatureIsNotNewText) {
+  auto r = split_reply("It works now.\n\n-- \nAnna Kowalska\nACME Ltd\n");
+  EXPECT_EQ(r.new_text, "It works now.");
+  EXPECT_NE(r.quoted.find("Anna Kowalska"), std::string::npos);
+}
+
+TEST(ReplyText, MobileSignature) {
+  EXPECT_EQ(split_reply("ok\n\nSent from my iPhone\n").new_text, "ok");
+}
+
+TEST(ReplyText, NothingRecognisedKeepsEverything) {
+  auto r = split_reply("Line one\nLine two\n");
+  EXPECT_EQ(r.new_text, "Line one\nLine two");
+  EXPECT_TRUE(r.quoted.empty());
+}
+
+TEST(ReplyText, InlineAnswersBetweenQuotesAreKept) {
+  // Bottom- or inline-posting: the text after the quote is new too.
+  auto r = split_reply("> Which version?\n2.4\n> Which OS?\nLinux\n");
+  EXPECT_NE(r.new_text.find("2.4"), std::string::npos);
+  EXPECT_NE(r.new_text.find("Linux"), std::string::npos);
+}
+
+TEST(ReplyText, EmptyBody) {
+  auto r = split_reply("");
+  EXPECT_TRUE(r.new_text.empty());
+}
+
+}  // namespace
+}  // namespace mailcase::ingest
