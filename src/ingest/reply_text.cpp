@@ -156,6 +156,7 @@ size_t header_span(const std::vector<std::string_view>& lines, size_t i) {
   if (line.size() > 1000) return 0;
   if (matches(separator_re(), line)) return block_to_blank(lines, i);
   std::string joined(text::trim(line));
+  if (joined.empty()) return 0;
   if (is_wrote(joined)) return 1;
   // Wrapped headers: join up to five more lines, skipping blank ones, when it starts like one.
   // Only a line that starts like a header (a leading word, a date, or an address) may

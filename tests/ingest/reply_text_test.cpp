@@ -63,6 +63,12 @@ TEST(ReplyText, InlineAnswersBetweenQuotesAreKept) {
   EXPECT_NE(r.new_text.find("Linux"), std::string::npos);
 }
 
+TEST(ReplyText, EmptyQuotedLinesAreQuote) {
+  // A bare ">" line has nothing after the quote mark; it once read before the string.
+  auto r = split_reply("Thanks!\n\n> \n>\n> old\n");
+  EXPECT_EQ(r.new_text, "Thanks!");
+}
+
 TEST(ReplyText, EmptyBody) {
   auto r = split_reply("");
   EXPECT_TRUE(r.new_text.empty());
