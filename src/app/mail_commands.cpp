@@ -147,7 +147,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
               continue;
             }
             while (true) {
-              auto ref = (*reader)->next(p->blobs());
+              auto ref = (*reader)->next(p->raw_spool());
               if (!ref) {
                 print_error(ref.error());
                 g.exit_code = exit_code_for(ref.error());

@@ -66,20 +66,24 @@ Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& da
 
 Pipeline::Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
                    config::Config cfg)
-    : store_(std::move(store)), blobs_(std::move(blobs)), cfg_(std::move(cfg)), tags_(cfg_.threading) {
+    : store_(std::move(store)),
+      blobs_(std::move(blobs)),
+      raws_(std::make_unique<spool::RawSpool>(blobs_->root().parent_path() / "spool", *blobs_)),
+      cfg_(std::move(cfg)),
+      tags_(cfg_.threading) {
   mime::ensure_initialized();
 }
 
 Pipeline::~Pipeline() = default;
 
 Result<Spooled> Pipeline::spool(std::istream& raw, Envelope envelope) {
-  auto ref = blobs_->put_stream(raw);
+  auto ref = raws_->put_stream(raw);
   if (!ref) return tl::unexpected(ref.error());
   return Spooled{*ref, std::move(envelope)};
 }
 
 Result<Spooled> Pipeline::spool(std::string_view raw, Envelope envelope) {
-  auto ref = blobs_->put(raw);
+  auto ref = raws_->put(raw);
   if (!ref) return tl::unexpected(ref.error());
   return Spooled{*ref, std::move(envelope)};
 }
@@ -110,7 +114,7 @@ bool Pipeline::accepts_recipient(std::string_view email) {
 
 Status Pipeline::sync_blobs() {
   if (cfg_.storage.sync != "full") return {};
-  return blobs_->sync();
+  return raws_->sync();  // the spool's segments and every blob file
 }
 
 void Pipeline::parse(Work& w) {
@@ -122,7 +126,15 @@ void Pipeline::parse(Work& w) {
   limits.max_depth = cfg_.limits.max_mime_depth;
   limits.max_parts = cfg_.limits.max_mime_parts;
   limits.max_text_bytes = cfg_.limits.max_text_bytes;
-  auto parsed = mime::parse_file(blobs_->path_of(w.row.sha256), *blobs_, limits);
+  const spool::BlobRef ref{w.row.sha256, w.row.size, w.row.spool_location};
+  Result<mime::ParsedMessage> parsed = fail(ErrorCode::kInternal, "not parsed");
+  if (ref.location.empty()) {
+    parsed = mime::parse_file(raws_->file_of(ref), *blobs_, limits);
+  } else if (auto bytes = raws_->read(ref); bytes) {
+    parsed = mime::parse_bytes(*bytes, *blobs_, limits);
+  } else {
+    parsed = tl::unexpected(bytes.error());
+  }
   if (parsed) w.msg = std::move(*parsed);
   else w.parse_error = parsed.error().message;
 }
@@ -173,6 +185,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
         }
         w.row.sha256 = w.in.blob.sha256;
         w.row.size = w.in.blob.size;
+        w.row.spool_location = w.in.blob.location;
         w.row.source = w.in.envelope.source;
         w.row.recipients = w.in.envelope.recipients;
         w.row.state = store::RawState::kReceived;
@@ -407,6 +420,12 @@ Status Pipeline::apply_decision(Work& w) {
     if (auto id = store_->add_attachment(at); !id) return tl::unexpected(id.error());
   }
   if (cfg_.storage.keep_original) {
+    // Attachments are served from blob files by hash: a packed mail gets one.
+    if (!row.spool_location.empty() && !blobs_->contains(row.sha256)) {
+      auto bytes = raws_->read(spool::BlobRef{row.sha256, row.size, row.spool_location});
+      if (!bytes) return tl::unexpected(bytes.error());
+      if (auto put = blobs_->put(*bytes); !put) return tl::unexpected(put.error());
+    }
     store::Attachment at;
     at.case_id = case_id;
     at.comment_id = *comment_id;
@@ -458,8 +477,9 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
                                             ": only held or failed messages can be retried");
     w.row = **row;
   }
-  if (!blobs_->contains(w.row.sha256)) return fail(ErrorCode::kNotFound, "the message's bytes are missing");
-  w.in = Spooled{spool::BlobRef{w.row.sha256, w.row.size}, Envelope{w.row.source, w.row.recipients}};
+  const spool::BlobRef ref{w.row.sha256, w.row.size, w.row.spool_location};
+  if (!raws_->contains(ref)) return fail(ErrorCode::kNotFound, "the message's bytes are missing");
+  w.in = Spooled{ref, Envelope{w.row.source, w.row.recipients}};
   parse(w);
   if (auto s = sync_blobs(); !s) return tl::unexpected(s.error());
   std::lock_guard lock(mu_);

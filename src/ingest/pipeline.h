@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "ingest/thread.h"
 #include "spool/blob_store.h"
+#include "spool/raw_spool.h"
 #include "store/store.h"
 
 namespace mailcase::ingest {
@@ -49,6 +50,8 @@ class Pipeline final : public MailSink {
 
   store::Store& store() { return *store_; }
   spool::FileBlobStore& blobs() { return *blobs_; }
+  // Where raw mails are spooled (small ones packed, large ones as blob files).
+  spool::RawSpool& raw_spool() { return *raws_; }
   const config::Config& config() const { return cfg_; }
 
  private:
@@ -61,6 +64,7 @@ class Pipeline final : public MailSink {
   std::mutex mu_;  // one writer at a time on the store
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<spool::FileBlobStore> blobs_;
+  std::unique_ptr<spool::RawSpool> raws_;
   config::Config cfg_;
   SubjectTags tags_;
 };

@@ -195,6 +195,7 @@ Result<std::string> FileBlobStore::read(std::string_view sha256) const {
 
 Status FileBlobStore::sync() {
   int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0 && errno == ENOENT) return {};  // nothing stored yet, nothing to sync
   if (fd < 0) return tl::unexpected(io_error("cannot open blob store"));
   int rc = ::syncfs(fd);
   ::close(fd);

@@ -21,6 +21,9 @@ namespace mailcase::spool {
 struct BlobRef {
   std::string sha256;  // lower-case hex
   uint64_t size = 0;
+  // Empty: a file of its own in the FileBlobStore, named by sha256. Otherwise where a
+  // RawSpool packed it ("<segment>:<offset>", see raw_spool.h).
+  std::string location;
 };
 
 // One blob being written. Dropping it without commit() discards what was written.

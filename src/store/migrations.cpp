@@ -109,6 +109,10 @@ CREATE TABLE audit (
   detail TEXT NOT NULL DEFAULT ''
 );
 )sql"},
+      // Small raw mails are packed into spool segments (spool/raw_spool.h); where.
+      {2, R"sql(
+ALTER TABLE raw_messages ADD COLUMN spool_location TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return all;
 }

@@ -56,6 +56,7 @@ struct RawMessage {
   std::optional<Id> case_id;
   std::string received_at;  // ISO 8601 UTC
   int attempts = 0;
+  std::string spool_location;  // "" = a blob file named by sha256, else "<segment>:<offset>"
 };
 
 struct Case {

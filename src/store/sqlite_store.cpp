@@ -354,7 +354,7 @@ class SqliteStore final : public Store {
 
   static constexpr const char* kRawColumns =
       "id, sha256, size, source, recipients, state, outcome, reason, COALESCE(dedupe_key, ''), message_id, "
-      "from_addr, subject, case_id, received_at, attempts";
+      "from_addr, subject, case_id, received_at, attempts, spool_location";
 
   static RawMessage raw_from(const Query& r) {
     RawMessage m;
@@ -373,6 +373,7 @@ class SqliteStore final : public Store {
     m.case_id = r.optional_id(12);
     m.received_at = r.text(13);
     m.attempts = static_cast<int>(r.integer(14));
+    m.spool_location = r.text(15);
     return m;
   }
 
@@ -402,11 +403,13 @@ class SqliteStore final : public Store {
 
   Result<Id> insert_raw(const RawMessage& m) override {
     auto qq = q(
-        "INSERT INTO raw_messages (sha256, size, source, recipients, state, received_at) VALUES (?, ?, ?, ?, ?, ?)");
+        "INSERT INTO raw_messages (sha256, size, source, recipients, state, received_at, spool_location) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, m.sha256).bind(2, static_cast<int64_t>(m.size)).bind(3, m.source);
     (*qq)->bind(4, join(m.recipients)).bind(5, to_string(m.state));
     (*qq)->bind(6, m.received_at.empty() ? now_iso8601() : m.received_at);
+    (*qq)->bind(7, m.spool_location);
     if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
     return sqlite3_last_insert_rowid(db_);
   }

@@ -1,0 +1,208 @@
+#include "spool/raw_spool.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+
+#include "util/text.h"
+
+namespace mailcase::spool {
+namespace {
+
+Error io_error(const std::string& what) { return Error{ErrorCode::kTemporary, what + ": " + std::strerror(errno)}; }
+
+std::string segment_name(int n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08d.pack", n);
+  return buf;
+}
+
+// "<segment>:<offset>" → numbers; false when malformed.
+bool parse_location(std::string_view loc, int& segment, uint64_t& offset) {
+  auto colon = loc.find(':');
+  if (colon == std::string_view::npos) return false;
+  auto r1 = std::from_chars(loc.data(), loc.data() + colon, segment);
+  auto r2 = std::from_chars(loc.data() + colon + 1, loc.data() + loc.size(), offset);
+  return r1.ec == std::errc() && r2.ec == std::errc() && r2.ptr == loc.data() + loc.size() && segment > 0;
+}
+
+class Sha256 {
+ public:
+  Sha256() { crypto_hash_sha256_init(&st_); }
+  void update(std::string_view b) {
+    crypto_hash_sha256_update(&st_, reinterpret_cast<const unsigned char*>(b.data()), b.size());
+  }
+  std::string hex() {
+    unsigned char out[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&st_, out);
+    return text::hex(out, sizeof out);
+  }
+
+ private:
+  crypto_hash_sha256_state st_;
+};
+
+// Buffers up to kPackLimit; past it, everything so far and the rest stream into a
+// blob file.
+class PackWriter final : public BlobWriter {
+ public:
+  PackWriter(RawSpool& spool, FileBlobStore& large) : spool_(spool), large_(large) {}
+  Status write(std::string_view bytes) override {
+    if (spill_) return spill_->write(bytes);
+    if (buf_.size() + bytes.size() <= RawSpool::kPackLimit) {
+      sha_.update(bytes);
+      buf_.append(bytes);
+      return {};
+    }
+    auto w = large_.open();
+    if (!w) return tl::unexpected(w.error());
+    spill_ = std::move(*w);
+    if (auto s = spill_->write(buf_); !s) return s;
+    buf_.clear();
+    buf_.shrink_to_fit();
+    return spill_->write(bytes);
+  }
+  Result<BlobRef> commit() override {
+    if (spill_) return spill_->commit();
+    auto loc = spool_.append(buf_);
+    if (!loc) return tl::unexpected(loc.error());
+    return BlobRef{sha_.hex(), buf_.size(), std::move(*loc)};
+  }
+
+ private:
+  RawSpool& spool_;
+  FileBlobStore& large_;
+  std::string buf_;
+  Sha256 sha_;
+  std::unique_ptr<BlobWriter> spill_;
+};
+
+}  // namespace
+
+RawSpool::RawSpool(std::filesystem::path root, FileBlobStore& large) : root_(std::move(root)), large_(large) {}
+
+RawSpool::~RawSpool() {
+  if (seg_fd_ >= 0) ::close(seg_fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<std::unique_ptr<BlobWriter>> RawSpool::open() { return std::unique_ptr<BlobWriter>(new PackWriter(*this, large_)); }
+
+// Called with mu_ held and the flock taken: opens the newest segment, or a new one
+// when the newest is full.
+Status RawSpool::open_segment_locked() {
+  int newest = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
+    const std::string name = e.path().filename().string();
+    int n = 0;
+    if (name.size() == 13 && name.ends_with(".pack") && std::from_chars(name.data(), name.data() + 8, n).ec == std::errc())
+      newest = std::max(newest, n);
+  }
+  if (ec) return fail(ErrorCode::kTemporary, "cannot list the spool: " + ec.message());
+  if (newest == 0) newest = 1;
+  struct stat st {};
+  if (::stat((root_ / segment_name(newest)).c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) >= kSegmentBytes)
+    ++newest;
+  if (seg_fd_ >= 0 && newest == seg_no_) return {};
+  if (seg_fd_ >= 0) {
+    if (dirty_ && ::fdatasync(seg_fd_) != 0) return tl::unexpected(io_error("cannot sync the spool"));
+    ::close(seg_fd_);
+  }
+  seg_fd_ = ::open((root_ / segment_name(newest)).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (seg_fd_ < 0) return tl::unexpected(io_error("cannot open spool segment"));
+  seg_no_ = newest;
+  return {};
+}
+
+Result<std::string> RawSpool::append(std::string_view bytes) {
+  std::lock_guard lock(mu_);
+  if (lock_fd_ < 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(root_, ec);
+    lock_fd_ = ::open((root_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (lock_fd_ < 0) return tl::unexpected(io_error("cannot open the spool lock"));
+  }
+  while (::flock(lock_fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) return tl::unexpected(io_error("cannot lock the spool"));
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::flock(fd, LOCK_UN); }
+  } unlock{lock_fd_};
+  struct stat st {};
+  if (seg_fd_ < 0 || (::fstat(seg_fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) >= kSegmentBytes)) {
+    if (auto s = open_segment_locked(); !s) return tl::unexpected(s.error());
+  }
+  if (::fstat(seg_fd_, &st) != 0) return tl::unexpected(io_error("cannot read the spool segment"));
+  const uint64_t offset = static_cast<uint64_t>(st.st_size);
+  std::string_view rest = bytes;
+  while (!rest.empty()) {
+    ssize_t n = ::write(seg_fd_, rest.data(), rest.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Error e = io_error("cannot write the spool");
+      // A torn tail is harmless (nothing points at it) but the next mail must not
+      // start inside it: cut the segment back.
+      if (::ftruncate(seg_fd_, static_cast<off_t>(offset)) != 0) {
+      }
+      return tl::unexpected(e);
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  dirty_ = true;
+  return std::to_string(seg_no_) + ":" + std::to_string(offset);
+}
+
+Status RawSpool::sync() {
+  {
+    std::lock_guard lock(mu_);
+    if (dirty_ && seg_fd_ >= 0) {
+      if (::fdatasync(seg_fd_) != 0) return tl::unexpected(io_error("cannot sync the spool"));
+      dirty_ = false;
+    }
+  }
+  return large_.sync();
+}
+
+std::filesystem::path RawSpool::file_of(const BlobRef& ref) const {
+  return ref.location.empty() ? large_.path_of(ref.sha256) : std::filesystem::path();
+}
+
+bool RawSpool::contains(const BlobRef& ref) const {
+  if (ref.location.empty()) return large_.contains(ref.sha256);
+  int seg = 0;
+  uint64_t off = 0;
+  if (!parse_location(ref.location, seg, off)) return false;
+  struct stat st {};
+  return ::stat((root_ / segment_name(seg)).c_str(), &st) == 0 && off + ref.size <= static_cast<uint64_t>(st.st_size);
+}
+
+Result<std::string> RawSpool::read(const BlobRef& ref) const {
+  if (ref.location.empty()) return large_.read(ref.sha256);
+  int seg = 0;
+  uint64_t off = 0;
+  if (!parse_location(ref.location, seg, off)) return fail(ErrorCode::kInvalidInput, "bad spool location " + ref.location);
+  int fd = ::open((root_ / segment_name(seg)).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return tl::unexpected(io_error("cannot open spool segment " + segment_name(seg)));
+  std::string out(ref.size, '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(off + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (got != out.size()) return fail(ErrorCode::kNotFound, "the message's bytes are missing from the spool");
+  return out;
+}
+
+}  // namespace mailcase::spool

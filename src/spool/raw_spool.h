@@ -1,0 +1,58 @@
+// The spool of raw mails: small mails appended to pack segments, large ones in files
+// of their own.
+//
+// Why: one file per mail costs an inode creation each (most of the kernel time of a
+// bulk import on ext4); appending to a segment costs a write. A mail up to
+// kPackLimit bytes is buffered and appended to the current segment under an
+// exclusive flock (several mailcase processes may spool at once); a larger one spills
+// into the FileBlobStore as it streams, so memory stays bounded whatever its size.
+//
+// Contract: the bytes of a committed BlobRef are durable once sync() has returned;
+// BlobRef::location says where they are and is recorded with the raw message. A
+// segment is append-only; bytes of a mail whose row never committed are left unused.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+
+#include "spool/blob_store.h"
+
+namespace mailcase::spool {
+
+class RawSpool final : public BlobSink {
+ public:
+  static constexpr size_t kPackLimit = 1024 * 1024;
+  static constexpr uint64_t kSegmentBytes = 256ull * 1024 * 1024;
+
+  // Segments live under root (created when missing); large mails go to `large`.
+  RawSpool(std::filesystem::path root, FileBlobStore& large);
+  ~RawSpool() override;
+  RawSpool(const RawSpool&) = delete;
+  RawSpool& operator=(const RawSpool&) = delete;
+
+  Result<std::unique_ptr<BlobWriter>> open() override;
+
+  // The bytes of a mail, from its segment or its own file.
+  [[nodiscard]] Result<std::string> read(const BlobRef& ref) const;
+  bool contains(const BlobRef& ref) const;
+  // A file holding exactly these bytes when the mail has one, else empty (read() it).
+  std::filesystem::path file_of(const BlobRef& ref) const;
+  // Makes everything committed so far durable.
+  [[nodiscard]] Status sync();
+
+  // Appends a complete small mail; used by the writer.
+  [[nodiscard]] Result<std::string> append(std::string_view bytes);
+
+ private:
+  [[nodiscard]] Status open_segment_locked();
+
+  std::filesystem::path root_;
+  FileBlobStore& large_;
+  std::mutex mu_;
+  int lock_fd_ = -1;
+  int seg_fd_ = -1;
+  int seg_no_ = 0;
+  bool dirty_ = false;
+};
+
+}  // namespace mailcase::spool
