@@ -39,5 +39,6 @@ void print_error(const Error& e);
 void register_admin_commands(CLI::App& app, Globals& g);
 void register_mail_commands(CLI::App& app, Globals& g);
 void register_case_commands(CLI::App& app, Globals& g);
+void register_mailbox_commands(CLI::App& app, Globals& g);
 
 }  // namespace mailcase::app

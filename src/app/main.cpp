@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   register_admin_commands(app, g);
   register_mail_commands(app, g);
   register_case_commands(app, g);
+  register_mailbox_commands(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

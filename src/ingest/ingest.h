@@ -31,6 +31,12 @@ struct Outcome {
   int64_t message_id = 0;                  // the raw message row
 };
 
+// One mail a channel has in hand.
+struct RawMail {
+  std::string bytes;
+  Envelope envelope;
+};
+
 // What a channel hands its mail to. Implemented by ingest::Pipeline.
 //
 // Contract for every channel ("ack after commit"): acknowledge the mail to its source
@@ -42,6 +48,8 @@ class MailSink {
   virtual ~MailSink() = default;
   [[nodiscard]] virtual Result<Outcome> deliver(std::string_view raw, const Envelope& envelope) = 0;
   [[nodiscard]] virtual Result<Outcome> deliver_stream(std::istream& raw, const Envelope& envelope) = 0;
+  // Many mails in few commits (a mailbox backlog); one result per mail, in order.
+  [[nodiscard]] virtual std::vector<Result<Outcome>> deliver_batch(const std::vector<RawMail>& mails) = 0;
   // Whether mail to this address is accepted (a routing address, or any address
   // when none is configured). For LMTP's per-recipient answers.
   virtual bool accepts_recipient(std::string_view email) = 0;

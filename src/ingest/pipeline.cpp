@@ -100,6 +100,25 @@ Result<Outcome> Pipeline::deliver_stream(std::istream& raw, const Envelope& enve
   return std::move(process({*s}).front());
 }
 
+std::vector<Result<Outcome>> Pipeline::deliver_batch(const std::vector<RawMail>& mails) {
+  std::vector<Result<Outcome>> results(mails.size(), Result<Outcome>(fail(ErrorCode::kInternal, "not processed")));
+  std::vector<Spooled> batch;
+  std::vector<size_t> index;  // batch position → mails position
+  for (size_t i = 0; i < mails.size(); ++i) {
+    auto s = spool(std::string_view(mails[i].bytes), mails[i].envelope);
+    if (!s) {
+      results[i] = tl::unexpected(s.error());
+      continue;
+    }
+    batch.push_back(std::move(*s));
+    index.push_back(i);
+  }
+  if (batch.empty()) return results;
+  auto done = process(batch);
+  for (size_t k = 0; k < done.size(); ++k) results[index[k]] = std::move(done[k]);
+  return results;
+}
+
 bool Pipeline::accepts_recipient(std::string_view email) {
   std::lock_guard lock(mu_);
   auto all = store_->list_addresses();

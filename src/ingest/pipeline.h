@@ -36,6 +36,7 @@ class Pipeline final : public MailSink {
 
   Result<Outcome> deliver(std::string_view raw, const Envelope& envelope) override;
   Result<Outcome> deliver_stream(std::istream& raw, const Envelope& envelope) override;
+  std::vector<Result<Outcome>> deliver_batch(const std::vector<RawMail>& mails) override;
   bool accepts_recipient(std::string_view email) override;
 
   // Stores the bytes only (not yet durable, not yet recorded): for batches.

@@ -113,6 +113,28 @@ CREATE TABLE audit (
       {2, R"sql(
 ALTER TABLE raw_messages ADD COLUMN spool_location TEXT NOT NULL DEFAULT '';
 )sql"},
+      // Mailbox agents (IMAP, POP3): settings, last state, POP3 UIDLs seen.
+      {3, R"sql(
+CREATE TABLE mailboxes (
+  name TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE mailbox_state (
+  name TEXT PRIMARY KEY,
+  status TEXT NOT NULL DEFAULT '',
+  last_success TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '',
+  backlog INTEGER NOT NULL DEFAULT 0,
+  uidvalidity INTEGER NOT NULL DEFAULT 0,
+  last_uid INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE pop3_seen (
+  mailbox TEXT NOT NULL,
+  uidl TEXT NOT NULL,
+  PRIMARY KEY (mailbox, uidl)
+);
+)sql"},
   };
   return all;
 }

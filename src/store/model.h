@@ -35,6 +35,38 @@ struct RoutingAddress {
   std::string priority;                   // empty: the configured default
 };
 
+// A mailbox mailcase fetches from (`mailcase mailbox add`). The password is never
+// stored: password_file names a file that holds it.
+struct Mailbox {
+  std::string name;
+  std::string protocol = "imap";  // imap | pop3
+  std::string host;
+  int port = 0;
+  std::string tls = "implicit";  // implicit | starttls | none
+  std::string user;
+  std::string password_file;
+  std::string folder = "INBOX";
+  int poll_interval_s = 60;
+  bool idle = true;
+  std::string after = "seen";  // delete | seen | move:FOLDER | keep
+  std::string address;         // routing address its mail counts as delivered to
+  std::string ca_file;
+  bool tls_verify = true;
+  std::string auth = "password";  // password | xoauth2
+  std::string token_command;
+};
+
+// What an agent last saw of its mailbox; shown by `mailcase mailbox list`.
+struct MailboxState {
+  std::string name;
+  std::string status = "not started";  // connecting | idle | polling | error: … | stopped
+  std::string last_success;            // ISO 8601, empty: never
+  std::string last_error;
+  int64_t backlog = 0;                 // mails waiting at the last look
+  int64_t uidvalidity = 0;             // IMAP
+  int64_t last_uid = 0;                // IMAP: highest UID committed under uidvalidity
+};
+
 enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate };
 const char* to_string(RawState s);
 std::optional<RawState> raw_state_from(std::string_view s);

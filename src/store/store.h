@@ -78,6 +78,16 @@ class Store {
   [[nodiscard]] virtual Result<Id> add_attachment(const Attachment& a) = 0;
   [[nodiscard]] virtual Result<std::vector<Attachment>> attachments_of(Id case_id) = 0;
 
+  // Mailboxes and their agents' state.
+  [[nodiscard]] virtual Status add_mailbox(const Mailbox& m) = 0;  // kConflict when the name exists
+  [[nodiscard]] virtual Result<std::vector<Mailbox>> list_mailboxes() = 0;
+  [[nodiscard]] virtual Status remove_mailbox(std::string_view name) = 0;  // kNotFound when absent
+  [[nodiscard]] virtual Result<MailboxState> mailbox_state(std::string_view name) = 0;
+  [[nodiscard]] virtual Status put_mailbox_state(const MailboxState& s) = 0;
+  // POP3 UIDLs already committed, for mailboxes that keep their mail.
+  [[nodiscard]] virtual Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
+  [[nodiscard]] virtual Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
+
   [[nodiscard]] virtual Status audit(std::optional<Id> case_id, std::string_view actor, std::string_view action,
                                      std::string_view detail) = 0;
 };

@@ -1,0 +1,295 @@
+// mailbox add/list/remove/test/fetch, and serve (mailbox agents + LMTP listener).
+#include <signal.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/app.h"
+#include "channels/lmtp_server.h"
+#include "channels/mailbox_agent.h"
+#include "util/text.h"
+
+namespace mailcase::app {
+namespace {
+
+// "60", "60s", "5m", "1h" → seconds; -1 when malformed.
+int parse_interval(const std::string& s) {
+  if (s.empty()) return -1;
+  size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(s, &used);
+  } catch (...) {
+    return -1;
+  }
+  std::string unit = s.substr(used);
+  if (unit.empty() || unit == "s") return static_cast<int>(v);
+  if (unit == "m") return static_cast<int>(v * 60);
+  if (unit == "h") return static_cast<int>(v * 3600);
+  return -1;
+}
+
+std::unique_ptr<channels::AgentBook> open_book(Globals& g, const config::Config& cfg) {
+  store::SqliteOptions opts;
+  opts.synchronous_full = cfg.storage.sync == "full";
+  auto st = store::open_sqlite(g.data() / "mailcase.db", opts);
+  if (!st) {
+    print_error(st.error());
+    g.exit_code = exit_code_for(st.error());
+    return nullptr;
+  }
+  return std::make_unique<channels::AgentBook>(std::move(*st));
+}
+
+std::optional<store::Mailbox> find_mailbox(Globals& g, ingest::Pipeline& p, const std::string& name) {
+  auto all = p.store().list_mailboxes();
+  if (!all) {
+    print_error(all.error());
+    g.exit_code = exit_code_for(all.error());
+    return std::nullopt;
+  }
+  for (auto& m : *all)
+    if (m.name == name) return m;
+  std::cerr << "mailcase: no mailbox named " << name << "\n";
+  g.exit_code = kExitNoInput;
+  return std::nullopt;
+}
+
+bool parse_host_port(const std::string& s, std::string& host, int& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    port = std::stoi(s.substr(colon + 1));
+  } catch (...) {
+    return false;
+  }
+  return port >= 0 && port <= 65535 && !host.empty();
+}
+
+}  // namespace
+
+void register_mailbox_commands(CLI::App& app, Globals& g) {
+  auto* mailbox = app.add_subcommand("mailbox", "IMAP and POP3 mailboxes mailcase fetches from");
+  mailbox->require_subcommand(1);
+  {
+    auto* add = mailbox->add_subcommand("add", "add a mailbox");
+    auto m = std::make_shared<store::Mailbox>();
+    auto poll = std::make_shared<std::string>("60s");
+    auto idle = std::make_shared<std::string>("yes");
+    auto verify = std::make_shared<std::string>("yes");
+    auto after = std::make_shared<std::string>();
+    add->add_option("name", m->name, "a name for the mailbox")->required();
+    add->add_option("--protocol", m->protocol, "imap or pop3")->required();
+    add->add_option("--host", m->host, "server host name")->required();
+    add->add_option("--port", m->port, "server port")->required();
+    add->add_option("--tls", m->tls, "implicit, starttls or none")->required();
+    add->add_option("--user", m->user, "user name")->required();
+    add->add_option("--password-file", m->password_file, "file whose first line is the password");
+    add->add_option("--folder", m->folder, "IMAP folder (default INBOX)");
+    add->add_option("--poll-interval", *poll, "how often to look when the server cannot push (60s, 5m)");
+    add->add_option("--idle", *idle, "use IMAP IDLE when the server has it (yes|no)");
+    add->add_option("--after", *after, "delete, seen, move:FOLDER or keep (default: seen for IMAP, delete for POP3)");
+    add->add_option("--address", m->address, "routing address its mail counts as delivered to");
+    add->add_option("--ca-file", m->ca_file, "PEM file of a private or self-signed CA to trust");
+    add->add_option("--tls-verify", *verify, "verify the server's certificate (yes|no)");
+    add->add_option("--auth", m->auth, "password or xoauth2");
+    add->add_option("--token-command", m->token_command, "prints an OAuth access token (xoauth2)");
+    add->callback([&g, m, poll, idle, verify, after] {
+      g.action = [&g, m, poll, idle, verify, after] {
+        m->poll_interval_s = parse_interval(*poll);
+        m->idle = *idle != "no";
+        m->tls_verify = *verify != "no";
+        m->after = after->empty() ? (m->protocol == "pop3" ? "delete" : "seen") : *after;
+        if (!m->password_file.empty()) m->password_file = std::filesystem::absolute(m->password_file).string();
+        if (!m->ca_file.empty()) m->ca_file = std::filesystem::absolute(m->ca_file).string();
+        if (auto v = channels::validate_mailbox(*m); !v) {
+          print_error(v.error());
+          g.exit_code = kExitUsage;
+          return;
+        }
+        auto p = open_pipeline(g);
+        if (!p) return;
+        auto st = store::in_transaction(p->store(), [&]() -> Status { return p->store().add_mailbox(*m); });
+        if (!st) {
+          if (st.error().code == ErrorCode::kConflict) std::cerr << "mailcase: a mailbox named " << m->name << " exists\n";
+          else print_error(st.error());
+          g.exit_code = st.error().code == ErrorCode::kConflict ? kExitDataErr : exit_code_for(st.error());
+          return;
+        }
+        std::cout << "mailbox " << m->name << " added (" << m->protocol << " " << m->user << "@" << m->host << ":"
+                  << m->port << ", after: " << m->after << ")\n";
+      };
+    });
+  }
+  {
+    auto* list = mailbox->add_subcommand("list", "list mailboxes and their agents' status");
+    auto json = std::make_shared<bool>(false);
+    list->add_flag("--json", *json, "one JSON array");
+    list->callback([&g, json] {
+      g.action = [&g, json] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        auto all = p->store().list_mailboxes();
+        if (!all) {
+          print_error(all.error());
+          g.exit_code = exit_code_for(all.error());
+          return;
+        }
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& m : *all) {
+          auto s = p->store().mailbox_state(m.name);
+          store::MailboxState st = s ? *s : store::MailboxState{};
+          // No password here: only where it is read from.
+          out.push_back({{"name", m.name}, {"protocol", m.protocol}, {"host", m.host}, {"port", m.port},
+                         {"tls", m.tls}, {"user", m.user}, {"folder", m.folder}, {"after", m.after},
+                         {"idle", m.idle}, {"poll_interval_s", m.poll_interval_s}, {"address", m.address},
+                         {"auth", m.auth}, {"status", st.status}, {"last_success", st.last_success},
+                         {"last_error", st.last_error}, {"backlog", st.backlog}});
+          if (!*json) {
+            std::cout << m.name << "\t" << m.protocol << " " << m.user << "@" << m.host << ":" << m.port << " "
+                      << m.folder << "\tafter " << m.after << "\t" << st.status << "\tlast success "
+                      << (st.last_success.empty() ? "never" : st.last_success) << "\tbacklog " << st.backlog;
+            if (!st.last_error.empty()) std::cout << "\tlast error: " << st.last_error;
+            std::cout << "\n";
+          }
+        }
+        if (*json) std::cout << out.dump() << "\n";
+      };
+    });
+  }
+  {
+    auto* remove = mailbox->add_subcommand("remove", "remove a mailbox (its mail stays where it is)");
+    auto name = std::make_shared<std::string>();
+    remove->add_option("name", *name)->required();
+    remove->callback([&g, name] {
+      g.action = [&g, name] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        auto st = store::in_transaction(p->store(), [&]() -> Status { return p->store().remove_mailbox(*name); });
+        if (!st) {
+          print_error(st.error());
+          g.exit_code = st.error().code == ErrorCode::kNotFound ? kExitNoInput : exit_code_for(st.error());
+          return;
+        }
+        std::cout << "mailbox " << *name << " removed\n";
+      };
+    });
+  }
+  {
+    auto* test = mailbox->add_subcommand("test", "connect, authenticate and count waiting mails");
+    auto name = std::make_shared<std::string>();
+    test->add_option("name", *name)->required();
+    test->callback([&g, name] {
+      g.action = [&g, name] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        auto m = find_mailbox(g, *p, *name);
+        if (!m) return;
+        auto state = p->store().mailbox_state(m->name);
+        auto r = channels::probe_mailbox(*m, state ? *state : store::MailboxState{});
+        if (!r) {
+          std::cout << "FAILED: " << r.error().message << "\n";
+          g.exit_code = r.error().code == ErrorCode::kTemporary ? kExitTempFail : kExitConfig;
+          return;
+        }
+        std::cout << "ok: connected to " << m->host << ":" << m->port << " and authenticated as " << m->user << "\n";
+        std::cout << "capabilities:";
+        for (const auto& c : r->capabilities) std::cout << " " << c;
+        std::cout << "\n";
+        std::cout << "waiting: " << r->waiting << "\n";
+      };
+    });
+  }
+  {
+    auto* fetch = mailbox->add_subcommand("fetch", "fetch what is waiting once, then stop");
+    auto name = std::make_shared<std::string>();
+    fetch->add_option("name", *name)->required();
+    fetch->callback([&g, name] {
+      g.action = [&g, name] {
+        config::Config cfg;
+        auto p = open_pipeline(g, &cfg);
+        if (!p) return;
+        auto m = find_mailbox(g, *p, *name);
+        if (!m) return;
+        auto book = open_book(g, cfg);
+        if (!book) return;
+        std::atomic<bool> stop{false};
+        channels::AgentContext ctx{*p, *book, stop};
+        auto n = channels::fetch_once(*m, ctx);
+        if (!n) {
+          print_error(n.error());
+          g.exit_code = exit_code_for(n.error());
+          return;
+        }
+        std::cout << "fetched " << *n << " mails from " << m->name << "\n";
+      };
+    });
+  }
+
+  auto* serve = app.add_subcommand("serve", "run every mailbox agent and the LMTP listener until SIGTERM/SIGINT");
+  {
+    auto lmtp = std::make_shared<std::string>();
+    serve->add_option("--lmtp", *lmtp, "listen for LMTP on HOST:PORT (off unless given)");
+    serve->callback([&g, lmtp] {
+      g.action = [&g, lmtp] {
+        config::Config cfg;
+        auto p = open_pipeline(g, &cfg);
+        if (!p) return;
+        auto mailboxes = p->store().list_mailboxes();
+        if (!mailboxes) {
+          print_error(mailboxes.error());
+          g.exit_code = exit_code_for(mailboxes.error());
+          return;
+        }
+        auto book = open_book(g, cfg);
+        if (!book) return;
+        // Signals are taken by sigwait below, in this thread only.
+        sigset_t sigs;
+        sigemptyset(&sigs);
+        sigaddset(&sigs, SIGTERM);
+        sigaddset(&sigs, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+        std::atomic<bool> stop{false};
+        std::unique_ptr<channels::LmtpServer> server;
+        if (!lmtp->empty()) {
+          channels::LmtpOptions o;
+          if (!parse_host_port(*lmtp, o.host, o.port)) {
+            std::cerr << "mailcase: --lmtp wants HOST:PORT\n";
+            g.exit_code = kExitUsage;
+            return;
+          }
+          o.max_size = cfg.limits.max_message_bytes;
+          server = std::make_unique<channels::LmtpServer>(*p, o);
+          if (auto s = server->listen(); !s) {
+            print_error(s.error());
+            g.exit_code = kExitTempFail;
+            return;
+          }
+          std::cerr << "lmtp: listening on " << o.host << ":" << server->bound_port() << std::endl;
+        }
+        std::vector<std::thread> threads;
+        std::vector<std::unique_ptr<channels::AgentContext>> contexts;
+        for (const auto& m : *mailboxes) {
+          contexts.push_back(std::make_unique<channels::AgentContext>(channels::AgentContext{*p, *book, stop}));
+          auto* ctx = contexts.back().get();
+          threads.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
+          std::cerr << "mailbox " << m.name << ": agent started" << std::endl;
+        }
+        if (server) threads.emplace_back([&] { server->serve(stop); });
+        std::cerr << "serving; SIGTERM or SIGINT stops" << std::endl;
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        std::cerr << "stopping (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "): finishing the mail in hand"
+                  << std::endl;
+        stop = true;
+        for (auto& t : threads) t.join();
+        std::cerr << "stopped" << std::endl;
+      };
+    });
+  }
+}
+
+}  // namespace mailcase::app

@@ -1,0 +1,268 @@
+#include "channels/lmtp_server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "util/text.h"
+
+namespace mailcase::channels {
+namespace {
+
+// Buffered line reader on a socket that gives up when stop is set while idle.
+class Conn {
+ public:
+  Conn(int fd, const std::atomic<bool>& stop) : fd_(fd), stop_(stop) {}
+  // A line without CRLF; nullopt on EOF, error, idle timeout or stop between commands.
+  std::optional<std::string> line(bool in_data) {
+    while (true) {
+      auto nl = buf_.find('\n', pos_);
+      if (nl != std::string::npos) {
+        std::string l = buf_.substr(pos_, nl - pos_);
+        pos_ = nl + 1;
+        if (pos_ > 65536) {
+          buf_.erase(0, pos_);
+          pos_ = 0;
+        }
+        if (!l.empty() && l.back() == '\r') l.pop_back();
+        return l;
+      }
+      if (buf_.size() - pos_ > 1024 * 1024) return std::nullopt;  // no line is this long
+      pollfd p{fd_, POLLIN, 0};
+      int waited = 0;
+      while (true) {
+        int n = ::poll(&p, 1, 250);
+        if (n > 0) break;
+        if (n < 0 && errno != EINTR) return std::nullopt;
+        waited += 250;
+        // Between commands a stop ends the session; inside DATA the mail is finished.
+        if (!in_data && stop_.load()) return std::nullopt;
+        if (waited > 300000) return std::nullopt;  // 5 minutes idle
+      }
+      char chunk[65536];
+      ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return std::nullopt;
+      buf_.append(chunk, static_cast<size_t>(n));
+    }
+  }
+  bool send(std::string_view s) {
+    while (!s.empty()) {
+      ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      s.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  const std::atomic<bool>& stop_;
+  std::string buf_;
+  size_t pos_ = 0;
+};
+
+std::string arg_address(std::string_view rest) {
+  // "TO:<a@b> PARAMS" or "FROM:<a@b> SIZE=10"
+  auto lt = rest.find('<');
+  auto gt = rest.find('>', lt == std::string_view::npos ? 0 : lt);
+  if (lt != std::string_view::npos && gt != std::string_view::npos) return std::string(rest.substr(lt + 1, gt - lt - 1));
+  auto colon = rest.find(':');
+  std::string_view v = colon == std::string_view::npos ? rest : rest.substr(colon + 1);
+  v = text::trim(v);
+  return std::string(v.substr(0, v.find(' ')));
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && text::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace
+
+LmtpServer::LmtpServer(ingest::MailSink& sink, LmtpOptions options) : sink_(sink), opt_(std::move(options)) {}
+
+LmtpServer::~LmtpServer() {
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+Status LmtpServer::listen() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  const std::string port = std::to_string(opt_.port);
+  if (int rc = ::getaddrinfo(opt_.host.c_str(), port.c_str(), &hints, &res); rc != 0)
+    return fail(ErrorCode::kInvalidInput, "LMTP address " + opt_.host + ": " + ::gai_strerror(rc));
+  int fd = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd < 0 || ::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
+    std::string why = std::strerror(errno);
+    ::freeaddrinfo(res);
+    if (fd >= 0) ::close(fd);
+    return fail(ErrorCode::kTemporary, "cannot listen for LMTP on " + opt_.host + ":" + port + ": " + why);
+  }
+  ::freeaddrinfo(res);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  port_ = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                         : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  listen_fd_ = fd;
+  return {};
+}
+
+void LmtpServer::serve(const std::atomic<bool>& stop) {
+  std::vector<std::thread> sessions;
+  while (!stop.load()) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    int n = ::poll(&p, 1, 200);
+    if (n <= 0) continue;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    if (active_.load() >= opt_.max_connections) {
+      const char busy[] = "421 4.3.2 too many connections, try again later\r\n";
+      (void)!::send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
+      ::close(fd);
+      continue;
+    }
+    ++active_;
+    sessions.emplace_back([this, fd, &stop] {
+      session(fd, stop);
+      ::close(fd);
+      --active_;
+    });
+    // Reap finished threads now and then so a long-running server does not grow.
+    if (sessions.size() > static_cast<size_t>(opt_.max_connections) * 2) {
+      for (auto& t : sessions) t.join();
+      sessions.clear();
+    }
+  }
+  for (auto& t : sessions) t.join();
+}
+
+void LmtpServer::session(int fd, const std::atomic<bool>& stop) {
+  Conn c(fd, stop);
+  const std::string& host = opt_.hostname;
+  if (!c.send("220 " + host + " LMTP mailcase ready\r\n")) return;
+  bool greeted = false;
+  std::optional<std::string> mail_from;
+  std::vector<std::string> rcpts;
+  auto reset = [&] {
+    mail_from.reset();
+    rcpts.clear();
+  };
+  while (true) {
+    auto line = c.line(false);
+    if (!line) {
+      if (stop.load()) c.send("421 4.3.2 " + host + " shutting down\r\n");
+      return;
+    }
+    std::string_view cmd = *line;
+    if (starts_with_ci(cmd, "LHLO")) {
+      greeted = true;
+      reset();
+      c.send("250-" + host + "\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-SIZE " +
+             std::to_string(opt_.max_size) + "\r\n250 OK\r\n");
+    } else if (starts_with_ci(cmd, "MAIL FROM:")) {
+      if (!greeted) {
+        c.send("503 5.5.1 LHLO first\r\n");
+        continue;
+      }
+      std::string upper = text::ascii_lower(std::string(cmd));
+      if (auto p = upper.find(" size="); p != std::string::npos) {
+        uint64_t declared = std::strtoull(upper.c_str() + p + 6, nullptr, 10);
+        if (declared > opt_.max_size) {
+          c.send("552 5.3.4 message larger than " + std::to_string(opt_.max_size) + " bytes\r\n");
+          continue;
+        }
+      }
+      reset();
+      mail_from = arg_address(cmd.substr(10));
+      c.send("250 2.1.0 OK\r\n");
+    } else if (starts_with_ci(cmd, "RCPT TO:")) {
+      if (!mail_from) {
+        c.send("503 5.5.1 MAIL first\r\n");
+        continue;
+      }
+      std::string rcpt = arg_address(cmd.substr(8));
+      if (!sink_.accepts_recipient(rcpt)) {
+        c.send("550 5.1.1 <" + rcpt + ">: not a support address here\r\n");
+        continue;
+      }
+      rcpts.push_back(rcpt);
+      c.send("250 2.1.5 OK\r\n");
+    } else if (text::iequals(cmd, "DATA")) {
+      if (!mail_from || rcpts.empty()) {
+        c.send("503 5.5.1 no valid recipients\r\n");
+        continue;
+      }
+      c.send("354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n");
+      std::string data;
+      bool too_big = false;
+      bool complete = false;
+      while (auto l = c.line(true)) {
+        if (*l == ".") {
+          complete = true;
+          break;
+        }
+        std::string_view v = *l;
+        if (!v.empty() && v[0] == '.') v.remove_prefix(1);  // dot-stuffing
+        if (!too_big) {
+          data.append(v);
+          data += "\r\n";
+          if (data.size() > opt_.max_size) {
+            too_big = true;
+            data.clear();
+            data.shrink_to_fit();
+          }
+        }
+      }
+      if (!complete) return;  // the client went away mid-mail: nothing was acknowledged
+      std::string reply;
+      if (too_big) {
+        for (size_t i = 0; i < rcpts.size(); ++i)
+          reply += "552 5.3.4 message larger than " + std::to_string(opt_.max_size) + " bytes\r\n";
+      } else {
+        auto r = sink_.deliver(data, ingest::Envelope{"lmtp", rcpts});
+        for (const auto& rcpt : rcpts) {
+          if (r) {
+            reply += "250 2.0.0 <" + rcpt + "> " + ingest::to_string(r->kind) +
+                     (r->case_number ? " " + *r->case_number : std::string()) + "\r\n";
+          } else {
+            reply += "451 4.3.0 <" + rcpt + "> not recorded, try again later\r\n";
+          }
+        }
+        if (!r) spdlog::warn("lmtp: mail not recorded: {}", r.error().message);
+      }
+      c.send(reply);
+      reset();
+    } else if (text::iequals(cmd, "RSET")) {
+      reset();
+      c.send("250 2.0.0 OK\r\n");
+    } else if (text::iequals(cmd, "NOOP")) {
+      c.send("250 2.0.0 OK\r\n");
+    } else if (text::iequals(cmd, "QUIT")) {
+      c.send("221 2.0.0 bye\r\n");
+      return;
+    } else if (starts_with_ci(cmd, "VRFY")) {
+      c.send("252 2.5.0 cannot verify, send it\r\n");
+    } else if (starts_with_ci(cmd, "HELO") || starts_with_ci(cmd, "EHLO")) {
+      c.send("500 5.5.1 this is LMTP: use LHLO\r\n");
+    } else {
+      c.send("500 5.5.2 command not recognised\r\n");
+    }
+  }
+}
+
+}  // namespace mailcase::channels

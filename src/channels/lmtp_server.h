@@ -1,0 +1,50 @@
+// LMTP listener (RFC 2033): the MTA hands mail over straight away, no mailbox between.
+//
+// Contract: a recipient gets 250 only after the mail is committed; 4xx when it could
+// not be recorded now (the MTA retries); 550 at RCPT for an address that is no routing
+// address; 552 when the mail is larger than the announced SIZE. One mail with several
+// accepted recipients is delivered once, and each recipient gets the same answer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "ingest/ingest.h"
+#include "util/result.h"
+
+namespace mailcase::channels {
+
+struct LmtpOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;              // 0: any free port (see bound_port)
+  uint64_t max_size = 50ull * 1024 * 1024;
+  std::string hostname = "mailcase";
+  int max_connections = 64;
+};
+
+class LmtpServer {
+ public:
+  LmtpServer(ingest::MailSink& sink, LmtpOptions options);
+  ~LmtpServer();
+  LmtpServer(const LmtpServer&) = delete;
+  LmtpServer& operator=(const LmtpServer&) = delete;
+
+  // Binds and listens; a port in use or a bad address is an error here.
+  [[nodiscard]] Status listen();
+  int bound_port() const { return port_; }
+  // Accepts connections until stop is set; returns after every connection has ended
+  // (the mail in hand is finished first).
+  void serve(const std::atomic<bool>& stop);
+
+ private:
+  void session(int fd, const std::atomic<bool>& stop);
+
+  ingest::MailSink& sink_;
+  LmtpOptions opt_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> active_{0};
+};
+
+}  // namespace mailcase::channels

@@ -1,0 +1,179 @@
+#include "channels/net.h"
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <libetpan/libetpan.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "util/text.h"
+
+namespace mailcase::channels {
+namespace {
+
+Result<int> tcp_connect(const Endpoint& ep) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const std::string port = std::to_string(ep.port);
+  int rc = ::getaddrinfo(ep.host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0) {
+    return fail(ErrorCode::kTemporary, "name resolution of " + ep.host + " failed: " + ::gai_strerror(rc));
+  }
+  std::string last = "no address";
+  int fd = -1;
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    // Non-blocking connect with a timeout, then back to blocking for libetpan.
+    int flags = ::fcntl(fd, F_GETFL);
+    ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    int c = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    int err = c == 0 ? 0 : errno;
+    if (err == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int n = ::poll(&p, 1, ep.timeout_s * 1000);
+      if (n <= 0) {
+        err = ETIMEDOUT;
+      } else {
+        socklen_t len = sizeof err;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      }
+    }
+    if (err == 0) {
+      ::fcntl(fd, F_SETFL, flags);
+      break;
+    }
+    last = std::strerror(err);
+    ::close(fd);
+    fd = -1;
+  }
+  ::freeaddrinfo(res);
+  if (fd < 0) return fail(ErrorCode::kTemporary, "connection to " + ep.host + ":" + port + " failed: " + last);
+  return fd;
+}
+
+}  // namespace
+
+void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data) {
+  mailstream_ssl_set_server_name(ctx, static_cast<char*>(data));
+}
+
+Result<mailstream*> open_stream(const Endpoint& ep) {
+  auto fd = tcp_connect(ep);
+  if (!fd) return tl::unexpected(fd.error());
+  mailstream* s = nullptr;
+  if (ep.tls == "implicit") {
+    s = mailstream_ssl_open_with_callback_timeout(*fd, ep.timeout_s, set_server_name_callback,
+                                                  const_cast<char*>(ep.host.c_str()));
+    if (!s) {
+      ::close(*fd);
+      return fail(ErrorCode::kTemporary, "TLS handshake with " + ep.host + ":" + std::to_string(ep.port) +
+                                             " failed (is the port for implicit TLS?)");
+    }
+    if (auto v = verify_certificate(s, ep); !v) {
+      mailstream_close(s);
+      return tl::unexpected(v.error());
+    }
+  } else {
+    s = mailstream_socket_open_timeout(*fd, ep.timeout_s);
+    if (!s) {
+      ::close(*fd);
+      return fail(ErrorCode::kTemporary, "cannot open a stream to " + ep.host);
+    }
+  }
+  return s;
+}
+
+Status verify_certificate(mailstream* stream, const Endpoint& ep) {
+  if (!ep.tls_verify) return {};
+  carray* chain = mailstream_get_certificate_chain(stream);
+  if (!chain || carray_count(chain) == 0) {
+    if (chain) mailstream_certificate_chain_free(chain);
+    return fail(ErrorCode::kTemporary, "certificate: the server sent none");
+  }
+  gnutls_x509_trust_list_t trust = nullptr;
+  gnutls_x509_trust_list_init(&trust, 0);
+  std::vector<gnutls_x509_crt_t> certs;
+  auto cleanup = [&] {
+    for (auto c : certs) gnutls_x509_crt_deinit(c);
+    gnutls_x509_trust_list_deinit(trust, 1);
+    mailstream_certificate_chain_free(chain);
+  };
+  int added = ep.ca_file.empty()
+                  ? gnutls_x509_trust_list_add_system_trust(trust, 0, 0)
+                  : gnutls_x509_trust_list_add_trust_file(trust, ep.ca_file.c_str(), nullptr, GNUTLS_X509_FMT_PEM, 0, 0);
+  if (added <= 0) {
+    cleanup();
+    return fail(ErrorCode::kInvalidInput, ep.ca_file.empty() ? "certificate: no system trust store"
+                                                              : "certificate: cannot read CA file " + ep.ca_file);
+  }
+  for (unsigned i = 0; i < carray_count(chain); ++i) {
+    auto* der = static_cast<MMAPString*>(carray_get(chain, i));
+    gnutls_x509_crt_t crt = nullptr;
+    gnutls_x509_crt_init(&crt);
+    gnutls_datum_t d{reinterpret_cast<unsigned char*>(der->str), static_cast<unsigned>(der->len)};
+    if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+      gnutls_x509_crt_deinit(crt);
+      cleanup();
+      return fail(ErrorCode::kTemporary, "certificate: cannot read the server's certificate");
+    }
+    certs.push_back(crt);
+  }
+  gnutls_typed_vdata_st vdata{GNUTLS_DT_DNS_HOSTNAME, reinterpret_cast<unsigned char*>(const_cast<char*>(ep.host.c_str())), 0};
+  unsigned status = 0;
+  int rc = gnutls_x509_trust_list_verify_crt2(trust, certs.data(), static_cast<unsigned>(certs.size()), &vdata, 1, 0,
+                                              &status, nullptr);
+  std::string why;
+  if (rc < 0) {
+    why = gnutls_strerror(rc);
+  } else if (status != 0) {
+    gnutls_datum_t out{};
+    if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
+      why.assign(reinterpret_cast<char*>(out.data), out.size);
+      gnutls_free(out.data);
+    } else {
+      why = "not trusted";
+    }
+  }
+  cleanup();
+  if (!why.empty())
+    return fail(ErrorCode::kTemporary, "certificate of " + ep.host + " rejected: " + why +
+                                           " (use --ca-file for a private CA, or --tls-verify no)");
+  return {};
+}
+
+Result<std::string> read_password_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fail(ErrorCode::kInvalidInput, "cannot read password file " + path + ": " + std::strerror(errno));
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  if (line.empty()) return fail(ErrorCode::kInvalidInput, "password file " + path + " is empty");
+  return line;
+}
+
+Result<std::string> run_token_command(const std::string& command) {
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return fail(ErrorCode::kTemporary, "cannot run the token command");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int rc = ::pclose(p);
+  if (rc != 0) return fail(ErrorCode::kTemporary, "the token command failed (exit status " + std::to_string(rc) + ")");
+  std::string token(text::trim(out));
+  if (token.empty()) return fail(ErrorCode::kTemporary, "the token command printed no token");
+  return token;
+}
+
+}  // namespace mailcase::channels

@@ -1,0 +1,40 @@
+// Connecting to a mail server, one named step at a time, so that every failure says
+// which step failed: name resolution, connection, TLS, certificate.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+typedef struct _mailstream mailstream;
+struct mailstream_ssl_context;
+
+namespace mailcase::channels {
+
+struct Endpoint {
+  std::string host;
+  int port = 0;
+  std::string tls = "implicit";  // implicit | starttls | none
+  std::string ca_file;           // trusted in addition to nothing else when set; else the system CAs
+  bool tls_verify = true;
+  int timeout_s = 30;
+};
+
+// Resolves and connects; for implicit TLS also does the handshake and verifies the
+// certificate. The stream belongs to the caller (libetpan session or mailstream_close).
+[[nodiscard]] Result<mailstream*> open_stream(const Endpoint& ep);
+
+// Checks the certificate chain of a TLS stream against ep.ca_file (or the system
+// trust) and ep.host. A no-op when ep.tls_verify is false.
+[[nodiscard]] Status verify_certificate(mailstream* stream, const Endpoint& ep);
+
+// libetpan's callback that sets SNI; data is the host name (const char*).
+void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data);
+
+// The secret a mailbox authenticates with: the first line of a password file, or
+// what a token command prints. The text of the secret never appears in an error.
+[[nodiscard]] Result<std::string> read_password_file(const std::string& path);
+[[nodiscard]] Result<std::string> run_token_command(const std::string& command);
+
+}  // namespace mailcase::channels
