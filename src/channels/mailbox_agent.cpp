@@ -236,17 +236,21 @@ class Imap {
     if (m_.after == "seen") return add_flag(uids, mailimap_flag_new_seen());
     if (m_.after.rfind("move:", 0) == 0) {
       const std::string folder = m_.after.substr(5);
-      struct mailimap_set* set = make_set(uids);
-      int rc;
-      if (has("MOVE")) {
-        rc = mailimap_uid_move(imap_, set, folder.c_str());
+      auto transfer = [&]() -> int {
+        struct mailimap_set* set = make_set(uids);
+        int rc = has("MOVE") ? mailimap_uid_move(imap_, set, folder.c_str()) : mailimap_uid_copy(imap_, set, folder.c_str());
         mailimap_set_free(set);
-        if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID MOVE to " + folder + " failed" + server_says(imap_->imap_response));
-        return {};
+        return rc;
+      };
+      int rc = transfer();
+      if (rc != MAILIMAP_NO_ERROR) {
+        // The target folder may not exist yet ([TRYCREATE]): create it once and retry.
+        mailimap_create(imap_, folder.c_str());
+        rc = transfer();
       }
-      rc = mailimap_uid_copy(imap_, set, folder.c_str());
-      mailimap_set_free(set);
-      if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID COPY to " + folder + " failed" + server_says(imap_->imap_response));
+      if (rc != MAILIMAP_NO_ERROR)
+        return fail(ErrorCode::kTemporary, "moving mail to " + folder + " failed" + server_says(imap_->imap_response));
+      if (has("MOVE")) return {};
     }
     // delete, and the second half of COPY + EXPUNGE.
     if (auto s = add_flag(uids, mailimap_flag_new_deleted()); !s) return s;

@@ -3,10 +3,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 namespace mailcase::testing {
 
@@ -64,6 +67,106 @@ CommandResult run_mailcase(const std::vector<std::string>& args, const std::stri
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   return r;
+}
+
+Background::Background(const std::vector<std::string>& args) {
+  auto err_path = io_.path() / "err";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    if (!std::freopen("/dev/null", "rb", stdin) || !std::freopen((io_.path() / "out").c_str(), "wb", stdout) ||
+        !std::freopen(err_path.c_str(), "wb", stderr))
+      _exit(127);
+    std::vector<char*> argv;
+    std::string bin = MAILCASE_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+}
+
+Background::~Background() {
+  if (pid_ > 0) stop(SIGKILL);
+}
+
+int Background::stop(int sig) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool Background::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  return ::waitpid(pid_, &status, WNOHANG) == 0;
+}
+
+std::string Background::err() const { return read_file(io_.path() / "err"); }
+
+bool wait_until(const std::function<bool()>& pred, int timeout_ms) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+namespace {
+std::string fixture_script() { return std::string(MAILCASE_SOURCE_DIR) + "/tests/fixtures/dovecot/dovecot-fixture"; }
+int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+}  // namespace
+
+Dovecot::Dovecot() {
+  if (sh("command -v dovecot >/dev/null 2>&1 || test -x /usr/sbin/dovecot") != 0) {
+    why_ = "dovecot is not installed (scripts/setup installs it)";
+    return;
+  }
+  auto d = dir_.path() / "dc";
+  if (sh("'" + fixture_script() + "' start '" + d.string() + "' >'" + (dir_.path() / "start.log").string() + "' 2>&1") != 0) {
+    why_ = "the Dovecot fixture did not start: " + read_file(dir_.path() / "start.log");
+    return;
+  }
+  std::istringstream env(read_file(d / "ports.env"));
+  std::string line;
+  while (std::getline(env, line)) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = line.substr(0, eq);
+    int v = std::atoi(line.c_str() + eq + 1);
+    if (k == "IMAP_PORT") imap_port = v;
+    if (k == "IMAPS_PORT") imaps_port = v;
+    if (k == "POP3_PORT") pop3_port = v;
+    if (k == "POP3S_PORT") pop3s_port = v;
+    if (k == "LMTP_PORT") lmtp_port = v;
+  }
+  std::filesystem::copy_file(d / "ca.pem", dir_.path() / "ca.pem");
+  ok_ = imap_port && imaps_port && pop3_port && pop3s_port && lmtp_port;
+  if (!ok_) why_ = "the Dovecot fixture wrote no ports";
+}
+
+Dovecot::~Dovecot() {
+  if (ok_) stop_server();
+}
+
+bool Dovecot::deliver(const std::string& user, const std::string& raw) {
+  auto f = dir_.path() / "mail.eml";
+  std::ofstream(f, std::ios::binary) << raw;
+  return sh("'" + fixture_script() + "' deliver '" + (dir_.path() / "dc").string() + "' " + user + " <'" + f.string() +
+            "' >/dev/null 2>&1") == 0;
+}
+
+bool Dovecot::stop_server() {
+  return sh("'" + fixture_script() + "' stop '" + (dir_.path() / "dc").string() + "' >/dev/null 2>&1") == 0;
+}
+
+bool Dovecot::start_server() {
+  return sh("dovecot -c '" + (dir_.path() / "dc" / "dovecot.conf").string() + "' >/dev/null 2>&1") == 0;
 }
 
 }  // namespace mailcase::testing

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,5 +36,48 @@ struct CommandResult {
 
 // Runs the mailcase binary with these arguments, stdin from the given text.
 CommandResult run_mailcase(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+// `mailcase ARGS` running in the background (e.g. serve); stderr goes to a file.
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& args);
+  ~Background();  // SIGKILL if still running
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  // Sends sig and waits; returns the exit status as run_mailcase does.
+  int stop(int sig);
+  bool running();
+  std::string err() const;
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+  TempDir io_;
+};
+
+// Waits until pred() is true or timeout passes; returns pred()'s last value.
+bool wait_until(const std::function<bool()>& pred, int timeout_ms = 20000);
+
+// A throw-away Dovecot (IMAP, POP3, LMTP) on loopback high ports, from
+// tests/fixtures/dovecot/dovecot-fixture. available() is false, with a reason, when
+// dovecot is not installed.
+class Dovecot {
+ public:
+  Dovecot();
+  ~Dovecot();
+  bool available() const { return ok_; }
+  const std::string& why_not() const { return why_; }
+  int imap_port = 0, imaps_port = 0, pop3_port = 0, pop3s_port = 0, lmtp_port = 0;
+  std::filesystem::path ca_file() const { return dir_.path() / "ca.pem"; }
+  // Delivers a raw mail into USER's INBOX over Dovecot's LMTP.
+  bool deliver(const std::string& user, const std::string& raw);
+  bool stop_server();
+  bool start_server();  // again, on the same ports and mail
+
+ private:
+  TempDir dir_;
+  bool ok_ = false;
+  std::string why_;
+};
 
 }  // namespace mailcase::testing
