@@ -47,7 +47,8 @@ void AgentBook::add_pop3_seen(const std::string& mailbox, const std::string& uid
 }
 
 Status validate_mailbox(const store::Mailbox& m) {
-  if (m.protocol != "imap" && m.protocol != "pop3") return fail(ErrorCode::kInvalidInput, "--protocol must be imap or pop3");
+  if (m.protocol != "imap" && m.protocol != "pop3")
+    return fail(ErrorCode::kInvalidInput, "--protocol must be imap or pop3");
   if (m.tls != "implicit" && m.tls != "starttls" && m.tls != "none")
     return fail(ErrorCode::kInvalidInput, "--tls must be implicit, starttls or none");
   if (m.host.empty()) return fail(ErrorCode::kInvalidInput, "--host is required");
@@ -57,8 +58,10 @@ Status validate_mailbox(const store::Mailbox& m) {
     return fail(ErrorCode::kInvalidInput, "--after must be delete, seen, move:FOLDER or keep");
   if (m.protocol == "pop3" && (m.after == "seen" || move))
     return fail(ErrorCode::kInvalidInput, "POP3 mailboxes can only --after delete or keep");
-  if (m.auth != "password" && m.auth != "xoauth2") return fail(ErrorCode::kInvalidInput, "--auth must be password or xoauth2");
-  if (m.auth == "password" && m.password_file.empty()) return fail(ErrorCode::kInvalidInput, "--password-file is required");
+  if (m.auth != "password" && m.auth != "xoauth2")
+    return fail(ErrorCode::kInvalidInput, "--auth must be password or xoauth2");
+  if (m.auth == "password" && m.password_file.empty())
+    return fail(ErrorCode::kInvalidInput, "--password-file is required");
   if (m.auth == "xoauth2" && m.token_command.empty())
     return fail(ErrorCode::kInvalidInput, "--token-command is required with --auth xoauth2");
   if (m.auth == "xoauth2" && m.protocol == "pop3")
@@ -100,7 +103,8 @@ bool sleep_unless_stopped(const std::atomic<bool>& stop, std::chrono::millisecon
   while (!stop.load()) {
     auto left = end - std::chrono::steady_clock::now();
     if (left <= std::chrono::milliseconds(0)) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(100)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(100)));
   }
   return false;
 }
@@ -108,9 +112,10 @@ bool sleep_unless_stopped(const std::atomic<bool>& stop, std::chrono::millisecon
 // ---- IMAP -------------------------------------------------------------------------
 
 struct mailimap_search_key* unseen_key() {
-  return mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNSEEN, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                 nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0, nullptr,
-                                 nullptr, nullptr, nullptr, nullptr, nullptr, 0, nullptr, nullptr, nullptr);
+  return mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNSEEN, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                 nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                 nullptr, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0, nullptr,
+                                 nullptr, nullptr);
 }
 
 class Imap {
@@ -128,12 +133,15 @@ class Imap {
     if (!stream) return tl::unexpected(stream.error());
     int rc = mailimap_connect(imap_, *stream);
     if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
-      return fail(ErrorCode::kTemporary, "IMAP greeting from " + m_.host + " failed (error " + std::to_string(rc) + ")");
+      return fail(ErrorCode::kTemporary,
+                  "IMAP greeting from " + m_.host + " failed (error " + std::to_string(rc) + ")");
     connected_ = true;
     if (m_.tls == "starttls") {
-      rc = mailimap_socket_starttls_with_callback(imap_, set_server_name_callback, const_cast<char*>(m_.host.c_str()));
+      rc = mailimap_socket_starttls_with_callback(imap_, set_server_name_callback,
+                                                  const_cast<char*>(m_.host.c_str()));
       if (rc != MAILIMAP_NO_ERROR)
-        return fail(ErrorCode::kTemporary, "STARTTLS with " + m_.host + " failed (error " + std::to_string(rc) + ")");
+        return fail(ErrorCode::kTemporary,
+                    "STARTTLS with " + m_.host + " failed (error " + std::to_string(rc) + ")");
       if (auto v = verify_certificate(imap_->imap_stream, ep_); !v) return v;
     }
     auto secret = secret_of(m_);
@@ -142,13 +150,16 @@ class Imap {
     rc = m_.auth == "xoauth2" ? mailimap_oauth2_authenticate(imap_, m_.user.c_str(), s.value.c_str())
                               : mailimap_login(imap_, m_.user.c_str(), s.value.c_str());
     if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kInvalidInput, "authentication as " + m_.user + " failed" + server_says(imap_->imap_response));
+      return fail(ErrorCode::kInvalidInput,
+                  "authentication as " + m_.user + " failed" + server_says(imap_->imap_response));
     struct mailimap_capability_data* caps = nullptr;
     if (mailimap_capability(imap_, &caps) == MAILIMAP_NO_ERROR && caps) {
       for (clistiter* it = clist_begin(caps->cap_list); it; it = clist_next(it)) {
         auto* c = static_cast<struct mailimap_capability*>(clist_content(it));
-        if (c->cap_type == MAILIMAP_CAPABILITY_NAME) capabilities_.emplace_back(c->cap_data.cap_name);
-        else capabilities_.push_back(std::string("AUTH=") + c->cap_data.cap_auth_type);
+        if (c->cap_type == MAILIMAP_CAPABILITY_NAME)
+          capabilities_.emplace_back(c->cap_data.cap_name);
+        else
+          capabilities_.push_back(std::string("AUTH=") + c->cap_data.cap_auth_type);
       }
       mailimap_capability_data_free(caps);
     }
@@ -156,14 +167,16 @@ class Imap {
   }
 
   bool has(std::string_view cap) const {
-    return std::any_of(capabilities_.begin(), capabilities_.end(), [&](const std::string& c) { return text::iequals(c, cap); });
+    return std::any_of(capabilities_.begin(), capabilities_.end(),
+                       [&](const std::string& c) { return text::iequals(c, cap); });
   }
   const std::vector<std::string>& capabilities() const { return capabilities_; }
 
   Status select() {
     int rc = mailimap_select(imap_, m_.folder.c_str());
     if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kNotFound, "folder " + m_.folder + " cannot be opened" + server_says(imap_->imap_response));
+      return fail(ErrorCode::kNotFound,
+                  "folder " + m_.folder + " cannot be opened" + server_says(imap_->imap_response));
     uidvalidity_ = imap_->imap_selection_info ? imap_->imap_selection_info->sel_uidvalidity : 0;
     return {};
   }
@@ -176,8 +189,10 @@ class Imap {
       clist* result = nullptr;
       int rc = mailimap_uid_search(imap_, nullptr, key, &result);
       mailimap_search_key_free(key);
-      if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID SEARCH failed" + server_says(imap_->imap_response));
-      for (clistiter* it = clist_begin(result); it; it = clist_next(it)) out.insert(*static_cast<uint32_t*>(clist_content(it)));
+      if (rc != MAILIMAP_NO_ERROR)
+        return fail(ErrorCode::kTemporary, "UID SEARCH failed" + server_says(imap_->imap_response));
+      for (clistiter* it = clist_begin(result); it; it = clist_next(it))
+        out.insert(*static_cast<uint32_t*>(clist_content(it)));
       mailimap_search_result_free(result);
       return {};
     };
@@ -201,12 +216,14 @@ class Imap {
     struct mailimap_set* set = make_set(uids);
     struct mailimap_fetch_type* ft = mailimap_fetch_type_new_fetch_att_list_empty();
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(nullptr)));
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(nullptr)));
     clist* result = nullptr;
     int rc = mailimap_uid_fetch(imap_, set, ft, &result);
     mailimap_fetch_type_free(ft);
     mailimap_set_free(set);
-    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID FETCH failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "UID FETCH failed" + server_says(imap_->imap_response));
     std::vector<std::pair<uint32_t, std::string>> out;
     for (clistiter* it = clist_begin(result); it; it = clist_next(it)) {
       auto* msg = static_cast<struct mailimap_msg_att*>(clist_content(it));
@@ -219,7 +236,8 @@ class Imap {
         auto* st = item->att_data.att_static;
         if (st->att_type == MAILIMAP_MSG_ATT_UID) uid = st->att_data.att_uid;
         if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section->sec_body_part) {
-          body.assign(st->att_data.att_body_section->sec_body_part, st->att_data.att_body_section->sec_length);
+          body.assign(st->att_data.att_body_section->sec_body_part,
+                      st->att_data.att_body_section->sec_length);
           has_body = true;
         }
       }
@@ -238,7 +256,8 @@ class Imap {
       const std::string folder = m_.after.substr(5);
       auto transfer = [&]() -> int {
         struct mailimap_set* set = make_set(uids);
-        int rc = has("MOVE") ? mailimap_uid_move(imap_, set, folder.c_str()) : mailimap_uid_copy(imap_, set, folder.c_str());
+        int rc = has("MOVE") ? mailimap_uid_move(imap_, set, folder.c_str())
+                             : mailimap_uid_copy(imap_, set, folder.c_str());
         mailimap_set_free(set);
         return rc;
       };
@@ -249,7 +268,8 @@ class Imap {
         rc = transfer();
       }
       if (rc != MAILIMAP_NO_ERROR)
-        return fail(ErrorCode::kTemporary, "moving mail to " + folder + " failed" + server_says(imap_->imap_response));
+        return fail(ErrorCode::kTemporary,
+                    "moving mail to " + folder + " failed" + server_says(imap_->imap_response));
       if (has("MOVE")) return {};
     }
     // delete, and the second half of COPY + EXPUNGE.
@@ -257,7 +277,8 @@ class Imap {
     struct mailimap_set* set = make_set(uids);
     int rc = has("UIDPLUS") ? mailimap_uid_expunge(imap_, set) : mailimap_expunge(imap_);
     mailimap_set_free(set);
-    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "EXPUNGE failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "EXPUNGE failed" + server_says(imap_->imap_response));
     return {};
   }
 
@@ -265,12 +286,20 @@ class Imap {
   // Returns true when the server spoke.
   Result<bool> idle(const std::atomic<bool>& stop, std::chrono::seconds max) {
     int rc = mailimap_idle(imap_);
-    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "IDLE failed" + server_says(imap_->imap_response));
-    if (mailstream_setup_idle(imap_->imap_stream) != 0) return fail(ErrorCode::kTemporary, "cannot wait in IDLE");
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "IDLE failed" + server_says(imap_->imap_response));
+    if (mailstream_setup_idle(imap_->imap_stream) != 0)
+      return fail(ErrorCode::kTemporary, "cannot wait in IDLE");
     bool spoke = false;
     bool broken = false;
     auto end = std::chrono::steady_clock::now() + max;
     while (!stop.load() && std::chrono::steady_clock::now() < end) {
+      // The server's first notification may have come in the same read as its "+ idling"
+      // and sit in libetpan's buffer, where waiting on the socket would not see it.
+      if (imap_->imap_stream->read_buffer_len > 0) {
+        spoke = true;
+        break;
+      }
       int r = mailstream_wait_idle(imap_->imap_stream, 1);
       if (r == MAILSTREAM_IDLE_HASDATA) {
         spoke = true;
@@ -284,12 +313,14 @@ class Imap {
     mailstream_unsetup_idle(imap_->imap_stream);
     if (broken) return fail(ErrorCode::kTemporary, "the connection broke during IDLE");
     rc = mailimap_idle_done(imap_);
-    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "ending IDLE failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "ending IDLE failed" + server_says(imap_->imap_response));
     return spoke;
   }
 
   Status noop() {
-    if (mailimap_noop(imap_) != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "the connection broke (NOOP failed)");
+    if (mailimap_noop(imap_) != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "the connection broke (NOOP failed)");
     return {};
   }
 
@@ -307,7 +338,8 @@ class Imap {
     int rc = mailimap_uid_store(imap_, set, att);
     mailimap_set_free(set);
     mailimap_store_att_flags_free(att);
-    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID STORE failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "UID STORE failed" + server_says(imap_->imap_response));
     return {};
   }
 
@@ -324,18 +356,22 @@ Result<std::vector<uint32_t>> commit_chunk(const store::Mailbox& m, AgentContext
                                            std::vector<std::pair<uint32_t, std::string>>& fetched) {
   std::vector<ingest::RawMail> mails;
   mails.reserve(fetched.size());
-  const ingest::Envelope env{"imap:" + m.name, m.address.empty() ? std::vector<std::string>{}
-                                                                 : std::vector<std::string>{m.address}};
+  const ingest::Envelope env{
+      "imap:" + m.name, m.address.empty() ? std::vector<std::string>{} : std::vector<std::string>{m.address}};
   for (auto& [uid, bytes] : fetched) mails.push_back(ingest::RawMail{std::move(bytes), env});
   auto results = ctx.sink.deliver_batch(mails);
   std::vector<uint32_t> committed;
   std::optional<Error> first_error;
   for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i]) committed.push_back(fetched[i].first);
-    else if (!first_error) first_error = results[i].error();
+    if (results[i])
+      committed.push_back(fetched[i].first);
+    else if (!first_error)
+      first_error = results[i].error();
   }
   if (first_error && committed.empty()) return tl::unexpected(*first_error);
-  if (first_error) spdlog::warn("mailbox {}: {} mails left on the server: {}", m.name, results.size() - committed.size(), first_error->message);
+  if (first_error)
+    spdlog::warn("mailbox {}: {} mails left on the server: {}", m.name, results.size() - committed.size(),
+                 first_error->message);
   return committed;
 }
 
@@ -348,22 +384,29 @@ Result<int> imap_drain(const store::Mailbox& m, AgentContext& ctx, Imap& imap, s
     state.last_uid = 0;
   }
   int total = 0;
-  auto uids = imap.pending(state.last_uid);
-  if (!uids) return tl::unexpected(uids.error());
-  state.backlog = static_cast<int64_t>(uids->size());
-  for (size_t start = 0; start < uids->size() && !ctx.stop.load(); start += ctx.batch) {
-    std::vector<uint32_t> chunk(uids->begin() + static_cast<ptrdiff_t>(start),
-                                uids->begin() + static_cast<ptrdiff_t>(std::min(uids->size(), start + ctx.batch)));
-    auto fetched = imap.fetch(chunk);
-    if (!fetched) return tl::unexpected(fetched.error());
-    auto committed = commit_chunk(m, ctx, *fetched);
-    if (!committed) return tl::unexpected(committed.error());
-    if (auto s = imap.acknowledge(*committed); !s) return tl::unexpected(s.error());
-    if (!committed->empty()) state.last_uid = std::max<int64_t>(state.last_uid, committed->back());
-    total += static_cast<int>(committed->size());
-    state.backlog = static_cast<int64_t>(uids->size() - std::min(uids->size(), start + chunk.size()));
-    state.last_success = store::now_iso8601();
-    ctx.book.save(state);
+  // Searches again until a search finds nothing: the server may announce a mail that
+  // arrives meanwhile in the reply to any command, where it would be lost to IDLE.
+  // Ending on an empty search means whatever comes later is announced inside IDLE.
+  while (!ctx.stop.load()) {
+    auto uids = imap.pending(state.last_uid);
+    if (!uids) return tl::unexpected(uids.error());
+    state.backlog = static_cast<int64_t>(uids->size());
+    if (uids->empty()) break;
+    for (size_t start = 0; start < uids->size() && !ctx.stop.load(); start += ctx.batch) {
+      std::vector<uint32_t> chunk(
+          uids->begin() + static_cast<ptrdiff_t>(start),
+          uids->begin() + static_cast<ptrdiff_t>(std::min(uids->size(), start + ctx.batch)));
+      auto fetched = imap.fetch(chunk);
+      if (!fetched) return tl::unexpected(fetched.error());
+      auto committed = commit_chunk(m, ctx, *fetched);
+      if (!committed) return tl::unexpected(committed.error());
+      if (auto s = imap.acknowledge(*committed); !s) return tl::unexpected(s.error());
+      if (!committed->empty()) state.last_uid = std::max<int64_t>(state.last_uid, committed->back());
+      total += static_cast<int>(committed->size());
+      state.backlog = static_cast<int64_t>(uids->size() - std::min(uids->size(), start + chunk.size()));
+      state.last_success = store::now_iso8601();
+      ctx.book.save(state);
+    }
   }
   return total;
 }
@@ -384,10 +427,12 @@ class Pop3 {
     auto stream = open_stream(ep_);
     if (!stream) return tl::unexpected(stream.error());
     int rc = mailpop3_connect(pop_, *stream);
-    if (rc != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "POP3 greeting from " + m_.host + " failed");
+    if (rc != MAILPOP3_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "POP3 greeting from " + m_.host + " failed");
     connected_ = true;
     if (m_.tls == "starttls") {
-      rc = mailpop3_socket_starttls_with_callback(pop_, set_server_name_callback, const_cast<char*>(m_.host.c_str()));
+      rc = mailpop3_socket_starttls_with_callback(pop_, set_server_name_callback,
+                                                  const_cast<char*>(m_.host.c_str()));
       if (rc != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "STLS with " + m_.host + " failed");
       if (auto v = verify_certificate(pop_->pop3_stream, ep_); !v) return v;
     }
@@ -404,7 +449,8 @@ class Pop3 {
     Secret s{std::move(*secret)};
     rc = mailpop3_login(pop_, m_.user.c_str(), s.value.c_str());
     if (rc != MAILPOP3_NO_ERROR)
-      return fail(ErrorCode::kInvalidInput, "authentication as " + m_.user + " failed" + server_says(pop_->pop3_response));
+      return fail(ErrorCode::kInvalidInput,
+                  "authentication as " + m_.user + " failed" + server_says(pop_->pop3_response));
     return {};
   }
   const std::vector<std::string>& capabilities() const { return capabilities_; }
@@ -415,7 +461,8 @@ class Pop3 {
   };
   Result<std::vector<Item>> list() {
     carray* msgs = nullptr;
-    if (mailpop3_list(pop_, &msgs) != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "LIST/UIDL failed");
+    if (mailpop3_list(pop_, &msgs) != MAILPOP3_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "LIST/UIDL failed");
     std::vector<Item> out;
     for (unsigned i = 0; i < carray_count(msgs); ++i) {
       auto* info = static_cast<struct mailpop3_msg_info*>(carray_get(msgs, i));
@@ -439,7 +486,8 @@ class Pop3 {
   }
   Status quit() {
     quit_ = true;
-    if (mailpop3_quit(pop_) != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "QUIT failed: deletions not applied");
+    if (mailpop3_quit(pop_) != MAILPOP3_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "QUIT failed: deletions not applied");
     return {};
   }
 
@@ -464,8 +512,8 @@ Result<int> pop3_pass(const store::Mailbox& m, AgentContext& ctx, store::Mailbox
   }
   state.backlog = static_cast<int64_t>(waiting.size());
   int total = 0;
-  const ingest::Envelope env{"pop3:" + m.name, m.address.empty() ? std::vector<std::string>{}
-                                                                 : std::vector<std::string>{m.address}};
+  const ingest::Envelope env{
+      "pop3:" + m.name, m.address.empty() ? std::vector<std::string>{} : std::vector<std::string>{m.address}};
   for (size_t start = 0; start < waiting.size() && !ctx.stop.load(); start += ctx.batch) {
     std::vector<ingest::RawMail> mails;
     std::vector<Pop3::Item> chunk;
@@ -531,9 +579,12 @@ Result<int> fetch_once(const store::Mailbox& m, AgentContext& ctx) {
     n = pop3_pass(m, ctx, state);
   } else {
     Imap imap(m);
-    if (auto s = imap.connect(); !s) n = tl::unexpected(s.error());
-    else if (auto s2 = imap.select(); !s2) n = tl::unexpected(s2.error());
-    else n = imap_drain(m, ctx, imap, state);
+    if (auto s = imap.connect(); !s)
+      n = tl::unexpected(s.error());
+    else if (auto s2 = imap.select(); !s2)
+      n = tl::unexpected(s2.error());
+    else
+      n = imap_drain(m, ctx, imap, state);
   }
   if (n) {
     state.last_success = store::now_iso8601();
@@ -601,7 +652,8 @@ void run_agent(const store::Mailbox& m, AgentContext& ctx) {
       state.last_error = result.error().message;
       // Capped exponential backoff with jitter: 1 s, 2 s, 4 s … up to 5 minutes.
       const int base = std::min(300, 1 << std::min(failures - 1, 9));
-      const int wait_ms = base * 1000 / 2 + static_cast<int>(rng() % static_cast<unsigned>(base * 1000 / 2 + 1));
+      const int wait_ms =
+          base * 1000 / 2 + static_cast<int>(rng() % static_cast<unsigned>(base * 1000 / 2 + 1));
       spdlog::warn("mailbox {}: {} (retry in {} ms)", m.name, result.error().message, wait_ms);
       set_status("error: " + result.error().message);
       sleep_unless_stopped(ctx.stop, std::chrono::milliseconds(wait_ms));

@@ -29,7 +29,8 @@ std::string sh_out(const std::string& cmd) {
 
 std::string mail(int i, const std::string& to = "support@corp.example") {
   return "From: Anna Customer <anna" + std::to_string(i) + "@example.org>\r\nTo: " + to +
-         "\r\nSubject: Printer " + std::to_string(i) + " is broken\r\nMessage-ID: <printer-" + std::to_string(i) +
+         "\r\nSubject: Printer " + std::to_string(i) + " is broken\r\nMessage-ID: <printer-" +
+         std::to_string(i) +
          "@example.org>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nIt does not print.\r\n";
 }
 
@@ -51,9 +52,23 @@ class MailboxTest : public ::testing::Test {
 
   CommandResult add(const std::string& name, const std::string& protocol, int port, const std::string& tls,
                     std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"mailbox", "add", name, "--protocol", protocol, "--host", "127.0.0.1", "--port",
-                                  std::to_string(port), "--tls", tls, "--user", "alice", "--password-file",
-                                  (dir.path() / "alice.pw").string(), "--ca-file", dc.ca_file().string()};
+    std::vector<std::string> a = {"mailbox",
+                                  "add",
+                                  name,
+                                  "--protocol",
+                                  protocol,
+                                  "--host",
+                                  "127.0.0.1",
+                                  "--port",
+                                  std::to_string(port),
+                                  "--tls",
+                                  tls,
+                                  "--user",
+                                  "alice",
+                                  "--password-file",
+                                  (dir.path() / "alice.pw").string(),
+                                  "--ca-file",
+                                  dc.ca_file().string()};
     a.insert(a.end(), extra.begin(), extra.end());
     return mc(a);
   }
@@ -145,16 +160,30 @@ TEST_F(MailboxTest, Pop3KeepFetchesEachMailOnceByUidl) {
 }
 
 TEST_F(MailboxTest, WrongPasswordSaysSoAndNeverShowsIt) {
-  std::vector<std::string> a = {"mailbox", "add", "in", "--protocol", "imap", "--host", "127.0.0.1", "--port",
-                                std::to_string(dc.imaps_port), "--tls", "implicit", "--user", "alice",
-                                "--password-file", (dir.path() / "wrong.pw").string(), "--ca-file",
+  std::vector<std::string> a = {"mailbox",
+                                "add",
+                                "in",
+                                "--protocol",
+                                "imap",
+                                "--host",
+                                "127.0.0.1",
+                                "--port",
+                                std::to_string(dc.imaps_port),
+                                "--tls",
+                                "implicit",
+                                "--user",
+                                "alice",
+                                "--password-file",
+                                (dir.path() / "wrong.pw").string(),
+                                "--ca-file",
                                 dc.ca_file().string()};
   ASSERT_EQ(mc(a).exit_code, 0);
   auto t = mc({"mailbox", "test", "in"});
   EXPECT_NE(t.exit_code, 0);
   EXPECT_NE(t.out.find("authentication as alice failed"), std::string::npos) << t.out;
   auto l = mc({"mailbox", "list"});
-  for (const auto& s : {t.out, t.err, l.out, l.err}) EXPECT_EQ(s.find("not-her-password"), std::string::npos) << s;
+  for (const auto& s : {t.out, t.err, l.out, l.err})
+    EXPECT_EQ(s.find("not-her-password"), std::string::npos) << s;
 }
 
 TEST_F(MailboxTest, MissingFolderIsNamed) {
@@ -165,9 +194,21 @@ TEST_F(MailboxTest, MissingFolderIsNamed) {
 }
 
 TEST_F(MailboxTest, UntrustedCertificateIsRefusedByDefault) {
-  std::vector<std::string> a = {"mailbox", "add", "in", "--protocol", "imap", "--host", "127.0.0.1", "--port",
-                                std::to_string(dc.imaps_port), "--tls", "implicit", "--user", "alice",
-                                "--password-file", (dir.path() / "alice.pw").string()};
+  std::vector<std::string> a = {"mailbox",
+                                "add",
+                                "in",
+                                "--protocol",
+                                "imap",
+                                "--host",
+                                "127.0.0.1",
+                                "--port",
+                                std::to_string(dc.imaps_port),
+                                "--tls",
+                                "implicit",
+                                "--user",
+                                "alice",
+                                "--password-file",
+                                (dir.path() / "alice.pw").string()};
   ASSERT_EQ(mc(a).exit_code, 0);
   auto t = mc({"mailbox", "test", "in"});
   EXPECT_NE(t.exit_code, 0);
@@ -181,18 +222,29 @@ TEST_F(MailboxTest, ConnectionRefusedIsNamed) {
 }
 
 TEST_F(MailboxTest, IdlePicksUpANewMailAndSurvivesADovecotRestart) {
-  ASSERT_EQ(add("in", "imap", dc.imaps_port, "implicit", {"--after", "seen", "--poll-interval", "600s"}).exit_code, 0);
+  ASSERT_EQ(
+      add("in", "imap", dc.imaps_port, "implicit", {"--after", "seen", "--poll-interval", "600s"}).exit_code,
+      0);
   Background serve({"--data", data, "serve"});
-  ASSERT_TRUE(wait_until([&] { return mc({"mailbox", "list"}).out.find("IDLE") != std::string::npos; }))
-      << serve.err();
+  ASSERT_TRUE(wait_until([&] {
+    return mc({"mailbox", "list"}).out.find("IDLE") != std::string::npos;
+  })) << serve.err();
   ASSERT_TRUE(dc.deliver("alice", mail(1)));
   // Push: the poll interval is ten minutes, so only IDLE can bring it in time.
   EXPECT_TRUE(wait_until([&] { return cases() == 1; }, 15000)) << serve.err();
 
   ASSERT_TRUE(dc.stop_server());
-  EXPECT_TRUE(wait_until([&] { return mc({"mailbox", "list"}).out.find("error") != std::string::npos; }, 15000));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return mc({"mailbox", "list"}).out.find("error") != std::string::npos;
+      },
+      15000));
   ASSERT_TRUE(dc.start_server());
-  ASSERT_TRUE(wait_until([&] { return mc({"mailbox", "list"}).out.find("IDLE") != std::string::npos; }, 30000))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return mc({"mailbox", "list"}).out.find("IDLE") != std::string::npos;
+      },
+      30000))
       << mc({"mailbox", "list"}).out;
   ASSERT_TRUE(dc.deliver("alice", mail(2)));
   EXPECT_TRUE(wait_until([&] { return cases() == 2; }, 15000)) << serve.err();
@@ -200,15 +252,37 @@ TEST_F(MailboxTest, IdlePicksUpANewMailAndSurvivesADovecotRestart) {
   EXPECT_NE(mc({"mailbox", "list"}).out.find("stopped"), std::string::npos);
 }
 
+// Mails arriving one after another while the agent is busy acknowledging the one
+// before: each must still wake it (a notice that came with a command's reply, or in
+// the same read as "+ idling", used to leave it waiting for the next IDLE timeout).
+TEST_F(MailboxTest, IdleSeesEveryMailOfAQuickSequence) {
+  ASSERT_EQ(
+      add("in", "imap", dc.imaps_port, "implicit", {"--after", "seen", "--poll-interval", "600s"}).exit_code,
+      0);
+  Background serve({"--data", data, "serve"});
+  ASSERT_TRUE(wait_until([&] {
+    return mc({"mailbox", "list"}).out.find("IDLE") != std::string::npos;
+  })) << serve.err();
+  // The next mail goes in the moment the one before is committed, while the agent
+  // acknowledges it.
+  auto out = sh_out("python3 '" + kTool + "' push-chain '" + data + "/mailcase.db' 127.0.0.1 " +
+                    std::to_string(dc.lmtp_port) + " alice@localhost 100 chain");
+  EXPECT_NE(out.find("all 100 picked up"), std::string::npos) << out;
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
 TEST_F(MailboxTest, LmtpAnswersPerRecipientAndCommitsFirst) {
   int port = 0;
   {
     // A free port for the listener.
-    auto out = sh_out("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
+    auto out = sh_out(
+        "python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
+        "print(s.getsockname()[1])'");
     port = std::atoi(out.c_str());
   }
   Background serve({"--data", data, "serve", "--lmtp", "127.0.0.1:" + std::to_string(port)});
-  ASSERT_TRUE(wait_until([&] { return serve.err().find("lmtp: listening") != std::string::npos; })) << serve.err();
+  ASSERT_TRUE(wait_until([&] { return serve.err().find("lmtp: listening") != std::string::npos; }))
+      << serve.err();
   auto f = dir.path() / "m.eml";
   std::ofstream(f, std::ios::binary) << mail(7);
   auto out = sh_out("python3 '" + kTool + "' lmtp-file 127.0.0.1 " + std::to_string(port) +
@@ -217,8 +291,8 @@ TEST_F(MailboxTest, LmtpAnswersPerRecipientAndCommitsFirst) {
   EXPECT_NE(out.find("RCPT stranger@elsewhere.example 550"), std::string::npos) << out;
   EXPECT_NE(out.find("DATA support@corp.example 250"), std::string::npos) << out;
   EXPECT_EQ(cases(), 1);  // committed before the 250 was sent
-  out = sh_out("python3 '" + kTool + "' lmtp-file 127.0.0.1 " + std::to_string(port) + " support@corp.example < '" +
-               f.string() + "'");
+  out = sh_out("python3 '" + kTool + "' lmtp-file 127.0.0.1 " + std::to_string(port) +
+               " support@corp.example < '" + f.string() + "'");
   EXPECT_NE(out.find("duplicate"), std::string::npos) << out;
   EXPECT_EQ(serve.stop(SIGTERM), 0);
 }
@@ -226,7 +300,8 @@ TEST_F(MailboxTest, LmtpAnswersPerRecipientAndCommitsFirst) {
 // Several thousand mails over IMAP while mailcase is SIGKILLed again and again: every
 // mail is recorded exactly once and the mailbox ends in its --after state.
 TEST_F(MailboxTest, KilledAtRandomMomentsEveryMailOnce) {
-  const int total = std::getenv("MAILCASE_FAULT_MAILS") ? std::atoi(std::getenv("MAILCASE_FAULT_MAILS")) : 5000;
+  const int total =
+      std::getenv("MAILCASE_FAULT_MAILS") ? std::atoi(std::getenv("MAILCASE_FAULT_MAILS")) : 5000;
   ASSERT_EQ(std::system(("python3 '" + kTool + "' lmtp-bulk 127.0.0.1 " + std::to_string(dc.lmtp_port) +
                          " alice@localhost " + std::to_string(total) + " fault")
                             .c_str()),
