@@ -3,13 +3,16 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -75,7 +78,8 @@ std::string arg_address(std::string_view rest) {
   // "TO:<a@b> PARAMS" or "FROM:<a@b> SIZE=10"
   auto lt = rest.find('<');
   auto gt = rest.find('>', lt == std::string_view::npos ? 0 : lt);
-  if (lt != std::string_view::npos && gt != std::string_view::npos) return std::string(rest.substr(lt + 1, gt - lt - 1));
+  if (lt != std::string_view::npos && gt != std::string_view::npos)
+    return std::string(rest.substr(lt + 1, gt - lt - 1));
   auto colon = rest.find(':');
   std::string_view v = colon == std::string_view::npos ? rest : rest.substr(colon + 1);
   v = text::trim(v);
@@ -87,6 +91,72 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 }
 
 }  // namespace
+
+// Sessions hand their finished mail over and wait; one thread commits everything
+// waiting at that moment with one deliver_batch (one transaction, one sync).
+class LmtpServer::GroupCommit {
+ public:
+  explicit GroupCommit(ingest::MailSink& sink) : sink_(sink), thread_([this] { run(); }) {}
+  ~GroupCommit() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  Result<ingest::Outcome> deliver(std::string bytes, ingest::Envelope envelope) {
+    Job job{ingest::RawMail{std::move(bytes), std::move(envelope)}, {}};
+    auto done = job.done.get_future();
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(&job);
+    }
+    cv_.notify_one();
+    return done.get();
+  }
+
+ private:
+  struct Job {
+    ingest::RawMail mail;
+    std::promise<Result<ingest::Outcome>> done;
+  };
+  static constexpr size_t kMaxBatch = 256;
+
+  void run() {
+    while (true) {
+      std::vector<Job*> jobs;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and nobody waits
+        while (!queue_.empty() && jobs.size() < kMaxBatch) {
+          jobs.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      std::vector<ingest::RawMail> mails;
+      mails.reserve(jobs.size());
+      for (auto* j : jobs) mails.push_back(std::move(j->mail));
+      auto results = sink_.deliver_batch(mails);
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        jobs[i]->done.set_value(i < results.size()
+                                    ? std::move(results[i])
+                                    : Result<ingest::Outcome>(fail(ErrorCode::kInternal, "not processed")));
+      }
+    }
+  }
+
+  ingest::MailSink& sink_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job*> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 LmtpServer::LmtpServer(ingest::MailSink& sink, LmtpOptions options) : sink_(sink), opt_(std::move(options)) {}
 
@@ -123,6 +193,7 @@ Status LmtpServer::listen() {
 }
 
 void LmtpServer::serve(const std::atomic<bool>& stop) {
+  GroupCommit commit(sink_);  // outlives every session below
   std::vector<std::thread> sessions;
   while (!stop.load()) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -137,8 +208,8 @@ void LmtpServer::serve(const std::atomic<bool>& stop) {
       continue;
     }
     ++active_;
-    sessions.emplace_back([this, fd, &stop] {
-      session(fd, stop);
+    sessions.emplace_back([this, fd, &stop, &commit] {
+      session(fd, stop, commit);
       ::close(fd);
       --active_;
     });
@@ -151,7 +222,7 @@ void LmtpServer::serve(const std::atomic<bool>& stop) {
   for (auto& t : sessions) t.join();
 }
 
-void LmtpServer::session(int fd, const std::atomic<bool>& stop) {
+void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit) {
   Conn c(fd, stop);
   const std::string& host = opt_.hostname;
   if (!c.send("220 " + host + " LMTP mailcase ready\r\n")) return;
@@ -234,7 +305,8 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop) {
         for (size_t i = 0; i < rcpts.size(); ++i)
           reply += "552 5.3.4 message larger than " + std::to_string(opt_.max_size) + " bytes\r\n";
       } else {
-        auto r = sink_.deliver(data, ingest::Envelope{"lmtp", rcpts});
+        auto r = commit.deliver(std::move(data), ingest::Envelope{"lmtp", rcpts});
+        data = std::string();
         for (const auto& rcpt : rcpts) {
           if (r) {
             reply += "250 2.0.0 <" + rcpt + "> " + ingest::to_string(r->kind) +

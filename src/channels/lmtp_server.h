@@ -4,10 +4,14 @@
 // not be recorded now (the MTA retries); 550 at RCPT for an address that is no routing
 // address; 552 when the mail is larger than the announced SIZE. One mail with several
 // accepted recipients is delivered once, and each recipient gets the same answer.
+// Mails finished by several connections at once share one commit (group commit), so
+// throughput grows with the number of connections while each 250 still follows its
+// own commit.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "ingest/ingest.h"
@@ -17,7 +21,7 @@ namespace mailcase::channels {
 
 struct LmtpOptions {
   std::string host = "127.0.0.1";
-  int port = 0;              // 0: any free port (see bound_port)
+  int port = 0;  // 0: any free port (see bound_port)
   uint64_t max_size = 50ull * 1024 * 1024;
   std::string hostname = "mailcase";
   int max_connections = 64;
@@ -38,7 +42,8 @@ class LmtpServer {
   void serve(const std::atomic<bool>& stop);
 
  private:
-  void session(int fd, const std::atomic<bool>& stop);
+  class GroupCommit;
+  void session(int fd, const std::atomic<bool>& stop, GroupCommit& commit);
 
   ingest::MailSink& sink_;
   LmtpOptions opt_;

@@ -294,6 +294,14 @@ TEST_F(MailboxTest, LmtpAnswersPerRecipientAndCommitsFirst) {
   out = sh_out("python3 '" + kTool + "' lmtp-file 127.0.0.1 " + std::to_string(port) +
                " support@corp.example < '" + f.string() + "'");
   EXPECT_NE(out.find("duplicate"), std::string::npos) << out;
+  // Four connections at once share commits; every mail gets its 250 and one case.
+  std::string script = "pids=; for k in 0 1 2 3; do python3 '" + kTool + "' lmtp-bulk 127.0.0.1 " +
+                       std::to_string(port) +
+                       " support@corp.example 50 conn$k & pids=\"$pids $!\"; done; rc=0; "
+                       "for p in $pids; do wait $p || rc=1; done; exit $rc";
+  std::ofstream(dir.path() / "conn.sh") << script << "\n";
+  EXPECT_EQ(std::system(("bash '" + (dir.path() / "conn.sh").string() + "'").c_str()), 0);
+  EXPECT_EQ(cases(), 1 + 4 * 50);
   EXPECT_EQ(serve.stop(SIGTERM), 0);
 }
 
