@@ -186,6 +186,86 @@ TEST_F(MailboxTest, WrongPasswordSaysSoAndNeverShowsIt) {
     EXPECT_EQ(s.find("not-her-password"), std::string::npos) << s;
 }
 
+// Microsoft 365 and Gmail take an OAuth2 access token instead of a password: the
+// token comes from --token-command, and Dovecot checks it with the fixture's
+// introspection endpoint.
+TEST_F(MailboxTest, Xoauth2TokenFromACommand) {
+  std::ofstream(dir.path() / "token.sh") << "#!/bin/sh\necho alice-token\n";
+  std::ofstream(dir.path() / "bad-token.sh") << "#!/bin/sh\necho stolen-token\n";
+  auto mk = [&](const std::string& name, const std::string& script) {
+    return mc({"mailbox",
+               "add",
+               name,
+               "--protocol",
+               "imap",
+               "--host",
+               "127.0.0.1",
+               "--port",
+               std::to_string(dc.imaps_port),
+               "--tls",
+               "implicit",
+               "--user",
+               "alice",
+               "--ca-file",
+               dc.ca_file().string(),
+               "--auth",
+               "xoauth2",
+               "--token-command",
+               "sh '" + (dir.path() / script).string() + "'",
+               "--after",
+               "seen"});
+  };
+  ASSERT_EQ(mk("oauth", "token.sh").exit_code, 0);
+  ASSERT_EQ(mk("badoauth", "bad-token.sh").exit_code, 0);
+  ASSERT_TRUE(dc.deliver("alice", mail(1)));
+  auto t = mc({"mailbox", "test", "oauth"});
+  EXPECT_EQ(t.exit_code, 0) << t.out << t.err;
+  auto f = mc({"mailbox", "fetch", "oauth"});
+  EXPECT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(cases(), 1);
+  auto bad = mc({"mailbox", "test", "badoauth"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("authentication as alice failed"), std::string::npos) << bad.out;
+  for (const auto& s : {t.out, t.err, bad.out, bad.err, mc({"mailbox", "list"}).out}) {
+    EXPECT_EQ(s.find("alice-token"), std::string::npos) << s;
+    EXPECT_EQ(s.find("stolen-token"), std::string::npos) << s;
+  }
+}
+
+// One mailbox that cannot log in keeps retrying on its own; the others go on.
+TEST_F(MailboxTest, OneBadMailboxNeverStopsTheOthers) {
+  ASSERT_EQ(
+      add("good", "imap", dc.imaps_port, "implicit", {"--after", "seen", "--poll-interval", "1s"}).exit_code,
+      0);
+  std::vector<std::string> a = {"mailbox",
+                                "add",
+                                "bad",
+                                "--protocol",
+                                "imap",
+                                "--host",
+                                "127.0.0.1",
+                                "--port",
+                                std::to_string(dc.imaps_port),
+                                "--tls",
+                                "implicit",
+                                "--user",
+                                "alice",
+                                "--password-file",
+                                (dir.path() / "wrong.pw").string(),
+                                "--ca-file",
+                                dc.ca_file().string()};
+  ASSERT_EQ(mc(a).exit_code, 0);
+  ASSERT_TRUE(dc.deliver("alice", mail(1)));
+  Background serve({"--data", data, "serve"});
+  EXPECT_TRUE(wait_until([&] { return cases() == 1; }, 20000)) << serve.err();
+  EXPECT_TRUE(wait_until([&] {
+    auto l = mc({"mailbox", "list"}).out;
+    return l.find("authentication as alice failed") != std::string::npos;
+  })) << mc({"mailbox", "list"}).out;
+  EXPECT_TRUE(serve.running());
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
 TEST_F(MailboxTest, MissingFolderIsNamed) {
   ASSERT_EQ(add("in", "imap", dc.imaps_port, "implicit", {"--folder", "Nope"}).exit_code, 0);
   auto t = mc({"mailbox", "test", "in"});
