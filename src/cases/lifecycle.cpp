@@ -1,0 +1,150 @@
+#include "cases/lifecycle.h"
+
+#include <array>
+
+#include "util/text.h"
+
+namespace mailcase::cases {
+
+const char* to_string(Status s) {
+  switch (s) {
+    case Status::kNew:
+      return "new";
+    case Status::kOpen:
+      return "open";
+    case Status::kSolutionProposed:
+      return "solution proposed";
+    case Status::kResolved:
+      return "resolved";
+    case Status::kClosed:
+      return "closed";
+  }
+  return "open";
+}
+
+std::optional<Status> status_from_string(std::string_view s) {
+  for (Status st :
+       {Status::kNew, Status::kOpen, Status::kSolutionProposed, Status::kResolved, Status::kClosed}) {
+    if (text::iequals(s, to_string(st))) return st;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(MailKind k) {
+  switch (k) {
+    case MailKind::kConfirmation:
+      return "confirmation";
+    case MailKind::kComment:
+      return "comment";
+    case MailKind::kSolution:
+      return "solution";
+    case MailKind::kClosed:
+      return "closed";
+    case MailKind::kSurvey:
+      return "survey";
+  }
+  return "comment";
+}
+
+namespace {
+
+bool finished(Status s) {
+  return s == Status::kResolved || s == Status::kClosed;
+}
+
+Result<Transition> refuse(Status current, std::string_view what) {
+  return fail(ErrorCode::kInvalidInput,
+              std::string(what) + " is not possible while the case is " + to_string(current));
+}
+
+}  // namespace
+
+Result<Transition> decide(Status current, ActionKind action, const ActionOptions& options) {
+  switch (action) {
+    case ActionKind::kPublicComment:
+      if (current == Status::kClosed) return refuse(current, "a public comment");
+      // An agent answering a new case has started working on it.
+      return Transition{current == Status::kNew ? Status::kOpen : current, {MailKind::kComment}};
+    case ActionKind::kInternalNote:
+      return Transition{current, {}};
+    case ActionKind::kProposeSolution:
+      if (finished(current)) return refuse(current, "proposing a solution");
+      return Transition{Status::kSolutionProposed, {MailKind::kSolution}};
+    case ActionKind::kAccept:
+      if (current != Status::kSolutionProposed) return refuse(current, "accepting a solution");
+      return Transition{Status::kResolved, {}};
+    case ActionKind::kReject:
+      if (current != Status::kSolutionProposed) return refuse(current, "rejecting a solution");
+      return Transition{Status::kOpen, {}};
+    case ActionKind::kClose: {
+      if (current == Status::kClosed) return refuse(current, "closing");
+      Transition t{Status::kClosed, {MailKind::kClosed}};
+      if (options.survey && !options.surveyed_already) t.mails.push_back(MailKind::kSurvey);
+      return t;
+    }
+    case ActionKind::kReopen:
+      if (!finished(current)) return refuse(current, "reopening");
+      return Transition{Status::kOpen, {}};
+    case ActionKind::kCustomerReply:
+      if (finished(current)) {
+        if (options.reply_to_closed == ReplyToClosed::kNewCase) return Transition{current, {}, true};
+        return Transition{Status::kOpen, {}};
+      }
+      return Transition{current, {}};
+  }
+  return refuse(current, "this action");
+}
+
+namespace {
+
+// Upper-case Polish letters that the keywords use, to lower case (ASCII is done apart).
+std::string fold_case(std::string_view s) {
+  std::string out = text::ascii_lower(s);
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kMap{{
+      {"\xC4\x98", "\xC4\x99"},  // Ę → ę
+      {"\xC4\x86", "\xC4\x87"},  // Ć → ć
+      {"\xC3\x89", "\xC3\xA9"},  // É → é
+      {"\xC3\x88", "\xC3\xA8"},  // È → è
+  }};
+  for (const auto& [up, low] : kMap) {
+    for (size_t p = out.find(up); p != std::string::npos; p = out.find(up, p + low.size()))
+      out.replace(p, up.size(), low);
+  }
+  return out;
+}
+
+bool is_punctuation_or_space(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '.' || c == '!' || c == ',' || c == ';' || c == ':' ||
+         c == '-' || c == '*' || c == '_' || c == '"' || c == '\'' || c == '(' || c == ')' || c == '[' ||
+         c == ']' || c == '?';
+}
+
+std::string_view strip_punctuation(std::string_view s) {
+  while (!s.empty() && is_punctuation_or_space(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && is_punctuation_or_space(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+Verdict verdict_of_reply(std::string_view new_text) {
+  static constexpr std::array<std::string_view, 8> kAccept{
+      "accept", "accepted", "i accept", "accepter", "j'accepte", "accepte", "akceptuj\xC4\x99", "akceptuje"};
+  static constexpr std::array<std::string_view, 9> kReject{"reject",  "rejected",   "i reject",
+                                                           "rejeter", "je rejette", "rejette",
+                                                           "refuser", "odrzucam",   "odrzu\xC4\x87"};
+  for (std::string_view line : text::split_lines(new_text)) {
+    std::string_view t = text::trim(line);
+    if (t.empty()) continue;
+    const std::string folded = fold_case(t);
+    std::string_view word = strip_punctuation(folded);
+    for (auto k : kAccept)
+      if (word == k) return Verdict::kAccept;
+    for (auto k : kReject)
+      if (word == k) return Verdict::kReject;
+    return Verdict::kNone;  // only the first non-empty line counts
+  }
+  return Verdict::kNone;
+}
+
+}  // namespace mailcase::cases

@@ -1,0 +1,65 @@
+// The case lifecycle as pure decisions: what an action does to a case's status and
+// which mails to the customer it causes. Every door (ingest, CLI, web) asks here and
+// applies the answer in one transaction with the outbox rows.
+//
+//   new ─► open ─► solution proposed ─► accepted ─► resolved ─► closed
+//                         │                                       │
+//                         └─ rejected ─► open ◄── reopen ─────────┘
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace mailcase::cases {
+
+enum class Status { kNew, kOpen, kSolutionProposed, kResolved, kClosed };
+
+const char* to_string(Status s);
+std::optional<Status> status_from_string(std::string_view s);
+
+enum class ActionKind {
+  kPublicComment,    // an agent's reply to the customer
+  kInternalNote,     // agents only; never mailed
+  kProposeSolution,  // an agent proposes a solution; the customer accepts or rejects
+  kAccept,           // the customer accepts the proposed solution
+  kReject,           // the customer rejects it: back to open
+  kClose,            // an agent closes the case
+  kReopen,           // an agent reopens a resolved or closed case
+  kCustomerReply,    // a mail from the customer on this case
+};
+
+// The mails a change causes, in the order they are sent.
+enum class MailKind { kConfirmation, kComment, kSolution, kClosed, kSurvey };
+const char* to_string(MailKind k);
+
+// What happens to a customer's mail on a resolved or closed case (configurable).
+enum class ReplyToClosed { kReopen, kNewCase };
+
+struct Transition {
+  Status status;                // the status after the action
+  std::vector<MailKind> mails;  // to the customer
+  bool new_case = false;        // kCustomerReply on a closed case with kNewCase: start another
+};
+
+struct ActionOptions {
+  ReplyToClosed reply_to_closed = ReplyToClosed::kReopen;
+  bool survey = true;             // closing invites to the survey
+  bool surveyed_already = false;  // accepted on the web page, which shows the survey itself
+};
+
+// kInvalidInput with a sentence a user understands when the action does not apply to
+// a case in this status (accepting a case with no proposed solution, say).
+Result<Transition> decide(Status current, ActionKind action, const ActionOptions& options = {});
+
+// Accept or reject by reply: the first non-empty line of a reply's new text, in
+// English, French or Polish, case-insensitive, with punctuation around it
+// ("Accept.", "ACCEPTER !", "Akceptuję", "Reject -", "Odrzucam"). Anything else is
+// a normal comment.
+enum class Verdict { kNone, kAccept, kReject };
+Verdict verdict_of_reply(std::string_view new_text);
+
+}  // namespace mailcase::cases

@@ -1,0 +1,113 @@
+// The case lifecycle: status moves and the mails each action causes.
+#include "cases/lifecycle.h"
+
+#include <gtest/gtest.h>
+
+namespace mailcase::cases {
+namespace {
+
+using MK = std::vector<MailKind>;
+
+TEST(Lifecycle, AgentAnswerOpensANewCaseAndMailsTheCustomer) {
+  auto t = decide(Status::kNew, ActionKind::kPublicComment);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->status, Status::kOpen);
+  EXPECT_EQ(t->mails, MK{MailKind::kComment});
+}
+
+TEST(Lifecycle, InternalNoteChangesNothingAndSendsNothing) {
+  for (Status s : {Status::kNew, Status::kOpen, Status::kSolutionProposed, Status::kClosed}) {
+    auto t = decide(s, ActionKind::kInternalNote);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->status, s);
+    EXPECT_TRUE(t->mails.empty());
+  }
+}
+
+TEST(Lifecycle, ProposeAcceptCloseSendsClosedAndSurvey) {
+  auto p = decide(Status::kOpen, ActionKind::kProposeSolution);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status, Status::kSolutionProposed);
+  EXPECT_EQ(p->mails, MK{MailKind::kSolution});
+  auto a = decide(p->status, ActionKind::kAccept);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, Status::kResolved);
+  auto c = decide(a->status, ActionKind::kClose);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, Status::kClosed);
+  EXPECT_EQ(c->mails, (MK{MailKind::kClosed, MailKind::kSurvey}));
+}
+
+TEST(Lifecycle, AcceptedOnTheWebPageSendsNoSurveyMail) {
+  ActionOptions o;
+  o.surveyed_already = true;
+  auto c = decide(Status::kResolved, ActionKind::kClose, o);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->mails, MK{MailKind::kClosed});
+}
+
+TEST(Lifecycle, RejectGoesBackToOpen) {
+  auto r = decide(Status::kSolutionProposed, ActionKind::kReject);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, Status::kOpen);
+}
+
+TEST(Lifecycle, AcceptWithoutAProposalIsRefusedWithAReason) {
+  auto a = decide(Status::kOpen, ActionKind::kAccept);
+  ASSERT_FALSE(a);
+  EXPECT_NE(a.error().message.find("while the case is open"), std::string::npos);
+  EXPECT_FALSE(decide(Status::kOpen, ActionKind::kReopen));
+  EXPECT_FALSE(decide(Status::kClosed, ActionKind::kClose));
+  EXPECT_FALSE(decide(Status::kClosed, ActionKind::kPublicComment));
+  EXPECT_FALSE(decide(Status::kClosed, ActionKind::kProposeSolution));
+}
+
+TEST(Lifecycle, ReopenAfterClose) {
+  auto r = decide(Status::kClosed, ActionKind::kReopen);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, Status::kOpen);
+}
+
+TEST(Lifecycle, CustomerReplyToAClosedCaseReopensOrStartsAnother) {
+  auto r = decide(Status::kClosed, ActionKind::kCustomerReply);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, Status::kOpen);
+  EXPECT_FALSE(r->new_case);
+  ActionOptions o;
+  o.reply_to_closed = ReplyToClosed::kNewCase;
+  auto n = decide(Status::kResolved, ActionKind::kCustomerReply, o);
+  ASSERT_TRUE(n);
+  EXPECT_TRUE(n->new_case);
+  EXPECT_EQ(n->status, Status::kResolved);
+  auto open = decide(Status::kOpen, ActionKind::kCustomerReply, o);
+  ASSERT_TRUE(open);
+  EXPECT_FALSE(open->new_case);
+}
+
+TEST(Lifecycle, StatusNamesRoundTrip) {
+  for (Status s :
+       {Status::kNew, Status::kOpen, Status::kSolutionProposed, Status::kResolved, Status::kClosed})
+    EXPECT_EQ(status_from_string(to_string(s)), s);
+  EXPECT_EQ(status_from_string("Solution Proposed"), Status::kSolutionProposed);
+  EXPECT_FALSE(status_from_string("pending"));
+}
+
+TEST(Verdict, FirstLineAcceptsInThreeLanguages) {
+  for (const char* t : {"Accept", "accept.", "ACCEPT!", "  Accepted\n\nthanks", "Accepter", "J'accepte !",
+                        "Akceptuję", "AKCEPTUJĘ.", "\n\n*Accept*\n> quoted"})
+    EXPECT_EQ(verdict_of_reply(t), Verdict::kAccept) << t;
+}
+
+TEST(Verdict, FirstLineRejectsInThreeLanguages) {
+  for (const char* t : {"Reject", "reject -", "REJECTED", "Rejeter", "Je rejette.", "Odrzucam", "odrzuć!"})
+    EXPECT_EQ(verdict_of_reply(t), Verdict::kReject) << t;
+}
+
+TEST(Verdict, AnythingElseIsAComment) {
+  for (const char* t : {"", "Thanks, I will accept it tomorrow", "I cannot accept this", "Hello\nAccept",
+                        "acceptable", "Rejection letter attached", "No"})
+    EXPECT_EQ(verdict_of_reply(t), Verdict::kNone) << t;
+}
+
+}  // namespace
+}  // namespace mailcase::cases
