@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
+#include "outbound/signed_link.h"
+#include "outbound/templates.h"
 #include "util/text.h"
 
 namespace mailcase::app {
@@ -32,6 +34,17 @@ void register_admin_commands(CLI::App& app, Globals& g) {
       if (!p) {
         print_error(p.error());
         g.exit_code = exit_code_for(p.error());
+        return;
+      }
+      // The mail templates, editable, and the key that signs customers' links.
+      if (auto t = outbound::Templates(g.data() / "templates").install(); !t) {
+        print_error(t.error());
+        g.exit_code = exit_code_for(t.error());
+        return;
+      }
+      if (auto k = outbound::LinkSigner::from_data_dir(g.data()); !k) {
+        print_error(k.error());
+        g.exit_code = exit_code_for(k.error());
         return;
       }
       std::cout << "initialised " << std::filesystem::absolute(g.data()).string() << "\n";
@@ -66,7 +79,8 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         if (!st) {
           if (st.error().code == ErrorCode::kConflict)
             std::cerr << "mailcase: an account with that name or address exists already\n";
-          else print_error(st.error());
+          else
+            print_error(st.error());
           g.exit_code = exit_code_for(st.error());
           return;
         }
@@ -111,7 +125,8 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         if (!st) {
           if (st.error().code == ErrorCode::kConflict)
             std::cerr << "mailcase: one of these addresses belongs to another contact already\n";
-          else print_error(st.error());
+          else
+            print_error(st.error());
           g.exit_code = exit_code_for(st.error());
           return;
         }
@@ -132,7 +147,8 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     add->add_option("--priority", a->priority, "priority of its cases");
     add->add_option("--creates-cases", *creates, "yes|no")->check(CLI::IsMember({"yes", "no"}));
     add->add_option("--subject-prefix", a->subject_prefix, "required subject prefix for a new case");
-    add->add_option("--unknown-sender", a->unknown_sender, "create|hold")->check(CLI::IsMember({"create", "hold"}));
+    add->add_option("--unknown-sender", a->unknown_sender, "create|hold")
+        ->check(CLI::IsMember({"create", "hold"}));
     add->callback([&g, a, creates] {
       g.action = [&g, a, creates] {
         auto p = open_pipeline(g);

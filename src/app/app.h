@@ -40,5 +40,7 @@ void register_admin_commands(CLI::App& app, Globals& g);
 void register_mail_commands(CLI::App& app, Globals& g);
 void register_case_commands(CLI::App& app, Globals& g);
 void register_mailbox_commands(CLI::App& app, Globals& g);
+// case comment/propose-solution/accept/reject/close/reopen, outbox list.
+void register_conversation_commands(CLI::App& app, Globals& g);
 
 }  // namespace mailcase::app

@@ -64,7 +64,10 @@ void register_case_commands(CLI::App& app, Globals& g) {
         std::cout << c.number << "  " << c.subject << "\n"
                   << "status: " << c.status << "  priority: " << c.priority << "  queue: " << c.queue
                   << "  product: " << (c.product.empty() ? "-" : c.product) << "\n"
-                  << "contact: " << (v->contact ? v->contact->name + " <" + (v->contact->emails.empty() ? "" : v->contact->emails.front()) + ">" : "-")
+                  << "contact: "
+                  << (v->contact ? v->contact->name + " <" +
+                                       (v->contact->emails.empty() ? "" : v->contact->emails.front()) + ">"
+                                 : "-")
                   << "  account: " << (v->account ? v->account->name : "-") << "\n";
         for (const auto& cm : v->comments) {
           std::cout << "\n--- " << cm.created_at << "  " << cm.direction << " (" << cm.visibility << ")  "
@@ -73,7 +76,8 @@ void register_case_commands(CLI::App& app, Globals& g) {
           if (!cm.quoted.empty()) std::cout << "[quoted history: " << cm.quoted.size() << " bytes]\n";
         }
         for (const auto& a : v->attachments) {
-          std::cout << "attachment: " << a.filename << " (" << a.content_type << ", " << a.size << " bytes)\n";
+          std::cout << "attachment: " << a.filename << " (" << a.content_type << ", " << a.size
+                    << " bytes)\n";
         }
       };
     });

@@ -23,8 +23,10 @@ class Progress {
  public:
   void add(const Result<ingest::Outcome>& r) {
     ++total_;
-    if (r) ++counts_[ingest::to_string(r->kind)];
-    else ++counts_["error"];
+    if (r)
+      ++counts_[ingest::to_string(r->kind)];
+    else
+      ++counts_["error"];
     auto now = std::chrono::steady_clock::now();
     if (now - last_ >= std::chrono::seconds(1)) {
       last_ = now;
@@ -63,7 +65,8 @@ class Progress {
 
 void register_mail_commands(CLI::App& app, Globals& g) {
   {
-    auto* deliver = app.add_subcommand("deliver", "record one mail from stdin (for the MTA: exit 75 = retry)");
+    auto* deliver =
+        app.add_subcommand("deliver", "record one mail from stdin (for the MTA: exit 75 = retry)");
     auto recipients = std::make_shared<std::vector<std::string>>();
     deliver->add_option("--recipient", *recipients, "envelope recipient (repeatable)");
     deliver->callback([&g, recipients] {
@@ -197,23 +200,24 @@ void register_mail_commands(CLI::App& app, Globals& g) {
             if (c && *c) case_number = (*c)->number;
           }
           if (*json) {
-            out.push_back({{"id", m.id},
-                           {"state", store::to_string(m.state)},
-                           {"outcome", m.outcome},
-                           {"reason", m.reason},
-                           {"case", case_number.empty() ? nlohmann::json(nullptr) : nlohmann::json(case_number)},
-                           {"message_id", m.message_id},
-                           {"from", m.from},
-                           {"subject", m.subject},
-                           {"source", m.source},
-                           {"size", m.size},
-                           {"sha256", m.sha256},
-                           {"received_at", m.received_at},
-                           {"attempts", m.attempts}});
+            out.push_back(
+                {{"id", m.id},
+                 {"state", store::to_string(m.state)},
+                 {"outcome", m.outcome},
+                 {"reason", m.reason},
+                 {"case", case_number.empty() ? nlohmann::json(nullptr) : nlohmann::json(case_number)},
+                 {"message_id", m.message_id},
+                 {"from", m.from},
+                 {"subject", m.subject},
+                 {"source", m.source},
+                 {"size", m.size},
+                 {"sha256", m.sha256},
+                 {"received_at", m.received_at},
+                 {"attempts", m.attempts}});
           } else {
-            std::cout << m.id << "  " << store::to_string(m.state) << "  " << (case_number.empty() ? "-" : case_number)
-                      << "  " << m.from << "  " << m.subject << (m.reason.empty() ? "" : "  (" + m.reason + ")")
-                      << "\n";
+            std::cout << m.id << "  " << store::to_string(m.state) << "  "
+                      << (case_number.empty() ? "-" : case_number) << "  " << m.from << "  " << m.subject
+                      << (m.reason.empty() ? "" : "  (" + m.reason + ")") << "\n";
           }
         }
         if (*json) std::cout << out.dump(2) << "\n";

@@ -91,7 +91,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     add->add_option("--folder", m->folder, "IMAP folder (default INBOX)");
     add->add_option("--poll-interval", *poll, "how often to look when the server cannot push (60s, 5m)");
     add->add_option("--idle", *idle, "use IMAP IDLE when the server has it (yes|no)");
-    add->add_option("--after", *after, "delete, seen, move:FOLDER or keep (default: seen for IMAP, delete for POP3)");
+    add->add_option("--after", *after,
+                    "delete, seen, move:FOLDER or keep (default: seen for IMAP, delete for POP3)");
     add->add_option("--address", m->address, "routing address its mail counts as delivered to");
     add->add_option("--ca-file", m->ca_file, "PEM file of a private or self-signed CA to trust");
     add->add_option("--tls-verify", *verify, "verify the server's certificate (yes|no)");
@@ -103,7 +104,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         m->idle = *idle != "no";
         m->tls_verify = *verify != "no";
         m->after = after->empty() ? (m->protocol == "pop3" ? "delete" : "seen") : *after;
-        if (!m->password_file.empty()) m->password_file = std::filesystem::absolute(m->password_file).string();
+        if (!m->password_file.empty())
+          m->password_file = std::filesystem::absolute(m->password_file).string();
         if (!m->ca_file.empty()) m->ca_file = std::filesystem::absolute(m->ca_file).string();
         if (auto v = channels::validate_mailbox(*m); !v) {
           print_error(v.error());
@@ -114,13 +116,15 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         if (!p) return;
         auto st = store::in_transaction(p->store(), [&]() -> Status { return p->store().add_mailbox(*m); });
         if (!st) {
-          if (st.error().code == ErrorCode::kConflict) std::cerr << "mailcase: a mailbox named " << m->name << " exists\n";
-          else print_error(st.error());
+          if (st.error().code == ErrorCode::kConflict)
+            std::cerr << "mailcase: a mailbox named " << m->name << " exists\n";
+          else
+            print_error(st.error());
           g.exit_code = st.error().code == ErrorCode::kConflict ? kExitDataErr : exit_code_for(st.error());
           return;
         }
-        std::cout << "mailbox " << m->name << " added (" << m->protocol << " " << m->user << "@" << m->host << ":"
-                  << m->port << ", after: " << m->after << ")\n";
+        std::cout << "mailbox " << m->name << " added (" << m->protocol << " " << m->user << "@" << m->host
+                  << ":" << m->port << ", after: " << m->after << ")\n";
       };
     });
   }
@@ -143,14 +147,25 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           auto s = p->store().mailbox_state(m.name);
           store::MailboxState st = s ? *s : store::MailboxState{};
           // No password here: only where it is read from.
-          out.push_back({{"name", m.name}, {"protocol", m.protocol}, {"host", m.host}, {"port", m.port},
-                         {"tls", m.tls}, {"user", m.user}, {"folder", m.folder}, {"after", m.after},
-                         {"idle", m.idle}, {"poll_interval_s", m.poll_interval_s}, {"address", m.address},
-                         {"auth", m.auth}, {"status", st.status}, {"last_success", st.last_success},
-                         {"last_error", st.last_error}, {"backlog", st.backlog}});
+          out.push_back({{"name", m.name},
+                         {"protocol", m.protocol},
+                         {"host", m.host},
+                         {"port", m.port},
+                         {"tls", m.tls},
+                         {"user", m.user},
+                         {"folder", m.folder},
+                         {"after", m.after},
+                         {"idle", m.idle},
+                         {"poll_interval_s", m.poll_interval_s},
+                         {"address", m.address},
+                         {"auth", m.auth},
+                         {"status", st.status},
+                         {"last_success", st.last_success},
+                         {"last_error", st.last_error},
+                         {"backlog", st.backlog}});
           if (!*json) {
-            std::cout << m.name << "\t" << m.protocol << " " << m.user << "@" << m.host << ":" << m.port << " "
-                      << m.folder << "\tafter " << m.after << "\t" << st.status << "\tlast success "
+            std::cout << m.name << "\t" << m.protocol << " " << m.user << "@" << m.host << ":" << m.port
+                      << " " << m.folder << "\tafter " << m.after << "\t" << st.status << "\tlast success "
                       << (st.last_success.empty() ? "never" : st.last_success) << "\tbacklog " << st.backlog;
             if (!st.last_error.empty()) std::cout << "\tlast error: " << st.last_error;
             std::cout << "\n";
@@ -168,7 +183,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
       g.action = [&g, name] {
         auto p = open_pipeline(g);
         if (!p) return;
-        auto st = store::in_transaction(p->store(), [&]() -> Status { return p->store().remove_mailbox(*name); });
+        auto st =
+            store::in_transaction(p->store(), [&]() -> Status { return p->store().remove_mailbox(*name); });
         if (!st) {
           print_error(st.error());
           g.exit_code = st.error().code == ErrorCode::kNotFound ? kExitNoInput : exit_code_for(st.error());
@@ -195,7 +211,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           g.exit_code = r.error().code == ErrorCode::kTemporary ? kExitTempFail : kExitConfig;
           return;
         }
-        std::cout << "ok: connected to " << m->host << ":" << m->port << " and authenticated as " << m->user << "\n";
+        std::cout << "ok: connected to " << m->host << ":" << m->port << " and authenticated as " << m->user
+                  << "\n";
         std::cout << "capabilities:";
         for (const auto& c : r->capabilities) std::cout << " " << c;
         std::cout << "\n";
@@ -229,7 +246,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     });
   }
 
-  auto* serve = app.add_subcommand("serve", "run every mailbox agent and the LMTP listener until SIGTERM/SIGINT");
+  auto* serve =
+      app.add_subcommand("serve", "run every mailbox agent and the LMTP listener until SIGTERM/SIGINT");
   {
     auto lmtp = std::make_shared<std::string>();
     serve->add_option("--lmtp", *lmtp, "listen for LMTP on HOST:PORT (off unless given)");
@@ -273,7 +291,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         std::vector<std::thread> threads;
         std::vector<std::unique_ptr<channels::AgentContext>> contexts;
         for (const auto& m : *mailboxes) {
-          contexts.push_back(std::make_unique<channels::AgentContext>(channels::AgentContext{*p, *book, stop}));
+          contexts.push_back(
+              std::make_unique<channels::AgentContext>(channels::AgentContext{*p, *book, stop}));
           auto* ctx = contexts.back().get();
           threads.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
           std::cerr << "mailbox " << m.name << ": agent started" << std::endl;
@@ -282,8 +301,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         std::cerr << "serving; SIGTERM or SIGINT stops" << std::endl;
         int sig = 0;
         sigwait(&sigs, &sig);
-        std::cerr << "stopping (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "): finishing the mail in hand"
-                  << std::endl;
+        std::cerr << "stopping (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+                  << "): finishing the mail in hand" << std::endl;
         stop = true;
         for (auto& t : threads) t.join();
         std::cerr << "stopped" << std::endl;

@@ -10,16 +10,23 @@ namespace mailcase::app {
 
 int exit_code_for(const Error& e) {
   switch (e.code) {
-    case ErrorCode::kTemporary: return kExitTempFail;
-    case ErrorCode::kInvalidInput: return kExitDataErr;
-    case ErrorCode::kNotFound: return kExitNoInput;
-    case ErrorCode::kConflict: return kExitDataErr;
-    case ErrorCode::kInternal: return kExitSoftware;
+    case ErrorCode::kTemporary:
+      return kExitTempFail;
+    case ErrorCode::kInvalidInput:
+      return kExitDataErr;
+    case ErrorCode::kNotFound:
+      return kExitNoInput;
+    case ErrorCode::kConflict:
+      return kExitDataErr;
+    case ErrorCode::kInternal:
+      return kExitSoftware;
   }
   return kExitSoftware;
 }
 
-void print_error(const Error& e) { std::cerr << "mailcase: " << e.message << "\n"; }
+void print_error(const Error& e) {
+  std::cerr << "mailcase: " << e.message << "\n";
+}
 
 std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_out) {
   auto cfg = config::load(g.config_file());
@@ -63,6 +70,7 @@ int main(int argc, char** argv) {
   register_admin_commands(app, g);
   register_mail_commands(app, g);
   register_case_commands(app, g);
+  register_conversation_commands(app, g);
   register_mailbox_commands(app, g);
   try {
     app.parse(argc, argv);

@@ -40,9 +40,9 @@ nlohmann::json account_json(const std::optional<store::Account>& a) {
 }
 
 nlohmann::json case_fields(const store::Case& c) {
-  return {{"number", c.number},     {"subject", c.subject},   {"status", c.status},
-          {"priority", c.priority}, {"queue", c.queue},       {"product", c.product},
-          {"origin", c.origin},     {"owner", c.owner},       {"routing_address", c.routing_address},
+  return {{"number", c.number},         {"subject", c.subject},      {"status", c.status},
+          {"priority", c.priority},     {"queue", c.queue},          {"product", c.product},
+          {"origin", c.origin},         {"owner", c.owner},          {"routing_address", c.routing_address},
           {"created_at", c.created_at}, {"updated_at", c.updated_at}};
 }
 

@@ -6,25 +6,25 @@
 
 namespace mailcase::cases {
 
-const char* to_string(Status s) {
+const char* to_string(CaseStatus s) {
   switch (s) {
-    case Status::kNew:
+    case CaseStatus::kNew:
       return "new";
-    case Status::kOpen:
+    case CaseStatus::kOpen:
       return "open";
-    case Status::kSolutionProposed:
+    case CaseStatus::kSolutionProposed:
       return "solution proposed";
-    case Status::kResolved:
+    case CaseStatus::kResolved:
       return "resolved";
-    case Status::kClosed:
+    case CaseStatus::kClosed:
       return "closed";
   }
   return "open";
 }
 
-std::optional<Status> status_from_string(std::string_view s) {
-  for (Status st :
-       {Status::kNew, Status::kOpen, Status::kSolutionProposed, Status::kResolved, Status::kClosed}) {
+std::optional<CaseStatus> status_from_string(std::string_view s) {
+  for (CaseStatus st : {CaseStatus::kNew, CaseStatus::kOpen, CaseStatus::kSolutionProposed,
+                        CaseStatus::kResolved, CaseStatus::kClosed}) {
     if (text::iequals(s, to_string(st))) return st;
   }
   return std::nullopt;
@@ -48,47 +48,47 @@ const char* to_string(MailKind k) {
 
 namespace {
 
-bool finished(Status s) {
-  return s == Status::kResolved || s == Status::kClosed;
+bool finished(CaseStatus s) {
+  return s == CaseStatus::kResolved || s == CaseStatus::kClosed;
 }
 
-Result<Transition> refuse(Status current, std::string_view what) {
+Result<Transition> refuse(CaseStatus current, std::string_view what) {
   return fail(ErrorCode::kInvalidInput,
               std::string(what) + " is not possible while the case is " + to_string(current));
 }
 
 }  // namespace
 
-Result<Transition> decide(Status current, ActionKind action, const ActionOptions& options) {
+Result<Transition> decide(CaseStatus current, ActionKind action, const ActionOptions& options) {
   switch (action) {
     case ActionKind::kPublicComment:
-      if (current == Status::kClosed) return refuse(current, "a public comment");
+      if (current == CaseStatus::kClosed) return refuse(current, "a public comment");
       // An agent answering a new case has started working on it.
-      return Transition{current == Status::kNew ? Status::kOpen : current, {MailKind::kComment}};
+      return Transition{current == CaseStatus::kNew ? CaseStatus::kOpen : current, {MailKind::kComment}};
     case ActionKind::kInternalNote:
       return Transition{current, {}};
     case ActionKind::kProposeSolution:
       if (finished(current)) return refuse(current, "proposing a solution");
-      return Transition{Status::kSolutionProposed, {MailKind::kSolution}};
+      return Transition{CaseStatus::kSolutionProposed, {MailKind::kSolution}};
     case ActionKind::kAccept:
-      if (current != Status::kSolutionProposed) return refuse(current, "accepting a solution");
-      return Transition{Status::kResolved, {}};
+      if (current != CaseStatus::kSolutionProposed) return refuse(current, "accepting a solution");
+      return Transition{CaseStatus::kResolved, {}};
     case ActionKind::kReject:
-      if (current != Status::kSolutionProposed) return refuse(current, "rejecting a solution");
-      return Transition{Status::kOpen, {}};
+      if (current != CaseStatus::kSolutionProposed) return refuse(current, "rejecting a solution");
+      return Transition{CaseStatus::kOpen, {}};
     case ActionKind::kClose: {
-      if (current == Status::kClosed) return refuse(current, "closing");
-      Transition t{Status::kClosed, {MailKind::kClosed}};
+      if (current == CaseStatus::kClosed) return refuse(current, "closing");
+      Transition t{CaseStatus::kClosed, {MailKind::kClosed}};
       if (options.survey && !options.surveyed_already) t.mails.push_back(MailKind::kSurvey);
       return t;
     }
     case ActionKind::kReopen:
       if (!finished(current)) return refuse(current, "reopening");
-      return Transition{Status::kOpen, {}};
+      return Transition{CaseStatus::kOpen, {}};
     case ActionKind::kCustomerReply:
       if (finished(current)) {
         if (options.reply_to_closed == ReplyToClosed::kNewCase) return Transition{current, {}, true};
-        return Transition{Status::kOpen, {}};
+        return Transition{CaseStatus::kOpen, {}};
       }
       return Transition{current, {}};
   }

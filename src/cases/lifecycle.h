@@ -16,10 +16,10 @@
 
 namespace mailcase::cases {
 
-enum class Status { kNew, kOpen, kSolutionProposed, kResolved, kClosed };
+enum class CaseStatus { kNew, kOpen, kSolutionProposed, kResolved, kClosed };
 
-const char* to_string(Status s);
-std::optional<Status> status_from_string(std::string_view s);
+const char* to_string(CaseStatus s);
+std::optional<CaseStatus> status_from_string(std::string_view s);
 
 enum class ActionKind {
   kPublicComment,    // an agent's reply to the customer
@@ -40,7 +40,7 @@ const char* to_string(MailKind k);
 enum class ReplyToClosed { kReopen, kNewCase };
 
 struct Transition {
-  Status status;                // the status after the action
+  CaseStatus status;            // the status after the action
   std::vector<MailKind> mails;  // to the customer
   bool new_case = false;        // kCustomerReply on a closed case with kNewCase: start another
 };
@@ -53,7 +53,7 @@ struct ActionOptions {
 
 // kInvalidInput with a sentence a user understands when the action does not apply to
 // a case in this status (accepting a case with no proposed solution, say).
-Result<Transition> decide(Status current, ActionKind action, const ActionOptions& options = {});
+Result<Transition> decide(CaseStatus current, ActionKind action, const ActionOptions& options = {});
 
 // Accept or reject by reply: the first non-empty line of a reply's new text, in
 // English, French or Polish, case-insensitive, with punctuation around it

@@ -12,22 +12,31 @@ void read(const toml::table& t, std::string_view section, std::string_view key, 
   auto node = t[section][key];
   if (!node) return;
   if constexpr (std::is_same_v<T, bool>) {
-    if (auto v = node.template value<bool>()) out = *v;
-    else throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be true or false");
+    if (auto v = node.template value<bool>())
+      out = *v;
+    else
+      throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be true or false");
   } else if constexpr (std::is_integral_v<T>) {
     auto v = node.template value<int64_t>();
-    if (!v || *v < 0) throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a non-negative integer");
+    if (!v || *v < 0)
+      throw std::runtime_error(std::string(section) + "." + std::string(key) +
+                               " must be a non-negative integer");
     out = static_cast<T>(*v);
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (auto v = node.template value<std::string>()) out = *v;
-    else throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a string");
+    if (auto v = node.template value<std::string>())
+      out = *v;
+    else
+      throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a string");
   } else {
     auto* arr = node.as_array();
-    if (!arr) throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a list of strings");
+    if (!arr)
+      throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a list of strings");
     out.clear();
     for (auto& e : *arr) {
       auto v = e.template value<std::string>();
-      if (!v) throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be a list of strings");
+      if (!v)
+        throw std::runtime_error(std::string(section) + "." + std::string(key) +
+                                 " must be a list of strings");
       out.push_back(*v);
     }
   }
@@ -56,6 +65,25 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "storage", "keep_original", c.storage.keep_original);
     read(t, "storage", "sync", c.storage.sync);
     read(t, "storage", "import_batch", c.storage.import_batch);
+    auto& o = c.outbound;
+    read(t, "outbound", "enabled", o.enabled);
+    read(t, "outbound", "from_address", o.from_address);
+    read(t, "outbound", "from_name", o.from_name);
+    read(t, "outbound", "smtp_host", o.smtp_host);
+    read(t, "outbound", "smtp_port", o.smtp_port);
+    read(t, "outbound", "smtp_tls", o.smtp_tls);
+    read(t, "outbound", "smtp_user", o.smtp_user);
+    read(t, "outbound", "smtp_password_file", o.smtp_password_file);
+    read(t, "outbound", "smtp_ca_file", o.smtp_ca_file);
+    read(t, "outbound", "smtp_tls_verify", o.smtp_tls_verify);
+    read(t, "outbound", "base_url", o.base_url);
+    read(t, "outbound", "default_language", o.default_language);
+    read(t, "outbound", "max_auto_replies_per_hour", o.max_auto_replies_per_hour);
+    read(t, "outbound", "reply_to_closed", o.reply_to_closed);
+    read(t, "outbound", "confirmation", o.confirmation);
+    read(t, "outbound", "survey", o.survey);
+    read(t, "outbound", "link_valid_days", o.link_valid_days);
+    read(t, "outbound", "max_attempts", o.max_attempts);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -70,6 +98,16 @@ Result<Config> load(const std::filesystem::path& file) {
   if (c.threading.case_digits < 1 || c.threading.case_digits > 12)
     return fail(ErrorCode::kInvalidInput, file.string() + ": threading.case_digits must be 1 to 12");
   if (c.storage.import_batch < 1) c.storage.import_batch = 1;
+  const auto& o = c.outbound;
+  if (o.smtp_tls != "implicit" && o.smtp_tls != "starttls" && o.smtp_tls != "none")
+    return fail(ErrorCode::kInvalidInput,
+                file.string() + ": outbound.smtp_tls must be implicit, starttls or none");
+  if (o.reply_to_closed != "reopen" && o.reply_to_closed != "new")
+    return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.reply_to_closed must be reopen or new");
+  if (o.default_language != "en" && o.default_language != "fr" && o.default_language != "pl")
+    return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.default_language must be en, fr or pl");
+  if (o.smtp_port < 1 || o.smtp_port > 65535)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.smtp_port must be 1 to 65535");
   return c;
 }
 
@@ -113,6 +151,36 @@ keep_original = false
 sync = "full"
 # Mails per transaction in `mailcase import`.
 import_batch = 256
+
+[outbound]
+# Mail to customers: confirmation, agents' public comments, proposed solution, closing,
+# survey. Queued in the same transaction as the change; `mailcase serve` sends it.
+enabled = true
+from_address = "support@localhost"
+from_name = "Support"
+smtp_host = "127.0.0.1"
+smtp_port = 25
+# "implicit" (port 465), "starttls" (port 587) or "none".
+smtp_tls = "none"
+# AUTH: user name and a file whose first line is the password; empty user: no AUTH.
+smtp_user = ""
+smtp_password_file = ""
+smtp_ca_file = ""
+smtp_tls_verify = true
+# Where customers reach `mailcase serve --http`; links in mails start with it.
+base_url = "http://127.0.0.1:8080"
+# en, fr or pl: language of a contact who has none.
+default_language = "en"
+# Automatic replies (confirmations) to one sender per hour, at most (mail loops).
+max_auto_replies_per_hour = 5
+# A customer's mail on a resolved or closed case: "reopen" it, or start a "new" case.
+reply_to_closed = "reopen"
+confirmation = true
+survey = true
+# Customer page links expire after this many days.
+link_valid_days = 30
+# Sending attempts (with growing delays) before a mail is marked failed on its case.
+max_attempts = 10
 )";
 }
 

@@ -12,9 +12,9 @@ namespace mailcase::config {
 
 struct Limits {
   uint64_t max_message_bytes = 50ull * 1024 * 1024;  // larger mails are recorded as failed
-  size_t max_mime_depth = 32;                         // nesting of multiparts / attached mails
-  size_t max_mime_parts = 1000;                       // parts beyond are not extracted
-  size_t max_text_bytes = 2 * 1024 * 1024;            // body text kept per mail
+  size_t max_mime_depth = 32;                        // nesting of multiparts / attached mails
+  size_t max_mime_parts = 1000;                      // parts beyond are not extracted
+  size_t max_text_bytes = 2 * 1024 * 1024;           // body text kept per mail
 };
 
 struct Threading {
@@ -40,11 +40,34 @@ struct Storage {
   int import_batch = 256;  // mails per transaction in `mailcase import`
 };
 
+// Mail to customers and how it leaves (OUT1–OUT6, SF2).
+struct Outbound {
+  bool enabled = true;  // false: nothing is queued (a data directory used for imports only)
+  std::string from_address = "support@localhost";  // the one outgoing address
+  std::string from_name = "Support";
+  std::string smtp_host = "127.0.0.1";
+  int smtp_port = 25;
+  std::string smtp_tls = "none";  // implicit | starttls | none
+  std::string smtp_user;          // empty: no AUTH
+  std::string smtp_password_file;
+  std::string smtp_ca_file;
+  bool smtp_tls_verify = true;
+  std::string base_url = "http://127.0.0.1:8080";  // where `serve --http` is reached by customers
+  std::string default_language = "en";             // en | fr | pl, when the contact has none
+  int max_auto_replies_per_hour = 5;               // per sender (SF2)
+  std::string reply_to_closed = "reopen";          // reopen | new: a customer's mail on a closed case
+  bool confirmation = true;                        // confirm a new case to the customer
+  bool survey = true;                              // invite to the survey when a case closes
+  int link_valid_days = 30;                        // customer page links expire after this
+  int max_attempts = 10;                           // then the mail is failed, shown on its case
+};
+
 struct Config {
   Limits limits;
   Threading threading;
   Routing routing;
   Storage storage;
+  Outbound outbound;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad

@@ -27,8 +27,7 @@ AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {
     if (local == daemon) return {false, "the sender is " + local};
   }
   for (const auto& ours : f.our_addresses) {
-    if (bare_address(ours) == from)
-      return {false, "the sender is one of our own addresses"};
+    if (bare_address(ours) == from) return {false, "the sender is one of our own addresses"};
   }
   // "Auto-Submitted: no" (with or without parameters) is a person; any other value a machine.
   const std::string as = text::ascii_lower(text::trim(f.auto_submitted));

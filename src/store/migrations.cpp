@@ -135,6 +135,32 @@ CREATE TABLE pop3_seen (
   PRIMARY KEY (mailbox, uidl)
 );
 )sql"},
+      // The conversation: outbox (transactional), surveys, whether the survey was shown.
+      {4, R"sql(
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER REFERENCES cases(id),
+  kind TEXT NOT NULL,
+  to_addr TEXT NOT NULL COLLATE NOCASE,
+  message_id TEXT NOT NULL UNIQUE,
+  raw BLOB NOT NULL,
+  automatic INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'queued',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  sent_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX outbox_to ON outbox(to_addr, created_at);
+CREATE TABLE surveys (
+  case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+  rating INTEGER NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL
+);
+)sql"},
   };
   return all;
 }

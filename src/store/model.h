@@ -30,7 +30,7 @@ struct RoutingAddress {
   std::string queue;  // empty: the configured default queue
   std::string product;
   bool creates_cases = true;
-  std::string subject_prefix;  // required at the start of a new case's subject, empty: none
+  std::string subject_prefix;             // required at the start of a new case's subject, empty: none
   std::string unknown_sender = "create";  // create | hold
   std::string priority;                   // empty: the configured default
 };
@@ -62,9 +62,9 @@ struct MailboxState {
   std::string status = "not started";  // connecting | idle | polling | error: … | stopped
   std::string last_success;            // ISO 8601, empty: never
   std::string last_error;
-  int64_t backlog = 0;                 // mails waiting at the last look
-  int64_t uidvalidity = 0;             // IMAP
-  int64_t last_uid = 0;                // IMAP: highest UID committed under uidvalidity
+  int64_t backlog = 0;      // mails waiting at the last look
+  int64_t uidvalidity = 0;  // IMAP
+  int64_t last_uid = 0;     // IMAP: highest UID committed under uidvalidity
 };
 
 enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate };
@@ -131,6 +131,31 @@ struct Attachment {
   std::string sha256;
   std::string content_id;
   bool is_inline = false;
+};
+
+// A mail to send, written in the same transaction as the change that causes it
+// (transactional outbox) and sent by `mailcase serve`.
+struct OutboxMail {
+  Id id = 0;
+  std::optional<Id> case_id;
+  std::string kind;              // confirmation | comment | solution | closed | survey
+  std::string to;                // one address
+  std::string message_id;        // without angle brackets
+  std::string raw;               // the complete RFC 5322 mail
+  bool automatic = false;        // an automatic reply: counts toward the per-sender hourly limit
+  std::string state = "queued";  // queued | sent | failed
+  int attempts = 0;
+  int64_t next_attempt_at = 0;  // Unix seconds
+  std::string last_error;
+  std::string created_at;
+  std::string sent_at;
+};
+
+struct Survey {
+  Id case_id = 0;
+  int rating = 0;  // 1–5
+  std::string comment;
+  std::string created_at;
 };
 
 }  // namespace mailcase::store

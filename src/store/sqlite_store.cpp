@@ -15,11 +15,16 @@ namespace mailcase::store {
 
 const char* to_string(RawState s) {
   switch (s) {
-    case RawState::kReceived: return "received";
-    case RawState::kProcessed: return "processed";
-    case RawState::kHeld: return "held";
-    case RawState::kFailed: return "failed";
-    case RawState::kDuplicate: return "duplicate";
+    case RawState::kReceived:
+      return "received";
+    case RawState::kProcessed:
+      return "processed";
+    case RawState::kHeld:
+      return "held";
+    case RawState::kFailed:
+      return "failed";
+    case RawState::kDuplicate:
+      return "duplicate";
   }
   return "received";
 }
@@ -90,8 +95,10 @@ class Query {
     return *this;
   }
   Query& bind(int i, std::optional<Id> v) {
-    if (v) sqlite3_bind_int64(stmt_, i, *v);
-    else sqlite3_bind_null(stmt_, i);
+    if (v)
+      sqlite3_bind_int64(stmt_, i, *v);
+    else
+      sqlite3_bind_null(stmt_, i);
     return *this;
   }
   Query& bind_null(int i) {
@@ -114,7 +121,8 @@ class Query {
 
   std::string text(int col) const {
     auto* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string();
   }
   int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -190,7 +198,8 @@ class SqliteStore final : public Store {
       sql += "\nINSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");";
       if (auto s = exec(sql.c_str()); !s) {
         (void)exec("ROLLBACK");
-        return fail(ErrorCode::kInternal, "migration " + std::to_string(m.version) + " failed: " + s.error().message);
+        return fail(ErrorCode::kInternal,
+                    "migration " + std::to_string(m.version) + " failed: " + s.error().message);
       }
       if (auto s = exec("COMMIT"); !s) return s;
     }
@@ -225,8 +234,10 @@ class SqliteStore final : public Store {
     {
       auto qq = q(sql);
       if (!qq) return tl::unexpected(qq.error());
-      if (id) (*qq)->bind(1, *id);
-      else (*qq)->bind(1, key);
+      if (id)
+        (*qq)->bind(1, *id);
+      else
+        (*qq)->bind(1, key);
       auto row = (*qq)->step();
       if (!row) return tl::unexpected(row.error());
       if (!*row) return std::optional<Account>();
@@ -281,8 +292,10 @@ class SqliteStore final : public Store {
     {
       auto qq = q(sql);
       if (!qq) return tl::unexpected(qq.error());
-      if (id) (*qq)->bind(1, *id);
-      else (*qq)->bind(1, key);
+      if (id)
+        (*qq)->bind(1, *id);
+      else
+        (*qq)->bind(1, key);
       auto row = (*qq)->step();
       if (!row) return tl::unexpected(row.error());
       if (!*row) return std::optional<Contact>();
@@ -305,7 +318,8 @@ class SqliteStore final : public Store {
 
   Result<std::optional<Contact>> find_contact_by_email(std::string_view email) override {
     return contact_where(
-        "SELECT c.id, c.name, c.account_id, c.language FROM contacts c JOIN contact_emails e ON e.contact_id = c.id "
+        "SELECT c.id, c.name, c.account_id, c.language FROM contacts c JOIN contact_emails e ON e.contact_id "
+        "= c.id "
         "WHERE e.email = ?",
         text::normalize_email(email), std::nullopt);
   }
@@ -316,11 +330,12 @@ class SqliteStore final : public Store {
   // --- routing addresses --------------------------------------------------------------
 
   Status put_address(const RoutingAddress& a) override {
-    auto qq = q(
-        "INSERT INTO routing_addresses (email, queue, product, creates_cases, subject_prefix, unknown_sender, "
-        "priority) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET queue = excluded.queue, "
-        "product = excluded.product, creates_cases = excluded.creates_cases, subject_prefix = "
-        "excluded.subject_prefix, unknown_sender = excluded.unknown_sender, priority = excluded.priority");
+    auto qq =
+        q("INSERT INTO routing_addresses (email, queue, product, creates_cases, subject_prefix, "
+          "unknown_sender, "
+          "priority) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET queue = excluded.queue, "
+          "product = excluded.product, creates_cases = excluded.creates_cases, subject_prefix = "
+          "excluded.subject_prefix, unknown_sender = excluded.unknown_sender, priority = excluded.priority");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, text::normalize_email(a.email)).bind(2, a.queue).bind(3, a.product);
     (*qq)->bind(4, int64_t{a.creates_cases ? 1 : 0}).bind(5, a.subject_prefix).bind(6, a.unknown_sender);
@@ -329,9 +344,9 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<RoutingAddress>> list_addresses() override {
-    auto qq = q(
-        "SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority "
-        "FROM routing_addresses ORDER BY email");
+    auto qq =
+        q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority "
+          "FROM routing_addresses ORDER BY email");
     if (!qq) return tl::unexpected(qq.error());
     std::vector<RoutingAddress> out;
     while (true) {
@@ -381,8 +396,10 @@ class SqliteStore final : public Store {
   Result<std::optional<RawMessage>> raw_one(const char* sql, std::string_view key, std::optional<Id> id) {
     auto qq = q(sql);
     if (!qq) return tl::unexpected(qq.error());
-    if (id) (*qq)->bind(1, *id);
-    else (*qq)->bind(1, key);
+    if (id)
+      (*qq)->bind(1, *id);
+    else
+      (*qq)->bind(1, key);
     auto row = (*qq)->step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) return std::optional<RawMessage>();
@@ -390,11 +407,13 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
-    static const std::string sql = std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE sha256 = ?";
+    static const std::string sql =
+        std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE sha256 = ?";
     return raw_one(sql.c_str(), sha256, std::nullopt);
   }
   Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) override {
-    static const std::string sql = std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE dedupe_key = ?";
+    static const std::string sql =
+        std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE dedupe_key = ?";
     return raw_one(sql.c_str(), key, std::nullopt);
   }
   Result<std::optional<RawMessage>> get_raw(Id id) override {
@@ -403,9 +422,9 @@ class SqliteStore final : public Store {
   }
 
   Result<Id> insert_raw(const RawMessage& m) override {
-    auto qq = q(
-        "INSERT INTO raw_messages (sha256, size, source, recipients, state, received_at, spool_location) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    auto qq =
+        q("INSERT INTO raw_messages (sha256, size, source, recipients, state, received_at, spool_location) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, m.sha256).bind(2, static_cast<int64_t>(m.size)).bind(3, m.source);
     (*qq)->bind(4, join(m.recipients)).bind(5, to_string(m.state));
@@ -416,26 +435,32 @@ class SqliteStore final : public Store {
   }
 
   Status update_raw(const RawMessage& m) override {
-    auto qq = q(
-        "UPDATE raw_messages SET state = ?, outcome = ?, reason = ?, dedupe_key = ?, message_id = ?, from_addr = ?, "
-        "subject = ?, case_id = ?, attempts = ? WHERE id = ?");
+    auto qq =
+        q("UPDATE raw_messages SET state = ?, outcome = ?, reason = ?, dedupe_key = ?, message_id = ?, "
+          "from_addr = ?, "
+          "subject = ?, case_id = ?, attempts = ? WHERE id = ?");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, to_string(m.state)).bind(2, m.outcome).bind(3, m.reason);
-    if (m.dedupe_key.empty()) (*qq)->bind_null(4);
-    else (*qq)->bind(4, m.dedupe_key);
+    if (m.dedupe_key.empty())
+      (*qq)->bind_null(4);
+    else
+      (*qq)->bind(4, m.dedupe_key);
     (*qq)->bind(5, m.message_id).bind(6, m.from).bind(7, m.subject).bind(8, m.case_id);
     (*qq)->bind(9, int64_t{m.attempts}).bind(10, m.id);
     return (*qq)->run();
   }
 
   Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) override {
-    static const std::string all = std::string("SELECT ") + kRawColumns + " FROM raw_messages ORDER BY id LIMIT ?";
+    static const std::string all =
+        std::string("SELECT ") + kRawColumns + " FROM raw_messages ORDER BY id LIMIT ?";
     static const std::string by_state =
         std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE state = ? ORDER BY id LIMIT ?";
     auto qq = q(f.state ? by_state.c_str() : all.c_str());
     if (!qq) return tl::unexpected(qq.error());
-    if (f.state) (*qq)->bind(1, to_string(*f.state)).bind(2, int64_t{f.limit});
-    else (*qq)->bind(1, int64_t{f.limit});
+    if (f.state)
+      (*qq)->bind(1, to_string(*f.state)).bind(2, int64_t{f.limit});
+    else
+      (*qq)->bind(1, int64_t{f.limit});
     std::vector<RawMessage> out;
     while (true) {
       auto row = (*qq)->step();
@@ -449,7 +474,8 @@ class SqliteStore final : public Store {
   // --- cases ---------------------------------------------------------------------------
 
   static constexpr const char* kCaseColumns =
-      "id, number, subject, description, status, priority, queue, product, origin, owner, contact_id, account_id, "
+      "id, number, subject, description, status, priority, queue, product, origin, owner, contact_id, "
+      "account_id, "
       "routing_address, created_at, updated_at";
 
   static Case case_from(const Query& r, int o = 0) {
@@ -482,7 +508,12 @@ class SqliteStore final : public Store {
           "('pending:' || hex(randomblob(8)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       if (!qq) return tl::unexpected(qq.error());
       (*qq)->bind(1, c.subject).bind(2, c.description).bind(3, c.status).bind(4, c.priority).bind(5, c.queue);
-      (*qq)->bind(6, c.product).bind(7, c.origin).bind(8, c.owner).bind(9, c.contact_id).bind(10, c.account_id);
+      (*qq)
+          ->bind(6, c.product)
+          .bind(7, c.origin)
+          .bind(8, c.owner)
+          .bind(9, c.contact_id)
+          .bind(10, c.account_id);
       (*qq)->bind(11, c.routing_address).bind(12, c.created_at).bind(13, c.updated_at);
       if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
     }
@@ -501,8 +532,10 @@ class SqliteStore final : public Store {
   Result<std::optional<Case>> case_one(const char* sql, std::string_view key, std::optional<Id> id) {
     auto qq = q(sql);
     if (!qq) return tl::unexpected(qq.error());
-    if (id) (*qq)->bind(1, *id);
-    else (*qq)->bind(1, key);
+    if (id)
+      (*qq)->bind(1, *id);
+    else
+      (*qq)->bind(1, key);
     auto row = (*qq)->step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) return std::optional<Case>();
@@ -519,9 +552,10 @@ class SqliteStore final : public Store {
   }
 
   Status update_case(const Case& c) override {
-    auto qq = q(
-        "UPDATE cases SET subject = ?, description = ?, status = ?, priority = ?, queue = ?, product = ?, owner = ?, "
-        "contact_id = ?, account_id = ?, updated_at = ? WHERE id = ?");
+    auto qq =
+        q("UPDATE cases SET subject = ?, description = ?, status = ?, priority = ?, queue = ?, product = ?, "
+          "owner = ?, "
+          "contact_id = ?, account_id = ?, updated_at = ? WHERE id = ?");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, c.subject).bind(2, c.description).bind(3, c.status).bind(4, c.priority).bind(5, c.queue);
     (*qq)->bind(6, c.product).bind(7, c.owner).bind(8, c.contact_id).bind(9, c.account_id);
@@ -570,6 +604,21 @@ class SqliteStore final : public Store {
     return (*qq)->run();
   }
 
+  Result<std::vector<std::string>> message_ids_of(Id case_id, std::string_view direction) override {
+    auto qq = q(
+        "SELECT message_id FROM message_ids WHERE case_id = ? AND (? = '' OR direction = ?) ORDER BY rowid");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, case_id).bind(2, direction).bind(3, direction);
+    std::vector<std::string> out;
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      out.push_back((*qq)->text(0));
+    }
+    return out;
+  }
+
   Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
     auto qq = q("SELECT case_id FROM message_ids WHERE message_id = ?");
     if (!qq) return tl::unexpected(qq.error());
@@ -581,9 +630,10 @@ class SqliteStore final : public Store {
   }
 
   Result<Id> add_comment(const Comment& c) override {
-    auto qq = q(
-        "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    auto qq =
+        q("INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, "
+          "created_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, c.case_id).bind(2, c.direction).bind(3, c.author).bind(4, c.body).bind(5, c.quoted);
     (*qq)->bind(6, c.visibility).bind(7, c.raw_message_id);
@@ -593,9 +643,10 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Comment>> comments_of(Id case_id) override {
-    auto qq = q(
-        "SELECT id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at FROM comments "
-        "WHERE case_id = ? ORDER BY id");
+    auto qq =
+        q("SELECT id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at FROM "
+          "comments "
+          "WHERE case_id = ? ORDER BY id");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, case_id);
     std::vector<Comment> out;
@@ -619,9 +670,10 @@ class SqliteStore final : public Store {
   }
 
   Result<Id> add_attachment(const Attachment& a) override {
-    auto qq = q(
-        "INSERT INTO attachments (case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    auto qq =
+        q("INSERT INTO attachments (case_id, comment_id, filename, content_type, size, sha256, content_id, "
+          "is_inline) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, a.case_id).bind(2, a.comment_id).bind(3, a.filename).bind(4, a.content_type);
     (*qq)->bind(5, static_cast<int64_t>(a.size)).bind(6, a.sha256).bind(7, a.content_id);
@@ -631,9 +683,9 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Attachment>> attachments_of(Id case_id) override {
-    auto qq = q(
-        "SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
-        "attachments WHERE case_id = ? ORDER BY id");
+    auto qq =
+        q("SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
+          "attachments WHERE case_id = ? ORDER BY id");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, case_id);
     std::vector<Attachment> out;
@@ -658,10 +710,21 @@ class SqliteStore final : public Store {
 
   // Settings are one JSON object: new settings need no migration.
   static nlohmann::json mailbox_json(const Mailbox& m) {
-    return {{"protocol", m.protocol}, {"host", m.host}, {"port", m.port}, {"tls", m.tls}, {"user", m.user},
-            {"password_file", m.password_file}, {"folder", m.folder}, {"poll_interval_s", m.poll_interval_s},
-            {"idle", m.idle}, {"after", m.after}, {"address", m.address}, {"ca_file", m.ca_file},
-            {"tls_verify", m.tls_verify}, {"auth", m.auth}, {"token_command", m.token_command}};
+    return {{"protocol", m.protocol},
+            {"host", m.host},
+            {"port", m.port},
+            {"tls", m.tls},
+            {"user", m.user},
+            {"password_file", m.password_file},
+            {"folder", m.folder},
+            {"poll_interval_s", m.poll_interval_s},
+            {"idle", m.idle},
+            {"after", m.after},
+            {"address", m.address},
+            {"ca_file", m.ca_file},
+            {"tls_verify", m.tls_verify},
+            {"auth", m.auth},
+            {"token_command", m.token_command}};
   }
 
   Status add_mailbox(const Mailbox& m) override {
@@ -710,7 +773,8 @@ class SqliteStore final : public Store {
     (*qq)->bind(1, name);
     if (auto s = (*qq)->run(); !s) return s;
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no mailbox " + std::string(name));
-    for (const char* sql : {"DELETE FROM mailbox_state WHERE name = ?", "DELETE FROM pop3_seen WHERE mailbox = ?"}) {
+    for (const char* sql :
+         {"DELETE FROM mailbox_state WHERE name = ?", "DELETE FROM pop3_seen WHERE mailbox = ?"}) {
       auto d = q(sql);
       if (!d) return tl::unexpected(d.error());
       (*d)->bind(1, name);
@@ -720,7 +784,9 @@ class SqliteStore final : public Store {
   }
 
   Result<MailboxState> mailbox_state(std::string_view name) override {
-    auto qq = q("SELECT status, last_success, last_error, backlog, uidvalidity, last_uid FROM mailbox_state WHERE name = ?");
+    auto qq =
+        q("SELECT status, last_success, last_error, backlog, uidvalidity, last_uid FROM mailbox_state WHERE "
+          "name = ?");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, name);
     MailboxState s;
@@ -742,7 +808,8 @@ class SqliteStore final : public Store {
   Status put_mailbox_state(const MailboxState& s) override {
     auto qq = q(
         "INSERT INTO mailbox_state (name, status, last_success, last_error, backlog, uidvalidity, last_uid) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET status = excluded.status, last_success = "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET status = excluded.status, last_success "
+        "= "
         "excluded.last_success, last_error = excluded.last_error, backlog = excluded.backlog, uidvalidity = "
         "excluded.uidvalidity, last_uid = excluded.last_uid");
     if (!qq) return tl::unexpected(qq.error());
@@ -769,6 +836,132 @@ class SqliteStore final : public Store {
     return (*qq)->run();
   }
 
+  static constexpr const char* kOutboxColumns =
+      "id, case_id, kind, to_addr, message_id, raw, automatic, state, attempts, next_attempt_at, last_error, "
+      "created_at, sent_at";
+
+  static OutboxMail outbox_row(const Query& r) {
+    OutboxMail m;
+    m.id = r.integer(0);
+    m.case_id = r.optional_id(1);
+    m.kind = r.text(2);
+    m.to = r.text(3);
+    m.message_id = r.text(4);
+    m.raw = r.text(5);
+    m.automatic = r.integer(6) != 0;
+    m.state = r.text(7);
+    m.attempts = static_cast<int>(r.integer(8));
+    m.next_attempt_at = r.integer(9);
+    m.last_error = r.text(10);
+    m.created_at = r.text(11);
+    m.sent_at = r.text(12);
+    return m;
+  }
+
+  Result<std::vector<OutboxMail>> outbox_rows(Query& qq) {
+    std::vector<OutboxMail> out;
+    while (true) {
+      auto row = qq.step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      out.push_back(outbox_row(qq));
+    }
+    return out;
+  }
+
+  Result<Id> add_outbox(const OutboxMail& m) override {
+    auto qq =
+        q("INSERT INTO outbox (case_id, kind, to_addr, message_id, raw, automatic, state, attempts, "
+          "next_attempt_at, "
+          "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, m.case_id).bind(2, m.kind).bind(3, m.to).bind(4, m.message_id).bind(5, m.raw);
+    (*qq)
+        ->bind(6, int64_t{m.automatic ? 1 : 0})
+        .bind(7, m.state)
+        .bind(8, m.next_attempt_at)
+        .bind(9, now_iso8601());
+    if (auto r = (*qq)->run(); !r) return tl::unexpected(r.error());
+    return static_cast<Id>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
+    static const std::string sql =
+        std::string("SELECT ") + kOutboxColumns +
+        " FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?";
+    auto qq = q(sql.c_str());
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, now).bind(2, int64_t{limit});
+    return outbox_rows(**qq);
+  }
+
+  Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {
+    static const std::string all =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox ORDER BY id DESC LIMIT ?";
+    static const std::string one =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE case_id = ? ORDER BY id LIMIT ?";
+    auto qq = q(case_id ? one.c_str() : all.c_str());
+    if (!qq) return tl::unexpected(qq.error());
+    if (case_id)
+      (*qq)->bind(1, case_id).bind(2, int64_t{limit});
+    else
+      (*qq)->bind(1, int64_t{limit});
+    return outbox_rows(**qq);
+  }
+
+  Result<std::optional<OutboxMail>> find_outbox_by_message_id(std::string_view message_id) override {
+    static const std::string sql =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE message_id = ?";
+    auto qq = q(sql.c_str());
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, message_id);
+    auto rows = outbox_rows(**qq);
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) return std::optional<OutboxMail>();
+    return std::optional<OutboxMail>(std::move(rows->front()));
+  }
+
+  Status update_outbox(const OutboxMail& m) override {
+    auto qq =
+        q("UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE "
+          "id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, m.state).bind(2, int64_t{m.attempts}).bind(3, m.next_attempt_at).bind(4, m.last_error);
+    (*qq)->bind(5, m.sent_at).bind(6, m.id);
+    return (*qq)->run();
+  }
+
+  Result<int> count_automatic_since(std::string_view to, std::string_view since) override {
+    auto qq = q("SELECT count(*) FROM outbox WHERE to_addr = ? AND automatic = 1 AND created_at >= ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, to).bind(2, since);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    return static_cast<int>(*row ? (*qq)->integer(0) : 0);
+  }
+
+  Status put_survey(const Survey& sv) override {
+    auto qq = q("INSERT OR REPLACE INTO surveys (case_id, rating, comment, created_at) VALUES (?, ?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, sv.case_id).bind(2, int64_t{sv.rating}).bind(3, sv.comment).bind(4, now_iso8601());
+    return (*qq)->run();
+  }
+
+  Result<std::optional<Survey>> get_survey(Id case_id) override {
+    auto qq = q("SELECT case_id, rating, comment, created_at FROM surveys WHERE case_id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, case_id);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<Survey>();
+    Survey sv;
+    sv.case_id = (*qq)->integer(0);
+    sv.rating = static_cast<int>((*qq)->integer(1));
+    sv.comment = (*qq)->text(2);
+    sv.created_at = (*qq)->text(3);
+    return std::optional<Survey>(sv);
+  }
+
   Status audit(std::optional<Id> case_id, std::string_view actor, std::string_view action,
                std::string_view detail) override {
     auto qq = q("INSERT INTO audit (case_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)");
@@ -786,8 +979,8 @@ class SqliteStore final : public Store {
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(file.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = "cannot open database " + file.string() + ": " + sqlite3_errstr(rc);
     sqlite3_close_v2(db);

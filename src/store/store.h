@@ -72,6 +72,9 @@ class Store {
   [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,
                                               std::string_view direction) = 0;
   [[nodiscard]] virtual Result<std::optional<Id>> case_of_message_id(std::string_view message_id) = 0;
+  // The case's Message-IDs in the order they were added; direction "" for all.
+  [[nodiscard]] virtual Result<std::vector<std::string>> message_ids_of(Id case_id,
+                                                                        std::string_view direction) = 0;
 
   [[nodiscard]] virtual Result<Id> add_comment(const Comment& c) = 0;
   [[nodiscard]] virtual Result<std::vector<Comment>> comments_of(Id case_id) = 0;
@@ -88,8 +91,23 @@ class Store {
   [[nodiscard]] virtual Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
   [[nodiscard]] virtual Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
 
-  [[nodiscard]] virtual Status audit(std::optional<Id> case_id, std::string_view actor, std::string_view action,
-                                     std::string_view detail) = 0;
+  // Outbox. due_outbox: queued rows whose next attempt is at or before now (Unix s).
+  [[nodiscard]] virtual Result<Id> add_outbox(const OutboxMail& m) = 0;
+  [[nodiscard]] virtual Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) = 0;
+  [[nodiscard]] virtual Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) = 0;
+  [[nodiscard]] virtual Result<std::optional<OutboxMail>> find_outbox_by_message_id(
+      std::string_view message_id) = 0;
+  // Writes state, attempts, next_attempt_at, last_error, sent_at.
+  [[nodiscard]] virtual Status update_outbox(const OutboxMail& m) = 0;
+  // Automatic replies queued for this address since `since` (ISO 8601), for the loop guard.
+  [[nodiscard]] virtual Result<int> count_automatic_since(std::string_view to, std::string_view since) = 0;
+
+  // Surveys: one per case; put replaces.
+  [[nodiscard]] virtual Status put_survey(const Survey& s) = 0;
+  [[nodiscard]] virtual Result<std::optional<Survey>> get_survey(Id case_id) = 0;
+
+  [[nodiscard]] virtual Status audit(std::optional<Id> case_id, std::string_view actor,
+                                     std::string_view action, std::string_view detail) = 0;
 };
 
 struct SqliteOptions {
@@ -98,7 +116,7 @@ struct SqliteOptions {
 
 // Opens (creating if needed) the database file and applies pending migrations.
 [[nodiscard]] Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file,
-                                                        const SqliteOptions& options = {});
+                                                         const SqliteOptions& options = {});
 
 // Runs f between begin() and commit(); rolls back when f or commit fails.
 template <typename F>

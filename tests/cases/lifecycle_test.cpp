@@ -9,14 +9,14 @@ namespace {
 using MK = std::vector<MailKind>;
 
 TEST(Lifecycle, AgentAnswerOpensANewCaseAndMailsTheCustomer) {
-  auto t = decide(Status::kNew, ActionKind::kPublicComment);
+  auto t = decide(CaseStatus::kNew, ActionKind::kPublicComment);
   ASSERT_TRUE(t);
-  EXPECT_EQ(t->status, Status::kOpen);
+  EXPECT_EQ(t->status, CaseStatus::kOpen);
   EXPECT_EQ(t->mails, MK{MailKind::kComment});
 }
 
 TEST(Lifecycle, InternalNoteChangesNothingAndSendsNothing) {
-  for (Status s : {Status::kNew, Status::kOpen, Status::kSolutionProposed, Status::kClosed}) {
+  for (CaseStatus s : {CaseStatus::kNew, CaseStatus::kOpen, CaseStatus::kSolutionProposed, CaseStatus::kClosed}) {
     auto t = decide(s, ActionKind::kInternalNote);
     ASSERT_TRUE(t);
     EXPECT_EQ(t->status, s);
@@ -25,70 +25,70 @@ TEST(Lifecycle, InternalNoteChangesNothingAndSendsNothing) {
 }
 
 TEST(Lifecycle, ProposeAcceptCloseSendsClosedAndSurvey) {
-  auto p = decide(Status::kOpen, ActionKind::kProposeSolution);
+  auto p = decide(CaseStatus::kOpen, ActionKind::kProposeSolution);
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->status, Status::kSolutionProposed);
+  EXPECT_EQ(p->status, CaseStatus::kSolutionProposed);
   EXPECT_EQ(p->mails, MK{MailKind::kSolution});
   auto a = decide(p->status, ActionKind::kAccept);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->status, Status::kResolved);
+  EXPECT_EQ(a->status, CaseStatus::kResolved);
   auto c = decide(a->status, ActionKind::kClose);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->status, Status::kClosed);
+  EXPECT_EQ(c->status, CaseStatus::kClosed);
   EXPECT_EQ(c->mails, (MK{MailKind::kClosed, MailKind::kSurvey}));
 }
 
 TEST(Lifecycle, AcceptedOnTheWebPageSendsNoSurveyMail) {
   ActionOptions o;
   o.surveyed_already = true;
-  auto c = decide(Status::kResolved, ActionKind::kClose, o);
+  auto c = decide(CaseStatus::kResolved, ActionKind::kClose, o);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->mails, MK{MailKind::kClosed});
 }
 
 TEST(Lifecycle, RejectGoesBackToOpen) {
-  auto r = decide(Status::kSolutionProposed, ActionKind::kReject);
+  auto r = decide(CaseStatus::kSolutionProposed, ActionKind::kReject);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, Status::kOpen);
+  EXPECT_EQ(r->status, CaseStatus::kOpen);
 }
 
 TEST(Lifecycle, AcceptWithoutAProposalIsRefusedWithAReason) {
-  auto a = decide(Status::kOpen, ActionKind::kAccept);
+  auto a = decide(CaseStatus::kOpen, ActionKind::kAccept);
   ASSERT_FALSE(a);
   EXPECT_NE(a.error().message.find("while the case is open"), std::string::npos);
-  EXPECT_FALSE(decide(Status::kOpen, ActionKind::kReopen));
-  EXPECT_FALSE(decide(Status::kClosed, ActionKind::kClose));
-  EXPECT_FALSE(decide(Status::kClosed, ActionKind::kPublicComment));
-  EXPECT_FALSE(decide(Status::kClosed, ActionKind::kProposeSolution));
+  EXPECT_FALSE(decide(CaseStatus::kOpen, ActionKind::kReopen));
+  EXPECT_FALSE(decide(CaseStatus::kClosed, ActionKind::kClose));
+  EXPECT_FALSE(decide(CaseStatus::kClosed, ActionKind::kPublicComment));
+  EXPECT_FALSE(decide(CaseStatus::kClosed, ActionKind::kProposeSolution));
 }
 
 TEST(Lifecycle, ReopenAfterClose) {
-  auto r = decide(Status::kClosed, ActionKind::kReopen);
+  auto r = decide(CaseStatus::kClosed, ActionKind::kReopen);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, Status::kOpen);
+  EXPECT_EQ(r->status, CaseStatus::kOpen);
 }
 
 TEST(Lifecycle, CustomerReplyToAClosedCaseReopensOrStartsAnother) {
-  auto r = decide(Status::kClosed, ActionKind::kCustomerReply);
+  auto r = decide(CaseStatus::kClosed, ActionKind::kCustomerReply);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, Status::kOpen);
+  EXPECT_EQ(r->status, CaseStatus::kOpen);
   EXPECT_FALSE(r->new_case);
   ActionOptions o;
   o.reply_to_closed = ReplyToClosed::kNewCase;
-  auto n = decide(Status::kResolved, ActionKind::kCustomerReply, o);
+  auto n = decide(CaseStatus::kResolved, ActionKind::kCustomerReply, o);
   ASSERT_TRUE(n);
   EXPECT_TRUE(n->new_case);
-  EXPECT_EQ(n->status, Status::kResolved);
-  auto open = decide(Status::kOpen, ActionKind::kCustomerReply, o);
+  EXPECT_EQ(n->status, CaseStatus::kResolved);
+  auto open = decide(CaseStatus::kOpen, ActionKind::kCustomerReply, o);
   ASSERT_TRUE(open);
   EXPECT_FALSE(open->new_case);
 }
 
 TEST(Lifecycle, StatusNamesRoundTrip) {
-  for (Status s :
-       {Status::kNew, Status::kOpen, Status::kSolutionProposed, Status::kResolved, Status::kClosed})
+  for (CaseStatus s :
+       {CaseStatus::kNew, CaseStatus::kOpen, CaseStatus::kSolutionProposed, CaseStatus::kResolved, CaseStatus::kClosed})
     EXPECT_EQ(status_from_string(to_string(s)), s);
-  EXPECT_EQ(status_from_string("Solution Proposed"), Status::kSolutionProposed);
+  EXPECT_EQ(status_from_string("Solution Proposed"), CaseStatus::kSolutionProposed);
   EXPECT_FALSE(status_from_string("pending"));
 }
 

@@ -1,0 +1,258 @@
+// The conversation from the agent's side: comment, propose a solution, accept or
+// reject for the customer, close, reopen; and the outbox.
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "cases/conversation.h"
+
+namespace mailcase::app {
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string content_type_for(const std::string& name) {
+  auto dot = name.rfind('.');
+  std::string ext = dot == std::string::npos ? "" : name.substr(dot + 1);
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == "pdf") return "application/pdf";
+  if (ext == "txt" || ext == "log") return "text/plain";
+  if (ext == "png") return "image/png";
+  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
+  if (ext == "zip") return "application/zip";
+  if (ext == "csv") return "text/csv";
+  return "application/octet-stream";
+}
+
+// Opens everything a case action needs, runs it in one transaction with its outbox
+// rows, and reports the outcome.
+void run_case_action(Globals& g, const std::string& number,
+                     const std::function<mailcase::Status(const cases::Conversation&, store::Case&)>& fn,
+                     const std::string& done) {
+  config::Config cfg;
+  auto p = open_pipeline(g, &cfg);
+  if (!p) return;
+  auto signer = outbound::LinkSigner::from_data_dir(g.data());
+  if (!signer) {
+    print_error(signer.error());
+    g.exit_code = exit_code_for(signer.error());
+    return;
+  }
+  outbound::Templates templates(g.data() / "templates");
+  cases::Conversation cv{p->store(), cfg, templates, *signer, &p->blobs(), unix_now()};
+  auto& st = p->store();
+  auto fail_with = [&](const Error& e) {
+    print_error(e);
+    g.exit_code = exit_code_for(e);
+  };
+  if (auto s = st.begin(); !s) return fail_with(s.error());
+  auto c = cases::case_by_number(st, number);
+  if (!c) {
+    st.rollback();
+    return fail_with(c.error());
+  }
+  if (auto s = fn(cv, *c); !s) {
+    st.rollback();
+    return fail_with(s.error());
+  }
+  if (auto s = p->blobs().sync(); !s) {
+    st.rollback();
+    return fail_with(s.error());
+  }
+  if (auto s = st.commit(); !s) return fail_with(s.error());
+  std::cout << c->number << ": " << done << " (status: " << c->status << ")\n";
+}
+
+struct BodyOptions {
+  std::string body, body_file;
+  std::vector<std::string> attach;
+};
+
+Result<cases::AgentComment> read_body(const BodyOptions& o) {
+  cases::AgentComment in;
+  if (!o.body_file.empty()) {
+    std::ifstream f(o.body_file, std::ios::binary);
+    if (!f) return fail(ErrorCode::kInvalidInput, "cannot read " + o.body_file);
+    in.body.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  } else {
+    in.body = o.body;
+  }
+  for (const auto& path : o.attach) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return fail(ErrorCode::kInvalidInput, "cannot read " + path);
+    outbound::OutgoingAttachment a;
+    a.filename = std::filesystem::path(path).filename().string();
+    a.content_type = content_type_for(a.filename);
+    a.bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    in.attachments.push_back(std::move(a));
+  }
+  return in;
+}
+
+void add_body_options(CLI::App* cmd, BodyOptions& o) {
+  auto* b = cmd->add_option("--body", o.body, "the text");
+  auto* bf = cmd->add_option("--body-file", o.body_file, "a file with the text");
+  b->excludes(bf);
+  cmd->add_option("--attach", o.attach, "a file to attach (again for more)");
+}
+
+}  // namespace
+
+void register_conversation_commands(CLI::App& app, Globals& g) {
+  auto* cs = app.get_subcommand("case");
+  {
+    auto* cmd = cs->add_subcommand("comment", "add a comment; a public one is mailed to the customer");
+    auto number = std::make_shared<std::string>();
+    auto body = std::make_shared<BodyOptions>();
+    auto pub = std::make_shared<bool>(false);
+    auto internal = std::make_shared<bool>(false);
+    cmd->add_option("number", *number, "case number")->required();
+    auto* p = cmd->add_flag("--public", *pub, "visible to the customer, and mailed");
+    auto* i = cmd->add_flag("--internal", *internal, "for agents only");
+    p->excludes(i);
+    add_body_options(cmd, *body);
+    cmd->callback([&g, number, body, pub, internal] {
+      g.action = [&g, number, body, pub, internal] {
+        if (!*pub && !*internal) {
+          std::cerr << "mailcase: say --public or --internal\n";
+          g.exit_code = kExitUsage;
+          return;
+        }
+        auto in = read_body(*body);
+        if (!in) {
+          print_error(in.error());
+          g.exit_code = kExitUsage;
+          return;
+        }
+        in->is_public = *pub;
+        run_case_action(
+            g, *number,
+            [&](const cases::Conversation& cv, store::Case& c) { return cases::comment(cv, c, *in); },
+            *pub ? "public comment added and queued to the customer" : "internal note added");
+      };
+    });
+  }
+  {
+    auto* cmd =
+        cs->add_subcommand("propose-solution", "propose a solution; the customer accepts or rejects it");
+    auto number = std::make_shared<std::string>();
+    auto body = std::make_shared<BodyOptions>();
+    cmd->add_option("number", *number, "case number")->required();
+    add_body_options(cmd, *body);
+    cmd->callback([&g, number, body] {
+      g.action = [&g, number, body] {
+        auto in = read_body(*body);
+        if (!in) {
+          print_error(in.error());
+          g.exit_code = kExitUsage;
+          return;
+        }
+        run_case_action(
+            g, *number,
+            [&](const cases::Conversation& cv, store::Case& c) {
+              return cases::propose_solution(cv, c, *in);
+            },
+            "solution proposed");
+      };
+    });
+  }
+  struct Simple {
+    const char* name;
+    const char* help;
+    const char* done;
+    std::function<mailcase::Status(const cases::Conversation&, store::Case&)> fn;
+  };
+  const std::vector<Simple> simple{
+      {"close", "close the case (mails: closed, survey)", "closed",
+       [](const cases::Conversation& cv, store::Case& c) { return cases::close(cv, c, "agent"); }},
+      {"reopen", "reopen a resolved or closed case", "reopened",
+       [](const cases::Conversation& cv, store::Case& c) { return cases::reopen(cv, c, "agent"); }},
+      {"accept", "accept the proposed solution for the customer", "solution accepted",
+       [](const cases::Conversation& cv, store::Case& c) { return cases::accept(cv, c, "agent"); }},
+      {"reject", "reject the proposed solution for the customer", "solution rejected",
+       [](const cases::Conversation& cv, store::Case& c) { return cases::reject(cv, c, "agent", ""); }},
+  };
+  for (const auto& s : simple) {
+    auto* cmd = cs->add_subcommand(s.name, s.help);
+    auto number = std::make_shared<std::string>();
+    cmd->add_option("number", *number, "case number")->required();
+    auto fn = s.fn;
+    std::string done = s.done;
+    cmd->callback([&g, number, fn, done] {
+      g.action = [&g, number, fn, done] { run_case_action(g, *number, fn, done); };
+    });
+  }
+
+  auto* outbox = app.add_subcommand("outbox", "mails to customers: queued, sent, failed");
+  outbox->require_subcommand(1);
+  {
+    auto* list = outbox->add_subcommand("list", "the outbox, newest first");
+    auto json = std::make_shared<bool>(false);
+    auto number = std::make_shared<std::string>();
+    list->add_flag("--json", *json, "JSON output");
+    list->add_option("--case", *number, "only this case's mails");
+    list->callback([&g, json, number] {
+      g.action = [&g, json, number] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        std::optional<store::Id> case_id;
+        if (!number->empty()) {
+          auto c = cases::case_by_number(p->store(), *number);
+          if (!c) {
+            print_error(c.error());
+            g.exit_code = exit_code_for(c.error());
+            return;
+          }
+          case_id = c->id;
+        }
+        auto rows = p->store().list_outbox(case_id, 1000);
+        if (!rows) {
+          print_error(rows.error());
+          g.exit_code = exit_code_for(rows.error());
+          return;
+        }
+        std::map<store::Id, std::string> numbers;
+        auto number_of = [&](std::optional<store::Id> id) -> std::string {
+          if (!id) return "";
+          auto it = numbers.find(*id);
+          if (it != numbers.end()) return it->second;
+          auto c = p->store().get_case(*id);
+          std::string n = c && *c ? (*c)->number : "";
+          numbers[*id] = n;
+          return n;
+        };
+        if (*json) {
+          auto out = nlohmann::json::array();
+          for (const auto& m : *rows) {
+            out.push_back({{"id", m.id},
+                           {"case", number_of(m.case_id)},
+                           {"kind", m.kind},
+                           {"to", m.to},
+                           {"message_id", m.message_id},
+                           {"state", m.state},
+                           {"attempts", m.attempts},
+                           {"automatic", m.automatic},
+                           {"last_error", m.last_error},
+                           {"created_at", m.created_at},
+                           {"sent_at", m.sent_at}});
+          }
+          std::cout << out.dump(2) << "\n";
+          return;
+        }
+        for (const auto& m : *rows) {
+          std::cout << m.id << "  " << number_of(m.case_id) << "  " << m.kind << "  " << m.to << "  "
+                    << m.state << (m.attempts ? " (" + std::to_string(m.attempts) + " attempts)" : "")
+                    << (m.last_error.empty() ? "" : "  " + m.last_error) << "\n";
+        }
+      };
+    });
+  }
+}
+
+}  // namespace mailcase::app

@@ -1,0 +1,98 @@
+#include "outbound/outbox_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "outbound/smtp.h"
+
+namespace mailcase::outbound {
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string read_password(const std::string& file) {
+  if (file.empty()) return {};
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+int64_t retry_delay(int attempts) {
+  // 2 s, 4 s, 8 s … up to one hour.
+  int shift = attempts < 1 ? 1 : (attempts > 11 ? 11 : attempts);
+  int64_t d = int64_t{1} << shift;
+  return d > 3600 ? 3600 : d;
+}
+
+Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send, int64_t now) {
+  auto due = st.due_outbox(now, 50);
+  if (!due) return tl::unexpected(due.error());
+  int handled = 0;
+  for (auto& m : *due) {
+    SmtpResult r = send(m.to, m.raw);
+    ++m.attempts;
+    m.last_error.clear();
+    std::string note;
+    if (r.kind == SmtpResult::Kind::kSent) {
+      m.state = "sent";
+      m.sent_at = store::now_iso8601();
+    } else if (r.kind == SmtpResult::Kind::kPermanent || m.attempts >= o.max_attempts) {
+      m.state = "failed";
+      m.last_error = r.message;
+      note = "The " + m.kind + " mail to " + m.to + " could not be delivered: " + r.message;
+    } else {
+      m.last_error = r.message;
+      m.next_attempt_at = now + retry_delay(m.attempts);
+    }
+    if (auto s = st.begin(); !s) return tl::unexpected(s.error());
+    auto done = [&]() -> mailcase::Status {
+      if (auto s = st.update_outbox(m); !s) return s;
+      if (!note.empty() && m.case_id) {
+        store::Comment c;
+        c.case_id = *m.case_id;
+        c.direction = "note";
+        c.author = "mailcase";
+        c.body = note;
+        c.visibility = "internal";
+        if (auto id = st.add_comment(c); !id) return tl::unexpected(id.error());
+        if (auto s = st.audit(m.case_id, "mailcase", "mail failed", note); !s) return s;
+      }
+      return st.commit();
+    }();
+    if (!done) {
+      st.rollback();
+      return tl::unexpected(done.error());
+    }
+    if (r.kind == SmtpResult::Kind::kSent)
+      spdlog::info("outbox: sent {} mail {} to {}", m.kind, m.message_id, m.to);
+    else
+      spdlog::warn("outbox: {} mail to {}: {} ({})", m.kind, m.to, r.message, m.state);
+    ++handled;
+  }
+  return handled;
+}
+
+void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop) {
+  const std::string password = read_password(cfg.outbound.smtp_password_file);
+  Sender send = [&](const std::string& to, const std::string& raw) {
+    return smtp_send(cfg.outbound, password, to, raw);
+  };
+  while (!stop.load()) {
+    auto n = send_due(st, cfg.outbound, send, unix_now());
+    if (!n) spdlog::warn("outbox: {}", n.error().message);
+    for (int i = 0; i < 10 && !stop.load() && (!n || *n == 0); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace mailcase::outbound

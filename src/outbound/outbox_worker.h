@@ -1,0 +1,32 @@
+// Sends what the outbox holds (`mailcase serve`). A row is marked sent only after the
+// SMTP server accepted it; a temporary failure (4xx, network) is retried with growing
+// delays; a 5xx or too many attempts marks it failed and says so on its case. A crash
+// between the server's acceptance and the mark means the mail goes once more, never
+// that it is lost.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "config/config.h"
+#include "store/store.h"
+
+namespace mailcase::outbound {
+
+struct SmtpResult;
+
+// Seconds to wait before attempt number `attempts` + 1 (capped exponential backoff).
+int64_t retry_delay(int attempts);
+
+using Sender = std::function<SmtpResult(const std::string& to, const std::string& raw)>;
+
+// Sends every due row once; returns how many were handled.
+[[nodiscard]] Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send,
+                                   int64_t now);
+
+// Loops until stop: send_due, then waits a second.
+void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop);
+
+}  // namespace mailcase::outbound

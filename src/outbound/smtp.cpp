@@ -1,0 +1,81 @@
+#include "outbound/smtp.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+namespace mailcase::outbound {
+namespace {
+
+struct Reader {
+  const std::string* data;
+  size_t pos = 0;
+};
+
+size_t read_cb(char* buf, size_t size, size_t n, void* user) {
+  auto* r = static_cast<Reader*>(user);
+  size_t len = std::min(size * n, r->data->size() - r->pos);
+  std::memcpy(buf, r->data->data() + r->pos, len);
+  r->pos += len;
+  return len;
+}
+
+}  // namespace
+
+SmtpResult smtp_send(const config::Outbound& o, const std::string& password, const std::string& to,
+                     const std::string& raw) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  CURL* curl = curl_easy_init();
+  if (!curl) return {SmtpResult::Kind::kTemporary, 0, "cannot start an SMTP client"};
+  const std::string url = std::string(o.smtp_tls == "implicit" ? "smtps://" : "smtp://") + o.smtp_host + ":" +
+                          std::to_string(o.smtp_port);
+  const std::string from = "<" + o.from_address + ">";
+  const std::string rcpt = "<" + to + ">";
+  curl_slist* rcpts = curl_slist_append(nullptr, rcpt.c_str());
+  Reader reader{&raw};
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &reader);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (o.smtp_tls == "starttls") curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (!o.smtp_ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.smtp_ca_file.c_str());
+  if (!o.smtp_tls_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!o.smtp_user.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, o.smtp_user.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, password.c_str());
+  }
+  CURLcode rc = curl_easy_perform(curl);
+  long code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(rcpts);
+  curl_easy_cleanup(curl);
+
+  SmtpResult r;
+  r.code = static_cast<int>(code);
+  if (rc == CURLE_OK) {
+    r.kind = SmtpResult::Kind::kSent;
+    r.message = "sent";
+    return r;
+  }
+  std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+  r.message = (code ? std::to_string(code) + " " : std::string()) + why;
+  // A 5xx reply is the server's final word; anything else (4xx, no connection, TLS,
+  // timeouts) may pass later.
+  r.kind = code >= 500 && code < 600 ? SmtpResult::Kind::kPermanent : SmtpResult::Kind::kTemporary;
+  return r;
+}
+
+}  // namespace mailcase::outbound

@@ -1,0 +1,205 @@
+#include "outbound/templates.h"
+
+#include <fstream>
+#include <iterator>
+#include <mstch/mstch.hpp>
+#include <sstream>
+
+namespace mailcase::outbound {
+
+const std::vector<std::string>& template_languages() {
+  static const std::vector<std::string> v{"en", "fr", "pl"};
+  return v;
+}
+
+const std::vector<std::string>& template_kinds() {
+  static const std::vector<std::string> v{"confirmation", "comment", "solution", "closed", "survey"};
+  return v;
+}
+
+std::string builtin_template(const std::string& kind, const std::string& lang) {
+  // {{{ }}} leaves text as it is: the text part is plain text, not HTML.
+  static const std::map<std::pair<std::string, std::string>, std::string> all{
+      {{"confirmation", "en"},
+       "Subject: {{{case_tag}}} {{{subject}}}\n\nHello {{{contact_name}}},\n\n"
+       "thank you for your message. We have opened case {{{case_number}}} and will come back to you.\n"
+       "Please keep {{{case_tag}}} in the subject when you write about it.\n\n"
+       "You can follow the case here:\n{{{link}}}\n\n{{{from_name}}}\n"},
+      {{"confirmation", "fr"},
+       "Subject: {{{case_tag}}} {{{subject}}}\n\nBonjour {{{contact_name}}},\n\n"
+       "merci pour votre message. Nous avons ouvert le dossier {{{case_number}}} et reviendrons vers vous.\n"
+       "Merci de garder {{{case_tag}}} dans l'objet de vos messages à son sujet.\n\n"
+       "Vous pouvez suivre le dossier ici :\n{{{link}}}\n\n{{{from_name}}}\n"},
+      {{"confirmation", "pl"},
+       "Subject: {{{case_tag}}} {{{subject}}}\n\nDzień dobry {{{contact_name}}},\n\n"
+       "dziękujemy za wiadomość. Założyliśmy zgłoszenie {{{case_number}}} i wkrótce odpowiemy.\n"
+       "Prosimy zachować {{{case_tag}}} w temacie kolejnych wiadomości.\n\n"
+       "Zgłoszenie można śledzić tutaj:\n{{{link}}}\n\n{{{from_name}}}\n"},
+      {{"comment", "en"},
+       "Subject: {{{case_tag}}} {{{subject}}}\n\n{{{body}}}\n\n-- \nCase {{{case_number}}}: {{{link}}}\n"},
+      {{"comment", "fr"},
+       "Subject: {{{case_tag}}} {{{subject}}}\n\n{{{body}}}\n\n-- \nDossier {{{case_number}}} : "
+       "{{{link}}}\n"},
+      {{"comment", "pl"},
+       "Subject: {{{case_tag}}} {{{subject}}}\n\n{{{body}}}\n\n-- \nZgłoszenie {{{case_number}}}: "
+       "{{{link}}}\n"},
+      {{"solution", "en"},
+       "Subject: {{{case_tag}}} Proposed solution: {{{subject}}}\n\nHello {{{contact_name}}},\n\n"
+       "we propose the following solution for case {{{case_number}}}:\n\n{{{body}}}\n\n"
+       "Does it solve your problem? Reply with Accept or Reject as the first line, or use these links:\n"
+       "Accept: {{{accept_link}}}\nReject: {{{reject_link}}}\n\n{{{from_name}}}\n"},
+      {{"solution", "fr"},
+       "Subject: {{{case_tag}}} Solution proposée : {{{subject}}}\n\nBonjour {{{contact_name}}},\n\n"
+       "nous vous proposons la solution suivante pour le dossier {{{case_number}}} :\n\n{{{body}}}\n\n"
+       "Votre problème est-il résolu ? Répondez Accepter ou Rejeter en première ligne, ou utilisez ces liens "
+       ":\n"
+       "Accepter : {{{accept_link}}}\nRejeter : {{{reject_link}}}\n\n{{{from_name}}}\n"},
+      {{"solution", "pl"},
+       "Subject: {{{case_tag}}} Proponowane rozwiązanie: {{{subject}}}\n\nDzień dobry {{{contact_name}}},\n\n"
+       "proponujemy następujące rozwiązanie zgłoszenia {{{case_number}}}:\n\n{{{body}}}\n\n"
+       "Czy problem został rozwiązany? Prosimy odpowiedzieć Akceptuję lub Odrzucam w pierwszej linii "
+       "albo skorzystać z linków:\nAkceptuję: {{{accept_link}}}\nOdrzucam: "
+       "{{{reject_link}}}\n\n{{{from_name}}}\n"},
+      {{"closed", "en"},
+       "Subject: {{{case_tag}}} Closed: {{{subject}}}\n\nHello {{{contact_name}}},\n\n"
+       "case {{{case_number}}} is now closed. If you write to us about it again, we will reopen it.\n\n"
+       "{{{link}}}\n\n{{{from_name}}}\n"},
+      {{"closed", "fr"},
+       "Subject: {{{case_tag}}} Clôturé : {{{subject}}}\n\nBonjour {{{contact_name}}},\n\n"
+       "le dossier {{{case_number}}} est maintenant clôturé. Si vous nous écrivez à son sujet, nous le "
+       "rouvrirons.\n\n{{{link}}}\n\n{{{from_name}}}\n"},
+      {{"closed", "pl"},
+       "Subject: {{{case_tag}}} Zamknięte: {{{subject}}}\n\nDzień dobry {{{contact_name}}},\n\n"
+       "zgłoszenie {{{case_number}}} zostało zamknięte. Jeśli napiszą Państwo w tej sprawie, otworzymy je "
+       "ponownie.\n\n{{{link}}}\n\n{{{from_name}}}\n"},
+      {{"survey", "en"},
+       "Subject: {{{case_tag}}} How did we do? {{{subject}}}\n\nHello {{{contact_name}}},\n\n"
+       "please tell us in one click how satisfied you are with how we handled case {{{case_number}}}:\n"
+       "{{{survey_link}}}\n\n{{{from_name}}}\n"},
+      {{"survey", "fr"},
+       "Subject: {{{case_tag}}} Votre avis : {{{subject}}}\n\nBonjour {{{contact_name}}},\n\n"
+       "dites-nous en un clic si vous êtes satisfait du traitement du dossier {{{case_number}}} :\n"
+       "{{{survey_link}}}\n\n{{{from_name}}}\n"},
+      {{"survey", "pl"},
+       "Subject: {{{case_tag}}} Ankieta: {{{subject}}}\n\nDzień dobry {{{contact_name}}},\n\n"
+       "prosimy o ocenę obsługi zgłoszenia {{{case_number}}}:\n{{{survey_link}}}\n\n{{{from_name}}}\n"},
+  };
+  auto it = all.find({kind, lang});
+  return it == all.end() ? std::string() : it->second;
+}
+
+Status Templates::install() const {
+  std::error_code ec;
+  for (const auto& lang : template_languages()) {
+    std::filesystem::create_directories(dir_ / lang, ec);
+    if (ec)
+      return fail(ErrorCode::kTemporary, "cannot create " + (dir_ / lang).string() + ": " + ec.message());
+    for (const auto& kind : template_kinds()) {
+      auto file = dir_ / lang / (kind + ".txt");
+      if (std::filesystem::exists(file, ec)) continue;
+      std::ofstream out(file, std::ios::binary);
+      out << builtin_template(kind, lang);
+      if (!out) return fail(ErrorCode::kTemporary, "cannot write " + file.string());
+    }
+  }
+  return {};
+}
+
+namespace {
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string text_to_html(const std::string& text) {
+  std::string out = "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>";
+  std::istringstream in(text);
+  std::string line;
+  bool first = true;
+  bool blank = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {
+      blank = true;
+      continue;
+    }
+    if (blank && !first)
+      out += "</p>\n<p>";
+    else if (!first)
+      out += "<br>\n";
+    blank = false;
+    first = false;
+    if (line.rfind("http://", 0) == 0 || line.rfind("https://", 0) == 0) {
+      out += "<a href=\"" + html_escape(line) + "\">" + html_escape(line) + "</a>";
+    } else {
+      auto colon = line.find(": http");
+      if (colon != std::string::npos) {
+        auto url = line.substr(colon + 2);
+        out += html_escape(line.substr(0, colon + 2)) + "<a href=\"" + html_escape(url) + "\">" +
+               html_escape(url) + "</a>";
+      } else {
+        out += html_escape(line);
+      }
+    }
+  }
+  out += "</p>\n</body></html>\n";
+  return out;
+}
+
+Result<Rendered> Templates::render(const std::string& kind, const std::string& language,
+                                   const std::map<std::string, std::string>& values) const {
+  std::string lang = language;
+  if (builtin_template(kind, lang).empty()) lang = "en";
+  std::string tpl;
+  std::error_code ec;
+  auto file = dir_ / lang / (kind + ".txt");
+  if (std::filesystem::exists(file, ec)) {
+    std::ifstream in(file, std::ios::binary);
+    tpl.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (tpl.empty()) tpl = builtin_template(kind, lang);
+  if (tpl.empty()) return fail(ErrorCode::kInvalidInput, "no template for " + kind);
+  mstch::map ctx;
+  for (const auto& [k, v] : values) ctx.emplace(k, v);
+  std::string out;
+  try {
+    out = mstch::render(tpl, ctx);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInvalidInput, file.string() + ": " + e.what());
+  }
+  Rendered r;
+  if (out.rfind("Subject:", 0) != 0)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": the first line must be \"Subject: ...\"");
+  auto nl = out.find('\n');
+  r.subject = out.substr(8, nl == std::string::npos ? std::string::npos : nl - 8);
+  while (!r.subject.empty() && (r.subject.front() == ' ')) r.subject.erase(0, 1);
+  while (!r.subject.empty() && (r.subject.back() == '\r' || r.subject.back() == ' ')) r.subject.pop_back();
+  r.text = nl == std::string::npos ? std::string() : out.substr(nl + 1);
+  while (!r.text.empty() && (r.text.front() == '\n' || r.text.front() == '\r')) r.text.erase(0, 1);
+  r.html = text_to_html(r.text);
+  return r;
+}
+
+}  // namespace mailcase::outbound

@@ -1,0 +1,47 @@
+// The mails to customers as Mustache templates, one per mail and language (OUT6):
+// DATA/templates/<lang>/<kind>.txt, written by `mailcase init` and editable there; a
+// missing file falls back to the built-in text. The first line is "Subject: …", then
+// a blank line, then the text body. The HTML part is made from the rendered text.
+//
+// Values: case_number, case_tag ("[CS0000001]"), subject, contact_name, body, link,
+// accept_link, reject_link, survey_link, from_name.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace mailcase::outbound {
+
+struct Rendered {
+  std::string subject;
+  std::string text;
+  std::string html;
+};
+
+const std::vector<std::string>& template_languages();  // en, fr, pl
+const std::vector<std::string>& template_kinds();      // confirmation, comment, solution, closed, survey
+
+// The built-in template text; empty when kind or language is unknown.
+std::string builtin_template(const std::string& kind, const std::string& language);
+
+class Templates {
+ public:
+  explicit Templates(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  // Writes every built-in template that is not there yet (never overwrites an edit).
+  [[nodiscard]] Status install() const;
+  // Renders kind in language (falling back to English); values are escaped in HTML.
+  [[nodiscard]] Result<Rendered> render(const std::string& kind, const std::string& language,
+                                        const std::map<std::string, std::string>& values) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// Plain text → a small HTML document: paragraphs, line breaks, links made clickable.
+std::string text_to_html(const std::string& text);
+
+}  // namespace mailcase::outbound
