@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <map>
 #include <sstream>
 
+#include "cases/conversation.h"
 #include "ingest/classify.h"
 #include "ingest/reply_text.h"
 #include "ingest/route.h"
@@ -12,15 +14,27 @@
 #include "util/text.h"
 
 namespace mailcase::ingest {
+namespace {
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 const char* to_string(OutcomeKind kind) {
   switch (kind) {
-    case OutcomeKind::kCreated: return "created";
-    case OutcomeKind::kUpdated: return "updated";
-    case OutcomeKind::kDuplicate: return "duplicate";
-    case OutcomeKind::kHeld: return "held";
-    case OutcomeKind::kFailed: return "failed";
-    case OutcomeKind::kIgnored: return "ignored";
+    case OutcomeKind::kCreated:
+      return "created";
+    case OutcomeKind::kUpdated:
+      return "updated";
+    case OutcomeKind::kDuplicate:
+      return "duplicate";
+    case OutcomeKind::kHeld:
+      return "held";
+    case OutcomeKind::kFailed:
+      return "failed";
+    case OutcomeKind::kIgnored:
+      return "ignored";
   }
   return "failed";
 }
@@ -52,7 +66,8 @@ struct Pipeline::Work {
   bool too_large = false;
 };
 
-Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& data_dir, const config::Config& cfg) {
+Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& data_dir,
+                                                 const config::Config& cfg) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir / "blobs", ec);
   if (ec) return fail(ErrorCode::kTemporary, "cannot create " + (data_dir / "blobs").string());
@@ -61,7 +76,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& da
   auto st = store::open_sqlite(data_dir / "mailcase.db", opts);
   if (!st) return tl::unexpected(st.error());
   auto blobs = std::make_unique<spool::FileBlobStore>(data_dir / "blobs", false);
-  return std::make_unique<Pipeline>(std::move(*st), std::move(blobs), cfg);
+  auto p = std::make_unique<Pipeline>(std::move(*st), std::move(blobs), cfg);
+  auto signer = outbound::LinkSigner::from_data_dir(data_dir);
+  if (!signer) return tl::unexpected(signer.error());
+  p->signer_ = std::make_unique<outbound::LinkSigner>(std::move(*signer));
+  p->templates_ = std::make_unique<outbound::Templates>(data_dir / "templates");
+  return p;
 }
 
 Pipeline::Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
@@ -101,7 +121,8 @@ Result<Outcome> Pipeline::deliver_stream(std::istream& raw, const Envelope& enve
 }
 
 std::vector<Result<Outcome>> Pipeline::deliver_batch(const std::vector<RawMail>& mails) {
-  std::vector<Result<Outcome>> results(mails.size(), Result<Outcome>(fail(ErrorCode::kInternal, "not processed")));
+  std::vector<Result<Outcome>> results(mails.size(),
+                                       Result<Outcome>(fail(ErrorCode::kInternal, "not processed")));
   std::vector<Spooled> batch;
   std::vector<size_t> index;  // batch position → mails position
   for (size_t i = 0; i < mails.size(); ++i) {
@@ -154,8 +175,10 @@ void Pipeline::parse(Work& w) {
   } else {
     parsed = tl::unexpected(bytes.error());
   }
-  if (parsed) w.msg = std::move(*parsed);
-  else w.parse_error = parsed.error().message;
+  if (parsed)
+    w.msg = std::move(*parsed);
+  else
+    w.parse_error = parsed.error().message;
 }
 
 std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch) {
@@ -164,8 +187,10 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   auto fail_all = [&](const Error& e) {
     results.clear();
     for (size_t i = 0; i < work.size(); ++i) {
-      if (work[i].outcome) results.emplace_back(*work[i].outcome);
-      else results.emplace_back(tl::unexpected(e));
+      if (work[i].outcome)
+        results.emplace_back(*work[i].outcome);
+      else
+        results.emplace_back(tl::unexpected(e));
     }
     return results;
   };
@@ -310,9 +335,9 @@ Status Pipeline::apply_decision(Work& w) {
   RouteFacts facts;
   facts.message = &m;
   facts.classification = classify(m);
-  facts.address = match_address(recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients
-                                                                                          : w.in.envelope.recipients),
-                                *addresses);
+  facts.address = match_address(
+      recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients : w.in.envelope.recipients),
+      *addresses);
 
   auto contact = store_->find_contact_by_email(m.from.email);
   if (!contact) return tl::unexpected(contact.error());
@@ -375,6 +400,25 @@ Status Pipeline::apply_decision(Work& w) {
   if (d.action == Action::kHold) return record(store::RawState::kHeld, OutcomeKind::kHeld);
   if (d.action == Action::kIgnore) return record(store::RawState::kProcessed, OutcomeKind::kIgnored);
 
+  // A customer's mail on a resolved or closed case starts a new case when so configured
+  // (else it reopens the case, below).
+  const bool personal = !facts.classification.must_not_auto_answer() && !d.internal;
+  if (d.action == Action::kComment && personal && cfg_.outbound.reply_to_closed == "new") {
+    auto t = store_->get_case(*facts.threaded_case);
+    if (!t) return tl::unexpected(t.error());
+    if (*t) {
+      auto st = cases::status_of(**t);
+      if (st == cases::CaseStatus::kResolved || st == cases::CaseStatus::kClosed) {
+        d.action = Action::kCreateCase;
+        d.reason = "answers " + (*t)->number + ", which is " + (*t)->status + ": a new case";
+        d.queue = (*t)->queue;
+        d.product = (*t)->product;
+        d.priority = (*t)->priority;
+        facts.threaded_case.reset();
+      }
+    }
+  }
+
   std::optional<store::Id> contact_id = *contact ? std::optional<store::Id>((*contact)->id) : std::nullopt;
   if (d.create_contact && !contact_id && !m.from.email.empty()) {
     store::Contact c;
@@ -404,7 +448,8 @@ Status Pipeline::apply_decision(Work& w) {
     if (!created) return tl::unexpected(created.error());
     case_id = created->id;
     kind = OutcomeKind::kCreated;
-    if (auto s = store_->audit(case_id, "email", "created", "from " + m.from.email + ": " + d.reason); !s) return s;
+    if (auto s = store_->audit(case_id, "email", "created", "from " + m.from.email + ": " + d.reason); !s)
+      return s;
   } else {
     case_id = *facts.threaded_case;
     auto c = store_->get_case(case_id);
@@ -457,7 +502,69 @@ Status Pipeline::apply_decision(Work& w) {
   if (!m.message_id.empty()) {
     if (auto s = store_->add_message_id(m.message_id, case_id, "inbound"); !s) return s;
   }
+
+  // A bounce of a mail we sent: that outbox row failed, and its case says so.
+  if (facts.classification.kind == MailKind::kBounce) {
+    for (const auto& id : facts.classification.original_message_ids) {
+      auto sent = store_->find_outbox_by_message_id(id);
+      if (!sent) return tl::unexpected(sent.error());
+      if (!*sent) continue;
+      auto& o = **sent;
+      o.state = "failed";
+      std::string status;
+      for (const auto& r : facts.classification.recipients)
+        status += (status.empty() ? "" : ", ") + r.email + (r.status.empty() ? "" : " " + r.status);
+      o.last_error = "bounced" + (status.empty() ? std::string() : ": " + status);
+      if (auto s = store_->update_outbox(o); !s) return s;
+      if (auto s = store_->audit(case_id, "mailcase", "mail bounced",
+                                 o.kind + " mail to " + o.to + " " + o.last_error);
+          !s)
+        return s;
+    }
+  }
+
+  if (signer_ && templates_) {
+    if (kind == OutcomeKind::kCreated) {
+      auto c = store_->get_case(case_id);
+      if (!c) return tl::unexpected(c.error());
+      cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), unix_now()};
+      cases::ConfirmFacts cf;
+      cf.is_machine_mail = facts.classification.must_not_auto_answer();
+      for (const auto& a : *addresses) cf.our_addresses.push_back(a.email);
+      auto r = cases::confirm_new_case(cv, **c, cf);
+      if (!r) return tl::unexpected(r.error());
+    } else if (personal) {
+      if (auto s = customer_effects(case_id, cm.body); !s) return s;
+    }
+  }
   return record(store::RawState::kProcessed, kind);
+}
+
+Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text) {
+  auto c = store_->get_case(case_id);
+  if (!c) return tl::unexpected(c.error());
+  if (!*c) return {};
+  cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), unix_now()};
+  auto& kase = **c;
+  const auto st = cases::status_of(kase);
+  if (st == cases::CaseStatus::kSolutionProposed) {
+    switch (cases::verdict_of_reply(new_text)) {
+      case cases::Verdict::kAccept:
+        return cases::accept(cv, kase, "mail");
+      case cases::Verdict::kReject:
+        return cases::reject(cv, kase, "mail", "");
+      case cases::Verdict::kNone:
+        return {};
+    }
+  }
+  if (st == cases::CaseStatus::kResolved || st == cases::CaseStatus::kClosed) {
+    auto t = cases::decide(st, cases::ActionKind::kCustomerReply);
+    if (!t) return {};
+    kase.status = cases::to_string(t->status);
+    if (auto s = store_->update_case(kase); !s) return s;
+    return store_->audit(case_id, "email", "reopened", "the customer wrote again");
+  }
+  return {};
 }
 
 Result<size_t> Pipeline::finish_interrupted() {
@@ -492,7 +599,8 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
     if (!*row) return fail(ErrorCode::kNotFound, "no message " + std::to_string(raw_id));
     if ((*row)->state != store::RawState::kHeld && (*row)->state != store::RawState::kFailed &&
         (*row)->state != store::RawState::kReceived)
-      return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) + " is " + to_string((*row)->state) +
+      return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) + " is " +
+                                            to_string((*row)->state) +
                                             ": only held or failed messages can be retried");
     w.row = **row;
   }

@@ -18,6 +18,11 @@
 #include "spool/raw_spool.h"
 #include "store/store.h"
 
+namespace mailcase::outbound {
+class Templates;
+class LinkSigner;
+}  // namespace mailcase::outbound
+
 namespace mailcase::ingest {
 
 // A mail whose bytes are in the blob store, not yet recorded.
@@ -31,7 +36,8 @@ class Pipeline final : public MailSink {
   // Opens the store and blob folder of a data directory (created by `mailcase init`).
   [[nodiscard]] static Result<std::unique_ptr<Pipeline>> open(const std::filesystem::path& data_dir,
                                                               const config::Config& cfg);
-  Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs, config::Config cfg);
+  Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
+           config::Config cfg);
   ~Pipeline() override;
 
   Result<Outcome> deliver(std::string_view raw, const Envelope& envelope) override;
@@ -67,6 +73,12 @@ class Pipeline final : public MailSink {
   std::unique_ptr<spool::FileBlobStore> blobs_;
   std::unique_ptr<spool::RawSpool> raws_;
   config::Config cfg_;
+  // The conversation with customers (confirmations, accept/reject by reply); set up by
+  // open() from the data directory, absent for a pipeline built around a bare store.
+  std::unique_ptr<outbound::Templates> templates_;
+  std::unique_ptr<outbound::LinkSigner> signer_;
+  // Customer mail effects on an existing case: accept/reject by reply, reopen.
+  Status customer_effects(store::Id case_id, const std::string& new_text);
   SubjectTags tags_;
 };
 
