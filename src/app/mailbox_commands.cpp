@@ -8,7 +8,9 @@
 #include "app/app.h"
 #include "channels/lmtp_server.h"
 #include "channels/mailbox_agent.h"
+#include "outbound/outbox_worker.h"
 #include "util/text.h"
+#include "web/customer_pages.h"
 
 namespace mailcase::app {
 namespace {
@@ -246,13 +248,16 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     });
   }
 
-  auto* serve =
-      app.add_subcommand("serve", "run every mailbox agent and the LMTP listener until SIGTERM/SIGINT");
+  auto* serve = app.add_subcommand("serve",
+                                   "run the mailbox agents, the outbox, and the LMTP listener and customer "
+                                   "pages when asked, until SIGTERM/SIGINT");
   {
     auto lmtp = std::make_shared<std::string>();
+    auto http = std::make_shared<std::string>();
     serve->add_option("--lmtp", *lmtp, "listen for LMTP on HOST:PORT (off unless given)");
-    serve->callback([&g, lmtp] {
-      g.action = [&g, lmtp] {
+    serve->add_option("--http", *http, "serve the customer pages on HOST:PORT (off unless given)");
+    serve->callback([&g, lmtp, http] {
+      g.action = [&g, lmtp, http] {
         config::Config cfg;
         auto p = open_pipeline(g, &cfg);
         if (!p) return;
@@ -288,8 +293,44 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           }
           std::cerr << "lmtp: listening on " << o.host << ":" << server->bound_port() << std::endl;
         }
+        std::unique_ptr<web::CustomerPages> pages;
+        if (!http->empty()) {
+          std::string host;
+          int port = 0;
+          if (!parse_host_port(*http, host, port)) {
+            std::cerr << "mailcase: --http wants HOST:PORT\n";
+            g.exit_code = kExitUsage;
+            return;
+          }
+          pages = std::make_unique<web::CustomerPages>(g.data(), cfg);
+          if (auto s = pages->listen(host, port); !s) {
+            print_error(s.error());
+            g.exit_code = kExitTempFail;
+            return;
+          }
+          std::cerr << "http: listening on " << host << ":" << pages->bound_port() << std::endl;
+        }
+        // The outbox worker has a store connection of its own.
+        std::unique_ptr<store::Store> outbox_store;
+        if (cfg.outbound.enabled) {
+          store::SqliteOptions so;
+          so.synchronous_full = cfg.storage.sync == "full";
+          auto st = store::open_sqlite(g.data() / "mailcase.db", so);
+          if (!st) {
+            print_error(st.error());
+            g.exit_code = exit_code_for(st.error());
+            return;
+          }
+          outbox_store = std::move(*st);
+        }
         std::vector<std::thread> threads;
         std::vector<std::unique_ptr<channels::AgentContext>> contexts;
+        if (outbox_store) {
+          threads.emplace_back([&] { outbound::run_outbox(*outbox_store, cfg, stop); });
+          std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port
+                    << std::endl;
+        }
+        if (pages) threads.emplace_back([&] { pages->serve(); });
         for (const auto& m : *mailboxes) {
           contexts.push_back(
               std::make_unique<channels::AgentContext>(channels::AgentContext{*p, *book, stop}));
@@ -304,6 +345,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         std::cerr << "stopping (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
                   << "): finishing the mail in hand" << std::endl;
         stop = true;
+        if (pages) pages->stop();
         for (auto& t : threads) t.join();
         std::cerr << "stopped" << std::endl;
       };
