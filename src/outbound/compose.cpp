@@ -13,9 +13,18 @@ void ensure_gmime() {
   std::call_once(once, [] { g_mime_init(); });
 }
 
+// Always UTF-8, and 7-bit safe on the wire (quoted-printable or base64, whichever is
+// shorter): no relay has to support 8BITMIME.
 GMimeTextPart* text_part(const char* subtype, const std::string& content) {
   GMimeTextPart* part = g_mime_text_part_new_with_subtype(subtype);
-  g_mime_text_part_set_text(part, content.c_str());  // picks the charset (UTF-8) and a transfer encoding
+  GMimeStream* stream = g_mime_stream_mem_new_with_buffer(content.data(), content.size());
+  GMimeDataWrapper* wrapper = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_object_unref(stream);
+  g_mime_part_set_content(GMIME_PART(part), wrapper);
+  g_object_unref(wrapper);
+  g_mime_text_part_set_charset(part, "utf-8");
+  g_mime_part_set_content_encoding(
+      GMIME_PART(part), g_mime_part_get_best_content_encoding(GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
   return part;
 }
 

@@ -1,0 +1,205 @@
+// Signed links, templates, the mail composer and the outbox's retry rules.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "outbound/compose.h"
+#include "outbound/outbox_worker.h"
+#include "outbound/signed_link.h"
+#include "outbound/smtp.h"
+#include "outbound/templates.h"
+#include "store/store.h"
+#include "support/test_support.h"
+
+namespace mailcase::outbound {
+namespace {
+
+using Check = LinkSigner::Check;
+
+TEST(SignedLink, OpensItsCaseUntilItExpires) {
+  LinkSigner s(std::string(32, 'k'));
+  auto t = s.sign(42, 1000);
+  EXPECT_EQ(s.verify(t, 42, 999), Check::kValid);
+  EXPECT_EQ(s.verify(t, 42, 1000), Check::kValid);
+  EXPECT_EQ(s.verify(t, 42, 1001), Check::kExpired);
+}
+
+TEST(SignedLink, AnotherCaseOrAChangedTokenOpensNothing) {
+  LinkSigner s(std::string(32, 'k'));
+  auto t = s.sign(42, 1000);
+  EXPECT_EQ(s.verify(t, 43, 10), Check::kOtherCase);
+  for (size_t i = 0; i < t.size(); i += 7) {
+    std::string bad = t;
+    bad[i] = bad[i] == 'A' ? 'B' : 'A';
+    auto c = s.verify(bad, 42, 10);
+    EXPECT_TRUE(c == Check::kBadSignature || c == Check::kMalformed) << i;
+  }
+  EXPECT_EQ(s.verify("", 42, 10), Check::kMalformed);
+  EXPECT_EQ(s.verify(t + "x", 42, 10), Check::kMalformed);
+  LinkSigner other(std::string(32, 'o'));
+  EXPECT_EQ(other.verify(t, 42, 10), Check::kBadSignature);
+}
+
+TEST(SignedLink, KeyIsCreatedOnceAndKept) {
+  mailcase::testing::TempDir d;
+  auto a = LinkSigner::from_data_dir(d.path());
+  ASSERT_TRUE(a);
+  auto b = LinkSigner::from_data_dir(d.path());
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->verify(a->sign(1, 100), 1, 50), Check::kValid);
+  EXPECT_EQ(
+      std::filesystem::status(d.path() / "secret.key").permissions() & std::filesystem::perms::others_read,
+      std::filesystem::perms::none);
+}
+
+std::map<std::string, std::string> values() {
+  return {{"case_number", "CS0000007"},    {"case_tag", "[CS0000007]"},
+          {"subject", "Drucker <kaputt>"}, {"contact_name", "Anna"},
+          {"body", "Try this & that."},    {"link", "https://h/case/CS0000007?t=x"},
+          {"accept_link", "https://h/a"},  {"reject_link", "https://h/r"},
+          {"survey_link", "https://h/s"},  {"from_name", "Support"}};
+}
+
+TEST(Templates, EveryMailInEveryLanguageRendersWithTheTag) {
+  mailcase::testing::TempDir d;
+  Templates t(d.path());
+  for (const auto& lang : template_languages()) {
+    for (const auto& kind : template_kinds()) {
+      auto r = t.render(kind, lang, values());
+      ASSERT_TRUE(r) << kind << " " << lang;
+      EXPECT_EQ(r->subject.rfind("[CS0000007]", 0), 0u) << r->subject;
+      EXPECT_NE(r->text.find("CS0000007"), std::string::npos) << kind << lang;
+      EXPECT_NE(r->html.find("<html>"), std::string::npos);
+    }
+  }
+  auto fr = t.render("solution", "fr", values());
+  EXPECT_NE(fr->text.find("Accepter"), std::string::npos);
+  auto pl = t.render("solution", "pl", values());
+  EXPECT_NE(pl->text.find("Akceptuję"), std::string::npos);
+}
+
+TEST(Templates, TextStaysPlainAndHtmlIsEscaped) {
+  mailcase::testing::TempDir d;
+  auto r = Templates(d.path()).render("comment", "en", values());
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->text.find("Try this & that."), std::string::npos);
+  EXPECT_NE(r->html.find("Try this &amp; that."), std::string::npos);
+  EXPECT_EQ(r->html.find("<kaputt>"), std::string::npos);
+  EXPECT_NE(r->html.find("<a href=\"https://h/case/CS0000007?t=x\">"), std::string::npos);
+}
+
+TEST(Templates, AnEditedFileWinsAndUnknownLanguageFallsBackToEnglish) {
+  mailcase::testing::TempDir d;
+  Templates t(d.path());
+  ASSERT_TRUE(t.install());
+  std::ofstream(d.path() / "en" / "closed.txt")
+      << "Subject: {{{case_tag}}} done\n\nBye {{{contact_name}}}.\n";
+  auto r = t.render("closed", "en", values());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->subject, "[CS0000007] done");
+  EXPECT_EQ(r->text, "Bye Anna.\n");
+  ASSERT_TRUE(t.install());  // never overwrites an edit
+  EXPECT_EQ(t.render("closed", "de", values())->subject, "[CS0000007] done");
+  std::ofstream(d.path() / "fr" / "closed.txt") << "no subject line\n";
+  EXPECT_FALSE(t.render("closed", "fr", values()));
+}
+
+TEST(Compose, ThreadingHeadersAlternativesAndAttachments) {
+  OutgoingMail m;
+  m.from_name = "Support";
+  m.from_address = "support@corp.example";
+  m.to_name = "Zoë";
+  m.to_address = "zoe@example.org";
+  m.subject = "[CS0000007] Drucker geht nicht";
+  m.text = "Grüße";
+  m.html = "<p>Grüße</p>";
+  m.message_id = new_message_id(m.from_address);
+  m.in_reply_to = "a@b";
+  m.references = {"a@b", "c@d"};
+  m.automatic = true;
+  m.attachments.push_back({"log.txt", "text/plain", "line\n"});
+  auto raw = compose(m);
+  EXPECT_NE(raw.find("Message-Id: <" + m.message_id + ">"), std::string::npos) << raw;
+  EXPECT_NE(m.message_id.find("@corp.example"), std::string::npos);
+  EXPECT_NE(raw.find("In-Reply-To: <a@b>"), std::string::npos);
+  EXPECT_NE(raw.find("References: <a@b> <c@d>"), std::string::npos);
+  EXPECT_NE(raw.find("Auto-Submitted: auto-replied"), std::string::npos);
+  EXPECT_NE(raw.find("multipart/alternative"), std::string::npos);
+  EXPECT_NE(raw.find("multipart/mixed"), std::string::npos);
+  EXPECT_NE(raw.find("filename=log.txt"), std::string::npos);
+  EXPECT_NE(raw.find("charset=utf-8"), std::string::npos);
+  EXPECT_NE(raw.find("\r\n"), std::string::npos);
+  m.automatic = false;
+  EXPECT_EQ(compose(m).find("Auto-Submitted"), std::string::npos);
+}
+
+TEST(Outbox, RetryDelaysGrowAndAreCapped) {
+  EXPECT_EQ(retry_delay(1), 2);
+  EXPECT_EQ(retry_delay(2), 4);
+  EXPECT_LT(retry_delay(3), retry_delay(4));
+  EXPECT_EQ(retry_delay(50), 2048);
+}
+
+class OutboxStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = store::open_sqlite(dir.path() / "t.db", {});
+    ASSERT_TRUE(s);
+    st = std::move(*s);
+    store::OutboxMail m;
+    m.kind = "comment";
+    m.to = "anna@example.org";
+    m.message_id = "m1@x";
+    m.raw = "Subject: x\r\n\r\nhi\r\n";
+    ASSERT_TRUE(st->add_outbox(m));
+  }
+  store::OutboxMail row() { return st->list_outbox(std::nullopt, 10)->front(); }
+  mailcase::testing::TempDir dir;
+  std::unique_ptr<store::Store> st;
+  config::Outbound cfg;
+};
+
+TEST_F(OutboxStore, TemporaryFailureKeepsTheRowForLater) {
+  Sender down = [](const std::string&, const std::string&) {
+    return SmtpResult{SmtpResult::Kind::kTemporary, 451, "451 try later"};
+  };
+  ASSERT_EQ(*send_due(*st, cfg, down, 100), 1);
+  auto r = row();
+  EXPECT_EQ(r.state, "queued");
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(r.next_attempt_at, 102);
+  EXPECT_EQ(r.last_error, "451 try later");
+  EXPECT_EQ(*send_due(*st, cfg, down, 101), 0);  // not due yet
+  Sender up = [](const std::string&, const std::string&) {
+    return SmtpResult{SmtpResult::Kind::kSent, 250, "sent"};
+  };
+  ASSERT_EQ(*send_due(*st, cfg, up, 102), 1);
+  EXPECT_EQ(row().state, "sent");
+  EXPECT_EQ(*send_due(*st, cfg, up, 10000), 0);  // sent once
+}
+
+TEST_F(OutboxStore, PermanentFailureOrTooManyAttemptsFails) {
+  Sender reject = [](const std::string&, const std::string&) {
+    return SmtpResult{SmtpResult::Kind::kPermanent, 550, "550 no such user"};
+  };
+  ASSERT_EQ(*send_due(*st, cfg, reject, 100), 1);
+  EXPECT_EQ(row().state, "failed");
+  EXPECT_EQ(row().last_error, "550 no such user");
+
+  cfg.max_attempts = 2;
+  store::OutboxMail m;
+  m.kind = "comment";
+  m.to = "b@example.org";
+  m.message_id = "m2@x";
+  m.raw = "x";
+  ASSERT_TRUE(st->add_outbox(m));
+  Sender down = [](const std::string&, const std::string&) {
+    return SmtpResult{SmtpResult::Kind::kTemporary, 0, "connection refused"};
+  };
+  ASSERT_EQ(*send_due(*st, cfg, down, 100), 1);
+  ASSERT_EQ(*send_due(*st, cfg, down, 1000), 1);
+  EXPECT_EQ(st->find_outbox_by_message_id("m2@x")->value().state, "failed");
+}
+
+}  // namespace
+}  // namespace mailcase::outbound
