@@ -899,7 +899,7 @@ class SqliteStore final : public Store {
     static const std::string all =
         std::string("SELECT ") + kOutboxColumns + " FROM outbox ORDER BY id DESC LIMIT ?";
     static const std::string one =
-        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE case_id = ? ORDER BY id LIMIT ?";
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE case_id = ? ORDER BY id DESC LIMIT ?";
     auto qq = q(case_id ? one.c_str() : all.c_str());
     if (!qq) return tl::unexpected(qq.error());
     if (case_id)

@@ -1,5 +1,8 @@
 #include "support/test_support.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,9 +46,7 @@ TempDir::~TempDir() {
 CommandResult run_mailcase(const std::vector<std::string>& args, const std::string& stdin_text) {
   TempDir io;
   auto in_path = io.path() / "in", out_path = io.path() / "out", err_path = io.path() / "err";
-  {
-    std::ofstream(in_path, std::ios::binary) << stdin_text;
-  }
+  { std::ofstream(in_path, std::ios::binary) << stdin_text; }
   pid_t pid = ::fork();
   if (pid == 0) {
     if (!std::freopen(in_path.c_str(), "rb", stdin) || !std::freopen(out_path.c_str(), "wb", stdout) ||
@@ -73,7 +74,8 @@ Background::Background(const std::vector<std::string>& args) {
   auto err_path = io_.path() / "err";
   pid_ = ::fork();
   if (pid_ == 0) {
-    if (!std::freopen("/dev/null", "rb", stdin) || !std::freopen((io_.path() / "out").c_str(), "wb", stdout) ||
+    if (!std::freopen("/dev/null", "rb", stdin) ||
+        !std::freopen((io_.path() / "out").c_str(), "wb", stdout) ||
         !std::freopen(err_path.c_str(), "wb", stderr))
       _exit(127);
     std::vector<char*> argv;
@@ -106,7 +108,9 @@ bool Background::running() {
   return ::waitpid(pid_, &status, WNOHANG) == 0;
 }
 
-std::string Background::err() const { return read_file(io_.path() / "err"); }
+std::string Background::err() const {
+  return read_file(io_.path() / "err");
+}
 
 bool wait_until(const std::function<bool()>& pred, int timeout_ms) {
   auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -118,8 +122,12 @@ bool wait_until(const std::function<bool()>& pred, int timeout_ms) {
 }
 
 namespace {
-std::string fixture_script() { return std::string(MAILCASE_SOURCE_DIR) + "/tests/fixtures/dovecot/dovecot-fixture"; }
-int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+std::string fixture_script() {
+  return std::string(MAILCASE_SOURCE_DIR) + "/tests/fixtures/dovecot/dovecot-fixture";
+}
+int sh(const std::string& cmd) {
+  return std::system(cmd.c_str());
+}
 }  // namespace
 
 Dovecot::Dovecot() {
@@ -128,7 +136,8 @@ Dovecot::Dovecot() {
     return;
   }
   auto d = dir_.path() / "dc";
-  if (sh("'" + fixture_script() + "' start '" + d.string() + "' >'" + (dir_.path() / "start.log").string() + "' 2>&1") != 0) {
+  if (sh("'" + fixture_script() + "' start '" + d.string() + "' >'" + (dir_.path() / "start.log").string() +
+         "' 2>&1") != 0) {
     why_ = "the Dovecot fixture did not start: " + read_file(dir_.path() / "start.log");
     return;
   }
@@ -157,8 +166,8 @@ Dovecot::~Dovecot() {
 bool Dovecot::deliver(const std::string& user, const std::string& raw) {
   auto f = dir_.path() / "mail.eml";
   std::ofstream(f, std::ios::binary) << raw;
-  return sh("'" + fixture_script() + "' deliver '" + (dir_.path() / "dc").string() + "' " + user + " <'" + f.string() +
-            "' >/dev/null 2>&1") == 0;
+  return sh("'" + fixture_script() + "' deliver '" + (dir_.path() / "dc").string() + "' " + user + " <'" +
+            f.string() + "' >/dev/null 2>&1") == 0;
 }
 
 bool Dovecot::stop_server() {
@@ -167,6 +176,52 @@ bool Dovecot::stop_server() {
 
 bool Dovecot::start_server() {
   return sh("dovecot -c '" + (dir_.path() / "dc" / "dovecot.conf").string() + "' >/dev/null 2>&1") == 0;
+}
+
+Postfix::Postfix(int lmtp_port) {
+  if (sh("test -x /usr/sbin/postfix") != 0) {
+    why_ = "postfix is not installed (scripts/setup installs it)";
+    return;
+  }
+  if (::geteuid() != 0) {
+    why_ = "the Postfix fixture needs root";
+    return;
+  }
+  const std::string script = std::string(MAILCASE_SOURCE_DIR) + "/tests/fixtures/postfix/postfix-fixture";
+  auto d = dir_.path() / "pf";
+  if (sh("'" + script + "' start '" + d.string() + "' " + std::to_string(lmtp_port) + " >'" +
+         (dir_.path() / "start.log").string() + "' 2>&1") != 0) {
+    why_ = "the Postfix fixture did not start: " + read_file(dir_.path() / "start.log");
+    return;
+  }
+  auto env = read_file(d / "ports.env");
+  auto eq = env.find('=');
+  smtp_port = eq == std::string::npos ? 0 : std::atoi(env.c_str() + eq + 1);
+  ok_ = smtp_port > 0;
+  if (!ok_) why_ = "the Postfix fixture wrote no port";
+}
+
+Postfix::~Postfix() {
+  if (ok_) {
+    const std::string script = std::string(MAILCASE_SOURCE_DIR) + "/tests/fixtures/postfix/postfix-fixture";
+    sh("'" + script + "' stop '" + (dir_.path() / "pf").string() + "' >/dev/null 2>&1");
+  }
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
 }
 
 }  // namespace mailcase::testing

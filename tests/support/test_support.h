@@ -80,4 +80,24 @@ class Dovecot {
   std::string why_;
 };
 
+// A throw-away Postfix on a loopback high port relaying every mail to an LMTP port
+// (tests/fixtures/postfix/postfix-fixture). tempfail@example.org gets 450 at RCPT,
+// reject@example.org 550. available() is false, with a reason, without postfix or root.
+class Postfix {
+ public:
+  explicit Postfix(int lmtp_port);
+  ~Postfix();
+  bool available() const { return ok_; }
+  const std::string& why_not() const { return why_; }
+  int smtp_port = 0;
+
+ private:
+  TempDir dir_;
+  bool ok_ = false;
+  std::string why_;
+};
+
+// A free TCP port on 127.0.0.1 (free when asked; bind soon).
+int free_port();
+
 }  // namespace mailcase::testing
