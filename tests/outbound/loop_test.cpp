@@ -1,0 +1,154 @@
+// No mail loops (SF2): which inbound mails get an automatic confirmation, through the
+// command line as the MTA uses it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "support/test_support.h"
+
+namespace mailcase::testing {
+namespace {
+
+class Instance {
+ public:
+  Instance(const std::string& address, const std::string& prefix) : address_(address) {
+    data_ = (dir_.path() / "data").string();
+    EXPECT_EQ(run_mailcase({"--data", data_, "init"}).exit_code, 0);
+    std::ofstream(dir_.path() / "data" / "mailcase.toml")
+        << "[threading]\ncase_prefix = \"" << prefix << "\"\n[outbound]\nfrom_address = \"" << address
+        << "\"\nmax_auto_replies_per_hour = 5\n";
+    EXPECT_EQ(mc({"address", "add", address}).exit_code, 0);
+  }
+  CommandResult mc(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {"--data", data_});
+    return run_mailcase(args, in);
+  }
+  CommandResult deliver(const std::string& raw) { return mc({"deliver", "--recipient", address_}, raw); }
+  nlohmann::json outbox() {
+    auto j = nlohmann::json::parse(mc({"outbox", "list", "--json"}).out, nullptr, false);
+    return j.is_array() ? j : nlohmann::json::array();
+  }
+  size_t confirmations() {
+    size_t n = 0;
+    for (const auto& r : outbox()) n += r.value("kind", "") == "confirmation";
+    return n;
+  }
+  // The raw text of the newest outbox mail.
+  std::string newest_raw() {
+    auto db = dir_.path() / "data" / "mailcase.db";
+    FILE* p = ::popen(
+        ("sqlite3 '" + db.string() + "' \"SELECT raw FROM outbox ORDER BY id DESC LIMIT 1\"").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (p) ::pclose(p);
+    return out;
+  }
+  const std::string& address() const { return address_; }
+
+ private:
+  TempDir dir_;
+  std::string address_;
+  std::string data_;
+};
+
+std::string mail(const std::string& from, const std::string& id, const std::string& extra = "",
+                 const std::string& subject = "Help please") {
+  return "From: " + from + "\r\nTo: support@corp.example\r\nSubject: " + subject + "\r\nMessage-ID: <" + id +
+         ">\r\n" + extra + "\r\nSomething is wrong.\r\n";
+}
+
+TEST(LoopRules, APersonIsConfirmed) {
+  Instance a("support@corp.example", "CS");
+  a.deliver(mail("Anna <anna@example.org>", "p1@example.org"));
+  EXPECT_EQ(a.confirmations(), 1u);
+  auto row = a.outbox()[0];
+  EXPECT_EQ(row.value("to", ""), "anna@example.org");
+  EXPECT_TRUE(row.value("automatic", false));
+}
+
+TEST(LoopRules, MachinesListsAndOurselvesAreNeverAnswered) {
+  Instance a("support@corp.example", "CS");
+  int i = 0;
+  for (const auto& [from, extra] : std::vector<std::pair<std::string, std::string>>{
+           {"bot@example.org", "Auto-Submitted: auto-generated\r\n"},
+           {"ooo@example.org", "Auto-Submitted: auto-replied\r\n"},
+           {"news@example.org", "Precedence: bulk\r\n"},
+           {"junk@example.org", "Precedence: junk\r\n"},
+           {"list@example.org", "List-Id: <users.lists.example.org>\r\n"},
+           {"MAILER-DAEMON@mx.example.org", ""},
+           {"postmaster@example.org", ""},
+           {"Support <support@corp.example>", ""},
+       }) {
+    auto r = a.deliver(mail(from, "m" + std::to_string(++i) + "@example.org", extra));
+    EXPECT_EQ(r.exit_code, 0) << from;
+  }
+  EXPECT_EQ(a.confirmations(), 0u) << a.outbox().dump(1);
+}
+
+TEST(LoopRules, AtMostFiveConfirmationsPerSenderPerHour) {
+  Instance a("support@corp.example", "CS");
+  for (int i = 0; i < 8; ++i)
+    a.deliver(mail("Anna <anna@example.org>", "r" + std::to_string(i) + "@example.org", "",
+                   "Question " + std::to_string(i)));
+  EXPECT_EQ(a.confirmations(), 5u);
+  a.deliver(mail("Bob <bob@example.org>", "bob@example.org"));
+  EXPECT_EQ(a.confirmations(), 6u);  // the limit is per sender
+}
+
+TEST(LoopRules, OutOfOfficeOnACaseIsKeptButNeverAnswered) {
+  Instance a("support@corp.example", "CS");
+  a.deliver(mail("Anna <anna@example.org>", "q1@example.org"));
+  ASSERT_EQ(a.mc({"case", "comment", "CS0000001", "--public", "--body", "Which model is it?"}).exit_code, 0);
+  const size_t before = a.outbox().size();
+  auto r = a.deliver(mail("Anna <anna@example.org>", "ooo1@example.org",
+                          "Auto-Submitted: auto-replied\r\nIn-Reply-To: <q1@example.org>\r\n",
+                          "Out of office: [CS0000001] Help please"));
+  EXPECT_NE(r.out.find("CS0000001"), std::string::npos) << r.out;
+  EXPECT_EQ(a.outbox().size(), before);
+  auto shown = a.mc({"case", "show", "CS0000001", "--json"}).out;
+  EXPECT_NE(shown.find("Something is wrong."), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(shown)["comments"].size(), 3u);
+}
+
+// Two mailcase instances whose addresses write to each other: each one's mail lands
+// at the other as a customer's mail would. With Auto-Submitted the exchange stops at
+// the first automatic mail; even with a relay that strips that header, the hourly
+// limit stops it.
+TEST(LoopRules, TwoInstancesWritingToEachOtherStopByThemselves) {
+  for (bool strip : {false, true}) {
+    Instance a("help@a.example", "A");
+    Instance b("help@b.example", "B");
+    a.deliver(
+        "From: help@b.example\r\nTo: help@a.example\r\nSubject: Order 17\r\nMessage-ID: <start@b.example>\r\n"
+        "\r\nWhere is order 17?\r\n");
+    Instance* from = &a;
+    Instance* to = &b;
+    size_t last_total = 0;
+    int quiet_rounds = 0;
+    for (int round = 0; round < 30 && quiet_rounds < 2; ++round) {
+      auto raw = from->newest_raw();
+      if (strip) raw = std::regex_replace(raw, std::regex("Auto-Submitted: [^\r\n]*\r?\n"), "");
+      // Each hop is a new mail to the other side (its own Message-ID, no tag of theirs).
+      raw = std::regex_replace(raw, std::regex("Message-Id: <"),
+                               "Message-Id: <hop" + std::to_string(round) + ".");
+      to->deliver(raw);
+      std::swap(from, to);
+      size_t total = a.outbox().size() + b.outbox().size();
+      quiet_rounds = total == last_total ? quiet_rounds + 1 : 0;
+      last_total = total;
+    }
+    EXPECT_GE(quiet_rounds, 2) << "the exchange did not stop (strip=" << strip << ")";
+    EXPECT_LE(a.confirmations(), 5u);
+    EXPECT_LE(b.confirmations(), 5u);
+    if (!strip) {
+      EXPECT_EQ(a.confirmations() + b.confirmations(), 1u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mailcase::testing
