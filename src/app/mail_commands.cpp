@@ -96,12 +96,15 @@ void register_mail_commands(CLI::App& app, Globals& g) {
     auto json = std::make_shared<bool>(false);
     imp->add_option("paths", *paths, "mbox files or Maildir folders")->required();
     imp->add_option("--recipient", *recipients, "routing address the mails count as sent to (repeatable)");
+    auto confirm = std::make_shared<bool>(false);
     imp->add_flag("--json", *json, "print the summary as JSON on stdout");
-    imp->callback([&g, paths, recipients, json] {
-      g.action = [&g, paths, recipients, json] {
+    imp->add_flag("--confirm", *confirm, "confirm new cases to their senders (off: an archive is not answered)");
+    imp->callback([&g, paths, recipients, json, confirm] {
+      g.action = [&g, paths, recipients, json, confirm] {
         config::Config cfg;
         auto p = open_pipeline(g, &cfg);
         if (!p) return;
+        p->set_confirmations(*confirm);
         // Mails left half-done by an interrupted run come first.
         if (auto n = p->finish_interrupted(); !n) {
           print_error(n.error());

@@ -524,7 +524,7 @@ Status Pipeline::apply_decision(Work& w) {
   }
 
   if (signer_ && templates_) {
-    if (kind == OutcomeKind::kCreated) {
+    if (kind == OutcomeKind::kCreated && confirmations_) {
       auto c = store_->get_case(case_id);
       if (!c) return tl::unexpected(c.error());
       cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), unix_now()};
@@ -533,7 +533,7 @@ Status Pipeline::apply_decision(Work& w) {
       for (const auto& a : *addresses) cf.our_addresses.push_back(a.email);
       auto r = cases::confirm_new_case(cv, **c, cf);
       if (!r) return tl::unexpected(r.error());
-    } else if (personal) {
+    } else if (kind == OutcomeKind::kUpdated && personal) {
       if (auto s = customer_effects(case_id, cm.body); !s) return s;
     }
   }

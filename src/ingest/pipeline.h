@@ -60,6 +60,8 @@ class Pipeline final : public MailSink {
   // Where raw mails are spooled (small ones packed, large ones as blob files).
   spool::RawSpool& raw_spool() { return *raws_; }
   const config::Config& config() const { return cfg_; }
+  // Whether a new case is confirmed to its sender (on; `import` of an archive turns it off).
+  void set_confirmations(bool on) { confirmations_ = on; }
 
  private:
   struct Work;
@@ -77,6 +79,7 @@ class Pipeline final : public MailSink {
   // open() from the data directory, absent for a pipeline built around a bare store.
   std::unique_ptr<outbound::Templates> templates_;
   std::unique_ptr<outbound::LinkSigner> signer_;
+  bool confirmations_ = true;
   // Customer mail effects on an existing case: accept/reject by reply, reopen.
   Status customer_effects(store::Id case_id, const std::string& new_text);
   SubjectTags tags_;

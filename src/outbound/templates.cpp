@@ -168,17 +168,24 @@ std::string text_to_html(const std::string& text) {
   return out;
 }
 
+std::string Templates::load(const std::string& kind, const std::string& lang) const {
+  auto file = dir_ / lang / (kind + ".txt");
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(file);
+  if (it != cache_.end()) return it->second;
+  std::string text;
+  std::ifstream in(file, std::ios::binary);
+  if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  cache_[file] = text;
+  return text;
+}
+
 Result<Rendered> Templates::render(const std::string& kind, const std::string& language,
                                    const std::map<std::string, std::string>& values) const {
   std::string lang = language;
   if (builtin_template(kind, lang).empty()) lang = "en";
-  std::string tpl;
-  std::error_code ec;
   auto file = dir_ / lang / (kind + ".txt");
-  if (std::filesystem::exists(file, ec)) {
-    std::ifstream in(file, std::ios::binary);
-    tpl.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  std::string tpl = load(kind, lang);
   if (tpl.empty()) tpl = builtin_template(kind, lang);
   if (tpl.empty()) return fail(ErrorCode::kInvalidInput, "no template for " + kind);
   mstch::map ctx;

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,12 @@ class Templates {
                                         const std::map<std::string, std::string>& values) const;
 
  private:
+  std::string load(const std::string& kind, const std::string& lang) const;
   std::filesystem::path dir_;
+  // File texts by path, read once per process (a template edit takes effect at the
+  // next start of mailcase).
+  mutable std::mutex mu_;
+  mutable std::map<std::filesystem::path, std::string> cache_;
 };
 
 // Plain text → a small HTML document: paragraphs, line breaks, links made clickable.

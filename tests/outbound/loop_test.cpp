@@ -114,6 +114,26 @@ TEST(LoopRules, OutOfOfficeOnACaseIsKeptButNeverAnswered) {
   EXPECT_EQ(nlohmann::json::parse(shown)["comments"].size(), 3u);
 }
 
+// Importing an archive must not write to every customer in it; --confirm asks for it.
+TEST(LoopRules, ImportOfAnArchiveConfirmsNobodyUnlessAsked) {
+  Instance a("support@corp.example", "CS");
+  TempDir d;
+  auto mbox = d.path() / "old.mbox";
+  std::ofstream(mbox) << "From anna@example.org Mon Jan  5 10:00:00 2026\n"
+                      << "From: anna@example.org\nTo: support@corp.example\nSubject: Old one\n"
+                      << "Message-ID: <old1@example.org>\n\nOld question.\n\n"
+                      << "From bob@example.org Mon Jan  5 11:00:00 2026\n"
+                      << "From: bob@example.org\nTo: support@corp.example\nSubject: Old two\n"
+                      << "Message-ID: <old2@example.org>\n\nAnother.\n";
+  ASSERT_EQ(a.mc({"import", mbox.string()}).exit_code, 0);
+  EXPECT_EQ(a.confirmations(), 0u);
+  std::ofstream(d.path() / "new.mbox") << "From carol@example.org Mon Jan  5 12:00:00 2026\n"
+                                       << "From: carol@example.org\nTo: support@corp.example\nSubject: New\n"
+                                       << "Message-ID: <new1@example.org>\n\nNew question.\n";
+  ASSERT_EQ(a.mc({"import", "--confirm", (d.path() / "new.mbox").string()}).exit_code, 0);
+  EXPECT_EQ(a.confirmations(), 1u);
+}
+
 // Two mailcase instances whose addresses write to each other: each one's mail lands
 // at the other as a customer's mail would. With Auto-Submitted the exchange stops at
 // the first automatic mail; even with a relay that strips that header, the hourly
