@@ -189,6 +189,24 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
     });
   }
 
+  {
+    auto* cmd = cs->add_subcommand("assign", "give the case to an agent");
+    auto number = std::make_shared<std::string>();
+    auto owner = std::make_shared<std::string>();
+    cmd->add_option("number", *number, "case number")->required();
+    cmd->add_option("--owner", *owner, "the agent (empty: nobody)")->required();
+    cmd->callback([&g, number, owner] {
+      g.action = [&g, number, owner] {
+        run_case_action(
+            g, *number,
+            [&](const cases::Conversation& cv, store::Case& c) {
+              return cases::assign(cv, c, *owner, "agent");
+            },
+            owner->empty() ? "assigned to nobody" : "assigned to " + *owner);
+      };
+    });
+  }
+
   auto* outbox = app.add_subcommand("outbox", "mails to customers: queued, sent, failed");
   outbox->require_subcommand(1);
   {

@@ -205,6 +205,13 @@ mailcase::Status reopen(const Conversation& cv, store::Case& c, const std::strin
   return cv.store.audit(c.id, author, "reopened", "");
 }
 
+mailcase::Status assign(const Conversation& cv, store::Case& c, const std::string& owner,
+                        const std::string& author) {
+  c.owner = owner;
+  if (auto s = cv.store.update_case(c); !s) return s;
+  return cv.store.audit(c.id, author, "assigned", owner.empty() ? "to nobody" : "to " + owner);
+}
+
 Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& c,
                                      const ConfirmFacts& facts) {
   if (!cv.cfg.outbound.enabled || !cv.cfg.outbound.confirmation) return std::string("confirmations are off");

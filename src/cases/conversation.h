@@ -55,6 +55,9 @@ mailcase::Status reject(const Conversation& cv, store::Case& c, const std::strin
                         const std::string& why);
 mailcase::Status close(const Conversation& cv, store::Case& c, const std::string& author);
 mailcase::Status reopen(const Conversation& cv, store::Case& c, const std::string& author);
+// Gives the case to an agent (empty: nobody). No mail.
+mailcase::Status assign(const Conversation& cv, store::Case& c, const std::string& owner,
+                        const std::string& author);
 
 // The automatic confirmation of a new case, when the loop guard allows it; returns
 // whether one was queued, and the reason when not.

@@ -48,6 +48,10 @@ class Instance {
     return out;
   }
   const std::string& address() const { return address_; }
+  // Appends to mailcase.toml, whose last section is [outbound].
+  void set_config(const std::string& toml) {
+    std::ofstream(dir_.path() / "data" / "mailcase.toml", std::ios::app) << toml;
+  }
 
  private:
   TempDir dir_;
@@ -168,6 +172,91 @@ TEST(LoopRules, TwoInstancesWritingToEachOtherStopByThemselves) {
       EXPECT_EQ(a.confirmations() + b.confirmations(), 1u);
     }
   }
+}
+
+nlohmann::json show(Instance& a, const std::string& number) {
+  return nlohmann::json::parse(a.mc({"case", "show", number, "--json"}).out, nullptr, false);
+}
+
+TEST(CaseServices, AssignAndAnAgentsAttachmentGoesWithTheMail) {
+  Instance a("support@corp.example", "CS");
+  a.deliver(mail("Anna <anna@example.org>", "a1@example.org"));
+  ASSERT_EQ(a.mc({"case", "assign", "CS0000001", "--owner", "marek"}).exit_code, 0);
+  EXPECT_EQ(show(a, "CS0000001").value("owner", ""), "marek");
+  TempDir d;
+  std::ofstream(d.path() / "steps.txt") << "1. Open the tray.\n2. Remove the paper.\n";
+  ASSERT_EQ(a.mc({"case", "comment", "CS0000001", "--public", "--body", "See the steps attached.", "--attach",
+                  (d.path() / "steps.txt").string()})
+                .exit_code,
+            0);
+  auto raw = a.newest_raw();
+  EXPECT_NE(raw.find("filename=steps.txt"), std::string::npos) << raw;
+  auto j = show(a, "CS0000001");
+  bool listed = false;
+  for (const auto& at : j["attachments"]) listed = listed || at.value("filename", "") == "steps.txt";
+  EXPECT_TRUE(listed) << j.dump(1);
+  EXPECT_NE(a.mc({"case", "accept", "CS0000001"}).exit_code, 0);  // nothing proposed yet
+}
+
+TEST(CaseServices, ACustomerMailOnAClosedCaseReopensIt) {
+  Instance a("support@corp.example", "CS");
+  a.deliver(mail("Anna <anna@example.org>", "c1@example.org"));
+  ASSERT_EQ(a.mc({"case", "close", "CS0000001"}).exit_code, 0);
+  EXPECT_EQ(show(a, "CS0000001").value("status", ""), "closed");
+  auto r = a.deliver(mail("Anna <anna@example.org>", "c2@example.org", "", "Re: [CS0000001] Help please"));
+  EXPECT_NE(r.out.find("\"updated\""), std::string::npos) << r.out;
+  EXPECT_EQ(show(a, "CS0000001").value("status", ""), "open");
+}
+
+TEST(CaseServices, OrStartsANewCaseWhenSoConfigured) {
+  Instance a("support@corp.example", "CS");
+  a.mc({"address", "add", "support@corp.example", "--queue", "Hardware"});
+  a.deliver(mail("Anna <anna@example.org>", "n1@example.org"));
+  ASSERT_EQ(a.mc({"case", "close", "CS0000001"}).exit_code, 0);
+  a.set_config("reply_to_closed = \"new\"\n");
+  auto r = a.deliver(mail("Anna <anna@example.org>", "n2@example.org", "", "Re: [CS0000001] Help please"));
+  EXPECT_NE(r.out.find("\"created\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CS0000002"), std::string::npos) << r.out;
+  EXPECT_EQ(show(a, "CS0000001").value("status", ""), "closed");
+  EXPECT_EQ(show(a, "CS0000002").value("queue", ""), "Hardware");
+}
+
+// A delivery status notification for a mail we sent marks that mail failed, shows on
+// its case, and never creates a case.
+TEST(CaseServices, ABounceOfOurMailMarksItFailed) {
+  Instance a("support@corp.example", "CS");
+  a.deliver(mail("Anna <anna@example.org>", "b1@example.org"));
+  auto row = a.outbox()[0];
+  const std::string mid = row.value("message_id", "");
+  ASSERT_FALSE(mid.empty());
+  std::string dsn =
+      "From: MAILER-DAEMON@mx.example.org\r\nTo: support@corp.example\r\nSubject: Undelivered Mail Returned "
+      "to "
+      "Sender\r\nMessage-ID: <dsn1@mx.example.org>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+      "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+      "Final-Recipient: rfc822; anna@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+      "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n"
+      "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@corp.example\r\nTo: anna@example.org\r\n"
+      "Subject: [CS0000001] Help please\r\nMessage-ID: <" +
+      mid + ">\r\n\r\n--B--\r\n";
+  auto r = a.deliver(dsn);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.find("\"created\""), std::string::npos) << r.out;
+  auto after = a.outbox()[0];
+  EXPECT_EQ(after.value("state", ""), "failed");
+  EXPECT_NE(after.value("last_error", "").find("bounced"), std::string::npos) << after.dump();
+  EXPECT_NE(after.value("last_error", "").find("5.1.1"), std::string::npos) << after.dump();
+  auto j = nlohmann::json::parse(a.mc({"case", "list", "--json"}).out);
+  EXPECT_EQ(j.size(), 1u);
+  auto c = show(a, "CS0000001");
+  bool noted = false;
+  for (const auto& cm : c["comments"])
+    noted = noted || (cm.value("visibility", "") == "internal" &&
+                      cm.value("body", "").find("could not be delivered") != std::string::npos);
+  EXPECT_TRUE(noted) << c.dump(1);
+  EXPECT_EQ(a.outbox().size(), 1u);  // never answered
 }
 
 }  // namespace
