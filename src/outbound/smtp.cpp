@@ -72,6 +72,12 @@ SmtpResult smtp_send(const config::Outbound& o, const std::string& password, con
   }
   std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   r.message = (code ? std::to_string(code) + " " : std::string()) + why;
+  if (rc == CURLE_LOGIN_DENIED) {
+    // Our credentials, not the customer's address: keep the mail until they are fixed.
+    r.kind = SmtpResult::Kind::kTemporary;
+    r.message += " (check outbound.smtp_user and outbound.smtp_password_file)";
+    return r;
+  }
   // A 5xx reply is the server's final word; anything else (4xx, no connection, TLS,
   // timeouts) may pass later.
   r.kind = code >= 500 && code < 600 ? SmtpResult::Kind::kPermanent : SmtpResult::Kind::kTemporary;

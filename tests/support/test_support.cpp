@@ -178,7 +178,7 @@ bool Dovecot::start_server() {
   return sh("dovecot -c '" + (dir_.path() / "dc" / "dovecot.conf").string() + "' >/dev/null 2>&1") == 0;
 }
 
-Postfix::Postfix(int lmtp_port) {
+Postfix::Postfix(int lmtp_port, const std::filesystem::path& dovecot_dir) {
   if (sh("test -x /usr/sbin/postfix") != 0) {
     why_ = "postfix is not installed (scripts/setup installs it)";
     return;
@@ -189,14 +189,22 @@ Postfix::Postfix(int lmtp_port) {
   }
   const std::string script = std::string(MAILCASE_SOURCE_DIR) + "/tests/fixtures/postfix/postfix-fixture";
   auto d = dir_.path() / "pf";
-  if (sh("'" + script + "' start '" + d.string() + "' " + std::to_string(lmtp_port) + " >'" +
-         (dir_.path() / "start.log").string() + "' 2>&1") != 0) {
+  if (sh("'" + script + "' start '" + d.string() + "' " + std::to_string(lmtp_port) + " '" +
+         dovecot_dir.string() + "' >'" + (dir_.path() / "start.log").string() + "' 2>&1") != 0) {
     why_ = "the Postfix fixture did not start: " + read_file(dir_.path() / "start.log");
     return;
   }
-  auto env = read_file(d / "ports.env");
-  auto eq = env.find('=');
-  smtp_port = eq == std::string::npos ? 0 : std::atoi(env.c_str() + eq + 1);
+  std::istringstream env(read_file(d / "ports.env"));
+  std::string line;
+  while (std::getline(env, line)) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string k = line.substr(0, eq);
+    const int v = std::atoi(line.c_str() + eq + 1);
+    if (k == "SMTP_PORT") smtp_port = v;
+    if (k == "SUBMISSION_PORT") submission_port = v;
+    if (k == "SMTPS_PORT") smtps_port = v;
+  }
   ok_ = smtp_port > 0;
   if (!ok_) why_ = "the Postfix fixture wrote no port";
 }

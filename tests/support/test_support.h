@@ -69,6 +69,8 @@ class Dovecot {
   const std::string& why_not() const { return why_; }
   int imap_port = 0, imaps_port = 0, pop3_port = 0, pop3s_port = 0, lmtp_port = 0;
   std::filesystem::path ca_file() const { return dir_.path() / "ca.pem"; }
+  // The fixture's own directory (certificate, SASL socket), for the Postfix fixture.
+  std::filesystem::path fixture_dir() const { return dir_.path() / "dc"; }
   // Delivers a raw mail into USER's INBOX over Dovecot's LMTP.
   bool deliver(const std::string& user, const std::string& raw);
   bool stop_server();
@@ -85,11 +87,13 @@ class Dovecot {
 // reject@example.org 550. available() is false, with a reason, without postfix or root.
 class Postfix {
  public:
-  explicit Postfix(int lmtp_port);
+  // With dovecot_dir: also submission (STARTTLS + AUTH) and SMTPS (implicit TLS + AUTH)
+  // ports, with Dovecot's certificate and users.
+  explicit Postfix(int lmtp_port, const std::filesystem::path& dovecot_dir = {});
   ~Postfix();
   bool available() const { return ok_; }
   const std::string& why_not() const { return why_; }
-  int smtp_port = 0;
+  int smtp_port = 0, submission_port = 0, smtps_port = 0;
 
  private:
   TempDir dir_;

@@ -50,7 +50,7 @@ class ConversationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!dc.available()) GTEST_SKIP() << dc.why_not();
-    pf = std::make_unique<Postfix>(dc.lmtp_port);
+    pf = std::make_unique<Postfix>(dc.lmtp_port, dc.fixture_dir());
     if (!pf->available()) GTEST_SKIP() << pf->why_not();
     data = (dir.path() / "data").string();
     http_port = free_port();
@@ -62,11 +62,12 @@ class ConversationTest : public ::testing::Test {
     if (serve) serve->stop(SIGTERM);
   }
 
-  void write_config(int smtp_port, int link_days) {
+  void write_config(int smtp_port, int link_days, const std::string& extra = "") {
     std::ofstream(dir.path() / "data" / "mailcase.toml")
         << "[outbound]\nfrom_address = \"support@corp.example\"\nfrom_name = \"Corp Support\"\n"
         << "smtp_host = \"127.0.0.1\"\nsmtp_port = " << smtp_port
-        << "\nbase_url = \"http://127.0.0.1:" << http_port << "\"\nlink_valid_days = " << link_days << "\n";
+        << "\nbase_url = \"http://127.0.0.1:" << http_port << "\"\nlink_valid_days = " << link_days << "\n"
+        << extra;
   }
 
   void start_serve() {
@@ -312,6 +313,42 @@ TEST_F(ConversationTest, SmtpDownTemporaryOrPermanentFailureNeverLosesARow) {
   ASSERT_TRUE(wait_until([&] { return row_of("tempfail@example.org").value("attempts", 0) >= 2; }, 30000));
   EXPECT_EQ(row_of("tempfail@example.org").value("state", ""), "queued");
   EXPECT_NE(row_of("tempfail@example.org").value("last_error", "").find("450"), std::string::npos);
+}
+
+// Submission with STARTTLS and AUTH, SMTPS with implicit TLS and AUTH, against the
+// Postfix fixture with Dovecot's certificate (trusted through smtp_ca_file) and users.
+// A wrong password keeps the mail queued: it is our configuration, not the customer.
+TEST_F(ConversationTest, SendsOverStartTlsAndImplicitTlsWithAuth) {
+  std::ofstream(dir.path() / "smtp.pw") << "alice-secret\n";
+  std::ofstream(dir.path() / "wrong.pw") << "guess\n";
+  auto tls = [&](const std::string& mode, const std::string& pw) {
+    return "smtp_tls = \"" + mode + "\"\nsmtp_user = \"alice\"\nsmtp_password_file = \"" +
+           (dir.path() / pw).string() + "\"\nsmtp_ca_file = \"" + dc.ca_file().string() + "\"\n";
+  };
+  write_config(pf->submission_port, 30, tls("starttls", "smtp.pw"));
+  start_serve();
+  ASSERT_EQ(mc({"deliver"}, customer_mail("Over STARTTLS", "x", "tls1@example.org")).exit_code, 0);
+  EXPECT_NE(header(nth_mail(1), "Subject").find("[CS0000001]"), std::string::npos);
+
+  serve->stop(SIGTERM);
+  write_config(pf->smtps_port, 30, tls("implicit", "smtp.pw"));
+  start_serve();
+  ASSERT_EQ(mc({"deliver"}, customer_mail("Over SMTPS", "y", "tls2@example.org")).exit_code, 0);
+  EXPECT_NE(header(nth_mail(2), "Subject").find("[CS0000002]"), std::string::npos);
+
+  serve->stop(SIGTERM);
+  write_config(pf->smtps_port, 30, tls("implicit", "wrong.pw"));
+  start_serve();
+  ASSERT_EQ(mc({"deliver"}, customer_mail("Wrong password", "z", "tls3@example.org")).exit_code, 0);
+  auto row = [&] {
+    auto j =
+        nlohmann::json::parse(mc({"outbox", "list", "--case", "CS0000003", "--json"}).out, nullptr, false);
+    return j.is_array() && !j.empty() ? j[0] : nlohmann::json::object();
+  };
+  ASSERT_TRUE(wait_until([&] { return row().value("attempts", 0) >= 1; }, 20000)) << serve->err();
+  EXPECT_EQ(row().value("state", ""), "queued");
+  EXPECT_NE(row().value("last_error", "").find("smtp_password_file"), std::string::npos) << row().dump();
+  EXPECT_EQ(serve->err().find("guess"), std::string::npos);
 }
 
 }  // namespace
