@@ -8,14 +8,12 @@
 
 #include "app/app.h"
 #include "cases/conversation.h"
+#include "util/clock.h"
 
 namespace mailcase::app {
 namespace {
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using clock::unix_now;
 
 std::string content_type_for(const std::string& name) {
   auto dot = name.rfind('.');

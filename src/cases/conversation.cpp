@@ -1,10 +1,8 @@
 #include "cases/conversation.h"
 
-#include <chrono>
-#include <ctime>
-
 #include "outbound/loop_guard.h"
 #include "spool/blob_store.h"
+#include "util/clock.h"
 #include "util/text.h"
 
 namespace mailcase::cases {
@@ -12,15 +10,6 @@ namespace {
 
 int64_t expiry(const Conversation& cv) {
   return cv.now + int64_t{cv.cfg.outbound.link_valid_days} * 86400;
-}
-
-std::string iso_utc(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string case_tag(const store::Case& c) {
@@ -228,7 +217,7 @@ Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& 
   f.our_addresses = facts.our_addresses;
   f.our_addresses.push_back(cv.cfg.outbound.from_address);
   f.max_auto_replies_per_hour = cv.cfg.outbound.max_auto_replies_per_hour;
-  auto n = cv.store.count_automatic_since(text::normalize_email(f.from), iso_utc(cv.now - 3600));
+  auto n = cv.store.count_automatic_since(text::normalize_email(f.from), clock::iso8601(cv.now - 3600));
   if (!n) return tl::unexpected(n.error());
   f.auto_replies_last_hour = *n;
   auto d = outbound::may_auto_reply(f);

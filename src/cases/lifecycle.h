@@ -55,6 +55,9 @@ struct ActionOptions {
 // a case in this status (accepting a case with no proposed solution, say).
 Result<Transition> decide(CaseStatus current, ActionKind action, const ActionOptions& options = {});
 
+// Whether the customer may rate the case: once it is resolved or closed.
+bool survey_open(CaseStatus s);
+
 // Accept or reject by reply: the first non-empty line of a reply's new text, in
 // English, French or Polish, case-insensitive, with punctuation around it
 // ("Accept.", "ACCEPTER !", "Akceptuję", "Reject -", "Odrzucam"). Anything else is

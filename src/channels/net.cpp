@@ -1,5 +1,6 @@
 #include "channels/net.h"
 
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
@@ -7,7 +8,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -58,7 +58,8 @@ Result<int> tcp_connect(const Endpoint& ep) {
     fd = -1;
   }
   ::freeaddrinfo(res);
-  if (fd < 0) return fail(ErrorCode::kTemporary, "connection to " + ep.host + ":" + port + " failed: " + last);
+  if (fd < 0)
+    return fail(ErrorCode::kTemporary, "connection to " + ep.host + ":" + port + " failed: " + last);
   return fd;
 }
 
@@ -109,13 +110,14 @@ Status verify_certificate(mailstream* stream, const Endpoint& ep) {
     gnutls_x509_trust_list_deinit(trust, 1);
     mailstream_certificate_chain_free(chain);
   };
-  int added = ep.ca_file.empty()
-                  ? gnutls_x509_trust_list_add_system_trust(trust, 0, 0)
-                  : gnutls_x509_trust_list_add_trust_file(trust, ep.ca_file.c_str(), nullptr, GNUTLS_X509_FMT_PEM, 0, 0);
+  int added = ep.ca_file.empty() ? gnutls_x509_trust_list_add_system_trust(trust, 0, 0)
+                                 : gnutls_x509_trust_list_add_trust_file(trust, ep.ca_file.c_str(), nullptr,
+                                                                         GNUTLS_X509_FMT_PEM, 0, 0);
   if (added <= 0) {
     cleanup();
-    return fail(ErrorCode::kInvalidInput, ep.ca_file.empty() ? "certificate: no system trust store"
-                                                              : "certificate: cannot read CA file " + ep.ca_file);
+    return fail(ErrorCode::kInvalidInput, ep.ca_file.empty()
+                                              ? "certificate: no system trust store"
+                                              : "certificate: cannot read CA file " + ep.ca_file);
   }
   for (unsigned i = 0; i < carray_count(chain); ++i) {
     auto* der = static_cast<MMAPString*>(carray_get(chain, i));
@@ -129,10 +131,11 @@ Status verify_certificate(mailstream* stream, const Endpoint& ep) {
     }
     certs.push_back(crt);
   }
-  gnutls_typed_vdata_st vdata{GNUTLS_DT_DNS_HOSTNAME, reinterpret_cast<unsigned char*>(const_cast<char*>(ep.host.c_str())), 0};
+  gnutls_typed_vdata_st vdata{GNUTLS_DT_DNS_HOSTNAME,
+                              reinterpret_cast<unsigned char*>(const_cast<char*>(ep.host.c_str())), 0};
   unsigned status = 0;
-  int rc = gnutls_x509_trust_list_verify_crt2(trust, certs.data(), static_cast<unsigned>(certs.size()), &vdata, 1, 0,
-                                              &status, nullptr);
+  int rc = gnutls_x509_trust_list_verify_crt2(trust, certs.data(), static_cast<unsigned>(certs.size()),
+                                              &vdata, 1, 0, &status, nullptr);
   std::string why;
   if (rc < 0) {
     why = gnutls_strerror(rc);
@@ -152,16 +155,6 @@ Status verify_certificate(mailstream* stream, const Endpoint& ep) {
   return {};
 }
 
-Result<std::string> read_password_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::kInvalidInput, "cannot read password file " + path + ": " + std::strerror(errno));
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  if (line.empty()) return fail(ErrorCode::kInvalidInput, "password file " + path + " is empty");
-  return line;
-}
-
 Result<std::string> run_token_command(const std::string& command) {
   FILE* p = ::popen(command.c_str(), "r");
   if (!p) return fail(ErrorCode::kTemporary, "cannot run the token command");
@@ -170,7 +163,8 @@ Result<std::string> run_token_command(const std::string& command) {
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   int rc = ::pclose(p);
-  if (rc != 0) return fail(ErrorCode::kTemporary, "the token command failed (exit status " + std::to_string(rc) + ")");
+  if (rc != 0)
+    return fail(ErrorCode::kTemporary, "the token command failed (exit status " + std::to_string(rc) + ")");
   std::string token(text::trim(out));
   if (token.empty()) return fail(ErrorCode::kTemporary, "the token command printed no token");
   return token;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/result.h"
+#include "util/secret_file.h"
 
 typedef struct _mailstream mailstream;
 struct mailstream_ssl_context;
@@ -32,9 +33,9 @@ struct Endpoint {
 // libetpan's callback that sets SNI; data is the host name (const char*).
 void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data);
 
-// The secret a mailbox authenticates with: the first line of a password file, or
-// what a token command prints. The text of the secret never appears in an error.
-[[nodiscard]] Result<std::string> read_password_file(const std::string& path);
+// The secret a mailbox authenticates with: the first line of a password file
+// (read_password_file in util/secret_file.h), or what a token command prints. The
+// text of the secret never appears in an error.
 [[nodiscard]] Result<std::string> run_token_command(const std::string& command);
 
 }  // namespace mailcase::channels

@@ -11,15 +11,11 @@
 #include "ingest/reply_text.h"
 #include "ingest/route.h"
 #include "mime/parser.h"
+#include "util/clock.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
-namespace {
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
+using clock::unix_now;
 
 const char* to_string(OutcomeKind kind) {
   switch (kind) {
@@ -403,12 +399,15 @@ Status Pipeline::apply_decision(Work& w) {
   // A customer's mail on a resolved or closed case starts a new case when so configured
   // (else it reopens the case, below).
   const bool personal = !facts.classification.must_not_auto_answer() && !d.internal;
-  if (d.action == Action::kComment && personal && cfg_.outbound.reply_to_closed == "new") {
+  cases::ActionOptions reply_options;
+  reply_options.reply_to_closed =
+      cfg_.outbound.reply_to_closed == "new" ? cases::ReplyToClosed::kNewCase : cases::ReplyToClosed::kReopen;
+  if (d.action == Action::kComment && personal) {
     auto t = store_->get_case(*facts.threaded_case);
     if (!t) return tl::unexpected(t.error());
     if (*t) {
-      auto st = cases::status_of(**t);
-      if (st == cases::CaseStatus::kResolved || st == cases::CaseStatus::kClosed) {
+      auto next = cases::decide(cases::status_of(**t), cases::ActionKind::kCustomerReply, reply_options);
+      if (next && next->new_case) {
         d.action = Action::kCreateCase;
         d.reason = "answers " + (*t)->number + ", which is " + (*t)->status + ": a new case";
         d.queue = (*t)->queue;
@@ -534,13 +533,14 @@ Status Pipeline::apply_decision(Work& w) {
       auto r = cases::confirm_new_case(cv, **c, cf);
       if (!r) return tl::unexpected(r.error());
     } else if (kind == OutcomeKind::kUpdated && personal) {
-      if (auto s = customer_effects(case_id, cm.body); !s) return s;
+      if (auto s = customer_effects(case_id, cm.body, reply_options); !s) return s;
     }
   }
   return record(store::RawState::kProcessed, kind);
 }
 
-Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text) {
+Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text,
+                                  const cases::ActionOptions& reply_options) {
   auto c = store_->get_case(case_id);
   if (!c) return tl::unexpected(c.error());
   if (!*c) return {};
@@ -557,9 +557,8 @@ Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text
         return {};
     }
   }
-  if (st == cases::CaseStatus::kResolved || st == cases::CaseStatus::kClosed) {
-    auto t = cases::decide(st, cases::ActionKind::kCustomerReply);
-    if (!t) return {};
+  auto t = cases::decide(st, cases::ActionKind::kCustomerReply, reply_options);
+  if (t && t->status != st) {
     kase.status = cases::to_string(t->status);
     if (auto s = store_->update_case(kase); !s) return s;
     return store_->audit(case_id, "email", "reopened", "the customer wrote again");

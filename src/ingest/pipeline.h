@@ -18,6 +18,10 @@
 #include "spool/raw_spool.h"
 #include "store/store.h"
 
+namespace mailcase::cases {
+struct ActionOptions;
+}  // namespace mailcase::cases
+
 namespace mailcase::outbound {
 class Templates;
 class LinkSigner;
@@ -81,7 +85,8 @@ class Pipeline final : public MailSink {
   std::unique_ptr<outbound::LinkSigner> signer_;
   bool confirmations_ = true;
   // Customer mail effects on an existing case: accept/reject by reply, reopen.
-  Status customer_effects(store::Id case_id, const std::string& new_text);
+  Status customer_effects(store::Id case_id, const std::string& new_text,
+                          const cases::ActionOptions& reply_options);
   SubjectTags tags_;
 };
 

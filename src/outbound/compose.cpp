@@ -23,8 +23,8 @@ GMimeTextPart* text_part(const char* subtype, const std::string& content) {
   g_mime_part_set_content(GMIME_PART(part), wrapper);
   g_object_unref(wrapper);
   g_mime_text_part_set_charset(part, "utf-8");
-  g_mime_part_set_content_encoding(
-      GMIME_PART(part), g_mime_part_get_best_content_encoding(GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
+  g_mime_part_set_content_encoding(GMIME_PART(part), g_mime_part_get_best_content_encoding(
+                                                         GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
   return part;
 }
 

@@ -7,23 +7,13 @@
 #include <thread>
 
 #include "outbound/smtp.h"
+#include "util/clock.h"
+#include "util/secret_file.h"
 
 namespace mailcase::outbound {
 namespace {
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string read_password(const std::string& file) {
-  if (file.empty()) return {};
-  std::ifstream in(file);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  return line;
-}
+using clock::unix_now;
 
 }  // namespace
 
@@ -34,26 +24,30 @@ int64_t retry_delay(int attempts) {
   return d > 3600 ? 3600 : d;
 }
 
+std::string settle(store::OutboxMail& m, const SmtpResult& r, int max_attempts, int64_t now) {
+  ++m.attempts;
+  m.last_error.clear();
+  if (r.kind == SmtpResult::Kind::kSent) {
+    m.state = "sent";
+    m.sent_at = clock::iso8601(now);
+    return "";
+  }
+  m.last_error = r.message;
+  if (r.kind == SmtpResult::Kind::kPermanent || m.attempts >= max_attempts) {
+    m.state = "failed";
+    return "The " + m.kind + " mail to " + m.to + " could not be delivered: " + r.message;
+  }
+  m.next_attempt_at = now + retry_delay(m.attempts);
+  return "";
+}
+
 Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send, int64_t now) {
   auto due = st.due_outbox(now, 50);
   if (!due) return tl::unexpected(due.error());
   int handled = 0;
   for (auto& m : *due) {
     SmtpResult r = send(m.to, m.raw);
-    ++m.attempts;
-    m.last_error.clear();
-    std::string note;
-    if (r.kind == SmtpResult::Kind::kSent) {
-      m.state = "sent";
-      m.sent_at = store::now_iso8601();
-    } else if (r.kind == SmtpResult::Kind::kPermanent || m.attempts >= o.max_attempts) {
-      m.state = "failed";
-      m.last_error = r.message;
-      note = "The " + m.kind + " mail to " + m.to + " could not be delivered: " + r.message;
-    } else {
-      m.last_error = r.message;
-      m.next_attempt_at = now + retry_delay(m.attempts);
-    }
+    const std::string note = settle(m, r, o.max_attempts, now);
     if (auto s = st.begin(); !s) return tl::unexpected(s.error());
     auto done = [&]() -> mailcase::Status {
       if (auto s = st.update_outbox(m); !s) return s;
@@ -83,7 +77,14 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
 }
 
 void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop) {
-  const std::string password = read_password(cfg.outbound.smtp_password_file);
+  std::string password;
+  if (!cfg.outbound.smtp_password_file.empty()) {
+    auto pw = read_password_file(cfg.outbound.smtp_password_file);
+    if (pw)
+      password = *pw;
+    else
+      spdlog::warn("outbox: {}", pw.error().message);
+  }
   Sender send = [&](const std::string& to, const std::string& raw) {
     return smtp_send(cfg.outbound, password, to, raw);
   };

@@ -20,6 +20,11 @@ struct SmtpResult;
 // Seconds to wait before attempt number `attempts` + 1 (capped exponential backoff).
 int64_t retry_delay(int attempts);
 
+// What one sending attempt makes of its row (pure): sent; failed on a permanent
+// failure or the last allowed attempt; else queued again after retry_delay. Returns
+// the note for the case when the mail failed, else "".
+std::string settle(store::OutboxMail& m, const SmtpResult& r, int max_attempts, int64_t now);
+
 using Sender = std::function<SmtpResult(const std::string& to, const std::string& raw)>;
 
 // Sends every due row once; returns how many were handled.

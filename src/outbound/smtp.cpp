@@ -24,6 +24,12 @@ size_t read_cb(char* buf, size_t size, size_t n, void* user) {
 
 }  // namespace
 
+SmtpResult::Kind failure_kind(bool login_denied, int reply_code) {
+  // Refused credentials are ours to fix, not the customer's address: keep the mail.
+  if (login_denied) return SmtpResult::Kind::kTemporary;
+  return reply_code >= 500 && reply_code < 600 ? SmtpResult::Kind::kPermanent : SmtpResult::Kind::kTemporary;
+}
+
 SmtpResult smtp_send(const config::Outbound& o, const std::string& password, const std::string& to,
                      const std::string& raw) {
   static std::once_flag once;
@@ -72,15 +78,8 @@ SmtpResult smtp_send(const config::Outbound& o, const std::string& password, con
   }
   std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   r.message = (code ? std::to_string(code) + " " : std::string()) + why;
-  if (rc == CURLE_LOGIN_DENIED) {
-    // Our credentials, not the customer's address: keep the mail until they are fixed.
-    r.kind = SmtpResult::Kind::kTemporary;
-    r.message += " (check outbound.smtp_user and outbound.smtp_password_file)";
-    return r;
-  }
-  // A 5xx reply is the server's final word; anything else (4xx, no connection, TLS,
-  // timeouts) may pass later.
-  r.kind = code >= 500 && code < 600 ? SmtpResult::Kind::kPermanent : SmtpResult::Kind::kTemporary;
+  if (rc == CURLE_LOGIN_DENIED) r.message += " (check outbound.smtp_user and outbound.smtp_password_file)";
+  r.kind = failure_kind(rc == CURLE_LOGIN_DENIED, r.code);
   return r;
 }
 

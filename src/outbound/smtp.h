@@ -14,6 +14,11 @@ struct SmtpResult {
   std::string message;  // for the outbox row and the case
 };
 
+// How a failed attempt counts (pure). login_denied: the server refused our credentials.
+// A 5xx reply is the server's final word on this mail; our own credentials being
+// refused, a 4xx, no connection, TLS trouble or a timeout may pass later.
+SmtpResult::Kind failure_kind(bool login_denied, int reply_code);
+
 // password: read by the caller from smtp_password_file (never logged).
 SmtpResult smtp_send(const config::Outbound& o, const std::string& password, const std::string& to,
                      const std::string& raw);

@@ -5,6 +5,8 @@
 #include <mstch/mstch.hpp>
 #include <sstream>
 
+#include "util/text.h"
+
 namespace mailcase::outbound {
 
 const std::vector<std::string>& template_languages() {
@@ -105,33 +107,7 @@ Status Templates::install() const {
   return {};
 }
 
-namespace {
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
+using text::html_escape;
 
 std::string text_to_html(const std::string& text) {
   std::string out = "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>";

@@ -9,6 +9,7 @@
 
 #include "store/migrations.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/text.h"
 
 namespace mailcase::store {
@@ -38,12 +39,7 @@ std::optional<RawState> raw_state_from(std::string_view s) {
 }
 
 std::string now_iso8601() {
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return clock::iso8601(clock::unix_now());
 }
 
 namespace {

@@ -75,8 +75,10 @@ std::string make_valid_utf8(std::string_view s) {
     }
     bool ok = len > 0 && i + len <= s.size();
     for (size_t k = 1; ok && k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) ok = false;
-      else cp = (cp << 6) | (p[i + k] & 0x3F);
+      if ((p[i + k] & 0xC0) != 0x80)
+        ok = false;
+      else
+        cp = (cp << 6) | (p[i + k] & 0x3F);
     }
     if (ok) {
       // Reject overlong forms, surrogates and out-of-range code points.
@@ -100,6 +102,33 @@ std::string normalize_email(std::string_view address) {
   if (!a.empty() && a.front() == '<') a.remove_prefix(1);
   if (!a.empty() && a.back() == '>') a.remove_suffix(1);
   return ascii_lower(trim(a));
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
 
 std::string hex(const unsigned char* data, size_t len) {

@@ -20,6 +20,9 @@ std::string make_valid_utf8(std::string_view s);
 // Canonical form of an address for lookups: trimmed, angle brackets removed, lower-cased.
 std::string normalize_email(std::string_view address);
 
+// Text made safe inside HTML elements and attribute values (& < > " ').
+std::string html_escape(std::string_view s);
+
 // Lower-case hex of the bytes.
 std::string hex(const unsigned char* data, size_t len);
 

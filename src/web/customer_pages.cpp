@@ -10,47 +10,20 @@
 #include "cases/conversation.h"
 #include "spool/blob_store.h"
 #include "store/store.h"
+#include "util/clock.h"
+#include "util/text.h"
 
 namespace mailcase::web {
 namespace {
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string esc(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+using clock::unix_now;
+using text::html_escape;
 
 std::string page(const std::string& title, const std::string& body) {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
          "<meta name=\"referrer\" content=\"no-referrer\"><title>" +
-         esc(title) +
+         html_escape(title) +
          "</title><style>body{font-family:sans-serif;max-width:46em;margin:2em auto;padding:0 1em;color:#222}"
          ".c{border-left:3px solid #ccc;padding:.2em 1em;margin:1em 0;white-space:pre-wrap}"
          ".out{border-color:#36c}.meta{color:#666;font-size:.9em}button{font-size:1em;padding:.4em "
@@ -92,9 +65,10 @@ struct CustomerPages::Impl {
 
   std::string form(const std::string& number, const std::string& token, const std::string& action,
                    const std::string& label, const std::string& extra = "") {
-    return "<form method=\"post\" action=\"/case/" + esc(number) + "/" + action +
-           "\"><input type=\"hidden\" name=\"t\" value=\"" + esc(token) + "\">" + extra +
-           "<button type=\"submit\" name=\"do\" value=\"" + action + "\">" + esc(label) + "</button></form>";
+    return "<form method=\"post\" action=\"/case/" + html_escape(number) + "/" + action +
+           "\"><input type=\"hidden\" name=\"t\" value=\"" + html_escape(token) + "\">" + extra +
+           "<button type=\"submit\" name=\"do\" value=\"" + action + "\">" + html_escape(label) +
+           "</button></form>";
   }
 
   std::string survey_form(const store::Case& c, const std::string& token) {
@@ -114,8 +88,9 @@ struct CustomerPages::Impl {
     auto c = authorise(req, res, number);
     if (!c) return;
     const std::string token = req.get_param_value("t");
-    std::string body = "<h1>Case " + esc(c->number) + ": " + esc(c->subject) +
-                       "</h1><p class=\"meta\">Status: <b id=\"status\">" + esc(c->status) + "</b></p>";
+    std::string body = "<h1>Case " + html_escape(c->number) + ": " + html_escape(c->subject) +
+                       "</h1><p class=\"meta\">Status: <b id=\"status\">" + html_escape(c->status) +
+                       "</b></p>";
     const auto st = cases::status_of(*c);
     if (st == cases::CaseStatus::kSolutionProposed) {
       body += "<div id=\"decision\"><p>We have proposed a solution. Does it solve your problem?</p>" +
@@ -126,8 +101,7 @@ struct CustomerPages::Impl {
               "</div>";
     }
     auto sv = store->get_survey(c->id);
-    if ((st == cases::CaseStatus::kClosed || st == cases::CaseStatus::kResolved) && sv &&
-        (!*sv || (*sv)->rating == 0)) {
+    if (cases::survey_open(st) && sv && (!*sv || (*sv)->rating == 0)) {
       body += survey_form(*c, token);
     } else if (sv && *sv && (*sv)->rating > 0) {
       body += "<p>Thank you for your rating: " + std::to_string((*sv)->rating) + " of 5.</p>";
@@ -139,8 +113,8 @@ struct CustomerPages::Impl {
         if (cm.visibility != "public") continue;
         const bool ours = cm.direction == "outbound";
         body += "<div class=\"c" + std::string(ours ? " out" : "") + "\"><div class=\"meta\">" +
-                esc(ours ? cfg.outbound.from_name : cm.author) + " · " + esc(cm.created_at) + "</div>" +
-                esc(cm.body) + "</div>";
+                html_escape(ours ? cfg.outbound.from_name : cm.author) + " · " + html_escape(cm.created_at) +
+                "</div>" + html_escape(cm.body) + "</div>";
       }
     }
     res.set_content(page("Case " + c->number, body), "text/html; charset=utf-8");
@@ -165,8 +139,8 @@ struct CustomerPages::Impl {
       // The survey is shown right here, so closing sends no survey mail.
       if (done) done = store->put_survey(store::Survey{c->id, 0, "", ""});
       if (done)
-        body = "<h1>Thank you</h1><p id=\"result\">You accepted the solution for case " + esc(c->number) +
-               ".</p>" + survey_form(*c, token);
+        body = "<h1>Thank you</h1><p id=\"result\">You accepted the solution for case " +
+               html_escape(c->number) + ".</p>" + survey_form(*c, token);
     } else if (what == "reject") {
       const std::string why = req.has_param("why") ? req.get_param_value("why") : "";
       done = cases::reject(cv, *c, "web", why);
@@ -181,14 +155,14 @@ struct CustomerPages::Impl {
         if (!id) done = tl::unexpected(id.error());
       }
       if (done)
-        body = "<h1>Thank you</h1><p id=\"result\">We will keep working on case " + esc(c->number) + ".</p>";
+        body = "<h1>Thank you</h1><p id=\"result\">We will keep working on case " + html_escape(c->number) +
+               ".</p>";
     } else if (what == "survey") {
       int rating = req.has_param("rating") ? std::atoi(req.get_param_value("rating").c_str()) : 0;
       if (rating < 1 || rating > 5) {
         done = fail(ErrorCode::kInvalidInput, "Please choose a rating from 1 to 5.");
       } else {
-        const auto st = cases::status_of(*c);
-        if (st != cases::CaseStatus::kClosed && st != cases::CaseStatus::kResolved)
+        if (!cases::survey_open(cases::status_of(*c)))
           done = fail(ErrorCode::kInvalidInput, "The survey opens when the case is resolved.");
         else
           done = store->put_survey(store::Survey{
@@ -203,9 +177,9 @@ struct CustomerPages::Impl {
       store->rollback();
       res.status = done.error().code == ErrorCode::kInvalidInput ? 409 : 503;
       res.set_content(
-          page("Not possible", "<h1>Not possible</h1><p id=\"result\">" + esc(done.error().message) +
-                                   "</p><p><a href=\"/case/" + esc(c->number) + "?t=" + esc(token) +
-                                   "\">Back to the case</a></p>"),
+          page("Not possible", "<h1>Not possible</h1><p id=\"result\">" + html_escape(done.error().message) +
+                                   "</p><p><a href=\"/case/" + html_escape(c->number) +
+                                   "?t=" + html_escape(token) + "\">Back to the case</a></p>"),
           "text/html; charset=utf-8");
       return;
     }
