@@ -19,6 +19,9 @@ namespace mailcase::ingest {
 struct Envelope {
   std::string source;                   // "pipe", "import:/path", "imap:NAME", "pop3:NAME", "lmtp"
   std::vector<std::string> recipients;  // envelope recipients (RCPT TO, --recipient, mailbox address)
+  // Envelope sender (LMTP MAIL FROM, `deliver --sender`, Return-Path of fetched mail):
+  // nullopt when the source does not tell, "" for the null sender <> (bounces).
+  std::optional<std::string> sender;
 };
 
 enum class OutcomeKind { kCreated, kUpdated, kDuplicate, kHeld, kFailed, kIgnored };
