@@ -21,6 +21,15 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         g.exit_code = kExitTempFail;
         return;
       }
+      // Customer mail, the outbox's signed links and the link key live here: the
+      // service user's alone, even when the directory existed before.
+      std::filesystem::permissions(g.data(), std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+      if (ec) {
+        std::cerr << "mailcase: cannot make " << g.data().string() << " private: " << ec.message() << "\n";
+        g.exit_code = kExitTempFail;
+        return;
+      }
       if (!std::filesystem::exists(g.config_file(), ec)) {
         std::ofstream(g.config_file()) << config::default_file_text();
       }
@@ -197,7 +206,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
                       << " unknown-sender=" << a.unknown_sender << "\n";
           }
         }
-        if (*json) std::cout << out.dump() << "\n";
+        if (*json) std::cout << json_text(out) << "\n";
       };
     });
   }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "config/config.h"
@@ -34,6 +35,9 @@ struct Globals {
 // reason and sets the exit code on failure.
 std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_out = nullptr);
 int exit_code_for(const Error& e);
+// JSON as the command line prints it; never throws: bytes that are not UTF-8 (from an
+// older store, say) become U+FFFD.
+std::string json_text(const nlohmann::json& j, int indent = -1);
 void print_error(const Error& e);
 
 void register_admin_commands(CLI::App& app, Globals& g);

@@ -30,7 +30,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
         if (*json) {
           auto out = nlohmann::json::array();
           for (const auto& s : *all) out.push_back(cases::summary_json(s));
-          std::cout << out.dump(2) << "\n";
+          std::cout << json_text(out, 2) << "\n";
           return;
         }
         for (const auto& s : *all) {
@@ -57,7 +57,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
           return;
         }
         if (*json) {
-          std::cout << cases::to_json(*v).dump(2) << "\n";
+          std::cout << json_text(cases::to_json(*v), 2) << "\n";
           return;
         }
         const auto& c = v->c;

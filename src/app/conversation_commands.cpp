@@ -9,6 +9,7 @@
 #include "app/app.h"
 #include "cases/conversation.h"
 #include "util/clock.h"
+#include "util/text.h"
 
 namespace mailcase::app {
 namespace {
@@ -81,6 +82,13 @@ Result<cases::AgentComment> read_body(const BodyOptions& o) {
   } else {
     in.body = o.body;
   }
+  // The text is mailed and shown on web pages: it must be text.
+  if (!text::is_clean_text(in.body, false))
+    return fail(ErrorCode::kInvalidInput,
+                "the text is not valid UTF-8 or holds control characters; save it as UTF-8 text");
+  constexpr size_t kMaxBody = 1024 * 1024;
+  if (in.body.size() > kMaxBody)
+    return fail(ErrorCode::kInvalidInput, "the text is longer than 1 MiB; attach it as a file instead");
   for (const auto& path : o.attach) {
     std::ifstream f(path, std::ios::binary);
     if (!f) return fail(ErrorCode::kInvalidInput, "cannot read " + path);
@@ -258,7 +266,7 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
                            {"created_at", m.created_at},
                            {"sent_at", m.sent_at}});
           }
-          std::cout << out.dump(2) << "\n";
+          std::cout << json_text(out, 2) << "\n";
           return;
         }
         for (const auto& m : *rows) {

@@ -84,7 +84,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
           g.exit_code = kExitTempFail;
           return;
         }
-        std::cout << outcome_json(*r).dump() << "\n";
+        std::cout << json_text(outcome_json(*r)) << "\n";
       };
     });
   }
@@ -167,7 +167,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
         }
         if (!batch.empty()) flush();
         progress.summary();
-        if (*json) std::cout << progress.json().dump() << "\n";
+        if (*json) std::cout << json_text(progress.json()) << "\n";
         if (progress.errors() > 0 && g.exit_code == kExitOk) g.exit_code = kExitTempFail;
       };
     });
@@ -223,7 +223,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
                       << (m.reason.empty() ? "" : "  (" + m.reason + ")") << "\n";
           }
         }
-        if (*json) std::cout << out.dump(2) << "\n";
+        if (*json) std::cout << json_text(out, 2) << "\n";
       };
     });
 
@@ -240,7 +240,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
           g.exit_code = exit_code_for(r.error());
           return;
         }
-        std::cout << outcome_json(*r).dump() << "\n";
+        std::cout << json_text(outcome_json(*r)) << "\n";
       };
     });
   }

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "app/app.h"
+#include "util/secret_file.h"
 #include "channels/lmtp_server.h"
 #include "channels/mailbox_agent.h"
 #include "outbound/outbox_worker.h"
@@ -83,6 +84,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     auto idle = std::make_shared<std::string>("yes");
     auto verify = std::make_shared<std::string>("yes");
     auto after = std::make_shared<std::string>();
+    auto plaintext = std::make_shared<std::string>("no");
     add->add_option("name", m->name, "a name for the mailbox")->required();
     add->add_option("--protocol", m->protocol, "imap or pop3")->required();
     add->add_option("--host", m->host, "server host name")->required();
@@ -100,14 +102,20 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     add->add_option("--tls-verify", *verify, "verify the server's certificate (yes|no)");
     add->add_option("--auth", m->auth, "password or xoauth2");
     add->add_option("--token-command", m->token_command, "prints an OAuth access token (xoauth2)");
-    add->callback([&g, m, poll, idle, verify, after] {
-      g.action = [&g, m, poll, idle, verify, after] {
+    add->add_option("--allow-plaintext-auth", *plaintext,
+                    "allow the password over --tls none (yes|no, default no): a trusted network only")
+        ->check(CLI::IsMember({"yes", "no"}));
+    add->callback([&g, m, poll, idle, verify, after, plaintext] {
+      g.action = [&g, m, poll, idle, verify, after, plaintext] {
+        m->allow_plaintext_auth = *plaintext == "yes";
         m->poll_interval_s = parse_interval(*poll);
         m->idle = *idle != "no";
         m->tls_verify = *verify != "no";
         m->after = after->empty() ? (m->protocol == "pop3" ? "delete" : "seen") : *after;
-        if (!m->password_file.empty())
+        if (!m->password_file.empty()) {
           m->password_file = std::filesystem::absolute(m->password_file).string();
+          if (auto w = secret_file_exposure(m->password_file)) std::cerr << "mailcase: warning: " << *w << "\n";
+        }
         if (!m->ca_file.empty()) m->ca_file = std::filesystem::absolute(m->ca_file).string();
         if (auto v = channels::validate_mailbox(*m); !v) {
           print_error(v.error());
@@ -161,6 +169,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
                          {"poll_interval_s", m.poll_interval_s},
                          {"address", m.address},
                          {"auth", m.auth},
+                         {"allow_plaintext_auth", m.allow_plaintext_auth},
                          {"status", st.status},
                          {"last_success", st.last_success},
                          {"last_error", st.last_error},
@@ -173,7 +182,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
             std::cout << "\n";
           }
         }
-        if (*json) std::cout << out.dump() << "\n";
+        if (*json) std::cout << json_text(out) << "\n";
       };
     });
   }

@@ -1,10 +1,15 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 
 #include "app/app.h"
+#include "app/terminal_output.h"
+#include "util/text.h"
 
 namespace mailcase::app {
 
@@ -24,8 +29,21 @@ int exit_code_for(const Error& e) {
   return kExitSoftware;
 }
 
+std::string json_text(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void print_error(const Error& e) {
   std::cerr << "mailcase: " << e.message << "\n";
+}
+
+void warn_if_not_private(const std::filesystem::path& data_dir) {
+  struct stat st{};
+  if (::stat(data_dir.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    std::cerr << "mailcase: warning: " << data_dir.string()
+              << " can be read by other users; it holds customers' mail (chmod 700 " << data_dir.string()
+              << ")\n";
+  }
 }
 
 std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_out) {
@@ -41,6 +59,7 @@ std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_
     g.exit_code = kExitConfig;
     return nullptr;
   }
+  warn_if_not_private(g.data());
   auto p = ingest::Pipeline::open(g.data(), *cfg);
   if (!p) {
     print_error(p.error());
@@ -53,8 +72,43 @@ std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_
 
 }  // namespace mailcase::app
 
-int main(int argc, char** argv) {
+namespace {
+
+// Every argument must be text: valid UTF-8 without control characters. Only the text of
+// a comment or reason may span lines; a name or an address with a line break could
+// otherwise add a header to a mail we send.
+bool arguments_are_text(int argc, char** argv) {
+  bool multi_line_value = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    std::string_view value = a;
+    bool multi_line = multi_line_value;
+    multi_line_value = false;
+    if (a.rfind("--", 0) == 0) {
+      auto eq = a.find('=');
+      std::string_view name = a.substr(0, eq);
+      const bool text_option = name == "--body" || name == "--reason" || name == "--comment";
+      if (eq == std::string_view::npos) {
+        multi_line_value = text_option;
+        value = name;
+      } else {
+        value = a.substr(eq + 1);
+        multi_line = text_option;
+      }
+    }
+    if (!mailcase::text::is_clean_text(value, !multi_line)) {
+      std::cerr << "mailcase: argument " << i
+                << " is not valid UTF-8 text or holds a control character (a line break is allowed only in "
+                   "--body)\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+int run(int argc, char** argv) {
   using namespace mailcase::app;
+  if (!arguments_are_text(argc, argv)) return kExitUsage;
   auto logger = spdlog::stderr_color_mt("mailcase");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::warn);
@@ -80,4 +134,21 @@ int main(int argc, char** argv) {
   }
   if (g.action) g.action();
   return g.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Everything mailcase writes (store, spool, blobs, keys, configuration) holds
+  // customers' mail or secrets: readable by the service user alone.
+  ::umask(077);
+  mailcase::app::TerminalSafeOutput safe_output;
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "mailcase: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "mailcase: internal error\n";
+  }
+  return mailcase::app::kExitSoftware;
 }

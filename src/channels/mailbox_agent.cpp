@@ -67,6 +67,16 @@ Status validate_mailbox(const store::Mailbox& m) {
   if (m.auth == "xoauth2" && m.protocol == "pop3")
     return fail(ErrorCode::kInvalidInput, "--auth xoauth2 is supported for IMAP only");
   if (m.poll_interval_s <= 0) return fail(ErrorCode::kInvalidInput, "--poll-interval must be positive");
+  if (auto s = plaintext_auth_allowed(m); !s) return s;
+  return {};
+}
+
+Status plaintext_auth_allowed(const store::Mailbox& m) {
+  if (m.tls == "none" && !m.allow_plaintext_auth)
+    return fail(ErrorCode::kInvalidInput,
+                "mailbox " + m.name +
+                    ": --tls none would send the password in clear; use --tls implicit or starttls, or "
+                    "--allow-plaintext-auth yes for a server on a trusted network");
   return {};
 }
 
@@ -144,6 +154,7 @@ class Imap {
                     "STARTTLS with " + m_.host + " failed (error " + std::to_string(rc) + ")");
       if (auto v = verify_certificate(imap_->imap_stream, ep_); !v) return v;
     }
+    if (auto allowed = plaintext_auth_allowed(m_); !allowed) return allowed;
     auto secret = secret_of(m_);
     if (!secret) return tl::unexpected(secret.error());
     Secret s{std::move(*secret)};
@@ -444,6 +455,7 @@ class Pop3 {
       }
       mailpop3_capa_resp_free(caps);
     }
+    if (auto allowed = plaintext_auth_allowed(m_); !allowed) return allowed;
     auto secret = secret_of(m_);
     if (!secret) return tl::unexpected(secret.error());
     Secret s{std::move(*secret)};

@@ -59,5 +59,8 @@ void run_agent(const store::Mailbox& m, AgentContext& ctx);
 
 // Validates settings given on the command line (protocol, tls, after, auth).
 [[nodiscard]] Status validate_mailbox(const store::Mailbox& m);
+// Refuses (kInvalidInput) a mailbox that would authenticate over an unencrypted
+// connection unless allow_plaintext_auth is set; checked again before every login.
+[[nodiscard]] Status plaintext_auth_allowed(const store::Mailbox& m);
 
 }  // namespace mailcase::channels

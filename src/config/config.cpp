@@ -76,6 +76,7 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "outbound", "smtp_password_file", o.smtp_password_file);
     read(t, "outbound", "smtp_ca_file", o.smtp_ca_file);
     read(t, "outbound", "smtp_tls_verify", o.smtp_tls_verify);
+    read(t, "outbound", "smtp_allow_plaintext_auth", o.smtp_allow_plaintext_auth);
     read(t, "outbound", "base_url", o.base_url);
     read(t, "outbound", "default_language", o.default_language);
     read(t, "outbound", "max_auto_replies_per_hour", o.max_auto_replies_per_hour);
@@ -167,6 +168,8 @@ smtp_user = ""
 smtp_password_file = ""
 smtp_ca_file = ""
 smtp_tls_verify = true
+# AUTH with smtp_tls = "none" would send the password in clear: refused unless true.
+smtp_allow_plaintext_auth = false
 # Where customers reach `mailcase serve --http`; links in mails start with it.
 base_url = "http://127.0.0.1:8080"
 # en, fr or pl: language of a contact who has none.

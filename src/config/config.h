@@ -52,6 +52,8 @@ struct Outbound {
   std::string smtp_password_file;
   std::string smtp_ca_file;
   bool smtp_tls_verify = true;
+  // AUTH over smtp_tls = "none" sends the password in clear: refused unless set.
+  bool smtp_allow_plaintext_auth = false;
   std::string base_url = "http://127.0.0.1:8080";  // where `serve --http` is reached by customers
   std::string default_language = "en";             // en | fr | pl, when the contact has none
   int max_auto_replies_per_hour = 5;               // per sender (SF2)

@@ -5,7 +5,7 @@
 namespace mailcase::mime {
 
 std::string safe_filename(std::string_view name, std::string_view fallback) {
-  std::string n = text::make_valid_utf8(name);
+  std::string n = text::strip_bidi_controls(text::make_valid_utf8(name));
   // Only the last path component: a name is never a path.
   size_t slash = n.find_last_of("/\\");
   if (slash != std::string::npos) n = n.substr(slash + 1);

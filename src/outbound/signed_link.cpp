@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "util/secret_file.h"
+
 namespace mailcase::outbound {
 namespace {
 
@@ -54,28 +56,9 @@ LinkSigner::LinkSigner(std::string key) : key_(std::move(key)) {
 
 Result<LinkSigner> LinkSigner::from_data_dir(const std::filesystem::path& data_dir) {
   if (sodium_init() < 0) return fail(ErrorCode::kInternal, "libsodium could not start");
-  const auto file = data_dir / "secret.key";
-  std::ifstream in(file, std::ios::binary);
-  if (in) {
-    std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (key.size() >= crypto_auth_hmacsha256_KEYBYTES)
-      return LinkSigner(key.substr(0, crypto_auth_hmacsha256_KEYBYTES));
-  }
-  std::string key(crypto_auth_hmacsha256_KEYBYTES, '\0');
-  randombytes_buf(key.data(), key.size());
-  // O_EXCL: two processes starting at once agree on the first key written.
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    std::ifstream again(file, std::ios::binary);
-    std::string k((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
-    if (k.size() >= crypto_auth_hmacsha256_KEYBYTES)
-      return LinkSigner(k.substr(0, crypto_auth_hmacsha256_KEYBYTES));
-    return fail(ErrorCode::kTemporary, "cannot create " + file.string() + ": " + std::strerror(errno));
-  }
-  bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return fail(ErrorCode::kTemporary, "cannot write " + file.string());
-  return LinkSigner(key);
+  auto key = load_or_create_key(data_dir / "secret.key", crypto_auth_hmacsha256_KEYBYTES);
+  if (!key) return tl::unexpected(key.error());
+  return LinkSigner(std::move(*key));
 }
 
 std::string LinkSigner::sign(int64_t case_id, int64_t expires_at) const {

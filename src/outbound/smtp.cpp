@@ -32,6 +32,12 @@ SmtpResult::Kind failure_kind(bool login_denied, int reply_code) {
 
 SmtpResult smtp_send(const config::Outbound& o, const std::string& password, const std::string& to,
                      const std::string& raw) {
+  if (!o.smtp_user.empty() && o.smtp_tls == "none" && !o.smtp_allow_plaintext_auth) {
+    // Ours to fix, not the customer's: the mail stays queued until the setting changes.
+    return {SmtpResult::Kind::kTemporary, 0,
+            "refusing to send the SMTP password over an unencrypted connection: set outbound.smtp_tls to "
+            "starttls or implicit (or outbound.smtp_allow_plaintext_auth = true on a trusted network)"};
+  }
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   CURL* curl = curl_easy_init();

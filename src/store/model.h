@@ -54,6 +54,9 @@ struct Mailbox {
   bool tls_verify = true;
   std::string auth = "password";  // password | xoauth2
   std::string token_command;
+  // With tls "none" the password or token would cross the network in clear: refused
+  // unless the administrator says so (a test server on loopback, say).
+  bool allow_plaintext_auth = false;
 };
 
 // What an agent last saw of its mailbox; shown by `mailcase mailbox list`.

@@ -720,7 +720,8 @@ class SqliteStore final : public Store {
             {"ca_file", m.ca_file},
             {"tls_verify", m.tls_verify},
             {"auth", m.auth},
-            {"token_command", m.token_command}};
+            {"token_command", m.token_command},
+            {"allow_plaintext_auth", m.allow_plaintext_auth}};
   }
 
   Status add_mailbox(const Mailbox& m) override {
@@ -757,6 +758,7 @@ class SqliteStore final : public Store {
         m.tls_verify = j.value("tls_verify", m.tls_verify);
         m.auth = j.value("auth", m.auth);
         m.token_command = j.value("token_command", m.token_command);
+        m.allow_plaintext_auth = j.value("allow_plaintext_auth", m.allow_plaintext_auth);
       }
       out.push_back(std::move(m));
     }

@@ -141,4 +141,68 @@ std::string hex(const unsigned char* data, size_t len) {
   return out;
 }
 
+namespace {
+
+// Decodes the UTF-8 sequence at s[i] (valid input assumed); returns its length.
+size_t decode_at(std::string_view s, size_t i, char32_t& cp) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 1;
+  if (i + len > s.size()) len = 1;
+  cp = len == 1 ? b : b & (0xFF >> (len + 1));
+  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return len;
+}
+
+bool is_bidi_control(char32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
+         cp == 0x061C;
+}
+
+bool is_control(char32_t cp, bool single_line) {
+  if (cp == '\n' || cp == '\t') return single_line;
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
+}
+
+}  // namespace
+
+std::string strip_bidi_controls(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    size_t len = decode_at(s, i, cp);
+    if (!is_bidi_control(cp)) out.append(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+std::string terminal_safe(std::string_view s, bool single_line) {
+  const std::string valid = make_valid_utf8(s);
+  std::string out;
+  out.reserve(valid.size());
+  for (size_t i = 0; i < valid.size();) {
+    char32_t cp = 0;
+    size_t len = decode_at(valid, i, cp);
+    if (is_control(cp, single_line))
+      out += "\xEF\xBF\xBD";
+    else
+      out.append(valid, i, len);
+    i += len;
+  }
+  return out;
+}
+
+bool is_clean_text(std::string_view s, bool single_line) {
+  if (make_valid_utf8(s) != s) return false;
+  for (size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    size_t len = decode_at(s, i, cp);
+    if (cp != '\r' && is_control(cp, single_line)) return false;
+    if (cp == '\r' && single_line) return false;
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace mailcase::text

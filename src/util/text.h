@@ -23,6 +23,22 @@ std::string normalize_email(std::string_view address);
 // Text made safe inside HTML elements and attribute values (& < > " ').
 std::string html_escape(std::string_view s);
 
+// Removes the invisible characters that change how text around them is shown: the
+// bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069), the
+// direction marks (U+200E, U+200F, U+061C). "invoice\u202Efdp.exe" would otherwise show
+// as "invoiceexe.pdf". Input must be valid UTF-8.
+std::string strip_bidi_controls(std::string_view s);
+
+// Text safe to write to a terminal: C0 controls (but for line feed and tab, or none of
+// them when single_line), DEL and C1 controls (U+0080–U+009F, which some terminals read
+// as escape sequences) become U+FFFD; invalid UTF-8 is replaced too.
+std::string terminal_safe(std::string_view s, bool single_line = false);
+
+// Whether s is valid UTF-8 without control characters other than line feed, carriage
+// return and tab (or none of them when single_line): what a form or a command-line
+// argument may carry.
+bool is_clean_text(std::string_view s, bool single_line);
+
 // Lower-case hex of the bytes.
 std::string hex(const unsigned char* data, size_t len);
 

@@ -1,0 +1,114 @@
+// Pure text helpers and the secret key file.
+#include "util/text.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <thread>
+
+#include "mime/filename.h"
+#include "support/test_support.h"
+#include "util/secret_file.h"
+
+namespace mailcase {
+namespace {
+
+TEST(Text, BidiControlsAreStripped) {
+  // "invoice" RLO "fdp.exe" shows as "invoiceexe.pdf" in a right-to-left override.
+  EXPECT_EQ(text::strip_bidi_controls("invoice\u202Efdp.exe"), "invoicefdp.exe");
+  EXPECT_EQ(text::strip_bidi_controls("a\u202Ab\u202Bc\u202Cd\u202De"), "abcde");
+  EXPECT_EQ(text::strip_bidi_controls("\u2066x\u2067y\u2068z\u2069"), "xyz");
+  EXPECT_EQ(text::strip_bidi_controls("l\u200Er\u200Fm\u061C"), "lrm");
+  // Other text, Arabic and Polish letters included, is kept.
+  EXPECT_EQ(text::strip_bidi_controls("Zażółć \u0645\u0631\u062D\u0628\u0627.pdf"),
+            "Zażółć \u0645\u0631\u062D\u0628\u0627.pdf");
+}
+
+TEST(Text, AttachmentNamesLoseBidiControls) {
+  EXPECT_EQ(mime::safe_filename("invoice\u202Efdp.exe", "f"), "invoicefdp.exe");
+  EXPECT_EQ(mime::safe_filename("\u202E\u2066", "fallback.bin"), "fallback.bin");
+}
+
+TEST(Text, TerminalSafeReplacesControls) {
+  EXPECT_EQ(text::terminal_safe("red \x1b[31mX\x1b[0m"), "red \uFFFD[31mX\uFFFD[0m");
+  EXPECT_EQ(text::terminal_safe("csi \u009b2J"), "csi \uFFFD2J");  // C1 CSI
+  EXPECT_EQ(text::terminal_safe("bell\a del\x7f"), "bell\uFFFD del\uFFFD");
+  EXPECT_EQ(text::terminal_safe("two\nlines\tand tab"), "two\nlines\tand tab");
+  EXPECT_EQ(text::terminal_safe("two\nlines", true), "two\uFFFDlines");
+  EXPECT_EQ(text::terminal_safe("bad \xff byte"), "bad \uFFFD byte");
+  EXPECT_EQ(text::terminal_safe("Zażółć €"), "Zażółć €");
+}
+
+TEST(Text, CleanTextRefusesBadBytesAndControls) {
+  EXPECT_TRUE(text::is_clean_text("Hello, Zażółć", true));
+  EXPECT_TRUE(text::is_clean_text("line\r\nline\tx", false));
+  EXPECT_FALSE(text::is_clean_text("line\nline", true));
+  EXPECT_FALSE(text::is_clean_text("bad \xc3\x28", false));
+  EXPECT_FALSE(text::is_clean_text("esc \x1b[2J", false));
+  EXPECT_FALSE(text::is_clean_text(std::string("nul \0x", 6), false));
+  EXPECT_FALSE(text::is_clean_text("c1 \u0085", false));
+}
+
+TEST(SecretKey, CreatedOnceWithOwnerOnlyMode) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "secret.key";
+  auto k = load_or_create_key(file, 32);
+  ASSERT_TRUE(k) << k.error().message;
+  EXPECT_EQ(k->size(), 32u);
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = load_or_create_key(file, 32);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *k);
+  // No temporary file is left beside it.
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1);
+}
+
+TEST(SecretKey, ConcurrentStartsAgreeOnOneKey) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "secret.key";
+  std::vector<std::string> keys(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < keys.size(); ++i)
+    threads.emplace_back([&, i] {
+      auto k = load_or_create_key(file, 32);
+      if (k) keys[i] = *k;
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& k : keys) EXPECT_EQ(k, keys[0]);
+  EXPECT_EQ(keys[0].size(), 32u);
+}
+
+TEST(SecretKey, ShortOrEmptyKeyIsAnErrorThatSaysWhatToDo) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "secret.key";
+  for (const std::string& content : {std::string(), std::string(5, 'x'), std::string(40, 'y')}) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << content;
+    auto k = load_or_create_key(file, 32);
+    ASSERT_FALSE(k);
+    EXPECT_EQ(k.error().code, ErrorCode::kInvalidInput);
+    EXPECT_NE(k.error().message.find("remove it to make a new key"), std::string::npos) << k.error().message;
+    // The file is left as it was: a key is never replaced behind the administrator's back.
+    EXPECT_EQ(testing::read_file(file), content);
+  }
+}
+
+TEST(SecretFile, GroupOrWorldReadableFileIsReported) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "pw";
+  std::ofstream(file) << "secret\n";
+  ::chmod(file.c_str(), 0600);
+  EXPECT_FALSE(secret_file_exposure(file));
+  ::chmod(file.c_str(), 0644);
+  auto w = secret_file_exposure(file);
+  ASSERT_TRUE(w);
+  EXPECT_NE(w->find("0644"), std::string::npos);
+  EXPECT_EQ(w->find("secret\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mailcase
