@@ -84,6 +84,8 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "outbound", "survey", o.survey);
     read(t, "outbound", "link_valid_days", o.link_valid_days);
     read(t, "outbound", "max_attempts", o.max_attempts);
+    read(t, "outbound", "max_auto_replies_total_per_hour", o.max_auto_replies_total_per_hour);
+    read(t, "outbound", "confirm_unverified_senders", o.confirm_unverified_senders);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -108,6 +110,9 @@ Result<Config> load(const std::filesystem::path& file) {
     return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.default_language must be en, fr or pl");
   if (o.smtp_port < 1 || o.smtp_port > 65535)
     return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.smtp_port must be 1 to 65535");
+  if (o.max_auto_replies_total_per_hour < 0)
+    return fail(ErrorCode::kInvalidInput,
+                file.string() + ": outbound.max_auto_replies_total_per_hour must be 0 or more (0: none)");
   return c;
 }
 
@@ -181,6 +186,11 @@ survey = true
 link_valid_days = 30
 # Sending attempts (with growing delays) before a mail is marked failed on its case.
 max_attempts = 10
+# Automatic replies (confirmations) to anyone per hour, at most (a flood of new senders).
+max_auto_replies_total_per_hour = 200
+# Confirm a new case even when the envelope sender is in another domain than From and
+# the sender is not a known contact (such a From may be forged: RFC 3834 section 4).
+confirm_unverified_senders = false
 )";
 }
 
