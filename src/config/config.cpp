@@ -110,9 +110,6 @@ Result<Config> load(const std::filesystem::path& file) {
     return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.default_language must be en, fr or pl");
   if (o.smtp_port < 1 || o.smtp_port > 65535)
     return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.smtp_port must be 1 to 65535");
-  if (o.max_auto_replies_total_per_hour < 0)
-    return fail(ErrorCode::kInvalidInput,
-                file.string() + ": outbound.max_auto_replies_total_per_hour must be 0 or more (0: none)");
   return c;
 }
 

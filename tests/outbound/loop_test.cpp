@@ -400,5 +400,27 @@ TEST(Backscatter, ADisplayNameNeverBecomesALinkOrAGreeting) {
   EXPECT_EQ(a.newest_raw().find("evil.example"), std::string::npos);
 }
 
+// Mail fetched from a mailbox or an archive tells its envelope sender by the Return-Path
+// its last delivery agent wrote.
+TEST(Backscatter, AnImportedMailKeepsItsReturnPath) {
+  Instance a("support@corp.example", "CS");
+  TempDir d;
+  auto mbox = d.path() / "in.mbox";
+  std::ofstream(mbox) << "From x@spammer.example Mon Jan  5 10:00:00 2026\n"
+                      << "Return-Path: <x@spammer.example>\n"
+                      << "From: victim@example.org\nTo: support@corp.example\nSubject: Hi\n"
+                      << "Message-ID: <rp1@example.org>\n\nHello.\n\n"
+                      << "From MAILER-DAEMON Mon Jan  5 11:00:00 2026\n"
+                      << "Return-Path: <>\n"
+                      << "From: anna@example.org\nTo: support@corp.example\nSubject: Hi again\n"
+                      << "Message-ID: <rp2@example.org>\n\nHello.\n";
+  ASSERT_EQ(a.mc({"import", "--confirm", mbox.string()}).exit_code, 0);
+  auto list = nlohmann::json::parse(a.mc({"message", "list", "--json"}).out);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["envelope_sender"], "x@spammer.example");
+  EXPECT_EQ(list[1]["envelope_sender"], "");
+  EXPECT_EQ(a.confirmations(), 0u);
+}
+
 }  // namespace
 }  // namespace mailcase::testing
