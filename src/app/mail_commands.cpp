@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "channels/mailfile.h"
+#include "util/text.h"
 
 namespace mailcase::app {
 namespace {
@@ -69,8 +70,12 @@ void register_mail_commands(CLI::App& app, Globals& g) {
         app.add_subcommand("deliver", "record one mail from stdin (for the MTA: exit 75 = retry)");
     auto recipients = std::make_shared<std::vector<std::string>>();
     deliver->add_option("--recipient", *recipients, "envelope recipient (repeatable)");
-    deliver->callback([&g, recipients] {
-      g.action = [&g, recipients] {
+    auto sender = std::make_shared<std::string>();
+    auto* sender_opt = deliver->add_option(
+        "--sender", *sender,
+        "envelope sender as the MTA has it (Postfix: ${sender}); '' or '<>' for the null sender");
+    deliver->callback([&g, recipients, sender, sender_opt] {
+      g.action = [&g, recipients, sender, sender_opt] {
         auto p = open_pipeline(g);
         if (!p) {
           // Cannot record it now: the MTA must keep the mail and try again.
@@ -78,6 +83,9 @@ void register_mail_commands(CLI::App& app, Globals& g) {
           return;
         }
         ingest::Envelope env{"pipe", *recipients};
+        // Given: the MTA tells us (an empty one, "<>", is the null sender). Not given: the
+        // mail's Return-Path, if any, stands for it.
+        if (sender_opt->count() > 0) env.sender = text::normalize_email(*sender);
         auto r = p->deliver_stream(std::cin, env);
         if (!r) {
           print_error(r.error());
@@ -216,7 +224,9 @@ void register_mail_commands(CLI::App& app, Globals& g) {
                  {"size", m.size},
                  {"sha256", m.sha256},
                  {"received_at", m.received_at},
-                 {"attempts", m.attempts}});
+                 {"attempts", m.attempts},
+                 {"envelope_sender",
+                  m.envelope_sender ? nlohmann::json(*m.envelope_sender) : nlohmann::json(nullptr)}});
           } else {
             std::cout << m.id << "  " << store::to_string(m.state) << "  "
                       << (case_number.empty() ? "-" : case_number) << "  " << m.from << "  " << m.subject

@@ -16,6 +16,15 @@ std::string case_tag(const store::Case& c) {
   return "[" + c.number + "]";
 }
 
+// Whether a contact's name is fit to greet them with. A name that looks like an address
+// or a link is not: it comes from a From header anyone can write, and a greeting would
+// carry it to whoever that From names.
+bool plain_name(std::string_view name) {
+  const std::string n = text::ascii_lower(name);
+  return !n.empty() && n.find('@') == std::string::npos && n.find("://") == std::string::npos &&
+         n.find("www.") == std::string::npos;
+}
+
 // Queues one mail of this kind to the case's contact. No contact address: nothing is
 // queued and the case's history says so.
 mailcase::Status enqueue(const Conversation& cv, const store::Case& c, MailKind kind, const std::string& body,
@@ -32,7 +41,7 @@ mailcase::Status enqueue(const Conversation& cv, const store::Case& c, MailKind 
       {"case_number", c.number},
       {"case_tag", case_tag(c)},
       {"subject", c.subject},
-      {"contact_name", who.name.empty() ? who.emails.front() : who.name},
+      {"contact_name", plain_name(who.name) ? who.name : who.emails.front()},
       {"body", body},
       {"link", case_link(cv, c)},
       {"accept_link", action_link(cv, c, "accept")},
@@ -46,7 +55,7 @@ mailcase::Status enqueue(const Conversation& cv, const store::Case& c, MailKind 
   outbound::OutgoingMail m;
   m.from_name = cv.cfg.outbound.from_name;
   m.from_address = cv.cfg.outbound.from_address;
-  m.to_name = who.name;
+  m.to_name = plain_name(who.name) ? who.name : std::string();
   m.to_address = who.emails.front();
   m.subject = rendered->subject;
   m.text = rendered->text;
@@ -217,9 +226,18 @@ Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& 
   f.our_addresses = facts.our_addresses;
   f.our_addresses.push_back(cv.cfg.outbound.from_address);
   f.max_auto_replies_per_hour = cv.cfg.outbound.max_auto_replies_per_hour;
-  auto n = cv.store.count_automatic_since(text::normalize_email(f.from), clock::iso8601(cv.now - 3600));
+  f.header_from = facts.from;
+  f.envelope_sender = facts.envelope_sender;
+  f.sender_is_known_contact = facts.sender_is_known_contact;
+  f.confirm_unverified_senders = cv.cfg.outbound.confirm_unverified_senders;
+  f.max_auto_replies_total_per_hour = cv.cfg.outbound.max_auto_replies_total_per_hour;
+  const std::string hour_ago = clock::iso8601(cv.now - 3600);
+  auto n = cv.store.count_automatic_since(f.from, hour_ago);
   if (!n) return tl::unexpected(n.error());
   f.auto_replies_last_hour = *n;
+  auto total = cv.store.count_all_automatic_since(hour_ago);
+  if (!total) return tl::unexpected(total.error());
+  f.auto_replies_total_last_hour = *total;
   auto d = outbound::may_auto_reply(f);
   if (!d.allowed) {
     if (auto s = cv.store.audit(c.id, "mailcase", "no confirmation", d.reason); !s)

@@ -66,6 +66,9 @@ struct ConfirmFacts {
   bool has_list_id = false;
   bool is_machine_mail = false;
   std::vector<std::string> our_addresses;
+  std::string from;                            // the mail's From address
+  std::optional<std::string> envelope_sender;  // nullopt: unknown; "": <>
+  bool sender_is_known_contact = false;        // see outbound::AutoReplyFacts
 };
 Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& c, const ConfirmFacts& facts);
 

@@ -85,6 +85,8 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "outbound", "survey", o.survey);
     read(t, "outbound", "link_valid_days", o.link_valid_days);
     read(t, "outbound", "max_attempts", o.max_attempts);
+    read(t, "outbound", "max_auto_replies_total_per_hour", o.max_auto_replies_total_per_hour);
+    read(t, "outbound", "confirm_unverified_senders", o.confirm_unverified_senders);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -184,6 +186,11 @@ survey = true
 link_valid_days = 30
 # Sending attempts (with growing delays) before a mail is marked failed on its case.
 max_attempts = 10
+# Automatic replies (confirmations) to anyone per hour, at most (a flood of new senders).
+max_auto_replies_total_per_hour = 200
+# Confirm a new case even when the envelope sender is in another domain than From and
+# the sender is not a known contact (such a From may be forged: RFC 3834 section 4).
+confirm_unverified_senders = false
 )";
 }
 

@@ -62,6 +62,11 @@ struct Outbound {
   bool survey = true;                              // invite to the survey when a case closes
   int link_valid_days = 30;                        // customer page links expire after this
   int max_attempts = 10;                           // then the mail is failed, shown on its case
+  // Automatic replies in all per hour, at most (a flood of new senders).
+  int max_auto_replies_total_per_hour = 200;
+  // Confirm a new case even when the envelope sender's domain is not the From's and the
+  // sender is not a known contact (off: such a From may be forged; RFC 3834 section 4).
+  bool confirm_unverified_senders = false;
 };
 
 struct Config {

@@ -11,6 +11,7 @@
 #include "ingest/reply_text.h"
 #include "ingest/route.h"
 #include "mime/parser.h"
+#include "outbound/loop_guard.h"
 #include "util/clock.h"
 #include "util/text.h"
 
@@ -42,6 +43,20 @@ std::string display_name(const mime::Address& a) {
   if (!name.empty()) return name;
   auto at = a.email.find('@');
   return at == std::string::npos ? a.email : a.email.substr(0, at);
+}
+
+// The Return-Path the last delivery agent wrote ("<a@b>", "<>" for the null sender):
+// the envelope sender of a mail fetched from a mailbox or an archive. nullopt: none.
+std::optional<std::string> return_path(const mime::ParsedMessage& m) {
+  const std::string* v = m.header("Return-Path");
+  if (!v) return std::nullopt;
+  std::string_view s = text::trim(*v);
+  const auto lt = s.find('<');
+  if (lt != std::string_view::npos) {
+    const auto gt = s.find('>', lt);
+    s = s.substr(lt + 1, gt == std::string_view::npos ? std::string_view::npos : gt - lt - 1);
+  }
+  return text::normalize_email(s);
 }
 
 std::string case_subject(const mime::ParsedMessage& m) {
@@ -228,6 +243,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
         w.row.spool_location = w.in.blob.location;
         w.row.source = w.in.envelope.source;
         w.row.recipients = w.in.envelope.recipients;
+        w.row.envelope_sender = w.in.envelope.sender;
         w.row.state = store::RawState::kReceived;
         auto id = store_->insert_raw(w.row);
         if (!id) return tl::unexpected(id.error());
@@ -309,6 +325,7 @@ Status Pipeline::apply(Work& w) {
   row.message_id = m.message_id;
   row.from = m.from.email;
   row.subject = m.subject;
+  if (!row.envelope_sender) row.envelope_sender = return_path(m);  // the source did not tell
   std::string key = m.message_id.empty() ? "sha:" + row.sha256 : "mid:" + m.message_id;
   auto other = store_->find_raw_by_dedupe_key(key);
   if (!other) return tl::unexpected(other.error());
@@ -427,6 +444,11 @@ Status Pipeline::apply_decision(Work& w) {
     auto id = store_->add_contact(c);
     if (!id) return tl::unexpected(id.error());
     contact_id = *id;
+    // Made from a mail whose envelope sender does not vouch for its From: not trusted
+    // as a known contact by the loop guard later (the From may be forged).
+    if (row.envelope_sender && !outbound::envelope_matches_from(*row.envelope_sender, m.from.email)) {
+      if (auto s = store_->mark_contact_unverified(*id); !s) return s;
+    }
   }
 
   ReplyText reply = split_reply(m.text_body);
@@ -530,6 +552,13 @@ Status Pipeline::apply_decision(Work& w) {
       cases::ConfirmFacts cf;
       cf.is_machine_mail = facts.classification.must_not_auto_answer();
       for (const auto& a : *addresses) cf.our_addresses.push_back(a.email);
+      cf.from = m.from.email;
+      cf.envelope_sender = row.envelope_sender;
+      if (*contact) {
+        auto unverified = store_->contact_unverified((*contact)->id);
+        if (!unverified) return tl::unexpected(unverified.error());
+        cf.sender_is_known_contact = !*unverified;
+      }
       auto r = cases::confirm_new_case(cv, **c, cf);
       if (!r) return tl::unexpected(r.error());
     } else if (kind == OutcomeKind::kUpdated && personal) {
@@ -579,7 +608,8 @@ Result<size_t> Pipeline::finish_interrupted() {
   }
   std::vector<Spooled> batch;
   for (const auto& r : pending) {
-    batch.push_back(Spooled{spool::BlobRef{r.sha256, r.size}, Envelope{r.source, r.recipients}});
+    batch.push_back(
+        Spooled{spool::BlobRef{r.sha256, r.size}, Envelope{r.source, r.recipients, r.envelope_sender}});
   }
   size_t done = 0;
   for (auto& r : process(batch)) {
@@ -605,7 +635,7 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
   }
   const spool::BlobRef ref{w.row.sha256, w.row.size, w.row.spool_location};
   if (!raws_->contains(ref)) return fail(ErrorCode::kNotFound, "the message's bytes are missing");
-  w.in = Spooled{ref, Envelope{w.row.source, w.row.recipients}};
+  w.in = Spooled{ref, Envelope{w.row.source, w.row.recipients, w.row.envelope_sender}};
   parse(w);
   if (auto s = sync_blobs(); !s) return tl::unexpected(s.error());
   std::lock_guard lock(mu_);

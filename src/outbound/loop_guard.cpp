@@ -15,7 +15,22 @@ std::string bare_address(std::string_view s) {
   return text::normalize_email(s);
 }
 
+// a is b, or a subdomain of b ("x.example.org" of "example.org", not "badexample.org").
+bool same_or_subdomain(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  return a.size() > b.size() + 1 && a.substr(a.size() - b.size()) == b && a[a.size() - b.size() - 1] == '.';
+}
+
 }  // namespace
+
+bool envelope_matches_from(std::string_view envelope_sender, std::string_view from) {
+  const std::string env = text::email_domain(bare_address(envelope_sender));
+  const std::string hdr = text::email_domain(bare_address(from));
+  if (env.empty() || hdr.empty()) return false;
+  // Only this way round: "example.org" does not vouch for "victim.example.org", or "co.uk"
+  // would vouch for every "x.co.uk".
+  return same_or_subdomain(env, hdr);
+}
 
 AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {
   const std::string from = bare_address(f.from);
@@ -37,9 +52,24 @@ AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {
   if (prec == "bulk" || prec == "junk" || prec == "list") return {false, "Precedence: " + prec};
   if (f.has_list_id) return {false, "mail from a mailing list"};
   if (f.is_machine_mail) return {false, "an automatic mail (bounce or auto-reply)"};
+  // RFC 3834 section 4: automatic replies go to the envelope sender; none to <>, and
+  // none to a From that the envelope sender does not vouch for (a forged From would
+  // turn us into a sender of unwanted mail to a stranger).
+  if (f.envelope_sender) {
+    const std::string env = bare_address(*f.envelope_sender);
+    // Postfix's pipe writes the null sender as MAILER-DAEMON unless told otherwise.
+    if (env.empty() || env == "mailer-daemon") return {false, "the envelope sender is empty (<>)"};
+    const std::string& author = f.header_from.empty() ? f.from : f.header_from;
+    if (!envelope_matches_from(env, author) && !f.sender_is_known_contact && !f.confirm_unverified_senders)
+      return {false, "the envelope sender " + env + " is not in the domain of " + bare_address(author) +
+                         ", who is not a known contact"};
+  }
   if (f.auto_replies_last_hour >= f.max_auto_replies_per_hour)
-    return {false, "already " + std::to_string(f.auto_replies_last_hour) + " automatic replies to " + from +
-                       " in the last hour"};
+    return {false, "already " + std::to_string(f.auto_replies_last_hour) + " automatic replies to " +
+                       text::mailbox_key(from) + " in the last hour"};
+  if (f.auto_replies_total_last_hour >= f.max_auto_replies_total_per_hour)
+    return {false, "already " + std::to_string(f.auto_replies_total_last_hour) +
+                       " automatic replies in the last hour (outbound.max_auto_replies_total_per_hour)"};
   return {true, "ok"};
 }
 

@@ -1,9 +1,13 @@
 // Whether mailcase may answer a mail automatically (confirmation of a new case and
-// the like), following RFC 3834: never answer machines, lists, ourselves, and never
-// more than a few times an hour to one sender. Pure; the caller gathers the facts.
+// the like), following RFC 3834: never answer machines, lists, ourselves, the null
+// envelope sender, a From the envelope sender does not vouch for (backscatter to a
+// forged address), and never more than a few times an hour to one mailbox or a set
+// number an hour in all. Pure; the caller gathers the facts.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mailcase::outbound {
@@ -15,8 +19,19 @@ struct AutoReplyFacts {
   bool has_list_id = false;                // List-Id (or List-Unsubscribe) present
   bool is_machine_mail = false;            // classified as bounce, auto-reply or feedback report
   std::vector<std::string> our_addresses;  // routing addresses and the outgoing address
-  int auto_replies_last_hour = 0;          // already sent to this sender
+  // The From of the mail being answered, when it is not `from` (the contact's address).
+  std::string header_from;
+  // The envelope sender (RFC 3834 section 4): nullopt when the source does not tell,
+  // "" for the null sender <> (never answered).
+  std::optional<std::string> envelope_sender;
+  // A contact known before this mail (and not made from an unverified mail): answered
+  // even when the envelope sender is in another domain.
+  bool sender_is_known_contact = false;
+  bool confirm_unverified_senders = false;  // outbound.confirm_unverified_senders
+  int auto_replies_last_hour = 0;           // already sent to this sender's text::mailbox_key
   int max_auto_replies_per_hour = 5;
+  int auto_replies_total_last_hour = 0;  // already sent to anyone
+  int max_auto_replies_total_per_hour = 200;
 };
 
 struct AutoReplyDecision {
@@ -25,5 +40,10 @@ struct AutoReplyDecision {
 };
 
 AutoReplyDecision may_auto_reply(const AutoReplyFacts& facts);
+
+// Whether the envelope sender vouches for the From address: both in one domain, or the
+// envelope sender's in a subdomain of the From's (bounces.example.org sends for
+// example.org). Bare addresses or "Name <addr>"; false when either has no domain.
+bool envelope_matches_from(std::string_view envelope_sender, std::string_view from);
 
 }  // namespace mailcase::outbound

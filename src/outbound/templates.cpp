@@ -1,5 +1,6 @@
 #include "outbound/templates.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <mstch/mstch.hpp>
@@ -109,7 +110,37 @@ Status Templates::install() const {
 
 using text::html_escape;
 
-std::string text_to_html(const std::string& text) {
+namespace {
+
+// One line with our links as anchors and everything else escaped. At each place the
+// longest of our links wins ("…?t=x&do=accept" over "…?t=x").
+std::string line_to_html(std::string_view line, const std::vector<std::string>& own_links) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    size_t best_at = std::string_view::npos, best_len = 0;
+    for (const auto& link : own_links) {
+      if (link.empty()) continue;
+      const size_t at = line.find(link, pos);
+      if (at == std::string_view::npos) continue;
+      if (at < best_at || (at == best_at && link.size() > best_len)) {
+        best_at = at;
+        best_len = link.size();
+      }
+    }
+    if (best_at == std::string_view::npos) break;
+    const std::string url(line.substr(best_at, best_len));
+    out += html_escape(line.substr(pos, best_at - pos));
+    out += "<a href=\"" + html_escape(url) + "\">" + html_escape(url) + "</a>";
+    pos = best_at + best_len;
+  }
+  out += html_escape(line.substr(std::min(pos, line.size())));
+  return out;
+}
+
+}  // namespace
+
+std::string text_to_html(const std::string& text, const std::vector<std::string>& own_links) {
   std::string out = "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>";
   std::istringstream in(text);
   std::string line;
@@ -127,18 +158,7 @@ std::string text_to_html(const std::string& text) {
       out += "<br>\n";
     blank = false;
     first = false;
-    if (line.rfind("http://", 0) == 0 || line.rfind("https://", 0) == 0) {
-      out += "<a href=\"" + html_escape(line) + "\">" + html_escape(line) + "</a>";
-    } else {
-      auto colon = line.find(": http");
-      if (colon != std::string::npos) {
-        auto url = line.substr(colon + 2);
-        out += html_escape(line.substr(0, colon + 2)) + "<a href=\"" + html_escape(url) + "\">" +
-               html_escape(url) + "</a>";
-      } else {
-        out += html_escape(line);
-      }
-    }
+    out += line_to_html(line, own_links);
   }
   out += "</p>\n</body></html>\n";
   return out;
@@ -181,7 +201,11 @@ Result<Rendered> Templates::render(const std::string& kind, const std::string& l
   while (!r.subject.empty() && (r.subject.back() == '\r' || r.subject.back() == ' ')) r.subject.pop_back();
   r.text = nl == std::string::npos ? std::string() : out.substr(nl + 1);
   while (!r.text.empty() && (r.text.front() == '\n' || r.text.front() == '\r')) r.text.erase(0, 1);
-  r.html = text_to_html(r.text);
+  std::vector<std::string> own_links;
+  for (const auto& [k, v] : values) {
+    if (k == "link" || (k.size() > 5 && k.compare(k.size() - 5, 5, "_link") == 0)) own_links.push_back(v);
+  }
+  r.html = text_to_html(r.text, own_links);
   return r;
 }
 

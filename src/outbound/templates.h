@@ -4,7 +4,8 @@
 // a blank line, then the text body. The HTML part is made from the rendered text.
 //
 // Values: case_number, case_tag ("[CS0000001]"), subject, contact_name, body, link,
-// accept_link, reject_link, survey_link, from_name.
+// accept_link, reject_link, survey_link, from_name. The values named "link" or
+// "*_link" are ours: only they are links in the HTML part.
 #pragma once
 
 #include <filesystem>
@@ -47,7 +48,10 @@ class Templates {
   mutable std::map<std::filesystem::path, std::string> cache_;
 };
 
-// Plain text → a small HTML document: paragraphs, line breaks, links made clickable.
-std::string text_to_html(const std::string& text);
+// Plain text → a small HTML document: paragraphs, line breaks, everything escaped.
+// Only the exact URLs in own_links (our signed links) become <a href>: a URL that came
+// in a value (a sender's display name, subject or body) stays text, so a forged mail
+// cannot make us send someone a clickable link of its choosing.
+std::string text_to_html(const std::string& text, const std::vector<std::string>& own_links);
 
 }  // namespace mailcase::outbound

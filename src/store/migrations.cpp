@@ -161,6 +161,23 @@ CREATE TABLE surveys (
   created_at TEXT NOT NULL
 );
 )sql"},
+      // Backscatter (RFC 3834 section 4): the envelope sender of each mail (NULL: the source
+      // did not tell; '' the null sender <>); contacts made from a mail whose envelope sender
+      // did not vouch for its From; outbox rows counted per mailbox (lower-case, "+tag"
+      // dropped) and overall, each through an index of automatic rows.
+      {7, R"sql(
+ALTER TABLE raw_messages ADD COLUMN envelope_sender TEXT;
+CREATE TABLE contacts_unverified (
+  contact_id INTEGER PRIMARY KEY REFERENCES contacts(id)
+);
+ALTER TABLE outbox ADD COLUMN to_key TEXT NOT NULL DEFAULT '';
+UPDATE outbox SET to_key = CASE
+  WHEN instr(to_addr, '+') > 1 AND instr(to_addr, '+') < instr(to_addr, '@')
+  THEN lower(substr(to_addr, 1, instr(to_addr, '+') - 1) || substr(to_addr, instr(to_addr, '@')))
+  ELSE lower(to_addr) END;
+CREATE INDEX outbox_auto_to_key ON outbox(to_key, created_at) WHERE automatic = 1;
+CREATE INDEX outbox_auto_created ON outbox(created_at) WHERE automatic = 1;
+)sql"},
   };
   return all;
 }

@@ -92,6 +92,9 @@ struct RawMessage {
   std::string received_at;  // ISO 8601 UTC
   int attempts = 0;
   std::string spool_location;  // "" = a blob file named by sha256, else "<segment>:<offset>"
+  // Envelope sender (MAIL FROM, `deliver --sender`, Return-Path of fetched mail): nullopt
+  // when the source did not tell, "" for the null sender <>.
+  std::optional<std::string> envelope_sender;
 };
 
 struct Case {

@@ -126,6 +126,7 @@ class Query {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
     return sqlite3_column_int64(stmt_, col);
   }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
   Error error(int rc) const {
     int base = rc & 0xff;
@@ -366,7 +367,7 @@ class SqliteStore final : public Store {
 
   static constexpr const char* kRawColumns =
       "id, sha256, size, source, recipients, state, outcome, reason, COALESCE(dedupe_key, ''), message_id, "
-      "from_addr, subject, case_id, received_at, attempts, spool_location";
+      "from_addr, subject, case_id, received_at, attempts, spool_location, envelope_sender";
 
   static RawMessage raw_from(const Query& r) {
     RawMessage m;
@@ -386,6 +387,7 @@ class SqliteStore final : public Store {
     m.received_at = r.text(13);
     m.attempts = static_cast<int>(r.integer(14));
     m.spool_location = r.text(15);
+    if (!r.is_null(16)) m.envelope_sender = r.text(16);
     return m;
   }
 
@@ -419,13 +421,17 @@ class SqliteStore final : public Store {
 
   Result<Id> insert_raw(const RawMessage& m) override {
     auto qq =
-        q("INSERT INTO raw_messages (sha256, size, source, recipients, state, received_at, spool_location) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        q("INSERT INTO raw_messages (sha256, size, source, recipients, state, received_at, spool_location, "
+          "envelope_sender) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, m.sha256).bind(2, static_cast<int64_t>(m.size)).bind(3, m.source);
     (*qq)->bind(4, join(m.recipients)).bind(5, to_string(m.state));
     (*qq)->bind(6, m.received_at.empty() ? now_iso8601() : m.received_at);
     (*qq)->bind(7, m.spool_location);
+    if (m.envelope_sender)
+      (*qq)->bind(8, *m.envelope_sender);
+    else
+      (*qq)->bind_null(8);
     if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
     return sqlite3_last_insert_rowid(db_);
   }
@@ -434,7 +440,7 @@ class SqliteStore final : public Store {
     auto qq =
         q("UPDATE raw_messages SET state = ?, outcome = ?, reason = ?, dedupe_key = ?, message_id = ?, "
           "from_addr = ?, "
-          "subject = ?, case_id = ?, attempts = ? WHERE id = ?");
+          "subject = ?, case_id = ?, attempts = ?, envelope_sender = ? WHERE id = ?");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, to_string(m.state)).bind(2, m.outcome).bind(3, m.reason);
     if (m.dedupe_key.empty())
@@ -442,7 +448,12 @@ class SqliteStore final : public Store {
     else
       (*qq)->bind(4, m.dedupe_key);
     (*qq)->bind(5, m.message_id).bind(6, m.from).bind(7, m.subject).bind(8, m.case_id);
-    (*qq)->bind(9, int64_t{m.attempts}).bind(10, m.id);
+    (*qq)->bind(9, int64_t{m.attempts});
+    if (m.envelope_sender)
+      (*qq)->bind(10, *m.envelope_sender);
+    else
+      (*qq)->bind_null(10);
+    (*qq)->bind(11, m.id);
     return (*qq)->run();
   }
 
@@ -871,14 +882,15 @@ class SqliteStore final : public Store {
     auto qq =
         q("INSERT INTO outbox (case_id, kind, to_addr, message_id, raw, automatic, state, attempts, "
           "next_attempt_at, "
-          "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+          "created_at, to_key) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, m.case_id).bind(2, m.kind).bind(3, m.to).bind(4, m.message_id).bind(5, m.raw);
     (*qq)
         ->bind(6, int64_t{m.automatic ? 1 : 0})
         .bind(7, m.state)
         .bind(8, m.next_attempt_at)
-        .bind(9, now_iso8601());
+        .bind(9, now_iso8601())
+        .bind(10, text::mailbox_key(m.to));
     if (auto r = (*qq)->run(); !r) return tl::unexpected(r.error());
     return static_cast<Id>(sqlite3_last_insert_rowid(db_));
   }
@@ -930,12 +942,39 @@ class SqliteStore final : public Store {
   }
 
   Result<int> count_automatic_since(std::string_view to, std::string_view since) override {
-    auto qq = q("SELECT count(*) FROM outbox WHERE to_addr = ? AND automatic = 1 AND created_at >= ?");
+    // Uses outbox_auto_to_key (the partial index needs "automatic = 1" written out).
+    auto qq = q("SELECT count(*) FROM outbox WHERE to_key = ? AND automatic = 1 AND created_at >= ?");
     if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, to).bind(2, since);
+    (*qq)->bind(1, text::mailbox_key(to)).bind(2, since);
     auto row = (*qq)->step();
     if (!row) return tl::unexpected(row.error());
     return static_cast<int>(*row ? (*qq)->integer(0) : 0);
+  }
+
+  Result<int> count_all_automatic_since(std::string_view since) override {
+    // Uses outbox_auto_created.
+    auto qq = q("SELECT count(*) FROM outbox WHERE automatic = 1 AND created_at >= ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, since);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    return static_cast<int>(*row ? (*qq)->integer(0) : 0);
+  }
+
+  Status mark_contact_unverified(Id contact_id) override {
+    auto qq = q("INSERT OR IGNORE INTO contacts_unverified (contact_id) VALUES (?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, contact_id);
+    return (*qq)->run();
+  }
+
+  Result<bool> contact_unverified(Id contact_id) override {
+    auto qq = q("SELECT 1 FROM contacts_unverified WHERE contact_id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, contact_id);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    return *row;
   }
 
   Status put_survey(const Survey& sv) override {

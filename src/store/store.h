@@ -99,8 +99,15 @@ class Store {
       std::string_view message_id) = 0;
   // Writes state, attempts, next_attempt_at, last_error, sent_at.
   [[nodiscard]] virtual Status update_outbox(const OutboxMail& m) = 0;
-  // Automatic replies queued for this address since `since` (ISO 8601), for the loop guard.
+  // Automatic replies queued since `since` (ISO 8601) to this mailbox, for the loop guard:
+  // `to` and the rows' addresses compared by text::mailbox_key (case, "+tag").
   [[nodiscard]] virtual Result<int> count_automatic_since(std::string_view to, std::string_view since) = 0;
+  // Automatic replies queued since `since` to anyone (the overall hourly cap).
+  [[nodiscard]] virtual Result<int> count_all_automatic_since(std::string_view since) = 0;
+  // Contacts made from a mail whose envelope sender did not vouch for its From: not
+  // "known" to the loop guard (a forged first mail must not make the next one trusted).
+  [[nodiscard]] virtual Status mark_contact_unverified(Id contact_id) = 0;
+  [[nodiscard]] virtual Result<bool> contact_unverified(Id contact_id) = 0;
 
   // Surveys: one per case; put replaces.
   [[nodiscard]] virtual Status put_survey(const Survey& s) = 0;

@@ -104,6 +104,20 @@ std::string normalize_email(std::string_view address) {
   return ascii_lower(trim(a));
 }
 
+std::string mailbox_key(std::string_view address) {
+  std::string a = normalize_email(address);
+  const auto at = a.rfind('@');
+  const auto plus = a.find('+');
+  if (plus == std::string::npos || plus == 0 || (at != std::string::npos && plus > at)) return a;
+  return a.substr(0, plus) + (at == std::string::npos ? std::string() : a.substr(at));
+}
+
+std::string email_domain(std::string_view address) {
+  std::string a = normalize_email(address);
+  const auto at = a.rfind('@');
+  return at == std::string::npos ? std::string() : a.substr(at + 1);
+}
+
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());

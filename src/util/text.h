@@ -20,6 +20,14 @@ std::string make_valid_utf8(std::string_view s);
 // Canonical form of an address for lookups: trimmed, angle brackets removed, lower-cased.
 std::string normalize_email(std::string_view address);
 
+// The key automatic replies to an address are counted under: normalize_email, then the
+// "+tag" of the local part dropped ("Anna+x@Example.org" → "anna@example.org"), so that
+// the sub-addresses of one mailbox share one limit.
+std::string mailbox_key(std::string_view address);
+
+// The domain of an address (after its last '@'), lower-cased; empty when there is none.
+std::string email_domain(std::string_view address);
+
 // Text made safe inside HTML elements and attribute values (& < > " ').
 std::string html_escape(std::string_view s);
 

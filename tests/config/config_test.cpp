@@ -61,5 +61,27 @@ TEST(Config, BadValueNamesTheKey) {
   EXPECT_NE(c.error().message.find("sync"), std::string::npos) << c.error().message;
 }
 
+TEST(Config, AutomaticMailSettingsHaveDefaultsAndAreChecked) {
+  testing::TempDir dir;
+  auto d = load(dir.path() / "mailcase.toml");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->outbound.max_auto_replies_total_per_hour, 200);
+  EXPECT_FALSE(d->outbound.confirm_unverified_senders);
+  write(dir.path() / "mailcase.toml",
+        "[outbound]\nmax_auto_replies_total_per_hour = 7\nconfirm_unverified_senders = true\n");
+  auto c = load(dir.path() / "mailcase.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->outbound.max_auto_replies_total_per_hour, 7);
+  EXPECT_TRUE(c->outbound.confirm_unverified_senders);
+  write(dir.path() / "mailcase.toml", "[outbound]\nmax_auto_replies_total_per_hour = -1\n");
+  auto bad = load(dir.path() / "mailcase.toml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("max_auto_replies_total_per_hour"), std::string::npos);
+  write(dir.path() / "mailcase.toml", "[outbound]\nconfirm_unverified_senders = \"yes\"\n");
+  bad = load(dir.path() / "mailcase.toml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("confirm_unverified_senders"), std::string::npos) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace mailcase::config

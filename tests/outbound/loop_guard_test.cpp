@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/text.h"
+
 namespace mailcase::outbound {
 namespace {
 
@@ -68,6 +70,84 @@ TEST(LoopGuard, AtMostNPerSenderPerHour) {
   auto d = may_auto_reply(f);
   EXPECT_FALSE(d.allowed);
   EXPECT_NE(d.reason.find("in the last hour"), std::string::npos);
+}
+
+// RFC 3834 section 4: never answer the null sender (bounces and other machines).
+TEST(LoopGuard, TheNullEnvelopeSenderIsNeverAnswered) {
+  for (const char* env : {"", "<>", "MAILER-DAEMON"}) {
+    auto f = person();
+    f.envelope_sender = env;
+    f.sender_is_known_contact = true;
+    f.confirm_unverified_senders = true;
+    auto d = may_auto_reply(f);
+    EXPECT_FALSE(d.allowed) << env;
+    EXPECT_NE(d.reason.find("envelope sender is empty"), std::string::npos) << d.reason;
+  }
+}
+
+TEST(LoopGuard, AnEnvelopeSenderOfAnotherDomainNeedsAKnownContactOrTheSetting) {
+  auto f = person();
+  f.envelope_sender = "bounce-77@spammer.example";
+  auto d = may_auto_reply(f);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("spammer.example"), std::string::npos) << d.reason;
+  f.sender_is_known_contact = true;
+  EXPECT_TRUE(may_auto_reply(f).allowed);
+  f.sender_is_known_contact = false;
+  f.confirm_unverified_senders = true;
+  EXPECT_TRUE(may_auto_reply(f).allowed);
+}
+
+TEST(LoopGuard, TheFromHeaderIsWhatTheEnvelopeSenderMustVouchFor) {
+  auto f = person();  // answered at the contact's address anna@example.org
+  f.header_from = "anna@other.example";
+  f.envelope_sender = "anna@example.org";
+  EXPECT_FALSE(may_auto_reply(f).allowed);
+  f.envelope_sender = "anna@other.example";
+  EXPECT_TRUE(may_auto_reply(f).allowed);
+}
+
+TEST(LoopGuard, AnEnvelopeSenderInTheSameDomainOrASubdomainIsAnswered) {
+  for (const char* env : {"anna@example.org", "<ANNA+x@Example.ORG>", "bounces+123@mail.example.org"}) {
+    auto f = person();
+    f.envelope_sender = env;
+    EXPECT_TRUE(may_auto_reply(f).allowed) << env;
+  }
+  EXPECT_TRUE(envelope_matches_from("a@lists.example.org", "Anna <b@example.org>"));
+  EXPECT_FALSE(envelope_matches_from("a@co.uk", "Anna <b@victim.co.uk>"));
+  EXPECT_FALSE(envelope_matches_from("a@badexample.org", "b@example.org"));
+  EXPECT_FALSE(envelope_matches_from("a@example.org.evil.example", "b@example.org"));
+  EXPECT_FALSE(envelope_matches_from("", "b@example.org"));
+  EXPECT_FALSE(envelope_matches_from("a@example.org", "nodomain"));
+}
+
+// A source that does not tell its envelope sender (an old pipe without --sender) is not
+// held to the domain rule: there is nothing to compare.
+TEST(LoopGuard, AnUnknownEnvelopeSenderIsNotCompared) {
+  auto f = person();
+  f.envelope_sender.reset();
+  EXPECT_TRUE(may_auto_reply(f).allowed);
+}
+
+TEST(LoopGuard, AnOverallCapStopsAFlood) {
+  auto f = person();
+  f.max_auto_replies_total_per_hour = 200;
+  f.auto_replies_total_last_hour = 199;
+  EXPECT_TRUE(may_auto_reply(f).allowed);
+  f.auto_replies_total_last_hour = 200;
+  auto d = may_auto_reply(f);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("max_auto_replies_total_per_hour"), std::string::npos) << d.reason;
+}
+
+TEST(MailboxKey, CaseAndPlusTagsAreOneMailbox) {
+  EXPECT_EQ(text::mailbox_key("Anna+1@Example.ORG"), "anna@example.org");
+  EXPECT_EQ(text::mailbox_key("<anna+a+b@example.org>"), "anna@example.org");
+  EXPECT_EQ(text::mailbox_key("anna@example.org"), "anna@example.org");
+  EXPECT_EQ(text::mailbox_key("+tag@example.org"), "+tag@example.org");  // no local part left
+  EXPECT_EQ(text::mailbox_key("anna@ex+ample.org"), "anna@ex+ample.org");
+  EXPECT_EQ(text::email_domain("Anna@Example.ORG"), "example.org");
+  EXPECT_EQ(text::email_domain("anna"), "");
 }
 
 }  // namespace

@@ -26,6 +26,44 @@ class Instance {
     return run_mailcase(args, in);
   }
   CommandResult deliver(const std::string& raw) { return mc({"deliver", "--recipient", address_}, raw); }
+  // As Postfix's pipe runs it: `deliver --sender ${sender} --recipient ${recipient}`.
+  CommandResult deliver_from(const std::string& sender, const std::string& raw) {
+    return mc({"deliver", "--sender", sender, "--recipient", address_}, raw);
+  }
+  // Why confirmations were not sent, one line each (the case history's audit rows).
+  std::string not_confirmed_reasons() {
+    auto db = dir_.path() / "data" / "mailcase.db";
+    FILE* p = ::popen(("sqlite3 '" + db.string() +
+                       "' \"SELECT detail FROM audit WHERE action = 'no confirmation' ORDER BY id\"")
+                          .c_str(),
+                      "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (p) ::pclose(p);
+    return out;
+  }
+  // The decoded HTML part of the newest outbox mail.
+  std::string newest_html() {
+    TempDir t;
+    const auto file = t.path() / "mail.eml";
+    std::ofstream(file, std::ios::binary) << newest_raw();
+    const std::string py =
+        "import email,sys\n"
+        "m=email.message_from_binary_file(open(sys.argv[1],'rb'))\n"
+        "for p in m.walk():\n"
+        "  if p.get_content_type()=='text/html': sys.stdout.write(p.get_payload(decode=True).decode())\n";
+    std::ofstream(t.path() / "html.py") << py;
+    FILE* p =
+        ::popen(("python3 '" + (t.path() / "html.py").string() + "' '" + file.string() + "'").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (p) ::pclose(p);
+    return out;
+  }
   nlohmann::json outbox() {
     auto j = nlohmann::json::parse(mc({"outbox", "list", "--json"}).out, nullptr, false);
     return j.is_array() ? j : nlohmann::json::array();
@@ -257,6 +295,131 @@ TEST(CaseServices, ABounceOfOurMailMarksItFailed) {
                       cm.value("body", "").find("could not be delivered") != std::string::npos);
   EXPECT_TRUE(noted) << c.dump(1);
   EXPECT_EQ(a.outbox().size(), 1u);  // never answered
+}
+
+// RFC 3834 section 4: the null envelope sender (a bounce, a machine) is never answered,
+// whatever its From says; the mail still makes its case.
+TEST(Backscatter, TheNullSenderGetsACaseButNoMail) {
+  Instance a("support@corp.example", "CS");
+  auto r = a.deliver_from("", mail("Anna <anna@example.org>", "n1@example.org"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"created\""), std::string::npos) << r.out;
+  r = a.deliver_from("<>", mail("Bob <bob@example.org>", "n2@example.org"));
+  EXPECT_NE(r.out.find("\"created\""), std::string::npos) << r.out;
+  EXPECT_EQ(a.outbox().size(), 0u) << a.outbox().dump(1);
+  auto list = nlohmann::json::parse(a.mc({"message", "list", "--json"}).out);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["envelope_sender"], "");
+  EXPECT_NE(a.not_confirmed_reasons().find("envelope sender is empty"), std::string::npos);
+}
+
+TEST(Backscatter, TheEnvelopeSenderIsKeptOnTheRecordAndThroughARetry) {
+  Instance a("support@corp.example", "CS");
+  ASSERT_EQ(a.mc({"address", "add", a.address(), "--unknown-sender", "hold"}).exit_code, 0);
+  auto r = a.deliver_from("Anna+Bounces@Example.org", mail("Anna <anna@example.org>", "k1@example.org"));
+  EXPECT_NE(r.out.find("\"held\""), std::string::npos) << r.out;
+  auto list = nlohmann::json::parse(a.mc({"message", "list", "--json"}).out);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["envelope_sender"], "anna+bounces@example.org");
+  ASSERT_EQ(a.mc({"contact", "add", "--name", "Anna", "--email", "anna@example.org"}).exit_code, 0);
+  r = a.mc({"message", "retry", std::to_string(list[0]["id"].get<int64_t>())});
+  EXPECT_NE(r.out.find("\"created\""), std::string::npos) << r.out << r.err;
+  list = nlohmann::json::parse(a.mc({"message", "list", "--json"}).out);
+  EXPECT_EQ(list[0]["envelope_sender"], "anna+bounces@example.org");
+  // Without --sender the mail's Return-Path stands for it; without either, null.
+  a.deliver(mail("Bob <bob@example.org>", "k2@example.org"));
+  a.deliver("Return-Path: <carol@example.org>\r\n" + mail("Carol <carol@example.org>", "k3@example.org"));
+  list = nlohmann::json::parse(a.mc({"message", "list", "--json"}).out);
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_TRUE(list[1]["envelope_sender"].is_null()) << list.dump(1);
+  EXPECT_EQ(list[2]["envelope_sender"], "carol@example.org");
+}
+
+// A From in one domain sent by an envelope sender of another may be forged: the person
+// it names did not write, and must not get our mail. A known contact is answered.
+TEST(Backscatter, AnEnvelopeSenderOfAnotherDomainIsNotAnsweredForAStranger) {
+  Instance a("support@corp.example", "CS");
+  a.deliver_from("x7@spammer.example", mail("Victim <victim@example.org>", "f1@example.org"));
+  EXPECT_EQ(a.confirmations(), 0u);
+  // The contact that forged mail made is no known contact for the next one.
+  a.deliver_from("x8@spammer.example",
+                 mail("Victim <victim@example.org>", "f2@example.org", "", "Another question"));
+  EXPECT_EQ(a.confirmations(), 0u);
+  // The same domain (or a subdomain) vouches for its From.
+  a.deliver_from("bounces@mail.example.org", mail("Dana <dana@example.org>", "f3@example.org"));
+  EXPECT_EQ(a.confirmations(), 1u);
+  // A contact we know, writing through another domain's mail service.
+  ASSERT_EQ(a.mc({"contact", "add", "--name", "Erik", "--email", "erik@example.net"}).exit_code, 0);
+  a.deliver_from("b-1@mailer.example", mail("Erik <erik@example.net>", "f4@example.net"));
+  EXPECT_EQ(a.confirmations(), 2u);
+  EXPECT_EQ(a.outbox()[0].value("to", ""), "erik@example.net");
+}
+
+TEST(Backscatter, UnverifiedSendersAreConfirmedWhenSoConfigured) {
+  Instance a("support@corp.example", "CS");
+  a.set_config("confirm_unverified_senders = true\n");
+  a.deliver_from("b-1@mailer.example", mail("Anna <anna@example.org>", "u1@example.org"));
+  EXPECT_EQ(a.confirmations(), 1u);
+  a.deliver_from("", mail("Bob <bob@example.org>", "u2@example.org"));
+  EXPECT_EQ(a.confirmations(), 1u);  // never to the null sender
+}
+
+TEST(Backscatter, PlusAddressesShareTheHourlyLimit) {
+  Instance a("support@corp.example", "CS");
+  for (int i = 1; i <= 6; ++i) {
+    const std::string from = "A <A+" + std::to_string(i) + "@example.org>";
+    a.deliver_from(
+        "a+" + std::to_string(i) + "@example.org",
+        mail(from, "pl" + std::to_string(i) + "@example.org", "", "Question " + std::to_string(i)));
+  }
+  EXPECT_EQ(a.confirmations(), 5u) << a.outbox().dump(1);
+}
+
+TEST(Backscatter, AnOverallHourlyCapStopsAFlood) {
+  Instance a("support@corp.example", "CS");
+  a.set_config("max_auto_replies_total_per_hour = 3\n");
+  for (int i = 1; i <= 5; ++i) {
+    const std::string who = "p" + std::to_string(i) + "@example.org";
+    a.deliver_from(who, mail(who, "fl" + std::to_string(i) + "@example.org"));
+  }
+  EXPECT_EQ(a.confirmations(), 3u);
+  EXPECT_NE(a.not_confirmed_reasons().find("max_auto_replies_total_per_hour"), std::string::npos)
+      << a.not_confirmed_reasons();
+}
+
+TEST(Backscatter, ADisplayNameNeverBecomesALinkOrAGreeting) {
+  Instance a("support@corp.example", "CS");
+  a.deliver_from("anna@example.org",
+                 mail("\"Prize: http://evil.example/x\" <anna@example.org>", "d1@example.org"));
+  ASSERT_EQ(a.confirmations(), 1u);
+  const std::string html = a.newest_html();
+  ASSERT_NE(html.find("<html>"), std::string::npos) << html;
+  EXPECT_EQ(html.find("evil.example"), std::string::npos) << html;
+  EXPECT_NE(html.find("Hello anna@example.org"), std::string::npos) << html;
+  EXPECT_NE(html.find("<a href=\"http://127.0.0.1:8080/case/CS0000001?t="), std::string::npos) << html;
+  EXPECT_EQ(a.newest_raw().find("evil.example"), std::string::npos);
+}
+
+// Mail fetched from a mailbox or an archive tells its envelope sender by the Return-Path
+// its last delivery agent wrote.
+TEST(Backscatter, AnImportedMailKeepsItsReturnPath) {
+  Instance a("support@corp.example", "CS");
+  TempDir d;
+  auto mbox = d.path() / "in.mbox";
+  std::ofstream(mbox) << "From x@spammer.example Mon Jan  5 10:00:00 2026\n"
+                      << "Return-Path: <x@spammer.example>\n"
+                      << "From: victim@example.org\nTo: support@corp.example\nSubject: Hi\n"
+                      << "Message-ID: <rp1@example.org>\n\nHello.\n\n"
+                      << "From MAILER-DAEMON Mon Jan  5 11:00:00 2026\n"
+                      << "Return-Path: <>\n"
+                      << "From: anna@example.org\nTo: support@corp.example\nSubject: Hi again\n"
+                      << "Message-ID: <rp2@example.org>\n\nHello.\n";
+  ASSERT_EQ(a.mc({"import", "--confirm", mbox.string()}).exit_code, 0);
+  auto list = nlohmann::json::parse(a.mc({"message", "list", "--json"}).out);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["envelope_sender"], "x@spammer.example");
+  EXPECT_EQ(list[1]["envelope_sender"], "");
+  EXPECT_EQ(a.confirmations(), 0u);
 }
 
 }  // namespace

@@ -88,6 +88,32 @@ TEST(Templates, TextStaysPlainAndHtmlIsEscaped) {
   EXPECT_NE(r->html.find("<a href=\"https://h/case/CS0000007?t=x\">"), std::string::npos);
 }
 
+// A value written by a sender (display name, subject, body) never becomes a link in the
+// HTML part, however it is laid out; our own links do.
+TEST(Templates, OnlyOurOwnLinksBecomeLinks) {
+  mailcase::testing::TempDir d;
+  auto v = values();
+  v["contact_name"] = "Prize: http://evil.example/x";
+  v["body"] = "https://evil.example/a\nSee: https://evil.example/b and https://h/case/CS0000007?t=x";
+  for (const char* kind : {"confirmation", "comment", "solution"}) {
+    auto r = Templates(d.path()).render(kind, "en", v);
+    ASSERT_TRUE(r) << kind;
+    EXPECT_EQ(r->html.find("href=\"http://evil"), std::string::npos) << kind << r->html;
+    EXPECT_EQ(r->html.find("href=\"https://evil"), std::string::npos) << kind << r->html;
+  }
+  auto r = Templates(d.path()).render("solution", "en", v);
+  EXPECT_NE(r->html.find("<a href=\"https://h/a\">https://h/a</a>"), std::string::npos) << r->html;
+  EXPECT_NE(r->html.find("<a href=\"https://h/r\">"), std::string::npos);
+  auto c = Templates(d.path()).render("comment", "en", v);
+  EXPECT_NE(c->html.find("and <a href=\"https://h/case/CS0000007?t=x\">"), std::string::npos) << c->html;
+}
+
+TEST(Templates, TheLongestOfOurLinksWinsWhereOneStartsAnother) {
+  const std::string html =
+      text_to_html("Accept: https://h/c?t=x&do=accept\n", {"https://h/c?t=x", "https://h/c?t=x&do=accept"});
+  EXPECT_NE(html.find("<a href=\"https://h/c?t=x&amp;do=accept\">"), std::string::npos) << html;
+}
+
 TEST(Templates, AnEditedFileWinsAndUnknownLanguageFallsBackToEnglish) {
   mailcase::testing::TempDir d;
   Templates t(d.path());

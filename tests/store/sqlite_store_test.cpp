@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 #include "support/test_support.h"
@@ -123,6 +124,75 @@ TEST_F(SqliteStoreTest, MessageIdsMapToCases) {
   auto id = store_->case_of_message_id("a@x");
   ASSERT_TRUE(id && *id);
   EXPECT_EQ(**id, k->id);
+}
+
+// The loop guard's counts: per mailbox (case and "+tag" folded) and overall, both
+// answered from an index, not a scan of the outbox.
+TEST_F(SqliteStoreTest, AutomaticRepliesAreCountedPerMailboxAndInAll) {
+  ASSERT_TRUE(store_->begin());
+  int n = 0;
+  for (const char* to : {"anna@example.org", "Anna+1@example.org", "anna+2@EXAMPLE.org", "bob@example.org"}) {
+    OutboxMail m;
+    m.kind = "confirmation";
+    m.to = to;
+    m.message_id = "m" + std::to_string(++n) + "@corp.example";
+    m.raw = "x";
+    m.automatic = true;
+    ASSERT_TRUE(store_->add_outbox(m));
+  }
+  OutboxMail manual;
+  manual.kind = "comment";
+  manual.to = "anna@example.org";
+  manual.message_id = "c1@corp.example";
+  manual.raw = "x";
+  ASSERT_TRUE(store_->add_outbox(manual));
+  ASSERT_TRUE(store_->commit());
+  EXPECT_EQ(*store_->count_automatic_since("ANNA+x@example.org", "2000-01-01T00:00:00Z"), 3);
+  EXPECT_EQ(*store_->count_automatic_since("bob@example.org", "2000-01-01T00:00:00Z"), 1);
+  EXPECT_EQ(*store_->count_all_automatic_since("2000-01-01T00:00:00Z"), 4);
+  EXPECT_EQ(*store_->count_all_automatic_since("2999-01-01T00:00:00Z"), 0);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "t.db").string().c_str(), &db), SQLITE_OK);
+  auto plan = [&](const char* sql) {
+    std::string out;
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, (std::string("EXPLAIN QUERY PLAN ") + sql).c_str(), -1, &st, nullptr),
+              SQLITE_OK);
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+      out += reinterpret_cast<const char*>(sqlite3_column_text(st, 3)) + std::string("\n");
+    sqlite3_finalize(st);
+    return out;
+  };
+  EXPECT_NE(plan("SELECT count(*) FROM outbox WHERE to_key = 'a' AND automatic = 1 AND created_at >= 'x'")
+                .find("INDEX outbox_auto_to_key"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT count(*) FROM outbox WHERE automatic = 1 AND created_at >= 'x'")
+                .find("INDEX outbox_auto_created"),
+            std::string::npos);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, TheEnvelopeSenderIsKeptAsGivenOrUnknown) {
+  ASSERT_TRUE(store_->begin());
+  RawMessage a;
+  a.sha256 = "a";
+  a.source = "pipe";
+  a.envelope_sender = "";
+  auto ida = store_->insert_raw(a);
+  RawMessage b;
+  b.sha256 = "b";
+  b.source = "pipe";
+  auto idb = store_->insert_raw(b);
+  ASSERT_TRUE(ida && idb);
+  auto rb = store_->get_raw(*idb);
+  ASSERT_TRUE(rb && *rb);
+  EXPECT_FALSE((*rb)->envelope_sender.has_value());
+  (*rb)->envelope_sender = "x@example.org";
+  ASSERT_TRUE(store_->update_raw(**rb));
+  ASSERT_TRUE(store_->commit());
+  EXPECT_EQ((*store_->get_raw(*ida))->envelope_sender, std::optional<std::string>(""));
+  EXPECT_EQ((*store_->get_raw(*idb))->envelope_sender, std::optional<std::string>("x@example.org"));
 }
 
 }  // namespace
