@@ -1,15 +1,16 @@
-// case list, case show.
+// case list, case show, case add-participant.
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
 #include "cases/case_view.h"
+#include "util/text.h"
 
 namespace mailcase::app {
 
 void register_case_commands(CLI::App& app, Globals& g) {
-  auto* cs = app.add_subcommand("case", "cases: list, show");
+  auto* cs = app.add_subcommand("case", "cases: list, show, add-participant");
   cs->require_subcommand(1);
   {
     auto* list = cs->add_subcommand("list", "list cases, newest first");
@@ -69,6 +70,11 @@ void register_case_commands(CLI::App& app, Globals& g) {
                                        (v->contact->emails.empty() ? "" : v->contact->emails.front()) + ">"
                                  : "-")
                   << "  account: " << (v->account ? v->account->name : "-") << "\n";
+        if (!v->participants.empty()) {
+          std::cout << "participants:";
+          for (const auto& pt : v->participants) std::cout << " " << pt.email << " (" << pt.source << ")";
+          std::cout << "\n";
+        }
         for (const auto& cm : v->comments) {
           std::cout << "\n--- " << cm.created_at << "  " << cm.direction << " (" << cm.visibility << ")  "
                     << cm.author << "\n"
@@ -79,6 +85,51 @@ void register_case_commands(CLI::App& app, Globals& g) {
           std::cout << "attachment: " << a.filename << " (" << a.content_type << ", " << a.size
                     << " bytes)\n";
         }
+      };
+    });
+  }
+  {
+    // An agent lets someone answer on a case: their mail then threads as a participant's.
+    auto* add = cs->add_subcommand("add-participant", "let an address write to a case (as a participant)");
+    auto number = std::make_shared<std::string>();
+    auto email = std::make_shared<std::string>();
+    add->add_option("number", *number, "case number, e.g. CS0000001")->required();
+    add->add_option("email", *email, "the address, e.g. colleague@example.com")->required();
+    add->callback([&g, number, email] {
+      g.action = [&g, number, email] {
+        config::Config cfg;
+        auto p = open_pipeline(g, &cfg);
+        if (!p) return;
+        auto fail_with = [&](const Error& e) {
+          print_error(e);
+          g.exit_code = exit_code_for(e);
+        };
+        const std::string e = text::normalize_email(*email);
+        if (e.size() > 254 || e.find('@') == std::string::npos || e.front() == '@' || e.back() == '@' ||
+            e.find_first_of(" \t\r\n,;<>\"") != std::string::npos)
+          return fail_with(Error{ErrorCode::kInvalidInput, "not an email address: " + *email});
+        auto& st = p->store();
+        auto ours = st.list_addresses();
+        if (!ours) return fail_with(ours.error());
+        bool is_ours = text::iequals(e, text::normalize_email(cfg.outbound.from_address));
+        for (const auto& a : *ours) is_ours = is_ours || text::iequals(a.email, e);
+        if (is_ours)
+          return fail_with(
+              Error{ErrorCode::kInvalidInput, e + " is one of our own addresses and cannot be a participant"});
+        if (auto s = st.begin(); !s) return fail_with(s.error());
+        auto c = st.find_case_by_number(*number);
+        Status done = [&]() -> Status {
+          if (!c) return tl::unexpected(c.error());
+          if (!*c) return fail(ErrorCode::kNotFound, "no case " + *number);
+          if (auto s = st.add_participant((*c)->id, e, "agent"); !s) return s;
+          return st.audit((*c)->id, "agent", "participant added", e);
+        }();
+        if (!done) {
+          st.rollback();
+          return fail_with(done.error());
+        }
+        if (auto s = st.commit(); !s) return fail_with(s.error());
+        std::cout << (*c)->number << ": " << e << " is a participant\n";
       };
     });
   }

@@ -24,6 +24,9 @@ Result<CaseView> load_case(store::Store& s, std::string_view number) {
   auto atts = s.attachments_of(v.c.id);
   if (!atts) return tl::unexpected(atts.error());
   v.attachments = std::move(*atts);
+  auto people = s.participants_of(v.c.id);
+  if (!people) return tl::unexpected(people.error());
+  v.participants = std::move(*people);
   return v;
 }
 
@@ -80,6 +83,10 @@ nlohmann::json to_json(const CaseView& v) {
                     {"inline", a.is_inline}});
   }
   j["attachments"] = atts;
+  auto people = nlohmann::json::array();
+  for (const auto& p : v.participants)
+    people.push_back({{"email", p.email}, {"source", p.source}, {"added_at", p.added_at}});
+  j["participants"] = people;
   return j;
 }
 

@@ -15,6 +15,8 @@ struct CaseView {
   std::optional<store::Account> account;
   std::vector<store::Comment> comments;
   std::vector<store::Attachment> attachments;
+  // Addresses that may write to the case besides its contact and account (SF3).
+  std::vector<store::Participant> participants;
 };
 
 // kNotFound when there is no such case.

@@ -58,6 +58,8 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "threading", "case_digits", c.threading.case_digits);
     read(t, "threading", "subject_tags", c.threading.subject_tags);
     read(t, "threading", "numeric_tags", c.threading.numeric_tags);
+    read(t, "threading", "non_participant", c.threading.non_participant);
+    read(t, "threading", "verdict_from", c.threading.verdict_from);
     read(t, "routing", "default_queue", c.routing.default_queue);
     read(t, "routing", "fallback_queue", c.routing.fallback_queue);
     read(t, "routing", "unknown_sender", c.routing.unknown_sender);
@@ -101,6 +103,12 @@ Result<Config> load(const std::filesystem::path& file) {
   if (c.threading.case_digits < 1 || c.threading.case_digits > 12)
     return fail(ErrorCode::kInvalidInput, file.string() + ": threading.case_digits must be 1 to 12");
   if (c.storage.import_batch < 1) c.storage.import_batch = 1;
+  if (c.threading.non_participant != "internal" && c.threading.non_participant != "hold" &&
+      c.threading.non_participant != "new")
+    return fail(ErrorCode::kInvalidInput,
+                file.string() + ": threading.non_participant must be internal, hold or new");
+  if (c.threading.verdict_from != "contact" && c.threading.verdict_from != "account")
+    return fail(ErrorCode::kInvalidInput, file.string() + ": threading.verdict_from must be contact or account");
   const auto& o = c.outbound;
   if (o.smtp_tls != "implicit" && o.smtp_tls != "starttls" && o.smtp_tls != "none")
     return fail(ErrorCode::kInvalidInput,
@@ -136,6 +144,13 @@ case_digits = 7
 subject_tags = ["Case:{number}", "[{number}]"]
 # Also treat "[#235]" as case 235.
 numeric_tags = false
+# A mail that names a case (tag or In-Reply-To/References) from someone who is not one of
+# its participants (its contact and that contact's account, addresses in To/Cc of its
+# mails, addresses added with `mailcase case add-participant`) never changes the case:
+# "internal" keeps it on the case as an internal note, "hold" holds it, "new" makes a new case.
+non_participant = "internal"
+# Who may accept, reject or reopen a case by mail: its "contact", or any contact of its "account".
+verdict_from = "contact"
 
 [routing]
 # Queue of a routing address that names none.

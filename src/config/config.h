@@ -23,6 +23,12 @@ struct Threading {
   // Subject tags; {number} stands for a case number. Searched after any Re:/Fwd: prefixes.
   std::vector<std::string> subject_tags = {"Case:{number}", "[{number}]"};
   bool numeric_tags = false;  // also recognise "[#235]" as case 235
+  // A mail naming a case from someone who is not one of its participants (SF3):
+  // "internal" (kept on the case as an internal note), "hold" or "new" (a case of its own).
+  std::string non_participant = "internal";
+  // Who may accept, reject or reopen a case by mail: its "contact" only, or every
+  // contact of its "account".
+  std::string verdict_from = "contact";
 };
 
 struct Routing {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <sstream>
@@ -62,6 +63,32 @@ std::optional<std::string> return_path(const mime::ParsedMessage& m) {
 std::string case_subject(const mime::ParsedMessage& m) {
   std::string s(text::trim(m.subject));
   return s.empty() ? "(no subject)" : s;
+}
+
+// The sender's role on a case, from the store: the adapter around ingest::sender_role.
+Result<SenderRole> role_on_case(store::Store& st, store::Id case_id, const std::string& sender,
+                                const std::optional<store::Contact>& contact,
+                                const std::optional<store::Account>& account, bool ours) {
+  auto c = st.get_case(case_id);
+  if (!c) return tl::unexpected(c.error());
+  if (!*c) return SenderRole::kStranger;
+  ParticipantFacts pf;
+  pf.ours = ours;
+  if (contact) pf.sender_contact = contact->id;
+  if (account) pf.sender_account = account->id;
+  pf.case_contact = (*c)->contact_id;
+  pf.case_account = (*c)->account_id;
+  if (!pf.case_account && pf.case_contact) {
+    auto cc = st.get_contact(*pf.case_contact);
+    if (!cc) return tl::unexpected(cc.error());
+    if (*cc) pf.case_account = (*cc)->account_id;
+  }
+  if (!sender.empty()) {
+    auto listed = st.is_participant(case_id, sender);
+    if (!listed) return tl::unexpected(listed.error());
+    pf.listed = *listed;
+  }
+  return sender_role(pf);
 }
 
 }  // namespace
@@ -389,6 +416,17 @@ Status Pipeline::apply_decision(Work& w) {
   auto td = decide_thread(tf);
   facts.threaded_case = td.case_id;
   facts.thread_reason = td.reason;
+  // Our own addresses never count as participants, nor get recorded as such.
+  std::vector<std::string> ours;
+  for (const auto& a : *addresses) ours.push_back(text::normalize_email(a.email));
+  ours.push_back(text::normalize_email(cfg_.outbound.from_address));
+  const std::string sender = text::normalize_email(m.from.email);
+  if (facts.threaded_case) {
+    const bool sender_is_ours = std::find(ours.begin(), ours.end(), sender) != ours.end();
+    auto role = role_on_case(*store_, *facts.threaded_case, sender, *contact, account, sender_is_ours);
+    if (!role) return tl::unexpected(role.error());
+    facts.sender_role = *role;
+  }
 
   RouteDecision d = decide_route(facts, cfg_);
 
@@ -485,6 +523,7 @@ Status Pipeline::apply_decision(Work& w) {
   cm.case_id = case_id;
   cm.direction = "inbound";
   cm.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
+  if (d.not_participant) cm.author += " (sender is not a participant)";
   cm.body = reply.new_text.empty() && reply.quoted.empty() ? m.text_body : reply.new_text;
   cm.quoted = reply.quoted;
   cm.visibility = d.internal ? "internal" : "public";
@@ -522,6 +561,13 @@ Status Pipeline::apply_decision(Work& w) {
   }
   if (!m.message_id.empty()) {
     if (auto s = store_->add_message_id(m.message_id, case_id, "inbound"); !s) return s;
+  }
+  // Whom the customer (or a participant) wrote to alongside us may answer on the case too;
+  // a stranger's mail and machine mail add nobody.
+  if (!d.not_participant && !facts.classification.must_not_auto_answer()) {
+    for (const auto& e : participants_to_record(m, ours)) {
+      if (auto s = store_->add_participant(case_id, e, "mail"); !s) return s;
+    }
   }
 
   // A bounce of a mail we sent: that outbox row failed, and its case says so.
@@ -561,7 +607,7 @@ Status Pipeline::apply_decision(Work& w) {
       }
       auto r = cases::confirm_new_case(cv, **c, cf);
       if (!r) return tl::unexpected(r.error());
-    } else if (kind == OutcomeKind::kUpdated && personal) {
+    } else if (kind == OutcomeKind::kUpdated && personal && d.may_change_case) {
       if (auto s = customer_effects(case_id, cm.body, reply_options); !s) return s;
     }
   }

@@ -37,12 +37,32 @@ std::optional<store::RoutingAddress> match_address(const std::vector<std::string
 RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
   RouteDecision d;
   const auto& addr = f.address;
-  d.queue = addr && !addr->queue.empty() ? addr->queue : (addr ? cfg.routing.default_queue : cfg.routing.fallback_queue);
+  d.queue = addr && !addr->queue.empty() ? addr->queue
+                                         : (addr ? cfg.routing.default_queue : cfg.routing.fallback_queue);
   d.product = addr ? addr->product : "";
   d.priority = addr && !addr->priority.empty() ? addr->priority : cfg.routing.default_priority;
   const std::string& unknown_policy = addr ? addr->unknown_sender : cfg.routing.unknown_sender;
   const MailKind kind = f.classification.kind;
 
+  const bool stranger_on_case = f.threaded_case && f.sender_role == SenderRole::kStranger;
+  const std::string& non_participant = cfg.threading.non_participant;
+  const std::string not_participant_reason =
+      "sender is not a participant of the case (" + f.thread_reason + ")";
+  // A bounce or complaint is about our own mail, whoever reports it: it stays internal. An
+  // auto-reply is shown to the customer, so only from a participant.
+  if (kind == MailKind::kAutoReply && stranger_on_case) {
+    if (non_participant == "internal") {
+      d.action = Action::kComment;
+      d.internal = true;
+      d.not_participant = true;
+      d.reason =
+          std::string(to_string(kind)) + " from a non-participant: internal note; " + not_participant_reason;
+      return d;
+    }
+    d.action = Action::kHold;
+    d.reason = std::string(to_string(kind)) + " from a non-participant; " + not_participant_reason;
+    return d;
+  }
   // Machine mail about a known case lands on it, for agents only; it never opens a case.
   if (kind == MailKind::kBounce || kind == MailKind::kFeedback || kind == MailKind::kAutoReply) {
     if (f.threaded_case) {
@@ -56,15 +76,32 @@ RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
     return d;
   }
 
-  if (f.threaded_case) {
-    // A reply from a stranger is kept too, but only under the same sender policy as a new case.
+  if (stranger_on_case) {
+    // Never changes the case it names: case numbers are sequential, anyone can write one.
     if (!f.sender_known && unknown_policy == "hold") {
       d.action = Action::kHold;
       d.reason = "unknown sender";
       return d;
     }
+    if (non_participant == "hold") {
+      d.action = Action::kHold;
+      d.reason = not_participant_reason;
+      return d;
+    }
+    if (non_participant == "internal") {
+      d.action = Action::kComment;
+      d.internal = true;
+      d.not_participant = true;
+      d.reason = "internal note: " + not_participant_reason;
+      return d;
+    }
+    // "new": the mail is judged as if it named no case.
+  } else if (f.threaded_case) {
+    // A participant who is nobody's contact yet (a Cc'd colleague, an address an agent
+    // added) gets a contact, as the sender of a new case would.
     d.action = Action::kComment;
     d.create_contact = !f.sender_known;
+    d.may_change_case = may_change_case(f.sender_role, cfg.threading);
     d.reason = f.thread_reason;
     return d;
   }
@@ -97,7 +134,54 @@ RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
   d.reason = addr ? "routing address " + addr->email : "no routing address matched: fallback queue";
   if (!f.thread_reason.empty() && f.thread_reason.rfind("unknown case number", 0) == 0)
     d.reason += "; " + f.thread_reason;
+  if (stranger_on_case) d.reason += "; " + not_participant_reason;
   return d;
+}
+
+const char* to_string(SenderRole r) {
+  switch (r) {
+    case SenderRole::kContact:
+      return "contact";
+    case SenderRole::kAccount:
+      return "account";
+    case SenderRole::kParticipant:
+      return "participant";
+    case SenderRole::kStranger:
+      return "stranger";
+  }
+  return "stranger";
+}
+
+SenderRole sender_role(const ParticipantFacts& f) {
+  if (f.ours) return SenderRole::kStranger;  // our own address in From is forged or a loop
+  if (f.sender_contact && f.case_contact && *f.sender_contact == *f.case_contact) return SenderRole::kContact;
+  const bool same_account = f.sender_account && f.case_account && *f.sender_account == *f.case_account;
+  // A case opened from an account's own address has no contact: that address speaks for it.
+  if (same_account && !f.case_contact && !f.sender_contact) return SenderRole::kContact;
+  if (same_account) return SenderRole::kAccount;
+  if (f.listed) return SenderRole::kParticipant;
+  return SenderRole::kStranger;
+}
+
+bool may_change_case(SenderRole role, const config::Threading& cfg) {
+  return role == SenderRole::kContact || (role == SenderRole::kAccount && cfg.verdict_from == "account");
+}
+
+std::vector<std::string> participants_to_record(const mime::ParsedMessage& msg,
+                                                const std::vector<std::string>& ours, size_t limit) {
+  std::vector<std::string> out;
+  const std::string sender = text::normalize_email(msg.from.email);
+  for (const auto* list : {&msg.to, &msg.cc}) {
+    for (const auto& a : *list) {
+      if (out.size() >= limit) return out;
+      std::string e = text::normalize_email(a.email);
+      if (e.empty() || e.find('@') == std::string::npos || e == sender) continue;
+      if (std::any_of(ours.begin(), ours.end(), [&](const std::string& o) { return text::iequals(o, e); }))
+        continue;
+      if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(std::move(e));
+    }
+  }
+  return out;
 }
 
 }  // namespace mailcase::ingest

@@ -21,6 +21,37 @@ std::vector<std::string> recipient_candidates(const mime::ParsedMessage& msg,
 std::optional<store::RoutingAddress> match_address(const std::vector<std::string>& candidates,
                                                    const std::vector<store::RoutingAddress>& configured);
 
+// Who the sender of a mail is to the case the mail names (SF3). Only kContact (and
+// kAccount when threading.verdict_from = "account") may change the case by mail.
+enum class SenderRole {
+  kContact,      // the case's contact, by any of that contact's addresses
+  kAccount,      // another contact (or an own address) of the case's account
+  kParticipant,  // listed on the case: To/Cc of its mails, or added by an agent
+  kStranger,     // anyone else, and always our own addresses
+};
+const char* to_string(SenderRole r);
+
+// What the adapter found about the sender and the named case. Ids are nullopt when absent.
+struct ParticipantFacts {
+  std::optional<int64_t> sender_contact;  // the contact that owns the From address
+  std::optional<int64_t> sender_account;  // that contact's account, or the account owning the address
+  std::optional<int64_t> case_contact;
+  std::optional<int64_t> case_account;  // the case's account, else its contact's
+  bool listed = false;                  // the From address is among the case's participants
+  bool ours = false;                    // the From address is a routing address or outbound.from_address
+};
+
+SenderRole sender_role(const ParticipantFacts& f);
+
+// Whether a mail from this sender may accept, reject or reopen the case.
+bool may_change_case(SenderRole role, const config::Threading& cfg);
+
+// The To/Cc addresses of a mail that become participants of its case: normalized,
+// lower-case, each once, never the sender nor one of `ours` (routing addresses and the
+// outgoing address), at most `limit` of them (the headers are outside input).
+std::vector<std::string> participants_to_record(const mime::ParsedMessage& msg,
+                                                const std::vector<std::string>& ours, size_t limit = 50);
+
 // Everything the decision needs, looked up by the adapter beforehand.
 struct RouteFacts {
   const mime::ParsedMessage* message = nullptr;
@@ -29,6 +60,9 @@ struct RouteFacts {
   bool sender_known = false;                     // a contact or an account has the From address
   std::optional<int64_t> threaded_case;          // the case this mail answers
   std::string thread_reason;
+  // The sender's role on threaded_case; a mail from a stranger never changes the case
+  // (threading.non_participant says what it becomes instead).
+  SenderRole sender_role = SenderRole::kStranger;
 };
 
 enum class Action {
@@ -44,8 +78,10 @@ struct RouteDecision {
   std::string queue;
   std::string product;
   std::string priority;
-  bool create_contact = false;  // the sender is unknown and the policy is create
-  bool internal = false;        // comment visible to agents only (bounces, auto-replies)
+  bool create_contact = false;   // the sender is unknown and the policy is create
+  bool internal = false;         // comment visible to agents only (bounces, auto-replies)
+  bool not_participant = false;  // kComment: an internal note because the sender is a stranger
+  bool may_change_case = false;  // kComment: the mail may accept, reject or reopen the case
 };
 
 RouteDecision decide_route(const RouteFacts& facts, const config::Config& cfg);

@@ -161,6 +161,17 @@ CREATE TABLE surveys (
   created_at TEXT NOT NULL
 );
 )sql"},
+      // Who may write to a case besides its contact and account (SF3): looked up by
+      // (case, address) on every mail that names a case.
+      {5, R"sql(
+CREATE TABLE case_participants (
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  email TEXT NOT NULL COLLATE NOCASE,
+  source TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  PRIMARY KEY (case_id, email)
+);
+)sql"},
       // Backscatter (RFC 3834 section 4): the envelope sender of each mail (NULL: the source
       // did not tell; '' the null sender <>); contacts made from a mail whose envelope sender
       // did not vouch for its From; outbox rows counted per mailbox (lower-case, "+tag"

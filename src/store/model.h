@@ -164,4 +164,13 @@ struct Survey {
   std::string created_at;
 };
 
+// An address that may write to a case besides its contact and its account's contacts
+// (SF3): one in To/Cc of the case's mails, or one an agent added.
+struct Participant {
+  Id case_id = 0;
+  std::string email;   // normalized, lower-case
+  std::string source;  // "mail" (To/Cc) | "agent"
+  std::string added_at;
+};
+
 }  // namespace mailcase::store

@@ -1007,12 +1007,52 @@ class SqliteStore final : public Store {
     return (*qq)->run();
   }
 
+  // --- participants -----------------------------------------------------------------
+
+  Status add_participant(Id case_id, std::string_view email, std::string_view source) override {
+    auto qq = q("INSERT OR IGNORE INTO case_participants (case_id, email, source, added_at) VALUES (?, ?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, case_id).bind(2, text::normalize_email(email)).bind(3, source).bind(4, now_iso8601());
+    return (*qq)->run();
+  }
+
+  Result<std::vector<Participant>> participants_of(Id case_id) override {
+    auto qq = q("SELECT case_id, email, source, added_at FROM case_participants WHERE case_id = ? ORDER BY rowid");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, case_id);
+    std::vector<Participant> out;
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      Participant p;
+      p.case_id = (*qq)->integer(0);
+      p.email = (*qq)->text(1);
+      p.source = (*qq)->text(2);
+      p.added_at = (*qq)->text(3);
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  Result<bool> is_participant(Id case_id, std::string_view email) override {
+    auto qq = q(kSqliteIsParticipantSql);
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, case_id).bind(2, text::normalize_email(email));
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    return *row;
+  }
+
  private:
   sqlite3* db_;
   std::map<const char*, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
 };
 
 }  // namespace
+
+// The primary key (case_id, email) answers it; its NOCASE collation matches the column's.
+const char* const kSqliteIsParticipantSql = "SELECT 1 FROM case_participants WHERE case_id = ? AND email = ?";
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
   sqlite3* db = nullptr;

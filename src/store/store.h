@@ -115,6 +115,11 @@ class Store {
 
   [[nodiscard]] virtual Status audit(std::optional<Id> case_id, std::string_view actor,
                                      std::string_view action, std::string_view detail) = 0;
+  // Participants of a case (SF3). add is idempotent per (case, address); the address is
+  // normalized. is_participant is an index lookup, whatever the letter case.
+  [[nodiscard]] virtual Status add_participant(Id case_id, std::string_view email, std::string_view source) = 0;
+  [[nodiscard]] virtual Result<std::vector<Participant>> participants_of(Id case_id) = 0;
+  [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
 };
 
 struct SqliteOptions {
@@ -140,6 +145,9 @@ Status in_transaction(Store& s, F&& f) {
   }
   return {};
 }
+
+// The statement behind Store::is_participant, for checking its query plan.
+extern const char* const kSqliteIsParticipantSql;
 
 // Current time as ISO 8601 UTC ("2026-11-23T10:00:00Z").
 std::string now_iso8601();

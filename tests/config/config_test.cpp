@@ -83,5 +83,27 @@ TEST(Config, AutomaticMailSettingsHaveDefaultsAndAreChecked) {
   EXPECT_NE(bad.error().message.find("confirm_unverified_senders"), std::string::npos) << bad.error().message;
 }
 
+TEST(Config, WhoMayWriteToACaseIsValidated) {
+  testing::TempDir dir;
+  Config d;
+  EXPECT_EQ(d.threading.non_participant, "internal");
+  EXPECT_EQ(d.threading.verdict_from, "contact");
+  write(dir.path() / "mailcase.toml", "[threading]\nnon_participant = \"new\"\nverdict_from = \"account\"\n");
+  auto c = load(dir.path() / "mailcase.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->threading.non_participant, "new");
+  EXPECT_EQ(c->threading.verdict_from, "account");
+  write(dir.path() / "mailcase.toml", "[threading]\nnon_participant = \"public\"\n");
+  c = load(dir.path() / "mailcase.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message.find("threading.non_participant must be internal, hold or new"), std::string::npos)
+      << c.error().message;
+  write(dir.path() / "mailcase.toml", "[threading]\nverdict_from = \"anyone\"\n");
+  c = load(dir.path() / "mailcase.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message.find("threading.verdict_from must be contact or account"), std::string::npos)
+      << c.error().message;
+}
+
 }  // namespace
 }  // namespace mailcase::config

@@ -94,6 +94,7 @@ TEST(DecideRoute, AddressThatCreatesNoCasesStillTakesReplies) {
   f.sender_known = true;
   EXPECT_EQ(decide_route(f, config::Config{}).action, Action::kIgnore);
   f.threaded_case = 3;
+  f.sender_role = SenderRole::kContact;
   EXPECT_EQ(decide_route(f, config::Config{}).action, Action::kComment);
 }
 
@@ -133,6 +134,7 @@ TEST(DecideRoute, OutOfOfficeOnACaseIsAPublicCommentNeverANewCase) {
   f.classification.kind = MailKind::kAutoReply;
   EXPECT_EQ(decide_route(f, config::Config{}).action, Action::kHold);
   f.threaded_case = 1;
+  f.sender_role = SenderRole::kContact;
   auto d = decide_route(f, config::Config{});
   EXPECT_EQ(d.action, Action::kComment);
   EXPECT_FALSE(d.internal);
@@ -143,6 +145,167 @@ TEST(DecideRoute, MailWithoutSenderIsHeld) {
   RouteFacts f;
   f.message = &m;
   EXPECT_EQ(decide_route(f, config::Config{}).action, Action::kHold);
+}
+
+// Who may write to a case (SF3): the contact by any of its addresses, the contacts of
+// the case's account, listed participants; never our own addresses.
+TEST(SenderRole, ContactAccountParticipantOrStranger) {
+  ParticipantFacts f;
+  f.case_contact = 1;
+  f.case_account = 10;
+  EXPECT_EQ(sender_role(f), SenderRole::kStranger);
+  f.listed = true;
+  EXPECT_EQ(sender_role(f), SenderRole::kParticipant);
+  f.sender_contact = 2;
+  f.sender_account = 10;
+  EXPECT_EQ(sender_role(f), SenderRole::kAccount);
+  f.sender_contact = 1;
+  EXPECT_EQ(sender_role(f), SenderRole::kContact);
+  f.ours = true;
+  EXPECT_EQ(sender_role(f), SenderRole::kStranger);
+}
+
+TEST(SenderRole, NoAccountOnEitherSideIsNotTheSameAccount) {
+  ParticipantFacts f;
+  f.case_contact = 1;
+  f.sender_contact = 2;
+  EXPECT_EQ(sender_role(f), SenderRole::kStranger);
+  f.sender_account = 7;
+  EXPECT_EQ(sender_role(f), SenderRole::kStranger);
+}
+
+TEST(SenderRole, AnAccountAddressSpeaksForItsCaseWithoutContact) {
+  ParticipantFacts f;
+  f.case_account = 10;
+  f.sender_account = 10;
+  EXPECT_EQ(sender_role(f), SenderRole::kContact);
+  f.sender_account = 11;
+  EXPECT_EQ(sender_role(f), SenderRole::kStranger);
+}
+
+TEST(MayChangeCase, ContactAlwaysAccountOnlyWhenConfigured) {
+  config::Threading t;
+  EXPECT_TRUE(may_change_case(SenderRole::kContact, t));
+  EXPECT_FALSE(may_change_case(SenderRole::kAccount, t));
+  EXPECT_FALSE(may_change_case(SenderRole::kParticipant, t));
+  EXPECT_FALSE(may_change_case(SenderRole::kStranger, t));
+  t.verdict_from = "account";
+  EXPECT_TRUE(may_change_case(SenderRole::kAccount, t));
+  EXPECT_FALSE(may_change_case(SenderRole::kParticipant, t));
+}
+
+RouteFacts stranger_on_case(const mime::ParsedMessage& m) {
+  RouteFacts f;
+  f.message = &m;
+  f.sender_known = true;
+  f.threaded_case = 1;
+  f.thread_reason = "subject tag CS0000001";
+  f.sender_role = SenderRole::kStranger;
+  return f;
+}
+
+TEST(DecideRoute, NonParticipantNamingACaseBecomesAnInternalNoteByDefault) {
+  auto m = mail("eve@example.net", "Re: [CS0000001] Help");
+  auto d = decide_route(stranger_on_case(m), config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_TRUE(d.internal);
+  EXPECT_TRUE(d.not_participant);
+  EXPECT_FALSE(d.may_change_case);
+  EXPECT_FALSE(d.create_contact);
+  EXPECT_NE(d.reason.find("not a participant"), std::string::npos) << d.reason;
+}
+
+TEST(DecideRoute, NonParticipantHeldOrNewCaseWhenSoConfigured) {
+  auto m = mail("eve@example.net", "Re: [CS0000001] Help");
+  config::Config cfg;
+  cfg.threading.non_participant = "hold";
+  auto d = decide_route(stranger_on_case(m), cfg);
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_NE(d.reason.find("not a participant"), std::string::npos) << d.reason;
+  cfg.threading.non_participant = "new";
+  auto f = stranger_on_case(m);
+  f.sender_known = false;
+  d = decide_route(f, cfg);
+  EXPECT_EQ(d.action, Action::kCreateCase);
+  EXPECT_TRUE(d.create_contact);
+  EXPECT_NE(d.reason.find("not a participant"), std::string::npos) << d.reason;
+}
+
+TEST(DecideRoute, NonParticipantUnderHoldPolicyIsHeldAsUnknownSender) {
+  auto m = mail("eve@example.net", "Re: [CS0000001] Help");
+  auto f = stranger_on_case(m);
+  f.sender_known = false;
+  auto a = address("vip@corp.example");
+  a.unknown_sender = "hold";
+  f.address = a;
+  auto d = decide_route(f, config::Config{});
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_EQ(d.reason, "unknown sender");
+}
+
+TEST(DecideRoute, AutoReplyFromNonParticipantIsNeverPublic) {
+  auto m = mail("eve@example.net", "Automatic reply: [CS0000001]");
+  auto f = stranger_on_case(m);
+  f.classification.kind = MailKind::kAutoReply;
+  auto d = decide_route(f, config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_TRUE(d.internal);
+  EXPECT_TRUE(d.not_participant);
+  config::Config cfg;
+  cfg.threading.non_participant = "new";
+  EXPECT_EQ(decide_route(f, cfg).action, Action::kHold);  // machine mail never opens a case
+}
+
+TEST(DecideRoute, BounceFromAnyoneStillReachesItsCase) {
+  auto m = mail("MAILER-DAEMON@mx.example");
+  auto f = stranger_on_case(m);
+  f.classification.kind = MailKind::kBounce;
+  auto d = decide_route(f, config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_TRUE(d.internal);
+  EXPECT_FALSE(d.may_change_case);
+}
+
+TEST(DecideRoute, ParticipantsCommentOnlyTheContactChangesTheCase) {
+  auto m = mail("ann@example.com", "Re: [CS0000001] Help");
+  RouteFacts f;
+  f.message = &m;
+  f.threaded_case = 1;
+  f.sender_role = SenderRole::kParticipant;
+  auto a = address("vip@corp.example");
+  a.unknown_sender = "hold";
+  f.address = a;
+  auto d = decide_route(f, config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);  // listed: not held as an unknown sender
+  EXPECT_FALSE(d.internal);
+  EXPECT_FALSE(d.may_change_case);
+  f.sender_known = true;
+  f.sender_role = SenderRole::kAccount;
+  EXPECT_FALSE(decide_route(f, config::Config{}).may_change_case);
+  config::Config cfg;
+  cfg.threading.verdict_from = "account";
+  EXPECT_TRUE(decide_route(f, cfg).may_change_case);
+  f.sender_role = SenderRole::kContact;
+  d = decide_route(f, config::Config{});
+  EXPECT_FALSE(d.internal);
+  EXPECT_TRUE(d.may_change_case);
+}
+
+TEST(ParticipantsToRecord, ToAndCcWithoutOursOrTheSenderOnceLowerCase) {
+  auto m = mail("Ann@Example.com");
+  m.to = {{"", "support@corp.example"}, {"Bob", "Bob@Example.com"}};
+  m.cc = {{"", "ann@example.com"}, {"", "SUPPORT@corp.example"}, {"", "bob@example.com"},
+          {"", "noreply@corp.example"}, {"", "carol@example.org"}, {"", "not-an-address"}};
+  m.bcc = {{"", "dave@example.org"}};
+  auto got = participants_to_record(m, {"support@corp.example", "noreply@corp.example"});
+  EXPECT_EQ(got, (std::vector<std::string>{"bob@example.com", "carol@example.org"}));
+}
+
+TEST(ParticipantsToRecord, AtMostTheLimit) {
+  auto m = mail("ann@example.com");
+  for (int i = 0; i < 500; ++i) m.cc.push_back({"", "p" + std::to_string(i) + "@example.org"});
+  EXPECT_EQ(participants_to_record(m, {}).size(), 50u);
+  EXPECT_EQ(participants_to_record(m, {}, 3).size(), 3u);
 }
 
 }  // namespace

@@ -195,5 +195,43 @@ TEST_F(SqliteStoreTest, TheEnvelopeSenderIsKeptAsGivenOrUnknown) {
   EXPECT_EQ((*store_->get_raw(*idb))->envelope_sender, std::optional<std::string>("x@example.org"));
 }
 
+TEST_F(SqliteStoreTest, ParticipantsPerCaseWhateverTheLetterCase) {
+  ASSERT_TRUE(store_->begin());
+  Case c;
+  c.subject = "s";
+  c.queue = "q";
+  auto a = store_->insert_case(c, "CS", 7);
+  auto b = store_->insert_case(c, "CS", 7);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(store_->add_participant(a->id, " <Bob@Example.COM> ", "mail"));
+  ASSERT_TRUE(store_->add_participant(a->id, "bob@example.com", "agent"));  // already there
+  ASSERT_TRUE(store_->commit());
+  auto listed = store_->participants_of(a->id);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].email, "bob@example.com");
+  EXPECT_EQ((*listed)[0].source, "mail");
+  EXPECT_EQ(store_->is_participant(a->id, "BOB@example.com").value_or(false), true);
+  EXPECT_EQ(store_->is_participant(b->id, "bob@example.com").value_or(true), false);
+  EXPECT_EQ(store_->is_participant(a->id, "eve@example.com").value_or(true), false);
+}
+
+// The lookup runs on every mail that names a case: it must use the index, never scan.
+TEST_F(SqliteStoreTest, ParticipantLookupUsesTheIndex) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_.path() / "t.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  std::string sql = std::string("EXPLAIN QUERY PLAN ") + kSqliteIsParticipantSql;
+  ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::string plan;
+  while (sqlite3_step(st) == SQLITE_ROW) plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3)) + std::string("\n");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_NE(plan.find("USING"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("INDEX"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
+}
+
 }  // namespace
 }  // namespace mailcase::store
