@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -70,7 +71,10 @@ std::optional<std::string_view> header_of(const httplib::Request& req, const cha
 // One connection as cpp-httplib reads and writes it, bounded: see the top of the file.
 class GuardedStream final : public httplib::Stream {
  public:
-  GuardedStream(int fd, const HttpLimits& limits) : fd_(fd), limits_(limits), head_(limits.max_head_bytes) {}
+  // listening: the server's socket, INVALID_SOCKET once it stops; then waits end at
+  // once, so that stopping the server does not wait for slow clients.
+  GuardedStream(int fd, const HttpLimits& limits, const std::atomic<socket_t>& listening)
+      : fd_(fd), limits_(limits), listening_(listening), head_(limits.max_head_bytes) {}
 
   void start_request(SteadyClock::time_point deadline) {
     deadline_ = deadline;
@@ -93,7 +97,7 @@ class GuardedStream final : public httplib::Stream {
     if (refused_) return -1;
     if (off_ == len_) {
       if (!wait(POLLIN)) {
-        refuse(408);
+        refuse(listening_ == INVALID_SOCKET ? 503 : 408);
         return -1;
       }
       ssize_t n;
@@ -148,9 +152,11 @@ class GuardedStream final : public httplib::Stream {
   }
 
  private:
-  // Waits for events until the request's deadline; false when it passed.
+  // Waits for events until the request's deadline; false when it passed or the server
+  // stops.
   bool wait(short events) const {
     for (;;) {
+      if (listening_ == INVALID_SOCKET) return false;
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - SteadyClock::now()).count();
       if (left <= 0) return false;
@@ -188,6 +194,7 @@ class GuardedStream final : public httplib::Stream {
 
   int fd_;
   HttpLimits limits_;
+  const std::atomic<socket_t>& listening_;
   HeadScanner head_;
   size_t body_bytes_ = 0;
   SteadyClock::time_point deadline_ = SteadyClock::now();
@@ -209,7 +216,7 @@ class GuardedServer final : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override {
-    GuardedStream strm(sock, limits_);
+    GuardedStream strm(sock, limits_, svr_sock_);
     const auto timeout = std::chrono::seconds(limits_.request_timeout_seconds);
     bool ok = false;
     bool unread_body = false;
@@ -230,7 +237,7 @@ class GuardedServer final : public httplib::Server {
       });
       if (!ok || closed || unread_body || strm.refused()) break;
     }
-    if (unread_body || strm.refused()) strm.linger();
+    if (unread_body || strm.refused()) strm.linger();  // returns at once when stopping
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
     return ok;
