@@ -136,14 +136,23 @@ CaseStatus status_of(const store::Case& c) {
   return status_from_string(c.status).value_or(CaseStatus::kOpen);
 }
 
-std::string case_link(const Conversation& cv, const store::Case& c) {
+namespace {
+// The token names its action, so a view link cannot accept. "&do=" is kept so that
+// links read as before; the page goes by the token alone.
+std::string signed_link(const Conversation& cv, const store::Case& c, outbound::LinkAction action) {
   std::string base = cv.cfg.outbound.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/case/" + c.number + "?t=" + cv.links.sign(c.id, expiry(cv));
+  return base + "/case/" + c.number + "?t=" + cv.links.sign(c.id, expiry(cv), action);
+}
+}  // namespace
+
+std::string case_link(const Conversation& cv, const store::Case& c) {
+  return signed_link(cv, c, outbound::LinkAction::kView);
 }
 
 std::string action_link(const Conversation& cv, const store::Case& c, const std::string& action) {
-  return case_link(cv, c) + "&do=" + action;
+  return signed_link(cv, c, outbound::link_action_from_string(action).value_or(outbound::LinkAction::kView)) +
+         "&do=" + action;
 }
 
 Result<store::Case> case_by_number(store::Store& st, const std::string& number) {

@@ -89,6 +89,10 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "outbound", "max_attempts", o.max_attempts);
     read(t, "outbound", "max_auto_replies_total_per_hour", o.max_auto_replies_total_per_hour);
     read(t, "outbound", "confirm_unverified_senders", o.confirm_unverified_senders);
+    read(t, "http", "max_head_bytes", c.http.max_head_bytes);
+    read(t, "http", "max_body_bytes", c.http.max_body_bytes);
+    read(t, "http", "request_timeout_seconds", c.http.request_timeout_seconds);
+    read(t, "http", "workers", c.http.workers);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -119,6 +123,15 @@ Result<Config> load(const std::filesystem::path& file) {
     return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.default_language must be en, fr or pl");
   if (o.smtp_port < 1 || o.smtp_port > 65535)
     return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.smtp_port must be 1 to 65535");
+  const auto& h = c.http;
+  if (h.max_head_bytes < 1024 || h.max_head_bytes > 1048576)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": http.max_head_bytes must be 1024 to 1048576");
+  if (h.max_body_bytes < 1024 || h.max_body_bytes > 1048576)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": http.max_body_bytes must be 1024 to 1048576");
+  if (h.request_timeout_seconds < 1 || h.request_timeout_seconds > 600)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": http.request_timeout_seconds must be 1 to 600");
+  if (h.workers < 1 || h.workers > 1024)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": http.workers must be 1 to 1024");
   return c;
 }
 
@@ -206,6 +219,17 @@ max_auto_replies_total_per_hour = 200
 # Confirm a new case even when the envelope sender is in another domain than From and
 # the sender is not a known contact (such a From may be forged: RFC 3834 section 4).
 confirm_unverified_senders = false
+
+[http]
+# The customer pages (`serve --http`). Request line and headers together, in bytes;
+# longer ones are refused (414 or 431) before they are buffered.
+max_head_bytes = 16384
+# A posted form, in bytes; a larger declared body is refused (413) without reading it.
+max_body_bytes = 16384
+# A whole request, from its first byte to the answer; a slower one gets 408.
+request_timeout_seconds = 15
+# Connections served at once (slow clients each hold one until their deadline).
+workers = 64
 )";
 }
 

@@ -75,12 +75,22 @@ struct Outbound {
   bool confirm_unverified_senders = false;
 };
 
+// The customer pages' HTTP server (`serve --http`): every request is bounded in size
+// and time before it is buffered.
+struct Http {
+  int max_head_bytes = 16384;        // request line and headers together; past it 414/431
+  int max_body_bytes = 16384;        // a posted form; a larger declared body gets 413 unread
+  int request_timeout_seconds = 15;  // a whole request, first byte to answer; past it 408
+  int workers = 64;                  // connections served at once
+};
+
 struct Config {
   Limits limits;
   Threading threading;
   Routing routing;
   Storage storage;
   Outbound outbound;
+  Http http;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad

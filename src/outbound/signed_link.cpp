@@ -15,8 +15,14 @@
 namespace mailcase::outbound {
 namespace {
 
-constexpr size_t kPayload = 16;  // case id and expiry, 8 bytes each, big-endian
+// Old format: case id and expiry, 8 bytes each, big-endian. Verified, never made.
+constexpr size_t kLegacyPayload = 16;
+// Current format: version byte, action byte, then case id and expiry as above. Its
+// length differs from the old one, so one is never read as the other.
+constexpr size_t kPayload = 18;
+constexpr unsigned char kVersion = 2;
 constexpr size_t kMac = crypto_auth_hmacsha256_BYTES;
+constexpr size_t kMaxToken = 200;
 
 void put64(unsigned char* p, int64_t v) {
   auto u = static_cast<uint64_t>(v);
@@ -33,6 +39,54 @@ int64_t get64(const unsigned char* p) {
 }
 
 }  // namespace
+
+Grants grants_of(LinkAction a) {
+  switch (a) {
+    case LinkAction::kView:
+      return grant(LinkAction::kView);
+    case LinkAction::kAccept:
+      return grant(LinkAction::kView) | grant(LinkAction::kAccept) | grant(LinkAction::kSurvey);
+    case LinkAction::kReject:
+      return grant(LinkAction::kView) | grant(LinkAction::kReject);
+    case LinkAction::kSurvey:
+      return grant(LinkAction::kView) | grant(LinkAction::kSurvey);
+  }
+  return grant(LinkAction::kView);
+}
+
+Grants legacy_grants(const std::vector<std::string>& mail_kinds) {
+  Grants g = grant(LinkAction::kView);
+  for (const auto& k : mail_kinds) {
+    // The old solution mail's accept and reject links carried one and the same token;
+    // like a new accept link, it also answers the survey that accepting leads to.
+    if (k == "solution")
+      g |= grant(LinkAction::kAccept) | grant(LinkAction::kReject) | grant(LinkAction::kSurvey);
+    if (k == "survey") g |= grant(LinkAction::kSurvey);
+  }
+  return g;
+}
+
+std::optional<LinkAction> link_action_from_string(std::string_view s) {
+  if (s == "view") return LinkAction::kView;
+  if (s == "accept") return LinkAction::kAccept;
+  if (s == "reject") return LinkAction::kReject;
+  if (s == "survey") return LinkAction::kSurvey;
+  return std::nullopt;
+}
+
+const char* to_string(LinkAction a) {
+  switch (a) {
+    case LinkAction::kView:
+      return "view";
+    case LinkAction::kAccept:
+      return "accept";
+    case LinkAction::kReject:
+      return "reject";
+    case LinkAction::kSurvey:
+      return "survey";
+  }
+  return "view";
+}
 
 const char* to_string(LinkSigner::Check c) {
   switch (c) {
@@ -61,10 +115,12 @@ Result<LinkSigner> LinkSigner::from_data_dir(const std::filesystem::path& data_d
   return LinkSigner(std::move(*key));
 }
 
-std::string LinkSigner::sign(int64_t case_id, int64_t expires_at) const {
+std::string LinkSigner::sign(int64_t case_id, int64_t expires_at, LinkAction action) const {
   std::array<unsigned char, kPayload + kMac> buf{};
-  put64(buf.data(), case_id);
-  put64(buf.data() + 8, expires_at);
+  buf[0] = kVersion;
+  buf[1] = static_cast<unsigned char>(action);
+  put64(buf.data() + 2, case_id);
+  put64(buf.data() + 10, expires_at);
   crypto_auth_hmacsha256(buf.data() + kPayload, buf.data(), kPayload,
                          reinterpret_cast<const unsigned char*>(key_.data()));
   std::string out(sodium_base64_encoded_len(buf.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
@@ -73,20 +129,50 @@ std::string LinkSigner::sign(int64_t case_id, int64_t expires_at) const {
   return out;
 }
 
-LinkSigner::Check LinkSigner::verify(std::string_view token, int64_t case_id, int64_t now) const {
+LinkSigner::Verified LinkSigner::verify(std::string_view token, int64_t case_id, int64_t now) const {
+  Verified v;
   std::array<unsigned char, kPayload + kMac> buf{};
   size_t len = 0;
-  if (token.size() > 200 ||
+  if (token.size() > kMaxToken ||
       sodium_base642bin(buf.data(), buf.size(), token.data(), token.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      len != buf.size())
-    return Check::kMalformed;
-  if (crypto_auth_hmacsha256_verify(buf.data() + kPayload, buf.data(), kPayload,
-                                    reinterpret_cast<const unsigned char*>(key_.data())) != 0)
-    return Check::kBadSignature;
-  if (get64(buf.data()) != case_id) return Check::kOtherCase;
-  if (get64(buf.data() + 8) < now) return Check::kExpired;
-  return Check::kValid;
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    return v;
+  const unsigned char* fields = nullptr;  // case id, then expiry
+  size_t payload = 0;
+  if (len == kLegacyPayload + kMac) {
+    payload = kLegacyPayload;
+    fields = buf.data();
+  } else if (len == kPayload + kMac && buf[0] == kVersion) {
+    payload = kPayload;
+    fields = buf.data() + 2;
+  } else {
+    return v;
+  }
+  if (crypto_auth_hmacsha256_verify(buf.data() + payload, buf.data(), payload,
+                                    reinterpret_cast<const unsigned char*>(key_.data())) != 0) {
+    v.check = Check::kBadSignature;
+    return v;
+  }
+  if (payload == kPayload) {
+    // Signed by us, so the byte is one we wrote; an unknown one (a newer version's
+    // action) opens nothing rather than something.
+    auto a = static_cast<LinkAction>(buf[1]);
+    if (a != LinkAction::kView && a != LinkAction::kAccept && a != LinkAction::kReject &&
+        a != LinkAction::kSurvey)
+      return v;
+    v.action = a;
+  }
+  if (get64(fields) != case_id) {
+    v.check = Check::kOtherCase;
+    return v;
+  }
+  v.expires_at = get64(fields + 8);
+  if (v.expires_at < now) {
+    v.check = Check::kExpired;
+    return v;
+  }
+  v.check = Check::kValid;
+  return v;
 }
 
 }  // namespace mailcase::outbound

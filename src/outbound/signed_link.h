@@ -1,6 +1,12 @@
 // Signed, expiring links to a customer's case page (UI2). The token carries the case
-// id and an expiry, authenticated with HMAC-SHA-256 under a secret kept in the data
-// directory; without the secret nobody can make one, and a token opens one case only.
+// id, an expiry and the one action it was made for (view, accept, reject, survey),
+// authenticated with HMAC-SHA-256 under a secret kept in the data directory; without
+// the secret nobody can make one, a token opens one case only, and a view link cannot
+// be used to accept, reject or answer the survey.
+//
+// Tokens made before links named their action (16-byte payload: case and expiry) are
+// still accepted until they expire; what they may do is decided from the mails they
+// were sent in (legacy_grants).
 #pragma once
 
 #include <cstdint>
@@ -8,10 +14,39 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 
 namespace mailcase::outbound {
+
+// What a link is for. The numbers are part of the signed token: never renumber.
+enum class LinkAction : uint8_t { kView = 1, kAccept = 2, kReject = 3, kSurvey = 4 };
+
+// A set of LinkActions, one bit each.
+using Grants = unsigned;
+constexpr Grants grant(LinkAction a) {
+  return 1u << static_cast<unsigned>(a);
+}
+constexpr bool allows(Grants g, LinkAction a) {
+  return (g & grant(a)) != 0;
+}
+
+// What a token made for this action lets its holder do. Every link shows the case.
+// Accepting on the page shows the survey at once and no survey mail follows, so an
+// accept link also answers the survey (once: the page refuses a second answer).
+Grants grants_of(LinkAction a);
+
+// What an old-format token (no action inside) may do, from the kinds of the mails that
+// carried it (outbox kinds: confirmation, comment, solution, closed, survey). A solution
+// mail's links accepted or rejected (and, as an accept link, answer the survey), a
+// survey mail's link answered the survey; any
+// other mail's link, or a token found in no mail, only shows the case.
+Grants legacy_grants(const std::vector<std::string>& mail_kinds);
+
+// "view", "accept", "reject", "survey"; nullopt for anything else.
+std::optional<LinkAction> link_action_from_string(std::string_view s);
+const char* to_string(LinkAction a);
 
 class LinkSigner {
  public:
@@ -20,12 +55,18 @@ class LinkSigner {
   // DATA/secret.key, created (32 random bytes, mode 0600) when missing.
   [[nodiscard]] static Result<LinkSigner> from_data_dir(const std::filesystem::path& data_dir);
 
-  // A URL-safe token for this case, valid until expires_at (Unix seconds).
-  std::string sign(int64_t case_id, int64_t expires_at) const;
+  // A URL-safe token for this case and action, valid until expires_at (Unix seconds).
+  std::string sign(int64_t case_id, int64_t expires_at, LinkAction action) const;
 
   enum class Check { kValid, kMalformed, kBadSignature, kExpired, kOtherCase };
-  // Whether token opens case_id at time now.
-  Check verify(std::string_view token, int64_t case_id, int64_t now) const;
+  struct Verified {
+    Check check = Check::kMalformed;
+    // The signed action; nullopt for a valid old-format token (see legacy_grants).
+    std::optional<LinkAction> action;
+    int64_t expires_at = 0;  // set when check is kValid
+  };
+  // Whether token opens case_id at time now, and for what.
+  Verified verify(std::string_view token, int64_t case_id, int64_t now) const;
 
  private:
   std::string key_;

@@ -18,26 +18,26 @@ using Check = LinkSigner::Check;
 
 TEST(SignedLink, OpensItsCaseUntilItExpires) {
   LinkSigner s(std::string(32, 'k'));
-  auto t = s.sign(42, 1000);
-  EXPECT_EQ(s.verify(t, 42, 999), Check::kValid);
-  EXPECT_EQ(s.verify(t, 42, 1000), Check::kValid);
-  EXPECT_EQ(s.verify(t, 42, 1001), Check::kExpired);
+  auto t = s.sign(42, 1000, LinkAction::kView);
+  EXPECT_EQ(s.verify(t, 42, 999).check, Check::kValid);
+  EXPECT_EQ(s.verify(t, 42, 1000).check, Check::kValid);
+  EXPECT_EQ(s.verify(t, 42, 1001).check, Check::kExpired);
 }
 
 TEST(SignedLink, AnotherCaseOrAChangedTokenOpensNothing) {
   LinkSigner s(std::string(32, 'k'));
-  auto t = s.sign(42, 1000);
-  EXPECT_EQ(s.verify(t, 43, 10), Check::kOtherCase);
+  auto t = s.sign(42, 1000, LinkAction::kView);
+  EXPECT_EQ(s.verify(t, 43, 10).check, Check::kOtherCase);
   for (size_t i = 0; i < t.size(); i += 7) {
     std::string bad = t;
     bad[i] = bad[i] == 'A' ? 'B' : 'A';
-    auto c = s.verify(bad, 42, 10);
+    auto c = s.verify(bad, 42, 10).check;
     EXPECT_TRUE(c == Check::kBadSignature || c == Check::kMalformed) << i;
   }
-  EXPECT_EQ(s.verify("", 42, 10), Check::kMalformed);
-  EXPECT_EQ(s.verify(t + "x", 42, 10), Check::kMalformed);
+  EXPECT_EQ(s.verify("", 42, 10).check, Check::kMalformed);
+  EXPECT_EQ(s.verify(t + "x", 42, 10).check, Check::kMalformed);
   LinkSigner other(std::string(32, 'o'));
-  EXPECT_EQ(other.verify(t, 42, 10), Check::kBadSignature);
+  EXPECT_EQ(other.verify(t, 42, 10).check, Check::kBadSignature);
 }
 
 TEST(SignedLink, KeyIsCreatedOnceAndKept) {
@@ -46,7 +46,7 @@ TEST(SignedLink, KeyIsCreatedOnceAndKept) {
   ASSERT_TRUE(a);
   auto b = LinkSigner::from_data_dir(d.path());
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->verify(a->sign(1, 100), 1, 50), Check::kValid);
+  EXPECT_EQ(b->verify(a->sign(1, 100, LinkAction::kView), 1, 50).check, Check::kValid);
   EXPECT_EQ(
       std::filesystem::status(d.path() / "secret.key").permissions() & std::filesystem::perms::others_read,
       std::filesystem::perms::none);

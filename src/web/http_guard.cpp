@@ -1,0 +1,157 @@
+#include "web/http_guard.h"
+
+#include <cctype>
+#include <charconv>
+
+#include "util/text.h"
+
+namespace mailcase::web {
+
+size_t HeadScanner::feed(std::string_view data) {
+  size_t used = 0;
+  while (used < data.size() && state_ == State::kReading) {
+    const char ch = data[used++];
+    if (++seen_ > max_) {
+      state_ = State::kTooLong;
+      break;
+    }
+    if (ch == '\n') {
+      // An empty line (only CR LF) after the request line ends the head.
+      if (cr_ && line_len_ == 0 && !in_request_line_) {
+        state_ = State::kDone;
+        break;
+      }
+      in_request_line_ = false;
+      line_len_ = 0;
+      cr_ = false;
+      continue;
+    }
+    if (cr_) ++line_len_;  // a CR inside a line
+    cr_ = ch == '\r';
+    if (!cr_) ++line_len_;
+  }
+  return used;
+}
+
+BodyVerdict check_body(std::string_view method, std::optional<std::string_view> content_length,
+                       std::optional<std::string_view> transfer_encoding, size_t max_body) {
+  // Only forms are posted here; every other method is answered without a body.
+  // cpp-httplib would leave such a body unread and take it for the next request.
+  if (method != "POST" && method != "PUT" && method != "PATCH") {
+    if ((content_length && *content_length != "0") || transfer_encoding)
+      return {400, "this request may not have a body"};
+    return {};
+  }
+  if (transfer_encoding) return {411, "send the form with a Content-Length"};
+  if (!content_length) return {411, "send the form with a Content-Length"};
+  uint64_t n = 0;
+  const auto* b = content_length->data();
+  const auto* e = b + content_length->size();
+  auto [p, ec] = std::from_chars(b, e, n);
+  if (ec == std::errc::result_out_of_range) return {413, "the form is too large"};
+  if (ec != std::errc() || p != e || content_length->empty()) return {400, "Content-Length is not a number"};
+  if (n > max_body) return {413, "the form is too large"};
+  return {};
+}
+
+const std::vector<std::pair<std::string, std::string>>& security_headers() {
+  static const std::vector<std::pair<std::string, std::string>> h{
+      {"Content-Security-Policy",
+       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Cache-Control", "no-store"},
+  };
+  return h;
+}
+
+const char* status_text(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 416:
+      return "Range Not Satisfiable";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+  }
+  return "Error";
+}
+
+std::string status_explanation(int status) {
+  switch (status) {
+    case 404:
+      return "There is no page here. Open the link from our mail to see your case.";
+    case 408:
+      return "The request took too long to arrive.";
+    case 411:
+      return "The form was sent without its length.";
+    case 413:
+      return "What was sent is larger than this page accepts.";
+    case 414:
+      return "The address is too long.";
+    case 431:
+      return "The request headers are too large.";
+  }
+  if (status >= 500) return "Something went wrong on our side. Please try again in a moment.";
+  return "The request could not be understood.";
+}
+
+std::string refusal_response(int status) {
+  const std::string body = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
+                           std::string(status_text(status)) + "</title></head><body><h1>" +
+                           status_text(status) + "</h1><p>" + status_explanation(status) +
+                           "</p></body></html>\n";
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) + "\r\n";
+  for (const auto& [k, v] : security_headers()) out += k + ": " + v + "\r\n";
+  out += "Content-Type: text/html; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return out;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  // The repairing decoder changes exactly the ill-formed sequences.
+  return text::make_valid_utf8(s) == s;
+}
+
+std::optional<std::string> check_form_text(std::string_view field_label, std::string_view value,
+                                           size_t max_bytes, bool multiline) {
+  const std::string label(field_label);
+  if (value.size() > max_bytes)
+    return label + " is too long: at most " + std::to_string(max_bytes) + " bytes, please.";
+  if (!is_valid_utf8(value)) return label + " is not valid UTF-8 text.";
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    const bool line_break = c == '\n' || c == '\r';
+    if ((c < 0x20 && c != '\t' && !(multiline && line_break)) || c == 0x7f)
+      return label + " contains control characters.";
+    // C1 controls U+0080–U+009F are encoded as C2 80 – C2 9F.
+    if (c == 0xc2 && i + 1 < value.size()) {
+      const auto d = static_cast<unsigned char>(value[i + 1]);
+      if (d >= 0x80 && d <= 0x9f) return label + " contains control characters.";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace mailcase::web

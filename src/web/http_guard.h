@@ -1,0 +1,82 @@
+// The rules that keep the customer pages' HTTP server bounded, as pure functions with
+// no I/O: how big a request head and body may be, what refuses a request before its
+// body is read, which headers every response carries, and what a form field may hold.
+// customer_pages.cpp applies them to the sockets.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mailcase::web {
+
+// Settings of [http] in mailcase.toml (config::Http), as the server uses them.
+struct HttpLimits {
+  size_t max_head_bytes = 16 * 1024;  // request line and headers together
+  size_t max_body_bytes = 16 * 1024;  // a form; larger bodies get 413 unread
+  int request_timeout_seconds = 15;   // from the first byte of a request to its answer
+  int workers = 64;                   // connections served at once
+};
+
+// Watches the bytes of one request head (request line, headers, blank line) as they
+// arrive, so that a head is refused when it passes the limit instead of being
+// buffered whole. Bytes after the blank line are the body and are not counted.
+class HeadScanner {
+ public:
+  explicit HeadScanner(size_t max_bytes) : max_(max_bytes) {}
+  // Reads data up to the end of the head; returns how many bytes of data were head.
+  size_t feed(std::string_view data);
+  bool done() const { return state_ == State::kDone; }
+  bool overflowed() const { return state_ == State::kTooLong; }
+  // When overflowed: 414 when the request line alone was too long, else 431.
+  int overflow_status() const { return in_request_line_ ? 414 : 431; }
+  size_t head_bytes() const { return seen_; }
+
+ private:
+  enum class State { kReading, kDone, kTooLong };
+  size_t max_;
+  size_t seen_ = 0;
+  State state_ = State::kReading;
+  bool in_request_line_ = true;
+  // Length of the line being read, without its CR LF; a CR LF after an empty line ends
+  // the head (as cpp-httplib reads it).
+  size_t line_len_ = 0;
+  bool cr_ = false;
+};
+
+// Whether a request may have its body read, decided from its head alone. status 0:
+// read it (at most max_body bytes); otherwise answer status and close the connection
+// without reading the body: 411 for a POST without Content-Length (or chunked), 413
+// for a declared length over the limit, 400 for a length that is not a number or a
+// body on a GET.
+struct BodyVerdict {
+  int status = 0;
+  std::string reason;
+};
+BodyVerdict check_body(std::string_view method, std::optional<std::string_view> content_length,
+                       std::optional<std::string_view> transfer_encoding, size_t max_body);
+
+// The headers every customer page and every error answer carries.
+const std::vector<std::pair<std::string, std::string>>& security_headers();
+
+// A complete HTTP/1.1 response (with security_headers and Connection: close) for a
+// request refused before it could be parsed: 408, 413, 414, 431.
+std::string refusal_response(int status);
+const char* status_text(int status);
+// The short explanation shown on the error page of status.
+std::string status_explanation(int status);
+
+// Whether text is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+// Checks one field a customer typed into a form. nullopt: acceptable; otherwise the
+// reason, to show on a 400 page. Refused: invalid UTF-8, more than max_bytes, and
+// control characters (C0 except tab, and in multi-line fields CR and LF; DEL; C1).
+std::optional<std::string> check_form_text(std::string_view field_label, std::string_view value,
+                                           size_t max_bytes, bool multiline);
+
+}  // namespace mailcase::web

@@ -1,0 +1,57 @@
+// [http]: the customer pages' request limits, their defaults and their errors.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "config/config.h"
+#include "support/test_support.h"
+
+namespace mailcase::config {
+namespace {
+
+Result<Config> load_text(const testing::TempDir& dir, const std::string& text) {
+  std::ofstream(dir.path() / "mailcase.toml") << text;
+  return load(dir.path() / "mailcase.toml");
+}
+
+TEST(HttpConfig, DefaultsAndTheDefaultFileAgree) {
+  testing::TempDir dir;
+  auto c = load_text(dir, default_file_text());
+  ASSERT_TRUE(c) << c.error().message;
+  Config d;
+  EXPECT_EQ(d.http.max_head_bytes, 16384);
+  EXPECT_EQ(d.http.max_body_bytes, 16384);
+  EXPECT_EQ(d.http.request_timeout_seconds, 15);
+  EXPECT_EQ(d.http.workers, 64);
+  EXPECT_EQ(c->http.max_head_bytes, d.http.max_head_bytes);
+  EXPECT_EQ(c->http.max_body_bytes, d.http.max_body_bytes);
+  EXPECT_EQ(c->http.request_timeout_seconds, d.http.request_timeout_seconds);
+  EXPECT_EQ(c->http.workers, d.http.workers);
+}
+
+TEST(HttpConfig, ValuesAreRead) {
+  testing::TempDir dir;
+  auto c = load_text(dir,
+                     "[http]\nmax_head_bytes = 8192\nmax_body_bytes = 4096\nrequest_timeout_seconds = 30\n"
+                     "workers = 16\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->http.max_head_bytes, 8192);
+  EXPECT_EQ(c->http.max_body_bytes, 4096);
+  EXPECT_EQ(c->http.request_timeout_seconds, 30);
+  EXPECT_EQ(c->http.workers, 16);
+}
+
+TEST(HttpConfig, OutOfRangeValuesNameTheKey) {
+  for (const std::string bad : {"max_head_bytes = 10", "max_body_bytes = 0", "max_body_bytes = 99999999",
+                                "request_timeout_seconds = 0", "request_timeout_seconds = 100000",
+                                "workers = 0", "workers = -3", "workers = \"many\""}) {
+    testing::TempDir dir;
+    auto c = load_text(dir, "[http]\n" + bad + "\n");
+    ASSERT_FALSE(c) << bad;
+    const auto key = bad.substr(0, bad.find(' '));
+    EXPECT_NE(c.error().message.find("http." + key), std::string::npos) << c.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace mailcase::config

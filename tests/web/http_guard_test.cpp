@@ -1,0 +1,118 @@
+// The customer pages' HTTP rules as pure functions: request head and body limits,
+// the refusal answers, the security headers and the checks of form text.
+#include "web/http_guard.h"
+
+#include <gtest/gtest.h>
+
+namespace mailcase::web {
+namespace {
+
+TEST(HeadScanner, FindsTheEndOfTheHeadAndLeavesTheBody) {
+  HeadScanner s(1000);
+  const std::string req = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
+  const size_t head = s.feed(req);
+  EXPECT_TRUE(s.done());
+  EXPECT_EQ(head, req.size() - 3);
+  EXPECT_EQ(s.feed("more"), 0u);  // nothing after the head is counted
+}
+
+TEST(HeadScanner, ByteByByteAsTheServerReadsIt) {
+  HeadScanner s(1000);
+  const std::string req = "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n";
+  size_t used = 0;
+  for (char c : req) used += s.feed(std::string_view(&c, 1));
+  EXPECT_TRUE(s.done());
+  EXPECT_EQ(used, req.size());
+}
+
+TEST(HeadScanner, ALongRequestLineIs414AndLongHeadersAre431) {
+  HeadScanner line(100);
+  line.feed("GET /" + std::string(200, 'a'));
+  EXPECT_TRUE(line.overflowed());
+  EXPECT_EQ(line.overflow_status(), 414);
+
+  HeadScanner headers(100);
+  headers.feed("GET / HTTP/1.1\r\n");
+  for (int i = 0; i < 20 && !headers.overflowed(); ++i) headers.feed("X-A: bbbbbbbb\r\n");
+  EXPECT_TRUE(headers.overflowed());
+  EXPECT_EQ(headers.overflow_status(), 431);
+  EXPECT_LE(headers.head_bytes(), 101u);  // stopped at the limit, not at the end
+}
+
+TEST(HeadScanner, ABlankRequestLineDoesNotEndTheHead) {
+  HeadScanner s(1000);
+  s.feed("\r\n");
+  EXPECT_FALSE(s.done());
+}
+
+TEST(CheckBody, FormsNeedAKnownSmallLength) {
+  EXPECT_EQ(check_body("POST", "100", std::nullopt, 16384).status, 0);
+  EXPECT_EQ(check_body("POST", "16384", std::nullopt, 16384).status, 0);
+  EXPECT_EQ(check_body("POST", "16385", std::nullopt, 16384).status, 413);
+  EXPECT_EQ(check_body("POST", "600000000", std::nullopt, 16384).status, 413);
+  EXPECT_EQ(check_body("POST", "99999999999999999999999", std::nullopt, 16384).status, 413);
+  EXPECT_EQ(check_body("POST", std::nullopt, std::nullopt, 16384).status, 411);
+  EXPECT_EQ(check_body("POST", "10", "chunked", 16384).status, 411);
+  EXPECT_EQ(check_body("POST", "-1", std::nullopt, 16384).status, 400);
+  EXPECT_EQ(check_body("POST", "12abc", std::nullopt, 16384).status, 400);
+  EXPECT_EQ(check_body("POST", "", std::nullopt, 16384).status, 400);
+}
+
+TEST(CheckBody, PagesAreFetchedWithoutABody) {
+  EXPECT_EQ(check_body("GET", std::nullopt, std::nullopt, 16384).status, 0);
+  EXPECT_EQ(check_body("GET", "0", std::nullopt, 16384).status, 0);
+  EXPECT_EQ(check_body("GET", "5", std::nullopt, 16384).status, 400);
+  EXPECT_EQ(check_body("GET", std::nullopt, "chunked", 16384).status, 400);
+}
+
+TEST(Refusal, IsACompleteAnswerWithTheSecurityHeaders) {
+  for (int status : {408, 413, 414, 431}) {
+    const auto r = refusal_response(status);
+    EXPECT_EQ(r.rfind("HTTP/1.1 " + std::to_string(status) + " ", 0), 0u) << r;
+    EXPECT_NE(r.find("\r\nConnection: close\r\n"), std::string::npos);
+    for (const auto& [k, v] : security_headers())
+      EXPECT_NE(r.find("\r\n" + k + ": " + v + "\r\n"), std::string::npos);
+    const auto body = r.substr(r.find("\r\n\r\n") + 4);
+    EXPECT_NE(r.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos);
+  }
+}
+
+TEST(SecurityHeaders, NameThePolicyOfTheIssue) {
+  std::map<std::string, std::string> h(security_headers().begin(), security_headers().end());
+  EXPECT_EQ(h["Content-Security-Policy"],
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+  EXPECT_EQ(h["X-Content-Type-Options"], "nosniff");
+  EXPECT_EQ(h["Referrer-Policy"], "no-referrer");
+}
+
+TEST(FormText, AcceptsOrdinaryTextInAnyLanguage) {
+  EXPECT_FALSE(check_form_text("The reason", "", 100, true));
+  EXPECT_FALSE(
+      check_form_text("The reason", "Still jams.\r\nPapier zerknüllt — łódź 🙂\ttab", 100, true));
+}
+
+TEST(FormText, RefusesBrokenUtf8ControlsAndLength) {
+  EXPECT_TRUE(check_form_text("The reason", "bad \xff", 100, true));
+  EXPECT_TRUE(check_form_text("The reason", "overlong \xc0\xaf", 100, true));
+  EXPECT_TRUE(check_form_text("The reason", "surrogate \xed\xa0\x80", 100, true));
+  EXPECT_TRUE(check_form_text("The reason", "cut \xe2\x82", 100, true));
+  EXPECT_TRUE(check_form_text("The reason", "esc \x1b[2J", 100, true));
+  EXPECT_TRUE(check_form_text("The reason", std::string("nul \0 byte", 10), 100, true));
+  EXPECT_TRUE(check_form_text("The reason", "del \x7f", 100, true));
+  EXPECT_TRUE(check_form_text("The reason", "c1 \xc2\x9b", 100, true));
+  EXPECT_TRUE(check_form_text("The name", "two\nlines", 100, false));
+  auto too_long = check_form_text("The reason", std::string(101, 'a'), 100, true);
+  ASSERT_TRUE(too_long);
+  EXPECT_NE(too_long->find("100"), std::string::npos);
+  EXPECT_FALSE(check_form_text("The reason", std::string(100, 'a'), 100, true));
+}
+
+TEST(Utf8, WellFormedOnly) {
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("\xf0\x9f\x99\x82"));
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\x80"));
+}
+
+}  // namespace
+}  // namespace mailcase::web
