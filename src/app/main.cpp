@@ -54,7 +54,16 @@ std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_
     return nullptr;
   }
   std::error_code ec;
-  if (!std::filesystem::exists(g.data() / "mailcase.db", ec)) {
+  const bool exists = std::filesystem::exists(g.data() / "mailcase.db", ec);
+  if (ec == std::errc::permission_denied) {
+    // The data directory is private to its owner: another user (an MTA's pipe running
+    // as nobody, say) is told so; the MTA keeps the mail and tries again.
+    std::cerr << "mailcase: cannot open " << g.data().string() << ": " << ec.message()
+              << " (run mailcase as the data directory's owner)\n";
+    g.exit_code = kExitTempFail;
+    return nullptr;
+  }
+  if (!exists) {
     std::cerr << "mailcase: no store in " << g.data().string() << " (run `mailcase init` first)\n";
     g.exit_code = kExitConfig;
     return nullptr;

@@ -2,6 +2,8 @@
 // mails, output that never aborts, arguments that are text, secrets that stay secret.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -64,6 +66,29 @@ TEST_F(Safety, DataIsReadableByTheServiceUserAlone) {
   EXPECT_EQ(mode_of(std::filesystem::path(data_) / "mailcase.db"), 0600u);
   EXPECT_EQ(mode_of(std::filesystem::path(data_) / "secret.key"), 0600u);
   EXPECT_EQ(mode_of(std::filesystem::path(data_) / "mailcase.toml"), 0600u);
+}
+
+TEST_F(Safety, AnotherUserIsShutOutAndTheMtaKeepsTheMail) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a command as another user";
+  init();
+  // The temporary directory above the data directory is private too; open it up so
+  // that only the data directory's own mode stands in the way.
+  ::chmod(dir_.path().c_str(), 0755);
+  const std::string cmd =
+      "printf 'From: a@example.com\\r\\nSubject: x\\r\\nMessage-ID: <n1@example.com>\\r\\n\\r\\nhi\\r\\n' | "
+      "su -s /bin/sh nobody -c \"'" MAILCASE_BINARY "' --data '" +
+      data_ + "' deliver\" 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 75) << out;  // EX_TEMPFAIL: the MTA tries again later
+  EXPECT_NE(out.find("Permission denied"), std::string::npos) << out;
+  EXPECT_NE(out.find("data directory's owner"), std::string::npos) << out;
+  EXPECT_EQ(run({"message", "list", "--json"}).out, "[]\n");
 }
 
 TEST_F(Safety, AnOpenDataDirectoryIsReported) {
