@@ -2,7 +2,10 @@
 //
 // Contract: a recipient gets 250 only after the mail is committed; 4xx when it could
 // not be recorded now (the MTA retries); 550 at RCPT for an address that is no routing
-// address; 552 when the mail is larger than the announced SIZE. One mail with several
+// address; 552 when the mail is larger than the announced SIZE (its head is recorded
+// as failed for the administrator, the rest never stored); 452 past max_recipients.
+// A session, and a DATA, have deadlines; a stop ends a DATA left unfinished within a
+// few seconds, unacknowledged. One mail with several
 // accepted recipients is delivered once, and each recipient gets the same answer.
 // Mails finished by several connections at once share one commit (group commit), so
 // throughput grows with the number of connections while each 250 still follows its
@@ -25,6 +28,9 @@ struct LmtpOptions {
   uint64_t max_size = 50ull * 1024 * 1024;
   std::string hostname = "mailcase";
   int max_connections = 64;
+  int max_recipients = 100;                // RCPT past this many: 452 (the MTA sends them again)
+  int64_t session_timeout_seconds = 1800;  // a whole connection, from its greeting
+  int64_t data_timeout_seconds = 600;      // one DATA, from 354 to the final "."
 };
 
 class LmtpServer {

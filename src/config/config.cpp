@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <charconv>
 #include <sstream>
 
 namespace mailcase::config {
@@ -40,6 +41,32 @@ void read(const toml::table& t, std::string_view section, std::string_view key, 
       out.push_back(*v);
     }
   }
+}
+
+// A duration: seconds as an integer, or a string "90s", "30m", "2h". Must be positive.
+void read_duration(const toml::table& t, std::string_view section, std::string_view key, int64_t& seconds) {
+  auto node = t[section][key];
+  if (!node) return;
+  const std::string what = std::string(section) + "." + std::string(key);
+  const std::string bad =
+      what + " must be a positive duration: seconds, or a string like \"90s\", \"30m\", \"2h\"";
+  int64_t v = 0;
+  if (auto i = node.value<int64_t>()) {
+    v = *i;
+  } else if (auto str = node.value<std::string>()) {
+    std::string_view d = *str;
+    if (d.size() < 2) throw std::runtime_error(bad);
+    int64_t unit = d.back() == 's' ? 1 : d.back() == 'm' ? 60 : d.back() == 'h' ? 3600 : 0;
+    d.remove_suffix(1);
+    auto r = std::from_chars(d.data(), d.data() + d.size(), v);
+    if (unit == 0 || r.ec != std::errc() || r.ptr != d.data() + d.size() || v > (int64_t{1} << 40))
+      throw std::runtime_error(bad);
+    v *= unit;
+  } else {
+    throw std::runtime_error(bad);
+  }
+  if (v <= 0) throw std::runtime_error(bad);
+  seconds = v;
 }
 
 }  // namespace
@@ -84,6 +111,9 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "outbound", "survey", o.survey);
     read(t, "outbound", "link_valid_days", o.link_valid_days);
     read(t, "outbound", "max_attempts", o.max_attempts);
+    read(t, "lmtp", "max_recipients", c.lmtp.max_recipients);
+    read_duration(t, "lmtp", "session_timeout", c.lmtp.session_timeout_seconds);
+    read_duration(t, "lmtp", "data_timeout", c.lmtp.data_timeout_seconds);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -108,6 +138,8 @@ Result<Config> load(const std::filesystem::path& file) {
     return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.default_language must be en, fr or pl");
   if (o.smtp_port < 1 || o.smtp_port > 65535)
     return fail(ErrorCode::kInvalidInput, file.string() + ": outbound.smtp_port must be 1 to 65535");
+  if (c.lmtp.max_recipients < 1)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": lmtp.max_recipients must be at least 1");
   return c;
 }
 
@@ -181,6 +213,13 @@ survey = true
 link_valid_days = 30
 # Sending attempts (with growing delays) before a mail is marked failed on its case.
 max_attempts = 10
+
+[lmtp]
+# Recipients of one mail over LMTP; past this many the MTA is told to send the rest again.
+max_recipients = 100
+# Longest an LMTP connection may last, and one mail's DATA ("90s", "30m", "2h").
+session_timeout = "30m"
+data_timeout = "10m"
 )";
 }
 
