@@ -365,8 +365,8 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
         if (total <= opt_.max_size) {
           data.append(v);
           data += "\r\n";
-        } else if (data.size() > ingest::kOversizeHeadBytes) {
-          data.resize(ingest::kOversizeHeadBytes);
+        } else if (data.size() > ingest::oversize_head_bytes(opt_.max_size)) {
+          data.resize(ingest::oversize_head_bytes(opt_.max_size));
           data.shrink_to_fit();
         }
       }

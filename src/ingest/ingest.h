@@ -38,8 +38,12 @@ struct Outcome {
   bool too_large = false;
 };
 
-// How much of a mail over limits.max_message_bytes is kept for its record.
+// How much of a mail over limits.max_message_bytes is kept for its record: its
+// first 64 KiB, never more than the limit itself.
 inline constexpr size_t kOversizeHeadBytes = 64 * 1024;
+constexpr size_t oversize_head_bytes(uint64_t limit) {
+  return limit < kOversizeHeadBytes ? static_cast<size_t>(limit) : kOversizeHeadBytes;
+}
 
 // A mail stored and parsed, waiting for its commit (MailSink::prepare). Opaque to
 // channels.

@@ -110,7 +110,8 @@ Pipeline::~Pipeline() = default;
 
 Result<Spooled> Pipeline::spool(std::istream& raw, Envelope envelope) {
   // Past the limit only the head is stored; the rest is read and counted, not kept.
-  auto b = raws_->put_bounded(raw, cfg_.limits.max_message_bytes, kOversizeHeadBytes);
+  auto b = raws_->put_bounded(raw, cfg_.limits.max_message_bytes,
+                              oversize_head_bytes(cfg_.limits.max_message_bytes));
   if (!b) return tl::unexpected(b.error());
   Spooled s{b->ref, std::move(envelope)};
   if (b->size > cfg_.limits.max_message_bytes) s.full_size = b->size;
