@@ -23,25 +23,31 @@
 namespace mailcase::channels {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+using SteadyClock = lmtp::Clock;
+using lmtp::LineEnd;
 
-// Why Conn::line gave no line.
-enum class LineEnd { kClosed, kStopped, kTimedOut };
-
-// Buffered line reader on a socket, with deadlines. Between commands a stop ends the
-// session at once; inside DATA the client gets kStopGrace to finish its mail, then the
-// mail is abandoned unacknowledged (the MTA sends it again), so that SIGTERM always
-// ends the server promptly.
+// Buffered line reader on a socket, with the deadlines of lmtp::give_up.
 class Conn {
  public:
   static constexpr auto kIdle = std::chrono::minutes(5);
-  static constexpr auto kStopGrace = std::chrono::seconds(3);
 
   Conn(int fd, const std::atomic<bool>& stop, SteadyClock::time_point session_deadline)
       : fd_(fd), stop_(stop), session_deadline_(session_deadline) {}
   // A line without CRLF; nullopt on EOF, error, a deadline or stop (see ended()).
   // data_deadline: SteadyClock::time_point::max() outside DATA.
   std::optional<std::string> line(bool in_data, SteadyClock::time_point data_deadline) {
+    lmtp::LineWait w;
+    w.session_deadline = session_deadline_;
+    w.data_deadline = data_deadline;
+    w.in_data = in_data;
+    // A stop seen earlier in this DATA keeps counting its grace.
+    if (in_data) w.stop_seen = stop_seen_;
+    auto verdict = [&](bool idle_counts) {
+      const auto now = SteadyClock::now();
+      if (stop_.load() && !w.stop_seen) w.stop_seen = stop_seen_ = now;
+      w.idle_until = idle_counts ? idle_until_ : SteadyClock::time_point::max();
+      return lmtp::give_up(w, now);
+    };
     while (true) {
       auto nl = buf_.find('\n', pos_);
       if (nl != std::string::npos) {
@@ -56,27 +62,15 @@ class Conn {
       }
       if (buf_.size() - pos_ > 1024 * 1024) return end(LineEnd::kClosed);  // no line is this long
       pollfd p{fd_, POLLIN, 0};
-      const auto idle_until = SteadyClock::now() + kIdle;
+      idle_until_ = SteadyClock::now() + kIdle;
       while (true) {
         int n = ::poll(&p, 1, 250);
         if (n > 0) break;
         if (n < 0 && errno != EINTR) return end(LineEnd::kClosed);
-        const auto now = SteadyClock::now();
-        if (stop_.load()) {
-          if (!in_data) return end(LineEnd::kStopped);
-          if (stop_seen_ == SteadyClock::time_point()) stop_seen_ = now;
-          if (now - stop_seen_ > kStopGrace) return end(LineEnd::kStopped);
-        }
-        if (now > session_deadline_ || now > data_deadline || now > idle_until)
-          return end(LineEnd::kTimedOut);
+        if (auto why = verdict(true)) return end(*why);
       }
       // A client that keeps sending is still bound by the deadlines.
-      const auto now = SteadyClock::now();
-      if (now > session_deadline_ || now > data_deadline) return end(LineEnd::kTimedOut);
-      if (in_data && stop_.load()) {
-        if (stop_seen_ == SteadyClock::time_point()) stop_seen_ = now;
-        if (now - stop_seen_ > kStopGrace) return end(LineEnd::kStopped);
-      }
+      if (auto why = verdict(false)) return end(*why);
       char chunk[65536];
       ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
       if (n <= 0) return end(LineEnd::kClosed);
@@ -102,7 +96,8 @@ class Conn {
   int fd_;
   const std::atomic<bool>& stop_;
   SteadyClock::time_point session_deadline_;
-  SteadyClock::time_point stop_seen_{};
+  std::optional<SteadyClock::time_point> stop_seen_;
+  SteadyClock::time_point idle_until_{};
   LineEnd ended_ = LineEnd::kClosed;
   std::string buf_;
   size_t pos_ = 0;
@@ -125,6 +120,12 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 }
 
 }  // namespace
+
+std::optional<LineEnd> lmtp::give_up(const LineWait& w, Clock::time_point now) {
+  if (w.stop_seen && (!w.in_data || now - *w.stop_seen > kStopGrace)) return LineEnd::kStopped;
+  if (now > w.session_deadline || now > w.data_deadline || now > w.idle_until) return LineEnd::kTimedOut;
+  return std::nullopt;
+}
 
 // Sessions hand their finished mail over and wait; one thread commits everything
 // waiting at that moment with one deliver_prepared (one transaction, one sync). The
