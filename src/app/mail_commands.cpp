@@ -93,6 +93,11 @@ void register_mail_commands(CLI::App& app, Globals& g) {
           return;
         }
         std::cout << json_text(outcome_json(*r)) << "\n";
+        if (r->too_large) {
+          // The MTA bounces it with this reason; only its head is kept, on its record.
+          std::cerr << "mailcase: mail refused: " << r->reason << " (limits.max_message_bytes)\n";
+          g.exit_code = kExitDataErr;
+        }
       };
     });
   }

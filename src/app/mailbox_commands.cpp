@@ -294,6 +294,9 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
             return;
           }
           o.max_size = cfg.limits.max_message_bytes;
+          o.max_recipients = cfg.lmtp.max_recipients;
+          o.session_timeout_seconds = cfg.lmtp.session_timeout_seconds;
+          o.data_timeout_seconds = cfg.lmtp.data_timeout_seconds;
           server = std::make_unique<channels::LmtpServer>(*p, o);
           if (auto s = server->listen(); !s) {
             print_error(s.error());

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <future>
+#include <list>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -21,12 +23,31 @@
 namespace mailcase::channels {
 namespace {
 
-// Buffered line reader on a socket that gives up when stop is set while idle.
+using SteadyClock = lmtp::Clock;
+using lmtp::LineEnd;
+
+// Buffered line reader on a socket, with the deadlines of lmtp::give_up.
 class Conn {
  public:
-  Conn(int fd, const std::atomic<bool>& stop) : fd_(fd), stop_(stop) {}
-  // A line without CRLF; nullopt on EOF, error, idle timeout or stop between commands.
-  std::optional<std::string> line(bool in_data) {
+  static constexpr auto kIdle = std::chrono::minutes(5);
+
+  Conn(int fd, const std::atomic<bool>& stop, SteadyClock::time_point session_deadline)
+      : fd_(fd), stop_(stop), session_deadline_(session_deadline) {}
+  // A line without CRLF; nullopt on EOF, error, a deadline or stop (see ended()).
+  // data_deadline: SteadyClock::time_point::max() outside DATA.
+  std::optional<std::string> line(bool in_data, SteadyClock::time_point data_deadline) {
+    lmtp::LineWait w;
+    w.session_deadline = session_deadline_;
+    w.data_deadline = data_deadline;
+    w.in_data = in_data;
+    // A stop seen earlier in this DATA keeps counting its grace.
+    if (in_data) w.stop_seen = stop_seen_;
+    auto verdict = [&](bool idle_counts) {
+      const auto now = SteadyClock::now();
+      if (stop_.load() && !w.stop_seen) w.stop_seen = stop_seen_ = now;
+      w.idle_until = idle_counts ? idle_until_ : SteadyClock::time_point::max();
+      return lmtp::give_up(w, now);
+    };
     while (true) {
       auto nl = buf_.find('\n', pos_);
       if (nl != std::string::npos) {
@@ -39,24 +60,24 @@ class Conn {
         if (!l.empty() && l.back() == '\r') l.pop_back();
         return l;
       }
-      if (buf_.size() - pos_ > 1024 * 1024) return std::nullopt;  // no line is this long
+      if (buf_.size() - pos_ > 1024 * 1024) return end(LineEnd::kClosed);  // no line is this long
       pollfd p{fd_, POLLIN, 0};
-      int waited = 0;
+      idle_until_ = SteadyClock::now() + kIdle;
       while (true) {
         int n = ::poll(&p, 1, 250);
         if (n > 0) break;
-        if (n < 0 && errno != EINTR) return std::nullopt;
-        waited += 250;
-        // Between commands a stop ends the session; inside DATA the mail is finished.
-        if (!in_data && stop_.load()) return std::nullopt;
-        if (waited > 300000) return std::nullopt;  // 5 minutes idle
+        if (n < 0 && errno != EINTR) return end(LineEnd::kClosed);
+        if (auto why = verdict(true)) return end(*why);
       }
+      // A client that keeps sending is still bound by the deadlines.
+      if (auto why = verdict(false)) return end(*why);
       char chunk[65536];
       ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n <= 0) return std::nullopt;
+      if (n <= 0) return end(LineEnd::kClosed);
       buf_.append(chunk, static_cast<size_t>(n));
     }
   }
+  LineEnd ended() const { return ended_; }
   bool send(std::string_view s) {
     while (!s.empty()) {
       ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
@@ -68,8 +89,16 @@ class Conn {
   }
 
  private:
+  std::nullopt_t end(LineEnd why) {
+    ended_ = why;
+    return std::nullopt;
+  }
   int fd_;
   const std::atomic<bool>& stop_;
+  SteadyClock::time_point session_deadline_;
+  std::optional<SteadyClock::time_point> stop_seen_;
+  SteadyClock::time_point idle_until_{};
+  LineEnd ended_ = LineEnd::kClosed;
   std::string buf_;
   size_t pos_ = 0;
 };
@@ -92,8 +121,17 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
+std::optional<LineEnd> lmtp::give_up(const LineWait& w, Clock::time_point now) {
+  if (w.stop_seen && (!w.in_data || now - *w.stop_seen > kStopGrace)) return LineEnd::kStopped;
+  if (now > w.session_deadline || now > w.data_deadline || now > w.idle_until) return LineEnd::kTimedOut;
+  return std::nullopt;
+}
+
 // Sessions hand their finished mail over and wait; one thread commits everything
-// waiting at that moment with one deliver_batch (one transaction, one sync).
+// waiting at that moment with one deliver_prepared (one transaction, one sync). The
+// costly part (spooling, MIME and HTML parsing) is done by each session on its own
+// thread beforehand (MailSink::prepare), so one hard mail never holds back the
+// commits of the others.
 class LmtpServer::GroupCommit {
  public:
   explicit GroupCommit(ingest::MailSink& sink) : sink_(sink), thread_([this] { run(); }) {}
@@ -108,8 +146,8 @@ class LmtpServer::GroupCommit {
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
-  Result<ingest::Outcome> deliver(std::string bytes, ingest::Envelope envelope) {
-    Job job{ingest::RawMail{std::move(bytes), std::move(envelope)}, {}};
+  Result<ingest::Outcome> deliver(std::unique_ptr<ingest::PreparedMail> mail) {
+    Job job{std::move(mail), {}};
     auto done = job.done.get_future();
     {
       std::lock_guard lock(mu_);
@@ -121,7 +159,7 @@ class LmtpServer::GroupCommit {
 
  private:
   struct Job {
-    ingest::RawMail mail;
+    std::unique_ptr<ingest::PreparedMail> mail;
     std::promise<Result<ingest::Outcome>> done;
   };
   static constexpr size_t kMaxBatch = 256;
@@ -138,10 +176,10 @@ class LmtpServer::GroupCommit {
           queue_.pop_front();
         }
       }
-      std::vector<ingest::RawMail> mails;
+      std::vector<std::unique_ptr<ingest::PreparedMail>> mails;
       mails.reserve(jobs.size());
       for (auto* j : jobs) mails.push_back(std::move(j->mail));
-      auto results = sink_.deliver_batch(mails);
+      auto results = sink_.deliver_prepared(std::move(mails));
       for (size_t i = 0; i < jobs.size(); ++i) {
         jobs[i]->done.set_value(i < results.size()
                                     ? std::move(results[i])
@@ -194,8 +232,26 @@ Status LmtpServer::listen() {
 
 void LmtpServer::serve(const std::atomic<bool>& stop) {
   GroupCommit commit(sink_);  // outlives every session below
-  std::vector<std::thread> sessions;
+  // Each session has its thread and a flag it sets when done; finished ones are
+  // joined (at once, they have ended) on every turn of the loop, so accepting never
+  // waits for a session still running.
+  struct Session {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::list<Session> sessions;
+  auto reap = [&sessions] {
+    for (auto it = sessions.begin(); it != sessions.end();) {
+      if (it->done->load()) {
+        it->thread.join();
+        it = sessions.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
   while (!stop.load()) {
+    reap();
     pollfd p{listen_fd_, POLLIN, 0};
     int n = ::poll(&p, 1, 200);
     if (n <= 0) continue;
@@ -207,24 +263,33 @@ void LmtpServer::serve(const std::atomic<bool>& stop) {
       ::close(fd);
       continue;
     }
+    // A client that stops reading must not hold its session (and shutdown) forever.
+    timeval send_timeout{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
     ++active_;
-    sessions.emplace_back([this, fd, &stop, &commit] {
-      session(fd, stop, commit);
-      ::close(fd);
-      --active_;
-    });
-    // Reap finished threads now and then so a long-running server does not grow.
-    if (sessions.size() > static_cast<size_t>(opt_.max_connections) * 2) {
-      for (auto& t : sessions) t.join();
-      sessions.clear();
-    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    sessions.push_back(Session{std::thread([this, fd, &stop, &commit, done] {
+                                 session(fd, stop, commit);
+                                 ::close(fd);
+                                 --active_;
+                                 done->store(true);
+                               }),
+                               done});
   }
-  for (auto& t : sessions) t.join();
+  for (auto& s : sessions) s.thread.join();
 }
 
 void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit) {
-  Conn c(fd, stop);
+  constexpr auto kNoDeadline = SteadyClock::time_point::max();
+  Conn c(fd, stop, SteadyClock::now() + std::chrono::seconds(opt_.session_timeout_seconds));
   const std::string& host = opt_.hostname;
+  // The last word to a client whose session ends without QUIT.
+  auto farewell = [&] {
+    if (c.ended() == LineEnd::kStopped)
+      c.send("421 4.3.2 " + host + " shutting down\r\n");
+    else if (c.ended() == LineEnd::kTimedOut)
+      c.send("421 4.4.2 " + host + " timeout, closing the connection\r\n");
+  };
   if (!c.send("220 " + host + " LMTP mailcase ready\r\n")) return;
   bool greeted = false;
   std::optional<std::string> mail_from;
@@ -234,9 +299,9 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
     rcpts.clear();
   };
   while (true) {
-    auto line = c.line(false);
+    auto line = c.line(false, kNoDeadline);
     if (!line) {
-      if (stop.load()) c.send("421 4.3.2 " + host + " shutting down\r\n");
+      farewell();
       return;
     }
     std::string_view cmd = *line;
@@ -259,11 +324,16 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
         }
       }
       reset();
-      mail_from = arg_address(cmd.substr(10));
+      mail_from = arg_address(cmd.substr(10));  // "" for the null sender <>
       c.send("250 2.1.0 OK\r\n");
     } else if (starts_with_ci(cmd, "RCPT TO:")) {
       if (!mail_from) {
         c.send("503 5.5.1 MAIL first\r\n");
+        continue;
+      }
+      if (rcpts.size() >= static_cast<size_t>(opt_.max_recipients)) {
+        c.send("452 4.5.3 too many recipients (at most " + std::to_string(opt_.max_recipients) +
+               " per mail), send the rest again\r\n");
         continue;
       }
       std::string rcpt = arg_address(cmd.substr(8));
@@ -279,44 +349,52 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
         continue;
       }
       c.send("354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n");
+      const auto data_deadline = SteadyClock::now() + std::chrono::seconds(opt_.data_timeout_seconds);
+      // Up to max_size bytes are kept; past it only the head stays (for the record of
+      // the refused mail) and the rest is counted, not stored.
       std::string data;
-      bool too_big = false;
+      uint64_t total = 0;
       bool complete = false;
-      while (auto l = c.line(true)) {
+      while (auto l = c.line(true, data_deadline)) {
         if (*l == ".") {
           complete = true;
           break;
         }
         std::string_view v = *l;
         if (!v.empty() && v[0] == '.') v.remove_prefix(1);  // dot-stuffing
-        if (!too_big) {
+        total += v.size() + 2;
+        if (total <= opt_.max_size) {
           data.append(v);
           data += "\r\n";
-          if (data.size() > opt_.max_size) {
-            too_big = true;
-            data.clear();
-            data.shrink_to_fit();
-          }
+        } else if (data.size() > ingest::oversize_head_bytes(opt_.max_size)) {
+          data.resize(ingest::oversize_head_bytes(opt_.max_size));
+          data.shrink_to_fit();
         }
       }
-      if (!complete) return;  // the client went away mid-mail: nothing was acknowledged
+      if (!complete) {  // the client went away, a deadline or a stop: nothing was acknowledged
+        farewell();
+        return;
+      }
+      const bool too_big = total > opt_.max_size;
+      ingest::Envelope env{"lmtp", rcpts, *mail_from};
+      auto prepared = sink_.prepare(data, env, too_big ? total : 0);
+      data = std::string();
+      Result<ingest::Outcome> r = prepared ? commit.deliver(std::move(*prepared))
+                                           : Result<ingest::Outcome>(tl::unexpected(prepared.error()));
       std::string reply;
-      if (too_big) {
-        for (size_t i = 0; i < rcpts.size(); ++i)
-          reply += "552 5.3.4 message larger than " + std::to_string(opt_.max_size) + " bytes\r\n";
-      } else {
-        auto r = commit.deliver(std::move(data), ingest::Envelope{"lmtp", rcpts});
-        data = std::string();
-        for (const auto& rcpt : rcpts) {
-          if (r) {
-            reply += "250 2.0.0 <" + rcpt + "> " + ingest::to_string(r->kind) +
-                     (r->case_number ? " " + *r->case_number : std::string()) + "\r\n";
-          } else {
-            reply += "451 4.3.0 <" + rcpt + "> not recorded, try again later\r\n";
-          }
+      for (const auto& rcpt : rcpts) {
+        if (too_big) {
+          // Refused whether or not its head could be recorded: never taken.
+          reply += "552 5.3.4 <" + rcpt + "> message of " + std::to_string(total) + " bytes is larger than " +
+                   std::to_string(opt_.max_size) + " bytes\r\n";
+        } else if (r) {
+          reply += "250 2.0.0 <" + rcpt + "> " + ingest::to_string(r->kind) +
+                   (r->case_number ? " " + *r->case_number : std::string()) + "\r\n";
+        } else {
+          reply += "451 4.3.0 <" + rcpt + "> not recorded, try again later\r\n";
         }
-        if (!r) spdlog::warn("lmtp: mail not recorded: {}", r.error().message);
       }
+      if (!r) spdlog::warn("lmtp: mail not recorded: {}", r.error().message);
       c.send(reply);
       reset();
     } else if (text::iequals(cmd, "RSET")) {

@@ -2,16 +2,21 @@
 //
 // Contract: a recipient gets 250 only after the mail is committed; 4xx when it could
 // not be recorded now (the MTA retries); 550 at RCPT for an address that is no routing
-// address; 552 when the mail is larger than the announced SIZE. One mail with several
-// accepted recipients is delivered once, and each recipient gets the same answer.
+// address; 552 when the mail is larger than the announced SIZE (its head is recorded
+// as failed for the administrator, the rest never stored); 452 past max_recipients.
+// A session, and a DATA, have deadlines; a stop ends a DATA left unfinished within a
+// few seconds, unacknowledged. One mail with several accepted recipients is delivered
+// once, and each recipient gets the same answer.
 // Mails finished by several connections at once share one commit (group commit), so
 // throughput grows with the number of connections while each 250 still follows its
 // own commit.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ingest/ingest.h"
@@ -19,12 +24,41 @@
 
 namespace mailcase::channels {
 
+namespace lmtp {
+
+using Clock = std::chrono::steady_clock;
+
+// Why a session stopped waiting for a client's line.
+enum class LineEnd { kClosed, kStopped, kTimedOut };
+
+// After a stop, how long a client inside DATA may take to finish its mail.
+inline constexpr auto kStopGrace = std::chrono::seconds(3);
+
+// What a session waiting for a line knows about its limits.
+struct LineWait {
+  Clock::time_point session_deadline = Clock::time_point::max();
+  Clock::time_point data_deadline = Clock::time_point::max();  // none outside DATA
+  Clock::time_point idle_until = Clock::time_point::max();     // none while bytes arrive
+  bool in_data = false;
+  std::optional<Clock::time_point> stop_seen;  // when the server's stop was first seen
+};
+
+// Whether the session gives up now (pure). Between commands a stop ends it at once;
+// inside DATA the client has kStopGrace to finish, then its mail is abandoned
+// unacknowledged (the MTA sends it again), so a stop always ends the server promptly.
+std::optional<LineEnd> give_up(const LineWait& w, Clock::time_point now);
+
+}  // namespace lmtp
+
 struct LmtpOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port (see bound_port)
   uint64_t max_size = 50ull * 1024 * 1024;
   std::string hostname = "mailcase";
   int max_connections = 64;
+  int max_recipients = 100;                // RCPT past this many: 452 (the MTA sends them again)
+  int64_t session_timeout_seconds = 1800;  // a whole connection, from its greeting
+  int64_t data_timeout_seconds = 600;      // one DATA, from 354 to the final "."
 };
 
 class LmtpServer {

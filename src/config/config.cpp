@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <charconv>
 #include <sstream>
 
 namespace mailcase::config {
@@ -40,6 +41,32 @@ void read(const toml::table& t, std::string_view section, std::string_view key, 
       out.push_back(*v);
     }
   }
+}
+
+// A duration: seconds as an integer, or a string "90s", "30m", "2h". Must be positive.
+void read_duration(const toml::table& t, std::string_view section, std::string_view key, int64_t& seconds) {
+  auto node = t[section][key];
+  if (!node) return;
+  const std::string what = std::string(section) + "." + std::string(key);
+  const std::string bad =
+      what + " must be a positive duration: seconds, or a string like \"90s\", \"30m\", \"2h\"";
+  int64_t v = 0;
+  if (auto i = node.value<int64_t>()) {
+    v = *i;
+  } else if (auto str = node.value<std::string>()) {
+    std::string_view d = *str;
+    if (d.size() < 2) throw std::runtime_error(bad);
+    int64_t unit = d.back() == 's' ? 1 : d.back() == 'm' ? 60 : d.back() == 'h' ? 3600 : 0;
+    d.remove_suffix(1);
+    auto r = std::from_chars(d.data(), d.data() + d.size(), v);
+    if (unit == 0 || r.ec != std::errc() || r.ptr != d.data() + d.size() || v > (int64_t{1} << 40))
+      throw std::runtime_error(bad);
+    v *= unit;
+  } else {
+    throw std::runtime_error(bad);
+  }
+  if (v <= 0) throw std::runtime_error(bad);
+  seconds = v;
 }
 
 }  // namespace
@@ -93,6 +120,9 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "http", "max_body_bytes", c.http.max_body_bytes);
     read(t, "http", "request_timeout_seconds", c.http.request_timeout_seconds);
     read(t, "http", "workers", c.http.workers);
+    read(t, "lmtp", "max_recipients", c.lmtp.max_recipients);
+    read_duration(t, "lmtp", "session_timeout", c.lmtp.session_timeout_seconds);
+    read_duration(t, "lmtp", "data_timeout", c.lmtp.data_timeout_seconds);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -132,6 +162,8 @@ Result<Config> load(const std::filesystem::path& file) {
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.request_timeout_seconds must be 1 to 600");
   if (h.workers < 1 || h.workers > 1024)
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.workers must be 1 to 1024");
+  if (c.lmtp.max_recipients < 1)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": lmtp.max_recipients must be at least 1");
   return c;
 }
 
@@ -230,6 +262,13 @@ max_body_bytes = 16384
 request_timeout_seconds = 15
 # Connections served at once (slow clients each hold one until their deadline).
 workers = 64
+
+[lmtp]
+# Recipients of one mail over LMTP; past this many the MTA is told to send the rest again.
+max_recipients = 100
+# Longest an LMTP connection may last, and one mail's DATA ("90s", "30m", "2h").
+session_timeout = "30m"
+data_timeout = "10m"
 )";
 }
 

@@ -84,6 +84,13 @@ struct Http {
   int workers = 64;                  // connections served at once
 };
 
+// The LMTP listener (`serve --lmtp`).
+struct Lmtp {
+  int max_recipients = 100;                // RCPT TO per mail; more get 452 (sent again later)
+  int64_t session_timeout_seconds = 1800;  // a whole connection ("30m")
+  int64_t data_timeout_seconds = 600;      // one DATA, 354 to the final "." ("10m")
+};
+
 struct Config {
   Limits limits;
   Threading threading;
@@ -91,6 +98,7 @@ struct Config {
   Storage storage;
   Outbound outbound;
   Http http;
+  Lmtp lmtp;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad

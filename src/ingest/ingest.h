@@ -4,6 +4,7 @@
 // around the store's write transaction, parsing runs in the caller's thread.
 #pragma once
 
+#include <cstdint>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -32,6 +33,23 @@ struct Outcome {
   std::optional<std::string> case_number;  // the case created or updated, if any
   std::string reason;                      // why held / failed / ignored / duplicate
   int64_t message_id = 0;                  // the raw message row
+  // The mail was larger than limits.max_message_bytes: only its head was kept, it is
+  // recorded as failed, and the source must refuse it (LMTP 552, `deliver` exit 65).
+  bool too_large = false;
+};
+
+// How much of a mail over limits.max_message_bytes is kept for its record: its
+// first 64 KiB, never more than the limit itself.
+inline constexpr size_t kOversizeHeadBytes = 64 * 1024;
+constexpr size_t oversize_head_bytes(uint64_t limit) {
+  return limit < kOversizeHeadBytes ? static_cast<size_t>(limit) : kOversizeHeadBytes;
+}
+
+// A mail stored and parsed, waiting for its commit (MailSink::prepare). Opaque to
+// channels.
+class PreparedMail {
+ public:
+  virtual ~PreparedMail() = default;
 };
 
 // One mail a channel has in hand.
@@ -56,6 +74,17 @@ class MailSink {
   // Whether mail to this address is accepted (a routing address, or any address
   // when none is configured). For LMTP's per-recipient answers.
   virtual bool accepts_recipient(std::string_view email) = 0;
+  // The costly half of delivering, for a channel that commits many mails from one
+  // thread (LMTP group commit): stores the bytes and parses them, on the caller's
+  // thread and without the store's lock. full_size > raw.size(): raw is only the head
+  // of a mail that big, over the size limit; it is recorded as failed, too_large.
+  [[nodiscard]] virtual Result<std::unique_ptr<PreparedMail>> prepare(std::string_view raw,
+                                                                      const Envelope& envelope,
+                                                                      uint64_t full_size) = 0;
+  // Commits prepared mails together; one result per mail, in order. Same contract as
+  // deliver_batch.
+  [[nodiscard]] virtual std::vector<Result<Outcome>> deliver_prepared(
+      std::vector<std::unique_ptr<PreparedMail>> mails) = 0;
 };
 
 }  // namespace mailcase::ingest

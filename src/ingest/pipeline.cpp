@@ -93,6 +93,22 @@ Result<SenderRole> role_on_case(store::Store& st, store::Id case_id, const std::
 
 }  // namespace
 
+// A mail's parse, done before (prepare) or during its commit (process).
+struct ParseResult {
+  std::optional<mime::ParsedMessage> msg;
+  std::string error;
+  bool too_large = false;
+};
+
+namespace {
+struct PreparedSpooled final : PreparedMail {
+  Spooled spooled;
+};
+
+// Said in the record of a mail cut to its head; such a record cannot be retried.
+constexpr std::string_view kHeadOnly = "; only its first bytes are kept";
+}  // namespace
+
 // One mail moving through the pipeline.
 struct Pipeline::Work {
   Spooled in;
@@ -135,9 +151,13 @@ Pipeline::Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::F
 Pipeline::~Pipeline() = default;
 
 Result<Spooled> Pipeline::spool(std::istream& raw, Envelope envelope) {
-  auto ref = raws_->put_stream(raw);
-  if (!ref) return tl::unexpected(ref.error());
-  return Spooled{*ref, std::move(envelope)};
+  // Past the limit only the head is stored; the rest is read and counted, not kept.
+  auto b = raws_->put_bounded(raw, cfg_.limits.max_message_bytes,
+                              oversize_head_bytes(cfg_.limits.max_message_bytes));
+  if (!b) return tl::unexpected(b.error());
+  Spooled s{b->ref, std::move(envelope)};
+  if (b->size > cfg_.limits.max_message_bytes) s.full_size = b->size;
+  return s;
 }
 
 Result<Spooled> Pipeline::spool(std::string_view raw, Envelope envelope) {
@@ -178,6 +198,30 @@ std::vector<Result<Outcome>> Pipeline::deliver_batch(const std::vector<RawMail>&
   return results;
 }
 
+std::string Pipeline::head_only_reason(uint64_t full_size, uint64_t kept) const {
+  return "message too large: " + std::to_string(full_size) + " bytes, limit " +
+         std::to_string(cfg_.limits.max_message_bytes) + std::string(kHeadOnly) + " (" +
+         std::to_string(kept) + ")";
+}
+
+Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, const Envelope& envelope,
+                                                        uint64_t full_size) {
+  auto s = spool(raw, envelope);
+  if (!s) return tl::unexpected(s.error());
+  auto p = std::make_unique<PreparedSpooled>();
+  p->spooled = std::move(*s);
+  p->spooled.full_size = full_size > raw.size() ? full_size : 0;
+  p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size));
+  return std::unique_ptr<PreparedMail>(std::move(p));
+}
+
+std::vector<Result<Outcome>> Pipeline::deliver_prepared(std::vector<std::unique_ptr<PreparedMail>> mails) {
+  std::vector<Spooled> batch;
+  batch.reserve(mails.size());
+  for (auto& m : mails) batch.push_back(std::move(static_cast<PreparedSpooled&>(*m).spooled));
+  return process(batch);
+}
+
 bool Pipeline::accepts_recipient(std::string_view email) {
   std::lock_guard lock(mu_);
   auto all = store_->list_addresses();
@@ -196,15 +240,26 @@ Status Pipeline::sync_blobs() {
 }
 
 void Pipeline::parse(Work& w) {
-  if (w.row.size > cfg_.limits.max_message_bytes) {
-    w.too_large = true;
-    return;
+  // A parse done ahead (prepare) is of the same bytes: this row's sha256 is the blob's.
+  ParseResult p = w.in.parsed ? std::move(*w.in.parsed)
+                              : parse_spooled(spool::BlobRef{w.row.sha256, w.row.size, w.row.spool_location},
+                                              w.in.full_size);
+  w.in.parsed.reset();
+  w.too_large = p.too_large || w.row.reason.find(kHeadOnly) != std::string::npos;
+  w.msg = std::move(p.msg);
+  w.parse_error = std::move(p.error);
+}
+
+ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_size) {
+  ParseResult out;
+  if (full_size > 0 || ref.size > cfg_.limits.max_message_bytes) {
+    out.too_large = true;
+    return out;
   }
   mime::ParseLimits limits;
   limits.max_depth = cfg_.limits.max_mime_depth;
   limits.max_parts = cfg_.limits.max_mime_parts;
   limits.max_text_bytes = cfg_.limits.max_text_bytes;
-  const spool::BlobRef ref{w.row.sha256, w.row.size, w.row.spool_location};
   Result<mime::ParsedMessage> parsed = fail(ErrorCode::kInternal, "not parsed");
   if (ref.location.empty()) {
     parsed = mime::parse_file(raws_->file_of(ref), *blobs_, limits);
@@ -214,9 +269,10 @@ void Pipeline::parse(Work& w) {
     parsed = tl::unexpected(bytes.error());
   }
   if (parsed)
-    w.msg = std::move(*parsed);
+    out.msg = std::move(*parsed);
   else
-    w.parse_error = parsed.error().message;
+    out.error = parsed.error().message;
+  return out;
 }
 
 std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch) {
@@ -272,6 +328,8 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
         w.row.recipients = w.in.envelope.recipients;
         w.row.envelope_sender = w.in.envelope.sender;
         w.row.state = store::RawState::kReceived;
+        // Said at once, so that an interrupted run finishing it later knows it too.
+        if (w.in.full_size > 0) w.row.reason = head_only_reason(w.in.full_size, w.row.size);
         auto id = store_->insert_raw(w.row);
         if (!id) return tl::unexpected(id.error());
         w.row.id = *id;
@@ -316,7 +374,11 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     }
   }
   results.clear();
-  for (auto& w : work) results.emplace_back(*w.outcome);
+  for (auto& w : work) {
+    // Refused at its source whatever its record says (a duplicate of an earlier head too).
+    if (w.in.full_size > 0) w.outcome->too_large = true;
+    results.emplace_back(*w.outcome);
+  }
   return results;
 }
 
@@ -342,9 +404,12 @@ Status Pipeline::apply(Work& w) {
   };
 
   if (w.too_large) {
-    return finish(store::RawState::kFailed, OutcomeKind::kFailed,
-                  "message too large: " + std::to_string(row.size) + " bytes, limit " +
-                      std::to_string(cfg_.limits.max_message_bytes));
+    std::string reason = w.in.full_size > 0 ? head_only_reason(w.in.full_size, row.size)
+                         : row.reason.find(kHeadOnly) != std::string::npos
+                             ? row.reason  // said when it was received
+                             : "message too large: " + std::to_string(row.size) + " bytes, limit " +
+                                   std::to_string(cfg_.limits.max_message_bytes);
+    return finish(store::RawState::kFailed, OutcomeKind::kFailed, std::move(reason));
   }
   if (!w.msg) return finish(store::RawState::kFailed, OutcomeKind::kFailed, "unparseable: " + w.parse_error);
 
@@ -679,6 +744,10 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
                                             ": only held or failed messages can be retried");
     w.row = **row;
   }
+  if (w.row.reason.find(kHeadOnly) != std::string::npos)
+    return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) +
+                                          " was larger than limits.max_message_bytes and only its head was "
+                                          "kept: it cannot be retried, ask the sender to send it again");
   const spool::BlobRef ref{w.row.sha256, w.row.size, w.row.spool_location};
   if (!raws_->contains(ref)) return fail(ErrorCode::kNotFound, "the message's bytes are missing");
   w.in = Spooled{ref, Envelope{w.row.source, w.row.recipients, w.row.envelope_sender}};

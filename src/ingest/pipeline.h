@@ -29,10 +29,18 @@ class LinkSigner;
 
 namespace mailcase::ingest {
 
+struct ParseResult;
+
 // A mail whose bytes are in the blob store, not yet recorded.
 struct Spooled {
   spool::BlobRef blob;
   Envelope envelope;
+  // Non-zero: the mail had this many bytes, over limits.max_message_bytes, and blob is
+  // only its head (ingest::kOversizeHeadBytes); it is recorded as failed.
+  uint64_t full_size = 0;
+  // Parsed ahead of its commit (prepare()); consumed by process(). Null: process()
+  // parses it.
+  std::shared_ptr<ParseResult> parsed;
 };
 
 class Pipeline final : public MailSink {
@@ -48,6 +56,9 @@ class Pipeline final : public MailSink {
   Result<Outcome> deliver_stream(std::istream& raw, const Envelope& envelope) override;
   std::vector<Result<Outcome>> deliver_batch(const std::vector<RawMail>& mails) override;
   bool accepts_recipient(std::string_view email) override;
+  Result<std::unique_ptr<PreparedMail>> prepare(std::string_view raw, const Envelope& envelope,
+                                                uint64_t full_size) override;
+  std::vector<Result<Outcome>> deliver_prepared(std::vector<std::unique_ptr<PreparedMail>> mails) override;
 
   // Stores the bytes only (not yet durable, not yet recorded): for batches.
   [[nodiscard]] Result<Spooled> spool(std::istream& raw, Envelope envelope);
@@ -71,6 +82,8 @@ class Pipeline final : public MailSink {
   struct Work;
   Status sync_blobs();
   void parse(Work& w);
+  ParseResult parse_spooled(const spool::BlobRef& ref, uint64_t full_size);
+  std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
   Status apply(Work& w);
   Status apply_decision(Work& w);
 

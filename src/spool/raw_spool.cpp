@@ -161,6 +161,38 @@ Result<std::string> RawSpool::append(std::string_view bytes) {
   return std::to_string(seg_no_) + ":" + std::to_string(offset);
 }
 
+Result<RawSpool::Bounded> RawSpool::put_bounded(std::istream& in, uint64_t limit, size_t head_bytes) {
+  auto w = open();
+  if (!w) return tl::unexpected(w.error());
+  std::unique_ptr<BlobWriter> writer = std::move(*w);
+  std::string head;
+  uint64_t total = 0;
+  std::string buf(65536, '\0');
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto n = static_cast<size_t>(in.gcount());
+    if (n == 0) break;
+    const std::string_view chunk(buf.data(), n);
+    if (head.size() < head_bytes) head.append(chunk.substr(0, head_bytes - head.size()));
+    total += n;
+    if (!writer) continue;
+    if (total > limit) {
+      writer.reset();  // drops what it had spooled (an uncommitted blob file is removed)
+      continue;
+    }
+    if (auto s = writer->write(chunk); !s) return tl::unexpected(s.error());
+  }
+  if (in.bad()) return fail(ErrorCode::kTemporary, "cannot read the mail");
+  if (writer) {
+    auto ref = writer->commit();
+    if (!ref) return tl::unexpected(ref.error());
+    return Bounded{std::move(*ref), total};
+  }
+  auto ref = put(head);
+  if (!ref) return tl::unexpected(ref.error());
+  return Bounded{std::move(*ref), total};
+}
+
 Status RawSpool::sync() {
   {
     std::lock_guard lock(mu_);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <istream>
 #include <mutex>
 
 #include "spool/blob_store.h"
@@ -39,6 +40,15 @@ class RawSpool final : public BlobSink {
   std::filesystem::path file_of(const BlobRef& ref) const;
   // Makes everything committed so far durable.
   [[nodiscard]] Status sync();
+
+  // A mail read from a stream with a size limit: `ref` holds all of it when size <=
+  // limit; past the limit it holds only the first head_bytes (the rest is read and
+  // counted, never stored, so an oversized mail leaves no whole copy on disk).
+  struct Bounded {
+    BlobRef ref;
+    uint64_t size = 0;  // bytes the stream had
+  };
+  [[nodiscard]] Result<Bounded> put_bounded(std::istream& in, uint64_t limit, size_t head_bytes);
 
   // Appends a complete small mail; used by the writer.
   [[nodiscard]] Result<std::string> append(std::string_view bytes);

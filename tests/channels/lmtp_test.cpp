@@ -1,0 +1,291 @@
+// The LMTP listener of `mailcase serve --lmtp`, spoken to over raw sockets: accepting
+// never waits on a session, a hard mail does not hold back others, recipient cap,
+// deadlines, SIGTERM during DATA, and mails over the size limit.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/test_support.h"
+
+namespace mailcase::testing {
+namespace {
+
+// One LMTP client connection. Reads give up after timeout_ms (generous: the tests run
+// under ASan on busy machines).
+class Client {
+ public:
+  explicit Client(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  bool send(std::string_view s) {
+    while (!s.empty()) {
+      ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      s.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // One reply line without CRLF, or "" on timeout or a closed connection.
+  std::string line(int timeout_ms = 30000) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (true) {
+      auto nl = buf_.find('\n');
+      if (nl != std::string::npos) {
+        std::string l = buf_.substr(0, nl);
+        buf_.erase(0, nl + 1);
+        if (!l.empty() && l.back() == '\r') l.pop_back();
+        return l;
+      }
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      if (fd_ < 0 || left.count() <= 0) return "";
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char chunk[4096];
+      ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return "";
+      buf_.append(chunk, static_cast<size_t>(n));
+    }
+  }
+  // The last line of a multi-line reply ("250-..." lines skipped).
+  std::string reply(int timeout_ms = 30000) {
+    while (true) {
+      std::string l = line(timeout_ms);
+      if (l.size() < 4 || l[3] != '-') return l;
+    }
+  }
+  // Greeting, LHLO, MAIL FROM, one RCPT each, DATA; true when every step was accepted.
+  bool start_mail(const std::string& from, const std::vector<std::string>& rcpts) {
+    if (line().rfind("220", 0) != 0) return false;
+    send("LHLO test.example\r\n");
+    if (reply().rfind("250", 0) != 0) return false;
+    send("MAIL FROM:<" + from + ">\r\n");
+    if (reply().rfind("250", 0) != 0) return false;
+    for (const auto& r : rcpts) {
+      send("RCPT TO:<" + r + ">\r\n");
+      if (reply().rfind("250", 0) != 0) return false;
+    }
+    send("DATA\r\n");
+    return reply().rfind("354", 0) == 0;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string buf_;
+};
+
+std::string small_mail(int i) {
+  return "From: Anna <anna" + std::to_string(i) +
+         "@example.org>\r\nTo: support@corp.example\r\nSubject: Printer " + std::to_string(i) +
+         "\r\nMessage-ID: <lmtp-" + std::to_string(i) + "@example.org>\r\n\r\nIt does not print.\r\n";
+}
+
+class LmtpTest : public ::testing::Test {
+ protected:
+  void SetUp() override { data = (dir.path() / "data").string(); }
+
+  // init, then this mailcase.toml (outbound off: no SMTP server here), then serve.
+  void start(const std::string& toml = "") {
+    ASSERT_EQ(run_mailcase({"--data", data, "init"}).exit_code, 0);
+    std::ofstream(dir.path() / "data" / "mailcase.toml") << "[outbound]\nenabled = false\n" << toml;
+    port = free_port();
+    serve = std::make_unique<Background>(
+        std::vector<std::string>{"--data", data, "serve", "--lmtp", "127.0.0.1:" + std::to_string(port)});
+    ASSERT_TRUE(wait_until([&] { return serve->err().find("lmtp: listening") != std::string::npos; }))
+        << serve->err();
+  }
+
+  nlohmann::json messages() {
+    auto r = run_mailcase({"--data", data, "message", "list", "--json"});
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    return j.is_array() ? j : nlohmann::json::array();
+  }
+
+  TempDir dir;
+  std::string data;
+  int port = 0;
+  std::unique_ptr<Background> serve;
+};
+
+TEST_F(LmtpTest, AnIdleSessionDoesNotStopAccepting) {
+  start();
+  Client idle(port);
+  ASSERT_TRUE(idle.connected());
+  ASSERT_EQ(idle.line().substr(0, 3), "220");
+  for (int i = 0; i < 300; ++i) {
+    Client c(port);
+    ASSERT_TRUE(c.connected()) << i;
+    ASSERT_EQ(c.line().substr(0, 3), "220") << "session " << i << " was not greeted";
+    c.send("QUIT\r\n");
+    ASSERT_EQ(c.line().substr(0, 3), "221") << i;
+  }
+  Client next(port);
+  ASSERT_TRUE(next.connected());
+  EXPECT_EQ(next.line().substr(0, 3), "220") << serve->err();
+  idle.send("NOOP\r\n");
+  EXPECT_EQ(idle.line().substr(0, 3), "250") << "the idle session is still open";
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+TEST_F(LmtpTest, AHalfMillionDeepHtmlMailDoesNotHoldBackASmallOne) {
+  start();
+  std::string html;
+  for (int i = 0; i < 500000; ++i) html += (i % 100 == 99) ? "<div>\r\n" : "<div>";
+  html += "deep text\r\n";
+  for (int i = 0; i < 500000; ++i) html += (i % 100 == 99) ? "</div>\r\n" : "</div>";
+  const std::string deep =
+      "From: Mallory <mallory@example.org>\r\nTo: support@corp.example\r\nSubject: deep\r\n"
+      "Message-ID: <deep@example.org>\r\nContent-Type: text/html\r\n\r\n" +
+      html + "\r\n";
+  // The small mail waits on its own connection with everything but the final dot sent,
+  // so that it is finished right after the deep one.
+  Client small(port), big(port);
+  ASSERT_TRUE(small.start_mail("anna1@example.org", {"support@corp.example"}));
+  ASSERT_TRUE(small.send(small_mail(1)));
+  ASSERT_TRUE(big.start_mail("mallory@example.org", {"support@corp.example"}));
+  ASSERT_TRUE(big.send(deep));
+  ASSERT_TRUE(big.send(".\r\n"));
+  ASSERT_TRUE(small.send(".\r\n"));
+  // Whichever answers first; the old server parsed in its one commit thread for minutes.
+  pollfd p[2] = {{small.fd(), POLLIN, 0}, {big.fd(), POLLIN, 0}};
+  ASSERT_GT(::poll(p, 2, 120000), 0) << "no answer in two minutes";
+  EXPECT_TRUE(p[0].revents & POLLIN) << "the deep mail was answered before the small one";
+  EXPECT_EQ(small.reply(120000).substr(0, 3), "250");
+  EXPECT_EQ(big.reply(120000).substr(0, 3), "250");
+  auto m = messages();
+  ASSERT_EQ(m.size(), 2u) << m.dump();
+  for (const auto& row : m) EXPECT_EQ(row["outcome"], "created") << row.dump();
+  auto shown = run_mailcase({"--data", data, "case", "list", "--json"});
+  EXPECT_NE(shown.out.find("deep"), std::string::npos) << shown.out;
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+TEST_F(LmtpTest, RecipientsPastTheCapGet452) {
+  start("[lmtp]\nmax_recipients = 3\n");
+  Client c(port);
+  ASSERT_EQ(c.line().substr(0, 3), "220");
+  c.send("LHLO test.example\r\n");
+  ASSERT_EQ(c.reply().substr(0, 3), "250");
+  c.send("MAIL FROM:<anna@example.org>\r\n");
+  ASSERT_EQ(c.reply().substr(0, 3), "250");
+  for (int i = 0; i < 3; ++i) {
+    c.send("RCPT TO:<support" + std::to_string(i) + "@corp.example>\r\n");
+    EXPECT_EQ(c.reply().substr(0, 3), "250") << i;
+  }
+  c.send("RCPT TO:<support3@corp.example>\r\n");
+  EXPECT_EQ(c.reply().substr(0, 4), "452 ");
+  c.send("DATA\r\n");
+  ASSERT_EQ(c.reply().substr(0, 3), "354");
+  c.send(small_mail(2) + ".\r\n");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(c.reply().substr(0, 3), "250") << "one answer per accepted recipient";
+  c.send("QUIT\r\n");
+  EXPECT_EQ(c.reply().substr(0, 3), "221");
+  EXPECT_EQ(messages().size(), 1u);
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+TEST_F(LmtpTest, ATricklingDataEndsAtItsDeadlineUnacknowledged) {
+  start("[lmtp]\ndata_timeout = \"2s\"\n");
+  Client c(port);
+  ASSERT_TRUE(c.start_mail("anna@example.org", {"support@corp.example"}));
+  c.send("From: anna@example.org\r\nSubject: slow\r\n\r\n");
+  // One line every half second, for up to a minute: only a DATA deadline stops it.
+  std::string answer;
+  for (int i = 0; i < 120 && answer.empty(); ++i) {
+    c.send("still sending\r\n");
+    answer = c.line(500);
+  }
+  EXPECT_EQ(answer.substr(0, 9), "421 4.4.2") << answer;
+  EXPECT_EQ(messages().size(), 0u);
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+TEST_F(LmtpTest, ASessionEndsAtItsDeadline) {
+  start("[lmtp]\nsession_timeout = 2\n");
+  Client c(port);
+  ASSERT_EQ(c.line().substr(0, 3), "220");
+  // A NOOP every half second, for up to a minute: the client is never idle, only the
+  // session deadline ends it (in place of the answer to a NOOP).
+  std::string answer;
+  for (int i = 0; i < 120; ++i) {
+    c.send("NOOP\r\n");
+    answer = c.line();
+    if (answer.substr(0, 3) != "250") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(answer.substr(0, 9), "421 4.4.2") << answer;
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+TEST_F(LmtpTest, SigtermDuringDataEndsTheServerWithinTenSeconds) {
+  start();
+  Client c(port);
+  ASSERT_TRUE(c.start_mail("anna@example.org", {"support@corp.example"}));
+  c.send("From: anna@example.org\r\nSubject: never finished\r\n\r\nfirst line\r\nsecond line\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(serve->pid(), SIGTERM);
+  EXPECT_TRUE(wait_until([&] { return !serve->running(); }, 10000)) << "still running 10 s after SIGTERM";
+  EXPECT_EQ(c.line(5000).substr(0, 3), "421");
+  EXPECT_EQ(messages().size(), 0u) << "nothing was taken";
+}
+
+TEST_F(LmtpTest, AMailOverTheLimitGets552AndOnlyItsHeadIsKept) {
+  start("[limits]\nmax_message_bytes = 300000\n");
+  Client c(port);
+  ASSERT_TRUE(c.start_mail("anna@example.org", {"support@corp.example", "sales@corp.example"}));
+  std::string body = "From: anna@example.org\r\nSubject: huge\r\nMessage-ID: <huge@example.org>\r\n\r\n";
+  for (int i = 0; i < 30000; ++i)
+    body += "0123456789012345678901234567890123456789012345678901234567890123456789\r\n";
+  ASSERT_GT(body.size(), 2000000u);
+  c.send(body + ".\r\n");
+  EXPECT_EQ(c.reply(60000).substr(0, 10), "552 5.3.4 ");
+  EXPECT_EQ(c.reply(60000).substr(0, 10), "552 5.3.4 ");
+  c.send("QUIT\r\n");
+  EXPECT_EQ(c.reply().substr(0, 3), "221");
+  auto m = messages();
+  ASSERT_EQ(m.size(), 1u) << m.dump();
+  EXPECT_EQ(m[0]["state"], "failed");
+  const std::string reason = m[0]["reason"];
+  EXPECT_NE(reason.find("message too large: " + std::to_string(body.size()) + " bytes, limit 300000"),
+            std::string::npos)
+      << reason;
+  // No copy of the whole mail anywhere in the data directory.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() / "data")) {
+    if (e.is_regular_file() && e.path().filename() != "mailcase.db" &&
+        e.path().filename() != "mailcase.db-wal") {
+      EXPECT_LT(e.file_size(), 300000u) << e.path();
+    }
+  }
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace mailcase::testing
