@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -288,4 +289,40 @@ TEST_F(LmtpTest, AMailOverTheLimitGets552AndOnlyItsHeadIsKept) {
 }
 
 }  // namespace
+
+TEST_F(LmtpTest, MailFromIsKeptAsTheEnvelopeSenderAndTheNullSenderIsNotAnswered) {
+  // Outbound on (nothing sends without serve's SMTP, but confirmations are queued).
+  start("");
+  std::ofstream(dir.path() / "data" / "mailcase.toml", std::ios::trunc) << "";
+  serve->stop(SIGTERM);
+  serve = std::make_unique<Background>(
+      std::vector<std::string>{"--data", data, "serve", "--lmtp", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(wait_until([&] { return serve->err().find("lmtp: listening") != std::string::npos; }))
+      << serve->err();
+  auto send = [&](const std::string& from, int i) {
+    Client c(port);
+    ASSERT_EQ(c.line().substr(0, 3), "220");
+    c.send("LHLO test.example\r\nMAIL FROM:<" + from + ">\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n");
+    ASSERT_EQ(c.reply().substr(0, 3), "250");
+    ASSERT_EQ(c.reply().substr(0, 3), "250");
+    ASSERT_EQ(c.reply().substr(0, 3), "250");
+    ASSERT_EQ(c.reply().substr(0, 3), "354");
+    c.send(small_mail(i) + ".\r\n");
+    ASSERT_EQ(c.reply().substr(0, 3), "250");
+    c.send("QUIT\r\n");
+  };
+  send("anna1@example.org", 1);
+  send("", 2);
+  auto m = messages();
+  ASSERT_EQ(m.size(), 2u) << m.dump();
+  std::map<std::string, nlohmann::json> by_from;
+  for (const auto& row : m) by_from[row["from"].get<std::string>()] = row;
+  EXPECT_EQ(by_from["anna1@example.org"]["envelope_sender"], "anna1@example.org") << m.dump();
+  EXPECT_EQ(by_from["anna2@example.org"]["envelope_sender"], "") << m.dump();
+  auto outbox = nlohmann::json::parse(run_mailcase({"--data", data, "outbox", "list", "--json"}).out);
+  ASSERT_EQ(outbox.size(), 1u) << outbox.dump();
+  EXPECT_EQ(outbox[0]["to"], "anna1@example.org");
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
 }  // namespace mailcase::testing
