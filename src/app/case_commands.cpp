@@ -71,7 +71,9 @@ void register_case_commands(CLI::App& app, Globals& g) {
                                  : "-")
                   << "  account: " << (v->account ? v->account->name : "-") << "\n";
         std::cout << "owner: "
-                  << (v->owner ? v->owner->name + " <" + v->owner->email + ">" : c.owner.empty() ? "-" : c.owner)
+                  << (v->owner          ? v->owner->name + " <" + v->owner->email + ">"
+                      : c.owner.empty() ? "-"
+                                        : c.owner)
                   << "\n";
         if (!v->participants.empty()) {
           std::cout << "participants:";

@@ -1059,7 +1059,8 @@ class SqliteStore final : public Store {
     (*qq)->bind(4, int64_t{a.active ? 1 : 0}).bind(5, a.created_at.empty() ? now_iso8601() : a.created_at);
     if (auto s = (*qq)->run(); !s) {
       if (s.error().code == ErrorCode::kConflict)
-        return fail(ErrorCode::kConflict, "an agent with email " + text::normalize_email(a.email) + " exists already");
+        return fail(ErrorCode::kConflict,
+                    "an agent with email " + text::normalize_email(a.email) + " exists already");
       return tl::unexpected(s.error());
     }
     return sqlite3_last_insert_rowid(db_);
@@ -1143,9 +1144,14 @@ class SqliteStore final : public Store {
       std::string new_owner;
       if (plan.agent) {
         // The first case of an address makes its agent; the later ones join it.
-        auto ins = q("INSERT OR IGNORE INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, 1, ?)");
+        auto ins =
+            q("INSERT OR IGNORE INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, 1, ?)");
         if (!ins) return tl::unexpected(ins.error());
-        (*ins)->bind(1, plan.agent->name).bind(2, plan.agent->email).bind(3, to_string(plan.agent->role)).bind(4, now);
+        (*ins)
+            ->bind(1, plan.agent->name)
+            .bind(2, plan.agent->email)
+            .bind(3, to_string(plan.agent->role))
+            .bind(4, now);
         if (auto s = (*ins)->run(); !s) return s;
         new_owner = plan.agent->email;
       } else {
