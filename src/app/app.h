@@ -46,5 +46,7 @@ void register_case_commands(CLI::App& app, Globals& g);
 void register_mailbox_commands(CLI::App& app, Globals& g);
 // case comment/propose-solution/accept/reject/close/reopen, outbox list.
 void register_conversation_commands(CLI::App& app, Globals& g);
+// agent add/list/disable/enable.
+void register_agent_commands(CLI::App& app, Globals& g);
 
 }  // namespace mailcase::app

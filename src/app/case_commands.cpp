@@ -70,6 +70,11 @@ void register_case_commands(CLI::App& app, Globals& g) {
                                        (v->contact->emails.empty() ? "" : v->contact->emails.front()) + ">"
                                  : "-")
                   << "  account: " << (v->account ? v->account->name : "-") << "\n";
+        std::cout << "owner: "
+                  << (v->owner          ? v->owner->name + " <" + v->owner->email + ">"
+                      : c.owner.empty() ? "-"
+                                        : c.owner)
+                  << "\n";
         if (!v->participants.empty()) {
           std::cout << "participants:";
           for (const auto& pt : v->participants) std::cout << " " << pt.email << " (" << pt.source << ")";

@@ -200,15 +200,18 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
     auto number = std::make_shared<std::string>();
     auto owner = std::make_shared<std::string>();
     cmd->add_option("number", *number, "case number")->required();
-    cmd->add_option("--owner", *owner, "the agent (empty: nobody)")->required();
+    cmd->add_option("--owner", *owner, "an active agent's email (empty: nobody)")->required();
     cmd->callback([&g, number, owner] {
       g.action = [&g, number, owner] {
+        std::string done = "assigned to nobody";
         run_case_action(
             g, *number,
             [&](const cases::Conversation& cv, store::Case& c) {
-              return cases::assign(cv, c, *owner, "agent");
+              auto s = cases::assign(cv, c, *owner, "agent");
+              if (s && !c.owner.empty()) done = "assigned to " + c.owner;  // the agent's own spelling
+              return s;
             },
-            owner->empty() ? "assigned to nobody" : "assigned to " + *owner);
+            done);
       };
     });
   }

@@ -27,6 +27,11 @@ Result<CaseView> load_case(store::Store& s, std::string_view number) {
   auto people = s.participants_of(v.c.id);
   if (!people) return tl::unexpected(people.error());
   v.participants = std::move(*people);
+  if (!v.c.owner.empty()) {
+    auto owner = s.find_agent_by_email(v.c.owner);
+    if (!owner) return tl::unexpected(owner.error());
+    v.owner = *owner;
+  }
   return v;
 }
 
@@ -87,6 +92,7 @@ nlohmann::json to_json(const CaseView& v) {
   for (const auto& p : v.participants)
     people.push_back({{"email", p.email}, {"source", p.source}, {"added_at", p.added_at}});
   j["participants"] = people;
+  j["owner_name"] = v.owner ? v.owner->name : "";
   return j;
 }
 

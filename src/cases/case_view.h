@@ -17,6 +17,8 @@ struct CaseView {
   std::vector<store::Attachment> attachments;
   // Addresses that may write to the case besides its contact and account (SF3).
   std::vector<store::Participant> participants;
+  // The agent the case is assigned to; none when unassigned (or the agent is gone).
+  std::optional<store::Agent> owner;
 };
 
 // kNotFound when there is no such case.

@@ -214,9 +214,18 @@ mailcase::Status reopen(const Conversation& cv, store::Case& c, const std::strin
 
 mailcase::Status assign(const Conversation& cv, store::Case& c, const std::string& owner,
                         const std::string& author) {
-  c.owner = owner;
+  if (owner.empty()) {
+    c.owner.clear();
+  } else {
+    auto agent = cv.store.find_agent_by_email(owner);
+    if (!agent) return tl::unexpected(agent.error());
+    if (!*agent || !(*agent)->active)
+      return fail(ErrorCode::kInvalidInput,
+                  "no active agent " + owner + " (add one with `mailcase agent add`)");
+    c.owner = (*agent)->email;
+  }
   if (auto s = cv.store.update_case(c); !s) return s;
-  return cv.store.audit(c.id, author, "assigned", owner.empty() ? "to nobody" : "to " + owner);
+  return cv.store.audit(c.id, author, "assigned", c.owner.empty() ? "to nobody" : "to " + c.owner);
 }
 
 Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& c,

@@ -55,7 +55,8 @@ mailcase::Status reject(const Conversation& cv, store::Case& c, const std::strin
                         const std::string& why);
 mailcase::Status close(const Conversation& cv, store::Case& c, const std::string& author);
 mailcase::Status reopen(const Conversation& cv, store::Case& c, const std::string& author);
-// Gives the case to an agent (empty: nobody). No mail.
+// Gives the case to an agent, named by email whatever its letter case and stored as the
+// agent's own (empty: nobody). kInvalidInput when no active agent has that email. No mail.
 mailcase::Status assign(const Conversation& cv, store::Case& c, const std::string& owner,
                         const std::string& author);
 

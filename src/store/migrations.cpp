@@ -189,6 +189,20 @@ UPDATE outbox SET to_key = CASE
 CREATE INDEX outbox_auto_to_key ON outbox(to_key, created_at) WHERE automatic = 1;
 CREATE INDEX outbox_auto_created ON outbox(created_at) WHERE automatic = 1;
 )sql"},
+      // Agents as records: an agent's email is their identity, and cases.owner holds it from
+      // now on. After this SQL, the store moves today's free-text owners in code
+      // (store/agents.h plan_owner_migration): an address becomes an agent, anything else
+      // an internal note on its case.
+      {9, R"sql(
+CREATE TABLE agents (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  role TEXT NOT NULL DEFAULT 'agent' CHECK (role IN ('agent', 'admin')),
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL
+);
+)sql"},
   };
   return all;
 }

@@ -178,7 +178,7 @@ class SqliteStore final : public Store {
     return std::make_unique<Query>(db_, stmt);
   }
 
-  Status migrate() {
+  Status migrate(int max_version) {
     if (auto s = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !s) return s;
     int current = 0;
     {
@@ -190,10 +190,16 @@ class SqliteStore final : public Store {
     }
     for (const auto& m : sqlite_migrations()) {
       if (m.version <= current) continue;
+      if (max_version > 0 && m.version > max_version) break;
       if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
       std::string sql(m.sql);
       sql += "\nINSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");";
       if (auto s = exec(sql.c_str()); !s) {
+        (void)exec("ROLLBACK");
+        return fail(ErrorCode::kInternal,
+                    "migration " + std::to_string(m.version) + " failed: " + s.error().message);
+      }
+      if (auto s = after_migration(m.version); !s) {
         (void)exec("ROLLBACK");
         return fail(ErrorCode::kInternal,
                     "migration " + std::to_string(m.version) + " failed: " + s.error().message);
@@ -1044,7 +1050,128 @@ class SqliteStore final : public Store {
     return *row;
   }
 
+  // --- agents ---------------------------------------------------------------------------
+
+  Result<Id> add_agent(const Agent& a) override {
+    auto qq = q("INSERT INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, a.name).bind(2, text::normalize_email(a.email)).bind(3, to_string(a.role));
+    (*qq)->bind(4, int64_t{a.active ? 1 : 0}).bind(5, a.created_at.empty() ? now_iso8601() : a.created_at);
+    if (auto s = (*qq)->run(); !s) {
+      if (s.error().code == ErrorCode::kConflict)
+        return fail(ErrorCode::kConflict,
+                    "an agent with email " + text::normalize_email(a.email) + " exists already");
+      return tl::unexpected(s.error());
+    }
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  // An unknown role in a row is an error, never read as some default role.
+  static Result<Agent> agent_row(const Query& r) {
+    Agent a;
+    a.id = r.integer(0);
+    a.name = r.text(1);
+    a.email = r.text(2);
+    auto role = parse_agent_role(r.text(3));
+    if (!role)
+      return fail(ErrorCode::kInternal, "database: agent " + a.email + " has " + role.error().message);
+    a.role = *role;
+    a.active = r.integer(4) != 0;
+    a.created_at = r.text(5);
+    return a;
+  }
+
+  Result<std::optional<Agent>> find_agent_by_email(std::string_view email) override {
+    auto qq = q("SELECT id, name, email, role, active, created_at FROM agents WHERE email = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, text::normalize_email(email));
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return std::optional<Agent>();
+    auto a = agent_row(**qq);
+    if (!a) return tl::unexpected(a.error());
+    return std::optional<Agent>(std::move(*a));
+  }
+
+  Result<std::vector<Agent>> list_agents() override {
+    auto qq = q("SELECT id, name, email, role, active, created_at FROM agents ORDER BY email");
+    if (!qq) return tl::unexpected(qq.error());
+    std::vector<Agent> out;
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      auto a = agent_row(**qq);
+      if (!a) return tl::unexpected(a.error());
+      out.push_back(std::move(*a));
+    }
+    return out;
+  }
+
+  Status set_agent_active(std::string_view email, bool active) override {
+    auto qq = q("UPDATE agents SET active = ? WHERE email = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, int64_t{active ? 1 : 0}).bind(2, text::normalize_email(email));
+    if (auto s = (*qq)->run(); !s) return s;
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no agent " + std::string(email));
+    return {};
+  }
+
  private:
+  // Steps of a migration that SQL alone cannot do; run inside its transaction, after its SQL.
+  Status after_migration(int version) {
+    if (version == 9) return migrate_free_text_owners();
+    return {};
+  }
+
+  // Migration 9: each case's free-text owner becomes an agent's email, or an internal note
+  // on the case with the owner emptied (plan_owner_migration decides which).
+  Status migrate_free_text_owners() {
+    std::vector<std::pair<Id, std::string>> owned;
+    {
+      auto qq = q("SELECT id, owner FROM cases WHERE owner <> '' ORDER BY id");
+      if (!qq) return tl::unexpected(qq.error());
+      while (true) {
+        auto row = (*qq)->step();
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) break;
+        owned.emplace_back((*qq)->integer(0), (*qq)->text(1));
+      }
+    }
+    const std::string now = now_iso8601();
+    for (const auto& [case_id, owner] : owned) {
+      auto plan = plan_owner_migration(owner);
+      std::string new_owner;
+      if (plan.agent) {
+        // The first case of an address makes its agent; the later ones join it.
+        auto ins =
+            q("INSERT OR IGNORE INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, 1, ?)");
+        if (!ins) return tl::unexpected(ins.error());
+        (*ins)
+            ->bind(1, plan.agent->name)
+            .bind(2, plan.agent->email)
+            .bind(3, to_string(plan.agent->role))
+            .bind(4, now);
+        if (auto s = (*ins)->run(); !s) return s;
+        new_owner = plan.agent->email;
+      } else {
+        Comment note;
+        note.case_id = case_id;
+        note.direction = "note";
+        note.author = "mailcase";
+        note.body = plan.note;
+        note.visibility = "internal";
+        note.created_at = now;
+        if (auto id = add_comment(note); !id) return tl::unexpected(id.error());
+      }
+      auto up = q("UPDATE cases SET owner = ? WHERE id = ?");
+      if (!up) return tl::unexpected(up.error());
+      (*up)->bind(1, new_owner).bind(2, case_id);
+      if (auto s = (*up)->run(); !s) return s;
+    }
+    return {};
+  }
+
   sqlite3* db_;
   std::map<const char*, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
 };
@@ -1068,7 +1195,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, co
   std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
   pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
   if (auto s = store->exec(pragmas.c_str()); !s) return tl::unexpected(s.error());
-  if (auto s = store->migrate(); !s) return tl::unexpected(s.error());
+  if (auto s = store->migrate(options.max_schema_version); !s) return tl::unexpected(s.error());
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/agents.h"
 #include "store/model.h"
 #include "util/result.h"
 
@@ -120,10 +121,20 @@ class Store {
   [[nodiscard]] virtual Status add_participant(Id case_id, std::string_view email, std::string_view source) = 0;
   [[nodiscard]] virtual Result<std::vector<Participant>> participants_of(Id case_id) = 0;
   [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
+  // Agents (store/agents.h). Emails are stored normalized and looked up whatever the
+  // letter case; add_agent gives kConflict when the email is an agent's already;
+  // set_agent_active gives kNotFound when it is no agent's. list_agents: by email.
+  [[nodiscard]] virtual Result<Id> add_agent(const Agent& a) = 0;
+  [[nodiscard]] virtual Result<std::optional<Agent>> find_agent_by_email(std::string_view email) = 0;
+  [[nodiscard]] virtual Result<std::vector<Agent>> list_agents() = 0;
+  [[nodiscard]] virtual Status set_agent_active(std::string_view email, bool active) = 0;
 };
 
 struct SqliteOptions {
   bool synchronous_full = true;  // fsync on every commit (storage.sync = "full")
+  // Tests: apply migrations up to this version only, to build a store as an older
+  // release left it (0: all).
+  int max_schema_version = 0;
 };
 
 // Opens (creating if needed) the database file and applies pending migrations.

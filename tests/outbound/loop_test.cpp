@@ -219,8 +219,9 @@ nlohmann::json show(Instance& a, const std::string& number) {
 TEST(CaseServices, AssignAndAnAgentsAttachmentGoesWithTheMail) {
   Instance a("support@corp.example", "CS");
   a.deliver(mail("Anna <anna@example.org>", "a1@example.org"));
-  ASSERT_EQ(a.mc({"case", "assign", "CS0000001", "--owner", "marek"}).exit_code, 0);
-  EXPECT_EQ(show(a, "CS0000001").value("owner", ""), "marek");
+  ASSERT_EQ(a.mc({"agent", "add", "--name", "Marek", "--email", "marek@corp.example"}).exit_code, 0);
+  ASSERT_EQ(a.mc({"case", "assign", "CS0000001", "--owner", "marek@corp.example"}).exit_code, 0);
+  EXPECT_EQ(show(a, "CS0000001").value("owner", ""), "marek@corp.example");
   TempDir d;
   std::ofstream(d.path() / "steps.txt") << "1. Open the tray.\n2. Remove the paper.\n";
   ASSERT_EQ(a.mc({"case", "comment", "CS0000001", "--public", "--body", "See the steps attached.", "--attach",

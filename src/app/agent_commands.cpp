@@ -1,0 +1,126 @@
+// agent add/list/disable/enable: the people who work cases. An agent's email is their
+// identity: `case assign --owner` names it.
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "store/agents.h"
+#include "util/text.h"
+
+namespace mailcase::app {
+namespace {
+
+constexpr size_t kMaxAgentName = 200;
+
+void fail_with(Globals& g, const Error& e) {
+  print_error(e);
+  g.exit_code = exit_code_for(e);
+}
+
+// What `agent add` would store, or why not (kInvalidInput).
+Result<store::Agent> agent_from_arguments(const std::string& name, const std::string& email,
+                                          const std::string& role) {
+  store::Agent a;
+  a.name = std::string(text::trim(name));
+  if (a.name.empty()) return fail(ErrorCode::kInvalidInput, "an agent needs a name (--name)");
+  if (a.name.size() > kMaxAgentName)
+    return fail(ErrorCode::kInvalidInput,
+                "the name is longer than " + std::to_string(kMaxAgentName) + " bytes");
+  if (auto problem = store::agent_email_problem(email); !problem.empty())
+    return fail(ErrorCode::kInvalidInput, problem);
+  a.email = text::normalize_email(email);
+  auto r = store::parse_agent_role(role);
+  if (!r) return tl::unexpected(r.error());
+  a.role = *r;
+  a.active = true;
+  return a;
+}
+
+void set_active(Globals& g, const std::string& email, bool active) {
+  auto p = open_pipeline(g);
+  if (!p) return;
+  auto& st = p->store();
+  auto done = store::in_transaction(st, [&]() -> Status {
+    if (auto s = st.set_agent_active(email, active); !s) return s;
+    return st.audit(std::nullopt, "agent", active ? "agent enabled" : "agent disabled",
+                    text::normalize_email(email));
+  });
+  if (!done) return fail_with(g, done.error());
+  std::cout << text::normalize_email(email) << ": " << (active ? "enabled" : "disabled") << "\n";
+}
+
+}  // namespace
+
+void register_agent_commands(CLI::App& app, Globals& g) {
+  auto* agent = app.add_subcommand("agent", "agents (the people who work cases): add, list, disable, enable");
+  agent->require_subcommand(1);
+  {
+    auto* add = agent->add_subcommand("add", "add an agent");
+    auto name = std::make_shared<std::string>();
+    auto email = std::make_shared<std::string>();
+    auto role = std::make_shared<std::string>("agent");
+    add->add_option("--name", *name, "the agent's name")->required();
+    add->add_option("--email", *email, "the agent's email: their identity, unique")->required();
+    add->add_option("--role", *role, "agent (default) or admin");
+    add->callback([&g, name, email, role] {
+      g.action = [&g, name, email, role] {
+        auto a = agent_from_arguments(*name, *email, *role);
+        if (!a) return fail_with(g, a.error());
+        auto p = open_pipeline(g);
+        if (!p) return;
+        auto& st = p->store();
+        store::Id id = 0;
+        auto done = store::in_transaction(st, [&]() -> Status {
+          auto r = st.add_agent(*a);
+          if (!r) return tl::unexpected(r.error());
+          id = *r;
+          return st.audit(std::nullopt, "agent", "agent added", a->email);
+        });
+        if (!done) return fail_with(g, done.error());
+        std::cout << "agent " << id << " " << a->name << " <" << a->email << "> (" << to_string(a->role)
+                  << ")\n";
+      };
+    });
+  }
+  {
+    auto* list = agent->add_subcommand("list", "list agents by email");
+    auto json = std::make_shared<bool>(false);
+    list->add_flag("--json", *json, "JSON output");
+    list->callback([&g, json] {
+      g.action = [&g, json] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        auto all = p->store().list_agents();
+        if (!all) return fail_with(g, all.error());
+        if (*json) {
+          auto out = nlohmann::json::array();
+          for (const auto& a : *all) {
+            out.push_back({{"name", a.name},
+                           {"email", a.email},
+                           {"role", to_string(a.role)},
+                           {"active", a.active},
+                           {"created_at", a.created_at}});
+          }
+          std::cout << json_text(out, 2) << "\n";
+          return;
+        }
+        for (const auto& a : *all) {
+          std::cout << std::left << std::setw(32) << a.email << " " << std::setw(6) << to_string(a.role)
+                    << " " << std::setw(9) << (a.active ? "active" : "disabled") << " " << a.name << "\n";
+        }
+      };
+    });
+  }
+  for (bool active : {false, true}) {
+    auto* cmd =
+        agent->add_subcommand(active ? "enable" : "disable",
+                              active ? "let a disabled agent be assigned cases again"
+                                     : "stop an agent from being assigned cases (cases they own stay)");
+    auto email = std::make_shared<std::string>();
+    cmd->add_option("email", *email, "the agent's email")->required();
+    cmd->callback([&g, email, active] { g.action = [&g, email, active] { set_active(g, *email, active); }; });
+  }
+}
+
+}  // namespace mailcase::app
