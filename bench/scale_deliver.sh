@@ -119,6 +119,10 @@ for k in range(m):
     dt = time.perf_counter() - t
     if r.returncode != 0:
         sys.exit(f"deliver failed ({r.returncode}): {r.stderr.decode()}")
+    # A reply that did not thread would measure something else.
+    want = '"outcome":"created"' if k % 2 == 0 else '"outcome":"updated"'
+    if want not in r.stdout.decode():
+        sys.exit(f"delivery {k}: expected {want}, got {r.stdout.decode()}")
     print(f"{dt:.6f}")
 PY
 }
