@@ -189,6 +189,16 @@ UPDATE outbox SET to_key = CASE
 CREATE INDEX outbox_auto_to_key ON outbox(to_key, created_at) WHERE automatic = 1;
 CREATE INDEX outbox_auto_created ON outbox(created_at) WHERE automatic = 1;
 )sql"},
+      // No table scan on the mail path: every lookup a delivery, a confirmation, a comment
+      // or a close makes by a case or an owner row goes through an index (message ids and
+      // outbox rows of a case; the addresses of a contact or an account). raw_messages.sha256
+      // and the other keys looked up are UNIQUE already, so they carry their own index.
+      {8, R"sql(
+CREATE INDEX message_ids_case ON message_ids(case_id);
+CREATE INDEX outbox_case ON outbox(case_id);
+CREATE INDEX contact_emails_contact ON contact_emails(contact_id);
+CREATE INDEX account_emails_account ON account_emails(account_id);
+)sql"},
       // Agents as records: an agent's email is their identity, and cases.owner holds it from
       // now on. After this SQL, the store moves today's free-text owners in code
       // (store/agents.h plan_owner_migration): an address becomes an agent, anything else

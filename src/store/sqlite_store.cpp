@@ -209,6 +209,12 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  std::vector<std::string> prepared_sql() const {
+    std::vector<std::string> out;
+    for (const auto& [sql, stmt] : cache_) out.emplace_back(sql);
+    return out;
+  }
+
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
   Status commit() override { return exec("COMMIT"); }
   void rollback() override { (void)exec("ROLLBACK"); }
@@ -576,35 +582,55 @@ class SqliteStore final : public Store {
     return (*qq)->run();
   }
 
+  // One statement for the whole list: each case with its contact and account and their
+  // addresses (JSON arrays in row order), not two more queries per case.
   Result<std::vector<CaseSummary>> list_cases(int limit) override {
-    std::vector<Case> cases;
-    {
-      static const std::string sql =
-          std::string("SELECT ") + kCaseColumns + " FROM cases ORDER BY id DESC LIMIT ?";
-      auto qq = q(sql.c_str());
-      if (!qq) return tl::unexpected(qq.error());
-      (*qq)->bind(1, int64_t{limit});
-      while (true) {
-        auto row = (*qq)->step();
-        if (!row) return tl::unexpected(row.error());
-        if (!*row) break;
-        cases.push_back(case_from(**qq));
-      }
-    }
+    static const char* const sql =
+        "SELECT c.id, c.number, c.subject, c.description, c.status, c.priority, c.queue, c.product, "
+        "c.origin, c.owner, c.contact_id, c.account_id, c.routing_address, c.created_at, c.updated_at, "
+        "ct.id, ct.name, ct.account_id, ct.language, "
+        "(SELECT json_group_array(email) FROM (SELECT email FROM contact_emails WHERE contact_id = ct.id "
+        "ORDER BY rowid)), "
+        "a.id, a.name, a.support_level, "
+        "(SELECT json_group_array(email) FROM (SELECT email FROM account_emails WHERE account_id = a.id "
+        "ORDER BY rowid)) "
+        "FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id "
+        "LEFT JOIN accounts a ON a.id = c.account_id ORDER BY c.id DESC LIMIT ?";
+    auto qq = q(sql);
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, int64_t{limit});
+    auto emails = [](const std::string& json) {
+      std::vector<std::string> out;
+      auto j = nlohmann::json::parse(json, nullptr, false);
+      if (j.is_array())
+        for (const auto& e : j)
+          if (e.is_string()) out.push_back(e.get<std::string>());
+      return out;
+    };
     std::vector<CaseSummary> out;
-    for (auto& c : cases) {
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
       CaseSummary s;
-      if (c.contact_id) {
-        auto ct = get_contact(*c.contact_id);
-        if (!ct) return tl::unexpected(ct.error());
-        s.contact = *ct;
+      s.c = case_from(**qq);
+      if (!(*qq)->is_null(15)) {
+        Contact ct;
+        ct.id = (*qq)->integer(15);
+        ct.name = (*qq)->text(16);
+        ct.account_id = (*qq)->optional_id(17);
+        ct.language = (*qq)->text(18);
+        ct.emails = emails((*qq)->text(19));
+        s.contact = std::move(ct);
       }
-      if (c.account_id) {
-        auto ac = get_account(*c.account_id);
-        if (!ac) return tl::unexpected(ac.error());
-        s.account = *ac;
+      if (!(*qq)->is_null(20)) {
+        Account a;
+        a.id = (*qq)->integer(20);
+        a.name = (*qq)->text(21);
+        a.support_level = (*qq)->text(22);
+        a.emails = emails((*qq)->text(23));
+        s.account = std::move(a);
       }
-      s.c = std::move(c);
       out.push_back(std::move(s));
     }
     return out;
@@ -1180,6 +1206,11 @@ class SqliteStore final : public Store {
 
 // The primary key (case_id, email) answers it; its NOCASE collation matches the column's.
 const char* const kSqliteIsParticipantSql = "SELECT 1 FROM case_participants WHERE case_id = ? AND email = ?";
+
+std::vector<std::string> sqlite_prepared_sql(Store& store) {
+  auto* s = dynamic_cast<SqliteStore*>(&store);
+  return s ? s->prepared_sql() : std::vector<std::string>();
+}
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
   sqlite3* db = nullptr;

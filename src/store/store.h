@@ -160,6 +160,10 @@ Status in_transaction(Store& s, F&& f) {
 // The statement behind Store::is_participant, for checking its query plan.
 extern const char* const kSqliteIsParticipantSql;
 
+// The SQL text of every statement a SQLite store has prepared so far (each once), for
+// checking their query plans; empty for any other store.
+std::vector<std::string> sqlite_prepared_sql(Store& store);
+
 // Current time as ISO 8601 UTC ("2026-11-23T10:00:00Z").
 std::string now_iso8601();
 

@@ -233,5 +233,55 @@ TEST_F(SqliteStoreTest, ParticipantLookupUsesTheIndex) {
   EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
 }
 
+// The list reads each case with its contact and account (and their addresses, in the order
+// they were added) in one statement; a case without them lists none.
+TEST_F(SqliteStoreTest, CaseListCarriesContactsAndAccounts) {
+  ASSERT_TRUE(store_->begin());
+  Account a;
+  a.name = "Acme";
+  a.support_level = "gold";
+  a.emails = {"it@acme.example", "ops@acme.example"};
+  auto aid = store_->add_account(a);
+  ASSERT_TRUE(aid);
+  Contact ct;
+  ct.name = "Ann";
+  ct.account_id = *aid;
+  ct.language = "de";
+  ct.emails = {"ann@acme.example", "ann.private@mail.example"};
+  auto cid = store_->add_contact(ct);
+  ASSERT_TRUE(cid);
+  Case with;
+  with.subject = "with";
+  with.queue = "q";
+  with.contact_id = *cid;
+  with.account_id = *aid;
+  ASSERT_TRUE(store_->insert_case(with, "CS", 7));
+  Case without;
+  without.subject = "without";
+  without.queue = "q";
+  ASSERT_TRUE(store_->insert_case(without, "CS", 7));
+  ASSERT_TRUE(store_->commit());
+
+  auto list = store_->list_cases(10);
+  ASSERT_TRUE(list) << list.error().message;
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].c.subject, "without");  // newest first
+  EXPECT_FALSE((*list)[0].contact);
+  EXPECT_FALSE((*list)[0].account);
+  const auto& s = (*list)[1];
+  EXPECT_EQ(s.c.subject, "with");
+  ASSERT_TRUE(s.contact);
+  EXPECT_EQ(s.contact->id, *cid);
+  EXPECT_EQ(s.contact->name, "Ann");
+  EXPECT_EQ(s.contact->account_id, *aid);
+  EXPECT_EQ(s.contact->language, "de");
+  EXPECT_EQ(s.contact->emails, (std::vector<std::string>{"ann@acme.example", "ann.private@mail.example"}));
+  ASSERT_TRUE(s.account);
+  EXPECT_EQ(s.account->name, "Acme");
+  EXPECT_EQ(s.account->support_level, "gold");
+  EXPECT_EQ(s.account->emails, (std::vector<std::string>{"it@acme.example", "ops@acme.example"}));
+  EXPECT_EQ(store_->list_cases(1)->size(), 1u);
+}
+
 }  // namespace
 }  // namespace mailcase::store

@@ -1,0 +1,207 @@
+// Every statement the mail path prepares is checked with EXPLAIN QUERY PLAN: none may
+// scan a table that grows with the mail (cases, raw messages, comments, message ids,
+// outbox, contacts...). A scan there makes each delivery slower as the store fills up.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cases/conversation.h"
+#include "config/config.h"
+#include "ingest/pipeline.h"
+#include "outbound/signed_link.h"
+#include "outbound/templates.h"
+#include "store/store.h"
+#include "support/test_support.h"
+#include "util/clock.h"
+
+namespace mailcase::store {
+namespace {
+
+// Tables small by nature, which a scan may read whole:
+//   routing_addresses: the support addresses an admin configured (a handful); the pipeline
+//                      reads them all to route each mail.
+//   mailboxes, mailbox_state: one row per configured IMAP/POP3 mailbox.
+//   schema_version: one row per migration.
+const std::set<std::string> kSmallTables = {"routing_addresses", "mailboxes", "mailbox_state",
+                                            "schema_version"};
+
+// The plan lines of one statement that read a growing table whole; empty when none does.
+// "SCAN t" and "SCAN t USING [COVERING] INDEX i" both visit every row; "SEARCH" does not.
+std::vector<std::string> growing_scans(sqlite3* db, const std::string& sql) {
+  std::vector<std::string> out;
+  sqlite3_stmt* st = nullptr;
+  std::string eqp = "EXPLAIN QUERY PLAN " + sql;
+  if (sqlite3_prepare_v2(db, eqp.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    out.push_back(std::string("cannot explain: ") + sqlite3_errmsg(db));
+    return out;
+  }
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    auto* d = sqlite3_column_text(st, 3);
+    std::string detail = d ? reinterpret_cast<const char*>(d) : "";
+    if (detail.rfind("SCAN ", 0) != 0) continue;
+    std::string table = detail.substr(5, detail.find(' ', 5) - 5);
+    if (table == "CONSTANT") continue;  // "SCAN CONSTANT ROW": no table at all
+    if (kSmallTables.count(table)) continue;
+    out.push_back(detail);
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::string report(sqlite3* db, const std::vector<std::string>& statements) {
+  std::string bad;
+  for (const auto& sql : statements) {
+    for (const auto& line : growing_scans(db, sql)) bad += line + "  <-  " + sql + "\n";
+  }
+  return bad;
+}
+
+std::string mail(const std::string& from, const std::string& id, const std::string& subject,
+                 const std::string& in_reply_to, const std::string& body) {
+  std::string m = "From: " + from + "\r\nTo: support@corp.example\r\nSubject: " + subject +
+                  "\r\nMessage-ID: <" + id + ">\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n";
+  if (!in_reply_to.empty())
+    m += "In-Reply-To: <" + in_reply_to + ">\r\nReferences: <" + in_reply_to + ">\r\n";
+  return m + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n";
+}
+
+// A Message-ID without its angle brackets, however it was stored.
+std::string bare_id(std::string id) {
+  if (!id.empty() && id.front() == '<') id.erase(0, 1);
+  if (!id.empty() && id.back() == '>') id.pop_back();
+  return id;
+}
+
+class QueryPlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = mailcase::testing::run_mailcase({"--data", dir_.path().string(), "init"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = mailcase::testing::run_mailcase(
+        {"--data", dir_.path().string(), "address", "add", "support@corp.example", "--queue", "Support"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto cfg = config::load(dir_.path() / "mailcase.toml");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    cfg_ = *cfg;
+    auto p = ingest::Pipeline::open(dir_.path(), cfg_);
+    ASSERT_TRUE(p) << p.error().message;
+    pipeline_ = std::move(*p);
+    ASSERT_EQ(sqlite3_open_v2((dir_.path() / "mailcase.db").c_str(), &db_, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+  }
+  void TearDown() override { sqlite3_close(db_); }
+
+  ingest::Outcome deliver(const std::string& raw) {
+    auto o = pipeline_->deliver(raw, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
+    EXPECT_TRUE(o) << (o ? "" : o.error().message);
+    return o ? *o : ingest::Outcome{};
+  }
+
+  mailcase::testing::TempDir dir_;
+  config::Config cfg_;
+  std::unique_ptr<ingest::Pipeline> pipeline_;
+  sqlite3* db_ = nullptr;
+};
+
+// A mail's whole life: a new case and its confirmation, a duplicate, a reply threaded by
+// In-Reply-To, agent comments, a proposed solution, the customer's acceptance by reply,
+// a close, the outbox worker sending; then every statement the store prepared on the way.
+TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
+  {
+    // Bob writes from an account's address: his mail reads the account and its addresses.
+    auto& st = pipeline_->store();
+    ASSERT_TRUE(st.begin());
+    Account a;
+    a.name = "Other Corp";
+    a.emails = {"bob@other.example"};
+    ASSERT_TRUE(st.add_account(a));
+    ASSERT_TRUE(st.commit());
+  }
+  auto first = mail("Ann <ann@customer.example>", "m1@customer.example", "Printer on fire", "", "It burns.");
+  auto created = deliver(first);
+  ASSERT_TRUE(created.case_number);
+  deliver(first);  // the same bytes again: found by their sha256
+  auto reply = deliver(mail("Ann <ann@customer.example>", "m2@customer.example", "Re: Printer on fire",
+                            "m1@customer.example", "Still burning."));
+  EXPECT_EQ(reply.case_number, created.case_number);
+  deliver(mail("Bob <bob@other.example>", "m3@other.example", "Another question", "", "Hello?"));
+
+  auto& st = pipeline_->store();
+  auto signer = outbound::LinkSigner::from_data_dir(dir_.path());
+  ASSERT_TRUE(signer) << signer.error().message;
+  outbound::Templates templates(dir_.path() / "templates");
+  cases::Conversation cv{st, cfg_, templates, *signer, &pipeline_->blobs(), clock::unix_now()};
+  auto act = [&](const std::function<Status(Case&)>& fn) {
+    ASSERT_TRUE(st.begin());
+    auto c = st.find_case_by_number(*created.case_number);
+    ASSERT_TRUE(c && *c);
+    auto s = fn(**c);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE(st.commit());
+  };
+  act([&](Case& c) {
+    return cases::comment(cv, c, cases::AgentComment{"We are on it.", true, "agent", {}});
+  });
+  act([&](Case& c) {
+    return cases::propose_solution(cv, c, cases::AgentComment{"Use water.", true, "agent", {}});
+  });
+  // The customer answers the latest agent mail: threads by its Message-ID in the outbox.
+  auto c = st.find_case_by_number(*created.case_number);
+  ASSERT_TRUE(c && *c);
+  auto sent = st.list_outbox((*c)->id, 10);
+  ASSERT_TRUE(sent);
+  ASSERT_FALSE(sent->empty());
+  auto answer = deliver(mail("Ann <ann@customer.example>", "m4@customer.example", "Re: Printer on fire",
+                             bare_id(sent->front().message_id), "Thanks, that worked."));
+  EXPECT_EQ(answer.case_number, created.case_number);
+  act([&](Case& c) { return cases::close(cv, c, "agent"); });
+
+  // What the outbox worker does: due rows, then each marked sent.
+  auto due = st.due_outbox(clock::unix_now() + 1, 100);
+  ASSERT_TRUE(due);
+  ASSERT_FALSE(due->empty());
+  for (auto m : *due) {
+    auto again = st.find_outbox_by_message_id(m.message_id);
+    ASSERT_TRUE(again && *again);
+    m.state = "sent";
+    ASSERT_TRUE(st.update_outbox(m));
+  }
+
+  auto statements = sqlite_prepared_sql(st);
+  // The workload reached the lookups by case that used to scan.
+  auto has = [&](const std::string& part) {
+    return std::any_of(statements.begin(), statements.end(),
+                       [&](const std::string& s) { return s.find(part) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("FROM message_ids WHERE case_id")) << "workload did not confirm a case";
+  EXPECT_TRUE(has("FROM outbox WHERE case_id")) << "workload did not read a case's outbox";
+  EXPECT_TRUE(has("FROM raw_messages WHERE sha256")) << "workload did not look up a duplicate";
+  EXPECT_TRUE(has("FROM contact_emails WHERE contact_id")) << "workload did not read a contact";
+  EXPECT_TRUE(has("FROM account_emails WHERE account_id")) << "workload did not read an account";
+  EXPECT_GT(statements.size(), 25u);
+
+  EXPECT_EQ(report(db_, statements), "");
+}
+
+// The check itself fails where it should: without the index on message_ids(case_id)
+// (the schema before migration 8), confirming a case reads every message id.
+TEST_F(QueryPlanTest, ReportsAScanOfAGrowingTable) {
+  sqlite3_close(db_);
+  db_ = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_.path() / "mailcase.db").c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db_, "DROP INDEX message_ids_case", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::string sql =
+      "SELECT message_id FROM message_ids WHERE case_id = ? AND (? = '' OR direction = ?) ORDER BY rowid";
+  auto bad = report(db_, {sql});
+  EXPECT_NE(bad.find("SCAN message_ids"), std::string::npos) << bad;
+  // A small configuration table may be read whole.
+  EXPECT_EQ(report(db_, {"SELECT email FROM routing_addresses ORDER BY email"}), "");
+}
+
+}  // namespace
+}  // namespace mailcase::store
