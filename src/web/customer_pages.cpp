@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include "cases/conversation.h"
 #include "mime/parser.h"
@@ -212,6 +213,9 @@ class GuardedServer final : public httplib::Server {
     set_payload_max_length(limits_.max_body_bytes);
     set_keep_alive_max_count(kRequestsPerConnection);
     set_keep_alive_timeout(kKeepAliveSeconds);
+    // The accept loop wakes this often to see that stop() closed its socket, rather than
+    // trusting that closing a socket wakes a thread blocked in accept() on it.
+    set_idle_interval(0, 200000);
   }
 
  private:
@@ -268,6 +272,10 @@ struct CustomerPages::Impl {
   std::mutex mu;  // one request at a time on the store connection
   std::unique_ptr<GuardedServer> server;
   int port = 0;
+  // stop() may come before serve() has started listening, when cpp-httplib's own stop()
+  // does nothing: stop() keeps asking until serve() has returned.
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> served{false};
 
   // What a valid link opens and lets its holder do.
   struct Access {
@@ -559,11 +567,19 @@ int CustomerPages::bound_port() const {
 }
 
 void CustomerPages::serve() {
-  impl_->server->listen_after_bind();
+  if (!impl_->stopping) impl_->server->listen_after_bind();
+  impl_->served = true;
 }
 
 void CustomerPages::stop() {
-  if (impl_->server) impl_->server->stop();
+  auto& d = *impl_;
+  d.stopping = true;
+  if (!d.server) return;
+  // Bounded: serve() returns within one idle interval of a stop() that found it running.
+  for (int i = 0; i < 500 && !d.served; ++i) {
+    if (d.server->is_running()) d.server->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace mailcase::web
