@@ -43,8 +43,10 @@ void set_active(Globals& g, const std::string& email, bool active) {
   auto& st = p->store();
   auto done = store::in_transaction(st, [&]() -> Status {
     if (auto s = st.set_agent_active(email, active); !s) return s;
-    return st.audit(std::nullopt, "agent", active ? "agent enabled" : "agent disabled",
-                    text::normalize_email(email));
+    return st.add_event({.actor_kind = store::ActorKind::kAgent,
+                         .actor = "admin",
+                         .action = active ? store::EventAction::kAgentEnabled : store::EventAction::kAgentDisabled,
+                         .details = {{"email", text::normalize_email(email)}}});
   });
   if (!done) return fail_with(g, done.error());
   std::cout << text::normalize_email(email) << ": " << (active ? "enabled" : "disabled") << "\n";
@@ -75,7 +77,10 @@ void register_agent_commands(CLI::App& app, Globals& g) {
           auto r = st.add_agent(*a);
           if (!r) return tl::unexpected(r.error());
           id = *r;
-          return st.audit(std::nullopt, "agent", "agent added", a->email);
+          return st.add_event({.actor_kind = store::ActorKind::kAgent,
+                               .actor = "admin",
+                               .action = store::EventAction::kAgentAdded,
+                               .details = {{"email", a->email}}});
         });
         if (!done) return fail_with(g, done.error());
         std::cout << "agent " << id << " " << a->name << " <" << a->email << "> (" << to_string(a->role)

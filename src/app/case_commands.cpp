@@ -127,7 +127,11 @@ void register_case_commands(CLI::App& app, Globals& g) {
           if (!c) return tl::unexpected(c.error());
           if (!*c) return fail(ErrorCode::kNotFound, "no case " + *number);
           if (auto s = st.add_participant((*c)->id, e, "agent"); !s) return s;
-          return st.audit((*c)->id, "agent", "participant added", e);
+          return st.add_event({.case_id = (*c)->id,
+                               .actor_kind = store::ActorKind::kAgent,
+                               .actor = "agent",
+                               .action = store::EventAction::kParticipantAdded,
+                               .details = {{"email", e}}});
         }();
         if (!done) {
           st.rollback();
@@ -135,6 +139,45 @@ void register_case_commands(CLI::App& app, Globals& g) {
         }
         if (auto s = st.commit(); !s) return fail_with(s.error());
         std::cout << (*c)->number << ": " << e << " is a participant\n";
+      };
+    });
+  }
+  {
+    // What happened to a case, oldest first: one line per event, or a JSON array.
+    auto* history = cs->add_subcommand("history", "what happened to a case: who did what, when");
+    auto number = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    history->add_option("number", *number, "case number, e.g. CS0000001")->required();
+    history->add_flag("--json", *json, "JSON output");
+    history->callback([&g, number, json] {
+      g.action = [&g, number, json] {
+        auto p = open_pipeline(g);
+        if (!p) return;
+        auto fail_with = [&](const Error& e) {
+          print_error(e);
+          g.exit_code = exit_code_for(e);
+        };
+        auto c = p->store().find_case_by_number(*number);
+        if (!c) return fail_with(c.error());
+        if (!*c) return fail_with(Error{ErrorCode::kNotFound, "no case " + *number});
+        auto events = p->store().events_of((*c)->id);
+        if (!events) return fail_with(events.error());
+        auto out = nlohmann::json::array();
+        for (const auto& e : *events) {
+          nlohmann::json details = e.details;
+          if (*json) {
+            out.push_back({{"at", e.at},
+                           {"actor_kind", store::to_string(e.actor_kind)},
+                           {"actor", e.actor},
+                           {"action", store::to_string(e.action)},
+                           {"details", std::move(details)}});
+            continue;
+          }
+          std::cout << e.at << "  " << e.actor << "  " << store::to_string(e.action);
+          if (!e.details.empty()) std::cout << "  " << json_text(details);
+          std::cout << "\n";
+        }
+        if (*json) std::cout << json_text(out, 2) << "\n";
       };
     });
   }

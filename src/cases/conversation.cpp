@@ -30,11 +30,20 @@ bool plain_name(std::string_view name) {
 mailcase::Status enqueue(const Conversation& cv, const store::Case& c, MailKind kind, const std::string& body,
                          bool automatic, const std::vector<outbound::OutgoingAttachment>& attachments = {}) {
   if (!cv.cfg.outbound.enabled) return {};
-  if (!c.contact_id) return cv.store.audit(c.id, "mailcase", "mail not sent", "the case has no contact");
+  if (!c.contact_id)
+    return cv.store.add_event({.case_id = c.id,
+                               .actor_kind = store::ActorKind::kSystem,
+                               .actor = "mailcase",
+                               .action = store::EventAction::kMailNotSent,
+                               .details = {{"reason", "the case has no contact"}}});
   auto contact = cv.store.get_contact(*c.contact_id);
   if (!contact) return tl::unexpected(contact.error());
   if (!*contact || (*contact)->emails.empty())
-    return cv.store.audit(c.id, "mailcase", "mail not sent", "the contact has no address");
+    return cv.store.add_event({.case_id = c.id,
+                               .actor_kind = store::ActorKind::kSystem,
+                               .actor = "mailcase",
+                               .action = store::EventAction::kMailNotSent,
+                               .details = {{"reason", "the contact has no address"}}});
   const auto& who = **contact;
   const std::string lang = who.language.empty() ? cv.cfg.outbound.default_language : who.language;
   std::map<std::string, std::string> values{
@@ -169,7 +178,11 @@ mailcase::Status comment(const Conversation& cv, store::Case& c, const AgentComm
                      in.body, false, in.attachments);
       !s)
     return s;
-  return cv.store.audit(c.id, in.author, in.is_public ? "public comment" : "internal note", "");
+  return cv.store.add_event(
+      {.case_id = c.id,
+       .actor_kind = store::ActorKind::kAgent,
+       .actor = in.author,
+       .action = in.is_public ? store::EventAction::kCommented : store::EventAction::kNote});
 }
 
 mailcase::Status propose_solution(const Conversation& cv, store::Case& c, const AgentComment& in) {
@@ -178,18 +191,31 @@ mailcase::Status propose_solution(const Conversation& cv, store::Case& c, const 
   pub.is_public = true;
   if (auto s = apply(cv, c, ActionKind::kProposeSolution, {}, in.body, false, in.attachments); !s) return s;
   if (auto s = add_comment_row(cv, c, pub, "Proposed solution:\n"); !s) return s;
-  return cv.store.audit(c.id, in.author, "solution proposed", "");
+  return cv.store.add_event({.case_id = c.id,
+                             .actor_kind = store::ActorKind::kAgent,
+                             .actor = in.author,
+                             .action = store::EventAction::kSolutionProposed});
 }
 
 mailcase::Status accept(const Conversation& cv, store::Case& c, const std::string& via) {
   if (auto s = apply(cv, c, ActionKind::kAccept, {}, "", true); !s) return s;
-  return cv.store.audit(c.id, "customer", "solution accepted", "by " + via);
+  return cv.store.add_event(
+      {.case_id = c.id,
+       .actor_kind = via == "agent" ? store::ActorKind::kAgent : store::ActorKind::kCustomer,
+       .actor = via == "agent" ? "agent" : "customer",
+       .action = store::EventAction::kAccepted,
+       .details = {{"via", via}}});
 }
 
 mailcase::Status reject(const Conversation& cv, store::Case& c, const std::string& via,
                         const std::string& why) {
   if (auto s = apply(cv, c, ActionKind::kReject, {}, "", true); !s) return s;
-  return cv.store.audit(c.id, "customer", "solution rejected", "by " + via + (why.empty() ? "" : ": " + why));
+  return cv.store.add_event(
+      {.case_id = c.id,
+       .actor_kind = via == "agent" ? store::ActorKind::kAgent : store::ActorKind::kCustomer,
+       .actor = via == "agent" ? "agent" : "customer",
+       .action = store::EventAction::kRejected,
+       .details = {{"via", via}, {"reason", why}}});
 }
 
 mailcase::Status close(const Conversation& cv, store::Case& c, const std::string& author) {
@@ -204,12 +230,18 @@ mailcase::Status close(const Conversation& cv, store::Case& c, const std::string
   for (const auto& m : *history) invited = invited || m.kind == "survey";
   opt.surveyed_already = sv->has_value() || invited;
   if (auto s = apply(cv, c, ActionKind::kClose, opt, "", true); !s) return s;
-  return cv.store.audit(c.id, author, "closed", "");
+  return cv.store.add_event({.case_id = c.id,
+                             .actor_kind = store::ActorKind::kAgent,
+                             .actor = author,
+                             .action = store::EventAction::kClosed});
 }
 
 mailcase::Status reopen(const Conversation& cv, store::Case& c, const std::string& author) {
   if (auto s = apply(cv, c, ActionKind::kReopen, {}, "", true); !s) return s;
-  return cv.store.audit(c.id, author, "reopened", "");
+  return cv.store.add_event({.case_id = c.id,
+                             .actor_kind = store::ActorKind::kAgent,
+                             .actor = author,
+                             .action = store::EventAction::kReopened});
 }
 
 mailcase::Status assign(const Conversation& cv, store::Case& c, const std::string& owner,
@@ -225,7 +257,11 @@ mailcase::Status assign(const Conversation& cv, store::Case& c, const std::strin
     c.owner = (*agent)->email;
   }
   if (auto s = cv.store.update_case(c); !s) return s;
-  return cv.store.audit(c.id, author, "assigned", c.owner.empty() ? "to nobody" : "to " + c.owner);
+  return cv.store.add_event({.case_id = c.id,
+                             .actor_kind = store::ActorKind::kAgent,
+                             .actor = author,
+                             .action = store::EventAction::kAssigned,
+                             .details = {{"owner", c.owner}}});
 }
 
 Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& c,
@@ -258,7 +294,12 @@ Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& 
   f.auto_replies_total_last_hour = *total;
   auto d = outbound::may_auto_reply(f);
   if (!d.allowed) {
-    if (auto s = cv.store.audit(c.id, "mailcase", "no confirmation", d.reason); !s)
+    if (auto s = cv.store.add_event({.case_id = c.id,
+                                     .actor_kind = store::ActorKind::kSystem,
+                                     .actor = "mailcase",
+                                     .action = store::EventAction::kConfirmationSkipped,
+                                     .details = {{"reason", d.reason}}});
+        !s)
       return tl::unexpected(s.error());
     return d.reason;
   }

@@ -572,7 +572,12 @@ Status Pipeline::apply_decision(Work& w) {
     if (!created) return tl::unexpected(created.error());
     case_id = created->id;
     kind = OutcomeKind::kCreated;
-    if (auto s = store_->audit(case_id, "email", "created", "from " + m.from.email + ": " + d.reason); !s)
+    if (auto s = store_->add_event({.case_id = case_id,
+                                    .actor_kind = store::ActorKind::kMail,
+                                    .actor = m.from.email,
+                                    .action = store::EventAction::kCreated,
+                                    .details = {{"reason", d.reason}}});
+        !s)
       return s;
   } else {
     case_id = *facts.threaded_case;
@@ -648,8 +653,11 @@ Status Pipeline::apply_decision(Work& w) {
         status += (status.empty() ? "" : ", ") + r.email + (r.status.empty() ? "" : " " + r.status);
       o.last_error = "bounced" + (status.empty() ? std::string() : ": " + status);
       if (auto s = store_->update_outbox(o); !s) return s;
-      if (auto s = store_->audit(case_id, "mailcase", "mail bounced",
-                                 o.kind + " mail to " + o.to + " " + o.last_error);
+      if (auto s = store_->add_event({.case_id = case_id,
+                                      .actor_kind = store::ActorKind::kSystem,
+                                      .actor = "mailcase",
+                                      .action = store::EventAction::kMailBounced,
+                                      .details = {{"kind", o.kind}, {"to", o.to}, {"error", o.last_error}}});
           !s)
         return s;
     }
@@ -701,7 +709,11 @@ Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text
   if (t && t->status != st) {
     kase.status = cases::to_string(t->status);
     if (auto s = store_->update_case(kase); !s) return s;
-    return store_->audit(case_id, "email", "reopened", "the customer wrote again");
+    return store_->add_event({.case_id = case_id,
+                              .actor_kind = store::ActorKind::kCustomer,
+                              .actor = "customer",
+                              .action = store::EventAction::kReopened,
+                              .details = {{"via", "mail"}}});
   }
   return {};
 }

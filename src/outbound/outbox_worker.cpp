@@ -59,7 +59,13 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
         c.body = note;
         c.visibility = "internal";
         if (auto id = st.add_comment(c); !id) return tl::unexpected(id.error());
-        if (auto s = st.audit(m.case_id, "mailcase", "mail failed", note); !s) return s;
+        if (auto s = st.add_event({.case_id = m.case_id,
+                                   .actor_kind = store::ActorKind::kSystem,
+                                   .actor = "mailcase",
+                                   .action = store::EventAction::kMailFailed,
+                                   .details = {{"kind", m.kind}, {"to", m.to}, {"note", note}}});
+            !s)
+          return s;
       }
       return st.commit();
     }();

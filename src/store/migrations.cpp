@@ -213,6 +213,53 @@ CREATE TABLE agents (
   created_at TEXT NOT NULL
 );
 )sql"},
+      // Case events replace the free-text audit (which is dropped): typed actor kind and
+      // action (store/model.h), details a JSON object. Old audit rows keep their id, time
+      // and actor; their action is mapped by name, their detail kept as details.text; an
+      // action with no name here becomes "legacy" with the old name in details.action.
+      // No foreign key: old audit rows were not checked against cases.
+      {10, R"sql(
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER,
+  at TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_case ON events(case_id, id);
+INSERT INTO events (id, case_id, at, actor_kind, actor, action, details)
+SELECT id, case_id, at,
+  CASE actor WHEN 'mailcase' THEN 'system' WHEN 'email' THEN 'mail' WHEN 'customer' THEN 'customer'
+    ELSE 'agent' END,
+  actor,
+  CASE action
+    WHEN 'created' THEN 'created'
+    WHEN 'public comment' THEN 'commented'
+    WHEN 'internal note' THEN 'note'
+    WHEN 'solution proposed' THEN 'solution_proposed'
+    WHEN 'solution accepted' THEN 'accepted'
+    WHEN 'solution rejected' THEN 'rejected'
+    WHEN 'closed' THEN 'closed'
+    WHEN 'reopened' THEN 'reopened'
+    WHEN 'assigned' THEN 'assigned'
+    WHEN 'participant added' THEN 'participant_added'
+    WHEN 'mail bounced' THEN 'mail_bounced'
+    WHEN 'mail failed' THEN 'mail_failed'
+    WHEN 'mail not sent' THEN 'mail_not_sent'
+    WHEN 'no confirmation' THEN 'confirmation_skipped'
+    WHEN 'survey' THEN 'survey_answered'
+    ELSE 'legacy' END,
+  CASE WHEN action IN ('created', 'public comment', 'internal note', 'solution proposed',
+                       'solution accepted', 'solution rejected', 'closed', 'reopened', 'assigned',
+                       'participant added', 'mail bounced', 'mail failed', 'mail not sent',
+                       'no confirmation', 'survey')
+    THEN CASE detail WHEN '' THEN '{}' ELSE json_object('text', detail) END
+    ELSE json_object('action', action, 'text', detail) END
+FROM audit ORDER BY id;
+DROP TABLE audit;
+)sql"},
   };
   return all;
 }

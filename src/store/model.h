@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mailcase::store {
@@ -171,6 +173,54 @@ struct Participant {
   std::string email;   // normalized, lower-case
   std::string source;  // "mail" (To/Cc) | "agent"
   std::string added_at;
+};
+
+// Who acted on a case (the events table's actor_kind; the text of each is what is stored):
+//   customer — the case's customer, through a reply read as an answer or the customer page
+//   agent    — a person working the case (the CLI today; the console later)
+//   system   — mailcase itself: the outbox, the loop guard, bounces
+//   rule     — an automation rule (none yet: the rules step writes these)
+//   mail     — an incoming mail; the actor is its From address
+enum class ActorKind { kCustomer, kAgent, kSystem, kRule, kMail };
+const char* to_string(ActorKind k);
+std::optional<ActorKind> actor_kind_from(std::string_view s);
+
+// What happened to a case (the events table's action). "legacy" only for rows of the old
+// free-text audit whose action had no name here; their details keep the old text.
+enum class EventAction {
+  kCreated,              // created
+  kCommented,            // commented: a public comment to the customer
+  kNote,                 // note: an internal note
+  kSolutionProposed,     // solution_proposed
+  kAccepted,             // accepted: the proposed solution
+  kRejected,             // rejected: the proposed solution
+  kClosed,               // closed
+  kReopened,             // reopened
+  kAssigned,             // assigned: details.owner ("" for nobody)
+  kParticipantAdded,     // participant_added: details.email
+  kMailBounced,          // mail_bounced: an outbox mail came back
+  kMailFailed,           // mail_failed: an outbox mail gave up
+  kMailNotSent,          // mail_not_sent: no address to send it to
+  kConfirmationSkipped,  // confirmation_skipped: the loop guard said no (details.reason)
+  kSurveyAnswered,       // survey_answered: details.rating
+  kAgentAdded,           // agent_added: no case; details.email
+  kAgentEnabled,         // agent_enabled: no case; details.email
+  kAgentDisabled,        // agent_disabled: no case; details.email
+  kLegacy,               // legacy: an old audit row (details.action, details.text)
+};
+const char* to_string(EventAction a);
+std::optional<EventAction> event_action_from(std::string_view s);
+
+// One thing that happened to a case (or to none: case_id empty). Details are a flat JSON
+// object of strings, stored as such; the store sets `at` (ISO 8601 UTC) when it is empty.
+struct Event {
+  Id id = 0;
+  std::optional<Id> case_id;
+  ActorKind actor_kind = ActorKind::kSystem;
+  std::string actor;  // an email address or a name ("mailcase" for the system)
+  EventAction action = EventAction::kCreated;
+  std::map<std::string, std::string> details;
+  std::string at;
 };
 
 }  // namespace mailcase::store

@@ -114,8 +114,11 @@ class Store {
   [[nodiscard]] virtual Status put_survey(const Survey& s) = 0;
   [[nodiscard]] virtual Result<std::optional<Survey>> get_survey(Id case_id) = 0;
 
-  [[nodiscard]] virtual Status audit(std::optional<Id> case_id, std::string_view actor,
-                                     std::string_view action, std::string_view detail) = 0;
+  // Case events (the history): add sets `at` when empty; events_of lists a case's events
+  // in the order they were added. A row whose actor kind, action or details the model
+  // cannot read is an error (kInternal), never a default.
+  [[nodiscard]] virtual Status add_event(const Event& e) = 0;
+  [[nodiscard]] virtual Result<std::vector<Event>> events_of(Id case_id) = 0;
   // Participants of a case (SF3). add is idempotent per (case, address); the address is
   // normalized. is_participant is an index lookup, whatever the letter case.
   [[nodiscard]] virtual Status add_participant(Id case_id, std::string_view email, std::string_view source) = 0;

@@ -469,7 +469,12 @@ struct CustomerPages::Impl {
         done = fail(ErrorCode::kInvalidInput, "The survey opens when the case is resolved.");
       else
         done = store->put_survey(store::Survey{c.id, rating, comment, ""});
-      if (done) done = store->audit(c.id, "customer", "survey", std::to_string(rating) + " of 5");
+      if (done)
+        done = store->add_event({.case_id = c.id,
+                                 .actor_kind = store::ActorKind::kCustomer,
+                                 .actor = "customer",
+                                 .action = store::EventAction::kSurveyAnswered,
+                                 .details = {{"rating", std::to_string(rating)}, {"via", "web"}}});
       if (done)
         body = "<h1>Thank you</h1><p id=\"result\">Your rating: " + std::to_string(rating) + " of 5.</p>";
     } else {

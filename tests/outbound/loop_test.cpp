@@ -30,11 +30,11 @@ class Instance {
   CommandResult deliver_from(const std::string& sender, const std::string& raw) {
     return mc({"deliver", "--sender", sender, "--recipient", address_}, raw);
   }
-  // Why confirmations were not sent, one line each (the case history's audit rows).
+  // Why confirmations were not sent, one line each (the case history's events).
   std::string not_confirmed_reasons() {
     auto db = dir_.path() / "data" / "mailcase.db";
     FILE* p = ::popen(("sqlite3 '" + db.string() +
-                       "' \"SELECT detail FROM audit WHERE action = 'no confirmation' ORDER BY id\"")
+                       "' \"SELECT json_extract(details, '$.reason') FROM events WHERE action = 'confirmation_skipped' ORDER BY id\"")
                           .c_str(),
                       "r");
     std::string out;
