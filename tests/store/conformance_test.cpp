@@ -11,6 +11,10 @@
 // rolls back at once (PostgreSQL refuses every later statement of that transaction); no
 // test relies on SQLite's rowids, only on ids the interface returns.
 //
+// Orders the interface leaves unsaid are pinned here, so that every backend lists alike:
+// raw messages, comments, attachments, participants and due outbox mail oldest first;
+// cases and the outbox list newest first; addresses, mailboxes and agents by name/email.
+//
 // The events (audit) trail joins this suite with the step that replaces `audit`.
 //
 // Case status, comment direction/visibility and outbox state are read and written through
@@ -21,6 +25,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,6 +40,11 @@ struct Backend {
   // Opens (creating when needed) the backend's store for this test's directory.
   std::function<std::unique_ptr<Store>(const std::filesystem::path& dir)> open;
 };
+
+// Names the backend in test output instead of dumping the struct's bytes.
+void PrintTo(const Backend& b, std::ostream* os) {
+  *os << b.name;
+}
 
 std::unique_ptr<Store> open_sqlite_in(const std::filesystem::path& dir) {
   auto s = open_sqlite(dir / "conformance.db");
@@ -1271,6 +1281,38 @@ TEST_P(StoreConformance, AgentEmailIsUniqueWhateverTheLetterCase) {
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].name, "Ann");
+}
+
+// --- errors ----------------------------------------------------------------------------
+
+// kConflict tells callers "it exists already"; a write naming a row that is not there is
+// kNotFound, never reported as a duplicate.
+TEST_P(StoreConformance, WritesNamingAMissingRowAreNotFound) {
+  Case c = insert_case("real");
+  const Id missing = c.id + 1000;
+  expect_failure_in_transaction(ErrorCode::kNotFound, [&] {
+    return store_->add_comment(make_comment(missing, "to nowhere", "note", "internal"));
+  });
+  expect_failure_in_transaction(ErrorCode::kNotFound,
+                                [&] { return store_->add_message_id("x@example.com", missing, "inbound"); });
+  Contact ct;
+  ct.name = "Orphan";
+  ct.account_id = missing;
+  ct.emails = {"orphan@example.com"};
+  expect_failure_in_transaction(ErrorCode::kNotFound, [&] { return store_->add_contact(ct); });
+
+  Case ghost = c;
+  ghost.id = missing;
+  expect_failure_in_transaction(ErrorCode::kNotFound, [&] { return store_->update_case(ghost); });
+  RawMessage raw = make_raw("ghost");
+  raw.id = missing;
+  expect_failure_in_transaction(ErrorCode::kNotFound, [&] { return store_->update_raw(raw); });
+  OutboxMail mail = make_outbox(c.id, "a@example.com", "ghost@mc", false, 0);
+  mail.id = missing;
+  expect_failure_in_transaction(ErrorCode::kNotFound, [&] { return store_->update_outbox(mail); });
+
+  // Updating a row with the values it has already is no error.
+  committed([&] { ASSERT_TRUE(store_->update_case(c)); });
 }
 
 // --- transactions ----------------------------------------------------------------------
