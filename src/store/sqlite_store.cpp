@@ -133,7 +133,14 @@ class Query {
     std::string msg = std::string("database: ") + sqlite3_errmsg(db_);
     if (base == SQLITE_BUSY || base == SQLITE_LOCKED || base == SQLITE_FULL || base == SQLITE_IOERR)
       return Error{ErrorCode::kTemporary, msg};
-    if (base == SQLITE_CONSTRAINT) return Error{ErrorCode::kConflict, msg};
+    if (base == SQLITE_CONSTRAINT) {
+      // kConflict means "it exists already" to callers; only a unique key says that. A
+      // reference to a row that is not there is kNotFound; NOT NULL, CHECK: a bug.
+      int ext = sqlite3_extended_errcode(db_);
+      if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return Error{ErrorCode::kConflict, msg};
+      if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) return Error{ErrorCode::kNotFound, msg};
+    }
     return Error{ErrorCode::kInternal, msg};
   }
 
@@ -466,7 +473,9 @@ class SqliteStore final : public Store {
     else
       (*qq)->bind_null(10);
     (*qq)->bind(11, m.id);
-    return (*qq)->run();
+    if (auto s = (*qq)->run(); !s) return s;
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no message " + std::to_string(m.id));
+    return {};
   }
 
   Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) override {
@@ -579,7 +588,9 @@ class SqliteStore final : public Store {
     (*qq)->bind(1, c.subject).bind(2, c.description).bind(3, c.status).bind(4, c.priority).bind(5, c.queue);
     (*qq)->bind(6, c.product).bind(7, c.owner).bind(8, c.contact_id).bind(9, c.account_id);
     (*qq)->bind(10, now_iso8601()).bind(11, c.id);
-    return (*qq)->run();
+    if (auto s = (*qq)->run(); !s) return s;
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no case " + std::to_string(c.id));
+    return {};
   }
 
   // One statement for the whole list: each case with its contact and account and their
@@ -970,7 +981,10 @@ class SqliteStore final : public Store {
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, m.state).bind(2, int64_t{m.attempts}).bind(3, m.next_attempt_at).bind(4, m.last_error);
     (*qq)->bind(5, m.sent_at).bind(6, m.id);
-    return (*qq)->run();
+    if (auto s = (*qq)->run(); !s) return s;
+    if (sqlite3_changes(db_) == 0)
+      return fail(ErrorCode::kNotFound, "no outbox mail " + std::to_string(m.id));
+    return {};
   }
 
   Result<int> count_automatic_since(std::string_view to, std::string_view since) override {

@@ -4,7 +4,8 @@
 // Threading: a Store is used by one thread at a time; open one per thread or guard it.
 // Every write happens inside a transaction (Transaction below); reads may happen
 // outside one. Errors: kTemporary for busy/locked/disk problems (retry), kConflict for
-// unique violations, kNotFound for missing rows, kInternal otherwise.
+// unique violations, kNotFound for missing rows (an update of an id that is no row's, a
+// write naming a case, contact… that does not exist), kInternal otherwise.
 #pragma once
 
 #include <filesystem>
@@ -58,7 +59,8 @@ class Store {
   [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) = 0;
   [[nodiscard]] virtual Result<std::optional<RawMessage>> get_raw(Id id) = 0;
   [[nodiscard]] virtual Result<Id> insert_raw(const RawMessage& m) = 0;
-  // Writes state, outcome, reason, dedupe_key, message_id, from, subject, case_id, attempts.
+  // Writes state, outcome, reason, dedupe_key, message_id, from, subject, case_id, attempts,
+  // envelope_sender. list_raw: in the order the rows were inserted.
   [[nodiscard]] virtual Status update_raw(const RawMessage& m) = 0;
   [[nodiscard]] virtual Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) = 0;
 
@@ -92,7 +94,8 @@ class Store {
   [[nodiscard]] virtual Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
   [[nodiscard]] virtual Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
 
-  // Outbox. due_outbox: queued rows whose next attempt is at or before now (Unix s).
+  // Outbox. due_outbox: queued rows whose next attempt is at or before now (Unix s), in
+  // the order they were queued. list_outbox: newest first.
   [[nodiscard]] virtual Result<Id> add_outbox(const OutboxMail& m) = 0;
   [[nodiscard]] virtual Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) = 0;
   [[nodiscard]] virtual Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) = 0;
