@@ -2,7 +2,7 @@
 # Scale benchmark: what one `mailcase deliver` costs in a store of N cases against an empty
 # store. The big store is filled by SQL in one transaction (fast) with rows in the
 # proportions a real one has: per case about 2 raw mails, 3 comments, 3 message ids, 2
-# outbox mails, 1 participant and 2 audit rows, one contact per 3 cases. Then M deliveries
+# outbox mails, 1 participant and 2 history rows (events), one contact per 3 cases. Then M deliveries
 # into each store, alternately a new mail and a reply threading by In-Reply-To to the mail
 # before it; prints the median time of one delivery in each store and their ratio.
 #   bench/scale_deliver.sh [N=300000] [M=40]
@@ -84,9 +84,15 @@ con.execute(f"INSERT INTO outbox (case_id, kind, to_addr, message_id, raw, autom
 if has_participants:
     con.execute("INSERT INTO case_participants (case_id, email, source, added_at) "
                 f"SELECT i, 'cc' || i || '@example.org', 'mail', {T} FROM seq")
-con.execute("INSERT INTO audit (case_id, at, actor, action, detail) "
-            f"SELECT (i + 1) / 2, {T}, 'system', 'created', '' FROM "
-            "(SELECT i FROM seq UNION ALL SELECT i + ? FROM seq)", (n,))
+# Case history: the events table (migration 10), else the audit table it replaced.
+if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
+    con.execute("INSERT INTO events (case_id, at, actor_kind, actor, action, details) "
+                f"SELECT (i + 1) / 2, {T}, 'system', 'mailcase', 'created', '{{}}' FROM "
+                "(SELECT i FROM seq UNION ALL SELECT i + ? FROM seq)", (n,))
+else:
+    con.execute("INSERT INTO audit (case_id, at, actor, action, detail) "
+                f"SELECT (i + 1) / 2, {T}, 'system', 'created', '' FROM "
+                "(SELECT i FROM seq UNION ALL SELECT i + ? FROM seq)", (n,))
 con.execute("DROP TABLE seq")
 con.commit()
 con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
