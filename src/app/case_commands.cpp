@@ -10,7 +10,7 @@
 namespace mailcase::app {
 
 void register_case_commands(CLI::App& app, Globals& g) {
-  auto* cs = app.add_subcommand("case", "cases: list, show, add-participant");
+  auto* cs = app.add_subcommand("case", "cases: list, show, history, add-participant, comment, propose-solution, accept, reject, close, reopen, assign");
   cs->require_subcommand(1);
   {
     auto* list = cs->add_subcommand("list", "list cases, newest first");
