@@ -65,7 +65,7 @@ void run_case_action(Globals& g, const std::string& number,
     return fail_with(s.error());
   }
   if (auto s = st.commit(); !s) return fail_with(s.error());
-  std::cout << c->number << ": " << done << " (status: " << c->status << ")\n";
+  std::cout << c->number << ": " << done << " (status: " << store::to_string(c->status) << ")\n";
 }
 
 struct BodyOptions {
@@ -262,7 +262,7 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
                            {"kind", m.kind},
                            {"to", m.to},
                            {"message_id", m.message_id},
-                           {"state", m.state},
+                           {"state", store::to_string(m.state)},
                            {"attempts", m.attempts},
                            {"automatic", m.automatic},
                            {"last_error", m.last_error},
@@ -274,7 +274,8 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
         }
         for (const auto& m : *rows) {
           std::cout << m.id << "  " << number_of(m.case_id) << "  " << m.kind << "  " << m.to << "  "
-                    << m.state << (m.attempts ? " (" + std::to_string(m.attempts) + " attempts)" : "")
+                    << store::to_string(m.state)
+                    << (m.attempts ? " (" + std::to_string(m.attempts) + " attempts)" : "")
                     << (m.last_error.empty() ? "" : "  " + m.last_error) << "\n";
         }
       };

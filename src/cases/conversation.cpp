@@ -91,7 +91,7 @@ mailcase::Status apply(const Conversation& cv, store::Case& c, ActionKind action
                        const std::vector<outbound::OutgoingAttachment>& attachments = {}) {
   auto t = decide(status_of(c), action, opt);
   if (!t) return tl::unexpected(t.error());
-  c.status = to_string(t->status);
+  c.status = t->status;
   if (auto s = cv.store.update_case(c); !s) return s;
   for (MailKind k : t->mails) {
     const bool is_text = k == MailKind::kComment || k == MailKind::kSolution;
@@ -107,10 +107,10 @@ mailcase::Status add_comment_row(const Conversation& cv, const store::Case& c, c
                                  const std::string& prefix) {
   store::Comment cm;
   cm.case_id = c.id;
-  cm.direction = in.is_public ? "outbound" : "note";
+  cm.direction = in.is_public ? store::Direction::kOutbound : store::Direction::kNote;
   cm.author = in.author;
   cm.body = prefix + in.body;
-  cm.visibility = in.is_public ? "public" : "internal";
+  cm.visibility = in.is_public ? store::Visibility::kPublic : store::Visibility::kInternal;
   auto id = cv.store.add_comment(cm);
   if (!id) return tl::unexpected(id.error());
   for (const auto& a : in.attachments) {
@@ -133,7 +133,7 @@ mailcase::Status add_comment_row(const Conversation& cv, const store::Case& c, c
 }  // namespace
 
 CaseStatus status_of(const store::Case& c) {
-  return status_from_string(c.status).value_or(CaseStatus::kOpen);
+  return c.status;
 }
 
 namespace {

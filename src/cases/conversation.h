@@ -73,7 +73,8 @@ struct ConfirmFacts {
 };
 Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& c, const ConfirmFacts& facts);
 
-// Status of a stored case as the lifecycle knows it (unknown strings count as open).
+// Status of a stored case as the lifecycle knows it. The store refuses to read a case
+// whose status it does not know, so there is no default here.
 CaseStatus status_of(const store::Case& c);
 
 }  // namespace mailcase::cases

@@ -72,9 +72,36 @@ struct MailboxState {
   int64_t last_uid = 0;     // IMAP: highest UID committed under uidvalidity
 };
 
+// Every state below has one mapping to the text the store keeps and the CLI and pages
+// show: to_string, and a parse that gives nullopt for any other text (never a default;
+// the store turns nullopt into an error naming the row).
+
 enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate };
 const char* to_string(RawState s);
 std::optional<RawState> raw_state_from(std::string_view s);
+
+// A case's place in its lifecycle; cases/lifecycle.h decides the moves between them.
+enum class CaseStatus { kNew, kOpen, kSolutionProposed, kResolved, kClosed };
+const char* to_string(CaseStatus s);
+// ASCII case-insensitive, so that a user may type "Solution Proposed".
+std::optional<CaseStatus> status_from_string(std::string_view s);
+
+// Who a comment is from and to: the customer's mail (inbound), an agent's reply to the
+// customer (outbound), or words for agents only (note).
+enum class Direction { kInbound, kOutbound, kNote };
+const char* to_string(Direction d);
+std::optional<Direction> direction_from(std::string_view s);
+
+// Whether the customer sees a comment (public) or only agents do (internal).
+enum class Visibility { kPublic, kInternal };
+const char* to_string(Visibility v);
+std::optional<Visibility> visibility_from(std::string_view s);
+
+// Where a mail of the outbox is: waiting to be sent (also between retries), sent, or
+// given up on.
+enum class OutboxState { kQueued, kSent, kFailed };
+const char* to_string(OutboxState s);
+std::optional<OutboxState> outbox_state_from(std::string_view s);
 
 // One mail as it arrived: the bytes are in the blob store under sha256.
 struct RawMessage {
@@ -104,7 +131,7 @@ struct Case {
   std::string number;
   std::string subject;
   std::string description;
-  std::string status = "new";
+  CaseStatus status = CaseStatus::kNew;
   std::string priority = "normal";
   std::string queue;
   std::string product;
@@ -120,11 +147,11 @@ struct Case {
 struct Comment {
   Id id = 0;
   Id case_id = 0;
-  std::string direction = "inbound";  // inbound | outbound | note
+  Direction direction = Direction::kInbound;
   std::string author;
   std::string body;
   std::string quoted;
-  std::string visibility = "public";  // public | internal
+  Visibility visibility = Visibility::kPublic;
   std::optional<Id> raw_message_id;
   std::string created_at;
 };
@@ -146,12 +173,12 @@ struct Attachment {
 struct OutboxMail {
   Id id = 0;
   std::optional<Id> case_id;
-  std::string kind;              // confirmation | comment | solution | closed | survey
-  std::string to;                // one address
-  std::string message_id;        // without angle brackets
-  std::string raw;               // the complete RFC 5322 mail
-  bool automatic = false;        // an automatic reply: counts toward the per-sender hourly limit
-  std::string state = "queued";  // queued | sent | failed
+  std::string kind;        // confirmation | comment | solution | closed | survey
+  std::string to;          // one address
+  std::string message_id;  // without angle brackets
+  std::string raw;         // the complete RFC 5322 mail
+  bool automatic = false;  // an automatic reply: counts toward the per-sender hourly limit
+  OutboxState state = OutboxState::kQueued;
   int attempts = 0;
   int64_t next_attempt_at = 0;  // Unix seconds
   std::string last_error;

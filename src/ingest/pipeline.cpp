@@ -529,7 +529,8 @@ Status Pipeline::apply_decision(Work& w) {
       auto next = cases::decide(cases::status_of(**t), cases::ActionKind::kCustomerReply, reply_options);
       if (next && next->new_case) {
         d.action = Action::kCreateCase;
-        d.reason = "answers " + (*t)->number + ", which is " + (*t)->status + ": a new case";
+        d.reason =
+            "answers " + (*t)->number + ", which is " + store::to_string((*t)->status) + ": a new case";
         d.queue = (*t)->queue;
         d.product = (*t)->product;
         d.priority = (*t)->priority;
@@ -561,7 +562,7 @@ Status Pipeline::apply_decision(Work& w) {
     store::Case c;
     c.subject = case_subject(m);
     c.description = m.text_body;
-    c.status = "new";
+    c.status = store::CaseStatus::kNew;
     c.priority = d.priority;
     c.queue = d.queue;
     c.product = d.product;
@@ -586,12 +587,12 @@ Status Pipeline::apply_decision(Work& w) {
 
   store::Comment cm;
   cm.case_id = case_id;
-  cm.direction = "inbound";
+  cm.direction = store::Direction::kInbound;
   cm.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
   if (d.not_participant) cm.author += " (sender is not a participant)";
   cm.body = reply.new_text.empty() && reply.quoted.empty() ? m.text_body : reply.new_text;
   cm.quoted = reply.quoted;
-  cm.visibility = d.internal ? "internal" : "public";
+  cm.visibility = d.internal ? store::Visibility::kInternal : store::Visibility::kPublic;
   cm.raw_message_id = row.id;
   auto comment_id = store_->add_comment(cm);
   if (!comment_id) return tl::unexpected(comment_id.error());
@@ -642,7 +643,7 @@ Status Pipeline::apply_decision(Work& w) {
       if (!sent) return tl::unexpected(sent.error());
       if (!*sent) continue;
       auto& o = **sent;
-      o.state = "failed";
+      o.state = store::OutboxState::kFailed;
       std::string status;
       for (const auto& r : facts.classification.recipients)
         status += (status.empty() ? "" : ", ") + r.email + (r.status.empty() ? "" : " " + r.status);
@@ -699,7 +700,7 @@ Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text
   }
   auto t = cases::decide(st, cases::ActionKind::kCustomerReply, reply_options);
   if (t && t->status != st) {
-    kase.status = cases::to_string(t->status);
+    kase.status = t->status;
     if (auto s = store_->update_case(kase); !s) return s;
     return store_->audit(case_id, "email", "reopened", "the customer wrote again");
   }

@@ -342,8 +342,8 @@ struct CustomerPages::Impl {
     if (!a) return;
     const auto& c = a->c;
     std::string body = "<h1>Case " + html_escape(c.number) + ": " + html_escape(c.subject) +
-                       "</h1><p class=\"meta\">Status: <b id=\"status\">" + html_escape(c.status) +
-                       "</b></p>";
+                       "</h1><p class=\"meta\">Status: <b id=\"status\">" +
+                       html_escape(store::to_string(c.status)) + "</b></p>";
     const auto st = cases::status_of(c);
     if (st == cases::CaseStatus::kSolutionProposed) {
       const bool accept = outbound::allows(a->grants, LinkAction::kAccept);
@@ -371,8 +371,8 @@ struct CustomerPages::Impl {
     auto comments = store->comments_of(c.id);
     if (comments) {
       for (const auto& cm : *comments) {
-        if (cm.visibility != "public") continue;
-        const bool ours = cm.direction == "outbound";
+        if (cm.visibility != store::Visibility::kPublic) continue;
+        const bool ours = cm.direction == store::Direction::kOutbound;
         body += "<div class=\"c" + std::string(ours ? " out" : "") + "\"><div class=\"meta\">" +
                 html_escape(ours ? cfg.outbound.from_name : cm.author) + " · " + html_escape(cm.created_at) +
                 "</div>" + html_escape(cm.body) + "</div>";
@@ -440,10 +440,10 @@ struct CustomerPages::Impl {
       if (done && !why.empty()) {
         store::Comment cm;
         cm.case_id = c.id;
-        cm.direction = "inbound";
+        cm.direction = store::Direction::kInbound;
         cm.author = "customer (web page)";
         cm.body = why;
-        cm.visibility = "public";
+        cm.visibility = store::Visibility::kPublic;
         auto id = store->add_comment(cm);
         if (!id) done = tl::unexpected(id.error());
       }

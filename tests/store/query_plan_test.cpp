@@ -167,7 +167,7 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   for (auto m : *due) {
     auto again = st.find_outbox_by_message_id(m.message_id);
     ASSERT_TRUE(again && *again);
-    m.state = "sent";
+    m.state = store::OutboxState::kSent;
     ASSERT_TRUE(st.update_outbox(m));
   }
 
