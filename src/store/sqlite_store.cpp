@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "domain/case_number.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -536,10 +537,7 @@ class SqliteStore final : public Store {
       if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
     }
     c.id = sqlite3_last_insert_rowid(db_);
-    std::string digits_str = std::to_string(c.id);
-    if (static_cast<int>(digits_str.size()) < digits)
-      digits_str.insert(0, static_cast<size_t>(digits) - digits_str.size(), '0');
-    c.number = std::string(prefix) + digits_str;
+    c.number = domain::case_number::format(prefix, digits, c.id);
     auto qq = q("UPDATE cases SET number = ? WHERE id = ?");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, c.number).bind(2, c.id);

@@ -98,6 +98,20 @@ TEST_F(UnknownStateTest, UnknownOutboxStateIsAnErrorAndNothingIsSent) {
   EXPECT_NE(all.error().message.find("unknown outbox state 'sending' in row"), std::string::npos);
 }
 
+TEST_F(UnknownStateTest, UnknownRawMessageStateIsAnErrorNotAFreshMail) {
+  RawMessage m;
+  m.sha256 = std::string(64, 'a');
+  m.size = 10;
+  m.source = "lmtp";
+  auto id = store_->insert_raw(m);
+  ASSERT_TRUE(id) << id.error().message;
+  edit("UPDATE raw_messages SET state = 'lost'");
+  auto r = store_->get_raw(*id);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(r.error().message, "unknown raw message state 'lost' in row " + std::to_string(*id));
+}
+
 // Through the CLI: the case is not shown as open; the user gets the reason.
 TEST(UnknownStateCliTest, CaseShowReportsAnUnknownStatusInsteadOfShowingTheCaseAsOpen) {
   mailcase::testing::TempDir dir;
