@@ -8,13 +8,10 @@
 
 #include "app/app.h"
 #include "cases/conversation.h"
-#include "util/clock.h"
 #include "util/text.h"
 
 namespace mailcase::app {
 namespace {
-
-using clock::unix_now;
 
 std::string content_type_for(const std::string& name) {
   auto dot = name.rfind('.');
@@ -44,7 +41,7 @@ void run_case_action(Globals& g, const std::string& number,
     return;
   }
   outbound::Templates templates(g.data() / "templates");
-  cases::Conversation cv{p->store(), cfg, templates, *signer, &p->blobs(), unix_now()};
+  cases::Conversation cv{p->store(), cfg, templates, *signer, &p->blobs(), domain::system_clock()};
   auto& st = p->store();
   auto fail_with = [&](const Error& e) {
     print_error(e);

@@ -9,7 +9,7 @@ namespace mailcase::cases {
 namespace {
 
 int64_t expiry(const Conversation& cv) {
-  return cv.now + int64_t{cv.cfg.outbound.link_valid_days} * 86400;
+  return cv.clock.now() + int64_t{cv.cfg.outbound.link_valid_days} * 86400;
 }
 
 std::string case_tag(const store::Case& c) {
@@ -80,7 +80,7 @@ mailcase::Status enqueue(const Conversation& cv, const store::Case& c, MailKind 
   row.message_id = m.message_id;
   row.raw = outbound::compose(m);
   row.automatic = automatic;
-  row.next_attempt_at = cv.now;
+  row.next_attempt_at = cv.clock.now();
   if (auto id = cv.store.add_outbox(row); !id) return tl::unexpected(id.error());
   // Replies to it thread back onto this case.
   return cv.store.add_message_id(m.message_id, c.id, "outbound");
@@ -249,7 +249,7 @@ Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& 
   f.sender_is_known_contact = facts.sender_is_known_contact;
   f.confirm_unverified_senders = cv.cfg.outbound.confirm_unverified_senders;
   f.max_auto_replies_total_per_hour = cv.cfg.outbound.max_auto_replies_total_per_hour;
-  const std::string hour_ago = clock::iso8601(cv.now - 3600);
+  const std::string hour_ago = clock::iso8601(cv.clock.now() - 3600);
   auto n = cv.store.count_automatic_since(f.from, hour_ago);
   if (!n) return tl::unexpected(n.error());
   f.auto_replies_last_hour = *n;

@@ -13,11 +13,9 @@
 #include "ingest/route.h"
 #include "mime/parser.h"
 #include "outbound/loop_guard.h"
-#include "util/clock.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
-using clock::unix_now;
 
 const char* to_string(OutcomeKind kind) {
   switch (kind) {
@@ -121,7 +119,7 @@ struct Pipeline::Work {
 };
 
 Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& data_dir,
-                                                 const config::Config& cfg) {
+                                                 const config::Config& cfg, const domain::Clock& clock) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir / "blobs", ec);
   if (ec) return fail(ErrorCode::kTemporary, "cannot create " + (data_dir / "blobs").string());
@@ -130,7 +128,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& da
   auto st = store::open_sqlite(data_dir / "mailcase.db", opts);
   if (!st) return tl::unexpected(st.error());
   auto blobs = std::make_unique<spool::FileBlobStore>(data_dir / "blobs", false);
-  auto p = std::make_unique<Pipeline>(std::move(*st), std::move(blobs), cfg);
+  auto p = std::make_unique<Pipeline>(std::move(*st), std::move(blobs), cfg, clock);
   auto signer = outbound::LinkSigner::from_data_dir(data_dir);
   if (!signer) return tl::unexpected(signer.error());
   p->signer_ = std::make_unique<outbound::LinkSigner>(std::move(*signer));
@@ -139,11 +137,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& da
 }
 
 Pipeline::Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
-                   config::Config cfg)
+                   config::Config cfg, const domain::Clock& clock)
     : store_(std::move(store)),
       blobs_(std::move(blobs)),
       raws_(std::make_unique<spool::RawSpool>(blobs_->root().parent_path() / "spool", *blobs_)),
       cfg_(std::move(cfg)),
+      clock_(clock),
       tags_(cfg_.threading) {
   mime::ensure_initialized();
 }
@@ -660,7 +659,7 @@ Status Pipeline::apply_decision(Work& w) {
     if (kind == OutcomeKind::kCreated && confirmations_) {
       auto c = store_->get_case(case_id);
       if (!c) return tl::unexpected(c.error());
-      cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), unix_now()};
+      cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), clock_};
       cases::ConfirmFacts cf;
       cf.is_machine_mail = facts.classification.must_not_auto_answer();
       for (const auto& a : *addresses) cf.our_addresses.push_back(a.email);
@@ -685,7 +684,7 @@ Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text
   auto c = store_->get_case(case_id);
   if (!c) return tl::unexpected(c.error());
   if (!*c) return {};
-  cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), unix_now()};
+  cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), clock_};
   auto& kase = **c;
   const auto st = cases::status_of(kase);
   if (st == cases::CaseStatus::kSolutionProposed) {

@@ -13,7 +13,6 @@
 namespace mailcase::outbound {
 namespace {
 
-using clock::unix_now;
 
 }  // namespace
 
@@ -76,7 +75,8 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
   return handled;
 }
 
-void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop) {
+void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop,
+                const domain::Clock& clock) {
   std::string password;
   if (!cfg.outbound.smtp_password_file.empty()) {
     auto pw = read_password_file(cfg.outbound.smtp_password_file);
@@ -89,7 +89,7 @@ void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<b
     return smtp_send(cfg.outbound, password, to, raw);
   };
   while (!stop.load()) {
-    auto n = send_due(st, cfg.outbound, send, unix_now());
+    auto n = send_due(st, cfg.outbound, send, clock.now());
     if (!n) spdlog::warn("outbox: {}", n.error().message);
     for (int i = 0; i < 10 && !stop.load() && (!n || *n == 0); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -29,14 +29,12 @@
 #include "mime/parser.h"
 #include "spool/blob_store.h"
 #include "store/store.h"
-#include "util/clock.h"
 #include "util/text.h"
 #include "web/http_guard.h"
 
 namespace mailcase::web {
 namespace {
 
-using clock::unix_now;
 using outbound::LinkAction;
 using SteadyClock = std::chrono::steady_clock;
 using text::html_escape;
@@ -259,8 +257,10 @@ bool mail_carries(const std::string& raw, const std::string& token) {
 }  // namespace
 
 struct CustomerPages::Impl {
+  explicit Impl(const domain::Clock& c) : clock(c) {}
   std::filesystem::path data_dir;
   config::Config cfg;
+  const domain::Clock& clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<spool::FileBlobStore> blobs;
   std::unique_ptr<outbound::LinkSigner> signer;
@@ -298,7 +298,7 @@ struct CustomerPages::Impl {
     const std::string token = req.has_param("t") ? req.get_param_value("t") : "";
     auto c = store->find_case_by_number(number);
     outbound::LinkSigner::Verified v;
-    if (c && *c) v = signer->verify(token, (*c)->id, unix_now());
+    if (c && *c) v = signer->verify(token, (*c)->id, clock.now());
     if (c && *c && v.check == outbound::LinkSigner::Check::kValid) {
       Access a{**c, 0, v.expires_at, token};
       a.grants = v.action ? outbound::grants_of(*v.action) : legacy_grants_for(a.c.id, token);
@@ -421,7 +421,7 @@ struct CustomerPages::Impl {
     }
 
     auto c = a->c;
-    cases::Conversation cv{*store, cfg, *templates, *signer, blobs.get(), unix_now()};
+    cases::Conversation cv{*store, cfg, *templates, *signer, blobs.get(), clock};
     std::string body;
     if (auto s = store->begin(); !s) {
       html(res, 503, "Try again", "<p>Please try again in a moment.</p>");
@@ -480,8 +480,8 @@ struct CustomerPages::Impl {
   }
 };
 
-CustomerPages::CustomerPages(std::filesystem::path data_dir, config::Config cfg)
-    : impl_(std::make_unique<Impl>()) {
+CustomerPages::CustomerPages(std::filesystem::path data_dir, config::Config cfg, const domain::Clock& clock)
+    : impl_(std::make_unique<Impl>(clock)) {
   impl_->data_dir = std::move(data_dir);
   impl_->cfg = std::move(cfg);
 }
