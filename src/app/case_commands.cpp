@@ -35,8 +35,9 @@ void register_case_commands(CLI::App& app, Globals& g) {
           return;
         }
         for (const auto& s : *all) {
-          std::cout << s.c.number << "  " << std::left << std::setw(10) << s.c.status << " " << std::setw(12)
-                    << s.c.queue << " " << (s.contact ? s.contact->name : "-") << "  " << s.c.subject << "\n";
+          std::cout << s.c.number << "  " << std::left << std::setw(10) << store::to_string(s.c.status) << " "
+                    << std::setw(12) << s.c.queue << " " << (s.contact ? s.contact->name : "-") << "  "
+                    << s.c.subject << "\n";
         }
       };
     });
@@ -63,8 +64,8 @@ void register_case_commands(CLI::App& app, Globals& g) {
         }
         const auto& c = v->c;
         std::cout << c.number << "  " << c.subject << "\n"
-                  << "status: " << c.status << "  priority: " << c.priority << "  queue: " << c.queue
-                  << "  product: " << (c.product.empty() ? "-" : c.product) << "\n"
+                  << "status: " << store::to_string(c.status) << "  priority: " << c.priority
+                  << "  queue: " << c.queue << "  product: " << (c.product.empty() ? "-" : c.product) << "\n"
                   << "contact: "
                   << (v->contact ? v->contact->name + " <" +
                                        (v->contact->emails.empty() ? "" : v->contact->emails.front()) + ">"
@@ -81,8 +82,8 @@ void register_case_commands(CLI::App& app, Globals& g) {
           std::cout << "\n";
         }
         for (const auto& cm : v->comments) {
-          std::cout << "\n--- " << cm.created_at << "  " << cm.direction << " (" << cm.visibility << ")  "
-                    << cm.author << "\n"
+          std::cout << "\n--- " << cm.created_at << "  " << store::to_string(cm.direction) << " ("
+                    << store::to_string(cm.visibility) << ")  " << cm.author << "\n"
                     << cm.body << "\n";
           if (!cm.quoted.empty()) std::cout << "[quoted history: " << cm.quoted.size() << " bytes]\n";
         }

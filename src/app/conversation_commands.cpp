@@ -8,13 +8,10 @@
 
 #include "app/app.h"
 #include "cases/conversation.h"
-#include "util/clock.h"
 #include "util/text.h"
 
 namespace mailcase::app {
 namespace {
-
-using clock::unix_now;
 
 std::string content_type_for(const std::string& name) {
   auto dot = name.rfind('.');
@@ -44,7 +41,7 @@ void run_case_action(Globals& g, const std::string& number,
     return;
   }
   outbound::Templates templates(g.data() / "templates");
-  cases::Conversation cv{p->store(), cfg, templates, *signer, &p->blobs(), unix_now()};
+  cases::Conversation cv{p->store(), cfg, templates, *signer, &p->blobs(), domain::system_clock()};
   auto& st = p->store();
   auto fail_with = [&](const Error& e) {
     print_error(e);
@@ -65,7 +62,7 @@ void run_case_action(Globals& g, const std::string& number,
     return fail_with(s.error());
   }
   if (auto s = st.commit(); !s) return fail_with(s.error());
-  std::cout << c->number << ": " << done << " (status: " << c->status << ")\n";
+  std::cout << c->number << ": " << done << " (status: " << store::to_string(c->status) << ")\n";
 }
 
 struct BodyOptions {
@@ -262,7 +259,7 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
                            {"kind", m.kind},
                            {"to", m.to},
                            {"message_id", m.message_id},
-                           {"state", m.state},
+                           {"state", store::to_string(m.state)},
                            {"attempts", m.attempts},
                            {"automatic", m.automatic},
                            {"last_error", m.last_error},
@@ -274,7 +271,8 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
         }
         for (const auto& m : *rows) {
           std::cout << m.id << "  " << number_of(m.case_id) << "  " << m.kind << "  " << m.to << "  "
-                    << m.state << (m.attempts ? " (" + std::to_string(m.attempts) + " attempts)" : "")
+                    << store::to_string(m.state)
+                    << (m.attempts ? " (" + std::to_string(m.attempts) + " attempts)" : "")
                     << (m.last_error.empty() ? "" : "  " + m.last_error) << "\n";
         }
       };

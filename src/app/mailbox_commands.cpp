@@ -314,7 +314,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
             g.exit_code = kExitUsage;
             return;
           }
-          pages = std::make_unique<web::CustomerPages>(g.data(), cfg);
+          pages = std::make_unique<web::CustomerPages>(g.data(), cfg, domain::system_clock());
           if (auto s = pages->listen(host, port); !s) {
             print_error(s.error());
             g.exit_code = kExitTempFail;
@@ -338,7 +338,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         std::vector<std::thread> threads;
         std::vector<std::unique_ptr<channels::AgentContext>> contexts;
         if (outbox_store) {
-          threads.emplace_back([&] { outbound::run_outbox(*outbox_store, cfg, stop); });
+          threads.emplace_back(
+              [&] { outbound::run_outbox(*outbox_store, cfg, stop, domain::system_clock()); });
           std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port
                     << std::endl;
         }

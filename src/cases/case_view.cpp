@@ -48,7 +48,7 @@ nlohmann::json account_json(const std::optional<store::Account>& a) {
 }
 
 nlohmann::json case_fields(const store::Case& c) {
-  return {{"number", c.number},         {"subject", c.subject},      {"status", c.status},
+  return {{"number", c.number},         {"subject", c.subject},      {"status", store::to_string(c.status)},
           {"priority", c.priority},     {"queue", c.queue},          {"product", c.product},
           {"origin", c.origin},         {"owner", c.owner},          {"routing_address", c.routing_address},
           {"created_at", c.created_at}, {"updated_at", c.updated_at}};
@@ -70,11 +70,11 @@ nlohmann::json to_json(const CaseView& v) {
   j["account"] = account_json(v.account);
   auto comments = nlohmann::json::array();
   for (const auto& c : v.comments) {
-    comments.push_back({{"direction", c.direction},
+    comments.push_back({{"direction", store::to_string(c.direction)},
                         {"author", c.author},
                         {"body", c.body},
                         {"quoted", c.quoted},
-                        {"visibility", c.visibility},
+                        {"visibility", store::to_string(c.visibility)},
                         {"created_at", c.created_at}});
   }
   j["comments"] = comments;

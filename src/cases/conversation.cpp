@@ -9,7 +9,7 @@ namespace mailcase::cases {
 namespace {
 
 int64_t expiry(const Conversation& cv) {
-  return cv.now + int64_t{cv.cfg.outbound.link_valid_days} * 86400;
+  return cv.clock.now() + int64_t{cv.cfg.outbound.link_valid_days} * 86400;
 }
 
 std::string case_tag(const store::Case& c) {
@@ -89,7 +89,7 @@ mailcase::Status enqueue(const Conversation& cv, const store::Case& c, MailKind 
   row.message_id = m.message_id;
   row.raw = outbound::compose(m);
   row.automatic = automatic;
-  row.next_attempt_at = cv.now;
+  row.next_attempt_at = cv.clock.now();
   if (auto id = cv.store.add_outbox(row); !id) return tl::unexpected(id.error());
   // Replies to it thread back onto this case.
   return cv.store.add_message_id(m.message_id, c.id, "outbound");
@@ -100,7 +100,7 @@ mailcase::Status apply(const Conversation& cv, store::Case& c, ActionKind action
                        const std::vector<outbound::OutgoingAttachment>& attachments = {}) {
   auto t = decide(status_of(c), action, opt);
   if (!t) return tl::unexpected(t.error());
-  c.status = to_string(t->status);
+  c.status = t->status;
   if (auto s = cv.store.update_case(c); !s) return s;
   for (MailKind k : t->mails) {
     const bool is_text = k == MailKind::kComment || k == MailKind::kSolution;
@@ -116,10 +116,10 @@ mailcase::Status add_comment_row(const Conversation& cv, const store::Case& c, c
                                  const std::string& prefix) {
   store::Comment cm;
   cm.case_id = c.id;
-  cm.direction = in.is_public ? "outbound" : "note";
+  cm.direction = in.is_public ? store::Direction::kOutbound : store::Direction::kNote;
   cm.author = in.author;
   cm.body = prefix + in.body;
-  cm.visibility = in.is_public ? "public" : "internal";
+  cm.visibility = in.is_public ? store::Visibility::kPublic : store::Visibility::kInternal;
   auto id = cv.store.add_comment(cm);
   if (!id) return tl::unexpected(id.error());
   for (const auto& a : in.attachments) {
@@ -142,7 +142,7 @@ mailcase::Status add_comment_row(const Conversation& cv, const store::Case& c, c
 }  // namespace
 
 CaseStatus status_of(const store::Case& c) {
-  return status_from_string(c.status).value_or(CaseStatus::kOpen);
+  return c.status;
 }
 
 namespace {
@@ -285,7 +285,7 @@ Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& 
   f.sender_is_known_contact = facts.sender_is_known_contact;
   f.confirm_unverified_senders = cv.cfg.outbound.confirm_unverified_senders;
   f.max_auto_replies_total_per_hour = cv.cfg.outbound.max_auto_replies_total_per_hour;
-  const std::string hour_ago = clock::iso8601(cv.now - 3600);
+  const std::string hour_ago = clock::iso8601(cv.clock.now() - 3600);
   auto n = cv.store.count_automatic_since(f.from, hour_ago);
   if (!n) return tl::unexpected(n.error());
   f.auto_replies_last_hour = *n;

@@ -12,6 +12,7 @@
 
 #include "cases/lifecycle.h"
 #include "config/config.h"
+#include "domain/clock.h"
 #include "outbound/compose.h"
 #include "outbound/signed_link.h"
 #include "outbound/templates.h"
@@ -29,7 +30,7 @@ struct Conversation {
   const outbound::Templates& templates;
   const outbound::LinkSigner& links;
   spool::FileBlobStore* blobs = nullptr;  // for the attachments of agents' comments
-  int64_t now = 0;                        // Unix seconds; link expiry is counted from here
+  const domain::Clock& clock;             // the owner's: link expiry and retries count from its now
 };
 
 struct AgentComment {
@@ -73,7 +74,8 @@ struct ConfirmFacts {
 };
 Result<std::string> confirm_new_case(const Conversation& cv, const store::Case& c, const ConfirmFacts& facts);
 
-// Status of a stored case as the lifecycle knows it (unknown strings count as open).
+// Status of a stored case as the lifecycle knows it. The store refuses to read a case
+// whose status it does not know, so there is no default here.
 CaseStatus status_of(const store::Case& c);
 
 }  // namespace mailcase::cases

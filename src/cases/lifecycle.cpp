@@ -6,30 +6,6 @@
 
 namespace mailcase::cases {
 
-const char* to_string(CaseStatus s) {
-  switch (s) {
-    case CaseStatus::kNew:
-      return "new";
-    case CaseStatus::kOpen:
-      return "open";
-    case CaseStatus::kSolutionProposed:
-      return "solution proposed";
-    case CaseStatus::kResolved:
-      return "resolved";
-    case CaseStatus::kClosed:
-      return "closed";
-  }
-  return "open";
-}
-
-std::optional<CaseStatus> status_from_string(std::string_view s) {
-  for (CaseStatus st : {CaseStatus::kNew, CaseStatus::kOpen, CaseStatus::kSolutionProposed,
-                        CaseStatus::kResolved, CaseStatus::kClosed}) {
-    if (text::iequals(s, to_string(st))) return st;
-  }
-  return std::nullopt;
-}
-
 const char* to_string(MailKind k) {
   switch (k) {
     case MailKind::kConfirmation:

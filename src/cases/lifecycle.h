@@ -12,14 +12,15 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/model.h"
 #include "util/result.h"
 
 namespace mailcase::cases {
 
-enum class CaseStatus { kNew, kOpen, kSolutionProposed, kResolved, kClosed };
-
-const char* to_string(CaseStatus s);
-std::optional<CaseStatus> status_from_string(std::string_view s);
+// The states live in the domain core with their one mapping to text.
+using domain::CaseStatus;
+using domain::status_from_string;
+using domain::to_string;
 
 enum class ActionKind {
   kPublicComment,    // an agent's reply to the customer

@@ -13,11 +13,9 @@
 #include "ingest/route.h"
 #include "mime/parser.h"
 #include "outbound/loop_guard.h"
-#include "util/clock.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
-using clock::unix_now;
 
 const char* to_string(OutcomeKind kind) {
   switch (kind) {
@@ -121,7 +119,7 @@ struct Pipeline::Work {
 };
 
 Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& data_dir,
-                                                 const config::Config& cfg) {
+                                                 const config::Config& cfg, const domain::Clock& clock) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir / "blobs", ec);
   if (ec) return fail(ErrorCode::kTemporary, "cannot create " + (data_dir / "blobs").string());
@@ -130,7 +128,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& da
   auto st = store::open_sqlite(data_dir / "mailcase.db", opts);
   if (!st) return tl::unexpected(st.error());
   auto blobs = std::make_unique<spool::FileBlobStore>(data_dir / "blobs", false);
-  auto p = std::make_unique<Pipeline>(std::move(*st), std::move(blobs), cfg);
+  auto p = std::make_unique<Pipeline>(std::move(*st), std::move(blobs), cfg, clock);
   auto signer = outbound::LinkSigner::from_data_dir(data_dir);
   if (!signer) return tl::unexpected(signer.error());
   p->signer_ = std::make_unique<outbound::LinkSigner>(std::move(*signer));
@@ -139,11 +137,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& da
 }
 
 Pipeline::Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
-                   config::Config cfg)
+                   config::Config cfg, const domain::Clock& clock)
     : store_(std::move(store)),
       blobs_(std::move(blobs)),
       raws_(std::make_unique<spool::RawSpool>(blobs_->root().parent_path() / "spool", *blobs_)),
       cfg_(std::move(cfg)),
+      clock_(clock),
       tags_(cfg_.threading) {
   mime::ensure_initialized();
 }
@@ -529,7 +528,8 @@ Status Pipeline::apply_decision(Work& w) {
       auto next = cases::decide(cases::status_of(**t), cases::ActionKind::kCustomerReply, reply_options);
       if (next && next->new_case) {
         d.action = Action::kCreateCase;
-        d.reason = "answers " + (*t)->number + ", which is " + (*t)->status + ": a new case";
+        d.reason =
+            "answers " + (*t)->number + ", which is " + store::to_string((*t)->status) + ": a new case";
         d.queue = (*t)->queue;
         d.product = (*t)->product;
         d.priority = (*t)->priority;
@@ -561,7 +561,7 @@ Status Pipeline::apply_decision(Work& w) {
     store::Case c;
     c.subject = case_subject(m);
     c.description = m.text_body;
-    c.status = "new";
+    c.status = store::CaseStatus::kNew;
     c.priority = d.priority;
     c.queue = d.queue;
     c.product = d.product;
@@ -591,12 +591,12 @@ Status Pipeline::apply_decision(Work& w) {
 
   store::Comment cm;
   cm.case_id = case_id;
-  cm.direction = "inbound";
+  cm.direction = store::Direction::kInbound;
   cm.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
   if (d.not_participant) cm.author += " (sender is not a participant)";
   cm.body = reply.new_text.empty() && reply.quoted.empty() ? m.text_body : reply.new_text;
   cm.quoted = reply.quoted;
-  cm.visibility = d.internal ? "internal" : "public";
+  cm.visibility = d.internal ? store::Visibility::kInternal : store::Visibility::kPublic;
   cm.raw_message_id = row.id;
   auto comment_id = store_->add_comment(cm);
   if (!comment_id) return tl::unexpected(comment_id.error());
@@ -647,7 +647,7 @@ Status Pipeline::apply_decision(Work& w) {
       if (!sent) return tl::unexpected(sent.error());
       if (!*sent) continue;
       auto& o = **sent;
-      o.state = "failed";
+      o.state = store::OutboxState::kFailed;
       std::string status;
       for (const auto& r : facts.classification.recipients)
         status += (status.empty() ? "" : ", ") + r.email + (r.status.empty() ? "" : " " + r.status);
@@ -667,7 +667,7 @@ Status Pipeline::apply_decision(Work& w) {
     if (kind == OutcomeKind::kCreated && confirmations_) {
       auto c = store_->get_case(case_id);
       if (!c) return tl::unexpected(c.error());
-      cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), unix_now()};
+      cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), clock_};
       cases::ConfirmFacts cf;
       cf.is_machine_mail = facts.classification.must_not_auto_answer();
       for (const auto& a : *addresses) cf.our_addresses.push_back(a.email);
@@ -692,7 +692,7 @@ Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text
   auto c = store_->get_case(case_id);
   if (!c) return tl::unexpected(c.error());
   if (!*c) return {};
-  cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), unix_now()};
+  cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), clock_};
   auto& kase = **c;
   const auto st = cases::status_of(kase);
   if (st == cases::CaseStatus::kSolutionProposed) {
@@ -707,7 +707,7 @@ Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text
   }
   auto t = cases::decide(st, cases::ActionKind::kCustomerReply, reply_options);
   if (t && t->status != st) {
-    kase.status = cases::to_string(t->status);
+    kase.status = t->status;
     if (auto s = store_->update_case(kase); !s) return s;
     return store_->add_event({.case_id = case_id,
                               .actor_kind = store::ActorKind::kCustomer,

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "config/config.h"
+#include "domain/clock.h"
 #include "ingest/ingest.h"
 #include "ingest/thread.h"
 #include "spool/blob_store.h"
@@ -46,10 +47,13 @@ struct Spooled {
 class Pipeline final : public MailSink {
  public:
   // Opens the store and blob folder of a data directory (created by `mailcase init`).
-  [[nodiscard]] static Result<std::unique_ptr<Pipeline>> open(const std::filesystem::path& data_dir,
-                                                              const config::Config& cfg);
+  // clock: the owner's, which must outlive the pipeline; link expiry and the outbox's
+  // first attempt count from its now.
+  [[nodiscard]] static Result<std::unique_ptr<Pipeline>> open(
+      const std::filesystem::path& data_dir, const config::Config& cfg,
+      const domain::Clock& clock = domain::system_clock());
   Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
-           config::Config cfg);
+           config::Config cfg, const domain::Clock& clock = domain::system_clock());
   ~Pipeline() override;
 
   Result<Outcome> deliver(std::string_view raw, const Envelope& envelope) override;
@@ -92,6 +96,7 @@ class Pipeline final : public MailSink {
   std::unique_ptr<spool::FileBlobStore> blobs_;
   std::unique_ptr<spool::RawSpool> raws_;
   config::Config cfg_;
+  const domain::Clock& clock_;
   // The conversation with customers (confirmations, accept/reject by reply); set up by
   // open() from the data directory, absent for a pipeline built around a bare store.
   std::unique_ptr<outbound::Templates> templates_;

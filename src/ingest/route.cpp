@@ -24,8 +24,8 @@ std::vector<std::string> recipient_candidates(const mime::ParsedMessage& msg,
   return out;
 }
 
-std::optional<store::RoutingAddress> match_address(const std::vector<std::string>& candidates,
-                                                   const std::vector<store::RoutingAddress>& configured) {
+std::optional<domain::RoutingAddress> match_address(const std::vector<std::string>& candidates,
+                                                   const std::vector<domain::RoutingAddress>& configured) {
   for (const auto& c : candidates) {
     for (const auto& a : configured) {
       if (text::iequals(a.email, c)) return a;

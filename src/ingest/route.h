@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "config/config.h"
+#include "domain/model.h"
 #include "ingest/classify.h"
 #include "mime/message.h"
-#include "store/model.h"
 
 namespace mailcase::ingest {
 
@@ -18,8 +18,8 @@ std::vector<std::string> recipient_candidates(const mime::ParsedMessage& msg,
                                               const std::vector<std::string>& envelope);
 
 // The first candidate that is a configured routing address, or nullopt.
-std::optional<store::RoutingAddress> match_address(const std::vector<std::string>& candidates,
-                                                   const std::vector<store::RoutingAddress>& configured);
+std::optional<domain::RoutingAddress> match_address(const std::vector<std::string>& candidates,
+                                                   const std::vector<domain::RoutingAddress>& configured);
 
 // Who the sender of a mail is to the case the mail names (SF3). Only kContact (and
 // kAccount when threading.verdict_from = "account") may change the case by mail.
@@ -56,7 +56,7 @@ std::vector<std::string> participants_to_record(const mime::ParsedMessage& msg,
 struct RouteFacts {
   const mime::ParsedMessage* message = nullptr;
   Classification classification;
-  std::optional<store::RoutingAddress> address;  // nullopt: the fallback route
+  std::optional<domain::RoutingAddress> address;  // nullopt: the fallback route
   bool sender_known = false;                     // a contact or an account has the From address
   std::optional<int64_t> threaded_case;          // the case this mail answers
   std::string thread_reason;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "domain/case_number.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
@@ -59,10 +60,7 @@ SubjectTags::~SubjectTags() = default;
 SubjectTags::SubjectTags(SubjectTags&&) noexcept = default;
 
 std::string SubjectTags::number_of(int64_t id) const {
-  std::string digits = std::to_string(id);
-  if (static_cast<int>(digits.size()) < impl_->cfg.case_digits)
-    digits.insert(0, static_cast<size_t>(impl_->cfg.case_digits) - digits.size(), '0');
-  return impl_->cfg.case_prefix + digits;
+  return domain::case_number::format(impl_->cfg.case_prefix, impl_->cfg.case_digits, id);
 }
 
 std::vector<std::string> SubjectTags::case_numbers(std::string_view subject) const {
@@ -76,11 +74,10 @@ std::vector<std::string> SubjectTags::case_numbers(std::string_view subject) con
     re2::StringPiece digits;
     const char* base = subject.data();
     while (RE2::FindAndConsume(&in, re, &digits)) {
-      int64_t id = 0;
-      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-      (void)p;
-      if (ec != std::errc() || id <= 0) continue;
-      hits.push_back({static_cast<size_t>(digits.data() - base), number_of(id)});
+      // The tag patterns matched the prefix already; the digits alone name the id.
+      auto id = domain::case_number::parse("", std::string_view(digits.data(), digits.size()));
+      if (!id) continue;
+      hits.push_back({static_cast<size_t>(digits.data() - base), number_of(*id)});
       (void)numeric;
       if (in.empty()) break;
     }

@@ -13,7 +13,6 @@
 namespace mailcase::outbound {
 namespace {
 
-using clock::unix_now;
 
 }  // namespace
 
@@ -28,13 +27,13 @@ std::string settle(store::OutboxMail& m, const SmtpResult& r, int max_attempts, 
   ++m.attempts;
   m.last_error.clear();
   if (r.kind == SmtpResult::Kind::kSent) {
-    m.state = "sent";
+    m.state = store::OutboxState::kSent;
     m.sent_at = clock::iso8601(now);
     return "";
   }
   m.last_error = r.message;
   if (r.kind == SmtpResult::Kind::kPermanent || m.attempts >= max_attempts) {
-    m.state = "failed";
+    m.state = store::OutboxState::kFailed;
     return "The " + m.kind + " mail to " + m.to + " could not be delivered: " + r.message;
   }
   m.next_attempt_at = now + retry_delay(m.attempts);
@@ -54,10 +53,10 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
       if (!note.empty() && m.case_id) {
         store::Comment c;
         c.case_id = *m.case_id;
-        c.direction = "note";
+        c.direction = store::Direction::kNote;
         c.author = "mailcase";
         c.body = note;
-        c.visibility = "internal";
+        c.visibility = store::Visibility::kInternal;
         if (auto id = st.add_comment(c); !id) return tl::unexpected(id.error());
         if (auto s = st.add_event({.case_id = m.case_id,
                                    .actor_kind = store::ActorKind::kSystem,
@@ -76,13 +75,14 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
     if (r.kind == SmtpResult::Kind::kSent)
       spdlog::info("outbox: sent {} mail {} to {}", m.kind, m.message_id, m.to);
     else
-      spdlog::warn("outbox: {} mail to {}: {} ({})", m.kind, m.to, r.message, m.state);
+      spdlog::warn("outbox: {} mail to {}: {} ({})", m.kind, m.to, r.message, store::to_string(m.state));
     ++handled;
   }
   return handled;
 }
 
-void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop) {
+void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop,
+                const domain::Clock& clock) {
   std::string password;
   if (!cfg.outbound.smtp_password_file.empty()) {
     auto pw = read_password_file(cfg.outbound.smtp_password_file);
@@ -95,7 +95,7 @@ void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<b
     return smtp_send(cfg.outbound, password, to, raw);
   };
   while (!stop.load()) {
-    auto n = send_due(st, cfg.outbound, send, unix_now());
+    auto n = send_due(st, cfg.outbound, send, clock.now());
     if (!n) spdlog::warn("outbox: {}", n.error().message);
     for (int i = 0; i < 10 && !stop.load() && (!n || *n == 0); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

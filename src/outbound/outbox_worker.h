@@ -11,6 +11,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "domain/clock.h"
 #include "store/store.h"
 
 namespace mailcase::outbound {
@@ -32,6 +33,7 @@ using Sender = std::function<SmtpResult(const std::string& to, const std::string
                                    int64_t now);
 
 // Loops until stop: send_due, then waits a second.
-void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop);
+void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop,
+                const domain::Clock& clock = domain::system_clock());
 
 }  // namespace mailcase::outbound

@@ -1,179 +1,40 @@
-// The rows mailcase keeps. Plain values; the store fills and reads them.
+// The model now lives in the domain core (domain/model.h); these names keep
+// `store::Case` and friends working for the store and its callers.
 #pragma once
 
-#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "domain/model.h"
 
 namespace mailcase::store {
 
-using Id = int64_t;
-
-struct Account {
-  Id id = 0;
-  std::string name;
-  std::string support_level;
-  std::vector<std::string> emails;  // the account's own addresses (Email1, Email2 …)
-};
-
-struct Contact {
-  Id id = 0;
-  std::string name;
-  std::optional<Id> account_id;
-  std::string language;  // "en", "fr", "pl" or empty
-  std::vector<std::string> emails;
-};
-
-struct RoutingAddress {
-  std::string email;  // lower-case
-  std::string queue;  // empty: the configured default queue
-  std::string product;
-  bool creates_cases = true;
-  std::string subject_prefix;             // required at the start of a new case's subject, empty: none
-  std::string unknown_sender = "create";  // create | hold
-  std::string priority;                   // empty: the configured default
-};
-
-// A mailbox mailcase fetches from (`mailcase mailbox add`). The password is never
-// stored: password_file names a file that holds it.
-struct Mailbox {
-  std::string name;
-  std::string protocol = "imap";  // imap | pop3
-  std::string host;
-  int port = 0;
-  std::string tls = "implicit";  // implicit | starttls | none
-  std::string user;
-  std::string password_file;
-  std::string folder = "INBOX";
-  int poll_interval_s = 60;
-  bool idle = true;
-  std::string after = "seen";  // delete | seen | move:FOLDER | keep
-  std::string address;         // routing address its mail counts as delivered to
-  std::string ca_file;
-  bool tls_verify = true;
-  std::string auth = "password";  // password | xoauth2
-  std::string token_command;
-  // With tls "none" the password or token would cross the network in clear: refused
-  // unless the administrator says so (a test server on loopback, say).
-  bool allow_plaintext_auth = false;
-};
-
-// What an agent last saw of its mailbox; shown by `mailcase mailbox list`.
-struct MailboxState {
-  std::string name;
-  std::string status = "not started";  // connecting | idle | polling | error: … | stopped
-  std::string last_success;            // ISO 8601, empty: never
-  std::string last_error;
-  int64_t backlog = 0;      // mails waiting at the last look
-  int64_t uidvalidity = 0;  // IMAP
-  int64_t last_uid = 0;     // IMAP: highest UID committed under uidvalidity
-};
-
-enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate };
-const char* to_string(RawState s);
-std::optional<RawState> raw_state_from(std::string_view s);
-
-// One mail as it arrived: the bytes are in the blob store under sha256.
-struct RawMessage {
-  Id id = 0;
-  std::string sha256;
-  uint64_t size = 0;
-  std::string source;
-  std::vector<std::string> recipients;  // envelope
-  RawState state = RawState::kReceived;
-  std::string outcome;  // created | updated | duplicate | held | failed | ignored
-  std::string reason;
-  std::string dedupe_key;  // "mid:<id>" or "sha:<hash>"; set once processed
-  std::string message_id;
-  std::string from;
-  std::string subject;
-  std::optional<Id> case_id;
-  std::string received_at;  // ISO 8601 UTC
-  int attempts = 0;
-  std::string spool_location;  // "" = a blob file named by sha256, else "<segment>:<offset>"
-  // Envelope sender (MAIL FROM, `deliver --sender`, Return-Path of fetched mail): nullopt
-  // when the source did not tell, "" for the null sender <>.
-  std::optional<std::string> envelope_sender;
-};
-
-struct Case {
-  Id id = 0;
-  std::string number;
-  std::string subject;
-  std::string description;
-  std::string status = "new";
-  std::string priority = "normal";
-  std::string queue;
-  std::string product;
-  std::string origin = "email";
-  std::string owner;
-  std::optional<Id> contact_id;
-  std::optional<Id> account_id;
-  std::string routing_address;
-  std::string created_at;
-  std::string updated_at;
-};
-
-struct Comment {
-  Id id = 0;
-  Id case_id = 0;
-  std::string direction = "inbound";  // inbound | outbound | note
-  std::string author;
-  std::string body;
-  std::string quoted;
-  std::string visibility = "public";  // public | internal
-  std::optional<Id> raw_message_id;
-  std::string created_at;
-};
-
-struct Attachment {
-  Id id = 0;
-  Id case_id = 0;
-  std::optional<Id> comment_id;
-  std::string filename;
-  std::string content_type;
-  uint64_t size = 0;
-  std::string sha256;
-  std::string content_id;
-  bool is_inline = false;
-};
-
-// A mail to send, written in the same transaction as the change that causes it
-// (transactional outbox) and sent by `mailcase serve`.
-struct OutboxMail {
-  Id id = 0;
-  std::optional<Id> case_id;
-  std::string kind;              // confirmation | comment | solution | closed | survey
-  std::string to;                // one address
-  std::string message_id;        // without angle brackets
-  std::string raw;               // the complete RFC 5322 mail
-  bool automatic = false;        // an automatic reply: counts toward the per-sender hourly limit
-  std::string state = "queued";  // queued | sent | failed
-  int attempts = 0;
-  int64_t next_attempt_at = 0;  // Unix seconds
-  std::string last_error;
-  std::string created_at;
-  std::string sent_at;
-};
-
-struct Survey {
-  Id case_id = 0;
-  int rating = 0;  // 1–5
-  std::string comment;
-  std::string created_at;
-};
-
-// An address that may write to a case besides its contact and its account's contacts
-// (SF3): one in To/Cc of the case's mails, or one an agent added.
-struct Participant {
-  Id case_id = 0;
-  std::string email;   // normalized, lower-case
-  std::string source;  // "mail" (To/Cc) | "agent"
-  std::string added_at;
-};
+using domain::Account;
+using domain::Attachment;
+using domain::Case;
+using domain::CaseStatus;
+using domain::Comment;
+using domain::Contact;
+using domain::Direction;
+using domain::direction_from;
+using domain::Id;
+using domain::Mailbox;
+using domain::MailboxState;
+using domain::outbox_state_from;
+using domain::OutboxMail;
+using domain::OutboxState;
+using domain::Participant;
+using domain::raw_state_from;
+using domain::RawMessage;
+using domain::RawState;
+using domain::RoutingAddress;
+using domain::status_from_string;
+using domain::Survey;
+using domain::to_string;
+using domain::Visibility;
+using domain::visibility_from;
 
 // Who acted on a case (the events table's actor_kind; the text of each is what is stored):
 //   customer — the case's customer, through a reply read as an answer or the customer page
@@ -222,5 +83,6 @@ struct Event {
   std::map<std::string, std::string> details;
   std::string at;
 };
+
 
 }  // namespace mailcase::store

@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "domain/case_number.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -14,35 +15,21 @@
 
 namespace mailcase::store {
 
-const char* to_string(RawState s) {
-  switch (s) {
-    case RawState::kReceived:
-      return "received";
-    case RawState::kProcessed:
-      return "processed";
-    case RawState::kHeld:
-      return "held";
-    case RawState::kFailed:
-      return "failed";
-    case RawState::kDuplicate:
-      return "duplicate";
-  }
-  return "received";
-}
-
-std::optional<RawState> raw_state_from(std::string_view s) {
-  for (auto st : {RawState::kReceived, RawState::kProcessed, RawState::kHeld, RawState::kFailed,
-                  RawState::kDuplicate}) {
-    if (s == to_string(st)) return st;
-  }
-  return std::nullopt;
-}
-
 std::string now_iso8601() {
   return clock::iso8601(clock::unix_now());
 }
 
 namespace {
+
+// A state read from a row that names none the domain knows: the file was written by
+// something else (a newer mailcase, a hand edit). Reading it as some default would
+// change what mailcase does with the row, so it is an error that names the row.
+template <typename T>
+Result<T> known_state(std::optional<T> v, std::string_view what, const std::string& text, Id row) {
+  if (v) return *v;
+  return fail(ErrorCode::kInternal,
+              "unknown " + std::string(what) + " '" + text + "' in row " + std::to_string(row));
+}
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -388,14 +375,16 @@ class SqliteStore final : public Store {
       "id, sha256, size, source, recipients, state, outcome, reason, COALESCE(dedupe_key, ''), message_id, "
       "from_addr, subject, case_id, received_at, attempts, spool_location, envelope_sender";
 
-  static RawMessage raw_from(const Query& r) {
+  static Result<RawMessage> raw_from(const Query& r) {
     RawMessage m;
     m.id = r.integer(0);
     m.sha256 = r.text(1);
     m.size = static_cast<uint64_t>(r.integer(2));
     m.source = r.text(3);
     m.recipients = split_commas(r.text(4));
-    m.state = raw_state_from(r.text(5)).value_or(RawState::kReceived);
+    auto state = known_state(raw_state_from(r.text(5)), "raw message state", r.text(5), m.id);
+    if (!state) return tl::unexpected(state.error());
+    m.state = *state;
     m.outcome = r.text(6);
     m.reason = r.text(7);
     m.dedupe_key = r.text(8);
@@ -420,7 +409,9 @@ class SqliteStore final : public Store {
     auto row = (*qq)->step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) return std::optional<RawMessage>();
-    return std::optional<RawMessage>(raw_from(**qq));
+    auto m = raw_from(**qq);
+    if (!m) return tl::unexpected(m.error());
+    return std::optional<RawMessage>(std::move(*m));
   }
 
   Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
@@ -494,7 +485,9 @@ class SqliteStore final : public Store {
       auto row = (*qq)->step();
       if (!row) return tl::unexpected(row.error());
       if (!*row) break;
-      out.push_back(raw_from(**qq));
+      auto m = raw_from(**qq);
+      if (!m) return tl::unexpected(m.error());
+      out.push_back(std::move(*m));
     }
     return out;
   }
@@ -506,13 +499,15 @@ class SqliteStore final : public Store {
       "account_id, "
       "routing_address, created_at, updated_at";
 
-  static Case case_from(const Query& r, int o = 0) {
+  static Result<Case> case_from(const Query& r, int o = 0) {
     Case c;
     c.id = r.integer(o + 0);
     c.number = r.text(o + 1);
     c.subject = r.text(o + 2);
     c.description = r.text(o + 3);
-    c.status = r.text(o + 4);
+    auto status = known_state(status_from_string(r.text(o + 4)), "case status", r.text(o + 4), c.id);
+    if (!status) return tl::unexpected(status.error());
+    c.status = *status;
     c.priority = r.text(o + 5);
     c.queue = r.text(o + 6);
     c.product = r.text(o + 7);
@@ -535,7 +530,12 @@ class SqliteStore final : public Store {
           "contact_id, account_id, routing_address, created_at, updated_at) VALUES "
           "('pending:' || hex(randomblob(8)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       if (!qq) return tl::unexpected(qq.error());
-      (*qq)->bind(1, c.subject).bind(2, c.description).bind(3, c.status).bind(4, c.priority).bind(5, c.queue);
+      (*qq)
+          ->bind(1, c.subject)
+          .bind(2, c.description)
+          .bind(3, to_string(c.status))
+          .bind(4, c.priority)
+          .bind(5, c.queue);
       (*qq)
           ->bind(6, c.product)
           .bind(7, c.origin)
@@ -546,10 +546,7 @@ class SqliteStore final : public Store {
       if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
     }
     c.id = sqlite3_last_insert_rowid(db_);
-    std::string digits_str = std::to_string(c.id);
-    if (static_cast<int>(digits_str.size()) < digits)
-      digits_str.insert(0, static_cast<size_t>(digits) - digits_str.size(), '0');
-    c.number = std::string(prefix) + digits_str;
+    c.number = domain::case_number::format(prefix, digits, c.id);
     auto qq = q("UPDATE cases SET number = ? WHERE id = ?");
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, c.number).bind(2, c.id);
@@ -567,7 +564,9 @@ class SqliteStore final : public Store {
     auto row = (*qq)->step();
     if (!row) return tl::unexpected(row.error());
     if (!*row) return std::optional<Case>();
-    return std::optional<Case>(case_from(**qq));
+    auto c = case_from(**qq);
+    if (!c) return tl::unexpected(c.error());
+    return std::optional<Case>(std::move(*c));
   }
 
   Result<std::optional<Case>> get_case(Id id) override {
@@ -585,7 +584,12 @@ class SqliteStore final : public Store {
           "owner = ?, "
           "contact_id = ?, account_id = ?, updated_at = ? WHERE id = ?");
     if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, c.subject).bind(2, c.description).bind(3, c.status).bind(4, c.priority).bind(5, c.queue);
+    (*qq)
+        ->bind(1, c.subject)
+        .bind(2, c.description)
+        .bind(3, to_string(c.status))
+        .bind(4, c.priority)
+        .bind(5, c.queue);
     (*qq)->bind(6, c.product).bind(7, c.owner).bind(8, c.contact_id).bind(9, c.account_id);
     (*qq)->bind(10, now_iso8601()).bind(11, c.id);
     if (auto s = (*qq)->run(); !s) return s;
@@ -624,7 +628,9 @@ class SqliteStore final : public Store {
       if (!row) return tl::unexpected(row.error());
       if (!*row) break;
       CaseSummary s;
-      s.c = case_from(**qq);
+      auto c = case_from(**qq);
+      if (!c) return tl::unexpected(c.error());
+      s.c = std::move(*c);
       if (!(*qq)->is_null(15)) {
         Contact ct;
         ct.id = (*qq)->integer(15);
@@ -685,8 +691,13 @@ class SqliteStore final : public Store {
           "created_at) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, c.case_id).bind(2, c.direction).bind(3, c.author).bind(4, c.body).bind(5, c.quoted);
-    (*qq)->bind(6, c.visibility).bind(7, c.raw_message_id);
+    (*qq)
+        ->bind(1, c.case_id)
+        .bind(2, to_string(c.direction))
+        .bind(3, c.author)
+        .bind(4, c.body)
+        .bind(5, c.quoted);
+    (*qq)->bind(6, to_string(c.visibility)).bind(7, c.raw_message_id);
     (*qq)->bind(8, c.created_at.empty() ? now_iso8601() : c.created_at);
     if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
     return sqlite3_last_insert_rowid(db_);
@@ -707,11 +718,16 @@ class SqliteStore final : public Store {
       Comment c;
       c.id = (*qq)->integer(0);
       c.case_id = (*qq)->integer(1);
-      c.direction = (*qq)->text(2);
+      auto direction = known_state(direction_from((*qq)->text(2)), "comment direction", (*qq)->text(2), c.id);
+      if (!direction) return tl::unexpected(direction.error());
+      c.direction = *direction;
       c.author = (*qq)->text(3);
       c.body = (*qq)->text(4);
       c.quoted = (*qq)->text(5);
-      c.visibility = (*qq)->text(6);
+      auto visibility =
+          known_state(visibility_from((*qq)->text(6)), "comment visibility", (*qq)->text(6), c.id);
+      if (!visibility) return tl::unexpected(visibility.error());
+      c.visibility = *visibility;
       c.raw_message_id = (*qq)->optional_id(7);
       c.created_at = (*qq)->text(8);
       out.push_back(std::move(c));
@@ -892,7 +908,7 @@ class SqliteStore final : public Store {
       "id, case_id, kind, to_addr, message_id, raw, automatic, state, attempts, next_attempt_at, last_error, "
       "created_at, sent_at";
 
-  static OutboxMail outbox_row(const Query& r) {
+  static Result<OutboxMail> outbox_row(const Query& r) {
     OutboxMail m;
     m.id = r.integer(0);
     m.case_id = r.optional_id(1);
@@ -901,7 +917,9 @@ class SqliteStore final : public Store {
     m.message_id = r.text(4);
     m.raw = r.text(5);
     m.automatic = r.integer(6) != 0;
-    m.state = r.text(7);
+    auto state = known_state(outbox_state_from(r.text(7)), "outbox state", r.text(7), m.id);
+    if (!state) return tl::unexpected(state.error());
+    m.state = *state;
     m.attempts = static_cast<int>(r.integer(8));
     m.next_attempt_at = r.integer(9);
     m.last_error = r.text(10);
@@ -916,7 +934,9 @@ class SqliteStore final : public Store {
       auto row = qq.step();
       if (!row) return tl::unexpected(row.error());
       if (!*row) break;
-      out.push_back(outbox_row(qq));
+      auto m = outbox_row(qq);
+      if (!m) return tl::unexpected(m.error());
+      out.push_back(std::move(*m));
     }
     return out;
   }
@@ -930,7 +950,7 @@ class SqliteStore final : public Store {
     (*qq)->bind(1, m.case_id).bind(2, m.kind).bind(3, m.to).bind(4, m.message_id).bind(5, m.raw);
     (*qq)
         ->bind(6, int64_t{m.automatic ? 1 : 0})
-        .bind(7, m.state)
+        .bind(7, to_string(m.state))
         .bind(8, m.next_attempt_at)
         .bind(9, now_iso8601())
         .bind(10, text::mailbox_key(m.to));
@@ -979,7 +999,11 @@ class SqliteStore final : public Store {
         q("UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE "
           "id = ?");
     if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, m.state).bind(2, int64_t{m.attempts}).bind(3, m.next_attempt_at).bind(4, m.last_error);
+    (*qq)
+        ->bind(1, to_string(m.state))
+        .bind(2, int64_t{m.attempts})
+        .bind(3, m.next_attempt_at)
+        .bind(4, m.last_error);
     (*qq)->bind(5, m.sent_at).bind(6, m.id);
     if (auto s = (*qq)->run(); !s) return s;
     if (sqlite3_changes(db_) == 0)
@@ -1245,10 +1269,10 @@ class SqliteStore final : public Store {
       } else {
         Comment note;
         note.case_id = case_id;
-        note.direction = "note";
+        note.direction = Direction::kNote;
         note.author = "mailcase";
         note.body = plan.note;
-        note.visibility = "internal";
+        note.visibility = Visibility::kInternal;
         note.created_at = now;
         if (auto id = add_comment(note); !id) return tl::unexpected(id.error());
       }

@@ -30,14 +30,12 @@
 #include "mime/parser.h"
 #include "spool/blob_store.h"
 #include "store/store.h"
-#include "util/clock.h"
 #include "util/text.h"
 #include "web/http_guard.h"
 
 namespace mailcase::web {
 namespace {
 
-using clock::unix_now;
 using outbound::LinkAction;
 using SteadyClock = std::chrono::steady_clock;
 using text::html_escape;
@@ -263,8 +261,10 @@ bool mail_carries(const std::string& raw, const std::string& token) {
 }  // namespace
 
 struct CustomerPages::Impl {
+  explicit Impl(const domain::Clock& c) : clock(c) {}
   std::filesystem::path data_dir;
   config::Config cfg;
+  const domain::Clock& clock;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<spool::FileBlobStore> blobs;
   std::unique_ptr<outbound::LinkSigner> signer;
@@ -306,7 +306,7 @@ struct CustomerPages::Impl {
     const std::string token = req.has_param("t") ? req.get_param_value("t") : "";
     auto c = store->find_case_by_number(number);
     outbound::LinkSigner::Verified v;
-    if (c && *c) v = signer->verify(token, (*c)->id, unix_now());
+    if (c && *c) v = signer->verify(token, (*c)->id, clock.now());
     if (c && *c && v.check == outbound::LinkSigner::Check::kValid) {
       Access a{**c, 0, v.expires_at, token};
       a.grants = v.action ? outbound::grants_of(*v.action) : legacy_grants_for(a.c.id, token);
@@ -350,8 +350,8 @@ struct CustomerPages::Impl {
     if (!a) return;
     const auto& c = a->c;
     std::string body = "<h1>Case " + html_escape(c.number) + ": " + html_escape(c.subject) +
-                       "</h1><p class=\"meta\">Status: <b id=\"status\">" + html_escape(c.status) +
-                       "</b></p>";
+                       "</h1><p class=\"meta\">Status: <b id=\"status\">" +
+                       html_escape(store::to_string(c.status)) + "</b></p>";
     const auto st = cases::status_of(c);
     if (st == cases::CaseStatus::kSolutionProposed) {
       const bool accept = outbound::allows(a->grants, LinkAction::kAccept);
@@ -379,8 +379,8 @@ struct CustomerPages::Impl {
     auto comments = store->comments_of(c.id);
     if (comments) {
       for (const auto& cm : *comments) {
-        if (cm.visibility != "public") continue;
-        const bool ours = cm.direction == "outbound";
+        if (cm.visibility != store::Visibility::kPublic) continue;
+        const bool ours = cm.direction == store::Direction::kOutbound;
         body += "<div class=\"c" + std::string(ours ? " out" : "") + "\"><div class=\"meta\">" +
                 html_escape(ours ? cfg.outbound.from_name : cm.author) + " · " + html_escape(cm.created_at) +
                 "</div>" + html_escape(cm.body) + "</div>";
@@ -429,7 +429,7 @@ struct CustomerPages::Impl {
     }
 
     auto c = a->c;
-    cases::Conversation cv{*store, cfg, *templates, *signer, blobs.get(), unix_now()};
+    cases::Conversation cv{*store, cfg, *templates, *signer, blobs.get(), clock};
     std::string body;
     if (auto s = store->begin(); !s) {
       html(res, 503, "Try again", "<p>Please try again in a moment.</p>");
@@ -448,10 +448,10 @@ struct CustomerPages::Impl {
       if (done && !why.empty()) {
         store::Comment cm;
         cm.case_id = c.id;
-        cm.direction = "inbound";
+        cm.direction = store::Direction::kInbound;
         cm.author = "customer (web page)";
         cm.body = why;
-        cm.visibility = "public";
+        cm.visibility = store::Visibility::kPublic;
         auto id = store->add_comment(cm);
         if (!id) done = tl::unexpected(id.error());
       }
@@ -493,8 +493,8 @@ struct CustomerPages::Impl {
   }
 };
 
-CustomerPages::CustomerPages(std::filesystem::path data_dir, config::Config cfg)
-    : impl_(std::make_unique<Impl>()) {
+CustomerPages::CustomerPages(std::filesystem::path data_dir, config::Config cfg, const domain::Clock& clock)
+    : impl_(std::make_unique<Impl>(clock)) {
   impl_->data_dir = std::move(data_dir);
   impl_->cfg = std::move(cfg);
 }

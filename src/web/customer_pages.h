@@ -10,13 +10,16 @@
 #include <string>
 
 #include "config/config.h"
+#include "domain/clock.h"
 #include "util/result.h"
 
 namespace mailcase::web {
 
 class CustomerPages {
  public:
-  CustomerPages(std::filesystem::path data_dir, config::Config cfg);
+  // clock: the owner's, which must outlive the pages; links are checked against its now.
+  CustomerPages(std::filesystem::path data_dir, config::Config cfg,
+                const domain::Clock& clock = domain::system_clock());
   ~CustomerPages();
   CustomerPages(const CustomerPages&) = delete;
   CustomerPages& operator=(const CustomerPages&) = delete;

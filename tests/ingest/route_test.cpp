@@ -12,8 +12,8 @@ mime::ParsedMessage mail(std::string from, std::string subject = "Help") {
   return m;
 }
 
-store::RoutingAddress address(std::string email) {
-  store::RoutingAddress a;
+domain::RoutingAddress address(std::string email) {
+  domain::RoutingAddress a;
   a.email = std::move(email);
   return a;
 }
@@ -29,7 +29,7 @@ TEST(RecipientCandidates, EnvelopeThenDeliveredToThenHeaders) {
 }
 
 TEST(MatchAddress, CaseInsensitiveFirstMatch) {
-  std::vector<store::RoutingAddress> cfg = {address("sales@corp.example"), address("support@corp.example")};
+  std::vector<domain::RoutingAddress> cfg = {address("sales@corp.example"), address("support@corp.example")};
   auto a = match_address({"other@x.example", "support@corp.example", "sales@corp.example"}, cfg);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->email, "support@corp.example");

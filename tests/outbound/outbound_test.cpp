@@ -191,7 +191,7 @@ TEST_F(OutboxStore, TemporaryFailureKeepsTheRowForLater) {
   };
   ASSERT_EQ(*send_due(*st, cfg, down, 100), 1);
   auto r = row();
-  EXPECT_EQ(r.state, "queued");
+  EXPECT_EQ(r.state, store::OutboxState::kQueued);
   EXPECT_EQ(r.attempts, 1);
   EXPECT_EQ(r.next_attempt_at, 102);
   EXPECT_EQ(r.last_error, "451 try later");
@@ -200,7 +200,7 @@ TEST_F(OutboxStore, TemporaryFailureKeepsTheRowForLater) {
     return SmtpResult{SmtpResult::Kind::kSent, 250, "sent"};
   };
   ASSERT_EQ(*send_due(*st, cfg, up, 102), 1);
-  EXPECT_EQ(row().state, "sent");
+  EXPECT_EQ(row().state, store::OutboxState::kSent);
   EXPECT_EQ(*send_due(*st, cfg, up, 10000), 0);  // sent once
 }
 
@@ -209,7 +209,7 @@ TEST_F(OutboxStore, PermanentFailureOrTooManyAttemptsFails) {
     return SmtpResult{SmtpResult::Kind::kPermanent, 550, "550 no such user"};
   };
   ASSERT_EQ(*send_due(*st, cfg, reject, 100), 1);
-  EXPECT_EQ(row().state, "failed");
+  EXPECT_EQ(row().state, store::OutboxState::kFailed);
   EXPECT_EQ(row().last_error, "550 no such user");
 
   cfg.max_attempts = 2;
@@ -224,7 +224,7 @@ TEST_F(OutboxStore, PermanentFailureOrTooManyAttemptsFails) {
   };
   ASSERT_EQ(*send_due(*st, cfg, down, 100), 1);
   ASSERT_EQ(*send_due(*st, cfg, down, 1000), 1);
-  EXPECT_EQ(st->find_outbox_by_message_id("m2@x")->value().state, "failed");
+  EXPECT_EQ(st->find_outbox_by_message_id("m2@x")->value().state, store::OutboxState::kFailed);
 }
 
 }  // namespace

@@ -180,7 +180,8 @@ TEST(AgentMigration, FreeTextOwnersBecomeAgentsOrNotes) {
     auto cs = s.comments_of(id);
     if (cs)
       for (const auto& c : *cs)
-        if (c.direction == "note" && c.visibility == "internal") out.push_back(c.body);
+        if (c.direction == store::Direction::kNote && c.visibility == store::Visibility::kInternal)
+          out.push_back(c.body);
     return out;
   };
   EXPECT_EQ(owner_of(ids[0]), "");

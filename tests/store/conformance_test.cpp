@@ -57,29 +57,31 @@ std::unique_ptr<Store> open_sqlite_in(const std::filesystem::path& dir) {
 
 // --- the helpers behind which string states may become enums --------------------------
 
+// The states are typed (domain/model.h); the suite speaks their stored text, so that a
+// wrong mapping in a backend shows as a wrong word.
 std::string status_of(const Case& c) {
-  return c.status;
+  return to_string(c.status);
 }
 void set_status(Case& c, const std::string& s) {
-  c.status = s;
+  c.status = domain::status_from_string(s).value();
 }
 std::string direction_of(const Comment& c) {
-  return c.direction;
+  return to_string(c.direction);
 }
 void set_direction(Comment& c, const std::string& d) {
-  c.direction = d;
+  c.direction = domain::direction_from(d).value();
 }
 std::string visibility_of(const Comment& c) {
-  return c.visibility;
+  return to_string(c.visibility);
 }
 void set_visibility(Comment& c, const std::string& v) {
-  c.visibility = v;
+  c.visibility = domain::visibility_from(v).value();
 }
 std::string state_of(const OutboxMail& m) {
-  return m.state;
+  return to_string(m.state);
 }
 void set_state(OutboxMail& m, const std::string& s) {
-  m.state = s;
+  m.state = domain::outbox_state_from(s).value();
 }
 
 Case make_case(const std::string& subject) {

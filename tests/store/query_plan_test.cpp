@@ -134,7 +134,7 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   auto signer = outbound::LinkSigner::from_data_dir(dir_.path());
   ASSERT_TRUE(signer) << signer.error().message;
   outbound::Templates templates(dir_.path() / "templates");
-  cases::Conversation cv{st, cfg_, templates, *signer, &pipeline_->blobs(), clock::unix_now()};
+  cases::Conversation cv{st, cfg_, templates, *signer, &pipeline_->blobs(), domain::system_clock()};
   auto act = [&](const std::function<Status(Case&)>& fn) {
     ASSERT_TRUE(st.begin());
     auto c = st.find_case_by_number(*created.case_number);
@@ -167,7 +167,7 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   for (auto m : *due) {
     auto again = st.find_outbox_by_message_id(m.message_id);
     ASSERT_TRUE(again && *again);
-    m.state = "sent";
+    m.state = store::OutboxState::kSent;
     ASSERT_TRUE(st.update_outbox(m));
   }
 

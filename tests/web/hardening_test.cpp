@@ -478,7 +478,7 @@ TEST_F(HardeningTest, LinksAlreadyMailedKeepWorkingForWhatTheyWereSentFor) {
     row.to = "alice@example.org";
     row.message_id = m.message_id;
     row.raw = outbound::compose(m);
-    row.state = "sent";
+    row.state = store::OutboxState::kSent;
     ASSERT_TRUE(st->add_outbox(row));
   };
   const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/case/CS0000001?t=";

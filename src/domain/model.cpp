@@ -1,0 +1,107 @@
+#include "domain/model.h"
+
+#include "util/text.h"
+
+namespace mailcase::domain {
+
+const char* to_string(RawState s) {
+  switch (s) {
+    case RawState::kReceived:
+      return "received";
+    case RawState::kProcessed:
+      return "processed";
+    case RawState::kHeld:
+      return "held";
+    case RawState::kFailed:
+      return "failed";
+    case RawState::kDuplicate:
+      return "duplicate";
+  }
+  return "received";
+}
+
+std::optional<RawState> raw_state_from(std::string_view s) {
+  for (auto st : {RawState::kReceived, RawState::kProcessed, RawState::kHeld, RawState::kFailed,
+                  RawState::kDuplicate}) {
+    if (s == to_string(st)) return st;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(CaseStatus s) {
+  switch (s) {
+    case CaseStatus::kNew:
+      return "new";
+    case CaseStatus::kOpen:
+      return "open";
+    case CaseStatus::kSolutionProposed:
+      return "solution proposed";
+    case CaseStatus::kResolved:
+      return "resolved";
+    case CaseStatus::kClosed:
+      return "closed";
+  }
+  return "open";
+}
+
+std::optional<CaseStatus> status_from_string(std::string_view s) {
+  for (CaseStatus st : {CaseStatus::kNew, CaseStatus::kOpen, CaseStatus::kSolutionProposed,
+                        CaseStatus::kResolved, CaseStatus::kClosed}) {
+    if (text::iequals(s, to_string(st))) return st;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(Direction d) {
+  switch (d) {
+    case Direction::kInbound:
+      return "inbound";
+    case Direction::kOutbound:
+      return "outbound";
+    case Direction::kNote:
+      return "note";
+  }
+  return "note";
+}
+
+std::optional<Direction> direction_from(std::string_view s) {
+  for (Direction d : {Direction::kInbound, Direction::kOutbound, Direction::kNote})
+    if (s == to_string(d)) return d;
+  return std::nullopt;
+}
+
+const char* to_string(Visibility v) {
+  switch (v) {
+    case Visibility::kPublic:
+      return "public";
+    case Visibility::kInternal:
+      return "internal";
+  }
+  return "internal";
+}
+
+std::optional<Visibility> visibility_from(std::string_view s) {
+  for (Visibility v : {Visibility::kPublic, Visibility::kInternal})
+    if (s == to_string(v)) return v;
+  return std::nullopt;
+}
+
+const char* to_string(OutboxState s) {
+  switch (s) {
+    case OutboxState::kQueued:
+      return "queued";
+    case OutboxState::kSent:
+      return "sent";
+    case OutboxState::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::optional<OutboxState> outbox_state_from(std::string_view s) {
+  for (OutboxState st : {OutboxState::kQueued, OutboxState::kSent, OutboxState::kFailed})
+    if (s == to_string(st)) return st;
+  return std::nullopt;
+}
+
+}  // namespace mailcase::domain

@@ -1,0 +1,205 @@
+// The rows mailcase keeps. Plain values; the store fills and reads them. Pure: every
+// layer includes this, none of it does I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailcase::domain {
+
+using Id = int64_t;
+
+struct Account {
+  Id id = 0;
+  std::string name;
+  std::string support_level;
+  std::vector<std::string> emails;  // the account's own addresses (Email1, Email2 …)
+};
+
+struct Contact {
+  Id id = 0;
+  std::string name;
+  std::optional<Id> account_id;
+  std::string language;  // "en", "fr", "pl" or empty
+  std::vector<std::string> emails;
+};
+
+struct RoutingAddress {
+  std::string email;  // lower-case
+  std::string queue;  // empty: the configured default queue
+  std::string product;
+  bool creates_cases = true;
+  std::string subject_prefix;             // required at the start of a new case's subject, empty: none
+  std::string unknown_sender = "create";  // create | hold
+  std::string priority;                   // empty: the configured default
+};
+
+// A mailbox mailcase fetches from (`mailcase mailbox add`). The password is never
+// stored: password_file names a file that holds it.
+struct Mailbox {
+  std::string name;
+  std::string protocol = "imap";  // imap | pop3
+  std::string host;
+  int port = 0;
+  std::string tls = "implicit";  // implicit | starttls | none
+  std::string user;
+  std::string password_file;
+  std::string folder = "INBOX";
+  int poll_interval_s = 60;
+  bool idle = true;
+  std::string after = "seen";  // delete | seen | move:FOLDER | keep
+  std::string address;         // routing address its mail counts as delivered to
+  std::string ca_file;
+  bool tls_verify = true;
+  std::string auth = "password";  // password | xoauth2
+  std::string token_command;
+  // With tls "none" the password or token would cross the network in clear: refused
+  // unless the administrator says so (a test server on loopback, say).
+  bool allow_plaintext_auth = false;
+};
+
+// What an agent last saw of its mailbox; shown by `mailcase mailbox list`.
+struct MailboxState {
+  std::string name;
+  std::string status = "not started";  // connecting | idle | polling | error: … | stopped
+  std::string last_success;            // ISO 8601, empty: never
+  std::string last_error;
+  int64_t backlog = 0;      // mails waiting at the last look
+  int64_t uidvalidity = 0;  // IMAP
+  int64_t last_uid = 0;     // IMAP: highest UID committed under uidvalidity
+};
+
+// Every state below has one mapping to the text the store keeps and the CLI and pages
+// show: to_string, and a parse that gives nullopt for any other text (never a default;
+// the store turns nullopt into an error naming the row).
+
+enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate };
+const char* to_string(RawState s);
+std::optional<RawState> raw_state_from(std::string_view s);
+
+// A case's place in its lifecycle; cases/lifecycle.h decides the moves between them.
+enum class CaseStatus { kNew, kOpen, kSolutionProposed, kResolved, kClosed };
+const char* to_string(CaseStatus s);
+// ASCII case-insensitive, so that a user may type "Solution Proposed".
+std::optional<CaseStatus> status_from_string(std::string_view s);
+
+// Who a comment is from and to: the customer's mail (inbound), an agent's reply to the
+// customer (outbound), or words for agents only (note).
+enum class Direction { kInbound, kOutbound, kNote };
+const char* to_string(Direction d);
+std::optional<Direction> direction_from(std::string_view s);
+
+// Whether the customer sees a comment (public) or only agents do (internal).
+enum class Visibility { kPublic, kInternal };
+const char* to_string(Visibility v);
+std::optional<Visibility> visibility_from(std::string_view s);
+
+// Where a mail of the outbox is: waiting to be sent (also between retries), sent, or
+// given up on.
+enum class OutboxState { kQueued, kSent, kFailed };
+const char* to_string(OutboxState s);
+std::optional<OutboxState> outbox_state_from(std::string_view s);
+
+// One mail as it arrived: the bytes are in the blob store under sha256.
+struct RawMessage {
+  Id id = 0;
+  std::string sha256;
+  uint64_t size = 0;
+  std::string source;
+  std::vector<std::string> recipients;  // envelope
+  RawState state = RawState::kReceived;
+  std::string outcome;  // created | updated | duplicate | held | failed | ignored
+  std::string reason;
+  std::string dedupe_key;  // "mid:<id>" or "sha:<hash>"; set once processed
+  std::string message_id;
+  std::string from;
+  std::string subject;
+  std::optional<Id> case_id;
+  std::string received_at;  // ISO 8601 UTC
+  int attempts = 0;
+  std::string spool_location;  // "" = a blob file named by sha256, else "<segment>:<offset>"
+  // Envelope sender (MAIL FROM, `deliver --sender`, Return-Path of fetched mail): nullopt
+  // when the source did not tell, "" for the null sender <>.
+  std::optional<std::string> envelope_sender;
+};
+
+struct Case {
+  Id id = 0;
+  std::string number;
+  std::string subject;
+  std::string description;
+  CaseStatus status = CaseStatus::kNew;
+  std::string priority = "normal";
+  std::string queue;
+  std::string product;
+  std::string origin = "email";
+  std::string owner;
+  std::optional<Id> contact_id;
+  std::optional<Id> account_id;
+  std::string routing_address;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct Comment {
+  Id id = 0;
+  Id case_id = 0;
+  Direction direction = Direction::kInbound;
+  std::string author;
+  std::string body;
+  std::string quoted;
+  Visibility visibility = Visibility::kPublic;
+  std::optional<Id> raw_message_id;
+  std::string created_at;
+};
+
+struct Attachment {
+  Id id = 0;
+  Id case_id = 0;
+  std::optional<Id> comment_id;
+  std::string filename;
+  std::string content_type;
+  uint64_t size = 0;
+  std::string sha256;
+  std::string content_id;
+  bool is_inline = false;
+};
+
+// A mail to send, written in the same transaction as the change that causes it
+// (transactional outbox) and sent by `mailcase serve`.
+struct OutboxMail {
+  Id id = 0;
+  std::optional<Id> case_id;
+  std::string kind;        // confirmation | comment | solution | closed | survey
+  std::string to;          // one address
+  std::string message_id;  // without angle brackets
+  std::string raw;         // the complete RFC 5322 mail
+  bool automatic = false;  // an automatic reply: counts toward the per-sender hourly limit
+  OutboxState state = OutboxState::kQueued;
+  int attempts = 0;
+  int64_t next_attempt_at = 0;  // Unix seconds
+  std::string last_error;
+  std::string created_at;
+  std::string sent_at;
+};
+
+struct Survey {
+  Id case_id = 0;
+  int rating = 0;  // 1–5
+  std::string comment;
+  std::string created_at;
+};
+
+// An address that may write to a case besides its contact and its account's contacts
+// (SF3): one in To/Cc of the case's mails, or one an agent added.
+struct Participant {
+  Id case_id = 0;
+  std::string email;   // normalized, lower-case
+  std::string source;  // "mail" (To/Cc) | "agent"
+  std::string added_at;
+};
+
+}  // namespace mailcase::domain
