@@ -59,6 +59,31 @@ std::optional<store::Mailbox> find_mailbox(Globals& g, ingest::Pipeline& p, cons
   return std::nullopt;
 }
 
+// The text of `mailbox add`'s --protocol, --tls, --after and --auth into m; an empty
+// --after is the protocol's default (seen for IMAP, delete for POP3). Unknown text is
+// an error naming the values allowed.
+Status parse_mailbox_modes(const std::string& protocol, const std::string& tls, const std::string& after,
+                           const std::string& auth, store::Mailbox& m) {
+  auto p = domain::protocol_from(protocol);
+  if (!p) return fail(ErrorCode::kInvalidInput, "--protocol must be imap or pop3");
+  m.protocol = *p;
+  auto t = domain::tls_mode_from(tls);
+  if (!t) return fail(ErrorCode::kInvalidInput, "--tls must be implicit, starttls or none");
+  m.tls = *t;
+  if (after.empty()) {
+    using domain::AfterAction;
+    m.after = {m.protocol == domain::Protocol::kPop3 ? AfterAction::kDelete : AfterAction::kSeen, {}};
+  } else {
+    auto a = domain::after_fetch_from(after);
+    if (!a) return fail(ErrorCode::kInvalidInput, "--after must be delete, seen, move:FOLDER or keep");
+    m.after = *a;
+  }
+  auto au = domain::auth_method_from(auth);
+  if (!au) return fail(ErrorCode::kInvalidInput, "--auth must be password or xoauth2");
+  m.auth = *au;
+  return {};
+}
+
 bool parse_host_port(const std::string& s, std::string& host, int& port) {
   auto colon = s.rfind(':');
   if (colon == std::string::npos) return false;
@@ -83,13 +108,16 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     auto poll = std::make_shared<std::string>("60s");
     auto idle = std::make_shared<std::string>("yes");
     auto verify = std::make_shared<std::string>("yes");
+    auto protocol = std::make_shared<std::string>();
+    auto tls = std::make_shared<std::string>();
     auto after = std::make_shared<std::string>();
+    auto auth = std::make_shared<std::string>(domain::to_string(domain::AuthMethod::kPassword));
     auto plaintext = std::make_shared<std::string>("no");
     add->add_option("name", m->name, "a name for the mailbox")->required();
-    add->add_option("--protocol", m->protocol, "imap or pop3")->required();
+    add->add_option("--protocol", *protocol, "imap or pop3")->required();
     add->add_option("--host", m->host, "server host name")->required();
     add->add_option("--port", m->port, "server port")->required();
-    add->add_option("--tls", m->tls, "implicit, starttls or none")->required();
+    add->add_option("--tls", *tls, "implicit, starttls or none")->required();
     add->add_option("--user", m->user, "user name")->required();
     add->add_option("--password-file", m->password_file, "file whose first line is the password");
     add->add_option("--folder", m->folder, "IMAP folder (default INBOX)");
@@ -100,18 +128,22 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     add->add_option("--address", m->address, "routing address its mail counts as delivered to");
     add->add_option("--ca-file", m->ca_file, "PEM file of a private or self-signed CA to trust");
     add->add_option("--tls-verify", *verify, "verify the server's certificate (yes|no)");
-    add->add_option("--auth", m->auth, "password or xoauth2");
+    add->add_option("--auth", *auth, "password or xoauth2");
     add->add_option("--token-command", m->token_command, "prints an OAuth access token (xoauth2)");
     add->add_option("--allow-plaintext-auth", *plaintext,
                     "allow the password over --tls none (yes|no, default no): a trusted network only")
         ->check(CLI::IsMember({"yes", "no"}));
-    add->callback([&g, m, poll, idle, verify, after, plaintext] {
-      g.action = [&g, m, poll, idle, verify, after, plaintext] {
+    add->callback([&g, m, protocol, tls, poll, idle, verify, after, auth, plaintext] {
+      g.action = [&g, m, protocol, tls, poll, idle, verify, after, auth, plaintext] {
+        if (auto t = parse_mailbox_modes(*protocol, *tls, *after, *auth, *m); !t) {
+          print_error(t.error());
+          g.exit_code = kExitUsage;
+          return;
+        }
         m->allow_plaintext_auth = *plaintext == "yes";
         m->poll_interval_s = parse_interval(*poll);
         m->idle = *idle != "no";
         m->tls_verify = *verify != "no";
-        m->after = after->empty() ? (m->protocol == "pop3" ? "delete" : "seen") : *after;
         if (!m->password_file.empty()) {
           m->password_file = std::filesystem::absolute(m->password_file).string();
           if (auto w = secret_file_exposure(m->password_file)) std::cerr << "mailcase: warning: " << *w << "\n";
@@ -133,8 +165,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           g.exit_code = st.error().code == ErrorCode::kConflict ? kExitDataErr : exit_code_for(st.error());
           return;
         }
-        std::cout << "mailbox " << m->name << " added (" << m->protocol << " " << m->user << "@" << m->host
-                  << ":" << m->port << ", after: " << m->after << ")\n";
+        std::cout << "mailbox " << m->name << " added (" << domain::to_string(m->protocol) << " " << m->user
+                  << "@" << m->host << ":" << m->port << ", after: " << domain::to_string(m->after) << ")\n";
       };
     });
   }
@@ -158,25 +190,26 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           store::MailboxState st = s ? *s : store::MailboxState{};
           // No password here: only where it is read from.
           out.push_back({{"name", m.name},
-                         {"protocol", m.protocol},
+                         {"protocol", domain::to_string(m.protocol)},
                          {"host", m.host},
                          {"port", m.port},
-                         {"tls", m.tls},
+                         {"tls", domain::to_string(m.tls)},
                          {"user", m.user},
                          {"folder", m.folder},
-                         {"after", m.after},
+                         {"after", domain::to_string(m.after)},
                          {"idle", m.idle},
                          {"poll_interval_s", m.poll_interval_s},
                          {"address", m.address},
-                         {"auth", m.auth},
+                         {"auth", domain::to_string(m.auth)},
                          {"allow_plaintext_auth", m.allow_plaintext_auth},
                          {"status", st.status},
                          {"last_success", st.last_success},
                          {"last_error", st.last_error},
                          {"backlog", st.backlog}});
           if (!*json) {
-            std::cout << m.name << "\t" << m.protocol << " " << m.user << "@" << m.host << ":" << m.port
-                      << " " << m.folder << "\tafter " << m.after << "\t" << st.status << "\tlast success "
+            std::cout << m.name << "\t" << domain::to_string(m.protocol) << " " << m.user << "@" << m.host
+                      << ":" << m.port << " " << m.folder << "\tafter " << domain::to_string(m.after) << "\t"
+                      << st.status << "\tlast success "
                       << (st.last_success.empty() ? "never" : st.last_success) << "\tbacklog " << st.backlog;
             if (!st.last_error.empty()) std::cout << "\tlast error: " << st.last_error;
             std::cout << "\n";

@@ -47,24 +47,19 @@ void AgentBook::add_pop3_seen(const std::string& mailbox, const std::string& uid
 }
 
 Status validate_mailbox(const store::Mailbox& m) {
-  if (m.protocol != "imap" && m.protocol != "pop3")
-    return fail(ErrorCode::kInvalidInput, "--protocol must be imap or pop3");
-  if (m.tls != "implicit" && m.tls != "starttls" && m.tls != "none")
-    return fail(ErrorCode::kInvalidInput, "--tls must be implicit, starttls or none");
+  using domain::AfterAction;
   if (m.host.empty()) return fail(ErrorCode::kInvalidInput, "--host is required");
   if (m.port <= 0 || m.port > 65535) return fail(ErrorCode::kInvalidInput, "--port must be 1-65535");
-  const bool move = m.after.rfind("move:", 0) == 0;
-  if (m.after != "delete" && m.after != "seen" && m.after != "keep" && !(move && m.after.size() > 5))
+  const bool move = m.after.action == AfterAction::kMove;
+  if (move && m.after.move_folder.empty())
     return fail(ErrorCode::kInvalidInput, "--after must be delete, seen, move:FOLDER or keep");
-  if (m.protocol == "pop3" && (m.after == "seen" || move))
+  if (m.protocol == domain::Protocol::kPop3 && (m.after.action == AfterAction::kSeen || move))
     return fail(ErrorCode::kInvalidInput, "POP3 mailboxes can only --after delete or keep");
-  if (m.auth != "password" && m.auth != "xoauth2")
-    return fail(ErrorCode::kInvalidInput, "--auth must be password or xoauth2");
-  if (m.auth == "password" && m.password_file.empty())
+  if (m.auth == domain::AuthMethod::kPassword && m.password_file.empty())
     return fail(ErrorCode::kInvalidInput, "--password-file is required");
-  if (m.auth == "xoauth2" && m.token_command.empty())
+  if (m.auth == domain::AuthMethod::kXOAuth2 && m.token_command.empty())
     return fail(ErrorCode::kInvalidInput, "--token-command is required with --auth xoauth2");
-  if (m.auth == "xoauth2" && m.protocol == "pop3")
+  if (m.auth == domain::AuthMethod::kXOAuth2 && m.protocol == domain::Protocol::kPop3)
     return fail(ErrorCode::kInvalidInput, "--auth xoauth2 is supported for IMAP only");
   if (m.poll_interval_s <= 0) return fail(ErrorCode::kInvalidInput, "--poll-interval must be positive");
   if (auto s = plaintext_auth_allowed(m); !s) return s;
@@ -72,7 +67,7 @@ Status validate_mailbox(const store::Mailbox& m) {
 }
 
 Status plaintext_auth_allowed(const store::Mailbox& m) {
-  if (m.tls == "none" && !m.allow_plaintext_auth)
+  if (m.tls == domain::TlsMode::kNone && !m.allow_plaintext_auth)
     return fail(ErrorCode::kInvalidInput,
                 "mailbox " + m.name +
                     ": --tls none would send the password in clear; use --tls implicit or starttls, or "
@@ -104,7 +99,7 @@ struct Secret {
 };
 
 Result<std::string> secret_of(const store::Mailbox& m) {
-  if (m.auth == "xoauth2") return run_token_command(m.token_command);
+  if (m.auth == domain::AuthMethod::kXOAuth2) return run_token_command(m.token_command);
   return read_password_file(m.password_file);
 }
 
@@ -146,7 +141,7 @@ class Imap {
       return fail(ErrorCode::kTemporary,
                   "IMAP greeting from " + m_.host + " failed (error " + std::to_string(rc) + ")");
     connected_ = true;
-    if (m_.tls == "starttls") {
+    if (m_.tls == domain::TlsMode::kStartTls) {
       rc = mailimap_socket_starttls_with_callback(imap_, set_server_name_callback,
                                                   const_cast<char*>(m_.host.c_str()));
       if (rc != MAILIMAP_NO_ERROR)
@@ -158,8 +153,9 @@ class Imap {
     auto secret = secret_of(m_);
     if (!secret) return tl::unexpected(secret.error());
     Secret s{std::move(*secret)};
-    rc = m_.auth == "xoauth2" ? mailimap_oauth2_authenticate(imap_, m_.user.c_str(), s.value.c_str())
-                              : mailimap_login(imap_, m_.user.c_str(), s.value.c_str());
+    rc = m_.auth == domain::AuthMethod::kXOAuth2
+             ? mailimap_oauth2_authenticate(imap_, m_.user.c_str(), s.value.c_str())
+             : mailimap_login(imap_, m_.user.c_str(), s.value.c_str());
     if (rc != MAILIMAP_NO_ERROR)
       return fail(ErrorCode::kInvalidInput,
                   "authentication as " + m_.user + " failed" + server_says(imap_->imap_response));
@@ -207,12 +203,12 @@ class Imap {
       mailimap_search_result_free(result);
       return {};
     };
-    if (m_.after == "keep" || m_.after == "seen") {
+    if (m_.after.action == domain::AfterAction::kKeep || m_.after.action == domain::AfterAction::kSeen) {
       // New by UID (n:* also returns the last mail: filtered below).
       auto* set = mailimap_set_new_interval(static_cast<uint32_t>(last_uid + 1), 0);
       if (auto s = search(mailimap_search_key_new_uid(set)); !s) return tl::unexpected(s.error());
       std::erase_if(out, [&](uint32_t u) { return u <= last_uid; });
-      if (m_.after == "seen") {
+      if (m_.after.action == domain::AfterAction::kSeen) {
         if (auto s = search(unseen_key()); !s) return tl::unexpected(s.error());
       }
     } else {
@@ -261,10 +257,10 @@ class Imap {
 
   // The --after action, for mails already committed.
   Status acknowledge(const std::vector<uint32_t>& uids) {
-    if (uids.empty() || m_.after == "keep") return {};
-    if (m_.after == "seen") return add_flag(uids, mailimap_flag_new_seen());
-    if (m_.after.rfind("move:", 0) == 0) {
-      const std::string folder = m_.after.substr(5);
+    if (uids.empty() || m_.after.action == domain::AfterAction::kKeep) return {};
+    if (m_.after.action == domain::AfterAction::kSeen) return add_flag(uids, mailimap_flag_new_seen());
+    if (m_.after.action == domain::AfterAction::kMove) {
+      const std::string& folder = m_.after.move_folder;
       auto transfer = [&]() -> int {
         struct mailimap_set* set = make_set(uids);
         int rc = has("MOVE") ? mailimap_uid_move(imap_, set, folder.c_str())
@@ -441,7 +437,7 @@ class Pop3 {
     if (rc != MAILPOP3_NO_ERROR)
       return fail(ErrorCode::kTemporary, "POP3 greeting from " + m_.host + " failed");
     connected_ = true;
-    if (m_.tls == "starttls") {
+    if (m_.tls == domain::TlsMode::kStartTls) {
       rc = mailpop3_socket_starttls_with_callback(pop_, set_server_name_callback,
                                                   const_cast<char*>(m_.host.c_str()));
       if (rc != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "STLS with " + m_.host + " failed");
@@ -519,7 +515,9 @@ Result<int> pop3_pass(const store::Mailbox& m, AgentContext& ctx, store::Mailbox
   if (!items) return tl::unexpected(items.error());
   std::vector<Pop3::Item> waiting;
   for (const auto& it : *items) {
-    if (m.after == "keep" && !it.uidl.empty() && ctx.book.pop3_seen(m.name, it.uidl)) continue;
+    if (m.after.action == domain::AfterAction::kKeep && !it.uidl.empty() &&
+        ctx.book.pop3_seen(m.name, it.uidl))
+      continue;
     waiting.push_back(it);
   }
   state.backlog = static_cast<int64_t>(waiting.size());
@@ -539,7 +537,7 @@ Result<int> pop3_pass(const store::Mailbox& m, AgentContext& ctx, store::Mailbox
     for (size_t i = 0; i < results.size(); ++i) {
       if (!results[i]) continue;  // stays on the server, comes again
       ++total;
-      if (m.after == "delete") {
+      if (m.after.action == domain::AfterAction::kDelete) {
         if (auto s = pop.dele(chunk[i].index); !s) return tl::unexpected(s.error());
       } else if (!chunk[i].uidl.empty()) {
         ctx.book.add_pop3_seen(m.name, chunk[i].uidl);
@@ -557,14 +555,14 @@ Result<int> pop3_pass(const store::Mailbox& m, AgentContext& ctx, store::Mailbox
 Result<ProbeReport> probe_mailbox(const store::Mailbox& m, const store::MailboxState& state) {
   if (auto v = validate_mailbox(m); !v) return tl::unexpected(v.error());
   ProbeReport r;
-  if (m.protocol == "pop3") {
+  if (m.protocol == domain::Protocol::kPop3) {
     Pop3 pop(m);
     if (auto s = pop.connect(); !s) return tl::unexpected(s.error());
     r.capabilities = pop.capabilities();
     auto items = pop.list();
     if (!items) return tl::unexpected(items.error());
     for (const auto& it : *items) {
-      if (m.after == "keep" && !it.uidl.empty()) {
+      if (m.after.action == domain::AfterAction::kKeep && !it.uidl.empty()) {
         // Read-only look: the book is not at hand here, count all.
       }
       ++r.waiting;
@@ -587,7 +585,7 @@ Result<int> fetch_once(const store::Mailbox& m, AgentContext& ctx) {
   if (auto v = validate_mailbox(m); !v) return tl::unexpected(v.error());
   auto state = ctx.book.load(m.name);
   Result<int> n = 0;
-  if (m.protocol == "pop3") {
+  if (m.protocol == domain::Protocol::kPop3) {
     n = pop3_pass(m, ctx, state);
   } else {
     Imap imap(m);
@@ -623,7 +621,7 @@ void run_agent(const store::Mailbox& m, AgentContext& ctx) {
   }
   while (!ctx.stop.load()) {
     Status result = [&]() -> Status {
-      if (m.protocol == "pop3") {
+      if (m.protocol == domain::Protocol::kPop3) {
         set_status("polling");
         auto n = pop3_pass(m, ctx, state);
         if (!n) return tl::unexpected(n.error());

@@ -57,7 +57,8 @@ struct ProbeReport {
 // few minutes, else polling), reconnecting with capped exponential backoff and jitter.
 void run_agent(const store::Mailbox& m, AgentContext& ctx);
 
-// Validates settings given on the command line (protocol, tls, after, auth).
+// Validates settings that only make sense together (the --after and --auth a protocol
+// allows, the secret each auth needs) and host, port and poll interval.
 [[nodiscard]] Status validate_mailbox(const store::Mailbox& m);
 // Refuses (kInvalidInput) a mailbox that would authenticate over an unencrypted
 // connection unless allow_plaintext_auth is set; checked again before every login.

@@ -73,7 +73,7 @@ Result<mailstream*> open_stream(const Endpoint& ep) {
   auto fd = tcp_connect(ep);
   if (!fd) return tl::unexpected(fd.error());
   mailstream* s = nullptr;
-  if (ep.tls == "implicit") {
+  if (ep.tls == domain::TlsMode::kImplicit) {
     s = mailstream_ssl_open_with_callback_timeout(*fd, ep.timeout_s, set_server_name_callback,
                                                   const_cast<char*>(ep.host.c_str()));
     if (!s) {

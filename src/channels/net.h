@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/model.h"
 #include "util/result.h"
 #include "util/secret_file.h"
 
@@ -16,8 +17,8 @@ namespace mailcase::channels {
 struct Endpoint {
   std::string host;
   int port = 0;
-  std::string tls = "implicit";  // implicit | starttls | none
-  std::string ca_file;           // trusted in addition to nothing else when set; else the system CAs
+  domain::TlsMode tls = domain::TlsMode::kImplicit;
+  std::string ca_file;  // trusted in addition to nothing else when set; else the system CAs
   bool tls_verify = true;
   int timeout_s = 30;
 };

@@ -104,4 +104,82 @@ std::optional<OutboxState> outbox_state_from(std::string_view s) {
   return std::nullopt;
 }
 
+const char* to_string(Protocol p) {
+  switch (p) {
+    case Protocol::kImap:
+      return "imap";
+    case Protocol::kPop3:
+      return "pop3";
+  }
+  return "imap";
+}
+
+std::optional<Protocol> protocol_from(std::string_view s) {
+  for (Protocol p : {Protocol::kImap, Protocol::kPop3})
+    if (s == to_string(p)) return p;
+  return std::nullopt;
+}
+
+const char* to_string(TlsMode t) {
+  switch (t) {
+    case TlsMode::kImplicit:
+      return "implicit";
+    case TlsMode::kStartTls:
+      return "starttls";
+    case TlsMode::kNone:
+      return "none";
+  }
+  return "implicit";
+}
+
+std::optional<TlsMode> tls_mode_from(std::string_view s) {
+  for (TlsMode t : {TlsMode::kImplicit, TlsMode::kStartTls, TlsMode::kNone})
+    if (s == to_string(t)) return t;
+  return std::nullopt;
+}
+
+const char* to_string(AuthMethod a) {
+  switch (a) {
+    case AuthMethod::kPassword:
+      return "password";
+    case AuthMethod::kXOAuth2:
+      return "xoauth2";
+  }
+  return "password";
+}
+
+std::optional<AuthMethod> auth_method_from(std::string_view s) {
+  for (AuthMethod a : {AuthMethod::kPassword, AuthMethod::kXOAuth2})
+    if (s == to_string(a)) return a;
+  return std::nullopt;
+}
+
+namespace {
+constexpr std::string_view kMovePrefix = "move:";
+}
+
+std::string to_string(const AfterFetch& a) {
+  switch (a.action) {
+    case AfterAction::kDelete:
+      return "delete";
+    case AfterAction::kSeen:
+      return "seen";
+    case AfterAction::kMove:
+      return std::string(kMovePrefix) + a.move_folder;
+    case AfterAction::kKeep:
+      return "keep";
+  }
+  return "keep";
+}
+
+std::optional<AfterFetch> after_fetch_from(std::string_view s) {
+  if (s.starts_with(kMovePrefix)) {
+    if (s.size() == kMovePrefix.size()) return std::nullopt;
+    return AfterFetch{AfterAction::kMove, std::string(s.substr(kMovePrefix.size()))};
+  }
+  for (AfterAction a : {AfterAction::kDelete, AfterAction::kSeen, AfterAction::kKeep})
+    if (s == to_string(AfterFetch{a, {}})) return AfterFetch{a, {}};
+  return std::nullopt;
+}
+
 }  // namespace mailcase::domain

@@ -37,24 +37,53 @@ struct RoutingAddress {
   std::string priority;                   // empty: the configured default
 };
 
+// How a mailbox is reached and what becomes of its mail; each has one text form (the
+// CLI's option values, the store's mailbox settings) and a parse that gives nullopt
+// for any other text.
+enum class Protocol { kImap, kPop3 };
+const char* to_string(Protocol p);
+std::optional<Protocol> protocol_from(std::string_view s);
+
+// implicit: TLS from the first byte; starttls: upgraded after the greeting; none: clear.
+enum class TlsMode { kImplicit, kStartTls, kNone };
+const char* to_string(TlsMode t);
+std::optional<TlsMode> tls_mode_from(std::string_view s);
+
+enum class AuthMethod { kPassword, kXOAuth2 };
+const char* to_string(AuthMethod a);
+std::optional<AuthMethod> auth_method_from(std::string_view s);
+
+// What is done at the source with a mail once it is committed.
+enum class AfterAction { kDelete, kSeen, kMove, kKeep };
+
+// Text form: "delete", "seen", "keep", or "move:FOLDER" (FOLDER not empty). move_folder
+// is set for kMove only.
+struct AfterFetch {
+  AfterAction action = AfterAction::kSeen;
+  std::string move_folder;
+  bool operator==(const AfterFetch&) const = default;
+};
+std::string to_string(const AfterFetch& a);
+std::optional<AfterFetch> after_fetch_from(std::string_view s);
+
 // A mailbox mailcase fetches from (`mailcase mailbox add`). The password is never
 // stored: password_file names a file that holds it.
 struct Mailbox {
   std::string name;
-  std::string protocol = "imap";  // imap | pop3
+  Protocol protocol = Protocol::kImap;
   std::string host;
   int port = 0;
-  std::string tls = "implicit";  // implicit | starttls | none
+  TlsMode tls = TlsMode::kImplicit;
   std::string user;
   std::string password_file;
   std::string folder = "INBOX";
   int poll_interval_s = 60;
   bool idle = true;
-  std::string after = "seen";  // delete | seen | move:FOLDER | keep
-  std::string address;         // routing address its mail counts as delivered to
+  AfterFetch after;
+  std::string address;  // routing address its mail counts as delivered to
   std::string ca_file;
   bool tls_verify = true;
-  std::string auth = "password";  // password | xoauth2
+  AuthMethod auth = AuthMethod::kPassword;
   std::string token_command;
   // With tls "none" the password or token would cross the network in clear: refused
   // unless the administrator says so (a test server on loopback, say).

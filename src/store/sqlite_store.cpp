@@ -776,20 +776,20 @@ class SqliteStore final : public Store {
 
   // Settings are one JSON object: new settings need no migration.
   static nlohmann::json mailbox_json(const Mailbox& m) {
-    return {{"protocol", m.protocol},
+    return {{"protocol", to_string(m.protocol)},
             {"host", m.host},
             {"port", m.port},
-            {"tls", m.tls},
+            {"tls", to_string(m.tls)},
             {"user", m.user},
             {"password_file", m.password_file},
             {"folder", m.folder},
             {"poll_interval_s", m.poll_interval_s},
             {"idle", m.idle},
-            {"after", m.after},
+            {"after", to_string(m.after)},
             {"address", m.address},
             {"ca_file", m.ca_file},
             {"tls_verify", m.tls_verify},
-            {"auth", m.auth},
+            {"auth", to_string(m.auth)},
             {"token_command", m.token_command},
             {"allow_plaintext_auth", m.allow_plaintext_auth}};
   }
@@ -801,6 +801,59 @@ class SqliteStore final : public Store {
     return (*qq)->run();
   }
 
+  // A setting absent from the JSON takes the model's default (a store written before
+  // the setting existed); a present one of the wrong type or with text no parse knows
+  // is an error naming the mailbox, never a default.
+  static Result<Mailbox> mailbox_from_json(std::string name, std::string_view settings) {
+    Mailbox m;
+    m.name = std::move(name);
+    auto j = nlohmann::json::parse(settings, nullptr, false);
+    if (!j.is_object())
+      return fail(ErrorCode::kInternal, "mailbox " + m.name + ": its settings are not a JSON object");
+    std::string problem;  // the first setting found wrong; empty: none
+    auto plain = [&](const char* what, auto& field) {
+      if (!problem.empty() || !j.contains(what)) return;
+      try {
+        field = j.at(what).template get<std::decay_t<decltype(field)>>();
+      } catch (const nlohmann::json::exception&) {
+        problem = std::string(what) + " has the wrong type";
+      }
+    };
+    auto typed = [&](const char* what, auto& field, auto parse) {
+      if (!problem.empty() || !j.contains(what)) return;
+      const auto& v = j.at(what);
+      if (!v.is_string()) {
+        problem = std::string(what) + " is not text";
+        return;
+      }
+      const auto& text = v.template get_ref<const std::string&>();
+      auto parsed = parse(text);
+      if (!parsed) {
+        problem = "unknown " + std::string(what) + " '" + text + "'";
+        return;
+      }
+      field = *parsed;
+    };
+    typed("protocol", m.protocol, domain::protocol_from);
+    typed("tls", m.tls, domain::tls_mode_from);
+    typed("after", m.after, domain::after_fetch_from);
+    typed("auth", m.auth, domain::auth_method_from);
+    plain("host", m.host);
+    plain("port", m.port);
+    plain("user", m.user);
+    plain("password_file", m.password_file);
+    plain("folder", m.folder);
+    plain("poll_interval_s", m.poll_interval_s);
+    plain("idle", m.idle);
+    plain("address", m.address);
+    plain("ca_file", m.ca_file);
+    plain("tls_verify", m.tls_verify);
+    plain("token_command", m.token_command);
+    plain("allow_plaintext_auth", m.allow_plaintext_auth);
+    if (!problem.empty()) return fail(ErrorCode::kInternal, "mailbox " + m.name + ": " + problem);
+    return m;
+  }
+
   Result<std::vector<Mailbox>> list_mailboxes() override {
     auto qq = q("SELECT name, settings FROM mailboxes ORDER BY name");
     if (!qq) return tl::unexpected(qq.error());
@@ -809,28 +862,9 @@ class SqliteStore final : public Store {
       auto row = (*qq)->step();
       if (!row) return tl::unexpected(row.error());
       if (!*row) break;
-      Mailbox m;
-      m.name = (*qq)->text(0);
-      auto j = nlohmann::json::parse((*qq)->text(1), nullptr, false);
-      if (j.is_object()) {
-        m.protocol = j.value("protocol", m.protocol);
-        m.host = j.value("host", m.host);
-        m.port = j.value("port", m.port);
-        m.tls = j.value("tls", m.tls);
-        m.user = j.value("user", m.user);
-        m.password_file = j.value("password_file", m.password_file);
-        m.folder = j.value("folder", m.folder);
-        m.poll_interval_s = j.value("poll_interval_s", m.poll_interval_s);
-        m.idle = j.value("idle", m.idle);
-        m.after = j.value("after", m.after);
-        m.address = j.value("address", m.address);
-        m.ca_file = j.value("ca_file", m.ca_file);
-        m.tls_verify = j.value("tls_verify", m.tls_verify);
-        m.auth = j.value("auth", m.auth);
-        m.token_command = j.value("token_command", m.token_command);
-        m.allow_plaintext_auth = j.value("allow_plaintext_auth", m.allow_plaintext_auth);
-      }
-      out.push_back(std::move(m));
+      auto m = mailbox_from_json((*qq)->text(0), (*qq)->text(1));
+      if (!m) return tl::unexpected(m.error());
+      out.push_back(std::move(*m));
     }
     return out;
   }

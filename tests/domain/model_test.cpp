@@ -45,5 +45,59 @@ TEST(StatesTest, ModelDefaultsAreTheStatesOfANewRow) {
   EXPECT_EQ(OutboxMail{}.state, OutboxState::kQueued);
 }
 
+TEST(MailboxSettingsTest, ProtocolTlsAndAuthReadBackFromTheirText) {
+  for (Protocol p : {Protocol::kImap, Protocol::kPop3}) EXPECT_EQ(protocol_from(to_string(p)), p);
+  for (TlsMode t : {TlsMode::kImplicit, TlsMode::kStartTls, TlsMode::kNone})
+    EXPECT_EQ(tls_mode_from(to_string(t)), t);
+  for (AuthMethod a : {AuthMethod::kPassword, AuthMethod::kXOAuth2})
+    EXPECT_EQ(auth_method_from(to_string(a)), a);
+  // The text stores and scripts already hold.
+  EXPECT_EQ(std::string(to_string(Protocol::kPop3)), "pop3");
+  EXPECT_EQ(std::string(to_string(TlsMode::kStartTls)), "starttls");
+  EXPECT_EQ(std::string(to_string(TlsMode::kNone)), "none");
+  EXPECT_EQ(std::string(to_string(AuthMethod::kXOAuth2)), "xoauth2");
+}
+
+TEST(MailboxSettingsTest, UnknownProtocolTlsOrAuthTextIsNoValue) {
+  EXPECT_FALSE(protocol_from("smtp"));
+  EXPECT_FALSE(protocol_from("IMAP"));
+  EXPECT_FALSE(protocol_from(""));
+  EXPECT_FALSE(tls_mode_from("ssl"));
+  EXPECT_FALSE(tls_mode_from("StartTLS"));
+  EXPECT_FALSE(tls_mode_from(""));
+  EXPECT_FALSE(auth_method_from("oauth"));
+  EXPECT_FALSE(auth_method_from(""));
+}
+
+TEST(MailboxSettingsTest, AfterFetchReadsBackFromItsText) {
+  for (AfterFetch a : {AfterFetch{AfterAction::kDelete, {}}, AfterFetch{AfterAction::kSeen, {}},
+                       AfterFetch{AfterAction::kKeep, {}}, AfterFetch{AfterAction::kMove, "Done"}})
+    EXPECT_EQ(after_fetch_from(to_string(a)), a) << to_string(a);
+  EXPECT_EQ(to_string(AfterFetch{AfterAction::kMove, "Archive/2026"}), "move:Archive/2026");
+  EXPECT_EQ(to_string(AfterFetch{AfterAction::kDelete, {}}), "delete");
+  // Everything after the first "move:" is the folder, colons and spaces too.
+  auto odd = after_fetch_from("move:Done: old mail");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->action, AfterAction::kMove);
+  EXPECT_EQ(odd->move_folder, "Done: old mail");
+}
+
+TEST(MailboxSettingsTest, UnknownAfterTextOrAMoveWithoutFolderIsNoValue) {
+  EXPECT_FALSE(after_fetch_from("move:"));
+  EXPECT_FALSE(after_fetch_from("move"));
+  EXPECT_FALSE(after_fetch_from("Move:Done"));
+  EXPECT_FALSE(after_fetch_from("archive"));
+  EXPECT_FALSE(after_fetch_from("seen "));
+  EXPECT_FALSE(after_fetch_from(""));
+}
+
+TEST(MailboxSettingsTest, ANewMailboxIsImapOverImplicitTlsMarkingSeenWithAPassword) {
+  Mailbox m;
+  EXPECT_EQ(m.protocol, Protocol::kImap);
+  EXPECT_EQ(m.tls, TlsMode::kImplicit);
+  EXPECT_EQ(m.after, (AfterFetch{AfterAction::kSeen, {}}));
+  EXPECT_EQ(m.auth, AuthMethod::kPassword);
+}
+
 }  // namespace
 }  // namespace mailcase::domain

@@ -938,20 +938,20 @@ TEST_P(StoreConformance, MailboxesAreAddedOnceListedByNameAndRemoved) {
   imap.folder = "Cases";
   imap.poll_interval_s = 30;
   imap.idle = false;
-  imap.after = "move:Done";
+  imap.after = {domain::AfterAction::kMove, "Done"};
   imap.address = "support@example.com";
   imap.ca_file = "/etc/ssl/ca.pem";
   imap.tls_verify = false;
-  imap.auth = "xoauth2";
+  imap.auth = domain::AuthMethod::kXOAuth2;
   imap.token_command = "get-token support";
   imap.allow_plaintext_auth = true;
-  imap.tls = "starttls";
+  imap.tls = domain::TlsMode::kStartTls;
   Mailbox pop;
   pop.name = "archive";
-  pop.protocol = "pop3";
+  pop.protocol = domain::Protocol::kPop3;
   pop.host = "pop.example.com";
   pop.port = 995;
-  pop.after = "keep";
+  pop.after = {domain::AfterAction::kKeep, {}};
   committed([&] {
     ASSERT_TRUE(store_->add_mailbox(imap));
     ASSERT_TRUE(store_->add_mailbox(pop));
@@ -962,24 +962,24 @@ TEST_P(StoreConformance, MailboxesAreAddedOnceListedByNameAndRemoved) {
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].name, "archive");
-  EXPECT_EQ((*list)[0].protocol, "pop3");
-  EXPECT_EQ((*list)[0].after, "keep");
+  EXPECT_EQ((*list)[0].protocol, domain::Protocol::kPop3);
+  EXPECT_EQ((*list)[0].after.action, domain::AfterAction::kKeep);
   const Mailbox& m = (*list)[1];
   EXPECT_EQ(m.name, "support");
-  EXPECT_EQ(m.protocol, "imap");
+  EXPECT_EQ(m.protocol, domain::Protocol::kImap);
   EXPECT_EQ(m.host, "imap.example.com");
   EXPECT_EQ(m.port, 993);
-  EXPECT_EQ(m.tls, "starttls");
+  EXPECT_EQ(m.tls, domain::TlsMode::kStartTls);
   EXPECT_EQ(m.user, "support");
   EXPECT_EQ(m.password_file, "/etc/mailcase/support.pw");
   EXPECT_EQ(m.folder, "Cases");
   EXPECT_EQ(m.poll_interval_s, 30);
   EXPECT_FALSE(m.idle);
-  EXPECT_EQ(m.after, "move:Done");
+  EXPECT_EQ(m.after, (domain::AfterFetch{domain::AfterAction::kMove, "Done"}));
   EXPECT_EQ(m.address, "support@example.com");
   EXPECT_EQ(m.ca_file, "/etc/ssl/ca.pem");
   EXPECT_FALSE(m.tls_verify);
-  EXPECT_EQ(m.auth, "xoauth2");
+  EXPECT_EQ(m.auth, domain::AuthMethod::kXOAuth2);
   EXPECT_EQ(m.token_command, "get-token support");
   EXPECT_TRUE(m.allow_plaintext_auth);
 
@@ -1025,7 +1025,7 @@ TEST_P(StoreConformance, MailboxStateRoundTripsAndStartsAsNotStarted) {
 TEST_P(StoreConformance, RemovingAMailboxForgetsItsStateAndSeenUidls) {
   Mailbox m;
   m.name = "pop";
-  m.protocol = "pop3";
+  m.protocol = domain::Protocol::kPop3;
   MailboxState s;
   s.name = "pop";
   s.status = "polling";
