@@ -122,7 +122,8 @@ void register_case_commands(CLI::App& app, Globals& g) {
         if (is_ours)
           return fail_with(
               Error{ErrorCode::kInvalidInput, e + " is one of our own addresses and cannot be a participant"});
-        if (auto s = st.begin(); !s) return fail_with(s.error());
+        auto work = st.begin_work();  // rolls back on every early return
+        if (!work) return fail_with(work.error());
         auto c = st.find_case_by_number(*number);
         Status done = [&]() -> Status {
           if (!c) return tl::unexpected(c.error());
@@ -134,11 +135,8 @@ void register_case_commands(CLI::App& app, Globals& g) {
                                .action = store::EventAction::kParticipantAdded,
                                .details = {{"email", e}}});
         }();
-        if (!done) {
-          st.rollback();
-          return fail_with(done.error());
-        }
-        if (auto s = st.commit(); !s) return fail_with(s.error());
+        if (!done) return fail_with(done.error());
+        if (auto s = work->commit(); !s) return fail_with(s.error());
         std::cout << (*c)->number << ": " << e << " is a participant\n";
       };
     });

@@ -47,21 +47,14 @@ void run_case_action(Globals& g, const std::string& number,
     print_error(e);
     g.exit_code = exit_code_for(e);
   };
-  if (auto s = st.begin(); !s) return fail_with(s.error());
+  // Every early return below rolls the unit of work back.
+  auto work = st.begin_work();
+  if (!work) return fail_with(work.error());
   auto c = cases::case_by_number(st, number);
-  if (!c) {
-    st.rollback();
-    return fail_with(c.error());
-  }
-  if (auto s = fn(cv, *c); !s) {
-    st.rollback();
-    return fail_with(s.error());
-  }
-  if (auto s = p->blobs().sync(); !s) {
-    st.rollback();
-    return fail_with(s.error());
-  }
-  if (auto s = st.commit(); !s) return fail_with(s.error());
+  if (!c) return fail_with(c.error());
+  if (auto s = fn(cv, *c); !s) return fail_with(s.error());
+  if (auto s = p->blobs().sync(); !s) return fail_with(s.error());
+  if (auto s = work->commit(); !s) return fail_with(s.error());
   std::cout << c->number << ": " << done << " (status: " << store::to_string(c->status) << ")\n";
 }
 

@@ -47,7 +47,8 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
   for (auto& m : *due) {
     SmtpResult r = send(m.to, m.raw);
     const std::string note = settle(m, r, o.max_attempts, now);
-    if (auto s = st.begin(); !s) return tl::unexpected(s.error());
+    auto work = st.begin_work();  // rolls back unless committed below
+    if (!work) return tl::unexpected(work.error());
     auto done = [&]() -> mailcase::Status {
       if (auto s = st.update_outbox(m); !s) return s;
       if (!note.empty() && m.case_id) {
@@ -66,12 +67,9 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
             !s)
           return s;
       }
-      return st.commit();
+      return work->commit();
     }();
-    if (!done) {
-      st.rollback();
-      return tl::unexpected(done.error());
-    }
+    if (!done) return tl::unexpected(done.error());
     if (r.kind == SmtpResult::Kind::kSent)
       spdlog::info("outbox: sent {} mail {} to {}", m.kind, m.message_id, m.to);
     else

@@ -2,7 +2,7 @@
 // PostgreSQL implementation joins behind the same interface.
 //
 // Threading: a Store is used by one thread at a time; open one per thread or guard it.
-// Every write happens inside a transaction (Transaction below); reads may happen
+// Every write happens inside a unit of work (UnitOfWork below); reads may happen
 // outside one. Errors: kTemporary for busy/locked/disk problems (retry), kConflict for
 // unique violations, kNotFound for missing rows (an update of an id that is no row's, a
 // write naming a case, contact… that does not exist), kInternal otherwise.
@@ -13,128 +13,105 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/agents.h"
 #include "store/model.h"
+#include "store/repositories.h"
 #include "util/result.h"
 
 namespace mailcase::store {
 
-struct CaseSummary {
-  Case c;
-  std::optional<Contact> contact;
-  std::optional<Account> account;
-};
+class UnitOfWork;
 
-struct MessageFilter {
-  std::optional<RawState> state;
-  int limit = 1000;
-};
-
-class Store {
+// The sum of the repositories (store/repositories.h), opened on one database. New code
+// takes the repository it needs from the accessors below (`store.cases()`…); the
+// repositories' methods stay callable on the store itself for the code that predates them.
+class Store : public AccountRepository,
+              public RoutingRepository,
+              public RawMessageRepository,
+              public CaseRepository,
+              public MailboxRepository,
+              public OutboxRepository,
+              public SurveyRepository,
+              public EventRepository,
+              public AgentRepository {
  public:
-  virtual ~Store() = default;
+  ~Store() override = default;
 
-  // Transactions. Nesting is not supported. commit() makes every write durable.
+  // Opens a unit of work (below): the writes that follow, through this store or any of
+  // its repositories, become durable together when it commits, or not at all. Nesting is
+  // not supported: a second one while one is open fails and leaves the first usable.
+  [[nodiscard]] Result<UnitOfWork> begin_work();
+
+  // The transaction primitives a backend implements and UnitOfWork drives. Call
+  // begin_work() instead; these stay public for the store's own tests, which step a
+  // transaction by hand. Nesting is not supported. commit() makes every write durable.
   [[nodiscard]] virtual Status begin() = 0;
   [[nodiscard]] virtual Status commit() = 0;
   virtual void rollback() = 0;
 
-  // Accounts and contacts. Lookups by address are case-insensitive on the full address.
-  [[nodiscard]] virtual Result<Id> add_account(const Account& a) = 0;
-  [[nodiscard]] virtual Result<std::optional<Account>> find_account_by_name(std::string_view name) = 0;
-  [[nodiscard]] virtual Result<std::optional<Account>> find_account_by_email(std::string_view email) = 0;
-  [[nodiscard]] virtual Result<std::optional<Account>> get_account(Id id) = 0;
-  [[nodiscard]] virtual Result<Id> add_contact(const Contact& c) = 0;
-  [[nodiscard]] virtual Result<std::optional<Contact>> find_contact_by_email(std::string_view email) = 0;
-  [[nodiscard]] virtual Result<std::optional<Contact>> get_contact(Id id) = 0;
-
-  // Routing addresses.
-  [[nodiscard]] virtual Status put_address(const RoutingAddress& a) = 0;
-  [[nodiscard]] virtual Result<std::vector<RoutingAddress>> list_addresses() = 0;
-
-  // Raw messages.
-  [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) = 0;
-  [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) = 0;
-  [[nodiscard]] virtual Result<std::optional<RawMessage>> get_raw(Id id) = 0;
-  [[nodiscard]] virtual Result<Id> insert_raw(const RawMessage& m) = 0;
-  // Writes state, outcome, reason, dedupe_key, message_id, from, subject, case_id, attempts,
-  // envelope_sender. list_raw: in the order the rows were inserted.
-  [[nodiscard]] virtual Status update_raw(const RawMessage& m) = 0;
-  [[nodiscard]] virtual Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) = 0;
-
-  // Cases. insert_case assigns id and number (prefix + zero-padded id).
-  [[nodiscard]] virtual Result<Case> insert_case(Case c, std::string_view prefix, int digits) = 0;
-  [[nodiscard]] virtual Result<std::optional<Case>> get_case(Id id) = 0;
-  [[nodiscard]] virtual Result<std::optional<Case>> find_case_by_number(std::string_view number) = 0;
-  [[nodiscard]] virtual Status update_case(const Case& c) = 0;
-  [[nodiscard]] virtual Result<std::vector<CaseSummary>> list_cases(int limit) = 0;
-
-  // Message-IDs seen or sent, for threading. add is idempotent.
-  [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,
-                                              std::string_view direction) = 0;
-  [[nodiscard]] virtual Result<std::optional<Id>> case_of_message_id(std::string_view message_id) = 0;
-  // The case's Message-IDs in the order they were added; direction "" for all.
-  [[nodiscard]] virtual Result<std::vector<std::string>> message_ids_of(Id case_id,
-                                                                        std::string_view direction) = 0;
-
-  [[nodiscard]] virtual Result<Id> add_comment(const Comment& c) = 0;
-  [[nodiscard]] virtual Result<std::vector<Comment>> comments_of(Id case_id) = 0;
-  [[nodiscard]] virtual Result<Id> add_attachment(const Attachment& a) = 0;
-  [[nodiscard]] virtual Result<std::vector<Attachment>> attachments_of(Id case_id) = 0;
-
-  // Mailboxes and their agents' state.
-  [[nodiscard]] virtual Status add_mailbox(const Mailbox& m) = 0;  // kConflict when the name exists
-  [[nodiscard]] virtual Result<std::vector<Mailbox>> list_mailboxes() = 0;
-  [[nodiscard]] virtual Status remove_mailbox(std::string_view name) = 0;  // kNotFound when absent
-  [[nodiscard]] virtual Result<MailboxState> mailbox_state(std::string_view name) = 0;
-  [[nodiscard]] virtual Status put_mailbox_state(const MailboxState& s) = 0;
-  // POP3 UIDLs already committed, for mailboxes that keep their mail.
-  [[nodiscard]] virtual Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
-  [[nodiscard]] virtual Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
-
-  // Outbox. due_outbox: queued rows whose next attempt is at or before now (Unix s), in
-  // the order they were queued. list_outbox: newest first.
-  [[nodiscard]] virtual Result<Id> add_outbox(const OutboxMail& m) = 0;
-  [[nodiscard]] virtual Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) = 0;
-  [[nodiscard]] virtual Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) = 0;
-  [[nodiscard]] virtual Result<std::optional<OutboxMail>> find_outbox_by_message_id(
-      std::string_view message_id) = 0;
-  // Writes state, attempts, next_attempt_at, last_error, sent_at.
-  [[nodiscard]] virtual Status update_outbox(const OutboxMail& m) = 0;
-  // Automatic replies queued since `since` (ISO 8601) to this mailbox, for the loop guard:
-  // `to` and the rows' addresses compared by text::mailbox_key (case, "+tag").
-  [[nodiscard]] virtual Result<int> count_automatic_since(std::string_view to, std::string_view since) = 0;
-  // Automatic replies queued since `since` to anyone (the overall hourly cap).
-  [[nodiscard]] virtual Result<int> count_all_automatic_since(std::string_view since) = 0;
-  // Contacts made from a mail whose envelope sender did not vouch for its From: not
-  // "known" to the loop guard (a forged first mail must not make the next one trusted).
-  [[nodiscard]] virtual Status mark_contact_unverified(Id contact_id) = 0;
-  [[nodiscard]] virtual Result<bool> contact_unverified(Id contact_id) = 0;
-
-  // Surveys: one per case; put replaces.
-  [[nodiscard]] virtual Status put_survey(const Survey& s) = 0;
-  [[nodiscard]] virtual Result<std::optional<Survey>> get_survey(Id case_id) = 0;
-
-  // Case events (the history): add sets `at` when empty; events_of lists a case's events
-  // in the order they were added. A row whose actor kind, action or details the model
-  // cannot read is an error (kInternal), never a default.
-  [[nodiscard]] virtual Status add_event(const Event& e) = 0;
-  [[nodiscard]] virtual Result<std::vector<Event>> events_of(Id case_id) = 0;
-  // Participants of a case (SF3). add is idempotent per (case, address); the address is
-  // normalized. is_participant is an index lookup, whatever the letter case.
-  [[nodiscard]] virtual Status add_participant(Id case_id, std::string_view email, std::string_view source) = 0;
-  [[nodiscard]] virtual Result<std::vector<Participant>> participants_of(Id case_id) = 0;
-  [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
-  // Agents (store/agents.h). Emails are stored normalized and looked up whatever the
-  // letter case; add_agent gives kConflict when the email is an agent's already;
-  // set_agent_active gives kNotFound when it is no agent's. list_agents: by email.
-  [[nodiscard]] virtual Result<Id> add_agent(const Agent& a) = 0;
-  [[nodiscard]] virtual Result<std::optional<Agent>> find_agent_by_email(std::string_view email) = 0;
-  [[nodiscard]] virtual Result<std::vector<Agent>> list_agents() = 0;
-  [[nodiscard]] virtual Status set_agent_active(std::string_view email, bool active) = 0;
+  // The repositories of this store. Each is this store seen through one aggregate: it
+  // shares the store's connection, transaction and thread.
+  AccountRepository& accounts() { return *this; }
+  RoutingRepository& routing() { return *this; }
+  RawMessageRepository& raw_messages() { return *this; }
+  CaseRepository& cases() { return *this; }
+  MailboxRepository& mailboxes() { return *this; }
+  OutboxRepository& outbox() { return *this; }
+  SurveyRepository& surveys() { return *this; }
+  EventRepository& events() { return *this; }
+  AgentRepository& agents() { return *this; }
 };
+
+// A unit of work: the writes made through its store between Store::begin_work() and
+// commit(). Move-only. Destroyed without a commit it rolls back, so an early return or a
+// failed write never leaves a transaction open nor half of its writes behind. A
+// moved-from unit owns nothing: destroying or committing it touches no transaction.
+class UnitOfWork {
+ public:
+  UnitOfWork(UnitOfWork&& other) noexcept : store_(std::exchange(other.store_, nullptr)) {}
+  UnitOfWork& operator=(UnitOfWork&& other) noexcept {
+    if (this != &other) {
+      rollback();
+      store_ = std::exchange(other.store_, nullptr);
+    }
+    return *this;
+  }
+  UnitOfWork(const UnitOfWork&) = delete;
+  UnitOfWork& operator=(const UnitOfWork&) = delete;
+  ~UnitOfWork() { rollback(); }
+
+  // Makes every write of the unit durable. When the commit fails the writes are rolled
+  // back. Either way the unit is closed after it; committing a closed (committed, rolled
+  // back or moved-from) unit is kInternal and touches no transaction.
+  [[nodiscard]] Status commit() {
+    if (!store_) return fail(ErrorCode::kInternal, "database: no open unit of work to commit");
+    Store* s = std::exchange(store_, nullptr);
+    if (auto c = s->commit(); !c) {
+      s->rollback();
+      return c;
+    }
+    return {};
+  }
+  // Discards every write of the unit now (the destructor does it too); closed: nothing.
+  void rollback() noexcept {
+    if (Store* s = std::exchange(store_, nullptr)) s->rollback();
+  }
+  // Whether the unit still holds a transaction (not committed, rolled back or moved from).
+  [[nodiscard]] bool is_open() const { return store_ != nullptr; }
+
+ private:
+  friend class Store;
+  explicit UnitOfWork(Store& s) : store_(&s) {}
+  Store* store_;
+};
+
+inline Result<UnitOfWork> Store::begin_work() {
+  if (auto b = begin(); !b) return tl::unexpected(b.error());
+  return UnitOfWork(*this);
+}
 
 struct SqliteOptions {
   bool synchronous_full = true;  // fsync on every commit (storage.sync = "full")
@@ -147,20 +124,14 @@ struct SqliteOptions {
 [[nodiscard]] Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file,
                                                          const SqliteOptions& options = {});
 
-// Runs f between begin() and commit(); rolls back when f or commit fails.
+// Runs f inside a unit of work; commits when f succeeds, rolls back when f or the
+// commit fails.
 template <typename F>
 Status in_transaction(Store& s, F&& f) {
-  if (auto b = s.begin(); !b) return b;
-  Status r = f();
-  if (!r) {
-    s.rollback();
-    return r;
-  }
-  if (auto c = s.commit(); !c) {
-    s.rollback();
-    return c;
-  }
-  return {};
+  auto work = s.begin_work();
+  if (!work) return tl::unexpected(work.error());
+  if (Status r = f(); !r) return r;  // `work` rolls back as it goes
+  return work->commit();
 }
 
 // The statement behind Store::is_participant, for checking its query plan.

@@ -431,7 +431,8 @@ struct CustomerPages::Impl {
     auto c = a->c;
     cases::Conversation cv{*store, cfg, *templates, *signer, blobs.get(), clock};
     std::string body;
-    if (auto s = store->begin(); !s) {
+    auto work = store->begin_work();
+    if (!work) {
       html(res, 503, "Try again", "<p>Please try again in a moment.</p>");
       return;
     }
@@ -480,9 +481,9 @@ struct CustomerPages::Impl {
     } else {
       done = fail(ErrorCode::kInvalidInput, "Nothing to do.");
     }
-    if (done) done = store->commit();
+    if (done) done = work->commit();
     if (!done) {
-      store->rollback();
+      work->rollback();
       const auto code = done.error().code;
       html(res, code == ErrorCode::kInvalidInput || code == ErrorCode::kConflict ? 409 : 503, "Not possible",
            "<h1>Not possible</h1><p id=\"result\">" + html_escape(done.error().message) + "</p>" +

@@ -1489,6 +1489,136 @@ TEST_P(StoreConformance, NestedBeginIsRefusedAndLeavesTheOpenTransactionUsable) 
   }
 }
 
+// --- units of work ---------------------------------------------------------------------
+
+TEST_P(StoreConformance, AUnitOfWorkDestroyedWithoutCommitRollsBack) {
+  {
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
+    Account a;
+    a.name = "Abandoned";
+    ASSERT_TRUE(store_->accounts().add_account(a));
+    ASSERT_TRUE(store_->cases().insert_case(make_case("abandoned"), "CS", 7));
+    EXPECT_TRUE(work->is_open());
+  }
+  auto acct = store_->find_account_by_name("Abandoned");
+  ASSERT_TRUE(acct);
+  EXPECT_FALSE(*acct);
+  auto cases = store_->list_cases(10);
+  ASSERT_TRUE(cases);
+  EXPECT_TRUE(cases->empty());
+  // No transaction is left open: the next unit begins and commits.
+  auto next = store_->begin_work();
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_TRUE(next->commit());
+}
+
+TEST_P(StoreConformance, AUnitOfWorkCommittedThenDestroyedKeepsItsWrites) {
+  Id id = 0;
+  {
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
+    auto c = store_->cases().insert_case(make_case("kept"), "CS", 7);
+    ASSERT_TRUE(c);
+    id = c->id;
+    ASSERT_TRUE(work->commit());
+    EXPECT_FALSE(work->is_open());
+    // Committing twice is an error that touches nothing.
+    auto again = work->commit();
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::kInternal);
+  }
+  auto second = reopen();
+  ASSERT_TRUE(second);
+  auto kept = second->cases().get_case(id);
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->subject, "kept");
+}
+
+TEST_P(StoreConformance, AMovedFromUnitOfWorkDoesNothing) {
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
+  UnitOfWork moved = std::move(*work);
+  EXPECT_FALSE(work->is_open());
+  EXPECT_TRUE(moved.is_open());
+  Account a;
+  a.name = "Moved";
+  ASSERT_TRUE(store_->add_account(a));
+  // The moved-from unit neither commits nor rolls back the transaction it gave away.
+  EXPECT_FALSE(work->commit());
+  work->rollback();
+  { UnitOfWork gone = std::move(moved); ASSERT_TRUE(gone.commit()); }
+  auto second = reopen();
+  ASSERT_TRUE(second);
+  auto found = second->find_account_by_name("Moved");
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(*found) << "the moved-from unit rolled back the transaction it gave away";
+}
+
+TEST_P(StoreConformance, ASecondUnitOfWorkWhileOneIsOpenIsRefused) {
+  auto outer = store_->begin_work();
+  ASSERT_TRUE(outer);
+  Account a;
+  a.name = "Outer";
+  ASSERT_TRUE(store_->add_account(a));
+  auto nested = store_->begin_work();
+  EXPECT_FALSE(nested) << "a unit of work inside another began";
+  ASSERT_TRUE(outer->commit());
+  auto found = store_->find_account_by_name("Outer");
+  ASSERT_TRUE(found && *found);
+}
+
+TEST_P(StoreConformance, EachRepositoryIsAViewOfTheSameStore) {
+  committed([&] {
+    Account a;
+    a.name = "Acme";
+    a.emails = {"ops@acme.example"};
+    ASSERT_TRUE(store_->accounts().add_account(a));
+    RoutingAddress addr;
+    addr.email = "support@example.com";
+    ASSERT_TRUE(store_->routing().put_address(addr));
+    ASSERT_TRUE(store_->raw_messages().insert_raw(make_raw("view")));
+    Mailbox mb;
+    mb.name = "view";
+    ASSERT_TRUE(store_->mailboxes().add_mailbox(mb));
+    ASSERT_TRUE(store_->agents().add_agent(make_agent("Ann", "ann@example.com")));
+  });
+  Case c = insert_case("view");
+  committed([&] {
+    ASSERT_TRUE(store_->outbox().add_outbox(make_outbox(c.id, "a@example.com", "view@mc", true, 0)));
+    Survey sv;
+    sv.case_id = c.id;
+    sv.rating = 4;
+    ASSERT_TRUE(store_->surveys().put_survey(sv));
+    ASSERT_TRUE(store_->events().add_event({.case_id = c.id,
+                                            .actor_kind = ActorKind::kAgent,
+                                            .actor = "ann@example.com",
+                                            .action = EventAction::kParticipantAdded,
+                                            .details = {{"email", "b@example.com"}}}));
+  });
+  auto acct = store_->find_account_by_email("OPS@acme.example");
+  ASSERT_TRUE(acct && *acct);
+  auto addrs = store_->list_addresses();
+  ASSERT_TRUE(addrs);
+  EXPECT_EQ(addrs->size(), 1u);
+  auto raw = store_->find_raw_by_sha("view");
+  ASSERT_TRUE(raw && *raw);
+  auto mbs = store_->list_mailboxes();
+  ASSERT_TRUE(mbs);
+  EXPECT_EQ(mbs->size(), 1u);
+  auto agent = store_->find_agent_by_email("ann@example.com");
+  ASSERT_TRUE(agent && *agent);
+  auto out = store_->list_outbox(c.id, 10);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->size(), 1u);
+  auto sv = store_->get_survey(c.id);
+  ASSERT_TRUE(sv && *sv);
+  EXPECT_EQ((*sv)->rating, 4);
+  auto ev = store_->events_of(c.id);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->size(), 1u);
+}
+
 const Backend kBackends[] = {
     {"sqlite", open_sqlite_in},
 };

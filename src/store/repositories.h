@@ -1,0 +1,168 @@
+// The repositories: one interface per aggregate of mailcase's data. store::Store (store.h)
+// is their sum; new code asks a store for the one it needs (`store.cases()`,
+// `store.outbox()` …) so that it names, and depends on, only that aggregate.
+//
+// Every repository shares its store's contracts (store.h): one thread at a time, writes
+// inside a unit of work, and the error codes kTemporary (busy/locked/disk problems,
+// retry), kConflict (unique violations), kNotFound (an update of an id that is no row's,
+// a write naming a case, contact… that does not exist), kInternal otherwise.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/agents.h"
+#include "store/model.h"
+#include "util/result.h"
+
+namespace mailcase::store {
+
+struct CaseSummary {
+  Case c;
+  std::optional<Contact> contact;
+  std::optional<Account> account;
+};
+
+struct MessageFilter {
+  std::optional<RawState> state;
+  int limit = 1000;
+};
+
+// Accounts and contacts. Lookups by address are case-insensitive on the full address.
+class AccountRepository {
+ public:
+  virtual ~AccountRepository() = default;
+  [[nodiscard]] virtual Result<Id> add_account(const Account& a) = 0;
+  [[nodiscard]] virtual Result<std::optional<Account>> find_account_by_name(std::string_view name) = 0;
+  [[nodiscard]] virtual Result<std::optional<Account>> find_account_by_email(std::string_view email) = 0;
+  [[nodiscard]] virtual Result<std::optional<Account>> get_account(Id id) = 0;
+  [[nodiscard]] virtual Result<Id> add_contact(const Contact& c) = 0;
+  [[nodiscard]] virtual Result<std::optional<Contact>> find_contact_by_email(std::string_view email) = 0;
+  [[nodiscard]] virtual Result<std::optional<Contact>> get_contact(Id id) = 0;
+  // Contacts made from a mail whose envelope sender did not vouch for its From: not
+  // "known" to the loop guard (a forged first mail must not make the next one trusted).
+  [[nodiscard]] virtual Status mark_contact_unverified(Id contact_id) = 0;
+  [[nodiscard]] virtual Result<bool> contact_unverified(Id contact_id) = 0;
+};
+
+// Routing addresses.
+class RoutingRepository {
+ public:
+  virtual ~RoutingRepository() = default;
+  [[nodiscard]] virtual Status put_address(const RoutingAddress& a) = 0;
+  [[nodiscard]] virtual Result<std::vector<RoutingAddress>> list_addresses() = 0;
+};
+
+// Raw messages.
+class RawMessageRepository {
+ public:
+  virtual ~RawMessageRepository() = default;
+  [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) = 0;
+  [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) = 0;
+  [[nodiscard]] virtual Result<std::optional<RawMessage>> get_raw(Id id) = 0;
+  [[nodiscard]] virtual Result<Id> insert_raw(const RawMessage& m) = 0;
+  // Writes state, outcome, reason, dedupe_key, message_id, from, subject, case_id, attempts,
+  // envelope_sender. list_raw: in the order the rows were inserted.
+  [[nodiscard]] virtual Status update_raw(const RawMessage& m) = 0;
+  [[nodiscard]] virtual Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) = 0;
+};
+
+// Cases and what hangs on one: Message-IDs, comments, attachments, participants.
+class CaseRepository {
+ public:
+  virtual ~CaseRepository() = default;
+  // insert_case assigns id and number (prefix + zero-padded id).
+  [[nodiscard]] virtual Result<Case> insert_case(Case c, std::string_view prefix, int digits) = 0;
+  [[nodiscard]] virtual Result<std::optional<Case>> get_case(Id id) = 0;
+  [[nodiscard]] virtual Result<std::optional<Case>> find_case_by_number(std::string_view number) = 0;
+  [[nodiscard]] virtual Status update_case(const Case& c) = 0;
+  [[nodiscard]] virtual Result<std::vector<CaseSummary>> list_cases(int limit) = 0;
+
+  // Message-IDs seen or sent, for threading. add is idempotent.
+  [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,
+                                              std::string_view direction) = 0;
+  [[nodiscard]] virtual Result<std::optional<Id>> case_of_message_id(std::string_view message_id) = 0;
+  // The case's Message-IDs in the order they were added; direction "" for all.
+  [[nodiscard]] virtual Result<std::vector<std::string>> message_ids_of(Id case_id,
+                                                                        std::string_view direction) = 0;
+
+  [[nodiscard]] virtual Result<Id> add_comment(const Comment& c) = 0;
+  [[nodiscard]] virtual Result<std::vector<Comment>> comments_of(Id case_id) = 0;
+  [[nodiscard]] virtual Result<Id> add_attachment(const Attachment& a) = 0;
+  [[nodiscard]] virtual Result<std::vector<Attachment>> attachments_of(Id case_id) = 0;
+
+  // Participants of a case (SF3). add is idempotent per (case, address); the address is
+  // normalized. is_participant is an index lookup, whatever the letter case.
+  [[nodiscard]] virtual Status add_participant(Id case_id, std::string_view email,
+                                               std::string_view source) = 0;
+  [[nodiscard]] virtual Result<std::vector<Participant>> participants_of(Id case_id) = 0;
+  [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
+};
+
+// Mailboxes and their agents' state.
+class MailboxRepository {
+ public:
+  virtual ~MailboxRepository() = default;
+  [[nodiscard]] virtual Status add_mailbox(const Mailbox& m) = 0;  // kConflict when the name exists
+  [[nodiscard]] virtual Result<std::vector<Mailbox>> list_mailboxes() = 0;
+  [[nodiscard]] virtual Status remove_mailbox(std::string_view name) = 0;  // kNotFound when absent
+  [[nodiscard]] virtual Result<MailboxState> mailbox_state(std::string_view name) = 0;
+  [[nodiscard]] virtual Status put_mailbox_state(const MailboxState& s) = 0;
+  // POP3 UIDLs already committed, for mailboxes that keep their mail.
+  [[nodiscard]] virtual Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
+  [[nodiscard]] virtual Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
+};
+
+// Outbox. due_outbox: queued rows whose next attempt is at or before now (Unix s), in
+// the order they were queued. list_outbox: newest first.
+class OutboxRepository {
+ public:
+  virtual ~OutboxRepository() = default;
+  [[nodiscard]] virtual Result<Id> add_outbox(const OutboxMail& m) = 0;
+  [[nodiscard]] virtual Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) = 0;
+  [[nodiscard]] virtual Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) = 0;
+  [[nodiscard]] virtual Result<std::optional<OutboxMail>> find_outbox_by_message_id(
+      std::string_view message_id) = 0;
+  // Writes state, attempts, next_attempt_at, last_error, sent_at.
+  [[nodiscard]] virtual Status update_outbox(const OutboxMail& m) = 0;
+  // Automatic replies queued since `since` (ISO 8601) to this mailbox, for the loop guard:
+  // `to` and the rows' addresses compared by text::mailbox_key (case, "+tag").
+  [[nodiscard]] virtual Result<int> count_automatic_since(std::string_view to, std::string_view since) = 0;
+  // Automatic replies queued since `since` to anyone (the overall hourly cap).
+  [[nodiscard]] virtual Result<int> count_all_automatic_since(std::string_view since) = 0;
+};
+
+// Surveys: one per case; put replaces.
+class SurveyRepository {
+ public:
+  virtual ~SurveyRepository() = default;
+  [[nodiscard]] virtual Status put_survey(const Survey& s) = 0;
+  [[nodiscard]] virtual Result<std::optional<Survey>> get_survey(Id case_id) = 0;
+};
+
+// Case events (the history): add sets `at` when empty; events_of lists a case's events
+// in the order they were added. A row whose actor kind, action or details the model
+// cannot read is an error (kInternal), never a default.
+class EventRepository {
+ public:
+  virtual ~EventRepository() = default;
+  [[nodiscard]] virtual Status add_event(const Event& e) = 0;
+  [[nodiscard]] virtual Result<std::vector<Event>> events_of(Id case_id) = 0;
+};
+
+// Agents (store/agents.h). Emails are stored normalized and looked up whatever the
+// letter case; add_agent gives kConflict when the email is an agent's already;
+// set_agent_active gives kNotFound when it is no agent's. list_agents: by email.
+class AgentRepository {
+ public:
+  virtual ~AgentRepository() = default;
+  [[nodiscard]] virtual Result<Id> add_agent(const Agent& a) = 0;
+  [[nodiscard]] virtual Result<std::optional<Agent>> find_agent_by_email(std::string_view email) = 0;
+  [[nodiscard]] virtual Result<std::vector<Agent>> list_agents() = 0;
+  [[nodiscard]] virtual Status set_agent_active(std::string_view email, bool active) = 0;
+};
+
+}  // namespace mailcase::store

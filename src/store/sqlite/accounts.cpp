@@ -1,0 +1,158 @@
+// SQLite repository of accounts and contacts.
+#include <sqlite3.h>
+
+#include <memory>
+
+#include "store/sqlite/connection.h"
+#include "store/sqlite/repositories.h"
+#include "util/text.h"
+
+namespace mailcase::store::sqlite {
+namespace {
+
+class Accounts final : public AccountRepository, SqliteRepository {
+ public:
+  explicit Accounts(Connection& c) : SqliteRepository(c) {}
+
+  Result<Id> add_account(const Account& a) override {
+    {
+      auto qq = q("INSERT INTO accounts (name, support_level, created_at) VALUES (?, ?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, a.name).bind(2, a.support_level).bind(3, now_iso8601());
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    Id id = sqlite3_last_insert_rowid(db_);
+    for (const auto& e : a.emails) {
+      auto qq = q("INSERT INTO account_emails (email, account_id) VALUES (?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, text::normalize_email(e)).bind(2, id);
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    return id;
+  }
+
+  Result<std::optional<Account>> account_where(const char* sql, std::string_view key, std::optional<Id> id) {
+    Account a;
+    {
+      auto qq = q(sql);
+      if (!qq) return tl::unexpected(qq.error());
+      if (id)
+        (*qq)->bind(1, *id);
+      else
+        (*qq)->bind(1, key);
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) return std::optional<Account>();
+      a.id = (*qq)->integer(0);
+      a.name = (*qq)->text(1);
+      a.support_level = (*qq)->text(2);
+    }
+    auto qq = q("SELECT email FROM account_emails WHERE account_id = ? ORDER BY rowid");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, a.id);
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      a.emails.push_back((*qq)->text(0));
+    }
+    return std::optional<Account>(std::move(a));
+  }
+
+  Result<std::optional<Account>> find_account_by_name(std::string_view name) override {
+    return account_where("SELECT id, name, support_level FROM accounts WHERE name = ?", name, std::nullopt);
+  }
+
+  Result<std::optional<Account>> find_account_by_email(std::string_view email) override {
+    return account_where(
+        "SELECT a.id, a.name, a.support_level FROM accounts a JOIN account_emails e ON e.account_id = a.id "
+        "WHERE e.email = ?",
+        text::normalize_email(email), std::nullopt);
+  }
+
+  Result<std::optional<Account>> get_account(Id id) override {
+    return account_where("SELECT id, name, support_level FROM accounts WHERE id = ?", {}, id);
+  }
+
+  Result<Id> add_contact(const Contact& c) override {
+    {
+      auto qq = q("INSERT INTO contacts (name, account_id, language, created_at) VALUES (?, ?, ?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, c.name).bind(2, c.account_id).bind(3, c.language).bind(4, now_iso8601());
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    Id id = sqlite3_last_insert_rowid(db_);
+    for (const auto& e : c.emails) {
+      auto qq = q("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)");
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, text::normalize_email(e)).bind(2, id);
+      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    }
+    return id;
+  }
+
+  Result<std::optional<Contact>> contact_where(const char* sql, std::string_view key, std::optional<Id> id) {
+    Contact c;
+    {
+      auto qq = q(sql);
+      if (!qq) return tl::unexpected(qq.error());
+      if (id)
+        (*qq)->bind(1, *id);
+      else
+        (*qq)->bind(1, key);
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) return std::optional<Contact>();
+      c.id = (*qq)->integer(0);
+      c.name = (*qq)->text(1);
+      c.account_id = (*qq)->optional_id(2);
+      c.language = (*qq)->text(3);
+    }
+    auto qq = q("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, c.id);
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      c.emails.push_back((*qq)->text(0));
+    }
+    return std::optional<Contact>(std::move(c));
+  }
+
+  Result<std::optional<Contact>> find_contact_by_email(std::string_view email) override {
+    return contact_where(
+        "SELECT c.id, c.name, c.account_id, c.language FROM contacts c JOIN contact_emails e ON e.contact_id "
+        "= c.id "
+        "WHERE e.email = ?",
+        text::normalize_email(email), std::nullopt);
+  }
+
+  Result<std::optional<Contact>> get_contact(Id id) override {
+    return contact_where("SELECT id, name, account_id, language FROM contacts WHERE id = ?", {}, id);
+  }
+
+  Status mark_contact_unverified(Id contact_id) override {
+    auto qq = q("INSERT OR IGNORE INTO contacts_unverified (contact_id) VALUES (?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, contact_id);
+    return (*qq)->run();
+  }
+
+  Result<bool> contact_unverified(Id contact_id) override {
+    auto qq = q("SELECT 1 FROM contacts_unverified WHERE contact_id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, contact_id);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    return *row;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<AccountRepository> make_accounts(Connection& c) {
+  return std::make_unique<Accounts>(c);
+}
+
+}  // namespace mailcase::store::sqlite

@@ -1,0 +1,175 @@
+// What the SQLite repositories share: a connection with its cache of prepared
+// statements, the borrowed-statement wrapper and the row helpers. Internal to the SQLite
+// backend (src/store/sqlite/).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/model.h"
+#include "store/store.h"  // now_iso8601, kSqliteIsParticipantSql
+#include "util/result.h"
+
+namespace mailcase::store::sqlite {
+
+// A state read from a row that names none the domain knows: the file was written by
+// something else (a newer mailcase, a hand edit). Reading it as some default would
+// change what mailcase does with the row, so it is an error that names the row.
+template <typename T>
+Result<T> known_state(std::optional<T> v, std::string_view what, const std::string& text, Id row) {
+  if (v) return *v;
+  return fail(ErrorCode::kInternal,
+              "unknown " + std::string(what) + " '" + text + "' in row " + std::to_string(row));
+}
+
+inline std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+
+inline std::vector<std::string> split_commas(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t c = s.find(',', start);
+    if (c == std::string_view::npos) c = s.size();
+    if (c > start) out.emplace_back(s.substr(start, c - start));
+    start = c + 1;
+  }
+  return out;
+}
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+
+// A prepared statement borrowed from the cache: bound on creation, reset on destruction.
+class Query {
+ public:
+  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Query() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Query& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Query& bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Query& bind(int i, std::optional<Id> v) {
+    if (v)
+      sqlite3_bind_int64(stmt_, i, *v);
+    else
+      sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Query& bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  // SQLITE_ROW → true, SQLITE_DONE → false, anything else → error.
+  Result<bool> step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return tl::unexpected(error(rc));
+  }
+  Status run() {
+    auto r = step();
+    if (!r) return tl::unexpected(r.error());
+    return {};
+  }
+
+  std::string text(int col) const {
+    auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::optional<Id> optional_id(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(stmt_, col);
+  }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+  Error error(int rc) const {
+    int base = rc & 0xff;
+    std::string msg = std::string("database: ") + sqlite3_errmsg(db_);
+    if (base == SQLITE_BUSY || base == SQLITE_LOCKED || base == SQLITE_FULL || base == SQLITE_IOERR)
+      return Error{ErrorCode::kTemporary, msg};
+    if (base == SQLITE_CONSTRAINT) {
+      // kConflict means "it exists already" to callers; only a unique key says that. A
+      // reference to a row that is not there is kNotFound; NOT NULL, CHECK: a bug.
+      int ext = sqlite3_extended_errcode(db_);
+      if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return Error{ErrorCode::kConflict, msg};
+      if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) return Error{ErrorCode::kNotFound, msg};
+    }
+    return Error{ErrorCode::kInternal, msg};
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+// One SQLite connection and the statements prepared on it, each once. Owns the handle:
+// closes it when destroyed. Used by one thread at a time, like the store it serves.
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  // Runs SQL text (one or more statements) with no parameters and no rows.
+  Status exec(const char* sql);
+  // The statement for `sql`, prepared on first use. `sql` must outlive the connection
+  // (a literal or a static string): the cache is keyed by its address.
+  Result<std::unique_ptr<Query>> q(const char* sql);
+  // The SQL text of every statement prepared so far.
+  std::vector<std::string> prepared_sql() const;
+
+ private:
+  sqlite3* db_;
+  std::map<const char*, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
+};
+
+// The base of each repository: its statements go through the connection it borrows.
+class SqliteRepository {
+ public:
+  explicit SqliteRepository(Connection& c) : conn_(c), db_(c.db()) {}
+
+ protected:
+  Result<std::unique_ptr<Query>> q(const char* sql) { return conn_.q(sql); }
+
+  Connection& conn_;
+  sqlite3* db_;
+};
+
+}  // namespace mailcase::store::sqlite

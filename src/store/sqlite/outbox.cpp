@@ -1,0 +1,151 @@
+// SQLite repository of the outbox.
+#include <sqlite3.h>
+
+#include <memory>
+
+#include "store/sqlite/connection.h"
+#include "store/sqlite/repositories.h"
+#include "util/text.h"
+
+namespace mailcase::store::sqlite {
+namespace {
+
+class Outbox final : public OutboxRepository, SqliteRepository {
+ public:
+  explicit Outbox(Connection& c) : SqliteRepository(c) {}
+
+  static constexpr const char* kOutboxColumns =
+      "id, case_id, kind, to_addr, message_id, raw, automatic, state, attempts, next_attempt_at, last_error, "
+      "created_at, sent_at";
+
+  static Result<OutboxMail> outbox_row(const Query& r) {
+    OutboxMail m;
+    m.id = r.integer(0);
+    m.case_id = r.optional_id(1);
+    m.kind = r.text(2);
+    m.to = r.text(3);
+    m.message_id = r.text(4);
+    m.raw = r.text(5);
+    m.automatic = r.integer(6) != 0;
+    auto state = known_state(outbox_state_from(r.text(7)), "outbox state", r.text(7), m.id);
+    if (!state) return tl::unexpected(state.error());
+    m.state = *state;
+    m.attempts = static_cast<int>(r.integer(8));
+    m.next_attempt_at = r.integer(9);
+    m.last_error = r.text(10);
+    m.created_at = r.text(11);
+    m.sent_at = r.text(12);
+    return m;
+  }
+
+  Result<std::vector<OutboxMail>> outbox_rows(Query& qq) {
+    std::vector<OutboxMail> out;
+    while (true) {
+      auto row = qq.step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      auto m = outbox_row(qq);
+      if (!m) return tl::unexpected(m.error());
+      out.push_back(std::move(*m));
+    }
+    return out;
+  }
+
+  Result<Id> add_outbox(const OutboxMail& m) override {
+    auto qq =
+        q("INSERT INTO outbox (case_id, kind, to_addr, message_id, raw, automatic, state, attempts, "
+          "next_attempt_at, "
+          "created_at, to_key) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, m.case_id).bind(2, m.kind).bind(3, m.to).bind(4, m.message_id).bind(5, m.raw);
+    (*qq)
+        ->bind(6, int64_t{m.automatic ? 1 : 0})
+        .bind(7, to_string(m.state))
+        .bind(8, m.next_attempt_at)
+        .bind(9, now_iso8601())
+        .bind(10, text::mailbox_key(m.to));
+    if (auto r = (*qq)->run(); !r) return tl::unexpected(r.error());
+    return static_cast<Id>(sqlite3_last_insert_rowid(db_));
+  }
+
+  Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
+    static const std::string sql =
+        std::string("SELECT ") + kOutboxColumns +
+        " FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?";
+    auto qq = q(sql.c_str());
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, now).bind(2, int64_t{limit});
+    return outbox_rows(**qq);
+  }
+
+  Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {
+    static const std::string all =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox ORDER BY id DESC LIMIT ?";
+    static const std::string one =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE case_id = ? ORDER BY id DESC LIMIT ?";
+    auto qq = q(case_id ? one.c_str() : all.c_str());
+    if (!qq) return tl::unexpected(qq.error());
+    if (case_id)
+      (*qq)->bind(1, case_id).bind(2, int64_t{limit});
+    else
+      (*qq)->bind(1, int64_t{limit});
+    return outbox_rows(**qq);
+  }
+
+  Result<std::optional<OutboxMail>> find_outbox_by_message_id(std::string_view message_id) override {
+    static const std::string sql =
+        std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE message_id = ?";
+    auto qq = q(sql.c_str());
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, message_id);
+    auto rows = outbox_rows(**qq);
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) return std::optional<OutboxMail>();
+    return std::optional<OutboxMail>(std::move(rows->front()));
+  }
+
+  Status update_outbox(const OutboxMail& m) override {
+    auto qq =
+        q("UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE "
+          "id = ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)
+        ->bind(1, to_string(m.state))
+        .bind(2, int64_t{m.attempts})
+        .bind(3, m.next_attempt_at)
+        .bind(4, m.last_error);
+    (*qq)->bind(5, m.sent_at).bind(6, m.id);
+    if (auto s = (*qq)->run(); !s) return s;
+    if (sqlite3_changes(db_) == 0)
+      return fail(ErrorCode::kNotFound, "no outbox mail " + std::to_string(m.id));
+    return {};
+  }
+
+  Result<int> count_automatic_since(std::string_view to, std::string_view since) override {
+    // Uses outbox_auto_to_key (the partial index needs "automatic = 1" written out).
+    auto qq = q("SELECT count(*) FROM outbox WHERE to_key = ? AND automatic = 1 AND created_at >= ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, text::mailbox_key(to)).bind(2, since);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    return static_cast<int>(*row ? (*qq)->integer(0) : 0);
+  }
+
+  Result<int> count_all_automatic_since(std::string_view since) override {
+    // Uses outbox_auto_created.
+    auto qq = q("SELECT count(*) FROM outbox WHERE automatic = 1 AND created_at >= ?");
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, since);
+    auto row = (*qq)->step();
+    if (!row) return tl::unexpected(row.error());
+    return static_cast<int>(*row ? (*qq)->integer(0) : 0);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<OutboxRepository> make_outbox(Connection& c) {
+  return std::make_unique<Outbox>(c);
+}
+
+}  // namespace mailcase::store::sqlite

@@ -1,0 +1,296 @@
+// SQLite implementation of Store: one database file, WAL, prepared statements cached per
+// connection. The SQL of each aggregate is in its repository (src/store/sqlite/*.cpp);
+// this file opens the database, migrates it, and answers Store by handing each call to
+// the repository of its aggregate.
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/migrations.h"
+#include "store/sqlite/connection.h"
+#include "store/sqlite/repositories.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+namespace mailcase::store {
+
+std::string now_iso8601() {
+  return clock::iso8601(clock::unix_now());
+}
+
+namespace {
+
+using sqlite::Connection;
+using sqlite::Query;
+
+class SqliteStore final : public Store {
+ public:
+  // Takes the handle: the connection closes it.
+  explicit SqliteStore(sqlite3* db) : conn_(db) {}
+
+  Status exec(const char* sql) { return conn_.exec(sql); }
+  Result<std::unique_ptr<Query>> q(const char* sql) { return conn_.q(sql); }
+
+  Status migrate(int max_version) {
+    if (auto s = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !s) return s;
+    int current = 0;
+    {
+      auto qq = q("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      if (!qq) return tl::unexpected(qq.error());
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      current = static_cast<int>((*qq)->integer(0));
+    }
+    for (const auto& m : sqlite_migrations()) {
+      if (m.version <= current) continue;
+      if (max_version > 0 && m.version > max_version) break;
+      if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
+      std::string sql(m.sql);
+      sql += "\nINSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");";
+      if (auto s = exec(sql.c_str()); !s) {
+        (void)exec("ROLLBACK");
+        return fail(ErrorCode::kInternal,
+                    "migration " + std::to_string(m.version) + " failed: " + s.error().message);
+      }
+      if (auto s = after_migration(m.version); !s) {
+        (void)exec("ROLLBACK");
+        return fail(ErrorCode::kInternal,
+                    "migration " + std::to_string(m.version) + " failed: " + s.error().message);
+      }
+      if (auto s = exec("COMMIT"); !s) return s;
+    }
+    return {};
+  }
+  std::vector<std::string> prepared_sql() const { return conn_.prepared_sql(); }
+
+  Status begin() override { return exec("BEGIN IMMEDIATE"); }
+  Status commit() override { return exec("COMMIT"); }
+  void rollback() override { (void)exec("ROLLBACK"); }
+
+  // AccountRepository
+  Result<Id> add_account(const Account& a) override { return accounts_->add_account(a); }
+  Result<std::optional<Account>> find_account_by_name(std::string_view name) override {
+    return accounts_->find_account_by_name(name);
+  }
+  Result<std::optional<Account>> find_account_by_email(std::string_view email) override {
+    return accounts_->find_account_by_email(email);
+  }
+  Result<std::optional<Account>> get_account(Id id) override { return accounts_->get_account(id); }
+  Result<Id> add_contact(const Contact& c) override { return accounts_->add_contact(c); }
+  Result<std::optional<Contact>> find_contact_by_email(std::string_view email) override {
+    return accounts_->find_contact_by_email(email);
+  }
+  Result<std::optional<Contact>> get_contact(Id id) override { return accounts_->get_contact(id); }
+  Status mark_contact_unverified(Id contact_id) override {
+    return accounts_->mark_contact_unverified(contact_id);
+  }
+  Result<bool> contact_unverified(Id contact_id) override {
+    return accounts_->contact_unverified(contact_id);
+  }
+
+  // RoutingRepository
+  Status put_address(const RoutingAddress& a) override { return routing_->put_address(a); }
+  Result<std::vector<RoutingAddress>> list_addresses() override { return routing_->list_addresses(); }
+
+  // RawMessageRepository
+  Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
+    return raw_messages_->find_raw_by_sha(sha256);
+  }
+  Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) override {
+    return raw_messages_->find_raw_by_dedupe_key(key);
+  }
+  Result<std::optional<RawMessage>> get_raw(Id id) override { return raw_messages_->get_raw(id); }
+  Result<Id> insert_raw(const RawMessage& m) override { return raw_messages_->insert_raw(m); }
+  Status update_raw(const RawMessage& m) override { return raw_messages_->update_raw(m); }
+  Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) override {
+    return raw_messages_->list_raw(f);
+  }
+
+  // CaseRepository
+  Result<Case> insert_case(Case c, std::string_view prefix, int digits) override {
+    return cases_->insert_case(std::move(c), prefix, digits);
+  }
+  Result<std::optional<Case>> get_case(Id id) override { return cases_->get_case(id); }
+  Result<std::optional<Case>> find_case_by_number(std::string_view number) override {
+    return cases_->find_case_by_number(number);
+  }
+  Status update_case(const Case& c) override { return cases_->update_case(c); }
+  Result<std::vector<CaseSummary>> list_cases(int limit) override { return cases_->list_cases(limit); }
+  Status add_message_id(std::string_view message_id, Id case_id, std::string_view direction) override {
+    return cases_->add_message_id(message_id, case_id, direction);
+  }
+  Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
+    return cases_->case_of_message_id(message_id);
+  }
+  Result<std::vector<std::string>> message_ids_of(Id case_id, std::string_view direction) override {
+    return cases_->message_ids_of(case_id, direction);
+  }
+  Result<Id> add_comment(const Comment& c) override { return cases_->add_comment(c); }
+  Result<std::vector<Comment>> comments_of(Id case_id) override { return cases_->comments_of(case_id); }
+  Result<Id> add_attachment(const Attachment& a) override { return cases_->add_attachment(a); }
+  Result<std::vector<Attachment>> attachments_of(Id case_id) override {
+    return cases_->attachments_of(case_id);
+  }
+  Status add_participant(Id case_id, std::string_view email, std::string_view source) override {
+    return cases_->add_participant(case_id, email, source);
+  }
+  Result<std::vector<Participant>> participants_of(Id case_id) override {
+    return cases_->participants_of(case_id);
+  }
+  Result<bool> is_participant(Id case_id, std::string_view email) override {
+    return cases_->is_participant(case_id, email);
+  }
+
+  // MailboxRepository
+  Status add_mailbox(const Mailbox& m) override { return mailboxes_->add_mailbox(m); }
+  Result<std::vector<Mailbox>> list_mailboxes() override { return mailboxes_->list_mailboxes(); }
+  Status remove_mailbox(std::string_view name) override { return mailboxes_->remove_mailbox(name); }
+  Result<MailboxState> mailbox_state(std::string_view name) override {
+    return mailboxes_->mailbox_state(name);
+  }
+  Status put_mailbox_state(const MailboxState& s) override { return mailboxes_->put_mailbox_state(s); }
+  Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) override {
+    return mailboxes_->pop3_seen(mailbox, uidl);
+  }
+  Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) override {
+    return mailboxes_->add_pop3_seen(mailbox, uidl);
+  }
+
+  // OutboxRepository
+  Result<Id> add_outbox(const OutboxMail& m) override { return outbox_->add_outbox(m); }
+  Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
+    return outbox_->due_outbox(now, limit);
+  }
+  Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {
+    return outbox_->list_outbox(case_id, limit);
+  }
+  Result<std::optional<OutboxMail>> find_outbox_by_message_id(std::string_view message_id) override {
+    return outbox_->find_outbox_by_message_id(message_id);
+  }
+  Status update_outbox(const OutboxMail& m) override { return outbox_->update_outbox(m); }
+  Result<int> count_automatic_since(std::string_view to, std::string_view since) override {
+    return outbox_->count_automatic_since(to, since);
+  }
+  Result<int> count_all_automatic_since(std::string_view since) override {
+    return outbox_->count_all_automatic_since(since);
+  }
+
+  // SurveyRepository
+  Status put_survey(const Survey& s) override { return surveys_->put_survey(s); }
+  Result<std::optional<Survey>> get_survey(Id case_id) override { return surveys_->get_survey(case_id); }
+
+  // EventRepository
+  Status add_event(const Event& e) override { return events_->add_event(e); }
+  Result<std::vector<Event>> events_of(Id case_id) override { return events_->events_of(case_id); }
+
+  // AgentRepository
+  Result<Id> add_agent(const Agent& a) override { return agents_->add_agent(a); }
+  Result<std::optional<Agent>> find_agent_by_email(std::string_view email) override {
+    return agents_->find_agent_by_email(email);
+  }
+  Result<std::vector<Agent>> list_agents() override { return agents_->list_agents(); }
+  Status set_agent_active(std::string_view email, bool active) override {
+    return agents_->set_agent_active(email, active);
+  }
+
+ private:
+  // Steps of a migration that SQL alone cannot do; run inside its transaction, after its SQL.
+  Status after_migration(int version) {
+    if (version == 9) return migrate_free_text_owners();
+    return {};
+  }
+
+  // Migration 9: each case's free-text owner becomes an agent's email, or an internal note
+  // on the case with the owner emptied (plan_owner_migration decides which).
+  Status migrate_free_text_owners() {
+    std::vector<std::pair<Id, std::string>> owned;
+    {
+      auto qq = q("SELECT id, owner FROM cases WHERE owner <> '' ORDER BY id");
+      if (!qq) return tl::unexpected(qq.error());
+      while (true) {
+        auto row = (*qq)->step();
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) break;
+        owned.emplace_back((*qq)->integer(0), (*qq)->text(1));
+      }
+    }
+    const std::string now = now_iso8601();
+    for (const auto& [case_id, owner] : owned) {
+      auto plan = plan_owner_migration(owner);
+      std::string new_owner;
+      if (plan.agent) {
+        // The first case of an address makes its agent; the later ones join it.
+        auto ins =
+            q("INSERT OR IGNORE INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, 1, ?)");
+        if (!ins) return tl::unexpected(ins.error());
+        (*ins)
+            ->bind(1, plan.agent->name)
+            .bind(2, plan.agent->email)
+            .bind(3, to_string(plan.agent->role))
+            .bind(4, now);
+        if (auto s = (*ins)->run(); !s) return s;
+        new_owner = plan.agent->email;
+      } else {
+        Comment note;
+        note.case_id = case_id;
+        note.direction = Direction::kNote;
+        note.author = "mailcase";
+        note.body = plan.note;
+        note.visibility = Visibility::kInternal;
+        note.created_at = now;
+        if (auto id = add_comment(note); !id) return tl::unexpected(id.error());
+      }
+      auto up = q("UPDATE cases SET owner = ? WHERE id = ?");
+      if (!up) return tl::unexpected(up.error());
+      (*up)->bind(1, new_owner).bind(2, case_id);
+      if (auto s = (*up)->run(); !s) return s;
+    }
+    return {};
+  }
+
+  // Declared first: the repositories borrow it, so it must be made before and closed
+  // after them.
+  Connection conn_;
+  std::unique_ptr<AccountRepository> accounts_ = sqlite::make_accounts(conn_);
+  std::unique_ptr<RoutingRepository> routing_ = sqlite::make_routing(conn_);
+  std::unique_ptr<RawMessageRepository> raw_messages_ = sqlite::make_raw_messages(conn_);
+  std::unique_ptr<CaseRepository> cases_ = sqlite::make_cases(conn_);
+  std::unique_ptr<MailboxRepository> mailboxes_ = sqlite::make_mailboxes(conn_);
+  std::unique_ptr<OutboxRepository> outbox_ = sqlite::make_outbox(conn_);
+  std::unique_ptr<SurveyRepository> surveys_ = sqlite::make_surveys(conn_);
+  std::unique_ptr<EventRepository> events_ = sqlite::make_events(conn_);
+  std::unique_ptr<AgentRepository> agents_ = sqlite::make_agents(conn_);
+};
+
+}  // namespace
+
+// The primary key (case_id, email) answers it; its NOCASE collation matches the column's.
+const char* const kSqliteIsParticipantSql = "SELECT 1 FROM case_participants WHERE case_id = ? AND email = ?";
+
+std::vector<std::string> sqlite_prepared_sql(Store& store) {
+  auto* s = dynamic_cast<SqliteStore*>(&store);
+  return s ? s->prepared_sql() : std::vector<std::string>();
+}
+
+Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "cannot open database " + file.string() + ": " + sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return fail(ErrorCode::kTemporary, msg);
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  sqlite3_busy_timeout(db, 10000);
+  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
+  pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
+  if (auto s = store->exec(pragmas.c_str()); !s) return tl::unexpected(s.error());
+  if (auto s = store->migrate(options.max_schema_version); !s) return tl::unexpected(s.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace mailcase::store
