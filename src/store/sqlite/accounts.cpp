@@ -22,13 +22,36 @@ class Accounts final : public AccountRepository, SqliteRepository {
       if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
     }
     Id id = sqlite3_last_insert_rowid(db_);
-    for (const auto& e : a.emails) {
-      auto qq = q("INSERT INTO account_emails (email, account_id) VALUES (?, ?)");
-      if (!qq) return tl::unexpected(qq.error());
-      (*qq)->bind(1, text::normalize_email(e)).bind(2, id);
-      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
-    }
+    if (auto s = insert_emails("INSERT INTO account_emails (email, account_id) VALUES (?, ?)", a.emails, id);
+        !s)
+      return tl::unexpected(s.error());
     return id;
+  }
+
+  // The addresses of an account or a contact: sql inserts (email, owner id).
+  Status insert_emails(const char* sql, const std::vector<std::string>& emails, Id owner) {
+    for (const auto& e : emails) {
+      auto qq = q(sql);
+      if (!qq) return tl::unexpected(qq.error());
+      (*qq)->bind(1, text::normalize_email(e)).bind(2, owner);
+      if (auto s = (*qq)->run(); !s) return s;
+    }
+    return {};
+  }
+
+  // sql selects one email column by owner id, in the order they were added.
+  Result<std::vector<std::string>> emails_of(const char* sql, Id owner) {
+    auto qq = q(sql);
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, owner);
+    std::vector<std::string> out;
+    while (true) {
+      auto row = (*qq)->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      out.push_back((*qq)->text(0));
+    }
+    return out;
   }
 
   Result<std::optional<Account>> account_where(const char* sql, std::string_view key, std::optional<Id> id) {
@@ -47,15 +70,9 @@ class Accounts final : public AccountRepository, SqliteRepository {
       a.name = (*qq)->text(1);
       a.support_level = (*qq)->text(2);
     }
-    auto qq = q("SELECT email FROM account_emails WHERE account_id = ? ORDER BY rowid");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, a.id);
-    while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      a.emails.push_back((*qq)->text(0));
-    }
+    auto emails = emails_of("SELECT email FROM account_emails WHERE account_id = ? ORDER BY rowid", a.id);
+    if (!emails) return tl::unexpected(emails.error());
+    a.emails = std::move(*emails);
     return std::optional<Account>(std::move(a));
   }
 
@@ -82,12 +99,9 @@ class Accounts final : public AccountRepository, SqliteRepository {
       if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
     }
     Id id = sqlite3_last_insert_rowid(db_);
-    for (const auto& e : c.emails) {
-      auto qq = q("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)");
-      if (!qq) return tl::unexpected(qq.error());
-      (*qq)->bind(1, text::normalize_email(e)).bind(2, id);
-      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
-    }
+    if (auto s = insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", c.emails, id);
+        !s)
+      return tl::unexpected(s.error());
     return id;
   }
 
@@ -108,15 +122,9 @@ class Accounts final : public AccountRepository, SqliteRepository {
       c.account_id = (*qq)->optional_id(2);
       c.language = (*qq)->text(3);
     }
-    auto qq = q("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, c.id);
-    while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      c.emails.push_back((*qq)->text(0));
-    }
+    auto emails = emails_of("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid", c.id);
+    if (!emails) return tl::unexpected(emails.error());
+    c.emails = std::move(*emails);
     return std::optional<Contact>(std::move(c));
   }
 
