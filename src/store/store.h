@@ -45,13 +45,6 @@ class Store : public AccountRepository,
   // not supported: a second one while one is open fails and leaves the first usable.
   [[nodiscard]] Result<UnitOfWork> begin_work();
 
-  // The transaction primitives a backend implements and UnitOfWork drives. Call
-  // begin_work() instead; these stay public for the store's own tests, which step a
-  // transaction by hand. Nesting is not supported. commit() makes every write durable.
-  [[nodiscard]] virtual Status begin() = 0;
-  [[nodiscard]] virtual Status commit() = 0;
-  virtual void rollback() = 0;
-
   // The repositories of this store. Each is this store seen through one aggregate: it
   // shares the store's connection, transaction and thread.
   AccountRepository& accounts() { return *this; }
@@ -63,6 +56,17 @@ class Store : public AccountRepository,
   SurveyRepository& surveys() { return *this; }
   EventRepository& events() { return *this; }
   AgentRepository& agents() { return *this; }
+
+ protected:
+  // The transaction primitives a backend implements and only UnitOfWork drives (through
+  // begin_work()), so no caller can leave a transaction open or end one it does not own.
+  // Nesting is not supported. commit() makes every write durable.
+  [[nodiscard]] virtual Status begin() = 0;
+  [[nodiscard]] virtual Status commit() = 0;
+  virtual void rollback() = 0;
+
+ private:
+  friend class UnitOfWork;
 };
 
 // A unit of work: the writes made through its store between Store::begin_work() and

@@ -77,10 +77,11 @@ class AgentStore : public ::testing::Test {
 };
 
 TEST_F(AgentStore, AddFindListAndDisable) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   ASSERT_TRUE(store_->add_agent(agent("Marek", "Marek@Corp.example")));
   ASSERT_TRUE(store_->add_agent(agent("Ada", "ada@corp.example", AgentRole::kAdmin)));
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
 
   auto m = store_->find_agent_by_email("MAREK@corp.EXAMPLE");
   ASSERT_TRUE(m && *m);
@@ -98,32 +99,35 @@ TEST_F(AgentStore, AddFindListAndDisable) {
   EXPECT_EQ((*all)[0].email, "ada@corp.example");
   EXPECT_EQ((*all)[0].role, AgentRole::kAdmin);
 
-  ASSERT_TRUE(store_->begin());
+  auto disabling = store_->begin_work();
+  ASSERT_TRUE(disabling) << disabling.error().message;
   ASSERT_TRUE(store_->set_agent_active("marek@CORP.example", false));
   auto missing = store_->set_agent_active("nobody@corp.example", false);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(disabling->commit());
   m = store_->find_agent_by_email("marek@corp.example");
   ASSERT_TRUE(m && *m);
   EXPECT_FALSE((*m)->active);
 }
 
 TEST_F(AgentStore, TheEmailIsUniqueWhateverItsLetterCase) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   ASSERT_TRUE(store_->add_agent(agent("Marek", "marek@corp.example")));
   auto again = store_->add_agent(agent("Other", "MAREK@corp.example"));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
-  store_->rollback();
+  work->rollback();
 }
 
 // A role the program does not know (written by a newer release, or by hand) is reported,
 // never read as some default role.
 TEST_F(AgentStore, AnUnknownRoleInTheStoreIsAnError) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   ASSERT_TRUE(store_->add_agent(agent("Marek", "marek@corp.example")));
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA ignore_check_constraints = ON; UPDATE agents SET role = 'owner'",
@@ -146,7 +150,8 @@ TEST(AgentMigration, FreeTextOwnersBecomeAgentsOrNotes) {
     old.max_schema_version = 8;
     auto st = open_sqlite(file, old);
     ASSERT_TRUE(st) << st.error().message;
-    ASSERT_TRUE((*st)->begin());
+    auto work = (*st)->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
     for (const char* owner : {"Bob", "bob@corp.example", "Bob@Corp.Example", "", "Anna Kowalska"}) {
       Case c;
       c.subject = "s";
@@ -157,7 +162,7 @@ TEST(AgentMigration, FreeTextOwnersBecomeAgentsOrNotes) {
       ASSERT_TRUE(r) << r.error().message;
       ids.push_back(r->id);
     }
-    ASSERT_TRUE((*st)->commit());
+    ASSERT_TRUE(work->commit());
   }
   auto st = open_sqlite(file);
   ASSERT_TRUE(st) << st.error().message;

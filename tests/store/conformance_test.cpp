@@ -172,9 +172,10 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
   // A write that must fail with `code`; the transaction is rolled back at once.
   template <typename F>
   void expect_failure_in_transaction(ErrorCode code, F&& write) {
-    ASSERT_TRUE(store_->begin());
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
     auto r = write();
-    store_->rollback();
+    work->rollback();
     ASSERT_FALSE(r) << "the write succeeded";
     EXPECT_EQ(r.error().code, code) << r.error().message;
   }
@@ -1322,7 +1323,8 @@ TEST_P(StoreConformance, WritesNamingAMissingRowAreNotFound) {
 TEST_P(StoreConformance, CommitMakesWritesVisibleToAnotherStoreAndOnlyThen) {
   auto second = reopen();
   ASSERT_TRUE(second);
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Account a;
   a.name = "Acme";
   ASSERT_TRUE(store_->add_account(a));
@@ -1336,7 +1338,7 @@ TEST_P(StoreConformance, CommitMakesWritesVisibleToAnotherStoreAndOnlyThen) {
   auto not_yet = second->find_account_by_name("Acme");
   ASSERT_TRUE(not_yet);
   EXPECT_FALSE(*not_yet);
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
 
   auto now_there = second->find_account_by_name("Acme");
   ASSERT_TRUE(now_there && *now_there);
@@ -1355,7 +1357,8 @@ TEST_P(StoreConformance, CommitMakesWritesVisibleToAnotherStoreAndOnlyThen) {
 
 TEST_P(StoreConformance, RollbackDiscardsEveryWriteOfTheTransaction) {
   Case kept = insert_case("kept");
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Account a;
   a.name = "Gone";
   a.emails = {"gone@acme.example"};
@@ -1390,7 +1393,7 @@ TEST_P(StoreConformance, RollbackDiscardsEveryWriteOfTheTransaction) {
   sv.rating = 1;
   ASSERT_TRUE(store_->put_survey(sv));
   ASSERT_TRUE(store_->add_agent(make_agent("Gone", "gone-agent@example.com")));
-  store_->rollback();
+  work->rollback();
 
   auto acct = store_->find_account_by_name("Gone");
   ASSERT_TRUE(acct);
@@ -1469,17 +1472,18 @@ TEST_P(StoreConformance, AFailingWriteInsideInTransactionRollsBackTheOthers) {
   committed([&] { ASSERT_TRUE(store_->add_account(a)); });
 }
 
-TEST_P(StoreConformance, NestedBeginIsRefusedAndLeavesTheOpenTransactionUsable) {
-  ASSERT_TRUE(store_->begin());
+TEST_P(StoreConformance, ANestedUnitOfWorkIsRefusedAndLeavesTheOpenOneUsable) {
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Account a;
   a.name = "Outer";
   ASSERT_TRUE(store_->add_account(a));
-  auto nested = store_->begin();
-  EXPECT_FALSE(nested) << "begin inside a transaction succeeded";
+  auto nested = store_->begin_work();
+  EXPECT_FALSE(nested) << "a unit of work inside another began";
   Account b;
   b.name = "Outer too";
   ASSERT_TRUE(store_->add_account(b));
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
 
   auto second = reopen();
   ASSERT_TRUE(second);

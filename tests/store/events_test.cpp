@@ -35,10 +35,11 @@ class EventsTest : public ::testing::Test {
     ASSERT_EQ(rc, SQLITE_OK) << msg;
   }
   void add(const Event& e) {
-    ASSERT_TRUE(store_->begin());
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
     auto s = store_->add_event(e);
     ASSERT_TRUE(s) << s.error().message;
-    ASSERT_TRUE(store_->commit());
+    ASSERT_TRUE(work->commit());
   }
 
   mailcase::testing::TempDir dir_;

@@ -114,12 +114,13 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   {
     // Bob writes from an account's address: his mail reads the account and its addresses.
     auto& st = pipeline_->store();
-    ASSERT_TRUE(st.begin());
+    auto work = st.begin_work();
+    ASSERT_TRUE(work) << work.error().message;
     Account a;
     a.name = "Other Corp";
     a.emails = {"bob@other.example"};
     ASSERT_TRUE(st.add_account(a));
-    ASSERT_TRUE(st.commit());
+    ASSERT_TRUE(work->commit());
   }
   auto first = mail("Ann <ann@customer.example>", "m1@customer.example", "Printer on fire", "", "It burns.");
   auto created = deliver(first);
@@ -136,12 +137,13 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   outbound::Templates templates(dir_.path() / "templates");
   cases::Conversation cv{st, cfg_, templates, *signer, &pipeline_->blobs(), domain::system_clock()};
   auto act = [&](const std::function<Status(Case&)>& fn) {
-    ASSERT_TRUE(st.begin());
+    auto work = st.begin_work();
+    ASSERT_TRUE(work) << work.error().message;
     auto c = st.find_case_by_number(*created.case_number);
     ASSERT_TRUE(c && *c);
     auto s = fn(**c);
     ASSERT_TRUE(s) << s.error().message;
-    ASSERT_TRUE(st.commit());
+    ASSERT_TRUE(work->commit());
   };
   act([&](Case& c) {
     return cases::comment(cv, c, cases::AgentComment{"We are on it.", true, "agent", {}});

@@ -25,7 +25,8 @@ TEST_F(SqliteStoreTest, MigratesOnceAndReopens) {
 }
 
 TEST_F(SqliteStoreTest, ContactLookupIsCaseInsensitiveOnTheFullAddress) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Account a;
   a.name = "Acme";
   a.emails = {"IT@acme.example"};
@@ -36,7 +37,7 @@ TEST_F(SqliteStoreTest, ContactLookupIsCaseInsensitiveOnTheFullAddress) {
   c.account_id = *aid;
   c.emails = {"Ann@Acme.example", "ann.private@mail.example"};
   ASSERT_TRUE(store_->add_contact(c));
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
 
   auto found = store_->find_contact_by_email("ANN@acme.EXAMPLE");
   ASSERT_TRUE(found && *found);
@@ -51,7 +52,8 @@ TEST_F(SqliteStoreTest, ContactLookupIsCaseInsensitiveOnTheFullAddress) {
 }
 
 TEST_F(SqliteStoreTest, AddressBelongsToOneContactOnly) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Contact c;
   c.name = "Ann";
   c.emails = {"ann@x.example"};
@@ -61,18 +63,19 @@ TEST_F(SqliteStoreTest, AddressBelongsToOneContactOnly) {
   auto dup = store_->add_contact(c);
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
-  store_->rollback();
+  work->rollback();
 }
 
 TEST_F(SqliteStoreTest, CaseNumbersFollowIds) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Case c;
   c.subject = "s";
   c.queue = "q";
   auto a = store_->insert_case(c, "CS", 7);
   auto b = store_->insert_case(c, "CS", 7);
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
   EXPECT_EQ(a->number, "CS0000001");
   EXPECT_EQ(b->number, "CS0000002");
   auto found = store_->find_case_by_number("CS0000002");
@@ -81,18 +84,20 @@ TEST_F(SqliteStoreTest, CaseNumbersFollowIds) {
 }
 
 TEST_F(SqliteStoreTest, RollbackLeavesNothing) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Case c;
   c.subject = "s";
   ASSERT_TRUE(store_->insert_case(c, "CS", 7));
-  store_->rollback();
+  work->rollback();
   auto all = store_->list_cases(10);
   ASSERT_TRUE(all);
   EXPECT_TRUE(all->empty());
 }
 
 TEST_F(SqliteStoreTest, DedupeKeyIsUnique) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   RawMessage m;
   m.sha256 = "aa";
   m.source = "test";
@@ -109,18 +114,19 @@ TEST_F(SqliteStoreTest, DedupeKeyIsUnique) {
   auto clash = store_->update_raw(m);
   ASSERT_FALSE(clash);
   EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
-  store_->rollback();
+  work->rollback();
 }
 
 TEST_F(SqliteStoreTest, MessageIdsMapToCases) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Case c;
   c.subject = "s";
   auto k = store_->insert_case(c, "CS", 7);
   ASSERT_TRUE(k);
   ASSERT_TRUE(store_->add_message_id("a@x", k->id, "inbound"));
   ASSERT_TRUE(store_->add_message_id("a@x", k->id, "inbound"));  // idempotent
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
   auto id = store_->case_of_message_id("a@x");
   ASSERT_TRUE(id && *id);
   EXPECT_EQ(**id, k->id);
@@ -129,7 +135,8 @@ TEST_F(SqliteStoreTest, MessageIdsMapToCases) {
 // The loop guard's counts: per mailbox (case and "+tag" folded) and overall, both
 // answered from an index, not a scan of the outbox.
 TEST_F(SqliteStoreTest, AutomaticRepliesAreCountedPerMailboxAndInAll) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   int n = 0;
   for (const char* to : {"anna@example.org", "Anna+1@example.org", "anna+2@EXAMPLE.org", "bob@example.org"}) {
     OutboxMail m;
@@ -146,7 +153,7 @@ TEST_F(SqliteStoreTest, AutomaticRepliesAreCountedPerMailboxAndInAll) {
   manual.message_id = "c1@corp.example";
   manual.raw = "x";
   ASSERT_TRUE(store_->add_outbox(manual));
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
   EXPECT_EQ(*store_->count_automatic_since("ANNA+x@example.org", "2000-01-01T00:00:00Z"), 3);
   EXPECT_EQ(*store_->count_automatic_since("bob@example.org", "2000-01-01T00:00:00Z"), 1);
   EXPECT_EQ(*store_->count_all_automatic_since("2000-01-01T00:00:00Z"), 4);
@@ -174,7 +181,8 @@ TEST_F(SqliteStoreTest, AutomaticRepliesAreCountedPerMailboxAndInAll) {
 }
 
 TEST_F(SqliteStoreTest, TheEnvelopeSenderIsKeptAsGivenOrUnknown) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   RawMessage a;
   a.sha256 = "a";
   a.source = "pipe";
@@ -190,13 +198,14 @@ TEST_F(SqliteStoreTest, TheEnvelopeSenderIsKeptAsGivenOrUnknown) {
   EXPECT_FALSE((*rb)->envelope_sender.has_value());
   (*rb)->envelope_sender = "x@example.org";
   ASSERT_TRUE(store_->update_raw(**rb));
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
   EXPECT_EQ((*store_->get_raw(*ida))->envelope_sender, std::optional<std::string>(""));
   EXPECT_EQ((*store_->get_raw(*idb))->envelope_sender, std::optional<std::string>("x@example.org"));
 }
 
 TEST_F(SqliteStoreTest, ParticipantsPerCaseWhateverTheLetterCase) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Case c;
   c.subject = "s";
   c.queue = "q";
@@ -205,7 +214,7 @@ TEST_F(SqliteStoreTest, ParticipantsPerCaseWhateverTheLetterCase) {
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(store_->add_participant(a->id, " <Bob@Example.COM> ", "mail"));
   ASSERT_TRUE(store_->add_participant(a->id, "bob@example.com", "agent"));  // already there
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
   auto listed = store_->participants_of(a->id);
   ASSERT_TRUE(listed);
   ASSERT_EQ(listed->size(), 1u);
@@ -236,7 +245,8 @@ TEST_F(SqliteStoreTest, ParticipantLookupUsesTheIndex) {
 // The list reads each case with its contact and account (and their addresses, in the order
 // they were added) in one statement; a case without them lists none.
 TEST_F(SqliteStoreTest, CaseListCarriesContactsAndAccounts) {
-  ASSERT_TRUE(store_->begin());
+  auto work = store_->begin_work();
+  ASSERT_TRUE(work) << work.error().message;
   Account a;
   a.name = "Acme";
   a.support_level = "gold";
@@ -260,7 +270,7 @@ TEST_F(SqliteStoreTest, CaseListCarriesContactsAndAccounts) {
   without.subject = "without";
   without.queue = "q";
   ASSERT_TRUE(store_->insert_case(without, "CS", 7));
-  ASSERT_TRUE(store_->commit());
+  ASSERT_TRUE(work->commit());
 
   auto list = store_->list_cases(10);
   ASSERT_TRUE(list) << list.error().message;

@@ -66,10 +66,6 @@ class SqliteStore final : public Store {
   }
   std::vector<std::string> prepared_sql() const { return conn_.prepared_sql(); }
 
-  Status begin() override { return exec("BEGIN IMMEDIATE"); }
-  Status commit() override { return exec("COMMIT"); }
-  void rollback() override { (void)exec("ROLLBACK"); }
-
   // AccountRepository
   Result<Id> add_account(const Account& a) override { return accounts_->add_account(a); }
   Result<std::optional<Account>> find_account_by_name(std::string_view name) override {
@@ -195,6 +191,11 @@ class SqliteStore final : public Store {
   Status set_agent_active(std::string_view email, bool active) override {
     return agents_->set_agent_active(email, active);
   }
+
+ protected:
+  Status begin() override { return exec("BEGIN IMMEDIATE"); }
+  Status commit() override { return exec("COMMIT"); }
+  void rollback() override { (void)exec("ROLLBACK"); }
 
  private:
   // Steps of a migration that SQL alone cannot do; run inside its transaction, after its SQL.
