@@ -2,6 +2,8 @@
 // PostgreSQL implementation joins behind the same interface.
 //
 // Threading: a Store is used by one thread at a time; open one per thread or guard it.
+// open_unit() alone may be called from any thread: each unit it opens has a connection of
+// its own, used by one thread at a time.
 // Every write happens inside a unit of work (UnitOfWork below); reads may happen
 // outside one. Errors: kTemporary for busy/locked/disk problems (retry), kConflict for
 // unique violations, kNotFound for missing rows (an update of an id that is no row's, a
@@ -25,6 +27,30 @@ namespace mailcase::store {
 
 class UnitOfWork;
 
+// What a unit of work opened with Store::open_unit() reads and writes through: a
+// connection of its own, lent by the store's pool, with the repositories bound to it and
+// the end of its transaction. Made only by a backend and owned by one UnitOfWork;
+// destroying it gives the connection back to the pool.
+class UnitConnection {
+ public:
+  virtual ~UnitConnection() = default;
+  [[nodiscard]] virtual Status commit() = 0;
+  virtual void rollback() = 0;
+  virtual AccountRepository& accounts() = 0;
+  virtual RoutingRepository& routing() = 0;
+  virtual RawMessageRepository& raw_messages() = 0;
+  virtual CaseRepository& cases() = 0;
+  virtual MailboxRepository& mailboxes() = 0;
+  virtual OutboxRepository& outbox() = 0;
+  virtual SurveyRepository& surveys() = 0;
+  virtual EventRepository& events() = 0;
+  virtual AgentRepository& agents() = 0;
+};
+
+// What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
+// (kWrite: it takes the database's one write lock when it begins).
+enum class Access { kRead, kWrite };
+
 // The sum of the repositories (store/repositories.h), opened on one database. New code
 // takes the repository it needs from the accessors below (`store.cases()`…); the
 // repositories' methods stay callable on the store itself for the code that predates them.
@@ -45,6 +71,16 @@ class Store : public AccountRepository,
   // not supported: a second one while one is open fails and leaves the first usable.
   [[nodiscard]] Result<UnitOfWork> begin_work();
 
+  // Opens a unit of work on a connection of its own from the store's pool, so that units
+  // on different threads share no connection. Read and write through the unit's
+  // repositories (`work->cases()`…): the store's own methods use its default connection,
+  // outside the unit. A unit sees the database as committed when it first reads, plus its
+  // own writes; many units read beside one writing unit. A kWrite unit takes the write
+  // lock as it begins and waits up to the busy timeout for it (then kTemporary); a kRead
+  // unit's writes fail. Callable from any thread; the store must outlive the unit.
+  // kTemporary when every pooled connection is lent out.
+  [[nodiscard]] virtual Result<UnitOfWork> open_unit(Access access) = 0;
+
   // The repositories of this store. Each is this store seen through one aggregate: it
   // shares the store's connection, transaction and thread.
   AccountRepository& accounts() { return *this; }
@@ -64,22 +100,28 @@ class Store : public AccountRepository,
   [[nodiscard]] virtual Status begin() = 0;
   [[nodiscard]] virtual Status commit() = 0;
   virtual void rollback() = 0;
+  // For a backend's open_unit(): the unit that owns `c`.
+  static UnitOfWork make_unit(std::unique_ptr<UnitConnection> c);
 
  private:
   friend class UnitOfWork;
 };
 
-// A unit of work: the writes made through its store between Store::begin_work() and
-// commit(). Move-only. Destroyed without a commit it rolls back, so an early return or a
-// failed write never leaves a transaction open nor half of its writes behind. A
-// moved-from unit owns nothing: destroying or committing it touches no transaction.
+// A unit of work: the writes made between its opening and commit(), either through its
+// store (Store::begin_work(): the store's default connection) or through its own
+// repositories (Store::open_unit(): a pooled connection of its own). Move-only.
+// Destroyed without a commit it rolls back, so an early return or a failed write never
+// leaves a transaction open nor half of its writes behind. A moved-from unit owns
+// nothing: destroying or committing it touches no transaction.
 class UnitOfWork {
  public:
-  UnitOfWork(UnitOfWork&& other) noexcept : store_(std::exchange(other.store_, nullptr)) {}
+  UnitOfWork(UnitOfWork&& other) noexcept
+      : store_(std::exchange(other.store_, nullptr)), own_(std::move(other.own_)) {}
   UnitOfWork& operator=(UnitOfWork&& other) noexcept {
     if (this != &other) {
       rollback();
       store_ = std::exchange(other.store_, nullptr);
+      own_ = std::move(other.own_);
     }
     return *this;
   }
@@ -91,6 +133,12 @@ class UnitOfWork {
   // back. Either way the unit is closed after it; committing a closed (committed, rolled
   // back or moved-from) unit is kInternal and touches no transaction.
   [[nodiscard]] Status commit() {
+    if (own_) {
+      auto c = own_->commit();
+      if (!c) own_->rollback();
+      own_.reset();  // the connection goes back to the pool
+      return c;
+    }
     if (!store_) return fail(ErrorCode::kInternal, "database: no open unit of work to commit");
     Store* s = std::exchange(store_, nullptr);
     if (auto c = s->commit(); !c) {
@@ -101,16 +149,38 @@ class UnitOfWork {
   }
   // Discards every write of the unit now (the destructor does it too); closed: nothing.
   void rollback() noexcept {
+    if (own_) {
+      own_->rollback();
+      own_.reset();
+    }
     if (Store* s = std::exchange(store_, nullptr)) s->rollback();
   }
   // Whether the unit still holds a transaction (not committed, rolled back or moved from).
-  [[nodiscard]] bool is_open() const { return store_ != nullptr; }
+  [[nodiscard]] bool is_open() const { return store_ != nullptr || own_ != nullptr; }
+
+  // The repositories the unit reads and writes through: its own connection's, or its
+  // store's. Only on an open unit.
+  AccountRepository& accounts() { return own_ ? own_->accounts() : store_->accounts(); }
+  RoutingRepository& routing() { return own_ ? own_->routing() : store_->routing(); }
+  RawMessageRepository& raw_messages() { return own_ ? own_->raw_messages() : store_->raw_messages(); }
+  CaseRepository& cases() { return own_ ? own_->cases() : store_->cases(); }
+  MailboxRepository& mailboxes() { return own_ ? own_->mailboxes() : store_->mailboxes(); }
+  OutboxRepository& outbox() { return own_ ? own_->outbox() : store_->outbox(); }
+  SurveyRepository& surveys() { return own_ ? own_->surveys() : store_->surveys(); }
+  EventRepository& events() { return own_ ? own_->events() : store_->events(); }
+  AgentRepository& agents() { return own_ ? own_->agents() : store_->agents(); }
 
  private:
   friend class Store;
   explicit UnitOfWork(Store& s) : store_(&s) {}
+  explicit UnitOfWork(std::unique_ptr<UnitConnection> c) : store_(nullptr), own_(std::move(c)) {}
   Store* store_;
+  std::unique_ptr<UnitConnection> own_;
 };
+
+inline UnitOfWork Store::make_unit(std::unique_ptr<UnitConnection> c) {
+  return UnitOfWork(std::move(c));
+}
 
 inline Result<UnitOfWork> Store::begin_work() {
   if (auto b = begin(); !b) return tl::unexpected(b.error());

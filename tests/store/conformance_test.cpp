@@ -22,11 +22,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/store.h"
@@ -1570,6 +1573,133 @@ TEST_P(StoreConformance, ASecondUnitOfWorkWhileOneIsOpenIsRefused) {
   ASSERT_TRUE(outer->commit());
   auto found = store_->find_account_by_name("Outer");
   ASSERT_TRUE(found && *found);
+}
+
+// --- units of work on connections of their own (Store::open_unit) ----------------------
+
+// A writing unit and a reading unit open at once on two threads: the reader is not held
+// up by the writer's open transaction and sees none of its writes; both finish, and the
+// write is there after the commit. Each thread waits for the other by a generous bound,
+// so a unit that blocks fails the test instead of hanging it.
+TEST_P(StoreConformance, TwoUnitsOnTwoThreadsOneWritingOneReadingBothFinish) {
+  insert_case("before");
+  std::promise<void> written;
+  std::promise<void> read;
+  auto written_f = written.get_future();
+  auto read_f = read.get_future();
+  std::string writer_error;
+  std::string reader_error;
+  std::vector<std::string> reader_saw;
+
+  std::thread writer([&] {
+    auto work = store_->open_unit(Access::kWrite);
+    if (!work) {
+      writer_error = work.error().message;
+      written.set_value();
+      return;
+    }
+    auto c = work->cases().insert_case(make_case("during"), "CS", 7);
+    if (!c) writer_error = c.error().message;
+    written.set_value();
+    if (read_f.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+      writer_error = "the reader never finished reading";
+      return;
+    }
+    if (auto s = work->commit(); !s) writer_error = s.error().message;
+  });
+  std::thread reader([&] {
+    if (written_f.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+      reader_error = "the writer never wrote";
+      read.set_value();
+      return;
+    }
+    auto work = store_->open_unit(Access::kRead);
+    if (!work) {
+      reader_error = work.error().message;
+      read.set_value();
+      return;
+    }
+    auto list = work->cases().list_cases(10);
+    if (!list)
+      reader_error = list.error().message;
+    else
+      for (const auto& c : *list) reader_saw.push_back(c.c.subject);
+    read.set_value();
+    if (auto s = work->commit(); !s) reader_error = s.error().message;
+  });
+  writer.join();
+  reader.join();
+
+  EXPECT_EQ(writer_error, "");
+  EXPECT_EQ(reader_error, "");
+  EXPECT_EQ(reader_saw, std::vector<std::string>{"before"});
+  auto after = store_->open_unit(Access::kRead);
+  ASSERT_TRUE(after) << after.error().message;
+  auto list = after->cases().list_cases(10);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->size(), 2u);
+}
+
+TEST_P(StoreConformance, AUnitsUncommittedWritesAreInvisibleToAnotherUnit) {
+  auto writer = store_->open_unit(Access::kWrite);
+  ASSERT_TRUE(writer) << writer.error().message;
+  Account a;
+  a.name = "Pending";
+  ASSERT_TRUE(writer->accounts().add_account(a));
+  auto own = writer->accounts().find_account_by_name("Pending");
+  ASSERT_TRUE(own && *own) << "a unit does not see its own write";
+
+  auto reader = store_->open_unit(Access::kRead);
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto seen = reader->accounts().find_account_by_name("Pending");
+  ASSERT_TRUE(seen) << seen.error().message;
+  EXPECT_FALSE(*seen) << "another unit saw an uncommitted write";
+  auto outside = store_->find_account_by_name("Pending");
+  ASSERT_TRUE(outside) << outside.error().message;
+  EXPECT_FALSE(*outside) << "the store's own connection saw an uncommitted write";
+  reader->rollback();
+
+  ASSERT_TRUE(writer->commit());
+  auto later = store_->open_unit(Access::kRead);
+  ASSERT_TRUE(later) << later.error().message;
+  auto now_there = later->accounts().find_account_by_name("Pending");
+  ASSERT_TRUE(now_there && *now_there);
+}
+
+TEST_P(StoreConformance, AUnitOnItsOwnConnectionRollsBackWhenDestroyed) {
+  {
+    auto work = store_->open_unit(Access::kWrite);
+    ASSERT_TRUE(work) << work.error().message;
+    ASSERT_TRUE(work->cases().insert_case(make_case("abandoned"), "CS", 7));
+  }
+  // Its connection went back to the pool with nothing open: the next write unit begins.
+  auto next = store_->open_unit(Access::kWrite);
+  ASSERT_TRUE(next) << next.error().message;
+  auto list = next->cases().list_cases(10);
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(list->empty());
+  ASSERT_TRUE(next->commit());
+  auto outside = store_->list_cases(10);
+  ASSERT_TRUE(outside);
+  EXPECT_TRUE(outside->empty());
+}
+
+TEST_P(StoreConformance, AReadUnitCannotWrite) {
+  auto work = store_->open_unit(Access::kRead);
+  ASSERT_TRUE(work) << work.error().message;
+  Account a;
+  a.name = "Sneaky";
+  auto r = work->accounts().add_account(a);
+  EXPECT_FALSE(r) << "a read unit wrote";
+  work->rollback();
+  auto found = store_->find_account_by_name("Sneaky");
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(*found);
+  // The same pooled connection then serves a write unit.
+  auto writer = store_->open_unit(Access::kWrite);
+  ASSERT_TRUE(writer) << writer.error().message;
+  ASSERT_TRUE(writer->accounts().add_account(a));
+  ASSERT_TRUE(writer->commit());
 }
 
 TEST_P(StoreConformance, EachRepositoryIsAViewOfTheSameStore) {

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <vector>
+
 #include "store/store.h"
 #include "support/test_support.h"
 
@@ -291,6 +293,28 @@ TEST_F(SqliteStoreTest, CaseListCarriesContactsAndAccounts) {
   EXPECT_EQ(s.account->support_level, "gold");
   EXPECT_EQ(s.account->emails, (std::vector<std::string>{"it@acme.example", "ops@acme.example"}));
   EXPECT_EQ(store_->list_cases(1)->size(), 1u);
+}
+
+// The pool lends a bounded number of connections: past the bound a unit is refused as
+// temporary (retry later), never a new connection without end; a connection given back
+// serves the next unit.
+TEST_F(SqliteStoreTest, ThePoolLendsABoundedNumberOfConnections) {
+  std::vector<UnitOfWork> lent;
+  Result<UnitOfWork> refused = fail(ErrorCode::kInternal, "never refused");
+  for (int i = 0; i < 64; ++i) {
+    auto w = store_->open_unit(Access::kRead);
+    if (!w) {
+      refused = std::move(w);
+      break;
+    }
+    lent.push_back(std::move(*w));
+  }
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kTemporary) << refused.error().message;
+  EXPECT_FALSE(lent.empty());
+  lent.pop_back();
+  auto again = store_->open_unit(Access::kRead);
+  EXPECT_TRUE(again) << again.error().message;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,10 +27,142 @@ namespace {
 using sqlite::Connection;
 using sqlite::Query;
 
+// How many connections a store's pool lends at once, beside its default connection: a
+// few threads' units, not one per request of a flood.
+constexpr size_t kMaxPooledConnections = 8;
+
+// Opens a connection to `file` as every connection of a store is set up: WAL, foreign
+// keys, the store's sync level, and a busy timeout so a unit waits for the write lock
+// rather than failing at once.
+Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOptions& options) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "cannot open database " + file.string() + ": " + sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return fail(ErrorCode::kTemporary, msg);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
+  pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
+  char* err = nullptr;
+  if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = std::string("database: ") + (err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    sqlite3_close_v2(db);
+    return fail(ErrorCode::kTemporary, msg);
+  }
+  return db;
+}
+
+// A pooled connection with the repositories made on it (declared after it: they borrow it).
+struct PooledConnection {
+  explicit PooledConnection(sqlite3* db) : conn(db) {}
+  Connection conn;
+  std::unique_ptr<AccountRepository> accounts = sqlite::make_accounts(conn);
+  std::unique_ptr<RoutingRepository> routing = sqlite::make_routing(conn);
+  std::unique_ptr<RawMessageRepository> raw_messages = sqlite::make_raw_messages(conn);
+  std::unique_ptr<CaseRepository> cases = sqlite::make_cases(conn);
+  std::unique_ptr<MailboxRepository> mailboxes = sqlite::make_mailboxes(conn);
+  std::unique_ptr<OutboxRepository> outbox = sqlite::make_outbox(conn);
+  std::unique_ptr<SurveyRepository> surveys = sqlite::make_surveys(conn);
+  std::unique_ptr<EventRepository> events = sqlite::make_events(conn);
+  std::unique_ptr<AgentRepository> agents = sqlite::make_agents(conn);
+};
+
+// The connections a store lends to units of work: idle ones are reused (with their
+// prepared statements), new ones opened up to kMaxPooledConnections lent at once.
+// Thread-safe.
+class Pool {
+ public:
+  Pool(std::filesystem::path file, SqliteOptions options) : file_(std::move(file)), options_(options) {}
+
+  Result<std::unique_ptr<PooledConnection>> take() {
+    {
+      std::lock_guard lock(mu_);
+      if (lent_ >= kMaxPooledConnections)
+        return fail(ErrorCode::kTemporary, "database: all " + std::to_string(kMaxPooledConnections) +
+                                               " pooled connections are in use");
+      ++lent_;
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+    }
+    auto db = open_handle(file_, options_);  // outside the lock: opening may wait on disk
+    if (!db) {
+      std::lock_guard lock(mu_);
+      --lent_;
+      return tl::unexpected(db.error());
+    }
+    return std::make_unique<PooledConnection>(*db);
+  }
+
+  void give_back(std::unique_ptr<PooledConnection> c) {
+    std::lock_guard lock(mu_);
+    --lent_;
+    idle_.push_back(std::move(c));
+  }
+
+ private:
+  const std::filesystem::path file_;
+  const SqliteOptions options_;
+  std::mutex mu_;
+  size_t lent_ = 0;
+  std::vector<std::unique_ptr<PooledConnection>> idle_;
+};
+
+// A pooled connection lent to one unit of work; gives it back when destroyed, with no
+// transaction left open on it.
+class Lease final : public UnitConnection {
+ public:
+  Lease(Pool& pool, std::unique_ptr<PooledConnection> c) : pool_(pool), c_(std::move(c)) {}
+  ~Lease() override {
+    if (sqlite3_get_autocommit(c_->conn.db()) == 0) (void)c_->conn.exec("ROLLBACK");
+    pool_.give_back(std::move(c_));
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  Status begin(Access access) {
+    // query_only makes a read unit's write an error instead of a silent wait for the lock.
+    return c_->conn.exec(access == Access::kWrite ? "PRAGMA query_only=0; BEGIN IMMEDIATE"
+                                                  : "PRAGMA query_only=1; BEGIN");
+  }
+  Status commit() override { return c_->conn.exec("COMMIT"); }
+  void rollback() override {
+    if (sqlite3_get_autocommit(c_->conn.db()) == 0) (void)c_->conn.exec("ROLLBACK");
+  }
+  AccountRepository& accounts() override { return *c_->accounts; }
+  RoutingRepository& routing() override { return *c_->routing; }
+  RawMessageRepository& raw_messages() override { return *c_->raw_messages; }
+  CaseRepository& cases() override { return *c_->cases; }
+  MailboxRepository& mailboxes() override { return *c_->mailboxes; }
+  OutboxRepository& outbox() override { return *c_->outbox; }
+  SurveyRepository& surveys() override { return *c_->surveys; }
+  EventRepository& events() override { return *c_->events; }
+  AgentRepository& agents() override { return *c_->agents; }
+
+ private:
+  Pool& pool_;
+  std::unique_ptr<PooledConnection> c_;
+};
+
 class SqliteStore final : public Store {
  public:
-  // Takes the handle: the connection closes it.
-  explicit SqliteStore(sqlite3* db) : conn_(db) {}
+  // Takes the handle: the connection closes it. The pool opens `file` as `options` say.
+  SqliteStore(sqlite3* db, const std::filesystem::path& file, const SqliteOptions& options)
+      : conn_(db), pool_(file, options) {}
+
+  Result<UnitOfWork> open_unit(Access access) override {
+    auto c = pool_.take();
+    if (!c) return tl::unexpected(c.error());
+    auto lease = std::make_unique<Lease>(pool_, std::move(*c));
+    if (auto b = lease->begin(access); !b) return tl::unexpected(b.error());
+    return make_unit(std::move(lease));
+  }
 
   Status exec(const char* sql) { return conn_.exec(sql); }
   Result<std::unique_ptr<Query>> q(const char* sql) { return conn_.q(sql); }
@@ -255,6 +388,7 @@ class SqliteStore final : public Store {
   // Declared first: the repositories borrow it, so it must be made before and closed
   // after them.
   Connection conn_;
+  Pool pool_;
   std::unique_ptr<AccountRepository> accounts_ = sqlite::make_accounts(conn_);
   std::unique_ptr<RoutingRepository> routing_ = sqlite::make_routing(conn_);
   std::unique_ptr<RawMessageRepository> raw_messages_ = sqlite::make_raw_messages(conn_);
@@ -277,19 +411,9 @@ std::vector<std::string> sqlite_prepared_sql(Store& store) {
 }
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = "cannot open database " + file.string() + ": " + sqlite3_errstr(rc);
-    sqlite3_close_v2(db);
-    return fail(ErrorCode::kTemporary, msg);
-  }
-  auto store = std::make_unique<SqliteStore>(db);
-  sqlite3_busy_timeout(db, 10000);
-  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
-  pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
-  if (auto s = store->exec(pragmas.c_str()); !s) return tl::unexpected(s.error());
+  auto db = open_handle(file, options);
+  if (!db) return tl::unexpected(db.error());
+  auto store = std::make_unique<SqliteStore>(*db, file, options);
   if (auto s = store->migrate(options.max_schema_version); !s) return tl::unexpected(s.error());
   return std::unique_ptr<Store>(std::move(store));
 }
