@@ -13,6 +13,7 @@
 namespace mailcase::outbound {
 namespace {
 
+constexpr int64_t kClaimLeaseSeconds = 600;  // longer than one SMTP attempt's timeout (120 s)
 
 }  // namespace
 
@@ -41,7 +42,9 @@ std::string settle(store::OutboxMail& m, const SmtpResult& r, int max_attempts, 
 }
 
 Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send, int64_t now) {
-  auto due = st.due_outbox(now, 50);
+  // Claimed, not just read: a second worker (another serve on the same store) never
+  // sends the same mail; a row left by a worker that died comes due after the lease.
+  auto due = st.claim_due_outbox(now, 50, kClaimLeaseSeconds);
   if (!due) return tl::unexpected(due.error());
   int handled = 0;
   for (auto& m : *due) {

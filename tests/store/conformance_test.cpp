@@ -28,6 +28,7 @@
 #include <future>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1069,6 +1070,56 @@ TEST_P(StoreConformance, Pop3SeenIsPerMailboxAndIdempotent) {
 
 // --- outbox ----------------------------------------------------------------------------
 
+TEST_P(StoreConformance, ClaimingDueMailTakesItUntilItsLeaseRunsOut) {
+  Case c = insert_case("claims");
+  committed([&] {
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(store_->add_outbox(
+          make_outbox(c.id, "a@example.com", "c" + std::to_string(i) + "@mc", false, 100)));
+  });
+  auto first = store_->claim_due_outbox(100, 2, 600);
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_LT((*first)[0].id, (*first)[1].id);  // oldest first
+  EXPECT_EQ((*first)[0].next_attempt_at, 700);
+  // The claimed rows are nobody else's to take now; the third one is.
+  auto second = store_->claim_due_outbox(100, 10, 600);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ(store_->claim_due_outbox(699, 10, 600)->size(), 0u);
+  // A claimant that died: its rows come due again when the lease runs out.
+  auto again = store_->claim_due_outbox(700, 10, 600);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->size(), 3u);
+}
+
+TEST_P(StoreConformance, TwoWorkersNeverClaimTheSameMail) {
+  Case c = insert_case("two workers");
+  constexpr int kMails = 200;
+  committed([&] {
+    for (int i = 0; i < kMails; ++i)
+      ASSERT_TRUE(store_->add_outbox(
+          make_outbox(c.id, "a@example.com", "w" + std::to_string(i) + "@mc", false, 100)));
+  });
+  auto other = reopen();
+  std::vector<Id> taken[2];
+  auto worker = [&](Store& st, std::vector<Id>& out) {
+    while (true) {
+      auto rows = st.claim_due_outbox(100, 7, 600);
+      if (!rows) continue;  // the other worker held the lock past the busy timeout: try again
+      if (rows->empty()) return;
+      for (const auto& m : *rows) out.push_back(m.id);
+    }
+  };
+  std::thread a([&] { worker(*store_, taken[0]); });
+  std::thread b([&] { worker(*other, taken[1]); });
+  a.join();
+  b.join();
+  std::set<Id> all(taken[0].begin(), taken[0].end());
+  for (Id id : taken[1]) EXPECT_TRUE(all.insert(id).second) << "mail " << id << " was claimed twice";
+  EXPECT_EQ(all.size(), static_cast<size_t>(kMails));
+}
+
 TEST_P(StoreConformance, OutboxDueListsQueuedRowsAtOrBeforeNowOldestFirst) {
   Case c = insert_case("replies");
   std::vector<Id> ids;
@@ -1554,7 +1605,10 @@ TEST_P(StoreConformance, AMovedFromUnitOfWorkDoesNothing) {
   // The moved-from unit neither commits nor rolls back the transaction it gave away.
   EXPECT_FALSE(work->commit());
   work->rollback();
-  { UnitOfWork gone = std::move(moved); ASSERT_TRUE(gone.commit()); }
+  {
+    UnitOfWork gone = std::move(moved);
+    ASSERT_TRUE(gone.commit());
+  }
   auto second = reopen();
   ASSERT_TRUE(second);
   auto found = second->find_account_by_name("Moved");

@@ -162,8 +162,8 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   EXPECT_EQ(answer.case_number, created.case_number);
   act([&](Case& c) { return cases::close(cv, c, "agent"); });
 
-  // What the outbox worker does: due rows, then each marked sent.
-  auto due = st.due_outbox(clock::unix_now() + 1, 100);
+  // What the outbox worker does: claims the due rows, then marks each sent.
+  auto due = st.claim_due_outbox(clock::unix_now() + 1, 100, 600);
   ASSERT_TRUE(due);
   ASSERT_FALSE(due->empty());
   for (auto m : *due) {

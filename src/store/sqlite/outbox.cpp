@@ -1,6 +1,7 @@
 // SQLite repository of the outbox.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "store/sqlite/connection.h"
@@ -76,6 +77,24 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     if (!qq) return tl::unexpected(qq.error());
     (*qq)->bind(1, now).bind(2, int64_t{limit});
     return outbox_rows(**qq);
+  }
+
+  Result<std::vector<OutboxMail>> claim_due_outbox(int64_t now, int limit, int64_t lease_seconds) override {
+    // One statement: the UPDATE holds the write lock while its subquery picks the rows,
+    // so two workers never take the same row.
+    static const std::string sql =
+        std::string(
+            "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox WHERE state = "
+            "'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?) RETURNING ") +
+        kOutboxColumns;
+    auto qq = q(sql.c_str());
+    if (!qq) return tl::unexpected(qq.error());
+    (*qq)->bind(1, now + lease_seconds).bind(2, now).bind(3, int64_t{limit});
+    auto rows = outbox_rows(**qq);
+    if (!rows) return rows;
+    std::sort(rows->begin(), rows->end(),
+              [](const OutboxMail& a, const OutboxMail& b) { return a.id < b.id; });
+    return rows;
   }
 
   Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {

@@ -293,6 +293,9 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
     return outbox_->due_outbox(now, limit);
   }
+  Result<std::vector<OutboxMail>> claim_due_outbox(int64_t now, int limit, int64_t lease_seconds) override {
+    return outbox_->claim_due_outbox(now, limit, lease_seconds);
+  }
   Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {
     return outbox_->list_outbox(case_id, limit);
   }
