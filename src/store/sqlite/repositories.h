@@ -19,4 +19,28 @@ std::unique_ptr<SurveyRepository> make_surveys(Connection& c);
 std::unique_ptr<EventRepository> make_events(Connection& c);
 std::unique_ptr<AgentRepository> make_agents(Connection& c);
 
+// Every repository, made on one connection (which must outlive them): what the store's
+// own connection and each pooled connection carry.
+struct RepositorySet {
+  explicit RepositorySet(Connection& c)
+      : accounts(make_accounts(c)),
+        routing(make_routing(c)),
+        raw_messages(make_raw_messages(c)),
+        cases(make_cases(c)),
+        mailboxes(make_mailboxes(c)),
+        outbox(make_outbox(c)),
+        surveys(make_surveys(c)),
+        events(make_events(c)),
+        agents(make_agents(c)) {}
+  std::unique_ptr<AccountRepository> accounts;
+  std::unique_ptr<RoutingRepository> routing;
+  std::unique_ptr<RawMessageRepository> raw_messages;
+  std::unique_ptr<CaseRepository> cases;
+  std::unique_ptr<MailboxRepository> mailboxes;
+  std::unique_ptr<OutboxRepository> outbox;
+  std::unique_ptr<SurveyRepository> surveys;
+  std::unique_ptr<EventRepository> events;
+  std::unique_ptr<AgentRepository> agents;
+};
+
 }  // namespace mailcase::store::sqlite

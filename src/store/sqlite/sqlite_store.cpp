@@ -26,6 +26,7 @@ namespace {
 
 using sqlite::Connection;
 using sqlite::Query;
+using sqlite::RepositorySet;
 
 // How many connections a store's pool lends at once, beside its default connection: a
 // few threads' units, not one per request of a flood.
@@ -60,15 +61,7 @@ Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOpti
 struct PooledConnection {
   explicit PooledConnection(sqlite3* db) : conn(db) {}
   Connection conn;
-  std::unique_ptr<AccountRepository> accounts = sqlite::make_accounts(conn);
-  std::unique_ptr<RoutingRepository> routing = sqlite::make_routing(conn);
-  std::unique_ptr<RawMessageRepository> raw_messages = sqlite::make_raw_messages(conn);
-  std::unique_ptr<CaseRepository> cases = sqlite::make_cases(conn);
-  std::unique_ptr<MailboxRepository> mailboxes = sqlite::make_mailboxes(conn);
-  std::unique_ptr<OutboxRepository> outbox = sqlite::make_outbox(conn);
-  std::unique_ptr<SurveyRepository> surveys = sqlite::make_surveys(conn);
-  std::unique_ptr<EventRepository> events = sqlite::make_events(conn);
-  std::unique_ptr<AgentRepository> agents = sqlite::make_agents(conn);
+  RepositorySet repos{conn};
 };
 
 // The connections a store lends to units of work: idle ones are reused (with their
@@ -135,15 +128,15 @@ class Lease final : public UnitConnection {
   void rollback() override {
     if (sqlite3_get_autocommit(c_->conn.db()) == 0) (void)c_->conn.exec("ROLLBACK");
   }
-  AccountRepository& accounts() override { return *c_->accounts; }
-  RoutingRepository& routing() override { return *c_->routing; }
-  RawMessageRepository& raw_messages() override { return *c_->raw_messages; }
-  CaseRepository& cases() override { return *c_->cases; }
-  MailboxRepository& mailboxes() override { return *c_->mailboxes; }
-  OutboxRepository& outbox() override { return *c_->outbox; }
-  SurveyRepository& surveys() override { return *c_->surveys; }
-  EventRepository& events() override { return *c_->events; }
-  AgentRepository& agents() override { return *c_->agents; }
+  AccountRepository& accounts() override { return *c_->repos.accounts; }
+  RoutingRepository& routing() override { return *c_->repos.routing; }
+  RawMessageRepository& raw_messages() override { return *c_->repos.raw_messages; }
+  CaseRepository& cases() override { return *c_->repos.cases; }
+  MailboxRepository& mailboxes() override { return *c_->repos.mailboxes; }
+  OutboxRepository& outbox() override { return *c_->repos.outbox; }
+  SurveyRepository& surveys() override { return *c_->repos.surveys; }
+  EventRepository& events() override { return *c_->repos.events; }
+  AgentRepository& agents() override { return *c_->repos.agents; }
 
  private:
   Pool& pool_;
@@ -200,132 +193,134 @@ class SqliteStore final : public Store {
   std::vector<std::string> prepared_sql() const { return conn_.prepared_sql(); }
 
   // AccountRepository
-  Result<Id> add_account(const Account& a) override { return accounts_->add_account(a); }
+  Result<Id> add_account(const Account& a) override { return repos_.accounts->add_account(a); }
   Result<std::optional<Account>> find_account_by_name(std::string_view name) override {
-    return accounts_->find_account_by_name(name);
+    return repos_.accounts->find_account_by_name(name);
   }
   Result<std::optional<Account>> find_account_by_email(std::string_view email) override {
-    return accounts_->find_account_by_email(email);
+    return repos_.accounts->find_account_by_email(email);
   }
-  Result<std::optional<Account>> get_account(Id id) override { return accounts_->get_account(id); }
-  Result<Id> add_contact(const Contact& c) override { return accounts_->add_contact(c); }
+  Result<std::optional<Account>> get_account(Id id) override { return repos_.accounts->get_account(id); }
+  Result<Id> add_contact(const Contact& c) override { return repos_.accounts->add_contact(c); }
   Result<std::optional<Contact>> find_contact_by_email(std::string_view email) override {
-    return accounts_->find_contact_by_email(email);
+    return repos_.accounts->find_contact_by_email(email);
   }
-  Result<std::optional<Contact>> get_contact(Id id) override { return accounts_->get_contact(id); }
+  Result<std::optional<Contact>> get_contact(Id id) override { return repos_.accounts->get_contact(id); }
   Status mark_contact_unverified(Id contact_id) override {
-    return accounts_->mark_contact_unverified(contact_id);
+    return repos_.accounts->mark_contact_unverified(contact_id);
   }
   Result<bool> contact_unverified(Id contact_id) override {
-    return accounts_->contact_unverified(contact_id);
+    return repos_.accounts->contact_unverified(contact_id);
   }
 
   // RoutingRepository
-  Status put_address(const RoutingAddress& a) override { return routing_->put_address(a); }
-  Result<std::vector<RoutingAddress>> list_addresses() override { return routing_->list_addresses(); }
+  Status put_address(const RoutingAddress& a) override { return repos_.routing->put_address(a); }
+  Result<std::vector<RoutingAddress>> list_addresses() override { return repos_.routing->list_addresses(); }
 
   // RawMessageRepository
   Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
-    return raw_messages_->find_raw_by_sha(sha256);
+    return repos_.raw_messages->find_raw_by_sha(sha256);
   }
   Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) override {
-    return raw_messages_->find_raw_by_dedupe_key(key);
+    return repos_.raw_messages->find_raw_by_dedupe_key(key);
   }
-  Result<std::optional<RawMessage>> get_raw(Id id) override { return raw_messages_->get_raw(id); }
-  Result<Id> insert_raw(const RawMessage& m) override { return raw_messages_->insert_raw(m); }
-  Status update_raw(const RawMessage& m) override { return raw_messages_->update_raw(m); }
+  Result<std::optional<RawMessage>> get_raw(Id id) override { return repos_.raw_messages->get_raw(id); }
+  Result<Id> insert_raw(const RawMessage& m) override { return repos_.raw_messages->insert_raw(m); }
+  Status update_raw(const RawMessage& m) override { return repos_.raw_messages->update_raw(m); }
   Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) override {
-    return raw_messages_->list_raw(f);
+    return repos_.raw_messages->list_raw(f);
   }
 
   // CaseRepository
   Result<Case> insert_case(Case c, std::string_view prefix, int digits) override {
-    return cases_->insert_case(std::move(c), prefix, digits);
+    return repos_.cases->insert_case(std::move(c), prefix, digits);
   }
-  Result<std::optional<Case>> get_case(Id id) override { return cases_->get_case(id); }
+  Result<std::optional<Case>> get_case(Id id) override { return repos_.cases->get_case(id); }
   Result<std::optional<Case>> find_case_by_number(std::string_view number) override {
-    return cases_->find_case_by_number(number);
+    return repos_.cases->find_case_by_number(number);
   }
-  Status update_case(const Case& c) override { return cases_->update_case(c); }
-  Result<std::vector<CaseSummary>> list_cases(int limit) override { return cases_->list_cases(limit); }
+  Status update_case(const Case& c) override { return repos_.cases->update_case(c); }
+  Result<std::vector<CaseSummary>> list_cases(int limit) override { return repos_.cases->list_cases(limit); }
   Status add_message_id(std::string_view message_id, Id case_id, std::string_view direction) override {
-    return cases_->add_message_id(message_id, case_id, direction);
+    return repos_.cases->add_message_id(message_id, case_id, direction);
   }
   Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
-    return cases_->case_of_message_id(message_id);
+    return repos_.cases->case_of_message_id(message_id);
   }
   Result<std::vector<std::string>> message_ids_of(Id case_id, std::string_view direction) override {
-    return cases_->message_ids_of(case_id, direction);
+    return repos_.cases->message_ids_of(case_id, direction);
   }
-  Result<Id> add_comment(const Comment& c) override { return cases_->add_comment(c); }
-  Result<std::vector<Comment>> comments_of(Id case_id) override { return cases_->comments_of(case_id); }
-  Result<Id> add_attachment(const Attachment& a) override { return cases_->add_attachment(a); }
+  Result<Id> add_comment(const Comment& c) override { return repos_.cases->add_comment(c); }
+  Result<std::vector<Comment>> comments_of(Id case_id) override { return repos_.cases->comments_of(case_id); }
+  Result<Id> add_attachment(const Attachment& a) override { return repos_.cases->add_attachment(a); }
   Result<std::vector<Attachment>> attachments_of(Id case_id) override {
-    return cases_->attachments_of(case_id);
+    return repos_.cases->attachments_of(case_id);
   }
   Status add_participant(Id case_id, std::string_view email, std::string_view source) override {
-    return cases_->add_participant(case_id, email, source);
+    return repos_.cases->add_participant(case_id, email, source);
   }
   Result<std::vector<Participant>> participants_of(Id case_id) override {
-    return cases_->participants_of(case_id);
+    return repos_.cases->participants_of(case_id);
   }
   Result<bool> is_participant(Id case_id, std::string_view email) override {
-    return cases_->is_participant(case_id, email);
+    return repos_.cases->is_participant(case_id, email);
   }
 
   // MailboxRepository
-  Status add_mailbox(const Mailbox& m) override { return mailboxes_->add_mailbox(m); }
-  Result<std::vector<Mailbox>> list_mailboxes() override { return mailboxes_->list_mailboxes(); }
-  Status remove_mailbox(std::string_view name) override { return mailboxes_->remove_mailbox(name); }
+  Status add_mailbox(const Mailbox& m) override { return repos_.mailboxes->add_mailbox(m); }
+  Result<std::vector<Mailbox>> list_mailboxes() override { return repos_.mailboxes->list_mailboxes(); }
+  Status remove_mailbox(std::string_view name) override { return repos_.mailboxes->remove_mailbox(name); }
   Result<MailboxState> mailbox_state(std::string_view name) override {
-    return mailboxes_->mailbox_state(name);
+    return repos_.mailboxes->mailbox_state(name);
   }
-  Status put_mailbox_state(const MailboxState& s) override { return mailboxes_->put_mailbox_state(s); }
+  Status put_mailbox_state(const MailboxState& s) override { return repos_.mailboxes->put_mailbox_state(s); }
   Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) override {
-    return mailboxes_->pop3_seen(mailbox, uidl);
+    return repos_.mailboxes->pop3_seen(mailbox, uidl);
   }
   Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) override {
-    return mailboxes_->add_pop3_seen(mailbox, uidl);
+    return repos_.mailboxes->add_pop3_seen(mailbox, uidl);
   }
 
   // OutboxRepository
-  Result<Id> add_outbox(const OutboxMail& m) override { return outbox_->add_outbox(m); }
+  Result<Id> add_outbox(const OutboxMail& m) override { return repos_.outbox->add_outbox(m); }
   Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
-    return outbox_->due_outbox(now, limit);
+    return repos_.outbox->due_outbox(now, limit);
   }
   Result<std::vector<OutboxMail>> claim_due_outbox(int64_t now, int limit, int64_t lease_seconds) override {
-    return outbox_->claim_due_outbox(now, limit, lease_seconds);
+    return repos_.outbox->claim_due_outbox(now, limit, lease_seconds);
   }
   Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {
-    return outbox_->list_outbox(case_id, limit);
+    return repos_.outbox->list_outbox(case_id, limit);
   }
   Result<std::optional<OutboxMail>> find_outbox_by_message_id(std::string_view message_id) override {
-    return outbox_->find_outbox_by_message_id(message_id);
+    return repos_.outbox->find_outbox_by_message_id(message_id);
   }
-  Status update_outbox(const OutboxMail& m) override { return outbox_->update_outbox(m); }
+  Status update_outbox(const OutboxMail& m) override { return repos_.outbox->update_outbox(m); }
   Result<int> count_automatic_since(std::string_view to, std::string_view since) override {
-    return outbox_->count_automatic_since(to, since);
+    return repos_.outbox->count_automatic_since(to, since);
   }
   Result<int> count_all_automatic_since(std::string_view since) override {
-    return outbox_->count_all_automatic_since(since);
+    return repos_.outbox->count_all_automatic_since(since);
   }
 
   // SurveyRepository
-  Status put_survey(const Survey& s) override { return surveys_->put_survey(s); }
-  Result<std::optional<Survey>> get_survey(Id case_id) override { return surveys_->get_survey(case_id); }
+  Status put_survey(const Survey& s) override { return repos_.surveys->put_survey(s); }
+  Result<std::optional<Survey>> get_survey(Id case_id) override {
+    return repos_.surveys->get_survey(case_id);
+  }
 
   // EventRepository
-  Status add_event(const Event& e) override { return events_->add_event(e); }
-  Result<std::vector<Event>> events_of(Id case_id) override { return events_->events_of(case_id); }
+  Status add_event(const Event& e) override { return repos_.events->add_event(e); }
+  Result<std::vector<Event>> events_of(Id case_id) override { return repos_.events->events_of(case_id); }
 
   // AgentRepository
-  Result<Id> add_agent(const Agent& a) override { return agents_->add_agent(a); }
+  Result<Id> add_agent(const Agent& a) override { return repos_.agents->add_agent(a); }
   Result<std::optional<Agent>> find_agent_by_email(std::string_view email) override {
-    return agents_->find_agent_by_email(email);
+    return repos_.agents->find_agent_by_email(email);
   }
-  Result<std::vector<Agent>> list_agents() override { return agents_->list_agents(); }
+  Result<std::vector<Agent>> list_agents() override { return repos_.agents->list_agents(); }
   Status set_agent_active(std::string_view email, bool active) override {
-    return agents_->set_agent_active(email, active);
+    return repos_.agents->set_agent_active(email, active);
   }
 
  protected:
@@ -392,15 +387,7 @@ class SqliteStore final : public Store {
   // after them.
   Connection conn_;
   Pool pool_;
-  std::unique_ptr<AccountRepository> accounts_ = sqlite::make_accounts(conn_);
-  std::unique_ptr<RoutingRepository> routing_ = sqlite::make_routing(conn_);
-  std::unique_ptr<RawMessageRepository> raw_messages_ = sqlite::make_raw_messages(conn_);
-  std::unique_ptr<CaseRepository> cases_ = sqlite::make_cases(conn_);
-  std::unique_ptr<MailboxRepository> mailboxes_ = sqlite::make_mailboxes(conn_);
-  std::unique_ptr<OutboxRepository> outbox_ = sqlite::make_outbox(conn_);
-  std::unique_ptr<SurveyRepository> surveys_ = sqlite::make_surveys(conn_);
-  std::unique_ptr<EventRepository> events_ = sqlite::make_events(conn_);
-  std::unique_ptr<AgentRepository> agents_ = sqlite::make_agents(conn_);
+  RepositorySet repos_{conn_};
 };
 
 }  // namespace
