@@ -175,10 +175,10 @@ TEST_F(LmtpTest, AHalfMillionDeepHtmlMailDoesNotHoldBackASmallOne) {
   ASSERT_TRUE(big.send(deep));
   ASSERT_TRUE(big.send(".\r\n"));
   ASSERT_TRUE(small.send(".\r\n"));
-  // Whichever answers first; the old server parsed in its one commit thread for minutes.
-  pollfd p[2] = {{small.fd(), POLLIN, 0}, {big.fd(), POLLIN, 0}};
-  ASSERT_GT(::poll(p, 2, 120000), 0) << "no answer in two minutes";
-  EXPECT_TRUE(p[0].revents & POLLIN) << "the deep mail was answered before the small one";
+  // Either may be answered first: the deep mail is stripped in one pass now, so its
+  // answer can come before the small one's. What matters is that the small one is
+  // answered at all within the bound; the old server parsed the deep mail in its one
+  // commit thread for minutes and answered nothing meanwhile.
   EXPECT_EQ(small.reply(120000).substr(0, 3), "250");
   EXPECT_EQ(big.reply(120000).substr(0, 3), "250");
   auto m = messages();
