@@ -39,7 +39,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         g.exit_code = kExitConfig;
         return;
       }
-      auto p = ingest::Pipeline::open(g.data(), *cfg);
+      auto p = runtime::Runtime::open(g.data(), *cfg);
       if (!p) {
         print_error(p.error());
         g.exit_code = exit_code_for(p.error());
@@ -72,7 +72,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     add->add_option("--email", *emails, "an address of the account itself (repeatable)");
     add->callback([&g, name, level, emails] {
       g.action = [&g, name, level, emails] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         store::Account a;
         a.name = *name;
@@ -112,7 +112,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     add->add_option("--language", *language, "preferred language: en, fr, pl");
     add->callback([&g, name, emails, account_name, language] {
       g.action = [&g, name, emails, account_name, language] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         store::Contact c;
         c.name = *name;
@@ -160,7 +160,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         ->check(CLI::IsMember({"create", "hold"}));
     add->callback([&g, a, creates] {
       g.action = [&g, a, creates] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         a->email = text::normalize_email(a->email);
         if (a->email.find('@') == std::string::npos) {
@@ -183,7 +183,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     list->add_flag("--json", *json, "JSON output");
     list->callback([&g, json] {
       g.action = [&g, json] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto all = p->store().list_addresses();
         if (!all) {

@@ -38,7 +38,7 @@ Result<store::Agent> agent_from_arguments(const std::string& name, const std::st
 }
 
 void set_active(Globals& g, const std::string& email, bool active) {
-  auto p = open_pipeline(g);
+  auto p = open_runtime(g);
   if (!p) return;
   auto& st = p->store();
   auto done = store::in_transaction(st, [&]() -> Status {
@@ -69,7 +69,7 @@ void register_agent_commands(CLI::App& app, Globals& g) {
       g.action = [&g, name, email, role] {
         auto a = agent_from_arguments(*name, *email, *role);
         if (!a) return fail_with(g, a.error());
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto& st = p->store();
         store::Id id = 0;
@@ -94,7 +94,7 @@ void register_agent_commands(CLI::App& app, Globals& g) {
     list->add_flag("--json", *json, "JSON output");
     list->callback([&g, json] {
       g.action = [&g, json] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto all = p->store().list_agents();
         if (!all) return fail_with(g, all.error());

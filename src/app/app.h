@@ -10,6 +10,8 @@
 
 #include "config/config.h"
 #include "ingest/pipeline.h"
+#include "runtime/runtime.h"
+#include "services/case_services.h"
 
 namespace mailcase::app {
 
@@ -24,6 +26,8 @@ constexpr int kExitConfig = 78;
 
 struct Globals {
   std::string data_dir;  // --data, else $MAILCASE_DATA, else ./mailcase-data
+  // --as, else $MAILCASE_AGENT: the agent the command acts for (their email); empty: "agent".
+  std::string agent;
   int exit_code = kExitOk;
   std::function<void()> action;  // the chosen command, run after parsing
 
@@ -31,10 +35,14 @@ struct Globals {
   std::filesystem::path config_file() const { return data() / "mailcase.toml"; }
 };
 
-// Loads the configuration and opens the pipeline of the data directory; prints the
+// Loads the configuration and opens the runtime of the data directory (its store, its
+// services, ingest): the one place the command line opens the database. Prints the
 // reason and sets the exit code on failure.
-std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_out = nullptr);
+std::unique_ptr<runtime::Runtime> open_runtime(Globals& g, config::Config* cfg_out = nullptr);
 int exit_code_for(const Error& e);
+// The agent a case action is done by: the active agent named by --as (kInvalidInput when
+// there is none), else the generic "agent" of the command line.
+Result<services::Actor> acting_agent(Globals& g, runtime::Runtime& rt);
 // JSON as the command line prints it; never throws: bytes that are not UTF-8 (from an
 // older store, say) become U+FFFD.
 std::string json_text(const nlohmann::json& j, int indent = -1);

@@ -20,7 +20,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
     list->add_option("--limit", *limit, "at most this many");
     list->callback([&g, json, limit] {
       g.action = [&g, json, limit] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto all = p->store().list_cases(*limit);
         if (!all) {
@@ -50,7 +50,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
     show->add_flag("--json", *json, "JSON output");
     show->callback([&g, number, json] {
       g.action = [&g, number, json] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto v = cases::load_case(p->store(), *number);
         if (!v) {
@@ -103,41 +103,17 @@ void register_case_commands(CLI::App& app, Globals& g) {
     add->add_option("email", *email, "the address, e.g. colleague@example.com")->required();
     add->callback([&g, number, email] {
       g.action = [&g, number, email] {
-        config::Config cfg;
-        auto p = open_pipeline(g, &cfg);
+        auto p = open_runtime(g);
         if (!p) return;
         auto fail_with = [&](const Error& e) {
           print_error(e);
           g.exit_code = exit_code_for(e);
         };
-        const std::string e = text::normalize_email(*email);
-        if (e.size() > 254 || e.find('@') == std::string::npos || e.front() == '@' || e.back() == '@' ||
-            e.find_first_of(" \t\r\n,;<>\"") != std::string::npos)
-          return fail_with(Error{ErrorCode::kInvalidInput, "not an email address: " + *email});
-        auto& st = p->store();
-        auto ours = st.list_addresses();
-        if (!ours) return fail_with(ours.error());
-        bool is_ours = text::iequals(e, text::normalize_email(cfg.outbound.from_address));
-        for (const auto& a : *ours) is_ours = is_ours || text::iequals(a.email, e);
-        if (is_ours)
-          return fail_with(
-              Error{ErrorCode::kInvalidInput, e + " is one of our own addresses and cannot be a participant"});
-        auto work = st.begin_work();  // rolls back on every early return
-        if (!work) return fail_with(work.error());
-        auto c = st.find_case_by_number(*number);
-        Status done = [&]() -> Status {
-          if (!c) return tl::unexpected(c.error());
-          if (!*c) return fail(ErrorCode::kNotFound, "no case " + *number);
-          if (auto s = st.add_participant((*c)->id, e, "agent"); !s) return s;
-          return st.add_event({.case_id = (*c)->id,
-                               .actor_kind = store::ActorKind::kAgent,
-                               .actor = "agent",
-                               .action = store::EventAction::kParticipantAdded,
-                               .details = {{"email", e}}});
-        }();
-        if (!done) return fail_with(done.error());
-        if (auto s = work->commit(); !s) return fail_with(s.error());
-        std::cout << (*c)->number << ": " << e << " is a participant\n";
+        auto by = acting_agent(g, *p);
+        if (!by) return fail_with(by.error());
+        auto c = p->cases().add_participant(*by, *number, *email);
+        if (!c) return fail_with(c.error());
+        std::cout << c->number << ": " << text::normalize_email(*email) << " is a participant\n";
       };
     });
   }
@@ -150,7 +126,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
     history->add_flag("--json", *json, "JSON output");
     history->callback([&g, number, json] {
       g.action = [&g, number, json] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto fail_with = [&](const Error& e) {
           print_error(e);

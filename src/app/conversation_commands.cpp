@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
-#include "cases/conversation.h"
+#include "cases/case_view.h"
 #include "util/text.h"
 
 namespace mailcase::app {
@@ -26,35 +26,23 @@ std::string content_type_for(const std::string& name) {
   return "application/octet-stream";
 }
 
-// Opens everything a case action needs, runs it in one transaction with its outbox
-// rows, and reports the outcome.
-void run_case_action(Globals& g, const std::string& number,
-                     const std::function<mailcase::Status(const cases::Conversation&, store::Case&)>& fn,
-                     const std::string& done) {
-  config::Config cfg;
-  auto p = open_pipeline(g, &cfg);
+using CaseAction =
+    std::function<mailcase::Status(services::CaseServices&, const services::Actor&, store::UnitOfWork&, store::Case&)>;
+
+// Runs a case action through the case services (one unit of work with its event and its
+// outbox rows), as the agent the command line acts for, and reports the outcome.
+void run_case_action(Globals& g, const std::string& number, const CaseAction& fn, const std::string& done) {
+  auto p = open_runtime(g);
   if (!p) return;
-  auto signer = outbound::LinkSigner::from_data_dir(g.data());
-  if (!signer) {
-    print_error(signer.error());
-    g.exit_code = exit_code_for(signer.error());
-    return;
-  }
-  outbound::Templates templates(g.data() / "templates");
-  cases::Conversation cv{p->store(), cfg, templates, *signer, &p->blobs(), domain::system_clock()};
-  auto& st = p->store();
   auto fail_with = [&](const Error& e) {
     print_error(e);
     g.exit_code = exit_code_for(e);
   };
-  // Every early return below rolls the unit of work back.
-  auto work = st.begin_work();
-  if (!work) return fail_with(work.error());
-  auto c = cases::case_by_number(st, number);
+  auto by = acting_agent(g, *p);
+  if (!by) return fail_with(by.error());
+  auto& cases = p->cases();
+  auto c = cases.on_case(number, [&](store::UnitOfWork& w, store::Case& kase) { return fn(cases, *by, w, kase); });
   if (!c) return fail_with(c.error());
-  if (auto s = fn(cv, *c); !s) return fail_with(s.error());
-  if (auto s = p->blobs().sync(); !s) return fail_with(s.error());
-  if (auto s = work->commit(); !s) return fail_with(s.error());
   std::cout << c->number << ": " << done << " (status: " << store::to_string(c->status) << ")\n";
 }
 
@@ -63,8 +51,8 @@ struct BodyOptions {
   std::vector<std::string> attach;
 };
 
-Result<cases::AgentComment> read_body(const BodyOptions& o) {
-  cases::AgentComment in;
+Result<services::AgentComment> read_body(const BodyOptions& o) {
+  services::AgentComment in;
   if (!o.body_file.empty()) {
     std::ifstream f(o.body_file, std::ios::binary);
     if (!f) return fail(ErrorCode::kInvalidInput, "cannot read " + o.body_file);
@@ -129,7 +117,9 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
         in->is_public = *pub;
         run_case_action(
             g, *number,
-            [&](const cases::Conversation& cv, store::Case& c) { return cases::comment(cv, c, *in); },
+            [&](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {
+              return cs.comment(w, by, c, *in);
+            },
             *pub ? "public comment added and queued to the customer" : "internal note added");
       };
     });
@@ -151,8 +141,8 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
         }
         run_case_action(
             g, *number,
-            [&](const cases::Conversation& cv, store::Case& c) {
-              return cases::propose_solution(cv, c, *in);
+            [&](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {
+              return cs.propose_solution(w, by, c, *in);
             },
             "solution proposed");
       };
@@ -162,17 +152,25 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
     const char* name;
     const char* help;
     const char* done;
-    std::function<mailcase::Status(const cases::Conversation&, store::Case&)> fn;
+    CaseAction fn;
   };
   const std::vector<Simple> simple{
       {"close", "close the case (mails: closed, survey)", "closed",
-       [](const cases::Conversation& cv, store::Case& c) { return cases::close(cv, c, "agent"); }},
+       [](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {
+         return cs.close(w, by, c);
+       }},
       {"reopen", "reopen a resolved or closed case", "reopened",
-       [](const cases::Conversation& cv, store::Case& c) { return cases::reopen(cv, c, "agent"); }},
+       [](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {
+         return cs.reopen(w, by, c);
+       }},
       {"accept", "accept the proposed solution for the customer", "solution accepted",
-       [](const cases::Conversation& cv, store::Case& c) { return cases::accept(cv, c, "agent"); }},
+       [](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {
+         return cs.accept(w, by, c);
+       }},
       {"reject", "reject the proposed solution for the customer", "solution rejected",
-       [](const cases::Conversation& cv, store::Case& c) { return cases::reject(cv, c, "agent", ""); }},
+       [](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {
+         return cs.reject(w, by, c, "");
+       }},
   };
   for (const auto& s : simple) {
     auto* cmd = cs->add_subcommand(s.name, s.help);
@@ -196,8 +194,8 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
         std::string done = "assigned to nobody";
         run_case_action(
             g, *number,
-            [&](const cases::Conversation& cv, store::Case& c) {
-              auto s = cases::assign(cv, c, *owner, "agent");
+            [&](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {
+              auto s = cs.assign(w, by, c, *owner);
               if (s && !c.owner.empty()) done = "assigned to " + c.owner;  // the agent's own spelling
               return s;
             },
@@ -216,11 +214,11 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
     list->add_option("--case", *number, "only this case's mails");
     list->callback([&g, json, number] {
       g.action = [&g, json, number] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         std::optional<store::Id> case_id;
         if (!number->empty()) {
-          auto c = cases::case_by_number(p->store(), *number);
+          auto c = cases::case_by_number(p->store().cases(), *number);
           if (!c) {
             print_error(c.error());
             g.exit_code = exit_code_for(c.error());

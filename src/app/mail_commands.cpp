@@ -76,7 +76,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
         "envelope sender as the MTA has it (Postfix: ${sender}); '' or '<>' for the null sender");
     deliver->callback([&g, recipients, sender, sender_opt] {
       g.action = [&g, recipients, sender, sender_opt] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) {
           // Cannot record it now: the MTA must keep the mail and try again.
           if (g.exit_code == kExitConfig) g.exit_code = kExitTempFail;
@@ -86,7 +86,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
         // Given: the MTA tells us (an empty one, "<>", is the null sender). Not given: the
         // mail's Return-Path, if any, stands for it.
         if (sender_opt->count() > 0) env.sender = text::normalize_email(*sender);
-        auto r = p->deliver_stream(std::cin, env);
+        auto r = p->ingest().deliver_stream(std::cin, env);
         if (!r) {
           print_error(r.error());
           g.exit_code = kExitTempFail;
@@ -115,11 +115,11 @@ void register_mail_commands(CLI::App& app, Globals& g) {
     imp->callback([&g, paths, recipients, json, confirm] {
       g.action = [&g, paths, recipients, json, confirm] {
         config::Config cfg;
-        auto p = open_pipeline(g, &cfg);
+        auto p = open_runtime(g, &cfg);
         if (!p) return;
-        p->set_confirmations(*confirm);
+        p->ingest().set_confirmations(*confirm);
         // Mails left half-done by an interrupted run come first.
-        if (auto n = p->finish_interrupted(); !n) {
+        if (auto n = p->ingest().finish_interrupted(); !n) {
           print_error(n.error());
           g.exit_code = exit_code_for(n.error());
           return;
@@ -130,7 +130,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
         std::vector<ingest::Spooled> batch;
         const size_t batch_size = static_cast<size_t>(cfg.storage.import_batch);
         auto flush = [&] {
-          for (auto& r : p->process(batch)) {
+          for (auto& r : p->ingest().process(batch)) {
             if (!r) print_error(r.error());
             progress.add(r);
           }
@@ -149,7 +149,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
             }
             for (const auto& f : *files) {
               std::ifstream in(f, std::ios::binary);
-              auto s = p->spool(in, env);
+              auto s = p->ingest().spool(in, env);
               if (!s) {
                 print_error(s.error());
                 g.exit_code = exit_code_for(s.error());
@@ -197,7 +197,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
     list->add_flag("--json", *json, "JSON output");
     list->callback([&g, state, json] {
       g.action = [&g, state, json] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         store::MessageFilter f;
         if (!state->empty()) f.state = store::raw_state_from(*state);
@@ -247,9 +247,9 @@ void register_mail_commands(CLI::App& app, Globals& g) {
     retry->add_option("id", *id, "message id (from `message list`)")->required();
     retry->callback([&g, id] {
       g.action = [&g, id] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
-        auto r = p->retry(*id);
+        auto r = p->ingest().retry(*id);
         if (!r) {
           print_error(r.error());
           g.exit_code = exit_code_for(r.error());

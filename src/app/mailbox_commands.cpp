@@ -45,7 +45,7 @@ std::unique_ptr<channels::AgentBook> open_book(Globals& g, const config::Config&
   return std::make_unique<channels::AgentBook>(std::move(*st));
 }
 
-std::optional<store::Mailbox> find_mailbox(Globals& g, ingest::Pipeline& p, const std::string& name) {
+std::optional<store::Mailbox> find_mailbox(Globals& g, runtime::Runtime& p, const std::string& name) {
   auto all = p.store().list_mailboxes();
   if (!all) {
     print_error(all.error());
@@ -154,7 +154,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           g.exit_code = kExitUsage;
           return;
         }
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto st = store::in_transaction(p->store(), [&]() -> Status { return p->store().add_mailbox(*m); });
         if (!st) {
@@ -176,7 +176,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     list->add_flag("--json", *json, "one JSON array");
     list->callback([&g, json] {
       g.action = [&g, json] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto all = p->store().list_mailboxes();
         if (!all) {
@@ -225,7 +225,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     remove->add_option("name", *name)->required();
     remove->callback([&g, name] {
       g.action = [&g, name] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto st =
             store::in_transaction(p->store(), [&]() -> Status { return p->store().remove_mailbox(*name); });
@@ -244,7 +244,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     test->add_option("name", *name)->required();
     test->callback([&g, name] {
       g.action = [&g, name] {
-        auto p = open_pipeline(g);
+        auto p = open_runtime(g);
         if (!p) return;
         auto m = find_mailbox(g, *p, *name);
         if (!m) return;
@@ -271,14 +271,14 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     fetch->callback([&g, name] {
       g.action = [&g, name] {
         config::Config cfg;
-        auto p = open_pipeline(g, &cfg);
+        auto p = open_runtime(g, &cfg);
         if (!p) return;
         auto m = find_mailbox(g, *p, *name);
         if (!m) return;
         auto book = open_book(g, cfg);
         if (!book) return;
         std::atomic<bool> stop{false};
-        channels::AgentContext ctx{*p, *book, stop};
+        channels::AgentContext ctx{p->ingest(), *book, stop};
         auto n = channels::fetch_once(*m, ctx);
         if (!n) {
           print_error(n.error());
@@ -301,7 +301,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     serve->callback([&g, lmtp, http] {
       g.action = [&g, lmtp, http] {
         config::Config cfg;
-        auto p = open_pipeline(g, &cfg);
+        auto p = open_runtime(g, &cfg);
         if (!p) return;
         auto mailboxes = p->store().list_mailboxes();
         if (!mailboxes) {
@@ -330,7 +330,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           o.max_recipients = cfg.lmtp.max_recipients;
           o.session_timeout_seconds = cfg.lmtp.session_timeout_seconds;
           o.data_timeout_seconds = cfg.lmtp.data_timeout_seconds;
-          server = std::make_unique<channels::LmtpServer>(*p, o);
+          server = std::make_unique<channels::LmtpServer>(p->ingest(), o);
           if (auto s = server->listen(); !s) {
             print_error(s.error());
             g.exit_code = kExitTempFail;
@@ -347,7 +347,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
             g.exit_code = kExitUsage;
             return;
           }
-          pages = std::make_unique<web::CustomerPages>(g.data(), cfg, domain::system_clock());
+          pages = std::make_unique<web::CustomerPages>(p->store(), p->cases(), p->config(), p->links(), p->clock());
           if (auto s = pages->listen(host, port); !s) {
             print_error(s.error());
             g.exit_code = kExitTempFail;
@@ -379,7 +379,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         if (pages) threads.emplace_back([&] { pages->serve(); });
         for (const auto& m : *mailboxes) {
           contexts.push_back(
-              std::make_unique<channels::AgentContext>(channels::AgentContext{*p, *book, stop}));
+              std::make_unique<channels::AgentContext>(channels::AgentContext{p->ingest(), *book, stop}));
           auto* ctx = contexts.back().get();
           threads.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
           std::cerr << "mailbox " << m.name << ": agent started" << std::endl;

@@ -46,7 +46,7 @@ void warn_if_not_private(const std::filesystem::path& data_dir) {
   }
 }
 
-std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_out) {
+std::unique_ptr<runtime::Runtime> open_runtime(Globals& g, config::Config* cfg_out) {
   auto cfg = config::load(g.config_file());
   if (!cfg) {
     print_error(cfg.error());
@@ -69,7 +69,7 @@ std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_
     return nullptr;
   }
   warn_if_not_private(g.data());
-  auto p = ingest::Pipeline::open(g.data(), *cfg);
+  auto p = runtime::Runtime::open(g.data(), *cfg);
   if (!p) {
     print_error(p.error());
     g.exit_code = exit_code_for(p.error());
@@ -77,6 +77,14 @@ std::unique_ptr<ingest::Pipeline> open_pipeline(Globals& g, config::Config* cfg_
   }
   if (cfg_out) *cfg_out = *cfg;
   return std::move(*p);
+}
+
+Result<services::Actor> acting_agent(Globals& g, runtime::Runtime& rt) {
+  if (g.agent.empty()) return services::Actor::agent("agent", "cli");
+  MC_ASSIGN_OR_RETURN(auto a, rt.store().agents().find_agent_by_email(g.agent));
+  if (!a || !a->active)
+    return fail(ErrorCode::kInvalidInput, "--as: no active agent " + g.agent + " (see `mailcase agent list`)");
+  return services::Actor::agent(a->email, "cli");
 }
 
 }  // namespace mailcase::app
@@ -130,6 +138,8 @@ int run(int argc, char** argv) {
   CLI::App app{"mailcase: support e-mail in, cases out"};
   app.require_subcommand(1);
   app.add_option("--data", g.data_dir, "data directory (default $MAILCASE_DATA, else ./mailcase-data)");
+  if (const char* who = std::getenv("MAILCASE_AGENT")) g.agent = who;
+  app.add_option("--as", g.agent, "the agent (email) a case action is done by (default $MAILCASE_AGENT)");
   register_admin_commands(app, g);
   register_mail_commands(app, g);
   register_case_commands(app, g);

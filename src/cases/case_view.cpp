@@ -2,6 +2,12 @@
 
 namespace mailcase::cases {
 
+Result<store::Case> case_by_number(store::CaseRepository& cases, std::string_view number) {
+  MC_ASSIGN_OR_RETURN(auto c, cases.find_case_by_number(number));
+  if (!c) return fail(ErrorCode::kNotFound, "no case " + std::string(number));
+  return *c;
+}
+
 Result<CaseView> load_case(store::Store& s, std::string_view number) {
   auto c = s.find_case_by_number(number);
   if (!c) return tl::unexpected(c.error());

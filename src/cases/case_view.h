@@ -21,6 +21,9 @@ struct CaseView {
   std::optional<store::Agent> owner;
 };
 
+// The case with this number; kNotFound ("no case NUMBER") when there is none.
+[[nodiscard]] Result<store::Case> case_by_number(store::CaseRepository& cases, std::string_view number);
+
 // kNotFound when there is no such case.
 [[nodiscard]] Result<CaseView> load_case(store::Store& s, std::string_view number);
 

@@ -7,7 +7,8 @@
 #include <map>
 #include <sstream>
 
-#include "cases/conversation.h"
+#include "cases/lifecycle.h"
+#include "services/case_services.h"
 #include "ingest/classify.h"
 #include "ingest/reply_text.h"
 #include "ingest/route.h"
@@ -64,10 +65,10 @@ std::string case_subject(const mime::ParsedMessage& m) {
 }
 
 // The sender's role on a case, from the store: the adapter around ingest::sender_role.
-Result<SenderRole> role_on_case(store::Store& st, store::Id case_id, const std::string& sender,
+Result<SenderRole> role_on_case(store::UnitOfWork& u, store::Id case_id, const std::string& sender,
                                 const std::optional<store::Contact>& contact,
                                 const std::optional<store::Account>& account, bool ours) {
-  auto c = st.get_case(case_id);
+  auto c = u.cases().get_case(case_id);
   if (!c) return tl::unexpected(c.error());
   if (!*c) return SenderRole::kStranger;
   ParticipantFacts pf;
@@ -77,12 +78,12 @@ Result<SenderRole> role_on_case(store::Store& st, store::Id case_id, const std::
   pf.case_contact = (*c)->contact_id;
   pf.case_account = (*c)->account_id;
   if (!pf.case_account && pf.case_contact) {
-    auto cc = st.get_contact(*pf.case_contact);
+    auto cc = u.accounts().get_contact(*pf.case_contact);
     if (!cc) return tl::unexpected(cc.error());
     if (*cc) pf.case_account = (*cc)->account_id;
   }
   if (!sender.empty()) {
-    auto listed = st.is_participant(case_id, sender);
+    auto listed = u.cases().is_participant(case_id, sender);
     if (!listed) return tl::unexpected(listed.error());
     pf.listed = *listed;
   }
@@ -118,32 +119,9 @@ struct Pipeline::Work {
   bool too_large = false;
 };
 
-Result<std::unique_ptr<Pipeline>> Pipeline::open(const std::filesystem::path& data_dir,
-                                                 const config::Config& cfg, const domain::Clock& clock) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir / "blobs", ec);
-  if (ec) return fail(ErrorCode::kTemporary, "cannot create " + (data_dir / "blobs").string());
-  store::SqliteOptions opts;
-  opts.synchronous_full = cfg.storage.sync == "full";
-  auto st = store::open_sqlite(data_dir / "mailcase.db", opts);
-  if (!st) return tl::unexpected(st.error());
-  auto blobs = std::make_unique<spool::FileBlobStore>(data_dir / "blobs", false);
-  auto p = std::make_unique<Pipeline>(std::move(*st), std::move(blobs), cfg, clock);
-  auto signer = outbound::LinkSigner::from_data_dir(data_dir);
-  if (!signer) return tl::unexpected(signer.error());
-  p->signer_ = std::make_unique<outbound::LinkSigner>(std::move(*signer));
-  p->templates_ = std::make_unique<outbound::Templates>(data_dir / "templates");
-  return p;
-}
-
-Pipeline::Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
-                   config::Config cfg, const domain::Clock& clock)
-    : store_(std::move(store)),
-      blobs_(std::move(blobs)),
-      raws_(std::make_unique<spool::RawSpool>(blobs_->root().parent_path() / "spool", *blobs_)),
-      cfg_(std::move(cfg)),
-      clock_(clock),
-      tags_(cfg_.threading) {
+Pipeline::Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws,
+                   const config::Config& cfg, services::CaseServices& cases, const domain::Clock& clock)
+    : store_(&store), blobs_(&blobs), raws_(&raws), cfg_(cfg), cases_(cases), clock_(clock), tags_(cfg_.threading) {
   mime::ensure_initialized();
 }
 
@@ -358,13 +336,14 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   // 3. Decide and apply, one commit for the batch.
   {
     std::lock_guard lock(mu_);
-    auto st = store::in_transaction(*store_, [&]() -> Status {
+    auto st = [&]() -> Status {
+      MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
       for (auto& w : work) {
         if (w.skip) continue;
-        if (auto s = apply(w); !s) return s;
+        MC_RETURN_IF_ERROR(apply(u, w));
       }
-      return {};
-    });
+      return u.commit();
+    }();
     if (!st) {
       for (auto& w : work) {
         if (!w.skip) w.outcome.reset();
@@ -381,20 +360,20 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   return results;
 }
 
-Status Pipeline::apply(Work& w) {
+Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
   auto& row = w.row;
   row.attempts += 1;
   auto finish = [&](store::RawState state, OutcomeKind kind, std::string reason) -> Status {
     row.state = state;
     row.outcome = to_string(kind);
     row.reason = std::move(reason);
-    if (auto s = store_->update_raw(row); !s) return s;
+    if (auto s = u.raw_messages().update_raw(row); !s) return s;
     Outcome o;
     o.kind = kind;
     o.reason = row.reason;
     o.message_id = row.id;
     if (row.case_id) {
-      auto c = store_->get_case(*row.case_id);
+      auto c = u.cases().get_case(*row.case_id);
       if (!c) return tl::unexpected(c.error());
       if (*c) o.case_number = (*c)->number;
     }
@@ -418,7 +397,7 @@ Status Pipeline::apply(Work& w) {
   row.subject = m.subject;
   if (!row.envelope_sender) row.envelope_sender = return_path(m);  // the source did not tell
   std::string key = m.message_id.empty() ? "sha:" + row.sha256 : "mid:" + m.message_id;
-  auto other = store_->find_raw_by_dedupe_key(key);
+  auto other = u.raw_messages().find_raw_by_dedupe_key(key);
   if (!other) return tl::unexpected(other.error());
   if (*other && (*other)->id != row.id) {
     row.case_id = (*other)->case_id;
@@ -427,13 +406,13 @@ Status Pipeline::apply(Work& w) {
                   "same Message-ID as message " + std::to_string((*other)->id));
   }
   row.dedupe_key = key;
-  return apply_decision(w);
+  return apply_decision(u, w);
 }
 
-Status Pipeline::apply_decision(Work& w) {
+Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   auto& row = w.row;
   const auto& m = *w.msg;
-  auto addresses = store_->list_addresses();
+  auto addresses = u.routing().list_addresses();
   if (!addresses) return tl::unexpected(addresses.error());
 
   RouteFacts facts;
@@ -443,15 +422,15 @@ Status Pipeline::apply_decision(Work& w) {
       recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients : w.in.envelope.recipients),
       *addresses);
 
-  auto contact = store_->find_contact_by_email(m.from.email);
+  auto contact = u.accounts().find_contact_by_email(m.from.email);
   if (!contact) return tl::unexpected(contact.error());
   std::optional<store::Account> account;
   if (*contact && (*contact)->account_id) {
-    auto a = store_->get_account(*(*contact)->account_id);
+    auto a = u.accounts().get_account(*(*contact)->account_id);
     if (!a) return tl::unexpected(a.error());
     account = *a;
   } else if (!*contact && !m.from.email.empty()) {
-    auto a = store_->find_account_by_email(m.from.email);
+    auto a = u.accounts().find_account_by_email(m.from.email);
     if (!a) return tl::unexpected(a.error());
     account = *a;
   }
@@ -460,20 +439,20 @@ Status Pipeline::apply_decision(Work& w) {
   ThreadFacts tf;
   tf.tag_numbers = tags_.case_numbers(m.subject);
   for (const auto& n : tf.tag_numbers) {
-    auto c = store_->find_case_by_number(n);
+    auto c = u.cases().find_case_by_number(n);
     if (!c) return tl::unexpected(c.error());
     tf.tag_cases.push_back(*c ? std::optional<int64_t>((*c)->id) : std::nullopt);
   }
   tf.referenced_ids = referenced_ids(m.in_reply_to, m.references);
   for (const auto& id : tf.referenced_ids) {
-    auto c = store_->case_of_message_id(id);
+    auto c = u.cases().case_of_message_id(id);
     if (!c) return tl::unexpected(c.error());
     tf.ref_cases.push_back(*c);
   }
   // A bounce names the mail it returns; that mail's case is the one it concerns.
   for (const auto& id : facts.classification.original_message_ids) {
     tf.referenced_ids.push_back(id);
-    auto c = store_->case_of_message_id(id);
+    auto c = u.cases().case_of_message_id(id);
     if (!c) return tl::unexpected(c.error());
     tf.ref_cases.push_back(*c);
   }
@@ -487,7 +466,7 @@ Status Pipeline::apply_decision(Work& w) {
   const std::string sender = text::normalize_email(m.from.email);
   if (facts.threaded_case) {
     const bool sender_is_ours = std::find(ours.begin(), ours.end(), sender) != ours.end();
-    auto role = role_on_case(*store_, *facts.threaded_case, sender, *contact, account, sender_is_ours);
+    auto role = role_on_case(u, *facts.threaded_case, sender, *contact, account, sender_is_ours);
     if (!role) return tl::unexpected(role.error());
     facts.sender_role = *role;
   }
@@ -498,13 +477,13 @@ Status Pipeline::apply_decision(Work& w) {
     row.state = state;
     row.outcome = to_string(kind);
     row.reason = d.reason;
-    if (auto s = store_->update_raw(row); !s) return s;
+    if (auto s = u.raw_messages().update_raw(row); !s) return s;
     Outcome o;
     o.kind = kind;
     o.reason = d.reason;
     o.message_id = row.id;
     if (row.case_id) {
-      auto c = store_->get_case(*row.case_id);
+      auto c = u.cases().get_case(*row.case_id);
       if (!c) return tl::unexpected(c.error());
       if (*c) o.case_number = (*c)->number;
     }
@@ -522,10 +501,10 @@ Status Pipeline::apply_decision(Work& w) {
   reply_options.reply_to_closed =
       cfg_.outbound.reply_to_closed == "new" ? cases::ReplyToClosed::kNewCase : cases::ReplyToClosed::kReopen;
   if (d.action == Action::kComment && personal) {
-    auto t = store_->get_case(*facts.threaded_case);
+    auto t = u.cases().get_case(*facts.threaded_case);
     if (!t) return tl::unexpected(t.error());
     if (*t) {
-      auto next = cases::decide(cases::status_of(**t), cases::ActionKind::kCustomerReply, reply_options);
+      auto next = cases::decide((*t)->status, cases::ActionKind::kCustomerReply, reply_options);
       if (next && next->new_case) {
         d.action = Action::kCreateCase;
         d.reason =
@@ -544,18 +523,14 @@ Status Pipeline::apply_decision(Work& w) {
     c.name = display_name(m.from);
     c.emails = {text::normalize_email(m.from.email)};
     if (account) c.account_id = account->id;
-    auto id = store_->add_contact(c);
-    if (!id) return tl::unexpected(id.error());
-    contact_id = *id;
+    MC_ASSIGN_OR_RETURN(contact_id, u.accounts().add_contact(c));
     // Made from a mail whose envelope sender does not vouch for its From: not trusted
     // as a known contact by the loop guard later (the From may be forged).
-    if (row.envelope_sender && !outbound::envelope_matches_from(*row.envelope_sender, m.from.email)) {
-      if (auto s = store_->mark_contact_unverified(*id); !s) return s;
-    }
+    if (row.envelope_sender && !outbound::envelope_matches_from(*row.envelope_sender, m.from.email))
+      MC_RETURN_IF_ERROR(u.accounts().mark_contact_unverified(*contact_id));
   }
 
-  ReplyText reply = split_reply(m.text_body);
-  store::Id case_id = 0;
+  store::Case kase;
   OutcomeKind kind;
   if (d.action == Action::kCreateCase) {
     store::Case c;
@@ -568,154 +543,97 @@ Status Pipeline::apply_decision(Work& w) {
     c.contact_id = contact_id;
     if (account) c.account_id = account->id;
     c.routing_address = facts.address ? facts.address->email : "";
-    auto created = store_->insert_case(std::move(c), cfg_.threading.case_prefix, cfg_.threading.case_digits);
-    if (!created) return tl::unexpected(created.error());
-    case_id = created->id;
+    MC_ASSIGN_OR_RETURN(kase, cases_.create(u, services::Actor::mail(m.from.email), std::move(c), d.reason));
     kind = OutcomeKind::kCreated;
-    if (auto s = store_->add_event({.case_id = case_id,
-                                    .actor_kind = store::ActorKind::kMail,
-                                    .actor = m.from.email,
-                                    .action = store::EventAction::kCreated,
-                                    .details = {{"reason", d.reason}}});
-        !s)
-      return s;
   } else {
-    case_id = *facts.threaded_case;
-    auto c = store_->get_case(case_id);
-    if (!c) return tl::unexpected(c.error());
-    if (!*c) return fail(ErrorCode::kInternal, "threaded case vanished");
-    if (auto s = store_->update_case(**c); !s) return s;  // bumps updated_at
+    MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*facts.threaded_case));
+    if (!c) return fail(ErrorCode::kInternal, "threaded case vanished");
+    kase = std::move(*c);
     kind = OutcomeKind::kUpdated;
   }
-  row.case_id = case_id;
+  row.case_id = kase.id;
 
-  store::Comment cm;
-  cm.case_id = case_id;
-  cm.direction = store::Direction::kInbound;
-  cm.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
-  if (d.not_participant) cm.author += " (sender is not a participant)";
-  cm.body = reply.new_text.empty() && reply.quoted.empty() ? m.text_body : reply.new_text;
-  cm.quoted = reply.quoted;
-  cm.visibility = d.internal ? store::Visibility::kInternal : store::Visibility::kPublic;
-  cm.raw_message_id = row.id;
-  auto comment_id = store_->add_comment(cm);
-  if (!comment_id) return tl::unexpected(comment_id.error());
-
+  ReplyText reply = split_reply(m.text_body);
+  services::InboundMail in;
+  in.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
+  if (d.not_participant) in.author += " (sender is not a participant)";
+  in.body = reply.new_text.empty() && reply.quoted.empty() ? m.text_body : reply.new_text;
+  in.quoted = reply.quoted;
+  in.is_public = !d.internal;
+  in.raw_message_id = row.id;
+  in.message_id = m.message_id;
   for (const auto& a : m.attachments) {
     store::Attachment at;
-    at.case_id = case_id;
-    at.comment_id = *comment_id;
     at.filename = a.filename;
     at.content_type = a.content_type;
     at.size = a.size;
     at.sha256 = a.sha256;
     at.content_id = a.content_id;
     at.is_inline = a.is_inline;
-    if (auto id = store_->add_attachment(at); !id) return tl::unexpected(id.error());
+    in.attachments.push_back(std::move(at));
   }
   if (cfg_.storage.keep_original) {
     // Attachments are served from blob files by hash: a packed mail gets one.
     if (!row.spool_location.empty() && !blobs_->contains(row.sha256)) {
-      auto bytes = raws_->read(spool::BlobRef{row.sha256, row.size, row.spool_location});
-      if (!bytes) return tl::unexpected(bytes.error());
-      if (auto put = blobs_->put(*bytes); !put) return tl::unexpected(put.error());
+      MC_ASSIGN_OR_RETURN(auto bytes, raws_->read(spool::BlobRef{row.sha256, row.size, row.spool_location}));
+      MC_RETURN_IF_ERROR(blobs_->put(bytes));
     }
     store::Attachment at;
-    at.case_id = case_id;
-    at.comment_id = *comment_id;
     at.filename = "original-" + std::to_string(row.id) + ".eml";
     at.content_type = "message/rfc822";
     at.size = row.size;
     at.sha256 = row.sha256;
-    if (auto id = store_->add_attachment(at); !id) return tl::unexpected(id.error());
-  }
-  if (!m.message_id.empty()) {
-    if (auto s = store_->add_message_id(m.message_id, case_id, "inbound"); !s) return s;
+    in.attachments.push_back(std::move(at));
   }
   // Whom the customer (or a participant) wrote to alongside us may answer on the case too;
   // a stranger's mail and machine mail add nobody.
-  if (!d.not_participant && !facts.classification.must_not_auto_answer()) {
-    for (const auto& e : participants_to_record(m, ours)) {
-      if (auto s = store_->add_participant(case_id, e, "mail"); !s) return s;
-    }
-  }
+  if (!d.not_participant && !facts.classification.must_not_auto_answer())
+    in.participants = participants_to_record(m, ours);
+  MC_RETURN_IF_ERROR(cases_.record_inbound(u, kase, in));
 
   // A bounce of a mail we sent: that outbox row failed, and its case says so.
   if (facts.classification.kind == MailKind::kBounce) {
     for (const auto& id : facts.classification.original_message_ids) {
-      auto sent = store_->find_outbox_by_message_id(id);
-      if (!sent) return tl::unexpected(sent.error());
-      if (!*sent) continue;
-      auto& o = **sent;
-      o.state = store::OutboxState::kFailed;
+      MC_ASSIGN_OR_RETURN(auto sent, u.outbox().find_outbox_by_message_id(id));
+      if (!sent) continue;
       std::string status;
       for (const auto& r : facts.classification.recipients)
         status += (status.empty() ? "" : ", ") + r.email + (r.status.empty() ? "" : " " + r.status);
-      o.last_error = "bounced" + (status.empty() ? std::string() : ": " + status);
-      if (auto s = store_->update_outbox(o); !s) return s;
-      if (auto s = store_->add_event({.case_id = case_id,
-                                      .actor_kind = store::ActorKind::kSystem,
-                                      .actor = "mailcase",
-                                      .action = store::EventAction::kMailBounced,
-                                      .details = {{"kind", o.kind}, {"to", o.to}, {"error", o.last_error}}});
-          !s)
-        return s;
+      MC_RETURN_IF_ERROR(
+          cases_.mail_bounced(u, kase.id, *sent, "bounced" + (status.empty() ? std::string() : ": " + status)));
     }
   }
 
-  if (signer_ && templates_) {
-    if (kind == OutcomeKind::kCreated && confirmations_) {
-      auto c = store_->get_case(case_id);
-      if (!c) return tl::unexpected(c.error());
-      cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), clock_};
-      cases::ConfirmFacts cf;
-      cf.is_machine_mail = facts.classification.must_not_auto_answer();
-      for (const auto& a : *addresses) cf.our_addresses.push_back(a.email);
-      cf.from = m.from.email;
-      cf.envelope_sender = row.envelope_sender;
-      if (*contact) {
-        auto unverified = store_->contact_unverified((*contact)->id);
-        if (!unverified) return tl::unexpected(unverified.error());
-        cf.sender_is_known_contact = !*unverified;
-      }
-      auto r = cases::confirm_new_case(cv, **c, cf);
-      if (!r) return tl::unexpected(r.error());
-    } else if (kind == OutcomeKind::kUpdated && personal && d.may_change_case) {
-      if (auto s = customer_effects(case_id, cm.body, reply_options); !s) return s;
+  if (kind == OutcomeKind::kCreated && confirmations_) {
+    services::ConfirmFacts cf;
+    cf.is_machine_mail = facts.classification.must_not_auto_answer();
+    for (const auto& a : *addresses) cf.our_addresses.push_back(a.email);
+    cf.from = m.from.email;
+    cf.envelope_sender = row.envelope_sender;
+    if (*contact) {
+      MC_ASSIGN_OR_RETURN(auto unverified, u.accounts().contact_unverified((*contact)->id));
+      cf.sender_is_known_contact = !unverified;
     }
+    MC_RETURN_IF_ERROR(cases_.confirm_new_case(u, kase, cf));
+  } else if (kind == OutcomeKind::kUpdated && personal && d.may_change_case) {
+    MC_RETURN_IF_ERROR(customer_effects(u, kase, in.body));
   }
   return record(store::RawState::kProcessed, kind);
 }
 
-Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text,
-                                  const cases::ActionOptions& reply_options) {
-  auto c = store_->get_case(case_id);
-  if (!c) return tl::unexpected(c.error());
-  if (!*c) return {};
-  cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), clock_};
-  auto& kase = **c;
-  const auto st = cases::status_of(kase);
-  if (st == cases::CaseStatus::kSolutionProposed) {
+Status Pipeline::customer_effects(store::UnitOfWork& u, store::Case& kase, const std::string& new_text) {
+  const auto by = services::Actor::customer("mail");
+  if (kase.status == store::CaseStatus::kSolutionProposed) {
     switch (cases::verdict_of_reply(new_text)) {
       case cases::Verdict::kAccept:
-        return cases::accept(cv, kase, "mail");
+        return cases_.accept(u, by, kase);
       case cases::Verdict::kReject:
-        return cases::reject(cv, kase, "mail", "");
+        return cases_.reject(u, by, kase, "");
       case cases::Verdict::kNone:
         return {};
     }
   }
-  auto t = cases::decide(st, cases::ActionKind::kCustomerReply, reply_options);
-  if (t && t->status != st) {
-    kase.status = t->status;
-    if (auto s = store_->update_case(kase); !s) return s;
-    return store_->add_event({.case_id = case_id,
-                              .actor_kind = store::ActorKind::kCustomer,
-                              .actor = "customer",
-                              .action = store::EventAction::kReopened,
-                              .details = {{"via", "mail"}}});
-  }
-  return {};
+  return cases_.reopen(u, by, kase);
 }
 
 Result<size_t> Pipeline::finish_interrupted() {
@@ -767,7 +685,11 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
   if (auto s = sync_blobs(); !s) return tl::unexpected(s.error());
   std::lock_guard lock(mu_);
   // A held mail is tried again from scratch; its earlier dedupe key is its own.
-  auto st = store::in_transaction(*store_, [&]() -> Status { return apply(w); });
+  auto st = [&]() -> Status {
+    MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());
+    MC_RETURN_IF_ERROR(apply(u, w));
+    return u.commit();
+  }();
   if (!st) return tl::unexpected(st.error());
   return *w.outcome;
 }

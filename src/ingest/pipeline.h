@@ -19,14 +19,9 @@
 #include "spool/raw_spool.h"
 #include "store/store.h"
 
-namespace mailcase::cases {
-struct ActionOptions;
-}  // namespace mailcase::cases
-
-namespace mailcase::outbound {
-class Templates;
-class LinkSigner;
-}  // namespace mailcase::outbound
+namespace mailcase::services {
+class CaseServices;
+}  // namespace mailcase::services
 
 namespace mailcase::ingest {
 
@@ -46,14 +41,10 @@ struct Spooled {
 
 class Pipeline final : public MailSink {
  public:
-  // Opens the store and blob folder of a data directory (created by `mailcase init`).
-  // clock: the owner's, which must outlive the pipeline; link expiry and the outbox's
-  // first attempt count from its now.
-  [[nodiscard]] static Result<std::unique_ptr<Pipeline>> open(
-      const std::filesystem::path& data_dir, const config::Config& cfg,
-      const domain::Clock& clock = domain::system_clock());
-  Pipeline(std::unique_ptr<store::Store> store, std::unique_ptr<spool::FileBlobStore> blobs,
-           config::Config cfg, const domain::Clock& clock = domain::system_clock());
+  // Borrows the runtime's parts (runtime/runtime.h builds it), which must outlive it.
+  // clock: link expiry and the outbox's first attempt count from its now.
+  Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws, const config::Config& cfg,
+           services::CaseServices& cases, const domain::Clock& clock = domain::system_clock());
   ~Pipeline() override;
 
   Result<Outcome> deliver(std::string_view raw, const Envelope& envelope) override;
@@ -74,11 +65,8 @@ class Pipeline final : public MailSink {
   // Runs a held or failed mail through the pipeline again.
   [[nodiscard]] Result<Outcome> retry(int64_t raw_id);
 
-  store::Store& store() { return *store_; }
-  spool::FileBlobStore& blobs() { return *blobs_; }
   // Where raw mails are spooled (small ones packed, large ones as blob files).
   spool::RawSpool& raw_spool() { return *raws_; }
-  const config::Config& config() const { return cfg_; }
   // Whether a new case is confirmed to its sender (on; `import` of an archive turns it off).
   void set_confirmations(bool on) { confirmations_ = on; }
 
@@ -88,23 +76,19 @@ class Pipeline final : public MailSink {
   void parse(Work& w);
   ParseResult parse_spooled(const spool::BlobRef& ref, uint64_t full_size);
   std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
-  Status apply(Work& w);
-  Status apply_decision(Work& w);
+  Status apply(store::UnitOfWork& u, Work& w);
+  Status apply_decision(store::UnitOfWork& u, Work& w);
+  // A customer's mail on their case: accept/reject by its first line, or reopen.
+  Status customer_effects(store::UnitOfWork& u, store::Case& kase, const std::string& new_text);
 
-  std::mutex mu_;  // one writer at a time on the store
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<spool::FileBlobStore> blobs_;
-  std::unique_ptr<spool::RawSpool> raws_;
-  config::Config cfg_;
+  std::mutex mu_;  // one writer at a time on the store's own connection
+  store::Store* store_;
+  spool::FileBlobStore* blobs_;
+  spool::RawSpool* raws_;
+  const config::Config& cfg_;
+  services::CaseServices& cases_;
   const domain::Clock& clock_;
-  // The conversation with customers (confirmations, accept/reject by reply); set up by
-  // open() from the data directory, absent for a pipeline built around a bare store.
-  std::unique_ptr<outbound::Templates> templates_;
-  std::unique_ptr<outbound::LinkSigner> signer_;
   bool confirmations_ = true;
-  // Customer mail effects on an existing case: accept/reject by reply, reopen.
-  Status customer_effects(store::Id case_id, const std::string& new_text,
-                          const cases::ActionOptions& reply_options);
   SubjectTags tags_;
 };
 

@@ -34,3 +34,26 @@ inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
 const char* to_string(ErrorCode code);
 
 }  // namespace mailcase
+
+// Error propagation. Both macros work in any function returning Status or Result<U>.
+//
+// MC_RETURN_IF_ERROR(expr): expr is a Status or a Result<T>, evaluated once; when it
+// holds an error, the enclosing function returns that error. A single statement (safe
+// after an unbraced if).
+#define MC_RETURN_IF_ERROR(expr)                                                   \
+  do {                                                                             \
+    auto&& mc_status_ = (expr);                                                    \
+    if (!mc_status_) return ::tl::unexpected<::mailcase::Error>(mc_status_.error()); \
+  } while (0)
+
+// MC_ASSIGN_OR_RETURN(lhs, expr): expr is a Result<T>, evaluated once; on an error the
+// enclosing function returns it, else its value is moved into lhs, which may declare a
+// variable (`MC_ASSIGN_OR_RETURN(auto rows, repo.list())`) or name one. Two statements:
+// never after an unbraced if.
+#define MC_CONCAT_INNER_(a, b) a##b
+#define MC_CONCAT_(a, b) MC_CONCAT_INNER_(a, b)
+#define MC_ASSIGN_OR_RETURN(lhs, expr) MC_ASSIGN_OR_RETURN_IMPL_(MC_CONCAT_(mc_result_, __LINE__), lhs, expr)
+#define MC_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                      \
+  auto&& tmp = (expr);                                                 \
+  if (!tmp) return ::tl::unexpected<::mailcase::Error>(tmp.error());   \
+  lhs = std::move(*tmp)

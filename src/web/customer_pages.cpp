@@ -26,7 +26,9 @@
 #include <mutex>
 #include <thread>
 
-#include "cases/conversation.h"
+#include "cases/lifecycle.h"
+#include "outbound/signed_link.h"
+#include "services/case_services.h"
 #include "mime/parser.h"
 #include "spool/blob_store.h"
 #include "store/store.h"
@@ -261,15 +263,14 @@ bool mail_carries(const std::string& raw, const std::string& token) {
 }  // namespace
 
 struct CustomerPages::Impl {
-  explicit Impl(const domain::Clock& c) : clock(c) {}
-  std::filesystem::path data_dir;
-  config::Config cfg;
+  Impl(store::Store& s, services::CaseServices& cs, const config::Config& c, const outbound::LinkSigner& l,
+       const domain::Clock& k)
+      : store(s), cases(cs), cfg(c), signer(&l), clock(k) {}
+  store::Store& store;  // only its pooled units: requests run on many threads
+  services::CaseServices& cases;
+  const config::Config& cfg;
+  const outbound::LinkSigner* signer;
   const domain::Clock& clock;
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<spool::FileBlobStore> blobs;
-  std::unique_ptr<outbound::LinkSigner> signer;
-  std::unique_ptr<outbound::Templates> templates;
-  std::mutex mu;  // one request at a time on the store connection
   std::unique_ptr<GuardedServer> server;
   int port = 0;
   // stop() may come before serve() has started listening, when cpp-httplib's own stop()
@@ -291,9 +292,9 @@ struct CustomerPages::Impl {
   }
 
   // What an old-format token may do, from the mails of this case that carried it.
-  outbound::Grants legacy_grants_for(store::Id case_id, const std::string& token) {
+  outbound::Grants legacy_grants_for(store::UnitOfWork& u, store::Id case_id, const std::string& token) {
     std::vector<std::string> kinds;
-    auto rows = store->list_outbox(case_id, 1000);
+    auto rows = u.outbox().list_outbox(case_id, 1000);
     if (rows)
       for (const auto& m : *rows)
         if (mail_carries(m.raw, token)) kinds.push_back(m.kind);
@@ -301,15 +302,15 @@ struct CustomerPages::Impl {
   }
 
   // The case the link opens, or nullopt after writing the refusal page.
-  std::optional<Access> authorise(const httplib::Request& req, httplib::Response& res,
+  std::optional<Access> authorise(store::UnitOfWork& u, const httplib::Request& req, httplib::Response& res,
                                   const std::string& number) {
     const std::string token = req.has_param("t") ? req.get_param_value("t") : "";
-    auto c = store->find_case_by_number(number);
+    auto c = u.cases().find_case_by_number(number);
     outbound::LinkSigner::Verified v;
     if (c && *c) v = signer->verify(token, (*c)->id, clock.now());
     if (c && *c && v.check == outbound::LinkSigner::Check::kValid) {
       Access a{**c, 0, v.expires_at, token};
-      a.grants = v.action ? outbound::grants_of(*v.action) : legacy_grants_for(a.c.id, token);
+      a.grants = v.action ? outbound::grants_of(*v.action) : legacy_grants_for(u, a.c.id, token);
       return a;
     }
     const bool expired = v.check == outbound::LinkSigner::Check::kExpired;
@@ -344,15 +345,24 @@ struct CustomerPages::Impl {
                     "\" placeholder=\"Anything to add?\"></textarea></p>");
   }
 
+  // A read unit of its own, or the "try again" page after writing it.
+  std::optional<store::UnitOfWork> read_unit(httplib::Response& res) {
+    auto u = store.open_unit(store::Access::kRead);
+    if (u) return std::move(*u);
+    html(res, 503, "Try again", "<p>Please try again in a moment.</p>");
+    return std::nullopt;
+  }
+
   void show(const httplib::Request& req, httplib::Response& res, const std::string& number) {
-    std::lock_guard lock(mu);
-    auto a = authorise(req, res, number);
+    auto u = read_unit(res);
+    if (!u) return;
+    auto a = authorise(*u, req, res, number);
     if (!a) return;
     const auto& c = a->c;
     std::string body = "<h1>Case " + html_escape(c.number) + ": " + html_escape(c.subject) +
                        "</h1><p class=\"meta\">Status: <b id=\"status\">" +
                        html_escape(store::to_string(c.status)) + "</b></p>";
-    const auto st = cases::status_of(c);
+    const auto st = c.status;
     if (st == cases::CaseStatus::kSolutionProposed) {
       const bool accept = outbound::allows(a->grants, LinkAction::kAccept);
       const bool reject = outbound::allows(a->grants, LinkAction::kReject);
@@ -369,14 +379,14 @@ struct CustomerPages::Impl {
             "to it.</p>";
       body += "</div>";
     }
-    auto sv = store->get_survey(c.id);
+    auto sv = u->surveys().get_survey(c.id);
     if (cases::survey_open(st) && sv && (!*sv || (*sv)->rating == 0)) {
       if (outbound::allows(a->grants, LinkAction::kSurvey)) body += survey_form(*a);
     } else if (sv && *sv && (*sv)->rating > 0) {
       body += "<p>Thank you for your rating: " + std::to_string((*sv)->rating) + " of 5.</p>";
     }
     body += "<h2>Conversation</h2>";
-    auto comments = store->comments_of(c.id);
+    auto comments = u->cases().comments_of(c.id);
     if (comments) {
       for (const auto& cm : *comments) {
         if (cm.visibility != store::Visibility::kPublic) continue;
@@ -396,9 +406,13 @@ struct CustomerPages::Impl {
 
   void act(const httplib::Request& req, httplib::Response& res, const std::string& number,
            const std::string& what) {
-    std::lock_guard lock(mu);
-    auto a = authorise(req, res, number);
-    if (!a) return;
+    std::optional<Access> a;
+    {
+      auto u = read_unit(res);
+      if (!u) return;
+      a = authorise(*u, req, res, number);
+      if (!a) return;
+    }
     const auto action = outbound::link_action_from_string(what).value_or(LinkAction::kView);
     if (!outbound::allows(a->grants, action)) {
       html(res, 403, "Not possible with this link",
@@ -428,93 +442,49 @@ struct CustomerPages::Impl {
       return;
     }
 
-    auto c = a->c;
-    cases::Conversation cv{*store, cfg, *templates, *signer, blobs.get(), clock};
+    // The case as it is now, in the services' own unit of work: the change, its event
+    // and its mails commit together.
+    const auto by = services::Actor::customer("web");
     std::string body;
-    auto work = store->begin_work();
-    if (!work) {
-      html(res, 503, "Try again", "<p>Please try again in a moment.</p>");
-      return;
-    }
-    mailcase::Status done;
+    Result<store::Case> done = fail(ErrorCode::kInvalidInput, "Nothing to do.");
     if (action == LinkAction::kAccept) {
-      done = cases::accept(cv, c, "web");
-      // The survey is shown right here, so closing sends no survey mail.
-      if (done) done = store->put_survey(store::Survey{c.id, 0, "", ""});
+      done = cases.on_case(a->c.id, [&](store::UnitOfWork& w, store::Case& c) { return cases.accept(w, by, c); });
+      // The survey is shown right here (closing then sends no survey mail).
       if (done)
         body = "<h1>Thank you</h1><p id=\"result\">You accepted the solution for case " +
-               html_escape(c.number) + ".</p>" + survey_form(*a);
+               html_escape(done->number) + ".</p>" + survey_form(*a);
     } else if (action == LinkAction::kReject) {
-      done = cases::reject(cv, c, "web", why);
-      if (done && !why.empty()) {
-        store::Comment cm;
-        cm.case_id = c.id;
-        cm.direction = store::Direction::kInbound;
-        cm.author = "customer (web page)";
-        cm.body = why;
-        cm.visibility = store::Visibility::kPublic;
-        auto id = store->add_comment(cm);
-        if (!id) done = tl::unexpected(id.error());
-      }
+      done =
+          cases.on_case(a->c.id, [&](store::UnitOfWork& w, store::Case& c) { return cases.reject(w, by, c, why); });
       if (done)
-        body = "<h1>Thank you</h1><p id=\"result\">We will keep working on case " + html_escape(c.number) +
+        body = "<h1>Thank you</h1><p id=\"result\">We will keep working on case " + html_escape(done->number) +
                ".</p>";
     } else if (action == LinkAction::kSurvey) {
-      // Read inside the (immediate) transaction: two answers at once cannot both pass.
-      auto sv = store->get_survey(c.id);
-      if (!sv)
-        done = tl::unexpected(sv.error());
-      else if (*sv && (*sv)->rating > 0)
-        done = fail(ErrorCode::kConflict, "You have already answered the survey for this case. Thank you!");
-      else if (!cases::survey_open(cases::status_of(c)))
-        done = fail(ErrorCode::kInvalidInput, "The survey opens when the case is resolved.");
-      else
-        done = store->put_survey(store::Survey{c.id, rating, comment, ""});
-      if (done)
-        done = store->add_event({.case_id = c.id,
-                                 .actor_kind = store::ActorKind::kCustomer,
-                                 .actor = "customer",
-                                 .action = store::EventAction::kSurveyAnswered,
-                                 .details = {{"rating", std::to_string(rating)}, {"via", "web"}}});
+      done = cases.on_case(a->c.id, [&](store::UnitOfWork& w, store::Case& c) {
+        return cases.answer_survey(w, by, c, rating, comment);
+      });
       if (done)
         body = "<h1>Thank you</h1><p id=\"result\">Your rating: " + std::to_string(rating) + " of 5.</p>";
-    } else {
-      done = fail(ErrorCode::kInvalidInput, "Nothing to do.");
     }
-    if (done) done = work->commit();
     if (!done) {
-      work->rollback();
       const auto code = done.error().code;
       html(res, code == ErrorCode::kInvalidInput || code == ErrorCode::kConflict ? 409 : 503, "Not possible",
            "<h1>Not possible</h1><p id=\"result\">" + html_escape(done.error().message) + "</p>" +
                back_link(*a));
       return;
     }
-    html(res, 200, "Case " + c.number, body);
+    html(res, 200, "Case " + a->c.number, body);
   }
 };
 
-CustomerPages::CustomerPages(std::filesystem::path data_dir, config::Config cfg, const domain::Clock& clock)
-    : impl_(std::make_unique<Impl>(clock)) {
-  impl_->data_dir = std::move(data_dir);
-  impl_->cfg = std::move(cfg);
-}
+CustomerPages::CustomerPages(store::Store& store, services::CaseServices& cases, const config::Config& cfg,
+                             const outbound::LinkSigner& links, const domain::Clock& clock)
+    : impl_(std::make_unique<Impl>(store, cases, cfg, links, clock)) {}
 
 CustomerPages::~CustomerPages() = default;
 
 Status CustomerPages::listen(const std::string& host, int port) {
   auto& d = *impl_;
-  store::SqliteOptions opts;
-  opts.synchronous_full = d.cfg.storage.sync == "full";
-  auto st = store::open_sqlite(d.data_dir / "mailcase.db", opts);
-  if (!st) return tl::unexpected(st.error());
-  d.store = std::move(*st);
-  d.blobs = std::make_unique<spool::FileBlobStore>(d.data_dir / "blobs", false);
-  auto signer = outbound::LinkSigner::from_data_dir(d.data_dir);
-  if (!signer) return tl::unexpected(signer.error());
-  d.signer = std::make_unique<outbound::LinkSigner>(std::move(*signer));
-  d.templates = std::make_unique<outbound::Templates>(d.data_dir / "templates");
-
   HttpLimits limits;
   limits.max_head_bytes = static_cast<size_t>(d.cfg.http.max_head_bytes);
   limits.max_body_bytes = static_cast<size_t>(d.cfg.http.max_body_bytes);

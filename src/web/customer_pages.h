@@ -13,18 +13,30 @@
 #include "domain/clock.h"
 #include "util/result.h"
 
+namespace mailcase::store {
+class Store;
+}
+namespace mailcase::services {
+class CaseServices;
+}
+namespace mailcase::outbound {
+class LinkSigner;
+}
+
 namespace mailcase::web {
 
 class CustomerPages {
  public:
-  // clock: the owner's, which must outlive the pages; links are checked against its now.
-  CustomerPages(std::filesystem::path data_dir, config::Config cfg,
-                const domain::Clock& clock = domain::system_clock());
+  // Borrows the runtime's parts, which must outlive the pages. Pages read through pooled
+  // read units of `store` and change cases only through `cases`; requests run side by
+  // side. Links are checked against clock's now.
+  CustomerPages(store::Store& store, services::CaseServices& cases, const config::Config& cfg,
+                const outbound::LinkSigner& links, const domain::Clock& clock = domain::system_clock());
   ~CustomerPages();
   CustomerPages(const CustomerPages&) = delete;
   CustomerPages& operator=(const CustomerPages&) = delete;
 
-  // Opens the store and binds; port 0 picks a free one (see bound_port).
+  // Binds; port 0 picks a free one (see bound_port).
   [[nodiscard]] Status listen(const std::string& host, int port);
   int bound_port() const;
   void serve();  // until stop()

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "domain/clock.h"
 #include "ingest/pipeline.h"
+#include "runtime/runtime.h"
 #include "outbound/signed_link.h"
 #include "support/test_support.h"
 
@@ -28,9 +29,9 @@ TEST(PipelineClockTest, ConfirmationIsDueAndItsLinkExpiresByThePipelinesClock) {
   auto cfg = config::load(data / "mailcase.toml");
   ASSERT_TRUE(cfg) << cfg.error().message;
   domain::FixedClock clock(kNow);
-  auto p = Pipeline::open(data, *cfg, clock);
+  auto p = runtime::Runtime::open(data, *cfg, clock);
   ASSERT_TRUE(p) << p.error().message;
-  auto o = (*p)->deliver(
+  auto o = (*p)->ingest().deliver(
       "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: Printer\r\n"
       "Message-ID: <p1@example.org>\r\n\r\nIt does not print.\r\n",
       Envelope{"test", {"support@corp.example"}, std::nullopt});

@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "cases/conversation.h"
+#include "services/case_services.h"
 #include "config/config.h"
 #include "ingest/pipeline.h"
+#include "runtime/runtime.h"
 #include "outbound/signed_link.h"
 #include "outbound/templates.h"
 #include "store/store.h"
@@ -87,23 +88,23 @@ class QueryPlanTest : public ::testing::Test {
     auto cfg = config::load(dir_.path() / "mailcase.toml");
     ASSERT_TRUE(cfg) << cfg.error().message;
     cfg_ = *cfg;
-    auto p = ingest::Pipeline::open(dir_.path(), cfg_);
+    auto p = runtime::Runtime::open(dir_.path(), cfg_);
     ASSERT_TRUE(p) << p.error().message;
-    pipeline_ = std::move(*p);
+    runtime_ = std::move(*p);
     ASSERT_EQ(sqlite3_open_v2((dir_.path() / "mailcase.db").c_str(), &db_, SQLITE_OPEN_READONLY, nullptr),
               SQLITE_OK);
   }
   void TearDown() override { sqlite3_close(db_); }
 
   ingest::Outcome deliver(const std::string& raw) {
-    auto o = pipeline_->deliver(raw, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
+    auto o = runtime_->ingest().deliver(raw, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
     EXPECT_TRUE(o) << (o ? "" : o.error().message);
     return o ? *o : ingest::Outcome{};
   }
 
   mailcase::testing::TempDir dir_;
   config::Config cfg_;
-  std::unique_ptr<ingest::Pipeline> pipeline_;
+  std::unique_ptr<runtime::Runtime> runtime_;
   sqlite3* db_ = nullptr;
 };
 
@@ -113,7 +114,7 @@ class QueryPlanTest : public ::testing::Test {
 TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   {
     // Bob writes from an account's address: his mail reads the account and its addresses.
-    auto& st = pipeline_->store();
+    auto& st = runtime_->store();
     auto work = st.begin_work();
     ASSERT_TRUE(work) << work.error().message;
     Account a;
@@ -131,25 +132,24 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   EXPECT_EQ(reply.case_number, created.case_number);
   deliver(mail("Bob <bob@other.example>", "m3@other.example", "Another question", "", "Hello?"));
 
-  auto& st = pipeline_->store();
-  auto signer = outbound::LinkSigner::from_data_dir(dir_.path());
-  ASSERT_TRUE(signer) << signer.error().message;
-  outbound::Templates templates(dir_.path() / "templates");
-  cases::Conversation cv{st, cfg_, templates, *signer, &pipeline_->blobs(), domain::system_clock()};
-  auto act = [&](const std::function<Status(Case&)>& fn) {
+  auto& st = runtime_->store();
+  // The services' join form, on the store's own connection, whose statements are checked.
+  auto& cs = runtime_->cases();
+  const auto agent = services::Actor::agent("agent");
+  auto act = [&](const std::function<Status(store::UnitOfWork&, Case&)>& fn) {
     auto work = st.begin_work();
     ASSERT_TRUE(work) << work.error().message;
-    auto c = st.find_case_by_number(*created.case_number);
+    auto c = work->cases().find_case_by_number(*created.case_number);
     ASSERT_TRUE(c && *c);
-    auto s = fn(**c);
+    auto s = fn(*work, **c);
     ASSERT_TRUE(s) << s.error().message;
     ASSERT_TRUE(work->commit());
   };
-  act([&](Case& c) {
-    return cases::comment(cv, c, cases::AgentComment{"We are on it.", true, "agent", {}});
+  act([&](store::UnitOfWork& w, Case& c) {
+    return cs.comment(w, agent, c, services::AgentComment{"We are on it.", true, {}});
   });
-  act([&](Case& c) {
-    return cases::propose_solution(cv, c, cases::AgentComment{"Use water.", true, "agent", {}});
+  act([&](store::UnitOfWork& w, Case& c) {
+    return cs.propose_solution(w, agent, c, services::AgentComment{"Use water.", true, {}});
   });
   // The customer answers the latest agent mail: threads by its Message-ID in the outbox.
   auto c = st.find_case_by_number(*created.case_number);
@@ -160,7 +160,7 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   auto answer = deliver(mail("Ann <ann@customer.example>", "m4@customer.example", "Re: Printer on fire",
                              bare_id(sent->front().message_id), "Thanks, that worked."));
   EXPECT_EQ(answer.case_number, created.case_number);
-  act([&](Case& c) { return cases::close(cv, c, "agent"); });
+  act([&](store::UnitOfWork& w, Case& c) { return cs.close(w, agent, c); });
 
   // What the outbox worker does: claims the due rows, then marks each sent.
   auto due = st.claim_due_outbox(clock::unix_now() + 1, 100, 600);

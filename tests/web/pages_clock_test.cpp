@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "domain/clock.h"
 #include "ingest/pipeline.h"
+#include "runtime/runtime.h"
 #include "outbound/signed_link.h"
 #include "support/test_support.h"
 #include "web/customer_pages.h"
@@ -33,9 +34,9 @@ class PagesClockTest : public ::testing::Test {
     auto cfg = config::load(data_ / "mailcase.toml");
     ASSERT_TRUE(cfg) << cfg.error().message;
     cfg_ = *cfg;
-    auto p = ingest::Pipeline::open(data_, cfg_);
+    auto p = runtime::Runtime::open(data_, cfg_);
     ASSERT_TRUE(p) << p.error().message;
-    auto o = (*p)->deliver(
+    auto o = (*p)->ingest().deliver(
         "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: Printer on floor 3\r\n"
         "Message-ID: <p1@example.org>\r\n\r\nIt does not print.\r\n",
         ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
@@ -47,7 +48,9 @@ class PagesClockTest : public ::testing::Test {
 
   // The case page as served by pages that read the time from `clock`.
   httplib::Result get_page(const domain::Clock& clock) {
-    CustomerPages pages(data_, cfg_, clock);
+    auto rt = runtime::Runtime::open(data_, cfg_, clock);
+    EXPECT_TRUE(rt) << rt.error().message;
+    CustomerPages pages((*rt)->store(), (*rt)->cases(), (*rt)->config(), (*rt)->links(), clock);
     EXPECT_TRUE(pages.listen("127.0.0.1", 0));
     std::thread t([&] { pages.serve(); });
     httplib::Client cli("127.0.0.1", pages.bound_port());

@@ -1,0 +1,421 @@
+#include "services/case_services.h"
+
+#include <algorithm>
+
+#include "outbound/loop_guard.h"
+#include "spool/blob_store.h"
+#include "util/clock.h"
+#include "util/text.h"
+
+namespace mailcase::services {
+namespace {
+
+using cases::ActionKind;
+using cases::ActionOptions;
+using cases::MailKind;
+
+std::string case_tag(const store::Case& c) {
+  return "[" + c.number + "]";
+}
+
+// Whether a contact's name is fit to greet them with. A name that looks like an address
+// or a link is not: it comes from a From header anyone can write, and a greeting would
+// carry it to whoever that From names.
+bool plain_name(std::string_view name) {
+  const std::string n = text::ascii_lower(name);
+  return !n.empty() && n.find('@') == std::string::npos && n.find("://") == std::string::npos &&
+         n.find("www.") == std::string::npos;
+}
+
+// How accept/reject name their door in the event: "agent" when an agent did it for the
+// customer, else the customer's door ("mail", "web").
+std::string verdict_via(const Actor& by) {
+  return by.kind == store::ActorKind::kAgent ? "agent" : by.via;
+}
+
+bool is_email(const std::string& e) {
+  return e.size() <= 254 && e.find('@') != std::string::npos && e.front() != '@' && e.back() != '@' &&
+         e.find_first_of(" \t\r\n,;<>\"") == std::string::npos;
+}
+
+}  // namespace
+
+CaseServices::CaseServices(store::Store& store, const config::Config& cfg,
+                           const outbound::Templates& templates, const outbound::LinkSigner& links,
+                           spool::FileBlobStore* blobs, const domain::Clock& clock)
+    : store_(store), cfg_(cfg), templates_(templates), links_(links), blobs_(blobs), clock_(clock) {}
+
+std::string CaseServices::action_link(const store::Case& c, outbound::LinkAction action) const {
+  std::string base = cfg_.outbound.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const int64_t expiry = clock_.now() + int64_t{cfg_.outbound.link_valid_days} * 86400;
+  // The token names its action, so a view link cannot accept. "&do=" is kept so that
+  // links read as before; the page goes by the token alone.
+  std::string link = base + "/case/" + c.number + "?t=" + links_.sign(c.id, expiry, action);
+  if (action != outbound::LinkAction::kView) link += "&do=" + std::string(outbound::to_string(action));
+  return link;
+}
+
+std::string CaseServices::case_link(const store::Case& c) const {
+  return action_link(c, outbound::LinkAction::kView);
+}
+
+Status CaseServices::event(store::UnitOfWork& w, const store::Case& c, const Actor& by,
+                           store::EventAction action, std::map<std::string, std::string> details) {
+  return w.events().add_event({.case_id = c.id,
+                               .actor_kind = by.kind,
+                               .actor = by.name,
+                               .action = action,
+                               .details = std::move(details)});
+}
+
+// Queues one mail of this kind to the case's contact. No contact address: nothing is
+// queued and the case's history says so.
+Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKind kind,
+                             const std::string& body, bool automatic,
+                             const std::vector<outbound::OutgoingAttachment>& attachments) {
+  if (!cfg_.outbound.enabled) return {};
+  std::optional<store::Contact> who;
+  if (c.contact_id) {
+    MC_ASSIGN_OR_RETURN(who, w.accounts().get_contact(*c.contact_id));
+  }
+  if (!who || who->emails.empty())
+    return event(w, c, Actor::system(), store::EventAction::kMailNotSent,
+                 {{"reason", c.contact_id ? "the contact has no address" : "the case has no contact"}});
+  const std::string lang = who->language.empty() ? cfg_.outbound.default_language : who->language;
+  std::map<std::string, std::string> values{
+      {"case_number", c.number},
+      {"case_tag", case_tag(c)},
+      {"subject", c.subject},
+      {"contact_name", plain_name(who->name) ? who->name : who->emails.front()},
+      {"body", body},
+      {"link", case_link(c)},
+      {"accept_link", action_link(c, outbound::LinkAction::kAccept)},
+      {"reject_link", action_link(c, outbound::LinkAction::kReject)},
+      {"survey_link", action_link(c, outbound::LinkAction::kSurvey)},
+      {"from_name", cfg_.outbound.from_name},
+  };
+  MC_ASSIGN_OR_RETURN(auto rendered, templates_.render(cases::to_string(kind), lang, values));
+
+  outbound::OutgoingMail m;
+  m.from_name = cfg_.outbound.from_name;
+  m.from_address = cfg_.outbound.from_address;
+  m.to_name = plain_name(who->name) ? who->name : std::string();
+  m.to_address = who->emails.front();
+  m.subject = rendered.subject;
+  m.text = rendered.text;
+  m.html = rendered.html;
+  m.message_id = outbound::new_message_id(cfg_.outbound.from_address);
+  m.automatic = automatic;
+  m.attachments = attachments;
+  // Threading: answer the customer's latest mail; refer to the recent conversation.
+  MC_ASSIGN_OR_RETURN(auto inbound, w.cases().message_ids_of(c.id, "inbound"));
+  if (!inbound.empty()) m.in_reply_to = inbound.back();
+  MC_ASSIGN_OR_RETURN(auto all, w.cases().message_ids_of(c.id, ""));
+  const size_t keep = 10;
+  for (size_t i = all.size() > keep ? all.size() - keep : 0; i < all.size(); ++i)
+    m.references.push_back(all[i]);
+
+  store::OutboxMail row;
+  row.case_id = c.id;
+  row.kind = cases::to_string(kind);
+  row.to = text::normalize_email(m.to_address);
+  row.message_id = m.message_id;
+  row.raw = outbound::compose(m);
+  row.automatic = automatic;
+  row.next_attempt_at = clock_.now();
+  MC_RETURN_IF_ERROR(w.outbox().add_outbox(row));
+  // Replies to it thread back onto this case.
+  return w.cases().add_message_id(m.message_id, c.id, "outbound");
+}
+
+Status CaseServices::transition(store::UnitOfWork& w, store::Case& c, ActionKind action,
+                                const ActionOptions& opt, const std::string& body, bool automatic,
+                                const std::vector<outbound::OutgoingAttachment>& attachments) {
+  MC_ASSIGN_OR_RETURN(auto t, cases::decide(c.status, action, opt));
+  c.status = t.status;
+  MC_RETURN_IF_ERROR(w.cases().update_case(c));
+  for (MailKind k : t.mails) {
+    const bool is_text = k == MailKind::kComment || k == MailKind::kSolution;
+    MC_RETURN_IF_ERROR(enqueue(w, c, k, is_text ? body : std::string(), automatic || !is_text,
+                               is_text ? attachments : std::vector<outbound::OutgoingAttachment>{}));
+  }
+  return {};
+}
+
+Result<store::Id> CaseServices::add_agent_comment(store::UnitOfWork& w, const Actor& by, const store::Case& c,
+                                                  const AgentComment& in, const std::string& prefix) {
+  store::Comment cm;
+  cm.case_id = c.id;
+  cm.direction = in.is_public ? store::Direction::kOutbound : store::Direction::kNote;
+  cm.author = by.name;
+  cm.body = prefix + in.body;
+  cm.visibility = in.is_public ? store::Visibility::kPublic : store::Visibility::kInternal;
+  MC_ASSIGN_OR_RETURN(auto id, w.cases().add_comment(cm));
+  for (const auto& a : in.attachments) {
+    store::Attachment row;
+    row.case_id = c.id;
+    row.comment_id = id;
+    row.filename = a.filename;
+    row.content_type = a.content_type;
+    row.size = a.bytes.size();
+    if (blobs_) {
+      MC_ASSIGN_OR_RETURN(auto ref, blobs_->put(a.bytes));
+      row.sha256 = ref.sha256;
+    }
+    MC_RETURN_IF_ERROR(w.cases().add_attachment(row));
+  }
+  return id;
+}
+
+Result<store::Case> CaseServices::create(store::UnitOfWork& w, const Actor& by, store::Case c,
+                                         const std::string& reason) {
+  if (c.subject.empty()) c.subject = "(no subject)";
+  MC_ASSIGN_OR_RETURN(auto created, w.cases().insert_case(std::move(c), cfg_.threading.case_prefix,
+                                                          cfg_.threading.case_digits));
+  std::map<std::string, std::string> details;
+  if (!reason.empty()) details["reason"] = reason;
+  MC_RETURN_IF_ERROR(event(w, created, by, store::EventAction::kCreated, std::move(details)));
+  return created;
+}
+
+Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case& c, const InboundMail& in) {
+  MC_RETURN_IF_ERROR(w.cases().update_case(c));  // moves its updated time
+  store::Comment cm;
+  cm.case_id = c.id;
+  cm.direction = store::Direction::kInbound;
+  cm.author = in.author;
+  cm.body = in.body;
+  cm.quoted = in.quoted;
+  cm.visibility = in.is_public ? store::Visibility::kPublic : store::Visibility::kInternal;
+  cm.raw_message_id = in.raw_message_id;
+  MC_ASSIGN_OR_RETURN(auto comment_id, w.cases().add_comment(cm));
+  for (auto a : in.attachments) {
+    a.case_id = c.id;
+    a.comment_id = comment_id;
+    MC_RETURN_IF_ERROR(w.cases().add_attachment(a));
+  }
+  if (!in.message_id.empty()) MC_RETURN_IF_ERROR(w.cases().add_message_id(in.message_id, c.id, "inbound"));
+  for (const auto& e : in.participants) MC_RETURN_IF_ERROR(w.cases().add_participant(c.id, e, "mail"));
+  return comment_id;
+}
+
+Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const store::Case& c,
+                                                   const ConfirmFacts& facts) {
+  if (!cfg_.outbound.enabled || !cfg_.outbound.confirmation) return std::string("confirmations are off");
+  if (!c.contact_id) return std::string("no contact");
+  MC_ASSIGN_OR_RETURN(auto contact, w.accounts().get_contact(*c.contact_id));
+  if (!contact || contact->emails.empty()) return std::string("the contact has no address");
+  outbound::AutoReplyFacts f;
+  f.from = contact->emails.front();
+  f.is_machine_mail = facts.is_machine_mail;
+  f.our_addresses = facts.our_addresses;
+  f.our_addresses.push_back(cfg_.outbound.from_address);
+  f.max_auto_replies_per_hour = cfg_.outbound.max_auto_replies_per_hour;
+  f.header_from = facts.from;
+  f.envelope_sender = facts.envelope_sender;
+  f.sender_is_known_contact = facts.sender_is_known_contact;
+  f.confirm_unverified_senders = cfg_.outbound.confirm_unverified_senders;
+  f.max_auto_replies_total_per_hour = cfg_.outbound.max_auto_replies_total_per_hour;
+  const std::string hour_ago = clock::iso8601(clock_.now() - 3600);
+  MC_ASSIGN_OR_RETURN(f.auto_replies_last_hour, w.outbox().count_automatic_since(f.from, hour_ago));
+  MC_ASSIGN_OR_RETURN(f.auto_replies_total_last_hour, w.outbox().count_all_automatic_since(hour_ago));
+  auto d = outbound::may_auto_reply(f);
+  if (!d.allowed) {
+    MC_RETURN_IF_ERROR(
+        event(w, c, Actor::system(), store::EventAction::kConfirmationSkipped, {{"reason", d.reason}}));
+    return d.reason;
+  }
+  MC_RETURN_IF_ERROR(enqueue(w, c, MailKind::kConfirmation, "", true));
+  return std::string("ok");
+}
+
+Status CaseServices::comment(store::UnitOfWork& w, const Actor& by, store::Case& c, const AgentComment& in) {
+  if (text::trim(in.body).empty()) return fail(ErrorCode::kInvalidInput, "the comment is empty");
+  MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, in, ""));
+  MC_RETURN_IF_ERROR(transition(w, c, in.is_public ? ActionKind::kPublicComment : ActionKind::kInternalNote,
+                                {}, in.body, false, in.attachments));
+  return event(w, c, by, in.is_public ? store::EventAction::kCommented : store::EventAction::kNote);
+}
+
+Status CaseServices::propose_solution(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                                      const AgentComment& in) {
+  if (text::trim(in.body).empty()) return fail(ErrorCode::kInvalidInput, "the solution is empty");
+  AgentComment pub = in;
+  pub.is_public = true;
+  MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kProposeSolution, {}, in.body, false, in.attachments));
+  MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, pub, "Proposed solution:\n"));
+  return event(w, c, by, store::EventAction::kSolutionProposed);
+}
+
+Status CaseServices::accept(store::UnitOfWork& w, const Actor& by, store::Case& c) {
+  MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kAccept, {}, "", true));
+  // Accepted on the web page, which shows the survey at once: a rating of 0 records that
+  // it was shown, so closing later sends no survey mail.
+  if (by.kind == store::ActorKind::kCustomer && by.via == "web")
+    MC_RETURN_IF_ERROR(w.surveys().put_survey(store::Survey{c.id, 0, "", ""}));
+  return event(w, c, by, store::EventAction::kAccepted, {{"via", verdict_via(by)}});
+}
+
+Status CaseServices::reject(store::UnitOfWork& w, const Actor& by, store::Case& c, const std::string& why) {
+  MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kReject, {}, "", true));
+  if (by.kind == store::ActorKind::kCustomer && !why.empty()) {
+    store::Comment cm;
+    cm.case_id = c.id;
+    cm.direction = store::Direction::kInbound;
+    cm.author = by.via == "web" ? "customer (web page)" : "customer";
+    cm.body = why;
+    cm.visibility = store::Visibility::kPublic;
+    MC_RETURN_IF_ERROR(w.cases().add_comment(cm));
+  }
+  return event(w, c, by, store::EventAction::kRejected, {{"via", verdict_via(by)}, {"reason", why}});
+}
+
+Status CaseServices::close(store::UnitOfWork& w, const Actor& by, store::Case& c) {
+  ActionOptions opt;
+  opt.survey = cfg_.outbound.survey;
+  // The customer was shown the survey already (accepted on the web page) or invited.
+  MC_ASSIGN_OR_RETURN(auto sv, w.surveys().get_survey(c.id));
+  MC_ASSIGN_OR_RETURN(auto history, w.outbox().list_outbox(c.id, 1000));
+  const bool invited = std::any_of(history.begin(), history.end(),
+                                   [](const store::OutboxMail& m) { return m.kind == "survey"; });
+  opt.surveyed_already = sv.has_value() || invited;
+  MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kClose, opt, "", true));
+  return event(w, c, by, store::EventAction::kClosed);
+}
+
+Status CaseServices::reopen(store::UnitOfWork& w, const Actor& by, store::Case& c) {
+  if (by.kind == store::ActorKind::kCustomer) {
+    // The customer's mail on the case: whatever the lifecycle makes of a reply.
+    ActionOptions opt;
+    MC_ASSIGN_OR_RETURN(auto t, cases::decide(c.status, ActionKind::kCustomerReply, opt));
+    if (t.status == c.status) return {};
+    c.status = t.status;
+    MC_RETURN_IF_ERROR(w.cases().update_case(c));
+    return event(w, c, by, store::EventAction::kReopened, {{"via", by.via}});
+  }
+  MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kReopen, {}, "", true));
+  return event(w, c, by, store::EventAction::kReopened);
+}
+
+Status CaseServices::assign(store::UnitOfWork& w, const Actor& by, store::Case& c, const std::string& owner) {
+  if (owner.empty()) {
+    c.owner.clear();
+  } else {
+    MC_ASSIGN_OR_RETURN(auto agent, w.agents().find_agent_by_email(owner));
+    if (!agent || !agent->active)
+      return fail(ErrorCode::kInvalidInput,
+                  "no active agent " + owner + " (add one with `mailcase agent add`)");
+    c.owner = agent->email;
+  }
+  MC_RETURN_IF_ERROR(w.cases().update_case(c));
+  return event(w, c, by, store::EventAction::kAssigned, {{"owner", c.owner}});
+}
+
+Status CaseServices::add_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                                     const std::string& email) {
+  const std::string e = text::normalize_email(email);
+  if (!is_email(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
+  bool ours = text::iequals(e, text::normalize_email(cfg_.outbound.from_address));
+  MC_ASSIGN_OR_RETURN(auto addresses, w.routing().list_addresses());
+  for (const auto& a : addresses) ours = ours || text::iequals(a.email, e);
+  if (ours)
+    return fail(ErrorCode::kInvalidInput, e + " is one of our own addresses and cannot be a participant");
+  MC_RETURN_IF_ERROR(
+      w.cases().add_participant(c.id, e, by.kind == store::ActorKind::kAgent ? "agent" : by.via));
+  return event(w, c, by, store::EventAction::kParticipantAdded, {{"email", e}});
+}
+
+Status CaseServices::answer_survey(store::UnitOfWork& w, const Actor& by, store::Case& c, int rating,
+                                   const std::string& comment) {
+  if (rating < 1 || rating > 5) return fail(ErrorCode::kInvalidInput, "Please choose a rating from 1 to 5.");
+  // Read inside the (immediate) unit: two answers at once cannot both pass.
+  MC_ASSIGN_OR_RETURN(auto sv, w.surveys().get_survey(c.id));
+  if (sv && sv->rating > 0)
+    return fail(ErrorCode::kConflict, "You have already answered the survey for this case. Thank you!");
+  if (!cases::survey_open(c.status))
+    return fail(ErrorCode::kInvalidInput, "The survey opens when the case is resolved.");
+  MC_RETURN_IF_ERROR(w.surveys().put_survey(store::Survey{c.id, rating, comment, ""}));
+  return event(w, c, by, store::EventAction::kSurveyAnswered,
+               {{"rating", std::to_string(rating)}, {"via", by.via}});
+}
+
+Status CaseServices::mail_bounced(store::UnitOfWork& w, store::Id case_id, store::OutboxMail& sent,
+                                  const std::string& error) {
+  sent.state = store::OutboxState::kFailed;
+  sent.last_error = error;
+  MC_RETURN_IF_ERROR(w.outbox().update_outbox(sent));
+  return w.events().add_event(
+      {.case_id = case_id,
+       .actor_kind = store::ActorKind::kSystem,
+       .actor = "mailcase",
+       .action = store::EventAction::kMailBounced,
+       .details = {{"kind", sent.kind}, {"to", sent.to}, {"error", sent.last_error}}});
+}
+
+Result<store::Case> CaseServices::in_own_unit(
+    const std::function<Result<store::Case>(store::UnitOfWork&)>& find, const CaseAction& fn) {
+  MC_ASSIGN_OR_RETURN(auto work, store_.open_unit(store::Access::kWrite));
+  MC_ASSIGN_OR_RETURN(auto c, find(work));
+  MC_RETURN_IF_ERROR(fn(work, c));
+  // Agents' attachments reach the disk before the rows that name them.
+  if (blobs_) MC_RETURN_IF_ERROR(blobs_->sync());
+  MC_RETURN_IF_ERROR(work.commit());
+  return c;
+}
+
+Result<store::Case> CaseServices::on_case(std::string_view number, const CaseAction& fn) {
+  return in_own_unit(
+      [&](store::UnitOfWork& w) -> Result<store::Case> {
+        MC_ASSIGN_OR_RETURN(auto c, w.cases().find_case_by_number(number));
+        if (!c) return fail(ErrorCode::kNotFound, "no case " + std::string(number));
+        return *c;
+      },
+      fn);
+}
+
+Result<store::Case> CaseServices::on_case(store::Id id, const CaseAction& fn) {
+  return in_own_unit(
+      [&](store::UnitOfWork& w) -> Result<store::Case> {
+        MC_ASSIGN_OR_RETURN(auto c, w.cases().get_case(id));
+        if (!c) return fail(ErrorCode::kNotFound, "no case " + std::to_string(id));
+        return *c;
+      },
+      fn);
+}
+
+Result<store::Case> CaseServices::comment(const Actor& by, std::string_view number, const AgentComment& in) {
+  return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return comment(w, by, c, in); });
+}
+Result<store::Case> CaseServices::propose_solution(const Actor& by, std::string_view number,
+                                                   const AgentComment& in) {
+  return on_case(number,
+                 [&](store::UnitOfWork& w, store::Case& c) { return propose_solution(w, by, c, in); });
+}
+Result<store::Case> CaseServices::accept(const Actor& by, std::string_view number) {
+  return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return accept(w, by, c); });
+}
+Result<store::Case> CaseServices::reject(const Actor& by, std::string_view number, const std::string& why) {
+  return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return reject(w, by, c, why); });
+}
+Result<store::Case> CaseServices::close(const Actor& by, std::string_view number) {
+  return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return close(w, by, c); });
+}
+Result<store::Case> CaseServices::reopen(const Actor& by, std::string_view number) {
+  return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return reopen(w, by, c); });
+}
+Result<store::Case> CaseServices::assign(const Actor& by, std::string_view number, const std::string& owner) {
+  return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return assign(w, by, c, owner); });
+}
+Result<store::Case> CaseServices::add_participant(const Actor& by, std::string_view number,
+                                                  const std::string& email) {
+  return on_case(number,
+                 [&](store::UnitOfWork& w, store::Case& c) { return add_participant(w, by, c, email); });
+}
+Result<store::Case> CaseServices::answer_survey(const Actor& by, std::string_view number, int rating,
+                                                const std::string& comment) {
+  return on_case(
+      number, [&](store::UnitOfWork& w, store::Case& c) { return answer_survey(w, by, c, rating, comment); });
+}
+
+}  // namespace mailcase::services

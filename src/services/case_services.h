@@ -1,0 +1,182 @@
+// The case services: the only code that changes a case. Every door (ingest, the command
+// line, the customer pages, the coming API and rules) calls these; none writes a case,
+// a comment, an event or an outbox row itself.
+//
+// Each service applies the lifecycle's pure decision (cases/lifecycle.h), writes the
+// change, the event that names its actor, and the outbox rows of the mails it causes in
+// ONE unit of work: they commit together or not at all.
+//
+// Two forms:
+//   - the join form takes the caller's open unit of work (`store::UnitOfWork&`) and
+//     commits nothing: ingest runs a batch of mails in one transaction;
+//   - the own form takes a case number, opens a unit of its own on a pooled connection
+//     (safe from any thread), commits, and returns the case as it now is: the command
+//     line and HTTP handlers.
+// Errors: kNotFound for an unknown case, kInvalidInput for an action the case's status
+// does not allow (with a sentence a user understands) or bad input, kConflict for a
+// survey answered twice, kTemporary when the store is busy.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cases/lifecycle.h"
+#include "config/config.h"
+#include "domain/clock.h"
+#include "outbound/compose.h"
+#include "outbound/signed_link.h"
+#include "outbound/templates.h"
+#include "store/store.h"
+
+namespace mailcase::spool {
+class FileBlobStore;
+}
+
+namespace mailcase::services {
+
+// Who acts on a case; every event names it.
+struct Actor {
+  store::ActorKind kind = store::ActorKind::kSystem;
+  // An agent's email, a rule's name, a mail's From address, "customer", "mailcase".
+  std::string name;
+  // Through which door: "mail", "web", "cli", "api".
+  std::string via;
+
+  static Actor customer(std::string via) { return {store::ActorKind::kCustomer, "customer", std::move(via)}; }
+  static Actor agent(std::string email, std::string via = "cli") {
+    return {store::ActorKind::kAgent, std::move(email), std::move(via)};
+  }
+  static Actor system() { return {store::ActorKind::kSystem, "mailcase", ""}; }
+  static Actor rule(std::string name) { return {store::ActorKind::kRule, std::move(name), ""}; }
+  static Actor mail(std::string from) { return {store::ActorKind::kMail, std::move(from), "mail"}; }
+};
+
+// An agent's comment or proposed solution.
+struct AgentComment {
+  std::string body;
+  bool is_public = true;
+  std::vector<outbound::OutgoingAttachment> attachments;
+};
+
+// A customer's mail as it lands on a case (ingest has parsed and decided it).
+struct InboundMail {
+  std::string author;  // "Name <address>", as shown in the thread
+  std::string body;    // the new text
+  std::string quoted;  // the quoted rest
+  bool is_public = true;
+  std::optional<store::Id> raw_message_id;
+  std::vector<store::Attachment> attachments;  // case_id and comment_id are set here
+  std::string message_id;                      // threads replies back onto the case
+  std::vector<std::string> participants;       // To/Cc addresses that may write to the case
+};
+
+// The facts the loop guard needs before a new case is confirmed to its sender.
+struct ConfirmFacts {
+  bool is_machine_mail = false;
+  std::vector<std::string> our_addresses;
+  std::string from;                            // the mail's From address
+  std::optional<std::string> envelope_sender;  // nullopt: unknown; "": <>
+  bool sender_is_known_contact = false;        // see outbound::AutoReplyFacts
+};
+
+class CaseServices {
+ public:
+  // Everything borrowed must outlive the services. blobs: where agents' attachments go
+  // (null: their bytes are not kept). clock: link expiry and first send attempts count
+  // from its now.
+  CaseServices(store::Store& store, const config::Config& cfg, const outbound::Templates& templates,
+               const outbound::LinkSigner& links, spool::FileBlobStore* blobs, const domain::Clock& clock);
+
+  // ---- join form: inside the caller's unit of work --------------------------------
+
+  // A new case from a mail (or an agent): numbered by the store; a "created" event.
+  [[nodiscard]] Result<store::Case> create(store::UnitOfWork& w, const Actor& by, store::Case c,
+                                           const std::string& reason);
+  // A mail on a case: its comment, attachments, Message-ID and participants; the case's
+  // updated time moves. No status change (that is accept/reject/reopen). Returns the
+  // comment's id.
+  [[nodiscard]] Result<store::Id> record_inbound(store::UnitOfWork& w, store::Case& c, const InboundMail& in);
+  // The automatic confirmation of a new case, when the loop guard allows it; returns "ok",
+  // or the reason none was queued (also written as an event).
+  [[nodiscard]] Result<std::string> confirm_new_case(store::UnitOfWork& w, const store::Case& c,
+                                                     const ConfirmFacts& facts);
+  [[nodiscard]] Status comment(store::UnitOfWork& w, const Actor& by, store::Case& c, const AgentComment& in);
+  [[nodiscard]] Status propose_solution(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                                        const AgentComment& in);
+  // By the customer on the web page, the survey is shown there at once (so closing later
+  // sends no survey mail).
+  [[nodiscard]] Status accept(store::UnitOfWork& w, const Actor& by, store::Case& c);
+  // A customer's reason becomes a public comment from them; an agent's is kept on the event.
+  [[nodiscard]] Status reject(store::UnitOfWork& w, const Actor& by, store::Case& c, const std::string& why);
+  [[nodiscard]] Status close(store::UnitOfWork& w, const Actor& by, store::Case& c);
+  // By an agent: reopens a resolved or closed case. By a customer (their mail on it):
+  // the lifecycle's answer to a customer's reply.
+  [[nodiscard]] Status reopen(store::UnitOfWork& w, const Actor& by, store::Case& c);
+  // Gives the case to an active agent, named by email whatever its letter case (empty:
+  // nobody). kInvalidInput when no active agent has that email. No mail.
+  [[nodiscard]] Status assign(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                              const std::string& owner);
+  // Lets an address write to the case as a participant (SF3). Never one of our own
+  // addresses (routing addresses, outbound.from_address): kInvalidInput.
+  [[nodiscard]] Status add_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                                       const std::string& email);
+  // The customer's rating (1–5) and comment, once (kConflict after that), only while the
+  // survey is open (resolved or closed).
+  [[nodiscard]] Status answer_survey(store::UnitOfWork& w, const Actor& by, store::Case& c, int rating,
+                                     const std::string& comment);
+  // A mail we sent came back: its outbox row is failed and its case says so.
+  [[nodiscard]] Status mail_bounced(store::UnitOfWork& w, store::Id case_id, store::OutboxMail& sent,
+                                    const std::string& error);
+
+  // ---- own form: opens, and commits, a unit of its own ---------------------------
+
+  using CaseAction = std::function<Status(store::UnitOfWork&, store::Case&)>;
+  // Finds the case by number in a new write unit, runs fn, makes attachments durable,
+  // commits; returns the case as fn left it.
+  [[nodiscard]] Result<store::Case> on_case(std::string_view number, const CaseAction& fn);
+  [[nodiscard]] Result<store::Case> on_case(store::Id id, const CaseAction& fn);
+
+  [[nodiscard]] Result<store::Case> comment(const Actor& by, std::string_view number, const AgentComment& in);
+  [[nodiscard]] Result<store::Case> propose_solution(const Actor& by, std::string_view number,
+                                                     const AgentComment& in);
+  [[nodiscard]] Result<store::Case> accept(const Actor& by, std::string_view number);
+  [[nodiscard]] Result<store::Case> reject(const Actor& by, std::string_view number, const std::string& why);
+  [[nodiscard]] Result<store::Case> close(const Actor& by, std::string_view number);
+  [[nodiscard]] Result<store::Case> reopen(const Actor& by, std::string_view number);
+  [[nodiscard]] Result<store::Case> assign(const Actor& by, std::string_view number,
+                                           const std::string& owner);
+  [[nodiscard]] Result<store::Case> add_participant(const Actor& by, std::string_view number,
+                                                    const std::string& email);
+  [[nodiscard]] Result<store::Case> answer_survey(const Actor& by, std::string_view number, int rating,
+                                                  const std::string& comment);
+
+  // Links to the customer's page for a case (signed, expiring).
+  std::string case_link(const store::Case& c) const;
+  std::string action_link(const store::Case& c, outbound::LinkAction action) const;
+
+ private:
+  Status enqueue(store::UnitOfWork& w, const store::Case& c, cases::MailKind kind, const std::string& body,
+                 bool automatic, const std::vector<outbound::OutgoingAttachment>& attachments = {});
+  Status transition(store::UnitOfWork& w, store::Case& c, cases::ActionKind action,
+                    const cases::ActionOptions& opt, const std::string& body, bool automatic,
+                    const std::vector<outbound::OutgoingAttachment>& attachments = {});
+  Result<store::Id> add_agent_comment(store::UnitOfWork& w, const Actor& by, const store::Case& c,
+                                      const AgentComment& in, const std::string& prefix);
+  Status event(store::UnitOfWork& w, const store::Case& c, const Actor& by, store::EventAction action,
+               std::map<std::string, std::string> details = {});
+  Result<store::Case> in_own_unit(const std::function<Result<store::Case>(store::UnitOfWork&)>& find,
+                                  const CaseAction& fn);
+
+  store::Store& store_;
+  const config::Config& cfg_;
+  const outbound::Templates& templates_;
+  const outbound::LinkSigner& links_;
+  spool::FileBlobStore* blobs_;
+  const domain::Clock& clock_;
+};
+
+}  // namespace mailcase::services
