@@ -6,6 +6,7 @@
 #include "app/app.h"
 #include "outbound/signed_link.h"
 #include "outbound/templates.h"
+#include "present/json.h"
 #include "util/text.h"
 
 namespace mailcase::app {
@@ -194,12 +195,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& a : *all) {
           if (*json) {
-            out.push_back({{"email", a.email},
-                           {"queue", a.queue},
-                           {"product", a.product},
-                           {"creates_cases", a.creates_cases},
-                           {"subject_prefix", a.subject_prefix},
-                           {"unknown_sender", a.unknown_sender}});
+            out.push_back(present::address_json(a));
           } else {
             std::cout << a.email << "  queue=" << (a.queue.empty() ? "(default)" : a.queue)
                       << " product=" << a.product << " creates-cases=" << (a.creates_cases ? "yes" : "no")

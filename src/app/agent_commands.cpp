@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
+#include "present/json.h"
 #include "store/agents.h"
 #include "util/text.h"
 
@@ -100,13 +101,7 @@ void register_agent_commands(CLI::App& app, Globals& g) {
         if (!all) return fail_with(g, all.error());
         if (*json) {
           auto out = nlohmann::json::array();
-          for (const auto& a : *all) {
-            out.push_back({{"name", a.name},
-                           {"email", a.email},
-                           {"role", to_string(a.role)},
-                           {"active", a.active},
-                           {"created_at", a.created_at}});
-          }
+          for (const auto& a : *all) out.push_back(present::agent_json(a));
           std::cout << json_text(out, 2) << "\n";
           return;
         }

@@ -5,6 +5,7 @@
 
 #include "app/app.h"
 #include "cases/case_view.h"
+#include "present/json.h"
 #include "util/text.h"
 
 namespace mailcase::app {
@@ -30,7 +31,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
         }
         if (*json) {
           auto out = nlohmann::json::array();
-          for (const auto& s : *all) out.push_back(cases::summary_json(s));
+          for (const auto& s : *all) out.push_back(present::case_json(s));
           std::cout << json_text(out, 2) << "\n";
           return;
         }
@@ -59,7 +60,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
           return;
         }
         if (*json) {
-          std::cout << json_text(cases::to_json(*v), 2) << "\n";
+          std::cout << json_text(present::case_detail_json(*v), 2) << "\n";
           return;
         }
         const auto& c = v->c;
@@ -139,17 +140,13 @@ void register_case_commands(CLI::App& app, Globals& g) {
         if (!events) return fail_with(events.error());
         auto out = nlohmann::json::array();
         for (const auto& e : *events) {
-          nlohmann::json details = e.details;
+          auto j = present::event_json(e);
           if (*json) {
-            out.push_back({{"at", e.at},
-                           {"actor_kind", store::to_string(e.actor_kind)},
-                           {"actor", e.actor},
-                           {"action", store::to_string(e.action)},
-                           {"details", std::move(details)}});
+            out.push_back(std::move(j));
             continue;
           }
           std::cout << e.at << "  " << e.actor << "  " << store::to_string(e.action);
-          if (!e.details.empty()) std::cout << "  " << json_text(details);
+          if (!e.details.empty()) std::cout << "  " << json_text(j["details"]);
           std::cout << "\n";
         }
         if (*json) std::cout << json_text(out, 2) << "\n";

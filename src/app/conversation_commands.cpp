@@ -8,6 +8,7 @@
 
 #include "app/app.h"
 #include "cases/case_view.h"
+#include "present/json.h"
 #include "util/text.h"
 
 namespace mailcase::app {
@@ -244,19 +245,7 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
         };
         if (*json) {
           auto out = nlohmann::json::array();
-          for (const auto& m : *rows) {
-            out.push_back({{"id", m.id},
-                           {"case", number_of(m.case_id)},
-                           {"kind", m.kind},
-                           {"to", m.to},
-                           {"message_id", m.message_id},
-                           {"state", store::to_string(m.state)},
-                           {"attempts", m.attempts},
-                           {"automatic", m.automatic},
-                           {"last_error", m.last_error},
-                           {"created_at", m.created_at},
-                           {"sent_at", m.sent_at}});
-          }
+          for (const auto& m : *rows) out.push_back(present::outbox_json(m, number_of(m.case_id)));
           std::cout << json_text(out, 2) << "\n";
           return;
         }

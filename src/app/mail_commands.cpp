@@ -7,17 +7,11 @@
 
 #include "app/app.h"
 #include "channels/mailfile.h"
+#include "present/json.h"
 #include "util/text.h"
 
 namespace mailcase::app {
 namespace {
-
-nlohmann::json outcome_json(const ingest::Outcome& o) {
-  return {{"outcome", ingest::to_string(o.kind)},
-          {"case", o.case_number ? nlohmann::json(*o.case_number) : nlohmann::json(nullptr)},
-          {"reason", o.reason},
-          {"message", o.message_id}};
-}
 
 // Counts outcomes and prints progress at most once a second.
 class Progress {
@@ -92,7 +86,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
           g.exit_code = kExitTempFail;
           return;
         }
-        std::cout << json_text(outcome_json(*r)) << "\n";
+        std::cout << json_text(present::outcome_json(*r)) << "\n";
         if (r->too_large) {
           // The MTA bounces it with this reason; only its head is kept, on its record.
           std::cerr << "mailcase: mail refused: " << r->reason << " (limits.max_message_bytes)\n";
@@ -216,22 +210,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
             if (c && *c) case_number = (*c)->number;
           }
           if (*json) {
-            out.push_back(
-                {{"id", m.id},
-                 {"state", store::to_string(m.state)},
-                 {"outcome", m.outcome},
-                 {"reason", m.reason},
-                 {"case", case_number.empty() ? nlohmann::json(nullptr) : nlohmann::json(case_number)},
-                 {"message_id", m.message_id},
-                 {"from", m.from},
-                 {"subject", m.subject},
-                 {"source", m.source},
-                 {"size", m.size},
-                 {"sha256", m.sha256},
-                 {"received_at", m.received_at},
-                 {"attempts", m.attempts},
-                 {"envelope_sender",
-                  m.envelope_sender ? nlohmann::json(*m.envelope_sender) : nlohmann::json(nullptr)}});
+            out.push_back(present::message_json(m, case_number));
           } else {
             std::cout << m.id << "  " << store::to_string(m.state) << "  "
                       << (case_number.empty() ? "-" : case_number) << "  " << m.from << "  " << m.subject
@@ -255,7 +234,7 @@ void register_mail_commands(CLI::App& app, Globals& g) {
           g.exit_code = exit_code_for(r.error());
           return;
         }
-        std::cout << json_text(outcome_json(*r)) << "\n";
+        std::cout << json_text(present::outcome_json(*r)) << "\n";
       };
     });
   }

@@ -10,6 +10,7 @@
 #include "channels/lmtp_server.h"
 #include "channels/mailbox_agent.h"
 #include "outbound/outbox_worker.h"
+#include "present/json.h"
 #include "util/text.h"
 #include "web/customer_pages.h"
 
@@ -188,24 +189,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         for (const auto& m : *all) {
           auto s = p->store().mailbox_state(m.name);
           store::MailboxState st = s ? *s : store::MailboxState{};
-          // No password here: only where it is read from.
-          out.push_back({{"name", m.name},
-                         {"protocol", domain::to_string(m.protocol)},
-                         {"host", m.host},
-                         {"port", m.port},
-                         {"tls", domain::to_string(m.tls)},
-                         {"user", m.user},
-                         {"folder", m.folder},
-                         {"after", domain::to_string(m.after)},
-                         {"idle", m.idle},
-                         {"poll_interval_s", m.poll_interval_s},
-                         {"address", m.address},
-                         {"auth", domain::to_string(m.auth)},
-                         {"allow_plaintext_auth", m.allow_plaintext_auth},
-                         {"status", st.status},
-                         {"last_success", st.last_success},
-                         {"last_error", st.last_error},
-                         {"backlog", st.backlog}});
+          out.push_back(present::mailbox_json(m, st));  // no password file or token command
           if (!*json) {
             std::cout << m.name << "\t" << domain::to_string(m.protocol) << " " << m.user << "@" << m.host
                       << ":" << m.port << " " << m.folder << "\tafter " << domain::to_string(m.after) << "\t"

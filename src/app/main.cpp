@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "app/terminal_output.h"
+#include "present/json.h"
 #include "util/text.h"
 
 namespace mailcase::app {
@@ -29,9 +30,7 @@ int exit_code_for(const Error& e) {
   return kExitSoftware;
 }
 
-std::string json_text(const nlohmann::json& j, int indent) {
-  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string json_text(const nlohmann::json& j, int indent) { return present::json_text(j, indent); }
 
 void print_error(const Error& e) {
   std::cerr << "mailcase: " << e.message << "\n";

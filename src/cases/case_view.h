@@ -1,7 +1,7 @@
-// A case with its contact, account, thread and attachments, as every door shows it.
+// A case with its contact, account, thread and attachments, as every door shows it (its
+// JSON form: present/json.h).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 
@@ -26,8 +26,5 @@ struct CaseView {
 
 // kNotFound when there is no such case.
 [[nodiscard]] Result<CaseView> load_case(store::Store& s, std::string_view number);
-
-nlohmann::json to_json(const CaseView& v);
-nlohmann::json summary_json(const store::CaseSummary& s);
 
 }  // namespace mailcase::cases

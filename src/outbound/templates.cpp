@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <mstch/mstch.hpp>
+#include <mutex>
 #include <sstream>
 
 #include "util/text.h"
@@ -164,6 +165,22 @@ std::string text_to_html(const std::string& text, const std::vector<std::string>
   return out;
 }
 
+namespace {
+
+// Our templates are plain text: the text part and the Subject come straight from them,
+// and the HTML part is made from that text by text_to_html, which escapes it with
+// text::html_escape, once. So mustache's own HTML escaper (it also turns '/' into
+// "&#x2F;") must not run: {{value}} in an edited template would otherwise put "&amp;"
+// in the text part, "&amp;amp;" in the HTML part, and break our links. {{value}} and
+// {{{value}}} are the same here. mstch reads this process-wide setting on every render;
+// it is set once, before the first.
+void mustache_leaves_text_as_it_is() {
+  static std::once_flag once;
+  std::call_once(once, [] { mstch::config::escape = [](const std::string& s) { return s; }; });
+}
+
+}  // namespace
+
 std::string Templates::load(const std::string& kind, const std::string& lang) const {
   auto file = dir_ / lang / (kind + ".txt");
   std::lock_guard lock(mu_);
@@ -184,6 +201,7 @@ Result<Rendered> Templates::render(const std::string& kind, const std::string& l
   std::string tpl = load(kind, lang);
   if (tpl.empty()) tpl = builtin_template(kind, lang);
   if (tpl.empty()) return fail(ErrorCode::kInvalidInput, "no template for " + kind);
+  mustache_leaves_text_as_it_is();
   mstch::map ctx;
   for (const auto& [k, v] : values) ctx.emplace(k, v);
   std::string out;

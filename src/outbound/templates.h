@@ -35,7 +35,8 @@ class Templates {
   explicit Templates(std::filesystem::path dir) : dir_(std::move(dir)) {}
   // Writes every built-in template that is not there yet (never overwrites an edit).
   [[nodiscard]] Status install() const;
-  // Renders kind in language (falling back to English); values are escaped in HTML.
+  // Renders kind in language (falling back to English). Values go into the text part as
+  // they are, {{value}} and {{{value}}} alike; the HTML part escapes them (text_to_html).
   [[nodiscard]] Result<Rendered> render(const std::string& kind, const std::string& language,
                                         const std::map<std::string, std::string>& values) const;
 

@@ -130,6 +130,29 @@ TEST(Templates, AnEditedFileWinsAndUnknownLanguageFallsBackToEnglish) {
   EXPECT_FALSE(t.render("closed", "fr", values()));
 }
 
+// An edited template may use mustache's usual {{value}}: the value still reaches the
+// text part as it is and is escaped once (by text::html_escape) in the HTML part, and our
+// links stay links.
+TEST(Templates, DoubleBracesInAnEditedFileEscapeOnlyTheHtmlPartAndOnlyOnce) {
+  mailcase::testing::TempDir d;
+  Templates t(d.path());
+  ASSERT_TRUE(t.install());
+  std::ofstream(d.path() / "en" / "comment.txt")
+      << "Subject: {{case_tag}} {{subject}}\n\n{{body}}\n\n{{link}}\n";
+  auto v = values();
+  v["subject"] = "Q&A <1/2>";
+  v["body"] = "Use a/b & \"c\" or 'd' <e>.";
+  auto r = t.render("comment", "en", v);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->subject, "[CS0000007] Q&A <1/2>");
+  EXPECT_EQ(r->text, "Use a/b & \"c\" or 'd' <e>.\n\nhttps://h/case/CS0000007?t=x\n");
+  EXPECT_NE(r->html.find("Use a/b &amp; &quot;c&quot; or &#39;d&#39; &lt;e&gt;."), std::string::npos)
+      << r->html;
+  EXPECT_EQ(r->html.find("&amp;amp;"), std::string::npos) << r->html;
+  EXPECT_EQ(r->html.find("&#x2F;"), std::string::npos) << r->html;
+  EXPECT_NE(r->html.find("<a href=\"https://h/case/CS0000007?t=x\">"), std::string::npos) << r->html;
+}
+
 TEST(Compose, ThreadingHeadersAlternativesAndAttachments) {
   OutgoingMail m;
   m.from_name = "Support";

@@ -40,6 +40,20 @@ TEST(Text, TerminalSafeReplacesControls) {
   EXPECT_EQ(text::terminal_safe("Zażółć €"), "Zażółć €");
 }
 
+// The one HTML escaper (customer pages, the HTML part of our mails): the five characters
+// that can end a text or an attribute value, and nothing else.
+TEST(Text, HtmlEscapeEscapesTheFiveMarkupCharactersOnly) {
+  EXPECT_EQ(text::html_escape(R"(<a href="x" title='y'>Q&A</a>)"),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Q&amp;A&lt;/a&gt;");
+  // Already escaped text is escaped again: the escaper never guesses what was meant.
+  EXPECT_EQ(text::html_escape("&amp; &#39;"), "&amp;amp; &amp;#39;");
+  // Everything else is kept byte for byte: slashes, '=', '`', UTF-8 and even bytes that
+  // are not UTF-8 (they cannot start markup).
+  EXPECT_EQ(text::html_escape("https://h/c?t=x=`y` Zażółć \xff"), "https://h/c?t=x=`y` Zażółć \xff");
+  EXPECT_EQ(text::html_escape(""), "");
+  EXPECT_EQ(text::html_escape(std::string("a\0b", 3)), std::string("a\0b", 3));
+}
+
 TEST(Text, CleanTextRefusesBadBytesAndControls) {
   EXPECT_TRUE(text::is_clean_text("Hello, Zażółć", true));
   EXPECT_TRUE(text::is_clean_text("line\r\nline\tx", false));
