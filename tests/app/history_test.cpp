@@ -101,5 +101,33 @@ TEST_F(History, AnUnknownCaseIsAClearError) {
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
+// `--as` names the agent in the case's history and comments; an unknown or disabled agent
+// changes nothing.
+TEST_F(History, TheAgentNamedByAsIsWhoActed) {
+  ASSERT_EQ(run({"agent", "add", "--name", "Bea", "--email", "Bea@Corp.Example"}).exit_code, 0);
+  auto o = deliver(mail("Ann <ann@acme.example>", "Printer jams", "It jams.\n", "first@acme.example"));
+  ASSERT_EQ(o["outcome"], "created");
+  const std::string number = o["case"];
+  auto r = run({"--as", "bea@corp.example", "case", "comment", number, "--internal", "--body", "Looking."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({"--as", "nobody@corp.example", "case", "close", number});
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+  EXPECT_NE(r.err.find("no active agent nobody@corp.example"), std::string::npos) << r.err;
+  ASSERT_EQ(run({"agent", "disable", "bea@corp.example"}).exit_code, 0);
+  r = run({"--as", "bea@corp.example", "case", "close", number});
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+
+  r = run({"case", "history", number, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json h = json::parse(r.out, nullptr, false);
+  std::vector<std::string> seen;
+  for (const auto& e : h) seen.push_back(e.value("action", "?") + " by " + e.value("actor", "?"));
+  EXPECT_EQ(seen, (std::vector<std::string>{"created by ann@acme.example", "note by bea@corp.example"})) << r.out;
+  r = run({"case", "show", number, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"author\": \"bea@corp.example\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"status\": \"new\""), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace mailcase
