@@ -55,15 +55,13 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink) {
       // Not an mbox: the whole file is one mail.
       pending_.assign(line);
       has_pending_ = true;
-      auto w = sink.open();
-      if (!w) return tl::unexpected(w.error());
+      MC_ASSIGN_OR_RETURN(auto w, sink.open());
       while (read_line(line)) {
-        if (auto s = (*w)->write(line); !s) return tl::unexpected(s.error());
+        MC_RETURN_IF_ERROR(w->write(line));
       }
       if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
-      auto ref = (*w)->commit();
-      if (!ref) return tl::unexpected(ref.error());
-      return std::optional<spool::BlobRef>(*ref);
+      MC_ASSIGN_OR_RETURN(auto ref, w->commit());
+      return std::optional<spool::BlobRef>(ref);
     }
   } else if (eof_ && !has_pending_) {
     return std::optional<spool::BlobRef>();
@@ -72,8 +70,7 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink) {
     if (!read_line(line)) return std::optional<spool::BlobRef>();
   }
 
-  auto w = sink.open();
-  if (!w) return tl::unexpected(w.error());
+  MC_ASSIGN_OR_RETURN(auto w, sink.open());
   // A blank line before the next separator belongs to the mbox, not to the mail.
   bool held_blank = false;
   std::string blank;
@@ -85,7 +82,7 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink) {
       break;
     }
     if (held_blank) {
-      if (auto s = (*w)->write(blank); !s) return tl::unexpected(s.error());
+      MC_RETURN_IF_ERROR(w->write(blank));
       held_blank = false;
     }
     if (line == "\n" || line == "\r\n") {
@@ -95,13 +92,12 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink) {
       continue;
     }
     any = true;
-    if (auto s = (*w)->write(unquote(line)); !s) return tl::unexpected(s.error());
+    MC_RETURN_IF_ERROR(w->write(unquote(line)));
   }
   if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
   if (!any) return std::optional<spool::BlobRef>();
-  auto ref = (*w)->commit();
-  if (!ref) return tl::unexpected(ref.error());
-  return std::optional<spool::BlobRef>(*ref);
+  MC_ASSIGN_OR_RETURN(auto ref, w->commit());
+  return std::optional<spool::BlobRef>(ref);
 }
 
 bool is_maildir(const std::filesystem::path& dir) {

@@ -70,14 +70,13 @@ void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data) {
 }
 
 Result<mailstream*> open_stream(const Endpoint& ep) {
-  auto fd = tcp_connect(ep);
-  if (!fd) return tl::unexpected(fd.error());
+  MC_ASSIGN_OR_RETURN(auto fd, tcp_connect(ep));
   mailstream* s = nullptr;
   if (ep.tls == domain::TlsMode::kImplicit) {
-    s = mailstream_ssl_open_with_callback_timeout(*fd, ep.timeout_s, set_server_name_callback,
+    s = mailstream_ssl_open_with_callback_timeout(fd, ep.timeout_s, set_server_name_callback,
                                                   const_cast<char*>(ep.host.c_str()));
     if (!s) {
-      ::close(*fd);
+      ::close(fd);
       return fail(ErrorCode::kTemporary, "TLS handshake with " + ep.host + ":" + std::to_string(ep.port) +
                                              " failed (is the port for implicit TLS?)");
     }
@@ -86,9 +85,9 @@ Result<mailstream*> open_stream(const Endpoint& ep) {
       return tl::unexpected(v.error());
     }
   } else {
-    s = mailstream_socket_open_timeout(*fd, ep.timeout_s);
+    s = mailstream_socket_open_timeout(fd, ep.timeout_s);
     if (!s) {
-      ::close(*fd);
+      ::close(fd);
       return fail(ErrorCode::kTemporary, "cannot open a stream to " + ep.host);
     }
   }

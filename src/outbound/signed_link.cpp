@@ -110,9 +110,8 @@ LinkSigner::LinkSigner(std::string key) : key_(std::move(key)) {
 
 Result<LinkSigner> LinkSigner::from_data_dir(const std::filesystem::path& data_dir) {
   if (sodium_init() < 0) return fail(ErrorCode::kInternal, "libsodium could not start");
-  auto key = load_or_create_key(data_dir / "secret.key", crypto_auth_hmacsha256_KEYBYTES);
-  if (!key) return tl::unexpected(key.error());
-  return LinkSigner(std::move(*key));
+  MC_ASSIGN_OR_RETURN(auto key, load_or_create_key(data_dir / "secret.key", crypto_auth_hmacsha256_KEYBYTES));
+  return LinkSigner(std::move(key));
 }
 
 std::string LinkSigner::sign(int64_t case_id, int64_t expires_at, LinkAction action) const {

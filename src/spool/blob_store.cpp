@@ -57,14 +57,14 @@ class FileWriter final : public BlobWriter {
   Status write(std::string_view bytes) override {
     hasher_.update(bytes);
     if (!buf_.empty() && buf_.size() + bytes.size() > kBuffer) {
-      if (auto s = flush(); !s) return s;
+      MC_RETURN_IF_ERROR(flush());
     }
     if (bytes.size() >= kBuffer) return write_all(bytes);
     buf_.append(bytes);
     return {};
   }
   Result<BlobRef> commit() override {
-    if (auto s = flush(); !s) return tl::unexpected(s.error());
+    MC_RETURN_IF_ERROR(flush());
     BlobRef ref = hasher_.finish();
     if (fsync_each_ && ::fsync(fd_) != 0) return tl::unexpected(io_error("cannot sync blob"));
     ::close(fd_);
@@ -143,24 +143,22 @@ class MemoryWriter final : public BlobWriter {
 };
 
 Result<BlobRef> BlobSink::put(std::string_view bytes) {
-  auto w = open();
-  if (!w) return tl::unexpected(w.error());
-  if (auto s = (*w)->write(bytes); !s) return tl::unexpected(s.error());
-  return (*w)->commit();
+  MC_ASSIGN_OR_RETURN(auto w, open());
+  MC_RETURN_IF_ERROR(w->write(bytes));
+  return w->commit();
 }
 
 Result<BlobRef> BlobSink::put_stream(std::istream& in) {
-  auto w = open();
-  if (!w) return tl::unexpected(w.error());
+  MC_ASSIGN_OR_RETURN(auto w, open());
   std::string buf(64 * 1024, '\0');
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     auto n = static_cast<size_t>(in.gcount());
     if (n == 0) break;
-    if (auto s = (*w)->write(std::string_view(buf.data(), n)); !s) return tl::unexpected(s.error());
+    MC_RETURN_IF_ERROR(w->write(std::string_view(buf.data(), n)));
   }
   if (in.bad()) return fail(ErrorCode::kTemporary, "cannot read the message");
-  return (*w)->commit();
+  return w->commit();
 }
 
 FileBlobStore::FileBlobStore(std::filesystem::path root, bool fsync_each)

@@ -61,19 +61,16 @@ class PackWriter final : public BlobWriter {
       buf_.append(bytes);
       return {};
     }
-    auto w = large_.open();
-    if (!w) return tl::unexpected(w.error());
-    spill_ = std::move(*w);
-    if (auto s = spill_->write(buf_); !s) return s;
+    MC_ASSIGN_OR_RETURN(spill_, large_.open());
+    MC_RETURN_IF_ERROR(spill_->write(buf_));
     buf_.clear();
     buf_.shrink_to_fit();
     return spill_->write(bytes);
   }
   Result<BlobRef> commit() override {
     if (spill_) return spill_->commit();
-    auto loc = spool_.append(buf_);
-    if (!loc) return tl::unexpected(loc.error());
-    return BlobRef{sha_.hex(), buf_.size(), std::move(*loc)};
+    MC_ASSIGN_OR_RETURN(auto loc, spool_.append(buf_));
+    return BlobRef{sha_.hex(), buf_.size(), std::move(loc)};
   }
 
  private:
@@ -139,7 +136,7 @@ Result<std::string> RawSpool::append(std::string_view bytes) {
   } unlock{lock_fd_};
   struct stat st {};
   if (seg_fd_ < 0 || (::fstat(seg_fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) >= kSegmentBytes)) {
-    if (auto s = open_segment_locked(); !s) return tl::unexpected(s.error());
+    MC_RETURN_IF_ERROR(open_segment_locked());
   }
   if (::fstat(seg_fd_, &st) != 0) return tl::unexpected(io_error("cannot read the spool segment"));
   const uint64_t offset = static_cast<uint64_t>(st.st_size);
@@ -162,9 +159,7 @@ Result<std::string> RawSpool::append(std::string_view bytes) {
 }
 
 Result<RawSpool::Bounded> RawSpool::put_bounded(std::istream& in, uint64_t limit, size_t head_bytes) {
-  auto w = open();
-  if (!w) return tl::unexpected(w.error());
-  std::unique_ptr<BlobWriter> writer = std::move(*w);
+  MC_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, open());
   std::string head;
   uint64_t total = 0;
   std::string buf(65536, '\0');
@@ -180,17 +175,15 @@ Result<RawSpool::Bounded> RawSpool::put_bounded(std::istream& in, uint64_t limit
       writer.reset();  // drops what it had spooled (an uncommitted blob file is removed)
       continue;
     }
-    if (auto s = writer->write(chunk); !s) return tl::unexpected(s.error());
+    MC_RETURN_IF_ERROR(writer->write(chunk));
   }
   if (in.bad()) return fail(ErrorCode::kTemporary, "cannot read the mail");
   if (writer) {
-    auto ref = writer->commit();
-    if (!ref) return tl::unexpected(ref.error());
-    return Bounded{std::move(*ref), total};
+    MC_ASSIGN_OR_RETURN(auto ref, writer->commit());
+    return Bounded{std::move(ref), total};
   }
-  auto ref = put(head);
-  if (!ref) return tl::unexpected(ref.error());
-  return Bounded{std::move(*ref), total};
+  MC_ASSIGN_OR_RETURN(auto ref, put(head));
+  return Bounded{std::move(ref), total};
 }
 
 Status RawSpool::sync() {

@@ -33,27 +33,54 @@ inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
 
 const char* to_string(ErrorCode code);
 
+namespace detail {
+
+// The error of a failed Status or Result<T>, as the value that any function returning
+// Status or Result<U> can return. Only expected<_, Error> is accepted, so a macro below
+// given a bool or an optional does not compile.
+template <typename T>
+tl::unexpected<Error> error_of(const tl::expected<T, Error>& failed) {
+  return tl::unexpected<Error>(failed.error());
+}
+template <typename T>
+tl::unexpected<Error> error_of(tl::expected<T, Error>&& failed) {
+  return tl::unexpected<Error>(std::move(failed).error());
+}
+
+}  // namespace detail
+
 }  // namespace mailcase
 
-// Error propagation. Both macros work in any function returning Status or Result<U>.
+// Error propagation, for the common "pass the callee's failure on unchanged" case.
+// Where the caller adds context, retries or maps the error, write it out instead.
 //
-// MC_RETURN_IF_ERROR(expr): expr is a Status or a Result<T>, evaluated once; when it
-// holds an error, the enclosing function returns that error. A single statement (safe
-// after an unbraced if).
-#define MC_RETURN_IF_ERROR(expr)                                                   \
-  do {                                                                             \
-    auto&& mc_status_ = (expr);                                                    \
-    if (!mc_status_) return ::tl::unexpected<::mailcase::Error>(mc_status_.error()); \
-  } while (0)
+// MC_RETURN_IF_ERROR(expr);
+//   expr is a Status or a Result<T>, evaluated exactly once. If it failed, the enclosing
+//   function (which returns Status or any Result<U>) returns its Error unchanged;
+//   otherwise its value, if any, is discarded. One statement: safe as an unbraced
+//   if/else body.
+//
+// MC_ASSIGN_OR_RETURN(lhs, expr);
+//   expr is a Result<T>, evaluated exactly once. If it failed, the enclosing function
+//   (Status or any Result<U>) returns its Error unchanged; otherwise its value is moved
+//   into lhs, which is a declaration (`auto rows`, `const Case& c`) or an existing
+//   lvalue (`c.status`). It expands to several statements that declare a hidden
+//   temporary in the current scope: never use it as an unbraced if/else/loop body. A
+//   declared lhs lives as long as the temporary, in the enclosing block. lhs must not
+//   contain an unparenthesised comma; expr may.
+#define MC_RETURN_IF_ERROR(...)                                                            \
+  do {                                                                                     \
+    if (auto&& mc_status_ = (__VA_ARGS__); !mc_status_)                                    \
+      return ::mailcase::detail::error_of(std::forward<decltype(mc_status_)>(mc_status_)); \
+  } while (false)
 
-// MC_ASSIGN_OR_RETURN(lhs, expr): expr is a Result<T>, evaluated once; on an error the
-// enclosing function returns it, else its value is moved into lhs, which may declare a
-// variable (`MC_ASSIGN_OR_RETURN(auto rows, repo.list())`) or name one. Two statements:
-// never after an unbraced if.
-#define MC_CONCAT_INNER_(a, b) a##b
-#define MC_CONCAT_(a, b) MC_CONCAT_INNER_(a, b)
-#define MC_ASSIGN_OR_RETURN(lhs, expr) MC_ASSIGN_OR_RETURN_IMPL_(MC_CONCAT_(mc_result_, __LINE__), lhs, expr)
-#define MC_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                      \
-  auto&& tmp = (expr);                                                 \
-  if (!tmp) return ::tl::unexpected<::mailcase::Error>(tmp.error());   \
-  lhs = std::move(*tmp)
+#define MC_ASSIGN_OR_RETURN(lhs, ...) \
+  MC_ASSIGN_OR_RETURN_IMPL_(MC_RESULT_CONCAT_(mc_result_, __LINE__), lhs, __VA_ARGS__)
+
+// Implementation details of the macros above; the temporary's name is unique per line.
+#define MC_RESULT_CONCAT_INNER_(a, b) a##b
+#define MC_RESULT_CONCAT_(a, b) MC_RESULT_CONCAT_INNER_(a, b)
+#define MC_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, ...)                 \
+  auto tmp = (__VA_ARGS__);                                      \
+  if (!tmp) return ::mailcase::detail::error_of(std::move(tmp)); \
+  lhs = *std::move(tmp)

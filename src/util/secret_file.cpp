@@ -73,9 +73,8 @@ Result<std::string> load_or_create_key(const std::filesystem::path& path, size_t
                     " is expected: restore it from a backup, or remove it to make a new key (links "
                     "already mailed to customers then stop working)");
   };
-  auto existing = read_whole(path, size);
-  if (!existing) return tl::unexpected(existing.error());
-  if (*existing) return check(**existing);
+  MC_ASSIGN_OR_RETURN(auto existing, read_whole(path, size));
+  if (existing) return check(*existing);
 
   if (sodium_init() < 0) return fail(ErrorCode::kInternal, "libsodium could not start");
   std::string key(size, '\0');
@@ -102,12 +101,11 @@ Result<std::string> load_or_create_key(const std::filesystem::path& path, size_t
   if (linked != 0) {
     if (link_err != EEXIST)
       return fail(ErrorCode::kTemporary, "cannot create " + path.string() + ": " + std::strerror(link_err));
-    auto theirs = read_whole(path, size);
-    if (!theirs) return tl::unexpected(theirs.error());
-    if (!*theirs) return fail(ErrorCode::kTemporary, path.string() + " vanished while it was created");
-    return check(**theirs);
+    MC_ASSIGN_OR_RETURN(auto theirs, read_whole(path, size));
+    if (!theirs) return fail(ErrorCode::kTemporary, path.string() + " vanished while it was created");
+    return check(*theirs);
   }
-  if (auto s = sync_directory(dir); !s) return tl::unexpected(s.error());
+  MC_RETURN_IF_ERROR(sync_directory(dir));
   return key;
 }
 

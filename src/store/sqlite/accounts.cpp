@@ -16,40 +16,36 @@ class Accounts final : public AccountRepository, SqliteRepository {
 
   Result<Id> add_account(const Account& a) override {
     {
-      auto qq = q("INSERT INTO accounts (name, support_level, created_at) VALUES (?, ?, ?)");
-      if (!qq) return tl::unexpected(qq.error());
-      (*qq)->bind(1, a.name).bind(2, a.support_level).bind(3, now_iso8601());
-      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+      MC_ASSIGN_OR_RETURN(auto qq,
+                          q("INSERT INTO accounts (name, support_level, created_at) VALUES (?, ?, ?)"));
+      qq->bind(1, a.name).bind(2, a.support_level).bind(3, now_iso8601());
+      MC_RETURN_IF_ERROR(qq->run());
     }
     Id id = sqlite3_last_insert_rowid(db_);
-    if (auto s = insert_emails("INSERT INTO account_emails (email, account_id) VALUES (?, ?)", a.emails, id);
-        !s)
-      return tl::unexpected(s.error());
+    MC_RETURN_IF_ERROR(
+        insert_emails("INSERT INTO account_emails (email, account_id) VALUES (?, ?)", a.emails, id));
     return id;
   }
 
   // The addresses of an account or a contact: sql inserts (email, owner id).
   Status insert_emails(const char* sql, const std::vector<std::string>& emails, Id owner) {
     for (const auto& e : emails) {
-      auto qq = q(sql);
-      if (!qq) return tl::unexpected(qq.error());
-      (*qq)->bind(1, text::normalize_email(e)).bind(2, owner);
-      if (auto s = (*qq)->run(); !s) return s;
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
+      qq->bind(1, text::normalize_email(e)).bind(2, owner);
+      MC_RETURN_IF_ERROR(qq->run());
     }
     return {};
   }
 
   // sql selects one email column by owner id, in the order they were added.
   Result<std::vector<std::string>> emails_of(const char* sql, Id owner) {
-    auto qq = q(sql);
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, owner);
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql));
+    qq->bind(1, owner);
     std::vector<std::string> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      out.push_back((*qq)->text(0));
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      out.push_back(qq->text(0));
     }
     return out;
   }
@@ -57,22 +53,19 @@ class Accounts final : public AccountRepository, SqliteRepository {
   Result<std::optional<Account>> account_where(const char* sql, std::string_view key, std::optional<Id> id) {
     Account a;
     {
-      auto qq = q(sql);
-      if (!qq) return tl::unexpected(qq.error());
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
       if (id)
-        (*qq)->bind(1, *id);
+        qq->bind(1, *id);
       else
-        (*qq)->bind(1, key);
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) return std::optional<Account>();
-      a.id = (*qq)->integer(0);
-      a.name = (*qq)->text(1);
-      a.support_level = (*qq)->text(2);
+        qq->bind(1, key);
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) return std::optional<Account>();
+      a.id = qq->integer(0);
+      a.name = qq->text(1);
+      a.support_level = qq->text(2);
     }
-    auto emails = emails_of("SELECT email FROM account_emails WHERE account_id = ? ORDER BY rowid", a.id);
-    if (!emails) return tl::unexpected(emails.error());
-    a.emails = std::move(*emails);
+    MC_ASSIGN_OR_RETURN(
+        a.emails, emails_of("SELECT email FROM account_emails WHERE account_id = ? ORDER BY rowid", a.id));
     return std::optional<Account>(std::move(a));
   }
 
@@ -93,38 +86,34 @@ class Accounts final : public AccountRepository, SqliteRepository {
 
   Result<Id> add_contact(const Contact& c) override {
     {
-      auto qq = q("INSERT INTO contacts (name, account_id, language, created_at) VALUES (?, ?, ?, ?)");
-      if (!qq) return tl::unexpected(qq.error());
-      (*qq)->bind(1, c.name).bind(2, c.account_id).bind(3, c.language).bind(4, now_iso8601());
-      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+      MC_ASSIGN_OR_RETURN(
+          auto qq, q("INSERT INTO contacts (name, account_id, language, created_at) VALUES (?, ?, ?, ?)"));
+      qq->bind(1, c.name).bind(2, c.account_id).bind(3, c.language).bind(4, now_iso8601());
+      MC_RETURN_IF_ERROR(qq->run());
     }
     Id id = sqlite3_last_insert_rowid(db_);
-    if (auto s = insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", c.emails, id);
-        !s)
-      return tl::unexpected(s.error());
+    MC_RETURN_IF_ERROR(
+        insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", c.emails, id));
     return id;
   }
 
   Result<std::optional<Contact>> contact_where(const char* sql, std::string_view key, std::optional<Id> id) {
     Contact c;
     {
-      auto qq = q(sql);
-      if (!qq) return tl::unexpected(qq.error());
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
       if (id)
-        (*qq)->bind(1, *id);
+        qq->bind(1, *id);
       else
-        (*qq)->bind(1, key);
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) return std::optional<Contact>();
-      c.id = (*qq)->integer(0);
-      c.name = (*qq)->text(1);
-      c.account_id = (*qq)->optional_id(2);
-      c.language = (*qq)->text(3);
+        qq->bind(1, key);
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) return std::optional<Contact>();
+      c.id = qq->integer(0);
+      c.name = qq->text(1);
+      c.account_id = qq->optional_id(2);
+      c.language = qq->text(3);
     }
-    auto emails = emails_of("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid", c.id);
-    if (!emails) return tl::unexpected(emails.error());
-    c.emails = std::move(*emails);
+    MC_ASSIGN_OR_RETURN(
+        c.emails, emails_of("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid", c.id));
     return std::optional<Contact>(std::move(c));
   }
 
@@ -141,19 +130,16 @@ class Accounts final : public AccountRepository, SqliteRepository {
   }
 
   Status mark_contact_unverified(Id contact_id) override {
-    auto qq = q("INSERT OR IGNORE INTO contacts_unverified (contact_id) VALUES (?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, contact_id);
-    return (*qq)->run();
+    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT OR IGNORE INTO contacts_unverified (contact_id) VALUES (?)"));
+    qq->bind(1, contact_id);
+    return qq->run();
   }
 
   Result<bool> contact_unverified(Id contact_id) override {
-    auto qq = q("SELECT 1 FROM contacts_unverified WHERE contact_id = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, contact_id);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    return *row;
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT 1 FROM contacts_unverified WHERE contact_id = ?"));
+    qq->bind(1, contact_id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    return row;
   }
 };
 

@@ -15,11 +15,11 @@ class Agents final : public AgentRepository, SqliteRepository {
   explicit Agents(Connection& c) : SqliteRepository(c) {}
 
   Result<Id> add_agent(const Agent& a) override {
-    auto qq = q("INSERT INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, a.name).bind(2, text::normalize_email(a.email)).bind(3, to_string(a.role));
-    (*qq)->bind(4, int64_t{a.active ? 1 : 0}).bind(5, a.created_at.empty() ? now_iso8601() : a.created_at);
-    if (auto s = (*qq)->run(); !s) {
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("INSERT INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, ?, ?)"));
+    qq->bind(1, a.name).bind(2, text::normalize_email(a.email)).bind(3, to_string(a.role));
+    qq->bind(4, int64_t{a.active ? 1 : 0}).bind(5, a.created_at.empty() ? now_iso8601() : a.created_at);
+    if (auto s = qq->run(); !s) {
       if (s.error().code == ErrorCode::kConflict)
         return fail(ErrorCode::kConflict,
                     "an agent with email " + text::normalize_email(a.email) + " exists already");
@@ -44,37 +44,32 @@ class Agents final : public AgentRepository, SqliteRepository {
   }
 
   Result<std::optional<Agent>> find_agent_by_email(std::string_view email) override {
-    auto qq = q("SELECT id, name, email, role, active, created_at FROM agents WHERE email = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, text::normalize_email(email));
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return std::optional<Agent>();
-    auto a = agent_row(**qq);
-    if (!a) return tl::unexpected(a.error());
-    return std::optional<Agent>(std::move(*a));
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("SELECT id, name, email, role, active, created_at FROM agents WHERE email = ?"));
+    qq->bind(1, text::normalize_email(email));
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<Agent>();
+    MC_ASSIGN_OR_RETURN(auto a, agent_row(*qq));
+    return std::optional<Agent>(std::move(a));
   }
 
   Result<std::vector<Agent>> list_agents() override {
-    auto qq = q("SELECT id, name, email, role, active, created_at FROM agents ORDER BY email");
-    if (!qq) return tl::unexpected(qq.error());
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("SELECT id, name, email, role, active, created_at FROM agents ORDER BY email"));
     std::vector<Agent> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      auto a = agent_row(**qq);
-      if (!a) return tl::unexpected(a.error());
-      out.push_back(std::move(*a));
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      MC_ASSIGN_OR_RETURN(auto a, agent_row(*qq));
+      out.push_back(std::move(a));
     }
     return out;
   }
 
   Status set_agent_active(std::string_view email, bool active) override {
-    auto qq = q("UPDATE agents SET active = ? WHERE email = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, int64_t{active ? 1 : 0}).bind(2, text::normalize_email(email));
-    if (auto s = (*qq)->run(); !s) return s;
+    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE agents SET active = ? WHERE email = ?"));
+    qq->bind(1, int64_t{active ? 1 : 0}).bind(2, text::normalize_email(email));
+    MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no agent " + std::string(email));
     return {};
   }

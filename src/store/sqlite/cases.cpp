@@ -27,9 +27,8 @@ class Cases final : public CaseRepository, SqliteRepository {
     c.number = r.text(o + 1);
     c.subject = r.text(o + 2);
     c.description = r.text(o + 3);
-    auto status = known_state(status_from_string(r.text(o + 4)), "case status", r.text(o + 4), c.id);
-    if (!status) return tl::unexpected(status.error());
-    c.status = *status;
+    MC_ASSIGN_OR_RETURN(c.status,
+                        known_state(status_from_string(r.text(o + 4)), "case status", r.text(o + 4), c.id));
     c.priority = r.text(o + 5);
     c.queue = r.text(o + 6);
     c.product = r.text(o + 7);
@@ -47,48 +46,38 @@ class Cases final : public CaseRepository, SqliteRepository {
     c.created_at = c.updated_at = now_iso8601();
     {
       // The number is derived from the row id; a placeholder keeps the UNIQUE column filled.
-      auto qq = q(
-          "INSERT INTO cases (number, subject, description, status, priority, queue, product, origin, owner, "
-          "contact_id, account_id, routing_address, created_at, updated_at) VALUES "
-          "('pending:' || hex(randomblob(8)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      if (!qq) return tl::unexpected(qq.error());
-      (*qq)
-          ->bind(1, c.subject)
+      MC_ASSIGN_OR_RETURN(auto qq,
+                          q("INSERT INTO cases (number, subject, description, status, priority, queue, "
+                            "product, origin, owner, "
+                            "contact_id, account_id, routing_address, created_at, updated_at) VALUES "
+                            "('pending:' || hex(randomblob(8)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      qq->bind(1, c.subject)
           .bind(2, c.description)
           .bind(3, to_string(c.status))
           .bind(4, c.priority)
           .bind(5, c.queue);
-      (*qq)
-          ->bind(6, c.product)
-          .bind(7, c.origin)
-          .bind(8, c.owner)
-          .bind(9, c.contact_id)
-          .bind(10, c.account_id);
-      (*qq)->bind(11, c.routing_address).bind(12, c.created_at).bind(13, c.updated_at);
-      if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+      qq->bind(6, c.product).bind(7, c.origin).bind(8, c.owner).bind(9, c.contact_id).bind(10, c.account_id);
+      qq->bind(11, c.routing_address).bind(12, c.created_at).bind(13, c.updated_at);
+      MC_RETURN_IF_ERROR(qq->run());
     }
     c.id = sqlite3_last_insert_rowid(db_);
     c.number = domain::case_number::format(prefix, digits, c.id);
-    auto qq = q("UPDATE cases SET number = ? WHERE id = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, c.number).bind(2, c.id);
-    if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE cases SET number = ? WHERE id = ?"));
+    qq->bind(1, c.number).bind(2, c.id);
+    MC_RETURN_IF_ERROR(qq->run());
     return c;
   }
 
   Result<std::optional<Case>> case_one(const char* sql, std::string_view key, std::optional<Id> id) {
-    auto qq = q(sql);
-    if (!qq) return tl::unexpected(qq.error());
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql));
     if (id)
-      (*qq)->bind(1, *id);
+      qq->bind(1, *id);
     else
-      (*qq)->bind(1, key);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return std::optional<Case>();
-    auto c = case_from(**qq);
-    if (!c) return tl::unexpected(c.error());
-    return std::optional<Case>(std::move(*c));
+      qq->bind(1, key);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<Case>();
+    MC_ASSIGN_OR_RETURN(auto c, case_from(*qq));
+    return std::optional<Case>(std::move(c));
   }
 
   Result<std::optional<Case>> get_case(Id id) override {
@@ -102,20 +91,19 @@ class Cases final : public CaseRepository, SqliteRepository {
   }
 
   Status update_case(const Case& c) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("UPDATE cases SET subject = ?, description = ?, status = ?, priority = ?, queue = ?, product = ?, "
           "owner = ?, "
-          "contact_id = ?, account_id = ?, updated_at = ? WHERE id = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)
-        ->bind(1, c.subject)
+          "contact_id = ?, account_id = ?, updated_at = ? WHERE id = ?"));
+    qq->bind(1, c.subject)
         .bind(2, c.description)
         .bind(3, to_string(c.status))
         .bind(4, c.priority)
         .bind(5, c.queue);
-    (*qq)->bind(6, c.product).bind(7, c.owner).bind(8, c.contact_id).bind(9, c.account_id);
-    (*qq)->bind(10, now_iso8601()).bind(11, c.id);
-    if (auto s = (*qq)->run(); !s) return s;
+    qq->bind(6, c.product).bind(7, c.owner).bind(8, c.contact_id).bind(9, c.account_id);
+    qq->bind(10, now_iso8601()).bind(11, c.id);
+    MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no case " + std::to_string(c.id));
     return {};
   }
@@ -134,9 +122,8 @@ class Cases final : public CaseRepository, SqliteRepository {
         "ORDER BY rowid)) "
         "FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id "
         "LEFT JOIN accounts a ON a.id = c.account_id ORDER BY c.id DESC LIMIT ?";
-    auto qq = q(sql);
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, int64_t{limit});
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql));
+    qq->bind(1, int64_t{limit});
     auto emails = [](const std::string& json) {
       std::vector<std::string> out;
       auto j = nlohmann::json::parse(json, nullptr, false);
@@ -147,28 +134,25 @@ class Cases final : public CaseRepository, SqliteRepository {
     };
     std::vector<CaseSummary> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
       CaseSummary s;
-      auto c = case_from(**qq);
-      if (!c) return tl::unexpected(c.error());
-      s.c = std::move(*c);
-      if (!(*qq)->is_null(15)) {
+      MC_ASSIGN_OR_RETURN(s.c, case_from(*qq));
+      if (!qq->is_null(15)) {
         Contact ct;
-        ct.id = (*qq)->integer(15);
-        ct.name = (*qq)->text(16);
-        ct.account_id = (*qq)->optional_id(17);
-        ct.language = (*qq)->text(18);
-        ct.emails = emails((*qq)->text(19));
+        ct.id = qq->integer(15);
+        ct.name = qq->text(16);
+        ct.account_id = qq->optional_id(17);
+        ct.language = qq->text(18);
+        ct.emails = emails(qq->text(19));
         s.contact = std::move(ct);
       }
-      if (!(*qq)->is_null(20)) {
+      if (!qq->is_null(20)) {
         Account a;
-        a.id = (*qq)->integer(20);
-        a.name = (*qq)->text(21);
-        a.support_level = (*qq)->text(22);
-        a.emails = emails((*qq)->text(23));
+        a.id = qq->integer(20);
+        a.name = qq->text(21);
+        a.support_level = qq->text(22);
+        a.emails = emails(qq->text(23));
         s.account = std::move(a);
       }
       out.push_back(std::move(s));
@@ -177,161 +161,148 @@ class Cases final : public CaseRepository, SqliteRepository {
   }
 
   Status add_message_id(std::string_view message_id, Id case_id, std::string_view direction) override {
-    auto qq = q("INSERT OR IGNORE INTO message_ids (message_id, case_id, direction) VALUES (?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, message_id).bind(2, case_id).bind(3, direction);
-    return (*qq)->run();
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("INSERT OR IGNORE INTO message_ids (message_id, case_id, direction) VALUES (?, ?, ?)"));
+    qq->bind(1, message_id).bind(2, case_id).bind(3, direction);
+    return qq->run();
   }
 
   Result<std::vector<std::string>> message_ids_of(Id case_id, std::string_view direction) override {
-    auto qq = q(
-        "SELECT message_id FROM message_ids WHERE case_id = ? AND (? = '' OR direction = ?) ORDER BY rowid");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, case_id).bind(2, direction).bind(3, direction);
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT message_id FROM message_ids WHERE case_id = ? AND (? = '' OR "
+                                   "direction = ?) ORDER BY rowid"));
+    qq->bind(1, case_id).bind(2, direction).bind(3, direction);
     std::vector<std::string> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      out.push_back((*qq)->text(0));
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      out.push_back(qq->text(0));
     }
     return out;
   }
 
   Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
-    auto qq = q("SELECT case_id FROM message_ids WHERE message_id = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, message_id);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return std::optional<Id>();
-    return std::optional<Id>((*qq)->integer(0));
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT case_id FROM message_ids WHERE message_id = ?"));
+    qq->bind(1, message_id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<Id>();
+    return std::optional<Id>(qq->integer(0));
   }
 
   Result<Id> add_comment(const Comment& c) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, "
           "created_at) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)
-        ->bind(1, c.case_id)
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    qq->bind(1, c.case_id)
         .bind(2, to_string(c.direction))
         .bind(3, c.author)
         .bind(4, c.body)
         .bind(5, c.quoted);
-    (*qq)->bind(6, to_string(c.visibility)).bind(7, c.raw_message_id);
-    (*qq)->bind(8, c.created_at.empty() ? now_iso8601() : c.created_at);
-    if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+    qq->bind(6, to_string(c.visibility)).bind(7, c.raw_message_id);
+    qq->bind(8, c.created_at.empty() ? now_iso8601() : c.created_at);
+    MC_RETURN_IF_ERROR(qq->run());
     return sqlite3_last_insert_rowid(db_);
   }
 
   Result<std::vector<Comment>> comments_of(Id case_id) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("SELECT id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at FROM "
           "comments "
-          "WHERE case_id = ? ORDER BY id");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, case_id);
+          "WHERE case_id = ? ORDER BY id"));
+    qq->bind(1, case_id);
     std::vector<Comment> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
       Comment c;
-      c.id = (*qq)->integer(0);
-      c.case_id = (*qq)->integer(1);
-      auto direction = known_state(direction_from((*qq)->text(2)), "comment direction", (*qq)->text(2), c.id);
-      if (!direction) return tl::unexpected(direction.error());
-      c.direction = *direction;
-      c.author = (*qq)->text(3);
-      c.body = (*qq)->text(4);
-      c.quoted = (*qq)->text(5);
-      auto visibility =
-          known_state(visibility_from((*qq)->text(6)), "comment visibility", (*qq)->text(6), c.id);
-      if (!visibility) return tl::unexpected(visibility.error());
-      c.visibility = *visibility;
-      c.raw_message_id = (*qq)->optional_id(7);
-      c.created_at = (*qq)->text(8);
+      c.id = qq->integer(0);
+      c.case_id = qq->integer(1);
+      MC_ASSIGN_OR_RETURN(c.direction,
+                          known_state(direction_from(qq->text(2)), "comment direction", qq->text(2), c.id));
+      c.author = qq->text(3);
+      c.body = qq->text(4);
+      c.quoted = qq->text(5);
+      MC_ASSIGN_OR_RETURN(c.visibility,
+                          known_state(visibility_from(qq->text(6)), "comment visibility", qq->text(6), c.id));
+      c.raw_message_id = qq->optional_id(7);
+      c.created_at = qq->text(8);
       out.push_back(std::move(c));
     }
     return out;
   }
 
   Result<Id> add_attachment(const Attachment& a) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("INSERT INTO attachments (case_id, comment_id, filename, content_type, size, sha256, content_id, "
           "is_inline) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, a.case_id).bind(2, a.comment_id).bind(3, a.filename).bind(4, a.content_type);
-    (*qq)->bind(5, static_cast<int64_t>(a.size)).bind(6, a.sha256).bind(7, a.content_id);
-    (*qq)->bind(8, int64_t{a.is_inline ? 1 : 0});
-    if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    qq->bind(1, a.case_id).bind(2, a.comment_id).bind(3, a.filename).bind(4, a.content_type);
+    qq->bind(5, static_cast<int64_t>(a.size)).bind(6, a.sha256).bind(7, a.content_id);
+    qq->bind(8, int64_t{a.is_inline ? 1 : 0});
+    MC_RETURN_IF_ERROR(qq->run());
     return sqlite3_last_insert_rowid(db_);
   }
 
   Result<std::vector<Attachment>> attachments_of(Id case_id) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
-          "attachments WHERE case_id = ? ORDER BY id");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, case_id);
+          "attachments WHERE case_id = ? ORDER BY id"));
+    qq->bind(1, case_id);
     std::vector<Attachment> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
       Attachment a;
-      a.id = (*qq)->integer(0);
-      a.case_id = (*qq)->integer(1);
-      a.comment_id = (*qq)->optional_id(2);
-      a.filename = (*qq)->text(3);
-      a.content_type = (*qq)->text(4);
-      a.size = static_cast<uint64_t>((*qq)->integer(5));
-      a.sha256 = (*qq)->text(6);
-      a.content_id = (*qq)->text(7);
-      a.is_inline = (*qq)->integer(8) != 0;
+      a.id = qq->integer(0);
+      a.case_id = qq->integer(1);
+      a.comment_id = qq->optional_id(2);
+      a.filename = qq->text(3);
+      a.content_type = qq->text(4);
+      a.size = static_cast<uint64_t>(qq->integer(5));
+      a.sha256 = qq->text(6);
+      a.content_id = qq->text(7);
+      a.is_inline = qq->integer(8) != 0;
       out.push_back(std::move(a));
     }
     return out;
   }
 
   Status add_participant(Id case_id, std::string_view email, std::string_view source) override {
-    auto qq =
-        q("INSERT OR IGNORE INTO case_participants (case_id, email, source, added_at) VALUES (?, ?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, case_id).bind(2, text::normalize_email(email)).bind(3, source).bind(4, now_iso8601());
-    return (*qq)->run();
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
+        q("INSERT OR IGNORE INTO case_participants (case_id, email, source, added_at) VALUES (?, ?, ?, ?)"));
+    qq->bind(1, case_id).bind(2, text::normalize_email(email)).bind(3, source).bind(4, now_iso8601());
+    return qq->run();
   }
 
   Result<std::vector<Participant>> participants_of(Id case_id) override {
-    auto qq =
-        q("SELECT case_id, email, source, added_at FROM case_participants WHERE case_id = ? ORDER BY rowid");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, case_id);
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
+        q("SELECT case_id, email, source, added_at FROM case_participants WHERE case_id = ? ORDER BY rowid"));
+    qq->bind(1, case_id);
     std::vector<Participant> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
       Participant p;
-      p.case_id = (*qq)->integer(0);
-      p.email = (*qq)->text(1);
-      p.source = (*qq)->text(2);
-      p.added_at = (*qq)->text(3);
+      p.case_id = qq->integer(0);
+      p.email = qq->text(1);
+      p.source = qq->text(2);
+      p.added_at = qq->text(3);
       out.push_back(std::move(p));
     }
     return out;
   }
 
   Result<bool> is_participant(Id case_id, std::string_view email) override {
-    auto qq = q(kSqliteIsParticipantSql);
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, case_id).bind(2, text::normalize_email(email));
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    return *row;
+    MC_ASSIGN_OR_RETURN(auto qq, q(kSqliteIsParticipantSql));
+    qq->bind(1, case_id).bind(2, text::normalize_email(email));
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    return row;
   }
 };
 

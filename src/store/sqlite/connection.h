@@ -94,8 +94,7 @@ class Query {
     return tl::unexpected(error(rc));
   }
   Status run() {
-    auto r = step();
-    if (!r) return tl::unexpected(r.error());
+    MC_RETURN_IF_ERROR(step());
     return {};
   }
 

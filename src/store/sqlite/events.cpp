@@ -17,46 +17,44 @@ class Events final : public EventRepository, SqliteRepository {
   Status add_event(const Event& e) override {
     auto details = nlohmann::json::object();
     for (const auto& [k, v] : e.details) details[k] = v;
-    auto qq =
-        q("INSERT INTO events (case_id, at, actor_kind, actor, action, details) VALUES (?, ?, ?, ?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
+        q("INSERT INTO events (case_id, at, actor_kind, actor, action, details) VALUES (?, ?, ?, ?, ?, ?)"));
     // Details may quote mail text: invalid UTF-8 is replaced rather than refused.
-    (*qq)
-        ->bind(1, e.case_id)
+    qq->bind(1, e.case_id)
         .bind(2, e.at.empty() ? now_iso8601() : e.at)
         .bind(3, to_string(e.actor_kind))
         .bind(4, e.actor)
         .bind(5, to_string(e.action))
         .bind(6, details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    return (*qq)->run();
+    return qq->run();
   }
 
   Result<std::vector<Event>> events_of(Id case_id) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("SELECT id, case_id, at, actor_kind, actor, action, details FROM events WHERE case_id = ? ORDER BY "
-          "id");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, case_id);
+          "id"));
+    qq->bind(1, case_id);
     std::vector<Event> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
       Event e;
-      e.id = (*qq)->integer(0);
-      e.case_id = (*qq)->optional_id(1);
-      e.at = (*qq)->text(2);
+      e.id = qq->integer(0);
+      e.case_id = qq->optional_id(1);
+      e.at = qq->text(2);
       const std::string where = "event " + std::to_string(e.id) + ": ";
-      const std::string kind = (*qq)->text(3);
+      const std::string kind = qq->text(3);
       auto k = actor_kind_from(kind);
       if (!k) return fail(ErrorCode::kInternal, where + "unknown actor kind '" + kind + "'");
       e.actor_kind = *k;
-      e.actor = (*qq)->text(4);
-      const std::string action = (*qq)->text(5);
+      e.actor = qq->text(4);
+      const std::string action = qq->text(5);
       auto a = event_action_from(action);
       if (!a) return fail(ErrorCode::kInternal, where + "unknown action '" + action + "'");
       e.action = *a;
-      auto details = nlohmann::json::parse((*qq)->text(6), nullptr, false);
+      auto details = nlohmann::json::parse(qq->text(6), nullptr, false);
       if (details.is_discarded() || !details.is_object())
         return fail(ErrorCode::kInternal, where + "details are not a JSON object");
       for (const auto& [k2, v] : details.items()) {

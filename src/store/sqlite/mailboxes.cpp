@@ -35,10 +35,9 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
   }
 
   Status add_mailbox(const Mailbox& m) override {
-    auto qq = q("INSERT INTO mailboxes (name, settings, created_at) VALUES (?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, m.name).bind(2, mailbox_json(m).dump()).bind(3, now_iso8601());
-    return (*qq)->run();
+    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT INTO mailboxes (name, settings, created_at) VALUES (?, ?, ?)"));
+    qq->bind(1, m.name).bind(2, mailbox_json(m).dump()).bind(3, now_iso8601());
+    return qq->run();
   }
 
   // A setting absent from the JSON takes the model's default (a store written before
@@ -95,87 +94,77 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
   }
 
   Result<std::vector<Mailbox>> list_mailboxes() override {
-    auto qq = q("SELECT name, settings FROM mailboxes ORDER BY name");
-    if (!qq) return tl::unexpected(qq.error());
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT name, settings FROM mailboxes ORDER BY name"));
     std::vector<Mailbox> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      auto m = mailbox_from_json((*qq)->text(0), (*qq)->text(1));
-      if (!m) return tl::unexpected(m.error());
-      out.push_back(std::move(*m));
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      MC_ASSIGN_OR_RETURN(auto m, mailbox_from_json(qq->text(0), qq->text(1)));
+      out.push_back(std::move(m));
     }
     return out;
   }
 
   Status remove_mailbox(std::string_view name) override {
-    auto qq = q("DELETE FROM mailboxes WHERE name = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, name);
-    if (auto s = (*qq)->run(); !s) return s;
+    MC_ASSIGN_OR_RETURN(auto qq, q("DELETE FROM mailboxes WHERE name = ?"));
+    qq->bind(1, name);
+    MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no mailbox " + std::string(name));
     for (const char* sql :
          {"DELETE FROM mailbox_state WHERE name = ?", "DELETE FROM pop3_seen WHERE mailbox = ?"}) {
-      auto d = q(sql);
-      if (!d) return tl::unexpected(d.error());
-      (*d)->bind(1, name);
-      if (auto s = (*d)->run(); !s) return s;
+      MC_ASSIGN_OR_RETURN(auto d, q(sql));
+      d->bind(1, name);
+      MC_RETURN_IF_ERROR(d->run());
     }
     return {};
   }
 
   Result<MailboxState> mailbox_state(std::string_view name) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("SELECT status, last_success, last_error, backlog, uidvalidity, last_uid FROM mailbox_state WHERE "
-          "name = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, name);
+          "name = ?"));
+    qq->bind(1, name);
     MailboxState s;
     s.name = std::string(name);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    if (*row) {
-      s.status = (*qq)->text(0);
-      s.last_success = (*qq)->text(1);
-      s.last_error = (*qq)->text(2);
-      s.backlog = (*qq)->integer(3);
-      s.uidvalidity = (*qq)->integer(4);
-      s.last_uid = (*qq)->integer(5);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (row) {
+      s.status = qq->text(0);
+      s.last_success = qq->text(1);
+      s.last_error = qq->text(2);
+      s.backlog = qq->integer(3);
+      s.uidvalidity = qq->integer(4);
+      s.last_uid = qq->integer(5);
     }
 
     return s;
   }
 
   Status put_mailbox_state(const MailboxState& s) override {
-    auto qq = q(
-        "INSERT INTO mailbox_state (name, status, last_success, last_error, backlog, uidvalidity, last_uid) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET status = excluded.status, last_success "
-        "= "
-        "excluded.last_success, last_error = excluded.last_error, backlog = excluded.backlog, uidvalidity = "
-        "excluded.uidvalidity, last_uid = excluded.last_uid");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, s.name).bind(2, s.status).bind(3, s.last_success).bind(4, s.last_error);
-    (*qq)->bind(5, s.backlog).bind(6, s.uidvalidity).bind(7, s.last_uid);
-    return (*qq)->run();
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("INSERT INTO mailbox_state (name, status, last_success, last_error, backlog, "
+                   "uidvalidity, last_uid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                   "status = excluded.status, last_success = excluded.last_success, last_error = "
+                   "excluded.last_error, backlog = excluded.backlog, uidvalidity = excluded.uidvalidity, "
+                   "last_uid = excluded.last_uid"));
+    qq->bind(1, s.name).bind(2, s.status).bind(3, s.last_success).bind(4, s.last_error);
+    qq->bind(5, s.backlog).bind(6, s.uidvalidity).bind(7, s.last_uid);
+    return qq->run();
   }
 
   Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) override {
-    auto qq = q("SELECT 1 FROM pop3_seen WHERE mailbox = ? AND uidl = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, mailbox).bind(2, uidl);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    bool seen = *row;
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT 1 FROM pop3_seen WHERE mailbox = ? AND uidl = ?"));
+    qq->bind(1, mailbox).bind(2, uidl);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    bool seen = row;
 
     return seen;
   }
 
   Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) override {
-    auto qq = q("INSERT OR IGNORE INTO pop3_seen (mailbox, uidl) VALUES (?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, mailbox).bind(2, uidl);
-    return (*qq)->run();
+    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT OR IGNORE INTO pop3_seen (mailbox, uidl) VALUES (?, ?)"));
+    qq->bind(1, mailbox).bind(2, uidl);
+    return qq->run();
   }
 };
 

@@ -24,9 +24,8 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
     m.size = static_cast<uint64_t>(r.integer(2));
     m.source = r.text(3);
     m.recipients = split_commas(r.text(4));
-    auto state = known_state(raw_state_from(r.text(5)), "raw message state", r.text(5), m.id);
-    if (!state) return tl::unexpected(state.error());
-    m.state = *state;
+    MC_ASSIGN_OR_RETURN(m.state,
+                        known_state(raw_state_from(r.text(5)), "raw message state", r.text(5), m.id));
     m.outcome = r.text(6);
     m.reason = r.text(7);
     m.dedupe_key = r.text(8);
@@ -42,18 +41,15 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
   }
 
   Result<std::optional<RawMessage>> raw_one(const char* sql, std::string_view key, std::optional<Id> id) {
-    auto qq = q(sql);
-    if (!qq) return tl::unexpected(qq.error());
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql));
     if (id)
-      (*qq)->bind(1, *id);
+      qq->bind(1, *id);
     else
-      (*qq)->bind(1, key);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return std::optional<RawMessage>();
-    auto m = raw_from(**qq);
-    if (!m) return tl::unexpected(m.error());
-    return std::optional<RawMessage>(std::move(*m));
+      qq->bind(1, key);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<RawMessage>();
+    MC_ASSIGN_OR_RETURN(auto m, raw_from(*qq));
+    return std::optional<RawMessage>(std::move(m));
   }
 
   Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
@@ -74,41 +70,41 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
   }
 
   Result<Id> insert_raw(const RawMessage& m) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("INSERT INTO raw_messages (sha256, size, source, recipients, state, received_at, spool_location, "
-          "envelope_sender) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, m.sha256).bind(2, static_cast<int64_t>(m.size)).bind(3, m.source);
-    (*qq)->bind(4, join(m.recipients)).bind(5, to_string(m.state));
-    (*qq)->bind(6, m.received_at.empty() ? now_iso8601() : m.received_at);
-    (*qq)->bind(7, m.spool_location);
+          "envelope_sender) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    qq->bind(1, m.sha256).bind(2, static_cast<int64_t>(m.size)).bind(3, m.source);
+    qq->bind(4, join(m.recipients)).bind(5, to_string(m.state));
+    qq->bind(6, m.received_at.empty() ? now_iso8601() : m.received_at);
+    qq->bind(7, m.spool_location);
     if (m.envelope_sender)
-      (*qq)->bind(8, *m.envelope_sender);
+      qq->bind(8, *m.envelope_sender);
     else
-      (*qq)->bind_null(8);
-    if (auto s = (*qq)->run(); !s) return tl::unexpected(s.error());
+      qq->bind_null(8);
+    MC_RETURN_IF_ERROR(qq->run());
     return sqlite3_last_insert_rowid(db_);
   }
 
   Status update_raw(const RawMessage& m) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("UPDATE raw_messages SET state = ?, outcome = ?, reason = ?, dedupe_key = ?, message_id = ?, "
           "from_addr = ?, "
-          "subject = ?, case_id = ?, attempts = ?, envelope_sender = ? WHERE id = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, to_string(m.state)).bind(2, m.outcome).bind(3, m.reason);
+          "subject = ?, case_id = ?, attempts = ?, envelope_sender = ? WHERE id = ?"));
+    qq->bind(1, to_string(m.state)).bind(2, m.outcome).bind(3, m.reason);
     if (m.dedupe_key.empty())
-      (*qq)->bind_null(4);
+      qq->bind_null(4);
     else
-      (*qq)->bind(4, m.dedupe_key);
-    (*qq)->bind(5, m.message_id).bind(6, m.from).bind(7, m.subject).bind(8, m.case_id);
-    (*qq)->bind(9, int64_t{m.attempts});
+      qq->bind(4, m.dedupe_key);
+    qq->bind(5, m.message_id).bind(6, m.from).bind(7, m.subject).bind(8, m.case_id);
+    qq->bind(9, int64_t{m.attempts});
     if (m.envelope_sender)
-      (*qq)->bind(10, *m.envelope_sender);
+      qq->bind(10, *m.envelope_sender);
     else
-      (*qq)->bind_null(10);
-    (*qq)->bind(11, m.id);
-    if (auto s = (*qq)->run(); !s) return s;
+      qq->bind_null(10);
+    qq->bind(11, m.id);
+    MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no message " + std::to_string(m.id));
     return {};
   }
@@ -118,20 +114,17 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
         std::string("SELECT ") + kRawColumns + " FROM raw_messages ORDER BY id LIMIT ?";
     static const std::string by_state =
         std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE state = ? ORDER BY id LIMIT ?";
-    auto qq = q(f.state ? by_state.c_str() : all.c_str());
-    if (!qq) return tl::unexpected(qq.error());
+    MC_ASSIGN_OR_RETURN(auto qq, q(f.state ? by_state.c_str() : all.c_str()));
     if (f.state)
-      (*qq)->bind(1, to_string(*f.state)).bind(2, int64_t{f.limit});
+      qq->bind(1, to_string(*f.state)).bind(2, int64_t{f.limit});
     else
-      (*qq)->bind(1, int64_t{f.limit});
+      qq->bind(1, int64_t{f.limit});
     std::vector<RawMessage> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      auto m = raw_from(**qq);
-      if (!m) return tl::unexpected(m.error());
-      out.push_back(std::move(*m));
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      MC_ASSIGN_OR_RETURN(auto m, raw_from(*qq));
+      out.push_back(std::move(m));
     }
     return out;
   }

@@ -15,37 +15,35 @@ class Routing final : public RoutingRepository, SqliteRepository {
   explicit Routing(Connection& c) : SqliteRepository(c) {}
 
   Status put_address(const RoutingAddress& a) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("INSERT INTO routing_addresses (email, queue, product, creates_cases, subject_prefix, "
           "unknown_sender, "
           "priority) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET queue = excluded.queue, "
           "product = excluded.product, creates_cases = excluded.creates_cases, subject_prefix = "
-          "excluded.subject_prefix, unknown_sender = excluded.unknown_sender, priority = excluded.priority");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, text::normalize_email(a.email)).bind(2, a.queue).bind(3, a.product);
-    (*qq)->bind(4, int64_t{a.creates_cases ? 1 : 0}).bind(5, a.subject_prefix).bind(6, a.unknown_sender);
-    (*qq)->bind(7, a.priority);
-    return (*qq)->run();
+          "excluded.subject_prefix, unknown_sender = excluded.unknown_sender, priority = excluded.priority"));
+    qq->bind(1, text::normalize_email(a.email)).bind(2, a.queue).bind(3, a.product);
+    qq->bind(4, int64_t{a.creates_cases ? 1 : 0}).bind(5, a.subject_prefix).bind(6, a.unknown_sender);
+    qq->bind(7, a.priority);
+    return qq->run();
   }
 
   Result<std::vector<RoutingAddress>> list_addresses() override {
-    auto qq =
-        q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority "
-          "FROM routing_addresses ORDER BY email");
-    if (!qq) return tl::unexpected(qq.error());
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority "
+                   "FROM routing_addresses ORDER BY email"));
     std::vector<RoutingAddress> out;
     while (true) {
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
       RoutingAddress a;
-      a.email = (*qq)->text(0);
-      a.queue = (*qq)->text(1);
-      a.product = (*qq)->text(2);
-      a.creates_cases = (*qq)->integer(3) != 0;
-      a.subject_prefix = (*qq)->text(4);
-      a.unknown_sender = (*qq)->text(5);
-      a.priority = (*qq)->text(6);
+      a.email = qq->text(0);
+      a.queue = qq->text(1);
+      a.product = qq->text(2);
+      a.creates_cases = qq->integer(3) != 0;
+      a.subject_prefix = qq->text(4);
+      a.unknown_sender = qq->text(5);
+      a.priority = qq->text(6);
       out.push_back(std::move(a));
     }
     return out;

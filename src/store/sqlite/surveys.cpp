@@ -14,24 +14,24 @@ class Surveys final : public SurveyRepository, SqliteRepository {
   explicit Surveys(Connection& c) : SqliteRepository(c) {}
 
   Status put_survey(const Survey& sv) override {
-    auto qq = q("INSERT OR REPLACE INTO surveys (case_id, rating, comment, created_at) VALUES (?, ?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, sv.case_id).bind(2, int64_t{sv.rating}).bind(3, sv.comment).bind(4, now_iso8601());
-    return (*qq)->run();
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
+        q("INSERT OR REPLACE INTO surveys (case_id, rating, comment, created_at) VALUES (?, ?, ?, ?)"));
+    qq->bind(1, sv.case_id).bind(2, int64_t{sv.rating}).bind(3, sv.comment).bind(4, now_iso8601());
+    return qq->run();
   }
 
   Result<std::optional<Survey>> get_survey(Id case_id) override {
-    auto qq = q("SELECT case_id, rating, comment, created_at FROM surveys WHERE case_id = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, case_id);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return std::optional<Survey>();
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("SELECT case_id, rating, comment, created_at FROM surveys WHERE case_id = ?"));
+    qq->bind(1, case_id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<Survey>();
     Survey sv;
-    sv.case_id = (*qq)->integer(0);
-    sv.rating = static_cast<int>((*qq)->integer(1));
-    sv.comment = (*qq)->text(2);
-    sv.created_at = (*qq)->text(3);
+    sv.case_id = qq->integer(0);
+    sv.rating = static_cast<int>(qq->integer(1));
+    sv.comment = qq->text(2);
+    sv.created_at = qq->text(3);
     return std::optional<Survey>(sv);
   }
 };
