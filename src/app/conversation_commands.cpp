@@ -257,7 +257,8 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
                            {"automatic", m.automatic},
                            {"last_error", m.last_error},
                            {"created_at", m.created_at},
-                           {"sent_at", m.sent_at}});
+                           {"sent_at", m.sent_at},
+                           {"claimed_by", m.claimed_by}});
           }
           std::cout << json_text(out, 2) << "\n";
           return;
