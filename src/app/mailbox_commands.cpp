@@ -34,18 +34,6 @@ int parse_interval(const std::string& s) {
   return -1;
 }
 
-std::unique_ptr<channels::AgentBook> open_book(Globals& g, const config::Config& cfg) {
-  store::SqliteOptions opts;
-  opts.synchronous_full = cfg.storage.sync == "full";
-  auto st = store::open_sqlite(g.data() / "mailcase.db", opts);
-  if (!st) {
-    print_error(st.error());
-    g.exit_code = exit_code_for(st.error());
-    return nullptr;
-  }
-  return std::make_unique<channels::AgentBook>(std::move(*st));
-}
-
 std::optional<store::Mailbox> find_mailbox(Globals& g, runtime::Runtime& p, const std::string& name) {
   auto all = p.store().list_mailboxes();
   if (!all) {
@@ -259,10 +247,9 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         if (!p) return;
         auto m = find_mailbox(g, *p, *name);
         if (!m) return;
-        auto book = open_book(g, cfg);
-        if (!book) return;
+        channels::AgentBook book(p->store());  // pooled units of the pipeline's store
         std::atomic<bool> stop{false};
-        channels::AgentContext ctx{p->ingest(), *book, stop};
+        channels::AgentContext ctx{p->ingest(), book, stop};
         auto n = channels::fetch_once(*m, ctx);
         if (!n) {
           print_error(n.error());
@@ -293,8 +280,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           g.exit_code = exit_code_for(mailboxes.error());
           return;
         }
-        auto book = open_book(g, cfg);
-        if (!book) return;
+        channels::AgentBook book(p->store());  // pooled units of the pipeline's store
         // Signals are taken by sigwait below, in this thread only.
         sigset_t sigs;
         sigemptyset(&sigs);
@@ -339,31 +325,18 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           }
           std::cerr << "http: listening on " << host << ":" << pages->bound_port() << std::endl;
         }
-        // The outbox worker has a store connection of its own.
-        std::unique_ptr<store::Store> outbox_store;
-        if (cfg.outbound.enabled) {
-          store::SqliteOptions so;
-          so.synchronous_full = cfg.storage.sync == "full";
-          auto st = store::open_sqlite(g.data() / "mailcase.db", so);
-          if (!st) {
-            print_error(st.error());
-            g.exit_code = exit_code_for(st.error());
-            return;
-          }
-          outbox_store = std::move(*st);
-        }
         std::vector<std::thread> threads;
         std::vector<std::unique_ptr<channels::AgentContext>> contexts;
-        if (outbox_store) {
-          threads.emplace_back(
-              [&] { outbound::run_outbox(*outbox_store, cfg, stop, domain::system_clock()); });
+        if (cfg.outbound.enabled) {
+          // The outbox works on the pipeline's store through pooled units of its own.
+          threads.emplace_back([&] { outbound::run_outbox(p->store(), cfg, stop, domain::system_clock()); });
           std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port
                     << std::endl;
         }
         if (pages) threads.emplace_back([&] { pages->serve(); });
         for (const auto& m : *mailboxes) {
           contexts.push_back(
-              std::make_unique<channels::AgentContext>(channels::AgentContext{p->ingest(), *book, stop}));
+              std::make_unique<channels::AgentContext>(channels::AgentContext{p->ingest(), book, stop}));
           auto* ctx = contexts.back().get();
           threads.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
           std::cerr << "mailbox " << m.name << ": agent started" << std::endl;

@@ -17,8 +17,11 @@ namespace mailcase::channels {
 // ---- AgentBook --------------------------------------------------------------------
 
 store::MailboxState AgentBook::load(const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto s = store_->mailbox_state(name);
+  auto s = [&]() -> Result<store::MailboxState> {
+    auto work = store_.open_unit(store::Access::kRead);
+    if (!work) return tl::unexpected(work.error());
+    return work->mailboxes().mailbox_state(name);
+  }();
   if (!s) {
     spdlog::warn("mailbox {}: cannot read its state: {}", name, s.error().message);
     store::MailboxState empty;
@@ -29,21 +32,33 @@ store::MailboxState AgentBook::load(const std::string& name) {
 }
 
 void AgentBook::save(const store::MailboxState& state) {
-  std::lock_guard lock(mu_);
-  if (auto s = store_->put_mailbox_state(state); !s)
-    spdlog::warn("mailbox {}: cannot save its state: {}", state.name, s.error().message);
+  auto s = [&]() -> Status {
+    auto work = store_.open_unit(store::Access::kWrite);
+    if (!work) return tl::unexpected(work.error());
+    if (auto p = work->mailboxes().put_mailbox_state(state); !p) return p;
+    return work->commit();
+  }();
+  if (!s) spdlog::warn("mailbox {}: cannot save its state: {}", state.name, s.error().message);
 }
 
 bool AgentBook::pop3_seen(const std::string& mailbox, const std::string& uidl) {
-  std::lock_guard lock(mu_);
-  auto r = store_->pop3_seen(mailbox, uidl);
+  auto work = store_.open_unit(store::Access::kRead);
+  if (!work) {
+    spdlog::warn("mailbox {}: cannot read its seen UIDLs: {}", mailbox, work.error().message);
+    return false;
+  }
+  auto r = work->mailboxes().pop3_seen(mailbox, uidl);
   return r && *r;
 }
 
 void AgentBook::add_pop3_seen(const std::string& mailbox, const std::string& uidl) {
-  std::lock_guard lock(mu_);
-  if (auto s = store_->add_pop3_seen(mailbox, uidl); !s)
-    spdlog::warn("mailbox {}: cannot record UIDL: {}", mailbox, s.error().message);
+  auto s = [&]() -> Status {
+    auto work = store_.open_unit(store::Access::kWrite);
+    if (!work) return tl::unexpected(work.error());
+    if (auto a = work->mailboxes().add_pop3_seen(mailbox, uidl); !a) return a;
+    return work->commit();
+  }();
+  if (!s) spdlog::warn("mailbox {}: cannot record UIDL: {}", mailbox, s.error().message);
 }
 
 Status validate_mailbox(const store::Mailbox& m) {

@@ -19,18 +19,19 @@
 
 namespace mailcase::channels {
 
-// Agents' memory (last UID, POP3 UIDLs, status) over a Store of its own; thread-safe.
+// Agents' memory (last UID, POP3 UIDLs, status) in a store it does not own (which must
+// outlive it). Each call is a unit of work of its own (Store::open_unit), so the book is
+// thread-safe and may share the store other threads use.
 class AgentBook {
  public:
-  explicit AgentBook(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
-  store::MailboxState load(const std::string& name);
-  void save(const store::MailboxState& state);  // errors are logged, never fatal
-  bool pop3_seen(const std::string& mailbox, const std::string& uidl);
-  void add_pop3_seen(const std::string& mailbox, const std::string& uidl);
+  explicit AgentBook(store::Store& store) : store_(store) {}
+  store::MailboxState load(const std::string& name);                    // errors are logged: an empty state
+  void save(const store::MailboxState& state);                          // errors are logged, never fatal
+  bool pop3_seen(const std::string& mailbox, const std::string& uidl);  // false on error
+  void add_pop3_seen(const std::string& mailbox, const std::string& uidl);  // errors are logged
 
  private:
-  std::mutex mu_;
-  std::unique_ptr<store::Store> store_;
+  store::Store& store_;
 };
 
 struct AgentContext {

@@ -213,6 +213,7 @@ struct OutboxMail {
   std::string last_error;
   std::string created_at;
   std::string sent_at;
+  std::string claimed_by;  // the worker that last took it to send (host:pid:thread); "" never
 };
 
 struct Survey {

@@ -1,8 +1,10 @@
 #include "outbound/outbox_worker.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -14,8 +16,15 @@ namespace mailcase::outbound {
 namespace {
 
 constexpr int64_t kClaimLeaseSeconds = 600;  // longer than one SMTP attempt's timeout (120 s)
+constexpr int kRowsPerPass = 50;             // then send_due returns, so that run_outbox sees a stop
 
 }  // namespace
+
+std::string worker_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(::gettid());
+}
 
 int64_t retry_delay(int attempts) {
   // 2 s, 4 s, 8 s … up to one hour.
@@ -41,19 +50,31 @@ std::string settle(store::OutboxMail& m, const SmtpResult& r, int max_attempts, 
   return "";
 }
 
-Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send, int64_t now) {
-  // Claimed, not just read: a second worker (another serve on the same store) never
-  // sends the same mail; a row left by a worker that died comes due after the lease.
-  auto due = st.claim_due_outbox(now, 50, kClaimLeaseSeconds);
-  if (!due) return tl::unexpected(due.error());
+Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send, int64_t now,
+                     const std::string& worker) {
   int handled = 0;
-  for (auto& m : *due) {
+  while (handled < kRowsPerPass) {
+    // Claimed, not just read, so that a second worker (another thread or serve process on
+    // the same data) never sends the same mail; a row left by a worker that died comes due
+    // after the lease. One row per claim: its lease then covers one SMTP attempt (at most
+    // 120 s), never a batch whose later rows would come due for another worker while
+    // this one is still sending the earlier ones.
+    store::OutboxMail m;
+    {
+      auto claim = st.open_unit(store::Access::kWrite);
+      if (!claim) return tl::unexpected(claim.error());
+      auto due = claim->outbox().claim_due(worker, now, 1, kClaimLeaseSeconds);
+      if (!due) return tl::unexpected(due.error());
+      if (auto c = claim->commit(); !c) return tl::unexpected(c.error());
+      if (due->empty()) break;
+      m = std::move(due->front());
+    }
     SmtpResult r = send(m.to, m.raw);
     const std::string note = settle(m, r, o.max_attempts, now);
-    auto work = st.begin_work();  // rolls back unless committed below
+    auto work = st.open_unit(store::Access::kWrite);  // rolls back unless committed below
     if (!work) return tl::unexpected(work.error());
     auto done = [&]() -> mailcase::Status {
-      if (auto s = st.update_outbox(m); !s) return s;
+      if (auto s = work->outbox().update_outbox(m); !s) return s;
       if (!note.empty() && m.case_id) {
         store::Comment c;
         c.case_id = *m.case_id;
@@ -61,12 +82,12 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
         c.author = "mailcase";
         c.body = note;
         c.visibility = store::Visibility::kInternal;
-        if (auto id = st.add_comment(c); !id) return tl::unexpected(id.error());
-        if (auto s = st.add_event({.case_id = m.case_id,
-                                   .actor_kind = store::ActorKind::kSystem,
-                                   .actor = "mailcase",
-                                   .action = store::EventAction::kMailFailed,
-                                   .details = {{"kind", m.kind}, {"to", m.to}, {"note", note}}});
+        if (auto id = work->cases().add_comment(c); !id) return tl::unexpected(id.error());
+        if (auto s = work->events().add_event({.case_id = m.case_id,
+                                               .actor_kind = store::ActorKind::kSystem,
+                                               .actor = "mailcase",
+                                               .action = store::EventAction::kMailFailed,
+                                               .details = {{"kind", m.kind}, {"to", m.to}, {"note", note}}});
             !s)
           return s;
       }
@@ -95,8 +116,9 @@ void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<b
   Sender send = [&](const std::string& to, const std::string& raw) {
     return smtp_send(cfg.outbound, password, to, raw);
   };
+  const std::string worker = worker_name();
   while (!stop.load()) {
-    auto n = send_due(st, cfg.outbound, send, clock.now());
+    auto n = send_due(st, cfg.outbound, send, clock.now(), worker);
     if (!n) spdlog::warn("outbox: {}", n.error().message);
     for (int i = 0; i < 10 && !stop.load() && (!n || *n == 0); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

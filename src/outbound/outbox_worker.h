@@ -28,11 +28,18 @@ std::string settle(store::OutboxMail& m, const SmtpResult& r, int max_attempts, 
 
 using Sender = std::function<SmtpResult(const std::string& to, const std::string& raw)>;
 
-// Sends every due row once; returns how many were handled.
-[[nodiscard]] Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send,
-                                   int64_t now);
+// The name the calling thread's outbox worker claims rows under: host:pid:thread, so
+// that two workers (threads or serve processes on one data directory) never share one.
+std::string worker_name();
 
-// Loops until stop: send_due, then waits a second.
+// Claims the due rows for `worker` (store::OutboxRepository::claim_due), sends each once
+// and settles it; returns how many were handled. `st` is not owned and is used only
+// through units of work of its own (Store::open_unit), so it may be the store other
+// threads use at the same time.
+[[nodiscard]] Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send,
+                                   int64_t now, const std::string& worker = worker_name());
+
+// Loops until stop: send_due, then waits a second. `st` as for send_due.
 void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop,
                 const domain::Clock& clock = domain::system_clock());
 

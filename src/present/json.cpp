@@ -93,7 +93,8 @@ json outbox_json(const store::OutboxMail& m, std::string_view case_number) {
           {"automatic", m.automatic},
           {"last_error", m.last_error},
           {"created_at", m.created_at},
-          {"sent_at", m.sent_at}};
+          {"sent_at", m.sent_at},
+          {"claimed_by", m.claimed_by}};
 }
 
 json message_json(const store::RawMessage& m, std::string_view case_number) {

@@ -260,6 +260,11 @@ SELECT id, case_id, at,
 FROM audit ORDER BY id;
 DROP TABLE audit;
 )sql"},
+      // The outbox names the worker that claimed each row (OutboxRepository::claim_due),
+      // so that an operator sees which serve process took a mail; '' for rows never taken.
+      {11, R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return all;
 }

@@ -123,12 +123,13 @@ class OutboxRepository {
   virtual ~OutboxRepository() = default;
   [[nodiscard]] virtual Result<Id> add_outbox(const OutboxMail& m) = 0;
   [[nodiscard]] virtual Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) = 0;
-  // Takes up to `limit` due rows for one sender, in one atomic write: each taken row's
-  // next attempt moves to now + lease_seconds, so that no other worker takes it while
-  // it is being sent. The sender settles each row (update_outbox) when done; a row whose
-  // sender died comes due again when its lease runs out. Oldest first.
-  [[nodiscard]] virtual Result<std::vector<OutboxMail>> claim_due_outbox(int64_t now, int limit,
-                                                                         int64_t lease_seconds) = 0;
+  // Takes up to `limit` due rows for the sender named `worker` (host:pid:thread), in one
+  // atomic write: each taken row's next attempt moves to now + lease_seconds, so that no
+  // other worker takes it while it is being sent, and its claimed_by becomes `worker`.
+  // The sender settles each row (update_outbox) when done; a row whose sender died comes
+  // due again when its lease runs out. Oldest first.
+  [[nodiscard]] virtual Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now,
+                                                                  int limit, int64_t lease_seconds) = 0;
   [[nodiscard]] virtual Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) = 0;
   [[nodiscard]] virtual Result<std::optional<OutboxMail>> find_outbox_by_message_id(
       std::string_view message_id) = 0;

@@ -78,7 +78,8 @@ class Store : public AccountRepository,
   // own writes; many units read beside one writing unit. A kWrite unit takes the write
   // lock as it begins and waits up to the busy timeout for it (then kTemporary); a kRead
   // unit's writes fail. Callable from any thread; the store must outlive the unit.
-  // kTemporary when every pooled connection is lent out.
+  // When every pooled connection is lent out it waits for one to come back, and is
+  // kTemporary when none does within a few seconds (SQLite: 5 s).
   [[nodiscard]] virtual Result<UnitOfWork> open_unit(Access access) = 0;
 
   // The repositories of this store. Each is this store seen through one aggregate: it

@@ -186,7 +186,7 @@ TEST(PresentJson, OutboxMailWithoutItsBytes) {
   m.last_error = "550 no such user";
   m.created_at = "2026-11-23T12:00:00Z";
   EXPECT_EQ(json_text(present::outbox_json(m, "CS0000007")),
-            R"({"attempts":3,"automatic":false,"case":"CS0000007","created_at":"2026-11-23T12:00:00Z",)"
+            R"({"attempts":3,"automatic":false,"case":"CS0000007","claimed_by":"","created_at":"2026-11-23T12:00:00Z",)"
             R"("id":12,"kind":"solution","last_error":"550 no such user","message_id":"abc@corp.example",)"
             R"("sent_at":"","state":"failed","to":"ann@acme.example"})");
   // A mail of no case: its case is the empty text (not null), as `outbox list` always printed.

@@ -1077,20 +1077,57 @@ TEST_P(StoreConformance, ClaimingDueMailTakesItUntilItsLeaseRunsOut) {
       ASSERT_TRUE(store_->add_outbox(
           make_outbox(c.id, "a@example.com", "c" + std::to_string(i) + "@mc", false, 100)));
   });
-  auto first = store_->claim_due_outbox(100, 2, 600);
+  auto first = store_->claim_due("host-a:1:1", 100, 2, 600);
   ASSERT_TRUE(first) << first.error().message;
   ASSERT_EQ(first->size(), 2u);
   EXPECT_LT((*first)[0].id, (*first)[1].id);  // oldest first
   EXPECT_EQ((*first)[0].next_attempt_at, 700);
+  EXPECT_EQ((*first)[0].claimed_by, "host-a:1:1");
   // The claimed rows are nobody else's to take now; the third one is.
-  auto second = store_->claim_due_outbox(100, 10, 600);
+  auto second = store_->claim_due("host-b:2:2", 100, 10, 600);
   ASSERT_TRUE(second);
   ASSERT_EQ(second->size(), 1u);
-  EXPECT_EQ(store_->claim_due_outbox(699, 10, 600)->size(), 0u);
+  EXPECT_EQ(store_->claim_due("host-b:2:2", 699, 10, 600)->size(), 0u);
   // A claimant that died: its rows come due again when the lease runs out.
-  auto again = store_->claim_due_outbox(700, 10, 600);
+  auto again = store_->claim_due("host-b:2:2", 700, 10, 600);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->size(), 3u);
+}
+
+// Who took a row is kept with it, for whoever reads the outbox later; a row never taken
+// names nobody, and settling a row keeps the name of the worker that sent it.
+TEST_P(StoreConformance, AClaimedRowNamesTheWorkerThatTookIt) {
+  Case c = insert_case("claimants");
+  committed([&] {
+    ASSERT_TRUE(store_->add_outbox(make_outbox(c.id, "a@example.com", "n1@mc", false, 100)));
+    ASSERT_TRUE(store_->add_outbox(make_outbox(c.id, "b@example.com", "n2@mc", false, 100)));
+  });
+  auto untouched = store_->find_outbox_by_message_id("n2@mc");
+  ASSERT_TRUE(untouched && *untouched);
+  EXPECT_EQ((*untouched)->claimed_by, "");
+
+  auto work = store_->open_unit(Access::kWrite);
+  ASSERT_TRUE(work) << work.error().message;
+  auto taken = work->outbox().claim_due("mail1.example:4242:17", 100, 1, 600);
+  ASSERT_TRUE(taken) << taken.error().message;
+  ASSERT_EQ(taken->size(), 1u);
+  ASSERT_TRUE(work->commit());
+
+  auto listed = store_->list_outbox(c.id, 10);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[1].message_id, "n1@mc");  // newest first
+  EXPECT_EQ((*listed)[1].claimed_by, "mail1.example:4242:17");
+  EXPECT_EQ((*listed)[0].claimed_by, "");
+
+  OutboxMail sent = taken->front();
+  set_state(sent, "sent");
+  sent.sent_at = "2026-11-23T10:00:00Z";
+  committed([&] { ASSERT_TRUE(store_->update_outbox(sent)); });
+  auto after = store_->find_outbox_by_message_id("n1@mc");
+  ASSERT_TRUE(after && *after);
+  EXPECT_EQ(state_of(**after), "sent");
+  EXPECT_EQ((*after)->claimed_by, "mail1.example:4242:17");
 }
 
 TEST_P(StoreConformance, TwoWorkersNeverClaimTheSameMail) {
@@ -1105,7 +1142,7 @@ TEST_P(StoreConformance, TwoWorkersNeverClaimTheSameMail) {
   std::vector<Id> taken[2];
   auto worker = [&](Store& st, std::vector<Id>& out) {
     while (true) {
-      auto rows = st.claim_due_outbox(100, 7, 600);
+      auto rows = st.claim_due(&st == store_.get() ? "a:1:1" : "b:2:2", 100, 7, 600);
       if (!rows) continue;  // the other worker held the lock past the busy timeout: try again
       if (rows->empty()) return;
       for (const auto& m : *rows) out.push_back(m.id);
@@ -1118,6 +1155,53 @@ TEST_P(StoreConformance, TwoWorkersNeverClaimTheSameMail) {
   std::set<Id> all(taken[0].begin(), taken[0].end());
   for (Id id : taken[1]) EXPECT_TRUE(all.insert(id).second) << "mail " << id << " was claimed twice";
   EXPECT_EQ(all.size(), static_cast<size_t>(kMails));
+  // Each row names the worker that took it.
+  auto rows = store_->list_outbox(c.id, kMails);
+  ASSERT_TRUE(rows);
+  const std::set<Id> by_a(taken[0].begin(), taken[0].end());
+  for (const auto& m : *rows) EXPECT_EQ(m.claimed_by, by_a.count(m.id) ? "a:1:1" : "b:2:2") << m.id;
+}
+
+// As serve runs its outbox beside the other threads of one store: two threads, each
+// claiming through units of work of its own, never take the same row.
+TEST_P(StoreConformance, TwoWorkersOnUnitsOfOneStoreNeverClaimTheSameMail) {
+  Case c = insert_case("two threads");
+  constexpr int kMails = 120;
+  committed([&] {
+    for (int i = 0; i < kMails; ++i)
+      ASSERT_TRUE(store_->add_outbox(
+          make_outbox(c.id, "a@example.com", "u" + std::to_string(i) + "@mc", false, 100)));
+  });
+  std::vector<Id> taken[2];
+  std::string errors[2];
+  auto worker = [&](int w) {
+    const std::string name = "host:1:" + std::to_string(w);
+    for (int attempts = 0; attempts < 10 * kMails; ++attempts) {
+      auto work = store_->open_unit(Access::kWrite);
+      if (!work) {
+        errors[w] = work.error().message;
+        continue;  // the write lock stayed busy past the timeout: try again
+      }
+      auto rows = work->outbox().claim_due(name, 100, 3, 600);
+      if (!rows) {
+        errors[w] = rows.error().message;
+        continue;
+      }
+      if (auto s = work->commit(); !s) {
+        errors[w] = s.error().message;
+        continue;
+      }
+      if (rows->empty()) return;
+      for (const auto& m : *rows) taken[w].push_back(m.id);
+    }
+  };
+  std::thread a(worker, 0);
+  std::thread b(worker, 1);
+  a.join();
+  b.join();
+  std::set<Id> all(taken[0].begin(), taken[0].end());
+  for (Id id : taken[1]) EXPECT_TRUE(all.insert(id).second) << "mail " << id << " was claimed twice";
+  EXPECT_EQ(all.size(), static_cast<size_t>(kMails)) << errors[0] << " / " << errors[1];
 }
 
 TEST_P(StoreConformance, OutboxDueListsQueuedRowsAtOrBeforeNowOldestFirst) {

@@ -157,6 +157,7 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
   store_.reset();
   sql(R"sql(
 DROP TABLE events;
+ALTER TABLE outbox DROP COLUMN claimed_by;
 DELETE FROM schema_version WHERE version >= 10;
 CREATE TABLE audit (
   id INTEGER PRIMARY KEY,

@@ -163,7 +163,7 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   act([&](store::UnitOfWork& w, Case& c) { return cs.close(w, agent, c); });
 
   // What the outbox worker does: claims the due rows, then marks each sent.
-  auto due = st.claim_due_outbox(clock::unix_now() + 1, 100, 600);
+  auto due = st.claim_due("plan:1:1", clock::unix_now() + 1, 100, 600);
   ASSERT_TRUE(due);
   ASSERT_FALSE(due->empty());
   for (auto m : *due) {

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "store/store.h"
@@ -295,9 +299,9 @@ TEST_F(SqliteStoreTest, CaseListCarriesContactsAndAccounts) {
   EXPECT_EQ(store_->list_cases(1)->size(), 1u);
 }
 
-// The pool lends a bounded number of connections: past the bound a unit is refused as
-// temporary (retry later), never a new connection without end; a connection given back
-// serves the next unit.
+// The pool lends a bounded number of connections: past the bound a unit waits a while
+// (a few seconds) and, when none comes back, is refused as temporary (retry later),
+// never a new connection without end; a connection given back serves the next unit.
 TEST_F(SqliteStoreTest, ThePoolLendsABoundedNumberOfConnections) {
   std::vector<UnitOfWork> lent;
   Result<UnitOfWork> refused = fail(ErrorCode::kInternal, "never refused");
@@ -315,6 +319,47 @@ TEST_F(SqliteStoreTest, ThePoolLendsABoundedNumberOfConnections) {
   lent.pop_back();
   auto again = store_->open_unit(Access::kRead);
   EXPECT_TRUE(again) << again.error().message;
+}
+
+// A burst of units is served, not refused: one asked for while every connection is lent
+// waits, and gets one as soon as another unit closes. The closing comes after the asker
+// has started waiting (it cannot have a connection before); the bounds are generous.
+TEST_F(SqliteStoreTest, AUnitAskedForWhileAllAreLentGetsOneWhenAnotherCloses) {
+  std::vector<UnitOfWork> lent;
+  for (int i = 0; i < 64; ++i) {
+    auto w = store_->open_unit(Access::kRead);
+    if (!w) break;  // (this first refusal waits the pool's few seconds)
+    lent.push_back(std::move(*w));
+  }
+  ASSERT_FALSE(lent.empty());
+  std::atomic<bool> closed{false};
+  std::atomic<bool> asking{false};
+  std::atomic<bool> closed_before_served{false};
+  std::string error;
+  std::thread asker([&] {
+    asking = true;
+    auto w = store_->open_unit(Access::kWrite);
+    closed_before_served = closed.load();
+    if (!w) {
+      error = w.error().message;
+      return;
+    }
+    Account a;
+    a.name = "Waited";
+    if (auto id = w->accounts().add_account(a); !id) error = id.error().message;
+    if (auto c = w->commit(); !c) error = c.error().message;
+  });
+  ASSERT_TRUE(mailcase::testing::wait_until([&] { return asking.load(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let it reach the wait
+  closed = true;
+  lent.back().rollback();  // the unit closes: its connection goes back to the pool
+  asker.join();
+  EXPECT_EQ(error, "");
+  EXPECT_TRUE(closed_before_served) << "the asker was served while every connection was lent";
+  lent.clear();
+  auto found = store_->find_account_by_name("Waited");
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_TRUE(*found);
 }
 
 }  // namespace

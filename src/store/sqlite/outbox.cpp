@@ -17,7 +17,7 @@ class Outbox final : public OutboxRepository, SqliteRepository {
 
   static constexpr const char* kOutboxColumns =
       "id, case_id, kind, to_addr, message_id, raw, automatic, state, attempts, next_attempt_at, last_error, "
-      "created_at, sent_at";
+      "created_at, sent_at, claimed_by";
 
   static Result<OutboxMail> outbox_row(const Query& r) {
     OutboxMail m;
@@ -36,6 +36,7 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     m.last_error = r.text(10);
     m.created_at = r.text(11);
     m.sent_at = r.text(12);
+    m.claimed_by = r.text(13);
     return m;
   }
 
@@ -79,17 +80,18 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     return outbox_rows(**qq);
   }
 
-  Result<std::vector<OutboxMail>> claim_due_outbox(int64_t now, int limit, int64_t lease_seconds) override {
+  Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now, int limit,
+                                            int64_t lease_seconds) override {
     // One statement: the UPDATE holds the write lock while its subquery picks the rows,
     // so two workers never take the same row.
     static const std::string sql =
         std::string(
-            "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox WHERE state = "
-            "'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?) RETURNING ") +
+            "UPDATE outbox SET next_attempt_at = ?, claimed_by = ? WHERE id IN (SELECT id FROM outbox WHERE "
+            "state = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?) RETURNING ") +
         kOutboxColumns;
     auto qq = q(sql.c_str());
     if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, now + lease_seconds).bind(2, now).bind(3, int64_t{limit});
+    (*qq)->bind(1, now + lease_seconds).bind(2, worker).bind(3, now).bind(4, int64_t{limit});
     auto rows = outbox_rows(**qq);
     if (!rows) return rows;
     std::sort(rows->begin(), rows->end(),

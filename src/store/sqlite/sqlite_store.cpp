@@ -4,6 +4,8 @@
 // the repository of its aggregate.
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +33,12 @@ using sqlite::RepositorySet;
 // How many connections a store's pool lends at once, beside its default connection: a
 // few threads' units, not one per request of a flood.
 constexpr size_t kMaxPooledConnections = 8;
+
+// How long a unit asked for while every pooled connection is lent waits for one to come
+// back before it is refused (kTemporary): units are short, so a burst (many HTTP requests
+// at once) queues for a moment instead of failing; a connection held for longer than
+// this means something is stuck, and the caller hears so.
+constexpr std::chrono::milliseconds kPoolWait{5000};
 
 // Opens a connection to `file` as every connection of a store is set up: WAL, foreign
 // keys, the store's sync level, and a busy timeout so a unit waits for the write lock
@@ -65,18 +73,19 @@ struct PooledConnection {
 };
 
 // The connections a store lends to units of work: idle ones are reused (with their
-// prepared statements), new ones opened up to kMaxPooledConnections lent at once.
-// Thread-safe.
+// prepared statements), new ones opened up to kMaxPooledConnections lent at once; past
+// that, take() waits up to kPoolWait for one to be given back. Thread-safe.
 class Pool {
  public:
   Pool(std::filesystem::path file, SqliteOptions options) : file_(std::move(file)), options_(options) {}
 
   Result<std::unique_ptr<PooledConnection>> take() {
     {
-      std::lock_guard lock(mu_);
-      if (lent_ >= kMaxPooledConnections)
+      std::unique_lock lock(mu_);
+      if (!returned_.wait_for(lock, kPoolWait, [&] { return lent_ < kMaxPooledConnections; }))
         return fail(ErrorCode::kTemporary, "database: all " + std::to_string(kMaxPooledConnections) +
-                                               " pooled connections are in use");
+                                               " pooled connections stayed in use for " +
+                                               std::to_string(kPoolWait.count() / 1000) + " s");
       ++lent_;
       if (!idle_.empty()) {
         auto c = std::move(idle_.back());
@@ -86,23 +95,30 @@ class Pool {
     }
     auto db = open_handle(file_, options_);  // outside the lock: opening may wait on disk
     if (!db) {
-      std::lock_guard lock(mu_);
-      --lent_;
+      {
+        std::lock_guard lock(mu_);
+        --lent_;
+      }
+      returned_.notify_one();
       return tl::unexpected(db.error());
     }
     return std::make_unique<PooledConnection>(*db);
   }
 
   void give_back(std::unique_ptr<PooledConnection> c) {
-    std::lock_guard lock(mu_);
-    --lent_;
-    idle_.push_back(std::move(c));
+    {
+      std::lock_guard lock(mu_);
+      --lent_;
+      idle_.push_back(std::move(c));
+    }
+    returned_.notify_one();  // one waiting take() may go on
   }
 
  private:
   const std::filesystem::path file_;
   const SqliteOptions options_;
   std::mutex mu_;
+  std::condition_variable returned_;  // a lent connection came back (lent_ went down)
   size_t lent_ = 0;
   std::vector<std::unique_ptr<PooledConnection>> idle_;
 };
@@ -286,8 +302,9 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
     return repos_.outbox->due_outbox(now, limit);
   }
-  Result<std::vector<OutboxMail>> claim_due_outbox(int64_t now, int limit, int64_t lease_seconds) override {
-    return repos_.outbox->claim_due_outbox(now, limit, lease_seconds);
+  Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now, int limit,
+                                            int64_t lease_seconds) override {
+    return repos_.outbox->claim_due(worker, now, limit, lease_seconds);
   }
   Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {
     return repos_.outbox->list_outbox(case_id, limit);
