@@ -490,6 +490,12 @@ Status Pipeline::apply_decision(Work& w) {
     auto role = role_on_case(*store_, *facts.threaded_case, sender, *contact, account, sender_is_ours);
     if (!role) return tl::unexpected(role.error());
     facts.sender_role = *role;
+    auto threaded = store_->get_case(*facts.threaded_case);
+    if (!threaded) return tl::unexpected(threaded.error());
+    if (*threaded) {
+      const auto& t = **threaded;
+      facts.threaded_case_facts = CaseFacts{t.number, cases::status_of(t), t.queue, t.product, t.priority};
+    }
   }
 
   RouteDecision d = decide_route(facts, cfg_);
@@ -514,29 +520,6 @@ Status Pipeline::apply_decision(Work& w) {
 
   if (d.action == Action::kHold) return record(store::RawState::kHeld, OutcomeKind::kHeld);
   if (d.action == Action::kIgnore) return record(store::RawState::kProcessed, OutcomeKind::kIgnored);
-
-  // A customer's mail on a resolved or closed case starts a new case when so configured
-  // (else it reopens the case, below).
-  const bool personal = !facts.classification.must_not_auto_answer() && !d.internal;
-  cases::ActionOptions reply_options;
-  reply_options.reply_to_closed =
-      cfg_.outbound.reply_to_closed == "new" ? cases::ReplyToClosed::kNewCase : cases::ReplyToClosed::kReopen;
-  if (d.action == Action::kComment && personal) {
-    auto t = store_->get_case(*facts.threaded_case);
-    if (!t) return tl::unexpected(t.error());
-    if (*t) {
-      auto next = cases::decide(cases::status_of(**t), cases::ActionKind::kCustomerReply, reply_options);
-      if (next && next->new_case) {
-        d.action = Action::kCreateCase;
-        d.reason =
-            "answers " + (*t)->number + ", which is " + store::to_string((*t)->status) + ": a new case";
-        d.queue = (*t)->queue;
-        d.product = (*t)->product;
-        d.priority = (*t)->priority;
-        facts.threaded_case.reset();
-      }
-    }
-  }
 
   std::optional<store::Id> contact_id = *contact ? std::optional<store::Id>((*contact)->id) : std::nullopt;
   if (d.create_contact && !contact_id && !m.from.email.empty()) {
@@ -680,40 +663,34 @@ Status Pipeline::apply_decision(Work& w) {
       }
       auto r = cases::confirm_new_case(cv, **c, cf);
       if (!r) return tl::unexpected(r.error());
-    } else if (kind == OutcomeKind::kUpdated && personal && d.may_change_case) {
-      if (auto s = customer_effects(case_id, cm.body, reply_options); !s) return s;
+    } else if (kind == OutcomeKind::kUpdated && d.case_effect != CaseEffect::kNone) {
+      if (auto s = customer_effects(case_id, d.case_effect); !s) return s;
     }
   }
   return record(store::RawState::kProcessed, kind);
 }
 
-Status Pipeline::customer_effects(store::Id case_id, const std::string& new_text,
-                                  const cases::ActionOptions& reply_options) {
+Status Pipeline::customer_effects(store::Id case_id, CaseEffect effect) {
   auto c = store_->get_case(case_id);
   if (!c) return tl::unexpected(c.error());
   if (!*c) return {};
   cases::Conversation cv{*store_, cfg_, *templates_, *signer_, blobs_.get(), clock_};
   auto& kase = **c;
-  const auto st = cases::status_of(kase);
-  if (st == cases::CaseStatus::kSolutionProposed) {
-    switch (cases::verdict_of_reply(new_text)) {
-      case cases::Verdict::kAccept:
-        return cases::accept(cv, kase, "mail");
-      case cases::Verdict::kReject:
-        return cases::reject(cv, kase, "mail", "");
-      case cases::Verdict::kNone:
-        return {};
-    }
-  }
-  auto t = cases::decide(st, cases::ActionKind::kCustomerReply, reply_options);
-  if (t && t->status != st) {
-    kase.status = t->status;
-    if (auto s = store_->update_case(kase); !s) return s;
-    return store_->add_event({.case_id = case_id,
-                              .actor_kind = store::ActorKind::kCustomer,
-                              .actor = "customer",
-                              .action = store::EventAction::kReopened,
-                              .details = {{"via", "mail"}}});
+  switch (effect) {
+    case CaseEffect::kAccept:
+      return cases::accept(cv, kase, "mail");
+    case CaseEffect::kReject:
+      return cases::reject(cv, kase, "mail", "");
+    case CaseEffect::kReopen:
+      kase.status = cases::CaseStatus::kOpen;
+      if (auto s = store_->update_case(kase); !s) return s;
+      return store_->add_event({.case_id = case_id,
+                                .actor_kind = store::ActorKind::kCustomer,
+                                .actor = "customer",
+                                .action = store::EventAction::kReopened,
+                                .details = {{"via", "mail"}}});
+    case CaseEffect::kNone:
+      return {};
   }
   return {};
 }

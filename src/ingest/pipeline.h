@@ -14,14 +14,11 @@
 #include "config/config.h"
 #include "domain/clock.h"
 #include "ingest/ingest.h"
+#include "ingest/route.h"
 #include "ingest/thread.h"
 #include "spool/blob_store.h"
 #include "spool/raw_spool.h"
 #include "store/store.h"
-
-namespace mailcase::cases {
-struct ActionOptions;
-}  // namespace mailcase::cases
 
 namespace mailcase::outbound {
 class Templates;
@@ -102,9 +99,8 @@ class Pipeline final : public MailSink {
   std::unique_ptr<outbound::Templates> templates_;
   std::unique_ptr<outbound::LinkSigner> signer_;
   bool confirmations_ = true;
-  // Customer mail effects on an existing case: accept/reject by reply, reopen.
-  Status customer_effects(store::Id case_id, const std::string& new_text,
-                          const cases::ActionOptions& reply_options);
+  // Customer mail effects on an existing case, as decide_route decided them.
+  Status customer_effects(store::Id case_id, CaseEffect effect);
   SubjectTags tags_;
 };
 
