@@ -127,4 +127,22 @@ Verdict verdict_of_reply(std::string_view new_text) {
   return Verdict::kNone;
 }
 
+ReplyEffect customer_reply_effect(CaseStatus current, std::string_view new_text,
+                                  const ActionOptions& options) {
+  if (current == CaseStatus::kSolutionProposed) {
+    switch (verdict_of_reply(new_text)) {
+      case Verdict::kAccept:
+        return ReplyEffect::kAccept;
+      case Verdict::kReject:
+        return ReplyEffect::kReject;
+      case Verdict::kNone:
+        return ReplyEffect::kNone;
+    }
+  }
+  auto t = decide(current, ActionKind::kCustomerReply, options);
+  if (!t) return ReplyEffect::kNone;
+  if (t->new_case) return ReplyEffect::kNewCase;
+  return t->status == current ? ReplyEffect::kNone : ReplyEffect::kReopen;
+}
+
 }  // namespace mailcase::cases

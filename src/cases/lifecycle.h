@@ -66,4 +66,13 @@ bool survey_open(CaseStatus s);
 enum class Verdict { kNone, kAccept, kReject };
 Verdict verdict_of_reply(std::string_view new_text);
 
+// What a customer's mail (a kCustomerReply) does to the case it answers: on a proposed
+// solution its first line accepts or rejects it (verdict_of_reply of new_text), on a
+// resolved or closed case it reopens the case or starts a new one
+// (options.reply_to_closed), else it changes nothing. Whether the sender may change the
+// case at all is the caller's to judge.
+enum class ReplyEffect { kNone, kAccept, kReject, kReopen, kNewCase };
+ReplyEffect customer_reply_effect(CaseStatus current, std::string_view new_text,
+                                  const ActionOptions& options = {});
+
 }  // namespace mailcase::cases

@@ -469,6 +469,11 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     auto role = role_on_case(u, *facts.threaded_case, sender, *contact, account, sender_is_ours);
     if (!role) return tl::unexpected(role.error());
     facts.sender_role = *role;
+    MC_ASSIGN_OR_RETURN(auto threaded, u.cases().get_case(*facts.threaded_case));
+    if (threaded) {
+      const auto& t = *threaded;
+      facts.threaded_case_facts = CaseFacts{t.number, t.status, t.queue, t.product, t.priority};
+    }
   }
 
   RouteDecision d = decide_route(facts, cfg_);
@@ -493,29 +498,6 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
 
   if (d.action == Action::kHold) return record(store::RawState::kHeld, OutcomeKind::kHeld);
   if (d.action == Action::kIgnore) return record(store::RawState::kProcessed, OutcomeKind::kIgnored);
-
-  // A customer's mail on a resolved or closed case starts a new case when so configured
-  // (else it reopens the case, below).
-  const bool personal = !facts.classification.must_not_auto_answer() && !d.internal;
-  cases::ActionOptions reply_options;
-  reply_options.reply_to_closed =
-      cfg_.outbound.reply_to_closed == "new" ? cases::ReplyToClosed::kNewCase : cases::ReplyToClosed::kReopen;
-  if (d.action == Action::kComment && personal) {
-    auto t = u.cases().get_case(*facts.threaded_case);
-    if (!t) return tl::unexpected(t.error());
-    if (*t) {
-      auto next = cases::decide((*t)->status, cases::ActionKind::kCustomerReply, reply_options);
-      if (next && next->new_case) {
-        d.action = Action::kCreateCase;
-        d.reason =
-            "answers " + (*t)->number + ", which is " + store::to_string((*t)->status) + ": a new case";
-        d.queue = (*t)->queue;
-        d.product = (*t)->product;
-        d.priority = (*t)->priority;
-        facts.threaded_case.reset();
-      }
-    }
-  }
 
   std::optional<store::Id> contact_id = *contact ? std::optional<store::Id>((*contact)->id) : std::nullopt;
   if (d.create_contact && !contact_id && !m.from.email.empty()) {
@@ -615,25 +597,25 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
       cf.sender_is_known_contact = !unverified;
     }
     MC_RETURN_IF_ERROR(cases_.confirm_new_case(u, kase, cf));
-  } else if (kind == OutcomeKind::kUpdated && personal && d.may_change_case) {
-    MC_RETURN_IF_ERROR(customer_effects(u, kase, in.body));
+  } else if (kind == OutcomeKind::kUpdated && d.case_effect != CaseEffect::kNone) {
+    MC_RETURN_IF_ERROR(customer_effects(u, kase, d.case_effect));
   }
   return record(store::RawState::kProcessed, kind);
 }
 
-Status Pipeline::customer_effects(store::UnitOfWork& u, store::Case& kase, const std::string& new_text) {
+Status Pipeline::customer_effects(store::UnitOfWork& u, store::Case& kase, CaseEffect effect) {
   const auto by = services::Actor::customer("mail");
-  if (kase.status == store::CaseStatus::kSolutionProposed) {
-    switch (cases::verdict_of_reply(new_text)) {
-      case cases::Verdict::kAccept:
-        return cases_.accept(u, by, kase);
-      case cases::Verdict::kReject:
-        return cases_.reject(u, by, kase, "");
-      case cases::Verdict::kNone:
-        return {};
-    }
+  switch (effect) {
+    case CaseEffect::kAccept:
+      return cases_.accept(u, by, kase);
+    case CaseEffect::kReject:
+      return cases_.reject(u, by, kase, "");
+    case CaseEffect::kReopen:
+      return cases_.reopen(u, by, kase);
+    case CaseEffect::kNone:
+      return {};
   }
-  return cases_.reopen(u, by, kase);
+  return {};
 }
 
 Result<size_t> Pipeline::finish_interrupted() {

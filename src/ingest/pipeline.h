@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "domain/clock.h"
 #include "ingest/ingest.h"
+#include "ingest/route.h"
 #include "ingest/thread.h"
 #include "spool/blob_store.h"
 #include "spool/raw_spool.h"
@@ -78,8 +79,8 @@ class Pipeline final : public MailSink {
   std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
   Status apply(store::UnitOfWork& u, Work& w);
   Status apply_decision(store::UnitOfWork& u, Work& w);
-  // A customer's mail on their case: accept/reject by its first line, or reopen.
-  Status customer_effects(store::UnitOfWork& u, store::Case& kase, const std::string& new_text);
+  // A customer's mail on their case: the effect decide_route decided, through the services.
+  Status customer_effects(store::UnitOfWork& u, store::Case& kase, CaseEffect effect);
 
   std::mutex mu_;  // one writer at a time on the store's own connection
   store::Store* store_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cases/lifecycle.h"
+#include "ingest/reply_text.h"
 #include "ingest/thread.h"
 #include "util/text.h"
 
@@ -33,6 +35,57 @@ std::optional<domain::RoutingAddress> match_address(const std::vector<std::strin
   }
   return std::nullopt;
 }
+
+namespace {
+
+// The words a reply's verdict is read from: the text the mail's comment keeps (its new
+// text, or the whole body when nothing in it is new text or quoted history).
+std::string reply_words(const mime::ParsedMessage* m) {
+  if (!m) return "";
+  ReplyText reply = split_reply(m->text_body);
+  return reply.new_text.empty() && reply.quoted.empty() ? m->text_body : std::move(reply.new_text);
+}
+
+// A personal mail of a participant on its case: a reply to a resolved or closed case may
+// start a new case instead (outbound.reply_to_closed = "new"); from someone who may change
+// the case it may accept, reject or reopen it. Machine mail changes nothing.
+void decide_reply_effect(const RouteFacts& f, const config::Config& cfg, RouteDecision& d) {
+  if (f.classification.must_not_auto_answer() || !f.threaded_case_facts) return;
+  const CaseFacts& c = *f.threaded_case_facts;
+  cases::ActionOptions options;
+  options.reply_to_closed =
+      cfg.outbound.reply_to_closed == "new" ? cases::ReplyToClosed::kNewCase : cases::ReplyToClosed::kReopen;
+  // Only the words of someone who may change the case are read for a verdict.
+  const auto effect =
+      cases::customer_reply_effect(c.status, d.may_change_case ? reply_words(f.message) : "", options);
+  if (effect == cases::ReplyEffect::kNewCase) {
+    d.action = Action::kCreateCase;
+    d.reason = "answers " + c.number + ", which is " + domain::to_string(c.status) + ": a new case";
+    d.queue = c.queue;
+    d.product = c.product;
+    d.priority = c.priority;
+    d.may_change_case = false;
+    return;
+  }
+  if (!d.may_change_case) return;
+  switch (effect) {
+    case cases::ReplyEffect::kAccept:
+      d.case_effect = CaseEffect::kAccept;
+      break;
+    case cases::ReplyEffect::kReject:
+      d.case_effect = CaseEffect::kReject;
+      break;
+    case cases::ReplyEffect::kReopen:
+      d.case_effect = CaseEffect::kReopen;
+      break;
+    case cases::ReplyEffect::kNone:
+    case cases::ReplyEffect::kNewCase:
+      d.case_effect = CaseEffect::kNone;
+      break;
+  }
+}
+
+}  // namespace
 
 RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
   RouteDecision d;
@@ -103,6 +156,7 @@ RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
     d.create_contact = !f.sender_known;
     d.may_change_case = may_change_case(f.sender_role, cfg.threading);
     d.reason = f.thread_reason;
+    decide_reply_effect(f, cfg, d);
     return d;
   }
 

@@ -52,6 +52,15 @@ bool may_change_case(SenderRole role, const config::Threading& cfg);
 std::vector<std::string> participants_to_record(const mime::ParsedMessage& msg,
                                                 const std::vector<std::string>& ours, size_t limit = 50);
 
+// The case a mail answers, as the store has it when the mail arrives.
+struct CaseFacts {
+  std::string number;
+  domain::CaseStatus status = domain::CaseStatus::kNew;
+  std::string queue;
+  std::string product;
+  std::string priority;
+};
+
 // Everything the decision needs, looked up by the adapter beforehand.
 struct RouteFacts {
   const mime::ParsedMessage* message = nullptr;
@@ -63,6 +72,9 @@ struct RouteFacts {
   // The sender's role on threaded_case; a mail from a stranger never changes the case
   // (threading.non_participant says what it becomes instead).
   SenderRole sender_role = SenderRole::kStranger;
+  // threaded_case as it stands; nullopt when there is none (or it could not be read):
+  // then the mail cannot reopen, accept or reject it, nor start a new case after it.
+  std::optional<CaseFacts> threaded_case_facts;
 };
 
 enum class Action {
@@ -70,6 +82,15 @@ enum class Action {
   kComment,     // a comment on threaded_case
   kHold,        // kept for an administrator (unknown sender, bounce of nothing we know)
   kIgnore,      // recorded, nothing done (address does not create cases, prefix missing)
+};
+
+// What a personal mail from someone who may change its case (may_change_case) does to
+// that case; the adapter applies it after recording the comment.
+enum class CaseEffect {
+  kNone,
+  kAccept,  // the first line accepts the proposed solution
+  kReject,  // the first line rejects it: the case is open again
+  kReopen,  // the case was resolved or closed and outbound.reply_to_closed = "reopen"
 };
 
 struct RouteDecision {
@@ -82,6 +103,8 @@ struct RouteDecision {
   bool internal = false;         // comment visible to agents only (bounces, auto-replies)
   bool not_participant = false;  // kComment: an internal note because the sender is a stranger
   bool may_change_case = false;  // kComment: the mail may accept, reject or reopen the case
+  // kComment: what the mail does to the case (kNone unless may_change_case).
+  CaseEffect case_effect = CaseEffect::kNone;
 };
 
 RouteDecision decide_route(const RouteFacts& facts, const config::Config& cfg);

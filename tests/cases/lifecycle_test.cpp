@@ -84,6 +84,23 @@ TEST(Lifecycle, CustomerReplyToAClosedCaseReopensOrStartsAnother) {
   EXPECT_FALSE(open->new_case);
 }
 
+TEST(Lifecycle, CustomerReplyEffectByStatus) {
+  ActionOptions reopen;
+  ActionOptions new_case;
+  new_case.reply_to_closed = ReplyToClosed::kNewCase;
+  for (const auto& o : {reopen, new_case}) {
+    EXPECT_EQ(customer_reply_effect(CaseStatus::kSolutionProposed, "Accept.", o), ReplyEffect::kAccept);
+    EXPECT_EQ(customer_reply_effect(CaseStatus::kSolutionProposed, "Odrzucam", o), ReplyEffect::kReject);
+    EXPECT_EQ(customer_reply_effect(CaseStatus::kSolutionProposed, "Why?\nAccept", o), ReplyEffect::kNone);
+    EXPECT_EQ(customer_reply_effect(CaseStatus::kNew, "Accept", o), ReplyEffect::kNone);
+    EXPECT_EQ(customer_reply_effect(CaseStatus::kOpen, "Reject", o), ReplyEffect::kNone);
+  }
+  for (CaseStatus s : {CaseStatus::kResolved, CaseStatus::kClosed}) {
+    EXPECT_EQ(customer_reply_effect(s, "Accept", reopen), ReplyEffect::kReopen);
+    EXPECT_EQ(customer_reply_effect(s, "Thanks", new_case), ReplyEffect::kNewCase);
+  }
+}
+
 TEST(Lifecycle, StatusNamesRoundTrip) {
   for (CaseStatus s :
        {CaseStatus::kNew, CaseStatus::kOpen, CaseStatus::kSolutionProposed, CaseStatus::kResolved, CaseStatus::kClosed})

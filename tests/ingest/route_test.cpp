@@ -291,6 +291,185 @@ TEST(DecideRoute, ParticipantsCommentOnlyTheContactChangesTheCase) {
   EXPECT_TRUE(d.may_change_case);
 }
 
+// A mail from `role` answering CS0000001, which is in `status`; the body is the reply.
+struct OnCase {
+  mime::ParsedMessage message;
+  RouteFacts facts;
+  OnCase(SenderRole role, domain::CaseStatus status, std::string body) {
+    message = mail("ann@example.com", "Re: [CS0000001] Help");
+    message.text_body = std::move(body);
+    facts.message = &message;
+    facts.sender_known = true;
+    facts.threaded_case = 1;
+    facts.thread_reason = "subject tag CS0000001";
+    facts.sender_role = role;
+    facts.threaded_case_facts = CaseFacts{"CS0000001", status, "Hardware", "Printers", "high"};
+    auto a = address("support@corp.example");
+    a.queue = "Tier1";
+    facts.address = a;
+  }
+  OnCase(const OnCase&) = delete;
+};
+
+constexpr const char* kQuoted =
+    "\n\nOn Mon, 3 Nov 2026 at 10:00, Support <s@example.com> wrote:\n> We propose a fix\n";
+
+config::Config reply_to_closed(std::string how) {
+  config::Config cfg;
+  cfg.outbound.reply_to_closed = std::move(how);
+  return cfg;
+}
+
+TEST(ReplyEffect, ContactsReplyToAResolvedOrClosedCaseReopensItByDefault) {
+  for (auto status : {domain::CaseStatus::kResolved, domain::CaseStatus::kClosed}) {
+    OnCase c(SenderRole::kContact, status, std::string("It broke again.") + kQuoted);
+    auto d = decide_route(c.facts, config::Config{});
+    EXPECT_EQ(d.action, Action::kComment) << domain::to_string(status);
+    EXPECT_FALSE(d.internal);
+    EXPECT_EQ(d.case_effect, CaseEffect::kReopen) << domain::to_string(status);
+    EXPECT_EQ(d.reason, "subject tag CS0000001");
+  }
+}
+
+TEST(ReplyEffect, ReplyToAClosedCaseStartsANewCaseLikeTheOldOneWhenSoConfigured) {
+  OnCase c(SenderRole::kContact, domain::CaseStatus::kClosed, "It broke again.");
+  auto d = decide_route(c.facts, reply_to_closed("new"));
+  EXPECT_EQ(d.action, Action::kCreateCase);
+  EXPECT_EQ(d.reason, "answers CS0000001, which is closed: a new case");
+  // The old case's queue, product and priority, not those of the address it came to.
+  EXPECT_EQ(d.queue, "Hardware");
+  EXPECT_EQ(d.product, "Printers");
+  EXPECT_EQ(d.priority, "high");
+  EXPECT_FALSE(d.internal);
+  EXPECT_FALSE(d.create_contact);
+  EXPECT_EQ(d.case_effect, CaseEffect::kNone);
+}
+
+TEST(ReplyEffect, ReplyToAResolvedCaseStartsANewCaseTooAndSaysSo) {
+  OnCase c(SenderRole::kContact, domain::CaseStatus::kResolved, "Accept");
+  auto d = decide_route(c.facts, reply_to_closed("new"));
+  EXPECT_EQ(d.action, Action::kCreateCase);
+  EXPECT_EQ(d.reason, "answers CS0000001, which is resolved: a new case");
+  EXPECT_EQ(d.case_effect, CaseEffect::kNone);
+}
+
+TEST(ReplyEffect, AnyParticipantsReplyToAClosedCaseStartsTheNewCase) {
+  // Only the contact may reopen; but the reply of a Cc'd participant is not lost on a
+  // closed case either: it starts the new case, with a contact if it has none.
+  OnCase c(SenderRole::kParticipant, domain::CaseStatus::kClosed, "Me too.");
+  c.facts.sender_known = false;
+  auto d = decide_route(c.facts, reply_to_closed("new"));
+  EXPECT_EQ(d.action, Action::kCreateCase);
+  EXPECT_TRUE(d.create_contact);
+  EXPECT_EQ(d.queue, "Hardware");
+  d = decide_route(c.facts, config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_EQ(d.case_effect, CaseEffect::kNone);  // a participant does not reopen it
+}
+
+TEST(ReplyEffect, FirstLineAcceptsOrRejectsAProposedSolution) {
+  const auto proposed = domain::CaseStatus::kSolutionProposed;
+  struct Reply {
+    std::string body;
+    CaseEffect effect;
+  };
+  for (const auto& [body, effect] : std::vector<Reply>{
+           {std::string("Accept.") + kQuoted, CaseEffect::kAccept},
+           {"\n\n  ACCEPTER !\nmerci", CaseEffect::kAccept},
+           {std::string("Reject") + kQuoted, CaseEffect::kReject},
+           {"Odrzucam", CaseEffect::kReject},
+           {std::string("Thanks, I will try it tomorrow.\nAccept") + kQuoted, CaseEffect::kNone},
+           {std::string("I cannot accept this.") + kQuoted, CaseEffect::kNone},
+           {"", CaseEffect::kNone},
+       }) {
+    OnCase c(SenderRole::kContact, proposed, body);
+    auto d = decide_route(c.facts, reply_to_closed("new"));
+    EXPECT_EQ(d.action, Action::kComment) << body;
+    EXPECT_EQ(d.case_effect, effect) << body;
+  }
+}
+
+TEST(ReplyEffect, AcceptOnACaseWithNothingProposedIsAComment) {
+  for (auto status : {domain::CaseStatus::kNew, domain::CaseStatus::kOpen}) {
+    OnCase c(SenderRole::kContact, status, "Accept");
+    auto d = decide_route(c.facts, reply_to_closed("new"));
+    EXPECT_EQ(d.action, Action::kComment);
+    EXPECT_EQ(d.case_effect, CaseEffect::kNone) << domain::to_string(status);
+  }
+}
+
+TEST(ReplyEffect, OnlyWhoMayChangeTheCaseAcceptsRejectsOrReopens) {
+  for (auto status : {domain::CaseStatus::kSolutionProposed, domain::CaseStatus::kClosed}) {
+    for (auto role : {SenderRole::kParticipant, SenderRole::kAccount}) {
+      OnCase c(role, status, "Accept");
+      auto d = decide_route(c.facts, config::Config{});
+      EXPECT_EQ(d.action, Action::kComment);
+      EXPECT_FALSE(d.internal);
+      EXPECT_EQ(d.case_effect, CaseEffect::kNone) << to_string(role) << " " << domain::to_string(status);
+    }
+  }
+  // Another contact of the account speaks for it when so configured.
+  config::Config cfg;
+  cfg.threading.verdict_from = "account";
+  OnCase c(SenderRole::kAccount, domain::CaseStatus::kSolutionProposed, "Reject");
+  EXPECT_EQ(decide_route(c.facts, cfg).case_effect, CaseEffect::kReject);
+}
+
+TEST(ReplyEffect, AStrangerNamingTheCaseChangesNothing) {
+  for (auto status : {domain::CaseStatus::kSolutionProposed, domain::CaseStatus::kClosed}) {
+    for (std::string how : {"internal", "hold", "new"}) {
+      OnCase c(SenderRole::kStranger, status, "Accept");
+      auto cfg = reply_to_closed("new");
+      cfg.threading.non_participant = how;
+      auto d = decide_route(c.facts, cfg);
+      EXPECT_EQ(d.case_effect, CaseEffect::kNone) << how;
+      // "new" opens a case as if the mail named none: in the address's queue, not the old case's.
+      if (d.action == Action::kCreateCase) {
+        EXPECT_EQ(d.queue, "Tier1") << how;
+      }
+      if (d.action == Action::kComment) {
+        EXPECT_TRUE(d.internal) << how;
+      }
+    }
+  }
+}
+
+TEST(ReplyEffect, MachineMailChangesNothingAndOpensNoCase) {
+  for (auto kind : {MailKind::kAutoReply, MailKind::kAutomated, MailKind::kBounce, MailKind::kFeedback}) {
+    for (auto status : {domain::CaseStatus::kSolutionProposed, domain::CaseStatus::kClosed}) {
+      OnCase c(SenderRole::kContact, status, "Accept");
+      c.facts.classification.kind = kind;
+      auto d = decide_route(c.facts, reply_to_closed("new"));
+      EXPECT_EQ(d.action, Action::kComment) << to_string(kind);
+      EXPECT_EQ(d.case_effect, CaseEffect::kNone) << to_string(kind) << " " << domain::to_string(status);
+      d = decide_route(c.facts, config::Config{});
+      EXPECT_EQ(d.case_effect, CaseEffect::kNone) << to_string(kind) << " " << domain::to_string(status);
+    }
+  }
+}
+
+TEST(ReplyEffect, InternalNotesChangeNothing) {
+  // An auto-reply from a stranger, and a stranger's mail, both become internal notes.
+  OnCase c(SenderRole::kStranger, domain::CaseStatus::kClosed, "Accept");
+  auto d = decide_route(c.facts, reply_to_closed("new"));
+  ASSERT_EQ(d.action, Action::kComment);
+  EXPECT_TRUE(d.internal);
+  EXPECT_EQ(d.case_effect, CaseEffect::kNone);
+  c.facts.classification.kind = MailKind::kAutoReply;
+  d = decide_route(c.facts, reply_to_closed("new"));
+  ASSERT_EQ(d.action, Action::kComment);
+  EXPECT_TRUE(d.internal);
+  EXPECT_EQ(d.case_effect, CaseEffect::kNone);
+}
+
+TEST(ReplyEffect, WithoutTheCasesStateNothingChanges) {
+  OnCase c(SenderRole::kContact, domain::CaseStatus::kClosed, "Accept");
+  c.facts.threaded_case_facts.reset();
+  auto d = decide_route(c.facts, reply_to_closed("new"));
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_EQ(d.case_effect, CaseEffect::kNone);
+}
+
 TEST(ParticipantsToRecord, ToAndCcWithoutOursOrTheSenderOnceLowerCase) {
   auto m = mail("Ann@Example.com");
   m.to = {{"", "support@corp.example"}, {"Bob", "Bob@Example.com"}};
