@@ -232,9 +232,11 @@ Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const s
 
 Status CaseServices::comment(store::UnitOfWork& w, const Actor& by, store::Case& c, const AgentComment& in) {
   if (text::trim(in.body).empty()) return fail(ErrorCode::kInvalidInput, "the comment is empty");
-  MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, in, ""));
+  // The lifecycle decides before anything is written: a refused comment leaves nothing
+  // in the caller's unit (which may go on and commit the rest of a batch).
   MC_RETURN_IF_ERROR(transition(w, c, in.is_public ? ActionKind::kPublicComment : ActionKind::kInternalNote,
                                 {}, in.body, false, in.attachments));
+  MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, in, ""));
   return event(w, c, by, in.is_public ? store::EventAction::kCommented : store::EventAction::kNote);
 }
 

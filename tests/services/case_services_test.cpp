@@ -820,6 +820,30 @@ TEST_F(CaseServicesTest, APublicCommentOnAClosedCaseIsRefusedAndLeavesNothing) {
   EXPECT_EQ(outbox(c).size(), mails_before);
 }
 
+// Ingest runs a batch of mails in one unit: a refused action must not leave half of
+// itself in the caller's unit, which goes on and commits the rest of the batch.
+TEST_F(CaseServicesTest, ARefusedCommentWritesNothingIntoTheCallersUnit) {
+  auto c = new_case(CaseStatus::kClosed);
+  const auto comments_before = comments(c).size();
+  const auto events_before = events(c).size();
+  const auto mails_before = outbox(c).size();
+  {
+    auto w = write_unit();
+    auto refused = svc().comment(w, Actor::agent(kAgent), c, {.body = "One more thing."});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
+    ASSERT_TRUE(
+        svc().comment(w, Actor::agent(kAgent), c, {.body = "Called her instead.", .is_public = false}));
+    ASSERT_TRUE(w.commit());
+  }
+  auto cms = comments(c);
+  ASSERT_EQ(cms.size(), comments_before + 1);
+  EXPECT_EQ(cms.back().body, "Called her instead.");
+  EXPECT_EQ(events(c).size(), events_before + 1);
+  EXPECT_EQ(outbox(c).size(), mails_before);
+  EXPECT_EQ(read_case(c.number).status, CaseStatus::kClosed);
+}
+
 // Two threads, each on pooled units of their own: every comment lands, none is lost to a
 // busy database.
 TEST_F(CaseServicesTest, TwoThreadsCommentingOnOneCaseAtOnceAllLand) {
