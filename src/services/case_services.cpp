@@ -253,9 +253,12 @@ Status CaseServices::propose_solution(store::UnitOfWork& w, const Actor& by, sto
 Status CaseServices::accept(store::UnitOfWork& w, const Actor& by, store::Case& c) {
   MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kAccept, {}, "", true));
   // Accepted on the web page, which shows the survey at once: a rating of 0 records that
-  // it was shown, so closing later sends no survey mail.
-  if (by.kind == store::ActorKind::kCustomer && by.via == "web")
-    MC_RETURN_IF_ERROR(w.surveys().put_survey(store::Survey{c.id, 0, "", ""}));
+  // it was shown, so closing later sends no survey mail. Never over an answer the
+  // customer gave before the case was reopened.
+  if (by.kind == store::ActorKind::kCustomer && by.via == "web") {
+    MC_ASSIGN_OR_RETURN(auto sv, w.surveys().get_survey(c.id));
+    if (!sv) MC_RETURN_IF_ERROR(w.surveys().put_survey(store::Survey{c.id, 0, "", ""}));
+  }
   return event(w, c, by, store::EventAction::kAccepted, {{"via", verdict_via(by)}});
 }
 

@@ -719,6 +719,23 @@ TEST_F(CaseServicesTest, TheSurveyShownOnTheWebPageCanStillBeAnswered) {
   EXPECT_EQ(survey(c)->rating, 5);
 }
 
+// A case reopened after the customer rated it, and solved again: accepting on the web
+// page again must keep the rating they gave (the page shows "thank you for your rating").
+TEST_F(CaseServicesTest, AcceptingAgainOnTheWebPageKeepsTheRatingAlreadyGiven) {
+  auto c = new_case(CaseStatus::kResolved);
+  ASSERT_TRUE(svc().answer_survey(Actor::customer("web"), c.number, 4, "Quick, thanks."));
+  ASSERT_TRUE(svc().reopen(Actor::agent(kAgent), c.number));
+  ASSERT_TRUE(svc().propose_solution(Actor::agent(kAgent), c.number, {.body = "Now the drum."}));
+  ASSERT_TRUE(svc().accept(Actor::customer("web"), c.number));
+  auto sv = survey(c);
+  ASSERT_TRUE(sv);
+  EXPECT_EQ(sv->rating, 4);
+  EXPECT_EQ(sv->comment, "Quick, thanks.");
+  auto again = svc().answer_survey(Actor::customer("web"), c.number, 1, "");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+}
+
 TEST_F(CaseServicesTest, TheSurveyIsClosedUntilTheCaseIsResolved) {
   auto c = new_case(CaseStatus::kSolutionProposed);
   auto r = svc().answer_survey(Actor::customer("web"), c.number, 5, "");
