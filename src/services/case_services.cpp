@@ -33,11 +33,6 @@ std::string verdict_via(const Actor& by) {
   return by.kind == store::ActorKind::kAgent ? "agent" : by.via;
 }
 
-bool is_email(const std::string& e) {
-  return e.size() <= 254 && e.find('@') != std::string::npos && e.front() != '@' && e.back() != '@' &&
-         e.find_first_of(" \t\r\n,;<>\"") == std::string::npos;
-}
-
 }  // namespace
 
 CaseServices::CaseServices(store::Store& store, const config::Config& cfg,
@@ -320,7 +315,8 @@ Status CaseServices::assign(store::UnitOfWork& w, const Actor& by, store::Case& 
 Status CaseServices::add_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
                                      const std::string& email) {
   const std::string e = text::normalize_email(email);
-  if (!is_email(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
+  // The shape an agent's email must have too: one addr-spec, nothing a mail could not be from.
+  if (!store::is_email_address(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
   bool ours = text::iequals(e, text::normalize_email(cfg_.outbound.from_address));
   MC_ASSIGN_OR_RETURN(auto addresses, w.routing().list_addresses());
   for (const auto& a : addresses) ours = ours || text::iequals(a.email, e);

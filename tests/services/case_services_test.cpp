@@ -677,6 +677,22 @@ TEST_F(CaseServicesTest, OurOwnAddressesAndNonAddressesCannotBeParticipants) {
   EXPECT_EQ(events(c).size(), 1u);
 }
 
+// Text that would be stored as a participant no mail can ever come from.
+TEST_F(CaseServicesTest, AParticipantMustBeOneWellFormedAddress) {
+  auto c = new_case();
+  for (const std::string e : {"bob@@example.org", "bob@example..org", "bob@.example.org", ".bob@example.org",
+                              "bob@exa(mple).org", "bob@example.org\x01", "bob:x@example.org"}) {
+    auto done = svc().add_participant(Actor::agent(kAgent), c.number, e);
+    ASSERT_FALSE(done) << "'" << e << "'";
+    EXPECT_EQ(done.error().code, ErrorCode::kInvalidInput) << e;
+    EXPECT_NE(done.error().message.find("not an email address"), std::string::npos) << done.error().message;
+  }
+  auto ps = db().participants_of(c.id);
+  ASSERT_TRUE(ps);
+  EXPECT_TRUE(ps->empty());
+  EXPECT_EQ(events(c).size(), 1u);
+}
+
 // ---- answer_survey ------------------------------------------------------------------
 
 TEST_F(CaseServicesTest, TheSurveyIsAnsweredOnceWithARatingFromOneToFive) {
