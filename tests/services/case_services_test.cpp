@@ -882,12 +882,14 @@ TEST_F(CaseServicesTest, ARefusedCommentWritesNothingIntoTheCallersUnit) {
 TEST_F(CaseServicesTest, TwoThreadsCommentingOnOneCaseAtOnceAllLand) {
   auto c = new_case();
   constexpr int kEach = 20;
+  // Every other comment public: its outbox row and Message-ID are written in the same
+  // unit, beside the other thread's.
+  auto body_of = [](int t, int i) { return "thread " + std::to_string(t) + " comment " + std::to_string(i); };
   std::vector<std::string> failures[2];
   auto work = [&](int t) {
     for (int i = 0; i < kEach; ++i) {
-      auto r = svc().comment(
-          Actor::agent(kAgent), c.number,
-          {.body = "thread " + std::to_string(t) + " note " + std::to_string(i), .is_public = false});
+      auto r =
+          svc().comment(Actor::agent(kAgent), c.number, {.body = body_of(t, i), .is_public = i % 2 == 0});
       if (!r) failures[t].push_back(r.error().message);
     }
   };
@@ -899,15 +901,44 @@ TEST_F(CaseServicesTest, TwoThreadsCommentingOnOneCaseAtOnceAllLand) {
   EXPECT_EQ(cms.size(), 2u * kEach);
   for (int t = 0; t < 2; ++t)
     for (int i = 0; i < kEach; ++i) {
-      const std::string body = "thread " + std::to_string(t) + " note " + std::to_string(i);
+      const std::string body = body_of(t, i);
       EXPECT_EQ(
           std::count_if(cms.begin(), cms.end(), [&](const store::Comment& m) { return m.body == body; }), 1)
           << body;
     }
   auto ev = events(c);
   EXPECT_EQ(std::count_if(ev.begin(), ev.end(),
+                          [](const store::Event& e) { return e.action == EventAction::kCommented; }),
+            kEach);
+  EXPECT_EQ(std::count_if(ev.begin(), ev.end(),
                           [](const store::Event& e) { return e.action == EventAction::kNote; }),
-            2 * kEach);
+            kEach);
+  auto rows = outbox(c);
+  EXPECT_EQ(rows.size(), size_t{kEach});
+  for (const auto& m : rows) EXPECT_EQ(m.kind, "comment");
+  EXPECT_EQ(read_case(c.number).status, CaseStatus::kOpen);
+}
+
+// A case with no contact: the comment is kept and its history says why no mail went.
+TEST_F(CaseServicesTest, APublicCommentOnACaseWithoutContactSaysNoMailWasSent) {
+  store::Case c;
+  {
+    auto w = write_unit();
+    auto created = svc().create(w, Actor::agent(kAgent), store::Case{.subject = "Phone call"}, "");
+    ASSERT_TRUE(created) << created.error().message;
+    c = *created;
+    ASSERT_TRUE(w.commit());
+  }
+  auto done = svc().comment(Actor::agent(kAgent), c.number, {.body = "Called back."});
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_TRUE(outbox(c).empty());
+  EXPECT_EQ(comments(c).size(), 1u);
+  auto ev = events(c);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[1].action, EventAction::kMailNotSent);
+  EXPECT_EQ(ev[1].actor_kind, ActorKind::kSystem);
+  EXPECT_EQ(ev[1].details.at("reason"), "the case has no contact");
+  EXPECT_EQ(ev[2].action, EventAction::kCommented);
 }
 
 }  // namespace
