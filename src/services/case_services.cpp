@@ -33,11 +33,6 @@ std::string verdict_via(const Actor& by) {
   return by.kind == store::ActorKind::kAgent ? "agent" : by.via;
 }
 
-bool is_email(const std::string& e) {
-  return e.size() <= 254 && e.find('@') != std::string::npos && e.front() != '@' && e.back() != '@' &&
-         e.find_first_of(" \t\r\n,;<>\"") == std::string::npos;
-}
-
 }  // namespace
 
 CaseServices::CaseServices(store::Store& store, const config::Config& cfg,
@@ -232,9 +227,11 @@ Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const s
 
 Status CaseServices::comment(store::UnitOfWork& w, const Actor& by, store::Case& c, const AgentComment& in) {
   if (text::trim(in.body).empty()) return fail(ErrorCode::kInvalidInput, "the comment is empty");
-  MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, in, ""));
+  // The lifecycle decides before anything is written: a refused comment leaves nothing
+  // in the caller's unit (which may go on and commit the rest of a batch).
   MC_RETURN_IF_ERROR(transition(w, c, in.is_public ? ActionKind::kPublicComment : ActionKind::kInternalNote,
                                 {}, in.body, false, in.attachments));
+  MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, in, ""));
   return event(w, c, by, in.is_public ? store::EventAction::kCommented : store::EventAction::kNote);
 }
 
@@ -251,9 +248,12 @@ Status CaseServices::propose_solution(store::UnitOfWork& w, const Actor& by, sto
 Status CaseServices::accept(store::UnitOfWork& w, const Actor& by, store::Case& c) {
   MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kAccept, {}, "", true));
   // Accepted on the web page, which shows the survey at once: a rating of 0 records that
-  // it was shown, so closing later sends no survey mail.
-  if (by.kind == store::ActorKind::kCustomer && by.via == "web")
-    MC_RETURN_IF_ERROR(w.surveys().put_survey(store::Survey{c.id, 0, "", ""}));
+  // it was shown, so closing later sends no survey mail. Never over an answer the
+  // customer gave before the case was reopened.
+  if (by.kind == store::ActorKind::kCustomer && by.via == "web") {
+    MC_ASSIGN_OR_RETURN(auto sv, w.surveys().get_survey(c.id));
+    if (!sv) MC_RETURN_IF_ERROR(w.surveys().put_survey(store::Survey{c.id, 0, "", ""}));
+  }
   return event(w, c, by, store::EventAction::kAccepted, {{"via", verdict_via(by)}});
 }
 
@@ -315,7 +315,8 @@ Status CaseServices::assign(store::UnitOfWork& w, const Actor& by, store::Case& 
 Status CaseServices::add_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
                                      const std::string& email) {
   const std::string e = text::normalize_email(email);
-  if (!is_email(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
+  // The shape an agent's email must have too: one addr-spec, nothing a mail could not be from.
+  if (!store::is_email_address(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
   bool ours = text::iequals(e, text::normalize_email(cfg_.outbound.from_address));
   MC_ASSIGN_OR_RETURN(auto addresses, w.routing().list_addresses());
   for (const auto& a : addresses) ours = ours || text::iequals(a.email, e);
