@@ -119,6 +119,8 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
   row.raw = outbound::compose(m);
   row.automatic = automatic;
   row.next_attempt_at = clock_.now();
+  // Stamped by the same clock the loop guard counts the last hour with.
+  row.created_at = clock::iso8601(clock_.now());
   MC_RETURN_IF_ERROR(w.outbox().add_outbox(row));
   // Replies to it thread back onto this case.
   return w.cases().add_message_id(m.message_id, c.id, "outbound");

@@ -121,6 +121,7 @@ class MailboxRepository {
 class OutboxRepository {
  public:
   virtual ~OutboxRepository() = default;
+  // created_at: the row's own when set (the caller's clock), else the store's now.
   [[nodiscard]] virtual Result<Id> add_outbox(const OutboxMail& m) = 0;
   [[nodiscard]] virtual Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) = 0;
   // Takes up to `limit` due rows for the sender named `worker` (host:pid:thread), in one

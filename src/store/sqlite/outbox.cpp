@@ -64,7 +64,7 @@ class Outbox final : public OutboxRepository, SqliteRepository {
         ->bind(6, int64_t{m.automatic ? 1 : 0})
         .bind(7, to_string(m.state))
         .bind(8, m.next_attempt_at)
-        .bind(9, now_iso8601())
+        .bind(9, m.created_at.empty() ? now_iso8601() : m.created_at)
         .bind(10, text::mailbox_key(m.to));
     if (auto r = (*qq)->run(); !r) return tl::unexpected(r.error());
     return static_cast<Id>(sqlite3_last_insert_rowid(db_));
