@@ -81,9 +81,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         a.emails = *emails;
         store::Id id = 0;
         auto st = store::in_transaction(p->store(), [&]() -> Status {
-          auto r = p->store().add_account(a);
-          if (!r) return tl::unexpected(r.error());
-          id = *r;
+          MC_ASSIGN_OR_RETURN(id, p->store().add_account(a));
           return {};
         });
         if (!st) {
@@ -122,14 +120,11 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         store::Id id = 0;
         auto st = store::in_transaction(p->store(), [&]() -> Status {
           if (!account_name->empty()) {
-            auto a = p->store().find_account_by_name(*account_name);
-            if (!a) return tl::unexpected(a.error());
-            if (!*a) return fail(ErrorCode::kNotFound, "no account named " + *account_name);
-            c.account_id = (*a)->id;
+            MC_ASSIGN_OR_RETURN(auto a, p->store().find_account_by_name(*account_name));
+            if (!a) return fail(ErrorCode::kNotFound, "no account named " + *account_name);
+            c.account_id = a->id;
           }
-          auto r = p->store().add_contact(c);
-          if (!r) return tl::unexpected(r.error());
-          id = *r;
+          MC_ASSIGN_OR_RETURN(id, p->store().add_contact(c));
           return {};
         });
         if (!st) {

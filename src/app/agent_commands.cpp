@@ -31,9 +31,7 @@ Result<store::Agent> agent_from_arguments(const std::string& name, const std::st
   if (auto problem = store::agent_email_problem(email); !problem.empty())
     return fail(ErrorCode::kInvalidInput, problem);
   a.email = text::normalize_email(email);
-  auto r = store::parse_agent_role(role);
-  if (!r) return tl::unexpected(r.error());
-  a.role = *r;
+  MC_ASSIGN_OR_RETURN(a.role, store::parse_agent_role(role));
   a.active = true;
   return a;
 }
@@ -43,7 +41,7 @@ void set_active(Globals& g, const std::string& email, bool active) {
   if (!p) return;
   auto& st = p->store();
   auto done = store::in_transaction(st, [&]() -> Status {
-    if (auto s = st.set_agent_active(email, active); !s) return s;
+    MC_RETURN_IF_ERROR(st.set_agent_active(email, active));
     return st.add_event({.actor_kind = store::ActorKind::kAgent,
                          .actor = "admin",
                          .action = active ? store::EventAction::kAgentEnabled : store::EventAction::kAgentDisabled,
@@ -75,9 +73,7 @@ void register_agent_commands(CLI::App& app, Globals& g) {
         auto& st = p->store();
         store::Id id = 0;
         auto done = store::in_transaction(st, [&]() -> Status {
-          auto r = st.add_agent(*a);
-          if (!r) return tl::unexpected(r.error());
-          id = *r;
+          MC_ASSIGN_OR_RETURN(id, st.add_agent(*a));
           return st.add_event({.actor_kind = store::ActorKind::kAgent,
                                .actor = "admin",
                                .action = store::EventAction::kAgentAdded,

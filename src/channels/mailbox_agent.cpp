@@ -18,9 +18,8 @@ namespace mailcase::channels {
 
 store::MailboxState AgentBook::load(const std::string& name) {
   auto s = [&]() -> Result<store::MailboxState> {
-    auto work = store_.open_unit(store::Access::kRead);
-    if (!work) return tl::unexpected(work.error());
-    return work->mailboxes().mailbox_state(name);
+    MC_ASSIGN_OR_RETURN(auto work, store_.open_unit(store::Access::kRead));
+    return work.mailboxes().mailbox_state(name);
   }();
   if (!s) {
     spdlog::warn("mailbox {}: cannot read its state: {}", name, s.error().message);
@@ -33,10 +32,9 @@ store::MailboxState AgentBook::load(const std::string& name) {
 
 void AgentBook::save(const store::MailboxState& state) {
   auto s = [&]() -> Status {
-    auto work = store_.open_unit(store::Access::kWrite);
-    if (!work) return tl::unexpected(work.error());
-    if (auto p = work->mailboxes().put_mailbox_state(state); !p) return p;
-    return work->commit();
+    MC_ASSIGN_OR_RETURN(auto work, store_.open_unit(store::Access::kWrite));
+    MC_RETURN_IF_ERROR(work.mailboxes().put_mailbox_state(state));
+    return work.commit();
   }();
   if (!s) spdlog::warn("mailbox {}: cannot save its state: {}", state.name, s.error().message);
 }
@@ -53,10 +51,9 @@ bool AgentBook::pop3_seen(const std::string& mailbox, const std::string& uidl) {
 
 void AgentBook::add_pop3_seen(const std::string& mailbox, const std::string& uidl) {
   auto s = [&]() -> Status {
-    auto work = store_.open_unit(store::Access::kWrite);
-    if (!work) return tl::unexpected(work.error());
-    if (auto a = work->mailboxes().add_pop3_seen(mailbox, uidl); !a) return a;
-    return work->commit();
+    MC_ASSIGN_OR_RETURN(auto work, store_.open_unit(store::Access::kWrite));
+    MC_RETURN_IF_ERROR(work.mailboxes().add_pop3_seen(mailbox, uidl));
+    return work.commit();
   }();
   if (!s) spdlog::warn("mailbox {}: cannot record UIDL: {}", mailbox, s.error().message);
 }
@@ -77,7 +74,7 @@ Status validate_mailbox(const store::Mailbox& m) {
   if (m.auth == domain::AuthMethod::kXOAuth2 && m.protocol == domain::Protocol::kPop3)
     return fail(ErrorCode::kInvalidInput, "--auth xoauth2 is supported for IMAP only");
   if (m.poll_interval_s <= 0) return fail(ErrorCode::kInvalidInput, "--poll-interval must be positive");
-  if (auto s = plaintext_auth_allowed(m); !s) return s;
+  MC_RETURN_IF_ERROR(plaintext_auth_allowed(m));
   return {};
 }
 
@@ -149,9 +146,8 @@ class Imap {
   Imap& operator=(const Imap&) = delete;
 
   Status connect() {
-    auto stream = open_stream(ep_);
-    if (!stream) return tl::unexpected(stream.error());
-    int rc = mailimap_connect(imap_, *stream);
+    MC_ASSIGN_OR_RETURN(auto stream, open_stream(ep_));
+    int rc = mailimap_connect(imap_, stream);
     if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
       return fail(ErrorCode::kTemporary,
                   "IMAP greeting from " + m_.host + " failed (error " + std::to_string(rc) + ")");
@@ -162,12 +158,11 @@ class Imap {
       if (rc != MAILIMAP_NO_ERROR)
         return fail(ErrorCode::kTemporary,
                     "STARTTLS with " + m_.host + " failed (error " + std::to_string(rc) + ")");
-      if (auto v = verify_certificate(imap_->imap_stream, ep_); !v) return v;
+      MC_RETURN_IF_ERROR(verify_certificate(imap_->imap_stream, ep_));
     }
-    if (auto allowed = plaintext_auth_allowed(m_); !allowed) return allowed;
-    auto secret = secret_of(m_);
-    if (!secret) return tl::unexpected(secret.error());
-    Secret s{std::move(*secret)};
+    MC_RETURN_IF_ERROR(plaintext_auth_allowed(m_));
+    Secret s;
+    MC_ASSIGN_OR_RETURN(s.value, secret_of(m_));
     rc = m_.auth == domain::AuthMethod::kXOAuth2
              ? mailimap_oauth2_authenticate(imap_, m_.user.c_str(), s.value.c_str())
              : mailimap_login(imap_, m_.user.c_str(), s.value.c_str());
@@ -221,14 +216,14 @@ class Imap {
     if (m_.after.action == domain::AfterAction::kKeep || m_.after.action == domain::AfterAction::kSeen) {
       // New by UID (n:* also returns the last mail: filtered below).
       auto* set = mailimap_set_new_interval(static_cast<uint32_t>(last_uid + 1), 0);
-      if (auto s = search(mailimap_search_key_new_uid(set)); !s) return tl::unexpected(s.error());
+      MC_RETURN_IF_ERROR(search(mailimap_search_key_new_uid(set)));
       std::erase_if(out, [&](uint32_t u) { return u <= last_uid; });
       if (m_.after.action == domain::AfterAction::kSeen) {
-        if (auto s = search(unseen_key()); !s) return tl::unexpected(s.error());
+        MC_RETURN_IF_ERROR(search(unseen_key()));
       }
     } else {
       // delete / move: whatever is in the folder is waiting.
-      if (auto s = search(mailimap_search_key_new_all()); !s) return tl::unexpected(s.error());
+      MC_RETURN_IF_ERROR(search(mailimap_search_key_new_all()));
     }
     return std::vector<uint32_t>(out.begin(), out.end());
   }
@@ -295,7 +290,7 @@ class Imap {
       if (has("MOVE")) return {};
     }
     // delete, and the second half of COPY + EXPUNGE.
-    if (auto s = add_flag(uids, mailimap_flag_new_deleted()); !s) return s;
+    MC_RETURN_IF_ERROR(add_flag(uids, mailimap_flag_new_deleted()));
     struct mailimap_set* set = make_set(uids);
     int rc = has("UIDPLUS") ? mailimap_uid_expunge(imap_, set) : mailimap_expunge(imap_);
     mailimap_set_free(set);
@@ -410,22 +405,19 @@ Result<int> imap_drain(const store::Mailbox& m, AgentContext& ctx, Imap& imap, s
   // arrives meanwhile in the reply to any command, where it would be lost to IDLE.
   // Ending on an empty search means whatever comes later is announced inside IDLE.
   while (!ctx.stop.load()) {
-    auto uids = imap.pending(state.last_uid);
-    if (!uids) return tl::unexpected(uids.error());
-    state.backlog = static_cast<int64_t>(uids->size());
-    if (uids->empty()) break;
-    for (size_t start = 0; start < uids->size() && !ctx.stop.load(); start += ctx.batch) {
+    MC_ASSIGN_OR_RETURN(auto uids, imap.pending(state.last_uid));
+    state.backlog = static_cast<int64_t>(uids.size());
+    if (uids.empty()) break;
+    for (size_t start = 0; start < uids.size() && !ctx.stop.load(); start += ctx.batch) {
       std::vector<uint32_t> chunk(
-          uids->begin() + static_cast<ptrdiff_t>(start),
-          uids->begin() + static_cast<ptrdiff_t>(std::min(uids->size(), start + ctx.batch)));
-      auto fetched = imap.fetch(chunk);
-      if (!fetched) return tl::unexpected(fetched.error());
-      auto committed = commit_chunk(m, ctx, *fetched);
-      if (!committed) return tl::unexpected(committed.error());
-      if (auto s = imap.acknowledge(*committed); !s) return tl::unexpected(s.error());
-      if (!committed->empty()) state.last_uid = std::max<int64_t>(state.last_uid, committed->back());
-      total += static_cast<int>(committed->size());
-      state.backlog = static_cast<int64_t>(uids->size() - std::min(uids->size(), start + chunk.size()));
+          uids.begin() + static_cast<ptrdiff_t>(start),
+          uids.begin() + static_cast<ptrdiff_t>(std::min(uids.size(), start + ctx.batch)));
+      MC_ASSIGN_OR_RETURN(auto fetched, imap.fetch(chunk));
+      MC_ASSIGN_OR_RETURN(auto committed, commit_chunk(m, ctx, fetched));
+      MC_RETURN_IF_ERROR(imap.acknowledge(committed));
+      if (!committed.empty()) state.last_uid = std::max<int64_t>(state.last_uid, committed.back());
+      total += static_cast<int>(committed.size());
+      state.backlog = static_cast<int64_t>(uids.size() - std::min(uids.size(), start + chunk.size()));
       state.last_success = store::now_iso8601();
       ctx.book.save(state);
     }
@@ -446,9 +438,8 @@ class Pop3 {
   Pop3& operator=(const Pop3&) = delete;
 
   Status connect() {
-    auto stream = open_stream(ep_);
-    if (!stream) return tl::unexpected(stream.error());
-    int rc = mailpop3_connect(pop_, *stream);
+    MC_ASSIGN_OR_RETURN(auto stream, open_stream(ep_));
+    int rc = mailpop3_connect(pop_, stream);
     if (rc != MAILPOP3_NO_ERROR)
       return fail(ErrorCode::kTemporary, "POP3 greeting from " + m_.host + " failed");
     connected_ = true;
@@ -456,7 +447,7 @@ class Pop3 {
       rc = mailpop3_socket_starttls_with_callback(pop_, set_server_name_callback,
                                                   const_cast<char*>(m_.host.c_str()));
       if (rc != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "STLS with " + m_.host + " failed");
-      if (auto v = verify_certificate(pop_->pop3_stream, ep_); !v) return v;
+      MC_RETURN_IF_ERROR(verify_certificate(pop_->pop3_stream, ep_));
     }
     clist* caps = nullptr;
     if (mailpop3_capa(pop_, &caps) == MAILPOP3_NO_ERROR && caps) {
@@ -466,10 +457,9 @@ class Pop3 {
       }
       mailpop3_capa_resp_free(caps);
     }
-    if (auto allowed = plaintext_auth_allowed(m_); !allowed) return allowed;
-    auto secret = secret_of(m_);
-    if (!secret) return tl::unexpected(secret.error());
-    Secret s{std::move(*secret)};
+    MC_RETURN_IF_ERROR(plaintext_auth_allowed(m_));
+    Secret s;
+    MC_ASSIGN_OR_RETURN(s.value, secret_of(m_));
     rc = mailpop3_login(pop_, m_.user.c_str(), s.value.c_str());
     if (rc != MAILPOP3_NO_ERROR)
       return fail(ErrorCode::kInvalidInput,
@@ -525,11 +515,10 @@ class Pop3 {
 
 Result<int> pop3_pass(const store::Mailbox& m, AgentContext& ctx, store::MailboxState& state) {
   Pop3 pop(m);
-  if (auto s = pop.connect(); !s) return tl::unexpected(s.error());
-  auto items = pop.list();
-  if (!items) return tl::unexpected(items.error());
+  MC_RETURN_IF_ERROR(pop.connect());
+  MC_ASSIGN_OR_RETURN(auto items, pop.list());
   std::vector<Pop3::Item> waiting;
-  for (const auto& it : *items) {
+  for (const auto& it : items) {
     if (m.after.action == domain::AfterAction::kKeep && !it.uidl.empty() &&
         ctx.book.pop3_seen(m.name, it.uidl))
       continue;
@@ -543,9 +532,8 @@ Result<int> pop3_pass(const store::Mailbox& m, AgentContext& ctx, store::Mailbox
     std::vector<ingest::RawMail> mails;
     std::vector<Pop3::Item> chunk;
     for (size_t i = start; i < std::min(waiting.size(), start + ctx.batch); ++i) {
-      auto bytes = pop.retr(waiting[i].index);
-      if (!bytes) return tl::unexpected(bytes.error());
-      mails.push_back(ingest::RawMail{std::move(*bytes), env});
+      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(waiting[i].index));
+      mails.push_back(ingest::RawMail{std::move(bytes), env});
       chunk.push_back(waiting[i]);
     }
     auto results = ctx.sink.deliver_batch(mails);
@@ -553,14 +541,14 @@ Result<int> pop3_pass(const store::Mailbox& m, AgentContext& ctx, store::Mailbox
       if (!results[i]) continue;  // stays on the server, comes again
       ++total;
       if (m.after.action == domain::AfterAction::kDelete) {
-        if (auto s = pop.dele(chunk[i].index); !s) return tl::unexpected(s.error());
+        MC_RETURN_IF_ERROR(pop.dele(chunk[i].index));
       } else if (!chunk[i].uidl.empty()) {
         ctx.book.add_pop3_seen(m.name, chunk[i].uidl);
       }
     }
     state.backlog = static_cast<int64_t>(waiting.size() - std::min(waiting.size(), start + chunk.size()));
   }
-  if (auto s = pop.quit(); !s) return tl::unexpected(s.error());
+  MC_RETURN_IF_ERROR(pop.quit());
   state.last_success = store::now_iso8601();
   return total;
 }
@@ -568,15 +556,14 @@ Result<int> pop3_pass(const store::Mailbox& m, AgentContext& ctx, store::Mailbox
 }  // namespace
 
 Result<ProbeReport> probe_mailbox(const store::Mailbox& m, const store::MailboxState& state) {
-  if (auto v = validate_mailbox(m); !v) return tl::unexpected(v.error());
+  MC_RETURN_IF_ERROR(validate_mailbox(m));
   ProbeReport r;
   if (m.protocol == domain::Protocol::kPop3) {
     Pop3 pop(m);
-    if (auto s = pop.connect(); !s) return tl::unexpected(s.error());
+    MC_RETURN_IF_ERROR(pop.connect());
     r.capabilities = pop.capabilities();
-    auto items = pop.list();
-    if (!items) return tl::unexpected(items.error());
-    for (const auto& it : *items) {
+    MC_ASSIGN_OR_RETURN(auto items, pop.list());
+    for (const auto& it : items) {
       if (m.after.action == domain::AfterAction::kKeep && !it.uidl.empty()) {
         // Read-only look: the book is not at hand here, count all.
       }
@@ -586,18 +573,17 @@ Result<ProbeReport> probe_mailbox(const store::Mailbox& m, const store::MailboxS
     return r;
   }
   Imap imap(m);
-  if (auto s = imap.connect(); !s) return tl::unexpected(s.error());
+  MC_RETURN_IF_ERROR(imap.connect());
   r.capabilities = imap.capabilities();
-  if (auto s = imap.select(); !s) return tl::unexpected(s.error());
+  MC_RETURN_IF_ERROR(imap.select());
   int64_t last = state.uidvalidity == imap.uidvalidity() ? state.last_uid : 0;
-  auto uids = imap.pending(last);
-  if (!uids) return tl::unexpected(uids.error());
-  r.waiting = static_cast<int64_t>(uids->size());
+  MC_ASSIGN_OR_RETURN(auto uids, imap.pending(last));
+  r.waiting = static_cast<int64_t>(uids.size());
   return r;
 }
 
 Result<int> fetch_once(const store::Mailbox& m, AgentContext& ctx) {
-  if (auto v = validate_mailbox(m); !v) return tl::unexpected(v.error());
+  MC_RETURN_IF_ERROR(validate_mailbox(m));
   auto state = ctx.book.load(m.name);
   Result<int> n = 0;
   if (m.protocol == domain::Protocol::kPop3) {
@@ -638,8 +624,7 @@ void run_agent(const store::Mailbox& m, AgentContext& ctx) {
     Status result = [&]() -> Status {
       if (m.protocol == domain::Protocol::kPop3) {
         set_status("polling");
-        auto n = pop3_pass(m, ctx, state);
-        if (!n) return tl::unexpected(n.error());
+        MC_RETURN_IF_ERROR(pop3_pass(m, ctx, state));
         failures = 0;
         state.last_error.clear();
         set_status("waiting (poll every " + std::to_string(m.poll_interval_s) + "s)");
@@ -648,12 +633,11 @@ void run_agent(const store::Mailbox& m, AgentContext& ctx) {
       }
       set_status("connecting");
       Imap imap(m);
-      if (auto s = imap.connect(); !s) return s;
-      if (auto s = imap.select(); !s) return s;
+      MC_RETURN_IF_ERROR(imap.connect());
+      MC_RETURN_IF_ERROR(imap.select());
       const bool push = m.idle && imap.has("IDLE");
       while (!ctx.stop.load()) {
-        auto n = imap_drain(m, ctx, imap, state);
-        if (!n) return tl::unexpected(n.error());
+        MC_RETURN_IF_ERROR(imap_drain(m, ctx, imap, state));
         failures = 0;
         state.last_error.clear();
         state.last_success = store::now_iso8601();
@@ -661,12 +645,11 @@ void run_agent(const store::Mailbox& m, AgentContext& ctx) {
         if (push) {
           set_status("connected (IDLE)");
           // Re-issued well before the 30 minutes after which servers may drop it.
-          auto spoke = imap.idle(ctx.stop, std::chrono::minutes(25));
-          if (!spoke) return tl::unexpected(spoke.error());
+          MC_RETURN_IF_ERROR(imap.idle(ctx.stop, std::chrono::minutes(25)));
         } else {
           set_status("connected (poll every " + std::to_string(m.poll_interval_s) + "s)");
           if (!sleep_unless_stopped(ctx.stop, std::chrono::seconds(m.poll_interval_s))) break;
-          if (auto s = imap.noop(); !s) return s;
+          MC_RETURN_IF_ERROR(imap.noop());
         }
       }
       return {};

@@ -68,24 +68,20 @@ std::string case_subject(const mime::ParsedMessage& m) {
 Result<SenderRole> role_on_case(store::UnitOfWork& u, store::Id case_id, const std::string& sender,
                                 const std::optional<store::Contact>& contact,
                                 const std::optional<store::Account>& account, bool ours) {
-  auto c = u.cases().get_case(case_id);
-  if (!c) return tl::unexpected(c.error());
-  if (!*c) return SenderRole::kStranger;
+  MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(case_id));
+  if (!c) return SenderRole::kStranger;
   ParticipantFacts pf;
   pf.ours = ours;
   if (contact) pf.sender_contact = contact->id;
   if (account) pf.sender_account = account->id;
-  pf.case_contact = (*c)->contact_id;
-  pf.case_account = (*c)->account_id;
+  pf.case_contact = c->contact_id;
+  pf.case_account = c->account_id;
   if (!pf.case_account && pf.case_contact) {
-    auto cc = u.accounts().get_contact(*pf.case_contact);
-    if (!cc) return tl::unexpected(cc.error());
-    if (*cc) pf.case_account = (*cc)->account_id;
+    MC_ASSIGN_OR_RETURN(auto cc, u.accounts().get_contact(*pf.case_contact));
+    if (cc) pf.case_account = cc->account_id;
   }
   if (!sender.empty()) {
-    auto listed = u.cases().is_participant(case_id, sender);
-    if (!listed) return tl::unexpected(listed.error());
-    pf.listed = *listed;
+    MC_ASSIGN_OR_RETURN(pf.listed, u.cases().is_participant(case_id, sender));
   }
   return sender_role(pf);
 }
@@ -129,30 +125,26 @@ Pipeline::~Pipeline() = default;
 
 Result<Spooled> Pipeline::spool(std::istream& raw, Envelope envelope) {
   // Past the limit only the head is stored; the rest is read and counted, not kept.
-  auto b = raws_->put_bounded(raw, cfg_.limits.max_message_bytes,
-                              oversize_head_bytes(cfg_.limits.max_message_bytes));
-  if (!b) return tl::unexpected(b.error());
-  Spooled s{b->ref, std::move(envelope)};
-  if (b->size > cfg_.limits.max_message_bytes) s.full_size = b->size;
+  MC_ASSIGN_OR_RETURN(auto b, raws_->put_bounded(raw, cfg_.limits.max_message_bytes,
+                                                 oversize_head_bytes(cfg_.limits.max_message_bytes)));
+  Spooled s{b.ref, std::move(envelope)};
+  if (b.size > cfg_.limits.max_message_bytes) s.full_size = b.size;
   return s;
 }
 
 Result<Spooled> Pipeline::spool(std::string_view raw, Envelope envelope) {
-  auto ref = raws_->put(raw);
-  if (!ref) return tl::unexpected(ref.error());
-  return Spooled{*ref, std::move(envelope)};
+  MC_ASSIGN_OR_RETURN(auto ref, raws_->put(raw));
+  return Spooled{ref, std::move(envelope)};
 }
 
 Result<Outcome> Pipeline::deliver(std::string_view raw, const Envelope& envelope) {
-  auto s = spool(raw, envelope);
-  if (!s) return tl::unexpected(s.error());
-  return std::move(process({*s}).front());
+  MC_ASSIGN_OR_RETURN(auto s, spool(raw, envelope));
+  return std::move(process({s}).front());
 }
 
 Result<Outcome> Pipeline::deliver_stream(std::istream& raw, const Envelope& envelope) {
-  auto s = spool(raw, envelope);
-  if (!s) return tl::unexpected(s.error());
-  return std::move(process({*s}).front());
+  MC_ASSIGN_OR_RETURN(auto s, spool(raw, envelope));
+  return std::move(process({s}).front());
 }
 
 std::vector<Result<Outcome>> Pipeline::deliver_batch(const std::vector<RawMail>& mails) {
@@ -183,10 +175,9 @@ std::string Pipeline::head_only_reason(uint64_t full_size, uint64_t kept) const 
 
 Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, const Envelope& envelope,
                                                         uint64_t full_size) {
-  auto s = spool(raw, envelope);
-  if (!s) return tl::unexpected(s.error());
+  MC_ASSIGN_OR_RETURN(auto s, spool(raw, envelope));
   auto p = std::make_unique<PreparedSpooled>();
-  p->spooled = std::move(*s);
+  p->spooled = std::move(s);
   p->spooled.full_size = full_size > raw.size() ? full_size : 0;
   p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size));
   return std::unique_ptr<PreparedMail>(std::move(p));
@@ -280,10 +271,9 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
           continue;
         }
         seen.emplace(w.in.blob.sha256, i);
-        auto existing = store_->find_raw_by_sha(w.in.blob.sha256);
-        if (!existing) return tl::unexpected(existing.error());
-        if (*existing) {
-          w.row = **existing;
+        MC_ASSIGN_OR_RETURN(auto existing, store_->find_raw_by_sha(w.in.blob.sha256));
+        if (existing) {
+          w.row = *existing;
           if (w.row.state != store::RawState::kReceived) {
             w.skip = true;
             Outcome o;
@@ -307,9 +297,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
         w.row.state = store::RawState::kReceived;
         // Said at once, so that an interrupted run finishing it later knows it too.
         if (w.in.full_size > 0) w.row.reason = head_only_reason(w.in.full_size, w.row.size);
-        auto id = store_->insert_raw(w.row);
-        if (!id) return tl::unexpected(id.error());
-        w.row.id = *id;
+        MC_ASSIGN_OR_RETURN(w.row.id, store_->insert_raw(w.row));
       }
       return {};
     });
@@ -367,15 +355,14 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
     row.state = state;
     row.outcome = to_string(kind);
     row.reason = std::move(reason);
-    if (auto s = u.raw_messages().update_raw(row); !s) return s;
+    MC_RETURN_IF_ERROR(u.raw_messages().update_raw(row));
     Outcome o;
     o.kind = kind;
     o.reason = row.reason;
     o.message_id = row.id;
     if (row.case_id) {
-      auto c = u.cases().get_case(*row.case_id);
-      if (!c) return tl::unexpected(c.error());
-      if (*c) o.case_number = (*c)->number;
+      MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*row.case_id));
+      if (c) o.case_number = c->number;
     }
     w.outcome = o;
     return {};
@@ -397,13 +384,12 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
   row.subject = m.subject;
   if (!row.envelope_sender) row.envelope_sender = return_path(m);  // the source did not tell
   std::string key = m.message_id.empty() ? "sha:" + row.sha256 : "mid:" + m.message_id;
-  auto other = u.raw_messages().find_raw_by_dedupe_key(key);
-  if (!other) return tl::unexpected(other.error());
-  if (*other && (*other)->id != row.id) {
-    row.case_id = (*other)->case_id;
+  MC_ASSIGN_OR_RETURN(auto other, u.raw_messages().find_raw_by_dedupe_key(key));
+  if (other && other->id != row.id) {
+    row.case_id = other->case_id;
     row.dedupe_key.clear();
     return finish(store::RawState::kDuplicate, OutcomeKind::kDuplicate,
-                  "same Message-ID as message " + std::to_string((*other)->id));
+                  "same Message-ID as message " + std::to_string(other->id));
   }
   row.dedupe_key = key;
   return apply_decision(u, w);
@@ -412,63 +398,53 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
 Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   auto& row = w.row;
   const auto& m = *w.msg;
-  auto addresses = u.routing().list_addresses();
-  if (!addresses) return tl::unexpected(addresses.error());
+  MC_ASSIGN_OR_RETURN(auto addresses, u.routing().list_addresses());
 
   RouteFacts facts;
   facts.message = &m;
   facts.classification = classify(m);
   facts.address = match_address(
       recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients : w.in.envelope.recipients),
-      *addresses);
+      addresses);
 
-  auto contact = u.accounts().find_contact_by_email(m.from.email);
-  if (!contact) return tl::unexpected(contact.error());
+  MC_ASSIGN_OR_RETURN(auto contact, u.accounts().find_contact_by_email(m.from.email));
   std::optional<store::Account> account;
-  if (*contact && (*contact)->account_id) {
-    auto a = u.accounts().get_account(*(*contact)->account_id);
-    if (!a) return tl::unexpected(a.error());
-    account = *a;
-  } else if (!*contact && !m.from.email.empty()) {
-    auto a = u.accounts().find_account_by_email(m.from.email);
-    if (!a) return tl::unexpected(a.error());
-    account = *a;
+  if (contact && contact->account_id) {
+    MC_ASSIGN_OR_RETURN(account, u.accounts().get_account(*contact->account_id));
+  } else if (!contact && !m.from.email.empty()) {
+    MC_ASSIGN_OR_RETURN(account, u.accounts().find_account_by_email(m.from.email));
   }
-  facts.sender_known = contact->has_value() || account.has_value();
+  facts.sender_known = contact.has_value() || account.has_value();
 
   ThreadFacts tf;
   tf.tag_numbers = tags_.case_numbers(m.subject);
   for (const auto& n : tf.tag_numbers) {
-    auto c = u.cases().find_case_by_number(n);
-    if (!c) return tl::unexpected(c.error());
-    tf.tag_cases.push_back(*c ? std::optional<int64_t>((*c)->id) : std::nullopt);
+    MC_ASSIGN_OR_RETURN(auto c, u.cases().find_case_by_number(n));
+    tf.tag_cases.push_back(c ? std::optional<int64_t>(c->id) : std::nullopt);
   }
   tf.referenced_ids = referenced_ids(m.in_reply_to, m.references);
   for (const auto& id : tf.referenced_ids) {
-    auto c = u.cases().case_of_message_id(id);
-    if (!c) return tl::unexpected(c.error());
-    tf.ref_cases.push_back(*c);
+    MC_ASSIGN_OR_RETURN(auto c, u.cases().case_of_message_id(id));
+    tf.ref_cases.push_back(c);
   }
   // A bounce names the mail it returns; that mail's case is the one it concerns.
   for (const auto& id : facts.classification.original_message_ids) {
     tf.referenced_ids.push_back(id);
-    auto c = u.cases().case_of_message_id(id);
-    if (!c) return tl::unexpected(c.error());
-    tf.ref_cases.push_back(*c);
+    MC_ASSIGN_OR_RETURN(auto c, u.cases().case_of_message_id(id));
+    tf.ref_cases.push_back(c);
   }
   auto td = decide_thread(tf);
   facts.threaded_case = td.case_id;
   facts.thread_reason = td.reason;
   // Our own addresses never count as participants, nor get recorded as such.
   std::vector<std::string> ours;
-  for (const auto& a : *addresses) ours.push_back(text::normalize_email(a.email));
+  for (const auto& a : addresses) ours.push_back(text::normalize_email(a.email));
   ours.push_back(text::normalize_email(cfg_.outbound.from_address));
   const std::string sender = text::normalize_email(m.from.email);
   if (facts.threaded_case) {
     const bool sender_is_ours = std::find(ours.begin(), ours.end(), sender) != ours.end();
-    auto role = role_on_case(u, *facts.threaded_case, sender, *contact, account, sender_is_ours);
-    if (!role) return tl::unexpected(role.error());
-    facts.sender_role = *role;
+    MC_ASSIGN_OR_RETURN(facts.sender_role,
+                        role_on_case(u, *facts.threaded_case, sender, contact, account, sender_is_ours));
     MC_ASSIGN_OR_RETURN(auto threaded, u.cases().get_case(*facts.threaded_case));
     if (threaded) {
       const auto& t = *threaded;
@@ -482,15 +458,14 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     row.state = state;
     row.outcome = to_string(kind);
     row.reason = d.reason;
-    if (auto s = u.raw_messages().update_raw(row); !s) return s;
+    MC_RETURN_IF_ERROR(u.raw_messages().update_raw(row));
     Outcome o;
     o.kind = kind;
     o.reason = d.reason;
     o.message_id = row.id;
     if (row.case_id) {
-      auto c = u.cases().get_case(*row.case_id);
-      if (!c) return tl::unexpected(c.error());
-      if (*c) o.case_number = (*c)->number;
+      MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*row.case_id));
+      if (c) o.case_number = c->number;
     }
     w.outcome = o;
     return {};
@@ -499,7 +474,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   if (d.action == Action::kHold) return record(store::RawState::kHeld, OutcomeKind::kHeld);
   if (d.action == Action::kIgnore) return record(store::RawState::kProcessed, OutcomeKind::kIgnored);
 
-  std::optional<store::Id> contact_id = *contact ? std::optional<store::Id>((*contact)->id) : std::nullopt;
+  std::optional<store::Id> contact_id = contact ? std::optional<store::Id>(contact->id) : std::nullopt;
   if (d.create_contact && !contact_id && !m.from.email.empty()) {
     store::Contact c;
     c.name = display_name(m.from);
@@ -589,11 +564,11 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   if (kind == OutcomeKind::kCreated && confirmations_) {
     services::ConfirmFacts cf;
     cf.is_machine_mail = facts.classification.must_not_auto_answer();
-    for (const auto& a : *addresses) cf.our_addresses.push_back(a.email);
+    for (const auto& a : addresses) cf.our_addresses.push_back(a.email);
     cf.from = m.from.email;
     cf.envelope_sender = row.envelope_sender;
-    if (*contact) {
-      MC_ASSIGN_OR_RETURN(auto unverified, u.accounts().contact_unverified((*contact)->id));
+    if (contact) {
+      MC_ASSIGN_OR_RETURN(auto unverified, u.accounts().contact_unverified(contact->id));
       cf.sender_is_known_contact = !unverified;
     }
     MC_RETURN_IF_ERROR(cases_.confirm_new_case(u, kase, cf));
@@ -625,9 +600,7 @@ Result<size_t> Pipeline::finish_interrupted() {
     store::MessageFilter f;
     f.state = store::RawState::kReceived;
     f.limit = 100000;
-    auto rows = store_->list_raw(f);
-    if (!rows) return tl::unexpected(rows.error());
-    pending = std::move(*rows);
+    MC_ASSIGN_OR_RETURN(pending, store_->list_raw(f));
   }
   std::vector<Spooled> batch;
   for (const auto& r : pending) {
@@ -636,7 +609,7 @@ Result<size_t> Pipeline::finish_interrupted() {
   }
   size_t done = 0;
   for (auto& r : process(batch)) {
-    if (!r) return tl::unexpected(r.error());
+    MC_RETURN_IF_ERROR(r);
     ++done;
   }
   return done;
@@ -646,15 +619,13 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
   Work w;
   {
     std::lock_guard lock(mu_);
-    auto row = store_->get_raw(raw_id);
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return fail(ErrorCode::kNotFound, "no message " + std::to_string(raw_id));
-    if ((*row)->state != store::RawState::kHeld && (*row)->state != store::RawState::kFailed &&
-        (*row)->state != store::RawState::kReceived)
-      return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) + " is " +
-                                            to_string((*row)->state) +
+    MC_ASSIGN_OR_RETURN(auto row, store_->get_raw(raw_id));
+    if (!row) return fail(ErrorCode::kNotFound, "no message " + std::to_string(raw_id));
+    if (row->state != store::RawState::kHeld && row->state != store::RawState::kFailed &&
+        row->state != store::RawState::kReceived)
+      return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) + " is " + to_string(row->state) +
                                             ": only held or failed messages can be retried");
-    w.row = **row;
+    w.row = *row;
   }
   if (w.row.reason.find(kHeadOnly) != std::string::npos)
     return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) +
@@ -664,7 +635,7 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
   if (!raws_->contains(ref)) return fail(ErrorCode::kNotFound, "the message's bytes are missing");
   w.in = Spooled{ref, Envelope{w.row.source, w.row.recipients, w.row.envelope_sender}};
   parse(w);
-  if (auto s = sync_blobs(); !s) return tl::unexpected(s.error());
+  MC_RETURN_IF_ERROR(sync_blobs());
   std::lock_guard lock(mu_);
   // A held mail is tried again from scratch; its earlier dedupe key is its own.
   auto st = [&]() -> Status {
@@ -672,7 +643,7 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
     MC_RETURN_IF_ERROR(apply(u, w));
     return u.commit();
   }();
-  if (!st) return tl::unexpected(st.error());
+  MC_RETURN_IF_ERROR(st);
   return *w.outcome;
 }
 

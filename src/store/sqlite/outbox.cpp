@@ -28,9 +28,7 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     m.message_id = r.text(4);
     m.raw = r.text(5);
     m.automatic = r.integer(6) != 0;
-    auto state = known_state(outbox_state_from(r.text(7)), "outbox state", r.text(7), m.id);
-    if (!state) return tl::unexpected(state.error());
-    m.state = *state;
+    MC_ASSIGN_OR_RETURN(m.state, known_state(outbox_state_from(r.text(7)), "outbox state", r.text(7), m.id));
     m.attempts = static_cast<int>(r.integer(8));
     m.next_attempt_at = r.integer(9);
     m.last_error = r.text(10);
@@ -43,30 +41,26 @@ class Outbox final : public OutboxRepository, SqliteRepository {
   Result<std::vector<OutboxMail>> outbox_rows(Query& qq) {
     std::vector<OutboxMail> out;
     while (true) {
-      auto row = qq.step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      auto m = outbox_row(qq);
-      if (!m) return tl::unexpected(m.error());
-      out.push_back(std::move(*m));
+      MC_ASSIGN_OR_RETURN(auto row, qq.step());
+      if (!row) break;
+      MC_ASSIGN_OR_RETURN(auto m, outbox_row(qq));
+      out.push_back(std::move(m));
     }
     return out;
   }
 
   Result<Id> add_outbox(const OutboxMail& m) override {
-    auto qq =
-        q("INSERT INTO outbox (case_id, kind, to_addr, message_id, raw, automatic, state, attempts, "
-          "next_attempt_at, "
-          "created_at, to_key) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, m.case_id).bind(2, m.kind).bind(3, m.to).bind(4, m.message_id).bind(5, m.raw);
-    (*qq)
-        ->bind(6, int64_t{m.automatic ? 1 : 0})
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("INSERT INTO outbox (case_id, kind, to_addr, message_id, raw, automatic, state, attempts, "
+                   "next_attempt_at, "
+                   "created_at, to_key) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"));
+    qq->bind(1, m.case_id).bind(2, m.kind).bind(3, m.to).bind(4, m.message_id).bind(5, m.raw);
+    qq->bind(6, int64_t{m.automatic ? 1 : 0})
         .bind(7, to_string(m.state))
         .bind(8, m.next_attempt_at)
         .bind(9, m.created_at.empty() ? now_iso8601() : m.created_at)
         .bind(10, text::mailbox_key(m.to));
-    if (auto r = (*qq)->run(); !r) return tl::unexpected(r.error());
+    MC_RETURN_IF_ERROR(qq->run());
     return static_cast<Id>(sqlite3_last_insert_rowid(db_));
   }
 
@@ -74,10 +68,9 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     static const std::string sql =
         std::string("SELECT ") + kOutboxColumns +
         " FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?";
-    auto qq = q(sql.c_str());
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, now).bind(2, int64_t{limit});
-    return outbox_rows(**qq);
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+    qq->bind(1, now).bind(2, int64_t{limit});
+    return outbox_rows(*qq);
   }
 
   Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now, int limit,
@@ -89,10 +82,9 @@ class Outbox final : public OutboxRepository, SqliteRepository {
             "UPDATE outbox SET next_attempt_at = ?, claimed_by = ? WHERE id IN (SELECT id FROM outbox WHERE "
             "state = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?) RETURNING ") +
         kOutboxColumns;
-    auto qq = q(sql.c_str());
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, now + lease_seconds).bind(2, worker).bind(3, now).bind(4, int64_t{limit});
-    auto rows = outbox_rows(**qq);
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+    qq->bind(1, now + lease_seconds).bind(2, worker).bind(3, now).bind(4, int64_t{limit});
+    auto rows = outbox_rows(*qq);
     if (!rows) return rows;
     std::sort(rows->begin(), rows->end(),
               [](const OutboxMail& a, const OutboxMail& b) { return a.id < b.id; });
@@ -104,39 +96,35 @@ class Outbox final : public OutboxRepository, SqliteRepository {
         std::string("SELECT ") + kOutboxColumns + " FROM outbox ORDER BY id DESC LIMIT ?";
     static const std::string one =
         std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE case_id = ? ORDER BY id DESC LIMIT ?";
-    auto qq = q(case_id ? one.c_str() : all.c_str());
-    if (!qq) return tl::unexpected(qq.error());
+    MC_ASSIGN_OR_RETURN(auto qq, q(case_id ? one.c_str() : all.c_str()));
     if (case_id)
-      (*qq)->bind(1, case_id).bind(2, int64_t{limit});
+      qq->bind(1, case_id).bind(2, int64_t{limit});
     else
-      (*qq)->bind(1, int64_t{limit});
-    return outbox_rows(**qq);
+      qq->bind(1, int64_t{limit});
+    return outbox_rows(*qq);
   }
 
   Result<std::optional<OutboxMail>> find_outbox_by_message_id(std::string_view message_id) override {
     static const std::string sql =
         std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE message_id = ?";
-    auto qq = q(sql.c_str());
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, message_id);
-    auto rows = outbox_rows(**qq);
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->empty()) return std::optional<OutboxMail>();
-    return std::optional<OutboxMail>(std::move(rows->front()));
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+    qq->bind(1, message_id);
+    MC_ASSIGN_OR_RETURN(auto rows, outbox_rows(*qq));
+    if (rows.empty()) return std::optional<OutboxMail>();
+    return std::optional<OutboxMail>(std::move(rows.front()));
   }
 
   Status update_outbox(const OutboxMail& m) override {
-    auto qq =
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
         q("UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE "
-          "id = ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)
-        ->bind(1, to_string(m.state))
+          "id = ?"));
+    qq->bind(1, to_string(m.state))
         .bind(2, int64_t{m.attempts})
         .bind(3, m.next_attempt_at)
         .bind(4, m.last_error);
-    (*qq)->bind(5, m.sent_at).bind(6, m.id);
-    if (auto s = (*qq)->run(); !s) return s;
+    qq->bind(5, m.sent_at).bind(6, m.id);
+    MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0)
       return fail(ErrorCode::kNotFound, "no outbox mail " + std::to_string(m.id));
     return {};
@@ -144,22 +132,19 @@ class Outbox final : public OutboxRepository, SqliteRepository {
 
   Result<int> count_automatic_since(std::string_view to, std::string_view since) override {
     // Uses outbox_auto_to_key (the partial index needs "automatic = 1" written out).
-    auto qq = q("SELECT count(*) FROM outbox WHERE to_key = ? AND automatic = 1 AND created_at >= ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, text::mailbox_key(to)).bind(2, since);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    return static_cast<int>(*row ? (*qq)->integer(0) : 0);
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("SELECT count(*) FROM outbox WHERE to_key = ? AND automatic = 1 AND created_at >= ?"));
+    qq->bind(1, text::mailbox_key(to)).bind(2, since);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    return static_cast<int>(row ? qq->integer(0) : 0);
   }
 
   Result<int> count_all_automatic_since(std::string_view since) override {
     // Uses outbox_auto_created.
-    auto qq = q("SELECT count(*) FROM outbox WHERE automatic = 1 AND created_at >= ?");
-    if (!qq) return tl::unexpected(qq.error());
-    (*qq)->bind(1, since);
-    auto row = (*qq)->step();
-    if (!row) return tl::unexpected(row.error());
-    return static_cast<int>(*row ? (*qq)->integer(0) : 0);
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT count(*) FROM outbox WHERE automatic = 1 AND created_at >= ?"));
+    qq->bind(1, since);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    return static_cast<int>(row ? qq->integer(0) : 0);
   }
 };
 

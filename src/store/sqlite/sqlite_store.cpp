@@ -166,10 +166,9 @@ class SqliteStore final : public Store {
       : conn_(db), pool_(file, options) {}
 
   Result<UnitOfWork> open_unit(Access access) override {
-    auto c = pool_.take();
-    if (!c) return tl::unexpected(c.error());
-    auto lease = std::make_unique<Lease>(pool_, std::move(*c));
-    if (auto b = lease->begin(access); !b) return tl::unexpected(b.error());
+    MC_ASSIGN_OR_RETURN(auto c, pool_.take());
+    auto lease = std::make_unique<Lease>(pool_, std::move(c));
+    MC_RETURN_IF_ERROR(lease->begin(access));
     return make_unit(std::move(lease));
   }
 
@@ -177,19 +176,17 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Query>> q(const char* sql) { return conn_.q(sql); }
 
   Status migrate(int max_version) {
-    if (auto s = exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !s) return s;
+    MC_RETURN_IF_ERROR(exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
     int current = 0;
     {
-      auto qq = q("SELECT COALESCE(MAX(version), 0) FROM schema_version");
-      if (!qq) return tl::unexpected(qq.error());
-      auto row = (*qq)->step();
-      if (!row) return tl::unexpected(row.error());
-      current = static_cast<int>((*qq)->integer(0));
+      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+      MC_RETURN_IF_ERROR(qq->step());
+      current = static_cast<int>(qq->integer(0));
     }
     for (const auto& m : sqlite_migrations()) {
       if (m.version <= current) continue;
       if (max_version > 0 && m.version > max_version) break;
-      if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
+      MC_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
       std::string sql(m.sql);
       sql += "\nINSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");";
       if (auto s = exec(sql.c_str()); !s) {
@@ -202,7 +199,7 @@ class SqliteStore final : public Store {
         return fail(ErrorCode::kInternal,
                     "migration " + std::to_string(m.version) + " failed: " + s.error().message);
       }
-      if (auto s = exec("COMMIT"); !s) return s;
+      MC_RETURN_IF_ERROR(exec("COMMIT"));
     }
     return {};
   }
@@ -357,13 +354,11 @@ class SqliteStore final : public Store {
   Status migrate_free_text_owners() {
     std::vector<std::pair<Id, std::string>> owned;
     {
-      auto qq = q("SELECT id, owner FROM cases WHERE owner <> '' ORDER BY id");
-      if (!qq) return tl::unexpected(qq.error());
+      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT id, owner FROM cases WHERE owner <> '' ORDER BY id"));
       while (true) {
-        auto row = (*qq)->step();
-        if (!row) return tl::unexpected(row.error());
-        if (!*row) break;
-        owned.emplace_back((*qq)->integer(0), (*qq)->text(1));
+        MC_ASSIGN_OR_RETURN(auto row, qq->step());
+        if (!row) break;
+        owned.emplace_back(qq->integer(0), qq->text(1));
       }
     }
     const std::string now = now_iso8601();
@@ -372,15 +367,14 @@ class SqliteStore final : public Store {
       std::string new_owner;
       if (plan.agent) {
         // The first case of an address makes its agent; the later ones join it.
-        auto ins =
-            q("INSERT OR IGNORE INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, 1, ?)");
-        if (!ins) return tl::unexpected(ins.error());
-        (*ins)
-            ->bind(1, plan.agent->name)
+        MC_ASSIGN_OR_RETURN(
+            auto ins,
+            q("INSERT OR IGNORE INTO agents (name, email, role, active, created_at) VALUES (?, ?, ?, 1, ?)"));
+        ins->bind(1, plan.agent->name)
             .bind(2, plan.agent->email)
             .bind(3, to_string(plan.agent->role))
             .bind(4, now);
-        if (auto s = (*ins)->run(); !s) return s;
+        MC_RETURN_IF_ERROR(ins->run());
         new_owner = plan.agent->email;
       } else {
         Comment note;
@@ -390,12 +384,11 @@ class SqliteStore final : public Store {
         note.body = plan.note;
         note.visibility = Visibility::kInternal;
         note.created_at = now;
-        if (auto id = add_comment(note); !id) return tl::unexpected(id.error());
+        MC_RETURN_IF_ERROR(add_comment(note));
       }
-      auto up = q("UPDATE cases SET owner = ? WHERE id = ?");
-      if (!up) return tl::unexpected(up.error());
-      (*up)->bind(1, new_owner).bind(2, case_id);
-      if (auto s = (*up)->run(); !s) return s;
+      MC_ASSIGN_OR_RETURN(auto up, q("UPDATE cases SET owner = ? WHERE id = ?"));
+      up->bind(1, new_owner).bind(2, case_id);
+      MC_RETURN_IF_ERROR(up->run());
     }
     return {};
   }
@@ -418,10 +411,9 @@ std::vector<std::string> sqlite_prepared_sql(Store& store) {
 }
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
-  auto db = open_handle(file, options);
-  if (!db) return tl::unexpected(db.error());
-  auto store = std::make_unique<SqliteStore>(*db, file, options);
-  if (auto s = store->migrate(options.max_schema_version); !s) return tl::unexpected(s.error());
+  MC_ASSIGN_OR_RETURN(sqlite3 * db, open_handle(file, options));
+  auto store = std::make_unique<SqliteStore>(db, file, options);
+  MC_RETURN_IF_ERROR(store->migrate(options.max_schema_version));
   return std::unique_ptr<Store>(std::move(store));
 }
 
