@@ -84,10 +84,8 @@ class Outbox final : public OutboxRepository, SqliteRepository {
         kOutboxColumns;
     MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
     qq->bind(1, now + lease_seconds).bind(2, worker).bind(3, now).bind(4, int64_t{limit});
-    auto rows = outbox_rows(*qq);
-    if (!rows) return rows;
-    std::sort(rows->begin(), rows->end(),
-              [](const OutboxMail& a, const OutboxMail& b) { return a.id < b.id; });
+    MC_ASSIGN_OR_RETURN(auto rows, outbox_rows(*qq));
+    std::sort(rows.begin(), rows.end(), [](const OutboxMail& a, const OutboxMail& b) { return a.id < b.id; });
     return rows;
   }
 
