@@ -1,18 +1,12 @@
-// mailbox add/list/remove/test/fetch, and serve (mailbox agents + LMTP listener).
-#include <signal.h>
-
+// mailbox add/list/remove/test/fetch (serve is in serve.cpp).
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "app/app.h"
 #include "util/secret_file.h"
-#include "channels/lmtp_server.h"
 #include "channels/mailbox_agent.h"
-#include "outbound/outbox_worker.h"
 #include "present/json.h"
 #include "util/text.h"
-#include "web/customer_pages.h"
 
 namespace mailcase::app {
 namespace {
@@ -71,19 +65,6 @@ Status parse_mailbox_modes(const std::string& protocol, const std::string& tls, 
   if (!au) return fail(ErrorCode::kInvalidInput, "--auth must be password or xoauth2");
   m.auth = *au;
   return {};
-}
-
-bool parse_host_port(const std::string& s, std::string& host, int& port) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = s.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  try {
-    port = std::stoi(s.substr(colon + 1));
-  } catch (...) {
-    return false;
-  }
-  return port >= 0 && port <= 65535 && !host.empty();
 }
 
 }  // namespace
@@ -257,100 +238,6 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           return;
         }
         std::cout << "fetched " << *n << " mails from " << m->name << "\n";
-      };
-    });
-  }
-
-  auto* serve = app.add_subcommand("serve",
-                                   "run the mailbox agents, the outbox, and the LMTP listener and customer "
-                                   "pages when asked, until SIGTERM/SIGINT");
-  {
-    auto lmtp = std::make_shared<std::string>();
-    auto http = std::make_shared<std::string>();
-    serve->add_option("--lmtp", *lmtp, "listen for LMTP on HOST:PORT (off unless given)");
-    serve->add_option("--http", *http, "serve the customer pages on HOST:PORT (off unless given)");
-    serve->callback([&g, lmtp, http] {
-      g.action = [&g, lmtp, http] {
-        config::Config cfg;
-        auto p = open_runtime(g, &cfg);
-        if (!p) return;
-        auto mailboxes = p->store().list_mailboxes();
-        if (!mailboxes) {
-          print_error(mailboxes.error());
-          g.exit_code = exit_code_for(mailboxes.error());
-          return;
-        }
-        channels::AgentBook book(p->store());  // pooled units of the pipeline's store
-        // Signals are taken by sigwait below, in this thread only.
-        sigset_t sigs;
-        sigemptyset(&sigs);
-        sigaddset(&sigs, SIGTERM);
-        sigaddset(&sigs, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-        std::atomic<bool> stop{false};
-        std::unique_ptr<channels::LmtpServer> server;
-        if (!lmtp->empty()) {
-          channels::LmtpOptions o;
-          if (!parse_host_port(*lmtp, o.host, o.port)) {
-            std::cerr << "mailcase: --lmtp wants HOST:PORT\n";
-            g.exit_code = kExitUsage;
-            return;
-          }
-          o.max_size = cfg.limits.max_message_bytes;
-          o.max_recipients = cfg.lmtp.max_recipients;
-          o.session_timeout_seconds = cfg.lmtp.session_timeout_seconds;
-          o.data_timeout_seconds = cfg.lmtp.data_timeout_seconds;
-          server = std::make_unique<channels::LmtpServer>(p->ingest(), o);
-          if (auto s = server->listen(); !s) {
-            print_error(s.error());
-            g.exit_code = kExitTempFail;
-            return;
-          }
-          std::cerr << "lmtp: listening on " << o.host << ":" << server->bound_port() << std::endl;
-        }
-        std::unique_ptr<web::CustomerPages> pages;
-        if (!http->empty()) {
-          std::string host;
-          int port = 0;
-          if (!parse_host_port(*http, host, port)) {
-            std::cerr << "mailcase: --http wants HOST:PORT\n";
-            g.exit_code = kExitUsage;
-            return;
-          }
-          pages = std::make_unique<web::CustomerPages>(p->store(), p->cases(), p->config(), p->links(), p->clock());
-          if (auto s = pages->listen(host, port); !s) {
-            print_error(s.error());
-            g.exit_code = kExitTempFail;
-            return;
-          }
-          std::cerr << "http: listening on " << host << ":" << pages->bound_port() << std::endl;
-        }
-        std::vector<std::thread> threads;
-        std::vector<std::unique_ptr<channels::AgentContext>> contexts;
-        if (cfg.outbound.enabled) {
-          // The outbox works on the pipeline's store through pooled units of its own.
-          threads.emplace_back([&] { outbound::run_outbox(p->store(), cfg, stop, domain::system_clock()); });
-          std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port
-                    << std::endl;
-        }
-        if (pages) threads.emplace_back([&] { pages->serve(); });
-        for (const auto& m : *mailboxes) {
-          contexts.push_back(
-              std::make_unique<channels::AgentContext>(channels::AgentContext{p->ingest(), book, stop}));
-          auto* ctx = contexts.back().get();
-          threads.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
-          std::cerr << "mailbox " << m.name << ": agent started" << std::endl;
-        }
-        if (server) threads.emplace_back([&] { server->serve(stop); });
-        std::cerr << "serving; SIGTERM or SIGINT stops" << std::endl;
-        int sig = 0;
-        sigwait(&sigs, &sig);
-        std::cerr << "stopping (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-                  << "): finishing the mail in hand" << std::endl;
-        stop = true;
-        if (pages) pages->stop();
-        for (auto& t : threads) t.join();
-        std::cerr << "stopped" << std::endl;
       };
     });
   }

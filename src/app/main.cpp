@@ -144,6 +144,7 @@ int run(int argc, char** argv) {
   register_case_commands(app, g);
   register_conversation_commands(app, g);
   register_mailbox_commands(app, g);
+  register_serve_command(app, g);
   register_agent_commands(app, g);
   try {
     app.parse(argc, argv);

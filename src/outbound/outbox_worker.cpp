@@ -51,7 +51,7 @@ std::string settle(store::OutboxMail& m, const SmtpResult& r, int max_attempts, 
 }
 
 Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send, int64_t now,
-                     const std::string& worker) {
+                     const FailureNote& failure_note, const std::string& worker) {
   int handled = 0;
   while (handled < kRowsPerPass) {
     // Claimed, not just read, so that a second worker (another thread or serve process on
@@ -75,22 +75,8 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
     if (!work) return tl::unexpected(work.error());
     auto done = [&]() -> mailcase::Status {
       if (auto s = work->outbox().update_outbox(m); !s) return s;
-      if (!note.empty() && m.case_id) {
-        store::Comment c;
-        c.case_id = *m.case_id;
-        c.direction = store::Direction::kNote;
-        c.author = "mailcase";
-        c.body = note;
-        c.visibility = store::Visibility::kInternal;
-        if (auto id = work->cases().add_comment(c); !id) return tl::unexpected(id.error());
-        if (auto s = work->events().add_event({.case_id = m.case_id,
-                                               .actor_kind = store::ActorKind::kSystem,
-                                               .actor = "mailcase",
-                                               .action = store::EventAction::kMailFailed,
-                                               .details = {{"kind", m.kind}, {"to", m.to}, {"note", note}}});
-            !s)
-          return s;
-      }
+      if (!note.empty() && m.case_id)
+        if (auto s = failure_note(*work, m, note); !s) return s;
       return work->commit();
     }();
     if (!done) return tl::unexpected(done.error());
@@ -103,8 +89,8 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
   return handled;
 }
 
-void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop,
-                const domain::Clock& clock) {
+void run_outbox(store::Store& st, const config::Config& cfg, const FailureNote& failure_note,
+                const std::atomic<bool>& stop, const domain::Clock& clock) {
   std::string password;
   if (!cfg.outbound.smtp_password_file.empty()) {
     auto pw = read_password_file(cfg.outbound.smtp_password_file);
@@ -118,7 +104,7 @@ void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<b
   };
   const std::string worker = worker_name();
   while (!stop.load()) {
-    auto n = send_due(st, cfg.outbound, send, clock.now(), worker);
+    auto n = send_due(st, cfg.outbound, send, clock.now(), failure_note, worker);
     if (!n) spdlog::warn("outbox: {}", n.error().message);
     for (int i = 0; i < 10 && !stop.load() && (!n || *n == 0); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -32,15 +32,24 @@ using Sender = std::function<SmtpResult(const std::string& to, const std::string
 // that two workers (threads or serve processes on one data directory) never share one.
 std::string worker_name();
 
+// Says on a failed mail's case that it failed (the case services' mail_failed): called
+// with the unit of work that marks the row failed, only for a row of a case, and must
+// not commit it; an error rolls the row's update back too, so the mail is tried again
+// rather than failing unannounced. Given by the caller because the case services sit
+// above outbound (they queue mails through it).
+using FailureNote =
+    std::function<Status(store::UnitOfWork&, const store::OutboxMail&, const std::string& note)>;
+
 // Claims the due rows for `worker` (store::OutboxRepository::claim_due), sends each once
 // and settles it; returns how many were handled. `st` is not owned and is used only
 // through units of work of its own (Store::open_unit), so it may be the store other
 // threads use at the same time.
 [[nodiscard]] Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& send,
-                                   int64_t now, const std::string& worker = worker_name());
+                                   int64_t now, const FailureNote& failure_note,
+                                   const std::string& worker = worker_name());
 
-// Loops until stop: send_due, then waits a second. `st` as for send_due.
-void run_outbox(store::Store& st, const config::Config& cfg, const std::atomic<bool>& stop,
-                const domain::Clock& clock = domain::system_clock());
+// Loops until stop: send_due, then waits a second. `st` and failure_note as for send_due.
+void run_outbox(store::Store& st, const config::Config& cfg, const FailureNote& failure_note,
+                const std::atomic<bool>& stop, const domain::Clock& clock = domain::system_clock());
 
 }  // namespace mailcase::outbound

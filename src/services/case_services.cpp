@@ -356,6 +356,24 @@ Status CaseServices::mail_bounced(store::UnitOfWork& w, store::Id case_id, store
        .details = {{"kind", sent.kind}, {"to", sent.to}, {"error", sent.last_error}}});
 }
 
+Status CaseServices::mail_failed(store::UnitOfWork& w, const store::OutboxMail& mail,
+                                 const std::string& note) {
+  if (!mail.case_id) return {};
+  const Actor by = Actor::system();
+  store::Comment c;
+  c.case_id = *mail.case_id;
+  c.direction = store::Direction::kNote;
+  c.author = by.name;
+  c.body = note;
+  c.visibility = store::Visibility::kInternal;
+  MC_RETURN_IF_ERROR(w.cases().add_comment(c));
+  return w.events().add_event({.case_id = mail.case_id,
+                               .actor_kind = by.kind,
+                               .actor = by.name,
+                               .action = store::EventAction::kMailFailed,
+                               .details = {{"kind", mail.kind}, {"to", mail.to}, {"note", note}}});
+}
+
 Result<store::Case> CaseServices::in_own_unit(
     const std::function<Result<store::Case>(store::UnitOfWork&)>& find, const CaseAction& fn) {
   MC_ASSIGN_OR_RETURN(auto work, store_.open_unit(store::Access::kWrite));

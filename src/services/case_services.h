@@ -131,6 +131,11 @@ class CaseServices {
   // A mail we sent came back: its outbox row is failed and its case says so.
   [[nodiscard]] Status mail_bounced(store::UnitOfWork& w, store::Id case_id, store::OutboxMail& sent,
                                     const std::string& error);
+  // A mail we could not send (the outbox gave up on it): an internal note on its case
+  // saying so and a mail_failed event, by the system. Nothing for a mail of no case.
+  // The row itself is the outbox worker's to update, in this same unit of work.
+  [[nodiscard]] Status mail_failed(store::UnitOfWork& w, const store::OutboxMail& mail,
+                                   const std::string& note);
 
   // ---- own form: opens, and commits, a unit of its own ---------------------------
 

@@ -203,6 +203,13 @@ class OutboxStore : public ::testing::Test {
     ASSERT_TRUE(st->add_outbox(m));
   }
   store::OutboxMail row() { return st->list_outbox(std::nullopt, 10)->front(); }
+  // Records the notes send_due asks for (the case services write them in serve).
+  FailureNote note = [this](store::UnitOfWork&, const store::OutboxMail& m,
+                            const std::string& text) -> Status {
+    notes.push_back(m.message_id + ": " + text);
+    return {};
+  };
+  std::vector<std::string> notes;
   mailcase::testing::TempDir dir;
   std::unique_ptr<store::Store> st;
   config::Outbound cfg;
@@ -212,26 +219,26 @@ TEST_F(OutboxStore, TemporaryFailureKeepsTheRowForLater) {
   Sender down = [](const std::string&, const std::string&) {
     return SmtpResult{SmtpResult::Kind::kTemporary, 451, "451 try later"};
   };
-  ASSERT_EQ(*send_due(*st, cfg, down, 100), 1);
+  ASSERT_EQ(*send_due(*st, cfg, down, 100, note), 1);
   auto r = row();
   EXPECT_EQ(r.state, store::OutboxState::kQueued);
   EXPECT_EQ(r.attempts, 1);
   EXPECT_EQ(r.next_attempt_at, 102);
   EXPECT_EQ(r.last_error, "451 try later");
-  EXPECT_EQ(*send_due(*st, cfg, down, 101), 0);  // not due yet
+  EXPECT_EQ(*send_due(*st, cfg, down, 101, note), 0);  // not due yet
   Sender up = [](const std::string&, const std::string&) {
     return SmtpResult{SmtpResult::Kind::kSent, 250, "sent"};
   };
-  ASSERT_EQ(*send_due(*st, cfg, up, 102), 1);
+  ASSERT_EQ(*send_due(*st, cfg, up, 102, note), 1);
   EXPECT_EQ(row().state, store::OutboxState::kSent);
-  EXPECT_EQ(*send_due(*st, cfg, up, 10000), 0);  // sent once
+  EXPECT_EQ(*send_due(*st, cfg, up, 10000, note), 0);  // sent once
 }
 
 TEST_F(OutboxStore, PermanentFailureOrTooManyAttemptsFails) {
   Sender reject = [](const std::string&, const std::string&) {
     return SmtpResult{SmtpResult::Kind::kPermanent, 550, "550 no such user"};
   };
-  ASSERT_EQ(*send_due(*st, cfg, reject, 100), 1);
+  ASSERT_EQ(*send_due(*st, cfg, reject, 100, note), 1);
   EXPECT_EQ(row().state, store::OutboxState::kFailed);
   EXPECT_EQ(row().last_error, "550 no such user");
 
@@ -245,9 +252,49 @@ TEST_F(OutboxStore, PermanentFailureOrTooManyAttemptsFails) {
   Sender down = [](const std::string&, const std::string&) {
     return SmtpResult{SmtpResult::Kind::kTemporary, 0, "connection refused"};
   };
-  ASSERT_EQ(*send_due(*st, cfg, down, 100), 1);
-  ASSERT_EQ(*send_due(*st, cfg, down, 1000), 1);
+  ASSERT_EQ(*send_due(*st, cfg, down, 100, note), 1);
+  ASSERT_EQ(*send_due(*st, cfg, down, 1000, note), 1);
   EXPECT_EQ(st->find_outbox_by_message_id("m2@x")->value().state, store::OutboxState::kFailed);
+}
+
+// The note on a failed mail's case is written in the unit of work that marks its row
+// failed: when the note cannot be written, the row is not failed either (it comes due
+// again) rather than failing without its case saying so.
+TEST_F(OutboxStore, AFailedMailsNoteIsWrittenWithTheRowsUpdateOrNotAtAll) {
+  auto c = st->insert_case({.subject = "Printer"}, "C-", 4);
+  ASSERT_TRUE(c) << c.error().message;
+  store::OutboxMail m;
+  m.kind = "solution";
+  m.to = "nobody@example.org";
+  m.message_id = "m3@x";
+  m.raw = "x";
+  m.case_id = c->id;
+  ASSERT_TRUE(st->add_outbox(m));
+  Sender reject = [](const std::string& to, const std::string&) {
+    return to == "nobody@example.org" ? SmtpResult{SmtpResult::Kind::kPermanent, 550, "550 no such user"}
+                                      : SmtpResult{SmtpResult::Kind::kSent, 250, "sent"};
+  };
+  FailureNote broken = [](store::UnitOfWork&, const store::OutboxMail&, const std::string&) -> Status {
+    return fail(ErrorCode::kTemporary, "database is busy");
+  };
+  EXPECT_FALSE(send_due(*st, cfg, reject, 100, broken));
+  EXPECT_EQ(st->find_outbox_by_message_id("m3@x")->value().state, store::OutboxState::kQueued);
+  EXPECT_EQ(st->find_outbox_by_message_id("m3@x")->value().attempts, 0);
+
+  std::string seen_state;
+  FailureNote look = [&](store::UnitOfWork& w, const store::OutboxMail& mail,
+                         const std::string& text) -> Status {
+    auto row = w.outbox().find_outbox_by_message_id(mail.message_id);
+    if (row && *row) seen_state = store::to_string((*row)->state);
+    return note(w, mail, text);
+  };
+  // Its lease over, the row comes due again.
+  ASSERT_EQ(*send_due(*st, cfg, reject, 100 + 3600, look), 1);  // anna's row was sent before
+  EXPECT_EQ(st->find_outbox_by_message_id("m3@x")->value().state, store::OutboxState::kFailed);
+  EXPECT_EQ(seen_state, "failed");  // the row's update is in the note's unit
+  ASSERT_EQ(notes.size(), 1u);      // only for the row of a case
+  EXPECT_EQ(notes[0],
+            "m3@x: The solution mail to nobody@example.org could not be delivered: 550 no such user");
 }
 
 }  // namespace

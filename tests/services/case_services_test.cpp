@@ -785,6 +785,53 @@ TEST_F(CaseServicesTest, ABouncedMailIsFailedAndItsCaseSaysSo) {
   EXPECT_EQ(ev.back().details.at("error"), "bounced: 5.1.1");
 }
 
+TEST_F(CaseServicesTest, AMailTheOutboxGaveUpOnIsAnInternalNoteAndAnEventBySystem) {
+  auto c = new_case(CaseStatus::kOpen);
+  auto rows = outbox(c);
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string note = "The comment mail to alice@example.org could not be delivered: 550 no such user";
+  {
+    auto w = write_unit();
+    ASSERT_TRUE(svc().mail_failed(w, rows[0], note));
+    ASSERT_TRUE(w.commit());
+  }
+  auto cm = comments(c);
+  ASSERT_FALSE(cm.empty());
+  EXPECT_EQ(cm.back().body, note);
+  EXPECT_EQ(cm.back().author, "mailcase");
+  EXPECT_EQ(cm.back().direction, store::Direction::kNote);
+  EXPECT_EQ(cm.back().visibility, store::Visibility::kInternal);  // agents see it, the customer not
+  auto ev = events(c);
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(ev.back().action, EventAction::kMailFailed);
+  EXPECT_EQ(ev.back().actor_kind, ActorKind::kSystem);
+  EXPECT_EQ(ev.back().actor, "mailcase");
+  EXPECT_EQ(ev.back().details.at("kind"), "comment");
+  EXPECT_EQ(ev.back().details.at("to"), "alice@example.org");
+  EXPECT_EQ(ev.back().details.at("note"), note);
+  EXPECT_EQ(outbox(c).size(), 1u);  // no mail about the mail that failed
+}
+
+TEST_F(CaseServicesTest, AFailedMailOfNoCaseWritesNothingAndItsUnitRollsBackUnlessCommitted) {
+  auto c = new_case(CaseStatus::kOpen);
+  const auto comments_before = comments(c).size();
+  const auto events_before = events(c).size();
+  store::OutboxMail orphan;
+  orphan.kind = "comment";
+  orphan.to = "bob@example.org";
+  {
+    auto w = write_unit();
+    EXPECT_TRUE(svc().mail_failed(w, orphan, "lost"));
+    ASSERT_TRUE(w.commit());
+  }
+  {
+    auto w = write_unit();  // the join form commits nothing: dropped, the note goes too
+    ASSERT_TRUE(svc().mail_failed(w, outbox(c)[0], "not kept"));
+  }
+  EXPECT_EQ(comments(c).size(), comments_before);
+  EXPECT_EQ(events(c).size(), events_before);
+}
+
 // ---- the own form -------------------------------------------------------------------
 
 TEST_F(CaseServicesTest, AnUnknownCaseIsNotFoundByNumberOrById) {

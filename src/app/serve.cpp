@@ -1,0 +1,271 @@
+// `mailcase serve`: one node's share of the work, by role, until SIGTERM/SIGINT.
+//   ingest: the mailbox agents and, with --lmtp, the LMTP listener;
+//   outbox: the outbox worker (when outbound mail is enabled);
+//   http:   with --http, the customer pages.
+// Two nodes on one data directory can split the roles (`--roles ingest --lmtp …` on one,
+// `--roles outbox,http --http …` on another); a role not asked for starts nothing.
+#include <signal.h>
+
+#include <atomic>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/app.h"
+#include "channels/lmtp_server.h"
+#include "channels/mailbox_agent.h"
+#include "outbound/outbox_worker.h"
+#include "web/customer_pages.h"
+
+namespace mailcase::app {
+namespace {
+
+constexpr const char* kAllRoles = "ingest,outbox,http";
+
+struct Roles {
+  bool ingest = false;
+  bool outbox = false;
+  bool http = false;
+};
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
+// What serve was asked to run, checked before anything opens or starts.
+struct ServePlan {
+  Roles roles;
+  std::optional<HostPort> lmtp;
+  std::optional<HostPort> http;
+};
+
+std::optional<HostPort> parse_host_port(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  HostPort hp;
+  hp.host = s.substr(0, colon);
+  if (hp.host.size() > 1 && hp.host.front() == '[' && hp.host.back() == ']')
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  try {
+    hp.port = std::stoi(s.substr(colon + 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (hp.port < 0 || hp.port > 65535 || hp.host.empty()) return std::nullopt;
+  return hp;
+}
+
+// "ingest,outbox,http" (any of them, in any order, at least one) → Roles.
+Result<Roles> parse_roles(const std::string& text) {
+  Roles r;
+  size_t start = 0;
+  bool any = false;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string role = text.substr(start, end - start);
+    if (role == "ingest")
+      r.ingest = true;
+    else if (role == "outbox")
+      r.outbox = true;
+    else if (role == "http")
+      r.http = true;
+    else
+      return fail(ErrorCode::kInvalidInput,
+                  "--roles: unknown role '" + role +
+                      "' (the roles are ingest, outbox and http, separated by commas)");
+    any = true;
+    start = end + 1;
+  }
+  if (!any) return fail(ErrorCode::kInvalidInput, "--roles wants one or more of ingest, outbox, http");
+  return r;
+}
+
+Result<ServePlan> plan_serve(const std::string& roles, const std::string& lmtp, const std::string& http) {
+  ServePlan plan;
+  MC_ASSIGN_OR_RETURN(plan.roles, parse_roles(roles));
+  if (!lmtp.empty()) {
+    if (!plan.roles.ingest)
+      return fail(ErrorCode::kInvalidInput, "--lmtp needs the ingest role (--roles " + roles + " has none)");
+    plan.lmtp = parse_host_port(lmtp);
+    if (!plan.lmtp) return fail(ErrorCode::kInvalidInput, "--lmtp wants HOST:PORT");
+  }
+  if (!http.empty()) {
+    if (!plan.roles.http)
+      return fail(ErrorCode::kInvalidInput, "--http needs the http role (--roles " + roles + " has none)");
+    plan.http = parse_host_port(http);
+    if (!plan.http) return fail(ErrorCode::kInvalidInput, "--http wants HOST:PORT");
+  }
+  return plan;
+}
+
+// The parts a node runs, each started by its role's function and all stopped together
+// by stop() (or the destructor, when a later part failed to start).
+class Node {
+ public:
+  explicit Node(runtime::Runtime& rt) : rt_(rt), book_(rt.store()) {}
+  ~Node() { stop(); }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Binds the LMTP listener (an error when the address cannot be had); serve_lmtp()
+  // then accepts on it.
+  Status listen_lmtp(const HostPort& at) {
+    const config::Config& cfg = rt_.config();
+    channels::LmtpOptions o;
+    o.host = at.host;
+    o.port = at.port;
+    o.max_size = cfg.limits.max_message_bytes;
+    o.max_recipients = cfg.lmtp.max_recipients;
+    o.session_timeout_seconds = cfg.lmtp.session_timeout_seconds;
+    o.data_timeout_seconds = cfg.lmtp.data_timeout_seconds;
+    auto server = std::make_unique<channels::LmtpServer>(rt_.ingest(), o);
+    MC_RETURN_IF_ERROR(server->listen());
+    lmtp_ = std::move(server);
+    std::cerr << "lmtp: listening on " << o.host << ":" << lmtp_->bound_port() << std::endl;
+    return {};
+  }
+
+  // Binds the customer pages; serve_pages() then answers on them.
+  Status listen_pages(const HostPort& at) {
+    auto pages = std::make_unique<web::CustomerPages>(rt_.store(), rt_.cases(), rt_.config(), rt_.links(),
+                                                      rt_.clock());
+    MC_RETURN_IF_ERROR(pages->listen(at.host, at.port));
+    pages_ = std::move(pages);
+    std::cerr << "http: listening on " << at.host << ":" << pages_->bound_port() << std::endl;
+    return {};
+  }
+
+  // The outbox worker, when outbound mail is enabled. It works through pooled units of
+  // its own, and a mail it gives up on is told on its case by the case services.
+  void start_outbox() {
+    const config::Config& cfg = rt_.config();
+    if (!cfg.outbound.enabled) return;
+    threads_.emplace_back([this] {
+      services::CaseServices& cases = rt_.cases();
+      outbound::FailureNote note = [&cases](store::UnitOfWork& w, const store::OutboxMail& m,
+                                            const std::string& text) {
+        return cases.mail_failed(w, m, text);
+      };
+      outbound::run_outbox(rt_.store(), rt_.config(), note, stop_, rt_.clock());
+    });
+    std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port
+              << std::endl;
+  }
+
+  void serve_pages() {
+    if (pages_) threads_.emplace_back([this] { pages_->serve(); });
+  }
+
+  // One agent per mailbox, on the agents' book (pooled units of the runtime's store).
+  void start_agents(const std::vector<store::Mailbox>& mailboxes) {
+    for (const auto& m : mailboxes) {
+      contexts_.push_back(
+          std::make_unique<channels::AgentContext>(channels::AgentContext{rt_.ingest(), book_, stop_}));
+      auto* ctx = contexts_.back().get();
+      threads_.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
+      std::cerr << "mailbox " << m.name << ": agent started" << std::endl;
+    }
+  }
+
+  void serve_lmtp() {
+    if (lmtp_) threads_.emplace_back([this] { lmtp_->serve(stop_); });
+  }
+
+  // Every part finishes the mail in hand and ends; returns when all have.
+  void stop() {
+    stop_ = true;
+    if (pages_) pages_->stop();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    threads_.clear();
+  }
+
+ private:
+  runtime::Runtime& rt_;
+  channels::AgentBook book_;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<channels::LmtpServer> lmtp_;
+  std::unique_ptr<web::CustomerPages> pages_;
+  std::vector<std::unique_ptr<channels::AgentContext>> contexts_;
+  std::vector<std::thread> threads_;  // last: joined (by stop) before the parts they use go
+};
+
+void serve(Globals& g, const std::string& roles, const std::string& lmtp, const std::string& http) {
+  auto plan = plan_serve(roles, lmtp, http);
+  if (!plan) {
+    print_error(plan.error());
+    g.exit_code = kExitUsage;
+    return;
+  }
+  auto rt = open_runtime(g);
+  if (!rt) return;
+  std::vector<store::Mailbox> mailboxes;
+  if (plan->roles.ingest) {
+    auto all = rt->store().list_mailboxes();
+    if (!all) {
+      print_error(all.error());
+      g.exit_code = exit_code_for(all.error());
+      return;
+    }
+    mailboxes = std::move(*all);
+  }
+  // Signals are taken by sigwait below, in this thread only: blocked before any thread
+  // starts, so that every thread inherits the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  Node node(*rt);
+  if (plan->lmtp) {
+    if (auto s = node.listen_lmtp(*plan->lmtp); !s) {
+      print_error(s.error());
+      g.exit_code = kExitTempFail;
+      return;
+    }
+  }
+  if (plan->http) {
+    if (auto s = node.listen_pages(*plan->http); !s) {
+      print_error(s.error());
+      g.exit_code = kExitTempFail;
+      return;
+    }
+  }
+  if (plan->roles.outbox) node.start_outbox();
+  node.serve_pages();
+  if (plan->roles.ingest) node.start_agents(mailboxes);
+  node.serve_lmtp();
+  std::cerr << "serving; SIGTERM or SIGINT stops" << std::endl;
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  std::cerr << "stopping (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "): finishing the mail in hand"
+            << std::endl;
+  node.stop();
+  std::cerr << "stopped" << std::endl;
+}
+
+}  // namespace
+
+void register_serve_command(CLI::App& app, Globals& g) {
+  auto* cmd = app.add_subcommand("serve",
+                                 "run the mailbox agents, the outbox, and the LMTP listener and customer "
+                                 "pages when asked, until SIGTERM/SIGINT");
+  auto roles = std::make_shared<std::string>(kAllRoles);
+  auto lmtp = std::make_shared<std::string>();
+  auto http = std::make_shared<std::string>();
+  cmd->add_option("--roles", *roles,
+                  "what this node runs, of ingest (mailbox agents, --lmtp), outbox and http (--http); "
+                  "default: all three");
+  cmd->add_option("--lmtp", *lmtp, "listen for LMTP on HOST:PORT (off unless given; ingest role)");
+  cmd->add_option("--http", *http, "serve the customer pages on HOST:PORT (off unless given; http role)");
+  cmd->callback(
+      [&g, roles, lmtp, http] { g.action = [&g, roles, lmtp, http] { serve(g, *roles, *lmtp, *http); }; });
+}
+
+}  // namespace mailcase::app
