@@ -10,6 +10,8 @@
 // Mails finished by several connections at once share one commit (group commit), so
 // throughput grows with the number of connections while each 250 still follows its
 // own commit.
+// The protocol itself is lmtp::Protocol (lmtp_protocol.h); this is its socket: reading,
+// writing, deadlines, and the commits.
 #pragma once
 
 #include <atomic>
@@ -19,36 +21,11 @@
 #include <optional>
 #include <string>
 
+#include "channels/lmtp_protocol.h"
 #include "ingest/ingest.h"
 #include "util/result.h"
 
 namespace mailcase::channels {
-
-namespace lmtp {
-
-using Clock = std::chrono::steady_clock;
-
-// Why a session stopped waiting for a client's line.
-enum class LineEnd { kClosed, kStopped, kTimedOut };
-
-// After a stop, how long a client inside DATA may take to finish its mail.
-inline constexpr auto kStopGrace = std::chrono::seconds(3);
-
-// What a session waiting for a line knows about its limits.
-struct LineWait {
-  Clock::time_point session_deadline = Clock::time_point::max();
-  Clock::time_point data_deadline = Clock::time_point::max();  // none outside DATA
-  Clock::time_point idle_until = Clock::time_point::max();     // none while bytes arrive
-  bool in_data = false;
-  std::optional<Clock::time_point> stop_seen;  // when the server's stop was first seen
-};
-
-// Whether the session gives up now (pure). Between commands a stop ends it at once;
-// inside DATA the client has kStopGrace to finish, then its mail is abandoned
-// unacknowledged (the MTA sends it again), so a stop always ends the server promptly.
-std::optional<LineEnd> give_up(const LineWait& w, Clock::time_point now);
-
-}  // namespace lmtp
 
 struct LmtpOptions {
   std::string host = "127.0.0.1";

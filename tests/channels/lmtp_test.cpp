@@ -325,4 +325,17 @@ TEST_F(LmtpTest, MailFromIsKeptAsTheEnvelopeSenderAndTheNullSenderIsNotAnswered)
   EXPECT_EQ(serve->stop(SIGTERM), 0);
 }
 
+TEST_F(LmtpTest, ACommandLineOverOneMebibyteGets500AndTheSessionEnds) {
+  start();
+  Client c(port);
+  ASSERT_EQ(c.line().substr(0, 3), "220");
+  // No LF at all: the server answers once the line is too long, without waiting for one.
+  c.send(std::string(1200 * 1024, 'x'));
+  EXPECT_EQ(c.line(60000), "500 5.5.2 line too long");
+  EXPECT_EQ(c.line(5000), "") << "the connection is closed";
+  Client next(port);
+  EXPECT_EQ(next.line().substr(0, 3), "220") << "the server goes on";
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
 }  // namespace mailcase::testing

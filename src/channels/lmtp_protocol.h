@@ -1,0 +1,141 @@
+// The LMTP protocol (RFC 2033) as a state machine: bytes in, reply bytes out, no
+// socket, no thread, no clock. lmtp_server.cpp drives it over a socket; the unit
+// tests and the fuzz target drive it directly.
+//
+// Contract:
+// - Input may arrive in any split: byte by byte, or many pipelined commands (RFC 2920)
+//   in one feed. For the same bytes and the same answers from the owner, the replies
+//   are the same whatever the split.
+// - A line ends at LF; a CR before it is dropped (a bare LF ends a line too). A line
+//   longer than Limits::max_line_bytes (its CR LF not counted) ends the session:
+//   between commands with "500 5.5.2 line too long", inside DATA with a 421 (nothing
+//   was acknowledged, so the MTA defers every recipient alike).
+// - Two questions go to the owner, and the machine stops reading its buffered input
+//   until they are answered (need()):
+//     kRecipientCheck: is recipient() a routing address? → recipient_checked(bool)
+//     kMailOutcome: mail() is complete (envelope, DATA dot-unstuffed with CRLF line
+//       ends) and must be committed → mail_done(outcome); the machine then writes one
+//       reply per accepted recipient, each the same: 250 only for a recorded mail.
+// - A mail larger than max_size keeps only its head (ingest::oversize_head_bytes) and
+//   every recipient gets 552, whatever the outcome of recording that head.
+// - Memory: the buffer holds at most one unfinished line beyond what the owner fed
+//   while a question was pending; a mail's data holds at most max_size bytes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/ingest.h"
+#include "util/result.h"
+
+namespace mailcase::channels::lmtp {
+
+using Clock = std::chrono::steady_clock;
+
+// Why a session stopped waiting for a client's line.
+enum class LineEnd { kClosed, kStopped, kTimedOut };
+
+// After a stop, how long a client inside DATA may take to finish its mail.
+inline constexpr auto kStopGrace = std::chrono::seconds(3);
+
+// What a session waiting for a line knows about its limits.
+struct LineWait {
+  Clock::time_point session_deadline = Clock::time_point::max();
+  Clock::time_point data_deadline = Clock::time_point::max();  // none outside DATA
+  Clock::time_point idle_until = Clock::time_point::max();     // none while bytes arrive
+  bool in_data = false;
+  std::optional<Clock::time_point> stop_seen;  // when the server's stop was first seen
+};
+
+// Whether the session gives up now (pure). Between commands a stop ends it at once;
+// inside DATA the client has kStopGrace to finish, then its mail is abandoned
+// unacknowledged (the MTA sends it again), so a stop always ends the server promptly.
+std::optional<LineEnd> give_up(const LineWait& w, Clock::time_point now);
+
+// The longest line, command or DATA, a session takes (RFC 5321 allows 1,000 octets;
+// real mail has longer ones).
+inline constexpr size_t kMaxLineBytes = 1024 * 1024;
+
+struct Limits {
+  std::string hostname = "mailcase";        // in the greeting, LHLO and 421 replies
+  uint64_t max_size = 50ull * 1024 * 1024;  // SIZE announced; larger mails get 552
+  int max_recipients = 100;                 // RCPT past this many: 452
+  size_t max_line_bytes = kMaxLineBytes;
+};
+
+// A mail whose final "." was read.
+struct Mail {
+  std::string sender;  // "" for the null sender <>
+  std::vector<std::string> recipients;
+  std::string data;      // dot-unstuffed, CRLF line ends; only the head when too_big
+  uint64_t size = 0;     // bytes received (unstuffed, CRLF counted), all of them
+  bool too_big = false;  // size > Limits::max_size
+};
+
+enum class Need {
+  kInput,           // feed() more bytes
+  kRecipientCheck,  // answer with recipient_checked()
+  kMailOutcome,     // commit mail(), answer with mail_done()
+  kNothing,         // the session is over: write the output, then close
+};
+
+class Protocol {
+ public:
+  // Writes the greeting.
+  explicit Protocol(Limits limits);
+
+  // Buffers the bytes and handles every complete line until a question is pending
+  // or the session ends. Bytes fed after the end are ignored.
+  void feed(std::string_view bytes);
+  // The replies written so far and not yet taken; the owner writes them in order.
+  std::string take_output();
+
+  Need need() const { return need_; }
+  bool closed() const { return need_ == Need::kNothing; }
+  // Inside DATA, between 354 and the final "." (the DATA deadline applies).
+  bool in_data() const { return phase_ == Phase::kData; }
+
+  // Only while need() == kRecipientCheck: the address of the pending RCPT.
+  const std::string& recipient() const { return pending_rcpt_; }
+  void recipient_checked(bool accepted);
+
+  // Only while need() == kMailOutcome. The owner may move data out.
+  Mail& mail() { return mail_; }
+  // The commit's result: a value is a recorded mail (250 to each recipient), an
+  // error one to try again later (451).
+  void mail_done(const Result<ingest::Outcome>& outcome);
+
+  // The session ends without QUIT: the client went away (no reply), a deadline
+  // (421 4.4.2) or the server's stop (421 4.3.2). Whatever was not acknowledged
+  // stays so.
+  void end(LineEnd why);
+
+ private:
+  enum class Phase { kCommand, kData };
+
+  void run();
+  void command(std::string_view cmd);
+  void data_line(std::string_view line);
+  void line_too_long();
+  void reset();
+  void reply(std::string_view text) { out_.append(text); }
+
+  Limits limits_;
+  Need need_ = Need::kInput;
+  Phase phase_ = Phase::kCommand;
+  std::string in_;  // fed, not yet handled; in_[pos_..] is unread
+  size_t pos_ = 0;
+  size_t scanned_ = 0;  // in_[..scanned_] holds no LF past pos_
+  std::string out_;
+  bool greeted_ = false;
+  std::optional<std::string> mail_from_;
+  std::vector<std::string> rcpts_;
+  std::string pending_rcpt_;
+  Mail mail_;
+};
+
+}  // namespace mailcase::channels::lmtp

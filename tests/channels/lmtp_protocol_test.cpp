@@ -1,0 +1,399 @@
+// lmtp::Protocol, line by line, without a socket: the replies a client reads for the
+// bytes it sends, in any split, and the mails handed over to be committed.
+#include "channels/lmtp_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mailcase::channels::lmtp {
+namespace {
+
+Limits test_limits() {
+  Limits l;
+  l.hostname = "lmtp.example";
+  l.max_size = 1000;
+  l.max_recipients = 3;
+  l.max_line_bytes = 200;
+  return l;
+}
+
+ingest::Outcome created(std::string case_number) {
+  ingest::Outcome o;
+  o.kind = ingest::OutcomeKind::kCreated;
+  o.case_number = std::move(case_number);
+  return o;
+}
+
+// The owner's side: answers each question as configured, keeps the mails it was
+// handed, and returns what the machine wrote.
+class Session {
+ public:
+  explicit Session(Limits limits = test_limits()) : p(std::move(limits)) {}
+
+  std::string greeting() { return p.take_output(); }
+  // Feeds the bytes, answers every question they raise, returns the replies.
+  std::string send(std::string_view bytes) {
+    p.feed(bytes);
+    settle();
+    return p.take_output();
+  }
+  // Feeds one byte at a time.
+  std::string trickle(std::string_view bytes) {
+    std::string out;
+    for (char ch : bytes) out += send(std::string_view(&ch, 1));
+    return out;
+  }
+  void settle() {
+    while (true) {
+      if (p.need() == Need::kRecipientCheck) {
+        checked.push_back(p.recipient());
+        p.recipient_checked(accepts(p.recipient()));
+      } else if (p.need() == Need::kMailOutcome) {
+        mails.push_back(p.mail());
+        p.mail_done(outcome);
+      } else {
+        return;
+      }
+    }
+  }
+
+  Protocol p;
+  std::function<bool(const std::string&)> accepts = [](const std::string& a) {
+    return a.find("nobody") == std::string::npos;
+  };
+  Result<ingest::Outcome> outcome = created("C-7");
+  std::vector<std::string> checked;
+  std::vector<Mail> mails;
+};
+
+const std::string kLhloReply =
+    "250-lmtp.example\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-SIZE 1000\r\n"
+    "250 OK\r\n";
+
+// A session after LHLO and MAIL FROM:<anna@example.org>.
+Session in_transaction() {
+  Session s;
+  s.greeting();
+  s.send("LHLO mta.example\r\n");
+  s.send("MAIL FROM:<anna@example.org>\r\n");
+  return s;
+}
+
+TEST(LmtpProtocol, GreetsAndAnswersLhloWithItsCapabilities) {
+  Session s;
+  EXPECT_EQ(s.greeting(), "220 lmtp.example LMTP mailcase ready\r\n");
+  EXPECT_EQ(s.p.need(), Need::kInput);
+  EXPECT_EQ(s.send("LHLO mta.example\r\n"), kLhloReply);
+  EXPECT_EQ(s.send("lhlo mta.example\r\n"), kLhloReply) << "commands are case-insensitive";
+  EXPECT_EQ(s.send("NOOP\r\n"), "250 2.0.0 OK\r\n");
+  EXPECT_EQ(s.send("VRFY anna\r\n"), "252 2.5.0 cannot verify, send it\r\n");
+}
+
+TEST(LmtpProtocol, AWholeTransactionHandsOverOneMailAndAnswersEachRecipient) {
+  Session s;
+  s.greeting();
+  EXPECT_EQ(s.send("LHLO mta.example\r\n"), kLhloReply);
+  EXPECT_EQ(s.send("MAIL FROM:<anna@example.org> BODY=8BITMIME\r\n"), "250 2.1.0 OK\r\n");
+  EXPECT_EQ(s.send("RCPT TO:<support@corp.example>\r\n"), "250 2.1.5 OK\r\n");
+  EXPECT_EQ(s.send("RCPT TO:<sales@corp.example>\r\n"), "250 2.1.5 OK\r\n");
+  EXPECT_EQ(s.send("DATA\r\n"), "354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_TRUE(s.p.in_data());
+  EXPECT_EQ(s.send("Subject: printer\r\n"), "");
+  EXPECT_EQ(s.send("\r\n"), "");
+  EXPECT_EQ(s.send("It does not print.\r\n"), "");
+  EXPECT_TRUE(s.mails.empty()) << "nothing is handed over before the final dot";
+  EXPECT_EQ(s.send(".\r\n"),
+            "250 2.0.0 <support@corp.example> created C-7\r\n"
+            "250 2.0.0 <sales@corp.example> created C-7\r\n");
+  EXPECT_FALSE(s.p.in_data());
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_EQ(s.mails[0].sender, "anna@example.org");
+  EXPECT_EQ(s.mails[0].recipients, (std::vector<std::string>{"support@corp.example", "sales@corp.example"}));
+  EXPECT_EQ(s.mails[0].data, "Subject: printer\r\n\r\nIt does not print.\r\n");
+  EXPECT_EQ(s.mails[0].size, s.mails[0].data.size());
+  EXPECT_FALSE(s.mails[0].too_big);
+  // The transaction is over: a new one needs MAIL first.
+  EXPECT_EQ(s.send("RCPT TO:<support@corp.example>\r\n"), "503 5.5.1 MAIL first\r\n");
+  EXPECT_EQ(s.send("QUIT\r\n"), "221 2.0.0 bye\r\n");
+  EXPECT_TRUE(s.p.closed());
+}
+
+TEST(LmtpProtocol, TheNullSenderIsKeptEmpty) {
+  Session s = in_transaction();
+  EXPECT_EQ(s.send("MAIL FROM:<>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\nhi\r\n.\r\n"),
+            "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n"
+            "250 2.0.0 <support@corp.example> created C-7\r\n");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_EQ(s.mails[0].sender, "");
+}
+
+const std::string kTwoMailsPipelined =
+    "LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\n"
+    "RCPT TO:<nobody@corp.example>\r\nDATA\r\nSubject: one\r\n\r\nfirst\r\n.\r\n"
+    "MAIL FROM:<bob@example.org>\r\nRCPT TO:<sales@corp.example>\r\nDATA\r\nSubject: "
+    "two\r\n\r\nsecond\r\n.\r\n"
+    "QUIT\r\n";
+const std::string kTwoMailsReplies =
+    kLhloReply +
+    "250 2.1.0 OK\r\n250 2.1.5 OK\r\n550 5.1.1 <nobody@corp.example>: not a support address here\r\n"
+    "354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n250 2.0.0 <support@corp.example> created C-7\r\n"
+    "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n"
+    "250 2.0.0 <sales@corp.example> created C-7\r\n221 2.0.0 bye\r\n";
+
+TEST(LmtpProtocol, PipelinedCommandsInOneFeedAreAnsweredInOrder) {
+  Session s;
+  s.greeting();
+  EXPECT_EQ(s.send(kTwoMailsPipelined), kTwoMailsReplies);
+  ASSERT_EQ(s.mails.size(), 2u);
+  EXPECT_EQ(s.mails[0].recipients, std::vector<std::string>{"support@corp.example"});
+  EXPECT_EQ(s.mails[0].data, "Subject: one\r\n\r\nfirst\r\n");
+  EXPECT_EQ(s.mails[1].sender, "bob@example.org");
+  EXPECT_EQ(s.mails[1].data, "Subject: two\r\n\r\nsecond\r\n");
+  EXPECT_TRUE(s.p.closed());
+}
+
+TEST(LmtpProtocol, APendingQuestionHoldsBackTheCommandsBehindIt) {
+  Session s = in_transaction();
+  s.p.feed("RCPT TO:<support@corp.example>\r\nNOOP\r\n");
+  EXPECT_EQ(s.p.need(), Need::kRecipientCheck);
+  EXPECT_EQ(s.p.recipient(), "support@corp.example");
+  EXPECT_EQ(s.p.take_output(), "") << "the NOOP waits for the RCPT's answer";
+  s.p.recipient_checked(true);
+  EXPECT_EQ(s.p.take_output(), "250 2.1.5 OK\r\n250 2.0.0 OK\r\n");
+  s.p.feed("DATA\r\nhi\r\n.\r\nNOOP\r\n");
+  EXPECT_EQ(s.p.need(), Need::kMailOutcome);
+  EXPECT_EQ(s.p.take_output(), "354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n");
+  s.p.mail_done(created("C-8"));
+  EXPECT_EQ(s.p.take_output(), "250 2.0.0 <support@corp.example> created C-8\r\n250 2.0.0 OK\r\n");
+}
+
+TEST(LmtpProtocol, ACommandSplitAcrossManyFeedsIsAnsweredOnceWhole) {
+  Session s;
+  s.greeting();
+  EXPECT_EQ(s.send("LH"), "");
+  EXPECT_EQ(s.send("LO mta.exa"), "");
+  EXPECT_EQ(s.send("mple\r"), "") << "no answer before the line's LF";
+  EXPECT_EQ(s.send("\n"), kLhloReply);
+  // A whole session byte by byte reads exactly as one feed.
+  Session bytewise;
+  bytewise.greeting();
+  EXPECT_EQ(bytewise.trickle(kTwoMailsPipelined), kTwoMailsReplies);
+  ASSERT_EQ(bytewise.mails.size(), 2u);
+  EXPECT_EQ(bytewise.mails[1].data, "Subject: two\r\n\r\nsecond\r\n");
+}
+
+TEST(LmtpProtocol, ACommandLineOverTheLimitGets500AndEndsTheSession) {
+  Session s;
+  s.greeting();
+  // Exactly at the limit (CR LF not counted) is still a line.
+  EXPECT_EQ(s.send(std::string(200, 'x') + "\r\n"), "500 5.5.2 command not recognised\r\n");
+  EXPECT_FALSE(s.p.closed());
+  EXPECT_EQ(s.send(std::string(201, 'x') + "\r\n"), "500 5.5.2 line too long\r\n");
+  EXPECT_TRUE(s.p.closed());
+  EXPECT_EQ(s.send("NOOP\r\n"), "") << "nothing is read after the end";
+}
+
+TEST(LmtpProtocol, ALineOverTheLimitEndsTheSessionBeforeItsEndArrives) {
+  Session s;
+  s.greeting();
+  // The client never sends LF: the machine does not wait for one to refuse.
+  EXPECT_EQ(s.trickle(std::string(300, 'x')), "500 5.5.2 line too long\r\n");
+  EXPECT_TRUE(s.p.closed());
+}
+
+TEST(LmtpProtocol, ADataLineOverTheLimitEndsTheSessionUnacknowledged) {
+  Session s = in_transaction();
+  s.send("RCPT TO:<support@corp.example>\r\nDATA\r\n");
+  EXPECT_EQ(s.send("Subject: x\r\n" + std::string(500, 'y') + "\r\n.\r\n"),
+            "421 4.5.0 lmtp.example line too long, closing the connection\r\n");
+  EXPECT_TRUE(s.p.closed());
+  EXPECT_TRUE(s.mails.empty());
+}
+
+TEST(LmtpProtocol, UnknownCommandsGet500) {
+  Session s;
+  s.greeting();
+  EXPECT_EQ(s.send("HELO mta.example\r\n"), "500 5.5.1 this is LMTP: use LHLO\r\n");
+  EXPECT_EQ(s.send("EHLO mta.example\r\n"), "500 5.5.1 this is LMTP: use LHLO\r\n");
+  EXPECT_EQ(s.send("STARTTLS\r\n"), "500 5.5.2 command not recognised\r\n");
+  EXPECT_EQ(s.send("\r\n"), "500 5.5.2 command not recognised\r\n");
+  EXPECT_EQ(s.send("DATA now\r\n"), "500 5.5.2 command not recognised\r\n");
+  EXPECT_FALSE(s.p.closed());
+}
+
+TEST(LmtpProtocol, CommandsOutOfSequenceGet503) {
+  Session s;
+  s.greeting();
+  EXPECT_EQ(s.send("MAIL FROM:<anna@example.org>\r\n"), "503 5.5.1 LHLO first\r\n");
+  s.send("LHLO mta.example\r\n");
+  EXPECT_EQ(s.send("RCPT TO:<support@corp.example>\r\n"), "503 5.5.1 MAIL first\r\n");
+  EXPECT_EQ(s.send("DATA\r\n"), "503 5.5.1 no valid recipients\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<anna@example.org>\r\n"), "250 2.1.0 OK\r\n");
+  EXPECT_EQ(s.send("DATA\r\n"), "503 5.5.1 no valid recipients\r\n");
+  EXPECT_EQ(s.send("RCPT TO:<nobody@corp.example>\r\n"),
+            "550 5.1.1 <nobody@corp.example>: not a support address here\r\n");
+  EXPECT_EQ(s.send("DATA\r\n"), "503 5.5.1 no valid recipients\r\n") << "only refused recipients";
+  EXPECT_FALSE(s.p.in_data());
+  EXPECT_TRUE(s.mails.empty());
+}
+
+TEST(LmtpProtocol, ADeclaredSizeOverTheLimitGets552) {
+  Session s;
+  s.greeting();
+  s.send("LHLO mta.example\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<anna@example.org> SIZE=1001\r\n"),
+            "552 5.3.4 message larger than 1000 bytes\r\n");
+  EXPECT_EQ(s.send("RCPT TO:<support@corp.example>\r\n"), "503 5.5.1 MAIL first\r\n")
+      << "no transaction began";
+  EXPECT_EQ(s.send("MAIL FROM:<anna@example.org> size=1000\r\n"), "250 2.1.0 OK\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<anna@example.org> BODY=8BITMIME SIZE=99999999999999999999\r\n"),
+            "552 5.3.4 message larger than 1000 bytes\r\n");
+}
+
+TEST(LmtpProtocol, RecipientsPastTheMaximumGet452AndAreNotAsked) {
+  Session s = in_transaction();
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(s.send("RCPT TO:<support" + std::to_string(i) + "@corp.example>\r\n"), "250 2.1.5 OK\r\n") << i;
+  EXPECT_EQ(s.send("RCPT TO:<support3@corp.example>\r\n"),
+            "452 4.5.3 too many recipients (at most 3 per mail), send the rest again\r\n");
+  EXPECT_EQ(s.checked.size(), 3u) << "the fourth is refused before any lookup";
+  EXPECT_EQ(s.send("DATA\r\nhi\r\n.\r\n"),
+            "354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n"
+            "250 2.0.0 <support0@corp.example> created C-7\r\n"
+            "250 2.0.0 <support1@corp.example> created C-7\r\n"
+            "250 2.0.0 <support2@corp.example> created C-7\r\n");
+}
+
+TEST(LmtpProtocol, DataIsDotUnstuffedAndOnlyALoneDotEndsIt) {
+  Session s = in_transaction();
+  s.send("RCPT TO:<support@corp.example>\r\nDATA\r\n");
+  EXPECT_EQ(s.send("..leading dot\r\n"
+                   "...two\r\n"
+                   "a line ending in a dot.\r\n"
+                   " .\r\n"
+                   ". \r\n"
+                   ".x\r\n"
+                   "..\r\n"),
+            "");
+  EXPECT_TRUE(s.p.in_data());
+  EXPECT_NE(s.send(".\r\n"), "");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_EQ(s.mails[0].data,
+            ".leading dot\r\n"
+            "..two\r\n"
+            "a line ending in a dot.\r\n"
+            " .\r\n"
+            " \r\n"
+            "x\r\n"
+            ".\r\n");
+}
+
+TEST(LmtpProtocol, RsetMidTransactionForgetsItsEnvelope) {
+  Session s = in_transaction();
+  EXPECT_EQ(s.send("RCPT TO:<support@corp.example>\r\n"), "250 2.1.5 OK\r\n");
+  EXPECT_EQ(s.send("RSET\r\n"), "250 2.0.0 OK\r\n");
+  EXPECT_EQ(s.send("DATA\r\n"), "503 5.5.1 no valid recipients\r\n");
+  EXPECT_EQ(s.send("RCPT TO:<support@corp.example>\r\n"), "503 5.5.1 MAIL first\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<bob@example.org>\r\nRCPT TO:<sales@corp.example>\r\nDATA\r\nhi\r\n.\r\n"),
+            "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n"
+            "250 2.0.0 <sales@corp.example> created C-7\r\n");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_EQ(s.mails[0].sender, "bob@example.org");
+  EXPECT_EQ(s.mails[0].recipients, std::vector<std::string>{"sales@corp.example"});
+}
+
+TEST(LmtpProtocol, AMailOverTheLimitKeepsItsHeadAndEveryRecipientGets552) {
+  Limits l = test_limits();
+  l.max_size = 100;  // the head kept is the whole limit (under 64 KiB)
+  Session s(l);
+  s.greeting();
+  s.send("LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\n");
+  s.send("RCPT TO:<support@corp.example>\r\nRCPT TO:<sales@corp.example>\r\nDATA\r\n");
+  std::string body;
+  for (int i = 0; i < 10; ++i) body += "line " + std::to_string(i) + " 0123456789012345678901234\r\n";
+  ASSERT_GT(body.size(), 300u);
+  const std::string replies = s.send(body + ".\r\n");
+  const std::string each =
+      "message of " + std::to_string(body.size()) + " bytes is larger than 100 bytes\r\n";
+  EXPECT_EQ(replies, "552 5.3.4 <support@corp.example> " + each + "552 5.3.4 <sales@corp.example> " + each)
+      << "refused although the head was recorded";
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_TRUE(s.mails[0].too_big);
+  EXPECT_EQ(s.mails[0].size, body.size());
+  EXPECT_LE(s.mails[0].data.size(), 100u);
+  EXPECT_EQ(s.mails[0].data, body.substr(0, s.mails[0].data.size()));
+  // The session goes on.
+  EXPECT_EQ(s.send("NOOP\r\n"), "250 2.0.0 OK\r\n");
+}
+
+TEST(LmtpProtocol, AMailExactlyAtTheLimitIsTaken) {
+  Limits l = test_limits();
+  l.max_size = 10;
+  Session s(l);
+  s.greeting();
+  s.send("LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n");
+  EXPECT_EQ(s.send("12345678\r\n.\r\n"), "250 2.0.0 <support@corp.example> created C-7\r\n");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_FALSE(s.mails[0].too_big);
+}
+
+TEST(LmtpProtocol, AFailedCommitGets451ForEachRecipient) {
+  Session s = in_transaction();
+  s.outcome = fail(ErrorCode::kTemporary, "database is locked");
+  s.send("RCPT TO:<support@corp.example>\r\nRCPT TO:<sales@corp.example>\r\nDATA\r\n");
+  EXPECT_EQ(s.send("hi\r\n.\r\n"),
+            "451 4.3.0 <support@corp.example> not recorded, try again later\r\n"
+            "451 4.3.0 <sales@corp.example> not recorded, try again later\r\n");
+}
+
+TEST(LmtpProtocol, BareLfEndsALineAndNulBytesPassThroughData) {
+  Session s;
+  s.greeting();
+  EXPECT_EQ(s.send("LHLO mta.example\nMAIL FROM:<anna@example.org>\n"), kLhloReply + "250 2.1.0 OK\r\n");
+  EXPECT_EQ(s.send(std::string("NOOP\0\r\n", 7)), "500 5.5.2 command not recognised\r\n");
+  s.send("RCPT TO:<support@corp.example>\nDATA\n");
+  const std::string with_nul("a\0b\r\n", 5);
+  EXPECT_EQ(s.send("bare\nlf\r\n" + with_nul + "lone\rcr\r\n.\n"),
+            "250 2.0.0 <support@corp.example> created C-7\r\n");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_EQ(s.mails[0].data, "bare\r\nlf\r\n" + with_nul + "lone\rcr\r\n");
+}
+
+TEST(LmtpProtocol, QuitEndsTheSessionAndWhatFollowsIsIgnored) {
+  Session s;
+  s.greeting();
+  EXPECT_EQ(s.send("NOOP\r\nQUIT\r\nNOOP\r\n"), "250 2.0.0 OK\r\n221 2.0.0 bye\r\n");
+  EXPECT_TRUE(s.p.closed());
+  EXPECT_EQ(s.p.need(), Need::kNothing);
+  EXPECT_EQ(s.send("NOOP\r\n"), "");
+}
+
+TEST(LmtpProtocol, ASessionEndedByTheServerSaysWhyAndHandsNothingOver) {
+  {
+    Session s = in_transaction();
+    s.send("RCPT TO:<support@corp.example>\r\nDATA\r\nSubject: unfinished\r\n");
+    s.p.end(LineEnd::kTimedOut);
+    EXPECT_EQ(s.p.take_output(), "421 4.4.2 lmtp.example timeout, closing the connection\r\n");
+    EXPECT_TRUE(s.p.closed());
+    EXPECT_TRUE(s.mails.empty());
+  }
+  {
+    Session s;
+    s.greeting();
+    s.p.end(LineEnd::kStopped);
+    EXPECT_EQ(s.p.take_output(), "421 4.3.2 lmtp.example shutting down\r\n");
+  }
+  {
+    Session s;
+    s.greeting();
+    s.p.end(LineEnd::kClosed);
+    EXPECT_EQ(s.p.take_output(), "") << "nobody is left to read it";
+    EXPECT_TRUE(s.p.closed());
+  }
+}
+
+}  // namespace
+}  // namespace mailcase::channels::lmtp
