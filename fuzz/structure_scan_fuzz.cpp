@@ -1,11 +1,12 @@
 // Fuzz target for the MIME structure pre-scan (mime/structure_scan.h). Contract under
 // test: no crash, no sanitizer report, whatever the input; the same result whatever the
-// chunks the bytes come in; and the bytes before the cut, which are all GMime is
-// given, are themselves within the limits.
+// chunks the bytes come in; the bytes before the cut, which are all GMime is given,
+// are themselves within the limits; the plain Content-Type reader agrees with GMime's.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "mime/structure_scan.h"
@@ -39,5 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto prefix = mime::scan_structure(raw.substr(0, *whole.cut), limits);
     if (prefix.cut && *prefix.cut != *whole.cut) std::abort();
   }
+  // The plain Content-Type reader agrees with GMime's on whatever the first line holds.
+  std::string value(raw.substr(0, std::min(raw.find('\n'), size_t{4096})));
+  if (value.find('\0') == std::string::npos &&
+      !(mime::read_content_type(value) == mime::read_content_type_with_gmime(value)))
+    std::abort();
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "mime/filename.h"
 #include "mime/html_text.h"
@@ -451,19 +452,25 @@ gint64 header_start(GMimeStream* stream) {
   return 0;
 }
 
-// The structure of the bytes from start on, read in blocks before GMime sees them.
-StructureScan scan_stream(GMimeStream* stream, gint64 start, const ParseLimits& limits) {
+// The structure of the bytes from start on, before GMime sees them: from memory when
+// the caller has them there, else read from the stream in blocks.
+StructureScan scan_stream(GMimeStream* stream, std::optional<std::string_view> raw, gint64 start,
+                          const ParseLimits& limits) {
   StructureLimits sl;
   sl.max_parts = limits.max_parts;
   sl.max_depth = limits.max_depth;
   sl.max_header_fields = limits.max_header_fields;
   sl.max_header_bytes = limits.max_header_bytes;
   StructureScanner scanner(sl);
+  if (raw) {
+    (void)scanner.feed(raw->substr(std::min(raw->size(), static_cast<size_t>(start))));
+    return scanner.finish();
+  }
   if (g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET) == start) {
-    std::vector<char> buf(64 * 1024);
+    char buf[16 * 1024];  // on the stack: a heap block per mail costs more than the scan
     for (;;) {
-      ssize_t n = g_mime_stream_read(stream, buf.data(), buf.size());
-      if (n <= 0 || !scanner.feed(std::string_view(buf.data(), static_cast<size_t>(n)))) break;
+      ssize_t n = g_mime_stream_read(stream, buf, sizeof buf);
+      if (n <= 0 || !scanner.feed(std::string_view(buf, static_cast<size_t>(n)))) break;
     }
   }
   g_mime_stream_reset(stream);
@@ -496,9 +503,9 @@ std::string cut_problem(const StructureScan& scan, const ParseLimits& limits) {
 // and the first attachments come first in every mail a person writes, so the help desk
 // gets the case as it always did (parts past max_parts were never extracted), the note
 // in problems says what was left out, and the original mail keeps every byte.
-Result<ParsedMessage> parse_bounded(GMimeStream* stream, gint64 start, spool::BlobSink& sink,
-                                    const ParseLimits& limits) {
-  StructureScan scan = scan_stream(stream, start, limits);
+Result<ParsedMessage> parse_bounded(GMimeStream* stream, std::optional<std::string_view> raw, gint64 start,
+                                    spool::BlobSink& sink, const ParseLimits& limits) {
+  StructureScan scan = scan_stream(stream, raw, start, limits);
   GMimeStream* input = stream;
   GObj<GMimeStream> view;
   if (scan.cut || start > 0) {
@@ -512,13 +519,15 @@ Result<ParsedMessage> parse_bounded(GMimeStream* stream, gint64 start, spool::Bl
   return r;
 }
 
-Result<ParsedMessage> parse_any(GMimeStream* stream, spool::BlobSink& sink, const ParseLimits& limits) {
-  auto r = parse_bounded(stream, 0, sink, limits);
+// raw: the stream's bytes when the caller has them in memory.
+Result<ParsedMessage> parse_any(GMimeStream* stream, std::optional<std::string_view> raw, spool::BlobSink& sink,
+                                const ParseLimits& limits) {
+  auto r = parse_bounded(stream, raw, 0, sink, limits);
   if (r || r.error().code != ErrorCode::kInvalidInput) return r;
   gint64 start = header_start(stream);
   if (start <= 0) return r;
   // Scanned again: the limits hold for exactly the bytes GMime is given.
-  auto again = parse_bounded(stream, start, sink, limits);
+  auto again = parse_bounded(stream, raw, start, sink, limits);
   if (again) again->problems.push_back("text before the headers was skipped");
   return again ? again : r;
 }
@@ -530,13 +539,13 @@ Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobS
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kTemporary, "cannot open the stored mail");
   GObj<GMimeStream> stream(g_mime_stream_fs_new(fd));  // owns fd
-  return parse_any(stream.get(), sink, limits);
+  return parse_any(stream.get(), std::nullopt, sink, limits);
 }
 
 Result<ParsedMessage> parse_bytes(std::string_view raw, spool::BlobSink& sink, const ParseLimits& limits) {
   ensure_initialized();
   GObj<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
-  return parse_any(stream.get(), sink, limits);
+  return parse_any(stream.get(), raw, sink, limits);
 }
 
 }  // namespace mailcase::mime

@@ -92,6 +92,20 @@ class StructureScanner {
   bool done_ = false;
 };
 
+// What the scan needs of a Content-Type value (unfolded, after the colon). The plain
+// shape is read here; anything unusual by GMime's own parameter parser, so that the
+// boundary is the one GMime's parser will look for. read_content_type_with_gmime is
+// GMime's reading alone, for the tests and the fuzz target to compare.
+struct ContentTypeFacts {
+  bool multipart = false;
+  bool digest = false;
+  bool message = false;  // a mail inside (rfc822, news, global): GMime parses it in turn
+  std::string boundary;  // of a multipart; empty when it has none
+  bool operator==(const ContentTypeFacts&) const = default;
+};
+[[nodiscard]] ContentTypeFacts read_content_type(const std::string& value);
+[[nodiscard]] ContentTypeFacts read_content_type_with_gmime(const std::string& value);
+
 // The whole scan of bytes in memory.
 [[nodiscard]] StructureScan scan_structure(std::string_view raw, const StructureLimits& limits);
 

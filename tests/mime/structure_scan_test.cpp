@@ -168,6 +168,35 @@ TEST(StructureScan, ContentTypeLongerThanTheScanKeepsIsCutBeforeIt) {
   EXPECT_EQ(*s.cut, std::string("Subject: x\r\n").size());
 }
 
+TEST(StructureScan, ContentTypeIsReadAsGMimeReadsIt) {
+  for (std::string v : {" multipart/mixed; boundary=\"----=_Part_1\"",
+                        " Multipart/Mixed;\tBoundary=abc",
+                        " multipart/digest; boundary=d",
+                        " multipart/alternative; boundary=----=_NextPart_000",
+                        " multipart/mixed; boundary=\"a\\\"b\"",
+                        " multipart/mixed (comment); boundary=x",
+                        " multipart/mixed; boundary*=utf-8''x%20y",
+                        " multipart/mixed; boundary*0=a; boundary*1=b",
+                        " multipart/mixed; boundary=a; boundary=b",
+                        " multipart/mixed; boundary=\" spaced \"",
+                        " multipart/mixed; boundary=",
+                        " multipart/mixed;;; boundary=z;",
+                        " message/rfc822",
+                        " message/RFC822; x=y",
+                        " message/news",
+                        " message/global",
+                        " message/partial; id=1",
+                        " message/delivery-status",
+                        " text/plain; charset=utf-8",
+                        " multipart",
+                        " /mixed",
+                        ""}) {
+    EXPECT_EQ(read_content_type(v), read_content_type_with_gmime(v)) << v;
+  }
+  EXPECT_EQ(read_content_type(" multipart/mixed; boundary=\"x y\"").boundary, "x y");
+  EXPECT_TRUE(read_content_type(" message/rfc822").message);
+}
+
 TEST(StructureScan, GarbageIsNeverACrash) {
   for (std::string raw : {std::string(), std::string("\0\0\0", 3), std::string("--\r\n--\r\n"),
                           std::string("Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n--\r\n"),
