@@ -4,8 +4,8 @@
 // 2.5 GB), so the limits have to hold before it sees the bytes.
 //
 // The scan follows GMime's own reading of a mail, line by line: header blocks end at an
-// empty line or at a boundary line; Content-Type (the last one, read by GMime's own
-// parameter parser) opens a multipart with its boundary, or an attached message
+// empty line or at a boundary line; Content-Type (the last one, read as GMime reads it:
+// see read_content_type) opens a multipart with its boundary, or an attached message
 // (message/rfc822, news, global; and every part of a multipart/digest without a type);
 // a boundary line is "--" + an open boundary (+ "--" at the end), then only blanks,
 // matched innermost first, and it closes the multiparts inside it.
@@ -15,8 +15,8 @@
 // never fails and never throws. It finds `cut`: the offset of the first line that
 // would take the mail past a limit (the boundary line opening a part beyond max_parts
 // or max_depth, the header line beyond the header budgets, a Content-Type longer than
-// kLineKeep). Everything before the cut
-// is a mail within the limits; GMime is given only that.
+// kLineKeep). Everything before the cut is a mail within the limits; GMime is given
+// only that.
 //
 // Where the scan and GMime could disagree (a line longer than kLineKeep, a boundary
 // longer than that), the scan sees fewer parts than GMime would build, but each such

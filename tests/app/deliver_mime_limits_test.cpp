@@ -96,5 +96,22 @@ TEST(DeliverMimeLimits, TenThousandNestedMultipartsBecomeACaseWithBoundedMemory)
   EXPECT_NE(c.dump().find("The scanner jams."), std::string::npos);
 }
 
+TEST(DeliverMimeLimits, FiveMillionHeaderLinesAreRecordedWithBoundedMemory) {
+  testing::TempDir dir;
+  const std::string data = init_data(dir);
+  std::string mail = "From: anna@example.org\r\nSubject: headers\r\nMessage-ID: <headers@example.org>\r\n";
+  mail.reserve(45u * 1000 * 1000);
+  for (int i = 0; i < 5000000; ++i) mail += "X-A: b\r\n";
+  mail += "\r\nbody\r\n";
+
+  auto r = run_mailcase({"--data", data, "deliver", "--recipient", "support@corp.example"}, mail);
+  long peak = children_peak_mb();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(peak, kPeakMb) << "peak RSS of mailcase deliver, MB";
+  auto out = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << r.out;
+  EXPECT_EQ(out["outcome"], "created") << r.out;
+}
+
 }  // namespace
 }  // namespace mailcase
