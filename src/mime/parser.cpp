@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "mime/filename.h"
 #include "mime/html_text.h"
+#include "mime/structure_scan.h"
 #include "util/text.h"
 
 namespace mailcase::mime {
@@ -450,13 +452,82 @@ gint64 header_start(GMimeStream* stream) {
   return 0;
 }
 
-Result<ParsedMessage> parse_any(GMimeStream* stream, spool::BlobSink& sink, const ParseLimits& limits) {
-  auto r = parse_stream(stream, sink, limits);
+// The structure of the bytes from start on, before GMime sees them: from memory when
+// the caller has them there, else read from the stream in blocks.
+StructureScan scan_stream(GMimeStream* stream, std::optional<std::string_view> raw, gint64 start,
+                          const ParseLimits& limits) {
+  StructureLimits sl;
+  sl.max_parts = limits.max_parts;
+  sl.max_depth = limits.max_depth;
+  sl.max_header_fields = limits.max_header_fields;
+  sl.max_header_bytes = limits.max_header_bytes;
+  StructureScanner scanner(sl);
+  if (raw) {
+    (void)scanner.feed(raw->substr(std::min(raw->size(), static_cast<size_t>(start))));
+    return scanner.finish();
+  }
+  if (g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET) == start) {
+    char buf[16 * 1024];  // on the stack: a heap block per mail costs more than the scan
+    for (;;) {
+      ssize_t n = g_mime_stream_read(stream, buf, sizeof buf);
+      if (n <= 0 || !scanner.feed(std::string_view(buf, static_cast<size_t>(n)))) break;
+    }
+  }
+  g_mime_stream_reset(stream);
+  return scanner.finish();
+}
+
+std::string cut_problem(const StructureScan& scan, const ParseLimits& limits) {
+  const std::string rest = ": the rest of the mail is not extracted (the original keeps it)";
+  switch (scan.over) {
+    case StructureScan::Over::kParts:
+      return "more than " + std::to_string(limits.max_parts) + " MIME parts: the parts after the " +
+             std::to_string(limits.max_parts) + "th are not extracted (the original keeps them)";
+    case StructureScan::Over::kDepth:
+      return "MIME parts nested deeper than " + std::to_string(limits.max_depth) + rest;
+    case StructureScan::Over::kHeaderFields:
+      return "more than " + std::to_string(limits.max_header_fields) + " header fields" + rest;
+    case StructureScan::Over::kHeaderBytes:
+      return "more than " + std::to_string(limits.max_header_bytes) + " bytes of headers" + rest;
+    case StructureScan::Over::kContentType:
+      return "a Content-Type longer than " + std::to_string(StructureScanner::kLineKeep) + " bytes" + rest;
+    case StructureScan::Over::kNone:
+      break;
+  }
+  return {};
+}
+
+// Parses the bytes of stream from start on, but gives GMime only what lies within the
+// part, depth and header limits (GMime holds the whole tree in memory). A mail past
+// them is cut at the first part beyond them rather than refused: the customer's text
+// and the first attachments come first in every mail a person writes, so the help desk
+// gets the case as it always did (parts past max_parts were never extracted), the note
+// in problems says what was left out, and the original mail keeps every byte.
+Result<ParsedMessage> parse_bounded(GMimeStream* stream, std::optional<std::string_view> raw, gint64 start,
+                                    spool::BlobSink& sink, const ParseLimits& limits) {
+  StructureScan scan = scan_stream(stream, raw, start, limits);
+  GMimeStream* input = stream;
+  GObj<GMimeStream> view;
+  if (scan.cut || start > 0) {
+    view.p = g_mime_stream_substream(stream, start, scan.cut ? start + static_cast<gint64>(*scan.cut) : -1);
+    input = view.get();
+  }
+  auto r = parse_stream(input, sink, limits);
+  if (!scan.cut) return r;
+  if (!r) return fail(ErrorCode::kInvalidInput, cut_problem(scan, limits));  // cut inside the first headers
+  r->problems.push_back(cut_problem(scan, limits));
+  return r;
+}
+
+// raw: the stream's bytes when the caller has them in memory.
+Result<ParsedMessage> parse_any(GMimeStream* stream, std::optional<std::string_view> raw, spool::BlobSink& sink,
+                                const ParseLimits& limits) {
+  auto r = parse_bounded(stream, raw, 0, sink, limits);
   if (r || r.error().code != ErrorCode::kInvalidInput) return r;
   gint64 start = header_start(stream);
   if (start <= 0) return r;
-  GObj<GMimeStream> rest(g_mime_stream_substream(stream, start, -1));
-  auto again = parse_stream(rest.get(), sink, limits);
+  // Scanned again: the limits hold for exactly the bytes GMime is given.
+  auto again = parse_bounded(stream, raw, start, sink, limits);
   if (again) again->problems.push_back("text before the headers was skipped");
   return again ? again : r;
 }
@@ -468,13 +539,13 @@ Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobS
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kTemporary, "cannot open the stored mail");
   GObj<GMimeStream> stream(g_mime_stream_fs_new(fd));  // owns fd
-  return parse_any(stream.get(), sink, limits);
+  return parse_any(stream.get(), std::nullopt, sink, limits);
 }
 
 Result<ParsedMessage> parse_bytes(std::string_view raw, spool::BlobSink& sink, const ParseLimits& limits) {
   ensure_initialized();
   GObj<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
-  return parse_any(stream.get(), sink, limits);
+  return parse_any(stream.get(), raw, sink, limits);
 }
 
 }  // namespace mailcase::mime

@@ -4,6 +4,9 @@
 // sense of at all is an kInvalidInput error with a fixed reason. Everything else is
 // parsed as well as it can be, with oddities listed in ParsedMessage::problems.
 // Attachment bodies are streamed into the sink, so a huge attachment costs little memory.
+// The part, depth and header limits hold before GMime reads the mail: a mail past them
+// is parsed up to the first part (or header line) beyond them, the rest is left in
+// the original, and ParsedMessage::problems says so.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +24,10 @@ struct ParseLimits {
   size_t max_depth = 32;                     // nesting of multiparts and message/rfc822
   size_t max_parts = 1000;                   // parts beyond this are not extracted
   size_t max_text_bytes = 2 * 1024 * 1024;   // text_body / html_body are cut at this size
+  // Header fields and header bytes of all parts together (GMime holds every header in
+  // memory; see structure_scan.h).
+  size_t max_header_fields = 20000;
+  size_t max_header_bytes = 1024 * 1024;
   std::string fallback_charset = "windows-1252";  // for undeclared 8-bit text that is not UTF-8
 };
 

@@ -204,5 +204,61 @@ TEST(MimeParser, GarbageIsNeverACrash) {
   SUCCEED();
 }
 
+// A multipart/mixed with a text body and n - 2 attachments: n parts as the limits count them.
+std::string mail_with_parts(int n) {
+  std::string raw = "From: a@example.org\r\nSubject: many\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n"
+                    "--m\r\nContent-Type: text/plain\r\n\r\nthe customer's text\r\n";
+  for (int i = 1; i <= n - 2; ++i)
+    raw += "--m\r\nContent-Type: application/octet-stream; name=f" + std::to_string(i) + ".bin\r\n\r\nx\r\n";
+  return raw + "--m--\r\n";
+}
+
+TEST(MimeParser, MailExactlyAtThePartLimitParsesIntoAllItsParts) {
+  ParseLimits limits;
+  limits.max_parts = 10;
+  auto m = parse(mail_with_parts(10), nullptr, limits);
+  EXPECT_EQ(m.attachments.size(), 8u);
+  EXPECT_EQ(m.text_body.substr(0, 19), "the customer's text");
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+}
+
+TEST(MimeParser, PartsPastTheLimitAreLeftOutAndSaid) {
+  ParseLimits limits;
+  limits.max_parts = 10;
+  auto m = parse(mail_with_parts(12), nullptr, limits);
+  ASSERT_EQ(m.attachments.size(), 8u);
+  EXPECT_EQ(m.attachments.back().filename, "f8.bin");
+  EXPECT_EQ(m.text_body.substr(0, 19), "the customer's text");
+  ASSERT_EQ(m.problems.size(), 1u);
+  EXPECT_EQ(m.problems[0].rfind("more than 10 MIME parts", 0), 0u) << m.problems[0];
+}
+
+TEST(MimeParser, NestingExactlyAtTheDepthLimitReachesTheInnermostText) {
+  std::string raw = "From: a@example.org\r\nSubject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n";
+  const int depth = 7;  // the text part is at depth 8
+  for (int i = 0; i < depth; ++i)
+    raw += "--b" + std::to_string(i) + "\r\nContent-Type: multipart/mixed; boundary=b" + std::to_string(i + 1) + "\r\n\r\n";
+  raw += "--b" + std::to_string(depth) + "\r\nContent-Type: text/plain\r\n\r\nbottom\r\n";
+  for (int i = depth; i >= 0; --i) raw += "--b" + std::to_string(i) + "--\r\n";
+  ParseLimits limits;
+  limits.max_depth = 8;
+  auto m = parse(raw, nullptr, limits);
+  EXPECT_EQ(m.text_body.substr(0, 6), "bottom");
+  EXPECT_TRUE(m.problems.empty());
+  limits.max_depth = 7;
+  m = parse(raw, nullptr, limits);
+  EXPECT_EQ(m.text_body.find("bottom"), std::string::npos);
+  ASSERT_EQ(m.problems.size(), 1u);
+  EXPECT_EQ(m.problems[0].rfind("MIME parts nested deeper than 7", 0), 0u) << m.problems[0];
+}
+
+TEST(MimeParser, MailCutInsideItsFirstHeadersIsAnErrorThatSaysWhy) {
+  std::string raw = "Subject: " + std::string(2 * 1024 * 1024, 'x') + "\r\n\r\nbody\r\n";
+  spool::NullBlobSink sink;
+  auto r = parse_bytes(raw, sink);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("bytes of headers"), std::string::npos) << r.error().message;
+}
+
 }  // namespace
 }  // namespace mailcase::mime
