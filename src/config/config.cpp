@@ -3,6 +3,8 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace mailcase::config {
@@ -22,6 +24,10 @@ void read(const toml::table& t, std::string_view section, std::string_view key, 
     if (!v || *v < 0)
       throw std::runtime_error(std::string(section) + "." + std::string(key) +
                                " must be a non-negative integer");
+    // Refused rather than cut to the setting's width, where 4294967297 would become 1.
+    if (static_cast<uint64_t>(*v) > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+      throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be at most " +
+                               std::to_string(std::numeric_limits<T>::max()));
     out = static_cast<T>(*v);
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (auto v = node.template value<std::string>())
@@ -71,12 +77,10 @@ void read_duration(const toml::table& t, std::string_view section, std::string_v
 
 }  // namespace
 
-Result<Config> load(const std::filesystem::path& file) {
+Result<Config> load_text(std::string_view text, const std::filesystem::path& file) {
   Config c;
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return c;
   try {
-    toml::table t = toml::parse_file(file.string());
+    toml::table t = toml::parse(text, file.string());
     read(t, "limits", "max_message_bytes", c.limits.max_message_bytes);
     read(t, "limits", "max_mime_depth", c.limits.max_mime_depth);
     read(t, "limits", "max_mime_parts", c.limits.max_mime_parts);
@@ -165,6 +169,19 @@ Result<Config> load(const std::filesystem::path& file) {
   if (c.lmtp.max_recipients < 1)
     return fail(ErrorCode::kInvalidInput, file.string() + ": lmtp.max_recipients must be at least 1");
   return c;
+}
+
+Result<Config> load(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return Config{};
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  // A directory opens like a file on Linux and then reads as nothing: not the defaults.
+  if (!in || std::filesystem::is_directory(file, ec))
+    return fail(ErrorCode::kInvalidInput, file.string() + ": cannot be read");
+  text << in.rdbuf();
+  if (in.bad()) return fail(ErrorCode::kInvalidInput, file.string() + ": cannot be read");
+  return load_text(text.str(), file);
 }
 
 std::string default_file_text() {
