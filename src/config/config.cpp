@@ -3,12 +3,26 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
 namespace mailcase::config {
 namespace {
+
+// A number as an int64_t. toml++'s value<int64_t>() casts a float before checking that
+// it fits (undefined behaviour for 1e80), so floats are checked here: a whole one in
+// range is taken, as toml++ does, anything else is no integer.
+std::optional<int64_t> integer_of(toml::node_view<const toml::node> node) {
+  if (const auto* f = node.as_floating_point()) {
+    const double d = f->get();
+    if (!std::isfinite(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0 || std::trunc(d) != d)
+      return std::nullopt;
+    return static_cast<int64_t>(d);
+  }
+  return node.value<int64_t>();
+}
 
 template <typename T>
 void read(const toml::table& t, std::string_view section, std::string_view key, T& out) {
@@ -20,7 +34,7 @@ void read(const toml::table& t, std::string_view section, std::string_view key, 
     else
       throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be true or false");
   } else if constexpr (std::is_integral_v<T>) {
-    auto v = node.template value<int64_t>();
+    auto v = integer_of(node);
     if (!v || *v < 0)
       throw std::runtime_error(std::string(section) + "." + std::string(key) +
                                " must be a non-negative integer");
@@ -57,7 +71,7 @@ void read_duration(const toml::table& t, std::string_view section, std::string_v
   const std::string bad =
       what + " must be a positive duration: seconds, or a string like \"90s\", \"30m\", \"2h\"";
   int64_t v = 0;
-  if (auto i = node.value<int64_t>()) {
+  if (auto i = integer_of(node)) {
     v = *i;
   } else if (auto str = node.value<std::string>()) {
     std::string_view d = *str;

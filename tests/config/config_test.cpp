@@ -147,5 +147,22 @@ TEST(Config, UnreadableFileIsAnError) {
   EXPECT_NE(c.error().message.find("mailcase.toml"), std::string::npos) << c.error().message;
 }
 
+// A float too large for an integer (found by config_fuzz): toml++ converted it before
+// checking its range, undefined behaviour that the UBSan stage of scripts/test reports.
+// Now a clear error; a whole float in range is still taken as before.
+TEST(Config, HugeFloatWhereAnIntegerBelongsIsAnError) {
+  for (const char* text : {"[limits]\nmax_message_bytes = 1e80\n", "[http]\nworkers = -1e80\n",
+                           "[lmtp]\ndata_timeout = 1e80\n", "[limits]\nmax_message_bytes = inf\n",
+                           "[limits]\nmax_message_bytes = 1.5\n"}) {
+    auto c = load_text(text, "mailcase.toml");
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_NE(c.error().message.find("mailcase.toml: "), std::string::npos) << c.error().message;
+  }
+  auto whole = load_text("[limits]\nmax_message_bytes = 1000.0\n[lmtp]\ndata_timeout = 90.0\n", "mailcase.toml");
+  ASSERT_TRUE(whole.has_value()) << whole.error().message;
+  EXPECT_EQ(whole->limits.max_message_bytes, 1000u);
+  EXPECT_EQ(whole->lmtp.data_timeout_seconds, 90);
+}
+
 }  // namespace
 }  // namespace mailcase::config
