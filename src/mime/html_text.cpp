@@ -240,7 +240,8 @@ bool fits_gumbo(std::string_view s) {
     i = t.next;
     if (t.name.empty()) continue;
     if (++tags > kMaxGumboTags) return false;
-    if (const int f = formatting_index(t.name); f >= 0 && !t.self_closing) {
+    // "<b/>" opens a b like "<b>": HTML ignores the slash on elements that are not void.
+    if (const int f = formatting_index(t.name); f >= 0) {
       auto& open = open_formatting[f];
       if (!t.closing) {
         open.push_back(t.next - start + 64);

@@ -61,6 +61,9 @@ TEST(HtmlText, LinkLeftOpenAcrossParagraphsIsNotCopiedWithoutBound) {
   EXPECT_LT(text.size(), 4 * html.size());
   EXPECT_EQ(text.substr(0, 4), "x\n\ny");
   EXPECT_EQ(text.find("yy"), std::string::npos);  // every paragraph kept apart
+  // The same with the tag written as self-closing, which HTML reads as an open <a>.
+  html = "<p><a href=\"" + url + "\"/>x" + repeat("<p>y", 8000);
+  EXPECT_LT(html_to_text(html).size(), 4 * html.size());
 }
 
 // Ordinary mail leaves a <font> or <a> open over a few paragraphs: still the tree walk,
