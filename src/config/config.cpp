@@ -3,10 +3,26 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace mailcase::config {
 namespace {
+
+// A number as an int64_t. toml++'s value<int64_t>() casts a float before checking that
+// it fits (undefined behaviour for 1e80), so floats are checked here: a whole one in
+// range is taken, as toml++ does, anything else is no integer.
+std::optional<int64_t> integer_of(toml::node_view<const toml::node> node) {
+  if (const auto* f = node.as_floating_point()) {
+    const double d = f->get();
+    if (!std::isfinite(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0 || std::trunc(d) != d)
+      return std::nullopt;
+    return static_cast<int64_t>(d);
+  }
+  return node.value<int64_t>();
+}
 
 template <typename T>
 void read(const toml::table& t, std::string_view section, std::string_view key, T& out) {
@@ -18,10 +34,14 @@ void read(const toml::table& t, std::string_view section, std::string_view key, 
     else
       throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be true or false");
   } else if constexpr (std::is_integral_v<T>) {
-    auto v = node.template value<int64_t>();
+    auto v = integer_of(node);
     if (!v || *v < 0)
       throw std::runtime_error(std::string(section) + "." + std::string(key) +
                                " must be a non-negative integer");
+    // Refused rather than cut to the setting's width, where 4294967297 would become 1.
+    if (static_cast<uint64_t>(*v) > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+      throw std::runtime_error(std::string(section) + "." + std::string(key) + " must be at most " +
+                               std::to_string(std::numeric_limits<T>::max()));
     out = static_cast<T>(*v);
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (auto v = node.template value<std::string>())
@@ -51,7 +71,7 @@ void read_duration(const toml::table& t, std::string_view section, std::string_v
   const std::string bad =
       what + " must be a positive duration: seconds, or a string like \"90s\", \"30m\", \"2h\"";
   int64_t v = 0;
-  if (auto i = node.value<int64_t>()) {
+  if (auto i = integer_of(node)) {
     v = *i;
   } else if (auto str = node.value<std::string>()) {
     std::string_view d = *str;
@@ -71,12 +91,10 @@ void read_duration(const toml::table& t, std::string_view section, std::string_v
 
 }  // namespace
 
-Result<Config> load(const std::filesystem::path& file) {
+Result<Config> load_text(std::string_view text, const std::filesystem::path& file) {
   Config c;
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return c;
   try {
-    toml::table t = toml::parse_file(file.string());
+    toml::table t = toml::parse(text, file.string());
     read(t, "limits", "max_message_bytes", c.limits.max_message_bytes);
     read(t, "limits", "max_mime_depth", c.limits.max_mime_depth);
     read(t, "limits", "max_mime_parts", c.limits.max_mime_parts);
@@ -165,6 +183,19 @@ Result<Config> load(const std::filesystem::path& file) {
   if (c.lmtp.max_recipients < 1)
     return fail(ErrorCode::kInvalidInput, file.string() + ": lmtp.max_recipients must be at least 1");
   return c;
+}
+
+Result<Config> load(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return Config{};
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  // A directory opens like a file on Linux and then reads as nothing: not the defaults.
+  if (!in || std::filesystem::is_directory(file, ec))
+    return fail(ErrorCode::kInvalidInput, file.string() + ": cannot be read");
+  text << in.rdbuf();
+  if (in.bad()) return fail(ErrorCode::kInvalidInput, file.string() + ": cannot be read");
+  return load_text(text.str(), file);
 }
 
 std::string default_file_text() {

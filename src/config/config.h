@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/result.h"
@@ -104,6 +105,10 @@ struct Config {
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad
 // value is kInvalidInput with the file, line and key in the message.
 [[nodiscard]] Result<Config> load(const std::filesystem::path& file);
+
+// The same rules for the text of a mailcase.toml; `file` only names it in messages.
+// Pure (no I/O): any text gives a Config or a kInvalidInput error, never an exception.
+[[nodiscard]] Result<Config> load_text(std::string_view text, const std::filesystem::path& file);
 
 // The commented default file written by `mailcase init`.
 std::string default_file_text();

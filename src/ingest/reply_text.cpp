@@ -126,18 +126,19 @@ bool matches(const RE2& re, std::string_view s) { return RE2::PartialMatch(re2::
 
 bool is_wrote(std::string joined) {
   if (joined.size() >= 600) return false;
-  // French typography puts a no-break space before the colon.
-  std::string plain;
-  plain.reserve(joined.size());
-  for (size_t i = 0; i < joined.size(); ++i) {
-    if (joined.compare(i, 2, "\xC2\xA0") == 0) {
-      plain += ' ';
-      ++i;
-    } else {
-      plain += joined[i];
+  // French typography puts a no-break space before the colon. Every line of every body
+  // comes here: lines without one (nearly all) are not copied.
+  constexpr std::string_view kNbsp = "\xC2\xA0";
+  if (size_t at = joined.find(kNbsp); at != std::string::npos) {
+    std::string plain;
+    size_t from = 0;
+    for (; at != std::string::npos; at = joined.find(kNbsp, from)) {
+      plain.append(joined, from, at - from).push_back(' ');
+      from = at + kNbsp.size();
     }
+    plain.append(joined, from);
+    joined.swap(plain);
   }
-  joined.swap(plain);
   if (matches(wrote_free_re(), joined) || matches(date_address_re(), joined)) return true;
   if (!matches(wrote_end_re(), joined)) return false;
   return matches(wrote_start_re(), joined) || matches(address_re(), joined);

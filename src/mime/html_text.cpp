@@ -3,6 +3,7 @@
 #include <gumbo.h>
 
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -209,15 +210,49 @@ constexpr size_t kMaxGumboDepth = 400;
 constexpr size_t kMaxGumboBytes = 8 * 1024 * 1024;
 constexpr size_t kMaxGumboTags = 200000;
 
+// gumbo re-opens the formatting elements (a, b, font...) left open when a block ends,
+// copying them with their attributes into each new block (HTML's "reconstruct the
+// active formatting elements"): one <a href="...32 KB..."> and 8,000 <p> made 250 MB of
+// copies, and as many link addresses in the text. Bound on the bytes those copies may
+// take, estimated as below; real mail stays far under it.
+constexpr size_t kMaxGumboCopyBytes = 16 * 1024 * 1024;
+
+// The formatting elements of the HTML standard, each with its index in open_formatting.
+int formatting_index(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"a",    "b", "big",   "code",   "em",     "font", "i",
+                                                "nobr", "s", "small", "strike", "strong", "tt",   "u"};
+  for (size_t k = 0; k < std::size(kNames); ++k)
+    if (text::iequals(name, kNames[k])) return static_cast<int>(k);
+  return -1;
+}
+
 // One linear pass: whether gumbo may parse this document within the bounds above.
 bool fits_gumbo(std::string_view s) {
   if (s.size() > kMaxGumboBytes) return false;
   size_t depth = 0, tags = 0;
+  // Formatting elements not closed yet (per name, the size of each start tag plus a
+  // node's overhead) and their total: what any other tag may make gumbo copy.
+  std::vector<size_t> open_formatting[14];
+  size_t open_bytes = 0, copy_bytes = 0;
   for (size_t i = s.find('<'); i != std::string_view::npos; i = s.find('<', i)) {
+    const size_t start = i;
     TagAt t = scan_tag(s, i);
     i = t.next;
     if (t.name.empty()) continue;
     if (++tags > kMaxGumboTags) return false;
+    // "<b/>" opens a b like "<b>": HTML ignores the slash on elements that are not void.
+    if (const int f = formatting_index(t.name); f >= 0) {
+      auto& open = open_formatting[f];
+      if (!t.closing) {
+        open.push_back(t.next - start + 64);
+        open_bytes += open.back();
+      } else if (!open.empty()) {
+        open_bytes -= open.back();
+        open.pop_back();
+      }
+    } else if ((copy_bytes += open_bytes) > kMaxGumboCopyBytes) {
+      return false;
+    }
     if (t.closing) {
       if (!adds_no_depth(t.name) && depth > 0) --depth;
       continue;

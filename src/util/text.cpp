@@ -60,8 +60,11 @@ std::string make_valid_utf8(std::string_view s) {
     size_t len = 0;
     uint32_t cp = 0;
     if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-      ++i;
+      // A run of ASCII at once: mail text is mostly ASCII, and every body passes here.
+      size_t end = i + 1;
+      while (end < s.size() && p[end] < 0x80) ++end;
+      out.append(s.substr(i, end - i));
+      i = end;
       continue;
     } else if ((c & 0xE0) == 0xC0) {
       len = 2;

@@ -105,5 +105,64 @@ TEST(Config, WhoMayWriteToACaseIsValidated) {
       << c.error().message;
 }
 
+// A number too large for the setting used to be cut to its width: 4294967297 workers
+// became 1 and 4294967321 as the SMTP port became 25, both accepted without a word.
+TEST(Config, NumberTooLargeForTheSettingIsRefused) {
+  for (const char* text : {"[http]\nworkers = 4294967297\n", "[outbound]\nsmtp_port = 4294967321\n",
+                           "[threading]\ncase_digits = 4294967303\n"}) {
+    auto c = load_text(text, "mailcase.toml");
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_NE(c.error().message.find("must be at most 2147483647"), std::string::npos) << c.error().message;
+  }
+  auto ok = load_text("[http]\nworkers = 8\n[limits]\nmax_message_bytes = 4294967297\n", "mailcase.toml");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->http.workers, 8);
+  EXPECT_EQ(ok->limits.max_message_bytes, 4294967297ull);
+}
+
+// load_text is what load applies to the file's text: same values, same errors.
+TEST(Config, TextAndFileLoadAlike) {
+  testing::TempDir dir;
+  const std::string text = "[limits]\nmax_message_bytes = 1000\n[storage]\nsync = \"sometimes\"\n";
+  write(dir.path() / "mailcase.toml", text);
+  auto from_file = load(dir.path() / "mailcase.toml");
+  auto from_text = load_text(text, dir.path() / "mailcase.toml");
+  ASSERT_FALSE(from_file.has_value());
+  ASSERT_FALSE(from_text.has_value());
+  EXPECT_EQ(from_file.error().message, from_text.error().message);
+  auto good = load_text("[limits]\nmax_message_bytes = 1000\n", "x.toml");
+  ASSERT_TRUE(good.has_value());
+  EXPECT_EQ(good->limits.max_message_bytes, 1000u);
+  auto bad = load_text("[limits\n", "x.toml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message.rfind("x.toml:1: ", 0), 0u) << bad.error().message;
+}
+
+// A path that exists but cannot be read as a file is a clear error, not defaults.
+TEST(Config, UnreadableFileIsAnError) {
+  testing::TempDir dir;
+  std::filesystem::create_directory(dir.path() / "mailcase.toml");
+  auto c = load(dir.path() / "mailcase.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message.find("mailcase.toml"), std::string::npos) << c.error().message;
+}
+
+// A float too large for an integer (found by config_fuzz): toml++ converted it before
+// checking its range, undefined behaviour that the UBSan stage of scripts/test reports.
+// Now a clear error; a whole float in range is still taken as before.
+TEST(Config, HugeFloatWhereAnIntegerBelongsIsAnError) {
+  for (const char* text : {"[limits]\nmax_message_bytes = 1e80\n", "[http]\nworkers = -1e80\n",
+                           "[lmtp]\ndata_timeout = 1e80\n", "[limits]\nmax_message_bytes = inf\n",
+                           "[limits]\nmax_message_bytes = 1.5\n"}) {
+    auto c = load_text(text, "mailcase.toml");
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_NE(c.error().message.find("mailcase.toml: "), std::string::npos) << c.error().message;
+  }
+  auto whole = load_text("[limits]\nmax_message_bytes = 1000.0\n[lmtp]\ndata_timeout = 90.0\n", "mailcase.toml");
+  ASSERT_TRUE(whole.has_value()) << whole.error().message;
+  EXPECT_EQ(whole->limits.max_message_bytes, 1000u);
+  EXPECT_EQ(whole->lmtp.data_timeout_seconds, 90);
+}
+
 }  // namespace
 }  // namespace mailcase::config

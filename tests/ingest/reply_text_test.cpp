@@ -74,5 +74,12 @@ TEST(ReplyText, EmptyBody) {
   EXPECT_TRUE(r.new_text.empty());
 }
 
+// French typography: a no-break space (U+00A0) before the colon, and after "Le".
+TEST(ReplyText, FrenchQuoteHeaderWithNoBreakSpaces) {
+  auto r = split_reply("Merci.\n\nLe\xC2\xA0lun. 3 nov. 2026 à 10:00, Support <s@example.com> a écrit\xC2\xA0:\n> Essayez\n");
+  EXPECT_EQ(r.new_text, "Merci.");
+  EXPECT_NE(r.quoted.find("Essayez"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mailcase::ingest

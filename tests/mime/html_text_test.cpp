@@ -51,5 +51,30 @@ TEST(HtmlText, OrdinaryNestingAndUnclosedParagraphsStillGetTheTreeWalk) {
       << text.substr(text.size() - 200);
 }
 
+// A link left open across paragraphs is copied by gumbo into each of them, with its
+// address: a 62 KB document gave 240 MB of text (and as much memory in gumbo), a
+// mail of a few megabytes could take the server's memory.
+TEST(HtmlText, LinkLeftOpenAcrossParagraphsIsNotCopiedWithoutBound) {
+  const std::string url = "https://example.org/" + std::string(30000, 'u');
+  std::string html = "<p><a href=\"" + url + "\">x" + repeat("<p>y", 8000);
+  std::string text = html_to_text(html);
+  EXPECT_LT(text.size(), 4 * html.size());
+  EXPECT_EQ(text.substr(0, 4), "x\n\ny");
+  EXPECT_EQ(text.find("yy"), std::string::npos);  // every paragraph kept apart
+  // The same with the tag written as self-closing, which HTML reads as an open <a>.
+  html = "<p><a href=\"" + url + "\"/>x" + repeat("<p>y", 8000);
+  EXPECT_LT(html_to_text(html).size(), 4 * html.size());
+}
+
+// Ordinary mail leaves a <font> or <a> open over a few paragraphs: still the tree walk,
+// which writes a link as "text <address>" (the stripping fallback drops addresses).
+TEST(HtmlText, FormattingLeftOpenInOrdinaryMailKeepsTheTreeWalk) {
+  std::string html =
+      "<font face=\"Arial\" size=\"2\"><p>See <a href=\"https://example.org/case\">your case</a>" +
+      repeat("<p>more text", 500) + "<p><a href=\"https://example.org/x\">open" + repeat("<p>z", 20);
+  std::string text = html_to_text(html);
+  EXPECT_NE(text.find("your case <https://example.org/case>"), std::string::npos) << text.substr(0, 200);
+}
+
 }  // namespace
 }  // namespace mailcase::mime

@@ -124,5 +124,18 @@ TEST(SecretFile, GroupOrWorldReadableFileIsReported) {
   EXPECT_EQ(w->find("secret\n"), std::string::npos);
 }
 
+// Each byte of an ill-formed sequence becomes U+FFFD; ASCII and well-formed UTF-8 around it
+// are kept byte for byte, at the start, the end and between.
+TEST(Text, MakeValidUtf8ReplacesOnlyIllFormedSequences) {
+  EXPECT_EQ(text::make_valid_utf8(""), "");
+  EXPECT_EQ(text::make_valid_utf8("plain ascii\r\n\t"), "plain ascii\r\n\t");
+  EXPECT_EQ(text::make_valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80!"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80!");
+  EXPECT_EQ(text::make_valid_utf8("a\xFF-z"), "a\xEF\xBF\xBD-z");
+  EXPECT_EQ(text::make_valid_utf8("\xC0\xAFx"), "\xEF\xBF\xBD\xEF\xBF\xBDx");                  // overlong "/"
+  EXPECT_EQ(text::make_valid_utf8("x\xED\xA0\x80"), "x\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(text::make_valid_utf8("end\xE2\x82"), "end\xEF\xBF\xBD\xEF\xBF\xBD");              // cut short
+}
+
 }  // namespace
 }  // namespace mailcase

@@ -1,0 +1,66 @@
+// Fuzz target for the customer pages' request checks (web/http_guard.h), the pure
+// functions that read a request before cpp-httplib buffers it: the head scanner fed in
+// arbitrary pieces, the body verdict from the method and the Content-Length and
+// Transfer-Encoding values, and the checks of a form field.
+//
+// Input: two bytes of settings (head limit, piece size), then the bytes of a request.
+// Contract under test: no crash, no sanitizer report; the scanner never reports more
+// head than it was given or than its limit, and feeding the same bytes whole or in
+// pieces gives the same answer; a form field that passes is valid UTF-8 within its
+// limit; the body verdict is 0 or an HTTP refusal.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
+
+#include "web/http_guard.h"
+
+using namespace mailcase;
+
+namespace {
+
+std::string_view line_at(std::string_view s, size_t n) {
+  for (; n > 0; --n) {
+    size_t at = s.find('\n');
+    if (at == std::string_view::npos) return {};
+    s.remove_prefix(at + 1);
+  }
+  return s.substr(0, s.find('\n'));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const size_t max_head = 16 + static_cast<size_t>(data[0]) * 16;
+  const size_t piece = 1 + data[1] % 64;
+  const std::string_view req(reinterpret_cast<const char*>(data + 2), size - 2);
+
+  web::HeadScanner whole(max_head), pieces(max_head);
+  const size_t used_whole = whole.feed(req);
+  size_t used_pieces = 0;
+  for (size_t at = 0; at < req.size() && !pieces.done() && !pieces.overflowed(); at += piece)
+    used_pieces += pieces.feed(req.substr(at, piece));
+  if (used_whole > req.size() || whole.head_bytes() > max_head + 1) std::abort();
+  if (used_whole != used_pieces || whole.done() != pieces.done() || whole.overflowed() != pieces.overflowed())
+    std::abort();
+  if (whole.overflowed() && whole.overflow_status() != 414 && whole.overflow_status() != 431) std::abort();
+
+  // Method, Content-Length, Transfer-Encoding: the first three lines; an empty line is
+  // a header that is absent.
+  const std::string_view method = line_at(req, 0), length = line_at(req, 1), encoding = line_at(req, 2);
+  const auto verdict =
+      web::check_body(method, length.empty() ? std::nullopt : std::optional<std::string_view>(length),
+                      encoding.empty() ? std::nullopt : std::optional<std::string_view>(encoding), 16 * 1024);
+  if (verdict.status != 0 && verdict.status != 400 && verdict.status != 411 && verdict.status != 413)
+    std::abort();
+  if ((verdict.status == 0) != verdict.reason.empty()) std::abort();
+  if (verdict.status != 0) (void)web::refusal_response(verdict.status);
+
+  for (bool multiline : {false, true}) {
+    const auto refused = web::check_form_text("Comment", req, max_head, multiline);
+    if (!refused && (req.size() > max_head || !web::is_valid_utf8(req))) std::abort();
+  }
+  return 0;
+}
