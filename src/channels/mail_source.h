@@ -61,8 +61,8 @@ struct SourceReport {
 class MailSource {
  public:
   virtual ~MailSource() = default;
-  // Names the source in logs and on its mails' envelopes: "import", "pipe", "imap:NAME",
-  // "pop3:NAME", "lmtp".
+  // Names the source in logs, as its mails' Envelope::source begins: "import" (each mail
+  // "import:/its/file"), "pipe", "imap:NAME", "pop3:NAME", "lmtp".
   virtual std::string name() const = 0;
   // Hands mail to the sink until `stop` is set or the source is exhausted. An error: the
   // source could not go on at all (what was committed before stays committed).
