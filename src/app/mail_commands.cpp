@@ -1,59 +1,57 @@
 // deliver, import, message list/retry.
+#include <atomic>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
-#include "channels/mailfile.h"
+#include "channels/import_source.h"
 #include "present/json.h"
 #include "util/text.h"
 
 namespace mailcase::app {
 namespace {
 
-// Counts outcomes and prints progress at most once a second.
+// Prints progress at most once a second, and the summary of an import.
 class Progress {
  public:
-  void add(const Result<ingest::Outcome>& r) {
+  void add() {
     ++total_;
-    if (r)
-      ++counts_[ingest::to_string(r->kind)];
-    else
-      ++counts_["error"];
     auto now = std::chrono::steady_clock::now();
     if (now - last_ >= std::chrono::seconds(1)) {
       last_ = now;
-      std::cerr << "imported " << total_ << " mails (" << rate() << "/s)\n";
+      std::cerr << "imported " << total_ << " mails (" << rate(total_) << "/s)\n";
     }
   }
-  void summary() const {
-    std::cerr << "done: " << total_ << " mails in " << seconds() << " s (" << rate() << "/s):";
-    for (const auto& [k, v] : counts_) std::cerr << " " << k << "=" << v;
+  void summary(const channels::SourceReport& r) const {
+    std::cerr << "done: " << r.total << " mails in " << seconds() << " s (" << rate(r.total) << "/s):";
+    for (const auto& [k, v] : counts(r)) std::cerr << " " << k << "=" << v;
     std::cerr << "\n";
   }
-  nlohmann::json json() const {
-    nlohmann::json j = {{"total", total_}};
-    for (const auto& [k, v] : counts_) j[k] = v;
+  static nlohmann::json json(const channels::SourceReport& r) {
+    nlohmann::json j = {{"total", r.total}};
+    for (const auto& [k, v] : counts(r)) j[k] = v;
     return j;
-  }
-  size_t errors() const {
-    auto it = counts_.find("error");
-    return it == counts_.end() ? 0 : it->second;
   }
 
  private:
+  // By outcome name, and "error" for mails not recorded; only those that happened.
+  static std::map<std::string, size_t> counts(const channels::SourceReport& r) {
+    std::map<std::string, size_t> out;
+    for (const auto& [kind, n] : r.outcomes) out[ingest::to_string(kind)] = n;
+    if (r.errors > 0) out["error"] = r.errors;
+    return out;
+  }
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
-  long rate() const {
+  long rate(size_t n) const {
     double s = seconds();
-    return s > 0 ? static_cast<long>(static_cast<double>(total_) / s) : 0;
+    return s > 0 ? static_cast<long>(static_cast<double>(n) / s) : 0;
   }
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
   size_t total_ = 0;
-  std::map<std::string, size_t> counts_;
 };
 
 }  // namespace
@@ -112,70 +110,36 @@ void register_mail_commands(CLI::App& app, Globals& g) {
         auto p = open_runtime(g, &cfg);
         if (!p) return;
         p->ingest().set_confirmations(*confirm);
-        // Mails left half-done by an interrupted run come first.
-        if (auto n = p->ingest().finish_interrupted(); !n) {
-          print_error(n.error());
-          g.exit_code = exit_code_for(n.error());
-          return;
-        } else if (*n > 0) {
-          std::cerr << "finished " << *n << " mails of an interrupted run\n";
-        }
+        channels::ImportOptions opt;
+        for (const auto& path : *paths) opt.paths.emplace_back(path);
+        opt.recipients = *recipients;
+        opt.batch = static_cast<size_t>(cfg.storage.import_batch);
         Progress progress;
-        std::vector<ingest::Spooled> batch;
-        const size_t batch_size = static_cast<size_t>(cfg.storage.import_batch);
-        auto flush = [&] {
-          for (auto& r : p->ingest().process(batch)) {
-            if (!r) print_error(r.error());
-            progress.add(r);
-          }
-          batch.clear();
+        channels::ImportObserver observer;
+        observer.resumed = [](size_t n) {
+          std::cerr << "finished " << n << " mails of an interrupted run\n";
         };
-        for (const auto& path_str : *paths) {
-          std::filesystem::path path(path_str);
-          ingest::Envelope env{"import:" + path.string(), *recipients};
-          std::error_code ec;
-          if (std::filesystem::is_directory(path, ec)) {
-            auto files = channels::maildir_files(path);
-            if (!files) {
-              print_error(files.error());
-              g.exit_code = kExitNoInput;
-              continue;
-            }
-            for (const auto& f : *files) {
-              std::ifstream in(f, std::ios::binary);
-              auto s = p->ingest().spool(in, env);
-              if (!s) {
-                print_error(s.error());
-                g.exit_code = exit_code_for(s.error());
-                return;
-              }
-              batch.push_back(std::move(*s));
-              if (batch.size() >= batch_size) flush();
-            }
-          } else {
-            auto reader = channels::MboxReader::open(path);
-            if (!reader) {
-              print_error(reader.error());
-              g.exit_code = kExitNoInput;
-              continue;
-            }
-            while (true) {
-              auto ref = (*reader)->next(p->raw_spool());
-              if (!ref) {
-                print_error(ref.error());
-                g.exit_code = exit_code_for(ref.error());
-                break;
-              }
-              if (!*ref) break;
-              batch.push_back(ingest::Spooled{**ref, env});
-              if (batch.size() >= batch_size) flush();
-            }
-          }
+        observer.mail = [&progress](const Result<ingest::Outcome>& r) {
+          if (!r) print_error(r.error());
+          progress.add();
+        };
+        observer.problem = [&g](const channels::ImportProblem& problem) {
+          print_error(problem.error);
+          g.exit_code = problem.kind == channels::ImportProblem::Kind::kUnreadable
+                            ? kExitNoInput
+                            : exit_code_for(problem.error);
+        };
+        channels::ImportSource source(p->ingest(), std::move(opt), std::move(observer));
+        const std::atomic<bool> never_stop{false};
+        auto report = source.import(never_stop);
+        if (!report) {
+          print_error(report.error());
+          g.exit_code = exit_code_for(report.error());
+          return;
         }
-        if (!batch.empty()) flush();
-        progress.summary();
-        if (*json) std::cout << json_text(progress.json()) << "\n";
-        if (progress.errors() > 0 && g.exit_code == kExitOk) g.exit_code = kExitTempFail;
+        progress.summary(*report);
+        if (*json) std::cout << json_text(Progress::json(*report)) << "\n";
+        if (report->errors > 0 && g.exit_code == kExitOk) g.exit_code = kExitTempFail;
       };
     });
   }
