@@ -83,6 +83,8 @@ Result<Config> load(const std::filesystem::path& file) {
     read(t, "limits", "max_text_bytes", c.limits.max_text_bytes);
     read(t, "limits", "max_header_fields", c.limits.max_header_fields);
     read(t, "limits", "max_header_bytes", c.limits.max_header_bytes);
+    read(t, "limits", "max_addresses", c.limits.max_addresses);
+    read(t, "limits", "max_kept_headers", c.limits.max_kept_headers);
     read(t, "threading", "case_prefix", c.threading.case_prefix);
     read(t, "threading", "case_digits", c.threading.case_digits);
     read(t, "threading", "subject_tags", c.threading.subject_tags);
@@ -180,6 +182,8 @@ Result<Config> load(const std::filesystem::path& file) {
   };
   for (auto s : {within("limits.max_header_fields", c.limits.max_header_fields, 1, 10'000'000),
                  within("limits.max_header_bytes", c.limits.max_header_bytes, 1024, 1ull << 30),
+                 within("limits.max_addresses", c.limits.max_addresses, 1, 100000),
+                 within("limits.max_kept_headers", c.limits.max_kept_headers, 1, 1000000),
                  within("lmtp.max_line_bytes", c.lmtp.max_line_bytes, 1000, 64ull << 20),
                  within("lmtp.idle_timeout", static_cast<uint64_t>(c.lmtp.idle_timeout_seconds), 1, 86400),
                  within("lmtp.max_connections", static_cast<uint64_t>(c.lmtp.max_connections), 1, 10000),
@@ -205,6 +209,10 @@ max_text_bytes = 2097152
 # mail is parsed: the first field past them and the rest stay in the original only.
 max_header_fields = 20000
 max_header_bytes = 1048576
+# Addresses read from one field (From, Reply-To, To, Cc, Bcc); the rest are left out.
+max_addresses = 1000
+# Top header fields kept with a parsed mail, which routing and classification look at.
+max_kept_headers = 2000
 
 [threading]
 # Case numbers: prefix and digits, e.g. CS0000011.

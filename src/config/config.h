@@ -19,6 +19,8 @@ struct Limits {
   // GMime reads it (GMime holds every header in memory).
   size_t max_header_fields = 20000;
   size_t max_header_bytes = 1024 * 1024;
+  size_t max_addresses = 1000;     // addresses read per field (From, Reply-To, To, Cc, Bcc)
+  size_t max_kept_headers = 2000;  // top header fields kept with the parsed mail (rules see these)
 };
 
 struct Threading {

@@ -30,6 +30,8 @@ struct ParseLimits {
   // memory; see structure_scan.h).
   size_t max_header_fields = config::Limits{}.max_header_fields;
   size_t max_header_bytes = config::Limits{}.max_header_bytes;
+  size_t max_addresses = config::Limits{}.max_addresses;        // per address field; the rest are dropped
+  size_t max_kept_headers = config::Limits{}.max_kept_headers;  // ParsedMessage::headers, at most
   std::string fallback_charset = "windows-1252";  // for undeclared 8-bit text that is not UTF-8
 };
 

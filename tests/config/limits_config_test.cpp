@@ -10,6 +10,7 @@
 #include "channels/lmtp_server.h"
 #include "config/config.h"
 #include "mime/parser.h"
+#include "mime/structure_scan.h"
 #include "support/test_support.h"
 
 namespace mailcase::config {
@@ -26,6 +27,8 @@ TEST(LimitsConfig, DefaultsAndTheInitFileAgree) {
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->limits.max_header_fields, 20000u);
   EXPECT_EQ(c->limits.max_header_bytes, 1024u * 1024);
+  EXPECT_EQ(c->limits.max_addresses, 1000u);
+  EXPECT_EQ(c->limits.max_kept_headers, 2000u);
   EXPECT_EQ(c->lmtp.max_line_bytes, 1024u * 1024);
   EXPECT_EQ(c->lmtp.idle_timeout_seconds, 300);
   EXPECT_EQ(c->lmtp.max_connections, 64);
@@ -34,6 +37,8 @@ TEST(LimitsConfig, DefaultsAndTheInitFileAgree) {
   Config d;
   EXPECT_EQ(d.limits.max_header_fields, c->limits.max_header_fields);
   EXPECT_EQ(d.limits.max_header_bytes, c->limits.max_header_bytes);
+  EXPECT_EQ(d.limits.max_addresses, c->limits.max_addresses);
+  EXPECT_EQ(d.limits.max_kept_headers, c->limits.max_kept_headers);
   EXPECT_EQ(d.lmtp.max_line_bytes, c->lmtp.max_line_bytes);
   EXPECT_EQ(d.lmtp.idle_timeout_seconds, c->lmtp.idle_timeout_seconds);
   EXPECT_EQ(d.lmtp.max_connections, c->lmtp.max_connections);
@@ -51,6 +56,13 @@ TEST(LimitsConfig, TheUsersOfALimitShareItsDefault) {
   EXPECT_EQ(p.max_text_bytes, d.limits.max_text_bytes);
   EXPECT_EQ(p.max_header_fields, d.limits.max_header_fields);
   EXPECT_EQ(p.max_header_bytes, d.limits.max_header_bytes);
+  EXPECT_EQ(p.max_addresses, d.limits.max_addresses);
+  EXPECT_EQ(p.max_kept_headers, d.limits.max_kept_headers);
+  const mime::StructureLimits s;
+  EXPECT_EQ(s.max_parts, d.limits.max_mime_parts);
+  EXPECT_EQ(s.max_depth, d.limits.max_mime_depth);
+  EXPECT_EQ(s.max_header_fields, d.limits.max_header_fields);
+  EXPECT_EQ(s.max_header_bytes, d.limits.max_header_bytes);
   const channels::LmtpOptions o;
   EXPECT_EQ(o.max_size, d.limits.max_message_bytes);
   EXPECT_EQ(o.max_recipients, d.lmtp.max_recipients);
@@ -68,14 +80,17 @@ TEST(LimitsConfig, TheUsersOfALimitShareItsDefault) {
 
 TEST(LimitsConfig, ValuesAreRead) {
   testing::TempDir dir;
-  auto c = load_text(dir,
-                     "[limits]\nmax_header_fields = 50\nmax_header_bytes = 4096\n"
-                     "[lmtp]\nmax_line_bytes = 1000\nidle_timeout = \"90s\"\nmax_connections = 8\n"
-                     "commit_batch = 16\n"
-                     "[mailbox]\nfetch_batch = 7\n");
+  auto c = load_text(
+      dir,
+      "[limits]\nmax_header_fields = 50\nmax_header_bytes = 4096\nmax_addresses = 9\nmax_kept_headers = 30\n"
+      "[lmtp]\nmax_line_bytes = 1000\nidle_timeout = \"90s\"\nmax_connections = 8\n"
+      "commit_batch = 16\n"
+      "[mailbox]\nfetch_batch = 7\n");
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->limits.max_header_fields, 50u);
   EXPECT_EQ(c->limits.max_header_bytes, 4096u);
+  EXPECT_EQ(c->limits.max_addresses, 9u);
+  EXPECT_EQ(c->limits.max_kept_headers, 30u);
   EXPECT_EQ(c->lmtp.max_line_bytes, 1000u);
   EXPECT_EQ(c->lmtp.idle_timeout_seconds, 90);
   EXPECT_EQ(c->lmtp.max_connections, 8);
@@ -94,6 +109,10 @@ TEST(LimitsConfig, BadValuesNameTheKey) {
       {"[limits]\nmax_header_fields = 1000000000\n", "limits.max_header_fields"},
       {"[limits]\nmax_header_bytes = 10\n", "limits.max_header_bytes"},
       {"[limits]\nmax_header_bytes = \"big\"\n", "limits.max_header_bytes"},
+      {"[limits]\nmax_addresses = 0\n", "limits.max_addresses"},
+      {"[limits]\nmax_addresses = 5000000\n", "limits.max_addresses"},
+      {"[limits]\nmax_kept_headers = 0\n", "limits.max_kept_headers"},
+      {"[limits]\nmax_kept_headers = -2\n", "limits.max_kept_headers"},
       {"[lmtp]\nmax_line_bytes = 0\n", "lmtp.max_line_bytes"},
       {"[lmtp]\nmax_line_bytes = 999\n", "lmtp.max_line_bytes"},
       {"[lmtp]\nmax_line_bytes = 100000000000\n", "lmtp.max_line_bytes"},
