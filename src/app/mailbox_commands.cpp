@@ -230,7 +230,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         if (!m) return;
         channels::AgentBook book(p->store());  // pooled units of the pipeline's store
         std::atomic<bool> stop{false};
-        channels::AgentContext ctx{p->ingest(), book, stop};
+        channels::AgentContext ctx{p->ingest(), book, stop, cfg.mailbox.fetch_batch};
         auto n = channels::fetch_once(*m, ctx);
         if (!n) {
           print_error(n.error());

@@ -123,6 +123,10 @@ class Node {
     o.max_recipients = cfg.lmtp.max_recipients;
     o.session_timeout_seconds = cfg.lmtp.session_timeout_seconds;
     o.data_timeout_seconds = cfg.lmtp.data_timeout_seconds;
+    o.idle_timeout_seconds = cfg.lmtp.idle_timeout_seconds;
+    o.max_line_bytes = cfg.lmtp.max_line_bytes;
+    o.max_connections = cfg.lmtp.max_connections;
+    o.commit_batch = cfg.lmtp.commit_batch;
     auto server = std::make_unique<channels::LmtpServer>(rt_.ingest(), o);
     MC_RETURN_IF_ERROR(server->listen());
     lmtp_ = std::move(server);
@@ -164,8 +168,8 @@ class Node {
   // One agent per mailbox, on the agents' book (pooled units of the runtime's store).
   void start_agents(const std::vector<store::Mailbox>& mailboxes) {
     for (const auto& m : mailboxes) {
-      contexts_.push_back(
-          std::make_unique<channels::AgentContext>(channels::AgentContext{rt_.ingest(), book_, stop_}));
+      contexts_.push_back(std::make_unique<channels::AgentContext>(
+          channels::AgentContext{rt_.ingest(), book_, stop_, rt_.config().mailbox.fetch_batch}));
       auto* ctx = contexts_.back().get();
       threads_.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
       std::cerr << "mailbox " << m.name << ": agent started" << std::endl;

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
 #include "ingest/ingest.h"
 #include "util/result.h"
 
@@ -56,15 +57,12 @@ struct LineWait {
 // unacknowledged (the MTA sends it again), so a stop always ends the server promptly.
 std::optional<LineEnd> give_up(const LineWait& w, Clock::time_point now);
 
-// The longest line, command or DATA, a session takes (RFC 5321 allows 1,000 octets;
-// real mail has longer ones).
-inline constexpr size_t kMaxLineBytes = 1024 * 1024;
-
+// The defaults are the settings' (config.h), so there is one of each.
 struct Limits {
-  std::string hostname = "mailcase";        // in the greeting, LHLO and 421 replies
-  uint64_t max_size = 50ull * 1024 * 1024;  // SIZE announced; larger mails get 552
-  int max_recipients = 100;                 // RCPT past this many: 452
-  size_t max_line_bytes = kMaxLineBytes;
+  std::string hostname = "mailcase";                       // in the greeting, LHLO and 421 replies
+  uint64_t max_size = config::Limits{}.max_message_bytes;  // SIZE announced; larger mails get 552
+  int max_recipients = config::Lmtp{}.max_recipients;      // RCPT past this many: 452
+  size_t max_line_bytes = config::Lmtp{}.max_line_bytes;   // lmtp.max_line_bytes
 };
 
 // A mail whose final "." was read.

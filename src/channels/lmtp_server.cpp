@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -27,11 +28,12 @@ using lmtp::LineEnd;
 // Reads a socket within the deadlines of lmtp::give_up; the lines are the protocol's.
 class Conn {
  public:
-  static constexpr auto kIdle = std::chrono::minutes(5);
   static constexpr size_t kReadBytes = 64 * 1024;
 
-  Conn(int fd, const std::atomic<bool>& stop, SteadyClock::time_point session_deadline)
-      : fd_(fd), stop_(stop), session_deadline_(session_deadline) {}
+  // idle: how long the client may stay silent while a line is awaited (lmtp.idle_timeout).
+  Conn(int fd, const std::atomic<bool>& stop, SteadyClock::time_point session_deadline,
+       std::chrono::seconds idle)
+      : fd_(fd), stop_(stop), session_deadline_(session_deadline), idle_(idle) {}
   // The next bytes the client sent (at most kReadBytes); nullopt on EOF, error, a
   // deadline or stop (see ended()). data_deadline: SteadyClock::time_point::max()
   // outside DATA.
@@ -49,7 +51,7 @@ class Conn {
       return lmtp::give_up(w, now);
     };
     pollfd p{fd_, POLLIN, 0};
-    idle_until_ = SteadyClock::now() + kIdle;
+    idle_until_ = SteadyClock::now() + idle_;
     while (true) {
       int n = ::poll(&p, 1, 250);
       if (n > 0) break;
@@ -83,6 +85,7 @@ class Conn {
   int fd_;
   const std::atomic<bool>& stop_;
   SteadyClock::time_point session_deadline_;
+  std::chrono::seconds idle_;
   std::optional<SteadyClock::time_point> stop_seen_;
   SteadyClock::time_point idle_until_{};
   LineEnd ended_ = LineEnd::kClosed;
@@ -97,7 +100,9 @@ class Conn {
 // commits of the others.
 class LmtpServer::GroupCommit {
  public:
-  explicit GroupCommit(ingest::MailSink& sink) : sink_(sink), thread_([this] { run(); }) {}
+  // max_batch: mails committed in one transaction at most (lmtp.commit_batch, at least 1).
+  GroupCommit(ingest::MailSink& sink, size_t max_batch)
+      : sink_(sink), max_batch_(std::max<size_t>(1, max_batch)), thread_([this] { run(); }) {}
   ~GroupCommit() {
     {
       std::lock_guard lock(mu_);
@@ -125,7 +130,6 @@ class LmtpServer::GroupCommit {
     std::unique_ptr<ingest::PreparedMail> mail;
     std::promise<Result<ingest::Outcome>> done;
   };
-  static constexpr size_t kMaxBatch = 256;
 
   void run() {
     while (true) {
@@ -134,7 +138,7 @@ class LmtpServer::GroupCommit {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and nobody waits
-        while (!queue_.empty() && jobs.size() < kMaxBatch) {
+        while (!queue_.empty() && jobs.size() < max_batch_) {
           jobs.push_back(queue_.front());
           queue_.pop_front();
         }
@@ -152,6 +156,7 @@ class LmtpServer::GroupCommit {
   }
 
   ingest::MailSink& sink_;
+  const size_t max_batch_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job*> queue_;
@@ -194,7 +199,7 @@ Status LmtpServer::listen() {
 }
 
 void LmtpServer::serve(const std::atomic<bool>& stop) {
-  GroupCommit commit(sink_);  // outlives every session below
+  GroupCommit commit(sink_, opt_.commit_batch);  // outlives every session below
   // Each session has its thread and a flag it sets when done; finished ones are
   // joined (at once, they have ended) on every turn of the loop, so accepting never
   // waits for a session still running.
@@ -244,8 +249,9 @@ void LmtpServer::serve(const std::atomic<bool>& stop) {
 
 void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit) {
   constexpr auto kNoDeadline = SteadyClock::time_point::max();
-  Conn c(fd, stop, SteadyClock::now() + std::chrono::seconds(opt_.session_timeout_seconds));
-  lmtp::Protocol p(lmtp::Limits{opt_.hostname, opt_.max_size, opt_.max_recipients, lmtp::kMaxLineBytes});
+  Conn c(fd, stop, SteadyClock::now() + std::chrono::seconds(opt_.session_timeout_seconds),
+         std::chrono::seconds(opt_.idle_timeout_seconds));
+  lmtp::Protocol p(lmtp::Limits{opt_.hostname, opt_.max_size, opt_.max_recipients, opt_.max_line_bytes});
   auto data_deadline = kNoDeadline;  // set when a DATA starts, from its 354
   // Replies go out before anything that waits (a read, a recipient lookup, a commit).
   auto flush = [&] {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "channels/lmtp_protocol.h"
+#include "config/config.h"
 #include "ingest/ingest.h"
 #include "util/result.h"
 
@@ -30,12 +31,16 @@ namespace mailcase::channels {
 struct LmtpOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port (see bound_port)
-  uint64_t max_size = 50ull * 1024 * 1024;
+  // The defaults are the settings' (config.h: limits.max_message_bytes and [lmtp]).
+  uint64_t max_size = config::Limits{}.max_message_bytes;
   std::string hostname = "mailcase";
-  int max_connections = 64;
-  int max_recipients = 100;                // RCPT past this many: 452 (the MTA sends them again)
-  int64_t session_timeout_seconds = 1800;  // a whole connection, from its greeting
-  int64_t data_timeout_seconds = 600;      // one DATA, from 354 to the final "."
+  int max_connections = config::Lmtp{}.max_connections;  // more get 421 at once
+  int max_recipients = config::Lmtp{}.max_recipients;  // RCPT past this many: 452 (the MTA sends them again)
+  int64_t session_timeout_seconds = config::Lmtp{}.session_timeout_seconds;  // a whole connection
+  int64_t data_timeout_seconds = config::Lmtp{}.data_timeout_seconds;        // one DATA, 354 to "."
+  int64_t idle_timeout_seconds = config::Lmtp{}.idle_timeout_seconds;        // silence between bytes
+  size_t max_line_bytes = config::Lmtp{}.max_line_bytes;                     // a command or DATA line
+  size_t commit_batch = config::Lmtp{}.commit_batch;  // finished mails per transaction, at most
 };
 
 class LmtpServer {

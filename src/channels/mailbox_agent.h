@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "ingest/ingest.h"
 #include "store/model.h"
 #include "store/store.h"
@@ -38,7 +39,7 @@ struct AgentContext {
   ingest::MailSink& sink;
   AgentBook& book;
   const std::atomic<bool>& stop;
-  size_t batch = 50;  // mails fetched and committed together
+  size_t batch = config::Mailbox{}.fetch_batch;  // mails fetched and committed together (mailbox.fetch_batch)
 };
 
 // What `mailcase mailbox test` shows.

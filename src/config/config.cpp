@@ -99,6 +99,10 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "limits", "max_mime_depth", c.limits.max_mime_depth);
     read(t, "limits", "max_mime_parts", c.limits.max_mime_parts);
     read(t, "limits", "max_text_bytes", c.limits.max_text_bytes);
+    read(t, "limits", "max_header_fields", c.limits.max_header_fields);
+    read(t, "limits", "max_header_bytes", c.limits.max_header_bytes);
+    read(t, "limits", "max_addresses", c.limits.max_addresses);
+    read(t, "limits", "max_kept_headers", c.limits.max_kept_headers);
     read(t, "threading", "case_prefix", c.threading.case_prefix);
     read(t, "threading", "case_digits", c.threading.case_digits);
     read(t, "threading", "subject_tags", c.threading.subject_tags);
@@ -141,6 +145,11 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "lmtp", "max_recipients", c.lmtp.max_recipients);
     read_duration(t, "lmtp", "session_timeout", c.lmtp.session_timeout_seconds);
     read_duration(t, "lmtp", "data_timeout", c.lmtp.data_timeout_seconds);
+    read(t, "lmtp", "max_line_bytes", c.lmtp.max_line_bytes);
+    read_duration(t, "lmtp", "idle_timeout", c.lmtp.idle_timeout_seconds);
+    read(t, "lmtp", "max_connections", c.lmtp.max_connections);
+    read(t, "lmtp", "commit_batch", c.lmtp.commit_batch);
+    read(t, "mailbox", "fetch_batch", c.mailbox.fetch_batch);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -182,6 +191,23 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.workers must be 1 to 1024");
   if (c.lmtp.max_recipients < 1)
     return fail(ErrorCode::kInvalidInput, file.string() + ": lmtp.max_recipients must be at least 1");
+  // Each bound: 0 would refuse everything, and past the upper end the bound no longer
+  // protects memory or time.
+  auto within = [&](std::string_view key, uint64_t v, uint64_t lo, uint64_t hi) -> Status {
+    if (v >= lo && v <= hi) return {};
+    return fail(ErrorCode::kInvalidInput, file.string() + ": " + std::string(key) + " must be " +
+                                              std::to_string(lo) + " to " + std::to_string(hi));
+  };
+  for (auto s : {within("limits.max_header_fields", c.limits.max_header_fields, 1, 10'000'000),
+                 within("limits.max_header_bytes", c.limits.max_header_bytes, 1024, 1ull << 30),
+                 within("limits.max_addresses", c.limits.max_addresses, 1, 100000),
+                 within("limits.max_kept_headers", c.limits.max_kept_headers, 1, 1000000),
+                 within("lmtp.max_line_bytes", c.lmtp.max_line_bytes, 1000, 64ull << 20),
+                 within("lmtp.idle_timeout", static_cast<uint64_t>(c.lmtp.idle_timeout_seconds), 1, 86400),
+                 within("lmtp.max_connections", static_cast<uint64_t>(c.lmtp.max_connections), 1, 10000),
+                 within("lmtp.commit_batch", c.lmtp.commit_batch, 1, 10000),
+                 within("mailbox.fetch_batch", c.mailbox.fetch_batch, 1, 10000)})
+    if (!s) return tl::unexpected<Error>(s.error());
   return c;
 }
 
@@ -210,6 +236,14 @@ max_mime_depth = 32
 max_mime_parts = 1000
 # Body text kept per mail, in bytes.
 max_text_bytes = 2097152
+# Header fields, and header bytes, of all parts of one mail together; counted before the
+# mail is parsed: the first field past them and the rest stay in the original only.
+max_header_fields = 20000
+max_header_bytes = 1048576
+# Addresses read from one field (From, Reply-To, To, Cc, Bcc); the rest are left out.
+max_addresses = 1000
+# Top header fields kept with a parsed mail, which routing and classification look at.
+max_kept_headers = 2000
 
 [threading]
 # Case numbers: prefix and digits, e.g. CS0000011.
@@ -300,6 +334,18 @@ max_recipients = 100
 # Longest an LMTP connection may last, and one mail's DATA ("90s", "30m", "2h").
 session_timeout = "30m"
 data_timeout = "10m"
+# Longest line (command or mail line) in bytes; past it the session ends (500, or 421 in DATA).
+max_line_bytes = 1048576
+# A client silent this long while a line is awaited is let go.
+idle_timeout = "5m"
+# Connections served at once; more are turned away with 421.
+max_connections = 64
+# Finished mails committed in one transaction, at most (group commit).
+commit_batch = 256
+
+[mailbox]
+# Mails fetched from a mailbox and committed together.
+fetch_batch = 50
 )";
 }
 

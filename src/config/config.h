@@ -16,6 +16,12 @@ struct Limits {
   size_t max_mime_depth = 32;                        // nesting of multiparts / attached mails
   size_t max_mime_parts = 1000;                      // parts beyond are not extracted
   size_t max_text_bytes = 2 * 1024 * 1024;           // body text kept per mail
+  // Header fields and header bytes of all parts of one mail together, counted before
+  // GMime reads it (GMime holds every header in memory).
+  size_t max_header_fields = 20000;
+  size_t max_header_bytes = 1024 * 1024;
+  size_t max_addresses = 1000;     // addresses read per field (From, Reply-To, To, Cc, Bcc)
+  size_t max_kept_headers = 2000;  // top header fields kept with the parsed mail (rules see these)
 };
 
 struct Threading {
@@ -90,6 +96,17 @@ struct Lmtp {
   int max_recipients = 100;                // RCPT TO per mail; more get 452 (sent again later)
   int64_t session_timeout_seconds = 1800;  // a whole connection ("30m")
   int64_t data_timeout_seconds = 600;      // one DATA, 354 to the final "." ("10m")
+  // The longest line, command or DATA, a session takes (RFC 5321 allows 1,000 octets;
+  // real mail has longer ones); past it the session ends (500, or 421 inside DATA).
+  size_t max_line_bytes = 1024 * 1024;
+  int64_t idle_timeout_seconds = 300;  // a client silent this long is let go ("5m")
+  int max_connections = 64;            // sessions at once; more are turned away with 421
+  size_t commit_batch = 256;           // finished mails committed in one transaction, at most
+};
+
+// The mailbox agents (`serve`, `mailbox fetch`).
+struct Mailbox {
+  size_t fetch_batch = 50;  // mails fetched and committed together
 };
 
 struct Config {
@@ -100,6 +117,7 @@ struct Config {
   Outbound outbound;
   Http http;
   Lmtp lmtp;
+  Mailbox mailbox;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad

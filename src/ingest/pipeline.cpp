@@ -228,6 +228,10 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
   limits.max_depth = cfg_.limits.max_mime_depth;
   limits.max_parts = cfg_.limits.max_mime_parts;
   limits.max_text_bytes = cfg_.limits.max_text_bytes;
+  limits.max_header_fields = cfg_.limits.max_header_fields;
+  limits.max_header_bytes = cfg_.limits.max_header_bytes;
+  limits.max_addresses = cfg_.limits.max_addresses;
+  limits.max_kept_headers = cfg_.limits.max_kept_headers;
   Result<mime::ParsedMessage> parsed = fail(ErrorCode::kInternal, "not parsed");
   if (ref.location.empty()) {
     parsed = mime::parse_file(raws_->file_of(ref), *blobs_, limits);

@@ -151,10 +151,11 @@ std::vector<std::string> ids_of(const char* header_value) {
   return out;
 }
 
-void add_addresses(InternetAddressList* list, std::vector<Address>& out, int depth = 0) {
+// At most max addresses of one field (limits.max_addresses) go into out.
+void add_addresses(InternetAddressList* list, std::vector<Address>& out, size_t max, int depth = 0) {
   if (!list || depth > 4) return;
   int n = internet_address_list_length(list);
-  for (int i = 0; i < n && out.size() < 1000; ++i) {
+  for (int i = 0; i < n && out.size() < max; ++i) {
     InternetAddress* a = internet_address_list_get_address(list, i);
     if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
       Address x;
@@ -162,7 +163,7 @@ void add_addresses(InternetAddressList* list, std::vector<Address>& out, int dep
       x.email = text::make_valid_utf8(str(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a))));
       out.push_back(std::move(x));
     } else if (INTERNET_ADDRESS_IS_GROUP(a)) {
-      add_addresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out, depth + 1);
+      add_addresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out, max, depth + 1);
     }
   }
 }
@@ -381,7 +382,7 @@ Result<ParsedMessage> parse_stream(GMimeStream* stream, spool::BlobSink& sink, c
   GMimeHeaderList* hl = g_mime_object_get_header_list(top);
   int count = hl ? g_mime_header_list_get_count(hl) : 0;
   if (count == 0) return fail(ErrorCode::kInvalidInput, "no header found: not a mail");
-  for (int i = 0; i < count && i < 2000; ++i) {
+  for (int i = 0; i < count && static_cast<size_t>(i) < limits.max_kept_headers; ++i) {
     GMimeHeader* h = g_mime_header_list_get_header_at(hl, i);
     Header x;
     x.name = text::make_valid_utf8(str(g_mime_header_get_name(h)));
@@ -397,13 +398,13 @@ Result<ParsedMessage> parse_stream(GMimeStream* stream, spool::BlobSink& sink, c
   out.in_reply_to = ids_of(g_mime_object_get_header(top, "In-Reply-To"));
   out.references = ids_of(g_mime_object_get_header(top, "References"));
   std::vector<Address> from;
-  add_addresses(g_mime_message_get_from(msg.get()), from);
-  if (from.empty()) add_addresses(g_mime_message_get_sender(msg.get()), from);
+  add_addresses(g_mime_message_get_from(msg.get()), from, limits.max_addresses);
+  if (from.empty()) add_addresses(g_mime_message_get_sender(msg.get()), from, limits.max_addresses);
   if (!from.empty()) out.from = from.front();
-  add_addresses(g_mime_message_get_reply_to(msg.get()), out.reply_to);
-  add_addresses(g_mime_message_get_to(msg.get()), out.to);
-  add_addresses(g_mime_message_get_cc(msg.get()), out.cc);
-  add_addresses(g_mime_message_get_bcc(msg.get()), out.bcc);
+  add_addresses(g_mime_message_get_reply_to(msg.get()), out.reply_to, limits.max_addresses);
+  add_addresses(g_mime_message_get_to(msg.get()), out.to, limits.max_addresses);
+  add_addresses(g_mime_message_get_cc(msg.get()), out.cc, limits.max_addresses);
+  add_addresses(g_mime_message_get_bcc(msg.get()), out.bcc, limits.max_addresses);
   if (GDateTime* d = g_mime_message_get_date(msg.get())) out.date = g_date_time_to_unix(d);
 
   GMimeObject* body = g_mime_message_get_mime_part(msg.get());

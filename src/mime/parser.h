@@ -13,21 +13,25 @@
 #include <filesystem>
 #include <string_view>
 
+#include "config/config.h"
 #include "mime/message.h"
 #include "spool/blob_store.h"
 #include "util/result.h"
 
 namespace mailcase::mime {
 
-// Every parser limit is a named setting (see mailcase.toml [limits]).
+// Every parser limit is a named setting (see mailcase.toml [limits]); the defaults are
+// the settings' (config.h), so there is one of each.
 struct ParseLimits {
-  size_t max_depth = 32;                     // nesting of multiparts and message/rfc822
-  size_t max_parts = 1000;                   // parts beyond this are not extracted
-  size_t max_text_bytes = 2 * 1024 * 1024;   // text_body / html_body are cut at this size
+  size_t max_depth = config::Limits{}.max_mime_depth;       // nesting of multiparts and message/rfc822
+  size_t max_parts = config::Limits{}.max_mime_parts;       // parts beyond this are not extracted
+  size_t max_text_bytes = config::Limits{}.max_text_bytes;  // text_body / html_body are cut at this size
   // Header fields and header bytes of all parts together (GMime holds every header in
   // memory; see structure_scan.h).
-  size_t max_header_fields = 20000;
-  size_t max_header_bytes = 1024 * 1024;
+  size_t max_header_fields = config::Limits{}.max_header_fields;
+  size_t max_header_bytes = config::Limits{}.max_header_bytes;
+  size_t max_addresses = config::Limits{}.max_addresses;        // per address field; the rest are dropped
+  size_t max_kept_headers = config::Limits{}.max_kept_headers;  // ParsedMessage::headers, at most
   std::string fallback_charset = "windows-1252";  // for undeclared 8-bit text that is not UTF-8
 };
 

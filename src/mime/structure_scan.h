@@ -30,13 +30,16 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
+
 namespace mailcase::mime {
 
+// The defaults are the settings' ([limits] in config.h), so there is one of each.
 struct StructureLimits {
-  size_t max_parts = 1000;                // entities: the top one, each part, each attached mail
-  size_t max_depth = 32;                  // multiparts and attached mails inside each other
-  size_t max_header_fields = 20000;       // header fields of all entities together
-  size_t max_header_bytes = 1024 * 1024;  // bytes of all header blocks together
+  size_t max_parts = config::Limits{}.max_mime_parts;  // entities: the top one, each part, each attached mail
+  size_t max_depth = config::Limits{}.max_mime_depth;  // multiparts and attached mails inside each other
+  size_t max_header_fields = config::Limits{}.max_header_fields;  // header fields of all entities together
+  size_t max_header_bytes = config::Limits{}.max_header_bytes;    // bytes of all header blocks together
 };
 
 struct StructureScan {

@@ -113,5 +113,49 @@ TEST(DeliverMimeLimits, FiveMillionHeaderLinesAreRecordedWithBoundedMemory) {
   EXPECT_EQ(out["outcome"], "created") << r.out;
 }
 
+// [limits] max_header_fields is the parser's bound: a mail of 60 header fields keeps its
+// body under the default, and is cut at its 51st field when the setting is 50 (the
+// case is still made from what came before; the original keeps the rest).
+TEST(DeliverMimeLimits, TheHeaderFieldLimitIsTheSetting) {
+  std::string mail = "From: anna@example.org\r\nSubject: many headers\r\nMessage-ID: <sixty@example.org>\r\n";
+  for (int i = 0; i < 57; ++i) mail += "X-Trace-" + std::to_string(i) + ": hop\r\n";
+  mail += "\r\nThe printer is broken again.\r\n";
+  for (const bool limited : {false, true}) {
+    testing::TempDir dir;
+    const std::string data = init_data(dir);
+    if (limited)
+      std::ofstream(dir.path() / "data" / "mailcase.toml", std::ios::app)
+          << "[limits]\nmax_header_fields = 50\n";
+    auto r = run_mailcase({"--data", data, "deliver", "--recipient", "support@corp.example"}, mail);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto out = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_EQ(out["outcome"], "created") << r.out;
+    auto c = case_of(data, out);
+    ASSERT_TRUE(c.is_object()) << r.out;
+    EXPECT_EQ(c.dump().find("The printer is broken again.") == std::string::npos, limited) << c.dump();
+  }
+}
+
+// [limits] max_addresses bounds the addresses read from one field: the Cc of a mail
+// makes its people participants of the case, up to the setting.
+TEST(DeliverMimeLimits, TheAddressLimitIsTheSetting) {
+  std::string mail = "From: anna@example.org\r\nTo: support@corp.example\r\nCc: ";
+  for (int i = 0; i < 6; ++i) mail += (i ? ", " : "") + std::string("p") + std::to_string(i) + "@example.org";
+  mail += "\r\nSubject: many people\r\nMessage-ID: <people@example.org>\r\n\r\nThe printer is broken.\r\n";
+  for (const bool limited : {false, true}) {
+    testing::TempDir dir;
+    const std::string data = init_data(dir);
+    if (limited)
+      std::ofstream(dir.path() / "data" / "mailcase.toml", std::ios::app) << "[limits]\nmax_addresses = 3\n";
+    auto r = run_mailcase({"--data", data, "deliver", "--recipient", "support@corp.example"}, mail);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto c = case_of(data, nlohmann::json::parse(r.out, nullptr, false));
+    ASSERT_TRUE(c.is_object()) << r.out;
+    const std::string shown = c["participants"].dump();
+    EXPECT_NE(shown.find("p2@example.org"), std::string::npos) << shown;
+    EXPECT_EQ(shown.find("p3@example.org") == std::string::npos, limited) << shown;
+  }
+}
+
 }  // namespace
 }  // namespace mailcase

@@ -338,4 +338,30 @@ TEST_F(LmtpTest, ACommandLineOverOneMebibyteGets500AndTheSessionEnds) {
   EXPECT_EQ(serve->stop(SIGTERM), 0);
 }
 
+// [lmtp] max_line_bytes bounds a command line: under it an LHLO is answered, past it
+// the session ends with 500 (the server used a fixed 1 MiB whatever the setting).
+TEST_F(LmtpTest, TheLineLimitIsTheSetting) {
+  start("[lmtp]\nmax_line_bytes = 1000\n");
+  Client c(port);
+  ASSERT_EQ(c.line().substr(0, 3), "220");
+  c.send("LHLO " + std::string(900, 'x') + "\r\n");
+  EXPECT_EQ(c.reply().substr(0, 3), "250");
+  c.send("LHLO " + std::string(1195, 'x') + "\r\n");  // 1,200 bytes before its CR LF
+  EXPECT_EQ(c.reply(), "500 5.5.2 line too long");
+  Client next(port);
+  EXPECT_EQ(next.line().substr(0, 3), "220") << "the server goes on";
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+// [lmtp] idle_timeout lets a silent client go (the server waited a fixed 5 minutes).
+TEST_F(LmtpTest, ASilentClientIsLetGoAfterTheIdleTimeout) {
+  start("[lmtp]\nidle_timeout = 2\n");
+  Client c(port);
+  ASSERT_EQ(c.line().substr(0, 3), "220");
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.line(60000).substr(0, 9), "421 4.4.2");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(50));
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
 }  // namespace mailcase::testing

@@ -427,5 +427,23 @@ TEST_F(MailboxTest, KilledAtRandomMomentsEveryMailOnce) {
   std::cout << "fault injection: " << total << " mails, " << kills << " SIGKILLs, " << rows << " recorded\n";
 }
 
+// [mailbox] fetch_batch is read by `mailbox fetch`: batches of one still fetch every
+// mail once, and a batch of 0 is refused with the key named before anything is fetched.
+TEST_F(MailboxTest, FetchBatchIsTheSetting) {
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(dc.deliver("alice", mail(i)));
+  ASSERT_EQ(add("in", "imap", dc.imaps_port, "implicit", {"--after", "seen"}).exit_code, 0);
+  std::ofstream(dir.path() / "data" / "mailcase.toml") << "[mailbox]\nfetch_batch = 0\n";
+  auto bad = mc({"mailbox", "fetch", "in"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("mailbox.fetch_batch"), std::string::npos) << bad.err;
+  EXPECT_EQ(count("INBOX", "UNSEEN"), 3);
+  std::ofstream(dir.path() / "data" / "mailcase.toml") << "[mailbox]\nfetch_batch = 1\n";
+  auto f = mc({"mailbox", "fetch", "in"});
+  EXPECT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_NE(f.out.find("fetched 3"), std::string::npos) << f.out;
+  EXPECT_EQ(cases(), 3);
+  EXPECT_EQ(count("INBOX", "UNSEEN"), 0);
+}
+
 }  // namespace
 }  // namespace mailcase::testing

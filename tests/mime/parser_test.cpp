@@ -260,5 +260,29 @@ TEST(MimeParser, MailCutInsideItsFirstHeadersIsAnErrorThatSaysWhy) {
   EXPECT_NE(r.error().message.find("bytes of headers"), std::string::npos) << r.error().message;
 }
 
+// limits.max_addresses and limits.max_kept_headers bound what the parser keeps (both
+// were fixed numbers, 1,000 and 2,000, whatever the setting).
+TEST(MimeParser, AddressesPerFieldAndKeptHeadersAreBoundedByTheLimits) {
+  std::string raw = "From: a@example.org, b@example.org\r\nTo: ";
+  for (int i = 0; i < 5; ++i) raw += (i ? ", " : "") + std::string("t") + std::to_string(i) + "@example.org";
+  raw += "\r\nCc: c1@example.org, c2@example.org, c3@example.org\r\nSubject: bounds\r\n\r\nbody\r\n";
+  auto all = parse(raw);
+  EXPECT_EQ(all.to.size(), 5u);
+  EXPECT_EQ(all.cc.size(), 3u);
+  EXPECT_EQ(all.headers.size(), 4u);
+  ParseLimits limits;
+  limits.max_addresses = 2;
+  limits.max_kept_headers = 3;
+  auto m = parse(raw, nullptr, limits);
+  ASSERT_EQ(m.to.size(), 2u);
+  EXPECT_EQ(m.to[1].email, "t1@example.org");
+  EXPECT_EQ(m.cc.size(), 2u);
+  EXPECT_EQ(m.from.email, "a@example.org");
+  ASSERT_EQ(m.headers.size(), 3u);
+  EXPECT_EQ(m.headers[2].name, "Cc");
+  EXPECT_EQ(m.subject, "bounds") << "the subject is read from the mail, not from the kept headers";
+  EXPECT_EQ(m.text_body.find("body"), 0u);
+}
+
 }  // namespace
 }  // namespace mailcase::mime
