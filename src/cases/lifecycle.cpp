@@ -75,6 +75,14 @@ bool survey_open(CaseStatus s) {
   return finished(s);
 }
 
+mailcase::Status may_answer_survey(CaseStatus s, std::optional<int> earlier_rating, int rating) {
+  if (rating < 1 || rating > 5) return fail(ErrorCode::kInvalidInput, "Please choose a rating from 1 to 5.");
+  if (earlier_rating && *earlier_rating > 0)
+    return fail(ErrorCode::kConflict, "You have already answered the survey for this case. Thank you!");
+  if (!survey_open(s)) return fail(ErrorCode::kInvalidInput, "The survey opens when the case is resolved.");
+  return {};
+}
+
 namespace {
 
 // Upper-case Polish letters that the keywords use, to lower case (ASCII is done apart).

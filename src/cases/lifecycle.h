@@ -59,6 +59,12 @@ Result<Transition> decide(CaseStatus current, ActionKind action, const ActionOpt
 // Whether the customer may rate the case: once it is resolved or closed.
 bool survey_open(CaseStatus s);
 
+// Whether the customer may give this rating now. earlier_rating: the case's survey row,
+// if any; a rating of 0 there only says the survey was shown (accepted on the web page),
+// not answered. kInvalidInput for a rating outside 1–5 or a survey not open yet,
+// kConflict for a survey answered already; each with a sentence for the customer.
+mailcase::Status may_answer_survey(CaseStatus s, std::optional<int> earlier_rating, int rating);
+
 // Accept or reject by reply: the first non-empty line of a reply's new text, in
 // English, French or Polish, case-insensitive, with punctuation around it
 // ("Accept.", "ACCEPTER !", "Akceptuję", "Reject -", "Odrzucam"). Anything else is

@@ -352,24 +352,32 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   return results;
 }
 
+// The mail's record says what became of it; its outcome, with the case's number, is
+// what the caller reports.
+Status Pipeline::record_outcome(store::UnitOfWork& u, Work& w, store::RawState state, OutcomeKind kind,
+                                std::string reason) {
+  auto& row = w.row;
+  row.state = state;
+  row.outcome = to_string(kind);
+  row.reason = std::move(reason);
+  MC_RETURN_IF_ERROR(u.raw_messages().update_raw(row));
+  Outcome o;
+  o.kind = kind;
+  o.reason = row.reason;
+  o.message_id = row.id;
+  if (row.case_id) {
+    MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*row.case_id));
+    if (c) o.case_number = c->number;
+  }
+  w.outcome = o;
+  return {};
+}
+
 Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
   auto& row = w.row;
   row.attempts += 1;
-  auto finish = [&](store::RawState state, OutcomeKind kind, std::string reason) -> Status {
-    row.state = state;
-    row.outcome = to_string(kind);
-    row.reason = std::move(reason);
-    MC_RETURN_IF_ERROR(u.raw_messages().update_raw(row));
-    Outcome o;
-    o.kind = kind;
-    o.reason = row.reason;
-    o.message_id = row.id;
-    if (row.case_id) {
-      MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*row.case_id));
-      if (c) o.case_number = c->number;
-    }
-    w.outcome = o;
-    return {};
+  auto finish = [&](store::RawState state, OutcomeKind kind, std::string reason) {
+    return record_outcome(u, w, state, kind, std::move(reason));
   };
 
   if (w.too_large) {
@@ -458,21 +466,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
 
   RouteDecision d = decide_route(facts, cfg_);
 
-  auto record = [&](store::RawState state, OutcomeKind kind) -> Status {
-    row.state = state;
-    row.outcome = to_string(kind);
-    row.reason = d.reason;
-    MC_RETURN_IF_ERROR(u.raw_messages().update_raw(row));
-    Outcome o;
-    o.kind = kind;
-    o.reason = d.reason;
-    o.message_id = row.id;
-    if (row.case_id) {
-      MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*row.case_id));
-      if (c) o.case_number = c->number;
-    }
-    w.outcome = o;
-    return {};
+  auto record = [&](store::RawState state, OutcomeKind kind) {
+    return record_outcome(u, w, state, kind, d.reason);
   };
 
   if (d.action == Action::kHold) return record(store::RawState::kHeld, OutcomeKind::kHeld);

@@ -78,6 +78,8 @@ class Pipeline final : public MailSink {
   ParseResult parse_spooled(const spool::BlobRef& ref, uint64_t full_size);
   std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
   Status apply(store::UnitOfWork& u, Work& w);
+  Status record_outcome(store::UnitOfWork& u, Work& w, store::RawState state, OutcomeKind kind,
+                        std::string reason);
   Status apply_decision(store::UnitOfWork& u, Work& w);
   // A customer's mail on their case: the effect decide_route decided, through the services.
   Status customer_effects(store::UnitOfWork& u, store::Case& kase, CaseEffect effect);

@@ -331,13 +331,10 @@ Status CaseServices::add_participant(store::UnitOfWork& w, const Actor& by, stor
 
 Status CaseServices::answer_survey(store::UnitOfWork& w, const Actor& by, store::Case& c, int rating,
                                    const std::string& comment) {
-  if (rating < 1 || rating > 5) return fail(ErrorCode::kInvalidInput, "Please choose a rating from 1 to 5.");
   // Read inside the (immediate) unit: two answers at once cannot both pass.
   MC_ASSIGN_OR_RETURN(auto sv, w.surveys().get_survey(c.id));
-  if (sv && sv->rating > 0)
-    return fail(ErrorCode::kConflict, "You have already answered the survey for this case. Thank you!");
-  if (!cases::survey_open(c.status))
-    return fail(ErrorCode::kInvalidInput, "The survey opens when the case is resolved.");
+  MC_RETURN_IF_ERROR(
+      cases::may_answer_survey(c.status, sv ? std::optional<int>(sv->rating) : std::nullopt, rating));
   MC_RETURN_IF_ERROR(w.surveys().put_survey(store::Survey{c.id, rating, comment, ""}));
   return event(w, c, by, store::EventAction::kSurveyAnswered,
                {{"rating", std::to_string(rating)}, {"via", by.via}});

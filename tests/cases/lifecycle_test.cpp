@@ -109,6 +109,25 @@ TEST(Lifecycle, StatusNamesRoundTrip) {
   EXPECT_FALSE(status_from_string("pending"));
 }
 
+TEST(Survey, AnsweredOnceWithARatingFromOneToFiveOnceTheCaseIsFinished) {
+  EXPECT_TRUE(may_answer_survey(CaseStatus::kResolved, std::nullopt, 5));
+  EXPECT_TRUE(may_answer_survey(CaseStatus::kClosed, std::nullopt, 1));
+  // A row with rating 0 only says the survey was shown on the web page.
+  EXPECT_TRUE(may_answer_survey(CaseStatus::kClosed, 0, 3));
+  auto again = may_answer_survey(CaseStatus::kClosed, 4, 3);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  for (int bad : {0, 6, -1}) {
+    auto r = may_answer_survey(CaseStatus::kResolved, std::nullopt, bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput) << bad;
+  }
+  auto early = may_answer_survey(CaseStatus::kOpen, std::nullopt, 5);
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(early.error().message, "The survey opens when the case is resolved.");
+}
+
 TEST(Verdict, FirstLineAcceptsInThreeLanguages) {
   for (const char* t : {"Accept", "accept.", "ACCEPT!", "  Accepted\n\nthanks", "Accepter", "J'accepte !",
                         "Akceptuję", "AKCEPTUJĘ.", "\n\n*Accept*\n> quoted"})
