@@ -141,6 +141,9 @@ class OutboxRepository {
   [[nodiscard]] virtual Result<int> count_automatic_since(std::string_view to, std::string_view since) = 0;
   // Automatic replies queued since `since` to anyone (the overall hourly cap).
   [[nodiscard]] virtual Result<int> count_all_automatic_since(std::string_view since) = 0;
+  // How many rows are in this state (an index search on outbox_due): cheap for the few
+  // queued rows, for /metrics; it grows with the rows it counts (sent ones are many).
+  [[nodiscard]] virtual Result<int64_t> count_by_state(OutboxState state) = 0;
 };
 
 // Surveys: one per case; put replaces.

@@ -316,6 +316,7 @@ class SqliteStore final : public Store {
   Result<int> count_all_automatic_since(std::string_view since) override {
     return repos_.outbox->count_all_automatic_since(since);
   }
+  Result<int64_t> count_by_state(OutboxState state) override { return repos_.outbox->count_by_state(state); }
 
   // SurveyRepository
   Status put_survey(const Survey& s) override { return repos_.surveys->put_survey(s); }
