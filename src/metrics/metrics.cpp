@@ -177,8 +177,8 @@ Histogram& Registry::histogram(std::string_view name, std::string_view help,
   if (!s.histogram) {
     // Declared before as another type (a programming error): a detached histogram, so the
     // caller records somewhere harmless rather than crashing.
-    static Histogram detached(bounds);
-    return detached;
+    static Histogram* const detached = new Histogram(bounds);
+    return *detached;
   }
   return *s.histogram;
 }
@@ -216,8 +216,10 @@ std::vector<FamilySnapshot> Registry::snapshot() const {
 }
 
 Registry& registry() {
-  static Registry r;
-  return r;
+  // Never destroyed: a thread still recording while the process exits (an agent, a
+  // connection) must not find it gone.
+  static Registry* const r = new Registry();
+  return *r;
 }
 
 // --- The series mailcase records --------------------------------------------------------
@@ -238,9 +240,10 @@ constexpr size_t kMaxRouteBytes = 200;
 }  // namespace
 
 const std::vector<double>& latency_buckets() {
-  static const std::vector<double> b = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                        0.25,  0.5,    1,     2.5,  5,     10};
-  return b;
+  // Never destroyed, as the registry (above).
+  static const std::vector<double>* const b =
+      new std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return *b;
 }
 
 std::string_view channel_of(std::string_view source) {
