@@ -134,10 +134,19 @@ std::string render_prometheus(std::vector<FamilySnapshot> families) {
 
 Registry::Series& Registry::series(std::string_view name, std::string_view help, Type type,
                                    const std::vector<double>& bounds, const Labels& labels) {
+  // Labels past the family's cap, all "other": where such a recording goes.
+  auto overflow = [](Labels key) {
+    for (auto& kv : key) kv.second = "other";
+    return key;
+  };
   {
     std::shared_lock lock(mu_);
     if (auto f = families_.find(name); f != families_.end()) {
-      if (auto s = f->second.series.find(labels); s != f->second.series.end()) return *s->second;
+      const auto& all = f->second.series;
+      if (auto s = all.find(labels); s != all.end()) return *s->second;
+      if (all.size() >= kMaxSeriesPerFamily) {
+        if (auto s = all.find(overflow(labels)); s != all.end()) return *s->second;
+      }
     }
   }
   std::unique_lock lock(mu_);
@@ -152,9 +161,7 @@ Registry::Series& Registry::series(std::string_view name, std::string_view help,
   Family& fam = f->second;
   assert(fam.type == type);  // one name, one type: a programming error otherwise
   Labels key = labels;
-  if (fam.series.size() >= kMaxSeriesPerFamily && !fam.series.count(key)) {
-    for (auto& kv : key) kv.second = "other";
-  }
+  if (fam.series.size() >= kMaxSeriesPerFamily && !fam.series.count(key)) key = overflow(key);
   auto& slot = fam.series[key];
   if (!slot) {
     slot = std::make_unique<Series>();
