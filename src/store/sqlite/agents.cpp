@@ -96,14 +96,15 @@ class Agents final : public AgentRepository, SqliteRepository {
   }
 
   Result<Id> add_api_token(const ApiToken& t) override {
-    MC_ASSIGN_OR_RETURN(auto qq,
-                        q("INSERT INTO api_tokens (agent_id, label, digest, created_at) VALUES (?, ?, ?, ?)"));
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("INSERT INTO api_tokens (agent_id, label, digest, created_at) VALUES (?, ?, ?, ?)"));
     qq->bind(1, t.agent_id).bind(2, t.label).bind(3, t.digest);
     qq->bind(4, t.created_at.empty() ? now_iso8601() : t.created_at);
     if (auto s = qq->run(); !s) {
       if (s.error().code == ErrorCode::kNotFound)
         return fail(ErrorCode::kNotFound, "no agent with id " + std::to_string(t.agent_id));
-      if (s.error().code == ErrorCode::kConflict) return fail(ErrorCode::kConflict, "that token exists already");
+      if (s.error().code == ErrorCode::kConflict)
+        return fail(ErrorCode::kConflict, "that token exists already");
       return tl::unexpected(s.error());
     }
     return sqlite3_last_insert_rowid(db_);
@@ -132,9 +133,10 @@ class Agents final : public AgentRepository, SqliteRepository {
   }
 
   Result<std::vector<ApiToken>> list_api_tokens() override {
-    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT t.id, t.agent_id, a.email, t.label, '', t.created_at, t.last_used_at, "
-                                   "t.revoked_at FROM api_tokens t JOIN agents a ON a.id = t.agent_id "
-                                   "ORDER BY t.id"));
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("SELECT t.id, t.agent_id, a.email, t.label, '', t.created_at, t.last_used_at, "
+                          "t.revoked_at FROM api_tokens t JOIN agents a ON a.id = t.agent_id "
+                          "ORDER BY t.id"));
     std::vector<ApiToken> out;
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
@@ -145,7 +147,8 @@ class Agents final : public AgentRepository, SqliteRepository {
   }
 
   Status revoke_api_token(Id id) override {
-    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"));
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"));
     qq->bind(1, now_iso8601()).bind(2, id);
     MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no token " + std::to_string(id));

@@ -348,7 +348,9 @@ class SqliteStore final : public Store {
   }
   Result<std::vector<ApiToken>> list_api_tokens() override { return repos_.agents->list_api_tokens(); }
   Status revoke_api_token(Id id) override { return repos_.agents->revoke_api_token(id); }
-  Status touch_api_token(Id id, std::string_view at) override { return repos_.agents->touch_api_token(id, at); }
+  Status touch_api_token(Id id, std::string_view at) override {
+    return repos_.agents->touch_api_token(id, at);
+  }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
