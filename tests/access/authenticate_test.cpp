@@ -3,6 +3,7 @@
 #include "access/authenticate.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "access/credentials.h"
 #include "store/store.h"
@@ -152,6 +153,24 @@ TEST_F(Authenticate, LastUseIsWrittenAtMostOnceAMinute) {
   EXPECT_EQ(last_used(id), "2026-12-01T20:00:00Z");
   ASSERT_TRUE(authenticate(*store_, "Bearer " + token, "2026-12-01T20:01:00Z"));
   EXPECT_EQ(last_used(id), "2026-12-01T20:01:00Z");
+}
+
+// Recording a use is a courtesy: a request whose write cannot get the lock (ingest
+// holding it, say) is still let in, and the use is recorded by a later one.
+TEST_F(Authenticate, ABusyWriteLockDoesNotRefuseTheRequest) {
+  store::Id id = 0;
+  auto token = add_token(marek_, &id);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "t.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto who = authenticate(*store_, "Bearer " + token, now_);  // waits out the busy timeout
+  ASSERT_TRUE(who) << who.error().message;
+  EXPECT_EQ(who->email, "marek@corp.example");
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_FALSE(last_used(id));
+  ASSERT_TRUE(authenticate(*store_, "Bearer " + token, now_));
+  EXPECT_EQ(last_used(id), now_);
 }
 
 }  // namespace
