@@ -265,6 +265,22 @@ DROP TABLE audit;
       {11, R"sql(
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 )sql"},
+      // Agents' access (access/credentials.h): a password hash per agent (NULL: none, the
+      // agent cannot log in) and API tokens kept as SHA-256 digests, looked up by digest
+      // (UNIQUE, so indexed) on every API request; tokens listed per agent by agent_id.
+      {12, R"sql(
+ALTER TABLE agents ADD COLUMN password_hash TEXT;
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  agent_id INTEGER NOT NULL REFERENCES agents(id),
+  label TEXT NOT NULL DEFAULT '',
+  digest TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+CREATE INDEX api_tokens_agent ON api_tokens(agent_id);
+)sql"},
   };
   return all;
 }

@@ -174,6 +174,29 @@ class AgentRepository {
   [[nodiscard]] virtual Result<std::optional<Agent>> find_agent_by_email(std::string_view email) = 0;
   [[nodiscard]] virtual Result<std::vector<Agent>> list_agents() = 0;
   [[nodiscard]] virtual Status set_agent_active(std::string_view email, bool active) = 0;
+
+  // Passwords (Argon2id strings, access::hash_password) and API tokens (store/agents.h
+  // ApiToken). set_agent_password: kNotFound when the email is no agent's; an empty hash
+  // stores none (that agent cannot log in). agent_password_hash: kNotFound when the email
+  // is no agent's; nullopt when they have no password.
+  [[nodiscard]] virtual Status set_agent_password(std::string_view email, std::string_view hash) = 0;
+  [[nodiscard]] virtual Result<std::optional<std::string>> agent_password_hash(std::string_view email) = 0;
+  // add_api_token stores agent_id, label, digest and created_at (the store's now when
+  // empty); kNotFound when agent_id is no agent's, kConflict when the digest is a token's.
+  [[nodiscard]] virtual Result<Id> add_api_token(const ApiToken& t) = 0;
+  // The token with this digest, revoked or not (the caller decides); an index lookup,
+  // made on every API request.
+  [[nodiscard]] virtual Result<std::optional<ApiToken>> find_api_token(std::string_view digest) = 0;
+  // Every token, oldest first, with its digest left empty: nothing that lists tokens needs it.
+  [[nodiscard]] virtual Result<std::vector<ApiToken>> list_api_tokens() = 0;
+  // Sets revoked_at to the store's now; a token revoked already keeps its first time.
+  // kNotFound when the id is no token's.
+  [[nodiscard]] virtual Status revoke_api_token(Id id) = 0;
+  // Sets last_used_at to `at` (ISO 8601 UTC) unless it is later already (concurrent
+  // requests never move it back); kNotFound when the id is no token's. Called by whoever
+  // authenticates (access::authenticate), which decides how often: at most once a
+  // minute per token, so that most requests write nothing.
+  [[nodiscard]] virtual Status touch_api_token(Id id, std::string_view at) = 0;
 };
 
 }  // namespace mailcase::store
