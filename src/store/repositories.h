@@ -26,6 +26,37 @@ struct CaseSummary {
   std::optional<Account> account;
 };
 
+// The case list and its search (CaseRepository::find_cases). Every filter is optional;
+// the ones set are ANDed.
+struct CaseQuery {
+  std::optional<CaseStatus> status;
+  std::optional<std::string> queue, owner;   // exact; owner = an agent's email (normalized here)
+  std::optional<std::string> contact;        // a contact's email: cases of that contact, by any address
+  std::optional<std::string> text;           // the user's search words (never FTS5 syntax)
+  std::optional<std::string> updated_since;  // ISO 8601 as stored: updated_at >= it
+  enum class Sort { kUpdatedDesc, kUpdatedAsc, kCreatedDesc, kCreatedAsc, kRelevance };
+  // Unset: kRelevance with a text, else kUpdatedDesc. kRelevance without a text is refused;
+  // with a text whose words leave nothing to search, it reads as kUpdatedDesc.
+  std::optional<Sort> sort;
+  std::optional<std::string> cursor;  // an earlier page's next_cursor, for the same filters and sort
+  int limit = 50;                     // 1..200
+  bool count = false;                 // fill CasePage::total
+};
+
+// snippet: HTML, the best passage of the matching text with the matches in <mark>…</mark>
+// and everything else escaped; empty without a text.
+struct CaseHit {
+  CaseSummary summary;
+  std::string snippet;
+};
+
+// next_cursor: set when more rows follow. total: the rows of all pages, when asked.
+struct CasePage {
+  std::vector<CaseHit> items;
+  std::optional<std::string> next_cursor;
+  std::optional<int64_t> total;
+};
+
 struct MessageFilter {
   std::optional<RawState> state;
   int limit = 1000;
@@ -80,6 +111,13 @@ class CaseRepository {
   [[nodiscard]] virtual Result<std::optional<Case>> find_case_by_number(std::string_view number) = 0;
   [[nodiscard]] virtual Status update_case(const Case& c) = 0;
   [[nodiscard]] virtual Result<std::vector<CaseSummary>> list_cases(int limit) = 0;
+  // One page of cases matching q (CaseQuery above), by keyset: pages read one after the
+  // other through next_cursor never show a row twice nor skip one that existed when the
+  // first was read, while cases are added. kInvalidInput for a limit outside 1..200,
+  // kRelevance without a text, a bad updated_since, or a cursor made for other filters,
+  // another sort or altered. A text search is ranked by bm25 with the subject weighing
+  // most, then the contact (name, addresses), then the comments.
+  [[nodiscard]] virtual Result<CasePage> find_cases(const CaseQuery& q) = 0;
 
   // Message-IDs seen or sent, for threading. add is idempotent.
   [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,

@@ -254,6 +254,7 @@ class SqliteStore final : public Store {
   }
   Status update_case(const Case& c) override { return repos_.cases->update_case(c); }
   Result<std::vector<CaseSummary>> list_cases(int limit) override { return repos_.cases->list_cases(limit); }
+  Result<CasePage> find_cases(const CaseQuery& q) override { return repos_.cases->find_cases(q); }
   Status add_message_id(std::string_view message_id, Id case_id, std::string_view direction) override {
     return repos_.cases->add_message_id(message_id, case_id, direction);
   }
