@@ -14,9 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "api/api.h"
 #include "app/app.h"
 #include "channels/lmtp_server.h"
 #include "channels/mailbox_agent.h"
+#include "metrics/metrics.h"
 #include "outbound/outbox_worker.h"
 #include "web/customer_pages.h"
 #include "web/http_server.h"
@@ -135,7 +137,7 @@ class Node {
     return {};
   }
 
-  // Binds the HTTP listener with the customer pages on it; serve_pages() then answers.
+  // Binds the HTTP listener with the customer pages and the REST API on it; serve_pages() then answers.
   Status listen_pages(const HostPort& at) {
     const config::Config& cfg = rt_.config();
     web::HttpLimits limits;
@@ -146,6 +148,9 @@ class Node {
     auto http = std::make_unique<web::HttpServer>(limits);
     pages_ = std::make_unique<web::CustomerPages>(rt_.store(), rt_.cases(), cfg, rt_.links(), rt_.clock());
     pages_->mount(*http);
+    api_ = std::make_unique<api::Api>(rt_.store(), rt_.cases(), cfg, rt_.clock(), rt_.data_dir());
+    api_->mount(*http);
+    http->set_observer(metrics::observe_http);
     MC_RETURN_IF_ERROR(http->listen(at.host, at.port));
     http_ = std::move(http);
     std::cerr << "http: listening on " << at.host << ":" << http_->bound_port() << std::endl;
@@ -203,6 +208,7 @@ class Node {
   std::atomic<bool> stop_{false};
   std::unique_ptr<channels::LmtpServer> lmtp_;
   std::unique_ptr<web::CustomerPages> pages_;
+  std::unique_ptr<api::Api> api_;
   std::unique_ptr<web::HttpServer> http_;  // after the parts it serves: stopped and gone first
   std::vector<std::unique_ptr<channels::AgentContext>> contexts_;
   std::vector<std::thread> threads_;  // last: joined (by stop) before the parts they use go
