@@ -19,7 +19,7 @@ void mount_ops_routes(web::HttpServer& server, Context& ctx) {
   // writable): no token, nothing secret.
   server.get("/healthz", "/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
     const auto report = metrics::check_health(ctx.store, ctx.data_dir / "spool");
-    send_json(res, report.ok ? 200 : 503, metrics::health_json(report));
+    send_json(res, report.ok ? 200 : 503, metrics::to_json(report));
   });
   // Counts and mailbox names are for the operators: open to a scraper on this machine,
   // elsewhere only with an API token.
