@@ -462,6 +462,15 @@ TEST_F(CaseSearchTest, KeepsTheIndexCurrentThroughEveryWrite) {
   }
   EXPECT_EQ(ids(text("vanishing")), std::vector<Id>{});
 
+  // An address insert that is skipped as a duplicate leaves the index as it was.
+  ASSERT_EQ(sqlite3_exec(raw_,
+                         "INSERT OR IGNORE INTO contact_emails (email, contact_id) SELECT 'ANN@example.org', id "
+                         "FROM contacts WHERE name = 'Annabelle'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+  EXPECT_EQ(ids(text("annabelle")), std::vector<Id>{c});
+
   // The index agrees with the text it indexes.
   ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
                          nullptr, nullptr, nullptr),
