@@ -269,8 +269,8 @@ def check_responses(doc_path, binary):
         port = free_port()
         mailcase(binary, data, "init")
         # Mail to customers is queued (nothing listens on the SMTP port): the outbox has rows.
-        with open(os.path.join(data, "mailcase.toml"), "a") as f:
-            f.write(f'\n[outbound]\nfrom_address = "support@corp.example"\nsmtp_host = "127.0.0.1"\n'
+        with open(os.path.join(data, "mailcase.toml"), "w") as f:
+            f.write(f'[outbound]\nfrom_address = "support@corp.example"\nsmtp_host = "127.0.0.1"\n'
                     f'smtp_port = {free_port()}\nbase_url = "http://127.0.0.1:{port}"\n')
         mailcase(binary, data, "address", "add", "support@corp.example")
         mailcase(binary, data, "address", "add", "held@corp.example", "--unknown-sender", "hold")
@@ -323,7 +323,8 @@ def check_responses(doc_path, binary):
                 if call(port, "GET", "/healthz").status in (200, 503):
                     break
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         else:
             fail("the server did not start: " + open(os.path.join(tmp, "serve.err")).read())
             finish()
