@@ -466,7 +466,7 @@ def check_responses(doc_path, binary):
                 probe = call(port, M, target, body={} if body_media else None)
                 reached = probe.status != 404
                 if not reached and before is not None:
-                    until = time.time() + 2
+                    until = time.time() + 1
                     while not reached and time.time() < until:
                         after = route_hits(port) or {}
                         reached = after.get(path, 0) > before.get(path, 0)
