@@ -343,6 +343,10 @@ TEST_F(CaseSearchTest, CombinesTextWithFiltersAndSorts) {
   q.queue = "Support";
   q.sort = Sort::kCreatedAsc;
   EXPECT_EQ(ids(q), (std::vector<Id>{a, b}));
+  q.sort.reset();  // by relevance, a page at a time
+  auto ranked = all_pages(q, 1);
+  EXPECT_EQ(std::set<Id>(ranked.begin(), ranked.end()), (std::set<Id>{a, b}));
+  EXPECT_EQ(ranked.size(), 2u);
 }
 
 TEST_F(CaseSearchTest, RanksASubjectMatchAboveACommentMatch) {
@@ -462,6 +466,16 @@ TEST_F(CaseSearchTest, KeepsTheIndexCurrentThroughEveryWrite) {
   }
   EXPECT_EQ(ids(text("vanishing")), std::vector<Id>{});
 
+  // An address insert that is skipped as a duplicate leaves the index as it was.
+  ASSERT_EQ(
+      sqlite3_exec(raw_,
+                   "INSERT OR IGNORE INTO contact_emails (email, contact_id) SELECT 'ANN@example.org', id "
+                   "FROM contacts WHERE name = 'Annabelle'",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+  EXPECT_EQ(ids(text("annabelle")), std::vector<Id>{c});
+
   // The index agrees with the text it indexes.
   ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
                          nullptr, nullptr, nullptr),
@@ -531,8 +545,15 @@ TEST_F(CaseSearchTest, FirstPagesUseAnIndexInOrder) {
       EXPECT_EQ(plan.find("SCAN c\n"), std::string::npos) << plan;
     }
   }
-  // A search starts from the FTS index and never scans cases.
+  // A search starts from the FTS index and never scans cases: alone it reads the index
+  // only; with a filter it looks up each match's case by its key.
   auto plan = plan_of(text("printer"));
+  EXPECT_NE(plan.find("VIRTUAL TABLE"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find(" c\n"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find(" c USING"), std::string::npos) << plan;
+  auto open_printers = text("printer");
+  open_printers.status = CaseStatus::kOpen;
+  plan = plan_of(open_printers);
   EXPECT_NE(plan.find("VIRTUAL TABLE"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("SCAN c\n"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("SCAN c USING"), std::string::npos) << plan;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <variant>
 
 #include "store/case_query.h"
@@ -43,8 +44,24 @@ struct Shape {
   Sort sort = Sort::kUpdatedDesc;
 };
 
+bool filters_cases(const CaseQuery& q) {
+  return q.status || q.queue || q.owner || q.contact || q.updated_since;
+}
+
+// The case id column of the rows: a search without case filters reads the FTS index
+// alone (no lookup of each match's case row, which a common word makes many).
+const char* id_column(const CaseQuery& q, const Shape& shape) {
+  return !shape.match.empty() && !filters_cases(q) && shape.sort == Sort::kRelevance ? "case_search.rowid"
+                                                                                     : "c.id";
+}
+
 // FROM and WHERE of the rows q selects, without any cursor.
 void from_where(const CaseQuery& q, const Shape& shape, Plan& p) {
+  if (!shape.match.empty() && std::string_view(id_column(q, shape)) == "case_search.rowid") {
+    p.sql += " FROM case_search WHERE case_search MATCH ?";
+    p.params.emplace_back(shape.match);
+    return;
+  }
   if (!shape.match.empty()) {
     // The FTS index drives (CROSS JOIN keeps it outer): a rare word reads a few rows, and
     // never a probe of the index per case.
@@ -79,8 +96,9 @@ void from_where(const CaseQuery& q, const Shape& shape, Plan& p) {
 Plan page_plan(const CaseQuery& q, const Shape& shape, const std::optional<case_query::CursorKey>& after,
                int64_t max_id) {
   Plan p;
-  p.sql = "SELECT c.id, c.updated_at";
-  p.sql += shape.sort == Sort::kRelevance ? ", case_search.rank" : ", 0";
+  const std::string id = id_column(q, shape);
+  p.sql = "SELECT " + id;
+  p.sql += shape.sort == Sort::kRelevance ? ", '', case_search.rank" : ", c.updated_at, 0";
   from_where(q, shape, p);
   // Each keyset condition is a range on the sort's index column plus a per-row test of
   // the rows sharing the cursor's key, so that the index serves both WHERE and ORDER BY.
@@ -116,14 +134,14 @@ Plan page_plan(const CaseQuery& q, const Shape& shape, const std::optional<case_
       break;
     case Sort::kRelevance: {
       // Cases added after the first page stay out of the later ones.
-      p.sql += " AND c.id <= ?";
+      p.sql += " AND " + id + " <= ?";
       p.params.emplace_back(max_id);
       if (after) {
         double rank = after->rank;
-        p.sql += " AND (case_search.rank > ? OR (case_search.rank = ? AND c.id > ?))";
+        p.sql += " AND (case_search.rank > ? OR (case_search.rank = ? AND " + id + " > ?))";
         p.params.insert(p.params.end(), {rank, rank, after->id});
       }
-      p.sql += " ORDER BY case_search.rank, c.id";
+      p.sql += " ORDER BY case_search.rank, " + id;
       break;
     }
   }
