@@ -20,7 +20,7 @@ void mount_ops_routes(web::HttpServer& server, Context& ctx) {
   server.get("/healthz", "/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
     const auto report = metrics::check_health(ctx.store, ctx.data_dir / "spool");
     res.status = report.ok ? 200 : 503;
-    res.set_content(metrics::to_json(report) + "\n", "application/json");  // already JSON text
+    res.set_content(metrics::to_json(report), "application/json");
   });
   // Counts and mailbox names are for the operators: open to a scraper on this machine,
   // elsewhere only with an API token.
