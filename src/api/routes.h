@@ -51,5 +51,7 @@ services::Actor actor_of(const store::Agent& agent);
 
 void mount_case_routes(web::HttpServer& server, Context& ctx);
 void mount_ops_routes(web::HttpServer& server, Context& ctx);
+// GET /api/v1/openapi.json (api/openapi.h), open to all.
+void mount_openapi_route(web::HttpServer& server);
 
 }  // namespace mailcase::api
