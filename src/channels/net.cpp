@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -168,5 +169,27 @@ Result<std::string> run_token_command(const std::string& command) {
   if (token.empty()) return fail(ErrorCode::kTemporary, "the token command printed no token");
   return token;
 }
+
+Endpoint endpoint_of(const domain::Mailbox& m) {
+  Endpoint ep;
+  ep.host = m.host;
+  ep.port = m.port;
+  ep.tls = m.tls;
+  ep.ca_file = m.ca_file;
+  ep.tls_verify = m.tls_verify;
+  return ep;
+}
+
+std::string server_says(const char* response) {
+  if (!response || !*response) return "";
+  return std::string(": ") + std::string(text::trim(response));
+}
+
+Result<std::string> secret_of(const domain::Mailbox& m) {
+  if (m.auth == domain::AuthMethod::kXOAuth2) return run_token_command(m.token_command);
+  return read_password_file(m.password_file);
+}
+
+Secret::~Secret() { std::fill(value.begin(), value.end(), '\0'); }
 
 }  // namespace mailcase::channels

@@ -39,4 +39,20 @@ void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data);
 // text of the secret never appears in an error.
 [[nodiscard]] Result<std::string> run_token_command(const std::string& command);
 
+// ---- Shared by the IMAP and POP3 clients (imap_source.h, pop3_source.h) ----
+
+// Where a mailbox's server is, with its TLS settings.
+Endpoint endpoint_of(const domain::Mailbox& m);
+// The server's own words after ": " ("" when it said nothing), without anything we sent
+// (never the password).
+std::string server_says(const char* response);
+// The secret a mailbox authenticates with: its token command's output for XOAUTH2, else
+// its password file's first line.
+[[nodiscard]] Result<std::string> secret_of(const domain::Mailbox& m);
+// A secret that is wiped from memory when it goes.
+struct Secret {
+  std::string value;
+  ~Secret();
+};
+
 }  // namespace mailcase::channels
