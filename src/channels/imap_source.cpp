@@ -54,6 +54,7 @@ class ImapClient {
         return fail(ErrorCode::kTemporary,
                     "STARTTLS with " + m_.host + " failed (error " + std::to_string(rc) + ")");
       MC_RETURN_IF_ERROR(verify_certificate(imap_->imap_stream, ep_));
+      end_of_stream_is_an_error(imap_->imap_stream);
     }
     MC_RETURN_IF_ERROR(plaintext_auth_allowed(m_));
     Secret s;
@@ -64,8 +65,21 @@ class ImapClient {
     if (rc != MAILIMAP_NO_ERROR)
       return fail(ErrorCode::kInvalidInput,
                   "authentication as " + m_.user + " failed" + server_says(imap_->imap_response));
+    // libetpan's mailimap_capability copies the capabilities the server last announced
+    // without checking there are any: a server that answers CAPABILITY without listing
+    // them, and never listed them before, crashed it (found by fuzz/mailbox_reply_fuzz).
+    // An empty list stands in until the server says otherwise (libetpan replaces it).
+    if (imap_->imap_connection_info && !imap_->imap_connection_info->imap_capability) {
+      clist* none = clist_new();
+      if (!none) return fail(ErrorCode::kInternal, "out of memory");
+      imap_->imap_connection_info->imap_capability = mailimap_capability_data_new(none);
+      if (!imap_->imap_connection_info->imap_capability) {
+        clist_free(none);
+        return fail(ErrorCode::kInternal, "out of memory");
+      }
+    }
     struct mailimap_capability_data* caps = nullptr;
-    if (mailimap_capability(imap_, &caps) == MAILIMAP_NO_ERROR && caps) {
+    if (imap_->imap_connection_info && mailimap_capability(imap_, &caps) == MAILIMAP_NO_ERROR && caps) {
       for (clistiter* it = clist_begin(caps->cap_list); it; it = clist_next(it)) {
         auto* c = static_cast<struct mailimap_capability*>(clist_content(it));
         if (c->cap_type == MAILIMAP_CAPABILITY_NAME)
@@ -487,9 +501,10 @@ Result<SourceReport> ImapSource::run(const std::atomic<bool>& stop) {
       };
       for (uint32_t u : over) {
         // Its first bytes become its failed record; the mail stays on the server as it is.
-        MC_ASSIGN_OR_RETURN(auto head,
-                            imap.fetch_part(u, 0, static_cast<uint32_t>(ingest::oversize_head_bytes(limit))));
-        MC_ASSIGN_OR_RETURN(auto prepared, ctx_.sink.prepare(head, envelope_of(m_), sizes[u]));
+        auto head = imap.fetch_part(u, 0, static_cast<uint32_t>(ingest::oversize_head_bytes(limit)));
+        if (!head && head.error().code == ErrorCode::kNotFound) continue;  // expunged meanwhile
+        if (!head) return tl::unexpected(head.error());
+        MC_ASSIGN_OR_RETURN(auto prepared, ctx_.sink.prepare(*head, envelope_of(m_), sizes[u]));
         std::vector<std::unique_ptr<ingest::PreparedMail>> one;
         one.push_back(std::move(prepared));
         auto r = std::move(ctx_.sink.deliver_prepared(std::move(one)).front());

@@ -60,8 +60,8 @@ struct AgentContext {
 };
 
 // Mails larger than this are not held whole: IMAP streams them to the spool in partial
-// fetches of this size, POP3 delivers them one at a time (libetpan's RETR has no
-// streaming). Smaller ones are fetched and committed mailbox.fetch_batch at a time.
+// fetches of this size; POP3 reads each whole, within the size limit, and commits it
+// alone (POP3 has no partial RETR). Smaller ones are fetched and committed mailbox.fetch_batch at a time.
 inline constexpr size_t kFetchChunkBytes = 1024 * 1024;
 
 // Says why a mail of `size` bytes is not fetched, or "" when it may be.

@@ -27,6 +27,13 @@ struct Endpoint {
 // certificate. The stream belongs to the caller (libetpan session or mailstream_close).
 [[nodiscard]] Result<mailstream*> open_stream(const Endpoint& ep);
 
+// libetpan reads a multi-line POP3 reply (CAPA, LIST, UIDL, TOP, RETR) until its final
+// "." and, when the server closes the connection before it, reads the end of the stream
+// again forever, spinning (found by fuzz/mailbox_reply_fuzz). This makes the end of the
+// stream a read error, so that every reply cut short fails. open_stream does it; call it
+// again after STARTTLS, which replaces the stream's lower layer.
+void end_of_stream_is_an_error(mailstream* stream);
+
 // Checks the certificate chain of a TLS stream against ep.ca_file (or the system
 // trust) and ep.host. A no-op when ep.tls_verify is false.
 [[nodiscard]] Status verify_certificate(mailstream* stream, const Endpoint& ep);

@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 #include <set>
+#include <string_view>
 #include <vector>
 
 #include "channels/net.h"
@@ -35,6 +38,7 @@ class Pop3Client {
                                                   const_cast<char*>(m_.host.c_str()));
       if (rc != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "STLS with " + m_.host + " failed");
       MC_RETURN_IF_ERROR(verify_certificate(pop_->pop3_stream, ep_));
+      end_of_stream_is_an_error(pop_->pop3_stream);
     }
     clist* caps = nullptr;
     if (mailpop3_capa(pop_, &caps) == MAILPOP3_NO_ERROR && caps) {
@@ -60,44 +64,70 @@ class Pop3Client {
     std::string uidl;
     uint64_t size;  // as LIST says
   };
+  // Every command after login is ours, not libetpan's: its LIST/UIDL parsing indexes
+  // its table by the server's message numbers unchecked (a UIDL line not starting with
+  // a listed number crashed it: found by fuzz/mailbox_reply_fuzz), and its TOP, RETR and
+  // DELE go through that table. Ours: one command line out, a status line back, and for
+  // LIST, UIDL, TOP and RETR a multi-line reply (RFC 1939) read line by line, bounded.
   Result<std::vector<Item>> list() {
-    carray* msgs = nullptr;
-    if (mailpop3_list(pop_, &msgs) != MAILPOP3_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "LIST/UIDL failed");
     std::vector<Item> out;
-    for (unsigned i = 0; i < carray_count(msgs); ++i) {
-      auto* info = static_cast<struct mailpop3_msg_info*>(carray_get(msgs, i));
-      if (!info || info->msg_deleted) continue;
-      out.push_back(Item{info->msg_index, info->msg_uidl ? info->msg_uidl : "", info->msg_size});
-    }
+    std::map<unsigned, size_t> at;  // message number -> position in out
+    MC_RETURN_IF_ERROR(command("LIST"));
+    MC_RETURN_IF_ERROR(multiline(kMaxListBytes, [&](std::string_view line) -> Status {
+      unsigned n = 0;
+      uint64_t size = 0;
+      if (!parse_pair(line, n, size) || n == 0 || at.contains(n)) return {};  // not a listing: ignored
+      at[n] = out.size();
+      out.push_back(Item{n, "", size});
+      return {};
+    }));
+    // A server without UIDL: mails have no UIDL (--after keep then fetches them again).
+    if (!command("UIDL")) return out;
+    MC_RETURN_IF_ERROR(multiline(kMaxListBytes, [&](std::string_view line) -> Status {
+      const auto sp = line.find(' ');
+      if (sp == std::string_view::npos) return {};
+      unsigned n = 0;
+      auto [end, ec] = std::from_chars(line.data(), line.data() + sp, n);
+      auto it = at.find(n);
+      if (ec != std::errc() || end != line.data() + sp || it == at.end()) return {};
+      std::string_view uidl = line.substr(sp + 1);
+      // RFC 1939: 1 to 70 characters 0x21-0x7E.
+      if (uidl.empty() || uidl.size() > 70 ||
+          !std::all_of(uidl.begin(), uidl.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
+        return {};
+      out[it->second].uidl = std::string(uidl);
+      return {};
+    }));
     return out;
   }
-  // The whole mail in memory: libetpan's mailpop3_retr reads it into one buffer and has
-  // no streaming form. The caller bounds it by checking LIST's size first (a server that
-  // lies about the size is not bounded: libetpan reads until the final ".").
-  Result<std::string> retr(unsigned index) {
-    char* data = nullptr;
-    size_t len = 0;
-    if (mailpop3_retr(pop_, index, &data, &len) != MAILPOP3_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "RETR " + std::to_string(index) + " failed");
-    std::string out(data, len);
-    mailpop3_retr_free(data);
+  // The whole mail in memory (not streamed, unlike IMAP: one mail of at most `max` bytes
+  // at a time, LIST's size checked first); a mail longer than `max` is an error (the
+  // server said less).
+  Result<std::string> retr(unsigned index, uint64_t max) {
+    MC_RETURN_IF_ERROR(command("RETR " + std::to_string(index)));
+    std::string out;
+    MC_RETURN_IF_ERROR(multiline(max, [&](std::string_view line) -> Status {
+      out.append(line);
+      out.append("\r\n");
+      return {};
+    }));
     return out;
   }
-  // The mail's header (TOP n 0), cut to `max` bytes.
-  Result<std::string> top(unsigned index, size_t max) {
-    char* data = nullptr;
-    size_t len = 0;
-    if (mailpop3_top(pop_, index, 0, &data, &len) != MAILPOP3_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "TOP " + std::to_string(index) + " 0 failed");
-    std::string out(data, std::min(len, max));
-    mailpop3_top_free(data);
+  // The mail's header (TOP n 0), cut to `max` bytes; a header past `bound` is an error.
+  Result<std::string> top(unsigned index, size_t max, uint64_t bound) {
+    MC_RETURN_IF_ERROR(command("TOP " + std::to_string(index) + " 0"));
+    std::string out;
+    MC_RETURN_IF_ERROR(multiline(bound, [&](std::string_view line) -> Status {
+      if (out.size() < max) {
+        out.append(line);
+        out.append("\r\n");
+        if (out.size() > max) out.resize(max);
+      }
+      return {};
+    }));
     return out;
   }
-  Status dele(unsigned index) {
-    if (mailpop3_dele(pop_, index) != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "DELE failed");
-    return {};
-  }
+  Status dele(unsigned index) { return command("DELE " + std::to_string(index)); }
   Status quit() {
     quit_ = true;
     if (mailpop3_quit(pop_) != MAILPOP3_NO_ERROR)
@@ -106,6 +136,65 @@ class Pop3Client {
   }
 
  private:
+  static constexpr size_t kMaxStatusLine = 4096;       // RFC 1939 says 512
+  static constexpr uint64_t kMaxListBytes = 64 << 20;  // LIST or UIDL of a million mails
+
+  static bool parse_pair(std::string_view line, unsigned& n, uint64_t& v) {
+    const auto sp = line.find(' ');
+    if (sp == std::string_view::npos) return false;
+    auto a = std::from_chars(line.data(), line.data() + sp, n);
+    if (a.ec != std::errc() || a.ptr != line.data() + sp) return false;
+    auto rest = line.substr(sp + 1);
+    rest = rest.substr(0, rest.find(' '));  // "N SIZE" may have more after it
+    auto b = std::from_chars(rest.data(), rest.data() + rest.size(), v);
+    return b.ec == std::errc() && b.ptr == rest.data() + rest.size();
+  }
+
+  // One line without its CRLF (or LF); an error past `max` bytes or when the connection
+  // ends first.
+  Status read_line(std::string& line, uint64_t max) {
+    line.clear();
+    char c = 0;
+    while (true) {
+      if (mailstream_read(pop_->pop3_stream, &c, 1) != 1)
+        return fail(ErrorCode::kTemporary, "the POP3 connection ended in a reply");
+      if (c == '\n') break;
+      if (line.size() >= max) return fail(ErrorCode::kTemporary, "a POP3 reply line is too long");
+      line.push_back(c);
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return {};
+  }
+
+  // Sends a command, reads its status line: "+OK" or an error with the server's words.
+  Status command(const std::string& cmd) {
+    const std::string out = cmd + "\r\n";
+    if (mailstream_write(pop_->pop3_stream, out.data(), out.size()) != static_cast<ssize_t>(out.size()) ||
+        mailstream_flush(pop_->pop3_stream) != 0)
+      return fail(ErrorCode::kTemporary, "the POP3 connection broke (" + cmd + ")");
+    std::string line;
+    MC_RETURN_IF_ERROR(read_line(line, kMaxStatusLine));
+    if (line.starts_with("+OK")) return {};
+    return fail(ErrorCode::kTemporary, cmd + " failed" + server_says(line.c_str()));
+  }
+
+  // The lines of a multi-line reply up to its "." (dot-unstuffed), at most `max` bytes
+  // in all.
+  template <typename F>
+  Status multiline(uint64_t max, F&& each) {
+    std::string line;
+    uint64_t total = 0;
+    while (true) {
+      MC_RETURN_IF_ERROR(read_line(line, max));
+      if (line == ".") return {};
+      std::string_view l = line;
+      if (l.starts_with('.')) l.remove_prefix(1);
+      total += l.size() + 2;
+      if (total > max) return fail(ErrorCode::kTemporary, "a POP3 reply is longer than expected");
+      MC_RETURN_IF_ERROR(each(l));
+    }
+  }
+
   const store::Mailbox& m_;
   Endpoint ep_;
   mailpop3* pop_ = nullptr;
@@ -178,7 +267,7 @@ Result<SourceReport> Pop3Source::run(const std::atomic<bool>& stop) {
         continue;
       }
       // Its header becomes its failed record; the mail stays on the server as it is.
-      MC_ASSIGN_OR_RETURN(auto head, pop.top(item.index, ingest::oversize_head_bytes(limit)));
+      MC_ASSIGN_OR_RETURN(auto head, pop.top(item.index, ingest::oversize_head_bytes(limit), limit));
       MC_ASSIGN_OR_RETURN(auto prepared, ctx_.sink.prepare(head, envelope_of(m), item.size));
       std::vector<std::unique_ptr<ingest::PreparedMail>> one;
       one.push_back(std::move(prepared));
@@ -193,12 +282,12 @@ Result<SourceReport> Pop3Source::run(const std::atomic<bool>& stop) {
     }
     if (item.size > kFetchChunkBytes) {
       MC_RETURN_IF_ERROR(flush());
-      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index));
+      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index, limit));
       auto r = ctx_.sink.deliver(bytes, envelope_of(m));
       report.add(r);
       if (r) MC_RETURN_IF_ERROR(acknowledge(pop, ctx_, m, item));
     } else {
-      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index));
+      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index, limit));
       mails.push_back(ingest::RawMail{std::move(bytes), envelope_of(m)});
       batch.push_back(item);
       if (mails.size() >= ctx_.batch) MC_RETURN_IF_ERROR(flush());
@@ -237,7 +326,7 @@ Result<ingest::Outcome> Pop3Source::fetch_left(
     return fail(ErrorCode::kNotFound, "mail " + uidl + " is no longer in mailbox " + m_.name);
   if (auto why = over_limit_reason(it->size, ctx_.max_message_bytes); !why.empty())
     return fail(ErrorCode::kInvalidInput, why + ": raise the limit first");
-  MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(it->index));
+  MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(it->index, ctx_.max_message_bytes));
   MC_ASSIGN_OR_RETURN(auto outcome, ctx_.sink.deliver(bytes, envelope_of(m_)));
   MC_RETURN_IF_ERROR(on_recorded(outcome));
   MC_RETURN_IF_ERROR(acknowledge(pop, ctx_, m_, *it));
