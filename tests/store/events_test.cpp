@@ -158,6 +158,7 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
   sql(R"sql(
 DROP TABLE events;
 ALTER TABLE outbox DROP COLUMN claimed_by;
+DROP TABLE mailbox_left;
 DELETE FROM schema_version WHERE version >= 10;
 CREATE TABLE audit (
   id INTEGER PRIMARY KEY,
