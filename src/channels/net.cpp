@@ -68,7 +68,9 @@ Result<int> tcp_connect(const Endpoint& ep) {
 // The end-of-stream guard (end_of_stream_is_an_error): a low-level stream wrapping
 // another, the same in everything but a read of 0 bytes (the server closed), which it
 // turns into -1 (an error).
-mailstream_low* inner_of(mailstream_low* s) { return static_cast<mailstream_low*>(s->data); }
+mailstream_low* inner_of(mailstream_low* s) {
+  return static_cast<mailstream_low*>(s->data);
+}
 ssize_t guard_read(mailstream_low* s, void* buf, size_t count) {
   ssize_t r = mailstream_low_read(inner_of(s), buf, count);
   return r == 0 ? -1 : r;
@@ -76,23 +78,39 @@ ssize_t guard_read(mailstream_low* s, void* buf, size_t count) {
 ssize_t guard_write(mailstream_low* s, const void* buf, size_t count) {
   return mailstream_low_write(inner_of(s), buf, count);
 }
-int guard_close(mailstream_low* s) { return mailstream_low_close(inner_of(s)); }
-int guard_get_fd(mailstream_low* s) { return mailstream_low_get_fd(inner_of(s)); }
+int guard_close(mailstream_low* s) {
+  return mailstream_low_close(inner_of(s));
+}
+int guard_get_fd(mailstream_low* s) {
+  return mailstream_low_get_fd(inner_of(s));
+}
 void guard_free(mailstream_low* s) {
   mailstream_low_free(inner_of(s));  // frees, does not close: STARTTLS goes on on the same socket
   std::free(s);                      // as libetpan's own drivers free theirs (malloc'd by mailstream_low_new)
 }
-void guard_cancel(mailstream_low* s) { mailstream_low_cancel(inner_of(s)); }
-struct mailstream_cancel* guard_get_cancel(mailstream_low* s) { return mailstream_low_get_cancel(inner_of(s)); }
-carray* guard_certificate_chain(mailstream_low* s) { return mailstream_low_get_certificate_chain(inner_of(s)); }
-int guard_setup_idle(mailstream_low* s) { return mailstream_low_setup_idle(inner_of(s)); }
-int guard_unsetup_idle(mailstream_low* s) { return mailstream_low_unsetup_idle(inner_of(s)); }
-int guard_interrupt_idle(mailstream_low* s) { return mailstream_low_interrupt_idle(inner_of(s)); }
+void guard_cancel(mailstream_low* s) {
+  mailstream_low_cancel(inner_of(s));
+}
+struct mailstream_cancel* guard_get_cancel(mailstream_low* s) {
+  return mailstream_low_get_cancel(inner_of(s));
+}
+carray* guard_certificate_chain(mailstream_low* s) {
+  return mailstream_low_get_certificate_chain(inner_of(s));
+}
+int guard_setup_idle(mailstream_low* s) {
+  return mailstream_low_setup_idle(inner_of(s));
+}
+int guard_unsetup_idle(mailstream_low* s) {
+  return mailstream_low_unsetup_idle(inner_of(s));
+}
+int guard_interrupt_idle(mailstream_low* s) {
+  return mailstream_low_interrupt_idle(inner_of(s));
+}
 
-mailstream_low_driver kEndOfStreamGuard = {guard_read,       guard_write,           guard_close,
-                                           guard_get_fd,     guard_free,            guard_cancel,
-                                           guard_get_cancel, guard_certificate_chain, guard_setup_idle,
-                                           guard_unsetup_idle, guard_interrupt_idle};
+mailstream_low_driver kEndOfStreamGuard = {
+    guard_read,       guard_write,        guard_close,         guard_get_fd,
+    guard_free,       guard_cancel,       guard_get_cancel,    guard_certificate_chain,
+    guard_setup_idle, guard_unsetup_idle, guard_interrupt_idle};
 
 }  // namespace
 
@@ -230,6 +248,8 @@ Result<std::string> secret_of(const domain::Mailbox& m) {
   return read_password_file(m.password_file);
 }
 
-Secret::~Secret() { std::fill(value.begin(), value.end(), '\0'); }
+Secret::~Secret() {
+  std::fill(value.begin(), value.end(), '\0');
+}
 
 }  // namespace mailcase::channels

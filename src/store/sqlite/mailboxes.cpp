@@ -170,7 +170,8 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
 
   Status add_left_mail(const LeftMail& m) override {
     MC_ASSIGN_OR_RETURN(
-        auto qq, q("INSERT OR IGNORE INTO mailbox_left (raw_id, mailbox, mail_key, size) VALUES (?, ?, ?, ?)"));
+        auto qq,
+        q("INSERT OR IGNORE INTO mailbox_left (raw_id, mailbox, mail_key, size) VALUES (?, ?, ?, ?)"));
     qq->bind(1, m.raw_id).bind(2, m.mailbox).bind(3, m.key).bind(4, m.size);
     return qq->run();
   }
