@@ -20,7 +20,7 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kMailNotSent,    EventAction::kConfirmationSkipped,
                               EventAction::kSurveyAnswered, EventAction::kAgentAdded,
                               EventAction::kAgentEnabled,   EventAction::kAgentDisabled,
-                              EventAction::kLegacy};
+                              EventAction::kChanged,        EventAction::kLegacy};
 
 }  // namespace
 
@@ -84,6 +84,8 @@ const char* to_string(EventAction a) {
       return "agent_enabled";
     case EventAction::kAgentDisabled:
       return "agent_disabled";
+    case EventAction::kChanged:
+      return "changed";
     case EventAction::kLegacy:
       return "legacy";
   }

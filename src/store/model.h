@@ -67,6 +67,7 @@ enum class EventAction {
   kAgentAdded,           // agent_added: no case; details.email
   kAgentEnabled,         // agent_enabled: no case; details.email
   kAgentDisabled,        // agent_disabled: no case; details.email
+  kChanged,              // changed: a field of the case (details.field, from, to)
   kLegacy,               // legacy: an old audit row (details.action, details.text)
 };
 const char* to_string(EventAction a);
