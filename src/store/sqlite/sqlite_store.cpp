@@ -153,6 +153,7 @@ class Lease final : public UnitConnection {
   SurveyRepository& surveys() override { return *c_->repos.surveys; }
   EventRepository& events() override { return *c_->repos.events; }
   AgentRepository& agents() override { return *c_->repos.agents; }
+  IdempotencyRepository& idempotency() override { return *c_->repos.idempotency; }
 
  private:
   Pool& pool_;
@@ -278,6 +279,7 @@ class SqliteStore final : public Store {
   Result<bool> is_participant(Id case_id, std::string_view email) override {
     return repos_.cases->is_participant(case_id, email);
   }
+  Result<std::optional<Attachment>> get_attachment(Id id) override { return repos_.cases->get_attachment(id); }
 
   // MailboxRepository
   Status add_mailbox(const Mailbox& m) override { return repos_.mailboxes->add_mailbox(m); }
@@ -336,6 +338,8 @@ class SqliteStore final : public Store {
   Status set_agent_active(std::string_view email, bool active) override {
     return repos_.agents->set_agent_active(email, active);
   }
+
+  IdempotencyRepository& idempotency() override { return *repos_.idempotency; }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
