@@ -413,6 +413,7 @@ CREATE TRIGGER case_search_email_delete_new AFTER DELETE ON contact_emails BEGIN
     SELECT id, subject, comments, contact FROM case_search_source
     WHERE id IN (SELECT id FROM cases WHERE contact_id = old.contact_id);
 END;
+)sql"},
       // The REST API's Idempotency-Key answers, per token and key (IdempotencyRepository):
       // in_progress 1 while the first request runs; status, headers (a JSON array of
       // [name, value]) and body are its answer, replayed to a retry. Kept a day: the
