@@ -26,6 +26,7 @@ void Api::mount(web::HttpServer& server) {
   mount_case_routes(server, *ctx_);
   mount_ops_routes(server, *ctx_);
   mount_openapi_route(server);
+  mount_case_action_routes(server, *ctx_);
 }
 
 std::optional<std::string_view> header(const httplib::Request& req, const char* name) {

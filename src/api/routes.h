@@ -53,5 +53,8 @@ void mount_case_routes(web::HttpServer& server, Context& ctx);
 void mount_ops_routes(web::HttpServer& server, Context& ctx);
 // GET /api/v1/openapi.json (api/openapi.h), open to all.
 void mount_openapi_route(web::HttpServer& server);
+// Agents' changes to cases (case_action_routes.cpp): POST /api/v1/cases, PATCH a case, its
+// comments, solution, participants and events, and GET /api/v1/attachments/{id}.
+void mount_case_action_routes(web::HttpServer& server, Context& ctx);
 
 }  // namespace mailcase::api

@@ -11,7 +11,7 @@
 namespace mailcase::app {
 
 void register_case_commands(CLI::App& app, Globals& g) {
-  auto* cs = app.add_subcommand("case", "cases: list, show, history, add-participant, comment, propose-solution, accept, reject, close, reopen, assign");
+  auto* cs = app.add_subcommand("case", "cases: list, show, history, add-participant, comment, propose-solution, accept, reject, close, reopen, assign, create, set");
   cs->require_subcommand(1);
   {
     auto* list = cs->add_subcommand("list", "list cases, newest first");
@@ -150,6 +150,62 @@ void register_case_commands(CLI::App& app, Globals& g) {
           std::cout << "\n";
         }
         if (*json) std::cout << json_text(out, 2) << "\n";
+      };
+    });
+  }
+  {
+    // An agent opens a case for a contact (a phone call, say): the same service as the API's
+    // POST /api/v1/cases.
+    auto* create = cs->add_subcommand("create", "open a case for a contact (made if new)");
+    auto n = std::make_shared<services::NewCase>();
+    create->add_option("--contact", n->contact_email, "the contact's email address")->required();
+    create->add_option("--contact-name", n->contact_name, "the name of a new contact");
+    create->add_option("--subject", n->subject, "the case's subject")->required();
+    create->add_option("--description", n->description, "what the case is about");
+    create->add_option("--queue", n->queue, "default: routing.default_queue");
+    create->add_option("--priority", n->priority, "default: routing.default_priority");
+    create->add_option("--product", n->product, "the product");
+    create->add_option("--owner", n->owner, "an active agent's email");
+    create->add_flag("--confirm", n->confirm, "mail the contact the confirmation of the new case");
+    create->callback([&g, n] {
+      g.action = [&g, n] {
+        auto p = open_runtime(g);
+        if (!p) return;
+        auto fail_with = [&](const Error& e) {
+          print_error(e);
+          g.exit_code = exit_code_for(e);
+        };
+        auto by = acting_agent(g, *p);
+        if (!by) return fail_with(by.error());
+        auto c = p->cases().open_case(*by, *n);
+        if (!c) return fail_with(c.error());
+        std::cout << c->number << "\n";
+      };
+    });
+  }
+  {
+    // An agent moves a case to another queue, priority or product; each change is an event.
+    auto* set = cs->add_subcommand("set", "change a case's queue, priority or product");
+    auto number = std::make_shared<std::string>();
+    auto f = std::make_shared<services::CaseFields>();
+    set->add_option("number", *number, "case number, e.g. CS0000001")->required();
+    set->add_option("--queue", f->queue, "the queue");
+    set->add_option("--priority", f->priority, "the priority");
+    set->add_option("--product", f->product, "the product ('' for none)");
+    set->callback([&g, number, f] {
+      g.action = [&g, number, f] {
+        auto p = open_runtime(g);
+        if (!p) return;
+        auto fail_with = [&](const Error& e) {
+          print_error(e);
+          g.exit_code = exit_code_for(e);
+        };
+        auto by = acting_agent(g, *p);
+        if (!by) return fail_with(by.error());
+        auto c = p->cases().change(*by, *number, *f);
+        if (!c) return fail_with(c.error());
+        std::cout << c->number << ": queue " << c->queue << ", priority " << c->priority << ", product "
+                  << (c->product.empty() ? "-" : c->product) << "\n";
       };
     });
   }

@@ -66,7 +66,8 @@ json comment_json(const store::Comment& c) {
 
 json attachment_json(const store::Attachment& a) {
   return {{"filename", a.filename}, {"content_type", a.content_type}, {"size", a.size},
-          {"sha256", a.sha256},     {"content_id", a.content_id},     {"inline", a.is_inline}};
+          {"sha256", a.sha256},     {"content_id", a.content_id},     {"inline", a.is_inline},
+          {"id", a.id}};
 }
 
 json participant_json(const store::Participant& p) {

@@ -37,6 +37,7 @@ nlohmann::json case_json(const store::CaseSummary& s);
 nlohmann::json case_detail_json(const cases::CaseView& v);
 
 nlohmann::json comment_json(const store::Comment& c);
+// id: what GET /api/v1/attachments/{id} takes.
 nlohmann::json attachment_json(const store::Attachment& a);
 nlohmann::json participant_json(const store::Participant& p);
 // One entry of `case history`: {at, actor_kind, actor, action, details}; details is

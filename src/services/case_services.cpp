@@ -35,6 +35,20 @@ std::string verdict_via(const Actor& by) {
 
 }  // namespace
 
+Status check_case_field(std::string_view field, std::string_view value) {
+  const std::string name(field);
+  if (value.size() > kMaxFieldBytes)
+    return fail(ErrorCode::kInvalidInput,
+                name + ": at most " + std::to_string(kMaxFieldBytes) + " bytes, not " + std::to_string(value.size()));
+  if (!text::is_clean_text(value, true))
+    return fail(ErrorCode::kInvalidInput, name + ": one line of text without control characters");
+  if (field != "product" && text::trim(value).empty())
+    return fail(ErrorCode::kInvalidInput, name + ": must not be empty");
+  if (text::trim(value).size() != value.size())
+    return fail(ErrorCode::kInvalidInput, name + ": no spaces before or after the value");
+  return {};
+}
+
 CaseServices::CaseServices(store::Store& store, const config::Config& cfg,
                            const outbound::Templates& templates, const outbound::LinkSigner& links,
                            spool::FileBlobStore* blobs, const domain::Clock& clock)
@@ -329,6 +343,73 @@ Status CaseServices::add_participant(store::UnitOfWork& w, const Actor& by, stor
   return event(w, c, by, store::EventAction::kParticipantAdded, {{"email", e}});
 }
 
+Status CaseServices::change(store::UnitOfWork& w, const Actor& by, store::Case& c, const CaseFields& f) {
+  // Every value is checked before anything is written: a refused change leaves the case whole.
+  const std::pair<const char*, const std::optional<std::string>*> fields[] = {
+      {"queue", &f.queue}, {"priority", &f.priority}, {"product", &f.product}};
+  for (const auto& [name, value] : fields)
+    if (*value) MC_RETURN_IF_ERROR(check_case_field(name, **value));
+  std::vector<std::map<std::string, std::string>> changes;
+  auto apply = [&](const char* name, const std::optional<std::string>& value, std::string& field) {
+    if (!value || *value == field) return;
+    changes.push_back({{"field", name}, {"from", field}, {"to", *value}});
+    field = *value;
+  };
+  apply("queue", f.queue, c.queue);
+  apply("priority", f.priority, c.priority);
+  apply("product", f.product, c.product);
+  if (changes.empty()) return {};
+  MC_RETURN_IF_ERROR(w.cases().update_case(c));
+  for (auto& d : changes) MC_RETURN_IF_ERROR(event(w, c, by, store::EventAction::kChanged, std::move(d)));
+  return {};
+}
+
+Result<store::Case> CaseServices::open_case(store::UnitOfWork& w, const Actor& by, const NewCase& n) {
+  const std::string email = text::normalize_email(n.contact_email);
+  if (!store::is_email_address(email))
+    return fail(ErrorCode::kInvalidInput, "contact: not an email address: " + n.contact_email);
+  if (n.contact_name.size() > kMaxFieldBytes || !text::is_clean_text(n.contact_name, true))
+    return fail(ErrorCode::kInvalidInput, "contact_name: one line of at most " + std::to_string(kMaxFieldBytes) +
+                                              " bytes without control characters");
+  if (text::trim(n.subject).empty()) return fail(ErrorCode::kInvalidInput, "subject: must not be empty");
+  if (n.subject.size() > 998 || !text::is_clean_text(n.subject, true))
+    return fail(ErrorCode::kInvalidInput, "subject: one line of at most 998 bytes without control characters");
+  if (!text::is_clean_text(n.description, false))
+    return fail(ErrorCode::kInvalidInput, "description: text without control characters");
+  store::Case c;
+  c.subject = std::string(text::trim(n.subject));
+  c.description = n.description;
+  c.status = store::CaseStatus::kNew;
+  c.origin = "agent";
+  c.queue = n.queue.empty() ? cfg_.routing.default_queue : n.queue;
+  c.priority = n.priority.empty() ? cfg_.routing.default_priority : n.priority;
+  c.product = n.product;
+  MC_RETURN_IF_ERROR(check_case_field("queue", c.queue));
+  MC_RETURN_IF_ERROR(check_case_field("priority", c.priority));
+  MC_RETURN_IF_ERROR(check_case_field("product", c.product));
+  if (n.first_comment && text::trim(n.first_comment->body).empty())
+    return fail(ErrorCode::kInvalidInput, "comment: the comment is empty");
+
+  MC_ASSIGN_OR_RETURN(auto contact, w.accounts().find_contact_by_email(email));
+  if (contact) {
+    c.contact_id = contact->id;
+    c.account_id = contact->account_id;
+  } else {
+    MC_ASSIGN_OR_RETURN(auto account, w.accounts().find_account_by_email(email));
+    store::Contact made;
+    made.name = std::string(text::trim(n.contact_name));
+    made.emails = {email};
+    if (account) made.account_id = account->id;
+    MC_ASSIGN_OR_RETURN(c.contact_id, w.accounts().add_contact(made));
+    c.account_id = made.account_id;
+  }
+  MC_ASSIGN_OR_RETURN(auto created, create(w, by, std::move(c), ""));
+  if (!n.owner.empty()) MC_RETURN_IF_ERROR(assign(w, by, created, n.owner));
+  if (n.confirm) MC_RETURN_IF_ERROR(enqueue(w, created, MailKind::kConfirmation, "", false));
+  if (n.first_comment) MC_RETURN_IF_ERROR(comment(w, by, created, *n.first_comment));
+  return created;
+}
+
 Status CaseServices::answer_survey(store::UnitOfWork& w, const Actor& by, store::Case& c, int rating,
                                    const std::string& comment) {
   // Read inside the (immediate) unit: two answers at once cannot both pass.
@@ -434,6 +515,14 @@ Result<store::Case> CaseServices::answer_survey(const Actor& by, std::string_vie
                                                 const std::string& comment) {
   return on_case(
       number, [&](store::UnitOfWork& w, store::Case& c) { return answer_survey(w, by, c, rating, comment); });
+}
+
+Result<store::Case> CaseServices::change(const Actor& by, std::string_view number, const CaseFields& f) {
+  return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return change(w, by, c, f); });
+}
+Result<store::Case> CaseServices::open_case(const Actor& by, const NewCase& n) {
+  return in_own_unit([&](store::UnitOfWork& w) { return open_case(w, by, n); },
+                     [](store::UnitOfWork&, store::Case&) { return Status{}; });
 }
 
 }  // namespace mailcase::services

@@ -62,6 +62,41 @@ struct AgentComment {
   std::vector<outbound::OutgoingAttachment> attachments;
 };
 
+// An agent's change to a case's fields; an absent field stays as it is. queue and
+// priority must not be empty; product may be ("" clears it). Each is one line of clean
+// text of at most kMaxFieldBytes.
+struct CaseFields {
+  std::optional<std::string> queue;
+  std::optional<std::string> priority;
+  std::optional<std::string> product;
+};
+inline constexpr size_t kMaxFieldBytes = 200;
+
+// A case an agent opens for a contact (not from a mail).
+struct NewCase {
+  // The contact's address: the contact who has it, or a new contact made with it (named
+  // contact_name, else nothing: the address stands for the name), in the account that
+  // has the address, if one does.
+  std::string contact_email;
+  std::string contact_name;
+  std::string subject;      // one line, required
+  std::string description;  // may be empty
+  std::string queue;        // empty: routing.default_queue
+  std::string priority;     // empty: routing.default_priority
+  std::string product;
+  std::string owner;  // an active agent's email, or empty
+  // Added after the case is made: a public one is mailed to the contact (and opens the
+  // case, as any public comment does), an internal one is not.
+  std::optional<AgentComment> first_comment;
+  // Queues the confirmation mail (the mail door's template) to the contact. The agent
+  // chose to send it: no loop guard, not counted as an automatic reply.
+  bool confirm = false;
+};
+
+// Whether a value fits a case field (CaseFields): kInvalidInput naming the field when
+// not. Pure.
+Status check_case_field(std::string_view field, std::string_view value);
+
 // A customer's mail as it lands on a case (ingest has parsed and decided it).
 struct InboundMail {
   std::string author;  // "Name <address>", as shown in the thread
@@ -124,6 +159,15 @@ class CaseServices {
   // addresses (routing addresses, outbound.from_address): kInvalidInput.
   [[nodiscard]] Status add_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
                                        const std::string& email);
+  // Changes the case's queue, priority and product: one "changed" event per field whose
+  // value differs (details field, from, to), none and no write when none differs.
+  // kInvalidInput, with nothing written, when any value is unfit (check_case_field).
+  [[nodiscard]] Status change(store::UnitOfWork& w, const Actor& by, store::Case& c, const CaseFields& f);
+  // A case an agent opens (origin "agent"): its contact found or made, a "created" event,
+  // then an "assigned" one for an owner, the first comment and the confirmation, as
+  // NewCase says. kInvalidInput for an unfit address, subject or field, or an owner who
+  // is no active agent.
+  [[nodiscard]] Result<store::Case> open_case(store::UnitOfWork& w, const Actor& by, const NewCase& n);
   // The customer's rating (1–5) and comment, once (kConflict after that), only while the
   // survey is open (resolved or closed).
   [[nodiscard]] Status answer_survey(store::UnitOfWork& w, const Actor& by, store::Case& c, int rating,
@@ -158,6 +202,8 @@ class CaseServices {
                                                     const std::string& email);
   [[nodiscard]] Result<store::Case> answer_survey(const Actor& by, std::string_view number, int rating,
                                                   const std::string& comment);
+  [[nodiscard]] Result<store::Case> change(const Actor& by, std::string_view number, const CaseFields& f);
+  [[nodiscard]] Result<store::Case> open_case(const Actor& by, const NewCase& n);
 
   // Links to the customer's page for a case (signed, expiring).
   std::string case_link(const store::Case& c) const;

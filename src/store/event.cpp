@@ -21,7 +21,8 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kSurveyAnswered, EventAction::kAgentAdded,
                               EventAction::kAgentEnabled,   EventAction::kAgentDisabled,
                               EventAction::kLegacy,         EventAction::kAgentPasswordSet,
-                              EventAction::kTokenCreated,   EventAction::kTokenRevoked};
+                              EventAction::kTokenCreated,   EventAction::kTokenRevoked,
+                              EventAction::kChanged};
 
 }  // namespace
 
@@ -91,6 +92,8 @@ const char* to_string(EventAction a) {
       return "token_created";
     case EventAction::kTokenRevoked:
       return "token_revoked";
+    case EventAction::kChanged:
+      return "changed";
     case EventAction::kLegacy:
       return "legacy";
   }

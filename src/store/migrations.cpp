@@ -427,6 +427,24 @@ CREATE TABLE mailbox_left (
   UNIQUE (mailbox, mail_key)
 );
 )sql"},
+      // The REST API's Idempotency-Key answers, per token and key (IdempotencyRepository):
+      // in_progress 1 while the first request runs; status, headers (a JSON array of
+      // [name, value]) and body are its answer, replayed to a retry. Kept a day: the
+      // created_at (unix seconds) index serves the purge.
+      {15, R"sql(
+CREATE TABLE idempotency_keys (
+  token_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  request_digest TEXT NOT NULL,
+  in_progress INTEGER NOT NULL DEFAULT 1,
+  status INTEGER NOT NULL DEFAULT 0,
+  headers TEXT NOT NULL DEFAULT '[]',
+  body BLOB NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (token_id, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+)sql"},
   };
   return all;
 }

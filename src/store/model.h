@@ -70,6 +70,7 @@ enum class EventAction {
   kAgentPasswordSet,     // agent_password_set: no case; details.email (never the password)
   kTokenCreated,         // token_created: no case; details.token (its id), .email, .label
   kTokenRevoked,         // token_revoked: no case; details.token (its id), .email
+  kChanged,              // changed: a field of the case (details.field, from, to)
   kLegacy,               // legacy: an old audit row (details.action, details.text)
 };
 const char* to_string(EventAction a);

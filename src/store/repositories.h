@@ -138,6 +138,8 @@ class CaseRepository {
                                                std::string_view source) = 0;
   [[nodiscard]] virtual Result<std::vector<Participant>> participants_of(Id case_id) = 0;
   [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
+  // One attachment by its id (the API's download); nullopt when no attachment has it.
+  [[nodiscard]] virtual Result<std::optional<Attachment>> get_attachment(Id id) = 0;
 };
 
 // Mailboxes and their agents' state.
@@ -249,6 +251,37 @@ class AgentRepository {
   // authenticates (access::authenticate), which decides how often: at most once a
   // minute per token, so that most requests write nothing.
   [[nodiscard]] virtual Status touch_api_token(Id id, std::string_view at) = 0;
+};
+
+// Idempotency keys of the REST API (a POST with an Idempotency-Key header): per API
+// token, the request a key was first used for and the answer it got, kept a day.
+struct IdempotentAnswer {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // those replayed (Location…)
+  std::string body;
+};
+struct IdempotencyRecord {
+  Id token_id = 0;
+  std::string key;
+  std::string request_digest;  // of method, path and body
+  bool in_progress = true;     // claimed by a request that has not answered yet
+  IdempotentAnswer answer;     // when not in progress
+  int64_t created_at = 0;      // unix seconds
+};
+class IdempotencyRepository {
+ public:
+  virtual ~IdempotencyRepository() = default;
+  // Inserts r as in progress (its answer is not stored); kConflict when (token, key)
+  // has a row already.
+  [[nodiscard]] virtual Status claim_key(const IdempotencyRecord& r) = 0;
+  [[nodiscard]] virtual Result<std::optional<IdempotencyRecord>> find_key(Id token_id, std::string_view key) = 0;
+  // Stores the answer of a claimed key, which is then no longer in progress; kNotFound
+  // when (token, key) has no row.
+  [[nodiscard]] virtual Status answer_key(Id token_id, std::string_view key, const IdempotentAnswer& a) = 0;
+  // Deletes the key's row, if any: the request may run again.
+  [[nodiscard]] virtual Status release_key(Id token_id, std::string_view key) = 0;
+  // Deletes every row created before `before` (unix seconds); returns how many.
+  [[nodiscard]] virtual Result<int> purge_keys(int64_t before) = 0;
 };
 
 }  // namespace mailcase::store

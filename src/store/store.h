@@ -45,6 +45,7 @@ class UnitConnection {
   virtual SurveyRepository& surveys() = 0;
   virtual EventRepository& events() = 0;
   virtual AgentRepository& agents() = 0;
+  virtual IdempotencyRepository& idempotency() = 0;
 };
 
 // What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
@@ -93,6 +94,8 @@ class Store : public AccountRepository,
   SurveyRepository& surveys() { return *this; }
   EventRepository& events() { return *this; }
   AgentRepository& agents() { return *this; }
+  // Not part of the store's sum: reached through this accessor only.
+  virtual IdempotencyRepository& idempotency() = 0;
 
  protected:
   // The transaction primitives a backend implements and only UnitOfWork drives (through
@@ -170,6 +173,7 @@ class UnitOfWork {
   SurveyRepository& surveys() { return own_ ? own_->surveys() : store_->surveys(); }
   EventRepository& events() { return own_ ? own_->events() : store_->events(); }
   AgentRepository& agents() { return own_ ? own_->agents() : store_->agents(); }
+  IdempotencyRepository& idempotency() { return own_ ? own_->idempotency() : store_->idempotency(); }
 
  private:
   friend class Store;

@@ -143,7 +143,7 @@ TEST(PresentJson, CommentAttachmentParticipantFields) {
   a.content_id = "logo@x";
   a.is_inline = true;
   EXPECT_EQ(json_text(present::attachment_json(a)),
-            R"({"content_id":"logo@x","content_type":"image/png","filename":"logo.png","inline":true,)"
+            R"({"content_id":"logo@x","content_type":"image/png","filename":"logo.png","id":0,"inline":true,)"
             R"("sha256":"ff00","size":5000000000})");
 
   EXPECT_EQ(json_text(present::participant_json({7, "carol@x.example", "agent", "2026-11-25T08:00:00Z"})),

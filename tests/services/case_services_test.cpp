@@ -987,5 +987,176 @@ TEST_F(CaseServicesTest, APublicCommentOnACaseWithoutContactSaysNoMailWasSent) {
   EXPECT_EQ(ev[2].action, EventAction::kCommented);
 }
 
+// ---- change -------------------------------------------------------------------------
+
+TEST_F(CaseServicesTest, ChangeSetsQueuePriorityAndProductWithOneEventPerChangedField) {
+  auto c = new_case();
+  const auto queue_before = read_case(c.number).queue;
+  auto done = svc().change(Actor::agent(kAgent, "api"), c.number,
+                           {.queue = "Hardware", .priority = "high", .product = "Printers"});
+  ASSERT_TRUE(done) << done.error().message;
+  auto stored = read_case(c.number);
+  EXPECT_EQ(stored.queue, "Hardware");
+  EXPECT_EQ(stored.priority, "high");
+  EXPECT_EQ(stored.product, "Printers");
+  auto ev = events(c);
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[1].action, EventAction::kChanged);
+  EXPECT_EQ(ev[1].actor, kAgent);
+  EXPECT_EQ(ev[1].details, (std::map<std::string, std::string>{
+                               {"field", "queue"}, {"from", queue_before}, {"to", "Hardware"}}));
+  EXPECT_EQ(ev[2].details.at("field"), "priority");
+  EXPECT_EQ(ev[2].details.at("from"), "normal");
+  EXPECT_EQ(ev[3].details.at("field"), "product");
+  EXPECT_EQ(ev[3].details.at("to"), "Printers");
+  EXPECT_TRUE(outbox(c).empty());
+
+  // The same values again, or nothing at all: no write, no event.
+  ASSERT_TRUE(svc().change(Actor::agent(kAgent), c.number, {.queue = "Hardware", .priority = "high"}));
+  ASSERT_TRUE(svc().change(Actor::agent(kAgent), c.number, {}));
+  EXPECT_EQ(events(c).size(), 4u);
+  // An empty product clears it.
+  ASSERT_TRUE(svc().change(Actor::agent(kAgent), c.number, {.product = ""}));
+  EXPECT_EQ(read_case(c.number).product, "");
+  EXPECT_EQ(events(c).back().details.at("to"), "");
+}
+
+TEST_F(CaseServicesTest, ChangeRefusesAnUnfitValueAndWritesNothingEvenForTheFitOnes) {
+  auto c = new_case();
+  const auto before = read_case(c.number);
+  const std::vector<CaseFields> bad = {
+      {.queue = "Hardware", .priority = ""},
+      {.queue = "Line\nbreak"},
+      {.priority = " high"},
+      {.product = std::string(kMaxFieldBytes + 1, 'p')},
+      {.queue = std::string("bad\xff")},
+  };
+  for (const auto& f : bad) {
+    auto done = svc().change(Actor::agent(kAgent), c.number, f);
+    ASSERT_FALSE(done);
+    EXPECT_EQ(done.error().code, ErrorCode::kInvalidInput);
+  }
+  auto after = read_case(c.number);
+  EXPECT_EQ(after.queue, before.queue);
+  EXPECT_EQ(after.priority, before.priority);
+  EXPECT_EQ(events(c).size(), 1u);
+  EXPECT_FALSE(svc().change(Actor::agent(kAgent), "CS9999999", {.queue = "x"}));
+}
+
+TEST(CheckCaseField, NamesTheFieldAtFault) {
+  EXPECT_TRUE(check_case_field("queue", "Support"));
+  EXPECT_TRUE(check_case_field("product", ""));
+  EXPECT_TRUE(check_case_field("priority", "P1 – urgent"));
+  auto empty = check_case_field("queue", "  ");
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().message.rfind("queue: ", 0), 0u) << empty.error().message;
+  auto tab = check_case_field("priority", "a\tb");
+  ASSERT_FALSE(tab);
+  EXPECT_EQ(tab.error().message.rfind("priority: ", 0), 0u);
+  EXPECT_FALSE(check_case_field("product", std::string(kMaxFieldBytes + 1, 'x')));
+  EXPECT_TRUE(check_case_field("product", std::string(kMaxFieldBytes, 'x')));
+}
+
+// ---- open_case ----------------------------------------------------------------------
+
+TEST_F(CaseServicesTest, AnAgentOpensACaseForANewContactWhoIsMadeWithTheAddress) {
+  NewCase n{.contact_email = "Bob@Example.org",
+            .contact_name = "Bob Builder",
+            .subject = "  Phone call: VPN down ",
+            .description = "Called at 9:00.\nVPN client 4.2",
+            .queue = "Network",
+            .priority = "high",
+            .owner = "MAREK@corp.example"};
+  auto done = svc().open_case(Actor::agent(kAgent, "api"), n);
+  ASSERT_TRUE(done) << done.error().message;
+  auto c = read_case(done->number);
+  EXPECT_EQ(c.subject, "Phone call: VPN down");
+  EXPECT_EQ(c.description, "Called at 9:00.\nVPN client 4.2");
+  EXPECT_EQ(c.status, CaseStatus::kNew);
+  EXPECT_EQ(c.origin, "agent");
+  EXPECT_EQ(c.queue, "Network");
+  EXPECT_EQ(c.priority, "high");
+  EXPECT_EQ(c.owner, kAgent);
+  ASSERT_TRUE(c.contact_id);
+  auto contact = db().get_contact(*c.contact_id);
+  ASSERT_TRUE(contact && *contact);
+  EXPECT_EQ((*contact)->name, "Bob Builder");
+  EXPECT_EQ((*contact)->emails, std::vector<std::string>{"bob@example.org"});
+  auto ev = events(c);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].action, EventAction::kCreated);
+  EXPECT_EQ(ev[0].actor_kind, ActorKind::kAgent);
+  EXPECT_EQ(ev[0].actor, kAgent);
+  EXPECT_EQ(ev[1].action, EventAction::kAssigned);
+  // Nothing asked to be mailed: nothing is.
+  EXPECT_TRUE(outbox(c).empty());
+  EXPECT_TRUE(comments(c).empty());
+}
+
+TEST_F(CaseServicesTest, AnAgentsCaseForAKnownContactUsesThemAndTheDefaultsOfRouting) {
+  auto first = new_case();
+  const auto alice = read_case(first.number).contact_id;
+  auto done = svc().open_case(Actor::agent(kAgent), {.contact_email = "ALICE@example.org", .subject = "Toner"});
+  ASSERT_TRUE(done) << done.error().message;
+  auto c = read_case(done->number);
+  EXPECT_EQ(c.contact_id, alice);
+  EXPECT_EQ(c.queue, "Support");
+  EXPECT_EQ(c.priority, "normal");
+  EXPECT_EQ(c.owner, "");
+  EXPECT_EQ(events(c).size(), 1u);
+}
+
+TEST_F(CaseServicesTest, AnAgentsCaseMayMailAConfirmationAndAFirstPublicComment) {
+  NewCase n{.contact_email = "carol@example.org", .subject = "Laptop order"};
+  n.first_comment = AgentComment{.body = "We ordered your laptop."};
+  n.confirm = true;
+  auto done = svc().open_case(Actor::agent(kAgent), n);
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(done->status, CaseStatus::kOpen);
+  auto rows = outbox(*done);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].kind, "confirmation");
+  EXPECT_EQ(rows[0].to, "carol@example.org");
+  EXPECT_FALSE(rows[0].automatic);
+  EXPECT_EQ(rows[1].kind, "comment");
+  EXPECT_NE(rows[1].raw.find("We ordered your laptop."), std::string::npos);
+  auto ev = events(*done);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].action, EventAction::kCommented);
+
+  // An internal first comment is kept for agents and mails nobody.
+  NewCase quiet{.contact_email = "carol@example.org", .subject = "Second laptop"};
+  quiet.first_comment = AgentComment{.body = "Budget approved.", .is_public = false};
+  auto q = svc().open_case(Actor::agent(kAgent), quiet);
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_TRUE(outbox(*q).empty());
+  EXPECT_EQ(comments(*q).size(), 1u);
+}
+
+TEST_F(CaseServicesTest, AnAgentsCaseWithBadInputIsRefusedAndLeavesNoCaseNorContact) {
+  const std::vector<NewCase> bad = {
+      {.contact_email = "not an address", .subject = "x"},
+      {.contact_email = "dan@example.org", .subject = " "},
+      {.contact_email = "dan@example.org", .subject = "two\nlines"},
+      {.contact_email = "dan@example.org", .subject = "x", .queue = "a\x01"},
+      {.contact_email = "dan@example.org", .subject = "x", .owner = "olga@corp.example"},
+      {.contact_email = "dan@example.org", .contact_name = "Dan\r\nBcc: x", .subject = "x"},
+  };
+  for (const auto& n : bad) {
+    auto done = svc().open_case(Actor::agent(kAgent), n);
+    ASSERT_FALSE(done) << n.subject;
+    EXPECT_EQ(done.error().code, ErrorCode::kInvalidInput) << done.error().message;
+  }
+  NewCase empty_comment{.contact_email = "dan@example.org", .subject = "x"};
+  empty_comment.first_comment = AgentComment{.body = "  "};
+  EXPECT_FALSE(svc().open_case(Actor::agent(kAgent), empty_comment));
+  auto all = db().list_cases(100);
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());
+  auto dan = db().find_contact_by_email("dan@example.org");
+  ASSERT_TRUE(dan);
+  EXPECT_FALSE(*dan);
+}
+
 }  // namespace
 }  // namespace mailcase::services

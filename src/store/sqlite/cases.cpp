@@ -298,6 +298,27 @@ class Cases final : public CaseRepository, SqliteRepository {
     return out;
   }
 
+  Result<std::optional<Attachment>> get_attachment(Id id) override {
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
+        q("SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
+          "attachments WHERE id = ?"));
+    qq->bind(1, id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<Attachment>();
+    Attachment a;
+    a.id = qq->integer(0);
+    a.case_id = qq->integer(1);
+    a.comment_id = qq->optional_id(2);
+    a.filename = qq->text(3);
+    a.content_type = qq->text(4);
+    a.size = static_cast<uint64_t>(qq->integer(5));
+    a.sha256 = qq->text(6);
+    a.content_id = qq->text(7);
+    a.is_inline = qq->integer(8) != 0;
+    return std::optional<Attachment>(std::move(a));
+  }
+
   Status add_participant(Id case_id, std::string_view email, std::string_view source) override {
     MC_ASSIGN_OR_RETURN(
         auto qq,

@@ -18,6 +18,7 @@ std::unique_ptr<OutboxRepository> make_outbox(Connection& c);
 std::unique_ptr<SurveyRepository> make_surveys(Connection& c);
 std::unique_ptr<EventRepository> make_events(Connection& c);
 std::unique_ptr<AgentRepository> make_agents(Connection& c);
+std::unique_ptr<IdempotencyRepository> make_idempotency(Connection& c);
 
 // Every repository, made on one connection (which must outlive them): what the store's
 // own connection and each pooled connection carry.
@@ -31,7 +32,8 @@ struct RepositorySet {
         outbox(make_outbox(c)),
         surveys(make_surveys(c)),
         events(make_events(c)),
-        agents(make_agents(c)) {}
+        agents(make_agents(c)),
+        idempotency(make_idempotency(c)) {}
   std::unique_ptr<AccountRepository> accounts;
   std::unique_ptr<RoutingRepository> routing;
   std::unique_ptr<RawMessageRepository> raw_messages;
@@ -41,6 +43,7 @@ struct RepositorySet {
   std::unique_ptr<SurveyRepository> surveys;
   std::unique_ptr<EventRepository> events;
   std::unique_ptr<AgentRepository> agents;
+  std::unique_ptr<IdempotencyRepository> idempotency;
 };
 
 }  // namespace mailcase::store::sqlite

@@ -153,6 +153,7 @@ class Lease final : public UnitConnection {
   SurveyRepository& surveys() override { return *c_->repos.surveys; }
   EventRepository& events() override { return *c_->repos.events; }
   AgentRepository& agents() override { return *c_->repos.agents; }
+  IdempotencyRepository& idempotency() override { return *c_->repos.idempotency; }
 
  private:
   Pool& pool_;
@@ -279,6 +280,7 @@ class SqliteStore final : public Store {
   Result<bool> is_participant(Id case_id, std::string_view email) override {
     return repos_.cases->is_participant(case_id, email);
   }
+  Result<std::optional<Attachment>> get_attachment(Id id) override { return repos_.cases->get_attachment(id); }
 
   // MailboxRepository
   Status add_mailbox(const Mailbox& m) override { return repos_.mailboxes->add_mailbox(m); }
@@ -360,6 +362,8 @@ class SqliteStore final : public Store {
   Status touch_api_token(Id id, std::string_view at) override {
     return repos_.agents->touch_api_token(id, at);
   }
+
+  IdempotencyRepository& idempotency() override { return *repos_.idempotency; }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
