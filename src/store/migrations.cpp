@@ -265,6 +265,11 @@ DROP TABLE audit;
       {11, R"sql(
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 )sql"},
+      // The API's outbox list by state, newest first (OutboxRepository::page_outbox): one
+      // range of this index, where outbox_due (state, next_attempt_at) would sort.
+      {16, R"sql(
+CREATE INDEX outbox_state ON outbox(state, id);
+)sql"},
   };
   return all;
 }

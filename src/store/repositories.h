@@ -16,6 +16,7 @@
 
 #include "store/agents.h"
 #include "store/model.h"
+#include "store/page.h"
 #include "util/result.h"
 
 namespace mailcase::store {
@@ -46,6 +47,13 @@ class AccountRepository {
   // "known" to the loop guard (a forged first mail must not make the next one trusted).
   [[nodiscard]] virtual Status mark_contact_unverified(Id contact_id) = 0;
   [[nodiscard]] virtual Result<bool> contact_unverified(Id contact_id) = 0;
+  // Pages of contacts (with their addresses) and of accounts, by id (oldest first).
+  [[nodiscard]] virtual Result<Page<Contact>> page_contacts(const PageRequest& r) = 0;
+  [[nodiscard]] virtual Result<Page<Account>> page_accounts(const PageRequest& r) = 0;
+  // Writes name, account_id, language and the addresses (c.emails replaces them; the
+  // first stays the one mail goes to). kNotFound when c.id is no contact's, kConflict when
+  // an address is another contact's.
+  [[nodiscard]] virtual Status update_contact(const Contact& c) = 0;
 };
 
 // Routing addresses.
@@ -54,6 +62,9 @@ class RoutingRepository {
   virtual ~RoutingRepository() = default;
   [[nodiscard]] virtual Status put_address(const RoutingAddress& a) = 0;
   [[nodiscard]] virtual Result<std::vector<RoutingAddress>> list_addresses() = 0;
+  // A page of routing addresses by email; remove_address: kNotFound when absent.
+  [[nodiscard]] virtual Result<Page<RoutingAddress>> page_addresses(const PageRequest& r) = 0;
+  [[nodiscard]] virtual Status remove_address(std::string_view email) = 0;
 };
 
 // Raw messages.
@@ -68,6 +79,10 @@ class RawMessageRepository {
   // envelope_sender. list_raw: in the order the rows were inserted.
   [[nodiscard]] virtual Status update_raw(const RawMessage& m) = 0;
   [[nodiscard]] virtual Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) = 0;
+  // A page of recorded mails, newest first, of one state or all (index raw_messages_state,
+  // which is (state, id)).
+  [[nodiscard]] virtual Result<Page<RawMessage>> page_raw(std::optional<RawState> state,
+                                                          const PageRequest& r) = 0;
 };
 
 // Cases and what hangs on one: Message-IDs, comments, attachments, participants.
@@ -141,6 +156,11 @@ class OutboxRepository {
   [[nodiscard]] virtual Result<int> count_automatic_since(std::string_view to, std::string_view since) = 0;
   // Automatic replies queued since `since` to anyone (the overall hourly cap).
   [[nodiscard]] virtual Result<int> count_all_automatic_since(std::string_view since) = 0;
+  // A page of outbox mails, newest first, of one state or all; their bytes are left out
+  // (raw empty): a list shows what was sent, GET of one row its bytes.
+  [[nodiscard]] virtual Result<Page<OutboxMail>> page_outbox(std::optional<OutboxState> state,
+                                                             const PageRequest& r) = 0;
+  [[nodiscard]] virtual Result<std::optional<OutboxMail>> get_outbox(Id id) = 0;
 };
 
 // Surveys: one per case; put replaces.
@@ -171,6 +191,9 @@ class AgentRepository {
   [[nodiscard]] virtual Result<std::optional<Agent>> find_agent_by_email(std::string_view email) = 0;
   [[nodiscard]] virtual Result<std::vector<Agent>> list_agents() = 0;
   [[nodiscard]] virtual Status set_agent_active(std::string_view email, bool active) = 0;
+  // A page of agents by email; set_agent_role: kNotFound when the email is no agent's.
+  [[nodiscard]] virtual Result<Page<Agent>> page_agents(const PageRequest& r) = 0;
+  [[nodiscard]] virtual Status set_agent_role(std::string_view email, AgentRole role) = 0;
 };
 
 }  // namespace mailcase::store

@@ -156,6 +156,7 @@ TEST_F(EventsTest, AnUnknownValueReadFromTheStoreIsAnErrorNotADefault) {
 TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
   store_.reset();
   sql(R"sql(
+DROP INDEX outbox_state;
 DROP TABLE events;
 ALTER TABLE outbox DROP COLUMN claimed_by;
 DELETE FROM schema_version WHERE version >= 10;
