@@ -1,9 +1,14 @@
-// agent add/list/disable/enable: the people who work cases. An agent's email is their
-// identity: `case assign --owner` names it.
+// agent add/list/disable/enable/password: the people who work cases. An agent's email is
+// their identity: `case assign --owner` names it.
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "access/credentials.h"
 #include "admin/admin.h"
 #include "app/app.h"
 #include "present/json.h"
@@ -26,10 +31,63 @@ void set_active(Globals& g, const std::string& email, bool active) {
   std::cout << text::normalize_email(email) << ": " << (active ? "enabled" : "disabled") << "\n";
 }
 
+// The first line of standard input without its line ending ("\n" or "\r\n"), read up to
+// one byte over access::kMaxPasswordBytes (hash_password then refuses it): a password
+// never takes more memory than that, whatever is piped in. From a terminal it prompts
+// on stderr and does not echo what is typed.
+std::string read_password_line(const std::string& email) {
+  const bool tty = ::isatty(STDIN_FILENO) == 1;
+  termios saved{};
+  const bool quiet = tty && ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (quiet) {
+    std::cerr << "password for " << email << ": " << std::flush;
+    termios silent = saved;
+    silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    (void)::tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
+  }
+  std::string line;
+  char ch = 0;
+  while (line.size() <= access::kMaxPasswordBytes && std::cin.get(ch) && ch != '\n') line.push_back(ch);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (quiet) {
+    (void)::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    std::cerr << "\n";
+  }
+  return line;
+}
+
+// `agent password EMAIL`: sets (or resets) an agent's password from standard input.
+void set_password(Globals& g, const std::string& email) {
+  auto p = open_runtime(g);
+  if (!p) return;
+  auto& st = p->store();
+  auto agent = st.find_agent_by_email(email);
+  if (!agent) return fail_with(g, agent.error());
+  if (!*agent)
+    return fail_with(g, Error{ErrorCode::kNotFound, "no agent " + email + " (see `mailcase agent list`)"});
+  std::string password = read_password_line((*agent)->email);
+  auto hash = access::hash_password(password);
+  sodium_memzero(password.data(), password.size());  // no copy of it left in memory
+  if (!hash)
+    return fail_with(
+        g, Error{hash.error().code,
+                 hash.error().message + " (the password is read from the first line of standard input)"});
+  auto done = store::in_transaction(st, [&]() -> Status {
+    MC_RETURN_IF_ERROR(st.set_agent_password((*agent)->email, *hash));
+    return st.add_event({.actor_kind = store::ActorKind::kAgent,
+                         .actor = "admin",
+                         .action = store::EventAction::kAgentPasswordSet,
+                         .details = {{"email", (*agent)->email}}});
+  });
+  if (!done) return fail_with(g, done.error());
+  std::cout << (*agent)->email << ": password set\n";
+}
+
 }  // namespace
 
 void register_agent_commands(CLI::App& app, Globals& g) {
-  auto* agent = app.add_subcommand("agent", "agents (the people who work cases): add, list, disable, enable");
+  auto* agent =
+      app.add_subcommand("agent", "agents (the people who work cases): add, list, disable, enable, password");
   agent->require_subcommand(1);
   {
     auto* add = agent->add_subcommand("add", "add an agent");
@@ -74,6 +132,14 @@ void register_agent_commands(CLI::App& app, Globals& g) {
         }
       };
     });
+  }
+  {
+    auto* cmd = agent->add_subcommand(
+        "password",
+        "set or reset an agent's password: the first line of standard input (8 characters or more)");
+    auto email = std::make_shared<std::string>();
+    cmd->add_option("email", *email, "the agent's email")->required();
+    cmd->callback([&g, email] { g.action = [&g, email] { set_password(g, *email); }; });
   }
   for (bool active : {false, true}) {
     auto* cmd =

@@ -14,11 +14,14 @@
 #include <thread>
 #include <vector>
 
+#include "api/api.h"
 #include "app/app.h"
 #include "channels/lmtp_server.h"
 #include "channels/mailbox_agent.h"
+#include "metrics/metrics.h"
 #include "outbound/outbox_worker.h"
 #include "web/customer_pages.h"
+#include "web/http_server.h"
 
 namespace mailcase::app {
 namespace {
@@ -134,13 +137,23 @@ class Node {
     return {};
   }
 
-  // Binds the customer pages; serve_pages() then answers on them.
+  // Binds the HTTP listener with the customer pages and the REST API on it; serve_pages() then answers.
   Status listen_pages(const HostPort& at) {
-    auto pages = std::make_unique<web::CustomerPages>(rt_.store(), rt_.cases(), rt_.config(), rt_.links(),
-                                                      rt_.clock());
-    MC_RETURN_IF_ERROR(pages->listen(at.host, at.port));
-    pages_ = std::move(pages);
-    std::cerr << "http: listening on " << at.host << ":" << pages_->bound_port() << std::endl;
+    const config::Config& cfg = rt_.config();
+    web::HttpLimits limits;
+    limits.max_head_bytes = static_cast<size_t>(cfg.http.max_head_bytes);
+    limits.max_body_bytes = static_cast<size_t>(cfg.http.max_body_bytes);
+    limits.request_timeout_seconds = cfg.http.request_timeout_seconds;
+    limits.workers = cfg.http.workers;
+    auto http = std::make_unique<web::HttpServer>(limits);
+    pages_ = std::make_unique<web::CustomerPages>(rt_.store(), rt_.cases(), cfg, rt_.links(), rt_.clock());
+    pages_->mount(*http);
+    api_ = std::make_unique<api::Api>(rt_.store(), rt_.cases(), cfg, rt_.clock(), rt_.data_dir());
+    api_->mount(*http);
+    http->set_observer(metrics::observe_http);
+    MC_RETURN_IF_ERROR(http->listen(at.host, at.port));
+    http_ = std::move(http);
+    std::cerr << "http: listening on " << at.host << ":" << http_->bound_port() << std::endl;
     return {};
   }
 
@@ -162,7 +175,7 @@ class Node {
   }
 
   void serve_pages() {
-    if (pages_) threads_.emplace_back([this] { pages_->serve(); });
+    if (http_) threads_.emplace_back([this] { http_->serve(); });
   }
 
   // One agent per mailbox, on the agents' book (pooled units of the runtime's store).
@@ -183,7 +196,7 @@ class Node {
   // Every part finishes the mail in hand and ends; returns when all have.
   void stop() {
     stop_ = true;
-    if (pages_) pages_->stop();
+    if (http_) http_->stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
     threads_.clear();
@@ -195,6 +208,8 @@ class Node {
   std::atomic<bool> stop_{false};
   std::unique_ptr<channels::LmtpServer> lmtp_;
   std::unique_ptr<web::CustomerPages> pages_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<web::HttpServer> http_;  // after the parts it serves: stopped and gone first
   std::vector<std::unique_ptr<channels::AgentContext>> contexts_;
   std::vector<std::thread> threads_;  // last: joined (by stop) before the parts they use go
 };

@@ -26,5 +26,7 @@ struct CaseView {
 
 // kNotFound when there is no such case.
 [[nodiscard]] Result<CaseView> load_case(store::Store& s, std::string_view number);
+// The same through a unit of work (a pooled one is safe on any thread).
+[[nodiscard]] Result<CaseView> load_case(store::UnitOfWork& u, std::string_view number);
 
 }  // namespace mailcase::cases

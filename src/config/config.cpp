@@ -140,6 +140,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "outbound", "confirm_unverified_senders", o.confirm_unverified_senders);
     read(t, "http", "max_head_bytes", c.http.max_head_bytes);
     read(t, "http", "max_body_bytes", c.http.max_body_bytes);
+    read(t, "http", "max_api_body_bytes", c.http.max_api_body_bytes);
     read(t, "http", "request_timeout_seconds", c.http.request_timeout_seconds);
     read(t, "http", "workers", c.http.workers);
     read(t, "lmtp", "max_recipients", c.lmtp.max_recipients);
@@ -185,6 +186,9 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.max_head_bytes must be 1024 to 1048576");
   if (h.max_body_bytes < 1024 || h.max_body_bytes > 1048576)
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.max_body_bytes must be 1024 to 1048576");
+  if (h.max_api_body_bytes < 65536 || h.max_api_body_bytes > 268435456)
+    return fail(ErrorCode::kInvalidInput,
+                file.string() + ": http.max_api_body_bytes must be 65536 to 268435456");
   if (h.request_timeout_seconds < 1 || h.request_timeout_seconds > 600)
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.request_timeout_seconds must be 1 to 600");
   if (h.workers < 1 || h.workers > 1024)

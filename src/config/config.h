@@ -89,6 +89,9 @@ struct Http {
   int max_body_bytes = 16384;        // a posted form; a larger declared body gets 413 unread
   int request_timeout_seconds = 15;  // a whole request, first byte to answer; past it 408
   int workers = 64;                  // connections served at once
+  // A request body of the REST API (/api/…): JSON, or a comment with its attachments.
+  // Bodies are buffered whole, so workers × this bounds the memory requests may take.
+  int max_api_body_bytes = 10485760;
 };
 
 // The LMTP listener (`serve --lmtp`).

@@ -12,6 +12,7 @@
 #include "ingest/classify.h"
 #include "ingest/reply_text.h"
 #include "ingest/route.h"
+#include "metrics/metrics.h"
 #include "mime/parser.h"
 #include "outbound/loop_guard.h"
 #include "util/text.h"
@@ -102,6 +103,12 @@ struct PreparedSpooled final : PreparedMail {
 
 // Said in the record of a mail cut to its head; such a record cannot be retried.
 constexpr std::string_view kHeadOnly = "; only its first bytes are kept";
+
+// Counts a mail whose outcome the pipeline answers with, once it is committed (/metrics).
+void observe(const Outcome& o, std::string_view source, std::chrono::steady_clock::time_point started) {
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  metrics::observe_mail(source, to_string(o.kind), took.count());
+}
 }  // namespace
 
 // One mail moving through the pipeline.
@@ -124,17 +131,22 @@ Pipeline::Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawS
 Pipeline::~Pipeline() = default;
 
 Result<Spooled> Pipeline::spool(std::istream& raw, Envelope envelope) {
+  const auto started = std::chrono::steady_clock::now();
   // Past the limit only the head is stored; the rest is read and counted, not kept.
   MC_ASSIGN_OR_RETURN(auto b, raws_->put_bounded(raw, cfg_.limits.max_message_bytes,
                                                  oversize_head_bytes(cfg_.limits.max_message_bytes)));
   Spooled s{b.ref, std::move(envelope)};
+  s.started = started;
   if (b.size > cfg_.limits.max_message_bytes) s.full_size = b.size;
   return s;
 }
 
 Result<Spooled> Pipeline::spool(std::string_view raw, Envelope envelope) {
+  const auto started = std::chrono::steady_clock::now();
   MC_ASSIGN_OR_RETURN(auto ref, raws_->put(raw));
-  return Spooled{ref, std::move(envelope)};
+  Spooled s{ref, std::move(envelope)};
+  s.started = started;
+  return s;
 }
 
 Result<Outcome> Pipeline::deliver(std::string_view raw, const Envelope& envelope) {
@@ -250,11 +262,18 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
 std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch) {
   std::vector<Work> work(batch.size());
   std::vector<Result<Outcome>> results;
+  const auto began = std::chrono::steady_clock::now();
+  // Every outcome answered is of a committed record: counted here, as it is returned.
+  auto answer = [&](const Work& w) {
+    const auto started = w.in.started == std::chrono::steady_clock::time_point{} ? began : w.in.started;
+    observe(*w.outcome, w.in.envelope.source, started);
+    return *w.outcome;
+  };
   auto fail_all = [&](const Error& e) {
     results.clear();
     for (size_t i = 0; i < work.size(); ++i) {
       if (work[i].outcome)
-        results.emplace_back(*work[i].outcome);
+        results.emplace_back(answer(work[i]));
       else
         results.emplace_back(tl::unexpected(e));
     }
@@ -347,7 +366,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   for (auto& w : work) {
     // Refused at its source whatever its record says (a duplicate of an earlier head too).
     if (w.in.full_size > 0) w.outcome->too_large = true;
-    results.emplace_back(*w.outcome);
+    results.emplace_back(answer(w));
   }
   return results;
 }
@@ -615,6 +634,7 @@ Result<size_t> Pipeline::finish_interrupted() {
 }
 
 Result<Outcome> Pipeline::retry(int64_t raw_id) {
+  const auto started = std::chrono::steady_clock::now();
   Work w;
   {
     std::lock_guard lock(mu_);
@@ -643,6 +663,7 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
     return u.commit();
   }();
   MC_RETURN_IF_ERROR(st);
+  observe(*w.outcome, "retry", started);
   return *w.outcome;
 }
 

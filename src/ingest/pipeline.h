@@ -6,6 +6,7 @@
 // next run finishes. The same mail again (same bytes, or same Message-ID) is a duplicate.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -38,6 +39,9 @@ struct Spooled {
   // Parsed ahead of its commit (prepare()); consumed by process(). Null: process()
   // parses it.
   std::shared_ptr<ParseResult> parsed;
+  // When the pipeline first touched the mail (spool()), for the ingest latency metric;
+  // unset (a row picked up again): when its processing began.
+  std::chrono::steady_clock::time_point started{};
 };
 
 class Pipeline final : public MailSink {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "metrics/metrics.h"
 #include "outbound/smtp.h"
 #include "util/clock.h"
 #include "util/secret_file.h"
@@ -80,6 +81,7 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
       return work->commit();
     }();
     if (!done) return tl::unexpected(done.error());
+    metrics::observe_outbox_attempt(m.state);  // settled and committed
     if (r.kind == SmtpResult::Kind::kSent)
       spdlog::info("outbox: sent {} mail {} to {}", m.kind, m.message_id, m.to);
     else

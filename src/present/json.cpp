@@ -129,6 +129,17 @@ json agent_json(const store::Agent& a) {
           {"created_at", a.created_at}};
 }
 
+json api_token_json(const store::ApiToken& t) {
+  auto optional = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"id", t.id},
+          {"agent", t.agent_email},
+          {"label", t.label},
+          {"created_at", t.created_at},
+          {"last_used_at", optional(t.last_used_at)},
+          {"revoked_at", optional(t.revoked_at)},
+          {"state", t.revoked_at ? "revoked" : "active"}};
+}
+
 json address_json(const store::RoutingAddress& a) {
   return {{"email", a.email},
           {"queue", a.queue},

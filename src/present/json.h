@@ -57,6 +57,9 @@ nlohmann::json address_json(const store::RoutingAddress& a);
 // A mailbox's settings and its agent's last state. No password file, token command or
 // CA file: where secrets are read from stays on the server.
 nlohmann::json mailbox_json(const store::Mailbox& m, const store::MailboxState& state);
+// An API token as it is listed: id, agent, label, dates and state ("active" or
+// "revoked"); never the token nor its digest. last_used_at and revoked_at null when unset.
+nlohmann::json api_token_json(const store::ApiToken& t);
 
 // The text of j as mailcase prints and serves it (indent < 0: one line). Never throws:
 // bytes that are not UTF-8 (a mail's subject from an older store, say) become U+FFFD.

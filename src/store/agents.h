@@ -30,6 +30,19 @@ struct Agent {
   std::string created_at;
 };
 
+// An API token of an agent (access/credentials.h). Only its SHA-256 digest is kept: the
+// token itself is shown once, when it is made, and the digest is never shown at all.
+struct ApiToken {
+  Id id = 0;
+  Id agent_id = 0;
+  std::string agent_email;  // the agent's (normalized): read from the agent's row, not stored twice
+  std::string label;        // what the admin called it ("ci", "laptop"), may be empty
+  std::string digest;       // token_digest(token): 64 hex digits
+  std::string created_at;
+  std::optional<std::string> last_used_at;  // ISO 8601 UTC; empty: never used
+  std::optional<std::string> revoked_at;    // set: the token no longer authenticates
+};
+
 // Whether s (already trimmed) has the shape of a single addr-spec: a local part and a
 // domain of non-empty dot-separated labels, at most 254 bytes, and nothing that could
 // split it into several addresses or headers (space, comma, angle brackets, quotes…).

@@ -20,7 +20,8 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kMailNotSent,    EventAction::kConfirmationSkipped,
                               EventAction::kSurveyAnswered, EventAction::kAgentAdded,
                               EventAction::kAgentEnabled,   EventAction::kAgentDisabled,
-                              EventAction::kLegacy};
+                              EventAction::kLegacy,         EventAction::kAgentPasswordSet,
+                              EventAction::kTokenCreated,   EventAction::kTokenRevoked};
 
 }  // namespace
 
@@ -84,6 +85,12 @@ const char* to_string(EventAction a) {
       return "agent_enabled";
     case EventAction::kAgentDisabled:
       return "agent_disabled";
+    case EventAction::kAgentPasswordSet:
+      return "agent_password_set";
+    case EventAction::kTokenCreated:
+      return "token_created";
+    case EventAction::kTokenRevoked:
+      return "token_revoked";
     case EventAction::kLegacy:
       return "legacy";
   }

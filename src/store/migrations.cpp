@@ -265,6 +265,155 @@ DROP TABLE audit;
       {11, R"sql(
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 )sql"},
+      // Agents' access (access/credentials.h): a password hash per agent (NULL: none, the
+      // agent cannot log in) and API tokens kept as SHA-256 digests, looked up by digest
+      // (UNIQUE, so indexed) on every API request; tokens listed per agent by agent_id.
+      {12, R"sql(
+ALTER TABLE agents ADD COLUMN password_hash TEXT;
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  agent_id INTEGER NOT NULL REFERENCES agents(id),
+  label TEXT NOT NULL DEFAULT '',
+  digest TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+CREATE INDEX api_tokens_agent ON api_tokens(agent_id);
+)sql"},
+      // The case list and its search (CaseRepository::find_cases).
+      // Indexes: each filter of the list with updated_at after it (the rowid, the case id,
+      // ends every index), so that a filtered first page in the default order reads its
+      // rows in order from one index; plain updated_at for no filter.
+      // case_search: one FTS5 row per case (rowid = case id) over its subject, its
+      // comments' text (public and internal; the quoted history is not indexed) and its
+      // contact's name and addresses. External content: the text is read back through the
+      // view case_search_source for snippets and is not stored twice; only the index is
+      // added. The view turns U+E000/U+E001 into spaces: they are the snippet's match
+      // markers, so mail text can never forge one. unicode61 with remove_diacritics 2:
+      // "facture" finds "Facturé". Ranked by bm25 with weights subject 10, comments 1,
+      // contact 4: a word in the subject names what the case is about.
+      // Triggers keep the index current in the writing transaction, whoever writes (the
+      // mail path, the CLI, a migration's own code): each change removes the case's old
+      // entry in a BEFORE trigger (the view then still shows exactly the indexed text,
+      // which an external-content delete needs) and adds the new one in an AFTER trigger.
+      // A mail's comment re-indexes its own case only: the cost grows with that case's
+      // text, never with the store. Contract for later code: write these tables with plain
+      // INSERT, UPDATE and DELETE; INSERT OR REPLACE deletes without firing the delete
+      // triggers and would leave the index behind its text (the BEFORE INSERT trigger of
+      // contact_emails stands aside for a row INSERT OR IGNORE will skip). Should the index
+      // ever disagree: INSERT INTO case_search(case_search) VALUES('rebuild').
+      {13, R"sql(
+CREATE INDEX cases_updated ON cases(updated_at);
+CREATE INDEX cases_status_updated ON cases(status, updated_at);
+CREATE INDEX cases_queue_updated ON cases(queue, updated_at);
+CREATE INDEX cases_owner_updated ON cases(owner, updated_at);
+CREATE INDEX cases_contact_updated ON cases(contact_id, updated_at);
+CREATE VIEW case_search_source AS
+SELECT c.id AS id,
+  replace(replace(c.subject, char(57344), ' '), char(57345), ' ') AS subject,
+  (SELECT replace(replace(group_concat(body, char(10)), char(57344), ' '), char(57345), ' ')
+     FROM (SELECT body FROM comments WHERE case_id = c.id ORDER BY id)) AS comments,
+  (SELECT replace(replace(ct.name || ' ' || ifnull((SELECT group_concat(email, ' ')
+       FROM (SELECT email FROM contact_emails WHERE contact_id = ct.id ORDER BY rowid)), ''),
+       char(57344), ' '), char(57345), ' ')
+     FROM contacts ct WHERE ct.id = c.contact_id) AS contact
+FROM cases c;
+CREATE VIRTUAL TABLE case_search USING fts5(subject, comments, contact,
+  content='case_search_source', content_rowid='id',
+  tokenize='unicode61 remove_diacritics 2');
+INSERT INTO case_search(case_search, rank) VALUES('rank', 'bm25(10.0, 1.0, 4.0)');
+INSERT INTO case_search(case_search) VALUES('rebuild');
+
+CREATE TRIGGER case_search_case_insert AFTER INSERT ON cases BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source WHERE id = new.id;
+END;
+CREATE TRIGGER case_search_case_update_old BEFORE UPDATE OF subject, contact_id ON cases
+WHEN old.subject IS NOT new.subject OR old.contact_id IS NOT new.contact_id BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source WHERE id = old.id;
+END;
+CREATE TRIGGER case_search_case_update_new AFTER UPDATE OF subject, contact_id ON cases
+WHEN old.subject IS NOT new.subject OR old.contact_id IS NOT new.contact_id BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source WHERE id = new.id;
+END;
+CREATE TRIGGER case_search_case_delete BEFORE DELETE ON cases BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source WHERE id = old.id;
+END;
+
+CREATE TRIGGER case_search_comment_insert_old BEFORE INSERT ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source WHERE id = new.case_id;
+END;
+CREATE TRIGGER case_search_comment_insert_new AFTER INSERT ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source WHERE id = new.case_id;
+END;
+CREATE TRIGGER case_search_comment_update_old BEFORE UPDATE OF body, case_id ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE id IN (old.case_id, new.case_id);
+END;
+CREATE TRIGGER case_search_comment_update_new AFTER UPDATE OF body, case_id ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source WHERE id IN (old.case_id, new.case_id);
+END;
+CREATE TRIGGER case_search_comment_delete_old BEFORE DELETE ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source WHERE id = old.case_id;
+END;
+CREATE TRIGGER case_search_comment_delete_new AFTER DELETE ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source WHERE id = old.case_id;
+END;
+
+CREATE TRIGGER case_search_contact_update_old BEFORE UPDATE OF name ON contacts
+WHEN old.name IS NOT new.name BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = old.id);
+END;
+CREATE TRIGGER case_search_contact_update_new AFTER UPDATE OF name ON contacts
+WHEN old.name IS NOT new.name BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = new.id);
+END;
+CREATE TRIGGER case_search_email_insert_old BEFORE INSERT ON contact_emails
+WHEN NOT EXISTS (SELECT 1 FROM contact_emails WHERE email = new.email) BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = new.contact_id);
+END;
+CREATE TRIGGER case_search_email_insert_new AFTER INSERT ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = new.contact_id);
+END;
+CREATE TRIGGER case_search_email_update_old BEFORE UPDATE ON contact_emails BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id IN (old.contact_id, new.contact_id));
+END;
+CREATE TRIGGER case_search_email_update_new AFTER UPDATE ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id IN (old.contact_id, new.contact_id));
+END;
+CREATE TRIGGER case_search_email_delete_old BEFORE DELETE ON contact_emails BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = old.contact_id);
+END;
+CREATE TRIGGER case_search_email_delete_new AFTER DELETE ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = old.contact_id);
+END;
+)sql"},
       // The API's outbox list by state, newest first (OutboxRepository::page_outbox): one
       // range of this index, where outbox_due (state, next_attempt_at) would sort.
       {16, R"sql(

@@ -67,6 +67,9 @@ enum class EventAction {
   kAgentAdded,           // agent_added: no case; details.email
   kAgentEnabled,         // agent_enabled: no case; details.email
   kAgentDisabled,        // agent_disabled: no case; details.email
+  kAgentPasswordSet,     // agent_password_set: no case; details.email (never the password)
+  kTokenCreated,         // token_created: no case; details.token (its id), .email, .label
+  kTokenRevoked,         // token_revoked: no case; details.token (its id), .email
   kLegacy,               // legacy: an old audit row (details.action, details.text)
 };
 const char* to_string(EventAction a);

@@ -27,6 +27,37 @@ struct CaseSummary {
   std::optional<Account> account;
 };
 
+// The case list and its search (CaseRepository::find_cases). Every filter is optional;
+// the ones set are ANDed.
+struct CaseQuery {
+  std::optional<CaseStatus> status;
+  std::optional<std::string> queue, owner;   // exact; owner = an agent's email (normalized here)
+  std::optional<std::string> contact;        // a contact's email: cases of that contact, by any address
+  std::optional<std::string> text;           // the user's search words (never FTS5 syntax)
+  std::optional<std::string> updated_since;  // ISO 8601 as stored: updated_at >= it
+  enum class Sort { kUpdatedDesc, kUpdatedAsc, kCreatedDesc, kCreatedAsc, kRelevance };
+  // Unset: kRelevance with a text, else kUpdatedDesc. kRelevance without a text is refused;
+  // with a text whose words leave nothing to search, it reads as kUpdatedDesc.
+  std::optional<Sort> sort;
+  std::optional<std::string> cursor;  // an earlier page's next_cursor, for the same filters and sort
+  int limit = 50;                     // 1..200
+  bool count = false;                 // fill CasePage::total
+};
+
+// snippet: HTML, the best passage of the matching text with the matches in <mark>…</mark>
+// and everything else escaped; empty without a text.
+struct CaseHit {
+  CaseSummary summary;
+  std::string snippet;
+};
+
+// next_cursor: set when more rows follow. total: the rows of all pages, when asked.
+struct CasePage {
+  std::vector<CaseHit> items;
+  std::optional<std::string> next_cursor;
+  std::optional<int64_t> total;
+};
+
 struct MessageFilter {
   std::optional<RawState> state;
   int limit = 1000;
@@ -95,6 +126,13 @@ class CaseRepository {
   [[nodiscard]] virtual Result<std::optional<Case>> find_case_by_number(std::string_view number) = 0;
   [[nodiscard]] virtual Status update_case(const Case& c) = 0;
   [[nodiscard]] virtual Result<std::vector<CaseSummary>> list_cases(int limit) = 0;
+  // One page of cases matching q (CaseQuery above), by keyset: pages read one after the
+  // other through next_cursor never show a row twice nor skip one that existed when the
+  // first was read, while cases are added. kInvalidInput for a limit outside 1..200,
+  // kRelevance without a text, a bad updated_since, or a cursor made for other filters,
+  // another sort or altered. A text search is ranked by bm25 with the subject weighing
+  // most, then the contact (name, addresses), then the comments.
+  [[nodiscard]] virtual Result<CasePage> find_cases(const CaseQuery& q) = 0;
 
   // Message-IDs seen or sent, for threading. add is idempotent.
   [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,
@@ -156,6 +194,9 @@ class OutboxRepository {
   [[nodiscard]] virtual Result<int> count_automatic_since(std::string_view to, std::string_view since) = 0;
   // Automatic replies queued since `since` to anyone (the overall hourly cap).
   [[nodiscard]] virtual Result<int> count_all_automatic_since(std::string_view since) = 0;
+  // How many rows are in this state (an index search on outbox_due): cheap for the few
+  // queued rows, for /metrics; it grows with the rows it counts (sent ones are many).
+  [[nodiscard]] virtual Result<int64_t> count_by_state(OutboxState state) = 0;
   // A page of outbox mails, newest first, of one state or all; their bytes are left out
   // (raw empty): a list shows what was sent, GET of one row its bytes.
   [[nodiscard]] virtual Result<Page<OutboxMail>> page_outbox(std::optional<OutboxState> state,
@@ -191,6 +232,29 @@ class AgentRepository {
   [[nodiscard]] virtual Result<std::optional<Agent>> find_agent_by_email(std::string_view email) = 0;
   [[nodiscard]] virtual Result<std::vector<Agent>> list_agents() = 0;
   [[nodiscard]] virtual Status set_agent_active(std::string_view email, bool active) = 0;
+
+  // Passwords (Argon2id strings, access::hash_password) and API tokens (store/agents.h
+  // ApiToken). set_agent_password: kNotFound when the email is no agent's; an empty hash
+  // stores none (that agent cannot log in). agent_password_hash: kNotFound when the email
+  // is no agent's; nullopt when they have no password.
+  [[nodiscard]] virtual Status set_agent_password(std::string_view email, std::string_view hash) = 0;
+  [[nodiscard]] virtual Result<std::optional<std::string>> agent_password_hash(std::string_view email) = 0;
+  // add_api_token stores agent_id, label, digest and created_at (the store's now when
+  // empty); kNotFound when agent_id is no agent's, kConflict when the digest is a token's.
+  [[nodiscard]] virtual Result<Id> add_api_token(const ApiToken& t) = 0;
+  // The token with this digest, revoked or not (the caller decides); an index lookup,
+  // made on every API request.
+  [[nodiscard]] virtual Result<std::optional<ApiToken>> find_api_token(std::string_view digest) = 0;
+  // Every token, oldest first, with its digest left empty: nothing that lists tokens needs it.
+  [[nodiscard]] virtual Result<std::vector<ApiToken>> list_api_tokens() = 0;
+  // Sets revoked_at to the store's now; a token revoked already keeps its first time.
+  // kNotFound when the id is no token's.
+  [[nodiscard]] virtual Status revoke_api_token(Id id) = 0;
+  // Sets last_used_at to `at` (ISO 8601 UTC) unless it is later already (concurrent
+  // requests never move it back); kNotFound when the id is no token's. Called by whoever
+  // authenticates (access::authenticate), which decides how often: at most once a
+  // minute per token, so that most requests write nothing.
+  [[nodiscard]] virtual Status touch_api_token(Id id, std::string_view at) = 0;
   // A page of agents by email; set_agent_role: kNotFound when the email is no agent's.
   [[nodiscard]] virtual Result<Page<Agent>> page_agents(const PageRequest& r) = 0;
   [[nodiscard]] virtual Status set_agent_role(std::string_view email, AgentRole role) = 0;

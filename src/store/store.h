@@ -211,6 +211,10 @@ Status in_transaction(Store& s, F&& f) {
 
 // The statement behind Store::is_participant, for checking its query plan.
 extern const char* const kSqliteIsParticipantSql;
+// The statement behind OutboxRepository::count_by_state, for checking its query plan.
+extern const char* const kSqliteOutboxCountByStateSql;
+// The statement behind Store::find_api_token, for checking its query plan.
+extern const char* const kSqliteFindApiTokenSql;
 
 // The SQL text of every statement a SQLite store has prepared so far (each once), for
 // checking their query plans; empty for any other store.

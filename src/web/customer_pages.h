@@ -1,4 +1,4 @@
-// The customer's pages (UI2), served by `mailcase serve --http HOST:PORT`: a case with
+// The customer's pages (UI2), served by `mailcase serve --http HOST:PORT` (web/http_server.h): a case with
 // its public thread, accept / reject while a solution is proposed, and the survey
 // after closing. Reached only through the signed, expiring links in our mails; a
 // modified, expired or other case's link gets a page that says so and shows nothing.
@@ -25,6 +25,8 @@ class LinkSigner;
 
 namespace mailcase::web {
 
+class HttpServer;
+
 class CustomerPages {
  public:
   // Borrows the runtime's parts, which must outlive the pages. Pages read through pooled
@@ -36,11 +38,8 @@ class CustomerPages {
   CustomerPages(const CustomerPages&) = delete;
   CustomerPages& operator=(const CustomerPages&) = delete;
 
-  // Binds; port 0 picks a free one (see bound_port).
-  [[nodiscard]] Status listen(const std::string& host, int port);
-  int bound_port() const;
-  void serve();  // until stop()
-  void stop();
+  // Adds the pages' routes ("/", "/case/…") to server; the pages must outlive it.
+  void mount(HttpServer& server);
 
  private:
   struct Impl;

@@ -325,4 +325,25 @@ TEST(PresentJson, NonAsciiTextIsKeptAsItIs) {
 }
 
 }  // namespace
+// A token as listed: never its digest (nor the token, which the store does not have).
+TEST(PresentJson, ApiTokenWithoutItsDigest) {
+  store::ApiToken t;
+  t.id = 3;
+  t.agent_id = 2;
+  t.agent_email = "ada@corp.example";
+  t.label = "ci";
+  t.digest = std::string(64, 'f');
+  t.created_at = "2026-11-01T00:00:00Z";
+  EXPECT_EQ(json_text(present::api_token_json(t)),
+            R"({"agent":"ada@corp.example","created_at":"2026-11-01T00:00:00Z","id":3,"label":"ci",)"
+            R"("last_used_at":null,"revoked_at":null,"state":"active"})");
+  t.last_used_at = "2026-11-02T00:00:00Z";
+  t.revoked_at = "2026-11-03T00:00:00Z";
+  auto j = present::api_token_json(t);
+  EXPECT_EQ(j.value("state", ""), "revoked");
+  EXPECT_EQ(j.value("last_used_at", ""), "2026-11-02T00:00:00Z");
+  EXPECT_EQ(j.value("revoked_at", ""), "2026-11-03T00:00:00Z");
+  EXPECT_EQ(json_text(j).find("fff"), std::string::npos);
+}
+
 }  // namespace mailcase

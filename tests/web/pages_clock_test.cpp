@@ -13,6 +13,7 @@
 #include "outbound/signed_link.h"
 #include "support/test_support.h"
 #include "web/customer_pages.h"
+#include "web/http_server.h"
 
 namespace mailcase::web {
 namespace {
@@ -51,12 +52,14 @@ class PagesClockTest : public ::testing::Test {
     auto rt = runtime::Runtime::open(data_, cfg_, clock);
     EXPECT_TRUE(rt) << rt.error().message;
     CustomerPages pages((*rt)->store(), (*rt)->cases(), (*rt)->config(), (*rt)->links(), clock);
-    EXPECT_TRUE(pages.listen("127.0.0.1", 0));
-    std::thread t([&] { pages.serve(); });
-    httplib::Client cli("127.0.0.1", pages.bound_port());
+    HttpServer http(HttpLimits{});
+    pages.mount(http);
+    EXPECT_TRUE(http.listen("127.0.0.1", 0));
+    std::thread t([&] { http.serve(); });
+    httplib::Client cli("127.0.0.1", http.bound_port());
     cli.set_read_timeout(30, 0);
     auto r = cli.Get("/case/CS0000001?t=" + token_);
-    pages.stop();
+    http.stop();
     t.join();
     return r;
   }

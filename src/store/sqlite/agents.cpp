@@ -74,6 +74,104 @@ class Agents final : public AgentRepository, SqliteRepository {
     return {};
   }
 
+  Status set_agent_password(std::string_view email, std::string_view hash) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE agents SET password_hash = ? WHERE email = ?"));
+    if (hash.empty())
+      qq->bind_null(1);
+    else
+      qq->bind(1, hash);
+    qq->bind(2, text::normalize_email(email));
+    MC_RETURN_IF_ERROR(qq->run());
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no agent " + std::string(email));
+    return {};
+  }
+
+  Result<std::optional<std::string>> agent_password_hash(std::string_view email) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT password_hash FROM agents WHERE email = ?"));
+    qq->bind(1, text::normalize_email(email));
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return fail(ErrorCode::kNotFound, "no agent " + std::string(email));
+    if (qq->is_null(0)) return std::optional<std::string>();
+    return std::optional<std::string>(qq->text(0));
+  }
+
+  Result<Id> add_api_token(const ApiToken& t) override {
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("INSERT INTO api_tokens (agent_id, label, digest, created_at) VALUES (?, ?, ?, ?)"));
+    qq->bind(1, t.agent_id).bind(2, t.label).bind(3, t.digest);
+    qq->bind(4, t.created_at.empty() ? now_iso8601() : t.created_at);
+    if (auto s = qq->run(); !s) {
+      if (s.error().code == ErrorCode::kNotFound)
+        return fail(ErrorCode::kNotFound, "no agent with id " + std::to_string(t.agent_id));
+      if (s.error().code == ErrorCode::kConflict)
+        return fail(ErrorCode::kConflict, "that token exists already");
+      return tl::unexpected(s.error());
+    }
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  // Columns: id, agent_id, agent email, label, digest, created_at, last_used_at, revoked_at.
+  static ApiToken token_row(const Query& r) {
+    ApiToken t;
+    t.id = r.integer(0);
+    t.agent_id = r.integer(1);
+    t.agent_email = r.text(2);
+    t.label = r.text(3);
+    t.digest = r.text(4);
+    t.created_at = r.text(5);
+    if (!r.is_null(6)) t.last_used_at = r.text(6);
+    if (!r.is_null(7)) t.revoked_at = r.text(7);
+    return t;
+  }
+
+  Result<std::optional<ApiToken>> find_api_token(std::string_view digest) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q(kSqliteFindApiTokenSql));
+    qq->bind(1, digest);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<ApiToken>();
+    return std::optional<ApiToken>(token_row(*qq));
+  }
+
+  Result<std::vector<ApiToken>> list_api_tokens() override {
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("SELECT t.id, t.agent_id, a.email, t.label, '', t.created_at, t.last_used_at, "
+                          "t.revoked_at FROM api_tokens t JOIN agents a ON a.id = t.agent_id "
+                          "ORDER BY t.id"));
+    std::vector<ApiToken> out;
+    while (true) {
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      out.push_back(token_row(*qq));
+    }
+    return out;
+  }
+
+  Status revoke_api_token(Id id) override {
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"));
+    qq->bind(1, now_iso8601()).bind(2, id);
+    MC_RETURN_IF_ERROR(qq->run());
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no token " + std::to_string(id));
+    return {};
+  }
+
+  Status touch_api_token(Id id, std::string_view at) override {
+    {
+      MC_ASSIGN_OR_RETURN(
+          auto qq, q("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR "
+                     "last_used_at < ?)"));
+      qq->bind(1, at).bind(2, id).bind(3, at);
+      MC_RETURN_IF_ERROR(qq->run());
+      if (sqlite3_changes(db_) > 0) return {};
+    }
+    // Nothing changed: a later use is recorded already, or there is no such token.
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT 1 FROM api_tokens WHERE id = ?"));
+    qq->bind(1, id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return fail(ErrorCode::kNotFound, "no token " + std::to_string(id));
+    return {};
+  }
+
   Result<Page<Agent>> page_agents(const PageRequest& r) override {
     MC_RETURN_IF_ERROR(check_page_limit(r.limit));
     std::string after;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/case_number.h"
+#include "store/sqlite/case_search.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/repositories.h"
 #include "util/text.h"
@@ -108,22 +109,21 @@ class Cases final : public CaseRepository, SqliteRepository {
     return {};
   }
 
-  // One statement for the whole list: each case with its contact and account and their
-  // addresses (JSON arrays in row order), not two more queries per case.
-  Result<std::vector<CaseSummary>> list_cases(int limit) override {
-    static const char* const sql =
-        "SELECT c.id, c.number, c.subject, c.description, c.status, c.priority, c.queue, c.product, "
-        "c.origin, c.owner, c.contact_id, c.account_id, c.routing_address, c.created_at, c.updated_at, "
-        "ct.id, ct.name, ct.account_id, ct.language, "
-        "(SELECT json_group_array(email) FROM (SELECT email FROM contact_emails WHERE contact_id = ct.id "
-        "ORDER BY rowid)), "
-        "a.id, a.name, a.support_level, "
-        "(SELECT json_group_array(email) FROM (SELECT email FROM account_emails WHERE account_id = a.id "
-        "ORDER BY rowid)) "
-        "FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id "
-        "LEFT JOIN accounts a ON a.id = c.account_id ORDER BY c.id DESC LIMIT ?";
-    MC_ASSIGN_OR_RETURN(auto qq, q(sql));
-    qq->bind(1, int64_t{limit});
+  // Each case with its contact and account and their addresses (JSON arrays in row
+  // order), in one statement, not two more queries per case; the caller appends WHERE or ORDER BY.
+  static constexpr const char* kSummarySelect =
+      "SELECT c.id, c.number, c.subject, c.description, c.status, c.priority, c.queue, c.product, "
+      "c.origin, c.owner, c.contact_id, c.account_id, c.routing_address, c.created_at, c.updated_at, "
+      "ct.id, ct.name, ct.account_id, ct.language, "
+      "(SELECT json_group_array(email) FROM (SELECT email FROM contact_emails WHERE contact_id = ct.id "
+      "ORDER BY rowid)), "
+      "a.id, a.name, a.support_level, "
+      "(SELECT json_group_array(email) FROM (SELECT email FROM account_emails WHERE account_id = a.id "
+      "ORDER BY rowid)) "
+      "FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id "
+      "LEFT JOIN accounts a ON a.id = c.account_id ";
+
+  static Result<CaseSummary> summary_from(const Query& qq) {
     auto emails = [](const std::string& json) {
       std::vector<std::string> out;
       auto j = nlohmann::json::parse(json, nullptr, false);
@@ -132,32 +132,59 @@ class Cases final : public CaseRepository, SqliteRepository {
           if (e.is_string()) out.push_back(e.get<std::string>());
       return out;
     };
+    CaseSummary s;
+    MC_ASSIGN_OR_RETURN(s.c, case_from(qq));
+    if (!qq.is_null(15)) {
+      Contact ct;
+      ct.id = qq.integer(15);
+      ct.name = qq.text(16);
+      ct.account_id = qq.optional_id(17);
+      ct.language = qq.text(18);
+      ct.emails = emails(qq.text(19));
+      s.contact = std::move(ct);
+    }
+    if (!qq.is_null(20)) {
+      Account a;
+      a.id = qq.integer(20);
+      a.name = qq.text(21);
+      a.support_level = qq.text(22);
+      a.emails = emails(qq.text(23));
+      s.account = std::move(a);
+    }
+    return s;
+  }
+
+  Result<std::vector<CaseSummary>> list_cases(int limit) override {
+    static const std::string sql = std::string(kSummarySelect) + "ORDER BY c.id DESC LIMIT ?";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+    qq->bind(1, int64_t{limit});
     std::vector<CaseSummary> out;
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
       if (!row) break;
-      CaseSummary s;
-      MC_ASSIGN_OR_RETURN(s.c, case_from(*qq));
-      if (!qq->is_null(15)) {
-        Contact ct;
-        ct.id = qq->integer(15);
-        ct.name = qq->text(16);
-        ct.account_id = qq->optional_id(17);
-        ct.language = qq->text(18);
-        ct.emails = emails(qq->text(19));
-        s.contact = std::move(ct);
-      }
-      if (!qq->is_null(20)) {
-        Account a;
-        a.id = qq->integer(20);
-        a.name = qq->text(21);
-        a.support_level = qq->text(22);
-        a.emails = emails(qq->text(23));
-        s.account = std::move(a);
-      }
+      MC_ASSIGN_OR_RETURN(auto s, summary_from(*qq));
       out.push_back(std::move(s));
     }
     return out;
+  }
+
+  // The page's ids come from find_case_ids (case_search.cpp); each summary is then one
+  // primary-key read, so a page costs its own rows and not the matches behind it.
+  Result<CasePage> find_cases(const CaseQuery& query) override {
+    MC_ASSIGN_OR_RETURN(auto ids, find_case_ids(conn_, query));
+    static const std::string sql = std::string(kSummarySelect) + "WHERE c.id = ?";
+    CasePage page;
+    page.next_cursor = std::move(ids.next_cursor);
+    page.total = ids.total;
+    for (auto& r : ids.rows) {
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+      qq->bind(1, r.id);
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) continue;  // cannot happen inside one read; a vanished case is left out
+      MC_ASSIGN_OR_RETURN(auto s, summary_from(*qq));
+      page.items.push_back(CaseHit{std::move(s), std::move(r.snippet)});
+    }
+    return page;
   }
 
   Status add_message_id(std::string_view message_id, Id case_id, std::string_view direction) override {

@@ -86,6 +86,10 @@ class Query {
     sqlite3_bind_null(stmt_, i);
     return *this;
   }
+  Query& bind_double(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
 
   // SQLITE_ROW → true, SQLITE_DONE → false, anything else → error.
   Result<bool> step() {
@@ -106,6 +110,7 @@ class Query {
              : std::string();
   }
   int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
   std::optional<Id> optional_id(int col) const {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
     return sqlite3_column_int64(stmt_, col);

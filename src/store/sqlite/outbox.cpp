@@ -9,6 +9,10 @@
 #include "store/sqlite/repositories.h"
 #include "util/text.h"
 
+namespace mailcase::store {
+const char* const kSqliteOutboxCountByStateSql = "SELECT count(*) FROM outbox WHERE state = ?";
+}  // namespace mailcase::store
+
 namespace mailcase::store::sqlite {
 namespace {
 
@@ -144,6 +148,14 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     qq->bind(1, since);
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     return static_cast<int>(row ? qq->integer(0) : 0);
+  }
+
+  Result<int64_t> count_by_state(OutboxState state) override {
+    // Uses outbox_due (state, next_attempt_at) as a covering index.
+    MC_ASSIGN_OR_RETURN(auto qq, q(kSqliteOutboxCountByStateSql));
+    qq->bind(1, to_string(state));
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    return row ? qq->integer(0) : int64_t{0};
   }
 
   // kOutboxColumns with the bytes left out: a page of 200 mails must not read megabytes.

@@ -268,6 +268,7 @@ class SqliteStore final : public Store {
   }
   Status update_case(const Case& c) override { return repos_.cases->update_case(c); }
   Result<std::vector<CaseSummary>> list_cases(int limit) override { return repos_.cases->list_cases(limit); }
+  Result<CasePage> find_cases(const CaseQuery& q) override { return repos_.cases->find_cases(q); }
   Status add_message_id(std::string_view message_id, Id case_id, std::string_view direction) override {
     return repos_.cases->add_message_id(message_id, case_id, direction);
   }
@@ -330,6 +331,7 @@ class SqliteStore final : public Store {
   Result<int> count_all_automatic_since(std::string_view since) override {
     return repos_.outbox->count_all_automatic_since(since);
   }
+  Result<int64_t> count_by_state(OutboxState state) override { return repos_.outbox->count_by_state(state); }
   Result<Page<OutboxMail>> page_outbox(std::optional<OutboxState> state, const PageRequest& r) override {
     return repos_.outbox->page_outbox(state, r);
   }
@@ -353,6 +355,21 @@ class SqliteStore final : public Store {
   Result<std::vector<Agent>> list_agents() override { return repos_.agents->list_agents(); }
   Status set_agent_active(std::string_view email, bool active) override {
     return repos_.agents->set_agent_active(email, active);
+  }
+  Status set_agent_password(std::string_view email, std::string_view hash) override {
+    return repos_.agents->set_agent_password(email, hash);
+  }
+  Result<std::optional<std::string>> agent_password_hash(std::string_view email) override {
+    return repos_.agents->agent_password_hash(email);
+  }
+  Result<Id> add_api_token(const ApiToken& t) override { return repos_.agents->add_api_token(t); }
+  Result<std::optional<ApiToken>> find_api_token(std::string_view digest) override {
+    return repos_.agents->find_api_token(digest);
+  }
+  Result<std::vector<ApiToken>> list_api_tokens() override { return repos_.agents->list_api_tokens(); }
+  Status revoke_api_token(Id id) override { return repos_.agents->revoke_api_token(id); }
+  Status touch_api_token(Id id, std::string_view at) override {
+    return repos_.agents->touch_api_token(id, at);
   }
   Result<Page<Agent>> page_agents(const PageRequest& r) override { return repos_.agents->page_agents(r); }
   Status set_agent_role(std::string_view email, AgentRole role) override {
@@ -426,6 +443,10 @@ class SqliteStore final : public Store {
 
 // The primary key (case_id, email) answers it; its NOCASE collation matches the column's.
 const char* const kSqliteIsParticipantSql = "SELECT 1 FROM case_participants WHERE case_id = ? AND email = ?";
+// The UNIQUE index of api_tokens.digest answers it; the agent by its primary key.
+const char* const kSqliteFindApiTokenSql =
+    "SELECT t.id, t.agent_id, a.email, t.label, t.digest, t.created_at, t.last_used_at, t.revoked_at "
+    "FROM api_tokens t JOIN agents a ON a.id = t.agent_id WHERE t.digest = ?";
 
 std::vector<std::string> sqlite_prepared_sql(Store& store) {
   auto* s = dynamic_cast<SqliteStore*>(&store);

@@ -1,0 +1,55 @@
+// What the API's route files share: the borrowed parts, authentication, and how an
+// answer is written. Internal to src/api/.
+#pragma once
+
+#include <httplib.h>
+
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/problem.h"
+#include "config/config.h"
+#include "domain/clock.h"
+#include "services/case_services.h"
+#include "store/agents.h"
+#include "store/store.h"
+#include "web/http_server.h"
+
+namespace mailcase::api {
+
+struct Context {
+  store::Store& store;
+  services::CaseServices& cases;
+  const config::Config& cfg;
+  const domain::Clock& clock;
+  std::filesystem::path data_dir;
+};
+
+// Who may call a route: any active agent with a token, or only an admin.
+enum class Need { kAgent, kAdmin };
+
+using AgentHandler = std::function<void(const store::Agent&, const httplib::Request&, httplib::Response&)>;
+
+// Wraps h: no or a bad bearer token → 401 (the same answer whatever was wrong, with
+// WWW-Authenticate: Bearer), an agent on an admin route → 403; else h runs with the
+// token's agent. A failure of the store while authenticating → 503.
+web::HttpServer::Handler authed(Context& ctx, Need need, AgentHandler h);
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+void send_problem(httplib::Response& res, const Problem& p);
+inline void send_error(httplib::Response& res, const Error& e) {
+  send_problem(res, problem_of(e));
+}
+std::optional<std::string_view> header(const httplib::Request& req, const char* name);
+
+// The actor the case services record for an agent's action.
+services::Actor actor_of(const store::Agent& agent);
+
+void mount_case_routes(web::HttpServer& server, Context& ctx);
+void mount_ops_routes(web::HttpServer& server, Context& ctx);
+
+}  // namespace mailcase::api

@@ -1,0 +1,420 @@
+// The only place that serves sockets with cpp-httplib (http_server.h).
+//
+// Debian's cpp-httplib 0.11 is a compiled library: its CPPHTTPLIB_* size macros are
+// fixed inside it, it buffers a request line or header line of any length, reads any
+// number of headers, and times out each read rather than a whole request. So each
+// connection is served here (GuardedServer overrides its per-connection entry point)
+// through GuardedStream, which counts the head against http.max_head_bytes as it
+// arrives, stops a body past its area's limit, and gives every request one deadline
+// (http.request_timeout_seconds); a request refused there gets its answer (408, 413,
+// 414, 431) written by the stream itself. A body whose declared length is too large is
+// refused from the head alone, before any of it is read.
+#include "web/http_server.h"
+
+#include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "util/text.h"
+
+namespace mailcase::web {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr size_t kRequestsPerConnection = 20;
+constexpr time_t kKeepAliveSeconds = 5;
+// After refusing a request whose body was not read, what the client still sends is
+// read and dropped for this long, so that it reads our answer instead of a reset.
+constexpr auto kLinger = std::chrono::seconds(2);
+
+std::optional<std::string_view> header_of(const httplib::Request& req, const char* name) {
+  auto it = req.headers.find(name);
+  if (it == req.headers.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+// What the observer hears of the request this thread is answering: set when its head
+// was read and when a route took it, read when the answer was written.
+struct RequestTrace {
+  SteadyClock::time_point start = SteadyClock::now();
+  const std::string* route = nullptr;
+};
+thread_local RequestTrace t_trace;
+
+// One connection as cpp-httplib reads and writes it, bounded: see the top of the file.
+class GuardedStream final : public httplib::Stream {
+ public:
+  // listening: the server's socket, INVALID_SOCKET once it stops; then waits end at
+  // once, so that stopping the server does not wait for slow clients.
+  GuardedStream(int fd, const HttpLimits& limits, const std::atomic<socket_t>& listening)
+      : fd_(fd), limits_(limits), listening_(listening), head_(limits.max_head_bytes) {}
+
+  void start_request(SteadyClock::time_point deadline) {
+    deadline_ = deadline;
+    head_ = HeadScanner(limits_.max_head_bytes);
+    body_bytes_ = 0;
+    max_body_ = limits_.max_body_bytes;
+  }
+  // The body limit of the request being read, once its head (and so its path) is known.
+  void set_body_limit(size_t max_body) { max_body_ = max_body; }
+  // Waits up to idle for the first byte of another request on this connection.
+  bool wait_next_request(std::chrono::seconds idle) {
+    if (off_ < len_) return true;
+    deadline_ = SteadyClock::now() + idle;
+    return wait(POLLIN);
+  }
+  // Whether the stream answered and gave up on the request itself.
+  bool refused() const { return refused_; }
+
+  bool is_readable() const override { return off_ < len_ || wait(POLLIN); }
+  bool is_writable() const override { return !refused_ && wait(POLLOUT); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (refused_) return -1;
+    if (off_ == len_) {
+      if (!wait(POLLIN)) {
+        refuse(listening_ == INVALID_SOCKET ? 503 : 408);
+        return -1;
+      }
+      ssize_t n;
+      do n = ::recv(fd_, buf_.data(), buf_.size(), 0);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      off_ = 0;
+      len_ = static_cast<size_t>(n);
+    }
+    const size_t n = std::min(size, len_ - off_);
+    const std::string_view chunk(buf_.data() + off_, n);
+    size_t head = 0;
+    if (!head_.done()) {
+      head = head_.feed(chunk);
+      if (head_.overflowed()) {
+        refuse(head_.overflow_status());
+        return -1;
+      }
+    }
+    body_bytes_ += n - head;
+    if (body_bytes_ > max_body_) {
+      refuse(413);
+      return -1;
+    }
+    std::memcpy(ptr, chunk.data(), n);
+    off_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (refused_ || !wait(POLLOUT)) return -1;
+    ssize_t n;
+    do n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(false, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { address_of(true, ip, port); }
+  socket_t socket() const override { return fd_; }
+
+  // Stops sending, then reads and drops what the client still sends (up to kLinger),
+  // so that a client still uploading a refused body receives our answer.
+  void linger() {
+    ::shutdown(fd_, SHUT_WR);
+    deadline_ = SteadyClock::now() + kLinger;
+    std::array<char, 4096> sink;
+    while (wait(POLLIN)) {
+      ssize_t n = ::recv(fd_, sink.data(), sink.size(), 0);
+      if (n == 0 || (n < 0 && errno != EINTR)) break;
+    }
+  }
+
+ private:
+  // Waits for events until the request's deadline; false when it passed or the server
+  // stops.
+  bool wait(short events) const {
+    for (;;) {
+      if (listening_ == INVALID_SOCKET) return false;
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - SteadyClock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{fd_, events, 0};
+      int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+      if (r > 0) return true;
+      if (r < 0 && errno != EINTR) return false;
+    }
+  }
+
+  void refuse(int status) {
+    refused_ = true;
+    std::string ip;
+    int port = 0;
+    get_remote_ip_and_port(ip, port);
+    spdlog::info("http: {} {} to {}", status, status_text(status), ip);
+    const std::string r = refusal_response(status);
+    // Best effort: the socket's send buffer is empty at this point of a request.
+    (void)::send(fd_, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+
+  void address_of(bool local, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    auto* sa = reinterpret_cast<sockaddr*>(&addr);
+    if ((local ? ::getsockname(fd_, sa, &len) : ::getpeername(fd_, sa, &len)) != 0) return;
+    std::array<char, NI_MAXHOST> host{};
+    std::array<char, NI_MAXSERV> serv{};
+    if (::getnameinfo(sa, len, host.data(), host.size(), serv.data(), serv.size(),
+                      NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+      ip = host.data();
+      port = std::atoi(serv.data());
+    }
+  }
+
+  int fd_;
+  HttpLimits limits_;
+  const std::atomic<socket_t>& listening_;
+  HeadScanner head_;
+  size_t body_bytes_ = 0;
+  size_t max_body_ = 0;
+  SteadyClock::time_point deadline_ = SteadyClock::now();
+  bool refused_ = false;
+  std::array<char, 4096> buf_{};
+  size_t off_ = 0, len_ = 0;
+};
+
+// cpp-httplib's Server with each connection served through a GuardedStream, and
+// http.workers connections at once.
+class GuardedServer final : public httplib::Server {
+ public:
+  // body_limit_of: the body limit of a request path (its area's); called on the
+  // connection's thread once the head was read.
+  GuardedServer(const HttpLimits& limits, std::function<size_t(const std::string&)> body_limit_of,
+                std::function<void()> on_head)
+      : limits_(limits), body_limit_of_(std::move(body_limit_of)), on_head_(std::move(on_head)) {
+    new_task_queue = [this] { return new httplib::ThreadPool(static_cast<size_t>(limits_.workers)); };
+    set_payload_max_length(limits_.max_body_bytes);
+    set_keep_alive_max_count(kRequestsPerConnection);
+    set_keep_alive_timeout(kKeepAliveSeconds);
+    // The accept loop wakes this often to see that stop() closed its socket, rather than
+    // trusting that closing a socket wakes a thread blocked in accept() on it.
+    set_idle_interval(0, 200000);
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    GuardedStream strm(sock, limits_, svr_sock_);
+    const auto timeout = std::chrono::seconds(limits_.request_timeout_seconds);
+    bool ok = false;
+    bool unread_body = false;
+    for (size_t n = 0; n < kRequestsPerConnection && svr_sock_ != INVALID_SOCKET; ++n) {
+      if (n > 0 && !strm.wait_next_request(std::chrono::seconds(kKeepAliveSeconds))) break;
+      strm.start_request(SteadyClock::now() + timeout);
+      bool closed = false;
+      ok = process_request(strm, n + 1 == kRequestsPerConnection, closed, [&](httplib::Request& req) {
+        // A request refused from its head (see the pre-routing handler) leaves its
+        // body unread: answer, then close rather than read the body as a request.
+        on_head_();
+        const size_t max_body = body_limit_of_(req.path);
+        strm.set_body_limit(max_body);
+        if (check_body(req.method, header_of(req, "Content-Length"), header_of(req, "Transfer-Encoding"),
+                       max_body)
+                .status != 0) {
+          unread_body = true;
+          req.headers.erase("Connection");
+          req.set_header("Connection", "close");
+        }
+      });
+      if (!ok || closed || unread_body || strm.refused()) break;
+    }
+    if (unread_body || strm.refused()) strm.linger();  // returns at once when stopping
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  HttpLimits limits_;
+  std::function<size_t(const std::string&)> body_limit_of_;
+  std::function<void()> on_head_;
+};
+
+}  // namespace
+
+std::string html_page(const std::string& title, const std::string& body) {
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<meta name=\"referrer\" content=\"no-referrer\"><title>" +
+         text::html_escape(title) +
+         "</title><style>body{font-family:sans-serif;max-width:46em;margin:2em auto;padding:0 1em;color:#222}"
+         ".c{border-left:3px solid #ccc;padding:.2em 1em;margin:1em 0;white-space:pre-wrap}"
+         ".out{border-color:#36c}.meta{color:#666;font-size:.9em}button{font-size:1em;padding:.4em "
+         "1em;margin:.3em}"
+         "</style></head><body>\n" +
+         body + "\n</body></html>\n";
+}
+
+void html_error_page(int status, const std::string& reason, httplib::Response& res) {
+  res.status = status;
+  const std::string text = reason.empty() ? status_explanation(status) : text::html_escape(reason) + ".";
+  res.set_content(
+      html_page(status_text(status), "<h1>" + std::string(status_text(status)) + "</h1><p>" + text + "</p>"),
+      "text/html; charset=utf-8");
+}
+
+struct HttpServer::Impl {
+  struct Area {
+    std::string prefix;
+    size_t max_body;
+    ErrorPage page;
+  };
+  explicit Impl(const HttpLimits& l) : limits(l) {}
+
+  const Area& area_of(const std::string& path) const {
+    const Area* best = &fallback;
+    for (const auto& a : areas)
+      if (path.compare(0, a.prefix.size(), a.prefix) == 0 && a.prefix.size() >= best->prefix.size())
+        best = &a;
+    return *best;
+  }
+  // Keeps the route's name alive for as long as the server: handlers point at it.
+  Handler traced(std::string route, Handler h) {
+    names.push_back(std::make_unique<std::string>(std::move(route)));
+    const std::string* name = names.back().get();
+    return [name, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+      t_trace.route = name;
+      h(req, res);
+    };
+  }
+
+  HttpLimits limits;
+  Area fallback{"", 0, html_error_page};
+  std::vector<Area> areas;
+  std::vector<std::unique_ptr<std::string>> names;
+  Observer observer;
+  std::unique_ptr<GuardedServer> server;
+  int port = 0;
+  // stop() may come before serve() has started listening, when cpp-httplib's own stop()
+  // does nothing: stop() keeps asking until serve() has returned.
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> served{false};
+};
+
+HttpServer::HttpServer(const HttpLimits& limits) : impl_(std::make_unique<Impl>(limits)) {
+  auto& d = *impl_;
+  d.fallback.max_body = limits.max_body_bytes;
+  d.server = std::make_unique<GuardedServer>(
+      limits, [&d](const std::string& path) { return d.area_of(path).max_body; },
+      [] { t_trace = RequestTrace{}; });
+  auto& server = *d.server;
+  // Before the body is read: a body that is too large, or of unknown length, is
+  // refused from the head alone (GuardedServer then closes the connection).
+  server.set_pre_routing_handler([&d](const httplib::Request& req, httplib::Response& res) {
+    const auto& area = d.area_of(req.path);
+    auto v = check_body(req.method, header_of(req, "Content-Length"), header_of(req, "Transfer-Encoding"),
+                        area.max_body);
+    if (v.status == 0) return httplib::Server::HandlerResponse::Unhandled;
+    area.page(v.status, v.reason, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // Answers cpp-httplib makes itself (404, 400, 413 ...) are rendered by their area.
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([&d](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        d.area_of(req.path).page(res.status, "", res);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  server.set_exception_handler([&d](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+    spdlog::error("http: {} {}: a handler failed", req.method, req.path);
+    res.body.clear();
+    d.area_of(req.path).page(500, "", res);
+  });
+  server.set_logger([&d](const httplib::Request&, const httplib::Response& res) {
+    if (!d.observer) return;
+    static const std::string kOther = "other";
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - t_trace.start).count();
+    d.observer(t_trace.route ? *t_trace.route : kOther, res.status, seconds);
+    t_trace.route = nullptr;
+  });
+  // Every answer, error pages included, carries the security headers.
+  httplib::Headers headers;
+  for (const auto& [k, v] : security_headers()) headers.emplace(k, v);
+  server.set_default_headers(headers);
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::get(std::string route, const std::string& pattern, Handler h) {
+  impl_->server->Get(pattern, impl_->traced(std::move(route), std::move(h)));
+}
+void HttpServer::post(std::string route, const std::string& pattern, Handler h) {
+  impl_->server->Post(pattern, impl_->traced(std::move(route), std::move(h)));
+}
+void HttpServer::patch(std::string route, const std::string& pattern, Handler h) {
+  impl_->server->Patch(pattern, impl_->traced(std::move(route), std::move(h)));
+}
+void HttpServer::put(std::string route, const std::string& pattern, Handler h) {
+  impl_->server->Put(pattern, impl_->traced(std::move(route), std::move(h)));
+}
+void HttpServer::del(std::string route, const std::string& pattern, Handler h) {
+  impl_->server->Delete(pattern, impl_->traced(std::move(route), std::move(h)));
+}
+
+void HttpServer::area(std::string prefix, size_t max_body, ErrorPage page) {
+  auto& d = *impl_;
+  if (prefix.empty()) {
+    d.fallback = Impl::Area{"", max_body, std::move(page)};
+  } else {
+    d.areas.push_back(Impl::Area{std::move(prefix), max_body, std::move(page)});
+  }
+  size_t largest = d.fallback.max_body;
+  for (const auto& a : d.areas) largest = std::max(largest, a.max_body);
+  d.server->set_payload_max_length(largest);
+}
+
+void HttpServer::set_observer(Observer o) {
+  impl_->observer = std::move(o);
+}
+
+Status HttpServer::listen(const std::string& host, int port) {
+  auto& d = *impl_;
+  if (port == 0) {
+    d.port = d.server->bind_to_any_port(host);
+    if (d.port < 0) return fail(ErrorCode::kTemporary, "cannot listen for HTTP on " + host);
+  } else {
+    if (!d.server->bind_to_port(host, port))
+      return fail(ErrorCode::kTemporary, "cannot listen for HTTP on " + host + ":" + std::to_string(port));
+    d.port = port;
+  }
+  return {};
+}
+
+int HttpServer::bound_port() const {
+  return impl_->port;
+}
+
+void HttpServer::serve() {
+  if (!impl_->stopping) impl_->server->listen_after_bind();
+  impl_->served = true;
+}
+
+void HttpServer::stop() {
+  auto& d = *impl_;
+  d.stopping = true;
+  // Bounded: serve() returns within one idle interval of a stop() that found it running.
+  for (int i = 0; i < 500 && !d.served; ++i) {
+    if (d.server->is_running()) d.server->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace mailcase::web

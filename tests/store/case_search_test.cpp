@@ -1,0 +1,564 @@
+// CaseRepository::find_cases on SQLite: the filters, sorts and keyset pages of the case
+// list, and the FTS5 search (migration 13) with its ranking and snippets.
+#include "store/sqlite/case_search.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+#include "support/test_support.h"
+
+namespace mailcase::store {
+namespace {
+
+using Sort = CaseQuery::Sort;
+
+class CaseSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+  void TearDown() override {
+    if (raw_) sqlite3_close_v2(raw_);
+  }
+
+  void open(int max_version = 0) {
+    store_.reset();
+    SqliteOptions o;
+    o.synchronous_full = false;
+    o.max_schema_version = max_version;
+    auto s = open_sqlite(dir_.path() / "t.db", o);
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+    if (!raw_) {
+      ASSERT_EQ(sqlite3_open((dir_.path() / "t.db").c_str(), &raw_), SQLITE_OK);
+      sqlite3_busy_timeout(raw_, 10000);
+    }
+  }
+
+  Id contact(const std::string& name, std::vector<std::string> emails) {
+    auto w = store_->begin_work();
+    EXPECT_TRUE(w);
+    Contact c;
+    c.name = name;
+    c.emails = std::move(emails);
+    auto id = store_->add_contact(c);
+    EXPECT_TRUE(id) << id.error().message;
+    EXPECT_TRUE(w->commit());
+    return *id;
+  }
+
+  // A case as the mail path makes one, with its first comment; updated_at set afterwards
+  // when given, so that orders do not hang on the clock.
+  Id add(const std::string& subject, const std::string& body = "", CaseStatus status = CaseStatus::kOpen,
+         const std::string& queue = "Support", const std::string& owner = "",
+         std::optional<Id> contact_id = std::nullopt, const std::string& updated_at = "") {
+    auto w = store_->begin_work();
+    EXPECT_TRUE(w);
+    Case c;
+    c.subject = subject;
+    c.status = status;
+    c.queue = queue;
+    c.owner = owner;
+    c.contact_id = contact_id;
+    auto made = store_->insert_case(c, "CS", 7);
+    EXPECT_TRUE(made) << made.error().message;
+    if (!body.empty()) comment(made->id, body, false);
+    EXPECT_TRUE(w->commit());
+    if (!updated_at.empty()) set_updated(made->id, updated_at);
+    return made->id;
+  }
+
+  void comment(Id case_id, const std::string& body, bool in_unit = true) {
+    std::optional<UnitOfWork> w;
+    if (in_unit) w.emplace(*store_->begin_work());
+    Comment cm;
+    cm.case_id = case_id;
+    cm.body = body;
+    cm.author = "x@example.org";
+    auto r = store_->add_comment(cm);
+    EXPECT_TRUE(r) << r.error().message;
+    if (w) {
+      EXPECT_TRUE(w->commit());
+    }
+  }
+
+  void set_updated(Id id, const std::string& at) {
+    std::string sql = "UPDATE cases SET updated_at = '" + at + "' WHERE id = " + std::to_string(id);
+    ASSERT_EQ(sqlite3_exec(raw_, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw_);
+  }
+
+  std::vector<Id> ids(const CaseQuery& q) {
+    auto page = store_->find_cases(q);
+    EXPECT_TRUE(page) << page.error().message;
+    std::vector<Id> out;
+    if (page)
+      for (const auto& h : page->items) out.push_back(h.summary.c.id);
+    return out;
+  }
+
+  // Every id of q's pages, read through next_cursor with pages of `limit`.
+  std::vector<Id> all_pages(CaseQuery q, int limit) {
+    q.limit = limit;
+    std::vector<Id> out;
+    for (int guard = 0; guard < 1000; ++guard) {
+      auto page = store_->find_cases(q);
+      EXPECT_TRUE(page) << page.error().message;
+      if (!page) break;
+      for (const auto& h : page->items) out.push_back(h.summary.c.id);
+      if (!page->next_cursor) break;
+      q.cursor = page->next_cursor;
+    }
+    return out;
+  }
+
+  CaseQuery text(const std::string& t) {
+    CaseQuery q;
+    q.text = t;
+    return q;
+  }
+
+  mailcase::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  sqlite3* raw_ = nullptr;
+};
+
+TEST_F(CaseSearchTest, ListsByUpdatedNewestFirstByDefault) {
+  Id a = add("a", "", CaseStatus::kOpen, "Support", "", std::nullopt, "2026-01-02T00:00:00Z");
+  Id b = add("b", "", CaseStatus::kOpen, "Support", "", std::nullopt, "2026-01-03T00:00:00Z");
+  Id c = add("c", "", CaseStatus::kOpen, "Support", "", std::nullopt, "2026-01-01T00:00:00Z");
+  EXPECT_EQ(ids({}), (std::vector<Id>{b, a, c}));
+  CaseQuery q;
+  q.sort = Sort::kUpdatedAsc;
+  EXPECT_EQ(ids(q), (std::vector<Id>{c, a, b}));
+  q.sort = Sort::kCreatedDesc;
+  EXPECT_EQ(ids(q), (std::vector<Id>{c, b, a}));
+  q.sort = Sort::kCreatedAsc;
+  EXPECT_EQ(ids(q), (std::vector<Id>{a, b, c}));
+}
+
+TEST_F(CaseSearchTest, FiltersAloneAndCombined) {
+  Id anna = contact("Anna Nowak", {"anna@example.org", "Anna.Private@mail.example"});
+  Id c1 = add("one", "", CaseStatus::kOpen, "Support", "marek@corp.example", anna, "2026-01-01T00:00:00Z");
+  Id c2 = add("two", "", CaseStatus::kClosed, "Support", "", anna, "2026-01-05T00:00:00Z");
+  Id c3 = add("three", "", CaseStatus::kOpen, "Sales", "marek@corp.example", std::nullopt,
+              "2026-01-09T00:00:00Z");
+  Id c4 = add("four", "", CaseStatus::kNew, "Sales", "", std::nullopt, "2026-01-10T00:00:00Z");
+
+  CaseQuery q;
+  q.status = CaseStatus::kOpen;
+  EXPECT_EQ(ids(q), (std::vector<Id>{c3, c1}));
+  q = {};
+  q.queue = "Sales";
+  EXPECT_EQ(ids(q), (std::vector<Id>{c4, c3}));
+  q = {};
+  q.owner = "Marek@Corp.Example";  // normalized like the stored owner
+  EXPECT_EQ(ids(q), (std::vector<Id>{c3, c1}));
+  q = {};
+  q.contact = "anna.private@MAIL.example";  // any of the contact's addresses
+  EXPECT_EQ(ids(q), (std::vector<Id>{c2, c1}));
+  q.contact = "nobody@example.org";
+  EXPECT_EQ(ids(q), (std::vector<Id>{}));
+  q = {};
+  q.updated_since = "2026-01-05";
+  EXPECT_EQ(ids(q), (std::vector<Id>{c4, c3, c2}));
+
+  q = {};
+  q.status = CaseStatus::kOpen;
+  q.queue = "Support";
+  EXPECT_EQ(ids(q), (std::vector<Id>{c1}));
+  q = {};
+  q.owner = "marek@corp.example";
+  q.updated_since = "2026-01-02T00:00:00Z";
+  EXPECT_EQ(ids(q), (std::vector<Id>{c3}));
+  q = {};
+  q.contact = "anna@example.org";
+  q.status = CaseStatus::kClosed;
+  q.queue = "Support";
+  EXPECT_EQ(ids(q), (std::vector<Id>{c2}));
+}
+
+TEST_F(CaseSearchTest, SummariesCarryTheContact) {
+  Id anna = contact("Anna Nowak", {"anna@example.org"});
+  add("printer", "", CaseStatus::kOpen, "Support", "", anna);
+  auto page = store_->find_cases({});
+  ASSERT_TRUE(page) << page.error().message;
+  ASSERT_EQ(page->items.size(), 1u);
+  ASSERT_TRUE(page->items[0].summary.contact);
+  EXPECT_EQ(page->items[0].summary.contact->name, "Anna Nowak");
+  EXPECT_EQ(page->items[0].summary.contact->emails, std::vector<std::string>{"anna@example.org"});
+  EXPECT_EQ(page->items[0].summary.c.subject, "printer");
+  EXPECT_EQ(page->items[0].snippet, "");
+}
+
+TEST_F(CaseSearchTest, PagesThroughEveryRowOnceInEachOrder) {
+  std::set<Id> made;
+  // Ties on updated_at (same second) are ordered by id, across page boundaries too.
+  for (int i = 0; i < 23; ++i) {
+    std::string at = "2026-01-" + std::string(i % 3 == 0 ? "01" : "02") + "T00:00:00Z";
+    made.insert(add("case " + std::to_string(i), "", i % 2 ? CaseStatus::kOpen : CaseStatus::kNew, "Support",
+                    "", std::nullopt, at));
+  }
+  for (Sort s : {Sort::kUpdatedDesc, Sort::kUpdatedAsc, Sort::kCreatedDesc, Sort::kCreatedAsc}) {
+    CaseQuery q;
+    q.sort = s;
+    auto got = all_pages(q, 4);
+    EXPECT_EQ(got.size(), made.size()) << static_cast<int>(s);
+    EXPECT_EQ(std::set<Id>(got.begin(), got.end()), made) << static_cast<int>(s);
+    q.limit = 200;
+    EXPECT_EQ(got, ids(q)) << "pages differ from one long page, sort " << static_cast<int>(s);
+  }
+  CaseQuery open;
+  open.status = CaseStatus::kOpen;
+  EXPECT_EQ(all_pages(open, 3).size(), 11u);
+}
+
+TEST_F(CaseSearchTest, PagesStayStableWhileCasesAreAdded) {
+  std::set<Id> before;
+  for (int i = 0; i < 10; ++i)
+    before.insert(add("printer " + std::to_string(i), "toner", CaseStatus::kOpen, "Support", "", std::nullopt,
+                      "2026-01-01T00:00:" + std::string(i < 10 ? "0" : "") + std::to_string(i) + "Z"));
+  for (Sort s :
+       {Sort::kUpdatedDesc, Sort::kUpdatedAsc, Sort::kCreatedDesc, Sort::kCreatedAsc, Sort::kRelevance}) {
+    CaseQuery q = text("printer");
+    q.sort = s;
+    q.limit = 3;
+    std::vector<Id> seen;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto page = store_->find_cases(q);
+      ASSERT_TRUE(page) << page.error().message;
+      for (const auto& h : page->items) seen.push_back(h.summary.c.id);
+      add("printer new", "toner toner printer");  // between every two pages
+      if (!page->next_cursor) break;
+      q.cursor = page->next_cursor;
+    }
+    std::set<Id> uniq(seen.begin(), seen.end());
+    EXPECT_EQ(uniq.size(), seen.size()) << "a row twice, sort " << static_cast<int>(s);
+    for (Id id : before)
+      EXPECT_TRUE(uniq.count(id)) << "case " << id << " skipped, sort " << static_cast<int>(s);
+  }
+}
+
+TEST_F(CaseSearchTest, RefusesACursorOfOtherFiltersOrAltered) {
+  for (int i = 0; i < 5; ++i) add("case " + std::to_string(i));
+  CaseQuery q;
+  q.limit = 2;
+  q.queue = "Support";
+  auto page = store_->find_cases(q);
+  ASSERT_TRUE(page && page->next_cursor);
+  auto other = q;
+  other.cursor = page->next_cursor;
+  other.queue = "Sales";
+  auto r = store_->find_cases(other);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(r.error().message.find("cursor"), std::string::npos);
+  auto sorted = q;
+  sorted.cursor = page->next_cursor;
+  sorted.sort = Sort::kCreatedAsc;
+  EXPECT_EQ(store_->find_cases(sorted).error().code, ErrorCode::kInvalidInput);
+  auto altered = q;
+  altered.cursor = *page->next_cursor;
+  (*altered.cursor)[3] = (*altered.cursor)[3] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(store_->find_cases(altered).error().code, ErrorCode::kInvalidInput);
+  altered.cursor = "not a cursor";
+  EXPECT_EQ(store_->find_cases(altered).error().code, ErrorCode::kInvalidInput);
+}
+
+TEST_F(CaseSearchTest, RefusesBadLimitsSortsAndTimes) {
+  for (int limit : {0, -1, 201, 100000}) {
+    CaseQuery q;
+    q.limit = limit;
+    auto r = store_->find_cases(q);
+    ASSERT_FALSE(r) << limit;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
+  }
+  CaseQuery q;
+  q.limit = 200;
+  EXPECT_TRUE(store_->find_cases(q));
+  q.limit = 1;
+  EXPECT_TRUE(store_->find_cases(q));
+  q.sort = Sort::kRelevance;
+  EXPECT_EQ(store_->find_cases(q).error().code, ErrorCode::kInvalidInput);
+  q = {};
+  q.updated_since = "last week";
+  EXPECT_EQ(store_->find_cases(q).error().code, ErrorCode::kInvalidInput);
+  q = text(std::string(2000, 'a'));
+  EXPECT_EQ(store_->find_cases(q).error().code, ErrorCode::kInvalidInput);
+}
+
+TEST_F(CaseSearchTest, CountsEveryPageWhenAsked) {
+  for (int i = 0; i < 7; ++i)
+    add("printer " + std::to_string(i), "", i < 3 ? CaseStatus::kOpen : CaseStatus::kNew);
+  add("scanner", "", CaseStatus::kNew);
+  CaseQuery q;
+  q.limit = 2;
+  auto page = store_->find_cases(q);
+  ASSERT_TRUE(page);
+  EXPECT_FALSE(page->total);
+  q.count = true;
+  page = store_->find_cases(q);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 8);
+  EXPECT_EQ(page->items.size(), 2u);
+  q.status = CaseStatus::kOpen;
+  EXPECT_EQ(store_->find_cases(q)->total, 3);
+  q = text("printer");
+  q.count = true;
+  q.limit = 1;
+  EXPECT_EQ(store_->find_cases(q)->total, 7);
+}
+
+TEST_F(CaseSearchTest, FindsSubjectCommentAndContactWords) {
+  Id anna = contact("Anna Kowalska", {"anna.k@example.org"});
+  Id c1 = add("Printer jammed", "the tray is stuck", CaseStatus::kOpen, "Support", "", anna);
+  Id c2 = add("Login problem", "password expired yesterday");
+  comment(c2, "internal: escalate to identity team");
+
+  EXPECT_EQ(ids(text("printer")), std::vector<Id>{c1});
+  EXPECT_EQ(ids(text("tray")), std::vector<Id>{c1});
+  EXPECT_EQ(ids(text("kowalska")), std::vector<Id>{c1});
+  EXPECT_EQ(ids(text("anna.k@example.org")), std::vector<Id>{c1});
+  EXPECT_EQ(ids(text("identity")), std::vector<Id>{c2});       // a later comment, internal too
+  EXPECT_EQ(ids(text("LOGIN expired")), std::vector<Id>{c2});  // words ANDed across fields
+  EXPECT_EQ(ids(text("printer expired")), std::vector<Id>{});
+  EXPECT_EQ(ids(text("nothing")), std::vector<Id>{});
+}
+
+TEST_F(CaseSearchTest, CombinesTextWithFiltersAndSorts) {
+  Id a = add("printer one", "", CaseStatus::kOpen, "Support", "", std::nullopt, "2026-01-03T00:00:00Z");
+  Id b = add("printer two", "", CaseStatus::kClosed, "Support", "", std::nullopt, "2026-01-02T00:00:00Z");
+  Id c = add("printer three", "", CaseStatus::kOpen, "Sales", "", std::nullopt, "2026-01-01T00:00:00Z");
+  add("scanner", "", CaseStatus::kOpen, "Support", "", std::nullopt, "2026-01-04T00:00:00Z");
+  auto q = text("printer");
+  q.status = CaseStatus::kOpen;
+  q.sort = Sort::kUpdatedDesc;
+  EXPECT_EQ(ids(q), (std::vector<Id>{a, c}));
+  q.sort = Sort::kUpdatedAsc;
+  EXPECT_EQ(ids(q), (std::vector<Id>{c, a}));
+  q = text("printer");
+  q.queue = "Support";
+  q.sort = Sort::kCreatedAsc;
+  EXPECT_EQ(ids(q), (std::vector<Id>{a, b}));
+  q.sort.reset();  // by relevance, a page at a time
+  auto ranked = all_pages(q, 1);
+  EXPECT_EQ(std::set<Id>(ranked.begin(), ranked.end()), (std::set<Id>{a, b}));
+  EXPECT_EQ(ranked.size(), 2u);
+}
+
+TEST_F(CaseSearchTest, RanksASubjectMatchAboveACommentMatch) {
+  Id in_body = add("Question about my account", "the invoice was wrong, please check the invoice");
+  Id contact_match =
+      add("Question", "", CaseStatus::kOpen, "Support", "", contact("Invoice Desk", {"desk@example.org"}));
+  Id in_subject = add("Invoice wrong", "please check");
+  EXPECT_EQ(ids(text("invoice")), (std::vector<Id>{in_subject, contact_match, in_body}));
+  auto all = all_pages(text("invoice"), 1);
+  EXPECT_EQ(all, (std::vector<Id>{in_subject, contact_match, in_body}));
+}
+
+TEST_F(CaseSearchTest, SnippetIsEscapedWithOnlyOurMarks) {
+  add("Website", "hello <script>alert('x')</script> & goodbye");
+  auto page = store_->find_cases(text("script"));
+  ASSERT_TRUE(page) << page.error().message;
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].snippet,
+            "hello &lt;<mark>script</mark>&gt;alert(&#39;x&#39;)&lt;/<mark>script</mark>&gt; &amp; goodbye");
+}
+
+TEST_F(CaseSearchTest, MailTextCannotForgeAMark) {
+  add("Website",
+      "a \xEE\x80\x80"
+      "forged"
+      "\xEE\x80\x81 mark and a real word");
+  auto page = store_->find_cases(text("real"));
+  ASSERT_TRUE(page) << page.error().message;
+  ASSERT_EQ(page->items.size(), 1u);
+  const auto& s = page->items[0].snippet;
+  EXPECT_NE(s.find("<mark>real</mark>"), std::string::npos) << s;
+  EXPECT_EQ(s.find("<mark>forged"), std::string::npos) << s;
+  EXPECT_EQ(s.find("\xEE\x80\x80"), std::string::npos) << s;
+}
+
+TEST_F(CaseSearchTest, HostileQueriesNeitherFailNorChangeMeaning) {
+  Id c = add("NEAR the printer", "a \"quoted\" word and col:on and a*b");
+  for (std::string hostile : {"\"",
+                              "\"\"",
+                              "NEAR(",
+                              "NEAR(printer word)",
+                              "*",
+                              "printer*",
+                              "a OR b",
+                              "NOT printer",
+                              "subject:printer",
+                              "(printer",
+                              "printer)",
+                              "^printer",
+                              "-printer",
+                              "+printer",
+                              "{subject comments}: printer",
+                              "'; DROP TABLE cases;--",
+                              "\xff\xfe",
+                              "printer\x01",
+                              "AND",
+                              "OR",
+                              ":"}) {
+    auto r = store_->find_cases(text(hostile));
+    EXPECT_TRUE(r) << hostile << ": " << r.error().message;
+  }
+  EXPECT_EQ(ids(text("NOT printer")), std::vector<Id>{});  // "not" is a word, not an operator
+  EXPECT_EQ(ids(text("near printer")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("\"quoted\"")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("printer OR nothing")), std::vector<Id>{});  // OR is a word: ANDed
+  // Nothing left to search: no text filter, the plain list.
+  EXPECT_EQ(ids(text("* \" ( )")), std::vector<Id>{c});
+  auto q = text("***");
+  q.sort = Sort::kRelevance;
+  EXPECT_EQ(ids(q), std::vector<Id>{c});
+}
+
+TEST_F(CaseSearchTest, IgnoresDiacritics) {
+  Id c = add("Facturé en retard", "Żaba pożera ćmę");
+  EXPECT_EQ(ids(text("facture")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("FACTURÉ")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("zaba POZERA cme")), std::vector<Id>{c});
+}
+
+TEST_F(CaseSearchTest, KeepsTheIndexCurrentThroughEveryWrite) {
+  Id ann = contact("Ann", {"ann@example.org"});
+  Id c = add("Old subject", "first words", CaseStatus::kOpen, "Support", "", ann);
+  comment(c, "second words");
+  EXPECT_EQ(ids(text("first second")), std::vector<Id>{c});
+
+  auto got = store_->get_case(c);
+  ASSERT_TRUE(got && *got);
+  Case changed = **got;
+  changed.subject = "New heading";
+  {
+    auto w = store_->begin_work();
+    ASSERT_TRUE(store_->update_case(changed));
+    ASSERT_TRUE(w->commit());
+  }
+  EXPECT_EQ(ids(text("old")), std::vector<Id>{});
+  EXPECT_EQ(ids(text("heading")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("first second")), std::vector<Id>{c});
+
+  // The contact's name and addresses, as they change.
+  ASSERT_EQ(sqlite3_exec(raw_,
+                         "UPDATE contacts SET name = 'Annabelle' WHERE name = 'Ann';"
+                         "INSERT INTO contact_emails (email, contact_id) SELECT 'ann.work@corp.example', id "
+                         "FROM contacts WHERE name = 'Annabelle';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+  EXPECT_EQ(ids(text("annabelle")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("corp")), std::vector<Id>{c});
+
+  // A rolled-back comment leaves no trace in the index.
+  {
+    auto w = store_->begin_work();
+    Comment cm;
+    cm.case_id = c;
+    cm.body = "vanishing";
+    ASSERT_TRUE(store_->add_comment(cm));
+  }
+  EXPECT_EQ(ids(text("vanishing")), std::vector<Id>{});
+
+  // An address insert that is skipped as a duplicate leaves the index as it was.
+  ASSERT_EQ(
+      sqlite3_exec(raw_,
+                   "INSERT OR IGNORE INTO contact_emails (email, contact_id) SELECT 'ANN@example.org', id "
+                   "FROM contacts WHERE name = 'Annabelle'",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+  EXPECT_EQ(ids(text("annabelle")), std::vector<Id>{c});
+
+  // The index agrees with the text it indexes.
+  ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+}
+
+TEST_F(CaseSearchTest, MigrationIndexesExistingCases) {
+  // A store as release 11 left it, on a file of its own.
+  auto path = dir_.path() / "old.db";
+  SqliteOptions o;
+  o.max_schema_version = 11;
+  auto old = open_sqlite(path, o);
+  ASSERT_TRUE(old) << old.error().message;
+  store_ = std::move(*old);
+  Id c = add("Before the index", "kept words");
+  store_.reset();
+  auto now = open_sqlite(path);
+  ASSERT_TRUE(now) << now.error().message;
+  store_ = std::move(*now);
+  EXPECT_EQ(ids(text("kept")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("before index")), std::vector<Id>{c});
+}
+
+// The first page of each main form reads its rows through an index, in order: no scan of
+// cases, and no temporary b-tree for the ORDER BY.
+TEST_F(CaseSearchTest, FirstPagesUseAnIndexInOrder) {
+  add("seed");
+  auto plan_of = [&](const CaseQuery& q) {
+    std::string sql = sqlite::case_page_sql(q);
+    EXPECT_FALSE(sql.empty());
+    std::string out;
+    sqlite3_stmt* st = nullptr;
+    std::string eqp = "EXPLAIN QUERY PLAN " + sql;
+    EXPECT_EQ(sqlite3_prepare_v2(raw_, eqp.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(raw_);
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+      out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) + "\n";
+    sqlite3_finalize(st);
+    return out;
+  };
+  struct Form {
+    CaseQuery q;
+    std::string index;
+  };
+  std::vector<Form> forms(8);
+  forms[0].index = "cases_updated";
+  forms[1].q.status = CaseStatus::kOpen;
+  forms[1].index = "cases_status_updated";
+  forms[2].q.queue = "Support";
+  forms[2].index = "cases_queue_updated";
+  forms[3].q.owner = "a@example.org";
+  forms[3].index = "cases_owner_updated";
+  forms[4].q.contact = "a@example.org";
+  forms[4].index = "cases_contact_updated";
+  forms[5].q.status = CaseStatus::kOpen;
+  forms[5].q.queue = "Support";
+  forms[5].index = "USING INDEX";
+  forms[6].q.sort = Sort::kCreatedDesc;
+  forms[6].index = "SCAN c";  // the primary key, in order
+  forms[7].q.updated_since = "2026-01-01";
+  forms[7].index = "cases_updated";
+  for (const auto& f : forms) {
+    auto plan = plan_of(f.q);
+    EXPECT_NE(plan.find(f.index), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+    if (f.index != "SCAN c") {
+      EXPECT_EQ(plan.find("SCAN c\n"), std::string::npos) << plan;
+    }
+  }
+  // A search starts from the FTS index and never scans cases: alone it reads the index
+  // only; with a filter it looks up each match's case by its key.
+  auto plan = plan_of(text("printer"));
+  EXPECT_NE(plan.find("VIRTUAL TABLE"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find(" c\n"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find(" c USING"), std::string::npos) << plan;
+  auto open_printers = text("printer");
+  open_printers.status = CaseStatus::kOpen;
+  plan = plan_of(open_printers);
+  EXPECT_NE(plan.find("VIRTUAL TABLE"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN c\n"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("SCAN c USING"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("SEARCH c USING INTEGER PRIMARY KEY"), std::string::npos) << plan;
+}
+
+}  // namespace
+}  // namespace mailcase::store
