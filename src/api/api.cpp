@@ -50,7 +50,7 @@ services::Actor actor_of(const store::Agent& agent) {
 web::HttpServer::Handler authed(Context& ctx, Need need, AgentHandler h) {
   return [&ctx, need, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
     auto agent = access::authenticate(ctx.store, header(req, "Authorization").value_or(""),
-                                      iso8601(ctx.clock.now()));
+                                      clock::iso8601(ctx.clock.now()));
     if (!agent) {
       if (agent.error().code == ErrorCode::kTemporary || agent.error().code == ErrorCode::kInternal) {
         spdlog::warn("api: cannot check a token: {}", agent.error().message);

@@ -43,11 +43,15 @@ void show_case(Context& ctx, const std::string& number, httplib::Response& res) 
 
 void mount_case_routes(web::HttpServer& server, Context& ctx) {
   server.get("/api/v1/cases", "/api/v1/cases",
-             authed(ctx, Need::kAgent, [&ctx](const store::Agent&, const httplib::Request& req,
-                                              httplib::Response& res) { list_cases(ctx, req, res); }));
+             authed(ctx, Need::kAgent,
+                    [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
+                      list_cases(ctx, req, res);
+                    }));
   server.get("/api/v1/cases/{number}", std::string("/api/v1/cases/") + kNumber,
-             authed(ctx, Need::kAgent, [&ctx](const store::Agent&, const httplib::Request& req,
-                                              httplib::Response& res) { show_case(ctx, req.matches[1], res); }));
+             authed(ctx, Need::kAgent,
+                    [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
+                      show_case(ctx, req.matches[1], res);
+                    }));
 }
 
 }  // namespace mailcase::api

@@ -19,14 +19,15 @@ void mount_ops_routes(web::HttpServer& server, Context& ctx) {
   // writable): no token, nothing secret.
   server.get("/healthz", "/healthz", [&ctx](const httplib::Request&, httplib::Response& res) {
     const auto report = metrics::check_health(ctx.store, ctx.data_dir / "spool");
-    send_json(res, report.ok ? 200 : 503, metrics::to_json(report));
+    res.status = report.ok ? 200 : 503;
+    res.set_content(metrics::to_json(report), "application/json");
   });
   // Counts and mailbox names are for the operators: open to a scraper on this machine,
   // elsewhere only with an API token.
   server.get("/metrics", "/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!is_loopback(req.remote_addr)) {
       auto agent = access::authenticate(ctx.store, header(req, "Authorization").value_or(""),
-                                        iso8601(ctx.clock.now()));
+                                        clock::iso8601(ctx.clock.now()));
       if (!agent) {
         res.set_header("WWW-Authenticate", "Bearer realm=\"mailcase\"");
         send_problem(res, Problem{401, "a valid API token is needed (Authorization: Bearer TOKEN)", {}});

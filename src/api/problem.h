@@ -19,8 +19,8 @@ struct FieldError {
 
 struct Problem {
   int status = 500;
-  std::string detail;               // what went wrong with this request
-  std::vector<FieldError> errors;   // per field, when the request's fields were at fault
+  std::string detail;              // what went wrong with this request
+  std::vector<FieldError> errors;  // per field, when the request's fields were at fault
 };
 
 // A problem about one field (status 422 unless said otherwise).

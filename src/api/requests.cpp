@@ -56,7 +56,7 @@ Checked<std::optional<std::string>> single_param(const Params& params, const std
 Checked<std::optional<int>> int_param(const Params& params, const std::string& name, int min, int max) {
   auto v = single_param(params, name);
   if (!v) return tl::unexpected(v.error());
-  if (!*v) return std::optional<int>{};
+  if (!*v || (*v)->empty()) return std::optional<int>{};  // `?limit=` from a form: the default
   const std::string& s = **v;
   int n = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);

@@ -28,7 +28,7 @@ using Checked = tl::expected<T, Problem>;
 // (as a cache-busting `_=` would be).
 Checked<store::CaseQuery> case_query_of(const Params& params);
 
-// An integer query parameter in [min, max]; nullopt when absent.
+// An integer query parameter in [min, max]; nullopt when absent or empty.
 Checked<std::optional<int>> int_param(const Params& params, const std::string& name, int min, int max);
 // A parameter's single value; nullopt when absent; refused when given twice.
 Checked<std::optional<std::string>> single_param(const Params& params, const std::string& name);
