@@ -119,4 +119,21 @@ Result<store::Agent> update_agent(store::Store& st, std::string_view email, std:
 // when it was sent already. Returns the row as it is now.
 Result<store::OutboxMail> retry_outbox(store::Store& st, store::Id id, int64_t now);
 
+// ---- API tokens
+
+// A token made for an agent: its row (no digest) and the token itself, to be shown once.
+struct NewToken {
+  store::ApiToken row;
+  std::string token;
+};
+// Makes a token for the active agent with this email, labelled (one line, at most
+// kMaxNameBytes), with its token_created event by `actor`. kNotFound when no such agent,
+// kInvalidInput when the agent is disabled (a token of theirs would not work) or the
+// label is wrong.
+Result<NewToken> create_api_token(store::Store& st, std::string_view agent_email, std::string_view label,
+                                  std::string_view actor);
+// Revokes the token (its token_revoked event by `actor`); a token revoked already stays
+// as it was. Returns the token as it was before. kNotFound when the id is no token's.
+Result<store::ApiToken> revoke_api_token(store::Store& st, store::Id id, std::string_view actor);
+
 }  // namespace mailcase::admin
