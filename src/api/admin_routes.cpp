@@ -259,6 +259,12 @@ void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& r
     errors.push_back(
         {"auth", "password (xoauth2 runs a token command on the server: `mailcase mailbox add` only)"});
   m.allow_plaintext_auth = plaintext->value_or(false);
+  // Each goes into the protocol (a folder into an IMAP command): one line of text only.
+  const std::pair<const char*, const std::optional<std::string>*> lines[] = {
+      {"folder", &*folder}, {"after", &*after}, {"address", &*address}};
+  for (const auto& [field, value] : lines) {
+    if (*value && !text::is_clean_text(**value, true)) errors.push_back({field, "one line of text"});
+  }
   if (!*password) errors.push_back({"password", "the mailbox's password is needed"});
   admin::MailboxSecrets secrets{*password, *ca};
   if (auto bad = admin::check_mailbox_secrets(m.name, secrets)) errors.push_back({bad->field, bad->message});

@@ -379,6 +379,9 @@ TEST_F(AdminRoutesTest, AMailboxTakesItsSecretsAsValuesNeverAPathOrACommand) {
   auto nopw = base;
   nopw.erase("password");
   EXPECT_EQ(fields_of(call("POST", "/api/v1/mailboxes", admin_, nopw)), std::vector<std::string>{"password"});
+  auto crlf = base;
+  crlf["folder"] = "INBOX\r\nA1 DELETE INBOX";
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/mailboxes", admin_, crlf)), std::vector<std::string>{"folder"});
   auto badname = base;
   badname["name"] = "../x";
   EXPECT_EQ(fields_of(call("POST", "/api/v1/mailboxes", admin_, badname)), std::vector<std::string>{"name"});
