@@ -29,6 +29,7 @@ void Api::mount(web::HttpServer& server) {
               });
   mount_case_routes(server, *ctx_);
   mount_ops_routes(server, *ctx_);
+  mount_openapi_route(server);
   mount_mail_routes(server, *ctx_);
   mount_admin_routes(server, *ctx_);
 }

@@ -57,6 +57,8 @@ services::Actor actor_of(const store::Agent& agent);
 
 void mount_case_routes(web::HttpServer& server, Context& ctx);
 void mount_ops_routes(web::HttpServer& server, Context& ctx);
+// GET /api/v1/openapi.json (api/openapi.h), open to all.
+void mount_openapi_route(web::HttpServer& server);
 // Held and failed mail, and the outbox (mail_routes.cpp).
 void mount_mail_routes(web::HttpServer& server, Context& ctx);
 // Contacts, accounts, routing addresses, mailboxes, agents, tokens (admin_routes.cpp).

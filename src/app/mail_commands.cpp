@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "channels/import_source.h"
+#include "channels/mailbox_agent.h"
 #include "present/json.h"
 #include "util/text.h"
 
@@ -190,8 +191,24 @@ void register_mail_commands(CLI::App& app, Globals& g) {
     retry->add_option("id", *id, "message id (from `message list`)")->required();
     retry->callback([&g, id] {
       g.action = [&g, id] {
-        auto p = open_runtime(g);
+        config::Config cfg;
+        auto p = open_runtime(g, &cfg);
         if (!p) return;
+        // A mail a mailbox left on its server for its size is fetched from there.
+        channels::AgentBook book(p->store());
+        std::atomic<bool> stop{false};
+        channels::AgentContext ctx{p->ingest(), book, stop, cfg.mailbox.fetch_batch,
+                                   cfg.limits.max_message_bytes};
+        auto left = channels::retry_left_mail(p->store(), *id, ctx);
+        if (!left) {
+          print_error(left.error());
+          g.exit_code = exit_code_for(left.error());
+          return;
+        }
+        if (*left) {
+          std::cout << json_text(present::outcome_json(**left)) << "\n";
+          return;
+        }
         auto r = p->ingest().retry(*id);
         if (!r) {
           print_error(r.error());

@@ -224,14 +224,18 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
         if (!m) return;
         channels::AgentBook book(p->store());  // pooled units of the pipeline's store
         std::atomic<bool> stop{false};
-        channels::AgentContext ctx{p->ingest(), book, stop, cfg.mailbox.fetch_batch};
+        channels::AgentContext ctx{p->ingest(), book, stop, cfg.mailbox.fetch_batch,
+                                   cfg.limits.max_message_bytes};
         auto n = channels::fetch_once(*m, ctx);
         if (!n) {
           print_error(n.error());
           g.exit_code = exit_code_for(n.error());
           return;
         }
-        std::cout << "fetched " << *n << " mails from " << m->name << "\n";
+        std::cout << "fetched " << n->total - n->errors << " mails from " << m->name << "\n";
+        if (n->left_at_source > 0)
+          std::cout << n->left_at_source
+                    << " mails left on the server: over limits.max_message_bytes (see `message list`)\n";
       };
     });
   }

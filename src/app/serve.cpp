@@ -183,7 +183,8 @@ class Node {
   void start_agents(const std::vector<store::Mailbox>& mailboxes) {
     for (const auto& m : mailboxes) {
       contexts_.push_back(std::make_unique<channels::AgentContext>(
-          channels::AgentContext{rt_.ingest(), book_, stop_, rt_.config().mailbox.fetch_batch}));
+          channels::AgentContext{rt_.ingest(), book_, stop_, rt_.config().mailbox.fetch_batch,
+                                 rt_.config().limits.max_message_bytes}));
       auto* ctx = contexts_.back().get();
       threads_.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
       std::cerr << "mailbox " << m.name << ": agent started" << std::endl;

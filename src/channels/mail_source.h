@@ -19,12 +19,13 @@
 //   "acknowledgement" is the exit code. It is a single MailSink::deliver_stream call, so it
 //   is not wrapped in a class of its own; it fits as a source that is exhausted after one
 //   mail, whose report is that mail's outcome.
-// - IMAP and POP3 (mailbox_agent.h: fetch_once is one exhausting pass, run_agent runs until
-//   stop): same shape, sink and stop in AgentContext; fetch_once's count is its report.
-//   Not adapted to this interface yet: that file is being changed for another item.
+// - IMAP and POP3 (imap_source.h ImapSource, pop3_source.h Pop3Source): run() is one
+//   exhausting pass (fetch_once in mailbox_agent.h); run_agent runs passes until stop,
+//   waiting between them (IDLE or polling). Their acknowledgement is the mailbox's
+//   --after action; a mail over the size limit is left at the source (left_at_source).
 // - LMTP (lmtp_server.h: LmtpServer::serve runs until stop, never exhausted): the MTA is
-//   its source, each 250 the acknowledgement. Not adapted yet, for the same reason; its
-//   report would be the counts of its sessions' outcomes.
+//   its source, each 250 the acknowledgement. Not adapted to this interface: its report
+//   would be the counts of its sessions' outcomes.
 #pragma once
 
 #include <atomic>
@@ -44,6 +45,9 @@ struct SourceReport {
   size_t errors = 0;         // of those, not recorded (retryable; they stay at the source)
   size_t source_errors = 0;  // failures of the source itself (unreadable input, lost connection)
   bool stopped = false;      // run ended by `stop`, not by exhaustion
+  // Mails not handed over because they were over limits.max_message_bytes: only their
+  // failed record is made, the mail stays at its source (IMAP, POP3).
+  size_t left_at_source = 0;
 
   void add(const Result<ingest::Outcome>& r) {
     ++total;

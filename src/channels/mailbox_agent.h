@@ -1,17 +1,28 @@
-// Mailbox agents: fetch mail from IMAP and POP3 servers into a MailSink.
+// Mailbox agents: fetch mail from IMAP and POP3 servers into a MailSink. The protocols'
+// clients are the sources in imap_source.h and pop3_source.h; here are what they share
+// (the book, the context), the agent's loop and the checks of a mailbox's settings.
 //
 // Contract ("ack after commit"): a mail is flagged, moved, deleted or marked seen at
 // its source only after the sink committed it; a mail whose delivery failed stays
 // where it is and comes again. A re-fetch after a crash is a duplicate, a no-op.
+//
+// A mail over limits.max_message_bytes (its size as the server tells it, before it is
+// fetched) is not fetched: its first bytes are recorded as a failed message naming its
+// size and the limit, it stays on the server untouched, and the mailbox remembers it
+// (store::LeftMail) so that no later pass records it again. `message retry` on that
+// record, once the limit allows it, fetches it (retry_left_mail).
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "channels/mail_source.h"
 #include "config/config.h"
 #include "ingest/ingest.h"
 #include "store/model.h"
@@ -30,6 +41,10 @@ class AgentBook {
   void save(const store::MailboxState& state);                          // errors are logged, never fatal
   bool pop3_seen(const std::string& mailbox, const std::string& uidl);  // false on error
   void add_pop3_seen(const std::string& mailbox, const std::string& uidl);  // errors are logged
+  // The keys of the mails this mailbox left on its server for their size; empty on error
+  // (logged): those mails are then looked at again and found recorded (same first bytes).
+  std::set<std::string> left_keys(const std::string& mailbox);
+  void add_left(const store::LeftMail& left);  // errors are logged
 
  private:
   store::Store& store_;
@@ -40,7 +55,17 @@ struct AgentContext {
   AgentBook& book;
   const std::atomic<bool>& stop;
   size_t batch = config::Mailbox{}.fetch_batch;  // mails fetched and committed together (mailbox.fetch_batch)
+  // Larger mails are left on the server (limits.max_message_bytes).
+  uint64_t max_message_bytes = config::Limits{}.max_message_bytes;
 };
+
+// Mails larger than this are not held whole: IMAP streams them to the spool in partial
+// fetches of this size; POP3 reads each whole, within the size limit, and commits it
+// alone (POP3 has no partial RETR). Smaller ones are fetched and committed mailbox.fetch_batch at a time.
+inline constexpr size_t kFetchChunkBytes = 1024 * 1024;
+
+// Says why a mail of `size` bytes is not fetched, or "" when it may be.
+std::string over_limit_reason(uint64_t size, uint64_t limit);
 
 // What `mailcase mailbox test` shows.
 struct ProbeReport {
@@ -51,9 +76,17 @@ struct ProbeReport {
 // Connects, authenticates, opens the folder and counts; each failure names its step.
 [[nodiscard]] Result<ProbeReport> probe_mailbox(const store::Mailbox& m, const store::MailboxState& state);
 
-// One pass: fetch everything waiting, commit, acknowledge, disconnect. Returns the
-// number of mails committed.
-[[nodiscard]] Result<int> fetch_once(const store::Mailbox& m, AgentContext& ctx);
+// One pass: fetch everything waiting, commit, acknowledge, disconnect. The report's
+// outcomes count the mails committed, left_at_source those left for their size.
+[[nodiscard]] Result<SourceReport> fetch_once(const store::Mailbox& m, AgentContext& ctx);
+
+// `message retry` of a record a mailbox agent left on its server for its size: when the
+// mail is now within ctx.max_message_bytes, fetches it through its mailbox's settings,
+// records it as a new message, marks the old record a duplicate pointing to it (its
+// case), and acknowledges the mail at the server (the mailbox's --after). nullopt: the
+// record is not of such a mail (the caller retries it the ordinary way).
+[[nodiscard]] Result<std::optional<ingest::Outcome>> retry_left_mail(store::Store& store, int64_t raw_id,
+                                                                     AgentContext& ctx);
 
 // Runs until ctx.stop: fetches, then waits for new mail (IMAP IDLE, re-issued every
 // few minutes, else polling), reconnecting with capped exponential backoff and jitter.

@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -63,7 +65,63 @@ Result<int> tcp_connect(const Endpoint& ep) {
   return fd;
 }
 
+// The end-of-stream guard (end_of_stream_is_an_error): a low-level stream wrapping
+// another, the same in everything but a read of 0 bytes (the server closed), which it
+// turns into -1 (an error).
+mailstream_low* inner_of(mailstream_low* s) {
+  return static_cast<mailstream_low*>(s->data);
+}
+ssize_t guard_read(mailstream_low* s, void* buf, size_t count) {
+  ssize_t r = mailstream_low_read(inner_of(s), buf, count);
+  return r == 0 ? -1 : r;
+}
+ssize_t guard_write(mailstream_low* s, const void* buf, size_t count) {
+  return mailstream_low_write(inner_of(s), buf, count);
+}
+int guard_close(mailstream_low* s) {
+  return mailstream_low_close(inner_of(s));
+}
+int guard_get_fd(mailstream_low* s) {
+  return mailstream_low_get_fd(inner_of(s));
+}
+void guard_free(mailstream_low* s) {
+  mailstream_low_free(inner_of(s));  // frees, does not close: STARTTLS goes on on the same socket
+  std::free(s);                      // as libetpan's own drivers free theirs (malloc'd by mailstream_low_new)
+}
+void guard_cancel(mailstream_low* s) {
+  mailstream_low_cancel(inner_of(s));
+}
+struct mailstream_cancel* guard_get_cancel(mailstream_low* s) {
+  return mailstream_low_get_cancel(inner_of(s));
+}
+carray* guard_certificate_chain(mailstream_low* s) {
+  return mailstream_low_get_certificate_chain(inner_of(s));
+}
+int guard_setup_idle(mailstream_low* s) {
+  return mailstream_low_setup_idle(inner_of(s));
+}
+int guard_unsetup_idle(mailstream_low* s) {
+  return mailstream_low_unsetup_idle(inner_of(s));
+}
+int guard_interrupt_idle(mailstream_low* s) {
+  return mailstream_low_interrupt_idle(inner_of(s));
+}
+
+mailstream_low_driver kEndOfStreamGuard = {
+    guard_read,       guard_write,        guard_close,         guard_get_fd,
+    guard_free,       guard_cancel,       guard_get_cancel,    guard_certificate_chain,
+    guard_setup_idle, guard_unsetup_idle, guard_interrupt_idle};
+
 }  // namespace
+
+void end_of_stream_is_an_error(mailstream* stream) {
+  mailstream_low* inner = mailstream_get_low(stream);
+  if (!inner || inner->driver == &kEndOfStreamGuard) return;
+  mailstream_low* guard = mailstream_low_new(inner, &kEndOfStreamGuard);
+  if (!guard) return;  // out of memory: the stream stays as libetpan made it
+  mailstream_low_set_timeout(guard, mailstream_low_get_timeout(inner));
+  mailstream_set_low(stream, guard);
+}
 
 void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data) {
   mailstream_ssl_set_server_name(ctx, static_cast<char*>(data));
@@ -91,6 +149,7 @@ Result<mailstream*> open_stream(const Endpoint& ep) {
       return fail(ErrorCode::kTemporary, "cannot open a stream to " + ep.host);
     }
   }
+  end_of_stream_is_an_error(s);
   return s;
 }
 
@@ -167,6 +226,30 @@ Result<std::string> run_token_command(const std::string& command) {
   std::string token(text::trim(out));
   if (token.empty()) return fail(ErrorCode::kTemporary, "the token command printed no token");
   return token;
+}
+
+Endpoint endpoint_of(const domain::Mailbox& m) {
+  Endpoint ep;
+  ep.host = m.host;
+  ep.port = m.port;
+  ep.tls = m.tls;
+  ep.ca_file = m.ca_file;
+  ep.tls_verify = m.tls_verify;
+  return ep;
+}
+
+std::string server_says(const char* response) {
+  if (!response || !*response) return "";
+  return std::string(": ") + std::string(text::trim(response));
+}
+
+Result<std::string> secret_of(const domain::Mailbox& m) {
+  if (m.auth == domain::AuthMethod::kXOAuth2) return run_token_command(m.token_command);
+  return read_password_file(m.password_file);
+}
+
+Secret::~Secret() {
+  std::fill(value.begin(), value.end(), '\0');
 }
 
 }  // namespace mailcase::channels

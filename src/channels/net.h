@@ -27,6 +27,13 @@ struct Endpoint {
 // certificate. The stream belongs to the caller (libetpan session or mailstream_close).
 [[nodiscard]] Result<mailstream*> open_stream(const Endpoint& ep);
 
+// libetpan reads a multi-line POP3 reply (CAPA, LIST, UIDL, TOP, RETR) until its final
+// "." and, when the server closes the connection before it, reads the end of the stream
+// again forever, spinning (found by fuzz/mailbox_reply_fuzz). This makes the end of the
+// stream a read error, so that every reply cut short fails. open_stream does it; call it
+// again after STARTTLS, which replaces the stream's lower layer.
+void end_of_stream_is_an_error(mailstream* stream);
+
 // Checks the certificate chain of a TLS stream against ep.ca_file (or the system
 // trust) and ep.host. A no-op when ep.tls_verify is false.
 [[nodiscard]] Status verify_certificate(mailstream* stream, const Endpoint& ep);
@@ -38,5 +45,21 @@ void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data);
 // (read_password_file in util/secret_file.h), or what a token command prints. The
 // text of the secret never appears in an error.
 [[nodiscard]] Result<std::string> run_token_command(const std::string& command);
+
+// ---- Shared by the IMAP and POP3 clients (imap_source.h, pop3_source.h) ----
+
+// Where a mailbox's server is, with its TLS settings.
+Endpoint endpoint_of(const domain::Mailbox& m);
+// The server's own words after ": " ("" when it said nothing), without anything we sent
+// (never the password).
+std::string server_says(const char* response);
+// The secret a mailbox authenticates with: its token command's output for XOAUTH2, else
+// its password file's first line.
+[[nodiscard]] Result<std::string> secret_of(const domain::Mailbox& m);
+// A secret that is wiped from memory when it goes.
+struct Secret {
+  std::string value;
+  ~Secret();
+};
 
 }  // namespace mailcase::channels

@@ -414,6 +414,19 @@ CREATE TRIGGER case_search_email_delete_new AFTER DELETE ON contact_emails BEGIN
     WHERE id IN (SELECT id FROM cases WHERE contact_id = old.contact_id);
 END;
 )sql"},
+      // Mails a mailbox agent left on their server because they were over
+      // limits.max_message_bytes: which mailbox and which mail there (IMAP
+      // "UIDVALIDITY:UID", POP3 "uidl:UIDL"), for `message retry` to fetch it and for the
+      // agent not to record it again. raw_id is its failed record.
+      {14, R"sql(
+CREATE TABLE mailbox_left (
+  raw_id INTEGER PRIMARY KEY REFERENCES raw_messages(id),
+  mailbox TEXT NOT NULL,
+  mail_key TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  UNIQUE (mailbox, mail_key)
+);
+)sql"},
       // The API's outbox list by state, newest first (OutboxRepository::page_outbox): one
       // range of this index, where outbox_due (state, next_attempt_at) would sort.
       {16, R"sql(

@@ -156,6 +156,15 @@ class CaseRepository {
 };
 
 // Mailboxes and their agents' state.
+// A mail a mailbox agent did not fetch because it was over limits.max_message_bytes:
+// it stays on its server; raw_id is the failed record a user sees and retries.
+struct LeftMail {
+  Id raw_id = 0;
+  std::string mailbox;
+  std::string key;  // IMAP "UIDVALIDITY:UID", POP3 "uidl:UIDL"
+  int64_t size = 0;
+};
+
 class MailboxRepository {
  public:
   virtual ~MailboxRepository() = default;
@@ -167,6 +176,11 @@ class MailboxRepository {
   // POP3 UIDLs already committed, for mailboxes that keep their mail.
   [[nodiscard]] virtual Result<bool> pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
   [[nodiscard]] virtual Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) = 0;
+  // Mails left on their server for their size (mailbox_left): add is idempotent per
+  // (mailbox, key); keys lists one mailbox's; left_mail_of finds the one a record is of.
+  [[nodiscard]] virtual Status add_left_mail(const LeftMail& m) = 0;
+  [[nodiscard]] virtual Result<std::vector<std::string>> left_mail_keys(std::string_view mailbox) = 0;
+  [[nodiscard]] virtual Result<std::optional<LeftMail>> left_mail_of(Id raw_id) = 0;
 };
 
 // Outbox. due_outbox: queued rows whose next attempt is at or before now (Unix s), in

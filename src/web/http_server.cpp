@@ -300,6 +300,7 @@ struct HttpServer::Impl {
   Area fallback{"", 0, html_error_page};
   std::vector<Area> areas;
   std::vector<std::unique_ptr<std::string>> names;
+  std::vector<RouteInfo> route_list;
   Observer observer;
   std::unique_ptr<GuardedServer> server;
   int port = 0;
@@ -354,19 +355,28 @@ HttpServer::HttpServer(const HttpLimits& limits) : impl_(std::make_unique<Impl>(
 HttpServer::~HttpServer() = default;
 
 void HttpServer::get(std::string route, const std::string& pattern, Handler h) {
+  impl_->route_list.push_back({"GET", route});
   impl_->server->Get(pattern, impl_->traced(std::move(route), std::move(h)));
 }
 void HttpServer::post(std::string route, const std::string& pattern, Handler h) {
+  impl_->route_list.push_back({"POST", route});
   impl_->server->Post(pattern, impl_->traced(std::move(route), std::move(h)));
 }
 void HttpServer::patch(std::string route, const std::string& pattern, Handler h) {
+  impl_->route_list.push_back({"PATCH", route});
   impl_->server->Patch(pattern, impl_->traced(std::move(route), std::move(h)));
 }
 void HttpServer::put(std::string route, const std::string& pattern, Handler h) {
+  impl_->route_list.push_back({"PUT", route});
   impl_->server->Put(pattern, impl_->traced(std::move(route), std::move(h)));
 }
 void HttpServer::del(std::string route, const std::string& pattern, Handler h) {
+  impl_->route_list.push_back({"DELETE", route});
   impl_->server->Delete(pattern, impl_->traced(std::move(route), std::move(h)));
+}
+
+std::vector<HttpServer::RouteInfo> HttpServer::routes() const {
+  return impl_->route_list;
 }
 
 void HttpServer::area(std::string prefix, size_t max_body, ErrorPage page) {

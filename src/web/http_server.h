@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 #include "web/http_guard.h"
@@ -50,6 +51,14 @@ class HttpServer {
   void patch(std::string route, const std::string& pattern, Handler h);
   void put(std::string route, const std::string& pattern, Handler h);
   void del(std::string route, const std::string& pattern, Handler h);
+
+  // The routes added so far as (method, route name), in the order they were added: what
+  // a test compares with the API's OpenAPI document.
+  struct RouteInfo {
+    std::string method;
+    std::string route;
+  };
+  std::vector<RouteInfo> routes() const;
 
   // Requests under prefix may carry bodies of up to max_body bytes; errors there are
   // rendered by page. Without any area: limits.max_body_bytes and an HTML page.

@@ -173,6 +173,7 @@ DROP TABLE events;
 ALTER TABLE outbox DROP COLUMN claimed_by;
 DROP TABLE api_tokens;
 ALTER TABLE agents DROP COLUMN password_hash;
+DROP TABLE mailbox_left;
 DELETE FROM schema_version WHERE version >= 10;
 CREATE TABLE audit (
   id INTEGER PRIMARY KEY,

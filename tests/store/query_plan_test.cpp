@@ -189,6 +189,20 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   EXPECT_EQ(report(db_, statements), "");
 }
 
+// A mailbox agent reads the mails it left on the server (for their size) every pass, and
+// `message retry` looks one up by its record: both by index, whatever the mail store holds.
+TEST_F(QueryPlanTest, MailsLeftOnAServerAreFoundByIndex) {
+  auto& st = runtime_->store();
+  ASSERT_TRUE(st.left_mail_keys("in"));
+  ASSERT_TRUE(st.left_mail_of(1));
+  std::vector<std::string> left;
+  for (const auto& sql : sqlite_prepared_sql(st)) {
+    if (sql.find("mailbox_left") != std::string::npos) left.push_back(sql);
+  }
+  EXPECT_EQ(left.size(), 2u);
+  EXPECT_EQ(report(db_, left), "");
+}
+
 // The check itself fails where it should: without the index on message_ids(case_id)
 // (the schema before migration 8), confirming a case reads every message id.
 TEST_F(QueryPlanTest, ReportsAScanOfAGrowingTable) {

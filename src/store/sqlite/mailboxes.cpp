@@ -111,7 +111,8 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
     MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no mailbox " + std::string(name));
     for (const char* sql :
-         {"DELETE FROM mailbox_state WHERE name = ?", "DELETE FROM pop3_seen WHERE mailbox = ?"}) {
+         {"DELETE FROM mailbox_state WHERE name = ?", "DELETE FROM pop3_seen WHERE mailbox = ?",
+          "DELETE FROM mailbox_left WHERE mailbox = ?"}) {
       MC_ASSIGN_OR_RETURN(auto d, q(sql));
       d->bind(1, name);
       MC_RETURN_IF_ERROR(d->run());
@@ -165,6 +166,34 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
     MC_ASSIGN_OR_RETURN(auto qq, q("INSERT OR IGNORE INTO pop3_seen (mailbox, uidl) VALUES (?, ?)"));
     qq->bind(1, mailbox).bind(2, uidl);
     return qq->run();
+  }
+
+  Status add_left_mail(const LeftMail& m) override {
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
+        q("INSERT OR IGNORE INTO mailbox_left (raw_id, mailbox, mail_key, size) VALUES (?, ?, ?, ?)"));
+    qq->bind(1, m.raw_id).bind(2, m.mailbox).bind(3, m.key).bind(4, m.size);
+    return qq->run();
+  }
+
+  Result<std::vector<std::string>> left_mail_keys(std::string_view mailbox) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT mail_key FROM mailbox_left WHERE mailbox = ?"));
+    qq->bind(1, mailbox);
+    std::vector<std::string> out;
+    while (true) {
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      out.push_back(qq->text(0));
+    }
+    return out;
+  }
+
+  Result<std::optional<LeftMail>> left_mail_of(Id raw_id) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT mailbox, mail_key, size FROM mailbox_left WHERE raw_id = ?"));
+    qq->bind(1, raw_id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<LeftMail>();
+    return std::optional<LeftMail>(LeftMail{raw_id, qq->text(0), qq->text(1), qq->integer(2)});
   }
 };
 

@@ -308,6 +308,13 @@ class SqliteStore final : public Store {
   Status add_pop3_seen(std::string_view mailbox, std::string_view uidl) override {
     return repos_.mailboxes->add_pop3_seen(mailbox, uidl);
   }
+  Status add_left_mail(const LeftMail& m) override { return repos_.mailboxes->add_left_mail(m); }
+  Result<std::vector<std::string>> left_mail_keys(std::string_view mailbox) override {
+    return repos_.mailboxes->left_mail_keys(mailbox);
+  }
+  Result<std::optional<LeftMail>> left_mail_of(Id raw_id) override {
+    return repos_.mailboxes->left_mail_of(raw_id);
+  }
 
   // OutboxRepository
   Result<Id> add_outbox(const OutboxMail& m) override { return repos_.outbox->add_outbox(m); }

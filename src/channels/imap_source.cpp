@@ -1,0 +1,569 @@
+#include "channels/imap_source.h"
+
+#include <libetpan/libetpan.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <istream>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <streambuf>
+
+#include "channels/net.h"
+#include "util/text.h"
+
+namespace mailcase::channels {
+namespace {
+
+struct mailimap_search_key* unseen_key() {
+  return mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNSEEN, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                 nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                 nullptr, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0, nullptr,
+                                 nullptr, nullptr);
+}
+
+}  // namespace
+
+class ImapClient {
+ public:
+  explicit ImapClient(const store::Mailbox& m) : m_(m), ep_(endpoint_of(m)) {
+    imap_ = mailimap_new(0, nullptr);
+  }
+  ~ImapClient() {
+    if (connected_) mailimap_logout(imap_);
+    mailimap_free(imap_);
+  }
+  ImapClient(const ImapClient&) = delete;
+  ImapClient& operator=(const ImapClient&) = delete;
+
+  Status connect() {
+    MC_ASSIGN_OR_RETURN(auto stream, open_stream(ep_));
+    int rc = mailimap_connect(imap_, stream);
+    if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
+      return fail(ErrorCode::kTemporary,
+                  "IMAP greeting from " + m_.host + " failed (error " + std::to_string(rc) + ")");
+    connected_ = true;
+    if (m_.tls == domain::TlsMode::kStartTls) {
+      rc = mailimap_socket_starttls_with_callback(imap_, set_server_name_callback,
+                                                  const_cast<char*>(m_.host.c_str()));
+      if (rc != MAILIMAP_NO_ERROR)
+        return fail(ErrorCode::kTemporary,
+                    "STARTTLS with " + m_.host + " failed (error " + std::to_string(rc) + ")");
+      MC_RETURN_IF_ERROR(verify_certificate(imap_->imap_stream, ep_));
+      end_of_stream_is_an_error(imap_->imap_stream);
+    }
+    MC_RETURN_IF_ERROR(plaintext_auth_allowed(m_));
+    Secret s;
+    MC_ASSIGN_OR_RETURN(s.value, secret_of(m_));
+    rc = m_.auth == domain::AuthMethod::kXOAuth2
+             ? mailimap_oauth2_authenticate(imap_, m_.user.c_str(), s.value.c_str())
+             : mailimap_login(imap_, m_.user.c_str(), s.value.c_str());
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kInvalidInput,
+                  "authentication as " + m_.user + " failed" + server_says(imap_->imap_response));
+    // libetpan's mailimap_capability copies the capabilities the server last announced
+    // without checking there are any: a server that answers CAPABILITY without listing
+    // them, and never listed them before, crashed it (found by fuzz/mailbox_reply_fuzz).
+    // An empty list stands in until the server says otherwise (libetpan replaces it).
+    if (imap_->imap_connection_info && !imap_->imap_connection_info->imap_capability) {
+      clist* none = clist_new();
+      if (!none) return fail(ErrorCode::kInternal, "out of memory");
+      imap_->imap_connection_info->imap_capability = mailimap_capability_data_new(none);
+      if (!imap_->imap_connection_info->imap_capability) {
+        clist_free(none);
+        return fail(ErrorCode::kInternal, "out of memory");
+      }
+    }
+    struct mailimap_capability_data* caps = nullptr;
+    if (imap_->imap_connection_info && mailimap_capability(imap_, &caps) == MAILIMAP_NO_ERROR && caps) {
+      for (clistiter* it = clist_begin(caps->cap_list); it; it = clist_next(it)) {
+        auto* c = static_cast<struct mailimap_capability*>(clist_content(it));
+        if (c->cap_type == MAILIMAP_CAPABILITY_NAME)
+          capabilities_.emplace_back(c->cap_data.cap_name);
+        else
+          capabilities_.push_back(std::string("AUTH=") + c->cap_data.cap_auth_type);
+      }
+      mailimap_capability_data_free(caps);
+    }
+    return {};
+  }
+
+  bool has(std::string_view cap) const {
+    return std::any_of(capabilities_.begin(), capabilities_.end(),
+                       [&](const std::string& c) { return text::iequals(c, cap); });
+  }
+  const std::vector<std::string>& capabilities() const { return capabilities_; }
+
+  Status select() {
+    int rc = mailimap_select(imap_, m_.folder.c_str());
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kNotFound,
+                  "folder " + m_.folder + " cannot be opened" + server_says(imap_->imap_response));
+    uidvalidity_ = imap_->imap_selection_info ? imap_->imap_selection_info->sel_uidvalidity : 0;
+    return {};
+  }
+  uint32_t uidvalidity() const { return uidvalidity_; }
+
+  // UIDs waiting, by the mailbox's --after mode, ascending.
+  Result<std::vector<uint32_t>> pending(int64_t last_uid) {
+    std::set<uint32_t> out;
+    auto search = [&](struct mailimap_search_key* key) -> Status {
+      clist* result = nullptr;
+      int rc = mailimap_uid_search(imap_, nullptr, key, &result);
+      mailimap_search_key_free(key);
+      if (rc != MAILIMAP_NO_ERROR)
+        return fail(ErrorCode::kTemporary, "UID SEARCH failed" + server_says(imap_->imap_response));
+      for (clistiter* it = clist_begin(result); it; it = clist_next(it))
+        out.insert(*static_cast<uint32_t*>(clist_content(it)));
+      mailimap_search_result_free(result);
+      return {};
+    };
+    if (m_.after.action == domain::AfterAction::kKeep || m_.after.action == domain::AfterAction::kSeen) {
+      // New by UID (n:* also returns the last mail: filtered below).
+      auto* set = mailimap_set_new_interval(static_cast<uint32_t>(last_uid + 1), 0);
+      MC_RETURN_IF_ERROR(search(mailimap_search_key_new_uid(set)));
+      std::erase_if(out, [&](uint32_t u) { return u <= last_uid; });
+      if (m_.after.action == domain::AfterAction::kSeen) {
+        MC_RETURN_IF_ERROR(search(unseen_key()));
+      }
+    } else {
+      // delete / move: whatever is in the folder is waiting.
+      MC_RETURN_IF_ERROR(search(mailimap_search_key_new_all()));
+    }
+    return std::vector<uint32_t>(out.begin(), out.end());
+  }
+
+  // Raw bytes by UID, without setting \Seen (BODY.PEEK[]).
+  Result<std::vector<std::pair<uint32_t, std::string>>> fetch(const std::vector<uint32_t>& uids) {
+    struct mailimap_set* set = make_set(uids);
+    struct mailimap_fetch_type* ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(nullptr)));
+    clist* result = nullptr;
+    int rc = mailimap_uid_fetch(imap_, set, ft, &result);
+    mailimap_fetch_type_free(ft);
+    mailimap_set_free(set);
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "UID FETCH failed" + server_says(imap_->imap_response));
+    std::vector<std::pair<uint32_t, std::string>> out;
+    for (clistiter* it = clist_begin(result); it; it = clist_next(it)) {
+      auto* msg = static_cast<struct mailimap_msg_att*>(clist_content(it));
+      uint32_t uid = 0;
+      std::string body;
+      bool has_body = false;
+      for (clistiter* a = clist_begin(msg->att_list); a; a = clist_next(a)) {
+        auto* item = static_cast<struct mailimap_msg_att_item*>(clist_content(a));
+        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC) continue;
+        auto* st = item->att_data.att_static;
+        if (st->att_type == MAILIMAP_MSG_ATT_UID) uid = st->att_data.att_uid;
+        if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section->sec_body_part) {
+          body.assign(st->att_data.att_body_section->sec_body_part,
+                      st->att_data.att_body_section->sec_length);
+          has_body = true;
+        }
+      }
+      if (uid != 0 && has_body) out.emplace_back(uid, std::move(body));
+    }
+    mailimap_fetch_list_free(result);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+  }
+
+  // The --after action, for mails already committed.
+  Status acknowledge(const std::vector<uint32_t>& uids) {
+    if (uids.empty() || m_.after.action == domain::AfterAction::kKeep) return {};
+    if (m_.after.action == domain::AfterAction::kSeen) return add_flag(uids, mailimap_flag_new_seen());
+    if (m_.after.action == domain::AfterAction::kMove) {
+      const std::string& folder = m_.after.move_folder;
+      auto transfer = [&]() -> int {
+        struct mailimap_set* set = make_set(uids);
+        int rc = has("MOVE") ? mailimap_uid_move(imap_, set, folder.c_str())
+                             : mailimap_uid_copy(imap_, set, folder.c_str());
+        mailimap_set_free(set);
+        return rc;
+      };
+      int rc = transfer();
+      if (rc != MAILIMAP_NO_ERROR) {
+        // The target folder may not exist yet ([TRYCREATE]): create it once and retry.
+        mailimap_create(imap_, folder.c_str());
+        rc = transfer();
+      }
+      if (rc != MAILIMAP_NO_ERROR)
+        return fail(ErrorCode::kTemporary,
+                    "moving mail to " + folder + " failed" + server_says(imap_->imap_response));
+      if (has("MOVE")) return {};
+    }
+    // delete, and the second half of COPY + EXPUNGE.
+    MC_RETURN_IF_ERROR(add_flag(uids, mailimap_flag_new_deleted()));
+    struct mailimap_set* set = make_set(uids);
+    int rc = has("UIDPLUS") ? mailimap_uid_expunge(imap_, set) : mailimap_expunge(imap_);
+    mailimap_set_free(set);
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "EXPUNGE failed" + server_says(imap_->imap_response));
+    return {};
+  }
+
+  // Waits in IDLE until the server reports something, `max` passes or stop is set.
+  // Returns true when the server spoke.
+  Result<bool> idle(const std::atomic<bool>& stop, std::chrono::seconds max) {
+    int rc = mailimap_idle(imap_);
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "IDLE failed" + server_says(imap_->imap_response));
+    if (mailstream_setup_idle(imap_->imap_stream) != 0)
+      return fail(ErrorCode::kTemporary, "cannot wait in IDLE");
+    bool spoke = false;
+    bool broken = false;
+    auto end = std::chrono::steady_clock::now() + max;
+    while (!stop.load() && std::chrono::steady_clock::now() < end) {
+      // The server's first notification may have come in the same read as its "+ idling"
+      // and sit in libetpan's buffer, where waiting on the socket would not see it.
+      if (imap_->imap_stream->read_buffer_len > 0) {
+        spoke = true;
+        break;
+      }
+      int r = mailstream_wait_idle(imap_->imap_stream, 1);
+      if (r == MAILSTREAM_IDLE_HASDATA) {
+        spoke = true;
+        break;
+      }
+      if (r == MAILSTREAM_IDLE_ERROR || r == MAILSTREAM_IDLE_CANCELLED) {
+        broken = true;
+        break;
+      }
+    }
+    mailstream_unsetup_idle(imap_->imap_stream);
+    if (broken) return fail(ErrorCode::kTemporary, "the connection broke during IDLE");
+    rc = mailimap_idle_done(imap_);
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "ending IDLE failed" + server_says(imap_->imap_response));
+    return spoke;
+  }
+
+  Status noop() {
+    if (mailimap_noop(imap_) != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "the connection broke (NOOP failed)");
+    return {};
+  }
+
+  // Sizes (RFC822.SIZE) by UID, of those of `uids` still there.
+  Result<std::map<uint32_t, uint64_t>> sizes(const std::vector<uint32_t>& uids) {
+    struct mailimap_set* set = make_set(uids);
+    struct mailimap_fetch_type* ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+    clist* result = nullptr;
+    int rc = mailimap_uid_fetch(imap_, set, ft, &result);
+    mailimap_fetch_type_free(ft);
+    mailimap_set_free(set);
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "UID FETCH RFC822.SIZE failed" + server_says(imap_->imap_response));
+    std::map<uint32_t, uint64_t> out;
+    for (clistiter* it = clist_begin(result); it; it = clist_next(it)) {
+      auto* msg = static_cast<struct mailimap_msg_att*>(clist_content(it));
+      uint32_t uid = 0;
+      std::optional<uint64_t> size;
+      for (clistiter* a = clist_begin(msg->att_list); a; a = clist_next(a)) {
+        auto* item = static_cast<struct mailimap_msg_att_item*>(clist_content(a));
+        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC) continue;
+        auto* st = item->att_data.att_static;
+        if (st->att_type == MAILIMAP_MSG_ATT_UID) uid = st->att_data.att_uid;
+        if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) size = st->att_data.att_rfc822_size;
+      }
+      if (uid != 0 && size) out[uid] = *size;
+    }
+    mailimap_fetch_list_free(result);
+    return out;
+  }
+
+  // Up to `length` bytes of the mail from `offset` (BODY.PEEK[]<offset.length>, not
+  // setting \Seen); fewer at its end, none past it.
+  Result<std::string> fetch_part(uint32_t uid, uint32_t offset, uint32_t length) {
+    struct mailimap_set* set = mailimap_set_new_single(uid);
+    struct mailimap_fetch_type* ft = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section_partial(mailimap_section_new(nullptr), offset, length));
+    clist* result = nullptr;
+    int rc = mailimap_uid_fetch(imap_, set, ft, &result);
+    mailimap_fetch_type_free(ft);
+    mailimap_set_free(set);
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "UID FETCH " + std::to_string(uid) + " BODY.PEEK[]<" +
+                                             std::to_string(offset) + "> failed" +
+                                             server_says(imap_->imap_response));
+    std::string out;
+    bool found = false;
+    for (clistiter* it = clist_begin(result); it && !found; it = clist_next(it)) {
+      auto* msg = static_cast<struct mailimap_msg_att*>(clist_content(it));
+      uint32_t got_uid = 0;
+      const struct mailimap_msg_att_body_section* body = nullptr;
+      for (clistiter* a = clist_begin(msg->att_list); a; a = clist_next(a)) {
+        auto* item = static_cast<struct mailimap_msg_att_item*>(clist_content(a));
+        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC) continue;
+        auto* st = item->att_data.att_static;
+        if (st->att_type == MAILIMAP_MSG_ATT_UID) got_uid = st->att_data.att_uid;
+        if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION) body = st->att_data.att_body_section;
+      }
+      if (got_uid != uid || !body) continue;
+      found = true;
+      // A server answering more than was asked is cut to what was asked.
+      if (body->sec_body_part) out.assign(body->sec_body_part, std::min<size_t>(body->sec_length, length));
+    }
+    mailimap_fetch_list_free(result);
+    if (!found)
+      return fail(ErrorCode::kNotFound, "mail " + std::to_string(uid) + " is no longer on the server");
+    return out;
+  }
+
+ private:
+  static struct mailimap_set* make_set(const std::vector<uint32_t>& uids) {
+    struct mailimap_set* set = mailimap_set_new_empty();
+    for (uint32_t u : uids) mailimap_set_add_single(set, u);
+    return set;
+  }
+  Status add_flag(const std::vector<uint32_t>& uids, struct mailimap_flag* flag) {
+    struct mailimap_flag_list* fl = mailimap_flag_list_new_empty();
+    mailimap_flag_list_add(fl, flag);
+    struct mailimap_store_att_flags* att = mailimap_store_att_flags_new_add_flags_silent(fl);
+    struct mailimap_set* set = make_set(uids);
+    int rc = mailimap_uid_store(imap_, set, att);
+    mailimap_set_free(set);
+    mailimap_store_att_flags_free(att);
+    if (rc != MAILIMAP_NO_ERROR)
+      return fail(ErrorCode::kTemporary, "UID STORE failed" + server_says(imap_->imap_response));
+    return {};
+  }
+
+  const store::Mailbox& m_;
+  Endpoint ep_;
+  mailimap* imap_ = nullptr;
+  bool connected_ = false;
+  std::vector<std::string> capabilities_;
+  uint32_t uidvalidity_ = 0;
+};
+
+namespace {
+
+// A mail read from the server in partial fetches of kFetchChunkBytes as the spool asks
+// for them, so that no more than one chunk of it is in memory. A failed fetch makes the
+// stream bad (the exception is caught by std::istream), so that a mail cut short is
+// never committed. Reads at most `cap` bytes: a server that sends more than it said is
+// not followed further (the spool then finds the mail over the limit).
+class ImapBodyBuf final : public std::streambuf {
+ public:
+  ImapBodyBuf(ImapClient& imap, uint32_t uid, uint64_t cap) : imap_(imap), uid_(uid), cap_(cap) {}
+  const std::optional<Error>& error() const { return error_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (done_ || offset_ >= cap_) return traits_type::eof();
+    const auto want = static_cast<uint32_t>(std::min<uint64_t>(kFetchChunkBytes, cap_ - offset_));
+    auto part = imap_.fetch_part(uid_, static_cast<uint32_t>(offset_), want);
+    if (!part) {
+      error_ = part.error();
+      throw std::runtime_error(part.error().message);
+    }
+    buf_ = std::move(*part);
+    offset_ += buf_.size();
+    if (buf_.size() < want) done_ = true;
+    if (buf_.empty()) return traits_type::eof();
+    setg(buf_.data(), buf_.data(), buf_.data() + buf_.size());
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  ImapClient& imap_;
+  uint32_t uid_;
+  uint64_t cap_;
+  uint64_t offset_ = 0;
+  bool done_ = false;
+  std::string buf_;
+  std::optional<Error> error_;
+};
+
+std::string left_key(uint32_t uidvalidity, uint32_t uid) {
+  return std::to_string(uidvalidity) + ":" + std::to_string(uid);
+}
+
+ingest::Envelope envelope_of(const store::Mailbox& m) {
+  return ingest::Envelope{
+      "imap:" + m.name, m.address.empty() ? std::vector<std::string>{} : std::vector<std::string>{m.address}};
+}
+
+// Streams one mail to the sink.
+Result<ingest::Outcome> deliver_streamed(ImapClient& imap, ingest::MailSink& sink, const store::Mailbox& m,
+                                         uint32_t uid, uint64_t limit) {
+  ImapBodyBuf buf(imap, uid, limit + 1);
+  std::istream in(&buf);
+  auto r = sink.deliver_stream(in, envelope_of(m));
+  if (buf.error()) return tl::unexpected(*buf.error());  // never reached committed: the stream was bad
+  return r;
+}
+
+}  // namespace
+
+Result<ProbeReport> probe_imap(const store::Mailbox& m, const store::MailboxState& state) {
+  ImapClient imap(m);
+  MC_RETURN_IF_ERROR(imap.connect());
+  ProbeReport r;
+  r.capabilities = imap.capabilities();
+  MC_RETURN_IF_ERROR(imap.select());
+  int64_t last = state.uidvalidity == imap.uidvalidity() ? state.last_uid : 0;
+  MC_ASSIGN_OR_RETURN(auto uids, imap.pending(last));
+  r.waiting = static_cast<int64_t>(uids.size());
+  return r;
+}
+
+ImapSource::ImapSource(const store::Mailbox& m, AgentContext& ctx, store::MailboxState& state)
+    : m_(m), ctx_(ctx), state_(state), client_(std::make_unique<ImapClient>(m)) {}
+
+ImapSource::~ImapSource() = default;
+
+Status ImapSource::open() {
+  if (open_) return {};
+  MC_RETURN_IF_ERROR(client_->connect());
+  MC_RETURN_IF_ERROR(client_->select());
+  open_ = true;
+  return {};
+}
+
+bool ImapSource::has(std::string_view capability) const {
+  return client_->has(capability);
+}
+const std::vector<std::string>& ImapSource::capabilities() const {
+  return client_->capabilities();
+}
+
+Result<bool> ImapSource::idle(const std::atomic<bool>& stop, std::chrono::seconds max) {
+  return client_->idle(stop, max);
+}
+
+Status ImapSource::noop() {
+  return client_->noop();
+}
+
+Result<SourceReport> ImapSource::run(const std::atomic<bool>& stop) {
+  MC_RETURN_IF_ERROR(open());
+  ImapClient& imap = *client_;
+  store::MailboxState& state = state_;
+  if (state.uidvalidity != imap.uidvalidity()) {
+    // A new UIDVALIDITY means every UID we knew is void: start over; dedupe keeps it once.
+    if (state.uidvalidity != 0) spdlog::info("mailbox {}: UIDVALIDITY changed, rescanning", m_.name);
+    state.uidvalidity = imap.uidvalidity();
+    state.last_uid = 0;
+  }
+  const uint32_t uidvalidity = imap.uidvalidity();
+  const uint64_t limit = ctx_.max_message_bytes;
+  std::set<std::string> left = ctx_.book.left_keys(m_.name);
+  SourceReport report;
+  // Searches again until a search finds nothing new: the server may announce a mail that
+  // arrives meanwhile in the reply to any command, where it would be lost to IDLE.
+  // Ending on an empty search means whatever comes later is announced inside IDLE.
+  while (!stop.load()) {
+    MC_ASSIGN_OR_RETURN(auto found, imap.pending(state.last_uid));
+    std::vector<uint32_t> uids;
+    for (uint32_t u : found) {
+      if (!left.contains(left_key(uidvalidity, u))) uids.push_back(u);
+    }
+    state.backlog = static_cast<int64_t>(uids.size());
+    if (uids.empty()) break;
+    for (size_t start = 0; start < uids.size() && !stop.load(); start += ctx_.batch) {
+      std::vector<uint32_t> chunk(
+          uids.begin() + static_cast<ptrdiff_t>(start),
+          uids.begin() + static_cast<ptrdiff_t>(std::min(uids.size(), start + ctx_.batch)));
+      // Sizes first: what is over the limit is not fetched, what is large is streamed.
+      MC_ASSIGN_OR_RETURN(auto sizes, imap.sizes(chunk));
+      std::vector<uint32_t> small, large, over;
+      for (uint32_t u : chunk) {
+        auto it = sizes.find(u);
+        if (it == sizes.end()) continue;  // gone meanwhile
+        if (it->second > limit)
+          over.push_back(u);
+        else if (it->second > kFetchChunkBytes)
+          large.push_back(u);
+        else
+          small.push_back(u);
+      }
+      std::vector<uint32_t> committed;
+      std::optional<Error> first_error;
+      auto count = [&](uint32_t uid, const Result<ingest::Outcome>& r) {
+        report.add(r);
+        if (r)
+          committed.push_back(uid);
+        else if (!first_error)
+          first_error = r.error();
+      };
+      for (uint32_t u : over) {
+        // Its first bytes become its failed record; the mail stays on the server as it is.
+        auto head = imap.fetch_part(u, 0, static_cast<uint32_t>(ingest::oversize_head_bytes(limit)));
+        if (!head && head.error().code == ErrorCode::kNotFound) continue;  // expunged meanwhile
+        if (!head) return tl::unexpected(head.error());
+        MC_ASSIGN_OR_RETURN(auto prepared, ctx_.sink.prepare(*head, envelope_of(m_), sizes[u]));
+        std::vector<std::unique_ptr<ingest::PreparedMail>> one;
+        one.push_back(std::move(prepared));
+        auto r = std::move(ctx_.sink.deliver_prepared(std::move(one)).front());
+        if (!r) return tl::unexpected(r.error());
+        ctx_.book.add_left(store::LeftMail{r->message_id, m_.name, left_key(uidvalidity, u),
+                                           static_cast<int64_t>(sizes[u])});
+        left.insert(left_key(uidvalidity, u));
+        ++report.left_at_source;
+        spdlog::warn("mailbox {}: mail {} left on the server: {} (message {})", m_.name, u,
+                     over_limit_reason(sizes[u], limit), r->message_id);
+      }
+      if (!small.empty()) {
+        MC_ASSIGN_OR_RETURN(auto fetched, imap.fetch(small));
+        std::vector<ingest::RawMail> mails;
+        mails.reserve(fetched.size());
+        for (auto& [uid, bytes] : fetched)
+          mails.push_back(ingest::RawMail{std::move(bytes), envelope_of(m_)});
+        auto results = ctx_.sink.deliver_batch(mails);
+        for (size_t i = 0; i < results.size(); ++i) count(fetched[i].first, results[i]);
+      }
+      for (uint32_t u : large) count(u, deliver_streamed(imap, ctx_.sink, m_, u, limit));
+      std::sort(committed.begin(), committed.end());
+      if (first_error && committed.empty() && over.empty()) return tl::unexpected(*first_error);
+      if (first_error)
+        spdlog::warn("mailbox {}: {} mails left on the server: {}", m_.name,
+                     small.size() + large.size() - committed.size(), first_error->message);
+      MC_RETURN_IF_ERROR(imap.acknowledge(committed));
+      if (!committed.empty()) state.last_uid = std::max<int64_t>(state.last_uid, committed.back());
+      state.backlog = static_cast<int64_t>(uids.size() - std::min(uids.size(), start + chunk.size()));
+      state.last_success = store::now_iso8601();
+      ctx_.book.save(state);
+    }
+  }
+  report.stopped = stop.load();
+  return report;
+}
+
+Result<ingest::Outcome> ImapSource::fetch_left(
+    const store::LeftMail& left, const std::function<Status(const ingest::Outcome&)>& on_recorded) {
+  MC_RETURN_IF_ERROR(open());
+  ImapClient& imap = *client_;
+  unsigned long long validity = 0, uid = 0;
+  if (std::sscanf(left.key.c_str(), "%llu:%llu", &validity, &uid) != 2 || uid == 0 || uid > UINT32_MAX)
+    return fail(ErrorCode::kInvalidInput, "not an IMAP mail: " + left.key);
+  if (validity != imap.uidvalidity())
+    return fail(ErrorCode::kNotFound, "the folder " + m_.folder + " of mailbox " + m_.name +
+                                          " was renumbered (UIDVALIDITY changed): the mail cannot be found "
+                                          "again; the mailbox's next pass fetches it if it is still there");
+  const auto u = static_cast<uint32_t>(uid);
+  MC_ASSIGN_OR_RETURN(auto sizes, imap.sizes({u}));
+  if (!sizes.contains(u))
+    return fail(ErrorCode::kNotFound,
+                "mail " + left.key + " is no longer in " + m_.folder + " of mailbox " + m_.name);
+  if (auto why = over_limit_reason(sizes[u], ctx_.max_message_bytes); !why.empty())
+    return fail(ErrorCode::kInvalidInput, why + ": raise the limit first");
+  MC_ASSIGN_OR_RETURN(auto outcome, deliver_streamed(imap, ctx_.sink, m_, u, ctx_.max_message_bytes));
+  MC_RETURN_IF_ERROR(on_recorded(outcome));
+  MC_RETURN_IF_ERROR(imap.acknowledge({u}));
+  return outcome;
+}
+
+}  // namespace mailcase::channels
