@@ -430,7 +430,7 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_addresses(c, q, s); }));
   server.post("/api/v1/routing-addresses", "/api/v1/routing-addresses",
               agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { put_address(c, q, s); }));
-  server.del("/api/v1/routing-addresses/{address}", "/api/v1/routing-addresses/" + segment,
+  server.del("/api/v1/routing-addresses/{email}", "/api/v1/routing-addresses/" + segment,
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { remove_address(c, q, s); }));
   server.get("/api/v1/mailboxes", "/api/v1/mailboxes",
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_mailboxes(c, q, s); }));
