@@ -104,6 +104,15 @@ void list_accounts(Context& ctx, const httplib::Request& req, httplib::Response&
   send_json(res, 200, page_json(*page, present::account_record_json));
 }
 
+void show_account(Context& ctx, store::Id id, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto a = unit->accounts().get_account(id);
+  if (!a) return send_error(res, a.error());
+  if (!*a) return send_problem(res, Problem{404, "no account " + std::to_string(id), {}});
+  send_json(res, 200, present::account_record_json(**a));
+}
+
 void add_account(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   MC_API_FIELD(name, string_field(*body, "name", kMaxText));
@@ -189,6 +198,20 @@ void list_mailboxes(Context& ctx, const httplib::Request& req, httplib::Response
   }
   if (r->count) page.total = static_cast<int64_t>(all->size());
   send_json(res, 200, page_json(page, [](const nlohmann::json& j) { return j; }));
+}
+
+void show_mailbox(Context& ctx, const std::string& name, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto all = unit->mailboxes().list_mailboxes();
+  if (!all) return send_error(res, all.error());
+  for (const auto& m : *all) {
+    if (m.name != name) continue;
+    auto state = unit->mailboxes().mailbox_state(m.name);
+    if (!state) return send_error(res, state.error());
+    return send_json(res, 200, present::mailbox_json(m, *state));
+  }
+  send_problem(res, Problem{404, "no mailbox named " + name, {}});
 }
 
 void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -302,6 +325,15 @@ void list_agents(Context& ctx, const httplib::Request& req, httplib::Response& r
   auto page = unit->agents().page_agents(*r);
   if (!page) return send_failure(res, page.error());
   send_json(res, 200, page_json(*page, present::agent_json));
+}
+
+void show_agent(Context& ctx, const std::string& email, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto a = unit->agents().find_agent_by_email(email);
+  if (!a) return send_error(res, a.error());
+  if (!*a) return send_problem(res, Problem{404, "no agent " + text::normalize_email(email), {}});
+  send_json(res, 200, present::agent_json(**a));
 }
 
 void add_agent(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
@@ -424,6 +456,8 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { list_accounts(c, q, s); }));
   server.post("/api/v1/accounts", "/api/v1/accounts",
               agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { add_account(c, q, s); }));
+  server.get("/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
+             agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { show_account(c, id_of(q), s); }));
 
   // Where mail comes in and who works it: admins only.
   server.get("/api/v1/routing-addresses", "/api/v1/routing-addresses",
@@ -436,12 +470,18 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_mailboxes(c, q, s); }));
   server.post("/api/v1/mailboxes", "/api/v1/mailboxes",
               agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { add_mailbox(c, q, s); }));
+  server.get("/api/v1/mailboxes/{name}", "/api/v1/mailboxes/" + segment,
+             agent_route(ctx, Need::kAdmin,
+                         [](Context& c, A, Rq q, Rs s) { show_mailbox(c, q.matches[1].str(), s); }));
   server.del("/api/v1/mailboxes/{name}", "/api/v1/mailboxes/" + segment,
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { remove_mailbox(c, q, s); }));
   server.get("/api/v1/agents", "/api/v1/agents",
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_agents(c, q, s); }));
   server.post("/api/v1/agents", "/api/v1/agents",
               agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { add_agent(c, a, q, s); }));
+  server.get("/api/v1/agents/{email}", "/api/v1/agents/" + segment,
+             agent_route(ctx, Need::kAdmin,
+                         [](Context& c, A, Rq q, Rs s) { show_agent(c, q.matches[1].str(), s); }));
   server.patch("/api/v1/agents/{email}", "/api/v1/agents/" + segment,
                agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { patch_agent(c, a, q, s); }));
   server.get("/api/v1/tokens", "/api/v1/tokens",

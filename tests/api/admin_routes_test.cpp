@@ -132,7 +132,7 @@ const std::vector<std::pair<std::string, std::string>> kAgentRoutes = {
     {"GET", "/api/v1/messages"},  {"GET", "/api/v1/messages/1/raw"},  {"POST", "/api/v1/messages/1/retry"},
     {"GET", "/api/v1/outbox"},    {"POST", "/api/v1/outbox/1/retry"}, {"GET", "/api/v1/contacts"},
     {"POST", "/api/v1/contacts"}, {"GET", "/api/v1/contacts/1"},      {"PATCH", "/api/v1/contacts/1"},
-    {"GET", "/api/v1/accounts"},  {"POST", "/api/v1/accounts"},
+    {"GET", "/api/v1/accounts"},  {"POST", "/api/v1/accounts"},       {"GET", "/api/v1/accounts/1"},
 };
 const std::vector<std::pair<std::string, std::string>> kAdminRoutes = {
     {"GET", "/api/v1/routing-addresses"},
@@ -141,6 +141,8 @@ const std::vector<std::pair<std::string, std::string>> kAdminRoutes = {
     {"GET", "/api/v1/mailboxes"},
     {"POST", "/api/v1/mailboxes"},
     {"DELETE", "/api/v1/mailboxes/in"},
+    {"GET", "/api/v1/mailboxes/in"},
+    {"GET", "/api/v1/agents/ada@corp.example"},
     {"GET", "/api/v1/agents"},
     {"POST", "/api/v1/agents"},
     {"PATCH", "/api/v1/agents/bob@corp.example"},
@@ -300,6 +302,10 @@ TEST_F(AdminRoutesTest, ContactsAndAccounts) {
     path = "/api/v1/contacts?limit=1&cursor=" + j["next_cursor"].get<std::string>();
   }
   EXPECT_EQ(names, (std::vector<std::string>{"Dan D.", "Fay"}));
+  auto one = call("GET", "/api/v1/accounts/" + std::to_string(acme_id), agent_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.j()["name"], "Acme");
+  EXPECT_EQ(call("GET", "/api/v1/accounts/999999", agent_).status, 404);
   auto accounts = call("GET", "/api/v1/accounts", agent_);
   ASSERT_EQ(accounts.status, 200);
   EXPECT_EQ(accounts.j()["items"][0]["emails"], json{"billing@acme.example"});
@@ -335,6 +341,10 @@ TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
   EXPECT_EQ(call("PATCH", "/api/v1/agents/nobody@corp.example", admin_, json{{"active", true}}).status, 404);
   EXPECT_EQ(fields_of(call("PATCH", "/api/v1/agents/cy@corp.example", admin_, json{{"active", "yes"}})),
             std::vector<std::string>{"active"});
+  auto cy_now = call("GET", "/api/v1/agents/CY@corp.example", admin_);
+  ASSERT_EQ(cy_now.status, 200) << cy_now.body;
+  EXPECT_EQ(cy_now.j()["active"], false);
+  EXPECT_EQ(call("GET", "/api/v1/agents/nobody@corp.example", admin_).status, 404);
   auto agents = call("GET", "/api/v1/agents?limit=2", admin_);
   ASSERT_EQ(agents.status, 200);
   EXPECT_EQ(agents.j()["items"].size(), 2u);
@@ -404,7 +414,12 @@ TEST_F(AdminRoutesTest, AMailboxTakesItsSecretsAsValuesNeverAPathOrACommand) {
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
+  auto one = call("GET", "/api/v1/mailboxes/in", admin_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.body.find("hunter2"), std::string::npos);
+  EXPECT_EQ(one.j()["host"], "imap.corp.example");
   EXPECT_EQ(call("DELETE", "/api/v1/mailboxes/in", admin_).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/mailboxes/in", admin_).status, 404);
   EXPECT_FALSE(std::filesystem::exists(file));
   EXPECT_EQ(call("DELETE", "/api/v1/mailboxes/in", admin_).status, 404);
 }
