@@ -15,6 +15,10 @@ Api::Api(store::Store& store, services::CaseServices& cases, const config::Confi
 
 Api::~Api() = default;
 
+void Api::set_ingest(ingest::Pipeline& pipeline) {
+  ctx_->ingest = &pipeline;
+}
+
 void Api::mount(web::HttpServer& server) {
   server.area("/api/", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes),
               [](int status, const std::string& reason, httplib::Response& res) {
@@ -27,6 +31,8 @@ void Api::mount(web::HttpServer& server) {
   mount_ops_routes(server, *ctx_);
   mount_openapi_route(server);
   mount_case_action_routes(server, *ctx_);
+  mount_mail_routes(server, *ctx_);
+  mount_admin_routes(server, *ctx_);
 }
 
 std::optional<std::string_view> header(const httplib::Request& req, const char* name) {

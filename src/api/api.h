@@ -19,6 +19,9 @@ class CaseServices;
 namespace mailcase::web {
 class HttpServer;
 }
+namespace mailcase::ingest {
+class Pipeline;
+}
 
 namespace mailcase::api {
 
@@ -36,6 +39,9 @@ class Api {
 
   // Adds every route, and the /api/ area (its body limit, problem+json errors).
   void mount(web::HttpServer& server);
+  // The runtime's ingest pipeline, which must outlive the API: the held and failed mail's
+  // bytes and retries go through it (without it those routes answer 503).
+  void set_ingest(ingest::Pipeline& pipeline);
 
  private:
   std::unique_ptr<Context> ctx_;

@@ -19,6 +19,10 @@
 #include "store/store.h"
 #include "web/http_server.h"
 
+namespace mailcase::ingest {
+class Pipeline;
+}
+
 namespace mailcase::api {
 
 struct Context {
@@ -27,6 +31,8 @@ struct Context {
   const config::Config& cfg;
   const domain::Clock& clock;
   std::filesystem::path data_dir;
+  // The process's ingest pipeline (Api::set_ingest): message retry and raw bytes; null: 503.
+  ingest::Pipeline* ingest = nullptr;
 };
 
 // Who may call a route: any active agent with a token, or only an admin.
@@ -56,5 +62,9 @@ void mount_openapi_route(web::HttpServer& server);
 // Agents' changes to cases (case_action_routes.cpp): POST /api/v1/cases, PATCH a case, its
 // comments, solution, participants and events, and GET /api/v1/attachments/{id}.
 void mount_case_action_routes(web::HttpServer& server, Context& ctx);
+// Held and failed mail, and the outbox (mail_routes.cpp).
+void mount_mail_routes(web::HttpServer& server, Context& ctx);
+// Contacts, accounts, routing addresses, mailboxes, agents, tokens (admin_routes.cpp).
+void mount_admin_routes(web::HttpServer& server, Context& ctx);
 
 }  // namespace mailcase::api

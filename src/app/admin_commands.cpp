@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "admin/admin.h"
 #include "app/app.h"
 #include "outbound/signed_link.h"
 #include "outbound/templates.h"
@@ -75,24 +76,13 @@ void register_admin_commands(CLI::App& app, Globals& g) {
       g.action = [&g, name, level, emails] {
         auto p = open_runtime(g);
         if (!p) return;
-        store::Account a;
-        a.name = *name;
-        a.support_level = *level;
-        a.emails = *emails;
-        store::Id id = 0;
-        auto st = store::in_transaction(p->store(), [&]() -> Status {
-          MC_ASSIGN_OR_RETURN(id, p->store().add_account(a));
-          return {};
-        });
-        if (!st) {
-          if (st.error().code == ErrorCode::kConflict)
-            std::cerr << "mailcase: an account with that name or address exists already\n";
-          else
-            print_error(st.error());
-          g.exit_code = exit_code_for(st.error());
+        auto a = admin::add_account(p->store(), {*name, *level, *emails});
+        if (!a) {
+          print_error(a.error());
+          g.exit_code = exit_code_for(a.error());
           return;
         }
-        std::cout << "account " << id << " " << a.name << "\n";
+        std::cout << "account " << a->id << " " << a->name << "\n";
       };
     });
   }
@@ -113,29 +103,15 @@ void register_admin_commands(CLI::App& app, Globals& g) {
       g.action = [&g, name, emails, account_name, language] {
         auto p = open_runtime(g);
         if (!p) return;
-        store::Contact c;
-        c.name = *name;
-        c.emails = *emails;
-        c.language = *language;
-        store::Id id = 0;
-        auto st = store::in_transaction(p->store(), [&]() -> Status {
-          if (!account_name->empty()) {
-            MC_ASSIGN_OR_RETURN(auto a, p->store().find_account_by_name(*account_name));
-            if (!a) return fail(ErrorCode::kNotFound, "no account named " + *account_name);
-            c.account_id = a->id;
-          }
-          MC_ASSIGN_OR_RETURN(id, p->store().add_contact(c));
-          return {};
-        });
-        if (!st) {
-          if (st.error().code == ErrorCode::kConflict)
-            std::cerr << "mailcase: one of these addresses belongs to another contact already\n";
-          else
-            print_error(st.error());
-          g.exit_code = exit_code_for(st.error());
+        admin::ContactInput in{*name, *emails, *language, std::nullopt, std::nullopt};
+        if (!account_name->empty()) in.account_name = *account_name;
+        auto c = admin::add_contact(p->store(), in);
+        if (!c) {
+          print_error(c.error());
+          g.exit_code = exit_code_for(c.error());
           return;
         }
-        std::cout << "contact " << id << " " << c.name << "\n";
+        std::cout << "contact " << c->id << " " << c->name << "\n";
       };
     });
   }
@@ -158,19 +134,15 @@ void register_admin_commands(CLI::App& app, Globals& g) {
       g.action = [&g, a, creates] {
         auto p = open_runtime(g);
         if (!p) return;
-        a->email = text::normalize_email(a->email);
-        if (a->email.find('@') == std::string::npos) {
-          std::cerr << "mailcase: not an e-mail address: " << a->email << "\n";
-          g.exit_code = kExitUsage;
-          return;
-        }
         a->creates_cases = *creates == "yes";
-        auto st = store::in_transaction(p->store(), [&]() -> Status { return p->store().put_address(*a); });
-        if (!st) {
-          print_error(st.error());
-          g.exit_code = exit_code_for(st.error());
+        auto put = admin::put_routing_address(p->store(), *a);
+        if (!put) {
+          print_error(put.error());
+          g.exit_code =
+              put.error().code == ErrorCode::kInvalidInput ? kExitUsage : exit_code_for(put.error());
           return;
         }
+        a->email = put->email;
         std::cout << "address " << a->email << "\n";
       };
     });

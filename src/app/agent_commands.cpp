@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access/credentials.h"
+#include "admin/admin.h"
 #include "app/app.h"
 #include "present/json.h"
 #include "store/agents.h"
@@ -17,41 +18,15 @@
 namespace mailcase::app {
 namespace {
 
-constexpr size_t kMaxAgentName = 200;
-
 void fail_with(Globals& g, const Error& e) {
   print_error(e);
   g.exit_code = exit_code_for(e);
 }
 
-// What `agent add` would store, or why not (kInvalidInput).
-Result<store::Agent> agent_from_arguments(const std::string& name, const std::string& email,
-                                          const std::string& role) {
-  store::Agent a;
-  a.name = std::string(text::trim(name));
-  if (a.name.empty()) return fail(ErrorCode::kInvalidInput, "an agent needs a name (--name)");
-  if (a.name.size() > kMaxAgentName)
-    return fail(ErrorCode::kInvalidInput,
-                "the name is longer than " + std::to_string(kMaxAgentName) + " bytes");
-  if (auto problem = store::agent_email_problem(email); !problem.empty())
-    return fail(ErrorCode::kInvalidInput, problem);
-  a.email = text::normalize_email(email);
-  MC_ASSIGN_OR_RETURN(a.role, store::parse_agent_role(role));
-  a.active = true;
-  return a;
-}
-
 void set_active(Globals& g, const std::string& email, bool active) {
   auto p = open_runtime(g);
   if (!p) return;
-  auto& st = p->store();
-  auto done = store::in_transaction(st, [&]() -> Status {
-    MC_RETURN_IF_ERROR(st.set_agent_active(email, active));
-    return st.add_event({.actor_kind = store::ActorKind::kAgent,
-                         .actor = "admin",
-                         .action = active ? store::EventAction::kAgentEnabled : store::EventAction::kAgentDisabled,
-                         .details = {{"email", text::normalize_email(email)}}});
-  });
+  auto done = admin::update_agent(p->store(), email, active, std::nullopt, "admin");
   if (!done) return fail_with(g, done.error());
   std::cout << text::normalize_email(email) << ": " << (active ? "enabled" : "disabled") << "\n";
 }
@@ -124,21 +99,13 @@ void register_agent_commands(CLI::App& app, Globals& g) {
     add->add_option("--role", *role, "agent (default) or admin");
     add->callback([&g, name, email, role] {
       g.action = [&g, name, email, role] {
-        auto a = agent_from_arguments(*name, *email, *role);
+        auto a = admin::agent_from(*name, *email, *role);
         if (!a) return fail_with(g, a.error());
         auto p = open_runtime(g);
         if (!p) return;
-        auto& st = p->store();
-        store::Id id = 0;
-        auto done = store::in_transaction(st, [&]() -> Status {
-          MC_ASSIGN_OR_RETURN(id, st.add_agent(*a));
-          return st.add_event({.actor_kind = store::ActorKind::kAgent,
-                               .actor = "admin",
-                               .action = store::EventAction::kAgentAdded,
-                               .details = {{"email", a->email}}});
-        });
+        auto done = admin::add_agent(p->store(), *a, "admin");
         if (!done) return fail_with(g, done.error());
-        std::cout << "agent " << id << " " << a->name << " <" << a->email << "> (" << to_string(a->role)
+        std::cout << "agent " << done->id << " " << a->name << " <" << a->email << "> (" << to_string(a->role)
                   << ")\n";
       };
     });

@@ -2,10 +2,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "admin/admin.h"
 #include "app/app.h"
-#include "util/secret_file.h"
 #include "channels/mailbox_agent.h"
 #include "present/json.h"
+#include "util/secret_file.h"
 #include "util/text.h"
 
 namespace mailcase::app {
@@ -119,20 +120,14 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
           if (auto w = secret_file_exposure(m->password_file)) std::cerr << "mailcase: warning: " << *w << "\n";
         }
         if (!m->ca_file.empty()) m->ca_file = std::filesystem::absolute(m->ca_file).string();
-        if (auto v = channels::validate_mailbox(*m); !v) {
-          print_error(v.error());
-          g.exit_code = kExitUsage;
-          return;
-        }
         auto p = open_runtime(g);
         if (!p) return;
-        auto st = store::in_transaction(p->store(), [&]() -> Status { return p->store().add_mailbox(*m); });
-        if (!st) {
-          if (st.error().code == ErrorCode::kConflict)
-            std::cerr << "mailcase: a mailbox named " << m->name << " exists\n";
-          else
-            print_error(st.error());
-          g.exit_code = st.error().code == ErrorCode::kConflict ? kExitDataErr : exit_code_for(st.error());
+        auto added = admin::add_mailbox(p->store(), p->data_dir(), *m, {});
+        if (!added) {
+          print_error(added.error());
+          g.exit_code = added.error().code == ErrorCode::kInvalidInput ? kExitUsage
+                        : added.error().code == ErrorCode::kConflict   ? kExitDataErr
+                                                                       : exit_code_for(added.error());
           return;
         }
         std::cout << "mailbox " << m->name << " added (" << domain::to_string(m->protocol) << " " << m->user
@@ -180,8 +175,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
       g.action = [&g, name] {
         auto p = open_runtime(g);
         if (!p) return;
-        auto st =
-            store::in_transaction(p->store(), [&]() -> Status { return p->store().remove_mailbox(*name); });
+        auto st = admin::remove_mailbox(p->store(), p->data_dir(), *name);
         if (!st) {
           print_error(st.error());
           g.exit_code = st.error().code == ErrorCode::kNotFound ? kExitNoInput : exit_code_for(st.error());

@@ -149,6 +149,7 @@ class Node {
     pages_ = std::make_unique<web::CustomerPages>(rt_.store(), rt_.cases(), cfg, rt_.links(), rt_.clock());
     pages_->mount(*http);
     api_ = std::make_unique<api::Api>(rt_.store(), rt_.cases(), cfg, rt_.clock(), rt_.data_dir());
+    api_->set_ingest(rt_.ingest());
     api_->mount(*http);
     http->set_observer(metrics::observe_http);
     MC_RETURN_IF_ERROR(http->listen(at.host, at.port));

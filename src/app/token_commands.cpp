@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access/credentials.h"
+#include "admin/admin.h"
 #include "app/app.h"
 #include "present/json.h"
 #include "util/text.h"
@@ -16,52 +17,23 @@
 namespace mailcase::app {
 namespace {
 
-constexpr size_t kMaxTokenLabel = 200;
-
 void fail_with(Globals& g, const Error& e) {
   print_error(e);
   g.exit_code = exit_code_for(e);
 }
 
-void create_token(Globals& g, const std::string& email, const std::string& label_argument) {
-  const std::string label(text::trim(label_argument));
-  if (label.size() > kMaxTokenLabel)
-    return fail_with(g, Error{ErrorCode::kInvalidInput,
-                              "the label is longer than " + std::to_string(kMaxTokenLabel) + " bytes"});
+void create_token(Globals& g, const std::string& email, const std::string& label) {
   auto p = open_runtime(g);
   if (!p) return;
-  auto& st = p->store();
-  auto agent = st.find_agent_by_email(email);
-  if (!agent) return fail_with(g, agent.error());
-  if (!*agent)
-    return fail_with(g, Error{ErrorCode::kNotFound, "no agent " + email + " (see `mailcase agent list`)"});
-  if (!(*agent)->active)
-    return fail_with(g, Error{ErrorCode::kInvalidInput, "agent " + (*agent)->email +
-                                                            " is disabled: a token of theirs would not work "
-                                                            "(`mailcase agent enable " +
-                                                            (*agent)->email + "` first)"});
-  std::string token = access::new_api_token();
-  store::ApiToken t;
-  t.agent_id = (*agent)->id;
-  t.label = label;
-  t.digest = access::token_digest(token);
-  store::Id id = 0;
-  auto done = store::in_transaction(st, [&]() -> Status {
-    MC_ASSIGN_OR_RETURN(id, st.add_api_token(t));
-    return st.add_event(
-        {.actor_kind = store::ActorKind::kAgent,
-         .actor = "admin",
-         .action = store::EventAction::kTokenCreated,
-         .details = {{"token", std::to_string(id)}, {"email", (*agent)->email}, {"label", label}}});
-  });
-  if (!done) return fail_with(g, done.error());
-  std::cout << "token " << id << " for " << (*agent)->email << (label.empty() ? "" : " (" + label + ")")
-            << "\n"
+  auto made = admin::create_api_token(p->store(), email, label, "admin");
+  if (!made) return fail_with(g, made.error());
+  std::cout << "token " << made->row.id << " for " << made->row.agent_email
+            << (made->row.label.empty() ? "" : " (" + made->row.label + ")") << "\n"
             << "It is shown only this once (mailcase keeps only its digest); use it as "
                "\"Authorization: Bearer TOKEN\":\n"
-            << token << "\n"
+            << made->token << "\n"
             << std::flush;
-  sodium_memzero(token.data(), token.size());
+  sodium_memzero(made->token.data(), made->token.size());
 }
 
 void list_tokens(Globals& g, bool json) {
@@ -96,28 +68,13 @@ void list_tokens(Globals& g, bool json) {
 void revoke_token(Globals& g, store::Id id) {
   auto p = open_runtime(g);
   if (!p) return;
-  auto& st = p->store();
-  store::ApiToken before;
-  auto done = store::in_transaction(st, [&]() -> Status {
-    // Tokens are few (a handful per agent): reading them all finds this one and its agent.
-    MC_ASSIGN_OR_RETURN(auto all, st.list_api_tokens());
-    auto it = std::find_if(all.begin(), all.end(), [&](const store::ApiToken& t) { return t.id == id; });
-    if (it == all.end())
-      return fail(ErrorCode::kNotFound, "no token " + std::to_string(id) + " (see `mailcase token list`)");
-    before = *it;
-    if (before.revoked_at) return {};
-    MC_RETURN_IF_ERROR(st.revoke_api_token(id));
-    return st.add_event({.actor_kind = store::ActorKind::kAgent,
-                         .actor = "admin",
-                         .action = store::EventAction::kTokenRevoked,
-                         .details = {{"token", std::to_string(id)}, {"email", before.agent_email}}});
-  });
-  if (!done) return fail_with(g, done.error());
-  if (before.revoked_at)
-    std::cout << "token " << id << " of " << before.agent_email << ": revoked already (" << *before.revoked_at
-              << ")\n";
+  auto before = admin::revoke_api_token(p->store(), id, "admin");
+  if (!before) return fail_with(g, before.error());
+  if (before->revoked_at)
+    std::cout << "token " << id << " of " << before->agent_email << ": revoked already ("
+              << *before->revoked_at << ")\n";
   else
-    std::cout << "token " << id << " of " << before.agent_email << ": revoked\n";
+    std::cout << "token " << id << " of " << before->agent_email << ": revoked\n";
 }
 
 }  // namespace

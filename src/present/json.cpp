@@ -147,7 +147,8 @@ json address_json(const store::RoutingAddress& a) {
           {"product", a.product},
           {"creates_cases", a.creates_cases},
           {"subject_prefix", a.subject_prefix},
-          {"unknown_sender", a.unknown_sender}};
+          {"unknown_sender", a.unknown_sender},
+          {"priority", a.priority}};
 }
 
 json mailbox_json(const store::Mailbox& m, const store::MailboxState& state) {
@@ -172,6 +173,17 @@ json mailbox_json(const store::Mailbox& m, const store::MailboxState& state) {
 
 std::string json_text(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+json contact_record_json(const store::Contact& c) {
+  json j{{"id", c.id},         {"name", c.name},         {"email", c.emails.empty() ? "" : c.emails.front()},
+         {"emails", c.emails}, {"language", c.language}, {"account_id", nullptr}};
+  if (c.account_id) j["account_id"] = *c.account_id;
+  return j;
+}
+
+json account_record_json(const store::Account& a) {
+  return {{"id", a.id}, {"name", a.name}, {"support_level", a.support_level}, {"emails", a.emails}};
 }
 
 }  // namespace mailcase::present

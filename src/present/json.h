@@ -66,4 +66,10 @@ nlohmann::json api_token_json(const store::ApiToken& t);
 // bytes that are not UTF-8 (a mail's subject from an older store, say) become U+FFFD.
 std::string json_text(const nlohmann::json& j, int indent = -1);
 
+// A contact as a resource of its own (the API's /contacts): {id, name, email (the first,
+// "" when none), emails, language, account_id (null when none)}.
+nlohmann::json contact_record_json(const store::Contact& c);
+// An account as a resource of its own (the API's /accounts): {id, name, support_level, emails}.
+nlohmann::json account_record_json(const store::Account& a);
+
 }  // namespace mailcase::present

@@ -445,6 +445,11 @@ CREATE TABLE idempotency_keys (
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 )sql"},
+      // The API's outbox list by state, newest first (OutboxRepository::page_outbox): one
+      // range of this index, where outbox_due (state, next_attempt_at) would sort.
+      {16, R"sql(
+CREATE INDEX outbox_state ON outbox(state, id);
+)sql"},
   };
   return all;
 }

@@ -16,6 +16,7 @@
 
 #include "store/agents.h"
 #include "store/model.h"
+#include "store/page.h"
 #include "util/result.h"
 
 namespace mailcase::store {
@@ -77,6 +78,13 @@ class AccountRepository {
   // "known" to the loop guard (a forged first mail must not make the next one trusted).
   [[nodiscard]] virtual Status mark_contact_unverified(Id contact_id) = 0;
   [[nodiscard]] virtual Result<bool> contact_unverified(Id contact_id) = 0;
+  // Pages of contacts (with their addresses) and of accounts, by id (oldest first).
+  [[nodiscard]] virtual Result<Page<Contact>> page_contacts(const PageRequest& r) = 0;
+  [[nodiscard]] virtual Result<Page<Account>> page_accounts(const PageRequest& r) = 0;
+  // Writes name, account_id, language and the addresses (c.emails replaces them; the
+  // first stays the one mail goes to). kNotFound when c.id is no contact's, kConflict when
+  // an address is another contact's.
+  [[nodiscard]] virtual Status update_contact(const Contact& c) = 0;
 };
 
 // Routing addresses.
@@ -85,6 +93,9 @@ class RoutingRepository {
   virtual ~RoutingRepository() = default;
   [[nodiscard]] virtual Status put_address(const RoutingAddress& a) = 0;
   [[nodiscard]] virtual Result<std::vector<RoutingAddress>> list_addresses() = 0;
+  // A page of routing addresses by email; remove_address: kNotFound when absent.
+  [[nodiscard]] virtual Result<Page<RoutingAddress>> page_addresses(const PageRequest& r) = 0;
+  [[nodiscard]] virtual Status remove_address(std::string_view email) = 0;
 };
 
 // Raw messages.
@@ -99,6 +110,10 @@ class RawMessageRepository {
   // envelope_sender. list_raw: in the order the rows were inserted.
   [[nodiscard]] virtual Status update_raw(const RawMessage& m) = 0;
   [[nodiscard]] virtual Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) = 0;
+  // A page of recorded mails, newest first, of one state or all (index raw_messages_state,
+  // which is (state, id)).
+  [[nodiscard]] virtual Result<Page<RawMessage>> page_raw(std::optional<RawState> state,
+                                                          const PageRequest& r) = 0;
 };
 
 // Cases and what hangs on one: Message-IDs, comments, attachments, participants.
@@ -198,6 +213,11 @@ class OutboxRepository {
   // How many rows are in this state (an index search on outbox_due): cheap for the few
   // queued rows, for /metrics; it grows with the rows it counts (sent ones are many).
   [[nodiscard]] virtual Result<int64_t> count_by_state(OutboxState state) = 0;
+  // A page of outbox mails, newest first, of one state or all; their bytes are left out
+  // (raw empty): a list shows what was sent, GET of one row its bytes.
+  [[nodiscard]] virtual Result<Page<OutboxMail>> page_outbox(std::optional<OutboxState> state,
+                                                             const PageRequest& r) = 0;
+  [[nodiscard]] virtual Result<std::optional<OutboxMail>> get_outbox(Id id) = 0;
 };
 
 // Surveys: one per case; put replaces.
@@ -251,6 +271,9 @@ class AgentRepository {
   // authenticates (access::authenticate), which decides how often: at most once a
   // minute per token, so that most requests write nothing.
   [[nodiscard]] virtual Status touch_api_token(Id id, std::string_view at) = 0;
+  // A page of agents by email; set_agent_role: kNotFound when the email is no agent's.
+  [[nodiscard]] virtual Result<Page<Agent>> page_agents(const PageRequest& r) = 0;
+  [[nodiscard]] virtual Status set_agent_role(std::string_view email, AgentRole role) = 0;
 };
 
 // Idempotency keys of the REST API (a POST with an Idempotency-Key header): per API

@@ -249,9 +249,10 @@ TEST(PresentJson, AgentAndRoutingAddress) {
   r.creates_cases = false;
   r.subject_prefix = "[VIP]";
   r.unknown_sender = "hold";
-  EXPECT_EQ(json_text(present::address_json(r)),
-            R"({"creates_cases":false,"email":"vip@corp.example","product":"Cloud","queue":"VIP",)"
-            R"("subject_prefix":"[VIP]","unknown_sender":"hold"})");
+  EXPECT_EQ(
+      json_text(present::address_json(r)),
+      R"({"creates_cases":false,"email":"vip@corp.example","priority":"","product":"Cloud","queue":"VIP",)"
+      R"("subject_prefix":"[VIP]","unknown_sender":"hold"})");
 }
 
 TEST(PresentJson, MailboxShowsSettingsAndStateButNoSecret) {

@@ -141,6 +141,92 @@ class Accounts final : public AccountRepository, SqliteRepository {
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     return row;
   }
+
+  Result<Page<Contact>> page_contacts(const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    int64_t after = 0;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(after, decode_id_cursor("contacts", *r.cursor));
+    }
+    std::vector<Contact> rows;
+    {
+      MC_ASSIGN_OR_RETURN(
+          auto qq, q("SELECT id, name, account_id, language FROM contacts WHERE id > ? ORDER BY id LIMIT ?"));
+      qq->bind(1, after).bind(2, int64_t{r.limit} + 1);
+      while (true) {
+        MC_ASSIGN_OR_RETURN(auto row, qq->step());
+        if (!row) break;
+        Contact c;
+        c.id = qq->integer(0);
+        c.name = qq->text(1);
+        c.account_id = qq->optional_id(2);
+        c.language = qq->text(3);
+        rows.push_back(std::move(c));
+      }
+    }
+    for (auto& c : rows) {
+      MC_ASSIGN_OR_RETURN(
+          c.emails, emails_of("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid", c.id));
+    }
+    auto page = finish_page(std::move(rows), r.limit, "contacts",
+                            [](const Contact& c) { return std::to_string(c.id); });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT count(*) FROM contacts"));
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
+    }
+    return page;
+  }
+
+  Result<Page<Account>> page_accounts(const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    int64_t after = 0;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(after, decode_id_cursor("accounts", *r.cursor));
+    }
+    std::vector<Account> rows;
+    {
+      MC_ASSIGN_OR_RETURN(auto qq,
+                          q("SELECT id, name, support_level FROM accounts WHERE id > ? ORDER BY id LIMIT ?"));
+      qq->bind(1, after).bind(2, int64_t{r.limit} + 1);
+      while (true) {
+        MC_ASSIGN_OR_RETURN(auto row, qq->step());
+        if (!row) break;
+        Account a;
+        a.id = qq->integer(0);
+        a.name = qq->text(1);
+        a.support_level = qq->text(2);
+        rows.push_back(std::move(a));
+      }
+    }
+    for (auto& a : rows) {
+      MC_ASSIGN_OR_RETURN(
+          a.emails, emails_of("SELECT email FROM account_emails WHERE account_id = ? ORDER BY rowid", a.id));
+    }
+    auto page = finish_page(std::move(rows), r.limit, "accounts",
+                            [](const Account& a) { return std::to_string(a.id); });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT count(*) FROM accounts"));
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
+    }
+    return page;
+  }
+
+  Status update_contact(const Contact& c) override {
+    {
+      MC_ASSIGN_OR_RETURN(auto qq,
+                          q("UPDATE contacts SET name = ?, account_id = ?, language = ? WHERE id = ?"));
+      qq->bind(1, c.name).bind(2, c.account_id).bind(3, c.language).bind(4, c.id);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(c.id));
+    // The addresses are replaced in the order given: rowid order is the contact's order.
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q("DELETE FROM contact_emails WHERE contact_id = ?"));
+      qq->bind(1, c.id);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    return insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", c.emails, c.id);
+  }
 };
 
 }  // namespace

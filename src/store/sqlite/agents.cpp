@@ -171,6 +171,39 @@ class Agents final : public AgentRepository, SqliteRepository {
     if (!row) return fail(ErrorCode::kNotFound, "no token " + std::to_string(id));
     return {};
   }
+
+  Result<Page<Agent>> page_agents(const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    std::string after;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(after, decode_cursor("agents", *r.cursor));
+    }
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("SELECT id, name, email, role, active, created_at FROM agents WHERE email > ? "
+                          "ORDER BY email LIMIT ?"));
+    qq->bind(1, after).bind(2, int64_t{r.limit} + 1);
+    std::vector<Agent> rows;
+    while (true) {
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      MC_ASSIGN_OR_RETURN(auto a, agent_row(*qq));
+      rows.push_back(std::move(a));
+    }
+    auto page = finish_page(std::move(rows), r.limit, "agents", [](const Agent& a) { return a.email; });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto cq, q("SELECT count(*) FROM agents"));
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*cq));
+    }
+    return page;
+  }
+
+  Status set_agent_role(std::string_view email, AgentRole role) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE agents SET role = ? WHERE email = ?"));
+    qq->bind(1, to_string(role)).bind(2, text::normalize_email(email));
+    MC_RETURN_IF_ERROR(qq->run());
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no agent " + std::string(email));
+    return {};
+  }
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/model.h"
+#include "store/page.h"
 #include "store/store.h"  // now_iso8601, kSqliteIsParticipantSql
 #include "util/result.h"
 
@@ -175,5 +176,24 @@ class SqliteRepository {
   Connection& conn_;
   sqlite3* db_;
 };
+
+// The end of a keyset page read with LIMIT limit + 1: the extra row, when there is one,
+// only says that a next page exists, whose cursor is the key of the page's last row.
+template <typename T, typename KeyOf>
+Page<T> finish_page(std::vector<T> rows, int limit, std::string_view list, KeyOf key_of) {
+  Page<T> page;
+  if (rows.size() > static_cast<size_t>(limit)) {
+    rows.resize(static_cast<size_t>(limit));
+    page.next_cursor = encode_cursor(list, key_of(rows.back()));
+  }
+  page.items = std::move(rows);
+  return page;
+}
+
+// The one integer a `SELECT count(*)` query (already bound) answers.
+inline Result<int64_t> count_of(Query& qq) {
+  MC_ASSIGN_OR_RETURN(auto row, qq.step());
+  return row ? qq.integer(0) : int64_t{0};
+}
 
 }  // namespace mailcase::store::sqlite

@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "store/sqlite/connection.h"
@@ -155,6 +156,54 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     qq->bind(1, to_string(state));
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     return row ? qq->integer(0) : int64_t{0};
+  }
+
+  // kOutboxColumns with the bytes left out: a page of 200 mails must not read megabytes.
+  static constexpr const char* kOutboxListColumns =
+      "id, case_id, kind, to_addr, message_id, '', automatic, state, attempts, next_attempt_at, last_error, "
+      "created_at, sent_at, claimed_by";
+
+  Result<Page<OutboxMail>> page_outbox(std::optional<OutboxState> state, const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    const std::string list = std::string("outbox:") + (state ? to_string(*state) : "");
+    int64_t before = INT64_MAX;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(before, decode_id_cursor(list, *r.cursor));
+    }
+    // Newest first; a state's page is one range of outbox_state (state, id).
+    static const std::string all =
+        std::string("SELECT ") + kOutboxListColumns + " FROM outbox WHERE id < ? ORDER BY id DESC LIMIT ?";
+    static const std::string by_state =
+        std::string("SELECT ") + kOutboxListColumns +
+        " FROM outbox INDEXED BY outbox_state WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?";
+    std::vector<OutboxMail> rows;
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q(state ? by_state.c_str() : all.c_str()));
+      int i = 1;
+      if (state) qq->bind(i++, to_string(*state));
+      qq->bind(i, before);
+      qq->bind(i + 1, int64_t{r.limit} + 1);
+      MC_ASSIGN_OR_RETURN(rows, outbox_rows(*qq));
+    }
+    auto page =
+        finish_page(std::move(rows), r.limit, list, [](const OutboxMail& m) { return std::to_string(m.id); });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto qq,
+                          q(state ? "SELECT count(*) FROM outbox INDEXED BY outbox_state WHERE state = ?"
+                                  : "SELECT count(*) FROM outbox"));
+      if (state) qq->bind(1, to_string(*state));
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
+    }
+    return page;
+  }
+
+  Result<std::optional<OutboxMail>> get_outbox(Id id) override {
+    static const std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE id = ?";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+    qq->bind(1, id);
+    MC_ASSIGN_OR_RETURN(auto rows, outbox_rows(*qq));
+    if (rows.empty()) return std::optional<OutboxMail>();
+    return std::optional<OutboxMail>(std::move(rows.front()));
   }
 };
 

@@ -1,6 +1,7 @@
 // SQLite repository of raw messages.
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <memory>
 
 #include "store/sqlite/connection.h"
@@ -127,6 +128,44 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
       out.push_back(std::move(m));
     }
     return out;
+  }
+
+  Result<Page<RawMessage>> page_raw(std::optional<RawState> state, const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    const std::string list = std::string("messages:") + (state ? to_string(*state) : "");
+    int64_t before = INT64_MAX;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(before, decode_id_cursor(list, *r.cursor));
+    }
+    // Newest first: raw_messages_state is (state, rowid), so a state's page is one range.
+    static const std::string all =
+        std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE id < ? ORDER BY id DESC LIMIT ?";
+    static const std::string by_state =
+        std::string("SELECT ") + kRawColumns +
+        " FROM raw_messages WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?";
+    std::vector<RawMessage> rows;
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q(state ? by_state.c_str() : all.c_str()));
+      int i = 1;
+      if (state) qq->bind(i++, to_string(*state));
+      qq->bind(i, before);
+      qq->bind(i + 1, int64_t{r.limit} + 1);
+      while (true) {
+        MC_ASSIGN_OR_RETURN(auto row, qq->step());
+        if (!row) break;
+        MC_ASSIGN_OR_RETURN(auto m, raw_from(*qq));
+        rows.push_back(std::move(m));
+      }
+    }
+    auto page =
+        finish_page(std::move(rows), r.limit, list, [](const RawMessage& m) { return std::to_string(m.id); });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto qq, q(state ? "SELECT count(*) FROM raw_messages WHERE state = ?"
+                                           : "SELECT count(*) FROM raw_messages"));
+      if (state) qq->bind(1, to_string(*state));
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
+    }
+    return page;
   }
 };
 

@@ -48,6 +48,48 @@ class Routing final : public RoutingRepository, SqliteRepository {
     }
     return out;
   }
+
+  Result<Page<RoutingAddress>> page_addresses(const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    std::string after;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(after, decode_cursor("routing-addresses", *r.cursor));
+    }
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority "
+                   "FROM routing_addresses WHERE email > ? ORDER BY email LIMIT ?"));
+    qq->bind(1, after).bind(2, int64_t{r.limit} + 1);
+    std::vector<RoutingAddress> rows;
+    while (true) {
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      RoutingAddress a;
+      a.email = qq->text(0);
+      a.queue = qq->text(1);
+      a.product = qq->text(2);
+      a.creates_cases = qq->integer(3) != 0;
+      a.subject_prefix = qq->text(4);
+      a.unknown_sender = qq->text(5);
+      a.priority = qq->text(6);
+      rows.push_back(std::move(a));
+    }
+    auto page = finish_page(std::move(rows), r.limit, "routing-addresses",
+                            [](const RoutingAddress& a) { return a.email; });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto cq, q("SELECT count(*) FROM routing_addresses"));
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*cq));
+    }
+    return page;
+  }
+
+  Status remove_address(std::string_view email) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("DELETE FROM routing_addresses WHERE email = ?"));
+    qq->bind(1, text::normalize_email(email));
+    MC_RETURN_IF_ERROR(qq->run());
+    if (sqlite3_changes(db_) == 0)
+      return fail(ErrorCode::kNotFound, "no routing address " + text::normalize_email(email));
+    return {};
+  }
 };
 
 }  // namespace

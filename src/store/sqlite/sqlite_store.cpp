@@ -226,10 +226,21 @@ class SqliteStore final : public Store {
   Result<bool> contact_unverified(Id contact_id) override {
     return repos_.accounts->contact_unverified(contact_id);
   }
+  Result<Page<Contact>> page_contacts(const PageRequest& r) override {
+    return repos_.accounts->page_contacts(r);
+  }
+  Result<Page<Account>> page_accounts(const PageRequest& r) override {
+    return repos_.accounts->page_accounts(r);
+  }
+  Status update_contact(const Contact& c) override { return repos_.accounts->update_contact(c); }
 
   // RoutingRepository
   Status put_address(const RoutingAddress& a) override { return repos_.routing->put_address(a); }
   Result<std::vector<RoutingAddress>> list_addresses() override { return repos_.routing->list_addresses(); }
+  Result<Page<RoutingAddress>> page_addresses(const PageRequest& r) override {
+    return repos_.routing->page_addresses(r);
+  }
+  Status remove_address(std::string_view email) override { return repos_.routing->remove_address(email); }
 
   // RawMessageRepository
   Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
@@ -243,6 +254,9 @@ class SqliteStore final : public Store {
   Status update_raw(const RawMessage& m) override { return repos_.raw_messages->update_raw(m); }
   Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) override {
     return repos_.raw_messages->list_raw(f);
+  }
+  Result<Page<RawMessage>> page_raw(std::optional<RawState> state, const PageRequest& r) override {
+    return repos_.raw_messages->page_raw(state, r);
   }
 
   // CaseRepository
@@ -327,6 +341,10 @@ class SqliteStore final : public Store {
     return repos_.outbox->count_all_automatic_since(since);
   }
   Result<int64_t> count_by_state(OutboxState state) override { return repos_.outbox->count_by_state(state); }
+  Result<Page<OutboxMail>> page_outbox(std::optional<OutboxState> state, const PageRequest& r) override {
+    return repos_.outbox->page_outbox(state, r);
+  }
+  Result<std::optional<OutboxMail>> get_outbox(Id id) override { return repos_.outbox->get_outbox(id); }
 
   // SurveyRepository
   Status put_survey(const Survey& s) override { return repos_.surveys->put_survey(s); }
@@ -361,6 +379,10 @@ class SqliteStore final : public Store {
   Status revoke_api_token(Id id) override { return repos_.agents->revoke_api_token(id); }
   Status touch_api_token(Id id, std::string_view at) override {
     return repos_.agents->touch_api_token(id, at);
+  }
+  Result<Page<Agent>> page_agents(const PageRequest& r) override { return repos_.agents->page_agents(r); }
+  Status set_agent_role(std::string_view email, AgentRole role) override {
+    return repos_.agents->set_agent_role(email, role);
   }
 
   IdempotencyRepository& idempotency() override { return *repos_.idempotency; }

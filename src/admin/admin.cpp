@@ -1,0 +1,402 @@
+#include "admin/admin.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "channels/mailbox_agent.h"
+#include "util/text.h"
+
+namespace mailcase::admin {
+namespace {
+
+bool too_long(std::string_view s, size_t max) {
+  return s.size() > max;
+}
+
+// Each address trimmed, normalized and checked; `field` names them in the answer.
+std::optional<Invalid> check_addresses(const std::vector<std::string>& emails, const std::string& field,
+                                       bool required) {
+  if (required && emails.empty()) return Invalid{field, "at least one address is needed"};
+  if (emails.size() > kMaxAddresses)
+    return Invalid{field, "at most " + std::to_string(kMaxAddresses) + " addresses"};
+  for (const auto& e : emails) {
+    if (!store::is_email_address(text::trim(e)))
+      return Invalid{field, "not an e-mail address: " + text::make_valid_utf8(e.substr(0, 254))};
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> normalized(const std::vector<std::string>& emails) {
+  std::vector<std::string> out;
+  for (const auto& e : emails) {
+    auto n = text::normalize_email(text::trim(e));
+    bool seen = false;
+    for (const auto& o : out) seen = seen || o == n;
+    if (!seen) out.push_back(std::move(n));
+  }
+  return out;
+}
+
+std::optional<Invalid> check_name(std::string_view name, const std::string& field) {
+  auto t = text::trim(name);
+  if (t.empty()) return Invalid{field, "must not be empty"};
+  if (too_long(t, kMaxNameBytes))
+    return Invalid{field, "at most " + std::to_string(kMaxNameBytes) + " bytes"};
+  if (!text::is_clean_text(t, true)) return Invalid{field, "must be one line of text"};
+  return std::nullopt;
+}
+
+// "" or a language tag: 2-3 lower-case letters, optionally "-" and a region.
+std::optional<Invalid> check_language(std::string_view l) {
+  if (l.empty()) return std::nullopt;
+  size_t i = 0;
+  while (i < l.size() && l[i] >= 'a' && l[i] <= 'z') ++i;
+  bool ok = i >= 2 && i <= 3;
+  if (ok && i < l.size()) {
+    ok = l[i] == '-' && l.size() - i - 1 >= 2 && l.size() - i - 1 <= 8;
+    for (size_t k = i + 1; ok && k < l.size(); ++k) ok = std::isalnum(static_cast<unsigned char>(l[k])) != 0;
+  }
+  if (!ok) return Invalid{"language", "a language tag such as en, fr or pl"};
+  return std::nullopt;
+}
+
+template <typename F>
+Status in_unit(store::Store& st, F&& f) {
+  MC_ASSIGN_OR_RETURN(auto unit, st.open_unit(store::Access::kWrite));
+  MC_RETURN_IF_ERROR(f(unit));
+  return unit.commit();
+}
+
+// A unique address violated: say so in words, not in SQLite's.
+Error conflict_or(const Error& e, std::string message) {
+  if (e.code == ErrorCode::kConflict) return Error{ErrorCode::kConflict, std::move(message)};
+  return e;
+}
+
+// content into path, the service user's alone (0600), whole or not at all: a temporary
+// file beside it, synced, then renamed over it.
+Status write_secret(const std::filesystem::path& path, std::string_view content) {
+  std::error_code ec;
+  const auto dir = path.parent_path();
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(ErrorCode::kTemporary, "cannot create " + dir.string() + ": " + ec.message());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                               ec);
+  if (ec) return fail(ErrorCode::kTemporary, "cannot make " + dir.string() + " private: " + ec.message());
+  const auto tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return fail(ErrorCode::kTemporary, "cannot write " + tmp + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, 0600) == 0;
+  size_t done = 0;
+  while (ok && done < content.size()) {
+    auto n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = ok ? errno : err;
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::kTemporary, "cannot write " + path.string() + ": " + std::strerror(e));
+  }
+  return {};
+}
+
+std::filesystem::path password_path(const std::filesystem::path& data_dir, std::string_view name) {
+  return secrets_dir(data_dir) / ("mailbox-" + std::string(name) + ".password");
+}
+std::filesystem::path ca_path(const std::filesystem::path& data_dir, std::string_view name) {
+  return secrets_dir(data_dir) / ("mailbox-" + std::string(name) + ".ca.pem");
+}
+
+}  // namespace
+
+Error invalid_error(const Invalid& i) {
+  return Error{ErrorCode::kInvalidInput, i.field + ": " + i.message};
+}
+
+// ---- contacts and accounts
+
+std::optional<Invalid> check_contact(const ContactInput& c) {
+  if (auto n = check_name(c.name, "name")) return n;
+  if (auto e = check_addresses(c.emails, "emails", true)) return e;
+  if (auto l = check_language(c.language)) return l;
+  return std::nullopt;
+}
+
+Result<store::Contact> add_contact(store::Store& st, const ContactInput& in) {
+  if (auto bad = check_contact(in)) return tl::unexpected(invalid_error(*bad));
+  store::Contact c;
+  c.name = std::string(text::trim(in.name));
+  c.emails = normalized(in.emails);
+  c.language = in.language;
+  c.account_id = in.account_id;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    if (in.account_name && !in.account_name->empty()) {
+      MC_ASSIGN_OR_RETURN(auto a, u.accounts().find_account_by_name(*in.account_name));
+      if (!a) return fail(ErrorCode::kNotFound, "no account named " + *in.account_name);
+      c.account_id = a->id;
+    } else if (c.account_id) {
+      MC_ASSIGN_OR_RETURN(auto a, u.accounts().get_account(*c.account_id));
+      if (!a)
+        return tl::unexpected(invalid_error({"account_id", "no account " + std::to_string(*c.account_id)}));
+    }
+    auto id = u.accounts().add_contact(c);
+    if (!id)
+      return tl::unexpected(
+          conflict_or(id.error(), "one of these addresses belongs to another contact already"));
+    c.id = *id;
+    return {};
+  });
+  MC_RETURN_IF_ERROR(done);
+  return c;
+}
+
+std::optional<Invalid> check_contact_patch(const ContactPatch& p) {
+  if (p.name)
+    if (auto n = check_name(*p.name, "name")) return n;
+  if (p.emails)
+    if (auto e = check_addresses(*p.emails, "emails", true)) return e;
+  if (p.language)
+    if (auto l = check_language(*p.language)) return l;
+  return std::nullopt;
+}
+
+Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch) {
+  if (auto bad = check_contact_patch(patch)) return tl::unexpected(invalid_error(*bad));
+  store::Contact c;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto found, u.accounts().get_contact(id));
+    if (!found) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(id));
+    c = std::move(*found);
+    if (patch.name) c.name = std::string(text::trim(*patch.name));
+    if (patch.emails) c.emails = normalized(*patch.emails);
+    if (patch.language) c.language = *patch.language;
+    if (patch.clear_account) c.account_id.reset();
+    if (patch.account_id) {
+      MC_ASSIGN_OR_RETURN(auto a, u.accounts().get_account(*patch.account_id));
+      if (!a)
+        return tl::unexpected(
+            invalid_error({"account_id", "no account " + std::to_string(*patch.account_id)}));
+      c.account_id = patch.account_id;
+    }
+    auto up = u.accounts().update_contact(c);
+    if (!up)
+      return tl::unexpected(
+          conflict_or(up.error(), "one of these addresses belongs to another contact already"));
+    return {};
+  });
+  MC_RETURN_IF_ERROR(done);
+  return c;
+}
+
+std::optional<Invalid> check_account(const AccountInput& a) {
+  if (auto n = check_name(a.name, "name")) return n;
+  if (too_long(a.support_level, kMaxNameBytes) || !text::is_clean_text(a.support_level, true))
+    return Invalid{"support_level", "one line of at most " + std::to_string(kMaxNameBytes) + " bytes"};
+  if (auto e = check_addresses(a.emails, "emails", false)) return e;
+  return std::nullopt;
+}
+
+Result<store::Account> add_account(store::Store& st, const AccountInput& in) {
+  if (auto bad = check_account(in)) return tl::unexpected(invalid_error(*bad));
+  store::Account a;
+  a.name = std::string(text::trim(in.name));
+  a.support_level = in.support_level;
+  a.emails = normalized(in.emails);
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    auto id = u.accounts().add_account(a);
+    if (!id)
+      return tl::unexpected(conflict_or(id.error(), "an account with that name or address exists already"));
+    a.id = *id;
+    return {};
+  });
+  MC_RETURN_IF_ERROR(done);
+  return a;
+}
+
+// ---- routing addresses
+
+std::optional<Invalid> check_routing_address(const store::RoutingAddress& a) {
+  const auto email = text::normalize_email(text::trim(a.email));
+  if (email.find('@') == std::string::npos || !store::is_email_address(email))
+    return Invalid{"email", "not an e-mail address: " + text::make_valid_utf8(email.substr(0, 254))};
+  if (a.unknown_sender != "create" && a.unknown_sender != "hold")
+    return Invalid{"unknown_sender", "must be create or hold"};
+  const std::pair<const char*, const std::string*> texts[] = {{"queue", &a.queue},
+                                                              {"product", &a.product},
+                                                              {"subject_prefix", &a.subject_prefix},
+                                                              {"priority", &a.priority}};
+  for (const auto& [field, value] : texts) {
+    if (too_long(*value, kMaxNameBytes) || !text::is_clean_text(*value, true))
+      return Invalid{field, "one line of at most " + std::to_string(kMaxNameBytes) + " bytes"};
+  }
+  return std::nullopt;
+}
+
+Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a) {
+  if (auto bad = check_routing_address(a)) return tl::unexpected(invalid_error(*bad));
+  a.email = text::normalize_email(text::trim(a.email));
+  MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) { return u.routing().put_address(a); }));
+  return a;
+}
+
+Status remove_routing_address(store::Store& st, std::string_view email) {
+  return in_unit(st, [&](store::UnitOfWork& u) { return u.routing().remove_address(email); });
+}
+
+// ---- mailboxes
+
+std::filesystem::path secrets_dir(const std::filesystem::path& data_dir) {
+  return data_dir / "secrets";
+}
+
+std::optional<Invalid> check_mailbox_secrets(std::string_view name, const MailboxSecrets& s) {
+  bool name_ok = !name.empty() && name.size() <= 64;
+  for (char ch : name)
+    name_ok =
+        name_ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-');
+  if (!name_ok || name.front() == '.')
+    return Invalid{"name", "1 to 64 of A-Z a-z 0-9 . _ - (not starting with .)"};
+  if (s.password) {
+    if (s.password->empty()) return Invalid{"password", "must not be empty"};
+    if (s.password->size() > kMaxPasswordBytes)
+      return Invalid{"password", "at most " + std::to_string(kMaxPasswordBytes) + " bytes"};
+    if (s.password->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      return Invalid{"password", "must be one line"};
+  }
+  if (s.ca_pem) {
+    if (s.ca_pem->size() > kMaxCaPemBytes)
+      return Invalid{"ca_certificate", "at most " + std::to_string(kMaxCaPemBytes) + " bytes"};
+    if (s.ca_pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos ||
+        s.ca_pem->find('\0') != std::string::npos)
+      return Invalid{"ca_certificate", "PEM text with at least one -----BEGIN CERTIFICATE----- block"};
+  }
+  return std::nullopt;
+}
+
+Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
+                                   const MailboxSecrets& secrets) {
+  if (auto bad = check_mailbox_secrets(m.name, secrets)) return tl::unexpected(invalid_error(*bad));
+  if (secrets.password) m.password_file = password_path(data_dir, m.name).string();
+  if (secrets.ca_pem) m.ca_file = ca_path(data_dir, m.name).string();
+  MC_RETURN_IF_ERROR(channels::validate_mailbox(m));
+  std::vector<std::filesystem::path> written;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    // The row first: a name that exists already stops here, before its secrets are touched.
+    if (auto added = u.mailboxes().add_mailbox(m); !added)
+      return tl::unexpected(conflict_or(added.error(), "a mailbox named " + m.name + " exists"));
+    if (secrets.password) {
+      MC_RETURN_IF_ERROR(write_secret(m.password_file, *secrets.password + "\n"));
+      written.emplace_back(m.password_file);
+    }
+    if (secrets.ca_pem) {
+      MC_RETURN_IF_ERROR(write_secret(m.ca_file, *secrets.ca_pem));
+      written.emplace_back(m.ca_file);
+    }
+    return {};
+  });
+  if (!done) {
+    std::error_code ec;
+    for (const auto& p : written) std::filesystem::remove(p, ec);
+    return tl::unexpected(done.error());
+  }
+  return m;
+}
+
+Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name) {
+  MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) { return u.mailboxes().remove_mailbox(name); }));
+  // Only files of the name rule's shape are mailcase's: another name never reaches a path.
+  if (!check_mailbox_secrets(name, {})) {
+    std::error_code ec;
+    std::filesystem::remove(password_path(data_dir, name), ec);
+    std::filesystem::remove(ca_path(data_dir, name), ec);
+  }
+  return {};
+}
+
+// ---- agents
+
+Result<store::Agent> agent_from(std::string_view name, std::string_view email, std::string_view role) {
+  store::Agent a;
+  a.name = std::string(text::trim(name));
+  if (a.name.empty()) return fail(ErrorCode::kInvalidInput, "an agent needs a name (--name)");
+  if (a.name.size() > kMaxNameBytes)
+    return fail(ErrorCode::kInvalidInput,
+                "the name is longer than " + std::to_string(kMaxNameBytes) + " bytes");
+  if (auto problem = store::agent_email_problem(email); !problem.empty())
+    return fail(ErrorCode::kInvalidInput, problem);
+  a.email = text::normalize_email(email);
+  MC_ASSIGN_OR_RETURN(a.role, store::parse_agent_role(role));
+  a.active = true;
+  return a;
+}
+
+Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor) {
+  store::Agent out = a;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(out.id, u.agents().add_agent(a));
+    return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                                 .actor = std::string(actor),
+                                 .action = store::EventAction::kAgentAdded,
+                                 .details = {{"email", a.email}}});
+  });
+  MC_RETURN_IF_ERROR(done);
+  return out;
+}
+
+Result<store::Agent> update_agent(store::Store& st, std::string_view email, std::optional<bool> active,
+                                  std::optional<store::AgentRole> role, std::string_view actor) {
+  const auto key = text::normalize_email(email);
+  store::Agent out;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto found, u.agents().find_agent_by_email(key));
+    if (!found) return fail(ErrorCode::kNotFound, "no agent " + key);
+    out = *found;
+    if (active && *active != out.active) {
+      MC_RETURN_IF_ERROR(u.agents().set_agent_active(key, *active));
+      MC_RETURN_IF_ERROR(u.events().add_event(
+          {.actor_kind = store::ActorKind::kAgent,
+           .actor = std::string(actor),
+           .action = *active ? store::EventAction::kAgentEnabled : store::EventAction::kAgentDisabled,
+           .details = {{"email", key}}}));
+      out.active = *active;
+    }
+    if (role && *role != out.role) {
+      MC_RETURN_IF_ERROR(u.agents().set_agent_role(key, *role));
+      out.role = *role;
+    }
+    return {};
+  });
+  MC_RETURN_IF_ERROR(done);
+  return out;
+}
+
+// ---- outbox
+
+Result<store::OutboxMail> retry_outbox(store::Store& st, store::Id id, int64_t now) {
+  store::OutboxMail m;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto found, u.outbox().get_outbox(id));
+    if (!found) return fail(ErrorCode::kNotFound, "no outbox mail " + std::to_string(id));
+    m = std::move(*found);
+    if (m.state == store::OutboxState::kSent)
+      return fail(ErrorCode::kConflict, "outbox mail " + std::to_string(id) + " was sent already");
+    m.state = store::OutboxState::kQueued;
+    m.attempts = 0;
+    m.next_attempt_at = now;
+    return u.outbox().update_outbox(m);
+  });
+  MC_RETURN_IF_ERROR(done);
+  return m;
+}
+
+}  // namespace mailcase::admin

@@ -1,0 +1,139 @@
+// The administrative writes the command line and the REST API share: contacts and
+// accounts, routing addresses, mailboxes (and the secrets mailcase keeps for them),
+// agents, and a retry of an outbox mail. Each checks its input (a pure check_* that names
+// the field at fault, which the API answers as a 422 on that field), then writes in one
+// unit of work of its own (Store::open_unit, so callable from any thread).
+//
+// Errors: kInvalidInput ("FIELD: why"), kNotFound, kConflict, kTemporary as the store's.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/agents.h"
+#include "store/model.h"
+#include "store/store.h"
+#include "util/result.h"
+
+namespace mailcase::admin {
+
+// A field of a request that cannot be stored, and why (in words a person can act on).
+struct Invalid {
+  std::string field;
+  std::string message;
+};
+// kInvalidInput with the message "FIELD: why".
+Error invalid_error(const Invalid& i);
+
+inline constexpr size_t kMaxNameBytes = 200;
+inline constexpr size_t kMaxAddresses = 20;
+
+// ---- contacts and accounts
+
+struct ContactInput {
+  std::string name;
+  std::vector<std::string> emails;  // at least one; the first is the one mail goes to
+  std::string language;             // "" or a language tag such as en, fr, pl
+  std::optional<store::Id> account_id;
+  std::optional<std::string> account_name;  // the CLI's --account: looked up by name
+};
+std::optional<Invalid> check_contact(const ContactInput& c);
+// kNotFound when the account named is none; kConflict when an address is another
+// contact's already.
+Result<store::Contact> add_contact(store::Store& st, const ContactInput& in);
+
+// What PATCH changes: the fields present; account_id: a value, or null (none) when
+// clear_account.
+struct ContactPatch {
+  std::optional<std::string> name;
+  std::optional<std::vector<std::string>> emails;
+  std::optional<std::string> language;
+  std::optional<store::Id> account_id;
+  bool clear_account = false;
+};
+std::optional<Invalid> check_contact_patch(const ContactPatch& p);
+Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch);
+
+struct AccountInput {
+  std::string name;
+  std::string support_level;
+  std::vector<std::string> emails;  // the account's own addresses; may be none
+};
+std::optional<Invalid> check_account(const AccountInput& a);
+// kConflict when the name or an address is another account's.
+Result<store::Account> add_account(store::Store& st, const AccountInput& in);
+
+// ---- routing addresses
+
+// email normalized; unknown_sender create|hold; the texts bounded.
+std::optional<Invalid> check_routing_address(const store::RoutingAddress& a);
+// Adds or replaces the address (its email normalized); returns it as stored.
+Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a);
+Status remove_routing_address(store::Store& st, std::string_view email);  // kNotFound when absent
+
+// ---- mailboxes
+
+// Where mailcase keeps the secrets it is given (a mailbox's password, a CA certificate):
+// <data>/secrets, the service user's alone (0700; each file 0600).
+std::filesystem::path secrets_dir(const std::filesystem::path& data_dir);
+
+// Secrets given as values (the API): stored by mailcase under secrets_dir and referenced
+// by the mailbox's password_file / ca_file. The command line names files instead.
+struct MailboxSecrets {
+  std::optional<std::string> password;  // one line, at most 1024 bytes
+  std::optional<std::string> ca_pem;    // PEM certificates, at most 64 KiB
+};
+inline constexpr size_t kMaxPasswordBytes = 1024;
+inline constexpr size_t kMaxCaPemBytes = 64 * 1024;
+
+// The name (1..64 of A-Z a-z 0-9 . _ -: it names the secrets' files) and the secrets.
+std::optional<Invalid> check_mailbox_secrets(std::string_view name, const MailboxSecrets& s);
+// Stores the secrets given (password_file / ca_file then point at them), checks the
+// mailbox as channels::validate_mailbox does (kInvalidInput), and adds it (kConflict when
+// the name exists: nothing is written then, the existing mailbox's secrets untouched).
+Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
+                                   const MailboxSecrets& secrets);
+// Removes the mailbox (kNotFound when absent) and the secrets mailcase kept for it.
+Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name);
+
+// ---- agents
+
+// name 1..200 bytes, an email agent_email_problem accepts, a role parse_agent_role knows.
+Result<store::Agent> agent_from(std::string_view name, std::string_view email, std::string_view role);
+// Adds the agent and its agent_added event, by `actor` (an admin's email, or "admin" from
+// the command line). kConflict when the email is an agent's already.
+Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor);
+// Sets active (with its agent_enabled / agent_disabled event) and the role, each when
+// given; returns the agent as stored. kNotFound when the email is no agent's.
+Result<store::Agent> update_agent(store::Store& st, std::string_view email, std::optional<bool> active,
+                                  std::optional<store::AgentRole> role, std::string_view actor);
+
+// ---- outbox
+
+// A failed (or still queued) outbox mail is queued again, due at `now` (Unix s), with its
+// attempts back at 0: a full new round of tries. kNotFound when no such row, kConflict
+// when it was sent already. Returns the row as it is now.
+Result<store::OutboxMail> retry_outbox(store::Store& st, store::Id id, int64_t now);
+
+// ---- API tokens
+
+// A token made for an agent: its row (no digest) and the token itself, to be shown once.
+struct NewToken {
+  store::ApiToken row;
+  std::string token;
+};
+// Makes a token for the active agent with this email, labelled (one line, at most
+// kMaxNameBytes), with its token_created event by `actor`. kNotFound when no such agent,
+// kInvalidInput when the agent is disabled (a token of theirs would not work) or the
+// label is wrong.
+Result<NewToken> create_api_token(store::Store& st, std::string_view agent_email, std::string_view label,
+                                  std::string_view actor);
+// Revokes the token (its token_revoked event by `actor`); a token revoked already stays
+// as it was. Returns the token as it was before. kNotFound when the id is no token's.
+Result<store::ApiToken> revoke_api_token(store::Store& st, store::Id id, std::string_view actor);
+
+}  // namespace mailcase::admin

@@ -1,0 +1,495 @@
+// Who and what mailcase works with: contacts and accounts (agents' work), and the admin's
+// routing addresses, mailboxes, agents and API tokens. Every write goes through
+// admin/admin.h, as the command line's do.
+#include <algorithm>
+
+#include "admin/admin.h"
+#include "api/lists.h"
+#include "api/routes.h"
+#include "present/json.h"
+#include "util/text.h"
+
+namespace mailcase::api {
+namespace {
+
+constexpr size_t kMaxText = 1000;
+
+// Fields a mailbox over HTTP never takes: a path on the server or a command to run there.
+// Secrets are sent as values (password, ca_certificate) and kept by mailcase.
+constexpr const char* kServerOnlyMailboxFields[] = {"password_file", "token_command", "ca_file"};
+
+store::Id id_of(const httplib::Request& req) {
+  return std::stoll(req.matches[1]);
+}
+
+// The problem of the first failed field check, in declaration order.
+#define MC_API_FIELD(var, expr) \
+  auto var = (expr);            \
+  if (!var) return send_problem(res, std::move(var.error()))
+
+// ---- contacts
+
+void list_contacts(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto page = unit->accounts().page_contacts(*r);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, present::contact_record_json));
+}
+
+void show_contact(Context& ctx, store::Id id, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto c = unit->accounts().get_contact(id);
+  if (!c) return send_error(res, c.error());
+  if (!*c) return send_problem(res, Problem{404, "no contact " + std::to_string(id), {}});
+  send_json(res, 200, present::contact_record_json(**c));
+}
+
+// "emails": [...], or "email": "..." for the one address.
+Checked<std::optional<std::vector<std::string>>> emails_of(const nlohmann::json& body) {
+  auto list = string_list_field(body, "emails", admin::kMaxAddresses, 320);
+  if (!list || *list) return list;
+  auto one = string_field(body, "email", 320);
+  if (!one) return tl::unexpected(one.error());
+  if (!*one) return std::optional<std::vector<std::string>>{};
+  return std::optional<std::vector<std::string>>{std::vector<std::string>{**one}};
+}
+
+void add_contact(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  MC_API_FIELD(name, string_field(*body, "name", kMaxText));
+  MC_API_FIELD(emails, emails_of(*body));
+  MC_API_FIELD(language, string_field(*body, "language", 35));
+  MC_API_FIELD(account, int_field(*body, "account_id", 1, INT64_MAX));
+  admin::ContactInput in{name->value_or(""), emails->value_or(std::vector<std::string>{}),
+                         language->value_or(""), *account, std::nullopt};
+  if (auto bad = admin::check_contact(in)) return send_problem(res, field_problem(bad->field, bad->message));
+  auto c = admin::add_contact(ctx.store, in);
+  if (!c) return send_failure(res, c.error());
+  res.set_header("Location", "/api/v1/contacts/" + std::to_string(c->id));
+  send_json(res, 201, present::contact_record_json(*c));
+}
+
+void patch_contact(Context& ctx, store::Id id, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  admin::ContactPatch p;
+  MC_API_FIELD(name, string_field(*body, "name", kMaxText));
+  MC_API_FIELD(emails, emails_of(*body));
+  MC_API_FIELD(language, string_field(*body, "language", 35));
+  MC_API_FIELD(account, int_field(*body, "account_id", 1, INT64_MAX));
+  p.name = *name;
+  p.emails = *emails;
+  p.language = *language;
+  p.account_id = *account;
+  p.clear_account = body->contains("account_id") && body->at("account_id").is_null();
+  if (auto bad = admin::check_contact_patch(p))
+    return send_problem(res, field_problem(bad->field, bad->message));
+  auto c = admin::update_contact(ctx.store, id, p);
+  if (!c) return send_failure(res, c.error());
+  send_json(res, 200, present::contact_record_json(*c));
+}
+
+// ---- accounts
+
+void list_accounts(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto page = unit->accounts().page_accounts(*r);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, present::account_record_json));
+}
+
+void show_account(Context& ctx, store::Id id, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto a = unit->accounts().get_account(id);
+  if (!a) return send_error(res, a.error());
+  if (!*a) return send_problem(res, Problem{404, "no account " + std::to_string(id), {}});
+  send_json(res, 200, present::account_record_json(**a));
+}
+
+void add_account(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  MC_API_FIELD(name, string_field(*body, "name", kMaxText));
+  MC_API_FIELD(level, string_field(*body, "support_level", kMaxText));
+  MC_API_FIELD(emails, string_list_field(*body, "emails", admin::kMaxAddresses, 320));
+  admin::AccountInput in{name->value_or(""), level->value_or(""),
+                         emails->value_or(std::vector<std::string>{})};
+  if (auto bad = admin::check_account(in)) return send_problem(res, field_problem(bad->field, bad->message));
+  auto a = admin::add_account(ctx.store, in);
+  if (!a) return send_failure(res, a.error());
+  res.set_header("Location", "/api/v1/accounts/" + std::to_string(a->id));
+  send_json(res, 201, present::account_record_json(*a));
+}
+
+// ---- routing addresses
+
+void list_addresses(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto page = unit->routing().page_addresses(*r);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, present::address_json));
+}
+
+void put_address(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  MC_API_FIELD(email, string_field(*body, "email", 320));
+  MC_API_FIELD(queue, string_field(*body, "queue", kMaxText));
+  MC_API_FIELD(product, string_field(*body, "product", kMaxText));
+  MC_API_FIELD(priority, string_field(*body, "priority", kMaxText));
+  MC_API_FIELD(prefix, string_field(*body, "subject_prefix", kMaxText));
+  MC_API_FIELD(unknown, string_field(*body, "unknown_sender", kMaxText));
+  MC_API_FIELD(creates, bool_field(*body, "creates_cases"));
+  store::RoutingAddress a;
+  a.email = email->value_or("");
+  a.queue = queue->value_or("");
+  a.product = product->value_or("");
+  a.priority = priority->value_or("");
+  a.subject_prefix = prefix->value_or("");
+  a.unknown_sender = unknown->value_or("create");
+  a.creates_cases = creates->value_or(true);
+  if (auto bad = admin::check_routing_address(a))
+    return send_problem(res, field_problem(bad->field, bad->message));
+  auto put = admin::put_routing_address(ctx.store, a);
+  if (!put) return send_failure(res, put.error());
+  send_json(res, 201, present::address_json(*put));
+}
+
+void remove_address(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto st = admin::remove_routing_address(ctx.store, req.matches[1].str());
+  if (!st) return send_failure(res, st.error());
+  res.status = 204;
+}
+
+// ---- mailboxes
+
+void list_mailboxes(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  // Mailboxes are a handful (one per IMAP/POP3 account): read whole, paged by name.
+  auto all = unit->mailboxes().list_mailboxes();
+  if (!all) return send_error(res, all.error());
+  std::string after;
+  if (r->cursor) {
+    auto key = store::decode_cursor("mailboxes", *r->cursor);
+    if (!key) return send_failure(res, key.error());
+    after = *key;
+  }
+  store::Page<nlohmann::json> page;
+  for (const auto& m : *all) {
+    if (m.name <= after) continue;
+    if (page.items.size() == static_cast<size_t>(r->limit)) {
+      page.next_cursor = store::encode_cursor("mailboxes", page.items.back()["name"].get<std::string>());
+      break;
+    }
+    auto state = unit->mailboxes().mailbox_state(m.name);
+    if (!state) return send_error(res, state.error());
+    page.items.push_back(present::mailbox_json(m, *state));  // no password file, token command, CA file
+  }
+  if (r->count) page.total = static_cast<int64_t>(all->size());
+  send_json(res, 200, page_json(page, [](const nlohmann::json& j) { return j; }));
+}
+
+void show_mailbox(Context& ctx, const std::string& name, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto all = unit->mailboxes().list_mailboxes();
+  if (!all) return send_error(res, all.error());
+  for (const auto& m : *all) {
+    if (m.name != name) continue;
+    auto state = unit->mailboxes().mailbox_state(m.name);
+    if (!state) return send_error(res, state.error());
+    return send_json(res, 200, present::mailbox_json(m, *state));
+  }
+  send_problem(res, Problem{404, "no mailbox named " + name, {}});
+}
+
+void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  for (const char* field : kServerOnlyMailboxFields) {
+    if (body->contains(field))
+      return send_problem(
+          res,
+          field_problem(field,
+                        "not over HTTP: a file or a command on the server is set with `mailcase mailbox "
+                        "add`; send the password or the CA certificate itself (password, ca_certificate)"));
+  }
+  MC_API_FIELD(name, string_field(*body, "name", 64));
+  MC_API_FIELD(protocol, string_field(*body, "protocol", 16));
+  MC_API_FIELD(host, string_field(*body, "host", 253));
+  MC_API_FIELD(port, int_field(*body, "port", 1, 65535));
+  MC_API_FIELD(tls, string_field(*body, "tls", 16));
+  MC_API_FIELD(user, string_field(*body, "user", kMaxText));
+  MC_API_FIELD(password, string_field(*body, "password", admin::kMaxPasswordBytes));
+  MC_API_FIELD(ca, string_field(*body, "ca_certificate", admin::kMaxCaPemBytes));
+  MC_API_FIELD(folder, string_field(*body, "folder", kMaxText));
+  MC_API_FIELD(poll, int_field(*body, "poll_interval_s", 1, 86400));
+  MC_API_FIELD(idle, bool_field(*body, "idle"));
+  MC_API_FIELD(after, string_field(*body, "after", kMaxText));
+  MC_API_FIELD(address, string_field(*body, "address", 320));
+  MC_API_FIELD(verify, bool_field(*body, "tls_verify"));
+  MC_API_FIELD(auth, string_field(*body, "auth", 16));
+  MC_API_FIELD(plaintext, bool_field(*body, "allow_plaintext_auth"));
+
+  store::Mailbox m;
+  std::vector<FieldError> errors;
+  m.name = name->value_or("");
+  if (auto p = domain::protocol_from(protocol->value_or("")))
+    m.protocol = *p;
+  else
+    errors.push_back({"protocol", "imap or pop3"});
+  m.host = host->value_or("");
+  if (m.host.empty() || !text::is_clean_text(m.host, true))
+    errors.push_back({"host", "the server's host name"});
+  if (*port)
+    m.port = static_cast<int>(**port);
+  else
+    errors.push_back({"port", "the server's port, 1 to 65535"});
+  if (auto t = domain::tls_mode_from(tls->value_or("implicit")))
+    m.tls = *t;
+  else
+    errors.push_back({"tls", "implicit, starttls or none"});
+  m.user = user->value_or("");
+  if (m.user.empty() || !text::is_clean_text(m.user, true))
+    errors.push_back({"user", "the user name, one line"});
+  if (*folder) m.folder = **folder;
+  if (*poll) m.poll_interval_s = static_cast<int>(**poll);
+  m.idle = idle->value_or(true);
+  using domain::AfterAction;
+  if (*after) {
+    if (auto a = domain::after_fetch_from(**after))
+      m.after = *a;
+    else
+      errors.push_back({"after", "delete, seen, move:FOLDER or keep"});
+  } else {
+    m.after = {m.protocol == domain::Protocol::kPop3 ? AfterAction::kDelete : AfterAction::kSeen, {}};
+  }
+  m.address = address->value_or("");
+  m.tls_verify = verify->value_or(true);
+  if (auto a = domain::auth_method_from(auth->value_or("password")); a && *a == domain::AuthMethod::kPassword)
+    m.auth = *a;
+  else
+    errors.push_back(
+        {"auth", "password (xoauth2 runs a token command on the server: `mailcase mailbox add` only)"});
+  m.allow_plaintext_auth = plaintext->value_or(false);
+  // Each goes into the protocol (a folder into an IMAP command): one line of text only.
+  const std::pair<const char*, const std::optional<std::string>*> lines[] = {
+      {"folder", &*folder}, {"after", &*after}, {"address", &*address}};
+  for (const auto& [field, value] : lines) {
+    if (*value && !text::is_clean_text(**value, true)) errors.push_back({field, "one line of text"});
+  }
+  if (!*password) errors.push_back({"password", "the mailbox's password is needed"});
+  admin::MailboxSecrets secrets{*password, *ca};
+  if (auto bad = admin::check_mailbox_secrets(m.name, secrets)) errors.push_back({bad->field, bad->message});
+  if (!errors.empty()) {
+    Problem p;
+    p.status = 422;
+    p.detail = "the mailbox has invalid settings";
+    p.errors = std::move(errors);
+    return send_problem(res, p);
+  }
+  auto added = admin::add_mailbox(ctx.store, ctx.data_dir, m, secrets);
+  if (!added) {
+    // validate_mailbox's words name the command line's options: the field is in its text.
+    if (added.error().code == ErrorCode::kInvalidInput)
+      return send_problem(res, Problem{422, added.error().message, {{"mailbox", added.error().message}}});
+    return send_failure(res, added.error());
+  }
+  res.set_header("Location", "/api/v1/mailboxes/" + added->name);
+  send_json(res, 201, present::mailbox_json(*added, store::MailboxState{}));
+}
+
+void remove_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto st = admin::remove_mailbox(ctx.store, ctx.data_dir, req.matches[1].str());
+  if (!st) return send_failure(res, st.error());
+  res.status = 204;
+}
+
+// ---- agents
+
+void list_agents(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto page = unit->agents().page_agents(*r);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, present::agent_json));
+}
+
+void show_agent(Context& ctx, const std::string& email, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto a = unit->agents().find_agent_by_email(email);
+  if (!a) return send_error(res, a.error());
+  if (!*a) return send_problem(res, Problem{404, "no agent " + text::normalize_email(email), {}});
+  send_json(res, 200, present::agent_json(**a));
+}
+
+void add_agent(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  MC_API_FIELD(name, string_field(*body, "name", kMaxText));
+  MC_API_FIELD(email, string_field(*body, "email", 320));
+  MC_API_FIELD(role, string_field(*body, "role", 16));
+  std::vector<FieldError> errors;
+  if (auto n = std::string(text::trim(name->value_or(""))); n.empty() || n.size() > admin::kMaxNameBytes)
+    errors.push_back({"name", "1 to " + std::to_string(admin::kMaxNameBytes) + " bytes"});
+  if (auto why = store::agent_email_problem(email->value_or("")); !why.empty())
+    errors.push_back({"email", why});
+  if (!store::parse_agent_role(role->value_or("agent"))) errors.push_back({"role", "agent or admin"});
+  if (!errors.empty())
+    return send_problem(res, Problem{422, "the agent has invalid fields", std::move(errors)});
+  auto a = admin::agent_from(name->value_or(""), email->value_or(""), role->value_or("agent"));
+  if (!a) return send_failure(res, a.error());
+  auto added = admin::add_agent(ctx.store, *a, by.email);
+  if (!added) return send_failure(res, added.error());
+  res.set_header("Location", "/api/v1/agents/" + added->email);
+  send_json(res, 201, present::agent_json(*added));
+}
+
+void patch_agent(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  MC_API_FIELD(active, bool_field(*body, "active"));
+  MC_API_FIELD(role_text, string_field(*body, "role", 16));
+  std::optional<store::AgentRole> role;
+  if (*role_text) {
+    auto r = store::parse_agent_role(**role_text);
+    if (!r) return send_problem(res, field_problem("role", "agent or admin"));
+    role = *r;
+  }
+  auto a = admin::update_agent(ctx.store, req.matches[1].str(), *active, role, by.email);
+  if (!a) return send_failure(res, a.error());
+  send_json(res, 200, present::agent_json(*a));
+}
+
+// ---- API tokens
+
+void list_tokens(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  // Tokens are few (a handful per agent): read whole, oldest first, paged by id.
+  auto all = unit->agents().list_api_tokens();
+  if (!all) return send_error(res, all.error());
+  int64_t after = 0;
+  if (r->cursor) {
+    auto key = store::decode_id_cursor("tokens", *r->cursor);
+    if (!key) return send_failure(res, key.error());
+    after = *key;
+  }
+  store::Page<store::ApiToken> page;
+  for (const auto& t : *all) {
+    if (t.id <= after) continue;
+    if (page.items.size() == static_cast<size_t>(r->limit)) {
+      page.next_cursor = store::encode_cursor("tokens", std::to_string(page.items.back().id));
+      break;
+    }
+    page.items.push_back(t);
+  }
+  if (r->count) page.total = static_cast<int64_t>(all->size());
+  send_json(res, 200, page_json(page, present::api_token_json));
+}
+
+void create_token(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  MC_API_FIELD(agent, string_field(*body, "agent", 320));
+  MC_API_FIELD(label, string_field(*body, "label", admin::kMaxNameBytes));
+  if (!*agent) return send_problem(res, field_problem("agent", "the email of the agent the token is for"));
+  auto made = admin::create_api_token(ctx.store, **agent, label->value_or(""), by.email);
+  if (!made) {
+    if (made.error().code == ErrorCode::kNotFound)
+      return send_problem(res, field_problem("agent", made.error().message));
+    return send_failure(res, made.error());
+  }
+  auto j = present::api_token_json(made->row);
+  j["token"] = made->token;  // shown this once: mailcase keeps only its digest
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Location", "/api/v1/tokens/" + std::to_string(made->row.id));
+  send_json(res, 201, j);
+}
+
+void revoke_token(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
+  auto done = admin::revoke_api_token(ctx.store, id_of(req), by.email);
+  if (!done) return send_failure(res, done.error());
+  res.status = 204;
+}
+
+template <typename F>
+web::HttpServer::Handler agent_route(Context& ctx, Need need, F f) {
+  return authed(ctx, need,
+                [&ctx, f](const store::Agent& a, const httplib::Request& req, httplib::Response& res) {
+                  f(ctx, a, req, res);
+                });
+}
+
+}  // namespace
+
+void mount_admin_routes(web::HttpServer& server, Context& ctx) {
+  const std::string id = kIdPattern;
+  const std::string segment = kSegmentPattern;
+  using A = const store::Agent&;
+  using Rq = const httplib::Request&;
+  using Rs = httplib::Response&;
+
+  // Contacts and accounts: every agent's work.
+  server.get("/api/v1/contacts", "/api/v1/contacts",
+             agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { list_contacts(c, q, s); }));
+  server.post("/api/v1/contacts", "/api/v1/contacts",
+              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { add_contact(c, q, s); }));
+  server.get("/api/v1/contacts/{id}", "/api/v1/contacts/" + id,
+             agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { show_contact(c, id_of(q), s); }));
+  server.patch(
+      "/api/v1/contacts/{id}", "/api/v1/contacts/" + id,
+      agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { patch_contact(c, id_of(q), q, s); }));
+  server.get("/api/v1/accounts", "/api/v1/accounts",
+             agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { list_accounts(c, q, s); }));
+  server.post("/api/v1/accounts", "/api/v1/accounts",
+              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { add_account(c, q, s); }));
+  server.get("/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
+             agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { show_account(c, id_of(q), s); }));
+
+  // Where mail comes in and who works it: admins only.
+  server.get("/api/v1/routing-addresses", "/api/v1/routing-addresses",
+             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_addresses(c, q, s); }));
+  server.post("/api/v1/routing-addresses", "/api/v1/routing-addresses",
+              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { put_address(c, q, s); }));
+  server.del("/api/v1/routing-addresses/{email}", "/api/v1/routing-addresses/" + segment,
+             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { remove_address(c, q, s); }));
+  server.get("/api/v1/mailboxes", "/api/v1/mailboxes",
+             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_mailboxes(c, q, s); }));
+  server.post("/api/v1/mailboxes", "/api/v1/mailboxes",
+              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { add_mailbox(c, q, s); }));
+  server.get("/api/v1/mailboxes/{name}", "/api/v1/mailboxes/" + segment,
+             agent_route(ctx, Need::kAdmin,
+                         [](Context& c, A, Rq q, Rs s) { show_mailbox(c, q.matches[1].str(), s); }));
+  server.del("/api/v1/mailboxes/{name}", "/api/v1/mailboxes/" + segment,
+             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { remove_mailbox(c, q, s); }));
+  server.get("/api/v1/agents", "/api/v1/agents",
+             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_agents(c, q, s); }));
+  server.post("/api/v1/agents", "/api/v1/agents",
+              agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { add_agent(c, a, q, s); }));
+  server.get("/api/v1/agents/{email}", "/api/v1/agents/" + segment,
+             agent_route(ctx, Need::kAdmin,
+                         [](Context& c, A, Rq q, Rs s) { show_agent(c, q.matches[1].str(), s); }));
+  server.patch("/api/v1/agents/{email}", "/api/v1/agents/" + segment,
+               agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { patch_agent(c, a, q, s); }));
+  server.get("/api/v1/tokens", "/api/v1/tokens",
+             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_tokens(c, q, s); }));
+  server.post("/api/v1/tokens", "/api/v1/tokens",
+              agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { create_token(c, a, q, s); }));
+  server.del("/api/v1/tokens/{id}", "/api/v1/tokens/" + id,
+             agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { revoke_token(c, a, q, s); }));
+}
+
+}  // namespace mailcase::api

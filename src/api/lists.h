@@ -1,0 +1,62 @@
+// What the API's list and admin routes share beyond requests.h: a page request from the
+// query (?limit=&cursor=&count=), a page as {"items", "next_cursor", "total"}, the typed
+// fields of a JSON body, and a store or admin error as a problem naming its field.
+// Internal to src/api/.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/problem.h"
+#include "api/requests.h"
+#include "api/routes.h"
+#include "store/page.h"
+#include "util/result.h"
+
+namespace mailcase::api {
+
+// limit (1..200, default 50), cursor (at most store::kMaxCursorBytes), count (true|false).
+Checked<store::PageRequest> page_request_of(const Params& params);
+
+// {"items": items, "next_cursor": cursor or null, "total" when counted}.
+template <typename T, typename ToJson>
+nlohmann::json page_json(const store::Page<T>& page, ToJson to_json) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : page.items) items.push_back(to_json(item));
+  nlohmann::json out{{"items", std::move(items)}, {"next_cursor", nullptr}};
+  if (page.next_cursor) out["next_cursor"] = *page.next_cursor;
+  if (page.total) out["total"] = *page.total;
+  return out;
+}
+
+// An error whose message is "FIELD: why" (kInvalidInput of the store's cursors and limits,
+// and of admin/admin.h's checks) as a 422 naming FIELD; any other as problem_of.
+Problem problem_of_error(const Error& e);
+inline void send_failure(httplib::Response& res, const Error& e) {
+  send_problem(res, problem_of_error(e));
+}
+
+// Typed fields of a JSON object: nullopt when absent or null; a problem naming the field
+// when present with another type or out of bounds.
+Checked<std::optional<bool>> bool_field(const nlohmann::json& obj, const std::string& name);
+Checked<std::optional<int64_t>> int_field(const nlohmann::json& obj, const std::string& name, int64_t min,
+                                          int64_t max);
+// An array of at most max_items strings of at most max_bytes each.
+Checked<std::optional<std::vector<std::string>>> string_list_field(const nlohmann::json& obj,
+                                                                   const std::string& name, size_t max_items,
+                                                                   size_t max_bytes);
+
+// The body of a POST or PATCH as a JSON object (json_object_body with the request's
+// Content-Type).
+Checked<nlohmann::json> body_of(const httplib::Request& req);
+
+// The id in a path segment matched by kIdPattern: a positive integer.
+inline constexpr const char* kIdPattern = R"((\d{1,18}))";
+// An e-mail address or a name in a path segment (cpp-httplib decodes %40 before matching).
+inline constexpr const char* kSegmentPattern = R"(([^/]{1,320}))";
+
+}  // namespace mailcase::api

@@ -1,0 +1,152 @@
+// Mail as it came in and went out: held and failed mail (listed, its bytes, retried
+// through the ingest pipeline) and the outbox (listed by state, a mail queued again).
+#include "admin/admin.h"
+#include "api/lists.h"
+#include "api/routes.h"
+#include "ingest/pipeline.h"
+#include "present/json.h"
+
+namespace mailcase::api {
+namespace {
+
+// The case number of each row's case ("" for none), read once per case.
+template <typename Row>
+Result<std::map<store::Id, std::string>> case_numbers(store::UnitOfWork& unit, const std::vector<Row>& rows) {
+  std::map<store::Id, std::string> numbers;
+  for (const auto& r : rows) {
+    if (!r.case_id || numbers.count(*r.case_id)) continue;
+    MC_ASSIGN_OR_RETURN(auto c, unit.cases().get_case(*r.case_id));
+    numbers[*r.case_id] = c ? c->number : "";
+  }
+  return numbers;
+}
+
+template <typename Row>
+std::string number_of(const std::map<store::Id, std::string>& numbers, const Row& r) {
+  if (!r.case_id) return "";
+  auto it = numbers.find(*r.case_id);
+  return it == numbers.end() ? "" : it->second;
+}
+
+template <typename State>
+Checked<std::optional<State>> state_param(const Params& params,
+                                          std::optional<State> (*parse)(std::string_view),
+                                          const char* allowed) {
+  auto s = single_param(params, "state");
+  if (!s) return tl::unexpected(s.error());
+  if (!*s) return std::optional<State>{};
+  auto v = parse(**s);
+  if (!v) return tl::unexpected(field_problem("state", std::string("one of ") + allowed));
+  return std::optional<State>{*v};
+}
+
+void list_messages(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto state = state_param<store::RawState>(req.params, store::raw_state_from,
+                                            "received, processed, held, failed, duplicate");
+  if (!state) return send_problem(res, state.error());
+  auto page_req = page_request_of(req.params);
+  if (!page_req) return send_problem(res, page_req.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto page = unit->raw_messages().page_raw(*state, *page_req);
+  if (!page) return send_failure(res, page.error());
+  auto numbers = case_numbers(*unit, page->items);
+  if (!numbers) return send_error(res, numbers.error());
+  send_json(res, 200, page_json(*page, [&](const store::RawMessage& m) {
+              return present::message_json(m, number_of(*numbers, m));
+            }));
+}
+
+void raw_message(Context& ctx, store::Id id, httplib::Response& res) {
+  if (!ctx.ingest) return send_problem(res, Problem{503, "the mail spool is not open in this process", {}});
+  std::optional<store::RawMessage> row;
+  {
+    auto unit = ctx.store.open_unit(store::Access::kRead);
+    if (!unit) return send_error(res, unit.error());
+    auto found = unit->raw_messages().get_raw(id);
+    if (!found) return send_error(res, found.error());
+    row = std::move(*found);
+  }
+  if (!row) return send_problem(res, Problem{404, "no message " + std::to_string(id), {}});
+  auto bytes = ctx.ingest->raw_spool().read(spool::BlobRef{row->sha256, row->size, row->spool_location});
+  if (!bytes) return send_error(res, bytes.error());
+  // The mail's bytes as they arrived: a download, never a page the browser renders.
+  res.status = 200;
+  res.set_header("Content-Disposition", "attachment; filename=\"message-" + std::to_string(id) + ".eml\"");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(std::move(*bytes), "message/rfc822");
+}
+
+void retry_message(Context& ctx, store::Id id, httplib::Response& res) {
+  if (!ctx.ingest) return send_problem(res, Problem{503, "ingest is not running in this process", {}});
+  auto outcome = ctx.ingest->retry(id);
+  if (!outcome) return send_failure(res, outcome.error());
+  send_json(res, 200, present::outcome_json(*outcome));
+}
+
+void list_outbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto state = state_param<store::OutboxState>(req.params, store::outbox_state_from, "queued, sent, failed");
+  if (!state) return send_problem(res, state.error());
+  auto page_req = page_request_of(req.params);
+  if (!page_req) return send_problem(res, page_req.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto page = unit->outbox().page_outbox(*state, *page_req);
+  if (!page) return send_failure(res, page.error());
+  auto numbers = case_numbers(*unit, page->items);
+  if (!numbers) return send_error(res, numbers.error());
+  send_json(res, 200, page_json(*page, [&](const store::OutboxMail& m) {
+              return present::outbox_json(m, number_of(*numbers, m));
+            }));
+}
+
+void retry_outbox(Context& ctx, store::Id id, httplib::Response& res) {
+  auto m = admin::retry_outbox(ctx.store, id, ctx.clock.now());
+  if (!m) return send_failure(res, m.error());
+  std::string number;
+  if (m->case_id) {
+    auto unit = ctx.store.open_unit(store::Access::kRead);
+    if (!unit) return send_error(res, unit.error());
+    auto c = unit->cases().get_case(*m->case_id);
+    if (c && *c) number = (*c)->number;
+  }
+  m->raw.clear();
+  send_json(res, 200, present::outbox_json(*m, number));
+}
+
+store::Id id_of(const httplib::Request& req) {
+  return std::stoll(req.matches[1]);
+}
+
+}  // namespace
+
+void mount_mail_routes(web::HttpServer& server, Context& ctx) {
+  const std::string id = kIdPattern;
+  server.get("/api/v1/messages", "/api/v1/messages",
+             authed(ctx, Need::kAgent,
+                    [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
+                      list_messages(ctx, req, res);
+                    }));
+  server.get("/api/v1/messages/{id}/raw", "/api/v1/messages/" + id + "/raw",
+             authed(ctx, Need::kAgent,
+                    [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
+                      raw_message(ctx, id_of(req), res);
+                    }));
+  server.post("/api/v1/messages/{id}/retry", "/api/v1/messages/" + id + "/retry",
+              authed(ctx, Need::kAgent,
+                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
+                       retry_message(ctx, id_of(req), res);
+                     }));
+  server.get("/api/v1/outbox", "/api/v1/outbox",
+             authed(ctx, Need::kAgent,
+                    [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
+                      list_outbox(ctx, req, res);
+                    }));
+  server.post("/api/v1/outbox/{id}/retry", "/api/v1/outbox/" + id + "/retry",
+              authed(ctx, Need::kAgent,
+                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
+                       retry_outbox(ctx, id_of(req), res);
+                     }));
+}
+
+}  // namespace mailcase::api

@@ -1,0 +1,245 @@
+// The administrative writes the command line and the REST API share: their checks name
+// the field at fault, a mailbox's secrets given as values are kept by mailcase (the
+// service user's alone) and removed with it, and an outbox mail is queued again.
+#include "admin/admin.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include "store/store.h"
+#include "support/test_support.h"
+#include "util/secret_file.h"
+
+namespace mailcase::admin {
+namespace {
+
+class Admin : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = store::open_sqlite(dir_.path() / "t.db");
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+  }
+
+  static store::Mailbox imap(const std::string& name) {
+    store::Mailbox m;
+    m.name = name;
+    m.host = "imap.corp.example";
+    m.port = 993;
+    m.user = "support";
+    return m;
+  }
+
+  static mode_t mode_of(const std::filesystem::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  }
+
+  mailcase::testing::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(Admin, AMailboxPasswordGivenAsAValueIsKeptPrivateAndRemovedWithIt) {
+  const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  auto m = add_mailbox(*store_, dir_.path(), imap("support"), {std::string("s3cret pass"), pem});
+  ASSERT_TRUE(m) << m.error().message;
+  const auto secrets = secrets_dir(dir_.path());
+  EXPECT_EQ(std::filesystem::path(m->password_file).parent_path(), secrets);
+  EXPECT_EQ(std::filesystem::path(m->ca_file).parent_path(), secrets);
+  EXPECT_EQ(mode_of(secrets), 0700u);
+  EXPECT_EQ(mode_of(m->password_file), 0600u);
+  EXPECT_EQ(mode_of(m->ca_file), 0600u);
+  auto pw = read_password_file(m->password_file);
+  ASSERT_TRUE(pw) << pw.error().message;
+  EXPECT_EQ(*pw, "s3cret pass");
+  EXPECT_EQ(mailcase::testing::read_file(m->ca_file), pem);
+
+  auto stored = store_->list_mailboxes();
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].password_file, m->password_file);
+
+  // The same name again: refused before anything is written; the first one's secret stays.
+  auto again = add_mailbox(*store_, dir_.path(), imap("support"), {std::string("other"), std::nullopt});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(*read_password_file(m->password_file), "s3cret pass");
+
+  ASSERT_TRUE(remove_mailbox(*store_, dir_.path(), "support"));
+  EXPECT_FALSE(std::filesystem::exists(m->password_file));
+  EXPECT_FALSE(std::filesystem::exists(m->ca_file));
+  auto gone = remove_mailbox(*store_, dir_.path(), "support");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(Admin, MailboxSecretsAndNamesAreCheckedAndNamed) {
+  struct Case {
+    std::string name;
+    MailboxSecrets s;
+    std::string field;
+  };
+  const std::vector<Case> bad = {
+      {"../etc", {std::string("pw"), std::nullopt}, "name"},
+      {"", {std::string("pw"), std::nullopt}, "name"},
+      {".hidden", {std::string("pw"), std::nullopt}, "name"},
+      {std::string(65, 'a'), {}, "name"},
+      {"ok", {std::string(""), std::nullopt}, "password"},
+      {"ok", {std::string("two\nlines"), std::nullopt}, "password"},
+      {"ok", {std::string(kMaxPasswordBytes + 1, 'p'), std::nullopt}, "password"},
+      {"ok", {std::string("pw"), std::string("not a certificate")}, "ca_certificate"},
+      {"ok", {std::string("pw"), std::string(kMaxCaPemBytes + 1, 'c')}, "ca_certificate"},
+  };
+  for (const auto& c : bad) {
+    auto why = check_mailbox_secrets(c.name, c.s);
+    ASSERT_TRUE(why) << c.name;
+    EXPECT_EQ(why->field, c.field) << c.name;
+    auto r = add_mailbox(*store_, dir_.path(), imap(c.name), c.s);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
+  }
+  EXPECT_FALSE(std::filesystem::exists(secrets_dir(dir_.path())));
+  // No password at all: the mailbox check refuses it, as `mailbox add` without one.
+  auto none = add_mailbox(*store_, dir_.path(), imap("nopw"), {});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kInvalidInput);
+  auto list = store_->list_mailboxes();
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(list->empty());
+}
+
+TEST_F(Admin, ContactsAreCheckedAddedAndUpdated) {
+  EXPECT_EQ(check_contact({"", {"a@b.example"}, "", {}, {}})->field, "name");
+  EXPECT_EQ(check_contact({"Bob", {}, "", {}, {}})->field, "emails");
+  EXPECT_EQ(check_contact({"Bob", {"bob@x.example, eve@y.example"}, "", {}, {}})->field, "emails");
+  EXPECT_EQ(check_contact({"Bob", {"bob@x.example"}, "French", {}, {}})->field, "language");
+  EXPECT_EQ(check_contact({"Bob\nBcc: x", {"bob@x.example"}, "", {}, {}})->field, "name");
+  EXPECT_FALSE(check_contact({"Bob", {"bob@x.example"}, "fr", {}, {}}));
+
+  auto acme = add_account(*store_, {"Acme", "gold", {"billing@acme.example"}});
+  ASSERT_TRUE(acme) << acme.error().message;
+  auto dup = add_account(*store_, {"ACME", "", {}});
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+
+  auto bob = add_contact(*store_, {"Bob", {" Bob@Acme.Example "}, "en", acme->id, {}});
+  ASSERT_TRUE(bob) << bob.error().message;
+  EXPECT_EQ(bob->emails, std::vector<std::string>{"bob@acme.example"});
+  EXPECT_EQ(bob->account_id, acme->id);
+  auto no_account = add_contact(*store_, {"Eve", {"eve@x.example"}, "", store::Id{999}, {}});
+  ASSERT_FALSE(no_account);
+  EXPECT_EQ(no_account.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(no_account.error().message.rfind("account_id:", 0), 0u);
+  auto taken = add_contact(*store_, {"Bobby", {"bob@acme.example"}, "", {}, {}});
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, ErrorCode::kConflict);
+
+  ContactPatch p;
+  p.name = "Bob Builder";
+  p.emails = std::vector<std::string>{"bob@new.example", "bob@acme.example"};
+  p.clear_account = true;
+  auto up = update_contact(*store_, bob->id, p);
+  ASSERT_TRUE(up) << up.error().message;
+  EXPECT_EQ(up->name, "Bob Builder");
+  EXPECT_FALSE(up->account_id);
+  EXPECT_EQ(up->language, "en");  // not in the patch: kept
+  auto back = store_->get_contact(bob->id);
+  ASSERT_TRUE(back && *back);
+  EXPECT_EQ((*back)->emails, (std::vector<std::string>{"bob@new.example", "bob@acme.example"}));
+  auto missing = update_contact(*store_, 999, p);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  ContactPatch bad;
+  bad.emails = std::vector<std::string>{};
+  EXPECT_EQ(check_contact_patch(bad)->field, "emails");
+}
+
+TEST_F(Admin, RoutingAddressesAreCheckedPutAndRemoved) {
+  store::RoutingAddress a;
+  a.email = "not an address";
+  EXPECT_EQ(check_routing_address(a)->field, "email");
+  a.email = "Help@Corp.Example";
+  a.unknown_sender = "drop";
+  EXPECT_EQ(check_routing_address(a)->field, "unknown_sender");
+  a.unknown_sender = "hold";
+  a.queue = "two\nlines";
+  EXPECT_EQ(check_routing_address(a)->field, "queue");
+  a.queue = "Hardware";
+  auto put = put_routing_address(*store_, a);
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_EQ(put->email, "help@corp.example");
+  ASSERT_TRUE(remove_routing_address(*store_, "HELP@corp.example"));
+  auto gone = remove_routing_address(*store_, "help@corp.example");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
+  auto a = agent_from("Ada", "Ada@Corp.Example", "agent");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(add_agent(*store_, *a, "root@corp.example"));
+  auto dup = add_agent(*store_, *a, "root@corp.example");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+
+  auto up = update_agent(*store_, "ada@corp.example", false, store::AgentRole::kAdmin, "root@corp.example");
+  ASSERT_TRUE(up) << up.error().message;
+  EXPECT_FALSE(up->active);
+  EXPECT_EQ(up->role, store::AgentRole::kAdmin);
+  auto stored = store_->find_agent_by_email("ada@corp.example");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_FALSE((*stored)->active);
+  EXPECT_EQ((*stored)->role, store::AgentRole::kAdmin);
+  auto missing = update_agent(*store_, "nobody@corp.example", true, std::nullopt, "root@corp.example");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(agent_from("", "x@corp.example", "agent"));
+  EXPECT_FALSE(agent_from("X", "not-an-address", "agent"));
+  EXPECT_FALSE(agent_from("X", "x@corp.example", "boss"));
+}
+
+TEST_F(Admin, AFailedOutboxMailIsQueuedAgainNowASentOneIsNot) {
+  store::Id failed = 0, sent = 0;
+  {
+    auto u = store_->open_unit(store::Access::kWrite);
+    ASSERT_TRUE(u);
+    store::OutboxMail m;
+    m.kind = "comment";
+    m.to = "bob@customer.example";
+    m.message_id = "<1@corp.example>";
+    m.raw = "bytes";
+    m.state = store::OutboxState::kFailed;
+    failed = *u->outbox().add_outbox(m);
+    m.message_id = "<2@corp.example>";
+    m.state = store::OutboxState::kSent;
+    sent = *u->outbox().add_outbox(m);
+    m.id = failed;
+    m.state = store::OutboxState::kFailed;
+    m.attempts = 8;
+    m.last_error = "550 no such user";
+    ASSERT_TRUE(u->outbox().update_outbox(m));
+    ASSERT_TRUE(u->commit());
+  }
+  auto r = retry_outbox(*store_, failed, 1'800'000'000);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->state, store::OutboxState::kQueued);
+  auto due = store_->due_outbox(1'800'000'000, 10);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].id, failed);
+  EXPECT_EQ((*due)[0].attempts, 0);
+
+  auto no = retry_outbox(*store_, sent, 1'800'000'000);
+  ASSERT_FALSE(no);
+  EXPECT_EQ(no.error().code, ErrorCode::kConflict);
+  auto missing = retry_outbox(*store_, 4242, 1'800'000'000);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace mailcase::admin

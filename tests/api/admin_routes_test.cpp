@@ -1,0 +1,428 @@
+// The API's mail, outbox and admin resources, through a real server in this process:
+// each route with a token, without one (401), as an agent on an admin route (403), an
+// unknown id (404), and fields refused by name (422). A mailbox never takes a path or a
+// command over HTTP, and its password is never in any answer; held mail retried through
+// the API becomes a case.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/api.h"
+#include "config/config.h"
+#include "ingest/pipeline.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+#include "support/test_support.h"
+#include "web/http_server.h"
+
+namespace mailcase::api {
+namespace {
+
+using nlohmann::json;
+
+struct Answer {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+  json j() const { return json::parse(body, nullptr, false); }
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+const char* kHeldMail =
+    "From: Carol <carol@customer.example>\r\nTo: support@corp.example\r\nSubject: Invoice is wrong\r\n"
+    "Message-ID: <held1@customer.example>\r\n\r\nPlease fix invoice 42.\r\n";
+
+class AdminRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_EQ(cli({"init"}).exit_code, 0);
+    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
+    // Mail from senders who are no contact yet is held on this address.
+    ASSERT_EQ(cli({"address", "add", "support@corp.example", "--unknown-sender", "hold"}).exit_code, 0);
+    ASSERT_EQ(
+        cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code,
+        0);
+    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+    admin_ = token_for("ada@corp.example");
+    agent_ = token_for("bob@corp.example");
+
+    auto cfg = config::load(data_ / "mailcase.toml");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    cfg_ = *cfg;
+    auto rt = runtime::Runtime::open(data_, cfg_);
+    ASSERT_TRUE(rt) << rt.error().message;
+    rt_ = std::move(*rt);
+    auto held =
+        rt_->ingest().deliver(kHeldMail, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
+    ASSERT_TRUE(held) << held.error().message;
+
+    api_ = std::make_unique<Api>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
+    api_->set_ingest(rt_->ingest());
+    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
+    api_->mount(*http_);
+    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
+    thread_ = std::thread([this] { http_->serve(); });
+  }
+
+  void TearDown() override {
+    if (http_) http_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  mailcase::testing::CommandResult cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data_.string()});
+    return mailcase::testing::run_mailcase(args);
+  }
+
+  std::string token_for(const std::string& email) {
+    auto r = cli({"token", "create", "--agent", email});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto end = r.out.find_last_not_of("\n");
+    auto start = r.out.find_last_of('\n', end);
+    return r.out.substr(start == std::string::npos ? 0 : start + 1,
+                        end - (start == std::string::npos ? 0 : start + 1) + 1);
+  }
+
+  Answer call(const std::string& method, const std::string& path, const std::string& token,
+              const std::optional<json>& body = std::nullopt) {
+    httplib::Client c("127.0.0.1", http_->bound_port());
+    c.set_read_timeout(60, 0);
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+    const std::string text = body ? body->dump() : "";
+    auto r = [&]() {
+      if (method == "POST") return c.Post(path.c_str(), h, text, "application/json");
+      if (method == "PATCH") return c.Patch(path.c_str(), h, text, "application/json");
+      if (method == "DELETE") return c.Delete(path.c_str(), h);
+      return c.Get(path.c_str(), h);
+    }();
+    EXPECT_TRUE(r) << method << " " << path;
+    if (!r) return {};
+    return {r->status, r->body, r->headers};
+  }
+
+  // The names of a 422's field errors.
+  static std::vector<std::string> fields_of(const Answer& a) {
+    std::vector<std::string> out;
+    auto j = a.j();
+    if (j.contains("errors"))
+      for (const auto& e : j["errors"]) out.push_back(e.value("field", ""));
+    return out;
+  }
+
+  mailcase::testing::TempDir dir_;
+  std::filesystem::path data_;
+  config::Config cfg_;
+  std::string admin_, agent_;
+  std::unique_ptr<runtime::Runtime> rt_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<web::HttpServer> http_;
+  std::thread thread_;
+};
+
+const std::vector<std::pair<std::string, std::string>> kAgentRoutes = {
+    {"GET", "/api/v1/messages"},  {"GET", "/api/v1/messages/1/raw"},  {"POST", "/api/v1/messages/1/retry"},
+    {"GET", "/api/v1/outbox"},    {"POST", "/api/v1/outbox/1/retry"}, {"GET", "/api/v1/contacts"},
+    {"POST", "/api/v1/contacts"}, {"GET", "/api/v1/contacts/1"},      {"PATCH", "/api/v1/contacts/1"},
+    {"GET", "/api/v1/accounts"},  {"POST", "/api/v1/accounts"},       {"GET", "/api/v1/accounts/1"},
+};
+const std::vector<std::pair<std::string, std::string>> kAdminRoutes = {
+    {"GET", "/api/v1/routing-addresses"},
+    {"POST", "/api/v1/routing-addresses"},
+    {"DELETE", "/api/v1/routing-addresses/support@corp.example"},
+    {"GET", "/api/v1/mailboxes"},
+    {"POST", "/api/v1/mailboxes"},
+    {"DELETE", "/api/v1/mailboxes/in"},
+    {"GET", "/api/v1/mailboxes/in"},
+    {"GET", "/api/v1/agents/ada@corp.example"},
+    {"GET", "/api/v1/agents"},
+    {"POST", "/api/v1/agents"},
+    {"PATCH", "/api/v1/agents/bob@corp.example"},
+    {"GET", "/api/v1/tokens"},
+    {"POST", "/api/v1/tokens"},
+    {"DELETE", "/api/v1/tokens/1"},
+};
+
+TEST_F(AdminRoutesTest, EveryRouteNeedsATokenAndAdminRoutesAnAdmin) {
+  for (const auto& routes : {kAgentRoutes, kAdminRoutes}) {
+    for (const auto& [method, path] : routes) {
+      auto none = call(method, path, "", json::object());
+      EXPECT_EQ(none.status, 401) << method << " " << path;
+      EXPECT_EQ(none.header("WWW-Authenticate").rfind("Bearer", 0), 0u) << method << " " << path;
+      auto bad = call(method, path, "mct_not-a-token", json::object());
+      EXPECT_EQ(bad.status, 401) << method << " " << path;
+    }
+  }
+  for (const auto& [method, path] : kAdminRoutes) {
+    auto a = call(method, path, agent_, json::object());
+    EXPECT_EQ(a.status, 403) << method << " " << path << ": " << a.body;
+  }
+  // Nothing changed by the refused calls.
+  auto addrs = call("GET", "/api/v1/routing-addresses", admin_);
+  ASSERT_EQ(addrs.status, 200);
+  EXPECT_EQ(addrs.j()["items"].size(), 1u);
+}
+
+TEST_F(AdminRoutesTest, HeldMailIsListedDownloadedAndRetriedIntoACase) {
+  auto held = call("GET", "/api/v1/messages?state=held", agent_);
+  ASSERT_EQ(held.status, 200) << held.body;
+  ASSERT_EQ(held.j()["items"].size(), 1u) << held.body;
+  EXPECT_TRUE(held.j()["next_cursor"].is_null());
+  const auto id = held.j()["items"][0]["id"].get<int64_t>();
+  EXPECT_EQ(held.j()["items"][0]["state"], "held");
+
+  auto raw = call("GET", "/api/v1/messages/" + std::to_string(id) + "/raw", agent_);
+  ASSERT_EQ(raw.status, 200);
+  EXPECT_EQ(raw.body, kHeldMail);
+  EXPECT_EQ(raw.header("Content-Type"), "message/rfc822");
+  EXPECT_EQ(raw.header("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(raw.header("Content-Disposition").rfind("attachment", 0), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/messages/999999/raw", agent_).status, 404);
+
+  // Carol becomes a contact; her held mail, retried, opens a case.
+  auto carol = call("POST", "/api/v1/contacts", agent_,
+                    json{{"name", "Carol"}, {"emails", {"carol@customer.example"}}, {"language", "en"}});
+  ASSERT_EQ(carol.status, 201) << carol.body;
+  auto retried = call("POST", "/api/v1/messages/" + std::to_string(id) + "/retry", agent_);
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_FALSE(retried.j()["case"].is_null()) << retried.body;
+  EXPECT_EQ(call("GET", "/api/v1/messages?state=held", agent_).j()["items"].size(), 0u);
+  auto again = call("POST", "/api/v1/messages/" + std::to_string(id) + "/retry", agent_);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(call("POST", "/api/v1/messages/999999/retry", agent_).status, 404);
+
+  auto bad_state = call("GET", "/api/v1/messages?state=lost", agent_);
+  EXPECT_EQ(bad_state.status, 422);
+  EXPECT_EQ(fields_of(bad_state), std::vector<std::string>{"state"});
+  auto bad_cursor = call("GET", "/api/v1/messages?state=held&cursor=bm9wZQ", agent_);
+  EXPECT_EQ(bad_cursor.status, 422);
+  EXPECT_EQ(fields_of(bad_cursor), std::vector<std::string>{"cursor"});
+  EXPECT_EQ(fields_of(call("GET", "/api/v1/messages?limit=500", agent_)), std::vector<std::string>{"limit"});
+}
+
+TEST_F(AdminRoutesTest, AFailedOutboxMailIsQueuedAgain) {
+  store::Id failed = 0, sent = 0;
+  {
+    auto u = rt_->store().open_unit(store::Access::kWrite);
+    ASSERT_TRUE(u);
+    store::OutboxMail m;
+    m.kind = "comment";
+    m.to = "carol@customer.example";
+    m.message_id = "<o1@corp.example>";
+    m.raw = "Subject: x\r\n\r\nsecret body\r\n";
+    m.state = store::OutboxState::kFailed;
+    failed = *u->outbox().add_outbox(m);
+    m.message_id = "<o2@corp.example>";
+    m.state = store::OutboxState::kSent;
+    sent = *u->outbox().add_outbox(m);
+    ASSERT_TRUE(u->commit());
+  }
+  auto list = call("GET", "/api/v1/outbox?state=failed&count=true", agent_);
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.j()["items"].size(), 1u);
+  EXPECT_EQ(list.j()["total"], 1);
+  EXPECT_EQ(list.j()["items"][0]["id"], failed);
+  EXPECT_EQ(list.body.find("secret body"), std::string::npos);
+
+  auto r = call("POST", "/api/v1/outbox/" + std::to_string(failed) + "/retry", agent_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j()["state"], "queued");
+  EXPECT_EQ(r.j()["attempts"], 0);
+  EXPECT_EQ(call("POST", "/api/v1/outbox/" + std::to_string(sent) + "/retry", agent_).status, 409);
+  EXPECT_EQ(call("POST", "/api/v1/outbox/999999/retry", agent_).status, 404);
+  EXPECT_EQ(fields_of(call("GET", "/api/v1/outbox?state=lost", agent_)), std::vector<std::string>{"state"});
+}
+
+TEST_F(AdminRoutesTest, ContactsAndAccounts) {
+  auto acme = call("POST", "/api/v1/accounts", agent_,
+                   json{{"name", "Acme"}, {"support_level", "gold"}, {"emails", {"billing@acme.example"}}});
+  ASSERT_EQ(acme.status, 201) << acme.body;
+  const auto acme_id = acme.j()["id"].get<int64_t>();
+  EXPECT_EQ(call("POST", "/api/v1/accounts", agent_, json{{"name", "acme"}}).status, 409);
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/accounts", agent_, json{{"name", ""}})),
+            std::vector<std::string>{"name"});
+
+  auto dan = call("POST", "/api/v1/contacts", agent_,
+                  json{{"name", "Dan"}, {"email", "Dan@Acme.Example"}, {"account_id", acme_id}});
+  ASSERT_EQ(dan.status, 201) << dan.body;
+  EXPECT_EQ(dan.j()["email"], "dan@acme.example");
+  EXPECT_EQ(dan.j()["account_id"], acme_id);
+  const auto dan_id = dan.j()["id"].get<int64_t>();
+  EXPECT_EQ(dan.header("Location"), "/api/v1/contacts/" + std::to_string(dan_id));
+
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/contacts", agent_,
+                           json{{"name", "Eve"}, {"emails", {"not an address"}}})),
+            std::vector<std::string>{"emails"});
+  EXPECT_EQ(
+      fields_of(call("POST", "/api/v1/contacts", agent_, json{{"name", 7}, {"emails", {"e@x.example"}}})),
+      std::vector<std::string>{"name"});
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/contacts", agent_,
+                           json{{"name", "Eve"}, {"emails", {"e@x.example"}}, {"account_id", 999}})),
+            std::vector<std::string>{"account_id"});
+  EXPECT_EQ(
+      call("POST", "/api/v1/contacts", agent_, json{{"name", "Dan 2"}, {"email", "dan@acme.example"}}).status,
+      409);
+
+  auto patched = call(
+      "PATCH", "/api/v1/contacts/" + std::to_string(dan_id), agent_,
+      json{{"name", "Dan D."}, {"emails", {"dan@new.example", "dan@acme.example"}}, {"account_id", nullptr}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.j()["name"], "Dan D.");
+  EXPECT_TRUE(patched.j()["account_id"].is_null());
+  auto shown = call("GET", "/api/v1/contacts/" + std::to_string(dan_id), agent_);
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_EQ(shown.j()["emails"], (json{"dan@new.example", "dan@acme.example"}));
+  EXPECT_EQ(call("GET", "/api/v1/contacts/999999", agent_).status, 404);
+  EXPECT_EQ(call("PATCH", "/api/v1/contacts/999999", agent_, json{{"name", "X"}}).status, 404);
+  EXPECT_EQ(fields_of(call("PATCH", "/api/v1/contacts/" + std::to_string(dan_id), agent_,
+                           json{{"language", "Klingon"}})),
+            std::vector<std::string>{"language"});
+
+  // Pages of one: every contact once, then no cursor.
+  call("POST", "/api/v1/contacts", agent_, json{{"name", "Fay"}, {"email", "fay@x.example"}});
+  std::vector<std::string> names;
+  std::string path = "/api/v1/contacts?limit=1&count=true";
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = call("GET", path, agent_);
+    ASSERT_EQ(page.status, 200) << page.body;
+    const auto j = page.j();
+    if (guard == 0) {
+      EXPECT_EQ(j["total"], 2) << page.body;
+    }
+    for (const auto& c : j["items"]) names.push_back(c["name"].get<std::string>());
+    if (j["next_cursor"].is_null()) break;
+    path = "/api/v1/contacts?limit=1&cursor=" + j["next_cursor"].get<std::string>();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"Dan D.", "Fay"}));
+  auto one = call("GET", "/api/v1/accounts/" + std::to_string(acme_id), agent_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.j()["name"], "Acme");
+  EXPECT_EQ(call("GET", "/api/v1/accounts/999999", agent_).status, 404);
+  auto accounts = call("GET", "/api/v1/accounts", agent_);
+  ASSERT_EQ(accounts.status, 200);
+  EXPECT_EQ(accounts.j()["items"][0]["emails"], json{"billing@acme.example"});
+}
+
+TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
+  auto put = call("POST", "/api/v1/routing-addresses", admin_,
+                  json{{"email", "Billing@Corp.Example"}, {"queue", "Billing"}, {"creates_cases", false}});
+  ASSERT_EQ(put.status, 201) << put.body;
+  EXPECT_EQ(put.j()["email"], "billing@corp.example");
+  EXPECT_EQ(call("GET", "/api/v1/routing-addresses", admin_).j()["items"].size(), 2u);
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/routing-addresses", admin_, json{{"email", "nope"}})),
+            std::vector<std::string>{"email"});
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/routing-addresses", admin_,
+                           json{{"email", "x@corp.example"}, {"unknown_sender", "drop"}})),
+            std::vector<std::string>{"unknown_sender"});
+  EXPECT_EQ(call("DELETE", "/api/v1/routing-addresses/billing@corp.example", admin_).status, 204);
+  EXPECT_EQ(call("DELETE", "/api/v1/routing-addresses/billing%40corp.example", admin_).status, 404);
+
+  auto cy = call("POST", "/api/v1/agents", admin_, json{{"name", "Cy"}, {"email", "cy@corp.example"}});
+  ASSERT_EQ(cy.status, 201) << cy.body;
+  EXPECT_EQ(cy.j()["role"], "agent");
+  EXPECT_EQ(call("POST", "/api/v1/agents", admin_, json{{"name", "Cy"}, {"email", "cy@corp.example"}}).status,
+            409);
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/agents", admin_,
+                           json{{"name", "Z"}, {"email", "z"}, {"role", "boss"}})),
+            (std::vector<std::string>{"email", "role"}));
+  auto promoted =
+      call("PATCH", "/api/v1/agents/cy@corp.example", admin_, json{{"role", "admin"}, {"active", false}});
+  ASSERT_EQ(promoted.status, 200) << promoted.body;
+  EXPECT_EQ(promoted.j()["role"], "admin");
+  EXPECT_EQ(promoted.j()["active"], false);
+  EXPECT_EQ(call("PATCH", "/api/v1/agents/nobody@corp.example", admin_, json{{"active", true}}).status, 404);
+  EXPECT_EQ(fields_of(call("PATCH", "/api/v1/agents/cy@corp.example", admin_, json{{"active", "yes"}})),
+            std::vector<std::string>{"active"});
+  auto cy_now = call("GET", "/api/v1/agents/CY@corp.example", admin_);
+  ASSERT_EQ(cy_now.status, 200) << cy_now.body;
+  EXPECT_EQ(cy_now.j()["active"], false);
+  EXPECT_EQ(call("GET", "/api/v1/agents/nobody@corp.example", admin_).status, 404);
+  auto agents = call("GET", "/api/v1/agents?limit=2", admin_);
+  ASSERT_EQ(agents.status, 200);
+  EXPECT_EQ(agents.j()["items"].size(), 2u);
+  EXPECT_FALSE(agents.j()["next_cursor"].is_null());
+
+  // A token is shown once, works, is listed without itself, and stops working when revoked.
+  auto made = call("POST", "/api/v1/tokens", admin_, json{{"agent", "bob@corp.example"}, {"label", "ci"}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const auto token = made.j()["token"].get<std::string>();
+  const auto token_id = made.j()["id"].get<int64_t>();
+  EXPECT_EQ(call("GET", "/api/v1/contacts", token).status, 200);
+  auto listed = call("GET", "/api/v1/tokens", admin_);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.body.find(token), std::string::npos);
+  EXPECT_EQ(listed.j()["items"].size(), 3u);
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/tokens", admin_, json{{"agent", "nobody@corp.example"}})),
+            std::vector<std::string>{"agent"});
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(token_id), admin_).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/contacts", token).status, 401);
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/999999", admin_).status, 404);
+}
+
+TEST_F(AdminRoutesTest, AMailboxTakesItsSecretsAsValuesNeverAPathOrACommand) {
+  const json base{{"name", "in"},
+                  {"protocol", "imap"},
+                  {"host", "imap.corp.example"},
+                  {"port", 993},
+                  {"user", "support"},
+                  {"password", "hunter2-secret"},
+                  {"tls", "implicit"},
+                  {"address", "support@corp.example"}};
+  for (const char* field : {"password_file", "token_command", "ca_file"}) {
+    auto body = base;
+    body[field] = "/etc/shadow";
+    auto r = call("POST", "/api/v1/mailboxes", admin_, body);
+    EXPECT_EQ(r.status, 422) << field;
+    EXPECT_EQ(fields_of(r), std::vector<std::string>{field});
+  }
+  auto xoauth = base;
+  xoauth["auth"] = "xoauth2";
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/mailboxes", admin_, xoauth)), std::vector<std::string>{"auth"});
+  auto nopw = base;
+  nopw.erase("password");
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/mailboxes", admin_, nopw)), std::vector<std::string>{"password"});
+  auto crlf = base;
+  crlf["folder"] = "INBOX\r\nA1 DELETE INBOX";
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/mailboxes", admin_, crlf)), std::vector<std::string>{"folder"});
+  auto badname = base;
+  badname["name"] = "../x";
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/mailboxes", admin_, badname)), std::vector<std::string>{"name"});
+
+  auto made = call("POST", "/api/v1/mailboxes", admin_, base);
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(made.body.find("hunter2"), std::string::npos);
+  EXPECT_EQ(made.body.find("secrets"), std::string::npos);
+  EXPECT_EQ(call("POST", "/api/v1/mailboxes", admin_, base).status, 409);
+  auto listed = call("GET", "/api/v1/mailboxes", admin_);
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(listed.j()["items"].size(), 1u);
+  EXPECT_EQ(listed.body.find("hunter2"), std::string::npos);
+  EXPECT_EQ(listed.body.find("password_file"), std::string::npos);
+  // The CLI's list does not show it either; the file is the service user's alone.
+  auto cli_list = cli({"mailbox", "list", "--json"});
+  EXPECT_EQ(cli_list.out.find("hunter2"), std::string::npos);
+  const auto file = data_ / "secrets" / "mailbox-in.password";
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto one = call("GET", "/api/v1/mailboxes/in", admin_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.body.find("hunter2"), std::string::npos);
+  EXPECT_EQ(one.j()["host"], "imap.corp.example");
+  EXPECT_EQ(call("DELETE", "/api/v1/mailboxes/in", admin_).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/mailboxes/in", admin_).status, 404);
+  EXPECT_FALSE(std::filesystem::exists(file));
+  EXPECT_EQ(call("DELETE", "/api/v1/mailboxes/in", admin_).status, 404);
+}
+
+}  // namespace
+}  // namespace mailcase::api
