@@ -140,12 +140,17 @@ TEST_F(ApiReadsTest, HealthAndMetricsAnswer) {
   EXPECT_EQ(h->status, 200);
   EXPECT_EQ(nlohmann::json::parse(h->body)["status"], "ok");
   ASSERT_TRUE(client().Get("/api/v1/cases", auth()));
-  auto m = client().Get("/metrics");
-  ASSERT_TRUE(m);
-  EXPECT_EQ(m->status, 200);
-  EXPECT_NE(m->body.find("mailcase_http_requests_total{route=\"/api/v1/cases\",status=\"200\"}"),
-            std::string::npos)
-      << m->body;
+  // A request is counted once its answer is written, on the thread that wrote it: the
+  // scrape may come first, so ask until it shows.
+  const std::string counted = "mailcase_http_requests_total{route=\"/api/v1/cases\",status=\"200\"} 1";
+  std::string body;
+  EXPECT_TRUE(mailcase::testing::wait_until([&] {
+    auto m = client().Get("/metrics");
+    if (!m || m->status != 200) return false;
+    body = m->body;
+    return body.find(counted) != std::string::npos;
+  }))
+      << body;
 }
 
 }  // namespace

@@ -290,6 +290,8 @@ class Checker:
                 self.report(f"{desc}: the document declares no body, the server sent {answer.body[:200]!r}")
             return None
         ctype = answer.content_type()
+        if ctype not in content and "*/*" in content:
+            ctype = "*/*"  # a download of whatever type it was received with
         if ctype not in content:
             self.report(f"{desc}: Content-Type {ctype!r}, the document declares {sorted(content)}")
             return None
