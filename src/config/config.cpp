@@ -79,7 +79,8 @@ void read_duration(const toml::table& t, std::string_view section, std::string_v
     int64_t unit = d.back() == 's' ? 1 : d.back() == 'm' ? 60 : d.back() == 'h' ? 3600 : 0;
     d.remove_suffix(1);
     auto r = std::from_chars(d.data(), d.data() + d.size(), v);
-    if (unit == 0 || r.ec != std::errc() || r.ptr != d.data() + d.size() || v > (int64_t{1} << 40))
+    // Bounded both ways before the multiplication, which must not overflow.
+    if (unit == 0 || r.ec != std::errc() || r.ptr != d.data() + d.size() || v <= 0 || v > (int64_t{1} << 40))
       throw std::runtime_error(bad);
     v *= unit;
   } else {

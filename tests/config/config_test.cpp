@@ -164,5 +164,21 @@ TEST(Config, HugeFloatWhereAnIntegerBelongsIsAnError) {
   EXPECT_EQ(whole->lmtp.data_timeout_seconds, 90);
 }
 
+// A hugely negative duration with a unit (found by the long config_fuzz run): it passed
+// the upper bound and overflowed when multiplied by the unit. Now a clear error.
+TEST(Config, HugeNegativeDurationWithAUnitIsAnError) {
+  for (const char* text : {"[lmtp]\nsession_timeout = \"-399994999999999928m\"\n",
+                           "[lmtp]\nsession_timeout = \"-5h\"\n", "[lmtp]\nsession_timeout = \"0s\"\n",
+                           "[lmtp]\nsession_timeout = \"9223372036854775807h\"\n"}) {
+    auto c = load_text(text, "mailcase.toml");
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_NE(c.error().message.find("lmtp.session_timeout must be a positive duration"), std::string::npos)
+        << c.error().message;
+  }
+  auto ok = load_text("[lmtp]\nsession_timeout = \"2h\"\n", "mailcase.toml");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->lmtp.session_timeout_seconds, 7200);
+}
+
 }  // namespace
 }  // namespace mailcase::config
