@@ -123,8 +123,8 @@ struct Pipeline::Work {
 };
 
 Pipeline::Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws,
-                   const config::Config& cfg, services::CaseServices& cases, const domain::Clock& clock)
-    : store_(&store), blobs_(&blobs), raws_(&raws), cfg_(cfg), cases_(cases), clock_(clock), tags_(cfg_.threading) {
+                   const config::Config& cfg, services::CaseServices& cases)
+    : store_(&store), blobs_(&blobs), raws_(&raws), cfg_(cfg), cases_(cases), tags_(cfg_.threading) {
   mime::ensure_initialized();
 }
 

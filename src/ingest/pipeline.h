@@ -13,7 +13,6 @@
 #include <mutex>
 
 #include "config/config.h"
-#include "domain/clock.h"
 #include "ingest/ingest.h"
 #include "ingest/route.h"
 #include "ingest/thread.h"
@@ -47,9 +46,9 @@ struct Spooled {
 class Pipeline final : public MailSink {
  public:
   // Borrows the runtime's parts (runtime/runtime.h builds it), which must outlive it.
-  // clock: link expiry and the outbox's first attempt count from its now.
+  // Times written on cases and mails come from the case services' clock.
   Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws, const config::Config& cfg,
-           services::CaseServices& cases, const domain::Clock& clock = domain::system_clock());
+           services::CaseServices& cases);
   ~Pipeline() override;
 
   Result<Outcome> deliver(std::string_view raw, const Envelope& envelope) override;
@@ -94,7 +93,6 @@ class Pipeline final : public MailSink {
   spool::RawSpool* raws_;
   const config::Config& cfg_;
   services::CaseServices& cases_;
-  const domain::Clock& clock_;
   bool confirmations_ = true;
   SubjectTags tags_;
 };
