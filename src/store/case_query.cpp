@@ -1,5 +1,7 @@
 #include "store/case_query.h"
 
+#include "util/text.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -273,40 +275,22 @@ std::string snippet_html(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 32);
   bool open = false;
+  size_t text_from = 0;  // start of the text not yet escaped
   for (size_t i = 0; i < s.size();) {
-    if (s.substr(i, kMarkOpen.size()) == kMarkOpen) {
-      if (!open) out += "<mark>";
-      open = true;
-      i += kMarkOpen.size();
+    const bool opens = s.substr(i, kMarkOpen.size()) == kMarkOpen;
+    const bool closes = !opens && s.substr(i, kMarkClose.size()) == kMarkClose;
+    if (!opens && !closes) {
+      ++i;
       continue;
     }
-    if (s.substr(i, kMarkClose.size()) == kMarkClose) {
-      if (open) out += "</mark>";
-      open = false;
-      i += kMarkClose.size();
-      continue;
-    }
-    switch (s[i]) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += s[i];
-    }
-    ++i;
+    out += text::html_escape(s.substr(text_from, i - text_from));
+    if (opens && !open) out += "<mark>";
+    if (closes && open) out += "</mark>";
+    open = opens;
+    i += opens ? kMarkOpen.size() : kMarkClose.size();
+    text_from = i;
   }
+  out += text::html_escape(s.substr(text_from));
   if (open) out += "</mark>";
   return out;
 }

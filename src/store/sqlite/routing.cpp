@@ -10,6 +10,20 @@
 namespace mailcase::store::sqlite {
 namespace {
 
+// A row of the columns email, queue, product, creates_cases, subject_prefix,
+// unknown_sender, priority, in that order.
+RoutingAddress address_of(Query& row) {
+  RoutingAddress a;
+  a.email = row.text(0);
+  a.queue = row.text(1);
+  a.product = row.text(2);
+  a.creates_cases = row.integer(3) != 0;
+  a.subject_prefix = row.text(4);
+  a.unknown_sender = row.text(5);
+  a.priority = row.text(6);
+  return a;
+}
+
 class Routing final : public RoutingRepository, SqliteRepository {
  public:
   explicit Routing(Connection& c) : SqliteRepository(c) {}
@@ -36,15 +50,7 @@ class Routing final : public RoutingRepository, SqliteRepository {
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
       if (!row) break;
-      RoutingAddress a;
-      a.email = qq->text(0);
-      a.queue = qq->text(1);
-      a.product = qq->text(2);
-      a.creates_cases = qq->integer(3) != 0;
-      a.subject_prefix = qq->text(4);
-      a.unknown_sender = qq->text(5);
-      a.priority = qq->text(6);
-      out.push_back(std::move(a));
+      out.push_back(address_of(*qq));
     }
     return out;
   }
@@ -63,15 +69,7 @@ class Routing final : public RoutingRepository, SqliteRepository {
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
       if (!row) break;
-      RoutingAddress a;
-      a.email = qq->text(0);
-      a.queue = qq->text(1);
-      a.product = qq->text(2);
-      a.creates_cases = qq->integer(3) != 0;
-      a.subject_prefix = qq->text(4);
-      a.unknown_sender = qq->text(5);
-      a.priority = qq->text(6);
-      rows.push_back(std::move(a));
+      rows.push_back(address_of(*qq));
     }
     auto page = finish_page(std::move(rows), r.limit, "routing-addresses",
                             [](const RoutingAddress& a) { return a.email; });
