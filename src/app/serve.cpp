@@ -21,6 +21,7 @@
 #include "metrics/metrics.h"
 #include "outbound/outbox_worker.h"
 #include "web/customer_pages.h"
+#include "console/console.h"
 #include "web/http_server.h"
 
 namespace mailcase::app {
@@ -147,10 +148,13 @@ class Node {
     limits.workers = cfg.http.workers;
     auto http = std::make_unique<web::HttpServer>(limits);
     pages_ = std::make_unique<web::CustomerPages>(rt_.store(), rt_.cases(), cfg, rt_.links(), rt_.clock());
-    pages_->mount(*http);
+    pages_->mount(*http, /*with_root=*/false);
     api_ = std::make_unique<api::Api>(rt_.store(), rt_.cases(), cfg, rt_.clock(), rt_.data_dir());
     api_->set_ingest(rt_.ingest());
     api_->mount(*http);
+    console_ = std::make_unique<console::Console>(rt_.store(), rt_.cases(), cfg, rt_.clock(), rt_.data_dir());
+    console_->set_ingest(rt_.ingest());
+    console_->mount(*http);
     http->set_observer(metrics::observe_http);
     MC_RETURN_IF_ERROR(http->listen(at.host, at.port));
     http_ = std::move(http);
@@ -211,6 +215,7 @@ class Node {
   std::unique_ptr<channels::LmtpServer> lmtp_;
   std::unique_ptr<web::CustomerPages> pages_;
   std::unique_ptr<api::Api> api_;
+  std::unique_ptr<console::Console> console_;
   std::unique_ptr<web::HttpServer> http_;  // after the parts it serves: stopped and gone first
   std::vector<std::unique_ptr<channels::AgentContext>> contexts_;
   std::vector<std::thread> threads_;  // last: joined (by stop) before the parts they use go

@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "util/ip_range.h"
 
 #include <toml++/toml.h>
 
@@ -144,6 +145,13 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "http", "max_api_body_bytes", c.http.max_api_body_bytes);
     read(t, "http", "request_timeout_seconds", c.http.request_timeout_seconds);
     read(t, "http", "workers", c.http.workers);
+    read(t, "http", "public_url", c.http.public_url);
+    read(t, "http", "trusted_proxies", c.http.trusted_proxies);
+    read(t, "http", "session_idle_minutes", c.http.session_idle_minutes);
+    read(t, "http", "session_max_hours", c.http.session_max_hours);
+    read(t, "http", "login_failures_per_account", c.http.login_failures_per_account);
+    read(t, "http", "login_failures_per_address", c.http.login_failures_per_address);
+    read(t, "http", "login_window_minutes", c.http.login_window_minutes);
     read(t, "lmtp", "max_recipients", c.lmtp.max_recipients);
     read_duration(t, "lmtp", "session_timeout", c.lmtp.session_timeout_seconds);
     read_duration(t, "lmtp", "data_timeout", c.lmtp.data_timeout_seconds);
@@ -194,6 +202,11 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.request_timeout_seconds must be 1 to 600");
   if (h.workers < 1 || h.workers > 1024)
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.workers must be 1 to 1024");
+  if (!h.public_url.empty() && !h.public_url.starts_with("http://") && !h.public_url.starts_with("https://"))
+    return fail(ErrorCode::kInvalidInput, file.string() + ": http.public_url must start with http:// or https://");
+  for (const auto& p : h.trusted_proxies)
+    if (auto r = util::parse_ip_range(p); !r)
+      return fail(ErrorCode::kInvalidInput, file.string() + ": http.trusted_proxies: " + r.error().message);
   if (c.lmtp.max_recipients < 1)
     return fail(ErrorCode::kInvalidInput, file.string() + ": lmtp.max_recipients must be at least 1");
   // Each bound: 0 would refuse everything, and past the upper end the bound no longer
@@ -203,7 +216,16 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": " + std::string(key) + " must be " +
                                               std::to_string(lo) + " to " + std::to_string(hi));
   };
-  for (auto s : {within("limits.max_header_fields", c.limits.max_header_fields, 1, 10'000'000),
+  for (auto s : {within("http.session_idle_minutes", static_cast<uint64_t>(std::max(0, h.session_idle_minutes)), 1,
+                        100'000),
+                 within("http.session_max_hours", static_cast<uint64_t>(std::max(0, h.session_max_hours)), 1, 10'000),
+                 within("http.login_failures_per_account",
+                        static_cast<uint64_t>(std::max(0, h.login_failures_per_account)), 1, 1'000),
+                 within("http.login_failures_per_address",
+                        static_cast<uint64_t>(std::max(0, h.login_failures_per_address)), 1, 100'000),
+                 within("http.login_window_minutes", static_cast<uint64_t>(std::max(0, h.login_window_minutes)), 1,
+                        10'000),
+                 within("limits.max_header_fields", c.limits.max_header_fields, 1, 10'000'000),
                  within("limits.max_header_bytes", c.limits.max_header_bytes, 1024, 1ull << 30),
                  within("limits.max_addresses", c.limits.max_addresses, 1, 100000),
                  within("limits.max_kept_headers", c.limits.max_kept_headers, 1, 1000000),

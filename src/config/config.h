@@ -92,6 +92,19 @@ struct Http {
   // A request body of the REST API (/api/…): JSON, or a comment with its attachments.
   // Bodies are buffered whole, so workers × this bounds the memory requests may take.
   int max_api_body_bytes = 10485760;
+  // Where agents reach the console, e.g. "https://help.example.com" (empty: outbound.base_url).
+  // Its scheme decides whether the session cookie is Secure.
+  std::string public_url;
+  // Proxies (IP addresses, or CIDR ranges such as "10.0.0.0/8") whose X-Forwarded-For is
+  // believed when the console tells clients apart (login throttling); others' is ignored.
+  std::vector<std::string> trusted_proxies;
+  int session_idle_minutes = 480;  // a console session unused this long ends
+  int session_max_hours = 168;     // and any session ends this long after its login
+  // Failed console logins allowed per account and per client address within
+  // login_window_minutes; past them logins are refused (429) until the window moves on.
+  int login_failures_per_account = 5;
+  int login_failures_per_address = 20;
+  int login_window_minutes = 15;
 };
 
 // The LMTP listener (`serve --lmtp`).

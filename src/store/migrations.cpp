@@ -450,6 +450,20 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
       {16, R"sql(
 CREATE INDEX outbox_state ON outbox(state, id);
 )sql"},
+      // The console's login sessions (SessionRepository): found by the digest of the
+      // cookie on every page; purged by expiry; ended together for one agent.
+      {17, R"sql(
+CREATE TABLE console_sessions (
+  digest TEXT PRIMARY KEY,
+  agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX console_sessions_expires ON console_sessions(expires_at);
+CREATE INDEX console_sessions_agent ON console_sessions(agent_id);
+)sql"},
   };
   return all;
 }

@@ -307,4 +307,33 @@ class IdempotencyRepository {
   [[nodiscard]] virtual Result<int> purge_keys(int64_t before) = 0;
 };
 
+// The console's login sessions (src/console/sessions.h). The cookie's value is never
+// stored: only its SHA-256 digest (access::token_digest), looked up on every page.
+// Times are unix seconds.
+struct ConsoleSession {
+  std::string digest;
+  Id agent_id = 0;
+  std::string agent_email;  // read from the agent's row (find_session), not stored twice
+  std::string csrf;  // the token every form of this session must carry back
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // idle expiry, moved forward as the session is used
+  int64_t last_seen_at = 0;
+};
+class SessionRepository {
+ public:
+  virtual ~SessionRepository() = default;
+  // kNotFound when agent_id is no agent's; kConflict when the digest is a session's.
+  [[nodiscard]] virtual Status add_session(const ConsoleSession& s) = 0;
+  // The session with this digest, expired or not (the caller decides): an index lookup.
+  [[nodiscard]] virtual Result<std::optional<ConsoleSession>> find_session(std::string_view digest) = 0;
+  // Moves last_seen_at and expires_at forward (never back); no row: nothing happens.
+  [[nodiscard]] virtual Status touch_session(std::string_view digest, int64_t last_seen_at,
+                                             int64_t expires_at) = 0;
+  [[nodiscard]] virtual Status delete_session(std::string_view digest) = 0;
+  // Ends every session of an agent (a password reset, a disabled agent); returns how many.
+  [[nodiscard]] virtual Result<int> delete_agent_sessions(Id agent_id) = 0;
+  // Deletes sessions whose expires_at is before `now`; returns how many.
+  [[nodiscard]] virtual Result<int> purge_sessions(int64_t now) = 0;
+};
+
 }  // namespace mailcase::store

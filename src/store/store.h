@@ -46,6 +46,7 @@ class UnitConnection {
   virtual EventRepository& events() = 0;
   virtual AgentRepository& agents() = 0;
   virtual IdempotencyRepository& idempotency() = 0;
+  virtual SessionRepository& sessions() = 0;
 };
 
 // What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
@@ -96,6 +97,7 @@ class Store : public AccountRepository,
   AgentRepository& agents() { return *this; }
   // Not part of the store's sum: reached through this accessor only.
   virtual IdempotencyRepository& idempotency() = 0;
+  virtual SessionRepository& sessions() = 0;
 
  protected:
   // The transaction primitives a backend implements and only UnitOfWork drives (through
@@ -174,6 +176,7 @@ class UnitOfWork {
   EventRepository& events() { return own_ ? own_->events() : store_->events(); }
   AgentRepository& agents() { return own_ ? own_->agents() : store_->agents(); }
   IdempotencyRepository& idempotency() { return own_ ? own_->idempotency() : store_->idempotency(); }
+  SessionRepository& sessions() { return own_ ? own_->sessions() : store_->sessions(); }
 
  private:
   friend class Store;

@@ -256,7 +256,7 @@ CustomerPages::CustomerPages(store::Store& store, services::CaseServices& cases,
 
 CustomerPages::~CustomerPages() = default;
 
-void CustomerPages::mount(HttpServer& server) {
+void CustomerPages::mount(HttpServer& server, bool with_root) {
   auto& d = *impl_;
   server.get("/case/{token}", R"(/case/([A-Za-z0-9_-]+))",
              [&d](const httplib::Request& req, httplib::Response& res) { d.show(req, res, req.matches[1]); });
@@ -264,6 +264,7 @@ void CustomerPages::mount(HttpServer& server) {
               [&d](const httplib::Request& req, httplib::Response& res) {
                 d.act(req, res, req.matches[1], req.matches[2]);
               });
+  if (!with_root) return;
   server.get("/", "/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(html_page("mailcase", "<p>Open the link from our mail to see your case.</p>"),
                     "text/html; charset=utf-8");

@@ -38,8 +38,9 @@ class CustomerPages {
   CustomerPages(const CustomerPages&) = delete;
   CustomerPages& operator=(const CustomerPages&) = delete;
 
-  // Adds the pages' routes ("/", "/case/…") to server; the pages must outlive it.
-  void mount(HttpServer& server);
+  // Adds the pages' routes ("/case/…", and "/" when with_root: on a listener of their
+  // own, not beside the console, which owns "/") to server; the pages must outlive it.
+  void mount(HttpServer& server, bool with_root = true);
 
  private:
   struct Impl;

@@ -1,0 +1,28 @@
+#include "console/client_address.h"
+
+#include "util/text.h"
+
+namespace mailcase::console {
+
+std::string client_address(std::string_view peer, std::string_view forwarded_for,
+                           const std::vector<util::IpRange>& trusted_proxies) {
+  auto peer_ip = util::parse_ip(peer);
+  if (!peer_ip || !util::contains_any(trusted_proxies, *peer_ip)) return std::string(peer);
+  // Right to left: each hop appended the address it received from; the first one that
+  // is not a trusted proxy is the client as far as we can tell.
+  std::string_view rest = forwarded_for.substr(0, 4096);
+  std::string last_good(peer);
+  while (!rest.empty()) {
+    const auto comma = rest.rfind(',');
+    std::string_view item = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
+    item = text::trim(item);
+    auto ip = util::parse_ip(item);
+    if (!ip) return last_good;  // garbage from here on: the last believable hop
+    if (!util::contains_any(trusted_proxies, *ip)) return std::string(item);
+    last_good = std::string(item);
+  }
+  return last_good;
+}
+
+}  // namespace mailcase::console

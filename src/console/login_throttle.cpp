@@ -1,0 +1,59 @@
+#include "console/login_throttle.h"
+
+namespace mailcase::console {
+
+LoginThrottle::LoginThrottle(int per_account, int per_address, int64_t window_seconds, size_t max_keys)
+    : per_account_(per_account), per_address_(per_address), window_(window_seconds), max_keys_(max_keys) {}
+
+void LoginThrottle::prune(Table& t, int64_t now) {
+  for (auto it = t.begin(); it != t.end();) {
+    if (now - it->second.start >= window_)
+      it = t.erase(it);
+    else
+      ++it;
+  }
+}
+
+int64_t LoginThrottle::wait_in(Table& t, std::string_view key, int limit, int64_t now) {
+  auto it = t.find(std::string(key));
+  if (it == t.end()) {
+    if (t.size() < max_keys_) return 0;
+    prune(t, now);
+    return t.size() < max_keys_ ? 0 : window_;
+  }
+  if (now - it->second.start >= window_) return 0;
+  if (it->second.count < limit) return 0;
+  return window_ - (now - it->second.start);
+}
+
+void LoginThrottle::count_in(Table& t, std::string_view key, int64_t now) {
+  auto it = t.find(std::string(key));
+  if (it == t.end()) {
+    if (t.size() >= max_keys_) prune(t, now);
+    if (t.size() >= max_keys_) return;  // wait_in refuses this key anyway
+    t.emplace(std::string(key), Window{now, 1});
+    return;
+  }
+  if (now - it->second.start >= window_) it->second = Window{now, 0};
+  ++it->second.count;
+}
+
+int64_t LoginThrottle::wait_seconds(std::string_view account, std::string_view address, int64_t now) {
+  std::lock_guard lock(mu_);
+  const int64_t a = wait_in(accounts_, account, per_account_, now);
+  const int64_t b = wait_in(addresses_, address, per_address_, now);
+  return a > b ? a : b;
+}
+
+void LoginThrottle::failed(std::string_view account, std::string_view address, int64_t now) {
+  std::lock_guard lock(mu_);
+  count_in(accounts_, account, now);
+  count_in(addresses_, address, now);
+}
+
+void LoginThrottle::succeeded(std::string_view account) {
+  std::lock_guard lock(mu_);
+  accounts_.erase(std::string(account));
+}
+
+}  // namespace mailcase::console

@@ -1,0 +1,52 @@
+// Failed console logins counted per account and per client address, so that guessing a
+// password costs an attacker days, not minutes (issue: console). Fixed windows: at most
+// `per_account` failures for one account and `per_address` from one address within a
+// window of `window_seconds`; past either, logins for that account or from that address
+// are refused until the window ends. Kept in memory per node (a restart forgets them).
+// Thread-safe. Time is passed in, so the rule is tested without waiting.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace mailcase::console {
+
+class LoginThrottle {
+ public:
+  // Each table holds at most max_keys entries (attacker-chosen accounts and addresses
+  // must not grow memory without bound); when full of live windows, a new key is refused
+  // rather than an old one forgotten, which an attacker could use to reset a count.
+  LoginThrottle(int per_account, int per_address, int64_t window_seconds, size_t max_keys = 100'000);
+
+  // 0 when a login for account from address may be tried at now; else the seconds until
+  // it may (for Retry-After). account: the normalized email typed.
+  int64_t wait_seconds(std::string_view account, std::string_view address, int64_t now);
+  void failed(std::string_view account, std::string_view address, int64_t now);
+  // A good password ends the account's count (not the address's: one agent logging in
+  // from a shared office address must not hide another's guessing).
+  void succeeded(std::string_view account);
+
+ private:
+  struct Window {
+    int64_t start = 0;
+    int count = 0;
+  };
+  using Table = std::unordered_map<std::string, Window>;
+  int64_t wait_in(Table& t, std::string_view key, int limit, int64_t now);
+  void count_in(Table& t, std::string_view key, int64_t now);
+  void prune(Table& t, int64_t now);
+
+  const int per_account_;
+  const int per_address_;
+  const int64_t window_;
+  const size_t max_keys_;
+  std::mutex mu_;
+  Table accounts_;
+  Table addresses_;
+};
+
+}  // namespace mailcase::console

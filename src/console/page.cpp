@@ -1,0 +1,223 @@
+#include "console/page.h"
+
+#include "access/credentials.h"
+#include "util/text.h"
+
+namespace mailcase::console {
+namespace {
+
+std::string percent_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool changes_state(const httplib::Request& req) {
+  return req.method != "GET" && req.method != "HEAD";
+}
+
+std::string_view effective_public_url(const config::Config& cfg) {
+  return cfg.http.public_url.empty() ? std::string_view(cfg.outbound.base_url)
+                                     : std::string_view(cfg.http.public_url);
+}
+
+const char* kHead =
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<meta name=\"htmx-config\" content='{\"includeIndicatorStyles\":false,\"allowEval\":false,"
+    "\"allowScriptTags\":false,\"selfRequestsOnly\":true,\"historyCacheSize\":0}'>"
+    "<link rel=\"stylesheet\" href=\"/assets/console.css\">"
+    "<script src=\"/assets/htmx.min.js\" defer></script>"
+    "<script src=\"/assets/console.js\" defer></script>";
+
+}  // namespace
+
+Context::Context(store::Store& s, services::CaseServices& c, const config::Config& conf,
+                 const domain::Clock& clk, std::filesystem::path dir)
+    : store(s),
+      cases(c),
+      cfg(conf),
+      clock(clk),
+      data_dir(std::move(dir)),
+      sessions(s, conf.http, clk),
+      throttle(conf.http.login_failures_per_account, conf.http.login_failures_per_address,
+               int64_t{conf.http.login_window_minutes} * 60) {
+  for (const auto& p : conf.http.trusted_proxies)
+    if (auto r = util::parse_ip_range(p)) trusted_proxies.push_back(*r);  // config checked them
+  secure_cookies = effective_public_url(conf).starts_with("https://");
+}
+
+std::string cookie_value(const httplib::Request& req, std::string_view name) {
+  const std::string header = req.get_header_value("Cookie");
+  std::string_view rest(header);
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    std::string_view item = text::trim(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    const auto eq = item.find('=');
+    if (eq != std::string_view::npos && text::trim(item.substr(0, eq)) == name)
+      return std::string(text::trim(item.substr(eq + 1)));
+  }
+  return {};
+}
+
+web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h) {
+  return [&ctx, need, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+    auto viewer = ctx.sessions.resume(cookie_value(req, kSessionCookie));
+    if (!viewer) {
+      send_bare_page(res, 503, "Try again",
+                     html("<h1>Try again</h1><p>The console could not be reached "
+                          "just now. Please try again in a moment.</p>"));
+      return;
+    }
+    if (!*viewer) {
+      const std::string login = "/login?next=" + percent_encode(req.path);
+      if (is_htmx(req)) {
+        res.set_header("HX-Redirect", login);
+        send_fragment(res, 401, html("<p>Please log in again.</p>"));
+      } else if (changes_state(req)) {
+        send_bare_page(res, 401, "Log in",
+                       html("<h1>Log in</h1><p>Your session has ended. <a href=\"/login\">Log in</a> and try "
+                            "again.</p>"));
+      } else {
+        redirect(res, login);
+      }
+      return;
+    }
+    const Viewer& v = **viewer;
+    if (changes_state(req)) {
+      std::string sent = req.get_header_value("X-CSRF-Token");
+      if (sent.empty()) sent = form_value(req, "csrf");
+      if (sent.empty() || !access::digests_equal(sent, v.csrf)) {
+        send_error(res, 403, v, "This form has expired. Reload the page and try again; nothing was changed.");
+        return;
+      }
+    }
+    if (need == Need::kAdmin && v.agent.role != store::AgentRole::kAdmin) {
+      send_error(res, 403, v, "Only administrators can open this page.");
+      return;
+    }
+    h(v, req, res);
+  };
+}
+
+void replace_header(httplib::Response& res, const std::string& name, const std::string& value) {
+  res.headers.erase(name);
+  res.set_header(name, value);
+}
+
+void set_console_headers(httplib::Response& res, std::string_view frame_src) {
+  replace_header(
+      res, "Content-Security-Policy",
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; frame-src " +
+          std::string(frame_src));
+  replace_header(res, "X-Content-Type-Options", "nosniff");
+  replace_header(res, "X-Frame-Options", "DENY");
+  replace_header(res, "Referrer-Policy", "same-origin");
+  replace_header(res, "Cache-Control", "no-store");
+}
+
+namespace {
+
+Html nav_link(std::string_view href, std::string_view label, std::string_view key, std::string_view current) {
+  if (key == current) return html("<a href=\"{}\" aria-current=\"page\">{}</a>", href, label);
+  return html("<a href=\"{}\">{}</a>", href, label);
+}
+
+Html layout(const Viewer* v, std::string_view title, std::string_view nav, const Html& body) {
+  Html out = Html::trusted(kHead) + html("<title>{} · mailcase</title></head>", title);
+  if (!v) return out + html("<body class=\"bare\"><main id=\"main\">{}</main></body></html>", body);
+  out += html(
+      "<body hx-headers='{\"X-CSRF-Token\":\"{}\"}'><a class=\"skip\" href=\"#main\">Skip to content</a>",
+      v->csrf);
+  std::vector<Html> links = {
+      nav_link("/", "Queues", "queues", nav), nav_link("/cases", "Cases", "cases", nav),
+      nav_link("/mail", "Held and failed mail", "mail", nav), nav_link("/outbox", "Outbox", "outbox", nav)};
+  if (v->agent.role == store::AgentRole::kAdmin) links.push_back(nav_link("/admin", "Admin", "admin", nav));
+  out += html(
+      "<header class=\"top\"><a class=\"brand\" href=\"/\">mailcase</a><nav aria-label=\"Main\">{}</nav>"
+      "<form class=\"me\" method=\"post\" action=\"/logout\">{}<span>{}</span> <button type=\"submit\">Log "
+      "out</button></form></header><main id=\"main\">{}</main></body></html>",
+      join(links, " "), csrf_field(*v), v->agent.name.empty() ? v->agent.email : v->agent.name, body);
+  return out;
+}
+
+}  // namespace
+
+void send_page(httplib::Response& res, int status, const Viewer& v, std::string_view title,
+               std::string_view nav, const Html& body, std::string_view frame_src) {
+  res.status = status;
+  set_console_headers(res, frame_src);
+  res.set_content(layout(&v, title, nav, body).str(), "text/html; charset=utf-8");
+}
+
+void send_bare_page(httplib::Response& res, int status, std::string_view title, const Html& body) {
+  res.status = status;
+  set_console_headers(res);
+  res.set_content(layout(nullptr, title, "", body).str(), "text/html; charset=utf-8");
+}
+
+void send_fragment(httplib::Response& res, int status, const Html& body) {
+  res.status = status;
+  set_console_headers(res);
+  res.set_content(body.str(), "text/html; charset=utf-8");
+}
+
+void send_error(httplib::Response& res, int status, const Viewer& v, std::string_view message) {
+  const Html body = html(
+      "<h1>{}</h1><p class=\"error\" role=\"alert\">{}</p><p><a href=\"/\">Back to the "
+      "queues</a></p>",
+      status == 404   ? "Not found"
+      : status == 403 ? "Not allowed"
+                      : "Not possible",
+      message);
+  send_page(res, status, v, status == 404 ? "Not found" : "Not possible", "", body);
+}
+
+void redirect(httplib::Response& res, std::string_view location) {
+  res.status = 303;
+  set_console_headers(res);
+  res.set_header("Location", std::string(location));
+}
+
+bool is_htmx(const httplib::Request& req) {
+  return req.get_header_value("HX-Request") == "true";
+}
+
+Html csrf_field(const Viewer& v) {
+  return html("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", v.csrf);
+}
+
+std::string form_value(const httplib::Request& req, const std::string& name) {
+  if (req.has_param(name.c_str())) return req.get_param_value(name.c_str());
+  if (req.has_file(name.c_str())) return req.get_file_value(name.c_str()).content;
+  return {};
+}
+
+Html time_html(std::string_view iso) {
+  // "2026-12-01T20:00:00Z" reads as "2026-12-01 20:00 UTC" until the script localizes it.
+  std::string shown(iso);
+  if (iso.size() >= 16 && iso[10] == 'T')
+    shown = std::string(iso.substr(0, 10)) + " " + std::string(iso.substr(11, 5)) + " UTC";
+  return html("<time datetime=\"{}\">{}</time>", iso, shown);
+}
+
+bool is_local_path(std::string_view next) {
+  if (next.empty() || next.size() > 2048 || next[0] != '/') return false;
+  if (next.size() > 1 && (next[1] == '/' || next[1] == '\\')) return false;
+  for (char c : next)
+    if (c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
+  return true;
+}
+
+}  // namespace mailcase::console
