@@ -168,6 +168,7 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
     undo_13 += std::string("DROP INDEX ") + i + ";";
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
+DROP TABLE console_sessions;
 DROP INDEX outbox_state;
 DROP TABLE events;
 ALTER TABLE outbox DROP COLUMN claimed_by;
