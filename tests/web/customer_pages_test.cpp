@@ -9,6 +9,7 @@
 #include <csignal>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <thread>
 
@@ -122,14 +123,21 @@ class CustomerPagesTest : public ::testing::Test {
     return run_mailcase(args, in);
   }
 
-  std::string token(int64_t case_id, int64_t expires_at = std::time(nullptr) + 86400) {
+  std::string token(int64_t case_id, int64_t expires_at = std::time(nullptr) + 86400,
+                    outbound::LinkAction action = outbound::LinkAction::kView) {
     auto signer = outbound::LinkSigner::from_data_dir(data_);
     EXPECT_TRUE(signer) << signer.error().message;
-    return signer ? signer->sign(case_id, expires_at, outbound::LinkAction::kView) : "";
+    return signer ? signer->sign(case_id, expires_at, action) : "";
   }
 
   // The pages and their assets on a server of their own, in process, for one request.
   httplib::Result get(const std::string& path) {
+    return on_pages([&](httplib::Client& cli) { return cli.Get(path); });
+  }
+  httplib::Result post(const std::string& path, const httplib::Params& form) {
+    return on_pages([&](httplib::Client& cli) { return cli.Post(path, form); });
+  }
+  httplib::Result on_pages(const std::function<httplib::Result(httplib::Client&)>& request) {
     auto cfg = config::load(data_ / "mailcase.toml");
     EXPECT_TRUE(cfg) << cfg.error().message;
     auto rt = runtime::Runtime::open(data_, *cfg);
@@ -142,7 +150,7 @@ class CustomerPagesTest : public ::testing::Test {
     std::thread t([&] { http.serve(); });
     httplib::Client cli("127.0.0.1", http.bound_port());
     cli.set_read_timeout(30, 0);
-    auto r = cli.Get(path);
+    auto r = request(cli);
     http.stop();
     t.join();
     return r;
@@ -201,6 +209,40 @@ TEST_F(CustomerPagesTest, AnExpiredLinkIsRefusedInTheContactsLanguage) {
   ASSERT_TRUE(forged);
   EXPECT_EQ(forged->status, 403);
   EXPECT_NE(forged->body.find("<html lang=\"en\">"), std::string::npos) << forged->body;
+}
+
+TEST_F(CustomerPagesTest, AcceptingAndTheSurveyAnswerInTheContactsLanguage) {
+  ASSERT_EQ(mc({"case", "propose-solution", "CS0000002", "--body", "Videz le cache."}).exit_code, 0);
+  const int64_t until = std::time(nullptr) + 86400;
+  auto page = get("/case/CS0000002?t=" + token(2, until, outbound::LinkAction::kAccept));
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("Accepter la solution"), std::string::npos) << page->body;
+  EXPECT_NE(page->body.find("Solution proposée"), std::string::npos) << page->body;
+
+  auto accepted = post("/case/CS0000002/accept",
+                       {{"t", token(2, until, outbound::LinkAction::kAccept)}, {"do", "accept"}});
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 200) << accepted->body;
+  EXPECT_NE(accepted->body.find("<html lang=\"fr\">"), std::string::npos) << accepted->body;
+  EXPECT_NE(accepted->body.find("Vous avez accepté la solution pour le dossier CS0000002."),
+            std::string::npos)
+      << accepted->body;
+  EXPECT_NE(accepted->body.find("Êtes-vous satisfait ?"), std::string::npos) << accepted->body;
+  EXPECT_EQ(accepted->get_header_value("Content-Security-Policy"), kPagesCsp);
+
+  const std::string survey = token(2, until, outbound::LinkAction::kSurvey);
+  auto bad = post("/case/CS0000002/survey", {{"t", survey}, {"rating", "9"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("Veuillez choisir une note de 1 à 5."), std::string::npos) << bad->body;
+  auto rated = post("/case/CS0000002/survey", {{"t", survey}, {"rating", "4"}});
+  ASSERT_TRUE(rated);
+  EXPECT_EQ(rated->status, 200) << rated->body;
+  EXPECT_NE(rated->body.find("Votre note : 4 sur 5."), std::string::npos) << rated->body;
+  auto again = post("/case/CS0000002/survey", {{"t", survey}, {"rating", "5"}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409);
+  EXPECT_NE(again->body.find("Vous avez déjà répondu"), std::string::npos) << again->body;
 }
 
 TEST_F(CustomerPagesTest, DatesAreTimeElementsInUtc) {
