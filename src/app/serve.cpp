@@ -1,7 +1,8 @@
 // `mailcase serve`: one node's share of the work, by role, until SIGTERM/SIGINT.
 //   ingest: the mailbox agents and, with --lmtp, the LMTP listener;
 //   outbox: the outbox worker (when outbound mail is enabled);
-//   http:   with --http, the customer pages.
+//   http:   with --http, the console, the REST API and the customer pages; with
+//           --public-http as well, the customer pages on that listener instead.
 // Two nodes on one data directory can split the roles (`--roles ingest --lmtp …` on one,
 // `--roles outbox,http --http …` on another); a role not asked for starts nothing.
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "metrics/metrics.h"
 #include "outbound/outbox_worker.h"
 #include "web/customer_pages.h"
+#include "console/assets.h"
 #include "console/console.h"
 #include "web/http_server.h"
 
@@ -45,6 +47,7 @@ struct ServePlan {
   Roles roles;
   std::optional<HostPort> lmtp;
   std::optional<HostPort> http;
+  std::optional<HostPort> public_http;  // the customer pages' own listener
 };
 
 std::optional<HostPort> parse_host_port(const std::string& s) {
@@ -89,7 +92,8 @@ Result<Roles> parse_roles(const std::string& text) {
   return r;
 }
 
-Result<ServePlan> plan_serve(const std::string& roles, const std::string& lmtp, const std::string& http) {
+Result<ServePlan> plan_serve(const std::string& roles, const std::string& lmtp, const std::string& http,
+                             const std::string& public_http) {
   ServePlan plan;
   MC_ASSIGN_OR_RETURN(plan.roles, parse_roles(roles));
   if (!lmtp.empty()) {
@@ -103,6 +107,13 @@ Result<ServePlan> plan_serve(const std::string& roles, const std::string& lmtp, 
       return fail(ErrorCode::kInvalidInput, "--http needs the http role (--roles " + roles + " has none)");
     plan.http = parse_host_port(http);
     if (!plan.http) return fail(ErrorCode::kInvalidInput, "--http wants HOST:PORT");
+  }
+  if (!public_http.empty()) {
+    if (!plan.roles.http)
+      return fail(ErrorCode::kInvalidInput,
+                  "--public-http needs the http role (--roles " + roles + " has none)");
+    plan.public_http = parse_host_port(public_http);
+    if (!plan.public_http) return fail(ErrorCode::kInvalidInput, "--public-http wants HOST:PORT");
   }
   return plan;
 }
@@ -138,17 +149,29 @@ class Node {
     return {};
   }
 
-  // Binds the HTTP listener with the customer pages and the REST API on it; serve_pages() then answers.
-  Status listen_pages(const HostPort& at) {
+  web::HttpLimits http_limits() const {
     const config::Config& cfg = rt_.config();
     web::HttpLimits limits;
     limits.max_head_bytes = static_cast<size_t>(cfg.http.max_head_bytes);
     limits.max_body_bytes = static_cast<size_t>(cfg.http.max_body_bytes);
     limits.request_timeout_seconds = cfg.http.request_timeout_seconds;
     limits.workers = cfg.http.workers;
-    auto http = std::make_unique<web::HttpServer>(limits);
-    pages_ = std::make_unique<web::CustomerPages>(rt_.store(), rt_.cases(), cfg, rt_.links(), rt_.clock());
-    pages_->mount(*http, /*with_root=*/false);
+    return limits;
+  }
+
+  web::CustomerPages& customer_pages() {
+    if (!pages_)
+      pages_ = std::make_unique<web::CustomerPages>(rt_.store(), rt_.cases(), rt_.config(), rt_.links(),
+                                                    rt_.clock());
+    return *pages_;
+  }
+
+  // Binds the HTTP listener with the console and the REST API on it, and the customer
+  // pages unless they have a listener of their own; serve_pages() then answers.
+  Status listen_pages(const HostPort& at, bool with_customer_pages = true) {
+    const config::Config& cfg = rt_.config();
+    auto http = std::make_unique<web::HttpServer>(http_limits());
+    if (with_customer_pages) customer_pages().mount(*http, /*with_root=*/false);
     api_ = std::make_unique<api::Api>(rt_.store(), rt_.cases(), cfg, rt_.clock(), rt_.data_dir());
     api_->set_ingest(rt_.ingest());
     api_->mount(*http);
@@ -159,6 +182,19 @@ class Node {
     MC_RETURN_IF_ERROR(http->listen(at.host, at.port));
     http_ = std::move(http);
     std::cerr << "http: listening on " << at.host << ":" << http_->bound_port() << std::endl;
+    return {};
+  }
+
+  // Binds the customer pages' own listener (--public-http): the pages, "/" and the
+  // stylesheet and script they load, and nothing of the console or the API.
+  Status listen_public(const HostPort& at) {
+    auto http = std::make_unique<web::HttpServer>(http_limits());
+    customer_pages().mount(*http, /*with_root=*/true);
+    console::mount_assets(*http);
+    http->set_observer(metrics::observe_http);
+    MC_RETURN_IF_ERROR(http->listen(at.host, at.port));
+    public_http_ = std::move(http);
+    std::cerr << "public http: listening on " << at.host << ":" << public_http_->bound_port() << std::endl;
     return {};
   }
 
@@ -181,6 +217,7 @@ class Node {
 
   void serve_pages() {
     if (http_) threads_.emplace_back([this] { http_->serve(); });
+    if (public_http_) threads_.emplace_back([this] { public_http_->serve(); });
   }
 
   // One agent per mailbox, on the agents' book (pooled units of the runtime's store).
@@ -203,6 +240,7 @@ class Node {
   void stop() {
     stop_ = true;
     if (http_) http_->stop();
+    if (public_http_) public_http_->stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
     threads_.clear();
@@ -216,13 +254,15 @@ class Node {
   std::unique_ptr<web::CustomerPages> pages_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<console::Console> console_;
-  std::unique_ptr<web::HttpServer> http_;  // after the parts it serves: stopped and gone first
+  std::unique_ptr<web::HttpServer> http_;         // after the parts it serves: stopped and gone first
+  std::unique_ptr<web::HttpServer> public_http_;  // likewise
   std::vector<std::unique_ptr<channels::AgentContext>> contexts_;
   std::vector<std::thread> threads_;  // last: joined (by stop) before the parts they use go
 };
 
-void serve(Globals& g, const std::string& roles, const std::string& lmtp, const std::string& http) {
-  auto plan = plan_serve(roles, lmtp, http);
+void serve(Globals& g, const std::string& roles, const std::string& lmtp, const std::string& http,
+           const std::string& public_http) {
+  auto plan = plan_serve(roles, lmtp, http, public_http);
   if (!plan) {
     print_error(plan.error());
     g.exit_code = kExitUsage;
@@ -257,7 +297,14 @@ void serve(Globals& g, const std::string& roles, const std::string& lmtp, const 
     }
   }
   if (plan->http) {
-    if (auto s = node.listen_pages(*plan->http); !s) {
+    if (auto s = node.listen_pages(*plan->http, /*with_customer_pages=*/!plan->public_http); !s) {
+      print_error(s.error());
+      g.exit_code = kExitTempFail;
+      return;
+    }
+  }
+  if (plan->public_http) {
+    if (auto s = node.listen_public(*plan->public_http); !s) {
       print_error(s.error());
       g.exit_code = kExitTempFail;
       return;
@@ -289,9 +336,16 @@ void register_serve_command(CLI::App& app, Globals& g) {
                   "what this node runs, of ingest (mailbox agents, --lmtp), outbox and http (--http); "
                   "default: all three");
   cmd->add_option("--lmtp", *lmtp, "listen for LMTP on HOST:PORT (off unless given; ingest role)");
-  cmd->add_option("--http", *http, "serve the customer pages on HOST:PORT (off unless given; http role)");
-  cmd->callback(
-      [&g, roles, lmtp, http] { g.action = [&g, roles, lmtp, http] { serve(g, *roles, *lmtp, *http); }; });
+  cmd->add_option("--http", *http,
+                  "serve the console, the REST API and the customer pages on HOST:PORT (off unless given; "
+                  "http role)");
+  auto public_http = std::make_shared<std::string>();
+  cmd->add_option("--public-http", *public_http,
+                  "serve the customer pages on a listener of their own at HOST:PORT (then not on --http; "
+                  "http role)");
+  cmd->callback([&g, roles, lmtp, http, public_http] {
+    g.action = [&g, roles, lmtp, http, public_http] { serve(g, *roles, *lmtp, *http, *public_http); };
+  });
 }
 
 }  // namespace mailcase::app

@@ -1,6 +1,7 @@
-// The customer pages against hostile clients, through `mailcase serve --http` over raw
-// sockets: oversized bodies, headers and URLs are refused before they are buffered,
-// slow clients cannot starve the pages, a link does only what it was sent for (old
+// The customer pages against hostile clients, through `mailcase serve --public-http`
+// (the pages' own listener, where "/" is theirs) over raw sockets: oversized bodies,
+// headers and URLs are refused before they are buffered, slow clients cannot starve
+// the pages, a link does only what it was sent for (old
 // links included), a survey is answered once, form input is checked, and every answer
 // carries the security headers.
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "outbound/compose.h"
@@ -145,8 +147,8 @@ class HardeningTest : public ::testing::Test {
                  "Printer on floor 3\r\nMessage-ID: <p1@example.org>\r\n\r\nIt does not print.\r\n")
                   .exit_code,
               0);
-    serve = std::make_unique<Background>(std::vector<std::string>{"--data", data.string(), "serve", "--http",
-                                                                  "127.0.0.1:" + std::to_string(port)});
+    serve = std::make_unique<Background>(std::vector<std::string>{
+        "--data", data.string(), "serve", "--public-http", "127.0.0.1:" + std::to_string(port)});
     ASSERT_TRUE(wait_until([&] { return serve->err().find("http: listening") != std::string::npos; }))
         << serve->err();
   }
@@ -309,8 +311,8 @@ TEST_F(HardeningTest, StoppingDoesNotWaitForSlowClients) {
   serve->stop(SIGTERM);
   std::ofstream(data / "mailcase.toml", std::ios::trunc)
       << "[outbound]\nenabled = false\n[http]\nrequest_timeout_seconds = 120\n";
-  serve = std::make_unique<Background>(std::vector<std::string>{"--data", data.string(), "serve", "--http",
-                                                                "127.0.0.1:" + std::to_string(port)});
+  serve = std::make_unique<Background>(std::vector<std::string>{
+      "--data", data.string(), "serve", "--public-http", "127.0.0.1:" + std::to_string(port)});
   ASSERT_TRUE(wait_until([&] { return serve->err().find("http: listening") != std::string::npos; }))
       << serve->err();
   int fd = connect_to(port);
@@ -429,10 +431,16 @@ TEST_F(HardeningTest, EveryAnswerCarriesTheSecurityHeaders) {
                                                     std::string(40000, 'h') + "\r\n\r\n")},
       {"malformed", http_exchange(port, "NONSENSE\r\n\r\n")},
   };
+  // The pages themselves load the console's stylesheet and script (from us, never
+  // inline); the server's own answers allow neither.
+  const std::set<std::string> pages{"front page", "case page", "refused link", "view link posting"};
   for (const auto& [what, r] : answers) {
     ASSERT_NE(status_of(r), 0) << what << ": " << r.substr(0, 200);
     EXPECT_EQ(header_of(r, "Content-Security-Policy"),
-              "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+              pages.contains(what)
+                  ? "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+                  : "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
         << what;
     EXPECT_EQ(header_of(r, "X-Content-Type-Options"), "nosniff") << what;
     EXPECT_EQ(header_of(r, "Referrer-Policy"), "no-referrer") << what;
