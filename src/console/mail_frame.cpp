@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -9,6 +10,7 @@
 #include "console/page.h"
 #include "ingest/pipeline.h"
 #include "spool/blob_store.h"
+#include "util/secret_file.h"
 #include "util/text.h"
 
 namespace mailcase::console {
@@ -16,6 +18,44 @@ namespace {
 
 // Largest inline image the cid: proxy serves; a bigger part is not shown.
 constexpr uint64_t kMaxInlineImageBytes = 10 * 1024 * 1024;
+// How long the image links of one answer of the HTML endpoint stay valid.
+constexpr int64_t kImageLinkSeconds = 3600;
+
+// The key of the cid: proxy's links: DATA/console-images.key (32 random bytes, 0600),
+// the same for every process on this data directory. Read once per data directory.
+Result<std::string> image_key(const std::filesystem::path& data_dir) {
+  static std::mutex mu;
+  static std::map<std::filesystem::path, std::string> keys;
+  std::lock_guard lock(mu);
+  if (auto it = keys.find(data_dir); it != keys.end()) return it->second;
+  MC_ASSIGN_OR_RETURN(auto key,
+                      load_or_create_key(data_dir / "console-images.key", crypto_auth_hmacsha256_KEYBYTES));
+  return keys[data_dir] = std::move(key);
+}
+
+std::string image_mac(const std::string& key, store::Id id, int64_t expires) {
+  const std::string msg = "mailcase console cid v1:" + std::to_string(id) + ":" + std::to_string(expires);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                         reinterpret_cast<const unsigned char*>(key.data()));
+  return text::hex(mac, sizeof mac);
+}
+
+// Whether the request carries a valid, unexpired image link for message id.
+bool image_link_valid(Context& ctx, const httplib::Request& req, store::Id id) {
+  const std::string e = req.get_param_value("e"), sig = req.get_param_value("s");
+  if (e.empty() || e.size() > 18 || sig.size() != 2 * crypto_auth_hmacsha256_BYTES) return false;
+  int64_t expires = 0;
+  for (char c : e) {
+    if (c < '0' || c > '9') return false;
+    expires = expires * 10 + (c - '0');
+  }
+  if (expires < ctx.clock.now()) return false;
+  auto key = image_key(ctx.data_dir);
+  if (!key) return false;
+  const std::string want = image_mac(*key, id, expires);
+  return sodium_memcmp(want.data(), sig.data(), want.size()) == 0;
+}
 
 // Keeps the parts the parser stores in memory, each up to kMaxInlineImageBytes (the rest
 // only hashed), so that one part can be picked by the sha256 the parser reports.
@@ -113,7 +153,14 @@ void mail_html(Context& ctx, const httplib::Request& req, httplib::Response& res
       note = "This mail's text was cut when it arrived: only its beginning is shown.";
   const bool remote = form_value(req, "images") == "remote";
   const std::string cid_path = "/messages/" + std::to_string(id) + "/cid/";
-  auto clean = clean_mail_html(parsed->html_body, MailHtmlOptions{cid_path, remote}, note);
+  // The frame's document has an opaque origin: the browser sends no SameSite cookie with
+  // its image requests, so each cid: link carries a token for this message's inline
+  // images (not our session, not the CSRF token), valid for an hour.
+  auto key = image_key(ctx.data_dir);
+  if (!key) return send_frame_note(res, 503, key.error().message);
+  const int64_t expires = ctx.clock.now() + kImageLinkSeconds;
+  const std::string query = "?e=" + std::to_string(expires) + "&s=" + image_mac(*key, id, expires);
+  auto clean = clean_mail_html(parsed->html_body, MailHtmlOptions{cid_path, remote, query}, note);
   res.status = 200;
   set_frame_headers(res, mail_html_policy(own_source(req, cid_path), remote));
   res.set_content(std::move(clean.html), "text/html; charset=utf-8");
@@ -216,11 +263,16 @@ void mount_mail_frame(web::HttpServer& server, Context& ctx) {
       page(ctx, Need::kAgent, [&ctx](const Viewer&, const httplib::Request& req, httplib::Response& res) {
         mail_html(ctx, req, res);
       }));
-  server.get(
-      "/messages/{id}/cid/{cid}", R"(/messages/(\d{1,18})/cid/(.{1,998}))",
+  // An image link from the frame (with its token), or a logged-in agent opening it directly.
+  auto with_session =
       page(ctx, Need::kAgent, [&ctx](const Viewer&, const httplib::Request& req, httplib::Response& res) {
         mail_cid(ctx, req, res);
-      }));
+      });
+  server.get("/messages/{id}/cid/{cid}", R"(/messages/(\d{1,18})/cid/(.{1,998}))",
+             [&ctx, with_session](const httplib::Request& req, httplib::Response& res) {
+               if (image_link_valid(ctx, req, id_of(req))) return mail_cid(ctx, req, res);
+               with_session(req, res);
+             });
 }
 
 }  // namespace mailcase::console

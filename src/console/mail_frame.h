@@ -10,7 +10,11 @@
 //   asked, with ?images=remote, for this one answer), `frame-ancestors 'self'`; nosniff,
 //   no-store, no referrer. The HTML carries nothing of ours: no session, no CSRF token.
 // - The cid: proxy serves raster images only (png, gif, jpeg, webp), never svg or HTML,
-//   with nosniff and a sandbox CSP of its own.
+//   with nosniff and a sandbox CSP of its own. The frame's document has an opaque origin,
+//   so browsers send no SameSite cookie with its image requests: the HTML's cid: links
+//   carry ?e=EXPIRES&s=HMAC, a token for that message's inline images alone, valid for an
+//   hour, keyed by DATA/console-images.key (shared by every process on the data
+//   directory). Without a valid token the proxy needs a logged-in agent like any page.
 // - A page that embeds the frame puts mail_frame_src(req) in its CSP's frame-src, and the
 //   iframe gets sandbox="allow-popups allow-popups-to-escape-sandbox" (never scripts).
 #pragma once

@@ -421,7 +421,7 @@ CheckedUrl check_mail_url(std::string_view url, UrlUse use, const MailHtmlOption
   if (scheme == "cid") {
     const std::string id = percent_decode(std::string_view(u).substr(4));
     if (id.empty() || opt.cid_prefix.empty()) return {};
-    return {UrlVerdict::kKeep, opt.cid_prefix + encode_content_id(id)};
+    return {UrlVerdict::kKeep, opt.cid_prefix + encode_content_id(id) + opt.cid_query};
   }
   if (scheme == "data") return raster_data_image(u) ? CheckedUrl{UrlVerdict::kKeep, u} : CheckedUrl{};
   if (scheme == "https" && opt.remote_images) return {UrlVerdict::kKeep, u};

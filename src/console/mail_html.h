@@ -32,6 +32,7 @@ inline constexpr size_t kMaxMailHtmlBytes = 2 * 1024 * 1024;
 struct MailHtmlOptions {
   std::string cid_prefix;      // where cid: URLs point, e.g. "/messages/12/cid/"
   bool remote_images = false;  // https: images (never http:) are kept
+  std::string cid_query;       // appended to each, e.g. "?e=...&s=..." (the proxy's token)
 };
 
 struct CleanMailHtml {

@@ -177,7 +177,8 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   std::string to;
   for (const auto& r : recipients) to += (to.empty() ? "" : ", ") + r;
   Html details = html(
-      "<dl class=\"card\"><dt>State</dt><dd><span class=\"badge\">{}</span></dd><dt>Reason</dt><dd>{}</dd>"
+      "<dl class=\"card details\"><dt>State</dt><dd><span "
+      "class=\"badge\">{}</span></dd><dt>Reason</dt><dd>{}</dd>"
       "<dt>Received</dt><dd>{}</dd><dt>From</dt><dd>{}</dd><dt>Envelope sender</dt><dd>{}</dd><dt>To</dt>"
       "<dd>{}</dd><dt>Subject</dt><dd>{}</dd><dt>Source</dt><dd>{}</dd><dt>Attempts</dt><dd>{}</dd>{}</dl>",
       store::to_string(m.state), m.reason.empty() ? std::string("(none given)") : m.reason,

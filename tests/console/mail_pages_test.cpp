@@ -466,7 +466,8 @@ TEST_F(MailPagesTest, TheMailHtmlIsCleanedAndAnsweredWithItsOwnPolicy) {
   EXPECT_EQ(a.header("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(a.header("Set-Cookie"), "");
   EXPECT_NE(a.body.find("Please fix invoice 42."), std::string::npos) << a.body;
-  EXPECT_NE(a.body.find("src=\"/messages/" + id(held_id_) + "/cid/logo%40corp.example\""), std::string::npos);
+  const std::string img = "src=\"/messages/" + id(held_id_) + "/cid/logo%40corp.example?e=";
+  ASSERT_NE(a.body.find(img), std::string::npos) << a.body;
   EXPECT_NE(a.body.find("href=\"https://corp.example/help\" target=\"_blank\" rel=\"noopener noreferrer\""),
             std::string::npos);
   for (auto bad : {"<script", "onload", "javascript:", "<iframe", "<meta", "<base", "evil.example"})
@@ -489,6 +490,38 @@ TEST_F(MailPagesTest, TheMailHtmlIsCleanedAndAnsweredWithItsOwnPolicy) {
   auto text_only = get("/messages/" + id(failed_id_) + "/html");
   EXPECT_EQ(text_only.status, 200);
   EXPECT_NE(text_only.body.find("no HTML part"), std::string::npos) << text_only.body;
+}
+
+// The frame's document has an opaque origin: its image requests carry no cookie, so its
+// cid: links carry a token of their own, for that message only, that expires.
+TEST_F(MailPagesTest, TheFramesImageLinksWorkWithoutACookieForTheirMessageOnly) {
+  auto a = get("/messages/" + id(held_id_) + "/html");
+  ASSERT_EQ(a.status, 200);
+  const std::string prefix = "src=\"/messages/" + id(held_id_) + "/cid/logo%40corp.example?";
+  const auto at = a.body.find(prefix);
+  ASSERT_NE(at, std::string::npos) << a.body;
+  const auto start = at + 5, end = a.body.find('"', start);
+  std::string link = a.body.substr(start, end - start);
+  for (auto pos = link.find("&amp;"); pos != std::string::npos; pos = link.find("&amp;"))
+    link.replace(pos, 5, "&");
+  auto img = get(link, false);
+  ASSERT_EQ(img.status, 200) << link;
+  EXPECT_EQ(img.header("Content-Type"), "image/png");
+  EXPECT_EQ(img.body, std::string(kPng, sizeof kPng - 1));
+
+  // The same token for another message, a changed signature or expiry: the login.
+  const std::string query = link.substr(link.find('?'));
+  EXPECT_EQ(get("/messages/" + id(failed_id_) + "/cid/logo%40corp.example" + query, false).status, 303);
+  std::string forged = link;
+  forged[forged.size() - 1] = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(get(forged, false).status, 303);
+  const auto e = link.find("e=") + 2;
+  std::string later = link;
+  later.replace(e, link.find('&', e) - e, "99999999999");
+  EXPECT_EQ(get(later, false).status, 303);
+  EXPECT_EQ(get("/messages/" + id(held_id_) + "/cid/logo%40corp.example?e=1&s=" + std::string(64, '0'), false)
+                .status,
+            303);
 }
 
 TEST_F(MailPagesTest, TheCidProxyServesTheMailsInlineImagesOnly) {
