@@ -83,7 +83,7 @@ void check(const std::string& doc) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view html(reinterpret_cast<const char*>(data), size);
   for (bool remote : {false, true}) {
-    auto clean = mailcase::console::clean_mail_html(html, {"/messages/1/cid/", remote});
+    auto clean = mailcase::console::clean_mail_html(html, {"/messages/1/cid/", remote, "?e=1&s=ab"});
     // Escaping (at most 6 bytes for one), the link attributes added and the formatting
     // elements gumbo copies (bounded by the parser check to 16 MiB) bound the output.
     if (clean.html.size() > 8 * size + 1024 + 64 * 1024 * 1024) std::abort();
