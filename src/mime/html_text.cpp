@@ -442,4 +442,8 @@ std::string html_to_text(std::string_view html) {
   return collapse_blank_lines(w.take());
 }
 
+bool html_fits_parser(std::string_view html) {
+  return fits_gumbo(html);
+}
+
 }  // namespace mailcase::mime
