@@ -301,9 +301,9 @@ int main(int argc, char** argv) {
               data.reused ? "reused" : "built now");
   std::printf("machine: %s\n", bench::machine().c_str());
   std::printf(
-      "ingest: %d mails a run over LMTP, %d connections, storage.sync as configured (default full); "
-      "a third of the mails are replies\n",
-      mails, connections);
+      "ingest: %d mails a run over LMTP, %d connections, storage.sync = \"%s\"; a third of the mails are "
+      "replies\n",
+      mails, connections, sync.c_str());
   std::printf(
       "API: A none; B 4 threads paced at %.0f requests/s in all; C 1 thread at full speed; "
       "mix: first pages, case reads, events, searches (rare word, \"%s\")\n",
@@ -314,12 +314,12 @@ int main(int argc, char** argv) {
   const char modes[] = {'A', 'B', 'A', 'C'};
   std::vector<double> rates[3];
   int run = 0;
-  std::printf("%4s %4s %9s %9s %-26s %7s %8s %8s %8s\n", "run", "mode", "mails/s", "server", "load average",
-              "api req", "api p50", "api p99", "api max");
+  std::printf("%4s %4s %9s %9s %7s %-16s %7s %8s %8s %8s\n", "run", "mode", "mails/s", "server", "wal MB",
+              "load average", "api req", "api p50", "api p99", "api max");
   for (int round = 0; round < rounds; ++round) {
     for (char mode : modes) {
       ++run;
-      const std::string load = bench::load_average().substr(0, 14);
+      const std::string load = bench::load_average().substr(0, 14);  // the 1, 5 and 15 minutes
       std::unique_ptr<ApiLoad> api;
       if (mode == 'B')
         api = std::make_unique<ApiLoad>(server.http_port, data.token, 4, rate, cases, mid_word);
@@ -347,7 +347,10 @@ int main(int argc, char** argv) {
       const double server_cores = (bench::cpu_seconds_of(server.pid()) - server0) / secs;
       const double per_s = mails / secs;
       rates[mode == 'A' ? 0 : mode == 'B' ? 1 : 2].push_back(per_s);
-      std::printf("%4d %4c %9.0f %9.2f %-26s", run, mode, per_s, server_cores, load.c_str());
+      std::error_code ec;
+      const auto wal = fs::file_size(scratch / "mailcase.db-wal", ec);
+      std::printf("%4d %4c %9.0f %9.2f %7.1f %-16s", run, mode, per_s, server_cores,
+                  ec ? 0.0 : static_cast<double>(wal) / 1e6, load.c_str());
       if (api) {
         int errors = 0;
         auto ms = api->finish(&errors);
@@ -364,7 +367,8 @@ int main(int argc, char** argv) {
       "median mails/s: A alone %.0f (%zu runs); B paced API %.0f (%zu runs), %.2f of A; "
       "C full-speed API %.0f (%zu runs), %.2f of A\n",
       a, rates[0].size(), b, rates[1].size(), b / a, c, rates[2].size(), c / a);
-  std::printf("server column: cores the server used during the run; load average at the end: %s\n",
-              bench::load_average().c_str());
+  std::printf(
+      "server: cores the server used during the run; wal MB: the WAL after it; load average at the end: %s\n",
+      bench::load_average().c_str());
   return 0;
 }
