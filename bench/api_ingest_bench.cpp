@@ -319,7 +319,8 @@ int main(int argc, char** argv) {
   for (int round = 0; round < rounds; ++round) {
     for (char mode : modes) {
       ++run;
-      const std::string load = bench::load_average().substr(0, 14);  // the 1, 5 and 15 minutes
+      std::string load = bench::load_average();  // "1min 5min 15min running/all lastpid"
+      load = load.substr(0, load.find(' ', load.find(' ', load.find(' ') + 1) + 1));
       std::unique_ptr<ApiLoad> api;
       if (mode == 'B')
         api = std::make_unique<ApiLoad>(server.http_port, data.token, 4, rate, cases, mid_word);

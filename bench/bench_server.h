@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -135,9 +136,9 @@ inline BenchData prepare_data(const std::string& bin, const std::filesystem::pat
   return d;
 }
 
-// `mailcase --data DIR serve ARGS…` in the background, stderr to a file beside nothing
-// else; start() waits until it says where it listens. Stopped (SIGTERM, then waited for)
-// by stop() or the destructor.
+// `mailcase --data DIR serve ARGS…` in the background, its stderr to a file of its own;
+// the constructor waits until it says where it listens (and exits the bench when it does
+// not). Stopped (SIGTERM, then waited for) by stop() or the destructor.
 class Server {
  public:
   Server(const std::string& bin, const std::filesystem::path& dir, const std::vector<std::string>& args) {
@@ -148,6 +149,8 @@ class Server {
     argv.insert(argv.end(), args.begin(), args.end());
     pid_ = fork();
     if (pid_ == 0) {
+      // The server ends with the bench, even when the bench exits on an error.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       int devnull = open("/dev/null", O_RDWR);
       dup2(devnull, 0);
       dup2(devnull, 1);
