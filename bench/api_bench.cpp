@@ -127,8 +127,9 @@ int main(int argc, char** argv) {
       "each run after 10 untimed requests\n");
   std::printf(
       "cpu columns: cores busy on average during the run (CPU seconds / wall seconds), "
-      "client = this process, server = mailcase serve; the machine has %ld\n",
-      cores);
+      "client = this process, server = mailcase serve (counted in 1/%ld s: rough for runs under a second); "
+      "the machine has %ld\n",
+      sysconf(_SC_CLK_TCK), cores);
   std::printf("%-66s %6s %8s %8s %8s %5s %7s %7s\n", "what", "reqs", "p50 ms", "p99 ms", "max ms", "rows",
               "client", "server");
   for (auto& r : runs) {

@@ -83,8 +83,8 @@ inline std::string mailcase(const std::string& bin, const std::filesystem::path&
 // support@corp.example (queue Support), `cases` cases built by build_cases(), an agent
 // bench@corp.example with an API token. Built once: the marker file DIR/bench-built holds
 // the case count and DIR/bench-token the token, and a later call with the same count
-// reuses the directory as it is (mail ingested by an earlier run included); any other
-// content is removed and built again.
+// reuses the directory as it is (api_ingest_bench ingests into a copy of it); without
+// them, or for another count, it is removed and built again.
 struct BenchData {
   std::filesystem::path dir;
   std::string token;
@@ -127,10 +127,15 @@ inline BenchData prepare_data(const std::string& bin, const std::filesystem::pat
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   d.token = out.substr(out.rfind('\n') + 1);
   {
-    std::ofstream t(dir / "bench-token");
-    t << d.token << "\n";
+    // A secret: readable by its owner alone from the moment it exists.
+    const std::string line = d.token + "\n";
+    int fd = ::open((dir / "bench-token").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      std::fprintf(stderr, "cannot write %s\n", (dir / "bench-token").c_str());
+      std::exit(1);
+    }
+    ::close(fd);
   }
-  chmod((dir / "bench-token").c_str(), 0600);
   std::ofstream(dir / "bench-built") << cases << "\n";
   d.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return d;
