@@ -23,143 +23,17 @@
 #include <string>
 #include <vector>
 
+#include "bench_store.h"
 #include "store/store.h"
 
 namespace fs = std::filesystem;
 using namespace mailcase;
 
-namespace {
-
-// The head of the vocabulary: words a support mailbox is full of.
-const char* kCommon[] = {
-    "the",      "to",       "and",     "please",   "printer", "invoice", "login",    "password",  "error",
-    "server",   "vpn",      "update",  "license",  "crash",   "slow",    "email",    "account",   "report",
-    "network",  "backup",   "urgent",  "customer", "since",   "today",   "again",    "cannot",    "access",
-    "order",    "delivery", "refund",  "payment",  "help",    "issue",   "problem",  "working",   "not",
-    "we",       "our",      "your",    "thank",    "you",     "regards", "hello",    "team",      "support",
-    "attached", "screen",   "message", "version",  "install", "phone",   "laptop",   "office",    "meeting",
-    "monday",   "friday",   "week",    "month",    "facture", "réseau",  "problème", "zamówienie"};
-
-// A deterministic vocabulary: the common words, then pseudo-words made of syllables, drawn
-// with a Zipf law (rank r with weight 1/r), so a few words are everywhere and most are rare.
-struct Vocabulary {
-  std::vector<std::string> words;
-  std::discrete_distribution<size_t> pick;
-  explicit Vocabulary(size_t size) {
-    for (const char* w : kCommon) words.emplace_back(w);
-    static const char* syl[] = {"ka",  "lo", "mi",  "ren", "sta", "vo",  "tri", "pel", "dun", "ex",
-                                "qui", "zo", "bar", "nel", "fos", "gri", "hal", "jut", "wen", "yor"};
-    std::mt19937 rng(7);
-    while (words.size() < size) {
-      std::string w;
-      int n = 2 + static_cast<int>(rng() % 3);
-      for (int i = 0; i < n; ++i) w += syl[rng() % 20];
-      words.push_back(w);
-    }
-    std::vector<double> weights;
-    for (size_t r = 1; r <= words.size(); ++r) weights.push_back(1.0 / static_cast<double>(r));
-    pick = std::discrete_distribution<size_t>(weights.begin(), weights.end());
-  }
-  std::string text(std::mt19937& rng, int n) {
-    std::string s;
-    for (int i = 0; i < n; ++i) {
-      if (i) s += ' ';
-      s += words[pick(rng)];
-    }
-    return s;
-  }
-};
-
-constexpr const char* kRareWord = "quokkafrost";  // put into 1 case in 50,000
-constexpr const char* kCommonWord = "printer";
-constexpr int kBatch = 10000;
-
-double pct(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
-
-uint64_t store_bytes(const fs::path& dir) {
-  uint64_t n = 0;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file()) n += e.file_size();
-  return n;
-}
-
-int build(store::Store& s, int cases, Vocabulary& vocab) {
-  std::mt19937 rng(42);
-  static const char* queues[] = {"Support", "Sales", "Billing", "Hardware", "Unrouted"};
-  static const store::CaseStatus statuses[] = {
-      store::CaseStatus::kNew,      store::CaseStatus::kOpen,
-      store::CaseStatus::kOpen,     store::CaseStatus::kSolutionProposed,
-      store::CaseStatus::kResolved, store::CaseStatus::kClosed,
-      store::CaseStatus::kClosed,   store::CaseStatus::kClosed};
-  auto t0 = std::chrono::steady_clock::now();
-  std::optional<store::Id> contact;
-  for (int done = 0; done < cases;) {
-    auto w = s.begin_work();
-    if (!w) {
-      std::fprintf(stderr, "begin: %s\n", w.error().message.c_str());
-      return 1;
-    }
-    for (int i = 0; i < kBatch && done < cases; ++i, ++done) {
-      if (done % 3 == 0) {  // a contact writes about three cases
-        store::Contact c;
-        c.name = vocab.words[rng() % vocab.words.size()] + " " + vocab.words[rng() % vocab.words.size()];
-        c.emails = {"c" + std::to_string(done) + "@example" + std::to_string(rng() % 500) + ".org"};
-        auto id = s.add_contact(c);
-        if (!id) {
-          std::fprintf(stderr, "contact: %s\n", id.error().message.c_str());
-          return 1;
-        }
-        contact = *id;
-      }
-      store::Case c;
-      c.subject = vocab.text(rng, 3 + static_cast<int>(rng() % 6));
-      if (done % 50000 == 7) c.subject += std::string(" ") + kRareWord;
-      c.status = statuses[rng() % 8];
-      c.queue = queues[rng() % 5];
-      if (rng() % 3) c.owner = "agent" + std::to_string(rng() % 20) + "@corp.example";
-      c.contact_id = contact;
-      auto made = s.insert_case(c, "CS", 7);
-      if (!made) {
-        std::fprintf(stderr, "case: %s\n", made.error().message.c_str());
-        return 1;
-      }
-      int comments = 1 + static_cast<int>(rng() % 5 == 0);
-      for (int k = 0; k < comments; ++k) {
-        store::Comment cm;
-        cm.case_id = made->id;
-        cm.author = "customer@example.org";
-        cm.body = vocab.text(rng, 15 + static_cast<int>(rng() % 40));
-        if (auto r = s.add_comment(cm); !r) {
-          std::fprintf(stderr, "comment: %s\n", r.error().message.c_str());
-          return 1;
-        }
-      }
-    }
-    if (auto r = w->commit(); !r) {
-      std::fprintf(stderr, "commit: %s\n", r.error().message.c_str());
-      return 1;
-    }
-    if (done % 100000 == 0 || done == cases) {
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::fprintf(stderr, "  %d cases, %.0f s\n", done, secs);
-    }
-  }
-  return 0;
-}
-
-}  // namespace
+using bench::build_cases;
+using bench::kCommonWord;
+using bench::kRareWord;
+using bench::pct;
+using bench::Vocabulary;
 
 int main(int argc, char** argv) {
   int cases = 1000000, repeat = 200;
@@ -192,24 +66,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", s.error().message.c_str());
     return 1;
   }
-  Vocabulary vocab(20000);
+  Vocabulary vocab(bench::kVocabularySize);
   if (!reuse) {
     std::fprintf(stderr, "building %d cases in %s\n", cases, db.c_str());
     auto t0 = std::chrono::steady_clock::now();
-    if (int rc = build(**s, cases, vocab)) return rc;
+    if (int rc = build_cases(**s, cases, vocab)) return rc;
     std::printf("build: %d cases in %.0f s\n", cases,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
 
-  std::printf("machine: %ld cores (nproc), %s; load average at start: ", sysconf(_SC_NPROCESSORS_ONLN),
-              cpu_model().c_str());
-  {
-    std::ifstream la("/proc/loadavg");
-    std::string l;
-    std::getline(la, l);
-    std::printf("%s\n", l.c_str());
-  }
-  std::printf("store: %.1f MB (%s, WAL included)\n", static_cast<double>(store_bytes(dir)) / 1e6,
+  std::printf("machine: %s; load average at start: %s\n", bench::machine().c_str(),
+              bench::load_average().c_str());
+  std::printf("store: %.1f MB (%s, WAL included)\n", static_cast<double>(bench::store_bytes(dir)) / 1e6,
               dir.c_str());
   std::printf("client: one thread, the store in the same process (its share of the cores: one at most)\n");
 

@@ -13,6 +13,8 @@
 
 #include <httplib.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -213,6 +215,12 @@ class GuardedServer final : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override {
+    // Each answer goes out as soon as it is written: cpp-httplib sends a response's head
+    // and its body in separate writes, and with Nagle's algorithm the body would wait for
+    // the client's delayed ACK of the head (40 ms on Linux) on most requests of a
+    // keep-alive connection.
+    const int one = 1;
+    (void)::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     GuardedStream strm(sock, limits_, svr_sock_);
     const auto timeout = std::chrono::seconds(limits_.request_timeout_seconds);
     bool ok = false;
