@@ -10,7 +10,10 @@ std::string client_address(std::string_view peer, std::string_view forwarded_for
   if (!peer_ip || !util::contains_any(trusted_proxies, *peer_ip)) return std::string(peer);
   // Right to left: each hop appended the address it received from; the first one that
   // is not a trusted proxy is the client as far as we can tell.
-  std::string_view rest = forwarded_for.substr(0, 4096);
+  // Bounded from the right: the nearest hops are the ones to believe, and a client could
+  // pad the header so that a cut from the left dropped the hop our proxy appended.
+  std::string_view rest =
+      forwarded_for.size() > 4096 ? forwarded_for.substr(forwarded_for.size() - 4096) : forwarded_for;
   std::string last_good(peer);
   while (!rest.empty()) {
     const auto comma = rest.rfind(',');
