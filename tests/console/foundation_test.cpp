@@ -409,8 +409,10 @@ TEST_F(ConsoleHttpTest, ALoginWithoutTheFormsOneTimeValueIsRefused) {
 
 TEST_F(ConsoleHttpTest, AnAccountIsThrottledAfterItsFailuresWithRetryAfter) {
   start();
+  // One account however its address is spelled: the count is not split by letter case.
+  const std::vector<std::string> spellings = {"bob@corp.example", "BOB@Corp.Example", " <bob@corp.example> "};
   for (int i = 0; i < 3; ++i) {
-    auto r = browser().login("bob@corp.example", "wrong " + std::to_string(i));
+    auto r = browser().login(spellings[i], "wrong " + std::to_string(i));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401);
   }
@@ -616,6 +618,21 @@ TEST_F(ConsoleHttpTest, PagesCarryTheConsolesSecurityHeadersAndNoInlineScript) {
   EXPECT_NE(home->body.find("href=\"/admin\""), std::string::npos) << "an admin sees the admin link";
   EXPECT_NE(home->body.find("\"X-CSRF-Token\":\"" + b.csrf + "\""), std::string::npos)
       << "htmx carries the token";
+}
+
+TEST_F(ConsoleHttpTest, TheLoginReturnsToThePageAskedForWithItsQuery) {
+  start();
+  auto c = browser().client();
+  auto page = c.Get("/?tab=mine&q=a%20b");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 303);
+  // cpp-httplib's client decodes a Location once: the server sent next=/%3Ftab%3Dmine%26q%3Da%2520b.
+  EXPECT_EQ(page->get_header_value("Location"), "/login?next=/?tab=mine&q=a%20b");
+  auto b = browser();
+  auto r = b.login("bob@corp.example", kPassword, "/?tab=mine&q=a%20b");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 303);
+  EXPECT_EQ(r->get_header_value("Location"), "/?tab=mine&q=a b");
 }
 
 TEST_F(ConsoleHttpTest, WithoutASessionPagesGoToLoginAndPostsAreRefused) {
