@@ -1,5 +1,9 @@
 #include "console/client_address.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+
 #include "util/text.h"
 
 namespace mailcase::console {
@@ -26,6 +30,22 @@ std::string client_address(std::string_view peer, std::string_view forwarded_for
     last_good = std::string(item);
   }
   return last_good;
+}
+
+std::string throttle_key(std::string_view address) {
+  auto ip = util::parse_ip(address);
+  if (!ip) return std::string(address);
+  const bool v4 = std::all_of(ip->begin(), ip->begin() + 10, [](uint8_t b) { return b == 0; }) &&
+                  (*ip)[10] == 0xff && (*ip)[11] == 0xff;
+  if (v4) {
+    char out[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, ip->data() + 12, out, sizeof out);
+    return out;
+  }
+  std::fill(ip->begin() + 8, ip->end(), uint8_t{0});
+  char out[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, ip->data(), out, sizeof out);
+  return std::string(out) + "/64";
 }
 
 }  // namespace mailcase::console

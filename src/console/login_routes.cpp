@@ -92,7 +92,7 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
       return login_form(ctx, res, 403, next, email, "The login form had expired. Please log in again.");
     const std::string address = client_address(req.remote_addr, forwarded_for(req), ctx.trusted_proxies);
     const int64_t now = ctx.clock.now();
-    if (const int64_t wait = ctx.throttle.wait_seconds(email, address, now); wait > 0) {
+    if (const int64_t wait = ctx.throttle.wait_seconds(email, throttle_key(address), now); wait > 0) {
       res.set_header("Retry-After", std::to_string(wait));
       spdlog::warn("console: login for {} from {} refused: too many failed attempts", loggable(email),
                    loggable(address));
@@ -119,7 +119,7 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
         access::verify_password(hash ? *hash : decoy_hash(), password) && agent && hash && agent->active;
     ctx.password_checks.release();
     if (!good) {
-      ctx.throttle.failed(email, address, now);
+      ctx.throttle.failed(email, throttle_key(address), now);
       spdlog::info("console: failed login for {} from {}", loggable(email), loggable(address));
       return login_form(ctx, res, 401, next, email, "Wrong email or password.");
     }

@@ -143,6 +143,22 @@ TEST(ClientAddressTest, ATrustedProxysHeaderNamesTheNearestUntrustedHop) {
   EXPECT_EQ(client_address("10.0.0.2", "10.0.0.5, 10.0.0.4", proxies), "10.0.0.5");
 }
 
+TEST(ClientAddressTest, AnIPv6ClientIsThrottledByItsSlash64) {
+  EXPECT_EQ(throttle_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(throttle_key("2001:db8:1:2::1"), throttle_key("2001:db8:1:2:ffff::9"));
+  EXPECT_NE(throttle_key("2001:db8:1:2::1"), throttle_key("2001:db8:1:3::1"));
+  EXPECT_EQ(throttle_key("::1"), "::/64");
+  EXPECT_EQ(throttle_key("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(throttle_key("::ffff:192.0.2.7"), "192.0.2.7") << "one client, two spellings";
+  EXPECT_EQ(throttle_key("not-an-address"), "not-an-address");
+  // Failures from many addresses of one /64 add up to one client's.
+  LoginThrottle t(100, 3, 600);
+  for (int i = 1; i <= 3; ++i)
+    t.failed("a" + std::to_string(i) + "@x.example", throttle_key("2001:db8:1:2::" + std::to_string(i)), 0);
+  EXPECT_GT(t.wait_seconds("b@x.example", throttle_key("2001:db8:1:2::99"), 1), 0);
+  EXPECT_EQ(t.wait_seconds("b@x.example", throttle_key("2001:db8:1:3::99"), 1), 0);
+}
+
 // ---- is_local_path: where a login may send the browser back to ----
 
 TEST(IsLocalPathTest, OurOwnPathsAreAccepted) {
@@ -482,6 +498,24 @@ TEST_F(ConsoleHttpTest, ATrustedProxysForwardedForTellsClientsApart) {
   EXPECT_EQ(separate->status, 429) << "a second X-Forwarded-For header line is the proxy's";
 }
 
+TEST_F(ConsoleHttpTest, OneIPv6ClientCannotSpreadItsGuessesOverItsSlash64) {
+  start("trusted_proxies = [\"127.0.0.1\"]\n");
+  for (int i = 1; i <= 6; ++i)
+    ASSERT_EQ(browser()
+                  .login("g" + std::to_string(i) + "@corp.example", "x", "/",
+                         {{"X-Forwarded-For", "2001:db8:7:7::" + std::to_string(i)}})
+                  ->status,
+              401);
+  EXPECT_EQ(browser()
+                .login("ada@corp.example", kPassword, "/", {{"X-Forwarded-For", "2001:db8:7:7:1:2:3:4"}})
+                ->status,
+            429);
+  EXPECT_EQ(
+      browser().login("ada@corp.example", kPassword, "/", {{"X-Forwarded-For", "2001:db8:7:8::1"}})->status,
+      303)
+      << "another /64 is another client";
+}
+
 TEST_F(ConsoleHttpTest, LogoutEndsTheSessionForTheOldCookieToo) {
   start();
   auto b = logged_in();
@@ -648,6 +682,41 @@ TEST_F(ConsoleHttpTest, WithoutASessionPagesGoToLoginAndPostsAreRefused) {
   auto post = c.Post("/logout", httplib::Params{{"csrf", "x"}});
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 401);
+}
+
+// The console as `mailcase serve --roles http` mounts it, configured by mailcase.toml.
+TEST(ConsoleServeTest, TheServedConsoleLogsInWithItsSettings) {
+  mailcase::testing::TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  auto mc = [&](std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {"--data", data});
+    return mailcase::testing::run_mailcase(args, in);
+  };
+  ASSERT_EQ(mc({"init"}).exit_code, 0);
+  std::ofstream(dir.path() / "data" / "mailcase.toml")
+      << "[http]\npublic_url = \"https://help.example.com\"\nlogin_failures_per_account = 1\n";
+  ASSERT_EQ(mc({"agent", "add", "--name", "Ada", "--email", "ada@corp.example"}).exit_code, 0);
+  ASSERT_EQ(mc({"agent", "password", "ada@corp.example"}, std::string(kPassword) + "\n").exit_code, 0);
+  const int port = mailcase::testing::free_port();
+  mailcase::testing::Background serve(
+      {"--data", data, "serve", "--roles", "http", "--http", "127.0.0.1:" + std::to_string(port)});
+  ConsoleClient b(port);
+  ASSERT_TRUE(mailcase::testing::wait_until([&] { return static_cast<bool>(b.client().Get("/healthz")); }))
+      << serve.err();
+  auto r = b.login("ada@corp.example", kPassword);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 303) << r->body;
+  EXPECT_NE(set_cookie_line(*r, "mc_session").find("; Secure"), std::string::npos) << "public_url is https";
+  auto home = b.get("/");
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->status, 200);
+  EXPECT_NE(home->get_header_value("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  auto htmx = b.client().Get("/assets/htmx.min.js");
+  ASSERT_TRUE(htmx);
+  EXPECT_EQ(htmx->status, 200) << "the console's script is served from the binary";
+  EXPECT_EQ(ConsoleClient(port).login("ada@corp.example", "wrong")->status, 401);
+  EXPECT_EQ(ConsoleClient(port).login("ada@corp.example", kPassword)->status, 429)
+      << "login_failures_per_account = 1";
 }
 
 }  // namespace
