@@ -677,6 +677,23 @@ def AssignACase(t):
 
 
 @test
+def NewMailAppearsWithoutAReload(t):
+    """An open case page shows the customer's next mail by itself (htmx polling)."""
+    c = t.console
+    c.login(AGENT, PASSWORD)
+    number = t.mc.messages["printer"]["case"]
+    open_case(t, number)
+    c.d.execute_script("window.mailcaseNoReload = 'still here'")
+    t.mc.deliver("follow-up", plain_mail("carol@customer.example", "Carol Customer", "support@corp.example",
+                                         f"Re: Printer is broken [{number}]", "p2@customer.example",
+                                         "It now prints only blank pages."))
+    check(t.mc.messages["follow-up"]["case"] == number, f"the follow-up went to the case: {t.mc.messages}")
+    shown = wait_for(lambda: "It now prints only blank pages." in c.body_text(), timeout=20, step=0.5)
+    check(shown, "the new mail appeared on the open page within 20 s")
+    check(c.d.execute_script("return window.mailcaseNoReload") == "still here", "without reloading the page")
+
+
+@test
 def RetryAHeldMail(t):
     c = t.console
     held = t.mc.messages["held"]
