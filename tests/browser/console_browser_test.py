@@ -301,6 +301,8 @@ def start_browser(workdir):
         options.add_argument(arg)
     # A dialog must not be dismissed silently: the hostile checks look for it.
     options.set_capability("unhandledPromptBehavior", "ignore")
+    # The page's console messages: CSP refusals and script errors on our own pages.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
         driver = webdriver.Chrome(service=Service(driver_path), options=options)
     except WebDriverException as e:
@@ -344,6 +346,17 @@ class Console:
         if status == 404:
             raise Skip(f"{path} answers 404: that page is not in this build yet")
         check(status == 200, f"GET {path}: {status}")
+
+    def page_problems(self):
+        """What the browser refused or failed at on the pages since the last call: CSP
+        refusals (an inline style or script on a page of ours does not work) and script
+        errors."""
+        problems = []
+        for entry in self.d.get_log("browser"):
+            m = entry.get("message", "")
+            if "Content Security Policy" in m or "Uncaught" in m:
+                problems.append(m)
+        return problems
 
     def screenshot(self, name):
         folder = os.path.join(self.artefacts, "screenshots")
@@ -601,6 +614,8 @@ def ReadACase(t):
     for text in ("Printer is broken", "Carol Customer", "The printer on floor 3 does not print.", number):
         check(text in body, f"the case page shows {text!r}")
     check(c.d.find_elements(By.CSS_SELECTOR, ".inbound"), "the customer's mail is marked inbound")
+    problems = c.page_problems()
+    check(not problems, f"the case page: the browser refused or failed at: {problems}")
     c.screenshot("case")
     c.open("/cases")
     c.screenshot("cases")
@@ -624,6 +639,8 @@ def action_test(t, pattern, text, verify, screenshot=None, before_submit=None):
     check(ok, f"the case after the action: {json.dumps(case_json(t, number))[:1500]}")
     if text:
         check(text in c.body_text(), "the case page shows the new text")
+    problems = c.page_problems()
+    check(not problems, f"the browser refused or failed at: {problems}")
     if screenshot:
         c.screenshot(screenshot)
 
@@ -738,7 +755,11 @@ def Screenshots(t):
             missing.append(path)
             continue
         check(status == 200, f"GET {path}: {status}")
+        c.page_problems()
         c.open(path)
+        time.sleep(0.5)
+        problems = c.page_problems()
+        check(not problems, f"{path}: the browser refused or failed at: {problems}")
         c.screenshot(name)
         # The same page on a phone.
         c.d.set_window_size(390, 844)
