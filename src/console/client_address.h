@@ -15,4 +15,10 @@ namespace mailcase::console {
 std::string client_address(std::string_view peer, std::string_view forwarded_for,
                            const std::vector<util::IpRange>& trusted_proxies);
 
+// The key a client address is throttled under: an IPv4 address as it is, an IPv6 address
+// as its /64 ("2001:db8:1:2::/64"). One IPv6 subscriber holds a whole /64, so counting
+// each of its addresses apart would let one client try from billions of "addresses".
+// Text that is no address is its own key.
+std::string throttle_key(std::string_view address);
+
 }  // namespace mailcase::console

@@ -48,6 +48,18 @@ std::string loggable(std::string_view s) {
   return out;
 }
 
+// Every X-Forwarded-For line, in order, as one list: a proxy may add a line of its own
+// below the client's rather than append to it, and the client's line must not win.
+std::string forwarded_for(const httplib::Request& req) {
+  std::string all;
+  const size_t lines = req.get_header_value_count("X-Forwarded-For");
+  for (size_t i = 0; i < lines; ++i) {
+    if (i) all += ", ";
+    all += req.get_header_value("X-Forwarded-For", i);
+  }
+  return all;
+}
+
 // The hash checked when the email is no agent's, so that an unknown email costs the same
 // time as a wrong password and the answer's timing tells nothing.
 const std::string& decoy_hash() {
@@ -78,10 +90,9 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
     const std::string sent_nonce = form_value(req, "login_csrf");
     if (nonce.empty() || !access::digests_equal(nonce, sent_nonce))
       return login_form(ctx, res, 403, next, email, "The login form had expired. Please log in again.");
-    const std::string address =
-        client_address(req.remote_addr, req.get_header_value("X-Forwarded-For"), ctx.trusted_proxies);
+    const std::string address = client_address(req.remote_addr, forwarded_for(req), ctx.trusted_proxies);
     const int64_t now = ctx.clock.now();
-    if (const int64_t wait = ctx.throttle.wait_seconds(email, address, now); wait > 0) {
+    if (const int64_t wait = ctx.throttle.wait_seconds(email, throttle_key(address), now); wait > 0) {
       res.set_header("Retry-After", std::to_string(wait));
       spdlog::warn("console: login for {} from {} refused: too many failed attempts", loggable(email),
                    loggable(address));
@@ -108,7 +119,7 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
         access::verify_password(hash ? *hash : decoy_hash(), password) && agent && hash && agent->active;
     ctx.password_checks.release();
     if (!good) {
-      ctx.throttle.failed(email, address, now);
+      ctx.throttle.failed(email, throttle_key(address), now);
       spdlog::info("console: failed login for {} from {}", loggable(email), loggable(address));
       return login_form(ctx, res, 401, next, email, "Wrong email or password.");
     }

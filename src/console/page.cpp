@@ -80,7 +80,9 @@ web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h) {
       return;
     }
     if (!*viewer) {
-      const std::string login = "/login?next=" + percent_encode(req.path);
+      // The request's own target, query included, so that the login returns to the same
+      // filtered list or search (is_local_path checks it again at the login).
+      const std::string login = "/login?next=" + percent_encode(req.target.empty() ? req.path : req.target);
       if (is_htmx(req)) {
         res.set_header("HX-Redirect", login);
         send_fragment(res, 401, html("<p>Please log in again.</p>"));
