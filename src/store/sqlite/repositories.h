@@ -19,6 +19,7 @@ std::unique_ptr<SurveyRepository> make_surveys(Connection& c);
 std::unique_ptr<EventRepository> make_events(Connection& c);
 std::unique_ptr<AgentRepository> make_agents(Connection& c);
 std::unique_ptr<IdempotencyRepository> make_idempotency(Connection& c);
+std::unique_ptr<QueueRepository> make_queues(Connection& c);
 
 // Every repository, made on one connection (which must outlive them): what the store's
 // own connection and each pooled connection carry.
@@ -33,7 +34,8 @@ struct RepositorySet {
         surveys(make_surveys(c)),
         events(make_events(c)),
         agents(make_agents(c)),
-        idempotency(make_idempotency(c)) {}
+        idempotency(make_idempotency(c)),
+        queues(make_queues(c)) {}
   std::unique_ptr<AccountRepository> accounts;
   std::unique_ptr<RoutingRepository> routing;
   std::unique_ptr<RawMessageRepository> raw_messages;
@@ -44,6 +46,7 @@ struct RepositorySet {
   std::unique_ptr<EventRepository> events;
   std::unique_ptr<AgentRepository> agents;
   std::unique_ptr<IdempotencyRepository> idempotency;
+  std::unique_ptr<QueueRepository> queues;
 };
 
 }  // namespace mailcase::store::sqlite

@@ -154,6 +154,7 @@ class Lease final : public UnitConnection {
   EventRepository& events() override { return *c_->repos.events; }
   AgentRepository& agents() override { return *c_->repos.agents; }
   IdempotencyRepository& idempotency() override { return *c_->repos.idempotency; }
+  QueueRepository& queues() override { return *c_->repos.queues; }
 
  private:
   Pool& pool_;
@@ -386,6 +387,7 @@ class SqliteStore final : public Store {
   }
 
   IdempotencyRepository& idempotency() override { return *repos_.idempotency; }
+  QueueRepository& queues() override { return *repos_.queues; }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
