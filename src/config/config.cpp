@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -144,6 +145,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "http", "max_api_body_bytes", c.http.max_api_body_bytes);
     read(t, "http", "request_timeout_seconds", c.http.request_timeout_seconds);
     read(t, "http", "workers", c.http.workers);
+    read(t, "http", "public_url", c.http.public_url);
     read(t, "lmtp", "max_recipients", c.lmtp.max_recipients);
     read_duration(t, "lmtp", "session_timeout", c.lmtp.session_timeout_seconds);
     read_duration(t, "lmtp", "data_timeout", c.lmtp.data_timeout_seconds);
@@ -194,6 +196,14 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.request_timeout_seconds must be 1 to 600");
   if (h.workers < 1 || h.workers > 1024)
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.workers must be 1 to 1024");
+  const bool printable_ascii = std::all_of(h.public_url.begin(), h.public_url.end(), [](char ch) {
+    return ch > ' ' && ch < 0x7f && ch != '"' && ch != '<' && ch != '>';
+  });
+  if (!h.public_url.empty() &&
+      ((h.public_url.rfind("http://", 0) != 0 && h.public_url.rfind("https://", 0) != 0) ||
+       h.public_url.size() > 2000 || !printable_ascii))
+    return fail(ErrorCode::kInvalidInput,
+                file.string() + ": http.public_url must be an http:// or https:// URL (one line, no spaces)");
   if (c.lmtp.max_recipients < 1)
     return fail(ErrorCode::kInvalidInput, file.string() + ": lmtp.max_recipients must be at least 1");
   // Each bound: 0 would refuse everything, and past the upper end the bound no longer
@@ -332,6 +342,9 @@ max_body_bytes = 16384
 request_timeout_seconds = 15
 # Connections served at once (slow clients each hold one until their deadline).
 workers = 64
+# Where agents reach the console, e.g. "https://help.example.com": agents' notices link
+# to /cases/NUMBER under it. Empty: the notices carry no link.
+public_url = ""
 
 [lmtp]
 # Recipients of one mail over LMTP; past this many the MTA is told to send the rest again.

@@ -92,6 +92,9 @@ struct Http {
   // A request body of the REST API (/api/…): JSON, or a comment with its attachments.
   // Bodies are buffered whole, so workers × this bounds the memory requests may take.
   int max_api_body_bytes = 10485760;
+  // Where agents reach the console (`serve --http`), e.g. "https://help.example.com":
+  // agents' notices link to /cases/{number} under it. Empty: no link.
+  std::string public_url;
 };
 
 // The LMTP listener (`serve --lmtp`).
