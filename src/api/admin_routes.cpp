@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "admin/admin.h"
+#include "admin/queues.h"
 #include "api/lists.h"
 #include "api/routes.h"
 #include "present/json.h"
@@ -367,8 +368,13 @@ void patch_agent(Context& ctx, const store::Agent& by, const httplib::Request& r
     if (!r) return send_problem(res, field_problem("role", "agent or admin"));
     role = *r;
   }
+  MC_API_FIELD(notify, notify_patch_of(*body));
   auto a = admin::update_agent(ctx.store, req.matches[1].str(), *active, role, by.email);
   if (!a) return send_failure(res, a.error());
+  if (*notify) {
+    a = admin::set_agent_notify(ctx.store, a->email, **notify);
+    if (!a) return send_failure(res, a.error());
+  }
   send_json(res, 200, present::agent_json(*a));
 }
 

@@ -66,5 +66,10 @@ void mount_case_action_routes(web::HttpServer& server, Context& ctx);
 void mount_mail_routes(web::HttpServer& server, Context& ctx);
 // Contacts, accounts, routing addresses, mailboxes, agents, tokens (admin_routes.cpp).
 void mount_admin_routes(web::HttpServer& server, Context& ctx);
+// Queues and their members, and GET|PATCH /api/v1/me (queue_routes.cpp).
+void mount_queue_routes(web::HttpServer& server, Context& ctx);
+// The "notify" object of a PATCH ({"new_case", "reply", "assigned"}: booleans, each
+// optional); nullopt when absent; a problem naming notify.FIELD otherwise.
+tl::expected<std::optional<store::NotifySettingsPatch>, Problem> notify_patch_of(const nlohmann::json& body);
 
 }  // namespace mailcase::api

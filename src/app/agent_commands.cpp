@@ -4,12 +4,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "access/credentials.h"
 #include "admin/admin.h"
+#include "admin/queues.h"
 #include "app/app.h"
 #include "present/json.h"
 #include "store/agents.h"
@@ -87,7 +89,7 @@ void set_password(Globals& g, const std::string& email) {
 
 void register_agent_commands(CLI::App& app, Globals& g) {
   auto* agent =
-      app.add_subcommand("agent", "agents (the people who work cases): add, list, disable, enable, password");
+      app.add_subcommand("agent", "agents (the people who work cases): add, list, set, disable, enable, password");
   agent->require_subcommand(1);
   {
     auto* add = agent->add_subcommand("add", "add an agent");
@@ -140,6 +142,31 @@ void register_agent_commands(CLI::App& app, Globals& g) {
     auto email = std::make_shared<std::string>();
     cmd->add_option("email", *email, "the agent's email")->required();
     cmd->callback([&g, email] { g.action = [&g, email] { set_password(g, *email); }; });
+  }
+  {
+    auto* cmd = agent->add_subcommand("set", "an agent's settings: which mails they are told by");
+    auto email = std::make_shared<std::string>();
+    auto settings = std::make_shared<std::array<std::string, 3>>();
+    cmd->add_option("email", *email, "the agent's email")->required();
+    const char* names[] = {"--notify-new-case", "--notify-reply", "--notify-assigned"};
+    const char* what[] = {"a new case in a queue they are a member of: yes or no",
+                          "a customer's reply on a case they own: yes or no",
+                          "a case given to them by someone else: yes or no"};
+    for (size_t i = 0; i < 3; ++i)
+      cmd->add_option(names[i], (*settings)[i], what[i])->check(CLI::IsMember({"yes", "no"}));
+    cmd->callback([&g, email, settings] {
+      g.action = [&g, email, settings] {
+        auto flag = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<bool>(v == "yes"); };
+        store::NotifySettingsPatch patch{flag((*settings)[0]), flag((*settings)[1]), flag((*settings)[2])};
+        auto p = open_runtime(g);
+        if (!p) return;
+        auto a = admin::set_agent_notify(p->store(), *email, patch);
+        if (!a) return fail_with(g, a.error());
+        auto yn = [](bool b) { return b ? "yes" : "no"; };
+        std::cout << a->email << ": notify-new-case " << yn(a->notify_new_case) << ", notify-reply "
+                  << yn(a->notify_reply) << ", notify-assigned " << yn(a->notify_assigned) << "\n";
+      };
+    });
   }
   for (bool active : {false, true}) {
     auto* cmd =

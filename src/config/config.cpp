@@ -3,6 +3,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -202,8 +203,14 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.request_timeout_seconds must be 1 to 600");
   if (h.workers < 1 || h.workers > 1024)
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.workers must be 1 to 1024");
-  if (!h.public_url.empty() && !h.public_url.starts_with("http://") && !h.public_url.starts_with("https://"))
-    return fail(ErrorCode::kInvalidInput, file.string() + ": http.public_url must start with http:// or https://");
+  const bool printable_ascii = std::all_of(h.public_url.begin(), h.public_url.end(), [](char ch) {
+    return ch > ' ' && ch < 0x7f && ch != '"' && ch != '<' && ch != '>';
+  });
+  if (!h.public_url.empty() &&
+      ((h.public_url.rfind("http://", 0) != 0 && h.public_url.rfind("https://", 0) != 0) ||
+       h.public_url.size() > 2000 || !printable_ascii))
+    return fail(ErrorCode::kInvalidInput,
+                file.string() + ": http.public_url must be an http:// or https:// URL (one line, no spaces)");
   for (const auto& p : h.trusted_proxies)
     if (auto r = util::parse_ip_range(p); !r)
       return fail(ErrorCode::kInvalidInput, file.string() + ": http.trusted_proxies: " + r.error().message);
@@ -354,6 +361,9 @@ max_body_bytes = 16384
 request_timeout_seconds = 15
 # Connections served at once (slow clients each hold one until their deadline).
 workers = 64
+# Where agents reach the console, e.g. "https://help.example.com": agents' notices link
+# to /cases/NUMBER under it. Empty: the notices carry no link.
+public_url = ""
 
 [lmtp]
 # Recipients of one mail over LMTP; past this many the MTA is told to send the rest again.

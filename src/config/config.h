@@ -92,8 +92,9 @@ struct Http {
   // A request body of the REST API (/api/…): JSON, or a comment with its attachments.
   // Bodies are buffered whole, so workers × this bounds the memory requests may take.
   int max_api_body_bytes = 10485760;
-  // Where agents reach the console, e.g. "https://help.example.com" (empty: outbound.base_url).
-  // Its scheme decides whether the session cookie is Secure.
+  // Where agents reach the console (`serve --http`), e.g. "https://help.example.com":
+  // agents' notices link to /cases/{number} under it (empty: no link), and its scheme
+  // (else outbound.base_url's) decides whether the console's cookies are Secure.
   std::string public_url;
   // Proxies (IP addresses, or CIDR ranges such as "10.0.0.0/8") whose X-Forwarded-For is
   // believed when the console tells clients apart (login throttling); others' is ignored.

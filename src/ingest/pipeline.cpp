@@ -518,7 +518,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     c.contact_id = contact_id;
     if (account) c.account_id = account->id;
     c.routing_address = facts.address ? facts.address->email : "";
-    MC_ASSIGN_OR_RETURN(kase, cases_.create(u, services::Actor::mail(m.from.email), std::move(c), d.reason));
+    MC_ASSIGN_OR_RETURN(kase, cases_.create(u, services::Actor::mail(m.from.email), std::move(c), d.reason,
+                                            confirmations_));
     kind = OutcomeKind::kCreated;
   } else {
     MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*facts.threaded_case));
@@ -564,6 +565,10 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   // a stranger's mail and machine mail add nobody.
   if (!d.not_participant && !facts.classification.must_not_auto_answer())
     in.participants = participants_to_record(m, ours);
+  // The owner hears of a person's mail on their case, not of machine mail (a bounce, an
+  // out-of-office answer), nor of an archive being imported.
+  in.notify_owner = kind == OutcomeKind::kUpdated && confirmations_ && !facts.classification.must_not_auto_answer();
+  in.from = m.from.email;
   MC_RETURN_IF_ERROR(cases_.record_inbound(u, kase, in));
 
   // A bounce of a mail we sent: that outbox row failed, and its case says so.

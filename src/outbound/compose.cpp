@@ -63,6 +63,10 @@ std::string compose(const OutgoingMail& m) {
     g_mime_object_set_header(obj, "References", refs.c_str(), nullptr);
   }
   if (m.automatic) g_mime_object_set_header(obj, "Auto-Submitted", "auto-replied", nullptr);
+  if (m.generated) {
+    g_mime_object_set_header(obj, "Auto-Submitted", "auto-generated", nullptr);
+    g_mime_object_set_header(obj, "X-Auto-Response-Suppress", "All", nullptr);
+  }
 
   GMimeMultipart* alt = g_mime_multipart_new_with_subtype("alternative");
   GMimeTextPart* plain = text_part("plain", m.text);

@@ -22,6 +22,9 @@ struct OutgoingMail {
   std::string in_reply_to;              // without angle brackets; empty: none
   std::vector<std::string> references;  // oldest first, without angle brackets
   bool automatic = false;               // Auto-Submitted: auto-replied
+  // A notice of our own, answering no mail (to an agent): Auto-Submitted: auto-generated
+  // and X-Auto-Response-Suppress: All, so that no responder answers it.
+  bool generated = false;
   std::vector<OutgoingAttachment> attachments;
 };
 

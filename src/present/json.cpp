@@ -127,7 +127,12 @@ json agent_json(const store::Agent& a) {
           {"email", a.email},
           {"role", store::to_string(a.role)},
           {"active", a.active},
-          {"created_at", a.created_at}};
+          {"created_at", a.created_at},
+          {"notify", {{"new_case", a.notify_new_case}, {"reply", a.notify_reply}, {"assigned", a.notify_assigned}}}};
+}
+
+json queue_json(const store::Queue& q) {
+  return {{"name", q.name}, {"members", q.members}, {"open_cases", q.open_cases}};
 }
 
 json api_token_json(const store::ApiToken& t) {

@@ -53,6 +53,8 @@ nlohmann::json message_json(const store::RawMessage& m, std::string_view case_nu
 nlohmann::json outcome_json(const ingest::Outcome& o);
 
 nlohmann::json agent_json(const store::Agent& a);
+// {"name", "members": [emails], "open_cases"}.
+nlohmann::json queue_json(const store::Queue& q);
 // A routing address.
 nlohmann::json address_json(const store::RoutingAddress& a);
 // A mailbox's settings and its agent's last state. No password file, token command or

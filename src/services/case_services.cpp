@@ -179,14 +179,66 @@ Result<store::Id> CaseServices::add_agent_comment(store::UnitOfWork& w, const Ac
   return id;
 }
 
+Status CaseServices::notify_agents(store::UnitOfWork& w, const store::Case& c, NoticeKind kind,
+                                   std::vector<store::Agent> candidates, const std::string& acting_agent,
+                                   std::string_view customer_text) {
+  if (!cfg_.outbound.enabled || candidates.empty()) return {};
+  NoticeFacts f;
+  f.kind = kind;
+  f.candidates = std::move(candidates);
+  f.acting_agent = acting_agent;
+  if (c.contact_id) {
+    MC_ASSIGN_OR_RETURN(auto contact, w.accounts().get_contact(*c.contact_id));
+    if (contact) f.customer_addresses = contact->emails;
+  }
+  MC_ASSIGN_OR_RETURN(auto participants, w.cases().participants_of(c.id));
+  for (const auto& p : participants) f.customer_addresses.push_back(p.email);
+  const auto told = who_is_told(f);
+  if (told.empty()) return {};
+  const auto t = notice_text(kind, c, customer_text, console_case_link(cfg_.http.public_url, c.number));
+  for (const auto& a : told) {
+    outbound::OutgoingMail m;
+    m.from_name = cfg_.outbound.from_name;
+    m.from_address = cfg_.outbound.from_address;
+    m.to_name = plain_name(a.name) ? a.name : std::string();
+    m.to_address = a.email;
+    m.subject = t.subject;
+    m.text = t.body;
+    m.html = "<pre>" + text::html_escape(t.body) + "</pre>";
+    m.message_id = outbound::new_message_id(cfg_.outbound.from_address);
+    m.generated = true;
+    store::OutboxMail row;
+    row.case_id = c.id;
+    row.kind = to_string(kind);
+    row.to = text::normalize_email(a.email);
+    row.message_id = m.message_id;
+    row.raw = outbound::compose(m);
+    // Not an automatic reply to a customer: it must not count against their hourly cap.
+    row.automatic = false;
+    row.next_attempt_at = clock_.now();
+    row.created_at = clock::iso8601(clock_.now());
+    MC_RETURN_IF_ERROR(w.outbox().add_outbox(row));
+  }
+  return {};
+}
+
 Result<store::Case> CaseServices::create(store::UnitOfWork& w, const Actor& by, store::Case c,
-                                         const std::string& reason) {
+                                         const std::string& reason, bool notify) {
   if (c.subject.empty()) c.subject = "(no subject)";
   MC_ASSIGN_OR_RETURN(auto created, w.cases().insert_case(std::move(c), cfg_.threading.case_prefix,
                                                           cfg_.threading.case_digits));
   std::map<std::string, std::string> details;
   if (!reason.empty()) details["reason"] = reason;
   MC_RETURN_IF_ERROR(event(w, created, by, store::EventAction::kCreated, std::move(details)));
+  if (notify && cfg_.outbound.enabled) {
+    MC_ASSIGN_OR_RETURN(auto members, w.queues().queue_agents(created.queue));
+    MC_RETURN_IF_ERROR(notify_agents(w, created, NoticeKind::kNewCase, std::move(members),
+                                     // An agent's own case, or their own mail: not told.
+                                     by.kind == store::ActorKind::kAgent || by.kind == store::ActorKind::kMail
+                                         ? by.name
+                                         : std::string(),
+                                     created.description));
+  }
   return created;
 }
 
@@ -208,6 +260,11 @@ Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case
   }
   if (!in.message_id.empty()) MC_RETURN_IF_ERROR(w.cases().add_message_id(in.message_id, c.id, "inbound"));
   for (const auto& e : in.participants) MC_RETURN_IF_ERROR(w.cases().add_participant(c.id, e, "mail"));
+  if (in.notify_owner && !c.owner.empty() && cfg_.outbound.enabled) {
+    MC_ASSIGN_OR_RETURN(auto owner, w.agents().find_agent_by_email(c.owner));
+    // The owner's own mail on the case (its sender is the acting one) tells them nothing.
+    if (owner) MC_RETURN_IF_ERROR(notify_agents(w, c, NoticeKind::kReply, {*owner}, in.from, in.body));
+  }
   return comment_id;
 }
 
@@ -315,17 +372,24 @@ Status CaseServices::reopen(store::UnitOfWork& w, const Actor& by, store::Case& 
 }
 
 Status CaseServices::assign(store::UnitOfWork& w, const Actor& by, store::Case& c, const std::string& owner) {
+  const std::string before = c.owner;
+  std::optional<store::Agent> agent;
   if (owner.empty()) {
     c.owner.clear();
   } else {
-    MC_ASSIGN_OR_RETURN(auto agent, w.agents().find_agent_by_email(owner));
+    MC_ASSIGN_OR_RETURN(agent, w.agents().find_agent_by_email(owner));
     if (!agent || !agent->active)
       return fail(ErrorCode::kInvalidInput,
                   "no active agent " + owner + " (add one with `mailcase agent add`)");
     c.owner = agent->email;
   }
   MC_RETURN_IF_ERROR(w.cases().update_case(c));
-  return event(w, c, by, store::EventAction::kAssigned, {{"owner", c.owner}});
+  MC_RETURN_IF_ERROR(event(w, c, by, store::EventAction::kAssigned, {{"owner", c.owner}}));
+  // Told only when the case becomes theirs: assigning it to its owner again says nothing new.
+  if (agent && c.owner != before)
+    MC_RETURN_IF_ERROR(notify_agents(w, c, NoticeKind::kAssigned, {*agent},
+                                     by.kind == store::ActorKind::kAgent ? by.name : std::string(), ""));
+  return {};
 }
 
 Status CaseServices::add_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,

@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "domain/clock.h"
 #include "outbound/compose.h"
+#include "services/agent_notices.h"
 #include "outbound/signed_link.h"
 #include "outbound/templates.h"
 #include "store/store.h"
@@ -107,6 +108,10 @@ struct InboundMail {
   std::vector<store::Attachment> attachments;  // case_id and comment_id are set here
   std::string message_id;                      // threads replies back onto the case
   std::vector<std::string> participants;       // To/Cc addresses that may write to the case
+  // A customer's reply on a case that existed before it (not the mail that opened it, nor
+  // machine mail, nor an archive's): the case's owner is told (agent_notices.h).
+  bool notify_owner = false;
+  std::string from;  // its sender's address: an agent writing is not told of their own mail
 };
 
 // The facts the loop guard needs before a new case is confirmed to its sender.
@@ -128,12 +133,13 @@ class CaseServices {
 
   // ---- join form: inside the caller's unit of work --------------------------------
 
-  // A new case from a mail (or an agent): numbered by the store; a "created" event.
+  // A new case from a mail (or an agent): numbered by the store; a "created" event. With
+  // notify, its queue's members are told (agent_notices.h; not `import` of an archive).
   [[nodiscard]] Result<store::Case> create(store::UnitOfWork& w, const Actor& by, store::Case c,
-                                           const std::string& reason);
+                                           const std::string& reason, bool notify = true);
   // A mail on a case: its comment, attachments, Message-ID and participants; the case's
-  // updated time moves. No status change (that is accept/reject/reopen). Returns the
-  // comment's id.
+  // updated time moves. No status change (that is accept/reject/reopen). Tells the case's
+  // owner when in.notify_owner. Returns the comment's id.
   [[nodiscard]] Result<store::Id> record_inbound(store::UnitOfWork& w, store::Case& c, const InboundMail& in);
   // The automatic confirmation of a new case, when the loop guard allows it; returns "ok",
   // or the reason none was queued (also written as an event).
@@ -152,7 +158,8 @@ class CaseServices {
   // the lifecycle's answer to a customer's reply.
   [[nodiscard]] Status reopen(store::UnitOfWork& w, const Actor& by, store::Case& c);
   // Gives the case to an active agent, named by email whatever its letter case (empty:
-  // nobody). kInvalidInput when no active agent has that email. No mail.
+  // nobody). kInvalidInput when no active agent has that email. No mail to the customer;
+  // the new owner is told, unless they gave it to themselves (agent_notices.h).
   [[nodiscard]] Status assign(store::UnitOfWork& w, const Actor& by, store::Case& c,
                               const std::string& owner);
   // Lets an address write to the case as a participant (SF3). Never one of our own
@@ -219,6 +226,11 @@ class CaseServices {
                                       const AgentComment& in, const std::string& prefix);
   Status event(store::UnitOfWork& w, const store::Case& c, const Actor& by, store::EventAction action,
                std::map<std::string, std::string> details = {});
+  // Queues a notice of this kind to each of the candidates who_is_told picks (none while
+  // outbound.enabled is off).
+  Status notify_agents(store::UnitOfWork& w, const store::Case& c, NoticeKind kind,
+                       std::vector<store::Agent> candidates, const std::string& acting_agent,
+                       std::string_view customer_text);
   Result<store::Case> in_own_unit(const std::function<Result<store::Case>(store::UnitOfWork&)>& find,
                                   const CaseAction& fn);
 

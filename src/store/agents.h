@@ -28,6 +28,15 @@ struct Agent {
   AgentRole role = AgentRole::kAgent;
   bool active = true;
   std::string created_at;
+  // Which mails the agent is told by (services/agent_notices.h); each on by default.
+  bool notify_new_case = true;  // a new case in a queue they are a member of
+  bool notify_reply = true;     // a customer's reply on a case they own
+  bool notify_assigned = true;  // a case given to them by someone else
+};
+
+// A change of an agent's notification settings: the fields present are set.
+struct NotifySettingsPatch {
+  std::optional<bool> new_case, reply, assigned;
 };
 
 // An API token of an agent (access/credentials.h). Only its SHA-256 digest is kept: the

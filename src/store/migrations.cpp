@@ -464,6 +464,26 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_expires ON console_sessions(expires_at);
 CREATE INDEX console_sessions_agent ON console_sessions(agent_id);
 )sql"},
+      // Queues with members (QueueRepository), and which mails each agent is told by
+      // (services/agent_notices.h), each on for every agent. A queue's members are found
+      // by its name (queues.name's unique index, then the primary key of queue_members);
+      // an agent's queues by queue_members_agent.
+      {18, R"sql(
+CREATE TABLE queues (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE queue_members (
+  queue_id INTEGER NOT NULL REFERENCES queues(id) ON DELETE CASCADE,
+  agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+  PRIMARY KEY (queue_id, agent_id)
+) WITHOUT ROWID;
+CREATE INDEX queue_members_agent ON queue_members(agent_id);
+ALTER TABLE agents ADD COLUMN notify_new_case INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE agents ADD COLUMN notify_reply INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE agents ADD COLUMN notify_assigned INTEGER NOT NULL DEFAULT 1;
+)sql"},
   };
   return all;
 }

@@ -276,6 +276,37 @@ class AgentRepository {
   [[nodiscard]] virtual Status set_agent_role(std::string_view email, AgentRole role) = 0;
 };
 
+// Queues (issue 15: queues with members). A queue is named on cases and routing addresses
+// as text; a row here gives it members. A queue named on a case without a row is still a
+// queue: it simply has no members.
+struct Queue {
+  Id id = 0;  // 0: named only on open cases, no row
+  std::string name;
+  std::vector<std::string> members;  // agents' emails, sorted
+  int64_t open_cases = 0;            // cases in the queue neither resolved nor closed
+  std::string created_at;
+};
+
+// Names are exact (as on cases). add_queue: kConflict when the name is a queue's already.
+// add_queue_member: idempotent; kNotFound when the queue has no row or the email is no
+// agent's. remove_queue_member: kNotFound when the agent is not a member.
+class QueueRepository {
+ public:
+  virtual ~QueueRepository() = default;
+  [[nodiscard]] virtual Result<Id> add_queue(std::string_view name) = 0;
+  [[nodiscard]] virtual Result<std::optional<Queue>> find_queue(std::string_view name) = 0;
+  // Every queue with a row, and every queue named on an open case, by name, each with its
+  // members and open-case count.
+  [[nodiscard]] virtual Result<std::vector<Queue>> list_queues() = 0;
+  [[nodiscard]] virtual Status add_queue_member(std::string_view queue, std::string_view agent_email) = 0;
+  [[nodiscard]] virtual Status remove_queue_member(std::string_view queue, std::string_view agent_email) = 0;
+  // The agents who are members of the queue (none when it has no row), by email: an
+  // index search made for each new case.
+  [[nodiscard]] virtual Result<std::vector<Agent>> queue_agents(std::string_view queue) = 0;
+  // Sets the notification settings present in p; kNotFound when the email is no agent's.
+  [[nodiscard]] virtual Status set_agent_notify(std::string_view email, const NotifySettingsPatch& p) = 0;
+};
+
 // Idempotency keys of the REST API (a POST with an Idempotency-Key header): per API
 // token, the request a key was first used for and the answer it got, kept a day.
 struct IdempotentAnswer {

@@ -47,6 +47,7 @@ class UnitConnection {
   virtual AgentRepository& agents() = 0;
   virtual IdempotencyRepository& idempotency() = 0;
   virtual SessionRepository& sessions() = 0;
+  virtual QueueRepository& queues() = 0;
 };
 
 // What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
@@ -98,6 +99,7 @@ class Store : public AccountRepository,
   // Not part of the store's sum: reached through this accessor only.
   virtual IdempotencyRepository& idempotency() = 0;
   virtual SessionRepository& sessions() = 0;
+  virtual QueueRepository& queues() = 0;
 
  protected:
   // The transaction primitives a backend implements and only UnitOfWork drives (through
@@ -177,6 +179,7 @@ class UnitOfWork {
   AgentRepository& agents() { return own_ ? own_->agents() : store_->agents(); }
   IdempotencyRepository& idempotency() { return own_ ? own_->idempotency() : store_->idempotency(); }
   SessionRepository& sessions() { return own_ ? own_->sessions() : store_->sessions(); }
+  QueueRepository& queues() { return own_ ? own_->queues() : store_->queues(); }
 
  private:
   friend class Store;
@@ -222,6 +225,11 @@ extern const char* const kSqliteIsParticipantSql;
 extern const char* const kSqliteOutboxCountByStateSql;
 // The statement behind Store::find_api_token, for checking its query plan.
 extern const char* const kSqliteFindApiTokenSql;
+
+// The statements behind QueueRepository::queue_agents (run for each new case) and the
+// open-case counts of list_queues, for checking their query plans.
+extern const char* const kSqliteQueueAgentsSql;
+extern const char* const kSqliteOpenCasesByQueueSql;
 
 // The SQL text of every statement a SQLite store has prepared so far (each once), for
 // checking their query plans; empty for any other store.

@@ -161,10 +161,13 @@ TEST_F(CaseActionsApi, AnAgentOpensACaseAndGetsItsLocationAndDetail) {
   auto shown = get("/api/v1/cases/CS0000002");
   ASSERT_TRUE(shown);
   EXPECT_EQ(shown->get_header_value("ETag"), r->get_header_value("ETag"));
+  // The customer gets the comment; Ada, given the case by another agent, is told of it.
   auto rows = outbox("CS0000002");
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].kind, "comment");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].kind, "comment");  // newest first
   EXPECT_EQ(rows[0].to, "bob@example.org");
+  EXPECT_EQ(rows[1].kind, "notice_assigned");
+  EXPECT_EQ(rows[1].to, "ada@corp.example");
   auto ev = body_of(get("/api/v1/cases/CS0000002/events"));
   ASSERT_EQ(ev["items"].size(), 3u);
   EXPECT_EQ(ev["items"][0]["action"], "created");

@@ -414,7 +414,9 @@ def check_responses(doc_path, binary):
             "/api/v1/tokens/{id}": None,  # the token made through the API, below
         }
         emails = {"/api/v1/agents/{email}": "agent@corp.example",
-                  "/api/v1/routing-addresses/{email}": "held@corp.example"}
+                  "/api/v1/routing-addresses/{email}": "held@corp.example",
+                  # Made a member of the queue {name} by POST /api/v1/queues/{name}/members first.
+                  "/api/v1/queues/{name}/members/{email}": "agent@corp.example"}
 
         server = subprocess.Popen([binary, "--data", data, "serve", "--roles", "http", "--http", f"127.0.0.1:{port}"],
                                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "serve.err"), "w"))

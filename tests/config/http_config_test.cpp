@@ -55,3 +55,34 @@ TEST(HttpConfig, OutOfRangeValuesNameTheKey) {
 
 }  // namespace
 }  // namespace mailcase::config
+
+namespace mailcase::config {
+namespace {
+
+// http.public_url: where agents' notices link to; empty by default (no link).
+TEST(HttpConfig, PublicUrlIsAnHttpUrlOrNothing) {
+  Config d;
+  EXPECT_EQ(d.http.public_url, "");
+  {
+    testing::TempDir dir;
+    auto c = load_text(dir, default_file_text());
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->http.public_url, "");
+  }
+  {
+    testing::TempDir dir;
+    auto c = load_text(dir, "[http]\npublic_url = \"https://help.example.com/desk\"\n");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->http.public_url, "https://help.example.com/desk");
+  }
+  for (const std::string bad : {"\"ftp://help.example.com\"", "\"help.example.com\"", "\"https://a b.example\"",
+                                "\"https://x.example/\\r\\nBcc: y\"", "\"https://x.example/<script>\"", "42"}) {
+    testing::TempDir dir;
+    auto c = load_text(dir, "[http]\npublic_url = " + bad + "\n");
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().message.find("http.public_url"), std::string::npos) << c.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace mailcase::config

@@ -240,7 +240,7 @@ TEST(PresentJson, AgentAndRoutingAddress) {
   store::Agent a{2, "Ada", "ada@corp.example", store::AgentRole::kAdmin, false, "2026-11-01T00:00:00Z"};
   EXPECT_EQ(json_text(present::agent_json(a)),
             R"({"active":false,"created_at":"2026-11-01T00:00:00Z","email":"ada@corp.example","name":"Ada",)"
-            R"("role":"admin"})");
+            R"("notify":{"assigned":true,"new_case":true,"reply":true},"role":"admin"})");
 
   store::RoutingAddress r;
   r.email = "vip@corp.example";

@@ -622,7 +622,11 @@ TEST_F(CaseServicesTest, AssignStoresTheActiveAgentInTheAgentsOwnSpelling) {
   EXPECT_EQ(ev.back().action, EventAction::kAssigned);
   EXPECT_EQ(ev.back().actor, "ada@corp.example");
   EXPECT_EQ(ev.back().details.at("owner"), "marek@corp.example");
-  EXPECT_TRUE(outbox(c).empty());
+  // No mail to the customer; the new owner, given the case by someone else, is told.
+  auto mails = outbox(c);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].kind, "notice_assigned");
+  EXPECT_EQ(mails[0].to, "marek@corp.example");
 
   // Empty: nobody.
   ASSERT_TRUE(svc().assign(Actor::agent(kAgent), c.number, ""));

@@ -1424,6 +1424,95 @@ TEST_P(StoreConformance, AgentEmailIsUniqueWhateverTheLetterCase) {
   EXPECT_EQ((*list)[0].name, "Ann");
 }
 
+// --- queues ----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, QueuesHaveMembersAndCountTheirOpenCases) {
+  committed([&] {
+    ASSERT_TRUE(store_->add_agent(make_agent("Zoe", "zoe@example.com")));
+    ASSERT_TRUE(store_->add_agent(make_agent("Adam", "adam@example.com")));
+    ASSERT_TRUE(store_->queues().add_queue("billing"));
+    ASSERT_TRUE(store_->queues().add_queue_member("billing", "ZOE@example.com"));
+    ASSERT_TRUE(store_->queues().add_queue_member("billing", "adam@example.com"));
+    ASSERT_TRUE(store_->queues().add_queue_member("billing", "adam@example.com"));  // again: nothing new
+  });
+  // Two open cases in "support" (a queue with no row) and a closed one in "billing".
+  insert_case("one");
+  insert_case("two");
+  Case closed = insert_case("three");
+  closed.queue = "billing";
+  set_status(closed, "closed");
+  committed([&] { ASSERT_TRUE(store_->update_case(closed)); });
+
+  auto members = store_->queues().queue_agents("billing");
+  ASSERT_TRUE(members) << members.error().message;
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[0].email, "adam@example.com");
+  EXPECT_EQ((*members)[1].email, "zoe@example.com");
+  EXPECT_TRUE((*members)[1].notify_new_case && (*members)[1].notify_reply && (*members)[1].notify_assigned);
+  auto none = store_->queues().queue_agents("support");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty()) << "a queue named only on cases has no members";
+
+  auto all = store_->queues().list_queues();
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "billing");
+  EXPECT_EQ((*all)[0].members, (std::vector<std::string>{"adam@example.com", "zoe@example.com"}));
+  EXPECT_EQ((*all)[0].open_cases, 0);
+  EXPECT_EQ((*all)[1].name, "support");
+  EXPECT_TRUE((*all)[1].members.empty());
+  EXPECT_EQ((*all)[1].open_cases, 2);
+
+  auto found = store_->queues().find_queue("billing");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->members.size(), 2u);
+  auto missing = store_->queues().find_queue("support");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing) << "no row for a queue named only on cases";
+
+  committed([&] { ASSERT_TRUE(store_->queues().remove_queue_member("billing", "Zoe@Example.com")); });
+  members = store_->queues().queue_agents("billing");
+  ASSERT_TRUE(members);
+  ASSERT_EQ(members->size(), 1u);
+  EXPECT_EQ((*members)[0].email, "adam@example.com");
+}
+
+TEST_P(StoreConformance, QueueNamesAreUniqueAndMembersMustExist) {
+  committed([&] {
+    ASSERT_TRUE(store_->add_agent(make_agent("Zoe", "zoe@example.com")));
+    ASSERT_TRUE(store_->queues().add_queue("billing"));
+  });
+  expect_failure_in_transaction(ErrorCode::kConflict, [&] { return store_->queues().add_queue("billing"); });
+  expect_failure_in_transaction(ErrorCode::kNotFound,
+                                [&] { return store_->queues().add_queue_member("billing", "nobody@example.com"); });
+  expect_failure_in_transaction(ErrorCode::kNotFound,
+                                [&] { return store_->queues().add_queue_member("nosuch", "zoe@example.com"); });
+  expect_failure_in_transaction(ErrorCode::kNotFound,
+                                [&] { return store_->queues().remove_queue_member("billing", "zoe@example.com"); });
+}
+
+TEST_P(StoreConformance, AgentsNotificationSettingsAreOnUntilTurnedOff) {
+  committed([&] { ASSERT_TRUE(store_->add_agent(make_agent("Zoe", "zoe@example.com"))); });
+  auto a = store_->find_agent_by_email("zoe@example.com");
+  ASSERT_TRUE(a && *a);
+  EXPECT_TRUE((*a)->notify_new_case && (*a)->notify_reply && (*a)->notify_assigned);
+  committed([&] {
+    ASSERT_TRUE(store_->queues().set_agent_notify("ZOE@example.com", NotifySettingsPatch{false, std::nullopt, false}));
+  });
+  a = store_->find_agent_by_email("zoe@example.com");
+  ASSERT_TRUE(a && *a);
+  EXPECT_FALSE((*a)->notify_new_case);
+  EXPECT_TRUE((*a)->notify_reply) << "a setting not given keeps its value";
+  EXPECT_FALSE((*a)->notify_assigned);
+  auto listed = store_->list_agents();
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_FALSE((*listed)[0].notify_new_case);
+  expect_failure_in_transaction(ErrorCode::kNotFound, [&] {
+    return store_->queues().set_agent_notify("nobody@example.com", NotifySettingsPatch{true, true, true});
+  });
+}
+
 // --- errors ----------------------------------------------------------------------------
 
 // kConflict tells callers "it exists already"; a write naming a row that is not there is

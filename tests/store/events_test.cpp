@@ -176,6 +176,11 @@ DROP TABLE api_tokens;
 ALTER TABLE agents DROP COLUMN password_hash;
 DROP TABLE mailbox_left;
 DROP TABLE idempotency_keys;
+DROP TABLE queue_members;
+DROP TABLE queues;
+ALTER TABLE agents DROP COLUMN notify_new_case;
+ALTER TABLE agents DROP COLUMN notify_reply;
+ALTER TABLE agents DROP COLUMN notify_assigned;
 DELETE FROM schema_version WHERE version >= 10;
 CREATE TABLE audit (
   id INTEGER PRIMARY KEY,

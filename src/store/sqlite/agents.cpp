@@ -29,6 +29,8 @@ class Agents final : public AgentRepository, SqliteRepository {
   }
 
   // An unknown role in a row is an error, never read as some default role.
+  // Columns: id, name, email, role, active, created_at, notify_new_case, notify_reply,
+  // notify_assigned.
   static Result<Agent> agent_row(const Query& r) {
     Agent a;
     a.id = r.integer(0);
@@ -40,12 +42,16 @@ class Agents final : public AgentRepository, SqliteRepository {
     a.role = *role;
     a.active = r.integer(4) != 0;
     a.created_at = r.text(5);
+    a.notify_new_case = r.integer(6) != 0;
+    a.notify_reply = r.integer(7) != 0;
+    a.notify_assigned = r.integer(8) != 0;
     return a;
   }
 
   Result<std::optional<Agent>> find_agent_by_email(std::string_view email) override {
     MC_ASSIGN_OR_RETURN(auto qq,
-                        q("SELECT id, name, email, role, active, created_at FROM agents WHERE email = ?"));
+                        q("SELECT id, name, email, role, active, created_at, notify_new_case, notify_reply, "
+                          "notify_assigned FROM agents WHERE email = ?"));
     qq->bind(1, text::normalize_email(email));
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     if (!row) return std::optional<Agent>();
@@ -55,7 +61,8 @@ class Agents final : public AgentRepository, SqliteRepository {
 
   Result<std::vector<Agent>> list_agents() override {
     MC_ASSIGN_OR_RETURN(auto qq,
-                        q("SELECT id, name, email, role, active, created_at FROM agents ORDER BY email"));
+                        q("SELECT id, name, email, role, active, created_at, notify_new_case, notify_reply, "
+                          "notify_assigned FROM agents ORDER BY email"));
     std::vector<Agent> out;
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
@@ -179,7 +186,8 @@ class Agents final : public AgentRepository, SqliteRepository {
       MC_ASSIGN_OR_RETURN(after, decode_cursor("agents", *r.cursor));
     }
     MC_ASSIGN_OR_RETURN(auto qq,
-                        q("SELECT id, name, email, role, active, created_at FROM agents WHERE email > ? "
+                        q("SELECT id, name, email, role, active, created_at, notify_new_case, notify_reply, "
+                          "notify_assigned FROM agents WHERE email > ? "
                           "ORDER BY email LIMIT ?"));
     qq->bind(1, after).bind(2, int64_t{r.limit} + 1);
     std::vector<Agent> rows;

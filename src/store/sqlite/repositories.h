@@ -20,6 +20,7 @@ std::unique_ptr<EventRepository> make_events(Connection& c);
 std::unique_ptr<AgentRepository> make_agents(Connection& c);
 std::unique_ptr<IdempotencyRepository> make_idempotency(Connection& c);
 std::unique_ptr<SessionRepository> make_sessions(Connection& c);
+std::unique_ptr<QueueRepository> make_queues(Connection& c);
 
 // Every repository, made on one connection (which must outlive them): what the store's
 // own connection and each pooled connection carry.
@@ -35,7 +36,8 @@ struct RepositorySet {
         events(make_events(c)),
         agents(make_agents(c)),
         idempotency(make_idempotency(c)),
-        sessions(make_sessions(c)) {}
+        sessions(make_sessions(c)),
+        queues(make_queues(c)) {}
   std::unique_ptr<AccountRepository> accounts;
   std::unique_ptr<RoutingRepository> routing;
   std::unique_ptr<RawMessageRepository> raw_messages;
@@ -47,6 +49,7 @@ struct RepositorySet {
   std::unique_ptr<AgentRepository> agents;
   std::unique_ptr<IdempotencyRepository> idempotency;
   std::unique_ptr<SessionRepository> sessions;
+  std::unique_ptr<QueueRepository> queues;
 };
 
 }  // namespace mailcase::store::sqlite

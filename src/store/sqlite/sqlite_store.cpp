@@ -155,6 +155,7 @@ class Lease final : public UnitConnection {
   AgentRepository& agents() override { return *c_->repos.agents; }
   IdempotencyRepository& idempotency() override { return *c_->repos.idempotency; }
   SessionRepository& sessions() override { return *c_->repos.sessions; }
+  QueueRepository& queues() override { return *c_->repos.queues; }
 
  private:
   Pool& pool_;
@@ -388,6 +389,7 @@ class SqliteStore final : public Store {
 
   IdempotencyRepository& idempotency() override { return *repos_.idempotency; }
   SessionRepository& sessions() override { return *repos_.sessions; }
+  QueueRepository& queues() override { return *repos_.queues; }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
