@@ -26,7 +26,6 @@ namespace {
 
 constexpr const char* kNumber = R"(([A-Za-z0-9_-]{1,64}))";
 constexpr size_t kMaxText = 1024 * 1024;  // a comment's or description's text
-constexpr size_t kMaxCc = 20;
 
 std::string case_path(const std::string& number) {
   return "/api/v1/cases/" + number;
@@ -119,11 +118,15 @@ void send_case(Context& ctx, const std::string& number, int status, httplib::Res
 Problem problem_of_service(const Error& e) {
   Problem p = problem_of(e);
   if (e.code != ErrorCode::kInvalidInput) return p;
-  static const std::pair<const char*, const char*> kPrefixes[] = {
-      {"contact: ", "contact_email"}, {"contact_name: ", "contact_name"},
-      {"subject: ", "subject"},       {"description: ", "description"},
-      {"queue: ", "queue"},           {"priority: ", "priority"},
-      {"product: ", "product"},       {"comment: ", "comment"}};
+  static const std::pair<const char*, const char*> kPrefixes[] = {{"contact: ", "contact_email"},
+                                                                  {"contact_name: ", "contact_name"},
+                                                                  {"subject: ", "subject"},
+                                                                  {"description: ", "description"},
+                                                                  {"queue: ", "queue"},
+                                                                  {"priority: ", "priority"},
+                                                                  {"product: ", "product"},
+                                                                  {"comment: ", "comment"},
+                                                                  {"cc: ", "cc"}};
   for (const auto& [prefix, field] : kPrefixes) {
     if (e.message.rfind(prefix, 0) == 0) {
       p.errors.push_back({field, e.message.substr(std::string_view(prefix).size())});
@@ -313,8 +316,9 @@ Checked<web::CommentForm> comment_of(Context& ctx, const httplib::Request& req, 
     else
       out.comment.is_public = **vis == "public";
     if (auto it = body->find("cc"); it != body->end() && !it->is_null()) {
-      if (!it->is_array() || it->size() > kMaxCc) {
-        p.errors.push_back({"cc", "an array of at most " + std::to_string(kMaxCc) + " email addresses"});
+      if (!it->is_array() || it->size() > services::kMaxCc) {
+        p.errors.push_back(
+            {"cc", "an array of at most " + std::to_string(services::kMaxCc) + " email addresses"});
       } else {
         for (const auto& e : *it) {
           if (!e.is_string() || e.get<std::string>().size() > 254) {
@@ -335,23 +339,17 @@ void post_comment(Context& ctx, const store::Agent& agent, const std::string& nu
   auto form = comment_of(ctx, req, false);
   if (!form) return send_problem(res, form.error());
   const auto by = actor_of(agent);
+  // The services mail the copies and make them participants (services::AgentComment::cc).
+  form->comment.cc = form->cc;
   store::Comment added;
   auto done = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
-    // Copies first: an address that cannot be a participant refuses the whole comment.
-    for (const auto& e : form->cc) MC_RETURN_IF_ERROR(ctx.cases.add_participant(w, by, c, e));
     MC_RETURN_IF_ERROR(ctx.cases.comment(w, by, c, form->comment));
     // The last comment in this write unit is the one just added.
     MC_ASSIGN_OR_RETURN(auto all, w.cases().comments_of(c.id));
     if (!all.empty()) added = all.back();
     return {};
   });
-  if (!done) {
-    Problem p = problem_of(done.error());
-    if (done.error().code == ErrorCode::kInvalidInput && !form->cc.empty() &&
-        done.error().message.find("address") != std::string::npos)
-      p.errors.push_back({"cc", done.error().message});
-    return send_problem(res, p);
-  }
+  if (!done) return send_problem(res, problem_of_service(done.error()));
   res.set_header("Location", case_path(number) + "/comments");
   send_json(res, 201, present::comment_json(added));
 }

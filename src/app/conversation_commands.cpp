@@ -97,13 +97,18 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
     auto body = std::make_shared<BodyOptions>();
     auto pub = std::make_shared<bool>(false);
     auto internal = std::make_shared<bool>(false);
+    auto cc = std::make_shared<std::vector<std::string>>();
     cmd->add_option("number", *number, "case number")->required();
     auto* p = cmd->add_flag("--public", *pub, "visible to the customer, and mailed");
     auto* i = cmd->add_flag("--internal", *internal, "for agents only");
     p->excludes(i);
     add_body_options(cmd, *body);
-    cmd->callback([&g, number, body, pub, internal] {
-      g.action = [&g, number, body, pub, internal] {
+    cmd->add_option("--cc", *cc,
+                    "copy a public comment to this address, who becomes a participant (again for more, at "
+                    "most " +
+                        std::to_string(services::kMaxCc) + ")");
+    cmd->callback([&g, number, body, pub, internal, cc] {
+      g.action = [&g, number, body, pub, internal, cc] {
         if (!*pub && !*internal) {
           std::cerr << "mailcase: say --public or --internal\n";
           g.exit_code = kExitUsage;
@@ -116,6 +121,7 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
           return;
         }
         in->is_public = *pub;
+        in->cc = *cc;
         run_case_action(
             g, *number,
             [&](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "api/api.h"
@@ -270,10 +271,21 @@ TEST_F(CaseActionsApi, AnInternalCommentIsNotMailedAndAPublicOneIsQueued) {
                     {{"body", "Which model?"}, {"visibility", "public"}, {"cc", {"boss@example.org"}}});
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 201) << reply->body;
+  // The contact and the copy each get the mail, whose Cc names the copy.
   auto rows = outbox("CS0000001");
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].kind, "comment");
-  EXPECT_NE(rows[0].raw.find("Which model?"), std::string::npos);
+  ASSERT_EQ(rows.size(), 2u);
+  std::set<std::string> to;
+  for (const auto& m : rows) {
+    to.insert(m.to);
+    EXPECT_EQ(m.kind, "comment");
+    EXPECT_NE(m.raw.find("Which model?"), std::string::npos);
+    EXPECT_NE(m.raw.find("Cc: boss@example.org"), std::string::npos) << m.raw;
+  }
+  EXPECT_EQ(to, (std::set<std::string>{"alice@example.org", "boss@example.org"}));
+  auto events = body_of(get("/api/v1/cases/CS0000001/events"))["items"];
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["action"], "commented");
+  EXPECT_EQ(events.back()["details"]["cc"], "boss@example.org") << events.back().dump();
 
   auto list = body_of(get("/api/v1/cases/CS0000001/comments"));
   ASSERT_GE(list["items"].size(), 3u);
@@ -289,7 +301,20 @@ TEST_F(CaseActionsApi, AnInternalCommentIsNotMailedAndAPublicOneIsQueued) {
                    {{"body", "x"}, {"visibility", "public"}, {"cc", {"help@corp.example"}}});
   ASSERT_TRUE(ours);
   EXPECT_EQ(ours->status, 422) << ours->body;
-  EXPECT_EQ(outbox("CS0000001").size(), 1u);
+  EXPECT_EQ(fields_of(ours), std::vector<std::string>{"cc"});
+  auto noted = post("/api/v1/cases/CS0000001/comments",
+                    {{"body", "x"}, {"visibility", "internal"}, {"cc", {"carol@example.org"}}});
+  ASSERT_TRUE(noted);
+  EXPECT_EQ(noted->status, 422) << noted->body;
+  EXPECT_EQ(fields_of(noted), std::vector<std::string>{"cc"});
+  json many = json::array();
+  for (int i = 0; i <= 20; ++i) many.push_back("p" + std::to_string(i) + "@example.org");
+  auto too_many =
+      post("/api/v1/cases/CS0000001/comments", {{"body", "x"}, {"visibility", "public"}, {"cc", many}});
+  ASSERT_TRUE(too_many);
+  EXPECT_EQ(too_many->status, 422) << too_many->body;
+  EXPECT_EQ(fields_of(too_many), std::vector<std::string>{"cc"});
+  EXPECT_EQ(outbox("CS0000001").size(), 2u);
 }
 
 TEST_F(CaseActionsApi, AMultipartCommentCarriesItsFilesWhichDownloadSafely) {
