@@ -9,6 +9,7 @@
 #include <set>
 
 #include "access/credentials.h"
+#include "api/lists.h"
 #include "api/requests.h"
 #include "api/routes.h"
 #include "cases/case_view.h"
@@ -92,13 +93,6 @@ void idempotent(Context& ctx, const httplib::Request& req, httplib::Response& re
     if (web::replayed_header(name)) answer.headers.emplace_back(name, value);
   if (auto done = web::finish_idempotent(ctx.store, token_id, *key, answer, now, purge_schedule()); !done)
     spdlog::warn("api: cannot keep the answer of an Idempotency-Key: {}", done.error().message);
-}
-
-Checked<std::optional<bool>> bool_field(const nlohmann::json& obj, const std::string& name) {
-  auto it = obj.find(name);
-  if (it == obj.end() || it->is_null()) return std::optional<bool>();
-  if (!it->is_boolean()) return tl::unexpected(field_problem(name, "must be true or false"));
-  return std::optional<bool>(it->get<bool>());
 }
 
 // The case as GET gives it, with its ETag.
@@ -354,12 +348,29 @@ void post_comment(Context& ctx, const store::Agent& agent, const std::string& nu
   send_json(res, 201, present::comment_json(added));
 }
 
-void list_comments(Context& ctx, const std::string& number, httplib::Response& res) {
-  auto view = cases::load_case(ctx.store, number);
-  if (!view) return send_error(res, view.error());
-  auto items = nlohmann::json::array();
-  for (const auto& c : view->comments) items.push_back(present::comment_json(c));
-  send_json(res, 200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+// A page of the case's comments or events, oldest first (?limit=&cursor=&count=).
+template <typename T, typename ReadPage, typename ToJson>
+void list_of_case(Context& ctx, const std::string& number, const httplib::Request& req,
+                  httplib::Response& res, ReadPage read_page, ToJson to_json) {
+  auto page_req = page_request_of(req.params);
+  if (!page_req) return send_problem(res, page_req.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto c = cases::case_by_number(unit->cases(), number);
+  if (!c) return send_error(res, c.error());
+  Result<store::Page<T>> page = read_page(*unit, c->id, *page_req);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, to_json));
+}
+
+void list_comments(Context& ctx, const std::string& number, const httplib::Request& req,
+                   httplib::Response& res) {
+  list_of_case<store::Comment>(
+      ctx, number, req, res,
+      [](store::UnitOfWork& u, store::Id id, const store::PageRequest& r) {
+        return u.cases().page_comments(id, r);
+      },
+      [](const store::Comment& c) { return present::comment_json(c); });
 }
 
 void post_solution(Context& ctx, const store::Agent& agent, const std::string& number,
@@ -379,16 +390,14 @@ void post_solution(Context& ctx, const store::Agent& agent, const std::string& n
 
 // ---- events, participants, attachments --------------------------------------------------
 
-void list_events(Context& ctx, const std::string& number, httplib::Response& res) {
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_error(res, unit.error());
-  auto c = cases::case_by_number(unit->cases(), number);
-  if (!c) return send_error(res, c.error());
-  auto events = unit->events().events_of(c->id);
-  if (!events) return send_error(res, events.error());
-  auto items = nlohmann::json::array();
-  for (const auto& e : *events) items.push_back(present::event_json(e));
-  send_json(res, 200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+void list_events(Context& ctx, const std::string& number, const httplib::Request& req,
+                 httplib::Response& res) {
+  list_of_case<store::Event>(
+      ctx, number, req, res,
+      [](store::UnitOfWork& u, store::Id id, const store::PageRequest& r) {
+        return u.events().page_events(id, r);
+      },
+      [](const store::Event& e) { return present::event_json(e); });
 }
 
 void add_participant(Context& ctx, const store::Agent& agent, const std::string& number,
@@ -472,7 +481,7 @@ void mount_case_action_routes(web::HttpServer& server, Context& ctx) {
   server.get("/api/v1/cases/{number}/comments", one + "/comments",
              authed(ctx, Need::kAgent,
                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
-                      list_comments(ctx, req.matches[1], res);
+                      list_comments(ctx, req.matches[1], req, res);
                     }));
   server.post("/api/v1/cases/{number}/comments", one + "/comments",
               post([&ctx](const store::Agent& a, const httplib::Request& req, httplib::Response& res) {
@@ -485,7 +494,7 @@ void mount_case_action_routes(web::HttpServer& server, Context& ctx) {
   server.get("/api/v1/cases/{number}/events", one + "/events",
              authed(ctx, Need::kAgent,
                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
-                      list_events(ctx, req.matches[1], res);
+                      list_events(ctx, req.matches[1], req, res);
                     }));
   server.post("/api/v1/cases/{number}/participants", one + "/participants",
               post([&ctx](const store::Agent& a, const httplib::Request& req, httplib::Response& res) {

@@ -155,6 +155,9 @@ class CaseRepository {
   [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
   // One attachment by its id (the API's download); nullopt when no attachment has it.
   [[nodiscard]] virtual Result<std::optional<Attachment>> get_attachment(Id id) = 0;
+  // A page of a case's comments, oldest first (by id: the thread's order), by keyset on
+  // index comments_case; the cursor names the case.
+  [[nodiscard]] virtual Result<Page<Comment>> page_comments(Id case_id, const PageRequest& r) = 0;
 };
 
 // Mailboxes and their agents' state.
@@ -236,6 +239,9 @@ class EventRepository {
   virtual ~EventRepository() = default;
   [[nodiscard]] virtual Status add_event(const Event& e) = 0;
   [[nodiscard]] virtual Result<std::vector<Event>> events_of(Id case_id) = 0;
+  // A page of a case's events, oldest first, by keyset on index events_case (case_id,
+  // id); the cursor names the case.
+  [[nodiscard]] virtual Result<Page<Event>> page_events(Id case_id, const PageRequest& r) = 0;
 };
 
 // Agents (store/agents.h). Emails are stored normalized and looked up whatever the

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -315,6 +316,63 @@ TEST_F(CaseActionsApi, AnInternalCommentIsNotMailedAndAPublicOneIsQueued) {
   EXPECT_EQ(too_many->status, 422) << too_many->body;
   EXPECT_EQ(fields_of(too_many), std::vector<std::string>{"cc"});
   EXPECT_EQ(outbox("CS0000001").size(), 2u);
+}
+
+// Comments and events come a page at a time, oldest first, each page after the last
+// one's next_cursor; a cursor of another list or case, or a bad limit, is a 422 naming it.
+TEST_F(CaseActionsApi, ACasesCommentsAndEventsComeAPageAtATimeOldestFirst) {
+  for (int i = 1; i <= 4; ++i)
+    ASSERT_EQ(post("/api/v1/cases/CS0000001/comments",
+                   {{"body", "note " + std::to_string(i)}, {"visibility", "internal"}})
+                  ->status,
+              201);
+  auto read_all = [&](const std::string& list, const std::string& field) {
+    std::vector<std::string> seen;
+    std::string path = "/api/v1/cases/CS0000001/" + list + "?limit=2";
+    for (int pages = 0; pages < 20; ++pages) {
+      auto r = get(path);
+      EXPECT_TRUE(r);
+      if (!r) break;
+      EXPECT_EQ(r->status, 200) << r->body;
+      auto j = body_of(r);
+      EXPECT_LE(j["items"].size(), 2u);
+      for (const auto& item : j["items"]) seen.push_back(item[field].get<std::string>());
+      if (j["next_cursor"].is_null()) break;
+      path = "/api/v1/cases/CS0000001/" + list + "?limit=2&cursor=" + j["next_cursor"].get<std::string>();
+    }
+    return seen;
+  };
+  auto bodies = read_all("comments", "body");
+  ASSERT_EQ(bodies.size(), 5u);  // Alice's mail, then the notes in order
+  EXPECT_NE(bodies[0].find("It does not print."), std::string::npos) << bodies[0];
+  EXPECT_EQ(std::vector<std::string>(bodies.begin() + 1, bodies.end()),
+            (std::vector<std::string>{"note 1", "note 2", "note 3", "note 4"}));
+  auto actions = read_all("events", "action");
+  ASSERT_GE(actions.size(), 5u);
+  EXPECT_EQ(actions.front(), "created");
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "note"), 4);
+  EXPECT_EQ(actions.back(), "note");
+
+  auto counted = body_of(get("/api/v1/cases/CS0000001/comments?limit=1&count=true"));
+  EXPECT_EQ(counted["total"], 5);
+  EXPECT_EQ(counted["items"].size(), 1u);
+
+  // A cursor of the events is not one of the comments', nor of another case.
+  const std::string events_cursor =
+      body_of(get("/api/v1/cases/CS0000001/events?limit=1"))["next_cursor"].get<std::string>();
+  auto other_list = get("/api/v1/cases/CS0000001/comments?cursor=" + events_cursor);
+  ASSERT_TRUE(other_list);
+  EXPECT_EQ(other_list->status, 422) << other_list->body;
+  EXPECT_EQ(fields_of(other_list), std::vector<std::string>{"cursor"});
+  ASSERT_EQ(post("/api/v1/cases", {{"contact_email", "bob@example.org"}, {"subject", "Another"}})->status,
+            201);
+  auto other_case = get("/api/v1/cases/CS0000002/events?cursor=" + events_cursor);
+  ASSERT_TRUE(other_case);
+  EXPECT_EQ(other_case->status, 422) << other_case->body;
+  auto bad_limit = get("/api/v1/cases/CS0000001/events?limit=0");
+  ASSERT_TRUE(bad_limit);
+  EXPECT_EQ(bad_limit->status, 422);
+  EXPECT_EQ(fields_of(bad_limit), std::vector<std::string>{"limit"});
 }
 
 TEST_F(CaseActionsApi, AMultipartCommentCarriesItsFilesWhichDownloadSafely) {
