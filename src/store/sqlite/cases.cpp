@@ -310,50 +310,46 @@ class Cases final : public CaseRepository, SqliteRepository {
     return sqlite3_last_insert_rowid(db_);
   }
 
+  static constexpr const char* kAttachmentColumns =
+      "id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline";
+
+  // One attachment row, read as kAttachmentColumns lists them.
+  static Attachment attachment_of(const Query& r) {
+    Attachment a;
+    a.id = r.integer(0);
+    a.case_id = r.integer(1);
+    a.comment_id = r.optional_id(2);
+    a.filename = r.text(3);
+    a.content_type = r.text(4);
+    a.size = static_cast<uint64_t>(r.integer(5));
+    a.sha256 = r.text(6);
+    a.content_id = r.text(7);
+    a.is_inline = r.integer(8) != 0;
+    return a;
+  }
+
   Result<std::vector<Attachment>> attachments_of(Id case_id) override {
-    MC_ASSIGN_OR_RETURN(
-        auto qq,
-        q("SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
-          "attachments WHERE case_id = ? ORDER BY id"));
+    static const std::string sql =
+        std::string("SELECT ") + kAttachmentColumns + " FROM attachments WHERE case_id = ? ORDER BY id";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
     qq->bind(1, case_id);
     std::vector<Attachment> out;
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
       if (!row) break;
-      Attachment a;
-      a.id = qq->integer(0);
-      a.case_id = qq->integer(1);
-      a.comment_id = qq->optional_id(2);
-      a.filename = qq->text(3);
-      a.content_type = qq->text(4);
-      a.size = static_cast<uint64_t>(qq->integer(5));
-      a.sha256 = qq->text(6);
-      a.content_id = qq->text(7);
-      a.is_inline = qq->integer(8) != 0;
-      out.push_back(std::move(a));
+      out.push_back(attachment_of(*qq));
     }
     return out;
   }
 
   Result<std::optional<Attachment>> get_attachment(Id id) override {
-    MC_ASSIGN_OR_RETURN(
-        auto qq,
-        q("SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
-          "attachments WHERE id = ?"));
+    static const std::string sql =
+        std::string("SELECT ") + kAttachmentColumns + " FROM attachments WHERE id = ?";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
     qq->bind(1, id);
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     if (!row) return std::optional<Attachment>();
-    Attachment a;
-    a.id = qq->integer(0);
-    a.case_id = qq->integer(1);
-    a.comment_id = qq->optional_id(2);
-    a.filename = qq->text(3);
-    a.content_type = qq->text(4);
-    a.size = static_cast<uint64_t>(qq->integer(5));
-    a.sha256 = qq->text(6);
-    a.content_id = qq->text(7);
-    a.is_inline = qq->integer(8) != 0;
-    return std::optional<Attachment>(std::move(a));
+    return std::optional<Attachment>(attachment_of(*qq));
   }
 
   Status add_participant(Id case_id, std::string_view email, std::string_view source) override {
