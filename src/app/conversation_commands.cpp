@@ -33,18 +33,14 @@ using CaseAction =
 // Runs a case action through the case services (one unit of work with its event and its
 // outbox rows), as the agent the command line acts for, and reports the outcome.
 void run_case_action(Globals& g, const std::string& number, const CaseAction& fn, const std::string& done) {
-  auto p = open_runtime(g);
-  if (!p) return;
-  auto fail_with = [&](const Error& e) {
-    print_error(e);
-    g.exit_code = exit_code_for(e);
-  };
-  auto by = acting_agent(g, *p);
-  if (!by) return fail_with(by.error());
-  auto& cases = p->cases();
-  auto c = cases.on_case(number, [&](store::UnitOfWork& w, store::Case& kase) { return fn(cases, *by, w, kase); });
-  if (!c) return fail_with(c.error());
-  std::cout << c->number << ": " << done << " (status: " << store::to_string(c->status) << ")\n";
+  with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+    auto& cases = rt.cases();
+    MC_ASSIGN_OR_RETURN(auto c, cases.on_case(number, [&](store::UnitOfWork& w, store::Case& kase) {
+      return fn(cases, by, w, kase);
+    }));
+    // `done` may be set by fn (assign names the owner): read after it ran.
+    return c.number + ": " + done + " (status: " + std::string(store::to_string(c.status)) + ")\n";
+  });
 }
 
 struct BodyOptions {
