@@ -188,14 +188,12 @@ class MailboxRepository {
   [[nodiscard]] virtual Result<std::optional<LeftMail>> left_mail_of(Id raw_id) = 0;
 };
 
-// Outbox. due_outbox: queued rows whose next attempt is at or before now (Unix s), in
-// the order they were queued. list_outbox: newest first.
+// Outbox. list_outbox: newest first.
 class OutboxRepository {
  public:
   virtual ~OutboxRepository() = default;
   // created_at: the row's own when set (the caller's clock), else the store's now.
   [[nodiscard]] virtual Result<Id> add_outbox(const OutboxMail& m) = 0;
-  [[nodiscard]] virtual Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) = 0;
   // Takes up to `limit` due rows for the sender named `worker` (host:pid:thread), in one
   // atomic write: each taken row's next attempt moves to now + lease_seconds, so that no
   // other worker takes it while it is being sent, and its claimed_by becomes `worker`.

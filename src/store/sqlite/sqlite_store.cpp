@@ -323,9 +323,6 @@ class SqliteStore final : public Store {
 
   // OutboxRepository
   Result<Id> add_outbox(const OutboxMail& m) override { return repos_.outbox->add_outbox(m); }
-  Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
-    return repos_.outbox->due_outbox(now, limit);
-  }
   Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now, int limit,
                                             int64_t lease_seconds) override {
     return repos_.outbox->claim_due(worker, now, limit, lease_seconds);
