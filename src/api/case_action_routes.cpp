@@ -9,6 +9,7 @@
 #include <set>
 
 #include "access/credentials.h"
+#include "api/lists.h"
 #include "api/requests.h"
 #include "api/routes.h"
 #include "cases/case_view.h"
@@ -26,7 +27,6 @@ namespace {
 
 constexpr const char* kNumber = R"(([A-Za-z0-9_-]{1,64}))";
 constexpr size_t kMaxText = 1024 * 1024;  // a comment's or description's text
-constexpr size_t kMaxCc = 20;
 
 std::string case_path(const std::string& number) {
   return "/api/v1/cases/" + number;
@@ -95,13 +95,6 @@ void idempotent(Context& ctx, const httplib::Request& req, httplib::Response& re
     spdlog::warn("api: cannot keep the answer of an Idempotency-Key: {}", done.error().message);
 }
 
-Checked<std::optional<bool>> bool_field(const nlohmann::json& obj, const std::string& name) {
-  auto it = obj.find(name);
-  if (it == obj.end() || it->is_null()) return std::optional<bool>();
-  if (!it->is_boolean()) return tl::unexpected(field_problem(name, "must be true or false"));
-  return std::optional<bool>(it->get<bool>());
-}
-
 // The case as GET gives it, with its ETag.
 void send_case(Context& ctx, const std::string& number, int status, httplib::Response& res,
                bool location = false) {
@@ -119,11 +112,15 @@ void send_case(Context& ctx, const std::string& number, int status, httplib::Res
 Problem problem_of_service(const Error& e) {
   Problem p = problem_of(e);
   if (e.code != ErrorCode::kInvalidInput) return p;
-  static const std::pair<const char*, const char*> kPrefixes[] = {
-      {"contact: ", "contact_email"}, {"contact_name: ", "contact_name"},
-      {"subject: ", "subject"},       {"description: ", "description"},
-      {"queue: ", "queue"},           {"priority: ", "priority"},
-      {"product: ", "product"},       {"comment: ", "comment"}};
+  static const std::pair<const char*, const char*> kPrefixes[] = {{"contact: ", "contact_email"},
+                                                                  {"contact_name: ", "contact_name"},
+                                                                  {"subject: ", "subject"},
+                                                                  {"description: ", "description"},
+                                                                  {"queue: ", "queue"},
+                                                                  {"priority: ", "priority"},
+                                                                  {"product: ", "product"},
+                                                                  {"comment: ", "comment"},
+                                                                  {"cc: ", "cc"}};
   for (const auto& [prefix, field] : kPrefixes) {
     if (e.message.rfind(prefix, 0) == 0) {
       p.errors.push_back({field, e.message.substr(std::string_view(prefix).size())});
@@ -313,8 +310,9 @@ Checked<web::CommentForm> comment_of(Context& ctx, const httplib::Request& req, 
     else
       out.comment.is_public = **vis == "public";
     if (auto it = body->find("cc"); it != body->end() && !it->is_null()) {
-      if (!it->is_array() || it->size() > kMaxCc) {
-        p.errors.push_back({"cc", "an array of at most " + std::to_string(kMaxCc) + " email addresses"});
+      if (!it->is_array() || it->size() > services::kMaxCc) {
+        p.errors.push_back(
+            {"cc", "an array of at most " + std::to_string(services::kMaxCc) + " email addresses"});
       } else {
         for (const auto& e : *it) {
           if (!e.is_string() || e.get<std::string>().size() > 254) {
@@ -335,33 +333,44 @@ void post_comment(Context& ctx, const store::Agent& agent, const std::string& nu
   auto form = comment_of(ctx, req, false);
   if (!form) return send_problem(res, form.error());
   const auto by = actor_of(agent);
+  // The services mail the copies and make them participants (services::AgentComment::cc).
+  form->comment.cc = form->cc;
   store::Comment added;
   auto done = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
-    // Copies first: an address that cannot be a participant refuses the whole comment.
-    for (const auto& e : form->cc) MC_RETURN_IF_ERROR(ctx.cases.add_participant(w, by, c, e));
     MC_RETURN_IF_ERROR(ctx.cases.comment(w, by, c, form->comment));
     // The last comment in this write unit is the one just added.
     MC_ASSIGN_OR_RETURN(auto all, w.cases().comments_of(c.id));
     if (!all.empty()) added = all.back();
     return {};
   });
-  if (!done) {
-    Problem p = problem_of(done.error());
-    if (done.error().code == ErrorCode::kInvalidInput && !form->cc.empty() &&
-        done.error().message.find("address") != std::string::npos)
-      p.errors.push_back({"cc", done.error().message});
-    return send_problem(res, p);
-  }
+  if (!done) return send_problem(res, problem_of_service(done.error()));
   res.set_header("Location", case_path(number) + "/comments");
   send_json(res, 201, present::comment_json(added));
 }
 
-void list_comments(Context& ctx, const std::string& number, httplib::Response& res) {
-  auto view = cases::load_case(ctx.store, number);
-  if (!view) return send_error(res, view.error());
-  auto items = nlohmann::json::array();
-  for (const auto& c : view->comments) items.push_back(present::comment_json(c));
-  send_json(res, 200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+// A page of the case's comments or events, oldest first (?limit=&cursor=&count=).
+template <typename T, typename ReadPage, typename ToJson>
+void list_of_case(Context& ctx, const std::string& number, const httplib::Request& req,
+                  httplib::Response& res, ReadPage read_page, ToJson to_json) {
+  auto page_req = page_request_of(req.params);
+  if (!page_req) return send_problem(res, page_req.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto c = cases::case_by_number(unit->cases(), number);
+  if (!c) return send_error(res, c.error());
+  Result<store::Page<T>> page = read_page(*unit, c->id, *page_req);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, to_json));
+}
+
+void list_comments(Context& ctx, const std::string& number, const httplib::Request& req,
+                   httplib::Response& res) {
+  list_of_case<store::Comment>(
+      ctx, number, req, res,
+      [](store::UnitOfWork& u, store::Id id, const store::PageRequest& r) {
+        return u.cases().page_comments(id, r);
+      },
+      [](const store::Comment& c) { return present::comment_json(c); });
 }
 
 void post_solution(Context& ctx, const store::Agent& agent, const std::string& number,
@@ -381,16 +390,14 @@ void post_solution(Context& ctx, const store::Agent& agent, const std::string& n
 
 // ---- events, participants, attachments --------------------------------------------------
 
-void list_events(Context& ctx, const std::string& number, httplib::Response& res) {
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_error(res, unit.error());
-  auto c = cases::case_by_number(unit->cases(), number);
-  if (!c) return send_error(res, c.error());
-  auto events = unit->events().events_of(c->id);
-  if (!events) return send_error(res, events.error());
-  auto items = nlohmann::json::array();
-  for (const auto& e : *events) items.push_back(present::event_json(e));
-  send_json(res, 200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+void list_events(Context& ctx, const std::string& number, const httplib::Request& req,
+                 httplib::Response& res) {
+  list_of_case<store::Event>(
+      ctx, number, req, res,
+      [](store::UnitOfWork& u, store::Id id, const store::PageRequest& r) {
+        return u.events().page_events(id, r);
+      },
+      [](const store::Event& e) { return present::event_json(e); });
 }
 
 void add_participant(Context& ctx, const store::Agent& agent, const std::string& number,
@@ -474,7 +481,7 @@ void mount_case_action_routes(web::HttpServer& server, Context& ctx) {
   server.get("/api/v1/cases/{number}/comments", one + "/comments",
              authed(ctx, Need::kAgent,
                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
-                      list_comments(ctx, req.matches[1], res);
+                      list_comments(ctx, req.matches[1], req, res);
                     }));
   server.post("/api/v1/cases/{number}/comments", one + "/comments",
               post([&ctx](const store::Agent& a, const httplib::Request& req, httplib::Response& res) {
@@ -487,7 +494,7 @@ void mount_case_action_routes(web::HttpServer& server, Context& ctx) {
   server.get("/api/v1/cases/{number}/events", one + "/events",
              authed(ctx, Need::kAgent,
                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
-                      list_events(ctx, req.matches[1], res);
+                      list_events(ctx, req.matches[1], req, res);
                     }));
   server.post("/api/v1/cases/{number}/participants", one + "/participants",
               post([&ctx](const store::Agent& a, const httplib::Request& req, httplib::Response& res) {

@@ -1,18 +1,30 @@
 // Operations: /healthz for load balancers and /metrics for Prometheus.
+#include <arpa/inet.h>
+
+#include <string>
+
 #include "access/authenticate.h"
+#include "api/ops_access.h"
 #include "api/routes.h"
 #include "metrics/health.h"
 #include "metrics/scrape.h"
 #include "util/clock.h"
 
 namespace mailcase::api {
-namespace {
 
-bool is_loopback(const std::string& ip) {
-  return ip.rfind("127.", 0) == 0 || ip == "::1" || ip.rfind("::ffff:127.", 0) == 0;
+bool is_loopback(std::string_view peer) {
+  const std::string ip(peer);  // inet_pton wants a terminated string
+  in_addr v4{};
+  if (inet_pton(AF_INET, ip.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, ip.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
 }
 
-}  // namespace
+MetricsAccess metrics_access(std::string_view peer) {
+  return is_loopback(peer) ? MetricsAccess::kOpen : MetricsAccess::kNeedsToken;
+}
 
 void mount_ops_routes(web::HttpServer& server, Context& ctx) {
   // Says only whether this node can take mail (its store answers, its spool is
@@ -25,7 +37,7 @@ void mount_ops_routes(web::HttpServer& server, Context& ctx) {
   // Counts and mailbox names are for the operators: open to a scraper on this machine,
   // elsewhere only with an API token.
   server.get("/metrics", "/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (!is_loopback(req.remote_addr)) {
+    if (metrics_access(req.remote_addr) == MetricsAccess::kNeedsToken) {
       auto agent = access::authenticate(ctx.store, header(req, "Authorization").value_or(""),
                                         clock::iso8601(ctx.clock.now()));
       if (!agent) {

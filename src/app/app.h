@@ -43,6 +43,14 @@ int exit_code_for(const Error& e);
 // The agent a case action is done by: the active agent named by --as (kInvalidInput when
 // there is none), else the generic "agent" of the command line.
 Result<services::Actor> acting_agent(Globals& g, runtime::Runtime& rt);
+// The frame of a command that reads or changes the store: opens the runtime, runs fn,
+// prints the text fn returns, or fn's error with its exit code.
+using RuntimeAction = std::function<Result<std::string>(runtime::Runtime&)>;
+void with_runtime(Globals& g, const RuntimeAction& fn);
+// with_runtime for a command an agent does (acting_agent); an unknown --as agent is an
+// error before fn runs.
+using AgentAction = std::function<Result<std::string>(runtime::Runtime&, const services::Actor&)>;
+void with_agent(Globals& g, const AgentAction& fn);
 // JSON as the command line prints it; never throws: bytes that are not UTF-8 (from an
 // older store, say) become U+FFFD.
 std::string json_text(const nlohmann::json& j, int indent = -1);

@@ -104,17 +104,10 @@ void register_case_commands(CLI::App& app, Globals& g) {
     add->add_option("email", *email, "the address, e.g. colleague@example.com")->required();
     add->callback([&g, number, email] {
       g.action = [&g, number, email] {
-        auto p = open_runtime(g);
-        if (!p) return;
-        auto fail_with = [&](const Error& e) {
-          print_error(e);
-          g.exit_code = exit_code_for(e);
-        };
-        auto by = acting_agent(g, *p);
-        if (!by) return fail_with(by.error());
-        auto c = p->cases().add_participant(*by, *number, *email);
-        if (!c) return fail_with(c.error());
-        std::cout << c->number << ": " << text::normalize_email(*email) << " is a participant\n";
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto c, rt.cases().add_participant(by, *number, *email));
+          return c.number + ": " + text::normalize_email(*email) + " is a participant\n";
+        });
       };
     });
   }
@@ -127,29 +120,24 @@ void register_case_commands(CLI::App& app, Globals& g) {
     history->add_flag("--json", *json, "JSON output");
     history->callback([&g, number, json] {
       g.action = [&g, number, json] {
-        auto p = open_runtime(g);
-        if (!p) return;
-        auto fail_with = [&](const Error& e) {
-          print_error(e);
-          g.exit_code = exit_code_for(e);
-        };
-        auto c = p->store().find_case_by_number(*number);
-        if (!c) return fail_with(c.error());
-        if (!*c) return fail_with(Error{ErrorCode::kNotFound, "no case " + *number});
-        auto events = p->store().events_of((*c)->id);
-        if (!events) return fail_with(events.error());
-        auto out = nlohmann::json::array();
-        for (const auto& e : *events) {
-          auto j = present::event_json(e);
-          if (*json) {
-            out.push_back(std::move(j));
-            continue;
+        with_runtime(g, [&](runtime::Runtime& rt) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto c, rt.store().find_case_by_number(*number));
+          if (!c) return fail(ErrorCode::kNotFound, "no case " + *number);
+          MC_ASSIGN_OR_RETURN(auto events, rt.store().events_of(c->id));
+          auto out = nlohmann::json::array();
+          std::string lines;
+          for (const auto& e : events) {
+            auto j = present::event_json(e);
+            if (*json) {
+              out.push_back(std::move(j));
+              continue;
+            }
+            lines += e.at + "  " + e.actor + "  " + store::to_string(e.action);
+            if (!e.details.empty()) lines += "  " + json_text(j["details"]);
+            lines += "\n";
           }
-          std::cout << e.at << "  " << e.actor << "  " << store::to_string(e.action);
-          if (!e.details.empty()) std::cout << "  " << json_text(j["details"]);
-          std::cout << "\n";
-        }
-        if (*json) std::cout << json_text(out, 2) << "\n";
+          return *json ? json_text(out, 2) + "\n" : lines;
+        });
       };
     });
   }
@@ -169,17 +157,10 @@ void register_case_commands(CLI::App& app, Globals& g) {
     create->add_flag("--confirm", n->confirm, "mail the contact the confirmation of the new case");
     create->callback([&g, n] {
       g.action = [&g, n] {
-        auto p = open_runtime(g);
-        if (!p) return;
-        auto fail_with = [&](const Error& e) {
-          print_error(e);
-          g.exit_code = exit_code_for(e);
-        };
-        auto by = acting_agent(g, *p);
-        if (!by) return fail_with(by.error());
-        auto c = p->cases().open_case(*by, *n);
-        if (!c) return fail_with(c.error());
-        std::cout << c->number << "\n";
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto c, rt.cases().open_case(by, *n));
+          return c.number + "\n";
+        });
       };
     });
   }
@@ -194,18 +175,11 @@ void register_case_commands(CLI::App& app, Globals& g) {
     set->add_option("--product", f->product, "the product ('' for none)");
     set->callback([&g, number, f] {
       g.action = [&g, number, f] {
-        auto p = open_runtime(g);
-        if (!p) return;
-        auto fail_with = [&](const Error& e) {
-          print_error(e);
-          g.exit_code = exit_code_for(e);
-        };
-        auto by = acting_agent(g, *p);
-        if (!by) return fail_with(by.error());
-        auto c = p->cases().change(*by, *number, *f);
-        if (!c) return fail_with(c.error());
-        std::cout << c->number << ": queue " << c->queue << ", priority " << c->priority << ", product "
-                  << (c->product.empty() ? "-" : c->product) << "\n";
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto c, rt.cases().change(by, *number, *f));
+          return c.number + ": queue " + c.queue + ", priority " + c.priority + ", product " +
+                 (c.product.empty() ? "-" : c.product) + "\n";
+        });
       };
     });
   }

@@ -33,18 +33,14 @@ using CaseAction =
 // Runs a case action through the case services (one unit of work with its event and its
 // outbox rows), as the agent the command line acts for, and reports the outcome.
 void run_case_action(Globals& g, const std::string& number, const CaseAction& fn, const std::string& done) {
-  auto p = open_runtime(g);
-  if (!p) return;
-  auto fail_with = [&](const Error& e) {
-    print_error(e);
-    g.exit_code = exit_code_for(e);
-  };
-  auto by = acting_agent(g, *p);
-  if (!by) return fail_with(by.error());
-  auto& cases = p->cases();
-  auto c = cases.on_case(number, [&](store::UnitOfWork& w, store::Case& kase) { return fn(cases, *by, w, kase); });
-  if (!c) return fail_with(c.error());
-  std::cout << c->number << ": " << done << " (status: " << store::to_string(c->status) << ")\n";
+  with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+    auto& cases = rt.cases();
+    MC_ASSIGN_OR_RETURN(auto c, cases.on_case(number, [&](store::UnitOfWork& w, store::Case& kase) {
+      return fn(cases, by, w, kase);
+    }));
+    // `done` may be set by fn (assign names the owner): read after it ran.
+    return c.number + ": " + done + " (status: " + std::string(store::to_string(c.status)) + ")\n";
+  });
 }
 
 struct BodyOptions {
@@ -97,13 +93,18 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
     auto body = std::make_shared<BodyOptions>();
     auto pub = std::make_shared<bool>(false);
     auto internal = std::make_shared<bool>(false);
+    auto cc = std::make_shared<std::vector<std::string>>();
     cmd->add_option("number", *number, "case number")->required();
     auto* p = cmd->add_flag("--public", *pub, "visible to the customer, and mailed");
     auto* i = cmd->add_flag("--internal", *internal, "for agents only");
     p->excludes(i);
     add_body_options(cmd, *body);
-    cmd->callback([&g, number, body, pub, internal] {
-      g.action = [&g, number, body, pub, internal] {
+    cmd->add_option("--cc", *cc,
+                    "copy a public comment to this address, who becomes a participant (again for more, at "
+                    "most " +
+                        std::to_string(services::kMaxCc) + ")");
+    cmd->callback([&g, number, body, pub, internal, cc] {
+      g.action = [&g, number, body, pub, internal, cc] {
         if (!*pub && !*internal) {
           std::cerr << "mailcase: say --public or --internal\n";
           g.exit_code = kExitUsage;
@@ -116,6 +117,7 @@ void register_conversation_commands(CLI::App& app, Globals& g) {
           return;
         }
         in->is_public = *pub;
+        in->cc = *cc;
         run_case_action(
             g, *number,
             [&](services::CaseServices& cs, const services::Actor& by, store::UnitOfWork& w, store::Case& c) {

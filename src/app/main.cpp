@@ -86,6 +86,25 @@ Result<services::Actor> acting_agent(Globals& g, runtime::Runtime& rt) {
   return services::Actor::agent(a->email, "cli");
 }
 
+void with_runtime(Globals& g, const RuntimeAction& fn) {
+  auto p = open_runtime(g);
+  if (!p) return;
+  auto out = fn(*p);
+  if (!out) {
+    print_error(out.error());
+    g.exit_code = exit_code_for(out.error());
+    return;
+  }
+  std::cout << *out;
+}
+
+void with_agent(Globals& g, const AgentAction& fn) {
+  with_runtime(g, [&](runtime::Runtime& rt) -> Result<std::string> {
+    MC_ASSIGN_OR_RETURN(auto by, acting_agent(g, rt));
+    return fn(rt, by);
+  });
+}
+
 }  // namespace mailcase::app
 
 namespace {

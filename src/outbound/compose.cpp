@@ -49,6 +49,7 @@ std::string compose(const OutgoingMail& m) {
   GMimeMessage* msg = g_mime_message_new(TRUE);
   g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, m.from_name.c_str(), m.from_address.c_str());
   g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, m.to_name.c_str(), m.to_address.c_str());
+  for (const auto& cc : m.cc) g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_CC, "", cc.c_str());
   g_mime_message_set_subject(msg, m.subject.c_str(), "utf-8");
   GDateTime* now = g_date_time_new_now_utc();
   g_mime_message_set_date(msg, now);

@@ -16,6 +16,7 @@ struct OutgoingAttachment {
 struct OutgoingMail {
   std::string from_name, from_address;
   std::string to_name, to_address;
+  std::vector<std::string> cc;  // addresses copied (a Cc header), besides to_address
   std::string subject;
   std::string text, html;
   std::string message_id;               // without angle brackets

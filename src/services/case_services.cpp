@@ -82,7 +82,8 @@ Status CaseServices::event(store::UnitOfWork& w, const store::Case& c, const Act
 // queued and the case's history says so.
 Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKind kind,
                              const std::string& body, bool automatic,
-                             const std::vector<outbound::OutgoingAttachment>& attachments) {
+                             const std::vector<outbound::OutgoingAttachment>& attachments,
+                             const std::vector<std::string>& cc) {
   if (!cfg_.outbound.enabled) return {};
   std::optional<store::Contact> who;
   if (c.contact_id) {
@@ -111,10 +112,10 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
   m.from_address = cfg_.outbound.from_address;
   m.to_name = plain_name(who->name) ? who->name : std::string();
   m.to_address = who->emails.front();
+  m.cc = cc;
   m.subject = rendered.subject;
   m.text = rendered.text;
   m.html = rendered.html;
-  m.message_id = outbound::new_message_id(cfg_.outbound.from_address);
   m.automatic = automatic;
   m.attachments = attachments;
   // Threading: answer the customer's latest mail; refer to the recent conversation.
@@ -125,31 +126,42 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
   for (size_t i = all.size() > keep ? all.size() - keep : 0; i < all.size(); ++i)
     m.references.push_back(all[i]);
 
-  store::OutboxMail row;
-  row.case_id = c.id;
-  row.kind = cases::to_string(kind);
-  row.to = text::normalize_email(m.to_address);
-  row.message_id = m.message_id;
-  row.raw = outbound::compose(m);
-  row.automatic = automatic;
-  row.next_attempt_at = clock_.now();
-  // Stamped by the same clock the loop guard counts the last hour with.
-  row.created_at = clock::iso8601(clock_.now());
-  MC_RETURN_IF_ERROR(w.outbox().add_outbox(row));
-  // Replies to it thread back onto this case.
-  return w.cases().add_message_id(m.message_id, c.id, "outbound");
+  // One outbox row per recipient (the contact, then each copy), each the same mail (the
+  // same To and Cc) under a Message-ID of its own: each copy is sent, retried, failed
+  // or bounced on its own, and a copy a server refuses never holds back the others.
+  std::vector<std::string> recipients{m.to_address};
+  recipients.insert(recipients.end(), cc.begin(), cc.end());
+  for (const auto& to : recipients) {
+    m.message_id = outbound::new_message_id(cfg_.outbound.from_address);
+    store::OutboxMail row;
+    row.case_id = c.id;
+    row.kind = cases::to_string(kind);
+    row.to = text::normalize_email(to);
+    row.message_id = m.message_id;
+    row.raw = outbound::compose(m);
+    row.automatic = automatic;
+    row.next_attempt_at = clock_.now();
+    // Stamped by the same clock the loop guard counts the last hour with.
+    row.created_at = clock::iso8601(clock_.now());
+    MC_RETURN_IF_ERROR(w.outbox().add_outbox(row));
+    // Replies to it thread back onto this case.
+    MC_RETURN_IF_ERROR(w.cases().add_message_id(m.message_id, c.id, "outbound"));
+  }
+  return {};
 }
 
 Status CaseServices::transition(store::UnitOfWork& w, store::Case& c, ActionKind action,
                                 const ActionOptions& opt, const std::string& body, bool automatic,
-                                const std::vector<outbound::OutgoingAttachment>& attachments) {
+                                const std::vector<outbound::OutgoingAttachment>& attachments,
+                                const std::vector<std::string>& cc) {
   MC_ASSIGN_OR_RETURN(auto t, cases::decide(c.status, action, opt));
   c.status = t.status;
   MC_RETURN_IF_ERROR(w.cases().update_case(c));
   for (MailKind k : t.mails) {
     const bool is_text = k == MailKind::kComment || k == MailKind::kSolution;
     MC_RETURN_IF_ERROR(enqueue(w, c, k, is_text ? body : std::string(), automatic || !is_text,
-                               is_text ? attachments : std::vector<outbound::OutgoingAttachment>{}));
+                               is_text ? attachments : std::vector<outbound::OutgoingAttachment>{},
+                               is_text ? cc : std::vector<std::string>{}));
   }
   return {};
 }
@@ -298,19 +310,68 @@ Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const s
   return std::string("ok");
 }
 
+Result<std::string> CaseServices::participant_address(store::UnitOfWork& w, const std::string& email) {
+  const std::string e = text::normalize_email(email);
+  // The shape an agent's email must have too: one addr-spec, nothing a mail could not be from.
+  if (!store::is_email_address(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
+  bool ours = text::iequals(e, text::normalize_email(cfg_.outbound.from_address));
+  MC_ASSIGN_OR_RETURN(auto addresses, w.routing().list_addresses());
+  for (const auto& a : addresses) ours = ours || text::iequals(a.email, e);
+  if (ours)
+    return fail(ErrorCode::kInvalidInput, e + " is one of our own addresses and cannot be a participant");
+  return e;
+}
+
+Result<std::vector<std::string>> CaseServices::copies_of(store::UnitOfWork& w, const store::Case& c,
+                                                         const AgentComment& in) {
+  std::vector<std::string> out;
+  if (in.cc.empty()) return out;
+  if (!in.is_public)
+    return fail(ErrorCode::kInvalidInput,
+                "cc: an internal note is not mailed; copies go with a public comment");
+  if (in.cc.size() > kMaxCc)
+    return fail(ErrorCode::kInvalidInput, "cc: at most " + std::to_string(kMaxCc) + " addresses");
+  std::string contact;
+  if (c.contact_id) {
+    MC_ASSIGN_OR_RETURN(auto who, w.accounts().get_contact(*c.contact_id));
+    if (who && !who->emails.empty()) contact = text::normalize_email(who->emails.front());
+  }
+  for (const auto& given : in.cc) {
+    auto e = participant_address(w, given);
+    if (!e) return fail(e.error().code, "cc: " + e.error().message);
+    // The contact has the mail as its To already.
+    if (text::iequals(*e, contact)) continue;
+    if (std::none_of(out.begin(), out.end(), [&](const std::string& o) { return text::iequals(o, *e); }))
+      out.push_back(*e);
+  }
+  return out;
+}
+
 Status CaseServices::comment(store::UnitOfWork& w, const Actor& by, store::Case& c, const AgentComment& in) {
   if (text::trim(in.body).empty()) return fail(ErrorCode::kInvalidInput, "the comment is empty");
+  MC_ASSIGN_OR_RETURN(auto cc, copies_of(w, c, in));
   // The lifecycle decides before anything is written: a refused comment leaves nothing
   // in the caller's unit (which may go on and commit the rest of a batch).
   MC_RETURN_IF_ERROR(transition(w, c, in.is_public ? ActionKind::kPublicComment : ActionKind::kInternalNote,
-                                {}, in.body, false, in.attachments));
+                                {}, in.body, false, in.attachments, cc));
   MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, in, ""));
-  return event(w, c, by, in.is_public ? store::EventAction::kCommented : store::EventAction::kNote);
+  for (const auto& e : cc) {
+    MC_ASSIGN_OR_RETURN(bool known, w.cases().is_participant(c.id, e));
+    if (known) continue;
+    MC_RETURN_IF_ERROR(
+        w.cases().add_participant(c.id, e, by.kind == store::ActorKind::kAgent ? "agent" : by.via));
+    MC_RETURN_IF_ERROR(event(w, c, by, store::EventAction::kParticipantAdded, {{"email", e}}));
+  }
+  std::map<std::string, std::string> details;
+  for (const auto& e : cc) details["cc"] += (details["cc"].empty() ? "" : ", ") + e;
+  return event(w, c, by, in.is_public ? store::EventAction::kCommented : store::EventAction::kNote,
+               std::move(details));
 }
 
 Status CaseServices::propose_solution(store::UnitOfWork& w, const Actor& by, store::Case& c,
                                       const AgentComment& in) {
   if (text::trim(in.body).empty()) return fail(ErrorCode::kInvalidInput, "the solution is empty");
+  if (!in.cc.empty()) return fail(ErrorCode::kInvalidInput, "cc: copies go with a comment, not a solution");
   AgentComment pub = in;
   pub.is_public = true;
   MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kProposeSolution, {}, in.body, false, in.attachments));
@@ -394,14 +455,7 @@ Status CaseServices::assign(store::UnitOfWork& w, const Actor& by, store::Case& 
 
 Status CaseServices::add_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
                                      const std::string& email) {
-  const std::string e = text::normalize_email(email);
-  // The shape an agent's email must have too: one addr-spec, nothing a mail could not be from.
-  if (!store::is_email_address(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
-  bool ours = text::iequals(e, text::normalize_email(cfg_.outbound.from_address));
-  MC_ASSIGN_OR_RETURN(auto addresses, w.routing().list_addresses());
-  for (const auto& a : addresses) ours = ours || text::iequals(a.email, e);
-  if (ours)
-    return fail(ErrorCode::kInvalidInput, e + " is one of our own addresses and cannot be a participant");
+  MC_ASSIGN_OR_RETURN(auto e, participant_address(w, email));
   MC_RETURN_IF_ERROR(
       w.cases().add_participant(c.id, e, by.kind == store::ActorKind::kAgent ? "agent" : by.via));
   return event(w, c, by, store::EventAction::kParticipantAdded, {{"email", e}});

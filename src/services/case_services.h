@@ -61,7 +61,13 @@ struct AgentComment {
   std::string body;
   bool is_public = true;
   std::vector<outbound::OutgoingAttachment> attachments;
+  // Addresses copied on a public comment (at most kMaxCc): each is on the mail's Cc
+  // header and gets its own copy, and becomes a participant of the case (as a help
+  // desk's CCs do), so its replies thread onto the case and are accepted. Not on an
+  // internal note or a solution.
+  std::vector<std::string> cc;
 };
+inline constexpr size_t kMaxCc = 20;
 
 // An agent's change to a case's fields; an absent field stays as it is. queue and
 // priority must not be empty; product may be ("" clears it). Each is one line of clean
@@ -145,6 +151,10 @@ class CaseServices {
   // or the reason none was queued (also written as an event).
   [[nodiscard]] Result<std::string> confirm_new_case(store::UnitOfWork& w, const store::Case& c,
                                                      const ConfirmFacts& facts);
+  // A comment; a public one is mailed to the contact and its copies (AgentComment::cc).
+  // A copy that is no address, one of our own addresses, more than kMaxCc of them, or
+  // copies on an internal note: kInvalidInput "cc: …", with nothing written. The
+  // "commented" event lists the copies in its "cc" detail.
   [[nodiscard]] Status comment(store::UnitOfWork& w, const Actor& by, store::Case& c, const AgentComment& in);
   [[nodiscard]] Status propose_solution(store::UnitOfWork& w, const Actor& by, store::Case& c,
                                         const AgentComment& in);
@@ -218,10 +228,19 @@ class CaseServices {
 
  private:
   Status enqueue(store::UnitOfWork& w, const store::Case& c, cases::MailKind kind, const std::string& body,
-                 bool automatic, const std::vector<outbound::OutgoingAttachment>& attachments = {});
+                 bool automatic, const std::vector<outbound::OutgoingAttachment>& attachments = {},
+                 const std::vector<std::string>& cc = {});
   Status transition(store::UnitOfWork& w, store::Case& c, cases::ActionKind action,
                     const cases::ActionOptions& opt, const std::string& body, bool automatic,
-                    const std::vector<outbound::OutgoingAttachment>& attachments = {});
+                    const std::vector<outbound::OutgoingAttachment>& attachments = {},
+                    const std::vector<std::string>& cc = {});
+  // The normalized address, when it may be a participant: an addr-spec that is none of
+  // our own addresses; else kInvalidInput saying why.
+  Result<std::string> participant_address(store::UnitOfWork& w, const std::string& email);
+  // A comment's copies, normalized, without repeats or the contact's own address; the
+  // errors comment() documents.
+  Result<std::vector<std::string>> copies_of(store::UnitOfWork& w, const store::Case& c,
+                                             const AgentComment& in);
   Result<store::Id> add_agent_comment(store::UnitOfWork& w, const Actor& by, const store::Case& c,
                                       const AgentComment& in, const std::string& prefix);
   Status event(store::UnitOfWork& w, const store::Case& c, const Actor& by, store::EventAction action,

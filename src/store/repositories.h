@@ -155,6 +155,9 @@ class CaseRepository {
   [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
   // One attachment by its id (the API's download); nullopt when no attachment has it.
   [[nodiscard]] virtual Result<std::optional<Attachment>> get_attachment(Id id) = 0;
+  // A page of a case's comments, oldest first (by id: the thread's order), by keyset on
+  // index comments_case; the cursor names the case.
+  [[nodiscard]] virtual Result<Page<Comment>> page_comments(Id case_id, const PageRequest& r) = 0;
 };
 
 // Mailboxes and their agents' state.
@@ -185,14 +188,12 @@ class MailboxRepository {
   [[nodiscard]] virtual Result<std::optional<LeftMail>> left_mail_of(Id raw_id) = 0;
 };
 
-// Outbox. due_outbox: queued rows whose next attempt is at or before now (Unix s), in
-// the order they were queued. list_outbox: newest first.
+// Outbox. list_outbox: newest first.
 class OutboxRepository {
  public:
   virtual ~OutboxRepository() = default;
   // created_at: the row's own when set (the caller's clock), else the store's now.
   [[nodiscard]] virtual Result<Id> add_outbox(const OutboxMail& m) = 0;
-  [[nodiscard]] virtual Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) = 0;
   // Takes up to `limit` due rows for the sender named `worker` (host:pid:thread), in one
   // atomic write: each taken row's next attempt moves to now + lease_seconds, so that no
   // other worker takes it while it is being sent, and its claimed_by becomes `worker`.
@@ -236,6 +237,9 @@ class EventRepository {
   virtual ~EventRepository() = default;
   [[nodiscard]] virtual Status add_event(const Event& e) = 0;
   [[nodiscard]] virtual Result<std::vector<Event>> events_of(Id case_id) = 0;
+  // A page of a case's events, oldest first, by keyset on index events_case (case_id,
+  // id); the cursor names the case.
+  [[nodiscard]] virtual Result<Page<Event>> page_events(Id case_id, const PageRequest& r) = 0;
 };
 
 // Agents (store/agents.h). Emails are stored normalized and looked up whatever the

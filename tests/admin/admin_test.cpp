@@ -227,7 +227,7 @@ TEST_F(Admin, AFailedOutboxMailIsQueuedAgainNowASentOneIsNot) {
   auto r = retry_outbox(*store_, failed, 1'800'000'000);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->state, store::OutboxState::kQueued);
-  auto due = store_->due_outbox(1'800'000'000, 10);
+  auto due = store_->claim_due("test:1:1", 1'800'000'000, 10, 600);
   ASSERT_TRUE(due);
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].id, failed);

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "api/api.h"
@@ -273,10 +275,21 @@ TEST_F(CaseActionsApi, AnInternalCommentIsNotMailedAndAPublicOneIsQueued) {
                     {{"body", "Which model?"}, {"visibility", "public"}, {"cc", {"boss@example.org"}}});
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 201) << reply->body;
+  // The contact and the copy each get the mail, whose Cc names the copy.
   auto rows = outbox("CS0000001");
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].kind, "comment");
-  EXPECT_NE(rows[0].raw.find("Which model?"), std::string::npos);
+  ASSERT_EQ(rows.size(), 2u);
+  std::set<std::string> to;
+  for (const auto& m : rows) {
+    to.insert(m.to);
+    EXPECT_EQ(m.kind, "comment");
+    EXPECT_NE(m.raw.find("Which model?"), std::string::npos);
+    EXPECT_NE(m.raw.find("Cc: boss@example.org"), std::string::npos) << m.raw;
+  }
+  EXPECT_EQ(to, (std::set<std::string>{"alice@example.org", "boss@example.org"}));
+  auto events = body_of(get("/api/v1/cases/CS0000001/events"))["items"];
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["action"], "commented");
+  EXPECT_EQ(events.back()["details"]["cc"], "boss@example.org") << events.back().dump();
 
   auto list = body_of(get("/api/v1/cases/CS0000001/comments"));
   ASSERT_GE(list["items"].size(), 3u);
@@ -292,7 +305,77 @@ TEST_F(CaseActionsApi, AnInternalCommentIsNotMailedAndAPublicOneIsQueued) {
                    {{"body", "x"}, {"visibility", "public"}, {"cc", {"help@corp.example"}}});
   ASSERT_TRUE(ours);
   EXPECT_EQ(ours->status, 422) << ours->body;
-  EXPECT_EQ(outbox("CS0000001").size(), 1u);
+  EXPECT_EQ(fields_of(ours), std::vector<std::string>{"cc"});
+  auto noted = post("/api/v1/cases/CS0000001/comments",
+                    {{"body", "x"}, {"visibility", "internal"}, {"cc", {"carol@example.org"}}});
+  ASSERT_TRUE(noted);
+  EXPECT_EQ(noted->status, 422) << noted->body;
+  EXPECT_EQ(fields_of(noted), std::vector<std::string>{"cc"});
+  json many = json::array();
+  for (int i = 0; i <= 20; ++i) many.push_back("p" + std::to_string(i) + "@example.org");
+  auto too_many =
+      post("/api/v1/cases/CS0000001/comments", {{"body", "x"}, {"visibility", "public"}, {"cc", many}});
+  ASSERT_TRUE(too_many);
+  EXPECT_EQ(too_many->status, 422) << too_many->body;
+  EXPECT_EQ(fields_of(too_many), std::vector<std::string>{"cc"});
+  EXPECT_EQ(outbox("CS0000001").size(), 2u);
+}
+
+// Comments and events come a page at a time, oldest first, each page after the last
+// one's next_cursor; a cursor of another list or case, or a bad limit, is a 422 naming it.
+TEST_F(CaseActionsApi, ACasesCommentsAndEventsComeAPageAtATimeOldestFirst) {
+  for (int i = 1; i <= 4; ++i)
+    ASSERT_EQ(post("/api/v1/cases/CS0000001/comments",
+                   {{"body", "note " + std::to_string(i)}, {"visibility", "internal"}})
+                  ->status,
+              201);
+  auto read_all = [&](const std::string& list, const std::string& field) {
+    std::vector<std::string> seen;
+    std::string path = "/api/v1/cases/CS0000001/" + list + "?limit=2";
+    for (int pages = 0; pages < 20; ++pages) {
+      auto r = get(path);
+      EXPECT_TRUE(r);
+      if (!r) break;
+      EXPECT_EQ(r->status, 200) << r->body;
+      auto j = body_of(r);
+      EXPECT_LE(j["items"].size(), 2u);
+      for (const auto& item : j["items"]) seen.push_back(item[field].get<std::string>());
+      if (j["next_cursor"].is_null()) break;
+      path = "/api/v1/cases/CS0000001/" + list + "?limit=2&cursor=" + j["next_cursor"].get<std::string>();
+    }
+    return seen;
+  };
+  auto bodies = read_all("comments", "body");
+  ASSERT_EQ(bodies.size(), 5u);  // Alice's mail, then the notes in order
+  EXPECT_NE(bodies[0].find("It does not print."), std::string::npos) << bodies[0];
+  EXPECT_EQ(std::vector<std::string>(bodies.begin() + 1, bodies.end()),
+            (std::vector<std::string>{"note 1", "note 2", "note 3", "note 4"}));
+  auto actions = read_all("events", "action");
+  ASSERT_GE(actions.size(), 5u);
+  EXPECT_EQ(actions.front(), "created");
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "note"), 4);
+  EXPECT_EQ(actions.back(), "note");
+
+  auto counted = body_of(get("/api/v1/cases/CS0000001/comments?limit=1&count=true"));
+  EXPECT_EQ(counted["total"], 5);
+  EXPECT_EQ(counted["items"].size(), 1u);
+
+  // A cursor of the events is not one of the comments', nor of another case.
+  const std::string events_cursor =
+      body_of(get("/api/v1/cases/CS0000001/events?limit=1"))["next_cursor"].get<std::string>();
+  auto other_list = get("/api/v1/cases/CS0000001/comments?cursor=" + events_cursor);
+  ASSERT_TRUE(other_list);
+  EXPECT_EQ(other_list->status, 422) << other_list->body;
+  EXPECT_EQ(fields_of(other_list), std::vector<std::string>{"cursor"});
+  ASSERT_EQ(post("/api/v1/cases", {{"contact_email", "bob@example.org"}, {"subject", "Another"}})->status,
+            201);
+  auto other_case = get("/api/v1/cases/CS0000002/events?cursor=" + events_cursor);
+  ASSERT_TRUE(other_case);
+  EXPECT_EQ(other_case->status, 422) << other_case->body;
+  auto bad_limit = get("/api/v1/cases/CS0000001/events?limit=0");
+  ASSERT_TRUE(bad_limit);
+  EXPECT_EQ(bad_limit->status, 422);
+  EXPECT_EQ(fields_of(bad_limit), std::vector<std::string>{"limit"});
 }
 
 TEST_F(CaseActionsApi, AMultipartCommentCarriesItsFilesWhichDownloadSafely) {

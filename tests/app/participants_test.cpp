@@ -4,6 +4,7 @@
 // contacts of its account) accepts, rejects or reopens by mail.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -202,6 +203,39 @@ TEST_F(Participants, AddedParticipantThreadsPublicly) {
   for (const auto& p : people)
     listed = listed || (p["email"] == "dora@vendor.example" && p["source"] == "agent");
   EXPECT_TRUE(listed) << people.dump();
+}
+
+// `case comment --public --cc`: the copy is on the mail's Cc, gets a copy of its own
+// (the outbox), becomes a participant, and its reply lands publicly on the case.
+TEST_F(Participants, ACopiedAddressGetsTheReplyAndMayAnswerIt) {
+  const size_t before = outbox_size();
+  auto r =
+      run({"case", "comment", number_, "--public", "--body", "Which model?", "--cc", "Dora@Vendor.example"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = json::parse(run({"outbox", "list", "--case", number_, "--json"}).out, nullptr, false);
+  ASSERT_TRUE(rows.is_array());
+  ASSERT_EQ(outbox_size(), before + 2);
+  std::vector<std::string> to;
+  for (const auto& m : rows)
+    if (m.value("kind", "") == "comment") to.push_back(m.value("to", ""));
+  std::sort(to.begin(), to.end());
+  EXPECT_EQ(to, (std::vector<std::string>{"ann@acme.example", "dora@vendor.example"})) << rows.dump();
+  const json people = show()["participants"];
+  bool listed = false;
+  for (const auto& p : people) listed = listed || p["email"] == "dora@vendor.example";
+  EXPECT_TRUE(listed) << people.dump();
+
+  deliver(mail("Dora <dora@vendor.example>", reply_subject(), "Model 42.\n", "dora3@vendor.example"));
+  EXPECT_EQ(last_comment()["visibility"], "public");
+
+  // Copies go with a public comment only; a refused copy adds nothing.
+  auto note = run({"case", "comment", number_, "--internal", "--body", "x", "--cc", "eve@example.org"});
+  EXPECT_EQ(note.exit_code, 65);
+  EXPECT_NE(note.err.find("cc: "), std::string::npos) << note.err;
+  auto ours = run({"case", "comment", number_, "--public", "--body", "x", "--cc", "support@corp.example"});
+  EXPECT_EQ(ours.exit_code, 65);
+  EXPECT_NE(ours.err.find("our own addresses"), std::string::npos) << ours.err;
+  EXPECT_EQ(outbox_size(), before + 2);
 }
 
 TEST_F(Participants, AddParticipantRefusesOurAddressesBadInputAndUnknownCases) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -430,8 +431,22 @@ TEST_F(MailboxTest, KilledAtRandomMomentsEveryMailOnce) {
   std::cout << "fault injection: " << total << " mails, " << kills << " SIGKILLs, " << rows << " recorded\n";
 }
 
-// [mailbox] fetch_batch is read by `mailbox fetch`: batches of one still fetch every
-// mail once, and a batch of 0 is refused with the key named before anything is fetched.
+// The UID FETCH commands for mails' bytes (BODY.PEEK[]) the IMAP sessions logged in
+// Dovecot's rawlog directory.
+int body_fetches(const std::filesystem::path& rawlog) {
+  int n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(rawlog)) {
+    if (f.path().extension() != ".in") continue;
+    std::ifstream in(f.path());
+    for (std::string line; std::getline(in, line);)
+      if (line.find("UID FETCH") != std::string::npos && line.find("BODY.PEEK[]") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// [mailbox] fetch_batch is read by `mailbox fetch`: three mails in batches of two are
+// fetched by two commands (as Dovecot logged the session), every mail once; a batch of
+// 0 is refused with the key named before anything is fetched.
 TEST_F(MailboxTest, FetchBatchIsTheSetting) {
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(dc.deliver("alice", mail(i)));
   ASSERT_EQ(add("in", "imap", dc.imaps_port, "implicit", {"--after", "seen"}).exit_code, 0);
@@ -440,10 +455,17 @@ TEST_F(MailboxTest, FetchBatchIsTheSetting) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("mailbox.fetch_batch"), std::string::npos) << bad.err;
   EXPECT_EQ(count("INBOX", "UNSEEN"), 3);
-  std::ofstream(dir.path() / "data" / "mailcase.toml") << "[mailbox]\nfetch_batch = 1\n";
+
+  const auto rawlog = dc.fixture_dir() / "rawlog";
+  std::filesystem::create_directories(rawlog);
+  std::filesystem::permissions(rawlog, std::filesystem::perms::all);
+  std::ofstream(dir.path() / "data" / "mailcase.toml") << "[mailbox]\nfetch_batch = 2\n";
   auto f = mc({"mailbox", "fetch", "in"});
   EXPECT_EQ(f.exit_code, 0) << f.err;
   EXPECT_NE(f.out.find("fetched 3"), std::string::npos) << f.out;
+  // The session's log is complete once Dovecot has closed it, shortly after the logout.
+  wait_until([&] { return body_fetches(rawlog) >= 2; }, 5000);
+  EXPECT_EQ(body_fetches(rawlog), 2);
   EXPECT_EQ(cases(), 3);
   EXPECT_EQ(count("INBOX", "UNSEEN"), 0);
 }

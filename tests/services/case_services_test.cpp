@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "config/config.h"
@@ -363,6 +364,88 @@ TEST_F(CaseServicesTest, AnEmptyCommentIsRefusedAndLeavesNothing) {
   EXPECT_EQ(done.error().code, ErrorCode::kInvalidInput);
   EXPECT_TRUE(comments(c).empty());
   EXPECT_EQ(events(c).size(), 1u);
+}
+
+// Copies (Cc) of a public comment: each address is on every copy's Cc header and gets a
+// copy of its own (its own outbox row and Message-ID, which threads back to the case),
+// becomes a participant, and the event names the copies. Repeats and the contact's own
+// address are dropped.
+TEST_F(CaseServicesTest, APublicCommentsCopiesAreMailedOnItsCcAndBecomeParticipants) {
+  auto c = new_case();
+  AgentComment in{.body = "Which printer model?"};
+  in.cc = {"Bob@Example.org", "bob@example.org", "alice@example.org", "<carol@example.org>"};
+  auto done = svc().comment(Actor::agent(kAgent), c.number, in);
+  ASSERT_TRUE(done) << done.error().message;
+
+  auto rows = outbox(c);
+  ASSERT_EQ(rows.size(), 3u);
+  std::vector<std::string> to;
+  std::set<std::string> ids;
+  for (const auto& m : rows) {
+    to.push_back(m.to);
+    ids.insert(m.message_id);
+    EXPECT_EQ(m.kind, "comment");
+    EXPECT_NE(m.raw.find("To: Alice <alice@example.org>"), std::string::npos) << m.raw;
+    EXPECT_NE(m.raw.find("Cc: bob@example.org, carol@example.org"), std::string::npos) << m.raw;
+    EXPECT_NE(m.raw.find("Which printer model?"), std::string::npos);
+    auto thread = db().case_of_message_id(m.message_id);
+    ASSERT_TRUE(thread && *thread) << m.message_id;
+    EXPECT_EQ(**thread, c.id);
+  }
+  EXPECT_EQ(to, (std::vector<std::string>{"alice@example.org", "bob@example.org", "carol@example.org"}));
+  EXPECT_EQ(ids.size(), 3u);
+
+  auto ps = db().participants_of(c.id);
+  ASSERT_TRUE(ps);
+  std::vector<std::string> emails;
+  for (const auto& p : *ps) emails.push_back(p.email);
+  EXPECT_EQ(emails, (std::vector<std::string>{"bob@example.org", "carol@example.org"}));
+
+  auto ev = events(c);
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(ev.back().action, EventAction::kCommented);
+  EXPECT_EQ(ev.back().details.at("cc"), "bob@example.org, carol@example.org");
+
+  // Copied again, a participant already is not added (or announced) twice.
+  in.cc = {"bob@example.org"};
+  in.body = "Thanks.";
+  ASSERT_TRUE(svc().comment(Actor::agent(kAgent), c.number, in));
+  EXPECT_EQ(outbox(c).size(), 5u);
+  auto again = events(c);
+  EXPECT_EQ(std::count_if(again.begin(), again.end(),
+                          [](const store::Event& e) { return e.action == EventAction::kParticipantAdded; }),
+            2);
+}
+
+// A copy refused refuses the whole comment, and says it is about the copies: nothing is
+// written, nobody is mailed.
+TEST_F(CaseServicesTest, CopiesThatCannotBeMailedRefuseTheCommentAndLeaveNothing) {
+  auto c = new_case();
+  std::vector<AgentComment> refused;
+  refused.push_back({.body = "x", .cc = {"bob@example.org", "help@corp.example"}});
+  refused.push_back({.body = "x", .cc = {"bob@example.org", "not an address"}});
+  refused.push_back({.body = "x", .is_public = false, .cc = {"bob@example.org"}});
+  AgentComment many{.body = "x"};
+  for (size_t i = 0; i <= kMaxCc; ++i) many.cc.push_back("p" + std::to_string(i) + "@example.org");
+  refused.push_back(many);
+  for (const auto& in : refused) {
+    auto done = svc().comment(Actor::agent(kAgent), c.number, in);
+    ASSERT_FALSE(done) << in.cc.back();
+    EXPECT_EQ(done.error().code, ErrorCode::kInvalidInput);
+    EXPECT_EQ(done.error().message.rfind("cc: ", 0), 0u) << done.error().message;
+  }
+  EXPECT_TRUE(comments(c).empty());
+  EXPECT_TRUE(outbox(c).empty());
+  auto ps = db().participants_of(c.id);
+  ASSERT_TRUE(ps);
+  EXPECT_TRUE(ps->empty());
+  EXPECT_EQ(events(c).size(), 1u);
+  EXPECT_EQ(read_case(c.number).status, CaseStatus::kNew);
+
+  // kMaxCc copies are fine.
+  many.cc.pop_back();
+  ASSERT_TRUE(svc().comment(Actor::agent(kAgent), c.number, many));
+  EXPECT_EQ(outbox(c).size(), kMaxCc + 1);
 }
 
 TEST_F(CaseServicesTest, AnAgentsAttachmentIsKeptBesideItsComment) {

@@ -1204,7 +1204,7 @@ TEST_P(StoreConformance, TwoWorkersOnUnitsOfOneStoreNeverClaimTheSameMail) {
   EXPECT_EQ(all.size(), static_cast<size_t>(kMails)) << errors[0] << " / " << errors[1];
 }
 
-TEST_P(StoreConformance, OutboxDueListsQueuedRowsAtOrBeforeNowOldestFirst) {
+TEST_P(StoreConformance, OutboxClaimTakesQueuedRowsAtOrBeforeNowOldestFirst) {
   Case c = insert_case("replies");
   std::vector<Id> ids;
   committed([&] {
@@ -1225,17 +1225,24 @@ TEST_P(StoreConformance, OutboxDueListsQueuedRowsAtOrBeforeNowOldestFirst) {
   sent.sent_at = "2026-11-23T10:00:00Z";
   committed([&] { ASSERT_TRUE(store_->update_outbox(sent)); });
 
-  auto due = store_->due_outbox(200, 10);
+  auto nothing = store_->claim_due("a:1:1", 49, 10, 600);
+  ASSERT_TRUE(nothing);
+  EXPECT_TRUE(nothing->empty());
+  auto due = store_->claim_due("a:1:1", 200, 10, 600);
   ASSERT_TRUE(due);
   ASSERT_EQ(due->size(), 2u);
   EXPECT_EQ((*due)[0].id, ids[0]);
   EXPECT_EQ((*due)[1].id, ids[2]);
-  auto limited = store_->due_outbox(1000, 1);
+  // Their leases end at 800: by then m2 (due at 300) is the oldest not taken; at 1000 the
+  // first again.
+  auto next = store_->claim_due("a:1:1", 700, 1, 600);
+  ASSERT_TRUE(next);
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].id, ids[1]);
+  auto limited = store_->claim_due("a:1:1", 1000, 1, 600);
   ASSERT_TRUE(limited);
   ASSERT_EQ(limited->size(), 1u);
-  auto nothing = store_->due_outbox(49, 10);
-  ASSERT_TRUE(nothing);
-  EXPECT_TRUE(nothing->empty());
+  EXPECT_EQ((*limited)[0].id, ids[0]);
 }
 
 TEST_P(StoreConformance, OutboxUpdateRoundTripsAndIsFoundByMessageId) {

@@ -203,6 +203,47 @@ TEST_F(QueryPlanTest, MailsLeftOnAServerAreFoundByIndex) {
   EXPECT_EQ(report(db_, left), "");
 }
 
+// The API's pages of a case's comments and events (oldest first, by keyset): each page
+// and its count is one range of the case's index, never a scan or a sort.
+TEST_F(QueryPlanTest, ACasesCommentAndEventPagesAreOneIndexRangeWithoutASort) {
+  auto created =
+      deliver(mail("Ann <ann@customer.example>", "p1@customer.example", "Printer", "", "It jams."));
+  ASSERT_TRUE(created.case_number);
+  ASSERT_TRUE(runtime_->cases().comment(services::Actor::agent("ann@corp.example"), *created.case_number,
+                                        {.body = "Called her.", .is_public = false}));
+  auto& st = runtime_->store();
+  auto c = st.find_case_by_number(*created.case_number);
+  ASSERT_TRUE(c && *c);
+  PageRequest r;
+  r.limit = 1;
+  r.count = true;
+  auto comments = st.page_comments((*c)->id, r);
+  ASSERT_TRUE(comments) << comments.error().message;
+  auto events = st.page_events((*c)->id, r);
+  ASSERT_TRUE(events) << events.error().message;
+  ASSERT_TRUE(events->next_cursor);  // created, then the note
+  r.cursor = events->next_cursor;
+  ASSERT_TRUE(st.page_events((*c)->id, r));
+
+  std::vector<std::string> paging;
+  for (const auto& sql : sqlite_prepared_sql(st))
+    if (sql.find("FROM comments WHERE case_id = ?") != std::string::npos ||
+        sql.find("FROM events WHERE case_id = ?") != std::string::npos)
+      paging.push_back(sql);
+  EXPECT_GE(paging.size(), 4u);
+  EXPECT_EQ(report(db_, paging), "");
+  for (const auto& sql : paging) {
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr), SQLITE_OK);
+    std::string plan;
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    sqlite3_finalize(stmt);
+    EXPECT_NE(plan.find("SEARCH"), std::string::npos) << sql << "\n" << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << sql << "\n" << plan;
+  }
+}
+
 // The check itself fails where it should: without the index on message_ids(case_id)
 // (the schema before migration 8), confirming a case reads every message id.
 TEST_F(QueryPlanTest, ReportsAScanOfAGrowingTable) {

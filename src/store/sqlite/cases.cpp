@@ -232,32 +232,69 @@ class Cases final : public CaseRepository, SqliteRepository {
     return sqlite3_last_insert_rowid(db_);
   }
 
-  Result<std::vector<Comment>> comments_of(Id case_id) override {
-    MC_ASSIGN_OR_RETURN(
-        auto qq,
-        q("SELECT id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at FROM "
-          "comments "
-          "WHERE case_id = ? ORDER BY id"));
-    qq->bind(1, case_id);
+  static constexpr const char* kCommentColumns =
+      "id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at";
+
+  // One comment row, read as kCommentColumns lists them.
+  static Result<Comment> comment_of(const Query& r) {
+    Comment c;
+    c.id = r.integer(0);
+    c.case_id = r.integer(1);
+    MC_ASSIGN_OR_RETURN(c.direction,
+                        known_state(direction_from(r.text(2)), "comment direction", r.text(2), c.id));
+    c.author = r.text(3);
+    c.body = r.text(4);
+    c.quoted = r.text(5);
+    MC_ASSIGN_OR_RETURN(c.visibility,
+                        known_state(visibility_from(r.text(6)), "comment visibility", r.text(6), c.id));
+    c.raw_message_id = r.optional_id(7);
+    c.created_at = r.text(8);
+    return c;
+  }
+
+  Result<std::vector<Comment>> comment_rows(Query& qq) {
     std::vector<Comment> out;
     while (true) {
-      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      MC_ASSIGN_OR_RETURN(auto row, qq.step());
       if (!row) break;
-      Comment c;
-      c.id = qq->integer(0);
-      c.case_id = qq->integer(1);
-      MC_ASSIGN_OR_RETURN(c.direction,
-                          known_state(direction_from(qq->text(2)), "comment direction", qq->text(2), c.id));
-      c.author = qq->text(3);
-      c.body = qq->text(4);
-      c.quoted = qq->text(5);
-      MC_ASSIGN_OR_RETURN(c.visibility,
-                          known_state(visibility_from(qq->text(6)), "comment visibility", qq->text(6), c.id));
-      c.raw_message_id = qq->optional_id(7);
-      c.created_at = qq->text(8);
+      MC_ASSIGN_OR_RETURN(auto c, comment_of(qq));
       out.push_back(std::move(c));
     }
     return out;
+  }
+
+  Result<std::vector<Comment>> comments_of(Id case_id) override {
+    static const std::string sql =
+        std::string("SELECT ") + kCommentColumns + " FROM comments WHERE case_id = ? ORDER BY id";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+    qq->bind(1, case_id);
+    return comment_rows(*qq);
+  }
+
+  Result<Page<Comment>> page_comments(Id case_id, const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    const std::string list = "comments:" + std::to_string(case_id);
+    int64_t after = 0;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(after, decode_id_cursor(list, *r.cursor));
+    }
+    // Oldest first: one range of comments_case (case_id, and the rowid it carries).
+    static const std::string sql = std::string("SELECT ") + kCommentColumns +
+                                   " FROM comments WHERE case_id = ? AND id > ? ORDER BY id LIMIT ?";
+    std::vector<Comment> rows;
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+      qq->bind(1, case_id).bind(2, after).bind(3, int64_t{r.limit} + 1);
+      MC_ASSIGN_OR_RETURN(rows, comment_rows(*qq));
+    }
+    auto page =
+        finish_page(std::move(rows), r.limit, list, [](const Comment& c) { return std::to_string(c.id); });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT count(*) FROM comments WHERE case_id = ?"));
+      qq->bind(1, case_id);
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
+    }
+    return page;
   }
 
   Result<Id> add_attachment(const Attachment& a) override {
@@ -273,50 +310,46 @@ class Cases final : public CaseRepository, SqliteRepository {
     return sqlite3_last_insert_rowid(db_);
   }
 
+  static constexpr const char* kAttachmentColumns =
+      "id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline";
+
+  // One attachment row, read as kAttachmentColumns lists them.
+  static Attachment attachment_of(const Query& r) {
+    Attachment a;
+    a.id = r.integer(0);
+    a.case_id = r.integer(1);
+    a.comment_id = r.optional_id(2);
+    a.filename = r.text(3);
+    a.content_type = r.text(4);
+    a.size = static_cast<uint64_t>(r.integer(5));
+    a.sha256 = r.text(6);
+    a.content_id = r.text(7);
+    a.is_inline = r.integer(8) != 0;
+    return a;
+  }
+
   Result<std::vector<Attachment>> attachments_of(Id case_id) override {
-    MC_ASSIGN_OR_RETURN(
-        auto qq,
-        q("SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
-          "attachments WHERE case_id = ? ORDER BY id"));
+    static const std::string sql =
+        std::string("SELECT ") + kAttachmentColumns + " FROM attachments WHERE case_id = ? ORDER BY id";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
     qq->bind(1, case_id);
     std::vector<Attachment> out;
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
       if (!row) break;
-      Attachment a;
-      a.id = qq->integer(0);
-      a.case_id = qq->integer(1);
-      a.comment_id = qq->optional_id(2);
-      a.filename = qq->text(3);
-      a.content_type = qq->text(4);
-      a.size = static_cast<uint64_t>(qq->integer(5));
-      a.sha256 = qq->text(6);
-      a.content_id = qq->text(7);
-      a.is_inline = qq->integer(8) != 0;
-      out.push_back(std::move(a));
+      out.push_back(attachment_of(*qq));
     }
     return out;
   }
 
   Result<std::optional<Attachment>> get_attachment(Id id) override {
-    MC_ASSIGN_OR_RETURN(
-        auto qq,
-        q("SELECT id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline FROM "
-          "attachments WHERE id = ?"));
+    static const std::string sql =
+        std::string("SELECT ") + kAttachmentColumns + " FROM attachments WHERE id = ?";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
     qq->bind(1, id);
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     if (!row) return std::optional<Attachment>();
-    Attachment a;
-    a.id = qq->integer(0);
-    a.case_id = qq->integer(1);
-    a.comment_id = qq->optional_id(2);
-    a.filename = qq->text(3);
-    a.content_type = qq->text(4);
-    a.size = static_cast<uint64_t>(qq->integer(5));
-    a.sha256 = qq->text(6);
-    a.content_id = qq->text(7);
-    a.is_inline = qq->integer(8) != 0;
-    return std::optional<Attachment>(std::move(a));
+    return std::optional<Attachment>(attachment_of(*qq));
   }
 
   Status add_participant(Id case_id, std::string_view email, std::string_view source) override {

@@ -30,40 +30,77 @@ class Events final : public EventRepository, SqliteRepository {
     return qq->run();
   }
 
-  Result<std::vector<Event>> events_of(Id case_id) override {
-    MC_ASSIGN_OR_RETURN(
-        auto qq,
-        q("SELECT id, case_id, at, actor_kind, actor, action, details FROM events WHERE case_id = ? ORDER BY "
-          "id"));
-    qq->bind(1, case_id);
+  static constexpr const char* kEventColumns = "id, case_id, at, actor_kind, actor, action, details";
+
+  // One event row, read as kEventColumns lists them.
+  static Result<Event> event_of(const Query& r) {
+    Event e;
+    e.id = r.integer(0);
+    e.case_id = r.optional_id(1);
+    e.at = r.text(2);
+    const std::string where = "event " + std::to_string(e.id) + ": ";
+    const std::string kind = r.text(3);
+    auto k = actor_kind_from(kind);
+    if (!k) return fail(ErrorCode::kInternal, where + "unknown actor kind '" + kind + "'");
+    e.actor_kind = *k;
+    e.actor = r.text(4);
+    const std::string action = r.text(5);
+    auto a = event_action_from(action);
+    if (!a) return fail(ErrorCode::kInternal, where + "unknown action '" + action + "'");
+    e.action = *a;
+    auto details = nlohmann::json::parse(r.text(6), nullptr, false);
+    if (details.is_discarded() || !details.is_object())
+      return fail(ErrorCode::kInternal, where + "details are not a JSON object");
+    for (const auto& [k2, v] : details.items()) {
+      if (!v.is_string()) return fail(ErrorCode::kInternal, where + "detail '" + k2 + "' is not text");
+      e.details[k2] = v.get<std::string>();
+    }
+    return e;
+  }
+
+  Result<std::vector<Event>> event_rows(Query& qq) {
     std::vector<Event> out;
     while (true) {
-      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      MC_ASSIGN_OR_RETURN(auto row, qq.step());
       if (!row) break;
-      Event e;
-      e.id = qq->integer(0);
-      e.case_id = qq->optional_id(1);
-      e.at = qq->text(2);
-      const std::string where = "event " + std::to_string(e.id) + ": ";
-      const std::string kind = qq->text(3);
-      auto k = actor_kind_from(kind);
-      if (!k) return fail(ErrorCode::kInternal, where + "unknown actor kind '" + kind + "'");
-      e.actor_kind = *k;
-      e.actor = qq->text(4);
-      const std::string action = qq->text(5);
-      auto a = event_action_from(action);
-      if (!a) return fail(ErrorCode::kInternal, where + "unknown action '" + action + "'");
-      e.action = *a;
-      auto details = nlohmann::json::parse(qq->text(6), nullptr, false);
-      if (details.is_discarded() || !details.is_object())
-        return fail(ErrorCode::kInternal, where + "details are not a JSON object");
-      for (const auto& [k2, v] : details.items()) {
-        if (!v.is_string()) return fail(ErrorCode::kInternal, where + "detail '" + k2 + "' is not text");
-        e.details[k2] = v.get<std::string>();
-      }
+      MC_ASSIGN_OR_RETURN(auto e, event_of(qq));
       out.push_back(std::move(e));
     }
     return out;
+  }
+
+  Result<std::vector<Event>> events_of(Id case_id) override {
+    static const std::string sql =
+        std::string("SELECT ") + kEventColumns + " FROM events WHERE case_id = ? ORDER BY id";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+    qq->bind(1, case_id);
+    return event_rows(*qq);
+  }
+
+  Result<Page<Event>> page_events(Id case_id, const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    const std::string list = "events:" + std::to_string(case_id);
+    int64_t after = 0;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(after, decode_id_cursor(list, *r.cursor));
+    }
+    // Oldest first: one range of events_case (case_id, id).
+    static const std::string sql = std::string("SELECT ") + kEventColumns +
+                                   " FROM events WHERE case_id = ? AND id > ? ORDER BY id LIMIT ?";
+    std::vector<Event> rows;
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+      qq->bind(1, case_id).bind(2, after).bind(3, int64_t{r.limit} + 1);
+      MC_ASSIGN_OR_RETURN(rows, event_rows(*qq));
+    }
+    auto page =
+        finish_page(std::move(rows), r.limit, list, [](const Event& e) { return std::to_string(e.id); });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT count(*) FROM events WHERE case_id = ?"));
+      qq->bind(1, case_id);
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
+    }
+    return page;
   }
 };
 

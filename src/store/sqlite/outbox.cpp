@@ -69,15 +69,6 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     return static_cast<Id>(sqlite3_last_insert_rowid(db_));
   }
 
-  Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
-    static const std::string sql =
-        std::string("SELECT ") + kOutboxColumns +
-        " FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?";
-    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
-    qq->bind(1, now).bind(2, int64_t{limit});
-    return outbox_rows(*qq);
-  }
-
   Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now, int limit,
                                             int64_t lease_seconds) override {
     // One statement: the UPDATE holds the write lock while its subquery picks the rows,

@@ -283,6 +283,9 @@ class SqliteStore final : public Store {
   }
   Result<Id> add_comment(const Comment& c) override { return repos_.cases->add_comment(c); }
   Result<std::vector<Comment>> comments_of(Id case_id) override { return repos_.cases->comments_of(case_id); }
+  Result<Page<Comment>> page_comments(Id case_id, const PageRequest& r) override {
+    return repos_.cases->page_comments(case_id, r);
+  }
   Result<Id> add_attachment(const Attachment& a) override { return repos_.cases->add_attachment(a); }
   Result<std::vector<Attachment>> attachments_of(Id case_id) override {
     return repos_.cases->attachments_of(case_id);
@@ -322,9 +325,6 @@ class SqliteStore final : public Store {
 
   // OutboxRepository
   Result<Id> add_outbox(const OutboxMail& m) override { return repos_.outbox->add_outbox(m); }
-  Result<std::vector<OutboxMail>> due_outbox(int64_t now, int limit) override {
-    return repos_.outbox->due_outbox(now, limit);
-  }
   Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now, int limit,
                                             int64_t lease_seconds) override {
     return repos_.outbox->claim_due(worker, now, limit, lease_seconds);
@@ -357,6 +357,9 @@ class SqliteStore final : public Store {
   // EventRepository
   Status add_event(const Event& e) override { return repos_.events->add_event(e); }
   Result<std::vector<Event>> events_of(Id case_id) override { return repos_.events->events_of(case_id); }
+  Result<Page<Event>> page_events(Id case_id, const PageRequest& r) override {
+    return repos_.events->page_events(case_id, r);
+  }
 
   // AgentRepository
   Result<Id> add_agent(const Agent& a) override { return repos_.agents->add_agent(a); }
