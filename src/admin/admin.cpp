@@ -312,6 +312,23 @@ Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path
   return m;
 }
 
+Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
+                                      const MailboxSecrets& secrets) {
+  if (auto bad = check_mailbox_secrets(m.name, secrets)) return tl::unexpected(invalid_error(*bad));
+  if (secrets.password) m.password_file = password_path(data_dir, m.name).string();
+  if (secrets.ca_pem) m.ca_file = ca_path(data_dir, m.name).string();
+  MC_RETURN_IF_ERROR(channels::validate_mailbox(m));
+  // The row first: an unknown name stops here, before any file is touched. A secret is
+  // replaced whole (written aside, then renamed over the old one).
+  MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(u.mailboxes().update_mailbox(m));
+    if (secrets.password) MC_RETURN_IF_ERROR(write_secret(m.password_file, *secrets.password + "\n"));
+    if (secrets.ca_pem) MC_RETURN_IF_ERROR(write_secret(m.ca_file, *secrets.ca_pem));
+    return {};
+  }));
+  return m;
+}
+
 Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name) {
   MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) { return u.mailboxes().remove_mailbox(name); }));
   // Only files of the name rule's shape are mailcase's: another name never reaches a path.
