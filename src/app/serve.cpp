@@ -207,6 +207,7 @@ class Node {
   static constexpr int kMailboxWatchSeconds = 2;
 
   void watch_mailboxes() {
+    std::string last_problem;  // told once, not every few seconds
     while (!stop_.load()) {
       for (int i = 0; i < kMailboxWatchSeconds * 10 && !stop_.load(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -217,9 +218,12 @@ class Node {
       }();
       if (!all) {
         // The agents running stay as they are until the mailboxes can be read again.
-        spdlog::warn("mailboxes: cannot read them to follow changes: {}", all.error().message);
+        if (all.error().message != last_problem)
+          spdlog::warn("mailboxes: cannot read them to follow changes: {}", all.error().message);
+        last_problem = all.error().message;
         continue;
       }
+      last_problem.clear();
       roster_->sync(*all);
     }
     roster_->stop_all();

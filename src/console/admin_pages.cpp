@@ -334,28 +334,37 @@ Fields echo_of(Fields f) {
   return f;
 }
 
-void mailboxes_page(Context& ctx, const Viewer& v, httplib::Response& res, int status, const Html& message,
-                    const Fields& echo) {
-  auto rows = read_mailboxes(ctx);
-  if (!rows) return send_error(res, 503, v, "The mailboxes cannot be read just now; please try again.");
+// The mailboxes' table with their agents' state, in a block that htmx reloads every few
+// seconds (/admin/mailbox-states): the state a page shows stays live without a reload.
+Html mailbox_states(const std::vector<MailboxRow>& rows) {
   Html body;
-  for (const auto& r : *rows) {
+  for (const auto& r : rows) {
     body += html(
         "<tr><td><a href=\"/admin/mailboxes/{}\">{}</a></td><td class=\"optional\">{}</td><td>{}</td>"
         "<td>{}</td><td>{}</td><td class=\"error\">{}</td></tr>",
         r.m.name, r.m.name, server_of(r.m), state_of(r.state), last_fetch_of(r.state), r.state.backlog,
         r.state.last_error);
   }
-  Html table = rows->empty()
+  Html table = rows.empty()
                    ? html("<p>No mailboxes yet.</p>")
                    : html(
                          "<table><thead><tr><th>Name</th><th class=\"optional\">Server</th><th>State</th>"
                          "<th>Last fetch</th><th>Backlog</th><th>Last error</th></tr></thead><tbody>{}"
-                         "</tbody></table><p class=\"meta\">The state is what each mailbox's agent last "
-                         "recorded; reload to see it now.</p>",
+                         "</tbody></table>",
                          body);
+  return html(
+      "<div id=\"mailbox-states\" hx-get=\"/admin/mailbox-states\" hx-trigger=\"every 5s\" "
+      "hx-swap=\"outerHTML\">{}<p class=\"meta\">The state each mailbox's agent last recorded, "
+      "brought up to date every few seconds.</p></div>",
+      table);
+}
+
+void mailboxes_page(Context& ctx, const Viewer& v, httplib::Response& res, int status, const Html& message,
+                    const Fields& echo) {
+  auto rows = read_mailboxes(ctx);
+  if (!rows) return send_error(res, 503, v, "The mailboxes cannot be read just now; please try again.");
   send_page(res, status, v, "Mailboxes", "admin",
-            crumbs("Mailboxes") + html("<h1>Mailboxes</h1>") + message + table +
+            crumbs("Mailboxes") + html("<h1>Mailboxes</h1>") + message + mailbox_states(*rows) +
                 html("<h2>Add a mailbox</h2>") + mailbox_form(v, std::nullopt, echo));
 }
 
@@ -819,6 +828,14 @@ void mount_admin_pages(web::HttpServer& server, Context& ctx) {
                if (!removed.empty() && !admin::check_mailbox_secrets(removed, {}))
                  message = notice("Removed the mailbox " + removed + ". Its mail stays on its server.", "");
                mailboxes_page(ctx, v, s, 200, message, {});
+             }));
+  server.get("/admin/mailbox-states", "/admin/mailbox-states",
+             page(ctx, Need::kAdmin, [&ctx](const Viewer&, Rq, Rs s) {
+               auto rows = read_mailboxes(ctx);
+               if (!rows)
+                 return send_fragment(s, 503,
+                                      html("<p class=\"error\">The mailboxes cannot be read just now.</p>"));
+               send_fragment(s, 200, mailbox_states(*rows));
              }));
   server.post("/admin/mailboxes", "/admin/mailboxes",
               page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { mailboxes_post(ctx, v, q, s); }));

@@ -196,6 +196,7 @@ TEST_F(AdminPages, EveryPageRendersForAnAdmin) {
       {"/admin", "<h1>Administration</h1>"},
       {"/admin/addresses", "<h1>Routing addresses</h1>"},
       {"/admin/mailboxes", "<h1>Mailboxes</h1>"},
+      {"/admin/mailbox-states", "id=\"mailbox-states\""},
       {"/admin/templates", "<h1>Templates</h1>"},
       {"/admin/templates/fr/confirmation", "<h1>Template: confirmation (fr)</h1>"},
       {"/admin/agents", "<h1>Agents</h1>"},
@@ -216,7 +217,7 @@ TEST_F(AdminPages, EveryPageRendersForAnAdmin) {
 
 TEST_F(AdminPages, AnAgentGets403OnEveryAdminPageAndFormAndChangesNothing) {
   for (const char* path :
-       {"/admin", "/admin/addresses", "/admin/mailboxes", "/admin/templates",
+       {"/admin", "/admin/addresses", "/admin/mailboxes", "/admin/mailbox-states", "/admin/templates",
         "/admin/templates/en/confirmation", "/admin/agents", "/admin/agents/ada%40corp.example"}) {
     EXPECT_EQ(agent_.get(path).status, 403) << path;
   }
@@ -632,6 +633,24 @@ TEST(AdminPagesServe, AMailboxAddedAndAQueueChangedInTheConsoleTakeEffectWithout
   std::set<std::string> queues;
   for (const auto& c : cases()) queues.insert(c.value("queue", ""));
   EXPECT_EQ(queues, (std::set<std::string>{"first", "second"}));
+
+  // A new password (all else the same) restarts its agent with it: here a wrong one.
+  auto wrong = f;
+  wrong.erase("name");
+  wrong.erase("ca_certificate");  // empty: the one it has stays
+  wrong["password"] = "not-alices-password";
+  EXPECT_EQ(admin.post("/admin/mailboxes/in", wrong).status, 303);
+  EXPECT_TRUE(mailcase::testing::wait_until(
+      [&] { return serve.err().find("mailbox in: agent restarted") != std::string::npos; }, 20000))
+      << serve.err();
+  EXPECT_TRUE(mailcase::testing::wait_until(
+      [&] {
+        return admin.get("/admin/mailboxes/in").body.find("authentication as alice failed") !=
+               std::string::npos;
+      },
+      20000))
+      << admin.get("/admin/mailboxes/in").body;
+  EXPECT_EQ(admin.get("/admin/mailboxes/in").body.find("not-alices-password"), std::string::npos);
 
   // Removed: its agent stops, and mail waiting there stays.
   EXPECT_EQ(admin.post("/admin/mailboxes/in/remove", {}).status, 303);
