@@ -57,7 +57,7 @@ class Templates {
 };
 
 // Why `text` cannot be a template (empty when it can): at most kMaxTemplateBytes, no NUL,
-// Mustache that parses, and a first line "Subject: …" once rendered.
+// Mustache the renderer takes, and a first line that starts "Subject:".
 inline constexpr size_t kMaxTemplateBytes = 64 * 1024;
 std::string template_problem(const std::string& text);
 

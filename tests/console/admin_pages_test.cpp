@@ -23,6 +23,7 @@
 #include "console/console.h"
 #include "outbound/templates.h"
 #include "runtime/runtime.h"
+#include "store/store.h"
 #include "support/test_support.h"
 #include "web/http_server.h"
 
@@ -407,6 +408,44 @@ TEST_F(AdminPages, MailboxesAreAddedChangedTestedAndRemovedAndThePasswordIsNever
   EXPECT_FALSE(std::filesystem::exists(secret_file));
   EXPECT_EQ(cli_json(data_, {"mailbox", "list"}).size(), 1u);
   EXPECT_EQ(admin_.post("/admin/mailboxes/in/remove", {}).status, 404);
+}
+
+// What a mailbox's agent remembers (the last UID fetched) must not make it skip mail of
+// another mailbox: one added under a name a removed one had, or one moved to another
+// server, account or folder, starts from nothing; a change of anything else keeps it.
+TEST_F(AdminPages, AMailboxAddedAgainOrMovedElsewhereStartsFromNothing) {
+  auto remembered = [&](int64_t uid) {
+    auto unit = rt_->store().open_unit(store::Access::kWrite);
+    ASSERT_TRUE(unit);
+    store::MailboxState st;
+    st.name = "in";
+    st.status = "stopped";
+    st.uidvalidity = 7;
+    st.last_uid = uid;
+    ASSERT_TRUE(unit->mailboxes().put_mailbox_state(st));
+    ASSERT_TRUE(unit->commit());
+  };
+  auto last_uid = [&] {
+    auto unit = rt_->store().open_unit(store::Access::kRead);
+    EXPECT_TRUE(unit);
+    auto st = unit->mailboxes().mailbox_state("in");
+    EXPECT_TRUE(st);
+    return st ? st->last_uid : -1;
+  };
+  remembered(40);  // left by the agent of a mailbox "in" removed earlier
+  ASSERT_EQ(admin_.post("/admin/mailboxes", mailbox_fields(993)).status, 303);
+  EXPECT_EQ(last_uid(), 0);
+
+  remembered(41);
+  auto f = mailbox_fields(993);
+  f.erase("name");
+  f["password"] = "";
+  f["poll_interval_s"] = "120";
+  ASSERT_EQ(admin_.post("/admin/mailboxes/in", f).status, 303);
+  EXPECT_EQ(last_uid(), 41);
+  f["folder"] = "Support";
+  ASSERT_EQ(admin_.post("/admin/mailboxes/in", f).status, 303);
+  EXPECT_EQ(last_uid(), 0);
 }
 
 TEST_F(AdminPages, TemplatesAreShownAndEditedAndABadOneIsRefused) {
