@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -294,6 +295,9 @@ Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path
     // The row first: a name that exists already stops here, before its secrets are touched.
     if (auto added = u.mailboxes().add_mailbox(m); !added)
       return tl::unexpected(conflict_or(added.error(), "a mailbox named " + m.name + " exists"));
+    // A new mailbox starts from nothing: a state left under its name (by a removed
+    // mailbox's agent as it stopped) must not make it skip mail it never fetched.
+    MC_RETURN_IF_ERROR(u.mailboxes().put_mailbox_state(store::MailboxState{.name = m.name}));
     if (secrets.password) {
       MC_RETURN_IF_ERROR(write_secret(m.password_file, *secrets.password + "\n"));
       written.emplace_back(m.password_file);
@@ -309,6 +313,30 @@ Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path
     for (const auto& p : written) std::filesystem::remove(p, ec);
     return tl::unexpected(done.error());
   }
+  return m;
+}
+
+Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
+                                      const MailboxSecrets& secrets) {
+  if (auto bad = check_mailbox_secrets(m.name, secrets)) return tl::unexpected(invalid_error(*bad));
+  if (secrets.password) m.password_file = password_path(data_dir, m.name).string();
+  if (secrets.ca_pem) m.ca_file = ca_path(data_dir, m.name).string();
+  MC_RETURN_IF_ERROR(channels::validate_mailbox(m));
+  // The row first: an unknown name stops here, before any file is touched. A secret is
+  // replaced whole (written aside, then renamed over the old one).
+  MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto all, u.mailboxes().list_mailboxes());
+    auto was = std::find_if(all.begin(), all.end(), [&](const store::Mailbox& b) { return b.name == m.name; });
+    MC_RETURN_IF_ERROR(u.mailboxes().update_mailbox(m));
+    // Another server, account or folder: the UIDs fetched from the old one say nothing of
+    // the new one, so its agent starts from nothing rather than skip mail.
+    if (was != all.end() && (was->protocol != m.protocol || was->host != m.host || was->port != m.port ||
+                             was->user != m.user || was->folder != m.folder))
+      MC_RETURN_IF_ERROR(u.mailboxes().put_mailbox_state(store::MailboxState{.name = m.name}));
+    if (secrets.password) MC_RETURN_IF_ERROR(write_secret(m.password_file, *secrets.password + "\n"));
+    if (secrets.ca_pem) MC_RETURN_IF_ERROR(write_secret(m.ca_file, *secrets.ca_pem));
+    return {};
+  }));
   return m;
 }
 

@@ -97,6 +97,12 @@ std::optional<Invalid> check_mailbox_secrets(std::string_view name, const Mailbo
 // the name exists: nothing is written then, the existing mailbox's secrets untouched).
 Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
                                    const MailboxSecrets& secrets);
+// Replaces the settings of the mailbox m.name names, checked as add_mailbox checks them;
+// the secrets given replace the ones mailcase kept for it (password_file / ca_file then
+// point at them), the ones not given stay as m has them. Its agent's state stays (what it
+// fetched already is not fetched again). kNotFound when no mailbox has the name.
+Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
+                                      const MailboxSecrets& secrets);
 // Removes the mailbox (kNotFound when absent) and the secrets mailcase kept for it.
 Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name);
 

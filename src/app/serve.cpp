@@ -7,7 +7,10 @@
 // `--roles outbox,http --http …` on another); a role not asked for starts nothing.
 #include <signal.h>
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -17,6 +20,7 @@
 
 #include "api/api.h"
 #include "app/app.h"
+#include "channels/agent_roster.h"
 #include "channels/lmtp_server.h"
 #include "channels/mailbox_agent.h"
 #include "metrics/metrics.h"
@@ -220,20 +224,46 @@ class Node {
     if (public_http_) threads_.emplace_back([this] { public_http_->serve(); });
   }
 
-  // One agent per mailbox, on the agents' book (pooled units of the runtime's store).
+  // One agent per mailbox, on the agents' book (pooled units of the runtime's store),
+  // started now for `mailboxes`; then a watcher reads the mailboxes every
+  // kMailboxWatchSeconds and starts, stops or restarts agents to match, so that a mailbox
+  // an admin adds, changes or removes takes effect without a restart.
   void start_agents(const std::vector<store::Mailbox>& mailboxes) {
-    for (const auto& m : mailboxes) {
-      contexts_.push_back(std::make_unique<channels::AgentContext>(
-          channels::AgentContext{rt_.ingest(), book_, stop_, rt_.config().mailbox.fetch_batch,
-                                 rt_.config().limits.max_message_bytes}));
-      auto* ctx = contexts_.back().get();
-      threads_.emplace_back([m, ctx] { channels::run_agent(m, *ctx); });
-      std::cerr << "mailbox " << m.name << ": agent started" << std::endl;
-    }
+    roster_ = std::make_unique<channels::AgentRoster>(rt_.ingest(), book_, rt_.config().mailbox.fetch_batch,
+                                                      rt_.config().limits.max_message_bytes);
+    roster_->sync(mailboxes);
+    threads_.emplace_back([this] { watch_mailboxes(); });
   }
 
   void serve_lmtp() {
     if (lmtp_) threads_.emplace_back([this] { lmtp_->serve(stop_); });
+  }
+
+  // Mailboxes are a handful of rows: reading them all every few seconds is cheaper than
+  // any bookkeeping of changes, and sees the command line's changes too.
+  static constexpr int kMailboxWatchSeconds = 2;
+
+  void watch_mailboxes() {
+    std::string last_problem;  // told once, not every few seconds
+    while (!stop_.load()) {
+      for (int i = 0; i < kMailboxWatchSeconds * 10 && !stop_.load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (stop_.load()) break;
+      auto all = [&]() -> Result<std::vector<store::Mailbox>> {
+        MC_ASSIGN_OR_RETURN(auto unit, rt_.store().open_unit(store::Access::kRead));
+        return unit.mailboxes().list_mailboxes();
+      }();
+      if (!all) {
+        // The agents running stay as they are until the mailboxes can be read again.
+        if (all.error().message != last_problem)
+          spdlog::warn("mailboxes: cannot read them to follow changes: {}", all.error().message);
+        last_problem = all.error().message;
+        continue;
+      }
+      last_problem.clear();
+      roster_->sync(*all);
+    }
+    roster_->stop_all();
   }
 
   // Every part finishes the mail in hand and ends; returns when all have.
@@ -256,7 +286,7 @@ class Node {
   std::unique_ptr<console::Console> console_;
   std::unique_ptr<web::HttpServer> http_;         // after the parts it serves: stopped and gone first
   std::unique_ptr<web::HttpServer> public_http_;  // likewise
-  std::vector<std::unique_ptr<channels::AgentContext>> contexts_;
+  std::unique_ptr<channels::AgentRoster> roster_;
   std::vector<std::thread> threads_;  // last: joined (by stop) before the parts they use go
 };
 

@@ -6,6 +6,7 @@
 #include <mstch/mstch.hpp>
 #include <mutex>
 #include <sstream>
+#include <sys/stat.h>
 
 #include "util/text.h"
 
@@ -181,15 +182,28 @@ void mustache_leaves_text_as_it_is() {
 
 }  // namespace
 
+namespace {
+
+// What tells one version of a file from another without reading it; "" when absent.
+std::string file_stamp(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return {};
+  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
 std::string Templates::load(const std::string& kind, const std::string& lang) const {
   auto file = dir_ / lang / (kind + ".txt");
+  const std::string stamp = file_stamp(file);
   std::lock_guard lock(mu_);
   auto it = cache_.find(file);
-  if (it != cache_.end()) return it->second;
+  if (it != cache_.end() && it->second.stamp == stamp) return it->second.text;
   std::string text;
   std::ifstream in(file, std::ios::binary);
   if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  cache_[file] = text;
+  cache_[file] = Cached{stamp, text};
   return text;
 }
 
@@ -225,6 +239,25 @@ Result<Rendered> Templates::render(const std::string& kind, const std::string& l
   }
   r.html = text_to_html(r.text, own_links);
   return r;
+}
+
+}  // namespace mailcase::outbound
+
+namespace mailcase::outbound {
+
+std::string template_problem(const std::string& text) {
+  if (text.size() > kMaxTemplateBytes)
+    return "a template is at most " + std::to_string(kMaxTemplateBytes / 1024) + " KiB";
+  if (text.find('\0') != std::string::npos) return "a template is text (it has a NUL byte)";
+  mustache_leaves_text_as_it_is();
+  std::string out;
+  try {
+    out = mstch::render(text, mstch::map{});
+  } catch (const std::exception& e) {
+    return std::string("the template cannot be read: ") + e.what();
+  }
+  if (text.rfind("Subject:", 0) != 0) return "the first line must be \"Subject: ...\"";
+  return {};
 }
 
 }  // namespace mailcase::outbound

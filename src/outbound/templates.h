@@ -3,6 +3,9 @@
 // missing file falls back to the built-in text. The first line is "Subject: …", then
 // a blank line, then the text body. The HTML part is made from the rendered text.
 //
+// An edited file takes effect at the next mail rendered: the cache is checked against the
+// file's identity (inode, size, modification time) on every use.
+//
 // Values: case_number, case_tag ("[CS0000001]"), subject, contact_name, body, link,
 // accept_link, reject_link, survey_link, from_name. The values named "link" or
 // "*_link" are ours: only they are links in the HTML part.
@@ -43,11 +46,20 @@ class Templates {
  private:
   std::string load(const std::string& kind, const std::string& lang) const;
   std::filesystem::path dir_;
-  // File texts by path, read once per process (a template edit takes effect at the
-  // next start of mailcase).
+  // File texts by path with the identity they were read at: read again when the file
+  // changed (an edit through the console, or by hand), so the running serve sees it.
+  struct Cached {
+    std::string stamp;  // inode, size, mtime in ns; "" when the file was absent
+    std::string text;
+  };
   mutable std::mutex mu_;
-  mutable std::map<std::filesystem::path, std::string> cache_;
+  mutable std::map<std::filesystem::path, Cached> cache_;
 };
+
+// Why `text` cannot be a template (empty when it can): at most kMaxTemplateBytes, no NUL,
+// Mustache the renderer takes, and a first line that starts "Subject:".
+inline constexpr size_t kMaxTemplateBytes = 64 * 1024;
+std::string template_problem(const std::string& text);
 
 // Plain text → a small HTML document: paragraphs, line breaks, everything escaped.
 // Only the exact URLs in own_links (our signed links) become <a href>: a URL that came

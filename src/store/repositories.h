@@ -186,6 +186,8 @@ class MailboxRepository {
   [[nodiscard]] virtual Status add_left_mail(const LeftMail& m) = 0;
   [[nodiscard]] virtual Result<std::vector<std::string>> left_mail_keys(std::string_view mailbox) = 0;
   [[nodiscard]] virtual Result<std::optional<LeftMail>> left_mail_of(Id raw_id) = 0;
+  // Replaces the settings of the mailbox m.name names (its state stays); kNotFound when absent.
+  [[nodiscard]] virtual Status update_mailbox(const Mailbox& m) = 0;
 };
 
 // Outbox. list_outbox: newest first.

@@ -195,6 +195,14 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
     if (!row) return std::optional<LeftMail>();
     return std::optional<LeftMail>(LeftMail{raw_id, qq->text(0), qq->text(1), qq->integer(2)});
   }
+
+  Status update_mailbox(const Mailbox& m) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE mailboxes SET settings = ? WHERE name = ?"));
+    qq->bind(1, mailbox_json(m).dump()).bind(2, m.name);
+    MC_RETURN_IF_ERROR(qq->run());
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no mailbox " + m.name);
+    return {};
+  }
 };
 
 }  // namespace

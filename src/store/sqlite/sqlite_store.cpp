@@ -316,6 +316,7 @@ class SqliteStore final : public Store {
     return repos_.mailboxes->add_pop3_seen(mailbox, uidl);
   }
   Status add_left_mail(const LeftMail& m) override { return repos_.mailboxes->add_left_mail(m); }
+  Status update_mailbox(const Mailbox& m) override { return repos_.mailboxes->update_mailbox(m); }
   Result<std::vector<std::string>> left_mail_keys(std::string_view mailbox) override {
     return repos_.mailboxes->left_mail_keys(mailbox);
   }
