@@ -58,6 +58,13 @@ struct CasePage {
   std::optional<int64_t> total;
 };
 
+// Cases still being worked in one queue, by status (CaseRepository::count_open_by_queue).
+struct QueueCount {
+  std::string queue;
+  int64_t new_cases = 0, open = 0, solution_proposed = 0;
+  int64_t total() const { return new_cases + open + solution_proposed; }
+};
+
 struct MessageFilter {
   std::optional<RawState> state;
   int limit = 1000;
@@ -155,6 +162,9 @@ class CaseRepository {
   [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
   // One attachment by its id (the API's download); nullopt when no attachment has it.
   [[nodiscard]] virtual Result<std::optional<Attachment>> get_attachment(Id id) = 0;
+  // The cases still being worked (new, open, solution_proposed) per queue, by queue name:
+  // read from the index cases_status_queue alone, never from the cases' rows.
+  [[nodiscard]] virtual Result<std::vector<QueueCount>> count_open_by_queue() = 0;
 };
 
 // Mailboxes and their agents' state.

@@ -222,6 +222,8 @@ extern const char* const kSqliteIsParticipantSql;
 extern const char* const kSqliteOutboxCountByStateSql;
 // The statement behind Store::find_api_token, for checking its query plan.
 extern const char* const kSqliteFindApiTokenSql;
+// The statement behind CaseRepository::count_open_by_queue, for checking its query plan.
+extern const char* const kSqliteOpenCasesByQueueSql;
 
 // The SQL text of every statement a SQLite store has prepared so far (each once), for
 // checking their query plans; empty for any other store.
