@@ -1,5 +1,6 @@
 #include "console/case_logic.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "util/text.h"
@@ -206,6 +207,12 @@ const char* status_words(store::CaseStatus s) {
       return "Closed";
   }
   return "Unknown";
+}
+
+std::string status_class(store::CaseStatus s) {
+  std::string out = store::to_string(s);
+  std::replace(out.begin(), out.end(), ' ', '_');
+  return out;
 }
 
 std::string harmless_content_type(std::string_view stored) {

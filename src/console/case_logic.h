@@ -65,8 +65,10 @@ bool is_mark_only_html(std::string_view s);
 
 // Whether a case in this status is still being worked (new, open, solution proposed).
 bool is_open_status(store::CaseStatus s);
-// A status in words for people ("Solution proposed").
+// A status in words for people ("Solution proposed"), and as a CSS class
+// ("solution_proposed": console.css's badges).
 const char* status_words(store::CaseStatus s);
+std::string status_class(store::CaseStatus s);
 
 // The content type an attachment is served with: the stored one (lower-cased, without
 // parameters) when a browser cannot run it (images but SVG, audio, video, PDF, plain

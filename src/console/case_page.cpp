@@ -112,7 +112,7 @@ Html facts_html(const cases::CaseView& view) {
       "<dt>Queue</dt><dd>{}</dd><dt>Owner</dt><dd>{}</dd><dt>Priority</dt><dd>{}</dd>"
       "<dt>Contact</dt><dd>{}</dd><dt>Account</dt><dd>{}</dd>"
       "<dt>Opened</dt><dd>{}</dd><dt>Updated</dt><dd>{}</dd></dl>",
-      store::to_string(c.status), status_words(c.status), c.queue, owner, c.priority, contact, account,
+      status_class(c.status), status_words(c.status), c.queue, owner, c.priority, contact, account,
       time_html(c.created_at), time_html(c.updated_at));
 }
 

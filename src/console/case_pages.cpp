@@ -41,7 +41,7 @@ Html case_row(const store::CaseHit& hit, const std::map<std::string, std::string
       "<tr><td><a href=\"/cases/{}\">{}</a></td><td>{}{}</td><td><span class=\"badge {}\">{}</span></td>"
       "<td class=\"optional\">{}</td><td class=\"optional\">{}</td><td "
       "class=\"optional\">{}</td><td>{}</td></tr>",
-      c.number, c.number, c.subject, snippet, store::to_string(c.status), status_words(c.status), c.queue,
+      c.number, c.number, c.subject, snippet, status_class(c.status), status_words(c.status), c.queue,
       owner_html(hit.summary, names), contact_html(hit.summary), time_html(c.updated_at));
 }
 
@@ -105,7 +105,8 @@ void queues_page(Context& ctx, const Viewer& v, httplib::Response& res) {
         "<tr><th scope=\"row\"><a href=\"{}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         list_link(all), qc.queue.empty() ? "(no queue)" : qc.queue, count_link(qc.queue, "new", qc.new_cases),
         count_link(qc.queue, "open", qc.open),
-        count_link(qc.queue, "solution_proposed", qc.solution_proposed), qc.total()));
+        count_link(qc.queue, store::to_string(store::CaseStatus::kSolutionProposed), qc.solution_proposed),
+        qc.total()));
   }
   Html queues = rows.empty() ? html("<p class=\"muted\">No open cases in any queue.</p>")
                              : html(

@@ -420,6 +420,13 @@ TEST_F(CasePages, LifecycleActionsChangeTheCaseAsTheApiWould) {
   ASSERT_EQ(s->status, 303) << s->body;
   EXPECT_EQ(view("CS0000001").c.status, store::CaseStatus::kSolutionProposed);
   EXPECT_EQ(mails_of("CS0000001", "solution").size(), 1u);
+  // The queues count it under its status, with a link to the list of those cases.
+  auto home = get("/");
+  EXPECT_NE(home->body.find("status=solution%20proposed&amp;queue=Support\">1</a>"), std::string::npos)
+      << home->body;
+  auto listed = get("/cases?status=solution%20proposed");
+  ASSERT_EQ(listed->status, 200);
+  EXPECT_NE(listed->body.find("badge solution_proposed"), std::string::npos);
 
   ASSERT_EQ(post("/cases/CS0000001/close", {})->status, 303);
   EXPECT_EQ(view("CS0000001").c.status, store::CaseStatus::kClosed);

@@ -476,7 +476,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, co
 
 // One range of cases_status_queue per open status; the grouping reads the index alone.
 const char* const kSqliteOpenCasesByQueueSql =
-    "SELECT queue, status, count(*) FROM cases WHERE status IN ('new', 'open', 'solution_proposed') "
+    "SELECT queue, status, count(*) FROM cases WHERE status IN ('new', 'open', 'solution proposed') "
     "GROUP BY queue, status ORDER BY queue, status";
 
 }  // namespace mailcase::store
