@@ -148,7 +148,7 @@ Html filter_form(const ListForm& f, const std::vector<store::Agent>& agents) {
   }
   if (!listed) owners.push_back(option(f.owner, f.owner, f.owner));
   std::vector<Html> sorts;
-  for (auto [value, label] : {std::pair{"", "Best first"},
+  for (auto [value, label] : {std::pair{"", "Default (best match with search words, else last updated)"},
                               {"-updated", "Updated, newest first"},
                               {"updated", "Updated, oldest first"},
                               {"-created", "Opened, newest first"},
