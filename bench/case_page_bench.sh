@@ -122,4 +122,4 @@ print(f"case page: {r} random cases, p50 {pct(page, 50):.1f} ms, p99 {pct(page, 
 print(f"queues page (counts by queue, my open cases): {len(queues)} runs, p50 {pct(queues, 50):.1f} ms, p99 {pct(queues, 99):.1f} ms")
 print(f"case list, first page: {len(lists)} runs, p50 {pct(lists, 50):.1f} ms, p99 {pct(lists, 99):.1f} ms")
 PY
-[ "${KEEP:-0}" = 1 ] && echo "data directory kept: $data"
+if [ "${KEEP:-0}" = 1 ]; then echo "data directory kept: $data"; fi
