@@ -162,8 +162,8 @@ class CaseRepository {
   [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
   // One attachment by its id (the API's download); nullopt when no attachment has it.
   [[nodiscard]] virtual Result<std::optional<Attachment>> get_attachment(Id id) = 0;
-  // The cases still being worked (new, open, solution_proposed) per queue, by queue name:
-  // read from the index cases_status_queue alone, never from the cases' rows.
+  // The cases still being worked (new, open, solution proposed) per queue, by queue name:
+  // counts the store keeps as cases change, never a count over the cases' rows.
   [[nodiscard]] virtual Result<std::vector<QueueCount>> count_open_by_queue() = 0;
 };
 
