@@ -58,6 +58,13 @@ struct CasePage {
   std::optional<int64_t> total;
 };
 
+// Cases still being worked in one queue, by status (CaseRepository::count_open_by_queue).
+struct QueueCount {
+  std::string queue;
+  int64_t new_cases = 0, open = 0, solution_proposed = 0;
+  int64_t total() const { return new_cases + open + solution_proposed; }
+};
+
 struct MessageFilter {
   std::optional<RawState> state;
   int limit = 1000;
@@ -158,6 +165,9 @@ class CaseRepository {
   // A page of a case's comments, oldest first (by id: the thread's order), by keyset on
   // index comments_case; the cursor names the case.
   [[nodiscard]] virtual Result<Page<Comment>> page_comments(Id case_id, const PageRequest& r) = 0;
+  // The cases still being worked (new, open, solution proposed) per queue, by queue name:
+  // counts the store keeps as cases change, never a count over the cases' rows.
+  [[nodiscard]] virtual Result<std::vector<QueueCount>> count_open_by_queue() = 0;
 };
 
 // Mailboxes and their agents' state.

@@ -385,6 +385,26 @@ class Cases final : public CaseRepository, SqliteRepository {
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     return row;
   }
+
+  Result<std::vector<QueueCount>> count_open_by_queue() override {
+    MC_ASSIGN_OR_RETURN(auto qq, q(kSqliteOpenCasesByQueueSql));
+    std::vector<QueueCount> out;
+    while (true) {
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      const std::string queue = qq->text(0);
+      if (out.empty() || out.back().queue != queue) out.push_back(QueueCount{queue});
+      const std::string status = qq->text(1);
+      const int64_t n = qq->integer(2);
+      if (status == "new")
+        out.back().new_cases = n;
+      else if (status == "open")
+        out.back().open = n;
+      else
+        out.back().solution_proposed = n;
+    }
+    return out;
+  }
 };
 
 }  // namespace

@@ -300,6 +300,7 @@ class SqliteStore final : public Store {
     return repos_.cases->is_participant(case_id, email);
   }
   Result<std::optional<Attachment>> get_attachment(Id id) override { return repos_.cases->get_attachment(id); }
+  Result<std::vector<QueueCount>> count_open_by_queue() override { return repos_.cases->count_open_by_queue(); }
 
   // MailboxRepository
   Status add_mailbox(const Mailbox& m) override { return repos_.mailboxes->add_mailbox(m); }
@@ -478,5 +479,10 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, co
   MC_RETURN_IF_ERROR(store->migrate(options.max_schema_version));
   return std::unique_ptr<Store>(std::move(store));
 }
+
+// The counts the triggers of migration 20 keep: a row per queue and open status, never
+// the cases themselves.
+const char* const kSqliteOpenCasesByQueueSql =
+    "SELECT queue, status, n FROM open_case_counts WHERE n > 0 ORDER BY queue, status";
 
 }  // namespace mailcase::store

@@ -1,0 +1,205 @@
+// The case page's forms: reply to the customer (mailed, with attachments and Cc), internal
+// note, propose a solution, close, reopen, assign (owner, queue, priority), add a
+// participant. Each runs through the case services as the REST API's routes do (the same
+// calls, the same lifecycle checks, in one unit of work) and answers with a redirect back
+// to the case page, or the page again with the reason and the agent's text when refused.
+// page() has checked the session and the form's CSRF token before any of these runs.
+#include <spdlog/spdlog.h>
+
+#include "cases/lifecycle.h"
+#include "console/case_logic.h"
+#include "console/case_pages.h"
+#include "util/text.h"
+#include "web/comment_form.h"
+
+namespace mailcase::console {
+namespace {
+
+constexpr size_t kMaxCcField = 5000;
+
+services::Actor actor_of(const Viewer& v) {
+  return services::Actor::agent(v.agent.email, "console");
+}
+
+int status_of(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kInvalidInput:
+      return 422;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kTemporary:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+std::string words_of(const Error& e) {
+  if (e.code == ErrorCode::kTemporary)
+    return "The store is busy. Please try again in a moment; nothing was changed.";
+  if (e.code == ErrorCode::kInternal) return "Something went wrong; nothing was changed.";
+  std::string m = e.message;
+  if (!m.empty()) m[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(m[0])));
+  return m + (m.ends_with('.') ? "" : ".");
+}
+
+// The form's comment: a multipart form (with files) or a url-encoded one. The Cc field is
+// one text of addresses, given to the services one by one as the API's "cc" list.
+tl::expected<web::CommentForm, std::string> comment_from(Context& ctx, const httplib::Request& req,
+                                                         bool is_public, bool with_cc) {
+  httplib::MultipartFormDataMap parts;
+  std::string cc;
+  if (req.is_multipart_form_data()) {
+    for (const auto& [name, part] : req.files) {
+      if (name == "csrf" || name == "visibility") continue;
+      if (name == "cc") {
+        cc += part.content + ",";
+        continue;
+      }
+      // A file input left empty still sends a part: no name, no bytes.
+      if (name == "attachments" && part.filename.empty() && part.content.empty()) continue;
+      parts.emplace(name, part);
+    }
+  } else {
+    for (const auto& [name, value] : req.params) {
+      if (name == "csrf" || name == "visibility") continue;
+      if (name == "cc")
+        cc += value + ",";
+      else
+        parts.emplace(name, httplib::MultipartFormData{name, value, "", ""});
+    }
+  }
+  if (!with_cc && !text::trim(cc).empty()) return tl::unexpected(std::string("Only a reply has a Cc field."));
+  if (cc.size() > kMaxCcField) return tl::unexpected(std::string("The Cc field is too long."));
+  for (const auto& address : split_cc(cc))
+    parts.emplace("cc", httplib::MultipartFormData{"cc", address, "", ""});
+  parts.emplace("visibility",
+                httplib::MultipartFormData{"visibility", is_public ? "public" : "internal", "", ""});
+  web::CommentFormLimits limits;
+  limits.max_total_bytes = static_cast<size_t>(ctx.cfg.http.max_api_body_bytes);
+  auto form = web::comment_of_form(parts, limits);
+  if (!form) {
+    std::string why;
+    for (const auto& e : form.error()) {
+      const std::string field = e.field == "body" ? "The text" : e.field == "cc" ? "Cc" : e.field;
+      why += (why.empty() ? "" : " ") + field + ": " + e.message + ".";
+    }
+    return tl::unexpected(why);
+  }
+  return *form;
+}
+
+Draft draft_of(const httplib::Request& req, std::string form) {
+  Draft d;
+  d.form = std::move(form);
+  d.body = text::make_valid_utf8(form_value(req, "body"));
+  d.cc = text::make_valid_utf8(form_value(req, "cc").substr(0, kMaxCcField));
+  d.email = text::make_valid_utf8(form_value(req, "email").substr(0, 254));
+  return d;
+}
+
+void done(httplib::Response& res, const std::string& number, std::string_view what) {
+  redirect(res, "/cases/" + number + "?done=" + std::string(what));
+}
+
+using Handler = std::function<void(Context&, const Viewer&, const httplib::Request&, httplib::Response&,
+                                   const std::string& number)>;
+
+void comment_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+                    const std::string& number, std::string_view kind) {
+  const bool reply = kind == "reply", solution = kind == "solution";
+  auto form = comment_from(ctx, req, reply || solution, reply);
+  if (!form) return show_case(ctx, v, req, res, number, 422, form.error(), draft_of(req, std::string(kind)));
+  const auto by = actor_of(v);
+  auto result = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
+    if (solution) {
+      if (auto d = cases::decide(c.status, cases::ActionKind::kProposeSolution); !d)
+        return fail(ErrorCode::kConflict, d.error().message);
+      return ctx.cases.propose_solution(w, by, c, form->comment);
+    }
+    // Copies first: an address that cannot be a participant refuses the whole reply.
+    for (const auto& e : form->cc) MC_RETURN_IF_ERROR(ctx.cases.add_participant(w, by, c, e));
+    return ctx.cases.comment(w, by, c, form->comment);
+  });
+  if (!result)
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()),
+                     draft_of(req, std::string(kind)));
+  done(res, number, kind);
+}
+
+void lifecycle_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+                      const std::string& number, cases::ActionKind kind) {
+  const auto by = actor_of(v);
+  auto result = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
+    // A step the lifecycle refuses is a conflict with the case's state.
+    if (auto d = cases::decide(c.status, kind); !d) return fail(ErrorCode::kConflict, d.error().message);
+    return kind == cases::ActionKind::kClose ? ctx.cases.close(w, by, c) : ctx.cases.reopen(w, by, c);
+  });
+  if (!result)
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()));
+  done(res, number, kind == cases::ActionKind::kClose ? "close" : "reopen");
+}
+
+void assign_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+                   const std::string& number) {
+  const std::string owner = form_value(req, "owner");
+  services::CaseFields f;
+  f.queue = form_value(req, "queue");
+  f.priority = form_value(req, "priority");
+  for (const auto& [name, value] : {std::pair{"queue", &f.queue}, {"priority", &f.priority}})
+    if (auto ok = services::check_case_field(name, **value); !ok)
+      return show_case(ctx, v, req, res, number, 422, words_of(ok.error()));
+  if (owner.size() > 254 || !text::is_clean_text(owner, true))
+    return show_case(ctx, v, req, res, number, 422, "Choose the owner from the list.");
+  const auto by = actor_of(v);
+  auto result = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
+    if (text::normalize_email(owner) != text::normalize_email(c.owner))
+      MC_RETURN_IF_ERROR(ctx.cases.assign(w, by, c, owner));
+    return ctx.cases.change(w, by, c, f);
+  });
+  if (!result)
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()));
+  done(res, number, "assign");
+}
+
+void participant_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+                        const std::string& number) {
+  const std::string email(text::trim(form_value(req, "email")));
+  if (email.empty() || email.size() > 254)
+    return show_case(ctx, v, req, res, number, 422, "Give one email address (at most 254 characters).",
+                     draft_of(req, "participant"));
+  auto result = ctx.cases.add_participant(actor_of(v), number, email);
+  if (!result)
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()),
+                     draft_of(req, "participant"));
+  done(res, number, "participant");
+}
+
+}  // namespace
+
+void mount_case_actions(web::HttpServer& server, Context& ctx) {
+  const std::string one = std::string("/cases/") + kCaseNumberPattern;
+  auto mount = [&](const std::string& action, Handler h) {
+    server.post(
+        "/cases/{number}/" + action, one + "/" + action,
+        page(ctx, Need::kAgent,
+             [&ctx, h = std::move(h)](const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+               h(ctx, v, req, res, req.matches[1]);
+             }));
+  };
+  for (const char* kind : {"reply", "note", "solution"})
+    mount(kind, [kind](Context& c, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+                       const std::string& n) { comment_action(c, v, req, res, n, kind); });
+  mount("close",
+        [](Context& c, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+           const std::string& n) { lifecycle_action(c, v, req, res, n, cases::ActionKind::kClose); });
+  mount("reopen",
+        [](Context& c, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+           const std::string& n) { lifecycle_action(c, v, req, res, n, cases::ActionKind::kReopen); });
+  mount("assign", assign_action);
+  mount("participants", participant_action);
+}
+
+}  // namespace mailcase::console

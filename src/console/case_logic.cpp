@@ -1,0 +1,247 @@
+#include "console/case_logic.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "util/text.h"
+
+namespace mailcase::console {
+namespace {
+
+constexpr size_t kMaxFieldBytes = 1000;  // a search box's worth; the store refuses more
+
+std::string first(const std::multimap<std::string, std::string>& params, const std::string& name) {
+  auto it = params.find(name);
+  return it == params.end() ? std::string() : std::string(text::trim(it->second));
+}
+
+}  // namespace
+
+ListForm list_form_of(const std::multimap<std::string, std::string>& params) {
+  ListForm f;
+  f.status = first(params, "status");
+  f.queue = first(params, "queue");
+  f.owner = first(params, "owner");
+  f.contact = first(params, "contact");
+  f.q = first(params, "q");
+  f.sort = first(params, "sort");
+  f.cursor = first(params, "cursor");
+  f.limit = first(params, "limit");
+  return f;
+}
+
+ListQuery list_query_of(const ListForm& f, std::string_view me) {
+  ListQuery out;
+  auto& q = out.query;
+  if (!f.limit.empty()) {
+    const bool digits = f.limit.size() <= 3 && f.limit.find_first_not_of("0123456789") == std::string::npos;
+    const int n = digits ? std::stoi(f.limit) : 0;
+    if (n < 1 || n > store::kMaxPageLimit) {
+      out.error = "A page shows 1 to " + std::to_string(store::kMaxPageLimit) + " cases.";
+      return out;
+    }
+    q.limit = n;
+  }
+  for (const auto* v : {&f.status, &f.queue, &f.owner, &f.contact, &f.q, &f.sort, &f.cursor}) {
+    if (v->size() > kMaxFieldBytes) {
+      out.error = "A filter is too long.";
+      return out;
+    }
+    if (!text::is_clean_text(*v, true)) {
+      out.error = "A filter holds characters that cannot be searched.";
+      return out;
+    }
+  }
+  if (!f.status.empty()) {
+    if (auto s = store::status_from_string(f.status))
+      q.status = *s;
+    else
+      out.error = "Unknown status: choose one from the list.";
+  }
+  if (!f.queue.empty()) q.queue = f.queue;
+  if (f.owner == "me")
+    q.owner = text::normalize_email(me);
+  else if (f.owner == "nobody")
+    q.owner = std::string();
+  else if (!f.owner.empty())
+    q.owner = text::normalize_email(f.owner);
+  if (!f.contact.empty()) q.contact = text::normalize_email(f.contact);
+  if (!f.q.empty()) q.text = f.q;
+  using Sort = store::CaseQuery::Sort;
+  static const std::map<std::string, Sort, std::less<>> kSorts{{"-updated", Sort::kUpdatedDesc},
+                                                               {"updated", Sort::kUpdatedAsc},
+                                                               {"-created", Sort::kCreatedDesc},
+                                                               {"created", Sort::kCreatedAsc},
+                                                               {"relevance", Sort::kRelevance}};
+  if (!f.sort.empty()) {
+    auto it = kSorts.find(f.sort);
+    if (it == kSorts.end())
+      out.error = "Unknown sort: choose one from the list.";
+    else if (it->second == Sort::kRelevance && !q.text)
+      out.error = "Sorting by relevance needs search words.";
+    else
+      q.sort = it->second;
+  }
+  if (!f.cursor.empty()) q.cursor = f.cursor;
+  return out;
+}
+
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string list_link(const ListForm& f, std::string_view cursor) {
+  std::string out = "/cases";
+  char sep = '?';
+  auto add = [&](std::string_view name, std::string_view value) {
+    if (value.empty()) return;
+    out += sep;
+    out += name;
+    out += '=';
+    out += url_encode(value);
+    sep = '&';
+  };
+  add("status", f.status);
+  add("queue", f.queue);
+  add("owner", f.owner);
+  add("contact", f.contact);
+  add("q", f.q);
+  add("sort", f.sort);
+  add("limit", f.limit);
+  add("cursor", cursor);
+  return out;
+}
+
+Author author_of(std::string_view author, const std::map<std::string, std::string>& agent_names) {
+  const std::string_view a = text::trim(author);
+  if (auto it = agent_names.find(text::normalize_email(a)); it != agent_names.end() && !it->second.empty())
+    return {it->second, std::string(a)};
+  const auto lt = a.rfind('<');
+  if (lt != std::string_view::npos && a.back() == '>') {
+    std::string_view name = text::trim(a.substr(0, lt));
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+    const std::string address(a.substr(lt + 1, a.size() - lt - 2));
+    if (!name.empty()) return {std::string(name), address};
+    return {address, ""};
+  }
+  return {std::string(a), ""};
+}
+
+CommentKind comment_kind(const store::Comment& c) {
+  if (c.visibility == store::Visibility::kInternal || c.direction == store::Direction::kNote)
+    return {"internal", "Internal note"};
+  if (c.direction == store::Direction::kOutbound) return {"outbound", "Our reply"};
+  return {"inbound", "Customer mail"};
+}
+
+std::vector<std::string> split_cc(std::string_view field) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  while (from <= field.size()) {
+    const size_t end = field.find_first_of(",;", from);
+    const std::string_view one =
+        text::trim(field.substr(from, end == std::string_view::npos ? std::string_view::npos : end - from));
+    if (!one.empty()) out.emplace_back(one);
+    if (end == std::string_view::npos) break;
+    from = end + 1;
+  }
+  return out;
+}
+
+bool is_mark_only_html(std::string_view s) {
+  static constexpr std::string_view kEntities[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] == '<') {
+      if (s.substr(i, 6) == "<mark>") {
+        i += 6;
+      } else if (s.substr(i, 7) == "</mark>") {
+        i += 7;
+      } else {
+        return false;
+      }
+    } else if (s[i] == '&') {
+      bool known = false;
+      for (auto e : kEntities)
+        if (s.substr(i, e.size()) == e) {
+          i += e.size();
+          known = true;
+          break;
+        }
+      if (!known) return false;
+    } else if (s[i] == '>' || s[i] == '"' || s[i] == '\'') {
+      return false;
+    } else {
+      ++i;
+    }
+  }
+  return true;
+}
+
+bool is_open_status(store::CaseStatus s) {
+  return s == store::CaseStatus::kNew || s == store::CaseStatus::kOpen ||
+         s == store::CaseStatus::kSolutionProposed;
+}
+
+const char* status_words(store::CaseStatus s) {
+  switch (s) {
+    case store::CaseStatus::kNew:
+      return "New";
+    case store::CaseStatus::kOpen:
+      return "Open";
+    case store::CaseStatus::kSolutionProposed:
+      return "Solution proposed";
+    case store::CaseStatus::kResolved:
+      return "Resolved";
+    case store::CaseStatus::kClosed:
+      return "Closed";
+  }
+  return "Unknown";
+}
+
+std::string status_class(store::CaseStatus s) {
+  std::string out = store::to_string(s);
+  std::replace(out.begin(), out.end(), ' ', '_');
+  return out;
+}
+
+std::string harmless_content_type(std::string_view stored) {
+  std::string t = text::ascii_lower(text::trim(stored.substr(0, stored.find(';'))));
+  t = std::string(text::trim(t));
+  static constexpr std::string_view kPrefixes[] = {"image/", "audio/", "video/"};
+  static constexpr std::string_view kExact[] = {
+      "application/pdf",
+      "text/plain",
+      "text/csv",
+      "application/zip",
+      "application/gzip",
+      "application/msword",
+      "application/vnd.ms-excel",
+      "application/vnd.ms-powerpoint",
+      "application/vnd.oasis.opendocument.text",
+      "application/vnd.oasis.opendocument.spreadsheet",
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      "application/vnd.openxmlformats-officedocument.presentationml.presentation"};
+  bool ok = false;
+  for (auto p : kPrefixes) ok = ok || (t.starts_with(p) && t.size() > p.size());
+  for (auto e : kExact) ok = ok || t == e;
+  // SVG is an image that runs script; anything with characters outside a token is not a type.
+  if (t.find("svg") != std::string::npos || t.find("xml") != std::string::npos) ok = false;
+  for (char c : t)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '-' || c == '+'))
+      ok = false;
+  return ok ? t : std::string("application/octet-stream");
+}
+
+}  // namespace mailcase::console

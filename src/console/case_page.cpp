@@ -1,0 +1,355 @@
+// One case: its facts, participants, the thread (oldest first; customer mail, our replies
+// and internal notes told apart by class and by words), its attachments' downloads, and
+// the forms of its actions (case_actions.cpp answers them). The thread polls for what is
+// newer every 5 s: the poll is one index lookup of the case and one of its comments, and
+// answers 204 when nothing is new.
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+#include "cases/case_view.h"
+#include "cases/lifecycle.h"
+#include "console/case_logic.h"
+#include "console/case_pages.h"
+#include "console/mail_frame.h"
+#include "mime/filename.h"
+#include "spool/blob_store.h"
+#include "util/text.h"
+
+namespace mailcase::console {
+namespace {
+
+using AgentNames = std::map<std::string, std::string>;
+
+std::string size_words(uint64_t n) {
+  if (n < 1024) return std::to_string(n) + " B";
+  if (n < 1024 * 1024) return std::to_string((n + 512) / 1024) + " KB";
+  return std::to_string((n + 512 * 1024) / (1024 * 1024)) + " MB";
+}
+
+Html attachment_links(const std::vector<store::Attachment>& atts) {
+  if (atts.empty()) return {};
+  std::vector<Html> items;
+  for (const auto& a : atts)
+    items.push_back(html("<li><a href=\"/attachments/{}\">{}</a> <span class=\"muted\">({})</span></li>",
+                         a.id, a.filename.empty() ? "attachment-" + std::to_string(a.id) : a.filename,
+                         size_words(a.size)));
+  return html("<ul class=\"attachments\" aria-label=\"Attachments\">{}</ul>", join(items));
+}
+
+Html comment_html(const store::Comment& c, const std::vector<store::Attachment>& all,
+                  const AgentNames& names) {
+  const CommentKind kind = comment_kind(c);
+  const Author who = author_of(c.author, names);
+  std::vector<store::Attachment> mine;
+  for (const auto& a : all)
+    if (a.comment_id && *a.comment_id == c.id) mine.push_back(a);
+  Html quoted;
+  if (!c.quoted.empty())
+    quoted =
+        html("<details><summary>Quoted text</summary><div class=\"body muted\">{}</div></details>", c.quoted);
+  Html formatted;
+  // A customer's mail keeps its original; its formatted view is the mail endpoint's, in a
+  // sandboxed frame without scripts, opened only when the agent asks.
+  if (c.raw_message_id && c.direction == store::Direction::kInbound)
+    formatted = html(
+        "<details><summary>Show formatted</summary><iframe class=\"mail\" sandbox=\"allow-popups "
+        "allow-popups-to-escape-sandbox\" referrerpolicy=\"no-referrer\" loading=\"lazy\" "
+        "src=\"/messages/{}/html\" title=\"{}\"></iframe></details>",
+        *c.raw_message_id, "The formatted mail from " + who.name);
+  Html author = who.address.empty()
+                    ? html("<span class=\"author\">{}</span>", who.name)
+                    : html("<span class=\"author\" title=\"{}\">{}</span>", who.address, who.name);
+  return html(
+      "<article class=\"card comment {}\" id=\"c{}\"><p class=\"meta\"><strong>{}</strong> · {} · {}</p>"
+      "<div class=\"body\">{}</div>{}{}{}</article>",
+      kind.css, c.id, kind.label, author, time_html(c.created_at), c.body, quoted, attachment_links(mine),
+      formatted);
+}
+
+// The element that asks for the comments after `last_id` every 5 s (it replaces itself
+// with one that asks after the newest).
+Html poll_html(const std::string& number, store::Id last_id) {
+  return html(
+      "<div id=\"thread-poll\" hx-get=\"/cases/{}/thread?after={}\" hx-trigger=\"every 5s\" "
+      "hx-swap=\"outerHTML\"></div>",
+      number, last_id);
+}
+
+AgentNames agent_names(const std::vector<store::Agent>& agents) {
+  AgentNames out;
+  for (const auto& a : agents) out[a.email] = a.name;
+  return out;
+}
+
+// The words above the page after a form succeeded (the redirect's ?done=).
+std::string_view done_words(std::string_view done) {
+  static const std::pair<std::string_view, std::string_view> kWords[] = {
+      {"reply", "Your reply was sent to the customer."},
+      {"note", "Your internal note was added."},
+      {"solution", "The solution was proposed to the customer."},
+      {"close", "The case was closed."},
+      {"reopen", "The case was reopened."},
+      {"assign", "The case was updated."},
+      {"participant", "The participant was added."}};
+  for (const auto& [k, w] : kWords)
+    if (k == done) return w;
+  return {};
+}
+
+Html facts_html(const cases::CaseView& view) {
+  const auto& c = view.c;
+  Html owner = view.owner ? html("{} <span class=\"muted\">{}</span>", view.owner->name, view.owner->email)
+                          : (c.owner.empty() ? html("Nobody") : html("{}", c.owner));
+  Html contact = html("<span class=\"muted\">none</span>");
+  if (view.contact) {
+    const std::string email = view.contact->emails.empty() ? "" : view.contact->emails.front();
+    contact = html("{} <a href=\"/cases?contact={}\">{}</a>", view.contact->name, url_encode(email), email);
+  }
+  Html account = view.account ? html("{}", view.account->name) : html("<span class=\"muted\">none</span>");
+  return html(
+      "<dl class=\"card facts\"><dt>Status</dt><dd><span class=\"badge {}\">{}</span></dd>"
+      "<dt>Queue</dt><dd>{}</dd><dt>Owner</dt><dd>{}</dd><dt>Priority</dt><dd>{}</dd>"
+      "<dt>Contact</dt><dd>{}</dd><dt>Account</dt><dd>{}</dd>"
+      "<dt>Opened</dt><dd>{}</dd><dt>Updated</dt><dd>{}</dd></dl>",
+      status_class(c.status), status_words(c.status), c.queue, owner, c.priority, contact, account,
+      time_html(c.created_at), time_html(c.updated_at));
+}
+
+Html participants_html(const cases::CaseView& view, const Viewer& v, const Draft& draft) {
+  std::vector<Html> items;
+  for (const auto& p : view.participants)
+    items.push_back(html("<li>{} <span class=\"muted\">(added by {})</span></li>", p.email,
+                         p.source == "agent" ? "an agent" : "mail"));
+  Html list = items.empty() ? html("<p class=\"muted\">Only the contact writes to this case.</p>")
+                            : html("<ul>{}</ul>", join(items));
+  return html(
+      "<section aria-labelledby=\"participants-h\"><h2 id=\"participants-h\">Participants</h2>{}"
+      "<form method=\"post\" action=\"/cases/{}/participants\" class=\"filters\">{}"
+      "<div><label for=\"participant-email\">Add a participant</label><input id=\"participant-email\" "
+      "name=\"email\" type=\"email\" required maxlength=\"254\" value=\"{}\"></div>"
+      "<button type=\"submit\" class=\"secondary\">Add</button></form></section>",
+      list, view.c.number, csrf_field(v), draft.form == "participant" ? draft.email : "");
+}
+
+Html comment_forms_html(const cases::CaseView& view, const Viewer& v, const Draft& draft) {
+  const std::string& n = view.c.number;
+  auto body_of = [&](std::string_view form) { return draft.form == form ? draft.body : std::string(); };
+  Html out = html(
+      "<section aria-labelledby=\"reply-h\" class=\"card\"><h2 id=\"reply-h\">Reply to the customer</h2>"
+      "<form method=\"post\" action=\"/cases/{}/reply\" enctype=\"multipart/form-data\">{}"
+      "<label for=\"reply-body\">Reply (mailed to the customer)</label>"
+      "<textarea id=\"reply-body\" name=\"body\" required>{}</textarea>"
+      "<label for=\"reply-cc\">Cc (addresses separated by commas)</label>"
+      "<input id=\"reply-cc\" name=\"cc\" type=\"text\" maxlength=\"5000\" value=\"{}\">"
+      "<label for=\"reply-files\">Attachments</label><input id=\"reply-files\" name=\"attachments\" "
+      "type=\"file\" multiple>"
+      "<div class=\"actions\"><button type=\"submit\">Send reply</button></div></form></section>",
+      n, csrf_field(v), body_of("reply"), draft.form == "reply" ? draft.cc : "");
+  out += html(
+      "<section aria-labelledby=\"note-h\" class=\"card\"><h2 id=\"note-h\">Internal note</h2>"
+      "<form method=\"post\" action=\"/cases/{}/note\" enctype=\"multipart/form-data\">{}"
+      "<label for=\"note-body\">Note (agents only, never mailed)</label>"
+      "<textarea id=\"note-body\" name=\"body\" required>{}</textarea>"
+      "<div class=\"actions\"><button type=\"submit\" class=\"secondary\">Add note</button></div></form>"
+      "</section>",
+      n, csrf_field(v), body_of("note"));
+  if (cases::decide(view.c.status, cases::ActionKind::kProposeSolution))
+    out += html(
+        "<section aria-labelledby=\"solution-h\" class=\"card\"><h2 id=\"solution-h\">Propose a solution</h2>"
+        "<form method=\"post\" action=\"/cases/{}/solution\" enctype=\"multipart/form-data\">{}"
+        "<label for=\"solution-body\">Solution (mailed to the customer, who accepts or rejects it)</label>"
+        "<textarea id=\"solution-body\" name=\"body\" required>{}</textarea>"
+        "<label for=\"solution-files\">Attachments</label><input id=\"solution-files\" name=\"attachments\" "
+        "type=\"file\" multiple>"
+        "<div class=\"actions\"><button type=\"submit\" class=\"secondary\">Propose solution</button></div>"
+        "</form></section>",
+        n, csrf_field(v), body_of("solution"));
+  return out;
+}
+
+Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>& agents, const Viewer& v) {
+  const auto& c = view.c;
+  std::vector<Html> options = {c.owner.empty() ? html("<option value=\"\" selected>Nobody</option>")
+                                               : html("<option value=\"\">Nobody</option>")};
+  for (const auto& a : agents) {
+    if (!a.active) continue;
+    const std::string label = (a.name.empty() ? a.email : a.name) + (a.email == v.agent.email ? " (me)" : "");
+    options.push_back(a.email == text::normalize_email(c.owner)
+                          ? html("<option value=\"{}\" selected>{}</option>", a.email, label)
+                          : html("<option value=\"{}\">{}</option>", a.email, label));
+  }
+  Html out = html(
+      "<section aria-labelledby=\"case-h\" class=\"card\"><h2 id=\"case-h\">Assign</h2>"
+      "<form method=\"post\" action=\"/cases/{}/assign\" class=\"filters\">{}"
+      "<div><label for=\"assign-owner\">Owner</label><select id=\"assign-owner\" "
+      "name=\"owner\">{}</select></div>"
+      "<div><label for=\"assign-queue\">Queue</label><input id=\"assign-queue\" name=\"queue\" type=\"text\" "
+      "required maxlength=\"200\" value=\"{}\"></div>"
+      "<div><label for=\"assign-priority\">Priority</label><input id=\"assign-priority\" name=\"priority\" "
+      "type=\"text\" required maxlength=\"200\" value=\"{}\"></div>"
+      "<button type=\"submit\" class=\"secondary\">Save</button></form><div class=\"actions\">",
+      c.number, csrf_field(v), join(options), c.queue, c.priority);
+  if (cases::decide(c.status, cases::ActionKind::kClose))
+    out += html(
+        "<form method=\"post\" action=\"/cases/{}/close\" data-confirm=\"Close this case?\">{}"
+        "<button type=\"submit\" class=\"danger\">Close case</button></form>",
+        c.number, csrf_field(v));
+  if (cases::decide(c.status, cases::ActionKind::kReopen))
+    out += html(
+        "<form method=\"post\" action=\"/cases/{}/reopen\">{}<button type=\"submit\" class=\"secondary\">"
+        "Reopen case</button></form>",
+        c.number, csrf_field(v));
+  return out + html("</div></section>");
+}
+
+void send_attachment(Context& ctx, const Viewer& v, const std::string& id_text, httplib::Response& res) {
+  store::Id id = 0;
+  try {
+    id = std::stoll(id_text);
+  } catch (...) {
+    return send_error(res, 404, v, "There is no such attachment.");
+  }
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, 503, v, "The attachment cannot be read just now. Please try again.");
+  auto a = unit->cases().get_attachment(id);
+  if (!a) return send_error(res, 503, v, "The attachment cannot be read just now. Please try again.");
+  if (!*a) return send_error(res, 404, v, "There is no such attachment.");
+  // Attachments' bytes are kept in the data directory's blob store (runtime.cpp).
+  const spool::FileBlobStore blobs(ctx.data_dir / "blobs", false);
+  if ((*a)->sha256.empty() || !blobs.contains((*a)->sha256))
+    return send_error(res, 404, v, "The bytes of this attachment were not kept.");
+  auto bytes = blobs.read((*a)->sha256);
+  if (!bytes) return send_error(res, 503, v, "The attachment cannot be read just now. Please try again.");
+  const std::string name = mime::safe_filename((*a)->filename, "attachment-" + id_text);
+  // The ASCII name for old clients (" and \ and anything else non-ASCII as _), the exact
+  // one as RFC 8187 UTF-8.
+  std::string ascii;
+  for (unsigned char ch : name)
+    ascii += ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\' ? '_' : static_cast<char>(ch);
+  static const char* hexd = "0123456789ABCDEF";
+  std::string encoded;
+  for (unsigned char ch : name) {
+    if (std::isalnum(ch) ||
+        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(ch)) != std::string_view::npos)
+      encoded += static_cast<char>(ch);
+    else
+      encoded += std::string("%") + hexd[ch >> 4] + hexd[ch & 15];
+  }
+  res.status = 200;
+  set_console_headers(res);
+  replace_header(res, "Content-Disposition",
+                 "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
+  replace_header(res, "Cache-Control", "private, no-store");
+  res.set_content(std::move(*bytes), harmless_content_type((*a)->content_type));
+}
+
+// The comments after `after` as an htmx out-of-band append to the thread, with a new poll
+// element; 204 when there are none.
+void send_thread_after(Context& ctx, const std::string& number, const std::string& after_text,
+                       httplib::Response& res) {
+  store::Id after = 0;
+  try {
+    after = after_text.empty() ? 0 : std::stoll(after_text);
+  } catch (...) {
+    return send_fragment(res, 400, html("<p class=\"error\">Bad request.</p>"));
+  }
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_fragment(res, 503, Html());
+  auto c = unit->cases().find_case_by_number(number);
+  if (!c) return send_fragment(res, 503, Html());
+  if (!*c) return send_fragment(res, 404, html("<p class=\"error\">This case no longer exists.</p>"));
+  auto comments = unit->cases().comments_of((*c)->id);
+  if (!comments) return send_fragment(res, 503, Html());
+  std::vector<store::Comment> fresh;
+  for (auto& cm : *comments)
+    if (cm.id > after) fresh.push_back(std::move(cm));
+  if (fresh.empty()) {
+    res.status = 204;
+    set_console_headers(res);
+    return;
+  }
+  auto atts = unit->cases().attachments_of((*c)->id);
+  auto agents = unit->agents().list_agents();
+  if (!atts || !agents) return send_fragment(res, 503, Html());
+  const AgentNames names = agent_names(*agents);
+  std::vector<Html> items;
+  for (const auto& cm : fresh) items.push_back(comment_html(cm, *atts, names));
+  send_fragment(res, 200,
+                html("<div id=\"thread-items\" hx-swap-oob=\"beforeend\">{}</div>{}", join(items),
+                     poll_html(number, fresh.back().id)));
+}
+
+}  // namespace
+
+void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+               const std::string& number, int status, std::string_view error, const Draft& draft) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, 503, v, "The case cannot be read just now. Please try again.");
+  auto view = cases::load_case(*unit, number);
+  if (!view) {
+    if (view.error().code == ErrorCode::kNotFound)
+      return send_error(res, 404, v, "There is no case " + number + ".");
+    spdlog::warn("console: cannot read case {}: {}", number, view.error().message);
+    return send_error(res, 503, v, "The case cannot be read just now. Please try again.");
+  }
+  auto agents = unit->agents().list_agents();
+  if (!agents) return send_error(res, 503, v, "The case cannot be read just now. Please try again.");
+  const AgentNames names = agent_names(*agents);
+
+  Html notice;
+  if (!error.empty())
+    notice = html("<p class=\"error\" role=\"alert\">{}</p>", error);
+  else if (auto w = done_words(req.get_param_value("done")); !w.empty())
+    notice = html("<p class=\"ok\" role=\"status\">{}</p>", w);
+
+  std::vector<Html> items;
+  store::Id last = 0;
+  for (const auto& cm : view->comments) {
+    items.push_back(comment_html(cm, view->attachments, names));
+    last = cm.id;
+  }
+  std::vector<store::Attachment> loose;
+  for (const auto& a : view->attachments)
+    if (!a.comment_id) loose.push_back(a);
+  Html description;
+  if (!view->c.description.empty())
+    description =
+        html("<div class=\"card\"><p class=\"meta\">Description</p><div class=\"body\">{}</div></div>",
+             view->c.description);
+  Html loose_html;
+  if (!loose.empty()) loose_html = html("<h2>Other attachments</h2>{}", attachment_links(loose));
+
+  const Html body = html(
+      "<p class=\"meta\"><a href=\"/cases\">All cases</a></p><h1>{} · {}</h1>{}{}{}{}"
+      "<section aria-labelledby=\"thread-h\"><h2 id=\"thread-h\">Thread <span class=\"muted\">(oldest "
+      "first)</span>"
+      "</h2><div class=\"thread\" id=\"thread-items\">{}</div>{}</section>{}{}{}",
+      view->c.number, view->c.subject, notice, facts_html(*view), description,
+      participants_html(*view, v, draft),
+      items.empty() ? html("<p class=\"muted\">No comments yet.</p>") : join(items),
+      poll_html(view->c.number, last), loose_html, comment_forms_html(*view, v, draft),
+      case_form_html(*view, *agents, v));
+  send_page(res, status, v, view->c.number + " " + view->c.subject, "cases", body, mail_frame_src(req));
+}
+
+void mount_case_page(web::HttpServer& server, Context& ctx) {
+  const std::string one = std::string("/cases/") + kCaseNumberPattern;
+  server.get(
+      "/cases/{number}", one,
+      page(ctx, Need::kAgent, [&ctx](const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+        show_case(ctx, v, req, res, req.matches[1], 200, "");
+      }));
+  server.get(
+      "/cases/{number}/thread", one + "/thread",
+      page(ctx, Need::kAgent, [&ctx](const Viewer&, const httplib::Request& req, httplib::Response& res) {
+        send_thread_after(ctx, req.matches[1], req.get_param_value("after"), res);
+      }));
+  server.get(
+      "/attachments/{id}", R"(/attachments/([0-9]{1,18}))",
+      page(ctx, Need::kAgent, [&ctx](const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+        send_attachment(ctx, v, req.matches[1], res);
+      }));
+}
+
+}  // namespace mailcase::console

@@ -1,0 +1,30 @@
+// What the case page files share (case_pages.cpp: queues and the list; case_page.cpp:
+// one case, its thread and attachments; case_actions.cpp: the case's forms). Internal to
+// src/console/.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "console/page.h"
+
+namespace mailcase::console {
+
+// A case number in a path: the routes' patterns admit only these characters.
+inline constexpr const char* kCaseNumberPattern = R"(([A-Za-z0-9_-]{1,64}))";
+
+// What an agent typed into a form that failed, shown again so that nothing is lost.
+struct Draft {
+  std::string form;  // reply | note | solution | participant | assign
+  std::string body, cc, email;
+};
+
+// The case page, with `error` (a sentence for the user; empty: none) above it and the
+// draft back in its form. 404 for an unknown case.
+void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+               const std::string& number, int status, std::string_view error, const Draft& draft = {});
+
+void mount_case_page(web::HttpServer& server, Context& ctx);     // /cases/{number}, thread, attachments
+void mount_case_actions(web::HttpServer& server, Context& ctx);  // POST /cases/{number}/…
+
+}  // namespace mailcase::console

@@ -1,0 +1,599 @@
+// The console's queues, case list and case page with its actions, through a real server
+// (web::HttpServer with console::Console) on a data directory made by the command line,
+// logged in with an agent's password as a browser is; and the pure parts of those pages
+// (console/case_logic.h).
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "cases/case_view.h"
+#include "console/case_logic.h"
+#include "console/console.h"
+#include "ingest/pipeline.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+#include "support/test_support.h"
+#include "web/http_server.h"
+
+namespace mailcase::console {
+namespace {
+
+// ---- pure parts ---------------------------------------------------------------------------
+
+TEST(CaseLogicTest, MarkOnlyHtmlAcceptsTheStoresSnippetsAndNothingElse) {
+  EXPECT_TRUE(is_mark_only_html("the <mark>printer</mark> &amp; &lt;b&gt; &quot;x&quot; &#39;"));
+  EXPECT_TRUE(is_mark_only_html(""));
+  EXPECT_FALSE(is_mark_only_html("<b>bold</b>"));
+  EXPECT_FALSE(is_mark_only_html("<mark onclick=x>a</mark>"));
+  EXPECT_FALSE(is_mark_only_html("a > b"));
+  EXPECT_FALSE(is_mark_only_html("&#x3c;script"));
+  EXPECT_FALSE(is_mark_only_html("say \"hi\""));
+  EXPECT_FALSE(is_mark_only_html("<script>alert(1)</script>"));
+}
+
+TEST(CaseLogicTest, CcFieldSplitsOnCommasAndSemicolons) {
+  EXPECT_EQ(split_cc(" a@x.org, b@y.org;c@z.org ,, "),
+            (std::vector<std::string>{"a@x.org", "b@y.org", "c@z.org"}));
+  EXPECT_TRUE(split_cc("").empty());
+  EXPECT_TRUE(split_cc(" , ; ").empty());
+}
+
+TEST(CaseLogicTest, AuthorIsShownByName) {
+  const std::map<std::string, std::string> agents{{"marek@corp.example", "Marek"}};
+  EXPECT_EQ(author_of("marek@corp.example", agents).name, "Marek");
+  EXPECT_EQ(author_of("Alice Smith <alice@example.org>", agents).name, "Alice Smith");
+  EXPECT_EQ(author_of("Alice Smith <alice@example.org>", agents).address, "alice@example.org");
+  EXPECT_EQ(author_of("\"Smith, Alice\" <alice@example.org>", agents).name, "Smith, Alice");
+  EXPECT_EQ(author_of("<bob@example.org>", agents).name, "bob@example.org");
+  EXPECT_EQ(author_of("customer", agents).name, "customer");
+}
+
+TEST(CaseLogicTest, OnlyHarmlessContentTypesAreKept) {
+  EXPECT_EQ(harmless_content_type("image/png"), "image/png");
+  EXPECT_EQ(harmless_content_type("Application/PDF; name=x"), "application/pdf");
+  EXPECT_EQ(harmless_content_type("text/plain"), "text/plain");
+  for (const char* bad : {"text/html", "image/svg+xml", "application/xhtml+xml", "text/xml",
+                          "application/javascript", "", "image/", "image/png\r\nX: y", "multipart/mixed"})
+    EXPECT_EQ(harmless_content_type(bad), "application/octet-stream") << bad;
+}
+
+TEST(CaseLogicTest, ListQueryReadsTheForm) {
+  ListForm f;
+  f.owner = "me";
+  f.status = "open";
+  f.q = "printer";
+  auto q = list_query_of(f, "Ada@Corp.example");
+  ASSERT_TRUE(q.error.empty()) << q.error;
+  EXPECT_EQ(q.query.owner, "ada@corp.example");
+  EXPECT_EQ(q.query.status, store::CaseStatus::kOpen);
+  EXPECT_EQ(q.query.text, "printer");
+  EXPECT_EQ(q.query.limit, 50);
+  f.owner = "nobody";
+  EXPECT_EQ(list_query_of(f, "x@y").query.owner, "");
+  f.status = "bogus";
+  EXPECT_FALSE(list_query_of(f, "x@y").error.empty());
+  f.status = "";
+  f.q = "";
+  f.sort = "relevance";
+  EXPECT_FALSE(list_query_of(f, "x@y").error.empty());
+  f.sort = "";
+  f.limit = "500";
+  EXPECT_FALSE(list_query_of(f, "x@y").error.empty());
+  f.limit = "2";
+  EXPECT_EQ(list_query_of(f, "x@y").query.limit, 2);
+}
+
+TEST(CaseLogicTest, ListLinkKeepsTheFiltersEncoded) {
+  ListForm f;
+  f.queue = "Tier 2&3";
+  f.q = "a=b";
+  EXPECT_EQ(list_link(f), "/cases?queue=Tier%202%263&q=a%3Db");
+  EXPECT_EQ(list_link(f, "abc"), "/cases?queue=Tier%202%263&q=a%3Db&cursor=abc");
+  EXPECT_EQ(list_link(ListForm{}), "/cases");
+}
+
+// ---- the queries behind the pages --------------------------------------------------------------
+
+TEST(CasePagesQueryPlanTest, QueueCountsNeverReadTheCases) {
+  mailcase::testing::TempDir dir;
+  const auto file = dir.path() / "mailcase.db";
+  ASSERT_TRUE(store::open_sqlite(file));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  const std::string eqp = std::string("EXPLAIN QUERY PLAN ") + store::kSqliteOpenCasesByQueueSql;
+  ASSERT_EQ(sqlite3_prepare_v2(db, eqp.c_str(), -1, &q, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::string plan;
+  while (sqlite3_step(q) == SQLITE_ROW)
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(q, 3)) + std::string("\n");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  // A row per queue and open status: however many cases there are, none is read.
+  EXPECT_NE(plan.find("open_case_counts"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find(" cases"), std::string::npos) << plan;
+}
+
+// The kept counts follow every change of a case's status and queue.
+TEST(CasePagesQueryPlanTest, QueueCountsFollowTheCases) {
+  mailcase::testing::TempDir dir;
+  auto s = store::open_sqlite(dir.path() / "mailcase.db");
+  ASSERT_TRUE(s) << s.error().message;
+  auto& st = **s;
+  std::vector<store::Case> made;
+  {
+    auto w = st.begin_work();
+    ASSERT_TRUE(w);
+    for (auto [status, queue] : {std::pair{store::CaseStatus::kNew, "A"},
+                                 {store::CaseStatus::kOpen, "A"},
+                                 {store::CaseStatus::kClosed, "A"},
+                                 {store::CaseStatus::kSolutionProposed, "B"},
+                                 {store::CaseStatus::kOpen, "B"}}) {
+      store::Case c;
+      c.subject = "s";
+      c.status = status;
+      c.queue = queue;
+      auto m = st.insert_case(c, "CS", 7);
+      ASSERT_TRUE(m) << m.error().message;
+      made.push_back(*m);
+    }
+    made[0].status = store::CaseStatus::kClosed;  // A: new 1 -> 0
+    made[1].queue = "B";                          // open: A -> B
+    made[2].status = store::CaseStatus::kOpen;    // reopened in A
+    made[4].priority = "high";                    // neither status nor queue
+    for (int i : {0, 1, 2, 4}) ASSERT_TRUE(st.update_case(made[i]));
+    ASSERT_TRUE(w->commit());
+  }
+  auto counts = st.count_open_by_queue();
+  ASSERT_TRUE(counts) << counts.error().message;
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0].queue, "A");
+  EXPECT_EQ((*counts)[0].new_cases, 0);
+  EXPECT_EQ((*counts)[0].open, 1);
+  EXPECT_EQ((*counts)[1].queue, "B");
+  EXPECT_EQ((*counts)[1].open, 2);
+  EXPECT_EQ((*counts)[1].solution_proposed, 1);
+  EXPECT_EQ((*counts)[1].total(), 3);
+}
+
+// ---- through HTTP ------------------------------------------------------------------------------
+
+constexpr const char* kPassword = "correct horse battery staple";
+
+std::string mail(const std::string& from, const std::string& subject, const std::string& id,
+                 const std::string& body, const std::string& extra = "") {
+  return "From: " + from + "\r\nTo: help@corp.example\r\nSubject: " + subject + "\r\nMessage-ID: <" + id +
+         ">\r\n" + extra + "\r\n" + body + "\r\n";
+}
+
+class CasePages : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_EQ(run({"init"}).exit_code, 0);
+    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
+    ASSERT_EQ(run({"address", "add", "help@corp.example"}).exit_code, 0);
+    ASSERT_EQ(run({"agent", "add", "--name", "Marek", "--email", "marek@corp.example"}).exit_code, 0);
+    ASSERT_EQ(run({"agent", "add", "--name", "Ada", "--email", "ada@corp.example"}).exit_code, 0);
+    auto pw = run({"agent", "password", "marek@corp.example"}, std::string(kPassword) + "\n");
+    ASSERT_EQ(pw.exit_code, 0) << pw.err;
+
+    auto cfg = config::load(data_ / "mailcase.toml");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    cfg_ = *cfg;
+    auto rt = runtime::Runtime::open(data_, cfg_);
+    ASSERT_TRUE(rt) << rt.error().message;
+    rt_ = std::move(*rt);
+    // Alice's mail, with a file: case CS0000001.
+    deliver(
+        "From: Alice <alice@example.org>\r\nTo: help@corp.example\r\nSubject: Printer on floor 3\r\n"
+        "Message-ID: <p1@example.org>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        "It does not print.\r\n--b\r\nContent-Type: text/html\r\n"
+        "Content-Disposition: attachment; "
+        "filename=\"../err\\\"or.html\"\r\n\r\n<script>x</script>\r\n--b--\r\n");
+
+    console_ = std::make_unique<Console>(rt_->store(), rt_->cases(), cfg_, rt_->clock(), data_);
+    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
+    console_->mount(*http_);
+    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
+    thread_ = std::thread([this] { http_->serve(); });
+    cli_ = std::make_unique<httplib::Client>("127.0.0.1", http_->bound_port());
+    cli_->set_read_timeout(30, 0);
+    login();
+  }
+  void TearDown() override {
+    if (http_) http_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  mailcase::testing::CommandResult run(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {"--data", data_.string()});
+    return mailcase::testing::run_mailcase(args, in);
+  }
+  void deliver(const std::string& raw) {
+    auto o = rt_->ingest().deliver(raw, ingest::Envelope{"test", {"help@corp.example"}, std::nullopt});
+    ASSERT_TRUE(o) << o.error().message;
+  }
+
+  static std::string cookie_of(const httplib::Result& r, const std::string& name) {
+    for (const auto& [k, v] : r->headers) {
+      if (k != "Set-Cookie" || v.rfind(name + "=", 0) != 0) continue;
+      return v.substr(name.size() + 1, v.find(';') - name.size() - 1);
+    }
+    return {};
+  }
+  static std::string field_of(const std::string& body, const std::string& name) {
+    std::smatch m;
+    const std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
+    return std::regex_search(body, m, re) ? m[1].str() : std::string();
+  }
+  void login() {
+    auto form = cli_->Get("/login");
+    ASSERT_TRUE(form);
+    const std::string nonce = cookie_of(form, "mc_login");
+    ASSERT_FALSE(nonce.empty());
+    httplib::Params p{{"email", "marek@corp.example"},
+                      {"password", kPassword},
+                      {"login_csrf", field_of(form->body, "login_csrf")},
+                      {"next", "/"}};
+    auto r = cli_->Post("/login", {{"Cookie", "mc_login=" + nonce}}, p);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 303) << r->body;
+    session_ = cookie_of(r, "mc_session");
+    ASSERT_FALSE(session_.empty());
+    auto home = get("/");
+    ASSERT_EQ(home->status, 200);
+    csrf_ = field_of(home->body, "csrf");
+    ASSERT_FALSE(csrf_.empty());
+  }
+  httplib::Headers cookies() { return {{"Cookie", "mc_session=" + session_}}; }
+  httplib::Result get(const std::string& path, httplib::Headers more = {}) {
+    auto h = cookies();
+    h.insert(more.begin(), more.end());
+    auto r = cli_->Get(path.c_str(), h);
+    EXPECT_TRUE(r) << path;
+    return r;
+  }
+  // A url-encoded form, with the session's CSRF token unless told otherwise.
+  httplib::Result post(const std::string& path, httplib::Params p, bool with_csrf = true) {
+    if (with_csrf) p.emplace("csrf", csrf_);
+    auto r = cli_->Post(path.c_str(), cookies(), p);
+    EXPECT_TRUE(r) << path;
+    return r;
+  }
+  httplib::Result post_multipart(const std::string& path, httplib::MultipartFormDataItems items) {
+    items.push_back({"csrf", csrf_, "", ""});
+    auto r = cli_->Post(path.c_str(), cookies(), items);
+    EXPECT_TRUE(r) << path;
+    return r;
+  }
+
+  cases::CaseView view(const std::string& number) {
+    auto v = cases::load_case(rt_->store(), number);
+    EXPECT_TRUE(v) << v.error().message;
+    return v ? *v : cases::CaseView{};
+  }
+  std::vector<store::OutboxMail> mails_of(const std::string& number, const std::string& kind) {
+    auto w = rt_->store().open_unit(store::Access::kRead);
+    EXPECT_TRUE(w);
+    auto c = w->cases().find_case_by_number(number);
+    EXPECT_TRUE(c && *c);
+    auto rows = w->outbox().list_outbox((*c)->id, 100);
+    EXPECT_TRUE(rows);
+    std::vector<store::OutboxMail> out;
+    for (auto& m : *rows)
+      if (m.kind == kind) out.push_back(std::move(m));
+    return out;
+  }
+
+  mailcase::testing::TempDir dir_;
+  std::filesystem::path data_;
+  config::Config cfg_;
+  std::unique_ptr<runtime::Runtime> rt_;
+  std::unique_ptr<Console> console_;
+  std::unique_ptr<web::HttpServer> http_;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> cli_;
+  std::string session_, csrf_;
+};
+
+TEST_F(CasePages, EveryPageRendersForAnAgent) {
+  ASSERT_EQ(run({"case", "assign", "CS0000001", "--owner", "marek@corp.example"}).exit_code, 0);
+  auto home = get("/");
+  ASSERT_EQ(home->status, 200);
+  EXPECT_NE(home->body.find("Open cases by queue"), std::string::npos);
+  EXPECT_NE(home->body.find(cfg_.routing.default_queue), std::string::npos) << home->body;
+  EXPECT_NE(home->body.find("My open cases"), std::string::npos);
+  EXPECT_NE(home->body.find("/cases/CS0000001"), std::string::npos) << home->body;
+
+  auto list = get("/cases");
+  ASSERT_EQ(list->status, 200);
+  EXPECT_NE(list->body.find("Printer on floor 3"), std::string::npos);
+  EXPECT_NE(list->body.find("method=\"get\" action=\"/cases\""), std::string::npos);
+
+  auto page = get("/cases/CS0000001");
+  ASSERT_EQ(page->status, 200);
+  const std::string& b = page->body;
+  EXPECT_NE(b.find("Printer on floor 3"), std::string::npos);
+  EXPECT_NE(b.find("It does not print."), std::string::npos);
+  EXPECT_NE(b.find("comment inbound"), std::string::npos);
+  EXPECT_NE(b.find("Customer mail"), std::string::npos);
+  EXPECT_NE(b.find(">Alice<"), std::string::npos) << "the sender by name";
+  EXPECT_NE(b.find("alice@example.org"), std::string::npos);
+  EXPECT_NE(b.find("<time datetime=\""), std::string::npos);
+  EXPECT_NE(b.find("href=\"/attachments/"), std::string::npos);
+  EXPECT_NE(b.find("src=\"/messages/"), std::string::npos);
+  EXPECT_NE(b.find("sandbox=\"allow-popups allow-popups-to-escape-sandbox\""), std::string::npos);
+  EXPECT_NE(b.find("hx-trigger=\"every 5s\""), std::string::npos);
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("frame-src 'self'"), std::string::npos);
+
+  EXPECT_EQ(get("/cases/CS9999999")->status, 404);
+}
+
+TEST_F(CasePages, PagesNeedASession) {
+  auto r = cli_->Get("/cases/CS0000001");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 303);
+  auto a = cli_->Get("/attachments/1");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 303);
+}
+
+TEST_F(CasePages, ListFiltersAndPages) {
+  deliver(mail("Bob <bob@example.org>", "Scanner jams", "s1@example.org", "The scanner jams."));
+  deliver(mail("Carol <carol@example.org>", "Projector dark", "j1@example.org", "No picture."));
+  ASSERT_EQ(run({"case", "assign", "CS0000002", "--owner", "marek@corp.example"}).exit_code, 0);
+  ASSERT_EQ(run({"case", "close", "CS0000003"}).exit_code, 0);
+
+  auto mine = get("/cases?owner=me");
+  EXPECT_NE(mine->body.find("Scanner jams"), std::string::npos);
+  EXPECT_EQ(mine->body.find("Printer on floor 3"), std::string::npos);
+  auto nobody = get("/cases?owner=nobody");
+  EXPECT_NE(nobody->body.find("Printer on floor 3"), std::string::npos);
+  EXPECT_EQ(nobody->body.find("Scanner jams"), std::string::npos);
+  auto closed = get("/cases?status=closed");
+  EXPECT_NE(closed->body.find("Projector dark"), std::string::npos);
+  EXPECT_EQ(closed->body.find("Scanner jams"), std::string::npos);
+  auto bob = get("/cases?contact=BOB%40example.org");
+  EXPECT_NE(bob->body.find("Scanner jams"), std::string::npos);
+  EXPECT_EQ(bob->body.find("Projector dark"), std::string::npos);
+  EXPECT_EQ(get("/cases?status=bogus")->status, 422);
+
+  // Pages of two, oldest first: three cases on two pages, each once.
+  auto first = get("/cases?sort=created&limit=2");
+  ASSERT_EQ(first->status, 200);
+  EXPECT_NE(first->body.find("Printer on floor 3"), std::string::npos);
+  EXPECT_NE(first->body.find("Scanner jams"), std::string::npos);
+  EXPECT_EQ(first->body.find("Projector dark"), std::string::npos);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(first->body, m, std::regex("href=\"(/cases\\?[^\"]*)\" rel=\"next\"")))
+      << first->body;
+  std::string next = m[1].str();
+  for (size_t at; (at = next.find("&amp;")) != std::string::npos;) next.replace(at, 5, "&");
+  auto second = get(next);
+  ASSERT_EQ(second->status, 200);
+  EXPECT_NE(second->body.find("Projector dark"), std::string::npos);
+  EXPECT_EQ(second->body.find("Printer on floor 3"), std::string::npos);
+  EXPECT_EQ(second->body.find("rel=\"next\""), std::string::npos);
+  // A cursor with other filters is refused with a sentence, not a crash.
+  const auto cursor = next.substr(next.find("cursor="));
+  EXPECT_EQ(get("/cases?sort=-created&limit=2&" + cursor)->status, 422);
+}
+
+TEST_F(CasePages, SearchFindsAWordAndMarksIt) {
+  deliver(mail("Bob <bob@example.org>", "Scanner jams", "s1@example.org", "The scanner eats paper."));
+  auto r = get("/cases?q=paper");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("Scanner jams"), std::string::npos);
+  EXPECT_EQ(r->body.find("Printer on floor 3"), std::string::npos);
+  EXPECT_NE(r->body.find("<mark>paper</mark>"), std::string::npos) << r->body;
+}
+
+TEST_F(CasePages, ScriptInASubjectIsShownEscaped) {
+  deliver(mail("Eve <eve@example.org>", "<script>alert(1)</script> & <b>help</b>", "e1@example.org",
+               "<img src=x onerror=alert(2)>"));
+  for (const std::string path : {"/cases", "/cases/CS0000002", "/cases?q=help", "/"}) {
+    auto r = get(path);
+    ASSERT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->body.find("<script>alert"), std::string::npos) << path;
+    EXPECT_EQ(r->body.find("<img src=x"), std::string::npos) << path;
+  }
+  auto page = get("/cases/CS0000002");
+  EXPECT_NE(page->body.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+}
+
+TEST_F(CasePages, ReplyIsMailedWithItsFileAndCc) {
+  auto r = post_multipart("/cases/CS0000001/reply", {{"body", "Please restart it.", "", ""},
+                                                     {"cc", "boss@example.org, it@example.org", "", ""},
+                                                     {"attachments", "step 1\n", "howto.txt", "text/plain"}});
+  ASSERT_EQ(r->status, 303) << r->body;
+  EXPECT_EQ(r->get_header_value("Location"), "/cases/CS0000001?done=reply");
+  auto v = view("CS0000001");
+  ASSERT_FALSE(v.comments.empty());
+  EXPECT_EQ(v.comments.back().body, "Please restart it.");
+  EXPECT_EQ(v.comments.back().visibility, store::Visibility::kPublic);
+  std::vector<std::string> participants;
+  for (const auto& p : v.participants) participants.push_back(p.email);
+  EXPECT_NE(std::find(participants.begin(), participants.end(), "boss@example.org"), participants.end());
+  EXPECT_NE(std::find(participants.begin(), participants.end(), "it@example.org"), participants.end());
+  auto sent = mails_of("CS0000001", "comment");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_NE(sent[0].raw.find("howto.txt"), std::string::npos);
+  auto page = get("/cases/CS0000001?done=reply");
+  EXPECT_NE(page->body.find("Your reply was sent"), std::string::npos);
+  EXPECT_NE(page->body.find("comment outbound"), std::string::npos);
+  EXPECT_NE(page->body.find("Our reply"), std::string::npos);
+  EXPECT_NE(page->body.find(">Marek<"), std::string::npos) << "our agent by name";
+}
+
+TEST_F(CasePages, RefusedReplyKeepsTheTextAndChangesNothing) {
+  const auto before = view("CS0000001").comments.size();
+  // One of our own addresses cannot be copied: the whole reply is refused.
+  auto r = post_multipart("/cases/CS0000001/reply",
+                          {{"body", "My long careful answer", "", ""}, {"cc", "help@corp.example", "", ""}});
+  EXPECT_EQ(r->status, 422);
+  EXPECT_NE(r->body.find("role=\"alert\""), std::string::npos);
+  EXPECT_NE(r->body.find("My long careful answer"), std::string::npos) << "the text is given back";
+  EXPECT_EQ(view("CS0000001").comments.size(), before);
+  EXPECT_TRUE(mails_of("CS0000001", "comment").empty());
+  auto empty = post("/cases/CS0000001/reply", {{"body", "   "}});
+  EXPECT_EQ(empty->status, 422);
+  EXPECT_EQ(view("CS0000001").comments.size(), before);
+}
+
+TEST_F(CasePages, NoteIsInternalAndNotMailed) {
+  auto r = post("/cases/CS0000001/note", {{"body", "Toner is low."}});
+  ASSERT_EQ(r->status, 303) << r->body;
+  auto v = view("CS0000001");
+  EXPECT_EQ(v.comments.back().body, "Toner is low.");
+  EXPECT_EQ(v.comments.back().visibility, store::Visibility::kInternal);
+  EXPECT_TRUE(mails_of("CS0000001", "comment").empty());
+  auto page = get("/cases/CS0000001");
+  EXPECT_NE(page->body.find("comment internal"), std::string::npos);
+  EXPECT_NE(page->body.find("Internal note"), std::string::npos);
+}
+
+TEST_F(CasePages, LifecycleActionsChangeTheCaseAsTheApiWould) {
+  auto s = post_multipart("/cases/CS0000001/solution", {{"body", "Replace the fuser.", "", ""}});
+  ASSERT_EQ(s->status, 303) << s->body;
+  EXPECT_EQ(view("CS0000001").c.status, store::CaseStatus::kSolutionProposed);
+  EXPECT_EQ(mails_of("CS0000001", "solution").size(), 1u);
+  // The queues count it under its status, with a link to the list of those cases.
+  auto home = get("/");
+  EXPECT_NE(home->body.find("status=solution%20proposed&amp;queue=Support\">1</a>"), std::string::npos)
+      << home->body;
+  auto listed = get("/cases?status=solution%20proposed");
+  ASSERT_EQ(listed->status, 200);
+  EXPECT_NE(listed->body.find("badge solution_proposed"), std::string::npos);
+
+  ASSERT_EQ(post("/cases/CS0000001/close", {})->status, 303);
+  EXPECT_EQ(view("CS0000001").c.status, store::CaseStatus::kClosed);
+  auto again = post("/cases/CS0000001/close", {});
+  EXPECT_EQ(again->status, 409);
+  EXPECT_NE(again->body.find("role=\"alert\""), std::string::npos);
+  // No solution for a closed case: refused with the lifecycle's reason.
+  auto late = post("/cases/CS0000001/solution", {{"body", "Too late"}});
+  EXPECT_EQ(late->status, 409);
+  EXPECT_EQ(mails_of("CS0000001", "solution").size(), 1u);
+
+  ASSERT_EQ(post("/cases/CS0000001/reopen", {})->status, 303);
+  EXPECT_EQ(view("CS0000001").c.status, store::CaseStatus::kOpen);
+}
+
+TEST_F(CasePages, AssignSetsOwnerQueueAndPriority) {
+  auto r = post("/cases/CS0000001/assign",
+                {{"owner", "ada@corp.example"}, {"queue", "Hardware"}, {"priority", "high"}});
+  ASSERT_EQ(r->status, 303) << r->body;
+  auto c = view("CS0000001").c;
+  EXPECT_EQ(c.owner, "ada@corp.example");
+  EXPECT_EQ(c.queue, "Hardware");
+  EXPECT_EQ(c.priority, "high");
+  // Nobody: unassigned.
+  ASSERT_EQ(
+      post("/cases/CS0000001/assign", {{"owner", ""}, {"queue", "Hardware"}, {"priority", "high"}})->status,
+      303);
+  EXPECT_EQ(view("CS0000001").c.owner, "");
+  // No agent of that address, an empty queue: refused, nothing changed.
+  EXPECT_EQ(
+      post("/cases/CS0000001/assign", {{"owner", "ghost@corp.example"}, {"queue", "Q"}, {"priority", "low"}})
+          ->status,
+      422);
+  EXPECT_EQ(post("/cases/CS0000001/assign", {{"owner", ""}, {"queue", ""}, {"priority", "low"}})->status,
+            422);
+  c = view("CS0000001").c;
+  EXPECT_EQ(c.queue, "Hardware");
+  EXPECT_EQ(c.priority, "high");
+  // The queues page counts the case in its new queue.
+  auto home = get("/");
+  EXPECT_NE(home->body.find("Hardware"), std::string::npos);
+}
+
+TEST_F(CasePages, ParticipantIsAdded) {
+  ASSERT_EQ(post("/cases/CS0000001/participants", {{"email", "Dave@Example.org"}})->status, 303);
+  auto v = view("CS0000001");
+  ASSERT_EQ(v.participants.size(), 1u);
+  EXPECT_EQ(v.participants[0].email, "dave@example.org");
+  EXPECT_EQ(post("/cases/CS0000001/participants", {{"email", "not an address"}})->status, 422);
+  EXPECT_EQ(view("CS0000001").participants.size(), 1u);
+}
+
+TEST_F(CasePages, PostWithoutCsrfChangesNothing) {
+  const auto before = view("CS0000001");
+  EXPECT_EQ(post("/cases/CS0000001/note", {{"body", "sneaky"}}, false)->status, 403);
+  EXPECT_EQ(post("/cases/CS0000001/close", {}, false)->status, 403);
+  EXPECT_EQ(post("/cases/CS0000001/assign",
+                 {{"owner", "ada@corp.example"}, {"queue", "X"}, {"priority", "y"}}, false)
+                ->status,
+            403);
+  EXPECT_EQ(post("/cases/CS0000001/note", {{"body", "sneaky"}, {"csrf", "wrong"}}, false)->status, 403);
+  const auto after = view("CS0000001");
+  EXPECT_EQ(after.comments.size(), before.comments.size());
+  EXPECT_EQ(after.c.status, before.c.status);
+  EXPECT_EQ(after.c.owner, before.c.owner);
+}
+
+TEST_F(CasePages, AttachmentDownloadsWithSafeHeaders) {
+  auto v = view("CS0000001");
+  ASSERT_FALSE(v.attachments.empty());
+  auto r = get("/attachments/" + std::to_string(v.attachments[0].id));
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, "<script>x</script>");
+  const auto disposition = r->get_header_value("Content-Disposition");
+  EXPECT_EQ(disposition.rfind("attachment; filename=\"", 0), 0u) << disposition;
+  EXPECT_EQ(disposition.find(".."), std::string::npos) << disposition;
+  EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+  // The stored text/html is not served as such.
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(get("/attachments/999999")->status, 404);
+}
+
+TEST_F(CasePages, NewMailAppearsThroughThePoll) {
+  auto v = view("CS0000001");
+  const auto last = std::to_string(v.comments.back().id);
+  auto idle = get("/cases/CS0000001/thread?after=" + last, {{"HX-Request", "true"}});
+  EXPECT_EQ(idle->status, 204);
+  deliver(mail("Alice <alice@example.org>", "Re: Printer on floor 3", "p2@example.org", "Still broken today.",
+               "In-Reply-To: <p1@example.org>\r\n"));
+  auto fresh = get("/cases/CS0000001/thread?after=" + last, {{"HX-Request", "true"}});
+  ASSERT_EQ(fresh->status, 200);
+  EXPECT_NE(fresh->body.find("Still broken today."), std::string::npos);
+  EXPECT_EQ(fresh->body.find("It does not print."), std::string::npos) << "only what is newer";
+  EXPECT_NE(fresh->body.find("hx-swap-oob=\"beforeend\""), std::string::npos);
+  const auto newest = std::to_string(view("CS0000001").comments.back().id);
+  EXPECT_NE(fresh->body.find("after=" + newest), std::string::npos) << "the next poll asks after the newest";
+}
+
+}  // namespace
+}  // namespace mailcase::console
+
+namespace mailcase::console {
+namespace {
+
+// Each answer is a head and a body written one after the other; without TCP_NODELAY the
+// body waited for the client's delayed ACK of the head, 40 ms on every kept-alive page.
+TEST_F(CasePages, KeptAliveAnswersDoNotWaitForDelayedAcks) {
+  httplib::Client keep("127.0.0.1", http_->bound_port());
+  keep.set_keep_alive(true);
+  keep.set_read_timeout(30, 0);
+  std::vector<double> ms;
+  for (int i = 0; i < 21; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = keep.Get("/assets/console.css", cookies());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  // The median: a stalled answer takes 40 ms or more; a busy machine's stray slow one
+  // does not move it.
+  EXPECT_LT(ms[ms.size() / 2], 25.0);
+}
+
+}  // namespace
+}  // namespace mailcase::console
