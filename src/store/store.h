@@ -226,7 +226,7 @@ extern const char* const kSqliteOutboxCountByStateSql;
 // The statement behind Store::find_api_token, for checking its query plan.
 extern const char* const kSqliteFindApiTokenSql;
 // The statement behind CaseRepository::count_open_by_queue, for checking its query plan.
-extern const char* const kSqliteOpenCasesByQueueSql;
+extern const char* const kSqliteOpenCaseCountsSql;
 
 // The statements behind QueueRepository::queue_agents (run for each new case) and the
 // open-case counts of list_queues, for checking their query plans.

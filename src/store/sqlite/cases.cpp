@@ -387,7 +387,7 @@ class Cases final : public CaseRepository, SqliteRepository {
   }
 
   Result<std::vector<QueueCount>> count_open_by_queue() override {
-    MC_ASSIGN_OR_RETURN(auto qq, q(kSqliteOpenCasesByQueueSql));
+    MC_ASSIGN_OR_RETURN(auto qq, q(kSqliteOpenCaseCountsSql));
     std::vector<QueueCount> out;
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());

@@ -15,10 +15,10 @@ const char* const kSqliteQueueAgentsSql =
     "SELECT a.id, a.name, a.email, a.role, a.active, a.created_at, a.notify_new_case, a.notify_reply, "
     "a.notify_assigned FROM queues q JOIN queue_members m ON m.queue_id = q.id "
     "JOIN agents a ON a.id = m.agent_id WHERE q.name = ? ORDER BY a.email";
-// Open cases are the working set, not the archive: the count reads the status index's
-// open ranges only, however many cases are resolved or closed.
+// The counts migration 20's triggers keep per queue and open status: a few rows, never
+// the cases themselves, however many cases are open.
 const char* const kSqliteOpenCasesByQueueSql =
-    "SELECT queue, count(*) FROM cases WHERE status IN ('new', 'open', 'solution proposed') GROUP BY queue";
+    "SELECT queue, sum(n) FROM open_case_counts GROUP BY queue";
 
 }  // namespace mailcase::store
 

@@ -482,7 +482,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, co
 
 // The counts the triggers of migration 20 keep: a row per queue and open status, never
 // the cases themselves.
-const char* const kSqliteOpenCasesByQueueSql =
+const char* const kSqliteOpenCaseCountsSql =
     "SELECT queue, status, n FROM open_case_counts WHERE n > 0 ORDER BY queue, status";
 
 }  // namespace mailcase::store
