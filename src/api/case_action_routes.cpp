@@ -435,27 +435,11 @@ void get_attachment(Context& ctx, const std::string& id_text, httplib::Response&
   auto bytes = blobs.read((*a)->sha256);
   if (!bytes) return send_error(res, bytes.error());
   const std::string name = mime::safe_filename((*a)->filename, "attachment-" + id_text);
-  // The ASCII name for old clients ("" and \ escaped, anything else non-ASCII as _), the
-  // exact one as RFC 8187 UTF-8.
-  std::string ascii;
-  for (unsigned char ch : name)
-    ascii += ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\' ? '_' : static_cast<char>(ch);
-  static const char* hexd = "0123456789ABCDEF";
-  std::string encoded;
-  for (unsigned char ch : name) {
-    if (std::isalnum(ch) ||
-        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(ch)) != std::string_view::npos)
-      encoded += static_cast<char>(ch);
-    else
-      encoded += std::string("%") + hexd[ch >> 4] + hexd[ch & 15];
-  }
   res.status = 200;
-  res.set_header("Content-Disposition",
-                 "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
+  res.set_header("Content-Disposition", mime::attachment_disposition(name));
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Cache-Control", "private, no-store");
-  const std::string type = web::safe_content_type((*a)->content_type);
-  res.set_content(std::move(*bytes), type);
+  res.set_content(std::move(*bytes), mime::harmless_content_type((*a)->content_type));
 }
 
 }  // namespace

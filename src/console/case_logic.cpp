@@ -215,33 +215,5 @@ std::string status_class(store::CaseStatus s) {
   return out;
 }
 
-std::string harmless_content_type(std::string_view stored) {
-  std::string t = text::ascii_lower(text::trim(stored.substr(0, stored.find(';'))));
-  t = std::string(text::trim(t));
-  static constexpr std::string_view kPrefixes[] = {"image/", "audio/", "video/"};
-  static constexpr std::string_view kExact[] = {
-      "application/pdf",
-      "text/plain",
-      "text/csv",
-      "application/zip",
-      "application/gzip",
-      "application/msword",
-      "application/vnd.ms-excel",
-      "application/vnd.ms-powerpoint",
-      "application/vnd.oasis.opendocument.text",
-      "application/vnd.oasis.opendocument.spreadsheet",
-      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-      "application/vnd.openxmlformats-officedocument.presentationml.presentation"};
-  bool ok = false;
-  for (auto p : kPrefixes) ok = ok || (t.starts_with(p) && t.size() > p.size());
-  for (auto e : kExact) ok = ok || t == e;
-  // SVG is an image that runs script; anything with characters outside a token is not a type.
-  if (t.find("svg") != std::string::npos || t.find("xml") != std::string::npos) ok = false;
-  for (char c : t)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '-' || c == '+'))
-      ok = false;
-  return ok ? t : std::string("application/octet-stream");
-}
 
 }  // namespace mailcase::console

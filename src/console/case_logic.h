@@ -70,11 +70,5 @@ bool is_open_status(store::CaseStatus s);
 const char* status_words(store::CaseStatus s);
 std::string status_class(store::CaseStatus s);
 
-// The content type an attachment is served with: the stored one (lower-cased, without
-// parameters) when a browser cannot run it (images but SVG, audio, video, PDF, plain
-// text, office documents, archives), else application/octet-stream. The download is an
-// attachment with nosniff in any case; this keeps a stored text/html or SVG from ever
-// being rendered as ours.
-std::string harmless_content_type(std::string_view stored);
 
 }  // namespace mailcase::console

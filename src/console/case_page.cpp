@@ -222,26 +222,11 @@ void send_attachment(Context& ctx, const Viewer& v, const std::string& id_text, 
   auto bytes = blobs.read((*a)->sha256);
   if (!bytes) return send_error(res, 503, v, "The attachment cannot be read just now. Please try again.");
   const std::string name = mime::safe_filename((*a)->filename, "attachment-" + id_text);
-  // The ASCII name for old clients (" and \ and anything else non-ASCII as _), the exact
-  // one as RFC 8187 UTF-8.
-  std::string ascii;
-  for (unsigned char ch : name)
-    ascii += ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\' ? '_' : static_cast<char>(ch);
-  static const char* hexd = "0123456789ABCDEF";
-  std::string encoded;
-  for (unsigned char ch : name) {
-    if (std::isalnum(ch) ||
-        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(ch)) != std::string_view::npos)
-      encoded += static_cast<char>(ch);
-    else
-      encoded += std::string("%") + hexd[ch >> 4] + hexd[ch & 15];
-  }
   res.status = 200;
   set_console_headers(res);
-  replace_header(res, "Content-Disposition",
-                 "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
+  replace_header(res, "Content-Disposition", mime::attachment_disposition(name));
   replace_header(res, "Cache-Control", "private, no-store");
-  res.set_content(std::move(*bytes), harmless_content_type((*a)->content_type));
+  res.set_content(std::move(*bytes), mime::harmless_content_type((*a)->content_type));
 }
 
 // The comments after `after` as an htmx out-of-band append to the thread, with a new poll

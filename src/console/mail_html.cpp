@@ -184,29 +184,7 @@ bool url_attribute(GumboTag t, std::string_view name, UrlUse* use) {
 }
 
 // Text for a double-quoted attribute value or an element's text.
-void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
+void append_escaped(std::string& out, std::string_view s) { out += text::html_escape(s); }
 
 // Replaces every case-insensitive occurrence of `what` in s by `with`.
 void replace_all_i(std::string& s, std::string_view what, std::string_view with) {

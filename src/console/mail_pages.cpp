@@ -73,17 +73,23 @@ Html state_tabs(std::string_view base, std::string_view current,
 
 // ---- held and failed mail
 
+// A page of kPageSize rows with its total, from the request's cursor (first page without one).
+store::PageRequest page_request_of(const httplib::Request& req) {
+  store::PageRequest pr;
+  const std::string cursor = form_value(req, "cursor");
+  if (!cursor.empty()) pr.cursor = cursor;
+  pr.limit = kPageSize;
+  pr.count = true;
+  return pr;
+}
+
 void mail_list(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
   std::string state = form_value(req, "state");
   if (state.empty()) state = "held";
   auto raw_state = store::raw_state_from(state);
   if (!raw_state || (*raw_state != store::RawState::kHeld && *raw_state != store::RawState::kFailed))
     return send_error(res, 400, v, "The state must be held or failed.");
-  store::PageRequest pr;
-  const std::string cursor = form_value(req, "cursor");
-  if (!cursor.empty()) pr.cursor = cursor;
-  pr.limit = kPageSize;
-  pr.count = true;
+  const store::PageRequest pr = page_request_of(req);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   auto page = unit->raw_messages().page_raw(*raw_state, pr);
@@ -114,7 +120,7 @@ void mail_list(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
         "class=\"optional\">Case</th></tr></thead><tbody>{}</tbody></table>",
         join(rows));
   }
-  body += pager("/mail?state=" + state, page->next_cursor, cursor.empty());
+  body += pager("/mail?state=" + state, page->next_cursor, !pr.cursor.has_value());
   send_page(res, 200, v, "Held and failed mail", "mail", body);
 }
 
@@ -279,11 +285,7 @@ void outbox_list(Context& ctx, const Viewer& v, const httplib::Request& req, htt
   if (state.empty()) state = "failed";
   auto st = store::outbox_state_from(state);
   if (!st) return send_error(res, 400, v, "The state must be queued, failed or sent.");
-  store::PageRequest pr;
-  const std::string cursor = form_value(req, "cursor");
-  if (!cursor.empty()) pr.cursor = cursor;
-  pr.limit = kPageSize;
-  pr.count = true;
+  const store::PageRequest pr = page_request_of(req);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   auto page = unit->outbox().page_outbox(*st, pr);
@@ -324,7 +326,7 @@ void outbox_list(Context& ctx, const Viewer& v, const httplib::Request& req, htt
         "<tbody>{}</tbody></table>",
         join(rows));
   }
-  body += pager("/outbox?state=" + state, page->next_cursor, cursor.empty());
+  body += pager("/outbox?state=" + state, page->next_cursor, !pr.cursor.has_value());
   send_page(res, 200, v, "Outbox", "outbox", body);
 }
 

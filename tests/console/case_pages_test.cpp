@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cases/case_view.h"
+#include "mime/filename.h"
 #include "console/case_logic.h"
 #include "console/console.h"
 #include "ingest/pipeline.h"
@@ -55,12 +56,14 @@ TEST(CaseLogicTest, AuthorIsShownByName) {
 }
 
 TEST(CaseLogicTest, OnlyHarmlessContentTypesAreKept) {
-  EXPECT_EQ(harmless_content_type("image/png"), "image/png");
-  EXPECT_EQ(harmless_content_type("Application/PDF; name=x"), "application/pdf");
-  EXPECT_EQ(harmless_content_type("text/plain"), "text/plain");
+  EXPECT_EQ(mime::harmless_content_type("image/png"), "image/png");
+  EXPECT_EQ(mime::harmless_content_type("Application/PDF; name=x"), "application/pdf");
+  EXPECT_EQ(mime::harmless_content_type("text/plain"), "text/plain");
+  const std::string docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+  EXPECT_EQ(mime::harmless_content_type(docx), docx);
   for (const char* bad : {"text/html", "image/svg+xml", "application/xhtml+xml", "text/xml",
                           "application/javascript", "", "image/", "image/png\r\nX: y", "multipart/mixed"})
-    EXPECT_EQ(harmless_content_type(bad), "application/octet-stream") << bad;
+    EXPECT_EQ(mime::harmless_content_type(bad), "application/octet-stream") << bad;
 }
 
 TEST(CaseLogicTest, ListQueryReadsTheForm) {
