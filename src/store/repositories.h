@@ -16,6 +16,8 @@
 
 #include "store/agents.h"
 #include "store/model.h"
+#include "rules/assignment.h"
+#include "rules/round_robin.h"
 #include "store/page.h"
 #include "util/result.h"
 
@@ -321,6 +323,33 @@ class QueueRepository {
   [[nodiscard]] virtual Result<std::vector<Agent>> queue_agents(std::string_view queue) = 0;
   // Sets the notification settings present in p; kNotFound when the email is no agent's.
   [[nodiscard]] virtual Status set_agent_notify(std::string_view email, const NotifySettingsPatch& p) = 0;
+};
+
+// Assignment rules (rules/assignment.h), in their order. Names are exact and unique.
+// Positions stay dense (1..n): add_rule at a position moves the rules from there down
+// one; remove_rule and move_rule close the gap. Every change bumps rules_version, which
+// a running ingest reads (one row) to know when to compile its RuleSet again, also after
+// another process (the CLI) changed the rules.
+class RuleRepository {
+ public:
+  virtual ~RuleRepository() = default;
+  // position 0 or past the end: last. Returns the rule as stored (id, position,
+  // created_at). kConflict when the name is a rule's already.
+  [[nodiscard]] virtual Result<rules::Rule> add_rule(rules::Rule r) = 0;
+  [[nodiscard]] virtual Result<std::vector<rules::Rule>> list_rules() = 0;  // by position
+  [[nodiscard]] virtual Result<std::optional<rules::Rule>> find_rule(std::string_view name) = 0;
+  // kNotFound when the name is no rule's.
+  [[nodiscard]] virtual Status set_rule_enabled(std::string_view name, bool enabled) = 0;
+  [[nodiscard]] virtual Status move_rule(std::string_view name, int position) = 0;
+  [[nodiscard]] virtual Status remove_rule(std::string_view name) = 0;
+  // Adds one to each named rule's hits (rules that matched a mail, in its unit of work).
+  [[nodiscard]] virtual Status count_rule_hits(const std::vector<std::string>& names) = 0;
+  [[nodiscard]] virtual Result<int64_t> rules_version() = 0;
+  // Round-robin: the queue's active members with their open cases (kept counts, never a
+  // count over the cases) and when each last got a case by round-robin; note_round_robin
+  // records that `agent_email` just got one in `queue`.
+  [[nodiscard]] virtual Result<std::vector<rules::Candidate>> round_robin_candidates(std::string_view queue) = 0;
+  [[nodiscard]] virtual Status note_round_robin(std::string_view queue, std::string_view agent_email) = 0;
 };
 
 // Idempotency keys of the REST API (a POST with an Idempotency-Key header): per API
