@@ -20,6 +20,7 @@
 #include "admin/admin.h"
 #include "channels/mailbox_agent.h"
 #include "console/admin_forms.h"
+#include "console/case_logic.h"
 #include "console/page.h"
 #include "metrics/scrape.h"
 #include "outbound/templates.h"
@@ -31,21 +32,6 @@ namespace {
 constexpr const char* kNameSegment = R"(([A-Za-z0-9._-]{1,64}))";
 constexpr const char* kEmailSegment = R"(([^/]{1,320}))";
 constexpr const char* kWordSegment = R"(([a-z]{1,32}))";
-
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 Fields fields_of(const httplib::Request& req, std::initializer_list<const char*> names) {
   Fields f;

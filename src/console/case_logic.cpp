@@ -86,21 +86,6 @@ ListQuery list_query_of(const ListForm& f, std::string_view me) {
   return out;
 }
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string list_link(const ListForm& f, std::string_view cursor) {
   std::string out = "/cases";
   char sep = '?';

@@ -4,6 +4,8 @@
 // unit-tested in tests/console/case_pages_test.cpp.
 #pragma once
 
+#include "util/text.h"
+
 #include <map>
 #include <optional>
 #include <string>
@@ -36,8 +38,8 @@ ListQuery list_query_of(const ListForm& f, std::string_view me);
 // the given cursor (none: the first page).
 std::string list_link(const ListForm& f, std::string_view cursor = "");
 
-// A URL query component: everything but unreserved characters percent-encoded.
-std::string url_encode(std::string_view s);
+// A URL query component (util/text.h).
+using text::url_encode;
 
 // Who wrote a comment, as shown: an agent by their name (from `agents`, keyed by normalized
 // email), a mail's "Name <address>" by the name, anything else as it is. `address` is the

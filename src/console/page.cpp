@@ -6,21 +6,6 @@
 namespace mailcase::console {
 namespace {
 
-std::string percent_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 bool changes_state(const httplib::Request& req) {
   return req.method != "GET" && req.method != "HEAD";
 }
@@ -82,7 +67,7 @@ web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h) {
     if (!*viewer) {
       // The request's own target, query included, so that the login returns to the same
       // filtered list or search (is_local_path checks it again at the login).
-      const std::string login = "/login?next=" + percent_encode(req.target.empty() ? req.path : req.target);
+      const std::string login = "/login?next=" + text::url_encode(req.target.empty() ? req.path : req.target, "/");
       if (is_htmx(req)) {
         res.set_header("HX-Redirect", login);
         send_fragment(res, 401, html("<p>Please log in again.</p>"));

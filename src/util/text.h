@@ -31,6 +31,10 @@ std::string email_domain(std::string_view address);
 // Text made safe inside HTML elements and attribute values (& < > " ').
 std::string html_escape(std::string_view s);
 
+// Percent-encodes everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - _ . ~)
+// and the characters in `keep` (e.g. "/" for a local path): a URL's query value or path.
+std::string url_encode(std::string_view s, std::string_view keep = {});
+
 // Removes the invisible characters that change how text around them is shown: the
 // bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069), the
 // direction marks (U+200E, U+200F, U+061C). "invoice\u202Efdp.exe" would otherwise show

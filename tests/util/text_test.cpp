@@ -137,5 +137,19 @@ TEST(Text, MakeValidUtf8ReplacesOnlyIllFormedSequences) {
   EXPECT_EQ(text::make_valid_utf8("end\xE2\x82"), "end\xEF\xBF\xBD\xEF\xBF\xBD");              // cut short
 }
 
+
+// The one percent-encoder of the console's links: unreserved characters stay, everything
+// else (a '+' of an address, '&', '=', a space, UTF-8, NUL) is encoded, so that a value
+// cannot add a parameter or end the URL; `keep` lets a path keep its slashes.
+TEST(Text, UrlEncodeLeavesOnlyUnreservedCharactersAndThoseKept) {
+  EXPECT_EQ(text::url_encode("jan+tag@example.com"), "jan%2Btag%40example.com");
+  EXPECT_EQ(text::url_encode("a b&c=d/e?f#g"), "a%20b%26c%3Dd%2Fe%3Ff%23g");
+  EXPECT_EQ(text::url_encode("AZaz09-_.~"), "AZaz09-_.~");
+  EXPECT_EQ(text::url_encode("zó"), "z%C3%B3");
+  EXPECT_EQ(text::url_encode(std::string("a\0b", 3)), "a%00b");
+  EXPECT_EQ(text::url_encode("/cases?q=a b", "/"), "/cases%3Fq%3Da%20b");
+  EXPECT_EQ(text::url_encode(""), "");
+}
+
 }  // namespace
 }  // namespace mailcase
