@@ -242,6 +242,14 @@ size_t RuleSet::size() const {
 }
 
 Evaluation RuleSet::evaluate(const MailFacts& facts) const {
+  return run(facts, true);
+}
+
+Evaluation RuleSet::decide(const MailFacts& facts) const {
+  return run(facts, false);
+}
+
+Evaluation RuleSet::run(const MailFacts& facts, bool trace) const {
   Evaluation e;
   if (!compiled_) return e;
   const Compiled& k = *compiled_;
@@ -271,15 +279,17 @@ Evaluation RuleSet::evaluate(const MailFacts& facts) const {
     return "";
   };
 
-  e.checked.reserve(k.rules.size());
+  if (trace) e.checked.reserve(k.rules.size());
   for (const CompiledRule& r : k.rules) {
-    RuleCheck check;
-    check.name = r.rule.name;
-    check.set = r.rule.set;
-    check.failed = first_failure(r);
-    check.matched = check.failed.empty();
-    e.checked.push_back(std::move(check));
-    if (!e.checked.back().matched) continue;
+    const char* failed = first_failure(r);
+    if (trace) {
+      RuleCheck& check = e.checked.emplace_back();
+      check.name = r.rule.name;
+      check.set = r.rule.set;
+      check.failed = failed;
+      check.matched = *failed == '\0';
+    }
+    if (*failed != '\0') continue;
     e.matched.push_back(r.rule.name);
     apply(r.rule.set, r.rule.name, e);
     if (!r.rule.continue_after) break;

@@ -127,11 +127,15 @@ class RuleSet {
   [[nodiscard]] static Result<RuleSet> compile(std::vector<Rule> rules);
 
   Evaluation evaluate(const MailFacts& facts) const;
+  // The same decision (matched, result, *_by) without the trace: `checked` stays empty,
+  // so no rule's name and settings are copied per mail. What ingest needs.
+  Evaluation decide(const MailFacts& facts) const;
   size_t size() const;  // enabled rules
   bool empty() const { return size() == 0; }
 
  private:
   struct Compiled;
+  Evaluation run(const MailFacts& facts, bool trace) const;
   std::unique_ptr<Compiled> compiled_;
 };
 

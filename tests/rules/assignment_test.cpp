@@ -192,6 +192,30 @@ TEST(AssignmentRules, ContinueAppliesAndALaterRuleOverridesTheSameField) {
   EXPECT_EQ(e.process_by, "");
 }
 
+TEST(AssignmentRules, DecideGivesTheSameAnswerWithoutTheTrace) {
+  Rule base = rule("base", 1, "Support");
+  base.continue_after = true;
+  Rule miss = rule("miss", 2, "Never");
+  miss.when.body = "nothing like this";
+  Rule urgent = rule("urgent", 3, "Urgent");
+  urgent.when.subject = "jams";
+  urgent.set.priority = "high";
+  auto set = RuleSet::compile({base, miss, urgent});
+  ASSERT_TRUE(set.has_value());
+  const auto full = set->evaluate(facts());
+  const auto quick = set->decide(facts());
+  EXPECT_EQ(full.checked.size(), 3u);
+  EXPECT_TRUE(quick.checked.empty());
+  EXPECT_EQ(quick.matched, (std::vector<std::string>{"base", "urgent"}));
+  EXPECT_EQ(quick.matched, full.matched);
+  EXPECT_EQ(quick.result.queue, "Urgent");
+  EXPECT_EQ(quick.result.priority, "high");
+  EXPECT_EQ(quick.queue_by, "urgent");
+  EXPECT_EQ(quick.priority_by, "urgent");
+  EXPECT_EQ(full.result.queue, quick.result.queue);
+  EXPECT_EQ(full.queue_by, quick.queue_by);
+}
+
 TEST(AssignmentRules, DisabledRulesAreNeverChecked) {
   Rule off = rule("off", 1, "Off");
   off.enabled = false;
