@@ -96,7 +96,8 @@ void read_duration(const toml::table& t, std::string_view section, std::string_v
 // "09:00" as minutes after midnight; "24:00" only where allow_24 (a closing time).
 std::optional<int> minute_of(std::string_view hhmm, bool allow_24) {
   auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
-  if (hhmm.size() != 5 || !digit(hhmm[0]) || !digit(hhmm[1]) || hhmm[2] != ':' || !digit(hhmm[3]) || !digit(hhmm[4]))
+  if (hhmm.size() != 5 || !digit(hhmm[0]) || !digit(hhmm[1]) || hhmm[2] != ':' || !digit(hhmm[3]) ||
+      !digit(hhmm[4]))
     return std::nullopt;
   const int h = (hhmm[0] - '0') * 10 + (hhmm[1] - '0');
   const int m = (hhmm[3] - '0') * 10 + (hhmm[4] - '0');
@@ -129,11 +130,14 @@ void read_business_hours(const toml::table& t, rules::BusinessHours& bh) {
   read(t, "business_hours", "hours", hours);
   if (t["business_hours"]["hours"]) {
     const auto dash = hours.find('-');
-    const auto open = dash == std::string::npos ? std::nullopt : minute_of(text::trim(hours.substr(0, dash)), false);
-    const auto close = dash == std::string::npos ? std::nullopt : minute_of(text::trim(hours.substr(dash + 1)), true);
+    const auto open =
+        dash == std::string::npos ? std::nullopt : minute_of(text::trim(hours.substr(0, dash)), false);
+    const auto close =
+        dash == std::string::npos ? std::nullopt : minute_of(text::trim(hours.substr(dash + 1)), true);
     if (!open || !close)
       throw std::runtime_error(
-          "business_hours.hours must be \"HH:MM-HH:MM\" (\"09:00-17:00\"; \"22:00-06:00\" runs past midnight)");
+          "business_hours.hours must be \"HH:MM-HH:MM\" (\"09:00-17:00\"; \"22:00-06:00\" runs past "
+          "midnight)");
     bh.open_minute = *open;
     bh.close_minute = *close;
   }
@@ -143,7 +147,8 @@ void read_business_hours(const toml::table& t, rules::BusinessHours& bh) {
     zone_only.time_zone = bh.time_zone;
     if (!rules::check_business_hours(zone_only))
       throw std::runtime_error("business_hours.time_zone: unknown time zone \"" +
-                               text::terminal_safe(bh.time_zone, true) + "\" (an IANA name such as \"Europe/Warsaw\")");
+                               text::terminal_safe(bh.time_zone, true) +
+                               "\" (an IANA name such as \"Europe/Warsaw\")");
   }
   read(t, "business_hours", "holidays", bh.holidays);
   for (const auto& day : bh.holidays) {
