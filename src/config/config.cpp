@@ -1,5 +1,6 @@
 #include "config/config.h"
 #include "util/ip_range.h"
+#include "util/text.h"
 
 #include <toml++/toml.h>
 
@@ -92,6 +93,73 @@ void read_duration(const toml::table& t, std::string_view section, std::string_v
   seconds = v;
 }
 
+// "09:00" as minutes after midnight; "24:00" only where allow_24 (a closing time).
+std::optional<int> minute_of(std::string_view hhmm, bool allow_24) {
+  auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  if (hhmm.size() != 5 || !digit(hhmm[0]) || !digit(hhmm[1]) || hhmm[2] != ':' || !digit(hhmm[3]) ||
+      !digit(hhmm[4]))
+    return std::nullopt;
+  const int h = (hhmm[0] - '0') * 10 + (hhmm[1] - '0');
+  const int m = (hhmm[3] - '0') * 10 + (hhmm[4] - '0');
+  if (m > 59 || h > 24 || (h == 24 && (m != 0 || !allow_24))) return std::nullopt;
+  return h * 60 + m;
+}
+
+// [business_hours]: days, hours, time_zone, holidays; each checked here so that its
+// error names its key.
+void read_business_hours(const toml::table& t, rules::BusinessHours& bh) {
+  std::vector<std::string> days;
+  const bool days_given = static_cast<bool>(t["business_hours"]["days"]);
+  read(t, "business_hours", "days", days);
+  if (days_given) {
+    static constexpr std::string_view kNames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    bh.days.clear();
+    for (const auto& d : days) {
+      const std::string lower = text::ascii_lower(d);
+      const auto* it = std::find(std::begin(kNames), std::end(kNames), lower);
+      if (it == std::end(kNames))
+        throw std::runtime_error("business_hours.days: \"" + text::terminal_safe(d, true) +
+                                 "\" is not a day (mon, tue, wed, thu, fri, sat, sun)");
+      const int iso = static_cast<int>(it - std::begin(kNames)) + 1;
+      if (std::find(bh.days.begin(), bh.days.end(), iso) == bh.days.end()) bh.days.push_back(iso);
+    }
+    if (bh.days.empty()) throw std::runtime_error("business_hours.days must name at least one day");
+    std::sort(bh.days.begin(), bh.days.end());
+  }
+  std::string hours;
+  read(t, "business_hours", "hours", hours);
+  if (t["business_hours"]["hours"]) {
+    const auto dash = hours.find('-');
+    const auto open =
+        dash == std::string::npos ? std::nullopt : minute_of(text::trim(hours.substr(0, dash)), false);
+    const auto close =
+        dash == std::string::npos ? std::nullopt : minute_of(text::trim(hours.substr(dash + 1)), true);
+    if (!open || !close)
+      throw std::runtime_error(
+          "business_hours.hours must be \"HH:MM-HH:MM\" (\"09:00-17:00\"; \"22:00-06:00\" runs past "
+          "midnight)");
+    bh.open_minute = *open;
+    bh.close_minute = *close;
+  }
+  read(t, "business_hours", "time_zone", bh.time_zone);
+  {
+    rules::BusinessHours zone_only;
+    zone_only.time_zone = bh.time_zone;
+    if (!rules::check_business_hours(zone_only))
+      throw std::runtime_error("business_hours.time_zone: unknown time zone \"" +
+                               text::terminal_safe(bh.time_zone, true) +
+                               "\" (an IANA name such as \"Europe/Warsaw\")");
+  }
+  read(t, "business_hours", "holidays", bh.holidays);
+  for (const auto& day : bh.holidays) {
+    rules::BusinessHours one;
+    one.holidays = {day};
+    if (!rules::check_business_hours(one))
+      throw std::runtime_error("business_hours.holidays: \"" + text::terminal_safe(day, true) +
+                               "\" is not a date (YYYY-MM-DD)");
+  }
+}
+
 }  // namespace
 
 Result<Config> load_text(std::string_view text, const std::filesystem::path& file) {
@@ -161,6 +229,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "lmtp", "max_connections", c.lmtp.max_connections);
     read(t, "lmtp", "commit_batch", c.lmtp.commit_batch);
     read(t, "mailbox", "fetch_batch", c.mailbox.fetch_batch);
+    read_business_hours(t, c.business_hours);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -383,6 +452,18 @@ commit_batch = 256
 [mailbox]
 # Mails fetched from a mailbox and committed together.
 fetch_batch = 50
+
+[business_hours]
+# When assignment rules' --if-business-hours yes holds (and --if-business-hours no does not).
+# Working days: mon, tue, wed, thu, fri, sat, sun.
+# days = ["mon", "tue", "wed", "thu", "fri"]
+# Local opening and closing time; "22:00-06:00" runs past midnight (the morning hours
+# belong to the day before), "00:00-24:00" is all day.
+# hours = "09:00-17:00"
+# An IANA time zone name (the system's /usr/share/zoneinfo): "Europe/Warsaw", "America/New_York".
+# time_zone = "UTC"
+# Local dates closed all day.
+# holidays = ["2026-12-25", "2026-12-26"]
 )";
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rules/business_hours.h"
 #include "util/result.h"
 
 namespace mailcase::config {
@@ -135,6 +136,8 @@ struct Config {
   Http http;
   Lmtp lmtp;
   Mailbox mailbox;
+  // `[business_hours]`: when assignment rules' --if-business-hours holds (rules/business_hours.h).
+  rules::BusinessHours business_hours;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad

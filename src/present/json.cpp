@@ -191,4 +191,52 @@ json account_record_json(const store::Account& a) {
   return {{"id", a.id}, {"name", a.name}, {"support_level", a.support_level}, {"emails", a.emails}};
 }
 
+namespace {
+
+// The fields of a rule's actions that are set.
+json actions_json(const rules::Actions& a) {
+  json j = json::object();
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"queue", a.queue},
+                                   {"owner", a.owner},
+                                   {"priority", a.priority},
+                                   {"product", a.product},
+                                   {"process", a.process}})
+    if (!value.empty()) j[key] = value;
+  return j;
+}
+
+}  // namespace
+
+json rule_json(const rules::Rule& r) {
+  const rules::Conditions& c = r.when;
+  json when = json::object();
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"address", c.address},
+                                   {"sender", c.sender},
+                                   {"sender_domain", c.sender_domain},
+                                   {"contact", c.contact},
+                                   {"account", c.account},
+                                   {"account_level", c.account_level},
+                                   {"subject", c.subject},
+                                   {"body", c.body},
+                                   {"priority", c.priority},
+                                   {"language", c.language}})
+    if (!value.empty()) when[key] = value;
+  if (c.attachments) when["attachments"] = *c.attachments;
+  if (c.business_hours) when["business_hours"] = *c.business_hours;
+  return {{"name", r.name},        {"position", r.position},     {"enabled", r.enabled},
+          {"if", std::move(when)}, {"set", actions_json(r.set)}, {"continue", r.continue_after},
+          {"hits", r.hits},        {"created_at", r.created_at}};
+}
+
+json evaluation_json(const rules::Evaluation& e) {
+  json checked = json::array();
+  for (const auto& c : e.checked) {
+    json one{{"name", c.name}, {"matched", c.matched}};
+    if (!c.matched) one["failed"] = c.failed;
+    one["set"] = actions_json(c.set);
+    checked.push_back(std::move(one));
+  }
+  return {{"rules", std::move(checked)}, {"matched", e.matched}, {"result", actions_json(e.result)}};
+}
+
 }  // namespace mailcase::present
