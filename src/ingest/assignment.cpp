@@ -1,5 +1,6 @@
 #include "ingest/assignment.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -25,7 +26,8 @@ rules::MailFacts rule_facts(const mime::ParsedMessage& m, std::string_view routi
     f.account_level = account->support_level;
   }
   f.subject = m.subject;
-  f.body = m.text_body;
+  // The rules scan no further (rules::kMaxScannedBytes): a long body is not copied whole.
+  f.body = m.text_body.substr(0, std::min(m.text_body.size(), rules::kMaxScannedBytes));
   for (const auto& a : m.attachments) {
     if (!a.is_inline) {
       f.has_attachments = true;

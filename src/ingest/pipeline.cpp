@@ -617,7 +617,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
 }
 
 bool Pipeline::in_business_hours() const {
-  // TODO(business_hours): config.business_hours once the [business_hours] section exists.
+  // The defaults of rules::BusinessHours (Monday to Friday, 9 to 17, UTC) while the
+  // configuration has no [business_hours] section.
   static const rules::BusinessHours hours;
   return rules::within_business_hours(
       hours, std::chrono::system_clock::time_point{std::chrono::seconds{cases_.clock().now()}});

@@ -119,7 +119,7 @@ TEST_F(EventsTest, EveryActorKindAndActionHasOneTextThatReadsBack) {
     EXPECT_TRUE(seen.insert(text).second) << text;
     EXPECT_EQ(event_action_from(text), a) << text;
   }
-  EXPECT_EQ(seen.size(), 23u);
+  EXPECT_EQ(seen.size(), 27u);
   EXPECT_EQ(std::string(to_string(EventAction::kSolutionProposed)), "solution_proposed");
   EXPECT_EQ(std::string(to_string(EventAction::kSurveyAnswered)), "survey_answered");
   EXPECT_FALSE(actor_kind_from("Agent"));

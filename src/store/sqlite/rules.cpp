@@ -177,8 +177,10 @@ class Rules final : public RuleRepository, SqliteRepository {
   }
 
   Status count_rule_hits(const std::vector<std::string>& names) override {
-    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE assignment_rules SET hits = hits + 1 WHERE name = ?"));
     for (const auto& name : names) {
+      // A statement borrowed per name: it is reset as it is given back, and only a reset
+      // statement takes new bindings.
+      MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE assignment_rules SET hits = hits + 1 WHERE name = ?"));
       qq->bind(1, name);
       MC_RETURN_IF_ERROR(qq->run());
     }
