@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "domain/clock.h"
+#include "ingest/assignment.h"
 #include "ingest/pipeline.h"
 #include "runtime/runtime.h"
 #include "support/test_support.h"
@@ -228,6 +229,61 @@ TEST_F(AssignmentRulesTest, BusinessHoursAreThoseOfTheClocksNow) {
   EXPECT_EQ(deliver("Wednesday").queue, "Office");
   clock_.set(kSundayMorning);
   EXPECT_EQ(deliver("Sunday").queue, "OnCall");
+}
+
+TEST(RuleFactsTest, AMailsFactsAreItsSenderContactAccountAndRealAttachments) {
+  mime::ParsedMessage m;
+  m.from.email = "Olga@Acme.Example";
+  m.subject = "Invoice";
+  m.text_body = std::string(rules::kMaxScannedBytes + 10, 'x');
+  mime::Attachment logo;
+  logo.is_inline = true;
+  m.attachments.push_back(logo);
+  store::Contact contact;
+  contact.emails = {"olga@acme.example", "o@acme.example"};
+  contact.language = "pl";
+  store::Account account;
+  account.name = "Acme";
+  account.support_level = "gold";
+
+  auto f = rule_facts(m, "support@corp.example", contact, account, "high", true);
+  EXPECT_EQ(f.address, "support@corp.example");
+  EXPECT_EQ(f.sender, "olga@acme.example");
+  EXPECT_EQ(f.contact_emails, contact.emails);
+  EXPECT_EQ(f.language, "pl");
+  EXPECT_EQ(f.account, "Acme");
+  EXPECT_EQ(f.account_level, "gold");
+  EXPECT_EQ(f.subject, "Invoice");
+  EXPECT_EQ(f.body.size(), rules::kMaxScannedBytes);  // no further than the rules scan
+  EXPECT_FALSE(f.has_attachments);                    // an inline logo is no attachment
+  EXPECT_EQ(f.priority, "high");
+  EXPECT_TRUE(f.in_business_hours);
+
+  mime::Attachment file;
+  m.attachments.push_back(file);
+  auto g = rule_facts(m, "", std::nullopt, std::nullopt, "normal", false);
+  EXPECT_TRUE(g.has_attachments);
+  EXPECT_TRUE(g.contact_emails.empty());
+  EXPECT_EQ(g.account, "");
+  EXPECT_FALSE(g.in_business_hours);
+}
+
+TEST(RuleFactsTest, OnlyTheFieldsTheRulesSetChangeTheCase) {
+  store::Case c;
+  c.queue = "Support";
+  c.priority = "normal";
+  c.product = "Widget";
+  rules::Evaluation ev;
+  ev.result.priority = "high";
+  apply_rule_fields(ev, c);
+  EXPECT_EQ(c.queue, "Support");
+  EXPECT_EQ(c.priority, "high");
+  EXPECT_EQ(c.product, "Widget");
+  ev.result.queue = "Billing";
+  ev.result.product = "Gadget";
+  apply_rule_fields(ev, c);
+  EXPECT_EQ(c.queue, "Billing");
+  EXPECT_EQ(c.product, "Gadget");
 }
 
 }  // namespace
