@@ -27,8 +27,10 @@ namespace {
 //                      reads them all to route each mail.
 //   mailboxes, mailbox_state: one row per configured IMAP/POP3 mailbox.
 //   schema_version: one row per migration.
+//   assignment_rules: the rules an admin wrote (a hundred, say); read whole only when
+//                     rules_version moved, to compile them again.
 const std::set<std::string> kSmallTables = {"routing_addresses", "mailboxes", "mailbox_state",
-                                            "schema_version"};
+                                            "schema_version", "assignment_rules"};
 
 // The plan lines of one statement that read a growing table whole; empty when none does.
 // "SCAN t" and "SCAN t USING [COVERING] INDEX i" both visit every row; "SEARCH" does not.
