@@ -528,7 +528,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     // No rules: nothing read beyond the version (once per unit of work).
     rules::Evaluation ev;
     if (unit_rules_ && !unit_rules_->empty()) {
-      ev = unit_rules_->evaluate(
+      ev = unit_rules_->decide(
           rule_facts(m, c.routing_address, contact, account, c.priority, in_business_hours()));
       apply_rule_fields(ev, c);
     }

@@ -18,7 +18,6 @@
 
 #include "cases/case_view.h"
 #include "ingest/ingest.h"
-#include "rules/assignment.h"
 #include "store/agents.h"
 #include "store/model.h"
 #include "store/repositories.h"
@@ -74,16 +73,5 @@ std::string json_text(const nlohmann::json& j, int indent = -1);
 nlohmann::json contact_record_json(const store::Contact& c);
 // An account as a resource of its own (the API's /accounts): {id, name, support_level, emails}.
 nlohmann::json account_record_json(const store::Account& a);
-
-// An assignment rule (`rule list --json`, the API's /rules): {name, position, enabled,
-// if: {address, sender, sender_domain, contact, account, account_level, subject, body,
-// attachments, priority, language, business_hours}, set: {queue, owner, priority,
-// product, process}, continue, hits, created_at}. A condition or action that is not set
-// is left out (attachments and business_hours are true or false when set).
-nlohmann::json rule_json(const rules::Rule& r);
-// What `rule test` shows: {rules: [{name, matched, failed (only when not matched), set}],
-// matched: [names], result: {the fields the matching rules set}}; each set and result
-// leaves out the fields left unset.
-nlohmann::json evaluation_json(const rules::Evaluation& e);
 
 }  // namespace mailcase::present

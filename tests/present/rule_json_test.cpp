@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "present/json.h"
+#include "present/rule_json.h"
 
 namespace mailcase {
 namespace {
@@ -71,13 +72,14 @@ TEST(RuleJson, AnEvaluation) {
   e.priority_by = e.owner_by = "Urgent";
   EXPECT_EQ(
       present::evaluation_json(e),
-      json::parse(R"({"rules":[{"name":"French","matched":false,"failed":"language","set":{"queue":"France"}},
-                                     {"name":"Urgent","matched":true,
+      json::parse(R"({"rules":[{"rule":"French","matched":false,"failed":"language","set":{"queue":"France"}},
+                                     {"rule":"Urgent","matched":true,
                                       "set":{"priority":"high","owner":"marek@corp.example"}}],
                             "matched":["Urgent"],
-                            "result":{"priority":"high","owner":"marek@corp.example"}})"));
+                            "result":{"priority":"high","owner":"marek@corp.example"},
+                            "set_by":{"priority":"Urgent","owner":"Urgent"}})"));
   EXPECT_EQ(json_text(present::evaluation_json(rules::Evaluation{})),
-            R"({"matched":[],"result":{},"rules":[]})");
+            R"({"matched":[],"result":{},"rules":[],"set_by":{}})");
 }
 
 }  // namespace
