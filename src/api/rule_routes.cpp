@@ -4,6 +4,8 @@
 // `mailcase rule test`). Every write goes through admin/rules.h, with the command line's
 // checks and an event naming the admin; a rule's JSON is present::rule_json (and a
 // request's body has its shape: name, position, enabled, if, set, continue).
+#include <cctype>
+
 #include "admin/rules.h"
 #include "api/lists.h"
 #include "api/routes.h"
@@ -22,8 +24,20 @@ constexpr size_t kMaxName = 100;      // check_rule's bound on a name
 constexpr size_t kMaxPattern = 1000;  // check_rule's bound on a pattern
 constexpr size_t kMaxValue = 320;     // an address, a queue, a level …
 
-std::string rule_path(const std::string& name) {
-  return "/api/v1/rules/" + name;
+// The rule's URL path: its name percent-encoded (a name may hold spaces, '/', '?' …).
+std::string rule_path(std::string_view name) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out = "/api/v1/rules/";
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 // The JSON field a check_rule message is about: "--if-sender-domain: …" → "if.sender_domain".

@@ -19,8 +19,9 @@
 namespace mailcase::console {
 namespace {
 
-// A form field's bound before anything reads it: a pattern's (check_rule refuses longer).
-constexpr size_t kMaxRuleField = 1001;
+// A form field's bound: a pattern's (check_rule refuses longer ones). A longer field is
+// refused by name, never cut.
+constexpr size_t kMaxRuleField = 1000;
 
 std::string url_encode(std::string_view s) {
   static const char* hex = "0123456789ABCDEF";
@@ -38,7 +39,7 @@ std::string url_encode(std::string_view s) {
 }
 
 // The form's fields, named as the command line's flags with '_' for '-' (if_subject,
-// set_owner …), each cut to kMaxRuleField bytes.
+// set_owner …).
 const char* const kConditionFields[] = {
     "if_address", "if_sender", "if_sender_domain", "if_contact",  "if_account",  "if_account_level",
     "if_subject", "if_body",   "if_attachments",   "if_priority", "if_language", "if_business_hours"};
@@ -46,7 +47,7 @@ const char* const kActionFields[] = {"set_queue", "set_owner", "set_priority", "
 
 Fields rule_fields(const httplib::Request& req) {
   Fields f;
-  auto take = [&](const char* n) { f[n] = form_value(req, n).substr(0, kMaxRuleField); };
+  auto take = [&](const char* n) { f[n] = form_value(req, n); };
   take("name");
   take("position");
   take("continue");
@@ -76,9 +77,12 @@ struct RuleForm {
 // no number, a yes/no that is neither) by field.
 RuleForm rule_from_form(const Fields& f) {
   RuleForm out;
+  for (const auto& [name, value] : f)
+    if (value.size() > kMaxRuleField)
+      out.errors[name] = "at most " + std::to_string(kMaxRuleField) + " bytes";
   auto& r = out.rule;
   r.name = std::string(text::trim(field(f, "name")));
-  if (r.name.empty()) out.errors["name"] = "a name is needed";
+  if (r.name.empty()) out.errors.emplace("name", "a name is needed");
   if (const std::string p{text::trim(field(f, "position"))}; !p.empty()) {
     if (p.size() > 6 || p.find_first_not_of("0123456789") != std::string::npos || std::stoi(p) < 1)
       out.errors["position"] = "a position from 1 (first); empty: last";

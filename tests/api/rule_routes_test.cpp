@@ -158,7 +158,7 @@ TEST_F(RuleRoutesTest, AddedMovedDisabledAndRemovedAsTheCommandLineShows) {
                        {"if", {{"attachments", true}, {"business_hours", false}}},
                        {"set", {{"owner", "round-robin"}}}});
   ASSERT_EQ(vip.status, 201) << vip.body;
-  EXPECT_EQ(vip.header("Location"), "/api/v1/rules/vip desk");
+  EXPECT_EQ(vip.header("Location"), "/api/v1/rules/vip%20desk");
   auto list = call("GET", "/api/v1/rules", admin_);
   ASSERT_EQ(list.status, 200) << list.body;
   EXPECT_EQ(names(list.j()["items"]), (std::vector<std::string>{"vip desk", "billing"}));
