@@ -15,6 +15,7 @@
 #include "metrics/metrics.h"
 #include "mime/parser.h"
 #include "outbound/loop_guard.h"
+#include "rules/business_hours.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
@@ -230,12 +231,7 @@ void Pipeline::parse(Work& w) {
   w.parse_error = std::move(p.error);
 }
 
-ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_size) {
-  ParseResult out;
-  if (full_size > 0 || ref.size > cfg_.limits.max_message_bytes) {
-    out.too_large = true;
-    return out;
-  }
+mime::ParseLimits Pipeline::parse_limits() const {
   mime::ParseLimits limits;
   limits.max_depth = cfg_.limits.max_mime_depth;
   limits.max_parts = cfg_.limits.max_mime_parts;
@@ -244,6 +240,16 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
   limits.max_header_bytes = cfg_.limits.max_header_bytes;
   limits.max_addresses = cfg_.limits.max_addresses;
   limits.max_kept_headers = cfg_.limits.max_kept_headers;
+  return limits;
+}
+
+ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_size) {
+  ParseResult out;
+  if (full_size > 0 || ref.size > cfg_.limits.max_message_bytes) {
+    out.too_large = true;
+    return out;
+  }
+  const mime::ParseLimits limits = parse_limits();
   Result<mime::ParsedMessage> parsed = fail(ErrorCode::kInternal, "not parsed");
   if (ref.location.empty()) {
     parsed = mime::parse_file(raws_->file_of(ref), *blobs_, limits);
@@ -349,6 +355,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     std::lock_guard lock(mu_);
     auto st = [&]() -> Status {
       MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
+      MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
       for (auto& w : work) {
         if (w.skip) continue;
         MC_RETURN_IF_ERROR(apply(u, w));
@@ -518,8 +525,16 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     c.contact_id = contact_id;
     if (account) c.account_id = account->id;
     c.routing_address = facts.address ? facts.address->email : "";
+    // No rules: nothing read beyond the version (once per unit of work).
+    rules::Evaluation ev;
+    if (unit_rules_ && !unit_rules_->empty()) {
+      ev = unit_rules_->evaluate(
+          rule_facts(m, c.routing_address, contact, account, c.priority, in_business_hours()));
+      apply_rule_fields(ev, c);
+    }
     MC_ASSIGN_OR_RETURN(kase, cases_.create(u, services::Actor::mail(m.from.email), std::move(c), d.reason,
                                             confirmations_));
+    MC_RETURN_IF_ERROR(apply_rules_to_new_case(u, cases_, ev, kase));
     kind = OutcomeKind::kCreated;
   } else {
     MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*facts.threaded_case));
@@ -601,6 +616,40 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   return record(store::RawState::kProcessed, kind);
 }
 
+bool Pipeline::in_business_hours() const {
+  // TODO(business_hours): config.business_hours once the [business_hours] section exists.
+  static const rules::BusinessHours hours;
+  return rules::within_business_hours(
+      hours, std::chrono::system_clock::time_point{std::chrono::seconds{cases_.clock().now()}});
+}
+
+Result<rules::Evaluation> Pipeline::test_rules(std::string_view raw, const Envelope& envelope) {
+  if (raw.size() > cfg_.limits.max_message_bytes)
+    return fail(ErrorCode::kInvalidInput, "message too large: " + std::to_string(raw.size()) + " bytes, limit " +
+                                              std::to_string(cfg_.limits.max_message_bytes));
+  spool::NullBlobSink nowhere;  // attachments are read for their facts, never kept
+  MC_ASSIGN_OR_RETURN(auto m, mime::parse_bytes(raw, nowhere, parse_limits()));
+  MC_ASSIGN_OR_RETURN(auto u, store_->open_unit(store::Access::kRead));
+  MC_ASSIGN_OR_RETURN(auto set, rules_.current(u));
+  MC_ASSIGN_OR_RETURN(auto addresses, u.routing().list_addresses());
+  // The facts apply_decision gathers for a mail that threads onto no case.
+  RouteFacts facts;
+  facts.message = &m;
+  facts.classification = classify(m);
+  facts.address = match_address(recipient_candidates(m, envelope.recipients), addresses);
+  MC_ASSIGN_OR_RETURN(auto contact, u.accounts().find_contact_by_email(m.from.email));
+  std::optional<store::Account> account;
+  if (contact && contact->account_id) {
+    MC_ASSIGN_OR_RETURN(account, u.accounts().get_account(*contact->account_id));
+  } else if (!contact && !m.from.email.empty()) {
+    MC_ASSIGN_OR_RETURN(account, u.accounts().find_account_by_email(m.from.email));
+  }
+  facts.sender_known = contact.has_value() || account.has_value();
+  RouteDecision d = decide_route(facts, cfg_);
+  return set->evaluate(rule_facts(m, facts.address ? facts.address->email : "", contact, account, d.priority,
+                                  in_business_hours()));
+}
+
 Status Pipeline::customer_effects(store::UnitOfWork& u, store::Case& kase, CaseEffect effect) {
   const auto by = services::Actor::customer("mail");
   switch (effect) {
@@ -664,6 +713,7 @@ Result<Outcome> Pipeline::retry(int64_t raw_id) {
   // A held mail is tried again from scratch; its earlier dedupe key is its own.
   auto st = [&]() -> Status {
     MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());
+    MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
     MC_RETURN_IF_ERROR(apply(u, w));
     return u.commit();
   }();

@@ -13,9 +13,11 @@
 #include <mutex>
 
 #include "config/config.h"
+#include "ingest/assignment.h"
 #include "ingest/ingest.h"
 #include "ingest/route.h"
 #include "ingest/thread.h"
+#include "mime/parser.h"
 #include "spool/blob_store.h"
 #include "spool/raw_spool.h"
 #include "store/store.h"
@@ -73,12 +75,18 @@ class Pipeline final : public MailSink {
   spool::RawSpool& raw_spool() { return *raws_; }
   // Whether a new case is confirmed to its sender (on; `import` of an archive turns it off).
   void set_confirmations(bool on) { confirmations_ = on; }
+  // The assignment rules' evaluation of this mail as if it opened a case now (`mailcase
+  // rule test`): the facts ingest gathers for a new case, read in a unit that writes
+  // nothing; nothing is stored, not even the mail. kInvalidInput for a mail over
+  // limits.max_message_bytes or one that cannot be parsed.
+  [[nodiscard]] Result<rules::Evaluation> test_rules(std::string_view raw, const Envelope& envelope);
 
  private:
   struct Work;
   Status sync_blobs();
   void parse(Work& w);
   ParseResult parse_spooled(const spool::BlobRef& ref, uint64_t full_size);
+  mime::ParseLimits parse_limits() const;
   std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
   Status apply(store::UnitOfWork& u, Work& w);
   Status record_outcome(store::UnitOfWork& u, Work& w, store::RawState state, OutcomeKind kind,
@@ -86,6 +94,9 @@ class Pipeline final : public MailSink {
   Status apply_decision(store::UnitOfWork& u, Work& w);
   // A customer's mail on their case: the effect decide_route decided, through the services.
   Status customer_effects(store::UnitOfWork& u, store::Case& kase, CaseEffect effect);
+
+  // Whether the clock's now is inside business hours.
+  bool in_business_hours() const;
 
   std::mutex mu_;  // one writer at a time on the store's own connection
   store::Store* store_;
@@ -95,6 +106,9 @@ class Pipeline final : public MailSink {
   services::CaseServices& cases_;
   bool confirmations_ = true;
   SubjectTags tags_;
+  RuleCache rules_;
+  // The rules of the unit of work being applied (read once per unit, under mu_).
+  std::shared_ptr<const rules::RuleSet> unit_rules_;
 };
 
 }  // namespace mailcase::ingest

@@ -222,6 +222,9 @@ class CaseServices {
   [[nodiscard]] Result<store::Case> change(const Actor& by, std::string_view number, const CaseFields& f);
   [[nodiscard]] Result<store::Case> open_case(const Actor& by, const NewCase& n);
 
+  // The clock the services count from (ingest's business hours read it too).
+  const domain::Clock& clock() const { return clock_; }
+
   // Links to the customer's page for a case (signed, expiring).
   std::string case_link(const store::Case& c) const;
   std::string action_link(const store::Case& c, outbound::LinkAction action) const;

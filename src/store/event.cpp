@@ -22,7 +22,9 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kAgentEnabled,   EventAction::kAgentDisabled,
                               EventAction::kLegacy,         EventAction::kAgentPasswordSet,
                               EventAction::kTokenCreated,   EventAction::kTokenRevoked,
-                              EventAction::kChanged};
+                              EventAction::kChanged,        EventAction::kRuleMatched,
+                              EventAction::kRuleAdded,      EventAction::kRuleChanged,
+                              EventAction::kRuleRemoved};
 
 }  // namespace
 
@@ -94,6 +96,14 @@ const char* to_string(EventAction a) {
       return "token_revoked";
     case EventAction::kChanged:
       return "changed";
+    case EventAction::kRuleMatched:
+      return "rule_matched";
+    case EventAction::kRuleAdded:
+      return "rule_added";
+    case EventAction::kRuleChanged:
+      return "rule_changed";
+    case EventAction::kRuleRemoved:
+      return "rule_removed";
     case EventAction::kLegacy:
       return "legacy";
   }

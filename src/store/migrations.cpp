@@ -517,6 +517,77 @@ WHEN old.status IS NOT new.status OR old.queue IS NOT new.queue BEGIN
     ON CONFLICT (queue, status) DO UPDATE SET n = n + 1;
 END;
 )sql"},
+      // Assignment rules (RuleRepository, rules/assignment.h): one row per rule, its
+      // conditions and actions as columns ("" or NULL: not set), kept at dense positions
+      // 1..n by the repository. rules_version holds one row, bumped by every change to the
+      // rules, which a running ingest reads (by its key) to know when to compile again.
+      {21, R"sql(
+CREATE TABLE assignment_rules (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  position INTEGER NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  if_address TEXT NOT NULL DEFAULT '',
+  if_sender TEXT NOT NULL DEFAULT '',
+  if_sender_domain TEXT NOT NULL DEFAULT '',
+  if_contact TEXT NOT NULL DEFAULT '',
+  if_account TEXT NOT NULL DEFAULT '',
+  if_account_level TEXT NOT NULL DEFAULT '',
+  if_subject TEXT NOT NULL DEFAULT '',
+  if_body TEXT NOT NULL DEFAULT '',
+  if_attachments INTEGER,
+  if_priority TEXT NOT NULL DEFAULT '',
+  if_language TEXT NOT NULL DEFAULT '',
+  if_business_hours INTEGER,
+  set_queue TEXT NOT NULL DEFAULT '',
+  set_owner TEXT NOT NULL DEFAULT '',
+  set_priority TEXT NOT NULL DEFAULT '',
+  set_product TEXT NOT NULL DEFAULT '',
+  set_process TEXT NOT NULL DEFAULT '',
+  continue_after INTEGER NOT NULL DEFAULT 0,
+  hits INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE rules_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+);
+INSERT INTO rules_version (id, version) VALUES (1, 0);
+)sql"},
+      // Round-robin assignment (RuleRepository::round_robin_candidates): each agent's open
+      // cases (new, open, solution proposed) kept by owner as cases are added, change
+      // status or owner, or go, the way migration 20 keeps them per queue, so that picking
+      // an owner reads a few rows whatever the number of cases; and per queue member, when
+      // they last got a case by round-robin (a sequence per queue, 0: never). It may run
+      // again over its own result, as 20 does: the counts are then made again.
+      {22, R"sql(
+CREATE TABLE IF NOT EXISTS agent_open_counts (
+  owner TEXT PRIMARY KEY,
+  n INTEGER NOT NULL
+) WITHOUT ROWID;
+DELETE FROM agent_open_counts;
+INSERT INTO agent_open_counts (owner, n)
+  SELECT owner, count(*) FROM cases WHERE owner <> '' AND status IN ('new', 'open', 'solution proposed')
+  GROUP BY owner;
+CREATE TRIGGER IF NOT EXISTS cases_agent_count_insert AFTER INSERT ON cases
+WHEN new.owner <> '' AND new.status IN ('new', 'open', 'solution proposed') BEGIN
+  INSERT INTO agent_open_counts (owner, n) VALUES (new.owner, 1)
+    ON CONFLICT (owner) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS cases_agent_count_delete AFTER DELETE ON cases
+WHEN old.owner <> '' AND old.status IN ('new', 'open', 'solution proposed') BEGIN
+  UPDATE agent_open_counts SET n = n - 1 WHERE owner = old.owner;
+END;
+CREATE TRIGGER IF NOT EXISTS cases_agent_count_update AFTER UPDATE OF status, owner ON cases
+WHEN old.status IS NOT new.status OR old.owner IS NOT new.owner BEGIN
+  UPDATE agent_open_counts SET n = n - 1
+    WHERE owner = old.owner AND old.owner <> '' AND old.status IN ('new', 'open', 'solution proposed');
+  INSERT INTO agent_open_counts (owner, n)
+    SELECT new.owner, 1 WHERE new.owner <> '' AND new.status IN ('new', 'open', 'solution proposed')
+    ON CONFLICT (owner) DO UPDATE SET n = n + 1;
+END;
+ALTER TABLE queue_members ADD COLUMN last_assigned_seq INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return all;
 }

@@ -71,6 +71,10 @@ enum class EventAction {
   kTokenCreated,         // token_created: no case; details.token (its id), .email, .label
   kTokenRevoked,         // token_revoked: no case; details.token (its id), .email
   kChanged,              // changed: a field of the case (details.field, from, to)
+  kRuleMatched,          // rule_matched: an assignment rule matched the case's mail (details.rule, what it set)
+  kRuleAdded,            // rule_added: no case; details.rule and its conditions and actions
+  kRuleChanged,          // rule_changed: no case; details.rule, .change (enabled, disabled, moved), .position
+  kRuleRemoved,          // rule_removed: no case; details.rule
   kLegacy,               // legacy: an old audit row (details.action, details.text)
 };
 const char* to_string(EventAction a);

@@ -168,6 +168,8 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
     undo_13 += std::string("DROP INDEX ") + i + ";";
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
+DROP TABLE assignment_rules;
+DROP TABLE rules_version;
 DROP TABLE console_sessions;
 DROP INDEX outbox_state;
 DROP TABLE events;

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# What assignment rules cost ingest: `mailcase import` of the same generated mbox
+# (bench/gen_corpus, as bench/ingest.sh makes it), durable (storage.sync = "full"), into
+# a store with no rules and into one with 100 rules: 90 that match no mail (sender
+# domains, subject and body patterns, accounts, languages) checked before 10 that match
+# some (subject and body patterns; one sets round-robin owners, some --continue). Runs
+# alternate (none, 100, none, 100 …) so that a busy machine weighs on both alike.
+# Prints each run's mails/s, the median of each and their ratio.
+#   bench/rules_import_bench.sh [COUNT=10000] [RUNS=3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${1:-10000}
+RUNS=${2:-3}
+BUILD_DIR=${BUILD_DIR:-build}
+BIN=${BIN:-$BUILD_DIR/mailcase}
+GEN=$BUILD_DIR/bench/gen_corpus
+OUT=bench/out
+mkdir -p "$OUT"
+[ -x "$BIN" ] && [ -x "$GEN" ] || { echo "build first: scripts/build" >&2; exit 1; }
+
+[ -f "$OUT/corpus-$COUNT.mbox" ] || "$GEN" --count "$COUNT" --out "$OUT/corpus-$COUNT.mbox"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "corpus: $COUNT mails, $(du -h "$OUT/corpus-$COUNT.mbox" | cut -f1)"
+
+# A data directory ready for the import, with RULES (0 or 100) rules.
+prepare() {
+  local data=$1 rules=$2
+  "$BIN" --data "$data" init >/dev/null
+  "$BIN" --data "$data" address add support@corp.example --queue Support >/dev/null
+  [ "$rules" -eq 0 ] && return
+  for who in ann bob cy; do
+    "$BIN" --data "$data" agent add --name "$who" --email "$who@corp.example" >/dev/null
+  done
+  "$BIN" --data "$data" queue add Network --agents ann@corp.example,bob@corp.example,cy@corp.example >/dev/null
+  local i
+  for i in $(seq 1 90); do
+    case $((i % 6)) in
+      0) "$BIN" --data "$data" rule add "none-$i" --if-sender-domain "nowhere$i.example" --set-queue "Q$i" ;;
+      1) "$BIN" --data "$data" rule add "none-$i" --if-subject "zq$i(x|y)+w|never-$i" --set-queue "Q$i" ;;
+      2) "$BIN" --data "$data" rule add "none-$i" --if-body "unheard-of phrase $i|\\bqq$i\\d+" --set-priority high ;;
+      3) "$BIN" --data "$data" rule add "none-$i" --if-account "Account $i" --set-product "P$i" ;;
+      4) "$BIN" --data "$data" rule add "none-$i" --if-subject "printer" --if-language "x$i" --set-queue "Q$i" ;;
+      5) "$BIN" --data "$data" rule add "none-$i" --if-body "server" --if-sender "nobody$i@example.com" \
+           --set-owner round-robin --set-queue Network ;;
+    esac
+  done >/dev/null
+  {
+    "$BIN" --data "$data" rule add urgent --if-subject "urgent|crash" --set-priority high --continue
+    "$BIN" --data "$data" rule add vpn --if-subject "\\bVPN\\b" --if-body "network|access" --set-queue Network \
+      --set-owner round-robin
+    "$BIN" --data "$data" rule add invoices --if-subject "invoice|license" --set-queue Billing --set-product Licences
+    "$BIN" --data "$data" rule add domain3 --if-sender-domain example3.com --set-priority low --continue
+    "$BIN" --data "$data" rule add logins --if-body "log ?in|password" --set-queue Accounts
+    "$BIN" --data "$data" rule add backup --if-body "backup" --if-attachments yes --set-product Backup
+    "$BIN" --data "$data" rule add reports --if-subject "report" --set-product Reports --continue
+    "$BIN" --data "$data" rule add slow --if-subject "slow.*(server|network)" --set-priority high
+    "$BIN" --data "$data" rule add email --if-subject "^e-?mail" --set-queue Mail
+    "$BIN" --data "$data" rule add rest --if-business-hours no --set-queue OutOfHours
+  } >/dev/null
+}
+
+run_import() {
+  local rules=$1 data rate start end
+  data=$(mktemp -d "$OUT/data.XXXXXX")
+  prepare "$data" "$rules"
+  start=$(date +%s.%N)
+  "$BIN" --data "$data" import "$OUT/corpus-$COUNT.mbox" >"$OUT/import.log" 2>&1
+  end=$(date +%s.%N)
+  rate=$(awk -v n="$COUNT" -v s="$start" -v e="$end" 'BEGIN {printf "%.0f", n/(e-s)}')
+  local hits=0
+  if [ "$rules" -gt 0 ]; then
+    hits=$("$BIN" --data "$data" rule list --json | python3 -c 'import json,sys; print(sum(r["hits"] for r in json.load(sys.stdin)))')
+  fi
+  echo "$rate $hits"
+  rm -rf "$data"
+}
+
+none=()
+hundred=()
+for run in $(seq 1 "$RUNS"); do
+  read -r r0 _ < <(run_import 0)
+  read -r r1 h1 < <(run_import 100)
+  echo "run $run: no rules $r0 mails/s; 100 rules $r1 mails/s ($h1 rule matches)"
+  none+=("$r0")
+  hundred+=("$r1")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+m0=$(median "${none[@]}")
+m1=$(median "${hundred[@]}")
+echo "median over $RUNS runs: no rules $m0 mails/s, 100 rules $m1 mails/s"
+awk -v a="$m0" -v b="$m1" 'BEGIN {printf "ratio (100 rules / none): %.3f (%.1f%% slower)\n", b/a, (1-b/a)*100}'

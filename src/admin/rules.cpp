@@ -1,0 +1,123 @@
+#include "admin/rules.h"
+
+#include <map>
+#include <string>
+
+#include "util/text.h"
+
+namespace mailcase::admin {
+namespace {
+
+template <typename F>
+Status in_unit(store::Store& st, F&& f) {
+  MC_ASSIGN_OR_RETURN(auto unit, st.open_unit(store::Access::kWrite));
+  MC_RETURN_IF_ERROR(f(unit));
+  return unit.commit();
+}
+
+Result<rules::Rule> rule_in(store::UnitOfWork& u, std::string_view name) {
+  MC_ASSIGN_OR_RETURN(auto r, u.rules().find_rule(name));
+  if (!r) return fail(ErrorCode::kNotFound, "no rule " + std::string(name));
+  return *r;
+}
+
+Status rule_event(store::UnitOfWork& u, std::string_view actor, store::EventAction action,
+                  std::map<std::string, std::string> details) {
+  return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                               .actor = std::string(actor),
+                               .action = action,
+                               .details = std::move(details)});
+}
+
+// The rule as its rule_added event keeps it: each condition and action that is set,
+// under its flag's name.
+std::map<std::string, std::string> rule_details(const rules::Rule& r) {
+  std::map<std::string, std::string> d{{"rule", r.name}, {"position", std::to_string(r.position)}};
+  auto put = [&](const char* key, const std::string& v) {
+    if (!v.empty()) d[key] = v;
+  };
+  auto yes_no = [&](const char* key, const std::optional<bool>& v) {
+    if (v) d[key] = *v ? "yes" : "no";
+  };
+  put("if-address", r.when.address);
+  put("if-sender", r.when.sender);
+  put("if-sender-domain", r.when.sender_domain);
+  put("if-contact", r.when.contact);
+  put("if-account", r.when.account);
+  put("if-account-level", r.when.account_level);
+  put("if-subject", r.when.subject);
+  put("if-body", r.when.body);
+  yes_no("if-attachments", r.when.attachments);
+  put("if-priority", r.when.priority);
+  put("if-language", r.when.language);
+  yes_no("if-business-hours", r.when.business_hours);
+  put("set-queue", r.set.queue);
+  put("set-owner", r.set.owner);
+  put("set-priority", r.set.priority);
+  put("set-product", r.set.product);
+  put("set-process", r.set.process);
+  if (r.continue_after) d["continue"] = "yes";
+  return d;
+}
+
+}  // namespace
+
+Result<rules::Rule> add_rule(store::Store& st, rules::Rule r, std::string_view actor) {
+  MC_RETURN_IF_ERROR(rules::check_rule(r));
+  if (r.position < 0) return fail(ErrorCode::kInvalidInput, "--position: 1 or more");
+  rules::Rule out;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    if (!r.set.owner.empty() && r.set.owner != rules::kRoundRobin) {
+      MC_ASSIGN_OR_RETURN(auto agent, u.agents().find_agent_by_email(text::trim(r.set.owner)));
+      if (!agent)
+        return fail(ErrorCode::kNotFound, "--set-owner: no agent " +
+                                              text::normalize_email(text::trim(r.set.owner)) +
+                                              " (add one with `mailcase agent add`, or say round-robin)");
+      r.set.owner = agent->email;
+    }
+    MC_ASSIGN_OR_RETURN(out, u.rules().add_rule(r));
+    return rule_event(u, actor, store::EventAction::kRuleAdded, rule_details(out));
+  });
+  MC_RETURN_IF_ERROR(done);
+  return out;
+}
+
+Result<std::vector<rules::Rule>> list_rules(store::Store& st) {
+  MC_ASSIGN_OR_RETURN(auto unit, st.open_unit(store::Access::kRead));
+  return unit.rules().list_rules();
+}
+
+Result<rules::Rule> set_rule_enabled(store::Store& st, std::string_view name, bool enabled,
+                                     std::string_view actor) {
+  rules::Rule out;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(u.rules().set_rule_enabled(name, enabled));
+    MC_ASSIGN_OR_RETURN(out, rule_in(u, name));
+    return rule_event(u, actor, store::EventAction::kRuleChanged,
+                      {{"rule", out.name}, {"change", enabled ? "enabled" : "disabled"}});
+  });
+  MC_RETURN_IF_ERROR(done);
+  return out;
+}
+
+Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int position, std::string_view actor) {
+  if (position < 1) return fail(ErrorCode::kInvalidInput, "--position: 1 or more");
+  rules::Rule out;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(u.rules().move_rule(name, position));
+    MC_ASSIGN_OR_RETURN(out, rule_in(u, name));
+    return rule_event(u, actor, store::EventAction::kRuleChanged,
+                      {{"rule", out.name}, {"change", "moved"}, {"position", std::to_string(out.position)}});
+  });
+  MC_RETURN_IF_ERROR(done);
+  return out;
+}
+
+Status remove_rule(store::Store& st, std::string_view name, std::string_view actor) {
+  return in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(u.rules().remove_rule(name));
+    return rule_event(u, actor, store::EventAction::kRuleRemoved, {{"rule", std::string(name)}});
+  });
+}
+
+}  // namespace mailcase::admin

@@ -1,0 +1,32 @@
+// Assignment rules (rules/assignment.h): the writes the command line (`rule …`) shares
+// with the REST API and the console to come. Each checks its input, then writes in one
+// unit of work of its own (Store::open_unit, callable from any thread) with an event that
+// names the rule (no case: like agent_added), by `actor`.
+//
+// Errors: kInvalidInput ("--flag: why", as rules::check_rule says it), kNotFound (no such
+// rule; an owner who is no agent), kConflict (a rule of that name exists), kTemporary as
+// the store's.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "rules/assignment.h"
+#include "store/store.h"
+
+namespace mailcase::admin {
+
+// Stores the rule at r.position (0: last), after rules::check_rule; an owner that is not
+// round-robin must be an agent's email (stored as the agent's). Returns it as stored.
+Result<rules::Rule> add_rule(store::Store& st, rules::Rule r, std::string_view actor);
+// Every rule, by position, with its hits.
+Result<std::vector<rules::Rule>> list_rules(store::Store& st);
+// Turns the rule on or off; returns it as it now is.
+Result<rules::Rule> set_rule_enabled(store::Store& st, std::string_view name, bool enabled,
+                                     std::string_view actor);
+// Moves the rule to `position` (1-based; past the end: last). kInvalidInput for a
+// position below 1.
+Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int position, std::string_view actor);
+Status remove_rule(store::Store& st, std::string_view name, std::string_view actor);
+
+}  // namespace mailcase::admin

@@ -1,0 +1,101 @@
+#include "ingest/assignment.h"
+
+#include <map>
+#include <utility>
+
+#include "rules/round_robin.h"
+#include "services/case_services.h"
+#include "util/text.h"
+
+namespace mailcase::ingest {
+
+rules::MailFacts rule_facts(const mime::ParsedMessage& m, std::string_view routing_address,
+                            const std::optional<store::Contact>& contact,
+                            const std::optional<store::Account>& account, std::string_view priority,
+                            bool in_business_hours) {
+  rules::MailFacts f;
+  f.address = std::string(routing_address);
+  f.sender = text::normalize_email(m.from.email);
+  if (contact) {
+    f.contact_emails = contact->emails;
+    f.language = contact->language;
+  }
+  if (account) {
+    f.account = account->name;
+    f.account_level = account->support_level;
+  }
+  f.subject = m.subject;
+  f.body = m.text_body;
+  for (const auto& a : m.attachments) {
+    if (!a.is_inline) {
+      f.has_attachments = true;
+      break;
+    }
+  }
+  f.priority = std::string(priority);
+  f.in_business_hours = in_business_hours;
+  return f;
+}
+
+Result<std::shared_ptr<const rules::RuleSet>> RuleCache::current(store::UnitOfWork& u) {
+  MC_ASSIGN_OR_RETURN(auto version, u.rules().rules_version());
+  std::lock_guard lock(mu_);
+  if (set_ && version == version_) return set_;
+  MC_ASSIGN_OR_RETURN(auto all, u.rules().list_rules());
+  MC_ASSIGN_OR_RETURN(auto compiled, rules::RuleSet::compile(std::move(all)));
+  set_ = std::make_shared<const rules::RuleSet>(std::move(compiled));
+  version_ = version;
+  return set_;
+}
+
+void apply_rule_fields(const rules::Evaluation& ev, store::Case& c) {
+  if (!ev.result.queue.empty()) c.queue = ev.result.queue;
+  if (!ev.result.priority.empty()) c.priority = ev.result.priority;
+  if (!ev.result.product.empty()) c.product = ev.result.product;
+}
+
+Status apply_rules_to_new_case(store::UnitOfWork& u, services::CaseServices& cases,
+                               const rules::Evaluation& ev, store::Case& kase) {
+  if (ev.matched.empty()) return {};
+  // Whom the owner rule gives the case to, or why nobody.
+  std::string owner;
+  std::string not_assigned;
+  const std::string& wanted = ev.result.owner;
+  if (wanted == rules::kRoundRobin) {
+    MC_ASSIGN_OR_RETURN(auto candidates, u.rules().round_robin_candidates(kase.queue));
+    if (auto pick = rules::pick_owner(candidates)) {
+      owner = *pick;
+      MC_RETURN_IF_ERROR(u.rules().note_round_robin(kase.queue, owner));
+    } else {
+      not_assigned = "queue " + kase.queue + " has no active member";
+    }
+  } else if (!wanted.empty()) {
+    MC_ASSIGN_OR_RETURN(auto agent, u.agents().find_agent_by_email(wanted));
+    if (agent && agent->active)
+      owner = agent->email;
+    else
+      not_assigned = "no active agent " + wanted;
+  }
+
+  for (const auto& name : ev.matched) {
+    std::map<std::string, std::string> details{{"rule", name}};
+    if (ev.queue_by == name) details["queue"] = ev.result.queue;
+    if (ev.priority_by == name) details["priority"] = ev.result.priority;
+    if (ev.product_by == name) details["product"] = ev.result.product;
+    if (ev.owner_by == name) {
+      if (!owner.empty())
+        details["owner"] = owner;
+      else
+        details["not_assigned"] = not_assigned;
+    }
+    MC_RETURN_IF_ERROR(u.events().add_event({.case_id = kase.id,
+                                             .actor_kind = store::ActorKind::kRule,
+                                             .actor = name,
+                                             .action = store::EventAction::kRuleMatched,
+                                             .details = std::move(details)}));
+  }
+  if (!owner.empty()) MC_RETURN_IF_ERROR(cases.assign(u, services::Actor::rule(ev.owner_by), kase, owner));
+  return u.rules().count_rule_hits(ev.matched);
+}
+
+}  // namespace mailcase::ingest

@@ -1,0 +1,208 @@
+// Assignment rules through the command line: `rule add`, `rule list`, `rule enable`,
+// `rule disable`, `rule move`, `rule remove` and `rule test`, their errors, and the
+// events each change leaves.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace mailcase {
+namespace {
+
+using mailcase::testing::run_mailcase;
+using nlohmann::json;
+
+class RuleCommands : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = (dir_.path() / "data").string();
+    ASSERT_EQ(run({"init"}).exit_code, 0);
+    std::ofstream(std::filesystem::path(data_) / "mailcase.toml")
+        << "[outbound]\nfrom_address = \"support@corp.example\"\n";
+    ASSERT_EQ(run({"address", "add", "support@corp.example", "--queue", "Support"}).exit_code, 0);
+    auto r = run({"agent", "add", "--name", "Ann", "--email", "ann@corp.example"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  mailcase::testing::CommandResult run(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {"--data", data_});
+    return run_mailcase(args, in);
+  }
+  json rules() {
+    auto r = run({"rule", "list", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  }
+  std::vector<std::string> names() {
+    std::vector<std::string> out;
+    for (const auto& r : rules())
+      out.push_back(std::to_string(r["position"].get<int>()) + ":" + r["name"].get<std::string>());
+    return out;
+  }
+  // Rows of a query on the database, each row's columns joined by "|".
+  std::vector<std::string> sql(const std::string& query) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((std::filesystem::path(data_) / "mailcase.db").c_str(), &db,
+                              SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    std::vector<std::string> out;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+      std::string row;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        const auto* t = sqlite3_column_text(st, i);
+        row += (i ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
+      }
+      out.push_back(row);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
+
+  mailcase::testing::TempDir dir_;
+  std::string data_;
+};
+
+using V = std::vector<std::string>;
+
+TEST_F(RuleCommands, RulesAreAddedListedMovedEnabledAndRemoved) {
+  auto r = run({"rule", "add", "billing", "--if-subject", "invoice", "--if-attachments", "yes", "--set-queue",
+                "Billing", "--set-owner", "ANN@corp.example"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "rule 1. billing  hits 0  --if-subject invoice --if-attachments yes --set-queue Billing "
+            "--set-owner ann@corp.example\n");
+  ASSERT_EQ(run({"rule", "add", "vip", "--if-account-level", "gold", "--set-priority", "high", "--continue"})
+                .exit_code,
+            0);
+  ASSERT_EQ(run({"rule", "add", "first", "--position", "1", "--if-sender-domain", "acme.example",
+                 "--if-business-hours", "no", "--set-owner", "round-robin"})
+                .exit_code,
+            0);
+  EXPECT_EQ(names(), (V{"1:first", "2:billing", "3:vip"}));
+  auto all = rules();
+  EXPECT_EQ(all[1], json::parse(R"({"name": "billing", "position": 2, "enabled": true,
+      "if": {"subject": "invoice", "attachments": true},
+      "set": {"queue": "Billing", "owner": "ann@corp.example"},
+      "continue": false, "hits": 0, "created_at": )" +
+                                all[1]["created_at"].dump() + "}"));
+  EXPECT_EQ(all[0]["if"], json::parse(R"({"sender_domain": "acme.example", "business_hours": false})"));
+  EXPECT_EQ(all[2]["continue"], true);
+
+  r = run({"rule", "move", "vip", "--position", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "rule vip at position 1\n");
+  EXPECT_EQ(names(), (V{"1:vip", "2:first", "3:billing"}));
+  r = run({"rule", "disable", "first"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "rule first disabled\n");
+  EXPECT_EQ(rules()[1]["enabled"], false);
+  r = run({"rule", "list"});
+  EXPECT_NE(r.out.find("2. first (disabled)  hits 0"), std::string::npos) << r.out;
+  ASSERT_EQ(run({"rule", "enable", "first"}).exit_code, 0);
+  EXPECT_EQ(rules()[1]["enabled"], true);
+  r = run({"rule", "remove", "vip"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "rule vip removed\n");
+  EXPECT_EQ(names(), (V{"1:first", "2:billing"}));
+
+  // Each change is an event of no case, by the command line's admin.
+  EXPECT_EQ(sql("SELECT action, actor, json_extract(details, '$.rule') FROM events WHERE case_id IS NULL "
+                "AND action LIKE 'rule%' ORDER BY id"),
+            (V{"rule_added|admin|billing", "rule_added|admin|vip", "rule_added|admin|first",
+               "rule_changed|admin|vip", "rule_changed|admin|first", "rule_changed|admin|first",
+               "rule_removed|admin|vip"}));
+  EXPECT_EQ(sql("SELECT json_extract(details, '$.\"if-subject\"'), json_extract(details, '$.\"set-owner\"') "
+                "FROM events WHERE action = 'rule_added' ORDER BY id LIMIT 1"),
+            (V{"invoice|ann@corp.example"}));
+}
+
+TEST_F(RuleCommands, BadRulesAreRefusedWithAClearMessageAndNothingStored) {
+  auto r = run({"rule", "add", "bad", "--if-subject", "invoice(", "--set-queue", "Billing"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("--if-subject"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing )"), std::string::npos) << r.err;
+  r = run({"rule", "add", "bad", "--if-body", "[z-a]", "--set-queue", "Billing"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("--if-body"), std::string::npos) << r.err;
+  r = run({"rule", "add", "nothing", "--if-subject", "x"});  // no action
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  r = run({"rule", "add", "stranger", "--set-owner", "zed@corp.example"});
+  EXPECT_EQ(r.exit_code, 66);
+  EXPECT_NE(r.err.find("zed@corp.example"), std::string::npos) << r.err;
+  r = run({"rule", "add", "maybe", "--if-attachments", "maybe", "--set-queue", "Q"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  r = run({"rule", "add", "zero", "--position", "0", "--set-queue", "Q"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_EQ(rules(), json::array());
+
+  ASSERT_EQ(run({"rule", "add", "one", "--set-queue", "Q"}).exit_code, 0);
+  r = run({"rule", "add", "one", "--set-queue", "Other"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("exists"), std::string::npos) << r.err;
+  for (const auto& cmd : std::vector<std::vector<std::string>>{{"rule", "enable", "two"},
+                                                               {"rule", "disable", "two"},
+                                                               {"rule", "remove", "two"},
+                                                               {"rule", "move", "two", "--position", "1"}}) {
+    r = run(cmd);
+    EXPECT_EQ(r.exit_code, 66) << cmd[1];
+    EXPECT_NE(r.err.find("no rule two"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run({"rule", "move", "one", "--position", "0"}).exit_code, 65);
+  EXPECT_EQ(names(), (V{"1:one"}));
+  EXPECT_EQ(sql("SELECT count(*) FROM events WHERE action LIKE 'rule%'"), V{"1"});
+}
+
+TEST_F(RuleCommands, RuleTestPrintsTheEvaluationAndChangesNothing) {
+  ASSERT_EQ(run({"account", "add", "--name", "Acme", "--support-level", "gold"}).exit_code, 0);
+  ASSERT_EQ(run({"contact", "add", "--name", "Olga", "--email", "olga@acme.example", "--account", "Acme",
+                 "--language", "pl"})
+                .exit_code,
+            0);
+  ASSERT_EQ(run({"rule", "add", "french", "--if-language", "fr", "--set-queue", "French"}).exit_code, 0);
+  ASSERT_EQ(run({"rule", "add", "gold", "--if-account-level", "GOLD", "--if-address", "support@corp.example",
+                 "--set-priority", "high", "--continue"})
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      run({"rule", "add", "outages", "--if-body", "is down", "--set-owner", "ann@corp.example"}).exit_code,
+      0);
+  ASSERT_EQ(run({"rule", "add", "late", "--set-product", "Never"}).exit_code, 0);
+  const std::string mail =
+      "From: Olga <olga@acme.example>\r\nTo: support@corp.example\r\nSubject: Help\r\n"
+      "Message-ID: <t1@acme.example>\r\n\r\nThe portal IS DOWN again.\r\n";
+  auto r = run({"rule", "test"}, mail);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j["matched"], json({"gold", "outages"}));
+  EXPECT_EQ(j["result"], json::parse(R"({"priority": "high", "owner": "ann@corp.example"})"));
+  EXPECT_EQ(j["set_by"], json::parse(R"({"priority": "gold", "owner": "outages"})"));
+  ASSERT_EQ(j["rules"].size(), 3u) << j.dump();  // "late" is not checked: "outages" stopped it
+  EXPECT_EQ(j["rules"][0], json::parse(R"({"rule": "french", "matched": false, "failed": "language",
+                                           "set": {"queue": "French"}})"));
+  EXPECT_EQ(j["rules"][1]["matched"], true);
+  EXPECT_EQ(j["rules"][2]["rule"], "outages");
+
+  // Nothing changed: no mail recorded, no case, no hits.
+  EXPECT_EQ(sql("SELECT count(*) FROM raw_messages"), V{"0"});
+  EXPECT_EQ(sql("SELECT count(*) FROM cases"), V{"0"});
+  EXPECT_EQ(sql("SELECT sum(hits) FROM assignment_rules"), V{"0"});
+
+  // A mail no rule matches: every enabled rule checked, none matched.
+  ASSERT_EQ(run({"rule", "disable", "late"}).exit_code, 0);
+  r = run({"rule", "test"},
+          "From: x@else.example\r\nTo: support@corp.example\r\nSubject: hi\r\n\r\nhello\r\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = json::parse(r.out, nullptr, false);
+  EXPECT_EQ(j["matched"], json::array());
+  EXPECT_EQ(j["result"], json::object());
+  EXPECT_EQ(j["rules"].size(), 3u);
+}
+
+}  // namespace
+}  // namespace mailcase
