@@ -11,6 +11,7 @@
 #include "api/routes.h"
 #include "ingest/pipeline.h"
 #include "present/json.h"
+#include "present/rule_json.h"
 #include "util/text.h"
 
 namespace mailcase::api {
@@ -54,29 +55,24 @@ std::string json_field_of(const std::string& flag) {
   return f;
 }
 
-// A rule the admin layer refused, as a 422 naming the field ("--if-subject: why", as
-// check_rule words it: the flag's field; "rule" when it names none), 409 for a name in
-// use. An owner who is no agent is a field at fault, not a missing resource.
+// A rule the admin layer refused, as a 422 naming the field when its words start with
+// the command line's flag ("--if-subject: why", as check_rule words it; also a kNotFound
+// "--set-owner: no agent …": a field at fault, not a missing resource); "rule" for
+// another invalid input; 409 for a name in use; else as problem_of.
 Problem problem_of_rule(const Error& e) {
-  const bool owner = e.code == ErrorCode::kNotFound && e.message.find("agent") != std::string::npos;
-  if (e.code != ErrorCode::kInvalidInput && !owner) return problem_of(e);
+  const size_t start = e.message.starts_with("--") ? 2 : 0;
+  const auto colon = e.message.find(": ");
+  const bool flagged = colon != std::string::npos && colon > start && colon <= 40 &&
+                       e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", start) == colon;
+  if (!(e.code == ErrorCode::kInvalidInput || (e.code == ErrorCode::kNotFound && flagged)))
+    return problem_of(e);
   Problem p;
   p.status = 422;
   p.detail = "the rule has an invalid field: " + e.message;
-  if (owner) {
-    p.errors.push_back({"set.owner", e.message});
-    return p;
-  }
-  std::string field = "rule", why = e.message;
-  if (const auto colon = e.message.find(": "); colon != std::string::npos && colon <= 40) {
-    std::string head = e.message.substr(0, colon);
-    while (!head.empty() && head.front() == '-') head.erase(0, 1);
-    if (!head.empty() && head.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") == std::string::npos) {
-      field = json_field_of(head);
-      why = e.message.substr(colon + 2);
-    }
-  }
-  p.errors.push_back({field, why});
+  if (flagged)
+    p.errors.push_back({json_field_of(e.message.substr(start, colon - start)), e.message.substr(colon + 2)});
+  else
+    p.errors.push_back({"rule", e.message});
   return p;
 }
 

@@ -339,11 +339,14 @@ void rules_add(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
     std::map<std::string, std::string> errors;
     int status = 422;
     const auto& e = added.error();
-    if (e.code == ErrorCode::kInvalidInput) {
-      // check_rule's words: "--if-subject: why" is about the form's field if_subject.
-      if (const auto colon = e.message.find(": ");
-          e.message.starts_with("--") && colon != std::string::npos) {
-        std::string name = e.message.substr(2, colon - 2);
+    const auto colon = e.message.find(": ");
+    if (e.code == ErrorCode::kInvalidInput || e.code == ErrorCode::kNotFound) {
+      // check_rule's words: "--if-subject: why" is about the form's field if_subject (and
+      // "--set-owner: no agent …" about set_owner).
+      const size_t start = e.message.starts_with("--") ? 2 : 0;
+      if (colon != std::string::npos && colon > start && colon <= 40 &&
+          e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", start) == colon) {
+        std::string name = e.message.substr(start, colon - start);
         for (auto& c : name)
           if (c == '-') c = '_';
         errors[name] = e.message.substr(colon + 2);
@@ -351,8 +354,6 @@ void rules_add(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
     } else if (e.code == ErrorCode::kConflict) {
       status = 409;
       errors["name"] = "a rule has this name already";
-    } else if (e.code == ErrorCode::kNotFound) {
-      errors["set_owner"] = e.message;  // the only thing an add may not find: the owner
     } else {
       status = 503;
     }
