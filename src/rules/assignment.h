@@ -14,9 +14,12 @@
 // ASCII letter case. subject and body are RE2 patterns, matched case-insensitively
 // anywhere in the text (not anchored); all the rules' subject patterns are compiled
 // together into one RE2::Set, and the body patterns into another, so that a mail's
-// subject and body are each scanned once whatever the number of rules.
+// subject and body are each scanned once whatever the number of rules. Only the first
+// kMaxScannedBytes of each are scanned: a pattern that would match only further into a
+// long body does not match (the cost of a mail stays bounded whatever its size).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,6 +30,8 @@
 #include "util/result.h"
 
 namespace mailcase::rules {
+
+inline constexpr size_t kMaxScannedBytes = 64 * 1024;
 
 struct Conditions {
   std::string address;        // the routing address the mail came to
