@@ -158,7 +158,8 @@ TEST_F(RuleRoutesTest, AddedMovedDisabledAndRemovedAsTheCommandLineShows) {
                        {"if", {{"attachments", true}, {"business_hours", false}}},
                        {"set", {{"owner", "round-robin"}}}});
   ASSERT_EQ(vip.status, 201) << vip.body;
-  EXPECT_EQ(vip.header("Location"), "/api/v1/rules/vip%20desk");
+  // Sent as /api/v1/rules/vip%20desk; cpp-httplib's client decodes header values.
+  EXPECT_EQ(vip.header("Location"), "/api/v1/rules/vip desk");
   auto list = call("GET", "/api/v1/rules", admin_);
   ASSERT_EQ(list.status, 200) << list.body;
   EXPECT_EQ(names(list.j()["items"]), (std::vector<std::string>{"vip desk", "billing"}));
@@ -212,7 +213,7 @@ TEST_F(RuleRoutesTest, ABadRuleIsRefusedNamingItsFieldAndNothingIsStored) {
 
   const std::vector<std::pair<json, std::string>> bad = {
       {{{"name", "re"}, {"if", {{"subject", "(unclosed"}}}, {"set", {{"queue", "Q"}}}}, "if.subject"},
-      {{{"name", "re2"}, {"if", {{"body", "a{1,2"}}}, {"set", {{"queue", "Q"}}}}, "if.body"},
+      {{{"name", "re2"}, {"if", {{"body", "[unclosed"}}}, {"set", {{"queue", "Q"}}}}, "if.body"},
       {{{"name", "nothing"}, {"if", {{"sender", "alice@example.org"}}}}, ""},
       {{{"name", "owner"}, {"set", {{"owner", "nobody@corp.example"}}}}, "set.owner"},
       {{{"name", "colour"}, {"if", {{"colour", "red"}}}, {"set", {{"queue", "Q"}}}}, "if.colour"},
