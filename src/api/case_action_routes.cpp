@@ -47,6 +47,8 @@ Result<store::Id> token_id_of(Context& ctx, const httplib::Request& req) {
   return t->id;
 }
 
+}  // namespace
+
 // Runs a POST handler under the request's Idempotency-Key, when it has one: a retry of
 // the same request gets the first answer (status, Location/ETag/Content-Type, body);
 // the key used for another request: 422; while the first still runs: 409. Keys are per
@@ -94,6 +96,8 @@ void idempotent(Context& ctx, const httplib::Request& req, httplib::Response& re
   if (auto done = web::finish_idempotent(ctx.store, token_id, *key, answer, now, purge_schedule()); !done)
     spdlog::warn("api: cannot keep the answer of an Idempotency-Key: {}", done.error().message);
 }
+
+namespace {
 
 // The case as GET gives it, with its ETag.
 void send_case(Context& ctx, const std::string& number, int status, httplib::Response& res,

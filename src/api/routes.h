@@ -71,5 +71,11 @@ void mount_queue_routes(web::HttpServer& server, Context& ctx);
 // The "notify" object of a PATCH ({"new_case", "reply", "assigned"}: booleans, each
 // optional); nullopt when absent; a problem naming notify.FIELD otherwise.
 tl::expected<std::optional<store::NotifySettingsPatch>, Problem> notify_patch_of(const nlohmann::json& body);
+// Assignment rules and their test on a mail (rule_routes.cpp): admins only.
+void mount_rule_routes(web::HttpServer& server, Context& ctx);
+// Runs a POST handler under the request's Idempotency-Key, when it has one
+// (case_action_routes.cpp): a retry of the same request gets the first answer.
+void idempotent(Context& ctx, const httplib::Request& req, httplib::Response& res,
+                const std::function<void()>& run);
 
 }  // namespace mailcase::api

@@ -93,6 +93,8 @@ void admin_index(const Viewer& v, httplib::Response& res) {
            "from, their agents' state, and a test of each.</li>"
            "<li><a href=\"/admin/templates\">Templates</a>: the mails customers get, per language.</li>"
            "<li><a href=\"/admin/agents\">Agents</a>: who works cases, their roles and passwords.</li>"
+           "<li><a href=\"/admin/rules\">Assignment rules</a>: the queue, owner, priority and product "
+           "a new case gets from its mail, and a test of a mail.</li>"
            "</ul><p class=\"meta\">Changes here take effect at once in the running mailcase.</p>"));
 }
 

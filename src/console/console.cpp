@@ -18,11 +18,14 @@ void Console::set_ingest(ingest::Pipeline& pipeline) {
 void Console::mount(web::HttpServer& server) {
   // A reply or a comment with attachments is larger than the default form limit.
   server.area("/cases/", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes), web::html_error_page);
+  // A raw mail pasted to test the assignment rules.
+  server.area("/admin/rules/test", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes), web::html_error_page);
   mount_assets(server);
   mount_login_routes(server, *ctx_);
   mount_case_pages(server, *ctx_);
   mount_mail_pages(server, *ctx_);
   mount_admin_pages(server, *ctx_);
+  mount_rule_pages(server, *ctx_);
 }
 
 }  // namespace mailcase::console

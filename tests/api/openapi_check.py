@@ -417,6 +417,8 @@ def check_responses(doc_path, binary):
                   "/api/v1/routing-addresses/{email}": "held@corp.example",
                   # Made a member of the queue {name} by POST /api/v1/queues/{name}/members first.
                   "/api/v1/queues/{name}/members/{email}": "agent@corp.example"}
+        # Names other than the mailbox's: the rule made through the API once the server runs.
+        names = {"/api/v1/rules/{name}": "first-rule"}
 
         server = subprocess.Popen([binary, "--data", data, "serve", "--roles", "http", "--http", f"127.0.0.1:{port}"],
                                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "serve.err"), "w"))
@@ -431,6 +433,13 @@ def check_responses(doc_path, binary):
         else:
             fail("the server did not start: " + open(os.path.join(tmp, "serve.err")).read())
             finish()
+
+        # An assignment rule for GET|PATCH|DELETE /api/v1/rules/{name}, which run before
+        # (GETs) and after (PATCH, DELETE) POST /api/v1/rules adds the document's example.
+        made = call(port, "POST", "/api/v1/rules", admin,
+                    {"name": "first-rule", "if": {"sender_domain": "example.org"}, "set": {"queue": "Support"}})
+        if made.status != 201:
+            fail(f"POST /api/v1/rules (setup) → {made.status}: {made.body[:300]!r}")
 
         served_doc = call(port, "GET", "/api/v1/openapi.json")
         if served_doc.status != 200 or served_doc.content_type() != "application/json":
@@ -459,6 +468,8 @@ def check_responses(doc_path, binary):
                         return "999999999" if missing or v is None else str(v)
                     if name == "email":
                         return "nobody@nowhere.example" if missing else emails.get(p, "nobody@nowhere.example")
+                    if name == "name" and p in names:
+                        return "nosuch404" if missing else names[p]
                     return "nosuch404" if missing else fixture[name]
                 return re.sub(r"{([^}]+)}", value, p)
 
@@ -527,6 +538,11 @@ def check_responses(doc_path, binary):
                 if found is not None and (not found["items"] or any("snippet" not in c for c in found["items"])
                                           or "total" not in found):
                     fail(f"GET {path}?q=printer&count=true: the case is not found, or an item has no snippet, or no total")
+            if path == "/api/v1/rules/test" and M == "POST":
+                tested = checker.check("a raw mail as message/rfc822", path, M,
+                                       call(port, M, target, token, MAIL.encode(), "message/rfc822"), expect=200)
+                if tested is not None and "first-rule" not in tested["matched"]:
+                    fail(f"POST {path}: the mail from example.org does not match first-rule: {tested}")
             if path == "/api/v1/cases/{number}" and M == "PATCH":
                 checker.check("a stale If-Match", path, M,
                               call(port, M, target, token, example, headers={"If-Match": '"stale"'}), expect=412)

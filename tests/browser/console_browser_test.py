@@ -742,6 +742,34 @@ def RetryAHeldMail(t):
 
 
 @test
+def AddAnAssignmentRule(t):
+    """An admin adds a rule with the form on Admin › Assignment rules and sees it listed."""
+    c = t.console
+    c.login(ADMIN, PASSWORD)
+    c.need_page("/admin/rules")
+    c.open("/admin")
+    c.d.find_element(By.CSS_SELECTOR, "a[href='/admin/rules']").click()
+    wait_for(lambda: c.d.current_url.endswith("/admin/rules"))
+    c.page_problems()
+    form = c.form(r"/admin/rules")
+    form.find_element(By.NAME, "name").send_keys("printers")
+    form.find_element(By.NAME, "if_subject").send_keys("printer|toner")
+    form.find_element(By.NAME, "set_queue").send_keys("Hardware")
+    c.submit(form)
+    wait_for(lambda: "Added the rule printers." in c.body_text())
+    body = c.body_text()
+    check("Added the rule printers." in body, f"the page says the rule was added: {body[:500]}")
+    rows = c.d.find_elements(By.CSS_SELECTOR, "#rules tbody tr")
+    check(len(rows) == 1 and "printers" in rows[0].text and "Hardware" in rows[0].text,
+          f"the rule is listed with what it sets: {[r.text for r in rows]}")
+    problems = c.page_problems()
+    check(not problems, f"the browser refused or failed at: {problems}")
+    c.screenshot("rules")
+    rules = t.mc.cli_json("rule", "list")
+    check([r["name"] for r in rules] == ["printers"], f"rule list shows it: {rules}")
+
+
+@test
 def Screenshots(t):
     """The main pages as an admin sees them, saved for a person to look at."""
     c = t.console

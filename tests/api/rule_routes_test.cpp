@@ -1,0 +1,296 @@
+// Assignment rules through the REST API, on a real server in this process: only an admin
+// reads or changes them (403 for an agent, 401 without a token); a rule added, moved,
+// disabled and removed is what `mailcase rule list --json` then shows; a bad rule gets a
+// 422 naming its field and stores nothing; POST /api/v1/rules/test answers what the rules
+// would do for a mail and changes nothing; a rule added here takes the next mail.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/api.h"
+#include "config/config.h"
+#include "runtime/runtime.h"
+#include "support/test_support.h"
+#include "web/http_server.h"
+
+namespace mailcase::api {
+namespace {
+
+using nlohmann::json;
+
+struct Answer {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+  json j() const { return json::parse(body, nullptr, false); }
+  std::string header(const char* name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+const char* const kMail =
+    "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: Invoice 12 is wrong\r\n"
+    "Message-ID: <r1@example.org>\r\n\r\nPlease refund.\r\n";
+
+class RuleRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_EQ(cli({"init"}).exit_code, 0);
+    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
+    ASSERT_EQ(cli({"address", "add", "support@corp.example"}).exit_code, 0);
+    ASSERT_EQ(
+        cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code,
+        0);
+    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+    admin_ = token_for("ada@corp.example");
+    agent_ = token_for("bob@corp.example");
+    auto cfg = config::load(data_ / "mailcase.toml");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    cfg_ = *cfg;
+    auto rt = runtime::Runtime::open(data_, cfg_);
+    ASSERT_TRUE(rt) << rt.error().message;
+    rt_ = std::move(*rt);
+    api_ = std::make_unique<Api>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
+    api_->set_ingest(rt_->ingest());
+    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
+    api_->mount(*http_);
+    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
+    thread_ = std::thread([this] { http_->serve(); });
+  }
+  void TearDown() override {
+    if (http_) http_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  mailcase::testing::CommandResult cli(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {"--data", data_.string()});
+    return mailcase::testing::run_mailcase(args, in);
+  }
+  std::string token_for(const std::string& email) {
+    auto r = cli({"token", "create", "--agent", email});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto end = r.out.find_last_not_of("\n");
+    auto start = r.out.find_last_of('\n', end);
+    return r.out.substr(start + 1, end - start);
+  }
+  Answer call(const std::string& method, const std::string& path, const std::string& token,
+              const std::optional<json>& body = std::nullopt, httplib::Headers h = {}) {
+    return raw_call(method, path, token, body ? body->dump() : "", "application/json", std::move(h));
+  }
+  Answer raw_call(const std::string& method, const std::string& path, const std::string& token,
+                  const std::string& text, const std::string& type, httplib::Headers h = {}) {
+    httplib::Client c("127.0.0.1", http_->bound_port());
+    c.set_read_timeout(60, 0);
+    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+    auto r = [&]() {
+      if (method == "POST") return c.Post(path.c_str(), h, text, type.c_str());
+      if (method == "PATCH") return c.Patch(path.c_str(), h, text, type.c_str());
+      if (method == "DELETE") return c.Delete(path.c_str(), h);
+      return c.Get(path.c_str(), h);
+    }();
+    EXPECT_TRUE(r) << method << " " << path;
+    if (!r) return {};
+    return {r->status, r->body, r->headers};
+  }
+  // The rules as the command line lists them.
+  json cli_rules() {
+    auto r = cli({"rule", "list", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  }
+  std::vector<std::string> names(const json& rules) {
+    std::vector<std::string> out;
+    for (const auto& r : rules) out.push_back(r.value("name", ""));
+    return out;
+  }
+
+  mailcase::testing::TempDir dir_;
+  std::filesystem::path data_;
+  config::Config cfg_;
+  std::unique_ptr<runtime::Runtime> rt_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<web::HttpServer> http_;
+  std::thread thread_;
+  std::string admin_, agent_;
+};
+
+const json kBilling = {{"name", "billing"},
+                       {"if", {{"sender_domain", "example.org"}, {"subject", "invoice|refund"}}},
+                       {"set", {{"queue", "Billing"}, {"priority", "high"}}}};
+
+TEST_F(RuleRoutesTest, OnlyAnAdminReadsOrChangesRules) {
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_, kBilling).status, 201);
+  EXPECT_EQ(call("GET", "/api/v1/rules", "").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/rules", agent_).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/rules/billing", agent_).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/rules", agent_, json{{"name", "x"}, {"set", {{"queue", "Q"}}}}).status,
+            403);
+  EXPECT_EQ(call("PATCH", "/api/v1/rules/billing", agent_, json{{"enabled", false}}).status, 403);
+  EXPECT_EQ(call("DELETE", "/api/v1/rules/billing", agent_).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/rules/test", agent_, json{{"mail", kMail}}).status, 403);
+  auto rules = cli_rules();
+  ASSERT_EQ(rules.size(), 1u) << rules;
+  EXPECT_EQ(rules[0].value("enabled", false), true);
+}
+
+TEST_F(RuleRoutesTest, AddedMovedDisabledAndRemovedAsTheCommandLineShows) {
+  auto made = call("POST", "/api/v1/rules", admin_, kBilling);
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(made.header("Location"), "/api/v1/rules/billing");
+  auto j = made.j();
+  EXPECT_EQ(j["name"], "billing");
+  EXPECT_EQ(j["position"], 1);
+  EXPECT_EQ(j["enabled"], true);
+  EXPECT_EQ(j["continue"], false);
+  EXPECT_EQ(j["hits"], 0);
+  EXPECT_EQ(j["if"], json({{"sender_domain", "example.org"}, {"subject", "invoice|refund"}}));
+  EXPECT_EQ(j["set"], json({{"queue", "Billing"}, {"priority", "high"}}));
+
+  // A second rule first, owned round-robin, going on to the next rules.
+  auto vip = call("POST", "/api/v1/rules", admin_,
+                  json{{"name", "vip desk"},
+                       {"position", 1},
+                       {"continue", true},
+                       {"if", {{"attachments", true}, {"business_hours", false}}},
+                       {"set", {{"owner", "round-robin"}}}});
+  ASSERT_EQ(vip.status, 201) << vip.body;
+  // Sent as /api/v1/rules/vip%20desk; cpp-httplib's client decodes header values.
+  EXPECT_EQ(vip.header("Location"), "/api/v1/rules/vip desk");
+  auto list = call("GET", "/api/v1/rules", admin_);
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(names(list.j()["items"]), (std::vector<std::string>{"vip desk", "billing"}));
+  EXPECT_EQ(list.j()["next_cursor"], nullptr);
+  EXPECT_EQ(list.j()["items"][0]["if"], json({{"attachments", true}, {"business_hours", false}}));
+  EXPECT_EQ(list.j()["items"][0]["continue"], true);
+
+  // Paged in order: one a page.
+  auto first = call("GET", "/api/v1/rules?limit=1&count=true", admin_);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.j()["total"], 2);
+  ASSERT_TRUE(first.j()["next_cursor"].is_string()) << first.body;
+  auto second =
+      call("GET", "/api/v1/rules?limit=1&cursor=" + first.j()["next_cursor"].get<std::string>(), admin_);
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(names(second.j()["items"]), std::vector<std::string>{"billing"});
+
+  auto one = call("GET", "/api/v1/rules/vip%20desk", admin_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.j(), list.j()["items"][0]);
+
+  auto patched = call("PATCH", "/api/v1/rules/billing", admin_, json{{"enabled", false}, {"position", 1}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.j()["enabled"], false);
+  EXPECT_EQ(patched.j()["position"], 1);
+  auto rules = cli_rules();
+  EXPECT_EQ(names(rules), (std::vector<std::string>{"billing", "vip desk"}));
+  EXPECT_EQ(rules[0]["enabled"], false);
+
+  EXPECT_EQ(call("PATCH", "/api/v1/rules/billing", admin_, json{{"set", {{"queue", "Other"}}}}).status, 422);
+  EXPECT_EQ(call("PATCH", "/api/v1/rules/billing", admin_, json{{"position", 0}}).status, 422);
+  EXPECT_EQ(call("PATCH", "/api/v1/rules/nosuch", admin_, json{{"enabled", true}}).status, 404);
+
+  EXPECT_EQ(call("DELETE", "/api/v1/rules/billing", admin_).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/rules/billing", admin_).status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/rules/billing", admin_).status, 404);
+  rules = cli_rules();
+  ASSERT_EQ(names(rules), std::vector<std::string>{"vip desk"});
+  EXPECT_EQ(rules[0]["position"], 1);
+}
+
+TEST_F(RuleRoutesTest, ABadRuleIsRefusedNamingItsFieldAndNothingIsStored) {
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_, kBilling).status, 201);
+  auto field_of = [](const Answer& a) {
+    auto j = a.j();
+    return j.contains("errors") && !j["errors"].empty() ? j["errors"][0].value("field", "") : std::string();
+  };
+  auto dup = call("POST", "/api/v1/rules", admin_, kBilling);
+  EXPECT_EQ(dup.status, 409) << dup.body;
+  EXPECT_EQ(dup.header("Content-Type"), "application/problem+json");
+
+  const std::vector<std::pair<json, std::string>> bad = {
+      {{{"name", "re"}, {"if", {{"subject", "(unclosed"}}}, {"set", {{"queue", "Q"}}}}, "if.subject"},
+      {{{"name", "re2"}, {"if", {{"body", "[unclosed"}}}, {"set", {{"queue", "Q"}}}}, "if.body"},
+      {{{"name", "nothing"}, {"if", {{"sender", "alice@example.org"}}}}, ""},
+      {{{"name", "owner"}, {"set", {{"owner", "nobody@corp.example"}}}}, "set.owner"},
+      {{{"name", "colour"}, {"if", {{"colour", "red"}}}, {"set", {{"queue", "Q"}}}}, "if.colour"},
+      {{{"name", "att"}, {"if", {{"attachments", "yes"}}}, {"set", {{"queue", "Q"}}}}, "if.attachments"},
+      {{{"if", {{"sender", "alice@example.org"}}}, {"set", {{"queue", "Q"}}}}, "name"},
+      {{{"name", "pos"}, {"position", -1}, {"set", {{"queue", "Q"}}}}, "position"},
+      {{{"name", "x"}, {"set", "Q"}}, "set"},
+  };
+  for (const auto& [body, field] : bad) {
+    auto a = call("POST", "/api/v1/rules", admin_, body);
+    EXPECT_EQ(a.status, 422) << body << "\n" << a.body;
+    EXPECT_EQ(a.header("Content-Type"), "application/problem+json") << body;
+    if (!field.empty()) {
+      EXPECT_EQ(field_of(a), field) << body << "\n" << a.body;
+    }
+    EXPECT_FALSE(a.j().value("errors", json::array()).empty()) << body << "\n" << a.body;
+  }
+  EXPECT_EQ(raw_call("POST", "/api/v1/rules", admin_, "{", "application/json").status, 400);
+  EXPECT_EQ(raw_call("POST", "/api/v1/rules", admin_, "name=x", "text/plain").status, 415);
+  EXPECT_EQ(names(cli_rules()), std::vector<std::string>{"billing"});
+}
+
+TEST_F(RuleRoutesTest, AnIdempotencyKeyAddsTheRuleOnce) {
+  const httplib::Headers key{{"Idempotency-Key", "rule-add-1"}};
+  auto a = call("POST", "/api/v1/rules", admin_, kBilling, key);
+  ASSERT_EQ(a.status, 201) << a.body;
+  auto b = call("POST", "/api/v1/rules", admin_, kBilling, key);
+  EXPECT_EQ(b.status, 201) << b.body;
+  EXPECT_EQ(b.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(b.header("Location"), "/api/v1/rules/billing");
+  EXPECT_EQ(b.body, a.body);
+  EXPECT_EQ(cli_rules().size(), 1u);
+}
+
+TEST_F(RuleRoutesTest, TestingAMailSaysWhatTheRulesWouldSetAndChangesNothing) {
+  ASSERT_EQ(
+      call("POST", "/api/v1/rules", admin_,
+           json{{"name", "other"}, {"if", {{"sender_domain", "example.net"}}}, {"set", {{"queue", "Other"}}}})
+          .status,
+      201);
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_, kBilling).status, 201);
+  const auto cases_before = cli({"case", "list", "--json"}).out;
+
+  auto as_json = call("POST", "/api/v1/rules/test", admin_, json{{"mail", kMail}});
+  ASSERT_EQ(as_json.status, 200) << as_json.body;
+  auto e = as_json.j();
+  ASSERT_EQ(e["rules"].size(), 2u) << e;
+  EXPECT_EQ(e["rules"][0]["matched"], false) << e;
+  EXPECT_EQ(e["rules"][0]["failed"], "sender-domain") << e;
+  EXPECT_EQ(e["rules"][1]["matched"], true) << e;
+  EXPECT_EQ(e["matched"], json({"billing"}));
+  EXPECT_EQ(e["result"], json({{"queue", "Billing"}, {"priority", "high"}}));
+
+  auto as_mail = raw_call("POST", "/api/v1/rules/test", admin_, kMail, "message/rfc822");
+  ASSERT_EQ(as_mail.status, 200) << as_mail.body;
+  EXPECT_EQ(as_mail.j(), e);
+
+  // Nothing changed: no hits, no case, no mail kept.
+  for (const auto& r : cli_rules()) EXPECT_EQ(r["hits"], 0) << r;
+  EXPECT_EQ(cli({"case", "list", "--json"}).out, cases_before);
+
+  EXPECT_EQ(raw_call("POST", "/api/v1/rules/test", admin_, kMail, "text/plain").status, 415);
+  EXPECT_EQ(call("POST", "/api/v1/rules/test", admin_, json{{"mail", ""}}).status, 422);
+  EXPECT_EQ(call("POST", "/api/v1/rules/test", admin_, json{{"text", kMail}}).status, 422);
+}
+
+TEST_F(RuleRoutesTest, ARuleAddedHereTakesTheNextMail) {
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_, kBilling).status, 201);
+  auto d = cli({"deliver"}, kMail);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  auto cases = json::parse(cli({"case", "list", "--json"}).out, nullptr, false);
+  ASSERT_EQ(cases.size(), 1u) << cases;
+  EXPECT_EQ(cases[0].value("queue", ""), "Billing") << cases;
+  auto list = call("GET", "/api/v1/rules", admin_);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.j()["items"][0]["hits"], 1) << list.body;
+}
+
+}  // namespace
+}  // namespace mailcase::api

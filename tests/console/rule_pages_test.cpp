@@ -1,0 +1,238 @@
+// The assignment rules' page of the console through HTTP: an admin sees the rules in
+// their order with what they check and set, adds one with the form (a bad one gets its
+// error beside the form and stores nothing), disables, moves and removes rules (as
+// `mailcase rule list --json` then shows), and tests a pasted mail, which changes nothing;
+// an agent gets 403 on the page and every form, and a form without the CSRF token is
+// refused.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "config/config.h"
+#include "console/console.h"
+#include "console/console_test_support.h"
+#include "runtime/runtime.h"
+#include "support/test_support.h"
+#include "web/http_server.h"
+
+namespace mailcase::console {
+namespace {
+
+using mailcase::testing::ConsoleClient;
+using nlohmann::json;
+
+const char* const kMail =
+    "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: Invoice 12 is wrong\r\n"
+    "Message-ID: <r1@example.org>\r\n\r\nPlease refund.\r\n";
+
+bool has(const std::string& s, std::string_view what) {
+  return s.find(what) != std::string::npos;
+}
+
+class RulePages : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_EQ(cli({"init"}).exit_code, 0);
+    ASSERT_EQ(
+        cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code,
+        0);
+    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+    ASSERT_EQ(cli({"agent", "password", "ada@corp.example"}, "ada-password-1\n").exit_code, 0);
+    ASSERT_EQ(cli({"agent", "password", "bob@corp.example"}, "bob-password-1\n").exit_code, 0);
+    auto cfg = config::load(data_ / "mailcase.toml");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    cfg_ = *cfg;
+    auto rt = runtime::Runtime::open(data_, cfg_);
+    ASSERT_TRUE(rt) << rt.error().message;
+    rt_ = std::move(*rt);
+    console_ = std::make_unique<Console>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
+    console_->set_ingest(rt_->ingest());
+    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
+    console_->mount(*http_);
+    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
+    thread_ = std::thread([this] { http_->serve(); });
+    admin_ = ConsoleClient(http_->bound_port());
+    agent_ = ConsoleClient(http_->bound_port());
+    ASSERT_EQ(admin_.login("ada@corp.example", "ada-password-1")->status, 303);
+    ASSERT_EQ(agent_.login("bob@corp.example", "bob-password-1")->status, 303);
+  }
+  void TearDown() override {
+    if (http_) http_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  mailcase::testing::CommandResult cli(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {"--data", data_.string()});
+    return mailcase::testing::run_mailcase(args, in);
+  }
+  json cli_rules() {
+    auto r = cli({"rule", "list", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  }
+  std::vector<std::string> names() {
+    std::vector<std::string> out;
+    for (const auto& r : cli_rules()) out.push_back(r.value("name", ""));
+    return out;
+  }
+  // A rule added through the page's form; the answer (303 when it worked).
+  httplib::Result add(httplib::Params fields) { return admin_.post("/admin/rules", std::move(fields)); }
+
+  mailcase::testing::TempDir dir_;
+  std::filesystem::path data_;
+  config::Config cfg_;
+  std::unique_ptr<runtime::Runtime> rt_;
+  std::unique_ptr<Console> console_;
+  std::unique_ptr<web::HttpServer> http_;
+  std::thread thread_;
+  ConsoleClient admin_{0}, agent_{0};  // their port once the server listens
+};
+
+TEST_F(RulePages, AnAdminAddsARuleWithTheFormAndSeesItListed) {
+  auto page = admin_.get("/admin/rules");
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_TRUE(has(page->body, "<h1>Assignment rules</h1>")) << page->body;
+  EXPECT_TRUE(has(page->body, "No rules yet")) << page->body;
+  for (const char* f :
+       {"name=\"if_address\"", "name=\"if_sender\"", "name=\"if_sender_domain\"", "name=\"if_contact\"",
+        "name=\"if_account\"", "name=\"if_account_level\"", "name=\"if_subject\"", "name=\"if_body\"",
+        "name=\"if_attachments\"", "name=\"if_priority\"", "name=\"if_language\"",
+        "name=\"if_business_hours\"", "name=\"set_queue\"", "name=\"set_owner\"", "name=\"set_priority\"",
+        "name=\"set_product\"", "name=\"set_process\"", "name=\"continue\"", "name=\"mail\""})
+    EXPECT_TRUE(has(page->body, f)) << f;
+  auto index = admin_.get("/admin");
+  ASSERT_TRUE(index);
+  EXPECT_TRUE(has(index->body, "href=\"/admin/rules\"")) << index->body;
+
+  auto a = add({{"name", "billing"},
+                {"if_sender_domain", "example.org"},
+                {"if_subject", "invoice|refund"},
+                {"if_attachments", "no"},
+                {"set_queue", "Billing"},
+                {"set_priority", "high"},
+                {"set_owner", "bob@corp.example"}});
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 303) << a->body;
+  auto rules = cli_rules();
+  ASSERT_EQ(rules.size(), 1u) << rules;
+  EXPECT_EQ(rules[0]["if"],
+            json({{"sender_domain", "example.org"}, {"subject", "invoice|refund"}, {"attachments", false}}));
+  EXPECT_EQ(rules[0]["set"],
+            json({{"queue", "Billing"}, {"priority", "high"}, {"owner", "bob@corp.example"}}));
+
+  page = admin_.get(a->get_header_value("Location"));
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(has(page->body, "Added the rule billing.")) << page->body;
+  EXPECT_TRUE(has(page->body, "<td>billing</td>")) << page->body;
+  EXPECT_TRUE(has(page->body, "subject matches <code>invoice|refund</code>")) << page->body;
+  EXPECT_TRUE(has(page->body, "queue → <b>Billing</b>")) << page->body;
+  EXPECT_TRUE(has(page->body, "has no attachments")) << page->body;
+}
+
+TEST_F(RulePages, ABadRuleShowsItsErrorBesideTheFormAndStoresNothing) {
+  ASSERT_EQ(add({{"name", "billing"}, {"set_queue", "Billing"}})->status, 303);
+  auto bad = add({{"name", "broken"}, {"if_subject", "(unclosed"}, {"set_queue", "Q"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+  EXPECT_TRUE(has(bad->body, "id=\"e-if_subject\"")) << bad->body;
+  EXPECT_TRUE(has(bad->body, "value=\"(unclosed\"")) << "the form keeps what was typed";
+  auto dup = add({{"name", "billing"}, {"set_queue", "Other"}});
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->status, 409);
+  EXPECT_TRUE(has(dup->body, "id=\"e-name\"")) << dup->body;
+  auto owner = add({{"name", "owned"}, {"set_owner", "nobody@corp.example"}});
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->status, 422);
+  EXPECT_TRUE(has(owner->body, "id=\"e-set_owner\"")) << owner->body;
+  auto nothing = add({{"name", "idle"}, {"if_sender", "alice@example.org"}});
+  ASSERT_TRUE(nothing);
+  EXPECT_EQ(nothing->status, 422);
+  auto yn = add({{"name", "yn"}, {"if_attachments", "maybe"}, {"set_queue", "Q"}});
+  ASSERT_TRUE(yn);
+  EXPECT_EQ(yn->status, 422);
+  EXPECT_TRUE(has(yn->body, "id=\"e-if_attachments\"")) << yn->body;
+  EXPECT_EQ(names(), std::vector<std::string>{"billing"});
+}
+
+TEST_F(RulePages, DisableMoveAndRemoveChangeWhatTheCommandLineShows) {
+  ASSERT_EQ(add({{"name", "first"}, {"set_queue", "A"}})->status, 303);
+  ASSERT_EQ(add({{"name", "second one"}, {"set_queue", "B"}, {"continue", "yes"}})->status, 303);
+  auto page = admin_.get("/admin/rules");
+  ASSERT_TRUE(page);
+  EXPECT_LT(page->body.find("<td>first</td>"), page->body.find("<td>second one</td>"));
+  EXPECT_TRUE(has(page->body, "data-confirm=\"Remove the rule second one?")) << page->body;
+  EXPECT_TRUE(has(page->body, "then continue")) << page->body;
+
+  auto off = admin_.post("/admin/rules/enable", {{"name", "first"}, {"enabled", "no"}});
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->status, 303);
+  EXPECT_EQ(cli_rules()[0]["enabled"], false);
+  auto moved = admin_.post("/admin/rules/move", {{"name", "second one"}, {"position", "1"}});
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->status, 303);
+  EXPECT_EQ(names(), (std::vector<std::string>{"second one", "first"}));
+  auto gone = admin_.post("/admin/rules/remove", {{"name", "second one"}});
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 303);
+  EXPECT_EQ(names(), std::vector<std::string>{"first"});
+  auto missing = admin_.post("/admin/rules/remove", {{"name", "second one"}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto bad_pos = admin_.post("/admin/rules/move", {{"name", "first"}, {"position", "up"}});
+  ASSERT_TRUE(bad_pos);
+  EXPECT_EQ(bad_pos->status, 422);
+}
+
+TEST_F(RulePages, TestingAPastedMailShowsTheRulesCheckedAndChangesNothing) {
+  ASSERT_EQ(add({{"name", "other"}, {"if_sender_domain", "example.net"}, {"set_queue", "Other"}})->status,
+            303);
+  ASSERT_EQ(add({{"name", "billing"}, {"if_subject", "invoice"}, {"set_queue", "Billing"}})->status, 303);
+  auto t = admin_.post("/admin/rules/test", {{"mail", kMail}});
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 200) << t->body;
+  const auto at = t->body.find("id=\"rule-test-result\"");
+  ASSERT_NE(at, std::string::npos) << t->body;
+  const std::string result = t->body.substr(at);
+  EXPECT_TRUE(has(result, "<td>other</td><td>no: sender-domain does not hold</td>")) << result;
+  EXPECT_TRUE(has(result, "<td>billing</td><td><b>matched</b></td>")) << result;
+  EXPECT_TRUE(has(result, "It would set: queue → <b>Billing</b>")) << result;
+  EXPECT_TRUE(has(t->body, "Invoice 12 is wrong")) << "the pasted mail stays in the form";
+  for (const auto& r : cli_rules()) EXPECT_EQ(r["hits"], 0) << r;
+  EXPECT_EQ(json::parse(cli({"case", "list", "--json"}).out, nullptr, false).size(), 0u);
+
+  auto empty = admin_.post("/admin/rules/test", {{"mail", "  "}});
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 422);
+}
+
+TEST_F(RulePages, AnAgentGets403AndAFormWithoutItsCsrfTokenChangesNothing) {
+  ASSERT_EQ(add({{"name", "first"}, {"set_queue", "A"}})->status, 303);
+  auto page = agent_.get("/admin/rules");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 403);
+  const std::vector<std::pair<std::string, httplib::Params>> posts = {
+      {"/admin/rules", {{"name", "x"}, {"set_queue", "Q"}}},
+      {"/admin/rules/enable", {{"name", "first"}, {"enabled", "no"}}},
+      {"/admin/rules/move", {{"name", "first"}, {"position", "1"}}},
+      {"/admin/rules/remove", {{"name", "first"}}},
+      {"/admin/rules/test", {{"mail", kMail}}},
+  };
+  for (const auto& [path, fields] : posts) {
+    auto a = agent_.post(path, fields);
+    ASSERT_TRUE(a) << path;
+    EXPECT_EQ(a->status, 403) << path;
+    auto no_csrf = admin_.post(path, fields, /*with_csrf=*/false);
+    ASSERT_TRUE(no_csrf) << path;
+    EXPECT_EQ(no_csrf->status, 403) << path;
+  }
+  auto rules = cli_rules();
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0]["enabled"], true);
+}
+
+}  // namespace
+}  // namespace mailcase::console
