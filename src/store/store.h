@@ -48,6 +48,7 @@ class UnitConnection {
   virtual IdempotencyRepository& idempotency() = 0;
   virtual SessionRepository& sessions() = 0;
   virtual QueueRepository& queues() = 0;
+  virtual ProcessRepository& processes() = 0;
 };
 
 // What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
@@ -100,6 +101,7 @@ class Store : public AccountRepository,
   virtual IdempotencyRepository& idempotency() = 0;
   virtual SessionRepository& sessions() = 0;
   virtual QueueRepository& queues() = 0;
+  virtual ProcessRepository& processes() = 0;
 
  protected:
   // The transaction primitives a backend implements and only UnitOfWork drives (through
@@ -180,6 +182,7 @@ class UnitOfWork {
   IdempotencyRepository& idempotency() { return own_ ? own_->idempotency() : store_->idempotency(); }
   SessionRepository& sessions() { return own_ ? own_->sessions() : store_->sessions(); }
   QueueRepository& queues() { return own_ ? own_->queues() : store_->queues(); }
+  ProcessRepository& processes() { return own_ ? own_->processes() : store_->processes(); }
 
  private:
   friend class Store;
@@ -232,6 +235,9 @@ extern const char* const kSqliteOpenCaseCountsSql;
 // open-case counts of list_queues, for checking their query plans.
 extern const char* const kSqliteQueueAgentsSql;
 extern const char* const kSqliteOpenCasesByQueueSql;
+// The statement behind ProcessRepository::find_process (run for each new case that
+// follows a process and each stage move), for checking its query plan.
+extern const char* const kSqliteFindProcessSql;
 
 // The SQL text of every statement a SQLite store has prepared so far (each once), for
 // checking their query plans; empty for any other store.
