@@ -8,13 +8,14 @@
 #include <sstream>
 
 #include "cases/lifecycle.h"
-#include "services/case_services.h"
+#include "ingest/case_process.h"
 #include "ingest/classify.h"
 #include "ingest/reply_text.h"
 #include "ingest/route.h"
 #include "metrics/metrics.h"
 #include "mime/parser.h"
 #include "outbound/loop_guard.h"
+#include "services/case_services.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
@@ -85,6 +86,21 @@ Result<SenderRole> role_on_case(store::UnitOfWork& u, store::Id case_id, const s
     MC_ASSIGN_OR_RETURN(pf.listed, u.cases().is_participant(case_id, sender));
   }
   return sender_role(pf);
+}
+
+// The process a new case follows (case_process.h): its routing address's, else that of
+// the mailbox it came from. The mailboxes are read only for a mail fetched from one, and
+// only when its address names no process.
+Result<std::string> process_of(store::UnitOfWork& u, const std::optional<store::RoutingAddress>& address,
+                               std::string_view source) {
+  const store::RoutingAddress* a = address ? &*address : nullptr;
+  if (a && !a->process.empty()) return case_process(a, nullptr);
+  auto name = mailbox_of_source(source);
+  if (!name) return case_process(a, nullptr);
+  MC_ASSIGN_OR_RETURN(auto all, u.mailboxes().list_mailboxes());
+  for (const auto& m : all)
+    if (m.name == *name) return case_process(a, &m);
+  return case_process(a, nullptr);
 }
 
 }  // namespace
@@ -518,6 +534,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     c.contact_id = contact_id;
     if (account) c.account_id = account->id;
     c.routing_address = facts.address ? facts.address->email : "";
+    MC_ASSIGN_OR_RETURN(c.process, process_of(u, facts.address, row.source));
     MC_ASSIGN_OR_RETURN(kase, cases_.create(u, services::Actor::mail(m.from.email), std::move(c), d.reason,
                                             confirmations_));
     kind = OutcomeKind::kCreated;
