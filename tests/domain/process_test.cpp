@@ -37,7 +37,7 @@ TEST(ProcessStagesTest, AnUnfitListIsRefusedNamingStages) {
 TEST(ProcessNameTest, ANameIsOneLineOfTextWithoutSpacesAround) {
   EXPECT_TRUE(check_process_name("Support"));
   EXPECT_TRUE(check_process_name("IT support"));
-  for (const std::string bad : {std::string(), std::string(" Support"), std::string("Sup\nport"),
+  for (const std::string& bad : {std::string(), std::string(" Support"), std::string("Sup\nport"),
                                 std::string(kMaxProcessNameBytes + 1, 'x')}) {
     auto ok = check_process_name(bad);
     ASSERT_FALSE(ok) << bad;
