@@ -168,6 +168,10 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
     undo_13 += std::string("DROP INDEX ") + i + ";";
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
+DROP TABLE processes;
+ALTER TABLE cases DROP COLUMN process;
+ALTER TABLE cases DROP COLUMN stage;
+ALTER TABLE routing_addresses DROP COLUMN process;
 DROP TABLE console_sessions;
 DROP INDEX outbox_state;
 DROP TABLE events;
