@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "admin/processes.h"
 #include "channels/mailbox_agent.h"
 #include "util/text.h"
 
@@ -235,7 +236,8 @@ std::optional<Invalid> check_routing_address(const store::RoutingAddress& a) {
   const std::pair<const char*, const std::string*> texts[] = {{"queue", &a.queue},
                                                               {"product", &a.product},
                                                               {"subject_prefix", &a.subject_prefix},
-                                                              {"priority", &a.priority}};
+                                                              {"priority", &a.priority},
+                                                              {"process", &a.process}};
   for (const auto& [field, value] : texts) {
     if (too_long(*value, kMaxNameBytes) || !text::is_clean_text(*value, true))
       return Invalid{field, "one line of at most " + std::to_string(kMaxNameBytes) + " bytes"};
@@ -246,7 +248,10 @@ std::optional<Invalid> check_routing_address(const store::RoutingAddress& a) {
 Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a) {
   if (auto bad = check_routing_address(a)) return tl::unexpected(invalid_error(*bad));
   a.email = text::normalize_email(text::trim(a.email));
-  MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) { return u.routing().put_address(a); }));
+  MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(check_process_exists(u, a.process));
+    return u.routing().put_address(a);
+  }));
   return a;
 }
 
@@ -292,6 +297,7 @@ Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path
   MC_RETURN_IF_ERROR(channels::validate_mailbox(m));
   std::vector<std::filesystem::path> written;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(check_process_exists(u, m.process));
     // The row first: a name that exists already stops here, before its secrets are touched.
     if (auto added = u.mailboxes().add_mailbox(m); !added)
       return tl::unexpected(conflict_or(added.error(), "a mailbox named " + m.name + " exists"));
@@ -328,6 +334,7 @@ Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::p
     MC_ASSIGN_OR_RETURN(auto all, u.mailboxes().list_mailboxes());
     auto was = std::find_if(all.begin(), all.end(), [&](const store::Mailbox& b) { return b.name == m.name; });
     MC_RETURN_IF_ERROR(u.mailboxes().update_mailbox(m));
+    MC_RETURN_IF_ERROR(check_process_exists(u, m.process));
     // Another server, account or folder: the UIDs fetched from the old one say nothing of
     // the new one, so its agent starts from nothing rather than skip mail.
     if (was != all.end() && (was->protocol != m.protocol || was->host != m.host || was->port != m.port ||

@@ -149,6 +149,7 @@ void put_address(Context& ctx, const httplib::Request& req, httplib::Response& r
   MC_API_FIELD(prefix, string_field(*body, "subject_prefix", kMaxText));
   MC_API_FIELD(unknown, string_field(*body, "unknown_sender", kMaxText));
   MC_API_FIELD(creates, bool_field(*body, "creates_cases"));
+  MC_API_FIELD(process, string_field(*body, "process", kMaxText));
   store::RoutingAddress a;
   a.email = email->value_or("");
   a.queue = queue->value_or("");
@@ -157,6 +158,7 @@ void put_address(Context& ctx, const httplib::Request& req, httplib::Response& r
   a.subject_prefix = prefix->value_or("");
   a.unknown_sender = unknown->value_or("create");
   a.creates_cases = creates->value_or(true);
+  a.process = process->value_or("");
   if (auto bad = admin::check_routing_address(a))
     return send_problem(res, field_problem(bad->field, bad->message));
   auto put = admin::put_routing_address(ctx.store, a);
@@ -241,6 +243,7 @@ void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& r
   MC_API_FIELD(verify, bool_field(*body, "tls_verify"));
   MC_API_FIELD(auth, string_field(*body, "auth", 16));
   MC_API_FIELD(plaintext, bool_field(*body, "allow_plaintext_auth"));
+  MC_API_FIELD(process, string_field(*body, "process", kMaxText));
 
   store::Mailbox m;
   std::vector<FieldError> errors;
@@ -283,9 +286,10 @@ void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& r
     errors.push_back(
         {"auth", "password (xoauth2 runs a token command on the server: `mailcase mailbox add` only)"});
   m.allow_plaintext_auth = plaintext->value_or(false);
+  m.process = process->value_or("");
   // Each goes into the protocol (a folder into an IMAP command): one line of text only.
   const std::pair<const char*, const std::optional<std::string>*> lines[] = {
-      {"folder", &*folder}, {"after", &*after}, {"address", &*address}};
+      {"folder", &*folder}, {"after", &*after}, {"address", &*address}, {"process", &*process}};
   for (const auto& [field, value] : lines) {
     if (*value && !text::is_clean_text(**value, true)) errors.push_back({field, "one line of text"});
   }

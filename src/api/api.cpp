@@ -35,6 +35,7 @@ void Api::mount(web::HttpServer& server) {
   mount_admin_routes(server, *ctx_);
   mount_queue_routes(server, *ctx_);
   mount_rule_routes(server, *ctx_);
+  mount_process_routes(server, *ctx_);
 }
 
 std::optional<std::string_view> header(const httplib::Request& req, const char* name) {

@@ -124,7 +124,8 @@ Problem problem_of_service(const Error& e) {
                                                                   {"priority: ", "priority"},
                                                                   {"product: ", "product"},
                                                                   {"comment: ", "comment"},
-                                                                  {"cc: ", "cc"}};
+                                                                  {"cc: ", "cc"},
+                                                                  {"stage: ", "stage"}};
   for (const auto& [prefix, field] : kPrefixes) {
     if (e.message.rfind(prefix, 0) == 0) {
       p.errors.push_back({field, e.message.substr(std::string_view(prefix).size())});
@@ -204,7 +205,7 @@ void patch_case(Context& ctx, const store::Agent& agent, const std::string& numb
   if (!body) return send_problem(res, body.error());
   Problem fields{422, "the request has invalid fields", {}};
   services::CaseFields f;
-  std::optional<std::string> owner, action, reason;
+  std::optional<std::string> owner, action, reason, stage;
   auto text = [&](const char* name, size_t max, std::optional<std::string>& out) {
     auto v = string_field(*body, name, max);
     if (!v) {
@@ -219,6 +220,7 @@ void patch_case(Context& ctx, const store::Agent& agent, const std::string& numb
   text("product", services::kMaxFieldBytes, f.product);
   text("action", 16, action);
   text("reason", kMaxText, reason);
+  text("stage", domain::kMaxStageBytes, stage);
   for (const auto& [name, value] :
        {std::pair{"queue", &f.queue}, {"priority", &f.priority}, {"product", &f.product}})
     if (*value)
@@ -232,7 +234,8 @@ void patch_case(Context& ctx, const store::Agent& agent, const std::string& numb
   if (reason && kind != cases::ActionKind::kReject)
     fields.errors.push_back({"reason", "only with \"action\": \"reject\""});
   for (const auto& [k, v] : body->items()) {
-    static const std::set<std::string> known{"owner", "queue", "priority", "product", "action", "reason"};
+    static const std::set<std::string> known{"owner",  "queue",  "priority", "product",
+                                             "action", "reason", "stage"};
     if (!known.count(k)) fields.errors.push_back({k, "not a field of a case that can be changed"});
   }
   if (!fields.errors.empty()) return send_problem(res, fields);
@@ -256,6 +259,7 @@ void patch_case(Context& ctx, const store::Agent& agent, const std::string& numb
     if (owner && text::normalize_email(*owner) != text::normalize_email(c.owner))
       MC_RETURN_IF_ERROR(ctx.cases.assign(w, by, c, *owner));
     MC_RETURN_IF_ERROR(ctx.cases.change(w, by, c, f));
+    if (stage) MC_RETURN_IF_ERROR(ctx.cases.set_stage(w, by, c, *stage));
     if (!kind) return {};
     switch (*kind) {
       case cases::ActionKind::kClose:

@@ -68,6 +68,8 @@ void mount_mail_routes(web::HttpServer& server, Context& ctx);
 void mount_admin_routes(web::HttpServer& server, Context& ctx);
 // Queues and their members, and GET|PATCH /api/v1/me (queue_routes.cpp).
 void mount_queue_routes(web::HttpServer& server, Context& ctx);
+// GET|POST /api/v1/processes (process_routes.cpp).
+void mount_process_routes(web::HttpServer& server, Context& ctx);
 // The "notify" object of a PATCH ({"new_case", "reply", "assigned"}: booleans, each
 // optional); nullopt when absent; a problem naming notify.FIELD otherwise.
 tl::expected<std::optional<store::NotifySettingsPatch>, Problem> notify_patch_of(const nlohmann::json& body);

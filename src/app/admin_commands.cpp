@@ -126,6 +126,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     add->add_option("--queue", a->queue, "queue of its cases");
     add->add_option("--product", a->product, "product of its cases");
     add->add_option("--priority", a->priority, "priority of its cases");
+    add->add_option("--process", a->process, "process its new cases follow, from their first stage");
     add->add_option("--creates-cases", *creates, "yes|no")->check(CLI::IsMember({"yes", "no"}));
     add->add_option("--subject-prefix", a->subject_prefix, "required subject prefix for a new case");
     add->add_option("--unknown-sender", a->unknown_sender, "create|hold")
@@ -166,7 +167,9 @@ void register_admin_commands(CLI::App& app, Globals& g) {
           } else {
             std::cout << a.email << "  queue=" << (a.queue.empty() ? "(default)" : a.queue)
                       << " product=" << a.product << " creates-cases=" << (a.creates_cases ? "yes" : "no")
-                      << " unknown-sender=" << a.unknown_sender << "\n";
+                      << " unknown-sender=" << a.unknown_sender;
+            if (!a.process.empty()) std::cout << " process=" << a.process;
+            std::cout << "\n";
           }
         }
         if (*json) std::cout << json_text(out) << "\n";

@@ -70,6 +70,8 @@ void register_token_commands(CLI::App& app, Globals& g);
 void register_queue_commands(CLI::App& app, Globals& g);
 // rule add/list/enable/disable/remove/move/test: the assignment rules.
 void register_rule_commands(CLI::App& app, Globals& g);
+// process add/list: processes with stages.
+void register_process_commands(CLI::App& app, Globals& g);
 // serve: the mailbox agents, LMTP, the outbox and the customer pages, by --roles.
 void register_serve_command(CLI::App& app, Globals& g);
 

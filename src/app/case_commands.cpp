@@ -11,7 +11,9 @@
 namespace mailcase::app {
 
 void register_case_commands(CLI::App& app, Globals& g) {
-  auto* cs = app.add_subcommand("case", "cases: list, show, history, add-participant, comment, propose-solution, accept, reject, close, reopen, assign, create, set");
+  auto* cs = app.add_subcommand("case",
+                                "cases: list, show, history, add-participant, comment, propose-solution, "
+                                "accept, reject, close, reopen, assign, create, set, stage");
   cs->require_subcommand(1);
   {
     auto* list = cs->add_subcommand("list", "list cases, newest first");
@@ -72,6 +74,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
                                        (v->contact->emails.empty() ? "" : v->contact->emails.front()) + ">"
                                  : "-")
                   << "  account: " << (v->account ? v->account->name : "-") << "\n";
+        if (!c.process.empty()) std::cout << "process: " << c.process << "  stage: " << c.stage << "\n";
         std::cout << "owner: "
                   << (v->owner          ? v->owner->name + " <" + v->owner->email + ">"
                       : c.owner.empty() ? "-"
@@ -179,6 +182,22 @@ void register_case_commands(CLI::App& app, Globals& g) {
           MC_ASSIGN_OR_RETURN(auto c, rt.cases().change(by, *number, *f));
           return c.number + ": queue " + c.queue + ", priority " + c.priority + ", product " +
                  (c.product.empty() ? "-" : c.product) + "\n";
+        });
+      };
+    });
+  }
+  {
+    // An agent moves a case to another stage of its process; the move is an event.
+    auto* stage = cs->add_subcommand("stage", "move a case to another stage of its process");
+    auto number = std::make_shared<std::string>();
+    auto to = std::make_shared<std::string>();
+    stage->add_option("number", *number, "case number, e.g. CS0000001")->required();
+    stage->add_option("stage", *to, "one of the stages of the case's process")->required();
+    stage->callback([&g, number, to] {
+      g.action = [&g, number, to] {
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto c, rt.cases().set_stage(by, *number, *to));
+          return c.number + ": process " + c.process + ", stage " + c.stage + "\n";
         });
       };
     });

@@ -97,6 +97,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     add->add_option("--after", *after,
                     "delete, seen, move:FOLDER or keep (default: seen for IMAP, delete for POP3)");
     add->add_option("--address", m->address, "routing address its mail counts as delivered to");
+    add->add_option("--process", m->process,
+                    "process its new cases follow, from their first stage (its address's process wins)");
     add->add_option("--ca-file", m->ca_file, "PEM file of a private or self-signed CA to trust");
     add->add_option("--tls-verify", *verify, "verify the server's certificate (yes|no)");
     add->add_option("--auth", *auth, "password or xoauth2");

@@ -168,6 +168,7 @@ int run(int argc, char** argv) {
   register_token_commands(app, g);
   register_queue_commands(app, g);
   register_rule_commands(app, g);
+  register_process_commands(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

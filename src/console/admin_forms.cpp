@@ -37,6 +37,7 @@ AddressForm address_from_form(const Fields& f) {
   a.product = std::string(text::trim(get(f, "product")));
   a.priority = std::string(text::trim(get(f, "priority")));
   a.subject_prefix = get(f, "subject_prefix");
+  a.process = std::string(text::trim(get(f, "process")));
   a.unknown_sender = get(f, "unknown_sender").empty() ? "create" : get(f, "unknown_sender");
   a.creates_cases = checked(f, "creates_cases");
   out.invalid = admin::check_routing_address(a);

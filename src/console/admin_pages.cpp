@@ -140,7 +140,7 @@ void addresses_page(Context& ctx, const Viewer& v, httplib::Response& res, int s
       "<h2 id=\"address-form\">Add or change an address</h2><p class=\"meta\">An address that exists is "
       "changed.</p><form method=\"post\" action=\"/admin/addresses\" class=\"card\">{}"
       "<label for=\"f-email\">Address</label><input type=\"email\" id=\"f-email\" name=\"email\" required "
-      "value=\"{}\">{}{}{}{}{}{}<div class=\"actions\"><button type=\"submit\">Save the "
+      "value=\"{}\">{}{}{}{}{}{}{}<div class=\"actions\"><button type=\"submit\">Save the "
       "address</button></div>"
       "</form>",
       csrf_field(v), field(form, "email"),
@@ -149,6 +149,7 @@ void addresses_page(Context& ctx, const Viewer& v, httplib::Response& res, int s
       text_input("priority", "Priority (empty: the default)", field(form, "priority")),
       text_input("subject_prefix", "Subject prefix a new case's subject must start with (empty: none)",
                  field(form, "subject_prefix")),
+      text_input("process", "Process its new cases follow (empty: none)", field(form, "process")),
       select_input("unknown_sender", "Mail from unknown senders", unknown, {"create", "hold"}),
       checkbox("creates_cases", "Mail to this address creates cases", creates));
   send_page(res, status, v, "Routing addresses", "admin",
@@ -168,6 +169,7 @@ void addresses_get(Context& ctx, const Viewer& v, const httplib::Request& req, h
                   {"product", a.product},
                   {"priority", a.priority},
                   {"subject_prefix", a.subject_prefix},
+                  {"process", a.process},
                   {"unknown_sender", a.unknown_sender},
                   {"creates_cases", a.creates_cases ? "yes" : ""}};
         }
@@ -183,7 +185,8 @@ void addresses_get(Context& ctx, const Viewer& v, const httplib::Request& req, h
 
 void addresses_post(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
   const Fields f = fields_of(
-      req, {"email", "queue", "product", "priority", "subject_prefix", "unknown_sender", "creates_cases"});
+      req, {"email", "queue", "product", "priority", "subject_prefix", "unknown_sender", "creates_cases",
+            "process"});
   auto parsed = address_from_form(f);
   if (parsed.invalid)
     return addresses_page(

@@ -1,8 +1,9 @@
 // The case page's forms: reply to the customer (mailed, with attachments and Cc), internal
 // note, propose a solution, close, reopen, assign (owner, queue, priority), add a
-// participant. Each runs through the case services as the REST API's routes do (the same
-// calls, the same lifecycle checks, in one unit of work) and answers with a redirect back
-// to the case page, or the page again with the reason and the agent's text when refused.
+// participant, move to another stage of its process. Each runs through the case services
+// as the REST API's routes do (the same calls, the same lifecycle checks, in one unit of
+// work) and answers with a redirect back to the case page, or the page again with the
+// reason and the agent's text when refused.
 // page() has checked the session and the form's CSRF token before any of these runs.
 #include <spdlog/spdlog.h>
 
@@ -177,6 +178,18 @@ void participant_action(Context& ctx, const Viewer& v, const httplib::Request& r
   done(res, number, "participant");
 }
 
+// Moves the case to the stage chosen from its process's (the services refuse any other).
+void stage_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+                  const std::string& number) {
+  const std::string stage = form_value(req, "stage");
+  if (stage.empty() || stage.size() > domain::kMaxStageBytes || !text::is_clean_text(stage, true))
+    return show_case(ctx, v, req, res, number, 422, "Choose the stage from the list.");
+  auto result = ctx.cases.set_stage(actor_of(v), number, stage);
+  if (!result)
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()));
+  done(res, number, "stage");
+}
+
 }  // namespace
 
 void mount_case_actions(web::HttpServer& server, Context& ctx) {
@@ -200,6 +213,7 @@ void mount_case_actions(web::HttpServer& server, Context& ctx) {
            const std::string& n) { lifecycle_action(c, v, req, res, n, cases::ActionKind::kReopen); });
   mount("assign", assign_action);
   mount("participants", participant_action);
+  mount("stage", stage_action);
 }
 
 }  // namespace mailcase::console

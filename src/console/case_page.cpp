@@ -91,7 +91,8 @@ std::string_view done_words(std::string_view done) {
       {"close", "The case was closed."},
       {"reopen", "The case was reopened."},
       {"assign", "The case was updated."},
-      {"participant", "The participant was added."}};
+      {"participant", "The participant was added."},
+      {"stage", "The case moved to another stage."}};
   for (const auto& [k, w] : kWords)
     if (k == done) return w;
   return {};
@@ -107,12 +108,15 @@ Html facts_html(const cases::CaseView& view) {
     contact = html("{} <a href=\"/cases?contact={}\">{}</a>", view.contact->name, url_encode(email), email);
   }
   Html account = view.account ? html("{}", view.account->name) : html("<span class=\"muted\">none</span>");
+  Html process;
+  if (!c.process.empty())
+    process = html("<dt>Process</dt><dd>{} <span class=\"muted\">at</span> {}</dd>", c.process, c.stage);
   return html(
       "<dl class=\"card facts\"><dt>Status</dt><dd><span class=\"badge {}\">{}</span></dd>"
-      "<dt>Queue</dt><dd>{}</dd><dt>Owner</dt><dd>{}</dd><dt>Priority</dt><dd>{}</dd>"
+      "<dt>Queue</dt><dd>{}</dd><dt>Owner</dt><dd>{}</dd><dt>Priority</dt><dd>{}</dd>{}"
       "<dt>Contact</dt><dd>{}</dd><dt>Account</dt><dd>{}</dd>"
       "<dt>Opened</dt><dd>{}</dd><dt>Updated</dt><dd>{}</dd></dl>",
-      status_class(c.status), status_words(c.status), c.queue, owner, c.priority, contact, account,
+      status_class(c.status), status_words(c.status), c.queue, owner, c.priority, process, contact, account,
       time_html(c.created_at), time_html(c.updated_at));
 }
 
@@ -203,6 +207,25 @@ Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>
   return out + html("</div></section>");
 }
 
+// The case's stage, with a select of its process's stages to move it (POST
+// /cases/{number}/stage); nothing for a case of no process (or of one that is gone).
+Html stage_form_html(const cases::CaseView& view, const std::optional<store::Process>& process,
+                     const Viewer& v) {
+  if (!process) return Html();
+  std::vector<Html> options;
+  for (const auto& s : process->stages)
+    options.push_back(s == view.c.stage ? html("<option value=\"{}\" selected>{}</option>", s, s)
+                                        : html("<option value=\"{}\">{}</option>", s, s));
+  return html(
+      "<section aria-labelledby=\"stage-h\" class=\"card\"><h2 id=\"stage-h\">Stage <span "
+      "class=\"muted\">({})</span></h2>"
+      "<form method=\"post\" action=\"/cases/{}/stage\" class=\"filters\">{}"
+      "<div><label for=\"stage-select\">Stage</label><select id=\"stage-select\" "
+      "name=\"stage\">{}</select></div>"
+      "<button type=\"submit\" class=\"secondary\">Move</button></form></section>",
+      process->name, view.c.number, csrf_field(v), join(options));
+}
+
 void send_attachment(Context& ctx, const Viewer& v, const std::string& id_text, httplib::Response& res) {
   store::Id id = 0;
   try {
@@ -281,6 +304,12 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   auto agents = unit->agents().list_agents();
   if (!agents) return send_error(res, 503, v, "The case cannot be read just now. Please try again.");
   const AgentNames names = agent_names(*agents);
+  std::optional<store::Process> process;
+  if (!view->c.process.empty()) {
+    auto p = unit->processes().find_process(view->c.process);
+    if (!p) return send_error(res, 503, v, "The case cannot be read just now. Please try again.");
+    process = std::move(*p);
+  }
 
   Html notice;
   if (!error.empty())
@@ -309,12 +338,12 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
       "<p class=\"meta\"><a href=\"/cases\">All cases</a></p><h1>{} · {}</h1>{}{}{}{}"
       "<section aria-labelledby=\"thread-h\"><h2 id=\"thread-h\">Thread <span class=\"muted\">(oldest "
       "first)</span>"
-      "</h2><div class=\"thread\" id=\"thread-items\">{}</div>{}</section>{}{}{}",
+      "</h2><div class=\"thread\" id=\"thread-items\">{}</div>{}</section>{}{}{}{}",
       view->c.number, view->c.subject, notice, facts_html(*view), description,
       participants_html(*view, v, draft),
       items.empty() ? html("<p class=\"muted\">No comments yet.</p>") : join(items),
       poll_html(view->c.number, last), loose_html, comment_forms_html(*view, v, draft),
-      case_form_html(*view, *agents, v));
+      case_form_html(*view, *agents, v), stage_form_html(*view, process, v));
   send_page(res, status, v, view->c.number + " " + view->c.subject, "cases", body, mail_frame_src(req));
 }
 

@@ -35,6 +35,7 @@ struct RoutingAddress {
   std::string subject_prefix;             // required at the start of a new case's subject, empty: none
   std::string unknown_sender = "create";  // create | hold
   std::string priority;                   // empty: the configured default
+  std::string process;                    // a process's name: its new cases start at its first stage
 };
 
 // How a mailbox is reached and what becomes of its mail; each has one text form (the
@@ -88,6 +89,9 @@ struct Mailbox {
   // With tls "none" the password or token would cross the network in clear: refused
   // unless the administrator says so (a test server on loopback, say).
   bool allow_plaintext_auth = false;
+  // A process's name: a new case from this mailbox starts at its first stage, unless its
+  // routing address names a process (which wins). Empty: none.
+  std::string process;
 };
 
 // What an agent last saw of its mailbox; shown by `mailcase mailbox list`.
@@ -171,6 +175,10 @@ struct Case {
   std::string routing_address;
   std::string created_at;
   std::string updated_at;
+  // The process the case follows (a Process's name, empty: none) and its stage in it
+  // (one of the process's stages, empty only without a process).
+  std::string process;
+  std::string stage;
 };
 
 struct Comment {

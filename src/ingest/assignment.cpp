@@ -54,6 +54,9 @@ void apply_rule_fields(const rules::Evaluation& ev, store::Case& c) {
   if (!ev.result.queue.empty()) c.queue = ev.result.queue;
   if (!ev.result.priority.empty()) c.priority = ev.result.priority;
   if (!ev.result.product.empty()) c.product = ev.result.product;
+  // The case services start it at the process's first stage (an unknown one is named in
+  // the case's history, never failing the mail).
+  if (!ev.result.process.empty()) c.process = ev.result.process;
 }
 
 Status apply_rules_to_new_case(store::UnitOfWork& u, services::CaseServices& cases,
@@ -84,6 +87,7 @@ Status apply_rules_to_new_case(store::UnitOfWork& u, services::CaseServices& cas
     if (ev.queue_by == name) details["queue"] = ev.result.queue;
     if (ev.priority_by == name) details["priority"] = ev.result.priority;
     if (ev.product_by == name) details["product"] = ev.result.product;
+    if (ev.process_by == name) details["process"] = ev.result.process;
     if (ev.owner_by == name) {
       if (!owner.empty())
         details["owner"] = owner;

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "cases/lifecycle.h"
-#include "services/case_services.h"
+#include "ingest/case_process.h"
 #include "ingest/classify.h"
 #include "ingest/reply_text.h"
 #include "ingest/route.h"
@@ -16,6 +16,7 @@
 #include "mime/parser.h"
 #include "outbound/loop_guard.h"
 #include "rules/business_hours.h"
+#include "services/case_services.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
@@ -86,6 +87,21 @@ Result<SenderRole> role_on_case(store::UnitOfWork& u, store::Id case_id, const s
     MC_ASSIGN_OR_RETURN(pf.listed, u.cases().is_participant(case_id, sender));
   }
   return sender_role(pf);
+}
+
+// The process a new case follows (case_process.h): its routing address's, else that of
+// the mailbox it came from. The mailboxes are read only for a mail fetched from one, and
+// only when its address names no process.
+Result<std::string> process_of(store::UnitOfWork& u, const std::optional<store::RoutingAddress>& address,
+                               std::string_view source) {
+  const store::RoutingAddress* a = address ? &*address : nullptr;
+  if (a && !a->process.empty()) return case_process(a, nullptr);
+  auto name = mailbox_of_source(source);
+  if (!name) return case_process(a, nullptr);
+  MC_ASSIGN_OR_RETURN(auto all, u.mailboxes().list_mailboxes());
+  for (const auto& m : all)
+    if (m.name == *name) return case_process(a, &m);
+  return case_process(a, nullptr);
 }
 
 }  // namespace
@@ -525,6 +541,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     c.contact_id = contact_id;
     if (account) c.account_id = account->id;
     c.routing_address = facts.address ? facts.address->email : "";
+    // The address's (or mailbox's) process, unless a rule sets another.
+    MC_ASSIGN_OR_RETURN(c.process, process_of(u, facts.address, row.source));
     // No rules: nothing read beyond the version (once per unit of work).
     rules::Evaluation ev;
     if (unit_rules_ && !unit_rules_->empty()) {

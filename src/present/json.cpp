@@ -8,10 +8,19 @@ using nlohmann::json;
 
 // The fields a case row and a shown case share.
 json case_fields(const store::Case& c) {
-  return {{"number", c.number},         {"subject", c.subject},      {"status", store::to_string(c.status)},
-          {"priority", c.priority},     {"queue", c.queue},          {"product", c.product},
-          {"origin", c.origin},         {"owner", c.owner},          {"routing_address", c.routing_address},
-          {"created_at", c.created_at}, {"updated_at", c.updated_at}};
+  return {{"number", c.number},
+          {"subject", c.subject},
+          {"status", store::to_string(c.status)},
+          {"priority", c.priority},
+          {"queue", c.queue},
+          {"product", c.product},
+          {"origin", c.origin},
+          {"owner", c.owner},
+          {"routing_address", c.routing_address},
+          {"created_at", c.created_at},
+          {"updated_at", c.updated_at},
+          {"process", c.process},
+          {"stage", c.stage}};
 }
 
 json text_or_null(std::string_view s) {
@@ -135,6 +144,10 @@ json queue_json(const store::Queue& q) {
   return {{"name", q.name}, {"members", q.members}, {"open_cases", q.open_cases}};
 }
 
+json process_json(const store::Process& p) {
+  return {{"name", p.name}, {"stages", p.stages}, {"created_at", p.created_at}};
+}
+
 json api_token_json(const store::ApiToken& t) {
   auto optional = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
   return {{"id", t.id},
@@ -153,7 +166,8 @@ json address_json(const store::RoutingAddress& a) {
           {"creates_cases", a.creates_cases},
           {"subject_prefix", a.subject_prefix},
           {"unknown_sender", a.unknown_sender},
-          {"priority", a.priority}};
+          {"priority", a.priority},
+          {"process", a.process}};
 }
 
 json mailbox_json(const store::Mailbox& m, const store::MailboxState& state) {
@@ -170,6 +184,7 @@ json mailbox_json(const store::Mailbox& m, const store::MailboxState& state) {
           {"address", m.address},
           {"auth", domain::to_string(m.auth)},
           {"allow_plaintext_auth", m.allow_plaintext_auth},
+          {"process", m.process},
           {"status", state.status},
           {"last_success", state.last_success},
           {"last_error", state.last_error},

@@ -55,6 +55,8 @@ nlohmann::json outcome_json(const ingest::Outcome& o);
 nlohmann::json agent_json(const store::Agent& a);
 // {"name", "members": [emails], "open_cases"}.
 nlohmann::json queue_json(const store::Queue& q);
+// {"name", "stages": [names, in order], "created_at"}.
+nlohmann::json process_json(const store::Process& p);
 // A routing address.
 nlohmann::json address_json(const store::RoutingAddress& a);
 // A mailbox's settings and its agent's last state. No password file, token command or

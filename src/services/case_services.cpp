@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "domain/process.h"
 #include "outbound/loop_guard.h"
 #include "spool/blob_store.h"
 #include "util/clock.h"
@@ -237,10 +238,26 @@ Status CaseServices::notify_agents(store::UnitOfWork& w, const store::Case& c, N
 Result<store::Case> CaseServices::create(store::UnitOfWork& w, const Actor& by, store::Case c,
                                          const std::string& reason, bool notify) {
   if (c.subject.empty()) c.subject = "(no subject)";
+  std::string process_unknown;
+  if (!c.process.empty() || !c.stage.empty()) {
+    std::optional<store::Process> found;
+    if (!c.process.empty()) {
+      MC_ASSIGN_OR_RETURN(found, w.processes().find_process(c.process));
+    }
+    auto start = domain::start_in_process(c.process, c.stage, found);
+    c.process = std::move(start.process);
+    c.stage = std::move(start.stage);
+    process_unknown = std::move(start.unknown);
+  }
   MC_ASSIGN_OR_RETURN(auto created, w.cases().insert_case(std::move(c), cfg_.threading.case_prefix,
                                                           cfg_.threading.case_digits));
   std::map<std::string, std::string> details;
   if (!reason.empty()) details["reason"] = reason;
+  if (!created.process.empty()) {
+    details["process"] = created.process;
+    details["stage"] = created.stage;
+  }
+  if (!process_unknown.empty()) details["process_unknown"] = process_unknown;
   MC_RETURN_IF_ERROR(event(w, created, by, store::EventAction::kCreated, std::move(details)));
   if (notify && cfg_.outbound.enabled) {
     MC_ASSIGN_OR_RETURN(auto members, w.queues().queue_agents(created.queue));
@@ -482,6 +499,20 @@ Status CaseServices::change(store::UnitOfWork& w, const Actor& by, store::Case& 
   return {};
 }
 
+Status CaseServices::set_stage(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                               const std::string& stage) {
+  std::optional<store::Process> process;
+  if (!c.process.empty()) {
+    MC_ASSIGN_OR_RETURN(process, w.processes().find_process(c.process));
+  }
+  MC_ASSIGN_OR_RETURN(auto to, domain::stage_move(c, process, stage));
+  if (to == c.stage) return {};
+  std::map<std::string, std::string> details{{"process", c.process}, {"from", c.stage}, {"to", to}};
+  c.stage = std::move(to);
+  MC_RETURN_IF_ERROR(w.cases().update_case(c));
+  return event(w, c, by, store::EventAction::kStageChanged, std::move(details));
+}
+
 Result<store::Case> CaseServices::open_case(store::UnitOfWork& w, const Actor& by, const NewCase& n) {
   const std::string email = text::normalize_email(n.contact_email);
   if (!store::is_email_address(email))
@@ -637,6 +668,10 @@ Result<store::Case> CaseServices::answer_survey(const Actor& by, std::string_vie
 
 Result<store::Case> CaseServices::change(const Actor& by, std::string_view number, const CaseFields& f) {
   return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return change(w, by, c, f); });
+}
+Result<store::Case> CaseServices::set_stage(const Actor& by, std::string_view number,
+                                            const std::string& stage) {
+  return on_case(number, [&](store::UnitOfWork& w, store::Case& c) { return set_stage(w, by, c, stage); });
 }
 Result<store::Case> CaseServices::open_case(const Actor& by, const NewCase& n) {
   return in_own_unit([&](store::UnitOfWork& w) { return open_case(w, by, n); },

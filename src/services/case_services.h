@@ -141,6 +141,9 @@ class CaseServices {
 
   // A new case from a mail (or an agent): numbered by the store; a "created" event. With
   // notify, its queue's members are told (agent_notices.h; not `import` of an archive).
+  // A case naming a process starts at its first stage (domain::start_in_process: the one
+  // place a case's stage starts); one naming a process that does not exist follows none,
+  // and its "created" event says so (detail process_unknown): the mail is never refused.
   [[nodiscard]] Result<store::Case> create(store::UnitOfWork& w, const Actor& by, store::Case c,
                                            const std::string& reason, bool notify = true);
   // A mail on a case: its comment, attachments, Message-ID and participants; the case's
@@ -180,6 +183,12 @@ class CaseServices {
   // value differs (details field, from, to), none and no write when none differs.
   // kInvalidInput, with nothing written, when any value is unfit (check_case_field).
   [[nodiscard]] Status change(store::UnitOfWork& w, const Actor& by, store::Case& c, const CaseFields& f);
+  // Moves the case to another stage of its process: a "stage_changed" event (details
+  // process, from, to); none and no write when it stands there already. kInvalidInput,
+  // with nothing written, when the case follows no process or the stage is not one of
+  // its process's (domain::stage_move).
+  [[nodiscard]] Status set_stage(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                                 const std::string& stage);
   // A case an agent opens (origin "agent"): its contact found or made, a "created" event,
   // then an "assigned" one for an owner, the first comment and the confirmation, as
   // NewCase says. kInvalidInput for an unfit address, subject or field, or an owner who
@@ -220,6 +229,8 @@ class CaseServices {
   [[nodiscard]] Result<store::Case> answer_survey(const Actor& by, std::string_view number, int rating,
                                                   const std::string& comment);
   [[nodiscard]] Result<store::Case> change(const Actor& by, std::string_view number, const CaseFields& f);
+  [[nodiscard]] Result<store::Case> set_stage(const Actor& by, std::string_view number,
+                                              const std::string& stage);
   [[nodiscard]] Result<store::Case> open_case(const Actor& by, const NewCase& n);
 
   // The clock the services count from (ingest's business hours read it too).

@@ -24,7 +24,7 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kTokenCreated,   EventAction::kTokenRevoked,
                               EventAction::kChanged,        EventAction::kRuleMatched,
                               EventAction::kRuleAdded,      EventAction::kRuleChanged,
-                              EventAction::kRuleRemoved};
+                              EventAction::kRuleRemoved,   EventAction::kStageChanged};
 
 }  // namespace
 
@@ -106,6 +106,8 @@ const char* to_string(EventAction a) {
       return "rule_removed";
     case EventAction::kLegacy:
       return "legacy";
+    case EventAction::kStageChanged:
+      return "stage_changed";
   }
   return "?";
 }

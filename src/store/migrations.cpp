@@ -588,6 +588,21 @@ WHEN old.status IS NOT new.status OR old.owner IS NOT new.owner BEGIN
 END;
 ALTER TABLE queue_members ADD COLUMN last_assigned_seq INTEGER NOT NULL DEFAULT 0;
 )sql"},
+      // Processes with stages (ProcessRepository): stages is a JSON array of the stage
+      // names in their order. A case follows one process (by name) and stands at one of
+      // its stages; a routing address names the process its new cases follow (a
+      // mailbox names its one among its JSON settings).
+      {23, R"sql(
+CREATE TABLE processes (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  stages TEXT NOT NULL DEFAULT '[]',
+  created_at TEXT NOT NULL
+);
+ALTER TABLE cases ADD COLUMN process TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+ALTER TABLE routing_addresses ADD COLUMN process TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return all;
 }

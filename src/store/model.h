@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "domain/model.h"
+#include "domain/process.h"
 
 namespace mailcase::store {
 
@@ -26,6 +27,7 @@ using domain::outbox_state_from;
 using domain::OutboxMail;
 using domain::OutboxState;
 using domain::Participant;
+using domain::Process;
 using domain::raw_state_from;
 using domain::RawMessage;
 using domain::RawState;
@@ -76,6 +78,7 @@ enum class EventAction {
   kRuleChanged,          // rule_changed: no case; details.rule, .change (enabled, disabled, moved), .position
   kRuleRemoved,          // rule_removed: no case; details.rule
   kLegacy,               // legacy: an old audit row (details.action, details.text)
+  kStageChanged,         // stage_changed: details.process, from, to
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

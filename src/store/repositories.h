@@ -352,6 +352,16 @@ class RuleRepository {
   [[nodiscard]] virtual Status note_round_robin(std::string_view queue, std::string_view agent_email) = 0;
 };
 
+// Processes (domain/process.h) by name; names are exact and unique. add_process:
+// kConflict when the name is a process's already. list_processes: by name.
+class ProcessRepository {
+ public:
+  virtual ~ProcessRepository() = default;
+  [[nodiscard]] virtual Result<Id> add_process(const Process& p) = 0;
+  [[nodiscard]] virtual Result<std::optional<Process>> find_process(std::string_view name) = 0;
+  [[nodiscard]] virtual Result<std::vector<Process>> list_processes() = 0;
+};
+
 // Idempotency keys of the REST API (a POST with an Idempotency-Key header): per API
 // token, the request a key was first used for and the answer it got, kept a day.
 struct IdempotentAnswer {

@@ -49,6 +49,7 @@ class UnitConnection {
   virtual SessionRepository& sessions() = 0;
   virtual QueueRepository& queues() = 0;
   virtual RuleRepository& rules() = 0;
+  virtual ProcessRepository& processes() = 0;
 };
 
 // What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
@@ -102,6 +103,7 @@ class Store : public AccountRepository,
   virtual SessionRepository& sessions() = 0;
   virtual QueueRepository& queues() = 0;
   virtual RuleRepository& rules() = 0;
+  virtual ProcessRepository& processes() = 0;
 
  protected:
   // The transaction primitives a backend implements and only UnitOfWork drives (through
@@ -183,6 +185,7 @@ class UnitOfWork {
   SessionRepository& sessions() { return own_ ? own_->sessions() : store_->sessions(); }
   QueueRepository& queues() { return own_ ? own_->queues() : store_->queues(); }
   RuleRepository& rules() { return own_ ? own_->rules() : store_->rules(); }
+  ProcessRepository& processes() { return own_ ? own_->processes() : store_->processes(); }
 
  private:
   friend class Store;
@@ -235,6 +238,9 @@ extern const char* const kSqliteOpenCaseCountsSql;
 // open-case counts of list_queues, for checking their query plans.
 extern const char* const kSqliteQueueAgentsSql;
 extern const char* const kSqliteOpenCasesByQueueSql;
+// The statement behind ProcessRepository::find_process (run for each new case that
+// follows a process and each stage move), for checking its query plan.
+extern const char* const kSqliteFindProcessSql;
 
 // The statements behind RuleRepository::rules_version (read for each unit of work that
 // may open a case) and round_robin_candidates, for checking their query plans.

@@ -183,7 +183,7 @@ def self_test(doc_path, schema_dir):
     doc = load(doc_path)
     case = {"number": "CS0000001", "subject": "s", "status": "open", "priority": "normal", "queue": "", "product": "",
             "origin": "email", "owner": "", "routing_address": "", "created_at": "", "updated_at": "",
-            "contact": None, "account": None}
+            "process": "", "stage": "", "contact": None, "account": None}
     page = lambda *items: {"items": list(items), "next_cursor": None}
     js = lambda status, body, ctype="application/json": Answer(status, {"Content-Type": ctype}, json.dumps(body).encode())
     problem = {"type": "about:blank", "title": "Not Found", "status": 404}

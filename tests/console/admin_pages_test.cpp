@@ -316,6 +316,26 @@ TEST_F(AdminPages, RoutingAddressesAreAddedChangedAndRemoved) {
   EXPECT_NE(gone.body.find("There is no routing address sales@corp.example"), std::string::npos);
 }
 
+TEST_F(AdminPages, ARoutingAddressNamesAProcessThatExistsAndItsEditFormKeepsIt) {
+  auto unknown = admin_.post("/admin/addresses", {{"email", "sales@corp.example"}, {"process", "Sales"}});
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_NE(unknown.body.find("no process Sales"), std::string::npos) << unknown.body;
+  EXPECT_EQ(cli_json(data_, {"address", "list"}).size(), 0u);
+
+  ASSERT_EQ(mailcase::testing::run_mailcase(
+                {"--data", data_.string(), "process", "add", "Sales", "--stages", "Lead,Offer,Won"})
+                .exit_code,
+            0);
+  auto added = admin_.post("/admin/addresses", {{"email", "sales@corp.example"}, {"process", "Sales"}});
+  EXPECT_EQ(added.status, 303) << added.body;
+  auto list = cli_json(data_, {"address", "list"});
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].value("process", ""), "Sales");
+  // Changing the address from its edit form keeps the process the form shows.
+  auto edit = admin_.get("/admin/addresses?edit=sales%40corp.example");
+  EXPECT_NE(edit.body.find("name=\"process\" value=\"Sales\""), std::string::npos) << edit.body;
+}
+
 const std::string kSecret = "Sw0rdfish-not-shown";
 
 std::map<std::string, std::string> mailbox_fields(int port) {

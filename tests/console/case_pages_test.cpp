@@ -541,6 +541,33 @@ TEST_F(CasePages, PostWithoutCsrfChangesNothing) {
   EXPECT_EQ(after.c.owner, before.c.owner);
 }
 
+TEST_F(CasePages, StageMovesACaseWithinItsProcess) {
+  ASSERT_EQ(run({"process", "add", "Support", "--stages", "New,Fix,Done"}).exit_code, 0);
+  ASSERT_EQ(run({"address", "add", "help@corp.example", "--process", "Support"}).exit_code, 0);
+  deliver(
+      "From: Alice <alice@example.org>\r\nTo: help@corp.example\r\nSubject: Scanner\r\n"
+      "Message-ID: <stage1@example.org>\r\n\r\nIt does not scan.\r\n");
+  auto page = get("/cases/CS0000002");
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<option value=\"New\" selected>New</option>"), std::string::npos) << page->body;
+  EXPECT_NE(page->body.find("action=\"/cases/CS0000002/stage\""), std::string::npos);
+  // A case of no process has no stage to move.
+  EXPECT_EQ(get("/cases/CS0000001")->body.find("/stage\""), std::string::npos);
+
+  auto r = post("/cases/CS0000002/stage", {{"stage", "Fix"}});
+  ASSERT_EQ(r->status, 303) << r->body;
+  EXPECT_EQ(view("CS0000002").c.stage, "Fix");
+  EXPECT_NE(get("/cases/CS0000002?done=stage")->body.find("moved to another stage"), std::string::npos);
+  EXPECT_EQ(post("/cases/CS0000002/stage", {{"stage", "Shipped"}})->status, 422);
+  EXPECT_EQ(post("/cases/CS0000001/stage", {{"stage", "New"}})->status, 422);
+  EXPECT_EQ(post("/cases/CS0000002/stage", {{"stage", "Done"}}, false)->status, 403);
+  EXPECT_EQ(view("CS0000002").c.stage, "Fix");
+  auto events = rt_->store().events_of(view("CS0000002").c.id);
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->back().action, store::EventAction::kStageChanged);
+  EXPECT_EQ(events->back().actor, "marek@corp.example");
+}
+
 TEST_F(CasePages, AttachmentDownloadsWithSafeHeaders) {
   auto v = view("CS0000001");
   ASSERT_FALSE(v.attachments.empty());

@@ -28,6 +28,8 @@ store::Case sample_case() {
   c.contact_id = 3;
   c.account_id = 4;
   c.routing_address = "printers@corp.example";
+  c.process = "Support";
+  c.stage = "Fix";
   c.created_at = "2026-11-23T10:00:00Z";
   c.updated_at = "2026-11-24T09:30:00Z";
   return c;
@@ -53,8 +55,8 @@ store::Account sample_account() {
 // The case fields a list row and a shown case share, in the order json sorts them.
 const char* kCaseFields =
     R"("created_at":"2026-11-23T10:00:00Z","number":"CS0000007","origin":"email",)"
-    R"("owner":"marek@corp.example","priority":"high","product":"LaserJet","queue":"Hardware",)"
-    R"("routing_address":"printers@corp.example","status":"solution proposed","subject":"Printer jams",)"
+    R"("owner":"marek@corp.example","priority":"high","process":"Support","product":"LaserJet","queue":"Hardware",)"
+    R"("routing_address":"printers@corp.example","stage":"Fix","status":"solution proposed","subject":"Printer jams",)"
     R"("updated_at":"2026-11-24T09:30:00Z")";
 
 TEST(PresentJson, CaseRowHasCaseFieldsContactAndAccountButNoThread) {
@@ -109,10 +111,11 @@ TEST(PresentJson, ShownCaseHasDescriptionThreadAttachmentsParticipantsAndOwnerNa
   // Exactly the row's fields plus these.
   std::set<std::string> keys;
   for (const auto& [k, _] : j.items()) keys.insert(k);
-  EXPECT_EQ(keys, (std::set<std::string>{"account", "attachments", "comments", "contact", "created_at",
-                                         "description", "number", "origin", "owner", "owner_name",
-                                         "participants", "priority", "product", "queue", "routing_address",
-                                         "status", "subject", "updated_at"}));
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"account",         "attachments", "comments", "contact", "created_at",
+                                   "description",     "number",      "origin",   "owner",   "owner_name",
+                                   "participants",    "priority",    "process",  "product", "queue",
+                                   "routing_address", "stage",       "status",   "subject", "updated_at"}));
 
   v.owner.reset();  // unassigned, or the agent is gone
   v.comments.clear();
@@ -251,7 +254,7 @@ TEST(PresentJson, AgentAndRoutingAddress) {
   r.unknown_sender = "hold";
   EXPECT_EQ(
       json_text(present::address_json(r)),
-      R"({"creates_cases":false,"email":"vip@corp.example","priority":"","product":"Cloud","queue":"VIP",)"
+      R"({"creates_cases":false,"email":"vip@corp.example","priority":"","process":"","product":"Cloud","queue":"VIP",)"
       R"("subject_prefix":"[VIP]","unknown_sender":"hold"})");
 }
 
@@ -281,11 +284,12 @@ TEST(PresentJson, MailboxShowsSettingsAndStateButNoSecret) {
   st.uidvalidity = 99;
   st.last_uid = 1234;
   const std::string text = json_text(present::mailbox_json(m, st));
-  EXPECT_EQ(text,
-            R"({"address":"support@corp.example","after":"move:Done","allow_plaintext_auth":false,)"
-            R"("auth":"xoauth2","backlog":4,"folder":"INBOX","host":"imap.corp.example","idle":false,)"
-            R"("last_error":"","last_success":"2026-11-23T10:00:00Z","name":"support","poll_interval_s":30,)"
-            R"("port":993,"protocol":"imap","status":"idle","tls":"implicit","user":"support"})");
+  EXPECT_EQ(
+      text,
+      R"({"address":"support@corp.example","after":"move:Done","allow_plaintext_auth":false,)"
+      R"("auth":"xoauth2","backlog":4,"folder":"INBOX","host":"imap.corp.example","idle":false,)"
+      R"("last_error":"","last_success":"2026-11-23T10:00:00Z","name":"support","poll_interval_s":30,)"
+      R"("port":993,"process":"","protocol":"imap","status":"idle","tls":"implicit","user":"support"})");
   for (const char* secret : {"PASSWORD-FILE", "TOKEN-COMMAND-SECRET", "CA-FILE", "password_file", "token"})
     EXPECT_EQ(text.find(secret), std::string::npos) << secret;
 }

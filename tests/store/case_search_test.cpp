@@ -491,7 +491,23 @@ TEST_F(CaseSearchTest, MigrationIndexesExistingCases) {
   auto old = open_sqlite(path, o);
   ASSERT_TRUE(old) << old.error().message;
   store_ = std::move(*old);
-  Id c = add("Before the index", "kept words");
+  // The case as that release wrote it (today's store writes columns it did not have).
+  Id c = 0;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(
+        sqlite3_exec(db,
+                     "INSERT INTO cases (number, subject, description, status, priority, queue, created_at, "
+                     "updated_at) VALUES ('CS0000001', 'Before the index', '', 'open', 'normal', 'Support', "
+                     "'2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK)
+        << sqlite3_errmsg(db);
+    c = sqlite3_last_insert_rowid(db);
+    sqlite3_close(db);
+  }
+  comment(c, "kept words");
   store_.reset();
   auto now = open_sqlite(path);
   ASSERT_TRUE(now) << now.error().message;

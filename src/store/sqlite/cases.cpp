@@ -20,7 +20,7 @@ class Cases final : public CaseRepository, SqliteRepository {
   static constexpr const char* kCaseColumns =
       "id, number, subject, description, status, priority, queue, product, origin, owner, contact_id, "
       "account_id, "
-      "routing_address, created_at, updated_at";
+      "routing_address, created_at, updated_at, process, stage";
 
   static Result<Case> case_from(const Query& r, int o = 0) {
     Case c;
@@ -40,6 +40,8 @@ class Cases final : public CaseRepository, SqliteRepository {
     c.routing_address = r.text(o + 12);
     c.created_at = r.text(o + 13);
     c.updated_at = r.text(o + 14);
+    c.process = r.text(o + 15);
+    c.stage = r.text(o + 16);
     return c;
   }
 
@@ -47,11 +49,12 @@ class Cases final : public CaseRepository, SqliteRepository {
     c.created_at = c.updated_at = now_iso8601();
     {
       // The number is derived from the row id; a placeholder keeps the UNIQUE column filled.
-      MC_ASSIGN_OR_RETURN(auto qq,
-                          q("INSERT INTO cases (number, subject, description, status, priority, queue, "
-                            "product, origin, owner, "
-                            "contact_id, account_id, routing_address, created_at, updated_at) VALUES "
-                            "('pending:' || hex(randomblob(8)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      MC_ASSIGN_OR_RETURN(
+          auto qq,
+          q("INSERT INTO cases (number, subject, description, status, priority, queue, "
+            "product, origin, owner, "
+            "contact_id, account_id, routing_address, created_at, updated_at, process, stage) VALUES "
+            "('pending:' || hex(randomblob(8)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       qq->bind(1, c.subject)
           .bind(2, c.description)
           .bind(3, to_string(c.status))
@@ -59,6 +62,7 @@ class Cases final : public CaseRepository, SqliteRepository {
           .bind(5, c.queue);
       qq->bind(6, c.product).bind(7, c.origin).bind(8, c.owner).bind(9, c.contact_id).bind(10, c.account_id);
       qq->bind(11, c.routing_address).bind(12, c.created_at).bind(13, c.updated_at);
+      qq->bind(14, c.process).bind(15, c.stage);
       MC_RETURN_IF_ERROR(qq->run());
     }
     c.id = sqlite3_last_insert_rowid(db_);
@@ -96,14 +100,14 @@ class Cases final : public CaseRepository, SqliteRepository {
         auto qq,
         q("UPDATE cases SET subject = ?, description = ?, status = ?, priority = ?, queue = ?, product = ?, "
           "owner = ?, "
-          "contact_id = ?, account_id = ?, updated_at = ? WHERE id = ?"));
+          "contact_id = ?, account_id = ?, updated_at = ?, process = ?, stage = ? WHERE id = ?"));
     qq->bind(1, c.subject)
         .bind(2, c.description)
         .bind(3, to_string(c.status))
         .bind(4, c.priority)
         .bind(5, c.queue);
     qq->bind(6, c.product).bind(7, c.owner).bind(8, c.contact_id).bind(9, c.account_id);
-    qq->bind(10, now_iso8601()).bind(11, c.id);
+    qq->bind(10, now_iso8601()).bind(11, c.process).bind(12, c.stage).bind(13, c.id);
     MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no case " + std::to_string(c.id));
     return {};
@@ -114,6 +118,7 @@ class Cases final : public CaseRepository, SqliteRepository {
   static constexpr const char* kSummarySelect =
       "SELECT c.id, c.number, c.subject, c.description, c.status, c.priority, c.queue, c.product, "
       "c.origin, c.owner, c.contact_id, c.account_id, c.routing_address, c.created_at, c.updated_at, "
+      "c.process, c.stage, "
       "ct.id, ct.name, ct.account_id, ct.language, "
       "(SELECT json_group_array(email) FROM (SELECT email FROM contact_emails WHERE contact_id = ct.id "
       "ORDER BY rowid)), "
@@ -134,21 +139,21 @@ class Cases final : public CaseRepository, SqliteRepository {
     };
     CaseSummary s;
     MC_ASSIGN_OR_RETURN(s.c, case_from(qq));
-    if (!qq.is_null(15)) {
+    if (!qq.is_null(17)) {
       Contact ct;
-      ct.id = qq.integer(15);
-      ct.name = qq.text(16);
-      ct.account_id = qq.optional_id(17);
-      ct.language = qq.text(18);
-      ct.emails = emails(qq.text(19));
+      ct.id = qq.integer(17);
+      ct.name = qq.text(18);
+      ct.account_id = qq.optional_id(19);
+      ct.language = qq.text(20);
+      ct.emails = emails(qq.text(21));
       s.contact = std::move(ct);
     }
-    if (!qq.is_null(20)) {
+    if (!qq.is_null(22)) {
       Account a;
-      a.id = qq.integer(20);
-      a.name = qq.text(21);
-      a.support_level = qq.text(22);
-      a.emails = emails(qq.text(23));
+      a.id = qq.integer(22);
+      a.name = qq.text(23);
+      a.support_level = qq.text(24);
+      a.emails = emails(qq.text(25));
       s.account = std::move(a);
     }
     return s;

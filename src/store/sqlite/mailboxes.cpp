@@ -31,7 +31,8 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
             {"tls_verify", m.tls_verify},
             {"auth", to_string(m.auth)},
             {"token_command", m.token_command},
-            {"allow_plaintext_auth", m.allow_plaintext_auth}};
+            {"allow_plaintext_auth", m.allow_plaintext_auth},
+            {"process", m.process}};
   }
 
   Status add_mailbox(const Mailbox& m) override {
@@ -89,6 +90,7 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
     plain("tls_verify", m.tls_verify);
     plain("token_command", m.token_command);
     plain("allow_plaintext_auth", m.allow_plaintext_auth);
+    plain("process", m.process);
     if (!problem.empty()) return fail(ErrorCode::kInternal, "mailbox " + m.name + ": " + problem);
     return m;
   }

@@ -22,6 +22,7 @@ std::unique_ptr<IdempotencyRepository> make_idempotency(Connection& c);
 std::unique_ptr<SessionRepository> make_sessions(Connection& c);
 std::unique_ptr<QueueRepository> make_queues(Connection& c);
 std::unique_ptr<RuleRepository> make_rules(Connection& c);
+std::unique_ptr<ProcessRepository> make_processes(Connection& c);
 
 // Every repository, made on one connection (which must outlive them): what the store's
 // own connection and each pooled connection carry.
@@ -39,7 +40,8 @@ struct RepositorySet {
         idempotency(make_idempotency(c)),
         sessions(make_sessions(c)),
         queues(make_queues(c)),
-        rules(make_rules(c)) {}
+        rules(make_rules(c)),
+        processes(make_processes(c)) {}
   std::unique_ptr<AccountRepository> accounts;
   std::unique_ptr<RoutingRepository> routing;
   std::unique_ptr<RawMessageRepository> raw_messages;
@@ -53,6 +55,7 @@ struct RepositorySet {
   std::unique_ptr<SessionRepository> sessions;
   std::unique_ptr<QueueRepository> queues;
   std::unique_ptr<RuleRepository> rules;
+  std::unique_ptr<ProcessRepository> processes;
 };
 
 }  // namespace mailcase::store::sqlite

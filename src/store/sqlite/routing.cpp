@@ -11,7 +11,7 @@ namespace mailcase::store::sqlite {
 namespace {
 
 // A row of the columns email, queue, product, creates_cases, subject_prefix,
-// unknown_sender, priority, in that order.
+// unknown_sender, priority, process, in that order.
 RoutingAddress address_of(Query& row) {
   RoutingAddress a;
   a.email = row.text(0);
@@ -21,6 +21,7 @@ RoutingAddress address_of(Query& row) {
   a.subject_prefix = row.text(4);
   a.unknown_sender = row.text(5);
   a.priority = row.text(6);
+  a.process = row.text(7);
   return a;
 }
 
@@ -33,19 +34,22 @@ class Routing final : public RoutingRepository, SqliteRepository {
         auto qq,
         q("INSERT INTO routing_addresses (email, queue, product, creates_cases, subject_prefix, "
           "unknown_sender, "
-          "priority) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET queue = excluded.queue, "
-          "product = excluded.product, creates_cases = excluded.creates_cases, subject_prefix = "
-          "excluded.subject_prefix, unknown_sender = excluded.unknown_sender, priority = excluded.priority"));
+          "priority, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET queue = "
+          "excluded.queue, product = excluded.product, creates_cases = excluded.creates_cases, "
+          "subject_prefix = "
+          "excluded.subject_prefix, unknown_sender = excluded.unknown_sender, priority = excluded.priority, "
+          "process = excluded.process"));
     qq->bind(1, text::normalize_email(a.email)).bind(2, a.queue).bind(3, a.product);
     qq->bind(4, int64_t{a.creates_cases ? 1 : 0}).bind(5, a.subject_prefix).bind(6, a.unknown_sender);
-    qq->bind(7, a.priority);
+    qq->bind(7, a.priority).bind(8, a.process);
     return qq->run();
   }
 
   Result<std::vector<RoutingAddress>> list_addresses() override {
     MC_ASSIGN_OR_RETURN(
-        auto qq, q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority "
-                   "FROM routing_addresses ORDER BY email"));
+        auto qq,
+        q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority, process "
+          "FROM routing_addresses ORDER BY email"));
     std::vector<RoutingAddress> out;
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
@@ -62,8 +66,9 @@ class Routing final : public RoutingRepository, SqliteRepository {
       MC_ASSIGN_OR_RETURN(after, decode_cursor("routing-addresses", *r.cursor));
     }
     MC_ASSIGN_OR_RETURN(
-        auto qq, q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority "
-                   "FROM routing_addresses WHERE email > ? ORDER BY email LIMIT ?"));
+        auto qq,
+        q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority, process "
+          "FROM routing_addresses WHERE email > ? ORDER BY email LIMIT ?"));
     qq->bind(1, after).bind(2, int64_t{r.limit} + 1);
     std::vector<RoutingAddress> rows;
     while (true) {

@@ -157,6 +157,7 @@ class Lease final : public UnitConnection {
   SessionRepository& sessions() override { return *c_->repos.sessions; }
   QueueRepository& queues() override { return *c_->repos.queues; }
   RuleRepository& rules() override { return *c_->repos.rules; }
+  ProcessRepository& processes() override { return *c_->repos.processes; }
 
  private:
   Pool& pool_;
@@ -397,6 +398,7 @@ class SqliteStore final : public Store {
   SessionRepository& sessions() override { return *repos_.sessions; }
   QueueRepository& queues() override { return *repos_.queues; }
   RuleRepository& rules() override { return *repos_.rules; }
+  ProcessRepository& processes() override { return *repos_.processes; }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
