@@ -27,6 +27,7 @@ class CaseServices;
 namespace mailcase::ingest {
 
 struct ParseResult;
+class AlertIngest;
 
 // A mail whose bytes are in the blob store, not yet recorded.
 struct Spooled {
@@ -95,6 +96,7 @@ class Pipeline final : public MailSink {
   services::CaseServices& cases_;
   bool confirmations_ = true;
   SubjectTags tags_;
+  std::unique_ptr<AlertIngest> alerts_;  // monitoring alerts, before routing (alert_ingest.h)
 };
 
 }  // namespace mailcase::ingest

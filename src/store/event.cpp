@@ -22,7 +22,7 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kAgentEnabled,   EventAction::kAgentDisabled,
                               EventAction::kLegacy,         EventAction::kAgentPasswordSet,
                               EventAction::kTokenCreated,   EventAction::kTokenRevoked,
-                              EventAction::kChanged};
+                              EventAction::kChanged,        EventAction::kResolved};
 
 }  // namespace
 
@@ -96,6 +96,8 @@ const char* to_string(EventAction a) {
       return "changed";
     case EventAction::kLegacy:
       return "legacy";
+    case EventAction::kResolved:
+      return "resolved";
   }
   return "?";
 }

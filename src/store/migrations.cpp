@@ -517,6 +517,35 @@ WHEN old.status IS NOT new.status OR old.queue IS NOT new.queue BEGIN
     ON CONFLICT (queue, status) DO UPDATE SET n = n + 1;
 END;
 )sql"},
+      // Monitoring alerts (AlertRepository): the alert rules, tried by position (ids never
+      // reused: the rules' signature is their count and largest id), and each alert case
+      // by its key (account id or 0, host, service). alert_cases_open lets a key have one
+      // open row only, whichever node writes it; alert_cases_key finds a key's latest row.
+      {24, R"sql(
+CREATE TABLE alert_rules (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  format TEXT NOT NULL,
+  sender_re TEXT NOT NULL DEFAULT '',
+  subject_re TEXT NOT NULL DEFAULT '',
+  body_re TEXT NOT NULL DEFAULT '',
+  account_id INTEGER REFERENCES accounts(id),
+  reopen_within_hours INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE alert_cases (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER REFERENCES cases(id),
+  account_key INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  service TEXT NOT NULL,
+  open INTEGER NOT NULL DEFAULT 1,
+  resolved_at INTEGER
+);
+CREATE UNIQUE INDEX alert_cases_open ON alert_cases(account_key, host, service) WHERE open = 1;
+CREATE INDEX alert_cases_key ON alert_cases(account_key, host, service, id);
+)sql"},
   };
   return all;
 }

@@ -72,6 +72,7 @@ enum class EventAction {
   kTokenRevoked,         // token_revoked: no case; details.token (its id), .email
   kChanged,              // changed: a field of the case (details.field, from, to)
   kLegacy,               // legacy: an old audit row (details.action, details.text)
+  kResolved,             // resolved: without the customer's verdict (a monitoring recovery)
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

@@ -48,6 +48,7 @@ class UnitConnection {
   virtual IdempotencyRepository& idempotency() = 0;
   virtual SessionRepository& sessions() = 0;
   virtual QueueRepository& queues() = 0;
+  virtual AlertRepository& alerts() = 0;
 };
 
 // What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
@@ -100,6 +101,7 @@ class Store : public AccountRepository,
   virtual IdempotencyRepository& idempotency() = 0;
   virtual SessionRepository& sessions() = 0;
   virtual QueueRepository& queues() = 0;
+  virtual AlertRepository& alerts() = 0;
 
  protected:
   // The transaction primitives a backend implements and only UnitOfWork drives (through
@@ -180,6 +182,7 @@ class UnitOfWork {
   IdempotencyRepository& idempotency() { return own_ ? own_->idempotency() : store_->idempotency(); }
   SessionRepository& sessions() { return own_ ? own_->sessions() : store_->sessions(); }
   QueueRepository& queues() { return own_ ? own_->queues() : store_->queues(); }
+  AlertRepository& alerts() { return own_ ? own_->alerts() : store_->alerts(); }
 
  private:
   friend class Store;
@@ -232,6 +235,8 @@ extern const char* const kSqliteOpenCaseCountsSql;
 // open-case counts of list_queues, for checking their query plans.
 extern const char* const kSqliteQueueAgentsSql;
 extern const char* const kSqliteOpenCasesByQueueSql;
+// The statement behind AlertRepository::latest_alert_case (run for each alert mail).
+extern const char* const kSqliteLatestAlertCaseSql;
 
 // The SQL text of every statement a SQLite store has prepared so far (each once), for
 // checking their query plans; empty for any other store.

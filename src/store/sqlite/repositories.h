@@ -21,6 +21,7 @@ std::unique_ptr<AgentRepository> make_agents(Connection& c);
 std::unique_ptr<IdempotencyRepository> make_idempotency(Connection& c);
 std::unique_ptr<SessionRepository> make_sessions(Connection& c);
 std::unique_ptr<QueueRepository> make_queues(Connection& c);
+std::unique_ptr<AlertRepository> make_alerts(Connection& c);
 
 // Every repository, made on one connection (which must outlive them): what the store's
 // own connection and each pooled connection carry.
@@ -37,7 +38,8 @@ struct RepositorySet {
         agents(make_agents(c)),
         idempotency(make_idempotency(c)),
         sessions(make_sessions(c)),
-        queues(make_queues(c)) {}
+        queues(make_queues(c)),
+        alerts(make_alerts(c)) {}
   std::unique_ptr<AccountRepository> accounts;
   std::unique_ptr<RoutingRepository> routing;
   std::unique_ptr<RawMessageRepository> raw_messages;
@@ -50,6 +52,7 @@ struct RepositorySet {
   std::unique_ptr<IdempotencyRepository> idempotency;
   std::unique_ptr<SessionRepository> sessions;
   std::unique_ptr<QueueRepository> queues;
+  std::unique_ptr<AlertRepository> alerts;
 };
 
 }  // namespace mailcase::store::sqlite

@@ -156,6 +156,7 @@ class Lease final : public UnitConnection {
   IdempotencyRepository& idempotency() override { return *c_->repos.idempotency; }
   SessionRepository& sessions() override { return *c_->repos.sessions; }
   QueueRepository& queues() override { return *c_->repos.queues; }
+  AlertRepository& alerts() override { return *c_->repos.alerts; }
 
  private:
   Pool& pool_;
@@ -395,6 +396,7 @@ class SqliteStore final : public Store {
   IdempotencyRepository& idempotency() override { return *repos_.idempotency; }
   SessionRepository& sessions() override { return *repos_.sessions; }
   QueueRepository& queues() override { return *repos_.queues; }
+  AlertRepository& alerts() override { return *repos_.alerts; }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
