@@ -68,6 +68,8 @@ void register_agent_commands(CLI::App& app, Globals& g);
 void register_token_commands(CLI::App& app, Globals& g);
 // queue add/list/members: queues and their members.
 void register_queue_commands(CLI::App& app, Globals& g);
+// alert add/list/remove: monitoring alert rules.
+void register_alert_commands(CLI::App& app, Globals& g);
 // serve: the mailbox agents, LMTP, the outbox and the customer pages, by --roles.
 void register_serve_command(CLI::App& app, Globals& g);
 

@@ -167,6 +167,7 @@ int run(int argc, char** argv) {
   register_agent_commands(app, g);
   register_token_commands(app, g);
   register_queue_commands(app, g);
+  register_alert_commands(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
