@@ -521,8 +521,10 @@ END;
       // reused: the rules' signature is their count and largest id), and each alert case
       // by its key (account id or 0, host, service). alert_cases_open lets a key have one
       // open row only, whichever node writes it; alert_cases_key finds a key's latest row.
+      // It may run again over its own result (a test that re-runs the migrations from an
+      // old store), which it leaves as it is.
       {24, R"sql(
-CREATE TABLE alert_rules (
+CREATE TABLE IF NOT EXISTS alert_rules (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL UNIQUE,
   format TEXT NOT NULL,
@@ -534,7 +536,7 @@ CREATE TABLE alert_rules (
   position INTEGER NOT NULL,
   created_at TEXT NOT NULL
 );
-CREATE TABLE alert_cases (
+CREATE TABLE IF NOT EXISTS alert_cases (
   id INTEGER PRIMARY KEY,
   case_id INTEGER REFERENCES cases(id),
   account_key INTEGER NOT NULL,
@@ -543,8 +545,8 @@ CREATE TABLE alert_cases (
   open INTEGER NOT NULL DEFAULT 1,
   resolved_at INTEGER
 );
-CREATE UNIQUE INDEX alert_cases_open ON alert_cases(account_key, host, service) WHERE open = 1;
-CREATE INDEX alert_cases_key ON alert_cases(account_key, host, service, id);
+CREATE UNIQUE INDEX IF NOT EXISTS alert_cases_open ON alert_cases(account_key, host, service) WHERE open = 1;
+CREATE INDEX IF NOT EXISTS alert_cases_key ON alert_cases(account_key, host, service, id);
 )sql"},
   };
   return all;
