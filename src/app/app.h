@@ -72,6 +72,8 @@ void register_queue_commands(CLI::App& app, Globals& g);
 void register_rule_commands(CLI::App& app, Globals& g);
 // process add/list: processes with stages.
 void register_process_commands(CLI::App& app, Globals& g);
+// alert add/list/remove: monitoring alert rules.
+void register_alert_commands(CLI::App& app, Globals& g);
 // serve: the mailbox agents, LMTP, the outbox and the customer pages, by --roles.
 void register_serve_command(CLI::App& app, Globals& g);
 

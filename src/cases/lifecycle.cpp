@@ -67,6 +67,9 @@ Result<Transition> decide(CaseStatus current, ActionKind action, const ActionOpt
         return Transition{CaseStatus::kOpen, {}};
       }
       return Transition{current, {}};
+    case ActionKind::kResolve:
+      if (finished(current)) return refuse(current, "resolving");
+      return Transition{CaseStatus::kResolved, {}};
   }
   return refuse(current, "this action");
 }

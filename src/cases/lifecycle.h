@@ -31,6 +31,7 @@ enum class ActionKind {
   kClose,            // an agent closes the case
   kReopen,           // an agent reopens a resolved or closed case
   kCustomerReply,    // a mail from the customer on this case
+  kResolve,          // resolved without the customer's verdict (a monitoring recovery); no mail
 };
 
 // The mails a change causes, in the order they are sent.

@@ -9,6 +9,8 @@
 
 #include "cases/lifecycle.h"
 #include "ingest/case_process.h"
+#include "ingest/alert_ingest.h"
+#include "services/case_services.h"
 #include "ingest/classify.h"
 #include "ingest/reply_text.h"
 #include "ingest/route.h"
@@ -141,7 +143,13 @@ struct Pipeline::Work {
 
 Pipeline::Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws,
                    const config::Config& cfg, services::CaseServices& cases)
-    : store_(&store), blobs_(&blobs), raws_(&raws), cfg_(cfg), cases_(cases), tags_(cfg_.threading) {
+    : store_(&store),
+      blobs_(&blobs),
+      raws_(&raws),
+      cfg_(cfg),
+      cases_(cases),
+      tags_(cfg_.threading),
+      alerts_(std::make_unique<AlertIngest>(cases, cfg)) {
   mime::ensure_initialized();
 }
 
@@ -452,6 +460,12 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
 Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   auto& row = w.row;
   const auto& m = *w.msg;
+  // Monitoring alerts come before routing and its unknown-sender policy.
+  MC_ASSIGN_OR_RETURN(auto alert, alerts_->apply(u, m, row.id, confirmations_));
+  if (alert) {
+    row.case_id = alert->case_id;
+    return record_outcome(u, w, alert->state, alert->kind, std::move(alert->reason));
+  }
   MC_ASSIGN_OR_RETURN(auto addresses, u.routing().list_addresses());
 
   RouteFacts facts;

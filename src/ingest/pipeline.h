@@ -29,6 +29,7 @@ class CaseServices;
 namespace mailcase::ingest {
 
 struct ParseResult;
+class AlertIngest;
 
 // A mail whose bytes are in the blob store, not yet recorded.
 struct Spooled {
@@ -109,6 +110,7 @@ class Pipeline final : public MailSink {
   RuleCache rules_;
   // The rules of the unit of work being applied (read once per unit, under mu_).
   std::shared_ptr<const rules::RuleSet> unit_rules_;
+  std::unique_ptr<AlertIngest> alerts_;  // monitoring alerts, before routing (alert_ingest.h)
 };
 
 }  // namespace mailcase::ingest

@@ -86,6 +86,10 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
                              const std::vector<outbound::OutgoingAttachment>& attachments,
                              const std::vector<std::string>& cc) {
   if (!cfg_.outbound.enabled) return {};
+  // A monitoring alert's case answers no one automatically: its sender is a machine.
+  if (automatic && c.origin == kAlertOrigin)
+    return event(w, c, Actor::system(), store::EventAction::kMailNotSent,
+                 {{"reason", "an alert case sends no automatic mail"}});
   std::optional<store::Contact> who;
   if (c.contact_id) {
     MC_ASSIGN_OR_RETURN(who, w.accounts().get_contact(*c.contact_id));
@@ -447,6 +451,11 @@ Status CaseServices::reopen(store::UnitOfWork& w, const Actor& by, store::Case& 
   }
   MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kReopen, {}, "", true));
   return event(w, c, by, store::EventAction::kReopened);
+}
+
+Status CaseServices::resolve(store::UnitOfWork& w, const Actor& by, store::Case& c) {
+  MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kResolve, {}, "", true));
+  return event(w, c, by, store::EventAction::kResolved);
 }
 
 Status CaseServices::assign(store::UnitOfWork& w, const Actor& by, store::Case& c, const std::string& owner) {

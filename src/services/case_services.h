@@ -79,6 +79,10 @@ struct CaseFields {
 };
 inline constexpr size_t kMaxFieldBytes = 200;
 
+// The origin of a case a monitoring alert opened (alerts/alert.h): it mails no one
+// automatically (no confirmation, closed or survey mail), whoever its contact.
+inline constexpr std::string_view kAlertOrigin = "alert";
+
 // A case an agent opens for a contact (not from a mail).
 struct NewCase {
   // The contact's address: the contact who has it, or a new contact made with it (named
@@ -170,6 +174,9 @@ class CaseServices {
   // By an agent: reopens a resolved or closed case. By a customer (their mail on it):
   // the lifecycle's answer to a customer's reply.
   [[nodiscard]] Status reopen(store::UnitOfWork& w, const Actor& by, store::Case& c);
+  // Resolves a case that is not finished (a monitoring recovery, by its alert rule): no
+  // mail, a "resolved" event. kInvalidInput when the case is resolved or closed already.
+  [[nodiscard]] Status resolve(store::UnitOfWork& w, const Actor& by, store::Case& c);
   // Gives the case to an active agent, named by email whatever its letter case (empty:
   // nobody). kInvalidInput when no active agent has that email. No mail to the customer;
   // the new owner is told, unless they gave it to themselves (agent_notices.h).
@@ -239,6 +246,8 @@ class CaseServices {
   // Links to the customer's page for a case (signed, expiring).
   std::string case_link(const store::Case& c) const;
   std::string action_link(const store::Case& c, outbound::LinkAction action) const;
+  // The clock the services stamp and count time with.
+  const domain::Clock& clock() const { return clock_; }
 
  private:
   Status enqueue(store::UnitOfWork& w, const store::Case& c, cases::MailKind kind, const std::string& body,

@@ -24,7 +24,8 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kTokenCreated,   EventAction::kTokenRevoked,
                               EventAction::kChanged,        EventAction::kRuleMatched,
                               EventAction::kRuleAdded,      EventAction::kRuleChanged,
-                              EventAction::kRuleRemoved,   EventAction::kStageChanged};
+                              EventAction::kRuleRemoved,   EventAction::kStageChanged,
+                              EventAction::kResolved};
 
 }  // namespace
 
@@ -108,6 +109,8 @@ const char* to_string(EventAction a) {
       return "legacy";
     case EventAction::kStageChanged:
       return "stage_changed";
+    case EventAction::kResolved:
+      return "resolved";
   }
   return "?";
 }

@@ -603,6 +603,37 @@ ALTER TABLE cases ADD COLUMN process TEXT NOT NULL DEFAULT '';
 ALTER TABLE cases ADD COLUMN stage TEXT NOT NULL DEFAULT '';
 ALTER TABLE routing_addresses ADD COLUMN process TEXT NOT NULL DEFAULT '';
 )sql"},
+      // Monitoring alerts (AlertRepository): the alert rules, tried by position (ids never
+      // reused: the rules' signature is their count and largest id), and each alert case
+      // by its key (account id or 0, host, service). alert_cases_open lets a key have one
+      // open row only, whichever node writes it; alert_cases_key finds a key's latest row.
+      // It may run again over its own result (a test that re-runs the migrations from an
+      // old store), which it leaves as it is.
+      {24, R"sql(
+CREATE TABLE IF NOT EXISTS alert_rules (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  format TEXT NOT NULL,
+  sender_re TEXT NOT NULL DEFAULT '',
+  subject_re TEXT NOT NULL DEFAULT '',
+  body_re TEXT NOT NULL DEFAULT '',
+  account_id INTEGER REFERENCES accounts(id),
+  reopen_within_hours INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_cases (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER REFERENCES cases(id),
+  account_key INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  service TEXT NOT NULL,
+  open INTEGER NOT NULL DEFAULT 1,
+  resolved_at INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alert_cases_open ON alert_cases(account_key, host, service) WHERE open = 1;
+CREATE INDEX IF NOT EXISTS alert_cases_key ON alert_cases(account_key, host, service, id);
+)sql"},
   };
   return all;
 }

@@ -79,6 +79,7 @@ enum class EventAction {
   kRuleRemoved,          // rule_removed: no case; details.rule
   kLegacy,               // legacy: an old audit row (details.action, details.text)
   kStageChanged,         // stage_changed: details.process, from, to
+  kResolved,             // resolved: without the customer's verdict (a monitoring recovery)
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

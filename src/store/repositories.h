@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alerts/rule_set.h"
 #include "store/agents.h"
 #include "store/model.h"
 #include "rules/assignment.h"
@@ -420,6 +421,47 @@ class SessionRepository {
   [[nodiscard]] virtual Result<int> delete_agent_sessions(Id agent_id) = 0;
   // Deletes sessions whose expires_at is before `now`; returns how many.
   [[nodiscard]] virtual Result<int> purge_sessions(int64_t now) = 0;
+};
+
+
+// Monitoring alerts (alerts/rule_set.h, alerts/alert.h): the alert rules in their order,
+// and each alert case with its key (account id or 0, host, service). At most one row per
+// key is open (its problem has not recovered): the store refuses a second (kConflict),
+// so two nodes never open two cases for one problem.
+struct AlertCaseRow {
+  Id id = 0;
+  std::optional<Id> case_id;  // unset only inside the unit that claimed it
+  Id account_key = 0;
+  std::string host, service;
+  bool open = true;
+  std::optional<int64_t> resolved_at;  // unix seconds
+};
+class AlertRepository {
+ public:
+  virtual ~AlertRepository() = default;
+  // Stores the rule last (position = the largest + 1); returns it as stored (id,
+  // position, created_at). kConflict when the name is a rule's already; kNotFound when
+  // account_id is no account's.
+  [[nodiscard]] virtual Result<alerts::AlertRule> add_alert_rule(alerts::AlertRule r) = 0;
+  // Every rule by position, with its account's name.
+  [[nodiscard]] virtual Result<std::vector<alerts::AlertRule>> list_alert_rules() = 0;
+  // kNotFound when the name is no rule's.
+  [[nodiscard]] virtual Status remove_alert_rule(std::string_view name) = 0;
+  // Changes whenever a rule is added or removed (ids are never reused): a running ingest
+  // compiles its rules again when it sees another.
+  [[nodiscard]] virtual Result<std::string> alert_rules_signature() = 0;
+  // The key's latest row (the open one, if any): an index search, made for each alert.
+  [[nodiscard]] virtual Result<std::optional<AlertCaseRow>> latest_alert_case(Id account_key, std::string_view host,
+                                                                              std::string_view service) = 0;
+  // A new open row for the key, with no case yet; kConflict when the key has an open row.
+  [[nodiscard]] virtual Result<Id> claim_alert_case(Id account_key, std::string_view host,
+                                                    std::string_view service) = 0;
+  // The case of a claimed row. kNotFound when the id is no row's.
+  [[nodiscard]] virtual Status set_alert_case(Id id, Id case_id) = 0;
+  // The row's problem recovered at `at` (unix seconds): no longer open.
+  [[nodiscard]] virtual Status resolve_alert_case(Id id, int64_t at) = 0;
+  // The row is open again; kConflict when its key has another open row.
+  [[nodiscard]] virtual Status reopen_alert_case(Id id) = 0;
 };
 
 }  // namespace mailcase::store

@@ -50,6 +50,7 @@ class UnitConnection {
   virtual QueueRepository& queues() = 0;
   virtual RuleRepository& rules() = 0;
   virtual ProcessRepository& processes() = 0;
+  virtual AlertRepository& alerts() = 0;
 };
 
 // What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
@@ -104,6 +105,7 @@ class Store : public AccountRepository,
   virtual QueueRepository& queues() = 0;
   virtual RuleRepository& rules() = 0;
   virtual ProcessRepository& processes() = 0;
+  virtual AlertRepository& alerts() = 0;
 
  protected:
   // The transaction primitives a backend implements and only UnitOfWork drives (through
@@ -186,6 +188,7 @@ class UnitOfWork {
   QueueRepository& queues() { return own_ ? own_->queues() : store_->queues(); }
   RuleRepository& rules() { return own_ ? own_->rules() : store_->rules(); }
   ProcessRepository& processes() { return own_ ? own_->processes() : store_->processes(); }
+  AlertRepository& alerts() { return own_ ? own_->alerts() : store_->alerts(); }
 
  private:
   friend class Store;
@@ -246,6 +249,8 @@ extern const char* const kSqliteFindProcessSql;
 // may open a case) and round_robin_candidates, for checking their query plans.
 extern const char* const kSqliteRulesVersionSql;
 extern const char* const kSqliteRoundRobinCandidatesSql;
+// The statement behind AlertRepository::latest_alert_case (run for each alert mail).
+extern const char* const kSqliteLatestAlertCaseSql;
 
 // The SQL text of every statement a SQLite store has prepared so far (each once), for
 // checking their query plans; empty for any other store.

@@ -145,5 +145,19 @@ TEST(Verdict, AnythingElseIsAComment) {
     EXPECT_EQ(verdict_of_reply(t), Verdict::kNone) << t;
 }
 
+TEST(Lifecycle, ResolvingWithoutAVerdictSendsNothingAndNeedsAnUnfinishedCase) {
+  for (CaseStatus s : {CaseStatus::kNew, CaseStatus::kOpen, CaseStatus::kSolutionProposed}) {
+    auto t = decide(s, ActionKind::kResolve);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->status, CaseStatus::kResolved);
+    EXPECT_TRUE(t->mails.empty());
+  }
+  for (CaseStatus s : {CaseStatus::kResolved, CaseStatus::kClosed}) {
+    auto t = decide(s, ActionKind::kResolve);
+    ASSERT_FALSE(t);
+    EXPECT_EQ(t.error().code, ErrorCode::kInvalidInput);
+  }
+}
+
 }  // namespace
 }  // namespace mailcase::cases

@@ -1245,5 +1245,48 @@ TEST_F(CaseServicesTest, AnAgentsCaseWithBadInputIsRefusedAndLeavesNoCaseNorCont
   EXPECT_FALSE(*dan);
 }
 
+// A monitoring alert's case (origin "alert") is resolved by its rule, and mails no one
+// automatically, even with a contact: no confirmation, no closed or survey mail.
+TEST_F(CaseServicesTest, AnAlertCaseIsResolvedByItsRuleAndMailsNothingAutomatic) {
+  store::Case c;
+  {
+    auto w = write_unit();
+    auto id = w.accounts().add_contact({.name = "Nagios", .emails = {"nagios@monitor.example.net"}});
+    ASSERT_TRUE(id) << id.error().message;
+    store::Case fresh;
+    fresh.contact_id = *id;
+    fresh.subject = "web01/HTTP CRITICAL";
+    fresh.origin = std::string(kAlertOrigin);
+    auto created = svc().create(w, Actor::rule("nagios"), fresh, "alert");
+    ASSERT_TRUE(created) << created.error().message;
+    c = *created;
+    ASSERT_TRUE(svc().confirm_new_case(w, c, {.from = "nagios@monitor.example.net",
+                                                .envelope_sender = "nagios@monitor.example.net",
+                                                .sender_is_known_contact = true}));
+    ASSERT_TRUE(svc().resolve(w, Actor::rule("nagios"), c));
+    EXPECT_EQ(c.status, CaseStatus::kResolved);
+    auto again = svc().resolve(w, Actor::rule("nagios"), c);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::kInvalidInput);
+    ASSERT_TRUE(w.commit());
+  }
+  EXPECT_EQ(read_case(c.number).status, CaseStatus::kResolved);
+  ASSERT_TRUE(svc().close(Actor::agent(kAgent), c.number));
+  EXPECT_TRUE(outbox(c).empty()) << outbox_kinds(c).front();
+  bool resolved_by_rule = false, held_back = false;
+  for (const auto& e : events(c)) {
+    resolved_by_rule = resolved_by_rule || (e.action == EventAction::kResolved &&
+                                            e.actor_kind == store::ActorKind::kRule && e.actor == "nagios");
+    held_back = held_back || (e.action == EventAction::kMailNotSent &&
+                              e.details.at("reason") == "an alert case sends no automatic mail");
+  }
+  EXPECT_TRUE(resolved_by_rule);
+  EXPECT_TRUE(held_back);
+  // An agent's own public comment is theirs to send.
+  ASSERT_TRUE(svc().reopen(Actor::agent(kAgent), c.number));
+  ASSERT_TRUE(svc().comment(Actor::agent(kAgent), c.number, {.body = "Fixed the load balancer."}));
+  EXPECT_EQ(outbox_kinds(c), std::vector<std::string>{"comment"});
+}
+
 }  // namespace
 }  // namespace mailcase::services

@@ -29,8 +29,10 @@ namespace {
 //   schema_version: one row per migration.
 //   assignment_rules: the rules an admin wrote (a hundred, say); read whole only when
 //                     rules_version moved, to compile them again.
+//   alert_rules: the monitoring alert rules an admin configured (a handful); each mail
+//                counts them to know whether to compile them again.
 const std::set<std::string> kSmallTables = {"routing_addresses", "mailboxes", "mailbox_state",
-                                            "schema_version", "assignment_rules"};
+                                            "schema_version", "assignment_rules", "alert_rules"};
 
 // The plan lines of one statement that read a growing table whole; empty when none does.
 // "SCAN t" and "SCAN t USING [COVERING] INDEX i" both visit every row; "SEARCH" does not.

@@ -23,6 +23,7 @@ std::unique_ptr<SessionRepository> make_sessions(Connection& c);
 std::unique_ptr<QueueRepository> make_queues(Connection& c);
 std::unique_ptr<RuleRepository> make_rules(Connection& c);
 std::unique_ptr<ProcessRepository> make_processes(Connection& c);
+std::unique_ptr<AlertRepository> make_alerts(Connection& c);
 
 // Every repository, made on one connection (which must outlive them): what the store's
 // own connection and each pooled connection carry.
@@ -41,7 +42,8 @@ struct RepositorySet {
         sessions(make_sessions(c)),
         queues(make_queues(c)),
         rules(make_rules(c)),
-        processes(make_processes(c)) {}
+        processes(make_processes(c)),
+        alerts(make_alerts(c)) {}
   std::unique_ptr<AccountRepository> accounts;
   std::unique_ptr<RoutingRepository> routing;
   std::unique_ptr<RawMessageRepository> raw_messages;
@@ -56,6 +58,7 @@ struct RepositorySet {
   std::unique_ptr<QueueRepository> queues;
   std::unique_ptr<RuleRepository> rules;
   std::unique_ptr<ProcessRepository> processes;
+  std::unique_ptr<AlertRepository> alerts;
 };
 
 }  // namespace mailcase::store::sqlite

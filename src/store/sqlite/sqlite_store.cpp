@@ -158,6 +158,7 @@ class Lease final : public UnitConnection {
   QueueRepository& queues() override { return *c_->repos.queues; }
   RuleRepository& rules() override { return *c_->repos.rules; }
   ProcessRepository& processes() override { return *c_->repos.processes; }
+  AlertRepository& alerts() override { return *c_->repos.alerts; }
 
  private:
   Pool& pool_;
@@ -399,6 +400,7 @@ class SqliteStore final : public Store {
   QueueRepository& queues() override { return *repos_.queues; }
   RuleRepository& rules() override { return *repos_.rules; }
   ProcessRepository& processes() override { return *repos_.processes; }
+  AlertRepository& alerts() override { return *repos_.alerts; }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }

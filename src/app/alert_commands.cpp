@@ -1,0 +1,128 @@
+// alert add/list/remove: the monitoring alert rules (alerts/rule_set.h). A mail a rule
+// matches becomes, or lands on, the one alert case of its (account, host, service)
+// (ingest/alert_ingest.h).
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "alerts/rule_set.h"
+#include "app/app.h"
+
+namespace mailcase::app {
+namespace {
+
+nlohmann::json rule_json(const alerts::AlertRule& r) {
+  return {{"name", r.name},
+          {"format", alerts::to_string(r.format)},
+          {"sender", r.sender_re},
+          {"subject", r.subject_re},
+          {"body", r.body_re},
+          {"account", r.account.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.account)},
+          {"reopen_within_hours", r.reopen_within_hours},
+          {"position", r.position},
+          {"created_at", r.created_at}};
+}
+
+// Checks the rule (its account must exist) and stores it, in one unit of work.
+Result<alerts::AlertRule> add_rule(store::Store& st, alerts::AlertRule r) {
+  MC_RETURN_IF_ERROR(alerts::check_rule(r));
+  MC_ASSIGN_OR_RETURN(auto u, st.begin_work());
+  if (!r.account.empty()) {
+    MC_ASSIGN_OR_RETURN(auto a, u.accounts().find_account_by_name(r.account));
+    if (!a) return fail(ErrorCode::kNotFound, "--account: no account " + r.account);
+    r.account_id = a->id;
+    r.account = a->name;
+  }
+  MC_ASSIGN_OR_RETURN(auto stored, u.alerts().add_alert_rule(r));
+  MC_RETURN_IF_ERROR(u.commit());
+  stored.account = r.account;
+  return stored;
+}
+
+}  // namespace
+
+void register_alert_commands(CLI::App& app, Globals& g) {
+  auto* alert = app.add_subcommand("alert", "monitoring alert rules: add, list, remove");
+  alert->require_subcommand(1);
+  {
+    auto* add = alert->add_subcommand("add", "add an alert rule (tried after the rules before it)");
+    auto r = std::make_shared<alerts::AlertRule>();
+    auto format = std::make_shared<std::string>();
+    add->add_option("name", r->name, "the rule's name")->required();
+    add->add_option("--format", *format, "nagios, icinga, zabbix, checkmk, monit or generic")->required();
+    add->add_option("--sender", r->sender_re, "RE2 the From address must match (any case)");
+    add->add_option("--subject", r->subject_re, "RE2 the subject must match (any case)");
+    add->add_option("--body", r->body_re,
+                    "RE2 the text body must match; for generic, with named groups host, state and "
+                    "optional service");
+    add->add_option("--account", r->account, "the account the alert cases are for");
+    add->add_option("--reopen-within", r->reopen_within_hours,
+                    "hours after a recovery within which a new problem reopens the case (default 24; "
+                    "0: always a new case)");
+    add->callback([&g, r, format] {
+      g.action = [&g, r, format] {
+        auto f = alerts::format_from(*format);
+        if (!f) {
+          print_error(Error{ErrorCode::kInvalidInput,
+                            "--format: one of nagios, icinga, zabbix, checkmk, monit, generic"});
+          g.exit_code = kExitUsage;
+          return;
+        }
+        r->format = *f;
+        with_runtime(g, [r](runtime::Runtime& rt) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto stored, add_rule(rt.store(), *r));
+          return "alert rule " + stored.name + " (" + alerts::to_string(stored.format) + ") at position " +
+                 std::to_string(stored.position) + "\n";
+        });
+      };
+    });
+  }
+  {
+    auto* list = alert->add_subcommand("list", "list the alert rules in the order they are tried");
+    auto json = std::make_shared<bool>(false);
+    list->add_flag("--json", *json, "JSON output");
+    list->callback([&g, json] {
+      g.action = [&g, json] {
+        with_runtime(g, [json](runtime::Runtime& rt) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto all, rt.store().alerts().list_alert_rules());
+          if (*json) {
+            auto out = nlohmann::json::array();
+            for (const auto& r : all) out.push_back(rule_json(r));
+            return json_text(out, 2) + "\n";
+          }
+          if (all.empty()) return std::string("no alert rules (add one with `mailcase alert add`)\n");
+          std::ostringstream out;
+          for (const auto& r : all) {
+            out << std::left << std::setw(4) << r.position << " " << std::setw(24) << r.name << " "
+                << std::setw(8) << alerts::to_string(r.format) << " account "
+                << (r.account.empty() ? "-" : r.account) << ", reopen within " << r.reopen_within_hours
+                << " h";
+            if (!r.sender_re.empty()) out << ", sender /" << r.sender_re << "/";
+            if (!r.subject_re.empty()) out << ", subject /" << r.subject_re << "/";
+            if (!r.body_re.empty()) out << ", body /" << r.body_re << "/";
+            out << "\n";
+          }
+          return out.str();
+        });
+      };
+    });
+  }
+  {
+    auto* remove = alert->add_subcommand("remove", "remove an alert rule (its cases stay)");
+    auto name = std::make_shared<std::string>();
+    remove->add_option("name", *name, "the rule's name")->required();
+    remove->callback([&g, name] {
+      g.action = [&g, name] {
+        with_runtime(g, [name](runtime::Runtime& rt) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto u, rt.store().begin_work());
+          MC_RETURN_IF_ERROR(u.alerts().remove_alert_rule(*name));
+          MC_RETURN_IF_ERROR(u.commit());
+          return "alert rule " + *name + " removed\n";
+        });
+      };
+    });
+  }
+}
+
+}  // namespace mailcase::app
