@@ -240,14 +240,13 @@ class CaseServices {
                                               const std::string& stage);
   [[nodiscard]] Result<store::Case> open_case(const Actor& by, const NewCase& n);
 
-  // The clock the services count from (ingest's business hours read it too).
+  // The clock the services stamp and count time with (ingest reads it for business hours
+  // and alert windows).
   const domain::Clock& clock() const { return clock_; }
 
   // Links to the customer's page for a case (signed, expiring).
   std::string case_link(const store::Case& c) const;
   std::string action_link(const store::Case& c, outbound::LinkAction action) const;
-  // The clock the services stamp and count time with.
-  const domain::Clock& clock() const { return clock_; }
 
  private:
   Status enqueue(store::UnitOfWork& w, const store::Case& c, cases::MailKind kind, const std::string& body,
