@@ -22,11 +22,11 @@ const char* to_string(MailKind k) {
   return "comment";
 }
 
-namespace {
-
 bool finished(CaseStatus s) {
   return s == CaseStatus::kResolved || s == CaseStatus::kClosed;
 }
+
+namespace {
 
 Result<Transition> refuse(CaseStatus current, std::string_view what) {
   return fail(ErrorCode::kInvalidInput,

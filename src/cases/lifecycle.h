@@ -59,6 +59,8 @@ Result<Transition> decide(CaseStatus current, ActionKind action, const ActionOpt
 
 // Whether the customer may rate the case: once it is resolved or closed.
 bool survey_open(CaseStatus s);
+// Resolved or closed: no longer being worked.
+bool finished(CaseStatus s);
 
 // Whether the customer may give this rating now. earlier_rating: the case's survey row,
 // if any; a rating of 0 there only says the survey was shown (accepted on the web page),

@@ -1,5 +1,7 @@
 #include "ingest/alert_ingest.h"
 
+#include "cases/lifecycle.h"
+
 #include <spdlog/spdlog.h>
 
 #include "config/config.h"
@@ -7,10 +9,6 @@
 
 namespace mailcase::ingest {
 namespace {
-
-bool finished(store::CaseStatus s) {
-  return s == store::CaseStatus::kResolved || s == store::CaseStatus::kClosed;
-}
 
 // The alert mail as an internal comment: never public, no participants, nobody told.
 services::InboundMail alert_comment(const mime::ParsedMessage& m, store::Id raw_id) {
@@ -137,7 +135,7 @@ Result<std::optional<AlertOutcome>> AlertIngest::apply(store::UnitOfWork& u, con
     case alerts::AlertAction::kResolve:
     case alerts::AlertAction::kNoteRecovery: {
       MC_ASSIGN_OR_RETURN(auto out, comment_on(u, *kase, m, raw_id, std::move(reason)));
-      if (d.action == alerts::AlertAction::kResolve && !finished(kase->status))
+      if (d.action == alerts::AlertAction::kResolve && !cases::finished(kase->status))
         MC_RETURN_IF_ERROR(cases_.resolve(u, by, *kase));
       MC_RETURN_IF_ERROR(u.alerts().resolve_alert_case(row->id, now));
       return std::optional<AlertOutcome>(std::move(out));
@@ -151,7 +149,7 @@ Result<std::optional<AlertOutcome>> AlertIngest::apply(store::UnitOfWork& u, con
       }
       MC_ASSIGN_OR_RETURN(auto out, comment_on(u, *kase, m, raw_id, std::move(reason)));
       // An agent may have reopened it already: then the comment is all.
-      if (finished(kase->status)) MC_RETURN_IF_ERROR(cases_.reopen(u, by, *kase));
+      if (cases::finished(kase->status)) MC_RETURN_IF_ERROR(cases_.reopen(u, by, *kase));
       return std::optional<AlertOutcome>(std::move(out));
     }
   }
