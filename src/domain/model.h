@@ -36,6 +36,12 @@ struct RoutingAddress {
   std::string unknown_sender = "create";  // create | hold
   std::string priority;                   // empty: the configured default
   std::string process;                    // a process's name: its new cases start at its first stage
+  // Takes the API-by-mail's XML commands (mail_api/) from proven senders instead of
+  // making cases of its mail (`address add --api yes`).
+  bool api = false;
+  // Authserv-ids (RFC 8601) whose Authentication-Results header is believed for mail to
+  // this address, beside trust.authserv_ids (a provider that receives the mail first).
+  std::vector<std::string> authserv_ids;
 };
 
 // How a mailbox is reached and what becomes of its mail; each has one text form (the
@@ -92,6 +98,9 @@ struct Mailbox {
   // A process's name: a new case from this mailbox starts at its first stage, unless its
   // routing address names a process (which wins). Empty: none.
   std::string process;
+  // Authserv-ids whose Authentication-Results header is believed for mail fetched from
+  // this mailbox, beside trust.authserv_ids (the provider that hosts it).
+  std::vector<std::string> authserv_ids;
 };
 
 // What an agent last saw of its mailbox; shown by `mailcase mailbox list`.
@@ -157,6 +166,17 @@ struct RawMessage {
   // Envelope sender (MAIL FROM, `deliver --sender`, Return-Path of fetched mail): nullopt
   // when the source did not tell, "" for the null sender <>.
   std::optional<std::string> envelope_sender;
+  // Proof of the sender (trust/auth_results.h), set when the mail is processed: the
+  // authserv-id of the Authentication-Results header believed ("" when none was), its
+  // dkim, spf and dmarc results ("" when it reports none), and whether they prove the
+  // From address's domain.
+  std::string auth_server, dkim, spf, dmarc;
+  bool sender_verified = false;
+  // The spam check (spam/): "" not asked, "ham", "spam", or "unchecked" (the checker
+  // could not be reached); the score when one was given; who said so and why.
+  std::string spam;
+  std::optional<double> spam_score;
+  std::string spam_detail;
 };
 
 struct Case {
@@ -191,6 +211,9 @@ struct Comment {
   Visibility visibility = Visibility::kPublic;
   std::optional<Id> raw_message_id;
   std::string created_at;
+  // A comment from a mail: whether its sender was proven (RawMessage::sender_verified);
+  // nullopt for comments not from a mail and those recorded before the check existed.
+  std::optional<bool> sender_verified;
 };
 
 struct Attachment {

@@ -634,6 +634,23 @@ CREATE TABLE IF NOT EXISTS alert_cases (
 CREATE UNIQUE INDEX IF NOT EXISTS alert_cases_open ON alert_cases(account_key, host, service) WHERE open = 1;
 CREATE INDEX IF NOT EXISTS alert_cases_key ON alert_cases(account_key, host, service, id);
 )sql"},
+      // Proof of the sender, spam and the API by mail: a routing address may take XML
+      // commands (api) and believe other servers' Authentication-Results (authserv_ids, a
+      // comma-separated list); each mail keeps what was proven of its sender and the spam
+      // check's verdict; a comment from a mail, whether its sender was proven.
+      {25, R"sql(
+ALTER TABLE routing_addresses ADD COLUMN api INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE routing_addresses ADD COLUMN authserv_ids TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_messages ADD COLUMN auth_server TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_messages ADD COLUMN dkim TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_messages ADD COLUMN spf TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_messages ADD COLUMN dmarc TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_messages ADD COLUMN sender_verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE raw_messages ADD COLUMN spam TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_messages ADD COLUMN spam_score REAL;
+ALTER TABLE raw_messages ADD COLUMN spam_detail TEXT NOT NULL DEFAULT '';
+ALTER TABLE comments ADD COLUMN sender_verified INTEGER;
+)sql"},
   };
   return all;
 }

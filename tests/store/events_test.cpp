@@ -168,6 +168,17 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
     undo_13 += std::string("DROP INDEX ") + i + ";";
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
+ALTER TABLE routing_addresses DROP COLUMN api;
+ALTER TABLE routing_addresses DROP COLUMN authserv_ids;
+ALTER TABLE raw_messages DROP COLUMN auth_server;
+ALTER TABLE raw_messages DROP COLUMN dkim;
+ALTER TABLE raw_messages DROP COLUMN spf;
+ALTER TABLE raw_messages DROP COLUMN dmarc;
+ALTER TABLE raw_messages DROP COLUMN sender_verified;
+ALTER TABLE raw_messages DROP COLUMN spam;
+ALTER TABLE raw_messages DROP COLUMN spam_score;
+ALTER TABLE raw_messages DROP COLUMN spam_detail;
+ALTER TABLE comments DROP COLUMN sender_verified;
 DROP TABLE assignment_rules;
 DROP TABLE rules_version;
 DROP TABLE processes;

@@ -221,11 +221,14 @@ class Cases final : public CaseRepository, SqliteRepository {
   }
 
   Result<Id> add_comment(const Comment& c) override {
+    // Without a verdict the column is left out: an older schema (a migration that writes
+    // comments before sender_verified exists) takes the row too.
     MC_ASSIGN_OR_RETURN(
-        auto qq,
-        q("INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, "
-          "created_at) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+        auto qq, q(c.sender_verified
+                       ? "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, "
+                         "raw_message_id, created_at, sender_verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                       : "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, "
+                         "raw_message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     qq->bind(1, c.case_id)
         .bind(2, to_string(c.direction))
         .bind(3, c.author)
@@ -233,12 +236,13 @@ class Cases final : public CaseRepository, SqliteRepository {
         .bind(5, c.quoted);
     qq->bind(6, to_string(c.visibility)).bind(7, c.raw_message_id);
     qq->bind(8, c.created_at.empty() ? now_iso8601() : c.created_at);
+    if (c.sender_verified) qq->bind(9, int64_t{*c.sender_verified ? 1 : 0});
     MC_RETURN_IF_ERROR(qq->run());
     return sqlite3_last_insert_rowid(db_);
   }
 
   static constexpr const char* kCommentColumns =
-      "id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at";
+      "id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at, sender_verified";
 
   // One comment row, read as kCommentColumns lists them.
   static Result<Comment> comment_of(const Query& r) {
@@ -254,6 +258,7 @@ class Cases final : public CaseRepository, SqliteRepository {
                         known_state(visibility_from(r.text(6)), "comment visibility", r.text(6), c.id));
     c.raw_message_id = r.optional_id(7);
     c.created_at = r.text(8);
+    if (!r.is_null(9)) c.sender_verified = r.integer(9) != 0;
     return c;
   }
 

@@ -16,7 +16,9 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
 
   static constexpr const char* kRawColumns =
       "id, sha256, size, source, recipients, state, outcome, reason, COALESCE(dedupe_key, ''), message_id, "
-      "from_addr, subject, case_id, received_at, attempts, spool_location, envelope_sender";
+      "from_addr, subject, case_id, received_at, attempts, spool_location, envelope_sender, auth_server, "
+      "dkim, "
+      "spf, dmarc, sender_verified, spam, spam_score, spam_detail";
 
   static Result<RawMessage> raw_from(const Query& r) {
     RawMessage m;
@@ -38,6 +40,14 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
     m.attempts = static_cast<int>(r.integer(14));
     m.spool_location = r.text(15);
     if (!r.is_null(16)) m.envelope_sender = r.text(16);
+    m.auth_server = r.text(17);
+    m.dkim = r.text(18);
+    m.spf = r.text(19);
+    m.dmarc = r.text(20);
+    m.sender_verified = r.integer(21) != 0;
+    m.spam = r.text(22);
+    if (!r.is_null(23)) m.spam_score = r.real(23);
+    m.spam_detail = r.text(24);
     return m;
   }
 
@@ -92,7 +102,8 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
         auto qq,
         q("UPDATE raw_messages SET state = ?, outcome = ?, reason = ?, dedupe_key = ?, message_id = ?, "
           "from_addr = ?, "
-          "subject = ?, case_id = ?, attempts = ?, envelope_sender = ? WHERE id = ?"));
+          "subject = ?, case_id = ?, attempts = ?, envelope_sender = ?, auth_server = ?, dkim = ?, spf = ?, "
+          "dmarc = ?, sender_verified = ?, spam = ?, spam_score = ?, spam_detail = ? WHERE id = ?"));
     qq->bind(1, to_string(m.state)).bind(2, m.outcome).bind(3, m.reason);
     if (m.dedupe_key.empty())
       qq->bind_null(4);
@@ -104,7 +115,14 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
       qq->bind(10, *m.envelope_sender);
     else
       qq->bind_null(10);
-    qq->bind(11, m.id);
+    qq->bind(11, m.auth_server).bind(12, m.dkim).bind(13, m.spf).bind(14, m.dmarc);
+    qq->bind(15, int64_t{m.sender_verified ? 1 : 0}).bind(16, m.spam);
+    if (m.spam_score)
+      qq->bind_double(17, *m.spam_score);
+    else
+      qq->bind_null(17);
+    qq->bind(18, m.spam_detail);
+    qq->bind(19, m.id);
     MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no message " + std::to_string(m.id));
     return {};

@@ -11,7 +11,7 @@ namespace mailcase::store::sqlite {
 namespace {
 
 // A row of the columns email, queue, product, creates_cases, subject_prefix,
-// unknown_sender, priority, process, in that order.
+// unknown_sender, priority, process, api, authserv_ids, in that order.
 RoutingAddress address_of(Query& row) {
   RoutingAddress a;
   a.email = row.text(0);
@@ -22,6 +22,8 @@ RoutingAddress address_of(Query& row) {
   a.unknown_sender = row.text(5);
   a.priority = row.text(6);
   a.process = row.text(7);
+  a.api = row.integer(8) != 0;
+  a.authserv_ids = split_commas(row.text(9));
   return a;
 }
 
@@ -34,22 +36,23 @@ class Routing final : public RoutingRepository, SqliteRepository {
         auto qq,
         q("INSERT INTO routing_addresses (email, queue, product, creates_cases, subject_prefix, "
           "unknown_sender, "
-          "priority, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET queue = "
+          "priority, process, api, authserv_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO "
+          "UPDATE SET queue = "
           "excluded.queue, product = excluded.product, creates_cases = excluded.creates_cases, "
           "subject_prefix = "
           "excluded.subject_prefix, unknown_sender = excluded.unknown_sender, priority = excluded.priority, "
-          "process = excluded.process"));
+          "process = excluded.process, api = excluded.api, authserv_ids = excluded.authserv_ids"));
     qq->bind(1, text::normalize_email(a.email)).bind(2, a.queue).bind(3, a.product);
     qq->bind(4, int64_t{a.creates_cases ? 1 : 0}).bind(5, a.subject_prefix).bind(6, a.unknown_sender);
-    qq->bind(7, a.priority).bind(8, a.process);
+    qq->bind(7, a.priority).bind(8, a.process).bind(9, int64_t{a.api ? 1 : 0}).bind(10, join(a.authserv_ids));
     return qq->run();
   }
 
   Result<std::vector<RoutingAddress>> list_addresses() override {
     MC_ASSIGN_OR_RETURN(
         auto qq,
-        q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority, process "
-          "FROM routing_addresses ORDER BY email"));
+        q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority, process, "
+          "api, authserv_ids FROM routing_addresses ORDER BY email"));
     std::vector<RoutingAddress> out;
     while (true) {
       MC_ASSIGN_OR_RETURN(auto row, qq->step());
@@ -67,8 +70,8 @@ class Routing final : public RoutingRepository, SqliteRepository {
     }
     MC_ASSIGN_OR_RETURN(
         auto qq,
-        q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority, process "
-          "FROM routing_addresses WHERE email > ? ORDER BY email LIMIT ?"));
+        q("SELECT email, queue, product, creates_cases, subject_prefix, unknown_sender, priority, process, "
+          "api, authserv_ids FROM routing_addresses WHERE email > ? ORDER BY email LIMIT ?"));
     qq->bind(1, after).bind(2, int64_t{r.limit} + 1);
     std::vector<RoutingAddress> rows;
     while (true) {
