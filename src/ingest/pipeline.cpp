@@ -460,20 +460,30 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
 Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   auto& row = w.row;
   const auto& m = *w.msg;
+  MC_ASSIGN_OR_RETURN(auto addresses, u.routing().list_addresses());
+  const std::optional<store::RoutingAddress> address = match_address(
+      recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients : w.in.envelope.recipients),
+      addresses);
+
+  // Proof of the sender (trust/): what the believed Authentication-Results header says,
+  // kept on the mail's record.
+
+  // Spam (spam/): a mail judged spam is held, before it can make or touch a case.
+
+  // The API by mail (mail_api/): an address that takes XML commands makes no case of
+  // its mail.
+
   // Monitoring alerts come before routing and its unknown-sender policy.
   MC_ASSIGN_OR_RETURN(auto alert, alerts_->apply(u, m, row.id, confirmations_));
   if (alert) {
     row.case_id = alert->case_id;
     return record_outcome(u, w, alert->state, alert->kind, std::move(alert->reason));
   }
-  MC_ASSIGN_OR_RETURN(auto addresses, u.routing().list_addresses());
 
   RouteFacts facts;
   facts.message = &m;
   facts.classification = classify(m);
-  facts.address = match_address(
-      recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients : w.in.envelope.recipients),
-      addresses);
+  facts.address = address;
 
   MC_ASSIGN_OR_RETURN(auto contact, u.accounts().find_contact_by_email(m.from.email));
   std::optional<store::Account> account;
