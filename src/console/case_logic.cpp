@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "cases/lifecycle.h"
 #include "util/text.h"
 
 namespace mailcase::console {
@@ -173,10 +174,7 @@ bool is_mark_only_html(std::string_view s) {
   return true;
 }
 
-bool is_open_status(store::CaseStatus s) {
-  return s == store::CaseStatus::kNew || s == store::CaseStatus::kOpen ||
-         s == store::CaseStatus::kSolutionProposed;
-}
+bool is_open_status(store::CaseStatus s) { return !cases::finished(s); }
 
 const char* status_words(store::CaseStatus s) {
   switch (s) {

@@ -59,6 +59,28 @@ void apply_rule_fields(const rules::Evaluation& ev, store::Case& c) {
   if (!ev.result.process.empty()) c.process = ev.result.process;
 }
 
+std::vector<std::map<std::string, std::string>> rule_match_details(const rules::Evaluation& ev,
+                                                                   const std::string& owner,
+                                                                   const std::string& not_assigned) {
+  std::vector<std::map<std::string, std::string>> out;
+  out.reserve(ev.matched.size());
+  for (const auto& name : ev.matched) {
+    std::map<std::string, std::string> details{{"rule", name}};
+    if (ev.queue_by == name) details["queue"] = ev.result.queue;
+    if (ev.priority_by == name) details["priority"] = ev.result.priority;
+    if (ev.product_by == name) details["product"] = ev.result.product;
+    if (ev.process_by == name) details["process"] = ev.result.process;
+    if (ev.owner_by == name) {
+      if (!owner.empty())
+        details["owner"] = owner;
+      else
+        details["not_assigned"] = not_assigned;
+    }
+    out.push_back(std::move(details));
+  }
+  return out;
+}
+
 Status apply_rules_to_new_case(store::UnitOfWork& u, services::CaseServices& cases,
                                const rules::Evaluation& ev, store::Case& kase) {
   if (ev.matched.empty()) return {};
@@ -82,23 +104,13 @@ Status apply_rules_to_new_case(store::UnitOfWork& u, services::CaseServices& cas
       not_assigned = "no active agent " + wanted;
   }
 
-  for (const auto& name : ev.matched) {
-    std::map<std::string, std::string> details{{"rule", name}};
-    if (ev.queue_by == name) details["queue"] = ev.result.queue;
-    if (ev.priority_by == name) details["priority"] = ev.result.priority;
-    if (ev.product_by == name) details["product"] = ev.result.product;
-    if (ev.process_by == name) details["process"] = ev.result.process;
-    if (ev.owner_by == name) {
-      if (!owner.empty())
-        details["owner"] = owner;
-      else
-        details["not_assigned"] = not_assigned;
-    }
+  auto details = rule_match_details(ev, owner, not_assigned);
+  for (size_t i = 0; i < ev.matched.size(); ++i) {
     MC_RETURN_IF_ERROR(u.events().add_event({.case_id = kase.id,
                                              .actor_kind = store::ActorKind::kRule,
-                                             .actor = name,
+                                             .actor = ev.matched[i],
                                              .action = store::EventAction::kRuleMatched,
-                                             .details = std::move(details)}));
+                                             .details = std::move(details[i])}));
   }
   if (!owner.empty()) MC_RETURN_IF_ERROR(cases.assign(u, services::Actor::rule(ev.owner_by), kase, owner));
   return u.rules().count_rule_hits(ev.matched);

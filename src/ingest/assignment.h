@@ -6,11 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mime/message.h"
 #include "rules/assignment.h"
@@ -48,6 +50,13 @@ class RuleCache {
 // The queue, priority and product the matching rules set, on the case about to be
 // created. Pure.
 void apply_rule_fields(const rules::Evaluation& ev, store::Case& c);
+
+// The details of each matching rule's rule_matched event, in ev.matched's order: the
+// rule's name and each field it set; the owner rule's names `owner` when one was chosen,
+// else `not_assigned` (why nobody was). Pure.
+std::vector<std::map<std::string, std::string>> rule_match_details(const rules::Evaluation& ev,
+                                                                   const std::string& owner,
+                                                                   const std::string& not_assigned);
 
 // After the case is created: one rule_matched event per matching rule, naming it and what
 // it set; the owner the rules chose (an agent, or round-robin among the case's queue's

@@ -288,3 +288,29 @@ TEST(RuleFactsTest, OnlyTheFieldsTheRulesSetChangeTheCase) {
 
 }  // namespace
 }  // namespace mailcase::ingest
+
+namespace mailcase::ingest {
+namespace {
+
+TEST(RuleMatchDetailsTest, EachMatchingRuleNamesWhatItSetAndTheOwnerRuleWhomOrWhyNot) {
+  rules::Evaluation ev;
+  ev.matched = {"vip", "night"};
+  ev.result.queue = "VIP";
+  ev.result.priority = "high";
+  ev.result.owner = rules::kRoundRobin;
+  ev.queue_by = "vip";
+  ev.priority_by = "night";
+  ev.owner_by = "night";
+  auto got = rule_match_details(ev, "", "queue VIP has no active member");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], (std::map<std::string, std::string>{{"rule", "vip"}, {"queue", "VIP"}}));
+  EXPECT_EQ(got[1], (std::map<std::string, std::string>{
+                        {"rule", "night"}, {"priority", "high"}, {"not_assigned", "queue VIP has no active member"}}));
+  got = rule_match_details(ev, "ann@corp.example", "");
+  EXPECT_EQ(got[1].at("owner"), "ann@corp.example");
+  EXPECT_EQ(got[1].count("not_assigned"), 0u);
+  EXPECT_TRUE(rule_match_details(rules::Evaluation{}, "", "").empty());
+}
+
+}  // namespace
+}  // namespace mailcase::ingest
