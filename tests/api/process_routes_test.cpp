@@ -3,100 +3,32 @@
 // and PATCH /api/v1/cases/{number} moves it to another stage of its process (422 naming
 // "stage" for any other).
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "api/api.h"
-#include "config/config.h"
-#include "runtime/runtime.h"
+#include "api_server_test.h"
 #include "support/test_support.h"
-#include "web/http_server.h"
 
 namespace mailcase::api {
 namespace {
 
 using nlohmann::json;
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  json j() const { return json::parse(body, nullptr, false); }
-};
+using testing::Answer;
 
-class ProcessRoutesTest : public ::testing::Test {
+class ProcessRoutesTest : public testing::ApiServerTest {
  protected:
   void SetUp() override {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(cli({"init"}).exit_code, 0);
-    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
+    prepare();
+    if (HasFatalFailure()) return;
     ASSERT_EQ(cli({"process", "add", "Support", "--stages", "New,Analysis,Fix,Done"}).exit_code, 0);
     ASSERT_EQ(cli({"address", "add", "support@corp.example", "--process", "Support"}).exit_code, 0);
-    ASSERT_EQ(
-        cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code,
-        0);
-    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
     auto d = cli({"deliver"},
                  "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: Help\r\n"
                  "Message-ID: <q1@example.org>\r\n\r\nPlease.\r\n");
     ASSERT_EQ(d.exit_code, 0) << d.err;
-    admin_ = token_for("ada@corp.example");
-    agent_ = token_for("bob@corp.example");
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    cfg_ = *cfg;
-    auto rt = runtime::Runtime::open(data_, cfg_);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
-    api_ = std::make_unique<Api>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
-    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
-    api_->mount(*http_);
-    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
-    thread_ = std::thread([this] { http_->serve(); });
+    start();
   }
-  void TearDown() override {
-    if (http_) http_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  mailcase::testing::CommandResult cli(std::vector<std::string> args, const std::string& in = "") {
-    args.insert(args.begin(), {"--data", data_.string()});
-    return mailcase::testing::run_mailcase(args, in);
-  }
-  std::string token_for(const std::string& email) {
-    auto r = cli({"token", "create", "--agent", email});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto end = r.out.find_last_not_of("\n");
-    auto start = r.out.find_last_of('\n', end);
-    return r.out.substr(start + 1, end - start);
-  }
-  Answer call(const std::string& method, const std::string& path, const std::string& token,
-              const std::optional<json>& body = std::nullopt) {
-    httplib::Client c("127.0.0.1", http_->bound_port());
-    c.set_read_timeout(60, 0);
-    httplib::Headers h;
-    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-    const std::string text = body ? body->dump() : "";
-    auto r = [&]() {
-      if (method == "POST") return c.Post(path.c_str(), h, text, "application/json");
-      if (method == "PATCH") return c.Patch(path.c_str(), h, text, "application/json");
-      if (method == "DELETE") return c.Delete(path.c_str(), h);
-      return c.Get(path.c_str(), h);
-    }();
-    EXPECT_TRUE(r) << method << " " << path;
-    if (!r) return {};
-    return {r->status, r->body};
-  }
-
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  config::Config cfg_;
-  std::unique_ptr<runtime::Runtime> rt_;
-  std::unique_ptr<Api> api_;
-  std::unique_ptr<web::HttpServer> http_;
-  std::thread thread_;
-  std::string admin_, agent_;
 };
 
 TEST_F(ProcessRoutesTest, AnyAgentListsProcessesOnlyAnAdminAddsOne) {

@@ -4,97 +4,30 @@
 // 422 naming its field and stores nothing; POST /api/v1/rules/test answers what the rules
 // would do for a mail and changes nothing; a rule added here takes the next mail.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "api/api.h"
-#include "config/config.h"
-#include "runtime/runtime.h"
+#include "api_server_test.h"
 #include "support/test_support.h"
-#include "web/http_server.h"
 
 namespace mailcase::api {
 namespace {
 
 using nlohmann::json;
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-  json j() const { return json::parse(body, nullptr, false); }
-  std::string header(const char* name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
+using testing::Answer;
 
 const char* const kMail =
     "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: Invoice 12 is wrong\r\n"
     "Message-ID: <r1@example.org>\r\n\r\nPlease refund.\r\n";
 
-class RuleRoutesTest : public ::testing::Test {
+class RuleRoutesTest : public testing::ApiServerTest {
  protected:
   void SetUp() override {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(cli({"init"}).exit_code, 0);
-    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
+    prepare();
+    if (HasFatalFailure()) return;
     ASSERT_EQ(cli({"address", "add", "support@corp.example"}).exit_code, 0);
-    ASSERT_EQ(
-        cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code,
-        0);
-    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
-    admin_ = token_for("ada@corp.example");
-    agent_ = token_for("bob@corp.example");
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    cfg_ = *cfg;
-    auto rt = runtime::Runtime::open(data_, cfg_);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
-    api_ = std::make_unique<Api>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
-    api_->set_ingest(rt_->ingest());
-    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
-    api_->mount(*http_);
-    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
-    thread_ = std::thread([this] { http_->serve(); });
-  }
-  void TearDown() override {
-    if (http_) http_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  mailcase::testing::CommandResult cli(std::vector<std::string> args, const std::string& in = "") {
-    args.insert(args.begin(), {"--data", data_.string()});
-    return mailcase::testing::run_mailcase(args, in);
-  }
-  std::string token_for(const std::string& email) {
-    auto r = cli({"token", "create", "--agent", email});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto end = r.out.find_last_not_of("\n");
-    auto start = r.out.find_last_of('\n', end);
-    return r.out.substr(start + 1, end - start);
-  }
-  Answer call(const std::string& method, const std::string& path, const std::string& token,
-              const std::optional<json>& body = std::nullopt, httplib::Headers h = {}) {
-    return raw_call(method, path, token, body ? body->dump() : "", "application/json", std::move(h));
-  }
-  Answer raw_call(const std::string& method, const std::string& path, const std::string& token,
-                  const std::string& text, const std::string& type, httplib::Headers h = {}) {
-    httplib::Client c("127.0.0.1", http_->bound_port());
-    c.set_read_timeout(60, 0);
-    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-    auto r = [&]() {
-      if (method == "POST") return c.Post(path.c_str(), h, text, type.c_str());
-      if (method == "PATCH") return c.Patch(path.c_str(), h, text, type.c_str());
-      if (method == "DELETE") return c.Delete(path.c_str(), h);
-      return c.Get(path.c_str(), h);
-    }();
-    EXPECT_TRUE(r) << method << " " << path;
-    if (!r) return {};
-    return {r->status, r->body, r->headers};
+    start();
   }
   // The rules as the command line lists them.
   json cli_rules() {
@@ -107,15 +40,6 @@ class RuleRoutesTest : public ::testing::Test {
     for (const auto& r : rules) out.push_back(r.value("name", ""));
     return out;
   }
-
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  config::Config cfg_;
-  std::unique_ptr<runtime::Runtime> rt_;
-  std::unique_ptr<Api> api_;
-  std::unique_ptr<web::HttpServer> http_;
-  std::thread thread_;
-  std::string admin_, agent_;
 };
 
 const json kBilling = {{"name", "billing"},
