@@ -322,6 +322,14 @@ TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
   EXPECT_EQ(fields_of(call("POST", "/api/v1/routing-addresses", admin_,
                            json{{"email", "x@corp.example"}, {"unknown_sender", "drop"}})),
             std::vector<std::string>{"unknown_sender"});
+  // The authserv-ids whose Authentication-Results are believed for its mail.
+  auto trusted = call("POST", "/api/v1/routing-addresses", admin_,
+                      json{{"email", "billing@corp.example"}, {"authserv_ids", json{"mx.provider.example"}}});
+  ASSERT_EQ(trusted.status, 201) << trusted.body;
+  EXPECT_EQ(trusted.j()["authserv_ids"], json{"mx.provider.example"});
+  EXPECT_EQ(fields_of(call("POST", "/api/v1/routing-addresses", admin_,
+                           json{{"email", "x@corp.example"}, {"authserv_ids", json{"mx provider"}}})),
+            std::vector<std::string>{"authserv_ids"});
   EXPECT_EQ(call("DELETE", "/api/v1/routing-addresses/billing@corp.example", admin_).status, 204);
   EXPECT_EQ(call("DELETE", "/api/v1/routing-addresses/billing%40corp.example", admin_).status, 404);
 

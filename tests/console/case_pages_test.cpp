@@ -339,6 +339,22 @@ TEST_F(CasePages, EveryPageRendersForAnAgent) {
   EXPECT_EQ(get("/cases/CS9999999")->status, 404);
 }
 
+// A comment from a mail carries a badge saying whether a trusted server proved its sender
+// (a class, no inline style: the page's CSP stays); an agent's comment carries none.
+TEST_F(CasePages, MailCommentsSayWhetherTheirSenderWasVerified) {
+  auto page = get("/cases/CS0000001");
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<span class=\"badge not-verified\""), std::string::npos) << page->body;
+  EXPECT_EQ(page->body.find("<span class=\"badge verified\""), std::string::npos);
+  ASSERT_EQ(run({"address", "add", "help@corp.example", "--authserv-id", "mx.corp.example"}).exit_code, 0);
+  deliver(mail("Alice <alice@example.org>", "Re: [CS0000001] Printer on floor 3", "p2@example.org", "Thanks.",
+               "Authentication-Results: mx.corp.example; dmarc=pass header.from=example.org\r\n"));
+  page = get("/cases/CS0000001");
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<span class=\"badge verified\""), std::string::npos) << page->body;
+  EXPECT_EQ(page->body.find("style="), std::string::npos);
+}
+
 TEST_F(CasePages, PagesNeedASession) {
   auto r = cli_->Get("/cases/CS0000001");
   ASSERT_TRUE(r);

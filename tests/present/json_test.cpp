@@ -137,6 +137,12 @@ TEST(PresentJson, CommentAttachmentParticipantFields) {
   EXPECT_EQ(json_text(present::comment_json(cm)),
             R"({"author":"agent","body":"call back","created_at":"2026-11-23T11:00:00Z",)"
             R"("direction":"note","quoted":"","visibility":"internal"})");
+  // Only a comment from a mail says whether its sender was proven; others leave it out.
+  cm.direction = store::Direction::kInbound;
+  cm.sender_verified = false;
+  EXPECT_EQ(present::comment_json(cm)["sender_verified"], false);
+  cm.sender_verified = true;
+  EXPECT_EQ(present::comment_json(cm)["sender_verified"], true);
 
   store::Attachment a;
   a.filename = "logo.png";
@@ -215,9 +221,22 @@ TEST(PresentJson, RecordedMailCaseAndEnvelopeSenderMayBeNull) {
   m.spool_location = "3:4096";
   EXPECT_EQ(
       json_text(present::message_json(m, "")),
-      R"({"attempts":1,"case":null,"envelope_sender":null,"from":"x@unknown.example","id":5,)"
-      R"("message_id":"x@y","outcome":"held","reason":"unknown sender","received_at":"2026-11-23T10:00:00Z",)"
-      R"("sha256":"beef","size":2048,"source":"lmtp","state":"held","subject":"hello"})");
+      R"({"attempts":1,"auth_server":"","case":null,"dkim":"","dmarc":"","envelope_sender":null,)"
+      R"("from":"x@unknown.example","id":5,"message_id":"x@y","outcome":"held","reason":"unknown sender",)"
+      R"("received_at":"2026-11-23T10:00:00Z","sender_verified":false,"sha256":"beef","size":2048,)"
+      R"("source":"lmtp","spf":"","state":"held","subject":"hello"})");
+  // What the believed Authentication-Results said (trust/).
+  m.auth_server = "mx.corp.example";
+  m.dkim = "pass";
+  m.spf = "softfail";
+  m.dmarc = "pass";
+  m.sender_verified = true;
+  auto proof = present::message_json(m, "");
+  EXPECT_EQ(proof["auth_server"], "mx.corp.example");
+  EXPECT_EQ(proof["dkim"], "pass");
+  EXPECT_EQ(proof["spf"], "softfail");
+  EXPECT_EQ(proof["dmarc"], "pass");
+  EXPECT_EQ(proof["sender_verified"], true);
   m.envelope_sender = "";  // the null sender <> is not "unknown"
   auto j = present::message_json(m, "CS0000007");
   EXPECT_EQ(j["envelope_sender"], "");
@@ -254,8 +273,10 @@ TEST(PresentJson, AgentAndRoutingAddress) {
   r.unknown_sender = "hold";
   EXPECT_EQ(
       json_text(present::address_json(r)),
-      R"({"creates_cases":false,"email":"vip@corp.example","priority":"","process":"","product":"Cloud","queue":"VIP",)"
-      R"("subject_prefix":"[VIP]","unknown_sender":"hold"})");
+      R"({"authserv_ids":[],"creates_cases":false,"email":"vip@corp.example","priority":"","process":"",)"
+      R"("product":"Cloud","queue":"VIP","subject_prefix":"[VIP]","unknown_sender":"hold"})");
+  r.authserv_ids = {"mx.provider.example"};
+  EXPECT_EQ(present::address_json(r)["authserv_ids"], json::array({"mx.provider.example"}));
 }
 
 TEST(PresentJson, MailboxShowsSettingsAndStateButNoSecret) {
@@ -287,7 +308,7 @@ TEST(PresentJson, MailboxShowsSettingsAndStateButNoSecret) {
   EXPECT_EQ(
       text,
       R"({"address":"support@corp.example","after":"move:Done","allow_plaintext_auth":false,)"
-      R"("auth":"xoauth2","backlog":4,"folder":"INBOX","host":"imap.corp.example","idle":false,)"
+      R"("auth":"xoauth2","authserv_ids":[],"backlog":4,"folder":"INBOX","host":"imap.corp.example","idle":false,)"
       R"("last_error":"","last_success":"2026-11-23T10:00:00Z","name":"support","poll_interval_s":30,)"
       R"("port":993,"process":"","protocol":"imap","status":"idle","tls":"implicit","user":"support"})");
   for (const char* secret : {"PASSWORD-FILE", "TOKEN-COMMAND-SECRET", "CA-FILE", "password_file", "token"})
