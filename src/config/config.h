@@ -127,6 +127,14 @@ struct Mailbox {
   size_t fetch_batch = 50;  // mails fetched and committed together
 };
 
+// The spam check (`[spam]`, spam/): a real rspamd asked over HTTP, and the score at
+// which a mail is spam where a checker gives only a score (rspamd, X-Spam-Score).
+struct Spam {
+  std::string rspamd_url;  // "http://127.0.0.1:11333"; empty: rspamd is not asked
+  int64_t rspamd_timeout_seconds = 5;
+  double threshold = 5.0;
+};
+
 struct Config {
   Limits limits;
   Threading threading;
@@ -138,6 +146,7 @@ struct Config {
   Mailbox mailbox;
   // `[business_hours]`: when assignment rules' --if-business-hours holds (rules/business_hours.h).
   rules::BusinessHours business_hours;
+  Spam spam;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad

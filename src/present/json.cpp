@@ -108,7 +108,7 @@ json outbox_json(const store::OutboxMail& m, std::string_view case_number) {
 }
 
 json message_json(const store::RawMessage& m, std::string_view case_number) {
-  return {{"id", m.id},
+  json j{{"id", m.id},
           {"state", store::to_string(m.state)},
           {"outcome", m.outcome},
           {"reason", m.reason},
@@ -122,6 +122,11 @@ json message_json(const store::RawMessage& m, std::string_view case_number) {
           {"received_at", m.received_at},
           {"attempts", m.attempts},
           {"envelope_sender", m.envelope_sender ? json(*m.envelope_sender) : json(nullptr)}};
+  // The spam check (spam/verdict.h): "" not asked, ham, spam or unchecked; who said so and why.
+  j["spam"] = m.spam;
+  j["spam_score"] = m.spam_score ? json(*m.spam_score) : json(nullptr);
+  j["spam_detail"] = m.spam_detail;
+  return j;
 }
 
 json outcome_json(const ingest::Outcome& o) {

@@ -250,8 +250,10 @@ Verdict from_rspamd(std::string_view json, double threshold) {
     return unchecked("rspamd", "rspamd's answer is not a JSON object");
   if (auto e = doc.find("error"); e != doc.end() && e->is_string())
     return unchecked("rspamd", "rspamd: " + e->get<std::string>());
-  if (auto s = doc.find("is_skipped"); s != doc.end() && s->is_boolean() && s->get<bool>())
-    return unchecked("rspamd", "rspamd skipped the mail");
+  // rspamd sets is_skipped both when it stops early on a certain verdict (GTUBE: action
+  // reject) and when it does not look at a mail at all (too large, a settings rule).
+  bool skipped = false;
+  if (auto s = doc.find("is_skipped"); s != doc.end() && s->is_boolean()) skipped = s->get<bool>();
   std::optional<double> score;
   if (auto s = doc.find("score"); s != doc.end() && s->is_number()) {
     const double d = s->get<double>();
@@ -265,6 +267,7 @@ Verdict from_rspamd(std::string_view json, double threshold) {
   }
   if (!score && !action_spam)
     return unchecked("rspamd", "rspamd's answer has neither a score nor a known action");
+  if (skipped && !(action_spam && *action_spam)) return unchecked("rspamd", "rspamd skipped the mail");
   Verdict v;
   v.source = "rspamd";
   v.score = score;

@@ -174,10 +174,26 @@ TEST(RspamdAnswerTest, RejectAndScores) {
   EXPECT_EQ(v.kind, Kind::kHam);
 }
 
+// rspamd 3.4's real answer to GTUBE: it stops early (is_skipped) with action reject.
+TEST(RspamdAnswerTest, GtubeStopsEarlyWithReject) {
+  auto v = from_rspamd(
+      R"({"is_skipped":true,"score":15.0,"required_score":15.0,"action":"reject","symbols":{"GTUBE":{"name":)"
+      R"("GTUBE","score":0.0,"metric_score":0.0}},"messages":{"smtp_message":"Gtube pattern"},"message-id":)"
+      R"("undef","time_real":0.37})",
+      5.0);
+  EXPECT_EQ(v.kind, Kind::kSpam);
+  EXPECT_EQ(hold_reason(v), "spam: score 15 ≥ 5 (rspamd)");
+  EXPECT_NE(v.detail.find("GTUBE"), std::string::npos);
+  v = from_rspamd(R"({"is_skipped":true,"score":0.0,"action":"no action"})", 5.0);
+  EXPECT_EQ(v.kind, Kind::kUnchecked);
+  EXPECT_EQ(v.detail, "rspamd skipped the mail");
+}
+
 TEST(RspamdAnswerTest, BadAnswersAreUnchecked) {
   for (const char* bad :
        {"", "not json", "[]", "42", R"({"score":"high"})", R"({"action":"explode"})", R"({"score":1e999})",
-        R"({"error":"Message is too big"})", R"({"is_skipped":true})", R"({"score":5, "action": )"}) {
+        R"({"error":"Message is too big"})", R"({"is_skipped":true})",
+        R"({"is_skipped":true,"action":"no action","score":0})", R"({"score":5, "action": )"}) {
     auto v = from_rspamd(bad, 5.0);
     EXPECT_EQ(v.kind, Kind::kUnchecked) << bad;
     EXPECT_EQ(v.source, "rspamd");
