@@ -131,6 +131,8 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     add->add_option("--subject-prefix", a->subject_prefix, "required subject prefix for a new case");
     add->add_option("--unknown-sender", a->unknown_sender, "create|hold")
         ->check(CLI::IsMember({"create", "hold"}));
+    add->add_option("--authserv-id", a->authserv_ids,
+                    "also believe Authentication-Results of this server for its mail (repeatable)");
     add->callback([&g, a, creates] {
       g.action = [&g, a, creates] {
         auto p = open_runtime(g);
@@ -169,6 +171,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
                       << " product=" << a.product << " creates-cases=" << (a.creates_cases ? "yes" : "no")
                       << " unknown-sender=" << a.unknown_sender;
             if (!a.process.empty()) std::cout << " process=" << a.process;
+            for (const auto& id : a.authserv_ids) std::cout << " authserv-id=" << id;
             std::cout << "\n";
           }
         }

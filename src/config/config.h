@@ -127,6 +127,16 @@ struct Mailbox {
   size_t fetch_batch = 50;  // mails fetched and committed together
 };
 
+// `[trust]`: proof of the sender (trust/auth_results.h).
+struct Trust {
+  // authserv-ids of the receiving servers whose Authentication-Results are believed
+  // (each must strip fields carrying its id from arriving mail). Empty: none is.
+  std::vector<std::string> authserv_ids;
+  // A reply to a case from its contact, account or a participant whose believed DMARC
+  // result is fail: "hold" it, or keep it as an "internal" note that changes nothing.
+  std::string on_dmarc_fail = "hold";
+};
+
 // The spam check (`[spam]`, spam/): a real rspamd asked over HTTP, and the score at
 // which a mail is spam where a checker gives only a score (rspamd, X-Spam-Score).
 struct Spam {
@@ -146,6 +156,7 @@ struct Config {
   Mailbox mailbox;
   // `[business_hours]`: when assignment rules' --if-business-hours holds (rules/business_hours.h).
   rules::BusinessHours business_hours;
+  Trust trust;
   Spam spam;
 };
 

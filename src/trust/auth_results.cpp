@@ -334,6 +334,14 @@ bool from_verified(const SenderProof& proof, std::string_view from_email) {
                      [&](const std::string& d) { return aligned(d, from_domain); });
 }
 
+bool valid_authserv_id(std::string_view id) {
+  if (id.empty() || id.size() > 255) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && c != ';' && c != '(' && c != ')' && c != '"' && c != '\\' && c != ',';
+  });
+}
+
 std::vector<std::string> trusted_ids(const std::vector<std::string>& configured,
                                      const std::vector<std::string>& address_ids,
                                      const std::vector<std::string>& mailbox_ids) {

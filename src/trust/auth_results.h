@@ -81,4 +81,9 @@ std::vector<std::string> trusted_ids(const std::vector<std::string>& configured,
                                      const std::vector<std::string>& address_ids,
                                      const std::vector<std::string>& mailbox_ids);
 
+// Whether id can be an authserv-id to trust (configured, or given with --authserv-id):
+// 1 to 255 printable ASCII bytes without white space, ';', '(', ')', '"', '\\' or ','
+// (a routing address keeps its ids comma-separated), as a host name is.
+bool valid_authserv_id(std::string_view id);
+
 }  // namespace mailcase::trust

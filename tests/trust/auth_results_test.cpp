@@ -263,5 +263,15 @@ TEST(TrustedIds, ConfiguredThenAddressThenMailboxEachOnce) {
   EXPECT_TRUE(trusted_ids({}, {}, {}).empty());
 }
 
+TEST(ValidAuthservId, HostNamesOnly) {
+  for (std::string_view ok : {"mx.corp.example", "MX2.Corp.Example", "mx-1_a.example", "localhost"})
+    EXPECT_TRUE(valid_authserv_id(ok)) << ok;
+  for (std::string_view bad : {"", "mx corp", "mx;corp", "mx(corp)", "\"mx\"", "mx,corp", "mx\\corp",
+                               "mx\tcorp", "mx\x7f", "m\xc3\xa9x"})
+    EXPECT_FALSE(valid_authserv_id(bad)) << bad;
+  EXPECT_TRUE(valid_authserv_id(std::string(255, 'a')));
+  EXPECT_FALSE(valid_authserv_id(std::string(256, 'a')));
+}
+
 }  // namespace
 }  // namespace mailcase::trust
