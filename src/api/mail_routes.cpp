@@ -77,9 +77,29 @@ void raw_message(Context& ctx, store::Id id, httplib::Response& res) {
   res.set_content(std::move(*bytes), "message/rfc822");
 }
 
-void retry_message(Context& ctx, store::Id id, httplib::Response& res) {
+// The retry's options from its body: none, or a JSON object with the booleans not_spam
+// (run it as mail without the spam check) and allow_sender (and allow its From from now on).
+Checked<ingest::Pipeline::RetryOptions> retry_options_of(const httplib::Request& req, const store::Agent& agent) {
+  ingest::Pipeline::RetryOptions options;
+  options.by = agent.email;
+  if (req.body.empty()) return options;
+  auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
+  if (!body) return tl::unexpected(body.error());
+  for (auto [name, flag] : {std::pair{"not_spam", &options.not_spam}, std::pair{"allow_sender", &options.allow_sender}}) {
+    auto it = body->find(name);
+    if (it == body->end() || it->is_null()) continue;
+    if (!it->is_boolean()) return tl::unexpected(field_problem(name, "must be true or false"));
+    *flag = it->get<bool>();
+  }
+  return options;
+}
+
+void retry_message(Context& ctx, const store::Agent& agent, const httplib::Request& req, store::Id id,
+                   httplib::Response& res) {
   if (!ctx.ingest) return send_problem(res, Problem{503, "ingest is not running in this process", {}});
-  auto outcome = ctx.ingest->retry(id);
+  auto options = retry_options_of(req, agent);
+  if (!options) return send_problem(res, options.error());
+  auto outcome = ctx.ingest->retry(id, *options);
   if (!outcome) return send_failure(res, outcome.error());
   send_json(res, 200, present::outcome_json(*outcome));
 }
@@ -134,8 +154,8 @@ void mount_mail_routes(web::HttpServer& server, Context& ctx) {
                     }));
   server.post("/api/v1/messages/{id}/retry", "/api/v1/messages/" + id + "/retry",
               authed(ctx, Need::kAgent,
-                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
-                       retry_message(ctx, id_of(req), res);
+                     [&ctx](const store::Agent& agent, const httplib::Request& req, httplib::Response& res) {
+                       retry_message(ctx, agent, req, id_of(req), res);
                      }));
   server.get("/api/v1/outbox", "/api/v1/outbox",
              authed(ctx, Need::kAgent,

@@ -189,8 +189,14 @@ void register_mail_commands(CLI::App& app, Globals& g) {
     auto* retry = message->add_subcommand("retry", "run a held or failed mail through again");
     auto id = std::make_shared<int64_t>(0);
     retry->add_option("id", *id, "message id (from `message list`)")->required();
-    retry->callback([&g, id] {
-      g.action = [&g, id] {
+    auto not_spam = std::make_shared<bool>(false);
+    auto allow_sender = std::make_shared<bool>(false);
+    retry->add_flag("--not-spam", *not_spam, "run it as mail without the spam check");
+    retry->add_flag("--allow-sender", *allow_sender,
+                    "with --not-spam: its sender's later mail is not held as spam (when its From is proven)")
+        ->needs("--not-spam");
+    retry->callback([&g, id, not_spam, allow_sender] {
+      g.action = [&g, id, not_spam, allow_sender] {
         config::Config cfg;
         auto p = open_runtime(g, &cfg);
         if (!p) return;
@@ -209,7 +215,11 @@ void register_mail_commands(CLI::App& app, Globals& g) {
           std::cout << json_text(present::outcome_json(**left)) << "\n";
           return;
         }
-        auto r = p->ingest().retry(*id);
+        ingest::Pipeline::RetryOptions options;
+        options.not_spam = *not_spam;
+        options.allow_sender = *allow_sender;
+        options.by = "cli";
+        auto r = p->ingest().retry(*id, options);
         if (!r) {
           print_error(r.error());
           g.exit_code = exit_code_for(r.error());

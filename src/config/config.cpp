@@ -161,6 +161,25 @@ void read_business_hours(const toml::table& t, rules::BusinessHours& bh) {
   }
 }
 
+// [spam]: rspamd_url (http:// or https://, one line), rspamd_timeout_seconds, threshold.
+void read_spam(const toml::table& t, Spam& sp) {
+  read(t, "spam", "rspamd_url", sp.rspamd_url);
+  const auto& u = sp.rspamd_url;
+  const bool printable = std::all_of(u.begin(), u.end(), [](char ch) { return ch > ' ' && ch < 0x7f; });
+  if (!u.empty() && ((u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) || u.size() > 2000 || !printable))
+    throw std::runtime_error(
+        "spam.rspamd_url must be empty or an http:// or https:// URL such as \"http://127.0.0.1:11333\"");
+  read(t, "spam", "rspamd_timeout_seconds", sp.rspamd_timeout_seconds);
+  if (sp.rspamd_timeout_seconds < 1 || sp.rspamd_timeout_seconds > 600)
+    throw std::runtime_error("spam.rspamd_timeout_seconds must be 1 to 600");
+  if (auto node = t["spam"]["threshold"]) {
+    const auto v = node.value<double>();  // an integer is taken too
+    if (!v || !std::isfinite(*v) || *v < -1000 || *v > 1000)
+      throw std::runtime_error("spam.threshold must be a number from -1000 to 1000");
+    sp.threshold = *v;
+  }
+}
+
 }  // namespace
 
 Result<Config> load_text(std::string_view text, const std::filesystem::path& file) {
@@ -233,6 +252,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "trust", "authserv_ids", c.trust.authserv_ids);
     read(t, "trust", "on_dmarc_fail", c.trust.on_dmarc_fail);
     read_business_hours(t, c.business_hours);
+    read_spam(t, c.spam);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -463,6 +483,14 @@ commit_batch = 256
 [mailbox]
 # Mails fetched from a mailbox and committed together.
 fetch_batch = 50
+
+[spam]
+# A real rspamd asked about every mail over HTTP (POST /checkv2), e.g. "http://127.0.0.1:11333";
+# empty: not asked. When it cannot be reached the mail is accepted and recorded "unchecked".
+rspamd_url = ""
+rspamd_timeout_seconds = 5
+# The score at which a mail is spam (rspamd's score, X-Spam-Score); spam is held.
+threshold = 5.0
 
 [business_hours]
 # When assignment rules' --if-business-hours yes holds (and --if-business-hours no does not).

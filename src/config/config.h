@@ -137,6 +137,14 @@ struct Trust {
   std::string on_dmarc_fail = "hold";
 };
 
+// The spam check (`[spam]`, spam/): a real rspamd asked over HTTP, and the score at
+// which a mail is spam where a checker gives only a score (rspamd, X-Spam-Score).
+struct Spam {
+  std::string rspamd_url;  // "http://127.0.0.1:11333"; empty: rspamd is not asked
+  int64_t rspamd_timeout_seconds = 5;
+  double threshold = 5.0;
+};
+
 struct Config {
   Limits limits;
   Threading threading;
@@ -149,6 +157,7 @@ struct Config {
   // `[business_hours]`: when assignment rules' --if-business-hours holds (rules/business_hours.h).
   rules::BusinessHours business_hours;
   Trust trust;
+  Spam spam;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad

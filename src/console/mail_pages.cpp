@@ -201,6 +201,14 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
         "<h2>Actions</h2><form method=\"post\" action=\"/mail/{}/retry\" class=\"actions\">{}<button "
         "type=\"submit\">Retry</button></form>",
         id, csrf_field(v));
+    // Held as spam: let an agent run it as mail, and allow its sender from now on.
+    if (m.state == store::RawState::kHeld && m.reason.rfind("spam", 0) == 0)
+      actions += html(
+          "<form method=\"post\" action=\"/mail/{}/not-spam\" class=\"card\">{}<h3>Not spam</h3>"
+          "<label><input type=\"checkbox\" name=\"allow_sender\" value=\"yes\"> Allow {} from now on (its "
+          "later mail is not held as spam when its From is proven)</label>"
+          "<div class=\"actions\"><button type=\"submit\">Not spam</button></div></form>",
+          id, csrf_field(v), m.from.empty() ? std::string("its sender") : m.from);
     if (!m.from.empty())
       actions += html(
           "<form method=\"post\" action=\"/mail/{}/contact\" class=\"card\">{}<h3>Make {} a contact and "
@@ -248,6 +256,19 @@ void mail_retry(Context& ctx, const Viewer& v, const httplib::Request& req, http
   if (!ctx.ingest)
     return send_error(res, 503, v, "Mail cannot be retried: ingest is not running in this process.");
   auto outcome = ctx.ingest->retry(id_of(req));
+  if (!outcome) return send_failure(res, v, outcome.error());
+  send_outcome(res, v, *outcome);
+}
+
+// "Not spam": the mail run as mail without the spam check, its sender allowed if asked.
+void mail_not_spam(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+  if (!ctx.ingest)
+    return send_error(res, 503, v, "Mail cannot be retried: ingest is not running in this process.");
+  ingest::Pipeline::RetryOptions options;
+  options.not_spam = true;
+  options.allow_sender = form_value(req, "allow_sender") == "yes";
+  options.by = v.agent.email;
+  auto outcome = ctx.ingest->retry(id_of(req), options);
   if (!outcome) return send_failure(res, v, outcome.error());
   send_outcome(res, v, *outcome);
 }
@@ -350,6 +371,8 @@ void mount_mail_pages(web::HttpServer& server, Context& ctx) {
              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { mail_raw(ctx, v, q, s); }));
   server.post("/mail/{id}/retry", "/mail/" + id + "/retry",
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { mail_retry(ctx, v, q, s); }));
+  server.post("/mail/{id}/not-spam", "/mail/" + id + "/not-spam",
+              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { mail_not_spam(ctx, v, q, s); }));
   server.post("/mail/{id}/contact", "/mail/" + id + "/contact",
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { mail_contact(ctx, v, q, s); }));
   server.get("/outbox", "/outbox",

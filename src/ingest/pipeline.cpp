@@ -19,6 +19,8 @@
 #include "outbound/loop_guard.h"
 #include "rules/business_hours.h"
 #include "services/case_services.h"
+#include "spam/rspamd.h"
+#include "spam/verdict.h"
 #include "trust/auth_results.h"
 #include "util/text.h"
 
@@ -114,12 +116,42 @@ struct ParseResult {
   std::optional<mime::ParsedMessage> msg;
   std::string error;
   bool too_large = false;
+  // rspamd's verdict, asked where the mail was parsed (prepare): LMTP's own thread.
+  std::optional<spam::Verdict> rspamd;
 };
 
 namespace {
 struct PreparedSpooled final : PreparedMail {
   Spooled spooled;
 };
+
+// rspamd's verdict on a mail (spam.rspamd_url), or nullopt when it is not asked. Blocks
+// up to spam.rspamd_timeout_seconds: called where mail is parsed, never under the lock.
+std::optional<spam::Verdict> rspamd_verdict(const config::Config& cfg, std::string_view raw,
+                                            const Envelope& envelope) {
+  if (cfg.spam.rspamd_url.empty()) return std::nullopt;
+  spam::RspamdSettings settings{cfg.spam.rspamd_url, cfg.spam.rspamd_timeout_seconds, cfg.spam.threshold};
+  spam::RspamdEnvelope env;
+  env.from = envelope.sender;
+  env.recipients = envelope.recipients;
+  return spam::ask_rspamd(settings, raw, env);
+}
+
+// The topmost value of each spam filter field of a mail (spam::from_headers).
+spam::SpamHeaders spam_headers(const mime::ParsedMessage& m) {
+  auto top = [&](std::string_view name) -> std::optional<std::string_view> {
+    auto all = m.headers_named(name);
+    if (all.empty()) return std::nullopt;
+    return all.front();
+  };
+  spam::SpamHeaders h;
+  h.flag = top("X-Spam-Flag");
+  h.status = top("X-Spam-Status");
+  h.score = top("X-Spam-Score");
+  h.spamd_result = top("X-Spamd-Result");
+  h.rspamd_action = top("X-Rspamd-Action");
+  return h;
+}
 
 // Said in the record of a mail cut to its head; such a record cannot be retried.
 constexpr std::string_view kHeadOnly = "; only its first bytes are kept";
@@ -143,6 +175,13 @@ struct Pipeline::Work {
   // What the believed Authentication-Results header says of the sender (apply_decision);
   // empty when none was believed.
   trust::SenderProof proof;
+  // rspamd's verdict when it was asked (where the mail was parsed); nullopt: not asked.
+  std::optional<spam::Verdict> rspamd;
+  // Run as mail without the spam check (`message retry ID --not-spam`); allow_sender: its
+  // From goes on the spam allow list, by `allowed_by`.
+  bool not_spam = false;
+  bool allow_sender = false;
+  std::string allowed_by;
 };
 
 Pipeline::Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws,
@@ -221,6 +260,7 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
   p->spooled = std::move(s);
   p->spooled.full_size = full_size > raw.size() ? full_size : 0;
   p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size));
+  if (p->spooled.parsed->msg) p->spooled.parsed->rspamd = rspamd_verdict(cfg_, raw, envelope);
   return std::unique_ptr<PreparedMail>(std::move(p));
 }
 
@@ -257,6 +297,17 @@ void Pipeline::parse(Work& w) {
   w.too_large = p.too_large || w.row.reason.find(kHeadOnly) != std::string::npos;
   w.msg = std::move(p.msg);
   w.parse_error = std::move(p.error);
+  // rspamd is asked of a mail that parsed, once: ahead (prepare) or here, outside the lock.
+  w.rspamd.reset();
+  if (w.msg && !w.not_spam) {
+    if (p.rspamd) {
+      w.rspamd = std::move(p.rspamd);
+    } else if (!cfg_.spam.rspamd_url.empty()) {
+      auto bytes = raws_->read(spool::BlobRef{w.row.sha256, w.row.size, w.row.spool_location});
+      w.rspamd = bytes ? rspamd_verdict(cfg_, *bytes, w.in.envelope)
+                       : spam::unchecked("rspamd", "rspamd not asked: " + bytes.error().message);
+    }
+  }
 }
 
 mime::ParseLimits Pipeline::parse_limits() const {
@@ -489,6 +540,40 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   }
 
   // Spam (spam/): a mail judged spam is held, before it can make or touch a case.
+  // rspamd's verdict when it was asked, else the headers' of a mail that came through a
+  // trusted path; a sender on the allow list is let through only when the From is proven
+  // or the envelope sender vouches for it (a forged From of theirs gains nothing).
+  if (w.not_spam) {
+    if (w.allow_sender && !m.from.email.empty())
+      MC_RETURN_IF_ERROR(u.raw_messages().allow_spam_sender(text::normalize_email(m.from.email), w.allowed_by));
+    row.spam_detail += std::string(row.spam_detail.empty() ? "" : "; ") + "released as not spam" +
+                       (w.allowed_by.empty() ? "" : " by " + w.allowed_by);
+  } else {
+    spam::Verdict verdict;
+    if (w.rspamd)
+      verdict = *w.rspamd;
+    else if (w.proof.trusted())
+      verdict = spam::from_headers(spam_headers(m), cfg_.spam.threshold);
+    // Each run's verdict replaces an earlier run's (a retry after the settings changed).
+    row.spam = spam::to_string(verdict.kind);
+    row.spam_score = verdict.score;
+    row.spam_detail = verdict.kind == spam::Kind::kNone ? "" : verdict.source + ": " + verdict.detail;
+    if (verdict.kind == spam::Kind::kSpam) {
+      bool allowed = false;
+      if (!m.from.email.empty()) {
+        MC_ASSIGN_OR_RETURN(allowed, u.raw_messages().spam_sender_allowed(text::normalize_email(m.from.email)));
+      }
+      const bool from_proven =
+          trust::from_verified(w.proof, m.from.email) ||
+          (row.envelope_sender && outbound::envelope_matches_from(*row.envelope_sender, m.from.email));
+      if (allowed && from_proven)
+        row.spam_detail += "; sender allowed";
+      else
+        return record_outcome(u, w, store::RawState::kHeld, OutcomeKind::kHeld,
+                              spam::hold_reason(verdict) +
+                                  (allowed ? "; the sender is allowed but its From is not proven" : ""));
+    }
+  }
 
   // The API by mail (mail_api/): an address that takes XML commands makes no case of
   // its mail.
@@ -755,9 +840,14 @@ Result<size_t> Pipeline::finish_interrupted() {
   return done;
 }
 
-Result<Outcome> Pipeline::retry(int64_t raw_id) {
+Result<Outcome> Pipeline::retry(int64_t raw_id) { return retry(raw_id, RetryOptions{}); }
+
+Result<Outcome> Pipeline::retry(int64_t raw_id, const RetryOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   Work w;
+  w.not_spam = options.not_spam || options.allow_sender;
+  w.allow_sender = options.allow_sender;
+  w.allowed_by = options.by;
   {
     std::lock_guard lock(mu_);
     MC_ASSIGN_OR_RETURN(auto row, store_->get_raw(raw_id));

@@ -71,6 +71,15 @@ class Pipeline final : public MailSink {
   [[nodiscard]] Result<size_t> finish_interrupted();
   // Runs a held or failed mail through the pipeline again.
   [[nodiscard]] Result<Outcome> retry(int64_t raw_id);
+  // How a held mail is run again: not_spam skips the spam check (`message retry
+  // --not-spam`); allow_sender (which implies not_spam) also puts its From on the spam
+  // allow list, in the same commit, as added by `by`.
+  struct RetryOptions {
+    bool not_spam = false;
+    bool allow_sender = false;
+    std::string by;
+  };
+  [[nodiscard]] Result<Outcome> retry(int64_t raw_id, const RetryOptions& options);
 
   // Where raw mails are spooled (small ones packed, large ones as blob files).
   spool::RawSpool& raw_spool() { return *raws_; }

@@ -131,6 +131,10 @@ json message_json(const store::RawMessage& m, std::string_view case_number) {
   j["spf"] = m.spf;
   j["dmarc"] = m.dmarc;
   j["sender_verified"] = m.sender_verified;
+  // The spam check (spam/verdict.h): "" not asked, ham, spam or unchecked; who said so and why.
+  j["spam"] = m.spam;
+  j["spam_score"] = m.spam_score ? json(*m.spam_score) : json(nullptr);
+  j["spam_detail"] = m.spam_detail;
   return j;
 }
 

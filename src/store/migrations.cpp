@@ -651,6 +651,16 @@ ALTER TABLE raw_messages ADD COLUMN spam_score REAL;
 ALTER TABLE raw_messages ADD COLUMN spam_detail TEXT NOT NULL DEFAULT '';
 ALTER TABLE comments ADD COLUMN sender_verified INTEGER;
 )sql"},
+      // Spam: senders whose mail is not held as spam (`message retry ID --not-spam
+      // --allow-sender`), by normalized address; the primary key is the lookup each
+      // spam verdict makes.
+      {26, R"sql(
+CREATE TABLE IF NOT EXISTS spam_allowed_senders (
+  email TEXT PRIMARY KEY,
+  added_by TEXT NOT NULL DEFAULT '',
+  added_at TEXT NOT NULL
+);
+)sql"},
   };
   return all;
 }

@@ -124,6 +124,10 @@ class RawMessageRepository {
   // which is (state, id)).
   [[nodiscard]] virtual Result<Page<RawMessage>> page_raw(std::optional<RawState> state,
                                                           const PageRequest& r) = 0;
+  // The spam allow list: a sender (normalized address) whose mail is not held as spam.
+  // Adding one already there changes nothing.
+  [[nodiscard]] virtual Status allow_spam_sender(std::string_view email, std::string_view by) = 0;
+  [[nodiscard]] virtual Result<bool> spam_sender_allowed(std::string_view email) = 0;
 };
 
 // Cases and what hangs on one: Message-IDs, comments, attachments, participants.

@@ -189,7 +189,8 @@ class MailPagesTest : public ::testing::Test {
     data_ = dir_.path() / "data";
     ASSERT_EQ(cli({"init"}).exit_code, 0);
     std::ofstream(data_ / "mailcase.toml")
-        << "[outbound]\nfrom_address = \"support@corp.example\"\n[limits]\nmax_message_bytes = 100000\n";
+        << "[outbound]\nfrom_address = \"support@corp.example\"\n[limits]\nmax_message_bytes = 100000\n"
+        << "[trust]\nauthserv_ids = [\"mx.corp.example\"]\n";
     ASSERT_EQ(cli({"address", "add", "support@corp.example", "--unknown-sender", "hold"}).exit_code, 0);
     ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
     ASSERT_EQ(cli({"account", "add", "--name", "Customer Ltd"}).exit_code, 0);
@@ -379,6 +380,30 @@ TEST_F(MailPagesTest, RetryRunsTheMailThroughIngestAgain) {
   EXPECT_EQ(raw_row(held_id_).state, store::RawState::kProcessed);
   EXPECT_EQ(get("/mail").body.find("Invoice is wrong"), std::string::npos);
   EXPECT_EQ(post("/mail/999999/retry", {}).status, 404);
+}
+
+TEST_F(MailPagesTest, AMailHeldAsSpamHasANotSpamButton) {
+  const std::string spam =
+      "Authentication-Results: mx.corp.example; spf=pass smtp.mailfrom=customer.example\r\nX-Spam-Flag: YES\r\n"
+      "From: Eve <eve@customer.example>\r\nTo: support@corp.example\r\nSubject: Cheap watches\r\n"
+      "Message-ID: <spam1@customer.example>\r\n\r\nBuy now.\r\n";
+  auto held = rt_->ingest().deliver(spam, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
+  ASSERT_TRUE(held) << held.error().message;
+  ASSERT_EQ(held->kind, ingest::OutcomeKind::kHeld);
+  const std::string spam_id = id(held->message_id);
+  EXPECT_NE(get("/mail").body.find("spam: X-Spam-Flag YES"), std::string::npos);
+  auto page = get("/mail/" + spam_id);
+  EXPECT_NE(page.body.find("action=\"/mail/" + spam_id + "/not-spam\""), std::string::npos) << page.body;
+  // Mail held for another reason has no such button.
+  EXPECT_EQ(get("/mail/" + id(held_id_)).body.find("/not-spam"), std::string::npos);
+
+  EXPECT_EQ(post("/mail/" + spam_id + "/not-spam", {}, false).status, 403);
+  auto r = post("/mail/" + spam_id + "/not-spam", {{"allow_sender", "yes"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  // Past the spam check it meets this address's unknown-sender hold.
+  const auto row = raw_row(held->message_id);
+  EXPECT_EQ(row.reason.rfind("spam", 0), std::string::npos) << row.reason;
+  EXPECT_NE(row.spam_detail.find("released as not spam by bob@corp.example"), std::string::npos) << row.spam_detail;
 }
 
 TEST_F(MailPagesTest, MakingTheSenderAContactAndRetryingMakesACase) {

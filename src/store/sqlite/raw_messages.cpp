@@ -185,6 +185,20 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
     }
     return page;
   }
+
+  Status allow_spam_sender(std::string_view email, std::string_view by) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT INTO spam_allowed_senders (email, added_by, added_at) VALUES (?, ?, ?) "
+                                   "ON CONFLICT(email) DO NOTHING"));
+    qq->bind(1, email).bind(2, by).bind(3, now_iso8601());
+    return qq->run();
+  }
+
+  Result<bool> spam_sender_allowed(std::string_view email) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT 1 FROM spam_allowed_senders WHERE email = ?"));
+    qq->bind(1, email);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    return row;
+  }
 };
 
 }  // namespace

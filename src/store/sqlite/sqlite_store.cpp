@@ -263,6 +263,12 @@ class SqliteStore final : public Store {
   Result<Page<RawMessage>> page_raw(std::optional<RawState> state, const PageRequest& r) override {
     return repos_.raw_messages->page_raw(state, r);
   }
+  Status allow_spam_sender(std::string_view email, std::string_view by) override {
+    return repos_.raw_messages->allow_spam_sender(email, by);
+  }
+  Result<bool> spam_sender_allowed(std::string_view email) override {
+    return repos_.raw_messages->spam_sender_allowed(email);
+  }
 
   // CaseRepository
   Result<Case> insert_case(Case c, std::string_view prefix, int digits) override {
