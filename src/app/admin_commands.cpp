@@ -131,11 +131,15 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     add->add_option("--subject-prefix", a->subject_prefix, "required subject prefix for a new case");
     add->add_option("--unknown-sender", a->unknown_sender, "create|hold")
         ->check(CLI::IsMember({"create", "hold"}));
-    add->callback([&g, a, creates] {
-      g.action = [&g, a, creates] {
+    auto api = std::make_shared<std::string>("no");
+    add->add_option("--api", *api, "yes: takes XML commands from api senders (docs/mail-api.md)")
+        ->check(CLI::IsMember({"yes", "no"}));
+    add->callback([&g, a, creates, api] {
+      g.action = [&g, a, creates, api] {
         auto p = open_runtime(g);
         if (!p) return;
         a->creates_cases = *creates == "yes";
+        a->api = *api == "yes";
         auto put = admin::put_routing_address(p->store(), *a);
         if (!put) {
           print_error(put.error());
@@ -163,12 +167,15 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& a : *all) {
           if (*json) {
-            out.push_back(present::address_json(a));
+            auto j = present::address_json(a);
+            j["api"] = a.api;
+            out.push_back(std::move(j));
           } else {
             std::cout << a.email << "  queue=" << (a.queue.empty() ? "(default)" : a.queue)
                       << " product=" << a.product << " creates-cases=" << (a.creates_cases ? "yes" : "no")
                       << " unknown-sender=" << a.unknown_sender;
             if (!a.process.empty()) std::cout << " process=" << a.process;
+            if (a.api) std::cout << " api=yes";
             std::cout << "\n";
           }
         }
