@@ -11,6 +11,7 @@
 
 #include "admin/processes.h"
 #include "channels/mailbox_agent.h"
+#include "trust/auth_results.h"
 #include "util/text.h"
 
 namespace mailcase::admin {
@@ -227,6 +228,17 @@ Result<store::Account> add_account(store::Store& st, const AccountInput& in) {
 
 // ---- routing addresses
 
+// A routing address's or mailbox's own believed authserv-ids (--authserv-id).
+static std::optional<Invalid> check_authserv_ids(const std::vector<std::string>& ids) {
+  if (ids.size() > 20) return Invalid{"authserv_ids", "at most 20"};
+  for (const auto& id : ids) {
+    if (!trust::valid_authserv_id(id))
+      return Invalid{"authserv_ids", "not an authserv-id (a host name such as mx.example.com): " +
+                                         text::terminal_safe(id.substr(0, 255), true)};
+  }
+  return std::nullopt;
+}
+
 std::optional<Invalid> check_routing_address(const store::RoutingAddress& a) {
   const auto email = text::normalize_email(text::trim(a.email));
   if (email.find('@') == std::string::npos || !store::is_email_address(email))
@@ -242,6 +254,7 @@ std::optional<Invalid> check_routing_address(const store::RoutingAddress& a) {
     if (too_long(*value, kMaxNameBytes) || !text::is_clean_text(*value, true))
       return Invalid{field, "one line of at most " + std::to_string(kMaxNameBytes) + " bytes"};
   }
+  if (auto bad = check_authserv_ids(a.authserv_ids)) return bad;
   return std::nullopt;
 }
 
@@ -292,6 +305,7 @@ std::optional<Invalid> check_mailbox_secrets(std::string_view name, const Mailbo
 Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
                                    const MailboxSecrets& secrets) {
   if (auto bad = check_mailbox_secrets(m.name, secrets)) return tl::unexpected(invalid_error(*bad));
+  if (auto bad = check_authserv_ids(m.authserv_ids)) return tl::unexpected(invalid_error(*bad));
   if (secrets.password) m.password_file = password_path(data_dir, m.name).string();
   if (secrets.ca_pem) m.ca_file = ca_path(data_dir, m.name).string();
   MC_RETURN_IF_ERROR(channels::validate_mailbox(m));

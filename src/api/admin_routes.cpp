@@ -150,6 +150,7 @@ void put_address(Context& ctx, const httplib::Request& req, httplib::Response& r
   MC_API_FIELD(unknown, string_field(*body, "unknown_sender", kMaxText));
   MC_API_FIELD(creates, bool_field(*body, "creates_cases"));
   MC_API_FIELD(process, string_field(*body, "process", kMaxText));
+  MC_API_FIELD(authserv_ids, string_list_field(*body, "authserv_ids", 20, 255));
   store::RoutingAddress a;
   a.email = email->value_or("");
   a.queue = queue->value_or("");
@@ -159,6 +160,7 @@ void put_address(Context& ctx, const httplib::Request& req, httplib::Response& r
   a.unknown_sender = unknown->value_or("create");
   a.creates_cases = creates->value_or(true);
   a.process = process->value_or("");
+  a.authserv_ids = authserv_ids->value_or(std::vector<std::string>{});
   if (auto bad = admin::check_routing_address(a))
     return send_problem(res, field_problem(bad->field, bad->message));
   auto put = admin::put_routing_address(ctx.store, a);
@@ -244,6 +246,7 @@ void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& r
   MC_API_FIELD(auth, string_field(*body, "auth", 16));
   MC_API_FIELD(plaintext, bool_field(*body, "allow_plaintext_auth"));
   MC_API_FIELD(process, string_field(*body, "process", kMaxText));
+  MC_API_FIELD(authserv_ids, string_list_field(*body, "authserv_ids", 20, 255));
 
   store::Mailbox m;
   std::vector<FieldError> errors;
@@ -287,6 +290,7 @@ void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& r
         {"auth", "password (xoauth2 runs a token command on the server: `mailcase mailbox add` only)"});
   m.allow_plaintext_auth = plaintext->value_or(false);
   m.process = process->value_or("");
+  m.authserv_ids = authserv_ids->value_or(std::vector<std::string>{});
   // Each goes into the protocol (a folder into an IMAP command): one line of text only.
   const std::pair<const char*, const std::optional<std::string>*> lines[] = {
       {"folder", &*folder}, {"after", &*after}, {"address", &*address}, {"process", &*process}};

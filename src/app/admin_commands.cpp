@@ -131,6 +131,8 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     add->add_option("--subject-prefix", a->subject_prefix, "required subject prefix for a new case");
     add->add_option("--unknown-sender", a->unknown_sender, "create|hold")
         ->check(CLI::IsMember({"create", "hold"}));
+    add->add_option("--authserv-id", a->authserv_ids,
+                    "also believe Authentication-Results of this server for its mail (repeatable)");
     auto api = std::make_shared<std::string>("no");
     add->add_option("--api", *api, "yes: takes XML commands from api senders (docs/mail-api.md)")
         ->check(CLI::IsMember({"yes", "no"}));
@@ -175,6 +177,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
                       << " product=" << a.product << " creates-cases=" << (a.creates_cases ? "yes" : "no")
                       << " unknown-sender=" << a.unknown_sender;
             if (!a.process.empty()) std::cout << " process=" << a.process;
+            for (const auto& id : a.authserv_ids) std::cout << " authserv-id=" << id;
             if (a.api) std::cout << " api=yes";
             std::cout << "\n";
           }

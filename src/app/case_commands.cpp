@@ -87,7 +87,11 @@ void register_case_commands(CLI::App& app, Globals& g) {
         }
         for (const auto& cm : v->comments) {
           std::cout << "\n--- " << cm.created_at << "  " << store::to_string(cm.direction) << " ("
-                    << store::to_string(cm.visibility) << ")  " << cm.author << "\n"
+                    << store::to_string(cm.visibility) << ")  " << cm.author
+                    << (!cm.sender_verified   ? ""
+                        : *cm.sender_verified ? "  [verified]"
+                                              : "  [not verified]")
+                    << "\n"
                     << cm.body << "\n";
           if (!cm.quoted.empty()) std::cout << "[quoted history: " << cm.quoted.size() << " bytes]\n";
         }

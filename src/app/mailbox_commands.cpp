@@ -99,6 +99,8 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
     add->add_option("--address", m->address, "routing address its mail counts as delivered to");
     add->add_option("--process", m->process,
                     "process its new cases follow, from their first stage (its address's process wins)");
+    add->add_option("--authserv-id", m->authserv_ids,
+                    "also believe Authentication-Results of this server for its mail (repeatable)");
     add->add_option("--ca-file", m->ca_file, "PEM file of a private or self-signed CA to trust");
     add->add_option("--tls-verify", *verify, "verify the server's certificate (yes|no)");
     add->add_option("--auth", *auth, "password or xoauth2");
@@ -161,6 +163,7 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
                       << ":" << m.port << " " << m.folder << "\tafter " << domain::to_string(m.after) << "\t"
                       << st.status << "\tlast success "
                       << (st.last_success.empty() ? "never" : st.last_success) << "\tbacklog " << st.backlog;
+            for (const auto& id : m.authserv_ids) std::cout << "\tauthserv-id " << id;
             if (!st.last_error.empty()) std::cout << "\tlast error: " << st.last_error;
             std::cout << "\n";
           }

@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "trust/auth_results.h"
 #include "util/ip_range.h"
 #include "util/text.h"
 
@@ -229,6 +230,8 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "lmtp", "max_connections", c.lmtp.max_connections);
     read(t, "lmtp", "commit_batch", c.lmtp.commit_batch);
     read(t, "mailbox", "fetch_batch", c.mailbox.fetch_batch);
+    read(t, "trust", "authserv_ids", c.trust.authserv_ids);
+    read(t, "trust", "on_dmarc_fail", c.trust.on_dmarc_fail);
     read_business_hours(t, c.business_hours);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
@@ -250,6 +253,14 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
                 file.string() + ": threading.non_participant must be internal, hold or new");
   if (c.threading.verdict_from != "contact" && c.threading.verdict_from != "account")
     return fail(ErrorCode::kInvalidInput, file.string() + ": threading.verdict_from must be contact or account");
+  if (c.trust.on_dmarc_fail != "hold" && c.trust.on_dmarc_fail != "internal")
+    return fail(ErrorCode::kInvalidInput, file.string() + ": trust.on_dmarc_fail must be hold or internal");
+  for (const auto& id : c.trust.authserv_ids) {
+    if (!trust::valid_authserv_id(id))
+      return fail(ErrorCode::kInvalidInput,
+                  file.string() + ": trust.authserv_ids: \"" + text::terminal_safe(id, true) +
+                      "\" is not an authserv-id (a host name such as mx.example.com)");
+  }
   const auto& o = c.outbound;
   if (o.smtp_tls != "implicit" && o.smtp_tls != "starttls" && o.smtp_tls != "none")
     return fail(ErrorCode::kInvalidInput,
@@ -464,6 +475,18 @@ fetch_batch = 50
 # time_zone = "UTC"
 # Local dates closed all day.
 # holidays = ["2026-12-25", "2026-12-26"]
+
+[trust]
+# authserv-ids (e.g. "mx.example.com") of the receiving servers whose
+# Authentication-Results header fields are believed: the topmost field carrying one of
+# them tells whether the sender passed DKIM, SPF and DMARC. Such a server must remove
+# fields with its own id from arriving mail. A mailbox or routing address may add its
+# own (--authserv-id). Empty: no field is believed and no sender is proven.
+authserv_ids = []
+# A reply to a case from its contact, account or a participant whose believed DMARC
+# result is fail (a forged From): "hold" it, or keep it as an "internal" note that
+# cannot accept, reject or reopen the case.
+on_dmarc_fail = "hold"
 )";
 }
 

@@ -127,6 +127,16 @@ struct Mailbox {
   size_t fetch_batch = 50;  // mails fetched and committed together
 };
 
+// `[trust]`: proof of the sender (trust/auth_results.h).
+struct Trust {
+  // authserv-ids of the receiving servers whose Authentication-Results are believed
+  // (each must strip fields carrying its id from arriving mail). Empty: none is.
+  std::vector<std::string> authserv_ids;
+  // A reply to a case from its contact, account or a participant whose believed DMARC
+  // result is fail: "hold" it, or keep it as an "internal" note that changes nothing.
+  std::string on_dmarc_fail = "hold";
+};
+
 struct Config {
   Limits limits;
   Threading threading;
@@ -138,6 +148,7 @@ struct Config {
   Mailbox mailbox;
   // `[business_hours]`: when assignment rules' --if-business-hours holds (rules/business_hours.h).
   rules::BusinessHours business_hours;
+  Trust trust;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad

@@ -60,11 +60,19 @@ Html comment_html(const store::Comment& c, const std::vector<store::Attachment>&
   Html author = who.address.empty()
                     ? html("<span class=\"author\">{}</span>", who.name)
                     : html("<span class=\"author\" title=\"{}\">{}</span>", who.address, who.name);
+  // A comment from a mail says whether a trusted server proved its From (trust/).
+  Html proof;
+  if (c.sender_verified)
+    proof = *c.sender_verified
+                ? html(" <span class=\"badge verified\" title=\"{}\">verified</span>",
+                       "A trusted server's DMARC or DKIM check vouched for the sender's domain")
+                : html(" <span class=\"badge not-verified\" title=\"{}\">not verified</span>",
+                       "No trusted server vouched for the sender's domain: the From may be forged");
   return html(
-      "<article class=\"card comment {}\" id=\"c{}\"><p class=\"meta\"><strong>{}</strong> · {} · {}</p>"
+      "<article class=\"card comment {}\" id=\"c{}\"><p class=\"meta\"><strong>{}</strong> · {}{} · {}</p>"
       "<div class=\"body\">{}</div>{}{}{}</article>",
-      kind.css, c.id, kind.label, author, time_html(c.created_at), c.body, quoted, attachment_links(mine),
-      formatted);
+      kind.css, c.id, kind.label, author, proof, time_html(c.created_at), c.body, quoted,
+      attachment_links(mine), formatted);
 }
 
 // The element that asks for the comments after `last_id` every 5 s (it replaces itself

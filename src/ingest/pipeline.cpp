@@ -22,6 +22,7 @@
 #include "outbound/loop_guard.h"
 #include "rules/business_hours.h"
 #include "services/case_services.h"
+#include "trust/auth_results.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
@@ -142,6 +143,9 @@ struct Pipeline::Work {
   std::optional<mime::ParsedMessage> msg;
   std::string parse_error;
   bool too_large = false;
+  // What the believed Authentication-Results header says of the sender (apply_decision);
+  // empty when none was believed.
+  trust::SenderProof proof;
 };
 
 Pipeline::Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws,
@@ -470,6 +474,22 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
 
   // Proof of the sender (trust/): what the believed Authentication-Results header says,
   // kept on the mail's record.
+  {
+    std::vector<std::string> mailbox_ids;
+    if (auto name = mailbox_of_source(row.source)) {
+      MC_ASSIGN_OR_RETURN(auto all, u.mailboxes().list_mailboxes());
+      for (const auto& mb : all)
+        if (mb.name == *name) mailbox_ids = mb.authserv_ids;
+    }
+    const auto believed = trust::trusted_ids(
+        cfg_.trust.authserv_ids, address ? address->authserv_ids : std::vector<std::string>{}, mailbox_ids);
+    w.proof = trust::sender_proof(m.headers_named("Authentication-Results"), believed);
+    row.auth_server = w.proof.authserv_id;
+    row.dkim = w.proof.dkim;
+    row.spf = w.proof.spf;
+    row.dmarc = w.proof.dmarc;
+    row.sender_verified = trust::from_verified(w.proof, m.from.email);
+  }
 
   // Spam (spam/): a mail judged spam is held, before it can make or touch a case.
 
@@ -490,8 +510,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     api.message = &m;
     api.raw = raw;
     api.address = &*address;
-    // Set by the proof of the sender above: trust::from_verified(w.proof, From).
-    api.dkim_aligned = row.sender_verified;
+    // The proof of the sender above: a trusted DKIM/DMARC pass aligned with the From.
+    api.dkim_aligned = trust::from_verified(w.proof, m.from.email);
     MC_ASSIGN_OR_RETURN(auto done, ApiIngest(cases_, cfg_).apply(u, api));
     row.case_id = done.case_id;
     return record_outcome(u, w, done.state, done.kind, std::move(done.reason));
@@ -508,6 +528,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   facts.message = &m;
   facts.classification = classify(m);
   facts.address = address;
+  facts.dmarc_failed = w.proof.dmarc == "fail";
 
   MC_ASSIGN_OR_RETURN(auto contact, u.accounts().find_contact_by_email(m.from.email));
   std::optional<store::Account> account;
@@ -570,9 +591,10 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     c.emails = {text::normalize_email(m.from.email)};
     if (account) c.account_id = account->id;
     MC_ASSIGN_OR_RETURN(contact_id, u.accounts().add_contact(c));
-    // Made from a mail whose envelope sender does not vouch for its From: not trusted
-    // as a known contact by the loop guard later (the From may be forged).
-    if (row.envelope_sender && !outbound::envelope_matches_from(*row.envelope_sender, m.from.email))
+    // Made from a mail whose envelope sender does not vouch for its From, or whose DMARC
+    // failed: not trusted as a known contact by the loop guard later (the From may be forged).
+    if ((row.envelope_sender && !outbound::envelope_matches_from(*row.envelope_sender, m.from.email)) ||
+        facts.dmarc_failed)
       MC_RETURN_IF_ERROR(u.accounts().mark_contact_unverified(*contact_id));
   }
 
@@ -614,6 +636,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   services::InboundMail in;
   in.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
   if (d.not_participant) in.author += " (sender is not a participant)";
+  if (d.dmarc_failed) in.author += " (DMARC failed: sender not proven)";
+  in.sender_verified = row.sender_verified;
   in.body = reply.new_text.empty() && reply.quoted.empty() ? m.text_body : reply.new_text;
   in.quoted = reply.quoted;
   in.is_public = !d.internal;
@@ -644,7 +668,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   }
   // Whom the customer (or a participant) wrote to alongside us may answer on the case too;
   // a stranger's mail and machine mail add nobody.
-  if (!d.not_participant && !facts.classification.must_not_auto_answer())
+  if (!d.not_participant && !d.dmarc_failed && !facts.classification.must_not_auto_answer())
     in.participants = participants_to_record(m, ours);
   // The owner hears of a person's mail on their case, not of machine mail (a bounce, an
   // out-of-office answer), nor of an archive being imported.
@@ -671,6 +695,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     for (const auto& a : addresses) cf.our_addresses.push_back(a.email);
     cf.from = m.from.email;
     cf.envelope_sender = row.envelope_sender;
+    cf.dmarc_failed = facts.dmarc_failed;
     if (contact) {
       MC_ASSIGN_OR_RETURN(auto unverified, u.accounts().contact_unverified(contact->id));
       cf.sender_is_known_contact = !unverified;

@@ -101,6 +101,28 @@ RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
   const std::string& non_participant = cfg.threading.non_participant;
   const std::string not_participant_reason =
       "sender is not a participant of the case (" + f.thread_reason + ")";
+  // A reply that claims to come from someone the case knows, but whose DMARC failed at a
+  // server we trust: that role is not believed (SF3). trust.on_dmarc_fail says whether
+  // it is held or kept as an internal note that changes nothing. Bounces and complaints
+  // are about our own mail and stay internal notes as below.
+  if (f.threaded_case && !stranger_on_case && f.dmarc_failed && kind != MailKind::kBounce &&
+      kind != MailKind::kFeedback) {
+    const std::string from_domain = f.message ? text::email_domain(f.message->from.email) : std::string();
+    const std::string why = "DMARC failed for the From domain " +
+                            (from_domain.empty() ? "(none)" : from_domain) +
+                            ": the sender's claim to be its " + to_string(f.sender_role) +
+                            " is not believed (" + f.thread_reason + ")";
+    if (cfg.trust.on_dmarc_fail == "internal") {
+      d.action = Action::kComment;
+      d.internal = true;
+      d.dmarc_failed = true;
+      d.reason = "internal note: " + why;
+      return d;
+    }
+    d.action = Action::kHold;
+    d.reason = why;
+    return d;
+  }
   // A bounce or complaint is about our own mail, whoever reports it: it stays internal. An
   // auto-reply is shown to the customer, so only from a participant.
   if (kind == MailKind::kAutoReply && stranger_on_case) {

@@ -75,6 +75,9 @@ struct RouteFacts {
   // threaded_case as it stands; nullopt when there is none (or it could not be read):
   // then the mail cannot reopen, accept or reject it, nor start a new case after it.
   std::optional<CaseFacts> threaded_case_facts;
+  // The believed Authentication-Results header (trust/) says dmarc=fail: the From is
+  // forged or cannot be believed. False without a believed header.
+  bool dmarc_failed = false;
 };
 
 enum class Action {
@@ -105,6 +108,9 @@ struct RouteDecision {
   bool may_change_case = false;  // kComment: the mail may accept, reject or reopen the case
   // kComment: what the mail does to the case (kNone unless may_change_case).
   CaseEffect case_effect = CaseEffect::kNone;
+  // kComment: an internal note because DMARC failed for a sender who would otherwise
+  // count as the case's contact, account or participant (trust.on_dmarc_fail = "internal").
+  bool dmarc_failed = false;
 };
 
 RouteDecision decide_route(const RouteFacts& facts, const config::Config& cfg);

@@ -65,12 +65,15 @@ json case_detail_json(const cases::CaseView& v) {
 }
 
 json comment_json(const store::Comment& c) {
-  return {{"direction", store::to_string(c.direction)},
-          {"author", c.author},
-          {"body", c.body},
-          {"quoted", c.quoted},
-          {"visibility", store::to_string(c.visibility)},
-          {"created_at", c.created_at}};
+  json j{{"direction", store::to_string(c.direction)},
+         {"author", c.author},
+         {"body", c.body},
+         {"quoted", c.quoted},
+         {"visibility", store::to_string(c.visibility)},
+         {"created_at", c.created_at}};
+  // Only a comment from a mail was checked: absent, not false, for the others.
+  if (c.sender_verified) j["sender_verified"] = *c.sender_verified;
+  return j;
 }
 
 json attachment_json(const store::Attachment& a) {
@@ -108,20 +111,27 @@ json outbox_json(const store::OutboxMail& m, std::string_view case_number) {
 }
 
 json message_json(const store::RawMessage& m, std::string_view case_number) {
-  return {{"id", m.id},
-          {"state", store::to_string(m.state)},
-          {"outcome", m.outcome},
-          {"reason", m.reason},
-          {"case", text_or_null(case_number)},
-          {"message_id", m.message_id},
-          {"from", m.from},
-          {"subject", m.subject},
-          {"source", m.source},
-          {"size", m.size},
-          {"sha256", m.sha256},
-          {"received_at", m.received_at},
-          {"attempts", m.attempts},
-          {"envelope_sender", m.envelope_sender ? json(*m.envelope_sender) : json(nullptr)}};
+  json j{{"id", m.id},
+         {"state", store::to_string(m.state)},
+         {"outcome", m.outcome},
+         {"reason", m.reason},
+         {"case", text_or_null(case_number)},
+         {"message_id", m.message_id},
+         {"from", m.from},
+         {"subject", m.subject},
+         {"source", m.source},
+         {"size", m.size},
+         {"sha256", m.sha256},
+         {"received_at", m.received_at},
+         {"attempts", m.attempts},
+         {"envelope_sender", m.envelope_sender ? json(*m.envelope_sender) : json(nullptr)}};
+  // Proof of the sender (trust/auth_results.h): what the believed server said.
+  j["auth_server"] = m.auth_server;
+  j["dkim"] = m.dkim;
+  j["spf"] = m.spf;
+  j["dmarc"] = m.dmarc;
+  j["sender_verified"] = m.sender_verified;
+  return j;
 }
 
 json outcome_json(const ingest::Outcome& o) {
@@ -167,7 +177,8 @@ json address_json(const store::RoutingAddress& a) {
           {"subject_prefix", a.subject_prefix},
           {"unknown_sender", a.unknown_sender},
           {"priority", a.priority},
-          {"process", a.process}};
+          {"process", a.process},
+          {"authserv_ids", a.authserv_ids}};
 }
 
 json mailbox_json(const store::Mailbox& m, const store::MailboxState& state) {
@@ -185,6 +196,7 @@ json mailbox_json(const store::Mailbox& m, const store::MailboxState& state) {
           {"auth", domain::to_string(m.auth)},
           {"allow_plaintext_auth", m.allow_plaintext_auth},
           {"process", m.process},
+          {"authserv_ids", m.authserv_ids},
           {"status", state.status},
           {"last_success", state.last_success},
           {"last_error", state.last_error},

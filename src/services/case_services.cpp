@@ -285,6 +285,7 @@ Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case
   cm.quoted = in.quoted;
   cm.visibility = in.is_public ? store::Visibility::kPublic : store::Visibility::kInternal;
   cm.raw_message_id = in.raw_message_id;
+  cm.sender_verified = in.sender_verified;
   MC_ASSIGN_OR_RETURN(auto comment_id, w.cases().add_comment(cm));
   for (auto a : in.attachments) {
     a.case_id = c.id;
@@ -316,6 +317,7 @@ Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const s
   f.header_from = facts.from;
   f.envelope_sender = facts.envelope_sender;
   f.sender_is_known_contact = facts.sender_is_known_contact;
+  f.dmarc_failed = facts.dmarc_failed;
   f.confirm_unverified_senders = cfg_.outbound.confirm_unverified_senders;
   f.max_auto_replies_total_per_hour = cfg_.outbound.max_auto_replies_total_per_hour;
   const std::string hour_ago = clock::iso8601(clock_.now() - 3600);

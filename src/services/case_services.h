@@ -122,6 +122,9 @@ struct InboundMail {
   // machine mail, nor an archive's): the case's owner is told (agent_notices.h).
   bool notify_owner = false;
   std::string from;  // its sender's address: an agent writing is not told of their own mail
+  // Whether a trusted server's Authentication-Results proved its From (trust/), shown
+  // on the comment ("verified" / "not verified").
+  bool sender_verified = false;
 };
 
 // The facts the loop guard needs before a new case is confirmed to its sender.
@@ -131,6 +134,7 @@ struct ConfirmFacts {
   std::string from;                            // the mail's From address
   std::optional<std::string> envelope_sender;  // nullopt: unknown; "": <>
   bool sender_is_known_contact = false;        // see outbound::AutoReplyFacts
+  bool dmarc_failed = false;                   // see outbound::AutoReplyFacts
 };
 
 class CaseServices {

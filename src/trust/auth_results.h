@@ -50,7 +50,8 @@ inline constexpr size_t kMaxResinfos = 100;
 struct SenderProof {
   std::string authserv_id;       // of the header believed; empty: none was (nothing proven)
   std::string dkim, spf, dmarc;  // each method's result there; "" when it reports none
-  // header.d of every dkim=pass result (a mail may carry several signatures).
+  // header.d of every dkim=pass result (a mail may carry several signatures), or the
+  // domain of its header.i where it names no header.d; each once.
   std::vector<std::string> dkim_pass_domains;
   std::string dmarc_from;    // header.from of the dmarc result
   std::string spf_mailfrom;  // smtp.mailfrom of the spf result (an address or a domain)
@@ -64,11 +65,13 @@ struct SenderProof {
 // its authserv_id is kept so that the mail is known to have come the trusted way.
 // Where a method appears more than once, a pass wins for dkim (one good signature is
 // enough); otherwise the first one counts.
-SenderProof sender_proof(const std::vector<std::string_view>& headers, const std::vector<std::string>& trusted_ids);
+SenderProof sender_proof(const std::vector<std::string_view>& headers,
+                         const std::vector<std::string>& trusted_ids);
 
 // Whether the proof vouches for the domain of from_email (the From address): dmarc=pass
 // with header.from that domain, or a dkim=pass whose d= is aligned with it (relaxed
-// alignment: the same domain, or one a subdomain of the other). Not from spf alone,
+// alignment: the same domain, or one a subdomain of the other; without a public-suffix
+// list, a domain of one label such as "com" aligns with nothing). Not from spf alone,
 // which proves the envelope sender only.
 bool from_verified(const SenderProof& proof, std::string_view from_email);
 
@@ -77,5 +80,10 @@ bool from_verified(const SenderProof& proof, std::string_view from_email);
 std::vector<std::string> trusted_ids(const std::vector<std::string>& configured,
                                      const std::vector<std::string>& address_ids,
                                      const std::vector<std::string>& mailbox_ids);
+
+// Whether id can be an authserv-id to trust (configured, or given with --authserv-id):
+// 1 to 255 printable ASCII bytes without white space, ';', '(', ')', '"', '\\' or ','
+// (a routing address keeps its ids comma-separated), as a host name is.
+bool valid_authserv_id(std::string_view id);
 
 }  // namespace mailcase::trust

@@ -247,5 +247,40 @@ TEST_F(MailApi, OneFailingCommandUndoesThemAll) {
   EXPECT_EQ(o["outcome"], "updated") << o.dump();
 }
 
+// --dkim yes: a trusted Authentication-Results header whose DKIM/DMARC pass is aligned
+// with the From proves the mail; a failing one, or one from a server not trusted, does not.
+TEST_F(MailApi, DkimSenderIsProvenOnlyByATrustedAlignedPass) {
+  std::ofstream(std::filesystem::path(data_) / "mailcase.toml")
+      << "[outbound]\nfrom_address = \"support@corp.example\"\n[trust]\nauthserv_ids = "
+         "[\"mx.corp.example\"]\n";
+  auto r = run({"api-sender", "add", "ops@crm.example", "--dkim", "yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string body = xml(
+      "<create-case><subject>S</subject><contact-email>ann@customer.example</contact-email></create-case>");
+  auto ar = [](const std::string& server, const std::string& result) {
+    return "Authentication-Results: " + server + "; dkim=" + result +
+           " header.d=crm.example; dmarc=" + result + " header.from=crm.example\r\n";
+  };
+  auto o = deliver(api_mail("d1@crm.example", body, std::nullopt, kSecret, "ops@crm.example",
+                            ar("mx.corp.example", "fail")));
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+  o = deliver(api_mail("d2@crm.example", body, std::nullopt, kSecret, "ops@crm.example",
+                       ar("mx.elsewhere.example", "pass")));
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+  EXPECT_EQ(case_count(), 0u);
+  EXPECT_TRUE(replies().empty());
+  o = deliver(api_mail("d3@crm.example", body, std::nullopt, kSecret, "ops@crm.example",
+                       ar("mx.corp.example", "pass")));
+  EXPECT_EQ(o["outcome"], "updated") << o.dump();
+  EXPECT_NE(o["reason"].get<std::string>().find("proven by dkim"), std::string::npos) << o.dump();
+  EXPECT_EQ(case_count(), 1u);
+  ASSERT_EQ(replies().size(), 1u);
+  EXPECT_EQ(replies()[0].to, "ops@crm.example");
+  // The signature sender is not proven by DKIM: it never said --dkim yes.
+  o = deliver(
+      api_mail("d4@partner.example", body, std::nullopt, kSecret, kSender, ar("mx.corp.example", "pass")));
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+}
+
 }  // namespace
 }  // namespace mailcase

@@ -487,5 +487,69 @@ TEST(ParticipantsToRecord, AtMostTheLimit) {
   EXPECT_EQ(participants_to_record(m, {}, 3).size(), 3u);
 }
 
+// A reply whose DMARC failed at a trusted server does not speak as the case's contact,
+// account or participant: held (the default), or an internal note that changes nothing.
+TEST(DmarcFail, ReplyFromSomeoneTheCaseKnowsIsHeldByDefault) {
+  for (auto role : {SenderRole::kContact, SenderRole::kAccount, SenderRole::kParticipant}) {
+    OnCase c(role, domain::CaseStatus::kResolved, "accept");
+    c.facts.dmarc_failed = true;
+    auto d = decide_route(c.facts, config::Config{});
+    EXPECT_EQ(d.action, Action::kHold) << to_string(role);
+    EXPECT_NE(d.reason.find("DMARC failed for the From domain example.com"), std::string::npos) << d.reason;
+    EXPECT_NE(d.reason.find(to_string(role)), std::string::npos) << d.reason;
+    EXPECT_EQ(d.case_effect, CaseEffect::kNone);
+  }
+}
+
+TEST(DmarcFail, InternalNoteChangesNothing) {
+  config::Config cfg;
+  cfg.trust.on_dmarc_fail = "internal";
+  for (auto status :
+       {domain::CaseStatus::kResolved, domain::CaseStatus::kClosed, domain::CaseStatus::kOpen}) {
+    for (const char* body : {"accept", "reject", "It broke again."}) {
+      OnCase c(SenderRole::kContact, status, body);
+      c.facts.dmarc_failed = true;
+      auto d = decide_route(c.facts, cfg);
+      EXPECT_EQ(d.action, Action::kComment);
+      EXPECT_TRUE(d.internal);
+      EXPECT_TRUE(d.dmarc_failed);
+      EXPECT_FALSE(d.may_change_case);
+      EXPECT_FALSE(d.create_contact);
+      EXPECT_EQ(d.case_effect, CaseEffect::kNone) << body;
+      EXPECT_EQ(d.reason.rfind("internal note: DMARC failed for the From domain example.com", 0), 0u)
+          << d.reason;
+    }
+  }
+}
+
+TEST(DmarcFail, WithoutItOrFromAStrangerNothingChanges) {
+  // No believed failure: the contact's "accept" accepts, as before.
+  OnCase ok(SenderRole::kContact, domain::CaseStatus::kResolved, "accept");
+  auto d = decide_route(ok.facts, config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_FALSE(d.dmarc_failed);
+  // A stranger is judged by threading.non_participant, DMARC or not.
+  OnCase s(SenderRole::kStranger, domain::CaseStatus::kOpen, "hello");
+  s.facts.dmarc_failed = true;
+  d = decide_route(s.facts, config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_TRUE(d.not_participant);
+  EXPECT_FALSE(d.dmarc_failed);
+  // A new case is made as usual (its confirmation is the loop guard's to skip).
+  auto m = mail("ann@example.com");
+  RouteFacts f;
+  f.message = &m;
+  f.sender_known = true;
+  f.dmarc_failed = true;
+  EXPECT_EQ(decide_route(f, config::Config{}).action, Action::kCreateCase);
+  // A bounce stays an internal note on its case.
+  OnCase b(SenderRole::kContact, domain::CaseStatus::kOpen, "");
+  b.facts.classification.kind = MailKind::kBounce;
+  b.facts.dmarc_failed = true;
+  d = decide_route(b.facts, config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_TRUE(d.internal);
+}
+
 }  // namespace
 }  // namespace mailcase::ingest

@@ -150,5 +150,19 @@ TEST(MailboxKey, CaseAndPlusTagsAreOneMailbox) {
   EXPECT_EQ(text::email_domain("anna"), "");
 }
 
+// A forged From (DMARC failed at a trusted server) gets no confirmation, even as a known
+// contact with a matching envelope sender: the answer would reach the address's owner.
+TEST(LoopGuard, DmarcFailIsNotAnswered) {
+  auto f = person();
+  f.envelope_sender = "anna@example.org";
+  f.sender_is_known_contact = true;
+  f.confirm_unverified_senders = true;
+  ASSERT_TRUE(may_auto_reply(f).allowed);
+  f.dmarc_failed = true;
+  auto d = may_auto_reply(f);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("DMARC failed for the From domain example.org"), std::string::npos) << d.reason;
+}
+
 }  // namespace
 }  // namespace mailcase::outbound

@@ -32,7 +32,8 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
             {"auth", to_string(m.auth)},
             {"token_command", m.token_command},
             {"allow_plaintext_auth", m.allow_plaintext_auth},
-            {"process", m.process}};
+            {"process", m.process},
+            {"authserv_ids", m.authserv_ids}};
   }
 
   Status add_mailbox(const Mailbox& m) override {
@@ -91,6 +92,7 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
     plain("token_command", m.token_command);
     plain("allow_plaintext_auth", m.allow_plaintext_auth);
     plain("process", m.process);
+    plain("authserv_ids", m.authserv_ids);
     if (!problem.empty()) return fail(ErrorCode::kInternal, "mailbox " + m.name + ": " + problem);
     return m;
   }
