@@ -207,6 +207,7 @@ void read_command(const pugi::xml_node& node, size_t position, Commands& out) {
 Commands parse_commands(std::string_view xml) {
   Commands out;
   auto doc_error = [&](std::string message) {
+    out.commands.clear();  // one error anywhere, and no command runs
     out.errors.push_back({0, "", std::move(message)});
     return out;
   };

@@ -119,6 +119,15 @@ TEST(MailApiCommands, OneBadCommandStopsThemAll) {
   EXPECT_EQ(describe(r.errors.front()), "command 2 (add-account): name: required");
 }
 
+// Found by the fuzz target: a good command followed by stray text gave the command and
+// the error both.
+TEST(MailApiCommands, StrayTextAfterAGoodCommandLeavesNoCommand) {
+  const auto r = parse_commands(doc("<close-case><case>1</case></close-case>\x15"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.commands.empty());
+  EXPECT_EQ(describe(r.errors.front()), "document: text outside a command");
+}
+
 TEST(MailApiCommands, CountAndSizeAreBounded) {
   std::string many;
   for (size_t i = 0; i <= kMaxCommands; ++i)
