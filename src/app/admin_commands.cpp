@@ -133,11 +133,15 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         ->check(CLI::IsMember({"create", "hold"}));
     add->add_option("--authserv-id", a->authserv_ids,
                     "also believe Authentication-Results of this server for its mail (repeatable)");
-    add->callback([&g, a, creates] {
-      g.action = [&g, a, creates] {
+    auto api = std::make_shared<std::string>("no");
+    add->add_option("--api", *api, "yes: takes XML commands from api senders (docs/mail-api.md)")
+        ->check(CLI::IsMember({"yes", "no"}));
+    add->callback([&g, a, creates, api] {
+      g.action = [&g, a, creates, api] {
         auto p = open_runtime(g);
         if (!p) return;
         a->creates_cases = *creates == "yes";
+        a->api = *api == "yes";
         auto put = admin::put_routing_address(p->store(), *a);
         if (!put) {
           print_error(put.error());
@@ -165,13 +169,16 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& a : *all) {
           if (*json) {
-            out.push_back(present::address_json(a));
+            auto j = present::address_json(a);
+            j["api"] = a.api;
+            out.push_back(std::move(j));
           } else {
             std::cout << a.email << "  queue=" << (a.queue.empty() ? "(default)" : a.queue)
                       << " product=" << a.product << " creates-cases=" << (a.creates_cases ? "yes" : "no")
                       << " unknown-sender=" << a.unknown_sender;
             if (!a.process.empty()) std::cout << " process=" << a.process;
             for (const auto& id : a.authserv_ids) std::cout << " authserv-id=" << id;
+            if (a.api) std::cout << " api=yes";
             std::cout << "\n";
           }
         }

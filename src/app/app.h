@@ -76,5 +76,7 @@ void register_process_commands(CLI::App& app, Globals& g);
 void register_alert_commands(CLI::App& app, Globals& g);
 // serve: the mailbox agents, LMTP, the outbox and the customer pages, by --roles.
 void register_serve_command(CLI::App& app, Globals& g);
+// api-sender add/list/remove: the API by mail's senders and their proof.
+void register_api_sender_commands(CLI::App& app, Globals& g);
 
 }  // namespace mailcase::app

@@ -170,6 +170,7 @@ int run(int argc, char** argv) {
   register_rule_commands(app, g);
   register_process_commands(app, g);
   register_alert_commands(app, g);
+  register_api_sender_commands(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

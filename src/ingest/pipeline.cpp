@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 
 #include "cases/lifecycle.h"
 #include "ingest/case_process.h"
 #include "ingest/alert_ingest.h"
+#include "ingest/api_ingest.h"
 #include "services/case_services.h"
 #include "ingest/classify.h"
 #include "ingest/reply_text.h"
@@ -577,6 +580,27 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
 
   // The API by mail (mail_api/): an address that takes XML commands makes no case of
   // its mail.
+  if (address && address->api) {
+    // The signature covers the body as it arrived: the spooled bytes, not the parse.
+    const spool::BlobRef ref{row.sha256, row.size, row.spool_location};
+    std::string raw;
+    if (ref.location.empty()) {
+      std::ifstream f(raws_->file_of(ref), std::ios::binary);
+      raw.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+      if (!f && !f.eof()) return fail(ErrorCode::kTemporary, "cannot read the spooled mail " + row.sha256);
+    } else {
+      MC_ASSIGN_OR_RETURN(raw, raws_->read(ref));
+    }
+    ApiMail api;
+    api.message = &m;
+    api.raw = raw;
+    api.address = &*address;
+    // The proof of the sender above: a trusted DKIM/DMARC pass aligned with the From.
+    api.dkim_aligned = trust::from_verified(w.proof, m.from.email);
+    MC_ASSIGN_OR_RETURN(auto done, ApiIngest(cases_, cfg_).apply(u, api));
+    row.case_id = done.case_id;
+    return record_outcome(u, w, done.state, done.kind, std::move(done.reason));
+  }
 
   // Monitoring alerts come before routing and its unknown-sender policy.
   MC_ASSIGN_OR_RETURN(auto alert, alerts_->apply(u, m, row.id, confirmations_));

@@ -661,6 +661,22 @@ CREATE TABLE IF NOT EXISTS spam_allowed_senders (
   added_at TEXT NOT NULL
 );
 )sql"},
+      // The API by mail: its senders (the secret stays in its file, named here) and the
+      // proofs already used (Message-IDs and signatures), purged after a day.
+      {27, R"sql(
+CREATE TABLE IF NOT EXISTS api_senders (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  secret_file TEXT NOT NULL DEFAULT '',
+  dkim INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_proofs_seen (
+  key TEXT PRIMARY KEY,
+  seen_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS api_proofs_seen_at ON api_proofs_seen(seen_at);
+)sql"},
   };
   return all;
 }

@@ -468,4 +468,33 @@ class AlertRepository {
   [[nodiscard]] virtual Status reopen_alert_case(Id id) = 0;
 };
 
+// The API by mail (mail_api/): the senders whose XML commands are run, and the proofs
+// already used (replay). A sender proves a mail by an HMAC signature made with the secret
+// kept in secret_file (read when a mail is checked, never stored here), or, with dkim, by
+// a trusted Authentication-Results header aligned with its From. Times are unix seconds.
+struct ApiSender {
+  Id id = 0;
+  std::string email;        // normalized; unique
+  std::string secret_file;  // empty: no signature accepted
+  bool dkim = false;        // a trusted, aligned DKIM/DMARC pass proves its mail
+  std::string created_at;   // ISO 8601, set by the store
+};
+class ApiSenderRepository {
+ public:
+  virtual ~ApiSenderRepository() = default;
+  // kConflict when the email is an api sender's already.
+  [[nodiscard]] virtual Result<Id> add_api_sender(const ApiSender& s) = 0;
+  // By email.
+  [[nodiscard]] virtual Result<std::vector<ApiSender>> list_api_senders() = 0;
+  // An index lookup, any letter case.
+  [[nodiscard]] virtual Result<std::optional<ApiSender>> find_api_sender(std::string_view email) = 0;
+  // kNotFound when the email is no api sender's.
+  [[nodiscard]] virtual Status remove_api_sender(std::string_view email) = 0;
+  // Records a proof's key ("mid:<Message-ID>", "sig:<hex>") as used at `at`: true when it
+  // was new, false when it was seen before (a replay). An index lookup.
+  [[nodiscard]] virtual Result<bool> claim_api_proof(std::string_view key, int64_t at) = 0;
+  // Forgets the keys used before `before`; returns how many.
+  [[nodiscard]] virtual Result<int> purge_api_proofs(int64_t before) = 0;
+};
+
 }  // namespace mailcase::store

@@ -51,6 +51,12 @@ class UnitConnection {
   virtual RuleRepository& rules() = 0;
   virtual ProcessRepository& processes() = 0;
   virtual AlertRepository& alerts() = 0;
+  virtual ApiSenderRepository& api_senders() = 0;
+  // Savepoints inside the open transaction (SQL SAVEPOINT, which PostgreSQL has too):
+  // see UnitOfWork::savepoint.
+  [[nodiscard]] virtual Status savepoint(std::string_view name) = 0;
+  [[nodiscard]] virtual Status release_savepoint(std::string_view name) = 0;
+  [[nodiscard]] virtual Status rollback_to_savepoint(std::string_view name) = 0;
 };
 
 // What a unit opened with Store::open_unit() may do: only read (kRead), or read and write
@@ -106,6 +112,7 @@ class Store : public AccountRepository,
   virtual RuleRepository& rules() = 0;
   virtual ProcessRepository& processes() = 0;
   virtual AlertRepository& alerts() = 0;
+  virtual ApiSenderRepository& api_senders() = 0;
 
  protected:
   // The transaction primitives a backend implements and only UnitOfWork drives (through
@@ -114,6 +121,10 @@ class Store : public AccountRepository,
   [[nodiscard]] virtual Status begin() = 0;
   [[nodiscard]] virtual Status commit() = 0;
   virtual void rollback() = 0;
+  // Savepoints in the transaction begin_work() opened (UnitOfWork::savepoint).
+  [[nodiscard]] virtual Status savepoint(std::string_view name) = 0;
+  [[nodiscard]] virtual Status release_savepoint(std::string_view name) = 0;
+  [[nodiscard]] virtual Status rollback_to_savepoint(std::string_view name) = 0;
   // For a backend's open_unit(): the unit that owns `c`.
   static UnitOfWork make_unit(std::unique_ptr<UnitConnection> c);
 
@@ -189,8 +200,31 @@ class UnitOfWork {
   RuleRepository& rules() { return own_ ? own_->rules() : store_->rules(); }
   ProcessRepository& processes() { return own_ ? own_->processes() : store_->processes(); }
   AlertRepository& alerts() { return own_ ? own_->alerts() : store_->alerts(); }
+  ApiSenderRepository& api_senders() { return own_ ? own_->api_senders() : store_->api_senders(); }
+
+  // A savepoint: the writes made after it can be undone (rollback_to_savepoint) while
+  // those before it, and the unit, stay; release_savepoint keeps them and forgets the
+  // mark. Names are of a-z, 0-9 and _ (kInvalidInput otherwise); kInternal on a closed
+  // unit. One mail of a batch can so fail alone (the API by mail's all or nothing).
+  [[nodiscard]] Status savepoint(std::string_view name) { return on_savepoint(name, 0); }
+  [[nodiscard]] Status release_savepoint(std::string_view name) { return on_savepoint(name, 1); }
+  // Undoes the writes made since the savepoint; the savepoint stays (release it after).
+  [[nodiscard]] Status rollback_to_savepoint(std::string_view name) { return on_savepoint(name, 2); }
 
  private:
+  Status on_savepoint(std::string_view name, int op) {
+    if (name.empty() || name.size() > 64 ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string_view::npos)
+      return fail(ErrorCode::kInvalidInput, "savepoint: a name of a-z, 0-9 and _");
+    if (own_) {
+      return op == 0 ? own_->savepoint(name) : op == 1 ? own_->release_savepoint(name)
+                                                       : own_->rollback_to_savepoint(name);
+    }
+    if (!store_) return fail(ErrorCode::kInternal, "database: no open unit of work for a savepoint");
+    return op == 0 ? store_->savepoint(name) : op == 1 ? store_->release_savepoint(name)
+                                                       : store_->rollback_to_savepoint(name);
+  }
+
   friend class Store;
   explicit UnitOfWork(Store& s) : store_(&s) {}
   explicit UnitOfWork(std::unique_ptr<UnitConnection> c) : store_(nullptr), own_(std::move(c)) {}

@@ -24,6 +24,7 @@ std::unique_ptr<QueueRepository> make_queues(Connection& c);
 std::unique_ptr<RuleRepository> make_rules(Connection& c);
 std::unique_ptr<ProcessRepository> make_processes(Connection& c);
 std::unique_ptr<AlertRepository> make_alerts(Connection& c);
+std::unique_ptr<ApiSenderRepository> make_api_senders(Connection& c);
 
 // Every repository, made on one connection (which must outlive them): what the store's
 // own connection and each pooled connection carry.
@@ -43,7 +44,8 @@ struct RepositorySet {
         queues(make_queues(c)),
         rules(make_rules(c)),
         processes(make_processes(c)),
-        alerts(make_alerts(c)) {}
+        alerts(make_alerts(c)),
+        api_senders(make_api_senders(c)) {}
   std::unique_ptr<AccountRepository> accounts;
   std::unique_ptr<RoutingRepository> routing;
   std::unique_ptr<RawMessageRepository> raw_messages;
@@ -59,6 +61,7 @@ struct RepositorySet {
   std::unique_ptr<RuleRepository> rules;
   std::unique_ptr<ProcessRepository> processes;
   std::unique_ptr<AlertRepository> alerts;
+  std::unique_ptr<ApiSenderRepository> api_senders;
 };
 
 }  // namespace mailcase::store::sqlite

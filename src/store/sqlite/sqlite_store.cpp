@@ -75,6 +75,15 @@ struct PooledConnection {
 // The connections a store lends to units of work: idle ones are reused (with their
 // prepared statements), new ones opened up to kMaxPooledConnections lent at once; past
 // that, take() waits up to kPoolWait for one to be given back. Thread-safe.
+// A savepoint statement; the name was checked by UnitOfWork (a-z, 0-9, _). Only inside
+// an open transaction: outside one, SQLite's SAVEPOINT would begin a transaction itself.
+Status savepoint_sql(Connection& c, const char* verb, std::string_view name) {
+  if (sqlite3_get_autocommit(c.db()) != 0)
+    return fail(ErrorCode::kInternal, "database: a savepoint outside a transaction");
+  const std::string sql = std::string(verb) + std::string(name);
+  return c.exec(sql.c_str());
+}
+
 class Pool {
  public:
   Pool(std::filesystem::path file, SqliteOptions options) : file_(std::move(file)), options_(options) {}
@@ -159,6 +168,14 @@ class Lease final : public UnitConnection {
   RuleRepository& rules() override { return *c_->repos.rules; }
   ProcessRepository& processes() override { return *c_->repos.processes; }
   AlertRepository& alerts() override { return *c_->repos.alerts; }
+  ApiSenderRepository& api_senders() override { return *c_->repos.api_senders; }
+  Status savepoint(std::string_view name) override { return savepoint_sql(c_->conn, "SAVEPOINT ", name); }
+  Status release_savepoint(std::string_view name) override {
+    return savepoint_sql(c_->conn, "RELEASE SAVEPOINT ", name);
+  }
+  Status rollback_to_savepoint(std::string_view name) override {
+    return savepoint_sql(c_->conn, "ROLLBACK TO SAVEPOINT ", name);
+  }
 
  private:
   Pool& pool_;
@@ -407,11 +424,19 @@ class SqliteStore final : public Store {
   RuleRepository& rules() override { return *repos_.rules; }
   ProcessRepository& processes() override { return *repos_.processes; }
   AlertRepository& alerts() override { return *repos_.alerts; }
+  ApiSenderRepository& api_senders() override { return *repos_.api_senders; }
 
  protected:
   Status begin() override { return exec("BEGIN IMMEDIATE"); }
   Status commit() override { return exec("COMMIT"); }
   void rollback() override { (void)exec("ROLLBACK"); }
+  Status savepoint(std::string_view name) override { return savepoint_sql(conn_, "SAVEPOINT ", name); }
+  Status release_savepoint(std::string_view name) override {
+    return savepoint_sql(conn_, "RELEASE SAVEPOINT ", name);
+  }
+  Status rollback_to_savepoint(std::string_view name) override {
+    return savepoint_sql(conn_, "ROLLBACK TO SAVEPOINT ", name);
+  }
 
  private:
   // Steps of a migration that SQL alone cannot do; run inside its transaction, after its SQL.
