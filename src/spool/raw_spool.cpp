@@ -113,7 +113,13 @@ Status RawSpool::open_segment_locked() {
     if (dirty_ && ::fdatasync(seg_fd_) != 0) return tl::unexpected(io_error("cannot sync the spool"));
     ::close(seg_fd_);
   }
-  seg_fd_ = ::open((root_ / segment_name(newest)).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  const auto seg = root_ / segment_name(newest);
+  seg_fd_ = ::open(seg.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (seg_fd_ < 0 && errno == ENOENT) {
+    // A new segment: its name reaches the disk with the spool directory's sync.
+    seg_fd_ = ::open(seg.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (seg_fd_ >= 0) dirty_dirs_.insert(root_);
+  }
   if (seg_fd_ < 0) return tl::unexpected(io_error("cannot open spool segment"));
   seg_no_ = newest;
   return {};
@@ -123,6 +129,7 @@ Result<std::string> RawSpool::append(std::string_view bytes) {
   std::lock_guard lock(mu_);
   if (lock_fd_ < 0) {
     std::error_code ec;
+    if (!std::filesystem::exists(root_, ec) && root_.has_parent_path()) dirty_dirs_.insert(root_.parent_path());
     std::filesystem::create_directories(root_, ec);
     lock_fd_ = ::open((root_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (lock_fd_ < 0) return tl::unexpected(io_error("cannot open the spool lock"));
@@ -192,6 +199,15 @@ Status RawSpool::sync() {
     if (dirty_ && seg_fd_ >= 0) {
       if (::fdatasync(seg_fd_) != 0) return tl::unexpected(io_error("cannot sync the spool"));
       dirty_ = false;
+    }
+    // After the segment: a directory's entry must not name bytes that are not there.
+    while (!dirty_dirs_.empty()) {
+      const auto dir = *dirty_dirs_.begin();
+      const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      const bool ok = fd >= 0 && ::fsync(fd) == 0;
+      if (fd >= 0) ::close(fd);
+      if (!ok) return tl::unexpected(io_error("cannot sync " + dir.string()));
+      dirty_dirs_.erase(dirty_dirs_.begin());
     }
   }
   return large_.sync();
