@@ -205,8 +205,8 @@ Result<std::string> FileBlobStore::read(std::string_view sha256) const {
   return data;
 }
 
-Status FileBlobStore::committed(const std::filesystem::path& file, std::vector<std::filesystem::path> new_dirs,
-                                bool file_synced) {
+Status FileBlobStore::committed(const std::filesystem::path& file,
+                                std::vector<std::filesystem::path> new_dirs, bool file_synced) {
   if (fsync_each_) {
     if (!file_synced) MC_RETURN_IF_ERROR(fsync_path(file, false));
     for (const auto& d : new_dirs) MC_RETURN_IF_ERROR(fsync_path(d, true));
