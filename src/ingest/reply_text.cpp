@@ -123,7 +123,9 @@ std::string_view unquoted(std::string_view line) {
   return t;
 }
 
-bool matches(const RE2& re, std::string_view s) { return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re); }
+bool matches(const RE2& re, std::string_view s) {
+  return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re);
+}
 
 // Up to n bytes of `s` after RE2's \s ([\t\n\f\r ]), ASCII letters lower-cased.
 std::string lead(std::string_view s, size_t n) {

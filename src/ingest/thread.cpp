@@ -45,14 +45,16 @@ struct SubjectTags::Impl {
   std::unique_ptr<RE2> numeric;            // [#235]
 
   void compile() {
-    std::string number = "(?i:" + re2_escape(cfg.case_prefix) + ")(\\d{1," + std::to_string(cfg.case_digits + 3) + "})";
+    std::string number =
+        "(?i:" + re2_escape(cfg.case_prefix) + ")(\\d{1," + std::to_string(cfg.case_digits + 3) + "})";
     for (const auto& tag : cfg.subject_tags) {
       size_t at = tag.find("{number}");
       if (at == std::string::npos) continue;
-      std::string pattern = "(?i:" + re2_escape(tag.substr(0, at)) + ")\\s*" + number + "(?i:" +
-                            re2_escape(tag.substr(at + 8)) + ")";
+      std::string pattern = "(?i:" + re2_escape(tag.substr(0, at)) + ")\\s*" + number +
+                            "(?i:" + re2_escape(tag.substr(at + 8)) + ")";
       // A tag must not be glued to a longer word or number on its left/right.
-      if (!tag.empty() && std::isalnum(static_cast<unsigned char>(tag.front()))) pattern = "(?:^|[^\\pL\\pN])" + pattern;
+      if (!tag.empty() && std::isalnum(static_cast<unsigned char>(tag.front())))
+        pattern = "(?:^|[^\\pL\\pN])" + pattern;
       pattern += "(?:$|[^\\pN])";
       auto re = std::make_unique<RE2>(pattern);
       if (re->ok()) tags.push_back(std::move(re));
@@ -64,14 +66,18 @@ struct SubjectTags::Impl {
   // digit, or "[#" then one. A non-ASCII prefix, or a character (?i) folds onto an ASCII
   // letter (ſ, the Kelvin sign), goes to the patterns.
   bool may_hold_tag(std::string_view subject) const {
-    const auto digit_at = [&](size_t i) { return i < subject.size() && subject[i] >= '0' && subject[i] <= '9'; };
+    const auto digit_at = [&](size_t i) {
+      return i < subject.size() && subject[i] >= '0' && subject[i] <= '9';
+    };
     if (cfg.numeric_tags)
       for (size_t at = subject.find("[#"); at != std::string_view::npos; at = subject.find("[#", at + 1))
         if (digit_at(at + 2)) return true;
     if (cfg.subject_tags.empty()) return false;
     const std::string prefix = text::ascii_lower(cfg.case_prefix);
-    if (std::any_of(prefix.begin(), prefix.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }) ||
-        subject.find("\xC5\xBF") != std::string_view::npos || subject.find("\xE2\x84\xAA") != std::string_view::npos)
+    if (std::any_of(prefix.begin(), prefix.end(),
+                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; }) ||
+        subject.find("\xC5\xBF") != std::string_view::npos ||
+        subject.find("\xE2\x84\xAA") != std::string_view::npos)
       return true;
     const std::string lower = text::ascii_lower(subject);
     for (size_t at = lower.find(prefix); at != std::string::npos; at = lower.find(prefix, at + 1))
@@ -80,7 +86,9 @@ struct SubjectTags::Impl {
   }
 };
 
-SubjectTags::SubjectTags(const config::Threading& cfg) : impl_(std::make_unique<Impl>()) { impl_->cfg = cfg; }
+SubjectTags::SubjectTags(const config::Threading& cfg) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = cfg;
+}
 
 SubjectTags::~SubjectTags() = default;
 SubjectTags::SubjectTags(SubjectTags&&) noexcept = default;
