@@ -368,11 +368,19 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     return results;
   };
 
-  // 1. The bytes reach the disk, then a "received" row per new mail, in one commit.
+  // 1. The bytes reach the disk, then a "received" row per new mail, in one commit. That
+  // commit does not wait for the disk: nothing is acknowledged on it, it survives a killed
+  // process, and the outcome's commit (3.) syncs it too. The bytes are synced before it
+  // all the same, so that no row on disk ever names bytes that are not.
   if (auto s = sync_blobs(); !s) return fail_all(s.error());
   {
     std::lock_guard lock(mu_);
     std::map<std::string, size_t> seen;  // the same bytes twice in one batch
+    if (auto s = store_->set_commits_wait(false); !s) return fail_all(s.error());
+    struct Wait {
+      store::Store* store;
+      ~Wait() { (void)store->set_commits_wait(true); }
+    } wait_again{store_};
     auto st = store::in_transaction(*store_, [&]() -> Status {
       for (size_t i = 0; i < batch.size(); ++i) {
         Work& w = work[i];
@@ -436,6 +444,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   {
     std::lock_guard lock(mu_);
     auto st = [&]() -> Status {
+      MC_RETURN_IF_ERROR(store_->set_commits_wait(true));  // the commit the outcome is answered on
       MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
       MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
       for (auto& w : work) {

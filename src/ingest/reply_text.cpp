@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <vector>
@@ -122,7 +123,38 @@ std::string_view unquoted(std::string_view line) {
   return t;
 }
 
-bool matches(const RE2& re, std::string_view s) { return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re); }
+bool matches(const RE2& re, std::string_view s) {
+  return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), re);
+}
+
+// Up to n bytes of `s` after RE2's \s ([\t\n\f\r ]), ASCII letters lower-cased.
+std::string lead(std::string_view s, size_t n) {
+  size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\f' || s[i] == '\r')) ++i;
+  return text::ascii_lower(s.substr(i, n));
+}
+
+// The two patterns below cost milliseconds to compile (bounded repeats of UTF-8 '.'),
+// which a `deliver`, one process per mail, paid for every mail before any line could
+// match. These checks are exact: a line they refuse cannot match the pattern, so the
+// pattern is compiled only for a line that may.
+//
+// Every alternative of signature_re() begins with one of these words. A character that
+// (?i) folds onto an ASCII letter (ſ onto s, the Kelvin sign onto k) sends the line on.
+bool may_be_signature(std::string_view line) {
+  if (line.find("\xC5\xBF") != std::string_view::npos || line.find("\xE2\x84\xAA") != std::string_view::npos)
+    return true;
+  const std::string l = lead(line, 3);
+  for (std::string_view w : {"sen", "fro", "get", "env", "von", "die", "wys", "inv", "ver", "ski", "lah",
+                             "l\xC3\xA4", "l\xC3\x84"})
+    if (l == w) return true;
+  return false;
+}
+// date_address_re() begins with four ASCII digits (RE2's \d).
+bool may_be_date_address(std::string_view line) {
+  const std::string l = lead(line, 4);
+  return l.size() == 4 && std::all_of(l.begin(), l.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 bool is_wrote(std::string joined) {
   if (joined.size() >= 600) return false;
@@ -139,7 +171,8 @@ bool is_wrote(std::string joined) {
     plain.append(joined, from);
     joined.swap(plain);
   }
-  if (matches(wrote_free_re(), joined) || matches(date_address_re(), joined)) return true;
+  if (matches(wrote_free_re(), joined) || (may_be_date_address(joined) && matches(date_address_re(), joined)))
+    return true;
   if (!matches(wrote_end_re(), joined)) return false;
   return matches(wrote_start_re(), joined) || matches(address_re(), joined);
 }
@@ -216,7 +249,7 @@ ReplyText split_reply(std::string_view body_in) {
       for (size_t k = 0; k < span; ++k) kinds[i + k] = Kind::kHeader;
       i += span - 1;
     } else if (is_delimiter(l)) kinds[i] = Kind::kDelimiter;
-    else if (matches(signature_re(), l)) kinds[i] = Kind::kSignature;
+    else if (may_be_signature(l) && matches(signature_re(), l)) kinds[i] = Kind::kSignature;
   }
 
   auto text_after = [&](size_t from) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <mutex>
 
 #include "domain/case_number.h"
 #include "util/text.h"
@@ -33,27 +34,60 @@ std::string strip_reply_prefixes(std::string_view subject) {
   return std::string(text::trim(std::string_view(in.data(), in.size())));
 }
 
+// The tag patterns cost milliseconds to compile (the Unicode classes \pL and \pN), which
+// a `deliver`, one process per mail, paid for every mail. They are compiled on the first
+// subject that may hold a tag: one with the case prefix followed by a digit, or "[#" and a
+// digit. The check is exact: a subject it refuses cannot match a pattern.
 struct SubjectTags::Impl {
   config::Threading cfg;
+  std::once_flag compiled;
   std::vector<std::unique_ptr<RE2>> tags;  // each captures the digits
   std::unique_ptr<RE2> numeric;            // [#235]
+
+  void compile() {
+    std::string number =
+        "(?i:" + re2_escape(cfg.case_prefix) + ")(\\d{1," + std::to_string(cfg.case_digits + 3) + "})";
+    for (const auto& tag : cfg.subject_tags) {
+      size_t at = tag.find("{number}");
+      if (at == std::string::npos) continue;
+      std::string pattern = "(?i:" + re2_escape(tag.substr(0, at)) + ")\\s*" + number +
+                            "(?i:" + re2_escape(tag.substr(at + 8)) + ")";
+      // A tag must not be glued to a longer word or number on its left/right.
+      if (!tag.empty() && std::isalnum(static_cast<unsigned char>(tag.front())))
+        pattern = "(?:^|[^\\pL\\pN])" + pattern;
+      pattern += "(?:$|[^\\pN])";
+      auto re = std::make_unique<RE2>(pattern);
+      if (re->ok()) tags.push_back(std::move(re));
+    }
+    if (cfg.numeric_tags) numeric = std::make_unique<RE2>("\\[#(\\d{1,12})\\]");
+  }
+
+  // Whether some pattern may match: each needs the prefix (case-insensitive) then an ASCII
+  // digit, or "[#" then one. A non-ASCII prefix, or a character (?i) folds onto an ASCII
+  // letter (ſ, the Kelvin sign), goes to the patterns.
+  bool may_hold_tag(std::string_view subject) const {
+    const auto digit_at = [&](size_t i) {
+      return i < subject.size() && subject[i] >= '0' && subject[i] <= '9';
+    };
+    if (cfg.numeric_tags)
+      for (size_t at = subject.find("[#"); at != std::string_view::npos; at = subject.find("[#", at + 1))
+        if (digit_at(at + 2)) return true;
+    if (cfg.subject_tags.empty()) return false;
+    const std::string prefix = text::ascii_lower(cfg.case_prefix);
+    if (std::any_of(prefix.begin(), prefix.end(),
+                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; }) ||
+        subject.find("\xC5\xBF") != std::string_view::npos ||
+        subject.find("\xE2\x84\xAA") != std::string_view::npos)
+      return true;
+    const std::string lower = text::ascii_lower(subject);
+    for (size_t at = lower.find(prefix); at != std::string::npos; at = lower.find(prefix, at + 1))
+      if (digit_at(at + prefix.size())) return true;
+    return false;
+  }
 };
 
 SubjectTags::SubjectTags(const config::Threading& cfg) : impl_(std::make_unique<Impl>()) {
   impl_->cfg = cfg;
-  std::string number = "(?i:" + re2_escape(cfg.case_prefix) + ")(\\d{1," + std::to_string(cfg.case_digits + 3) + "})";
-  for (const auto& tag : cfg.subject_tags) {
-    size_t at = tag.find("{number}");
-    if (at == std::string::npos) continue;
-    std::string pattern = "(?i:" + re2_escape(tag.substr(0, at)) + ")\\s*" + number + "(?i:" +
-                          re2_escape(tag.substr(at + 8)) + ")";
-    // A tag must not be glued to a longer word or number on its left/right.
-    if (!tag.empty() && std::isalnum(static_cast<unsigned char>(tag.front()))) pattern = "(?:^|[^\\pL\\pN])" + pattern;
-    pattern += "(?:$|[^\\pN])";
-    auto re = std::make_unique<RE2>(pattern);
-    if (re->ok()) impl_->tags.push_back(std::move(re));
-  }
-  if (cfg.numeric_tags) impl_->numeric = std::make_unique<RE2>("\\[#(\\d{1,12})\\]");
 }
 
 SubjectTags::~SubjectTags() = default;
@@ -82,6 +116,8 @@ std::vector<std::string> SubjectTags::case_numbers(std::string_view subject) con
       if (in.empty()) break;
     }
   };
+  if (!impl_->may_hold_tag(subject)) return {};
+  std::call_once(impl_->compiled, [&] { impl_->compile(); });
   for (const auto& re : impl_->tags) scan(*re, false);
   if (impl_->numeric) scan(*impl_->numeric, true);
   std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.pos < b.pos; });

@@ -39,6 +39,16 @@ Error io_error(const std::string& what) {
   return Error{ErrorCode::kTemporary, what + ": " + std::strerror(errno)};
 }
 
+// fsyncs a file or directory by its path.
+Status fsync_path(const std::filesystem::path& p, bool directory) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) return tl::unexpected(io_error("cannot open " + p.string() + " to sync it"));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return tl::unexpected(io_error("cannot sync " + p.string()));
+  return {};
+}
+
 std::string temp_name() {
   static std::atomic<uint64_t> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -46,9 +56,11 @@ std::string temp_name() {
          std::to_string(rng() % 1000000);
 }
 
+}  // namespace
+
 class FileWriter final : public BlobWriter {
  public:
-  FileWriter(const FileBlobStore& store, int fd, std::filesystem::path tmp, bool fsync_each)
+  FileWriter(FileBlobStore& store, int fd, std::filesystem::path tmp, bool fsync_each)
       : store_(store), fd_(fd), tmp_(std::move(tmp)), fsync_each_(fsync_each) {}
   ~FileWriter() override {
     if (fd_ >= 0) ::close(fd_);
@@ -70,21 +82,25 @@ class FileWriter final : public BlobWriter {
     ::close(fd_);
     fd_ = -1;
     auto dest = store_.path_of(ref.sha256);
+    std::vector<std::filesystem::path> new_dirs;  // directories that gain an entry
     std::error_code ec;
-    std::filesystem::create_directories(dest.parent_path(), ec);
-    if (ec) return fail(ErrorCode::kTemporary, "cannot create blob directory");
+    if (!std::filesystem::exists(dest.parent_path(), ec)) {
+      std::filesystem::create_directories(dest.parent_path(), ec);
+      if (ec) return fail(ErrorCode::kTemporary, "cannot create blob directory");
+      new_dirs.push_back(store_.root());
+    }
+    bool written = false;
     if (std::filesystem::exists(dest, ec)) {
       ::unlink(tmp_.c_str());  // same bytes already stored
     } else if (::rename(tmp_.c_str(), dest.c_str()) != 0) {
       return tl::unexpected(io_error("cannot store blob"));
-    } else if (fsync_each_) {
-      int dfd = ::open(dest.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-      if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-      }
+    } else {
+      written = true;
+      new_dirs.push_back(dest.parent_path());
     }
     committed_ = true;
+    // Found already there: another writer's, maybe not yet synced; its sync is ours too.
+    MC_RETURN_IF_ERROR(store_.committed(dest, std::move(new_dirs), fsync_each_ && written));
     return ref;
   }
 
@@ -108,7 +124,7 @@ class FileWriter final : public BlobWriter {
     return {};
   }
 
-  const FileBlobStore& store_;
+  FileBlobStore& store_;
   int fd_;
   std::filesystem::path tmp_;
   bool fsync_each_;
@@ -116,8 +132,6 @@ class FileWriter final : public BlobWriter {
   Hasher hasher_;
   std::string buf_;
 };
-
-}  // namespace
 
 class MemoryWriter final : public BlobWriter {
  public:
@@ -191,14 +205,47 @@ Result<std::string> FileBlobStore::read(std::string_view sha256) const {
   return data;
 }
 
+Status FileBlobStore::committed(const std::filesystem::path& file,
+                                std::vector<std::filesystem::path> new_dirs, bool file_synced) {
+  if (fsync_each_) {
+    if (!file_synced) MC_RETURN_IF_ERROR(fsync_path(file, false));
+    for (const auto& d : new_dirs) MC_RETURN_IF_ERROR(fsync_path(d, true));
+    return {};
+  }
+  bool full = false;
+  {
+    std::lock_guard lock(mu_);
+    pending_files_.insert(file);
+    for (auto& d : new_dirs) pending_dirs_.insert(std::move(d));
+    full = pending_files_.size() + pending_dirs_.size() > kMaxPending;
+  }
+  return full ? sync() : Status{};
+}
+
 Status FileBlobStore::sync() {
-  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0 && errno == ENOENT) return {};  // nothing stored yet, nothing to sync
-  if (fd < 0) return tl::unexpected(io_error("cannot open blob store"));
-  int rc = ::syncfs(fd);
-  ::close(fd);
-  if (rc != 0) return tl::unexpected(io_error("cannot sync blob store"));
-  return {};
+  std::set<std::filesystem::path> files, dirs;
+  {
+    std::lock_guard lock(mu_);
+    files.swap(pending_files_);
+    dirs.swap(pending_dirs_);
+  }
+  // Files before the directories that name them; what failed stays pending for the next try.
+  Status st;
+  for (const auto& f : files) {
+    if (st) st = fsync_path(f, false);
+    if (!st) {
+      std::lock_guard lock(mu_);
+      pending_files_.insert(f);
+    }
+  }
+  for (const auto& d : dirs) {
+    if (st) st = fsync_path(d, true);
+    if (!st) {
+      std::lock_guard lock(mu_);
+      pending_dirs_.insert(d);
+    }
+  }
+  return st;
 }
 
 Result<std::unique_ptr<BlobWriter>> MemoryBlobStore::open() {

@@ -13,6 +13,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <set>
+#include <vector>
 
 #include "util/result.h"
 
@@ -48,22 +50,40 @@ class BlobSink {
 
 // Blobs as files under root/ab/cdef…; durable once sync() returned (or at once when
 // fsync_each is set).
+//
+// Why not syncfs: it flushes the whole filesystem, whatever other programs wrote to it,
+// so its cost grows with the machine's load. The store remembers instead the blob files
+// it committed (written or found already there) and the directories that gained an entry,
+// and sync() fsyncs exactly those. Past kMaxPending remembered paths a commit syncs them at
+// once, so a process that never calls sync() (storage.sync = "normal") holds bounded memory.
 class FileBlobStore final : public BlobSink {
  public:
+  static constexpr size_t kMaxPending = 4096;
+
   FileBlobStore(std::filesystem::path root, bool fsync_each);
   Result<std::unique_ptr<BlobWriter>> open() override;
 
   std::filesystem::path path_of(std::string_view sha256) const;
   bool contains(std::string_view sha256) const;
   [[nodiscard]] Result<std::string> read(std::string_view sha256) const;
-  // Makes every blob committed so far durable (one syncfs for many blobs).
+  // Makes every blob committed so far by this store durable: an fsync of each of its
+  // files and of each directory that gained one.
   [[nodiscard]] Status sync();
 
   const std::filesystem::path& root() const { return root_; }
 
  private:
+  friend class FileWriter;
+  // A committed blob at `file`; `new_dirs`: directories that gained an entry for it.
+  // file_synced: the writer fsynced it already.
+  [[nodiscard]] Status committed(const std::filesystem::path& file, std::vector<std::filesystem::path> new_dirs,
+                                 bool file_synced);
+
   std::filesystem::path root_;
   bool fsync_each_;
+  std::mutex mu_;  // guards the pending sets (writers commit from several threads)
+  std::set<std::filesystem::path> pending_files_;
+  std::set<std::filesystem::path> pending_dirs_;
 };
 
 // Blobs in memory, for tests and for parsing where nothing must be kept.

@@ -16,7 +16,9 @@
 namespace mailcase::spool {
 namespace {
 
-Error io_error(const std::string& what) { return Error{ErrorCode::kTemporary, what + ": " + std::strerror(errno)}; }
+Error io_error(const std::string& what) {
+  return Error{ErrorCode::kTemporary, what + ": " + std::strerror(errno)};
+}
 
 std::string segment_name(int n) {
   char buf[32];
@@ -83,14 +85,17 @@ class PackWriter final : public BlobWriter {
 
 }  // namespace
 
-RawSpool::RawSpool(std::filesystem::path root, FileBlobStore& large) : root_(std::move(root)), large_(large) {}
+RawSpool::RawSpool(std::filesystem::path root, FileBlobStore& large)
+    : root_(std::move(root)), large_(large) {}
 
 RawSpool::~RawSpool() {
   if (seg_fd_ >= 0) ::close(seg_fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-Result<std::unique_ptr<BlobWriter>> RawSpool::open() { return std::unique_ptr<BlobWriter>(new PackWriter(*this, large_)); }
+Result<std::unique_ptr<BlobWriter>> RawSpool::open() {
+  return std::unique_ptr<BlobWriter>(new PackWriter(*this, large_));
+}
 
 // Called with mu_ held and the flock taken: opens the newest segment, or a new one
 // when the newest is full.
@@ -100,20 +105,28 @@ Status RawSpool::open_segment_locked() {
   for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
     const std::string name = e.path().filename().string();
     int n = 0;
-    if (name.size() == 13 && name.ends_with(".pack") && std::from_chars(name.data(), name.data() + 8, n).ec == std::errc())
+    if (name.size() == 13 && name.ends_with(".pack") &&
+        std::from_chars(name.data(), name.data() + 8, n).ec == std::errc())
       newest = std::max(newest, n);
   }
   if (ec) return fail(ErrorCode::kTemporary, "cannot list the spool: " + ec.message());
   if (newest == 0) newest = 1;
   struct stat st {};
-  if (::stat((root_ / segment_name(newest)).c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) >= kSegmentBytes)
+  if (::stat((root_ / segment_name(newest)).c_str(), &st) == 0 &&
+      static_cast<uint64_t>(st.st_size) >= kSegmentBytes)
     ++newest;
   if (seg_fd_ >= 0 && newest == seg_no_) return {};
   if (seg_fd_ >= 0) {
     if (dirty_ && ::fdatasync(seg_fd_) != 0) return tl::unexpected(io_error("cannot sync the spool"));
     ::close(seg_fd_);
   }
-  seg_fd_ = ::open((root_ / segment_name(newest)).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  const auto seg = root_ / segment_name(newest);
+  seg_fd_ = ::open(seg.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (seg_fd_ < 0 && errno == ENOENT) {
+    // A new segment: its name reaches the disk with the spool directory's sync.
+    seg_fd_ = ::open(seg.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (seg_fd_ >= 0) dirty_dirs_.insert(root_);
+  }
   if (seg_fd_ < 0) return tl::unexpected(io_error("cannot open spool segment"));
   seg_no_ = newest;
   return {};
@@ -123,6 +136,8 @@ Result<std::string> RawSpool::append(std::string_view bytes) {
   std::lock_guard lock(mu_);
   if (lock_fd_ < 0) {
     std::error_code ec;
+    if (!std::filesystem::exists(root_, ec) && root_.has_parent_path())
+      dirty_dirs_.insert(root_.parent_path());
     std::filesystem::create_directories(root_, ec);
     lock_fd_ = ::open((root_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (lock_fd_ < 0) return tl::unexpected(io_error("cannot open the spool lock"));
@@ -193,6 +208,15 @@ Status RawSpool::sync() {
       if (::fdatasync(seg_fd_) != 0) return tl::unexpected(io_error("cannot sync the spool"));
       dirty_ = false;
     }
+    // After the segment: a directory's entry must not name bytes that are not there.
+    while (!dirty_dirs_.empty()) {
+      const auto dir = *dirty_dirs_.begin();
+      const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      const bool ok = fd >= 0 && ::fsync(fd) == 0;
+      if (fd >= 0) ::close(fd);
+      if (!ok) return tl::unexpected(io_error("cannot sync " + dir.string()));
+      dirty_dirs_.erase(dirty_dirs_.begin());
+    }
   }
   return large_.sync();
 }
@@ -207,14 +231,16 @@ bool RawSpool::contains(const BlobRef& ref) const {
   uint64_t off = 0;
   if (!parse_location(ref.location, seg, off)) return false;
   struct stat st {};
-  return ::stat((root_ / segment_name(seg)).c_str(), &st) == 0 && off + ref.size <= static_cast<uint64_t>(st.st_size);
+  return ::stat((root_ / segment_name(seg)).c_str(), &st) == 0 &&
+         off + ref.size <= static_cast<uint64_t>(st.st_size);
 }
 
 Result<std::string> RawSpool::read(const BlobRef& ref) const {
   if (ref.location.empty()) return large_.read(ref.sha256);
   int seg = 0;
   uint64_t off = 0;
-  if (!parse_location(ref.location, seg, off)) return fail(ErrorCode::kInvalidInput, "bad spool location " + ref.location);
+  if (!parse_location(ref.location, seg, off))
+    return fail(ErrorCode::kInvalidInput, "bad spool location " + ref.location);
   int fd = ::open((root_ / segment_name(seg)).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return tl::unexpected(io_error("cannot open spool segment " + segment_name(seg)));
   std::string out(ref.size, '\0');

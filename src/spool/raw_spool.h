@@ -7,7 +7,9 @@
 // exclusive flock (several mailcase processes may spool at once); a larger one spills
 // into the FileBlobStore as it streams, so memory stays bounded whatever its size.
 //
-// Contract: the bytes of a committed BlobRef are durable once sync() has returned;
+// Contract: the bytes of a committed BlobRef are durable once sync() has returned (an
+// fdatasync of the segment written, an fsync of a directory that gained a file, and the
+// large mails' files: never a whole-filesystem syncfs);
 // BlobRef::location says where they are and is recorded with the raw message. A
 // segment is append-only; bytes of a mail whose row never committed are left unused.
 #pragma once
@@ -15,6 +17,7 @@
 #include <filesystem>
 #include <istream>
 #include <mutex>
+#include <set>
 
 #include "spool/blob_store.h"
 
@@ -63,6 +66,8 @@ class RawSpool final : public BlobSink {
   int seg_fd_ = -1;
   int seg_no_ = 0;
   bool dirty_ = false;
+  // Directories that gained an entry (a new segment, the spool itself), synced by sync().
+  std::set<std::filesystem::path> dirty_dirs_;
 };
 
 }  // namespace mailcase::spool

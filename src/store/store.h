@@ -94,6 +94,16 @@ class Store : public AccountRepository,
   // kTemporary when none does within a few seconds (SQLite: 5 s).
   [[nodiscard]] virtual Result<UnitOfWork> open_unit(Access access) = 0;
 
+  // Whether the commits of units from begin_work() wait for the disk (the default: as
+  // the store's sync level says). Off, a commit returns once every process sees it: it
+  // survives the process's death, and reaches the disk with the next commit that waits.
+  // For writes nothing is acknowledged on before such a commit (ingest's "received" rows).
+  // A store whose commits never wait ignores it.
+  [[nodiscard]] virtual Status set_commits_wait(bool wait) {
+    (void)wait;
+    return {};
+  }
+
   // The repositories of this store. Each is this store seen through one aggregate: it
   // shares the store's connection, transaction and thread.
   AccountRepository& accounts() { return *this; }

@@ -81,5 +81,23 @@ TEST(ReplyText, FrenchQuoteHeaderWithNoBreakSpaces) {
   EXPECT_NE(r.quoted.find("Essayez"), std::string::npos);
 }
 
+// The quick checks before the signature and date patterns refuse no line the patterns
+// match: every form each pattern knows, in any case, with leading blanks.
+TEST(ReplyText, EverySignatureFormAndDateHeaderIsStillFound) {
+  for (const char* sig :
+       {"Sent from my iPhone", "  SENT VIA the app", "From my Android phone", "Get Outlook for iOS",
+        "Envoyé depuis mon iPad", "Envoye de ma tablette", "Von meinem iPhone gesendet",
+        "Diese Nachricht wurde von meinem Android-Mobiltelefon mit GMX Mail gesendet.", "Wysłane z iPhone'a",
+        "Enviado desde mi móvil", "Inviato da iPhone", "Verzonden met mijn telefoon", "Skickat från min iPhone",
+        "Sendt fra min iPhone", "Lähetetty iPhonesta", "LÄHETETTY puhelimesta", "lahetetty puhelimesta",
+        "\tſent from my phone"}) {
+    EXPECT_EQ(split_reply(std::string("ok\n\n") + sig + "\n").new_text, "ok") << sig;
+  }
+  EXPECT_EQ(split_reply("ok\n\n2016-10-24 15:36 GMT+02:00 Foo Bar <foo@bar.example>:\n> old\n").new_text, "ok");
+  EXPECT_EQ(split_reply("ok\n\n  2016/10/24 foo@bar.example :\n> old\n").new_text, "ok");
+  // Words that open no signature stay text.
+  EXPECT_EQ(split_reply("ok\n\nSend me the invoice\n").new_text, "ok\n\nSend me the invoice");
+}
+
 }  // namespace
 }  // namespace mailcase::ingest

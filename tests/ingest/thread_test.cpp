@@ -58,6 +58,20 @@ TEST(SubjectTags, SeveralTagsInOrder) {
             (std::vector<std::string>{"CS0000002", "CS0000001"}));
 }
 
+// The tag patterns are compiled only for a subject that may hold a tag; the check before
+// them refuses nothing they would find, and a subject after one without tags still works.
+TEST(SubjectTags, FoundWhetherOrNotEarlierSubjectsHeldATag) {
+  config::Threading cfg;
+  cfg.numeric_tags = true;
+  SubjectTags tags(cfg);
+  EXPECT_TRUE(tags.case_numbers("Printer broken again").empty());
+  EXPECT_TRUE(tags.case_numbers("CS without digits, [# 12] spaced").empty());
+  EXPECT_EQ(tags.case_numbers("[#7]"), std::vector<std::string>{"CS0000007"});
+  EXPECT_EQ(tags.case_numbers("[cs0000008] lower"), std::vector<std::string>{"CS0000008"});
+  // ſ folds onto s in the pattern's case-insensitive prefix.
+  EXPECT_EQ(tags.case_numbers("[C\xC5\xBF" "0000009]"), std::vector<std::string>{"CS0000009"});
+}
+
 TEST(ReferencedIds, InReplyToFirstThenNewestReferences) {
   auto ids = referenced_ids({"c@x"}, {"a@x", "b@x", "c@x"});
   EXPECT_EQ(ids, (std::vector<std::string>{"c@x", "b@x", "a@x"}));

@@ -53,7 +53,12 @@ Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOpti
     return fail(ErrorCode::kTemporary, msg);
   }
   sqlite3_busy_timeout(db, 10000);
-  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
+  // No checkpoint when the last connection closes: a `deliver` per mail would pay one
+  // each (two syncs, and the WAL made anew by the next). SQLite's automatic checkpoint,
+  // past wal_autocheckpoint pages at a commit, bounds the WAL instead, and the size limit
+  // truncates it when it restarts after a big transaction.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  std::string pragmas = "PRAGMA journal_size_limit=67108864; PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
   pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
   char* err = nullptr;
   if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -186,7 +191,14 @@ class SqliteStore final : public Store {
  public:
   // Takes the handle: the connection closes it. The pool opens `file` as `options` say.
   SqliteStore(sqlite3* db, const std::filesystem::path& file, const SqliteOptions& options)
-      : conn_(db), pool_(file, options) {}
+      : conn_(db), pool_(file, options), full_sync_(options.synchronous_full) {}
+
+  // SQLite's NORMAL in WAL mode: a commit is in the WAL, not yet synced; a later FULL
+  // commit's sync carries it too (the WAL is synced as a whole).
+  Status set_commits_wait(bool wait) override {
+    if (!full_sync_) return {};
+    return exec(wait ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  }
 
   Result<UnitOfWork> open_unit(Access access) override {
     MC_ASSIGN_OR_RETURN(auto c, pool_.take());
@@ -494,6 +506,7 @@ class SqliteStore final : public Store {
   Connection conn_;
   Pool pool_;
   RepositorySet repos_{conn_};
+  const bool full_sync_;
 };
 
 }  // namespace

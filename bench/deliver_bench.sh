@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Pipe-delivery benchmark: `mailcase deliver`, one process per mail as Postfix's pipe(8)
+# runs it, with 1 and 2 feeders, against the raw-SQLite ceiling measured in the same run on
+# the same disk (one transaction per mail, WAL + synchronous=FULL, the mail's bytes in a
+# row). Prints mails/s, each as a ratio to that ceiling, so that a loaded machine's noise
+# falls on both alike; then what the load does not move: sync syscalls per mail (strace)
+# and peak RSS of one delivery (/usr/bin/time -v).
+#
+# The corpus comes from bench/gen_corpus (plain, Latin-1/2, HTML, attachments, replies
+# threading by In-Reply-To), with a seed of its own, split into one file per mail.
+#   bench/deliver_bench.sh [COUNT=300] [ROUNDS=3]
+#   BIN=/path/to/mailcase bench/deliver_bench.sh   # measure another build (the code before)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${1:-300}
+ROUNDS=${2:-3}
+BUILD_DIR=${BUILD_DIR:-build}
+BIN=${BIN:-$BUILD_DIR/mailcase}
+GEN=$BUILD_DIR/bench/gen_corpus
+OUT=bench/out
+mkdir -p "$OUT"
+[ -x "$BIN" ] && [ -x "$GEN" ] || { echo "build first: scripts/build" >&2; exit 1; }
+BIN=$(realpath "$BIN")
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
+  "load $(cut -d' ' -f1-3 /proc/loadavg), $(df -T "$OUT" | awk 'NR==2 {print $2}') on $(df "$OUT" | awk 'NR==2 {print $1}')"
+echo "binary: $BIN"
+
+corpus="$OUT/deliver-corpus-$COUNT"
+if [ ! -d "$corpus" ]; then
+  "$GEN" --count "$COUNT" --seed 17 --out "$OUT/deliver-corpus-$COUNT.mbox" >/dev/null
+  python3 - "$OUT/deliver-corpus-$COUNT.mbox" "$corpus" <<'PY'
+import os, sys
+src, dst = sys.argv[1], sys.argv[2]
+os.makedirs(dst)
+mails, cur = [], None
+for line in open(src, 'rb'):
+    if line.startswith(b'From '):
+        cur = []
+        mails.append(cur)
+        continue
+    if cur is not None:
+        cur.append(line[1:] if line.startswith(b'>From ') else line)
+for i, m in enumerate(mails):
+    with open(os.path.join(dst, f'{i:06d}.eml'), 'wb') as f:
+        f.write(b''.join(m))
+PY
+fi
+echo "corpus: $(ls "$corpus" | wc -l) mails, $(du -sh "$corpus" | cut -f1)"
+
+new_store() {
+  local data
+  data=$(mktemp -d "$OUT/deliver.XXXXXX")
+  "$BIN" --data "$data" init >/dev/null
+  "$BIN" --data "$data" address add support@corp.example --queue Support >/dev/null
+  echo "$data"
+}
+
+# Delivers every mail of the corpus with F feeders (each a loop of one process per mail);
+# prints mails/s. Fails on any delivery that is not recorded.
+deliver_rate() {
+  local data=$1 feeders=$2
+  python3 - "$BIN" "$data" "$corpus" "$feeders" <<'PY'
+import os, subprocess, sys, threading, time
+bin_, data, corpus, feeders = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus))
+errors = []
+def feed(part):
+    for path in part:
+        with open(path, 'rb') as f:
+            r = subprocess.run([bin_, '--data', data, 'deliver', '--recipient', 'support@corp.example'],
+                               stdin=f, capture_output=True)
+        if r.returncode != 0 or b'"outcome"' not in r.stdout:
+            errors.append(f'{path}: exit {r.returncode}: {r.stderr.decode()[:200]}')
+t = time.perf_counter()
+threads = [threading.Thread(target=feed, args=(files[i::feeders],)) for i in range(feeders)]
+for th in threads: th.start()
+for th in threads: th.join()
+dt = time.perf_counter() - t
+if errors:
+    sys.exit('\n'.join(errors[:5]))
+print(f'{len(files) / dt:.1f}')
+PY
+}
+
+# The ceiling: the same mails inserted by one process, one transaction each, WAL + FULL.
+sqlite_rate() {
+  local dir
+  dir=$(mktemp -d "$OUT/ceiling.XXXXXX")
+  python3 - "$dir/raw.db" "$corpus" <<'PY'
+import os, sqlite3, sys, time
+db, corpus = sys.argv[1], sys.argv[2]
+mails = [open(os.path.join(corpus, f), 'rb').read() for f in sorted(os.listdir(corpus))]
+con = sqlite3.connect(db, isolation_level=None)
+con.execute('PRAGMA journal_mode=WAL')
+con.execute('PRAGMA synchronous=FULL')
+con.execute('CREATE TABLE mails (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)')
+t = time.perf_counter()
+for m in mails:
+    con.execute('BEGIN IMMEDIATE')
+    con.execute('INSERT INTO mails (raw) VALUES (?)', (m,))
+    con.execute('COMMIT')
+dt = time.perf_counter() - t
+print(f'{len(mails) / dt:.1f}')
+PY
+  rm -rf "$dir"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a/b}'; }
+
+# Interleaved rounds: the ceiling and each delivery run side by side in time.
+: >"$OUT/deliver-ceiling.txt"
+: >"$OUT/deliver-1.txt"
+: >"$OUT/deliver-2.txt"
+for round in $(seq 1 "$ROUNDS"); do
+  sqlite_rate >>"$OUT/deliver-ceiling.txt"
+  d=$(new_store)
+  deliver_rate "$d" 1 >>"$OUT/deliver-1.txt"
+  rm -rf "$d"
+  d=$(new_store)
+  deliver_rate "$d" 2 >>"$OUT/deliver-2.txt"
+  rm -rf "$d"
+done
+ceil=$(median <"$OUT/deliver-ceiling.txt")
+one=$(median <"$OUT/deliver-1.txt")
+two=$(median <"$OUT/deliver-2.txt")
+echo "medians of $ROUNDS rounds of $COUNT mails:"
+echo "  raw SQLite, one transaction per mail, WAL+FULL: $ceil mails/s (ratio 1)"
+echo "  deliver, 1 feeder:  $one mails/s, ratio $(ratio "$one" "$ceil")"
+echo "  deliver, 2 feeders: $two mails/s, ratio $(ratio "$two" "$ceil")"
+
+# Sync syscalls per mail, over the first 50 mails into a store that has seen the rest.
+if command -v strace >/dev/null; then
+  d=$(new_store)
+  n=0
+  : >"$OUT/deliver-strace.txt"
+  for f in $(ls "$corpus" | head -50); do
+    strace -f -c -o "$OUT/deliver-strace-one.txt" -e trace=fsync,fdatasync,syncfs,sync_file_range,sync \
+      "$BIN" --data "$d" deliver --recipient support@corp.example <"$corpus/$f" >/dev/null
+    cat "$OUT/deliver-strace-one.txt" >>"$OUT/deliver-strace.txt"
+    n=$((n + 1))
+  done
+  for call in fsync fdatasync syncfs sync_file_range sync; do
+    awk -v c="$call" -v n="$n" '$NF == c {s += $4} END {printf "  %s per mail: %.2f\n", c, s/n}' \
+      "$OUT/deliver-strace.txt"
+  done
+  rm -rf "$d"
+else
+  echo "  (strace missing: no sync counts)"
+fi
+
+# Peak RSS of one delivery: the corpus's largest mail.
+d=$(new_store)
+big=$(ls -S "$corpus" | head -1)
+/usr/bin/time -v "$BIN" --data "$d" deliver --recipient support@corp.example <"$corpus/$big" \
+  >/dev/null 2>"$OUT/deliver-time.txt"
+echo "  peak RSS of one deliver ($(du -h "$corpus/$big" | cut -f1) mail):" \
+  "$(awk -F: '/Maximum resident/ {printf "%.1f MB", $2/1024}' "$OUT/deliver-time.txt")"
+rm -rf "$d"

@@ -1,0 +1,103 @@
+// What one `mailcase deliver` asks of the disk: the files it wrote and their directories
+// synced, never the whole filesystem (syncfs), and few sync points per mail. Counted with
+// strace; skipped where strace is missing or may not trace.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/test_support.h"
+
+namespace mailcase {
+namespace {
+
+using mailcase::testing::run_mailcase;
+using nlohmann::json;
+
+// Sync calls by name, from `strace -c` output.
+std::map<std::string, long> sync_calls(const std::filesystem::path& report) {
+  std::map<std::string, long> out;
+  std::istringstream in(mailcase::testing::read_file(report));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    std::vector<std::string> f;
+    for (std::string w; l >> w;) f.push_back(w);
+    if (f.size() >= 5 && (f.back() == "fsync" || f.back() == "fdatasync" || f.back() == "syncfs" ||
+                          f.back() == "sync" || f.back() == "sync_file_range"))
+      out[f.back()] = std::atol(f[3].c_str());
+  }
+  return out;
+}
+
+class DeliverSync : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system("strace -f -o /dev/null true >/dev/null 2>&1") != 0)
+      GTEST_SKIP() << "strace cannot trace here";
+    data_ = (dir_.path() / "data").string();
+    ASSERT_EQ(run_mailcase({"--data", data_, "init"}).exit_code, 0);
+    ASSERT_EQ(run_mailcase({"--data", data_, "address", "add", "support@corp.example", "--queue", "Support"})
+                  .exit_code,
+              0);
+  }
+  // Delivers `mail` under strace; returns its sync calls and checks it was recorded.
+  std::map<std::string, long> traced_deliver(const std::string& mail, const std::string& outcome) {
+    const auto in = dir_.path() / "mail.eml", out = dir_.path() / "out", report = dir_.path() / "strace";
+    { std::ofstream(in, std::ios::binary) << mail; }
+    const std::string cmd = "strace -f -c -o " + report.string() +
+                            " -e trace=fsync,fdatasync,syncfs,sync,sync_file_range " + MAILCASE_BINARY +
+                            " --data " + data_ + " deliver --recipient support@corp.example <" + in.string() +
+                            " >" + out.string() + " 2>/dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    auto j = json::parse(mailcase::testing::read_file(out));
+    EXPECT_EQ(j["outcome"], outcome) << j.dump();
+    return sync_calls(report);
+  }
+  mailcase::testing::TempDir dir_;
+  std::string data_;
+};
+
+std::string plain(int n) {
+  return "From: customer" + std::to_string(n) +
+         "@example.net\r\nTo: support@corp.example\r\nSubject: Question " + std::to_string(n) +
+         "\r\nMessage-ID: <sync" + std::to_string(n) +
+         "@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nMy printer is broken.\r\n";
+}
+
+TEST_F(DeliverSync, APlainMailSyncsItsBytesAndItsRecordOnly) {
+  // The first delivery makes the spool segment and the WAL (directory syncs); count the next.
+  (void)traced_deliver(plain(1), "created");
+  for (int n = 2; n <= 4; ++n) {
+    auto calls = traced_deliver(plain(n), "created");
+    EXPECT_EQ(calls["syncfs"], 0);
+    EXPECT_EQ(calls["sync"], 0);
+    // The spool segment's bytes, then the commit the outcome is answered on (was 7 + 2 syncfs).
+    EXPECT_LE(calls["fsync"] + calls["fdatasync"], 3) << "delivery " << n;
+    EXPECT_GE(calls["fsync"] + calls["fdatasync"], 2) << "delivery " << n;
+  }
+}
+
+TEST_F(DeliverSync, AnAttachmentIsSyncedAsItsOwnFileNotTheFilesystem) {
+  (void)traced_deliver(plain(1), "created");
+  const std::string mail =
+      "From: customer9@example.net\r\nTo: support@corp.example\r\nSubject: Log\r\nMessage-ID: "
+      "<sync-att@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nThe log is attached.\r\n--b\r\nContent-Type: "
+      "application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"app.log\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "bGluZSBvbmUKbGluZSB0d28K\r\n--b--\r\n";
+  auto calls = traced_deliver(mail, "created");
+  EXPECT_EQ(calls["syncfs"], 0);
+  // The segment, the attachment's file and its new directory entries, the commit.
+  EXPECT_GE(calls["fsync"] + calls["fdatasync"], 3);
+  EXPECT_LE(calls["fsync"] + calls["fdatasync"], 6);
+  auto list = json::parse(run_mailcase({"--data", data_, "case", "list", "--json"}).out);
+  EXPECT_EQ(list.size(), 2u);
+}
+
+}  // namespace
+}  // namespace mailcase
