@@ -2,12 +2,18 @@
 // JSON outcome and exit codes as `mailcase deliver`, into the same store; and it starts
 // without the network libraries a delivery never uses (libetpan, cpp-httplib, curl and
 // their TLS, Kerberos and LDAP dependencies), which `mailcase` loads.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "support/test_support.h"
 
@@ -105,6 +111,54 @@ TEST_F(DeliverProgram, ExitCodesAreTheMtasAsForMailcaseDeliver) {
   // Only deliver: any other command is a usage error, the store untouched.
   r = run_mailcase_deliver({"--data", data_, "case", "list"});
   EXPECT_EQ(r.exit_code, 64) << r.err;
+}
+
+// mailcase-deliver killed (SIGKILL) at random moments, each mail then handed to it again
+// as an MTA does until it exits 0: every mail is recorded once, makes one case, and
+// nothing is left half done.
+TEST_F(DeliverProgram, KilledAtRandomMomentsEveryMailOnce) {
+  std::mt19937 rng(17);
+  const int mails = 20;
+  int kills = 0;
+  for (int i = 0; i < mails; ++i) {
+    const auto path = dir_.path() / ("mail-" + std::to_string(i) + ".eml");
+    std::ofstream(path, std::ios::binary)
+        << mail("Printer " + std::to_string(i), "kill-" + std::to_string(i) + "@example.org");
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        const int in = ::open(path.c_str(), O_RDONLY), out = ::open("/dev/null", O_WRONLY);
+        ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(out, 2);
+        ::execl(MAILCASE_DELIVER_BINARY, MAILCASE_DELIVER_BINARY, "--data", data_.c_str(), "deliver",
+                "--recipient", "support@corp.example", static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 60000));
+      ::kill(pid, SIGKILL);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      if (WIFSIGNALED(status))
+        ++kills;
+      else
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit " << status;
+    }
+    // The MTA's last try, not killed.
+    auto r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example"},
+                                  testing::read_file(path));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto outcome = json::parse(r.out, nullptr, false)["outcome"];
+    EXPECT_TRUE(outcome == "created" || outcome == "duplicate") << r.out;
+  }
+  auto list = json::parse(run_mailcase({"--data", data_, "message", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_array());
+  EXPECT_EQ(list.size(), static_cast<size_t>(mails));
+  for (const auto& m : list) EXPECT_EQ(m["state"], "processed") << m.dump();
+  auto cases = json::parse(run_mailcase({"--data", data_, "case", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(cases.is_array());
+  EXPECT_EQ(cases.size(), static_cast<size_t>(mails));
+  std::cout << "mailcase-deliver: " << mails << " mails, " << kills << " SIGKILLs\n";
 }
 
 // The shared libraries the dynamic loader maps for a program (LD_TRACE_LOADED_OBJECTS,
