@@ -10,6 +10,12 @@
 # threading by In-Reply-To), with a seed of its own, split into one file per mail.
 #   bench/deliver_bench.sh [COUNT=300] [ROUNDS=3]
 #   BIN=/path/to/mailcase bench/deliver_bench.sh   # measure another build (the code before)
+# Deliveries run DELIVER_BIN: the build's mailcase-deliver (the delivery-only program, as
+# Postfix's pipe runs it) when BIN is the build's mailcase and it exists, else BIN itself
+# (`BIN deliver`); DELIVER_BIN=/path/to/mailcase measures `mailcase deliver` of a build.
+# Then the start-up of one delivery: shared libraries loaded and the dynamic loader's
+# relocations (LD_DEBUG=statistics); with CALLGRIND=1 also the instructions of one plain
+# delivery (valgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-300}
@@ -21,10 +27,15 @@ OUT=bench/out
 mkdir -p "$OUT"
 [ -x "$BIN" ] && [ -x "$GEN" ] || { echo "build first: scripts/build" >&2; exit 1; }
 BIN=$(realpath "$BIN")
+if [ -z "${DELIVER_BIN:-}" ]; then
+  DELIVER_BIN=$BIN
+  [ -x "$(dirname "$BIN")/mailcase-deliver" ] && DELIVER_BIN=$(dirname "$BIN")/mailcase-deliver
+fi
+DELIVER_BIN=$(realpath "$DELIVER_BIN")
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
   "load $(cut -d' ' -f1-3 /proc/loadavg), $(df -T "$OUT" | awk 'NR==2 {print $2}') on $(df "$OUT" | awk 'NR==2 {print $1}')"
-echo "binary: $BIN"
+echo "binary: $BIN; deliveries: $DELIVER_BIN"
 
 corpus="$OUT/deliver-corpus-$COUNT"
 if [ ! -d "$corpus" ]; then
@@ -60,7 +71,7 @@ new_store() {
 # prints mails/s. Fails on any delivery that is not recorded.
 deliver_rate() {
   local data=$1 feeders=$2
-  python3 - "$BIN" "$data" "$corpus" "$feeders" <<'PY'
+  python3 - "$DELIVER_BIN" "$data" "$corpus" "$feeders" <<'PY'
 import os, subprocess, sys, threading, time
 bin_, data, corpus, feeders = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus))
@@ -137,7 +148,7 @@ if command -v strace >/dev/null; then
   : >"$OUT/deliver-strace.txt"
   for f in $(ls "$corpus" | head -50); do
     strace -f -c -o "$OUT/deliver-strace-one.txt" -e trace=fsync,fdatasync,syncfs,sync_file_range,sync \
-      "$BIN" --data "$d" deliver --recipient support@corp.example <"$corpus/$f" >/dev/null
+      "$DELIVER_BIN" --data "$d" deliver --recipient support@corp.example <"$corpus/$f" >/dev/null
     cat "$OUT/deliver-strace-one.txt" >>"$OUT/deliver-strace.txt"
     n=$((n + 1))
   done
@@ -153,8 +164,26 @@ fi
 # Peak RSS of one delivery: the corpus's largest mail.
 d=$(new_store)
 big=$(ls -S "$corpus" | head -1)
-/usr/bin/time -v "$BIN" --data "$d" deliver --recipient support@corp.example <"$corpus/$big" \
+/usr/bin/time -v "$DELIVER_BIN" --data "$d" deliver --recipient support@corp.example <"$corpus/$big" \
   >/dev/null 2>"$OUT/deliver-time.txt"
 echo "  peak RSS of one deliver ($(du -h "$corpus/$big" | cut -f1) mail):" \
   "$(awk -F: '/Maximum resident/ {printf "%.1f MB", $2/1024}' "$OUT/deliver-time.txt")"
+rm -rf "$d"
+
+# Start-up of one delivery: what the dynamic loader maps and relocates (no load moves it).
+d=$(new_store)
+echo "  shared libraries loaded by one deliver: $(LD_TRACE_LOADED_OBJECTS=1 "$DELIVER_BIN" | grep -c '=>\|ld-linux')"
+LD_DEBUG=statistics "$DELIVER_BIN" --data "$d" deliver --recipient support@corp.example \
+  <"$corpus/$(ls "$corpus" | head -1)" 2>"$OUT/deliver-ld.txt" >/dev/null
+awk -F: '/final number of relocations:/ {r=$NF} /number of relative relocations/ {rr=$NF}
+  /total startup time in dynamic loader/ {t=$NF}
+  END {printf "  dynamic loader: %d symbol relocations, %d relative, %s\n", r, rr, t}' "$OUT/deliver-ld.txt"
+if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+  plain="$OUT/deliver-plain.eml"
+  printf 'From: Ann <ann@example.org>\r\nTo: support@corp.example\r\nSubject: Printer\r\nMessage-ID: <cg1@example.org>\r\n\r\nIt does not print.\r\n' >"$plain"
+  valgrind --tool=callgrind --callgrind-out-file="$OUT/deliver-callgrind.out" "$DELIVER_BIN" --data "$d" \
+    deliver --recipient support@corp.example <"$plain" >/dev/null 2>"$OUT/deliver-callgrind.txt"
+  echo "  instructions, one deliver of a plain new mail:" \
+    "$(grep -o 'Collected : [0-9]*' "$OUT/deliver-callgrind.txt" | awk '{printf "%.1f million", $3/1e6}')"
+fi
 rm -rf "$d"

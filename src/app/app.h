@@ -79,4 +79,8 @@ void register_serve_command(CLI::App& app, Globals& g);
 // api-sender add/list/remove: the API by mail's senders and their proof.
 void register_api_sender_commands(CLI::App& app, Globals& g);
 
+// deliver: one mail from stdin for an MTA's pipe; part of the mail commands, and the only
+// command of `mailcase-deliver`.
+void register_deliver_command(CLI::App& app, Globals& g);
+
 }  // namespace mailcase::app

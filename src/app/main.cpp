@@ -153,6 +153,13 @@ int run(int argc, char** argv) {
   const char* env = std::getenv("MAILCASE_DATA");
   g.data_dir = env && *env ? env : "mailcase-data";
 
+#ifdef MAILCASE_DELIVER_ONLY
+  // mailcase-deliver: `mailcase deliver`'s command line and nothing else (CMakeLists.txt).
+  CLI::App app{"mailcase-deliver: one mail from stdin into the store, for an MTA's pipe"};
+  app.require_subcommand(1);
+  app.add_option("--data", g.data_dir, "data directory (default $MAILCASE_DATA, else ./mailcase-data)");
+  register_deliver_command(app, g);
+#else
   CLI::App app{"mailcase: support e-mail in, cases out"};
   app.require_subcommand(1);
   app.add_option("--data", g.data_dir, "data directory (default $MAILCASE_DATA, else ./mailcase-data)");
@@ -171,6 +178,7 @@ int run(int argc, char** argv) {
   register_process_commands(app, g);
   register_alert_commands(app, g);
   register_api_sender_commands(app, g);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,45 @@ bool may_be_date_address(std::string_view line) {
   return l.size() == 4 && std::all_of(l.begin(), l.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Exact checks, as above, for the patterns every line of a body met, whose compiling was
+// most of a plain delivery's regular-expression work. A character that (?i) folds onto an
+// ASCII letter (ſ, the Kelvin sign) sends the line on.
+bool has_folding_to_ascii(std::string_view s) {
+  return s.find("\xC5\xBF") != std::string_view::npos || s.find("\xE2\x84\xAA") != std::string_view::npos;
+}
+bool contains_any(std::string_view s, std::initializer_list<std::string_view> words) {
+  for (std::string_view w : words)
+    if (s.find(w) != std::string_view::npos) return true;
+  return false;
+}
+// Each of wrote_end_re()'s keywords holds one of these ASCII words.
+bool may_be_wrote_end(std::string_view s) {
+  if (has_folding_to_ascii(s)) return true;
+  return contains_any(text::ascii_lower(s),
+                      {"wrote", "crit", "pisze", "napisa", "schrieb", "schreef", "geschreven", "escribi",
+                       "scritto", "escreveu", "skrev", "kirjoitti"});
+}
+// Every word of wrote_free_re() (no (?i)) holds "пи" or is 写道.
+bool may_be_wrote_free(std::string_view s) {
+  return contains_any(s, {"\xD0\xBF\xD0\xB8", "\xE5\x86\x99\xE9\x81\x93"});
+}
+// wrote_start_re(): past a run of [\s*_-], one of its words, all of which begin with one
+// of these letters.
+bool may_be_wrote_start(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\f' || s[i] == '\r' ||
+                          s[i] == '*' || s[i] == '_' || s[i] == '-'))
+    ++i;
+  if (i == s.size()) return false;
+  const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+  return std::string_view("olwdaein").find(c) != std::string_view::npos;
+}
+// separator_re(): past \s, '*', '_' or '-' (its dashed lines), or "begin …", "début …".
+bool may_be_separator(std::string_view s) {
+  const std::string l = lead(s, 1);
+  return !l.empty() && std::string_view("*_-bd").find(l[0]) != std::string_view::npos;
+}
+
 bool is_wrote(std::string joined) {
   if (joined.size() >= 600) return false;
   // French typography puts a no-break space before the colon. Every line of every body
@@ -171,10 +211,12 @@ bool is_wrote(std::string joined) {
     plain.append(joined, from);
     joined.swap(plain);
   }
-  if (matches(wrote_free_re(), joined) || (may_be_date_address(joined) && matches(date_address_re(), joined)))
+  if ((may_be_wrote_free(joined) && matches(wrote_free_re(), joined)) ||
+      (may_be_date_address(joined) && matches(date_address_re(), joined)))
     return true;
-  if (!matches(wrote_end_re(), joined)) return false;
-  return matches(wrote_start_re(), joined) || matches(address_re(), joined);
+  if (!may_be_wrote_end(joined) || !matches(wrote_end_re(), joined)) return false;
+  return (may_be_wrote_start(joined) && matches(wrote_start_re(), joined)) ||
+         (joined.find('@') != std::string::npos && matches(address_re(), joined));
 }
 
 // After a separator or a From: line, the header block runs to the first empty line.
@@ -188,16 +230,17 @@ size_t block_to_blank(const std::vector<std::string_view>& lines, size_t i) {
 size_t header_span(const std::vector<std::string_view>& lines, size_t i) {
   std::string_view line = lines[i];
   if (line.size() > 1000) return 0;
-  if (matches(separator_re(), line)) return block_to_blank(lines, i);
+  if (may_be_separator(line) && matches(separator_re(), line)) return block_to_blank(lines, i);
   std::string joined(text::trim(line));
   if (joined.empty()) return 0;
   if (is_wrote(joined)) return 1;
   // Wrapped headers: join up to five more lines, skipping blank ones, when it starts like one.
   // Only a line that starts like a header (a leading word, a date, or an address) may
   // continue on the following lines.
-  bool starts_like_header =
-      matches(wrote_start_re(), joined) || matches(address_re(), joined) || joined.back() == '<' ||
-      (std::isdigit(static_cast<unsigned char>(joined[0])) && joined.back() != '.');
+  bool starts_like_header = (may_be_wrote_start(joined) && matches(wrote_start_re(), joined)) ||
+                            (joined.find('@') != std::string::npos && matches(address_re(), joined)) ||
+                            joined.back() == '<' ||
+                            (std::isdigit(static_cast<unsigned char>(joined[0])) && joined.back() != '.');
   if (starts_like_header) {
     size_t used = 1;
     for (size_t k = i + 1; k < lines.size() && k <= i + 5; ++k) {
@@ -209,7 +252,8 @@ size_t header_span(const std::vector<std::string_view>& lines, size_t i) {
       if (is_wrote(joined)) return used;
     }
   }
-  if (matches(from_field_re(), line)) {
+  // from_field_re() ends in ':' or '：'.
+  if (contains_any(line, {":", "\xEF\xBC\x9A"}) && matches(from_field_re(), line)) {
     int fields = 0;
     for (size_t k = 1; k <= 6 && i + k < lines.size(); ++k) {
       if (matches(other_field_re(), lines[i + k])) ++fields;

@@ -40,11 +40,21 @@ std::string strip_reply_prefixes(std::string_view subject) {
 // digit. The check is exact: a subject it refuses cannot match a pattern.
 struct SubjectTags::Impl {
   config::Threading cfg;
-  std::once_flag compiled;
-  std::vector<std::unique_ptr<RE2>> tags;  // each captures the digits
-  std::unique_ptr<RE2> numeric;            // [#235]
+  // Two forms of the tag patterns, each compiled on its first use. On a subject of ASCII
+  // alone, [^\pL\pN] and [^\pN] match exactly what [^A-Za-z0-9] and [^0-9] match, and those
+  // compile in a fraction of the time (the Unicode classes cost a tagged reply ~10 million
+  // instructions, most of its patterns' work); any other subject gets the Unicode form.
+  struct Patterns {
+    std::once_flag compiled;
+    std::vector<std::unique_ptr<RE2>> tags;  // each captures the digits
+  };
+  Patterns ascii, unicode;
+  std::once_flag numeric_compiled;
+  std::unique_ptr<RE2> numeric;  // [#235]
 
-  void compile() {
+  void compile(Patterns& into, bool unicode_classes) const {
+    const std::string not_alnum = unicode_classes ? "[^\\pL\\pN]" : "[^A-Za-z0-9]";
+    const std::string not_digit = unicode_classes ? "[^\\pN]" : "[^0-9]";
     std::string number =
         "(?i:" + re2_escape(cfg.case_prefix) + ")(\\d{1," + std::to_string(cfg.case_digits + 3) + "})";
     for (const auto& tag : cfg.subject_tags) {
@@ -54,12 +64,25 @@ struct SubjectTags::Impl {
                             "(?i:" + re2_escape(tag.substr(at + 8)) + ")";
       // A tag must not be glued to a longer word or number on its left/right.
       if (!tag.empty() && std::isalnum(static_cast<unsigned char>(tag.front())))
-        pattern = "(?:^|[^\\pL\\pN])" + pattern;
-      pattern += "(?:$|[^\\pN])";
+        pattern = "(?:^|" + not_alnum + ")" + pattern;
+      pattern += "(?:$|" + not_digit + ")";
       auto re = std::make_unique<RE2>(pattern);
-      if (re->ok()) tags.push_back(std::move(re));
+      if (re->ok()) into.tags.push_back(std::move(re));
     }
-    if (cfg.numeric_tags) numeric = std::make_unique<RE2>("\\[#(\\d{1,12})\\]");
+  }
+
+  // The tag patterns for this subject, compiled if they were not yet.
+  const std::vector<std::unique_ptr<RE2>>& tags_for(std::string_view subject) {
+    const bool ascii_only = std::all_of(subject.begin(), subject.end(),
+                                        [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    Patterns& p = ascii_only ? ascii : unicode;
+    std::call_once(p.compiled, [&] { compile(p, !ascii_only); });
+    return p.tags;
+  }
+  const RE2* numeric_tag() {
+    if (!cfg.numeric_tags) return nullptr;
+    std::call_once(numeric_compiled, [&] { numeric = std::make_unique<RE2>("\\[#(\\d{1,12})\\]"); });
+    return numeric.get();
   }
 
   // Whether some pattern may match: each needs the prefix (case-insensitive) then an ASCII
@@ -117,9 +140,8 @@ std::vector<std::string> SubjectTags::case_numbers(std::string_view subject) con
     }
   };
   if (!impl_->may_hold_tag(subject)) return {};
-  std::call_once(impl_->compiled, [&] { impl_->compile(); });
-  for (const auto& re : impl_->tags) scan(*re, false);
-  if (impl_->numeric) scan(*impl_->numeric, true);
+  for (const auto& re : impl_->tags_for(subject)) scan(*re, false);
+  if (const RE2* numeric = impl_->numeric_tag()) scan(*numeric, true);
   std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.pos < b.pos; });
   std::vector<std::string> out;
   for (auto& h : hits) {

@@ -44,7 +44,9 @@ Status check_business_hours(const BusinessHours& h) {
       return fail(ErrorCode::kInvalidInput, "business hours: a weekday must be 1 (Monday) to 7");
   if (h.open_minute < 0 || h.open_minute >= 24 * 60 || h.close_minute < 0 || h.close_minute > 24 * 60)
     return fail(ErrorCode::kInvalidInput, "business hours: hours must be within 00:00 and 24:00");
-  if (!find_zone(h.time_zone))
+  // "UTC" (the default) is right without the zone database: reading it cost every
+  // process that loads the configuration (a `deliver` per mail) ~1.8 million instructions.
+  if (h.time_zone != "UTC" && !find_zone(h.time_zone))
     return fail(ErrorCode::kInvalidInput, "business hours: unknown time zone: " + h.time_zone);
   for (const auto& day : h.holidays) {
     unsigned y = 0, m = 0, d = 0;
@@ -62,7 +64,8 @@ bool within_business_hours(const BusinessHours& h, std::chrono::system_clock::ti
   using namespace std::chrono;
   const auto utc = floor<seconds>(at);
   date::local_time<seconds> local{utc.time_since_epoch()};  // UTC, when the zone is unknown
-  if (const auto* zone = find_zone(h.time_zone)) local = zone->to_local(utc);
+  if (h.time_zone != "UTC")
+    if (const auto* zone = find_zone(h.time_zone)) local = zone->to_local(utc);
   const auto day = floor<date::days>(local);
   const int minute = static_cast<int>(floor<minutes>(local - day).count());
   if (h.close_minute > h.open_minute)

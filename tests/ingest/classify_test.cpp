@@ -110,5 +110,72 @@ TEST(Classify, FeedbackReport) {
   EXPECT_EQ(classify(m).kind, MailKind::kFeedback);
 }
 
+// The bounce and automatic-reply patterns are compiled only for a subject or sender their
+// exact checks let through (classify.cpp): every form, in either case, is still found.
+TEST(Classify, EveryBounceAndAutoReplyFormIsStillFound) {
+  for (const char* subject : {"Undeliverable: Printer",
+                              "Returned mail: see transcript",
+                              "Delivery Status Notification (Failure)",
+                              "Mail delivery failed",
+                              "failure notice",
+                              "Non-Delivery report",
+                              "could not be delivered",
+                              "Nondeliverable mail",
+                              "Rejected: Printer",
+                              "Message not delivered",
+                              "Unzustellbar: Drucker",
+                              "Nicht zustellbar",
+                              "Non remis : imprimante",
+                              "Non distribuable",
+                              "Niedostarczona wiadomość",
+                              "Warning: message delayed",
+                              "Returned to sender",
+                              "Mail could not be sent",
+                              "PERMANENT ERROR",
+                              "Unable to deliver",
+                              "Mensaje no entregado",
+                              "НЕДОСТАВЛЕНО",
+                              "  UNDELIVERED"}) {
+    EXPECT_EQ(classify(mail("MAILER-DAEMON@mx.example.org", subject)).kind, MailKind::kBounce) << subject;
+  }
+  for (const char* sender :
+       {"postmaster@mx.example.org", "Mailer-Daemon@mx.example.org", "bounces@lists.example.org",
+        "bounce@mx.example.org", "mdaemon@mx.example.org", "mail.delivery.system@mx.example.org",
+        "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.org", "double-bounce@mx.example.org",
+        "mail-daemon@mx.example.org", "mailerdaemon@mx.example.org"}) {
+    EXPECT_EQ(classify(mail(sender, "failure notice")).kind, MailKind::kBounce) << sender;
+  }
+  auto unnamed = mail("", "failure notice");
+  unnamed.from.name = "Mailer-Daemon";
+  EXPECT_EQ(classify(unnamed).kind, MailKind::kBounce);
+  for (const char* subject : {"Automatic reply: Printer",
+                              "Auto-Reply: Printer",
+                              "AutoResponse",
+                              "Out of Office: Printer",
+                              "  out of the office",
+                              "Réponse automatique",
+                              "Reponse automatique",
+                              "Abwesenheitsnotiz",
+                              "Automatische Antwort",
+                              "Odpowiedź automatyczna",
+                              "Autosvar",
+                              "Automatisch antwoord",
+                              "Fuera de la oficina",
+                              "Absence",
+                              "VACATION",
+                              "OOO until Monday",
+                              "I am out of the office",
+                              "I will be out",
+                              "Je suis absent",
+                              "Nieobecność"}) {
+    auto m = mail("bob@example.org", subject);
+    m.in_reply_to = {"x@y"};
+    EXPECT_EQ(classify(m).kind, MailKind::kAutoReply) << subject;
+  }
+  auto reply = mail("bob@example.org", "Re: Printer delivered broken");
+  reply.in_reply_to = {"x@y"};
+  EXPECT_EQ(classify(reply).kind, MailKind::kPersonal);
+}
+
 }  // namespace
 }  // namespace mailcase::ingest

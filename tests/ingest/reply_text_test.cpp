@@ -99,5 +99,37 @@ TEST(ReplyText, EverySignatureFormAndDateHeaderIsStillFound) {
   EXPECT_EQ(split_reply("ok\n\nSend me the invoice\n").new_text, "ok\n\nSend me the invoice");
 }
 
+// Each quote header and separator pattern is compiled only for a line its exact check lets
+// through (reply_text.cpp): every form, in either case, is still found.
+TEST(ReplyText, EveryQuoteHeaderAndSeparatorFormIsStillFound) {
+  for (const char* header :
+       {"On Mon, 3 Nov 2026 at 10:00, Anna <anna@example.org> wrote:", "  -- ON MONDAY ANNA WROTE:",
+        "Anna Smith <anna@example.org> wrote:", "Le lundi 3 nov., Anna <anna@example.org> a écrit :",
+        "W dniu 3.11.2026 Anna <anna@example.org> napisała:", "Am Montag schrieb Anna <anna@example.org>:",
+        "Op maandag schreef Anna <anna@example.org>:", "El lunes, Anna <anna@example.org> escribió:",
+        "Il giorno lunedì Anna <anna@example.org> ha scritto:",
+        "Em segunda, Anna <anna@example.org> escreveu:", "Den mandag skrev Anna <anna@example.org>:",
+        "Anna <anna@example.org> kirjoitti:", "Анна <anna@example.org> написала:", "Анна пише:", "安娜写道：",
+        "*Anna <anna@example.org> WROTE:*"}) {
+    EXPECT_EQ(split_reply(std::string("ok\n\n") + header + "\n> old\n").new_text, "ok") << header;
+  }
+  for (const char* separator : {"-----Original Message-----", "  ----- Forwarded message -----",
+                                "*-----Ursprüngliche Nachricht-----*", "Begin forwarded message:",
+                                "BEGIN FORWARDED MESSAGE:", "Début du message réexpédié :"}) {
+    EXPECT_EQ(split_reply(std::string("ok\n\n") + separator + "\nFrom: Support\n\nold\n").new_text, "ok")
+        << separator;
+  }
+  // A header wrapped onto the next line, and Outlook blocks in German and Chinese.
+  EXPECT_EQ(split_reply("ok\n\nOn Mon, 3 Nov 2026 at 10:00, Support Team\n<s@example.com> wrote:\n> old\n")
+                .new_text,
+            "ok");
+  EXPECT_EQ(split_reply("ok\n\nVon: Support\nGesendet: Montag\nAn: Anna\nBetreff: Drucker\n\nold\n").new_text,
+            "ok");
+  EXPECT_EQ(split_reply("ok\n\n发件人：Support\n发送时间：周一\n收件人：Anna\n\nold\n").new_text, "ok");
+  // Lines with none of the words stay text.
+  EXPECT_EQ(split_reply("ok\n\nThe printer wrote nothing at all today\n").new_text,
+            "ok\n\nThe printer wrote nothing at all today");
+}
+
 }  // namespace
 }  // namespace mailcase::ingest

@@ -72,6 +72,26 @@ TEST(SubjectTags, FoundWhetherOrNotEarlierSubjectsHeldATag) {
   EXPECT_EQ(tags.case_numbers("[C\xC5\xBF" "0000009]"), std::vector<std::string>{"CS0000009"});
 }
 
+// An ASCII subject is read with ASCII boundary classes, any other with Unicode ones
+// (thread.cpp): a tag glued to a letter or digit of either is no tag, one beside other
+// characters is.
+TEST(SubjectTags, BoundariesAreTheSameForAsciiAndOtherSubjects) {
+  SubjectTags tags(config::Threading{});
+  EXPECT_TRUE(tags.case_numbers("xCase:CS0000001").empty());
+  EXPECT_TRUE(tags.case_numbers("\xC3\xA9"
+                                "Case:CS0000001")
+                  .empty());                                           // é
+  EXPECT_TRUE(tags.case_numbers("Case:CS0000001\xD9\xA3 x").empty());  // Arabic-Indic three
+  EXPECT_EQ(tags.case_numbers("_Case:CS0000002"), std::vector<std::string>{"CS0000002"});
+  EXPECT_EQ(tags.case_numbers("\xC2\xAB"
+                              "Case:CS0000003\xC2\xBB"),  // «…»
+            std::vector<std::string>{"CS0000003"});
+  EXPECT_EQ(tags.case_numbers("\xC3\x9C"
+                              "ber Case:CS0000004"),
+            std::vector<std::string>{"CS0000004"});
+  EXPECT_EQ(tags.case_numbers("Case:CS0000005"), std::vector<std::string>{"CS0000005"});
+}
+
 TEST(ReferencedIds, InReplyToFirstThenNewestReferences) {
   auto ids = referenced_ids({"c@x"}, {"a@x", "b@x", "c@x"});
   EXPECT_EQ(ids, (std::vector<std::string>{"c@x", "b@x", "a@x"}));

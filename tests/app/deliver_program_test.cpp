@@ -1,0 +1,185 @@
+// `mailcase-deliver`, the delivery-only program for an MTA's pipe: the same command line,
+// JSON outcome and exit codes as `mailcase deliver`, into the same store; and it starts
+// without the network libraries a delivery never uses (libetpan, cpp-httplib, curl and
+// their TLS, Kerberos and LDAP dependencies), which `mailcase` loads.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "support/test_support.h"
+
+namespace mailcase {
+namespace {
+
+using mailcase::testing::run_mailcase;
+using nlohmann::json;
+
+// Runs mailcase-deliver with these arguments, stdin from the given text, as
+// testing::run_mailcase runs mailcase.
+testing::CommandResult run_mailcase_deliver(const std::vector<std::string>& args,
+                                            const std::string& in = "") {
+  testing::TempDir io;
+  const auto in_path = io.path() / "in", out_path = io.path() / "out", err_path = io.path() / "err";
+  { std::ofstream(in_path, std::ios::binary) << in; }
+  auto quoted = [](const std::string& a) {
+    std::string q = "'";
+    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  std::string cmd = quoted(MAILCASE_DELIVER_BINARY);
+  for (const auto& a : args) cmd += " " + quoted(a);
+  cmd +=
+      " <" + quoted(in_path.string()) + " >" + quoted(out_path.string()) + " 2>" + quoted(err_path.string());
+  const int status = std::system(cmd.c_str());
+  testing::CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = testing::read_file(out_path);
+  r.err = testing::read_file(err_path);
+  return r;
+}
+
+std::string mail(const std::string& subject, const std::string& id) {
+  return "From: Anna <anna@example.org>\r\nTo: support@corp.example\r\nSubject: " + subject +
+         "\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\nMessage-ID: <" + id +
+         ">\r\n\r\nIt does not print.\r\n";
+}
+
+class DeliverProgram : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = (dir_.path() / "data").string();
+    ASSERT_EQ(run_mailcase({"--data", data_, "init"}).exit_code, 0);
+    ASSERT_EQ(run_mailcase({"--data", data_, "address", "add", "support@corp.example", "--queue", "Support"})
+                  .exit_code,
+              0);
+  }
+  testing::TempDir dir_;
+  std::string data_;
+};
+
+TEST_F(DeliverProgram, RecordsMailAndRepliesAsMailcaseDeliverDoes) {
+  auto r = run_mailcase_deliver(
+      {"--data", data_, "deliver", "--recipient", "support@corp.example", "--sender", "anna@example.org"},
+      mail("Printer", "p1@example.org"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << r.out;
+  EXPECT_EQ(out["outcome"], "created") << r.out;
+  EXPECT_EQ(out["case"], "CS0000001") << r.out;
+
+  r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example"},
+                           mail("Re: [CS0000001] Printer", "p2@example.org"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  out = json::parse(r.out, nullptr, false);
+  EXPECT_EQ(out["outcome"], "updated") << r.out;
+  EXPECT_EQ(out["case"], "CS0000001") << r.out;
+
+  // The same mail again, through `mailcase deliver`: the one store knows it.
+  r = run_mailcase({"--data", data_, "deliver", "--recipient", "support@corp.example"},
+                   mail("Re: [CS0000001] Printer", "p2@example.org"));
+  EXPECT_EQ(json::parse(r.out, nullptr, false)["outcome"], "duplicate") << r.out;
+  auto cases = json::parse(run_mailcase({"--data", data_, "case", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(cases.is_array());
+  EXPECT_EQ(cases.size(), 1u);
+}
+
+TEST_F(DeliverProgram, ExitCodesAreTheMtasAsForMailcaseDeliver) {
+  // No store: the MTA keeps the mail and tries again.
+  const std::string missing = (dir_.path() / "none").string();
+  auto r = run_mailcase_deliver({"--data", missing, "deliver"}, mail("Printer", "p3@example.org"));
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("no store"), std::string::npos) << r.err;
+
+  // Over limits.max_message_bytes: refused (65), bounced with the reason.
+  std::ofstream(dir_.path() / "data" / "mailcase.toml") << "[limits]\nmax_message_bytes = 100000\n";
+  std::string big = mail("Huge", "p4@example.org");
+  while (big.size() < 300000) big += std::string(70, 'z') + "\r\n";
+  r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example"}, big);
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_EQ(json::parse(r.out, nullptr, false)["outcome"], "failed") << r.out;
+
+  // Only deliver: any other command is a usage error, the store untouched.
+  r = run_mailcase_deliver({"--data", data_, "case", "list"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+}
+
+// mailcase-deliver killed (SIGKILL) at random moments, each mail then handed to it again
+// as an MTA does until it exits 0: every mail is recorded once, makes one case, and
+// nothing is left half done.
+TEST_F(DeliverProgram, KilledAtRandomMomentsEveryMailOnce) {
+  std::mt19937 rng(17);
+  const int mails = 20;
+  int kills = 0;
+  for (int i = 0; i < mails; ++i) {
+    const auto path = dir_.path() / ("mail-" + std::to_string(i) + ".eml");
+    std::ofstream(path, std::ios::binary)
+        << mail("Printer " + std::to_string(i), "kill-" + std::to_string(i) + "@example.org");
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        const int in = ::open(path.c_str(), O_RDONLY), out = ::open("/dev/null", O_WRONLY);
+        ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(out, 2);
+        ::execl(MAILCASE_DELIVER_BINARY, MAILCASE_DELIVER_BINARY, "--data", data_.c_str(), "deliver",
+                "--recipient", "support@corp.example", static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 60000));
+      ::kill(pid, SIGKILL);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      if (WIFSIGNALED(status))
+        ++kills;
+      else
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit " << status;
+    }
+    // The MTA's last try, not killed.
+    auto r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example"},
+                                  testing::read_file(path));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto outcome = json::parse(r.out, nullptr, false)["outcome"];
+    EXPECT_TRUE(outcome == "created" || outcome == "duplicate") << r.out;
+  }
+  auto list = json::parse(run_mailcase({"--data", data_, "message", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_array());
+  EXPECT_EQ(list.size(), static_cast<size_t>(mails));
+  for (const auto& m : list) EXPECT_EQ(m["state"], "processed") << m.dump();
+  auto cases = json::parse(run_mailcase({"--data", data_, "case", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(cases.is_array());
+  EXPECT_EQ(cases.size(), static_cast<size_t>(mails));
+  std::cout << "mailcase-deliver: " << mails << " mails, " << kills << " SIGKILLs\n";
+}
+
+// The shared libraries the dynamic loader maps for a program (LD_TRACE_LOADED_OBJECTS,
+// what ldd prints), without running it.
+std::string loaded_libraries(const std::string& program, const testing::TempDir& dir) {
+  const auto out = dir.path() / "libs.txt";
+  const std::string cmd = "LD_TRACE_LOADED_OBJECTS=1 " + program + " >" + out.string() + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  return testing::read_file(out);
+}
+
+TEST_F(DeliverProgram, StartsWithoutTheNetworkLibrariesMailcaseLoads) {
+  const std::string full = loaded_libraries(MAILCASE_BINARY, dir_);
+  const std::string deliver = loaded_libraries(MAILCASE_DELIVER_BINARY, dir_);
+  ASSERT_NE(deliver.find("libgmime"), std::string::npos) << deliver;  // the trace is read
+  for (const char* lib :
+       {"libetpan", "libcpp-httplib", "libcurl", "libgnutls", "libssl", "libkrb5", "libldap"}) {
+    EXPECT_NE(full.find(lib), std::string::npos) << lib << " no longer in mailcase: update this test";
+    EXPECT_EQ(deliver.find(lib), std::string::npos) << lib << " loaded by mailcase-deliver:\n" << deliver;
+  }
+}
+
+}  // namespace
+}  // namespace mailcase
