@@ -267,6 +267,16 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
   return std::unique_ptr<PreparedMail>(std::move(p));
 }
 
+void Pipeline::parse_ahead(Spooled& s) {
+  auto p = std::make_shared<ParseResult>(parse_spooled(s.blob, s.full_size));
+  if (p->msg && !cfg_.spam.rspamd_url.empty()) {
+    auto bytes = raws_->read(s.blob);
+    p->rspamd = bytes ? rspamd_verdict(cfg_, *bytes, s.envelope)
+                      : spam::unchecked("rspamd", "rspamd not asked: " + bytes.error().message);
+  }
+  s.parsed = std::move(p);
+}
+
 std::vector<Result<Outcome>> Pipeline::deliver_prepared(std::vector<std::unique_ptr<PreparedMail>> mails) {
   std::vector<Spooled> batch;
   batch.reserve(mails.size());
