@@ -444,11 +444,18 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     }
   }
 
-  // 2. Parse outside the lock; attachments go to the blob store.
+  // 2. Parse outside the lock; attachments go to the blob store. A mail parsed ahead
+  // (prepare, parse_ahead) wrote its blobs before the sync of 1.: only a parse here
+  // calls for another sync.
+  bool parsed_here = false;
   for (auto& w : work) {
-    if (!w.skip) parse(w);
+    if (w.skip) continue;
+    parsed_here = parsed_here || !w.in.parsed;
+    parse(w);
   }
-  if (auto s = sync_blobs(); !s) return fail_all(s.error());
+  if (parsed_here) {
+    if (auto s = sync_blobs(); !s) return fail_all(s.error());
+  }
 
   // 3. Decide and apply, one commit for the batch.
   {
