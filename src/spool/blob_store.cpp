@@ -1,7 +1,6 @@
 #include "spool/blob_store.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "spool/sha256.h"
 #include "util/text.h"
 
 namespace mailcase::spool {
@@ -24,19 +24,14 @@ namespace {
 
 class Hasher {
  public:
-  Hasher() { crypto_hash_sha256_init(&state_); }
   void update(std::string_view b) {
-    crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(b.data()), b.size());
+    sha_.update(b);
     size_ += b.size();
   }
-  BlobRef finish() {
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&state_, out);
-    return BlobRef{text::hex(out, sizeof out), size_};
-  }
+  BlobRef finish() { return BlobRef{sha_.hex(), size_}; }
 
  private:
-  crypto_hash_sha256_state state_;
+  Sha256 sha_;
   uint64_t size_ = 0;
 };
 

@@ -1,7 +1,6 @@
 #include "spool/raw_spool.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "spool/sha256.h"
 #include "util/text.h"
 
 namespace mailcase::spool {
@@ -34,22 +34,6 @@ bool parse_location(std::string_view loc, int& segment, uint64_t& offset) {
   auto r2 = std::from_chars(loc.data() + colon + 1, loc.data() + loc.size(), offset);
   return r1.ec == std::errc() && r2.ec == std::errc() && r2.ptr == loc.data() + loc.size() && segment > 0;
 }
-
-class Sha256 {
- public:
-  Sha256() { crypto_hash_sha256_init(&st_); }
-  void update(std::string_view b) {
-    crypto_hash_sha256_update(&st_, reinterpret_cast<const unsigned char*>(b.data()), b.size());
-  }
-  std::string hex() {
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&st_, out);
-    return text::hex(out, sizeof out);
-  }
-
- private:
-  crypto_hash_sha256_state st_;
-};
 
 // Buffers up to kPackLimit; past it, everything so far and the rest stream into a
 // blob file.
