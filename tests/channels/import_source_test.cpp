@@ -264,5 +264,31 @@ TEST_F(ImportSourceTest, MailsReadAheadOfAStopComeWithTheNextRun) {
   EXPECT_EQ(cases->size(), 50u);
 }
 
+// The reply's new text is split from its quoted history where the mail is parsed, on the
+// reading thread: the comment keeps the new text, the quote apart, as when it is split at
+// the commit.
+TEST_F(ImportSourceTest, AReplysCommentKeepsItsNewTextAndTheQuoteApart) {
+  open();
+  auto box = dir_.path() / "in.mbox";
+  const std::string reply =
+      "From: user1@example.com\nSubject: Re: mail 1\nMessage-ID: <reply1@example.com>\n"
+      "In-Reply-To: <imp1@example.com>\n\nThanks, that fixed it.\n\n"
+      "On Mon, 1 Jan 2024 at 10:00, Support <support@corp.example> wrote:\n> body 1\n";
+  write_mbox(box, {mail(1), reply});
+  auto r = import({box});
+  EXPECT_EQ(r.count(OutcomeKind::kCreated), 1u);
+  EXPECT_EQ(r.count(OutcomeKind::kUpdated), 1u);
+  auto raws = rows();
+  ASSERT_EQ(raws.size(), 2u);
+  ASSERT_TRUE(raws[0].case_id);
+  auto comments = rt_->store().page_comments(*raws[0].case_id, store::PageRequest{});
+  ASSERT_TRUE(comments) << comments.error().message;
+  ASSERT_EQ(comments->items.size(), 2u);
+  const auto& c = comments->items[1];
+  EXPECT_EQ(c.body, "Thanks, that fixed it.");
+  EXPECT_NE(c.quoted.find("> body 1"), std::string::npos) << c.quoted;
+  EXPECT_NE(c.quoted.find("wrote:"), std::string::npos) << c.quoted;
+}
+
 }  // namespace
 }  // namespace mailcase::channels
