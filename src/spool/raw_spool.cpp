@@ -186,12 +186,31 @@ Result<RawSpool::Bounded> RawSpool::put_bounded(std::istream& in, uint64_t limit
 }
 
 Status RawSpool::sync() {
+  // The segment's fdatasync runs outside the lock, on a duplicate of its descriptor, so
+  // that a thread appending the next mails (import's reader) is not held for the disk's
+  // time: what was appended before this call is covered all the same, and what comes
+  // during it marks the segment dirty again for the next sync.
+  int fd = -1;
   {
     std::lock_guard lock(mu_);
     if (dirty_ && seg_fd_ >= 0) {
-      if (::fdatasync(seg_fd_) != 0) return tl::unexpected(io_error("cannot sync the spool"));
+      fd = ::fcntl(seg_fd_, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return tl::unexpected(io_error("cannot sync the spool"));
       dirty_ = false;
     }
+  }
+  if (fd >= 0) {
+    const bool ok = ::fdatasync(fd) == 0;
+    const Error e = ok ? Error{} : io_error("cannot sync the spool");
+    ::close(fd);
+    if (!ok) {
+      std::lock_guard lock(mu_);
+      dirty_ = true;
+      return tl::unexpected(e);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
     // After the segment: a directory's entry must not name bytes that are not there.
     while (!dirty_dirs_.empty()) {
       const auto dir = *dirty_dirs_.begin();
