@@ -1,13 +1,158 @@
 #include "channels/import_source.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "channels/mailfile.h"
 
 namespace mailcase::channels {
+
+namespace {
+
+// What the reading thread hands the committing one, in the order it happened.
+struct Item {
+  enum class Kind { kMail, kProblem, kError, kEnd };
+  Kind kind = Kind::kEnd;
+  ingest::Spooled mail;                  // kMail: spooled and parsed
+  std::optional<ImportProblem> problem;  // kProblem
+  std::optional<Error> error;            // kError: the run ends on it
+};
+
+// A queue bounded in mails and in their bytes: the reader waits while it is full, so
+// that what is read ahead of the commits costs bounded memory whatever the import's
+// size. One mail is always let in, however big (its parse is bounded by the limits).
+class ItemQueue {
+ public:
+  ItemQueue(size_t max_items, uint64_t max_bytes) : max_items_(max_items), max_bytes_(max_bytes) {}
+
+  // False when the queue was closed (the committing side gave up): drop the item.
+  bool push(Item item) {
+    const uint64_t bytes = item.kind == Item::Kind::kMail ? item.mail.blob.size : 0;
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] {
+      return closed_ || items_.empty() || (items_.size() < max_items_ && bytes_ + bytes <= max_bytes_);
+    });
+    if (closed_) return false;
+    bytes_ += bytes;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
+  Item pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return !items_.empty(); });
+    Item item = std::move(items_.front());
+    items_.pop_front();
+    if (item.kind == Item::Kind::kMail) bytes_ -= item.mail.blob.size;
+    not_full_.notify_one();
+    return item;
+  }
+
+  // Wakes and turns away the reader; what is queued is dropped.
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    items_.clear();
+    bytes_ = 0;
+    not_full_.notify_all();
+  }
+
+  bool closed() {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
+
+ private:
+  const size_t max_items_;
+  const uint64_t max_bytes_;
+  std::mutex mu_;
+  std::condition_variable not_full_;
+  std::condition_variable not_empty_;
+  std::deque<Item> items_;
+  uint64_t bytes_ = 0;
+  bool closed_ = false;
+};
+
+// Raw bytes read ahead of the commits at most (besides one mail of any size): with the
+// batch being committed, well inside the import's memory bound.
+constexpr uint64_t kReadAheadBytes = 16ull * 1024 * 1024;
+
+}  // namespace
+
+namespace {
+
+// The reading thread: every path in turn into the queue, ending with kEnd or kError.
+void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& queue,
+              const std::atomic<bool>& stop) {
+  auto halted = [&] { return stop.load() || queue.closed(); };
+  auto mail = [&](ingest::Spooled s) {
+    pipeline.parse_ahead(s);
+    Item item;
+    item.kind = Item::Kind::kMail;
+    item.mail = std::move(s);
+    return queue.push(std::move(item));
+  };
+  auto problem = [&](ImportProblem::Kind kind, const std::filesystem::path& path, Error error) {
+    Item item;
+    item.kind = Item::Kind::kProblem;
+    item.problem = ImportProblem{kind, path, std::move(error)};
+    return queue.push(std::move(item));
+  };
+  auto failed = [&](Error error) {
+    Item item;
+    item.kind = Item::Kind::kError;
+    item.error = std::move(error);
+    queue.push(std::move(item));
+  };
+
+  for (const auto& path : opt.paths) {
+    if (halted()) break;
+    ingest::Envelope env{"import:" + path.string(), opt.recipients};
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      auto files = maildir_files(path);
+      if (!files) {
+        if (!problem(ImportProblem::Kind::kUnreadable, path, files.error())) return;
+        continue;
+      }
+      for (const auto& f : *files) {
+        if (halted()) break;
+        std::ifstream in(f, std::ios::binary);
+        // Not flushed: what is spooled but not recorded is read again by the next run.
+        auto s = pipeline.spool(in, env);
+        if (!s) return failed(s.error());
+        if (!mail(std::move(*s))) return;
+      }
+    } else {
+      auto reader = MboxReader::open(path);
+      if (!reader) {
+        if (!problem(ImportProblem::Kind::kUnreadable, path, reader.error())) return;
+        continue;
+      }
+      while (!halted()) {
+        auto ref = (*reader)->next(pipeline.raw_spool());
+        if (!ref) {
+          if (!problem(ImportProblem::Kind::kReadFailed, path, ref.error())) return;
+          break;
+        }
+        if (!*ref) break;
+        if (!mail(ingest::Spooled{**ref, env})) return;
+      }
+    }
+  }
+  queue.push(Item{});  // kEnd
+}
+
+}  // namespace
 
 ImportSource::ImportSource(ingest::Pipeline& pipeline, ImportOptions options, ImportObserver observer)
     : pipeline_(pipeline), opt_(std::move(options)), observer_(std::move(observer)) {
@@ -19,11 +164,37 @@ Result<SourceReport> ImportSource::run(const std::atomic<bool>& stop) {
   return static_cast<SourceReport>(report);
 }
 
+// Two threads: a reader spools and parses the mails (the mbox's split, GMime, SHA-256,
+// the attachments' blobs) while this thread commits them a batch at a time, so that
+// parsing and SQLite each have a core. The reader runs at most a batch (and
+// kReadAheadBytes) ahead; the commits, outcomes, problems and observer calls stay on
+// this thread and in the files' order, as with one thread. What the reader spooled but
+// this thread did not record is read again by a later run (content-addressed: no copy).
 Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
   ImportReport report;
   // Mails left half-done by an interrupted run come first.
   MC_ASSIGN_OR_RETURN(report.resumed, pipeline_.finish_interrupted());
   if (report.resumed > 0 && observer_.resumed) observer_.resumed(report.resumed);
+
+  ItemQueue queue(opt_.batch, kReadAheadBytes);
+  std::thread reader([&] {
+    try {
+      read_all(pipeline_, opt_, queue, stop);
+    } catch (const std::exception& e) {  // out of memory, say: the run ends on it
+      Item item;
+      item.kind = Item::Kind::kError;
+      item.error = Error{ErrorCode::kInternal, std::string("import: ") + e.what()};
+      queue.push(std::move(item));
+    }
+  });
+  struct Join {
+    ItemQueue& queue;
+    std::thread& reader;
+    ~Join() {
+      queue.close();
+      reader.join();
+    }
+  } join{queue, reader};
 
   std::vector<ingest::Spooled> batch;
   auto flush = [&] {
@@ -33,51 +204,24 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
     }
     batch.clear();
   };
-  auto problem = [&](ImportProblem::Kind kind, const std::filesystem::path& path, Error error) {
-    ++report.source_errors;
-    report.problems.push_back(ImportProblem{kind, path, std::move(error)});
-    if (observer_.problem) observer_.problem(report.problems.back());
-  };
+  // Checked between mails, as the reader is: the batch in hand is committed, what was
+  // read ahead of it is left for a later run.
   auto stopped = [&] {
     if (stop.load()) report.stopped = true;
     return report.stopped;
   };
-
-  for (const auto& path : opt_.paths) {
-    if (stopped()) break;
-    ingest::Envelope env{"import:" + path.string(), opt_.recipients};
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      auto files = maildir_files(path);
-      if (!files) {
-        problem(ImportProblem::Kind::kUnreadable, path, files.error());
-        continue;
-      }
-      for (const auto& f : *files) {
-        if (stopped()) break;
-        std::ifstream in(f, std::ios::binary);
-        // Not flushed: what is spooled but not recorded is read again by the next run.
-        MC_ASSIGN_OR_RETURN(auto s, pipeline_.spool(in, env));
-        batch.push_back(std::move(s));
-        if (batch.size() >= opt_.batch) flush();
-      }
-    } else {
-      auto reader = MboxReader::open(path);
-      if (!reader) {
-        problem(ImportProblem::Kind::kUnreadable, path, reader.error());
-        continue;
-      }
-      while (!stopped()) {
-        auto ref = (*reader)->next(pipeline_.raw_spool());
-        if (!ref) {
-          problem(ImportProblem::Kind::kReadFailed, path, ref.error());
-          break;
-        }
-        if (!*ref) break;
-        batch.push_back(ingest::Spooled{**ref, env});
-        if (batch.size() >= opt_.batch) flush();
-      }
+  while (!stopped()) {
+    Item item = queue.pop();
+    if (item.kind == Item::Kind::kEnd) break;
+    if (item.kind == Item::Kind::kError) return tl::unexpected(std::move(*item.error));
+    if (item.kind == Item::Kind::kProblem) {
+      ++report.source_errors;
+      report.problems.push_back(std::move(*item.problem));
+      if (observer_.problem) observer_.problem(report.problems.back());
+      continue;
     }
+    batch.push_back(std::move(item.mail));
+    if (batch.size() >= opt_.batch) flush();
   }
   if (!batch.empty()) flush();
   return report;

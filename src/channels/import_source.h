@@ -4,6 +4,9 @@
 // size) and committed import_batch at a time, each batch in two commits (recorded, then
 // processed; ingest/pipeline.h). A run killed at any point loses nothing: the next run
 // first finishes the mails left "received", and every mail read again is a duplicate.
+// The mails are read, spooled and parsed on a thread of their own, at most a batch
+// ahead of the commits (import_source.cpp); everything the caller sees (outcomes,
+// problems, observer calls) comes on the calling thread, in the files' order.
 #pragma once
 
 #include <atomic>
@@ -57,7 +60,7 @@ class ImportSource final : public MailSource {
 
   std::string name() const override { return "import"; }
   // Exhausted when every path was read. Stop is checked between mails: the batch in hand
-  // is committed, the rest is left for a later run. An error (the interrupted run could
+  // is committed, the rest (mails read ahead included) is left for a later run. An error (the interrupted run could
   // not be finished, a mail could not be spooled) ends the run; mails spooled but not yet
   // committed are read again by the next run.
   [[nodiscard]] Result<SourceReport> run(const std::atomic<bool>& stop) override;

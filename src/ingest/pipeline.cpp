@@ -121,6 +121,9 @@ struct ParseResult {
   bool too_large = false;
   // rspamd's verdict, asked where the mail was parsed (prepare): LMTP's own thread.
   std::optional<spam::Verdict> rspamd;
+  // The body's new text and quoted history (split_reply: pure, a tenth of a commit's CPU),
+  // split where the mail was parsed ahead; nullopt: split when it is applied.
+  std::optional<ReplyText> reply;
 };
 
 namespace {
@@ -180,6 +183,8 @@ struct Pipeline::Work {
   trust::SenderProof proof;
   // rspamd's verdict when it was asked (where the mail was parsed); nullopt: not asked.
   std::optional<spam::Verdict> rspamd;
+  // split_reply of msg's body when it was split ahead (ParseResult::reply).
+  std::optional<ReplyText> reply;
   // Run as mail without the spam check (`message retry ID --not-spam`); allow_sender: its
   // From goes on the spam allow list, by `allowed_by`.
   bool not_spam = false;
@@ -263,8 +268,22 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
   p->spooled = std::move(s);
   p->spooled.full_size = full_size > raw.size() ? full_size : 0;
   p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size));
-  if (p->spooled.parsed->msg) p->spooled.parsed->rspamd = rspamd_verdict(cfg_, raw, envelope);
+  if (p->spooled.parsed->msg) {
+    p->spooled.parsed->rspamd = rspamd_verdict(cfg_, raw, envelope);
+    p->spooled.parsed->reply = split_reply(p->spooled.parsed->msg->text_body);
+  }
   return std::unique_ptr<PreparedMail>(std::move(p));
+}
+
+void Pipeline::parse_ahead(Spooled& s) {
+  auto p = std::make_shared<ParseResult>(parse_spooled(s.blob, s.full_size));
+  if (p->msg) p->reply = split_reply(p->msg->text_body);
+  if (p->msg && !cfg_.spam.rspamd_url.empty()) {
+    auto bytes = raws_->read(s.blob);
+    p->rspamd = bytes ? rspamd_verdict(cfg_, *bytes, s.envelope)
+                      : spam::unchecked("rspamd", "rspamd not asked: " + bytes.error().message);
+  }
+  s.parsed = std::move(p);
 }
 
 std::vector<Result<Outcome>> Pipeline::deliver_prepared(std::vector<std::unique_ptr<PreparedMail>> mails) {
@@ -299,6 +318,7 @@ void Pipeline::parse(Work& w) {
   w.in.parsed.reset();
   w.too_large = p.too_large || w.row.reason.find(kHeadOnly) != std::string::npos;
   w.msg = std::move(p.msg);
+  w.reply = std::move(p.reply);
   w.parse_error = std::move(p.error);
   // rspamd is asked of a mail that parsed, once: ahead (prepare) or here, outside the lock.
   w.rspamd.reset();
@@ -434,11 +454,18 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     }
   }
 
-  // 2. Parse outside the lock; attachments go to the blob store.
+  // 2. Parse outside the lock; attachments go to the blob store. A mail parsed ahead
+  // (prepare, parse_ahead) wrote its blobs before the sync of 1.: only a parse here
+  // calls for another sync.
+  bool parsed_here = false;
   for (auto& w : work) {
-    if (!w.skip) parse(w);
+    if (w.skip) continue;
+    parsed_here = parsed_here || !w.in.parsed;
+    parse(w);
   }
-  if (auto s = sync_blobs(); !s) return fail_all(s.error());
+  if (parsed_here) {
+    if (auto s = sync_blobs(); !s) return fail_all(s.error());
+  }
 
   // 3. Decide and apply, one commit for the batch.
   {
@@ -726,7 +753,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   }
   row.case_id = kase.id;
 
-  ReplyText reply = split_reply(m.text_body);
+  ReplyText reply = w.reply ? std::move(*w.reply) : split_reply(m.text_body);
   services::InboundMail in;
   in.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
   if (d.not_participant) in.author += " (sender is not a participant)";

@@ -67,6 +67,11 @@ class Pipeline final : public MailSink {
   [[nodiscard]] Result<Spooled> spool(std::string_view raw, Envelope envelope);
   // Records and processes a batch in two commits; one result per mail, in order.
   std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch);
+  // Parses a spooled mail ahead of its process() (sets s.parsed, asks rspamd when it is
+  // configured), on the caller's thread and without the store's lock: for a channel that
+  // reads and parses mails on one thread while another commits them (import). Touches
+  // only the spool and the blob store, so it may run beside process() on another thread.
+  void parse_ahead(Spooled& s);
   // Processes rows left "received" by an interrupted run. Returns how many.
   [[nodiscard]] Result<size_t> finish_interrupted();
   // Runs a held or failed mail through the pipeline again.

@@ -1,7 +1,6 @@
 #include "spool/raw_spool.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "spool/sha256.h"
 #include "util/text.h"
 
 namespace mailcase::spool {
@@ -34,22 +34,6 @@ bool parse_location(std::string_view loc, int& segment, uint64_t& offset) {
   auto r2 = std::from_chars(loc.data() + colon + 1, loc.data() + loc.size(), offset);
   return r1.ec == std::errc() && r2.ec == std::errc() && r2.ptr == loc.data() + loc.size() && segment > 0;
 }
-
-class Sha256 {
- public:
-  Sha256() { crypto_hash_sha256_init(&st_); }
-  void update(std::string_view b) {
-    crypto_hash_sha256_update(&st_, reinterpret_cast<const unsigned char*>(b.data()), b.size());
-  }
-  std::string hex() {
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&st_, out);
-    return text::hex(out, sizeof out);
-  }
-
- private:
-  crypto_hash_sha256_state st_;
-};
 
 // Buffers up to kPackLimit; past it, everything so far and the rest stream into a
 // blob file.
@@ -202,12 +186,31 @@ Result<RawSpool::Bounded> RawSpool::put_bounded(std::istream& in, uint64_t limit
 }
 
 Status RawSpool::sync() {
+  // The segment's fdatasync runs outside the lock, on a duplicate of its descriptor, so
+  // that a thread appending the next mails (import's reader) is not held for the disk's
+  // time: what was appended before this call is covered all the same, and what comes
+  // during it marks the segment dirty again for the next sync.
+  int fd = -1;
   {
     std::lock_guard lock(mu_);
     if (dirty_ && seg_fd_ >= 0) {
-      if (::fdatasync(seg_fd_) != 0) return tl::unexpected(io_error("cannot sync the spool"));
+      fd = ::fcntl(seg_fd_, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return tl::unexpected(io_error("cannot sync the spool"));
       dirty_ = false;
     }
+  }
+  if (fd >= 0) {
+    const bool ok = ::fdatasync(fd) == 0;
+    const Error e = ok ? Error{} : io_error("cannot sync the spool");
+    ::close(fd);
+    if (!ok) {
+      std::lock_guard lock(mu_);
+      dirty_ = true;
+      return tl::unexpected(e);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
     // After the segment: a directory's entry must not name bytes that are not there.
     while (!dirty_dirs_.empty()) {
       const auto dir = *dirty_dirs_.begin();

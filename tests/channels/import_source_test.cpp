@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <set>
@@ -176,6 +177,117 @@ TEST_F(ImportSourceTest, StopEndsTheRunAndLeavesTheRestForLater) {
   auto rest = import({box});
   EXPECT_EQ(rest.count(OutcomeKind::kCreated), 2u);
   EXPECT_EQ(rest.count(OutcomeKind::kDuplicate), 1u);
+}
+
+// The mails are read and parsed on a thread of their own, ahead of the commits: what the
+// caller sees stays in the files' order, as with one thread, over many batches, with a
+// problem reported where it was met.
+TEST_F(ImportSourceTest, ManyBatchesKeepTheFilesOrderWithProblemsWhereMet) {
+  open();
+  auto first = dir_.path() / "first.mbox";
+  auto second = dir_.path() / "second.mbox";
+  auto missing = dir_.path() / "no-such.mbox";
+  std::vector<std::string> a, b;
+  for (int i = 0; i < 25; ++i) a.push_back(mail(i));
+  for (int i = 25; i < 40; ++i) b.push_back(mail(i));
+  write_mbox(first, a);
+  write_mbox(second, b);
+  std::vector<std::string> events;
+  std::vector<int64_t> ids;
+  ImportOptions opt;
+  opt.paths = {first, missing, second};
+  opt.batch = 4;
+  ImportObserver obs;
+  obs.mail = [&](const Result<ingest::Outcome>& r) {
+    ASSERT_TRUE(r) << r.error().message;
+    events.push_back("mail");
+    ids.push_back(r->message_id);
+  };
+  obs.problem = [&](const ImportProblem& p) { events.push_back("problem " + p.path.filename().string()); };
+  ImportSource source(rt_->ingest(), opt, obs);
+  auto r = source.import(stop_);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->total, 40u);
+  EXPECT_EQ(r->count(OutcomeKind::kCreated), 40u);
+  EXPECT_EQ(r->source_errors, 1u);
+  // 25 mails of the first file: 6 batches of 4 committed, the 25th still in hand when the
+  // missing file is met.
+  ASSERT_EQ(events.size(), 41u);
+  EXPECT_EQ(events[24], "problem no-such.mbox");
+  for (size_t i = 0; i < events.size(); ++i)
+    if (i != 24) {
+      EXPECT_EQ(events[i], "mail") << i;
+    }
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  auto raws = rows();
+  ASSERT_EQ(raws.size(), 40u);
+  std::sort(raws.begin(), raws.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
+  for (size_t i = 0; i < raws.size(); ++i) {
+    EXPECT_EQ(raws[i].subject, "mail " + std::to_string(i));
+    EXPECT_EQ(raws[i].state, store::RawState::kProcessed);
+  }
+}
+
+// Mails read (spooled, parsed) ahead of a stop are not recorded: a later run imports them,
+// and every mail is there once.
+TEST_F(ImportSourceTest, MailsReadAheadOfAStopComeWithTheNextRun) {
+  open();
+  auto box = dir_.path() / "in.mbox";
+  std::vector<std::string> mails;
+  for (int i = 0; i < 50; ++i) mails.push_back(mail(i));
+  write_mbox(box, mails);
+  ImportOptions opt;
+  opt.paths = {box};
+  opt.batch = 5;
+  size_t seen = 0;
+  ImportObserver obs;
+  obs.mail = [&](const Result<ingest::Outcome>&) {
+    if (++seen == 10) stop_ = true;
+  };
+  ImportSource source(rt_->ingest(), opt, obs);
+  auto r = source.import(stop_);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->stopped);
+  EXPECT_EQ(r->total, 10u);
+  EXPECT_EQ(rows().size(), 10u);
+  stop_ = false;
+  auto rest = import({box}, 7);
+  EXPECT_EQ(rest.count(OutcomeKind::kCreated), 40u);
+  EXPECT_EQ(rest.count(OutcomeKind::kDuplicate), 10u);
+  auto raws = rows();
+  ASSERT_EQ(raws.size(), 50u);
+  std::set<std::string> subjects;
+  for (const auto& m : raws) subjects.insert(m.subject);
+  EXPECT_EQ(subjects.size(), 50u);
+  auto cases = rt_->store().list_cases(1000);
+  ASSERT_TRUE(cases);
+  EXPECT_EQ(cases->size(), 50u);
+}
+
+// The reply's new text is split from its quoted history where the mail is parsed, on the
+// reading thread: the comment keeps the new text, the quote apart, as when it is split at
+// the commit.
+TEST_F(ImportSourceTest, AReplysCommentKeepsItsNewTextAndTheQuoteApart) {
+  open();
+  auto box = dir_.path() / "in.mbox";
+  const std::string reply =
+      "From: user1@example.com\nSubject: Re: mail 1\nMessage-ID: <reply1@example.com>\n"
+      "In-Reply-To: <imp1@example.com>\n\nThanks, that fixed it.\n\n"
+      "On Mon, 1 Jan 2024 at 10:00, Support <support@corp.example> wrote:\n> body 1\n";
+  write_mbox(box, {mail(1), reply});
+  auto r = import({box});
+  EXPECT_EQ(r.count(OutcomeKind::kCreated), 1u);
+  EXPECT_EQ(r.count(OutcomeKind::kUpdated), 1u);
+  auto raws = rows();
+  ASSERT_EQ(raws.size(), 2u);
+  ASSERT_TRUE(raws[0].case_id);
+  auto comments = rt_->store().page_comments(*raws[0].case_id, store::PageRequest{});
+  ASSERT_TRUE(comments) << comments.error().message;
+  ASSERT_EQ(comments->items.size(), 2u);
+  const auto& c = comments->items[1];
+  EXPECT_EQ(c.body, "Thanks, that fixed it.");
+  EXPECT_NE(c.quoted.find("> body 1"), std::string::npos) << c.quoted;
+  EXPECT_NE(c.quoted.find("wrote:"), std::string::npos) << c.quoted;
 }
 
 }  // namespace

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# `mailcase import` against the raw-SQLite ceiling measured in the same rounds on the same
+# disk: a loaded, shared machine moves both, so the ratio is the figure to compare.
+#   bench/import_bench.sh [COUNT=10000] [ROUNDS=3]
+# Each round: the ceiling (the corpus's mails inserted by one Python process, 100 per
+# transaction, WAL + synchronous=FULL, each mail's bytes in a row: the durable batch
+# ceiling of issue 17), then `mailcase import` of the same mbox into a fresh store
+# (storage.sync = "full", import_batch as configured) under /usr/bin/time -v: mails/s,
+# CPU (user+sys, in cores busy on average) and peak RSS. BIN=… measures another build;
+# BIN2=… a second build in the same rounds (before/after). CALLGRIND=N counts the
+# instructions of an import of the first N mails instead (all threads; repeatable under load).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${1:-10000}
+ROUNDS=${2:-3}
+BUILD_DIR=${BUILD_DIR:-build}
+BIN=${BIN:-$BUILD_DIR/mailcase}
+BIN2=${BIN2:-}
+GEN=$BUILD_DIR/bench/gen_corpus
+OUT=bench/out
+mkdir -p "$OUT"
+[ -x "$BIN" ] && [ -x "$GEN" ] || { echo "build first: scripts/build" >&2; exit 1; }
+corpus=$OUT/corpus-$COUNT.mbox
+[ -f "$corpus" ] || "$GEN" --count "$COUNT" --out "$corpus" >/dev/null
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg); corpus: $COUNT mails, $(du -h "$corpus" | cut -f1)"
+
+new_store() {
+  local d
+  d=$(mktemp -d "$OUT/import-data.XXXXXX")
+  "$1" --data "$d" init >/dev/null
+  "$1" --data "$d" address add support@corp.example --queue Support >/dev/null
+  echo "$d"
+}
+
+if [ -n "${CALLGRIND:-}" ]; then
+  small=$OUT/corpus-$COUNT-first-$CALLGRIND.mbox
+  python3 - "$corpus" "$small" "$CALLGRIND" <<'PY'
+import sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+seen = 0
+with open(src, 'rb') as f, open(dst, 'wb') as out:
+    for line in f:
+        if line.startswith(b'From '):
+            seen += 1
+            if seen > n:
+                break
+        out.write(line)
+PY
+  for b in "$BIN" ${BIN2:+"$BIN2"}; do
+    d=$(new_store "$b")
+    rm -f "$OUT"/import.callgrind*
+    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$OUT/import.callgrind" \
+      "$b" --data "$d" import "$small" 2>"$OUT/import-callgrind.log" >/dev/null
+    # One file per thread: the busiest bounds the rate two cores can reach.
+    per_thread=$(for f in "$OUT"/import.callgrind*; do awk '/^(summary|totals):/ {print $2; exit}' "$f"; done | sort -rn)
+    total=$(echo "$per_thread" | awk '{s += $1} END {print s}')
+    busiest=$(echo "$per_thread" | head -1)
+    echo "$b: $CALLGRIND mails: $(awk -v i="$total" -v n="$CALLGRIND" 'BEGIN {printf "%.2f", i/n/1e6}') million instructions per mail in all," \
+      "the busiest thread $(awk -v i="$busiest" -v n="$CALLGRIND" 'BEGIN {printf "%.2f", i/n/1e6}') million;" \
+      "threads: $(echo "$per_thread" | awk -v n="$CALLGRIND" '{printf "%s%.2f", (NR > 1 ? " + " : ""), $1/n/1e6}')"
+    rm -rf "$d"
+  done
+  exit 0
+fi
+
+# The ceiling: the mbox's mails, 100 per transaction, WAL + FULL.
+sqlite_rate() {
+  local dir
+  dir=$(mktemp -d "$OUT/ceiling.XXXXXX")
+  python3 - "$dir/raw.db" "$corpus" <<'PY'
+import sqlite3, sys, time
+db, corpus = sys.argv[1], sys.argv[2]
+mails, cur = [], []
+with open(corpus, 'rb') as f:
+    for line in f:
+        if line.startswith(b'From ') and cur:
+            mails.append(b''.join(cur))
+            cur = []
+        cur.append(line)
+if cur:
+    mails.append(b''.join(cur))
+con = sqlite3.connect(db, isolation_level=None)
+con.execute('PRAGMA journal_mode=WAL')
+con.execute('PRAGMA synchronous=FULL')
+con.execute('CREATE TABLE mails (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)')
+t = time.perf_counter()
+for i in range(0, len(mails), 100):
+    con.execute('BEGIN IMMEDIATE')
+    con.executemany('INSERT INTO mails (raw) VALUES (?)', ((m,) for m in mails[i:i + 100]))
+    con.execute('COMMIT')
+dt = time.perf_counter() - t
+print(f'{len(mails) / dt:.0f}')
+PY
+  rm -rf "$dir"
+}
+
+# One import: "mails/s cores rss_mb".
+import_rate() {
+  local b=$1 d
+  d=$(new_store "$b")
+  /usr/bin/time -v -o "$OUT/import-time.txt" "$b" --data "$d" import "$corpus" >/dev/null 2>"$OUT/import.log"
+  local created
+  created=$("$b" --data "$d" message list --json | grep -o '"state": *"[a-z]*"' | sort | uniq -c |
+    awk '{gsub(/"/, "", $NF); printf "%s%s=%s", (NR > 1 ? "," : ""), $NF, $1}')
+  rm -rf "$d"
+  awk -v n="$COUNT" -v c="$created" '
+    /Elapsed \(wall clock\)/ { split($NF, t, ":"); wall = (length(t) == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2] }
+    /User time/ { cpu += $NF } /System time/ { cpu += $NF }
+    /Maximum resident/ { rss = $NF }
+    END { printf "%.0f %.2f %.1f %s\n", n / wall, cpu / wall, rss / 1024, c }' "$OUT/import-time.txt"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a/b}'; }
+
+: >"$OUT/import-ceiling.txt"
+: >"$OUT/import-1.txt"
+: >"$OUT/import-2.txt"
+for round in $(seq 1 "$ROUNDS"); do
+  c=$(sqlite_rate)
+  echo "$c" >>"$OUT/import-ceiling.txt"
+  line="round $round: raw SQLite $c mails/s"
+  r=$(import_rate "$BIN")
+  echo "$r" >>"$OUT/import-1.txt"
+  set -- $r
+  line="$line; import $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB; rows: $4)"
+  if [ -n "$BIN2" ]; then
+    r=$(import_rate "$BIN2")
+    echo "$r" >>"$OUT/import-2.txt"
+    set -- $r
+    line="$line; BIN2 $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB)"
+  fi
+  echo "$line"
+done
+ceil=$(cut -d' ' -f1 "$OUT/import-ceiling.txt" | median)
+one=$(cut -d' ' -f1 "$OUT/import-1.txt" | median)
+echo "medians of $ROUNDS rounds of $COUNT mails:"
+echo "  raw SQLite, 100 mails per transaction, WAL+FULL: $ceil mails/s (ratio 1)"
+echo "  import ($BIN): $one mails/s, ratio $(ratio "$one" "$ceil"), peak RSS max $(cut -d' ' -f3 "$OUT/import-1.txt" | sort -n | tail -1) MB"
+if [ -n "$BIN2" ]; then
+  two=$(cut -d' ' -f1 "$OUT/import-2.txt" | median)
+  echo "  import ($BIN2): $two mails/s, ratio $(ratio "$two" "$ceil"), peak RSS max $(cut -d' ' -f3 "$OUT/import-2.txt" | sort -n | tail -1) MB"
+fi
