@@ -308,4 +308,10 @@ std::string hold_reason(const Verdict& v) {
   return "spam: " + (why.empty() ? std::string("judged spam") : why) + " (" + v.source + ")";
 }
 
+Admission admit(const Verdict& spam, bool sender_allowed, bool from_proven) {
+  if (sender_allowed && from_proven) return {false, "sender allowed"};
+  return {true,
+          hold_reason(spam) + (sender_allowed ? "; the sender is allowed but its From is not proven" : "")};
+}
+
 }  // namespace mailcase::spam

@@ -69,6 +69,18 @@ Verdict unchecked(std::string_view source, std::string_view reason);
 // "spam: action reject (rspamd)", "spam: X-Spam-Flag YES (X-Spam-Flag)". Starts with "spam".
 std::string hold_reason(const Verdict& v);
 
+// What becomes of a mail judged spam whose sender may be on the allow list: let through
+// only when the sender is allowed AND its From is proven (a trusted, aligned DKIM/DMARC
+// pass, or an envelope sender that vouches for it); a forged From of an allowed sender
+// gains nothing. `hold` is false when it is let through; `reason` is the hold's reason
+// (hold_reason's, saying when the sender was allowed but unproven) or the note added to
+// the record when let through.
+struct Admission {
+  bool hold = true;
+  std::string reason;
+};
+Admission admit(const Verdict& spam, bool sender_allowed, bool from_proven);
+
 // A number as the records show it: "12.3", "5", "-0.5" (at most two decimals).
 std::string format_score(double v);
 

@@ -218,5 +218,24 @@ TEST(SpamFormatTest, Scores) {
   EXPECT_EQ(format_score(1006.456), "1006.46");
 }
 
+TEST(SpamAdmitTest, AnAllowedSenderIsLetThroughOnlyWithAProvenFrom) {
+  SpamHeaders h;
+  h.flag = "YES";
+  const auto v = from_headers(h, 5.0);
+  ASSERT_EQ(v.kind, Kind::kSpam);
+
+  const auto through = admit(v, /*sender_allowed=*/true, /*from_proven=*/true);
+  EXPECT_FALSE(through.hold);
+  EXPECT_EQ(through.reason, "sender allowed");
+
+  const auto forged = admit(v, true, false);
+  EXPECT_TRUE(forged.hold);
+  EXPECT_EQ(forged.reason, hold_reason(v) + "; the sender is allowed but its From is not proven");
+
+  EXPECT_TRUE(admit(v, false, true).hold);
+  EXPECT_EQ(admit(v, false, true).reason, hold_reason(v));
+  EXPECT_TRUE(admit(v, false, false).hold);
+}
+
 }  // namespace
 }  // namespace mailcase::spam
