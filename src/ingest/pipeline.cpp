@@ -98,18 +98,19 @@ Result<SenderRole> role_on_case(store::UnitOfWork& u, store::Id case_id, const s
 }
 
 // The process a new case follows (case_process.h): its routing address's, else that of
-// the mailbox it came from. The mailboxes are read only for a mail fetched from one, and
-// only when its address names no process.
-Result<std::string> process_of(store::UnitOfWork& u, const std::optional<store::RoutingAddress>& address,
-                               std::string_view source) {
-  const store::RoutingAddress* a = address ? &*address : nullptr;
-  if (a && !a->process.empty()) return case_process(a, nullptr);
+// the mailbox it came from (nullptr: not fetched from a known mailbox).
+std::string process_of(const std::optional<store::RoutingAddress>& address, const store::Mailbox* mailbox) {
+  return case_process(address ? &*address : nullptr, mailbox);
+}
+
+// The mailbox a mail was fetched from, read once per mail that came from one.
+Result<std::optional<store::Mailbox>> mailbox_of(store::UnitOfWork& u, std::string_view source) {
   auto name = mailbox_of_source(source);
-  if (!name) return case_process(a, nullptr);
+  if (!name) return std::optional<store::Mailbox>{};
   MC_ASSIGN_OR_RETURN(auto all, u.mailboxes().list_mailboxes());
-  for (const auto& m : all)
-    if (m.name == *name) return case_process(a, &m);
-  return case_process(a, nullptr);
+  for (auto& m : all)
+    if (m.name == *name) return std::optional<store::Mailbox>(std::move(m));
+  return std::optional<store::Mailbox>{};
 }
 
 }  // namespace
@@ -558,18 +559,14 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   const std::optional<store::RoutingAddress> address = match_address(
       recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients : w.in.envelope.recipients),
       addresses);
+  MC_ASSIGN_OR_RETURN(const auto mailbox, mailbox_of(u, row.source));
 
   // Proof of the sender (trust/): what the believed Authentication-Results header says,
   // kept on the mail's record.
   {
-    std::vector<std::string> mailbox_ids;
-    if (auto name = mailbox_of_source(row.source)) {
-      MC_ASSIGN_OR_RETURN(auto all, u.mailboxes().list_mailboxes());
-      for (const auto& mb : all)
-        if (mb.name == *name) mailbox_ids = mb.authserv_ids;
-    }
-    const auto believed = trust::trusted_ids(
-        cfg_.trust.authserv_ids, address ? address->authserv_ids : std::vector<std::string>{}, mailbox_ids);
+    const auto believed = trust::trusted_ids(cfg_.trust.authserv_ids,
+                                             address ? address->authserv_ids : std::vector<std::string>{},
+                                             mailbox ? mailbox->authserv_ids : std::vector<std::string>{});
     w.proof = trust::sender_proof(m.headers_named("Authentication-Results"), believed);
     row.auth_server = w.proof.authserv_id;
     row.dkim = w.proof.dkim;
@@ -605,12 +602,10 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
       const bool from_proven =
           trust::from_verified(w.proof, m.from.email) ||
           (row.envelope_sender && outbound::envelope_matches_from(*row.envelope_sender, m.from.email));
-      if (allowed && from_proven)
-        row.spam_detail += "; sender allowed";
-      else
-        return record_outcome(u, w, store::RawState::kHeld, OutcomeKind::kHeld,
-                              spam::hold_reason(verdict) +
-                                  (allowed ? "; the sender is allowed but its From is not proven" : ""));
+      auto admission = spam::admit(verdict, allowed, from_proven);
+      if (admission.hold)
+        return record_outcome(u, w, store::RawState::kHeld, OutcomeKind::kHeld, std::move(admission.reason));
+      row.spam_detail += "; " + admission.reason;
     }
   }
 
@@ -733,7 +728,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     if (account) c.account_id = account->id;
     c.routing_address = facts.address ? facts.address->email : "";
     // The address's (or mailbox's) process, unless a rule sets another.
-    MC_ASSIGN_OR_RETURN(c.process, process_of(u, facts.address, row.source));
+    c.process = process_of(facts.address, mailbox ? &*mailbox : nullptr);
     // No rules: nothing read beyond the version (once per unit of work).
     rules::Evaluation ev;
     if (unit_rules_ && !unit_rules_->empty()) {
