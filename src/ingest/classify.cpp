@@ -176,7 +176,9 @@ void fill_bounce(const mime::ParsedMessage& m, Classification& c) {
 Classification classify(const mime::ParsedMessage& m) {
   Classification c;
   const std::string from = text::normalize_email(m.from.email);
-  const std::string auto_submitted = header_or_empty(m, "Auto-Submitted");
+  // RFC 3834: the keyword before any parameters ("no; reason=x" is a person's mail).
+  std::string auto_submitted = header_or_empty(m, "Auto-Submitted");
+  auto_submitted = std::string(text::trim(std::string_view(auto_submitted).substr(0, auto_submitted.find(';'))));
   const std::string report_type = m.report ? text::ascii_lower(m.report->report_type) : std::string();
 
   // Feedback reports (ARF) first: they are multipart/report too.

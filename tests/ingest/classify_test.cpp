@@ -27,6 +27,13 @@ TEST(Classify, AutoSubmittedNoIsPersonal) {
   EXPECT_EQ(classify(mail("anna@example.org", "Hi", {{"Auto-Submitted", "no"}})).kind, MailKind::kPersonal);
 }
 
+TEST(Classify, AutoSubmittedNoWithParametersIsPersonal) {
+  EXPECT_EQ(classify(mail("anna@example.org", "Hi", {{"Auto-Submitted", "No ; note=typed by a person"}})).kind,
+            MailKind::kPersonal);
+  EXPECT_EQ(classify(mail("anna@example.org", "Hi", {{"Auto-Submitted", "auto-generated; x=1"}})).kind,
+            MailKind::kAutomated);
+}
+
 TEST(Classify, AutoSubmittedAutoRepliedIsAnAutoReply) {
   auto c = classify(mail("anna@example.org", "Re: Case:CS0000001", {{"Auto-Submitted", "auto-replied"}}));
   EXPECT_EQ(c.kind, MailKind::kAutoReply);
