@@ -28,16 +28,37 @@ Result<std::string> read_secret(const std::string& path) {
 
 }  // namespace
 
+std::optional<std::string> machine_mail_reason(const mime::ParsedMessage& m) {
+  const auto kind = classify(m);
+  if (kind.must_not_auto_answer()) return "API: machine mail is not answered (" + kind.reason + ")";
+  return std::nullopt;
+}
+
+ApiOutcome api_outcome(const mail_api::RunResult& run, std::string_view proven_by) {
+  ApiOutcome out;
+  out.state = store::RawState::kProcessed;
+  if (run.ok()) {
+    out.kind = OutcomeKind::kUpdated;
+    out.case_id = run.first_case();
+    out.reason =
+        "API: " + std::to_string(run.actions.size()) + " command(s) run, proven by " + std::string(proven_by);
+  } else if (run.actions.empty()) {
+    out.kind = OutcomeKind::kIgnored;
+    out.reason = "API: nothing applied: no command";
+  } else {
+    const auto& bad = run.actions.back();
+    out.kind = OutcomeKind::kIgnored;
+    out.reason = "API: nothing applied: command " + std::to_string(bad.position) + " (" + bad.element +
+                 "): " + bad.text;
+  }
+  return out;
+}
+
 Result<ApiOutcome> ApiIngest::apply(store::UnitOfWork& u, const ApiMail& mail) {
   const auto& m = *mail.message;
   // Machine mail (a bounce, an auto-reply, our own reply coming back) is never answered.
-  const auto kind = classify(m);
-  const std::string* auto_submitted = m.header("Auto-Submitted");
-  const bool machine =
-      kind.must_not_auto_answer() || (auto_submitted && !text::iequals(text::trim(*auto_submitted), "no"));
-  if (machine)
-    return ApiOutcome{store::RawState::kProcessed, OutcomeKind::kIgnored,
-                      "API: machine mail is not answered (" + kind.reason + ")", std::nullopt};
+  if (auto machine = machine_mail_reason(m))
+    return ApiOutcome{store::RawState::kProcessed, OutcomeKind::kIgnored, std::move(*machine), std::nullopt};
 
   const std::string sender = text::normalize_email(m.from.email);
   MC_ASSIGN_OR_RETURN(auto api_sender, u.api_senders().find_api_sender(sender));
@@ -89,18 +110,7 @@ Result<ApiOutcome> ApiIngest::apply(store::UnitOfWork& u, const ApiMail& mail) {
   MC_RETURN_IF_ERROR(u.release_savepoint(kSavepoint));
   MC_RETURN_IF_ERROR(run);
 
-  ApiOutcome out;
-  out.state = store::RawState::kProcessed;
-  if (run->ok()) {
-    out.kind = OutcomeKind::kUpdated;
-    out.case_id = run->first_case();
-    out.reason = "API: " + std::to_string(run->actions.size()) + " command(s) run, proven by " + proof.how;
-  } else {
-    const auto& bad = run->actions.back();
-    out.kind = OutcomeKind::kIgnored;
-    out.reason = "API: nothing applied: command " + std::to_string(bad.position) + " (" + bad.element +
-                 "): " + bad.text;
-  }
+  ApiOutcome out = api_outcome(*run, proof.how);
   MC_RETURN_IF_ERROR(queue_reply(u, mail, sender, mail_api::reply_text(parsed.commands, *run), out.case_id));
   return out;
 }

@@ -23,6 +23,9 @@ struct Config;
 namespace mailcase::services {
 class CaseServices;
 }
+namespace mailcase::mail_api {
+struct RunResult;
+}
 
 namespace mailcase::ingest {
 
@@ -42,6 +45,15 @@ struct ApiOutcome {
   std::string reason;
   std::optional<store::Id> case_id;
 };
+
+// Pure decisions of the API by mail (no I/O; unit-tested):
+// Machine mail (a bounce, an auto-reply, our own reply coming back, anything
+// Auto-Submitted other than "no"): the reason it is recorded and never answered;
+// nullopt for a person's mail.
+std::optional<std::string> machine_mail_reason(const mime::ParsedMessage& m);
+// The record of a proven mail whose commands ran: all of them done (the first case they
+// touched), or the first failing one named and nothing applied.
+ApiOutcome api_outcome(const mail_api::RunResult& run, std::string_view proven_by);
 
 // How long a used Message-ID or signature is remembered: longer than the signature's
 // clock window, so that a purged one is refused by its time anyway.
