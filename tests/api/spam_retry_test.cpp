@@ -2,18 +2,13 @@
 // this process: a mail held as spam (a trusted server's X-Spam-Flag) becomes a case, and
 // options of the wrong type are refused by name.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "api/api.h"
-#include "config/config.h"
+#include "api_server_test.h"
 #include "ingest/pipeline.h"
-#include "runtime/runtime.h"
 #include "support/test_support.h"
-#include "web/http_server.h"
 
 namespace mailcase::api {
 namespace {
@@ -26,69 +21,28 @@ const char* kSpam =
     "From: Carol <carol@customer.example>\r\nTo: support@corp.example\r\nSubject: Invoice is wrong\r\n"
     "Message-ID: <spam1@customer.example>\r\n\r\nPlease fix invoice 42.\r\n";
 
-class SpamRetryTest : public ::testing::Test {
+class SpamRetryTest : public testing::ApiServerTest {
  protected:
   void SetUp() override {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(cli({"init"}).exit_code, 0);
-    std::ofstream(data_ / "mailcase.toml") << "[trust]\nauthserv_ids = [\"mx.corp.example\"]\n";
-    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
-    auto r = cli({"token", "create", "--agent", "bob@corp.example"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    auto end = r.out.find_last_not_of("\n");
-    auto start = r.out.find_last_of('\n', end);
-    token_ = r.out.substr(start == std::string::npos ? 0 : start + 1,
-                          end - (start == std::string::npos ? 0 : start + 1) + 1);
-
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    cfg_ = *cfg;
-    auto rt = runtime::Runtime::open(data_, cfg_);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
+    prepare();
+    if (HasFatalFailure()) return;
+    std::ofstream(data_ / "mailcase.toml", std::ios::app)
+        << "[trust]\nauthserv_ids = [\"mx.corp.example\"]\n";
+    start();
+    if (HasFatalFailure()) return;
     auto held =
         rt_->ingest().deliver(kSpam, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
     ASSERT_TRUE(held) << held.error().message;
     ASSERT_EQ(held->kind, ingest::OutcomeKind::kHeld) << held->reason;
     id_ = held->message_id;
-
-    api_ = std::make_unique<Api>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
-    api_->set_ingest(rt_->ingest());
-    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
-    api_->mount(*http_);
-    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
-    thread_ = std::thread([this] { http_->serve(); });
-  }
-
-  void TearDown() override {
-    if (http_) http_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  mailcase::testing::CommandResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_.string()});
-    return mailcase::testing::run_mailcase(args);
   }
 
   std::pair<int, json> post(const std::string& path, const std::string& body) {
-    httplib::Client c("127.0.0.1", http_->bound_port());
-    c.set_read_timeout(60, 0);
-    httplib::Headers h{{"Authorization", "Bearer " + token_}};
-    auto r = c.Post(path.c_str(), h, body, "application/json");
-    EXPECT_TRUE(r) << path;
-    if (!r) return {0, {}};
-    return {r->status, json::parse(r->body, nullptr, false)};
+    auto a = raw_call("POST", path, agent_, body, "application/json");
+    return {a.status, a.j()};
   }
 
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  config::Config cfg_;
-  std::string token_;
   int64_t id_ = 0;
-  std::unique_ptr<runtime::Runtime> rt_;
-  std::unique_ptr<Api> api_;
-  std::unique_ptr<web::HttpServer> http_;
-  std::thread thread_;
 };
 
 TEST_F(SpamRetryTest, NotSpamMakesTheCaseAndAllowsTheSender) {
