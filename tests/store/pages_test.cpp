@@ -11,6 +11,7 @@
 
 #include "store/page.h"
 #include "store/store.h"
+#include "support/query_plan.h"
 #include "support/test_support.h"
 
 namespace mailcase::store {
@@ -135,19 +136,7 @@ class StorePages : public ::testing::Test {
       if (all) sql = s;
     }
     EXPECT_FALSE(sql.empty()) << "no statement with " << parts.front();
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2((dir_.path() / "t.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    std::string plan;
-    if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st, nullptr) == SQLITE_OK) {
-      while (sqlite3_step(st) == SQLITE_ROW)
-        plan += std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) + "\n";
-    } else {
-      plan = std::string("cannot explain: ") + sqlite3_errmsg(db);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return plan;
+    return mailcase::testing::query_plan(dir_.path() / "t.db", sql);
   }
 
   mailcase::testing::TempDir dir_;

@@ -10,26 +10,14 @@
 #include <vector>
 
 #include "store/store.h"
+#include "support/query_plan.h"
 #include "support/test_support.h"
 
 namespace mailcase::store {
 namespace {
 
 std::string plan_of(const std::filesystem::path& file, const char* sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  const std::string eqp = std::string("EXPLAIN QUERY PLAN ") + sql;
-  std::string plan;
-  if (sqlite3_prepare_v2(db, eqp.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    plan = std::string("cannot explain: ") + sqlite3_errmsg(db);
-  } else {
-    while (sqlite3_step(st) == SQLITE_ROW)
-      plan += std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) + "\n";
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return plan;
+  return mailcase::testing::query_plan(file, sql);
 }
 
 rules::Rule rule(const std::string& name, int position = 0) {
