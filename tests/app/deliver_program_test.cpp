@@ -113,6 +113,29 @@ TEST_F(DeliverProgram, ExitCodesAreTheMtasAsForMailcaseDeliver) {
   EXPECT_EQ(r.exit_code, 64) << r.err;
 }
 
+// A mail it cannot make a case of is kept, held or failed with its reason, and the MTA is
+// told it was taken (exit 0): the outcome is printed in full before the program ends.
+TEST_F(DeliverProgram, KeepsABadMailWithItsReason) {
+  auto r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example"},
+                                "Subject: \xff\xfe who sent this?\r\n\r\nbody\r\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << r.out;
+  EXPECT_EQ(out["outcome"], "held") << r.out;
+  EXPECT_EQ(out["reason"], "no sender address") << r.out;
+  EXPECT_TRUE(out["case"].is_null()) << r.out;
+
+  r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example"}, "");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out, nullptr, false)["outcome"], "failed") << r.out;
+
+  auto held = json::parse(run_mailcase({"--data", data_, "message", "list", "--state", "held", "--json"}).out,
+                          nullptr, false);
+  ASSERT_TRUE(held.is_array());
+  ASSERT_EQ(held.size(), 1u) << held.dump();
+  EXPECT_EQ(held[0]["reason"], "no sender address");
+}
+
 // mailcase-deliver killed (SIGKILL) at random moments, each mail then handed to it again
 // as an MTA does until it exits 0: every mail is recorded once, makes one case, and
 // nothing is left half done.
