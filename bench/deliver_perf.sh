@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # CPU time (perf stat, task-clock) of mailcase-deliver: its start-up alone (`--help`) and one
-# delivery of a new plain mail, for one build or two alternating in the same rounds, so that
-# the machine's load falls on both alike.
-#   bench/deliver_perf.sh [RUNS=50] [ROUNDS=2]
+# delivery of a new plain mail, for one build or two in pairs, so that the machine's load
+# falls on both alike.
+#   bench/deliver_perf.sh [RUNS=30]
 #   BIN2=bench/out/mailcase-deliver-before bench/deliver_perf.sh   # against an older build
-# BIN is the build's mailcase-deliver; MAILCASE (the build's mailcase) makes the stores. Each
-# delivery run reads a mail of its own (a counter picks the next file), never stdin reused,
-# so none is a duplicate; the small shell that picks it is measured apart (`/bin/true` in its
-# place) and is in every delivery figure.
+# BIN is the build's mailcase-deliver; MAILCASE (the build's mailcase) makes the store. Each
+# run copies one store (made once: init, a routing address, 20 mails, its WAL checkpointed)
+# for each program and has each deliver the same new mail into its copy, from a file (never
+# stdin reused), the programs' order alternating; so every delivery starts from the same
+# store and WAL. Prints the medians and, with BIN2, the median of the per-run ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${1:-50}
-ROUNDS=${2:-2}
+RUNS=${1:-30}
 BUILD_DIR=${BUILD_DIR:-build}
 BIN=$(realpath "${BIN:-$BUILD_DIR/mailcase-deliver}")
 MAILCASE=$(realpath "${MAILCASE:-$BUILD_DIR/mailcase}")
@@ -22,44 +22,50 @@ work=$(mktemp -d "$OUT/deliver-perf.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-mkdir "$work/mails"
-for i in $(seq 0 $((RUNS * ROUNDS * 2 + 10))); do
-  printf 'From: Ann %d <ann%d@example.org>\r\nTo: support@corp.example\r\nSubject: Printer %d\r\nMessage-ID: <perf%d@example.org>\r\n\r\nIt does not print.\r\n' \
-    "$i" "$i" "$i" "$i" >"$work/mails/$i.eml"
-done
+mail() {
+  printf 'From: Ann %s <ann%s@example.org>\r\nTo: support@corp.example\r\nSubject: Printer %s\r\nMessage-ID: <perf%s@example.org>\r\n\r\nIt does not print.\r\n' \
+    "$1" "$1" "$1" "$1"
+}
+"$MAILCASE" --data "$work/base" init >/dev/null
+"$MAILCASE" --data "$work/base" address add support@corp.example --queue Support >/dev/null
+for i in $(seq 1 20); do mail "base$i" | "$BIN" --data "$work/base" deliver --recipient support@corp.example >/dev/null; done
+python3 -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint(TRUNCATE)')" \
+  "$work/base/mailcase.db"
 
-# task-clock in ms of RUNS runs of the command (perf's mean).
+# task-clock in ms of one run of the command, stdin from the file given first.
 task_ms() {
-  perf stat -r "$RUNS" -x, -e task-clock -- "$@" 2>&1 >/dev/null | awk -F, '/task-clock/ {printf "%.2f", $1}'
+  local in=$1
+  shift
+  perf stat -x, -e task-clock -- "$@" <"$in" 2>&1 >/dev/null | awk -F, '/task-clock/ {printf "%.2f", $1}'
 }
-
-# One delivery: the next mail of the counter, into the store of this program.
-one() {
-  local bin=$1 data=$2
-  # shellcheck disable=SC2016
-  task_ms sh -c 'n=$(cat "$0/counter"); echo $((n + 1)) >"$0/counter"; exec "$1" --data "$2" deliver --recipient support@corp.example <"$0/mails/$n.eml"' \
-    "$work" "$bin" "$data"
-}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 programs=("$BIN")
 [ -n "${BIN2:-}" ] && programs+=("$(realpath "$BIN2")")
-echo 0 >"$work/counter"
-declare -A help deliver
-for p in "${programs[@]}"; do
-  "$MAILCASE" --data "$work/data-$(basename "$p")" init >/dev/null
-  "$MAILCASE" --data "$work/data-$(basename "$p")" address add support@corp.example --queue Support >/dev/null
-done
-for round in $(seq 1 "$ROUNDS"); do
-  for p in "${programs[@]}"; do
-    help[$p]+="$(task_ms "$p" --help) "
-    deliver[$p]+="$(one "$p" "$work/data-$(basename "$p")") "
+: >"$work/help-0"; : >"$work/help-1"; : >"$work/one-0"; : >"$work/one-1"; : >"$work/ratio-help"; : >"$work/ratio-one"
+for run in $(seq 1 "$RUNS"); do
+  mail "run$run" >"$work/mail.eml"
+  order=(0 1)
+  [ $((run % 2)) = 0 ] && order=(1 0)
+  declare -A h=() d=()
+  for k in "${order[@]}"; do
+    [ "$k" -lt "${#programs[@]}" ] || continue
+    rm -rf "$work/copy-$k"
+    cp -a "$work/base" "$work/copy-$k"
+    h[$k]=$(task_ms /dev/null "${programs[$k]}" --help)
+    d[$k]=$(task_ms "$work/mail.eml" "${programs[$k]}" --data "$work/copy-$k" deliver --recipient support@corp.example)
+    echo "${h[$k]}" >>"$work/help-$k"
+    echo "${d[$k]}" >>"$work/one-$k"
   done
+  if [ "${#programs[@]}" = 2 ]; then
+    awk -v a="${h[0]}" -v b="${h[1]}" 'BEGIN {printf "%.4f\n", a/b}' >>"$work/ratio-help"
+    awk -v a="${d[0]}" -v b="${d[1]}" 'BEGIN {printf "%.4f\n", a/b}' >>"$work/ratio-one"
+  fi
 done
-shell=$(task_ms sh -c 'n=$(cat "$0/counter"); exec /bin/true <"$0/mails/$n.eml"' "$work")
-echo "task-clock, ms, mean of $RUNS runs, each round in turn ($ROUNDS rounds):"
-for p in "${programs[@]}"; do
-  echo "  $p"
-  echo "    --help:                         ${help[$p]}"
-  echo "    one delivery (with the shell):  ${deliver[$p]}"
+echo "task-clock, ms, median of $RUNS runs:"
+for k in "${!programs[@]}"; do
+  echo "  ${programs[$k]}: --help $(median <"$work/help-$k"), one delivery $(median <"$work/one-$k")"
 done
-echo "  the shell that picks the mail, with /bin/true: $shell"
+if [ "${#programs[@]}" = 2 ]; then
+  echo "  BIN / BIN2, median of the runs' ratios: --help $(median <"$work/ratio-help"), one delivery $(median <"$work/ratio-one")"
+fi
