@@ -1,6 +1,8 @@
 // deliver: one mail from stdin, as an MTA's pipe runs it. Registered by `mailcase` and by
 // `mailcase-deliver`, the same command line in a program that links only what a delivery
 // needs (see CMakeLists.txt).
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "app/app.h"
@@ -43,6 +45,14 @@ void register_deliver_command(CLI::App& app, Globals& g) {
           std::cerr << "mailcase: mail refused: " << r->reason << " (limits.max_message_bytes)\n";
           g.exit_code = kExitDataErr;
         }
+        // Done: the outcome is printed and its commit is on disk. Closing the store (no
+        // checkpoint on close: it writes nothing) and freeing the runtime would only give
+        // memory back, ~4% of a plain delivery's instructions, so the process ends here,
+        // as it may at any moment (the kill -9 tests).
+        std::cout.flush();
+        std::cerr.flush();
+        std::fflush(nullptr);
+        std::_Exit(g.exit_code);
       };
     });
   }
