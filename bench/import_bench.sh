@@ -170,6 +170,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a/b}'; }
 : >"$OUT/import-ceiling.txt"
 : >"$OUT/import-1.txt"
 : >"$OUT/import-2.txt"
+label=rows
+[ -n "$RATES" ] && label=rates
 for round in $(seq 1 "$ROUNDS"); do
   c=$(sqlite_rate)
   echo "$c" >>"$OUT/import-ceiling.txt"
@@ -177,7 +179,7 @@ for round in $(seq 1 "$ROUNDS"); do
   r=$(import_rate "$BIN")
   echo "$r" >>"$OUT/import-1.txt"
   set -- $r
-  line="$line; import $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB; ${RATES:+rates}${RATES:-rows}: $4)"
+  line="$line; import $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB; $label: $4)"
   if [ -n "$BIN2" ]; then
     r=$(import_rate "$BIN2")
     echo "$r" >>"$OUT/import-2.txt"
