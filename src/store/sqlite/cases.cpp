@@ -58,10 +58,11 @@ class Cases final : public CaseRepository, SqliteRepository {
       c.id = mq->integer(0);
     }
     c.number = domain::case_number::format(prefix, digits, c.id);
-    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT INTO cases (id, number, subject, description, status, priority, queue, "
-                                   "product, origin, owner, "
-                                   "contact_id, account_id, routing_address, created_at, updated_at, process, stage) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("INSERT INTO cases (id, number, subject, description, status, priority, queue, "
+                          "product, origin, owner, "
+                          "contact_id, account_id, routing_address, created_at, updated_at, process, stage) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     qq->bind(1, c.id).bind(2, c.number);
     qq->bind(3, c.subject)
         .bind(4, c.description)
