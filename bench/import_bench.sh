@@ -9,6 +9,13 @@
 # CPU (user+sys, in cores busy on average) and peak RSS. BIN=… measures another build;
 # BIN2=… a second build in the same rounds (before/after). CALLGRIND=N counts the
 # instructions of an import of the first N mails instead (all threads; repeatable under load).
+# The search index is always on (every case indexed, once per commit: migration 28).
+# RULES=100: the store gets the 100 assignment rules of bench/rules_100.sh (10 of them
+# match some mails) before the import, as issue 17 measures. RATES=N: also the rate of the
+# first N and of the last N mails of each import, from its progress lines (stamped as they
+# come, about one a second), e.g. RATES=10000 bench/import_bench.sh 300000 1 (a long
+# import keeps its rate when the last is within 20% of the first); the per-state row counts
+# are then left out (listing every message of a big store would cost more than the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-10000}
@@ -18,10 +25,14 @@ BIN=${BIN:-$BUILD_DIR/mailcase}
 BIN2=${BIN2:-}
 GEN=$BUILD_DIR/bench/gen_corpus
 OUT=bench/out
+RULES=${RULES:-0}
+RATES=${RATES:-}
 mkdir -p "$OUT"
+. bench/rules_100.sh
 [ -x "$BIN" ] && [ -x "$GEN" ] || { echo "build first: scripts/build" >&2; exit 1; }
 corpus=$OUT/corpus-$COUNT.mbox
 [ -f "$corpus" ] || "$GEN" --count "$COUNT" --out "$corpus" >/dev/null
+echo "search index: on (always); assignment rules: $RULES"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); corpus: $COUNT mails, $(du -h "$corpus" | cut -f1)"
 
@@ -30,6 +41,12 @@ new_store() {
   d=$(mktemp -d "$OUT/import-data.XXXXXX")
   "$1" --data "$d" init >/dev/null
   "$1" --data "$d" address add support@corp.example --queue Support >/dev/null
+  if [ "$RULES" = 100 ]; then
+    add_100_rules "$1" "$d"
+  elif [ "$RULES" != 0 ]; then
+    echo "RULES is 0 or 100" >&2
+    exit 2
+  fi
   echo "$d"
 }
 
@@ -99,10 +116,20 @@ PY
 import_rate() {
   local b=$1 d
   d=$(new_store "$b")
-  /usr/bin/time -v -o "$OUT/import-time.txt" "$b" --data "$d" import "$corpus" >/dev/null 2>"$OUT/import.log"
+  # The progress lines on stderr, each with the seconds since the import began.
+  /usr/bin/time -v -o "$OUT/import-time.txt" "$b" --data "$d" import "$corpus" 2>&1 >/dev/null |
+    python3 -u -c '
+import sys, time
+t0 = time.monotonic()
+for line in sys.stdin:
+    print(f"{time.monotonic() - t0:.3f} {line}", end="", flush=True)' >"$OUT/import.log"
   local created
-  created=$("$b" --data "$d" message list --json | grep -o '"state": *"[a-z]*"' | sort | uniq -c |
-    awk '{gsub(/"/, "", $NF); printf "%s%s=%s", (NR > 1 ? "," : ""), $NF, $1}')
+  if [ -n "$RATES" ]; then
+    created=$(rates "$OUT/import.log")
+  else
+    created=$("$b" --data "$d" message list --json | grep -o '"state": *"[a-z]*"' | sort | uniq -c |
+      awk '{gsub(/"/, "", $NF); printf "%s%s=%s", (NR > 1 ? "," : ""), $NF, $1}')
+  fi
   rm -rf "$d"
   awk -v n="$COUNT" -v c="$created" '
     /Elapsed \(wall clock\)/ { split($NF, t, ":"); wall = (length(t) == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2] }
@@ -111,12 +138,40 @@ import_rate() {
     END { printf "%.0f %.2f %.1f %s\n", n / wall, cpu / wall, rss / 1024, c }' "$OUT/import-time.txt"
 }
 
+# "first=R1/s,last=R2/s,last/first=X" of a stamped import log: the first RATES mails from
+# the start to the first progress line past them; the last RATES from the last progress
+# line before them to the end ("done:").
+rates() {
+  python3 - "$1" "$RATES" <<'PY'
+import re, sys
+w = int(sys.argv[2])
+points, end = [], None
+for line in open(sys.argv[1]):
+    m = re.match(r"([0-9.]+) imported ([0-9]+) mails", line)
+    if m:
+        points.append((float(m.group(1)), int(m.group(2))))
+    m = re.match(r"([0-9.]+) done: ([0-9]+) mails", line)
+    if m:
+        end = (float(m.group(1)), int(m.group(2)))
+if not end or not points:
+    print("rates=unknown")
+    sys.exit(0)
+t1, n1 = next((p for p in points if p[1] >= w), end)
+first = n1 / t1
+ta, na = max((p for p in points if p[1] <= end[1] - w), default=(0.0, 0))
+last = (end[1] - na) / (end[0] - ta)
+print(f"first{w}={first:.0f}/s,last{w}={last:.0f}/s,last/first={last / first:.2f}")
+PY
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a/b}'; }
 
 : >"$OUT/import-ceiling.txt"
 : >"$OUT/import-1.txt"
 : >"$OUT/import-2.txt"
+label=rows
+[ -n "$RATES" ] && label=rates
 for round in $(seq 1 "$ROUNDS"); do
   c=$(sqlite_rate)
   echo "$c" >>"$OUT/import-ceiling.txt"
@@ -124,12 +179,12 @@ for round in $(seq 1 "$ROUNDS"); do
   r=$(import_rate "$BIN")
   echo "$r" >>"$OUT/import-1.txt"
   set -- $r
-  line="$line; import $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB; rows: $4)"
+  line="$line; import $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB; $label: $4)"
   if [ -n "$BIN2" ]; then
     r=$(import_rate "$BIN2")
     echo "$r" >>"$OUT/import-2.txt"
     set -- $r
-    line="$line; BIN2 $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB)"
+    line="$line; BIN2 $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB${RATES:+; rates: $4})"
   fi
   echo "$line"
 done

@@ -27,44 +27,16 @@ mkdir -p "$OUT"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "corpus: $COUNT mails, $(du -h "$OUT/corpus-$COUNT.mbox" | cut -f1)"
 
+# The 100 rules (bench/rules_100.sh), with NOMATCH=1 the 100 that match no mail.
+. bench/rules_100.sh
+
 # A data directory ready for the import, with RULES (0 or 100) rules.
 prepare() {
   local data=$1 rules=$2
   "$BIN" --data "$data" init >/dev/null
   "$BIN" --data "$data" address add support@corp.example --queue Support >/dev/null
   [ "$rules" -eq 0 ] && return
-  for who in ann bob cy; do
-    "$BIN" --data "$data" agent add --name "$who" --email "$who@corp.example" >/dev/null
-  done
-  "$BIN" --data "$data" queue add Network --agents ann@corp.example,bob@corp.example,cy@corp.example >/dev/null
-  local i
-  local n=90
-  [ -n "${NOMATCH:-}" ] && n=100
-  for i in $(seq 1 "$n"); do
-    case $((i % 6)) in
-      0) "$BIN" --data "$data" rule add "none-$i" --if-sender-domain "nowhere$i.example" --set-queue "Q$i" ;;
-      1) "$BIN" --data "$data" rule add "none-$i" --if-subject "zq$i(x|y)+w|never-$i" --set-queue "Q$i" ;;
-      2) "$BIN" --data "$data" rule add "none-$i" --if-body "unheard-of phrase $i|\\bqq$i\\d+" --set-priority high ;;
-      3) "$BIN" --data "$data" rule add "none-$i" --if-account "Account $i" --set-product "P$i" ;;
-      4) "$BIN" --data "$data" rule add "none-$i" --if-subject "printer" --if-language "x$i" --set-queue "Q$i" ;;
-      5) "$BIN" --data "$data" rule add "none-$i" --if-body "server" --if-sender "nobody$i@example.com" \
-           --set-owner round-robin --set-queue Network ;;
-    esac
-  done >/dev/null
-  [ -n "${NOMATCH:-}" ] && return
-  {
-    "$BIN" --data "$data" rule add urgent --if-subject "urgent|crash" --set-priority high --continue
-    "$BIN" --data "$data" rule add vpn --if-subject "\\bVPN\\b" --if-body "network|access" --set-queue Network \
-      --set-owner round-robin
-    "$BIN" --data "$data" rule add invoices --if-subject "invoice|license" --set-queue Billing --set-product Licences
-    "$BIN" --data "$data" rule add domain3 --if-sender-domain example3.com --set-priority low --continue
-    "$BIN" --data "$data" rule add logins --if-body "log ?in|password" --set-queue Accounts
-    "$BIN" --data "$data" rule add backup --if-body "backup" --if-attachments yes --set-product Backup
-    "$BIN" --data "$data" rule add reports --if-subject "report" --set-product Reports --continue
-    "$BIN" --data "$data" rule add slow --if-subject "slow.*(server|network)" --set-priority high
-    "$BIN" --data "$data" rule add email --if-subject "^e-?mail" --set-queue Mail
-    "$BIN" --data "$data" rule add rest --if-business-hours no --set-queue OutOfHours
-  } >/dev/null
+  add_100_rules "$BIN" "$data"
 }
 
 run_import() {

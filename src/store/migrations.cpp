@@ -677,6 +677,162 @@ CREATE TABLE IF NOT EXISTS api_proofs_seen (
 );
 CREATE INDEX IF NOT EXISTS api_proofs_seen_at ON api_proofs_seen(seen_at);
 )sql"},
+      // The search index written once per write transaction instead of per statement.
+      // FTS5 writes a new index segment whenever a statement that wrote to it opens a
+      // statement journal, so the per-statement triggers of migration 13 made a segment per
+      // mail (and merges to match). Now a write unit (Lease::begin, SqliteStore::begin)
+      // sets case_search_mode.deferred to 1 in its transaction; the triggers then only note
+      // each touched case in case_search_pending, the first time with the text it is
+      // indexed under (an external-content 'delete' needs exactly that text; `indexed` 0
+      // for a case not in the index yet, e.g. made in this transaction), and the unit
+      // re-indexes the noted cases in three statements just before its COMMIT
+      // (Connection::flush_search_index), setting deferred back to 0: a committed case is
+      // always in the index, and a search inside the unit flushes first. Every other
+      // writer (autocommit statements, migrations, the sqlite3 shell) sees deferred 0 and
+      // the triggers index per statement as migration 13 did. Contract: deferred is 1 only
+      // inside an open write transaction, and case_search_pending is empty whenever it is
+      // 0; outside a transaction both read 0 and empty. case_search_touch is a view whose
+      // INSTEAD OF trigger holds the noting logic once.
+      {28, R"sql(
+CREATE TABLE case_search_mode (deferred INTEGER NOT NULL);
+INSERT INTO case_search_mode (deferred) VALUES (0);
+CREATE TABLE case_search_pending (
+  id INTEGER PRIMARY KEY,
+  indexed INTEGER NOT NULL,
+  subject TEXT,
+  comments TEXT,
+  contact TEXT
+);
+CREATE VIEW case_search_touch(id) AS SELECT NULL WHERE 0;
+CREATE TRIGGER case_search_touch_note INSTEAD OF INSERT ON case_search_touch
+WHEN NOT EXISTS (SELECT 1 FROM case_search_pending WHERE id = new.id) BEGIN
+  INSERT INTO case_search_pending (id, indexed, subject, comments, contact)
+    SELECT s.id, 1, s.subject, s.comments, s.contact FROM case_search_source s
+    WHERE s.id = new.id AND EXISTS (SELECT 1 FROM case_search_docsize WHERE id = new.id);
+  INSERT OR IGNORE INTO case_search_pending (id, indexed) VALUES (new.id, 0);
+END;
+DROP TRIGGER case_search_case_insert;
+DROP TRIGGER case_search_case_update_old;
+DROP TRIGGER case_search_case_update_new;
+DROP TRIGGER case_search_case_delete;
+DROP TRIGGER case_search_comment_insert_old;
+DROP TRIGGER case_search_comment_insert_new;
+DROP TRIGGER case_search_comment_update_old;
+DROP TRIGGER case_search_comment_update_new;
+DROP TRIGGER case_search_comment_delete_old;
+DROP TRIGGER case_search_comment_delete_new;
+DROP TRIGGER case_search_contact_update_old;
+DROP TRIGGER case_search_contact_update_new;
+DROP TRIGGER case_search_email_insert_old;
+DROP TRIGGER case_search_email_insert_new;
+DROP TRIGGER case_search_email_update_old;
+DROP TRIGGER case_search_email_update_new;
+DROP TRIGGER case_search_email_delete_old;
+DROP TRIGGER case_search_email_delete_new;
+CREATE TRIGGER case_search_case_insert AFTER INSERT ON cases BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source WHERE id = new.id AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT new.id WHERE (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_case_update_old BEFORE UPDATE OF subject, contact_id ON cases
+WHEN old.subject IS NOT new.subject OR old.contact_id IS NOT new.contact_id BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id = old.id) AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT old.id WHERE (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_case_update_new AFTER UPDATE OF subject, contact_id ON cases
+WHEN old.subject IS NOT new.subject OR old.contact_id IS NOT new.contact_id BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id = new.id) AND NOT (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_case_delete BEFORE DELETE ON cases BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source WHERE id = old.id AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT old.id WHERE (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_comment_insert_old BEFORE INSERT ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id = new.case_id) AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT new.case_id WHERE (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_comment_insert_new AFTER INSERT ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id = new.case_id) AND NOT (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_comment_update_old BEFORE UPDATE OF body, case_id ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (old.case_id, new.case_id)) AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE id IN (old.case_id, new.case_id) AND (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_comment_update_new AFTER UPDATE OF body, case_id ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (old.case_id, new.case_id)) AND NOT (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_comment_delete_old BEFORE DELETE ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id = old.case_id) AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT old.case_id WHERE (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_comment_delete_new AFTER DELETE ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id = old.case_id) AND NOT (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_contact_update_old BEFORE UPDATE OF name ON contacts
+WHEN old.name IS NOT new.name BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id = old.id)) AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE contact_id = old.id AND (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_contact_update_new AFTER UPDATE OF name ON contacts
+WHEN old.name IS NOT new.name BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id = new.id)) AND NOT (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_email_insert_old BEFORE INSERT ON contact_emails
+WHEN NOT EXISTS (SELECT 1 FROM contact_emails WHERE email = new.email) BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = new.contact_id) AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE contact_id = new.contact_id AND (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_email_insert_new AFTER INSERT ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = new.contact_id) AND NOT (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_email_update_old BEFORE UPDATE ON contact_emails BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id IN (old.contact_id, new.contact_id))) AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE contact_id IN (old.contact_id, new.contact_id) AND (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_email_update_new AFTER UPDATE ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id IN (old.contact_id, new.contact_id))) AND NOT (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_email_delete_old BEFORE DELETE ON contact_emails BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id = old.contact_id)) AND NOT (SELECT deferred FROM case_search_mode);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE contact_id = old.contact_id AND (SELECT deferred FROM case_search_mode);
+END;
+CREATE TRIGGER case_search_email_delete_new AFTER DELETE ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id = old.contact_id)) AND NOT (SELECT deferred FROM case_search_mode);
+END;
+)sql"},
   };
   return all;
 }

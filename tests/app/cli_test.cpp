@@ -6,6 +6,7 @@
 #include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -219,6 +220,51 @@ TEST_F(Cli, ImportMboxAndMaildirThenAgainIsAllDuplicates) {
   auto again = json::parse(run({"import", box.string(), md.string(), "--json"}).out);
   EXPECT_EQ(again["duplicate"], 31);
   EXPECT_EQ(json::parse(run({"case", "list", "--json"}).out).size(), 31u);
+}
+
+// `import` commits its mails in batches, the search index written once per batch: every
+// imported case is found by its words, and the index agrees with its content.
+TEST_F(Cli, ImportedCasesAreFoundBySearch) {
+  auto box = dir_.path() / "in.mbox";
+  const int n = 600;  // more than two batches of storage.import_batch (256)
+  {
+    std::ofstream out(box);
+    for (int i = 0; i < n; ++i) {
+      out << "From x@y Mon Jan  1 00:00:00 2024\nFrom: u" << (i % 7) << "@example.com\nSubject: topic" << i
+          << "\nMessage-ID: <fts" << i << "@example.com>\n\nwordof" << i << " text\n\n";
+    }
+  }
+  auto r = run({"import", box.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(json::parse(r.out)["created"], n);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((std::filesystem::path(data_) / "mailcase.db").c_str(), &db), SQLITE_OK);
+  auto count = [&](const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    int64_t v = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  };
+  for (int i : {0, 1, 255, 256, 257, 511, 512, n - 1}) {
+    const std::string match = "FROM case_search JOIN cases c ON c.id = case_search.rowid WHERE case_search MATCH ";
+    EXPECT_EQ(count("SELECT count(*) " + match + "'topic" + std::to_string(i) + "' AND c.subject = 'topic" +
+                    std::to_string(i) + "'"),
+              1)
+        << i;
+    EXPECT_EQ(count("SELECT count(*) " + match + "'wordof" + std::to_string(i) + "' AND c.subject = 'topic" +
+                    std::to_string(i) + "'"),
+              1)
+        << i;
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM case_search WHERE case_search MATCH 'text'"), n);
+  EXPECT_EQ(count("SELECT count(*) FROM case_search_pending"), 0);
+  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
 }
 
 TEST_F(Cli, KilledImportRerunGivesEveryMailOnce) {

@@ -483,6 +483,173 @@ TEST_F(CaseSearchTest, KeepsTheIndexCurrentThroughEveryWrite) {
       << sqlite3_errmsg(raw_);
 }
 
+// Migration 28: a write unit indexes its cases once, just before its COMMIT. What the
+// unit wrote is searchable inside it and after its commit; a rollback leaves nothing.
+TEST_F(CaseSearchTest, SearchSeesAUnitsWritesBeforeAndAfterItsCommit) {
+  Id c = add("Printer jammed", "paper everywhere");
+  {
+    auto w = store_->begin_work();
+    ASSERT_TRUE(w);
+    Comment cm;
+    cm.case_id = c;
+    cm.body = "replaced the toner";
+    ASSERT_TRUE(store_->add_comment(cm));
+    auto got = store_->get_case(c);
+    ASSERT_TRUE(got && *got);
+    Case changed = **got;
+    changed.subject = "Scanner offline";
+    ASSERT_TRUE(store_->update_case(changed));
+    // Inside the unit: the new words, and no longer the subject it replaced.
+    EXPECT_EQ(ids(text("toner")), std::vector<Id>{c});
+    EXPECT_EQ(ids(text("scanner")), std::vector<Id>{c});
+    EXPECT_EQ(ids(text("printer")), std::vector<Id>{});
+    // Written after the search in the same unit: found after the commit.
+    cm.body = "firmware updated";
+    ASSERT_TRUE(store_->add_comment(cm));
+    ASSERT_TRUE(w->commit());
+  }
+  EXPECT_EQ(ids(text("toner")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("firmware")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("paper")), std::vector<Id>{c});
+  EXPECT_EQ(ids(text("printer")), std::vector<Id>{});
+  {
+    auto w = store_->begin_work();
+    ASSERT_TRUE(w);
+    Comment cm;
+    cm.case_id = c;
+    cm.body = "ephemeral";
+    ASSERT_TRUE(store_->add_comment(cm));
+    EXPECT_EQ(ids(text("ephemeral")), std::vector<Id>{c});
+  }  // rolled back
+  EXPECT_EQ(ids(text("ephemeral")), std::vector<Id>{});
+  // Committed state: per-statement mode, nothing pending.
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw_,
+                               "SELECT (SELECT deferred FROM case_search_mode), "
+                               "(SELECT count(*) FROM case_search_pending)",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 0);
+  EXPECT_EQ(sqlite3_column_int(st, 1), 0);
+  sqlite3_finalize(st);
+}
+
+// Many cases made in one pooled unit (as `import` commits a batch) are each found.
+TEST_F(CaseSearchTest, FindsEveryCaseOfABatchUnit) {
+  std::vector<Id> made;
+  {
+    auto w = store_->open_unit(Access::kWrite);
+    ASSERT_TRUE(w) << w.error().message;
+    for (int i = 0; i < 40; ++i) {
+      Case c;
+      c.subject = "batch subject" + std::to_string(i);
+      c.queue = "Support";
+      auto k = w->cases().insert_case(c, "CS", 7);
+      ASSERT_TRUE(k) << k.error().message;
+      Comment cm;
+      cm.case_id = k->id;
+      cm.body = "batch body" + std::to_string(i);
+      ASSERT_TRUE(w->cases().add_comment(cm));
+      if (i % 3 == 0) {
+        cm.body = "batch reply" + std::to_string(i);
+        ASSERT_TRUE(w->cases().add_comment(cm));
+      }
+      made.push_back(k->id);
+    }
+    ASSERT_TRUE(w->commit());
+  }
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(ids(text("subject" + std::to_string(i))), std::vector<Id>{made[i]}) << i;
+    EXPECT_EQ(ids(text("body" + std::to_string(i))), std::vector<Id>{made[i]}) << i;
+    EXPECT_EQ(ids(text("reply" + std::to_string(i))),
+              i % 3 == 0 ? std::vector<Id>{made[i]} : std::vector<Id>{})
+        << i;
+  }
+  EXPECT_EQ(all_pages(text("batch"), 7).size(), 40u);
+}
+
+// A mixed run of every kind of writer (units on both kinds of connection, savepoints
+// rolled back, whole units rolled back, autocommit writes of the store and of another
+// connection): the index then agrees with its content, and with a rebuild from it.
+TEST_F(CaseSearchTest, IndexAgreesWithARebuildAfterAMixedRun) {
+  Id ann = contact("Ann Mixed", {"ann@mixed.example"});
+  Id bob = contact("Bob Mixed", {"bob@mixed.example"});
+  std::vector<Id> cases;
+  for (int i = 0; i < 6; ++i)
+    cases.push_back(add("mixed case" + std::to_string(i), "opening words" + std::to_string(i),
+                        CaseStatus::kOpen, "Support", "", i % 2 ? ann : bob));
+  {
+    auto w = store_->open_unit(Access::kWrite);
+    ASSERT_TRUE(w);
+    Comment cm;
+    cm.case_id = cases[0];
+    cm.body = "kept alpha";
+    ASSERT_TRUE(w->cases().add_comment(cm));
+    ASSERT_TRUE(w->savepoint("one"));
+    cm.body = "undone beta";
+    ASSERT_TRUE(w->cases().add_comment(cm));
+    Case c;
+    c.subject = "undone case";
+    c.queue = "Support";
+    ASSERT_TRUE(w->cases().insert_case(c, "CS", 7));
+    ASSERT_TRUE(w->rollback_to_savepoint("one"));
+    ASSERT_TRUE(w->release_savepoint("one"));
+    auto got = w->cases().get_case(cases[1]);
+    ASSERT_TRUE(got && *got);
+    Case changed = **got;
+    changed.subject = "renamed gamma";
+    changed.contact_id = bob;
+    ASSERT_TRUE(w->cases().update_case(changed));
+    ASSERT_TRUE(w->commit());
+  }
+  {
+    auto w = store_->open_unit(Access::kWrite);
+    ASSERT_TRUE(w);
+    Comment cm;
+    cm.case_id = cases[2];
+    cm.body = "lost delta";
+    ASSERT_TRUE(w->cases().add_comment(cm));
+  }  // rolled back
+  comment(cases[3], "autocommit epsilon", false);
+  ASSERT_EQ(sqlite3_exec(raw_,
+                         "UPDATE contacts SET name = 'Bobby Zeta' WHERE name = 'Bob Mixed';"
+                         "INSERT INTO contact_emails (email, contact_id) SELECT 'ann.eta@mixed.example', id "
+                         "FROM contacts WHERE name = 'Ann Mixed';"
+                         "UPDATE comments SET body = 'edited theta' WHERE body = 'opening words4';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+  {
+    auto w = store_->begin_work();
+    ASSERT_TRUE(w);
+    comment(cases[5], "unit iota", false);
+    ASSERT_TRUE(w->commit());
+  }
+
+  const std::vector<std::string> words = {"alpha", "beta",  "gamma", "delta", "epsilon", "zeta",   "bobby",
+                                          "eta",   "theta", "iota",  "mixed", "undone",  "words4", "ann"};
+  std::vector<std::vector<Id>> before;
+  for (const auto& w : words) before.push_back(all_pages(text(w), 3));
+  EXPECT_EQ(before[0], std::vector<Id>{cases[0]});
+  EXPECT_TRUE(before[1].empty());
+  EXPECT_EQ(before[2], std::vector<Id>{cases[1]});
+  EXPECT_TRUE(before[3].empty());
+  EXPECT_EQ(before[4], std::vector<Id>{cases[3]});
+  EXPECT_EQ(before[9], std::vector<Id>{cases[5]});
+  EXPECT_TRUE(before[11].empty());
+  EXPECT_TRUE(before[12].empty());
+  ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+  ASSERT_EQ(
+      sqlite3_exec(raw_, "INSERT INTO case_search(case_search) VALUES('rebuild')", nullptr, nullptr, nullptr),
+      SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+  for (size_t i = 0; i < words.size(); ++i) EXPECT_EQ(all_pages(text(words[i]), 3), before[i]) << words[i];
+}
+
 TEST_F(CaseSearchTest, MigrationIndexesExistingCases) {
   // A store as release 11 left it, on a file of its own.
   auto path = dir_.path() / "old.db";

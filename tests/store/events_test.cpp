@@ -166,6 +166,9 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
   for (const char* i : {"cases_updated", "cases_status_updated", "cases_queue_updated", "cases_owner_updated",
                         "cases_contact_updated"})
     undo_13 += std::string("DROP INDEX ") + i + ";";
+  // Migration 28: the index's per-transaction mode (its triggers have 13's names).
+  sql("DROP TRIGGER case_search_touch_note; DROP VIEW case_search_touch; DROP TABLE case_search_pending;"
+      "DROP TABLE case_search_mode;");
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
 ALTER TABLE routing_addresses DROP COLUMN api;

@@ -47,28 +47,31 @@ class Cases final : public CaseRepository, SqliteRepository {
 
   Result<Case> insert_case(Case c, std::string_view prefix, int digits) override {
     c.created_at = c.updated_at = now_iso8601();
+    // The number is derived from the row id, so the id is chosen first: the one SQLite
+    // would choose (the largest plus one; no AUTOINCREMENT), read from the primary key's
+    // end inside the write transaction. One INSERT instead of an INSERT and an UPDATE of
+    // the UNIQUE number.
     {
-      // The number is derived from the row id; a placeholder keeps the UNIQUE column filled.
-      MC_ASSIGN_OR_RETURN(
-          auto qq,
-          q("INSERT INTO cases (number, subject, description, status, priority, queue, "
-            "product, origin, owner, "
-            "contact_id, account_id, routing_address, created_at, updated_at, process, stage) VALUES "
-            "('pending:' || hex(randomblob(8)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      qq->bind(1, c.subject)
-          .bind(2, c.description)
-          .bind(3, to_string(c.status))
-          .bind(4, c.priority)
-          .bind(5, c.queue);
-      qq->bind(6, c.product).bind(7, c.origin).bind(8, c.owner).bind(9, c.contact_id).bind(10, c.account_id);
-      qq->bind(11, c.routing_address).bind(12, c.created_at).bind(13, c.updated_at);
-      qq->bind(14, c.process).bind(15, c.stage);
-      MC_RETURN_IF_ERROR(qq->run());
+      MC_ASSIGN_OR_RETURN(auto mq, q("SELECT COALESCE(MAX(id), 0) + 1 FROM cases"));
+      MC_ASSIGN_OR_RETURN(bool row, mq->step());
+      if (!row) return fail(ErrorCode::kInternal, "database: no next case id");
+      c.id = mq->integer(0);
     }
-    c.id = sqlite3_last_insert_rowid(db_);
     c.number = domain::case_number::format(prefix, digits, c.id);
-    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE cases SET number = ? WHERE id = ?"));
-    qq->bind(1, c.number).bind(2, c.id);
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("INSERT INTO cases (id, number, subject, description, status, priority, queue, "
+                          "product, origin, owner, "
+                          "contact_id, account_id, routing_address, created_at, updated_at, process, stage) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    qq->bind(1, c.id).bind(2, c.number);
+    qq->bind(3, c.subject)
+        .bind(4, c.description)
+        .bind(5, to_string(c.status))
+        .bind(6, c.priority)
+        .bind(7, c.queue);
+    qq->bind(8, c.product).bind(9, c.origin).bind(10, c.owner).bind(11, c.contact_id).bind(12, c.account_id);
+    qq->bind(13, c.routing_address).bind(14, c.created_at).bind(15, c.updated_at);
+    qq->bind(16, c.process).bind(17, c.stage);
     MC_RETURN_IF_ERROR(qq->run());
     return c;
   }

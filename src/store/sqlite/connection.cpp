@@ -29,6 +29,42 @@ Result<std::unique_ptr<Query>> Connection::q(const char* sql) {
   }
   return std::make_unique<Query>(db_, stmt);
 }
+Status Connection::begin_deferred_search() {
+  if (!deferred_search_) return {};
+  MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE case_search_mode SET deferred = 1"));
+  MC_RETURN_IF_ERROR(qq->run());
+  deferring_ = true;
+  return {};
+}
+
+Status Connection::flush_search_index() {
+  if (!deferring_) return {};
+  // The old entries out with the exact text they were indexed under, then the cases'
+  // text now (a case deleted in the transaction is no longer in the view: only out).
+  // Each is one statement, so FTS5 writes its pending terms as one segment.
+  MC_ASSIGN_OR_RETURN(auto out, q("INSERT INTO case_search(case_search, rowid, subject, comments, contact) "
+                                  "SELECT 'delete', id, subject, comments, contact FROM case_search_pending "
+                                  "WHERE indexed"));
+  MC_RETURN_IF_ERROR(out->run());
+  out.reset();
+  MC_ASSIGN_OR_RETURN(auto in, q("INSERT INTO case_search(rowid, subject, comments, contact) "
+                                 "SELECT id, subject, comments, contact FROM case_search_source "
+                                 "WHERE id IN (SELECT id FROM case_search_pending)"));
+  MC_RETURN_IF_ERROR(in->run());
+  in.reset();
+  MC_ASSIGN_OR_RETURN(auto done, q("DELETE FROM case_search_pending"));
+  return done->run();
+}
+
+Status Connection::end_deferred_search() {
+  if (!deferring_) return {};
+  MC_RETURN_IF_ERROR(flush_search_index());
+  MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE case_search_mode SET deferred = 0"));
+  MC_RETURN_IF_ERROR(qq->run());
+  deferring_ = false;
+  return {};
+}
+
 std::vector<std::string> Connection::prepared_sql() const {
   std::vector<std::string> out;
   for (const auto& [sql, stmt] : cache_) out.emplace_back(sql);

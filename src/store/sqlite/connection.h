@@ -160,8 +160,25 @@ class Connection {
   // The SQL text of every statement prepared so far.
   std::vector<std::string> prepared_sql() const;
 
+  // The search index written once per write transaction (migration 28). Only on a store
+  // migrated that far: enable_deferred_search(true) says so, and without it the calls
+  // below do nothing (the triggers then index per statement).
+  void enable_deferred_search(bool on) { deferred_search_ = on; }
+  // Just after BEGIN of a write transaction: the triggers now note the cases they touch.
+  Status begin_deferred_search();
+  // Re-indexes the cases noted so far in this transaction, which stays open: a search
+  // inside it sees its own writes. Nothing to do outside a deferring transaction.
+  Status flush_search_index();
+  // Just before COMMIT: flushes, and sets the mode back so the commit leaves the
+  // triggers in their per-statement mode with nothing pending.
+  Status end_deferred_search();
+  // After a ROLLBACK: the transaction's mode and notes are gone with it.
+  void abandon_deferred_search() { deferring_ = false; }
+
  private:
   sqlite3* db_;
+  bool deferred_search_ = false;
+  bool deferring_ = false;
   std::map<const char*, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
 };
 

@@ -144,19 +144,27 @@ class Lease final : public UnitConnection {
   Lease(Pool& pool, std::unique_ptr<PooledConnection> c) : pool_(pool), c_(std::move(c)) {}
   ~Lease() override {
     if (sqlite3_get_autocommit(c_->conn.db()) == 0) (void)c_->conn.exec("ROLLBACK");
+    c_->conn.abandon_deferred_search();
     pool_.give_back(std::move(c_));
   }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
-  Status begin(Access access) {
+  Status begin(Access access, bool deferred_search) {
     // query_only makes a read unit's write an error instead of a silent wait for the lock.
-    return c_->conn.exec(access == Access::kWrite ? "PRAGMA query_only=0; BEGIN IMMEDIATE"
-                                                  : "PRAGMA query_only=1; BEGIN");
+    MC_RETURN_IF_ERROR(c_->conn.exec(access == Access::kWrite ? "PRAGMA query_only=0; BEGIN IMMEDIATE"
+                                                              : "PRAGMA query_only=1; BEGIN"));
+    c_->conn.enable_deferred_search(deferred_search);
+    if (access == Access::kWrite) return c_->conn.begin_deferred_search();
+    return {};
   }
-  Status commit() override { return c_->conn.exec("COMMIT"); }
+  Status commit() override {
+    MC_RETURN_IF_ERROR(c_->conn.end_deferred_search());
+    return c_->conn.exec("COMMIT");
+  }
   void rollback() override {
     if (sqlite3_get_autocommit(c_->conn.db()) == 0) (void)c_->conn.exec("ROLLBACK");
+    c_->conn.abandon_deferred_search();
   }
   AccountRepository& accounts() override { return *c_->repos.accounts; }
   RoutingRepository& routing() override { return *c_->repos.routing; }
@@ -203,7 +211,7 @@ class SqliteStore final : public Store {
   Result<UnitOfWork> open_unit(Access access) override {
     MC_ASSIGN_OR_RETURN(auto c, pool_.take());
     auto lease = std::make_unique<Lease>(pool_, std::move(c));
-    MC_RETURN_IF_ERROR(lease->begin(access));
+    MC_RETURN_IF_ERROR(lease->begin(access, deferred_search_));
     return make_unit(std::move(lease));
   }
 
@@ -236,6 +244,14 @@ class SqliteStore final : public Store {
       }
       MC_RETURN_IF_ERROR(exec("COMMIT"));
     }
+    // Units write the search index once per transaction where the schema allows it.
+    {
+      MC_ASSIGN_OR_RETURN(
+          auto qq, q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_search_mode'"));
+      MC_ASSIGN_OR_RETURN(bool has, qq->step());
+      deferred_search_ = has;
+    }
+    conn_.enable_deferred_search(deferred_search_);
     return {};
   }
   std::vector<std::string> prepared_sql() const { return conn_.prepared_sql(); }
@@ -439,9 +455,22 @@ class SqliteStore final : public Store {
   ApiSenderRepository& api_senders() override { return *repos_.api_senders; }
 
  protected:
-  Status begin() override { return exec("BEGIN IMMEDIATE"); }
-  Status commit() override { return exec("COMMIT"); }
-  void rollback() override { (void)exec("ROLLBACK"); }
+  Status begin() override {
+    MC_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    if (auto s = conn_.begin_deferred_search(); !s) {
+      rollback();
+      return s;
+    }
+    return {};
+  }
+  Status commit() override {
+    MC_RETURN_IF_ERROR(conn_.end_deferred_search());
+    return exec("COMMIT");
+  }
+  void rollback() override {
+    (void)exec("ROLLBACK");
+    conn_.abandon_deferred_search();
+  }
   Status savepoint(std::string_view name) override { return savepoint_sql(conn_, "SAVEPOINT ", name); }
   Status release_savepoint(std::string_view name) override {
     return savepoint_sql(conn_, "RELEASE SAVEPOINT ", name);
@@ -507,6 +536,8 @@ class SqliteStore final : public Store {
   Pool pool_;
   RepositorySet repos_{conn_};
   const bool full_sync_;
+  // Whether the schema has migration 28: set once by migrate(), before any unit.
+  bool deferred_search_ = false;
 };
 
 }  // namespace
