@@ -13,6 +13,8 @@
 #       (BIN2: a second build, run right after BIN in every round: a ratio between builds
 #       that the load of a shared machine falls on alike)
 #   PIPELINING=1: the client sends MAIL, RCPT and DATA in one write
+#   CALLGRIND=N: instead, the instructions serve executes for the first N mails of the
+#       corpus (valgrind --tool=callgrind; repeatable under load), for BIN and BIN2
 # The corpus comes from bench/gen_corpus (plain, Latin-1/2, HTML, attachments, a third
 # replies threading by In-Reply-To/References), with a seed of its own.
 set -euo pipefail
@@ -148,6 +150,30 @@ mailcase_rate() {
   rm -rf "$data"
   echo "$line rss_mb $rss cpu_s $cpu stored $n"
 }
+
+# callgrind_serve BIN N: instructions of serve --lmtp for N mails over CONNECTIONS connections.
+callgrind_serve() {
+  local bin=$1 n=$2 data port pid
+  data=$(mktemp -d "$OUT/lmtp-cg.XXXXXX")
+  "$bin" --data "$data" init >/dev/null
+  "$bin" --data "$data" address add support@corp.example --queue Support >/dev/null
+  port=$(free_port)
+  valgrind --tool=callgrind --callgrind-out-file="$data/cg.out" "$bin" --data "$data" serve \
+    --lmtp "127.0.0.1:$port" >/dev/null 2>"$data/cg.txt" &
+  pid=$!
+  wait_port "$port"
+  "$CLIENT" --port "$port" --mbox "$corpus" --count "$n" --connections "$CONNECTIONS" >/dev/null
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  grep -o 'Collected : [0-9]*' "$data/cg.txt" |
+    awk -v n="$n" '{printf "%.1f million instructions, %.2f million per mail\n", $3/1e6, $3/1e6/n}'
+  rm -rf "$data"
+}
+if [ -n "${CALLGRIND:-}" ]; then
+  echo "  $BIN: $(callgrind_serve "$BIN" "$CALLGRIND")"
+  [ -n "$BIN2" ] && echo "  $BIN2: $(callgrind_serve "$BIN2" "$CALLGRIND")"
+  exit 0
+fi
 
 : >"$OUT/lmtp-results.txt"
 for round in $(seq 1 "$ROUNDS"); do
