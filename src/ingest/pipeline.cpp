@@ -468,16 +468,28 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     if (auto s = sync_blobs(); !s) return fail_all(s.error());
   }
 
-  // 3. Decide and apply, one commit for the batch.
+  // 3. Decide and apply, one commit for the batch. Each mail is applied after a
+  // savepoint: one whose writes fail is undone alone and answered with its error
+  // (retryable: its "received" row stays, and the same mail again finishes it), while
+  // the others of the batch are committed.
+  std::vector<std::optional<Error>> failed(work.size());
   {
     std::lock_guard lock(mu_);
     auto st = [&]() -> Status {
       MC_RETURN_IF_ERROR(store_->set_commits_wait(true));  // the commit the outcome is answered on
       MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
       MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
-      for (auto& w : work) {
+      static constexpr std::string_view kMail = "ingest_mail";
+      for (size_t i = 0; i < work.size(); ++i) {
+        Work& w = work[i];
         if (w.skip) continue;
-        MC_RETURN_IF_ERROR(apply(u, w));
+        MC_RETURN_IF_ERROR(u.savepoint(kMail));
+        if (auto applied = apply(u, w); !applied) {
+          MC_RETURN_IF_ERROR(u.rollback_to_savepoint(kMail));
+          w.outcome.reset();
+          failed[i] = applied.error();
+        }
+        MC_RETURN_IF_ERROR(u.release_savepoint(kMail));
       }
       return u.commit();
     }();
@@ -489,7 +501,12 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     }
   }
   results.clear();
-  for (auto& w : work) {
+  for (size_t i = 0; i < work.size(); ++i) {
+    Work& w = work[i];
+    if (failed[i]) {
+      results.emplace_back(tl::unexpected(*failed[i]));
+      continue;
+    }
     // Refused at its source whatever its record says (a duplicate of an earlier head too).
     if (w.in.full_size > 0) w.outcome->too_large = true;
     results.emplace_back(answer(w));

@@ -57,6 +57,9 @@ class RawSpool final : public BlobSink {
   [[nodiscard]] Result<std::string> append(std::string_view bytes);
 
  private:
+  // fdatasync of fd (a duplicate of the segment's, closed here; -1: none), then the
+  // directories that gained an entry.
+  Status sync_segment(int fd);
   [[nodiscard]] Status open_segment_locked();
 
   std::filesystem::path root_;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <set>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -285,6 +287,113 @@ TEST_F(LmtpTest, AMailOverTheLimitGets552AndOnlyItsHeadIsKept) {
       EXPECT_LT(e.file_size(), 300000u) << e.path();
     }
   }
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+// Runs SQL on the data directory's store beside the running server (WAL: the server's
+// connection sees a new trigger at its next statement).
+void store_exec(const std::string& data, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((std::filesystem::path(data) / "mailcase.db").c_str(), &db, SQLITE_OPEN_READWRITE,
+                            nullptr),
+            SQLITE_OK);
+  sqlite3_busy_timeout(db, 30000);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+std::string subject_mail(const std::string& subject) {
+  return "From: Anna <anna@example.org>\r\nTo: support@corp.example\r\nSubject: " + subject +
+         "\r\nMessage-ID: <" + subject + "@example.org>\r\n\r\nIt does not print.\r\n";
+}
+
+// Mails from several connections at once are committed together (group commit); each
+// gets its 250 only once committed, and a mail whose writes fail gets 451 alone while
+// the others of its commit land. Every mail is recorded once.
+TEST_F(LmtpTest, ConnectionsAtOnceEachGet250ForACommittedMailAndAFailingMailAlone451) {
+  start();
+  // A mail with "poison" in its subject cannot open a case: its writes fail.
+  store_exec(data,
+             "CREATE TRIGGER poison BEFORE INSERT ON cases WHEN NEW.subject LIKE 'poison%' "
+             "BEGIN SELECT RAISE(ABORT, 'poisoned'); END;");
+  // Rounds of 4 mails finished at the same moment (each connection waits with all but
+  // the final dot sent), one of them the poisoned one: most rounds share one commit.
+  constexpr int kRounds = 5;
+  std::set<std::string> delivered;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::unique_ptr<Client>> cs;
+    std::vector<std::string> subjects;
+    for (int k = 0; k < 4; ++k) {
+      subjects.push_back((k == 2 ? "poison-" : "round-") + std::to_string(round) + "-" + std::to_string(k));
+      cs.push_back(std::make_unique<Client>(port));
+      ASSERT_TRUE(cs[k]->start_mail("anna@example.org", {"support@corp.example"})) << round << " " << k;
+      ASSERT_TRUE(cs[k]->send(subject_mail(subjects[k])));
+    }
+    for (auto& c : cs) ASSERT_TRUE(c->send(".\r\n"));
+    for (int k = 0; k < 4; ++k) {
+      const std::string r = cs[k]->reply(60000);
+      if (k == 2) {
+        EXPECT_EQ(r.substr(0, 4), "451 ") << subjects[k] << ": " << r;
+      } else {
+        EXPECT_EQ(r.substr(0, 4), "250 ") << subjects[k] << ": " << r;
+        delivered.insert(subjects[k]);
+      }
+    }
+  }
+  // Then 4 connections, each 25 mails one after another on its own thread.
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::string>> answers(4);
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      Client c(port);
+      if (c.line().rfind("220", 0) != 0) return;
+      c.send("LHLO test.example\r\n");
+      c.reply();
+      for (int i = 0; i < 25; ++i) {
+        const std::string subject = "busy-" + std::to_string(k) + "-" + std::to_string(i);
+        c.send("MAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n");
+        c.reply();
+        c.reply();
+        c.reply();
+        c.send(subject_mail(subject) + ".\r\n");
+        answers[k].push_back(subject + " " + c.reply(60000));
+      }
+      c.send("QUIT\r\n");
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int k = 0; k < 4; ++k) {
+    ASSERT_EQ(answers[k].size(), 25u) << k;
+    for (const auto& a : answers[k]) {
+      EXPECT_NE(a.find(" 250 2.0.0 "), std::string::npos) << a;
+      delivered.insert(a.substr(0, a.find(' ')));
+    }
+  }
+  ASSERT_EQ(delivered.size(), kRounds * 3u + 100u);
+
+  // Every mail answered 250 has its case, once; the poisoned ones have none.
+  auto cases = nlohmann::json::parse(
+      run_mailcase({"--data", data, "case", "list", "--json", "--limit", "1000"}).out, nullptr, false);
+  ASSERT_TRUE(cases.is_array()) << cases.dump();
+  std::multiset<std::string> subjects;
+  for (const auto& c : cases) subjects.insert(c["subject"].get<std::string>());
+  EXPECT_EQ(subjects.size(), delivered.size());
+  for (const auto& d : delivered) EXPECT_EQ(subjects.count(d), 1u) << d;
+
+  // Once the store takes it again, the same poisoned mail sent again lands, once.
+  store_exec(data, "DROP TRIGGER poison;");
+  Client again(port);
+  ASSERT_TRUE(again.start_mail("anna@example.org", {"support@corp.example"}));
+  again.send(subject_mail("poison-0-2") + ".\r\n");
+  EXPECT_EQ(again.reply(60000).substr(0, 4), "250 ");
+  auto after = nlohmann::json::parse(
+      run_mailcase({"--data", data, "case", "list", "--json", "--limit", "1000"}).out, nullptr, false);
+  int poisoned = 0;
+  for (const auto& c : after) poisoned += c["subject"] == "poison-0-2" ? 1 : 0;
+  EXPECT_EQ(poisoned, 1) << after.dump();
+  EXPECT_EQ(after.size(), delivered.size() + 1);
   EXPECT_EQ(serve->stop(SIGTERM), 0);
 }
 
