@@ -677,6 +677,13 @@ CREATE TABLE IF NOT EXISTS api_proofs_seen (
 );
 CREATE INDEX IF NOT EXISTS api_proofs_seen_at ON api_proofs_seen(seen_at);
 )sql"},
+      // IMAP push: per mailbox, mails committed after an IDLE notice and, for the last
+      // one, when the notice came and how long after it their commit finished.
+      {30, R"sql(
+ALTER TABLE mailbox_state ADD COLUMN push_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailbox_state ADD COLUMN push_last_notice_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE mailbox_state ADD COLUMN push_last_ms REAL NOT NULL DEFAULT -1;
+)sql"},
   };
   return all;
 }
