@@ -184,7 +184,7 @@ def bench_push(count):
     (default 0.05), so that each mail finds mailcase back in IDLE.
     """
     gap = float(os.environ.get("PUSH_GAP", "0.05"))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         dc = Dovecot(tmp)
         try:
             data = setup_data(tmp, dc)
@@ -243,7 +243,7 @@ def fill(dc, prefix, count):
 
 
 def bench_backlog(count):
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         dc = Dovecot(tmp)
         try:
             data = setup_data(tmp, dc)
@@ -294,7 +294,7 @@ def free_port():
 
 
 def bench_lmtp(count, connections):
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         data = setup_data(tmp)
         port = free_port()
         serve = subprocess.Popen([BIN, "--data", data, "serve", "--lmtp", f"127.0.0.1:{port}"],
