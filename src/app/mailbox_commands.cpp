@@ -1,4 +1,5 @@
 // mailbox add/list/remove/test/fetch (serve is in serve.cpp).
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -163,6 +164,12 @@ void register_mailbox_commands(CLI::App& app, Globals& g) {
                       << ":" << m.port << " " << m.folder << "\tafter " << domain::to_string(m.after) << "\t"
                       << st.status << "\tlast success "
                       << (st.last_success.empty() ? "never" : st.last_success) << "\tbacklog " << st.backlog;
+            if (st.push_last_ms >= 0) {
+              // mailcase's own share of the last push: the IDLE notice to the commit.
+              char ms[32];
+              std::snprintf(ms, sizeof ms, "%.1f", st.push_last_ms);
+              std::cout << "\tlast push " << ms << " ms after the notice";
+            }
             for (const auto& id : m.authserv_ids) std::cout << "\tauthserv-id " << id;
             if (!st.last_error.empty()) std::cout << "\tlast error: " << st.last_error;
             std::cout << "\n";

@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <istream>
 #include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <streambuf>
+#include <utility>
 
 #include "channels/net.h"
 #include "util/text.h"
@@ -122,13 +124,22 @@ class ImapClient {
       mailimap_search_result_free(result);
       return {};
     };
-    if (m_.after.action == domain::AfterAction::kKeep || m_.after.action == domain::AfterAction::kSeen) {
+    if (m_.after.action == domain::AfterAction::kKeep) {
       // New by UID (n:* also returns the last mail: filtered below).
       auto* set = mailimap_set_new_interval(static_cast<uint32_t>(last_uid + 1), 0);
       MC_RETURN_IF_ERROR(search(mailimap_search_key_new_uid(set)));
       std::erase_if(out, [&](uint32_t u) { return u <= last_uid; });
-      if (m_.after.action == domain::AfterAction::kSeen) {
+    } else if (m_.after.action == domain::AfterAction::kSeen) {
+      // New by UID, or unseen below them, in one search (one round trip, not two). The
+      // range ends at the largest UID there can be, not at "*": n:* also matches the last
+      // mail when it is below n, and a mail already seen cannot be told apart in the
+      // answer, so it would be fetched again on every pass.
+      if (last_uid >= UINT32_MAX) {
         MC_RETURN_IF_ERROR(search(unseen_key()));
+      } else {
+        auto* set = mailimap_set_new_interval(static_cast<uint32_t>(last_uid + 1), UINT32_MAX);
+        MC_RETURN_IF_ERROR(
+            search(mailimap_search_key_new_or(mailimap_search_key_new_uid(set), unseen_key())));
       }
     } else {
       // delete / move: whatever is in the folder is waiting.
@@ -137,40 +148,60 @@ class ImapClient {
     return std::vector<uint32_t>(out.begin(), out.end());
   }
 
-  // Raw bytes by UID, without setting \Seen (BODY.PEEK[]).
-  Result<std::vector<std::pair<uint32_t, std::string>>> fetch(const std::vector<uint32_t>& uids) {
-    struct mailimap_set* set = make_set(uids);
+  // For each of `uids` still there: its size (RFC822.SIZE) and its first `head` bytes
+  // (BODY.PEEK[]<0.head>, not setting \Seen), in one round trip; ascending by UID. A mail
+  // of at most `head` bytes comes whole; at most `head` bytes of each are held.
+  struct Head {
+    uint32_t uid = 0;
+    uint64_t size = 0;
+    std::string bytes;
+  };
+  Result<std::vector<Head>> heads(const std::vector<uint32_t>& uids, uint32_t head) {
+    return heads(make_set(uids), head);
+  }
+  // The same for the mails whose UIDs are in [first, last] (at most last - first + 1).
+  Result<std::vector<Head>> heads_in(uint32_t first, uint32_t last, uint32_t head) {
+    return heads(mailimap_set_new_interval(first, last), head);
+  }
+  // Takes `set`.
+  Result<std::vector<Head>> heads(struct mailimap_set* set, uint32_t head) {
     struct mailimap_fetch_type* ft = mailimap_fetch_type_new_fetch_att_list_empty();
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
     mailimap_fetch_type_new_fetch_att_list_add(
-        ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(nullptr)));
+        ft, mailimap_fetch_att_new_body_peek_section_partial(mailimap_section_new(nullptr), 0, head));
     clist* result = nullptr;
     int rc = mailimap_uid_fetch(imap_, set, ft, &result);
     mailimap_fetch_type_free(ft);
     mailimap_set_free(set);
     if (rc != MAILIMAP_NO_ERROR)
       return fail(ErrorCode::kTemporary, "UID FETCH failed" + server_says(imap_->imap_response));
-    std::vector<std::pair<uint32_t, std::string>> out;
+    std::vector<Head> out;
     for (clistiter* it = clist_begin(result); it; it = clist_next(it)) {
       auto* msg = static_cast<struct mailimap_msg_att*>(clist_content(it));
-      uint32_t uid = 0;
-      std::string body;
+      Head h;
+      std::optional<uint64_t> size;
       bool has_body = false;
       for (clistiter* a = clist_begin(msg->att_list); a; a = clist_next(a)) {
         auto* item = static_cast<struct mailimap_msg_att_item*>(clist_content(a));
         if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC) continue;
         auto* st = item->att_data.att_static;
-        if (st->att_type == MAILIMAP_MSG_ATT_UID) uid = st->att_data.att_uid;
-        if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section->sec_body_part) {
-          body.assign(st->att_data.att_body_section->sec_body_part,
-                      st->att_data.att_body_section->sec_length);
+        if (st->att_type == MAILIMAP_MSG_ATT_UID) h.uid = st->att_data.att_uid;
+        if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) size = st->att_data.att_rfc822_size;
+        if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION) {
+          const auto* body = st->att_data.att_body_section;
+          // A server answering more than was asked is cut to what was asked.
+          if (body->sec_body_part)
+            h.bytes.assign(body->sec_body_part, std::min<size_t>(body->sec_length, head));
           has_body = true;
         }
       }
-      if (uid != 0 && has_body) out.emplace_back(uid, std::move(body));
+      if (h.uid == 0 || !size || !has_body) continue;
+      h.size = *size;
+      out.push_back(std::move(h));
     }
     mailimap_fetch_list_free(result);
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(out.begin(), out.end(), [](const Head& a, const Head& b) { return a.uid < b.uid; });
     return out;
   }
 
@@ -218,6 +249,7 @@ class ImapClient {
       return fail(ErrorCode::kTemporary, "cannot wait in IDLE");
     bool spoke = false;
     bool broken = false;
+    notice_.reset();
     auto end = std::chrono::steady_clock::now() + max;
     while (!stop.load() && std::chrono::steady_clock::now() < end) {
       // The server's first notification may have come in the same read as its "+ idling"
@@ -236,6 +268,9 @@ class ImapClient {
         break;
       }
     }
+    // Stamped the moment the server's notice is seen, before DONE and its reply: the push
+    // delay from here to the commit is mailcase's own.
+    if (spoke) notice_ = PushNotice{std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
     mailstream_unsetup_idle(imap_->imap_stream);
     if (broken) return fail(ErrorCode::kTemporary, "the connection broke during IDLE");
     rc = mailimap_idle_done(imap_);
@@ -243,6 +278,9 @@ class ImapClient {
       return fail(ErrorCode::kTemporary, "ending IDLE failed" + server_says(imap_->imap_response));
     return spoke;
   }
+
+  // When the server last spoke in IDLE (nullopt: the last IDLE ended without a word).
+  const std::optional<PushNotice>& notice() const { return notice_; }
 
   Status noop() {
     if (mailimap_noop(imap_) != MAILIMAP_NO_ERROR)
@@ -345,6 +383,7 @@ class ImapClient {
   bool connected_ = false;
   std::vector<std::string> capabilities_;
   uint32_t uidvalidity_ = 0;
+  std::optional<PushNotice> notice_;
 };
 
 namespace {
@@ -420,6 +459,24 @@ Result<ProbeReport> probe_imap(const store::Mailbox& m, const store::MailboxStat
   return r;
 }
 
+void record_push(store::MailboxState& state, const PushNotice& notice,
+                 std::chrono::steady_clock::time_point done, size_t committed) {
+  if (committed == 0) return;
+  state.push_count += static_cast<int64_t>(committed);
+  state.push_last_ms = std::chrono::duration<double, std::milli>(done - notice.steady).count();
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(notice.wall.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ", static_cast<long long>(us % 1000000));
+  state.push_last_notice_at = buf;
+  spdlog::debug("mailbox {}: push: notice→commit {:.1f} ms ({} mails)", state.name, state.push_last_ms,
+                committed);
+}
+
 ImapSource::ImapSource(const store::Mailbox& m, AgentContext& ctx, store::MailboxState& state)
     : m_(m), ctx_(ctx), state_(state), client_(std::make_unique<ImapClient>(m)) {}
 
@@ -441,7 +498,9 @@ const std::vector<std::string>& ImapSource::capabilities() const {
 }
 
 Result<bool> ImapSource::idle(const std::atomic<bool>& stop, std::chrono::seconds max) {
-  return client_->idle(stop, max);
+  auto spoke = client_->idle(stop, max);
+  notice_ = spoke && *spoke ? client_->notice() : std::nullopt;
+  return spoke;
 }
 
 Status ImapSource::noop() {
@@ -462,6 +521,87 @@ Result<SourceReport> ImapSource::run(const std::atomic<bool>& stop) {
   const uint64_t limit = ctx_.max_message_bytes;
   std::set<std::string> left = ctx_.book.left_keys(m_.name);
   SourceReport report;
+  // Only the mails fetched first count as brought by the notice that woke this pass:
+  // later searches find mails that came after it.
+  std::optional<PushNotice> notice = std::exchange(notice_, std::nullopt);
+  // Records and acknowledges one chunk of mails (their sizes and first bytes), then saves
+  // the state with `backlog` mails still waiting.
+  auto take = [&](std::vector<ImapClient::Head> heads, int64_t backlog) -> Status {
+    std::map<uint32_t, uint64_t> sizes;
+    std::vector<uint32_t> small, large, over;
+    std::vector<ingest::RawMail> mails;
+    for (auto& h : heads) {
+      sizes[h.uid] = h.size;
+      if (h.size > limit) {
+        over.push_back(h.uid);
+      } else if (h.size > kFetchChunkBytes || h.bytes.size() > kFetchChunkBytes) {
+        large.push_back(h.uid);
+      } else {
+        small.push_back(h.uid);
+        mails.push_back(ingest::RawMail{std::move(h.bytes), envelope_of(m_)});
+      }
+    }
+    heads.clear();
+    std::vector<uint32_t> committed;
+    std::optional<Error> first_error;
+    auto count = [&](uint32_t uid, const Result<ingest::Outcome>& r) {
+      report.add(r);
+      if (r)
+        committed.push_back(uid);
+      else if (!first_error)
+        first_error = r.error();
+    };
+    for (uint32_t u : over) {
+      // Its first bytes become its failed record; the mail stays on the server as it is.
+      auto head = imap.fetch_part(u, 0, static_cast<uint32_t>(ingest::oversize_head_bytes(limit)));
+      if (!head && head.error().code == ErrorCode::kNotFound) continue;  // expunged meanwhile
+      if (!head) return tl::unexpected(head.error());
+      MC_ASSIGN_OR_RETURN(auto prepared, ctx_.sink.prepare(*head, envelope_of(m_), sizes[u]));
+      std::vector<std::unique_ptr<ingest::PreparedMail>> one;
+      one.push_back(std::move(prepared));
+      auto r = std::move(ctx_.sink.deliver_prepared(std::move(one)).front());
+      if (!r) return tl::unexpected(r.error());
+      ctx_.book.add_left(
+          store::LeftMail{r->message_id, m_.name, left_key(uidvalidity, u), static_cast<int64_t>(sizes[u])});
+      left.insert(left_key(uidvalidity, u));
+      ++report.left_at_source;
+      spdlog::warn("mailbox {}: mail {} left on the server: {} (message {})", m_.name, u,
+                   over_limit_reason(sizes[u], limit), r->message_id);
+    }
+    if (!small.empty()) {
+      auto results = ctx_.sink.deliver_batch(mails);
+      mails.clear();
+      for (size_t i = 0; i < results.size(); ++i) count(small[i], results[i]);
+    }
+    for (uint32_t u : large) count(u, deliver_streamed(imap, ctx_.sink, m_, u, limit));
+    if (notice) record_push(state, *notice, std::chrono::steady_clock::now(), committed.size());
+    std::sort(committed.begin(), committed.end());
+    if (first_error && committed.empty() && over.empty()) return tl::unexpected(*first_error);
+    if (first_error)
+      spdlog::warn("mailbox {}: {} mails left on the server: {}", m_.name,
+                   small.size() + large.size() - committed.size(), first_error->message);
+    MC_RETURN_IF_ERROR(imap.acknowledge(committed));
+    if (!committed.empty()) state.last_uid = std::max<int64_t>(state.last_uid, committed.back());
+    state.backlog = backlog;
+    state.last_success = store::now_iso8601();
+    ctx_.book.save(state);
+    return {};
+  };
+  const auto head_bytes = static_cast<uint32_t>(kFetchChunkBytes + 1);
+  // Woken by a notice: what it announced is new, above the last UID committed, so the
+  // next `batch` UIDs are fetched at once, without a search first (one round trip from
+  // the end of IDLE to the mails' bytes). Whatever else waits is found by the searches
+  // below; a UID never used comes back as nothing.
+  if (notice && state.last_uid < UINT32_MAX && !stop.load()) {
+    const auto first = static_cast<uint32_t>(state.last_uid + 1);
+    const auto last = static_cast<uint32_t>(std::min<int64_t>(
+        UINT32_MAX, state.last_uid + static_cast<int64_t>(std::max<size_t>(ctx_.batch, 1))));
+    MC_ASSIGN_OR_RETURN(auto heads, imap.heads_in(first, last, head_bytes));
+    std::erase_if(heads,
+                  [&](const ImapClient::Head& h) { return left.contains(left_key(uidvalidity, h.uid)); });
+    if (!heads.empty()) MC_RETURN_IF_ERROR(take(std::move(heads), 0));
+  }
+  notice.reset();
   // Searches again until a search finds nothing new: the server may announce a mail that
   // arrives meanwhile in the reply to any command, where it would be lost to IDLE.
   // Ending on an empty search means whatever comes later is announced inside IDLE.
@@ -477,65 +617,13 @@ Result<SourceReport> ImapSource::run(const std::atomic<bool>& stop) {
       std::vector<uint32_t> chunk(
           uids.begin() + static_cast<ptrdiff_t>(start),
           uids.begin() + static_cast<ptrdiff_t>(std::min(uids.size(), start + ctx_.batch)));
-      // Sizes first: what is over the limit is not fetched, what is large is streamed.
-      MC_ASSIGN_OR_RETURN(auto sizes, imap.sizes(chunk));
-      std::vector<uint32_t> small, large, over;
-      for (uint32_t u : chunk) {
-        auto it = sizes.find(u);
-        if (it == sizes.end()) continue;  // gone meanwhile
-        if (it->second > limit)
-          over.push_back(u);
-        else if (it->second > kFetchChunkBytes)
-          large.push_back(u);
-        else
-          small.push_back(u);
-      }
-      std::vector<uint32_t> committed;
-      std::optional<Error> first_error;
-      auto count = [&](uint32_t uid, const Result<ingest::Outcome>& r) {
-        report.add(r);
-        if (r)
-          committed.push_back(uid);
-        else if (!first_error)
-          first_error = r.error();
-      };
-      for (uint32_t u : over) {
-        // Its first bytes become its failed record; the mail stays on the server as it is.
-        auto head = imap.fetch_part(u, 0, static_cast<uint32_t>(ingest::oversize_head_bytes(limit)));
-        if (!head && head.error().code == ErrorCode::kNotFound) continue;  // expunged meanwhile
-        if (!head) return tl::unexpected(head.error());
-        MC_ASSIGN_OR_RETURN(auto prepared, ctx_.sink.prepare(*head, envelope_of(m_), sizes[u]));
-        std::vector<std::unique_ptr<ingest::PreparedMail>> one;
-        one.push_back(std::move(prepared));
-        auto r = std::move(ctx_.sink.deliver_prepared(std::move(one)).front());
-        if (!r) return tl::unexpected(r.error());
-        ctx_.book.add_left(store::LeftMail{r->message_id, m_.name, left_key(uidvalidity, u),
-                                           static_cast<int64_t>(sizes[u])});
-        left.insert(left_key(uidvalidity, u));
-        ++report.left_at_source;
-        spdlog::warn("mailbox {}: mail {} left on the server: {} (message {})", m_.name, u,
-                     over_limit_reason(sizes[u], limit), r->message_id);
-      }
-      if (!small.empty()) {
-        MC_ASSIGN_OR_RETURN(auto fetched, imap.fetch(small));
-        std::vector<ingest::RawMail> mails;
-        mails.reserve(fetched.size());
-        for (auto& [uid, bytes] : fetched)
-          mails.push_back(ingest::RawMail{std::move(bytes), envelope_of(m_)});
-        auto results = ctx_.sink.deliver_batch(mails);
-        for (size_t i = 0; i < results.size(); ++i) count(fetched[i].first, results[i]);
-      }
-      for (uint32_t u : large) count(u, deliver_streamed(imap, ctx_.sink, m_, u, limit));
-      std::sort(committed.begin(), committed.end());
-      if (first_error && committed.empty() && over.empty()) return tl::unexpected(*first_error);
-      if (first_error)
-        spdlog::warn("mailbox {}: {} mails left on the server: {}", m_.name,
-                     small.size() + large.size() - committed.size(), first_error->message);
-      MC_RETURN_IF_ERROR(imap.acknowledge(committed));
-      if (!committed.empty()) state.last_uid = std::max<int64_t>(state.last_uid, committed.back());
-      state.backlog = static_cast<int64_t>(uids.size() - std::min(uids.size(), start + chunk.size()));
-      state.last_success = store::now_iso8601();
-      ctx_.book.save(state);
+      // Sizes and the first bytes in one round trip: a mail of up to kFetchChunkBytes
+      // comes whole with its size; what is over the limit is recorded from its head and
+      // left, what is larger is streamed. One byte more than a chunk is asked for, so that
+      // a mail whose size the server understated is streamed, never committed cut short.
+      MC_ASSIGN_OR_RETURN(auto heads, imap.heads(chunk, head_bytes));
+      MC_RETURN_IF_ERROR(take(
+          std::move(heads), static_cast<int64_t>(uids.size() - std::min(uids.size(), start + chunk.size()))));
     }
   }
   report.stopped = stop.load();

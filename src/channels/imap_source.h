@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,20 @@
 namespace mailcase::channels {
 
 class ImapClient;
+
+// When a server's IDLE notice was read: on the monotonic clock (to measure from) and in
+// real time (to show).
+struct PushNotice {
+  std::chrono::steady_clock::time_point steady;
+  std::chrono::system_clock::time_point wall;
+};
+
+// Records in `state` a pass woken by `notice` whose first mails' commit (`committed` of
+// them) finished at `done`: push_count grows by committed, push_last_* become this
+// pass's notice (ISO 8601 with microseconds, UTC) and notice→commit in milliseconds.
+// Pure; nothing when committed is 0.
+void record_push(store::MailboxState& state, const PushNotice& notice,
+                 std::chrono::steady_clock::time_point done, size_t committed);
 
 // `mailbox test`: connects, authenticates, opens the folder and counts the mails a pass
 // would look at (those left for their size included); each failure names its step.
@@ -40,7 +55,8 @@ class ImapSource final : public MailSource {
   bool has(std::string_view capability) const;
   const std::vector<std::string>& capabilities() const;
   // Waits in IDLE until the server reports something, `max` passes or stop is set.
-  // Returns true when the server spoke.
+  // Returns true when the server spoke; the next run() then records in the state how long
+  // after that notice the mails its first search found were committed (record_push).
   [[nodiscard]] Result<bool> idle(const std::atomic<bool>& stop, std::chrono::seconds max);
   [[nodiscard]] Status noop();
 
@@ -56,6 +72,7 @@ class ImapSource final : public MailSource {
   store::MailboxState& state_;
   std::unique_ptr<ImapClient> client_;
   bool open_ = false;
+  std::optional<PushNotice> notice_;  // of the IDLE that ended last, until run() uses it
 };
 
 }  // namespace mailcase::channels

@@ -209,8 +209,17 @@ void run_agent(const store::Mailbox& m, AgentContext& ctx) {
   auto state = ctx.book.load(m.name);
   std::mt19937 rng(std::random_device{}());
   int failures = 0;
+  // Each save is a durable commit. Between two pushed mails the agent would save the
+  // same "connected (IDLE)" before every IDLE, delaying its return to IDLE (where the
+  // next mail's notice waits) by a disk sync; the same status is saved again only once a
+  // minute, to keep last_success fresh (a pass that committed mail saved it already).
+  auto status_saved_at = std::chrono::steady_clock::time_point{};
   auto set_status = [&](const std::string& s) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool same = s == state.status && status_saved_at != std::chrono::steady_clock::time_point{};
     state.status = s;
+    if (same && now - status_saved_at < std::chrono::minutes(1)) return;
+    status_saved_at = now;
     ctx.book.save(state);
   };
   if (auto v = validate_mailbox(m); !v) {

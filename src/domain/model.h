@@ -112,6 +112,12 @@ struct MailboxState {
   int64_t backlog = 0;      // mails waiting at the last look
   int64_t uidvalidity = 0;  // IMAP
   int64_t last_uid = 0;     // IMAP: highest UID committed under uidvalidity
+  // IMAP push: mails committed in passes woken by an IDLE notice, and for the last such
+  // pass when its notice came (real time, ISO 8601 with microseconds) and how long after
+  // it the mails' commit finished: mailcase's own share of the push delay.
+  int64_t push_count = 0;
+  std::string push_last_notice_at;  // empty: none yet
+  double push_last_ms = -1;         // < 0: none yet
 };
 
 // Every state below has one mapping to the text the store keeps and the CLI and pages

@@ -204,7 +204,10 @@ json mailbox_json(const store::Mailbox& m, const store::MailboxState& state) {
           {"status", state.status},
           {"last_success", state.last_success},
           {"last_error", state.last_error},
-          {"backlog", state.backlog}};
+          {"backlog", state.backlog},
+          {"push_count", state.push_count},
+          {"push_last_notice_at", state.push_last_notice_at},
+          {"push_last_ms", state.push_last_ms < 0 ? json(nullptr) : json(state.push_last_ms)}};
 }
 
 std::string json_text(const json& j, int indent) {

@@ -833,6 +833,13 @@ CREATE TRIGGER case_search_email_delete_new AFTER DELETE ON contact_emails BEGIN
     WHERE (id IN (SELECT id FROM cases WHERE contact_id = old.contact_id)) AND NOT (SELECT deferred FROM case_search_mode);
 END;
 )sql"},
+      // IMAP push: per mailbox, mails committed after an IDLE notice and, for the last
+      // one, when the notice came and how long after it their commit finished.
+      {29, R"sql(
+ALTER TABLE mailbox_state ADD COLUMN push_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailbox_state ADD COLUMN push_last_notice_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE mailbox_state ADD COLUMN push_last_ms REAL NOT NULL DEFAULT -1;
+)sql"},
   };
   return all;
 }

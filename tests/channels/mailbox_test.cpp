@@ -355,6 +355,66 @@ TEST_F(MailboxTest, IdleSeesEveryMailOfAQuickSequence) {
   EXPECT_EQ(serve.stop(SIGTERM), 0);
 }
 
+// A mail brought by IDLE: its mailbox shows when the server's notice came and how long
+// after it the mail was committed (mailcase's own share of the push delay); a mail
+// fetched by a pass that no notice woke counts for nothing there.
+TEST_F(MailboxTest, PushDelayIsShownPerMailbox) {
+  ASSERT_EQ(
+      add("in", "imap", dc.imaps_port, "implicit", {"--after", "seen", "--poll-interval", "600s"}).exit_code,
+      0);
+  ASSERT_TRUE(dc.deliver("alice", mail(1)));
+  ASSERT_EQ(mc({"mailbox", "fetch", "in"}).exit_code, 0);
+  auto shown = [&] {
+    auto j = nlohmann::json::parse(mc({"mailbox", "list", "--json"}).out, nullptr, false);
+    return j.is_array() && j.size() == 1 ? j[0] : nlohmann::json();
+  };
+  auto before = shown();
+  ASSERT_TRUE(before.is_object()) << mc({"mailbox", "list", "--json"}).out;
+  EXPECT_EQ(before["push_count"], 0);
+  EXPECT_TRUE(before["push_last_ms"].is_null());
+  EXPECT_EQ(before["push_last_notice_at"], "");
+  EXPECT_EQ(mc({"mailbox", "list"}).out.find("last push"), std::string::npos);
+
+  const auto rawlog = dc.fixture_dir() / "rawlog";
+  std::filesystem::create_directories(rawlog);
+  std::filesystem::permissions(rawlog, std::filesystem::perms::all);
+  Background serve({"--data", data, "serve"});
+  ASSERT_TRUE(wait_until([&] {
+    return mc({"mailbox", "list"}).out.find("IDLE") != std::string::npos;
+  })) << serve.err();
+  ASSERT_TRUE(dc.deliver("alice", mail(2)));
+  nlohmann::json after;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        after = shown();
+        return after.is_object() && after["push_count"] == 1;
+      },
+      15000))
+      << after.dump() << serve.err();
+  EXPECT_EQ(cases(), 2);
+  ASSERT_TRUE(after["push_last_ms"].is_number()) << after.dump();
+  EXPECT_GE(after["push_last_ms"].get<double>(), 0.0);
+  // ISO 8601, UTC, with microseconds: "2026-11-23T10:00:00.250000Z".
+  const std::string at = after["push_last_notice_at"];
+  EXPECT_EQ(at.size(), 27u) << at;
+  EXPECT_EQ(at.back(), 'Z') << at;
+  EXPECT_NE(mc({"mailbox", "list"}).out.find("last push "), std::string::npos) << mc({"mailbox", "list"}).out;
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+  // The notice's mail was fetched right after IDLE ended, without a search first.
+  std::string after_done, logged;
+  for (const auto& f : std::filesystem::directory_iterator(rawlog)) {
+    if (f.path().extension() != ".in") continue;
+    std::ifstream in(f.path());
+    bool done = false;
+    for (std::string line; std::getline(in, line);) {
+      logged += line + "\n";
+      if (done && after_done.empty()) after_done = line;
+      done = line.find("DONE") != std::string::npos;
+    }
+  }
+  EXPECT_NE(after_done.find("UID FETCH"), std::string::npos) << logged;
+}
+
 TEST_F(MailboxTest, LmtpAnswersPerRecipientAndCommitsFirst) {
   int port = 0;
   {
@@ -466,6 +526,39 @@ TEST_F(MailboxTest, FetchBatchIsTheSetting) {
   // The session's log is complete once Dovecot has closed it, shortly after the logout.
   wait_until([&] { return body_fetches(rawlog) >= 2; }, 5000);
   EXPECT_EQ(body_fetches(rawlog), 2);
+  EXPECT_EQ(cases(), 3);
+  EXPECT_EQ(count("INBOX", "UNSEEN"), 0);
+}
+
+// The commands the IMAP sessions logged in Dovecot's rawlog directory that contain `what`.
+int commands_with(const std::filesystem::path& rawlog, const std::string& what) {
+  int n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(rawlog)) {
+    if (f.path().extension() != ".in") continue;
+    std::ifstream in(f.path());
+    for (std::string line; std::getline(in, line);)
+      if (line.find(what) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// The round trips of a pass, which a pushed mail waits for before its commit: with
+// --after seen, one search finds the new and the unseen mails together, and one UID
+// FETCH brings each mail's size with its bytes. The pass then searches once more and
+// finds nothing: two searches and one fetch in all for three waiting mails.
+TEST_F(MailboxTest, APassSearchesOnceAndFetchesSizesWithTheBytes) {
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(dc.deliver("alice", mail(i)));
+  ASSERT_EQ(add("in", "imap", dc.imaps_port, "implicit", {"--after", "seen"}).exit_code, 0);
+  const auto rawlog = dc.fixture_dir() / "rawlog";
+  std::filesystem::create_directories(rawlog);
+  std::filesystem::permissions(rawlog, std::filesystem::perms::all);
+  auto f = mc({"mailbox", "fetch", "in"});
+  EXPECT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_NE(f.out.find("fetched 3"), std::string::npos) << f.out;
+  wait_until([&] { return commands_with(rawlog, "LOGOUT") >= 1; }, 5000);
+  EXPECT_EQ(commands_with(rawlog, "UID SEARCH"), 2);
+  EXPECT_EQ(commands_with(rawlog, "UID FETCH"), 1);
+  EXPECT_EQ(body_fetches(rawlog), 1);
   EXPECT_EQ(cases(), 3);
   EXPECT_EQ(count("INBOX", "UNSEEN"), 0);
 }

@@ -310,7 +310,8 @@ TEST(PresentJson, MailboxShowsSettingsAndStateButNoSecret) {
       R"({"address":"support@corp.example","after":"move:Done","allow_plaintext_auth":false,)"
       R"("auth":"xoauth2","authserv_ids":[],"backlog":4,"folder":"INBOX","host":"imap.corp.example","idle":false,)"
       R"("last_error":"","last_success":"2026-11-23T10:00:00Z","name":"support","poll_interval_s":30,)"
-      R"("port":993,"process":"","protocol":"imap","status":"idle","tls":"implicit","user":"support"})");
+      R"("port":993,"process":"","protocol":"imap","push_count":0,"push_last_ms":null,"push_last_notice_at":"",)"
+      R"("status":"idle","tls":"implicit","user":"support"})");
   for (const char* secret : {"PASSWORD-FILE", "TOKEN-COMMAND-SECRET", "CA-FILE", "password_file", "token"})
     EXPECT_EQ(text.find(secret), std::string::npos) << secret;
 }

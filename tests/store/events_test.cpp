@@ -171,6 +171,9 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
       "DROP TABLE case_search_mode;");
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
+ALTER TABLE mailbox_state DROP COLUMN push_count;
+ALTER TABLE mailbox_state DROP COLUMN push_last_notice_at;
+ALTER TABLE mailbox_state DROP COLUMN push_last_ms;
 ALTER TABLE routing_addresses DROP COLUMN api;
 ALTER TABLE routing_addresses DROP COLUMN authserv_ids;
 ALTER TABLE raw_messages DROP COLUMN auth_server;

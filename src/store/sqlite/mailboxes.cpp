@@ -126,9 +126,8 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
 
   Result<MailboxState> mailbox_state(std::string_view name) override {
     MC_ASSIGN_OR_RETURN(
-        auto qq,
-        q("SELECT status, last_success, last_error, backlog, uidvalidity, last_uid FROM mailbox_state WHERE "
-          "name = ?"));
+        auto qq, q("SELECT status, last_success, last_error, backlog, uidvalidity, last_uid, push_count, "
+                   "push_last_notice_at, push_last_ms FROM mailbox_state WHERE name = ?"));
     qq->bind(1, name);
     MailboxState s;
     s.name = std::string(name);
@@ -140,6 +139,9 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
       s.backlog = qq->integer(3);
       s.uidvalidity = qq->integer(4);
       s.last_uid = qq->integer(5);
+      s.push_count = qq->integer(6);
+      s.push_last_notice_at = qq->text(7);
+      s.push_last_ms = qq->real(8);
     }
 
     return s;
@@ -148,12 +150,15 @@ class Mailboxes final : public MailboxRepository, SqliteRepository {
   Status put_mailbox_state(const MailboxState& s) override {
     MC_ASSIGN_OR_RETURN(
         auto qq, q("INSERT INTO mailbox_state (name, status, last_success, last_error, backlog, "
-                   "uidvalidity, last_uid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                   "uidvalidity, last_uid, push_count, push_last_notice_at, push_last_ms) VALUES (?, ?, ?, "
+                   "?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                    "status = excluded.status, last_success = excluded.last_success, last_error = "
                    "excluded.last_error, backlog = excluded.backlog, uidvalidity = excluded.uidvalidity, "
-                   "last_uid = excluded.last_uid"));
+                   "last_uid = excluded.last_uid, push_count = excluded.push_count, push_last_notice_at = "
+                   "excluded.push_last_notice_at, push_last_ms = excluded.push_last_ms"));
     qq->bind(1, s.name).bind(2, s.status).bind(3, s.last_success).bind(4, s.last_error);
     qq->bind(5, s.backlog).bind(6, s.uidvalidity).bind(7, s.last_uid);
+    qq->bind(8, s.push_count).bind(9, s.push_last_notice_at).bind_double(10, s.push_last_ms);
     return qq->run();
   }
 
