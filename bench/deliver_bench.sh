@@ -16,6 +16,10 @@
 # Then the start-up of one delivery: shared libraries loaded and the dynamic loader's
 # relocations (LD_DEBUG=statistics); with CALLGRIND=1 also the instructions of one plain
 # delivery (valgrind).
+# SERVE=1: each round also delivers into a store with `serve --roles ingest` running on it,
+# so the deliveries are handed over on DATA_DIR/deliver.sock and committed by serve
+# together; the sync calls per mail are then serve's (strace -f -p on serve), and
+# CALLGRIND=1 counts the instructions of one handed-over delivery (the client alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-300}
@@ -117,6 +121,24 @@ PY
   rm -rf "$dir"
 }
 
+# serve on a store, waited for until it takes deliveries; prints its pid.
+SERVE_PID=
+start_serve() {
+  local data=$1
+  "$BIN" --data "$data" serve --roles ingest 2>"$data/serve.log" &
+  SERVE_PID=$!
+  for _ in $(seq 1 200); do
+    grep -q "deliver: taking deliveries" "$data/serve.log" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "serve did not start: $(cat "$data/serve.log")" >&2
+  exit 1
+}
+stop_serve() {
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID" || true
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a/b}'; }
 
@@ -124,6 +146,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a/b}'; }
 : >"$OUT/deliver-ceiling.txt"
 : >"$OUT/deliver-1.txt"
 : >"$OUT/deliver-2.txt"
+: >"$OUT/deliver-serve-1.txt"
+: >"$OUT/deliver-serve-2.txt"
 for round in $(seq 1 "$ROUNDS"); do
   sqlite_rate >>"$OUT/deliver-ceiling.txt"
   d=$(new_store)
@@ -132,6 +156,15 @@ for round in $(seq 1 "$ROUNDS"); do
   d=$(new_store)
   deliver_rate "$d" 2 >>"$OUT/deliver-2.txt"
   rm -rf "$d"
+  if [ "${SERVE:-0}" = 1 ]; then
+    for feeders in 1 2; do
+      d=$(new_store)
+      start_serve "$d"
+      deliver_rate "$d" "$feeders" >>"$OUT/deliver-serve-$feeders.txt"
+      stop_serve
+      rm -rf "$d"
+    done
+  fi
 done
 ceil=$(median <"$OUT/deliver-ceiling.txt")
 one=$(median <"$OUT/deliver-1.txt")
@@ -140,6 +173,39 @@ echo "medians of $ROUNDS rounds of $COUNT mails:"
 echo "  raw SQLite, one transaction per mail, WAL+FULL: $ceil mails/s (ratio 1)"
 echo "  deliver, 1 feeder:  $one mails/s, ratio $(ratio "$one" "$ceil")"
 echo "  deliver, 2 feeders: $two mails/s, ratio $(ratio "$two" "$ceil")"
+if [ "${SERVE:-0}" = 1 ]; then
+  s1=$(median <"$OUT/deliver-serve-1.txt")
+  s2=$(median <"$OUT/deliver-serve-2.txt")
+  echo "  deliver handed to serve, 1 feeder:  $s1 mails/s, ratio $(ratio "$s1" "$ceil")"
+  echo "  deliver handed to serve, 2 feeders: $s2 mails/s, ratio $(ratio "$s2" "$ceil")"
+  # serve's sync calls per mail, over 50 handed-over deliveries.
+  if command -v strace >/dev/null; then
+    d=$(new_store)
+    start_serve "$d"
+    strace -f -c -o "$OUT/deliver-serve-strace.txt" -e trace=fsync,fdatasync,syncfs,sync_file_range,sync \
+      -p "$SERVE_PID" 2>/dev/null &
+    tracer=$!
+    sleep 0.5
+    for f in $(ls "$corpus" | head -50); do
+      "$DELIVER_BIN" --data "$d" deliver --recipient support@corp.example <"$corpus/$f" >/dev/null
+    done
+    kill -INT "$tracer"
+    wait "$tracer" || true
+    for call in fsync fdatasync syncfs; do
+      awk -v c="$call" '$NF == c {s += $4} END {printf "  serve, %s per handed-over mail (one feeder): %.2f\n", c, s/50}' \
+        "$OUT/deliver-serve-strace.txt"
+    done
+    if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+      printf 'From: Ann <ann@example.org>\r\nTo: support@corp.example\r\nSubject: Printer\r\nMessage-ID: <cgs1@example.org>\r\n\r\nIt does not print.\r\n' |
+        valgrind --tool=callgrind --callgrind-out-file="$OUT/deliver-serve-callgrind.out" "$DELIVER_BIN" --data "$d" \
+          deliver --recipient support@corp.example >/dev/null 2>"$OUT/deliver-serve-callgrind.txt"
+      echo "  instructions, one handed-over deliver of a plain new mail (the client):" \
+        "$(grep -o 'Collected : [0-9]*' "$OUT/deliver-serve-callgrind.txt" | awk '{printf "%.2f million", $3/1e6}')"
+    fi
+    stop_serve
+    rm -rf "$d"
+  fi
+fi
 
 # Sync syscalls per mail, over the first 50 mails into a store that has seen the rest.
 if command -v strace >/dev/null; then

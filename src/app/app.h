@@ -9,6 +9,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "ingest/deliver_protocol.h"
 #include "ingest/pipeline.h"
 #include "runtime/runtime.h"
 #include "services/case_services.h"
@@ -82,5 +83,8 @@ void register_api_sender_commands(CLI::App& app, Globals& g);
 // deliver: one mail from stdin for an MTA's pipe; part of the mail commands, and the only
 // command of `mailcase-deliver`.
 void register_deliver_command(CLI::App& app, Globals& g);
+// What a delivery's result is told as: exit code, the JSON outcome line (without its
+// newline) and the stderr text; the same whether it committed by itself or in serve.
+ingest::handoff::Answer deliver_answer(const Result<ingest::Outcome>& r);
 
 }  // namespace mailcase::app

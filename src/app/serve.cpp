@@ -21,6 +21,7 @@
 #include "api/api.h"
 #include "app/app.h"
 #include "channels/agent_roster.h"
+#include "channels/deliver_socket.h"
 #include "channels/lmtp_server.h"
 #include "channels/mailbox_agent.h"
 #include "metrics/metrics.h"
@@ -153,6 +154,28 @@ class Node {
     return {};
   }
 
+  // The delivery socket (DATA_DIR/deliver.sock) unless [deliver] handoff is off. Not
+  // having it is no reason to stop: deliveries then commit by themselves.
+  void listen_deliver() {
+    const config::Config& cfg = rt_.config();
+    if (!cfg.deliver.handoff) return;
+    channels::DeliverSocketOptions o;
+    o.path = rt_.data_dir() / "deliver.sock";
+    o.max_size = cfg.limits.max_message_bytes;
+    o.max_connections = cfg.deliver.max_connections;
+    o.request_timeout_seconds = cfg.deliver.request_timeout_seconds;
+    o.idle_timeout_seconds = cfg.deliver.idle_timeout_seconds;
+    o.commit_batch = cfg.lmtp.commit_batch;
+    auto socket = std::make_unique<channels::DeliverSocket>(rt_.ingest(), deliver_answer, o);
+    if (auto s = socket->listen(); !s) {
+      spdlog::warn("deliver: deliveries commit by themselves: {}", s.error().message);
+      return;
+    }
+    deliver_ = std::move(socket);
+    std::cerr << "deliver: taking deliveries on " << o.path.string() << std::endl;
+    threads_.emplace_back([this] { deliver_->serve(stop_); });
+  }
+
   web::HttpLimits http_limits() const {
     const config::Config& cfg = rt_.config();
     web::HttpLimits limits;
@@ -281,6 +304,7 @@ class Node {
   channels::AgentBook book_;
   std::atomic<bool> stop_{false};
   std::unique_ptr<channels::LmtpServer> lmtp_;
+  std::unique_ptr<channels::DeliverSocket> deliver_;
   std::unique_ptr<web::CustomerPages> pages_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<console::Console> console_;
@@ -344,6 +368,7 @@ void serve(Globals& g, const std::string& roles, const std::string& lmtp, const 
   node.serve_pages();
   if (plan->roles.ingest) node.start_agents(mailboxes);
   node.serve_lmtp();
+  if (plan->roles.ingest) node.listen_deliver();
   std::cerr << "serving; SIGTERM or SIGINT stops" << std::endl;
   int sig = 0;
   sigwait(&sigs, &sig);

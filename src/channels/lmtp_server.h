@@ -28,6 +28,8 @@
 
 namespace mailcase::channels {
 
+class GroupCommit;  // group_commit.h
+
 struct LmtpOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port (see bound_port)
@@ -58,7 +60,6 @@ class LmtpServer {
   void serve(const std::atomic<bool>& stop);
 
  private:
-  class GroupCommit;
   void session(int fd, const std::atomic<bool>& stop, GroupCommit& commit);
 
   ingest::MailSink& sink_;

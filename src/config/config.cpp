@@ -248,6 +248,10 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read_duration(t, "lmtp", "idle_timeout", c.lmtp.idle_timeout_seconds);
     read(t, "lmtp", "max_connections", c.lmtp.max_connections);
     read(t, "lmtp", "commit_batch", c.lmtp.commit_batch);
+    read(t, "deliver", "handoff", c.deliver.handoff);
+    read(t, "deliver", "max_connections", c.deliver.max_connections);
+    read_duration(t, "deliver", "request_timeout", c.deliver.request_timeout_seconds);
+    read_duration(t, "deliver", "idle_timeout", c.deliver.idle_timeout_seconds);
     read(t, "mailbox", "fetch_batch", c.mailbox.fetch_batch);
     read(t, "trust", "authserv_ids", c.trust.authserv_ids);
     read(t, "trust", "on_dmarc_fail", c.trust.on_dmarc_fail);
@@ -340,7 +344,13 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
                  within("lmtp.idle_timeout", static_cast<uint64_t>(c.lmtp.idle_timeout_seconds), 1, 86400),
                  within("lmtp.max_connections", static_cast<uint64_t>(c.lmtp.max_connections), 1, 10000),
                  within("lmtp.commit_batch", c.lmtp.commit_batch, 1, 10000),
-                 within("mailbox.fetch_batch", c.mailbox.fetch_batch, 1, 10000)})
+                 within("mailbox.fetch_batch", c.mailbox.fetch_batch, 1, 10000),
+                 within("deliver.max_connections", static_cast<uint64_t>(std::max(0, c.deliver.max_connections)), 1,
+                        10000),
+                 within("deliver.request_timeout",
+                        static_cast<uint64_t>(std::max<int64_t>(0, c.deliver.request_timeout_seconds)), 1, 86400),
+                 within("deliver.idle_timeout",
+                        static_cast<uint64_t>(std::max<int64_t>(0, c.deliver.idle_timeout_seconds)), 1, 86400)})
     if (!s) return tl::unexpected<Error>(s.error());
   return c;
 }
@@ -479,6 +489,16 @@ idle_timeout = "5m"
 max_connections = 64
 # Finished mails committed in one transaction, at most (group commit).
 commit_batch = 256
+
+[deliver]
+# serve takes pipe deliveries (mailcase deliver, mailcase-deliver) on DATA_DIR/deliver.sock
+# and commits them together; false: each delivery commits by itself.
+handoff = true
+# Deliveries handed over at once; more commit by themselves.
+max_connections = 64
+# Longest one handed-over delivery may take, and a silence within it.
+request_timeout = "10m"
+idle_timeout = "1m"
 
 [mailbox]
 # Mails fetched from a mailbox and committed together.

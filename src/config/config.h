@@ -122,6 +122,15 @@ struct Lmtp {
   size_t commit_batch = 256;           // finished mails committed in one transaction, at most
 };
 
+// `[deliver]`: pipe deliveries handed to a running `serve` (channels/deliver_socket.h).
+struct Deliver {
+  // serve takes deliveries on DATA_DIR/deliver.sock; off: every delivery commits by itself.
+  bool handoff = true;
+  int max_connections = 64;               // deliveries at once; more commit by themselves
+  int64_t request_timeout_seconds = 600;  // one delivery, greeting to answer ("10m")
+  int64_t idle_timeout_seconds = 60;      // a delivery silent this long is dropped, unrecorded
+};
+
 // The mailbox agents (`serve`, `mailbox fetch`).
 struct Mailbox {
   size_t fetch_batch = 50;  // mails fetched and committed together
@@ -158,6 +167,7 @@ struct Config {
   rules::BusinessHours business_hours;
   Trust trust;
   Spam spam;
+  Deliver deliver;
 };
 
 // Reads DIR/mailcase.toml; a missing file gives the defaults. A syntax error or a bad
