@@ -167,6 +167,7 @@ AnswerState parse_answer(std::string_view bytes, Answer& out) {
     if (i < 2 && sp == line.npos) return AnswerState::kBad;
     auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v[i]);
     if (f.empty() || ec != std::errc() || p != f.data() + f.size()) return AnswerState::kBad;
+    if (f.size() > 1 && f[0] == '0') return AnswerState::kBad;  // one spelling per answer
     if (i < 2) line.remove_prefix(sp + 1);
   }
   if (v[0] > 255 || v[1] > kMaxAnswerTextBytes || v[2] > kMaxAnswerTextBytes) return AnswerState::kBad;

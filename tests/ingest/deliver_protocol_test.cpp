@@ -98,6 +98,7 @@ TEST(DeliverProtocol, AnswerReadsBackAsWritten) {
   EXPECT_EQ(parse_answer(a + "x", out), AnswerState::kBad);
   EXPECT_EQ(parse_answer("B 0 0 0\n", out), AnswerState::kBad);
   EXPECT_EQ(parse_answer("A 0 99999999 0\n", out), AnswerState::kBad);
+  EXPECT_EQ(parse_answer("A 07 2 1\n{}x", out), AnswerState::kBad);  // found by the fuzz target
 }
 
 }  // namespace
