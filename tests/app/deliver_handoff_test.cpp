@@ -213,6 +213,35 @@ TEST_F(DeliverHandoff, TruncatedOrMalformedRequestRecordsNothing) {
   EXPECT_TRUE(serve->running());
 }
 
+// Past deliver.max_connections serve says BUSY at once and the delivery commits by
+// itself; with deliver.handoff off serve makes no socket at all.
+TEST_F(DeliverHandoff, BusyOrTurnedOffMeansCommittingAlone) {
+  { std::ofstream(fs::path(data_) / "mailcase.toml") << "[deliver]\nmax_connections = 1\n"; }
+  auto serve = start_serve(data_);
+  // One connection held open, greeted and silent: serve's only place.
+  const int held = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, socket_path(data_).c_str(), sizeof a.sun_path - 1);
+  ASSERT_EQ(::connect(held, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  char greeting[64] = {};
+  ASSERT_GT(::recv(held, greeting, sizeof greeting, 0), 0);
+  auto r = deliver(data_, mail("Printer", "b1@example.org"), true);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out, nullptr, false)["outcome"], "created") << r.out;
+  ::close(held);
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+
+  { std::ofstream(fs::path(data_) / "mailcase.toml") << "[deliver]\nhandoff = false\n"; }
+  testing::Background off({"--data", data_, "serve", "--roles", "ingest"});
+  ASSERT_TRUE(testing::wait_until([&] { return off.err().find("serving;") != std::string::npos; }))
+      << off.err();
+  EXPECT_FALSE(fs::exists(socket_path(data_)));
+  r = deliver(data_, mail("Printer", "b2@example.org"), true);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(messages(data_), 2u);
+}
+
 // serve killed (SIGKILL) while two feeders deliver 200 mails: a delivery that exited 0 is
 // recorded; one that exited 75 is delivered again, as the MTA does, until it exits 0.
 // Every mail is then recorded exactly once.
