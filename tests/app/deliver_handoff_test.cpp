@@ -121,8 +121,6 @@ TEST_F(DeliverHandoff, SameOutcomeAndCaseAsCommittingAlone) {
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0600u);  // the service user's alone
 
-  const std::string first = mail("Printer", "h1@example.org");
-  const std::string reply = mail("Re: Printer", "h2@example.org", "In-Reply-To: <h1@example.org>\r\n");
   for (bool program : {false, true}) {
     SCOPED_TRACE(program ? "mailcase-deliver" : "mailcase deliver");
     const std::string id = program ? "p" : "m";
@@ -135,13 +133,31 @@ TEST_F(DeliverHandoff, SameOutcomeAndCaseAsCommittingAlone) {
       ASSERT_EQ(handed.exit_code, 0) << handed.err;
       EXPECT_EQ(handed.out, local.out);
       EXPECT_EQ(handed.err, local.err);
+      // The reply threads onto the first mail's case.
+      EXPECT_EQ(json::parse(handed.out, nullptr, false)["outcome"], raw == &a ? "created" : "updated")
+          << handed.out;
     }
     // The same mail again: a duplicate either way.
     EXPECT_EQ(deliver(data_, b, program).out, deliver(alone, b, program).out);
+    // The null sender (a bounce), given as '' and as '<>', and no sender at all.
+    for (const std::vector<std::string>& sender :
+         {std::vector<std::string>{"--sender", ""}, std::vector<std::string>{"--sender", "<>"},
+          std::vector<std::string>{}}) {
+      const std::string n = mail("Undeliverable " + id + std::to_string(sender.size()),
+                                 id + "b" + (sender.empty() ? "" : sender[1]) + "@example.org");
+      auto handed = deliver(data_, n, program, sender);
+      auto local = deliver(alone, n, program, sender);
+      EXPECT_EQ(handed.exit_code, local.exit_code) << handed.err;
+      EXPECT_EQ(handed.out, local.out);
+      EXPECT_EQ(handed.err, local.err);
+    }
   }
   auto cases = json::parse(run_mailcase({"--data", data_, "case", "list", "--json"}).out, nullptr, false);
   ASSERT_TRUE(cases.is_array());
-  EXPECT_EQ(cases.size(), 2u);  // each reply threaded onto its first mail
+  auto alone_cases =
+      json::parse(run_mailcase({"--data", alone, "case", "list", "--json"}).out, nullptr, false);
+  EXPECT_EQ(cases.size(), alone_cases.size());
+  EXPECT_GE(cases.size(), 2u);  // each reply threaded onto its first mail
   EXPECT_EQ(serve->stop(SIGTERM), 0);
   EXPECT_FALSE(fs::exists(socket_path(data_)));  // removed at stop
 }
