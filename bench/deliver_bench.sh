@@ -24,21 +24,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-300}
 ROUNDS=${2:-3}
-BUILD_DIR=${BUILD_DIR:-build}
-BIN=${BIN:-$BUILD_DIR/mailcase}
-GEN=$BUILD_DIR/bench/gen_corpus
-OUT=bench/out
-mkdir -p "$OUT"
-[ -x "$BIN" ] && [ -x "$GEN" ] || { echo "build first: scripts/build" >&2; exit 1; }
-BIN=$(realpath "$BIN")
+. bench/common.sh
+bench_need
 if [ -z "${DELIVER_BIN:-}" ]; then
   DELIVER_BIN=$BIN
   [ -x "$(dirname "$BIN")/mailcase-deliver" ] && DELIVER_BIN=$(dirname "$BIN")/mailcase-deliver
 fi
 DELIVER_BIN=$(realpath "$DELIVER_BIN")
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
-  "load $(cut -d' ' -f1-3 /proc/loadavg), $(df -T "$OUT" | awk 'NR==2 {print $2}') on $(df "$OUT" | awk 'NR==2 {print $1}')"
+bench_machine
 echo "binary: $BIN; deliveries: $DELIVER_BIN"
 
 corpus="$OUT/deliver-corpus-$COUNT"

@@ -20,21 +20,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-10000}
 ROUNDS=${2:-3}
-BUILD_DIR=${BUILD_DIR:-build}
-BIN=${BIN:-$BUILD_DIR/mailcase}
 BIN2=${BIN2:-}
-GEN=$BUILD_DIR/bench/gen_corpus
-OUT=bench/out
 RULES=${RULES:-0}
 RATES=${RATES:-}
-mkdir -p "$OUT"
+. bench/common.sh
 . bench/rules_100.sh
-[ -x "$BIN" ] && [ -x "$GEN" ] || { echo "build first: scripts/build" >&2; exit 1; }
+bench_need
 corpus=$OUT/corpus-$COUNT.mbox
 [ -f "$corpus" ] || "$GEN" --count "$COUNT" --out "$corpus" >/dev/null
 echo "search index: on (always); assignment rules: $RULES"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
-  "load average $(cut -d' ' -f1-3 /proc/loadavg); corpus: $COUNT mails, $(du -h "$corpus" | cut -f1)"
+bench_machine
+echo "corpus: $COUNT mails, $(du -h "$corpus" | cut -f1)"
 
 new_store() {
   local d

@@ -8,15 +8,11 @@ cd "$(dirname "$0")/.."
 COUNT=${1:-10000}
 RUNS=${2:-3}
 BIG_MB=${3:-200}
-BUILD_DIR=${BUILD_DIR:-build}
-BIN=$BUILD_DIR/mailcase
-GEN=$BUILD_DIR/bench/gen_corpus
-OUT=bench/out
-mkdir -p "$OUT"
-[ -x "$BIN" ] && [ -x "$GEN" ] || { echo "build first: scripts/build" >&2; exit 1; }
+. bench/common.sh
+bench_need
 
 [ -f "$OUT/corpus-$COUNT.mbox" ] || "$GEN" --count "$COUNT" --out "$OUT/corpus-$COUNT.mbox"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+bench_machine
 echo "corpus: $COUNT mails, $(du -h "$OUT/corpus-$COUNT.mbox" | cut -f1)"
 
 rates=()

@@ -22,21 +22,16 @@ cd "$(dirname "$0")/.."
 COUNT=${1:-10000}
 CONNECTIONS=${2:-4}
 ROUNDS=${3:-1}
-BUILD_DIR=${BUILD_DIR:-build}
-BIN=$(realpath "${BIN:-$BUILD_DIR/mailcase}")
 BIN2=${BIN2:-}
 [ -n "$BIN2" ] && BIN2=$(realpath "$BIN2")
-GEN=$BUILD_DIR/bench/gen_corpus
-CLIENT=$(realpath "$BUILD_DIR/bench/lmtp_client")
 FIXTURE=tests/fixtures/dovecot/dovecot-fixture
-OUT=bench/out
-mkdir -p "$OUT"
-[ -x "$BIN" ] && [ -x "$GEN" ] && [ -x "$CLIENT" ] || { echo "build first: scripts/build" >&2; exit 1; }
+. bench/common.sh
+bench_need "$BUILD_DIR/bench/lmtp_client"
+CLIENT=$(realpath "$BUILD_DIR/bench/lmtp_client")
 PIPE_FLAG=()
 [ "${PIPELINING:-0}" = 1 ] && PIPE_FLAG=(--pipelining)
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
-  "load $(cut -d' ' -f1-3 /proc/loadavg), $(df -T "$OUT" | awk 'NR==2 {print $2}') on $(df "$OUT" | awk 'NR==2 {print $1}')"
+bench_machine
 echo "binary: $BIN${BIN2:+; second build: $BIN2}; $CONNECTIONS connections${PIPE_FLAG:+, pipelining}"
 
 corpus="$OUT/lmtp-corpus-$COUNT.mbox"
@@ -94,10 +89,12 @@ PY
   rm -rf "$dir"
 }
 
-sink_rate() {
-  local port pid line
-  port=$(free_port)
-  "$CLIENT" --sink "$port" &
+# rate_against PORT CMD…: the client's line against a sink CMD… starts on PORT (an instant
+# answerer: what the client itself can send), the sink stopped after it.
+rate_against() {
+  local port=$1 pid line
+  shift
+  "$@" >/dev/null &
   pid=$!
   wait_port "$port"
   line=$(client "$port" sink@example.org)
@@ -105,20 +102,8 @@ sink_rate() {
   wait "$pid" 2>/dev/null || true
   echo "$line"
 }
-
-smtp_sink_rate() {
-  local port pid line
-  port=$(free_port)
-  local user=()
-  [ "$(id -u)" -eq 0 ] && user=(-u nobody)  # it refuses to run as root
-  smtp-sink "${user[@]}" -L -c "127.0.0.1:$port" 256 >/dev/null &
-  pid=$!
-  wait_port "$port"
-  line=$(client "$port" sink@example.org)
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
-  echo "$line"
-}
+smtp_sink_user=()
+[ "$(id -u)" -eq 0 ] && smtp_sink_user=(-u nobody)  # smtp-sink refuses to run as root
 
 dovecot_rate() {
   local dir line
@@ -179,13 +164,17 @@ fi
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round"
   {
-    echo "sink $(sink_rate)"
-    command -v smtp-sink >/dev/null && echo "smtp-sink $(smtp_sink_rate)"
+    port=$(free_port)
+    echo "sink $(rate_against "$port" "$CLIENT" --sink "$port")"
+    if command -v smtp-sink >/dev/null; then
+      port=$(free_port)
+      echo "smtp-sink $(rate_against "$port" smtp-sink "${smtp_sink_user[@]}" -L -c "127.0.0.1:$port" 256)"
+    fi
     echo "ceiling1 rate $(sqlite_rate 1)"
     echo "ceiling100 rate $(sqlite_rate 100)"
     echo "dovecot $(dovecot_rate)"
     echo "mailcase $(mailcase_rate "$BIN")"
-    [ -n "$BIN2" ] && echo "mailcase2 $(mailcase_rate "$BIN2")"
+    if [ -n "$BIN2" ]; then echo "mailcase2 $(mailcase_rate "$BIN2")"; fi
   } | tee -a "$OUT/lmtp-results.txt" | sed 's/^/  /'
 done
 

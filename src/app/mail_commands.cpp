@@ -9,6 +9,7 @@
 #include "channels/import_source.h"
 #include "channels/mailbox_agent.h"
 #include "present/json.h"
+#include "util/rate.h"
 #include "util/text.h"
 
 namespace mailcase::app {
@@ -22,11 +23,15 @@ class Progress {
     auto now = std::chrono::steady_clock::now();
     if (now - last_ >= std::chrono::seconds(1)) {
       last_ = now;
-      std::cerr << "imported " << total_ << " mails (" << rate(total_) << "/s)\n";
+      std::cerr << "imported " << total_ << " mails (" << text::rate_per_second(total_, seconds()) << ")\n";
     }
   }
   void summary(const channels::SourceReport& r) const {
-    std::cerr << "done: " << r.total << " mails in " << seconds() << " s (" << rate(r.total) << "/s):";
+    // No rate for a run under a second: it would be noise.
+    const double s = seconds();
+    const std::string rate = text::rate_per_second(r.total, s);
+    std::cerr << "done: " << r.total << " mails in " << s << " s" << (rate.empty() ? "" : " (" + rate + ")")
+              << ":";
     for (const auto& [k, v] : counts(r)) std::cerr << " " << k << "=" << v;
     std::cerr << "\n";
   }
@@ -46,10 +51,6 @@ class Progress {
   }
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-  long rate(size_t n) const {
-    double s = seconds();
-    return s > 0 ? static_cast<long>(static_cast<double>(n) / s) : 0;
   }
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
   size_t total_ = 0;

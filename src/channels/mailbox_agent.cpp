@@ -89,6 +89,12 @@ std::string over_limit_reason(uint64_t size, uint64_t limit) {
          std::to_string(limit) + ")";
 }
 
+bool should_save_status(const std::string& previous, const std::string& next,
+                        std::optional<std::chrono::steady_clock::duration> since_last_save) {
+  if (!since_last_save || next != previous) return true;
+  return *since_last_save >= kStatusResaveInterval;
+}
+
 Status validate_mailbox(const store::Mailbox& m) {
   using domain::AfterAction;
   if (m.host.empty()) return fail(ErrorCode::kInvalidInput, "--host is required");
@@ -214,12 +220,15 @@ void run_agent(const store::Mailbox& m, AgentContext& ctx) {
   // next mail's notice waits) by a disk sync; the same status is saved again only once a
   // minute, to keep last_success fresh (a pass that committed mail saved it already).
   auto status_saved_at = std::chrono::steady_clock::time_point{};
+  bool status_saved = false;
   auto set_status = [&](const std::string& s) {
     const auto now = std::chrono::steady_clock::now();
-    const bool same = s == state.status && status_saved_at != std::chrono::steady_clock::time_point{};
+    const bool save = should_save_status(state.status, s,
+                                         status_saved ? std::optional(now - status_saved_at) : std::nullopt);
     state.status = s;
-    if (same && now - status_saved_at < std::chrono::minutes(1)) return;
+    if (!save) return;
     status_saved_at = now;
+    status_saved = true;
     ctx.book.save(state);
   };
   if (auto v = validate_mailbox(m); !v) {

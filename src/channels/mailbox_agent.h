@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,14 @@ inline constexpr size_t kFetchChunkBytes = 1024 * 1024;
 
 // Says why a mail of `size` bytes is not fetched, or "" when it may be.
 std::string over_limit_reason(uint64_t size, uint64_t limit);
+
+// Whether the agent saves the status `next` after `previous` (each save is a durable
+// commit). A changed status is saved at once; the same one again only when the last save
+// is a minute old or more, to keep last_success fresh. `since_last_save` is empty before
+// the first save, which is always made.
+inline constexpr std::chrono::seconds kStatusResaveInterval{60};
+bool should_save_status(const std::string& previous, const std::string& next,
+                        std::optional<std::chrono::steady_clock::duration> since_last_save);
 
 // What `mailcase mailbox test` shows.
 struct ProbeReport {

@@ -6,6 +6,7 @@
 #include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -220,6 +221,32 @@ TEST_F(Cli, ImportMboxAndMaildirThenAgainIsAllDuplicates) {
   auto again = json::parse(run({"import", box.string(), md.string(), "--json"}).out);
   EXPECT_EQ(again["duplicate"], 31);
   EXPECT_EQ(json::parse(run({"case", "list", "--json"}).out).size(), 31u);
+}
+
+// `import`'s summary gives a rate only for a run of a second or more, and one that is not
+// rounded to "0/s" for a slow one: a quick run's rate would be noise.
+TEST_F(Cli, ImportSummaryShowsARateOnlyWhereItMeansSomething) {
+  auto box = dir_.path() / "two.mbox";
+  {
+    std::ofstream out(box);
+    for (int i = 0; i < 2; ++i)
+      out << "From x@y Mon Jan  1 00:00:00 2024\nFrom: rate" << i << "@example.com\nSubject: rate " << i
+          << "\nMessage-ID: <rate" << i << "@example.com>\n\nbody\n\n";
+  }
+  auto r = run({"import", box.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.err, m, std::regex(R"(done: 2 mails in ([0-9.e+-]+) s(?: \(([0-9.]+)/s\))?: created=2\n)")))
+      << r.err;
+  const double seconds = std::stod(m[1].str());
+  if (seconds < 1.0) {
+    EXPECT_FALSE(m[2].matched) << r.err;
+  } else {  // a loaded machine: 2 mails in a second or more is a rate under 10/s, one decimal
+    ASSERT_TRUE(m[2].matched) << r.err;
+    EXPECT_GT(std::stod(m[2].str()), 0.0) << r.err;
+    EXPECT_NE(m[2].str().find('.'), std::string::npos) << r.err;
+  }
 }
 
 // `import` commits its mails in batches, the search index written once per batch: every

@@ -579,16 +579,19 @@ TEST_F(CaseSearchTest, IndexAgreesWithARebuildAfterAMixedRun) {
   for (int i = 0; i < 6; ++i)
     cases.push_back(add("mixed case" + std::to_string(i), "opening words" + std::to_string(i),
                         CaseStatus::kOpen, "Support", "", i % 2 ? ann : bob));
+  // A comment added inside the unit (on its own connection), not yet committed.
+  auto unit_comment = [](UnitOfWork& w, Id case_id, const std::string& body) {
+    Comment cm;
+    cm.case_id = case_id;
+    cm.body = body;
+    return w.cases().add_comment(cm);
+  };
   {
     auto w = store_->open_unit(Access::kWrite);
     ASSERT_TRUE(w);
-    Comment cm;
-    cm.case_id = cases[0];
-    cm.body = "kept alpha";
-    ASSERT_TRUE(w->cases().add_comment(cm));
+    ASSERT_TRUE(unit_comment(*w, cases[0], "kept alpha"));
     ASSERT_TRUE(w->savepoint("one"));
-    cm.body = "undone beta";
-    ASSERT_TRUE(w->cases().add_comment(cm));
+    ASSERT_TRUE(unit_comment(*w, cases[0], "undone beta"));
     Case c;
     c.subject = "undone case";
     c.queue = "Support";
@@ -606,10 +609,7 @@ TEST_F(CaseSearchTest, IndexAgreesWithARebuildAfterAMixedRun) {
   {
     auto w = store_->open_unit(Access::kWrite);
     ASSERT_TRUE(w);
-    Comment cm;
-    cm.case_id = cases[2];
-    cm.body = "lost delta";
-    ASSERT_TRUE(w->cases().add_comment(cm));
+    ASSERT_TRUE(unit_comment(*w, cases[2], "lost delta"));
   }  // rolled back
   comment(cases[3], "autocommit epsilon", false);
   ASSERT_EQ(sqlite3_exec(raw_,

@@ -33,10 +33,10 @@ namespace {
 //                counts them to know whether to compile them again.
 //   case_search_pending: the cases one write transaction touched (migration 28), read
 //                        whole and emptied just before its commit.
-//   case_search_mode: one row (migration 28); sqlite_master: the schema, read once at open.
+//   case_search_mode: one row (migration 28).
 const std::set<std::string> kSmallTables = {"routing_addresses",   "mailboxes",        "mailbox_state",
                                             "schema_version",      "assignment_rules", "alert_rules",
-                                            "case_search_pending", "case_search_mode", "sqlite_master"};
+                                            "case_search_pending", "case_search_mode"};
 
 // The plan lines of one statement that read a growing table whole; empty when none does.
 // "SCAN t" and "SCAN t USING [COVERING] INDEX i" both visit every row; "SEARCH" does not.

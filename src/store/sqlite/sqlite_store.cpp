@@ -226,6 +226,7 @@ class SqliteStore final : public Store {
       MC_RETURN_IF_ERROR(qq->step());
       current = static_cast<int>(qq->integer(0));
     }
+    int reached = current;
     for (const auto& m : sqlite_migrations()) {
       if (m.version <= current) continue;
       if (max_version > 0 && m.version > max_version) break;
@@ -243,14 +244,11 @@ class SqliteStore final : public Store {
                     "migration " + std::to_string(m.version) + " failed: " + s.error().message);
       }
       MC_RETURN_IF_ERROR(exec("COMMIT"));
+      reached = m.version;
     }
-    // Units write the search index once per transaction where the schema allows it.
-    {
-      MC_ASSIGN_OR_RETURN(
-          auto qq, q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_search_mode'"));
-      MC_ASSIGN_OR_RETURN(bool has, qq->step());
-      deferred_search_ = has;
-    }
+    // Units write the search index once per transaction from migration 28 on (its
+    // case_search_mode table); a file migrated only up to max_version below it does not.
+    deferred_search_ = reached >= 28;
     conn_.enable_deferred_search(deferred_search_);
     return {};
   }
