@@ -1,24 +1,18 @@
 // deliver: one mail from stdin, as an MTA's pipe runs it. Registered by `mailcase` and by
-// `mailcase-deliver`, the same command line in a program that links only what a delivery
-// needs (see CMakeLists.txt).
+// `mailcase-deliver-direct`, the same command line in a program that links only what a delivery
+// needs (see CMakeLists.txt), which the small `mailcase-deliver` runs when serve does not
+// take the mail. The hand-off itself is ingest/deliver_client.h, shared with that program.
 //
 // When `serve` runs on the data directory it takes the mail over DATA_DIR/deliver.sock
 // (channels/deliver_socket.h) and commits it with the others arriving at that moment;
 // otherwise the delivery commits by itself. Either way the same JSON, stderr text and exit
 // code, and exit 0 only once the commit is on disk.
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
-#include <optional>
 
 #include "app/app.h"
-#include "ingest/deliver_protocol.h"
+#include "ingest/deliver_client.h"
 #include "present/json.h"
 #include "util/text.h"
 
@@ -60,102 +54,6 @@ namespace {
   std::_Exit(a.exit_code);
 }
 
-bool send_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// Hands the mail on stdin to a running serve. nullopt: not handed over (no socket, nobody
-// listening, a path too long, BUSY, no greeting, an envelope the framing cannot carry)
-// and stdin untouched: the delivery commits by itself. Otherwise serve's answer, or exit
-// 75 when the connection was lost after stdin was read (the MTA tries again; a mail
-// recorded already comes back as a duplicate). Reads neither the configuration nor the
-// store: a delivery that goes this way costs its process start and a few system calls.
-std::optional<hf::Answer> hand_off(const std::string& data_dir, const hf::Envelope& envelope) {
-  auto header = hf::encode_header(envelope);
-  if (!header) return std::nullopt;
-  const std::string path = data_dir + "/deliver.sock";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return std::nullopt;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return std::nullopt;
-  // A serve that does not greet within this is taken as absent.
-  timeval greet_wait{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &greet_wait, sizeof greet_wait);
-  std::string greeting;
-  char c = 0;
-  while (greeting.size() < hf::kMaxGreetingBytes && c != '\n') {
-    ssize_t n = ::recv(fd, &c, 1, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::nullopt;
-    greeting += c;
-  }
-  if (greeting != hf::kReady) return std::nullopt;
-
-  // From here stdin is consumed: the outcome is serve's, or 75.
-  const hf::Answer lost{kExitTempFail, "",
-                        "mailcase: the mail was handed to serve on " + path +
-                            " and the connection was lost before its answer; try again\n"};
-  timeval send_wait{600, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_wait, sizeof send_wait);
-  std::string out = std::move(*header);
-  constexpr size_t kRead = 64 * 1024;
-  static_assert(kRead <= hf::kMaxChunkBytes);
-  auto buf = std::make_unique<char[]>(kRead);
-  uint64_t total = 0;
-  while (true) {
-    ssize_t n = ::read(STDIN_FILENO, buf.get(), kRead);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::cerr << "mailcase: cannot read the mail on stdin: " << std::strerror(errno) << "\n";
-      return hf::Answer{kExitTempFail, "", ""};  // no end frame: serve records nothing
-    }
-    if (n == 0) break;
-    out += hf::chunk_frame_head(static_cast<size_t>(n));
-    out.append(buf.get(), static_cast<size_t>(n));
-    total += static_cast<uint64_t>(n);
-    if (out.size() >= 4 * kRead) {
-      if (!send_all(fd, out)) return lost;
-      out.clear();
-    }
-  }
-  out += hf::end_frame(total);
-  if (!send_all(fd, out)) return lost;
-
-  // serve answers after the commit; its own deadline (deliver.request_timeout) ends a
-  // request long before this one.
-  timeval answer_wait{3600, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &answer_wait, sizeof answer_wait);
-  std::string in;
-  hf::Answer a;
-  while (true) {
-    ssize_t n = ::recv(fd, buf.get(), kRead, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return lost;
-    in.append(buf.get(), static_cast<size_t>(n));
-    switch (hf::parse_answer(in, a)) {
-      case hf::AnswerState::kDone:
-        return a;
-      case hf::AnswerState::kBad:
-        return lost;
-      case hf::AnswerState::kNeedMore:
-        break;
-    }
-  }
-}
-
 }  // namespace
 
 void register_deliver_command(CLI::App& app, Globals& g) {
@@ -173,7 +71,7 @@ void register_deliver_command(CLI::App& app, Globals& g) {
         // Before anything costly: a running serve takes the mail if it can.
         hf::Envelope he{std::nullopt, *recipients};
         if (sender_opt->count() > 0) he.sender = *sender;
-        if (auto a = hand_off(g.data_dir, he)) finish(*a);
+        if (auto a = hf::hand_off(g.data_dir, he)) finish(*a);
 
         auto p = open_runtime(g);
         if (!p) {

@@ -26,8 +26,8 @@ using nlohmann::json;
 
 // Runs mailcase-deliver with these arguments, stdin from the given text, as
 // testing::run_mailcase runs mailcase.
-testing::CommandResult run_mailcase_deliver(const std::vector<std::string>& args,
-                                            const std::string& in = "") {
+testing::CommandResult run_mailcase_deliver(const std::vector<std::string>& args, const std::string& in = "",
+                                            const std::string& program = MAILCASE_DELIVER_BINARY) {
   testing::TempDir io;
   const auto in_path = io.path() / "in", out_path = io.path() / "out", err_path = io.path() / "err";
   { std::ofstream(in_path, std::ios::binary) << in; }
@@ -36,7 +36,7 @@ testing::CommandResult run_mailcase_deliver(const std::vector<std::string>& args
     for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
   };
-  std::string cmd = quoted(MAILCASE_DELIVER_BINARY);
+  std::string cmd = quoted(program);
   for (const auto& a : args) cmd += " " + quoted(a);
   cmd +=
       " <" + quoted(in_path.string()) + " >" + quoted(out_path.string()) + " 2>" + quoted(err_path.string());
@@ -194,9 +194,11 @@ std::string loaded_libraries(const std::string& program, const testing::TempDir&
   return testing::read_file(out);
 }
 
+// mailcase-deliver-direct: the delivery that commits by itself, which mailcase-deliver runs
+// when serve does not take the mail.
 TEST_F(DeliverProgram, StartsWithoutTheNetworkLibrariesMailcaseLoads) {
   const std::string full = loaded_libraries(MAILCASE_BINARY, dir_);
-  const std::string deliver = loaded_libraries(MAILCASE_DELIVER_BINARY, dir_);
+  const std::string deliver = loaded_libraries(MAILCASE_DELIVER_DIRECT_BINARY, dir_);
   ASSERT_NE(deliver.find("libc.so"), std::string::npos) << deliver;  // the trace is read
   for (const char* lib :
        {"libetpan", "libcpp-httplib", "libcurl", "libgnutls", "libssl", "libkrb5", "libldap"}) {
@@ -209,7 +211,7 @@ TEST_F(DeliverProgram, StartsWithoutTheNetworkLibrariesMailcaseLoads) {
 // lookups (most of a delivery's start-up): a new one, or an archive no longer found, shows
 // here as a count over the bound set in tests/CMakeLists.txt.
 TEST_F(DeliverProgram, LoadsNoMoreSharedLibrariesThanItsBound) {
-  const std::string deliver = loaded_libraries(MAILCASE_DELIVER_BINARY, dir_);
+  const std::string deliver = loaded_libraries(MAILCASE_DELIVER_DIRECT_BINARY, dir_);
   // Counted line by line; a sanitizer build's own runtimes (libasan, libubsan) are not
   // the program's libraries and are left out.
   int loaded = 0;
@@ -226,6 +228,75 @@ TEST_F(DeliverProgram, LoadsNoMoreSharedLibrariesThanItsBound) {
     for (const char* lib : {"libgmime", "libglib", "libgobject", "libgio", "libnettle", "libffi", "libidn2"})
       EXPECT_EQ(deliver.find(lib), std::string::npos) << lib << " loaded by mailcase-deliver:\n" << deliver;
   }
+}
+
+// mailcase-deliver itself, one process per mail: linked statically, no dynamic loader runs
+// before its main (ldd: "not a dynamic executable"); under the sanitizers, whose runtimes
+// are shared, libc and the loader's own only.
+TEST_F(DeliverProgram, TheProgramTheMtaRunsLinksAlmostNothing) {
+  const auto out = dir_.path() / "ldd.txt";
+  const std::string cmd = std::string("ldd ") + MAILCASE_DELIVER_BINARY + " >" + out.string() + " 2>&1";
+  std::system(cmd.c_str());  // exits 1 for a static program
+  const std::string libs = testing::read_file(out);
+  if (MAILCASE_DELIVER_CLIENT_STATIC) {
+    EXPECT_NE(libs.find("not a dynamic executable"), std::string::npos) << libs;
+    return;
+  }
+  int loaded = 0;
+  std::istringstream lines(libs);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(".so") == std::string::npos) continue;
+    if (line.find("libasan") != std::string::npos || line.find("libubsan") != std::string::npos) continue;
+    ++loaded;
+  }
+  EXPECT_LE(loaded, 6) << libs;
+  for (const char* lib : {"libgmime", "libsqlite", "libspdlog", "libfmt", "libglib"})
+    EXPECT_EQ(libs.find(lib), std::string::npos) << lib << " loaded by mailcase-deliver:\n" << libs;
+}
+
+// Without serve (this fixture runs none) mailcase-deliver runs mailcase-deliver-direct with
+// its command line and stdin: --help, a usage error and an argument that is not text are
+// that program's answers, and the mail is committed (RecordsMailAndRepliesAsMailcaseDeliverDoes).
+TEST_F(DeliverProgram, WhatItDoesNotHandOverIsTheFullProgramsAnswer) {
+  auto r = run_mailcase_deliver({"--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("--data"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deliver"), std::string::npos) << r.out;
+
+  r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example", "--bogus"},
+                           mail("Printer", "u1@example.org"));
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "a\x01b@corp.example"},
+                           mail("Printer", "u2@example.org"));
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("not valid UTF-8 text"), std::string::npos) << r.err;
+  auto cases = json::parse(run_mailcase({"--data", data_, "case", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(cases.is_array());
+  EXPECT_EQ(cases.size(), 0u);
+
+  // The --opt=value forms and a non-ASCII recipient: committed as given.
+  r = run_mailcase_deliver(
+      {"--data=" + data_, "deliver", "--recipient=support@corp.example", "--sender=anna@example.org"},
+      mail("Printer", "u3@example.org"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out, nullptr, false)["outcome"], "created") << r.out;
+}
+
+// mailcase-deliver alone, without mailcase-deliver-direct beside it: the mail is not
+// recorded and the MTA is told to try again (75), with the reason on stderr.
+TEST_F(DeliverProgram, WithoutTheFullProgramBesideItExits75AndRecordsNothing) {
+  const auto lone = dir_.path() / "lone";
+  std::filesystem::create_directories(lone);
+  std::filesystem::copy_file(MAILCASE_DELIVER_BINARY, lone / "mailcase-deliver");
+  auto r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example"},
+                                mail("Printer", "m1@example.org"), (lone / "mailcase-deliver").string());
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("mailcase-deliver-direct"), std::string::npos) << r.err;
+  auto messages =
+      json::parse(run_mailcase({"--data", data_, "message", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(messages.is_array());
+  EXPECT_EQ(messages.size(), 0u) << messages.dump();
 }
 
 }  // namespace

@@ -1,0 +1,122 @@
+// mailcase-deliver: what an MTA's pipe runs, one process per mail. It links nothing but
+// libc (static where the toolchain allows; see CMakeLists.txt), because a process that
+// loads the C++ libraries, GMime and the rest spends ~90% of a handed-over delivery
+// relocating them before main runs.
+//
+// It reads `[--data DIR] deliver [--recipient R]… [--sender S]` (also `--opt=value`) and
+// hands the mail to a running serve (ingest/deliver_client.h). Whenever the mail was not
+// handed over (no serve, BUSY, a command line it does not fully understand, --help,
+// arguments that are not plain text) it runs mailcase-deliver-direct from its own
+// directory with the very same arguments and stdin untouched: usage errors, --help and
+// the delivery that commits by itself are that program's, exactly as before.
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ingest/deliver_client.h"
+#include "util/text.h"
+
+namespace {
+
+namespace hf = mailcase::ingest::handoff;
+
+constexpr std::string_view kDirectName = "mailcase-deliver-direct";
+
+void write_all(int fd, std::string_view s) {
+  while (!s.empty()) {
+    ssize_t n = ::write(fd, s.data(), s.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    s.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// The envelope and data directory of a command line this program understands whole;
+// nullopt for anything else (the full program then reads it). Values as the full
+// program's parser takes them: `--opt value` (a value may be empty, not start with '-')
+// or `--opt=value` (not empty); --data and --sender at most once.
+struct Request {
+  std::string data_dir;
+  hf::Envelope envelope;
+};
+
+std::optional<Request> understand(int argc, char** argv) {
+  Request r;
+  const char* env = std::getenv("MAILCASE_DATA");
+  r.data_dir = env && *env ? env : "mailcase-data";
+  bool have_data = false, in_deliver = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    // Only single-line text: the full program refuses the rest with its own message.
+    if (!mailcase::text::is_clean_text(a, true)) return std::nullopt;
+    std::string_view name = a;
+    std::optional<std::string_view> value;
+    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != a.npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      if (value->empty()) return std::nullopt;
+    }
+    if (!in_deliver && name == "deliver" && !value) {
+      in_deliver = true;
+      continue;
+    }
+    const bool known = in_deliver ? (name == "--recipient" || name == "--sender") : name == "--data";
+    if (!known) return std::nullopt;
+    if (!value) {
+      if (i + 1 >= argc) return std::nullopt;
+      value = argv[++i];
+      if (!value->empty() && (*value)[0] == '-') return std::nullopt;
+      if (!mailcase::text::is_clean_text(*value, true)) return std::nullopt;
+    }
+    if (name == "--data") {
+      if (have_data || value->empty()) return std::nullopt;
+      have_data = true;
+      r.data_dir = std::string(*value);
+    } else if (name == "--sender") {
+      if (r.envelope.sender) return std::nullopt;
+      r.envelope.sender = std::string(*value);
+    } else {
+      r.envelope.recipients.emplace_back(*value);
+    }
+  }
+  if (!in_deliver) return std::nullopt;
+  return r;
+}
+
+// Runs the full delivery program, found beside this one, in this process.
+[[noreturn]] void run_direct(char** argv) {
+  std::string dir;
+  char self[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    dir.assign(self, static_cast<size_t>(n));
+    dir.resize(dir.rfind('/') + 1);
+  }
+  const std::string direct = dir + std::string(kDirectName);
+  if (n > 0) ::execv(direct.c_str(), argv);
+  const int err = n > 0 ? errno : ENOENT;
+  // Not recorded: the MTA keeps the mail and tries again once the installation is whole.
+  write_all(STDERR_FILENO, "mailcase-deliver: cannot run " + (n > 0 ? direct : std::string(kDirectName)) +
+                               ": " + std::strerror(err) + " (it is installed beside mailcase-deliver)\n");
+  std::_Exit(hf::kAnswerTempFail);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (auto req = understand(argc, argv)) {
+    if (auto a = hf::hand_off(req->data_dir, req->envelope)) {
+      // As the full program writes it: control characters but line feed and tab replaced.
+      if (!a->json.empty()) write_all(STDOUT_FILENO, mailcase::text::terminal_safe(a->json + "\n"));
+      write_all(STDERR_FILENO, mailcase::text::terminal_safe(a->err));
+      return a->exit_code;
+    }
+  }
+  run_direct(argv);
+}
