@@ -145,5 +145,22 @@ TEST_F(DeliverSync, ADeliveryCreatesNoFileOutsideTheDataDirectory) {
   }
 }
 
+// The spool's sync waited on the large-mail files on a thread of its own, started for
+// every sync even with no such file (a clone per mail in serve). A plain mail starts none.
+TEST_F(DeliverSync, APlainMailStartsNoThreadToSyncIt) {
+  (void)traced_deliver(plain(1), "created");
+  const auto in = dir_.path() / "mail.eml", out = dir_.path() / "out", report = dir_.path() / "clones";
+  { std::ofstream(in, std::ios::binary) << plain(2); }
+  const std::string cmd = "strace -f -c -o " + report.string() + " -e trace=clone,clone3,fdatasync " +
+                          MAILCASE_BINARY + " --data " + data_ +
+                          " deliver --recipient support@corp.example <" + in.string() + " >" + out.string() +
+                          " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(json::parse(mailcase::testing::read_file(out))["outcome"], "created");
+  const std::string summary = mailcase::testing::read_file(report);
+  EXPECT_NE(summary.find("fdatasync"), std::string::npos) << "the trace saw no sync: " << summary;
+  EXPECT_EQ(summary.find("clone"), std::string::npos) << summary;
+}
+
 }  // namespace
 }  // namespace mailcase
