@@ -809,6 +809,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   // out-of-office answer), nor of an archive being imported.
   in.notify_owner = kind == OutcomeKind::kUpdated && confirmations_ && !facts.classification.must_not_auto_answer();
   in.from = m.from.email;
+  in.case_just_opened = kind == OutcomeKind::kCreated;
   MC_RETURN_IF_ERROR(cases_.record_inbound(u, kase, in));
 
   // A bounce of a mail we sent: that outbox row failed, and its case says so.
