@@ -268,7 +268,7 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
   auto p = std::make_unique<PreparedSpooled>();
   p->spooled = std::move(s);
   p->spooled.full_size = full_size > raw.size() ? full_size : 0;
-  p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size));
+  p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size, raw));
   if (p->spooled.parsed->msg) {
     p->spooled.parsed->rspamd = rspamd_verdict(cfg_, raw, envelope);
     p->spooled.parsed->reply = split_reply(p->spooled.parsed->msg->text_body);
@@ -346,7 +346,7 @@ mime::ParseLimits Pipeline::parse_limits() const {
   return limits;
 }
 
-ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_size) {
+ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_size, std::string_view at_hand) {
   ParseResult out;
   if (full_size > 0 || ref.size > cfg_.limits.max_message_bytes) {
     out.too_large = true;
@@ -356,6 +356,8 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
   Result<mime::ParsedMessage> parsed = fail(ErrorCode::kInternal, "not parsed");
   if (ref.location.empty()) {
     parsed = mime::parse_file(raws_->file_of(ref), *blobs_, limits);
+  } else if (!at_hand.empty() && at_hand.size() == ref.size) {
+    parsed = mime::parse_bytes(at_hand, *blobs_, limits);
   } else if (auto bytes = raws_->read(ref); bytes) {
     parsed = mime::parse_bytes(*bytes, *blobs_, limits);
   } else {
@@ -807,6 +809,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   // out-of-office answer), nor of an archive being imported.
   in.notify_owner = kind == OutcomeKind::kUpdated && confirmations_ && !facts.classification.must_not_auto_answer();
   in.from = m.from.email;
+  in.case_just_opened = kind == OutcomeKind::kCreated;
   MC_RETURN_IF_ERROR(cases_.record_inbound(u, kase, in));
 
   // A bounce of a mail we sent: that outbox row failed, and its case says so.

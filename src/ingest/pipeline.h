@@ -100,7 +100,10 @@ class Pipeline final : public MailSink {
   struct Work;
   Status sync_blobs();
   void parse(Work& w);
-  ParseResult parse_spooled(const spool::BlobRef& ref, uint64_t full_size);
+  // at_hand: the mail's bytes when the caller holds them (what it just spooled); a mail in
+  // a pack segment is then parsed from them instead of being read back (an open, a pread
+  // and a close per mail).
+  ParseResult parse_spooled(const spool::BlobRef& ref, uint64_t full_size, std::string_view at_hand = {});
   mime::ParseLimits parse_limits() const;
   std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
   Status apply(store::UnitOfWork& u, Work& w);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -116,22 +117,25 @@ bool decode_content(GMimePart* part, Sink&& sink) {
   if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
     filter.p = g_mime_filter_basic_new(enc, FALSE);
   static constexpr size_t kBlock = 64 * 1024;
-  std::vector<char> buf(kBlock + 64);
+  // Not zeroed: every byte handed on is read into it first (a vector's 64 KB of zeroes per
+  // part was 2.4 % of an LMTP delivery's instructions).
+  const auto block = std::make_unique_for_overwrite<char[]>(kBlock + 64);
+  char* const buf = block.get();
   bool more = true;
   while (more) {
-    ssize_t n = g_mime_stream_read(encoded, buf.data() + 32, kBlock);
+    ssize_t n = g_mime_stream_read(encoded, buf + 32, kBlock);
     if (n <= 0) {
       more = false;
       n = 0;
     }
     if (!filter) {
-      if (n > 0 && !sink(std::string_view(buf.data() + 32, static_cast<size_t>(n)))) return false;
+      if (n > 0 && !sink(std::string_view(buf + 32, static_cast<size_t>(n)))) return false;
       continue;
     }
     char* out = nullptr;
     size_t outlen = 0, outprespace = 0;
-    if (more) g_mime_filter_filter(filter.get(), buf.data() + 32, static_cast<size_t>(n), 32, &out, &outlen, &outprespace);
-    else g_mime_filter_complete(filter.get(), buf.data() + 32, 0, 32, &out, &outlen, &outprespace);
+    if (more) g_mime_filter_filter(filter.get(), buf + 32, static_cast<size_t>(n), 32, &out, &outlen, &outprespace);
+    else g_mime_filter_complete(filter.get(), buf + 32, 0, 32, &out, &outlen, &outprespace);
     if (outlen > 0 && !sink(std::string_view(out, outlen))) return false;
   }
   return true;

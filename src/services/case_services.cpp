@@ -276,7 +276,7 @@ Result<store::Case> CaseServices::create(store::UnitOfWork& w, const Actor& by, 
 }
 
 Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case& c, const InboundMail& in) {
-  MC_RETURN_IF_ERROR(w.cases().update_case(c));  // moves its updated time
+  if (!in.case_just_opened) MC_RETURN_IF_ERROR(w.cases().update_case(c));  // moves its updated time
   store::Comment cm;
   cm.case_id = c.id;
   cm.direction = store::Direction::kInbound;

@@ -125,6 +125,10 @@ struct InboundMail {
   // Whether a trusted server's Authentication-Results proved its From (trust/), shown
   // on the comment ("verified" / "not verified").
   bool sender_verified = false;
+  // The case was opened in this same unit of work, by this mail, and every change made to
+  // it since was written: its updated time is already now, so it is not rewritten (an
+  // UPDATE of the case and its search-index trigger per new case spared).
+  bool case_just_opened = false;
 };
 
 // The facts the loop guard needs before a new case is confirmed to its sender.

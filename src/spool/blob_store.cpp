@@ -256,6 +256,11 @@ std::pair<std::vector<std::filesystem::path>, Status> fsync_all(const std::set<s
 
 }  // namespace
 
+bool FileBlobStore::has_pending() {
+  std::lock_guard lock(mu_);
+  return !pending_files_.empty() || !pending_dirs_.empty();
+}
+
 Status FileBlobStore::sync() {
   std::set<std::filesystem::path> files, dirs;
   {

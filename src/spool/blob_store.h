@@ -11,9 +11,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
-#include <set>
 #include <vector>
 
 #include "util/result.h"
@@ -69,6 +69,9 @@ class FileBlobStore final : public BlobSink {
   // Makes every blob committed so far by this store durable: an fsync of each of its
   // files and of each directory that gained one.
   [[nodiscard]] Status sync();
+  // Whether a committed blob or a directory that gained one waits for sync(): a caller
+  // syncing other files beside this store need not set anything up for it when not.
+  bool has_pending();
 
   const std::filesystem::path& root() const { return root_; }
 
@@ -76,8 +79,8 @@ class FileBlobStore final : public BlobSink {
   friend class FileWriter;
   // A committed blob at `file`; `new_dirs`: directories that gained an entry for it.
   // file_synced: the writer fsynced it already.
-  [[nodiscard]] Status committed(const std::filesystem::path& file, std::vector<std::filesystem::path> new_dirs,
-                                 bool file_synced);
+  [[nodiscard]] Status committed(const std::filesystem::path& file,
+                                 std::vector<std::filesystem::path> new_dirs, bool file_synced);
 
   std::filesystem::path root_;
   bool fsync_each_;

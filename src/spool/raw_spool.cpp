@@ -135,11 +135,15 @@ Result<std::string> RawSpool::append(std::string_view bytes) {
     int fd;
     ~Unlock() { ::flock(fd, LOCK_UN); }
   } unlock{lock_fd_};
+  // One fstat gives both whether the segment is full and where this mail starts; a
+  // second only after another segment was opened.
   struct stat st {};
-  if (seg_fd_ < 0 || (::fstat(seg_fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) >= kSegmentBytes)) {
+  bool sized = seg_fd_ >= 0 && ::fstat(seg_fd_, &st) == 0;
+  if (seg_fd_ < 0 || (sized && static_cast<uint64_t>(st.st_size) >= kSegmentBytes)) {
     MC_RETURN_IF_ERROR(open_segment_locked());
+    sized = false;
   }
-  if (::fstat(seg_fd_, &st) != 0) return tl::unexpected(io_error("cannot read the spool segment"));
+  if (!sized && ::fstat(seg_fd_, &st) != 0) return tl::unexpected(io_error("cannot read the spool segment"));
   const uint64_t offset = static_cast<uint64_t>(st.st_size);
   std::string_view rest = bytes;
   while (!rest.empty()) {
@@ -204,8 +208,10 @@ Status RawSpool::sync() {
   // The blob files (large mails, attachments) and the segment are independent: their
   // syncs wait on the disk at the same time, not one after the other (a group of LMTP
   // mails waits for the slower one instead of the sum). Both are done before this returns.
+  // Most mails have no blob file: then no thread is started for a sync with nothing to do
+  // (a clone per commit otherwise).
   std::future<Status> blobs;
-  if (fd >= 0) {
+  if (fd >= 0 && large_.has_pending()) {
     try {
       blobs = std::async(std::launch::async, [this] { return large_.sync(); });
     } catch (const std::system_error&) {

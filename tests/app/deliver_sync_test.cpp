@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "support/test_support.h"
 
@@ -111,6 +113,53 @@ TEST_F(DeliverSync, AnAttachmentIsSyncedAsItsOwnFileNotTheFilesystem) {
   EXPECT_LE(calls["fsync"] + calls["fdatasync"], 6);
   auto list = json::parse(run_mailcase({"--data", data_, "case", "list", "--json"}).out);
   EXPECT_EQ(list.size(), 2u);
+}
+
+// SQLite's statement journals (a write transaction's statements and savepoints) were a
+// new file in /var/tmp for every delivery: an inode made and unlinked per mail, and a
+// customer's mail copied outside the data directory. They stay in memory now.
+TEST_F(DeliverSync, ADeliveryCreatesNoFileOutsideTheDataDirectory) {
+  (void)traced_deliver(plain(1), "created");
+  const auto tmp = dir_.path() / "tmp";
+  std::filesystem::create_directory(tmp);
+  for (const auto& [n, outcome] : {std::pair{2, "created"}, std::pair{2, "duplicate"}}) {
+    const auto in = dir_.path() / "mail.eml", out = dir_.path() / "out", report = dir_.path() / "opens";
+    { std::ofstream(in, std::ios::binary) << plain(n); }
+    const std::string cmd = "SQLITE_TMPDIR=" + tmp.string() + " TMPDIR=" + tmp.string() + " strace -f -o " +
+                            report.string() + " -e trace=open,openat,creat,mkdir,mkdirat " + MAILCASE_BINARY +
+                            " --data " + data_ + " deliver --recipient support@corp.example <" + in.string() +
+                            " >" + out.string() + " 2>/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_EQ(json::parse(mailcase::testing::read_file(out))["outcome"], outcome);
+    std::istringstream trace(mailcase::testing::read_file(report));
+    int created = 0;
+    for (std::string line; std::getline(trace, line);) {
+      const bool creates = line.find("O_CREAT") != std::string::npos ||
+                           line.find("mkdir") != std::string::npos ||
+                           line.find("creat(") != std::string::npos;
+      if (!creates) continue;
+      ++created;
+      EXPECT_NE(line.find(data_), std::string::npos) << "created outside the data directory: " << line;
+    }
+    EXPECT_GT(created, 0) << "the trace saw no file made at all: " << mailcase::testing::read_file(report);
+  }
+}
+
+// The spool's sync waited on the large-mail files on a thread of its own, started for
+// every sync even with no such file (a clone per mail in serve). A plain mail starts none.
+TEST_F(DeliverSync, APlainMailStartsNoThreadToSyncIt) {
+  (void)traced_deliver(plain(1), "created");
+  const auto in = dir_.path() / "mail.eml", out = dir_.path() / "out", report = dir_.path() / "clones";
+  { std::ofstream(in, std::ios::binary) << plain(2); }
+  const std::string cmd = "strace -f -c -o " + report.string() + " -e trace=clone,clone3,fdatasync " +
+                          MAILCASE_BINARY + " --data " + data_ +
+                          " deliver --recipient support@corp.example <" + in.string() + " >" + out.string() +
+                          " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(json::parse(mailcase::testing::read_file(out))["outcome"], "created");
+  const std::string summary = mailcase::testing::read_file(report);
+  EXPECT_NE(summary.find("fdatasync"), std::string::npos) << "the trace saw no sync: " << summary;
+  EXPECT_EQ(summary.find("clone"), std::string::npos) << summary;
 }
 
 }  // namespace
