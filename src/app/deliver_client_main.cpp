@@ -15,9 +15,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ingest/deliver_client.h"
 #include "util/text.h"
@@ -35,58 +35,6 @@ void write_all(int fd, std::string_view s) {
     if (n <= 0) return;
     s.remove_prefix(static_cast<size_t>(n));
   }
-}
-
-// The envelope and data directory of a command line this program understands whole;
-// nullopt for anything else (the full program then reads it). Values as the full
-// program's parser takes them: `--opt value` (a value may be empty, not start with '-')
-// or `--opt=value` (not empty); --data and --sender at most once.
-struct Request {
-  std::string data_dir;
-  hf::Envelope envelope;
-};
-
-std::optional<Request> understand(int argc, char** argv) {
-  Request r;
-  const char* env = std::getenv("MAILCASE_DATA");
-  r.data_dir = env && *env ? env : "mailcase-data";
-  bool have_data = false, in_deliver = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    // Only single-line text: the full program refuses the rest with its own message.
-    if (!mailcase::text::is_clean_text(a, true)) return std::nullopt;
-    std::string_view name = a;
-    std::optional<std::string_view> value;
-    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != a.npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      if (value->empty()) return std::nullopt;
-    }
-    if (!in_deliver && name == "deliver" && !value) {
-      in_deliver = true;
-      continue;
-    }
-    const bool known = in_deliver ? (name == "--recipient" || name == "--sender") : name == "--data";
-    if (!known) return std::nullopt;
-    if (!value) {
-      if (i + 1 >= argc) return std::nullopt;
-      value = argv[++i];
-      if (!value->empty() && (*value)[0] == '-') return std::nullopt;
-      if (!mailcase::text::is_clean_text(*value, true)) return std::nullopt;
-    }
-    if (name == "--data") {
-      if (have_data || value->empty()) return std::nullopt;
-      have_data = true;
-      r.data_dir = std::string(*value);
-    } else if (name == "--sender") {
-      if (r.envelope.sender) return std::nullopt;
-      r.envelope.sender = std::string(*value);
-    } else {
-      r.envelope.recipients.emplace_back(*value);
-    }
-  }
-  if (!in_deliver) return std::nullopt;
-  return r;
 }
 
 // Runs the full delivery program, found beside this one, in this process.
@@ -110,7 +58,9 @@ std::optional<Request> understand(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (auto req = understand(argc, argv)) {
+  const char* env = std::getenv("MAILCASE_DATA");
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (auto req = hf::handoff_request(args, env && *env ? env : "mailcase-data")) {
     if (auto a = hf::hand_off(req->data_dir, req->envelope)) {
       // As the full program writes it: control characters but line feed and tab replaced.
       if (!a->json.empty()) write_all(STDOUT_FILENO, mailcase::text::terminal_safe(a->json + "\n"));

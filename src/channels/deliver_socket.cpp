@@ -10,27 +10,17 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <list>
 #include <memory>
-#include <thread>
 
+#include "channels/accept_loop.h"
 #include "channels/group_commit.h"
+#include "util/socket_io.h"
 #include "util/text.h"
 
 namespace mailcase::channels {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool send_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -80,52 +70,14 @@ Status DeliverSocket::listen() {
 
 void DeliverSocket::serve(const std::atomic<bool>& stop) {
   GroupCommit commit(sink_, opt_.commit_batch);  // outlives every session below
-  struct Session {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::list<Session> sessions;
-  auto reap = [&sessions] {
-    for (auto it = sessions.begin(); it != sessions.end();) {
-      if (it->done->load()) {
-        it->thread.join();
-        it = sessions.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  };
-  while (!stop.load()) {
-    reap();
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 200) <= 0) continue;
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    // A client that stops reading must not hold its session (and shutdown) forever.
-    timeval send_timeout{30, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-    if (active_.load() >= opt_.max_connections) {
-      // The delivery commits by itself instead; nothing of its mail was read.
-      (void)send_all(fd, ingest::handoff::kBusy);
-      ::close(fd);
-      continue;
-    }
-    ++active_;
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    sessions.push_back(Session{std::thread([this, fd, &stop, &commit, done] {
-                                 session(fd, stop, commit);
-                                 ::close(fd);
-                                 --active_;
-                                 done->store(true);
-                               }),
-                               done});
-  }
-  for (auto& s : sessions) s.thread.join();
+  // Past the bound the delivery commits by itself instead; nothing of its mail was read.
+  accept_until_stopped(listen_fd_, stop, {opt_.max_connections, ingest::handoff::kBusy},
+                       [&](int fd) { session(fd, stop, commit); });
 }
 
 void DeliverSocket::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit) {
   namespace hf = ingest::handoff;
-  if (!send_all(fd, hf::kReady)) return;
+  if (!net_io::send_all(fd, hf::kReady)) return;
   const auto deadline = Clock::now() + std::chrono::seconds(opt_.request_timeout_seconds);
   hf::RequestParser parser(opt_.max_size, ingest::oversize_head_bytes(opt_.max_size));
   auto buf = std::make_unique<char[]>(64 * 1024);
@@ -159,7 +111,7 @@ void DeliverSocket::session(int fd, const std::atomic<bool>& stop, GroupCommit& 
   Result<ingest::Outcome> r = prepared ? commit.deliver(std::move(*prepared))
                                        : Result<ingest::Outcome>(tl::unexpected(prepared.error()));
   const hf::Answer a = answer_(r);
-  (void)send_all(fd, hf::encode_answer(a.exit_code, a.json, a.err));
+  (void)net_io::send_all(fd, hf::encode_answer(a.exit_code, a.json, a.err));
 }
 
 }  // namespace mailcase::channels

@@ -59,7 +59,6 @@ class DeliverSocket {
   DeliverAnswer answer_;
   DeliverSocketOptions opt_;
   int listen_fd_ = -1;
-  std::atomic<int> active_{0};
 };
 
 }  // namespace mailcase::channels

@@ -1,7 +1,5 @@
 #include "channels/lmtp_server.h"
 
-#include "channels/group_commit.h"
-
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
@@ -16,10 +14,12 @@
 #include <cstring>
 #include <deque>
 #include <future>
-#include <list>
 #include <mutex>
-#include <thread>
 #include <vector>
+
+#include "channels/accept_loop.h"
+#include "channels/group_commit.h"
+#include "util/socket_io.h"
 
 namespace mailcase::channels {
 namespace {
@@ -70,15 +70,7 @@ class Conn {
     return std::string(chunk_.get(), static_cast<size_t>(n));
   }
   LineEnd ended() const { return ended_; }
-  bool send(std::string_view s) {
-    while (!s.empty()) {
-      ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      s.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
+  bool send(std::string_view s) { return net_io::send_all(fd_, s); }
 
  private:
   std::nullopt_t end(LineEnd why) {
@@ -133,51 +125,9 @@ Status LmtpServer::listen() {
 
 void LmtpServer::serve(const std::atomic<bool>& stop) {
   GroupCommit commit(sink_, opt_.commit_batch);  // outlives every session below
-  // Each session has its thread and a flag it sets when done; finished ones are
-  // joined (at once, they have ended) on every turn of the loop, so accepting never
-  // waits for a session still running.
-  struct Session {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::list<Session> sessions;
-  auto reap = [&sessions] {
-    for (auto it = sessions.begin(); it != sessions.end();) {
-      if (it->done->load()) {
-        it->thread.join();
-        it = sessions.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  };
-  while (!stop.load()) {
-    reap();
-    pollfd p{listen_fd_, POLLIN, 0};
-    int n = ::poll(&p, 1, 200);
-    if (n <= 0) continue;
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    if (active_.load() >= opt_.max_connections) {
-      const char busy[] = "421 4.3.2 too many connections, try again later\r\n";
-      (void)!::send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
-      ::close(fd);
-      continue;
-    }
-    // A client that stops reading must not hold its session (and shutdown) forever.
-    timeval send_timeout{30, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-    ++active_;
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    sessions.push_back(Session{std::thread([this, fd, &stop, &commit, done] {
-                                 session(fd, stop, commit);
-                                 ::close(fd);
-                                 --active_;
-                                 done->store(true);
-                               }),
-                               done});
-  }
-  for (auto& s : sessions) s.thread.join();
+  accept_until_stopped(listen_fd_, stop,
+                       {opt_.max_connections, "421 4.3.2 too many connections, try again later\r\n"},
+                       [&](int fd) { session(fd, stop, commit); });
 }
 
 void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit) {

@@ -66,7 +66,6 @@ class LmtpServer {
   LmtpOptions opt_;
   int listen_fd_ = -1;
   int port_ = 0;
-  std::atomic<int> active_{0};
 };
 
 }  // namespace mailcase::channels

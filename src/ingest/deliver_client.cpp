@@ -8,20 +8,51 @@
 #include <cstring>
 #include <memory>
 
+#include "util/socket_io.h"
+#include "util/text.h"
+
 namespace mailcase::ingest::handoff {
-namespace {
-
-bool send_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    s.remove_prefix(static_cast<size_t>(n));
+std::optional<Request> handoff_request(const std::vector<std::string_view>& args,
+                                       std::string_view default_data_dir) {
+  Request r;
+  r.data_dir = std::string(default_data_dir);
+  bool have_data = false, in_deliver = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    // Only single-line text: the full program refuses the rest with its own message.
+    if (!text::is_clean_text(a, true)) return std::nullopt;
+    std::string_view name = a;
+    std::optional<std::string_view> value;
+    if (auto eq = a.find('='); a.starts_with("--") && eq != a.npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      if (value->empty()) return std::nullopt;
+    }
+    if (!in_deliver && name == "deliver" && !value) {
+      in_deliver = true;
+      continue;
+    }
+    const bool known = in_deliver ? (name == "--recipient" || name == "--sender") : name == "--data";
+    if (!known) return std::nullopt;
+    if (!value) {
+      if (i + 1 >= args.size()) return std::nullopt;
+      value = args[++i];
+      if (value->starts_with('-') || !text::is_clean_text(*value, true)) return std::nullopt;
+    }
+    if (name == "--data") {
+      if (have_data || value->empty()) return std::nullopt;
+      have_data = true;
+      r.data_dir = std::string(*value);
+    } else if (name == "--sender") {
+      if (r.envelope.sender) return std::nullopt;
+      r.envelope.sender = std::string(*value);
+    } else {
+      r.envelope.recipients.emplace_back(*value);
+    }
   }
-  return true;
+  if (!in_deliver) return std::nullopt;
+  return r;
 }
-
-}  // namespace
 
 std::optional<Answer> hand_off(const std::string& data_dir, const Envelope& envelope) {
   auto header = encode_header(envelope);
@@ -75,12 +106,12 @@ std::optional<Answer> hand_off(const std::string& data_dir, const Envelope& enve
     out.append(buf.get(), static_cast<size_t>(n));
     total += static_cast<uint64_t>(n);
     if (out.size() >= 4 * kRead) {
-      if (!send_all(fd, out)) return lost;
+      if (!net_io::send_all(fd, out)) return lost;
       out.clear();
     }
   }
   out += end_frame(total);
-  if (!send_all(fd, out)) return lost;
+  if (!net_io::send_all(fd, out)) return lost;
 
   // serve answers after the commit; its own deadline (deliver.request_timeout) ends a
   // request long before this one.
