@@ -26,31 +26,9 @@ namespace mailcase {
 namespace {
 
 using mailcase::testing::run_mailcase;
+using mailcase::testing::run_program;
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-// Runs a delivery program with these arguments and stdin, as testing::run_mailcase does.
-testing::CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
-                                   const std::string& in) {
-  testing::TempDir io;
-  const auto in_path = io.path() / "in", out_path = io.path() / "out", err_path = io.path() / "err";
-  { std::ofstream(in_path, std::ios::binary) << in; }
-  auto quoted = [](const std::string& a) {
-    std::string q = "'";
-    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  };
-  std::string cmd = quoted(program);
-  for (const auto& a : args) cmd += " " + quoted(a);
-  cmd +=
-      " <" + quoted(in_path.string()) + " >" + quoted(out_path.string()) + " 2>" + quoted(err_path.string());
-  const int status = std::system(cmd.c_str());
-  testing::CommandResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = testing::read_file(out_path);
-  r.err = testing::read_file(err_path);
-  return r;
-}
 
 std::string mail(const std::string& subject, const std::string& id, const std::string& extra = "") {
   return "From: Anna <anna@example.org>\r\nTo: support@corp.example\r\nSubject: " + subject +

@@ -24,28 +24,23 @@ namespace {
 using mailcase::testing::run_mailcase;
 using nlohmann::json;
 
-// Runs mailcase-deliver with these arguments, stdin from the given text, as
-// testing::run_mailcase runs mailcase.
+// Runs mailcase-deliver (or another program) with these arguments and stdin.
 testing::CommandResult run_mailcase_deliver(const std::vector<std::string>& args, const std::string& in = "",
                                             const std::string& program = MAILCASE_DELIVER_BINARY) {
-  testing::TempDir io;
-  const auto in_path = io.path() / "in", out_path = io.path() / "out", err_path = io.path() / "err";
-  { std::ofstream(in_path, std::ios::binary) << in; }
-  auto quoted = [](const std::string& a) {
-    std::string q = "'";
-    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  };
-  std::string cmd = quoted(program);
-  for (const auto& a : args) cmd += " " + quoted(a);
-  cmd +=
-      " <" + quoted(in_path.string()) + " >" + quoted(out_path.string()) + " 2>" + quoted(err_path.string());
-  const int status = std::system(cmd.c_str());
-  testing::CommandResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = testing::read_file(out_path);
-  r.err = testing::read_file(err_path);
-  return r;
+  return testing::run_program(program, args, in);
+}
+
+// The shared libraries in ldd's (or the loader's trace) output, less a sanitizer build's
+// own runtimes (libasan, libubsan), which are not the program's libraries.
+int count_libraries(const std::string& listing) {
+  int loaded = 0;
+  std::istringstream lines(listing);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(".so") == std::string::npos) continue;
+    if (line.find("libasan") != std::string::npos || line.find("libubsan") != std::string::npos) continue;
+    ++loaded;
+  }
+  return loaded;
 }
 
 std::string mail(const std::string& subject, const std::string& id) {
@@ -212,15 +207,7 @@ TEST_F(DeliverProgram, StartsWithoutTheNetworkLibrariesMailcaseLoads) {
 // here as a count over the bound set in tests/CMakeLists.txt.
 TEST_F(DeliverProgram, LoadsNoMoreSharedLibrariesThanItsBound) {
   const std::string deliver = loaded_libraries(MAILCASE_DELIVER_DIRECT_BINARY, dir_);
-  // Counted line by line; a sanitizer build's own runtimes (libasan, libubsan) are not
-  // the program's libraries and are left out.
-  int loaded = 0;
-  std::istringstream lines(deliver);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find(".so") == std::string::npos) continue;
-    if (line.find("libasan") != std::string::npos || line.find("libubsan") != std::string::npos) continue;
-    ++loaded;
-  }
+  const int loaded = count_libraries(deliver);
   ASSERT_GT(loaded, 0) << deliver;
   EXPECT_LE(loaded, MAILCASE_DELIVER_MAX_LIBRARIES) << deliver;
   if (MAILCASE_DELIVER_STATIC_MIME) {
@@ -242,14 +229,7 @@ TEST_F(DeliverProgram, TheProgramTheMtaRunsLinksAlmostNothing) {
     EXPECT_NE(libs.find("not a dynamic executable"), std::string::npos) << libs;
     return;
   }
-  int loaded = 0;
-  std::istringstream lines(libs);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find(".so") == std::string::npos) continue;
-    if (line.find("libasan") != std::string::npos || line.find("libubsan") != std::string::npos) continue;
-    ++loaded;
-  }
-  EXPECT_LE(loaded, 6) << libs;
+  EXPECT_LE(count_libraries(libs), 6) << libs;
   for (const char* lib : {"libgmime", "libsqlite", "libspdlog", "libfmt", "libglib"})
     EXPECT_EQ(libs.find(lib), std::string::npos) << lib << " loaded by mailcase-deliver:\n" << libs;
 }

@@ -44,6 +44,11 @@ TempDir::~TempDir() {
 }
 
 CommandResult run_mailcase(const std::vector<std::string>& args, const std::string& stdin_text) {
+  return run_program(MAILCASE_BINARY, args, stdin_text);
+}
+
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::string& stdin_text) {
   TempDir io;
   auto in_path = io.path() / "in", out_path = io.path() / "out", err_path = io.path() / "err";
   { std::ofstream(in_path, std::ios::binary) << stdin_text; }
@@ -53,7 +58,7 @@ CommandResult run_mailcase(const std::vector<std::string>& args, const std::stri
         !std::freopen(err_path.c_str(), "wb", stderr))
       _exit(127);
     std::vector<char*> argv;
-    std::string bin = MAILCASE_BINARY;
+    std::string bin = program;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());

@@ -36,6 +36,9 @@ struct CommandResult {
 
 // Runs the mailcase binary with these arguments, stdin from the given text.
 CommandResult run_mailcase(const std::vector<std::string>& args, const std::string& stdin_text = "");
+// The same for another program (mailcase-deliver, mailcase-deliver-direct), by its path.
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::string& stdin_text = "");
 
 // `mailcase ARGS` running in the background (e.g. serve); stderr goes to a file.
 class Background {
