@@ -20,22 +20,15 @@
 #include <vector>
 
 #include "ingest/deliver_client.h"
+#include "util/fd_io.h"
 #include "util/text.h"
 
 namespace {
 
 namespace hf = mailcase::ingest::handoff;
+using mailcase::fd_io::write_all;
 
 constexpr std::string_view kDirectName = "mailcase-deliver-direct";
-
-void write_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::write(fd, s.data(), s.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-}
 
 // Runs the full delivery program, found beside this one, in this process.
 [[noreturn]] void run_direct(char** argv) {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <thread>
 
-#include "util/socket_io.h"
+#include "util/fd_io.h"
 
 namespace mailcase::channels {
 
@@ -39,7 +39,7 @@ void accept_until_stopped(int listen_fd, const std::atomic<bool>& stop, const Ac
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
     reap();  // sessions that ended since the top of the loop free their places
     if (static_cast<int>(sessions.size()) >= limits.max_connections) {
-      (void)net_io::send_all(fd, limits.busy);
+      (void)fd_io::send_all(fd, limits.busy);
       ::close(fd);
       continue;
     }

@@ -14,7 +14,7 @@
 
 #include "channels/accept_loop.h"
 #include "channels/group_commit.h"
-#include "util/socket_io.h"
+#include "util/fd_io.h"
 #include "util/text.h"
 
 namespace mailcase::channels {
@@ -77,7 +77,7 @@ void DeliverSocket::serve(const std::atomic<bool>& stop) {
 
 void DeliverSocket::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit) {
   namespace hf = ingest::handoff;
-  if (!net_io::send_all(fd, hf::kReady)) return;
+  if (!fd_io::send_all(fd, hf::kReady)) return;
   const auto deadline = Clock::now() + std::chrono::seconds(opt_.request_timeout_seconds);
   hf::RequestParser parser(opt_.max_size, ingest::oversize_head_bytes(opt_.max_size));
   auto buf = std::make_unique<char[]>(64 * 1024);
@@ -111,7 +111,7 @@ void DeliverSocket::session(int fd, const std::atomic<bool>& stop, GroupCommit& 
   Result<ingest::Outcome> r = prepared ? commit.deliver(std::move(*prepared))
                                        : Result<ingest::Outcome>(tl::unexpected(prepared.error()));
   const hf::Answer a = answer_(r);
-  (void)net_io::send_all(fd, hf::encode_answer(a.exit_code, a.json, a.err));
+  (void)fd_io::send_all(fd, hf::encode_answer(a.exit_code, a.json, a.err));
 }
 
 }  // namespace mailcase::channels

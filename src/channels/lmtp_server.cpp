@@ -19,7 +19,7 @@
 
 #include "channels/accept_loop.h"
 #include "channels/group_commit.h"
-#include "util/socket_io.h"
+#include "util/fd_io.h"
 
 namespace mailcase::channels {
 namespace {
@@ -70,7 +70,7 @@ class Conn {
     return std::string(chunk_.get(), static_cast<size_t>(n));
   }
   LineEnd ended() const { return ended_; }
-  bool send(std::string_view s) { return net_io::send_all(fd_, s); }
+  bool send(std::string_view s) { return fd_io::send_all(fd_, s); }
 
  private:
   std::nullopt_t end(LineEnd why) {

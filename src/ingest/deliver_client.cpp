@@ -8,10 +8,11 @@
 #include <cstring>
 #include <memory>
 
-#include "util/socket_io.h"
+#include "util/fd_io.h"
 #include "util/text.h"
 
 namespace mailcase::ingest::handoff {
+
 std::optional<Request> handoff_request(const std::vector<std::string_view>& args,
                                        std::string_view default_data_dir) {
   Request r;
@@ -106,12 +107,12 @@ std::optional<Answer> hand_off(const std::string& data_dir, const Envelope& enve
     out.append(buf.get(), static_cast<size_t>(n));
     total += static_cast<uint64_t>(n);
     if (out.size() >= 4 * kRead) {
-      if (!net_io::send_all(fd, out)) return lost;
+      if (!fd_io::send_all(fd, out)) return lost;
       out.clear();
     }
   }
   out += end_frame(total);
-  if (!net_io::send_all(fd, out)) return lost;
+  if (!fd_io::send_all(fd, out)) return lost;
 
   // serve answers after the commit; its own deadline (deliver.request_timeout) ends a
   // request long before this one.
