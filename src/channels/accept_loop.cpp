@@ -46,8 +46,10 @@ void accept_until_stopped(int listen_fd, const std::atomic<bool>& stop, const Ac
     auto done = std::make_shared<std::atomic<bool>>(false);
     sessions.push_back(Session{std::thread([fd, done, &session] {
                                  session(fd);
-                                 ::close(fd);
+                                 // Its place is free before its client sees the close, so
+                                 // that a client that connects again at once is not BUSY.
                                  done->store(true);
+                                 ::close(fd);
                                }),
                                done});
   }
