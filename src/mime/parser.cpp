@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 
+#include "mime/charset_modules.h"
 #include "mime/filename.h"
 #include "mime/html_text.h"
 #include "mime/structure_scan.h"
@@ -87,10 +88,12 @@ std::string to_utf8(std::string_view bytes, std::string_view charset, const std:
   } else {
     std::string cs(charset);
     const char* iconv_name = g_mime_charset_iconv_name(cs.c_str());
+    if (iconv_name) keep_charset_loaded(cs);
     if (iconv_name && convert(iconv_name, out)) return out;
     if (problems) problems->push_back("cannot decode charset " + cs);
     if (valid(bytes)) return std::string(bytes);
   }
+  if (!fallback.empty()) keep_charset_loaded(fallback);
   if (!fallback.empty() && convert(fallback.c_str(), out)) return out;
   if (convert("ISO-8859-1", out)) return out;
   return text::make_valid_utf8(bytes);
@@ -467,15 +470,31 @@ StructureScan scan_stream(GMimeStream* stream, std::optional<std::string_view> r
   sl.max_header_fields = limits.max_header_fields;
   sl.max_header_bytes = limits.max_header_bytes;
   StructureScanner scanner(sl);
+  // The encoded words of the first block (the top headers, as a rule) name the charsets
+  // GMime converts from as it builds the tree: their converters are loaded first
+  // (charset_modules.h), so that GMime's opening and closing them costs no dlopen.
+  constexpr size_t kHeadBytes = 16 * 1024;
+  constexpr size_t kHeadCharsets = 4;
+  auto keep_head_charsets = [](std::string_view head) {
+    if (head.find("=?") == std::string_view::npos) return;
+    for (const auto& cs : encoded_word_charsets(head, kHeadCharsets)) keep_charset_loaded(cs);
+  };
   if (raw) {
-    (void)scanner.feed(raw->substr(std::min(raw->size(), static_cast<size_t>(start))));
+    std::string_view from_start = raw->substr(std::min(raw->size(), static_cast<size_t>(start)));
+    keep_head_charsets(from_start.substr(0, kHeadBytes));
+    (void)scanner.feed(from_start);
     return scanner.finish();
   }
   if (g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET) == start) {
-    char buf[16 * 1024];  // on the stack: a heap block per mail costs more than the scan
+    char buf[kHeadBytes];  // on the stack: a heap block per mail costs more than the scan
+    bool first = true;
     for (;;) {
       ssize_t n = g_mime_stream_read(stream, buf, sizeof buf);
-      if (n <= 0 || !scanner.feed(std::string_view(buf, static_cast<size_t>(n)))) break;
+      if (n <= 0) break;
+      std::string_view block(buf, static_cast<size_t>(n));
+      if (first) keep_head_charsets(block);
+      first = false;
+      if (!scanner.feed(block)) break;
     }
   }
   g_mime_stream_reset(stream);
