@@ -29,6 +29,18 @@ Result<std::unique_ptr<Query>> Connection::q(const char* sql) {
   }
   return std::make_unique<Query>(db_, stmt);
 }
+Status Connection::run(std::string_view sql) {
+  auto it = by_text_.find(sql);
+  if (it == by_text_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                nullptr);
+    if (rc != SQLITE_OK) return fail(ErrorCode::kInternal, std::string("database: ") + sqlite3_errmsg(db_));
+    if (!stmt) return {};  // only a comment or blanks: nothing to run
+    it = by_text_.emplace(std::string(sql), std::unique_ptr<sqlite3_stmt, StmtDeleter>(stmt)).first;
+  }
+  return Query(db_, it->second.get()).run();
+}
 Status Connection::begin_deferred_search() {
   if (!deferred_search_) return {};
   MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE case_search_mode SET deferred = 1"));

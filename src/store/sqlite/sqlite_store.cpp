@@ -97,8 +97,7 @@ struct PooledConnection {
 Status savepoint_sql(Connection& c, const char* verb, std::string_view name) {
   if (sqlite3_get_autocommit(c.db()) != 0)
     return fail(ErrorCode::kInternal, "database: a savepoint outside a transaction");
-  const std::string sql = std::string(verb) + std::string(name);
-  return c.exec(sql.c_str());
+  return c.run(std::string(verb) + std::string(name));
 }
 
 class Pool {
@@ -164,15 +163,15 @@ class Lease final : public UnitConnection {
 
   Status begin(Access access, bool deferred_search) {
     // query_only makes a read unit's write an error instead of a silent wait for the lock.
-    MC_RETURN_IF_ERROR(c_->conn.exec(access == Access::kWrite ? "PRAGMA query_only=0; BEGIN IMMEDIATE"
-                                                              : "PRAGMA query_only=1; BEGIN"));
+    MC_RETURN_IF_ERROR(c_->conn.run(access == Access::kWrite ? "PRAGMA query_only=0" : "PRAGMA query_only=1"));
+    MC_RETURN_IF_ERROR(c_->conn.run(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
     c_->conn.enable_deferred_search(deferred_search);
     if (access == Access::kWrite) return c_->conn.begin_deferred_search();
     return {};
   }
   Status commit() override {
     MC_RETURN_IF_ERROR(c_->conn.end_deferred_search());
-    return c_->conn.exec("COMMIT");
+    return c_->conn.run("COMMIT");
   }
   void rollback() override {
     if (sqlite3_get_autocommit(c_->conn.db()) == 0) (void)c_->conn.exec("ROLLBACK");
@@ -217,7 +216,7 @@ class SqliteStore final : public Store {
   // commit's sync carries it too (the WAL is synced as a whole).
   Status set_commits_wait(bool wait) override {
     if (!full_sync_) return {};
-    return exec(wait ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    return conn_.run(wait ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   }
 
   Result<UnitOfWork> open_unit(Access access) override {
@@ -470,7 +469,7 @@ class SqliteStore final : public Store {
 
  protected:
   Status begin() override {
-    MC_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    MC_RETURN_IF_ERROR(conn_.run("BEGIN IMMEDIATE"));
     if (auto s = conn_.begin_deferred_search(); !s) {
       rollback();
       return s;
@@ -479,7 +478,7 @@ class SqliteStore final : public Store {
   }
   Status commit() override {
     MC_RETURN_IF_ERROR(conn_.end_deferred_search());
-    return exec("COMMIT");
+    return conn_.run("COMMIT");
   }
   void rollback() override {
     (void)exec("ROLLBACK");
