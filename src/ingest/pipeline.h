@@ -65,8 +65,10 @@ class Pipeline final : public MailSink {
   // Stores the bytes only (not yet durable, not yet recorded): for batches.
   [[nodiscard]] Result<Spooled> spool(std::istream& raw, Envelope envelope);
   [[nodiscard]] Result<Spooled> spool(std::string_view raw, Envelope envelope);
-  // Records and processes a batch in two commits; one result per mail, in order.
-  std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch);
+  // Records and processes a batch in two commits ("received" rows, then the outcomes),
+  // so that a run killed in between (import) finishes the mails recorded
+  // (finish_interrupted). One result per mail, in order.
+  std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch) { return process(batch, false); }
   // Parses a spooled mail ahead of its process() (sets s.parsed, asks rspamd when it is
   // configured), on the caller's thread and without the store's lock: for a channel that
   // reads and parses mails on one thread while another commits them (import). Touches
@@ -98,6 +100,9 @@ class Pipeline final : public MailSink {
 
  private:
   struct Work;
+  // rows_with_outcomes: the "received" rows go in the commit of the outcomes, each mail's
+  // ahead of its savepoint (deliver_prepared: its senders wait for that commit anyway).
+  std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch, bool rows_with_outcomes);
   Status sync_blobs();
   void parse(Work& w);
   // at_hand: the mail's bytes when the caller holds them (what it just spooled); a mail in
