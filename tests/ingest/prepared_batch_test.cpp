@@ -1,0 +1,102 @@
+// A batch prepared by its channel (LMTP, a delivery handed to serve) is recorded and
+// processed in one commit: each mail answered as a mail alone would be, duplicates
+// within the batch and of earlier mails included.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "domain/clock.h"
+#include "ingest/pipeline.h"
+#include "runtime/runtime.h"
+#include "support/test_support.h"
+
+namespace mailcase::ingest {
+namespace {
+
+class PreparedBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_EQ(mailcase::testing::run_mailcase({"--data", data_.string(), "init"}).exit_code, 0);
+    ASSERT_EQ(
+        mailcase::testing::run_mailcase({"--data", data_.string(), "address", "add", "support@corp.example"})
+            .exit_code,
+        0);
+    auto cfg = config::load(data_ / "mailcase.toml");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    cfg_ = std::make_unique<config::Config>(*cfg);
+    auto rt = runtime::Runtime::open(data_, *cfg_, clock_);
+    ASSERT_TRUE(rt) << rt.error().message;
+    rt_ = std::move(*rt);
+  }
+
+  static std::string mail(const std::string& id, const std::string& subject) {
+    return "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: " + subject +
+           "\r\nMessage-ID: <" + id + "@example.org>\r\n\r\nHello.\r\n";
+  }
+
+  std::vector<Result<Outcome>> deliver_together(const std::vector<std::string>& raws) {
+    std::vector<std::unique_ptr<PreparedMail>> prepared;
+    for (const auto& raw : raws) {
+      auto p = rt_->ingest().prepare(raw, Envelope{"lmtp", {"support@corp.example"}, std::nullopt}, 0);
+      EXPECT_TRUE(p) << p.error().message;
+      if (p) prepared.push_back(std::move(*p));
+    }
+    return rt_->ingest().deliver_prepared(std::move(prepared));
+  }
+
+  mailcase::testing::TempDir dir_;
+  std::filesystem::path data_;
+  std::unique_ptr<config::Config> cfg_;
+  domain::FixedClock clock_{1'700'000'000};
+  std::unique_ptr<runtime::Runtime> rt_;
+};
+
+TEST_F(PreparedBatchTest, EachMailOfTheBatchMakesItsCase) {
+  auto r = deliver_together({mail("a1", "Printer"), mail("a2", "Scanner"), mail("a3", "Badge")});
+  ASSERT_EQ(r.size(), 3u);
+  std::vector<std::string> numbers;
+  for (auto& o : r) {
+    ASSERT_TRUE(o) << o.error().message;
+    EXPECT_EQ(o->kind, OutcomeKind::kCreated);
+    ASSERT_TRUE(o->case_number);
+    numbers.push_back(*o->case_number);
+  }
+  EXPECT_NE(numbers[0], numbers[1]);
+  EXPECT_NE(numbers[1], numbers[2]);
+  EXPECT_NE(r[0]->message_id, r[1]->message_id);
+}
+
+TEST_F(PreparedBatchTest, TheSameBytesTwiceInOneBatchAreOneMail) {
+  const std::string m = mail("b1", "Printer");
+  auto r = deliver_together({m, m});
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_TRUE(r[0]) << r[0].error().message;
+  ASSERT_TRUE(r[1]) << r[1].error().message;
+  EXPECT_EQ(r[0]->kind, OutcomeKind::kCreated);
+  EXPECT_EQ(r[1]->kind, OutcomeKind::kDuplicate);
+  EXPECT_EQ(r[1]->message_id, r[0]->message_id);
+  auto cases = rt_->store().list_cases(100);
+  ASSERT_TRUE(cases);
+  EXPECT_EQ(cases->size(), 1u);
+}
+
+TEST_F(PreparedBatchTest, AMailRecordedBeforeIsADuplicateNamingItsCase) {
+  auto first = deliver_together({mail("c1", "Printer")});
+  ASSERT_TRUE(first[0]) << first[0].error().message;
+  auto again = deliver_together({mail("c2", "Scanner"), mail("c1", "Printer")});
+  ASSERT_EQ(again.size(), 2u);
+  ASSERT_TRUE(again[0]) << again[0].error().message;
+  ASSERT_TRUE(again[1]) << again[1].error().message;
+  EXPECT_EQ(again[0]->kind, OutcomeKind::kCreated);
+  EXPECT_EQ(again[1]->kind, OutcomeKind::kDuplicate);
+  EXPECT_EQ(again[1]->message_id, first[0]->message_id);
+  EXPECT_EQ(again[1]->case_number, first[0]->case_number);
+}
+
+}  // namespace
+}  // namespace mailcase::ingest
