@@ -19,13 +19,9 @@ TEST(PipelineClockTest, ConfirmationIsDueAndItsLinkExpiresByThePipelinesClock) {
   constexpr int64_t kNow = 1'600'000'000;  // September 2020
   mailcase::testing::TempDir dir;
   const auto data = dir.path() / "data";
-  ASSERT_EQ(mailcase::testing::run_mailcase({"--data", data.string(), "init"}).exit_code, 0);
+  ASSERT_EQ(mailcase::testing::init_data_dir(data, {"support@corp.example"}), "");
   std::ofstream(data / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n"
                                         << "base_url = \"http://127.0.0.1:1\"\nlink_valid_days = 30\n";
-  ASSERT_EQ(
-      mailcase::testing::run_mailcase({"--data", data.string(), "address", "add", "support@corp.example"})
-          .exit_code,
-      0);
   auto cfg = config::load(data / "mailcase.toml");
   ASSERT_TRUE(cfg) << cfg.error().message;
   domain::FixedClock clock(kNow);

@@ -21,15 +21,10 @@ class PreparedBatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path() / "data";
-    ASSERT_EQ(mailcase::testing::run_mailcase({"--data", data_.string(), "init"}).exit_code, 0);
-    ASSERT_EQ(
-        mailcase::testing::run_mailcase({"--data", data_.string(), "address", "add", "support@corp.example"})
-            .exit_code,
-        0);
+    ASSERT_EQ(mailcase::testing::init_data_dir(data_, {"support@corp.example"}), "");
     auto cfg = config::load(data_ / "mailcase.toml");
     ASSERT_TRUE(cfg) << cfg.error().message;
-    cfg_ = std::make_unique<config::Config>(*cfg);
-    auto rt = runtime::Runtime::open(data_, *cfg_, clock_);
+    auto rt = runtime::Runtime::open(data_, *cfg, clock_);
     ASSERT_TRUE(rt) << rt.error().message;
     rt_ = std::move(*rt);
   }
@@ -51,7 +46,6 @@ class PreparedBatchTest : public ::testing::Test {
 
   mailcase::testing::TempDir dir_;
   std::filesystem::path data_;
-  std::unique_ptr<config::Config> cfg_;
   domain::FixedClock clock_{1'700'000'000};
   std::unique_ptr<runtime::Runtime> rt_;
 };

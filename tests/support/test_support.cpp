@@ -47,6 +47,18 @@ CommandResult run_mailcase(const std::vector<std::string>& args, const std::stri
   return run_program(MAILCASE_BINARY, args, stdin_text);
 }
 
+std::string init_data_dir(const std::filesystem::path& data, const std::vector<std::string>& addresses) {
+  auto failed = [](const std::string& what, const CommandResult& r) {
+    return what + " exited " + std::to_string(r.exit_code) + ": " + r.err + r.out;
+  };
+  if (auto r = run_mailcase({"--data", data.string(), "init"}); r.exit_code != 0) return failed("init", r);
+  for (const auto& a : addresses) {
+    if (auto r = run_mailcase({"--data", data.string(), "address", "add", a}); r.exit_code != 0)
+      return failed("address add " + a, r);
+  }
+  return {};
+}
+
 CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
                           const std::string& stdin_text) {
   TempDir io;

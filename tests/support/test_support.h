@@ -40,6 +40,10 @@ CommandResult run_mailcase(const std::vector<std::string>& args, const std::stri
 CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
                           const std::string& stdin_text = "");
 
+// A data directory as an administrator sets one up: `mailcase init`, then `address add`
+// of each address. Empty when both worked, else what failed, with the command's output.
+std::string init_data_dir(const std::filesystem::path& data, const std::vector<std::string>& addresses);
+
 // `mailcase ARGS` running in the background (e.g. serve); stderr goes to a file.
 class Background {
  public:

@@ -25,13 +25,9 @@ class PagesClockTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path() / "data";
-    ASSERT_EQ(mailcase::testing::run_mailcase({"--data", data_.string(), "init"}).exit_code, 0);
+    ASSERT_EQ(mailcase::testing::init_data_dir(data_, {"support@corp.example"}), "");
     std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n"
                                            << "link_valid_days = " << kLinkDays << "\n";
-    ASSERT_EQ(
-        mailcase::testing::run_mailcase({"--data", data_.string(), "address", "add", "support@corp.example"})
-            .exit_code,
-        0);
     auto cfg = config::load(data_ / "mailcase.toml");
     ASSERT_TRUE(cfg) << cfg.error().message;
     cfg_ = *cfg;
