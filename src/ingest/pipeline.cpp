@@ -446,14 +446,6 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   };
   for (size_t i = 0; i < batch.size(); ++i) work[i].in = batch[i];
 
-  // A batch prepared by its channel (LMTP, a delivery handed to serve) has nothing left to
-  // do between its "received" rows and its outcomes, and its senders wait for the commit of
-  // the outcomes: both go in that one commit (one transaction a group instead of two),
-  // each mail's row ahead of its savepoint, so that a mail whose writes fail keeps its
-  // "received" row as before. Otherwise (import, `deliver` on its own, a mailbox) the rows
-  // come first, in a commit of their own, so that a run killed before the outcomes finds
-  // them. Either way nothing is acknowledged before the commit that holds the outcome.
-
   // 1. The bytes reach the disk, then (a batch to parse here) a "received" row per new
   // mail, in one commit. That commit does not wait for the disk: nothing is acknowledged
   // on it, it survives a killed process, and the outcome's commit (3.) syncs it too. The
@@ -462,6 +454,12 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   // with its outcomes, waited for before its commit, was measured slower: 0.84 times the
   // LMTP rate, with a thread per commit and two syncs on the disk at once.)
   if (auto s = sync_blobs(); !s) return fail_all(s.error());
+  // A batch prepared by its channel (LMTP, a delivery handed to serve) has nothing left to
+  // do between its "received" rows and its outcomes, and its senders wait for the commit of
+  // the outcomes: its rows go in that one commit (3.), each ahead of its mail's savepoint,
+  // so that a mail whose writes fail keeps its "received" row. Otherwise (import, `deliver`
+  // on its own, a mailbox) the rows come first, here, so that a run killed before the
+  // outcomes finds them. Either way nothing is acknowledged before the outcomes' commit.
   if (!rows_with_outcomes) {
     std::lock_guard lock(mu_);
     if (auto s = store_->set_commits_wait(false); !s) return fail_all(s.error());

@@ -4,8 +4,8 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
-#include <set>
 
 #include "mime/parser.h"
 #include "util/text.h"
@@ -23,8 +23,7 @@ constexpr size_t kMaxCharsetName = 40;
 
 struct Kept {
   std::mutex mu;
-  std::set<std::string, std::less<>> names;  // iconv names with a converter open
-  std::vector<GIConv> open;                  // their converters, never closed
+  std::map<std::string, GIConv, std::less<>> open;  // by iconv name; never closed
 };
 
 Kept& kept() {
@@ -66,17 +65,15 @@ void keep_charset_loaded(std::string_view charset) {
   if (!iconv_name) return;
   Kept& k = kept();
   std::lock_guard lock(k.mu);
-  if (k.names.size() >= kMaxKeptCharsets || k.names.count(std::string_view(iconv_name)) > 0) return;
+  if (k.open.size() >= kMaxKeptCharsets || k.open.count(std::string_view(iconv_name)) > 0) return;
   GIConv cd = g_iconv_open("UTF-8", iconv_name);
-  if (cd == reinterpret_cast<GIConv>(-1)) return;
-  k.names.emplace(iconv_name);
-  k.open.push_back(cd);
+  if (cd != reinterpret_cast<GIConv>(-1)) k.open.emplace(iconv_name, cd);
 }
 
 size_t kept_charset_count() {
   Kept& k = kept();
   std::lock_guard lock(k.mu);
-  return k.names.size();
+  return k.open.size();
 }
 
 }  // namespace mailcase::mime

@@ -470,31 +470,15 @@ StructureScan scan_stream(GMimeStream* stream, std::optional<std::string_view> r
   sl.max_header_fields = limits.max_header_fields;
   sl.max_header_bytes = limits.max_header_bytes;
   StructureScanner scanner(sl);
-  // The encoded words of the first block (the top headers, as a rule) name the charsets
-  // GMime converts from as it builds the tree: their converters are loaded first
-  // (charset_modules.h), so that GMime's opening and closing them costs no dlopen.
-  constexpr size_t kHeadBytes = 16 * 1024;
-  constexpr size_t kHeadCharsets = 4;
-  auto keep_head_charsets = [](std::string_view head) {
-    if (head.find("=?") == std::string_view::npos) return;
-    for (const auto& cs : encoded_word_charsets(head, kHeadCharsets)) keep_charset_loaded(cs);
-  };
   if (raw) {
-    std::string_view from_start = raw->substr(std::min(raw->size(), static_cast<size_t>(start)));
-    keep_head_charsets(from_start.substr(0, kHeadBytes));
-    (void)scanner.feed(from_start);
+    (void)scanner.feed(raw->substr(std::min(raw->size(), static_cast<size_t>(start))));
     return scanner.finish();
   }
   if (g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET) == start) {
-    char buf[kHeadBytes];  // on the stack: a heap block per mail costs more than the scan
-    bool first = true;
+    char buf[16 * 1024];  // on the stack: a heap block per mail costs more than the scan
     for (;;) {
       ssize_t n = g_mime_stream_read(stream, buf, sizeof buf);
-      if (n <= 0) break;
-      std::string_view block(buf, static_cast<size_t>(n));
-      if (first) keep_head_charsets(block);
-      first = false;
-      if (!scanner.feed(block)) break;
+      if (n <= 0 || !scanner.feed(std::string_view(buf, static_cast<size_t>(n)))) break;
     }
   }
   g_mime_stream_reset(stream);
@@ -543,9 +527,30 @@ Result<ParsedMessage> parse_bounded(GMimeStream* stream, std::optional<std::stri
   return r;
 }
 
+// The encoded words of the mail's first 16 KiB (its top headers, as a rule) name the
+// charsets GMime converts from as it builds the tree: their converters are loaded before
+// it does (charset_modules.h), so that its opening and closing them costs no dlopen.
+void keep_head_charsets_loaded(GMimeStream* stream, std::optional<std::string_view> raw) {
+  constexpr size_t kHeadBytes = 16 * 1024;
+  constexpr size_t kHeadCharsets = 4;
+  char buf[kHeadBytes];
+  std::string_view head;
+  if (raw) {
+    head = raw->substr(0, kHeadBytes);
+  } else {
+    g_mime_stream_reset(stream);
+    ssize_t n = g_mime_stream_read(stream, buf, sizeof buf);
+    g_mime_stream_reset(stream);
+    if (n > 0) head = std::string_view(buf, static_cast<size_t>(n));
+  }
+  if (head.find("=?") == std::string_view::npos) return;
+  for (const auto& cs : encoded_word_charsets(head, kHeadCharsets)) keep_charset_loaded(cs);
+}
+
 // raw: the stream's bytes when the caller has them in memory.
 Result<ParsedMessage> parse_any(GMimeStream* stream, std::optional<std::string_view> raw, spool::BlobSink& sink,
                                 const ParseLimits& limits) {
+  keep_head_charsets_loaded(stream, raw);
   auto r = parse_bounded(stream, raw, 0, sink, limits);
   if (r || r.error().code != ErrorCode::kInvalidInput) return r;
   gint64 start = header_start(stream);

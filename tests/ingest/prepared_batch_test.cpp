@@ -44,6 +44,16 @@ class PreparedBatchTest : public ::testing::Test {
     return rt_->ingest().deliver_prepared(std::move(prepared));
   }
 
+  // The kinds of the outcomes, in order; a mail that failed fails the test.
+  static std::vector<OutcomeKind> kinds(const std::vector<Result<Outcome>>& outcomes) {
+    std::vector<OutcomeKind> out;
+    for (const auto& o : outcomes) {
+      EXPECT_TRUE(o) << o.error().message;
+      out.push_back(o ? o->kind : OutcomeKind::kFailed);
+    }
+    return out;
+  }
+
   mailcase::testing::TempDir dir_;
   std::filesystem::path data_;
   domain::FixedClock clock_{1'700'000'000};
@@ -68,11 +78,7 @@ TEST_F(PreparedBatchTest, EachMailOfTheBatchMakesItsCase) {
 TEST_F(PreparedBatchTest, TheSameBytesTwiceInOneBatchAreOneMail) {
   const std::string m = mail("b1", "Printer");
   auto r = deliver_together({m, m});
-  ASSERT_EQ(r.size(), 2u);
-  ASSERT_TRUE(r[0]) << r[0].error().message;
-  ASSERT_TRUE(r[1]) << r[1].error().message;
-  EXPECT_EQ(r[0]->kind, OutcomeKind::kCreated);
-  EXPECT_EQ(r[1]->kind, OutcomeKind::kDuplicate);
+  ASSERT_EQ(kinds(r), (std::vector{OutcomeKind::kCreated, OutcomeKind::kDuplicate}));
   EXPECT_EQ(r[1]->message_id, r[0]->message_id);
   auto cases = rt_->store().list_cases(100);
   ASSERT_TRUE(cases);
@@ -83,11 +89,7 @@ TEST_F(PreparedBatchTest, AMailRecordedBeforeIsADuplicateNamingItsCase) {
   auto first = deliver_together({mail("c1", "Printer")});
   ASSERT_TRUE(first[0]) << first[0].error().message;
   auto again = deliver_together({mail("c2", "Scanner"), mail("c1", "Printer")});
-  ASSERT_EQ(again.size(), 2u);
-  ASSERT_TRUE(again[0]) << again[0].error().message;
-  ASSERT_TRUE(again[1]) << again[1].error().message;
-  EXPECT_EQ(again[0]->kind, OutcomeKind::kCreated);
-  EXPECT_EQ(again[1]->kind, OutcomeKind::kDuplicate);
+  ASSERT_EQ(kinds(again), (std::vector{OutcomeKind::kCreated, OutcomeKind::kDuplicate}));
   EXPECT_EQ(again[1]->message_id, first[0]->message_id);
   EXPECT_EQ(again[1]->case_number, first[0]->case_number);
 }

@@ -17,27 +17,27 @@ Status Connection::exec(const char* sql) {
   }
   return {};
 }
+Result<Connection::Stmt> Connection::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                              nullptr);
+  if (rc != SQLITE_OK) return fail(ErrorCode::kInternal, std::string("database: ") + sqlite3_errmsg(db_));
+  if (!stmt) return fail(ErrorCode::kInternal, "database: no statement in " + std::string(sql));
+  return Stmt(stmt);
+}
 Result<std::unique_ptr<Query>> Connection::q(const char* sql) {
   auto it = cache_.find(sql);
-  sqlite3_stmt* stmt = nullptr;
   if (it == cache_.end()) {
-    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) return fail(ErrorCode::kInternal, std::string("database: ") + sqlite3_errmsg(db_));
-    cache_.emplace(sql, std::unique_ptr<sqlite3_stmt, StmtDeleter>(stmt));
-  } else {
-    stmt = it->second.get();
+    MC_ASSIGN_OR_RETURN(auto stmt, prepare(sql));
+    it = cache_.emplace(sql, std::move(stmt)).first;
   }
-  return std::make_unique<Query>(db_, stmt);
+  return std::make_unique<Query>(db_, it->second.get());
 }
 Status Connection::run(std::string_view sql) {
   auto it = by_text_.find(sql);
   if (it == by_text_.end()) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                nullptr);
-    if (rc != SQLITE_OK) return fail(ErrorCode::kInternal, std::string("database: ") + sqlite3_errmsg(db_));
-    if (!stmt) return {};  // only a comment or blanks: nothing to run
-    it = by_text_.emplace(std::string(sql), std::unique_ptr<sqlite3_stmt, StmtDeleter>(stmt)).first;
+    MC_ASSIGN_OR_RETURN(auto stmt, prepare(sql));
+    it = by_text_.emplace(std::string(sql), std::move(stmt)).first;
   }
   return Query(db_, it->second.get()).run();
 }

@@ -186,8 +186,12 @@ class Connection {
   sqlite3* db_;
   bool deferred_search_ = false;
   bool deferring_ = false;
-  std::map<const char*, std::unique_ptr<sqlite3_stmt, StmtDeleter>> cache_;
-  std::map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>, std::less<>> by_text_;  // run()'s
+  using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+  // One statement of sql, prepared to be kept; an error when it holds none.
+  Result<Stmt> prepare(std::string_view sql);
+
+  std::map<const char*, Stmt> cache_;
+  std::map<std::string, Stmt, std::less<>> by_text_;  // run()'s
 };
 
 // The base of each repository: its statements go through the connection it borrows.
