@@ -94,8 +94,9 @@ namespace {
 void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& queue,
               const std::atomic<bool>& stop) {
   auto halted = [&] { return stop.load() || queue.closed(); };
-  auto mail = [&](ingest::Spooled s) {
-    pipeline.parse_ahead(s);
+  // `at_hand`: the mail's bytes when the reader kept them, parsed without a read back.
+  auto mail = [&](ingest::Spooled s, std::string_view at_hand = {}) {
+    pipeline.parse_ahead(s, at_hand);
     Item item;
     item.kind = Item::Kind::kMail;
     item.mail = std::move(s);
@@ -114,6 +115,7 @@ void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& q
     queue.push(std::move(item));
   };
 
+  const uint64_t max_bytes = pipeline.max_message_bytes();
   for (const auto& path : opt.paths) {
     if (halted()) break;
     ingest::Envelope env{"import:" + path.string(), opt.recipients};
@@ -124,13 +126,29 @@ void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& q
         if (!problem(ImportProblem::Kind::kUnreadable, path, files.error())) return;
         continue;
       }
+      std::string bytes;
       for (const auto& f : *files) {
         if (halted()) break;
         std::ifstream in(f, std::ios::binary);
         // Not flushed: what is spooled but not recorded is read again by the next run.
-        auto s = pipeline.spool(in, env);
+        // A small file is read whole and parsed from memory; a larger one streams into
+        // the spool (bounded by the size limit) and is parsed from there.
+        bytes.clear();
+        const auto size = std::filesystem::file_size(f, ec);
+        const bool whole = !ec && size <= std::min<uint64_t>(MboxReader::kCopyLimit, max_bytes);
+        if (whole) {
+          bytes.resize(size);
+          in.read(bytes.data(), static_cast<std::streamsize>(size));
+          // Grew or shrank since: stream it like a large one.
+          if (static_cast<uint64_t>(in.gcount()) != size || in.peek() != std::char_traits<char>::eof()) {
+            bytes.clear();
+            in.clear();
+            in.seekg(0);
+          }
+        }
+        auto s = !bytes.empty() ? pipeline.spool(std::string_view(bytes), env) : pipeline.spool(in, env);
         if (!s) return failed(s.error());
-        if (!mail(std::move(*s))) return;
+        if (!mail(std::move(*s), bytes)) return;
       }
     } else {
       auto reader = MboxReader::open(path);
@@ -138,14 +156,15 @@ void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& q
         if (!problem(ImportProblem::Kind::kUnreadable, path, reader.error())) return;
         continue;
       }
+      std::string bytes;
       while (!halted()) {
-        auto ref = (*reader)->next(pipeline.raw_spool());
+        auto ref = (*reader)->next(pipeline.raw_spool(), &bytes);
         if (!ref) {
           if (!problem(ImportProblem::Kind::kReadFailed, path, ref.error())) return;
           break;
         }
         if (!*ref) break;
-        if (!mail(ingest::Spooled{**ref, env})) return;
+        if (!mail(ingest::Spooled{**ref, env}, bytes)) return;
       }
     }
   }

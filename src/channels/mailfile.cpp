@@ -7,7 +7,9 @@
 namespace mailcase::channels {
 namespace {
 
-bool is_from_line(std::string_view line) { return line.substr(0, 5) == "From "; }
+bool is_from_line(std::string_view line) {
+  return line.substr(0, 5) == "From ";
+}
 
 // ">From ", ">>From " … lose one ">" (mboxrd quoting).
 std::string_view unquote(std::string_view line) {
@@ -30,7 +32,23 @@ MboxReader::~MboxReader() {
   std::free(line_);
 }
 
-Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink) {
+Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink, std::string* copy) {
+  if (copy) copy->clear();
+  bool copying = copy != nullptr;
+  // Every byte of the mail goes through here: into the blob, and into the copy while it
+  // stays within kCopyLimit.
+  auto emit = [&](spool::BlobWriter& w, std::string_view bytes) -> Status {
+    if (copying) {
+      if (copy->size() + bytes.size() <= kCopyLimit) {
+        copy->append(bytes);
+      } else {
+        copying = false;
+        copy->clear();
+        copy->shrink_to_fit();
+      }
+    }
+    return w.write(bytes);
+  };
   auto read_line = [&](std::string_view& out) -> bool {
     if (has_pending_) {
       has_pending_ = false;
@@ -57,7 +75,7 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink) {
       has_pending_ = true;
       MC_ASSIGN_OR_RETURN(auto w, sink.open());
       while (read_line(line)) {
-        MC_RETURN_IF_ERROR(w->write(line));
+        MC_RETURN_IF_ERROR(emit(*w, line));
       }
       if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
       MC_ASSIGN_OR_RETURN(auto ref, w->commit());
@@ -82,7 +100,7 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink) {
       break;
     }
     if (held_blank) {
-      MC_RETURN_IF_ERROR(w->write(blank));
+      MC_RETURN_IF_ERROR(emit(*w, blank));
       held_blank = false;
     }
     if (line == "\n" || line == "\r\n") {
@@ -92,7 +110,7 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink) {
       continue;
     }
     any = true;
-    MC_RETURN_IF_ERROR(w->write(unquote(line)));
+    MC_RETURN_IF_ERROR(emit(*w, unquote(line)));
   }
   if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
   if (!any) return std::optional<spool::BlobRef>();
@@ -106,13 +124,14 @@ bool is_maildir(const std::filesystem::path& dir) {
 }
 
 Result<std::vector<std::filesystem::path>> maildir_files(const std::filesystem::path& dir) {
-  if (!is_maildir(dir)) return fail(ErrorCode::kInvalidInput, dir.string() + " is not a Maildir (no cur/ or new/)");
+  if (!is_maildir(dir))
+    return fail(ErrorCode::kInvalidInput, dir.string() + " is not a Maildir (no cur/ or new/)");
   std::vector<std::filesystem::path> out;
   std::error_code ec;
   auto collect = [&](const std::filesystem::path& d) {
     for (const char* sub : {"new", "cur"}) {
-      for (auto it = std::filesystem::directory_iterator(d / sub, ec); !ec && it != std::filesystem::directory_iterator();
-           it.increment(ec)) {
+      for (auto it = std::filesystem::directory_iterator(d / sub, ec);
+           !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
         if (it->is_regular_file(ec)) out.push_back(it->path());
       }
       ec.clear();
@@ -120,10 +139,11 @@ Result<std::vector<std::filesystem::path>> maildir_files(const std::filesystem::
   };
   collect(dir);
   // Maildir++ folders: .Name subdirectories that are Maildirs themselves.
-  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-       it.increment(ec)) {
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     auto name = it->path().filename().string();
-    if (name.size() > 1 && name[0] == '.' && it->is_directory(ec) && is_maildir(it->path())) collect(it->path());
+    if (name.size() > 1 && name[0] == '.' && it->is_directory(ec) && is_maildir(it->path()))
+      collect(it->path());
   }
   std::sort(out.begin(), out.end());
   return out;

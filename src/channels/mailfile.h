@@ -23,8 +23,14 @@ class MboxReader {
  public:
   [[nodiscard]] static Result<std::unique_ptr<MboxReader>> open(const std::filesystem::path& path);
   ~MboxReader();
+  // A mail up to this size is also handed back whole by next(sink, copy).
+  static constexpr size_t kCopyLimit = 1024 * 1024;
+
   // Writes the next mail into a new blob of `sink`; nullopt at the end of the file.
-  [[nodiscard]] Result<std::optional<spool::BlobRef>> next(spool::BlobSink& sink);
+  // With `copy`, a mail of at most kCopyLimit bytes is also left there whole (a larger
+  // one leaves it empty), so that the caller parses it without reading it back.
+  [[nodiscard]] Result<std::optional<spool::BlobRef>> next(spool::BlobSink& sink,
+                                                           std::string* copy = nullptr);
   // Bytes of the file consumed so far, for progress.
   uint64_t position() const { return position_; }
 

@@ -73,7 +73,9 @@ class Pipeline final : public MailSink {
   // configured), on the caller's thread and without the store's lock: for a channel that
   // reads and parses mails on one thread while another commits them (import). Touches
   // only the spool and the blob store, so it may run beside process() on another thread.
-  void parse_ahead(Spooled& s);
+  // `at_hand`: the mail's bytes when the caller still holds them (used only when they are
+  // as many as the spooled blob's), else they are read back from the spool.
+  void parse_ahead(Spooled& s, std::string_view at_hand = {});
   // Processes rows left "received" by an interrupted run. Returns how many.
   [[nodiscard]] Result<size_t> finish_interrupted();
   // Runs a held or failed mail through the pipeline again.
@@ -90,6 +92,8 @@ class Pipeline final : public MailSink {
 
   // Where raw mails are spooled (small ones packed, large ones as blob files).
   spool::RawSpool& raw_spool() { return *raws_; }
+  // limits.max_message_bytes: a larger mail is kept only in part and recorded as failed.
+  uint64_t max_message_bytes() const;
   // Whether a new case is confirmed to its sender (on; `import` of an archive turns it off).
   void set_confirmations(bool on) { confirmations_ = on; }
   // The assignment rules' evaluation of this mail as if it opened a case now (`mailcase
