@@ -16,7 +16,7 @@
 #include "cases/lifecycle.h"
 #include "mime/filename.h"
 #include "present/json.h"
-#include "spool/blob_store.h"
+#include "spool/raw_spool.h"
 #include "util/clock.h"
 #include "util/text.h"
 #include "web/comment_form.h"
@@ -436,11 +436,9 @@ void get_attachment(Context& ctx, const std::string& id_text, httplib::Response&
   auto a = unit->cases().get_attachment(id);
   if (!a) return send_error(res, a.error());
   if (!*a) return send_problem(res, Problem{404, "no attachment " + id_text, {}});
-  // Attachments' bytes are kept in the data directory's blob store (runtime.cpp).
-  const spool::FileBlobStore blobs(ctx.data_dir / "blobs", false);
-  if ((*a)->sha256.empty() || !blobs.contains((*a)->sha256))
+  auto bytes = spool::read_kept(ctx.data_dir, spool::BlobRef{(*a)->sha256, (*a)->size, (*a)->blob_location});
+  if (!bytes && bytes.error().code == ErrorCode::kNotFound)
     return send_problem(res, Problem{404, "the bytes of attachment " + id_text + " were not kept", {}});
-  auto bytes = blobs.read((*a)->sha256);
   if (!bytes) return send_error(res, bytes.error());
   const std::string name = mime::safe_filename((*a)->filename, "attachment-" + id_text);
   res.status = 200;

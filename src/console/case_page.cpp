@@ -13,7 +13,7 @@
 #include "console/case_pages.h"
 #include "console/mail_frame.h"
 #include "mime/filename.h"
-#include "spool/blob_store.h"
+#include "spool/raw_spool.h"
 #include "util/text.h"
 
 namespace mailcase::console {
@@ -246,11 +246,9 @@ void send_attachment(Context& ctx, const Viewer& v, const std::string& id_text, 
   auto a = unit->cases().get_attachment(id);
   if (!a) return send_error(res, 503, v, "The attachment cannot be read just now. Please try again.");
   if (!*a) return send_error(res, 404, v, "There is no such attachment.");
-  // Attachments' bytes are kept in the data directory's blob store (runtime.cpp).
-  const spool::FileBlobStore blobs(ctx.data_dir / "blobs", false);
-  if ((*a)->sha256.empty() || !blobs.contains((*a)->sha256))
+  auto bytes = spool::read_kept(ctx.data_dir, spool::BlobRef{(*a)->sha256, (*a)->size, (*a)->blob_location});
+  if (!bytes && bytes.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "The bytes of this attachment were not kept.");
-  auto bytes = blobs.read((*a)->sha256);
   if (!bytes) return send_error(res, 503, v, "The attachment cannot be read just now. Please try again.");
   const std::string name = mime::safe_filename((*a)->filename, "attachment-" + id_text);
   res.status = 200;

@@ -230,6 +230,9 @@ struct Attachment {
   std::string content_type;
   uint64_t size = 0;
   std::string sha256;
+  // Where the bytes are kept (spool::BlobRef::location): a spool segment's place, or
+  // empty for a blob file named by sha256.
+  std::string blob_location;
   std::string content_id;
   bool is_inline = false;
 };

@@ -1,9 +1,8 @@
 #include "ingest/alert_ingest.h"
 
-#include "cases/lifecycle.h"
-
 #include <spdlog/spdlog.h>
 
+#include "cases/lifecycle.h"
 #include "config/config.h"
 #include "services/case_services.h"
 
@@ -24,6 +23,7 @@ services::InboundMail alert_comment(const mime::ParsedMessage& m, store::Id raw_
     at.content_type = a.content_type;
     at.size = a.size;
     at.sha256 = a.sha256;
+    at.blob_location = a.location;
     at.content_id = a.content_id;
     at.is_inline = a.is_inline;
     in.attachments.push_back(std::move(at));

@@ -192,10 +192,9 @@ struct Pipeline::Work {
   std::string allowed_by;
 };
 
-Pipeline::Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws,
-                   const config::Config& cfg, services::CaseServices& cases)
+Pipeline::Pipeline(store::Store& store, spool::RawSpool& raws, const config::Config& cfg,
+                   services::CaseServices& cases)
     : store_(&store),
-      blobs_(&blobs),
       raws_(&raws),
       cfg_(cfg),
       cases_(cases),
@@ -361,12 +360,14 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
   }
   const mime::ParseLimits limits = parse_limits();
   Result<mime::ParsedMessage> parsed = fail(ErrorCode::kInternal, "not parsed");
+  // Attachments go where the raw mails go: appended to a spool segment (a file of their
+  // own only past RawSpool::kPackLimit), as creating a file costs an inode each.
   if (ref.location.empty()) {
-    parsed = mime::parse_file(raws_->file_of(ref), *blobs_, limits);
+    parsed = mime::parse_file(raws_->file_of(ref), *raws_, limits);
   } else if (!at_hand.empty() && at_hand.size() == ref.size) {
-    parsed = mime::parse_bytes(at_hand, *blobs_, limits);
+    parsed = mime::parse_bytes(at_hand, *raws_, limits);
   } else if (auto bytes = raws_->read(ref); bytes) {
-    parsed = mime::parse_bytes(*bytes, *blobs_, limits);
+    parsed = mime::parse_bytes(*bytes, *raws_, limits);
   } else {
     parsed = tl::unexpected(bytes.error());
   }
@@ -814,21 +815,19 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     at.content_type = a.content_type;
     at.size = a.size;
     at.sha256 = a.sha256;
+    at.blob_location = a.location;
     at.content_id = a.content_id;
     at.is_inline = a.is_inline;
     in.attachments.push_back(std::move(at));
   }
   if (cfg_.storage.keep_original) {
-    // Attachments are served from blob files by hash: a packed mail gets one.
-    if (!row.spool_location.empty() && !blobs_->contains(row.sha256)) {
-      MC_ASSIGN_OR_RETURN(auto bytes, raws_->read(spool::BlobRef{row.sha256, row.size, row.spool_location}));
-      MC_RETURN_IF_ERROR(blobs_->put(bytes));
-    }
+    // Served from where the spool keeps the mail.
     store::Attachment at;
     at.filename = "original-" + std::to_string(row.id) + ".eml";
     at.content_type = "message/rfc822";
     at.size = row.size;
     at.sha256 = row.sha256;
+    at.blob_location = row.spool_location;
     in.attachments.push_back(std::move(at));
   }
   // Whom the customer (or a participant) wrote to alongside us may answer on the case too;

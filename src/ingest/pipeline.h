@@ -50,7 +50,7 @@ class Pipeline final : public MailSink {
  public:
   // Borrows the runtime's parts (runtime/runtime.h builds it), which must outlive it.
   // Times written on cases and mails come from the case services' clock.
-  Pipeline(store::Store& store, spool::FileBlobStore& blobs, spool::RawSpool& raws, const config::Config& cfg,
+  Pipeline(store::Store& store, spool::RawSpool& raws, const config::Config& cfg,
            services::CaseServices& cases);
   ~Pipeline() override;
 
@@ -127,7 +127,6 @@ class Pipeline final : public MailSink {
 
   std::mutex mu_;  // one writer at a time on the store's own connection
   store::Store* store_;
-  spool::FileBlobStore* blobs_;
   spool::RawSpool* raws_;
   const config::Config& cfg_;
   services::CaseServices& cases_;

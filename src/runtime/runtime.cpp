@@ -43,7 +43,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const std::filesystem::path& data
   p->templates = std::make_unique<outbound::Templates>(data_dir / "templates");
   p->cases = std::make_unique<services::CaseServices>(*p->store, p->cfg, *p->templates, *p->links,
                                                       p->blobs.get(), p->clock);
-  p->ingest = std::make_unique<ingest::Pipeline>(*p->store, *p->blobs, *p->raws, p->cfg, *p->cases);
+  p->ingest = std::make_unique<ingest::Pipeline>(*p->store, *p->raws, p->cfg, *p->cases);
   return std::unique_ptr<Runtime>(new Runtime(std::move(p)));
 }
 

@@ -284,4 +284,12 @@ Result<std::string> RawSpool::read(const BlobRef& ref) const {
   return out;
 }
 
+Result<std::string> read_kept(const std::filesystem::path& data_dir, const BlobRef& ref) {
+  FileBlobStore blobs(data_dir / "blobs", false);
+  const RawSpool spool(data_dir / "spool", blobs);
+  if (ref.sha256.empty() || !spool.contains(ref))
+    return fail(ErrorCode::kNotFound, "the bytes were not kept");
+  return spool.read(ref);
+}
+
 }  // namespace mailcase::spool

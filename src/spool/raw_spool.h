@@ -73,4 +73,9 @@ class RawSpool final : public BlobSink {
   std::set<std::filesystem::path> dirty_dirs_;
 };
 
+// The bytes of a blob kept in a data directory as the runtime lays it out (runtime.cpp:
+// segments under spool/, files under blobs/), for readers outside the runtime (the
+// console's and the API's attachment downloads). kNotFound when they were not kept.
+[[nodiscard]] Result<std::string> read_kept(const std::filesystem::path& data_dir, const BlobRef& ref);
+
 }  // namespace mailcase::spool

@@ -840,6 +840,11 @@ ALTER TABLE mailbox_state ADD COLUMN push_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE mailbox_state ADD COLUMN push_last_notice_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE mailbox_state ADD COLUMN push_last_ms REAL NOT NULL DEFAULT -1;
 )sql"},
+      // An attachment's bytes may sit in a spool segment (spool/raw_spool.h) instead of a
+      // file of their own: where ("<segment>:<offset>"); empty for a file under blobs/.
+      {30, R"sql(
+ALTER TABLE attachments ADD COLUMN blob_location TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return all;
 }

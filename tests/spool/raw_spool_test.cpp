@@ -1,9 +1,10 @@
 // The raw-mail spool: small mails packed, large ones in files, both read back.
+#include "spool/raw_spool.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "spool/raw_spool.h"
 #include "support/test_support.h"
 
 namespace mailcase::spool {
@@ -65,6 +66,24 @@ TEST(RawSpool, MissingBytesAreReported) {
   EXPECT_FALSE(spool.contains(ghost));
   EXPECT_FALSE(spool.read(ghost).has_value());
   EXPECT_FALSE(spool.read(BlobRef{"00", 1, "garbage"}).has_value());
+}
+
+// Downloads read a kept blob by its row alone: packed in a segment (attachments since
+// they are spooled), or a file of its own (large ones, and rows written before).
+TEST(RawSpool, KeptBlobsAreReadFromTheDataDirectoryWhereverTheyAre) {
+  testing::TempDir dir;
+  FileBlobStore blobs(dir.path() / "blobs", false);
+  RawSpool spool(dir.path() / "spool", blobs);
+  auto packed = spool.put("%PDF-1.4 a small attachment");
+  auto own_file = blobs.put("an attachment stored before segments held them");
+  ASSERT_TRUE(packed && own_file);
+  ASSERT_FALSE(packed->location.empty());
+  EXPECT_EQ(*read_kept(dir.path(), *packed), "%PDF-1.4 a small attachment");
+  EXPECT_EQ(*read_kept(dir.path(), *own_file), "an attachment stored before segments held them");
+  auto gone = read_kept(dir.path(), BlobRef{packed->sha256, packed->size, "1:999999"});
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(read_kept(dir.path(), BlobRef{"", 3, ""}).error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -314,17 +314,17 @@ class Cases final : public CaseRepository, SqliteRepository {
     MC_ASSIGN_OR_RETURN(
         auto qq,
         q("INSERT INTO attachments (case_id, comment_id, filename, content_type, size, sha256, content_id, "
-          "is_inline) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+          "is_inline, blob_location) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     qq->bind(1, a.case_id).bind(2, a.comment_id).bind(3, a.filename).bind(4, a.content_type);
     qq->bind(5, static_cast<int64_t>(a.size)).bind(6, a.sha256).bind(7, a.content_id);
-    qq->bind(8, int64_t{a.is_inline ? 1 : 0});
+    qq->bind(8, int64_t{a.is_inline ? 1 : 0}).bind(9, a.blob_location);
     MC_RETURN_IF_ERROR(qq->run());
     return sqlite3_last_insert_rowid(db_);
   }
 
   static constexpr const char* kAttachmentColumns =
-      "id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline";
+      "id, case_id, comment_id, filename, content_type, size, sha256, content_id, is_inline, blob_location";
 
   // One attachment row, read as kAttachmentColumns lists them.
   static Attachment attachment_of(const Query& r) {
@@ -338,6 +338,7 @@ class Cases final : public CaseRepository, SqliteRepository {
     a.sha256 = r.text(6);
     a.content_id = r.text(7);
     a.is_inline = r.integer(8) != 0;
+    a.blob_location = r.text(9);
     return a;
   }
 
