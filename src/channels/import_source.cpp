@@ -90,6 +90,18 @@ constexpr uint64_t kReadAheadBytes = 16ull * 1024 * 1024;
 
 namespace {
 
+// The whole of a file of `size` bytes into `out`. False when it holds another count of
+// bytes now (it changed since it was listed): `in` is then back at its start, to be
+// streamed like a large file.
+bool read_whole(std::ifstream& in, uint64_t size, std::string& out) {
+  out.resize(size);
+  in.read(out.data(), static_cast<std::streamsize>(size));
+  if (static_cast<uint64_t>(in.gcount()) == size && in.peek() == std::char_traits<char>::eof()) return true;
+  in.clear();
+  in.seekg(0);
+  return false;
+}
+
 // The reading thread: every path in turn into the queue, ending with kEnd or kError.
 void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& queue,
               const std::atomic<bool>& stop) {
@@ -133,19 +145,9 @@ void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& q
         // Not flushed: what is spooled but not recorded is read again by the next run.
         // A small file is read whole and parsed from memory; a larger one streams into
         // the spool (bounded by the size limit) and is parsed from there.
-        bytes.clear();
         const auto size = std::filesystem::file_size(f, ec);
-        const bool whole = !ec && size <= std::min<uint64_t>(MboxReader::kCopyLimit, max_bytes);
-        if (whole) {
-          bytes.resize(size);
-          in.read(bytes.data(), static_cast<std::streamsize>(size));
-          // Grew or shrank since: stream it like a large one.
-          if (static_cast<uint64_t>(in.gcount()) != size || in.peek() != std::char_traits<char>::eof()) {
-            bytes.clear();
-            in.clear();
-            in.seekg(0);
-          }
-        }
+        const bool small = !ec && size <= std::min<uint64_t>(MboxReader::kCopyLimit, max_bytes);
+        if (!small || !read_whole(in, size, bytes)) bytes.clear();
         auto s = !bytes.empty() ? pipeline.spool(std::string_view(bytes), env) : pipeline.spool(in, env);
         if (!s) return failed(s.error());
         if (!mail(std::move(*s), bytes)) return;

@@ -60,9 +60,9 @@ class ImportSource final : public MailSource {
 
   std::string name() const override { return "import"; }
   // Exhausted when every path was read. Stop is checked between mails: the batch in hand
-  // is committed, the rest (mails read ahead included) is left for a later run. An error (the interrupted run
-  // could not be finished, a mail could not be spooled) ends the run; mails spooled but not yet committed are
-  // read again by the next run.
+  // is committed, the rest (mails read ahead included) is left for a later run. An error (the interrupted run could
+  // not be finished, a mail could not be spooled) ends the run; mails spooled but not yet
+  // committed are read again by the next run.
   [[nodiscard]] Result<SourceReport> run(const std::atomic<bool>& stop) override;
   // As run(), with the import's own details.
   [[nodiscard]] Result<ImportReport> import(const std::atomic<bool>& stop);

@@ -7,9 +7,7 @@
 namespace mailcase::channels {
 namespace {
 
-bool is_from_line(std::string_view line) {
-  return line.substr(0, 5) == "From ";
-}
+bool is_from_line(std::string_view line) { return line.substr(0, 5) == "From "; }
 
 // ">From ", ">>From " … lose one ">" (mboxrd quoting).
 std::string_view unquote(std::string_view line) {
@@ -124,14 +122,13 @@ bool is_maildir(const std::filesystem::path& dir) {
 }
 
 Result<std::vector<std::filesystem::path>> maildir_files(const std::filesystem::path& dir) {
-  if (!is_maildir(dir))
-    return fail(ErrorCode::kInvalidInput, dir.string() + " is not a Maildir (no cur/ or new/)");
+  if (!is_maildir(dir)) return fail(ErrorCode::kInvalidInput, dir.string() + " is not a Maildir (no cur/ or new/)");
   std::vector<std::filesystem::path> out;
   std::error_code ec;
   auto collect = [&](const std::filesystem::path& d) {
     for (const char* sub : {"new", "cur"}) {
-      for (auto it = std::filesystem::directory_iterator(d / sub, ec);
-           !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      for (auto it = std::filesystem::directory_iterator(d / sub, ec); !ec && it != std::filesystem::directory_iterator();
+           it.increment(ec)) {
         if (it->is_regular_file(ec)) out.push_back(it->path());
       }
       ec.clear();
@@ -139,11 +136,10 @@ Result<std::vector<std::filesystem::path>> maildir_files(const std::filesystem::
   };
   collect(dir);
   // Maildir++ folders: .Name subdirectories that are Maildirs themselves.
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
     auto name = it->path().filename().string();
-    if (name.size() > 1 && name[0] == '.' && it->is_directory(ec) && is_maildir(it->path()))
-      collect(it->path());
+    if (name.size() > 1 && name[0] == '.' && it->is_directory(ec) && is_maildir(it->path())) collect(it->path());
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -1,8 +1,9 @@
 #include "ingest/alert_ingest.h"
 
+#include "cases/lifecycle.h"
+
 #include <spdlog/spdlog.h>
 
-#include "cases/lifecycle.h"
 #include "config/config.h"
 #include "services/case_services.h"
 

@@ -270,8 +270,7 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
   auto p = std::make_unique<PreparedSpooled>();
   p->spooled = std::move(s);
   p->spooled.full_size = full_size > raw.size() ? full_size : 0;
-  p->spooled.parsed =
-      std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size, raw));
+  p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size, raw));
   if (p->spooled.parsed->msg) {
     p->spooled.parsed->rspamd = rspamd_verdict(cfg_, raw, envelope);
     p->spooled.parsed->reply = split_reply(p->spooled.parsed->msg->text_body);
@@ -283,10 +282,8 @@ void Pipeline::parse_ahead(Spooled& s, std::string_view at_hand) {
   if (at_hand.size() != s.blob.size) at_hand = {};
   auto p = std::make_shared<ParseResult>(parse_spooled(s.blob, s.full_size, at_hand));
   if (p->msg) p->reply = split_reply(p->msg->text_body);
-  if (p->msg && !cfg_.spam.rspamd_url.empty() && !at_hand.empty()) {
-    p->rspamd = rspamd_verdict(cfg_, at_hand, s.envelope);
-  } else if (p->msg && !cfg_.spam.rspamd_url.empty()) {
-    auto bytes = raws_->read(s.blob);
+  if (p->msg && !cfg_.spam.rspamd_url.empty()) {
+    auto bytes = at_hand.empty() ? raws_->read(s.blob) : Result<std::string>(std::string(at_hand));
     p->rspamd = bytes ? rspamd_verdict(cfg_, *bytes, s.envelope)
                       : spam::unchecked("rspamd", "rspamd not asked: " + bytes.error().message);
   }
@@ -403,8 +400,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   // bytes recorded earlier, or earlier in this batch) is skipped with its outcome, a
   // "received" row of an interrupted run is taken up, and a new mail gets its row.
   std::map<std::string, size_t> seen;  // the same bytes twice in one batch
-  auto record_received = [&](store::RawMessageRepository& raws, store::CaseRepository& cases,
-                             size_t i) -> Status {
+  auto record_received = [&](store::RawMessageRepository& raws, store::CaseRepository& cases, size_t i) -> Status {
     Work& w = work[i];
     if (auto it = seen.find(w.in.blob.sha256); it != seen.end()) {
       w.skip = true;
@@ -506,7 +502,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     std::lock_guard lock(mu_);
     auto st = [&]() -> Status {
       MC_RETURN_IF_ERROR(store_->set_commits_wait(true));  // the commit the outcome is answered on
-      MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());   // rolls back on any early return
+      MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
       MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
       static constexpr std::string_view kMail = "ingest_mail";
       for (size_t i = 0; i < work.size(); ++i) {
@@ -629,8 +625,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   // or the envelope sender vouches for it (a forged From of theirs gains nothing).
   if (w.not_spam) {
     if (w.allow_sender && !m.from.email.empty())
-      MC_RETURN_IF_ERROR(
-          u.raw_messages().allow_spam_sender(text::normalize_email(m.from.email), w.allowed_by));
+      MC_RETURN_IF_ERROR(u.raw_messages().allow_spam_sender(text::normalize_email(m.from.email), w.allowed_by));
     row.spam_detail += std::string(row.spam_detail.empty() ? "" : "; ") + "released as not spam" +
                        (w.allowed_by.empty() ? "" : " by " + w.allowed_by);
   } else {
@@ -646,8 +641,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     if (verdict.kind == spam::Kind::kSpam) {
       bool allowed = false;
       if (!m.from.email.empty()) {
-        MC_ASSIGN_OR_RETURN(allowed,
-                            u.raw_messages().spam_sender_allowed(text::normalize_email(m.from.email)));
+        MC_ASSIGN_OR_RETURN(allowed, u.raw_messages().spam_sender_allowed(text::normalize_email(m.from.email)));
       }
       const bool from_proven =
           trust::from_verified(w.proof, m.from.email) ||
@@ -786,8 +780,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
           rule_facts(m, c.routing_address, contact, account, c.priority, in_business_hours()));
       apply_rule_fields(ev, c);
     }
-    MC_ASSIGN_OR_RETURN(
-        kase, cases_.create(u, services::Actor::mail(m.from.email), std::move(c), d.reason, confirmations_));
+    MC_ASSIGN_OR_RETURN(kase, cases_.create(u, services::Actor::mail(m.from.email), std::move(c), d.reason,
+                                            confirmations_));
     MC_RETURN_IF_ERROR(apply_rules_to_new_case(u, cases_, ev, kase));
     kind = OutcomeKind::kCreated;
   } else {
@@ -836,8 +830,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     in.participants = participants_to_record(m, ours);
   // The owner hears of a person's mail on their case, not of machine mail (a bounce, an
   // out-of-office answer), nor of an archive being imported.
-  in.notify_owner =
-      kind == OutcomeKind::kUpdated && confirmations_ && !facts.classification.must_not_auto_answer();
+  in.notify_owner = kind == OutcomeKind::kUpdated && confirmations_ && !facts.classification.must_not_auto_answer();
   in.from = m.from.email;
   in.case_just_opened = kind == OutcomeKind::kCreated;
   MC_RETURN_IF_ERROR(cases_.record_inbound(u, kase, in));
@@ -850,8 +843,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
       std::string status;
       for (const auto& r : facts.classification.recipients)
         status += (status.empty() ? "" : ", ") + r.email + (r.status.empty() ? "" : " " + r.status);
-      MC_RETURN_IF_ERROR(cases_.mail_bounced(u, kase.id, *sent,
-                                             "bounced" + (status.empty() ? std::string() : ": " + status)));
+      MC_RETURN_IF_ERROR(
+          cases_.mail_bounced(u, kase.id, *sent, "bounced" + (status.empty() ? std::string() : ": " + status)));
     }
   }
 
@@ -883,8 +876,7 @@ bool Pipeline::in_business_hours() const {
 
 Result<rules::Evaluation> Pipeline::test_rules(std::string_view raw, const Envelope& envelope) {
   if (raw.size() > cfg_.limits.max_message_bytes)
-    return fail(ErrorCode::kInvalidInput, "message too large: " + std::to_string(raw.size()) +
-                                              " bytes, limit " +
+    return fail(ErrorCode::kInvalidInput, "message too large: " + std::to_string(raw.size()) + " bytes, limit " +
                                               std::to_string(cfg_.limits.max_message_bytes));
   spool::NullBlobSink nowhere;  // attachments are read for their facts, never kept
   MC_ASSIGN_OR_RETURN(auto m, mime::parse_bytes(raw, nowhere, parse_limits()));
@@ -946,9 +938,7 @@ Result<size_t> Pipeline::finish_interrupted() {
   return done;
 }
 
-Result<Outcome> Pipeline::retry(int64_t raw_id) {
-  return retry(raw_id, RetryOptions{});
-}
+Result<Outcome> Pipeline::retry(int64_t raw_id) { return retry(raw_id, RetryOptions{}); }
 
 Result<Outcome> Pipeline::retry(int64_t raw_id, const RetryOptions& options) {
   const auto started = std::chrono::steady_clock::now();

@@ -33,14 +33,13 @@ struct Header {
 // The machine-readable parts of a multipart/report (RFC 3462/3464/5965), or of a
 // bounce that returns the original mail, for bounce and feedback classification.
 struct Report {
-  std::string report_type;    // "delivery-status", "feedback-report", "disposition-notification" or ""
-  std::string status_fields;  // the body of message/delivery-status (or feedback-report), UTF-8
-  std::string
-      original_headers;  // header block of the returned message (message/rfc822 or text/rfc822-headers)
+  std::string report_type;       // "delivery-status", "feedback-report", "disposition-notification" or ""
+  std::string status_fields;     // the body of message/delivery-status (or feedback-report), UTF-8
+  std::string original_headers;  // header block of the returned message (message/rfc822 or text/rfc822-headers)
 };
 
 struct ParsedMessage {
-  std::string message_id;                // without angle brackets; empty when absent
+  std::string message_id;               // without angle brackets; empty when absent
   std::vector<std::string> in_reply_to;  // message ids without angle brackets
   std::vector<std::string> references;   // oldest first
   Address from;

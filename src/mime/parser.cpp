@@ -42,9 +42,7 @@ struct GFree {
 };
 using GStr = std::unique_ptr<char, GFree>;
 
-std::string str(const char* s) {
-  return s ? std::string(s) : std::string();
-}
+std::string str(const char* s) { return s ? std::string(s) : std::string(); }
 
 void quiet_log(const gchar*, GLogLevelFlags, const gchar*, gpointer) {
   // GMime warns about broken input; broken input is normal here and reported via problems.
@@ -65,22 +63,19 @@ GMimeParserOptions* parser_options() {
 
 bool is_utf8_charset(std::string_view cs) {
   std::string c = text::ascii_lower(cs);
-  return c.empty() || c == "utf-8" || c == "utf8" || c == "us-ascii" || c == "ascii" ||
-         c == "unicode-1-1-utf-8" || c == "x-unknown" || c == "unknown-8bit" || c == "default";
+  return c.empty() || c == "utf-8" || c == "utf8" || c == "us-ascii" || c == "ascii" || c == "unicode-1-1-utf-8" ||
+         c == "x-unknown" || c == "unknown-8bit" || c == "default";
 }
 
 // Bytes in a declared charset → valid UTF-8, trying the declaration, then windows-1252,
 // then ISO-8859-1 (which maps every byte).
 std::string to_utf8(std::string_view bytes, std::string_view charset, const std::string& fallback,
                     std::vector<std::string>* problems) {
-  auto valid = [](std::string_view s) {
-    return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
-  };
+  auto valid = [](std::string_view s) { return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr); };
   auto convert = [&](const char* from, std::string& out) {
     gsize written = 0;
     GError* err = nullptr;
-    char* r =
-        g_convert(bytes.data(), static_cast<gssize>(bytes.size()), "UTF-8", from, nullptr, &written, &err);
+    char* r = g_convert(bytes.data(), static_cast<gssize>(bytes.size()), "UTF-8", from, nullptr, &written, &err);
     if (err) g_error_free(err);
     if (!r) return false;
     out.assign(r, written);
@@ -119,8 +114,7 @@ bool decode_content(GMimePart* part, Sink&& sink) {
     GObj<GMimeStream> mem(g_mime_stream_mem_new());
     g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
     GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    return !arr || arr->len == 0 ||
-           sink(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
+    return !arr || arr->len == 0 || sink(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
   }
   GObj<GMimeFilter> filter;
   if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
@@ -143,10 +137,8 @@ bool decode_content(GMimePart* part, Sink&& sink) {
     }
     char* out = nullptr;
     size_t outlen = 0, outprespace = 0;
-    if (more)
-      g_mime_filter_filter(filter.get(), buf + 32, static_cast<size_t>(n), 32, &out, &outlen, &outprespace);
-    else
-      g_mime_filter_complete(filter.get(), buf + 32, 0, 32, &out, &outlen, &outprespace);
+    if (more) g_mime_filter_filter(filter.get(), buf + 32, static_cast<size_t>(n), 32, &out, &outlen, &outprespace);
+    else g_mime_filter_complete(filter.get(), buf + 32, 0, 32, &out, &outlen, &outprespace);
     if (outlen > 0 && !sink(std::string_view(out, outlen))) return false;
   }
   return true;
@@ -195,12 +187,10 @@ std::string lower_mime_type(GMimeObject* obj) {
 
 std::string extension_for(std::string_view type) {
   static const std::pair<const char*, const char*> known[] = {
-      {"image/png", ".png"},          {"image/jpeg", ".jpg"},
-      {"image/gif", ".gif"},          {"application/pdf", ".pdf"},
-      {"text/plain", ".txt"},         {"text/html", ".html"},
-      {"message/rfc822", ".eml"},     {"text/calendar", ".ics"},
-      {"application/zip", ".zip"},    {"message/delivery-status", ".txt"},
-      {"text/rfc822-headers", ".txt"}};
+      {"image/png", ".png"},        {"image/jpeg", ".jpg"},       {"image/gif", ".gif"},
+      {"application/pdf", ".pdf"},  {"text/plain", ".txt"},       {"text/html", ".html"},
+      {"message/rfc822", ".eml"},   {"text/calendar", ".ics"},    {"application/zip", ".zip"},
+      {"message/delivery-status", ".txt"}, {"text/rfc822-headers", ".txt"}};
   for (auto& [t, e] : known)
     if (type == t) return e;
   return ".bin";
@@ -214,8 +204,7 @@ class Walker {
   void walk(GMimeObject* obj, size_t depth, bool in_alternative, bool in_report) {
     if (!obj) return;
     if (++parts_ > limits_.max_parts) {
-      if (parts_ == limits_.max_parts + 1)
-        out_.problems.push_back("too many parts: the rest is not extracted");
+      if (parts_ == limits_.max_parts + 1) out_.problems.push_back("too many parts: the rest is not extracted");
       return;
     }
     if (depth > limits_.max_depth) {
@@ -257,12 +246,10 @@ class Walker {
     const char* fname = g_mime_part_get_filename(part);
     bool has_name = fname && *fname;
 
-    if (in_report &&
-        (type == "message/delivery-status" || type == "message/feedback-report" ||
-         type == "message/disposition-notification" || type == "message/global-delivery-status")) {
+    if (in_report && (type == "message/delivery-status" || type == "message/feedback-report" ||
+                      type == "message/disposition-notification" || type == "message/global-delivery-status")) {
       std::string bytes = read_text_bytes(part);
-      if (out_.report)
-        out_.report->status_fields = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, nullptr);
+      if (out_.report) out_.report->status_fields = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, nullptr);
     } else if (in_report && (type == "text/rfc822-headers" || type == "message/rfc822-headers")) {
       std::string bytes = read_text_bytes(part);
       if (out_.report && out_.report->original_headers.empty())
@@ -326,8 +313,7 @@ class Walker {
     return "attachment-" + std::to_string(out_.attachments.size() + 1) + extension_for(type);
   }
 
-  void store_attachment(GMimePart* part, const std::string& type, const char* fname,
-                        GMimeContentDisposition* disp) {
+  void store_attachment(GMimePart* part, const std::string& type, const char* fname, GMimeContentDisposition* disp) {
     auto w = sink_.open();
     if (!w) {
       out_.problems.push_back("cannot store an attachment: " + w.error().message);
@@ -343,8 +329,7 @@ class Walker {
     a.content_type = type;
     a.filename = safe_filename(text::make_valid_utf8(str(fname)), unique_fallback(type));
     a.content_id = text::make_valid_utf8(str(g_mime_object_get_content_id(GMIME_OBJECT(part))));
-    a.is_inline =
-        (disp && !g_mime_content_disposition_is_attachment(disp)) || (!disp && !a.content_id.empty());
+    a.is_inline = (disp && !g_mime_content_disposition_is_attachment(disp)) || (!disp && !a.content_id.empty());
     a.size = ref->size;
     a.sha256 = ref->sha256;
     a.location = ref->location;
@@ -357,8 +342,7 @@ class Walker {
     GObj<GMimeStream> mem(g_mime_stream_mem_new());
     g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.get());
     GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    if (arr && arr->len)
-      (void)(*w)->write(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
+    if (arr && arr->len) (void)(*w)->write(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
     auto ref = (*w)->commit();
     if (!ref) return;
     Attachment a;
@@ -367,8 +351,7 @@ class Walker {
     GMimeContentDisposition* disp = g_mime_object_get_content_disposition(obj);
     if (disp) fname = g_mime_content_disposition_get_parameter(disp, "filename");
     std::string subject = text::make_valid_utf8(str(g_mime_message_get_subject(inner)));
-    std::string name =
-        fname && *fname ? text::make_valid_utf8(fname) : (subject.empty() ? "" : subject + ".eml");
+    std::string name = fname && *fname ? text::make_valid_utf8(fname) : (subject.empty() ? "" : subject + ".eml");
     a.filename = safe_filename(name, unique_fallback("message/rfc822"));
     a.size = ref->size;
     a.sha256 = ref->sha256;
@@ -419,8 +402,7 @@ Result<ParsedMessage> parse_stream(GMimeStream* stream, spool::BlobSink& sink, c
   for (char& c : out.subject)
     if (c == '\r' || c == '\n' || c == '\t') c = ' ';
   out.subject = std::string(text::trim(out.subject));
-  if (auto ids = ids_of(g_mime_object_get_header(top, "Message-ID")); !ids.empty())
-    out.message_id = ids.front();
+  if (auto ids = ids_of(g_mime_object_get_header(top, "Message-ID")); !ids.empty()) out.message_id = ids.front();
   out.in_reply_to = ids_of(g_mime_object_get_header(top, "In-Reply-To"));
   out.references = ids_of(g_mime_object_get_header(top, "References"));
   std::vector<Address> from;
@@ -449,8 +431,7 @@ void ensure_initialized() {
   static std::once_flag once;
   std::call_once(once, [] {
     g_mime_init();
-    g_log_set_handler("gmime",
-                      static_cast<GLogLevelFlags>(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
+    g_log_set_handler("gmime", static_cast<GLogLevelFlags>(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
                       quiet_log, nullptr);
     (void)parser_options();
   });
@@ -583,8 +564,7 @@ Result<ParsedMessage> parse_any(GMimeStream* stream, std::optional<std::string_v
 
 }  // namespace
 
-Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobSink& sink,
-                                 const ParseLimits& limits) {
+Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobSink& sink, const ParseLimits& limits) {
   ensure_initialized();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kTemporary, "cannot open the stored mail");

@@ -88,8 +88,7 @@ TEST(MboxReader, HandsBackACopyOfEachMailUpToTheLimit) {
 
 TEST(Maildir, ListsNewCurAndSubfolders) {
   mailcase::testing::TempDir dir;
-  for (auto sub : {"new", "cur", "tmp", ".Sent/cur", ".Sent/new"})
-    std::filesystem::create_directories(dir.path() / sub);
+  for (auto sub : {"new", "cur", "tmp", ".Sent/cur", ".Sent/new"}) std::filesystem::create_directories(dir.path() / sub);
   std::ofstream(dir.path() / "new" / "1") << "a";
   std::ofstream(dir.path() / "cur" / "2:2,S") << "b";
   std::ofstream(dir.path() / "tmp" / "3") << "c";

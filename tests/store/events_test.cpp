@@ -160,8 +160,8 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
   for (const char* t :
        {"case_insert", "case_update_old", "case_update_new", "case_delete", "comment_insert_old",
         "comment_insert_new", "comment_update_old", "comment_update_new", "comment_delete_old",
-        "comment_delete_new", "contact_update_old", "contact_update_new", "email_insert_old",
-        "email_insert_new", "email_update_old", "email_update_new", "email_delete_old", "email_delete_new"})
+        "comment_delete_new", "contact_update_old", "contact_update_new", "email_insert_old", "email_insert_new",
+        "email_update_old", "email_update_new", "email_delete_old", "email_delete_new"})
     undo_13 += std::string("DROP TRIGGER case_search_") + t + ";";
   for (const char* i : {"cases_updated", "cases_status_updated", "cases_queue_updated", "cases_owner_updated",
                         "cases_contact_updated"})
