@@ -76,6 +76,11 @@ void register_mail_commands(CLI::App& app, Globals& g) {
         config::Config cfg;
         auto p = open_runtime(g, &cfg);
         if (!p) return;
+        if (auto s = p->store().maintain_in_background(); !s) {
+          print_error(s.error());
+          g.exit_code = exit_code_for(s.error());
+          return;
+        }
         p->ingest().set_confirmations(*confirm);
         channels::ImportOptions opt;
         for (const auto& path : *paths) opt.paths.emplace_back(path);

@@ -324,6 +324,11 @@ void serve(Globals& g, const std::string& roles, const std::string& lmtp, const 
   }
   auto rt = open_runtime(g);
   if (!rt) return;
+  if (auto s = rt->store().maintain_in_background(); !s) {
+    print_error(s.error());
+    g.exit_code = exit_code_for(s.error());
+    return;
+  }
   std::vector<store::Mailbox> mailboxes;
   if (plan->roles.ingest) {
     auto all = rt->store().list_mailboxes();

@@ -104,6 +104,12 @@ class Store : public AccountRepository,
     return {};
   }
 
+  // A process that runs long (serve, import) asks its store to do its upkeep on a thread
+  // of its own instead of inside the commits on a mail's path (SQLite: the WAL's
+  // checkpoints). Call once, from the thread that opened the store, before units are
+  // opened on other threads; the upkeep stops when the store is closed.
+  [[nodiscard]] virtual Status maintain_in_background() { return {}; }
+
   // The repositories of this store. Each is this store seen through one aggregate: it
   // shares the store's connection, transaction and thread.
   AccountRepository& accounts() { return *this; }

@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -360,6 +362,58 @@ TEST_F(SqliteStoreTest, AUnitAskedForWhileAllAreLentGetsOneWhenAnotherCloses) {
   auto found = store_->find_account_by_name("Waited");
   ASSERT_TRUE(found) << found.error().message;
   EXPECT_TRUE(*found);
+}
+
+// The cases in the database file itself, leaving out the WAL (what checkpoints copied).
+int64_t cases_in_database_file(const std::filesystem::path& db) {
+  sqlite3* h = nullptr;
+  std::string uri = "file:" + db.string() + "?immutable=1";
+  int64_t n = -1;
+  if (sqlite3_open_v2(uri.c_str(), &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, "SELECT count(*) FROM cases", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close_v2(h);
+  return n;
+}
+
+// A store kept up in the background (serve, import) still copies its WAL into the
+// database file as commits fill it, from units on its own connection and on pooled ones
+// alike, and the store closes cleanly with its checkpointing thread.
+TEST_F(SqliteStoreTest, AStoreKeptUpInTheBackgroundStillCheckpointsItsWal) {
+  ASSERT_TRUE(store_->maintain_in_background());
+  ASSERT_TRUE(store_->maintain_in_background());  // a second call changes nothing
+  const std::string subject(6000, 's');
+  constexpr int kCases = 100;  // about 3,000 WAL pages in all (the search index's too)
+  for (int i = 0; i < kCases; ++i) {
+    Case c;
+    c.subject = subject + std::to_string(i);
+    if (i % 2 == 0) {
+      auto work = store_->begin_work();
+      ASSERT_TRUE(work) << work.error().message;
+      ASSERT_TRUE(store_->insert_case(c, "CS", 7));
+      ASSERT_TRUE(work->commit());
+    } else {
+      auto unit = store_->open_unit(Access::kWrite);
+      ASSERT_TRUE(unit) << unit.error().message;
+      ASSERT_TRUE(unit->cases().insert_case(c, "CS", 7));
+      ASSERT_TRUE(unit->commit());
+    }
+  }
+  // Under the bound at which a commit checkpoints itself: the thread copies them. The
+  // last thousand pages or so may wait in the WAL for the next checkpoint.
+  EXPECT_TRUE(mailcase::testing::wait_until(
+      [&] { return cases_in_database_file(dir_.path() / "t.db") >= kCases / 2; }, 10000))
+      << cases_in_database_file(dir_.path() / "t.db") << " cases in the database file";
+  store_.reset();
+  auto again = open_sqlite(dir_.path() / "t.db");
+  ASSERT_TRUE(again) << again.error().message;
+  auto all = (*again)->list_cases(kCases + 1);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), static_cast<size_t>(kCases));
 }
 
 }  // namespace

@@ -4,17 +4,20 @@
 // the repository of its aggregate.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "store/migrations.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/repositories.h"
+#include "store/sqlite/wal_vfs.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -51,8 +54,9 @@ Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOpti
   static const bool no_memstatus = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
   (void)no_memstatus;
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // The WAL-gathering VFS (wal_vfs.h): one write per commit to the WAL instead of two a page.
+  int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           sqlite::wal_gathering_vfs());
   if (rc != SQLITE_OK) {
     std::string msg = "cannot open database " + file.string() + ": " + sqlite3_errstr(rc);
     sqlite3_close_v2(db);
@@ -82,11 +86,91 @@ Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOpti
   return db;
 }
 
+// The WAL's checkpoints on a thread of their own (Store::maintain_in_background). By
+// default SQLite checkpoints inside the commit that takes the WAL past 1,000 pages: that
+// commit (and every mail waiting for it) then also copies the WAL's pages into the
+// database file and waits for its sync. Here every committing connection's WAL hook only
+// wakes this thread, which checkpoints on its own connection in PASSIVE mode (it never
+// waits for, nor blocks, a reader or the writer) while the writer goes on. Two bounds keep
+// the WAL from growing without end: the next writer starts the WAL again from its
+// beginning only when a checkpoint has copied all of it, which a thread running beside a
+// steady stream of commits seldom manages; so a commit that finds the WAL past
+// kInlineCheckpointPages checkpoints itself, as SQLite would have, copying only what the
+// thread has not copied yet.
+class Checkpointer {
+ public:
+  // Pages written to the WAL since the last checkpoint before the thread is woken.
+  static constexpr int kWakePages = 1000;
+  // Pages in the WAL past which a commit checkpoints inline (16 MB with 4 KB pages).
+  static constexpr int kInlineCheckpointPages = 4000;
+
+  explicit Checkpointer(sqlite3* db) : db_(db), thread_([this] { run(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+    sqlite3_close_v2(db_);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // sqlite3_wal_hook's callback, called after each commit with the WAL's size in pages.
+  static int after_commit(void* self, sqlite3* db, const char* schema, int pages) {
+    auto* c = static_cast<Checkpointer*>(self);
+    if (pages >= kInlineCheckpointPages) {
+      (void)sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      return SQLITE_OK;
+    }
+    int copied = c->copied_.load(std::memory_order_relaxed);
+    if (pages < copied) {  // the WAL started again from its beginning since
+      copied = 0;
+      c->copied_.store(0, std::memory_order_relaxed);
+    }
+    if (pages - copied >= kWakePages && !c->due_.load()) {
+      {
+        std::lock_guard lock(c->mu_);  // so the thread cannot miss the wake between its check and its wait
+        c->due_ = true;
+      }
+      c->wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      wake_.wait(lock, [&] { return stop_ || due_.load(); });
+      if (stop_) return;
+      lock.unlock();
+      int log = 0, copied = 0;
+      // SQLITE_BUSY (another checkpoint is running) or an I/O error: the next wake, or a
+      // commit past the inline bound, tries again; nothing is lost meanwhile.
+      if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK)
+        copied_.store(copied, std::memory_order_relaxed);
+      lock.lock();
+      due_ = false;
+    }
+  }
+
+  sqlite3* db_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;                   // guarded by mu_
+  std::atomic<bool> due_{false};        // a commit asked for a checkpoint not yet begun
+  std::atomic<int> copied_{0};          // the WAL's pages the last checkpoint had copied
+  std::thread thread_;                  // last: starts once the rest is made
+};
+
 // A pooled connection with the repositories made on it (declared after it: they borrow it).
 struct PooledConnection {
   explicit PooledConnection(sqlite3* db) : conn(db) {}
   Connection conn;
   RepositorySet repos{conn};
+  Checkpointer* hooked_to = nullptr;  // whose after_commit its WAL hook calls
 };
 
 // The connections a store lends to units of work: idle ones are reused (with their
@@ -115,6 +199,7 @@ class Pool {
       if (!idle_.empty()) {
         auto c = std::move(idle_.back());
         idle_.pop_back();
+        hook(*c);
         return c;
       }
     }
@@ -127,8 +212,13 @@ class Pool {
       returned_.notify_one();
       return tl::unexpected(db.error());
     }
-    return std::make_unique<PooledConnection>(*db);
+    auto c = std::make_unique<PooledConnection>(*db);
+    hook(*c);
+    return c;
   }
+
+  // From now on, connections lent call checkpointer's after_commit after each commit.
+  void hook_commits(Checkpointer* checkpointer) { checkpointer_ = checkpointer; }
 
   void give_back(std::unique_ptr<PooledConnection> c) {
     {
@@ -140,8 +230,16 @@ class Pool {
   }
 
  private:
+  void hook(PooledConnection& c) {
+    Checkpointer* cp = checkpointer_.load();
+    if (c.hooked_to == cp) return;
+    sqlite3_wal_hook(c.conn.db(), &Checkpointer::after_commit, cp);
+    c.hooked_to = cp;
+  }
+
   const std::filesystem::path file_;
   const SqliteOptions options_;
+  std::atomic<Checkpointer*> checkpointer_{nullptr};
   std::mutex mu_;
   std::condition_variable returned_;  // a lent connection came back (lent_ went down)
   size_t lent_ = 0;
@@ -210,13 +308,22 @@ class SqliteStore final : public Store {
  public:
   // Takes the handle: the connection closes it. The pool opens `file` as `options` say.
   SqliteStore(sqlite3* db, const std::filesystem::path& file, const SqliteOptions& options)
-      : conn_(db), pool_(file, options), full_sync_(options.synchronous_full) {}
+      : conn_(db), pool_(file, options), file_(file), options_(options), full_sync_(options.synchronous_full) {}
 
   // SQLite's NORMAL in WAL mode: a commit is in the WAL, not yet synced; a later FULL
   // commit's sync carries it too (the WAL is synced as a whole).
   Status set_commits_wait(bool wait) override {
     if (!full_sync_) return {};
     return conn_.run(wait ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  }
+
+  Status maintain_in_background() override {
+    if (checkpointer_) return {};
+    MC_ASSIGN_OR_RETURN(sqlite3 * db, open_handle(file_, options_));
+    checkpointer_ = std::make_unique<Checkpointer>(db);
+    sqlite3_wal_hook(conn_.db(), &Checkpointer::after_commit, checkpointer_.get());
+    pool_.hook_commits(checkpointer_.get());
+    return {};
   }
 
   Result<UnitOfWork> open_unit(Access access) override {
@@ -543,11 +650,15 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  // Declared first: the repositories borrow it, so it must be made before and closed
-  // after them.
+  // Declared first: every connection's WAL hook may call it until the connection closes.
+  std::unique_ptr<Checkpointer> checkpointer_;
+  // Declared before the repositories: they borrow it, so it must be made before and
+  // closed after them.
   Connection conn_;
   Pool pool_;
   RepositorySet repos_{conn_};
+  const std::filesystem::path file_;
+  const SqliteOptions options_;
   const bool full_sync_;
   // Whether the schema has migration 28: set once by migrate(), before any unit.
   bool deferred_search_ = false;
