@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Long fuzzing, not run in CI: every fuzz target for 600 s (or SECONDS) each, on the
-# build-fuzz tree that scripts/test makes (ASan/UBSan, -DMAILCASE_FUZZ=ON).
+# Long fuzzing, not run in CI: every fuzz target for 600 s (or SECONDS) each, on a
+# build-fuzz tree of its own (clang, -O2, ASan/UBSan, -DMAILCASE_FUZZ=ON, no tests; the
+# test command's build-san makes the same targets at -O1 beside the tests).
 #   bench/fuzz_long.sh [SECONDS=600] [TARGET...]
 # New inputs libFuzzer finds stay in build-fuzz/fuzz-work/<target>/; copy small ones
 # that raise coverage into fuzz/corpus/<target>/ by hand.

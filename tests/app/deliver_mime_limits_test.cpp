@@ -24,7 +24,7 @@ long children_peak_mb() {
 
 // Under AddressSanitizer freed memory is held in quarantine (256 MB by default); the
 // bound there only tells a bounded parse from the gigabytes of the whole tree.
-#if defined(__SANITIZE_ADDRESS__)
+#if MAILCASE_TEST_UNDER_ASAN
 constexpr long kPeakMb = 400;
 #else
 constexpr long kPeakMb = 100;

@@ -35,19 +35,10 @@ std::map<std::string, long> sync_calls(const std::filesystem::path& report) {
   return out;
 }
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MAILCASE_HAS_ASAN 1
-#endif
-#endif
-#ifndef MAILCASE_HAS_ASAN
-#define MAILCASE_HAS_ASAN 0
-#endif
-
 class DeliverSync : public ::testing::Test {
  protected:
   void SetUp() override {
-#if defined(__SANITIZE_ADDRESS__) || MAILCASE_HAS_ASAN
+#if MAILCASE_TEST_UNDER_ASAN
     // The sanitizers' runtime makes sync calls of its own (its reports, its shadow
     // memory): the counts would be the runtime's, not the delivery's.
     GTEST_SKIP() << "built with AddressSanitizer: sync counts are checked in the normal build";

@@ -203,7 +203,7 @@ TEST_F(MailboxOversizeTest, Pop3DeleteLeavesAnOversizeMailUntilRetryFetchesIt) {
 
 // Under AddressSanitizer freed memory is held in quarantine: the bound there only tells
 // streaming from holding the mails whole.
-#if defined(__SANITIZE_ADDRESS__)
+#if MAILCASE_TEST_UNDER_ASAN
 constexpr long kPeakMb = 400;
 #else
 constexpr long kPeakMb = 45;

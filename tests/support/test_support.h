@@ -7,6 +7,19 @@
 #include <string>
 #include <vector>
 
+// MAILCASE_TEST_UNDER_ASAN: 1 when built with AddressSanitizer, by gcc
+// (__SANITIZE_ADDRESS__) or clang (__has_feature(address_sanitizer)), else 0.
+#if defined(__SANITIZE_ADDRESS__)
+#define MAILCASE_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MAILCASE_TEST_UNDER_ASAN 1
+#endif
+#endif
+#ifndef MAILCASE_TEST_UNDER_ASAN
+#define MAILCASE_TEST_UNDER_ASAN 0
+#endif
+
 namespace mailcase::testing {
 
 // ../shared/corpus beside the project root, or nullopt when it is absent (tests then
