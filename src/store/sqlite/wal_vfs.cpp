@@ -16,6 +16,9 @@ constexpr int kFrameHeaderBytes = 24;  // WAL_FRAME_HDRSIZE: page number, commit
 // The most the unix VFS writes in one call: it keeps only the low 17 bits of a write's
 // size (a larger one comes back short, as SQLITE_FULL). 31 pages of 4 KB.
 constexpr size_t kMaxWriteBytes = 0x1f000;
+// What a connection's buffer keeps between commits: an import batch's frames (100 mails,
+// about 1.2 MB) fit.
+constexpr size_t kKeptCapacity = 2 * 1024 * 1024;
 
 std::atomic<uint64_t> g_writes{0};
 sqlite3_vfs* g_base = nullptr;  // the default VFS, set once before ours is registered
@@ -55,7 +58,13 @@ int flush(sqlite3_file* f) {
     rc = w->real->pMethods->xWrite(w->real, g.bytes.data() + done, static_cast<int>(n),
                                    g.at + static_cast<sqlite3_int64>(done));
   }
-  g.bytes.clear();  // written or failed: either way the caller hears it now, and never twice
+  // Written or failed: either way the caller hears it now, and never twice. A buffer
+  // grown by a large transaction (a migration, a big batch) is given back rather than
+  // held by an idle connection.
+  if (g.bytes.capacity() > kKeptCapacity)
+    std::string().swap(g.bytes);
+  else
+    g.bytes.clear();
   return rc;
 }
 
