@@ -91,7 +91,7 @@ Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOpti
 // commit (and every mail waiting for it) then also copies the WAL's pages into the
 // database file and waits for its sync. Here every committing connection's WAL hook only
 // wakes this thread, which checkpoints on its own connection in PASSIVE mode (it never
-// waits for, nor blocks, a reader or the writer) while the writer goes on. Two bounds keep
+// waits for, nor blocks, a reader or the writer) while the writer goes on. A bound keeps
 // the WAL from growing without end: the next writer starts the WAL again from its
 // beginning only when a checkpoint has copied all of it, which a thread running beside a
 // steady stream of commits seldom manages; so a commit that finds the WAL past
