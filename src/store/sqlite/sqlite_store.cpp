@@ -220,6 +220,9 @@ class Pool {
   // From now on, connections lent call checkpointer's after_commit after each commit.
   void hook_commits(Checkpointer* checkpointer) { checkpointer_ = checkpointer; }
 
+  // A connection set up as the pool's are, outside the pool (the checkpointing thread's).
+  Result<sqlite3*> open_apart() const { return open_handle(file_, options_); }
+
   void give_back(std::unique_ptr<PooledConnection> c) {
     {
       std::lock_guard lock(mu_);
@@ -308,7 +311,7 @@ class SqliteStore final : public Store {
  public:
   // Takes the handle: the connection closes it. The pool opens `file` as `options` say.
   SqliteStore(sqlite3* db, const std::filesystem::path& file, const SqliteOptions& options)
-      : conn_(db), pool_(file, options), file_(file), options_(options), full_sync_(options.synchronous_full) {}
+      : conn_(db), pool_(file, options), full_sync_(options.synchronous_full) {}
 
   // SQLite's NORMAL in WAL mode: a commit is in the WAL, not yet synced; a later FULL
   // commit's sync carries it too (the WAL is synced as a whole).
@@ -319,7 +322,7 @@ class SqliteStore final : public Store {
 
   Status maintain_in_background() override {
     if (checkpointer_) return {};
-    MC_ASSIGN_OR_RETURN(sqlite3 * db, open_handle(file_, options_));
+    MC_ASSIGN_OR_RETURN(sqlite3 * db, pool_.open_apart());
     checkpointer_ = std::make_unique<Checkpointer>(db);
     sqlite3_wal_hook(conn_.db(), &Checkpointer::after_commit, checkpointer_.get());
     pool_.hook_commits(checkpointer_.get());
@@ -657,8 +660,6 @@ class SqliteStore final : public Store {
   Connection conn_;
   Pool pool_;
   RepositorySet repos_{conn_};
-  const std::filesystem::path file_;
-  const SqliteOptions options_;
   const bool full_sync_;
   // Whether the schema has migration 28: set once by migrate(), before any unit.
   bool deferred_search_ = false;

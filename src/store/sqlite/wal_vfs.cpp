@@ -3,41 +3,24 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <new>
-#include <string>
+#include <string_view>
+
+#include "store/sqlite/wal_gather.h"
 
 namespace mailcase::store::sqlite {
 namespace {
 
-constexpr int kFrameHeaderBytes = 24;  // WAL_FRAME_HDRSIZE: page number, commit size, salts, checksums
-// The most the unix VFS writes in one call: it keeps only the low 17 bits of a write's
-// size (a larger one comes back short, as SQLITE_FULL). 31 pages of 4 KB.
-constexpr size_t kMaxWriteBytes = 0x1f000;
-// What a connection's buffer keeps between commits: an import batch's frames (100 mails,
-// about 1.2 MB) fit.
-constexpr size_t kKeptCapacity = 2 * 1024 * 1024;
-
 std::atomic<uint64_t> g_writes{0};
 sqlite3_vfs* g_base = nullptr;  // the default VFS, set once before ours is registered
-
-// What a WAL file adds to the default VFS's object: the bytes gathered, from `at`.
-struct Gather {
-  std::string bytes;
-  sqlite3_int64 at = 0;
-  // A commit frame's header went by: its page, and whatever else this transaction
-  // writes after it (padding frames, should the VFS ask for them), goes out at once.
-  bool committing = false;
-};
 
 // The file object SQLite holds for a WAL file: ours, with the default VFS's object
 // after it in the same allocation (szOsFile covers both).
 struct WalFile {
   sqlite3_file base;
   sqlite3_file* real;
-  Gather* gather;
+  WalGather* gather;
 };
 
 // Where the default VFS's object starts, 8-aligned as SQLite aligns its allocations.
@@ -47,47 +30,23 @@ sqlite3_file* real_of(sqlite3_file* f) {
   return reinterpret_cast<WalFile*>(f)->real;
 }
 
+// Carries out the gathering rule's writes with the default VFS.
+auto writer_of(WalFile* w) {
+  return [w](int64_t at, std::string_view bytes) {
+    g_writes.fetch_add(1, std::memory_order_relaxed);
+    return w->real->pMethods->xWrite(w->real, bytes.data(), static_cast<int>(bytes.size()), at);
+  };
+}
+
 int flush(sqlite3_file* f) {
   auto* w = reinterpret_cast<WalFile*>(f);
-  Gather& g = *w->gather;
-  if (g.bytes.empty()) return SQLITE_OK;
-  int rc = SQLITE_OK;
-  for (size_t done = 0; done < g.bytes.size() && rc == SQLITE_OK; done += kMaxWriteBytes) {
-    const size_t n = std::min(kMaxWriteBytes, g.bytes.size() - done);
-    g_writes.fetch_add(1, std::memory_order_relaxed);
-    rc = w->real->pMethods->xWrite(w->real, g.bytes.data() + done, static_cast<int>(n),
-                                   g.at + static_cast<sqlite3_int64>(done));
-  }
-  // Written or failed: either way the caller hears it now, and never twice. A buffer
-  // grown by a large transaction (a migration, a big batch) is given back rather than
-  // held by an idle connection.
-  if (g.bytes.capacity() > kKeptCapacity)
-    std::string().swap(g.bytes);
-  else
-    g.bytes.clear();
-  return rc;
+  return w->gather->write_out(writer_of(w));
 }
 
 int wal_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
   auto* w = reinterpret_cast<WalFile*>(f);
-  Gather& g = *w->gather;
-  const auto* p = static_cast<const unsigned char*>(data);
-  if (amount == kFrameHeaderBytes) {
-    // Bytes 4..7 of a frame header: the database's size in pages after a commit, else 0.
-    const bool commit = (p[4] | p[5] | p[6] | p[7]) != 0;
-    if (!commit) g.committing = false;
-  }
-  if (!g.bytes.empty() && offset != g.at + static_cast<sqlite3_int64>(g.bytes.size())) {
-    if (int rc = flush(f); rc != SQLITE_OK) return rc;
-  }
-  if (g.bytes.empty()) g.at = offset;
-  g.bytes.append(reinterpret_cast<const char*>(p), static_cast<size_t>(amount));
-  if (amount == kFrameHeaderBytes && (p[4] | p[5] | p[6] | p[7]) != 0) {
-    g.committing = true;
-    return SQLITE_OK;  // the page follows
-  }
-  if (g.committing || static_cast<int64_t>(g.bytes.size()) >= kWalGatherBytes) return flush(f);
-  return SQLITE_OK;
+  return w->gather->write(offset, std::string_view(static_cast<const char*>(data), static_cast<size_t>(amount)),
+                          writer_of(w));
 }
 
 int wal_close(sqlite3_file* f) {
@@ -181,7 +140,7 @@ int vfs_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, 
   w->gather = nullptr;
   int rc = g_base->xOpen(g_base, name, w->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;  // pMethods stays null: SQLite closes nothing
-  w->gather = new (std::nothrow) Gather;
+  w->gather = new (std::nothrow) WalGather;
   if (!w->gather) {
     w->real->pMethods->xClose(w->real);
     return SQLITE_NOMEM;

@@ -4,11 +4,10 @@
 // a commit of 30 pages costs 60 pwrite system calls; on a virtual machine each is a few
 // microseconds, a fifth of the committing thread's time on the mail's path. This VFS
 // wraps the default one ("unix"): the database file and every other file are the
-// default's own objects, untouched; only the WAL file's writes are gathered in memory
-// while they follow each other and go to the file in one write (of up to 124 KB) when the transaction's
-// commit frame has been written, before any read, sync, size, truncate, lock, file
-// control or close of that file, when the next write is not contiguous, and past
-// kWalGatherBytes.
+// default's own objects, untouched; only the WAL file's writes are gathered in memory as
+// wal_gather.h says (until the transaction's commit frame is written), and everything
+// gathered also goes out before any read, sync, size, truncate, lock, file control or
+// close of that file.
 //
 // Contract kept: when a commit frame's write returns, every frame of the transaction is
 // in the file (the kernel's page cache), so that the WAL index SQLite then updates
@@ -29,7 +28,5 @@ const char* wal_gathering_vfs();
 // benchmarks: one per commit of up to 31 pages; the default VFS writes at most 124 KB
 // at once).
 uint64_t wal_writes_issued();
-
-constexpr int64_t kWalGatherBytes = 8 * 1024 * 1024;
 
 }  // namespace mailcase::store::sqlite
