@@ -283,9 +283,14 @@ void Pipeline::parse_ahead(Spooled& s, std::string_view at_hand) {
   auto p = std::make_shared<ParseResult>(parse_spooled(s.blob, s.full_size, at_hand));
   if (p->msg) p->reply = split_reply(p->msg->text_body);
   if (p->msg && !cfg_.spam.rspamd_url.empty()) {
-    auto bytes = at_hand.empty() ? raws_->read(s.blob) : Result<std::string>(std::string(at_hand));
-    p->rspamd = bytes ? rspamd_verdict(cfg_, *bytes, s.envelope)
-                      : spam::unchecked("rspamd", "rspamd not asked: " + bytes.error().message);
+    // From the bytes at hand, else read back (no copy of a mail in hand).
+    if (!at_hand.empty()) {
+      p->rspamd = rspamd_verdict(cfg_, at_hand, s.envelope);
+    } else if (auto bytes = raws_->read(s.blob)) {
+      p->rspamd = rspamd_verdict(cfg_, *bytes, s.envelope);
+    } else {
+      p->rspamd = spam::unchecked("rspamd", "rspamd not asked: " + bytes.error().message);
+    }
   }
   s.parsed = std::move(p);
 }
