@@ -13,7 +13,7 @@ constexpr const char* kNumber = R"(([A-Za-z0-9_-]{1,64}))";
 void list_cases(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   auto query = case_query_of(req.params);
   if (!query) return send_problem(res, query.error());
-  auto unit = ctx.store.open_unit(store::Access::kRead);
+  auto unit = ctx.store.open_unit(store::access_for(*query));
   if (!unit) return send_error(res, unit.error());
   auto page = unit->cases().find_cases(*query);
   if (!page) return send_error(res, page.error());

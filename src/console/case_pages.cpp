@@ -173,7 +173,8 @@ Html filter_form(const ListForm& f, const std::vector<store::Agent>& agents) {
 
 void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
   const ListForm form = list_form_of(req.params);
-  auto unit = ctx.store.open_unit(store::Access::kRead);
+  const ListQuery lq = list_query_of(form, v.agent.email);
+  auto unit = ctx.store.open_unit(store::access_for(lq.query));
   if (!unit) return send_error(res, 503, v, "The cases cannot be read just now. Please try again.");
   auto agents = unit->agents().list_agents();
   if (!agents) return send_error(res, 503, v, "The cases cannot be read just now. Please try again.");
@@ -182,7 +183,6 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
     send_page(res, status, v, "Cases", "cases",
               html("<h1>Cases</h1>{}<p class=\"error\" role=\"alert\">{}</p>", filters, why));
   };
-  const ListQuery lq = list_query_of(form, v.agent.email);
   if (!lq.error.empty()) return fail_page(422, lq.error);
   auto page = unit->cases().find_cases(lq.query);
   if (!page) {

@@ -845,6 +845,143 @@ ALTER TABLE mailbox_state ADD COLUMN push_last_ms REAL NOT NULL DEFAULT -1;
       {30, R"sql(
 ALTER TABLE attachments ADD COLUMN blob_location TEXT NOT NULL DEFAULT '';
 )sql"},
+      // The search index flushed when enough cases wait, not at every write transaction.
+      // The flush of migration 28 (two FTS5 statements, a segment and its merges) was a
+      // tenth of an LMTP commit's time for groups of two or three mails. A write unit now
+      // leaves its noted cases in case_search_pending at COMMIT unless
+      // Connection::kSearchFlushAt of them wait, so the index may lag behind the cases by
+      // the cases noted there; the notes keep the text each is indexed under, so any later
+      // flush is exact. A search brings the index up to date first: it runs in a write
+      // unit (store::access_for), whose find_case_ids flushes. The per-statement branch of
+      // every trigger (deferred 0: autocommit statements, migrations, the sqlite3 shell)
+      // must not touch the index entry of a case that is noted (its entry holds the noted
+      // text, not the row's): such a case is noted again instead, which leaves its note as
+      // it is. Contract now: deferred is 1 only inside an open write transaction; a case is
+      // in the index with its current text unless it is in case_search_pending, which any
+      // write transaction may flush.
+      {31, R"sql(
+DROP TRIGGER case_search_case_insert;
+DROP TRIGGER case_search_case_update_old;
+DROP TRIGGER case_search_case_update_new;
+DROP TRIGGER case_search_case_delete;
+DROP TRIGGER case_search_comment_insert_old;
+DROP TRIGGER case_search_comment_insert_new;
+DROP TRIGGER case_search_comment_update_old;
+DROP TRIGGER case_search_comment_update_new;
+DROP TRIGGER case_search_comment_delete_old;
+DROP TRIGGER case_search_comment_delete_new;
+DROP TRIGGER case_search_contact_update_old;
+DROP TRIGGER case_search_contact_update_new;
+DROP TRIGGER case_search_email_insert_old;
+DROP TRIGGER case_search_email_insert_new;
+DROP TRIGGER case_search_email_update_old;
+DROP TRIGGER case_search_email_update_new;
+DROP TRIGGER case_search_email_delete_old;
+DROP TRIGGER case_search_email_delete_new;
+CREATE TRIGGER case_search_case_insert AFTER INSERT ON cases BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source WHERE id = new.id AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT new.id WHERE (SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = new.id);
+END;
+CREATE TRIGGER case_search_case_update_old BEFORE UPDATE OF subject, contact_id ON cases
+WHEN old.subject IS NOT new.subject OR old.contact_id IS NOT new.contact_id BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id = old.id) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT old.id WHERE (SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = old.id);
+END;
+CREATE TRIGGER case_search_case_update_new AFTER UPDATE OF subject, contact_id ON cases
+WHEN old.subject IS NOT new.subject OR old.contact_id IS NOT new.contact_id BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id = new.id) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+END;
+CREATE TRIGGER case_search_case_delete BEFORE DELETE ON cases BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source WHERE id = old.id AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT old.id WHERE (SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = old.id);
+END;
+CREATE TRIGGER case_search_comment_insert_old BEFORE INSERT ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id = new.case_id) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT new.case_id WHERE (SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = new.case_id);
+END;
+CREATE TRIGGER case_search_comment_insert_new AFTER INSERT ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id = new.case_id) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+END;
+CREATE TRIGGER case_search_comment_update_old BEFORE UPDATE OF body, case_id ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (old.case_id, new.case_id)) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE id IN (old.case_id, new.case_id) AND ((SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = cases.id));
+END;
+CREATE TRIGGER case_search_comment_update_new AFTER UPDATE OF body, case_id ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (old.case_id, new.case_id)) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+END;
+CREATE TRIGGER case_search_comment_delete_old BEFORE DELETE ON comments BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id = old.case_id) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT old.case_id WHERE (SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = old.case_id);
+END;
+CREATE TRIGGER case_search_comment_delete_new AFTER DELETE ON comments BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id = old.case_id) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+END;
+CREATE TRIGGER case_search_contact_update_old BEFORE UPDATE OF name ON contacts
+WHEN old.name IS NOT new.name BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id = old.id)) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE contact_id = old.id AND ((SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = cases.id));
+END;
+CREATE TRIGGER case_search_contact_update_new AFTER UPDATE OF name ON contacts
+WHEN old.name IS NOT new.name BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id = new.id)) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+END;
+CREATE TRIGGER case_search_email_insert_old BEFORE INSERT ON contact_emails
+WHEN NOT EXISTS (SELECT 1 FROM contact_emails WHERE email = new.email) BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = new.contact_id) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE contact_id = new.contact_id AND ((SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = cases.id));
+END;
+CREATE TRIGGER case_search_email_insert_new AFTER INSERT ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE id IN (SELECT id FROM cases WHERE contact_id = new.contact_id) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+END;
+CREATE TRIGGER case_search_email_update_old BEFORE UPDATE ON contact_emails BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id IN (old.contact_id, new.contact_id))) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE contact_id IN (old.contact_id, new.contact_id) AND ((SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = cases.id));
+END;
+CREATE TRIGGER case_search_email_update_new AFTER UPDATE ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id IN (old.contact_id, new.contact_id))) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+END;
+CREATE TRIGGER case_search_email_delete_old BEFORE DELETE ON contact_emails BEGIN
+  INSERT INTO case_search(case_search, rowid, subject, comments, contact)
+    SELECT 'delete', id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id = old.contact_id)) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+  INSERT INTO case_search_touch(id) SELECT id FROM cases WHERE contact_id = old.contact_id AND ((SELECT deferred FROM case_search_mode) OR EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = cases.id));
+END;
+CREATE TRIGGER case_search_email_delete_new AFTER DELETE ON contact_emails BEGIN
+  INSERT INTO case_search(rowid, subject, comments, contact)
+    SELECT id, subject, comments, contact FROM case_search_source
+    WHERE (id IN (SELECT id FROM cases WHERE contact_id = old.contact_id)) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
+END;
+)sql"},
   };
   return all;
 }

@@ -63,6 +63,10 @@ class UnitConnection {
 // (kWrite: it takes the database's one write lock when it begins).
 enum class Access { kRead, kWrite };
 
+// The unit a case query runs in: a search (a text) may first bring the search index up to
+// date, which writes (migration 31); the list alone only reads.
+inline Access access_for(const CaseQuery& q) { return q.text ? Access::kWrite : Access::kRead; }
+
 // The sum of the repositories (store/repositories.h), opened on one database. New code
 // takes the repository it needs from the accessors below (`store.cases()`…); the
 // repositories' methods stay callable on the store itself for the code that predates them.

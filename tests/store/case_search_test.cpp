@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "store/sqlite/connection.h"
 #include "store/store.h"
 #include "support/test_support.h"
 
@@ -567,6 +568,143 @@ TEST_F(CaseSearchTest, FindsEveryCaseOfABatchUnit) {
         << i;
   }
   EXPECT_EQ(all_pages(text("batch"), 7).size(), 40u);
+}
+
+// Migration 31: the cases written in write units are re-indexed in batches (at a COMMIT
+// that finds Connection::kSearchFlushAt of them waiting), yet every search sees every case
+// as it is: a search brings the index up to date first.
+class CaseSearchBatches : public CaseSearchTest {
+ protected:
+  int64_t waiting() {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(raw_, "SELECT count(*) FROM case_search_pending", -1, &st, nullptr), SQLITE_OK);
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  }
+  // One case per pooled write unit, as an LMTP group of one commits it.
+  Id add_in_unit(const std::string& subject) {
+    auto w = store_->open_unit(Access::kWrite);
+    EXPECT_TRUE(w) << w.error().message;
+    Case c;
+    c.subject = subject;
+    c.queue = "Support";
+    auto k = w->cases().insert_case(c, "CS", 7);
+    EXPECT_TRUE(k) << k.error().message;
+    EXPECT_TRUE(w->commit());
+    return k->id;
+  }
+  std::vector<Id> search_in_unit(const std::string& words) {
+    auto w = store_->open_unit(access_for(text(words)));
+    EXPECT_TRUE(w) << w.error().message;
+    auto page = w->cases().find_cases(text(words));
+    EXPECT_TRUE(page) << page.error().message;
+    std::vector<Id> out;
+    if (page)
+      for (const auto& h : page->items) out.push_back(h.summary.c.id);
+    EXPECT_TRUE(w->commit());
+    return out;
+  }
+  void integrity_check() {
+    ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(raw_);
+  }
+};
+
+TEST_F(CaseSearchBatches, EveryCaseIsFoundAtOnceThoughTheIndexIsWrittenInBatches) {
+  const int64_t n = sqlite::Connection::kSearchFlushAt * 2 + 5;
+  std::vector<Id> made;
+  for (int64_t i = 0; i < n; ++i) {
+    made.push_back(add_in_unit("batched subject" + std::to_string(i)));
+    // The waiting cases stay fewer than a batch: a commit that finds a batch writes it.
+    EXPECT_LT(waiting(), sqlite::Connection::kSearchFlushAt) << i;
+    if (i % 29 == 0) {
+      // Found at once, by the search of an API request or a console page.
+      EXPECT_EQ(search_in_unit("subject" + std::to_string(i)), std::vector<Id>{made.back()}) << i;
+      EXPECT_EQ(waiting(), 0) << i;
+    }
+  }
+  EXPECT_GT(waiting(), 0);  // the last few wait for a batch or a search
+  for (int64_t i = 0; i < n; ++i)
+    EXPECT_EQ(search_in_unit("subject" + std::to_string(i)), std::vector<Id>{made[static_cast<size_t>(i)]}) << i;
+  EXPECT_EQ(all_pages(text("batched"), 50).size(), static_cast<size_t>(n));
+  integrity_check();
+}
+
+TEST_F(CaseSearchBatches, AReadUnitRefusesASearchThatWouldMissWaitingCases) {
+  add_in_unit("waiting words");
+  ASSERT_GT(waiting(), 0);
+  EXPECT_EQ(access_for(text("waiting")), Access::kWrite);
+  EXPECT_EQ(access_for(CaseQuery{}), Access::kRead);
+  {
+    auto r = store_->open_unit(Access::kRead);
+    ASSERT_TRUE(r);
+    auto page = r->cases().find_cases(text("waiting"));
+    ASSERT_FALSE(page);  // not a silent miss
+    EXPECT_EQ(page.error().code, ErrorCode::kInternal);
+    EXPECT_NE(page.error().message.find("write unit"), std::string::npos) << page.error().message;
+    auto list = r->cases().find_cases(CaseQuery{});  // the list alone reads the cases
+    ASSERT_TRUE(list) << list.error().message;
+    EXPECT_EQ(list->items.size(), 1u);
+  }
+  EXPECT_EQ(search_in_unit("waiting").size(), 1u);
+  {
+    auto r = store_->open_unit(Access::kRead);  // nothing waits: a read unit finds it too
+    ASSERT_TRUE(r);
+    auto page = r->cases().find_cases(text("waiting"));
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page->items.size(), 1u);
+  }
+}
+
+// A writer outside any unit (the sqlite3 shell, a migration) while cases wait: a waiting
+// case's index entry still holds the text it was indexed under, so such a writer leaves
+// it to the flush; a case not waiting is re-indexed by the statement itself.
+TEST_F(CaseSearchBatches, WritesOutsideUnitsKeepTheIndexExactWhileCasesWait) {
+  Id settled = add_in_unit("settled harbour");
+  Id doomed = add_in_unit("doomed anchor");
+  Id plain = add_in_unit("plain meadow");
+  EXPECT_EQ(search_in_unit("harbour"), std::vector<Id>{settled});  // all three indexed now
+  ASSERT_EQ(waiting(), 0);
+  auto unit_comment = [&](Id case_id, const std::string& body) {
+    auto w = store_->open_unit(Access::kWrite);
+    ASSERT_TRUE(w);
+    Comment cm;
+    cm.case_id = case_id;
+    cm.body = body;
+    ASSERT_TRUE(w->cases().add_comment(cm));
+    ASSERT_TRUE(w->commit());
+  };
+  // Waiting with the text they are indexed under (their comments not in the index yet)…
+  unit_comment(settled, "rewritten by a unit");
+  unit_comment(doomed, "last words");
+  // …and one not in the index at all.
+  Id fresh = add_in_unit("waiting lighthouse");
+  ASSERT_EQ(waiting(), 3);
+  const std::string shell =
+      "UPDATE cases SET subject = 'quiet valley' WHERE id = " + std::to_string(settled) +
+      "; UPDATE cases SET subject = 'seaside beacon' WHERE id = " + std::to_string(fresh) +
+      "; INSERT INTO comments (case_id, direction, body, author, visibility, created_at) VALUES (" +
+      std::to_string(fresh) + ", 'inbound', 'shell note', 'x@example.org', 'public', '2026-01-01T00:00:00Z')" +
+      "; DELETE FROM comments WHERE case_id = " + std::to_string(doomed) +
+      "; DELETE FROM cases WHERE id = " + std::to_string(doomed) +
+      "; UPDATE cases SET subject = 'green pasture' WHERE id = " + std::to_string(plain) + ";";
+  ASSERT_EQ(sqlite3_exec(raw_, shell.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw_);
+  EXPECT_EQ(waiting(), 3);  // the case not waiting was re-indexed by the shell's statement
+  EXPECT_EQ(search_in_unit("harbour"), std::vector<Id>{});
+  EXPECT_EQ(search_in_unit("valley"), std::vector<Id>{settled});
+  EXPECT_EQ(search_in_unit("rewritten"), std::vector<Id>{settled});
+  EXPECT_EQ(search_in_unit("lighthouse"), std::vector<Id>{});
+  EXPECT_EQ(search_in_unit("beacon"), std::vector<Id>{fresh});
+  EXPECT_EQ(search_in_unit("shell"), std::vector<Id>{fresh});
+  EXPECT_EQ(search_in_unit("anchor"), std::vector<Id>{});
+  EXPECT_EQ(search_in_unit("words"), std::vector<Id>{});
+  EXPECT_EQ(search_in_unit("meadow"), std::vector<Id>{});
+  EXPECT_EQ(search_in_unit("pasture"), std::vector<Id>{plain});
+  integrity_check();
 }
 
 // A mixed run of every kind of writer (units on both kinds of connection, savepoints

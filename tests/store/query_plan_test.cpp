@@ -31,8 +31,10 @@ namespace {
 //                     rules_version moved, to compile them again.
 //   alert_rules: the monitoring alert rules an admin configured (a handful); each mail
 //                counts them to know whether to compile them again.
-//   case_search_pending: the cases one write transaction touched (migration 28), read
-//                        whole and emptied just before its commit.
+//   case_search_pending: the cases written since the search index was last brought up
+//                        to date (migrations 28, 31): fewer than
+//                        Connection::kSearchFlushAt after any commit, read whole and
+//                        emptied when that many wait or a search comes.
 //   case_search_mode: one row (migration 28).
 const std::set<std::string> kSmallTables = {"routing_addresses",   "mailboxes",        "mailbox_state",
                                             "schema_version",      "assignment_rules", "alert_rules",

@@ -202,8 +202,8 @@ std::string case_page_sql(const CaseQuery& q) {
 
 Result<CaseIdPage> find_case_ids(Connection& conn, const CaseQuery& q) {
   MC_ASSIGN_OR_RETURN(auto shape, validate(q));
-  // A search inside a write unit sees the unit's own writes (migration 28).
-  if (!shape.match.empty()) MC_RETURN_IF_ERROR(conn.flush_search_index());
+  // A search sees every case as it is now, the unit's own writes too (migrations 28, 31).
+  if (!shape.match.empty()) MC_RETURN_IF_ERROR(conn.bring_search_index_up_to_date());
   std::optional<case_query::CursorKey> after;
   if (q.cursor) {
     MC_ASSIGN_OR_RETURN(after, case_query::decode_cursor(*q.cursor, q, shape.sort));

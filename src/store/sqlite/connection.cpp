@@ -50,10 +50,9 @@ Status Connection::begin_deferred_search() {
 }
 
 Status Connection::flush_search_index() {
-  if (!deferring_) return {};
   // The old entries out with the exact text they were indexed under, then the cases'
-  // text now (a case deleted in the transaction is no longer in the view: only out).
-  // Each is one statement, so FTS5 writes its pending terms as one segment.
+  // text now (a case deleted meanwhile is no longer in the view: only out). Each is one
+  // statement, so FTS5 writes its pending terms as one segment.
   MC_ASSIGN_OR_RETURN(auto out, q("INSERT INTO case_search(case_search, rowid, subject, comments, contact) "
                                   "SELECT 'delete', id, subject, comments, contact FROM case_search_pending "
                                   "WHERE indexed"));
@@ -68,9 +67,35 @@ Status Connection::flush_search_index() {
   return done->run();
 }
 
+Result<int64_t> Connection::search_cases_pending(int64_t at_most) {
+  MC_ASSIGN_OR_RETURN(auto n, q("SELECT count(*) FROM (SELECT 1 FROM case_search_pending LIMIT ?)"));
+  n->bind(1, at_most);
+  MC_RETURN_IF_ERROR(n->step());
+  return n->integer(0);
+}
+
+Status Connection::bring_search_index_up_to_date() {
+  if (!deferred_search_) return {};  // migrated below 28: the triggers index per statement
+  if (deferring_) return flush_search_index();
+  MC_ASSIGN_OR_RETURN(const int64_t pending, search_cases_pending(1));
+  if (pending == 0) return {};
+  if (sqlite3_get_autocommit(db_) == 0)
+    return fail(ErrorCode::kInternal,
+                "database: a search must run in a write unit (store::access_for): the search index "
+                "has cases to bring up to date first");
+  // On its own (no transaction open): a write transaction of its own.
+  MC_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
+  if (auto s = flush_search_index(); !s) {
+    (void)exec("ROLLBACK");
+    return s;
+  }
+  return run("COMMIT");
+}
+
 Status Connection::end_deferred_search() {
   if (!deferring_) return {};
-  MC_RETURN_IF_ERROR(flush_search_index());
+  MC_ASSIGN_OR_RETURN(const int64_t pending, search_cases_pending(kSearchFlushAt));
+  if (pending >= kSearchFlushAt) MC_RETURN_IF_ERROR(flush_search_index());
   MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE case_search_mode SET deferred = 0"));
   MC_RETURN_IF_ERROR(qq->run());
   deferring_ = false;

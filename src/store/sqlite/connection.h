@@ -167,17 +167,24 @@ class Connection {
   // The SQL text of every statement prepared so far.
   std::vector<std::string> prepared_sql() const;
 
-  // The search index written once per write transaction (migration 28). Only on a store
-  // migrated that far: enable_deferred_search(true) says so, and without it the calls
-  // below do nothing (the triggers then index per statement).
+  // The search index written apart from the statements that change the cases
+  // (migrations 28 and 31). Only on a store migrated that far: enable_deferred_search(true)
+  // says so, and without it the calls below do nothing (the triggers then index per
+  // statement).
   void enable_deferred_search(bool on) { deferred_search_ = on; }
   // Just after BEGIN of a write transaction: the triggers now note the cases they touch.
   Status begin_deferred_search();
-  // Re-indexes the cases noted so far in this transaction, which stays open: a search
-  // inside it sees its own writes. Nothing to do outside a deferring transaction.
-  Status flush_search_index();
-  // Just before COMMIT: flushes, and sets the mode back so the commit leaves the
-  // triggers in their per-statement mode with nothing pending.
+  // Cases noted and not yet re-indexed at which a write transaction's COMMIT re-indexes
+  // them: fewer are left noted (a search brings them in). The flush's cost is mostly per
+  // flush (a segment, its merges), so 64 cases share it instead of one group's two or three.
+  static constexpr int64_t kSearchFlushAt = 64;
+  // Before a search: re-indexes every noted case, so the search sees every case as it is
+  // now. In a write unit: within it (the unit's own writes too). With no transaction
+  // open: in a transaction of its own. In a read unit: an error when cases are noted (a
+  // read unit cannot write; searches open write units, store::access_for).
+  Status bring_search_index_up_to_date();
+  // Just before COMMIT: re-indexes the noted cases when kSearchFlushAt of them wait, and
+  // sets the mode back so the commit leaves the triggers in their per-statement mode.
   Status end_deferred_search();
   // After a ROLLBACK: the transaction's mode and notes are gone with it.
   void abandon_deferred_search() { deferring_ = false; }
@@ -187,6 +194,10 @@ class Connection {
   bool deferred_search_ = false;
   bool deferring_ = false;
   using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+  // Re-indexes every noted case and forgets the notes; inside a write transaction.
+  Status flush_search_index();
+  // The noted cases, counted up to at_most.
+  Result<int64_t> search_cases_pending(int64_t at_most);
   // One statement of sql, prepared to be kept; an error when it holds none.
   Result<Stmt> prepare(std::string_view sql);
 
