@@ -96,6 +96,9 @@ class Protocol {
   bool closed() const { return need_ == Need::kNothing; }
   // Inside DATA, between 354 and the final "." (the DATA deadline applies).
   bool in_data() const { return phase_ == Phase::kData; }
+  // A mail under way: from an accepted MAIL FROM until its outcome is given (mail_done)
+  // or it is given up (RSET, a refused DATA, the end).
+  bool in_transaction() const { return mail_from_.has_value(); }
 
   // Only while need() == kRecipientCheck: the address of the pending RCPT.
   const std::string& recipient() const { return pending_rcpt_; }

@@ -141,7 +141,9 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
     const std::string out = p.take_output();
     return out.empty() || c.send(out);
   };
+  GroupCommit::Sender sender(commit);
   while (!p.closed()) {
+    sender.mail_under_way(p.in_transaction());
     if (!flush()) return;
     switch (p.need()) {
       case lmtp::Need::kRecipientCheck:
@@ -150,11 +152,11 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
       case lmtp::Need::kMailOutcome: {
         lmtp::Mail& m = p.mail();
         ingest::Envelope env{"lmtp", m.recipients, m.sender};
-        commit.preparing();
+        commit.preparing(&sender);
         auto prepared = sink_.prepare(m.data, env, m.too_big ? m.size : 0);
         m.data = std::string();
         if (!prepared) commit.done_preparing();
-        Result<ingest::Outcome> r = prepared ? commit.deliver(std::move(*prepared))
+        Result<ingest::Outcome> r = prepared ? commit.deliver(std::move(*prepared), &sender)
                                              : Result<ingest::Outcome>(tl::unexpected(prepared.error()));
         if (!r) spdlog::warn("lmtp: mail not recorded: {}", r.error().message);
         p.mail_done(r);
