@@ -194,6 +194,9 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
     spdlog::warn("console: case list failed: {}", page.error().message);
     return fail_page(503, "The cases cannot be read just now. Please try again.");
   }
+  // A search's unit brought the search index up to date (store::access_for): kept, so
+  // the next search need not do it again. The page stands either way.
+  if (lq.query.text) (void)unit->commit();
   Html pager;
   if (page->next_cursor || !form.cursor.empty()) {
     Html first = form.cursor.empty() ? Html() : html("<a href=\"{}\">First page</a>", list_link(form));

@@ -2,6 +2,7 @@
 // CLI, as an agent's script would use it.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 
@@ -107,6 +108,36 @@ TEST_F(ApiReadsTest, SearchFindsWordsWithoutTheirAccentsAndMarksThemSafely) {
   auto hostile = client().Get("/api/v1/cases?q=%22NEAR(*", auth());
   ASSERT_TRUE(hostile);
   EXPECT_EQ(hostile->status, 200) << hostile->body;
+}
+
+// The search index is written in batches (migration 31): a mail delivered a moment ago is
+// found all the same, and the search leaves the index up to date for the next one.
+TEST_F(ApiReadsTest, ASearchFindsAMailJustDeliveredAndLeavesTheIndexCurrent) {
+  deliver("carol@example.org", "Zeppelin grounded", "<p3@example.org>", "The airship waits.");
+  auto waiting = [&] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((std::filesystem::path(data_) / "mailcase.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt* st = nullptr;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM case_search_pending", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+  };
+  EXPECT_GT(waiting(), 0);  // three cases, fewer than a batch
+  auto r = client().Get("/api/v1/cases?q=airship", auth());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = nlohmann::json::parse(r->body);
+  ASSERT_EQ(j["items"].size(), 1u) << r->body;
+  EXPECT_EQ(j["items"][0]["number"], "CS0000003");
+  EXPECT_EQ(waiting(), 0);
+  auto all = client().Get("/api/v1/cases", auth());
+  ASSERT_TRUE(all);
+  EXPECT_EQ(nlohmann::json::parse(all->body)["items"].size(), 3u);
 }
 
 TEST_F(ApiReadsTest, BadParametersAreNamedInAProblem) {
