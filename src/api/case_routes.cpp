@@ -15,11 +15,8 @@ void list_cases(Context& ctx, const httplib::Request& req, httplib::Response& re
   if (!query) return send_problem(res, query.error());
   auto unit = ctx.store.open_unit(store::access_for(*query));
   if (!unit) return send_error(res, unit.error());
-  auto page = unit->cases().find_cases(*query);
+  auto page = store::find_cases_in(*unit, *query);
   if (!page) return send_error(res, page.error());
-  // A search's unit brought the search index up to date (store::access_for): kept, so
-  // the next search need not do it again. The answer stands either way.
-  if (query->text) (void)unit->commit();
   nlohmann::json items = nlohmann::json::array();
   for (const auto& hit : page->items) {
     auto j = present::case_json(hit.summary);

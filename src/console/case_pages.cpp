@@ -184,7 +184,7 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
               html("<h1>Cases</h1>{}<p class=\"error\" role=\"alert\">{}</p>", filters, why));
   };
   if (!lq.error.empty()) return fail_page(422, lq.error);
-  auto page = unit->cases().find_cases(lq.query);
+  auto page = store::find_cases_in(*unit, lq.query);
   if (!page) {
     if (page.error().code == ErrorCode::kInvalidInput)
       return fail_page(422, form.cursor.empty()
@@ -194,9 +194,6 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
     spdlog::warn("console: case list failed: {}", page.error().message);
     return fail_page(503, "The cases cannot be read just now. Please try again.");
   }
-  // A search's unit brought the search index up to date (store::access_for): kept, so
-  // the next search need not do it again. The page stands either way.
-  if (lq.query.text) (void)unit->commit();
   Html pager;
   if (page->next_cursor || !form.cursor.empty()) {
     Html first = form.cursor.empty() ? Html() : html("<a href=\"{}\">First page</a>", list_link(form));

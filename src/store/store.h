@@ -64,7 +64,7 @@ class UnitConnection {
 enum class Access { kRead, kWrite };
 
 // The unit a case query runs in: a search (a text) may first bring the search index up to
-// date, which writes (migration 31); the list alone only reads.
+// date, which writes (migration 31); the list alone only reads. See find_cases_in.
 inline Access access_for(const CaseQuery& q) { return q.text ? Access::kWrite : Access::kRead; }
 
 // The sum of the repositories (store/repositories.h), opened on one database. New code
@@ -251,6 +251,16 @@ class UnitOfWork {
   Store* store_;
   std::unique_ptr<UnitConnection> own_;
 };
+
+// The case list or search of q in a unit opened with access_for(q), as the API and the
+// console run it. A search's unit is committed after it, so that the search index it
+// brought up to date stays so (the next search finds nothing to do); the unit is then
+// closed. The page stands whether that commit succeeds or not.
+inline Result<CasePage> find_cases_in(UnitOfWork& unit, const CaseQuery& q) {
+  auto page = unit.cases().find_cases(q);
+  if (page && q.text) (void)unit.commit();
+  return page;
+}
 
 inline UnitOfWork Store::make_unit(std::unique_ptr<UnitConnection> c) {
   return UnitOfWork(std::move(c));

@@ -660,6 +660,32 @@ TEST_F(CaseSearchBatches, AReadUnitRefusesASearchThatWouldMissWaitingCases) {
   }
 }
 
+// find_cases_in, as the API and the console search: the search's unit is committed, so
+// the index it brought up to date stays so; a list's unit stays open, as it was.
+TEST_F(CaseSearchBatches, ASearchThroughFindCasesInKeepsTheIndexUpToDate) {
+  Id c = add_in_unit("kept lantern");
+  ASSERT_GT(waiting(), 0);
+  {
+    auto w = store_->open_unit(access_for(text("lantern")));
+    ASSERT_TRUE(w);
+    auto page = find_cases_in(*w, text("lantern"));
+    ASSERT_TRUE(page) << page.error().message;
+    ASSERT_EQ(page->items.size(), 1u);
+    EXPECT_EQ(page->items[0].summary.c.id, c);
+    EXPECT_FALSE(w->commit());  // already committed, so closed
+  }
+  EXPECT_EQ(waiting(), 0);
+  add_in_unit("another lantern");
+  {
+    auto r = store_->open_unit(access_for(CaseQuery{}));
+    ASSERT_TRUE(r);
+    auto page = find_cases_in(*r, CaseQuery{});
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page->items.size(), 2u);
+    EXPECT_TRUE(r->cases().get_case(c));  // the list's unit is still open
+  }
+}
+
 // A writer outside any unit (the sqlite3 shell, a migration) while cases wait: a waiting
 // case's index entry still holds the text it was indexed under, so such a writer leaves
 // it to the flush; a case not waiting is re-indexed by the statement itself.
