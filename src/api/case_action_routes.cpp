@@ -14,6 +14,7 @@
 #include "api/routes.h"
 #include "cases/case_view.h"
 #include "cases/lifecycle.h"
+#include "ingest/blob_reader.h"
 #include "mime/filename.h"
 #include "present/json.h"
 #include "spool/raw_spool.h"
@@ -436,7 +437,8 @@ void get_attachment(Context& ctx, const std::string& id_text, httplib::Response&
   auto a = unit->cases().get_attachment(id);
   if (!a) return send_error(res, a.error());
   if (!*a) return send_problem(res, Problem{404, "no attachment " + id_text, {}});
-  auto bytes = spool::read_kept(ctx.data_dir, spool::BlobRef{(*a)->sha256, (*a)->size, (*a)->blob_location});
+  auto bytes = ingest::read_kept_blob(unit->raw_messages(), ctx.data_dir,
+                                      spool::BlobRef{(*a)->sha256, (*a)->size, (*a)->blob_location});
   if (!bytes && bytes.error().code == ErrorCode::kNotFound)
     return send_problem(res, Problem{404, "the bytes of attachment " + id_text + " were not kept", {}});
   if (!bytes) return send_error(res, bytes.error());

@@ -3,6 +3,7 @@
 #include "admin/admin.h"
 #include "api/lists.h"
 #include "api/routes.h"
+#include "ingest/blob_reader.h"
 #include "ingest/pipeline.h"
 #include "present/json.h"
 
@@ -59,16 +60,13 @@ void list_messages(Context& ctx, const httplib::Request& req, httplib::Response&
 
 void raw_message(Context& ctx, store::Id id, httplib::Response& res) {
   if (!ctx.ingest) return send_problem(res, Problem{503, "the mail spool is not open in this process", {}});
-  std::optional<store::RawMessage> row;
-  {
-    auto unit = ctx.store.open_unit(store::Access::kRead);
-    if (!unit) return send_error(res, unit.error());
-    auto found = unit->raw_messages().get_raw(id);
-    if (!found) return send_error(res, found.error());
-    row = std::move(*found);
-  }
-  if (!row) return send_problem(res, Problem{404, "no message " + std::to_string(id), {}});
-  auto bytes = ctx.ingest->raw_spool().read(spool::BlobRef{row->sha256, row->size, row->spool_location});
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto row = unit->raw_messages().get_raw(id);
+  if (!row) return send_error(res, row.error());
+  if (!*row) return send_problem(res, Problem{404, "no message " + std::to_string(id), {}});
+  auto bytes = ingest::read_blob(unit->raw_messages(), ctx.ingest->raw_spool(),
+                                 spool::BlobRef{(*row)->sha256, (*row)->size, (*row)->spool_location});
   if (!bytes) return send_error(res, bytes.error());
   // The mail's bytes as they arrived: a download, never a page the browser renders.
   res.status = 200;

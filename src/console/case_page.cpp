@@ -12,6 +12,7 @@
 #include "console/case_logic.h"
 #include "console/case_pages.h"
 #include "console/mail_frame.h"
+#include "ingest/blob_reader.h"
 #include "mime/filename.h"
 #include "spool/raw_spool.h"
 #include "util/text.h"
@@ -246,7 +247,8 @@ void send_attachment(Context& ctx, const Viewer& v, const std::string& id_text, 
   auto a = unit->cases().get_attachment(id);
   if (!a) return send_error(res, 503, v, "The attachment cannot be read just now. Please try again.");
   if (!*a) return send_error(res, 404, v, "There is no such attachment.");
-  auto bytes = spool::read_kept(ctx.data_dir, spool::BlobRef{(*a)->sha256, (*a)->size, (*a)->blob_location});
+  auto bytes = ingest::read_kept_blob(unit->raw_messages(), ctx.data_dir,
+                                      spool::BlobRef{(*a)->sha256, (*a)->size, (*a)->blob_location});
   if (!bytes && bytes.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "The bytes of this attachment were not kept.");
   if (!bytes) return send_error(res, 503, v, "The attachment cannot be read just now. Please try again.");

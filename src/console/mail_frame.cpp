@@ -8,6 +8,7 @@
 
 #include "console/mail_html.h"
 #include "console/page.h"
+#include "ingest/blob_reader.h"
 #include "ingest/pipeline.h"
 #include "spool/blob_store.h"
 #include "util/secret_file.h"
@@ -246,14 +247,11 @@ int status_of(const Error& e) {
 
 Result<RawMail> load_raw_mail(Context& ctx, store::Id id) {
   if (!ctx.ingest) return fail(ErrorCode::kTemporary, "the mail spool is not open in this process");
-  std::optional<store::RawMessage> row;
-  {
-    MC_ASSIGN_OR_RETURN(auto unit, ctx.store.open_unit(store::Access::kRead));
-    MC_ASSIGN_OR_RETURN(row, unit.raw_messages().get_raw(id));
-  }
+  MC_ASSIGN_OR_RETURN(auto unit, ctx.store.open_unit(store::Access::kRead));
+  MC_ASSIGN_OR_RETURN(auto row, unit.raw_messages().get_raw(id));
   if (!row) return fail(ErrorCode::kNotFound, "There is no message " + std::to_string(id) + ".");
-  MC_ASSIGN_OR_RETURN(
-      auto bytes, ctx.ingest->raw_spool().read(spool::BlobRef{row->sha256, row->size, row->spool_location}));
+  MC_ASSIGN_OR_RETURN(auto bytes, ingest::read_blob(unit.raw_messages(), ctx.ingest->raw_spool(),
+                                                    spool::BlobRef{row->sha256, row->size, row->spool_location}));
   return RawMail{std::move(*row), std::move(bytes)};
 }
 

@@ -12,6 +12,7 @@
 #include "cases/lifecycle.h"
 #include "ingest/alert_ingest.h"
 #include "ingest/api_ingest.h"
+#include "ingest/blob_reader.h"
 #include "ingest/case_process.h"
 #include "ingest/classify.h"
 #include "ingest/reply_text.h"
@@ -266,11 +267,27 @@ std::string Pipeline::head_only_reason(uint64_t full_size, uint64_t kept) const 
 
 Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, const Envelope& envelope,
                                                         uint64_t full_size) {
-  MC_ASSIGN_OR_RETURN(auto s, spool(raw, envelope));
   auto p = std::make_unique<PreparedSpooled>();
-  p->spooled = std::move(s);
   p->spooled.full_size = full_size > raw.size() ? full_size : 0;
-  p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size, raw));
+  if (p->spooled.full_size == 0 && raw.size() <= spool::RawSpool::kPackLimit) {
+    // A small mail whole in hand is held, with its attachments, until the commit that
+    // records it keeps them in the store: that commit's sync is then the only one its
+    // sender waits for (a spool segment cost a sync of its own before it). Its attachments
+    // are held up to twice its size in all; any past that go to the spool as before.
+    spool::HeldBlobs held(*raws_, 2 * spool::RawSpool::kPackLimit);
+    MC_ASSIGN_OR_RETURN(auto ref, held.put(raw));
+    p->spooled.blob = std::move(ref);
+    p->spooled.envelope = envelope;
+    p->spooled.started = std::chrono::steady_clock::now();
+    p->spooled.parsed = std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, 0, raw, &held));
+    p->spooled.held = std::make_shared<const std::vector<std::string>>(held.take());
+  } else {
+    MC_ASSIGN_OR_RETURN(auto s, spool(raw, envelope));
+    s.full_size = p->spooled.full_size;
+    p->spooled = std::move(s);
+    p->spooled.parsed =
+        std::make_shared<ParseResult>(parse_spooled(p->spooled.blob, p->spooled.full_size, raw));
+  }
   if (p->spooled.parsed->msg) {
     p->spooled.parsed->rspamd = rspamd_verdict(cfg_, raw, envelope);
     p->spooled.parsed->reply = split_reply(p->spooled.parsed->msg->text_body);
@@ -286,7 +303,7 @@ void Pipeline::parse_ahead(Spooled& s, std::string_view at_hand) {
     // From the bytes at hand, else read back (no copy of a mail in hand).
     if (!at_hand.empty()) {
       p->rspamd = rspamd_verdict(cfg_, at_hand, s.envelope);
-    } else if (auto bytes = raws_->read(s.blob)) {
+    } else if (auto bytes = read_bytes(s.blob)) {
       p->rspamd = rspamd_verdict(cfg_, *bytes, s.envelope);
     } else {
       p->rspamd = spam::unchecked("rspamd", "rspamd not asked: " + bytes.error().message);
@@ -314,6 +331,24 @@ bool Pipeline::accepts_recipient(std::string_view email) {
   return false;
 }
 
+Result<std::string> Pipeline::read_bytes(const spool::BlobRef& ref) {
+  if (!spool::kept_in_store(ref.location)) return raws_->read(ref);
+  std::lock_guard lock(mu_);
+  return read_blob(*store_, *raws_, ref);
+}
+
+Status Pipeline::keep_held_attachments(store::UnitOfWork& u, Work& w) {
+  if (!w.msg || !w.in.held) return {};
+  for (auto& a : w.msg->attachments) {
+    const auto n = spool::held_index(a.location);
+    if (!n) continue;
+    if (*n >= w.in.held->size()) return fail(ErrorCode::kInternal, "a held attachment is missing");
+    MC_ASSIGN_OR_RETURN(auto id, u.raw_messages().keep_bytes((*w.in.held)[*n]));
+    a.location = spool::store_location(id);
+  }
+  return {};
+}
+
 Status Pipeline::sync_blobs() {
   if (cfg_.storage.sync != "full") return {};
   return raws_->sync();  // the spool's segments and every blob file
@@ -335,7 +370,7 @@ void Pipeline::parse(Work& w) {
     if (p.rspamd) {
       w.rspamd = std::move(p.rspamd);
     } else if (!cfg_.spam.rspamd_url.empty()) {
-      auto bytes = raws_->read(spool::BlobRef{w.row.sha256, w.row.size, w.row.spool_location});
+      auto bytes = read_bytes(spool::BlobRef{w.row.sha256, w.row.size, w.row.spool_location});
       w.rspamd = bytes ? rspamd_verdict(cfg_, *bytes, w.in.envelope)
                        : spam::unchecked("rspamd", "rspamd not asked: " + bytes.error().message);
     }
@@ -354,7 +389,8 @@ mime::ParseLimits Pipeline::parse_limits() const {
   return limits;
 }
 
-ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_size, std::string_view at_hand) {
+ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_size, std::string_view at_hand,
+                                    spool::BlobSink* sink) {
   ParseResult out;
   if (full_size > 0 || ref.size > cfg_.limits.max_message_bytes) {
     out.too_large = true;
@@ -364,12 +400,13 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
   Result<mime::ParsedMessage> parsed = fail(ErrorCode::kInternal, "not parsed");
   // Attachments go where the raw mails go: appended to a spool segment (a file of their
   // own only past RawSpool::kPackLimit), as creating a file costs an inode each.
+  spool::BlobSink& attachments = sink ? *sink : *raws_;
   if (ref.location.empty()) {
-    parsed = mime::parse_file(raws_->file_of(ref), *raws_, limits);
+    parsed = mime::parse_file(raws_->file_of(ref), attachments, limits);
   } else if (!at_hand.empty() && at_hand.size() == ref.size) {
-    parsed = mime::parse_bytes(at_hand, *raws_, limits);
-  } else if (auto bytes = raws_->read(ref); bytes) {
-    parsed = mime::parse_bytes(*bytes, *raws_, limits);
+    parsed = mime::parse_bytes(at_hand, attachments, limits);
+  } else if (auto bytes = read_bytes(ref); bytes) {
+    parsed = mime::parse_bytes(*bytes, attachments, limits);
   } else {
     parsed = tl::unexpected(bytes.error());
   }
@@ -432,6 +469,12 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     w.row.sha256 = w.in.blob.sha256;
     w.row.size = w.in.blob.size;
     w.row.spool_location = w.in.blob.location;
+    if (auto n = spool::held_index(w.in.blob.location)) {
+      // Its bytes go in with its row (Spooled::held): this commit makes both durable.
+      if (!w.in.held || *n >= w.in.held->size()) return fail(ErrorCode::kInternal, "a held mail is missing");
+      MC_ASSIGN_OR_RETURN(auto id, raws.keep_bytes((*w.in.held)[*n]));
+      w.row.spool_location = spool::store_location(id);
+    }
     w.row.source = w.in.envelope.source;
     w.row.recipients = w.in.envelope.recipients;
     w.row.envelope_sender = w.in.envelope.sender;
@@ -598,6 +641,7 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
                   "same Message-ID as message " + std::to_string(other->id));
   }
   row.dedupe_key = key;
+  MC_RETURN_IF_ERROR(keep_held_attachments(u, w));
   return apply_decision(u, w);
 }
 
@@ -669,7 +713,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
       raw.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
       if (!f && !f.eof()) return fail(ErrorCode::kTemporary, "cannot read the spooled mail " + row.sha256);
     } else {
-      MC_ASSIGN_OR_RETURN(raw, raws_->read(ref));
+      MC_ASSIGN_OR_RETURN(raw, read_blob(u.raw_messages(), *raws_, ref));
     }
     ApiMail api;
     api.message = &m;
@@ -966,7 +1010,12 @@ Result<Outcome> Pipeline::retry(int64_t raw_id, const RetryOptions& options) {
                                           " was larger than limits.max_message_bytes and only its head was "
                                           "kept: it cannot be retried, ask the sender to send it again");
   const spool::BlobRef ref{w.row.sha256, w.row.size, w.row.spool_location};
-  if (!raws_->contains(ref)) return fail(ErrorCode::kNotFound, "the message's bytes are missing");
+  if (spool::kept_in_store(ref.location)) {
+    if (auto bytes = read_bytes(ref); !bytes && bytes.error().code == ErrorCode::kNotFound)
+      return fail(ErrorCode::kNotFound, "the message's bytes are missing");
+  } else if (!raws_->contains(ref)) {
+    return fail(ErrorCode::kNotFound, "the message's bytes are missing");
+  }
   w.in = Spooled{ref, Envelope{w.row.source, w.row.recipients, w.row.envelope_sender}};
   parse(w);
   MC_RETURN_IF_ERROR(sync_blobs());

@@ -41,6 +41,10 @@ struct Spooled {
   // Parsed ahead of its commit (prepare()); consumed by process(). Null: process()
   // parses it.
   std::shared_ptr<ParseResult> parsed;
+  // Blobs held in memory until the commit that records the mail keeps them in the store
+  // (spool::HeldBlobs; a location "held:<n>" is the n-th): a small mail taken by prepare()
+  // and the attachments of its parse. Null: everything is in the spool.
+  std::shared_ptr<const std::vector<std::string>> held;
   // When the pipeline first touched the mail (spool()), for the ingest latency metric;
   // unset (a row picked up again): when its processing began.
   std::chrono::steady_clock::time_point started{};
@@ -112,7 +116,16 @@ class Pipeline final : public MailSink {
   // at_hand: the mail's bytes when the caller holds them (what it just spooled); a mail in
   // a pack segment is then parsed from them instead of being read back (an open, a pread
   // and a close per mail).
-  ParseResult parse_spooled(const spool::BlobRef& ref, uint64_t full_size, std::string_view at_hand = {});
+  // sink: where its attachments go (null: the spool).
+  ParseResult parse_spooled(const spool::BlobRef& ref, uint64_t full_size, std::string_view at_hand = {},
+                            spool::BlobSink* sink = nullptr);
+  // The bytes of a recorded blob, in the store or the spool (ingest/blob_reader.h). Takes
+  // the store's lock for a blob kept there: never call it under that lock (use read_blob
+  // with the unit's repository there).
+  Result<std::string> read_bytes(const spool::BlobRef& ref);
+  // Gives the held blobs of w (Spooled::held) that its parse named to attachments their
+  // place in the store, in u: "held:<n>" becomes "db:<id>".
+  Status keep_held_attachments(store::UnitOfWork& u, Work& w);
   mime::ParseLimits parse_limits() const;
   std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
   Status apply(store::UnitOfWork& u, Work& w);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <set>
@@ -156,6 +157,70 @@ class MemoryWriter final : public BlobWriter {
   Hasher hasher_;
   std::string data_;
 };
+
+// Holds a blob in memory while the sink's budget allows; past it, hands what it has and
+// the rest to the overflow sink's writer.
+class HeldWriter final : public BlobWriter {
+ public:
+  explicit HeldWriter(HeldBlobs* sink) : sink_(sink) {}
+  Status write(std::string_view bytes) override {
+    if (spilled_) return spilled_->write(bytes);
+    if (sink_->held_bytes_ + data_.size() + bytes.size() > sink_->budget_) {
+      MC_ASSIGN_OR_RETURN(spilled_, sink_->overflow_->open());
+      MC_RETURN_IF_ERROR(spilled_->write(data_));
+      data_.clear();
+      data_.shrink_to_fit();
+      return spilled_->write(bytes);
+    }
+    hasher_.update(bytes);
+    data_.append(bytes);
+    return {};
+  }
+  Result<BlobRef> commit() override {
+    if (spilled_) return spilled_->commit();
+    BlobRef ref = hasher_.finish();
+    ref.location = "held:" + std::to_string(sink_->held_.size());
+    sink_->held_bytes_ += data_.size();
+    sink_->held_.push_back(std::move(data_));
+    return ref;
+  }
+
+ private:
+  HeldBlobs* sink_;
+  Hasher hasher_;
+  std::string data_;
+  std::unique_ptr<BlobWriter> spilled_;
+};
+
+Result<std::unique_ptr<BlobWriter>> HeldBlobs::open() {
+  return std::unique_ptr<BlobWriter>(new HeldWriter(this));
+}
+
+namespace {
+std::optional<uint64_t> number_after(std::string_view location, std::string_view prefix) {
+  if (location.size() <= prefix.size() || location.substr(0, prefix.size()) != prefix) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : location.substr(prefix.size())) {
+    if (c < '0' || c > '9' || n > (std::numeric_limits<uint64_t>::max() - 9) / 10) return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
+}  // namespace
+
+std::optional<int64_t> kept_in_store(std::string_view location) {
+  auto n = number_after(location, "db:");
+  if (!n || *n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+  return static_cast<int64_t>(*n);
+}
+
+std::string store_location(int64_t id) { return "db:" + std::to_string(id); }
+
+std::optional<size_t> held_index(std::string_view location) {
+  auto n = number_after(location, "held:");
+  if (!n) return std::nullopt;
+  return static_cast<size_t>(*n);
+}
 
 Result<BlobRef> BlobSink::put(std::string_view bytes) {
   MC_ASSIGN_OR_RETURN(auto w, open());

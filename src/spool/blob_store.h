@@ -11,9 +11,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/result.h"
@@ -23,10 +25,18 @@ namespace mailcase::spool {
 struct BlobRef {
   std::string sha256;  // lower-case hex
   uint64_t size = 0;
-  // Empty: a file of its own in the FileBlobStore, named by sha256. Otherwise where a
-  // RawSpool packed it ("<segment>:<offset>", see raw_spool.h).
+  // Empty: a file of its own in the FileBlobStore, named by sha256. "<segment>:<offset>":
+  // where a RawSpool packed it (raw_spool.h). "db:<id>": kept in the store, written with
+  // its mail's commit (store::RawMessageRepository::keep_bytes). "held:<n>": in memory,
+  // the n-th blob of a HeldBlobs, until that commit gives it a "db:" location.
   std::string location;
 };
+
+// The store's id of a "db:<id>" location; nullopt for any other.
+std::optional<int64_t> kept_in_store(std::string_view location);
+std::string store_location(int64_t id);
+// The index of a "held:<n>" location; nullopt for any other.
+std::optional<size_t> held_index(std::string_view location);
 
 // One blob being written. Dropping it without commit() discards what was written.
 class BlobWriter {
@@ -99,6 +109,27 @@ class MemoryBlobStore final : public BlobSink {
   friend class MemoryWriter;
   mutable std::mutex mu_;
   std::map<std::string, std::string> blobs_;
+};
+
+// The blobs of one small mail taken whole into memory (an LMTP delivery), held until its
+// commit keeps them in the store (location "held:<n>", n an index into take()), so that
+// they reach the disk with that commit's one sync instead of a spool segment's sync
+// before it. Once `budget` bytes are held, further blobs go to `overflow` as usual
+// (their location says so, and the caller syncs it): memory stays bounded per mail.
+// Not thread-safe: one mail's parse writes into it.
+class HeldBlobs final : public BlobSink {
+ public:
+  HeldBlobs(BlobSink& overflow, size_t budget) : overflow_(&overflow), budget_(budget) {}
+  Result<std::unique_ptr<BlobWriter>> open() override;
+  // The held blobs, by index; the sink is empty afterwards.
+  std::vector<std::string> take() { return std::exchange(held_, {}); }
+
+ private:
+  friend class HeldWriter;
+  BlobSink* overflow_;
+  size_t budget_;
+  size_t held_bytes_ = 0;
+  std::vector<std::string> held_;
 };
 
 // Discards the bytes, keeps only the hash and size.

@@ -982,6 +982,14 @@ CREATE TRIGGER case_search_email_delete_new AFTER DELETE ON contact_emails BEGIN
     WHERE (id IN (SELECT id FROM cases WHERE contact_id = old.contact_id)) AND NOT (SELECT deferred FROM case_search_mode) AND NOT EXISTS (SELECT 1 FROM case_search_pending p WHERE p.id = case_search_source.id);
 END;
 )sql"},
+      // Bytes kept in the store itself (spool::BlobRef's "db:<id>"): a small mail taken by
+      // LMTP, and its attachments, go in with the commit that records the mail, so that the
+      // commit's one sync makes them durable (a spool segment cost a sync of its own before
+      // it). Written once, never updated; raw_messages.spool_location and
+      // attachments.blob_location name them.
+      {32, R"sql(
+CREATE TABLE kept_bytes (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+)sql"},
   };
   return all;
 }

@@ -128,6 +128,11 @@ class RawMessageRepository {
   // Adding one already there changes nothing.
   [[nodiscard]] virtual Status allow_spam_sender(std::string_view email, std::string_view by) = 0;
   [[nodiscard]] virtual Result<bool> spam_sender_allowed(std::string_view email) = 0;
+  // Bytes kept in the store itself (a small mail taken by LMTP and its attachments: they
+  // reach the disk with the commit that records them, spool::BlobRef's "db:<id>"), by id.
+  [[nodiscard]] virtual Result<Id> keep_bytes(std::string_view bytes) = 0;
+  // nullopt: no bytes of that id (never kept, or kept by a unit rolled back).
+  [[nodiscard]] virtual Result<std::optional<std::string>> kept_bytes(Id id) = 0;
 };
 
 // Cases and what hangs on one: Message-IDs, comments, attachments, participants.

@@ -78,5 +78,34 @@ TEST(FileBlobStore, SyncOfManyFilesReportsTheOneThatFailedAndKeepsIt) {
   for (const auto& r : refs) EXPECT_TRUE(store.contains(r.sha256));
 }
 
+TEST(HeldBlobs, HoldsItsBlobsByIndexUntilTakenAndSpillsPastItsBudget) {
+  MemoryBlobStore overflow;
+  HeldBlobs held(overflow, 10);
+  auto a = held.put("abcdef");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->location, "held:0");
+  EXPECT_EQ(a->size, 6u);
+  EXPECT_EQ(a->sha256, "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721");
+  // 6 held, 4 more allowed: the next blob of 5 goes where blobs go without holding.
+  auto b = held.put("ghijk");
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(held_index(b->location)) << b->location;
+  EXPECT_EQ(overflow.blobs().count(b->sha256), 1u);
+  auto c = held.put("lmn");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->location, "held:1");
+  EXPECT_EQ(held.take(), (std::vector<std::string>{"abcdef", "lmn"}));
+  EXPECT_TRUE(held.take().empty());
+}
+
+TEST(BlobLocations, OnlyWellFormedStoreAndHeldLocationsAreRead) {
+  EXPECT_EQ(kept_in_store("db:42"), 42);
+  EXPECT_EQ(kept_in_store(store_location(7)), 7);
+  EXPECT_EQ(held_index("held:3"), 3u);
+  for (const char* bad : {"", "db:", "db:-1", "db:4x", "db:99999999999999999999", "1:42", "held:1", "DB:1"})
+    EXPECT_FALSE(kept_in_store(bad)) << bad;
+  for (const char* bad : {"", "held:", "held:+1", "db:1", "1:0"}) EXPECT_FALSE(held_index(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace mailcase::spool

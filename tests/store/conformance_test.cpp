@@ -428,6 +428,35 @@ TEST_P(StoreConformance, RawMessageSha256IsUnique) {
   expect_failure_in_transaction(ErrorCode::kConflict, [&] { return store_->insert_raw(make_raw("dup")); });
 }
 
+TEST_P(StoreConformance, KeptBytesComeBackWholeOnlyWhenTheirUnitCommitted) {
+  const std::string bytes = std::string("a\0b\r\xff", 5) + std::string(300000, 'x');
+  Id kept = 0;
+  committed([&] {
+    auto id = store_->keep_bytes(bytes);
+    ASSERT_TRUE(id) << id.error().message;
+    kept = *id;
+  });
+  auto got = store_->kept_bytes(kept);
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_TRUE(*got);
+  EXPECT_EQ(**got, bytes);
+  Id dropped = 0;
+  {
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work);
+    auto id = store_->keep_bytes("rolled back");
+    ASSERT_TRUE(id);
+    dropped = *id;
+    work->rollback();
+  }
+  auto gone = store_->kept_bytes(dropped);
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  auto never = store_->kept_bytes(kept + 1000);
+  ASSERT_TRUE(never);
+  EXPECT_FALSE(*never);
+}
+
 TEST_P(StoreConformance, RawMessageUpdateRoundTripsEveryWrittenField) {
   Case c = insert_case("about raw");
   Id id = 0;

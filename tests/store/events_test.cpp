@@ -166,6 +166,8 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
   for (const char* i : {"cases_updated", "cases_status_updated", "cases_queue_updated", "cases_owner_updated",
                         "cases_contact_updated"})
     undo_13 += std::string("DROP INDEX ") + i + ";";
+  // Migration 32: bytes kept in the store.
+  sql("DROP TABLE kept_bytes;");
   // Migration 28: the index's per-transaction mode (its triggers have 13's names).
   sql("DROP TRIGGER case_search_touch_note; DROP VIEW case_search_touch; DROP TABLE case_search_pending;"
       "DROP TABLE case_search_mode;");

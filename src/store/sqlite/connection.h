@@ -69,6 +69,10 @@ class Query {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Query& bind_blob(int i, std::string_view v) {
+    sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_STATIC);  // the caller's bytes outlive the step
+    return *this;
+  }
   Query& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Query& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Query& bind(int i, int64_t v) {
@@ -108,6 +112,10 @@ class Query {
     return p ? std::string(reinterpret_cast<const char*>(p),
                            static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string();
+  }
+  std::string blob(int col) const {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
   }
   int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
   double real(int col) const { return sqlite3_column_double(stmt_, col); }

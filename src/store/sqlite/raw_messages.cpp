@@ -199,6 +199,21 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     return row;
   }
+
+  Result<Id> keep_bytes(std::string_view bytes) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT INTO kept_bytes (bytes) VALUES (?)"));
+    qq->bind_blob(1, bytes);
+    MC_RETURN_IF_ERROR(qq->run());
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Result<std::optional<std::string>> kept_bytes(Id id) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT bytes FROM kept_bytes WHERE id = ?"));
+    qq->bind(1, id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<std::string>{};
+    return std::optional<std::string>(qq->blob(0));
+  }
 };
 
 }  // namespace

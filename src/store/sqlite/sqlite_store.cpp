@@ -433,6 +433,8 @@ class SqliteStore final : public Store {
   Result<bool> spam_sender_allowed(std::string_view email) override {
     return repos_.raw_messages->spam_sender_allowed(email);
   }
+  Result<Id> keep_bytes(std::string_view bytes) override { return repos_.raw_messages->keep_bytes(bytes); }
+  Result<std::optional<std::string>> kept_bytes(Id id) override { return repos_.raw_messages->kept_bytes(id); }
 
   // CaseRepository
   Result<Case> insert_case(Case c, std::string_view prefix, int digits) override {
