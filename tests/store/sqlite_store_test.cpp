@@ -416,5 +416,32 @@ TEST_F(SqliteStoreTest, AStoreKeptUpInTheBackgroundStillCheckpointsItsWal) {
   EXPECT_EQ(all->size(), static_cast<size_t>(kCases));
 }
 
+// The first processes to open a store after an upgrade start together (Postfix runs
+// several deliveries at once): each must find the schema migrated, none may fail because
+// another applied a migration while it waited for the lock ("table already exists": a
+// delivery refused for good).
+TEST(SqliteStoreMigration, StoresOpenedTogetherOnAnOldFileAllMigrateIt) {
+  for (int round = 0; round < 3; ++round) {
+    mailcase::testing::TempDir dir;
+    const auto file = dir.path() / "t.db";
+    {
+      SqliteOptions old;
+      old.max_schema_version = 1;
+      ASSERT_TRUE(open_sqlite(file, old));
+    }
+    constexpr int kOpeners = 4;
+    std::vector<std::string> errors(kOpeners);
+    std::vector<std::thread> openers;
+    for (int k = 0; k < kOpeners; ++k) {
+      openers.emplace_back([&, k] {
+        auto s = open_sqlite(file);
+        if (!s) errors[k] = s.error().message;
+      });
+    }
+    for (auto& t : openers) t.join();
+    for (int k = 0; k < kOpeners; ++k) EXPECT_EQ(errors[k], "") << "round " << round << ", opener " << k;
+  }
+}
+
 }  // namespace
 }  // namespace mailcase::store

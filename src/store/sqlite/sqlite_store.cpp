@@ -352,6 +352,22 @@ class SqliteStore final : public Store {
       if (m.version <= current) continue;
       if (max_version > 0 && m.version > max_version) break;
       MC_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+      // Another process may have applied it while this one waited for the lock (the first
+      // deliveries after an upgrade start together): the version is read again under it.
+      {
+        auto qq = q("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+        auto step = qq ? (*qq)->step() : Result<bool>(tl::unexpected(qq.error()));
+        if (!step) {
+          (void)exec("ROLLBACK");
+          return tl::unexpected(step.error());
+        }
+        current = static_cast<int>((*qq)->integer(0));
+      }
+      if (m.version <= current) {
+        MC_RETURN_IF_ERROR(exec("COMMIT"));
+        reached = current;
+        continue;
+      }
       std::string sql(m.sql);
       sql += "\nINSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");";
       if (auto s = exec(sql.c_str()); !s) {
