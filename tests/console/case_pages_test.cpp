@@ -584,6 +584,30 @@ TEST_F(CasePages, StageMovesACaseWithinItsProcess) {
   EXPECT_EQ(events->back().actor, "marek@corp.example");
 }
 
+// A mail taken by LMTP keeps its bytes and attachments in the store, not the spool
+// (ingest/blob_reader.h): the console's download reads them there.
+TEST_F(CasePages, AnAttachmentOfAMailTakenByLmtpDownloads) {
+  const std::string raw =
+      "From: Alice <alice@example.org>\r\nTo: help@corp.example\r\nSubject: Badge reader\r\n"
+      "Message-ID: <lmtp1@example.org>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+      "It beeps.\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"log.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "AAEC/w==\r\n--b--\r\n";
+  std::vector<std::unique_ptr<ingest::PreparedMail>> group;
+  auto p = rt_->ingest().prepare(raw, ingest::Envelope{"lmtp", {"help@corp.example"}, std::nullopt}, 0);
+  ASSERT_TRUE(p) << p.error().message;
+  group.push_back(std::move(*p));
+  auto done = rt_->ingest().deliver_prepared(std::move(group));
+  ASSERT_TRUE(done.at(0)) << done[0].error().message;
+  ASSERT_TRUE(done[0]->case_number);
+  auto v = view(*done[0]->case_number);
+  ASSERT_EQ(v.attachments.size(), 1u);
+  auto r = get("/attachments/" + std::to_string(v.attachments[0].id));
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, std::string("\x00\x01\x02\xff", 4));
+}
+
 TEST_F(CasePages, AttachmentDownloadsWithSafeHeaders) {
   auto v = view("CS0000001");
   ASSERT_FALSE(v.attachments.empty());
