@@ -234,8 +234,55 @@ Result<Outcome> Pipeline::deliver(std::string_view raw, const Envelope& envelope
   return std::move(process({s}).front());
 }
 
+namespace {
+// The bytes already read from a stream, then the rest of it: a mail found too large to
+// hold is spooled whole without reading it twice.
+class PrefixedStreamBuf final : public std::streambuf {
+ public:
+  PrefixedStreamBuf(std::string prefix, std::istream& rest) : prefix_(std::move(prefix)), rest_(rest) {
+    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (!rest_) return traits_type::eof();
+    buf_.resize(64 * 1024);
+    rest_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    const auto n = static_cast<size_t>(rest_.gcount());
+    if (n == 0) return traits_type::eof();
+    setg(buf_.data(), buf_.data(), buf_.data() + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::string prefix_;
+  std::istream& rest_;
+  std::string buf_;
+};
+}  // namespace
+
 Result<Outcome> Pipeline::deliver_stream(std::istream& raw, const Envelope& envelope) {
-  MC_ASSIGN_OR_RETURN(auto s, spool(raw, envelope));
+  // A small mail is read whole and taken as an LMTP mail is (prepare): its bytes go in with
+  // the commit that records it, whose sync is then the only one (a spool segment's sync
+  // came before it). A larger one streams into the spool in bounded memory.
+  const uint64_t small = std::min<uint64_t>(spool::RawSpool::kPackLimit, cfg_.limits.max_message_bytes);
+  std::string head;
+  char chunk[16 * 1024];
+  while (head.size() <= small && raw) {
+    raw.read(chunk, static_cast<std::streamsize>(sizeof chunk));
+    head.append(chunk, static_cast<size_t>(raw.gcount()));
+  }
+  if (raw.bad()) return fail(ErrorCode::kTemporary, "cannot read the mail");
+  if (head.size() <= small) {
+    MC_ASSIGN_OR_RETURN(auto p, prepare(head, envelope, 0));
+    std::vector<std::unique_ptr<PreparedMail>> one;
+    one.push_back(std::move(p));
+    return std::move(deliver_prepared(std::move(one)).front());
+  }
+  PrefixedStreamBuf joined_buf(std::move(head), raw);
+  std::istream joined(&joined_buf);
+  MC_ASSIGN_OR_RETURN(auto s, spool(joined, envelope));
   return std::move(process({s}).front());
 }
 
