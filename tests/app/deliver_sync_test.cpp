@@ -3,6 +3,7 @@
 // strace; skipped where strace is missing or may not trace.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -154,6 +155,31 @@ TEST_F(DeliverSync, APlainMailStartsNoThreadToSyncIt) {
   const std::string summary = mailcase::testing::read_file(report);
   EXPECT_NE(summary.find("fdatasync"), std::string::npos) << "the trace saw no sync: " << summary;
   EXPECT_EQ(summary.find("clone"), std::string::npos) << summary;
+}
+
+// A store written only by deliveries committing alone (no `serve`: nothing checkpoints
+// beside them) keeps its WAL bounded: SQLite's own checkpoint left the WAL to grow without
+// end when each commit is a process of its own (every delivery past 1,000 pages then paid
+// a checkpoint's syncs too).
+TEST(DeliverAlone, TheWalStaysBoundedOverManyDeliveries) {
+  mailcase::testing::TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  ASSERT_EQ(run_mailcase({"--data", data, "init"}).exit_code, 0);
+  ASSERT_EQ(run_mailcase({"--data", data, "address", "add", "support@corp.example"}).exit_code, 0);
+  const std::string body(6000, 'x');  // a few WAL pages a mail, so 1,000 pages come soon
+  uintmax_t largest = 0;
+  for (int n = 0; n < 150; ++n) {
+    const std::string mail = "From: c" + std::to_string(n) + "@example.net\r\nTo: support@corp.example\r\nSubject: Q" +
+                             std::to_string(n) + "\r\nMessage-ID: <wal" + std::to_string(n) +
+                             "@example.net>\r\n\r\n" + body + "\r\n";
+    auto r = run_mailcase({"--data", data, "deliver", "--recipient", "support@corp.example"}, mail);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(std::filesystem::path(data) / "mailcase.db-wal", ec);
+    if (!ec) largest = std::max(largest, size);
+  }
+  // 1,000 pages of 4 KiB and a delivery's worth past them, with the frames' headers.
+  EXPECT_LT(largest, uintmax_t{5} * 1024 * 1024);
 }
 
 }  // namespace
