@@ -22,6 +22,7 @@ namespace mailcase::ingest {
 // The same for a reader outside the runtime (the console's and the API's attachment
 // downloads), from the data directory as the runtime lays it out.
 [[nodiscard]] Result<std::string> read_kept_blob(store::RawMessageRepository& kept,
-                                                 const std::filesystem::path& data_dir, const spool::BlobRef& ref);
+                                                 const std::filesystem::path& data_dir,
+                                                 const spool::BlobRef& ref);
 
 }  // namespace mailcase::ingest

@@ -10,8 +10,8 @@
 #include "api/api_server_test.h"
 #include "ingest/blob_reader.h"
 #include "ingest/pipeline.h"
-#include "store/store.h"
 #include "spool/blob_store.h"
+#include "store/store.h"
 
 namespace mailcase::api::testing {
 namespace {
@@ -42,11 +42,12 @@ std::string base64(const std::string& in) {
 }
 
 std::string mail_with_report(const std::string& from, const std::string& id) {
-  return "From: " + from + "\r\nTo: support@corp.example\r\nSubject: The report " + id +
-         "\r\nMessage-ID: <" + id +
+  return "From: " + from + "\r\nTo: support@corp.example\r\nSubject: The report " + id + "\r\nMessage-ID: <" +
+         id +
          "@customer.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
          "--b\r\nContent-Type: text/plain\r\n\r\nThe report is attached.\r\n"
-         "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\n"
+         "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+         "filename=\"report.pdf\"\r\n"
          "Content-Transfer-Encoding: base64\r\n\r\n" +
          base64(kReport) + "\r\n--b--\r\n";
 }
@@ -153,7 +154,8 @@ TEST_F(KeptBytesTest, AHeldMailKeptInTheStoreIsDownloadedAndRetriedIntoACase) {
 TEST_F(KeptBytesTest, AMissingRowIsNotFoundNeverAnotherBlob) {
   auto unit = rt_->store().open_unit(store::Access::kRead);
   ASSERT_TRUE(unit);
-  auto r = ingest::read_blob(unit->raw_messages(), rt_->ingest().raw_spool(), spool::BlobRef{"x", 3, "db:999"});
+  auto r =
+      ingest::read_blob(unit->raw_messages(), rt_->ingest().raw_spool(), spool::BlobRef{"x", 3, "db:999"});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
 }

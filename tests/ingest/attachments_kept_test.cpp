@@ -5,28 +5,17 @@
 #include <filesystem>
 #include <string>
 
-#include "config/config.h"
-#include "domain/clock.h"
+#include "ingest/ingest_runtime_test.h"
 #include "ingest/pipeline.h"
-#include "runtime/runtime.h"
 #include "spool/raw_spool.h"
-#include "support/test_support.h"
 
 namespace mailcase::ingest {
 namespace {
 
-class AttachmentsKeptTest : public ::testing::Test {
+class AttachmentsKeptTest : public testing::IngestRuntimeTest {
  protected:
   void open(bool keep_original) {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(mailcase::testing::init_data_dir(data_, {"support@corp.example"}), "");
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    cfg_ = *cfg;
-    cfg_.storage.keep_original = keep_original;
-    auto rt = runtime::Runtime::open(data_, cfg_, clock_);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
+    IngestRuntimeTest::open([&](config::Config& c) { c.storage.keep_original = keep_original; });
   }
 
   // A mail with a PDF (base64) and a text file (quoted-printable) attached.
@@ -62,12 +51,6 @@ class AttachmentsKeptTest : public ::testing::Test {
       if (it->is_regular_file()) ++n;
     return n;
   }
-
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  config::Config cfg_;
-  domain::FixedClock clock_{1'700'000'000};
-  std::unique_ptr<runtime::Runtime> rt_;
 };
 
 TEST_F(AttachmentsKeptTest, AMailsAttachmentsArePackedInTheSpoolAndReadBackWhole) {

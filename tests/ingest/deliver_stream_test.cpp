@@ -8,29 +8,18 @@
 #include <sstream>
 #include <string>
 
-#include "config/config.h"
-#include "domain/clock.h"
 #include "ingest/blob_reader.h"
+#include "ingest/ingest_runtime_test.h"
 #include "ingest/pipeline.h"
-#include "runtime/runtime.h"
 #include "spool/raw_spool.h"
 #include "store/store.h"
-#include "support/test_support.h"
 
 namespace mailcase::ingest {
 namespace {
 
-class DeliverStreamTest : public ::testing::Test {
+class DeliverStreamTest : public testing::IngestRuntimeTest {
  protected:
-  void SetUp() override {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(mailcase::testing::init_data_dir(data_, {"support@corp.example"}), "");
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    auto rt = runtime::Runtime::open(data_, *cfg, clock_);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
-  }
+  void SetUp() override { open(); }
 
   static std::string mail(const std::string& id, size_t body_bytes) {
     std::string body;
@@ -49,11 +38,6 @@ class DeliverStreamTest : public ::testing::Test {
     EXPECT_TRUE(bytes) << bytes.error().message;
     return {(*row)->spool_location, bytes ? *bytes : ""};
   }
-
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  domain::FixedClock clock_{1'700'000'000};
-  std::unique_ptr<runtime::Runtime> rt_;
 };
 
 TEST_F(DeliverStreamTest, ASmallMailIsKeptInTheStoreWithItsCommit) {

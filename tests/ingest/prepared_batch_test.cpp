@@ -8,26 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
-#include "domain/clock.h"
+#include "ingest/ingest_runtime_test.h"
 #include "ingest/pipeline.h"
-#include "runtime/runtime.h"
-#include "support/test_support.h"
 
 namespace mailcase::ingest {
 namespace {
 
-class PreparedBatchTest : public ::testing::Test {
+class PreparedBatchTest : public testing::IngestRuntimeTest {
  protected:
-  void SetUp() override {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(mailcase::testing::init_data_dir(data_, {"support@corp.example"}), "");
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    auto rt = runtime::Runtime::open(data_, *cfg, clock_);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
-  }
+  void SetUp() override { open(); }
 
   static std::string mail(const std::string& id, const std::string& subject) {
     return "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: " + subject +
@@ -53,11 +42,6 @@ class PreparedBatchTest : public ::testing::Test {
     }
     return out;
   }
-
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  domain::FixedClock clock_{1'700'000'000};
-  std::unique_ptr<runtime::Runtime> rt_;
 };
 
 TEST_F(PreparedBatchTest, EachMailOfTheBatchMakesItsCase) {
