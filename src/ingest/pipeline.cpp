@@ -319,8 +319,9 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
   if (p->spooled.full_size == 0 && raw.size() <= spool::RawSpool::kPackLimit) {
     // A small mail whole in hand is held, with its attachments, until the commit that
     // records it keeps them in the store: that commit's sync is then the only one its
-    // sender waits for (a spool segment cost a sync of its own before it). Its attachments
-    // are held up to twice its size in all; any past that go to the spool as before.
+    // sender waits for (a spool segment cost a sync of its own before it). The mail and its
+    // attachments are held up to 2 MiB in all; attachments past that go to the spool as
+    // before (and are synced before the commit, as before).
     spool::HeldBlobs held(*raws_, 2 * spool::RawSpool::kPackLimit);
     MC_ASSIGN_OR_RETURN(auto ref, held.put(raw));
     p->spooled.blob = std::move(ref);
