@@ -385,14 +385,22 @@ Result<std::string> Pipeline::read_bytes(const spool::BlobRef& ref) {
   return read_blob(*store_, *raws_, ref);
 }
 
+namespace {
+// Where a blob of the mail `in` is once kept: a "held:<n>" location's bytes are written to
+// the store ("db:<id>"); any other location is already durable where it says.
+Result<std::string> keep_if_held(store::RawMessageRepository& kept, const Spooled& in, const std::string& location) {
+  const auto n = spool::held_index(location);
+  if (!n) return location;
+  if (!in.held || *n >= in.held->size()) return fail(ErrorCode::kInternal, "a held blob is missing");
+  MC_ASSIGN_OR_RETURN(auto id, kept.keep_bytes((*in.held)[*n]));
+  return spool::store_location(id);
+}
+}  // namespace
+
 Status Pipeline::keep_held_attachments(store::UnitOfWork& u, Work& w) {
-  if (!w.msg || !w.in.held) return {};
+  if (!w.msg) return {};
   for (auto& a : w.msg->attachments) {
-    const auto n = spool::held_index(a.location);
-    if (!n) continue;
-    if (*n >= w.in.held->size()) return fail(ErrorCode::kInternal, "a held attachment is missing");
-    MC_ASSIGN_OR_RETURN(auto id, u.raw_messages().keep_bytes((*w.in.held)[*n]));
-    a.location = spool::store_location(id);
+    MC_ASSIGN_OR_RETURN(a.location, keep_if_held(u.raw_messages(), w.in, a.location));
   }
   return {};
 }
@@ -516,13 +524,8 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     }
     w.row.sha256 = w.in.blob.sha256;
     w.row.size = w.in.blob.size;
-    w.row.spool_location = w.in.blob.location;
-    if (auto n = spool::held_index(w.in.blob.location)) {
-      // Its bytes go in with its row (Spooled::held): this commit makes both durable.
-      if (!w.in.held || *n >= w.in.held->size()) return fail(ErrorCode::kInternal, "a held mail is missing");
-      MC_ASSIGN_OR_RETURN(auto id, raws.keep_bytes((*w.in.held)[*n]));
-      w.row.spool_location = spool::store_location(id);
-    }
+    // A held mail's bytes go in with its row (Spooled::held): this commit makes both durable.
+    MC_ASSIGN_OR_RETURN(w.row.spool_location, keep_if_held(raws, w.in, w.in.blob.location));
     w.row.source = w.in.envelope.source;
     w.row.recipients = w.in.envelope.recipients;
     w.row.envelope_sender = w.in.envelope.sender;
