@@ -5,6 +5,7 @@
 #include <deque>
 #include <exception>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -189,8 +190,11 @@ Result<SourceReport> ImportSource::run(const std::atomic<bool>& stop) {
 // the attachments' blobs) while this thread commits them a batch at a time, so that
 // parsing and SQLite each have a core. The reader runs at most a batch (and
 // kReadAheadBytes) ahead; the commits, outcomes, problems and observer calls stay on
-// this thread and in the files' order, as with one thread. What the reader spooled but
-// this thread did not record is read again by a later run (content-addressed: no copy).
+// this thread and in the files' order, as with one thread. Each batch's wait for the disk
+// (its blobs', then its commit's) runs on a short-lived thread beside the statements of
+// the batch or of the next, so that this thread does not sit idle in fdatasync. What the
+// reader spooled but this thread did not record is read again by a later run
+// (content-addressed: no copy).
 Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
   ImportReport report;
   // Mails left half-done by an interrupted run come first.
@@ -217,13 +221,37 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
     }
   } join{queue, reader};
 
+  // Each batch is one commit that does not wait for the disk; its sync runs on another
+  // thread while the next batch is applied, and its outcomes are reported (counted, shown)
+  // once that sync has returned: nothing is said done before it is on disk. A run killed
+  // before leaves its mails to be read again by the next (the same bytes: no copy).
   std::vector<ingest::Spooled> batch;
-  auto flush = [&] {
-    for (auto& r : pipeline_.process(batch)) {
+  std::vector<Result<ingest::Outcome>> unsynced;  // the last batch's outcomes
+  std::future<Status> synced;                     // that batch's sync
+  auto report_synced = [&]() -> Status {
+    if (!synced.valid()) return {};
+    MC_RETURN_IF_ERROR(synced.get());
+    for (auto& r : unsynced) {
       report.add(r);
       if (observer_.mail) observer_.mail(r);
     }
+    unsynced.clear();
+    return {};
+  };
+  // Whatever ends the run, the sync in flight is waited for (it borrows the pipeline).
+  struct JoinSync {
+    std::future<Status>& f;
+    ~JoinSync() {
+      if (f.valid()) f.wait();
+    }
+  } join_sync{synced};
+  auto flush = [&]() -> Status {
+    auto results = pipeline_.process_unsynced(batch);
     batch.clear();
+    MC_RETURN_IF_ERROR(report_synced());
+    unsynced = std::move(results);
+    synced = std::async(std::launch::async, [this] { return pipeline_.sync_commits(); });
+    return {};
   };
   // Checked between mails, as the reader is: the batch in hand is committed, what was
   // read ahead of it is left for a later run.
@@ -234,17 +262,24 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
   while (!stopped()) {
     Item item = queue.pop();
     if (item.kind == Item::Kind::kEnd) break;
-    if (item.kind == Item::Kind::kError) return tl::unexpected(std::move(*item.error));
+    if (item.kind == Item::Kind::kError) {
+      MC_RETURN_IF_ERROR(report_synced());  // what was committed is said so before the error
+      return tl::unexpected(std::move(*item.error));
+    }
     if (item.kind == Item::Kind::kProblem) {
+      // Said in the files' order: after the mails before it (committed and synced first).
+      if (!batch.empty()) MC_RETURN_IF_ERROR(flush());
+      MC_RETURN_IF_ERROR(report_synced());
       ++report.source_errors;
       report.problems.push_back(std::move(*item.problem));
       if (observer_.problem) observer_.problem(report.problems.back());
       continue;
     }
     batch.push_back(std::move(item.mail));
-    if (batch.size() >= opt_.batch) flush();
+    if (batch.size() >= opt_.batch) MC_RETURN_IF_ERROR(flush());
   }
-  if (!batch.empty()) flush();
+  if (!batch.empty()) MC_RETURN_IF_ERROR(flush());
+  MC_RETURN_IF_ERROR(report_synced());
   return report;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <map>
 #include <sstream>
@@ -364,7 +365,7 @@ std::vector<Result<Outcome>> Pipeline::deliver_prepared(std::vector<std::unique_
   std::vector<Spooled> batch;
   batch.reserve(mails.size());
   for (auto& m : mails) batch.push_back(std::move(static_cast<PreparedSpooled&>(*m).spooled));
-  return process(batch, true);
+  return process(batch, BatchCommit::kRowsWithOutcomes);
 }
 
 bool Pipeline::accepts_recipient(std::string_view email) {
@@ -403,6 +404,11 @@ Status Pipeline::keep_held_attachments(store::UnitOfWork& u, Work& w) {
     MC_ASSIGN_OR_RETURN(a.location, keep_if_held(u.raw_messages(), w.in, a.location));
   }
   return {};
+}
+
+Status Pipeline::sync_commits() {
+  if (cfg_.storage.sync != "full") return {};
+  return store_->sync_commits();
 }
 
 Status Pipeline::sync_blobs() {
@@ -473,7 +479,9 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
   return out;
 }
 
-std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch, bool rows_with_outcomes) {
+std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch, BatchCommit mode) {
+  const bool rows_with_outcomes = mode != BatchCommit::kRowsFirst;
+  const bool unsynced = mode == BatchCommit::kUnsynced;
   std::vector<Work> work(batch.size());
   std::vector<Result<Outcome>> results;
   const auto began = std::chrono::steady_clock::now();
@@ -557,7 +565,9 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   // that are not. (Syncing the bytes beside the statements of a batch whose rows go in
   // with its outcomes, waited for before its commit, was measured slower: 0.84 times the
   // LMTP rate, with a thread per commit and two syncs on the disk at once.)
-  if (auto s = sync_blobs(); !s) return fail_all(s.error());
+  if (!unsynced) {
+    if (auto s = sync_blobs(); !s) return fail_all(s.error());
+  }
   // A batch prepared by its channel (LMTP, a delivery handed to serve) has nothing left to
   // do between its "received" rows and its outcomes, and its senders wait for the commit of
   // the outcomes: its rows go in that one commit (3.), each ahead of its mail's savepoint,
@@ -588,7 +598,12 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     parsed_here = parsed_here || !w.in.parsed;
     parse(w);
   }
-  if (parsed_here) {
+  // Unsynced: the blobs' sync (of the reader's writes and of any parse here) runs on
+  // another thread while the statements below run, and is waited for before the commit.
+  std::future<Status> blobs_synced;
+  if (unsynced) {
+    blobs_synced = std::async(std::launch::async, [this] { return sync_blobs(); });
+  } else if (parsed_here) {
     if (auto s = sync_blobs(); !s) return fail_all(s.error());
   }
 
@@ -600,7 +615,22 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   {
     std::lock_guard lock(mu_);
     auto st = [&]() -> Status {
-      MC_RETURN_IF_ERROR(store_->set_commits_wait(true));  // the commit the outcome is answered on
+      // The commit the outcome is answered on (unsynced: once sync_commits() has returned).
+      MC_RETURN_IF_ERROR(store_->set_commits_wait(!unsynced));
+      struct WaitAgain {
+        store::Store* store;
+        bool restore;
+        ~WaitAgain() {
+          if (restore) (void)store->set_commits_wait(true);
+        }
+      } wait_again{store_, unsynced};
+      // Whatever becomes of the unit, the blobs' sync is over before this returns.
+      struct JoinSync {
+        std::future<Status>& f;
+        ~JoinSync() {
+          if (f.valid()) f.wait();
+        }
+      } join_sync{blobs_synced};
       MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
       MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
       static constexpr std::string_view kMail = "ingest_mail";
@@ -617,6 +647,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
         MC_RETURN_IF_ERROR(u.release_savepoint(kMail));
       }
       if (rows_with_outcomes) answer_batch_duplicates();
+      if (blobs_synced.valid()) MC_RETURN_IF_ERROR(blobs_synced.get());
       return u.commit();
     }();
     if (!st) {

@@ -3,7 +3,9 @@
 // Every mail is first stored as bytes (content-addressed) and recorded as a
 // "received" row in its own commit; then it is parsed and its outcome (case, comment,
 // hold, failure) committed. A crash between the two leaves a "received" row that the
-// next run finishes. The same mail again (same bytes, or same Message-ID) is a duplicate.
+// next run finishes. A channel whose senders wait for the outcome (LMTP, a delivery), or
+// that reads its mails again after a crash (import), records the row in the outcome's
+// commit instead. The same mail again (same bytes, or same Message-ID) is a duplicate.
 #pragma once
 
 #include <chrono>
@@ -72,7 +74,22 @@ class Pipeline final : public MailSink {
   // Records and processes a batch in two commits ("received" rows, then the outcomes),
   // so that a run killed in between (import) finishes the mails recorded
   // (finish_interrupted). One result per mail, in order.
-  std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch) { return process(batch, false); }
+  std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch) {
+    return process(batch, BatchCommit::kRowsFirst);
+  }
+  // Records and processes a batch in one commit that does not wait for the disk: for a
+  // channel that reads its mails again after a crash (import). The blobs are synced on
+  // another thread while the batch is applied (waited for before its commit, so that no
+  // row names bytes that are not on disk). The outcomes returned are committed, not yet
+  // durable: acknowledge none before sync_commits() has returned. A run killed before
+  // that leaves no row of the batch, or rows whose mails are found again as duplicates.
+  std::vector<Result<Outcome>> process_unsynced(const std::vector<Spooled>& batch) {
+    return process(batch, BatchCommit::kUnsynced);
+  }
+  // Makes every commit so far durable (store::Store::sync_commits). Callable from any
+  // thread, beside a process_unsynced() on another: a batch is synced while the next is
+  // applied.
+  [[nodiscard]] Status sync_commits();
   // Parses a spooled mail ahead of its process() (sets s.parsed, asks rspamd when it is
   // configured), on the caller's thread and without the store's lock: for a channel that
   // reads and parses mails on one thread while another commits them (import). Touches
@@ -108,9 +125,17 @@ class Pipeline final : public MailSink {
 
  private:
   struct Work;
-  // rows_with_outcomes: the "received" rows go in the commit of the outcomes, each mail's
-  // ahead of its savepoint (deliver_prepared: its senders wait for that commit anyway).
-  std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch, bool rows_with_outcomes);
+  enum class BatchCommit {
+    // The "received" rows in a commit of their own, then the outcomes' (process()).
+    kRowsFirst,
+    // The "received" rows go in the commit of the outcomes, each mail's ahead of its
+    // savepoint (deliver_prepared: its senders wait for that commit anyway).
+    kRowsWithOutcomes,
+    // As kRowsWithOutcomes, the blobs synced beside the batch's statements and the commit
+    // not waiting for the disk (process_unsynced()).
+    kUnsynced,
+  };
+  std::vector<Result<Outcome>> process(const std::vector<Spooled>& batch, BatchCommit mode);
   Status sync_blobs();
   void parse(Work& w);
   // at_hand: the mail's bytes when the caller holds them (what it just spooled); a mail in

@@ -108,6 +108,13 @@ class Store : public AccountRepository,
     return {};
   }
 
+  // Makes every commit made so far by this store's connections durable: those made while
+  // set_commits_wait(false) was in force, whose writes are acknowledged on nothing until
+  // this returns. Callable from any thread, beside a unit being written on another (import
+  // syncs one batch while it writes the next). A store whose commits always wait, or that
+  // is not asked to sync (storage.sync = "normal"), returns at once.
+  [[nodiscard]] virtual Status sync_commits() { return {}; }
+
   // A process that runs long (serve, import) asks its store to do its upkeep on a thread
   // of its own instead of inside the commits on a mail's path (SQLite: the WAL's
   // checkpoints). Call once, from the thread that opened the store, before units are

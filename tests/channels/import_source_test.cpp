@@ -158,7 +158,9 @@ TEST_F(ImportSourceTest, StopEndsTheRunAndLeavesTheRestForLater) {
   open();
   auto box = dir_.path() / "in.mbox";
   write_mbox(box, {mail(1), mail(2), mail(3)});
-  // Stop after the first committed mail: the mail in hand is committed, the rest left.
+  // Stop when the first mail is reported: the mail committed behind it (each batch is
+  // reported once its sync is over, while the next is committed) is reported too, and
+  // the rest left.
   ImportOptions opt;
   opt.paths = {box};
   opt.batch = 1;
@@ -170,13 +172,13 @@ TEST_F(ImportSourceTest, StopEndsTheRunAndLeavesTheRestForLater) {
   auto r = as_source.run(stop_);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->stopped);
-  EXPECT_EQ(r->total, 1u);
-  EXPECT_EQ(rows().size(), 1u);
-  // A later run picks up the rest; the first is a duplicate.
+  EXPECT_EQ(r->total, 2u);
+  EXPECT_EQ(rows().size(), 2u);
+  // A later run picks up the rest; the first two are duplicates.
   stop_ = false;
   auto rest = import({box});
-  EXPECT_EQ(rest.count(OutcomeKind::kCreated), 2u);
-  EXPECT_EQ(rest.count(OutcomeKind::kDuplicate), 1u);
+  EXPECT_EQ(rest.count(OutcomeKind::kCreated), 1u);
+  EXPECT_EQ(rest.count(OutcomeKind::kDuplicate), 2u);
 }
 
 // The mails are read and parsed on a thread of their own, ahead of the commits: what the
@@ -210,12 +212,12 @@ TEST_F(ImportSourceTest, ManyBatchesKeepTheFilesOrderWithProblemsWhereMet) {
   EXPECT_EQ(r->total, 40u);
   EXPECT_EQ(r->count(OutcomeKind::kCreated), 40u);
   EXPECT_EQ(r->source_errors, 1u);
-  // 25 mails of the first file: 6 batches of 4 committed, the 25th still in hand when the
-  // missing file is met.
+  // The 25 mails of the first file (the 25th committed alone when the missing file is
+  // met), then the problem, then the second file's.
   ASSERT_EQ(events.size(), 41u);
-  EXPECT_EQ(events[24], "problem no-such.mbox");
+  EXPECT_EQ(events[25], "problem no-such.mbox");
   for (size_t i = 0; i < events.size(); ++i)
-    if (i != 24) {
+    if (i != 25) {
       EXPECT_EQ(events[i], "mail") << i;
     }
   EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
@@ -229,7 +231,8 @@ TEST_F(ImportSourceTest, ManyBatchesKeepTheFilesOrderWithProblemsWhereMet) {
 }
 
 // Mails read (spooled, parsed) ahead of a stop are not recorded: a later run imports them,
-// and every mail is there once.
+// and every mail is there once. What the run reports is what it recorded: the batch whose
+// outcomes were being said when the stop came, and the one committed behind it.
 TEST_F(ImportSourceTest, MailsReadAheadOfAStopComeWithTheNextRun) {
   open();
   auto box = dir_.path() / "in.mbox";
@@ -248,12 +251,13 @@ TEST_F(ImportSourceTest, MailsReadAheadOfAStopComeWithTheNextRun) {
   auto r = source.import(stop_);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->stopped);
-  EXPECT_EQ(r->total, 10u);
-  EXPECT_EQ(rows().size(), 10u);
+  EXPECT_EQ(r->total, 15u);
+  EXPECT_EQ(seen, 15u);
+  EXPECT_EQ(rows().size(), 15u);
   stop_ = false;
   auto rest = import({box}, 7);
-  EXPECT_EQ(rest.count(OutcomeKind::kCreated), 40u);
-  EXPECT_EQ(rest.count(OutcomeKind::kDuplicate), 10u);
+  EXPECT_EQ(rest.count(OutcomeKind::kCreated), 35u);
+  EXPECT_EQ(rest.count(OutcomeKind::kDuplicate), 15u);
   auto raws = rows();
   ASSERT_EQ(raws.size(), 50u);
   std::set<std::string> subjects;

@@ -5,7 +5,9 @@
 // back) commits whole.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "store/sqlite/wal_vfs.h"
 #include "store/store.h"
@@ -84,6 +86,48 @@ TEST_F(WalVfsTest, OtherConnectionsSeeEachCommitAtOnceWaitedForOrNot) {
     EXPECT_EQ((*seen)->subject, made->subject);
   }
   ASSERT_TRUE(store_->set_commits_wait(true));
+}
+
+// Commits that do not wait for the disk are made durable by sync_commits(), called from
+// another thread while the next transactions are written (import syncs a batch while it
+// writes the next): each call succeeds, and every commit is there when the file is
+// opened again.
+TEST_F(WalVfsTest, CommitsNotWaitedForAreSyncedFromAnotherThreadBesideTheWrites) {
+  ASSERT_TRUE(store_->set_commits_wait(false));
+  std::atomic<bool> done{false};
+  std::atomic<int> syncs{0};
+  std::string sync_error;
+  std::thread syncer([&] {
+    while (!done.load()) {
+      if (auto s = store_->sync_commits(); !s) {
+        sync_error = s.error().message;
+        return;
+      }
+      ++syncs;
+    }
+  });
+  constexpr int kCases = 60;
+  for (int i = 0; i < kCases; ++i) {
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
+    ASSERT_TRUE(store_->insert_case(make_case(i, 2000), "CS", 7));
+    ASSERT_TRUE(work->commit());
+  }
+  done = true;
+  syncer.join();
+  EXPECT_EQ(sync_error, "");
+  EXPECT_GT(syncs.load(), 0);
+  ASSERT_TRUE(store_->sync_commits());
+  ASSERT_TRUE(store_->set_commits_wait(true));
+  store_.reset();
+  auto again = open_sqlite(dir_.path() / "t.db");
+  ASSERT_TRUE(again) << again.error().message;
+  auto all = (*again)->list_cases(kCases + 1);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), static_cast<size_t>(kCases));
+  // With no WAL at all (every commit checkpointed into the database file) there is
+  // nothing to sync, and that is no error.
+  ASSERT_TRUE((*again)->sync_commits());
 }
 
 TEST_F(WalVfsTest, ATransactionLargerThanTheGatherAndThePageCacheCommitsWhole) {

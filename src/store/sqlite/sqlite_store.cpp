@@ -2,11 +2,15 @@
 // connection. The SQL of each aggregate is in its repository (src/store/sqlite/*.cpp);
 // this file opens the database, migrates it, and answers Store by handing each call to
 // the repository of its aggregate.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -242,6 +246,8 @@ class Pool {
   // From now on, connections lent call checkpointer's after_commit after each commit.
   void hook_commits(Checkpointer* checkpointer) { checkpointer_ = checkpointer; }
 
+  const std::filesystem::path& file() const { return file_; }
+
   // A connection set up as the pool's are, outside the pool (the checkpointing thread's).
   Result<sqlite3*> open_apart() const { return open_handle(file_, options_); }
 
@@ -340,6 +346,39 @@ class SqliteStore final : public Store {
   Status set_commits_wait(bool wait) override {
     if (!full_sync_) return {};
     return conn_.run(wait ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  }
+
+  // SQLite's commits write the WAL; one not waited for is made durable by a sync of the
+  // WAL file as a whole (any descriptor of it: a sync is of the file, not of the
+  // descriptor). A frame no longer in the WAL was checkpointed into the database file,
+  // which the checkpoint synced before the WAL could be written over. The directory is
+  // synced once too: a WAL the commits created was never synced by SQLite itself (its
+  // first sync of a new WAL syncs the directory; a commit that does not wait makes none).
+  Status sync_commits() override {
+    if (!full_sync_) return {};
+    const std::string wal = pool_.file().string() + "-wal";
+    const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return {};  // no WAL: every commit is in the database file, synced
+      return fail(ErrorCode::kTemporary, "database: cannot open " + wal + ": " + std::strerror(errno));
+    }
+    const bool ok = ::fdatasync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok) return fail(ErrorCode::kTemporary, "database: cannot sync " + wal + ": " + std::strerror(err));
+    if (!wal_directory_synced_.exchange(true)) {
+      auto dir = pool_.file().parent_path();
+      const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      const bool dir_ok = dfd >= 0 && ::fsync(dfd) == 0;
+      const int derr = errno;
+      if (dfd >= 0) ::close(dfd);
+      if (!dir_ok) {
+        wal_directory_synced_ = false;
+        return fail(ErrorCode::kTemporary,
+                    "database: cannot sync the directory " + dir.string() + ": " + std::strerror(derr));
+      }
+    }
+    return {};
   }
 
   Status maintain_in_background() override {
@@ -701,6 +740,7 @@ class SqliteStore final : public Store {
   Pool pool_;
   RepositorySet repos_{conn_};
   const bool full_sync_;
+  std::atomic<bool> wal_directory_synced_{false};  // sync_commits() synced the WAL's directory
   // Whether the schema has migration 28: set once by migrate(), before any unit.
   bool deferred_search_ = false;
 };
