@@ -288,6 +288,12 @@ Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case
   cm.sender_verified = in.sender_verified;
   MC_ASSIGN_OR_RETURN(auto comment_id, w.cases().add_comment(cm));
   for (auto a : in.attachments) {
+    // A blob still held in memory (spool::HeldBlobs) is given its place in the store by
+    // the commit that records its mail, before it is named here; a row naming it as held
+    // would name bytes no commit made durable.
+    if (spool::held_index(a.blob_location))
+      return fail(ErrorCode::kInternal, "attachment " + a.filename + " is still held in memory (" +
+                                            a.blob_location + "): not recorded");
     a.case_id = c.id;
     a.comment_id = comment_id;
     MC_RETURN_IF_ERROR(w.cases().add_attachment(a));

@@ -227,6 +227,27 @@ TEST_F(CaseServicesTest, RecordInboundAddsTheMailsCommentAttachmentsThreadAndPar
   EXPECT_EQ(outbox_kinds(c), (std::vector<std::string>{"solution"}));
 }
 
+// An attachment whose bytes are still only in memory (a held blob not yet kept by its
+// mail's commit) is refused: no row may name bytes that no commit made durable.
+TEST_F(CaseServicesTest, RecordInboundRefusesAnAttachmentStillHeldInMemory) {
+  auto c = new_case();
+  InboundMail in;
+  in.author = "Alice <alice@example.org>";
+  in.body = "see attached";
+  in.attachments.push_back(
+      {.filename = "log.txt", .content_type = "text/plain", .size = 3, .sha256 = "abc", .blob_location = "held:0"});
+  {
+    auto w = write_unit();
+    auto id = svc().record_inbound(w, c, in);
+    ASSERT_FALSE(id);
+    EXPECT_EQ(id.error().code, ErrorCode::kInternal);
+    EXPECT_NE(id.error().message.find("held"), std::string::npos) << id.error().message;
+  }
+  auto att = db().attachments_of(c.id);
+  ASSERT_TRUE(att);
+  EXPECT_TRUE(att->empty());
+}
+
 TEST_F(CaseServicesTest, RecordInboundKeepsAnInternalMailFromTheCustomersView) {
   auto c = new_case();
   auto w = write_unit();
