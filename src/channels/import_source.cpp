@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "channels/mailfile.h"
+#include "util/beside.h"
 
 namespace mailcase::channels {
 
@@ -250,7 +251,7 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
     batch.clear();
     MC_RETURN_IF_ERROR(report_synced());
     unsynced = std::move(results);
-    synced = std::async(std::launch::async, [this] { return pipeline_.sync_commits(); });
+    synced = util::run_beside([this] { return pipeline_.sync_commits(); });
     return {};
   };
   // Checked between mails, as the reader is: the batch in hand is committed, what was

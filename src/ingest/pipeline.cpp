@@ -26,6 +26,7 @@
 #include "spam/rspamd.h"
 #include "spam/verdict.h"
 #include "trust/auth_results.h"
+#include "util/beside.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
@@ -602,7 +603,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   // another thread while the statements below run, and is waited for before the commit.
   std::future<Status> blobs_synced;
   if (unsynced) {
-    blobs_synced = std::async(std::launch::async, [this] { return sync_blobs(); });
+    blobs_synced = util::run_beside([this] { return sync_blobs(); });
   } else if (parsed_here) {
     if (auto s = sync_blobs(); !s) return fail_all(s.error());
   }
