@@ -23,6 +23,14 @@ class WalVfsTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
   }
+  // Closes the store and opens its file again: what a commit left on disk (store_ is then
+  // the file opened anew).
+  void reopen() {
+    store_.reset();
+    auto again = open_sqlite(dir_.path() / "t.db");
+    ASSERT_TRUE(again) << again.error().message;
+    store_ = std::move(*again);
+  }
   Case make_case(int i, size_t subject_bytes) {
     Case c;
     c.subject = std::string(subject_bytes, static_cast<char>('a' + i % 26)) + " " + std::to_string(i);
@@ -119,15 +127,12 @@ TEST_F(WalVfsTest, CommitsNotWaitedForAreSyncedFromAnotherThreadBesideTheWrites)
   EXPECT_GT(syncs.load(), 0);
   ASSERT_TRUE(store_->sync_commits());
   ASSERT_TRUE(store_->set_commits_wait(true));
-  store_.reset();
-  auto again = open_sqlite(dir_.path() / "t.db");
-  ASSERT_TRUE(again) << again.error().message;
-  auto all = (*again)->list_cases(kCases + 1);
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  auto all = store_->list_cases(kCases + 1);
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), static_cast<size_t>(kCases));
-  // With no WAL at all (every commit checkpointed into the database file) there is
-  // nothing to sync, and that is no error.
-  ASSERT_TRUE((*again)->sync_commits());
+  // A store opened anew syncs what an earlier one left in the WAL (or finds none).
+  ASSERT_TRUE(store_->sync_commits());
 }
 
 TEST_F(WalVfsTest, ATransactionLargerThanTheGatherAndThePageCacheCommitsWhole) {
@@ -141,15 +146,13 @@ TEST_F(WalVfsTest, ATransactionLargerThanTheGatherAndThePageCacheCommitsWhole) {
     for (int i = 0; i < kCases; ++i) ASSERT_TRUE(store_->insert_case(make_case(i, 30000), "CS", 7));
     ASSERT_TRUE(work->commit());
   }
-  store_.reset();
-  auto again = open_sqlite(dir_.path() / "t.db");
-  ASSERT_TRUE(again) << again.error().message;
-  auto all = (*again)->list_cases(kCases + 1);
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  auto all = store_->list_cases(kCases + 1);
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), static_cast<size_t>(kCases));
   for (const auto& s : *all) {
     const Case& c = s.c;
-    auto full = (*again)->get_case(c.id);
+    auto full = store_->get_case(c.id);
     ASSERT_TRUE(full && *full);
     const std::string tail = " " + std::to_string(c.id - 1);
     EXPECT_EQ((*full)->subject.size(), 30000 + tail.size()) << "case " << c.id;
