@@ -239,13 +239,8 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
     unsynced.clear();
     return {};
   };
-  // Whatever ends the run, the sync in flight is waited for (it borrows the pipeline).
-  struct JoinSync {
-    std::future<Status>& f;
-    ~JoinSync() {
-      if (f.valid()) f.wait();
-    }
-  } join_sync{synced};
+  // Whatever ends the run, the sync in flight is waited for: `synced` (util::run_beside)
+  // waits as it goes, before the pipeline it borrows.
   auto flush = [&]() -> Status {
     auto results = pipeline_.process_unsynced(batch);
     batch.clear();
@@ -253,6 +248,11 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
     unsynced = std::move(results);
     synced = util::run_beside([this] { return pipeline_.sync_commits(); });
     return {};
+  };
+  // The batch in hand committed and every batch's outcomes said.
+  auto drain = [&]() -> Status {
+    if (!batch.empty()) MC_RETURN_IF_ERROR(flush());
+    return report_synced();
   };
   // Checked between mails, as the reader is: the batch in hand is committed, what was
   // read ahead of it is left for a later run.
@@ -269,8 +269,7 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
     }
     if (item.kind == Item::Kind::kProblem) {
       // Said in the files' order: after the mails before it (committed and synced first).
-      if (!batch.empty()) MC_RETURN_IF_ERROR(flush());
-      MC_RETURN_IF_ERROR(report_synced());
+      MC_RETURN_IF_ERROR(drain());
       ++report.source_errors;
       report.problems.push_back(std::move(*item.problem));
       if (observer_.problem) observer_.problem(report.problems.back());
@@ -279,8 +278,7 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
     batch.push_back(std::move(item.mail));
     if (batch.size() >= opt_.batch) MC_RETURN_IF_ERROR(flush());
   }
-  if (!batch.empty()) MC_RETURN_IF_ERROR(flush());
-  MC_RETURN_IF_ERROR(report_synced());
+  MC_RETURN_IF_ERROR(drain());
   return report;
 }
 

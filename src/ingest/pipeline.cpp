@@ -408,8 +408,7 @@ Status Pipeline::keep_held_attachments(store::UnitOfWork& u, Work& w) {
 }
 
 Status Pipeline::sync_commits() {
-  if (cfg_.storage.sync != "full") return {};
-  return store_->sync_commits();
+  return store_->sync_commits();  // nothing to do unless storage.sync is "full"
 }
 
 Status Pipeline::sync_blobs() {
@@ -479,6 +478,29 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
     out.error = parsed.error().message;
   return out;
 }
+
+namespace {
+// While it lives (from begin() on), the store's commits do not wait for the disk
+// (Store::set_commits_wait); they wait again once it is gone, whatever ended its scope.
+class CommitsNotWaited {
+ public:
+  explicit CommitsNotWaited(store::Store& store) : store_(store) {}
+  CommitsNotWaited(const CommitsNotWaited&) = delete;
+  CommitsNotWaited& operator=(const CommitsNotWaited&) = delete;
+  ~CommitsNotWaited() {
+    if (on_) (void)store_.set_commits_wait(true);
+  }
+  [[nodiscard]] Status begin() {
+    MC_RETURN_IF_ERROR(store_.set_commits_wait(false));
+    on_ = true;
+    return {};
+  }
+
+ private:
+  store::Store& store_;
+  bool on_ = false;
+};
+}  // namespace
 
 std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch, BatchCommit mode) {
   const bool rows_with_outcomes = mode != BatchCommit::kRowsFirst;
@@ -577,11 +599,8 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   // outcomes finds them. Either way nothing is acknowledged before the outcomes' commit.
   if (!rows_with_outcomes) {
     std::lock_guard lock(mu_);
-    if (auto s = store_->set_commits_wait(false); !s) return fail_all(s.error());
-    struct Wait {
-      store::Store* store;
-      ~Wait() { (void)store->set_commits_wait(true); }
-    } wait_again{store_};
+    CommitsNotWaited not_waited(*store_);
+    if (auto s = not_waited.begin(); !s) return fail_all(s.error());
     auto st = store::in_transaction(*store_, [&]() -> Status {
       for (size_t i = 0; i < batch.size(); ++i) MC_RETURN_IF_ERROR(record_received(*store_, *store_, i));
       return {};
@@ -617,21 +636,9 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     std::lock_guard lock(mu_);
     auto st = [&]() -> Status {
       // The commit the outcome is answered on (unsynced: once sync_commits() has returned).
-      MC_RETURN_IF_ERROR(store_->set_commits_wait(!unsynced));
-      struct WaitAgain {
-        store::Store* store;
-        bool restore;
-        ~WaitAgain() {
-          if (restore) (void)store->set_commits_wait(true);
-        }
-      } wait_again{store_, unsynced};
-      // Whatever becomes of the unit, the blobs' sync is over before this returns.
-      struct JoinSync {
-        std::future<Status>& f;
-        ~JoinSync() {
-          if (f.valid()) f.wait();
-        }
-      } join_sync{blobs_synced};
+      MC_RETURN_IF_ERROR(store_->set_commits_wait(true));
+      CommitsNotWaited not_waited(*store_);
+      if (unsynced) MC_RETURN_IF_ERROR(not_waited.begin());
       MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
       MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
       static constexpr std::string_view kMail = "ingest_mail";

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "spool/sha256.h"
+#include "util/file_sync.h"
 #include "util/text.h"
 
 namespace mailcase::spool {
@@ -39,16 +40,6 @@ class Hasher {
 Error io_error(const std::string& what) {
   // Disk full, permissions, I/O errors: the caller may retry once fixed.
   return Error{ErrorCode::kTemporary, what + ": " + std::strerror(errno)};
-}
-
-// fsyncs a file or directory by its path.
-Status fsync_path(const std::filesystem::path& p, bool directory) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
-  if (fd < 0) return tl::unexpected(io_error("cannot open " + p.string() + " to sync it"));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return tl::unexpected(io_error("cannot sync " + p.string()));
-  return {};
 }
 
 std::string temp_name() {
@@ -274,8 +265,8 @@ Result<std::string> FileBlobStore::read(std::string_view sha256) const {
 Status FileBlobStore::committed(const std::filesystem::path& file,
                                 std::vector<std::filesystem::path> new_dirs, bool file_synced) {
   if (fsync_each_) {
-    if (!file_synced) MC_RETURN_IF_ERROR(fsync_path(file, false));
-    for (const auto& d : new_dirs) MC_RETURN_IF_ERROR(fsync_path(d, true));
+    if (!file_synced) MC_RETURN_IF_ERROR(util::sync_path(file, util::SyncOf::kFile));
+    for (const auto& d : new_dirs) MC_RETURN_IF_ERROR(util::sync_path(d, util::SyncOf::kDirectory));
     return {};
   }
   bool full = false;
@@ -304,7 +295,7 @@ std::pair<std::vector<std::filesystem::path>, Status> fsync_all(const std::set<s
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < all.size(); i = next++) {
-      auto st = fsync_path(all[i], directories);
+      auto st = util::sync_path(all[i], directories ? util::SyncOf::kDirectory : util::SyncOf::kFile);
       if (st) continue;
       std::lock_guard lock(mu);
       failed.push_back(all[i]);

@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
-#include <system_error>
 
 #include "spool/sha256.h"
+#include "util/beside.h"
 #include "util/text.h"
 
 namespace mailcase::spool {
@@ -211,13 +211,7 @@ Status RawSpool::sync() {
   // Most mails have no blob file: then no thread is started for a sync with nothing to do
   // (a clone per commit otherwise).
   std::future<Status> blobs;
-  if (fd >= 0 && large_.has_pending()) {
-    try {
-      blobs = std::async(std::launch::async, [this] { return large_.sync(); });
-    } catch (const std::system_error&) {
-      // No thread to be had: one after the other.
-    }
-  }
+  if (fd >= 0 && large_.has_pending()) blobs = util::run_beside([this] { return large_.sync(); });
   Status segment = sync_segment(fd);
   Status blob_status = blobs.valid() ? blobs.get() : large_.sync();
   return segment ? blob_status : segment;

@@ -11,7 +11,9 @@ namespace mailcase::util {
 // Runs fn() on a new thread and returns its future. When no thread can be started (the
 // process is at its limit of threads), fn() runs here and now instead and the future is
 // ready: the caller, which waits for the future before relying on the work, is slower,
-// not wrong. An exception fn() throws is the future's.
+// not wrong. An exception fn() throws is the future's. The future, dropped, waits for a
+// fn() still running on its thread (std::async's future): nothing it borrows may go
+// before it; one that never started (no thread) is then not run at all.
 template <typename F>
 std::future<std::invoke_result_t<F&>> run_beside(F fn) {
   try {

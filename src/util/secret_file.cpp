@@ -11,6 +11,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "util/file_sync.h"
+
 namespace mailcase {
 namespace {
 
@@ -28,16 +30,6 @@ Result<std::optional<std::string>> read_whole(const std::filesystem::path& path,
   ::close(fd);
   if (n < 0) return fail(ErrorCode::kTemporary, "cannot read " + path.string() + ": " + std::strerror(err));
   return std::optional<std::string>(std::move(out));
-}
-
-Status sync_directory(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(ErrorCode::kTemporary, "cannot open " + dir.string() + ": " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0)
-    return fail(ErrorCode::kTemporary, "cannot sync " + dir.string() + ": " + std::strerror(errno));
-  return {};
 }
 
 }  // namespace
@@ -105,7 +97,7 @@ Result<std::string> load_or_create_key(const std::filesystem::path& path, size_t
     if (!theirs) return fail(ErrorCode::kTemporary, path.string() + " vanished while it was created");
     return check(*theirs);
   }
-  MC_RETURN_IF_ERROR(sync_directory(dir));
+  MC_RETURN_IF_ERROR(util::sync_path(dir, util::SyncOf::kDirectory));
   return key;
 }
 

@@ -2,15 +2,11 @@
 // connection. The SQL of each aggregate is in its repository (src/store/sqlite/*.cpp);
 // this file opens the database, migrates it, and answers Store by handing each call to
 // the repository of its aggregate.
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +20,7 @@
 #include "store/sqlite/wal_vfs.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/file_sync.h"
 
 namespace mailcase::store {
 
@@ -356,26 +353,17 @@ class SqliteStore final : public Store {
   // first sync of a new WAL syncs the directory; a commit that does not wait makes none).
   Status sync_commits() override {
     if (!full_sync_) return {};
-    const std::string wal = pool_.file().string() + "-wal";
-    const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return {};  // no WAL: every commit is in the database file, synced
-      return fail(ErrorCode::kTemporary, "database: cannot open " + wal + ": " + std::strerror(errno));
+    auto wal = pool_.file();
+    wal += "-wal";
+    if (auto s = util::sync_path(wal, util::SyncOf::kFileData); !s) {
+      // No WAL: every commit is in the database file, which its checkpoint synced.
+      if (s.error().code == ErrorCode::kNotFound) return {};
+      return fail(ErrorCode::kTemporary, "database: " + s.error().message);
     }
-    const bool ok = ::fdatasync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!ok) return fail(ErrorCode::kTemporary, "database: cannot sync " + wal + ": " + std::strerror(err));
     if (!wal_directory_synced_.exchange(true)) {
-      auto dir = pool_.file().parent_path();
-      const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      const bool dir_ok = dfd >= 0 && ::fsync(dfd) == 0;
-      const int derr = errno;
-      if (dfd >= 0) ::close(dfd);
-      if (!dir_ok) {
+      if (auto s = util::sync_path(pool_.file().parent_path(), util::SyncOf::kDirectory); !s) {
         wal_directory_synced_ = false;
-        return fail(ErrorCode::kTemporary,
-                    "database: cannot sync the directory " + dir.string() + ": " + std::strerror(derr));
+        return fail(ErrorCode::kTemporary, "database: " + s.error().message);
       }
     }
     return {};
