@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -119,13 +120,17 @@ Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOpti
 // beginning only when a checkpoint has copied all of it, which a thread running beside a
 // steady stream of commits seldom manages; so a commit that finds the WAL past
 // kInlineCheckpointPages checkpoints itself, as SQLite would have, copying only what the
-// thread has not copied yet.
+// thread has not copied yet. A checkpoint that failed (busy, an I/O error) or left pages
+// uncopied is tried again once commits have stopped for kRetryAfter: the pages a burst
+// left in the WAL do not wait there for the next burst.
 class Checkpointer {
  public:
   // Pages written to the WAL since the last checkpoint before the thread is woken.
   static constexpr int kWakePages = 1000;
   // Pages in the WAL past which a commit checkpoints inline (16 MB with 4 KB pages).
   static constexpr int kInlineCheckpointPages = 4000;
+  // How long commits must have stopped before a checkpoint that left work is tried again.
+  static constexpr std::chrono::milliseconds kRetryAfter{200};
 
   explicit Checkpointer(sqlite3* db) : db_(db), thread_([this] { run(); }) {}
   ~Checkpointer() {
@@ -143,6 +148,7 @@ class Checkpointer {
   // sqlite3_wal_hook's callback, called after each commit with the WAL's size in pages.
   static int after_commit(void* self, sqlite3* db, const char* schema, int pages) {
     auto* c = static_cast<Checkpointer*>(self);
+    c->commits_.fetch_add(1, std::memory_order_relaxed);
     if (pages >= kInlineCheckpointPages) {
       (void)sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       return SQLITE_OK;
@@ -165,15 +171,27 @@ class Checkpointer {
  private:
   void run() {
     std::unique_lock lock(mu_);
+    const auto woken = [&] { return stop_ || due_.load(); };
+    bool work_left = false;  // the last checkpoint failed or left pages in the WAL
     while (true) {
-      wake_.wait(lock, [&] { return stop_ || due_.load(); });
+      if (!work_left) {
+        wake_.wait(lock, woken);
+      } else {
+        // Until woken, or until no commit came for kRetryAfter (a stream of commits keeps
+        // waking the thread by itself).
+        uint64_t seen = 0;
+        do {
+          seen = commits_.load(std::memory_order_relaxed);
+        } while (!wake_.wait_for(lock, kRetryAfter, woken) && commits_.load(std::memory_order_relaxed) != seen);
+      }
       if (stop_) return;
       lock.unlock();
       int log = 0, copied = 0;
-      // SQLITE_BUSY (another checkpoint is running) or an I/O error: the next wake, or a
-      // commit past the inline bound, tries again; nothing is lost meanwhile.
-      if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK)
-        copied_.store(copied, std::memory_order_relaxed);
+      // SQLITE_BUSY (another checkpoint is running) or an I/O error: tried again as said
+      // above, or by a commit past the inline bound; nothing is lost meanwhile.
+      const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      if (rc == SQLITE_OK) copied_.store(copied, std::memory_order_relaxed);
+      work_left = rc != SQLITE_OK || copied < log;
       lock.lock();
       due_ = false;
     }
@@ -185,6 +203,7 @@ class Checkpointer {
   bool stop_ = false;                   // guarded by mu_
   std::atomic<bool> due_{false};        // a commit asked for a checkpoint not yet begun
   std::atomic<int> copied_{0};          // the WAL's pages the last checkpoint had copied
+  std::atomic<uint64_t> commits_{0};    // commits seen by after_commit, to tell idleness
   std::thread thread_;                  // last: starts once the rest is made
 };
 
