@@ -166,6 +166,13 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
   for (const char* i : {"cases_updated", "cases_status_updated", "cases_queue_updated", "cases_owner_updated",
                         "cases_contact_updated"})
     undo_13 += std::string("DROP INDEX ") + i + ";";
+  // Migration 33: the search triggers' noting halves (the indexing halves keep 13's names).
+  std::string undo_33;
+  for (const char* t : {"case_insert", "case_update_old", "case_delete", "comment_insert_old", "comment_update_old",
+                        "comment_delete_old", "contact_update_old", "email_insert_old", "email_update_old",
+                        "email_delete_old"})
+    undo_33 += std::string("DROP TRIGGER case_search_") + t + "_note;";
+  sql(undo_33);
   // Migration 32: bytes kept in the store.
   sql("DROP TABLE kept_bytes;");
   // Migration 28: the index's per-transaction mode (its triggers have 13's names).
