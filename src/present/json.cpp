@@ -65,7 +65,8 @@ json case_detail_json(const cases::CaseView& v) {
 }
 
 json comment_json(const store::Comment& c) {
-  json j{{"direction", store::to_string(c.direction)},
+  json j{{"id", c.id},
+         {"direction", store::to_string(c.direction)},
          {"author", c.author},
          {"body", c.body},
          {"quoted", c.quoted},

@@ -294,6 +294,9 @@ TEST_F(CaseActionsApi, AnInternalCommentIsNotMailedAndAPublicOneIsQueued) {
   auto list = body_of(get("/api/v1/cases/CS0000001/comments"));
   ASSERT_GE(list["items"].size(), 3u);
   EXPECT_EQ(list["items"].back()["body"], "Which model?");
+  // Each comment says its id: the one the POST answered is the one listed.
+  EXPECT_EQ(list["items"].back()["id"], body_of(reply)["id"]);
+  EXPECT_GT(body_of(reply)["id"].get<int64_t>(), body_of(note)["id"].get<int64_t>());
   auto detail = body_of(get("/api/v1/cases/CS0000001"));
   EXPECT_NE(detail.dump().find("boss@example.org"), std::string::npos);
 

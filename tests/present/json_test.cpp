@@ -136,7 +136,7 @@ TEST(PresentJson, CommentAttachmentParticipantFields) {
   cm.created_at = "2026-11-23T11:00:00Z";
   EXPECT_EQ(json_text(present::comment_json(cm)),
             R"({"author":"agent","body":"call back","created_at":"2026-11-23T11:00:00Z",)"
-            R"("direction":"note","quoted":"","visibility":"internal"})");
+            R"("direction":"note","id":9,"quoted":"","visibility":"internal"})");
   // Only a comment from a mail says whether its sender was proven; others leave it out.
   cm.direction = store::Direction::kInbound;
   cm.sender_verified = false;
