@@ -682,7 +682,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
 // The mail's record says what became of it; its outcome, with the case's number, is
 // what the caller reports.
 Status Pipeline::record_outcome(store::UnitOfWork& u, Work& w, store::RawState state, OutcomeKind kind,
-                                std::string reason) {
+                                std::string reason, std::string_view case_number) {
   auto& row = w.row;
   row.state = state;
   row.outcome = to_string(kind);
@@ -692,7 +692,9 @@ Status Pipeline::record_outcome(store::UnitOfWork& u, Work& w, store::RawState s
   o.kind = kind;
   o.reason = row.reason;
   o.message_id = row.id;
-  if (row.case_id) {
+  if (row.case_id && !case_number.empty()) {
+    o.case_number = case_number;
+  } else if (row.case_id) {
     MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*row.case_id));
     if (c) o.case_number = c->number;
   }
@@ -863,11 +865,12 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   for (const auto& a : addresses) ours.push_back(text::normalize_email(a.email));
   ours.push_back(text::normalize_email(cfg_.outbound.from_address));
   const std::string sender = text::normalize_email(m.from.email);
+  std::optional<store::Case> threaded;  // the case the mail threads onto, read once
   if (facts.threaded_case) {
     const bool sender_is_ours = std::find(ours.begin(), ours.end(), sender) != ours.end();
     MC_ASSIGN_OR_RETURN(facts.sender_role,
                         role_on_case(u, *facts.threaded_case, sender, contact, account, sender_is_ours));
-    MC_ASSIGN_OR_RETURN(auto threaded, u.cases().get_case(*facts.threaded_case));
+    MC_ASSIGN_OR_RETURN(threaded, u.cases().get_case(*facts.threaded_case));
     if (threaded) {
       const auto& t = *threaded;
       facts.threaded_case_facts = CaseFacts{t.number, t.status, t.queue, t.product, t.priority};
@@ -924,9 +927,9 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     MC_RETURN_IF_ERROR(apply_rules_to_new_case(u, cases_, ev, kase));
     kind = OutcomeKind::kCreated;
   } else {
-    MC_ASSIGN_OR_RETURN(auto c, u.cases().get_case(*facts.threaded_case));
-    if (!c) return fail(ErrorCode::kInternal, "threaded case vanished");
-    kase = std::move(*c);
+    // Read above, in this unit of work; nothing since has written to it.
+    if (!threaded) return fail(ErrorCode::kInternal, "threaded case vanished");
+    kase = std::move(*threaded);
     kind = OutcomeKind::kUpdated;
   }
   row.case_id = kase.id;
@@ -1002,7 +1005,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   } else if (kind == OutcomeKind::kUpdated && d.case_effect != CaseEffect::kNone) {
     MC_RETURN_IF_ERROR(customer_effects(u, kase, d.case_effect));
   }
-  return record(store::RawState::kProcessed, kind);
+  return record_outcome(u, w, store::RawState::kProcessed, kind, d.reason, kase.number);
 }
 
 bool Pipeline::in_business_hours() const {

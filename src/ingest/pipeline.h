@@ -154,8 +154,10 @@ class Pipeline final : public MailSink {
   mime::ParseLimits parse_limits() const;
   std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
   Status apply(store::UnitOfWork& u, Work& w);
+  // The mail's row takes its outcome. case_number: the number of the row's case when the
+  // caller has the case in hand (otherwise the case is read for it).
   Status record_outcome(store::UnitOfWork& u, Work& w, store::RawState state, OutcomeKind kind,
-                        std::string reason);
+                        std::string reason, std::string_view case_number = {});
   Status apply_decision(store::UnitOfWork& u, Work& w);
   // A customer's mail on their case: the effect decide_route decided, through the services.
   Status customer_effects(store::UnitOfWork& u, store::Case& kase, CaseEffect effect);
