@@ -523,16 +523,11 @@ TEST_F(CaseSearchTest, SearchSeesAUnitsWritesBeforeAndAfterItsCommit) {
     EXPECT_EQ(ids(text("ephemeral")), std::vector<Id>{c});
   }  // rolled back
   EXPECT_EQ(ids(text("ephemeral")), std::vector<Id>{});
-  // Committed state: per-statement mode, nothing pending.
+  // Committed state: the searches above flushed every note.
   sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(raw_,
-                               "SELECT (SELECT deferred FROM case_search_mode), "
-                               "(SELECT count(*) FROM case_search_pending)",
-                               -1, &st, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(raw_, "SELECT count(*) FROM case_search_pending", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(st, 0), 0);
-  EXPECT_EQ(sqlite3_column_int(st, 1), 0);
   sqlite3_finalize(st);
 }
 
@@ -686,9 +681,9 @@ TEST_F(CaseSearchBatches, ASearchThroughFindCasesInKeepsTheIndexUpToDate) {
   }
 }
 
-// A writer outside any unit (the sqlite3 shell, a migration) while cases wait: a waiting
-// case's index entry still holds the text it was indexed under, so such a writer leaves
-// it to the flush; a case not waiting is re-indexed by the statement itself.
+// A writer outside any unit (the sqlite3 shell, a migration) while cases wait: its
+// changes are noted as a unit's are (a case not waiting yet with the text it is indexed
+// under), and the next search finds every case as it now is.
 TEST_F(CaseSearchBatches, WritesOutsideUnitsKeepTheIndexExactWhileCasesWait) {
   Id settled = add_in_unit("settled harbour");
   Id doomed = add_in_unit("doomed anchor");
@@ -719,7 +714,7 @@ TEST_F(CaseSearchBatches, WritesOutsideUnitsKeepTheIndexExactWhileCasesWait) {
       "; DELETE FROM cases WHERE id = " + std::to_string(doomed) +
       "; UPDATE cases SET subject = 'green pasture' WHERE id = " + std::to_string(plain) + ";";
   ASSERT_EQ(sqlite3_exec(raw_, shell.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw_);
-  EXPECT_EQ(waiting(), 3);  // the case not waiting was re-indexed by the shell's statement
+  EXPECT_EQ(waiting(), 4);  // the case that was not waiting is noted too
   EXPECT_EQ(search_in_unit("harbour"), std::vector<Id>{});
   EXPECT_EQ(search_in_unit("valley"), std::vector<Id>{settled});
   EXPECT_EQ(search_in_unit("rewritten"), std::vector<Id>{settled});

@@ -162,22 +162,21 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
         "comment_insert_new", "comment_update_old", "comment_update_new", "comment_delete_old",
         "comment_delete_new", "contact_update_old", "contact_update_new", "email_insert_old", "email_insert_new",
         "email_update_old", "email_update_new", "email_delete_old", "email_delete_new"})
-    undo_13 += std::string("DROP TRIGGER case_search_") + t + ";";
+    undo_13 += std::string("DROP TRIGGER IF EXISTS case_search_") + t + ";";
   for (const char* i : {"cases_updated", "cases_status_updated", "cases_queue_updated", "cases_owner_updated",
                         "cases_contact_updated"})
     undo_13 += std::string("DROP INDEX ") + i + ";";
-  // Migration 33: the search triggers' noting halves (the indexing halves keep 13's names).
-  std::string undo_33;
-  for (const char* t : {"case_insert", "case_update_old", "case_delete", "comment_insert_old", "comment_update_old",
-                        "comment_delete_old", "contact_update_old", "email_insert_old", "email_update_old",
-                        "email_delete_old"})
-    undo_33 += std::string("DROP TRIGGER case_search_") + t + "_note;";
-  sql(undo_33);
+  // Migration 35: the search triggers that always note (13's names for those that are 13's).
+  sql("DROP TRIGGER case_search_case_update; DROP TRIGGER case_search_comment_insert; "
+      "DROP TRIGGER case_search_comment_update; DROP TRIGGER case_search_comment_delete; "
+      "DROP TRIGGER case_search_contact_update; DROP TRIGGER case_search_email_insert; "
+      "DROP TRIGGER case_search_email_update; DROP TRIGGER case_search_email_delete;");
   // Migration 32: bytes kept in the store.
   sql("DROP TABLE kept_bytes;");
   // Migration 28: the index's per-transaction mode (its triggers have 13's names).
-  sql("DROP TRIGGER case_search_touch_note; DROP VIEW case_search_touch; DROP TABLE case_search_pending;"
-      "DROP TABLE case_search_mode;");
+  // (Its mode, view and view's trigger are gone since 35.)
+  sql("DROP TRIGGER IF EXISTS case_search_touch_note; DROP VIEW IF EXISTS case_search_touch; "
+      "DROP TABLE case_search_pending; DROP TABLE IF EXISTS case_search_mode;");
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
 ALTER TABLE attachments DROP COLUMN blob_location;

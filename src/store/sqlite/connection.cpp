@@ -43,8 +43,10 @@ Status Connection::run(std::string_view sql) {
 }
 Status Connection::begin_deferred_search() {
   if (!deferred_search_) return {};
-  MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE case_search_mode SET deferred = 1"));
-  MC_RETURN_IF_ERROR(qq->run());
+  if (mode_flag_) {
+    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE case_search_mode SET deferred = 1"));
+    MC_RETURN_IF_ERROR(qq->run());
+  }
   deferring_ = true;
   return {};
 }
@@ -96,8 +98,10 @@ Status Connection::end_deferred_search() {
   if (!deferring_) return {};
   MC_ASSIGN_OR_RETURN(const int64_t pending, search_cases_pending(kSearchFlushAt));
   if (pending >= kSearchFlushAt) MC_RETURN_IF_ERROR(flush_search_index());
-  MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE case_search_mode SET deferred = 0"));
-  MC_RETURN_IF_ERROR(qq->run());
+  if (mode_flag_) {
+    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE case_search_mode SET deferred = 0"));
+    MC_RETURN_IF_ERROR(qq->run());
+  }
   deferring_ = false;
   return {};
 }

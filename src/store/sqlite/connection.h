@@ -176,10 +176,14 @@ class Connection {
   std::vector<std::string> prepared_sql() const;
 
   // The search index written apart from the statements that change the cases
-  // (migrations 28 and 31). Only on a store migrated that far: enable_deferred_search(true)
-  // says so, and without it the calls below do nothing (the triggers then index per
-  // statement).
-  void enable_deferred_search(bool on) { deferred_search_ = on; }
+  // (migrations 28, 31 and 35), on a store whose file has reached schema_version: from
+  // 28 on, the calls below flush the noted cases; below it they do nothing (the triggers
+  // index per statement). From 28 to 34 the triggers note only in a transaction whose
+  // case_search_mode says so (set and reset below); from 35 on they always note.
+  void enable_deferred_search(int schema_version) {
+    deferred_search_ = schema_version >= 28;
+    mode_flag_ = schema_version < 35;
+  }
   // Just after BEGIN of a write transaction: the triggers now note the cases they touch.
   Status begin_deferred_search();
   // Cases noted and not yet re-indexed at which a write transaction's COMMIT re-indexes
@@ -192,7 +196,8 @@ class Connection {
   // read unit cannot write; searches open write units, store::access_for).
   Status bring_search_index_up_to_date();
   // Just before COMMIT: re-indexes the noted cases when kSearchFlushAt of them wait, and
-  // sets the mode back so the commit leaves the triggers in their per-statement mode.
+  // (28 to 34) sets the mode back so the commit leaves the triggers in their
+  // per-statement mode.
   Status end_deferred_search();
   // After a ROLLBACK: the transaction's mode and notes are gone with it.
   void abandon_deferred_search() { deferring_ = false; }
@@ -200,6 +205,7 @@ class Connection {
  private:
   sqlite3* db_;
   bool deferred_search_ = false;
+  bool mode_flag_ = true;  // the triggers read case_search_mode (migrations 28 to 34)
   bool deferring_ = false;
   using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
   // Re-indexes every noted case and forgets the notes; inside a write transaction.

@@ -306,11 +306,11 @@ class Lease final : public UnitConnection {
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
-  Status begin(Access access, bool deferred_search) {
+  Status begin(Access access, int schema_version) {
     // query_only makes a read unit's write an error instead of a silent wait for the lock.
     MC_RETURN_IF_ERROR(c_->conn.run(access == Access::kWrite ? "PRAGMA query_only=0" : "PRAGMA query_only=1"));
     MC_RETURN_IF_ERROR(c_->conn.run(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
-    c_->conn.enable_deferred_search(deferred_search);
+    c_->conn.enable_deferred_search(schema_version);
     if (access == Access::kWrite) return c_->conn.begin_deferred_search();
     return {};
   }
@@ -400,7 +400,7 @@ class SqliteStore final : public Store {
   Result<UnitOfWork> open_unit(Access access) override {
     MC_ASSIGN_OR_RETURN(auto c, pool_.take());
     auto lease = std::make_unique<Lease>(pool_, std::move(c));
-    MC_RETURN_IF_ERROR(lease->begin(access, deferred_search_));
+    MC_RETURN_IF_ERROR(lease->begin(access, schema_version_));
     return make_unit(std::move(lease));
   }
 
@@ -451,10 +451,10 @@ class SqliteStore final : public Store {
       MC_RETURN_IF_ERROR(exec("COMMIT"));
       reached = m.version;
     }
-    // Units write the search index once per transaction from migration 28 on (its
-    // case_search_mode table); a file migrated only up to max_version below it does not.
-    deferred_search_ = reached >= 28;
-    conn_.enable_deferred_search(deferred_search_);
+    // Units write the search index once per transaction from migration 28 on; a file
+    // migrated only up to max_version below it does not (Connection::enable_deferred_search).
+    schema_version_ = reached;
+    conn_.enable_deferred_search(schema_version_);
     return {};
   }
   std::vector<std::string> prepared_sql() const { return conn_.prepared_sql(); }
@@ -749,7 +749,7 @@ class SqliteStore final : public Store {
   const bool full_sync_;
   std::atomic<bool> wal_directory_synced_{false};  // sync_commits() synced the WAL's directory
   // Whether the schema has migration 28: set once by migrate(), before any unit.
-  bool deferred_search_ = false;
+  int schema_version_ = 0;  // the migration the file has reached
 };
 
 }  // namespace
