@@ -76,15 +76,16 @@ RawSpool::RawSpool(std::filesystem::path root, FileBlobStore& large)
 
 RawSpool::~RawSpool() {
   if (seg_fd_ >= 0) ::close(seg_fd_);
-  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Result<std::unique_ptr<BlobWriter>> RawSpool::open() {
   return std::unique_ptr<BlobWriter>(new PackWriter(*this, large_));
 }
 
-// Called with mu_ held and the flock taken: opens the newest segment, or a new one
-// when the newest is full.
+// Called with mu_ held: opens the newest segment, or a new one when the newest is full,
+// and learns where it ends. Processes that do so at once may each start a new segment
+// or share one (O_APPEND keeps their mails whole either way); a segment may run past
+// kSegmentBytes by what others appended meanwhile.
 Status RawSpool::open_segment_locked() {
   int newest = 0;
   std::error_code ec;
@@ -115,52 +116,39 @@ Status RawSpool::open_segment_locked() {
   }
   if (seg_fd_ < 0) return tl::unexpected(io_error("cannot open spool segment"));
   seg_no_ = newest;
+  struct stat opened {};
+  if (::fstat(seg_fd_, &opened) != 0) return tl::unexpected(io_error("cannot read the spool segment"));
+  seg_end_ = static_cast<uint64_t>(opened.st_size);
   return {};
 }
 
 Result<std::string> RawSpool::append(std::string_view bytes) {
   std::lock_guard lock(mu_);
-  if (lock_fd_ < 0) {
+  if (seg_fd_ < 0) {
     std::error_code ec;
     if (!std::filesystem::exists(root_, ec) && root_.has_parent_path())
       dirty_dirs_.insert(root_.parent_path());
     std::filesystem::create_directories(root_, ec);
-    lock_fd_ = ::open((root_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (lock_fd_ < 0) return tl::unexpected(io_error("cannot open the spool lock"));
   }
-  while (::flock(lock_fd_, LOCK_EX) != 0) {
-    if (errno != EINTR) return tl::unexpected(io_error("cannot lock the spool"));
-  }
-  struct Unlock {
-    int fd;
-    ~Unlock() { ::flock(fd, LOCK_UN); }
-  } unlock{lock_fd_};
-  // One fstat gives both whether the segment is full and where this mail starts; a
-  // second only after another segment was opened.
-  struct stat st {};
-  bool sized = seg_fd_ >= 0 && ::fstat(seg_fd_, &st) == 0;
-  if (seg_fd_ < 0 || (sized && static_cast<uint64_t>(st.st_size) >= kSegmentBytes)) {
-    MC_RETURN_IF_ERROR(open_segment_locked());
-    sized = false;
-  }
-  if (!sized && ::fstat(seg_fd_, &st) != 0) return tl::unexpected(io_error("cannot read the spool segment"));
-  const uint64_t offset = static_cast<uint64_t>(st.st_size);
-  std::string_view rest = bytes;
-  while (!rest.empty()) {
-    ssize_t n = ::write(seg_fd_, rest.data(), rest.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Error e = io_error("cannot write the spool");
-      // A torn tail is harmless (nothing points at it) but the next mail must not
-      // start inside it: cut the segment back.
-      if (::ftruncate(seg_fd_, static_cast<off_t>(offset)) != 0) {
-      }
-      return tl::unexpected(e);
-    }
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
+  if (seg_fd_ < 0 || seg_end_ >= kSegmentBytes) MC_RETURN_IF_ERROR(open_segment_locked());
+  // One write(2) of the whole mail on a descriptor opened O_APPEND: the kernel puts it at
+  // the file's end in one piece, whichever other process appends to the segment at the
+  // same time (no lock taken), and leaves this descriptor's offset at its end, which says
+  // where it began. A short write (a full disk) leaves a torn piece nothing will name, as
+  // a mail whose row never commits does: the mail is refused, and taken again later.
+  ssize_t n = 0;
+  do {
+    n = ::write(seg_fd_, bytes.data(), bytes.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return tl::unexpected(io_error("cannot write the spool"));
   dirty_ = true;
-  return std::to_string(seg_no_) + ":" + std::to_string(offset);
+  const off_t end = ::lseek(seg_fd_, 0, SEEK_CUR);
+  if (end < 0) return tl::unexpected(io_error("cannot tell where the spool's write ended"));
+  seg_end_ = static_cast<uint64_t>(end);
+  if (static_cast<size_t>(n) != bytes.size())
+    return fail(ErrorCode::kTemporary, "cannot write the spool: " + std::to_string(n) + " of " +
+                                           std::to_string(bytes.size()) + " bytes written");
+  return std::to_string(seg_no_) + ":" + std::to_string(seg_end_ - bytes.size());
 }
 
 Result<RawSpool::Bounded> RawSpool::put_bounded(std::istream& in, uint64_t limit, size_t head_bytes) {

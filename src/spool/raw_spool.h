@@ -3,8 +3,8 @@
 //
 // Why: one file per mail costs an inode creation each (most of the kernel time of a
 // bulk import on ext4); appending to a segment costs a write. A mail up to
-// kPackLimit bytes is buffered and appended to the current segment under an
-// exclusive flock (several mailcase processes may spool at once); a larger one spills
+// kPackLimit bytes is buffered and appended to the current segment in one O_APPEND
+// write (several mailcase processes may spool at once, without a lock); a larger one spills
 // into the FileBlobStore as it streams, so memory stays bounded whatever its size.
 //
 // Contract: the bytes of a committed BlobRef are durable once sync() has returned (an
@@ -65,8 +65,8 @@ class RawSpool final : public BlobSink {
   std::filesystem::path root_;
   FileBlobStore& large_;
   std::mutex mu_;
-  int lock_fd_ = -1;
   int seg_fd_ = -1;
+  uint64_t seg_end_ = 0;  // where the segment ended after this process's last write
   int seg_no_ = 0;
   bool dirty_ = false;
   // Directories that gained an entry (a new segment, the spool itself), synced by sync().

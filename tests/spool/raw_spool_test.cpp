@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "support/test_support.h"
 
@@ -56,6 +58,37 @@ TEST(RawSpool, TwoSpoolsOnOneFolderNeverOverlap) {
     all.emplace_back(*two.put(m2), m2);
   }
   for (const auto& [ref, bytes] : all) EXPECT_EQ(*one.read(ref), bytes);
+}
+
+TEST(RawSpool, SpoolsAppendingAtTheSameTimeKeepEveryMailWhole) {
+  // Processes spooling at once, as concurrent deliveries do (each spool its own
+  // descriptor of the segment, no lock between them): every mail reads back whole.
+  testing::TempDir dir;
+  FileBlobStore blobs(dir.path() / "blobs", false);
+  constexpr int kSpools = 4, kMails = 300;
+  std::vector<std::vector<std::pair<BlobRef, std::string>>> put(kSpools);
+  std::vector<std::thread> writers;
+  for (int k = 0; k < kSpools; ++k) {
+    writers.emplace_back([&, k] {
+      RawSpool spool(dir.path() / "spool", blobs);
+      for (int i = 0; i < kMails; ++i) {
+        std::string m = "spool " + std::to_string(k) + " mail " + std::to_string(i) + " " +
+                        std::string(static_cast<size_t>((i * 7919 + k * 104729) % 20000), static_cast<char>('a' + k));
+        auto ref = spool.put(m);
+        if (!ref) {
+          ADD_FAILURE() << ref.error().message;
+          return;
+        }
+        put[static_cast<size_t>(k)].emplace_back(*ref, std::move(m));
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  RawSpool reader(dir.path() / "spool", blobs);
+  for (const auto& mails : put) {
+    ASSERT_EQ(mails.size(), static_cast<size_t>(kMails));
+    for (const auto& [ref, bytes] : mails) EXPECT_EQ(*reader.read(ref), bytes);
+  }
 }
 
 TEST(RawSpool, MissingBytesAreReported) {
