@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace mailcase::channels {
@@ -22,7 +23,12 @@ std::string_view unquote(std::string_view line) {
 Result<std::unique_ptr<MboxReader>> MboxReader::open(const std::filesystem::path& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return fail(ErrorCode::kNotFound, "cannot open " + path.string() + ": " + std::strerror(errno));
-  return std::unique_ptr<MboxReader>(new MboxReader(f));
+  std::unique_ptr<MboxReader> reader(new MboxReader(f));
+  // Read kReadBuffer at a time instead of stdio's 4 KiB: an import of a big mbox made one
+  // read(2) per 4 KiB, a sixth of its reading thread's system calls.
+  reader->read_buffer_ = std::make_unique<char[]>(kReadBuffer);
+  (void)std::setvbuf(f, reader->read_buffer_.get(), _IOFBF, kReadBuffer);
+  return reader;
 }
 
 MboxReader::~MboxReader() {

@@ -36,6 +36,10 @@ class MboxReader {
 
  private:
   explicit MboxReader(FILE* f) : f_(f) {}
+  // stdio reads the file through this (glibc sizes a buffer of its own by the disk's
+  // block, 4 KiB, whatever setvbuf asks, unless given one).
+  static constexpr size_t kReadBuffer = 256 * 1024;
+  std::unique_ptr<char[]> read_buffer_;
   FILE* f_;
   std::string pending_;  // a line read ahead
   bool has_pending_ = false;
