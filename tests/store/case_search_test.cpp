@@ -609,6 +609,24 @@ class CaseSearchBatches : public CaseSearchTest {
   }
 };
 
+// A new case takes the id of the last one, deleted while the index still held it (a new
+// case is noted as not indexed without looking): the deleted case's words are gone from
+// the index, the new one's found, and the index agrees with its content.
+TEST_F(CaseSearchBatches, ANewCaseOnTheIdOfADeletedOneReplacesItsEntry) {
+  const Id old_case = add_in_unit("vanishing orchard");
+  EXPECT_EQ(search_in_unit("orchard"), std::vector<Id>{old_case});  // in the index now
+  ASSERT_EQ(waiting(), 0);
+  ASSERT_EQ(sqlite3_exec(raw_, ("DELETE FROM cases WHERE id = " + std::to_string(old_case)).c_str(), nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+  const Id new_case = add_in_unit("arriving glacier");
+  ASSERT_EQ(new_case, old_case);  // the largest id plus one: the same
+  EXPECT_EQ(search_in_unit("orchard"), std::vector<Id>{});
+  EXPECT_EQ(search_in_unit("glacier"), std::vector<Id>{new_case});
+  integrity_check();
+}
+
 TEST_F(CaseSearchBatches, EveryCaseIsFoundAtOnceThoughTheIndexIsWrittenInBatches) {
   const int64_t n = sqlite::Connection::kSearchFlushAt * 2 + 5;
   std::vector<Id> made;
