@@ -127,6 +127,8 @@ struct ParseResult {
   // The body's new text and quoted history (split_reply: pure, a tenth of a commit's CPU),
   // split where the mail was parsed ahead; nullopt: split when it is applied.
   std::optional<ReplyText> reply;
+  // classify(): pure too, done where the mail was parsed ahead; nullopt: when applied.
+  std::optional<Classification> classification;
 };
 
 namespace {
@@ -188,6 +190,8 @@ struct Pipeline::Work {
   std::optional<spam::Verdict> rspamd;
   // split_reply of msg's body when it was split ahead (ParseResult::reply).
   std::optional<ReplyText> reply;
+  // classify(msg) when it was done ahead (ParseResult::classification).
+  std::optional<Classification> classification;
   // Run as mail without the spam check (`message retry ID --not-spam`); allow_sender: its
   // From goes on the spam allow list, by `allowed_by`.
   bool not_spam = false;
@@ -341,6 +345,7 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
   if (p->spooled.parsed->msg) {
     p->spooled.parsed->rspamd = rspamd_verdict(cfg_, raw, envelope);
     p->spooled.parsed->reply = split_reply(p->spooled.parsed->msg->text_body);
+    p->spooled.parsed->classification = classify(*p->spooled.parsed->msg);
   }
   return std::unique_ptr<PreparedMail>(std::move(p));
 }
@@ -348,7 +353,10 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
 void Pipeline::parse_ahead(Spooled& s, std::string_view at_hand) {
   if (at_hand.size() != s.blob.size) at_hand = {};
   auto p = std::make_shared<ParseResult>(parse_spooled(s.blob, s.full_size, at_hand));
-  if (p->msg) p->reply = split_reply(p->msg->text_body);
+  if (p->msg) {
+    p->reply = split_reply(p->msg->text_body);
+    p->classification = classify(*p->msg);
+  }
   if (p->msg && !cfg_.spam.rspamd_url.empty()) {
     // From the bytes at hand, else read back (no copy of a mail in hand).
     if (!at_hand.empty()) {
@@ -425,6 +433,7 @@ void Pipeline::parse(Work& w) {
   w.too_large = p.too_large || w.row.reason.find(kHeadOnly) != std::string::npos;
   w.msg = std::move(p.msg);
   w.reply = std::move(p.reply);
+  w.classification = std::move(p.classification);
   w.parse_error = std::move(p.error);
   // rspamd is asked of a mail that parsed, once: ahead (prepare) or here, outside the lock.
   w.rspamd.reset();
@@ -827,7 +836,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
 
   RouteFacts facts;
   facts.message = &m;
-  facts.classification = classify(m);
+  facts.classification = w.classification ? std::move(*w.classification) : classify(m);
   facts.address = address;
   facts.dmarc_failed = w.proof.dmarc == "fail";
 
