@@ -650,6 +650,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
       if (unsynced) MC_RETURN_IF_ERROR(not_waited.begin());
       MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
       MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
+      MC_ASSIGN_OR_RETURN(unit_addresses_, u.routing().list_addresses());
       static constexpr std::string_view kMail = "ingest_mail";
       for (size_t i = 0; i < work.size(); ++i) {
         Work& w = work[i];
@@ -749,7 +750,7 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
 Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   auto& row = w.row;
   const auto& m = *w.msg;
-  MC_ASSIGN_OR_RETURN(auto addresses, u.routing().list_addresses());
+  const auto& addresses = unit_addresses_;  // read with the unit's rules
   const std::optional<store::RoutingAddress> address = match_address(
       recipient_candidates(m, w.in.envelope.recipients.empty() ? row.recipients : w.in.envelope.recipients),
       addresses);
@@ -1126,6 +1127,7 @@ Result<Outcome> Pipeline::retry(int64_t raw_id, const RetryOptions& options) {
   auto st = [&]() -> Status {
     MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());
     MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
+    MC_ASSIGN_OR_RETURN(unit_addresses_, u.routing().list_addresses());
     MC_RETURN_IF_ERROR(apply(u, w));
     return u.commit();
   }();

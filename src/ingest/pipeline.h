@@ -175,6 +175,9 @@ class Pipeline final : public MailSink {
   RuleCache rules_;
   // The rules of the unit of work being applied (read once per unit, under mu_).
   std::shared_ptr<const rules::RuleSet> unit_rules_;
+  // The routing addresses as the unit of work being applied sees them (read once per
+  // unit, under mu_: nothing the unit does changes them).
+  std::vector<store::RoutingAddress> unit_addresses_;
   std::unique_ptr<AlertIngest> alerts_;  // monitoring alerts, before routing (alert_ingest.h)
 };
 
