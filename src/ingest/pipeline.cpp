@@ -649,8 +649,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
       CommitsNotWaited not_waited(*store_);
       if (unsynced) MC_RETURN_IF_ERROR(not_waited.begin());
       MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());  // rolls back on any early return
-      MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
-      MC_ASSIGN_OR_RETURN(unit_addresses_, u.routing().list_addresses());
+      MC_RETURN_IF_ERROR(read_unit_settings(u));
       static constexpr std::string_view kMail = "ingest_mail";
       for (size_t i = 0; i < work.size(); ++i) {
         Work& w = work[i];
@@ -709,6 +708,12 @@ Status Pipeline::record_outcome(store::UnitOfWork& u, Work& w, store::RawState s
     if (c) o.case_number = c->number;
   }
   w.outcome = o;
+  return {};
+}
+
+Status Pipeline::read_unit_settings(store::UnitOfWork& u) {
+  MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
+  MC_ASSIGN_OR_RETURN(unit_addresses_, u.routing().list_addresses());
   return {};
 }
 
@@ -1126,8 +1131,7 @@ Result<Outcome> Pipeline::retry(int64_t raw_id, const RetryOptions& options) {
   // A held mail is tried again from scratch; its earlier dedupe key is its own.
   auto st = [&]() -> Status {
     MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());
-    MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
-    MC_ASSIGN_OR_RETURN(unit_addresses_, u.routing().list_addresses());
+    MC_RETURN_IF_ERROR(read_unit_settings(u));
     MC_RETURN_IF_ERROR(apply(u, w));
     return u.commit();
   }();
