@@ -202,14 +202,14 @@ bool read_whole(std::ifstream& in, uint64_t size, std::string& out) {
 void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& queue,
               const std::atomic<bool>& stop) {
   auto halted = [&] { return stop.load() || queue.closed(); };
-  // `at_hand`: the mail's bytes when the reader kept them (taken), parsed without a read back.
-  auto mail = [&](ingest::Spooled s, std::string& at_hand) {
+  // `at_hand`: the mail's bytes when the reader kept them, parsed without a read back
+  // (copied at their size: the reader's buffer keeps its capacity for the next mail).
+  auto mail = [&](ingest::Spooled s, std::string_view at_hand) {
     Item item;
     item.kind = Item::Kind::kMail;
     item.slot = std::make_shared<Slot>();
     item.slot->mail = std::move(s);
-    if (at_hand.size() == item.slot->mail.blob.size) item.slot->bytes = std::move(at_hand);
-    at_hand.clear();
+    if (at_hand.size() == item.slot->mail.blob.size) item.slot->bytes.assign(at_hand);
     if (!queue.push(std::move(item))) return false;
     queue.parse_behind();
     return true;

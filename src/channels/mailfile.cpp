@@ -39,19 +39,26 @@ MboxReader::~MboxReader() {
 Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink, std::string* copy) {
   if (copy) copy->clear();
   bool copying = copy != nullptr;
-  // Every byte of the mail goes through here: into the blob, and into the copy while it
-  // stays within kCopyLimit.
+  // Every byte of the mail goes through here. With a copy, the mail is gathered there and
+  // written into the blob whole by finish() (one write: the spool's writer then holds it
+  // in one allocation of its size, not grown line by line); past kCopyLimit, what was
+  // gathered goes into the blob and the rest streams, the copy given up.
   auto emit = [&](spool::BlobWriter& w, std::string_view bytes) -> Status {
     if (copying) {
       if (copy->size() + bytes.size() <= kCopyLimit) {
         copy->append(bytes);
-      } else {
-        copying = false;
-        copy->clear();
-        copy->shrink_to_fit();
+        return {};
       }
+      copying = false;
+      MC_RETURN_IF_ERROR(w.write(*copy));
+      copy->clear();
+      copy->shrink_to_fit();
     }
     return w.write(bytes);
+  };
+  auto finish = [&](spool::BlobWriter& w) -> Result<spool::BlobRef> {
+    if (copying) MC_RETURN_IF_ERROR(w.write(*copy));
+    return w.commit();
   };
   auto read_line = [&](std::string_view& out) -> bool {
     if (has_pending_) {
@@ -82,7 +89,7 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink, st
         MC_RETURN_IF_ERROR(emit(*w, line));
       }
       if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
-      MC_ASSIGN_OR_RETURN(auto ref, w->commit());
+      MC_ASSIGN_OR_RETURN(auto ref, finish(*w));
       return std::optional<spool::BlobRef>(ref);
     }
   } else if (eof_ && !has_pending_) {
@@ -118,7 +125,7 @@ Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink, st
   }
   if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
   if (!any) return std::optional<spool::BlobRef>();
-  MC_ASSIGN_OR_RETURN(auto ref, w->commit());
+  MC_ASSIGN_OR_RETURN(auto ref, finish(*w));
   return std::optional<spool::BlobRef>(ref);
 }
 
