@@ -294,5 +294,56 @@ TEST_F(ImportSourceTest, AReplysCommentKeepsItsNewTextAndTheQuoteApart) {
   EXPECT_NE(c.quoted.find("wrote:"), std::string::npos) << c.quoted;
 }
 
+
+// Either thread parses a mail (the reader behind its reading, the committing thread the
+// one it needs next): whichever did, every mail is committed once, in the file's order,
+// with what its parse found (a reply's split, its thread). Small batches and mails of
+// unlike sizes make both threads parse.
+TEST_F(ImportSourceTest, EveryMailParsedOnceInOrderWhicheverThreadParsedIt) {
+  open();
+  auto box = dir_.path() / "in.mbox";
+  std::vector<std::string> mails;
+  for (int i = 0; i < 120; ++i) {
+    if (i % 2 == 0) {
+      // Some long, so that parses take unlike times.
+      std::string m = mail(i);
+      if (i % 6 == 0) m += std::string(20000 + 37 * i, 'a') + "\n";
+      mails.push_back(m);
+    } else {
+      mails.push_back("From: user" + std::to_string(i - 1) + "@example.com\nSubject: Re: mail " +
+                      std::to_string(i - 1) + "\nMessage-ID: <re" + std::to_string(i) +
+                      "@example.com>\nIn-Reply-To: <imp" + std::to_string(i - 1) +
+                      "@example.com>\n\nreply " + std::to_string(i) + "\n\n> quoted " +
+                      std::to_string(i - 1) + "\n");
+    }
+  }
+  write_mbox(box, mails);
+  for (size_t batch : {1u, 3u, 64u}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    if (batch != 1u) {  // a fresh store for each batch size
+      rt_.reset();
+      std::filesystem::remove_all(data_);
+      SetUp();
+      open();
+    }
+    auto r = import({box}, batch);
+    EXPECT_EQ(r.total, 120u);
+    EXPECT_EQ(r.count(OutcomeKind::kCreated), 60u);
+    EXPECT_EQ(r.count(OutcomeKind::kUpdated), 60u);
+    auto raws = rows();
+    ASSERT_EQ(raws.size(), 120u);
+    std::sort(raws.begin(), raws.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
+    for (size_t i = 0; i < raws.size(); i += 2) {
+      ASSERT_TRUE(raws[i].case_id && raws[i + 1].case_id) << i;
+      EXPECT_EQ(raws[i].subject, "mail " + std::to_string(i));
+      EXPECT_EQ(*raws[i + 1].case_id, *raws[i].case_id) << "the reply " << i + 1 << " threads onto its mail";
+      auto comments = rt_->store().page_comments(*raws[i].case_id, store::PageRequest{});
+      ASSERT_TRUE(comments) << comments.error().message;
+      ASSERT_EQ(comments->items.size(), 2u) << i;
+      EXPECT_EQ(comments->items[1].body, "reply " + std::to_string(i + 1));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mailcase::channels
