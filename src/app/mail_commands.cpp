@@ -76,9 +76,14 @@ void register_mail_commands(CLI::App& app, Globals& g) {
         config::Config cfg;
         auto p = open_runtime(g, &cfg);
         if (!p) return;
-        if (auto s = p->store().maintain_in_background(); !s) {
-          print_error(s.error());
-          g.exit_code = exit_code_for(s.error());
+        // Checkpoints on a thread of their own; a batch's pages held until its commit.
+        auto ready = [&]() -> Status {
+          MC_RETURN_IF_ERROR(p->store().maintain_in_background());
+          return p->store().expect_bulk_writes();
+        }();
+        if (!ready) {
+          print_error(ready.error());
+          g.exit_code = exit_code_for(ready.error());
           return;
         }
         p->ingest().set_confirmations(*confirm);

@@ -108,6 +108,11 @@ class Store : public AccountRepository,
     return {};
   }
 
+  // Readies the store for transactions much larger than a mail's, from begin_work() units,
+  // for as long as it is open (`import`: a batch of import_batch mails per commit), at the
+  // cost of more memory (the SQLite store: a larger page cache on that connection).
+  [[nodiscard]] virtual Status expect_bulk_writes() { return {}; }
+
   // Makes every commit made so far by this store's connections durable: those made while
   // set_commits_wait(false) was in force, whose writes are acknowledged on nothing until
   // this returns. Callable from any thread, beside a unit being written on another (import

@@ -388,6 +388,12 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  // An import's batch (256 mails, 3 to 5 MB of pages) with SQLite's 2 MB cache spilled its
+  // dirty pages into the WAL before its commit and read them back: an import of 10,000
+  // mails made 24,000 preads and 13,000 more pwrites of the WAL. 8 MB holds a batch, on the
+  // default connection (begin_work's, the batches'); pages are allocated as they are used.
+  Status expect_bulk_writes() override { return conn_.run("PRAGMA cache_size=-8192"); }
+
   Status maintain_in_background() override {
     if (checkpointer_) return {};
     MC_ASSIGN_OR_RETURN(sqlite3 * db, pool_.open_apart());
@@ -769,12 +775,6 @@ std::vector<std::string> sqlite_prepared_sql(Store& store) {
 Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
   MC_ASSIGN_OR_RETURN(sqlite3 * db, open_handle(file, options));
   auto store = std::make_unique<SqliteStore>(db, file, options);
-  // The default connection writes the big transactions (an import's batch of 256 mails,
-  // 3 to 5 MB of pages; a group commit): with SQLite's 2 MB cache, such a transaction
-  // spilled its dirty pages into the WAL before its commit and read them back (an import
-  // of 10,000 mails: 24,000 preads and 13,000 more pwrites of the WAL). 8 MB holds a batch;
-  // pages are allocated as used, and the pooled connections (short units, reads) keep 2 MB.
-  MC_RETURN_IF_ERROR(store->exec("PRAGMA cache_size=-8192"));
   MC_RETURN_IF_ERROR(store->migrate(options.max_schema_version));
   return std::unique_ptr<Store>(std::move(store));
 }
