@@ -2,6 +2,9 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/stat.h>
+#ifdef MAILCASE_TCMALLOC
+#include <gperftools/malloc_extension_c.h>
+#endif
 
 #include <cstdlib>
 #include <exception>
@@ -195,6 +198,12 @@ int main(int argc, char** argv) {
   // Everything mailcase writes (store, spool, blobs, keys, configuration) holds
   // customers' mail or secrets: readable by the service user alone.
   ::umask(077);
+#ifdef MAILCASE_TCMALLOC
+  // tcmalloc's per-thread caches hold up to 32 MB in all by default; serve runs a thread
+  // per LMTP connection and HTTP worker, and kept 48 MB at its peak under 4 LMTP
+  // connections against glibc's 31. 4 MB in all: 38 MB, as fast (the busy threads are two).
+  MallocExtension_SetNumericProperty("tcmalloc.max_total_thread_cache_bytes", size_t{4} << 20);
+#endif
   mailcase::app::TerminalSafeOutput safe_output;
   try {
     return run(argc, argv);
