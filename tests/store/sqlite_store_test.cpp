@@ -418,6 +418,38 @@ TEST_F(SqliteStoreTest, AStoreKeptUpInTheBackgroundStillCheckpointsItsWal) {
   EXPECT_EQ(all->size(), static_cast<size_t>(kCases));
 }
 
+// Bulk writes (an import) checkpoint less often, not never: once the WAL holds 64 MB
+// the thread copies it into the database file while the batches go on, and what the
+// last batches left there once they have stopped; the store closes and opens again with
+// every batch.
+TEST_F(SqliteStoreTest, AStoreUnderBulkWritesStillCopiesItsWalIntoTheDatabaseFile) {
+  ASSERT_TRUE(store_->maintain_in_background());
+  ASSERT_TRUE(store_->expect_bulk_writes());
+  const std::string subject(6000, 's');
+  constexpr int kCases = 1600;  // about 20,000 WAL pages (the search index's too)
+  constexpr int kBatch = 10;
+  for (int i = 0; i < kCases; i += kBatch) {
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
+    for (int k = i; k < i + kBatch; ++k) {
+      Case c;
+      c.subject = subject + std::to_string(k);
+      ASSERT_TRUE(store_->insert_case(c, "CS", 7));
+    }
+    ASSERT_TRUE(work->commit());
+  }
+  const auto db = dir_.path() / "t.db";
+  EXPECT_TRUE(mailcase::testing::wait_until([&] { return cases_in_database_file(db) == kCases; }, 60000))
+      << cases_in_database_file(db) << " cases in the database file of " << std::filesystem::file_size(db)
+      << " bytes beside a WAL of " << std::filesystem::file_size(db.string() + "-wal") << " bytes";
+  store_.reset();
+  auto again = open_sqlite(dir_.path() / "t.db");
+  ASSERT_TRUE(again) << again.error().message;
+  auto all = (*again)->list_cases(kCases + 1);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), static_cast<size_t>(kCases));
+}
+
 // A checkpoint that could not copy the whole WAL (a reader held an older snapshot) is
 // tried again once commits stop: the burst's pages reach the database file without
 // waiting for more commits to wake the thread.
