@@ -60,6 +60,17 @@ std::map<std::string, std::string> rule_details(const rules::Rule& r) {
   return d;
 }
 
+// An owner that is not round-robin must be an agent's email: stored as the agent's.
+Status owner_as_stored(store::UnitOfWork& u, rules::Rule& r) {
+  if (r.set.owner.empty() || r.set.owner == rules::kRoundRobin) return {};
+  MC_ASSIGN_OR_RETURN(auto agent, u.agents().find_agent_by_email(text::trim(r.set.owner)));
+  if (!agent)
+    return fail(ErrorCode::kNotFound, "--set-owner: no agent " + text::normalize_email(text::trim(r.set.owner)) +
+                                          " (add one with `mailcase agent add`, or say round-robin)");
+  r.set.owner = agent->email;
+  return {};
+}
+
 }  // namespace
 
 Result<rules::Rule> add_rule(store::Store& st, rules::Rule r, std::string_view actor) {
@@ -67,14 +78,7 @@ Result<rules::Rule> add_rule(store::Store& st, rules::Rule r, std::string_view a
   if (r.position < 0) return fail(ErrorCode::kInvalidInput, "--position: 1 or more");
   rules::Rule out;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
-    if (!r.set.owner.empty() && r.set.owner != rules::kRoundRobin) {
-      MC_ASSIGN_OR_RETURN(auto agent, u.agents().find_agent_by_email(text::trim(r.set.owner)));
-      if (!agent)
-        return fail(ErrorCode::kNotFound, "--set-owner: no agent " +
-                                              text::normalize_email(text::trim(r.set.owner)) +
-                                              " (add one with `mailcase agent add`, or say round-robin)");
-      r.set.owner = agent->email;
-    }
+    MC_RETURN_IF_ERROR(owner_as_stored(u, r));
     MC_ASSIGN_OR_RETURN(out, u.rules().add_rule(r));
     return rule_event(u, actor, store::EventAction::kRuleAdded, rule_details(out));
   });
@@ -108,6 +112,23 @@ Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int posit
     MC_ASSIGN_OR_RETURN(out, rule_in(u, name));
     return rule_event(u, actor, store::EventAction::kRuleChanged,
                       {{"rule", out.name}, {"change", "moved"}, {"position", std::to_string(out.position)}});
+  });
+  MC_RETURN_IF_ERROR(done);
+  return out;
+}
+
+Result<rules::Rule> change_rule(store::Store& st, std::string_view name, rules::Rule r, std::string_view actor) {
+  r.name = std::string(name);
+  MC_RETURN_IF_ERROR(rules::check_rule(r));
+  rules::Rule out;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(owner_as_stored(u, r));
+    MC_RETURN_IF_ERROR(u.rules().change_rule(name, r));
+    MC_ASSIGN_OR_RETURN(out, rule_in(u, name));
+    // What it does now, as rule_added says it.
+    auto details = rule_details(out);
+    details["change"] = "changed";
+    return rule_event(u, actor, store::EventAction::kRuleChanged, std::move(details));
   });
   MC_RETURN_IF_ERROR(done);
   return out;

@@ -27,6 +27,10 @@ Result<rules::Rule> set_rule_enabled(store::Store& st, std::string_view name, bo
 // Moves the rule to `position` (1-based; past the end: last). kInvalidInput for a
 // position below 1.
 Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int position, std::string_view actor);
+// Changes what the rule does to what `r` says (its conditions, actions and continue,
+// after rules::check_rule; the owner as add_rule stores it); its name, position, enabled
+// state and hits stay. Returns it as it now is.
+Result<rules::Rule> change_rule(store::Store& st, std::string_view name, rules::Rule r, std::string_view actor);
 Status remove_rule(store::Store& st, std::string_view name, std::string_view actor);
 
 }  // namespace mailcase::admin

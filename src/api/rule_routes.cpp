@@ -224,18 +224,36 @@ void show_rule(Context& ctx, const std::string& name, httplib::Response& res) {
   send_json(res, 200, present::rule_json(*r));
 }
 
-// enabled and position, each optional; both in one request: enabled first.
+// Each field optional: what the rule does ("if", "set", "continue": a JSON merge patch,
+// RFC 7396, of the rule as GET shows it: a condition or action given is set, one given
+// as null is dropped, the others stay), then enabled, then position. The name is the
+// rule's key (remove and add a rule to rename it).
 void patch_rule(Context& ctx, const store::Agent& by, const std::string& name, const httplib::Request& req,
                 httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
-  if (auto bad = unknown_field(*body, "", {"enabled", "position"},
-                               "not changeable (enabled and position are; remove and add a rule to change "
-                               "what it does)"))
+  if (auto bad = unknown_field(*body, "", {"enabled", "position", "if", "set", "continue"},
+                               "not changeable (if, set, continue, enabled and position are; remove and add a "
+                               "rule to rename it)"))
     return send_problem(res, *bad);
   MC_API_FIELD(enabled, bool_field(*body, "enabled"));
   MC_API_FIELD(position, int_field(*body, "position", 1, 1000000));
   auto r = find_rule(ctx, name);
   if (!r) return send_error(res, r.error());
+  nlohmann::json does = nlohmann::json::object();
+  for (const char* key : {"if", "set", "continue"})
+    if (auto it = body->find(key); it != body->end()) does[key] = *it;
+  if (!does.empty()) {
+    for (const char* key : {"if", "set"}) {
+      if (auto it = does.find(key); it != does.end() && !it->is_null() && !it->is_object())
+        return send_problem(res, field_problem(key, key == std::string("if") ? "an object of conditions"
+                                                                              : "an object of what the rule sets"));
+    }
+    nlohmann::json merged = present::rule_json(*r);
+    merged.merge_patch(does);
+    MC_API_FIELD(def, rule_of(merged));
+    r = admin::change_rule(ctx.store, name, std::move(*def), by.email);
+    if (!r) return send_problem(res, problem_of_rule(r.error()));
+  }
   if (*enabled) {
     r = admin::set_rule_enabled(ctx.store, name, **enabled, by.email);
     if (!r) return send_problem(res, problem_of_rule(r.error()));

@@ -351,6 +351,9 @@ class RuleRepository {
   // kNotFound when the name is no rule's.
   [[nodiscard]] virtual Status set_rule_enabled(std::string_view name, bool enabled) = 0;
   [[nodiscard]] virtual Status move_rule(std::string_view name, int position) = 0;
+  // What the rule does (its conditions, actions and continue), from `r`; its name,
+  // position, enabled, hits and created_at stay. kNotFound when the name is no rule's.
+  [[nodiscard]] virtual Status change_rule(std::string_view name, const rules::Rule& r) = 0;
   [[nodiscard]] virtual Status remove_rule(std::string_view name) = 0;
   // Adds one to each named rule's hits (rules that matched a mail, in its unit of work).
   [[nodiscard]] virtual Status count_rule_hits(const std::vector<std::string>& names) = 0;

@@ -5,6 +5,7 @@
 // would do for a mail and changes nothing; a rule added here takes the next mail.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "api_server_test.h"
@@ -113,7 +114,7 @@ TEST_F(RuleRoutesTest, AddedMovedDisabledAndRemovedAsTheCommandLineShows) {
   EXPECT_EQ(names(rules), (std::vector<std::string>{"billing", "vip desk"}));
   EXPECT_EQ(rules[0]["enabled"], false);
 
-  EXPECT_EQ(call("PATCH", "/api/v1/rules/billing", admin_, json{{"set", {{"queue", "Other"}}}}).status, 422);
+  EXPECT_EQ(call("PATCH", "/api/v1/rules/billing", admin_, json{{"name", "other"}}).status, 422);
   EXPECT_EQ(call("PATCH", "/api/v1/rules/billing", admin_, json{{"position", 0}}).status, 422);
   EXPECT_EQ(call("PATCH", "/api/v1/rules/nosuch", admin_, json{{"enabled", true}}).status, 404);
 
@@ -202,6 +203,59 @@ TEST_F(RuleRoutesTest, TestingAMailSaysWhatTheRulesWouldSetAndChangesNothing) {
   EXPECT_EQ(raw_call("POST", "/api/v1/rules/test", admin_, kMail, "text/plain").status, 415);
   EXPECT_EQ(call("POST", "/api/v1/rules/test", admin_, json{{"mail", ""}}).status, 422);
   EXPECT_EQ(call("POST", "/api/v1/rules/test", admin_, json{{"text", kMail}}).status, 422);
+}
+
+// PATCH changes what a rule does as a JSON merge patch of the rule GET shows: a condition
+// or action given is set, one given as null dropped, the rest kept; the rule keeps its
+// place, its state and its hits, and the next mail meets the rule as it now is. A bad
+// change is refused naming its field and changes nothing.
+TEST_F(RuleRoutesTest, ARuleChangedHereKeepsItsPlaceAndHitsAndTakesTheNextMail) {
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_, kBilling).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_, json{{"name", "rest"}, {"set", {{"priority", "low"}}}}).status,
+            201);
+  auto d = cli({"deliver"}, kMail);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+
+  auto changed = call("PATCH", "/api/v1/rules/billing", admin_,
+                      json{{"if", {{"subject", "refund"}}}, {"set", {{"queue", "Refunds"}, {"priority", nullptr}}},
+                           {"continue", true}});
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  auto j = changed.j();
+  EXPECT_EQ(j["if"], json({{"sender_domain", "example.org"}, {"subject", "refund"}}));
+  EXPECT_EQ(j["set"], json({{"queue", "Refunds"}}));
+  EXPECT_EQ(j["continue"], true);
+  EXPECT_EQ(j["position"], 1);
+  EXPECT_EQ(j["enabled"], true);
+  EXPECT_EQ(j["hits"], 1);
+  EXPECT_EQ(call("GET", "/api/v1/rules/billing", admin_).j(), j);
+  auto rules = cli_rules();
+  ASSERT_EQ(names(rules), (std::vector<std::string>{"billing", "rest"}));
+
+  // Refused, naming the field; the rule stays as it was.
+  auto bad = call("PATCH", "/api/v1/rules/billing", admin_, json{{"if", {{"subject", "(unclosed"}}}});
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("if.subject"), std::string::npos) << bad.body;
+  auto no_agent = call("PATCH", "/api/v1/rules/billing", admin_, json{{"set", {{"owner", "nobody@corp.example"}}}});
+  EXPECT_EQ(no_agent.status, 422) << no_agent.body;
+  EXPECT_NE(no_agent.body.find("set.owner"), std::string::npos) << no_agent.body;
+  EXPECT_EQ(call("PATCH", "/api/v1/rules/billing", admin_, json{{"if", "refund"}}).status, 422);
+  EXPECT_EQ(call("PATCH", "/api/v1/rules/billing", admin_, json{{"if", {{"colour", "red"}}}}).status, 422);
+  EXPECT_EQ(call("PATCH", "/api/v1/rules/nosuch", admin_, json{{"set", {{"queue", "Q"}}}}).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/rules/billing", admin_).j(), j);
+
+  // The next mail meets the rule as changed (its subject does not say invoice), which
+  // goes on to the next rule now.
+  auto d2 = cli({"deliver"}, "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\n"
+                             "Subject: A refund, please\r\nMessage-ID: <r2@example.org>\r\n\r\nThanks.\r\n");
+  ASSERT_EQ(d2.exit_code, 0) << d2.err;
+  auto cases = json::parse(cli({"case", "list", "--json"}).out, nullptr, false);
+  ASSERT_EQ(cases.size(), 2u) << cases;
+  std::map<std::string, json> by_subject;
+  for (const auto& c : cases) by_subject[c.value("subject", "")] = c;
+  EXPECT_EQ(by_subject["Invoice 12 is wrong"].value("queue", ""), "Billing") << cases;
+  EXPECT_EQ(by_subject["Invoice 12 is wrong"].value("priority", ""), "high") << cases;
+  EXPECT_EQ(by_subject["A refund, please"].value("queue", ""), "Refunds") << cases;
+  EXPECT_EQ(by_subject["A refund, please"].value("priority", ""), "low") << cases;
 }
 
 TEST_F(RuleRoutesTest, ARuleAddedHereTakesTheNextMail) {

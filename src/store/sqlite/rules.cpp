@@ -142,6 +142,24 @@ class Rules final : public RuleRepository, SqliteRepository {
     return bump_version();
   }
 
+  Status change_rule(std::string_view name, const rules::Rule& r) override {
+    MC_ASSIGN_OR_RETURN(
+        auto qq,
+        q("UPDATE assignment_rules SET if_address = ?, if_sender = ?, if_sender_domain = ?, if_contact = ?, "
+          "if_account = ?, if_account_level = ?, if_subject = ?, if_body = ?, if_attachments = ?, "
+          "if_priority = ?, if_language = ?, if_business_hours = ?, set_queue = ?, set_owner = ?, "
+          "set_priority = ?, set_product = ?, set_process = ?, continue_after = ? WHERE name = ?"));
+    qq->bind(1, r.when.address).bind(2, r.when.sender).bind(3, r.when.sender_domain).bind(4, r.when.contact);
+    qq->bind(5, r.when.account).bind(6, r.when.account_level).bind(7, r.when.subject).bind(8, r.when.body);
+    bind_optional(*qq, 9, r.when.attachments);
+    qq->bind(10, r.when.priority).bind(11, r.when.language);
+    bind_optional(*qq, 12, r.when.business_hours);
+    qq->bind(13, r.set.queue).bind(14, r.set.owner).bind(15, r.set.priority).bind(16, r.set.product);
+    qq->bind(17, r.set.process).bind(18, int64_t{r.continue_after ? 1 : 0}).bind(19, name);
+    MC_RETURN_IF_ERROR(qq->run());
+    if (sqlite3_changes(db_) == 0) return no_rule(name);
+    return bump_version();
+  }
   Status move_rule(std::string_view name, int position) override {
     MC_ASSIGN_OR_RETURN(auto from, position_of(name));
     MC_ASSIGN_OR_RETURN(auto n, count());
