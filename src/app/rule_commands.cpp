@@ -1,6 +1,9 @@
-// rule add/list/enable/disable/remove/move/test: the assignment rules (rules/assignment.h)
+// rule add/change/list/enable/disable/remove/move/test: the assignment rules (rules/assignment.h)
 // that set a new case's queue, owner, priority and product from its mail.
+#include <algorithm>
 #include <iostream>
+#include <map>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "admin/rules.h"
@@ -106,13 +109,95 @@ void add_rule_command(CLI::App& rule, Globals& g) {
   });
 }
 
+// Where the text condition or action of `flag` goes in a rule; null for another flag.
+std::string* text_of(rules::Rule& r, std::string_view flag) {
+  if (flag == "--if-address") return &r.when.address;
+  if (flag == "--if-sender") return &r.when.sender;
+  if (flag == "--if-sender-domain") return &r.when.sender_domain;
+  if (flag == "--if-contact") return &r.when.contact;
+  if (flag == "--if-account") return &r.when.account;
+  if (flag == "--if-account-level") return &r.when.account_level;
+  if (flag == "--if-subject") return &r.when.subject;
+  if (flag == "--if-body") return &r.when.body;
+  if (flag == "--if-priority") return &r.when.priority;
+  if (flag == "--if-language") return &r.when.language;
+  if (flag == "--set-queue") return &r.set.queue;
+  if (flag == "--set-owner") return &r.set.owner;
+  if (flag == "--set-priority") return &r.set.priority;
+  if (flag == "--set-product") return &r.set.product;
+  if (flag == "--set-process") return &r.set.process;
+  return nullptr;
+}
+
+// rule change NAME: each condition or action given replaces the rule's (an empty value
+// drops it); the rest of the rule, its position, state and hits stay.
+void change_rule_command(CLI::App& rule, Globals& g) {
+  auto* change = rule.add_subcommand(
+      "change",
+      "change what a rule does: each --if-…/--set-… given replaces that condition or action (an empty "
+      "value drops it), the others stay, and so do its position, state and hits");
+  auto name = std::make_shared<std::string>();
+  change->add_option("name", *name, "the rule's name")->required();
+  static const char* const kTextFlags[] = {
+      "--if-address", "--if-sender", "--if-sender-domain", "--if-contact", "--if-account",
+      "--if-account-level", "--if-subject", "--if-body", "--if-priority", "--if-language",
+      "--set-queue", "--set-owner", "--set-priority", "--set-product", "--set-process"};
+  auto given = std::make_shared<std::map<std::string, std::string>>();
+  std::vector<std::pair<std::string, CLI::Option*>> text_options;
+  for (const char* flag : kTextFlags) {
+    auto* o = change->add_option(flag, (*given)[flag], "as `rule add` says; empty: drop it");
+    text_options.emplace_back(flag, o);
+  }
+  auto attachments = std::make_shared<std::string>();
+  auto business_hours = std::make_shared<std::string>();
+  auto* attachments_opt = change->add_option("--if-attachments", *attachments, "yes, no, or empty: drop it")
+                              ->check(CLI::IsMember({"yes", "no", ""}));
+  auto* hours_opt = change->add_option("--if-business-hours", *business_hours, "yes, no, or empty: drop it")
+                        ->check(CLI::IsMember({"yes", "no", ""}));
+  auto cont = std::make_shared<bool>(false);
+  auto* cont_opt = change->add_flag("--continue,!--no-continue", *cont,
+                                    "when it matches, check the rules after it too (or no longer)");
+  change->callback([&g, name, given, text_options, attachments, business_hours, attachments_opt, hours_opt,
+                    cont, cont_opt] {
+    std::map<std::string, std::string> texts;
+    for (const auto& [flag, o] : text_options)
+      if (o->count() > 0) texts[flag] = (*given)[flag];
+    std::optional<std::string> att, hours;
+    if (attachments_opt->count() > 0) att = *attachments;
+    if (hours_opt->count() > 0) hours = *business_hours;
+    std::optional<bool> continue_after;
+    if (cont_opt->count() > 0) continue_after = *cont;
+    if (texts.empty() && !att && !hours && !continue_after)
+      throw CLI::ValidationError("change", "say what changes: an --if-…, --set-… or --continue/--no-continue");
+    g.action = [&g, name, texts, att, hours, continue_after] {
+      with_runtime(g, [&](runtime::Runtime& rt) -> Result<std::string> {
+        MC_ASSIGN_OR_RETURN(auto all, admin::list_rules(rt.store()));
+        auto it = std::find_if(all.begin(), all.end(), [&](const rules::Rule& r) { return r.name == *name; });
+        if (it == all.end()) return fail(ErrorCode::kNotFound, "no rule " + *name);
+        rules::Rule r = *it;
+        for (const auto& [flag, value] : texts) *text_of(r, flag) = value;
+        auto yes_no_of = [](const std::string& v) -> std::optional<bool> {
+          if (v.empty()) return std::nullopt;
+          return v == "yes";
+        };
+        if (att) r.when.attachments = yes_no_of(*att);
+        if (hours) r.when.business_hours = yes_no_of(*hours);
+        if (continue_after) r.continue_after = *continue_after;
+        MC_ASSIGN_OR_RETURN(auto stored, admin::change_rule(rt.store(), *name, r, actor_of(g)));
+        return "rule " + rule_line(stored) + "\n";
+      });
+    };
+  });
+}
+
 }  // namespace
 
 void register_rule_commands(CLI::App& app, Globals& g) {
   auto* rule = app.add_subcommand(
-      "rule", "assignment rules for new cases: add, list, enable, disable, remove, move, test");
+      "rule", "assignment rules for new cases: add, change, list, enable, disable, remove, move, test");
   rule->require_subcommand(1);
   add_rule_command(*rule, g);
+  change_rule_command(*rule, g);
   {
     auto* list =
         rule->add_subcommand("list", "list the rules in the order they are checked, with their hits");

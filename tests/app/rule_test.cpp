@@ -121,6 +121,49 @@ TEST_F(RuleCommands, RulesAreAddedListedMovedEnabledAndRemoved) {
             (V{"invoice|ann@corp.example"}));
 }
 
+// `rule change`: each condition or action given replaces the rule's, an empty value drops
+// it, the rest stays, and so do the rule's position, state and hits; an event says what
+// it does now. A bad change is refused and changes nothing.
+TEST_F(RuleCommands, ARuleChangedKeepsItsPlaceStateAndHitsAndSaysSo) {
+  ASSERT_EQ(run({"rule", "add", "first", "--set-priority", "low"}).exit_code, 0);
+  ASSERT_EQ(run({"rule", "add", "billing", "--if-subject", "invoice", "--if-attachments", "yes", "--set-queue",
+                 "Billing", "--set-priority", "high"})
+                .exit_code,
+            0);
+  ASSERT_EQ(run({"rule", "disable", "billing"}).exit_code, 0);
+  auto r = run({"rule", "change", "billing", "--if-subject", "refund", "--if-attachments", "", "--set-priority",
+                "", "--set-owner", "ann@corp.example", "--continue"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "rule 2. billing (disabled)  hits 0  --if-subject refund --set-queue Billing --set-owner "
+                   "ann@corp.example --continue\n");
+  auto all = rules();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1]["if"], json({{"subject", "refund"}}));
+  EXPECT_EQ(all[1]["set"], json({{"queue", "Billing"}, {"owner", "ann@corp.example"}}));
+  EXPECT_EQ(all[1]["continue"], true);
+  EXPECT_EQ(all[1]["enabled"], false);
+  EXPECT_EQ(all[1]["position"], 2);
+  ASSERT_EQ(run({"rule", "change", "billing", "--no-continue"}).exit_code, 0);
+  EXPECT_EQ(rules()[1]["continue"], false);
+
+  r = run({"rule", "change", "billing", "--if-subject", "refund("});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("--if-subject"), std::string::npos) << r.err;
+  r = run({"rule", "change", "billing", "--set-owner", "zed@corp.example"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no agent zed@corp.example"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"rule", "change", "billing", "--set-queue", "", "--set-owner", ""}).exit_code, 65);  // no action
+  EXPECT_NE(run({"rule", "change", "billing"}).exit_code, 0);  // nothing said
+  EXPECT_EQ(run({"rule", "change", "nosuch", "--set-queue", "Q"}).exit_code, 66);
+  EXPECT_EQ(rules()[1]["if"], json({{"subject", "refund"}}));
+  EXPECT_EQ(rules()[1]["set"], json({{"queue", "Billing"}, {"owner", "ann@corp.example"}}));
+
+  EXPECT_EQ(sql("SELECT json_extract(details, '$.change'), json_extract(details, '$.\"if-subject\"'), "
+                "json_extract(details, '$.\"set-owner\"') FROM events WHERE action = 'rule_changed' AND "
+                "json_extract(details, '$.rule') = 'billing' ORDER BY id"),
+            (V{"disabled|NULL|NULL", "changed|refund|ann@corp.example", "changed|refund|ann@corp.example"}));
+}
+
 TEST_F(RuleCommands, BadRulesAreRefusedWithAClearMessageAndNothingStored) {
   auto r = run({"rule", "add", "bad", "--if-subject", "invoice(", "--set-queue", "Billing"});
   EXPECT_EQ(r.exit_code, 65);
