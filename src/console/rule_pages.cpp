@@ -1,6 +1,7 @@
 // The assignment rules' page (admins only): the rules in their order with what each
 // checks and sets, its hits and whether it is enabled; a form to add one (every condition
-// and action of `mailcase rule add`), enable/disable, move up/down and remove; and "Test a
+// and action of `mailcase rule add`), the same form to change what a rule does (Edit),
+// enable/disable, move up/down and remove; and "Test a
 // mail": a pasted raw mail is evaluated as if it opened a case now, changing nothing.
 // Every write goes through admin/rules.h, with the command line's checks and an event
 // naming the admin; the test goes through the ingest pipeline, as `mailcase rule test`.
@@ -227,6 +228,8 @@ Html rules_table(const Viewer& v, const std::vector<rules::Rule>& all) {
       actions += button_form(v, "/admin/rules/move", r.name,
                              html("<input type=\"hidden\" name=\"position\" value=\"{}\">", r.position + 1),
                              "Move down");
+    actions += html("<a class=\"button secondary\" href=\"/admin/rules?edit={}#rule-form\">Edit</a>",
+                    url_encode(r.name));
     actions += button_form(v, "/admin/rules/remove", r.name, Html(), "Remove",
                            "Remove the rule " + r.name + "? New cases no longer follow it.");
     rows += html(
@@ -242,19 +245,33 @@ Html rules_table(const Viewer& v, const std::vector<rules::Rule>& all) {
       rows);
 }
 
-Html add_form(const Viewer& v, const Fields& f, const std::map<std::string, std::string>& errors) {
+// The form that adds a rule, or (`editing`) changes what the rule of that name does: its
+// name travels hidden, and its position, state and hits stay as they are.
+Html rule_form(const Viewer& v, const Fields& f, const std::map<std::string, std::string>& errors,
+               const std::optional<std::string>& editing = std::nullopt) {
   const auto& e = errors;
+  const Html head =
+      editing
+          ? html("<h2 id=\"rule-form\">Change the rule {}</h2><form method=\"post\" action=\"/admin/rules/edit\" "
+                 "class=\"card\">{}<input type=\"hidden\" name=\"name\" value=\"{}\">{}",
+                 *editing, csrf_field(v), *editing, field_error(e, "name"))
+          : html("<h2 id=\"rule-form\">Add a rule</h2><form method=\"post\" action=\"/admin/rules\" "
+                 "class=\"card\">{}{}{}",
+                 csrf_field(v), text_input("name", "Name", f, e, " required maxlength=\"100\""),
+                 text_input("position", "Position (1 is checked first; empty: last)", f, e,
+                            " inputmode=\"numeric\""));
+  const Html submit = editing ? html("<button type=\"submit\">Save the rule</button> <a class=\"button "
+                                     "secondary\" href=\"/admin/rules\">Cancel</a>")
+                              : html("<button type=\"submit\">Add the rule</button>");
   return html(
-      "<h2 id=\"rule-form\">Add a rule</h2><form method=\"post\" action=\"/admin/rules\" class=\"card\">{}"
-      "{}{}<fieldset><legend>If (every condition given must hold; empty: "
+      "{}<fieldset><legend>If (every condition given must hold; empty: "
       "any)</legend>{}{}{}{}{}{}{}{}{}{}{}{}"
       "</fieldset><fieldset><legend>Set</legend>{}{}{}{}{}</fieldset>"
       "<label class=\"check\"><input type=\"checkbox\" name=\"continue\" value=\"yes\"{}> Then check the "
       "next "
       "rules too (a later match's settings replace this one's)</label>{}"
-      "<div class=\"actions\"><button type=\"submit\">Add the rule</button></div></form>",
-      csrf_field(v), text_input("name", "Name", f, e, " required maxlength=\"100\""),
-      text_input("position", "Position (1 is checked first; empty: last)", f, e, " inputmode=\"numeric\""),
+      "<div class=\"actions\">{}</div></form>",
+      head,
       text_input("if_address", "Routing address the mail came to", f, e),
       text_input("if_sender", "Sender's address", f, e),
       text_input("if_sender_domain", "Sender's domain (example.com)", f, e),
@@ -271,7 +288,33 @@ Html add_form(const Viewer& v, const Fields& f, const std::map<std::string, std:
       text_input("set_owner", "Owner (an agent's email, or round-robin)", f, e),
       text_input("set_priority", "Priority", f, e), text_input("set_product", "Product", f, e),
       text_input("set_process", "Process", f, e),
-      Html::trusted(field(f, "continue").empty() ? "" : " checked"), field_error(e, "continue"));
+      Html::trusted(field(f, "continue").empty() ? "" : " checked"), field_error(e, "continue"), submit);
+}
+
+// A rule as the form's fields.
+Fields fields_of(const rules::Rule& r) {
+  auto yes_no_text = [](const std::optional<bool>& b) { return b ? std::string(*b ? "yes" : "no") : std::string(); };
+  const auto& c = r.when;
+  const auto& a = r.set;
+  return Fields{{"name", r.name},
+                {"continue", r.continue_after ? "yes" : ""},
+                {"if_address", c.address},
+                {"if_sender", c.sender},
+                {"if_sender_domain", c.sender_domain},
+                {"if_contact", c.contact},
+                {"if_account", c.account},
+                {"if_account_level", c.account_level},
+                {"if_subject", c.subject},
+                {"if_body", c.body},
+                {"if_attachments", yes_no_text(c.attachments)},
+                {"if_priority", c.priority},
+                {"if_language", c.language},
+                {"if_business_hours", yes_no_text(c.business_hours)},
+                {"set_queue", a.queue},
+                {"set_owner", a.owner},
+                {"set_priority", a.priority},
+                {"set_product", a.product},
+                {"set_process", a.process}};
 }
 
 Html evaluation_html(const rules::Evaluation& ev) {
@@ -305,7 +348,8 @@ Html test_form(const Viewer& v, std::string_view mail, const Html& result) {
 
 void rules_page(Context& ctx, const Viewer& v, httplib::Response& res, int status, const Html& message,
                 const Fields& form, const std::map<std::string, std::string>& errors,
-                std::string_view mail = {}, const Html& test_result = {}) {
+                std::string_view mail = {}, const Html& test_result = {},
+                const std::optional<std::string>& editing = std::nullopt) {
   auto all = admin::list_rules(ctx.store);
   if (!all) return send_error(res, 503, v, "The rules cannot be read just now; please try again.");
   send_page(
@@ -313,7 +357,7 @@ void rules_page(Context& ctx, const Viewer& v, httplib::Response& res, int statu
       html("<p class=\"meta\"><a href=\"/admin\">Admin</a> › Assignment rules</p><h1>Assignment rules</h1>"
            "<p class=\"meta\">Checked in order for each mail that opens a case; the first that matches "
            "wins, unless it says to continue. Disabled rules are skipped.</p>") +
-          message + rules_table(v, *all) + add_form(v, form, errors) + test_form(v, mail, test_result));
+          message + rules_table(v, *all) + rule_form(v, form, errors, editing) + test_form(v, mail, test_result));
 }
 
 // ---- handlers
@@ -325,7 +369,39 @@ void rules_get(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
     message = notice("Changed the rule " + s + ".", "");
   if (auto s = req.get_param_value("removed"); !s.empty())
     message = notice("Removed the rule " + s + ".", "");
+  if (auto name = req.get_param_value("edit"); !name.empty()) {
+    auto all = admin::list_rules(ctx.store);
+    if (!all) return send_error(res, 503, v, "The rules cannot be read just now; please try again.");
+    for (const auto& r : *all)
+      if (r.name == name) return rules_page(ctx, v, res, 200, message, fields_of(r), {}, {}, {}, r.name);
+    return rules_page(ctx, v, res, 404, notice("", "No rule " + name + ": it may have been removed."), {}, {});
+  }
   rules_page(ctx, v, res, 200, message, {}, {});
+}
+
+// What the admin layer refused, by form field, and the page's status.
+std::pair<int, std::map<std::string, std::string>> refusal_of(const Error& e) {
+  std::map<std::string, std::string> errors;
+  int status = 422;
+  const auto colon = e.message.find(": ");
+  if (e.code == ErrorCode::kInvalidInput || e.code == ErrorCode::kNotFound) {
+    // check_rule's words: "--if-subject: why" is about the form's field if_subject (and
+    // "--set-owner: no agent …" about set_owner).
+    const size_t start = e.message.starts_with("--") ? 2 : 0;
+    if (colon != std::string::npos && colon > start && colon <= 40 &&
+        e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", start) == colon) {
+      std::string name = e.message.substr(start, colon - start);
+      for (auto& c : name)
+        if (c == '-') c = '_';
+      errors[name] = e.message.substr(colon + 2);
+    }
+  } else if (e.code == ErrorCode::kConflict) {
+    status = 409;
+    errors["name"] = "a rule has this name already";
+  } else {
+    status = 503;
+  }
+  return {status, errors};
 }
 
 void rules_add(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
@@ -336,28 +412,8 @@ void rules_add(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
                       parsed.errors);
   auto added = admin::add_rule(ctx.store, std::move(parsed.rule), v.agent.email);
   if (!added) {
-    std::map<std::string, std::string> errors;
-    int status = 422;
-    const auto& e = added.error();
-    const auto colon = e.message.find(": ");
-    if (e.code == ErrorCode::kInvalidInput || e.code == ErrorCode::kNotFound) {
-      // check_rule's words: "--if-subject: why" is about the form's field if_subject (and
-      // "--set-owner: no agent …" about set_owner).
-      const size_t start = e.message.starts_with("--") ? 2 : 0;
-      if (colon != std::string::npos && colon > start && colon <= 40 &&
-          e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", start) == colon) {
-        std::string name = e.message.substr(start, colon - start);
-        for (auto& c : name)
-          if (c == '-') c = '_';
-        errors[name] = e.message.substr(colon + 2);
-      }
-    } else if (e.code == ErrorCode::kConflict) {
-      status = 409;
-      errors["name"] = "a rule has this name already";
-    } else {
-      status = 503;
-    }
-    return rules_page(ctx, v, res, status, notice("", failure_text(e)), f, errors);
+    auto [status, errors] = refusal_of(added.error());
+    return rules_page(ctx, v, res, status, notice("", failure_text(added.error())), f, errors);
   }
   spdlog::info("console: {} added the rule {}", v.agent.email, added->name);
   redirect(res, "/admin/rules?added=" + url_encode(added->name));
@@ -387,6 +443,27 @@ void rules_change(Context& ctx, const Viewer& v, const httplib::Request& req, ht
     return rules_page(ctx, v, res, status, notice("", failure_text(r.error())), {}, {});
   }
   spdlog::info("console: {} changed the rule {}", v.agent.email, name);
+  redirect(res, "/admin/rules?changed=" + url_encode(name));
+}
+
+// What the rule named by the hidden field does, from the form (admin::change_rule): its
+// position, state and hits stay.
+void rules_edit(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+  Fields f = rule_fields(req);
+  f.erase("position");
+  const std::string name = field(f, "name").substr(0, kMaxRuleField);
+  auto parsed = rule_from_form(f);
+  if (!parsed.errors.empty())
+    return rules_page(ctx, v, res, 422, notice("", "The rule has invalid fields. Nothing was changed."), f,
+                      parsed.errors, {}, {}, name);
+  auto changed = admin::change_rule(ctx.store, name, std::move(parsed.rule), v.agent.email);
+  if (!changed) {
+    if (changed.error().code == ErrorCode::kNotFound && !changed.error().message.starts_with("--"))
+      return rules_page(ctx, v, res, 404, notice("", failure_text(changed.error())), {}, {});
+    auto [status, errors] = refusal_of(changed.error());
+    return rules_page(ctx, v, res, status, notice("", failure_text(changed.error())), f, errors, {}, {}, name);
+  }
+  spdlog::info("console: {} changed what the rule {} does", v.agent.email, name);
   redirect(res, "/admin/rules?changed=" + url_encode(name));
 }
 
@@ -432,6 +509,8 @@ void mount_rule_pages(web::HttpServer& server, Context& ctx) {
   server.post(
       "/admin/rules/move", "/admin/rules/move",
       page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { rules_change(ctx, v, q, s, true); }));
+  server.post("/admin/rules/edit", "/admin/rules/edit",
+              page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { rules_edit(ctx, v, q, s); }));
   server.post("/admin/rules/remove", "/admin/rules/remove",
               page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { rules_remove(ctx, v, q, s); }));
   server.post("/admin/rules/test", "/admin/rules/test",

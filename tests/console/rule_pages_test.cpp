@@ -187,6 +187,73 @@ TEST_F(RulePages, DisableMoveAndRemoveChangeWhatTheCommandLineShows) {
   EXPECT_EQ(bad_pos->status, 422);
 }
 
+// Edit opens the form filled with what the rule does; saved, the rule does what the form
+// says and keeps its place, its state and its hits. A bad change shows its error beside
+// the form, still filled, and changes nothing.
+TEST_F(RulePages, AnAdminChangesWhatARuleDoesWithTheFilledForm) {
+  ASSERT_EQ(add({{"name", "first"}, {"set_priority", "low"}})->status, 303);
+  ASSERT_EQ(add({{"name", "billing & co"},
+                 {"if_subject", "invoice"},
+                 {"if_attachments", "no"},
+                 {"set_queue", "Billing"},
+                 {"set_priority", "high"}})
+                ->status,
+            303);
+  ASSERT_EQ(admin_.post("/admin/rules/enable", {{"name", "billing & co"}, {"enabled", "no"}})->status, 303);
+  auto page = admin_.get("/admin/rules");
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(has(page->body, "href=\"/admin/rules?edit=billing%20%26%20co#rule-form\"")) << page->body;
+
+  auto form = admin_.get("/admin/rules?edit=billing%20%26%20co");
+  ASSERT_TRUE(form);
+  ASSERT_EQ(form->status, 200) << form->body;
+  EXPECT_TRUE(has(form->body, "Change the rule billing &amp; co")) << form->body;
+  EXPECT_TRUE(has(form->body, "action=\"/admin/rules/edit\"")) << form->body;
+  EXPECT_TRUE(has(form->body, "<input type=\"hidden\" name=\"name\" value=\"billing &amp; co\">")) << form->body;
+  EXPECT_TRUE(has(form->body, "name=\"if_subject\" value=\"invoice\"")) << form->body;
+  EXPECT_TRUE(has(form->body, "name=\"set_queue\" value=\"Billing\"")) << form->body;
+  EXPECT_TRUE(has(form->body, "<option value=\"no\" selected>no</option>")) << form->body;
+  auto missing = admin_.get("/admin/rules?edit=nosuch");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+
+  auto saved = admin_.post("/admin/rules/edit", {{"name", "billing & co"},
+                                                 {"if_subject", "refund"},
+                                                 {"set_queue", "Refunds"},
+                                                 {"set_owner", "bob@corp.example"},
+                                                 {"continue", "yes"}});
+  ASSERT_TRUE(saved);
+  ASSERT_EQ(saved->status, 303) << saved->body;
+  auto rules = cli_rules();
+  ASSERT_EQ(rules.size(), 2u) << rules;
+  EXPECT_EQ(rules[1]["name"], "billing & co");
+  EXPECT_EQ(rules[1]["position"], 2);
+  EXPECT_EQ(rules[1]["enabled"], false);
+  EXPECT_EQ(rules[1]["if"], json({{"subject", "refund"}}));
+  EXPECT_EQ(rules[1]["set"], json({{"queue", "Refunds"}, {"owner", "bob@corp.example"}}));
+  EXPECT_EQ(rules[1]["continue"], true);
+  // (cpp-httplib's client decodes the Location header's value: the page it names, as sent.)
+  page = admin_.get("/admin/rules?changed=billing%20%26%20co");
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(has(page->body, "Changed the rule billing &amp; co.")) << page->body;
+
+  auto bad = admin_.post("/admin/rules/edit",
+                         {{"name", "billing & co"}, {"if_subject", "refund("}, {"set_queue", "Refunds"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+  EXPECT_TRUE(has(bad->body, "id=\"e-if_subject\"")) << bad->body;
+  EXPECT_TRUE(has(bad->body, "Change the rule billing &amp; co")) << "the form stays the edit form";
+  EXPECT_TRUE(has(bad->body, "name=\"if_subject\" value=\"refund(\"")) << "what was typed stays";
+  auto stranger = admin_.post("/admin/rules/edit", {{"name", "billing & co"}, {"set_owner", "zed@corp.example"}});
+  ASSERT_TRUE(stranger);
+  EXPECT_EQ(stranger->status, 422);
+  EXPECT_TRUE(has(stranger->body, "id=\"e-set_owner\"")) << stranger->body;
+  auto gone = admin_.post("/admin/rules/edit", {{"name", "nosuch"}, {"set_queue", "Q"}});
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_EQ(cli_rules()[1], rules[1]);
+}
+
 TEST_F(RulePages, TestingAPastedMailShowsTheRulesCheckedAndChangesNothing) {
   ASSERT_EQ(add({{"name", "other"}, {"if_sender_domain", "example.net"}, {"set_queue", "Other"}})->status,
             303);
@@ -219,6 +286,7 @@ TEST_F(RulePages, AnAgentGets403AndAFormWithoutItsCsrfTokenChangesNothing) {
       {"/admin/rules/enable", {{"name", "first"}, {"enabled", "no"}}},
       {"/admin/rules/move", {{"name", "first"}, {"position", "1"}}},
       {"/admin/rules/remove", {{"name", "first"}}},
+      {"/admin/rules/edit", {{"name", "first"}, {"set_queue", "Other"}}},
       {"/admin/rules/test", {{"mail", kMail}}},
   };
   for (const auto& [path, fields] : posts) {
