@@ -22,6 +22,10 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.error().message;
     store_ = std::move(*s);
   }
+  // Waits (up to a minute: a loaded machine with sanitizers may take its time over the
+  // checkpoints' syncs) until at least `copied` cases are in the database file itself,
+  // then closes the store, opens the file again and expects all `cases` there.
+  void expect_in_database_file_then_reopened(int64_t copied, int cases);
   mailcase::testing::TempDir dir_;
   std::unique_ptr<Store> store_;
 };
@@ -380,6 +384,19 @@ int64_t cases_in_database_file(const std::filesystem::path& db) {
   return n;
 }
 
+void SqliteStoreTest::expect_in_database_file_then_reopened(int64_t copied, int cases) {
+  const auto db = dir_.path() / "t.db";
+  EXPECT_TRUE(mailcase::testing::wait_until([&] { return cases_in_database_file(db) >= copied; }, 60000))
+      << cases_in_database_file(db) << " cases in the database file of " << std::filesystem::file_size(db)
+      << " bytes beside a WAL of " << std::filesystem::file_size(db.string() + "-wal") << " bytes";
+  store_.reset();
+  auto again = open_sqlite(db);
+  ASSERT_TRUE(again) << again.error().message;
+  auto all = (*again)->list_cases(cases + 1);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), static_cast<size_t>(cases));
+}
+
 // A store kept up in the background (serve, import) still copies its WAL into the
 // database file as commits fill it, from units on its own connection and on pooled ones
 // alike, and the store closes cleanly with its checkpointing thread.
@@ -406,16 +423,7 @@ TEST_F(SqliteStoreTest, AStoreKeptUpInTheBackgroundStillCheckpointsItsWal) {
   // Under the bound at which a commit checkpoints itself: the thread copies them. The
   // last thousand pages or so may wait in the WAL for the next checkpoint. (A loaded
   // machine with sanitizers may take its time over the checkpoint's syncs.)
-  const auto db = dir_.path() / "t.db";
-  EXPECT_TRUE(mailcase::testing::wait_until([&] { return cases_in_database_file(db) >= kCases / 2; }, 60000))
-      << cases_in_database_file(db) << " cases in the database file of " << std::filesystem::file_size(db)
-      << " bytes beside a WAL of " << std::filesystem::file_size(db.string() + "-wal") << " bytes";
-  store_.reset();
-  auto again = open_sqlite(dir_.path() / "t.db");
-  ASSERT_TRUE(again) << again.error().message;
-  auto all = (*again)->list_cases(kCases + 1);
-  ASSERT_TRUE(all);
-  EXPECT_EQ(all->size(), static_cast<size_t>(kCases));
+  expect_in_database_file_then_reopened(kCases / 2, kCases);
 }
 
 // Bulk writes (an import) checkpoint less often, not never: once the WAL holds 64 MB
@@ -438,16 +446,7 @@ TEST_F(SqliteStoreTest, AStoreUnderBulkWritesStillCopiesItsWalIntoTheDatabaseFil
     }
     ASSERT_TRUE(work->commit());
   }
-  const auto db = dir_.path() / "t.db";
-  EXPECT_TRUE(mailcase::testing::wait_until([&] { return cases_in_database_file(db) == kCases; }, 60000))
-      << cases_in_database_file(db) << " cases in the database file of " << std::filesystem::file_size(db)
-      << " bytes beside a WAL of " << std::filesystem::file_size(db.string() + "-wal") << " bytes";
-  store_.reset();
-  auto again = open_sqlite(dir_.path() / "t.db");
-  ASSERT_TRUE(again) << again.error().message;
-  auto all = (*again)->list_cases(kCases + 1);
-  ASSERT_TRUE(all);
-  EXPECT_EQ(all->size(), static_cast<size_t>(kCases));
+  expect_in_database_file_then_reopened(kCases, kCases);
 }
 
 // A checkpoint that could not copy the whole WAL (a reader held an older snapshot) is

@@ -72,6 +72,27 @@ rules::Rule rule_of(const Query& qq) {
   return r;
 }
 
+void bind_optional(Query& qq, int i, std::optional<bool> v) {
+  if (v)
+    qq.bind(i, int64_t{*v ? 1 : 0});
+  else
+    qq.bind_null(i);
+}
+
+// What a rule does, bound from parameter `first` on in the columns' order: if_address …
+// if_business_hours, set_queue … set_process, continue_after (18 parameters).
+void bind_what_it_does(Query& qq, int first, const rules::Rule& r) {
+  const auto& c = r.when;
+  qq.bind(first, c.address).bind(first + 1, c.sender).bind(first + 2, c.sender_domain).bind(first + 3, c.contact);
+  qq.bind(first + 4, c.account).bind(first + 5, c.account_level).bind(first + 6, c.subject).bind(first + 7, c.body);
+  bind_optional(qq, first + 8, c.attachments);
+  qq.bind(first + 9, c.priority).bind(first + 10, c.language);
+  bind_optional(qq, first + 11, c.business_hours);
+  const auto& a = r.set;
+  qq.bind(first + 12, a.queue).bind(first + 13, a.owner).bind(first + 14, a.priority).bind(first + 15, a.product);
+  qq.bind(first + 16, a.process).bind(first + 17, int64_t{r.continue_after ? 1 : 0});
+}
+
 class Rules final : public RuleRepository, SqliteRepository {
  public:
   explicit Rules(Connection& c) : SqliteRepository(c) {}
@@ -98,13 +119,8 @@ class Rules final : public RuleRepository, SqliteRepository {
     r.hits = 0;
     r.created_at = now_iso8601();
     qq->bind(1, r.name).bind(2, pos).bind(3, int64_t{r.enabled ? 1 : 0});
-    qq->bind(4, r.when.address).bind(5, r.when.sender).bind(6, r.when.sender_domain).bind(7, r.when.contact);
-    qq->bind(8, r.when.account).bind(9, r.when.account_level).bind(10, r.when.subject).bind(11, r.when.body);
-    bind_optional(*qq, 12, r.when.attachments);
-    qq->bind(13, r.when.priority).bind(14, r.when.language);
-    bind_optional(*qq, 15, r.when.business_hours);
-    qq->bind(16, r.set.queue).bind(17, r.set.owner).bind(18, r.set.priority).bind(19, r.set.product);
-    qq->bind(20, r.set.process).bind(21, int64_t{r.continue_after ? 1 : 0}).bind(22, r.created_at);
+    bind_what_it_does(*qq, 4, r);
+    qq->bind(22, r.created_at);
     if (auto s = qq->run(); !s) {
       if (s.error().code == ErrorCode::kConflict)
         return fail(ErrorCode::kConflict, "a rule named " + r.name + " exists already");
@@ -149,13 +165,8 @@ class Rules final : public RuleRepository, SqliteRepository {
           "if_account = ?, if_account_level = ?, if_subject = ?, if_body = ?, if_attachments = ?, "
           "if_priority = ?, if_language = ?, if_business_hours = ?, set_queue = ?, set_owner = ?, "
           "set_priority = ?, set_product = ?, set_process = ?, continue_after = ? WHERE name = ?"));
-    qq->bind(1, r.when.address).bind(2, r.when.sender).bind(3, r.when.sender_domain).bind(4, r.when.contact);
-    qq->bind(5, r.when.account).bind(6, r.when.account_level).bind(7, r.when.subject).bind(8, r.when.body);
-    bind_optional(*qq, 9, r.when.attachments);
-    qq->bind(10, r.when.priority).bind(11, r.when.language);
-    bind_optional(*qq, 12, r.when.business_hours);
-    qq->bind(13, r.set.queue).bind(14, r.set.owner).bind(15, r.set.priority).bind(16, r.set.product);
-    qq->bind(17, r.set.process).bind(18, int64_t{r.continue_after ? 1 : 0}).bind(19, name);
+    bind_what_it_does(*qq, 1, r);
+    qq->bind(19, name);
     MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return no_rule(name);
     return bump_version();
@@ -241,13 +252,6 @@ class Rules final : public RuleRepository, SqliteRepository {
  private:
   static Status no_rule(std::string_view name) {
     return fail(ErrorCode::kNotFound, "no rule " + std::string(name));
-  }
-
-  static void bind_optional(Query& qq, int i, std::optional<bool> v) {
-    if (v)
-      qq.bind(i, int64_t{*v ? 1 : 0});
-    else
-      qq.bind_null(i);
   }
 
   Result<int64_t> count() {
