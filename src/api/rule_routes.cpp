@@ -243,11 +243,7 @@ void patch_rule(Context& ctx, const store::Agent& by, const std::string& name, c
   for (const char* key : {"if", "set", "continue"})
     if (auto it = body->find(key); it != body->end()) does[key] = *it;
   if (!does.empty()) {
-    for (const char* key : {"if", "set"}) {
-      if (auto it = does.find(key); it != does.end() && !it->is_null() && !it->is_object())
-        return send_problem(res, field_problem(key, key == std::string("if") ? "an object of conditions"
-                                                                              : "an object of what the rule sets"));
-    }
+    // A patch's "if" or "set" that is no object replaces the rule's: rule_of names it.
     nlohmann::json merged = present::rule_json(*r);
     merged.merge_patch(does);
     MC_API_FIELD(def, rule_of(merged));
