@@ -262,14 +262,18 @@ void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& q
         continue;
       }
       std::string bytes;
+      // A mail past the size limit keeps its head only, as one delivered does.
+      const MboxBound bound{max_bytes, ingest::oversize_head_bytes(max_bytes)};
       while (!halted()) {
-        auto ref = (*reader)->next(pipeline.raw_spool(), &bytes);
-        if (!ref) {
-          if (!problem(ImportProblem::Kind::kReadFailed, path, ref.error())) return;
+        auto got = (*reader)->next(pipeline.raw_spool(), &bytes, bound);
+        if (!got) {
+          if (!problem(ImportProblem::Kind::kReadFailed, path, got.error())) return;
           break;
         }
-        if (!*ref) break;
-        if (!mail(ingest::Spooled{**ref, env}, bytes)) return;
+        if (!*got) break;
+        ingest::Spooled s{std::move((*got)->blob), env};
+        s.full_size = (*got)->full_size;
+        if (!mail(std::move(s), bytes)) return;
       }
     }
   }

@@ -23,110 +23,193 @@ std::string_view unquote(std::string_view line) {
 Result<std::unique_ptr<MboxReader>> MboxReader::open(const std::filesystem::path& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return fail(ErrorCode::kNotFound, "cannot open " + path.string() + ": " + std::strerror(errno));
-  std::unique_ptr<MboxReader> reader(new MboxReader(f));
-  // Read kReadBuffer at a time instead of stdio's 4 KiB: an import of a big mbox made one
-  // read(2) per 4 KiB, a sixth of its reading thread's system calls.
-  reader->read_buffer_ = std::make_unique<char[]>(kReadBuffer);
-  (void)std::setvbuf(f, reader->read_buffer_.get(), _IOFBF, kReadBuffer);
-  return reader;
+  return adopt(f);
+}
+
+std::unique_ptr<MboxReader> MboxReader::adopt(FILE* f, size_t max_piece) {
+  return std::unique_ptr<MboxReader>(new MboxReader(f, std::clamp<size_t>(max_piece, 1, kMaxPiece)));
+}
+
+MboxReader::MboxReader(FILE* f, size_t max_piece)
+    : f_(f), max_piece_(max_piece), buf_(std::make_unique_for_overwrite<char[]>(kReadBuffer)) {
+  // Read kReadBuffer at a time straight into buf_: no second copy through stdio's own
+  // buffer (4 KiB, a read(2) each: a sixth of an import's reading thread's system calls).
+  (void)std::setvbuf(f_, nullptr, _IONBF, 0);
 }
 
 MboxReader::~MboxReader() {
   if (f_) std::fclose(f_);
-  std::free(line_);
 }
 
-Result<std::optional<spool::BlobRef>> MboxReader::next(spool::BlobSink& sink, std::string* copy) {
+bool MboxReader::read_piece(std::string_view& out, bool& line_start) {
+  for (;;) {
+    const size_t avail = end_ - begin_;
+    const char* at = buf_.get() + begin_;
+    // A piece that starts a line reaches past its run of '>' and 5 bytes more, so that a
+    // separator ("From ") and a quoted one (">>From ") are told whatever the piece size.
+    // A run longer than half the buffer is cut there: that line is not taken as quoted.
+    size_t want = max_piece_;
+    if (at_line_start_) {
+      size_t run = 0;
+      while (run < avail && at[run] == '>') ++run;
+      want = std::max(want, std::min(run + 5, kReadBuffer / 2));
+    }
+    const void* nl = std::memchr(at, '\n', std::min(avail, want));
+    size_t n = 0;
+    if (nl)
+      n = static_cast<size_t>(static_cast<const char*>(nl) - at) + 1;
+    else if (avail >= want || file_ended_)
+      n = std::min(avail, want);
+    if (n > 0) {
+      out = std::string_view(at, n);
+      begin_ += n;
+      position_ += n;
+      line_start = at_line_start_;
+      at_line_start_ = out.back() == '\n';
+      return true;
+    }
+    if (file_ended_) return false;
+    // Less than a piece left and no line end in it: move it to the front and read on
+    // (a piece is at most half of kReadBuffer: that leaves room).
+    std::memmove(buf_.get(), at, avail);
+    begin_ = 0;
+    end_ = avail;
+    const size_t got = std::fread(buf_.get() + end_, 1, kReadBuffer - end_, f_);
+    end_ += got;
+    if (got == 0) file_ended_ = true;  // the end, or an error (ferror tells)
+  }
+}
+
+Result<std::optional<MboxMail>> MboxReader::next(spool::BlobSink& sink, std::string* copy, MboxBound bound) {
   if (copy) copy->clear();
   bool copying = copy != nullptr;
+  std::unique_ptr<spool::BlobWriter> w;
+  uint64_t total = 0;
+  // The mail's first bound.head_bytes while they are not in *copy, kept in case it goes
+  // past bound.max_bytes; a mail past it keeps only them (`over`).
+  std::string head;
+  bool over = false;
+  auto keep_head = [&](std::string_view bytes) {
+    if (head.size() < bound.head_bytes) head.append(bytes.substr(0, bound.head_bytes - head.size()));
+  };
   // Every byte of the mail goes through here. With a copy, the mail is gathered there and
   // written into the blob whole by finish() (one write: the spool's writer then holds it
   // in one allocation of its size, not grown line by line); past kCopyLimit, what was
   // gathered goes into the blob and the rest streams, the copy given up.
-  auto emit = [&](spool::BlobWriter& w, std::string_view bytes) -> Status {
+  auto emit = [&](std::string_view bytes) -> Status {
+    total += bytes.size();
+    if (over) return {};
+    if (total > bound.max_bytes) {
+      if (copying) head.assign(*copy, 0, std::min<size_t>(copy->size(), bound.head_bytes));
+      keep_head(bytes);
+      if (copy) copy->clear();
+      copying = false;
+      w.reset();  // drops what it had spooled: only the head is kept
+      over = true;
+      return {};
+    }
     if (copying) {
       if (copy->size() + bytes.size() <= kCopyLimit) {
         copy->append(bytes);
         return {};
       }
       copying = false;
-      MC_RETURN_IF_ERROR(w.write(*copy));
+      head.assign(*copy, 0, std::min<size_t>(copy->size(), bound.head_bytes));
+      MC_RETURN_IF_ERROR(w->write(*copy));
       copy->clear();
       copy->shrink_to_fit();
     }
-    return w.write(bytes);
+    keep_head(bytes);
+    return w->write(bytes);
   };
-  auto finish = [&](spool::BlobWriter& w) -> Result<spool::BlobRef> {
-    if (copying) MC_RETURN_IF_ERROR(w.write(*copy));
-    return w.commit();
+  auto finish = [&]() -> Result<std::optional<MboxMail>> {
+    if (over) {
+      MC_ASSIGN_OR_RETURN(auto ref, sink.put(head));
+      return std::optional<MboxMail>(MboxMail{std::move(ref), total});
+    }
+    if (copying) MC_RETURN_IF_ERROR(w->write(*copy));
+    MC_ASSIGN_OR_RETURN(auto ref, w->commit());
+    return std::optional<MboxMail>(MboxMail{std::move(ref), 0});
   };
-  auto read_line = [&](std::string_view& out) -> bool {
+  auto read_line = [&](std::string_view& out, bool& line_start) -> bool {
     if (has_pending_) {
       has_pending_ = false;
       out = pending_;
+      line_start = true;
       return true;
     }
-    ssize_t n = ::getline(&line_, &cap_, f_);
-    if (n < 0) {
+    if (!read_piece(out, line_start)) {
       eof_ = true;
       return false;
     }
-    position_ += static_cast<uint64_t>(n);
-    out = std::string_view(line_, static_cast<size_t>(n));
     return true;
+  };
+  auto read_error = [&]() -> Status {
+    if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
+    return {};
   };
 
   std::string_view line;
+  bool start = true;
   if (!started_) {
     started_ = true;
-    if (!read_line(line)) return std::optional<spool::BlobRef>();
+    if (!read_line(line, start)) {
+      MC_RETURN_IF_ERROR(read_error());
+      return std::optional<MboxMail>();
+    }
     if (!is_from_line(line)) {
       // Not an mbox: the whole file is one mail.
       pending_.assign(line);
       has_pending_ = true;
-      MC_ASSIGN_OR_RETURN(auto w, sink.open());
-      while (read_line(line)) {
-        MC_RETURN_IF_ERROR(emit(*w, line));
+      MC_ASSIGN_OR_RETURN(w, sink.open());
+      while (read_line(line, start)) {
+        MC_RETURN_IF_ERROR(emit(line));
       }
-      if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
-      MC_ASSIGN_OR_RETURN(auto ref, finish(*w));
-      return std::optional<spool::BlobRef>(ref);
+      MC_RETURN_IF_ERROR(read_error());
+      return finish();
     }
   } else if (eof_ && !has_pending_) {
-    return std::optional<spool::BlobRef>();
+    return std::optional<MboxMail>();
   } else {
     // The separator of this mail was read ahead by the previous call.
-    if (!read_line(line)) return std::optional<spool::BlobRef>();
+    if (!read_line(line, start)) {
+      MC_RETURN_IF_ERROR(read_error());
+      return std::optional<MboxMail>();
+    }
   }
 
-  MC_ASSIGN_OR_RETURN(auto w, sink.open());
-  // A blank line before the next separator belongs to the mbox, not to the mail.
+  // `line` is the separator: the rest of a long one is not the mail's.
+  while (line.back() != '\n' && read_piece(line, start)) {
+  }
+  MC_ASSIGN_OR_RETURN(w, sink.open());
+  // A blank line before the next separator belongs to the mbox, not to the mail. Only a
+  // piece that starts a line is a separator, a blank line or quoted: the rest of a long
+  // line never is.
   bool held_blank = false;
   std::string blank;
   bool any = false;
-  while (read_line(line)) {
-    if (is_from_line(line) && (held_blank || !any)) {
+  while (read_line(line, start)) {
+    if (start && is_from_line(line) && (held_blank || !any)) {
       pending_.assign(line);
       has_pending_ = true;
       break;
     }
     if (held_blank) {
-      MC_RETURN_IF_ERROR(emit(*w, blank));
+      MC_RETURN_IF_ERROR(emit(blank));
       held_blank = false;
     }
-    if (line == "\n" || line == "\r\n") {
+    if (start && (line == "\n" || line == "\r\n")) {
       blank.assign(line);
       held_blank = true;
       any = true;
       continue;
     }
     any = true;
-    MC_RETURN_IF_ERROR(emit(*w, unquote(line)));
+    MC_RETURN_IF_ERROR(emit(start ? unquote(line) : line));
   }
-  if (std::ferror(f_)) return fail(ErrorCode::kTemporary, "read error");
-  if (!any) return std::optional<spool::BlobRef>();
-  MC_ASSIGN_OR_RETURN(auto ref, finish(*w));
-  return std::optional<spool::BlobRef>(ref);
+  MC_RETURN_IF_ERROR(read_error());
+  if (!any) return std::optional<MboxMail>();
+  return finish();
 }
 
 bool is_maildir(const std::filesystem::path& dir) {

@@ -132,6 +132,34 @@ TEST_F(ImportSourceTest, BrokenMailIsRecordedFailedNeverDropped) {
   EXPECT_NE(raws[1].reason.find("too large"), std::string::npos) << raws[1].reason;
 }
 
+// An mbox's mail past limits.max_message_bytes is treated as a delivered one is: its head
+// is kept for the administrator to see and the rest is read past, never stored. Before,
+// the whole of it went into the spool, and a line of it was held whole in memory.
+TEST_F(ImportSourceTest, AnMboxMailPastTheLimitKeepsOnlyItsHead) {
+  cfg_.limits.max_message_bytes = 200000;
+  open();
+  auto box = dir_.path() / "in.mbox";
+  const std::string huge = "From: big@example.com\nSubject: too big\nMessage-ID: <big@example.com>\n\n" +
+                           std::string(5 * 1024 * 1024, 'x') + "\n";  // one line of 5 MiB
+  write_mbox(box, {mail(1), huge, mail(3)});
+  auto r = import({box});
+  EXPECT_EQ(r.total, 3u);
+  EXPECT_EQ(r.count(OutcomeKind::kCreated), 2u);
+  EXPECT_EQ(r.count(OutcomeKind::kFailed), 1u);
+  auto raws = rows();
+  ASSERT_EQ(raws.size(), 3u);
+  EXPECT_EQ(raws[1].state, store::RawState::kFailed);
+  EXPECT_NE(raws[1].reason.find("message too large: " + std::to_string(huge.size()) + " bytes"), std::string::npos)
+      << raws[1].reason;
+  EXPECT_NE(raws[1].reason.find("only its first bytes are kept"), std::string::npos) << raws[1].reason;
+  EXPECT_EQ(raws[1].size, ingest::kOversizeHeadBytes);  // what is kept of it
+  // Nothing near the mail's size was written to the data directory.
+  uint64_t stored = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(data_))
+    if (e.is_regular_file() && e.path().filename().string().find(".db") == std::string::npos) stored += e.file_size();
+  EXPECT_LT(stored, huge.size() / 4);
+}
+
 TEST_F(ImportSourceTest, UnreadablePathIsReportedAndTheOthersImported) {
   open();
   auto missing = dir_.path() / "no-such.mbox";
