@@ -28,6 +28,26 @@ GMimeTextPart* text_part(const char* subtype, const std::string& content) {
   return part;
 }
 
+// A multipart with a boundary from libsodium's generator. g_mime_multipart_new_with_subtype
+// makes its own by opening, reading and closing /dev/urandom: three system calls per
+// multipart, a fifth of a notice's composition.
+GMimeMultipart* new_multipart(const char* subtype) {
+  auto* multipart = static_cast<GMimeMultipart*>(g_object_new(GMIME_TYPE_MULTIPART, nullptr));
+  GMimeContentType* type = g_mime_content_type_new("multipart", subtype);
+  g_mime_object_set_content_type(GMIME_OBJECT(multipart), type);
+  g_object_unref(type);
+  unsigned char r[16];
+  randombytes_buf(r, sizeof r);
+  static const char* hex = "0123456789abcdef";
+  std::string boundary = "=-mc-";
+  for (unsigned char c : r) {
+    boundary += hex[c >> 4];
+    boundary += hex[c & 15];
+  }
+  g_mime_multipart_set_boundary(multipart, boundary.c_str());
+  return multipart;
+}
+
 }  // namespace
 
 std::string new_message_id(const std::string& from_address) {
@@ -69,7 +89,7 @@ std::string compose(const OutgoingMail& m) {
     g_mime_object_set_header(obj, "X-Auto-Response-Suppress", "All", nullptr);
   }
 
-  GMimeMultipart* alt = g_mime_multipart_new_with_subtype("alternative");
+  GMimeMultipart* alt = new_multipart("alternative");
   GMimeTextPart* plain = text_part("plain", m.text);
   GMimeTextPart* html = text_part("html", m.html);
   g_mime_multipart_add(alt, GMIME_OBJECT(plain));
@@ -80,7 +100,7 @@ std::string compose(const OutgoingMail& m) {
   if (m.attachments.empty()) {
     g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
   } else {
-    GMimeMultipart* mixed = g_mime_multipart_new_with_subtype("mixed");
+    GMimeMultipart* mixed = new_multipart("mixed");
     g_mime_multipart_add(mixed, GMIME_OBJECT(alt));
     for (const auto& a : m.attachments) {
       GMimeContentType* ct = g_mime_content_type_parse(nullptr, a.content_type.c_str());

@@ -182,6 +182,40 @@ TEST(Compose, ThreadingHeadersAlternativesAndAttachments) {
   EXPECT_EQ(compose(m).find("Auto-Submitted"), std::string::npos);
 }
 
+// Each multipart has a boundary of its own, new for every mail, that delimits its parts
+// and closes it.
+TEST(Compose, EveryMultipartHasItsOwnBoundary) {
+  OutgoingMail m;
+  m.from_address = "support@corp.example";
+  m.to_address = "zoe@example.org";
+  m.subject = "s";
+  m.text = "t";
+  m.html = "<p>t</p>";
+  m.message_id = new_message_id(m.from_address);
+  m.attachments.push_back({"log.txt", "text/plain", "line\n"});
+  auto boundaries = [](const std::string& raw) {
+    std::vector<std::string> out;
+    for (size_t at = raw.find("boundary=\""); at != std::string::npos; at = raw.find("boundary=\"", at + 1)) {
+      const size_t start = at + 10;
+      out.push_back(raw.substr(start, raw.find('"', start) - start));
+    }
+    return out;
+  };
+  const auto first = compose(m);
+  const auto b1 = boundaries(first);
+  ASSERT_EQ(b1.size(), 2u) << first;  // mixed, then alternative
+  EXPECT_NE(b1[0], b1[1]);
+  for (const auto& b : b1) {
+    EXPECT_GE(b.size(), 30u);
+    EXPECT_NE(first.find("\r\n--" + b + "\r\n"), std::string::npos) << b;
+    EXPECT_NE(first.find("\r\n--" + b + "--"), std::string::npos) << b;
+  }
+  const auto b2 = boundaries(compose(m));
+  ASSERT_EQ(b2.size(), 2u);
+  EXPECT_NE(b2[0], b1[0]);
+  EXPECT_NE(b2[1], b1[1]);
+}
+
 TEST(Outbox, RetryDelaysGrowAndAreCapped) {
   EXPECT_EQ(retry_delay(1), 2);
   EXPECT_EQ(retry_delay(2), 4);
