@@ -35,6 +35,7 @@ void Api::mount(web::HttpServer& server) {
   mount_admin_routes(server, *ctx_);
   mount_queue_routes(server, *ctx_);
   mount_rule_routes(server, *ctx_);
+  mount_alert_rule_routes(server, *ctx_);
   mount_process_routes(server, *ctx_);
 }
 

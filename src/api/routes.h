@@ -75,6 +75,8 @@ void mount_process_routes(web::HttpServer& server, Context& ctx);
 tl::expected<std::optional<store::NotifySettingsPatch>, Problem> notify_patch_of(const nlohmann::json& body);
 // Assignment rules and their test on a mail (rule_routes.cpp): admins only.
 void mount_rule_routes(web::HttpServer& server, Context& ctx);
+// Monitoring alert rules (alert_rule_routes.cpp): admins only.
+void mount_alert_rule_routes(web::HttpServer& server, Context& ctx);
 // Runs a POST handler under the request's Idempotency-Key, when it has one
 // (case_action_routes.cpp): a retry of the same request gets the first answer.
 void idempotent(Context& ctx, const httplib::Request& req, httplib::Response& res,

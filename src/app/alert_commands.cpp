@@ -6,38 +6,17 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "admin/alert_rules.h"
 #include "alerts/rule_set.h"
 #include "app/app.h"
+#include "present/alert_rule_json.h"
 
 namespace mailcase::app {
 namespace {
 
-nlohmann::json rule_json(const alerts::AlertRule& r) {
-  return {{"name", r.name},
-          {"format", alerts::to_string(r.format)},
-          {"sender", r.sender_re},
-          {"subject", r.subject_re},
-          {"body", r.body_re},
-          {"account", r.account.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.account)},
-          {"reopen_within_hours", r.reopen_within_hours},
-          {"position", r.position},
-          {"created_at", r.created_at}};
-}
-
-// Checks the rule (its account must exist) and stores it, in one unit of work.
-Result<alerts::AlertRule> add_rule(store::Store& st, alerts::AlertRule r) {
-  MC_RETURN_IF_ERROR(alerts::check_rule(r));
-  MC_ASSIGN_OR_RETURN(auto u, st.begin_work());
-  if (!r.account.empty()) {
-    MC_ASSIGN_OR_RETURN(auto a, u.accounts().find_account_by_name(r.account));
-    if (!a) return fail(ErrorCode::kNotFound, "--account: no account " + r.account);
-    r.account_id = a->id;
-    r.account = a->name;
-  }
-  MC_ASSIGN_OR_RETURN(auto stored, u.alerts().add_alert_rule(r));
-  MC_RETURN_IF_ERROR(u.commit());
-  stored.account = r.account;
-  return stored;
+// Who a change is by, on its event: the agent of --as, else the command line's admin.
+std::string actor_of(const Globals& g) {
+  return g.agent.empty() ? "admin" : g.agent;
 }
 
 }  // namespace
@@ -70,8 +49,8 @@ void register_alert_commands(CLI::App& app, Globals& g) {
           return;
         }
         r->format = *f;
-        with_runtime(g, [r](runtime::Runtime& rt) -> Result<std::string> {
-          MC_ASSIGN_OR_RETURN(auto stored, add_rule(rt.store(), *r));
+        with_runtime(g, [&g, r](runtime::Runtime& rt) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto stored, admin::add_alert_rule(rt.store(), *r, actor_of(g)));
           return "alert rule " + stored.name + " (" + alerts::to_string(stored.format) + ") at position " +
                  std::to_string(stored.position) + "\n";
         });
@@ -85,10 +64,10 @@ void register_alert_commands(CLI::App& app, Globals& g) {
     list->callback([&g, json] {
       g.action = [&g, json] {
         with_runtime(g, [json](runtime::Runtime& rt) -> Result<std::string> {
-          MC_ASSIGN_OR_RETURN(auto all, rt.store().alerts().list_alert_rules());
+          MC_ASSIGN_OR_RETURN(auto all, admin::list_alert_rules(rt.store()));
           if (*json) {
             auto out = nlohmann::json::array();
-            for (const auto& r : all) out.push_back(rule_json(r));
+            for (const auto& r : all) out.push_back(present::alert_rule_json(r));
             return json_text(out, 2) + "\n";
           }
           if (all.empty()) return std::string("no alert rules (add one with `mailcase alert add`)\n");
@@ -114,10 +93,8 @@ void register_alert_commands(CLI::App& app, Globals& g) {
     remove->add_option("name", *name, "the rule's name")->required();
     remove->callback([&g, name] {
       g.action = [&g, name] {
-        with_runtime(g, [name](runtime::Runtime& rt) -> Result<std::string> {
-          MC_ASSIGN_OR_RETURN(auto u, rt.store().begin_work());
-          MC_RETURN_IF_ERROR(u.alerts().remove_alert_rule(*name));
-          MC_RETURN_IF_ERROR(u.commit());
+        with_runtime(g, [&g, name](runtime::Runtime& rt) -> Result<std::string> {
+          MC_RETURN_IF_ERROR(admin::remove_alert_rule(rt.store(), *name, actor_of(g)));
           return "alert rule " + *name + " removed\n";
         });
       };

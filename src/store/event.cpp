@@ -25,7 +25,8 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kChanged,        EventAction::kRuleMatched,
                               EventAction::kRuleAdded,      EventAction::kRuleChanged,
                               EventAction::kRuleRemoved,   EventAction::kStageChanged,
-                              EventAction::kResolved};
+                              EventAction::kResolved,       EventAction::kAlertRuleAdded,
+                              EventAction::kAlertRuleRemoved};
 
 }  // namespace
 
@@ -111,6 +112,10 @@ const char* to_string(EventAction a) {
       return "stage_changed";
     case EventAction::kResolved:
       return "resolved";
+    case EventAction::kAlertRuleAdded:
+      return "alert_rule_added";
+    case EventAction::kAlertRuleRemoved:
+      return "alert_rule_removed";
   }
   return "?";
 }

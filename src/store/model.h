@@ -80,6 +80,8 @@ enum class EventAction {
   kLegacy,               // legacy: an old audit row (details.action, details.text)
   kStageChanged,         // stage_changed: details.process, from, to
   kResolved,             // resolved: without the customer's verdict (a monitoring recovery)
+  kAlertRuleAdded,       // alert_rule_added: no case; details.rule, .format and its patterns, account
+  kAlertRuleRemoved,     // alert_rule_removed: no case; details.rule
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

@@ -418,7 +418,7 @@ def check_responses(doc_path, binary):
                   # Made a member of the queue {name} by POST /api/v1/queues/{name}/members first.
                   "/api/v1/queues/{name}/members/{email}": "agent@corp.example"}
         # Names other than the mailbox's: the rule made through the API once the server runs.
-        names = {"/api/v1/rules/{name}": "first-rule"}
+        names = {"/api/v1/rules/{name}": "first-rule", "/api/v1/alert-rules/{name}": "first-alert-rule"}
 
         server = subprocess.Popen([binary, "--data", data, "serve", "--roles", "http", "--http", f"127.0.0.1:{port}"],
                                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "serve.err"), "w"))
@@ -440,6 +440,11 @@ def check_responses(doc_path, binary):
                     {"name": "first-rule", "if": {"sender_domain": "example.org"}, "set": {"queue": "Support"}})
         if made.status != 201:
             fail(f"POST /api/v1/rules (setup) → {made.status}: {made.body[:300]!r}")
+        # And a monitoring alert rule for GET|DELETE /api/v1/alert-rules/{name}.
+        made = call(port, "POST", "/api/v1/alert-rules", admin,
+                    {"name": "first-alert-rule", "format": "nagios", "sender": "nagios@"})
+        if made.status != 201:
+            fail(f"POST /api/v1/alert-rules (setup) → {made.status}: {made.body[:300]!r}")
 
         served_doc = call(port, "GET", "/api/v1/openapi.json")
         if served_doc.status != 200 or served_doc.content_type() != "application/json":

@@ -1,0 +1,67 @@
+#include "admin/alert_rules.h"
+
+#include <map>
+#include <string>
+
+namespace mailcase::admin {
+namespace {
+
+Status alert_rule_event(store::UnitOfWork& u, std::string_view actor, store::EventAction action,
+                        std::map<std::string, std::string> details) {
+  return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                               .actor = std::string(actor),
+                               .action = action,
+                               .details = std::move(details)});
+}
+
+// The rule as its alert_rule_added event keeps it: its format and each pattern and
+// account that is set, under its flag's name.
+std::map<std::string, std::string> alert_rule_details(const alerts::AlertRule& r) {
+  std::map<std::string, std::string> d{{"rule", r.name},
+                                       {"format", alerts::to_string(r.format)},
+                                       {"position", std::to_string(r.position)},
+                                       {"reopen-within", std::to_string(r.reopen_within_hours)}};
+  auto put = [&](const char* key, const std::string& v) {
+    if (!v.empty()) d[key] = v;
+  };
+  put("sender", r.sender_re);
+  put("subject", r.subject_re);
+  put("body", r.body_re);
+  put("account", r.account);
+  return d;
+}
+
+}  // namespace
+
+Result<alerts::AlertRule> add_alert_rule(store::Store& st, alerts::AlertRule r, std::string_view actor) {
+  MC_RETURN_IF_ERROR(alerts::check_rule(r));
+  MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
+  r.account_id.reset();
+  if (!r.account.empty()) {
+    MC_ASSIGN_OR_RETURN(auto a, u.accounts().find_account_by_name(r.account));
+    if (!a) return fail(ErrorCode::kNotFound, "--account: no account " + r.account);
+    r.account_id = a->id;
+    r.account = a->name;
+  }
+  MC_ASSIGN_OR_RETURN(auto stored, u.alerts().add_alert_rule(r));
+  stored.account = r.account;
+  MC_RETURN_IF_ERROR(
+      alert_rule_event(u, actor, store::EventAction::kAlertRuleAdded, alert_rule_details(stored)));
+  MC_RETURN_IF_ERROR(u.commit());
+  return stored;
+}
+
+Result<std::vector<alerts::AlertRule>> list_alert_rules(store::Store& st) {
+  MC_ASSIGN_OR_RETURN(auto unit, st.open_unit(store::Access::kRead));
+  return unit.alerts().list_alert_rules();
+}
+
+Status remove_alert_rule(store::Store& st, std::string_view name, std::string_view actor) {
+  MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
+  MC_RETURN_IF_ERROR(u.alerts().remove_alert_rule(name));
+  MC_RETURN_IF_ERROR(
+      alert_rule_event(u, actor, store::EventAction::kAlertRuleRemoved, {{"rule", std::string(name)}}));
+  return u.commit();
+}
+
+}  // namespace mailcase::admin

@@ -1,0 +1,182 @@
+// Monitoring alert rules (admins only): GET|POST /api/v1/alert-rules, GET|DELETE
+// /api/v1/alert-rules/{name}. Every write goes through admin/alert_rules.h, with the
+// command line's checks and an event naming the admin; a rule's JSON is
+// present::alert_rule_json (and a POST's body has its shape).
+#include <cctype>
+
+#include "admin/alert_rules.h"
+#include "api/lists.h"
+#include "api/routes.h"
+#include "present/alert_rule_json.h"
+
+namespace mailcase::api {
+namespace {
+
+#define MC_API_FIELD(var, expr) \
+  auto var = (expr);            \
+  if (!var) return send_problem(res, std::move(var.error()))
+
+// The rule's URL path: its name percent-encoded (a name may hold spaces, '/', '?' …).
+std::string alert_rule_path(std::string_view name) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out = "/api/v1/alert-rules/";
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// A rule the admin layer refused, as a 422 naming the JSON field its words start with
+// ("--subject: why", "name: why", "--account: no account …" as check_rule and
+// add_alert_rule word them); 409 for a name in use; else as problem_of.
+Problem problem_of_alert_rule(const Error& e) {
+  static const std::pair<const char*, const char*> kFields[] = {{"name: ", "name"},
+                                                                {"--sender: ", "sender"},
+                                                                {"--subject: ", "subject"},
+                                                                {"--body: ", "body"},
+                                                                {"--account: ", "account"},
+                                                                {"--reopen-within: ", "reopen_within_hours"}};
+  if (e.code != ErrorCode::kInvalidInput && e.code != ErrorCode::kNotFound) return problem_of(e);
+  for (const auto& [prefix, field] : kFields) {
+    if (e.message.starts_with(prefix)) {
+      Problem p;
+      p.status = 422;
+      p.detail = "the alert rule has an invalid field: " + e.message;
+      p.errors.push_back({field, e.message.substr(std::string_view(prefix).size())});
+      return p;
+    }
+  }
+  return problem_of(e);
+}
+
+// The rule a POST's body describes: its shape is alert_rule_json's; position and
+// created_at, which mailcase keeps, are ignored so that a rule read with GET may be sent
+// back as it is. Every field of the wrong type is named, all at once.
+Checked<alerts::AlertRule> alert_rule_of(const nlohmann::json& body) {
+  alerts::AlertRule r;
+  std::vector<FieldError> errors;
+  for (const auto& [key, value] : body.items()) {
+    (void)value;
+    static const char* kKnown[] = {"name",    "format", "sender",   "subject",   "body", "account",
+                                   "reopen_within_hours", "position", "created_at"};
+    if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; }))
+      errors.push_back({key, "no such field of an alert rule (name, format, sender, subject, body, account, "
+                             "reopen_within_hours)"});
+  }
+  auto text = [&](const char* name, size_t max, std::string& out) {
+    auto v = string_field(body, name, max);
+    if (!v) {
+      errors.push_back({name, v.error().errors.empty() ? v.error().detail : v.error().errors[0].message});
+      return;
+    }
+    if (*v) out = **v;
+  };
+  text("name", alerts::kMaxRuleNameBytes + 1, r.name);
+  if (r.name.empty()) errors.push_back({"name", "the rule's name is needed"});
+  std::string format;
+  text("format", 20, format);
+  if (auto f = alerts::format_from(format))
+    r.format = *f;
+  else
+    errors.push_back({"format", "one of nagios, icinga, zabbix, checkmk, monit, generic"});
+  text("sender", alerts::kMaxPatternBytes + 1, r.sender_re);
+  text("subject", alerts::kMaxPatternBytes + 1, r.subject_re);
+  text("body", alerts::kMaxPatternBytes + 1, r.body_re);
+  text("account", 200, r.account);
+  if (auto h = int_field(body, "reopen_within_hours", 0, alerts::kMaxReopenWithinHours); !h)
+    errors.push_back({"reopen_within_hours",
+                      "hours from 0 to " + std::to_string(alerts::kMaxReopenWithinHours)});
+  else if (*h)
+    r.reopen_within_hours = static_cast<int>(**h);
+  if (!errors.empty()) {
+    Problem p;
+    p.status = 422;
+    p.detail = "the alert rule has invalid fields";
+    p.errors = std::move(errors);
+    return tl::unexpected(std::move(p));
+  }
+  return r;
+}
+
+Result<alerts::AlertRule> find_alert_rule(Context& ctx, const std::string& name) {
+  MC_ASSIGN_OR_RETURN(auto all, admin::list_alert_rules(ctx.store));
+  for (auto& r : all)
+    if (r.name == name) return std::move(r);
+  return fail(ErrorCode::kNotFound, "no alert rule named " + name);
+}
+
+void list_alert_rules(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  // Alert rules are few (an admin writes each): read whole, paged by their order.
+  auto all = admin::list_alert_rules(ctx.store);
+  if (!all) return send_error(res, all.error());
+  int64_t after = 0;
+  if (r->cursor) {
+    auto key = store::decode_id_cursor("alert-rules", *r->cursor);
+    if (!key) return send_failure(res, key.error());
+    after = *key;
+  }
+  store::Page<alerts::AlertRule> page;
+  int64_t index = 0;  // 1-based place in the order they are tried
+  for (const auto& rule : *all) {
+    if (++index <= after) continue;
+    if (page.items.size() == static_cast<size_t>(r->limit)) {
+      page.next_cursor = store::encode_cursor("alert-rules", std::to_string(index - 1));
+      break;
+    }
+    page.items.push_back(rule);
+  }
+  if (r->count) page.total = static_cast<int64_t>(all->size());
+  send_json(res, 200, page_json(page, present::alert_rule_json));
+}
+
+void add_alert_rule(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  MC_API_FIELD(rule, alert_rule_of(*body));
+  auto added = admin::add_alert_rule(ctx.store, std::move(*rule), by.email);
+  if (!added) return send_problem(res, problem_of_alert_rule(added.error()));
+  res.set_header("Location", alert_rule_path(added->name));
+  send_json(res, 201, present::alert_rule_json(*added));
+}
+
+void show_alert_rule(Context& ctx, const std::string& name, httplib::Response& res) {
+  auto r = find_alert_rule(ctx, name);
+  if (!r) return send_error(res, r.error());
+  send_json(res, 200, present::alert_rule_json(*r));
+}
+
+void remove_alert_rule(Context& ctx, const store::Agent& by, const std::string& name, httplib::Response& res) {
+  auto st = admin::remove_alert_rule(ctx.store, name, by.email);
+  if (!st) return send_error(res, st.error());
+  res.status = 204;
+}
+
+}  // namespace
+
+void mount_alert_rule_routes(web::HttpServer& server, Context& ctx) {
+  const std::string segment = kSegmentPattern;
+  using A = const store::Agent&;
+  using Rq = const httplib::Request&;
+  using Rs = httplib::Response&;
+  auto admin_only = [&ctx](auto f) {
+    return authed(ctx, Need::kAdmin, [&ctx, f](A a, Rq q, Rs s) { f(ctx, a, q, s); });
+  };
+  server.get("/api/v1/alert-rules", "/api/v1/alert-rules",
+             admin_only([](Context& c, A, Rq q, Rs s) { list_alert_rules(c, q, s); }));
+  server.post("/api/v1/alert-rules", "/api/v1/alert-rules", admin_only([](Context& c, A a, Rq q, Rs s) {
+                idempotent(c, q, s, [&] { add_alert_rule(c, a, q, s); });
+              }));
+  server.get("/api/v1/alert-rules/{name}", "/api/v1/alert-rules/" + segment,
+             admin_only([](Context& c, A, Rq q, Rs s) { show_alert_rule(c, q.matches[1].str(), s); }));
+  server.del("/api/v1/alert-rules/{name}", "/api/v1/alert-rules/" + segment,
+             admin_only([](Context& c, A a, Rq q, Rs s) { remove_alert_rule(c, a, q.matches[1].str(), s); }));
+}
+
+}  // namespace mailcase::api
