@@ -44,19 +44,6 @@ std::string field(const Fields& f, const std::string& name) {
   return it == f.end() ? std::string() : it->second;
 }
 
-// A message above a page: what was done, or why nothing was.
-Html notice(std::string_view ok, std::string_view error) {
-  if (!error.empty()) return html("<p class=\"error\" role=\"alert\">{}</p>", error);
-  if (!ok.empty()) return html("<p class=\"ok\" role=\"status\">{}</p>", ok);
-  return {};
-}
-
-// The admin's words for an error of the admin layer ("FIELD: why" for invalid input).
-std::string failure_text(const Error& e) {
-  if (e.code == ErrorCode::kTemporary)
-    return "mailcase is busy; please try again in a moment. Nothing was changed.";
-  return e.message + ". Nothing was changed.";
-}
 
 Html checkbox(const char* name, const char* label, bool on) {
   return html("<label class=\"check\"><input type=\"checkbox\" name=\"{}\" value=\"yes\"{}> {}</label>", name,
@@ -95,6 +82,8 @@ void admin_index(const Viewer& v, httplib::Response& res) {
            "<li><a href=\"/admin/agents\">Agents</a>: who works cases, their roles and passwords.</li>"
            "<li><a href=\"/admin/rules\">Assignment rules</a>: the queue, owner, priority and product "
            "a new case gets from its mail, and a test of a mail.</li>"
+           "<li><a href=\"/admin/alert-rules\">Alert rules</a>: which mails are a monitoring system's "
+           "alerts, in which format, for which account.</li>"
            "</ul><p class=\"meta\">Changes here take effect at once in the running mailcase.</p>"));
 }
 

@@ -26,6 +26,7 @@ void Console::mount(web::HttpServer& server) {
   mount_mail_pages(server, *ctx_);
   mount_admin_pages(server, *ctx_);
   mount_rule_pages(server, *ctx_);
+  mount_alert_rule_pages(server, *ctx_);
 }
 
 }  // namespace mailcase::console

@@ -191,6 +191,18 @@ std::string form_value(const httplib::Request& req, const std::string& name) {
   return {};
 }
 
+Html notice(std::string_view ok, std::string_view error) {
+  if (!error.empty()) return html("<p class=\"error\" role=\"alert\">{}</p>", error);
+  if (!ok.empty()) return html("<p class=\"ok\" role=\"status\">{}</p>", ok);
+  return {};
+}
+
+std::string failure_text(const Error& e) {
+  if (e.code == ErrorCode::kTemporary)
+    return "mailcase is busy; please try again in a moment. Nothing was changed.";
+  return e.message + ". Nothing was changed.";
+}
+
 Html time_html(std::string_view iso) {
   // "2026-12-01T20:00:00Z" reads as "2026-12-01 20:00 UTC" until the script localizes it.
   std::string shown(iso);

@@ -90,6 +90,13 @@ std::string cookie_value(const httplib::Request& req, std::string_view name);
 // Whether the request came from htmx (HX-Request: true): answer a fragment then.
 bool is_htmx(const httplib::Request& req);
 
+// A message above an admin page: what was done (`ok`), or why nothing was (`error`,
+// which wins); empty when both are.
+Html notice(std::string_view ok, std::string_view error);
+// The admin's words for an error of the admin layer: its message ("FIELD: why" for invalid
+// input), or "busy" for a temporary one; each ends "Nothing was changed."
+std::string failure_text(const Error& e);
+
 // The hidden form field carrying the viewer's CSRF token.
 Html csrf_field(const Viewer& v);
 // A form field of a url-encoded or multipart POST, or a query parameter ("" when absent).
@@ -106,5 +113,6 @@ void mount_case_pages(web::HttpServer& server, Context& ctx);    // /, /cases, /
 void mount_mail_pages(web::HttpServer& server, Context& ctx);    // /mail…, /outbox…
 void mount_admin_pages(web::HttpServer& server, Context& ctx);   // /admin/…
 void mount_rule_pages(web::HttpServer& server, Context& ctx);    // /admin/rules…
+void mount_alert_rule_pages(web::HttpServer& server, Context& ctx);  // /admin/alert-rules…
 
 }  // namespace mailcase::console

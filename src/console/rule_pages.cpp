@@ -120,17 +120,6 @@ RuleForm rule_from_form(const Fields& f) {
 
 // ---- markup
 
-Html notice(std::string_view ok, std::string_view error) {
-  if (!error.empty()) return html("<p class=\"error\" role=\"alert\">{}</p>", error);
-  if (!ok.empty()) return html("<p class=\"ok\" role=\"status\">{}</p>", ok);
-  return {};
-}
-
-std::string failure_text(const Error& e) {
-  if (e.code == ErrorCode::kTemporary)
-    return "mailcase is busy; please try again in a moment. Nothing was changed.";
-  return e.message + ". Nothing was changed.";
-}
 
 Html field_error(const std::map<std::string, std::string>& errors, const std::string& name) {
   auto it = errors.find(name);

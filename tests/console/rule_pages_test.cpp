@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -300,6 +301,85 @@ TEST_F(RulePages, AnAgentGets403AndAFormWithoutItsCsrfTokenChangesNothing) {
   auto rules = cli_rules();
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0]["enabled"], true);
+}
+
+// ---- monitoring alert rules (/admin/alert-rules), on the same console
+
+json cli_alert_rules(const std::function<mailcase::testing::CommandResult(std::vector<std::string>)>& cli) {
+  auto r = cli({"alert", "list", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out, nullptr, false);
+}
+
+TEST_F(RulePages, AnAdminAddsAndRemovesAlertRulesWithTheForm) {
+  auto run = [this](std::vector<std::string> a) { return cli(std::move(a)); };
+  ASSERT_EQ(cli({"account", "add", "--name", "Acme"}).exit_code, 0);
+  auto index = admin_.get("/admin");
+  ASSERT_TRUE(index);
+  EXPECT_TRUE(has(index->body, "href=\"/admin/alert-rules\"")) << index->body;
+  auto page = admin_.get("/admin/alert-rules");
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_TRUE(has(page->body, "No alert rules yet")) << page->body;
+  for (const char* f : {"name=\"name\"", "name=\"format\"", "name=\"sender\"", "name=\"subject\"",
+                        "name=\"body\"", "name=\"account\"", "name=\"reopen_within\""})
+    EXPECT_TRUE(has(page->body, f)) << f;
+
+  auto a = admin_.post("/admin/alert-rules", {{"name", "nagios <acme>"},
+                                              {"format", "nagios"},
+                                              {"sender", "@monitor\\.example\\.net$"},
+                                              {"account", "Acme"},
+                                              {"reopen_within", "6"}});
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->status, 303) << a->body;
+  auto rules = cli_alert_rules(run);
+  ASSERT_EQ(rules.size(), 1u) << rules;
+  EXPECT_EQ(rules[0]["name"], "nagios <acme>");
+  EXPECT_EQ(rules[0]["format"], "nagios");
+  EXPECT_EQ(rules[0]["sender"], "@monitor\\.example\\.net$");
+  EXPECT_EQ(rules[0]["account"], "Acme");
+  EXPECT_EQ(rules[0]["reopen_within_hours"], 6);
+  page = admin_.get(a->get_header_value("Location"));
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(has(page->body, "Added the alert rule nagios &lt;acme&gt;.")) << page->body;
+  EXPECT_TRUE(has(page->body, "<td>nagios &lt;acme&gt;</td>")) << page->body;
+  EXPECT_FALSE(has(page->body, "<acme>")) << "escaped";
+  EXPECT_TRUE(has(page->body, "sender <code>@monitor\\.example\\.net$</code>")) << page->body;
+
+  // Refused, the error beside the still-filled form; nothing stored.
+  auto bad = admin_.post("/admin/alert-rules",
+                         {{"name", "uptime"}, {"format", "generic"}, {"body", "no groups here"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+  EXPECT_TRUE(has(bad->body, "id=\"e-body\"")) << bad->body;
+  EXPECT_TRUE(has(bad->body, "value=\"no groups here\"")) << bad->body;
+  auto no_account = admin_.post("/admin/alert-rules", {{"name", "x"}, {"format", "zabbix"}, {"account", "Nobody"}});
+  ASSERT_TRUE(no_account);
+  EXPECT_EQ(no_account->status, 422);
+  EXPECT_TRUE(has(no_account->body, "id=\"e-account\"")) << no_account->body;
+  auto dup = admin_.post("/admin/alert-rules", {{"name", "nagios <acme>"}, {"format", "icinga"}});
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->status, 409);
+  auto bad_hours = admin_.post("/admin/alert-rules", {{"name", "y"}, {"format", "monit"}, {"reopen_within", "soon"}});
+  ASSERT_TRUE(bad_hours);
+  EXPECT_EQ(bad_hours->status, 422);
+  EXPECT_TRUE(has(bad_hours->body, "id=\"e-reopen_within\"")) << bad_hours->body;
+  EXPECT_EQ(cli_alert_rules(run).size(), 1u);
+
+  // An agent may not; no CSRF token, no change.
+  EXPECT_EQ(agent_.get("/admin/alert-rules")->status, 403);
+  EXPECT_EQ(agent_.post("/admin/alert-rules/remove", {{"name", "nagios <acme>"}})->status, 403);
+  EXPECT_EQ(admin_.post("/admin/alert-rules/remove", {{"name", "nagios <acme>"}}, /*with_csrf=*/false)->status,
+            403);
+  EXPECT_EQ(cli_alert_rules(run).size(), 1u);
+
+  auto gone = admin_.post("/admin/alert-rules/remove", {{"name", "nagios <acme>"}});
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 303);
+  EXPECT_EQ(cli_alert_rules(run).size(), 0u);
+  auto missing = admin_.post("/admin/alert-rules/remove", {{"name", "nagios <acme>"}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
 }
 
 }  // namespace
