@@ -2,12 +2,11 @@
 // /api/v1/alert-rules/{name}. Every write goes through admin/alert_rules.h, with the
 // command line's checks and an event naming the admin; a rule's JSON is
 // present::alert_rule_json (and a POST's body has its shape).
-#include <cctype>
-
 #include "admin/alert_rules.h"
 #include "api/lists.h"
 #include "api/routes.h"
 #include "present/alert_rule_json.h"
+#include "util/text.h"
 
 namespace mailcase::api {
 namespace {
@@ -18,18 +17,7 @@ namespace {
 
 // The rule's URL path: its name percent-encoded (a name may hold spaces, '/', '?' …).
 std::string alert_rule_path(std::string_view name) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out = "/api/v1/alert-rules/";
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return "/api/v1/alert-rules/" + text::url_encode(name);
 }
 
 // A rule the admin layer refused, as a 422 naming the JSON field its words start with
@@ -112,29 +100,10 @@ Result<alerts::AlertRule> find_alert_rule(Context& ctx, const std::string& name)
 }
 
 void list_alert_rules(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto r = page_request_of(req.params);
-  if (!r) return send_problem(res, r.error());
-  // Alert rules are few (an admin writes each): read whole, paged by their order.
   auto all = admin::list_alert_rules(ctx.store);
   if (!all) return send_error(res, all.error());
-  int64_t after = 0;
-  if (r->cursor) {
-    auto key = store::decode_id_cursor("alert-rules", *r->cursor);
-    if (!key) return send_failure(res, key.error());
-    after = *key;
-  }
-  store::Page<alerts::AlertRule> page;
-  int64_t index = 0;  // 1-based place in the order they are tried
-  for (const auto& rule : *all) {
-    if (++index <= after) continue;
-    if (page.items.size() == static_cast<size_t>(r->limit)) {
-      page.next_cursor = store::encode_cursor("alert-rules", std::to_string(index - 1));
-      break;
-    }
-    page.items.push_back(rule);
-  }
-  if (r->count) page.total = static_cast<int64_t>(all->size());
-  send_json(res, 200, page_json(page, present::alert_rule_json));
+  MC_API_FIELD(page, page_of_all(req.params, "alert-rules", *all));
+  send_json(res, 200, page_json(*page, present::alert_rule_json));
 }
 
 void add_alert_rule(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {

@@ -40,6 +40,30 @@ inline void send_failure(httplib::Response& res, const Error& e) {
   send_problem(res, problem_of_error(e));
 }
 
+// A page of `all`, a list few enough to be read whole (an admin writes each item), in its
+// order: its cursor (kind "kind") is the place (1-based) of the last item shown.
+template <typename T>
+Checked<store::Page<T>> page_of_all(const Params& params, const std::string& kind, const std::vector<T>& all) {
+  auto r = page_request_of(params);
+  if (!r) return tl::unexpected(r.error());
+  int64_t after = 0;
+  if (r->cursor) {
+    auto key = store::decode_id_cursor(kind, *r->cursor);
+    if (!key) return tl::unexpected(problem_of_error(key.error()));
+    after = *key;
+  }
+  store::Page<T> page;
+  for (int64_t place = after + 1; place <= static_cast<int64_t>(all.size()); ++place) {
+    if (page.items.size() == static_cast<size_t>(r->limit)) {
+      page.next_cursor = store::encode_cursor(kind, std::to_string(place - 1));
+      break;
+    }
+    page.items.push_back(all[static_cast<size_t>(place - 1)]);
+  }
+  if (r->count) page.total = static_cast<int64_t>(all.size());
+  return page;
+}
+
 // Typed fields of a JSON object: nullopt when absent or null; a problem naming the field
 // when present with another type or out of bounds.
 Checked<std::optional<bool>> bool_field(const nlohmann::json& obj, const std::string& name);

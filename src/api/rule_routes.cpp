@@ -4,7 +4,6 @@
 // `mailcase rule test`). Every write goes through admin/rules.h, with the command line's
 // checks and an event naming the admin; a rule's JSON is present::rule_json (and a
 // request's body has its shape: name, position, enabled, if, set, continue).
-#include <cctype>
 
 #include "admin/rules.h"
 #include "api/lists.h"
@@ -27,18 +26,7 @@ constexpr size_t kMaxValue = 320;     // an address, a queue, a level …
 
 // The rule's URL path: its name percent-encoded (a name may hold spaces, '/', '?' …).
 std::string rule_path(std::string_view name) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out = "/api/v1/rules/";
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return "/api/v1/rules/" + text::url_encode(name);
 }
 
 // The JSON field a check_rule message is about: "--if-sender-domain: …" → "if.sender_domain".
@@ -185,28 +173,11 @@ Checked<rules::Rule> rule_of(const nlohmann::json& body) {
 }
 
 void list_rules(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto r = page_request_of(req.params);
-  if (!r) return send_problem(res, r.error());
-  // Rules are few (an admin writes each): read whole, paged by position.
+  // Rules are few (an admin writes each): read whole, paged by position (1, 2, … in order).
   auto all = admin::list_rules(ctx.store);
   if (!all) return send_error(res, all.error());
-  int64_t after = 0;
-  if (r->cursor) {
-    auto key = store::decode_id_cursor("rules", *r->cursor);
-    if (!key) return send_failure(res, key.error());
-    after = *key;
-  }
-  store::Page<rules::Rule> page;
-  for (const auto& rule : *all) {
-    if (rule.position <= after) continue;
-    if (page.items.size() == static_cast<size_t>(r->limit)) {
-      page.next_cursor = store::encode_cursor("rules", std::to_string(page.items.back().position));
-      break;
-    }
-    page.items.push_back(rule);
-  }
-  if (r->count) page.total = static_cast<int64_t>(all->size());
-  send_json(res, 200, page_json(page, present::rule_json));
+  MC_API_FIELD(page, page_of_all(req.params, "rules", *all));
+  send_json(res, 200, page_json(*page, present::rule_json));
 }
 
 void add_rule(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {

@@ -24,20 +24,7 @@ namespace {
 // refused by name, never cut.
 constexpr size_t kMaxRuleField = 1000;
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+using text::url_encode;
 
 // The form's fields, named as the command line's flags with '_' for '-' (if_subject,
 // set_owner …).

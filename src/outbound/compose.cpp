@@ -3,7 +3,10 @@
 #include <gmime/gmime.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <mutex>
+
+#include "util/text.h"
 
 namespace mailcase::outbound {
 namespace {
@@ -28,6 +31,14 @@ GMimeTextPart* text_part(const char* subtype, const std::string& content) {
   return part;
 }
 
+// `bytes` random bytes (libsodium's generator) in lower-case hex.
+std::string random_hex(size_t bytes) {
+  unsigned char r[32];
+  bytes = std::min(bytes, sizeof r);
+  randombytes_buf(r, bytes);
+  return text::hex(r, bytes);
+}
+
 // A multipart with a boundary from libsodium's generator. g_mime_multipart_new_with_subtype
 // makes its own by opening, reading and closing /dev/urandom: three system calls per
 // multipart, a fifth of a notice's composition.
@@ -36,15 +47,7 @@ GMimeMultipart* new_multipart(const char* subtype) {
   GMimeContentType* type = g_mime_content_type_new("multipart", subtype);
   g_mime_object_set_content_type(GMIME_OBJECT(multipart), type);
   g_object_unref(type);
-  unsigned char r[16];
-  randombytes_buf(r, sizeof r);
-  static const char* hex = "0123456789abcdef";
-  std::string boundary = "=-mc-";
-  for (unsigned char c : r) {
-    boundary += hex[c >> 4];
-    boundary += hex[c & 15];
-  }
-  g_mime_multipart_set_boundary(multipart, boundary.c_str());
+  g_mime_multipart_set_boundary(multipart, ("=-mc-" + random_hex(16)).c_str());
   return multipart;
 }
 
@@ -53,15 +56,7 @@ GMimeMultipart* new_multipart(const char* subtype) {
 std::string new_message_id(const std::string& from_address) {
   auto at = from_address.rfind('@');
   std::string domain = at == std::string::npos ? "mailcase.localhost" : from_address.substr(at + 1);
-  unsigned char r[12];
-  randombytes_buf(r, sizeof r);
-  static const char* hex = "0123456789abcdef";
-  std::string id = "mc.";
-  for (unsigned char c : r) {
-    id += hex[c >> 4];
-    id += hex[c & 15];
-  }
-  return id + "@" + domain;
+  return "mc." + random_hex(12) + "@" + domain;
 }
 
 std::string compose(const OutgoingMail& m) {
