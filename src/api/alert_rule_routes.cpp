@@ -2,6 +2,9 @@
 // /api/v1/alert-rules/{name}. Every write goes through admin/alert_rules.h, with the
 // command line's checks and an event naming the admin; a rule's JSON is
 // present::alert_rule_json (and a POST's body has its shape).
+#include <algorithm>
+#include <iterator>
+
 #include "admin/alert_rules.h"
 #include "api/lists.h"
 #include "api/routes.h"
@@ -49,11 +52,11 @@ Problem problem_of_alert_rule(const Error& e) {
 Checked<alerts::AlertRule> alert_rule_of(const nlohmann::json& body) {
   alerts::AlertRule r;
   std::vector<FieldError> errors;
-  for (const auto& [key, value] : body.items()) {
-    (void)value;
+  for (const auto& item : body.items()) {
     static const char* kKnown[] = {"name",    "format", "sender",   "subject",   "body", "account",
                                    "reopen_within_hours", "position", "created_at"};
-    if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; }))
+    const std::string& key = item.key();
+    if (std::none_of(std::begin(kKnown), std::end(kKnown), [&key](const char* k) { return key == k; }))
       errors.push_back({key, "no such field of an alert rule (name, format, sender, subject, body, account, "
                              "reopen_within_hours)"});
   }
