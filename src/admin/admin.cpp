@@ -126,6 +126,15 @@ Error invalid_error(const Invalid& i) {
   return Error{ErrorCode::kInvalidInput, i.field + ": " + i.message};
 }
 
+std::optional<Invalid> invalid_of(std::string_view message) {
+  const size_t start = message.starts_with("--") ? 2 : 0;
+  const size_t colon = message.find(": ");
+  if (colon == std::string_view::npos || colon <= start || colon > 40 ||
+      message.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", start) != colon)
+    return std::nullopt;
+  return Invalid{std::string(message.substr(start, colon - start)), std::string(message.substr(colon + 2))};
+}
+
 // ---- contacts and accounts
 
 std::optional<Invalid> check_contact(const ContactInput& c) {

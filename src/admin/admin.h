@@ -28,6 +28,12 @@ struct Invalid {
 };
 // kInvalidInput with the message "FIELD: why".
 Error invalid_error(const Invalid& i);
+// The field an error's message is about, read back: "FIELD: why" or the command line's
+// "--flag: why" (as rules::check_rule and alerts::check_rule word them) gives
+// {"flag", "why"}, the field in lower case with '-' between words, without the dashes.
+// nullopt for another message (no such field before its first ": ", or one past 40
+// bytes). Pure: the API and the console each name the field from it in their own words.
+std::optional<Invalid> invalid_of(std::string_view message);
 
 inline constexpr size_t kMaxNameBytes = 200;
 inline constexpr size_t kMaxAddresses = 20;

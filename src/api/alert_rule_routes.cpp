@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "admin/admin.h"
 #include "admin/alert_rules.h"
 #include "api/lists.h"
 #include "api/routes.h"
@@ -23,27 +24,18 @@ std::string alert_rule_path(std::string_view name) {
   return "/api/v1/alert-rules/" + text::url_encode(name);
 }
 
-// A rule the admin layer refused, as a 422 naming the JSON field its words start with
+// A rule the admin layer refused, as a 422 naming the JSON field its words are about
 // ("--subject: why", "name: why", "--account: no account …" as check_rule and
 // add_alert_rule word them); 409 for a name in use; else as problem_of.
 Problem problem_of_alert_rule(const Error& e) {
-  static const std::pair<const char*, const char*> kFields[] = {{"name: ", "name"},
-                                                                {"--sender: ", "sender"},
-                                                                {"--subject: ", "subject"},
-                                                                {"--body: ", "body"},
-                                                                {"--account: ", "account"},
-                                                                {"--reopen-within: ", "reopen_within_hours"}};
-  if (e.code != ErrorCode::kInvalidInput && e.code != ErrorCode::kNotFound) return problem_of(e);
-  for (const auto& [prefix, field] : kFields) {
-    if (e.message.starts_with(prefix)) {
-      Problem p;
-      p.status = 422;
-      p.detail = "the alert rule has an invalid field: " + e.message;
-      p.errors.push_back({field, e.message.substr(std::string_view(prefix).size())});
-      return p;
-    }
-  }
-  return problem_of(e);
+  const auto invalid = admin::invalid_of(e.message);
+  if ((e.code != ErrorCode::kInvalidInput && e.code != ErrorCode::kNotFound) || !invalid) return problem_of(e);
+  Problem p;
+  p.status = 422;
+  p.detail = "the alert rule has an invalid field: " + e.message;
+  p.errors.push_back(
+      {invalid->field == "reopen-within" ? "reopen_within_hours" : invalid->field, invalid->message});
+  return p;
 }
 
 // The rule a POST's body describes: its shape is alert_rule_json's; position and

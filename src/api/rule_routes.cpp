@@ -5,6 +5,7 @@
 // checks and an event naming the admin; a rule's JSON is present::rule_json (and a
 // request's body has its shape: name, position, enabled, if, set, continue).
 
+#include "admin/admin.h"
 #include "admin/rules.h"
 #include "api/lists.h"
 #include "api/routes.h"
@@ -48,17 +49,13 @@ std::string json_field_of(const std::string& flag) {
 // "--set-owner: no agent …": a field at fault, not a missing resource); "rule" for
 // another invalid input; 409 for a name in use; else as problem_of.
 Problem problem_of_rule(const Error& e) {
-  const size_t start = e.message.starts_with("--") ? 2 : 0;
-  const auto colon = e.message.find(": ");
-  const bool flagged = colon != std::string::npos && colon > start && colon <= 40 &&
-                       e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", start) == colon;
-  if (!(e.code == ErrorCode::kInvalidInput || (e.code == ErrorCode::kNotFound && flagged)))
-    return problem_of(e);
+  const auto invalid = admin::invalid_of(e.message);
+  if (!(e.code == ErrorCode::kInvalidInput || (e.code == ErrorCode::kNotFound && invalid))) return problem_of(e);
   Problem p;
   p.status = 422;
   p.detail = "the rule has an invalid field: " + e.message;
-  if (flagged)
-    p.errors.push_back({json_field_of(e.message.substr(start, colon - start)), e.message.substr(colon + 2)});
+  if (invalid)
+    p.errors.push_back({json_field_of(invalid->field), invalid->message});
   else
     p.errors.push_back({"rule", e.message});
   return p;

@@ -115,6 +115,18 @@ MailboxForm mailbox_from_form(const Fields& f, const std::optional<store::Mailbo
   return out;
 }
 
+std::string field(const Fields& f, const std::string& name) {
+  auto it = f.find(name);
+  return it == f.end() ? std::string() : it->second;
+}
+
+std::string form_name_of(std::string_view flag) {
+  std::string name(flag);
+  for (auto& c : name)
+    if (c == '-') c = '_';
+  return name;
+}
+
 bool is_template(const std::string& language, const std::string& kind) {
   const auto& langs = outbound::template_languages();
   const auto& kinds = outbound::template_kinds();

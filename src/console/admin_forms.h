@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "admin/admin.h"
@@ -15,6 +16,11 @@ namespace mailcase::console {
 
 // A form's fields by name; a field absent is "" (an unchecked checkbox is absent).
 using Fields = std::map<std::string, std::string>;
+
+// The field `name` of a form ("" when absent).
+std::string field(const Fields& f, const std::string& name);
+// The form field a command line flag is about: "if-subject" → "if_subject".
+std::string form_name_of(std::string_view flag);
 
 // Bounds on what a form field may hold before anything looks at it.
 inline constexpr size_t kMaxFieldBytes = 1000;

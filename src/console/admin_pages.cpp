@@ -39,12 +39,6 @@ Fields fields_of(const httplib::Request& req, std::initializer_list<const char*>
   return f;
 }
 
-std::string field(const Fields& f, const std::string& name) {
-  auto it = f.find(name);
-  return it == f.end() ? std::string() : it->second;
-}
-
-
 Html checkbox(const char* name, const char* label, bool on) {
   return html("<label class=\"check\"><input type=\"checkbox\" name=\"{}\" value=\"yes\"{}> {}</label>", name,
               Html::trusted(on ? " checked" : ""), label);

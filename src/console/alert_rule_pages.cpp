@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "admin/admin.h"
 #include "admin/alert_rules.h"
 #include "console/admin_forms.h"
 #include "console/page.h"
@@ -18,11 +19,6 @@ namespace {
 // The form's fields, named as the command line's options ('_' for '-').
 const char* const kAlertFields[] = {"name", "format", "sender", "subject", "body", "account", "reopen_within"};
 
-std::string field_of(const Fields& f, const std::string& name) {
-  auto it = f.find(name);
-  return it == f.end() ? std::string() : it->second;
-}
-
 // The rule a form describes, before check_rule; the form's own errors by field (a field
 // past its bound is refused by name, never cut).
 std::pair<alerts::AlertRule, std::map<std::string, std::string>> alert_rule_from_form(const Fields& f) {
@@ -31,17 +27,17 @@ std::pair<alerts::AlertRule, std::map<std::string, std::string>> alert_rule_from
   for (const auto& [name, value] : f)
     if (value.size() > alerts::kMaxPatternBytes)
       errors[name] = "at most " + std::to_string(alerts::kMaxPatternBytes) + " bytes";
-  r.name = std::string(text::trim(field_of(f, "name")));
+  r.name = std::string(text::trim(field(f, "name")));
   if (r.name.empty()) errors.emplace("name", "a name is needed");
-  if (auto format = alerts::format_from(field_of(f, "format")))
+  if (auto format = alerts::format_from(field(f, "format")))
     r.format = *format;
   else
     errors.emplace("format", "one of nagios, icinga, zabbix, checkmk, monit, generic");
-  r.sender_re = field_of(f, "sender");  // patterns: spaces may matter
-  r.subject_re = field_of(f, "subject");
-  r.body_re = field_of(f, "body");
-  r.account = std::string(text::trim(field_of(f, "account")));
-  if (const std::string h{text::trim(field_of(f, "reopen_within"))}; !h.empty()) {
+  r.sender_re = field(f, "sender");  // patterns: spaces may matter
+  r.subject_re = field(f, "subject");
+  r.body_re = field(f, "body");
+  r.account = std::string(text::trim(field(f, "account")));
+  if (const std::string h{text::trim(field(f, "reopen_within"))}; !h.empty()) {
     if (h.size() > 5 || h.find_first_not_of("0123456789") != std::string::npos ||
         std::stoi(h) > alerts::kMaxReopenWithinHours)
       errors.emplace("reopen_within", "hours from 0 to " + std::to_string(alerts::kMaxReopenWithinHours));
@@ -57,29 +53,8 @@ std::pair<int, std::map<std::string, std::string>> alert_refusal_of(const Error&
   std::map<std::string, std::string> errors;
   if (e.code == ErrorCode::kConflict) return {409, {{"name", "an alert rule has this name already"}}};
   if (e.code != ErrorCode::kInvalidInput && e.code != ErrorCode::kNotFound) return {503, errors};
-  for (const char* name : kAlertFields) {
-    std::string flag = name;
-    for (auto& c : flag)
-      if (c == '_') c = '-';
-    for (const std::string& prefix : {flag + ": ", "--" + flag + ": "})
-      if (e.message.starts_with(prefix)) errors[name] = e.message.substr(prefix.size());
-  }
+  if (auto invalid = admin::invalid_of(e.message)) errors[form_name_of(invalid->field)] = invalid->message;
   return {422, errors};
-}
-
-Html field_error_of(const std::map<std::string, std::string>& errors, const std::string& name) {
-  auto it = errors.find(name);
-  if (it == errors.end()) return {};
-  return html("<p class=\"error\" id=\"e-{}\">{}</p>", name, it->second);
-}
-
-Html input_of(const char* name, const char* label, const Fields& f, const std::map<std::string, std::string>& errors,
-              const char* extra = "") {
-  const bool bad = errors.count(name) > 0;
-  return html(
-      "<label for=\"f-{}\">{}</label><input type=\"text\" id=\"f-{}\" name=\"{}\" value=\"{}\"{}{}>{}", name,
-      label, name, name, field_of(f, name), Html::trusted(extra),
-      bad ? html(" aria-invalid=\"true\" aria-describedby=\"e-{}\"", name) : Html(), field_error_of(errors, name));
 }
 
 Html alert_rules_table(const Viewer& v, const std::vector<alerts::AlertRule>& all) {
@@ -108,7 +83,7 @@ Html alert_rules_table(const Viewer& v, const std::vector<alerts::AlertRule>& al
 }
 
 Html alert_rule_form(const Viewer& v, const Fields& f, const std::map<std::string, std::string>& errors) {
-  const std::string format = field_of(f, "format").empty() ? "nagios" : field_of(f, "format");
+  const std::string format = field(f, "format").empty() ? "nagios" : field(f, "format");
   Html opts;
   for (const char* o : {"nagios", "icinga", "zabbix", "checkmk", "monit", "generic"})
     opts += html("<option{}>{}</option>", Html::trusted(format == o ? " selected" : ""), o);
@@ -120,11 +95,11 @@ Html alert_rule_form(const Viewer& v, const Fields& f, const std::map<std::strin
       "<form method=\"post\" action=\"/admin/alert-rules\" class=\"card\">{}{}"
       "<label for=\"f-format\">Format</label><select id=\"f-format\" name=\"format\">{}</select>{}{}{}{}{}{}"
       "<div class=\"actions\"><button type=\"submit\">Add the alert rule</button></div></form>",
-      csrf_field(v), input_of("name", "Name", f, errors, " required"), opts, field_error_of(errors, "format"),
-      input_of("sender", "Sender pattern (the From address)", f, errors),
-      input_of("subject", "Subject pattern", f, errors), input_of("body", "Body pattern", f, errors),
-      input_of("account", "Account its cases are for (empty: none)", f, errors),
-      input_of("reopen_within", "Hours after a recovery within which a new problem reopens the case (empty: 24; "
+      csrf_field(v), text_input("name", "Name", f, errors, " required"), opts, field_error(errors, "format"),
+      text_input("sender", "Sender pattern (the From address)", f, errors),
+      text_input("subject", "Subject pattern", f, errors), text_input("body", "Body pattern", f, errors),
+      text_input("account", "Account its cases are for (empty: none)", f, errors),
+      text_input("reopen_within", "Hours after a recovery within which a new problem reopens the case (empty: 24; "
                "0: always a new case)",
                f, errors, " inputmode=\"numeric\""));
 }

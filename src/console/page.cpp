@@ -203,6 +203,22 @@ std::string failure_text(const Error& e) {
   return e.message + ". Nothing was changed.";
 }
 
+Html field_error(const std::map<std::string, std::string>& errors, const std::string& name) {
+  auto it = errors.find(name);
+  if (it == errors.end()) return {};
+  return html("<p class=\"error\" id=\"e-{}\">{}</p>", name, it->second);
+}
+
+Html text_input(const char* name, const char* label, const std::map<std::string, std::string>& values,
+                const std::map<std::string, std::string>& errors, const char* extra) {
+  const auto value = values.find(name);
+  const bool bad = errors.count(name) > 0;
+  return html(
+      "<label for=\"f-{}\">{}</label><input type=\"text\" id=\"f-{}\" name=\"{}\" value=\"{}\"{}{}>{}", name,
+      label, name, name, value == values.end() ? std::string() : value->second, Html::trusted(extra),
+      bad ? html(" aria-invalid=\"true\" aria-describedby=\"e-{}\"", name) : Html(), field_error(errors, name));
+}
+
 Html time_html(std::string_view iso) {
   // "2026-12-01T20:00:00Z" reads as "2026-12-01 20:00 UTC" until the script localizes it.
   std::string shown(iso);

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <semaphore>
@@ -96,6 +97,15 @@ Html notice(std::string_view ok, std::string_view error);
 // The admin's words for an error of the admin layer: its message ("FIELD: why" for invalid
 // input), or "busy" for a temporary one; each ends "Nothing was changed."
 std::string failure_text(const Error& e);
+
+// An admin form's error for the field `name` (errors by field), below it; empty when
+// it has none.
+Html field_error(const std::map<std::string, std::string>& errors, const std::string& name);
+// A text input of an admin form with its label, its value from `values` and its error
+// from `errors` (the input then marked invalid and described by it); `extra`: more
+// attributes, trusted.
+Html text_input(const char* name, const char* label, const std::map<std::string, std::string>& values,
+                const std::map<std::string, std::string>& errors, const char* extra = "");
 
 // The hidden form field carrying the viewer's CSRF token.
 Html csrf_field(const Viewer& v);

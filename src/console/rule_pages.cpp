@@ -11,6 +11,7 @@
 
 #include <map>
 
+#include "admin/admin.h"
 #include "admin/rules.h"
 #include "console/admin_forms.h"
 #include "console/page.h"
@@ -42,11 +43,6 @@ Fields rule_fields(const httplib::Request& req) {
   for (const char* n : kConditionFields) take(n);
   for (const char* n : kActionFields) take(n);
   return f;
-}
-
-std::string field(const Fields& f, const std::string& name) {
-  auto it = f.find(name);
-  return it == f.end() ? std::string() : it->second;
 }
 
 // "yes" / "no" / "" (any) of a select.
@@ -106,23 +102,6 @@ RuleForm rule_from_form(const Fields& f) {
 }
 
 // ---- markup
-
-
-Html field_error(const std::map<std::string, std::string>& errors, const std::string& name) {
-  auto it = errors.find(name);
-  if (it == errors.end()) return {};
-  return html("<p class=\"error\" id=\"e-{}\">{}</p>", name, it->second);
-}
-
-Html text_input(const char* name, const char* label, const Fields& f,
-                const std::map<std::string, std::string>& errors, const char* extra = "") {
-  const bool bad = errors.count(name) > 0;
-  return html(
-      "<label for=\"f-{}\">{}</label><input type=\"text\" id=\"f-{}\" name=\"{}\" value=\"{}\"{}{}>{}", name,
-      label, name, name, field(f, name), Html::trusted(extra),
-      bad ? html(" aria-invalid=\"true\" aria-describedby=\"e-{}\"", name) : Html(),
-      field_error(errors, name));
-}
 
 Html yes_no_select(const char* name, const char* label, const Fields& f,
                    const std::map<std::string, std::string>& errors) {
@@ -359,18 +338,10 @@ void rules_get(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
 std::pair<int, std::map<std::string, std::string>> refusal_of(const Error& e) {
   std::map<std::string, std::string> errors;
   int status = 422;
-  const auto colon = e.message.find(": ");
   if (e.code == ErrorCode::kInvalidInput || e.code == ErrorCode::kNotFound) {
     // check_rule's words: "--if-subject: why" is about the form's field if_subject (and
     // "--set-owner: no agent …" about set_owner).
-    const size_t start = e.message.starts_with("--") ? 2 : 0;
-    if (colon != std::string::npos && colon > start && colon <= 40 &&
-        e.message.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", start) == colon) {
-      std::string name = e.message.substr(start, colon - start);
-      for (auto& c : name)
-        if (c == '-') c = '_';
-      errors[name] = e.message.substr(colon + 2);
-    }
+    if (auto invalid = admin::invalid_of(e.message)) errors[form_name_of(invalid->field)] = invalid->message;
   } else if (e.code == ErrorCode::kConflict) {
     status = 409;
     errors["name"] = "a rule has this name already";

@@ -43,6 +43,25 @@ class Admin : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
 };
 
+// The field an admin-layer error is about, read back from its words (the API's 422 and
+// the console's error beside a field both come from it); pure.
+TEST(InvalidOf, ReadsTheFieldOfAnErrorsWordsAndNothingElse) {
+  auto flag = invalid_of("--if-subject: not an RE2 pattern: missing ): (x");
+  ASSERT_TRUE(flag);
+  EXPECT_EQ(flag->field, "if-subject");
+  EXPECT_EQ(flag->message, "not an RE2 pattern: missing ): (x");
+  auto plain = invalid_of("name: one line of 1 to 100 bytes");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->field, "name");
+  EXPECT_EQ(invalid_of(invalid_error({"queue", "too long"}).message)->field, "queue");
+  EXPECT_FALSE(invalid_of("no rule billing"));                        // no field named
+  EXPECT_FALSE(invalid_of("an alert rule named x exists already"));  // no ": "
+  EXPECT_FALSE(invalid_of("Queue: capitals are no field"));
+  EXPECT_FALSE(invalid_of("--: nothing between"));
+  EXPECT_FALSE(invalid_of(": nothing before"));
+  EXPECT_FALSE(invalid_of(std::string(41, 'a') + ": past 40 bytes"));
+}
+
 TEST_F(Admin, AMailboxPasswordGivenAsAValueIsKeptPrivateAndRemovedWithIt) {
   const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
   auto m = add_mailbox(*store_, dir_.path(), imap("support"), {std::string("s3cret pass"), pem});
