@@ -113,7 +113,7 @@ Status apply_rules_to_new_case(store::UnitOfWork& u, services::CaseServices& cas
                                              .details = std::move(details[i])}));
   }
   if (!owner.empty()) MC_RETURN_IF_ERROR(cases.assign(u, services::Actor::rule(ev.owner_by), kase, owner));
-  return u.rules().count_rule_hits(ev.matched);
+  return {};
 }
 
 }  // namespace mailcase::ingest

@@ -60,8 +60,9 @@ std::vector<std::map<std::string, std::string>> rule_match_details(const rules::
 
 // After the case is created: one rule_matched event per matching rule, naming it and what
 // it set; the owner the rules chose (an agent, or round-robin among the case's queue's
-// active members by fewest open cases) through CaseServices::assign by the rule; the
-// rules' hits. An owner who is no active agent, or a queue with no active member, never
+// active members by fewest open cases) through CaseServices::assign by the rule. The
+// rules' hits are the caller's to count (RuleRepository::count_rule_hits with ev.matched),
+// once per unit of work for all of its mails. An owner who is no active agent, or a queue with no active member, never
 // fails the mail: the owner rule's event says why nobody was assigned instead.
 [[nodiscard]] Status apply_rules_to_new_case(store::UnitOfWork& u, services::CaseServices& cases,
                                              const rules::Evaluation& ev, store::Case& kase);

@@ -197,6 +197,9 @@ struct Pipeline::Work {
   bool not_spam = false;
   bool allow_sender = false;
   std::string allowed_by;
+  // The assignment rules its new case matched: counted with the other mails' of its unit
+  // of work, once the unit has kept the mail (count_hits).
+  std::vector<std::string> rule_hits;
 };
 
 Pipeline::Pipeline(store::Store& store, spool::RawSpool& raws, const config::Config& cfg,
@@ -663,6 +666,14 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
         }
         MC_RETURN_IF_ERROR(u.release_savepoint(kMail));
       }
+      // The rules' hits, one statement per rule for the batch (a rule matches many mails of
+      // an import), of the mails kept: a mail undone to its savepoint counts none.
+      std::vector<std::string> hits;
+      for (size_t i = 0; i < work.size(); ++i) {
+        if (work[i].skip || failed[i]) continue;
+        hits.insert(hits.end(), work[i].rule_hits.begin(), work[i].rule_hits.end());
+      }
+      if (!hits.empty()) MC_RETURN_IF_ERROR(u.rules().count_rule_hits(hits));
       if (rows_with_outcomes) answer_batch_duplicates();
       if (blobs_synced.valid()) MC_RETURN_IF_ERROR(blobs_synced.get());
       return u.commit();
@@ -940,6 +951,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     MC_ASSIGN_OR_RETURN(kase, cases_.create(u, services::Actor::mail(m.from.email), std::move(c), d.reason,
                                             confirmations_));
     MC_RETURN_IF_ERROR(apply_rules_to_new_case(u, cases_, ev, kase));
+    w.rule_hits = std::move(ev.matched);
     kind = OutcomeKind::kCreated;
   } else {
     // Read above, in this unit of work; nothing since has written to it.
@@ -1133,6 +1145,7 @@ Result<Outcome> Pipeline::retry(int64_t raw_id, const RetryOptions& options) {
     MC_ASSIGN_OR_RETURN(auto u, store_->begin_work());
     MC_RETURN_IF_ERROR(read_unit_settings(u));
     MC_RETURN_IF_ERROR(apply(u, w));
+    if (!w.rule_hits.empty()) MC_RETURN_IF_ERROR(u.rules().count_rule_hits(w.rule_hits));
     return u.commit();
   }();
   MC_RETURN_IF_ERROR(st);

@@ -355,7 +355,8 @@ class RuleRepository {
   // position, enabled, hits and created_at stay. kNotFound when the name is no rule's.
   [[nodiscard]] virtual Status change_rule(std::string_view name, const rules::Rule& r) = 0;
   [[nodiscard]] virtual Status remove_rule(std::string_view name) = 0;
-  // Adds one to each named rule's hits (rules that matched a mail, in its unit of work).
+  // Adds to each named rule's hits the number of times it is named (the rules that
+  // matched the mails of a unit of work, a rule once per mail it matched).
   [[nodiscard]] virtual Status count_rule_hits(const std::vector<std::string>& names) = 0;
   [[nodiscard]] virtual Result<int64_t> rules_version() = 0;
   // Round-robin: the queue's active members with their open cases (kept counts, never a

@@ -130,5 +130,29 @@ TEST_F(SpamHeaders, NotSpamAllowsAProvenSenderOnly) {
   EXPECT_EQ(cases(), 2u);
 }
 
+// A held mail let through opens its case by the rules, as it would have on arrival, and
+// each rule it matched counts the hit.
+TEST_F(SpamHeaders, AHeldMailLetThroughCountsItsRulesHits) {
+  ASSERT_EQ(run_mailcase({"--data", data_, "rule", "add", "offers", "--if-subject", "offer", "--set-queue",
+                          "Sales"})
+                .exit_code,
+            0);
+  auto held = deliver(
+      "Authentication-Results: mx.corp.example; spf=pass smtp.mailfrom=example.org\r\nX-Spam-Flag: YES\r\n",
+      "m9");
+  ASSERT_EQ(held["outcome"], "held") << held.dump();
+  auto hits = [&] {
+    auto list = nlohmann::json::parse(run_mailcase({"--data", data_, "rule", "list", "--json"}).out, nullptr,
+                                      false);
+    return list.is_array() && list.size() == 1 ? list[0].value("hits", -1) : -1;
+  };
+  EXPECT_EQ(hits(), 0);
+  auto r = run_mailcase(
+      {"--data", data_, "message", "retry", std::to_string(held["message"].get<int64_t>()), "--not-spam"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out, nullptr, false)["outcome"], "created") << r.out;
+  EXPECT_EQ(hits(), 1);
+}
+
 }  // namespace
 }  // namespace mailcase

@@ -183,6 +183,39 @@ TEST_F(AssignmentRulesTest, TheFirstMatchWinsUnlessItSaysContinue) {
   EXPECT_EQ(hits("never"), 0);
 }
 
+// A batch (as import and LMTP commit theirs) counts each rule once per mail it matched,
+// and a mail of the batch that is a copy of another opens nothing and counts nothing.
+TEST_F(AssignmentRulesTest, ABatchCountsEachRuleOncePerMailItMatched) {
+  rule({"add", "vip", "--if-sender", "alice@customer.example", "--set-queue", "VIP", "--continue"});
+  rule({"add", "billing", "--if-subject", "bill", "--set-priority", "high"});
+  auto mail = [](const std::string& from, const std::string& subject, const std::string& id) {
+    return RawMail{"From: " + from + "\r\nTo: support@corp.example\r\nSubject: " + subject +
+                       "\r\nMessage-ID: <" + id + "@customer.example>\r\n\r\nHello.\r\n",
+                   Envelope{"test", {"support@corp.example"}, std::nullopt}};
+  };
+  const std::vector<RawMail> batch{mail("alice@customer.example", "bill 1", "b1"),
+                                   mail("bob@customer.example", "bill 2", "b2"),
+                                   mail("alice@customer.example", "Printer jam", "b3"),
+                                   mail("alice@customer.example", "bill 1", "b1")};
+  auto outcomes = rt_->ingest().deliver_batch(batch);
+  ASSERT_EQ(outcomes.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(outcomes[i]) << outcomes[i].error().message;
+    EXPECT_EQ(outcomes[i]->kind, OutcomeKind::kCreated) << i;
+  }
+  ASSERT_TRUE(outcomes[3]) << outcomes[3].error().message;
+  EXPECT_EQ(outcomes[3]->kind, OutcomeKind::kDuplicate);
+  EXPECT_EQ(hits("vip"), 2);
+  EXPECT_EQ(hits("billing"), 2);
+
+  // The next batch adds to them.
+  auto more = rt_->ingest().deliver_batch({mail("carol@customer.example", "bill 3", "b4")});
+  ASSERT_EQ(more.size(), 1u);
+  ASSERT_TRUE(more[0]) << more[0].error().message;
+  EXPECT_EQ(hits("vip"), 2);
+  EXPECT_EQ(hits("billing"), 3);
+}
+
 TEST_F(AssignmentRulesTest, ADisabledRuleIsNeverChecked) {
   rule({"add", "first", "--if-subject", "printer", "--set-queue", "Hardware"});
   rule({"add", "second", "--if-subject", "printer", "--set-queue", "Printers"});

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 
 #include "store/sqlite/connection.h"
@@ -206,11 +207,15 @@ class Rules final : public RuleRepository, SqliteRepository {
   }
 
   Status count_rule_hits(const std::vector<std::string>& names) override {
-    for (const auto& name : names) {
+    // One statement per rule, however many mails it matched (a batch names each rule as
+    // often as it matched).
+    std::map<std::string_view, int64_t> counts;
+    for (const auto& name : names) ++counts[name];
+    for (const auto& [name, count] : counts) {
       // A statement borrowed per name: it is reset as it is given back, and only a reset
       // statement takes new bindings.
-      MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE assignment_rules SET hits = hits + 1 WHERE name = ?"));
-      qq->bind(1, name);
+      MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE assignment_rules SET hits = hits + ? WHERE name = ?"));
+      qq->bind(1, count).bind(2, name);
       MC_RETURN_IF_ERROR(qq->run());
     }
     return {};
