@@ -120,8 +120,10 @@ void comment_action(Context& ctx, const Viewer& v, const httplib::Request& req, 
         return fail(ErrorCode::kConflict, d.error().message);
       return ctx.cases.propose_solution(w, by, c, form->comment);
     }
-    // Copies first: an address that cannot be a participant refuses the whole reply.
-    for (const auto& e : form->cc) MC_RETURN_IF_ERROR(ctx.cases.add_participant(w, by, c, e));
+    // The copies are mailed the reply, named on its comment and made participants, as the
+    // API's "cc" (services::AgentComment::cc): an address that cannot be a copy refuses
+    // the whole reply.
+    form->comment.cc = form->cc;
     return ctx.cases.comment(w, by, c, form->comment);
   });
   if (!result)

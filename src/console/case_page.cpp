@@ -69,10 +69,17 @@ Html comment_html(const store::Comment& c, const std::vector<store::Attachment>&
                        "A trusted server's DMARC or DKIM check vouched for the sender's domain")
                 : html(" <span class=\"badge not-verified\" title=\"{}\">not verified</span>",
                        "No trusted server vouched for the sender's domain: the From may be forged");
+  // Whom else its mail went to.
+  Html copies;
+  if (!c.cc.empty()) {
+    std::string list;
+    for (const auto& e : c.cc) list += (list.empty() ? "" : ", ") + e;
+    copies = html("<p class=\"meta cc\">Cc: {}</p>", list);
+  }
   return html(
       "<article class=\"card comment {}\" id=\"c{}\"><p class=\"meta\"><strong>{}</strong> · {}{} · {}</p>"
-      "<div class=\"body\">{}</div>{}{}{}</article>",
-      kind.css, c.id, kind.label, author, proof, time_html(c.created_at), c.body, quoted,
+      "{}<div class=\"body\">{}</div>{}{}{}</article>",
+      kind.css, c.id, kind.label, author, proof, time_html(c.created_at), copies, c.body, quoted,
       attachment_links(mine), formatted);
 }
 

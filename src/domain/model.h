@@ -220,6 +220,9 @@ struct Comment {
   // A comment from a mail: whether its sender was proven (RawMessage::sender_verified);
   // nullopt for comments not from a mail and those recorded before the check existed.
   std::optional<bool> sender_verified;
+  // Who else the comment's mail went to (Cc), as addresses, in the mail's order: the cc of
+  // an agent's reply, the Cc line of a customer's mail. Empty for a note.
+  std::vector<std::string> cc;
 };
 
 struct Attachment {

@@ -972,6 +972,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   in.is_public = !d.internal;
   in.raw_message_id = row.id;
   in.message_id = m.message_id;
+  in.cc = cc_shown(m);
   for (const auto& a : m.attachments) {
     store::Attachment at;
     at.filename = a.filename;

@@ -260,4 +260,15 @@ std::vector<std::string> participants_to_record(const mime::ParsedMessage& msg,
   return out;
 }
 
+std::vector<std::string> cc_shown(const mime::ParsedMessage& msg, size_t limit) {
+  std::vector<std::string> out;
+  for (const auto& a : msg.cc) {
+    if (out.size() >= limit) break;
+    std::string e = text::normalize_email(a.email);
+    if (e.find('@') == std::string::npos || e.find(',') != std::string::npos) continue;
+    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace mailcase::ingest

@@ -52,6 +52,12 @@ bool may_change_case(SenderRole role, const config::Threading& cfg);
 std::vector<std::string> participants_to_record(const mime::ParsedMessage& msg,
                                                 const std::vector<std::string>& ours, size_t limit = 50);
 
+// The Cc line of a mail as its comment shows it: the addresses normalized, lower-case,
+// each once, in the mail's order, at most `limit` (the header is outside input). An
+// address that is no address (no '@') or holds a comma (a quoted local part; the store
+// lists addresses separated by commas) is left out.
+std::vector<std::string> cc_shown(const mime::ParsedMessage& msg, size_t limit = 50);
+
 // The case a mail answers, as the store has it when the mail arrives.
 struct CaseFacts {
   std::string number;

@@ -71,7 +71,8 @@ json comment_json(const store::Comment& c) {
          {"body", c.body},
          {"quoted", c.quoted},
          {"visibility", store::to_string(c.visibility)},
-         {"created_at", c.created_at}};
+         {"created_at", c.created_at},
+         {"cc", c.cc}};
   // Only a comment from a mail was checked: absent, not false, for the others.
   if (c.sender_verified) j["sender_verified"] = *c.sender_verified;
   return j;

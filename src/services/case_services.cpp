@@ -172,13 +172,15 @@ Status CaseServices::transition(store::UnitOfWork& w, store::Case& c, ActionKind
 }
 
 Result<store::Id> CaseServices::add_agent_comment(store::UnitOfWork& w, const Actor& by, const store::Case& c,
-                                                  const AgentComment& in, const std::string& prefix) {
+                                                  const AgentComment& in, const std::string& prefix,
+                                                  const std::vector<std::string>& cc) {
   store::Comment cm;
   cm.case_id = c.id;
   cm.direction = in.is_public ? store::Direction::kOutbound : store::Direction::kNote;
   cm.author = by.name;
   cm.body = prefix + in.body;
   cm.visibility = in.is_public ? store::Visibility::kPublic : store::Visibility::kInternal;
+  cm.cc = cc;
   MC_ASSIGN_OR_RETURN(auto id, w.cases().add_comment(cm));
   for (const auto& a : in.attachments) {
     store::Attachment row;
@@ -286,6 +288,7 @@ Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case
   cm.visibility = in.is_public ? store::Visibility::kPublic : store::Visibility::kInternal;
   cm.raw_message_id = in.raw_message_id;
   cm.sender_verified = in.sender_verified;
+  cm.cc = in.cc;
   MC_ASSIGN_OR_RETURN(auto comment_id, w.cases().add_comment(cm));
   for (auto a : in.attachments) {
     // A blob still held in memory (spool::HeldBlobs) is given its place in the store by
@@ -383,7 +386,7 @@ Status CaseServices::comment(store::UnitOfWork& w, const Actor& by, store::Case&
   // in the caller's unit (which may go on and commit the rest of a batch).
   MC_RETURN_IF_ERROR(transition(w, c, in.is_public ? ActionKind::kPublicComment : ActionKind::kInternalNote,
                                 {}, in.body, false, in.attachments, cc));
-  MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, in, ""));
+  MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, in, "", cc));
   for (const auto& e : cc) {
     MC_ASSIGN_OR_RETURN(bool known, w.cases().is_participant(c.id, e));
     if (known) continue;

@@ -118,6 +118,7 @@ struct InboundMail {
   std::vector<store::Attachment> attachments;  // case_id and comment_id are set here
   std::string message_id;                      // threads replies back onto the case
   std::vector<std::string> participants;       // To/Cc addresses that may write to the case
+  std::vector<std::string> cc;                 // its Cc line's addresses, shown on the comment
   // A customer's reply on a case that existed before it (not the mail that opened it, nor
   // machine mail, nor an archive's): the case's owner is told (agent_notices.h).
   bool notify_owner = false;
@@ -272,7 +273,8 @@ class CaseServices {
   Result<std::vector<std::string>> copies_of(store::UnitOfWork& w, const store::Case& c,
                                              const AgentComment& in);
   Result<store::Id> add_agent_comment(store::UnitOfWork& w, const Actor& by, const store::Case& c,
-                                      const AgentComment& in, const std::string& prefix);
+                                      const AgentComment& in, const std::string& prefix,
+                                      const std::vector<std::string>& cc = {});
   Status event(store::UnitOfWork& w, const store::Case& c, const Actor& by, store::EventAction action,
                std::map<std::string, std::string> details = {});
   // Queues a notice of this kind to each of the candidates who_is_told picks (none while

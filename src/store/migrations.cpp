@@ -1338,6 +1338,12 @@ CREATE TRIGGER case_search_email_delete BEFORE DELETE ON contact_emails BEGIN
   INSERT OR IGNORE INTO case_search_pending (id, indexed) SELECT id, 0 FROM cases WHERE contact_id = old.contact_id;
 END;
 )sql"},
+      // Whom a comment's mail went to in copy: an agent's reply with cc, or the Cc line of
+      // a customer's mail; the addresses separated by commas. Comments recorded before this
+      // have none (an agent's cc stays in its "commented" event).
+      {36, R"sql(
+ALTER TABLE comments ADD COLUMN cc TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return all;
 }

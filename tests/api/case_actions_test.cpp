@@ -294,6 +294,10 @@ TEST_F(CaseActionsApi, AnInternalCommentIsNotMailedAndAPublicOneIsQueued) {
   auto list = body_of(get("/api/v1/cases/CS0000001/comments"));
   ASSERT_GE(list["items"].size(), 3u);
   EXPECT_EQ(list["items"].back()["body"], "Which model?");
+  // The comment names its copy, as the POST's answer did; the note has none.
+  EXPECT_EQ(list["items"].back()["cc"], json::array({"boss@example.org"})) << list["items"].back().dump();
+  EXPECT_EQ(body_of(reply)["cc"], json::array({"boss@example.org"}));
+  EXPECT_EQ(body_of(note)["cc"], json::array());
   // Each comment says its id: the one the POST answered is the one listed.
   EXPECT_EQ(list["items"].back()["id"], body_of(reply)["id"]);
   EXPECT_GT(body_of(reply)["id"].get<int64_t>(), body_of(note)["id"].get<int64_t>());

@@ -91,6 +91,20 @@ TEST_F(Participants, ToAndCcOfTheFirstMailAreRecordedNeverOurs) {
   EXPECT_NE(text.out.find("participants: carl@partner.example (mail)"), std::string::npos) << text.out;
 }
 
+// The comment shows the mail's Cc line as it was, ours included; a stranger's copies are
+// shown on their comment without becoming participants.
+TEST_F(Participants, EachCommentShowsItsMailsCcLine) {
+  EXPECT_EQ(show()["comments"][0]["cc"], json::array({"carl@partner.example", "support@corp.example"}));
+  auto o = deliver(mail("Eve <eve@evil.example>", reply_subject(), "Hello\n", "eve0@evil.example",
+                        "Cc: Mallory <Mallory@Evil.example>\r\n"));
+  EXPECT_EQ(o["outcome"], "updated");
+  EXPECT_EQ(last_comment()["cc"], json::array({"mallory@evil.example"}));
+  EXPECT_EQ(show()["participants"].size(), 1u);
+  // No Cc line: none.
+  deliver(mail("Ann <ann@acme.example>", reply_subject(), "More\n", "ann2@acme.example"));
+  EXPECT_EQ(last_comment()["cc"], json::array());
+}
+
 TEST_F(Participants, StrangerWithTagAndAcceptChangesNothing) {
   propose();
   const size_t sent = outbox_size();

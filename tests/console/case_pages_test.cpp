@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "cases/case_view.h"
@@ -437,18 +438,30 @@ TEST_F(CasePages, ReplyIsMailedWithItsFileAndCc) {
   ASSERT_FALSE(v.comments.empty());
   EXPECT_EQ(v.comments.back().body, "Please restart it.");
   EXPECT_EQ(v.comments.back().visibility, store::Visibility::kPublic);
+  EXPECT_EQ(v.comments.back().cc, (std::vector<std::string>{"boss@example.org", "it@example.org"}));
   std::vector<std::string> participants;
   for (const auto& p : v.participants) participants.push_back(p.email);
   EXPECT_NE(std::find(participants.begin(), participants.end(), "boss@example.org"), participants.end());
   EXPECT_NE(std::find(participants.begin(), participants.end(), "it@example.org"), participants.end());
+  // The customer and each copy get the reply, whose Cc names the copies (as the API's cc).
   auto sent = mails_of("CS0000001", "comment");
-  ASSERT_EQ(sent.size(), 1u);
-  EXPECT_NE(sent[0].raw.find("howto.txt"), std::string::npos);
+  ASSERT_EQ(sent.size(), 3u);
+  std::set<std::string> to;
+  for (const auto& m : sent) {
+    to.insert(m.to);
+    EXPECT_NE(m.raw.find("howto.txt"), std::string::npos);
+    EXPECT_NE(m.raw.find("Cc: boss@example.org"), std::string::npos) << m.raw;
+    EXPECT_NE(m.raw.find("it@example.org"), std::string::npos) << m.raw;
+  }
+  EXPECT_EQ(to.size(), 3u);
+  EXPECT_TRUE(to.count("boss@example.org") && to.count("it@example.org"));
   auto page = get("/cases/CS0000001?done=reply");
   EXPECT_NE(page->body.find("Your reply was sent"), std::string::npos);
   EXPECT_NE(page->body.find("comment outbound"), std::string::npos);
   EXPECT_NE(page->body.find("Our reply"), std::string::npos);
   EXPECT_NE(page->body.find(">Marek<"), std::string::npos) << "our agent by name";
+  // The thread shows whom the reply went to in copy.
+  EXPECT_NE(page->body.find("Cc: boss@example.org, it@example.org"), std::string::npos);
 }
 
 TEST_F(CasePages, RefusedReplyKeepsTheTextAndChangesNothing) {

@@ -487,6 +487,21 @@ TEST(ParticipantsToRecord, AtMostTheLimit) {
   EXPECT_EQ(participants_to_record(m, {}, 3).size(), 3u);
 }
 
+TEST(CcShown, TheCcLineOnceLowerCaseWithoutWhatIsNoAddress) {
+  auto m = mail("ann@example.com");
+  m.to = {{"", "support@corp.example"}};
+  m.cc = {{"Bob", "Bob@Example.com"}, {"", "SUPPORT@corp.example"}, {"", "bob@example.com"},
+          {"", "not-an-address"},     {"", ""},                     {"", "\"a,b\"@example.org"},
+          {"", "carol@example.org"}};
+  EXPECT_EQ(cc_shown(m),
+            (std::vector<std::string>{"bob@example.com", "support@corp.example", "carol@example.org"}));
+  for (int i = 0; i < 500; ++i) m.cc.push_back({"", "p" + std::to_string(i) + "@example.org"});
+  EXPECT_EQ(cc_shown(m).size(), 50u);
+  EXPECT_EQ(cc_shown(m, 2).size(), 2u);
+  m.cc.clear();
+  EXPECT_TRUE(cc_shown(m).empty());
+}
+
 // A reply whose DMARC failed at a trusted server does not speak as the case's contact,
 // account or participant: held (the default), or an internal note that changes nothing.
 TEST(DmarcFail, ReplyFromSomeoneTheCaseKnowsIsHeldByDefault) {

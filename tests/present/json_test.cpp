@@ -135,8 +135,12 @@ TEST(PresentJson, CommentAttachmentParticipantFields) {
   cm.raw_message_id = 5;
   cm.created_at = "2026-11-23T11:00:00Z";
   EXPECT_EQ(json_text(present::comment_json(cm)),
-            R"({"author":"agent","body":"call back","created_at":"2026-11-23T11:00:00Z",)"
+            R"({"author":"agent","body":"call back","cc":[],"created_at":"2026-11-23T11:00:00Z",)"
             R"("direction":"note","id":9,"quoted":"","visibility":"internal"})");
+  // Whom its mail went to in copy, in order.
+  cm.cc = {"boss@example.org", "it@example.org"};
+  EXPECT_EQ(present::comment_json(cm)["cc"], nlohmann::json::array({"boss@example.org", "it@example.org"}));
+  cm.cc.clear();
   // Only a comment from a mail says whether its sender was proven; others leave it out.
   cm.direction = store::Direction::kInbound;
   cm.sender_verified = false;

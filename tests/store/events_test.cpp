@@ -194,6 +194,7 @@ ALTER TABLE raw_messages DROP COLUMN spam;
 ALTER TABLE raw_messages DROP COLUMN spam_score;
 ALTER TABLE raw_messages DROP COLUMN spam_detail;
 ALTER TABLE comments DROP COLUMN sender_verified;
+ALTER TABLE comments DROP COLUMN cc;
 DROP TABLE assignment_rules;
 DROP TABLE rules_version;
 DROP TABLE processes;

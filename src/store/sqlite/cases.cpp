@@ -224,14 +224,22 @@ class Cases final : public CaseRepository, SqliteRepository {
   }
 
   Result<Id> add_comment(const Comment& c) override {
-    // Without a verdict the column is left out: an older schema (a migration that writes
-    // comments before sender_verified exists) takes the row too.
-    MC_ASSIGN_OR_RETURN(
-        auto qq, q(c.sender_verified
-                       ? "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, "
-                         "raw_message_id, created_at, sender_verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                       : "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, "
-                         "raw_message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    // Columns without a value are left out: an older schema (a migration that writes
+    // comments before sender_verified or cc exists) takes the row too. Four texts, each a
+    // literal (the statement cache is keyed by the text's address).
+    static constexpr const char* kInsert[] = {
+        "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, "
+        "created_at, sender_verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, "
+        "created_at, cc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO comments (case_id, direction, author, body, quoted, visibility, raw_message_id, "
+        "created_at, sender_verified, cc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    };
+    const bool verdict = c.sender_verified.has_value();
+    const bool cc = !c.cc.empty();
+    MC_ASSIGN_OR_RETURN(auto qq, q(kInsert[(verdict ? 1 : 0) + (cc ? 2 : 0)]));
     qq->bind(1, c.case_id)
         .bind(2, to_string(c.direction))
         .bind(3, c.author)
@@ -239,13 +247,15 @@ class Cases final : public CaseRepository, SqliteRepository {
         .bind(5, c.quoted);
     qq->bind(6, to_string(c.visibility)).bind(7, c.raw_message_id);
     qq->bind(8, c.created_at.empty() ? now_iso8601() : c.created_at);
-    if (c.sender_verified) qq->bind(9, int64_t{*c.sender_verified ? 1 : 0});
+    int next = 9;
+    if (verdict) qq->bind(next++, int64_t{*c.sender_verified ? 1 : 0});
+    if (cc) qq->bind(next, join(c.cc));
     MC_RETURN_IF_ERROR(qq->run());
     return sqlite3_last_insert_rowid(db_);
   }
 
   static constexpr const char* kCommentColumns =
-      "id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at, sender_verified";
+      "id, case_id, direction, author, body, quoted, visibility, raw_message_id, created_at, sender_verified, cc";
 
   // One comment row, read as kCommentColumns lists them.
   static Result<Comment> comment_of(const Query& r) {
@@ -262,6 +272,7 @@ class Cases final : public CaseRepository, SqliteRepository {
     c.raw_message_id = r.optional_id(7);
     c.created_at = r.text(8);
     if (!r.is_null(9)) c.sender_verified = r.integer(9) != 0;
+    c.cc = split_commas(r.text(10));
     return c;
   }
 
