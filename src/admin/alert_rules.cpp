@@ -1,5 +1,6 @@
 #include "admin/alert_rules.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -14,7 +15,7 @@ Status alert_rule_event(store::UnitOfWork& u, std::string_view actor, store::Eve
                                .details = std::move(details)});
 }
 
-// The rule as its alert_rule_added event keeps it: its format and each pattern and
+// The rule as its alert_rule_added (or _changed) event keeps it: its format and each pattern and
 // account that is set, under its flag's name.
 std::map<std::string, std::string> alert_rule_details(const alerts::AlertRule& r) {
   std::map<std::string, std::string> d{{"rule", r.name},
@@ -31,18 +32,53 @@ std::map<std::string, std::string> alert_rule_details(const alerts::AlertRule& r
   return d;
 }
 
+// r.account's id (and its name as the store spells it), or none when r names none.
+Status resolve_account(store::UnitOfWork& u, alerts::AlertRule& r) {
+  r.account_id.reset();
+  if (r.account.empty()) return {};
+  MC_ASSIGN_OR_RETURN(auto a, u.accounts().find_account_by_name(r.account));
+  if (!a) return fail(ErrorCode::kNotFound, "--account: no account " + r.account);
+  r.account_id = a->id;
+  r.account = a->name;
+  return {};
+}
+
 }  // namespace
+
+alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange& c) {
+  if (c.format) r.format = *c.format;
+  if (c.sender_re) r.sender_re = *c.sender_re;
+  if (c.subject_re) r.subject_re = *c.subject_re;
+  if (c.body_re) r.body_re = *c.body_re;
+  if (c.account) {
+    r.account = *c.account;
+    r.account_id.reset();
+  }
+  if (c.reopen_within_hours) r.reopen_within_hours = *c.reopen_within_hours;
+  return r;
+}
+
+Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view name, const AlertRuleChange& c,
+                                            std::string_view actor) {
+  MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
+  MC_ASSIGN_OR_RETURN(auto all, u.alerts().list_alert_rules());
+  auto it = std::find_if(all.begin(), all.end(), [&](const alerts::AlertRule& r) { return r.name == name; });
+  if (it == all.end()) return fail(ErrorCode::kNotFound, "no alert rule " + std::string(name));
+  auto r = changed_alert_rule(*it, c);
+  MC_RETURN_IF_ERROR(alerts::check_rule(r));
+  MC_RETURN_IF_ERROR(resolve_account(u, r));
+  MC_ASSIGN_OR_RETURN(auto stored, u.alerts().replace_alert_rule(r));
+  stored.account = r.account;
+  MC_RETURN_IF_ERROR(
+      alert_rule_event(u, actor, store::EventAction::kAlertRuleChanged, alert_rule_details(stored)));
+  MC_RETURN_IF_ERROR(u.commit());
+  return stored;
+}
 
 Result<alerts::AlertRule> add_alert_rule(store::Store& st, alerts::AlertRule r, std::string_view actor) {
   MC_RETURN_IF_ERROR(alerts::check_rule(r));
   MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
-  r.account_id.reset();
-  if (!r.account.empty()) {
-    MC_ASSIGN_OR_RETURN(auto a, u.accounts().find_account_by_name(r.account));
-    if (!a) return fail(ErrorCode::kNotFound, "--account: no account " + r.account);
-    r.account_id = a->id;
-    r.account = a->name;
-  }
+  MC_RETURN_IF_ERROR(resolve_account(u, r));
   MC_ASSIGN_OR_RETURN(auto stored, u.alerts().add_alert_rule(r));
   stored.account = r.account;
   MC_RETURN_IF_ERROR(

@@ -7,6 +7,8 @@
 // rule of that name exists), kTemporary as the store's.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +22,20 @@ namespace mailcase::admin {
 Result<alerts::AlertRule> add_alert_rule(store::Store& st, alerts::AlertRule r, std::string_view actor);
 // Every alert rule, in the order they are tried.
 Result<std::vector<alerts::AlertRule>> list_alert_rules(store::Store& st);
+// A change of an alert rule: each field that is set replaces the rule's ("" clears a
+// pattern or the account). The name, position and created_at stay.
+struct AlertRuleChange {
+  std::optional<alerts::Format> format;
+  std::optional<std::string> sender_re, subject_re, body_re, account;
+  std::optional<int> reopen_within_hours;
+};
+// r with the change applied (the account's id is left for the store to find). Pure.
+alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange& c);
+// Changes the named rule (kNotFound when there is none) after alerts::check_rule of the
+// result, with an alert_rule_changed event that keeps the rule as it now is; running
+// servers use it from their next mail. Returns it as stored.
+Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view name, const AlertRuleChange& c,
+                                            std::string_view actor);
 // The cases its alerts opened stay.
 Status remove_alert_rule(store::Store& st, std::string_view name, std::string_view actor);
 

@@ -1,4 +1,4 @@
-// Monitoring alert rules (admins only): GET|POST /api/v1/alert-rules, GET|DELETE
+// Monitoring alert rules (admins only): GET|POST /api/v1/alert-rules, GET|PATCH|DELETE
 // /api/v1/alert-rules/{name}. Every write goes through admin/alert_rules.h, with the
 // command line's checks and an event naming the admin; a rule's JSON is
 // present::alert_rule_json (and a POST's body has its shape).
@@ -44,14 +44,10 @@ Problem problem_of_alert_rule(const Error& e) {
 Checked<alerts::AlertRule> alert_rule_of(const nlohmann::json& body) {
   alerts::AlertRule r;
   std::vector<FieldError> errors;
-  for (const auto& item : body.items()) {
-    static const char* kKnown[] = {"name",    "format", "sender",   "subject",   "body", "account",
-                                   "reopen_within_hours", "position", "created_at"};
-    const std::string& key = item.key();
-    if (std::none_of(std::begin(kKnown), std::end(kKnown), [&key](const char* k) { return key == k; }))
-      errors.push_back({key, "no such field of an alert rule (name, format, sender, subject, body, account, "
-                             "reopen_within_hours)"});
-  }
+  for (auto& key : unknown_fields(body, {"name", "format", "sender", "subject", "body", "account",
+                                         "reopen_within_hours", "position", "created_at"}))
+    errors.push_back({std::move(key), "no such field of an alert rule (name, format, sender, subject, body, "
+                                      "account, reopen_within_hours)"});
   auto text = [&](const char* name, size_t max, std::string& out) {
     auto v = string_field(body, name, max);
     if (!v) {
@@ -110,6 +106,33 @@ void add_alert_rule(Context& ctx, const store::Agent& by, const httplib::Request
   send_json(res, 201, present::alert_rule_json(*added));
 }
 
+// A change in place: the fields given replace the rule's (null clears a pattern or the
+// account), checked as a new rule's; its name, position and created_at stay.
+void patch_alert_rule(Context& ctx, const store::Agent& by, const std::string& name, const httplib::Request& req,
+                      httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  auto fixed = unknown_fields(*body, {"format", "sender", "subject", "body", "account", "reopen_within_hours"});
+  if (!fixed.empty())
+    return send_problem(res, field_problem(fixed.front(),
+                                           "not changeable (format, sender, subject, body, account and "
+                                           "reopen_within_hours are; remove and add a rule to rename it)"));
+  auto current = find_alert_rule(ctx, name);
+  if (!current) return send_error(res, current.error());
+  nlohmann::json merged = present::alert_rule_json(*current);
+  merged.merge_patch(*body);
+  MC_API_FIELD(rule, alert_rule_of(merged));
+  admin::AlertRuleChange change;
+  change.format = rule->format;
+  change.sender_re = rule->sender_re;
+  change.subject_re = rule->subject_re;
+  change.body_re = rule->body_re;
+  change.account = rule->account;
+  change.reopen_within_hours = rule->reopen_within_hours;
+  auto changed = admin::change_alert_rule(ctx.store, name, change, by.email);
+  if (!changed) return send_problem(res, problem_of_alert_rule(changed.error()));
+  send_json(res, 200, present::alert_rule_json(*changed));
+}
+
 void show_alert_rule(Context& ctx, const std::string& name, httplib::Response& res) {
   auto r = find_alert_rule(ctx, name);
   if (!r) return send_error(res, r.error());
@@ -139,6 +162,8 @@ void mount_alert_rule_routes(web::HttpServer& server, Context& ctx) {
               }));
   server.get("/api/v1/alert-rules/{name}", "/api/v1/alert-rules/" + segment,
              admin_only([](Context& c, A, Rq q, Rs s) { show_alert_rule(c, q.matches[1].str(), s); }));
+  server.patch("/api/v1/alert-rules/{name}", "/api/v1/alert-rules/" + segment,
+               admin_only([](Context& c, A a, Rq q, Rs s) { patch_alert_rule(c, a, q.matches[1].str(), q, s); }));
   server.del("/api/v1/alert-rules/{name}", "/api/v1/alert-rules/" + segment,
              admin_only([](Context& c, A a, Rq q, Rs s) { remove_alert_rule(c, a, q.matches[1].str(), s); }));
 }

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -153,6 +154,16 @@ Checked<nlohmann::json> json_object_body(std::string_view body, std::string_view
     return tl::unexpected(std::move(p));
   }
   return j;
+}
+
+std::vector<std::string> unknown_fields(const nlohmann::json& obj, std::initializer_list<std::string_view> known) {
+  std::vector<std::string> out;
+  if (!obj.is_object()) return out;
+  for (const auto& item : obj.items()) {
+    const std::string& key = item.key();
+    if (std::find(known.begin(), known.end(), key) == known.end()) out.push_back(key);
+  }
+  return out;
 }
 
 Checked<std::optional<std::string>> string_field(const nlohmann::json& obj, const std::string& name,

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/problem.h"
 #include "store/repositories.h"
@@ -43,6 +44,10 @@ Checked<nlohmann::json> json_object_body(std::string_view body, std::string_view
 // present with another type, longer than max_bytes, or not UTF-8.
 Checked<std::optional<std::string>> string_field(const nlohmann::json& obj, const std::string& name,
                                                  size_t max_bytes);
+
+// The keys of obj outside `known` (in the order nlohmann::json keeps them: sorted): the
+// fields a body may not have. None when obj is no object.
+std::vector<std::string> unknown_fields(const nlohmann::json& obj, std::initializer_list<std::string_view> known);
 
 // A strong ETag ("…" with a digest) of a representation: equal representations, equal tags.
 std::string etag_of(const nlohmann::json& representation);

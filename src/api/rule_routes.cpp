@@ -71,14 +71,10 @@ Result<rules::Rule> find_rule(Context& ctx, const std::string& name) {
 
 // Fields of a JSON object outside `known`: a problem naming the first.
 std::optional<Problem> unknown_field(const nlohmann::json& obj, const std::string& prefix,
-                                     std::initializer_list<const char*> known, const std::string& why) {
-  for (const auto& [key, value] : obj.items()) {
-    (void)value;
-    bool ok = false;
-    for (const char* k : known) ok = ok || key == k;
-    if (!ok) return field_problem(prefix + key, why);
-  }
-  return std::nullopt;
+                                     std::initializer_list<std::string_view> known, const std::string& why) {
+  auto unknown = unknown_fields(obj, known);
+  if (unknown.empty()) return std::nullopt;
+  return field_problem(prefix + unknown.front(), why);
 }
 
 // The rule a POST's body describes: its shape is rule_json's; hits and created_at, which

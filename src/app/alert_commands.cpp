@@ -1,4 +1,4 @@
-// alert add/list/remove: the monitoring alert rules (alerts/rule_set.h). A mail a rule
+// alert add/list/change/remove: the monitoring alert rules (alerts/rule_set.h). A mail a rule
 // matches becomes, or lands on, the one alert case of its (account, host, service)
 // (ingest/alert_ingest.h).
 #include <iomanip>
@@ -22,7 +22,7 @@ std::string actor_of(const Globals& g) {
 }  // namespace
 
 void register_alert_commands(CLI::App& app, Globals& g) {
-  auto* alert = app.add_subcommand("alert", "monitoring alert rules: add, list, remove");
+  auto* alert = app.add_subcommand("alert", "monitoring alert rules: add, list, change, remove");
   alert->require_subcommand(1);
   {
     auto* add = alert->add_subcommand("add", "add an alert rule (tried after the rules before it)");
@@ -83,6 +83,47 @@ void register_alert_commands(CLI::App& app, Globals& g) {
             out << "\n";
           }
           return out.str();
+        });
+      };
+    });
+  }
+  {
+    auto* change = alert->add_subcommand(
+        "change", "change an alert rule in place: each option given replaces the rule's (\"\" clears a pattern "
+                  "or the account); its name and place stay");
+    auto name = std::make_shared<std::string>();
+    auto c = std::make_shared<admin::AlertRuleChange>();
+    auto format = std::make_shared<std::string>();
+    auto sender = std::make_shared<std::string>(), subject = std::make_shared<std::string>(),
+         body = std::make_shared<std::string>(), account = std::make_shared<std::string>();
+    auto reopen = std::make_shared<int>(0);
+    change->add_option("name", *name, "the rule's name")->required();
+    auto* format_opt = change->add_option("--format", *format, "nagios, icinga, zabbix, checkmk, monit or generic");
+    auto* sender_opt = change->add_option("--sender", *sender, "RE2 the From address must match (any case)");
+    auto* subject_opt = change->add_option("--subject", *subject, "RE2 the subject must match (any case)");
+    auto* body_opt = change->add_option("--body", *body, "RE2 the text body must match");
+    auto* account_opt = change->add_option("--account", *account, "the account the alert cases are for");
+    auto* reopen_opt = change->add_option("--reopen-within", *reopen,
+                                          "hours after a recovery within which a new problem reopens the case");
+    change->callback([&g, name, c, format, sender, subject, body, account, reopen, format_opt, sender_opt,
+                      subject_opt, body_opt, account_opt, reopen_opt] {
+      if (format_opt->count() > 0) c->format = alerts::format_from(*format);
+      if (sender_opt->count() > 0) c->sender_re = *sender;
+      if (subject_opt->count() > 0) c->subject_re = *subject;
+      if (body_opt->count() > 0) c->body_re = *body;
+      if (account_opt->count() > 0) c->account = *account;
+      if (reopen_opt->count() > 0) c->reopen_within_hours = *reopen;
+      const bool bad_format = format_opt->count() > 0 && !c->format;
+      g.action = [&g, name, c, bad_format] {
+        if (bad_format) {
+          print_error(Error{ErrorCode::kInvalidInput,
+                            "--format: one of nagios, icinga, zabbix, checkmk, monit, generic"});
+          g.exit_code = kExitUsage;
+          return;
+        }
+        with_runtime(g, [&g, name, c](runtime::Runtime& rt) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto stored, admin::change_alert_rule(rt.store(), *name, *c, actor_of(g)));
+          return "alert rule " + stored.name + " (" + alerts::to_string(stored.format) + ") changed\n";
         });
       };
     });

@@ -1,6 +1,7 @@
 // The monitoring alert rules' page (admins only): the rules in the order they are tried,
 // with their format, patterns, account and reopen window; a form to add one (every
-// option of `mailcase alert add`) and remove (after a confirmation). Every write goes
+// option of `mailcase alert add`), one to change one in place (`mailcase alert change`)
+// and remove (after a confirmation). Every write goes
 // through admin/alert_rules.h, with the command line's checks and an event naming the
 // admin. A rule's name travels in a hidden form field, never in the path.
 #include <spdlog/spdlog.h>
@@ -70,11 +71,12 @@ Html alert_rules_table(const Viewer& v, const std::vector<alerts::AlertRule>& al
     if (patterns.empty()) patterns = html("any mail");
     rows += html(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} h</td><td class=\"actions\">"
+        "<a class=\"button secondary\" href=\"/admin/alert-rules/edit?name={}\">Edit</a> "
         "<form class=\"inline\" method=\"post\" action=\"/admin/alert-rules/remove\" data-confirm=\"Remove the "
         "alert rule {}? Its cases stay.\">{}<input type=\"hidden\" name=\"name\" value=\"{}\"><button "
         "type=\"submit\" class=\"secondary\">Remove</button></form></td></tr>",
         r.position, r.name, alerts::to_string(r.format), patterns, r.account.empty() ? "(none)" : r.account,
-        r.reopen_within_hours, r.name, csrf_field(v), r.name);
+        r.reopen_within_hours, text::url_encode(r.name), r.name, csrf_field(v), r.name);
   }
   return html(
       "<table><thead><tr><th>#</th><th>Name</th><th>Format</th><th>Matches</th><th>Account</th>"
@@ -82,26 +84,45 @@ Html alert_rules_table(const Viewer& v, const std::vector<alerts::AlertRule>& al
       rows);
 }
 
-Html alert_rule_form(const Viewer& v, const Fields& f, const std::map<std::string, std::string>& errors) {
+// The form to add a rule, or (editing) to change the one f names: the same fields, its
+// name fixed (a hidden field; remove and add a rule to rename it).
+Html alert_rule_form(const Viewer& v, const Fields& f, const std::map<std::string, std::string>& errors,
+                     bool editing = false) {
   const std::string format = field(f, "format").empty() ? "nagios" : field(f, "format");
   Html opts;
   for (const char* o : {"nagios", "icinga", "zabbix", "checkmk", "monit", "generic"})
     opts += html("<option{}>{}</option>", Html::trusted(format == o ? " selected" : ""), o);
+  const Html name = editing ? html("<input type=\"hidden\" name=\"name\" value=\"{}\">", field(f, "name"))
+                            : text_input("name", "Name", f, errors, " required");
+  const Html heading =
+      editing ? html("<h2 id=\"alert-rule-form\">Change the alert rule {}</h2><p class=\"meta\">It keeps its "
+                     "name and its place in the order.",
+                     field(f, "name"))
+              : html("<h2 id=\"alert-rule-form\">Add an alert rule</h2><p class=\"meta\">Tried after the rules "
+                     "above.");
   return html(
-      "<h2 id=\"alert-rule-form\">Add an alert rule</h2><p class=\"meta\">Tried after the rules above. "
-      "Patterns are RE2, matched anywhere in any letter case; empty matches any mail. A generic rule's body "
+      "{} Patterns are RE2, matched anywhere in any letter case; empty matches any mail. A generic rule's body "
       "pattern names the groups host and state (and optionally service), e.g. "
       "<code>(?P&lt;host&gt;\\S+) is (?P&lt;state&gt;\\w+)</code>.</p>"
-      "<form method=\"post\" action=\"/admin/alert-rules\" class=\"card\">{}{}"
+      "<form method=\"post\" action=\"{}\" class=\"card\">{}{}"
       "<label for=\"f-format\">Format</label><select id=\"f-format\" name=\"format\">{}</select>{}{}{}{}{}{}"
-      "<div class=\"actions\"><button type=\"submit\">Add the alert rule</button></div></form>",
-      csrf_field(v), text_input("name", "Name", f, errors, " required"), opts, field_error(errors, "format"),
-      text_input("sender", "Sender pattern (the From address)", f, errors),
+      "<div class=\"actions\"><button type=\"submit\">{}</button></div></form>",
+      heading, editing ? "/admin/alert-rules/change" : "/admin/alert-rules", csrf_field(v), name, opts,
+      field_error(errors, "format"), text_input("sender", "Sender pattern (the From address)", f, errors),
       text_input("subject", "Subject pattern", f, errors), text_input("body", "Body pattern", f, errors),
       text_input("account", "Account its cases are for (empty: none)", f, errors),
       text_input("reopen_within", "Hours after a recovery within which a new problem reopens the case (empty: 24; "
                "0: always a new case)",
-               f, errors, " inputmode=\"numeric\""));
+               f, errors, " inputmode=\"numeric\""),
+      editing ? "Save the alert rule" : "Add the alert rule");
+}
+
+// A stored rule as the form's fields.
+Fields fields_of(const alerts::AlertRule& r) {
+  return {{"name", r.name},       {"format", alerts::to_string(r.format)},
+          {"sender", r.sender_re}, {"subject", r.subject_re},
+          {"body", r.body_re},     {"account", r.account},
+          {"reopen_within", std::to_string(r.reopen_within_hours)}};
 }
 
 void alert_rules_page(Context& ctx, const Viewer& v, httplib::Response& res, int status, const Html& message,
@@ -120,7 +141,52 @@ void alert_rules_get(Context& ctx, const Viewer& v, const httplib::Request& req,
   if (auto s = req.get_param_value("added"); !s.empty()) message = notice("Added the alert rule " + s + ".", "");
   if (auto s = req.get_param_value("removed"); !s.empty())
     message = notice("Removed the alert rule " + s + ".", "");
+  if (auto s = req.get_param_value("changed"); !s.empty())
+    message = notice("Changed the alert rule " + s + ".", "");
   alert_rules_page(ctx, v, res, 200, message, {}, {});
+}
+
+void alert_rule_edit_page(const Viewer& v, httplib::Response& res, int status, const Html& message,
+                          const Fields& form, const std::map<std::string, std::string>& errors) {
+  send_page(res, status, v, "Change an alert rule", "admin",
+            html("<p class=\"meta\"><a href=\"/admin\">Admin</a> › <a href=\"/admin/alert-rules\">Alert "
+                 "rules</a> › {}</p><h1>Change an alert rule</h1>",
+                 field(form, "name")) +
+                message + alert_rule_form(v, form, errors, true));
+}
+
+void alert_rule_edit_get(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+  const std::string name = req.get_param_value("name").substr(0, alerts::kMaxRuleNameBytes + 1);
+  auto all = admin::list_alert_rules(ctx.store);
+  if (!all) return send_error(res, 503, v, "The alert rules cannot be read just now; please try again.");
+  for (const auto& r : *all)
+    if (r.name == name) return alert_rule_edit_page(v, res, 200, {}, fields_of(r), {});
+  send_error(res, 404, v, "There is no alert rule named " + name + ".");
+}
+
+void alert_rules_change(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+  Fields f;
+  for (const char* n : kAlertFields) f[n] = form_value(req, n);
+  auto [rule, errors] = alert_rule_from_form(f);
+  if (!errors.empty())
+    return alert_rule_edit_page(v, res, 422, notice("", "The alert rule has invalid fields. Nothing was changed."),
+                                f, errors);
+  admin::AlertRuleChange change;
+  change.format = rule.format;
+  change.sender_re = rule.sender_re;
+  change.subject_re = rule.subject_re;
+  change.body_re = rule.body_re;
+  change.account = rule.account;
+  change.reopen_within_hours = rule.reopen_within_hours;
+  auto changed = admin::change_alert_rule(ctx.store, rule.name, change, v.agent.email);
+  if (!changed) {
+    if (changed.error().code == ErrorCode::kNotFound && !admin::invalid_of(changed.error().message))
+      return send_error(res, 404, v, "There is no alert rule named " + rule.name + ".");
+    auto [status, refused] = alert_refusal_of(changed.error());
+    return alert_rule_edit_page(v, res, status, notice("", failure_text(changed.error())), f, refused);
+  }
+  spdlog::info("console: {} changed the alert rule {}", v.agent.email, changed->name);
+  redirect(res, "/admin/alert-rules?changed=" + text::url_encode(changed->name));
 }
 
 void alert_rules_add(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
@@ -159,6 +225,12 @@ void mount_alert_rule_pages(web::HttpServer& server, Context& ctx) {
              page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { alert_rules_get(ctx, v, q, s); }));
   server.post("/admin/alert-rules", "/admin/alert-rules",
               page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { alert_rules_add(ctx, v, q, s); }));
+  server.get(
+      "/admin/alert-rules/edit", "/admin/alert-rules/edit",
+      page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { alert_rule_edit_get(ctx, v, q, s); }));
+  server.post(
+      "/admin/alert-rules/change", "/admin/alert-rules/change",
+      page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { alert_rules_change(ctx, v, q, s); }));
   server.post(
       "/admin/alert-rules/remove", "/admin/alert-rules/remove",
       page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { alert_rules_remove(ctx, v, q, s); }));

@@ -26,7 +26,7 @@ constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommen
                               EventAction::kRuleAdded,      EventAction::kRuleChanged,
                               EventAction::kRuleRemoved,   EventAction::kStageChanged,
                               EventAction::kResolved,       EventAction::kAlertRuleAdded,
-                              EventAction::kAlertRuleRemoved};
+                              EventAction::kAlertRuleRemoved, EventAction::kAlertRuleChanged};
 
 }  // namespace
 
@@ -116,6 +116,8 @@ const char* to_string(EventAction a) {
       return "alert_rule_added";
     case EventAction::kAlertRuleRemoved:
       return "alert_rule_removed";
+    case EventAction::kAlertRuleChanged:
+      return "alert_rule_changed";
   }
   return "?";
 }

@@ -82,6 +82,7 @@ enum class EventAction {
   kResolved,             // resolved: without the customer's verdict (a monitoring recovery)
   kAlertRuleAdded,       // alert_rule_added: no case; details.rule, .format and its patterns, account
   kAlertRuleRemoved,     // alert_rule_removed: no case; details.rule
+  kAlertRuleChanged,     // alert_rule_changed: no case; details as alert_rule_added's, as it now is
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

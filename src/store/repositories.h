@@ -460,7 +460,11 @@ class AlertRepository {
   [[nodiscard]] virtual Result<std::vector<alerts::AlertRule>> list_alert_rules() = 0;
   // kNotFound when the name is no rule's.
   [[nodiscard]] virtual Status remove_alert_rule(std::string_view name) = 0;
-  // Changes whenever a rule is added or removed (ids are never reused): a running ingest
+  // The rule named r.name becomes r, at r.position with r.created_at, under a new id (so
+  // that the signature below changes); returns it as stored. kNotFound when the name is
+  // no rule's.
+  [[nodiscard]] virtual Result<alerts::AlertRule> replace_alert_rule(alerts::AlertRule r) = 0;
+  // Changes whenever a rule is added, changed or removed (ids are never reused): a running ingest
   // compiles its rules again when it sees another.
   [[nodiscard]] virtual Result<std::string> alert_rules_signature() = 0;
   // The key's latest row (the open one, if any): an index search, made for each alert.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "admin/alert_rules.h"
 #include "store/store.h"
 #include "support/test_support.h"
 #include "util/secret_file.h"
@@ -45,6 +46,38 @@ class Admin : public ::testing::Test {
 
 // The field an admin-layer error is about, read back from its words (the API's 422 and
 // the console's error beside a field both come from it); pure.
+TEST(ChangedAlertRule, EachFieldGivenReplacesTheRulesAndNothingElseMoves) {
+  alerts::AlertRule r;
+  r.id = 4;
+  r.name = "nagios";
+  r.format = alerts::Format::kNagios;
+  r.sender_re = "@monitor";
+  r.subject_re = "PROBLEM";
+  r.account = "Acme";
+  r.account_id = 9;
+  r.reopen_within_hours = 6;
+  r.position = 2;
+  r.created_at = "2026-12-01T10:00:00Z";
+  auto same = changed_alert_rule(r, {});
+  EXPECT_EQ(same.subject_re, "PROBLEM");
+  EXPECT_EQ(same.account_id, std::optional<domain::Id>(9));
+
+  AlertRuleChange c;
+  c.subject_re = "";
+  c.account = "Beta";
+  c.reopen_within_hours = 0;
+  auto out = changed_alert_rule(r, c);
+  EXPECT_EQ(out.name, "nagios");
+  EXPECT_EQ(out.format, alerts::Format::kNagios);
+  EXPECT_EQ(out.sender_re, "@monitor");
+  EXPECT_EQ(out.subject_re, "");
+  EXPECT_EQ(out.account, "Beta");
+  EXPECT_FALSE(out.account_id) << "the store finds the new account's id";
+  EXPECT_EQ(out.reopen_within_hours, 0);
+  EXPECT_EQ(out.position, 2);
+  EXPECT_EQ(out.created_at, "2026-12-01T10:00:00Z");
+}
+
 TEST(InvalidOf, ReadsTheFieldOfAnErrorsWordsAndNothingElse) {
   auto flag = invalid_of("--if-subject: not an RE2 pattern: missing ): (x");
   ASSERT_TRUE(flag);

@@ -118,6 +118,45 @@ TEST_F(AlertRuleRoutesTest, AnAlertRuleAddedHereTakesTheNextMonitoringMailAndIsR
   EXPECT_EQ(audit().back(), "alert_rule_removed|ada@corp.example|nagios");
 }
 
+// PATCH changes a rule in place: the fields given replace the rule's (null clears), its
+// name and place stay, the audit names the change; a refused change changes nothing.
+TEST_F(AlertRuleRoutesTest, AnAlertRuleIsChangedInPlace) {
+  ASSERT_EQ(call("POST", "/api/v1/alert-rules", admin_, kNagios).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/alert-rules", admin_, json{{"name", "later"}, {"format", "zabbix"}}).status, 201);
+  auto p = call("PATCH", "/api/v1/alert-rules/nagios", admin_,
+                json{{"subject", "PROBLEM"}, {"account", nullptr}, {"reopen_within_hours", 2}});
+  ASSERT_EQ(p.status, 200) << p.body;
+  auto j = p.j();
+  EXPECT_EQ(j["name"], "nagios");
+  EXPECT_EQ(j["position"], 1);
+  EXPECT_EQ(j["format"], "nagios");
+  EXPECT_EQ(j["sender"], "@monitor\\.example\\.net$") << "unchanged";
+  EXPECT_EQ(j["subject"], "PROBLEM");
+  EXPECT_EQ(j["account"], nullptr);
+  EXPECT_EQ(j["reopen_within_hours"], 2);
+  EXPECT_EQ(call("GET", "/api/v1/alert-rules/nagios", admin_).j(), j);
+  EXPECT_EQ(cli_alert_rules()[0], j);
+  EXPECT_EQ(audit().back(), "alert_rule_changed|ada@corp.example|nagios");
+
+  const std::pair<json, const char*> bad[] = {
+      {json{{"name", "other"}}, "name"},
+      {json{{"position", 2}}, "position"},
+      {json{{"format", "prometheus"}}, "format"},
+      {json{{"format", "generic"}}, "body"},
+      {json{{"subject", "(unclosed"}}, "subject"},
+      {json{{"account", "Nobody Inc"}}, "account"},
+      {json{{"reopen_within_hours", "soon"}}, "reopen_within_hours"},
+  };
+  for (const auto& [body, field] : bad) {
+    auto a = call("PATCH", "/api/v1/alert-rules/nagios", admin_, body);
+    EXPECT_EQ(a.status, 422) << body << " " << a.body;
+    EXPECT_NE(a.body.find(std::string("\"field\":\"") + field + "\""), std::string::npos) << body << " " << a.body;
+  }
+  EXPECT_EQ(cli_alert_rules()[0], j);
+  EXPECT_EQ(call("PATCH", "/api/v1/alert-rules/nobody", admin_, json{{"subject", "x"}}).status, 404);
+  EXPECT_EQ(call("PATCH", "/api/v1/alert-rules/nagios", agent_, json{{"subject", "x"}}).status, 403);
+}
+
 TEST_F(AlertRuleRoutesTest, ABadAlertRuleIsRefusedNamingItsFieldAndNothingIsStored) {
   ASSERT_EQ(call("POST", "/api/v1/alert-rules", admin_, kNagios).status, 201);
   EXPECT_EQ(call("POST", "/api/v1/alert-rules", admin_, kNagios).status, 409);

@@ -6,6 +6,13 @@
 namespace mailcase::api {
 namespace {
 
+TEST(UnknownFields, NamesEachKeyOutsideTheKnown) {
+  auto body = nlohmann::json::parse(R"({"name": "a", "zeta": 1, "format": "x", "alpha": null})");
+  EXPECT_EQ(unknown_fields(body, {"name", "format"}), (std::vector<std::string>{"alpha", "zeta"}));
+  EXPECT_TRUE(unknown_fields(body, {"name", "format", "zeta", "alpha"}).empty());
+  EXPECT_TRUE(unknown_fields(nlohmann::json::array({1, 2}), {}).empty());
+}
+
 TEST(CaseQueryTest, DefaultsAreTheNewestUpdatedFirstFiftyAtATime) {
   auto q = case_query_of({});
   ASSERT_TRUE(q);

@@ -382,5 +382,66 @@ TEST_F(RulePages, AnAdminAddsAndRemovesAlertRulesWithTheForm) {
   EXPECT_EQ(missing->status, 404);
 }
 
+// Edit: the rule's own form, filled with what it is; saving changes it in place (its name
+// and place stay); a refusal shows beside its field and changes nothing.
+TEST_F(RulePages, AnAdminChangesAnAlertRuleWithItsForm) {
+  auto run = [this](std::vector<std::string> a) { return cli(std::move(a)); };
+  ASSERT_EQ(cli({"account", "add", "--name", "Acme"}).exit_code, 0);
+  ASSERT_EQ(cli({"alert", "add", "nagios <acme>", "--format", "nagios", "--subject", "PROBLEM"}).exit_code, 0);
+  ASSERT_EQ(cli({"alert", "add", "later", "--format", "zabbix"}).exit_code, 0);
+  auto list = admin_.get("/admin/alert-rules");
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(has(list->body, "href=\"/admin/alert-rules/edit?name=nagios%20%3Cacme%3E\"")) << list->body;
+
+  auto edit = admin_.get("/admin/alert-rules/edit?name=nagios%20%3Cacme%3E");
+  ASSERT_TRUE(edit);
+  ASSERT_EQ(edit->status, 200) << edit->body;
+  EXPECT_TRUE(has(edit->body, "action=\"/admin/alert-rules/change\"")) << edit->body;
+  EXPECT_TRUE(has(edit->body, "type=\"hidden\" name=\"name\" value=\"nagios &lt;acme&gt;\"")) << edit->body;
+  EXPECT_TRUE(has(edit->body, "value=\"PROBLEM\"")) << edit->body;
+  EXPECT_TRUE(has(edit->body, "<option selected>nagios</option>")) << edit->body;
+  EXPECT_EQ(admin_.get("/admin/alert-rules/edit?name=nobody")->status, 404);
+
+  auto saved = admin_.post("/admin/alert-rules/change", {{"name", "nagios <acme>"},
+                                                         {"format", "icinga"},
+                                                         {"sender", "@monitor\\.example\\.net$"},
+                                                         {"subject", ""},
+                                                         {"account", "Acme"},
+                                                         {"reopen_within", "3"}});
+  ASSERT_TRUE(saved);
+  ASSERT_EQ(saved->status, 303) << saved->body;
+  auto rules = cli_alert_rules(run);
+  ASSERT_EQ(rules.size(), 2u) << rules;
+  EXPECT_EQ(rules[0]["name"], "nagios <acme>");
+  EXPECT_EQ(rules[0]["position"], 1);
+  EXPECT_EQ(rules[0]["format"], "icinga");
+  EXPECT_EQ(rules[0]["sender"], "@monitor\\.example\\.net$");
+  EXPECT_EQ(rules[0].value("subject", ""), "");
+  EXPECT_EQ(rules[0]["account"], "Acme");
+  EXPECT_EQ(rules[0]["reopen_within_hours"], 3);
+  auto page = admin_.get(saved->get_header_value("Location"));
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(has(page->body, "Changed the alert rule nagios &lt;acme&gt;.")) << page->body;
+
+  auto bad = admin_.post("/admin/alert-rules/change",
+                         {{"name", "nagios <acme>"}, {"format", "generic"}, {"body", "no groups here"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+  EXPECT_TRUE(has(bad->body, "id=\"e-body\"")) << bad->body;
+  EXPECT_TRUE(has(bad->body, "value=\"no groups here\"")) << bad->body;
+  auto no_account = admin_.post("/admin/alert-rules/change",
+                                {{"name", "nagios <acme>"}, {"format", "nagios"}, {"account", "Nobody"}});
+  ASSERT_TRUE(no_account);
+  EXPECT_EQ(no_account->status, 422);
+  EXPECT_TRUE(has(no_account->body, "id=\"e-account\"")) << no_account->body;
+  auto missing = admin_.post("/admin/alert-rules/change", {{"name", "nobody"}, {"format", "nagios"}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(agent_.get("/admin/alert-rules/edit?name=later")->status, 403);
+  EXPECT_EQ(agent_.post("/admin/alert-rules/change", {{"name", "later"}, {"format", "nagios"}})->status, 403);
+  EXPECT_EQ(admin_.post("/admin/alert-rules/change", {{"name", "later"}, {"format", "nagios"}}, false)->status, 403);
+  EXPECT_EQ(cli_alert_rules(run), rules);
+}
+
 }  // namespace
 }  // namespace mailcase::console

@@ -98,6 +98,46 @@ TEST_F(AlertStore, RulesAreAddedInOrderListedWithTheirAccountAndRemoved) {
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
 }
 
+// A rule replaced in place keeps its place and creation time, under a new id: the rules'
+// signature changes, so a running ingest compiles them again.
+TEST_F(AlertStore, ARuleReplacedKeepsItsPlaceAndChangesTheSignature) {
+  alerts::AlertRule a;
+  a.name = "nagios";
+  a.subject_re = "PROBLEM";
+  alerts::AlertRule b;
+  b.name = "zabbix";
+  b.format = alerts::Format::kZabbix;
+  auto first = in_unit([&](UnitOfWork& u) { return u.alerts().add_alert_rule(a); });
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(in_unit([&](UnitOfWork& u) { return u.alerts().add_alert_rule(b); }));
+  auto before = store_->alerts().alert_rules_signature();
+  ASSERT_TRUE(before);
+
+  alerts::AlertRule changed = *first;
+  changed.subject_re = "CRITICAL";
+  changed.format = alerts::Format::kIcinga;
+  auto stored = in_unit([&](UnitOfWork& u) { return u.alerts().replace_alert_rule(changed); });
+  ASSERT_TRUE(stored) << stored.error().message;
+  EXPECT_GT(stored->id, first->id);
+  auto all = store_->alerts().list_alert_rules();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "nagios");
+  EXPECT_EQ((*all)[0].position, 1);
+  EXPECT_EQ((*all)[0].created_at, first->created_at);
+  EXPECT_EQ((*all)[0].subject_re, "CRITICAL");
+  EXPECT_EQ((*all)[0].format, alerts::Format::kIcinga);
+  auto after = store_->alerts().alert_rules_signature();
+  ASSERT_TRUE(after);
+  EXPECT_NE(*before, *after);
+
+  alerts::AlertRule nobody;
+  nobody.name = "nobody";
+  auto missing = in_unit([&](UnitOfWork& u) { return u.alerts().replace_alert_rule(nobody); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(AlertStore, ASecondOpenAlertCaseOfOneKeyIsAConflict) {
   auto& al = store_->alerts();
   auto first = in_unit([&](UnitOfWork& u) { return u.alerts().claim_alert_case(0, "web01", "HTTP"); });

@@ -29,25 +29,12 @@ class Alerts final : public AlertRepository, SqliteRepository {
       MC_ASSIGN_OR_RETURN(r.position, count_of(*qq));
     }
     r.created_at = now_iso8601();
-    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT INTO alert_rules (name, format, sender_re, subject_re, body_re, "
-                                   "account_id, reopen_within_hours, position, created_at) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    qq->bind(1, r.name)
-        .bind(2, alerts::to_string(r.format))
-        .bind(3, r.sender_re)
-        .bind(4, r.subject_re)
-        .bind(5, r.body_re)
-        .bind(6, r.account_id)
-        .bind(7, int64_t{r.reopen_within_hours})
-        .bind(8, int64_t{r.position})
-        .bind(9, r.created_at);
-    if (auto s = qq->run(); !s) {
-      if (s.error().code == ErrorCode::kConflict)
-        return fail(ErrorCode::kConflict, "an alert rule named " + r.name + " exists already");
-      return tl::unexpected(s.error());
-    }
-    r.id = sqlite3_last_insert_rowid(db_);
-    return r;
+    return insert_rule(std::move(r));
+  }
+
+  Result<alerts::AlertRule> replace_alert_rule(alerts::AlertRule r) override {
+    MC_RETURN_IF_ERROR(remove_alert_rule(r.name));
+    return insert_rule(std::move(r));
   }
 
   Result<std::vector<alerts::AlertRule>> list_alert_rules() override {
@@ -138,6 +125,29 @@ class Alerts final : public AlertRepository, SqliteRepository {
   }
 
  private:
+  // r as a new row (a new id), at r.position with r.created_at.
+  Result<alerts::AlertRule> insert_rule(alerts::AlertRule r) {
+    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT INTO alert_rules (name, format, sender_re, subject_re, body_re, "
+                                   "account_id, reopen_within_hours, position, created_at) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    qq->bind(1, r.name)
+        .bind(2, alerts::to_string(r.format))
+        .bind(3, r.sender_re)
+        .bind(4, r.subject_re)
+        .bind(5, r.body_re)
+        .bind(6, r.account_id)
+        .bind(7, int64_t{r.reopen_within_hours})
+        .bind(8, int64_t{r.position})
+        .bind(9, r.created_at);
+    if (auto s = qq->run(); !s) {
+      if (s.error().code == ErrorCode::kConflict)
+        return fail(ErrorCode::kConflict, "an alert rule named " + r.name + " exists already");
+      return tl::unexpected(s.error());
+    }
+    r.id = sqlite3_last_insert_rowid(db_);
+    return r;
+  }
+
   Status changed_one(Query& qq, Id id) {
     MC_RETURN_IF_ERROR(qq.run());
     if (sqlite3_changes(db_) == 0)
