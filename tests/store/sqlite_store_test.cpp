@@ -449,6 +449,41 @@ TEST_F(SqliteStoreTest, AStoreUnderBulkWritesStillCopiesItsWalIntoTheDatabaseFil
   expect_in_database_file_then_reopened(kCases, kCases);
 }
 
+// A store kept up in the background leaves its WAL empty when it closes: the next process
+// to open it alone does not read a WAL of tens of megabytes to rebuild the WAL's index
+// (and again for each command until a commit empties it). A store without that upkeep (a
+// `deliver`) leaves it as it is, for the next commit to reuse.
+TEST_F(SqliteStoreTest, AStoreKeptUpInTheBackgroundLeavesItsWalEmptyWhenItCloses) {
+  const auto wal = dir_.path() / "t.db-wal";
+  const auto write = [&](int from, int count) {
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
+    for (int k = from; k < from + count; ++k) {
+      Case c;
+      c.subject = std::string(6000, 's') + std::to_string(k);
+      ASSERT_TRUE(store_->insert_case(c, "CS", 7));
+    }
+    ASSERT_TRUE(work->commit());
+  };
+  ASSERT_TRUE(store_->maintain_in_background());
+  ASSERT_TRUE(store_->expect_bulk_writes());
+  for (int i = 0; i < 200; i += 10) write(i, 10);
+  ASSERT_GT(std::filesystem::file_size(wal), 1'000'000u);
+  store_.reset();
+  EXPECT_EQ(std::filesystem::exists(wal) ? std::filesystem::file_size(wal) : 0u, 0u);
+  auto again = open_sqlite(dir_.path() / "t.db");
+  ASSERT_TRUE(again) << again.error().message;
+  auto all = (*again)->list_cases(1000);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 200u);
+
+  // Without the upkeep, a few commits stay in the WAL.
+  store_ = std::move(*again);
+  write(200, 5);
+  store_.reset();
+  EXPECT_GT(std::filesystem::file_size(wal), 0u);
+}
+
 // A checkpoint that could not copy the whole WAL (a reader held an older snapshot) is
 // tried again once commits stop: the burst's pages reach the database file without
 // waiting for more commits to wake the thread.
