@@ -2,7 +2,7 @@
 // Latin-2 quoted-printable, HTML-only and multipart/alternative, attachments, and replies
 // that carry case tags and In-Reply-To. Deterministic for a given seed.
 //
-//   gen_corpus --count 10000 --out corpus.mbox [--seed 1] [--big-attachment-mb 0]
+//   gen_corpus --out corpus.mbox [--count 10000] [--seed 1] [--big-attachment-mb 0]
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -49,12 +49,20 @@ std::string base64(const std::string& in) {
 
 int main(int argc, char** argv) {
   long count = 10000, seed = 1, big_mb = 0;
-  const char* out_path = "corpus.mbox";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  const char* out_path = nullptr;
+  // Each option takes a value; anything else (--help too) prints the usage and writes
+  // nothing, rather than a default file where it was started.
+  bool usage = argc % 2 == 0;
+  for (int i = 1; !usage && i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--count")) count = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--out")) out_path = argv[i + 1];
     else if (!std::strcmp(argv[i], "--seed")) seed = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--big-attachment-mb")) big_mb = std::atol(argv[i + 1]);
+    else usage = true;
+  }
+  if (usage || !out_path) {
+    std::fprintf(stderr, "usage: gen_corpus --out FILE [--count 10000] [--seed 1] [--big-attachment-mb 0]\n");
+    return 2;
   }
   FILE* out = std::fopen(out_path, "wb");
   if (!out) {
