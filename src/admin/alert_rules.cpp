@@ -43,7 +43,29 @@ Status resolve_account(store::UnitOfWork& u, alerts::AlertRule& r) {
   return {};
 }
 
+// The rule as the store kept it (its account named as r names it), with its event; then
+// the unit's commit.
+Result<alerts::AlertRule> record_and_commit(store::UnitOfWork& u, alerts::AlertRule stored,
+                                            const alerts::AlertRule& r, store::EventAction action,
+                                            std::string_view actor) {
+  stored.account = r.account;
+  MC_RETURN_IF_ERROR(alert_rule_event(u, actor, action, alert_rule_details(stored)));
+  MC_RETURN_IF_ERROR(u.commit());
+  return stored;
+}
+
 }  // namespace
+
+AlertRuleChange change_to(const alerts::AlertRule& r) {
+  AlertRuleChange c;
+  c.format = r.format;
+  c.sender_re = r.sender_re;
+  c.subject_re = r.subject_re;
+  c.body_re = r.body_re;
+  c.account = r.account;
+  c.reopen_within_hours = r.reopen_within_hours;
+  return c;
+}
 
 alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange& c) {
   if (c.format) r.format = *c.format;
@@ -68,11 +90,7 @@ Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view n
   MC_RETURN_IF_ERROR(alerts::check_rule(r));
   MC_RETURN_IF_ERROR(resolve_account(u, r));
   MC_ASSIGN_OR_RETURN(auto stored, u.alerts().replace_alert_rule(r));
-  stored.account = r.account;
-  MC_RETURN_IF_ERROR(
-      alert_rule_event(u, actor, store::EventAction::kAlertRuleChanged, alert_rule_details(stored)));
-  MC_RETURN_IF_ERROR(u.commit());
-  return stored;
+  return record_and_commit(u, std::move(stored), r, store::EventAction::kAlertRuleChanged, actor);
 }
 
 Result<alerts::AlertRule> add_alert_rule(store::Store& st, alerts::AlertRule r, std::string_view actor) {
@@ -80,11 +98,7 @@ Result<alerts::AlertRule> add_alert_rule(store::Store& st, alerts::AlertRule r, 
   MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
   MC_RETURN_IF_ERROR(resolve_account(u, r));
   MC_ASSIGN_OR_RETURN(auto stored, u.alerts().add_alert_rule(r));
-  stored.account = r.account;
-  MC_RETURN_IF_ERROR(
-      alert_rule_event(u, actor, store::EventAction::kAlertRuleAdded, alert_rule_details(stored)));
-  MC_RETURN_IF_ERROR(u.commit());
-  return stored;
+  return record_and_commit(u, std::move(stored), r, store::EventAction::kAlertRuleAdded, actor);
 }
 
 Result<std::vector<alerts::AlertRule>> list_alert_rules(store::Store& st) {

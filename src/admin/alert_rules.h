@@ -29,6 +29,8 @@ struct AlertRuleChange {
   std::optional<std::string> sender_re, subject_re, body_re, account;
   std::optional<int> reopen_within_hours;
 };
+// A change that gives every field of r (a form or a merged body that holds the whole rule).
+AlertRuleChange change_to(const alerts::AlertRule& r);
 // r with the change applied (the account's id is left for the store to find). Pure.
 alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange& c);
 // Changes the named rule (kNotFound when there is none) after alerts::check_rule of the

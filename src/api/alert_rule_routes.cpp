@@ -121,14 +121,7 @@ void patch_alert_rule(Context& ctx, const store::Agent& by, const std::string& n
   nlohmann::json merged = present::alert_rule_json(*current);
   merged.merge_patch(*body);
   MC_API_FIELD(rule, alert_rule_of(merged));
-  admin::AlertRuleChange change;
-  change.format = rule->format;
-  change.sender_re = rule->sender_re;
-  change.subject_re = rule->subject_re;
-  change.body_re = rule->body_re;
-  change.account = rule->account;
-  change.reopen_within_hours = rule->reopen_within_hours;
-  auto changed = admin::change_alert_rule(ctx.store, name, change, by.email);
+  auto changed = admin::change_alert_rule(ctx.store, name, admin::change_to(*rule), by.email);
   if (!changed) return send_problem(res, problem_of_alert_rule(changed.error()));
   send_json(res, 200, present::alert_rule_json(*changed));
 }

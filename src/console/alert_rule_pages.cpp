@@ -171,14 +171,7 @@ void alert_rules_change(Context& ctx, const Viewer& v, const httplib::Request& r
   if (!errors.empty())
     return alert_rule_edit_page(v, res, 422, notice("", "The alert rule has invalid fields. Nothing was changed."),
                                 f, errors);
-  admin::AlertRuleChange change;
-  change.format = rule.format;
-  change.sender_re = rule.sender_re;
-  change.subject_re = rule.subject_re;
-  change.body_re = rule.body_re;
-  change.account = rule.account;
-  change.reopen_within_hours = rule.reopen_within_hours;
-  auto changed = admin::change_alert_rule(ctx.store, rule.name, change, v.agent.email);
+  auto changed = admin::change_alert_rule(ctx.store, rule.name, admin::change_to(rule), v.agent.email);
   if (!changed) {
     if (changed.error().code == ErrorCode::kNotFound && !admin::invalid_of(changed.error().message))
       return send_error(res, 404, v, "There is no alert rule named " + rule.name + ".");

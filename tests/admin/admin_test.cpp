@@ -76,6 +76,17 @@ TEST(ChangedAlertRule, EachFieldGivenReplacesTheRulesAndNothingElseMoves) {
   EXPECT_EQ(out.reopen_within_hours, 0);
   EXPECT_EQ(out.position, 2);
   EXPECT_EQ(out.created_at, "2026-12-01T10:00:00Z");
+
+  // A change to a whole rule gives it every field of that rule.
+  alerts::AlertRule other = r;
+  other.format = alerts::Format::kGeneric;
+  other.body_re = "(?P<host>\\S+) (?P<state>\\w+)";
+  other.account = "";
+  auto whole = changed_alert_rule(r, change_to(other));
+  EXPECT_EQ(whole.format, alerts::Format::kGeneric);
+  EXPECT_EQ(whole.body_re, other.body_re);
+  EXPECT_EQ(whole.account, "");
+  EXPECT_EQ(whole.subject_re, "PROBLEM");
 }
 
 TEST(InvalidOf, ReadsTheFieldOfAnErrorsWordsAndNothingElse) {
