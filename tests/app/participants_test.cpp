@@ -95,6 +95,9 @@ TEST_F(Participants, ToAndCcOfTheFirstMailAreRecordedNeverOurs) {
 // shown on their comment without becoming participants.
 TEST_F(Participants, EachCommentShowsItsMailsCcLine) {
   EXPECT_EQ(show()["comments"][0]["cc"], json::array({"carl@partner.example", "support@corp.example"}));
+  auto text = run({"case", "show", number_});
+  EXPECT_NE(text.out.find("cc: carl@partner.example, support@corp.example\nIt jams."), std::string::npos)
+      << text.out;
   auto o = deliver(mail("Eve <eve@evil.example>", reply_subject(), "Hello\n", "eve0@evil.example",
                         "Cc: Mallory <Mallory@Evil.example>\r\n"));
   EXPECT_EQ(o["outcome"], "updated");
