@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "admin/alert_rules.h"
@@ -92,28 +93,21 @@ void register_alert_commands(CLI::App& app, Globals& g) {
         "change", "change an alert rule in place: each option given replaces the rule's (\"\" clears a pattern "
                   "or the account); its name and place stay");
     auto name = std::make_shared<std::string>();
+    // Each option binds to its field of the change: given, it is set ("" too); not given,
+    // it stays unset and the rule's field stays.
     auto c = std::make_shared<admin::AlertRuleChange>();
-    auto format = std::make_shared<std::string>();
-    auto sender = std::make_shared<std::string>(), subject = std::make_shared<std::string>(),
-         body = std::make_shared<std::string>(), account = std::make_shared<std::string>();
-    auto reopen = std::make_shared<int>(0);
+    auto format = std::make_shared<std::optional<std::string>>();
     change->add_option("name", *name, "the rule's name")->required();
-    auto* format_opt = change->add_option("--format", *format, "nagios, icinga, zabbix, checkmk, monit or generic");
-    auto* sender_opt = change->add_option("--sender", *sender, "RE2 the From address must match (any case)");
-    auto* subject_opt = change->add_option("--subject", *subject, "RE2 the subject must match (any case)");
-    auto* body_opt = change->add_option("--body", *body, "RE2 the text body must match");
-    auto* account_opt = change->add_option("--account", *account, "the account the alert cases are for");
-    auto* reopen_opt = change->add_option("--reopen-within", *reopen,
-                                          "hours after a recovery within which a new problem reopens the case");
-    change->callback([&g, name, c, format, sender, subject, body, account, reopen, format_opt, sender_opt,
-                      subject_opt, body_opt, account_opt, reopen_opt] {
-      if (format_opt->count() > 0) c->format = alerts::format_from(*format);
-      if (sender_opt->count() > 0) c->sender_re = *sender;
-      if (subject_opt->count() > 0) c->subject_re = *subject;
-      if (body_opt->count() > 0) c->body_re = *body;
-      if (account_opt->count() > 0) c->account = *account;
-      if (reopen_opt->count() > 0) c->reopen_within_hours = *reopen;
-      const bool bad_format = format_opt->count() > 0 && !c->format;
+    change->add_option("--format", *format, "nagios, icinga, zabbix, checkmk, monit or generic");
+    change->add_option("--sender", c->sender_re, "RE2 the From address must match (any case)");
+    change->add_option("--subject", c->subject_re, "RE2 the subject must match (any case)");
+    change->add_option("--body", c->body_re, "RE2 the text body must match");
+    change->add_option("--account", c->account, "the account the alert cases are for");
+    change->add_option("--reopen-within", c->reopen_within_hours,
+                       "hours after a recovery within which a new problem reopens the case");
+    change->callback([&g, name, c, format] {
+      if (*format) c->format = alerts::format_from(**format);
+      const bool bad_format = *format && !c->format;
       g.action = [&g, name, c, bad_format] {
         if (bad_format) {
           print_error(Error{ErrorCode::kInvalidInput,

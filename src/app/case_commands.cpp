@@ -92,11 +92,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
                         : *cm.sender_verified ? "  [verified]"
                                               : "  [not verified]")
                     << "\n";
-          if (!cm.cc.empty()) {
-            std::cout << "cc:";
-            for (size_t i = 0; i < cm.cc.size(); ++i) std::cout << (i ? ", " : " ") << cm.cc[i];
-            std::cout << "\n";
-          }
+          if (!cm.cc.empty()) std::cout << "cc: " << text::join(cm.cc, ", ") << "\n";
           std::cout << cm.body << "\n";
           if (!cm.quoted.empty()) std::cout << "[quoted history: " << cm.quoted.size() << " bytes]\n";
         }

@@ -71,11 +71,7 @@ Html comment_html(const store::Comment& c, const std::vector<store::Attachment>&
                        "No trusted server vouched for the sender's domain: the From may be forged");
   // Whom else its mail went to.
   Html copies;
-  if (!c.cc.empty()) {
-    std::string list;
-    for (const auto& e : c.cc) list += (list.empty() ? "" : ", ") + e;
-    copies = html("<p class=\"meta cc\">Cc: {}</p>", list);
-  }
+  if (!c.cc.empty()) copies = html("<p class=\"meta cc\">Cc: {}</p>", text::join(c.cc, ", "));
   return html(
       "<article class=\"card comment {}\" id=\"c{}\"><p class=\"meta\"><strong>{}</strong> · {}{} · {}</p>"
       "{}<div class=\"body\">{}</div>{}{}{}</article>",

@@ -395,7 +395,7 @@ Status CaseServices::comment(store::UnitOfWork& w, const Actor& by, store::Case&
     MC_RETURN_IF_ERROR(event(w, c, by, store::EventAction::kParticipantAdded, {{"email", e}}));
   }
   std::map<std::string, std::string> details;
-  for (const auto& e : cc) details["cc"] += (details["cc"].empty() ? "" : ", ") + e;
+  if (!cc.empty()) details["cc"] = text::join(cc, ", ");
   return event(w, c, by, in.is_public ? store::EventAction::kCommented : store::EventAction::kNote,
                std::move(details));
 }

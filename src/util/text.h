@@ -35,6 +35,9 @@ std::string html_escape(std::string_view s);
 // and the characters in `keep` (e.g. "/" for a local path): a URL's query value or path.
 std::string url_encode(std::string_view s, std::string_view keep = {});
 
+// The parts one after the other with `separator` between them ("" for none).
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+
 // Removes the invisible characters that change how text around them is shown: the
 // bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069), the
 // direction marks (U+200E, U+200F, U+061C). "invoice\u202Efdp.exe" would otherwise show

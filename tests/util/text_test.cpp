@@ -14,6 +14,13 @@
 namespace mailcase {
 namespace {
 
+TEST(Text, JoinPutsTheSeparatorBetweenPartsOnly) {
+  EXPECT_EQ(text::join({}, ", "), "");
+  EXPECT_EQ(text::join({"a@x.org"}, ", "), "a@x.org");
+  EXPECT_EQ(text::join({"a@x.org", "b@y.org", "c@z.org"}, ", "), "a@x.org, b@y.org, c@z.org");
+  EXPECT_EQ(text::join({"a", "b"}, ""), "ab");
+}
+
 TEST(Text, BidiControlsAreStripped) {
   // "invoice" RLO "fdp.exe" shows as "invoiceexe.pdf" in a right-to-left override.
   EXPECT_EQ(text::strip_bidi_controls("invoice\u202Efdp.exe"), "invoicefdp.exe");

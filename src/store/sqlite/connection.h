@@ -16,6 +16,7 @@
 #include "store/page.h"
 #include "store/store.h"  // now_iso8601, kSqliteIsParticipantSql
 #include "util/result.h"
+#include "util/text.h"
 
 namespace mailcase::store::sqlite {
 
@@ -29,14 +30,7 @@ Result<T> known_state(std::optional<T> v, std::string_view what, const std::stri
               "unknown " + std::string(what) + " '" + text + "' in row " + std::to_string(row));
 }
 
-inline std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += ',';
-    out += s;
-  }
-  return out;
-}
+inline std::string join(const std::vector<std::string>& v) { return text::join(v, ","); }
 
 inline std::vector<std::string> split_commas(std::string_view s) {
   std::vector<std::string> out;
