@@ -38,6 +38,14 @@ struct Outcome {
   bool too_large = false;
 };
 
+// The key a mail is known by whatever way it comes again: "mid:<Message-ID>", else
+// "sha:<SHA-256 of its bytes>" (a mail without a Message-ID, or one that did not parse or
+// was too large: message_id empty). Two mails of one key are one mail: the second is a
+// duplicate of the first.
+inline std::string dedupe_key(std::string_view message_id, std::string_view sha256) {
+  return message_id.empty() ? "sha:" + std::string(sha256) : "mid:" + std::string(message_id);
+}
+
 // How much of a mail over limits.max_message_bytes is kept for its record: its
 // first 64 KiB, never more than the limit itself.
 inline constexpr size_t kOversizeHeadBytes = 64 * 1024;

@@ -179,6 +179,8 @@ struct Pipeline::Work {
   Spooled in;
   store::RawMessage row;
   bool skip = false;  // already answered (duplicate bytes)
+  // The dedupe key its parse gives (ingest::dedupe_key), known before its record.
+  std::string key;
   std::optional<Outcome> outcome;
   std::optional<mime::ParsedMessage> msg;
   std::string parse_error;
@@ -537,18 +539,21 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     return results;
   };
 
-  // A mail's "received" row, or what says it was recorded before: a duplicate (the same
-  // bytes recorded earlier, or earlier in this batch) is skipped with its outcome, a
-  // "received" row of an interrupted run is taken up, and a new mail gets its row.
-  std::map<std::string, size_t> seen;  // the same bytes twice in one batch
+  // A mail's "received" row, or what says it was recorded before: a copy of bytes recorded
+  // earlier is skipped with its outcome (found by the key its parse gives, whose row holds
+  // the same bytes, or by its bytes where no key tells: a duplicate's row), a "received"
+  // row of an interrupted run is taken up, and a new mail gets its row. Another mail of a
+  // recorded key (other bytes) gets its row too: apply() records it as a duplicate.
+  std::map<std::string, size_t> seen;  // a SHA-256 → the first mail of the batch with it
   auto record_received = [&](store::RawMessageRepository& raws, store::CaseRepository& cases, size_t i) -> Status {
     Work& w = work[i];
-    if (auto it = seen.find(w.in.blob.sha256); it != seen.end()) {
-      w.skip = true;
-      return {};
+    if (w.skip) return {};  // the same bytes earlier in this batch
+    const std::string& sha = w.in.blob.sha256;
+    MC_ASSIGN_OR_RETURN(auto existing, raws.find_copy_by_sha(sha));
+    if (!existing) {
+      MC_ASSIGN_OR_RETURN(auto keyed, raws.find_raw_by_dedupe_key(w.key));
+      if (keyed && keyed->sha256 == sha) existing = std::move(keyed);
     }
-    seen.emplace(w.in.blob.sha256, i);
-    MC_ASSIGN_OR_RETURN(auto existing, raws.find_raw_by_sha(w.in.blob.sha256));
     if (existing) {
       w.row = *existing;
       if (w.row.state != store::RawState::kReceived) {
@@ -565,7 +570,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
       }
       return {};  // a "received" row from an interrupted run: process it now
     }
-    w.row.sha256 = w.in.blob.sha256;
+    w.row.sha256 = sha;
     w.row.size = w.in.blob.size;
     // A held mail's bytes go in with its row (Spooled::held): this commit makes both durable.
     MC_ASSIGN_OR_RETURN(w.row.spool_location, keep_if_held(raws, w.in, w.in.blob.location));
@@ -592,6 +597,21 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     }
   };
   for (size_t i = 0; i < batch.size(); ++i) work[i].in = batch[i];
+
+  // 0. The same bytes twice in this batch: the second is answered as the first. Every other
+  // mail not parsed ahead is parsed now, before its record: the key that tells a copy of a
+  // mail recorded earlier comes from its parse (record_received). Its attachments reach
+  // the disk with its bytes (1.).
+  for (size_t i = 0; i < work.size(); ++i) {
+    Work& w = work[i];
+    if (!seen.emplace(w.in.blob.sha256, i).second) {
+      w.skip = true;
+      continue;
+    }
+    if (!w.in.parsed) w.in.parsed = std::make_shared<ParseResult>(parse_spooled(w.in.blob, w.in.full_size));
+    const auto& msg = w.in.parsed->msg;  // none when too large or unparseable
+    w.key = dedupe_key(msg ? msg->message_id : "", w.in.blob.sha256);
+  }
 
   // 1. The bytes reach the disk, then (a batch to parse here) a "received" row per new
   // mail, in one commit. That commit does not wait for the disk: nothing is acknowledged
@@ -621,23 +641,15 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     answer_batch_duplicates();
   }
 
-  // 2. Parse outside the lock; attachments go to the blob store. A mail parsed ahead
-  // (prepare, parse_ahead) wrote its blobs before the sync of 1.: only a parse here
-  // calls for another sync.
-  bool parsed_here = false;
+  // 2. Outside the lock: what the parse (done ahead or in 0.) leaves to do, rspamd's
+  // verdict among it. Every blob was written before the sync of 1.
   for (auto& w : work) {
-    if (w.skip) continue;
-    parsed_here = parsed_here || !w.in.parsed;
-    parse(w);
+    if (!w.skip) parse(w);
   }
-  // Unsynced: the blobs' sync (of the reader's writes and of any parse here) runs on
-  // another thread while the statements below run, and is waited for before the commit.
+  // Unsynced: the blobs' sync (of the reader's writes) runs on another thread while the
+  // statements below run, and is waited for before the commit.
   std::future<Status> blobs_synced;
-  if (unsynced) {
-    blobs_synced = util::run_beside([this] { return sync_blobs(); });
-  } else if (parsed_here) {
-    if (auto s = sync_blobs(); !s) return fail_all(s.error());
-  }
+  if (unsynced) blobs_synced = util::run_beside([this] { return sync_blobs(); });
 
   // 3. Decide and apply, one commit for the batch. Each mail is applied after a
   // savepoint: one whose writes fail is undone alone and answered with its error
@@ -734,7 +746,28 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
   auto finish = [&](store::RawState state, OutcomeKind kind, std::string reason) {
     return record_outcome(u, w, state, kind, std::move(reason));
   };
+  // The mail's key: another row that holds it makes this mail its duplicate (the same
+  // bytes, or another mail of its Message-ID); else this row holds it from now on.
+  auto take_key = [&](std::string key) -> Result<bool> {
+    MC_ASSIGN_OR_RETURN(auto other, u.raw_messages().find_raw_by_dedupe_key(key));
+    if (other && other->id != row.id) {
+      row.case_id = other->case_id;
+      row.dedupe_key.clear();
+      MC_RETURN_IF_ERROR(finish(store::RawState::kDuplicate, OutcomeKind::kDuplicate,
+                                (other->sha256 == row.sha256 ? "already recorded as message "
+                                                             : "same Message-ID as message ") +
+                                    std::to_string(other->id)));
+      return false;
+    }
+    row.dedupe_key = std::move(key);
+    return true;
+  };
 
+  if (w.too_large || !w.msg) {
+    // Known by its bytes, so that a copy of it is answered as a duplicate of this record.
+    MC_ASSIGN_OR_RETURN(const bool first, take_key(dedupe_key("", row.sha256)));
+    if (!first) return {};
+  }
   if (w.too_large) {
     std::string reason = w.in.full_size > 0 ? head_only_reason(w.in.full_size, row.size)
                          : row.reason.find(kHeadOnly) != std::string::npos
@@ -750,15 +783,8 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
   row.from = m.from.email;
   row.subject = m.subject;
   if (!row.envelope_sender) row.envelope_sender = return_path(m);  // the source did not tell
-  std::string key = m.message_id.empty() ? "sha:" + row.sha256 : "mid:" + m.message_id;
-  MC_ASSIGN_OR_RETURN(auto other, u.raw_messages().find_raw_by_dedupe_key(key));
-  if (other && other->id != row.id) {
-    row.case_id = other->case_id;
-    row.dedupe_key.clear();
-    return finish(store::RawState::kDuplicate, OutcomeKind::kDuplicate,
-                  "same Message-ID as message " + std::to_string(other->id));
-  }
-  row.dedupe_key = key;
+  MC_ASSIGN_OR_RETURN(const bool first, take_key(dedupe_key(m.message_id, row.sha256)));
+  if (!first) return {};
   MC_RETURN_IF_ERROR(keep_held_attachments(u, w));
   return apply_decision(u, w);
 }

@@ -1344,6 +1344,60 @@ END;
       {36, R"sql(
 ALTER TABLE comments ADD COLUMN cc TEXT NOT NULL DEFAULT '';
 )sql"},
+      // A copy of a mail is known by its dedupe key (its Message-ID, else its SHA-256),
+      // which the pipeline reads from the mail's parse before its row goes in, and whose
+      // row holds its SHA-256 to tell a byte copy from another mail of that Message-ID.
+      // The UNIQUE index on raw_messages.sha256 goes: its random 64-character keys wrote
+      // about one leaf page a mail once the store held more leaves than a commit has
+      // mails (1.4 WAL pages a mail into a store of 300,000). The bytes are still looked
+      // up by their SHA-256 where no key tells: a row still "received" (an interrupted
+      // run, taken up by the same bytes) or recorded as a duplicate (which holds no key),
+      // through an index of those rows only. A failed mail (unparseable, too large) now
+      // holds its "sha:" key too, so that a copy of it is answered as one; the rows
+      // failed before this get theirs here.
+      {37, R"sql(
+CREATE TABLE raw_messages_rebuilt (
+  id INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  recipients TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  outcome TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  dedupe_key TEXT,
+  message_id TEXT NOT NULL DEFAULT '',
+  from_addr TEXT NOT NULL DEFAULT '',
+  subject TEXT NOT NULL DEFAULT '',
+  case_id INTEGER REFERENCES cases(id),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  received_at TEXT NOT NULL,
+  spool_location TEXT NOT NULL DEFAULT '',
+  envelope_sender TEXT,
+  auth_server TEXT NOT NULL DEFAULT '',
+  dkim TEXT NOT NULL DEFAULT '',
+  spf TEXT NOT NULL DEFAULT '',
+  dmarc TEXT NOT NULL DEFAULT '',
+  sender_verified INTEGER NOT NULL DEFAULT 0,
+  spam TEXT NOT NULL DEFAULT '',
+  spam_score REAL,
+  spam_detail TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO raw_messages_rebuilt (id, sha256, size, source, recipients, state, outcome, reason,
+  dedupe_key, message_id, from_addr, subject, case_id, attempts, received_at, spool_location,
+  envelope_sender, auth_server, dkim, spf, dmarc, sender_verified, spam, spam_score, spam_detail)
+SELECT id, sha256, size, source, recipients, state, outcome, reason,
+  dedupe_key, message_id, from_addr, subject, case_id, attempts, received_at, spool_location,
+  envelope_sender, auth_server, dkim, spf, dmarc, sender_verified, spam, spam_score, spam_detail
+FROM raw_messages ORDER BY id;
+DROP TABLE raw_messages;
+ALTER TABLE raw_messages_rebuilt RENAME TO raw_messages;
+CREATE UNIQUE INDEX raw_messages_dedupe ON raw_messages(dedupe_key) WHERE dedupe_key IS NOT NULL;
+CREATE INDEX raw_messages_state ON raw_messages(state);
+CREATE INDEX raw_messages_copies ON raw_messages(sha256) WHERE state IN ('received', 'duplicate');
+UPDATE OR IGNORE raw_messages SET dedupe_key = 'sha:' || sha256 WHERE state = 'failed' AND dedupe_key IS NULL;
+)sql",
+       true},
   };
   return all;
 }

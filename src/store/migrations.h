@@ -9,6 +9,9 @@ namespace mailcase::store {
 struct Migration {
   int version;
   std::string_view sql;
+  // Rebuilds a table that other tables' foreign keys name (SQLite's way to change a
+  // column's constraints): applied with foreign keys off, checked before its commit.
+  bool rebuilds_table = false;
 };
 
 // SQLite dialect; applied in order, each in its own transaction.

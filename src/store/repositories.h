@@ -112,7 +112,13 @@ class RoutingRepository {
 class RawMessageRepository {
  public:
   virtual ~RawMessageRepository() = default;
-  [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) = 0;
+  // The row of these bytes that holds no dedupe key to find it by: one still "received"
+  // (an interrupted run's) or recorded as a duplicate. Any other row of the same bytes is
+  // found by its dedupe key (find_raw_by_dedupe_key), whose row's sha256 tells a byte copy.
+  // (A store keeps no index of every row's SHA-256: its random keys cost a page a mail.)
+  [[nodiscard]] virtual Result<std::optional<RawMessage>> find_copy_by_sha(std::string_view sha256) = 0;
+  // The row that holds the key ("mid:<Message-ID>" or "sha:<SHA-256>"): the first mail
+  // recorded with it, processed, held or failed.
   [[nodiscard]] virtual Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) = 0;
   [[nodiscard]] virtual Result<std::optional<RawMessage>> get_raw(Id id) = 0;
   [[nodiscard]] virtual Result<Id> insert_raw(const RawMessage& m) = 0;

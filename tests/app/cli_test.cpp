@@ -96,6 +96,34 @@ TEST_F(Cli, SameMailTwiceGivesOneCase) {
   EXPECT_EQ(list.size(), 1u);
 }
 
+// Whatever became of a mail (a case, a duplicate of another mail of its Message-ID, a
+// failure), the same bytes again are answered as a duplicate of its record and add none.
+TEST_F(Cli, TheSameBytesAgainAddNoRecordWhateverBecameOfThem) {
+  std::ofstream(std::filesystem::path(data_) / "mailcase.toml") << "[limits]\nmax_message_bytes = 2000\n";
+  const auto m = mail("bob@example.com", "Hello", "Hi\n", "again@example.com");
+  const auto other_bytes = "Delivered-To: sales@corp.example\r\n" + m;
+  const auto huge = mail("bob@example.com", "Huge", std::string(5000, 'x') + "\n", "huge@example.com");
+  const std::string garbage("\x00\x01\x02 not a mail at all", 22);
+  std::vector<json> first;
+  for (const auto* bytes : {&m, &other_bytes, &huge, &garbage}) {
+    first.push_back(json::parse(run({"deliver"}, *bytes).out));
+    auto again = run({"deliver"}, *bytes);
+    auto o = json::parse(again.out);
+    EXPECT_EQ(o["outcome"], "duplicate") << o.dump();
+    EXPECT_EQ(o["reason"], "already recorded as message " + std::to_string(first.back()["message"].get<int>()))
+        << o.dump();
+    EXPECT_EQ(o["case"], first.back()["case"]) << o.dump();
+    EXPECT_EQ(again.exit_code, bytes == &huge ? 65 : 0);  // too large: refused each time
+  }
+  EXPECT_EQ(first[0]["outcome"], "created");
+  EXPECT_EQ(first[1]["outcome"], "duplicate");
+  EXPECT_EQ(first[1]["reason"], "same Message-ID as message " + std::to_string(first[0]["message"].get<int>()));
+  EXPECT_EQ(first[2]["outcome"], "failed");
+  auto all = json::parse(run({"message", "list", "--json"}).out);
+  EXPECT_EQ(all.size(), 4u) << all.dump();
+  EXPECT_EQ(json::parse(run({"case", "list", "--json"}).out).size(), 1u);
+}
+
 TEST_F(Cli, MailToTwoRoutingAddressesGivesOneCase) {
   run({"address", "add", "support@corp.example", "--queue", "Support"});
   run({"address", "add", "sales@corp.example", "--queue", "Sales"});

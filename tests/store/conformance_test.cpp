@@ -384,7 +384,7 @@ TEST_P(StoreConformance, RoutingAddressPutReplacesAndListIsOrderedByEmail) {
 
 // --- raw messages ----------------------------------------------------------------------
 
-TEST_P(StoreConformance, RawMessageIsFoundBySha256AndId) {
+TEST_P(StoreConformance, AReceivedRawMessageIsFoundBySha256AndId) {
   RawMessage m = make_raw("aa11");
   m.spool_location = "3:4096";
   Id id = 0;
@@ -393,7 +393,7 @@ TEST_P(StoreConformance, RawMessageIsFoundBySha256AndId) {
     ASSERT_TRUE(r) << r.error().message;
     id = *r;
   });
-  auto found = store_->find_raw_by_sha("aa11");
+  auto found = store_->find_copy_by_sha("aa11");
   ASSERT_TRUE(found && *found);
   const RawMessage& f = **found;
   EXPECT_EQ(f.id, id);
@@ -409,7 +409,7 @@ TEST_P(StoreConformance, RawMessageIsFoundBySha256AndId) {
   auto by_id = store_->get_raw(id);
   ASSERT_TRUE(by_id && *by_id);
   EXPECT_EQ((*by_id)->sha256, "aa11");
-  auto none = store_->find_raw_by_sha("bb22");
+  auto none = store_->find_copy_by_sha("bb22");
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
 }
@@ -418,14 +418,61 @@ TEST_P(StoreConformance, RawMessageWithoutReceivedAtGetsTheTimeOfInsert) {
   RawMessage m = make_raw("cc33");
   m.received_at.clear();
   committed([&] { ASSERT_TRUE(store_->insert_raw(m)); });
-  auto found = store_->find_raw_by_sha("cc33");
+  auto found = store_->find_copy_by_sha("cc33");
   ASSERT_TRUE(found && *found);
   EXPECT_FALSE((*found)->received_at.empty());
 }
 
-TEST_P(StoreConformance, RawMessageSha256IsUnique) {
-  committed([&] { ASSERT_TRUE(store_->insert_raw(make_raw("dup"))); });
-  expect_failure_in_transaction(ErrorCode::kConflict, [&] { return store_->insert_raw(make_raw("dup")); });
+// By its bytes, a row is found while it is "received" or once it is a duplicate; a row
+// processed, held or failed is found by its dedupe key, which holds its sha256.
+TEST_P(StoreConformance, ACopyIsFoundByItsBytesWhileReceivedOrAsADuplicateElseByItsKey) {
+  Id id = 0;
+  committed([&] {
+    auto r = store_->insert_raw(make_raw("copy1"));
+    ASSERT_TRUE(r) << r.error().message;
+    id = *r;
+  });
+  auto set_state = [&](RawState state, std::string key) {
+    auto row = store_->get_raw(id);
+    ASSERT_TRUE(row && *row);
+    RawMessage m = **row;
+    m.state = state;
+    m.dedupe_key = std::move(key);
+    committed([&] { ASSERT_TRUE(store_->update_raw(m)); });
+  };
+  auto by_bytes = [&]() -> std::optional<Id> {
+    auto r = store_->find_copy_by_sha("copy1");
+    EXPECT_TRUE(r) << r.error().message;
+    return r && *r ? std::optional<Id>((*r)->id) : std::nullopt;
+  };
+  EXPECT_EQ(by_bytes(), id);
+  set_state(RawState::kProcessed, "mid:copy1@example.com");
+  EXPECT_EQ(by_bytes(), std::nullopt);
+  auto keyed = store_->find_raw_by_dedupe_key("mid:copy1@example.com");
+  ASSERT_TRUE(keyed && *keyed);
+  EXPECT_EQ((*keyed)->id, id);
+  EXPECT_EQ((*keyed)->sha256, "copy1");
+  set_state(RawState::kDuplicate, "");
+  EXPECT_EQ(by_bytes(), id);
+  set_state(RawState::kFailed, "sha:copy1");
+  EXPECT_EQ(by_bytes(), std::nullopt);
+}
+
+TEST_P(StoreConformance, ADedupeKeyIsHeldByOneRowOnly) {
+  std::vector<RawMessage> rows;
+  committed([&] {
+    for (const char* sha : {"k1", "k2"}) {
+      RawMessage m = make_raw(sha);
+      auto id = store_->insert_raw(m);
+      ASSERT_TRUE(id) << id.error().message;
+      m.id = *id;
+      m.state = RawState::kProcessed;
+      m.dedupe_key = "mid:one@example.com";
+      rows.push_back(m);
+    }
+  });
+  committed([&] { ASSERT_TRUE(store_->update_raw(rows[0])); });
+  expect_failure_in_transaction(ErrorCode::kConflict, [&] { return store_->update_raw(rows[1]); });
 }
 
 TEST_P(StoreConformance, KeptBytesComeBackWholeOnlyWhenTheirUnitCommitted) {
@@ -582,9 +629,9 @@ TEST_P(StoreConformance, RawMessageEnvelopeSenderKeepsUnknownNullAndAddressApart
     ASSERT_TRUE(store_->insert_raw(null_sender));
     ASSERT_TRUE(store_->insert_raw(address));
   });
-  auto u = store_->find_raw_by_sha("env1");
-  auto n = store_->find_raw_by_sha("env2");
-  auto a = store_->find_raw_by_sha("env3");
+  auto u = store_->find_copy_by_sha("env1");
+  auto n = store_->find_copy_by_sha("env2");
+  auto a = store_->find_copy_by_sha("env3");
   ASSERT_TRUE(u && *u && n && *n && a && *a);
   EXPECT_EQ((*u)->envelope_sender, std::nullopt);
   EXPECT_EQ((*n)->envelope_sender, std::optional<std::string>(""));
@@ -592,12 +639,12 @@ TEST_P(StoreConformance, RawMessageEnvelopeSenderKeepsUnknownNullAndAddressApart
 
   // An update keeps each of them as it is.
   for (const char* sha : {"env1", "env2", "env3"}) {
-    auto got = store_->find_raw_by_sha(sha);
+    auto got = store_->find_copy_by_sha(sha);
     ASSERT_TRUE(got && *got);
     RawMessage m = **got;
     m.state = RawState::kProcessed;
     committed([&] { ASSERT_TRUE(store_->update_raw(m)); });
-    auto back = store_->find_raw_by_sha(sha);
+    auto back = store_->get_raw(m.id);
     ASSERT_TRUE(back && *back);
     EXPECT_EQ((*back)->envelope_sender, m.envelope_sender) << sha;
   }
@@ -1667,7 +1714,7 @@ TEST_P(StoreConformance, RollbackDiscardsEveryWriteOfTheTransaction) {
   auto addrs = store_->list_addresses();
   ASSERT_TRUE(addrs);
   EXPECT_TRUE(addrs->empty());
-  auto raw = store_->find_raw_by_sha("gone");
+  auto raw = store_->find_copy_by_sha("gone");
   ASSERT_TRUE(raw);
   EXPECT_FALSE(*raw);
   auto cases = store_->list_cases(10);
@@ -1998,7 +2045,7 @@ TEST_P(StoreConformance, EachRepositoryIsAViewOfTheSameStore) {
   auto addrs = store_->list_addresses();
   ASSERT_TRUE(addrs);
   EXPECT_EQ(addrs->size(), 1u);
-  auto raw = store_->find_raw_by_sha("view");
+  auto raw = store_->find_copy_by_sha("view");
   ASSERT_TRUE(raw && *raw);
   auto mbs = store_->list_mailboxes();
   ASSERT_TRUE(mbs);

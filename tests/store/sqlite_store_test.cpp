@@ -543,5 +543,89 @@ TEST(SqliteStoreMigration, StoresOpenedTogetherOnAnOldFileAllMigrateIt) {
   }
 }
 
+// Migration 37 rebuilds raw_messages without the UNIQUE index on sha256: every row, its
+// id and the comments that name it stay; a failed mail gets its "sha:" key, so that a copy
+// of it is still known; a duplicate is still found by its bytes.
+TEST(SqliteStoreMigration, RawMessagesLoseTheirShaIndexAndKeepEveryRowAndReference) {
+  mailcase::testing::TempDir dir;
+  const auto file = dir.path() / "t.db";
+  {
+    SqliteOptions old;
+    old.max_schema_version = 36;
+    ASSERT_TRUE(open_sqlite(file, old));
+  }
+  auto exec = [&](const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  };
+  exec(
+      "INSERT INTO contacts (id, name, created_at) VALUES (1, 'Ann', '2026-12-01T00:00:00Z');"
+      "INSERT INTO cases (id, number, subject, description, status, priority, queue, contact_id, created_at, "
+      "updated_at) VALUES (1, 'CS0000001', 'Printer', '', 'new', 'medium', 'Support', 1, '2026-12-01T00:00:00Z', "
+      "'2026-12-01T00:00:00Z');"
+      "INSERT INTO raw_messages (id, sha256, size, source, state, dedupe_key, case_id, received_at) VALUES "
+      "(7, 'aaaa', 10, 'pipe', 'processed', 'mid:a@x', 1, '2026-12-01T00:00:00Z'),"
+      "(8, 'bbbb', 10, 'pipe', 'failed', NULL, NULL, '2026-12-01T00:00:00Z'),"
+      "(9, 'cccc', 10, 'pipe', 'duplicate', NULL, 1, '2026-12-01T00:00:00Z');"
+      "INSERT INTO comments (case_id, direction, author, body, visibility, raw_message_id, created_at) "
+      "VALUES (1, 'inbound', 'ann@x', 'It jams.', 'public', 7, '2026-12-01T00:00:00Z');");
+
+  auto store = open_sqlite(file);
+  ASSERT_TRUE(store) << store.error().message;
+  auto processed = (*store)->find_raw_by_dedupe_key("mid:a@x");
+  ASSERT_TRUE(processed && *processed);
+  EXPECT_EQ((*processed)->id, 7);
+  EXPECT_EQ((*processed)->sha256, "aaaa");
+  auto failed = (*store)->find_raw_by_dedupe_key("sha:bbbb");
+  ASSERT_TRUE(failed && *failed);
+  EXPECT_EQ((*failed)->id, 8);
+  auto duplicate = (*store)->find_copy_by_sha("cccc");
+  ASSERT_TRUE(duplicate && *duplicate);
+  EXPECT_EQ((*duplicate)->id, 9);
+  auto not_a_copy = (*store)->find_copy_by_sha("aaaa");
+  ASSERT_TRUE(not_a_copy);
+  EXPECT_FALSE(*not_a_copy);
+  auto comments = (*store)->comments_of(1);
+  ASSERT_TRUE(comments) << comments.error().message;
+  ASSERT_EQ(comments->size(), 1u);
+  EXPECT_EQ((*comments)[0].raw_message_id, std::optional<Id>(7));
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto one_text = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    std::string out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      auto* t = sqlite3_column_text(st, 0);
+      out += std::string(t ? reinterpret_cast<const char*>(t) : "") + ";";
+    }
+    sqlite3_finalize(st);
+    return out;
+  };
+  EXPECT_EQ(one_text("SELECT name FROM pragma_index_list('raw_messages') ORDER BY name"),
+            "raw_messages_copies;raw_messages_dedupe;raw_messages_state;");
+  EXPECT_EQ(one_text("SELECT \"table\" FROM pragma_foreign_key_check"), "");
+  EXPECT_EQ(one_text("PRAGMA integrity_check"), "ok;");
+  EXPECT_EQ(one_text("SELECT foreign_keys FROM pragma_foreign_keys"), "0;");  // this connection's own
+  sqlite3_close(db);
+  // The store's own connection has its foreign keys on again: a comment naming no mail is refused.
+  auto work = (*store)->begin_work();
+  ASSERT_TRUE(work);
+  Comment orphan;
+  orphan.case_id = 1;
+  orphan.direction = Direction::kInbound;
+  orphan.author = "ann@x";
+  orphan.body = "Lost?";
+  orphan.visibility = Visibility::kPublic;
+  orphan.raw_message_id = 4242;
+  orphan.created_at = "2026-12-01T00:00:00Z";
+  EXPECT_FALSE(work->cases().add_comment(orphan));
+}
+
 }  // namespace
 }  // namespace mailcase::store

@@ -63,9 +63,12 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
     return std::optional<RawMessage>(std::move(m));
   }
 
-  Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
-    static const std::string sql =
-        std::string("SELECT ") + kRawColumns + " FROM raw_messages WHERE sha256 = ?";
+  Result<std::optional<RawMessage>> find_copy_by_sha(std::string_view sha256) override {
+    // The state term is the partial index's own (raw_messages_copies), word for word, so
+    // that SQLite uses it.
+    static const std::string sql = std::string("SELECT ") + kRawColumns +
+                                   " FROM raw_messages WHERE sha256 = ? AND state IN ('received', 'duplicate')"
+                                   " ORDER BY id LIMIT 1";
     return raw_one(sql.c_str(), sha256, std::nullopt);
   }
 

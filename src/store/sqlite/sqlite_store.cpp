@@ -125,7 +125,7 @@ Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOpti
 // left in the WAL do not wait there for the next burst.
 //
 // Bulk writes (an import, expect_bulk_writes()) checkpoint 16 times less often. A large
-// store's random keys (raw_messages.sha256, a contact's cases by date) each dirty a leaf
+// store's random keys (then raw_messages.sha256, a contact's cases by date) each dirty a leaf
 // page of their own per mail, and every checkpoint writes each such page once, however
 // many commits wrote it since the last: into a store of 300,000 mails, 10,000 more took
 // 1.79 s with a checkpoint every 1,000 pages and 1.30 s with one every 16,000 (median of
@@ -482,6 +482,16 @@ class SqliteStore final : public Store {
     for (const auto& m : sqlite_migrations()) {
       if (m.version <= current) continue;
       if (max_version > 0 && m.version > max_version) break;
+      // Foreign keys can be turned off only outside a transaction; on again whatever the
+      // migration's end. Its commit is refused unless every key still finds its row.
+      if (m.rebuilds_table) MC_RETURN_IF_ERROR(exec("PRAGMA foreign_keys=OFF"));
+      struct KeysBackOn {
+        SqliteStore* self;
+        bool on;
+        ~KeysBackOn() {
+          if (on) (void)self->exec("PRAGMA foreign_keys=ON");
+        }
+      } keys_back_on{this, m.rebuilds_table};
       MC_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
       // Another process may have applied it while this one waited for the lock (the first
       // deliveries after an upgrade start together): the version is read again under it.
@@ -502,6 +512,11 @@ class SqliteStore final : public Store {
       std::string sql(m.sql);
       sql += "\nINSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");";
       if (auto s = exec(sql.c_str()); !s) {
+        (void)exec("ROLLBACK");
+        return fail(ErrorCode::kInternal,
+                    "migration " + std::to_string(m.version) + " failed: " + s.error().message);
+      }
+      if (auto s = m.rebuilds_table ? foreign_keys_hold() : Status{}; !s) {
         (void)exec("ROLLBACK");
         return fail(ErrorCode::kInternal,
                     "migration " + std::to_string(m.version) + " failed: " + s.error().message);
@@ -559,8 +574,8 @@ class SqliteStore final : public Store {
   Status remove_address(std::string_view email) override { return repos_.routing->remove_address(email); }
 
   // RawMessageRepository
-  Result<std::optional<RawMessage>> find_raw_by_sha(std::string_view sha256) override {
-    return repos_.raw_messages->find_raw_by_sha(sha256);
+  Result<std::optional<RawMessage>> find_copy_by_sha(std::string_view sha256) override {
+    return repos_.raw_messages->find_copy_by_sha(sha256);
   }
   Result<std::optional<RawMessage>> find_raw_by_dedupe_key(std::string_view key) override {
     return repos_.raw_messages->find_raw_by_dedupe_key(key);
@@ -752,6 +767,14 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Whether every foreign key finds its row (PRAGMA foreign_key_check names none).
+  Status foreign_keys_hold() {
+    MC_ASSIGN_OR_RETURN(auto qq, q("PRAGMA foreign_key_check"));
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (row) return fail(ErrorCode::kInternal, "a row of " + qq->text(0) + " names a missing " + qq->text(2));
+    return {};
+  }
+
   // Steps of a migration that SQL alone cannot do; run inside its transaction, after its SQL.
   Status after_migration(int version) {
     if (version == 9) return migrate_free_text_owners();
