@@ -1398,6 +1398,15 @@ CREATE INDEX raw_messages_copies ON raw_messages(sha256) WHERE state IN ('receiv
 UPDATE OR IGNORE raw_messages SET dedupe_key = 'sha:' || sha256 WHERE state = 'failed' AND dedupe_key IS NULL;
 )sql",
        true},
+      // The search index merges its segments 16 at a time instead of 4 (FTS5's automerge):
+      // each case's index entries are rewritten once per level, and levels of 16 are half
+      // as many as levels of 4, so that a commit's merges into a large index stay small
+      // (10,000 mails into a store of 300,000: 0.80-0.86 of the rate into a fresh store,
+      // against 0.75-0.76). A search reads more segments (at most 15 a level, 3 levels at
+      // 300,000 cases); ranked searches there took the same time (0.30 s for 261,633 hits).
+      {38, R"sql(
+INSERT INTO case_search(case_search, rank) VALUES('automerge', 16);
+)sql"},
   };
   return all;
 }

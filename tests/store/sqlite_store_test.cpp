@@ -611,6 +611,8 @@ TEST(SqliteStoreMigration, RawMessagesLoseTheirShaIndexAndKeepEveryRowAndReferen
             "raw_messages_copies;raw_messages_dedupe;raw_messages_state;");
   EXPECT_EQ(one_text("SELECT \"table\" FROM pragma_foreign_key_check"), "");
   EXPECT_EQ(one_text("PRAGMA integrity_check"), "ok;");
+  // Migration 38: the search index merges 16 segments at a time (fewer levels to rewrite).
+  EXPECT_EQ(one_text("SELECT v FROM case_search_config WHERE k = 'automerge'"), "16;");
   EXPECT_EQ(one_text("SELECT foreign_keys FROM pragma_foreign_keys"), "0;");  // this connection's own
   sqlite3_close(db);
   // The store's own connection has its foreign keys on again: a comment naming no mail is refused.
