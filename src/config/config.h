@@ -51,7 +51,7 @@ struct Storage {
   // "full": every commit is fsync'ed; "normal": WAL without fsync per commit (faster,
   // survives a crash of mailcase but not of the machine).
   std::string sync = "full";
-  int import_batch = 256;  // mails per transaction in `mailcase import`
+  int import_batch = 512;  // mails per transaction in `mailcase import`
 };
 
 // Mail to customers and how it leaves (OUT1–OUT6, SF2).

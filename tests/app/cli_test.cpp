@@ -281,7 +281,7 @@ TEST_F(Cli, ImportSummaryShowsARateOnlyWhereItMeansSomething) {
 // imported case is found by its words, and the index agrees with its content.
 TEST_F(Cli, ImportedCasesAreFoundBySearch) {
   auto box = dir_.path() / "in.mbox";
-  const int n = 600;  // more than two batches of storage.import_batch (256)
+  const int n = 1200;  // more than two batches of storage.import_batch (512)
   {
     std::ofstream out(box);
     for (int i = 0; i < n; ++i) {
