@@ -375,6 +375,59 @@ void Pipeline::parse_ahead(Spooled& s, std::string_view at_hand) {
   s.parsed = std::move(p);
 }
 
+uint64_t Pipeline::held_bytes(const Spooled& s) {
+  if (!s.parsed) return s.blob.size;
+  constexpr uint64_t kEach = 64;  // a string's or an element's own size, roughly
+  uint64_t n = 1024;              // the parse's fixed parts
+  auto text = [&](const std::string& t) { n += t.capacity() + kEach; };
+  auto addresses = [&](const std::vector<mime::Address>& list) {
+    for (const auto& a : list) {
+      text(a.name);
+      text(a.email);
+    }
+  };
+  const ParseResult& p = *s.parsed;
+  text(p.error);
+  if (const auto& m = p.msg) {
+    text(m->message_id);
+    text(m->subject);
+    text(m->text_body);
+    text(m->html_body);
+    text(m->top_content_type);
+    for (const auto& id : m->in_reply_to) text(id);
+    for (const auto& id : m->references) text(id);
+    addresses({m->from});
+    addresses(m->reply_to);
+    addresses(m->to);
+    addresses(m->cc);
+    addresses(m->bcc);
+    for (const auto& h : m->headers) {
+      text(h.name);
+      text(h.value);
+    }
+    for (const auto& a : m->attachments) {
+      text(a.filename);
+      text(a.content_type);
+      text(a.content_id);
+      text(a.sha256);
+      text(a.location);
+    }
+    for (const auto& problem : m->problems) text(problem);
+  }
+  if (p.reply) {
+    text(p.reply->new_text);
+    text(p.reply->quoted);
+  }
+  if (p.classification) {
+    text(p.classification->reason);
+    n += p.classification->recipients.size() * 4 * kEach;
+    for (const auto& id : p.classification->original_message_ids) text(id);
+  }
+  if (s.held)
+    for (const auto& blob : *s.held) text(blob);
+  return n;
+}
+
 std::vector<Result<Outcome>> Pipeline::deliver_prepared(std::vector<std::unique_ptr<PreparedMail>> mails) {
   std::vector<Spooled> batch;
   batch.reserve(mails.size());

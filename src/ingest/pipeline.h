@@ -97,6 +97,11 @@ class Pipeline final : public MailSink {
   // `at_hand`: the mail's bytes when the caller still holds them (used only when they are
   // as many as the spooled blob's), else they are read back from the spool.
   void parse_ahead(Spooled& s, std::string_view at_hand = {});
+  // About how many bytes of memory the mail holds until it is committed: its parse's
+  // strings (bodies, the reply's split, headers, addresses, attachments' names) once
+  // parsed, else its size (its bytes, which a parse will read). For a channel that bounds
+  // what it holds ahead of the commits in bytes, whatever the mails' count.
+  static uint64_t held_bytes(const Spooled& s);
   // Processes rows left "received" by an interrupted run. Returns how many.
   [[nodiscard]] Result<size_t> finish_interrupted();
   // Runs a held or failed mail through the pipeline again.

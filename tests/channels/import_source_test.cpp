@@ -114,6 +114,39 @@ TEST_F(ImportSourceTest, SameFileTwiceCountsDuplicates) {
   EXPECT_EQ(cases->size(), 3u);
 }
 
+// A batch is bounded by what its mails hold as well as by their count: mails of
+// megabytes of text are committed a few at a time, however many storage.import_batch
+// allows (all of them at once held 690 MB for 300 mails of 1.2 MB). The first outcome is
+// reported once the batch after it is committed, long before the last mail is.
+TEST_F(ImportSourceTest, MailsOfMegabytesOfTextAreCommittedAFewAtATime) {
+  open();
+  auto box = dir_.path() / "big.mbox";
+  std::vector<std::string> mails;
+  for (int i = 0; i < 12; ++i) {
+    std::string text;
+    while (text.size() < 1500 * 1024) text += "line of mail " + std::to_string(i) + " text\n";
+    mails.push_back("From: big" + std::to_string(i) + "@example.com\nSubject: big " + std::to_string(i) +
+                    "\nMessage-ID: <big" + std::to_string(i) + "@example.com>\n\n" + text);
+  }
+  write_mbox(box, mails);
+  ImportOptions opt;
+  opt.paths = {box};
+  opt.batch = 1000;
+  std::vector<size_t> recorded_at_report;
+  ImportObserver observer;
+  observer.mail = [&](const Result<ingest::Outcome>& r) {
+    EXPECT_TRUE(r) << r.error().message;
+    recorded_at_report.push_back(rows().size());
+  };
+  ImportSource source(rt_->ingest(), std::move(opt), observer);
+  auto report = source.import(stop_);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->count(OutcomeKind::kCreated), 12u);
+  ASSERT_EQ(recorded_at_report.size(), 12u);
+  EXPECT_LT(recorded_at_report.front(), 12u);
+  EXPECT_EQ(rows().size(), 12u);
+}
+
 TEST_F(ImportSourceTest, BrokenMailIsRecordedFailedNeverDropped) {
   cfg_.limits.max_message_bytes = 4096;
   open();
