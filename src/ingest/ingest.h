@@ -46,6 +46,12 @@ inline std::string dedupe_key(std::string_view message_id, std::string_view sha2
   return message_id.empty() ? "sha:" + std::string(sha256) : "mid:" + std::string(message_id);
 }
 
+// Why a mail is a duplicate of the recorded mail `first`: the same bytes again, or another
+// mail of its key (its Message-ID).
+inline std::string duplicate_reason(bool same_bytes, int64_t first) {
+  return (same_bytes ? "already recorded as message " : "same Message-ID as message ") + std::to_string(first);
+}
+
 // How much of a mail over limits.max_message_bytes is kept for its record: its
 // first 64 KiB, never more than the limit itself.
 inline constexpr size_t kOversizeHeadBytes = 64 * 1024;

@@ -597,6 +597,14 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   // the same bytes, or by its bytes where no key tells: a duplicate's row), a "received"
   // row of an interrupted run is taken up, and a new mail gets its row. Another mail of a
   // recorded key (other bytes) gets its row too: apply() records it as a duplicate.
+  // The answer to a copy of the bytes recorded as message `first`, skipped.
+  auto copy_outcome = [](int64_t first) {
+    Outcome o;
+    o.kind = OutcomeKind::kDuplicate;
+    o.message_id = first;
+    o.reason = duplicate_reason(true, first);
+    return o;
+  };
   std::map<std::string, size_t> seen;  // a SHA-256 → the first mail of the batch with it
   auto record_received = [&](store::RawMessageRepository& raws, store::CaseRepository& cases, size_t i) -> Status {
     Work& w = work[i];
@@ -611,10 +619,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
       w.row = *existing;
       if (w.row.state != store::RawState::kReceived) {
         w.skip = true;
-        Outcome o;
-        o.kind = OutcomeKind::kDuplicate;
-        o.message_id = w.row.id;
-        o.reason = "already recorded as message " + std::to_string(w.row.id);
+        Outcome o = copy_outcome(w.row.id);
         if (w.row.case_id) {
           auto c = cases.get_case(*w.row.case_id);
           if (c && *c) o.case_number = (*c)->number;
@@ -640,12 +645,7 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
   auto answer_batch_duplicates = [&] {
     for (size_t i = 0; i < work.size(); ++i) {
       if (work[i].skip && !work[i].outcome) {
-        const Work& first = work[seen[batch[i].blob.sha256]];
-        Outcome o;
-        o.kind = OutcomeKind::kDuplicate;
-        o.message_id = first.row.id;
-        o.reason = "already recorded as message " + std::to_string(first.row.id);
-        work[i].outcome = o;
+        work[i].outcome = copy_outcome(work[seen[batch[i].blob.sha256]].row.id);
       }
     }
   };
@@ -807,9 +807,7 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
       row.case_id = other->case_id;
       row.dedupe_key.clear();
       MC_RETURN_IF_ERROR(finish(store::RawState::kDuplicate, OutcomeKind::kDuplicate,
-                                (other->sha256 == row.sha256 ? "already recorded as message "
-                                                             : "same Message-ID as message ") +
-                                    std::to_string(other->id)));
+                                duplicate_reason(other->sha256 == row.sha256, other->id)));
       return false;
     }
     row.dedupe_key = std::move(key);

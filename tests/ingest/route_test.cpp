@@ -1,4 +1,5 @@
 #include "ingest/route.h"
+#include "ingest/ingest.h"
 
 #include <gtest/gtest.h>
 
@@ -564,6 +565,17 @@ TEST(DmarcFail, WithoutItOrFromAStrangerNothingChanges) {
   d = decide_route(b.facts, config::Config{});
   EXPECT_EQ(d.action, Action::kComment);
   EXPECT_TRUE(d.internal);
+}
+
+// A mail's key: its Message-ID, else its bytes' hash (no Message-ID, or not parsed).
+TEST(DedupeKey, IsTheMessageIdElseTheHashOfTheBytes) {
+  EXPECT_EQ(dedupe_key("a@example.com", "ab12"), "mid:a@example.com");
+  EXPECT_EQ(dedupe_key("", "ab12"), "sha:ab12");
+}
+
+TEST(DuplicateReason, SaysWhetherTheBytesOrOnlyTheKeyWereSeenBefore) {
+  EXPECT_EQ(duplicate_reason(true, 7), "already recorded as message 7");
+  EXPECT_EQ(duplicate_reason(false, 7), "same Message-ID as message 7");
 }
 
 }  // namespace
