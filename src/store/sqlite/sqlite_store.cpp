@@ -518,12 +518,7 @@ class SqliteStore final : public Store {
         return fail(ErrorCode::kInternal,
                     "migration " + std::to_string(m.version) + " failed: " + s.error().message);
       }
-      if (auto s = m.rebuilds_table ? foreign_keys_hold() : Status{}; !s) {
-        (void)exec("ROLLBACK");
-        return fail(ErrorCode::kInternal,
-                    "migration " + std::to_string(m.version) + " failed: " + s.error().message);
-      }
-      if (auto s = after_migration(m.version); !s) {
+      if (auto s = after_migration(m); !s) {
         (void)exec("ROLLBACK");
         return fail(ErrorCode::kInternal,
                     "migration " + std::to_string(m.version) + " failed: " + s.error().message);
@@ -778,8 +773,9 @@ class SqliteStore final : public Store {
   }
 
   // Steps of a migration that SQL alone cannot do; run inside its transaction, after its SQL.
-  Status after_migration(int version) {
-    if (version == 9) return migrate_free_text_owners();
+  Status after_migration(const Migration& m) {
+    if (m.rebuilds_table) MC_RETURN_IF_ERROR(foreign_keys_hold());  // checked, as they were off
+    if (m.version == 9) return migrate_free_text_owners();
     return {};
   }
 
