@@ -96,9 +96,16 @@ Result<sqlite3*> open_handle(const std::filesystem::path& file, const SqliteOpti
   // savepoints (and sorts too large for the cache) stay in memory instead of a new
   // /var/tmp file each (an inode made and unlinked per mail, every page written to it),
   // and customers' mail is not copied outside the data directory.
+  // secure_delete=FAST: a deleted row's bytes are still zeroed on the pages that hold it,
+  // but a page freed whole is not written again full of zeros. Debian's SQLite erases
+  // freed pages by default, and the search index's merges free pages by the thousand:
+  // each was one more page in the WAL, and in the in-memory journal of the statement
+  // that merged (14 of the 84 MB an mbox of 300 mails of 1.2 MB of text took). The store
+  // erases no mail; what a page freed whole keeps is mostly the search index's old
+  // segments, of text the store holds anyway.
   std::string pragmas =
       "PRAGMA journal_size_limit=67108864; PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-      "PRAGMA temp_store=MEMORY; PRAGMA synchronous=";
+      "PRAGMA temp_store=MEMORY; PRAGMA secure_delete=FAST; PRAGMA synchronous=";
   pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
   char* err = nullptr;
   if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
