@@ -17,7 +17,10 @@
 
 namespace mailcase::store::sqlite {
 
-constexpr int64_t kWalGatherBytes = 8 * 1024 * 1024;
+// 1 MB: a commit of any size still reaches the file in runs of kMaxWriteBytes (the same
+// number of writes), and the buffer, kept between commits, is not an import batch's whole
+// WAL (8 MB here made 8 MB of an import's peak memory).
+constexpr int64_t kWalGatherBytes = 1024 * 1024;
 
 class WalGather {
  public:
@@ -27,10 +30,9 @@ class WalGather {
   // size (a larger one comes back short, as SQLITE_FULL). 31 pages of 4 KB.
   static constexpr size_t kMaxWriteBytes = 0x1f000;
   // What the buffer keeps between commits: as much as is gathered before it goes out, so
-  // that an import batch's commit (256 mails, 3 to 5 MB of frames) does not grow a new
-  // buffer each time, copying what it holds at each doubling and touching fresh memory
-  // (page faults): measured, a sixth of the committing thread's time. A larger
-  // transaction's buffer (a page written at once past kWalGatherBytes) is given back.
+  // that each commit does not grow a new buffer, copying what it holds at each doubling
+  // and touching fresh memory (page faults; measured, a sixth of the committing thread's
+  // time). A buffer grown past it (one write larger than the rest) is given back.
   static constexpr size_t kKeptCapacity = kWalGatherBytes + 64 * 1024;
 
   // Takes a write SQLite made at `offset`. out(offset, bytes) -> int (0: written) is called
