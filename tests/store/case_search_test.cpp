@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -858,6 +859,57 @@ TEST_F(CaseSearchTest, MigrationIndexesExistingCases) {
   store_ = std::move(*now);
   EXPECT_EQ(ids(text("kept")), std::vector<Id>{c});
   EXPECT_EQ(ids(text("before index")), std::vector<Id>{c});
+}
+
+// Migration 39: the index takes the first 65,536 characters of each comment and a case's
+// comments up to 524,288 characters in all, so that indexing a case (again at each mail
+// onto it) holds a bounded share of memory whatever its mails hold.
+TEST_F(CaseSearchTest, IndexesTheFirst64KOfEachCommentAndHalfAMegabyteOfACase) {
+  std::string filler;
+  while (filler.size() < 70000) filler += "filler ";
+  Id long_one = add("Log dump", "early " + filler + " late");
+  EXPECT_EQ(ids(text("early")), std::vector<Id>{long_one});
+  EXPECT_EQ(ids(text("late")), std::vector<Id>{});
+  auto hit = store_->find_cases(text("early"));
+  ASSERT_TRUE(hit && hit->items.size() == 1);
+  EXPECT_NE(hit->items[0].snippet.find("early"), std::string::npos) << hit->items[0].snippet;
+
+  // Comments of 50,000 characters: ten fit (500,010 with their separators), the
+  // eleventh does not; the case's subject is indexed whatever its comments hold.
+  const std::string part = filler.substr(0, 50000 - 8);
+  Id thread = add("Many replies", "markera " + part);
+  for (char m = 'b'; m <= 'k'; ++m) comment(thread, std::string("marker") + m + " " + part);
+  for (char m = 'a'; m <= 'j'; ++m) EXPECT_EQ(ids(text(std::string("marker") + m)), std::vector<Id>{thread}) << m;
+  EXPECT_EQ(ids(text("markerk")), std::vector<Id>{});
+  EXPECT_EQ(ids(text("replies")), std::vector<Id>{thread});
+
+  ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw_);
+}
+
+// A store indexed before migration 39 has its cases past the bounds indexed again: the
+// words past them are no longer found, and the index agrees with its text.
+TEST_F(CaseSearchTest, MigrationReindexesCasesPastTheBounds) {
+  std::string filler;
+  while (filler.size() < 70000) filler += "filler ";
+  store_.reset();  // SetUp's store, at the latest version: a file of 38 instead
+  sqlite3_close_v2(raw_);
+  raw_ = nullptr;
+  for (const char* f : {"t.db", "t.db-wal", "t.db-shm"}) std::filesystem::remove(dir_.path() / f);
+  open(38);
+  Id long_one = add("Log dump", "early " + filler + " late");
+  Id short_one = add("Short", "brief words");
+  EXPECT_EQ(ids(text("late")), std::vector<Id>{long_one});
+  open();
+  EXPECT_EQ(ids(text("early")), std::vector<Id>{long_one});
+  EXPECT_EQ(ids(text("late")), std::vector<Id>{});
+  EXPECT_EQ(ids(text("brief")), std::vector<Id>{short_one});
+  ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw_);
 }
 
 // The first page of each main form reads its rows through an index, in order: no scan of
