@@ -1407,20 +1407,23 @@ UPDATE OR IGNORE raw_messages SET dedupe_key = 'sha:' || sha256 WHERE state = 'f
       {38, R"sql(
 INSERT INTO case_search(case_search, rank) VALUES('automerge', 16);
 )sql"},
-      // The search index takes the first 65,536 characters of each comment and a case's
-      // comments, in order, up to 524,288 characters in all. FTS5 holds every distinct term
-      // of the text it indexes in memory until the row is written, at 128 bytes or more a
-      // term: a log dump of 2.6 MB made 38 MB of it, and each mail onto a case indexes the
-      // case's whole text again, so a case fed replies of megabytes grew without bound in
-      // memory and in time. Bounded, indexing a case holds at most about 7 MB. The cases
-      // indexed under the old view's text past these bounds are indexed again (the old
-      // text out before the view changes, the new in after), except those waiting in
-      // case_search_pending, whose next flush takes the old text out from there.
+      // The search index takes the first 65,536 characters of each comment, and a case's
+      // comments in order while they total at most 524,296 characters with their line
+      // breaks (eight comments at that bound). FTS5 holds every distinct term of the text
+      // it indexes in memory until the row is written, at 128 bytes or more a term: a log
+      // dump of 2.6 MB made 38 MB of it, and each mail onto a case indexes the case's whole
+      // text again, so a case fed replies of megabytes grew without bound in memory and in
+      // time. Bounded, indexing a case holds at most about 7 MB. A case of eight comments
+      // or fewer cannot pass the case's bound, and is read without the running total (a
+      // window function: twice the view's time). The cases indexed under the old view's
+      // text past these bounds are indexed again (the old text out before the view
+      // changes, the new in after), except those waiting in case_search_pending, whose
+      // next flush takes the old text out from there.
       {39, R"sql(
 CREATE TEMP TABLE case_search_recapped AS
 SELECT case_id AS id FROM comments
 WHERE case_id NOT IN (SELECT id FROM case_search_pending)
-GROUP BY case_id HAVING max(length(body)) > 65536 OR sum(min(length(body), 65536) + 1) > 524289;
+GROUP BY case_id HAVING max(length(body)) > 65536 OR sum(min(length(body), 65536) + 1) > 524296;
 INSERT INTO case_search(case_search, rowid, subject, comments, contact)
   SELECT 'delete', id, subject, comments, contact FROM case_search_source
   WHERE id IN (SELECT id FROM temp.case_search_recapped);
@@ -1428,11 +1431,15 @@ DROP VIEW case_search_source;
 CREATE VIEW case_search_source AS
 SELECT c.id AS id,
   replace(replace(c.subject, char(57344), ' '), char(57345), ' ') AS subject,
-  (SELECT replace(replace(group_concat(body, char(10)), char(57344), ' '), char(57345), ' ')
-     FROM (SELECT body FROM (
-       SELECT substr(body, 1, 65536) AS body,
-         sum(min(length(body), 65536) + 1) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS upto
-       FROM comments WHERE case_id = c.id ORDER BY id) WHERE upto <= 524289)) AS comments,
+  replace(replace(CASE WHEN (SELECT count(*) FROM comments WHERE case_id = c.id) <= 8
+    THEN (SELECT group_concat(CASE WHEN length(CAST(body AS BLOB)) <= 65536 THEN body
+                                   ELSE substr(body, 1, 65536) END, char(10))
+            FROM (SELECT body FROM comments WHERE case_id = c.id ORDER BY id))
+    ELSE (SELECT group_concat(body, char(10)) FROM (SELECT body FROM (
+            SELECT substr(body, 1, 65536) AS body,
+              sum(min(length(body), 65536) + 1) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS upto
+            FROM comments WHERE case_id = c.id ORDER BY id) WHERE upto <= 524296))
+    END, char(57344), ' '), char(57345), ' ') AS comments,
   (SELECT replace(replace(ct.name || ' ' || ifnull((SELECT group_concat(email, ' ')
        FROM (SELECT email FROM contact_emails WHERE contact_id = ct.id ORDER BY rowid)), ''),
        char(57344), ' '), char(57345), ' ')

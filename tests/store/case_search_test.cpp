@@ -862,8 +862,8 @@ TEST_F(CaseSearchTest, MigrationIndexesExistingCases) {
 }
 
 // Migration 39: the index takes the first 65,536 characters of each comment and a case's
-// comments up to 524,288 characters in all, so that indexing a case (again at each mail
-// onto it) holds a bounded share of memory whatever its mails hold.
+// comments while they total at most 524,296 characters, so that indexing a case (again at
+// each mail onto it) holds a bounded share of memory whatever its mails hold.
 TEST_F(CaseSearchTest, IndexesTheFirst64KOfEachCommentAndHalfAMegabyteOfACase) {
   std::string filler;
   while (filler.size() < 70000) filler += "filler ";
@@ -874,7 +874,7 @@ TEST_F(CaseSearchTest, IndexesTheFirst64KOfEachCommentAndHalfAMegabyteOfACase) {
   ASSERT_TRUE(hit && hit->items.size() == 1);
   EXPECT_NE(hit->items[0].snippet.find("early"), std::string::npos) << hit->items[0].snippet;
 
-  // Comments of 50,000 characters: ten fit (500,010 with their separators), the
+  // Comments of 50,000 characters: ten fit (500,010 with their line breaks), the
   // eleventh does not; the case's subject is indexed whatever its comments hold.
   const std::string part = filler.substr(0, 50000 - 8);
   Id thread = add("Many replies", "markera " + part);
