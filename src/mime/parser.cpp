@@ -69,7 +69,9 @@ bool is_utf8_charset(std::string_view cs) {
 
 // Bytes in a declared charset → valid UTF-8, trying the declaration, then windows-1252,
 // then ISO-8859-1 (which maps every byte).
-std::string to_utf8(std::string_view bytes, std::string_view charset, const std::string& fallback,
+// Takes the bytes whole: valid UTF-8 in a UTF-8 charset (most bodies) is handed back as
+// it is, not copied (a body of megabytes held twice at once).
+std::string to_utf8(std::string bytes, std::string_view charset, const std::string& fallback,
                     std::vector<std::string>* problems) {
   auto valid = [](std::string_view s) { return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr); };
   auto convert = [&](const char* from, std::string& out) {
@@ -84,14 +86,14 @@ std::string to_utf8(std::string_view bytes, std::string_view charset, const std:
   };
   std::string out;
   if (is_utf8_charset(charset)) {
-    if (valid(bytes)) return std::string(bytes);
+    if (valid(bytes)) return bytes;
   } else {
     std::string cs(charset);
     const char* iconv_name = g_mime_charset_iconv_name(cs.c_str());
     if (iconv_name) keep_charset_loaded(cs);
     if (iconv_name && convert(iconv_name, out)) return out;
     if (problems) problems->push_back("cannot decode charset " + cs);
-    if (valid(bytes)) return std::string(bytes);
+    if (valid(bytes)) return bytes;
   }
   if (!fallback.empty()) keep_charset_loaded(fallback);
   if (!fallback.empty() && convert(fallback.c_str(), out)) return out;
@@ -249,11 +251,11 @@ class Walker {
     if (in_report && (type == "message/delivery-status" || type == "message/feedback-report" ||
                       type == "message/disposition-notification" || type == "message/global-delivery-status")) {
       std::string bytes = read_text_bytes(part);
-      if (out_.report) out_.report->status_fields = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, nullptr);
+      if (out_.report) out_.report->status_fields = to_utf8(std::move(bytes), charset_of(obj), limits_.fallback_charset, nullptr);
     } else if (in_report && (type == "text/rfc822-headers" || type == "message/rfc822-headers")) {
       std::string bytes = read_text_bytes(part);
       if (out_.report && out_.report->original_headers.empty())
-        out_.report->original_headers = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, nullptr);
+        out_.report->original_headers = to_utf8(std::move(bytes), charset_of(obj), limits_.fallback_charset, nullptr);
     }
 
     // After the body, further named parts and further HTML documents outside an
@@ -263,14 +265,14 @@ class Walker {
                           !(type == "text/html" && !in_alternative && body_seen_);
     if (body_candidate) {
       std::string bytes = read_text_bytes(part);
-      std::string text = to_utf8(bytes, charset_of(obj), limits_.fallback_charset, &out_.problems);
+      std::string text = to_utf8(std::move(bytes), charset_of(obj), limits_.fallback_charset, &out_.problems);
       if (type == "text/plain") {
         // format=flowed and other niceties are left as written; bodies of several
         // inline parts are joined in order.
-        if (!in_alternative || !plain_in_alt_) append(out_.text_body, text);
+        if (!in_alternative || !plain_in_alt_) append(out_.text_body, std::move(text));
         if (in_alternative) plain_in_alt_ = true;
       } else {
-        append(out_.html_body, text);
+        append(out_.html_body, std::move(text));
       }
       body_seen_ = true;
       return;
@@ -286,7 +288,11 @@ class Walker {
     return ct ? str(g_mime_content_type_get_parameter(ct, "charset")) : std::string();
   }
 
-  void append(std::string& dst, const std::string& s) {
+  void append(std::string& dst, std::string&& s) {
+    if (dst.empty() && s.size() <= limits_.max_text_bytes) {  // the first part: taken, not copied
+      dst = std::move(s);
+      return;
+    }
     if (dst.size() >= limits_.max_text_bytes) return;
     if (!dst.empty() && dst.back() != '\n') dst += "\n";
     dst.append(s, 0, std::min(s.size(), limits_.max_text_bytes - dst.size()));
@@ -294,6 +300,18 @@ class Walker {
 
   std::string read_text_bytes(GMimePart* part) {
     std::string out;
+    // Room for the decoded bytes at once (base64 decodes to 3/4 of its length; other
+    // encodings to at most theirs), instead of doubling in 64 KB steps: a 1.2 MB body
+    // grew to 2 MB, copied at each step.
+    if (GMimeDataWrapper* wrapper = g_mime_part_get_content(part)) {
+      GMimeStream* encoded = g_mime_data_wrapper_get_stream(wrapper);
+      const gint64 length = encoded ? g_mime_stream_length(encoded) : -1;
+      if (length > 0) {
+        auto expected = static_cast<uint64_t>(length);
+        if (g_mime_data_wrapper_get_encoding(wrapper) == GMIME_CONTENT_ENCODING_BASE64) expected = expected / 4 * 3;
+        out.reserve(static_cast<size_t>(std::min<uint64_t>(expected, limits_.max_text_bytes)));
+      }
+    }
     bool cut = false;
     decode_content(part, [&](std::string_view b) {
       if (out.size() + b.size() > limits_.max_text_bytes) {
