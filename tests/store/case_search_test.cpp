@@ -117,6 +117,30 @@ class CaseSearchTest : public ::testing::Test {
     return out;
   }
 
+  // The index agrees with the text it indexes (FTS5 reads every row back through the view).
+  void integrity_check() {
+    ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(raw_);
+  }
+
+  // SetUp's store and file dropped for a new one at `version`.
+  void open_new_file(int version) {
+    store_.reset();
+    sqlite3_close_v2(raw_);
+    raw_ = nullptr;
+    for (const char* f : {"t.db", "t.db-wal", "t.db-shm"}) std::filesystem::remove(dir_.path() / f);
+    open(version);
+  }
+
+  // "filler filler …", at least `size` characters.
+  static std::string filler(size_t size) {
+    std::string out;
+    while (out.size() < size) out += "filler ";
+    return out;
+  }
+
   CaseQuery text(const std::string& t) {
     CaseQuery q;
     q.text = t;
@@ -478,11 +502,7 @@ TEST_F(CaseSearchTest, KeepsTheIndexCurrentThroughEveryWrite) {
       << sqlite3_errmsg(raw_);
   EXPECT_EQ(ids(text("annabelle")), std::vector<Id>{c});
 
-  // The index agrees with the text it indexes.
-  ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(raw_);
+  integrity_check();
 }
 
 // Migration 28: a write unit indexes its cases once, just before its COMMIT. What the
@@ -601,12 +621,6 @@ class CaseSearchBatches : public CaseSearchTest {
       for (const auto& h : page->items) out.push_back(h.summary.c.id);
     EXPECT_TRUE(w->commit());
     return out;
-  }
-  void integrity_check() {
-    ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK)
-        << sqlite3_errmsg(raw_);
   }
 };
 
@@ -817,10 +831,7 @@ TEST_F(CaseSearchTest, IndexAgreesWithARebuildAfterAMixedRun) {
   EXPECT_EQ(before[9], std::vector<Id>{cases[5]});
   EXPECT_TRUE(before[11].empty());
   EXPECT_TRUE(before[12].empty());
-  ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(raw_);
+  integrity_check();
   ASSERT_EQ(
       sqlite3_exec(raw_, "INSERT INTO case_search(case_search) VALUES('rebuild')", nullptr, nullptr, nullptr),
       SQLITE_OK)
@@ -865,9 +876,7 @@ TEST_F(CaseSearchTest, MigrationIndexesExistingCases) {
 // comments while they total at most 524,296 characters, so that indexing a case (again at
 // each mail onto it) holds a bounded share of memory whatever its mails hold.
 TEST_F(CaseSearchTest, IndexesTheFirst64KOfEachCommentAndHalfAMegabyteOfACase) {
-  std::string filler;
-  while (filler.size() < 70000) filler += "filler ";
-  Id long_one = add("Log dump", "early " + filler + " late");
+  Id long_one = add("Log dump", "early " + filler(70000) + " late");
   EXPECT_EQ(ids(text("early")), std::vector<Id>{long_one});
   EXPECT_EQ(ids(text("late")), std::vector<Id>{});
   auto hit = store_->find_cases(text("early"));
@@ -876,40 +885,28 @@ TEST_F(CaseSearchTest, IndexesTheFirst64KOfEachCommentAndHalfAMegabyteOfACase) {
 
   // Comments of 50,000 characters: ten fit (500,010 with their line breaks), the
   // eleventh does not; the case's subject is indexed whatever its comments hold.
-  const std::string part = filler.substr(0, 50000 - 8);
+  const std::string part = filler(50000).substr(0, 50000 - 8);
   Id thread = add("Many replies", "markera " + part);
   for (char m = 'b'; m <= 'k'; ++m) comment(thread, std::string("marker") + m + " " + part);
   for (char m = 'a'; m <= 'j'; ++m) EXPECT_EQ(ids(text(std::string("marker") + m)), std::vector<Id>{thread}) << m;
   EXPECT_EQ(ids(text("markerk")), std::vector<Id>{});
   EXPECT_EQ(ids(text("replies")), std::vector<Id>{thread});
 
-  ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(raw_);
+  integrity_check();
 }
 
 // A store indexed before migration 39 has its cases past the bounds indexed again: the
 // words past them are no longer found, and the index agrees with its text.
 TEST_F(CaseSearchTest, MigrationReindexesCasesPastTheBounds) {
-  std::string filler;
-  while (filler.size() < 70000) filler += "filler ";
-  store_.reset();  // SetUp's store, at the latest version: a file of 38 instead
-  sqlite3_close_v2(raw_);
-  raw_ = nullptr;
-  for (const char* f : {"t.db", "t.db-wal", "t.db-shm"}) std::filesystem::remove(dir_.path() / f);
-  open(38);
-  Id long_one = add("Log dump", "early " + filler + " late");
+  open_new_file(38);
+  Id long_one = add("Log dump", "early " + filler(70000) + " late");
   Id short_one = add("Short", "brief words");
   EXPECT_EQ(ids(text("late")), std::vector<Id>{long_one});
   open();
   EXPECT_EQ(ids(text("early")), std::vector<Id>{long_one});
   EXPECT_EQ(ids(text("late")), std::vector<Id>{});
   EXPECT_EQ(ids(text("brief")), std::vector<Id>{short_one});
-  ASSERT_EQ(sqlite3_exec(raw_, "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(raw_);
+  integrity_check();
 }
 
 // The first page of each main form reads its rows through an index, in order: no scan of
