@@ -251,11 +251,13 @@ class Walker {
     if (in_report && (type == "message/delivery-status" || type == "message/feedback-report" ||
                       type == "message/disposition-notification" || type == "message/global-delivery-status")) {
       std::string bytes = read_text_bytes(part);
-      if (out_.report) out_.report->status_fields = to_utf8(std::move(bytes), charset_of(obj), limits_.fallback_charset, nullptr);
+      if (out_.report)
+        out_.report->status_fields = to_utf8(std::move(bytes), charset_of(obj), limits_.fallback_charset, nullptr);
     } else if (in_report && (type == "text/rfc822-headers" || type == "message/rfc822-headers")) {
       std::string bytes = read_text_bytes(part);
       if (out_.report && out_.report->original_headers.empty())
-        out_.report->original_headers = to_utf8(std::move(bytes), charset_of(obj), limits_.fallback_charset, nullptr);
+        out_.report->original_headers =
+            to_utf8(std::move(bytes), charset_of(obj), limits_.fallback_charset, nullptr);
     }
 
     // After the body, further named parts and further HTML documents outside an
@@ -308,7 +310,8 @@ class Walker {
       const gint64 length = encoded ? g_mime_stream_length(encoded) : -1;
       if (length > 0) {
         auto expected = static_cast<uint64_t>(length);
-        if (g_mime_data_wrapper_get_encoding(wrapper) == GMIME_CONTENT_ENCODING_BASE64) expected = expected / 4 * 3;
+        if (g_mime_data_wrapper_get_encoding(wrapper) == GMIME_CONTENT_ENCODING_BASE64)
+          expected = expected / 4 * 3;
         out.reserve(static_cast<size_t>(std::min<uint64_t>(expected, limits_.max_text_bytes)));
       }
     }

@@ -888,7 +888,8 @@ TEST_F(CaseSearchTest, IndexesTheFirst64KOfEachCommentAndHalfAMegabyteOfACase) {
   const std::string part = filler(50000).substr(0, 50000 - 8);
   Id thread = add("Many replies", "markera " + part);
   for (char m = 'b'; m <= 'k'; ++m) comment(thread, std::string("marker") + m + " " + part);
-  for (char m = 'a'; m <= 'j'; ++m) EXPECT_EQ(ids(text(std::string("marker") + m)), std::vector<Id>{thread}) << m;
+  for (char m = 'a'; m <= 'j'; ++m)
+    EXPECT_EQ(ids(text(std::string("marker") + m)), std::vector<Id>{thread}) << m;
   EXPECT_EQ(ids(text("markerk")), std::vector<Id>{});
   EXPECT_EQ(ids(text("replies")), std::vector<Id>{thread});
 
