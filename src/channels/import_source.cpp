@@ -65,7 +65,7 @@ class ItemQueue {
 
   // False when the queue was closed (the committing side gave up): drop the item.
   bool push(Item item) {
-    const uint64_t bytes = item.kind == Item::Kind::kMail ? item.slot->mail.blob.size : 0;
+    const uint64_t bytes = item.kind == Item::Kind::kMail ? ingest::Pipeline::held_bytes(item.slot->mail) : 0;
     if (item.kind == Item::Kind::kMail) item.slot->weight = bytes;
     std::unique_lock lock(mu_);
     not_full_.wait(lock, [&] {
@@ -196,12 +196,9 @@ class ItemQueue {
 // and what a batch's mails hold at most (it is committed once past it, whatever
 // storage.import_batch says), as Pipeline::held_bytes counts them. A batch's bound is a
 // little over what 512 of the generated corpus's mails hold (4.8 KB each, 2.4 MB), so that
-// such batches are still cut by their count, while a mail of a megabyte of text or more
-// (which holds its text twice: the body and its new text) goes in a batch of one or two.
-// An mbox of 300 mails of 1.2 MB of text each took 690 MB when only counts bounded them,
-// 84 MB with a batch of 4 MB; with the search index's bounds (migration 39), 62-69 MB
-// over runs whether a batch holds 2 MB or this (57-60 MB with a read-ahead of 2 MB too,
-// but 40% slower).
+// such batches are still cut by their count, while mails of a megabyte of text or more
+// (each holds its text twice: the body and its new text) go one or two a batch. The
+// figures behind both bounds: README, "Mails of megabytes of text in bounded memory".
 constexpr uint64_t kReadAheadBytes = 4ull * 1024 * 1024;
 constexpr uint64_t kBatchBytes = 2560ull * 1024;
 
