@@ -323,7 +323,7 @@ TEST_F(MailboxTest, IdlePicksUpANewMailAndSurvivesADovecotRestart) {
       },
       45000))
       << mc({"mailbox", "list"}).out << serve.err();
-  ASSERT_TRUE(dc.start_server());
+  ASSERT_TRUE(dc.start_server()) << dc.start_log();
   ASSERT_TRUE(wait_until(
       [&] {
         return mc({"mailbox", "list"}).out.find("IDLE") != std::string::npos;

@@ -192,7 +192,12 @@ bool Dovecot::stop_server() {
 }
 
 bool Dovecot::start_server() {
-  return sh("dovecot -c '" + (dir_.path() / "dc" / "dovecot.conf").string() + "' >/dev/null 2>&1") == 0;
+  return sh("'" + fixture_script() + "' again '" + (dir_.path() / "dc").string() + "' >'" +
+            (dir_.path() / "again.log").string() + "' 2>&1") == 0;
+}
+
+std::string Dovecot::start_log() const {
+  return read_file(dir_.path() / "again.log");
 }
 
 Postfix::Postfix(int lmtp_port, const std::filesystem::path& dovecot_dir) {

@@ -94,7 +94,10 @@ class Dovecot {
   // Delivers a raw mail into USER's INBOX over Dovecot's LMTP.
   bool deliver(const std::string& user, const std::string& raw);
   bool stop_server();
-  bool start_server();  // again, on the same ports and mail
+  // Again, on the same ports and mail; false after 15 s of tries, with Dovecot's words
+  // in start_log().
+  bool start_server();
+  std::string start_log() const;
 
  private:
   TempDir dir_;
