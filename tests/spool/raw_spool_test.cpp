@@ -2,6 +2,11 @@
 #include "spool/raw_spool.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include <sstream>
 #include <thread>
@@ -117,6 +122,53 @@ TEST(RawSpool, KeptBlobsAreReadFromTheDataDirectoryWhereverTheyAre) {
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(read_kept(dir.path(), BlobRef{"", 3, ""}).error().code, ErrorCode::kNotFound);
+}
+
+// Pages of the file at `path` in the page cache, of its whole pages before `bytes`.
+size_t resident_pages(const std::filesystem::path& path, uint64_t bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return SIZE_MAX;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE)), pages = bytes / page;
+  void* map = ::mmap(nullptr, pages * page, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return SIZE_MAX;
+  std::vector<unsigned char> in_core(pages);
+  size_t resident = ::mincore(map, pages * page, in_core.data()) == 0 ? 0 : SIZE_MAX;
+  for (unsigned char c : in_core) resident += c & 1;
+  ::munmap(map, pages * page);
+  return resident;
+}
+
+// A mail's raw bytes, once synced, are not kept in the page cache (an import of 300,000
+// mails would otherwise add 3 GB to it and push out the store's pages), and they are
+// still read back whole from the disk; what a later sync covers is let go of too.
+TEST(RawSpool, SyncedBytesLeaveThePageCacheAndAreStillReadBack) {
+  testing::TempDir dir;
+  struct statfs fs {};
+  ASSERT_EQ(::statfs(dir.path().c_str(), &fs), 0);
+  if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "the temporary directory is in memory (tmpfs)";
+  FileBlobStore blobs(dir.path() / "blobs", false);
+  RawSpool spool(dir.path() / "spool", blobs);
+  std::vector<BlobRef> refs;
+  for (int i = 0; i < 200; ++i) {
+    auto r = spool.put("From: a@example.org\r\n\n" + std::string(10000, static_cast<char>('a' + i % 26)));
+    ASSERT_TRUE(r);
+    refs.push_back(*r);
+  }
+  const auto segment = dir.path() / "spool" / "00000001.pack";
+  const uint64_t first = std::filesystem::file_size(segment);
+  EXPECT_GT(resident_pages(segment, first), 400u) << "written, not yet synced: in the page cache";
+  ASSERT_TRUE(spool.sync());
+  EXPECT_EQ(resident_pages(segment, first), 0u);
+  for (int i = 0; i < 200; ++i) {
+    auto r = spool.put("From: b@example.org\r\n\n" + std::string(10000, 'z'));
+    ASSERT_TRUE(r);
+    refs.push_back(*r);
+  }
+  ASSERT_TRUE(spool.sync());
+  EXPECT_EQ(resident_pages(segment, std::filesystem::file_size(segment)), 0u);
+  EXPECT_EQ(*spool.read(refs[7]), "From: a@example.org\r\n\n" + std::string(10000, 'h'));
+  EXPECT_EQ(*spool.read(refs.back()), "From: b@example.org\r\n\n" + std::string(10000, 'z'));
 }
 
 }  // namespace
