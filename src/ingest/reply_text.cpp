@@ -268,20 +268,24 @@ size_t header_span(const std::vector<std::string_view>& lines, size_t i) {
 
 ReplyText split_reply(std::string_view body_in) {
   // Line ends made "\n" ("\r\n" and a lone "\r" alike), copied a run at a time between
-  // the '\r's (a character at a time was most of this function's own cost).
-  std::string body;
-  body.reserve(body_in.size());
-  for (size_t from = 0; from < body_in.size();) {
+  // the '\r's (a character at a time was most of this function's own cost). A body
+  // without '\r' (what the parser hands on) is read where it is: a body of megabytes is
+  // not copied for it.
+  std::string normalized;
+  const bool has_cr = body_in.find('\r') != std::string_view::npos;
+  if (has_cr) normalized.reserve(body_in.size());
+  for (size_t from = 0; has_cr && from < body_in.size();) {
     const size_t cr = body_in.find('\r', from);
     if (cr == std::string_view::npos) {
-      body.append(body_in.substr(from));
+      normalized.append(body_in.substr(from));
       break;
     }
-    body.append(body_in.substr(from, cr - from));
-    body += '\n';
+    normalized.append(body_in.substr(from, cr - from));
+    normalized += '\n';
     from = cr + 1;
     if (from < body_in.size() && body_in[from] == '\n') ++from;
   }
+  const std::string_view body = has_cr ? std::string_view(normalized) : body_in;
   std::vector<std::string_view> lines = text::split_lines(body);
   std::vector<Kind> kinds(lines.size(), Kind::kText);
   bool in_code = false;
@@ -337,14 +341,23 @@ ReplyText split_reply(std::string_view body_in) {
   while (q > keep_from && (kinds[q - 1] == Kind::kQuote || kinds[q - 1] == Kind::kEmpty)) --q;
   if (q < end && q > keep_from && text_after(keep_from) < q) cut = q;
 
+  // Lines a to b, trimmed, made in one piece of the size it needs and trimmed in place (a
+  // new text of megabytes is neither grown by doubling nor copied again to trim it).
   auto join = [&](size_t a, size_t b) {
     while (b > a && kinds[b - 1] == Kind::kEmpty) --b;
+    size_t size = 0;
+    for (size_t k = a; k < b; ++k) size += lines[k].size() + 1;
     std::string s;
+    s.reserve(size);
     for (size_t k = a; k < b; ++k) {
       s.append(lines[k]);
       s += '\n';
     }
-    return std::string(text::trim(s));
+    const std::string_view kept = text::trim(s);
+    const size_t from = kept.empty() ? 0 : static_cast<size_t>(kept.data() - s.data());
+    s.resize(from + kept.size());
+    s.erase(0, from);
+    return s;
   };
   // A quote alone, without any new text, is what the sender wrote.
   if (keep_from == 0 && first_text == lines.size() && first_nonempty < lines.size() &&
@@ -355,7 +368,7 @@ ReplyText split_reply(std::string_view body_in) {
   r.new_text = join(keep_from, std::min(cut, lines.size()));
   std::string before = join(0, keep_from);
   std::string after = join(std::min(cut, lines.size()), lines.size());
-  r.quoted = before.empty() ? after : (after.empty() ? before : before + "\n\n" + after);
+  r.quoted = before.empty() ? std::move(after) : (after.empty() ? std::move(before) : before + "\n\n" + after);
   return r;
 }
 

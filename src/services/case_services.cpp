@@ -277,18 +277,18 @@ Result<store::Case> CaseServices::create(store::UnitOfWork& w, const Actor& by, 
   return created;
 }
 
-Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case& c, const InboundMail& in) {
+Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case& c, InboundMail in) {
   if (!in.case_just_opened) MC_RETURN_IF_ERROR(w.cases().update_case(c));  // moves its updated time
   store::Comment cm;
   cm.case_id = c.id;
   cm.direction = store::Direction::kInbound;
   cm.author = in.author;
-  cm.body = in.body;
-  cm.quoted = in.quoted;
+  cm.body = std::move(in.body);
+  cm.quoted = std::move(in.quoted);
   cm.visibility = in.is_public ? store::Visibility::kPublic : store::Visibility::kInternal;
   cm.raw_message_id = in.raw_message_id;
   cm.sender_verified = in.sender_verified;
-  cm.cc = in.cc;
+  cm.cc = std::move(in.cc);
   MC_ASSIGN_OR_RETURN(auto comment_id, w.cases().add_comment(cm));
   for (auto a : in.attachments) {
     // A blob still held in memory (spool::HeldBlobs) is given its place in the store by
@@ -306,7 +306,7 @@ Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case
   if (in.notify_owner && !c.owner.empty() && cfg_.outbound.enabled) {
     MC_ASSIGN_OR_RETURN(auto owner, w.agents().find_agent_by_email(c.owner));
     // The owner's own mail on the case (its sender is the acting one) tells them nothing.
-    if (owner) MC_RETURN_IF_ERROR(notify_agents(w, c, NoticeKind::kReply, {*owner}, in.from, in.body));
+    if (owner) MC_RETURN_IF_ERROR(notify_agents(w, c, NoticeKind::kReply, {*owner}, in.from, cm.body));
   }
   return comment_id;
 }

@@ -161,8 +161,9 @@ class CaseServices {
                                            const std::string& reason, bool notify = true);
   // A mail on a case: its comment, attachments, Message-ID and participants; the case's
   // updated time moves. No status change (that is accept/reject/reopen). Tells the case's
-  // owner when in.notify_owner. Returns the comment's id.
-  [[nodiscard]] Result<store::Id> record_inbound(store::UnitOfWork& w, store::Case& c, const InboundMail& in);
+  // owner when in.notify_owner. Returns the comment's id. Takes `in` whole: its texts
+  // become the comment's without a copy (a body may be megabytes).
+  [[nodiscard]] Result<store::Id> record_inbound(store::UnitOfWork& w, store::Case& c, InboundMail in);
   // The automatic confirmation of a new case, when the loop guard allows it; returns "ok",
   // or the reason none was queued (also written as an event).
   [[nodiscard]] Result<std::string> confirm_new_case(store::UnitOfWork& w, const store::Case& c,

@@ -131,5 +131,25 @@ TEST(ReplyText, EveryQuoteHeaderAndSeparatorFormIsStillFound) {
             "ok\n\nThe printer wrote nothing at all today");
 }
 
+// Line ends of any kind split alike, and the new text and the quote are trimmed of the
+// space around them (not of the space inside), whether the body is read in place (no
+// '\r') or made over first.
+TEST(ReplyText, AnyLineEndsGiveTheSameTrimmedParts) {
+  const std::string lf =
+      "  \n\t Thanks,\n\n  it works now.  \n\nOn Mon, 3 Nov 2026 at 10:00, Support <s@example.com> wrote:\n"
+      "> Try again\n>  please \n \n";
+  std::string crlf, cr;
+  for (char c : lf) {
+    crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    cr += c == '\n' ? '\r' : c;
+  }
+  for (const std::string& body : {lf, crlf, cr}) {
+    auto r = split_reply(body);
+    EXPECT_EQ(r.new_text, "Thanks,\n\n  it works now.");
+    EXPECT_EQ(r.quoted, "On Mon, 3 Nov 2026 at 10:00, Support <s@example.com> wrote:\n> Try again\n>  please");
+  }
+  EXPECT_EQ(split_reply(" \r\n \n").new_text, "");
+}
+
 }  // namespace
 }  // namespace mailcase::ingest
