@@ -368,7 +368,9 @@ ReplyText split_reply(std::string_view body_in) {
   r.new_text = join(keep_from, std::min(cut, lines.size()));
   std::string before = join(0, keep_from);
   std::string after = join(std::min(cut, lines.size()), lines.size());
-  r.quoted = before.empty() ? std::move(after) : (after.empty() ? std::move(before) : before + "\n\n" + after);
+  r.quoted = before.empty()  ? std::move(after)
+             : after.empty() ? std::move(before)
+                             : before + "\n\n" + after;
   return r;
 }
 

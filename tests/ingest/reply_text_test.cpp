@@ -146,7 +146,8 @@ TEST(ReplyText, AnyLineEndsGiveTheSameTrimmedParts) {
   for (const std::string& body : {lf, crlf, cr}) {
     auto r = split_reply(body);
     EXPECT_EQ(r.new_text, "Thanks,\n\n  it works now.");
-    EXPECT_EQ(r.quoted, "On Mon, 3 Nov 2026 at 10:00, Support <s@example.com> wrote:\n> Try again\n>  please");
+    EXPECT_EQ(r.quoted,
+              "On Mon, 3 Nov 2026 at 10:00, Support <s@example.com> wrote:\n> Try again\n>  please");
   }
   EXPECT_EQ(split_reply(" \r\n \n").new_text, "");
 }
