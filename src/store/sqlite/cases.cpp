@@ -58,21 +58,23 @@ class Cases final : public CaseRepository, SqliteRepository {
       c.id = mq->integer(0);
     }
     c.number = domain::case_number::format(prefix, digits, c.id);
-    MC_ASSIGN_OR_RETURN(auto qq,
-                        q("INSERT INTO cases (id, number, subject, description, status, priority, queue, "
-                          "product, origin, owner, "
-                          "contact_id, account_id, routing_address, created_at, updated_at, process, stage) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    qq->bind(1, c.id).bind(2, c.number);
-    qq->bind(3, c.subject)
-        .bind(4, c.description)
-        .bind(5, to_string(c.status))
-        .bind(6, c.priority)
-        .bind(7, c.queue);
-    qq->bind(8, c.product).bind(9, c.origin).bind(10, c.owner).bind(11, c.contact_id).bind(12, c.account_id);
-    qq->bind(13, c.routing_address).bind(14, c.created_at).bind(15, c.updated_at);
-    qq->bind(16, c.process).bind(17, c.stage);
-    MC_RETURN_IF_ERROR(qq->run());
+    {  // The query is gone before `c` moves out (its description is bound where it is).
+      MC_ASSIGN_OR_RETURN(auto qq,
+                          q("INSERT INTO cases (id, number, subject, description, status, priority, queue, "
+                            "product, origin, owner, "
+                            "contact_id, account_id, routing_address, created_at, updated_at, process, stage) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      qq->bind(1, c.id).bind(2, c.number);
+      qq->bind(3, c.subject)
+          .bind_kept(4, c.description)
+          .bind(5, to_string(c.status))
+          .bind(6, c.priority)
+          .bind(7, c.queue);
+      qq->bind(8, c.product).bind(9, c.origin).bind(10, c.owner).bind(11, c.contact_id).bind(12, c.account_id);
+      qq->bind(13, c.routing_address).bind(14, c.created_at).bind(15, c.updated_at);
+      qq->bind(16, c.process).bind(17, c.stage);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
     return c;
   }
 
@@ -243,8 +245,8 @@ class Cases final : public CaseRepository, SqliteRepository {
     qq->bind(1, c.case_id)
         .bind(2, to_string(c.direction))
         .bind(3, c.author)
-        .bind(4, c.body)
-        .bind(5, c.quoted);
+        .bind_kept(4, c.body)  // `c` outlives the query
+        .bind_kept(5, c.quoted);
     qq->bind(6, to_string(c.visibility)).bind(7, c.raw_message_id);
     qq->bind(8, c.created_at.empty() ? now_iso8601() : c.created_at);
     int next = 9;

@@ -63,6 +63,13 @@ class Query {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  // Text SQLite reads where it is instead of copying it first (a mail's body may be
+  // megabytes): the caller's bytes must outlive the step and stay where they are until
+  // this Query is gone.
+  Query& bind_kept(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   Query& bind_blob(int i, std::string_view v) {
     sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_STATIC);  // the caller's bytes outlive the step
     return *this;
