@@ -38,7 +38,8 @@ SKIP = 77
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import (NoAlertPresentException, UnexpectedAlertPresentException,
+    from selenium.common.exceptions import (NoAlertPresentException, NoSuchElementException,
+                                            StaleElementReferenceException, UnexpectedAlertPresentException,
                                             WebDriverException)
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -323,7 +324,16 @@ class Console:
         self.d.get(self.mc.url(path))
 
     def body_text(self):
-        return self.d.find_element(By.TAG_NAME, "body").text
+        """The page's text. Right after a form is sent the browser may be between two
+        documents (no body yet, or the old one gone): that is waited out, for 5 s at most."""
+        end = time.monotonic() + 5.0
+        while True:
+            try:
+                return self.d.find_element(By.TAG_NAME, "body").text
+            except (NoSuchElementException, StaleElementReferenceException):
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.05)
 
     def login(self, email=AGENT, password=PASSWORD, here=False):
         """Logs in through the form: a fresh /login, or (here) the login page already open."""
@@ -532,7 +542,7 @@ def HostileMailRunsNothing(t):
         check(sandbox is not None and "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox,
               f"the frame is sandboxed without scripts: sandbox={sandbox!r}")
         c.d.switch_to.frame(frame)
-        shown = wait_for(lambda: "CANARYMARKER" in c.d.find_element(By.TAG_NAME, "body").text, timeout=15)
+        shown = wait_for(lambda: "CANARYMARKER" in c.body_text(), timeout=15)
         c.d.switch_to.default_content()
         check(shown, "the formatted view shows the mail's text")
         time.sleep(2.0)  # the meta refresh would fire after 1 s
