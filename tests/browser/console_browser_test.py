@@ -66,9 +66,16 @@ def check(cond, message):
 
 
 def wait_for(pred, timeout=15.0, step=0.1):
+    """pred's first true value, or its last one after timeout seconds. An element not found
+    or gone stale (a page between two documents) counts as not yet, until the timeout."""
     end = time.monotonic() + timeout
     while True:
-        value = pred()
+        try:
+            value = pred()
+        except (NoSuchElementException, StaleElementReferenceException):
+            if time.monotonic() > end:
+                raise
+            value = None
         if value or time.monotonic() > end:
             return value
         time.sleep(step)
