@@ -58,9 +58,9 @@ class RawSpool final : public BlobSink {
 
  private:
   // fdatasync of fd (a duplicate of the segment's, closed here; -1: none), then the
-  // directories that gained an entry; the synced bytes of segment `segment_no` from
-  // `from` to `to` are then let go of from the page cache.
-  Status sync_segment(int fd, int segment_no, uint64_t from, uint64_t to);
+  // directories that gained an entry; the segment's bytes before synced_end are then let
+  // go of from the page cache.
+  Status sync_segment(int fd, uint64_t synced_end);
   [[nodiscard]] Status open_segment_locked();
 
   std::filesystem::path root_;
@@ -70,8 +70,6 @@ class RawSpool final : public BlobSink {
   uint64_t seg_end_ = 0;  // where the segment ended after this process's last write
   int seg_no_ = 0;
   bool dirty_ = false;
-  // The segment's bytes before this offset were synced and let go of from the page cache.
-  uint64_t released_to_ = 0;
   // Directories that gained an entry (a new segment, the spool itself), synced by sync().
   std::set<std::filesystem::path> dirty_dirs_;
 };
