@@ -3,11 +3,13 @@
 
 #include <fstream>
 
+#include "mime/parser.h"
 #include "outbound/compose.h"
 #include "outbound/outbox_worker.h"
 #include "outbound/signed_link.h"
 #include "outbound/smtp.h"
 #include "outbound/templates.h"
+#include "spool/blob_store.h"
 #include "store/store.h"
 #include "support/test_support.h"
 
@@ -180,6 +182,99 @@ TEST(Compose, ThreadingHeadersAlternativesAndAttachments) {
   EXPECT_NE(raw.find("\r\n"), std::string::npos);
   m.automatic = false;
   EXPECT_EQ(compose(m).find("Auto-Submitted"), std::string::npos);
+}
+
+// What a reader's parser gets back from a composed mail is what was composed, whatever
+// the names, subject and text hold (quotes, commas, parentheses, angle brackets, non-ASCII,
+// long lines, CRLF and bare LF, empty parts); every line ends in CRLF and none passes
+// 998 bytes; a header line passes 78 columns only for a single word it cannot break.
+TEST(Compose, EveryFieldReadsBackAsComposed) {
+  struct Case {
+    std::string from_name, to_name, subject, text, html;
+    std::vector<std::string> cc, references;
+    std::vector<OutgoingAttachment> attachments;
+  };
+  const std::string long_word(120, 'w');
+  const std::vector<Case> cases = {
+      {"Support", "Zoë", "[CS0000007] Drucker geht nicht", "Grüße\n", "<p>x</p>", {}, {}, {}},
+      {"Help \"Desk\", Team",
+       "O'Brien, Pat",
+       "Re: \"quoted\" (parens) <angle> — " + long_word,
+       "line one\r\nline two\nFrom the desk\n.\n" + std::string(1500, 'x') + "\n",
+       "",
+       {"a@example.org"},
+       {},
+       {}},
+      {"日本語",
+       "",
+       std::string(300, 'a') + " " + std::string(40, 'b'),
+       "",
+       "<p>café " + std::string(2000, 'y') + "</p>",
+       {"a@example.org", "b@example.org"},
+       {"first@x.example", std::string(70, 'r') + "@h.example", "third@y.example"},
+       {{"résumé final.pdf", "application/pdf", std::string("%PDF\0\x01\xff", 7)},
+        {"log.txt", "text/plain", "line\n"}}},
+  };
+  for (const auto& c : cases) {
+    OutgoingMail m;
+    m.from_name = c.from_name;
+    m.from_address = "support@corp.example";
+    m.to_name = c.to_name;
+    m.to_address = "zoe@example.org";
+    m.cc = c.cc;
+    m.subject = c.subject;
+    m.text = c.text;
+    m.html = c.html;
+    m.message_id = new_message_id(m.from_address);
+    m.references = c.references;
+    if (!c.references.empty()) m.in_reply_to = c.references.back();
+    m.attachments = c.attachments;
+    const std::string raw = compose(m);
+    SCOPED_TRACE(raw.substr(0, 2000));
+
+    const size_t head_end = raw.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos);
+    size_t start = 0;
+    for (size_t nl = raw.find('\n'); nl != std::string::npos; start = nl + 1, nl = raw.find('\n', start)) {
+      ASSERT_GT(nl, 0u);
+      EXPECT_EQ(raw[nl - 1], '\r') << "a bare LF at " << nl;
+      const std::string_view line(raw.data() + start, nl - 1 - start);
+      EXPECT_LE(line.size(), 998u);
+      if (start < head_end && line.size() > 78) {  // one word, after the field's name or the fold
+        const size_t word =
+            line[0] == ' ' || line[0] == '\t' ? line.find_first_not_of(" \t") : line.find(' ') + 1;
+        EXPECT_EQ(line.find(' ', word), std::string_view::npos) << line;
+      }
+    }
+
+    spool::MemoryBlobStore blobs;
+    auto parsed = mime::parse_bytes(raw, blobs);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->from.name, c.from_name);
+    EXPECT_EQ(parsed->from.email, "support@corp.example");
+    ASSERT_EQ(parsed->to.size(), 1u);
+    EXPECT_EQ(parsed->to[0].name, c.to_name);
+    ASSERT_EQ(parsed->cc.size(), c.cc.size());
+    for (size_t i = 0; i < c.cc.size(); ++i) EXPECT_EQ(parsed->cc[i].email, c.cc[i]);
+    EXPECT_EQ(parsed->subject, c.subject);
+    EXPECT_EQ(parsed->message_id, m.message_id);
+    EXPECT_EQ(parsed->references, c.references);
+    // The text, line ends aside: CRLF on the wire (quoted-printable) or as given (base64).
+    auto lf = [](std::string t) {
+      for (size_t at = 0; (at = t.find("\r\n", at)) != std::string::npos;) t.erase(at, 1);
+      return t;
+    };
+    if (!c.text.empty()) {
+      EXPECT_EQ(lf(parsed->text_body), lf(c.text));
+    }
+    EXPECT_EQ(parsed->html_body, c.html);
+    ASSERT_EQ(parsed->attachments.size(), c.attachments.size());
+    for (size_t i = 0; i < c.attachments.size(); ++i) {
+      EXPECT_EQ(parsed->attachments[i].filename, c.attachments[i].filename);
+      EXPECT_EQ(parsed->attachments[i].content_type, c.attachments[i].content_type);
+      EXPECT_EQ(parsed->attachments[i].size, c.attachments[i].bytes.size());
+    }
+  }
 }
 
 // Each multipart has a boundary of its own, new for every mail, that delimits its parts
