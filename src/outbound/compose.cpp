@@ -78,22 +78,32 @@ void text_header(std::string& out, GMimeFormatOptions* fmt, const char* name, co
   if (out.back() != '\n') out += '\n';
 }
 
-// References: each message id whole, a new line (a tab) before one that would reach column 78,
-// as GMime folds it.
+// A message id that can be written in a header: no line break (nor NUL) can end the header
+// early and start another. The ids come from parsed mails, whose unfolded headers hold none;
+// this keeps the contract here.
+bool header_safe(const std::string& id) {
+  return id.find_first_of(std::string("\r\n\0", 3)) == std::string::npos;
+}
+
+// References (none: no header): each message id whole, a new line (a tab) before one that
+// would reach column 78, as GMime folds it.
 void references_header(std::string& out, const std::vector<std::string>& ids) {
   std::string line = "References:";
   size_t column = line.size();
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string id = "<" + ids[i] + ">";
-    if (i > 0 && column + 1 + id.size() >= 78) {
+  bool first = true;
+  for (const auto& each : ids) {
+    if (!header_safe(each)) continue;
+    const std::string id = "<" + each + ">";
+    if (!first && column + 1 + id.size() >= 78) {
       line += "\n\t" + id;
       column = 1 + id.size();
     } else {
       line += " " + id;
       column += 1 + id.size();
     }
+    first = false;
   }
-  out += line + "\n";
+  if (!first) out += line + "\n";
 }
 
 // Content-Type of a multipart, its boundary on a line of its own when the line would pass
@@ -179,9 +189,9 @@ std::string compose(const OutgoingMail& m) {
     for (const auto& c : m.cc) cc.emplace_back(&no_name, &c);
     address_header(out, fmt, "Cc", cc);
   }
-  out += "Message-Id: <" + m.message_id + ">\n";
-  if (!m.in_reply_to.empty()) out += "In-Reply-To: <" + m.in_reply_to + ">\n";
-  if (!m.references.empty()) references_header(out, m.references);
+  if (header_safe(m.message_id)) out += "Message-Id: <" + m.message_id + ">\n";
+  if (!m.in_reply_to.empty() && header_safe(m.in_reply_to)) out += "In-Reply-To: <" + m.in_reply_to + ">\n";
+  references_header(out, m.references);
   if (m.generated)  // a notice of our own: auto-generated, whether or not it also answers a mail
     out += "Auto-Submitted: auto-generated\nX-Auto-Response-Suppress: All\n";
   else if (m.automatic)

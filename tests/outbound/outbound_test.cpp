@@ -277,6 +277,26 @@ TEST(Compose, EveryFieldReadsBackAsComposed) {
   }
 }
 
+// A message id with a line break in it cannot end a header early and start another (a
+// Bcc, say): it is left out; the others stay.
+TEST(Compose, AMessageIdWithALineBreakStartsNoHeader) {
+  OutgoingMail m;
+  m.from_address = "support@corp.example";
+  m.to_address = "zoe@example.org";
+  m.subject = "s";
+  m.text = "t";
+  m.html = "<p>t</p>";
+  m.message_id = new_message_id(m.from_address);
+  m.in_reply_to = "a@b>\r\nBcc: victim@example.org";
+  m.references = {"ok@x", "c@d>\nBcc: victim@example.org", std::string("e@f\0g", 5)};
+  const std::string raw = compose(m);
+  EXPECT_EQ(raw.find("Bcc"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("In-Reply-To"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("References: <ok@x>\r\n"), std::string::npos) << raw;
+  m.references = {"c@d>\nBcc: victim@example.org"};
+  EXPECT_EQ(compose(m).find("References"), std::string::npos);
+}
+
 // Each multipart has a boundary of its own, new for every mail, that delimits its parts
 // and closes it.
 TEST(Compose, EveryMultipartHasItsOwnBoundary) {
