@@ -155,6 +155,18 @@ TEST(Templates, DoubleBracesInAnEditedFileEscapeOnlyTheHtmlPartAndOnlyOnce) {
   EXPECT_NE(r->html.find("<a href=\"https://h/case/CS0000007?t=x\">"), std::string::npos) << r->html;
 }
 
+// A mail of one word each way, from support to Zoë.
+OutgoingMail short_mail() {
+  OutgoingMail m;
+  m.from_address = "support@corp.example";
+  m.to_address = "zoe@example.org";
+  m.subject = "s";
+  m.text = "t";
+  m.html = "<p>t</p>";
+  m.message_id = new_message_id(m.from_address);
+  return m;
+}
+
 TEST(Compose, ThreadingHeadersAlternativesAndAttachments) {
   OutgoingMail m;
   m.from_name = "Support";
@@ -280,13 +292,7 @@ TEST(Compose, EveryFieldReadsBackAsComposed) {
 // A message id with a line break in it cannot end a header early and start another (a
 // Bcc, say): it is left out; the others stay.
 TEST(Compose, AMessageIdWithALineBreakStartsNoHeader) {
-  OutgoingMail m;
-  m.from_address = "support@corp.example";
-  m.to_address = "zoe@example.org";
-  m.subject = "s";
-  m.text = "t";
-  m.html = "<p>t</p>";
-  m.message_id = new_message_id(m.from_address);
+  OutgoingMail m = short_mail();
   m.in_reply_to = "a@b>\r\nBcc: victim@example.org";
   m.references = {"ok@x", "c@d>\nBcc: victim@example.org", std::string("e@f\0g", 5)};
   const std::string raw = compose(m);
@@ -300,13 +306,7 @@ TEST(Compose, AMessageIdWithALineBreakStartsNoHeader) {
 // Each multipart has a boundary of its own, new for every mail, that delimits its parts
 // and closes it.
 TEST(Compose, EveryMultipartHasItsOwnBoundary) {
-  OutgoingMail m;
-  m.from_address = "support@corp.example";
-  m.to_address = "zoe@example.org";
-  m.subject = "s";
-  m.text = "t";
-  m.html = "<p>t</p>";
-  m.message_id = new_message_id(m.from_address);
+  OutgoingMail m = short_mail();
   m.attachments.push_back({"log.txt", "text/plain", "line\n"});
   auto boundaries = [](const std::string& raw) {
     std::vector<std::string> out;
