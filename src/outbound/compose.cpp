@@ -52,14 +52,30 @@ std::string to_crlf(const std::string& lf) {
   return out;
 }
 
-// "Name: mailbox, mailbox" folded as GMime folds an address header, its line end included.
+// An address that can be written in a header as it is: no control character (a CR or LF
+// would end the header and start another, a Bcc say). GMime writes an address's bytes as
+// they are (only names are encoded).
+bool address_safe(const std::string& address) {
+  return std::none_of(address.begin(), address.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// "Name: mailbox, mailbox" folded as GMime folds an address header, its line end included;
+// an address with a control character is left out (no header when none is left).
 void address_header(std::string& out, GMimeFormatOptions* fmt, const char* name,
                     const std::vector<std::pair<const std::string*, const std::string*>>& mailboxes) {
   InternetAddressList* list = internet_address_list_new();
   for (const auto& [display, address] : mailboxes) {
+    if (!address_safe(*address)) continue;
     InternetAddress* a = internet_address_mailbox_new(display->c_str(), address->c_str());
     internet_address_list_add(list, a);
     g_object_unref(a);
+  }
+  if (internet_address_list_length(list) == 0) {
+    g_object_unref(list);
+    return;
   }
   GString* line = g_string_new(name);
   g_string_append(line, ": ");

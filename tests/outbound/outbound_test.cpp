@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <random>
+#include <set>
 
 #include "mime/parser.h"
 #include "outbound/compose.h"
@@ -12,6 +15,7 @@
 #include "spool/blob_store.h"
 #include "store/store.h"
 #include "support/test_support.h"
+#include "util/text.h"
 
 namespace mailcase::outbound {
 namespace {
@@ -301,6 +305,68 @@ TEST(Compose, AMessageIdWithALineBreakStartsNoHeader) {
   EXPECT_NE(raw.find("References: <ok@x>\r\n"), std::string::npos) << raw;
   m.references = {"c@d>\nBcc: victim@example.org"};
   EXPECT_EQ(compose(m).find("References"), std::string::npos);
+}
+
+// Whatever bytes a name, subject, text, Cc or attachment holds (CR, LF, NUL, invalid UTF-8,
+// colons, "Bcc:"), the mail has only the headers compose writes, each once, and it parses.
+TEST(Compose, NoFieldAddsAHeader) {
+  std::mt19937 rng(17);
+  const std::string pieces[] = {"\r\n",
+                                "\n",
+                                "\r",
+                                std::string(1, '\0'),
+                                "Bcc: victim@example.org",
+                                ":",
+                                "\xff\xfe",
+                                "\xc3",
+                                "é",
+                                " ",
+                                "\t",
+                                "=?utf-8?q?x?=",
+                                "a",
+                                "--",
+                                "<>"};
+  auto junk = [&] {
+    std::string out;
+    for (size_t n = rng() % 12; n > 0; --n) out += pieces[rng() % std::size(pieces)];
+    return out;
+  };
+  const std::set<std::string> expected = {"date",
+                                          "from",
+                                          "subject",
+                                          "to",
+                                          "cc",
+                                          "message-id",
+                                          "in-reply-to",
+                                          "references",
+                                          "auto-submitted",
+                                          "x-auto-response-suppress",
+                                          "mime-version",
+                                          "content-type"};
+  for (int i = 0; i < 300; ++i) {
+    OutgoingMail m = short_mail();
+    m.from_name = junk();
+    m.to_name = junk();
+    m.subject = junk();
+    m.text = junk();
+    m.html = junk();
+    m.cc = {"a@example.org", junk() + "@example.org"};
+    m.in_reply_to = junk() + "@x";
+    m.references = {junk() + "@y", "z@z"};
+    m.generated = i % 2 == 0;
+    if (i % 3 == 0) m.attachments.push_back({junk() + ".txt", "text/plain" + junk(), junk()});
+    const std::string raw = compose(m);
+    spool::MemoryBlobStore blobs;
+    auto parsed = mime::parse_bytes(raw, blobs);
+    ASSERT_TRUE(parsed) << raw;
+    std::map<std::string, int> seen;
+    for (const auto& h : parsed->headers) ++seen[text::ascii_lower(h.name)];
+    for (const auto& [name, count] : seen) {
+      EXPECT_TRUE(expected.count(name)) << name << " in\n" << raw;
+      EXPECT_EQ(count, 1) << name << " in\n" << raw;
+    }
+    EXPECT_EQ(parsed->bcc.size(), 0u) << raw;
+  }
 }
 
 // Each multipart has a boundary of its own, new for every mail, that delimits its parts
