@@ -52,11 +52,12 @@ std::string to_crlf(const std::string& lf) {
   return out;
 }
 
-// An address that can be written in a header as it is: no control character (a CR or LF
-// would end the header and start another, a Bcc say). GMime writes an address's bytes as
-// they are (only names are encoded).
-bool address_safe(const std::string& address) {
-  return std::none_of(address.begin(), address.end(), [](char c) {
+// A value written in a header as it is (an address: GMime encodes only names; a message
+// id): no control character, since a CR or LF would end the header and start another (a
+// Bcc, say). Addresses are checked where they enter and message ids come from parsed
+// mails, whose unfolded headers hold no line break; compose keeps the contract on its own.
+bool writable_as_is(const std::string& value) {
+  return std::none_of(value.begin(), value.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
     return u < 0x20 || u == 0x7f;
   });
@@ -68,7 +69,7 @@ void address_header(std::string& out, GMimeFormatOptions* fmt, const char* name,
                     const std::vector<std::pair<const std::string*, const std::string*>>& mailboxes) {
   InternetAddressList* list = internet_address_list_new();
   for (const auto& [display, address] : mailboxes) {
-    if (!address_safe(*address)) continue;
+    if (!writable_as_is(*address)) continue;
     InternetAddress* a = internet_address_mailbox_new(display->c_str(), address->c_str());
     internet_address_list_add(list, a);
     g_object_unref(a);
@@ -94,13 +95,6 @@ void text_header(std::string& out, GMimeFormatOptions* fmt, const char* name, co
   if (out.back() != '\n') out += '\n';
 }
 
-// A message id that can be written in a header: no line break (nor NUL) can end the header
-// early and start another. The ids come from parsed mails, whose unfolded headers hold none;
-// this keeps the contract here.
-bool header_safe(const std::string& id) {
-  return id.find_first_of(std::string("\r\n\0", 3)) == std::string::npos;
-}
-
 // References (none: no header): each message id whole, a new line (a tab) before one that
 // would reach column 78, as GMime folds it.
 void references_header(std::string& out, const std::vector<std::string>& ids) {
@@ -108,7 +102,7 @@ void references_header(std::string& out, const std::vector<std::string>& ids) {
   size_t column = line.size();
   bool first = true;
   for (const auto& each : ids) {
-    if (!header_safe(each)) continue;
+    if (!writable_as_is(each)) continue;
     const std::string id = "<" + each + ">";
     if (!first && column + 1 + id.size() >= 78) {
       line += "\n\t" + id;
@@ -205,8 +199,9 @@ std::string compose(const OutgoingMail& m) {
     for (const auto& c : m.cc) cc.emplace_back(&no_name, &c);
     address_header(out, fmt, "Cc", cc);
   }
-  if (header_safe(m.message_id)) out += "Message-Id: <" + m.message_id + ">\n";
-  if (!m.in_reply_to.empty() && header_safe(m.in_reply_to)) out += "In-Reply-To: <" + m.in_reply_to + ">\n";
+  if (writable_as_is(m.message_id)) out += "Message-Id: <" + m.message_id + ">\n";
+  if (!m.in_reply_to.empty() && writable_as_is(m.in_reply_to))
+    out += "In-Reply-To: <" + m.in_reply_to + ">\n";
   references_header(out, m.references);
   if (m.generated)  // a notice of our own: auto-generated, whether or not it also answers a mail
     out += "Auto-Submitted: auto-generated\nX-Auto-Response-Suppress: All\n";
