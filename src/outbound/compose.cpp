@@ -64,13 +64,14 @@ bool writable_as_is(const std::string& value) {
 }
 
 // "Name: mailbox, mailbox" folded as GMime folds an address header, its line end included;
-// an address with a control character is left out (no header when none is left).
+// each mailbox a display name (may be empty) and an address. An address with a control
+// character is left out (no header when none is left).
 void address_header(std::string& out, GMimeFormatOptions* fmt, const char* name,
-                    const std::vector<std::pair<const std::string*, const std::string*>>& mailboxes) {
+                    const std::vector<std::pair<std::string, std::string>>& mailboxes) {
   InternetAddressList* list = internet_address_list_new();
   for (const auto& [display, address] : mailboxes) {
-    if (!writable_as_is(*address)) continue;
-    InternetAddress* a = internet_address_mailbox_new(display->c_str(), address->c_str());
+    if (!writable_as_is(address)) continue;
+    InternetAddress* a = internet_address_mailbox_new(display.c_str(), address.c_str());
     internet_address_list_add(list, a);
     g_object_unref(a);
   }
@@ -122,6 +123,12 @@ void multipart_type(std::string& out, const char* subtype, const std::string& bo
   const std::string type = std::string("Content-Type: multipart/") + subtype + ";";
   const std::string param = "boundary=\"" + boundary + "\"";
   out += type + (type.size() + 1 + param.size() > 78 ? "\n\t" : " ") + param + "\n";
+}
+
+// The delimiter before a multipart's next part, or (last) the one that closes it; the line
+// end before it belongs to the delimiter (RFC 2046), not to the part before.
+void delimiter(std::string& out, const std::string& boundary, bool last = false) {
+  out += "\n--" + boundary + (last ? "--\n" : "\n");
 }
 
 // A UTF-8 text part, 7-bit safe on the wire: the content encoding GMime's best-encoding
@@ -190,15 +197,12 @@ std::string compose(const OutgoingMail& m) {
   GDateTime* now = g_date_time_new_now_utc();
   out += "Date: " + take(g_mime_utils_header_format_date(now)) + "\n";
   g_date_time_unref(now);
-  address_header(out, fmt, "From", {{&m.from_name, &m.from_address}});
+  address_header(out, fmt, "From", {{m.from_name, m.from_address}});
   text_header(out, fmt, "Subject", m.subject);
-  address_header(out, fmt, "To", {{&m.to_name, &m.to_address}});
-  if (!m.cc.empty()) {
-    static const std::string no_name;
-    std::vector<std::pair<const std::string*, const std::string*>> cc;
-    for (const auto& c : m.cc) cc.emplace_back(&no_name, &c);
-    address_header(out, fmt, "Cc", cc);
-  }
+  address_header(out, fmt, "To", {{m.to_name, m.to_address}});
+  std::vector<std::pair<std::string, std::string>> cc;
+  for (const auto& c : m.cc) cc.emplace_back("", c);
+  address_header(out, fmt, "Cc", cc);
   if (writable_as_is(m.message_id)) out += "Message-Id: <" + m.message_id + ">\n";
   if (!m.in_reply_to.empty() && writable_as_is(m.in_reply_to))
     out += "In-Reply-To: <" + m.in_reply_to + ">\n";
@@ -214,21 +218,21 @@ std::string compose(const OutgoingMail& m) {
   if (!m.attachments.empty()) {
     mixed = new_boundary();
     multipart_type(out, "mixed", mixed);
-    out += "\n--" + mixed + "\n";
+    delimiter(out, mixed);
   }
   const std::string alt = new_boundary();
   multipart_type(out, "alternative", alt);
-  out += "\n--" + alt + "\n";
+  delimiter(out, alt);
   text_part(out, "plain", m.text);
-  out += "\n--" + alt + "\n";
+  delimiter(out, alt);
   text_part(out, "html", m.html);
-  out += "\n--" + alt + "--\n";
+  delimiter(out, alt, true);
   if (!mixed.empty()) {
     for (const auto& a : m.attachments) {
-      out += "\n--" + mixed + "\n";
+      delimiter(out, mixed);
       attachment_part(out, fmt, a);
     }
-    out += "\n--" + mixed + "--\n";
+    delimiter(out, mixed, true);
   }
   g_mime_format_options_free(fmt);
   return to_crlf(out);

@@ -69,10 +69,6 @@ class PackWriter final : public BlobWriter {
   std::unique_ptr<BlobWriter> spill_;
 };
 
-}  // namespace
-
-namespace {
-
 // A mail's raw bytes are read again only when it is retried or downloaded whole, so once
 // on disk (the caller has synced the segment up to `end`) their pages are given back
 // rather than kept in the page cache, where they would push out the store's. An import of

@@ -332,15 +332,9 @@ class Console:
 
     def body_text(self):
         """The page's text. Right after a form is sent the browser may be between two
-        documents (no body yet, or the old one gone): that is waited out, for 5 s at most."""
-        end = time.monotonic() + 5.0
-        while True:
-            try:
-                return self.d.find_element(By.TAG_NAME, "body").text
-            except (NoSuchElementException, StaleElementReferenceException):
-                if time.monotonic() > end:
-                    raise
-                time.sleep(0.05)
+        documents (no body yet, or the old one gone): wait_for waits that out, for 5 s at
+        most. The text is wrapped so that an empty page counts as read, not as not yet."""
+        return wait_for(lambda: [self.d.find_element(By.TAG_NAME, "body").text], timeout=5.0, step=0.05)[0]
 
     def login(self, email=AGENT, password=PASSWORD, here=False):
         """Logs in through the form: a fresh /login, or (here) the login page already open."""

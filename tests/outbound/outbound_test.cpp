@@ -172,15 +172,12 @@ OutgoingMail short_mail() {
 }
 
 TEST(Compose, ThreadingHeadersAlternativesAndAttachments) {
-  OutgoingMail m;
+  OutgoingMail m = short_mail();
   m.from_name = "Support";
-  m.from_address = "support@corp.example";
   m.to_name = "Zoë";
-  m.to_address = "zoe@example.org";
   m.subject = "[CS0000007] Drucker geht nicht";
   m.text = "Grüße";
   m.html = "<p>Grüße</p>";
-  m.message_id = new_message_id(m.from_address);
   m.in_reply_to = "a@b";
   m.references = {"a@b", "c@d"};
   m.automatic = true;
@@ -232,16 +229,13 @@ TEST(Compose, EveryFieldReadsBackAsComposed) {
         {"log.txt", "text/plain", "line\n"}}},
   };
   for (const auto& c : cases) {
-    OutgoingMail m;
+    OutgoingMail m = short_mail();
     m.from_name = c.from_name;
-    m.from_address = "support@corp.example";
     m.to_name = c.to_name;
-    m.to_address = "zoe@example.org";
     m.cc = c.cc;
     m.subject = c.subject;
     m.text = c.text;
     m.html = c.html;
-    m.message_id = new_message_id(m.from_address);
     m.references = c.references;
     if (!c.references.empty()) m.in_reply_to = c.references.back();
     m.attachments = c.attachments;
