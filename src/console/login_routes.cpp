@@ -1,5 +1,7 @@
-// /login and /logout. A login form carries a one-time value that must match a cookie set
-// with the form (login CSRF: another site cannot log a browser in as someone else).
+// /login and /logout. A login form carries a random value, new with each form, that must
+// match a cookie set with it (login CSRF: another site cannot log a browser in as someone
+// else). A login does not spend it: what bounds guessing is the throttle, which counts
+// each attempt before its password is checked.
 // Wrong email and wrong password get the same answer, after the same work.
 #include <spdlog/spdlog.h>
 
@@ -92,7 +94,8 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
       return login_form(ctx, res, 403, next, email, "The login form had expired. Please log in again.");
     const std::string address = client_address(req.remote_addr, forwarded_for(req), ctx.trusted_proxies);
     const int64_t now = ctx.clock.now();
-    if (const int64_t wait = ctx.throttle.wait_seconds(email, throttle_key(address), now); wait > 0) {
+    const std::string key = throttle_key(address);
+    if (const int64_t wait = ctx.throttle.begin_attempt(email, key, now); wait > 0) {
       res.set_header("Retry-After", std::to_string(wait));
       spdlog::warn("console: login for {} from {} refused: too many failed attempts", loggable(email),
                    loggable(address));
@@ -100,30 +103,33 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
                         "Too many failed logins. Please wait " + std::to_string((wait + 59) / 60) +
                             " minute(s) and try again.");
     }
+    // The attempt counts as a failure from here on; what checks no password gives it back.
+    auto unchecked = [&] {
+      ctx.throttle.unchecked(email, key, now);
+      return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
+    };
     std::optional<store::Agent> agent;
     std::optional<std::string> hash;
     {
       auto work = ctx.store.open_unit(store::Access::kRead);
-      if (!work) return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
+      if (!work) return unchecked();
       auto a = work->agents().find_agent_by_email(email);
-      if (!a) return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
+      if (!a) return unchecked();
       agent = *a;
       if (agent) {
         auto h = work->agents().agent_password_hash(email);
         if (h) hash = *h;
       }
     }
-    if (!ctx.password_checks.try_acquire_for(std::chrono::seconds(5)))
-      return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
+    if (!ctx.password_checks.try_acquire_for(std::chrono::seconds(5))) return unchecked();
     const bool good =
         access::verify_password(hash ? *hash : decoy_hash(), password) && agent && hash && agent->active;
     ctx.password_checks.release();
     if (!good) {
-      ctx.throttle.failed(email, throttle_key(address), now);
       spdlog::info("console: failed login for {} from {}", loggable(email), loggable(address));
       return login_form(ctx, res, 401, next, email, "Wrong email or password.");
     }
-    ctx.throttle.succeeded(email);
+    ctx.throttle.succeeded(email, key, now);
     auto cookie = ctx.sessions.start(*agent);
     if (!cookie) return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
     res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + *cookie +

@@ -38,6 +38,13 @@ void LoginThrottle::count_in(Table& t, std::string_view key, int64_t now) {
   ++it->second.count;
 }
 
+void LoginThrottle::give_back(Table& t, std::string_view key, int64_t now) {
+  auto it = t.find(std::string(key));
+  // Only the window the attempt was counted in holds it (now: when it was begun).
+  if (it != t.end() && it->second.start <= now && now - it->second.start < window_ && it->second.count > 0)
+    --it->second.count;
+}
+
 int64_t LoginThrottle::wait_seconds(std::string_view account, std::string_view address, int64_t now) {
   std::lock_guard lock(mu_);
   const int64_t a = wait_in(accounts_, account, per_account_, now);
@@ -45,15 +52,26 @@ int64_t LoginThrottle::wait_seconds(std::string_view account, std::string_view a
   return a > b ? a : b;
 }
 
-void LoginThrottle::failed(std::string_view account, std::string_view address, int64_t now) {
+int64_t LoginThrottle::begin_attempt(std::string_view account, std::string_view address, int64_t now) {
   std::lock_guard lock(mu_);
+  const int64_t a = wait_in(accounts_, account, per_account_, now);
+  const int64_t b = wait_in(addresses_, address, per_address_, now);
+  if (a > 0 || b > 0) return a > b ? a : b;
   count_in(accounts_, account, now);
   count_in(addresses_, address, now);
+  return 0;
 }
 
-void LoginThrottle::succeeded(std::string_view account) {
+void LoginThrottle::succeeded(std::string_view account, std::string_view address, int64_t now) {
   std::lock_guard lock(mu_);
   accounts_.erase(std::string(account));
+  give_back(addresses_, address, now);
+}
+
+void LoginThrottle::unchecked(std::string_view account, std::string_view address, int64_t now) {
+  std::lock_guard lock(mu_);
+  give_back(accounts_, account, now);
+  give_back(addresses_, address, now);
 }
 
 }  // namespace mailcase::console

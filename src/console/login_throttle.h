@@ -22,13 +22,22 @@ class LoginThrottle {
   // rather than an old one forgotten, which an attacker could use to reset a count.
   LoginThrottle(int per_account, int per_address, int64_t window_seconds, size_t max_keys = 100'000);
 
-  // 0 when a login for account from address may be tried at now; else the seconds until
-  // it may (for Retry-After). account: the normalized email typed.
+  // Takes a login attempt for account from address at now. 0 when it may be tried: it is
+  // then counted as a failure at once, before its password is checked, so that guesses
+  // sent together cannot all pass this check while the first are being verified (a
+  // burst checks no more passwords than the limits allow). succeeded() or unchecked()
+  // gives it back, given the same `now`. Else the seconds until one may be tried (for
+  // Retry-After), and nothing is counted. account: the normalized email typed.
+  int64_t begin_attempt(std::string_view account, std::string_view address, int64_t now);
+  // The attempt begun was a good password: the account's count ends, and the address is
+  // given this attempt back (not its failures: one agent logging in from a shared office
+  // address must not hide another's guessing).
+  void succeeded(std::string_view account, std::string_view address, int64_t now);
+  // The attempt begun checked no password (the store or the password checks were busy):
+  // given back to both.
+  void unchecked(std::string_view account, std::string_view address, int64_t now);
+  // What begin_attempt would answer, counting nothing: for a page that only shows it.
   int64_t wait_seconds(std::string_view account, std::string_view address, int64_t now);
-  void failed(std::string_view account, std::string_view address, int64_t now);
-  // A good password ends the account's count (not the address's: one agent logging in
-  // from a shared office address must not hide another's guessing).
-  void succeeded(std::string_view account);
 
  private:
   struct Window {
@@ -38,6 +47,7 @@ class LoginThrottle {
   using Table = std::unordered_map<std::string, Window>;
   int64_t wait_in(Table& t, std::string_view key, int limit, int64_t now);
   void count_in(Table& t, std::string_view key, int64_t now);
+  void give_back(Table& t, std::string_view key, int64_t now);
   void prune(Table& t, int64_t now);
 
   const int per_account_;

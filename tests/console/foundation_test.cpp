@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <cctype>
 #include <ctime>
 #include <fstream>
@@ -64,48 +65,83 @@ TEST(HtmlTest, HolesMustMatchTheArguments) {
 TEST(LoginThrottleTest, AnAccountIsRefusedAfterItsLimitUntilTheWindowEnds) {
   LoginThrottle t(3, 100, 600);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 1000 + i), 0);
-    t.failed("ada@corp.example", "10.0.0.1", 1000 + i);
+    EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.1", 1000 + i), 0);
   }
   EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 1002), 598);
   EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.9", 1300), 300) << "another address changes nothing";
   EXPECT_EQ(t.wait_seconds("bob@corp.example", "10.0.0.1", 1300), 0) << "another account is not refused";
   EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 1600), 0) << "the window has ended";
-  t.failed("ada@corp.example", "10.0.0.1", 1600);
+  t.begin_attempt("ada@corp.example", "10.0.0.1", 1600);
   EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 1601), 0) << "a new window counts from one";
 }
 
 TEST(LoginThrottleTest, AnAddressIsRefusedAfterItsLimitAcrossAccounts) {
   LoginThrottle t(100, 4, 900);
-  for (int i = 0; i < 4; ++i) t.failed("user" + std::to_string(i) + "@corp.example", "192.0.2.7", 50);
+  for (int i = 0; i < 4; ++i) t.begin_attempt("user" + std::to_string(i) + "@corp.example", "192.0.2.7", 50);
   EXPECT_EQ(t.wait_seconds("new@corp.example", "192.0.2.7", 60), 890);
   EXPECT_EQ(t.wait_seconds("new@corp.example", "192.0.2.8", 60), 0);
 }
 
 TEST(LoginThrottleTest, ASuccessEndsTheAccountsCountButNotTheAddresss) {
-  LoginThrottle t(2, 3, 600);
-  t.failed("ada@corp.example", "10.0.0.1", 0);
-  t.failed("ada@corp.example", "10.0.0.1", 0);
-  EXPECT_GT(t.wait_seconds("ada@corp.example", "10.0.0.2", 1), 0);
-  t.succeeded("ada@corp.example");
-  EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.2", 1), 0);
-  t.failed("bob@corp.example", "10.0.0.1", 2);
+  LoginThrottle t(3, 3, 600);
+  EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.1", 0), 0);
+  EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.1", 0), 0);  // two wrong passwords
+  EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.2", 1), 0);
+  t.succeeded("ada@corp.example", "10.0.0.2", 1);
+  for (int i = 3; i <= 5; ++i) {
+    EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0." + std::to_string(i), 2), 0)
+        << "the account's count began again";
+  }
+  EXPECT_EQ(t.wait_seconds("eve@corp.example", "10.0.0.2", 3), 0) << "the good password took no attempt";
+  EXPECT_EQ(t.begin_attempt("bob@corp.example", "10.0.0.1", 3), 0);
   EXPECT_GT(t.wait_seconds("carol@corp.example", "10.0.0.1", 3), 0)
       << "the address's three failures stay counted after ada's success";
 }
 
+TEST(LoginThrottleTest, ABurstOfAttemptsTakesNoMoreThanTheLimitBeforeAnyIsChecked) {
+  // Guesses sent together all begin before the first password is verified: each is
+  // counted as it begins, so only the limit's worth go on to a password check.
+  LoginThrottle t(3, 100, 600);
+  int tried = 0;
+  for (int i = 0; i < 20; ++i) tried += t.begin_attempt("ada@corp.example", "10.0.0.1", 5) == 0 ? 1 : 0;
+  EXPECT_EQ(tried, 3);
+  LoginThrottle by_address(100, 4, 600);
+  tried = 0;
+  for (int i = 0; i < 20; ++i) {
+    tried += by_address.begin_attempt("u" + std::to_string(i) + "@corp.example", "10.0.0.1", 5) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(tried, 4);
+}
+
+TEST(LoginThrottleTest, AnAttemptThatCheckedNoPasswordIsGivenBack) {
+  LoginThrottle t(2, 2, 600);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.1", 10), 0) << i;
+    t.unchecked("ada@corp.example", "10.0.0.1", 10);
+  }
+  EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.1", 10), 0);
+  EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.1", 10), 0);
+  EXPECT_GT(t.begin_attempt("ada@corp.example", "10.0.0.1", 10), 0) << "failures still count";
+  // An attempt begun in a window that has ended since is not taken from the next one.
+  EXPECT_EQ(t.begin_attempt("bob@corp.example", "10.0.0.9", 0), 0);
+  EXPECT_EQ(t.begin_attempt("bob@corp.example", "10.0.0.9", 600), 0);  // a new window: its first
+  t.unchecked("bob@corp.example", "10.0.0.9", 0);
+  EXPECT_EQ(t.begin_attempt("bob@corp.example", "10.0.0.9", 601), 0);  // its second
+  EXPECT_GT(t.begin_attempt("bob@corp.example", "10.0.0.9", 602), 0);
+}
+
 TEST(LoginThrottleTest, AFullTableRefusesNewKeysRatherThanForgettingCounts) {
   LoginThrottle t(5, 5, 600, /*max_keys=*/2);
-  t.failed("a@x.example", "10.0.0.1", 0);
-  t.failed("b@x.example", "10.0.0.2", 0);
+  t.begin_attempt("a@x.example", "10.0.0.1", 0);
+  t.begin_attempt("b@x.example", "10.0.0.2", 0);
   // A third account or address would push a live count out: refused instead.
   EXPECT_GT(t.wait_seconds("c@x.example", "10.0.0.1", 10), 0);
   EXPECT_GT(t.wait_seconds("a@x.example", "10.0.0.3", 10), 0);
   EXPECT_LE(t.wait_seconds("a@x.example", "10.0.0.3", 10), 600);
-  t.failed("c@x.example", "10.0.0.3", 10);  // not counted, not crashing
+  t.begin_attempt("c@x.example", "10.0.0.3", 10);  // not counted, not crashing
   // Once the old windows end, their keys are pruned and new ones are taken again.
   EXPECT_EQ(t.wait_seconds("c@x.example", "10.0.0.3", 600), 0);
-  t.failed("c@x.example", "10.0.0.3", 600);
+  t.begin_attempt("c@x.example", "10.0.0.3", 600);
   EXPECT_EQ(t.wait_seconds("c@x.example", "10.0.0.3", 601), 0);
 }
 
@@ -154,7 +190,8 @@ TEST(ClientAddressTest, AnIPv6ClientIsThrottledByItsSlash64) {
   // Failures from many addresses of one /64 add up to one client's.
   LoginThrottle t(100, 3, 600);
   for (int i = 1; i <= 3; ++i)
-    t.failed("a" + std::to_string(i) + "@x.example", throttle_key("2001:db8:1:2::" + std::to_string(i)), 0);
+    t.begin_attempt("a" + std::to_string(i) + "@x.example",
+                    throttle_key("2001:db8:1:2::" + std::to_string(i)), 0);
   EXPECT_GT(t.wait_seconds("b@x.example", throttle_key("2001:db8:1:2::99"), 1), 0);
   EXPECT_EQ(t.wait_seconds("b@x.example", throttle_key("2001:db8:1:3::99"), 1), 0);
 }
@@ -446,6 +483,30 @@ TEST_F(ConsoleHttpTest, AnAccountIsThrottledAfterItsFailuresWithRetryAfter) {
   EXPECT_EQ(browser().login("ada@corp.example", kPassword)->status, 303);
   clock_.advance(15 * 60);
   EXPECT_EQ(browser().login("bob@corp.example", kPassword)->status, 303) << "the window has moved on";
+}
+
+TEST_F(ConsoleHttpTest, GuessesSentTogetherCheckNoMorePasswordsThanTheLimit) {
+  start();
+  // Twelve wrong passwords for one account at once, while the first are being verified:
+  // only the account's limit (3) of them is checked; the others are refused at once.
+  std::atomic<int> wrong{0}, refused{0}, other{0};
+  std::vector<std::thread> guesses;
+  for (int i = 0; i < 12; ++i) {
+    guesses.emplace_back([&, i] {
+      auto r = browser().login("bob@corp.example", "wrong " + std::to_string(i));
+      if (r && r->status == 401)
+        ++wrong;
+      else if (r && r->status == 429)
+        ++refused;
+      else
+        ++other;
+    });
+  }
+  for (auto& g : guesses) g.join();
+  EXPECT_EQ(wrong.load(), 3);
+  EXPECT_EQ(refused.load(), 9);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(browser().login("bob@corp.example", kPassword)->status, 429) << "the right one comes too late";
 }
 
 TEST_F(ConsoleHttpTest, AnAddressIsThrottledAcrossAccountsAndForwardedForIsIgnored) {
