@@ -345,8 +345,8 @@ Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path
   return m;
 }
 
-Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
-                                      const MailboxSecrets& secrets) {
+Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir,
+                                      store::Mailbox m, const MailboxSecrets& secrets) {
   if (auto bad = check_mailbox_secrets(m.name, secrets)) return tl::unexpected(invalid_error(*bad));
   if (secrets.password) m.password_file = password_path(data_dir, m.name).string();
   if (secrets.ca_pem) m.ca_file = ca_path(data_dir, m.name).string();
@@ -355,7 +355,8 @@ Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::p
   // replaced whole (written aside, then renamed over the old one).
   MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_ASSIGN_OR_RETURN(auto all, u.mailboxes().list_mailboxes());
-    auto was = std::find_if(all.begin(), all.end(), [&](const store::Mailbox& b) { return b.name == m.name; });
+    auto was =
+        std::find_if(all.begin(), all.end(), [&](const store::Mailbox& b) { return b.name == m.name; });
     MC_RETURN_IF_ERROR(u.mailboxes().update_mailbox(m));
     MC_RETURN_IF_ERROR(check_process_exists(u, m.process));
     // Another server, account or folder: the UIDs fetched from the old one say nothing of
@@ -426,6 +427,7 @@ Result<store::Agent> update_agent(store::Store& st, std::string_view email, std:
            .actor = std::string(actor),
            .action = *active ? store::EventAction::kAgentEnabled : store::EventAction::kAgentDisabled,
            .details = {{"email", key}}}));
+      if (!*active) MC_RETURN_IF_ERROR(u.sessions().delete_agent_sessions(out.id).map([](int) {}));
       out.active = *active;
     }
     if (role && *role != out.role) {
@@ -436,6 +438,21 @@ Result<store::Agent> update_agent(store::Store& st, std::string_view email, std:
   });
   MC_RETURN_IF_ERROR(done);
   return out;
+}
+
+Status set_agent_password(store::Store& st, std::string_view email, std::string_view hash,
+                          std::string_view actor) {
+  const auto key = text::normalize_email(email);
+  return in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto found, u.agents().find_agent_by_email(key));
+    if (!found) return fail(ErrorCode::kNotFound, "no agent " + key);
+    MC_RETURN_IF_ERROR(u.agents().set_agent_password(key, hash));
+    MC_RETURN_IF_ERROR(u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                                             .actor = std::string(actor),
+                                             .action = store::EventAction::kAgentPasswordSet,
+                                             .details = {{"email", key}}}));
+    return u.sessions().delete_agent_sessions(found->id).map([](int) {});
+  });
 }
 
 // ---- outbox

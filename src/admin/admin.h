@@ -107,8 +107,8 @@ Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path
 // the secrets given replace the ones mailcase kept for it (password_file / ca_file then
 // point at them), the ones not given stay as m has them. Its agent's state stays (what it
 // fetched already is not fetched again). kNotFound when no mailbox has the name.
-Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
-                                      const MailboxSecrets& secrets);
+Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir,
+                                      store::Mailbox m, const MailboxSecrets& secrets);
 // Removes the mailbox (kNotFound when absent) and the secrets mailcase kept for it.
 Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name);
 
@@ -120,9 +120,16 @@ Result<store::Agent> agent_from(std::string_view name, std::string_view email, s
 // the command line). kConflict when the email is an agent's already.
 Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor);
 // Sets active (with its agent_enabled / agent_disabled event) and the role, each when
-// given; returns the agent as stored. kNotFound when the email is no agent's.
+// given; returns the agent as stored. A disabled agent's console sessions end in the same
+// commit. kNotFound when the email is no agent's.
 Result<store::Agent> update_agent(store::Store& st, std::string_view email, std::optional<bool> active,
                                   std::optional<store::AgentRole> role, std::string_view actor);
+// Sets the agent's password to `hash` (access::hash_password's; empty: none, the agent
+// cannot log in) with its agent_password_set event, by `actor`, and ends every console
+// session made with the old one, in one commit: whoever reset a password because it
+// leaked locks out whoever used it. kNotFound when the email is no agent's.
+Status set_agent_password(store::Store& st, std::string_view email, std::string_view hash,
+                          std::string_view actor);
 
 // ---- outbox
 

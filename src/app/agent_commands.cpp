@@ -74,22 +74,17 @@ void set_password(Globals& g, const std::string& email) {
     return fail_with(
         g, Error{hash.error().code,
                  hash.error().message + " (the password is read from the first line of standard input)"});
-  auto done = store::in_transaction(st, [&]() -> Status {
-    MC_RETURN_IF_ERROR(st.set_agent_password((*agent)->email, *hash));
-    return st.add_event({.actor_kind = store::ActorKind::kAgent,
-                         .actor = "admin",
-                         .action = store::EventAction::kAgentPasswordSet,
-                         .details = {{"email", (*agent)->email}}});
-  });
-  if (!done) return fail_with(g, done.error());
-  std::cout << (*agent)->email << ": password set\n";
+  // Its console sessions end: a password is reset when someone else may know it.
+  if (auto done = admin::set_agent_password(st, (*agent)->email, *hash, "admin"); !done)
+    return fail_with(g, done.error());
+  std::cout << (*agent)->email << ": password set; signed out of the console\n";
 }
 
 }  // namespace
 
 void register_agent_commands(CLI::App& app, Globals& g) {
-  auto* agent =
-      app.add_subcommand("agent", "agents (the people who work cases): add, list, set, disable, enable, password");
+  auto* agent = app.add_subcommand(
+      "agent", "agents (the people who work cases): add, list, set, disable, enable, password");
   agent->require_subcommand(1);
   {
     auto* add = agent->add_subcommand("add", "add an agent");
@@ -156,7 +151,9 @@ void register_agent_commands(CLI::App& app, Globals& g) {
       cmd->add_option(names[i], (*settings)[i], what[i])->check(CLI::IsMember({"yes", "no"}));
     cmd->callback([&g, email, settings] {
       g.action = [&g, email, settings] {
-        auto flag = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<bool>(v == "yes"); };
+        auto flag = [](const std::string& v) {
+          return v.empty() ? std::nullopt : std::optional<bool>(v == "yes");
+        };
         store::NotifySettingsPatch patch{flag((*settings)[0]), flag((*settings)[1]), flag((*settings)[2])};
         auto p = open_runtime(g);
         if (!p) return;

@@ -167,9 +167,8 @@ void addresses_get(Context& ctx, const Viewer& v, const httplib::Request& req, h
 }
 
 void addresses_post(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
-  const Fields f = fields_of(
-      req, {"email", "queue", "product", "priority", "subject_prefix", "unknown_sender", "creates_cases",
-            "process"});
+  const Fields f = fields_of(req, {"email", "queue", "product", "priority", "subject_prefix",
+                                   "unknown_sender", "creates_cases", "process"});
   auto parsed = address_from_form(f);
   if (parsed.invalid)
     return addresses_page(
@@ -700,12 +699,6 @@ void agent_active(Context& ctx, const Viewer& v, const std::string& email, const
       return send_error(res, 404, v, "There is no agent " + email + ".");
     return agent_page(ctx, v, email, res, 503, notice("", failure_text(a.error())));
   }
-  if (!a->active) {
-    // A disabled agent's sessions end now, not at their next page.
-    if (auto unit = ctx.store.open_unit(store::Access::kWrite)) {
-      if (unit->sessions().delete_agent_sessions(a->id)) (void)unit->commit();
-    }
-  }
   agent_page(ctx, v, a->email, res, 200,
              notice(a->active ? "The agent is enabled." : "The agent is disabled.", ""));
 }
@@ -757,17 +750,8 @@ void agent_password(Context& ctx, const Viewer& v, const std::string& email, con
   if (!hash)
     return agent_page(ctx, v, email, res, 422,
                       notice("", "The password was not set: " + hash.error().message));
-  auto done = [&]() -> Status {
-    MC_ASSIGN_OR_RETURN(auto unit, ctx.store.open_unit(store::Access::kWrite));
-    MC_RETURN_IF_ERROR(unit.agents().set_agent_password(agent->email, *hash));
-    MC_RETURN_IF_ERROR(unit.events().add_event({.actor_kind = store::ActorKind::kAgent,
-                                                .actor = v.agent.email,
-                                                .action = store::EventAction::kAgentPasswordSet,
-                                                .details = {{"email", agent->email}}}));
-    // The sessions made with the old password end (the admin's own too, when it is theirs).
-    MC_RETURN_IF_ERROR(unit.sessions().delete_agent_sessions(agent->id).map([](int) {}));
-    return unit.commit();
-  }();
+  // The sessions made with the old password end (the admin's own too, when it is theirs).
+  auto done = admin::set_agent_password(ctx.store, agent->email, *hash, v.agent.email);
   if (!done) return agent_page(ctx, v, email, res, 503, notice("", failure_text(done.error())));
   spdlog::info("console: {} set the password of {}", v.agent.email, agent->email);
   if (agent->email == v.agent.email) return redirect(res, "/login");

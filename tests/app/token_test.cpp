@@ -73,7 +73,8 @@ TEST_F(AgentAccess, APasswordIsReadFromTheFirstLineOfStdinAndStoredAsArgon2id) {
   EXPECT_FALSE(password_hash("marek@corp.example"));
   auto r = run({"agent", "password", "Marek@corp.example"}, "horse battery staple\nsecond line\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("marek@corp.example: password set"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("marek@corp.example: password set; signed out of the console"), std::string::npos)
+      << r.out;
   EXPECT_EQ((r.out + r.err).find("horse"), std::string::npos);
   auto h = password_hash("marek@corp.example");
   ASSERT_TRUE(h);

@@ -630,6 +630,20 @@ TEST_F(ConsoleHttpTest, ADisabledAgentsSessionStopsWorking) {
   EXPECT_EQ(browser().login("bob@corp.example", kPassword)->status, 303);
 }
 
+TEST_F(ConsoleHttpTest, APasswordResetFromTheCommandLineEndsTheAgentsSessions) {
+  start();
+  auto b = logged_in();
+  auto ada = logged_in("ada@corp.example");
+  ASSERT_TRUE(works(b));
+  auto reset = mailcase::testing::run_mailcase(
+      {"--data", data_.string(), "agent", "password", "bob@corp.example"}, "a new secret 42\n");
+  ASSERT_EQ(reset.exit_code, 0) << reset.err;
+  EXPECT_FALSE(works(b)) << "whoever knew the old password is signed out";
+  EXPECT_TRUE(works(ada)) << "another agent's session goes on";
+  EXPECT_EQ(browser().login("bob@corp.example", kPassword)->status, 401);
+  EXPECT_EQ(browser().login("bob@corp.example", "a new secret 42")->status, 303);
+}
+
 TEST_F(ConsoleHttpTest, APostWithoutTheSessionsCsrfTokenIsRefusedAndChangesNothing) {
   start();
   auto b = logged_in();
