@@ -932,7 +932,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   facts.message = &m;
   facts.classification = w.classification ? std::move(*w.classification) : classify(m);
   facts.address = address;
-  facts.dmarc_failed = w.proof.dmarc == "fail";
+  facts.dmarc_reason = trust::from_contradicted(w.proof, m.from.email, m.header("From") != nullptr);
+  facts.dmarc_failed = !facts.dmarc_reason.empty();
 
   MC_ASSIGN_OR_RETURN(auto contact, u.accounts().find_contact_by_email(m.from.email));
   std::optional<store::Account> account;
@@ -1042,7 +1043,8 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   services::InboundMail in;
   in.author = m.from.name.empty() ? m.from.email : m.from.name + " <" + m.from.email + ">";
   if (d.not_participant) in.author += " (sender is not a participant)";
-  if (d.dmarc_failed) in.author += " (DMARC failed: sender not proven)";
+  if (d.dmarc_failed)
+    in.author += w.proof.dmarc == "fail" ? " (DMARC failed: sender not proven)" : " (sender not proven)";
   in.sender_verified = row.sender_verified;
   // Moved, not copied: a body of a megabyte is otherwise held a third time until the commit.
   in.body = reply.new_text.empty() && reply.quoted.empty() ? m.text_body : std::move(reply.new_text);

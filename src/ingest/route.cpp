@@ -108,8 +108,9 @@ RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
   if (f.threaded_case && !stranger_on_case && f.dmarc_failed && kind != MailKind::kBounce &&
       kind != MailKind::kFeedback) {
     const std::string from_domain = f.message ? text::email_domain(f.message->from.email) : std::string();
-    const std::string why = "DMARC failed for the From domain " +
-                            (from_domain.empty() ? "(none)" : from_domain) +
+    const std::string why = (f.dmarc_reason.empty() ? "DMARC failed for the From domain " +
+                                                          (from_domain.empty() ? "(none)" : from_domain)
+                                                    : f.dmarc_reason) +
                             ": the sender's claim to be its " + to_string(f.sender_role) +
                             " is not believed (" + f.thread_reason + ")";
     if (cfg.trust.on_dmarc_fail == "internal") {

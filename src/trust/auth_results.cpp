@@ -334,6 +334,17 @@ bool from_verified(const SenderProof& proof, std::string_view from_email) {
                      [&](const std::string& d) { return aligned(d, from_domain); });
 }
 
+std::string from_contradicted(const SenderProof& proof, std::string_view from_email, bool has_from_line) {
+  if (!proof.trusted()) return "";
+  const std::string from_domain = strip_dot(text::ascii_lower(text::email_domain(from_email)));
+  const std::string shown = from_domain.empty() ? "(none)" : from_domain;
+  if (proof.dmarc == "fail") return "DMARC failed for the From domain " + shown;
+  if (!has_from_line) return "the mail has no From line, which DMARC would have checked";
+  if (!proof.dmarc_from.empty() && proof.dmarc_from != from_domain)
+    return "the trusted DMARC result is for " + proof.dmarc_from + ", not for the From domain " + shown;
+  return "";
+}
+
 bool valid_authserv_id(std::string_view id) {
   if (id.empty() || id.size() > 255) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {

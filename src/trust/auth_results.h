@@ -75,6 +75,13 @@ SenderProof sender_proof(const std::vector<std::string_view>& headers,
 // which proves the envelope sender only.
 bool from_verified(const SenderProof& proof, std::string_view from_email);
 
+// Why the believed verdict speaks against the From read from the mail (from_email), or ""
+// when it does not: DMARC failed for it; the DMARC result is for another domain than the
+// From's (the server read another From than this one: two From addresses, or one written
+// so that readers disagree); or the mail has no From line at all (from_email is then its
+// Sender's, which DMARC does not check). An empty proof (no believed header) says nothing.
+std::string from_contradicted(const SenderProof& proof, std::string_view from_email, bool has_from_line);
+
 // The authserv-ids believed for one mail: the configured ones, then those of the
 // routing address it came to and of the mailbox it was fetched from; each once.
 std::vector<std::string> trusted_ids(const std::vector<std::string>& configured,

@@ -114,6 +114,42 @@ TEST_F(SenderProof, AProvenMailIsVerifiedOnItsCommentAndRecord) {
   EXPECT_FALSE(last_comment().contains("sender_verified")) << last_comment().dump();
 }
 
+// A reply with no From line at all: its Sender stands in for it, but DMARC checks the From
+// only, so a trusted server's verdict proves nothing of it. It may not speak as the contact
+// (reject the solution) nor bring in a participant by its Cc.
+TEST_F(SenderProof, AReplyWithoutAFromLineDoesNotSpeakAsTheContact) {
+  propose();
+  const std::string raw =
+      std::string(
+          "Authentication-Results: mx.corp.example; spf=pass smtp.mailfrom=eve@evil.example;"
+          " dmarc=none\r\nSender: Ann <ann@acme.example>\r\nTo: support@corp.example\r\n"
+          "Cc: eve@evil.example\r\nSubject: ") +
+      reply_subject() +
+      "\r\nMessage-ID: <nofrom@evil.example>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain\r\n\r\nReject\r\nTalk to Eve from now on.\r\n";
+  auto o = deliver(raw);
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+  EXPECT_NE(o.value("reason", "").find("the mail has no From line"), std::string::npos) << o.dump();
+  EXPECT_EQ(status(), "solution proposed");
+  // Eve, Cc'd, did not become a participant: her own mail on the case is no public comment.
+  auto eve = deliver(mail("Eve <eve@evil.example>", reply_subject(), "Hello?\n", "eve2@evil.example"));
+  EXPECT_NE(last_comment()["visibility"], "public") << eve.dump();
+}
+
+// A From the server read otherwise than mailcase does: its DMARC pass is for evil.example,
+// while the address mailcase reads is the contact's. Not believed as the contact.
+TEST_F(SenderProof, ADmarcPassForAnotherDomainThanTheFromIsNotTheContacts) {
+  propose();
+  auto o = deliver(mail("<ann@acme.example> <eve@evil.example>", reply_subject(), "Reject\n",
+                        "twofrom@evil.example",
+                        "Authentication-Results: mx.corp.example; dkim=pass header.d=evil.example;"
+                        " dmarc=pass header.from=evil.example\r\n"));
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+  EXPECT_NE(o.value("reason", "").find("the trusted DMARC result is for evil.example"), std::string::npos)
+      << o.dump();
+  EXPECT_EQ(status(), "solution proposed");
+}
+
 TEST_F(SenderProof, ForgedReplyFromTheContactIsHeldAndChangesNothing) {
   propose();
   const size_t comments = show()["comments"].size();

@@ -256,6 +256,29 @@ TEST(FromVerified, DkimAlignment) {
   EXPECT_FALSE(from_verified(s, "a@example.com"));
 }
 
+TEST(FromContradicted, WhatATrustedVerdictSaysAgainstTheFrom) {
+  auto proof = [](std::string_view value) {
+    const std::vector<std::string_view> h = {value};
+    return sender_proof(h, kTrusted);
+  };
+  const SenderProof pass = proof("mx.corp.example; dmarc=pass header.from=Example.COM.");
+  EXPECT_EQ(from_contradicted(pass, "a@example.com", true), "");
+  EXPECT_EQ(from_contradicted(pass, "a@EXAMPLE.com", true), "") << "letter case is no contradiction";
+  EXPECT_EQ(from_contradicted(pass, "a@other.example", true),
+            "the trusted DMARC result is for example.com, not for the From domain other.example");
+  EXPECT_EQ(from_contradicted(pass, "a@example.com", false),
+            "the mail has no From line, which DMARC would have checked");
+  EXPECT_EQ(
+      from_contradicted(proof("mx.corp.example; dmarc=fail header.from=example.com"), "a@example.com", true),
+      "DMARC failed for the From domain example.com");
+  // A server that checked no DMARC at all contradicts nothing of a mail with a From.
+  EXPECT_EQ(
+      from_contradicted(proof("mx.corp.example; spf=pass smtp.mailfrom=example.com"), "a@x.example", true),
+      "");
+  // No believed header: nothing is said, even of a mail without a From line.
+  EXPECT_EQ(from_contradicted(SenderProof{}, "a@example.com", false), "");
+}
+
 TEST(TrustedIds, ConfiguredThenAddressThenMailboxEachOnce) {
   EXPECT_EQ(trusted_ids({"mx.corp.example", ""}, {"MX.corp.example", "imap.provider.example"},
                         {"imap.provider.example", "mx.mailbox.example"}),
