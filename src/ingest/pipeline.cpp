@@ -828,6 +828,11 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
     return finish(store::RawState::kFailed, OutcomeKind::kFailed, std::move(reason));
   }
   if (!w.msg) return finish(store::RawState::kFailed, OutcomeKind::kFailed, "unparseable: " + w.parse_error);
+  // Recorded without an attachment it had, the mail would be lost in part for good: it is
+  // refused for now instead (its sender tries again; its "received" row stays), as when
+  // its own bytes could not be written.
+  if (!w.msg->storage_error.empty())
+    return fail(ErrorCode::kTemporary, "the mail cannot be kept whole: " + w.msg->storage_error);
 
   const auto& m = *w.msg;
   row.message_id = m.message_id;

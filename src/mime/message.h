@@ -51,6 +51,10 @@ struct ParsedMessage {
   std::vector<Attachment> attachments;  // includes inline images and attached messages
   std::vector<Header> headers;          // top-level headers in order
   std::vector<std::string> problems;    // non-fatal oddities met while parsing
+  // Set when an attachment (or an attached mail) could not be written where the parse
+  // keeps them (a full disk, an I/O error): the parse is then incomplete, and the mail is
+  // to be taken again later rather than recorded without it.
+  std::string storage_error;
   std::string top_content_type;         // lower-case "type/subtype" of the top part
   std::optional<Report> report;         // set for multipart/report and mails that return another mail
 

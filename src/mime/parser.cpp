@@ -336,16 +336,13 @@ class Walker {
 
   void store_attachment(GMimePart* part, const std::string& type, const char* fname, GMimeContentDisposition* disp) {
     auto w = sink_.open();
-    if (!w) {
-      out_.problems.push_back("cannot store an attachment: " + w.error().message);
-      return;
-    }
-    bool ok = decode_content(part, [&](std::string_view b) { return static_cast<bool>((*w)->write(b)); });
+    if (!w) return storage_failed(w.error().message);
+    Status written;
+    bool ok =
+        decode_content(part, [&](std::string_view b) { return static_cast<bool>(written = (*w)->write(b)); });
     auto ref = (*w)->commit();
-    if (!ok || !ref) {
-      out_.problems.push_back("cannot store an attachment");
-      return;
-    }
+    if (!ok || !ref)
+      return storage_failed(!written ? written.error().message : !ref ? ref.error().message : "");
     Attachment a;
     a.content_type = type;
     a.filename = safe_filename(text::make_valid_utf8(str(fname)), unique_fallback(type));
@@ -358,14 +355,18 @@ class Walker {
   }
 
   void attach_message(GMimeObject* obj, GMimeMessage* inner) {
+    if (!inner) return;
     auto w = sink_.open();
-    if (!w || !inner) return;
+    if (!w) return storage_failed(w.error().message);
     GObj<GMimeStream> mem(g_mime_stream_mem_new());
     g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.get());
     GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    if (arr && arr->len) (void)(*w)->write(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
+    if (arr && arr->len) {
+      auto written = (*w)->write(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
+      if (!written) return storage_failed(written.error().message);
+    }
     auto ref = (*w)->commit();
-    if (!ref) return;
+    if (!ref) return storage_failed(ref.error().message);
     Attachment a;
     a.content_type = lower_mime_type(obj);
     const char* fname = nullptr;
@@ -377,6 +378,12 @@ class Walker {
     a.size = ref->size;
     a.sha256 = ref->sha256;
     out_.attachments.push_back(std::move(a));
+  }
+
+  // The first failure to keep an attachment is the one told (ParsedMessage::storage_error).
+  void storage_failed(const std::string& why) {
+    if (out_.storage_error.empty())
+      out_.storage_error = "cannot store an attachment" + (why.empty() ? std::string() : ": " + why);
   }
 
   spool::BlobSink& sink_;

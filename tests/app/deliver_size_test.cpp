@@ -57,5 +57,54 @@ TEST(DeliverSize, AMailOverTheLimitExits65AndKeepsOnlyItsHead) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// An attachment that cannot be written (here the spool's segments cannot be: their folder
+// is gone, as a full disk or an I/O error would refuse them) must not leave a case without
+// it: the delivery exits 75 (the MTA tries again), and once the spool works again the same
+// mail is recorded whole, once.
+TEST(DeliverSize, AMailWhoseAttachmentCannotBeStoredIsRefusedForNowNotRecordedWithoutIt) {
+  testing::TempDir dir;
+  const auto data = dir.path() / "data";
+  ASSERT_EQ(run_mailcase({"--data", data.string(), "init"}).exit_code, 0);
+  std::ofstream(data / "mailcase.toml") << "[outbound]\nenabled = false\n";
+  ASSERT_EQ(run_mailcase({"--data", data.string(), "address", "add", "support@corp.example"}).exit_code, 0);
+  // Over a megabyte: the mail itself goes to a blob file of its own, its attachment to the spool.
+  std::string mail =
+      "From: Alice <alice@example.org>\r\nTo: support@corp.example\r\nSubject: logs\r\n"
+      "Message-ID: <logs@example.org>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n";
+  while (mail.size() < 1200000) mail += "All work and no play makes Jack a dull boy.\r\n";
+  mail +=
+      "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=a.bin\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n";
+  for (int i = 0; i < 1000; ++i)
+    mail += "eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4\r\n";
+  mail += "--b--\r\n";
+  std::filesystem::remove_all(data / "spool");
+  std::ofstream(data / "spool") << "not a folder";
+  auto r = run_mailcase({"--data", data.string(), "deliver"}, mail);
+  EXPECT_EQ(r.exit_code, 75) << r.out << r.err;
+  EXPECT_NE(r.err.find("cannot store an attachment"), std::string::npos) << r.err;
+  auto cases = nlohmann::json::parse(run_mailcase({"--data", data.string(), "case", "list", "--json"}).out,
+                                     nullptr, false);
+  EXPECT_TRUE(cases.is_array() && cases.empty()) << cases.dump();
+
+  std::filesystem::remove(data / "spool");
+  std::filesystem::create_directory(data / "spool");
+  std::filesystem::permissions(data / "spool", std::filesystem::perms::owner_all);
+  r = run_mailcase({"--data", data.string(), "deliver"}, mail);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto out = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_EQ(out["outcome"], "created") << r.out;
+  auto shown = nlohmann::json::parse(
+      run_mailcase({"--data", data.string(), "case", "show", out["case"].get<std::string>(), "--json"}).out,
+      nullptr, false);
+  ASSERT_TRUE(shown["attachments"].is_array()) << shown.dump();
+  ASSERT_EQ(shown["attachments"].size(), 1u) << shown.dump();
+  EXPECT_EQ(shown["attachments"][0]["filename"], "a.bin");
+  cases = nlohmann::json::parse(run_mailcase({"--data", data.string(), "case", "list", "--json"}).out,
+                                nullptr, false);
+  EXPECT_EQ(cases.size(), 1u);
+}
+
 }  // namespace
 }  // namespace mailcase

@@ -284,5 +284,57 @@ TEST(MimeParser, AddressesPerFieldAndKeptHeadersAreBoundedByTheLimits) {
   EXPECT_EQ(m.text_body.find("body"), 0u);
 }
 
+// Where attachments go, failing as a full disk does: after `room` bytes in all.
+class FullDiskSink final : public spool::BlobSink {
+ public:
+  explicit FullDiskSink(size_t room) : room_(room) {}
+  Result<std::unique_ptr<spool::BlobWriter>> open() override {
+    if (refuse_open) return fail(ErrorCode::kTemporary, "no space left on device");
+    return std::unique_ptr<spool::BlobWriter>(new Writer(*this));
+  }
+  bool refuse_open = false;
+
+ private:
+  struct Writer final : spool::BlobWriter {
+    explicit Writer(FullDiskSink& s) : sink(s) {}
+    Status write(std::string_view bytes) override {
+      if (bytes.size() > sink.room_) return fail(ErrorCode::kTemporary, "no space left on device");
+      sink.room_ -= bytes.size();
+      kept += bytes.size();
+      return {};
+    }
+    Result<spool::BlobRef> commit() override { return spool::BlobRef{std::string(64, 'a'), kept, "mem"}; }
+    FullDiskSink& sink;
+    uint64_t kept = 0;
+  };
+  size_t room_;
+};
+
+TEST(Parser, AnAttachmentThatCannotBeStoredMakesTheParseIncompleteNotSilent) {
+  const std::string raw =
+      "From: a@example.com\r\nSubject: logs\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+      "see attachment\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=big.bin\r\n\r\n" +
+      std::string(5000, 'x') +
+      "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+      "From: b@example.com\r\nSubject: inner\r\n\r\nhi\r\n--b--\r\n";
+  FullDiskSink small(100);
+  auto m = parse_bytes(raw, small, ParseLimits{});
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->storage_error, "cannot store an attachment: no space left on device");
+  EXPECT_NE(m->text_body.find("see attachment"), std::string::npos);
+  FullDiskSink none(0);
+  none.refuse_open = true;
+  m = parse_bytes(raw, none, ParseLimits{});
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->storage_error, "cannot store an attachment: no space left on device");
+  FullDiskSink room(1 << 20);
+  m = parse_bytes(raw, room, ParseLimits{});
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->storage_error, "");
+  EXPECT_EQ(m->attachments.size(), 2u);
+}
+
 }  // namespace
 }  // namespace mailcase::mime
