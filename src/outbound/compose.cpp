@@ -63,6 +63,15 @@ bool writable_as_is(const std::string& value) {
   });
 }
 
+// A message id written in a header: as it is (above), and short enough that its line stays
+// within RFC 5322's 998 bytes, which it cannot be folded into ("In-Reply-To: <" and ">"
+// around it). A longer one (a mail may carry any) is left out: a strict server refuses a
+// mail with a longer line.
+constexpr size_t kMaxMessageIdBytes = 980;
+bool writable_id(const std::string& id) {
+  return id.size() <= kMaxMessageIdBytes && writable_as_is(id);
+}
+
 // "Name: mailbox, mailbox" folded as GMime folds an address header, its line end included;
 // each mailbox a display name (may be empty) and an address. An address with a control
 // character is left out (no header when none is left).
@@ -103,7 +112,7 @@ void references_header(std::string& out, const std::vector<std::string>& ids) {
   size_t column = line.size();
   bool first = true;
   for (const auto& each : ids) {
-    if (!writable_as_is(each)) continue;
+    if (!writable_id(each)) continue;
     const std::string id = "<" + each + ">";
     if (!first && column + 1 + id.size() >= 78) {
       line += "\n\t" + id;
@@ -203,9 +212,8 @@ std::string compose(const OutgoingMail& m) {
   std::vector<std::pair<std::string, std::string>> cc;
   for (const auto& c : m.cc) cc.emplace_back("", c);
   address_header(out, fmt, "Cc", cc);
-  if (writable_as_is(m.message_id)) out += "Message-Id: <" + m.message_id + ">\n";
-  if (!m.in_reply_to.empty() && writable_as_is(m.in_reply_to))
-    out += "In-Reply-To: <" + m.in_reply_to + ">\n";
+  if (writable_id(m.message_id)) out += "Message-Id: <" + m.message_id + ">\n";
+  if (!m.in_reply_to.empty() && writable_id(m.in_reply_to)) out += "In-Reply-To: <" + m.in_reply_to + ">\n";
   references_header(out, m.references);
   if (m.generated)  // a notice of our own: auto-generated, whether or not it also answers a mail
     out += "Auto-Submitted: auto-generated\nX-Auto-Response-Suppress: All\n";

@@ -301,6 +301,28 @@ TEST(Compose, AMessageIdWithALineBreakStartsNoHeader) {
   EXPECT_EQ(compose(m).find("References"), std::string::npos);
 }
 
+// A message id of thousands of characters (a mail may carry one) would make a line over
+// RFC 5322's 998 bytes, which strict servers refuse: it is left out; one of 980 is kept.
+TEST(Compose, AMessageIdTooLongForALineIsLeftOut) {
+  OutgoingMail m = short_mail();
+  const std::string huge = std::string(5000, 'x') + "@example.org";
+  const std::string longest = std::string(980 - 12, 'y') + "@example.org";
+  m.in_reply_to = huge;
+  m.references = {"ok@x", huge, longest};
+  std::string raw = compose(m);
+  EXPECT_EQ(raw.find("In-Reply-To"), std::string::npos);
+  EXPECT_EQ(raw.find(huge), std::string::npos);
+  EXPECT_NE(raw.find("<" + longest + ">"), std::string::npos);
+  m.in_reply_to = longest;
+  raw = compose(m);
+  EXPECT_NE(raw.find("In-Reply-To: <" + longest + ">\r\n"), std::string::npos);
+  for (size_t at = 0, end = 0; at < raw.size(); at = end + 2) {
+    end = raw.find("\r\n", at);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_LE(end - at, 998u) << raw.substr(at, 60);
+  }
+}
+
 // Whatever bytes a name, subject, text, Cc or attachment holds (CR, LF, NUL, invalid UTF-8,
 // colons, "Bcc:"), the mail has only the headers compose writes, each once, and it parses.
 TEST(Compose, NoFieldAddsAHeader) {
