@@ -123,10 +123,16 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
   m.html = rendered.html;
   m.automatic = automatic;
   m.attachments = attachments;
-  // Threading: answer the customer's latest mail; refer to the recent conversation.
+  // Threading: answer the customer's latest mail; refer to the recent conversation. A mail
+  // kept as an internal note is no part of it: its Message-ID (chosen by whoever sent it)
+  // is not repeated to the customer, who never saw that mail.
   MC_ASSIGN_OR_RETURN(auto inbound, w.cases().message_ids_of(c.id, "inbound"));
   if (!inbound.empty()) m.in_reply_to = inbound.back();
   MC_ASSIGN_OR_RETURN(auto all, w.cases().message_ids_of(c.id, ""));
+  MC_ASSIGN_OR_RETURN(auto internal, w.cases().message_ids_of(c.id, "internal"));
+  std::erase_if(all, [&](const std::string& id) {
+    return std::find(internal.begin(), internal.end(), id) != internal.end();
+  });
   const size_t keep = 10;
   for (size_t i = all.size() > keep ? all.size() - keep : 0; i < all.size(); ++i)
     m.references.push_back(all[i]);
@@ -301,7 +307,8 @@ Result<store::Id> CaseServices::record_inbound(store::UnitOfWork& w, store::Case
     a.comment_id = comment_id;
     MC_RETURN_IF_ERROR(w.cases().add_attachment(a));
   }
-  if (!in.message_id.empty()) MC_RETURN_IF_ERROR(w.cases().add_message_id(in.message_id, c.id, "inbound"));
+  if (!in.message_id.empty())
+    MC_RETURN_IF_ERROR(w.cases().add_message_id(in.message_id, c.id, in.is_public ? "inbound" : "internal"));
   for (const auto& e : in.participants) MC_RETURN_IF_ERROR(w.cases().add_participant(c.id, e, "mail"));
   if (in.notify_owner && !c.owner.empty() && cfg_.outbound.enabled) {
     MC_ASSIGN_OR_RETURN(auto owner, w.agents().find_agent_by_email(c.owner));

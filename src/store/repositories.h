@@ -159,7 +159,9 @@ class CaseRepository {
   // most, then the contact (name, addresses), then the comments.
   [[nodiscard]] virtual Result<CasePage> find_cases(const CaseQuery& q) = 0;
 
-  // Message-IDs seen or sent, for threading. add is idempotent.
+  // Message-IDs seen or sent, for threading. add is idempotent. direction: "outbound" (ours),
+  // "inbound" (a mail that became a public comment) or "internal" (one kept as an internal
+  // note: a stranger's, an unproven sender's; it threads, but our mails do not answer it).
   [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,
                                               std::string_view direction) = 0;
   [[nodiscard]] virtual Result<std::optional<Id>> case_of_message_id(std::string_view message_id) = 0;

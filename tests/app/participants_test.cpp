@@ -3,6 +3,7 @@
 // of its participants never changes it; only the contact (or, when so configured, the
 // contacts of its account) accepts, rejects or reopens by mail.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <fstream>
@@ -138,6 +139,35 @@ TEST_F(Participants, StrangerByInReplyToChangesNothing) {
   EXPECT_EQ(status(), "solution proposed");
   EXPECT_EQ(last_comment()["visibility"], "internal");
   EXPECT_EQ(outbox_size(), sent);
+}
+
+// A stranger's mail kept as an internal note is no part of the conversation with the
+// customer: the agent's next reply neither answers it (In-Reply-To) nor names it
+// (References), so the Message-ID its sender chose never reaches the customer.
+TEST_F(Participants, AnAgentsReplyDoesNotAnswerAStrangersMail) {
+  deliver(mail("Ann <ann@acme.example>", reply_subject(), "Any news?\n", "ann2@acme.example"));
+  auto o = deliver(mail("eve@evil.example", reply_subject(), "Hi\n", "call-555-0100-to-unlock@evil.example"));
+  ASSERT_EQ(o["outcome"], "updated");
+  ASSERT_EQ(last_comment()["visibility"], "internal");
+  ASSERT_EQ(run({"case", "comment", number_, "--public", "--body", "The roller is on its way."}).exit_code,
+            0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((std::filesystem::path(data_) / "mailcase.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                            nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT raw FROM outbox WHERE kind = 'comment' ORDER BY id DESC LIMIT 1",
+                               -1, &st, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  const std::string raw(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                        static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_NE(raw.find("In-Reply-To: <ann2@acme.example>"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("call-555"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("<first@acme.example>"), std::string::npos) << "the conversation is still referred to";
 }
 
 TEST_F(Participants, StrangerHeldWhenSoConfigured) {
