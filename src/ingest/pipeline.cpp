@@ -51,11 +51,14 @@ const char* to_string(OutcomeKind kind) {
 
 namespace {
 
+// A new contact's name: the From's display name, else its address's local part; one line
+// without control characters whatever the mail held (the parser's names are already;
+// an address's local part may be quoted and hold anything).
 std::string display_name(const mime::Address& a) {
-  std::string name(text::trim(a.name));
+  std::string name = text::one_line(a.name);
   if (!name.empty()) return name;
   auto at = a.email.find('@');
-  return at == std::string::npos ? a.email : a.email.substr(0, at);
+  return text::one_line(at == std::string::npos ? a.email : a.email.substr(0, at));
 }
 
 // The Return-Path the last delivery agent wrote ("<a@b>", "<>" for the null sender):

@@ -11,7 +11,7 @@
 namespace mailcase::mime {
 
 struct Address {
-  std::string name;   // display name, decoded (RFC 2047), may be empty
+  std::string name;   // display name, decoded (RFC 2047), one line (text::one_line), may be empty
   std::string email;  // addr-spec as written (not lower-cased), may be empty when broken
 };
 
@@ -44,7 +44,7 @@ struct ParsedMessage {
   std::vector<std::string> references;   // oldest first
   Address from;
   std::vector<Address> reply_to, to, cc, bcc;
-  std::string subject;                  // decoded, UTF-8, unfolded
+  std::string subject;                  // decoded, UTF-8, one line (text::one_line)
   std::optional<int64_t> date;          // Unix seconds
   std::string text_body;                // UTF-8 text: the text/plain part, else the HTML as text
   std::string html_body;                // UTF-8 HTML when the mail had an HTML body

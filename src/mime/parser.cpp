@@ -168,7 +168,10 @@ void add_addresses(InternetAddressList* list, std::vector<Address>& out, size_t 
     InternetAddress* a = internet_address_list_get_address(list, i);
     if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
       Address x;
-      x.name = text::make_valid_utf8(str(internet_address_get_name(a)));
+      // A display name is one line, as a subject is: an encoded word may carry a CR LF
+      // ("Eve\r\nBcc: ..."), which would otherwise reach the contact's name, the comment's
+      // author and every place they are printed or written into a header.
+      x.name = text::one_line(str(internet_address_get_name(a)));
       x.email = text::make_valid_utf8(str(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a))));
       out.push_back(std::move(x));
     } else if (INTERNET_ADDRESS_IS_GROUP(a)) {
@@ -425,11 +428,8 @@ Result<ParsedMessage> parse_stream(GMimeStream* stream, spool::BlobSink& sink, c
     x.value = text::make_valid_utf8(text::trim(str(g_mime_header_get_value(h))));
     out.headers.push_back(std::move(x));
   }
-  out.subject = decoded_subject(hl, msg.get());
-  // Unfold: a subject is one line.
-  for (char& c : out.subject)
-    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
-  out.subject = std::string(text::trim(out.subject));
+  // A subject is one line: an encoded word may carry line breaks and other controls.
+  out.subject = text::one_line(decoded_subject(hl, msg.get()));
   if (auto ids = ids_of(g_mime_object_get_header(top, "Message-ID")); !ids.empty()) out.message_id = ids.front();
   out.in_reply_to = ids_of(g_mime_object_get_header(top, "In-Reply-To"));
   out.references = ids_of(g_mime_object_get_header(top, "References"));

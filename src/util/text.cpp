@@ -210,6 +210,22 @@ std::string terminal_safe(std::string_view s, bool single_line) {
   return out;
 }
 
+std::string one_line(std::string_view s) {
+  const std::string valid = make_valid_utf8(s);
+  std::string out;
+  out.reserve(valid.size());
+  for (size_t i = 0; i < valid.size();) {
+    char32_t cp = 0;
+    size_t len = decode_at(valid, i, cp);
+    if (!is_control(cp, true))
+      out.append(valid, i, len);
+    else if (out.empty() || out.back() != ' ')
+      out += ' ';
+    i += len;
+  }
+  return std::string(trim(out));
+}
+
 bool is_clean_text(std::string_view s, bool single_line) {
   if (make_valid_utf8(s) != s) return false;
   for (size_t i = 0; i < s.size();) {

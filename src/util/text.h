@@ -49,6 +49,12 @@ std::string strip_bidi_controls(std::string_view s);
 // as escape sequences) become U+FFFD; invalid UTF-8 is replaced too.
 std::string terminal_safe(std::string_view s, bool single_line = false);
 
+// Text from a mail's header that is kept as one line (a subject, a sender's name): each
+// run of control characters (C0, line breaks and tabs included; DEL; C1) becomes one
+// space, and spaces at either end are dropped. Invalid UTF-8 is replaced first, so the
+// result passes is_clean_text(result, true).
+std::string one_line(std::string_view s);
+
 // Whether s is valid UTF-8 without control characters other than line feed, carriage
 // return and tab (or none of them when single_line): what a form or a command-line
 // argument may carry.

@@ -124,6 +124,33 @@ TEST_F(Safety, ControlCharactersFromMailNeverReachTheTerminal) {
   EXPECT_NE(run({"case", "list"}).out.find("Hello"), std::string::npos);
 }
 
+TEST_F(Safety, ANameFromMailIsOneLineWithoutControlCharacters) {
+  init();
+  // Encoded words decode to what the raw header could not hold: a CR LF that would start
+  // a header of its own wherever the name is written, and other controls.
+  auto r = run(
+      {"deliver"},
+      mail("=?utf-8?b?RXZlDQpCY2M6IHZpY3RpbTJAZXZpbC5leGFtcGxl?= <eve@example.com>",  // Eve CR LF Bcc: ...
+           "=?utf-8?b?SW52b2ljZQ0KWC1JbmplY3RlZDogMQc=?=",  // Invoice CR LF X-Injected: 1 BEL
+           "Pay now.", "n1@example.com"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto shown = run({"case", "show", "CS0000001", "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  auto j = json::parse(shown.out);
+  EXPECT_EQ(j["contact"]["name"], "Eve Bcc: victim2@evil.example");
+  EXPECT_EQ(j["comments"][0]["author"], "Eve Bcc: victim2@evil.example <eve@example.com>");
+  EXPECT_EQ(j["subject"], "Invoice X-Injected: 1");
+  // Nor do the lists print a line of the name's own.
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"case", "list"}, {"case", "show", "CS0000001"}}) {
+    auto out = run(cmd);
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    EXPECT_EQ(out.out.find("\nBcc:"), std::string::npos) << cmd[1] << ":\n" << out.out;
+    EXPECT_EQ(out.out.find("\nX-Injected"), std::string::npos) << cmd[1] << ":\n" << out.out;
+    EXPECT_EQ(out.out.find('\r'), std::string::npos) << cmd[1];
+  }
+}
+
 TEST_F(Safety, JsonOutputSurvivesBytesThatAreNotUtf8) {
   init();
   ASSERT_EQ(run({"deliver"}, mail("ann@example.com", "Printer", "It jams.", "p1@example.com")).exit_code, 0);

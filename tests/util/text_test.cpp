@@ -47,6 +47,18 @@ TEST(Text, TerminalSafeReplacesControls) {
   EXPECT_EQ(text::terminal_safe("Zażółć €"), "Zażółć €");
 }
 
+TEST(Text, OneLineTurnsEachRunOfControlsIntoOneSpace) {
+  EXPECT_EQ(text::one_line("Eve\r\nBcc: victim2@evil.example"), "Eve Bcc: victim2@evil.example");
+  EXPECT_EQ(text::one_line("a\tb\x01"
+                           "c\x7f d\u0085e"),
+            "a b c  d e");  // C0, DEL, C1 (NEL)
+  EXPECT_EQ(text::one_line("\r\n  Printer \x1b[2J\n"), "Printer [2J");
+  EXPECT_EQ(text::one_line("bad \xff byte"), "bad \uFFFD byte");
+  EXPECT_EQ(text::one_line("Zażółć €"), "Zażółć €");
+  EXPECT_EQ(text::one_line("\r\n\t"), "");
+  EXPECT_TRUE(text::is_clean_text(text::one_line("x\ry\u009bz\x01w"), true));
+}
+
 // The one HTML escaper (customer pages, the HTML part of our mails): the five characters
 // that can end a text or an attribute value, and nothing else.
 TEST(Text, HtmlEscapeEscapesTheFiveMarkupCharactersOnly) {
