@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "web/http_guard.h"
 
@@ -47,12 +48,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   if (whole.overflowed() && whole.overflow_status() != 414 && whole.overflow_status() != 431) std::abort();
 
-  // Method, Content-Length, Transfer-Encoding: the first three lines; an empty line is
-  // a header that is absent.
-  const std::string_view method = line_at(req, 0), length = line_at(req, 1), encoding = line_at(req, 2);
+  // Method, Content-Length, Transfer-Encoding, a second Content-Length: the first four
+  // lines; an empty line is a header that is absent.
+  const std::string_view method = line_at(req, 0), encoding = line_at(req, 2);
+  std::vector<std::string_view> lengths;
+  for (const std::string_view length : {line_at(req, 1), line_at(req, 3)})
+    if (!length.empty()) lengths.push_back(length);
   const auto verdict =
-      web::check_body(method, length.empty() ? std::nullopt : std::optional<std::string_view>(length),
+      web::check_body(method, lengths,
                       encoding.empty() ? std::nullopt : std::optional<std::string_view>(encoding), 16 * 1024);
+  if (lengths.size() == 2 && lengths[0] != lengths[1] && verdict.status != 400) std::abort();
   if (verdict.status != 0 && verdict.status != 400 && verdict.status != 411 && verdict.status != 413)
     std::abort();
   if ((verdict.status == 0) != verdict.reason.empty()) std::abort();

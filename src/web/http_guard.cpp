@@ -33,8 +33,12 @@ size_t HeadScanner::feed(std::string_view data) {
   return used;
 }
 
-BodyVerdict check_body(std::string_view method, std::optional<std::string_view> content_length,
+BodyVerdict check_body(std::string_view method, const std::vector<std::string_view>& content_lengths,
                        std::optional<std::string_view> transfer_encoding, size_t max_body) {
+  std::optional<std::string_view> content_length;
+  if (!content_lengths.empty()) content_length = content_lengths.front();
+  for (const auto& other : content_lengths)
+    if (other != *content_length) return {400, "the request declares two different lengths"};
   // Only forms are posted here; every other method is answered without a body.
   // cpp-httplib would leave such a body unread and take it for the next request.
   if (method != "POST" && method != "PUT" && method != "PATCH") {

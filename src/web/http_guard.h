@@ -52,11 +52,17 @@ class HeadScanner {
 // without reading the body: 411 for a POST without Content-Length (or chunked), 413
 // for a declared length over the limit, 400 for a length that is not a number or a
 // body on a GET.
+//
+// content_lengths: the values of every Content-Length field of the request, in order.
+// Fields repeating one value declare that value (RFC 9110 §8.6); fields that differ are
+// refused with 400 (RFC 9112 §6.3): cpp-httplib reads the first, a proxy in front may
+// have framed the request by another, and the rest of the body would be read as a
+// request of its own. A list in one field ("5, 5") is not a number: 400 too.
 struct BodyVerdict {
   int status = 0;
   std::string reason;
 };
-BodyVerdict check_body(std::string_view method, std::optional<std::string_view> content_length,
+BodyVerdict check_body(std::string_view method, const std::vector<std::string_view>& content_lengths,
                        std::optional<std::string_view> transfer_encoding, size_t max_body);
 
 // The headers every customer page and every error answer carries.

@@ -48,6 +48,20 @@ std::optional<std::string_view> header_of(const httplib::Request& req, const cha
   return std::string_view(it->second);
 }
 
+// Every value of a header the request repeats, in order (cpp-httplib's header_of and
+// get_header_value see the first only).
+std::vector<std::string_view> header_values(const httplib::Request& req, const char* name) {
+  std::vector<std::string_view> out;
+  auto [b, e] = req.headers.equal_range(name);
+  for (auto it = b; it != e; ++it) out.emplace_back(it->second);
+  return out;
+}
+
+BodyVerdict check_request_body(const httplib::Request& req, size_t max_body) {
+  return check_body(req.method, header_values(req, "Content-Length"), header_of(req, "Transfer-Encoding"),
+                    max_body);
+}
+
 // What the observer hears of the request this thread is answering: set when its head
 // was read and when a route took it, read when the answer was written.
 struct RequestTrace {
@@ -55,6 +69,18 @@ struct RequestTrace {
   const std::string* route = nullptr;
 };
 thread_local RequestTrace t_trace;
+
+// Whether the request this thread is answering could be read as a request. head_taken:
+// cpp-httplib parsed its head and handed it over (it answers a head it cannot parse, a
+// bare LF or a NUL in it, say, without doing so). unreadable: the answer is cpp-httplib's
+// own for a request it could not read, head or body, rather than a route's or "no such
+// page"; where the next request on the connection starts is then unknown, so the
+// connection ends after the answer.
+struct RequestRead {
+  bool head_taken = false;
+  bool unreadable = false;
+};
+thread_local RequestRead t_read;
 
 // One connection as cpp-httplib reads and writes it, bounded: see the top of the file.
 class GuardedStream final : public httplib::Stream {
@@ -229,20 +255,23 @@ class GuardedServer final : public httplib::Server {
       if (n > 0 && !strm.wait_next_request(std::chrono::seconds(kKeepAliveSeconds))) break;
       strm.start_request(SteadyClock::now() + timeout);
       bool closed = false;
+      t_read = RequestRead{};
       ok = process_request(strm, n + 1 == kRequestsPerConnection, closed, [&](httplib::Request& req) {
         // A request refused from its head (see the pre-routing handler) leaves its
         // body unread: answer, then close rather than read the body as a request.
         on_head_();
+        t_read.head_taken = true;
         const size_t max_body = body_limit_of_(req.path);
         strm.set_body_limit(max_body);
-        if (check_body(req.method, header_of(req, "Content-Length"), header_of(req, "Transfer-Encoding"),
-                       max_body)
-                .status != 0) {
+        if (check_request_body(req, max_body).status != 0) {
           unread_body = true;
           req.headers.erase("Connection");
           req.set_header("Connection", "close");
         }
       });
+      // Answered without a head handed over: a malformed request (see RequestRead).
+      if (ok && !t_read.head_taken) t_read.unreadable = true;
+      if (t_read.unreadable) unread_body = true;
       if (!ok || closed || unread_body || strm.refused()) break;
     }
     if (unread_body || strm.refused()) strm.linger();  // returns at once when stopping
@@ -329,8 +358,7 @@ HttpServer::HttpServer(const HttpLimits& limits) : impl_(std::make_unique<Impl>(
   // refused from the head alone (GuardedServer then closes the connection).
   server.set_pre_routing_handler([&d](const httplib::Request& req, httplib::Response& res) {
     const auto& area = d.area_of(req.path);
-    auto v = check_body(req.method, header_of(req, "Content-Length"), header_of(req, "Transfer-Encoding"),
-                        area.max_body);
+    auto v = check_request_body(req, area.max_body);
     if (v.status == 0) return httplib::Server::HandlerResponse::Unhandled;
     area.page(v.status, v.reason, res);
     return httplib::Server::HandlerResponse::Handled;
@@ -338,6 +366,16 @@ HttpServer::HttpServer(const HttpLimits& limits) : impl_(std::make_unique<Impl>(
   // Answers cpp-httplib makes itself (404, 400, 413 ...) are rendered by their area.
   server.set_error_handler(
       httplib::Server::HandlerWithResponse([&d](const httplib::Request& req, httplib::Response& res) {
+        // No route answered and it is not "no such page": the request was refused from
+        // its head (the pre-routing handler) or cpp-httplib could not read it (its head,
+        // or its body: a failed read, a broken multipart form). The connection ends after
+        // this answer, and the answer says so unless the request did (cpp-httplib then
+        // writes Connection: close itself; here it adds its Keep-Alive field all the same,
+        // but Connection: close is what clients obey).
+        if (!t_read.head_taken || (t_trace.route == nullptr && res.status != 404)) {
+          t_read.unreadable = true;
+          if (req.get_header_value("Connection") != "close") res.set_header("Connection", "close");
+        }
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         d.area_of(req.path).page(res.status, "", res);
         return httplib::Server::HandlerResponse::Handled;

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/text.h"
+
 namespace mailcase::web {
 namespace {
 
@@ -159,6 +161,107 @@ TEST_F(HttpServerTest, AnswersAreNotHeldBackByNagle) {
   auto next = cli.Get("/api/items/2");
   ASSERT_TRUE(next);
   EXPECT_EQ(next->body, "2");
+}
+
+// Sends bytes on one new connection and reads what comes back until the server closes it
+// (or 20 s pass): every answer the server gave on that connection.
+std::string raw_exchange(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "";
+  }
+  timeval tv{20, 0};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+// The status of each answer in what raw_exchange read, in order: answers follow one
+// another, each its head and Content-Length bytes of body.
+std::vector<int> statuses(const std::string& answers) {
+  std::vector<int> out;
+  size_t at = 0;
+  while (answers.compare(at, 9, "HTTP/1.1 ") == 0) {
+    out.push_back(std::atoi(answers.c_str() + at + 9));
+    const size_t head_end = answers.find("\r\n\r\n", at);
+    if (head_end == std::string::npos) break;
+    const std::string head = text::ascii_lower(answers.substr(at, head_end - at));
+    const size_t length = head.find("\r\ncontent-length: ");
+    at = head_end + 4 + (length == std::string::npos ? 0 : std::stoul(head.substr(length + 18)));
+  }
+  if (at < answers.size()) out.push_back(-1);  // bytes that are no answer
+  return out;
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreEachAnswered) {
+  // The control for the two tests below: on a connection that stays open, every request
+  // sent on it is answered, and raw_exchange sees each answer.
+  const auto answers = raw_exchange(server_.bound_port(),
+                                    "GET /api/items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                                    "GET /api/items/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(statuses(answers), (std::vector<int>{200, 200})) << answers;
+}
+
+TEST_F(HttpServerTest, ARequestWithTwoDifferentLengthsIsRefusedAndEndsTheConnection) {
+  // A proxy in front that framed the request by the second length passed on one request;
+  // reading the first would take its would-be body for a request of its own.
+  const std::string smuggled = "GET /api/items/7 HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string& method : {std::string("POST"), std::string("GET")}) {
+    const auto answers =
+        raw_exchange(server_.bound_port(),
+                     method + " /case/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n" +
+                         "Content-Length: " + std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(statuses(answers), std::vector<int>{400}) << method << ":\n" << answers;
+    EXPECT_NE(answers.find("\r\nConnection: close\r\n"), std::string::npos) << answers;
+  }
+  // Nor a list in one field, or a length that is not a number.
+  for (const std::string& length : {std::string("5, 5"), std::string("5,6"), std::string("0x5")}) {
+    const auto answers =
+        raw_exchange(server_.bound_port(), "POST /case/abc HTTP/1.1\r\nHost: x\r\nContent-Length: " + length +
+                                               "\r\n\r\nhello" + smuggled);
+    EXPECT_EQ(statuses(answers), std::vector<int>{400}) << length << ":\n" << answers;
+  }
+  // The same length twice is that length (RFC 9110 §8.6): the form is read, and the
+  // request after it answered.
+  const auto same = raw_exchange(server_.bound_port(),
+                                 "POST /case/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: "
+                                 "5\r\n\r\nhello"
+                                 "GET /api/items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(statuses(same), (std::vector<int>{200, 200})) << same;
+}
+
+TEST_F(HttpServerTest, AMalformedRequestEndsTheConnection) {
+  // What follows a request cpp-httplib could not parse is not read as requests.
+  const std::string next = "GET /api/items/2 HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::vector<std::pair<std::string, std::string>> malformed{
+      {"bare LF", "GET /api/items/1 HTTP/1.1\nHost: x\n\n"},
+      {"NUL in the path", std::string("GET /api/items/1") + '\0' + "/x HTTP/1.1\r\nHost: x\r\n\r\n"},
+      {"unknown version", "GET /api/items/1 HTTP/7.0\r\nHost: x\r\n\r\n"},
+      {"no version", "GET /api/items/1\r\nHost: x\r\n\r\n"},
+  };
+  for (const auto& [what, request] : malformed) {
+    const auto answers = raw_exchange(server_.bound_port(), request + next + next);
+    EXPECT_EQ(statuses(answers), std::vector<int>{400}) << what << ":\n" << answers;
+    EXPECT_NE(answers.find("\r\nConnection: close\r\n"), std::string::npos) << what << ":\n" << answers;
+  }
+  // A well-formed request the server answers 400 itself (no such method here) ends it too;
+  // a page that is not there does not.
+  EXPECT_EQ(
+      statuses(raw_exchange(server_.bound_port(), "TRACE /api/items/1 HTTP/1.1\r\nHost: x\r\n\r\n" + next)),
+      std::vector<int>{400});
+  EXPECT_EQ(statuses(raw_exchange(server_.bound_port(),
+                                  "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "GET /api/items/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")),
+            (std::vector<int>{404, 200}));
 }
 
 }  // namespace
