@@ -17,12 +17,22 @@ namespace {
 
 // Old format: case id and expiry, 8 bytes each, big-endian. Verified, never made.
 constexpr size_t kLegacyPayload = 16;
-// Current format: version byte, action byte, then case id and expiry as above. Its
-// length differs from the old one, so one is never read as the other.
+// Version 2, made for view and survey links: version byte, action byte, then case id
+// and expiry as above. Accept and reject links were made so too before they named
+// their proposal: verified, no longer made.
 constexpr size_t kPayload = 18;
 constexpr unsigned char kVersion = 2;
+// Version 3, made for accept and reject links: version 2's fields, then the proposal
+// (8 bytes, big-endian). The three lengths differ, so one format is never read as
+// another.
+constexpr size_t kProposalPayload = 26;
+constexpr unsigned char kProposalVersion = 3;
 constexpr size_t kMac = crypto_auth_hmacsha256_BYTES;
 constexpr size_t kMaxToken = 200;
+
+bool names_proposal(LinkAction a) {
+  return a == LinkAction::kAccept || a == LinkAction::kReject;
+}
 
 void put64(unsigned char* p, int64_t v) {
   auto u = static_cast<uint64_t>(v);
@@ -114,23 +124,27 @@ Result<LinkSigner> LinkSigner::from_data_dir(const std::filesystem::path& data_d
   return LinkSigner(std::move(key));
 }
 
-std::string LinkSigner::sign(int64_t case_id, int64_t expires_at, LinkAction action) const {
-  std::array<unsigned char, kPayload + kMac> buf{};
-  buf[0] = kVersion;
+std::string LinkSigner::sign(int64_t case_id, int64_t expires_at, LinkAction action, int64_t proposal) const {
+  std::array<unsigned char, kProposalPayload + kMac> buf{};
+  const bool with_proposal = names_proposal(action);
+  const size_t payload = with_proposal ? kProposalPayload : kPayload;
+  buf[0] = with_proposal ? kProposalVersion : kVersion;
   buf[1] = static_cast<unsigned char>(action);
   put64(buf.data() + 2, case_id);
   put64(buf.data() + 10, expires_at);
-  crypto_auth_hmacsha256(buf.data() + kPayload, buf.data(), kPayload,
+  if (with_proposal) put64(buf.data() + 18, proposal);
+  crypto_auth_hmacsha256(buf.data() + payload, buf.data(), payload,
                          reinterpret_cast<const unsigned char*>(key_.data()));
-  std::string out(sodium_base64_encoded_len(buf.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), buf.data(), buf.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  const size_t len = payload + kMac;
+  std::string out(sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), buf.data(), len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.resize(std::strlen(out.c_str()));
   return out;
 }
 
 LinkSigner::Verified LinkSigner::verify(std::string_view token, int64_t case_id, int64_t now) const {
   Verified v;
-  std::array<unsigned char, kPayload + kMac> buf{};
+  std::array<unsigned char, kProposalPayload + kMac> buf{};
   size_t len = 0;
   if (token.size() > kMaxToken ||
       sodium_base642bin(buf.data(), buf.size(), token.data(), token.size(), nullptr, &len, nullptr,
@@ -144,6 +158,9 @@ LinkSigner::Verified LinkSigner::verify(std::string_view token, int64_t case_id,
   } else if (len == kPayload + kMac && buf[0] == kVersion) {
     payload = kPayload;
     fields = buf.data() + 2;
+  } else if (len == kProposalPayload + kMac && buf[0] == kProposalVersion) {
+    payload = kProposalPayload;
+    fields = buf.data() + 2;
   } else {
     return v;
   }
@@ -152,14 +169,17 @@ LinkSigner::Verified LinkSigner::verify(std::string_view token, int64_t case_id,
     v.check = Check::kBadSignature;
     return v;
   }
-  if (payload == kPayload) {
+  if (payload != kLegacyPayload) {
     // Signed by us, so the byte is one we wrote; an unknown one (a newer version's
-    // action) opens nothing rather than something.
+    // action), or a proposal on an action that names none (never made), opens nothing
+    // rather than something.
     auto a = static_cast<LinkAction>(buf[1]);
     if (a != LinkAction::kView && a != LinkAction::kAccept && a != LinkAction::kReject &&
         a != LinkAction::kSurvey)
       return v;
+    if (payload == kProposalPayload && !names_proposal(a)) return v;
     v.action = a;
+    if (payload == kProposalPayload) v.proposal = get64(buf.data() + 18);
   }
   if (get64(fields) != case_id) {
     v.check = Check::kOtherCase;

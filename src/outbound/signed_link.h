@@ -4,9 +4,15 @@
 // the secret nobody can make one, a token opens one case only, and a view link cannot
 // be used to accept, reject or answer the survey.
 //
-// Tokens made before links named their action (16-byte payload: case and expiry) are
-// still accepted until they expire; what they may do is decided from the mails they
-// were sent in (legacy_grants).
+// An accept or reject token also names the proposal it answers (the proposed solution
+// its mail carried), so that it cannot accept or reject a later one; view and survey
+// tokens name none.
+//
+// Older tokens are still accepted until they expire: those made before links named
+// their action (16-byte payload: case and expiry), whose grants are decided from the
+// mails they were sent in (legacy_grants), and accept and reject tokens made before
+// they named their proposal (version 2). What an older accept or reject token may answer
+// is the customer pages' to decide (web/customer_pages.cpp).
 #pragma once
 
 #include <cstdint>
@@ -56,13 +62,19 @@ class LinkSigner {
   [[nodiscard]] static Result<LinkSigner> from_data_dir(const std::filesystem::path& data_dir);
 
   // A URL-safe token for this case and action, valid until expires_at (Unix seconds).
-  std::string sign(int64_t case_id, int64_t expires_at, LinkAction action) const;
+  // An accept or reject token also signs proposal, the proposal it answers (its
+  // solution_proposed event's id; 0 for none made yet, which no proposal ever is); a view
+  // or survey token ignores it.
+  std::string sign(int64_t case_id, int64_t expires_at, LinkAction action, int64_t proposal = 0) const;
 
   enum class Check { kValid, kMalformed, kBadSignature, kExpired, kOtherCase };
   struct Verified {
     Check check = Check::kMalformed;
     // The signed action; nullopt for a valid old-format token (see legacy_grants).
     std::optional<LinkAction> action;
+    // The signed proposal of an accept or reject token; nullopt for any other token,
+    // accept and reject tokens made before they named one included.
+    std::optional<int64_t> proposal;
     int64_t expires_at = 0;  // set when check is kValid
   };
   // Whether token opens case_id at time now, and for what.

@@ -55,13 +55,26 @@ CaseServices::CaseServices(store::Store& store, const config::Config& cfg,
                            spool::FileBlobStore* blobs, const domain::Clock& clock)
     : store_(store), cfg_(cfg), templates_(templates), links_(links), blobs_(blobs), clock_(clock) {}
 
-std::string CaseServices::action_link(const store::Case& c, outbound::LinkAction action) const {
+Result<Proposals> proposals_of(store::UnitOfWork& w, store::Id case_id) {
+  MC_ASSIGN_OR_RETURN(auto events, w.events().events_of(case_id));
+  Proposals p;
+  for (const auto& e : events) {
+    if (e.action != store::EventAction::kSolutionProposed) continue;
+    ++p.count;
+    p.latest = std::max(p.latest, e.id);
+  }
+  return p;
+}
+
+std::string CaseServices::action_link(const store::Case& c, outbound::LinkAction action,
+                                      store::Id proposal) const {
   std::string base = cfg_.outbound.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   const int64_t expiry = clock_.now() + int64_t{cfg_.outbound.link_valid_days} * 86400;
-  // The token names its action, so a view link cannot accept. "&do=" is kept so that
-  // links read as before; the page goes by the token alone.
-  std::string link = base + "/case/" + c.number + "?t=" + links_.sign(c.id, expiry, action);
+  // The token names its action, so a view link cannot accept, and an accept or reject
+  // link its proposal. "&do=" is kept so that links read as before; the page goes by
+  // the token alone.
+  std::string link = base + "/case/" + c.number + "?t=" + links_.sign(c.id, expiry, action, proposal);
   if (action != outbound::LinkAction::kView) link += "&do=" + std::string(outbound::to_string(action));
   return link;
 }
@@ -98,6 +111,12 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
     return event(w, c, Actor::system(), store::EventAction::kMailNotSent,
                  {{"reason", c.contact_id ? "the contact has no address" : "the case has no contact"}});
   const std::string lang = who->language.empty() ? cfg_.outbound.default_language : who->language;
+  // Accept and reject links answer the solution proposed now; while none is, they answer
+  // none (a template may carry them in any mail).
+  Proposals proposals;
+  if (c.status == store::CaseStatus::kSolutionProposed) {
+    MC_ASSIGN_OR_RETURN(proposals, proposals_of(w, c.id));
+  }
   std::map<std::string, std::string> values{
       {"case_number", c.number},
       {"case_tag", case_tag(c)},
@@ -105,8 +124,8 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
       {"contact_name", plain_name(who->name) ? who->name : who->emails.front()},
       {"body", body},
       {"link", case_link(c)},
-      {"accept_link", action_link(c, outbound::LinkAction::kAccept)},
-      {"reject_link", action_link(c, outbound::LinkAction::kReject)},
+      {"accept_link", action_link(c, outbound::LinkAction::kAccept, proposals.latest)},
+      {"reject_link", action_link(c, outbound::LinkAction::kReject, proposals.latest)},
       {"survey_link", action_link(c, outbound::LinkAction::kSurvey)},
       {"from_name", cfg_.outbound.from_name},
   };
@@ -413,9 +432,14 @@ Status CaseServices::propose_solution(store::UnitOfWork& w, const Actor& by, sto
   if (!in.cc.empty()) return fail(ErrorCode::kInvalidInput, "cc: copies go with a comment, not a solution");
   AgentComment pub = in;
   pub.is_public = true;
+  // The lifecycle decides before anything is written (a refused proposal leaves nothing in
+  // the caller's unit). Then the event, before the mail: it names the proposal, and the
+  // mail's accept and reject links name it in turn (Proposals).
+  MC_RETURN_IF_ERROR(cases::decide(c.status, ActionKind::kProposeSolution, {}));
+  MC_RETURN_IF_ERROR(event(w, c, by, store::EventAction::kSolutionProposed));
   MC_RETURN_IF_ERROR(transition(w, c, ActionKind::kProposeSolution, {}, in.body, false, in.attachments));
   MC_RETURN_IF_ERROR(add_agent_comment(w, by, c, pub, "Proposed solution:\n"));
-  return event(w, c, by, store::EventAction::kSolutionProposed);
+  return {};
 }
 
 Status CaseServices::accept(store::UnitOfWork& w, const Actor& by, store::Case& c) {

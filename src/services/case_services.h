@@ -108,6 +108,16 @@ struct NewCase {
 // not. Pure.
 Status check_case_field(std::string_view field, std::string_view value);
 
+// The solutions proposed on a case: how many, and the latest one, named by the id of its
+// solution_proposed event (0: none yet). propose_solution writes that event before the
+// solution mail is queued, so that the mail's accept and reject links name the proposal
+// they answer (outbound::LinkSigner::sign); a link naming an earlier one answers nothing.
+struct Proposals {
+  int64_t count = 0;
+  store::Id latest = 0;
+};
+[[nodiscard]] Result<Proposals> proposals_of(store::UnitOfWork& w, store::Id case_id);
+
 // A customer's mail as it lands on a case (ingest has parsed and decided it).
 struct InboundMail {
   std::string author;  // "Name <address>", as shown in the thread
@@ -254,9 +264,10 @@ class CaseServices {
   // and alert windows).
   const domain::Clock& clock() const { return clock_; }
 
-  // Links to the customer's page for a case (signed, expiring).
+  // Links to the customer's page for a case (signed, expiring). An accept or reject link
+  // answers proposal (Proposals::latest when it is mailed); the others ignore it.
   std::string case_link(const store::Case& c) const;
-  std::string action_link(const store::Case& c, outbound::LinkAction action) const;
+  std::string action_link(const store::Case& c, outbound::LinkAction action, store::Id proposal = 0) const;
 
  private:
   Status enqueue(store::UnitOfWork& w, const store::Case& c, cases::MailKind kind, const std::string& body,

@@ -75,6 +75,7 @@ struct PageTexts {
   const char* try_again_title;
   const char* try_again;
   const char* open_link;
+  const char* replaced;
 };
 
 constexpr std::array<PageTexts, 3> kTexts{{
@@ -116,7 +117,9 @@ constexpr std::array<PageTexts, 3> kTexts{{
      "You have already answered the survey for this case. Thank you!",
      "Try again",
      "Please try again in a moment.",
-     "Open the link from our mail to see your case."},
+     "Open the link from our mail to see your case.",
+     "This link belongs to a solution we proposed earlier and have replaced since. Please use the links in "
+     "our latest mail about this case, or reply to it."},
     {"fr",
      "Dossier {}",
      "Dossier {} : {}",
@@ -158,7 +161,9 @@ constexpr std::array<PageTexts, 3> kTexts{{
      "Vous avez déjà répondu à l'enquête pour ce dossier. Merci !",
      "Réessayez",
      "Veuillez réessayer dans un instant.",
-     "Ouvrez le lien de notre message pour voir votre dossier."},
+     "Ouvrez le lien de notre message pour voir votre dossier.",
+     "Ce lien concerne une solution que nous avions proposée auparavant et que nous avons remplacée depuis. "
+     "Utilisez les liens de notre dernier message sur ce dossier, ou répondez-y."},
     {"pl",
      "Zgłoszenie {}",
      "Zgłoszenie {}: {}",
@@ -199,7 +204,9 @@ constexpr std::array<PageTexts, 3> kTexts{{
      "Ankieta dla tego zgłoszenia została już wypełniona. Dziękujemy!",
      "Spróbuj ponownie",
      "Prosimy spróbować ponownie za chwilę.",
-     "Aby zobaczyć zgłoszenie, prosimy otworzyć link z naszej wiadomości."},
+     "Aby zobaczyć zgłoszenie, prosimy otworzyć link z naszej wiadomości.",
+     "Ten link dotyczy rozwiązania zaproponowanego wcześniej, które zostało już zastąpione. Prosimy "
+     "skorzystać z linków w naszej najnowszej wiadomości w tej sprawie albo na nią odpowiedzieć."},
 }};
 
 const PageTexts* find_texts(std::string_view lang) {
@@ -249,6 +256,17 @@ bool mail_carries(const std::string& raw, const std::string& token) {
   auto parsed = mime::parse_bytes(raw, sink);
   return parsed && (parsed->text_body.find(token) != std::string::npos ||
                     parsed->html_body.find(token) != std::string::npos);
+}
+
+// The proposal an accept or reject link answers: the one its token names, else (a token
+// made before tokens named one) the case's only proposal. Such an older token on a case
+// with several proposals answers none (nullopt): which one its mail carried cannot be
+// told, and guessing the latest is what let an old link accept a later solution.
+std::optional<store::Id> proposal_answered(const std::optional<int64_t>& named,
+                                           const services::Proposals& p) {
+  if (named) return *named;
+  if (p.count <= 1) return p.latest;
+  return std::nullopt;
 }
 
 // A whole page: the console's stylesheet and time script, in lang, under a bar with our
@@ -339,6 +357,8 @@ struct CustomerPages::Impl {
     std::string token;
     std::optional<store::Contact> contact;
     std::string lang;
+    // The proposal the token names (LinkSigner::Verified::proposal); see proposal_answered.
+    std::optional<int64_t> named_proposal;
   };
 
   // The language of pages no valid link leads to: nobody's contact is known there.
@@ -379,7 +399,7 @@ struct CustomerPages::Impl {
     outbound::LinkSigner::Verified v;
     if (c && *c) v = signer->verify(token, (*c)->id, clock.now());
     if (c && *c && v.check == outbound::LinkSigner::Check::kValid) {
-      Access a{**c, 0, v.expires_at, token, std::nullopt, ""};
+      Access a{**c, 0, v.expires_at, token, std::nullopt, "", v.proposal};
       a.grants = v.action ? outbound::grants_of(*v.action) : legacy_grants_for(u, a.c.id, token);
       std::tie(a.contact, a.lang) = contact_of(u, a.c);
       return a;
@@ -396,11 +416,12 @@ struct CustomerPages::Impl {
   }
 
   // A form that posts to action with a token for that action alone, valid as long as
-  // the link the page was opened with. fields: markup before the button.
-  std::string form(const Access& a, LinkAction action, const std::string& label,
+  // the link the page was opened with; an accept or reject form's answers proposal.
+  // fields: markup before the button.
+  std::string form(const Access& a, LinkAction action, store::Id proposal, const std::string& label,
                    const std::string& fields = "", const char* button_class = "") {
     const std::string name = outbound::to_string(action);
-    const std::string token = signer->sign(a.c.id, a.expires_at, action);
+    const std::string token = signer->sign(a.c.id, a.expires_at, action, proposal);
     return "<form method=\"post\" action=\"/case/" + html_escape(a.c.number) + "/" + name +
            "\"><input type=\"hidden\" name=\"t\" value=\"" + html_escape(token) + "\">" + fields +
            "<div class=\"actions\"><button type=\"submit\"" +
@@ -416,7 +437,7 @@ struct CustomerPages::Impl {
                 (i == 5 ? " checked" : "") + "> " + std::to_string(i) + "</label>";
     return "<section class=\"card\" id=\"survey\"><h2>" + esc(t.survey_heading) + "</h2><p class=\"meta\">" +
            esc(t.survey_scale) + "</p>" +
-           form(a, LinkAction::kSurvey, t.send,
+           form(a, LinkAction::kSurvey, 0, t.send,
                 "<fieldset><legend>" + esc(t.rating_legend) + "</legend>" + radios +
                     "</fieldset><label for=\"survey-comment\">" + esc(t.comment_label) +
                     "</label><textarea id=\"survey-comment\" name=\"comment\" rows=\"4\" maxlength=\"" +
@@ -465,17 +486,32 @@ struct CustomerPages::Impl {
         esc(t.status_label) + " <b id=\"status\" data-status=\"" + html_escape(store::to_string(st)) + "\">" +
         esc(st_index < t.statuses.size() ? t.statuses[st_index] : store::to_string(st)) + "</b></p>";
     if (st == cases::CaseStatus::kSolutionProposed) {
-      const bool accept = outbound::allows(a->grants, LinkAction::kAccept);
-      const bool reject = outbound::allows(a->grants, LinkAction::kReject);
+      bool accept = outbound::allows(a->grants, LinkAction::kAccept);
+      bool reject = outbound::allows(a->grants, LinkAction::kReject);
       body += "<section class=\"card\" id=\"decision\"><p>" + esc(t.proposed) + "</p>";
-      if (accept) body += form(*a, LinkAction::kAccept, t.accept);
+      const bool decides = accept || reject;
+      std::optional<store::Id> answered;
+      if (decides) {
+        auto proposals = services::proposals_of(*u, c.id);
+        if (!proposals) {
+          html(res, 503, a->lang, t.try_again_title, "<p>" + esc(t.try_again) + "</p>");
+          return;
+        }
+        answered = proposal_answered(a->named_proposal, *proposals);
+        // A link of an earlier proposal offers no decision on the one shown now.
+        if (answered != proposals->latest) {
+          body += "<p id=\"replaced\">" + esc(t.replaced) + "</p>";
+          accept = reject = false;
+        }
+      }
+      if (accept) body += form(*a, LinkAction::kAccept, *answered, t.accept);
       if (reject)
-        body += form(*a, LinkAction::kReject, t.reject,
+        body += form(*a, LinkAction::kReject, *answered, t.reject,
                      "<label for=\"why\">" + esc(t.why_label) +
                          "</label><textarea id=\"why\" name=\"why\" rows=\"3\" maxlength=\"" +
                          std::to_string(kMaxReasonBytes / 4) + "\"></textarea>",
                      "secondary");
-      if (!accept && !reject) body += "<p>" + esc(t.use_mail) + "</p>";
+      if (!decides) body += "<p>" + esc(t.use_mail) + "</p>";
       body += "</section>";
     }
     auto sv = u->surveys().get_survey(c.id);
@@ -552,16 +588,30 @@ struct CustomerPages::Impl {
     const auto by = services::Actor::customer("web");
     std::string body;
     Result<store::Case> done = fail(ErrorCode::kInvalidInput, "Nothing to do.");
+    // Accepting or rejecting answers the proposal the link was mailed with, and only while
+    // it is the latest: checked in the unit that writes the answer, so that a proposal
+    // made meanwhile is seen.
+    bool replaced = false;
+    auto answers_latest = [&](store::UnitOfWork& w, const store::Case& c) -> Status {
+      MC_ASSIGN_OR_RETURN(auto proposals, services::proposals_of(w, c.id));
+      if (proposal_answered(a->named_proposal, proposals) == proposals.latest) return {};
+      replaced = true;
+      return fail(ErrorCode::kConflict, "the link answers an earlier proposed solution");
+    };
     if (action == LinkAction::kAccept) {
-      done = cases.on_case(a->c.id,
-                           [&](store::UnitOfWork& w, store::Case& c) { return cases.accept(w, by, c); });
+      done = cases.on_case(a->c.id, [&](store::UnitOfWork& w, store::Case& c) -> Status {
+        MC_RETURN_IF_ERROR(answers_latest(w, c));
+        return cases.accept(w, by, c);
+      });
       // The survey is shown right here (closing then sends no survey mail).
       if (done)
         body = "<h1>" + esc(t.thanks) + "</h1><p id=\"result\" class=\"ok\">" +
                fill(t.accepted, {done->number}) + "</p>" + survey_form(*a);
     } else if (action == LinkAction::kReject) {
-      done = cases.on_case(a->c.id,
-                           [&](store::UnitOfWork& w, store::Case& c) { return cases.reject(w, by, c, why); });
+      done = cases.on_case(a->c.id, [&](store::UnitOfWork& w, store::Case& c) -> Status {
+        MC_RETURN_IF_ERROR(answers_latest(w, c));
+        return cases.reject(w, by, c, why);
+      });
       if (done)
         body = "<h1>" + esc(t.thanks) + "</h1><p id=\"result\" class=\"ok\">" +
                fill(t.rejected, {done->number}) + "</p>" + back_link(*a);
@@ -578,6 +628,12 @@ struct CustomerPages::Impl {
       // language: the survey answered already, the case moved on, or try again.
       const auto code = done.error().code;
       const bool refused = code == ErrorCode::kInvalidInput || code == ErrorCode::kConflict;
+      if (replaced) {
+        html(res, 409, a->lang, t.not_possible,
+             "<h1>" + esc(t.not_possible) + "</h1><p id=\"result\">" + esc(t.replaced) + " " +
+                 esc(t.nothing_saved) + "</p>" + back_link(*a));
+        return;
+      }
       const char* why_not = !refused                                                        ? t.try_again
                             : action == LinkAction::kSurvey && code == ErrorCode::kConflict ? t.survey_done
                                                                                             : t.changed;

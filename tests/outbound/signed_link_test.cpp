@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstring>
+#include <vector>
 
 namespace mailcase::outbound {
 namespace {
@@ -100,6 +101,64 @@ TEST(SignedLink, TheActionIsSignedAndCannotBeChanged) {
   sodium_bin2base64(forged.data(), forged.size(), raw.data(), len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   forged.resize(std::strlen(forged.c_str()));
   EXPECT_EQ(s.verify(forged, 7, 100).check, Check::kBadSignature);
+}
+
+// The raw bytes of a token, and a token from raw bytes.
+std::vector<unsigned char> token_bytes(const std::string& t) {
+  std::vector<unsigned char> raw(t.size());
+  size_t len = 0;
+  EXPECT_EQ(sodium_base642bin(raw.data(), raw.size(), t.data(), t.size(), nullptr, &len, nullptr,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+            0);
+  raw.resize(len);
+  return raw;
+}
+std::string token_of(const std::vector<unsigned char>& raw) {
+  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+TEST(SignedLink, AcceptAndRejectTokensNameTheirProposal) {
+  LinkSigner s(kKey);
+  for (auto a : {LinkAction::kAccept, LinkAction::kReject}) {
+    auto v = s.verify(s.sign(7, 5000, a, 41), 7, 100);
+    ASSERT_EQ(v.check, Check::kValid);
+    EXPECT_EQ(v.action, a);
+    EXPECT_EQ(v.proposal, 41);
+    EXPECT_NE(s.sign(7, 5000, a, 41), s.sign(7, 5000, a, 42));
+  }
+  // View and survey tokens name none, and are made as before.
+  for (auto a : {LinkAction::kView, LinkAction::kSurvey}) {
+    auto v = s.verify(s.sign(7, 5000, a, 41), 7, 100);
+    ASSERT_EQ(v.check, Check::kValid);
+    EXPECT_FALSE(v.proposal.has_value());
+    EXPECT_EQ(s.sign(7, 5000, a, 41), s.sign(7, 5000, a));
+  }
+  // The proposal is signed: an accept token of proposal 41 cannot be made one of 42.
+  auto raw = token_bytes(s.sign(7, 5000, LinkAction::kAccept, 41));
+  ASSERT_EQ(raw.size(), 26u + crypto_auth_hmacsha256_BYTES);
+  raw[25] = 42;
+  EXPECT_EQ(s.verify(token_of(raw), 7, 100).check, Check::kBadSignature);
+}
+
+TEST(SignedLink, AcceptTokensMadeBeforeTheyNamedAProposalStillVerifyWithoutOne) {
+  // Version 2 (version, action, case, expiry), as accept and reject links were mailed.
+  std::vector<unsigned char> raw(18 + crypto_auth_hmacsha256_BYTES);
+  raw[0] = 2;
+  raw[1] = static_cast<unsigned char>(LinkAction::kAccept);
+  raw[9] = 7;           // case 7, big-endian
+  raw[16] = 5000 >> 8;  // expiry 5000
+  raw[17] = 5000 & 0xff;
+  crypto_auth_hmacsha256(raw.data() + 18, raw.data(), 18,
+                         reinterpret_cast<const unsigned char*>(kKey.data()));
+  LinkSigner s(kKey);
+  auto v = s.verify(token_of(raw), 7, 100);
+  ASSERT_EQ(v.check, Check::kValid);
+  EXPECT_EQ(v.action, LinkAction::kAccept);
+  EXPECT_FALSE(v.proposal.has_value());
+  EXPECT_EQ(v.expires_at, 5000);
 }
 
 TEST(SignedLink, OldFormatTokensStillOpenTheirCaseWithoutAnAction) {

@@ -18,6 +18,7 @@
 #include "outbound/signed_link.h"
 #include "outbound/templates.h"
 #include "runtime/runtime.h"
+#include "store/store.h"
 #include "support/test_support.h"
 #include "web/http_server.h"
 
@@ -123,11 +124,26 @@ class CustomerPagesTest : public ::testing::Test {
     return run_mailcase(args, in);
   }
 
+  // An accept or reject token answers proposal (latest_proposal: the case's current one).
   std::string token(int64_t case_id, int64_t expires_at = std::time(nullptr) + 86400,
-                    outbound::LinkAction action = outbound::LinkAction::kView) {
+                    outbound::LinkAction action = outbound::LinkAction::kView, int64_t proposal = 0) {
     auto signer = outbound::LinkSigner::from_data_dir(data_);
     EXPECT_TRUE(signer) << signer.error().message;
-    return signer ? signer->sign(case_id, expires_at, action) : "";
+    return signer ? signer->sign(case_id, expires_at, action, proposal) : "";
+  }
+
+  // The id of the case's latest solution_proposed event: what its solution mail's links name.
+  int64_t latest_proposal(int64_t case_id) {
+    auto st = store::open_sqlite(data_ / "mailcase.db", {});
+    EXPECT_TRUE(st);
+    if (!st) return 0;
+    auto events = (*st)->events_of(case_id);
+    EXPECT_TRUE(events);
+    int64_t latest = 0;
+    if (events)
+      for (const auto& e : *events)
+        if (e.action == store::EventAction::kSolutionProposed) latest = e.id;
+    return latest;
   }
 
   // The pages and their assets on a server of their own, in process, for one request.
@@ -214,13 +230,15 @@ TEST_F(CustomerPagesTest, AnExpiredLinkIsRefusedInTheContactsLanguage) {
 TEST_F(CustomerPagesTest, AcceptingAndTheSurveyAnswerInTheContactsLanguage) {
   ASSERT_EQ(mc({"case", "propose-solution", "CS0000002", "--body", "Videz le cache."}).exit_code, 0);
   const int64_t until = std::time(nullptr) + 86400;
-  auto page = get("/case/CS0000002?t=" + token(2, until, outbound::LinkAction::kAccept));
+  const int64_t proposal = latest_proposal(2);
+  ASSERT_NE(proposal, 0);
+  auto page = get("/case/CS0000002?t=" + token(2, until, outbound::LinkAction::kAccept, proposal));
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("Accepter la solution"), std::string::npos) << page->body;
   EXPECT_NE(page->body.find("Solution proposée"), std::string::npos) << page->body;
 
   auto accepted = post("/case/CS0000002/accept",
-                       {{"t", token(2, until, outbound::LinkAction::kAccept)}, {"do", "accept"}});
+                       {{"t", token(2, until, outbound::LinkAction::kAccept, proposal)}, {"do", "accept"}});
   ASSERT_TRUE(accepted);
   EXPECT_EQ(accepted->status, 200) << accepted->body;
   EXPECT_NE(accepted->body.find("<html lang=\"fr\">"), std::string::npos) << accepted->body;

@@ -514,5 +514,121 @@ TEST_F(HardeningTest, LinksAlreadyMailedKeepWorkingForWhatTheyWereSentFor) {
   EXPECT_EQ(status_of(post("survey", {{"t", stray}, {"rating", "2"}})), 403);
 }
 
+TEST_F(HardeningTest, AnEarlierProposalsLinksCannotAnswerALaterOne) {
+  ASSERT_EQ(mc({"case", "propose-solution", "CS0000001", "--body", "Replace the toner."}).exit_code, 0);
+  const auto accept1 = token_in_mail("solution", "&do=accept");
+  const auto reject1 = token_in_mail("solution", "&do=reject");
+  ASSERT_FALSE(accept1.empty());
+  auto rejected = post("reject", {{"t", reject1}, {"why", "Still jams."}});
+  ASSERT_EQ(status_of(rejected), 200) << rejected.substr(0, 300);
+  ASSERT_EQ(case_status(), "open");
+  ASSERT_EQ(mc({"case", "propose-solution", "CS0000001", "--body", "Replace the drum."}).exit_code, 0);
+  const auto accept2 = token_in_mail("solution", "&do=accept");
+  const auto reject2 = token_in_mail("solution", "&do=reject");
+  ASSERT_FALSE(accept2.empty());
+  ASSERT_NE(accept2, accept1);
+
+  // The first mail's links answer that their proposal was replaced, and change nothing.
+  for (const auto& [action, token] : {std::pair{"accept", accept1}, std::pair{"reject", reject1}}) {
+    auto r = post(action, {{"t", token}, {"why", "no"}});
+    EXPECT_EQ(status_of(r), 409) << action << ": " << r.substr(0, 300);
+    EXPECT_NE(r.find("replaced since"), std::string::npos) << r;
+    EXPECT_NE(r.find("Nothing was saved"), std::string::npos) << r;
+    EXPECT_EQ(r.find("You accepted"), std::string::npos) << r;
+  }
+  EXPECT_EQ(case_status(), "solution proposed");
+  // Its page shows the case, says so, and offers no decision on the later solution.
+  auto old_page = page(accept1 + "&do=accept");
+  EXPECT_EQ(status_of(old_page), 200);
+  EXPECT_NE(old_page.find("Replace the drum."), std::string::npos);
+  EXPECT_NE(old_page.find("id=\"replaced\""), std::string::npos) << old_page;
+  EXPECT_EQ(old_page.find("Accept the solution"), std::string::npos);
+  EXPECT_EQ(form_token(old_page, "accept"), "");
+
+  // The current proposal's links keep working: its reject link's page, then its accept link.
+  auto current = page(reject2);
+  EXPECT_NE(current.find("Reject the solution"), std::string::npos) << current.substr(0, 600);
+  EXPECT_EQ(current.find("id=\"replaced\""), std::string::npos);
+  auto a = page(accept2);
+  const auto form = form_token(a, "accept");
+  ASSERT_FALSE(form.empty()) << a;
+  auto done = post("accept", {{"t", form}});
+  EXPECT_EQ(status_of(done), 200) << done.substr(0, 300);
+  EXPECT_NE(done.find("You accepted the solution"), std::string::npos);
+  EXPECT_EQ(case_status(), "resolved");
+  // Once the later one is accepted, the first mail's accept link still answers that its
+  // proposal was replaced.
+  EXPECT_EQ(status_of(post("accept", {{"t", accept1}})), 409);
+}
+
+// An accept or reject token as the release before made it (version 2: action, case and
+// expiry, no proposal).
+std::string unbound_token(const std::string& key, int64_t case_id, int64_t expires_at, unsigned char action) {
+  std::array<unsigned char, 18 + crypto_auth_hmacsha256_BYTES> buf{};
+  buf[0] = 2;
+  buf[1] = action;
+  auto put = [&](unsigned char* p, int64_t v) {
+    auto u = static_cast<uint64_t>(v);
+    for (int i = 7; i >= 0; --i, u >>= 8) p[i] = static_cast<unsigned char>(u & 0xff);
+  };
+  put(buf.data() + 2, case_id);
+  put(buf.data() + 10, expires_at);
+  crypto_auth_hmacsha256(buf.data() + 18, buf.data(), 18, reinterpret_cast<const unsigned char*>(key.data()));
+  std::string out(sodium_base64_encoded_len(buf.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), buf.data(), buf.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+TEST_F(HardeningTest, LinksMailedBeforeTheyNamedTheirProposalAnswerTheOnlyOne) {
+  const std::string key = read_file(data / "secret.key").substr(0, 32);
+  const int64_t expiry = std::time(nullptr) + 86400;
+  constexpr unsigned char kAccept = 2, kReject = 3;
+  ASSERT_EQ(mc({"case", "propose-solution", "CS0000001", "--body", "Replace the toner."}).exit_code, 0);
+  // One proposal on the case: the link can only have been mailed with it. Its page offers
+  // the decision, and the form it gives names that proposal.
+  auto p = page(unbound_token(key, 1, expiry, kReject));
+  EXPECT_NE(p.find("Reject the solution"), std::string::npos) << p.substr(0, 600);
+  auto r = post("reject", {{"t", form_token(p, "reject")}, {"why", "Still jams."}});
+  EXPECT_EQ(status_of(r), 200) << r.substr(0, 300);
+  EXPECT_EQ(case_status(), "open");
+
+  // Two proposals: which one such a link was mailed with cannot be told, so it answers
+  // neither; the links mailed with the second do.
+  ASSERT_EQ(mc({"case", "propose-solution", "CS0000001", "--body", "Replace the drum."}).exit_code, 0);
+  const auto accept2 = token_in_mail("solution", "&do=accept");
+  ASSERT_FALSE(accept2.empty());
+  for (unsigned char action : {kAccept, kReject}) {
+    const auto token = unbound_token(key, 1, expiry + action, action);
+    auto refused = post(action == kAccept ? "accept" : "reject", {{"t", token}});
+    EXPECT_EQ(status_of(refused), 409) << refused.substr(0, 300);
+    EXPECT_NE(refused.find("replaced since"), std::string::npos);
+    EXPECT_EQ(page(token).find("Accept the solution"), std::string::npos);
+  }
+  // Nor the oldest format's link, though a solution mail carried it.
+  const auto oldest = old_format_token(key, 1, expiry + 10);
+  auto st = open_store();
+  outbound::OutgoingMail m;
+  m.from_address = "support@corp.example";
+  m.to_address = "alice@example.org";
+  m.subject = "[CS0000001] Printer on floor 3";
+  m.text =
+      "Accept: http://127.0.0.1:" + std::to_string(port) + "/case/CS0000001?t=" + oldest + "&do=accept\n";
+  m.message_id = outbound::new_message_id(m.from_address);
+  store::OutboxMail row;
+  row.case_id = 1;
+  row.kind = "solution";
+  row.to = "alice@example.org";
+  row.message_id = m.message_id;
+  row.raw = outbound::compose(m);
+  row.state = store::OutboxState::kSent;
+  ASSERT_TRUE(st->add_outbox(row));
+  EXPECT_EQ(status_of(post("accept", {{"t", oldest}})), 409);
+  EXPECT_EQ(case_status(), "solution proposed");
+  auto ok = post("accept", {{"t", accept2}});
+  EXPECT_EQ(status_of(ok), 200) << ok.substr(0, 300);
+  EXPECT_EQ(case_status(), "resolved");
+}
+
 }  // namespace
 }  // namespace mailcase::testing
