@@ -528,6 +528,11 @@ ParseResult Pipeline::parse_spooled(const spool::BlobRef& ref, uint64_t full_siz
     out.too_large = true;
     return out;
   }
+  // Nothing was received: no bytes to read back (a held empty mail has none to give).
+  if (ref.size == 0) {
+    out.error = "empty message (0 bytes)";
+    return out;
+  }
   const mime::ParseLimits limits = parse_limits();
   Result<mime::ParsedMessage> parsed = fail(ErrorCode::kInternal, "not parsed");
   // Attachments go where the raw mails go: appended to a spool segment (a file of their

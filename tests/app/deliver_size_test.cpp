@@ -106,5 +106,28 @@ TEST(DeliverSize, AMailWhoseAttachmentCannotBeStoredIsRefusedForNowNotRecordedWi
   EXPECT_EQ(cases.size(), 1u);
 }
 
+// Nothing on standard input: a failed record that says the mail was empty, the same
+// when it is retried (no internal word about where the bytes were kept).
+TEST(DeliverSize, AnEmptyMailIsRecordedAsEmpty) {
+  testing::TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  ASSERT_EQ(run_mailcase({"--data", data, "init"}).exit_code, 0);
+  auto r = run_mailcase({"--data", data, "deliver", "--recipient", "support@corp.example"}, "");
+  auto out = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << r.out << r.err;
+  EXPECT_EQ(out["outcome"], "failed");
+  EXPECT_EQ(out.value("reason", ""), "unparseable: empty message (0 bytes)") << r.out;
+  auto list =
+      nlohmann::json::parse(run_mailcase({"--data", data, "message", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_array() && list.size() == 1u) << list.dump();
+  EXPECT_EQ(list[0]["state"], "failed");
+  EXPECT_EQ(list[0].value("reason", ""), "unparseable: empty message (0 bytes)");
+  auto retry =
+      run_mailcase({"--data", data, "message", "retry", std::to_string(list[0]["id"].get<int64_t>())});
+  auto again = nlohmann::json::parse(retry.out, nullptr, false);
+  ASSERT_TRUE(again.is_object()) << retry.out << retry.err;
+  EXPECT_EQ(again.value("reason", ""), "unparseable: empty message (0 bytes)") << retry.out;
+}
+
 }  // namespace
 }  // namespace mailcase
