@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     m.report = std::move(r);
   }
 
-  const auto c = ingest::classify(m);
+  const auto c = ingest::classify(m, std::nullopt);
   if (!c.recipients.empty() && c.kind != ingest::MailKind::kBounce && c.kind != ingest::MailKind::kFeedback)
     std::abort();
   for (const auto& r : c.recipients) {

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_text_bytes = 64 * 1024;
   auto parsed = mime::parse_bytes(std::string_view(reinterpret_cast<const char*>(data), size), sink, limits);
   if (!parsed) return 0;
-  (void)ingest::classify(*parsed);
+  (void)ingest::classify(*parsed, std::nullopt);
   (void)ingest::split_reply(parsed->text_body);
   static const ingest::SubjectTags tags([] {
     config::Threading t;

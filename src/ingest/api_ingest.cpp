@@ -29,7 +29,8 @@ Result<std::string> read_secret(const std::string& path) {
 }  // namespace
 
 std::optional<std::string> machine_mail_reason(const mime::ParsedMessage& m) {
-  const auto kind = classify(m);
+  // The mail's Return-Path stands for its envelope sender here.
+  const auto kind = classify(m, std::nullopt);
   if (kind.must_not_auto_answer()) return "API: machine mail is not answered (" + kind.reason + ")";
   return std::nullopt;
 }

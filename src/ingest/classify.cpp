@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "outbound/loop_guard.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
@@ -132,6 +133,13 @@ std::string header_or_empty(const mime::ParsedMessage& m, std::string_view name)
   const std::string* v = m.header(name);
   return v ? text::ascii_lower(text::trim(*v)) : std::string();
 }
+// RFC 5321 section 4.5.5: the null envelope sender. The transport's word when it gave one,
+// else the Return-Path the last delivery agent wrote.
+bool from_null_sender(const mime::ParsedMessage& m, const std::optional<std::string>& envelope_sender) {
+  if (envelope_sender) return outbound::is_null_sender(*envelope_sender);
+  const std::string* return_path = m.header("Return-Path");
+  return return_path && outbound::is_null_sender(*return_path);
+}
 
 void fill_bounce(const mime::ParsedMessage& m, Classification& c) {
   std::string fields = m.report ? m.report->status_fields : std::string();
@@ -171,9 +179,10 @@ void fill_bounce(const mime::ParsedMessage& m, Classification& c) {
   }
 }
 
-}  // namespace
-
-Classification classify(const mime::ParsedMessage& m) {
+// What the mail's headers, From and text make of it; classify() adds the null sender's
+// rule. null_sender: the mail came from <>, which makes a bounce of it on fewer signs (a
+// bounce's subject or text alone).
+Classification classify_content(const mime::ParsedMessage& m, bool null_sender) {
   Classification c;
   const std::string from = text::normalize_email(m.from.email);
   // RFC 3834: the keyword before any parameters ("no; reason=x" is a person's mail).
@@ -199,10 +208,10 @@ Classification classify(const mime::ParsedMessage& m) {
                      (from.empty() && is_bounce_sender(text::ascii_lower(text::trim(m.from.name)) + "@"));
   const std::string& subject = m.subject;
   std::string_view body_head = std::string_view(m.text_body).substr(0, 8192);
-  if (from_daemon && (is_bounce_subject(subject) || matches(bounce_body_re(), body_head) ||
-                      (m.report && !m.report->original_headers.empty()))) {
+  if ((from_daemon || null_sender) && (is_bounce_subject(subject) || matches(bounce_body_re(), body_head) ||
+                                       (m.report && !m.report->original_headers.empty()))) {
     c.kind = MailKind::kBounce;
-    c.reason = "non-delivery report from " + from;
+    c.reason = from_daemon ? "non-delivery report from " + from : "non-delivery report to the null sender <>";
     fill_bounce(m, c);
     return c;
   }
@@ -216,6 +225,15 @@ Classification classify(const mime::ParsedMessage& m) {
   if (m.header("X-Failed-Recipients")) {
     c.kind = MailKind::kBounce;
     c.reason = "X-Failed-Recipients";
+    fill_bounce(m, c);
+    return c;
+  }
+  // The mail system writes under these names (RFC 3834 section 2, RFC 5321 section 4.5.1),
+  // whatever the subject says: mail about mail, never a customer's request.
+  if (from_daemon) {
+    c.kind = MailKind::kBounce;
+    c.reason =
+        "sent by the mail system: " + (from.empty() ? text::ascii_lower(text::trim(m.from.name)) : from);
     fill_bounce(m, c);
     return c;
   }
@@ -259,15 +277,26 @@ Classification classify(const mime::ParsedMessage& m) {
     c.reason = "mailing list";
     return c;
   }
-  if (from_daemon || from.rfind("noreply@", 0) == 0 || from.rfind("no-reply@", 0) == 0 ||
+  if (from.rfind("noreply@", 0) == 0 || from.rfind("no-reply@", 0) == 0 ||
       from.rfind("donotreply@", 0) == 0) {
     c.kind = MailKind::kAutomated;
     c.reason = "machine sender " + from;
     return c;
   }
-  if (m.from.email.empty() && m.header("Return-Path") && text::trim(*m.header("Return-Path")) == "<>") {
-    c.kind = MailKind::kAutomated;
-    c.reason = "null return path";
+  return c;
+}
+
+}  // namespace
+
+Classification classify(const mime::ParsedMessage& m, const std::optional<std::string>& envelope_sender) {
+  const bool null_sender = from_null_sender(m, envelope_sender);
+  Classification c = classify_content(m, null_sender);
+  // Only delivery reports and automatic answers are sent from <> (RFC 5321 section 4.5.5,
+  // RFC 3834 section 3.3): whatever else such a mail looks like, it is an automatic answer
+  // (never answered, never a new case: it lands on the case it names, else it is held).
+  if (null_sender && (c.kind == MailKind::kPersonal || c.kind == MailKind::kAutomated)) {
+    c.kind = MailKind::kAutoReply;
+    c.reason = "sent from the null sender <>" + (c.reason.empty() ? std::string() : "; " + c.reason);
   }
   return c;
 }

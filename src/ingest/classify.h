@@ -1,6 +1,7 @@
 // What kind of mail this is, for loop prevention and bounce handling. Pure.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,8 +11,10 @@ namespace mailcase::ingest {
 
 enum class MailKind {
   kPersonal,   // written by a person: may be answered automatically
-  kAutoReply,  // out-of-office / vacation (RFC 3834 auto-replied, or recognised by subject/headers)
-  kBounce,     // delivery status notification / non-delivery report
+  kAutoReply,  // out-of-office / vacation (RFC 3834 auto-replied, or recognised by subject/headers),
+               // and any other mail from the null sender <> that is no bounce
+  kBounce,     // delivery status notification / non-delivery report; any mail from MAILER-DAEMON,
+               // postmaster and the like
   kFeedback,   // ARF abuse/feedback report
   kAutomated,  // other machine mail: Auto-Submitted auto-generated, Precedence bulk/junk/list, List-Id
 };
@@ -31,6 +34,10 @@ struct Classification {
   bool must_not_auto_answer() const { return kind != MailKind::kPersonal; }
 };
 
-Classification classify(const mime::ParsedMessage& message);
+// envelope_sender: the transport's (Envelope::sender): nullopt when it did not say, then
+// the mail's Return-Path stands for it; "" (or "<>") for the null sender, whose mail is
+// machine mail whatever its headers say.
+Classification classify(const mime::ParsedMessage& message,
+                        const std::optional<std::string>& envelope_sender);
 
 }  // namespace mailcase::ingest

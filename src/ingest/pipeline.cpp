@@ -353,7 +353,7 @@ Result<std::unique_ptr<PreparedMail>> Pipeline::prepare(std::string_view raw, co
   if (p->spooled.parsed->msg) {
     p->spooled.parsed->rspamd = rspamd_verdict(cfg_, raw, envelope);
     p->spooled.parsed->reply = split_reply(p->spooled.parsed->msg->text_body);
-    p->spooled.parsed->classification = classify(*p->spooled.parsed->msg);
+    p->spooled.parsed->classification = classify(*p->spooled.parsed->msg, envelope.sender);
   }
   return std::unique_ptr<PreparedMail>(std::move(p));
 }
@@ -363,7 +363,7 @@ void Pipeline::parse_ahead(Spooled& s, std::string_view at_hand) {
   auto p = std::make_shared<ParseResult>(parse_spooled(s.blob, s.full_size, at_hand));
   if (p->msg) {
     p->reply = split_reply(p->msg->text_body);
-    p->classification = classify(*p->msg);
+    p->classification = classify(*p->msg, s.envelope.sender);
   }
   if (p->msg && !cfg_.spam.rspamd_url.empty()) {
     // From the bytes at hand, else read back (no copy of a mail in hand).
@@ -943,7 +943,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
 
   RouteFacts facts;
   facts.message = &m;
-  facts.classification = w.classification ? std::move(*w.classification) : classify(m);
+  facts.classification = w.classification ? std::move(*w.classification) : classify(m, w.in.envelope.sender);
   facts.address = address;
   facts.dmarc_reason = trust::from_contradicted(w.proof, m.from.email, m.header("From") != nullptr);
   facts.dmarc_failed = !facts.dmarc_reason.empty();
@@ -1149,7 +1149,7 @@ Result<rules::Evaluation> Pipeline::test_rules(std::string_view raw, const Envel
   // The facts apply_decision gathers for a mail that threads onto no case.
   RouteFacts facts;
   facts.message = &m;
-  facts.classification = classify(m);
+  facts.classification = classify(m, envelope.sender);
   facts.address = match_address(recipient_candidates(m, envelope.recipients), addresses);
   MC_ASSIGN_OR_RETURN(auto contact, u.accounts().find_contact_by_email(m.from.email));
   std::optional<store::Account> account;

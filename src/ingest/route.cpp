@@ -148,7 +148,7 @@ RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
       return d;
     }
     d.action = Action::kHold;
-    d.reason = std::string(to_string(kind)) + " for no known case";
+    d.reason = std::string(to_string(kind)) + " for no known case (" + f.classification.reason + ")";
     return d;
   }
 

@@ -23,6 +23,11 @@ bool same_or_subdomain(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+bool is_null_sender(std::string_view envelope_sender) {
+  const std::string env = bare_address(envelope_sender);
+  return env.empty() || env == "mailer-daemon";
+}
+
 bool envelope_matches_from(std::string_view envelope_sender, std::string_view from) {
   const std::string env = text::email_domain(bare_address(envelope_sender));
   const std::string hdr = text::email_domain(bare_address(from));
@@ -60,9 +65,8 @@ AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {
   // none to a From that the envelope sender does not vouch for (a forged From would
   // turn us into a sender of unwanted mail to a stranger).
   if (f.envelope_sender) {
+    if (is_null_sender(*f.envelope_sender)) return {false, "the envelope sender is empty (<>)"};
     const std::string env = bare_address(*f.envelope_sender);
-    // Postfix's pipe writes the null sender as MAILER-DAEMON unless told otherwise.
-    if (env.empty() || env == "mailer-daemon") return {false, "the envelope sender is empty (<>)"};
     const std::string& author = f.header_from.empty() ? f.from : f.header_from;
     if (!envelope_matches_from(env, author) && !f.sender_is_known_contact && !f.confirm_unverified_senders)
       return {false, "the envelope sender " + env + " is not in the domain of " + bare_address(author) +

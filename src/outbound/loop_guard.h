@@ -45,6 +45,11 @@ struct AutoReplyDecision {
 
 AutoReplyDecision may_auto_reply(const AutoReplyFacts& facts);
 
+// Whether an envelope sender is the null sender <> of delivery reports and automatic
+// answers (RFC 5321 section 4.5.5, RFC 3834 section 3.3): "", "<>", or "MAILER-DAEMON"
+// without a domain, as Postfix's pipe writes it unless told otherwise.
+bool is_null_sender(std::string_view envelope_sender);
+
 // Whether the envelope sender vouches for the From address: both in one domain, or the
 // envelope sender's in a subdomain of the From's (bounces.example.org sends for
 // example.org). Bare addresses or "Name <addr>"; false when either has no domain.

@@ -33,7 +33,7 @@ TEST(ClassifyCorpus, Sisimai) {
       misses.push_back(name + ": parse error");
       continue;
     }
-    auto c = classify(*parsed);
+    auto c = classify(*parsed, std::nullopt);
     const auto& results = entry["results"];
     std::string reason = results.empty() ? "" : results[0]["reason"].get<std::string>();
     MailKind want = reason == "vacation" ? MailKind::kAutoReply
@@ -55,7 +55,7 @@ TEST(ClassifyCorpus, Sisimai) {
   for (const char* name : {"is-not-bounce-01.eml", "is-not-bounce-02.eml"}) {
     auto parsed = mime::parse_file(root / "set-of-emails" / "maildir" / "not" / name, sink);
     ASSERT_TRUE(parsed.has_value());
-    EXPECT_NE(classify(*parsed).kind, MailKind::kBounce) << name;
+    EXPECT_NE(classify(*parsed, std::nullopt).kind, MailKind::kBounce) << name;
   }
   double kind_rate = 100.0 * kind_ok / std::max(total, 1);
   double status_rate = 100.0 * status_ok / std::max(status_total, 1);

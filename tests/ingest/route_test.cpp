@@ -127,6 +127,20 @@ TEST(DecideRoute, BounceGoesToItsCaseAsInternalNoteOrIsHeld) {
   EXPECT_TRUE(d.internal);
 }
 
+// Machine mail that names no case is held, and the record says what made it machine mail.
+TEST(DecideRoute, MachineMailForNoCaseIsHeldSayingWhy) {
+  auto m = mail("anna@example.com");
+  RouteFacts f;
+  f.message = &m;
+  f.sender_known = true;
+  f.classification.kind = MailKind::kAutoReply;
+  f.classification.reason = "sent from the null sender <>";
+  auto d = decide_route(f, config::Config{});
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_FALSE(d.create_contact);
+  EXPECT_EQ(d.reason, "auto-reply for no known case (sent from the null sender <>)");
+}
+
 TEST(DecideRoute, OutOfOfficeOnACaseIsAPublicCommentNeverANewCase) {
   auto m = mail("ann@example.com", "Automatic reply: [CS0000001]");
   RouteFacts f;

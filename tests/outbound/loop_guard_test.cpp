@@ -85,6 +85,13 @@ TEST(LoopGuard, TheNullEnvelopeSenderIsNeverAnswered) {
   }
 }
 
+TEST(LoopGuard, WhatIsTheNullSender) {
+  for (const char* env : {"", "<>", " < > ", "MAILER-DAEMON", "<mailer-daemon>"})
+    EXPECT_TRUE(is_null_sender(env)) << env;
+  for (const char* env : {"anna@example.org", "<MAILER-DAEMON@mx.example.org>"})
+    EXPECT_FALSE(is_null_sender(env)) << env;
+}
+
 TEST(LoopGuard, AnEnvelopeSenderOfAnotherDomainNeedsAKnownContactOrTheSetting) {
   auto f = person();
   f.envelope_sender = "bounce-77@spammer.example";

@@ -44,6 +44,23 @@ class Instance {
     if (p) ::pclose(p);
     return out;
   }
+  // The addresses of all contacts, one a line, in the order they were made.
+  std::string contact_addresses() {
+    auto db = dir_.path() / "data" / "mailcase.db";
+    FILE* p = ::popen(
+        ("sqlite3 '" + db.string() + "' \"SELECT email FROM contact_emails ORDER BY contact_id\"").c_str(),
+        "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (p) ::pclose(p);
+    return out;
+  }
+  size_t cases() {
+    auto j = nlohmann::json::parse(mc({"case", "list", "--json"}).out, nullptr, false);
+    return j.is_array() ? j.size() : 0;
+  }
   // The decoded HTML part of the newest outbox mail.
   std::string newest_html() {
     TempDir t;
@@ -298,20 +315,87 @@ TEST(CaseServices, ABounceOfOurMailMarksItFailed) {
   EXPECT_EQ(a.outbox().size(), 1u);  // never answered
 }
 
-// RFC 3834 section 4: the null envelope sender (a bounce, a machine) is never answered,
-// whatever its From says; the mail still makes its case.
-TEST(Backscatter, TheNullSenderGetsACaseButNoMail) {
+// A bounce from the null sender, as an MTA hands it over, of a mail we sent: marked on that
+// mail, noted on its case, never a case of its own, whether it is a delivery-status report
+// or the plain text of a mail system whose words no pattern knows.
+TEST(CaseServices, ABounceFromTheNullSenderMarksOurMailFailed) {
+  for (bool report : {true, false}) {
+    Instance a("support@corp.example", "CS");
+    a.deliver(mail("Anna <anna@example.org>", "b1@example.org"));
+    const std::string mid = a.outbox()[0].value("message_id", "");
+    ASSERT_FALSE(mid.empty());
+    const std::string returned =
+        "From: support@corp.example\r\nTo: anna@example.org\r\n"
+        "Subject: [CS0000001] Help please\r\nMessage-ID: <" +
+        mid + ">\r\n";
+    const std::string dsn =
+        report
+            ? "From: MAILER-DAEMON@mx.example.org\r\nTo: support@corp.example\r\nSubject: failed delivery\r\n"
+              "Message-ID: <dsn1@mx.example.org>\r\nMIME-Version: 1.0\r\n"
+              "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+              "--B\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n"
+              "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+              "Final-Recipient: rfc822; anna@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+              "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n" +
+                  returned + "\r\n--B--\r\n"
+            : "From: MAILER-DAEMON@mx.example.org\r\nTo: support@corp.example\r\nSubject: failed delivery\r\n"
+              "Message-ID: <dsn2@mx.example.org>\r\n\r\nYour mail to anna@example.org could not be\r\n"
+              "delivered: 550 5.1.1 mailbox unavailable.\r\n\r\n" +
+                  returned;
+    auto r = a.deliver_from("", dsn);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"updated\""), std::string::npos) << report << r.out;
+    auto after = a.outbox()[0];
+    EXPECT_EQ(after.value("state", ""), "failed") << report;
+    EXPECT_NE(after.value("last_error", "").find("5.1.1"), std::string::npos) << after.dump();
+    EXPECT_EQ(a.cases(), 1u);
+    EXPECT_EQ(a.contact_addresses(), "anna@example.org\n");
+  }
+}
+
+// RFC 5321 section 4.5.5, RFC 3834 section 3.3: only delivery reports and automatic
+// answers come from the null envelope sender. Whatever its From says, such a mail opens no
+// case, makes no contact and is never answered: naming no case, it is held, saying why.
+TEST(Backscatter, TheNullSenderOpensNoCaseAndGetsNoMail) {
   Instance a("support@corp.example", "CS");
   auto r = a.deliver_from("", mail("Anna <anna@example.org>", "n1@example.org"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("\"created\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"held\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("null sender"), std::string::npos) << r.out;
   r = a.deliver_from("<>", mail("Bob <bob@example.org>", "n2@example.org"));
-  EXPECT_NE(r.out.find("\"created\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"held\""), std::string::npos) << r.out;
+  // A bounce whose subject and text no pattern knows, from MAILER-DAEMON.
+  r = a.deliver_from("",
+                     "From: Mail Delivery System <MAILER-DAEMON@mx.other.com>\r\nTo: support@corp.example\r\n"
+                     "Subject: failed delivery\r\nMessage-ID: <b1@mx.other.com>\r\n\r\n"
+                     "Your mail to bob@other.com could not be\r\ndelivered: mailbox unavailable.\r\n");
+  EXPECT_NE(r.out.find("\"held\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bounce for no known case"), std::string::npos) << r.out;
+  // Without --sender, a Return-Path of <> says the same; so does a From of the mail system.
+  r = a.deliver("Return-Path: <>\r\n" + mail("Carol <carol@example.org>", "n3@example.org"));
+  EXPECT_NE(r.out.find("\"held\""), std::string::npos) << r.out;
+  r = a.deliver(mail("postmaster@example.net", "n4@example.net", "", "Your mail"));
+  EXPECT_NE(r.out.find("\"held\""), std::string::npos) << r.out;
+  EXPECT_EQ(a.cases(), 0u);
+  EXPECT_EQ(a.contact_addresses(), "");
   EXPECT_EQ(a.outbox().size(), 0u) << a.outbox().dump(1);
   auto list = nlohmann::json::parse(a.mc({"message", "list", "--json"}).out);
-  ASSERT_EQ(list.size(), 2u);
+  ASSERT_EQ(list.size(), 5u);
   EXPECT_EQ(list[0]["envelope_sender"], "");
-  EXPECT_NE(a.not_confirmed_reasons().find("envelope sender is empty"), std::string::npos);
+}
+
+// Naming a case, the null sender's mail lands on it, as an automatic answer: no new case,
+// no answer.
+TEST(Backscatter, TheNullSendersMailOnACaseLandsOnItUnanswered) {
+  Instance a("support@corp.example", "CS");
+  a.deliver(mail("Anna <anna@example.org>", "c1@example.org"));
+  const size_t before = a.outbox().size();
+  auto r = a.deliver_from(
+      "", mail("Anna <anna@example.org>", "c2@example.org", "", "Re: [CS0000001] Help please"));
+  EXPECT_NE(r.out.find("\"updated\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CS0000001"), std::string::npos) << r.out;
+  EXPECT_EQ(a.cases(), 1u);
+  EXPECT_EQ(a.outbox().size(), before);
 }
 
 TEST(Backscatter, TheEnvelopeSenderIsKeptOnTheRecordAndThroughARetry) {
