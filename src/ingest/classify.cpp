@@ -85,6 +85,21 @@ bool may_be_autoreply_subject(std::string_view subject) {
 bool is_autoreply_subject(std::string_view subject) {
   return may_be_autoreply_subject(subject) && matches(autoreply_subject_re(), subject);
 }
+// The prefix responders put before the subject they answer ("Out of Office: x",
+// "Automatic reply: x"): an auto-reply by itself, unlike the words of autoreply_subject_re()
+// alone ("Vacation booking cannot be paid" is a person's). Only the phrases no person
+// starts a subject with, then a colon.
+const RE2& autoreply_prefix_re() {
+  static const RE2 re(
+      "(?i)^\\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort|respuesta|risposta)|"
+      "out of (?:the )?office(?: (?:auto[ -]?)?reply)?|r[ée]ponse automatique|"
+      "abwesenheits?(?:notiz|nachricht)|automatische antwort|odpowied[źz] automatyczna|autoreply|"
+      "autosvar|automatisch antwoord|fuera de la oficina)\\s*:");
+  return re;
+}
+bool is_autoreply_prefix(std::string_view subject) {
+  return is_autoreply_subject(subject) && matches(autoreply_prefix_re(), subject);
+}
 // bounce_sender_re(): one of these local parts, then '@'.
 bool may_be_bounce_sender(std::string_view from) {
   if (has_non_ascii(from)) return true;
@@ -133,6 +148,12 @@ std::string header_or_empty(const mime::ParsedMessage& m, std::string_view name)
   const std::string* v = m.header(name);
   return v ? text::ascii_lower(text::trim(*v)) : std::string();
 }
+// The keyword of a keyword-and-parameters header (outbound::header_keyword); empty when absent.
+std::string keyword_or_empty(const mime::ParsedMessage& m, std::string_view name) {
+  const std::string* v = m.header(name);
+  return v ? outbound::header_keyword(*v) : std::string();
+}
+
 // RFC 5321 section 4.5.5: the null envelope sender. The transport's word when it gave one,
 // else the Return-Path the last delivery agent wrote.
 bool from_null_sender(const mime::ParsedMessage& m, const std::optional<std::string>& envelope_sender) {
@@ -185,9 +206,9 @@ void fill_bounce(const mime::ParsedMessage& m, Classification& c) {
 Classification classify_content(const mime::ParsedMessage& m, bool null_sender) {
   Classification c;
   const std::string from = text::normalize_email(m.from.email);
-  // RFC 3834: the keyword before any parameters ("no; reason=x" is a person's mail).
-  std::string auto_submitted = header_or_empty(m, "Auto-Submitted");
-  auto_submitted = std::string(text::trim(std::string_view(auto_submitted).substr(0, auto_submitted.find(';'))));
+  // RFC 3834: the keyword before any parameters or comment ("no; reason=x" and
+  // "no (typed by a person)" are a person's mail).
+  const std::string auto_submitted = keyword_or_empty(m, "Auto-Submitted");
   const std::string report_type = m.report ? text::ascii_lower(m.report->report_type) : std::string();
 
   // Feedback reports (ARF) first: they are multipart/report too.
@@ -266,10 +287,26 @@ Classification classify_content(const mime::ParsedMessage& m, bool null_sender) 
     c.reason = "automatic reply subject";
     return c;
   }
-  const std::string precedence = header_or_empty(m, "Precedence");
-  if (precedence == "bulk" || precedence == "junk" || precedence == "list" || precedence == "auto_reply") {
-    c.kind = precedence == "auto_reply" ? MailKind::kAutoReply : MailKind::kAutomated;
-    c.reason = "Precedence: " + precedence;
+  if (is_autoreply_prefix(subject)) {
+    c.kind = MailKind::kAutoReply;
+    c.reason = "automatic reply subject prefix";
+    return c;
+  }
+  // Precedence, else the X-Precedence some responders write instead.
+  for (const char* name : {"Precedence", "X-Precedence"}) {
+    const std::string precedence = keyword_or_empty(m, name);
+    const bool auto_reply = precedence == "auto_reply" || precedence == "auto-reply";
+    if (precedence == "bulk" || precedence == "junk" || precedence == "list" || auto_reply) {
+      c.kind = auto_reply ? MailKind::kAutoReply : MailKind::kAutomated;
+      c.reason = std::string(name) + ": " + precedence;
+      return c;
+    }
+  }
+  // Written by a program that passes mail on (procmail, list managers, help desks) to
+  // know its own mail again: whoever wrote it, an automatic answer could start a loop.
+  if (const std::string* loop = m.header("X-Loop")) {
+    c.kind = MailKind::kAutomated;
+    c.reason = "X-Loop: " + std::string(text::trim(*loop));
     return c;
   }
   if (m.header("List-Id") || m.header("List-Unsubscribe")) {
@@ -277,8 +314,7 @@ Classification classify_content(const mime::ParsedMessage& m, bool null_sender) 
     c.reason = "mailing list";
     return c;
   }
-  if (from.rfind("noreply@", 0) == 0 || from.rfind("no-reply@", 0) == 0 ||
-      from.rfind("donotreply@", 0) == 0) {
+  if (outbound::is_no_reply_address(from)) {
     c.kind = MailKind::kAutomated;
     c.reason = "machine sender " + from;
     return c;

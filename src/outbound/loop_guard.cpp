@@ -23,9 +23,50 @@ bool same_or_subdomain(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+std::string header_keyword(std::string_view value) {
+  std::string out;
+  int depth = 0;  // inside a comment; comments nest (RFC 5322 section 3.2.2)
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == '\\') {
+      ++i;  // a quoted pair: the next character is text, never a delimiter
+      if (depth == 0 && i < value.size()) out += value[i];
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      if (depth > 0) --depth;
+    } else if (depth > 0 || c == '"') {
+      continue;
+    } else if (c == ';') {
+      break;
+    } else {
+      out += c;
+    }
+  }
+  return text::ascii_lower(text::trim(out));
+}
+
 bool is_null_sender(std::string_view envelope_sender) {
   const std::string env = bare_address(envelope_sender);
   return env.empty() || env == "mailer-daemon";
+}
+
+bool is_no_reply_address(std::string_view address) {
+  const std::string key = text::mailbox_key(bare_address(address));
+  const auto at = key.find('@');
+  if (at == std::string::npos) return false;
+  std::string local;
+  for (char c : std::string_view(key).substr(0, at))
+    if (c != '-' && c != '_' && c != '.') local += c;
+  return local.rfind("noreply", 0) == 0 || local.rfind("donotreply", 0) == 0;
+}
+
+bool is_our_address(std::string_view address, const std::vector<std::string>& ours) {
+  const std::string key = text::mailbox_key(bare_address(address));
+  if (key.empty()) return false;
+  for (const auto& o : ours)
+    if (text::mailbox_key(bare_address(o)) == key) return true;
+  return false;
 }
 
 bool envelope_matches_from(std::string_view envelope_sender, std::string_view from) {
@@ -42,19 +83,18 @@ AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {
   if (from.empty()) return {false, "no sender address"};
   const std::string local = from.substr(0, from.find('@'));
   // RFC 3834 section 2: not to "MAILER-DAEMON" and the like.
-  for (const char* daemon :
-       {"mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply", "donotreply"}) {
+  for (const char* daemon : {"mailer-daemon", "postmaster"}) {
     if (local == daemon) return {false, "the sender is " + local};
   }
-  for (const auto& ours : f.our_addresses) {
-    if (bare_address(ours) == from) return {false, "the sender is one of our own addresses"};
-  }
-  // "Auto-Submitted: no" (with or without parameters) is a person; any other value a machine.
-  const std::string as = text::ascii_lower(text::trim(f.auto_submitted));
-  const std::string as_value(text::trim(std::string_view(as).substr(0, as.find(';'))));
+  if (is_no_reply_address(from)) return {false, "the sender is " + local + ", a mailbox nobody reads"};
+  if (is_our_address(from, f.our_addresses)) return {false, "the sender is one of our own addresses"};
+  // "Auto-Submitted: no" (with or without parameters or a comment) is a person; any other
+  // value a machine.
+  const std::string as_value = header_keyword(f.auto_submitted);
   if (!as_value.empty() && as_value != "no") return {false, "Auto-Submitted: " + as_value};
-  const std::string prec = text::ascii_lower(text::trim(f.precedence));
-  if (prec == "bulk" || prec == "junk" || prec == "list") return {false, "Precedence: " + prec};
+  const std::string prec = header_keyword(f.precedence);
+  if (prec == "bulk" || prec == "junk" || prec == "list" || prec == "auto_reply" || prec == "auto-reply")
+    return {false, "Precedence: " + prec};
   if (f.has_list_id) return {false, "mail from a mailing list"};
   if (f.is_machine_mail) return {false, "an automatic mail (bounce or auto-reply)"};
   if (f.dmarc_failed)

@@ -45,10 +45,26 @@ struct AutoReplyDecision {
 
 AutoReplyDecision may_auto_reply(const AutoReplyFacts& facts);
 
+// The keyword of a header made of one keyword and parameters (Auto-Submitted, Precedence,
+// X-Precedence): lower-cased, without RFC 5322 comments, quotes, the parameters after the
+// first ';' and the whitespace around it. "No (typed by a person)" and "no; x=1" are "no",
+// "\"Junk\"" is "junk".
+std::string header_keyword(std::string_view value);
+
 // Whether an envelope sender is the null sender <> of delivery reports and automatic
 // answers (RFC 5321 section 4.5.5, RFC 3834 section 3.3): "", "<>", or "MAILER-DAEMON"
 // without a domain, as Postfix's pipe writes it unless told otherwise.
 bool is_null_sender(std::string_view envelope_sender);
+
+// Whether an address is a mailbox nobody reads: its local part, without any "+tag" and
+// with '-', '_' and '.' ignored, begins "noreply" or "donotreply" ("no_reply",
+// "No-Reply-AWS", "do.not.reply"). Bare addresses or "Name <addr>".
+bool is_no_reply_address(std::string_view address);
+
+// Whether an address is one of `ours` (routing addresses, the outgoing address) or a
+// "+tag" sub-address of one, or one of them a sub-address of it: one mailbox either way
+// (text::mailbox_key). Bare addresses or "Name <addr>"; never true for an empty address.
+bool is_our_address(std::string_view address, const std::vector<std::string>& ours);
 
 // Whether the envelope sender vouches for the From address: both in one domain, or the
 // envelope sender's in a subdomain of the From's (bounces.example.org sends for

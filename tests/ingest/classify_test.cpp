@@ -250,5 +250,56 @@ TEST(Classify, MailerDaemonAndPostmasterAreAlwaysBounces) {
     EXPECT_EQ(classify(mail(from, "hello"), std::nullopt).kind, MailKind::kBounce) << from;
 }
 
+// Header values as responders write them: quoted, in any case, with RFC 5322 comments.
+TEST(Classify, HeaderValuesAreReadWithQuotesCaseAndComments) {
+  for (const char* v : {"no (sent by a human)", "(typed) No", " \"no\" ", "no;x=1 (y)"}) {
+    EXPECT_EQ(classify(mail("human@example.org", "a person", {{"Auto-Submitted", v}}), std::nullopt).kind,
+              MailKind::kPersonal)
+        << v;
+  }
+  EXPECT_EQ(
+      classify(mail("bot@example.org", "x", {{"Auto-Submitted", "auto-generated (cron)"}}), std::nullopt)
+          .kind,
+      MailKind::kAutomated);
+  for (const char* v : {"\"junk\"", " JUNK (spam) ", "\"Bulk\"; x"}) {
+    EXPECT_EQ(classify(mail("bot@example.org", "hello", {{"Precedence", v}}), std::nullopt).kind,
+              MailKind::kAutomated)
+        << v;
+  }
+  EXPECT_EQ(classify(mail("bot@example.org", "hello", {{"Precedence", "\"auto_reply\""}}), std::nullopt).kind,
+            MailKind::kAutoReply);
+}
+
+TEST(Classify, XPrecedenceAndXLoopMarkMachineMail) {
+  EXPECT_EQ(classify(mail("bot@example.org", "hello", {{"X-Precedence", "auto_reply"}}), std::nullopt).kind,
+            MailKind::kAutoReply);
+  EXPECT_EQ(classify(mail("bot@example.org", "hello", {{"X-Precedence", "bulk"}}), std::nullopt).kind,
+            MailKind::kAutomated);
+  auto c = classify(mail("bot@example.org", "hello", {{"X-Loop", "support@example.com"}}), std::nullopt);
+  EXPECT_EQ(c.kind, MailKind::kAutomated);
+  EXPECT_EQ(c.reason, "X-Loop: support@example.com");
+}
+
+TEST(Classify, NoReplySendersInAnySpellingAreAutomated) {
+  for (const char* from : {"no_reply@bot.com", "No.Reply@bot.com", "noreply+orders@bot.com",
+                           "no-reply-aws@amazon.com", "do_not_reply@bot.com", "DoNotReply@bot.com"}) {
+    EXPECT_EQ(classify(mail(from, "Your order"), std::nullopt).kind, MailKind::kAutomated) << from;
+  }
+  EXPECT_EQ(classify(mail("noreen@example.org", "Your order"), std::nullopt).kind, MailKind::kPersonal);
+}
+
+// A responder's prefix before the subject it answers is an auto-reply even without an
+// In-Reply-To; the same words without the prefix's colon are a person's subject.
+TEST(Classify, AnAutoReplyPrefixAloneIsAnAutoReply) {
+  for (const char* subject : {"Out of Office: I am away until Monday", "Automatic reply: Printer",
+                              "AUTO-REPLY : x", "Abwesenheitsnotiz: Drucker", "Out of office reply: x"}) {
+    EXPECT_EQ(classify(mail("ooo@bot.com", subject), std::nullopt).kind, MailKind::kAutoReply) << subject;
+  }
+  for (const char* subject : {"Out of office hours support", "Vacation: how do I set it up?",
+                              "Absence of invoices", "Automatic reply settings do not work"}) {
+    EXPECT_EQ(classify(mail("anna@example.org", subject), std::nullopt).kind, MailKind::kPersonal) << subject;
+  }
+}
+
 }  // namespace
 }  // namespace mailcase::ingest

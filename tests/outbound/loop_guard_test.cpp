@@ -171,5 +171,59 @@ TEST(LoopGuard, DmarcFailIsNotAnswered) {
   EXPECT_NE(d.reason.find("DMARC failed for the From domain example.org"), std::string::npos) << d.reason;
 }
 
+TEST(HeaderKeyword, WithoutCommentsQuotesParametersOrCase) {
+  EXPECT_EQ(header_keyword("no (sent by a human)"), "no");
+  EXPECT_EQ(header_keyword("(a (nested) comment) No"), "no");
+  EXPECT_EQ(header_keyword(" \"Junk\" "), "junk");
+  EXPECT_EQ(header_keyword("auto-replied; owner-email=\"x@y\""), "auto-replied");
+  EXPECT_EQ(header_keyword("bulk (a \\) in a comment) "), "bulk");
+  EXPECT_EQ(header_keyword(""), "");
+  EXPECT_EQ(header_keyword("(only a comment)"), "");
+}
+
+// Header values as responders write them (RFC 3834 allows a comment after "no").
+TEST(LoopGuard, HeaderValuesAreReadWithQuotesCaseAndComments) {
+  auto f = person();
+  f.auto_submitted = "no (sent by a human)";
+  EXPECT_TRUE(may_auto_reply(f).allowed);
+  f.auto_submitted = "Auto-Generated (cron)";
+  EXPECT_FALSE(may_auto_reply(f).allowed);
+  for (const char* v : {"\"junk\"", "\"Bulk\"", "list (x)", "auto_reply"}) {
+    auto g = person();
+    g.precedence = v;
+    auto d = may_auto_reply(g);
+    EXPECT_FALSE(d.allowed) << v;
+    EXPECT_NE(d.reason.find("Precedence"), std::string::npos) << d.reason;
+  }
+}
+
+TEST(LoopGuard, NoReplyMailboxesInAnySpellingAreNotAnswered) {
+  for (const char* from : {"no_reply@bot.com", "No.Reply@bot.com", "noreply+x@bot.com",
+                           "do_not_reply@bot.com", "Do-Not-Reply@bot.com", "no-reply-aws@amazon.com"}) {
+    auto f = person();
+    f.from = from;
+    EXPECT_FALSE(may_auto_reply(f).allowed) << from;
+  }
+  auto f = person();
+  f.from = "noreen@example.org";
+  EXPECT_TRUE(may_auto_reply(f).allowed);
+}
+
+// Plus-addressing of one of ours is still ours (support+x@ reaches support@).
+TEST(LoopGuard, OurSubAddressesAreOurs) {
+  for (const char* from : {"support+x@corp.example", "Support+Test@Corp.Example"}) {
+    auto f = person();
+    f.from = from;
+    auto d = may_auto_reply(f);
+    EXPECT_FALSE(d.allowed) << from;
+    EXPECT_NE(d.reason.find("our own addresses"), std::string::npos) << d.reason;
+  }
+  EXPECT_TRUE(is_our_address("<support+a@corp.example>", {"support@corp.example"}));
+  EXPECT_TRUE(is_our_address("support@corp.example", {"support+cases@corp.example"}));
+  EXPECT_FALSE(is_our_address("supporter@corp.example", {"support@corp.example"}));
+  EXPECT_FALSE(is_our_address("support@corp.example.evil", {"support@corp.example"}));
+  EXPECT_FALSE(is_our_address("", {""}));
+}
+
 }  // namespace
 }  // namespace mailcase::outbound

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <tuple>
 
 #include "support/test_support.h"
 
@@ -146,6 +147,30 @@ TEST(LoopRules, MachinesListsAndOurselvesAreNeverAnswered) {
     EXPECT_EQ(r.exit_code, 0) << from;
   }
   EXPECT_EQ(a.confirmations(), 0u) << a.outbox().dump(1);
+}
+
+// The marks of machine mail as they are written in the wild: quoted and commented values,
+// X-Precedence, X-Loop, no-reply spellings, a responder's subject prefix alone, a
+// sub-address of ours. A person saying "Auto-Submitted: no" with a comment is answered.
+TEST(LoopRules, MachineMarksInTheirManySpellingsAreNeverAnswered) {
+  Instance a("support@corp.example", "CS");
+  int i = 0;
+  for (const auto& [from, extra, subject] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"bot1@bot.example", "X-Loop: support@corp.example\r\n", "hello 1"},
+           {"bot2@bot.example", "Precedence: \"junk\"\r\n", "hello 2"},
+           {"bot3@bot.example", "X-Precedence: auto_reply\r\n", "hello 3"},
+           {"no_reply@bot.example", "", "Your order"},
+           {"Out Of Office <ooo@bot.example>", "", "Out of Office: I am away until Monday"},
+           {"support+x@corp.example", "", "loop"},
+       }) {
+    auto r = a.deliver(mail(from, "lg" + std::to_string(++i) + "@bot.example", extra, subject));
+    EXPECT_EQ(r.exit_code, 0) << from << r.err;
+  }
+  EXPECT_EQ(a.confirmations(), 0u) << a.outbox().dump(1);
+  a.deliver(mail("human@people.example", "lg7@people.example", "Auto-Submitted: no (sent by a human)\r\n",
+                 "a person"));
+  ASSERT_EQ(a.confirmations(), 1u) << a.not_confirmed_reasons();
+  EXPECT_EQ(a.outbox()[0].value("to", ""), "human@people.example");
 }
 
 TEST(LoopRules, AtMostFiveConfirmationsPerSenderPerHour) {
