@@ -982,11 +982,11 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   for (const auto& a : addresses) ours.push_back(text::normalize_email(a.email));
   ours.push_back(text::normalize_email(cfg_.outbound.from_address));
   const std::string sender = text::normalize_email(m.from.email);
+  facts.sender_is_ours = outbound::is_our_address(sender, ours);
   std::optional<store::Case> threaded;  // the case the mail threads onto, read once
   if (facts.threaded_case) {
-    const bool sender_is_ours = std::find(ours.begin(), ours.end(), sender) != ours.end();
-    MC_ASSIGN_OR_RETURN(facts.sender_role,
-                        role_on_case(u, *facts.threaded_case, sender, contact, account, sender_is_ours));
+    MC_ASSIGN_OR_RETURN(facts.sender_role, role_on_case(u, *facts.threaded_case, sender, contact, account,
+                                                        facts.sender_is_ours));
     MC_ASSIGN_OR_RETURN(threaded, u.cases().get_case(*facts.threaded_case));
     if (threaded) {
       const auto& t = *threaded;

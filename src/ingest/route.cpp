@@ -5,6 +5,7 @@
 #include "cases/lifecycle.h"
 #include "ingest/reply_text.h"
 #include "ingest/thread.h"
+#include "outbound/loop_guard.h"
 #include "util/text.h"
 
 namespace mailcase::ingest {
@@ -152,6 +153,25 @@ RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
     return d;
   }
 
+  // From one of our own addresses: a loop, or someone writing as us. A case of it would have
+  // us as its contact (an agent's answer mailed to ourselves). On a case it stays an internal
+  // note when strangers' mails do (our addresses are strangers to every case); else it is held.
+  if (f.sender_is_ours) {
+    const std::string why = "sent from our own address " +
+                            (f.message ? text::normalize_email(f.message->from.email) : std::string()) +
+                            ": a mail loop or a forged sender";
+    if (f.threaded_case && non_participant == "internal") {
+      d.action = Action::kComment;
+      d.internal = true;
+      d.not_participant = true;
+      d.reason = "internal note: " + why + " (" + f.thread_reason + ")";
+      return d;
+    }
+    d.action = Action::kHold;
+    d.reason = why + (f.threaded_case ? " (" + f.thread_reason + ")" : std::string());
+    return d;
+  }
+
   if (stranger_on_case) {
     // Never changes the case it names: case numbers are sequential, anyone can write one.
     if (!f.sender_known && unknown_policy == "hold") {
@@ -253,8 +273,7 @@ std::vector<std::string> participants_to_record(const mime::ParsedMessage& msg,
       if (out.size() >= limit) return out;
       std::string e = text::normalize_email(a.email);
       if (e.empty() || e.find('@') == std::string::npos || e == sender) continue;
-      if (std::any_of(ours.begin(), ours.end(), [&](const std::string& o) { return text::iequals(o, e); }))
-        continue;
+      if (outbound::is_our_address(e, ours)) continue;
       if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(std::move(e));
     }
   }

@@ -48,7 +48,8 @@ bool may_change_case(SenderRole role, const config::Threading& cfg);
 
 // The To/Cc addresses of a mail that become participants of its case: normalized,
 // lower-case, each once, never the sender nor one of `ours` (routing addresses and the
-// outgoing address), at most `limit` of them (the headers are outside input).
+// outgoing address) or a "+tag" sub-address of one, at most `limit` of them (the headers
+// are outside input).
 std::vector<std::string> participants_to_record(const mime::ParsedMessage& msg,
                                                 const std::vector<std::string>& ours, size_t limit = 50);
 
@@ -72,8 +73,12 @@ struct RouteFacts {
   const mime::ParsedMessage* message = nullptr;
   Classification classification;
   std::optional<domain::RoutingAddress> address;  // nullopt: the fallback route
-  bool sender_known = false;                     // a contact or an account has the From address
-  std::optional<int64_t> threaded_case;          // the case this mail answers
+  bool sender_known = false;                      // a contact or an account has the From address
+  // The From is one of our own addresses (a routing address, the outgoing address, or a
+  // "+tag" sub-address of one: outbound::is_our_address): our own mail come back, or a
+  // forgery. It never opens a case nor becomes a contact.
+  bool sender_is_ours = false;
+  std::optional<int64_t> threaded_case;  // the case this mail answers
   std::string thread_reason;
   // The sender's role on threaded_case; a mail from a stranger never changes the case
   // (threading.non_participant says what it becomes instead).

@@ -281,6 +281,36 @@ TEST(DecideRoute, BounceFromAnyoneStillReachesItsCase) {
   EXPECT_FALSE(d.may_change_case);
 }
 
+// A mail From one of our own addresses would make us the contact of its case: it opens
+// none, whatever the policies; on a case it is at most an internal note.
+TEST(DecideRoute, OurOwnAddressOpensNoCaseAndIsNoContact) {
+  auto m = mail("support+x@corp.example");
+  RouteFacts f;
+  f.message = &m;
+  f.address = address("support@corp.example");
+  f.sender_is_ours = true;
+  auto d = decide_route(f, config::Config{});
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_FALSE(d.create_contact);
+  EXPECT_EQ(d.reason, "sent from our own address support+x@corp.example: a mail loop or a forged sender");
+
+  auto on_case = stranger_on_case(m);
+  on_case.sender_is_ours = true;
+  d = decide_route(on_case, config::Config{});
+  EXPECT_EQ(d.action, Action::kComment);
+  EXPECT_TRUE(d.internal);
+  EXPECT_FALSE(d.create_contact);
+  EXPECT_FALSE(d.may_change_case);
+  EXPECT_NE(d.reason.find("our own address"), std::string::npos) << d.reason;
+  for (const char* policy : {"hold", "new"}) {
+    config::Config cfg;
+    cfg.threading.non_participant = policy;
+    d = decide_route(on_case, cfg);
+    EXPECT_EQ(d.action, Action::kHold) << policy;
+    EXPECT_NE(d.reason.find("our own address"), std::string::npos) << d.reason;
+  }
+}
+
 TEST(DecideRoute, ParticipantsCommentOnlyTheContactChangesTheCase) {
   auto m = mail("ann@example.com", "Re: [CS0000001] Help");
   RouteFacts f;
@@ -493,6 +523,10 @@ TEST(ParticipantsToRecord, ToAndCcWithoutOursOrTheSenderOnceLowerCase) {
   m.bcc = {{"", "dave@example.org"}};
   auto got = participants_to_record(m, {"support@corp.example", "noreply@corp.example"});
   EXPECT_EQ(got, (std::vector<std::string>{"bob@example.com", "carol@example.org"}));
+  // A sub-address of ours is ours too.
+  m.cc.push_back({"", "support+billing@corp.example"});
+  EXPECT_EQ(participants_to_record(m, {"support@corp.example"}),
+            (std::vector<std::string>{"bob@example.com", "noreply@corp.example", "carol@example.org"}));
 }
 
 TEST(ParticipantsToRecord, AtMostTheLimit) {

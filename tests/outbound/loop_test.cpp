@@ -121,6 +121,10 @@ std::string mail(const std::string& from, const std::string& id, const std::stri
          ">\r\n" + extra + "\r\nSomething is wrong.\r\n";
 }
 
+nlohmann::json show(Instance& a, const std::string& number) {
+  return nlohmann::json::parse(a.mc({"case", "show", number, "--json"}).out, nullptr, false);
+}
+
 TEST(LoopRules, APersonIsConfirmed) {
   Instance a("support@corp.example", "CS");
   a.deliver(mail("Anna <anna@example.org>", "p1@example.org"));
@@ -171,6 +175,40 @@ TEST(LoopRules, MachineMarksInTheirManySpellingsAreNeverAnswered) {
                  "a person"));
   ASSERT_EQ(a.confirmations(), 1u) << a.not_confirmed_reasons();
   EXPECT_EQ(a.outbox()[0].value("to", ""), "human@people.example");
+}
+
+// A mail From one of our own addresses (or a sub-address of one) is our mail come back or a
+// forgery: it opens no case and makes no contact (an agent's answer would be mailed to
+// ourselves). Naming a case, it is an internal note there, never the customer's comment.
+TEST(LoopRules, OurOwnAddressesOpenNoCaseAndBecomeNoContact) {
+  Instance a("support@corp.example", "CS");
+  ASSERT_EQ(a.mc({"address", "add", "sales@corp.example"}).exit_code, 0);
+  int i = 0;
+  for (const char* from :
+       {"Support <support@corp.example>", "sales@corp.example", "support+x@corp.example"}) {
+    auto r = a.deliver(mail(from, "own" + std::to_string(++i) + "@corp.example", "", "echo"));
+    EXPECT_NE(r.out.find("\"held\""), std::string::npos) << from << r.out;
+    EXPECT_NE(r.out.find("our own address"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(a.cases(), 0u);
+  EXPECT_EQ(a.contact_addresses(), "");
+
+  a.deliver(mail("Anna <anna@example.org>", "o1@example.org"));
+  const size_t before = a.outbox().size();
+  auto r = a.deliver(
+      mail("Support <support+x@corp.example>", "own9@corp.example", "", "Re: [CS0000001] Help please"));
+  EXPECT_NE(r.out.find("\"updated\""), std::string::npos) << r.out;
+  auto shown = show(a, "CS0000001");
+  ASSERT_EQ(shown["comments"].size(), 2u) << shown.dump(1);
+  for (const auto& c : shown["comments"]) {
+    if (c.value("author", "").find("support+x@corp.example") != std::string::npos)
+      EXPECT_EQ(c.value("visibility", ""), "internal") << shown.dump(1);
+    else
+      EXPECT_NE(c.value("author", "").find("anna@example.org"), std::string::npos) << shown.dump(1);
+  }
+  EXPECT_EQ(a.contact_addresses(), "anna@example.org\n");
+  EXPECT_EQ(a.cases(), 1u);
+  EXPECT_EQ(a.outbox().size(), before);
 }
 
 TEST(LoopRules, AtMostFiveConfirmationsPerSenderPerHour) {
@@ -252,10 +290,6 @@ TEST(LoopRules, TwoInstancesWritingToEachOtherStopByThemselves) {
       EXPECT_EQ(a.confirmations() + b.confirmations(), 1u);
     }
   }
-}
-
-nlohmann::json show(Instance& a, const std::string& number) {
-  return nlohmann::json::parse(a.mc({"case", "show", number, "--json"}).out, nullptr, false);
 }
 
 TEST(CaseServices, AssignAndAnAgentsAttachmentGoesWithTheMail) {
