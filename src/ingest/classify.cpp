@@ -327,12 +327,13 @@ Classification classify_content(const mime::ParsedMessage& m, bool null_sender) 
 Classification classify(const mime::ParsedMessage& m, const std::optional<std::string>& envelope_sender) {
   const bool null_sender = from_null_sender(m, envelope_sender);
   Classification c = classify_content(m, null_sender);
-  // Only delivery reports and automatic answers are sent from <> (RFC 5321 section 4.5.5,
-  // RFC 3834 section 3.3): whatever else such a mail looks like, it is an automatic answer
-  // (never answered, never a new case: it lands on the case it names, else it is held).
-  if (null_sender && (c.kind == MailKind::kPersonal || c.kind == MailKind::kAutomated)) {
-    c.kind = MailKind::kAutoReply;
-    c.reason = "sent from the null sender <>" + (c.reason.empty() ? std::string() : "; " + c.reason);
+  // Delivery reports and automatic answers are sent from <> (RFC 5321 section 4.5.5, RFC
+  // 3834 section 3.3): one with a bounce's signs is a bounce (above). Anything else from it
+  // is machine mail that is never answered, but it still makes its case: a relay or a
+  // gateway that drops the sender must not lose a customer's request.
+  if (null_sender && c.kind == MailKind::kPersonal) {
+    c.kind = MailKind::kAutomated;
+    c.reason = "sent from the null sender <>";
   }
   return c;
 }
