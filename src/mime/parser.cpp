@@ -230,6 +230,16 @@ class Walker {
       }
       int n = g_mime_multipart_get_count(mp);
       for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), depth + 1, alt, report || in_report);
+      // A multipart whose boundary is missing or never comes has no parts: GMime keeps all
+      // of its content as the prologue. Taken as the text when the mail has none, rather
+      // than a case with an empty description (the charset is not known: made valid UTF-8).
+      const char* prologue = n == 0 ? g_mime_multipart_get_prologue(mp) : nullptr;
+      if (prologue && *prologue && !body_seen_) {
+        out_.problems.push_back(
+            "a multipart without parts (its boundary is missing): its content taken as text");
+        append(out_.text_body, text::make_valid_utf8(prologue));
+        body_seen_ = true;
+      }
       return;
     }
     if (GMIME_IS_MESSAGE_PART(obj)) {

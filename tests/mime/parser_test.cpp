@@ -336,5 +336,24 @@ TEST(Parser, AnAttachmentThatCannotBeStoredMakesTheParseIncompleteNotSilent) {
   EXPECT_EQ(m->attachments.size(), 2u);
 }
 
+// A multipart whose boundary is missing, or never comes in the body: its content is the
+// mail's text (noted among the parse's problems), not lost.
+TEST(Parser, AMultipartWithoutItsBoundaryKeepsItsTextAsTheBody) {
+  for (const std::string type : {"multipart/mixed", "multipart/mixed; boundary=never-seen"}) {
+    auto m =
+        parse("From: a@example.com\r\nSubject: order\r\nMIME-Version: 1.0\r\nContent-Type: " + type +
+              "\r\n\r\n--X\r\nContent-Type: text/plain\r\n\r\nhello, my order 4711 is missing\r\n--X--\r\n");
+    EXPECT_NE(m.text_body.find("my order 4711 is missing"), std::string::npos) << type << ": " << m.text_body;
+    EXPECT_FALSE(m.problems.empty()) << type;
+  }
+  // A well-formed multipart is not touched: its prologue is no text.
+  auto ok = parse(
+      "From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "This is a multi-part message in MIME format.\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe "
+      "text\r\n--b--\r\n");
+  EXPECT_EQ(ok.text_body.find("multi-part message"), std::string::npos) << ok.text_body;
+  EXPECT_NE(ok.text_body.find("the text"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mailcase::mime
