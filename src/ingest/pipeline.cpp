@@ -811,6 +811,15 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
   // bytes, or another mail of its Message-ID); else this row holds it from now on.
   auto take_key = [&](std::string key) -> Result<bool> {
     MC_ASSIGN_OR_RETURN(auto other, u.raw_messages().find_raw_by_dedupe_key(key));
+    // The same Message-ID from another sender is another mail (a mailer that gives every
+    // mail the same id, "<@localhost>", or a stranger who copied it): known by its id and
+    // its sender instead, and processed. A copy of one mail (another route, another
+    // Received line) has the same From, and is a duplicate of it by either key.
+    if (other && other->id != row.id && key != dedupe_key("", row.sha256) && !other->from.empty() &&
+        text::normalize_email(other->from) != text::normalize_email(row.from)) {
+      key += " from " + text::normalize_email(row.from);
+      MC_ASSIGN_OR_RETURN(other, u.raw_messages().find_raw_by_dedupe_key(key));
+    }
     if (other && other->id != row.id) {
       row.case_id = other->case_id;
       row.dedupe_key.clear();

@@ -96,6 +96,23 @@ TEST_F(Cli, SameMailTwiceGivesOneCase) {
   EXPECT_EQ(list.size(), 1u);
 }
 
+// Two senders' mailers that write the same junk Message-ID ("<@localhost>"): two mails,
+// two cases, two contacts; neither is taken for a copy of the other. A copy of one of them
+// (the same From, another Received line) is still a duplicate.
+TEST_F(Cli, TheSameMessageIdFromAnotherSenderIsAnotherMail) {
+  auto a = deliver(mail("Pia <p1@one.example>", "Invoice", "Where is my invoice?\n", "@localhost"));
+  auto b = deliver(mail("Paul <p2@two.example>", "Login", "I cannot log in.\n", "@localhost"));
+  EXPECT_EQ(a["outcome"], "created") << a.dump();
+  EXPECT_EQ(b["outcome"], "created") << b.dump();
+  EXPECT_NE(a["case"], b["case"]);
+  EXPECT_EQ(show(b["case"])["contact"]["email"], "p2@two.example");
+  auto c = deliver("Received: from relay.two.example\r\n" +
+                   mail("Paul <p2@two.example>", "Login", "I cannot log in.\n", "@localhost"));
+  EXPECT_EQ(c["outcome"], "duplicate") << c.dump();
+  EXPECT_EQ(c["case"], b["case"]);
+  EXPECT_EQ(json::parse(run({"case", "list", "--json"}).out).size(), 2u);
+}
+
 // Whatever became of a mail (a case, a duplicate of another mail of its Message-ID, a
 // failure), the same bytes again are answered as a duplicate of its record and add none.
 TEST_F(Cli, TheSameBytesAgainAddNoRecordWhateverBecameOfThem) {
