@@ -31,33 +31,25 @@ class Instance {
   CommandResult deliver_from(const std::string& sender, const std::string& raw) {
     return mc({"deliver", "--sender", sender, "--recipient", address_}, raw);
   }
+  // What the sqlite3 shell prints for one query on the store, one row a line.
+  std::string query(const std::string& sql) {
+    auto db = dir_.path() / "data" / "mailcase.db";
+    FILE* p = ::popen(("sqlite3 '" + db.string() + "' \"" + sql + "\"").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (p) ::pclose(p);
+    return out;
+  }
   // Why confirmations were not sent, one line each (the case history's events).
   std::string not_confirmed_reasons() {
-    auto db = dir_.path() / "data" / "mailcase.db";
-    FILE* p = ::popen(("sqlite3 '" + db.string() +
-                       "' \"SELECT json_extract(details, '$.reason') FROM events WHERE action = 'confirmation_skipped' ORDER BY id\"")
-                          .c_str(),
-                      "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    if (p) ::pclose(p);
-    return out;
+    return query(
+        "SELECT json_extract(details, '$.reason') FROM events WHERE action = 'confirmation_skipped' ORDER BY "
+        "id");
   }
   // The addresses of all contacts, one a line, in the order they were made.
-  std::string contact_addresses() {
-    auto db = dir_.path() / "data" / "mailcase.db";
-    FILE* p = ::popen(
-        ("sqlite3 '" + db.string() + "' \"SELECT email FROM contact_emails ORDER BY contact_id\"").c_str(),
-        "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    if (p) ::pclose(p);
-    return out;
-  }
+  std::string contact_addresses() { return query("SELECT email FROM contact_emails ORDER BY contact_id"); }
   size_t cases() {
     auto j = nlohmann::json::parse(mc({"case", "list", "--json"}).out, nullptr, false);
     return j.is_array() ? j.size() : 0;
