@@ -388,7 +388,10 @@ HttpServer::HttpServer(const HttpLimits& limits) : impl_(std::make_unique<Impl>(
   server.set_logger([&d](const httplib::Request&, const httplib::Response& res) {
     if (!d.observer) return;
     static const std::string kOther = "other";
-    const double seconds = std::chrono::duration<double>(SteadyClock::now() - t_trace.start).count();
+    // The trace first: a worker thread whose first request could not be read meets its
+    // thread_local here, made now, and the clock must be read after it (else a negative time).
+    const SteadyClock::time_point start = t_trace.start;
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     d.observer(t_trace.route ? *t_trace.route : kOther, res.status, seconds);
     t_trace.route = nullptr;
   });
