@@ -954,8 +954,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   facts.message = &m;
   facts.classification = w.classification ? std::move(*w.classification) : classify(m, w.in.envelope.sender);
   facts.address = address;
-  facts.dmarc_reason = trust::from_contradicted(w.proof, m.from.email, m.header("From") != nullptr);
-  facts.dmarc_failed = !facts.dmarc_reason.empty();
+  facts.from_contradicted = trust::from_contradicted(w.proof, m.from.email, m.header("From") != nullptr);
 
   MC_ASSIGN_OR_RETURN(auto contact, u.accounts().find_contact_by_email(m.from.email));
   std::optional<store::Account> account;
@@ -1022,7 +1021,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     // Made from a mail whose envelope sender does not vouch for its From, or whose DMARC
     // failed: not trusted as a known contact by the loop guard later (the From may be forged).
     if ((row.envelope_sender && !outbound::envelope_matches_from(*row.envelope_sender, m.from.email)) ||
-        facts.dmarc_failed)
+        !facts.from_contradicted.empty())
       MC_RETURN_IF_ERROR(u.accounts().mark_contact_unverified(*contact_id));
   }
 
@@ -1126,7 +1125,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     for (const auto& a : addresses) cf.our_addresses.push_back(a.email);
     cf.from = m.from.email;
     cf.envelope_sender = row.envelope_sender;
-    cf.dmarc_failed = facts.dmarc_failed;
+    cf.dmarc_failed = !facts.from_contradicted.empty();
     if (contact) {
       MC_ASSIGN_OR_RETURN(auto unverified, u.accounts().contact_unverified(contact->id));
       cf.sender_is_known_contact = !unverified;

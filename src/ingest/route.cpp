@@ -106,14 +106,10 @@ RouteDecision decide_route(const RouteFacts& f, const config::Config& cfg) {
   // server we trust: that role is not believed (SF3). trust.on_dmarc_fail says whether
   // it is held or kept as an internal note that changes nothing. Bounces and complaints
   // are about our own mail and stay internal notes as below.
-  if (f.threaded_case && !stranger_on_case && f.dmarc_failed && kind != MailKind::kBounce &&
+  if (f.threaded_case && !stranger_on_case && !f.from_contradicted.empty() && kind != MailKind::kBounce &&
       kind != MailKind::kFeedback) {
-    const std::string from_domain = f.message ? text::email_domain(f.message->from.email) : std::string();
-    const std::string why = (f.dmarc_reason.empty() ? "DMARC failed for the From domain " +
-                                                          (from_domain.empty() ? "(none)" : from_domain)
-                                                    : f.dmarc_reason) +
-                            ": the sender's claim to be its " + to_string(f.sender_role) +
-                            " is not believed (" + f.thread_reason + ")";
+    const std::string why = f.from_contradicted + ": the sender's claim to be its " +
+                            to_string(f.sender_role) + " is not believed (" + f.thread_reason + ")";
     if (cfg.trust.on_dmarc_fail == "internal") {
       d.action = Action::kComment;
       d.internal = true;

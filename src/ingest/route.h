@@ -86,12 +86,11 @@ struct RouteFacts {
   // threaded_case as it stands; nullopt when there is none (or it could not be read):
   // then the mail cannot reopen, accept or reject it, nor start a new case after it.
   std::optional<CaseFacts> threaded_case_facts;
-  // The believed Authentication-Results header (trust/) speaks against the From: DMARC
-  // failed, or checked another From, or the mail has none (trust::from_contradicted). The
-  // From is forged or cannot be believed. False without a believed header.
-  bool dmarc_failed = false;
-  // Why, as trust::from_contradicted says it ("": DMARC failed for the From's domain).
-  std::string dmarc_reason;
+  // Why the believed Authentication-Results header (trust/) speaks against the From, as
+  // trust::from_contradicted says it: DMARC failed, or checked another From, or the mail has
+  // none. The From is then forged or cannot be believed. Empty: nothing against it (or no
+  // believed header).
+  std::string from_contradicted;
 };
 
 enum class Action {

@@ -556,7 +556,7 @@ TEST(CcShown, TheCcLineOnceLowerCaseWithoutWhatIsNoAddress) {
 TEST(DmarcFail, ReplyFromSomeoneTheCaseKnowsIsHeldByDefault) {
   for (auto role : {SenderRole::kContact, SenderRole::kAccount, SenderRole::kParticipant}) {
     OnCase c(role, domain::CaseStatus::kResolved, "accept");
-    c.facts.dmarc_failed = true;
+    c.facts.from_contradicted = "DMARC failed for the From domain example.com";
     auto d = decide_route(c.facts, config::Config{});
     EXPECT_EQ(d.action, Action::kHold) << to_string(role);
     EXPECT_NE(d.reason.find("DMARC failed for the From domain example.com"), std::string::npos) << d.reason;
@@ -572,7 +572,7 @@ TEST(DmarcFail, InternalNoteChangesNothing) {
        {domain::CaseStatus::kResolved, domain::CaseStatus::kClosed, domain::CaseStatus::kOpen}) {
     for (const char* body : {"accept", "reject", "It broke again."}) {
       OnCase c(SenderRole::kContact, status, body);
-      c.facts.dmarc_failed = true;
+      c.facts.from_contradicted = "DMARC failed for the From domain example.com";
       auto d = decide_route(c.facts, cfg);
       EXPECT_EQ(d.action, Action::kComment);
       EXPECT_TRUE(d.internal);
@@ -594,7 +594,7 @@ TEST(DmarcFail, WithoutItOrFromAStrangerNothingChanges) {
   EXPECT_FALSE(d.dmarc_failed);
   // A stranger is judged by threading.non_participant, DMARC or not.
   OnCase s(SenderRole::kStranger, domain::CaseStatus::kOpen, "hello");
-  s.facts.dmarc_failed = true;
+  s.facts.from_contradicted = "DMARC failed for the From domain example.com";
   d = decide_route(s.facts, config::Config{});
   EXPECT_EQ(d.action, Action::kComment);
   EXPECT_TRUE(d.not_participant);
@@ -604,12 +604,12 @@ TEST(DmarcFail, WithoutItOrFromAStrangerNothingChanges) {
   RouteFacts f;
   f.message = &m;
   f.sender_known = true;
-  f.dmarc_failed = true;
+  f.from_contradicted = "DMARC failed for the From domain example.com";
   EXPECT_EQ(decide_route(f, config::Config{}).action, Action::kCreateCase);
   // A bounce stays an internal note on its case.
   OnCase b(SenderRole::kContact, domain::CaseStatus::kOpen, "");
   b.facts.classification.kind = MailKind::kBounce;
-  b.facts.dmarc_failed = true;
+  b.facts.from_contradicted = "DMARC failed for the From domain example.com";
   d = decide_route(b.facts, config::Config{});
   EXPECT_EQ(d.action, Action::kComment);
   EXPECT_TRUE(d.internal);
