@@ -973,8 +973,9 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   }
   tf.referenced_ids = referenced_ids(m.in_reply_to, m.references);
   for (const auto& id : tf.referenced_ids) {
-    MC_ASSIGN_OR_RETURN(auto c, u.cases().case_of_message_id(id));
-    tf.ref_cases.push_back(c);
+    MC_ASSIGN_OR_RETURN(auto ref, u.cases().find_message_id(id));
+    tf.ref_cases.push_back(ref ? std::optional<int64_t>(ref->case_id) : std::nullopt);
+    tf.ref_proposals.push_back(ref ? ref->proposal : 0);
   }
   // A bounce names the mail it returns; that mail's case is the one it concerns.
   for (const auto& id : facts.classification.original_message_ids) {
@@ -999,6 +1000,11 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     if (threaded) {
       const auto& t = *threaded;
       facts.threaded_case_facts = CaseFacts{t.number, t.status, t.queue, t.product, t.priority};
+      if (t.status == domain::CaseStatus::kSolutionProposed) {
+        MC_ASSIGN_OR_RETURN(auto proposals, services::proposals_of(u, t.id));
+        facts.threaded_case_facts->latest_proposal = proposals.latest;
+        facts.answered_proposal = answered_proposal(tf, t.id);
+      }
     }
   }
 
@@ -1125,7 +1131,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     for (const auto& a : addresses) cf.our_addresses.push_back(a.email);
     cf.from = m.from.email;
     cf.envelope_sender = row.envelope_sender;
-    cf.dmarc_failed = !facts.from_contradicted.empty();
+    cf.from_contradicted = facts.from_contradicted;
     if (contact) {
       MC_ASSIGN_OR_RETURN(auto unverified, u.accounts().contact_unverified(contact->id));
       cf.sender_is_known_contact = !unverified;
@@ -1133,6 +1139,13 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     MC_RETURN_IF_ERROR(cases_.confirm_new_case(u, kase, cf));
   } else if (kind == OutcomeKind::kUpdated && d.case_effect != CaseEffect::kNone) {
     MC_RETURN_IF_ERROR(customer_effects(u, kase, d.case_effect));
+  } else if (kind == OutcomeKind::kUpdated && !d.verdict_not_taken.empty()) {
+    // The case's history says why the customer's Accept or Reject left it as it was.
+    MC_RETURN_IF_ERROR(u.events().add_event({.case_id = kase.id,
+                                             .actor_kind = store::ActorKind::kCustomer,
+                                             .actor = "mail",
+                                             .action = store::EventAction::kVerdictNotTaken,
+                                             .details = {{"reason", d.verdict_not_taken}}}));
   }
   return record_outcome(u, w, store::RawState::kProcessed, kind, d.reason, kase.number);
 }

@@ -69,6 +69,17 @@ void decide_reply_effect(const RouteFacts& f, const config::Config& cfg, RouteDe
     return;
   }
   if (!d.may_change_case) return;
+  // A verdict written in reply to an earlier proposal's mail answers that proposal, not the
+  // one made since, which the customer may not have read: it changes nothing.
+  const bool verdict = effect == cases::ReplyEffect::kAccept || effect == cases::ReplyEffect::kReject;
+  if (verdict && f.answered_proposal != 0 && f.answered_proposal != c.latest_proposal) {
+    d.verdict_not_taken = std::string("the reply's ") +
+                          (effect == cases::ReplyEffect::kAccept ? "Accept" : "Reject") +
+                          " answers an earlier proposed solution, not the one proposed since";
+    d.reason += "; " + d.verdict_not_taken;
+    d.case_effect = CaseEffect::kNone;
+    return;
+  }
   switch (effect) {
     case cases::ReplyEffect::kAccept:
       d.case_effect = CaseEffect::kAccept;

@@ -66,6 +66,8 @@ struct CaseFacts {
   std::string queue;
   std::string product;
   std::string priority;
+  // While a solution is proposed: its solution_proposed event's id (0: unknown).
+  int64_t latest_proposal = 0;
 };
 
 // Everything the decision needs, looked up by the adapter beforehand.
@@ -86,6 +88,9 @@ struct RouteFacts {
   // threaded_case as it stands; nullopt when there is none (or it could not be read):
   // then the mail cannot reopen, accept or reject it, nor start a new case after it.
   std::optional<CaseFacts> threaded_case_facts;
+  // The proposal the mail answers, when it answers one of our solution mails
+  // (ingest::answered_proposal); 0: none in particular.
+  int64_t answered_proposal = 0;
   // Why the believed Authentication-Results header (trust/) speaks against the From, as
   // trust::from_contradicted says it: DMARC failed, or checked another From, or the mail has
   // none. The From is then forged or cannot be believed. Empty: nothing against it (or no
@@ -124,6 +129,9 @@ struct RouteDecision {
   // kComment: an internal note because DMARC failed for a sender who would otherwise
   // count as the case's contact, account or participant (trust.on_dmarc_fail = "internal").
   bool dmarc_failed = false;
+  // kComment: why the Accept or Reject the mail says is not taken as the customer's verdict
+  // (it answers the mail of an earlier proposed solution); empty: it is, or says none.
+  std::string verdict_not_taken;
 };
 
 RouteDecision decide_route(const RouteFacts& facts, const config::Config& cfg);

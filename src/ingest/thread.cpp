@@ -173,4 +173,11 @@ ThreadDecision decide_thread(const ThreadFacts& facts) {
   return {std::nullopt, "no case referenced"};
 }
 
+int64_t answered_proposal(const ThreadFacts& facts, int64_t case_id) {
+  for (size_t i = 0; i < facts.ref_cases.size() && i < facts.ref_proposals.size(); ++i) {
+    if (facts.ref_cases[i] == case_id && facts.ref_proposals[i] != 0) return facts.ref_proposals[i];
+  }
+  return 0;
+}
+
 }  // namespace mailcase::ingest

@@ -39,6 +39,9 @@ struct ThreadFacts {
   std::vector<std::optional<int64_t>> tag_cases;  // case id per tag number, nullopt: unknown number
   std::vector<std::string> referenced_ids;        // In-Reply-To then References, newest first
   std::vector<std::optional<int64_t>> ref_cases;  // case id per referenced Message-ID
+  // Per referenced Message-ID: the proposal our solution mail of that id carries (the id of
+  // its solution_proposed event), 0 for any other mail or none.
+  std::vector<int64_t> ref_proposals;
 };
 
 struct ThreadDecision {
@@ -49,6 +52,11 @@ struct ThreadDecision {
 // A known tag in the subject wins (the customer named the case); else a Message-ID the
 // mail answers; an unknown number alone makes a new case.
 ThreadDecision decide_thread(const ThreadFacts& facts);
+
+// The proposed solution a reply on case_id answers: the proposal of the first mail it
+// points at (In-Reply-To, then References newest first) that is one of our solution mails
+// on that case. 0: it points at none, and a verdict in it answers the solution proposed now.
+int64_t answered_proposal(const ThreadFacts& facts, int64_t case_id);
 
 // Message-IDs a reply points at: In-Reply-To first, then References newest first; no
 // duplicates, at most `limit`.

@@ -97,10 +97,7 @@ AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {
     return {false, "Precedence: " + prec};
   if (f.has_list_id) return {false, "mail from a mailing list"};
   if (f.is_machine_mail) return {false, "an automatic mail (bounce or auto-reply)"};
-  if (f.dmarc_failed)
-    return {false, "DMARC failed for the From domain " +
-                       text::email_domain(bare_address(f.header_from.empty() ? f.from : f.header_from)) +
-                       " (the From may be forged)"};
+  if (!f.from_contradicted.empty()) return {false, f.from_contradicted + " (the From may be forged)"};
   // RFC 3834 section 4: automatic replies go to the envelope sender; none to <>, and
   // none to a From that the envelope sender does not vouch for (a forged From would
   // turn us into a sender of unwanted mail to a stranger).

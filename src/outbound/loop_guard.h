@@ -32,10 +32,11 @@ struct AutoReplyFacts {
   int max_auto_replies_per_hour = 5;
   int auto_replies_total_last_hour = 0;  // already sent to anyone
   int max_auto_replies_total_per_hour = 200;
-  // A trusted server's Authentication-Results says DMARC failed for the From's domain
-  // (trust/): the From is forged or cannot be believed; never answered, known contact
-  // or not (the answer would reach the forged address's real owner).
-  bool dmarc_failed = false;
+  // Why a trusted server's Authentication-Results speaks against the From, in
+  // trust::from_contradicted's words (DMARC failed, checked another domain, or the mail has
+  // no From line): the From is forged or cannot be believed; never answered, known contact
+  // or not (the answer would reach the forged address's real owner). Empty: nothing against it.
+  std::string from_contradicted;
 };
 
 struct AutoReplyDecision {

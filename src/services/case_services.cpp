@@ -56,14 +56,8 @@ CaseServices::CaseServices(store::Store& store, const config::Config& cfg,
     : store_(store), cfg_(cfg), templates_(templates), links_(links), blobs_(blobs), clock_(clock) {}
 
 Result<Proposals> proposals_of(store::UnitOfWork& w, store::Id case_id) {
-  MC_ASSIGN_OR_RETURN(auto events, w.events().events_of(case_id));
-  Proposals p;
-  for (const auto& e : events) {
-    if (e.action != store::EventAction::kSolutionProposed) continue;
-    ++p.count;
-    p.latest = std::max(p.latest, e.id);
-  }
-  return p;
+  MC_ASSIGN_OR_RETURN(auto n, w.events().count_events(case_id, store::EventAction::kSolutionProposed));
+  return Proposals{n.count, n.latest};
 }
 
 std::string CaseServices::action_link(const store::Case& c, outbound::LinkAction action,
@@ -174,8 +168,12 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
     // Stamped by the same clock the loop guard counts the last hour with.
     row.created_at = clock::iso8601(clock_.now());
     MC_RETURN_IF_ERROR(w.outbox().add_outbox(row));
-    // Replies to it thread back onto this case.
-    MC_RETURN_IF_ERROR(w.cases().add_message_id(m.message_id, c.id, "outbound"));
+    // Replies to it thread back onto this case; a solution mail's answer its proposal only.
+    if (kind == MailKind::kSolution && proposals.latest != 0) {
+      MC_RETURN_IF_ERROR(w.cases().add_solution_message_id(m.message_id, c.id, proposals.latest));
+    } else {
+      MC_RETURN_IF_ERROR(w.cases().add_message_id(m.message_id, c.id, "outbound"));
+    }
   }
   return {};
 }
@@ -352,7 +350,7 @@ Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const s
   f.header_from = facts.from;
   f.envelope_sender = facts.envelope_sender;
   f.sender_is_known_contact = facts.sender_is_known_contact;
-  f.dmarc_failed = facts.dmarc_failed;
+  f.from_contradicted = facts.from_contradicted;
   f.confirm_unverified_senders = cfg_.outbound.confirm_unverified_senders;
   f.max_auto_replies_total_per_hour = cfg_.outbound.max_auto_replies_total_per_hour;
   const std::string hour_ago = clock::iso8601(clock_.now() - 3600);

@@ -149,7 +149,7 @@ struct ConfirmFacts {
   std::string from;                            // the mail's From address
   std::optional<std::string> envelope_sender;  // nullopt: unknown; "": <>
   bool sender_is_known_contact = false;        // see outbound::AutoReplyFacts
-  bool dmarc_failed = false;                   // see outbound::AutoReplyFacts
+  std::string from_contradicted;               // see outbound::AutoReplyFacts
 };
 
 class CaseServices {

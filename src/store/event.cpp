@@ -11,22 +11,39 @@ namespace {
 constexpr std::array kActorKinds{ActorKind::kCustomer, ActorKind::kAgent, ActorKind::kSystem,
                                  ActorKind::kRule, ActorKind::kMail};
 
-constexpr std::array kActions{EventAction::kCreated,        EventAction::kCommented,
-                              EventAction::kNote,           EventAction::kSolutionProposed,
-                              EventAction::kAccepted,       EventAction::kRejected,
-                              EventAction::kClosed,         EventAction::kReopened,
-                              EventAction::kAssigned,       EventAction::kParticipantAdded,
-                              EventAction::kMailBounced,    EventAction::kMailFailed,
-                              EventAction::kMailNotSent,    EventAction::kConfirmationSkipped,
-                              EventAction::kSurveyAnswered, EventAction::kAgentAdded,
-                              EventAction::kAgentEnabled,   EventAction::kAgentDisabled,
-                              EventAction::kLegacy,         EventAction::kAgentPasswordSet,
-                              EventAction::kTokenCreated,   EventAction::kTokenRevoked,
-                              EventAction::kChanged,        EventAction::kRuleMatched,
-                              EventAction::kRuleAdded,      EventAction::kRuleChanged,
-                              EventAction::kRuleRemoved,   EventAction::kStageChanged,
-                              EventAction::kResolved,       EventAction::kAlertRuleAdded,
-                              EventAction::kAlertRuleRemoved, EventAction::kAlertRuleChanged};
+constexpr std::array kActions{EventAction::kCreated,
+                              EventAction::kCommented,
+                              EventAction::kNote,
+                              EventAction::kSolutionProposed,
+                              EventAction::kAccepted,
+                              EventAction::kRejected,
+                              EventAction::kClosed,
+                              EventAction::kReopened,
+                              EventAction::kAssigned,
+                              EventAction::kParticipantAdded,
+                              EventAction::kMailBounced,
+                              EventAction::kMailFailed,
+                              EventAction::kMailNotSent,
+                              EventAction::kConfirmationSkipped,
+                              EventAction::kSurveyAnswered,
+                              EventAction::kAgentAdded,
+                              EventAction::kAgentEnabled,
+                              EventAction::kAgentDisabled,
+                              EventAction::kLegacy,
+                              EventAction::kAgentPasswordSet,
+                              EventAction::kTokenCreated,
+                              EventAction::kTokenRevoked,
+                              EventAction::kChanged,
+                              EventAction::kRuleMatched,
+                              EventAction::kRuleAdded,
+                              EventAction::kRuleChanged,
+                              EventAction::kRuleRemoved,
+                              EventAction::kStageChanged,
+                              EventAction::kResolved,
+                              EventAction::kAlertRuleAdded,
+                              EventAction::kAlertRuleRemoved,
+                              EventAction::kAlertRuleChanged,
+                              EventAction::kVerdictNotTaken};
 
 }  // namespace
 
@@ -118,6 +135,8 @@ const char* to_string(EventAction a) {
       return "alert_rule_removed";
     case EventAction::kAlertRuleChanged:
       return "alert_rule_changed";
+    case EventAction::kVerdictNotTaken:
+      return "verdict_not_taken";
   }
   return "?";
 }

@@ -1450,6 +1450,13 @@ INSERT INTO case_search(rowid, subject, comments, contact)
   WHERE id IN (SELECT id FROM temp.case_search_recapped);
 DROP TABLE temp.case_search_recapped;
 )sql"},
+      // Our solution mails' Message-IDs name the proposal they carry (the id of its
+      // solution_proposed event): a reply to an earlier proposal's mail that says Accept
+      // must not accept the solution proposed since. NULL: any other mail, or a solution
+      // mail sent before this column.
+      {40, R"sql(
+ALTER TABLE message_ids ADD COLUMN proposal INTEGER;
+)sql"},
   };
   return all;
 }

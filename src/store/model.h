@@ -73,16 +73,17 @@ enum class EventAction {
   kTokenCreated,         // token_created: no case; details.token (its id), .email, .label
   kTokenRevoked,         // token_revoked: no case; details.token (its id), .email
   kChanged,              // changed: a field of the case (details.field, from, to)
-  kRuleMatched,          // rule_matched: an assignment rule matched the case's mail (details.rule, what it set)
-  kRuleAdded,            // rule_added: no case; details.rule and its conditions and actions
-  kRuleChanged,          // rule_changed: no case; details.rule, .change (enabled, disabled, moved), .position
-  kRuleRemoved,          // rule_removed: no case; details.rule
-  kLegacy,               // legacy: an old audit row (details.action, details.text)
-  kStageChanged,         // stage_changed: details.process, from, to
-  kResolved,             // resolved: without the customer's verdict (a monitoring recovery)
-  kAlertRuleAdded,       // alert_rule_added: no case; details.rule, .format and its patterns, account
-  kAlertRuleRemoved,     // alert_rule_removed: no case; details.rule
-  kAlertRuleChanged,     // alert_rule_changed: no case; details as alert_rule_added's, as it now is
+  kRuleMatched,       // rule_matched: an assignment rule matched the case's mail (details.rule, what it set)
+  kRuleAdded,         // rule_added: no case; details.rule and its conditions and actions
+  kRuleChanged,       // rule_changed: no case; details.rule, .change (enabled, disabled, moved), .position
+  kRuleRemoved,       // rule_removed: no case; details.rule
+  kLegacy,            // legacy: an old audit row (details.action, details.text)
+  kStageChanged,      // stage_changed: details.process, from, to
+  kResolved,          // resolved: without the customer's verdict (a monitoring recovery)
+  kAlertRuleAdded,    // alert_rule_added: no case; details.rule, .format and its patterns, account
+  kAlertRuleRemoved,  // alert_rule_removed: no case; details.rule
+  kAlertRuleChanged,  // alert_rule_changed: no case; details as alert_rule_added's, as it now is
+  kVerdictNotTaken,   // verdict_not_taken: a reply's Accept or Reject changed nothing (details.reason)
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

@@ -68,6 +68,18 @@ struct QueueCount {
   int64_t total() const { return new_cases + open + solution_proposed; }
 };
 
+// Where a Message-ID threads (CaseRepository::find_message_id).
+struct MessageRef {
+  Id case_id = 0;
+  Id proposal = 0;  // our solution mail's proposal (its solution_proposed event); 0: none
+};
+
+// EventRepository::count_events.
+struct EventCount {
+  int64_t count = 0;
+  Id latest = 0;  // the latest such event's id; 0: none
+};
+
 struct MessageFilter {
   std::optional<RawState> state;
   int limit = 1000;
@@ -165,6 +177,13 @@ class CaseRepository {
   [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,
                                               std::string_view direction) = 0;
   [[nodiscard]] virtual Result<std::optional<Id>> case_of_message_id(std::string_view message_id) = 0;
+  // Our solution mail's Message-ID ("outbound"), with the proposal it carries: the id of
+  // its solution_proposed event. A reply to it answers that proposal only. Idempotent.
+  [[nodiscard]] virtual Status add_solution_message_id(std::string_view message_id, Id case_id,
+                                                       Id proposal) = 0;
+  // The case a Message-ID threads onto, and the proposal it carries (0: none, any mail but
+  // a solution mail of ours, or one sent before solution mails named their proposal).
+  [[nodiscard]] virtual Result<std::optional<MessageRef>> find_message_id(std::string_view message_id) = 0;
   // The case's Message-IDs in the order they were added; direction "" for all.
   [[nodiscard]] virtual Result<std::vector<std::string>> message_ids_of(Id case_id,
                                                                         std::string_view direction) = 0;
@@ -269,6 +288,8 @@ class EventRepository {
   virtual ~EventRepository() = default;
   [[nodiscard]] virtual Status add_event(const Event& e) = 0;
   [[nodiscard]] virtual Result<std::vector<Event>> events_of(Id case_id) = 0;
+  // How many of a case's events are of this action, and the latest one's id (0: none).
+  [[nodiscard]] virtual Result<EventCount> count_events(Id case_id, EventAction action) = 0;
   // A page of a case's events, oldest first, by keyset on index events_case (case_id,
   // id); the cursor names the case.
   [[nodiscard]] virtual Result<Page<Event>> page_events(Id case_id, const PageRequest& r) = 0;

@@ -207,6 +207,42 @@ TEST_F(Participants, CcdAddressRepliesPubliclyButOnlyTheContactAccepts) {
   EXPECT_EQ(status(), "resolved");
 }
 
+// A reply says Accept to the mail of an earlier proposal, after it was rejected and
+// another proposed: it does not accept the later one, which the customer may not have
+// read; the case's history says why. Accept in reply to the later mail does.
+TEST_F(Participants, AnAcceptToAnEarlierSolutionsMailLeavesTheSolutionProposedSince) {
+  auto solution_ids = [&] {
+    std::vector<std::string> ids;
+    auto rows = json::parse(run({"outbox", "list", "--json", "--case", number_}).out, nullptr, false);
+    for (const auto& r : rows)
+      if (r["kind"] == "solution") ids.insert(ids.begin(), r["message_id"].get<std::string>());
+    return ids;  // oldest first
+  };
+  propose();
+  deliver(mail("Ann <ann@acme.example>", reply_subject(), "Reject\nStill jams.\n", "ann-r@acme.example"));
+  ASSERT_EQ(status(), "open");
+  ASSERT_EQ(run({"case", "propose-solution", number_, "--body", "Replace the fuser."}).exit_code, 0);
+  const auto ids = solution_ids();
+  ASSERT_EQ(ids.size(), 2u);
+
+  auto o = deliver(mail("Ann <ann@acme.example>", "Re: Printer jams", "Accept\n", "ann-a1@acme.example",
+                        "In-Reply-To: <" + ids[0] + ">\r\nReferences: <" + ids[0] + ">\r\n"));
+  EXPECT_EQ(o["outcome"], "updated");
+  EXPECT_EQ(o["case"], number_);
+  EXPECT_EQ(status(), "solution proposed");
+  EXPECT_EQ(last_comment()["visibility"], "public");
+  auto history = json::parse(run({"case", "history", number_, "--json"}).out, nullptr, false);
+  ASSERT_TRUE(history.is_array());
+  EXPECT_EQ(history.back()["action"], "verdict_not_taken") << history.dump();
+  EXPECT_EQ(history.back()["details"]["reason"],
+            "the reply's Accept answers an earlier proposed solution, not the one proposed since");
+
+  o = deliver(mail("Ann <ann@acme.example>", "Re: Printer jams", "Accept\n", "ann-a2@acme.example",
+                   "In-Reply-To: <" + ids[1] + ">\r\nReferences: <" + ids[0] + "> <" + ids[1] + ">\r\n"));
+  EXPECT_EQ(o["outcome"], "updated");
+  EXPECT_EQ(status(), "resolved");
+}
+
 TEST_F(Participants, AnotherContactOfTheAccountAcceptsOnlyWhenAllowed) {
   propose();
   deliver(mail("bob@acme.example", reply_subject(), "Accept\n", "bob1@acme.example"));

@@ -434,6 +434,37 @@ TEST(ReplyEffect, FirstLineAcceptsOrRejectsAProposedSolution) {
   }
 }
 
+// The customer who answers the mail of an earlier proposal (a reply to the wrong mail of
+// the thread) has not read the solution proposed since: the verdict answers neither.
+TEST(ReplyEffect, AVerdictToAnEarlierProposalsMailChangesNothing) {
+  const auto proposed = domain::CaseStatus::kSolutionProposed;
+  for (const std::string body : {"Accept", "Reject"}) {
+    OnCase c(SenderRole::kContact, proposed, body);
+    c.facts.threaded_case_facts->latest_proposal = 15;
+    c.facts.answered_proposal = 7;
+    auto d = decide_route(c.facts, config::Config{});
+    EXPECT_EQ(d.action, Action::kComment);
+    EXPECT_EQ(d.case_effect, CaseEffect::kNone) << body;
+    EXPECT_EQ(d.verdict_not_taken,
+              "the reply's " + body + " answers an earlier proposed solution, not the one proposed since");
+    EXPECT_NE(d.reason.find(d.verdict_not_taken), std::string::npos) << d.reason;
+    // The mail of the proposal made now, or none in particular: the verdict counts.
+    for (int64_t answered : {15, 0}) {
+      c.facts.answered_proposal = answered;
+      d = decide_route(c.facts, config::Config{});
+      EXPECT_EQ(d.case_effect, body == "Accept" ? CaseEffect::kAccept : CaseEffect::kReject);
+      EXPECT_TRUE(d.verdict_not_taken.empty());
+    }
+  }
+  // Words that are no verdict are a comment either way, with nothing to explain.
+  OnCase c(SenderRole::kContact, proposed, "Thanks, trying it now.");
+  c.facts.threaded_case_facts->latest_proposal = 15;
+  c.facts.answered_proposal = 7;
+  auto d = decide_route(c.facts, config::Config{});
+  EXPECT_EQ(d.case_effect, CaseEffect::kNone);
+  EXPECT_TRUE(d.verdict_not_taken.empty());
+}
+
 TEST(ReplyEffect, AcceptOnACaseWithNothingProposedIsAComment) {
   for (auto status : {domain::CaseStatus::kNew, domain::CaseStatus::kOpen}) {
     OnCase c(SenderRole::kContact, status, "Accept");

@@ -126,5 +126,19 @@ TEST(DecideThread, UnknownNumberMakesNewCase) {
   EXPECT_NE(d.reason.find("unknown case number CS0009999"), std::string::npos);
 }
 
+TEST(AnsweredProposal, TheFirstSolutionMailOfTheCaseTheReplyPointsAtNamesIt) {
+  ThreadFacts f;
+  f.referenced_ids = {"own@customer.example", "other-case@ours", "old@ours", "new@ours"};
+  f.ref_cases = {std::nullopt, 9, 4, 4};
+  f.ref_proposals = {0, 12, 7, 15};
+  // In-Reply-To the old solution mail (after mails of no case and of another case).
+  EXPECT_EQ(answered_proposal(f, 4), 7);
+  EXPECT_EQ(answered_proposal(f, 9), 12);
+  // Pointing at no solution mail of the case: none in particular.
+  f.ref_proposals = {0, 0, 0, 0};
+  EXPECT_EQ(answered_proposal(f, 4), 0);
+  EXPECT_EQ(answered_proposal(ThreadFacts{}, 4), 0);
+}
+
 }  // namespace
 }  // namespace mailcase::ingest

@@ -165,10 +165,15 @@ TEST(LoopGuard, DmarcFailIsNotAnswered) {
   f.sender_is_known_contact = true;
   f.confirm_unverified_senders = true;
   ASSERT_TRUE(may_auto_reply(f).allowed);
-  f.dmarc_failed = true;
+  f.from_contradicted = "DMARC failed for the From domain example.org";
   auto d = may_auto_reply(f);
   EXPECT_FALSE(d.allowed);
-  EXPECT_NE(d.reason.find("DMARC failed for the From domain example.org"), std::string::npos) << d.reason;
+  EXPECT_EQ(d.reason, "DMARC failed for the From domain example.org (the From may be forged)");
+  // The other contradictions give their own reason, not DMARC's failure.
+  f.from_contradicted = "the mail has no From line, which DMARC would have checked";
+  d = may_auto_reply(f);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, "the mail has no From line, which DMARC would have checked (the From may be forged)");
 }
 
 TEST(HeaderKeyword, WithoutCommentsQuotesParametersOrCase) {

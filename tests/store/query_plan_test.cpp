@@ -208,6 +208,9 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   };
   EXPECT_TRUE(has("FROM message_ids WHERE case_id")) << "workload did not confirm a case";
   EXPECT_TRUE(has("FROM outbox WHERE case_id")) << "workload did not read a case's outbox";
+  // A reply to a proposed solution: which proposal its mail carried, and the case's latest.
+  EXPECT_TRUE(has("proposal, 0) FROM message_ids WHERE message_id")) << "workload did not thread a reply";
+  EXPECT_TRUE(has("FROM events WHERE case_id = ? AND action = ?")) << "workload did not count proposals";
   EXPECT_TRUE(has("FROM raw_messages WHERE sha256")) << "workload did not look up a duplicate";
   EXPECT_TRUE(has("FROM raw_messages WHERE dedupe_key")) << "workload did not look up a mail's key";
   // A copy is looked up by its bytes only among the rows that hold no key, whose index

@@ -217,6 +217,22 @@ class Cases final : public CaseRepository, SqliteRepository {
     return out;
   }
 
+  Status add_solution_message_id(std::string_view message_id, Id case_id, Id proposal) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("INSERT OR IGNORE INTO message_ids (message_id, case_id, direction, "
+                                   "proposal) VALUES (?, ?, 'outbound', ?)"));
+    qq->bind(1, message_id).bind(2, case_id).bind(3, proposal);
+    return qq->run();
+  }
+
+  Result<std::optional<MessageRef>> find_message_id(std::string_view message_id) override {
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("SELECT case_id, ifnull(proposal, 0) FROM message_ids WHERE message_id = ?"));
+    qq->bind(1, message_id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return std::optional<MessageRef>();
+    return std::optional<MessageRef>(MessageRef{qq->integer(0), qq->integer(1)});
+  }
+
   Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
     MC_ASSIGN_OR_RETURN(auto qq, q("SELECT case_id FROM message_ids WHERE message_id = ?"));
     qq->bind(1, message_id);

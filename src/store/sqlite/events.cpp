@@ -77,6 +77,16 @@ class Events final : public EventRepository, SqliteRepository {
     return event_rows(*qq);
   }
 
+  Result<EventCount> count_events(Id case_id, EventAction action) override {
+    // On index events_case (case_id, id): the case's events only.
+    MC_ASSIGN_OR_RETURN(
+        auto qq, q("SELECT count(*), ifnull(max(id), 0) FROM events WHERE case_id = ? AND action = ?"));
+    qq->bind(1, case_id).bind(2, to_string(action));
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    if (!row) return EventCount{};
+    return EventCount{qq->integer(0), qq->integer(1)};
+  }
+
   Result<Page<Event>> page_events(Id case_id, const PageRequest& r) override {
     MC_RETURN_IF_ERROR(check_page_limit(r.limit));
     const std::string list = "events:" + std::to_string(case_id);

@@ -619,6 +619,12 @@ class SqliteStore final : public Store {
   Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
     return repos_.cases->case_of_message_id(message_id);
   }
+  Status add_solution_message_id(std::string_view message_id, Id case_id, Id proposal) override {
+    return repos_.cases->add_solution_message_id(message_id, case_id, proposal);
+  }
+  Result<std::optional<MessageRef>> find_message_id(std::string_view message_id) override {
+    return repos_.cases->find_message_id(message_id);
+  }
   Result<std::vector<std::string>> message_ids_of(Id case_id, std::string_view direction) override {
     return repos_.cases->message_ids_of(case_id, direction);
   }
@@ -704,6 +710,9 @@ class SqliteStore final : public Store {
   // EventRepository
   Status add_event(const Event& e) override { return repos_.events->add_event(e); }
   Result<std::vector<Event>> events_of(Id case_id) override { return repos_.events->events_of(case_id); }
+  Result<EventCount> count_events(Id case_id, EventAction action) override {
+    return repos_.events->count_events(case_id, action);
+  }
   Result<Page<Event>> page_events(Id case_id, const PageRequest& r) override {
     return repos_.events->page_events(case_id, r);
   }
