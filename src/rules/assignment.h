@@ -14,7 +14,8 @@
 // ASCII letter case. subject and body are RE2 patterns, matched case-insensitively
 // anywhere in the text (not anchored); all the rules' subject patterns are compiled
 // together into one RE2::Set, and the body patterns into another, so that a mail's
-// subject and body are each scanned once whatever the number of rules. Only the first
+// subject and body are each scanned once whatever the number of rules (patterns too large
+// to compile together are matched one by one, with the same answers). Only the first
 // kMaxScannedBytes of each are scanned: a pattern that would match only further into a
 // long body does not match (the cost of a mail stays bounded whatever its size).
 #pragma once

@@ -263,6 +263,29 @@ TEST(AssignmentRules, AHundredPatternRulesMatchTheRightOnes) {
   }
 }
 
+TEST(AssignmentRules, PatternsTooLargeToCompileTogetherStillMatch) {
+  // Each "\pL{300}" is a valid pattern of 8 bytes that RE2 compiles alone, yet four of
+  // them are past what one RE2::Set may take: the rules must still compile (else no mail
+  // could become a case) and give the same answers.
+  std::vector<Rule> rules;
+  for (int i = 1; i <= 4; ++i) {
+    Rule r = rule("big" + std::to_string(i), i, "Q" + std::to_string(i));
+    r.when.subject = "case-" + std::to_string(i) + " \\pL{300}";
+    rules.push_back(std::move(r));
+  }
+  auto set = RuleSet::compile(std::move(rules));
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  MailFacts f = facts();
+  f.subject = "re: case-3 " + std::string(300, 'x');
+  auto e = set->evaluate(f);
+  EXPECT_EQ(e.matched, (std::vector<std::string>{"big3"}));
+  EXPECT_EQ(e.result.queue, "Q3");
+  ASSERT_EQ(e.checked.size(), 3u);
+  EXPECT_EQ(e.checked[0].failed, "subject");
+  f.subject = "case-3 too short";
+  EXPECT_TRUE(set->evaluate(f).matched.empty());
+}
+
 TEST(AssignmentRules, OnlyTheBoundedStartOfTheBodyIsScanned) {
   MailFacts f = facts();
   f.body = std::string(kMaxScannedBytes - 10, 'x') + "early" + std::string(100, 'y') + "late";
