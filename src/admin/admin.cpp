@@ -465,6 +465,11 @@ Result<store::OutboxMail> retry_outbox(store::Store& st, store::Id id, int64_t n
     m = std::move(*found);
     if (m.state == store::OutboxState::kSent)
       return fail(ErrorCode::kConflict, "outbox mail " + std::to_string(id) + " was sent already");
+    // A queued row may be in a worker's hands right now (its lease and a retry's delay
+    // look alike): due again at once, a second worker would send it a second time.
+    if (m.state == store::OutboxState::kQueued)
+      return fail(ErrorCode::kConflict,
+                  "outbox mail " + std::to_string(id) + " is queued already; it is sent at its next attempt");
     m.state = store::OutboxState::kQueued;
     m.attempts = 0;
     m.next_attempt_at = now;

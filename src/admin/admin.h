@@ -133,9 +133,9 @@ Status set_agent_password(store::Store& st, std::string_view email, std::string_
 
 // ---- outbox
 
-// A failed (or still queued) outbox mail is queued again, due at `now` (Unix s), with its
-// attempts back at 0: a full new round of tries. kNotFound when no such row, kConflict
-// when it was sent already. Returns the row as it is now.
+// A failed outbox mail is queued again, due at `now` (Unix s), with its attempts back at
+// 0: a full new round of tries. kNotFound when no such row, kConflict when it was sent
+// already or is still queued (it may be being sent). Returns the row as it is now.
 Result<store::OutboxMail> retry_outbox(store::Store& st, store::Id id, int64_t now);
 
 // ---- API tokens

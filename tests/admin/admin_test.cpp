@@ -265,7 +265,7 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
   EXPECT_FALSE(agent_from("X", "x@corp.example", "boss"));
 }
 
-TEST_F(Admin, AFailedOutboxMailIsQueuedAgainNowASentOneIsNot) {
+TEST_F(Admin, AFailedOutboxMailIsQueuedAgainNowASentOrQueuedOneIsNot) {
   store::Id failed = 0, sent = 0;
   {
     auto u = store_->open_unit(store::Access::kWrite);
@@ -295,6 +295,14 @@ TEST_F(Admin, AFailedOutboxMailIsQueuedAgainNowASentOneIsNot) {
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].id, failed);
   EXPECT_EQ((*due)[0].attempts, 0);
+
+  // Claimed by one worker (being sent): a retry must not make it due for another.
+  auto again = retry_outbox(*store_, failed, 1'800'000'000);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  auto second = store_->claim_due("test:2:2", 1'800'000'000, 10, 600);
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->empty());
 
   auto no = retry_outbox(*store_, sent, 1'800'000'000);
   ASSERT_FALSE(no);

@@ -237,6 +237,8 @@ TEST_F(AdminRoutesTest, AFailedOutboxMailIsQueuedAgain) {
   EXPECT_EQ(r.j()["state"], "queued");
   EXPECT_EQ(r.j()["attempts"], 0);
   EXPECT_EQ(call("POST", "/api/v1/outbox/" + std::to_string(sent) + "/retry", agent_).status, 409);
+  // Queued now (a worker may hold it): a second retry would let another worker send it too.
+  EXPECT_EQ(call("POST", "/api/v1/outbox/" + std::to_string(failed) + "/retry", agent_).status, 409);
   EXPECT_EQ(call("POST", "/api/v1/outbox/999999/retry", agent_).status, 404);
   EXPECT_EQ(fields_of(call("GET", "/api/v1/outbox?state=lost", agent_)), std::vector<std::string>{"state"});
 }
