@@ -41,13 +41,16 @@ std::string take(char* s) {
 
 // The mail is written with LF line ends, as GMime writes with its default format options,
 // and turned into CRLF once at the end (as GMime's DOS format does): every LF not already
-// after a CR.
+// after a CR. A CR not before an LF (an agent's text may hold one; a 7-bit part keeps it
+// as it is) ends its line too: RFC 5322 allows CR only in CRLF, strict servers refuse a
+// bare one, and some take "CR . CR" for the end of the mail's data.
 std::string to_crlf(const std::string& lf) {
   std::string out;
   out.reserve(lf.size() + lf.size() / 32 + 64);
   for (size_t i = 0; i < lf.size(); ++i) {
     if (lf[i] == '\n' && (i == 0 || lf[i - 1] != '\r')) out += '\r';
     out += lf[i];
+    if (lf[i] == '\r' && (i + 1 == lf.size() || lf[i + 1] != '\n')) out += '\n';
   }
   return out;
 }

@@ -385,6 +385,21 @@ TEST(Compose, NoFieldAddsAHeader) {
   }
 }
 
+// A CR in a text (an agent's comment may hold one) ends its line on the wire: a bare CR
+// in a 7-bit part breaks RFC 5322, and "CR . CR" is the end of the data to some servers.
+TEST(Compose, ABareCarriageReturnNeverReachesTheWire) {
+  OutgoingMail m = short_mail();
+  m.text = "Thanks\r.\rMAIL FROM:<x@evil.example>\rend\r";
+  m.html = "<p>a\r.\rb</p>";
+  const std::string raw = compose(m);
+  for (size_t at = raw.find('\r'); at != std::string::npos; at = raw.find('\r', at + 1))
+    ASSERT_EQ(raw[at + 1], '\n') << "a bare CR at " << at << " in\n" << raw;
+  spool::MemoryBlobStore blobs;
+  auto parsed = mime::parse_bytes(raw, blobs);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_NE(parsed->text_body.find("MAIL FROM:<x@evil.example>"), std::string::npos) << parsed->text_body;
+}
+
 // Each multipart has a boundary of its own, new for every mail, that delimits its parts
 // and closes it.
 TEST(Compose, EveryMultipartHasItsOwnBoundary) {
