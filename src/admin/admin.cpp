@@ -432,6 +432,13 @@ Result<store::Agent> update_agent(store::Store& st, std::string_view email, std:
     }
     if (role && *role != out.role) {
       MC_RETURN_IF_ERROR(u.agents().set_agent_role(key, *role));
+      // Who made whom an administrator (or took it back) is on record, as enabling is.
+      MC_RETURN_IF_ERROR(u.events().add_event(
+          {.actor_kind = store::ActorKind::kAgent,
+           .actor = std::string(actor),
+           .action = store::EventAction::kAgentRoleChanged,
+           .details = {
+               {"email", key}, {"from", store::to_string(out.role)}, {"to", store::to_string(*role)}}}));
       out.role = *role;
     }
     return {};

@@ -43,7 +43,8 @@ constexpr std::array kActions{EventAction::kCreated,
                               EventAction::kAlertRuleAdded,
                               EventAction::kAlertRuleRemoved,
                               EventAction::kAlertRuleChanged,
-                              EventAction::kVerdictNotTaken};
+                              EventAction::kVerdictNotTaken,
+                              EventAction::kAgentRoleChanged};
 
 }  // namespace
 
@@ -137,6 +138,8 @@ const char* to_string(EventAction a) {
       return "alert_rule_changed";
     case EventAction::kVerdictNotTaken:
       return "verdict_not_taken";
+    case EventAction::kAgentRoleChanged:
+      return "agent_role_changed";
   }
   return "?";
 }

@@ -84,6 +84,7 @@ enum class EventAction {
   kAlertRuleRemoved,  // alert_rule_removed: no case; details.rule
   kAlertRuleChanged,  // alert_rule_changed: no case; details as alert_rule_added's, as it now is
   kVerdictNotTaken,   // verdict_not_taken: a reply's Accept or Reject changed nothing (details.reason)
+  kAgentRoleChanged,  // agent_role_changed: no case; details.email, .from, .to (agent or admin)
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

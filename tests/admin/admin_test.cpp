@@ -4,6 +4,7 @@
 #include "admin/admin.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -34,6 +35,26 @@ class Admin : public ::testing::Test {
     return m;
   }
 
+  // The events of no case (the administration's), oldest first: "actor action details".
+  std::vector<std::string> agent_events() {
+    sqlite3* h = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_.path() / "t.db").c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(
+        sqlite3_prepare_v2(h, "SELECT actor, action, details FROM events WHERE case_id IS NULL ORDER BY id",
+                           -1, &st, nullptr),
+        SQLITE_OK);
+    std::vector<std::string> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string line;
+      for (int i = 0; i < 3; ++i)
+        line += std::string(i ? " " : "") + reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+      out.push_back(line);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+  }
   static mode_t mode_of(const std::filesystem::path& p) {
     struct stat st {};
     EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
@@ -257,6 +278,17 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
   ASSERT_TRUE(stored && *stored);
   EXPECT_FALSE((*stored)->active);
   EXPECT_EQ((*stored)->role, store::AgentRole::kAdmin);
+  // Each change is on record, by whom: the role's too.
+  ASSERT_TRUE(update_agent(*store_, "ada@corp.example", true, store::AgentRole::kAgent, "root@corp.example"));
+  EXPECT_EQ(agent_events(), (std::vector<std::string>{
+                                "root@corp.example agent_added {\"email\":\"ada@corp.example\"}",
+                                "root@corp.example agent_disabled {\"email\":\"ada@corp.example\"}",
+                                "root@corp.example agent_role_changed "
+                                "{\"email\":\"ada@corp.example\",\"from\":\"agent\",\"to\":\"admin\"}",
+                                "root@corp.example agent_enabled {\"email\":\"ada@corp.example\"}",
+                                "root@corp.example agent_role_changed "
+                                "{\"email\":\"ada@corp.example\",\"from\":\"admin\",\"to\":\"agent\"}",
+                            }));
   auto missing = update_agent(*store_, "nobody@corp.example", true, std::nullopt, "root@corp.example");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
