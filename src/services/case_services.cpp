@@ -139,16 +139,9 @@ Status CaseServices::enqueue(store::UnitOfWork& w, const store::Case& c, MailKin
   // Threading: answer the customer's latest mail; refer to the recent conversation. A mail
   // kept as an internal note is no part of it: its Message-ID (chosen by whoever sent it)
   // is not repeated to the customer, who never saw that mail.
-  MC_ASSIGN_OR_RETURN(auto inbound, w.cases().message_ids_of(c.id, "inbound"));
+  MC_ASSIGN_OR_RETURN(auto inbound, w.cases().latest_message_ids(c.id, "inbound", 1));
   if (!inbound.empty()) m.in_reply_to = inbound.back();
-  MC_ASSIGN_OR_RETURN(auto all, w.cases().message_ids_of(c.id, ""));
-  MC_ASSIGN_OR_RETURN(auto internal, w.cases().message_ids_of(c.id, "internal"));
-  std::erase_if(all, [&](const std::string& id) {
-    return std::find(internal.begin(), internal.end(), id) != internal.end();
-  });
-  const size_t keep = 10;
-  for (size_t i = all.size() > keep ? all.size() - keep : 0; i < all.size(); ++i)
-    m.references.push_back(all[i]);
+  MC_ASSIGN_OR_RETURN(m.references, w.cases().latest_message_ids(c.id, "conversation", 10));
 
   // One outbox row per recipient (the contact, then each copy), each the same mail (the
   // same To and Cc) under a Message-ID of its own: each copy is sent, retried, failed

@@ -184,6 +184,12 @@ class CaseRepository {
   // The case a Message-ID threads onto, and the proposal it carries (0: none, any mail but
   // a solution mail of ours, or one sent before solution mails named their proposal).
   [[nodiscard]] virtual Result<std::optional<MessageRef>> find_message_id(std::string_view message_id) = 0;
+  // The case's latest `limit` Message-IDs of a direction, oldest first: "inbound",
+  // "outbound", "internal", or "conversation" (inbound and outbound: what the customer saw).
+  // Read newest first by index message_ids_case, so the cost is `limit`'s, not the case's.
+  [[nodiscard]] virtual Result<std::vector<std::string>> latest_message_ids(Id case_id,
+                                                                            std::string_view direction,
+                                                                            int64_t limit) = 0;
   // The case's Message-IDs in the order they were added; direction "" for all.
   [[nodiscard]] virtual Result<std::vector<std::string>> message_ids_of(Id case_id,
                                                                         std::string_view direction) = 0;

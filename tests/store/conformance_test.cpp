@@ -860,6 +860,45 @@ TEST_P(StoreConformance, MessageIdsAreIdempotentAndListedInOrderByDirection) {
   EXPECT_FALSE(*unknown);
 }
 
+// What our next mail answers and refers to: the latest few, oldest first; the
+// conversation leaves out the mails kept as internal notes; a solution mail names its
+// proposal.
+TEST_P(StoreConformance, TheLatestMessageIdsOfADirectionOrOfTheConversation) {
+  Case c = insert_case("thread");
+  Case other = insert_case("other thread");
+  committed([&] {
+    ASSERT_TRUE(store_->add_message_id("in1@example.com", c.id, "inbound"));
+    ASSERT_TRUE(store_->add_solution_message_id("sol1@mailcase.example", c.id, 42));
+    ASSERT_TRUE(store_->add_message_id("note@stranger.example", c.id, "internal"));
+    ASSERT_TRUE(store_->add_message_id("in2@example.com", c.id, "inbound"));
+    ASSERT_TRUE(store_->add_message_id("out2@mailcase.example", c.id, "outbound"));
+    ASSERT_TRUE(store_->add_message_id("elsewhere@example.com", other.id, "inbound"));
+  });
+  using Ids = std::vector<std::string>;
+  auto latest = [&](std::string_view direction, int64_t limit) {
+    auto r = store_->latest_message_ids(c.id, direction, limit);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : Ids{};
+  };
+  EXPECT_EQ(latest("inbound", 1), Ids{"in2@example.com"});
+  EXPECT_EQ(latest("inbound", 10), (Ids{"in1@example.com", "in2@example.com"}));
+  EXPECT_EQ(latest("conversation", 3),
+            (Ids{"sol1@mailcase.example", "in2@example.com", "out2@mailcase.example"}));
+  EXPECT_EQ(latest("conversation", 10),
+            (Ids{"in1@example.com", "sol1@mailcase.example", "in2@example.com", "out2@mailcase.example"}));
+  EXPECT_EQ(latest("internal", 10), Ids{"note@stranger.example"});
+  auto ref = store_->find_message_id("sol1@mailcase.example");
+  ASSERT_TRUE(ref && *ref);
+  EXPECT_EQ((*ref)->case_id, c.id);
+  EXPECT_EQ((*ref)->proposal, 42);
+  ref = store_->find_message_id("in1@example.com");
+  ASSERT_TRUE(ref && *ref);
+  EXPECT_EQ((*ref)->proposal, 0);
+  ref = store_->find_message_id("never@example.com");
+  ASSERT_TRUE(ref);
+  EXPECT_FALSE(*ref);
+}
+
 TEST_P(StoreConformance, MessageIdKeepsTheFirstCaseItWasAddedTo) {
   Case first = insert_case("first");
   Case second = insert_case("second");

@@ -1,6 +1,7 @@
 // SQLite repository of cases, their Message-IDs, comments, attachments and participants.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -231,6 +232,23 @@ class Cases final : public CaseRepository, SqliteRepository {
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     if (!row) return std::optional<MessageRef>();
     return std::optional<MessageRef>(MessageRef{qq->integer(0), qq->integer(1)});
+  }
+
+  Result<std::vector<std::string>> latest_message_ids(Id case_id, std::string_view direction,
+                                                      int64_t limit) override {
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("SELECT message_id FROM message_ids WHERE case_id = ? AND (direction = ? OR "
+                          "(? = 'conversation' AND direction != 'internal')) ORDER BY rowid DESC "
+                          "LIMIT ?"));
+    qq->bind(1, case_id).bind(2, direction).bind(3, direction).bind(4, limit);
+    std::vector<std::string> out;
+    while (true) {
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      out.push_back(qq->text(0));
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
   }
 
   Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {

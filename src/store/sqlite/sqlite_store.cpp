@@ -625,6 +625,10 @@ class SqliteStore final : public Store {
   Result<std::optional<MessageRef>> find_message_id(std::string_view message_id) override {
     return repos_.cases->find_message_id(message_id);
   }
+  Result<std::vector<std::string>> latest_message_ids(Id case_id, std::string_view direction,
+                                                      int64_t limit) override {
+    return repos_.cases->latest_message_ids(case_id, direction, limit);
+  }
   Result<std::vector<std::string>> message_ids_of(Id case_id, std::string_view direction) override {
     return repos_.cases->message_ids_of(case_id, direction);
   }
