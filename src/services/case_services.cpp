@@ -60,6 +60,12 @@ Result<Proposals> proposals_of(store::UnitOfWork& w, store::Id case_id) {
   return Proposals{n.count, n.latest};
 }
 
+std::optional<store::Id> proposal_answered(const std::optional<int64_t>& named, const Proposals& p) {
+  if (named) return *named;
+  if (p.count <= 1) return p.latest;
+  return std::nullopt;
+}
+
 std::string CaseServices::action_link(const store::Case& c, outbound::LinkAction action,
                                       store::Id proposal) const {
   std::string base = cfg_.outbound.base_url;

@@ -118,6 +118,12 @@ struct Proposals {
 };
 [[nodiscard]] Result<Proposals> proposals_of(store::UnitOfWork& w, store::Id case_id);
 
+// The proposal an accept or reject link answers: the one its token names, else (a token
+// made before tokens named one) the case's only proposal. Such an older token on a case
+// with several proposals answers none (nullopt): which one its mail carried cannot be
+// told, and guessing the latest is what let an old link accept a later solution. Pure.
+std::optional<store::Id> proposal_answered(const std::optional<int64_t>& named, const Proposals& p);
+
 // A customer's mail as it lands on a case (ingest has parsed and decided it).
 struct InboundMail {
   std::string author;  // "Name <address>", as shown in the thread

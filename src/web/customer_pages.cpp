@@ -258,17 +258,6 @@ bool mail_carries(const std::string& raw, const std::string& token) {
                     parsed->html_body.find(token) != std::string::npos);
 }
 
-// The proposal an accept or reject link answers: the one its token names, else (a token
-// made before tokens named one) the case's only proposal. Such an older token on a case
-// with several proposals answers none (nullopt): which one its mail carried cannot be
-// told, and guessing the latest is what let an old link accept a later solution.
-std::optional<store::Id> proposal_answered(const std::optional<int64_t>& named,
-                                           const services::Proposals& p) {
-  if (named) return *named;
-  if (p.count <= 1) return p.latest;
-  return std::nullopt;
-}
-
 // A whole page: the console's stylesheet and time script, in lang, under a bar with our
 // name. body_html is markup (escape what goes in).
 std::string page_document(const std::string& lang, const std::string& title, const std::string& brand,
@@ -357,7 +346,7 @@ struct CustomerPages::Impl {
     std::string token;
     std::optional<store::Contact> contact;
     std::string lang;
-    // The proposal the token names (LinkSigner::Verified::proposal); see proposal_answered.
+    // The proposal the token names (LinkSigner::Verified::proposal); see services::proposal_answered.
     std::optional<int64_t> named_proposal;
   };
 
@@ -497,7 +486,7 @@ struct CustomerPages::Impl {
           html(res, 503, a->lang, t.try_again_title, "<p>" + esc(t.try_again) + "</p>");
           return;
         }
-        answered = proposal_answered(a->named_proposal, *proposals);
+        answered = services::proposal_answered(a->named_proposal, *proposals);
         // A link of an earlier proposal offers no decision on the one shown now.
         if (answered != proposals->latest) {
           body += "<p id=\"replaced\">" + esc(t.replaced) + "</p>";
@@ -594,7 +583,7 @@ struct CustomerPages::Impl {
     bool replaced = false;
     auto answers_latest = [&](store::UnitOfWork& w, const store::Case& c) -> Status {
       MC_ASSIGN_OR_RETURN(auto proposals, services::proposals_of(w, c.id));
-      if (proposal_answered(a->named_proposal, proposals) == proposals.latest) return {};
+      if (services::proposal_answered(a->named_proposal, proposals) == proposals.latest) return {};
       replaced = true;
       return fail(ErrorCode::kConflict, "the link answers an earlier proposed solution");
     };

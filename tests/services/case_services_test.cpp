@@ -143,6 +143,17 @@ class CaseServicesTest : public ::testing::Test {
 
 // ---- create -------------------------------------------------------------------------
 
+// Which proposal an accept or reject link answers (services::proposal_answered).
+TEST(ProposalAnswered, ALinkAnswersTheProposalItNamesAnOlderOneTheOnlyOneOnly) {
+  // A token naming its proposal answers that one, current or not (the page compares).
+  EXPECT_EQ(proposal_answered(7, Proposals{2, 15}), std::optional<store::Id>(7));
+  EXPECT_EQ(proposal_answered(15, Proposals{2, 15}), std::optional<store::Id>(15));
+  // A token from before tokens named one: the only proposal, if there was only one.
+  EXPECT_EQ(proposal_answered(std::nullopt, Proposals{1, 15}), std::optional<store::Id>(15));
+  EXPECT_EQ(proposal_answered(std::nullopt, Proposals{0, 0}), std::optional<store::Id>(0));
+  EXPECT_EQ(proposal_answered(std::nullopt, Proposals{2, 15}), std::nullopt);
+}
+
 TEST_F(CaseServicesTest, CreateNumbersTheCaseAndRecordsWhoCreatedItAndWhy) {
   auto c = new_case();
   EXPECT_EQ(c.number, "CS0000001");
