@@ -1,5 +1,8 @@
 #include "channels/import_source.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -261,12 +264,21 @@ void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& q
       std::string bytes;
       for (const auto& f : *files) {
         if (halted()) break;
-        std::ifstream in(f, std::ios::binary);
+        auto fd = open_maildir_file(path, f);
+        if (!fd) {
+          if (!problem(ImportProblem::Kind::kUnreadable, f, fd.error())) return;
+          continue;
+        }
+        // The file opened (not what its name may lead to by now), read by its descriptor.
+        struct stat st {};
+        const bool sized = ::fstat(*fd, &st) == 0;
+        std::ifstream in("/proc/self/fd/" + std::to_string(*fd), std::ios::binary);
+        ::close(*fd);
         // Not flushed: what is spooled but not recorded is read again by the next run.
         // A small file is read whole and parsed from memory; a larger one streams into
         // the spool (bounded by the size limit) and is parsed from there.
-        const auto size = std::filesystem::file_size(f, ec);
-        const bool small = !ec && size <= std::min<uint64_t>(MboxReader::kCopyLimit, max_bytes);
+        const auto size = static_cast<uint64_t>(st.st_size);
+        const bool small = sized && size <= std::min<uint64_t>(MboxReader::kCopyLimit, max_bytes);
         if (!small || !read_whole(in, size, bytes)) bytes.clear();
         auto s = !bytes.empty() ? pipeline.spool(std::string_view(bytes), env) : pipeline.spool(in, env);
         if (!s) return failed(s.error());

@@ -1,5 +1,9 @@
 #include "channels/mailfile.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -221,11 +225,19 @@ Result<std::vector<std::filesystem::path>> maildir_files(const std::filesystem::
   if (!is_maildir(dir)) return fail(ErrorCode::kInvalidInput, dir.string() + " is not a Maildir (no cur/ or new/)");
   std::vector<std::filesystem::path> out;
   std::error_code ec;
+  // Links are listed, never followed: the reader refuses them (open_maildir_file), so that
+  // each is reported, and what they point to (perhaps outside the Maildir) is not read.
   auto collect = [&](const std::filesystem::path& d) {
     for (const char* sub : {"new", "cur"}) {
+      if (std::filesystem::is_symlink(d / sub, ec)) {
+        out.push_back(d / sub);
+        continue;
+      }
       for (auto it = std::filesystem::directory_iterator(d / sub, ec); !ec && it != std::filesystem::directory_iterator();
            it.increment(ec)) {
-        if (it->is_regular_file(ec)) out.push_back(it->path());
+        const auto st = it->symlink_status(ec);
+        if (std::filesystem::is_regular_file(st) || std::filesystem::is_symlink(st))
+          out.push_back(it->path());
       }
       ec.clear();
     }
@@ -235,10 +247,39 @@ Result<std::vector<std::filesystem::path>> maildir_files(const std::filesystem::
   for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
        it.increment(ec)) {
     auto name = it->path().filename().string();
-    if (name.size() > 1 && name[0] == '.' && it->is_directory(ec) && is_maildir(it->path())) collect(it->path());
+    if (name.size() <= 1 || name[0] != '.' || !it->is_directory(ec) || !is_maildir(it->path())) continue;
+    if (it->is_symlink(ec))
+      out.push_back(it->path());
+    else
+      collect(it->path());
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+Result<int> open_maildir_file(const std::filesystem::path& root, const std::filesystem::path& file) {
+  // O_NONBLOCK: a FIFO put in its place must not hang the import (its open would wait).
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ELOOP)
+      return fail(ErrorCode::kInvalidInput, file.string() + " is a symbolic link: not followed");
+    return fail(ErrorCode::kNotFound, "cannot open " + file.string() + ": " + std::strerror(errno));
+  }
+  auto refuse = [&](std::string why) -> Result<int> {
+    ::close(fd);
+    return fail(ErrorCode::kInvalidInput, file.string() + " " + why);
+  };
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return refuse("is not a regular file");
+  // The file opened, whatever links its directories were made (or swapped to since they
+  // were listed), must lie inside the Maildir.
+  std::error_code ec;
+  const auto inside = std::filesystem::canonical(root, ec);
+  const auto opened = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+  if (ec) return refuse("cannot be placed: " + ec.message());
+  const std::string prefix = inside.string() + "/";
+  if (!opened.string().starts_with(prefix)) return refuse("leads out of the Maildir to " + opened.string());
+  return fd;
 }
 
 }  // namespace mailcase::channels

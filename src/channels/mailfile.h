@@ -91,4 +91,11 @@ class MboxReader {
 
 bool is_maildir(const std::filesystem::path& dir);
 
+// Opens `file`, listed by maildir_files(root), for reading: a descriptor of a regular file
+// inside `root`. A symbolic link (the file's own, or a directory's on its way that leads
+// out of `root`), a FIFO or a device is refused (kInvalidInput): a Maildir handed over
+// for import may be someone else's, who must not make it read the service user's files.
+[[nodiscard]] Result<int> open_maildir_file(const std::filesystem::path& root,
+                                            const std::filesystem::path& file);
+
 }  // namespace mailcase::channels

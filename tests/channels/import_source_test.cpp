@@ -97,6 +97,31 @@ TEST_F(ImportSourceTest, MaildirImportsNewAndCur) {
   EXPECT_EQ(subjects, (std::set<std::string>{"mail 1", "mail 2"}));
 }
 
+// A Maildir handed over for import may belong to someone else: a link in it to a file
+// of the service user (the data directory's secret.key, say) must not make that file a
+// case agents can read. The link is reported, the mails beside it imported.
+TEST_F(ImportSourceTest, ALinkInAMaildirToAFileOutsideIsReportedNotImported) {
+  open();
+  auto outside = dir_.path() / "secret.txt";
+  std::ofstream(outside) << "From: a@example.com\nSubject: the secret\n\nhunter2\n";
+  auto md = dir_.path() / "Maildir";
+  for (auto sub : {"new", "cur", "tmp", ".Box/cur", ".Box/new"})
+    std::filesystem::create_directories(md / sub);
+  std::ofstream(md / "new" / "1") << mail(1);
+  std::filesystem::create_symlink(outside, md / "cur" / "2:2,S");
+  // A folder whose cur/ leads out of the Maildir: what is there is not the Maildir's.
+  auto elsewhere = dir_.path() / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  std::ofstream(elsewhere / "3") << "From: b@example.com\nSubject: the secret too\n\nhunter3\n";
+  std::filesystem::remove(md / ".Box" / "cur");
+  std::filesystem::create_directory_symlink(elsewhere, md / ".Box" / "cur");
+  auto r = import({md});
+  EXPECT_EQ(r.count(OutcomeKind::kCreated), 1u);
+  EXPECT_EQ(r.source_errors, 2u);
+  for (const auto& m : rows()) EXPECT_EQ(m.subject, "mail 1");
+  for (const auto& p : r.problems) EXPECT_EQ(p.kind, ImportProblem::Kind::kUnreadable);
+}
+
 TEST_F(ImportSourceTest, SameFileTwiceCountsDuplicates) {
   open();
   auto box = dir_.path() / "in.mbox";
