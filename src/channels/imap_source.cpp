@@ -32,7 +32,10 @@ struct mailimap_search_key* unseen_key() {
 
 class ImapClient {
  public:
-  explicit ImapClient(const store::Mailbox& m) : m_(m), ep_(endpoint_of(m)) {
+  // `batch`: the most mails one FETCH asks for (mailbox.fetch_batch), each up to
+  // kFetchChunkBytes + 1 of its bytes: what one reply may hold.
+  ImapClient(const store::Mailbox& m, size_t batch)
+      : m_(m), ep_(endpoint_of(m, std::max<uint64_t>(batch, 1) * (kFetchChunkBytes + 4096))) {
     imap_ = mailimap_new(0, nullptr);
   }
   ~ImapClient() {
@@ -56,7 +59,7 @@ class ImapClient {
         return fail(ErrorCode::kTemporary,
                     "STARTTLS with " + m_.host + " failed (error " + std::to_string(rc) + ")");
       MC_RETURN_IF_ERROR(verify_certificate(imap_->imap_stream, ep_));
-      end_of_stream_is_an_error(imap_->imap_stream);
+      end_of_stream_is_an_error(imap_->imap_stream, ep_.bounds);
     }
     MC_RETURN_IF_ERROR(plaintext_auth_allowed(m_));
     Secret s;
@@ -448,7 +451,7 @@ Result<ingest::Outcome> deliver_streamed(ImapClient& imap, ingest::MailSink& sin
 }  // namespace
 
 Result<ProbeReport> probe_imap(const store::Mailbox& m, const store::MailboxState& state) {
-  ImapClient imap(m);
+  ImapClient imap(m, 1);
   MC_RETURN_IF_ERROR(imap.connect());
   ProbeReport r;
   r.capabilities = imap.capabilities();
@@ -478,7 +481,7 @@ void record_push(store::MailboxState& state, const PushNotice& notice,
 }
 
 ImapSource::ImapSource(const store::Mailbox& m, AgentContext& ctx, store::MailboxState& state)
-    : m_(m), ctx_(ctx), state_(state), client_(std::make_unique<ImapClient>(m)) {}
+    : m_(m), ctx_(ctx), state_(state), client_(std::make_unique<ImapClient>(m, ctx.batch)) {}
 
 ImapSource::~ImapSource() = default;
 

@@ -11,10 +11,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <new>
 
 #include "util/text.h"
 
@@ -66,17 +68,52 @@ Result<int> tcp_connect(const Endpoint& ep) {
 }
 
 // The end-of-stream guard (end_of_stream_is_an_error): a low-level stream wrapping
-// another, the same in everything but a read of 0 bytes (the server closed), which it
-// turns into -1 (an error).
+// another, the same in everything but its reads: a read of 0 bytes (the server closed)
+// becomes -1 (an error), and so does a read past the reply's bounds (ReplyBounds), counted
+// from the client's last write (its last command).
+struct Guard {
+  mailstream_low* inner;
+  ReplyBounds bounds;
+  uint64_t read = 0;                            // bytes read since the last write
+  std::chrono::steady_clock::time_point since;  // the last write (or the stream's start)
+  bool broken = false;  // a reply broke the bounds: the connection is read no more (nor its LOGOUT's reply)
+};
+Guard* guard_of(mailstream_low* s) {
+  return static_cast<Guard*>(s->data);
+}
 mailstream_low* inner_of(mailstream_low* s) {
-  return static_cast<mailstream_low*>(s->data);
+  return guard_of(s)->inner;
 }
 ssize_t guard_read(mailstream_low* s, void* buf, size_t count) {
-  ssize_t r = mailstream_low_read(inner_of(s), buf, count);
+  Guard& g = *guard_of(s);
+  if (g.broken) return -1;
+  if (g.bounds.max_bytes > 0) {
+    if (g.read >= g.bounds.max_bytes) {
+      g.broken = true;
+      return -1;
+    }
+    count = static_cast<size_t>(std::min<uint64_t>(count, g.bounds.max_bytes - g.read));
+  }
+  if (g.bounds.min_bytes_per_second > 0) {
+    // A server that sends a byte now and then, never enough to be timed out, would keep
+    // the client reading one reply for ever.
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - g.since).count();
+    if (elapsed > g.bounds.grace_seconds &&
+        g.read < static_cast<uint64_t>(elapsed) * g.bounds.min_bytes_per_second) {
+      g.broken = true;
+      return -1;
+    }
+  }
+  ssize_t r = mailstream_low_read(g.inner, buf, count);
+  if (r > 0) g.read += static_cast<uint64_t>(r);
   return r == 0 ? -1 : r;
 }
 ssize_t guard_write(mailstream_low* s, const void* buf, size_t count) {
-  return mailstream_low_write(inner_of(s), buf, count);
+  Guard& g = *guard_of(s);
+  g.read = 0;
+  g.since = std::chrono::steady_clock::now();
+  return mailstream_low_write(g.inner, buf, count);
 }
 int guard_close(mailstream_low* s) {
   return mailstream_low_close(inner_of(s));
@@ -86,7 +123,8 @@ int guard_get_fd(mailstream_low* s) {
 }
 void guard_free(mailstream_low* s) {
   mailstream_low_free(inner_of(s));  // frees, does not close: STARTTLS goes on on the same socket
-  std::free(s);                      // as libetpan's own drivers free theirs (malloc'd by mailstream_low_new)
+  delete guard_of(s);
+  std::free(s);  // as libetpan's own drivers free theirs (malloc'd by mailstream_low_new)
 }
 void guard_cancel(mailstream_low* s) {
   mailstream_low_cancel(inner_of(s));
@@ -114,11 +152,16 @@ mailstream_low_driver kEndOfStreamGuard = {
 
 }  // namespace
 
-void end_of_stream_is_an_error(mailstream* stream) {
+void end_of_stream_is_an_error(mailstream* stream, const ReplyBounds& bounds) {
   mailstream_low* inner = mailstream_get_low(stream);
   if (!inner || inner->driver == &kEndOfStreamGuard) return;
-  mailstream_low* guard = mailstream_low_new(inner, &kEndOfStreamGuard);
-  if (!guard) return;  // out of memory: the stream stays as libetpan made it
+  auto* g = new (std::nothrow) Guard{inner, bounds, 0, std::chrono::steady_clock::now()};
+  if (!g) return;  // out of memory: the stream stays as libetpan made it
+  mailstream_low* guard = mailstream_low_new(g, &kEndOfStreamGuard);
+  if (!guard) {
+    delete g;
+    return;
+  }
   mailstream_low_set_timeout(guard, mailstream_low_get_timeout(inner));
   mailstream_set_low(stream, guard);
 }
@@ -149,7 +192,7 @@ Result<mailstream*> open_stream(const Endpoint& ep) {
       return fail(ErrorCode::kTemporary, "cannot open a stream to " + ep.host);
     }
   }
-  end_of_stream_is_an_error(s);
+  end_of_stream_is_an_error(s, ep.bounds);
   return s;
 }
 
@@ -228,8 +271,11 @@ Result<std::string> run_token_command(const std::string& command) {
   return token;
 }
 
-Endpoint endpoint_of(const domain::Mailbox& m) {
+Endpoint endpoint_of(const domain::Mailbox& m, uint64_t max_reply) {
   Endpoint ep;
+  ep.bounds.max_bytes = std::max(max_reply, kMinReplyBytes);
+  ep.bounds.grace_seconds = ep.timeout_s;
+  ep.bounds.min_bytes_per_second = kMinReplyBytesPerSecond;
   ep.host = m.host;
   ep.port = m.port;
   ep.tls = m.tls;

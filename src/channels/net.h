@@ -2,6 +2,7 @@
 // which step failed: name resolution, connection, TLS, certificate.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,17 @@ struct mailstream_ssl_context;
 
 namespace mailcase::channels {
 
+// What one reply of a server may cost the client, counted from the client's last write
+// (its last command) to its next: past them the connection is treated as broken. libetpan
+// reads a reply whole into memory (a line, a literal of the size the server announces, a
+// FETCH or SEARCH list of any length) before it returns, and reads on as long as bytes
+// come within its timeout, so these are the only bounds a hostile or broken server meets.
+struct ReplyBounds {
+  uint64_t max_bytes = 0;             // bytes of one reply (0: unbounded)
+  int64_t grace_seconds = 30;         // after it, a reply must have come at least
+  uint64_t min_bytes_per_second = 0;  // this fast on average (0: any speed)
+};
+
 struct Endpoint {
   std::string host;
   int port = 0;
@@ -21,6 +33,7 @@ struct Endpoint {
   std::string ca_file;  // trusted in addition to nothing else when set; else the system CAs
   bool tls_verify = true;
   int timeout_s = 30;
+  ReplyBounds bounds;  // applied by open_stream
 };
 
 // Resolves and connects; for implicit TLS also does the handshake and verifies the
@@ -30,9 +43,10 @@ struct Endpoint {
 // libetpan reads a multi-line POP3 reply (CAPA, LIST, UIDL, TOP, RETR) until its final
 // "." and, when the server closes the connection before it, reads the end of the stream
 // again forever, spinning (found by fuzz/mailbox_reply_fuzz). This makes the end of the
-// stream a read error, so that every reply cut short fails. open_stream does it; call it
-// again after STARTTLS, which replaces the stream's lower layer.
-void end_of_stream_is_an_error(mailstream* stream);
+// stream a read error, so that every reply cut short fails. It also holds each reply to
+// `bounds`. open_stream does it; call it again after STARTTLS, which replaces the
+// stream's lower layer.
+void end_of_stream_is_an_error(mailstream* stream, const ReplyBounds& bounds);
 
 // Checks the certificate chain of a TLS stream against ep.ca_file (or the system
 // trust) and ep.host. A no-op when ep.tls_verify is false.
@@ -48,8 +62,15 @@ void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data);
 
 // ---- Shared by the IMAP and POP3 clients (imap_source.h, pop3_source.h) ----
 
-// Where a mailbox's server is, with its TLS settings.
-Endpoint endpoint_of(const domain::Mailbox& m);
+// A reply of a mailbox's server may hold at least this much (a SEARCH, LIST or UIDL of
+// millions of mails), and more where the client asks for more at once (reply_bound).
+inline constexpr uint64_t kMinReplyBytes = 64ull << 20;
+// After the connection's timeout, a reply must have come at least this fast on average.
+inline constexpr uint64_t kMinReplyBytesPerSecond = 1024;
+
+// Where a mailbox's server is, with its TLS settings; each reply bounded by `max_reply`
+// bytes (at least kMinReplyBytes) and kMinReplyBytesPerSecond.
+Endpoint endpoint_of(const domain::Mailbox& m, uint64_t max_reply = kMinReplyBytes);
 // The server's own words after ": " ("" when it said nothing), without anything we sent
 // (never the password).
 std::string server_says(const char* response);

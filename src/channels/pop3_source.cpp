@@ -17,7 +17,10 @@ namespace {
 
 class Pop3Client {
  public:
-  explicit Pop3Client(const store::Mailbox& m) : m_(m), ep_(endpoint_of(m)) {
+  // `max_mail`: limits.max_message_bytes, what one RETR reply may hold once its lines
+  // are unstuffed (a stuffed line is at most a third longer).
+  Pop3Client(const store::Mailbox& m, uint64_t max_mail)
+      : m_(m), ep_(endpoint_of(m, max_mail + max_mail / 2 + kMaxStatusLine)) {
     pop_ = mailpop3_new(0, nullptr);
   }
   ~Pop3Client() {
@@ -38,7 +41,7 @@ class Pop3Client {
                                                   const_cast<char*>(m_.host.c_str()));
       if (rc != MAILPOP3_NO_ERROR) return fail(ErrorCode::kTemporary, "STLS with " + m_.host + " failed");
       MC_RETURN_IF_ERROR(verify_certificate(pop_->pop3_stream, ep_));
-      end_of_stream_is_an_error(pop_->pop3_stream);
+      end_of_stream_is_an_error(pop_->pop3_stream, ep_.bounds);
     }
     clist* caps = nullptr;
     if (mailpop3_capa(pop_, &caps) == MAILPOP3_NO_ERROR && caps) {
@@ -225,7 +228,7 @@ Status acknowledge(Pop3Client& pop, AgentContext& ctx, const store::Mailbox& m,
 Result<SourceReport> Pop3Source::run(const std::atomic<bool>& stop) {
   const store::Mailbox& m = m_;
   const uint64_t limit = ctx_.max_message_bytes;
-  Pop3Client pop(m);
+  Pop3Client pop(m, limit);
   MC_RETURN_IF_ERROR(pop.connect());
   MC_ASSIGN_OR_RETURN(auto items, pop.list());
   const std::set<std::string> left = ctx_.book.left_keys(m.name);
@@ -303,7 +306,7 @@ Result<SourceReport> Pop3Source::run(const std::atomic<bool>& stop) {
 }
 
 Result<ProbeReport> probe_pop3(const store::Mailbox& m) {
-  Pop3Client pop(m);
+  Pop3Client pop(m, 0);
   MC_RETURN_IF_ERROR(pop.connect());
   ProbeReport r;
   r.capabilities = pop.capabilities();
@@ -318,7 +321,7 @@ Result<ingest::Outcome> Pop3Source::fetch_left(
     const store::LeftMail& left, const std::function<Status(const ingest::Outcome&)>& on_recorded) {
   if (!left.key.starts_with("uidl:")) return fail(ErrorCode::kInvalidInput, "not a POP3 mail: " + left.key);
   const std::string uidl = left.key.substr(5);
-  Pop3Client pop(m_);
+  Pop3Client pop(m_, ctx_.max_message_bytes);
   MC_RETURN_IF_ERROR(pop.connect());
   MC_ASSIGN_OR_RETURN(auto items, pop.list());
   auto it = std::find_if(items.begin(), items.end(), [&](const auto& i) { return i.uidl == uidl; });

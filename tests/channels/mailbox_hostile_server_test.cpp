@@ -1,11 +1,12 @@
-// Mailbox fetches against a scripted server on loopback that answers badly, each a
-// defect fuzz/mailbox_reply_fuzz found in libetpan: `mailbox fetch` must end, with an
-// error or a result, never crash or spin.
+// Mailbox fetches against a scripted server on loopback that answers badly (defects
+// fuzz/mailbox_reply_fuzz found in libetpan, replies without end): `mailbox fetch` must
+// end, with an error or a result, never crash, spin or read without bound.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -56,6 +57,66 @@ class ScriptedServer {
   std::thread thread_;
 };
 
+// Accepts one connection, sends `script`, then `drip` again and again, `pause` apart,
+// until the client hangs up or `cap` bytes were sent in all: a server that never ends
+// its reply. Counts what the client took.
+class EndlessServer {
+ public:
+  EndlessServer(std::string script, std::string drip, std::chrono::milliseconds pause, size_t cap)
+      : script_(std::move(script)), drip_(std::move(drip)), pause_(pause), cap_(cap) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(fd_, 1) == 0 &&
+          ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    port_ = ntohs(a.sin_port);
+    if (ok_) thread_ = std::thread([this] { serve(); });
+  }
+  ~EndlessServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+  }
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  // Bytes sent (after the fetch has ended: the thread has ended too).
+  size_t sent() {
+    if (thread_.joinable()) thread_.join();
+    return sent_;
+  }
+
+ private:
+  void serve() {
+    int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    std::thread drain([c] {
+      char buf[4096];
+      while (::recv(c, buf, sizeof buf, 0) > 0) {
+      }
+    });
+    bool open = ::send(c, script_.data(), script_.size(), MSG_NOSIGNAL) > 0;
+    while (open && sent_ < cap_) {
+      ssize_t n = ::send(c, drip_.data(), drip_.size(), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent_ += static_cast<size_t>(n);
+      if (pause_.count() > 0) std::this_thread::sleep_for(pause_);
+    }
+    ::shutdown(c, SHUT_RDWR);
+    drain.join();
+    ::close(c);
+  }
+  std::string script_, drip_;
+  std::chrono::milliseconds pause_;
+  size_t cap_;
+  size_t sent_ = 0;
+  int fd_ = -1;
+  int port_ = 0;
+  bool ok_ = false;
+  std::thread thread_;
+};
+
 class HostileServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,9 +127,10 @@ class HostileServerTest : public ::testing::Test {
     std::filesystem::permissions(dir.path() / "pw", std::filesystem::perms::owner_read);
   }
 
-  // `mailbox fetch` against the server, ended after 30 s if it has not ended itself.
+  // `mailbox fetch` against the server, ended after `timeout_s` if it has not ended itself.
   // Returns its exit code (124: it had to be ended) and its output.
-  std::pair<int, std::string> fetch(const std::string& protocol, int port, const std::string& after) {
+  std::pair<int, std::string> fetch(const std::string& protocol, int port, const std::string& after,
+                                    int timeout_s = 30) {
     EXPECT_EQ(run_mailcase({"--data",
                             data,
                             "mailbox",
@@ -93,8 +155,8 @@ class HostileServerTest : public ::testing::Test {
                   .exit_code,
               0);
     const std::string out = (dir.path() / "out").string();
-    int rc = std::system(("timeout 30 '" + std::string(MAILCASE_BINARY) + "' --data '" + data +
-                          "' mailbox fetch in >'" + out + "' 2>&1")
+    int rc = std::system(("timeout " + std::to_string(timeout_s) + " '" + std::string(MAILCASE_BINARY) +
+                          "' --data '" + data + "' mailbox fetch in >'" + out + "' 2>&1")
                              .c_str());
     std::ifstream in(out);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -149,6 +211,39 @@ TEST_F(HostileServerTest, AnImapServerListingNoCapabilitiesIsNotACrash) {
   auto [rc, out] = fetch("imap", server.port(), "seen");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("fetched 0 mails"), std::string::npos) << out;
+}
+
+// An IMAP session up to its first UID SEARCH, whose reply follows.
+const std::string kImapUpToSearch =
+    "* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* 0 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n3 OK "
+    "[READ-WRITE] selected\r\n* SEARCH";
+
+TEST_F(HostileServerTest, AnImapReplyThatNeverEndsIsCutAtItsBound) {
+  // A SEARCH answer of UIDs without end: libetpan reads a reply whole into memory before
+  // it parses it, so the client must hang up once a reply passes its bound (64 MiB
+  // here), not read on until its memory is gone. The server stops at 192 MiB.
+  std::string drip;
+  for (int i = 0; i < 8192; ++i) drip += " 1";
+  EndlessServer server(kImapUpToSearch, drip, std::chrono::milliseconds(0), size_t{192} << 20);
+  ASSERT_TRUE(server.ok());
+  auto [rc, out] = fetch("imap", server.port(), "keep");
+  EXPECT_NE(rc, 124) << "the fetch did not end: " << out;
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_LT(server.sent(), size_t{100} << 20) << "the client read on past the bound: " << out;
+  EXPECT_EQ(cases(), 0);
+}
+
+TEST_F(HostileServerTest, AnImapReplyDrippedSlowlyEndsTheFetch) {
+  // A byte pair every 200 ms: never silent for the connection's 30 s timeout, so without
+  // a floor on the reply's speed the fetch would wait as long as the server likes.
+  EndlessServer server(kImapUpToSearch, " 1", std::chrono::milliseconds(200), size_t{1} << 20);
+  ASSERT_TRUE(server.ok());
+  const auto start = std::chrono::steady_clock::now();
+  auto [rc, out] = fetch("imap", server.port(), "keep", 70);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_NE(rc, 124) << "the fetch did not end: " << out;
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_LT(took, std::chrono::seconds(50)) << out;
 }
 
 }  // namespace
