@@ -584,10 +584,24 @@ Result<SourceReport> ImapSource::run(const std::atomic<bool>& stop) {
       spdlog::warn("mailbox {}: {} mails left on the server: {}", m_.name,
                    small.size() + large.size() - committed.size(), first_error->message);
     MC_RETURN_IF_ERROR(imap.acknowledge(committed));
-    if (!committed.empty()) state.last_uid = std::max<int64_t>(state.last_uid, committed.back());
+    // The last UID passes no mail that failed to be recorded: under --after keep the next
+    // pass searches above it alone, and a failed mail below it would never come again.
+    uint32_t first_failed = UINT32_MAX;
+    for (const auto* tried : {&small, &large})
+      for (uint32_t u : *tried)
+        if (u < first_failed && !std::binary_search(committed.begin(), committed.end(), u)) first_failed = u;
+    for (auto it = committed.rbegin(); it != committed.rend(); ++it) {
+      if (*it < first_failed) {
+        state.last_uid = std::max<int64_t>(state.last_uid, *it);
+        break;
+      }
+    }
     state.backlog = backlog;
     state.last_success = store::now_iso8601();
     ctx_.book.save(state);
+    // What was recorded is saved; a mail that was not ends the pass, to be tried again by
+    // the next one after the agent's backoff (searching on would find it again at once).
+    if (first_error) return tl::unexpected(*first_error);
     return {};
   };
   const auto head_bytes = static_cast<uint32_t>(kFetchChunkBytes + 1);

@@ -6,11 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "channels/imap_source.h"
+#include "config/config.h"
+#include "runtime/runtime.h"
 #include "support/test_support.h"
 
 namespace mailcase::testing {
@@ -244,6 +249,81 @@ TEST_F(HostileServerTest, AnImapReplyDrippedSlowlyEndsTheFetch) {
   EXPECT_NE(rc, 124) << "the fetch did not end: " << out;
   EXPECT_NE(rc, 0) << out;
   EXPECT_LT(took, std::chrono::seconds(50)) << out;
+}
+
+// Records each mail but those holding "FAIL", which it cannot record (a full disk, say).
+class FailingSink final : public ingest::MailSink {
+ public:
+  Result<ingest::Outcome> deliver(std::string_view raw, const ingest::Envelope&) override { return one(raw); }
+  Result<ingest::Outcome> deliver_stream(std::istream&, const ingest::Envelope&) override {
+    return fail(ErrorCode::kInternal, "not used here");
+  }
+  std::vector<Result<ingest::Outcome>> deliver_batch(const std::vector<ingest::RawMail>& mails) override {
+    std::vector<Result<ingest::Outcome>> out;
+    for (const auto& m : mails) out.push_back(one(m.bytes));
+    return out;
+  }
+  bool accepts_recipient(std::string_view) override { return true; }
+  Result<std::unique_ptr<ingest::PreparedMail>> prepare(std::string_view, const ingest::Envelope&,
+                                                        uint64_t) override {
+    return fail(ErrorCode::kInternal, "not used here");
+  }
+  std::vector<Result<ingest::Outcome>> deliver_prepared(
+      std::vector<std::unique_ptr<ingest::PreparedMail>>) override {
+    return {};
+  }
+
+ private:
+  static Result<ingest::Outcome> one(std::string_view raw) {
+    if (raw.find("FAIL") != std::string_view::npos) return fail(ErrorCode::kTemporary, "disk full");
+    ingest::Outcome o;
+    o.kind = ingest::OutcomeKind::kCreated;
+    return o;
+  }
+};
+
+TEST_F(HostileServerTest, AnImapMailNotRecordedIsFetchedAgainUnderKeep) {
+  // UIDs 5 and 6 in one batch; 5 cannot be recorded, 6 is. Under --after keep the next
+  // pass searches above the last UID alone: had it moved to 6, mail 5 was never fetched
+  // again.
+  const std::string five = "Subject: FAIL\r\n\r\nfive\r\n", six = "Subject: ok\r\n\r\nsix\r\n";
+  auto fetched = [](int seq, int uid, const std::string& m) {
+    const std::string n = std::to_string(m.size());
+    return "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(uid) + " RFC822.SIZE " + n +
+           " BODY[]<0> {" + n + "}\r\n" + m + ")\r\n";
+  };
+  ScriptedServer server(
+      "* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n3 OK "
+      "[READ-WRITE] selected\r\n* SEARCH 5 6\r\n4 OK done\r\n" +
+      fetched(1, 5, five) + fetched(2, 6, six) +
+      "5 OK done\r\n* SEARCH\r\n6 OK done\r\n* BYE bye\r\n7 OK done\r\n");
+  ASSERT_TRUE(server.ok());
+  auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
+  ASSERT_TRUE(rt) << rt.error().message;
+  store::Mailbox m;
+  m.name = "in";
+  m.host = "127.0.0.1";
+  m.port = server.port();
+  m.tls = domain::TlsMode::kNone;
+  m.allow_plaintext_auth = true;
+  m.user = "alice";
+  m.password_file = (dir.path() / "pw").string();
+  m.after.action = domain::AfterAction::kKeep;
+  FailingSink sink;
+  channels::AgentBook book((*rt)->store());
+  std::atomic<bool> stop{false};
+  channels::AgentContext ctx{sink, book, stop};
+  store::MailboxState state;
+  state.name = "in";
+  {
+    channels::ImapSource source(m, ctx, state);
+    auto r = source.run(stop);
+    EXPECT_FALSE(r) << "a mail that was not recorded ended the pass well";
+  }
+  EXPECT_EQ(state.uidvalidity, 7);
+  EXPECT_LT(state.last_uid, 5) << "mail 5 would never be fetched again";
 }
 
 }  // namespace
