@@ -291,6 +291,16 @@ Result<SourceReport> Pop3Source::run(const std::atomic<bool>& stop) {
       if (r) MC_RETURN_IF_ERROR(acknowledge(pop, ctx_, m, item));
     } else {
       MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index, limit));
+      if (bytes.size() > kFetchChunkBytes) {
+        // LIST said less than RETR gave: held alone, as a large mail is, never kept with
+        // the batch (whose mails could otherwise each hold up to the size limit).
+        MC_RETURN_IF_ERROR(flush());
+        auto r = ctx_.sink.deliver(bytes, envelope_of(m));
+        report.add(r);
+        if (r) MC_RETURN_IF_ERROR(acknowledge(pop, ctx_, m, item));
+        state_.backlog = static_cast<int64_t>(waiting.size() - done);
+        continue;
+      }
       mails.push_back(ingest::RawMail{std::move(bytes), envelope_of(m)});
       batch.push_back(item);
       if (mails.size() >= ctx_.batch) MC_RETURN_IF_ERROR(flush());

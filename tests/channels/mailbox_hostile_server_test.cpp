@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "channels/imap_source.h"
+#include "channels/pop3_source.h"
 #include "config/config.h"
 #include "runtime/runtime.h"
 #include "support/test_support.h"
@@ -251,7 +252,8 @@ TEST_F(HostileServerTest, AnImapReplyDrippedSlowlyEndsTheFetch) {
   EXPECT_LT(took, std::chrono::seconds(50)) << out;
 }
 
-// Records each mail but those holding "FAIL", which it cannot record (a full disk, say).
+// Records each mail but those holding "FAIL", which it cannot record (a full disk, say),
+// and the largest mail it was given in a batch.
 class FailingSink final : public ingest::MailSink {
  public:
   Result<ingest::Outcome> deliver(std::string_view raw, const ingest::Envelope&) override { return one(raw); }
@@ -260,7 +262,10 @@ class FailingSink final : public ingest::MailSink {
   }
   std::vector<Result<ingest::Outcome>> deliver_batch(const std::vector<ingest::RawMail>& mails) override {
     std::vector<Result<ingest::Outcome>> out;
-    for (const auto& m : mails) out.push_back(one(m.bytes));
+    for (const auto& m : mails) {
+      largest_batched = std::max(largest_batched, m.bytes.size());
+      out.push_back(one(m.bytes));
+    }
     return out;
   }
   bool accepts_recipient(std::string_view) override { return true; }
@@ -268,6 +273,7 @@ class FailingSink final : public ingest::MailSink {
                                                         uint64_t) override {
     return fail(ErrorCode::kInternal, "not used here");
   }
+  size_t largest_batched = 0;  // the largest mail deliver_batch was given
   std::vector<Result<ingest::Outcome>> deliver_prepared(
       std::vector<std::unique_ptr<ingest::PreparedMail>>) override {
     return {};
@@ -324,6 +330,43 @@ TEST_F(HostileServerTest, AnImapMailNotRecordedIsFetchedAgainUnderKeep) {
   }
   EXPECT_EQ(state.uidvalidity, 7);
   EXPECT_LT(state.last_uid, 5) << "mail 5 would never be fetched again";
+}
+
+TEST_F(HostileServerTest, APop3MailLargerThanListedIsNeverHeldInABatch) {
+  // LIST says 100 bytes, RETR gives 2 MiB: such mails must not be gathered a batch at a
+  // time (fifty mails of up to the size limit each), but held alone as a large mail is.
+  std::string big = "Subject: big\r\n\r\n";
+  while (big.size() < (size_t{2} << 20)) big += std::string(998, 'x') + "\r\n";
+  const std::string small = "Subject: small\r\n\r\nsmall\r\n";
+  ScriptedServer server(
+      "+OK ready\r\n+OK\r\nUIDL\r\nTOP\r\n.\r\n+OK\r\n+OK\r\n+OK 2 messages\r\n1 100\r\n2 " +
+      std::to_string(small.size()) + "\r\n.\r\n+OK\r\n1 a\r\n2 b\r\n.\r\n+OK\r\n" + big + ".\r\n+OK\r\n" +
+      small + ".\r\n+OK bye\r\n");
+  ASSERT_TRUE(server.ok());
+  auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
+  ASSERT_TRUE(rt) << rt.error().message;
+  store::Mailbox m;
+  m.name = "in";
+  m.protocol = domain::Protocol::kPop3;
+  m.host = "127.0.0.1";
+  m.port = server.port();
+  m.tls = domain::TlsMode::kNone;
+  m.allow_plaintext_auth = true;
+  m.user = "alice";
+  m.password_file = (dir.path() / "pw").string();
+  m.after.action = domain::AfterAction::kKeep;
+  FailingSink sink;
+  channels::AgentBook book((*rt)->store());
+  std::atomic<bool> stop{false};
+  channels::AgentContext ctx{sink, book, stop};
+  store::MailboxState state;
+  state.name = "in";
+  auto r = channels::Pop3Source(m, ctx, state).run(stop);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->total, 2u);
+  EXPECT_LE(sink.largest_batched, channels::kFetchChunkBytes);
 }
 
 }  // namespace
