@@ -57,13 +57,18 @@ Result<AlertOutcome> AlertIngest::comment_on(store::UnitOfWork& u, store::Case& 
 }
 
 Result<std::optional<AlertOutcome>> AlertIngest::apply(store::UnitOfWork& u, const mime::ParsedMessage& m,
-                                                       store::Id raw_id, bool notify) {
+                                                       store::Id raw_id, bool notify,
+                                                       std::string_view from_contradicted) {
   MC_RETURN_IF_ERROR(refresh(u));
   if (rules_.empty()) return std::optional<AlertOutcome>();
   auto match = rules_.match(m.from.email, m.subject, m.text_body);
   if (!match) return std::optional<AlertOutcome>();
   const alerts::AlertRule& rule = *match->rule;
   const std::string said = "alert rule " + rule.name + ": ";
+  if (!from_contradicted.empty())
+    return std::optional<AlertOutcome>(AlertOutcome{
+        store::RawState::kHeld, OutcomeKind::kHeld,
+        said + "not applied: the From may be forged (" + std::string(from_contradicted) + ")", std::nullopt});
   if (!match->alert)
     return std::optional<AlertOutcome>(AlertOutcome{store::RawState::kHeld, OutcomeKind::kHeld,
                                                     said + "the mail matches but is not a readable " +

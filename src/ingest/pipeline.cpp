@@ -944,7 +944,9 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   }
 
   // Monitoring alerts come before routing and its unknown-sender policy.
-  MC_ASSIGN_OR_RETURN(auto alert, alerts_->apply(u, m, row.id, confirmations_));
+  const std::string from_contradicted =
+      trust::from_contradicted(w.proof, m.from.email, m.header("From") != nullptr);
+  MC_ASSIGN_OR_RETURN(auto alert, alerts_->apply(u, m, row.id, confirmations_, from_contradicted));
   if (alert) {
     row.case_id = alert->case_id;
     return record_outcome(u, w, alert->state, alert->kind, std::move(alert->reason));
@@ -954,7 +956,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   facts.message = &m;
   facts.classification = w.classification ? std::move(*w.classification) : classify(m, w.in.envelope.sender);
   facts.address = address;
-  facts.from_contradicted = trust::from_contradicted(w.proof, m.from.email, m.header("From") != nullptr);
+  facts.from_contradicted = from_contradicted;
 
   MC_ASSIGN_OR_RETURN(auto contact, u.accounts().find_contact_by_email(m.from.email));
   std::optional<store::Account> account;

@@ -313,5 +313,28 @@ TEST_F(AlertCommands, AMatchedMailThatIsNoReadableAlertIsHeldAndOtherMailIsRoute
   EXPECT_EQ(run_json({"case", "show", o["case"].get<std::string>(), "--json"})["origin"], "email");
 }
 
+TEST_F(AlertCommands, AForgedRecoveryIsHeldAndLeavesTheCaseOpen) {
+  // A rule matches by the From, which proves nothing: when the trusted server says the
+  // From failed DMARC, the mail must not resolve the outage's case (nor open or reopen one).
+  std::ofstream(std::filesystem::path(data_) / "mailcase.toml")
+      << "[outbound]\nfrom_address = \"support@corp.example\"\n[trust]\nauthserv_ids = "
+         "[\"mx.corp.example\"]\n";
+  ASSERT_EQ(run({"alert", "add", "nagios", "--format", "nagios", "--sender", "@monitor\\.example\\.net$"})
+                .exit_code,
+            0);
+  auto o = deliver(fixture("nagios-problem.eml"));
+  ASSERT_EQ(o["case"], "CS0000001") << o.dump();
+  o = deliver("Authentication-Results: mx.corp.example; dmarc=fail header.from=monitor.example.net\n" +
+              fixture("nagios-recovery.eml"));
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+  EXPECT_NE(o["reason"].get<std::string>().find("DMARC"), std::string::npos) << o.dump();
+  EXPECT_EQ(run_json({"case", "show", "CS0000001", "--json"})["status"], "new");
+  // The same recovery with a DMARC pass resolves it.
+  o = deliver("Authentication-Results: mx.corp.example; dmarc=pass header.from=monitor.example.net\n" +
+              again("nagios-recovery.eml", "nagios-2b@monitor.example.net"));
+  EXPECT_EQ(o["outcome"], "updated") << o.dump();
+  EXPECT_EQ(run_json({"case", "show", "CS0000001", "--json"})["status"], "resolved");
+}
+
 }  // namespace
 }  // namespace mailcase
