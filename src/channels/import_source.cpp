@@ -10,9 +10,11 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <istream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <streambuf>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -209,6 +211,28 @@ constexpr uint64_t kBatchBytes = 2560ull * 1024;
 
 namespace {
 
+// At most `left` bytes of another stream buffer.
+class BoundedBuf final : public std::streambuf {
+ public:
+  BoundedBuf(std::streambuf& in, uint64_t left) : in_(in), left_(left) {}
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (left_ == 0) return traits_type::eof();
+    const auto n = in_.sgetn(buf_, static_cast<std::streamsize>(std::min<uint64_t>(sizeof buf_, left_)));
+    if (n <= 0) return traits_type::eof();
+    left_ -= static_cast<uint64_t>(n);
+    setg(buf_, buf_, buf_ + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::streambuf& in_;
+  uint64_t left_;
+  char buf_[64 * 1024];
+};
+
 // The whole of a file of `size` bytes into `out`. False when it holds another count of
 // bytes now (it changed since it was listed): `in` is then back at its start, to be
 // streamed like a large file.
@@ -280,8 +304,14 @@ void read_all(ingest::Pipeline& pipeline, const ImportOptions& opt, ItemQueue& q
         const auto size = static_cast<uint64_t>(st.st_size);
         const bool small = sized && size <= std::min<uint64_t>(MboxReader::kCopyLimit, max_bytes);
         if (!small || !read_whole(in, size, bytes)) bytes.clear();
-        auto s = !bytes.empty() ? pipeline.spool(std::string_view(bytes), env) : pipeline.spool(in, env);
+        // A file past the limit is read one byte past it, no further: a sparse file of
+        // terabytes, or one that grows while it is read, would hold the import for hours.
+        // The size it had when opened is the size its record names.
+        BoundedBuf limited(*in.rdbuf(), max_bytes + 1);
+        std::istream bounded(&limited);
+        auto s = !bytes.empty() ? pipeline.spool(std::string_view(bytes), env) : pipeline.spool(bounded, env);
         if (!s) return failed(s.error());
+        if (s->full_size > 0 && sized) s->full_size = std::max(s->full_size, size);
         if (!mail(std::move(*s), bytes)) return;
       }
     } else {

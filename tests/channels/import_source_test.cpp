@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -216,6 +217,30 @@ TEST_F(ImportSourceTest, AnMboxMailPastTheLimitKeepsOnlyItsHead) {
   for (auto& e : std::filesystem::recursive_directory_iterator(data_))
     if (e.is_regular_file() && e.path().filename().string().find(".db") == std::string::npos) stored += e.file_size();
   EXPECT_LT(stored, huge.size() / 4);
+}
+
+// A Maildir file past the limit is read no further than the limit shows it over: one of
+// a terabyte (sparse: it costs its owner nothing) or one that grows while it is read
+// would otherwise hold the import for hours, reading bytes it throws away.
+TEST_F(ImportSourceTest, AMaildirFileOfATerabyteIsReadOnlyToTheLimit) {
+  cfg_.limits.max_message_bytes = 200000;
+  open();
+  auto md = dir_.path() / "Maildir";
+  for (auto sub : {"new", "cur", "tmp"}) std::filesystem::create_directories(md / sub);
+  std::ofstream(md / "new" / "1") << "From: big@example.com\nSubject: huge\n\n";
+  const uint64_t tera = uint64_t{1} << 40;
+  std::filesystem::resize_file(md / "new" / "1", tera);
+  std::ofstream(md / "new" / "2") << mail(2);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = import({md});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(r.count(OutcomeKind::kFailed), 1u);
+  EXPECT_EQ(r.count(OutcomeKind::kCreated), 1u);
+  for (const auto& m : rows()) {
+    if (m.state != store::RawState::kFailed) continue;
+    EXPECT_NE(m.reason.find("message too large: " + std::to_string(tera) + " bytes"), std::string::npos)
+        << m.reason;
+  }
 }
 
 TEST_F(ImportSourceTest, UnreadablePathIsReportedAndTheOthersImported) {
