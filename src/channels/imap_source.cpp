@@ -576,10 +576,34 @@ Result<SourceReport> ImapSource::run(const std::atomic<bool>& stop) {
       mails.clear();
       for (size_t i = 0; i < results.size(); ++i) count(small[i], results[i]);
     }
-    for (uint32_t u : large) count(u, deliver_streamed(imap, ctx_.sink, m_, u, limit));
+    std::vector<uint32_t> streamed_over;
+    for (uint32_t u : large) {
+      auto r = deliver_streamed(imap, ctx_.sink, m_, u, limit);
+      if (r && r->too_large) {
+        // The server said less than the mail holds, and it is over the limit: like a mail
+        // whose size said so, it stays on the server untouched (never acknowledged: under
+        // --after delete that lost it), recorded once by its head.
+        const auto size = std::max<uint64_t>(sizes[u], limit + 1);
+        ctx_.book.add_left(
+            store::LeftMail{r->message_id, m_.name, left_key(uidvalidity, u), static_cast<int64_t>(size)});
+        left.insert(left_key(uidvalidity, u));
+        ++report.left_at_source;
+        streamed_over.push_back(u);
+        spdlog::warn(
+            "mailbox {}: mail {} left on the server: its size was given as {} bytes, but it is over "
+            "limits.max_message_bytes ({}) (message {})",
+            m_.name, u, sizes[u], limit, r->message_id);
+        continue;
+      }
+      count(u, r);
+    }
+    std::erase_if(large, [&](uint32_t u) {
+      return std::find(streamed_over.begin(), streamed_over.end(), u) != streamed_over.end();
+    });
     if (notice) record_push(state, *notice, std::chrono::steady_clock::now(), committed.size());
     std::sort(committed.begin(), committed.end());
-    if (first_error && committed.empty() && over.empty()) return tl::unexpected(*first_error);
+    if (first_error && committed.empty() && over.empty() && streamed_over.empty())
+      return tl::unexpected(*first_error);
     if (first_error)
       spdlog::warn("mailbox {}: {} mails left on the server: {}", m_.name,
                    small.size() + large.size() - committed.size(), first_error->message);

@@ -11,11 +11,13 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "channels/imap_source.h"
 #include "channels/pop3_source.h"
 #include "config/config.h"
+#include "ingest/pipeline.h"
 #include "runtime/runtime.h"
 #include "support/test_support.h"
 
@@ -44,6 +46,11 @@ class ScriptedServer {
   }
   bool ok() const { return ok_; }
   int port() const { return port_; }
+  // What the client sent (once it has closed the connection: the thread has ended).
+  const std::string& received() {
+    if (thread_.joinable()) thread_.join();
+    return received_;
+  }
 
  private:
   void serve() {
@@ -52,11 +59,11 @@ class ScriptedServer {
     (void)::send(c, script_.data(), script_.size(), MSG_NOSIGNAL);
     ::shutdown(c, SHUT_WR);
     char buf[4096];
-    while (::recv(c, buf, sizeof buf, 0) > 0) {
-    }
+    for (ssize_t n; (n = ::recv(c, buf, sizeof buf, 0)) > 0;) received_.append(buf, static_cast<size_t>(n));
     ::close(c);
   }
   std::string script_;
+  std::string received_;
   int fd_ = -1;
   int port_ = 0;
   bool ok_ = false;
@@ -367,6 +374,55 @@ TEST_F(HostileServerTest, APop3MailLargerThanListedIsNeverHeldInABatch) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->total, 2u);
   EXPECT_LE(sink.largest_batched, channels::kFetchChunkBytes);
+}
+
+TEST_F(HostileServerTest, AnImapMailLargerThanItsSizeSaidIsLeftOnTheServer) {
+  // RFC822.SIZE says 1,100,000 bytes, under the limit of 1,200,000; the mail is larger.
+  // Streamed, it is found over the limit and recorded by its head: under --after delete
+  // it was then deleted from the server, the rest of it lost.
+  const uint64_t limit = 1200000;
+  std::string mail = "Subject: big\r\n\r\n";
+  while (mail.size() < 1300000) mail += std::string(998, 'x') + "\r\n";
+  auto part = [&](int tag, uint64_t from, uint64_t n, bool size) {
+    return std::string("* 1 FETCH (UID 5 ") + (size ? "RFC822.SIZE 1100000 " : "") + "BODY[]<" +
+           std::to_string(from) + "> {" + std::to_string(n) + "}\r\n" + mail.substr(from, n) + ")\r\n" +
+           std::to_string(tag) + " OK done\r\n";
+  };
+  ScriptedServer server(
+      "* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n3 OK "
+      "[READ-WRITE] selected\r\n* SEARCH 5\r\n4 OK done\r\n" +
+      part(5, 0, 1048577, true) + part(6, 0, 1048576, false) + part(7, 1048576, limit + 1 - 1048576, false) +
+      "* SEARCH 5\r\n8 OK done\r\n* BYE bye\r\n9 OK done\r\n");
+  ASSERT_TRUE(server.ok());
+  auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  cfg->limits.max_message_bytes = limit;
+  auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
+  ASSERT_TRUE(rt) << rt.error().message;
+  store::Mailbox m;
+  m.name = "in";
+  m.host = "127.0.0.1";
+  m.port = server.port();
+  m.tls = domain::TlsMode::kNone;
+  m.allow_plaintext_auth = true;
+  m.user = "alice";
+  m.password_file = (dir.path() / "pw").string();
+  m.after.action = domain::AfterAction::kDelete;
+  channels::AgentBook book((*rt)->store());
+  std::atomic<bool> stop{false};
+  channels::AgentContext ctx{(*rt)->ingest(), book, stop};
+  ctx.max_message_bytes = limit;
+  store::MailboxState state;
+  state.name = "in";
+  std::optional<Result<channels::SourceReport>> r;
+  {
+    channels::ImapSource source(m, ctx, state);
+    r = source.run(stop);
+  }
+  EXPECT_EQ(server.received().find("STORE"), std::string::npos) << "the mail was deleted from the server";
+  ASSERT_TRUE(*r) << r->error().message;
+  EXPECT_EQ((*r)->left_at_source, 1u);
+  EXPECT_TRUE(book.left_keys("in").contains("7:5"));
 }
 
 }  // namespace
