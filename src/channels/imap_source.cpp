@@ -21,6 +21,11 @@
 namespace mailcase::channels {
 namespace {
 
+// The most bytes of a UID SEARCH answer: 760,000 waiting mails of the longest UIDs (ten
+// digits), a million of seven; what libetpan makes of it stays under some 200 MB whatever
+// the server writes.
+constexpr uint64_t kMaxSearchReplyBytes = 8ull << 20;
+
 struct mailimap_search_key* unseen_key() {
   return mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNSEEN, nullptr, nullptr, nullptr, nullptr, nullptr,
                                  nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
@@ -118,7 +123,11 @@ class ImapClient {
     std::set<uint32_t> out;
     auto search = [&](struct mailimap_search_key* key) -> Status {
       clist* result = nullptr;
+      // libetpan holds each UID of the answer in a list cell of its own, some 40 bytes for
+      // two of the answer's (" 1"): the answer has a bound of its own, far below a FETCH's.
+      const uint64_t bound = set_reply_max_bytes(imap_->imap_stream, kMaxSearchReplyBytes);
       int rc = mailimap_uid_search(imap_, nullptr, key, &result);
+      set_reply_max_bytes(imap_->imap_stream, bound);
       mailimap_search_key_free(key);
       if (rc != MAILIMAP_NO_ERROR)
         return fail(ErrorCode::kTemporary, "UID SEARCH failed" + server_says(imap_->imap_response));

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <new>
+#include <utility>
 
 #include "util/text.h"
 
@@ -164,6 +165,12 @@ void end_of_stream_is_an_error(mailstream* stream, const ReplyBounds& bounds) {
   }
   mailstream_low_set_timeout(guard, mailstream_low_get_timeout(inner));
   mailstream_set_low(stream, guard);
+}
+
+uint64_t set_reply_max_bytes(mailstream* stream, uint64_t max_bytes) {
+  mailstream_low* low = mailstream_get_low(stream);
+  if (!low || low->driver != &kEndOfStreamGuard) return 0;
+  return std::exchange(guard_of(low)->bounds.max_bytes, max_bytes);
 }
 
 void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data) {

@@ -48,6 +48,12 @@ struct Endpoint {
 // stream's lower layer.
 void end_of_stream_is_an_error(mailstream* stream, const ReplyBounds& bounds);
 
+// Sets the most bytes of each reply read from now on (ReplyBounds::max_bytes) on a
+// stream end_of_stream_is_an_error made; returns the bound it had (0 for another stream,
+// which is left as it is). For a command whose answer costs far more in memory than its
+// bytes (a SEARCH: each UID a list cell in libetpan), around that command.
+uint64_t set_reply_max_bytes(mailstream* stream, uint64_t max_bytes);
+
 // Checks the certificate chain of a TLS stream against ep.ca_file (or the system
 // trust) and ep.host. A no-op when ep.tls_verify is false.
 [[nodiscard]] Status verify_certificate(mailstream* stream, const Endpoint& ep);

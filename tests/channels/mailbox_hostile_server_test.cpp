@@ -3,6 +3,7 @@
 // end, with an error or a result, never crash, spin or read without bound.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -75,8 +76,10 @@ class ScriptedServer {
 // its reply. Counts what the client took.
 class EndlessServer {
  public:
-  EndlessServer(std::string script, std::string drip, std::chrono::milliseconds pause, size_t cap)
-      : script_(std::move(script)), drip_(std::move(drip)), pause_(pause), cap_(cap) {
+  // `end`: sent after `cap` bytes, when the client is still there.
+  EndlessServer(std::string script, std::string drip, std::chrono::milliseconds pause, size_t cap,
+                std::string end = "")
+      : script_(std::move(script)), drip_(std::move(drip)), end_(std::move(end)), pause_(pause), cap_(cap) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -116,11 +119,12 @@ class EndlessServer {
       sent_ += static_cast<size_t>(n);
       if (pause_.count() > 0) std::this_thread::sleep_for(pause_);
     }
-    ::shutdown(c, SHUT_RDWR);
+    if (open && sent_ >= cap_) (void)::send(c, end_.data(), end_.size(), MSG_NOSIGNAL);
+    ::shutdown(c, SHUT_WR);
     drain.join();
     ::close(c);
   }
-  std::string script_, drip_;
+  std::string script_, drip_, end_;
   std::chrono::milliseconds pause_;
   size_t cap_;
   size_t sent_ = 0;
@@ -232,18 +236,32 @@ const std::string kImapUpToSearch =
     "[READ-WRITE] selected\r\n* SEARCH";
 
 TEST_F(HostileServerTest, AnImapReplyThatNeverEndsIsCutAtItsBound) {
-  // A SEARCH answer of UIDs without end: libetpan reads a reply whole into memory before
-  // it parses it, so the client must hang up once a reply passes its bound (64 MiB
-  // here), not read on until its memory is gone. The server stops at 192 MiB.
-  std::string drip;
-  for (int i = 0; i < 8192; ++i) drip += " 1";
-  EndlessServer server(kImapUpToSearch, drip, std::chrono::milliseconds(0), size_t{192} << 20);
+  // An answer to SELECT of one line without end: libetpan reads a reply whole into
+  // memory before it parses it, so the client must hang up once a reply passes its bound
+  // (64 MiB here), not read on until its memory is gone. The server stops at 192 MiB.
+  EndlessServer server("* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* OK [ALERT] ", std::string(16384, 'x'),
+                       std::chrono::milliseconds(0), size_t{192} << 20);
   ASSERT_TRUE(server.ok());
   auto [rc, out] = fetch("imap", server.port(), "keep");
   EXPECT_NE(rc, 124) << "the fetch did not end: " << out;
   EXPECT_NE(rc, 0) << out;
   EXPECT_LT(server.sent(), size_t{100} << 20) << "the client read on past the bound: " << out;
   EXPECT_EQ(cases(), 0);
+}
+
+TEST_F(HostileServerTest, AnImapSearchAnswerIsBoundedByWhatItCostsInMemory) {
+  // A SEARCH answer of 48 MiB, " 1" over and over, under the bound of a reply: libetpan
+  // made a list cell of each UID, 1.2 GB for it. The answer has a bound of its own.
+  std::string drip;
+  for (int i = 0; i < 8192; ++i) drip += " 1";
+  EndlessServer server(kImapUpToSearch, drip, std::chrono::milliseconds(0), size_t{48} << 20,
+                       "\r\n4 OK done\r\n* BYE bye\r\n5 OK done\r\n");
+  ASSERT_TRUE(server.ok());
+  auto [rc, out] = fetch("imap", server.port(), "keep");
+  EXPECT_NE(rc, 124) << "the fetch did not end: " << out;
+  rusage usage{};
+  ASSERT_EQ(::getrusage(RUSAGE_CHILDREN, &usage), 0);
+  EXPECT_LT(usage.ru_maxrss, 400 * 1024) << "KiB at most in the fetch: " << out;  // ru_maxrss is in KiB
 }
 
 TEST_F(HostileServerTest, AnImapReplyDrippedSlowlyEndsTheFetch) {
