@@ -105,15 +105,24 @@ class Pop3Client {
   }
   // The whole mail in memory (not streamed, unlike IMAP: one mail of at most `max` bytes
   // at a time, LIST's size checked first); a mail longer than `max` is an error (the
-  // server said less).
-  Result<std::string> retr(unsigned index, uint64_t max) {
+  // server said less), unless `full` is given: the rest of it is then read and dropped
+  // (up to twice `max`, past which it is an error), only its first `head` bytes are
+  // returned, and *full is its size. The connection is then ready for the next command.
+  Result<std::string> retr(unsigned index, uint64_t max, uint64_t* full = nullptr, size_t head = 0) {
     MC_RETURN_IF_ERROR(command("RETR " + std::to_string(index)));
     std::string out;
-    MC_RETURN_IF_ERROR(multiline(max, [&](std::string_view line) -> Status {
-      out.append(line);
-      out.append("\r\n");
+    uint64_t total = 0;
+    MC_RETURN_IF_ERROR(multiline(full ? 2 * max : max, [&](std::string_view line) -> Status {
+      total += line.size() + 2;
+      if (total <= max) {
+        out.append(line);
+        out.append("\r\n");
+      } else if (out.size() > head) {
+        out.resize(head);
+      }
       return {};
     }));
+    if (full) *full = total;
     return out;
   }
   // The mail's header (TOP n 0), cut to `max` bytes; a header past `bound` is an error.
@@ -257,40 +266,60 @@ Result<SourceReport> Pop3Source::run(const std::atomic<bool>& stop) {
     batch.clear();
     return {};
   };
+  // A mail over the limit: `head` (its first bytes) becomes its failed record, and the
+  // mail stays on the server as it is, skipped by later passes.
+  auto leave = [&](const Pop3Client::Item& item, const std::string& head, uint64_t size) -> Status {
+    if (item.uidl.empty()) {
+      // Without a UIDL it could not be found again: left alone, said each pass.
+      spdlog::warn("mailbox {}: mail {} left on the server: {} (the server gives it no UIDL)", m.name,
+                   item.index, over_limit_reason(size, limit));
+      ++report.left_at_source;
+      return {};
+    }
+    MC_ASSIGN_OR_RETURN(auto prepared, ctx_.sink.prepare(head, envelope_of(m), size));
+    std::vector<std::unique_ptr<ingest::PreparedMail>> one;
+    one.push_back(std::move(prepared));
+    auto r = std::move(ctx_.sink.deliver_prepared(std::move(one)).front());
+    if (!r) return tl::unexpected(r.error());
+    ctx_.book.add_left(
+        store::LeftMail{r->message_id, m.name, left_key(item.uidl), static_cast<int64_t>(size)});
+    ++report.left_at_source;
+    spdlog::warn("mailbox {}: mail {} left on the server: {} (message {})", m.name, item.uidl,
+                 over_limit_reason(size, limit), r->message_id);
+    return {};
+  };
   size_t done = 0;
   for (const auto& item : waiting) {
     if (stop.load()) break;
     ++done;
     if (item.size > limit) {
-      if (item.uidl.empty()) {
-        // Without a UIDL it could not be found again: left alone, said each pass.
-        spdlog::warn("mailbox {}: mail {} left on the server: {} (the server gives it no UIDL)", m.name,
-                     item.index, over_limit_reason(item.size, limit));
-        ++report.left_at_source;
-        continue;
+      std::string head;  // its header (a mail without a UIDL is not recorded: no need)
+      if (!item.uidl.empty()) {
+        MC_ASSIGN_OR_RETURN(head, pop.top(item.index, ingest::oversize_head_bytes(limit), limit));
       }
-      // Its header becomes its failed record; the mail stays on the server as it is.
-      MC_ASSIGN_OR_RETURN(auto head, pop.top(item.index, ingest::oversize_head_bytes(limit), limit));
-      MC_ASSIGN_OR_RETURN(auto prepared, ctx_.sink.prepare(head, envelope_of(m), item.size));
-      std::vector<std::unique_ptr<ingest::PreparedMail>> one;
-      one.push_back(std::move(prepared));
-      auto r = std::move(ctx_.sink.deliver_prepared(std::move(one)).front());
-      if (!r) return tl::unexpected(r.error());
-      ctx_.book.add_left(
-          store::LeftMail{r->message_id, m.name, left_key(item.uidl), static_cast<int64_t>(item.size)});
-      ++report.left_at_source;
-      spdlog::warn("mailbox {}: mail {} left on the server: {} (message {})", m.name, item.uidl,
-                   over_limit_reason(item.size, limit), r->message_id);
+      MC_RETURN_IF_ERROR(leave(item, head, item.size));
       continue;
     }
+    // A mail LIST said was within the limit but RETR finds over it is left the same way,
+    // by its first bytes: as an error it stopped every pass there, and the mails after it
+    // never came.
+    uint64_t full = 0;
     if (item.size > kFetchChunkBytes) {
       MC_RETURN_IF_ERROR(flush());
-      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index, limit));
+      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index, limit, &full, ingest::oversize_head_bytes(limit)));
+      if (full > limit) {
+        MC_RETURN_IF_ERROR(leave(item, bytes, full));
+        continue;
+      }
       auto r = ctx_.sink.deliver(bytes, envelope_of(m));
       report.add(r);
       if (r) MC_RETURN_IF_ERROR(acknowledge(pop, ctx_, m, item));
     } else {
-      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index, limit));
+      MC_ASSIGN_OR_RETURN(auto bytes, pop.retr(item.index, limit, &full, ingest::oversize_head_bytes(limit)));
+      if (full > limit) {
+        MC_RETURN_IF_ERROR(leave(item, bytes, full));
+        continue;
+      }
       if (bytes.size() > kFetchChunkBytes) {
         // LIST said less than RETR gave: held alone, as a large mail is, never kept with
         // the batch (whose mails could otherwise each hold up to the size limit).

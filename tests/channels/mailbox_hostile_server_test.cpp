@@ -443,5 +443,49 @@ TEST_F(HostileServerTest, AnImapMailLargerThanItsSizeSaidIsLeftOnTheServer) {
   EXPECT_TRUE(book.left_keys("in").contains("7:5"));
 }
 
+TEST_F(HostileServerTest, APop3MailOverTheLimitThoughListedUnderIsLeftAndTheNextFetched) {
+  // LIST says 100 bytes, RETR gives 300,000, over the limit of 200,000: that was an error
+  // at the same mail on every pass, and the mail after it never came. It is left on the
+  // server, recorded by its first bytes, and the next mail is fetched.
+  const uint64_t limit = 200000;
+  std::string big = "Subject: big\r\n\r\n";
+  while (big.size() < 300000) big += std::string(998, 'x') + "\r\n";
+  const std::string small = "Subject: small\r\nMessage-ID: <small@example.org>\r\n\r\nsmall\r\n";
+  ScriptedServer server(
+      "+OK ready\r\n+OK\r\nUIDL\r\nTOP\r\n.\r\n+OK\r\n+OK\r\n+OK 2 messages\r\n1 100\r\n2 " +
+      std::to_string(small.size()) + "\r\n.\r\n+OK\r\n1 a\r\n2 b\r\n.\r\n+OK\r\n" + big + ".\r\n+OK\r\n" +
+      small + ".\r\n+OK\r\n+OK bye\r\n");
+  ASSERT_TRUE(server.ok());
+  auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  cfg->limits.max_message_bytes = limit;
+  auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
+  ASSERT_TRUE(rt) << rt.error().message;
+  store::Mailbox m;
+  m.name = "in";
+  m.protocol = domain::Protocol::kPop3;
+  m.host = "127.0.0.1";
+  m.port = server.port();
+  m.tls = domain::TlsMode::kNone;
+  m.allow_plaintext_auth = true;
+  m.user = "alice";
+  m.password_file = (dir.path() / "pw").string();
+  m.after.action = domain::AfterAction::kDelete;
+  channels::AgentBook book((*rt)->store());
+  std::atomic<bool> stop{false};
+  channels::AgentContext ctx{(*rt)->ingest(), book, stop};
+  ctx.max_message_bytes = limit;
+  store::MailboxState state;
+  state.name = "in";
+  auto r = channels::Pop3Source(m, ctx, state).run(stop);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->left_at_source, 1u);
+  EXPECT_EQ(r->total, 1u);  // the small mail, recorded
+  const std::string& sent = server.received();
+  EXPECT_EQ(sent.find("DELE 1"), std::string::npos) << "the mail over the limit was deleted";
+  EXPECT_NE(sent.find("DELE 2"), std::string::npos) << sent;
+  EXPECT_TRUE(book.left_keys("in").contains("uidl:a"));
+}
+
 }  // namespace
 }  // namespace mailcase::testing
