@@ -57,14 +57,15 @@ void Protocol::run() {
       break;
     }
     std::string_view line(in_.data() + pos_, nl - pos_);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const bool crlf = !line.empty() && line.back() == '\r';
+    if (crlf) line.remove_suffix(1);
     if (line.size() > limits_.max_line_bytes) {
       line_too_long();
       break;
     }
     // The line stays valid until in_ is compacted below.
     if (phase_ == Phase::kData)
-      data_line(line);
+      data_line(line, crlf);
     else
       command(line);
     pos_ = nl + 1;
@@ -134,6 +135,7 @@ void Protocol::command(std::string_view cmd) {
     }
     reply("354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n");
     phase_ = Phase::kData;
+    data_crlf_ = true;
     mail_ = Mail{*mail_from_, rcpts_, {}, 0, false};
   } else if (text::iequals(cmd, "RSET")) {
     reset();
@@ -165,14 +167,21 @@ void Protocol::recipient_checked(bool accepted) {
   run();
 }
 
-void Protocol::data_line(std::string_view line) {
-  if (line == ".") {
+void Protocol::data_line(std::string_view line, bool crlf) {
+  // Only CR LF "." CR LF ends the mail. A relay that takes a bare LF for mere content
+  // passes "\n.\n" on unstuffed; ending the mail there would let its sender start a
+  // second mail of their own making in the same DATA (SMTP smuggling: its envelope and
+  // an Authentication-Results line the relay never wrote). Such a line is content.
+  const bool end = line == "." && crlf && data_crlf_;
+  data_crlf_ = crlf;
+  if (end) {
     mail_.too_big = mail_.size > limits_.max_size;
     phase_ = Phase::kCommand;
     need_ = Need::kMailOutcome;
     return;
   }
-  if (!line.empty() && line[0] == '.') line.remove_prefix(1);  // dot-stuffing
+  // Dot-stuffing; a lone "." that is no end (a bare LF beside it) is kept as it came.
+  if (line.size() > 1 && line[0] == '.') line.remove_prefix(1);
   // Up to max_size bytes are kept; past it only the head stays (for the record of
   // the refused mail) and the rest is counted, not stored.
   mail_.size += line.size() + 2;

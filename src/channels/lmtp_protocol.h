@@ -6,7 +6,9 @@
 // - Input may arrive in any split: byte by byte, or many pipelined commands (RFC 2920)
 //   in one feed. For the same bytes and the same answers from the owner, the replies
 //   are the same whatever the split.
-// - A line ends at LF; a CR before it is dropped (a bare LF ends a line too). A line
+// - A line ends at LF; a CR before it is dropped (a bare LF ends a line too, and is
+//   kept as CR LF in a mail's data). Only CR LF "." CR LF ends a DATA: a "." line
+//   with a bare LF on either side is a line of the mail (see data_line). A line
 //   longer than Limits::max_line_bytes (its CR LF not counted) ends the session:
 //   between commands with "500 5.5.2 line too long", inside DATA with a 421 (nothing
 //   was acknowledged, so the MTA defers every recipient alike).
@@ -120,7 +122,8 @@ class Protocol {
 
   void run();
   void command(std::string_view cmd);
-  void data_line(std::string_view line);
+  // crlf: the line ended with CR LF (not a bare LF).
+  void data_line(std::string_view line, bool crlf);
   void line_too_long();
   void reset();
   void reply(std::string_view text) { out_.append(text); }
@@ -133,6 +136,7 @@ class Protocol {
   size_t scanned_ = 0;  // in_[..scanned_] holds no LF past pos_
   std::string out_;
   bool greeted_ = false;
+  bool data_crlf_ = true;  // inside DATA: the line before ended with CR LF (or was DATA)
   std::optional<std::string> mail_from_;
   std::vector<std::string> rcpts_;
   std::string pending_rcpt_;

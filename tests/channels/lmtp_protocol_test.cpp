@@ -356,10 +356,28 @@ TEST(LmtpProtocol, BareLfEndsALineAndNulBytesPassThroughData) {
   EXPECT_EQ(s.send(std::string("NOOP\0\r\n", 7)), "500 5.5.2 command not recognised\r\n");
   s.send("RCPT TO:<support@corp.example>\nDATA\n");
   const std::string with_nul("a\0b\r\n", 5);
-  EXPECT_EQ(s.send("bare\nlf\r\n" + with_nul + "lone\rcr\r\n.\n"),
+  EXPECT_EQ(s.send("bare\nlf\r\n" + with_nul + "lone\rcr\r\n.\r\n"),
             "250 2.0.0 <support@corp.example> created C-7\r\n");
   ASSERT_EQ(s.mails.size(), 1u);
   EXPECT_EQ(s.mails[0].data, "bare\r\nlf\r\n" + with_nul + "lone\rcr\r\n");
+}
+
+// A relay that takes a bare LF for content passes "\n.\n" on as it came. Were that the
+// end of the mail, its sender could write a second mail, envelope and all, into the
+// first one's DATA (SMTP smuggling). Only CR LF "." CR LF ends a mail.
+TEST(LmtpProtocol, OnlyCrLfDotCrLfEndsTheData) {
+  for (const std::string end : {"\n.\n", "\n.\r\n", "\r\n.\n"}) {
+    Session s = in_transaction();
+    s.send("RCPT TO:<support@corp.example>\r\nDATA\r\n");
+    const std::string smuggled =
+        "MAIL FROM:<ceo@bank.example>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n"
+        "Authentication-Results: mx.corp.example; dmarc=pass\r\n\r\nPay now.\r\n";
+    EXPECT_EQ(s.send("Subject: first\r\n\r\nhi" + end + smuggled + ".\r\n"),
+              "250 2.0.0 <support@corp.example> created C-7\r\n");
+    ASSERT_EQ(s.mails.size(), 1u);
+    EXPECT_EQ(s.mails[0].sender, "anna@example.org");
+    EXPECT_EQ(s.mails[0].data, "Subject: first\r\n\r\nhi\r\n.\r\n" + smuggled);
+  }
 }
 
 TEST(LmtpProtocol, QuitEndsTheSessionAndWhatFollowsIsIgnored) {
