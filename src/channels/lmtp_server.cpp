@@ -19,7 +19,6 @@
 
 #include "channels/accept_loop.h"
 #include "channels/group_commit.h"
-#include "util/fd_io.h"
 
 namespace mailcase::channels {
 namespace {
@@ -70,7 +69,32 @@ class Conn {
     return std::string(chunk_.get(), static_cast<size_t>(n));
   }
   LineEnd ended() const { return ended_; }
-  bool send(std::string_view s) { return fd_io::send_all(fd_, s); }
+  // Writes all of s; false when the client is gone or given up. A client that reads a
+  // little at a time keeps a blocking send going for as long as it likes, so writing is
+  // bound by what bounds reading: the session deadline, a stop (after kStopGrace: a
+  // reply for a mail just committed still goes out), and a client that reads nothing
+  // for the accept loop's send timeout. What was not written stays unacknowledged.
+  bool send(std::string_view s) {
+    const auto stall = std::chrono::seconds(AcceptLimits{}.send_timeout_seconds);
+    auto progress = SteadyClock::now();
+    while (!s.empty()) {
+      const ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        s.remove_prefix(static_cast<size_t>(n));
+        progress = SteadyClock::now();
+        continue;
+      }
+      if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      pollfd p{fd_, POLLOUT, 0};
+      if (::poll(&p, 1, 250) < 0 && errno != EINTR) return false;
+      const auto now = SteadyClock::now();
+      if (stop_.load() && !stop_seen_) stop_seen_ = now;
+      if (now > session_deadline_ || now - progress > stall ||
+          (stop_seen_ && now - *stop_seen_ > lmtp::kStopGrace))
+        return false;
+    }
+    return true;
+  }
 
  private:
   std::nullopt_t end(LineEnd why) {

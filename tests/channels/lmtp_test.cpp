@@ -260,6 +260,54 @@ TEST_F(LmtpTest, SigtermDuringDataEndsTheServerWithinTenSeconds) {
   EXPECT_EQ(messages().size(), 0u) << "nothing was taken";
 }
 
+// A client that reads its replies a little at a time keeps each send making progress, so
+// a send timeout never fires: the session deadline and a stop must bound the writing too,
+// or such a client holds its session, and `serve`'s end, for as long as it likes.
+TEST_F(LmtpTest, ASlowReaderDoesNotHoldTheServerPastSigterm) {
+  start();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  // Commands whose replies are six times their size, far more than the sockets hold.
+  std::thread sender([fd] {
+    std::string vrfy;
+    for (int i = 0; i < 100000; ++i) vrfy += "VRFY\r\n";
+    for (int round = 0; round <= 20; ++round) {
+      std::string_view s = round == 0 ? std::string_view("LHLO test.example\r\n") : std::string_view(vrfy);
+      while (!s.empty()) {
+        const ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
+        if (n <= 0) return;
+        s.remove_prefix(static_cast<size_t>(n));
+      }
+    }
+  });
+  auto drip = [fd](int ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    char chunk[2048];
+    while (std::chrono::steady_clock::now() < until) {
+      (void)::recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  drip(2000);
+  ::kill(serve->pid(), SIGTERM);
+  bool ended = false;
+  for (int i = 0; i < 100 && !ended; ++i) {
+    drip(100);
+    ended = !serve->running();
+  }
+  EXPECT_TRUE(ended) << "still running 10 s after SIGTERM, writing to a slow reader";
+  ::shutdown(fd, SHUT_RDWR);
+  sender.join();
+  ::close(fd);
+}
+
 TEST_F(LmtpTest, AMailOverTheLimitGets552AndOnlyItsHeadIsKept) {
   start("[limits]\nmax_message_bytes = 300000\n");
   Client c(port);
