@@ -75,8 +75,10 @@ void register_deliver_command(CLI::App& app, Globals& g) {
 
         auto p = open_runtime(g);
         if (!p) {
-          // Cannot record it now: the MTA must keep the mail and try again.
-          if (g.exit_code == kExitConfig) g.exit_code = kExitTempFail;
+          // Cannot record it now, whatever the reason (a configuration, a store that
+          // cannot be opened or migrated): the MTA must keep the mail and try again. Any
+          // other code (65, 70) would have it bounce a mail nobody has looked at.
+          g.exit_code = kExitTempFail;
           return;
         }
         ingest::Envelope env{"pipe", *recipients};

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,6 +108,25 @@ TEST_F(DeliverProgram, ExitCodesAreTheMtasAsForMailcaseDeliver) {
   // Only deliver: any other command is a usage error, the store untouched.
   r = run_mailcase_deliver({"--data", data_, "case", "list"});
   EXPECT_EQ(r.exit_code, 64) << r.err;
+}
+
+// A store that cannot be opened for any reason (here a migration that fails) is no fault
+// of the mail: the MTA keeps it and tries again (75), never bounces it (65, 70).
+TEST_F(DeliverProgram, AStoreThatCannotBeOpenedExits75) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((std::filesystem::path(data_) / "mailcase.db").c_str(), &db), SQLITE_OK);
+  // Migration 4 is run again on tables it already made, and fails.
+  EXPECT_EQ(sqlite3_exec(db, "DELETE FROM schema_version WHERE version > 3", nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto r = run_mailcase_deliver({"--data", data_, "deliver", "--recipient", "support@corp.example"},
+                                mail("Printer", "p5@example.org"));
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run_mailcase({"--data", data_, "deliver", "--recipient", "support@corp.example"},
+                   mail("Printer", "p5@example.org"));
+  EXPECT_EQ(r.exit_code, 75) << r.err;
 }
 
 // A mail it cannot make a case of is kept, held or failed with its reason, and the MTA is
