@@ -112,9 +112,17 @@ bool decode_content(GMimePart* part, Sink&& sink) {
   GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(wrapper);
   if (enc == GMIME_CONTENT_ENCODING_UUENCODE) {
     // uuencoded bodies carry a "begin" line the block filter does not look for; they
-    // are rare and small, so GMime decodes them whole.
+    // are rare and small, so they are decoded whole. GMime's uudecoding takes a CR for a
+    // character of its line and spoils the bytes after it, and a mail from LMTP or IMAP
+    // has CR LF line ends: they become LF before it.
     GObj<GMimeStream> mem(g_mime_stream_mem_new());
-    g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
+    GObj<GMimeStream> decoding(g_mime_stream_filter_new(mem.get()));
+    GObj<GMimeFilter> lf(g_mime_filter_dos2unix_new(FALSE));
+    GObj<GMimeFilter> uu(g_mime_filter_basic_new(enc, FALSE));
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoding.get()), lf.get());
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoding.get()), uu.get());
+    g_mime_stream_write_to_stream(encoded, decoding.get());
+    g_mime_stream_flush(decoding.get());
     GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
     return !arr || arr->len == 0 || sink(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
   }

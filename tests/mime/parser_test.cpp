@@ -178,6 +178,43 @@ TEST(MimeParser, LargeAttachmentIsStreamedIntoTheSink) {
   EXPECT_EQ(m.attachments[0].size, 200000u * 24u);
 }
 
+// A mail taken by LMTP or IMAP has CR LF line ends; GMime's uudecoding reads the CR as a
+// character of the line and spoils the bytes after it.
+TEST(MimeParser, UuencodedAttachmentWithCrLfLineEndsIsDecodedWhole) {
+  // 90,000 bytes of every value (more than one block of GMime's reading), 45 a line.
+  std::string text;
+  for (int i = 0; i < 90000; ++i) text += static_cast<char>((i * 7 + i / 256) & 0xff);
+  static constexpr char kUu[] = "`!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_";
+  std::string uu = "begin 644 data.bin\r\n";
+  for (size_t at = 0; at < text.size(); at += 45) {
+    const std::string line = text.substr(at, 45);
+    uu += kUu[line.size()];
+    for (size_t i = 0; i < line.size(); i += 3) {
+      unsigned char b[3] = {0, 0, 0};
+      for (size_t k = 0; k < 3 && i + k < line.size(); ++k) b[k] = static_cast<unsigned char>(line[i + k]);
+      uu += kUu[b[0] >> 2];
+      uu += kUu[((b[0] & 3) << 4) | (b[1] >> 4)];
+      uu += kUu[((b[1] & 15) << 2) | (b[2] >> 6)];
+      uu += kUu[b[2] & 63];
+    }
+    uu += "\r\n";
+  }
+  uu += "`\r\nend\r\n";
+  spool::MemoryBlobStore store;
+  auto m = parse(
+      "From: a@example.org\r\nSubject: uu\r\nContent-Type: multipart/mixed; boundary=g\r\n\r\n"
+      "--g\r\nContent-Type: text/plain\r\n\r\nthe data\r\n"
+      "--g\r\nContent-Type: application/octet-stream; name=data.bin\r\n"
+      "Content-Transfer-Encoding: x-uuencode\r\n\r\n" +
+          uu + "--g--\r\n",
+      &store);
+  ASSERT_EQ(m.attachments.size(), 1u);
+  EXPECT_EQ(m.attachments[0].size, text.size());
+  const auto blobs = store.blobs();
+  ASSERT_EQ(blobs.count(m.attachments[0].sha256), 1u);
+  EXPECT_TRUE(blobs.at(m.attachments[0].sha256) == text) << "the decoded bytes differ";
+}
+
 TEST(MimeParser, DeliveryStatusReportIsExposed) {
   auto m = parse(
       "From: MAILER-DAEMON@mx.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
