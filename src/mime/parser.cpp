@@ -110,25 +110,14 @@ bool decode_content(GMimePart* part, Sink&& sink) {
   if (!encoded) return true;
   g_mime_stream_reset(encoded);
   GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(wrapper);
-  if (enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-    // uuencoded bodies carry a "begin" line the block filter does not look for; they
-    // are rare and small, so they are decoded whole. GMime's uudecoding takes a CR for a
-    // character of its line and spoils the bytes after it, and a mail from LMTP or IMAP
-    // has CR LF line ends: they become LF before it.
-    GObj<GMimeStream> mem(g_mime_stream_mem_new());
-    GObj<GMimeStream> decoding(g_mime_stream_filter_new(mem.get()));
-    GObj<GMimeFilter> lf(g_mime_filter_dos2unix_new(FALSE));
-    GObj<GMimeFilter> uu(g_mime_filter_basic_new(enc, FALSE));
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoding.get()), lf.get());
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoding.get()), uu.get());
-    g_mime_stream_write_to_stream(encoded, decoding.get());
-    g_mime_stream_flush(decoding.get());
-    GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    return !arr || arr->len == 0 || sink(std::string_view(reinterpret_cast<const char*>(arr->data), arr->len));
-  }
   GObj<GMimeFilter> filter;
-  if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+  if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+      enc == GMIME_CONTENT_ENCODING_UUENCODE)
     filter.p = g_mime_filter_basic_new(enc, FALSE);
+  // GMime's uudecoding takes a CR for a character of its line and spoils the bytes after
+  // it, and a mail from LMTP or IMAP has CR LF line ends: they become LF before it.
+  GObj<GMimeFilter> lf;
+  if (enc == GMIME_CONTENT_ENCODING_UUENCODE) lf.p = g_mime_filter_dos2unix_new(FALSE);
   static constexpr size_t kBlock = 64 * 1024;
   // Not zeroed: every byte handed on is read into it first (a vector's 64 KB of zeroes per
   // part was 2.4 % of an LMTP delivery's instructions).
@@ -145,10 +134,18 @@ bool decode_content(GMimePart* part, Sink&& sink) {
       if (n > 0 && !sink(std::string_view(buf + 32, static_cast<size_t>(n)))) return false;
       continue;
     }
+    char* in = buf + 32;
+    size_t inlen = static_cast<size_t>(n), inprespace = 32;
+    if (lf && more)
+      g_mime_filter_filter(lf.get(), in, inlen, inprespace, &in, &inlen, &inprespace);
+    else if (lf)
+      g_mime_filter_complete(lf.get(), in, 0, inprespace, &in, &inlen, &inprespace);
     char* out = nullptr;
     size_t outlen = 0, outprespace = 0;
-    if (more) g_mime_filter_filter(filter.get(), buf + 32, static_cast<size_t>(n), 32, &out, &outlen, &outprespace);
-    else g_mime_filter_complete(filter.get(), buf + 32, 0, 32, &out, &outlen, &outprespace);
+    if (more)
+      g_mime_filter_filter(filter.get(), in, inlen, inprespace, &out, &outlen, &outprespace);
+    else
+      g_mime_filter_complete(filter.get(), in, inlen, inprespace, &out, &outlen, &outprespace);
     if (outlen > 0 && !sink(std::string_view(out, outlen))) return false;
   }
   return true;

@@ -113,6 +113,34 @@ TEST(DeliverMimeLimits, FiveMillionHeaderLinesAreRecordedWithBoundedMemory) {
   EXPECT_EQ(out["outcome"], "created") << r.out;
 }
 
+// A uuencoded attachment is decoded a block at a time, as a base64 one is: a mail of
+// 48 MB (under the size limit) once cost 130 MB, its attachment decoded whole in memory.
+TEST(DeliverMimeLimits, AUuencodedAttachmentIsDecodedWithBoundedMemory) {
+  testing::TempDir dir;
+  const std::string data = init_data(dir);
+  std::string mail =
+      "From: anna@example.org\r\nSubject: uu\r\nMessage-ID: <uu@example.org>\r\n"
+      "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n"
+      "The log is attached.\r\n--m\r\nContent-Type: application/octet-stream; name=log.bin\r\n"
+      "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 log.bin\r\n";
+  // 45 bytes a line: "M" and 60 characters (every one "A", the bytes 0x04 0x10 0x41).
+  const std::string line = "M" + std::string(60, 'A') + "\r\n";
+  const size_t lines = 48u * 1024 * 1024 / line.size();
+  mail.reserve(lines * line.size() + 1024);
+  for (size_t i = 0; i < lines; ++i) mail += line;
+  mail += "`\r\nend\r\n--m--\r\n";
+  ASSERT_LT(mail.size(), 50u * 1024 * 1024);  // under limits.max_message_bytes
+
+  auto r = run_mailcase({"--data", data, "deliver", "--recipient", "support@corp.example"}, mail);
+  long peak = children_peak_mb();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(peak, kPeakMb) << "peak RSS of mailcase deliver, MB";
+  auto c = case_of(data, nlohmann::json::parse(r.out, nullptr, false));
+  ASSERT_TRUE(c.is_object()) << r.out;
+  ASSERT_EQ(c["attachments"].size(), 1u) << c.dump();
+  EXPECT_EQ(c["attachments"][0]["size"], lines * 45) << "the attachment whole";
+}
+
 // [limits] max_header_fields is the parser's bound: a mail of 60 header fields keeps its
 // body under the default, and is cut at its 51st field when the setting is 50 (the
 // case is still made from what came before; the original keeps the rest).
