@@ -788,13 +788,16 @@ void mount_admin_pages(web::HttpServer& server, Context& ctx) {
                mailboxes_page(ctx, v, s, 200, message, {});
              }));
   server.get("/admin/mailbox-states", "/admin/mailbox-states",
-             page(ctx, Need::kAdmin, [&ctx](const Viewer&, Rq, Rs s) {
-               auto rows = read_mailboxes(ctx);
-               if (!rows)
-                 return send_fragment(s, 503,
-                                      html("<p class=\"error\">The mailboxes cannot be read just now.</p>"));
-               send_fragment(s, 200, mailbox_states(*rows));
-             }));
+             page(
+                 ctx, Need::kAdmin,
+                 [&ctx](const Viewer&, Rq, Rs s) {
+                   auto rows = read_mailboxes(ctx);
+                   if (!rows)
+                     return send_fragment(
+                         s, 503, html("<p class=\"error\">The mailboxes cannot be read just now.</p>"));
+                   send_fragment(s, 200, mailbox_states(*rows));
+                 },
+                 Use::kRefresh));
   server.post("/admin/mailboxes", "/admin/mailboxes",
               page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { mailboxes_post(ctx, v, q, s); }));
   server.get("/admin/mailboxes/{name}", "/admin/mailboxes/" + name,

@@ -365,11 +365,13 @@ void mount_case_page(web::HttpServer& server, Context& ctx) {
       page(ctx, Need::kAgent, [&ctx](const Viewer& v, const httplib::Request& req, httplib::Response& res) {
         show_case(ctx, v, req, res, req.matches[1], 200, "");
       }));
-  server.get(
-      "/cases/{number}/thread", one + "/thread",
-      page(ctx, Need::kAgent, [&ctx](const Viewer&, const httplib::Request& req, httplib::Response& res) {
-        send_thread_after(ctx, req.matches[1], req.get_param_value("after"), res);
-      }));
+  server.get("/cases/{number}/thread", one + "/thread",
+             page(
+                 ctx, Need::kAgent,
+                 [&ctx](const Viewer&, const httplib::Request& req, httplib::Response& res) {
+                   send_thread_after(ctx, req.matches[1], req.get_param_value("after"), res);
+                 },
+                 Use::kRefresh));
   server.get(
       "/attachments/{id}", R"(/attachments/([0-9]{1,18}))",
       page(ctx, Need::kAgent, [&ctx](const Viewer& v, const httplib::Request& req, httplib::Response& res) {

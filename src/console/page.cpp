@@ -24,6 +24,20 @@ const char* kHead =
     "<script src=\"/assets/htmx.min.js\" defer></script>"
     "<script src=\"/assets/console.js\" defer></script>";
 
+// Where the login goes back to: the request's own target, query included, so that it
+// returns to the same filtered list or search; for an htmx request, whose target is a
+// piece of a page, the page it was made from (htmx's HX-Current-URL), else the queues.
+// is_local_path checks it again at the login.
+std::string return_path(const httplib::Request& req) {
+  if (!is_htmx(req)) return req.target.empty() ? req.path : req.target;
+  const std::string current = req.get_header_value("HX-Current-URL");
+  const size_t scheme = current.find("://");
+  const size_t path = scheme == std::string::npos ? std::string::npos : current.find('/', scheme + 3);
+  if (path != std::string::npos && is_local_path(std::string_view(current).substr(path)))
+    return current.substr(path);
+  return "/";
+}
+
 }  // namespace
 
 Context::Context(store::Store& s, services::CaseServices& c, const config::Config& conf,
@@ -55,9 +69,9 @@ std::string cookie_value(const httplib::Request& req, std::string_view name) {
   return {};
 }
 
-web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h) {
-  return [&ctx, need, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
-    auto viewer = ctx.sessions.resume(cookie_value(req, kSessionCookie));
+web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h, Use use) {
+  return [&ctx, need, h = std::move(h), use](const httplib::Request& req, httplib::Response& res) {
+    auto viewer = ctx.sessions.resume(cookie_value(req, kSessionCookie), use == Use::kAgent);
     if (!viewer) {
       send_bare_page(res, 503, "Try again",
                      html("<h1>Try again</h1><p>The console could not be reached "
@@ -65,9 +79,7 @@ web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h) {
       return;
     }
     if (!*viewer) {
-      // The request's own target, query included, so that the login returns to the same
-      // filtered list or search (is_local_path checks it again at the login).
-      const std::string login = "/login?next=" + text::url_encode(req.target.empty() ? req.path : req.target, "/");
+      const std::string login = "/login?next=" + text::url_encode(return_path(req), "/");
       if (is_htmx(req)) {
         res.set_header("HX-Redirect", login);
         send_fragment(res, 401, html("<p>Please log in again.</p>"));

@@ -61,9 +61,13 @@ struct Context {
 };
 
 enum class Need { kAgent, kAdmin };
+// Who asks: the agent (a page opened, a form sent), or a page refreshing a part of itself
+// on a timer (htmx's "every 5s"), which does not count as use of the session: a page left
+// open still ends its session after http.session_idle_minutes.
+enum class Use { kAgent, kRefresh };
 using PageHandler = std::function<void(const Viewer&, const httplib::Request&, httplib::Response&)>;
 
-web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h);
+web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h, Use use = Use::kAgent);
 
 // Sets a response header, replacing the one the server put there by default (two
 // Content-Security-Policy headers would both apply: the stricter default would win).

@@ -48,7 +48,7 @@ Result<std::string> Sessions::start(const store::Agent& agent) {
   return cookie;
 }
 
-Result<std::optional<Viewer>> Sessions::resume(std::string_view cookie_value) {
+Result<std::optional<Viewer>> Sessions::resume(std::string_view cookie_value, bool record_use) {
   if (cookie_value.empty() || cookie_value.size() > 128) return std::optional<Viewer>();
   const int64_t now = clock_.now();
   const std::string digest = access::token_digest(cookie_value);
@@ -62,7 +62,7 @@ Result<std::optional<Viewer>> Sessions::resume(std::string_view cookie_value) {
     MC_ASSIGN_OR_RETURN(agent, work.agents().find_agent_by_email(s->agent_email));
   }
   if (!agent || !agent->active) return std::optional<Viewer>();
-  if (session_needs_touch(*s, now)) {
+  if (record_use && session_needs_touch(*s, now)) {
     // A busy write lock must not refuse the page: the next page tries again.
     if (auto work = store_.open_unit(store::Access::kWrite)) {
       const int64_t expires = std::min(now + limits_.idle_seconds, s->created_at + limits_.max_seconds);

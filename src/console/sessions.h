@@ -53,8 +53,10 @@ class Sessions {
   // only, never stored).
   Result<std::string> start(const store::Agent& agent);
   // The viewer of a cookie's session: nullopt for an unknown, expired or ended session,
-  // or one whose agent is no longer active. Errors are the store's.
-  Result<std::optional<Viewer>> resume(std::string_view cookie_value);
+  // or one whose agent is no longer active. Errors are the store's. record_use: whether
+  // the request is the agent's use of the session (it moves the idle expiry); a page's
+  // own refresh is not, or a page left open would keep its session alive unattended.
+  Result<std::optional<Viewer>> resume(std::string_view cookie_value, bool record_use = true);
   // Ends the cookie's session (logout); an unknown one is no error.
   Status end(std::string_view cookie_value);
 

@@ -619,6 +619,37 @@ TEST_F(ConsoleHttpTest, AnIdleSessionGoesToLoginAndABusyOneEndsAtItsMaximumAge) 
   EXPECT_EQ(swap->get_header_value("HX-Redirect"), "/login?next=/");
 }
 
+TEST_F(ConsoleHttpTest, APageRefreshingItselfDoesNotKeepAnUnattendedSessionAlive) {
+  start("session_idle_minutes = 30\n");
+  auto b = logged_in("ada@corp.example");
+  // A case page and the mailboxes' page left open ask htmx for their news every 5 s.
+  const httplib::Headers poll = {{"HX-Request", "true"},
+                                 {"HX-Current-URL", "http://127.0.0.1/admin/mailboxes"}};
+  for (int minute = 2; minute <= 28; minute += 2) {
+    clock_.advance(2 * 60);
+    auto states = b.get("/admin/mailbox-states", poll);
+    ASSERT_TRUE(states);
+    EXPECT_EQ(states->status, 200) << "minute " << minute << " of 30";
+    auto thread = b.get("/cases/CS0000001/thread?after=0", poll);
+    ASSERT_TRUE(thread);
+    EXPECT_NE(thread->status, 401) << "minute " << minute << " of 30";
+  }
+  clock_.advance(3 * 60);  // 31 minutes since the agent last did anything
+  auto r = b.get("/admin/mailbox-states", poll);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401) << "the refreshes did not keep the session alive";
+  // The login returns to the page the refresh was made from, not to the refresh's piece.
+  EXPECT_EQ(r->get_header_value("HX-Redirect"), "/login?next=/admin/mailboxes");
+  EXPECT_FALSE(works(b));
+
+  // The agent's own use still moves the idle expiry.
+  auto used = logged_in("ada@corp.example");
+  clock_.advance(20 * 60);
+  ASSERT_TRUE(works(used));
+  clock_.advance(20 * 60);
+  EXPECT_TRUE(works(used));
+}
+
 TEST_F(ConsoleHttpTest, ADisabledAgentsSessionStopsWorking) {
   start();
   auto b = logged_in();
