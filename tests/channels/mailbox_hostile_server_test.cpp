@@ -180,6 +180,32 @@ class HostileServerTest : public ::testing::Test {
     return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, text};
   }
 
+  // The runtime over the test's data directory; its size limit `limit` when not 0.
+  std::unique_ptr<runtime::Runtime> open_runtime(uint64_t limit = 0) {
+    auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
+    EXPECT_TRUE(cfg) << cfg.error().message;
+    if (!cfg) return nullptr;
+    if (limit) cfg->limits.max_message_bytes = limit;
+    auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
+    EXPECT_TRUE(rt) << rt.error().message;
+    return rt ? std::move(*rt) : nullptr;
+  }
+
+  // Mailbox "in" of alice on the server at `port`, without TLS.
+  store::Mailbox mailbox(domain::Protocol protocol, int port, domain::AfterAction after) const {
+    store::Mailbox m;
+    m.name = "in";
+    m.protocol = protocol;
+    m.host = "127.0.0.1";
+    m.port = port;
+    m.tls = domain::TlsMode::kNone;
+    m.allow_plaintext_auth = true;
+    m.user = "alice";
+    m.password_file = (dir.path() / "pw").string();
+    m.after.action = after;
+    return m;
+  }
+
   int cases() {
     auto j =
         nlohmann::json::parse(run_mailcase({"--data", data, "case", "list", "--json"}).out, nullptr, false);
@@ -329,21 +355,11 @@ TEST_F(HostileServerTest, AnImapMailNotRecordedIsFetchedAgainUnderKeep) {
       fetched(1, 5, five) + fetched(2, 6, six) +
       "5 OK done\r\n* SEARCH\r\n6 OK done\r\n* BYE bye\r\n7 OK done\r\n");
   ASSERT_TRUE(server.ok());
-  auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
-  ASSERT_TRUE(cfg) << cfg.error().message;
-  auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
-  ASSERT_TRUE(rt) << rt.error().message;
-  store::Mailbox m;
-  m.name = "in";
-  m.host = "127.0.0.1";
-  m.port = server.port();
-  m.tls = domain::TlsMode::kNone;
-  m.allow_plaintext_auth = true;
-  m.user = "alice";
-  m.password_file = (dir.path() / "pw").string();
-  m.after.action = domain::AfterAction::kKeep;
+  auto rt = open_runtime();
+  ASSERT_TRUE(rt);
+  const auto m = mailbox(domain::Protocol::kImap, server.port(), domain::AfterAction::kKeep);
   FailingSink sink;
-  channels::AgentBook book((*rt)->store());
+  channels::AgentBook book(rt->store());
   std::atomic<bool> stop{false};
   channels::AgentContext ctx{sink, book, stop};
   store::MailboxState state;
@@ -368,22 +384,11 @@ TEST_F(HostileServerTest, APop3MailLargerThanListedIsNeverHeldInABatch) {
       std::to_string(small.size()) + "\r\n.\r\n+OK\r\n1 a\r\n2 b\r\n.\r\n+OK\r\n" + big + ".\r\n+OK\r\n" +
       small + ".\r\n+OK bye\r\n");
   ASSERT_TRUE(server.ok());
-  auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
-  ASSERT_TRUE(cfg) << cfg.error().message;
-  auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
-  ASSERT_TRUE(rt) << rt.error().message;
-  store::Mailbox m;
-  m.name = "in";
-  m.protocol = domain::Protocol::kPop3;
-  m.host = "127.0.0.1";
-  m.port = server.port();
-  m.tls = domain::TlsMode::kNone;
-  m.allow_plaintext_auth = true;
-  m.user = "alice";
-  m.password_file = (dir.path() / "pw").string();
-  m.after.action = domain::AfterAction::kKeep;
+  auto rt = open_runtime();
+  ASSERT_TRUE(rt);
+  const auto m = mailbox(domain::Protocol::kPop3, server.port(), domain::AfterAction::kKeep);
   FailingSink sink;
-  channels::AgentBook book((*rt)->store());
+  channels::AgentBook book(rt->store());
   std::atomic<bool> stop{false};
   channels::AgentContext ctx{sink, book, stop};
   store::MailboxState state;
@@ -412,23 +417,12 @@ TEST_F(HostileServerTest, AnImapMailLargerThanItsSizeSaidIsLeftOnTheServer) {
       part(5, 0, 1048577, true) + part(6, 0, 1048576, false) + part(7, 1048576, limit + 1 - 1048576, false) +
       "* SEARCH 5\r\n8 OK done\r\n* BYE bye\r\n9 OK done\r\n");
   ASSERT_TRUE(server.ok());
-  auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
-  ASSERT_TRUE(cfg) << cfg.error().message;
-  cfg->limits.max_message_bytes = limit;
-  auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
-  ASSERT_TRUE(rt) << rt.error().message;
-  store::Mailbox m;
-  m.name = "in";
-  m.host = "127.0.0.1";
-  m.port = server.port();
-  m.tls = domain::TlsMode::kNone;
-  m.allow_plaintext_auth = true;
-  m.user = "alice";
-  m.password_file = (dir.path() / "pw").string();
-  m.after.action = domain::AfterAction::kDelete;
-  channels::AgentBook book((*rt)->store());
+  auto rt = open_runtime(limit);
+  ASSERT_TRUE(rt);
+  const auto m = mailbox(domain::Protocol::kImap, server.port(), domain::AfterAction::kDelete);
+  channels::AgentBook book(rt->store());
   std::atomic<bool> stop{false};
-  channels::AgentContext ctx{(*rt)->ingest(), book, stop};
+  channels::AgentContext ctx{rt->ingest(), book, stop};
   ctx.max_message_bytes = limit;
   store::MailboxState state;
   state.name = "in";
@@ -456,24 +450,12 @@ TEST_F(HostileServerTest, APop3MailOverTheLimitThoughListedUnderIsLeftAndTheNext
       std::to_string(small.size()) + "\r\n.\r\n+OK\r\n1 a\r\n2 b\r\n.\r\n+OK\r\n" + big + ".\r\n+OK\r\n" +
       small + ".\r\n+OK\r\n+OK bye\r\n");
   ASSERT_TRUE(server.ok());
-  auto cfg = config::load(dir.path() / "data" / "mailcase.toml");
-  ASSERT_TRUE(cfg) << cfg.error().message;
-  cfg->limits.max_message_bytes = limit;
-  auto rt = runtime::Runtime::open(dir.path() / "data", *cfg);
-  ASSERT_TRUE(rt) << rt.error().message;
-  store::Mailbox m;
-  m.name = "in";
-  m.protocol = domain::Protocol::kPop3;
-  m.host = "127.0.0.1";
-  m.port = server.port();
-  m.tls = domain::TlsMode::kNone;
-  m.allow_plaintext_auth = true;
-  m.user = "alice";
-  m.password_file = (dir.path() / "pw").string();
-  m.after.action = domain::AfterAction::kDelete;
-  channels::AgentBook book((*rt)->store());
+  auto rt = open_runtime(limit);
+  ASSERT_TRUE(rt);
+  const auto m = mailbox(domain::Protocol::kPop3, server.port(), domain::AfterAction::kDelete);
+  channels::AgentBook book(rt->store());
   std::atomic<bool> stop{false};
-  channels::AgentContext ctx{(*rt)->ingest(), book, stop};
+  channels::AgentContext ctx{rt->ingest(), book, stop};
   ctx.max_message_bytes = limit;
   store::MailboxState state;
   state.name = "in";
