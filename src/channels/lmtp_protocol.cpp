@@ -105,6 +105,12 @@ void Protocol::command(std::string_view cmd) {
       reply("503 5.5.1 LHLO first\r\n");
       return;
     }
+    if (mail_from_) {
+      // RFC 5321 4.1.4: a transaction is ended by its DATA or RSET. Taking a second MAIL
+      // would drop the recipients the client was told were taken.
+      reply("503 5.5.1 nested MAIL command: RSET first\r\n");
+      return;
+    }
     const std::string lower = text::ascii_lower(cmd);
     if (auto p = lower.find(" size="); p != std::string::npos) {
       const uint64_t declared = std::strtoull(lower.c_str() + p + 6, nullptr, 10);

@@ -123,8 +123,8 @@ TEST(LmtpProtocol, AWholeTransactionHandsOverOneMailAndAnswersEachRecipient) {
 
 TEST(LmtpProtocol, TheNullSenderIsKeptEmpty) {
   Session s = in_transaction();
-  EXPECT_EQ(s.send("MAIL FROM:<>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\nhi\r\n.\r\n"),
-            "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n"
+  EXPECT_EQ(s.send("RSET\r\nMAIL FROM:<>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\nhi\r\n.\r\n"),
+            "250 2.0.0 OK\r\n250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n"
             "250 2.0.0 <support@corp.example> created C-7\r\n");
   ASSERT_EQ(s.mails.size(), 1u);
   EXPECT_EQ(s.mails[0].sender, "");
@@ -240,6 +240,25 @@ TEST(LmtpProtocol, CommandsOutOfSequenceGet503) {
   EXPECT_TRUE(s.mails.empty());
 }
 
+// A second MAIL inside a transaction is refused, and the transaction goes on as it was:
+// the recipients already taken are not dropped without a word.
+TEST(LmtpProtocol, ASecondMailInsideATransactionGets503AndKeepsTheFirst) {
+  Session s;
+  s.greeting();
+  s.send("LHLO mta.example\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<anna@example.org>\r\n"), "250 2.1.0 OK\r\n");
+  EXPECT_EQ(s.send("RCPT TO:<support@corp.example>\r\n"), "250 2.1.5 OK\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<eve@example.net>\r\n"), "503 5.5.1 nested MAIL command: RSET first\r\n");
+  s.send("DATA\r\n");
+  s.send("Subject: hi\r\n\r\nhello\r\n.\r\n");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_EQ(s.mails[0].sender, "anna@example.org");
+  EXPECT_EQ(s.mails[0].recipients, std::vector<std::string>{"support@corp.example"});
+  // After RSET, a new transaction starts.
+  EXPECT_EQ(s.send("RSET\r\n"), "250 2.0.0 OK\r\n");
+  EXPECT_EQ(s.send("MAIL FROM:<bob@example.org>\r\n"), "250 2.1.0 OK\r\n");
+}
+
 TEST(LmtpProtocol, ADeclaredSizeOverTheLimitGets552) {
   Session s;
   s.greeting();
@@ -249,6 +268,7 @@ TEST(LmtpProtocol, ADeclaredSizeOverTheLimitGets552) {
   EXPECT_EQ(s.send("RCPT TO:<support@corp.example>\r\n"), "503 5.5.1 MAIL first\r\n")
       << "no transaction began";
   EXPECT_EQ(s.send("MAIL FROM:<anna@example.org> size=1000\r\n"), "250 2.1.0 OK\r\n");
+  s.send("RSET\r\n");
   EXPECT_EQ(s.send("MAIL FROM:<anna@example.org> BODY=8BITMIME SIZE=99999999999999999999\r\n"),
             "552 5.3.4 message larger than 1000 bytes\r\n");
 }
