@@ -391,6 +391,9 @@ Result<store::Agent> agent_from(std::string_view name, std::string_view email, s
   if (a.name.size() > kMaxNameBytes)
     return fail(ErrorCode::kInvalidInput,
                 "the name is longer than " + std::to_string(kMaxNameBytes) + " bytes");
+  // Shown in lists, on the terminal and in mail headers: one line, no control characters.
+  if (!text::is_clean_text(a.name, true))
+    return fail(ErrorCode::kInvalidInput, "the name must be one line of text without control characters");
   if (auto problem = store::agent_email_problem(email); !problem.empty())
     return fail(ErrorCode::kInvalidInput, problem);
   a.email = text::normalize_email(email);

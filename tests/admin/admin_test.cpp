@@ -293,6 +293,12 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(agent_from("", "x@corp.example", "agent"));
+  for (const char* name : {"Ada\nBcc: all@corp.example", "Ada\x1b[2J", "Ada\tLovelace", "Ada\xff"}) {
+    auto bad = agent_from(name, "x@corp.example", "agent");
+    ASSERT_FALSE(bad) << name;
+    EXPECT_EQ(bad.error().code, ErrorCode::kInvalidInput);
+  }
+  EXPECT_TRUE(agent_from("Åsa Öberg", "asa@corp.example", "agent"));
   EXPECT_FALSE(agent_from("X", "not-an-address", "agent"));
   EXPECT_FALSE(agent_from("X", "x@corp.example", "boss"));
 }
