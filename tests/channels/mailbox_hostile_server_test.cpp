@@ -25,19 +25,25 @@
 namespace mailcase::testing {
 namespace {
 
+// A socket listening on a free loopback port: fd and port set; false when it could not.
+bool listen_on_loopback(int& fd, int& port) {
+  fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(fd, 1) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  port = ntohs(a.sin_port);
+  return ok;
+}
+
 // Accepts one connection, sends `script` (every reply of the session at once), ends its
 // side of the stream, and reads what the client sends until it closes.
 class ScriptedServer {
  public:
   explicit ScriptedServer(std::string script) : script_(std::move(script)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(fd_, 1) == 0 &&
-          ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-    port_ = ntohs(a.sin_port);
+    ok_ = listen_on_loopback(fd_, port_);
     if (ok_) thread_ = std::thread([this] { serve(); });
   }
   ~ScriptedServer() {
@@ -80,14 +86,7 @@ class EndlessServer {
   EndlessServer(std::string script, std::string drip, std::chrono::milliseconds pause, size_t cap,
                 std::string end = "")
       : script_(std::move(script)), drip_(std::move(drip)), end_(std::move(end)), pause_(pause), cap_(cap) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(fd_, 1) == 0 &&
-          ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-    port_ = ntohs(a.sin_port);
+    ok_ = listen_on_loopback(fd_, port_);
     if (ok_) thread_ = std::thread([this] { serve(); });
   }
   ~EndlessServer() {
