@@ -29,6 +29,7 @@ std::map<std::string, std::string> alert_rule_details(const alerts::AlertRule& r
   put("subject", r.subject_re);
   put("body", r.body_re);
   put("account", r.account);
+  if (r.proven_sender) d["proven-sender"] = "yes";
   return d;
 }
 
@@ -64,6 +65,7 @@ AlertRuleChange change_to(const alerts::AlertRule& r) {
   c.body_re = r.body_re;
   c.account = r.account;
   c.reopen_within_hours = r.reopen_within_hours;
+  c.proven_sender = r.proven_sender;
   return c;
 }
 
@@ -77,6 +79,7 @@ alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange&
     r.account_id.reset();
   }
   if (c.reopen_within_hours) r.reopen_within_hours = *c.reopen_within_hours;
+  if (c.proven_sender) r.proven_sender = *c.proven_sender;
   return r;
 }
 

@@ -28,6 +28,7 @@ struct AlertRuleChange {
   std::optional<alerts::Format> format;
   std::optional<std::string> sender_re, subject_re, body_re, account;
   std::optional<int> reopen_within_hours;
+  std::optional<bool> proven_sender;
 };
 // A change that gives every field of r (a form or a merged body that holds the whole rule).
 AlertRuleChange change_to(const alerts::AlertRule& r);

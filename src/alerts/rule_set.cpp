@@ -92,6 +92,14 @@ bool RuleSet::empty() const {
   return rules_.empty();
 }
 
+std::string sender_refusal(const AlertRule& r, const SenderStanding& s) {
+  if (!s.contradicted.empty()) return "the From may be forged (" + s.contradicted + ")";
+  if (r.proven_sender && !s.verified)
+    return "the rule wants a proven sender, and no trusted server vouched for the From (no DKIM or DMARC "
+           "pass aligned with it)";
+  return {};
+}
+
 std::optional<RuleSet::Match> RuleSet::match(std::string_view from, std::string_view subject,
                                              std::string_view body) const {
   for (const auto& c : rules_) {

@@ -28,6 +28,11 @@ struct AlertRule {
   std::optional<domain::Id> account_id;  // the account its cases are for
   std::string account;                   // that account's name, as listed ("" for none)
   int reopen_within_hours = kDefaultReopenWithinHours;
+  // A rule matches by the From address, which anyone can write: with proven_sender, a
+  // mail it matches acts only when a trusted receiving server vouched for that From (a
+  // DKIM or DMARC pass aligned with it, trust::from_verified); any other is held. Off, a
+  // mail acts unless a trusted server speaks against its From.
+  bool proven_sender = false;
   int position = 0;  // rules are tried in this order (then by id)
   std::string created_at;
 
@@ -44,6 +49,20 @@ inline constexpr int kMaxReopenWithinHours = 24 * 365;
 // groups host and state, reopen_within_hours in 0..kMaxReopenWithinHours. kInvalidInput
 // naming the field otherwise.
 Status check_rule(const AlertRule& r);
+
+// What the receiving side proved of a mail's sender, as an alert rule weighs it.
+struct SenderStanding {
+  // Why the trusted Authentication-Results speak against the From
+  // (trust::from_contradicted's words); "" when they do not.
+  std::string contradicted;
+  // A trusted server vouched for the From's domain (trust::from_verified).
+  bool verified = false;
+};
+
+// Why rule r may not act on a mail from a sender of this standing, "" when it may: a
+// contradicted From is never believed; a rule wanting a proven sender wants it verified.
+// Pure.
+std::string sender_refusal(const AlertRule& r, const SenderStanding& s);
 
 class RuleSet {
  public:

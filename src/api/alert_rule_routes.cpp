@@ -45,9 +45,10 @@ Checked<alerts::AlertRule> alert_rule_of(const nlohmann::json& body) {
   alerts::AlertRule r;
   std::vector<FieldError> errors;
   for (auto& key : unknown_fields(body, {"name", "format", "sender", "subject", "body", "account",
-                                         "reopen_within_hours", "position", "created_at"}))
-    errors.push_back({std::move(key), "no such field of an alert rule (name, format, sender, subject, body, "
-                                      "account, reopen_within_hours)"});
+                                         "reopen_within_hours", "proven_sender", "position", "created_at"}))
+    errors.push_back({std::move(key),
+                      "no such field of an alert rule (name, format, sender, subject, body, "
+                      "account, reopen_within_hours, proven_sender)"});
   auto text = [&](const char* name, size_t max, std::string& out) {
     auto v = string_field(body, name, max);
     if (!v) {
@@ -73,6 +74,10 @@ Checked<alerts::AlertRule> alert_rule_of(const nlohmann::json& body) {
                       "hours from 0 to " + std::to_string(alerts::kMaxReopenWithinHours)});
   else if (*h)
     r.reopen_within_hours = static_cast<int>(**h);
+  if (auto p = bool_field(body, "proven_sender"); !p)
+    errors.push_back({"proven_sender", "must be true or false"});
+  else if (*p)
+    r.proven_sender = **p;
   if (!errors.empty()) {
     Problem p;
     p.status = 422;
@@ -111,11 +116,13 @@ void add_alert_rule(Context& ctx, const store::Agent& by, const httplib::Request
 void patch_alert_rule(Context& ctx, const store::Agent& by, const std::string& name, const httplib::Request& req,
                       httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
-  auto fixed = unknown_fields(*body, {"format", "sender", "subject", "body", "account", "reopen_within_hours"});
+  auto fixed = unknown_fields(
+      *body, {"format", "sender", "subject", "body", "account", "reopen_within_hours", "proven_sender"});
   if (!fixed.empty())
     return send_problem(res, field_problem(fixed.front(),
-                                           "not changeable (format, sender, subject, body, account and "
-                                           "reopen_within_hours are; remove and add a rule to rename it)"));
+                                           "not changeable (format, sender, subject, body, account, "
+                                           "reopen_within_hours and proven_sender are; remove and add a rule "
+                                           "to rename it)"));
   auto current = find_alert_rule(ctx, name);
   if (!current) return send_error(res, current.error());
   nlohmann::json merged = present::alert_rule_json(*current);

@@ -40,6 +40,9 @@ void register_alert_commands(CLI::App& app, Globals& g) {
     add->add_option("--reopen-within", r->reopen_within_hours,
                     "hours after a recovery within which a new problem reopens the case (default 24; "
                     "0: always a new case)");
+    add->add_flag("--proven-sender", r->proven_sender,
+                  "act only on mail whose From a trusted server vouched for (DKIM or DMARC pass aligned "
+                  "with it, per trust.authserv_ids); hold any other");
     add->callback([&g, r, format] {
       g.action = [&g, r, format] {
         auto f = alerts::format_from(*format);
@@ -78,6 +81,7 @@ void register_alert_commands(CLI::App& app, Globals& g) {
                 << std::setw(8) << alerts::to_string(r.format) << " account "
                 << (r.account.empty() ? "-" : r.account) << ", reopen within " << r.reopen_within_hours
                 << " h";
+            if (r.proven_sender) out << ", proven sender only";
             if (!r.sender_re.empty()) out << ", sender /" << r.sender_re << "/";
             if (!r.subject_re.empty()) out << ", subject /" << r.subject_re << "/";
             if (!r.body_re.empty()) out << ", body /" << r.body_re << "/";
@@ -105,6 +109,9 @@ void register_alert_commands(CLI::App& app, Globals& g) {
     change->add_option("--account", c->account, "the account the alert cases are for");
     change->add_option("--reopen-within", c->reopen_within_hours,
                        "hours after a recovery within which a new problem reopens the case");
+    change->add_option("--proven-sender", c->proven_sender,
+                       "true: act only on mail whose From a trusted server vouched for; false: on any mail "
+                       "no trusted server speaks against");
     change->callback([&g, name, c, format] {
       if (*format) c->format = alerts::format_from(**format);
       const bool bad_format = *format && !c->format;

@@ -18,7 +18,8 @@ namespace mailcase::console {
 namespace {
 
 // The form's fields, named as the command line's options ('_' for '-').
-const char* const kAlertFields[] = {"name", "format", "sender", "subject", "body", "account", "reopen_within"};
+const char* const kAlertFields[] = {"name", "format",  "sender",        "subject",
+                                    "body", "account", "reopen_within", "proven_sender"};
 
 // The rule a form describes, before check_rule; the form's own errors by field (a field
 // past its bound is refused by name, never cut).
@@ -45,6 +46,7 @@ std::pair<alerts::AlertRule, std::map<std::string, std::string>> alert_rule_from
     else
       r.reopen_within_hours = std::stoi(h);
   }
+  r.proven_sender = field(f, "proven_sender") == "yes";  // a checkbox: absent when unchecked
   return {std::move(r), std::move(errors)};
 }
 
@@ -69,6 +71,7 @@ Html alert_rules_table(const Viewer& v, const std::vector<alerts::AlertRule>& al
                             std::pair{"body", &r.body_re}})
       if (!re->empty()) patterns += html("<div>{} <code>{}</code></div>", what, *re);
     if (patterns.empty()) patterns = html("any mail");
+    if (r.proven_sender) patterns += html("<div class=\"meta\">proven sender only</div>");
     rows += html(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} h</td><td class=\"actions\">"
         "<a class=\"button secondary\" href=\"/admin/alert-rules/edit?name={}\">Edit</a> "
@@ -101,28 +104,39 @@ Html alert_rule_form(const Viewer& v, const Fields& f, const std::map<std::strin
               : html("<h2 id=\"alert-rule-form\">Add an alert rule</h2><p class=\"meta\">Tried after the rules "
                      "above.");
   return html(
-      "{} Patterns are RE2, matched anywhere in any letter case; empty matches any mail. A generic rule's body "
-      "pattern names the groups host and state (and optionally service), e.g. "
+      "{} Patterns are RE2, matched anywhere in any letter case; empty matches any mail. A generic rule's "
+      "body pattern names the groups host and state (and optionally service), e.g. "
       "<code>(?P&lt;host&gt;\\S+) is (?P&lt;state&gt;\\w+)</code>.</p>"
       "<form method=\"post\" action=\"{}\" class=\"card\">{}{}"
-      "<label for=\"f-format\">Format</label><select id=\"f-format\" name=\"format\">{}</select>{}{}{}{}{}{}"
+      "<label for=\"f-format\">Format</label><select id=\"f-format\" name=\"format\">{}</select>"
+      "{}{}{}{}{}{}{}"
       "<div class=\"actions\"><button type=\"submit\">{}</button></div></form>",
       heading, editing ? "/admin/alert-rules/change" : "/admin/alert-rules", csrf_field(v), name, opts,
       field_error(errors, "format"), text_input("sender", "Sender pattern (the From address)", f, errors),
       text_input("subject", "Subject pattern", f, errors), text_input("body", "Body pattern", f, errors),
       text_input("account", "Account its cases are for (empty: none)", f, errors),
-      text_input("reopen_within", "Hours after a recovery within which a new problem reopens the case (empty: 24; "
-               "0: always a new case)",
-               f, errors, " inputmode=\"numeric\""),
+      text_input("reopen_within",
+                 "Hours after a recovery within which a new problem reopens the case (empty: 24; "
+                 "0: always a new case)",
+                 f, errors, " inputmode=\"numeric\""),
+      html(
+          "<label class=\"check\"><input type=\"checkbox\" name=\"proven_sender\" value=\"yes\"{}> Only mail "
+          "whose From a trusted server vouched for (a DKIM or DMARC pass aligned with it); any other is "
+          "held</label>",
+          Html::trusted(field(f, "proven_sender") == "yes" ? " checked" : "")),
       editing ? "Save the alert rule" : "Add the alert rule");
 }
 
 // A stored rule as the form's fields.
 Fields fields_of(const alerts::AlertRule& r) {
-  return {{"name", r.name},       {"format", alerts::to_string(r.format)},
-          {"sender", r.sender_re}, {"subject", r.subject_re},
-          {"body", r.body_re},     {"account", r.account},
-          {"reopen_within", std::to_string(r.reopen_within_hours)}};
+  return {{"name", r.name},
+          {"format", alerts::to_string(r.format)},
+          {"sender", r.sender_re},
+          {"subject", r.subject_re},
+          {"body", r.body_re},
+          {"account", r.account},
+          {"reopen_within", std::to_string(r.reopen_within_hours)},
+          {"proven_sender", r.proven_sender ? "yes" : ""}};
 }
 
 void alert_rules_page(Context& ctx, const Viewer& v, httplib::Response& res, int status, const Html& message,

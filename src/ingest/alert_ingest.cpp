@@ -58,17 +58,16 @@ Result<AlertOutcome> AlertIngest::comment_on(store::UnitOfWork& u, store::Case& 
 
 Result<std::optional<AlertOutcome>> AlertIngest::apply(store::UnitOfWork& u, const mime::ParsedMessage& m,
                                                        store::Id raw_id, bool notify,
-                                                       std::string_view from_contradicted) {
+                                                       const alerts::SenderStanding& sender) {
   MC_RETURN_IF_ERROR(refresh(u));
   if (rules_.empty()) return std::optional<AlertOutcome>();
   auto match = rules_.match(m.from.email, m.subject, m.text_body);
   if (!match) return std::optional<AlertOutcome>();
   const alerts::AlertRule& rule = *match->rule;
   const std::string said = "alert rule " + rule.name + ": ";
-  if (!from_contradicted.empty())
-    return std::optional<AlertOutcome>(AlertOutcome{
-        store::RawState::kHeld, OutcomeKind::kHeld,
-        said + "not applied: the From may be forged (" + std::string(from_contradicted) + ")", std::nullopt});
+  if (const std::string refused = alerts::sender_refusal(rule, sender); !refused.empty())
+    return std::optional<AlertOutcome>(AlertOutcome{store::RawState::kHeld, OutcomeKind::kHeld,
+                                                    said + "not applied: " + refused, std::nullopt});
   if (!match->alert)
     return std::optional<AlertOutcome>(AlertOutcome{store::RawState::kHeld, OutcomeKind::kHeld,
                                                     said + "the mail matches but is not a readable " +

@@ -45,12 +45,12 @@ class AlertIngest {
   // nullopt: no alert rule matches the mail, which goes on to routing. Otherwise the
   // mail's effect is written in u (raw_id: its record) and its outcome returned.
   // notify: a new case's queue is told of it (not while an archive is imported).
-  // from_contradicted: why the believed Authentication-Results speak against the From
-  // (trust::from_contradicted), "" when they do not: a rule matches by the From, so such a
-  // mail (a forged recovery, say) is held, never opening, resolving or reopening a case.
+  // sender: what the believed Authentication-Results say of the From. A rule matches by
+  // the From, so a mail alerts::sender_refusal refuses (a forged recovery, say) is held,
+  // never opening, resolving or reopening a case.
   [[nodiscard]] Result<std::optional<AlertOutcome>> apply(store::UnitOfWork& u, const mime::ParsedMessage& m,
                                                           store::Id raw_id, bool notify,
-                                                          std::string_view from_contradicted = {});
+                                                          const alerts::SenderStanding& sender = {});
 
  private:
   // Compiles the rules again when the store's have changed since (another process may

@@ -946,7 +946,9 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   // Monitoring alerts come before routing and its unknown-sender policy.
   const std::string from_contradicted =
       trust::from_contradicted(w.proof, m.from.email, m.header("From") != nullptr);
-  MC_ASSIGN_OR_RETURN(auto alert, alerts_->apply(u, m, row.id, confirmations_, from_contradicted));
+  MC_ASSIGN_OR_RETURN(auto alert,
+                      alerts_->apply(u, m, row.id, confirmations_,
+                                     {from_contradicted, trust::from_verified(w.proof, m.from.email)}));
   if (alert) {
     row.case_id = alert->case_id;
     return record_outcome(u, w, alert->state, alert->kind, std::move(alert->reason));

@@ -10,6 +10,7 @@ nlohmann::json alert_rule_json(const alerts::AlertRule& r) {
           {"body", r.body_re},
           {"account", r.account.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.account)},
           {"reopen_within_hours", r.reopen_within_hours},
+          {"proven_sender", r.proven_sender},
           {"position", r.position},
           {"created_at", r.created_at}};
 }

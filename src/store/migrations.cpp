@@ -1457,6 +1457,11 @@ DROP TABLE temp.case_search_recapped;
       {40, R"sql(
 ALTER TABLE message_ids ADD COLUMN proposal INTEGER;
 )sql"},
+      // An alert rule may want its mails' sender proven (alerts::AlertRule::proven_sender);
+      // the rules stored before stay as they acted.
+      {41, R"sql(
+ALTER TABLE alert_rules ADD COLUMN proven_sender INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return all;
 }

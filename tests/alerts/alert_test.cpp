@@ -314,5 +314,17 @@ TEST(AlertDecisions, RecoveryOrNewsOnAResolvedCaseIsAComment) {
   EXPECT_EQ(act(recovery(), resolved_case(90 * 86400, domain::CaseStatus::kClosed)), AlertAction::kComment);
 }
 
+TEST(AlertSender, AContradictedFromIsRefusedAndAProvenSenderRuleWantsItVerified) {
+  AlertRule open_rule;
+  AlertRule proven_rule;
+  proven_rule.proven_sender = true;
+  EXPECT_EQ(sender_refusal(open_rule, {}), "") << "nothing speaks against the From";
+  EXPECT_NE(sender_refusal(proven_rule, {}).find("proven sender"), std::string::npos);
+  EXPECT_EQ(sender_refusal(proven_rule, {.contradicted = "", .verified = true}), "");
+  for (const auto* r : {&open_rule, &proven_rule})
+    EXPECT_NE(sender_refusal(*r, {.contradicted = "DMARC failed", .verified = true}).find("DMARC failed"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace mailcase::alerts

@@ -134,6 +134,7 @@ TEST_F(AlertRuleRoutesTest, AnAlertRuleIsChangedInPlace) {
   EXPECT_EQ(j["subject"], "PROBLEM");
   EXPECT_EQ(j["account"], nullptr);
   EXPECT_EQ(j["reopen_within_hours"], 2);
+  EXPECT_EQ(j["proven_sender"], false) << "unchanged";
   EXPECT_EQ(call("GET", "/api/v1/alert-rules/nagios", admin_).j(), j);
   EXPECT_EQ(cli_alert_rules()[0], j);
   EXPECT_EQ(audit().back(), "alert_rule_changed|ada@corp.example|nagios");
@@ -146,6 +147,7 @@ TEST_F(AlertRuleRoutesTest, AnAlertRuleIsChangedInPlace) {
       {json{{"subject", "(unclosed"}}, "subject"},
       {json{{"account", "Nobody Inc"}}, "account"},
       {json{{"reopen_within_hours", "soon"}}, "reopen_within_hours"},
+      {json{{"proven_sender", "yes"}}, "proven_sender"},
   };
   for (const auto& [body, field] : bad) {
     auto a = call("PATCH", "/api/v1/alert-rules/nagios", admin_, body);
@@ -153,6 +155,11 @@ TEST_F(AlertRuleRoutesTest, AnAlertRuleIsChangedInPlace) {
     EXPECT_NE(a.body.find(std::string("\"field\":\"") + field + "\""), std::string::npos) << body << " " << a.body;
   }
   EXPECT_EQ(cli_alert_rules()[0], j);
+  // The rule comes to want its mails' sender proven, and is read so by the command line.
+  auto proven = call("PATCH", "/api/v1/alert-rules/nagios", admin_, json{{"proven_sender", true}});
+  ASSERT_EQ(proven.status, 200) << proven.body;
+  EXPECT_EQ(proven.j()["proven_sender"], true);
+  EXPECT_EQ(cli_alert_rules()[0]["proven_sender"], true);
   EXPECT_EQ(call("PATCH", "/api/v1/alert-rules/nobody", admin_, json{{"subject", "x"}}).status, 404);
   EXPECT_EQ(call("PATCH", "/api/v1/alert-rules/nagios", agent_, json{{"subject", "x"}}).status, 403);
 }

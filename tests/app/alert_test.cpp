@@ -336,5 +336,48 @@ TEST_F(AlertCommands, AForgedRecoveryIsHeldAndLeavesTheCaseOpen) {
   EXPECT_EQ(run_json({"case", "show", "CS0000001", "--json"})["status"], "resolved");
 }
 
+TEST_F(AlertCommands, ARuleWantingAProvenSenderHoldsAMailNoTrustedServerVouchedFor) {
+  // A forged monitoring From with no Authentication-Results at all: nothing speaks against
+  // it, so only a rule that wants the sender proven keeps it from opening or resolving a case.
+  std::ofstream(std::filesystem::path(data_) / "mailcase.toml")
+      << "[outbound]\nfrom_address = \"support@corp.example\"\n[trust]\nauthserv_ids = "
+         "[\"mx.corp.example\"]\n";
+  ASSERT_EQ(run({"alert", "add", "nagios", "--format", "nagios", "--sender", "@monitor\\.example\\.net$",
+                 "--proven-sender"})
+                .exit_code,
+            0);
+  auto rules = run_json({"alert", "list", "--json"});
+  ASSERT_EQ(rules.size(), 1u) << rules.dump();
+  EXPECT_EQ(rules[0]["proven_sender"], true) << rules.dump();
+
+  auto o = deliver(fixture("nagios-problem.eml"));
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+  EXPECT_NE(o["reason"].get<std::string>().find("proven sender"), std::string::npos) << o.dump();
+  EXPECT_FALSE(o.contains("case") && o["case"].is_string()) << o.dump();
+  // A DKIM pass for another domain proves nothing of this From.
+  o = deliver("Authentication-Results: mx.corp.example; dkim=pass header.d=attacker.example\n" +
+              again("nagios-problem.eml", "nagios-1b@monitor.example.net"));
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+  // Nor does a pass written by a server mailcase does not trust.
+  o = deliver("Authentication-Results: mx.other.example; dkim=pass header.d=monitor.example.net\n" +
+              again("nagios-problem.eml", "nagios-1c@monitor.example.net"));
+  EXPECT_EQ(o["outcome"], "held") << o.dump();
+  // The trusted server's aligned DKIM pass: the problem opens its case, the signed recovery
+  // resolves it.
+  o = deliver("Authentication-Results: mx.corp.example; dkim=pass header.d=monitor.example.net\n" +
+              again("nagios-problem.eml", "nagios-1d@monitor.example.net"));
+  ASSERT_EQ(o["case"], "CS0000001") << o.dump();
+  o = deliver("Authentication-Results: mx.corp.example; dmarc=pass header.from=monitor.example.net\n" +
+              fixture("nagios-recovery.eml"));
+  EXPECT_EQ(o["outcome"], "updated") << o.dump();
+  EXPECT_EQ(run_json({"case", "show", "CS0000001", "--json"})["status"], "resolved");
+
+  // Turned off, an unsigned mail acts again, as nothing speaks against its From.
+  ASSERT_EQ(run({"alert", "change", "nagios", "--proven-sender", "false"}).exit_code, 0);
+  EXPECT_EQ(run_json({"alert", "list", "--json"})[0]["proven_sender"], false);
+  o = deliver(again("nagios-problem.eml", "nagios-1e@monitor.example.net"));
+  EXPECT_NE(o["outcome"], "held") << o.dump();
+}
+
 }  // namespace
 }  // namespace mailcase

@@ -407,7 +407,8 @@ TEST_F(RulePages, AnAdminChangesAnAlertRuleWithItsForm) {
                                                          {"sender", "@monitor\\.example\\.net$"},
                                                          {"subject", ""},
                                                          {"account", "Acme"},
-                                                         {"reopen_within", "3"}});
+                                                         {"reopen_within", "3"},
+                                                         {"proven_sender", "yes"}});
   ASSERT_TRUE(saved);
   ASSERT_EQ(saved->status, 303) << saved->body;
   auto rules = cli_alert_rules(run);
@@ -419,9 +420,15 @@ TEST_F(RulePages, AnAdminChangesAnAlertRuleWithItsForm) {
   EXPECT_EQ(rules[0].value("subject", ""), "");
   EXPECT_EQ(rules[0]["account"], "Acme");
   EXPECT_EQ(rules[0]["reopen_within_hours"], 3);
+  EXPECT_EQ(rules[0]["proven_sender"], true);
+  EXPECT_EQ(rules[1]["proven_sender"], false);
   auto page = admin_.get(saved->get_header_value("Location"));
   ASSERT_TRUE(page);
   EXPECT_TRUE(has(page->body, "Changed the alert rule nagios &lt;acme&gt;.")) << page->body;
+  EXPECT_TRUE(has(page->body, "proven sender only")) << page->body;
+  auto proven_edit = admin_.get("/admin/alert-rules/edit?name=nagios%20%3Cacme%3E");
+  ASSERT_TRUE(proven_edit);
+  EXPECT_TRUE(has(proven_edit->body, "name=\"proven_sender\" value=\"yes\" checked")) << proven_edit->body;
 
   auto bad = admin_.post("/admin/alert-rules/change",
                          {{"name", "nagios <acme>"}, {"format", "generic"}, {"body", "no groups here"}});

@@ -41,7 +41,7 @@ class Alerts final : public AlertRepository, SqliteRepository {
     // The table by its name, not an alias: the query-plan check knows it as small.
     MC_ASSIGN_OR_RETURN(auto qq, q("SELECT alert_rules.id, alert_rules.name, format, sender_re, subject_re, "
                                    "body_re, account_id, COALESCE(accounts.name, ''), reopen_within_hours, "
-                                   "position, alert_rules.created_at FROM alert_rules "
+                                   "position, alert_rules.created_at, proven_sender FROM alert_rules "
                                    "LEFT JOIN accounts ON accounts.id = alert_rules.account_id "
                                    "ORDER BY position, alert_rules.id"));
     std::vector<alerts::AlertRule> out;
@@ -61,6 +61,7 @@ class Alerts final : public AlertRepository, SqliteRepository {
       r.reopen_within_hours = static_cast<int>(qq->integer(8));
       r.position = static_cast<int>(qq->integer(9));
       r.created_at = qq->text(10);
+      r.proven_sender = qq->integer(11) != 0;
       out.push_back(std::move(r));
     }
     return out;
@@ -128,8 +129,8 @@ class Alerts final : public AlertRepository, SqliteRepository {
   // r as a new row (a new id), at r.position with r.created_at.
   Result<alerts::AlertRule> insert_rule(alerts::AlertRule r) {
     MC_ASSIGN_OR_RETURN(auto qq, q("INSERT INTO alert_rules (name, format, sender_re, subject_re, body_re, "
-                                   "account_id, reopen_within_hours, position, created_at) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                   "account_id, reopen_within_hours, position, created_at, proven_sender) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     qq->bind(1, r.name)
         .bind(2, alerts::to_string(r.format))
         .bind(3, r.sender_re)
@@ -138,7 +139,8 @@ class Alerts final : public AlertRepository, SqliteRepository {
         .bind(6, r.account_id)
         .bind(7, int64_t{r.reopen_within_hours})
         .bind(8, int64_t{r.position})
-        .bind(9, r.created_at);
+        .bind(9, r.created_at)
+        .bind(10, int64_t{r.proven_sender ? 1 : 0});
     if (auto s = qq->run(); !s) {
       if (s.error().code == ErrorCode::kConflict)
         return fail(ErrorCode::kConflict, "an alert rule named " + r.name + " exists already");
