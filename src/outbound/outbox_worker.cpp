@@ -16,7 +16,11 @@
 namespace mailcase::outbound {
 namespace {
 
-constexpr int64_t kClaimLeaseSeconds = 600;  // longer than one SMTP attempt's timeout (120 s)
+// Longer than one SMTP attempt may last (SmtpTimeouts::total), so that no other worker
+// claims a row while its mail is still on its way: the server may accept it as late as
+// that. A row left by a worker that died comes due again after it.
+constexpr int64_t kClaimLeaseSeconds =
+    std::chrono::duration_cast<std::chrono::seconds>(SmtpTimeouts{}.total).count() + 600;
 constexpr int kRowsPerPass = 50;             // then send_due returns, so that run_outbox sees a stop
 
 }  // namespace
@@ -58,7 +62,7 @@ Result<int> send_due(store::Store& st, const config::Outbound& o, const Sender& 
     // Claimed, not just read, so that a second worker (another thread or serve process on
     // the same data) never sends the same mail; a row left by a worker that died comes due
     // after the lease. One row per claim: its lease then covers one SMTP attempt (at most
-    // 120 s), never a batch whose later rows would come due for another worker while
+    // SmtpTimeouts::total), never a batch whose later rows would come due for another worker while
     // this one is still sending the earlier ones.
     store::OutboxMail m;
     {

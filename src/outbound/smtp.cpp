@@ -5,21 +5,119 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 namespace mailcase::outbound {
 namespace {
 
-struct Reader {
-  const std::string* data;
+using SteadyClock = std::chrono::steady_clock;
+
+// Where the attempt stands and since when, as the callbacks see it: the server's replies
+// (header callback: libcurl hands it every SMTP reply line), the message being read
+// (read callback) and the bytes taken by the server (progress callback, called about once
+// a second in every phase, which ends the attempt when a wait passes its bound).
+struct Watch {
+  enum class Phase {
+    kConnect,  // until the TCP connection is up
+    kReply,    // waiting for a reply (or our TLS handshake) before the data
+    kData,     // sending the message
+    kDataEnd,  // the message sent: waiting for the reply to the end of data
+    kQuit,     // that reply came: waiting for the reply to QUIT
+  };
+  CURL* curl = nullptr;
+  const SmtpTimeouts* timeouts = nullptr;
+  Phase phase = Phase::kConnect;
+  SteadyClock::time_point since = SteadyClock::now();  // the current wait's start
+  curl_off_t uploaded = 0;
+  int end_code = 0;     // the reply to the end of data; 0 until it came
+  std::string gave_up;  // why the watch ended the attempt; empty if it did not
+  const std::string* data = nullptr;
   size_t pos = 0;
+
+  void enter(Phase p) {
+    phase = p;
+    since = SteadyClock::now();
+  }
 };
 
+std::string seconds_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
 size_t read_cb(char* buf, size_t size, size_t n, void* user) {
-  auto* r = static_cast<Reader*>(user);
-  size_t len = std::min(size * n, r->data->size() - r->pos);
-  std::memcpy(buf, r->data->data() + r->pos, len);
-  r->pos += len;
+  auto* w = static_cast<Watch*>(user);
+  size_t len = std::min(size * n, w->data->size() - w->pos);
+  std::memcpy(buf, w->data->data() + w->pos, len);
+  w->pos += len;
+  // Asked for more: what was read before has gone to the server.
+  if (len > 0)
+    w->enter(Watch::Phase::kData);
+  else if (w->phase < Watch::Phase::kDataEnd)
+    w->enter(Watch::Phase::kDataEnd);  // libcurl sends the end of data now
   return len;
+}
+
+// One reply line: "250-…" goes on, "250 …" (or a bare code) ends the reply.
+size_t header_cb(char* buf, size_t size, size_t n, void* user) {
+  auto* w = static_cast<Watch*>(user);
+  const size_t len = size * n;
+  const std::string_view line(buf, len);
+  const bool coded = line.size() >= 3 &&
+                     std::all_of(line.begin(), line.begin() + 3, [](char c) { return c >= '0' && c <= '9'; });
+  if (!coded || (line.size() > 3 && line[3] == '-')) return len;
+  if (w->phase == Watch::Phase::kDataEnd) {
+    w->end_code = std::stoi(std::string(line.substr(0, 3)));
+    w->enter(Watch::Phase::kQuit);
+  } else if (w->phase < Watch::Phase::kData) {
+    w->enter(Watch::Phase::kReply);  // the next command's wait starts
+  }
+  return len;
+}
+
+int progress_cb(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t ulnow) {
+  auto* w = static_cast<Watch*>(user);
+  // Given up: libcurl may still send QUIT, and this ends its wait at the next check.
+  if (!w->gave_up.empty()) return 1;
+  const SmtpTimeouts& t = *w->timeouts;
+  if (w->phase == Watch::Phase::kConnect) {
+    curl_off_t connected = 0;
+    // The greeting's wait is counted from the start, connection included.
+    if (curl_easy_getinfo(w->curl, CURLINFO_CONNECT_TIME_T, &connected) == CURLE_OK && connected > 0)
+      w->phase = Watch::Phase::kReply;
+  }
+  if (w->phase == Watch::Phase::kData && ulnow != w->uploaded) {
+    w->uploaded = ulnow;
+    w->since = SteadyClock::now();
+  }
+  std::chrono::milliseconds bound{};
+  std::string what;
+  switch (w->phase) {
+    case Watch::Phase::kConnect:
+      bound = t.connect;
+      what = "no connection to the SMTP server within ";
+      break;
+    case Watch::Phase::kReply:
+      bound = t.reply;
+      what = "no reply from the SMTP server within ";
+      break;
+    case Watch::Phase::kData:
+      bound = t.data_block;
+      what = "the SMTP server took none of the mail for ";
+      break;
+    case Watch::Phase::kDataEnd:
+      bound = t.data_end;
+      what = "no reply from the SMTP server to the end of the mail within ";
+      break;
+    case Watch::Phase::kQuit:
+      bound = t.quit;
+      what = "no reply from the SMTP server to QUIT within ";
+      break;
+  }
+  if (SteadyClock::now() - w->since <= bound) return 0;
+  w->gave_up = what + seconds_text(bound);
+  return 1;
 }
 
 }  // namespace
@@ -31,7 +129,7 @@ SmtpResult::Kind failure_kind(bool login_denied, int reply_code) {
 }
 
 SmtpResult smtp_send(const config::Outbound& o, const std::string& password, const std::string& to,
-                     const std::string& raw) {
+                     const std::string& raw, const SmtpTimeouts& timeouts) {
   if (!o.smtp_user.empty() && o.smtp_tls == "none" && !o.smtp_allow_plaintext_auth) {
     // Ours to fix, not the customer's: the mail stays queued until the setting changes.
     return {SmtpResult::Kind::kTemporary, 0,
@@ -47,17 +145,35 @@ SmtpResult smtp_send(const config::Outbound& o, const std::string& password, con
   const std::string from = "<" + o.from_address + ">";
   const std::string rcpt = "<" + to + ">";
   curl_slist* rcpts = curl_slist_append(nullptr, rcpt.c_str());
-  Reader reader{&raw};
+  Watch watch;
+  watch.curl = curl;
+  watch.timeouts = &timeouts;
+  watch.data = &raw;
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
   curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);
   curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
-  curl_easy_setopt(curl, CURLOPT_READDATA, &reader);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &watch);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &watch);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &watch);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+  // The phases' bounds are the watch's. libcurl's own are set past them: its connect
+  // timeout covers the greeting, EHLO, STARTTLS and AUTH as well, and its per-reply
+  // timeout (120 s unless set) would end the wait for the end of data's reply early.
+  const auto longest_reply = std::max({timeouts.reply, timeouts.data_end, timeouts.quit});
+  const long reply_seconds = static_cast<long>(longest_reply.count() / 1000) + 2;
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeouts.total.count()));
+  curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, reply_seconds);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeouts.total.count()));
+  // The connection is closed, QUIT and all, inside curl_easy_perform, where the watch
+  // bounds the wait for its reply; a kept connection would send QUIT in
+  // curl_easy_cleanup, waiting up to the per-reply timeout.
+  curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   if (o.smtp_tls == "starttls") curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
   if (!o.smtp_ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.smtp_ca_file.c_str());
@@ -76,14 +192,22 @@ SmtpResult smtp_send(const config::Outbound& o, const std::string& password, con
   curl_easy_cleanup(curl);
 
   SmtpResult r;
-  r.code = static_cast<int>(code);
-  if (rc == CURLE_OK) {
+  r.code = watch.end_code ? watch.end_code : static_cast<int>(code);
+  // Accepted is sent, whatever libcurl made of what came after: it ignores QUIT's
+  // failures, and a 250 to the end of data that came just after we gave up on it (while
+  // libcurl said QUIT) is an acceptance all the same. 250 only, as libcurl takes it.
+  if (rc == CURLE_OK || watch.end_code == 250) {
     r.kind = SmtpResult::Kind::kSent;
     r.message = "sent";
     return r;
   }
+  if (rc == CURLE_ABORTED_BY_CALLBACK && !watch.gave_up.empty()) {
+    r.kind = SmtpResult::Kind::kTemporary;
+    r.message = watch.gave_up;
+    return r;
+  }
   std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-  r.message = (code ? std::to_string(code) + " " : std::string()) + why;
+  r.message = (r.code ? std::to_string(r.code) + " " : std::string()) + why;
   if (rc == CURLE_LOGIN_DENIED) r.message += " (check outbound.smtp_user and outbound.smtp_password_file)";
   r.kind = failure_kind(rc == CURLE_LOGIN_DENIED, r.code);
   return r;

@@ -534,8 +534,8 @@ TEST_F(OutboxStore, AFailedMailsNoteIsWrittenWithTheRowsUpdateOrNotAtAll) {
     if (row && *row) seen_state = store::to_string((*row)->state);
     return note(w, mail, text);
   };
-  // Its lease over, the row comes due again.
-  ASSERT_EQ(*send_due(*st, cfg, reject, 100 + 3600, look), 1);  // anna's row was sent before
+  // Its lease over (longer than an SMTP attempt may last), the row comes due again.
+  ASSERT_EQ(*send_due(*st, cfg, reject, 100 + 2 * 3600, look), 1);  // anna's row was sent before
   EXPECT_EQ(st->find_outbox_by_message_id("m3@x")->value().state, store::OutboxState::kFailed);
   EXPECT_EQ(seen_state, "failed");  // the row's update is in the note's unit
   ASSERT_EQ(notes.size(), 1u);      // only for the row of a case
