@@ -16,6 +16,11 @@ namespace mailcase::console {
 namespace {
 
 constexpr std::string_view kLoginCookie = "mc_login";
+constexpr std::string_view kSecureLoginCookie = "__Secure-mc_login";  // see kSecureSessionCookie
+
+std::string_view login_cookie(const Context& ctx) {
+  return ctx.secure_cookies ? kSecureLoginCookie : kLoginCookie;
+}
 
 std::string cookie_attributes(const Context& ctx, std::string_view path, int64_t max_age) {
   std::string a =
@@ -28,7 +33,7 @@ void login_form(Context& ctx, httplib::Response& res, int status, std::string_vi
                 std::string_view email, std::string_view message) {
   const std::string nonce = random_token("");
   res.set_header("Set-Cookie",
-                 std::string(kLoginCookie) + "=" + nonce + cookie_attributes(ctx, "/login", 3600));
+                 std::string(login_cookie(ctx)) + "=" + nonce + cookie_attributes(ctx, "/login", 3600));
   Html alert =
       message.empty() ? Html() : html("<p class=\"error\" role=\"alert\" id=\"login-error\">{}</p>", message);
   send_bare_page(res, status, "Log in",
@@ -76,7 +81,7 @@ const std::string& decoy_hash() {
 
 void mount_login_routes(web::HttpServer& server, Context& ctx) {
   server.get("/login", "/login", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    auto v = ctx.sessions.resume(cookie_value(req, kSessionCookie));
+    auto v = ctx.sessions.resume(cookie_value(req, ctx.session_cookie));
     std::string next = req.get_param_value("next");
     if (!is_local_path(next)) next = "/";
     if (v && *v) return redirect(res, next);
@@ -88,7 +93,7 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
     if (!is_local_path(next)) next = "/";
     const std::string email = text::normalize_email(form_value(req, "email").substr(0, 320));
     const std::string password = form_value(req, "password");
-    const std::string nonce = cookie_value(req, kLoginCookie);
+    const std::string nonce = cookie_value(req, login_cookie(ctx));
     const std::string sent_nonce = form_value(req, "login_csrf");
     if (nonce.empty() || !access::digests_equal(nonce, sent_nonce))
       return login_form(ctx, res, 403, next, email, "The login form had expired. Please log in again.");
@@ -132,7 +137,7 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
     ctx.throttle.succeeded(email, key, now);
     auto cookie = ctx.sessions.start(*agent);
     if (!cookie) return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
-    res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + *cookie +
+    res.set_header("Set-Cookie", std::string(ctx.session_cookie) + "=" + *cookie +
                                      cookie_attributes(ctx, "/", ctx.sessions.limits().max_seconds));
     redirect(res, next);
   });
@@ -140,8 +145,8 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
   server.post(
       "/logout", "/logout",
       page(ctx, Need::kAgent, [&ctx](const Viewer&, const httplib::Request& req, httplib::Response& res) {
-        (void)ctx.sessions.end(cookie_value(req, kSessionCookie));
-        res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + cookie_attributes(ctx, "/", 0));
+        (void)ctx.sessions.end(cookie_value(req, ctx.session_cookie));
+        res.set_header("Set-Cookie", std::string(ctx.session_cookie) + "=" + cookie_attributes(ctx, "/", 0));
         redirect(res, "/login");
       }));
 }

@@ -122,6 +122,9 @@ void set_frame_headers(httplib::Response& res, const std::string& csp) {
   replace_header(res, "X-Frame-Options", "SAMEORIGIN");
   replace_header(res, "Referrer-Policy", "no-referrer");
   replace_header(res, "Cache-Control", "no-store");
+  // Chromium resolves the host names of a page's links ahead of a click: a mail's links
+  // would tell their sender's DNS server that the mail was opened, and when.
+  replace_header(res, "X-DNS-Prefetch-Control", "off");
 }
 
 // A short document of ours in the frame's place (no such mail, no HTML part...).

@@ -53,6 +53,7 @@ Context::Context(store::Store& s, services::CaseServices& c, const config::Confi
   for (const auto& p : conf.http.trusted_proxies)
     if (auto r = util::parse_ip_range(p)) trusted_proxies.push_back(*r);  // config checked them
   secure_cookies = effective_public_url(conf).starts_with("https://");
+  session_cookie = secure_cookies ? kSecureSessionCookie : kSessionCookie;
 }
 
 std::string cookie_value(const httplib::Request& req, std::string_view name) {
@@ -71,7 +72,7 @@ std::string cookie_value(const httplib::Request& req, std::string_view name) {
 
 web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h, Use use) {
   return [&ctx, need, h = std::move(h), use](const httplib::Request& req, httplib::Response& res) {
-    auto viewer = ctx.sessions.resume(cookie_value(req, kSessionCookie), use == Use::kAgent);
+    auto viewer = ctx.sessions.resume(cookie_value(req, ctx.session_cookie), use == Use::kAgent);
     if (!viewer) {
       send_bare_page(res, 503, "Try again",
                      html("<h1>Try again</h1><p>The console could not be reached "

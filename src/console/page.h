@@ -58,6 +58,10 @@ struct Context {
   // of logins must queue here rather than take the machine's memory.
   std::counting_semaphore<2> password_checks{2};
   bool secure_cookies = false;  // http.public_url (or outbound.base_url) is https
+  // The session's cookie name: kSecureSessionCookie when secure_cookies, else
+  // kSessionCookie. Only this name is read: over https, a cookie without the prefix
+  // (which anyone on the path could have set) is no session.
+  std::string_view session_cookie = kSessionCookie;
 };
 
 enum class Need { kAgent, kAdmin };

@@ -23,6 +23,12 @@ class Store;
 namespace mailcase::console {
 
 inline constexpr std::string_view kSessionCookie = "mc_session";
+// The names over https (Context::session_cookie, login_cookie): a cookie whose name starts
+// __Host- is taken by a browser only when set Secure, by this host (no Domain) for Path=/,
+// so neither a page of a sibling subdomain nor a plain-http answer (a network attacker's)
+// can plant or overwrite it (session fixation); __Secure- wants only Secure, for the login
+// form's cookie, which is limited to /login.
+inline constexpr std::string_view kSecureSessionCookie = "__Host-mc_session";
 // A session's last use is written at most this often: most pages then write nothing.
 inline constexpr int64_t kSessionTouchSeconds = 60;
 

@@ -57,16 +57,16 @@ class ConsoleClient {
     auto c = client();
     auto form = c.Get("/login");
     if (!form) return form;
-    const std::string nonce = set_cookie_value(*form, "mc_login");
+    const std::string nonce = set_cookie_value(*form, login_cookie);
     httplib::Headers h = extra;
-    h.emplace("Cookie", "mc_login=" + nonce);
+    h.emplace("Cookie", login_cookie + "=" + nonce);
     auto r = c.Post("/login", h,
                     httplib::Params{{"login_csrf", input_value(form->body, "login_csrf")},
                                     {"email", email},
                                     {"password", password},
                                     {"next", next}});
     if (r && r->status == 303) {
-      const std::string s = set_cookie_value(*r, "mc_session");
+      const std::string s = set_cookie_value(*r, session_cookie);
       if (!s.empty()) {
         session = s;
         auto home = get("/");
@@ -77,7 +77,7 @@ class ConsoleClient {
   }
 
   httplib::Headers with_session(httplib::Headers h = {}) const {
-    if (!session.empty()) h.emplace("Cookie", "mc_session=" + session);
+    if (!session.empty()) h.emplace("Cookie", session_cookie + "=" + session);
     return h;
   }
   httplib::Result get(const std::string& path, const httplib::Headers& h = {}) const {
@@ -90,7 +90,10 @@ class ConsoleClient {
     return client().Post(path.c_str(), with_session(h), params);
   }
 
-  std::string session;  // the mc_session cookie's value
+  // The cookies' names: over https, "__Host-mc_session" and "__Secure-mc_login".
+  std::string session_cookie = "mc_session";
+  std::string login_cookie = "mc_login";
+  std::string session;  // the session cookie's value
   std::string csrf;     // the session's CSRF token
 
  private:

@@ -409,13 +409,30 @@ TEST_F(ConsoleHttpTest, AGoodPasswordStartsASessionInAnHttpOnlyStrictCookie) {
 TEST_F(ConsoleHttpTest, CookiesAreSecureWhenTheConsoleIsServedOverHttps) {
   start("public_url = \"https://help.example.com\"\n");
   auto b = browser();
+  b.session_cookie = "__Host-mc_session";
+  b.login_cookie = "__Secure-mc_login";
   auto form = b.client().Get("/login");
   ASSERT_TRUE(form);
-  EXPECT_NE(set_cookie_line(*form, "mc_login").find("; Secure"), std::string::npos);
+  EXPECT_NE(set_cookie_line(*form, "__Secure-mc_login").find("; Secure"), std::string::npos);
+  EXPECT_TRUE(set_cookie_line(*form, "mc_login").empty());
   auto r = b.login("bob@corp.example", kPassword);
   ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 303);
-  EXPECT_NE(set_cookie_line(*r, "mc_session").find("; Secure"), std::string::npos);
+  ASSERT_EQ(r->status, 303) << r->body;
+  // __Host-: a browser keeps it only as set Secure, for Path=/ and no Domain, so that
+  // neither a sibling subdomain nor a plain-http answer can plant a session of its choosing.
+  const std::string line = set_cookie_line(*r, "__Host-mc_session");
+  EXPECT_NE(line.find("; Secure"), std::string::npos) << line;
+  EXPECT_NE(line.find("; Path=/;"), std::string::npos) << line;
+  EXPECT_EQ(line.find("Domain"), std::string::npos) << line;
+  auto home = b.get("/");
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->status, 200);
+  // The same session under the name without the prefix (as a cookie planted over plain
+  // http would come) is no session here.
+  auto unprefixed = b.client().Get("/", {{"Cookie", "mc_session=" + b.session}});
+  ASSERT_TRUE(unprefixed);
+  EXPECT_NE(unprefixed->status, 200);
+  EXPECT_EQ(unprefixed->body.find("Bob"), std::string::npos);
 }
 
 TEST_F(ConsoleHttpTest, AnUnknownEmailAndAWrongPasswordGetTheSameAnswer) {
@@ -807,12 +824,15 @@ TEST(ConsoleServeTest, TheServedConsoleLogsInWithItsSettings) {
   mailcase::testing::Background serve(
       {"--data", data, "serve", "--roles", "http", "--http", "127.0.0.1:" + std::to_string(port)});
   ConsoleClient b(port);
+  b.session_cookie = "__Host-mc_session";  // public_url is https
+  b.login_cookie = "__Secure-mc_login";
   ASSERT_TRUE(mailcase::testing::wait_until([&] { return static_cast<bool>(b.client().Get("/healthz")); }))
       << serve.err();
   auto r = b.login("ada@corp.example", kPassword);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 303) << r->body;
-  EXPECT_NE(set_cookie_line(*r, "mc_session").find("; Secure"), std::string::npos) << "public_url is https";
+  EXPECT_NE(set_cookie_line(*r, "__Host-mc_session").find("; Secure"), std::string::npos)
+      << "public_url is https";
   auto home = b.get("/");
   ASSERT_TRUE(home);
   EXPECT_EQ(home->status, 200);
@@ -820,9 +840,10 @@ TEST(ConsoleServeTest, TheServedConsoleLogsInWithItsSettings) {
   auto htmx = b.client().Get("/assets/htmx.min.js");
   ASSERT_TRUE(htmx);
   EXPECT_EQ(htmx->status, 200) << "the console's script is served from the binary";
-  EXPECT_EQ(ConsoleClient(port).login("ada@corp.example", "wrong")->status, 401);
-  EXPECT_EQ(ConsoleClient(port).login("ada@corp.example", kPassword)->status, 429)
-      << "login_failures_per_account = 1";
+  ConsoleClient again = b;
+  again.session.clear();
+  EXPECT_EQ(again.login("ada@corp.example", "wrong")->status, 401);
+  EXPECT_EQ(again.login("ada@corp.example", kPassword)->status, 429) << "login_failures_per_account = 1";
 }
 
 }  // namespace

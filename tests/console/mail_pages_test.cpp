@@ -488,6 +488,7 @@ TEST_F(MailPagesTest, TheMailHtmlIsCleanedAndAnsweredWithItsOwnPolicy) {
   EXPECT_EQ(a.header("X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(a.header("Cache-Control"), "no-store");
   EXPECT_EQ(a.header("X-Frame-Options"), "SAMEORIGIN");
+  EXPECT_EQ(a.header("X-DNS-Prefetch-Control"), "off") << "a link's host looked up tells its sender";
   EXPECT_EQ(a.header("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(a.header("Set-Cookie"), "");
   EXPECT_NE(a.body.find("Please fix invoice 42."), std::string::npos) << a.body;
