@@ -77,8 +77,9 @@ std::optional<Problem> unknown_field(const nlohmann::json& obj, const std::strin
   return field_problem(prefix + unknown.front(), why);
 }
 
-// The rule a POST's body describes: its shape is rule_json's; hits and created_at, which
-// mailcase keeps, are ignored so that a rule read with GET may be sent back as it is.
+// The rule a POST's body describes: its shape is rule_json's; hits, created_at and broken,
+// which mailcase keeps or finds, are ignored so that a rule read with GET may be sent back
+// as it is (a broken pattern is then refused as any other).
 // Every field of the wrong type is named, all at once.
 Checked<rules::Rule> rule_of(const nlohmann::json& body) {
   rules::Rule r;
@@ -101,9 +102,9 @@ Checked<rules::Rule> rule_of(const nlohmann::json& body) {
     else
       out = *v;
   };
-  if (auto bad = unknown_field(body, "",
-                               {"name", "position", "enabled", "if", "set", "continue", "hits", "created_at"},
-                               "no such field of a rule (name, position, enabled, if, set, continue)"))
+  if (auto bad = unknown_field(
+          body, "", {"name", "position", "enabled", "if", "set", "continue", "hits", "created_at", "broken"},
+          "no such field of a rule (name, position, enabled, if, set, continue)"))
     return tl::unexpected(*bad);
   text(body, "", "name", kMaxName + 1, r.name);
   if (r.name.empty()) errors.push_back({"name", "the rule's name is needed"});

@@ -23,7 +23,8 @@ std::string yes_no(const std::optional<bool>& v) {
 }
 
 // One line per rule: position, name, state, hits, then its conditions and actions as
-// the flags that would make it.
+// the flags that would make it; then, for a rule whose pattern does not compile, why it is
+// never checked.
 std::string rule_line(const rules::Rule& r) {
   std::string out = std::to_string(r.position) + ". " + r.name + (r.enabled ? "" : " (disabled)") +
                     "  hits " + std::to_string(r.hits) + " ";
@@ -48,6 +49,8 @@ std::string rule_line(const rules::Rule& r) {
   put("--set-product", r.set.product);
   put("--set-process", r.set.process);
   if (r.continue_after) out += " --continue";
+  if (const std::string why = rules::pattern_problem(r); !why.empty())
+    out += "  [broken, never checked: " + why + "]";
   return out;
 }
 

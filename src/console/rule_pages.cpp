@@ -170,7 +170,10 @@ Html rules_table(const Viewer& v, const std::vector<rules::Rule>& all) {
         "<p>No rules yet: each new case keeps the queue, priority and product its routing address "
         "gives it.</p>");
   Html rows;
+  std::vector<Html> broken;  // the names of the rules whose pattern does not compile
   for (const auto& r : all) {
+    const std::string why = rules::pattern_problem(r);
+    if (!why.empty()) broken.push_back(html("{}", r.name));
     Html actions =
         button_form(v, "/admin/rules/enable", r.name,
                     html("<input type=\"hidden\" name=\"enabled\" value=\"{}\">", r.enabled ? "no" : "yes"),
@@ -187,17 +190,32 @@ Html rules_table(const Viewer& v, const std::vector<rules::Rule>& all) {
                     url_encode(r.name));
     actions += button_form(v, "/admin/rules/remove", r.name, Html(), "Remove",
                            "Remove the rule " + r.name + "? New cases no longer follow it.");
+    const Html broken_html =
+        why.empty()
+            ? Html()
+            : html(
+                  " <span class=\"badge broken\">broken</span><p class=\"error\">Its pattern does not "
+                  "compile, so it is never checked: {}. Edit or remove it.</p>",
+                  why);
     rows += html(
-        "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td>"
+        "<tr class=\"{}{}\"><td>{}</td><td>{}</td><td>{}{}</td><td>{}{}</td><td>{}</td><td>{}</td>"
         "<td class=\"actions\">{}</td></tr>",
-        r.enabled ? "rule" : "rule disabled", r.position, r.name, conditions_html(r.when),
-        actions_html(r.set), r.continue_after ? html(" <span class=\"badge\">then continue</span>") : Html(),
-        r.hits, r.enabled ? "yes" : "no", actions);
+        r.enabled ? "rule" : "rule disabled", why.empty() ? "" : " broken", r.position, r.name,
+        conditions_html(r.when), broken_html, actions_html(r.set),
+        r.continue_after ? html(" <span class=\"badge\">then continue</span>") : Html(), r.hits,
+        r.enabled ? "yes" : "no", actions);
   }
+  const Html warning =
+      broken.empty()
+          ? Html()
+          : html(
+                "<p class=\"error\" role=\"alert\">Rules that do not compile are never checked (the "
+                "others are): {}.</p>",
+                join(broken, ", "));
   return html(
-      "<table id=\"rules\"><thead><tr><th>#</th><th>Name</th><th>If</th><th>Set</th><th>Hits</th>"
+      "{}<table id=\"rules\"><thead><tr><th>#</th><th>Name</th><th>If</th><th>Set</th><th>Hits</th>"
       "<th>Enabled</th><th>Actions</th></tr></thead><tbody>{}</tbody></table>",
-      rows);
+      warning, rows);
 }
 
 // The form that adds a rule, or (`editing`) changes what the rule of that name does: its
@@ -273,10 +291,15 @@ Fields fields_of(const rules::Rule& r) {
 }
 
 Html evaluation_html(const rules::Evaluation& ev) {
+  Html skipped;
+  for (const auto& s : ev.skipped)
+    skipped +=
+        html("<p class=\"error\">Not checked: the rule {} does not compile ({}).</p>", s.name, s.reason);
   if (ev.checked.empty())
     return html(
-        "<p id=\"rule-test-result\">No enabled rule was checked: the case would keep routing's "
-        "settings.</p>");
+        "<div id=\"rule-test-result\">{}<p>No enabled rule was checked: the case would keep routing's "
+        "settings.</p></div>",
+        skipped);
   Html rows;
   for (const auto& c : ev.checked)
     rows += html("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", c.name,
@@ -285,9 +308,9 @@ Html evaluation_html(const rules::Evaluation& ev) {
   Html verdict = ev.matched.empty() ? html("<p>No rule matched: the case would keep routing's settings.</p>")
                                     : html("<p>It would set: {}.</p>", actions_html(ev.result));
   return html(
-      "<div id=\"rule-test-result\"><table><thead><tr><th>Rule checked</th><th>Matched</th><th>It sets"
+      "<div id=\"rule-test-result\">{}<table><thead><tr><th>Rule checked</th><th>Matched</th><th>It sets"
       "</th></tr></thead><tbody>{}</tbody></table>{}<p class=\"meta\">Nothing was changed.</p></div>",
-      rows, verdict);
+      skipped, rows, verdict);
 }
 
 Html test_form(const Viewer& v, std::string_view mail, const Html& result) {

@@ -1,5 +1,7 @@
 #include "ingest/assignment.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -44,7 +46,10 @@ Result<std::shared_ptr<const rules::RuleSet>> RuleCache::current(store::UnitOfWo
   std::lock_guard lock(mu_);
   if (set_ && version == version_) return set_;
   MC_ASSIGN_OR_RETURN(auto all, u.rules().list_rules());
-  MC_ASSIGN_OR_RETURN(auto compiled, rules::RuleSet::compile(std::move(all)));
+  auto compiled = rules::RuleSet::compile(std::move(all));
+  for (const auto& s : compiled.skipped())
+    spdlog::warn("assignment rule {} does not compile and is left out ({}); change its pattern or remove it",
+                 s.name, s.reason);
   set_ = std::make_shared<const rules::RuleSet>(std::move(compiled));
   version_ = version;
   return set_;

@@ -35,7 +35,9 @@ rules::MailFacts rule_facts(const mime::ParsedMessage& m, std::string_view routi
 
 // The enabled rules, compiled once per change: current() reads the store's rules_version
 // (one row) and compiles the rules again only when it moved since the last call, also
-// when another process (`mailcase rule …`) changed them. Thread-safe; the set it returns
+// when another process (`mailcase rule …`) changed them. A rule whose pattern does not
+// compile is left out (rules::RuleSet::skipped) and logged once per compile, naming it and
+// why; the mails go on with the others. Thread-safe; the set it returns
 // stays valid while it is held, whatever happens to the cache.
 class RuleCache {
  public:

@@ -41,14 +41,16 @@ json conditions_json(const rules::Conditions& c) {
 }  // namespace
 
 json rule_json(const rules::Rule& r) {
-  return {{"name", r.name},
-          {"position", r.position},
-          {"enabled", r.enabled},
-          {"if", conditions_json(r.when)},
-          {"set", actions_json(r.set)},
-          {"continue", r.continue_after},
-          {"hits", r.hits},
-          {"created_at", r.created_at}};
+  json out = {{"name", r.name},
+              {"position", r.position},
+              {"enabled", r.enabled},
+              {"if", conditions_json(r.when)},
+              {"set", actions_json(r.set)},
+              {"continue", r.continue_after},
+              {"hits", r.hits},
+              {"created_at", r.created_at}};
+  if (std::string why = rules::pattern_problem(r); !why.empty()) out["broken"] = std::move(why);
+  return out;
 }
 
 json evaluation_json(const rules::Evaluation& e) {
@@ -67,10 +69,16 @@ json evaluation_json(const rules::Evaluation& e) {
   by("priority", e.priority_by);
   by("product", e.product_by);
   by("process", e.process_by);
-  return {{"rules", std::move(checked)},
-          {"matched", e.matched},
-          {"result", actions_json(e.result)},
-          {"set_by", std::move(set_by)}};
+  json out = {{"rules", std::move(checked)},
+              {"matched", e.matched},
+              {"result", actions_json(e.result)},
+              {"set_by", std::move(set_by)}};
+  if (!e.skipped.empty()) {
+    json skipped = json::array();
+    for (const auto& s : e.skipped) skipped.push_back({{"rule", s.name}, {"broken", s.reason}});
+    out["skipped"] = std::move(skipped);
+  }
+  return out;
 }
 
 }  // namespace mailcase::present

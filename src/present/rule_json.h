@@ -9,10 +9,13 @@
 namespace mailcase::present {
 
 // {"name", "position", "enabled", "if": {the conditions set}, "set": {the actions set},
-//  "continue", "hits", "created_at"}. attachments and business_hours are booleans.
+//  "continue", "hits", "created_at"}, and "broken" (why: rules::pattern_problem) for a rule
+// whose pattern does not compile, which is never checked. attachments and business_hours
+// are booleans.
 nlohmann::json rule_json(const rules::Rule& r);
 // {"rules": [{"rule", "matched", "failed" (when not matched), "set"}], "matched": [names],
-//  "result": {the fields the matching rules set}, "set_by": {field: rule}}.
+//  "result": {the fields the matching rules set}, "set_by": {field: rule}}, and
+//  "skipped": [{"rule", "broken"}] when enabled rules were left out for not compiling.
 nlohmann::json evaluation_json(const rules::Evaluation& e);
 
 }  // namespace mailcase::present

@@ -86,13 +86,14 @@ struct CompiledRule {
   std::string address, sender, sender_domain, contact, account, account_level, priority, language;
   int subject_index = -1;  // in the subject set; -1: no subject condition
   int body_index = -1;
-  std::unique_ptr<RE2> subject_re, body_re;  // for the fallback when a set runs out of memory
 };
+
+using Singles = std::vector<std::unique_ptr<RE2>>;  // a set's patterns, one RE2 each, by set index
 
 // Which patterns of a set match a text, computed on first need during one evaluation.
 class LazyMatches {
  public:
-  LazyMatches(const RE2::Set* set, const std::vector<const RE2*>* singles, std::string_view text)
+  LazyMatches(const RE2::Set* set, const Singles* singles, std::string_view text)
       : set_(set), singles_(singles), text_(bounded(text)) {}
 
   bool matches(int index) {
@@ -123,7 +124,7 @@ class LazyMatches {
   }
 
   const RE2::Set* set_;
-  const std::vector<const RE2*>* singles_;
+  const Singles* singles_;
   std::string_view text_;
   bool done_ = false;
   std::vector<bool> hit_;
@@ -181,10 +182,23 @@ Status check_rule(const Rule& r) {
   return {};
 }
 
+std::string pattern_problem(const Rule& r) {
+  for (auto [flag, pattern] :
+       {std::pair{"--if-subject", &r.when.subject}, std::pair{"--if-body", &r.when.body}}) {
+    if (pattern->empty()) continue;
+    RE2 re(*pattern, pattern_options());
+    if (!re.ok()) return std::string(flag) + ": " + re.error();
+  }
+  return "";
+}
+
 struct RuleSet::Compiled {
   std::vector<CompiledRule> rules;
-  std::unique_ptr<RE2::Set> subject_set, body_set;        // null: no rule has such a condition
-  std::vector<const RE2*> subject_singles, body_singles;  // by set index
+  std::unique_ptr<RE2::Set> subject_set, body_set;  // null: no rule has such a condition
+  // For the fallback when a set runs out of memory. A pattern of a rule left out after
+  // it was added stays in its set, matched but never read.
+  Singles subject_singles, body_singles;
+  std::vector<SkippedRule> skipped;
 };
 
 RuleSet::RuleSet() : compiled_(std::make_unique<Compiled>()) {}
@@ -192,33 +206,50 @@ RuleSet::~RuleSet() = default;
 RuleSet::RuleSet(RuleSet&&) noexcept = default;
 RuleSet& RuleSet::operator=(RuleSet&&) noexcept = default;
 
-Result<RuleSet> RuleSet::compile(std::vector<Rule> rules) {
+RuleSet RuleSet::compile(std::vector<Rule> rules) {
   std::erase_if(rules, [](const Rule& r) { return !r.enabled; });
   std::stable_sort(rules.begin(), rules.end(),
                    [](const Rule& a, const Rule& b) { return a.position < b.position; });
 
   RuleSet out;
   Compiled& k = *out.compiled_;
-  auto add_pattern = [](const Rule& r, const std::string& pattern, std::string_view flag,
-                        std::unique_ptr<RE2::Set>& set, std::vector<const RE2*>& singles,
-                        std::unique_ptr<RE2>& single, int& index) -> Status {
-    if (pattern.empty()) return {};
+  // A rule's pattern compiled alone (null when it has none), or why RE2 refuses it.
+  auto compile_one = [](const std::string& pattern, std::string_view flag, std::unique_ptr<RE2>& single,
+                        std::string& why) {
+    if (pattern.empty() || !why.empty()) return;
     single = std::make_unique<RE2>(pattern, pattern_options());
-    if (!single->ok())
-      return fail(ErrorCode::kInvalidInput,
-                  "rule " + r.name + ": " + std::string(flag) + ": " + single->error());
+    if (!single->ok()) why = std::string(flag) + ": " + single->error();
+  };
+  // Adds a compiled pattern to its set; "" when done, else why not (the flag and RE2's words).
+  auto add_to_set = [](std::unique_ptr<RE2> single, std::string_view flag, std::unique_ptr<RE2::Set>& set,
+                       Singles& singles, int& index) -> std::string {
+    if (!single) return "";
     if (!set) set = std::make_unique<RE2::Set>(set_options(), RE2::UNANCHORED);
     std::string error;
-    index = set->Add(pattern, &error);
-    if (index < 0)
-      return fail(ErrorCode::kInvalidInput, "rule " + r.name + ": " + std::string(flag) + ": " + error);
-    singles.push_back(single.get());
-    return {};
+    index = set->Add(single->pattern(), &error);
+    if (index < 0) return std::string(flag) + ": " + error;
+    singles.push_back(std::move(single));
+    return "";
   };
   k.rules.reserve(rules.size());
   for (Rule& r : rules) {
-    CompiledRule cr;
     const Conditions& c = r.when;
+    // Both patterns are compiled (as pattern_problem does) before either joins its set:
+    // a rule left out adds nothing.
+    std::unique_ptr<RE2> subject_re, body_re;
+    std::string why;
+    compile_one(c.subject, "--if-subject", subject_re, why);
+    compile_one(c.body, "--if-body", body_re, why);
+    CompiledRule cr;
+    if (why.empty())
+      why = add_to_set(std::move(subject_re), "--if-subject", k.subject_set, k.subject_singles,
+                       cr.subject_index);
+    if (why.empty())
+      why = add_to_set(std::move(body_re), "--if-body", k.body_set, k.body_singles, cr.body_index);
+    if (!why.empty()) {
+      k.skipped.push_back({r.name, std::move(why)});
+      continue;
+    }
     cr.address = text::normalize_email(c.address);
     cr.sender = text::normalize_email(c.sender);
     cr.sender_domain = text::ascii_lower(text::trim(c.sender_domain));
@@ -227,10 +258,6 @@ Result<RuleSet> RuleSet::compile(std::vector<Rule> rules) {
     cr.account_level = text::ascii_lower(c.account_level);
     cr.priority = text::ascii_lower(c.priority);
     cr.language = text::ascii_lower(c.language);
-    MC_RETURN_IF_ERROR(add_pattern(r, c.subject, "--if-subject", k.subject_set, k.subject_singles,
-                                   cr.subject_re, cr.subject_index));
-    MC_RETURN_IF_ERROR(
-        add_pattern(r, c.body, "--if-body", k.body_set, k.body_singles, cr.body_re, cr.body_index));
     cr.rule = std::move(r);
     k.rules.push_back(std::move(cr));
   }
@@ -244,6 +271,11 @@ Result<RuleSet> RuleSet::compile(std::vector<Rule> rules) {
 
 size_t RuleSet::size() const {
   return compiled_ ? compiled_->rules.size() : 0;
+}
+
+const std::vector<SkippedRule>& RuleSet::skipped() const {
+  static const std::vector<SkippedRule> kNone;
+  return compiled_ ? compiled_->skipped : kNone;
 }
 
 Evaluation RuleSet::evaluate(const MailFacts& facts) const {
@@ -284,7 +316,10 @@ Evaluation RuleSet::run(const MailFacts& facts, bool trace) const {
     return "";
   };
 
-  if (trace) e.checked.reserve(k.rules.size());
+  if (trace) {
+    e.checked.reserve(k.rules.size());
+    e.skipped = k.skipped;
+  }
   for (const CompiledRule& r : k.rules) {
     const char* failed = first_failure(r);
     if (trace) {

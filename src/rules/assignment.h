@@ -81,6 +81,17 @@ struct Rule {
 // without '@'. kInvalidInput naming the flag (e.g. "--if-subject: missing )") when not.
 [[nodiscard]] Status check_rule(const Rule& r);
 
+// Why a stored rule cannot be checked: its subject or body pattern is one RE2 refuses,
+// as "--if-subject: missing ): (" (RE2's words); "" when both compile. What compile()
+// leaves a rule out for, and what the listings show of a broken rule. Pure.
+std::string pattern_problem(const Rule& r);
+
+// An enabled rule compile() left out, and why (pattern_problem's words).
+struct SkippedRule {
+  std::string name;
+  std::string reason;
+};
+
 // What the adapter knows of a mail that opens a case, looked up before evaluate().
 struct MailFacts {
   std::string address;                      // routing address, "" when none matched
@@ -112,6 +123,7 @@ struct Evaluation {
   Actions result;                    // what the matching rules set together (see Order above)
   // For each field of result: the rule that set it (for the event naming the rule).
   std::string queue_by, owner_by, priority_by, product_by, process_by;
+  std::vector<SkippedRule> skipped;  // evaluate() only: the enabled rules left out (RuleSet::skipped)
 };
 
 // The enabled rules, compiled. Immutable after compile(): one RuleSet may be read by many
@@ -123,16 +135,20 @@ class RuleSet {
   RuleSet(RuleSet&&) noexcept;
   RuleSet& operator=(RuleSet&&) noexcept;
 
-  // Takes every rule (disabled ones are left out), orders them by position. kInvalidInput
-  // when a stored pattern no longer compiles (names the rule).
-  [[nodiscard]] static Result<RuleSet> compile(std::vector<Rule> rules);
+  // Takes every rule (disabled ones are left out), orders them by position. A rule whose
+  // pattern RE2 refuses (stored by another version, or written into the store by hand) is
+  // left out and named in skipped(), with why: the other rules still apply, in order, so
+  // that one broken rule never stops every mail from becoming a case.
+  static RuleSet compile(std::vector<Rule> rules);
 
   Evaluation evaluate(const MailFacts& facts) const;
   // The same decision (matched, result, *_by) without the trace: `checked` stays empty,
   // so no rule's name and settings are copied per mail. What ingest needs.
   Evaluation decide(const MailFacts& facts) const;
-  size_t size() const;  // enabled rules
+  size_t size() const;  // enabled rules that compiled
   bool empty() const { return size() == 0; }
+  // The enabled rules left out by compile(), in position order.
+  const std::vector<SkippedRule>& skipped() const;
 
  private:
   struct Compiled;

@@ -4,6 +4,7 @@
 // 422 naming its field and stores nothing; POST /api/v1/rules/test answers what the rules
 // would do for a mail and changes nothing; a rule added here takes the next mail.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -268,6 +269,48 @@ TEST_F(RuleRoutesTest, ARuleAddedHereTakesTheNextMail) {
   auto list = call("GET", "/api/v1/rules", admin_);
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.j()["items"][0]["hits"], 1) << list.body;
+}
+
+// A rule whose pattern RE2 refuses, written into the store by hand: the listing and the
+// rule itself say it is broken and why, a test of a mail names it as skipped, and the
+// next mail still opens a case that the other rules set.
+TEST_F(RuleRoutesTest, ARuleThatNoLongerCompilesIsListedAsBrokenAndTheOthersStillApply) {
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_,
+                 json{{"name", "first"}, {"if", {{"subject", "invoice"}}}, {"set", {{"queue", "First"}}}})
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_, kBilling).status, 201);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((data_ / "mailcase.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE assignment_rules SET if_subject = '[invoice' WHERE name = 'first'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto list = call("GET", "/api/v1/rules", admin_);
+  ASSERT_EQ(list.status, 200) << list.body;
+  const auto items = list.j()["items"];
+  ASSERT_EQ(items.size(), 2u) << list.body;
+  EXPECT_EQ(items[0].value("broken", ""), "--if-subject: missing ]: [invoice") << list.body;
+  EXPECT_FALSE(items[1].contains("broken")) << list.body;
+  auto one = call("GET", "/api/v1/rules/first", admin_);
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(one.j().value("broken", ""), "--if-subject: missing ]: [invoice") << one.body;
+
+  auto t = call("POST", "/api/v1/rules/test", admin_, json{{"mail", kMail}});
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_EQ(t.j()["skipped"],
+            json::parse(R"([{"rule": "first", "broken": "--if-subject: missing ]: [invoice"}])"))
+      << t.body;
+  EXPECT_EQ(t.j()["matched"], json({"billing"})) << t.body;
+
+  auto d = cli({"deliver"}, kMail);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  auto cases = json::parse(cli({"case", "list", "--json"}).out, nullptr, false);
+  ASSERT_EQ(cases.size(), 1u) << cases;
+  EXPECT_EQ(cases[0].value("queue", ""), "Billing") << cases;
 }
 
 }  // namespace

@@ -247,5 +247,67 @@ TEST_F(RuleCommands, RuleTestPrintsTheEvaluationAndChangesNothing) {
   EXPECT_EQ(j["rules"].size(), 3u);
 }
 
+// A rule whose pattern RE2 refuses, written straight into the store (as another version
+// might have stored it): mail still opens cases, the other rules still apply in their
+// order, the log names the broken rule, and every listing shows it as never checked.
+TEST_F(RuleCommands, ARuleWhosePatternNoLongerCompilesIsLeftOutAndShownAsBroken) {
+  ASSERT_EQ(
+      run({"rule", "add", "gold", "--if-subject", "help", "--set-priority", "high", "--continue"}).exit_code,
+      0);
+  ASSERT_EQ(run({"rule", "add", "broken", "--if-subject", "help", "--set-queue", "Broken"}).exit_code, 0);
+  ASSERT_EQ(run({"rule", "add", "outages", "--if-body", "is down", "--set-queue", "Outages"}).exit_code, 0);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((std::filesystem::path(data_) / "mailcase.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE assignment_rules SET if_subject = 'help (me' WHERE name = 'broken'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  const std::string mail =
+      "From: x@else.example\r\nTo: support@corp.example\r\nSubject: help please\r\n"
+      "Message-ID: <b1@else.example>\r\n\r\nThe portal is down.\r\n";
+  auto r = run({"deliver"}, mail);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = json::parse(r.out, nullptr, false);
+  EXPECT_EQ(out["outcome"], "created") << r.out;
+  EXPECT_NE(r.err.find("assignment rule broken does not compile"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--if-subject: missing ): help (me"), std::string::npos) << r.err;
+  // "gold" and "outages" applied; "broken" (which would have stopped at its match) did not.
+  EXPECT_EQ(sql("SELECT queue, priority FROM cases"), V{"Outages|high"});
+  EXPECT_EQ(sql("SELECT name, hits FROM assignment_rules ORDER BY position"),
+            (V{"gold|1", "broken|0", "outages|1"}));
+
+  auto list = run({"rule", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(
+      list.out.find("2. broken  hits 0  --if-subject help (me --set-queue Broken  [broken, never checked: "
+                    "--if-subject: missing ): help (me]\n"),
+      std::string::npos)
+      << list.out;
+  EXPECT_NE(list.out.find("gold  hits 1  --if-subject help --set-priority high --continue\n"),
+            std::string::npos)
+      << list.out;
+  const auto all = rules();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_FALSE(all[0].contains("broken"));
+  EXPECT_EQ(all[1]["broken"], "--if-subject: missing ): help (me");
+  EXPECT_FALSE(all[2].contains("broken"));
+
+  // rule test says which rules it left out; fixing the pattern brings the rule back.
+  auto t = run({"rule", "test"}, mail);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  auto j = json::parse(t.out, nullptr, false);
+  EXPECT_EQ(j["skipped"],
+            json::parse(R"([{"rule": "broken", "broken": "--if-subject: missing ): help (me"}])"));
+  EXPECT_EQ(j["matched"], json({"gold", "outages"}));
+  ASSERT_EQ(run({"rule", "change", "broken", "--if-subject", "help \\(me"}).exit_code, 0);
+  EXPECT_FALSE(rules()[1].contains("broken"));
+  j = json::parse(run({"rule", "test"}, mail).out, nullptr, false);
+  EXPECT_FALSE(j.contains("skipped"));
+}
+
 }  // namespace
 }  // namespace mailcase
