@@ -4,6 +4,7 @@
 #include <string>
 
 #include "access/authenticate.h"
+#include "access/credentials.h"
 #include "api/ops_access.h"
 #include "api/routes.h"
 #include "metrics/health.h"
@@ -22,8 +23,15 @@ bool is_loopback(std::string_view peer) {
   return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
 }
 
-MetricsAccess metrics_access(std::string_view peer) {
-  return is_loopback(peer) ? MetricsAccess::kOpen : MetricsAccess::kNeedsToken;
+MetricsAccess metrics_access(std::string_view peer, bool token_set) {
+  return !token_set && is_loopback(peer) ? MetricsAccess::kOpen : MetricsAccess::kNeedsToken;
+}
+
+bool is_metrics_token(std::string_view authorization_header, std::string_view metrics_token) {
+  if (metrics_token.empty()) return false;
+  auto given = access::parse_bearer(authorization_header);
+  if (!given) return false;
+  return access::digests_equal(access::token_digest(*given), access::token_digest(metrics_token));
 }
 
 void mount_ops_routes(web::HttpServer& server, Context& ctx) {
@@ -34,15 +42,18 @@ void mount_ops_routes(web::HttpServer& server, Context& ctx) {
     res.status = report.ok ? 200 : 503;
     res.set_content(metrics::to_json(report), "application/json");
   });
-  // Counts and mailbox names are for the operators: open to a scraper on this machine,
-  // elsewhere only with an API token.
+  // Counts and mailbox names are for the operators: with http.metrics_token, only with a
+  // token; without, open to a scraper on this machine, elsewhere only with an API token.
   server.get("/metrics", "/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (metrics_access(req.remote_addr) == MetricsAccess::kNeedsToken) {
-      auto agent = access::authenticate(ctx.store, header(req, "Authorization").value_or(""),
-                                        clock::iso8601(ctx.clock.now()));
-      if (!agent) {
+    const std::string& metrics_token = ctx.cfg.http.metrics_token;
+    if (metrics_access(req.remote_addr, !metrics_token.empty()) == MetricsAccess::kNeedsToken) {
+      const auto authorization = header(req, "Authorization").value_or("");
+      const bool allowed =
+          is_metrics_token(authorization, metrics_token) ||
+          access::authenticate(ctx.store, authorization, clock::iso8601(ctx.clock.now())).has_value();
+      if (!allowed) {
         res.set_header("WWW-Authenticate", "Bearer realm=\"mailcase\"");
-        send_problem(res, Problem{401, "a valid API token is needed (Authorization: Bearer TOKEN)", {}});
+        send_problem(res, Problem{401, "a valid token is needed (Authorization: Bearer TOKEN)", {}});
         return;
       }
     }

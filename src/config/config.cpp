@@ -241,6 +241,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "http", "login_failures_per_account", c.http.login_failures_per_account);
     read(t, "http", "login_failures_per_address", c.http.login_failures_per_address);
     read(t, "http", "login_window_minutes", c.http.login_window_minutes);
+    read(t, "http", "metrics_token", c.http.metrics_token);
     read(t, "lmtp", "max_recipients", c.lmtp.max_recipients);
     read_duration(t, "lmtp", "session_timeout", c.lmtp.session_timeout_seconds);
     read_duration(t, "lmtp", "data_timeout", c.lmtp.data_timeout_seconds);
@@ -318,6 +319,22 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
   for (const auto& p : h.trusted_proxies)
     if (auto r = util::parse_ip_range(p); !r)
       return fail(ErrorCode::kInvalidInput, file.string() + ": http.trusted_proxies: " + r.error().message);
+  // RFC 6750's b64token, as a bearer header carries it. Never repeated in the message: a secret.
+  auto b64token = [](std::string_view t) {
+    const size_t end = t.find_last_not_of('=');
+    if (end == std::string_view::npos) return false;
+    return std::all_of(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(end) + 1, [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             std::string_view("-._~+/").find(ch) != std::string_view::npos;
+    });
+  };
+  if (!h.metrics_token.empty() &&
+      (h.metrics_token.size() < 16 || h.metrics_token.size() > 256 || !b64token(h.metrics_token)))
+    return fail(
+        ErrorCode::kInvalidInput,
+        file.string() +
+            ": http.metrics_token must be empty or 16 to 256 characters of letters, digits and \"-._~+/\" "
+            "(e.g. the output of `openssl rand -hex 32`)");
   if (c.lmtp.max_recipients < 1)
     return fail(ErrorCode::kInvalidInput, file.string() + ": lmtp.max_recipients must be at least 1");
   // Each bound: 0 would refuse everything, and past the upper end the bound no longer
@@ -476,6 +493,11 @@ workers = 64
 # Where agents reach the console, e.g. "https://help.example.com": agents' notices link
 # to /cases/NUMBER under it. Empty: the notices carry no link.
 public_url = ""
+# A bearer token every GET /metrics must carry ("Authorization: Bearer TOKEN": in
+# Prometheus, `authorization: {credentials: TOKEN}`), from this machine too; e.g. the
+# output of `openssl rand -hex 32`. Empty: a scraper on this machine's loopback needs no
+# token (a reverse proxy on this machine that passes /metrics on makes it public: set one).
+metrics_token = ""
 
 [lmtp]
 # Recipients of one mail over LMTP; past this many the MTA is told to send the rest again.

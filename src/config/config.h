@@ -107,6 +107,12 @@ struct Http {
   int login_failures_per_account = 5;
   int login_failures_per_address = 20;
   int login_window_minutes = 15;
+  // A bearer token for GET /metrics (Prometheus' `authorization: credentials`). Set: every
+  // scrape, from this machine too, needs "Authorization: Bearer <it>" (or an active agent's
+  // API token), else 401. Empty: a scraper on this machine's loopback needs none, and
+  // others an agent's API token. 16 to 256 characters of the bearer token set (letters,
+  // digits, "-._~+/", "=" padding only at its end).
+  std::string metrics_token;
 };
 
 // The LMTP listener (`serve --lmtp`).

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "support/test_support.h"
@@ -82,6 +84,46 @@ TEST(HttpConfig, PublicUrlIsAnHttpUrlOrNothing) {
     ASSERT_FALSE(c) << bad;
     EXPECT_NE(c.error().message.find("http.public_url"), std::string::npos) << c.error().message;
   }
+}
+
+}  // namespace
+}  // namespace mailcase::config
+
+namespace mailcase::config {
+namespace {
+
+// http.metrics_token: empty by default (a scraper on loopback needs no token); when set,
+// a bearer token, refused (without repeating it) when it could not be one.
+TEST(HttpConfig, MetricsTokenIsABearerTokenOrNothing) {
+  Config d;
+  EXPECT_EQ(d.http.metrics_token, "");
+  {
+    testing::TempDir dir;
+    auto c = load_text(dir, default_file_text());
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->http.metrics_token, "");
+  }
+  for (const std::string& good : std::vector<std::string>{"0123456789abcdef0123456789abcdef",
+                                                          "Ab-._~+/0123456789==", std::string(256, 'x')}) {
+    testing::TempDir dir;
+    auto c = load_text(dir, "[http]\nmetrics_token = \"" + good + "\"\n");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->http.metrics_token, good);
+  }
+  for (const std::string& bad :
+       std::vector<std::string>{"short-secret-15", "has a space in it!!", "0123456789abcdef\\r\\nX: y",
+                                "=0123456789abcdef", "0123456789=abcdef", std::string(257, 'x')}) {
+    testing::TempDir dir;
+    auto c = load_text(dir, "[http]\nmetrics_token = \"" + bad + "\"\n");
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().message.find("http.metrics_token"), std::string::npos) << c.error().message;
+    EXPECT_EQ(c.error().message.find(bad), std::string::npos)
+        << "the token is a secret: " << c.error().message;
+  }
+  testing::TempDir dir;
+  auto c = load_text(dir, "[http]\nmetrics_token = 42\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("http.metrics_token"), std::string::npos) << c.error().message;
 }
 
 }  // namespace
