@@ -21,14 +21,8 @@ class ApiReadsTest : public ::testing::Test {
     ASSERT_EQ(run_mailcase({"--data", data_, "init"}).exit_code, 0);
     deliver("alice@example.org", "Facturé printer <b>broken</b>", "<p1@example.org>", "It does not print.");
     deliver("bob@example.org", "Password reset", "<p2@example.org>", "I cannot log in.");
-    ASSERT_EQ(
-        run_mailcase({"--data", data_, "agent", "add", "--email", "marek@corp.example", "--name", "Marek"})
-            .exit_code,
-        0);
-    auto t = run_mailcase({"--data", data_, "token", "create", "--agent", "marek@corp.example"});
-    ASSERT_EQ(t.exit_code, 0) << t.err;
-    token_ = t.out.substr(t.out.rfind('\n', t.out.size() - 2) + 1);
-    while (!token_.empty() && (token_.back() == '\n' || token_.back() == '\r')) token_.pop_back();
+    token_ = mailcase::testing::agent_with_token(data_, "marek@corp.example", "Marek");
+    ASSERT_FALSE(token_.empty());
     port_ = mailcase::testing::free_port();
     serve_ = std::make_unique<Background>(std::vector<std::string>{
         "--data", data_, "serve", "--roles", "http", "--http", "127.0.0.1:" + std::to_string(port_)});

@@ -34,15 +34,8 @@ class MetricsTokenTest : public ::testing::Test {
     text.replace(at, std::string("metrics_token = \"\"").size(),
                  std::string("metrics_token = \"") + kMetricsToken + "\"");
     std::ofstream(file, std::ios::trunc) << text;
-    ASSERT_EQ(
-        run_mailcase({"--data", data_, "agent", "add", "--email", "marek@corp.example", "--name", "Marek"})
-            .exit_code,
-        0);
-    auto t = run_mailcase({"--data", data_, "token", "create", "--agent", "marek@corp.example"});
-    ASSERT_EQ(t.exit_code, 0) << t.err;
-    agent_token_ = t.out.substr(t.out.rfind('\n', t.out.size() - 2) + 1);
-    while (!agent_token_.empty() && (agent_token_.back() == '\n' || agent_token_.back() == '\r'))
-      agent_token_.pop_back();
+    agent_token_ = mailcase::testing::agent_with_token(data_, "marek@corp.example", "Marek");
+    ASSERT_FALSE(agent_token_.empty());
     port_ = mailcase::testing::free_port();
     serve_ = std::make_unique<Background>(std::vector<std::string>{
         "--data", data_, "serve", "--roles", "http", "--http", "127.0.0.1:" + std::to_string(port_)});

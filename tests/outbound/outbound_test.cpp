@@ -8,6 +8,7 @@
 
 #include "mime/parser.h"
 #include "outbound/compose.h"
+#include "outbound/outbox_fixture.h"
 #include "outbound/outbox_worker.h"
 #include "outbound/signed_link.h"
 #include "outbound/smtp.h"
@@ -438,15 +439,7 @@ TEST(Outbox, RetryDelaysGrowAndAreCapped) {
 class OutboxStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = store::open_sqlite(dir.path() / "t.db", {});
-    ASSERT_TRUE(s);
-    st = std::move(*s);
-    store::OutboxMail m;
-    m.kind = "comment";
-    m.to = "anna@example.org";
-    m.message_id = "m1@x";
-    m.raw = "Subject: x\r\n\r\nhi\r\n";
-    ASSERT_TRUE(st->add_outbox(m));
+    ASSERT_NO_FATAL_FAILURE(testing::open_with_one_queued_mail(dir.path() / "t.db", st));
   }
   store::OutboxMail row() { return st->list_outbox(std::nullopt, 10)->front(); }
   // Records the notes send_due asks for (the case services write them in serve).

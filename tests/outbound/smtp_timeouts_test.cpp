@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "config/config.h"
+#include "outbound/outbox_fixture.h"
 #include "outbound/outbox_worker.h"
 #include "outbound/smtp.h"
 #include "store/store.h"
@@ -155,15 +156,7 @@ class ScriptedSmtp {
 class SmtpWaits : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = store::open_sqlite(dir.path() / "t.db", {});
-    ASSERT_TRUE(s);
-    st = std::move(*s);
-    store::OutboxMail m;
-    m.kind = "comment";
-    m.to = "anna@example.org";
-    m.message_id = "m1@x";
-    m.raw = "Subject: x\r\n\r\nhi\r\n";
-    ASSERT_TRUE(st->add_outbox(m));
+    ASSERT_NO_FATAL_FAILURE(testing::open_with_one_queued_mail(dir.path() / "t.db", st));
     cfg.smtp_host = "127.0.0.1";
   }
   Sender sender(const ScriptedSmtp& server, const SmtpTimeouts& timeouts) {

@@ -59,6 +59,19 @@ std::string init_data_dir(const std::filesystem::path& data, const std::vector<s
   return {};
 }
 
+std::string agent_with_token(const std::filesystem::path& data, const std::string& email,
+                             const std::string& name) {
+  if (run_mailcase({"--data", data.string(), "agent", "add", "--email", email, "--name", name}).exit_code !=
+      0)
+    return {};
+  auto t = run_mailcase({"--data", data.string(), "token", "create", "--agent", email});
+  if (t.exit_code != 0 || t.out.size() < 2) return {};
+  // The token is the output's last line.
+  std::string token = t.out.substr(t.out.rfind('\n', t.out.size() - 2) + 1);
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
 CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
                           const std::string& stdin_text) {
   TempDir io;

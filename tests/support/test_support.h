@@ -57,6 +57,11 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
 // of each address. Empty when both worked, else what failed, with the command's output.
 std::string init_data_dir(const std::filesystem::path& data, const std::vector<std::string>& addresses);
 
+// An agent added to the data directory (`agent add`), and an API token made for it
+// (`token create`): the token, or "" when either command failed.
+std::string agent_with_token(const std::filesystem::path& data, const std::string& email,
+                             const std::string& name);
+
 // `mailcase ARGS` running in the background (e.g. serve); stderr goes to a file.
 class Background {
  public:
