@@ -29,9 +29,23 @@ lmtp::Limits fuzz_limits() {
   return l;
 }
 
+// The owner's budget for a mail's data: every fourth ask is refused (the asks are made
+// at the same lines whatever the split, so the replies stay the same).
+struct Budget {
+  uint64_t held = 0;
+  int asks = 0;
+  lmtp::Hold hold() {
+    return [this](uint64_t n) {
+      if (n > held && ++asks % 4 == 0) return false;
+      held = n;
+      return true;
+    };
+  }
+};
+
 // Answers whatever the machine asks: addresses containing "no" are refused; mails
 // alternate between recorded and not recorded.
-void settle(lmtp::Protocol& p, int& mails) {
+void settle(lmtp::Protocol& p, int& mails, const Budget& budget) {
   while (true) {
     if (p.need() == lmtp::Need::kRecipientCheck) {
       p.recipient_checked(p.recipient().find("no") == std::string::npos);
@@ -40,6 +54,7 @@ void settle(lmtp::Protocol& p, int& mails) {
       if (m.data.size() > fuzz_limits().max_size) __builtin_trap();
       if (m.too_big != (m.size > fuzz_limits().max_size)) __builtin_trap();
       if (m.recipients.empty()) __builtin_trap();
+      if (m.data.size() > budget.held) __builtin_trap();
       if (mails++ % 2 == 0) {
         ingest::Outcome o;
         o.kind = ingest::OutcomeKind::kCreated;
@@ -55,7 +70,8 @@ void settle(lmtp::Protocol& p, int& mails) {
 }
 
 std::string run(std::string_view input, uint8_t split_seed) {
-  lmtp::Protocol p(fuzz_limits());
+  Budget budget;
+  lmtp::Protocol p(fuzz_limits(), budget.hold());
   std::string out = p.take_output();
   int mails = 0;
   uint32_t state = split_seed;
@@ -68,11 +84,12 @@ std::string run(std::string_view input, uint8_t split_seed) {
     n = std::min(n, input.size());
     p.feed(input.substr(0, n));
     input.remove_prefix(n);
-    settle(p, mails);
+    settle(p, mails, budget);
     out += p.take_output();
   }
   p.end(lmtp::LineEnd::kTimedOut);
   out += p.take_output();
+  if (budget.held != 0) __builtin_trap();  // all given back
   return out;
 }
 
@@ -83,11 +100,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::string split = run(input, data[0]);
   // One feed of everything: the splits must not change a single reply.
-  lmtp::Protocol whole(fuzz_limits());
+  Budget budget;
+  lmtp::Protocol whole(fuzz_limits(), budget.hold());
   std::string out = whole.take_output();
   int mails = 0;
   whole.feed(input);
-  settle(whole, mails);
+  settle(whole, mails, budget);
   out += whole.take_output();
   whole.end(lmtp::LineEnd::kTimedOut);
   out += whole.take_output();

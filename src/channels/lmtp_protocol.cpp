@@ -25,6 +25,11 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && text::iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// A mail's data grows by doubling, from this much: few copies and few questions to the
+// owner's Hold. Near the end of its budget it asks for less, down to this much more
+// than the line in hand needs.
+constexpr uint64_t kDataStep = 16 * 1024;
+
 }  // namespace
 
 std::optional<LineEnd> give_up(const LineWait& w, Clock::time_point now) {
@@ -33,7 +38,7 @@ std::optional<LineEnd> give_up(const LineWait& w, Clock::time_point now) {
   return std::nullopt;
 }
 
-Protocol::Protocol(Limits limits) : limits_(std::move(limits)) {
+Protocol::Protocol(Limits limits, Hold hold) : limits_(std::move(limits)), hold_(std::move(hold)) {
   reply("220 " + limits_.hostname + " LMTP mailcase ready\r\n");
 }
 
@@ -73,6 +78,7 @@ void Protocol::run() {
   if (closed()) {
     in_ = std::string();
     pos_ = scanned_ = 0;
+    drop_mail();  // a DATA ended by a line too long
   } else if (pos_ > 0) {
     in_.erase(0, pos_);
     scanned_ = scanned_ > pos_ ? scanned_ - pos_ : 0;
@@ -183,22 +189,64 @@ void Protocol::data_line(std::string_view line, bool crlf) {
   if (end) {
     mail_.too_big = mail_.size > limits_.max_size;
     phase_ = Phase::kCommand;
+    if (deferred_ && !mail_.too_big) {
+      // Not kept for want of memory: nothing to record, the MTA sends it again.
+      for (const auto& rcpt : mail_.recipients)
+        reply("452 4.3.1 <" + rcpt + "> insufficient system storage, try again later\r\n");
+      drop_mail();
+      reset();
+      return;
+    }
     need_ = Need::kMailOutcome;
     return;
   }
   // Dot-stuffing; a lone "." that is no end (a bare LF beside it) is kept as it came.
   if (line.size() > 1 && line[0] == '.') line.remove_prefix(1);
-  // Up to max_size bytes are kept; past it only the head stays (for the record of
-  // the refused mail) and the rest is counted, not stored.
+  // Up to max_size bytes are kept, as far as hold_ allows; past it, or once hold_
+  // refused, only the head stays (for the record of a refused mail) and the rest is
+  // counted, not stored.
   mail_.size += line.size() + 2;
+  if (mail_.size <= limits_.max_size && !deferred_) {
+    if (room_for(mail_.size)) {
+      mail_.data.append(line);
+      mail_.data += "\r\n";
+      return;
+    }
+    deferred_ = true;
+  }
   const size_t head = ingest::oversize_head_bytes(limits_.max_size);
-  if (mail_.size <= limits_.max_size) {
-    mail_.data.append(line);
-    mail_.data += "\r\n";
-  } else if (mail_.data.size() > head) {
+  if (mail_.data.size() > head) {
     mail_.data.resize(head);
     mail_.data.shrink_to_fit();
+    held_ = std::min<uint64_t>(held_, mail_.data.capacity());
+    if (hold_) hold_(held_);  // gives back
   }
+}
+
+bool Protocol::room_for(uint64_t bytes) {
+  if (bytes <= held_) return true;
+  auto grant = [&](uint64_t n) { return !hold_ || hold_(n); };
+  // The most this data can need is max_size (bytes is never more).
+  const uint64_t least = std::min(bytes + kDataStep, limits_.max_size);
+  uint64_t want = std::min(std::max({2 * held_, kDataStep, bytes}), limits_.max_size);
+  while (!grant(want)) {
+    if (want <= least) return false;
+    want = std::max(least, held_ + (want - held_) / 2);
+  }
+  held_ = want;
+  // A new string gets exactly this capacity (reserve() on a used one may double it).
+  std::string grown;
+  grown.reserve(want);
+  grown.append(mail_.data);
+  mail_.data.swap(grown);
+  return true;
+}
+
+void Protocol::drop_mail() {
+  mail_ = Mail{};
+  deferred_ = false;
+  if (held_ > 0 && hold_) hold_(0);
+  held_ = 0;
 }
 
 void Protocol::mail_done(const Result<ingest::Outcome>& outcome) {
@@ -215,7 +263,7 @@ void Protocol::mail_done(const Result<ingest::Outcome>& outcome) {
       reply("451 4.3.0 <" + rcpt + "> not recorded, try again later\r\n");
     }
   }
-  mail_ = Mail{};
+  drop_mail();
   reset();
   need_ = Need::kInput;
   run();
@@ -231,6 +279,7 @@ void Protocol::end(LineEnd why) {
   phase_ = Phase::kCommand;
   in_ = std::string();
   pos_ = scanned_ = 0;
+  drop_mail();
 }
 
 }  // namespace mailcase::channels::lmtp

@@ -20,12 +20,20 @@
 //       reply per accepted recipient, each the same: 250 only for a recorded mail.
 // - A mail larger than max_size keeps only its head (ingest::oversize_head_bytes) and
 //   every recipient gets 552, whatever the outcome of recording that head.
+// - A mail's data grows only as far as the owner's Hold allows (the server's budget for
+//   the mails all its sessions hold). Once it refuses, the rest of that DATA is read and
+//   counted but not kept, and each recipient gets "452 4.3.1" (the MTA sends the mail
+//   again later) without the owner being asked; a mail that is larger than max_size as
+//   well gets 552 as above, with as much of its head as was kept.
 // - Memory: the buffer holds at most one unfinished line beyond what the owner fed
-//   while a question was pending; a mail's data holds at most max_size bytes.
+//   while a question was pending; a mail's data holds at most max_size bytes, and no
+//   more than its Hold granted. What was granted is given back (Hold of 0) once the
+//   mail is answered or dropped, or the session ends.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +84,10 @@ struct Mail {
   bool too_big = false;  // size > Limits::max_size
 };
 
+// Asked before a mail's data grows: may it hold `bytes` in all from now on? A smaller
+// number than before gives bytes back and is always granted. Empty: always.
+using Hold = std::function<bool(uint64_t bytes)>;
+
 enum class Need {
   kInput,           // feed() more bytes
   kRecipientCheck,  // answer with recipient_checked()
@@ -85,8 +97,8 @@ enum class Need {
 
 class Protocol {
  public:
-  // Writes the greeting.
-  explicit Protocol(Limits limits);
+  // Writes the greeting. hold is asked as mails' data grow (see Hold).
+  explicit Protocol(Limits limits, Hold hold = {});
 
   // Buffers the bytes and handles every complete line until a question is pending
   // or the session ends. Bytes fed after the end are ignored.
@@ -126,9 +138,16 @@ class Protocol {
   void data_line(std::string_view line, bool crlf);
   void line_too_long();
   void reset();
+  // Makes room in the mail's data for `bytes` in all, as far as hold_ allows.
+  bool room_for(uint64_t bytes);
+  // Frees the mail's data and gives back what it held.
+  void drop_mail();
   void reply(std::string_view text) { out_.append(text); }
 
   Limits limits_;
+  Hold hold_;
+  uint64_t held_ = 0;      // granted by hold_ for mail_.data
+  bool deferred_ = false;  // inside DATA: hold_ refused, the rest is counted, not kept
   Need need_ = Need::kInput;
   Phase phase_ = Phase::kCommand;
   std::string in_;  // fed, not yet handled; in_[pos_..] is unread

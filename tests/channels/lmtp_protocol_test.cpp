@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "channels/byte_budget.h"
 
 namespace mailcase::channels::lmtp {
 namespace {
@@ -31,7 +34,7 @@ ingest::Outcome created(std::string case_number) {
 // handed, and returns what the machine wrote.
 class Session {
  public:
-  explicit Session(Limits limits = test_limits()) : p(std::move(limits)) {}
+  explicit Session(Limits limits = test_limits(), Hold hold = {}) : p(std::move(limits), std::move(hold)) {}
 
   std::string greeting() { return p.take_output(); }
   // Feeds the bytes, answers every question they raise, returns the replies.
@@ -431,6 +434,126 @@ TEST(LmtpProtocol, ASessionEndedByTheServerSaysWhyAndHandsNothingOver) {
     EXPECT_EQ(s.p.take_output(), "") << "nobody is left to read it";
     EXPECT_TRUE(s.p.closed());
   }
+}
+
+// A mail of `lines` lines of 100 bytes each (CR LF counted).
+std::string body_of(int lines) {
+  std::string body;
+  for (int i = 0; i < lines; ++i) body += "line " + std::string(93, 'a' + i % 26) + "\r\n";
+  return body;
+}
+
+Limits budget_limits() {
+  Limits l = test_limits();
+  l.max_size = 200000;
+  return l;
+}
+
+// The server's budget for the mails all its sessions hold is spent: the DATA is read to
+// its end, nothing of it is handed over, each recipient gets 452 (the MTA sends the mail
+// again later), and the session goes on in step with its client.
+TEST(LmtpProtocol, WhenTheBudgetIsSpentTheDataIsReadUnkeptAndEachRecipientGets452) {
+  ByteBudget budget(64 * 1024);
+  ByteBudget::Reservation other(budget);  // another session's mail
+  ASSERT_TRUE(other.resize(60 * 1024));
+  ByteBudget::Reservation mine(budget);
+  Session s(budget_limits(), [&](uint64_t n) { return mine.resize(n); });
+  s.greeting();
+  s.send("LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\n");
+  s.send("RCPT TO:<support@corp.example>\r\nRCPT TO:<sales@corp.example>\r\nDATA\r\n");
+  const std::string body = body_of(30);
+  EXPECT_EQ(s.send(body + ".\r\n"),
+            "452 4.3.1 <support@corp.example> insufficient system storage, try again later\r\n"
+            "452 4.3.1 <sales@corp.example> insufficient system storage, try again later\r\n");
+  EXPECT_TRUE(s.mails.empty()) << "nothing to record";
+  EXPECT_EQ(budget.free(), 4u * 1024);
+  EXPECT_FALSE(s.p.in_transaction());
+  // Once the other mail is gone, the same mail sent again is taken whole.
+  ASSERT_TRUE(other.resize(0));
+  EXPECT_EQ(
+      s.send("MAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n" + body + ".\r\n"),
+      "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n"
+      "250 2.0.0 <support@corp.example> created C-7\r\n");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_EQ(s.mails[0].data, body);
+  EXPECT_EQ(budget.free(), 64u * 1024) << "given back once answered";
+}
+
+// A mail grows its hold as its data grows, takes less when little is left, and is
+// refused midway when even that is not to be had; one mail of max_size bytes always fits
+// a budget of max_size.
+TEST(LmtpProtocol, AMailHoldsNoMoreThanItsBudgetGrantsAndGivesItAllBack) {
+  std::vector<uint64_t> asked;
+  ByteBudget budget(50000);
+  ByteBudget::Reservation mine(budget);
+  Session s(budget_limits(), [&](uint64_t n) {
+    asked.push_back(n);
+    return mine.resize(n);
+  });
+  s.greeting();
+  s.send("LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n");
+  s.send(body_of(480));  // 48,000 bytes: held in steps, the last one smaller
+  EXPECT_LE(mine.held(), 50000u);
+  EXPECT_GE(mine.held(), 48000u);
+  EXPECT_EQ(s.send(body_of(100) + ".\r\n"),
+            "452 4.3.1 <support@corp.example> insufficient system storage, try again later\r\n");
+  EXPECT_EQ(mine.held(), 0u);
+  EXPECT_EQ(asked.back(), 0u);
+  for (uint64_t n : asked) EXPECT_LE(n, 200000u) << "never more than one mail of max_size";
+
+  // A budget of max_size takes a mail of max_size.
+  Limits l = budget_limits();
+  l.max_size = 48000;
+  ByteBudget exact(48000);
+  ByteBudget::Reservation held(exact);
+  Session t(l, [&](uint64_t n) { return held.resize(n); });
+  t.greeting();
+  t.send("LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n");
+  EXPECT_EQ(t.send(body_of(480) + ".\r\n"), "250 2.0.0 <support@corp.example> created C-7\r\n");
+  ASSERT_EQ(t.mails.size(), 1u);
+  EXPECT_EQ(t.mails[0].data.size(), 48000u);
+  EXPECT_EQ(exact.free(), 48000u);
+}
+
+// However a DATA ends before its dot (the client gone, a deadline, a line too long),
+// what its mail held goes back to the budget.
+TEST(LmtpProtocol, ADataEndedMidwayGivesBackWhatItHeld) {
+  for (int how = 0; how < 3; ++how) {
+    ByteBudget budget(100000);
+    ByteBudget::Reservation mine(budget);
+    Session s(budget_limits(), [&](uint64_t n) { return mine.resize(n); });
+    s.greeting();
+    s.send("LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\n");
+    s.send("DATA\r\n" + body_of(300));
+    EXPECT_GT(mine.held(), 0u) << how;
+    if (how == 0) {
+      s.p.end(LineEnd::kClosed);
+    } else if (how == 1) {
+      s.p.end(LineEnd::kTimedOut);
+    } else {
+      EXPECT_EQ(s.send(std::string(300, 'x') + "\r\n").substr(0, 4), "421 ");
+    }
+    EXPECT_TRUE(s.p.closed()) << how;
+    EXPECT_EQ(mine.held(), 0u) << how;
+    EXPECT_EQ(budget.free(), 100000u) << how;
+    EXPECT_TRUE(s.mails.empty()) << how;
+  }
+}
+
+// A mail over max_size is refused for good (552) even when the budget kept none of it:
+// sending it again would not help.
+TEST(LmtpProtocol, AMailOverTheLimitGets552EvenWhenTheBudgetKeptNoneOfIt) {
+  Limits l = test_limits();  // max_size 1000
+  Session s(l, [](uint64_t n) { return n == 0; });
+  s.greeting();
+  s.send("LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n");
+  const std::string body = body_of(15);
+  EXPECT_EQ(s.send(body + ".\r\n"),
+            "552 5.3.4 <support@corp.example> message of 1500 bytes is larger than 1000 bytes\r\n");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_TRUE(s.mails[0].too_big);
+  EXPECT_EQ(s.mails[0].size, 1500u);
+  EXPECT_EQ(s.mails[0].data, "");
 }
 
 }  // namespace
