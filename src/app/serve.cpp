@@ -147,6 +147,7 @@ class Node {
     o.max_line_bytes = cfg.lmtp.max_line_bytes;
     o.max_connections = cfg.lmtp.max_connections;
     o.commit_batch = cfg.lmtp.commit_batch;
+    o.max_buffered_bytes = cfg.lmtp.max_buffered_bytes;
     auto server = std::make_unique<channels::LmtpServer>(rt_.ingest(), o);
     MC_RETURN_IF_ERROR(server->listen());
     lmtp_ = std::move(server);

@@ -15,9 +15,11 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "channels/accept_loop.h"
+#include "channels/byte_budget.h"
 #include "channels/group_commit.h"
 
 namespace mailcase::channels {
@@ -149,16 +151,26 @@ Status LmtpServer::listen() {
 
 void LmtpServer::serve(const std::atomic<bool>& stop) {
   GroupCommit commit(sink_, opt_.commit_batch);  // outlives every session below
+  // One mail of the largest size always fits.
+  ByteBudget budget(std::max(opt_.max_buffered_bytes, opt_.max_size));
   accept_until_stopped(listen_fd_, stop,
                        {opt_.max_connections, "421 4.3.2 too many connections, try again later\r\n"},
-                       [&](int fd) { session(fd, stop, commit); });
+                       [&](int fd) { session(fd, stop, commit, budget); });
 }
 
-void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit) {
+void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit, ByteBudget& budget) {
   constexpr auto kNoDeadline = SteadyClock::time_point::max();
   Conn c(fd, stop, SteadyClock::now() + std::chrono::seconds(opt_.session_timeout_seconds),
          std::chrono::seconds(opt_.idle_timeout_seconds));
-  lmtp::Protocol p(lmtp::Limits{opt_.hostname, opt_.max_size, opt_.max_recipients, opt_.max_line_bytes});
+  // Outlives p: whatever the session's mail holds goes back however the session ends.
+  ByteBudget::Reservation held(budget);
+  bool refused = false;
+  lmtp::Protocol p(lmtp::Limits{opt_.hostname, opt_.max_size, opt_.max_recipients, opt_.max_line_bytes},
+                   [&](uint64_t bytes) {
+                     if (held.resize(bytes)) return true;
+                     refused = true;
+                     return false;
+                   });
   auto data_deadline = kNoDeadline;  // set when a DATA starts, from its 354
   // Replies go out before anything that waits (a read, a recipient lookup, a commit).
   auto flush = [&] {
@@ -194,6 +206,11 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
           break;
         }
         p.feed(*bytes);
+        if (std::exchange(refused, false))
+          spdlog::warn(
+              "lmtp: the {} bytes for mails in memory (lmtp.max_buffered_bytes) are spent: "
+              "a mail is not kept, its recipients get 452",
+              std::max(opt_.max_buffered_bytes, opt_.max_size));
         break;
       }
       case lmtp::Need::kNothing:

@@ -7,6 +7,9 @@
 // A session, and a DATA, have deadlines; a stop ends a DATA left unfinished within a
 // few seconds, unacknowledged. One mail with several accepted recipients is delivered
 // once, and each recipient gets the same answer.
+// The mails all sessions hold in memory at once are bounded by max_buffered_bytes: a
+// DATA that finds it spent is read to its end without being kept and each recipient
+// gets 452 4.3.1 (the MTA sends it again later).
 // Mails finished by several connections at once share one commit (group commit), so
 // throughput grows with the number of connections while each 250 still follows its
 // own commit.
@@ -28,6 +31,7 @@
 
 namespace mailcase::channels {
 
+class ByteBudget;   // byte_budget.h
 class GroupCommit;  // group_commit.h
 
 struct LmtpOptions {
@@ -43,6 +47,8 @@ struct LmtpOptions {
   int64_t idle_timeout_seconds = config::Lmtp{}.idle_timeout_seconds;        // silence between bytes
   size_t max_line_bytes = config::Lmtp{}.max_line_bytes;                     // a command or DATA line
   size_t commit_batch = config::Lmtp{}.commit_batch;  // finished mails per transaction, at most
+  // The mails' data all sessions hold at once, at most; never less than max_size.
+  uint64_t max_buffered_bytes = config::Lmtp{}.max_buffered_bytes;
 };
 
 class LmtpServer {
@@ -60,7 +66,7 @@ class LmtpServer {
   void serve(const std::atomic<bool>& stop);
 
  private:
-  void session(int fd, const std::atomic<bool>& stop, GroupCommit& commit);
+  void session(int fd, const std::atomic<bool>& stop, GroupCommit& commit, ByteBudget& budget);
 
   ingest::MailSink& sink_;
   LmtpOptions opt_;

@@ -249,6 +249,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read_duration(t, "lmtp", "idle_timeout", c.lmtp.idle_timeout_seconds);
     read(t, "lmtp", "max_connections", c.lmtp.max_connections);
     read(t, "lmtp", "commit_batch", c.lmtp.commit_batch);
+    read(t, "lmtp", "max_buffered_bytes", c.lmtp.max_buffered_bytes);
     read(t, "deliver", "handoff", c.deliver.handoff);
     read(t, "deliver", "max_connections", c.deliver.max_connections);
     read_duration(t, "deliver", "request_timeout", c.deliver.request_timeout_seconds);
@@ -361,6 +362,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
                  within("lmtp.idle_timeout", static_cast<uint64_t>(c.lmtp.idle_timeout_seconds), 1, 86400),
                  within("lmtp.max_connections", static_cast<uint64_t>(c.lmtp.max_connections), 1, 10000),
                  within("lmtp.commit_batch", c.lmtp.commit_batch, 1, 10000),
+                 within("lmtp.max_buffered_bytes", c.lmtp.max_buffered_bytes, 65536, 1ull << 40),
                  within("mailbox.fetch_batch", c.mailbox.fetch_batch, 1, 10000),
                  within("deliver.max_connections", static_cast<uint64_t>(std::max(0, c.deliver.max_connections)), 1,
                         10000),
@@ -513,6 +515,9 @@ idle_timeout = "5m"
 max_connections = 64
 # Finished mails committed in one transaction, at most (group commit).
 commit_batch = 256
+# Bytes of mail all LMTP connections hold in memory at once (never less than one mail of
+# limits.max_message_bytes); a mail that finds them spent gets 452 and is sent again later.
+max_buffered_bytes = 268435456
 
 [deliver]
 # serve takes pipe deliveries (mailcase deliver, mailcase-deliver) on DATA_DIR/deliver.sock

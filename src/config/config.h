@@ -126,6 +126,9 @@ struct Lmtp {
   int64_t idle_timeout_seconds = 300;  // a client silent this long is let go ("5m")
   int max_connections = 64;            // sessions at once; more are turned away with 421
   size_t commit_batch = 256;           // finished mails committed in one transaction, at most
+  // The mails' data all sessions hold in memory at once (never less than one mail of
+  // limits.max_message_bytes); a DATA that finds it spent gets 452 for each recipient.
+  uint64_t max_buffered_bytes = 256ull << 20;
 };
 
 // `[deliver]`: pipe deliveries handed to a running `serve` (channels/deliver_socket.h).

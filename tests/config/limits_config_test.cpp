@@ -33,6 +33,7 @@ TEST(LimitsConfig, DefaultsAndTheInitFileAgree) {
   EXPECT_EQ(c->lmtp.idle_timeout_seconds, 300);
   EXPECT_EQ(c->lmtp.max_connections, 64);
   EXPECT_EQ(c->lmtp.commit_batch, 256u);
+  EXPECT_EQ(c->lmtp.max_buffered_bytes, 256u << 20);
   EXPECT_EQ(c->mailbox.fetch_batch, 50u);
   Config d;
   EXPECT_EQ(d.limits.max_header_fields, c->limits.max_header_fields);
@@ -43,6 +44,7 @@ TEST(LimitsConfig, DefaultsAndTheInitFileAgree) {
   EXPECT_EQ(d.lmtp.idle_timeout_seconds, c->lmtp.idle_timeout_seconds);
   EXPECT_EQ(d.lmtp.max_connections, c->lmtp.max_connections);
   EXPECT_EQ(d.lmtp.commit_batch, c->lmtp.commit_batch);
+  EXPECT_EQ(d.lmtp.max_buffered_bytes, c->lmtp.max_buffered_bytes);
   EXPECT_EQ(d.mailbox.fetch_batch, c->mailbox.fetch_batch);
 }
 
@@ -72,6 +74,7 @@ TEST(LimitsConfig, TheUsersOfALimitShareItsDefault) {
   EXPECT_EQ(o.max_line_bytes, d.lmtp.max_line_bytes);
   EXPECT_EQ(o.max_connections, d.lmtp.max_connections);
   EXPECT_EQ(o.commit_batch, d.lmtp.commit_batch);
+  EXPECT_EQ(o.max_buffered_bytes, d.lmtp.max_buffered_bytes);
   const channels::lmtp::Limits l;
   EXPECT_EQ(l.max_size, d.limits.max_message_bytes);
   EXPECT_EQ(l.max_recipients, d.lmtp.max_recipients);
@@ -84,7 +87,7 @@ TEST(LimitsConfig, ValuesAreRead) {
       dir,
       "[limits]\nmax_header_fields = 50\nmax_header_bytes = 4096\nmax_addresses = 9\nmax_kept_headers = 30\n"
       "[lmtp]\nmax_line_bytes = 1000\nidle_timeout = \"90s\"\nmax_connections = 8\n"
-      "commit_batch = 16\n"
+      "commit_batch = 16\nmax_buffered_bytes = 1000000\n"
       "[mailbox]\nfetch_batch = 7\n");
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->limits.max_header_fields, 50u);
@@ -95,6 +98,7 @@ TEST(LimitsConfig, ValuesAreRead) {
   EXPECT_EQ(c->lmtp.idle_timeout_seconds, 90);
   EXPECT_EQ(c->lmtp.max_connections, 8);
   EXPECT_EQ(c->lmtp.commit_batch, 16u);
+  EXPECT_EQ(c->lmtp.max_buffered_bytes, 1000000u);
   EXPECT_EQ(c->mailbox.fetch_batch, 7u);
   c = load_text(dir, "[lmtp]\nidle_timeout = 45\n");
   ASSERT_TRUE(c.has_value()) << c.error().message;
@@ -122,6 +126,8 @@ TEST(LimitsConfig, BadValuesNameTheKey) {
       {"[lmtp]\nmax_connections = -1\n", "lmtp.max_connections"},
       {"[lmtp]\ncommit_batch = 0\n", "lmtp.commit_batch"},
       {"[lmtp]\ncommit_batch = 1000000\n", "lmtp.commit_batch"},
+      {"[lmtp]\nmax_buffered_bytes = 0\n", "lmtp.max_buffered_bytes"},
+      {"[lmtp]\nmax_buffered_bytes = -1\n", "lmtp.max_buffered_bytes"},
       {"[mailbox]\nfetch_batch = 0\n", "mailbox.fetch_batch"},
       {"[mailbox]\nfetch_batch = 99999\n", "mailbox.fetch_batch"},
   };
