@@ -213,6 +213,7 @@ void Protocol::data_line(std::string_view line, bool crlf) {
       return;
     }
     deferred_ = true;
+    ++refused_room_;
   }
   const size_t head = ingest::oversize_head_bytes(limits_.max_size);
   if (mail_.data.size() > head) {

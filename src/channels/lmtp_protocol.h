@@ -113,6 +113,8 @@ class Protocol {
   // A mail under way: from an accepted MAIL FROM until its outcome is given (mail_done)
   // or it is given up (RSET, a refused DATA, the end).
   bool in_transaction() const { return mail_from_.has_value(); }
+  // Mails whose Hold refused them room so far (each answered 452, or 552 if too big).
+  uint64_t mails_refused_room() const { return refused_room_; }
 
   // Only while need() == kRecipientCheck: the address of the pending RCPT.
   const std::string& recipient() const { return pending_rcpt_; }
@@ -148,6 +150,7 @@ class Protocol {
   Hold hold_;
   uint64_t held_ = 0;      // granted by hold_ for mail_.data
   bool deferred_ = false;  // inside DATA: hold_ refused, the rest is counted, not kept
+  uint64_t refused_room_ = 0;
   Need need_ = Need::kInput;
   Phase phase_ = Phase::kCommand;
   std::string in_;  // fed, not yet handled; in_[pos_..] is unread

@@ -15,7 +15,6 @@
 #include <deque>
 #include <future>
 #include <mutex>
-#include <utility>
 #include <vector>
 
 #include "channels/accept_loop.h"
@@ -164,13 +163,8 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
          std::chrono::seconds(opt_.idle_timeout_seconds));
   // Outlives p: whatever the session's mail holds goes back however the session ends.
   ByteBudget::Reservation held(budget);
-  bool refused = false;
   lmtp::Protocol p(lmtp::Limits{opt_.hostname, opt_.max_size, opt_.max_recipients, opt_.max_line_bytes},
-                   [&](uint64_t bytes) {
-                     if (held.resize(bytes)) return true;
-                     refused = true;
-                     return false;
-                   });
+                   [&held](uint64_t bytes) { return held.resize(bytes); });
   auto data_deadline = kNoDeadline;  // set when a DATA starts, from its 354
   // Replies go out before anything that waits (a read, a recipient lookup, a commit).
   auto flush = [&] {
@@ -205,8 +199,9 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
           p.end(c.ended());
           break;
         }
+        const uint64_t refused = p.mails_refused_room();
         p.feed(*bytes);
-        if (std::exchange(refused, false))
+        if (p.mails_refused_room() != refused)
           spdlog::warn(
               "lmtp: the {} bytes for mails in memory (lmtp.max_buffered_bytes) are spent: "
               "a mail is not kept, its recipients get 452",

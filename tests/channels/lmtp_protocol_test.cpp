@@ -466,6 +466,7 @@ TEST(LmtpProtocol, WhenTheBudgetIsSpentTheDataIsReadUnkeptAndEachRecipientGets45
             "452 4.3.1 <support@corp.example> insufficient system storage, try again later\r\n"
             "452 4.3.1 <sales@corp.example> insufficient system storage, try again later\r\n");
   EXPECT_TRUE(s.mails.empty()) << "nothing to record";
+  EXPECT_EQ(s.p.mails_refused_room(), 1u);
   EXPECT_EQ(budget.free(), 4u * 1024);
   EXPECT_FALSE(s.p.in_transaction());
   // Once the other mail is gone, the same mail sent again is taken whole.
@@ -476,6 +477,7 @@ TEST(LmtpProtocol, WhenTheBudgetIsSpentTheDataIsReadUnkeptAndEachRecipientGets45
       "250 2.0.0 <support@corp.example> created C-7\r\n");
   ASSERT_EQ(s.mails.size(), 1u);
   EXPECT_EQ(s.mails[0].data, body);
+  EXPECT_EQ(s.p.mails_refused_room(), 1u);
   EXPECT_EQ(budget.free(), 64u * 1024) << "given back once answered";
 }
 

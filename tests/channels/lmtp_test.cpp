@@ -368,6 +368,8 @@ TEST_F(LmtpTest, TwoMailsAtOnceOverTheBufferBudgetOneGets452AndIsTakenWhenSentAg
             "452 4.3.1 <support@corp.example> insufficient system storage, try again later");
   EXPECT_EQ(two.reply(60000), "452 4.3.1 <sales@corp.example> insufficient system storage, try again later");
   ASSERT_EQ(messages().size(), 1u);
+  EXPECT_NE(serve->err().find("(lmtp.max_buffered_bytes) are spent"), std::string::npos)
+      << "the operator is told: " << serve->err();
   // Sent again on the same connection (it is still in step), it is taken.
   Client& again = two;
   const int deferred = 1;
