@@ -79,7 +79,7 @@ struct Limits {
 struct Mail {
   std::string sender;  // "" for the null sender <>
   std::vector<std::string> recipients;
-  std::string data;      // dot-unstuffed, CRLF line ends; only the head when too_big
+  std::string data;      // dot-unstuffed, CRLF line ends; at most the head when too_big
   uint64_t size = 0;     // bytes received (unstuffed, CRLF counted), all of them
   bool too_big = false;  // size > Limits::max_size
 };
