@@ -148,14 +148,22 @@ void lifecycle_action(Context& ctx, const Viewer& v, const httplib::Request& req
 void assign_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
                    const std::string& number) {
   const std::string owner = form_value(req, "owner");
+  // A browser sends a text field as typed: spaces around a queue or priority are not
+  // part of it.
   services::CaseFields f;
-  f.queue = form_value(req, "queue");
-  f.priority = form_value(req, "priority");
+  f.queue = std::string(text::trim(form_value(req, "queue")));
+  f.priority = std::string(text::trim(form_value(req, "priority")));
+  // Refused, the form shows the agent's choices again, not the case's.
+  Draft draft;
+  draft.form = "assign";
+  draft.owner = text::make_valid_utf8(owner.substr(0, 254));
+  draft.queue = text::make_valid_utf8(f.queue->substr(0, 1000));
+  draft.priority = text::make_valid_utf8(f.priority->substr(0, 1000));
   for (const auto& [name, value] : {std::pair{"queue", &f.queue}, {"priority", &f.priority}})
     if (auto ok = services::check_case_field(name, **value); !ok)
-      return show_case(ctx, v, req, res, number, 422, words_of(ok.error()));
+      return show_case(ctx, v, req, res, number, 422, words_of(ok.error()), draft);
   if (owner.size() > 254 || !text::is_clean_text(owner, true))
-    return show_case(ctx, v, req, res, number, 422, "Choose the owner from the list.");
+    return show_case(ctx, v, req, res, number, 422, "Choose the owner from the list.", draft);
   const auto by = actor_of(v);
   auto result = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
     if (text::normalize_email(owner) != text::normalize_email(c.owner))
@@ -163,7 +171,7 @@ void assign_action(Context& ctx, const Viewer& v, const httplib::Request& req, h
     return ctx.cases.change(w, by, c, f);
   });
   if (!result)
-    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()));
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()), draft);
   done(res, number, "assign");
 }
 

@@ -184,14 +184,18 @@ Html comment_forms_html(const cases::CaseView& view, const Viewer& v, const Draf
   return out;
 }
 
-Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>& agents, const Viewer& v) {
+Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>& agents, const Viewer& v,
+                    const Draft& draft) {
   const auto& c = view.c;
-  std::vector<Html> options = {c.owner.empty() ? html("<option value=\"\" selected>Nobody</option>")
-                                               : html("<option value=\"\">Nobody</option>")};
+  // A refused form shows what the agent chose; otherwise the case's own values.
+  const bool refused = draft.form == "assign";
+  const std::string& owner = refused ? draft.owner : c.owner;
+  std::vector<Html> options = {owner.empty() ? html("<option value=\"\" selected>Nobody</option>")
+                                             : html("<option value=\"\">Nobody</option>")};
   for (const auto& a : agents) {
     if (!a.active) continue;
     const std::string label = (a.name.empty() ? a.email : a.name) + (a.email == v.agent.email ? " (me)" : "");
-    options.push_back(a.email == text::normalize_email(c.owner)
+    options.push_back(a.email == text::normalize_email(owner)
                           ? html("<option value=\"{}\" selected>{}</option>", a.email, label)
                           : html("<option value=\"{}\">{}</option>", a.email, label));
   }
@@ -205,7 +209,8 @@ Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>
       "<div><label for=\"assign-priority\">Priority</label><input id=\"assign-priority\" name=\"priority\" "
       "type=\"text\" required maxlength=\"200\" value=\"{}\"></div>"
       "<button type=\"submit\" class=\"secondary\">Save</button></form><div class=\"actions\">",
-      c.number, csrf_field(v), join(options), c.queue, c.priority);
+      c.number, csrf_field(v), join(options), refused ? draft.queue : c.queue,
+      refused ? draft.priority : c.priority);
   if (cases::decide(c.status, cases::ActionKind::kClose))
     out += html(
         "<form method=\"post\" action=\"/cases/{}/close\" data-confirm=\"Close this case?\">{}"
@@ -354,7 +359,7 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
       participants_html(*view, v, draft),
       items.empty() ? html("<p class=\"muted\">No comments yet.</p>") : join(items),
       poll_html(view->c.number, last), loose_html, comment_forms_html(*view, v, draft),
-      case_form_html(*view, *agents, v), stage_form_html(*view, process, v));
+      case_form_html(*view, *agents, v, draft), stage_form_html(*view, process, v));
   send_page(res, status, v, view->c.number + " " + view->c.subject, "cases", body, mail_frame_src(req));
 }
 

@@ -17,6 +17,7 @@ inline constexpr const char* kCaseNumberPattern = R"(([A-Za-z0-9_-]{1,64}))";
 struct Draft {
   std::string form;  // reply | note | solution | participant | assign
   std::string body, cc, email;
+  std::string owner, queue, priority;  // the assign form's choices
 };
 
 // The case page, with `error` (a sentence for the user; empty: none) above it and the

@@ -546,6 +546,35 @@ TEST_F(CasePages, AssignSetsOwnerQueueAndPriority) {
   EXPECT_NE(home->body.find("Hardware"), std::string::npos);
 }
 
+// A browser sends a text field as typed: a space left after a queue or priority is not
+// part of it. A refused form shows the agent's choices again, not the case's.
+TEST_F(CasePages, AssignTakesSpacesAroundAFieldAndARefusalKeepsTheChoices) {
+  auto r = post("/cases/CS0000001/assign",
+                {{"owner", "ada@corp.example"}, {"queue", "Hardware "}, {"priority", " high"}});
+  ASSERT_EQ(r->status, 303) << r->body;
+  auto c = view("CS0000001").c;
+  EXPECT_EQ(c.owner, "ada@corp.example");
+  EXPECT_EQ(c.queue, "Hardware");
+  EXPECT_EQ(c.priority, "high");
+
+  auto refused = post("/cases/CS0000001/assign",
+                      {{"owner", "marek@corp.example"}, {"queue", "Réclamations"}, {"priority", ""}});
+  ASSERT_EQ(refused->status, 422) << refused->body;
+  const std::string& b = refused->body;
+  EXPECT_NE(b.find("role=\"alert\""), std::string::npos) << b;
+  EXPECT_NE(b.find("name=\"queue\" type=\"text\" required maxlength=\"200\" value=\"Réclamations\""),
+            std::string::npos)
+      << b;
+  EXPECT_NE(b.find("name=\"priority\" type=\"text\" required maxlength=\"200\" value=\"\""),
+            std::string::npos)
+      << b;
+  EXPECT_NE(b.find("<option value=\"marek@corp.example\" selected>"), std::string::npos) << b;
+  EXPECT_EQ(b.find("<option value=\"ada@corp.example\" selected>"), std::string::npos) << b;
+  c = view("CS0000001").c;
+  EXPECT_EQ(c.owner, "ada@corp.example");
+  EXPECT_EQ(c.queue, "Hardware");
+}
+
 TEST_F(CasePages, ParticipantIsAdded) {
   ASSERT_EQ(post("/cases/CS0000001/participants", {{"email", "Dave@Example.org"}})->status, 303);
   auto v = view("CS0000001");
