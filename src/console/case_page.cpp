@@ -151,17 +151,25 @@ Html participants_html(const cases::CaseView& view, const Viewer& v, const Draft
 Html comment_forms_html(const cases::CaseView& view, const Viewer& v, const Draft& draft) {
   const std::string& n = view.c.number;
   auto body_of = [&](std::string_view form) { return draft.form == form ? draft.body : std::string(); };
-  Html out = html(
-      "<section aria-labelledby=\"reply-h\" class=\"card\"><h2 id=\"reply-h\">Reply to the customer</h2>"
-      "<form method=\"post\" action=\"/cases/{}/reply\" enctype=\"multipart/form-data\">{}"
-      "<label for=\"reply-body\">Reply (mailed to the customer)</label>"
-      "<textarea id=\"reply-body\" name=\"body\" required>{}</textarea>"
-      "<label for=\"reply-cc\">Cc (addresses separated by commas)</label>"
-      "<input id=\"reply-cc\" name=\"cc\" type=\"text\" maxlength=\"5000\" value=\"{}\">"
-      "<label for=\"reply-files\">Attachments</label><input id=\"reply-files\" name=\"attachments\" "
-      "type=\"file\" multiple>"
-      "<div class=\"actions\"><button type=\"submit\">Send reply</button></div></form></section>",
-      n, csrf_field(v), body_of("reply"), draft.form == "reply" ? draft.cc : "");
+  // A closed case takes no reply (the lifecycle refuses it): no form to type one in, unless
+  // one was just refused, whose text stays on the page.
+  Html out;
+  if (!cases::decide(view.c.status, cases::ActionKind::kPublicComment) && draft.form != "reply")
+    out = html(
+        "<section aria-labelledby=\"reply-h\" class=\"card\"><h2 id=\"reply-h\">Reply to the customer</h2>"
+        "<p class=\"muted\">The case is closed: reopen it to reply to the customer.</p></section>");
+  else
+    out = html(
+        "<section aria-labelledby=\"reply-h\" class=\"card\"><h2 id=\"reply-h\">Reply to the customer</h2>"
+        "<form method=\"post\" action=\"/cases/{}/reply\" enctype=\"multipart/form-data\">{}"
+        "<label for=\"reply-body\">Reply (mailed to the customer)</label>"
+        "<textarea id=\"reply-body\" name=\"body\" required>{}</textarea>"
+        "<label for=\"reply-cc\">Cc (addresses separated by commas)</label>"
+        "<input id=\"reply-cc\" name=\"cc\" type=\"text\" maxlength=\"5000\" value=\"{}\">"
+        "<label for=\"reply-files\">Attachments</label><input id=\"reply-files\" name=\"attachments\" "
+        "type=\"file\" multiple>"
+        "<div class=\"actions\"><button type=\"submit\">Send reply</button></div></form></section>",
+        n, csrf_field(v), body_of("reply"), draft.form == "reply" ? draft.cc : "");
   out += html(
       "<section aria-labelledby=\"note-h\" class=\"card\"><h2 id=\"note-h\">Internal note</h2>"
       "<form method=\"post\" action=\"/cases/{}/note\" enctype=\"multipart/form-data\">{}"

@@ -513,9 +513,19 @@ TEST_F(CasePages, LifecycleActionsChangeTheCaseAsTheApiWould) {
   auto late = post("/cases/CS0000001/solution", {{"body", "Too late"}});
   EXPECT_EQ(late->status, 409);
   EXPECT_EQ(mails_of("CS0000001", "solution").size(), 1u);
+  // A closed case offers no reply form (the lifecycle would refuse what is typed in it)
+  // but says how to reply; a reply refused all the same keeps its text.
+  auto closed = get("/cases/CS0000001");
+  EXPECT_EQ(closed->body.find("action=\"/cases/CS0000001/reply\""), std::string::npos) << closed->body;
+  EXPECT_NE(closed->body.find("reopen it to reply to the customer"), std::string::npos) << closed->body;
+  EXPECT_NE(closed->body.find("action=\"/cases/CS0000001/note\""), std::string::npos) << closed->body;
+  auto refused = post("/cases/CS0000001/reply", {{"body", "Une dernière question ?"}});
+  EXPECT_EQ(refused->status, 422);
+  EXPECT_NE(refused->body.find(">Une dernière question ?</textarea>"), std::string::npos) << refused->body;
 
   ASSERT_EQ(post("/cases/CS0000001/reopen", {})->status, 303);
   EXPECT_EQ(view("CS0000001").c.status, store::CaseStatus::kOpen);
+  EXPECT_NE(get("/cases/CS0000001")->body.find("action=\"/cases/CS0000001/reply\""), std::string::npos);
 }
 
 TEST_F(CasePages, AssignSetsOwnerQueueAndPriority) {
