@@ -1,6 +1,7 @@
 #include "console/admin_forms.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "outbound/templates.h"
@@ -125,6 +126,16 @@ std::string form_name_of(std::string_view flag) {
   for (auto& c : name)
     if (c == '-') c = '_';
   return name;
+}
+
+std::string without_flag(std::string_view message) {
+  const size_t colon = message.find(": ");
+  if (!message.starts_with("--") || colon == std::string_view::npos || colon > 40 ||
+      message.substr(0, colon).find(' ') != std::string_view::npos)
+    return std::string(message);
+  std::string out(message.substr(colon + 2));
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
 }
 
 bool is_template(const std::string& language, const std::string& kind) {

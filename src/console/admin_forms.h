@@ -22,6 +22,10 @@ std::string field(const Fields& f, const std::string& name);
 // The form field a command line flag is about: "if-subject" → "if_subject".
 std::string form_name_of(std::string_view flag);
 
+// A message of the admin layer without the command line flag it starts with, for a page:
+// "--set-*: a rule must …" → "A rule must …"; any other message as it is.
+std::string without_flag(std::string_view message);
+
 // Bounds on what a form field may hold before anything looks at it.
 inline constexpr size_t kMaxFieldBytes = 1000;
 

@@ -60,6 +60,15 @@ std::pair<int, std::map<std::string, std::string>> alert_refusal_of(const Error&
   return {422, errors};
 }
 
+// Above the form: a refusal about one field is told beside that field, in the form's
+// words (the admin layer's are the command line's: "--body: …").
+Html alert_refusal_notice(const Error& e, const std::map<std::string, std::string>& errors) {
+  if (e.code == ErrorCode::kTemporary) return notice("", failure_text(e));
+  if (!errors.empty() && admin::invalid_of(e.message))
+    return notice("", "The alert rule has invalid fields. Nothing was changed.");
+  return notice("", without_flag(e.message) + ". Nothing was changed.");
+}
+
 Html alert_rules_table(const Viewer& v, const std::vector<alerts::AlertRule>& all) {
   if (all.empty())
     return html(
@@ -190,7 +199,7 @@ void alert_rules_change(Context& ctx, const Viewer& v, const httplib::Request& r
     if (changed.error().code == ErrorCode::kNotFound && !admin::invalid_of(changed.error().message))
       return send_error(res, 404, v, "There is no alert rule named " + rule.name + ".");
     auto [status, refused] = alert_refusal_of(changed.error());
-    return alert_rule_edit_page(v, res, status, notice("", failure_text(changed.error())), f, refused);
+    return alert_rule_edit_page(v, res, status, alert_refusal_notice(changed.error(), refused), f, refused);
   }
   spdlog::info("console: {} changed the alert rule {}", v.agent.email, changed->name);
   redirect(res, "/admin/alert-rules?changed=" + text::url_encode(changed->name));
@@ -206,7 +215,7 @@ void alert_rules_add(Context& ctx, const Viewer& v, const httplib::Request& req,
   auto added = admin::add_alert_rule(ctx.store, std::move(rule), v.agent.email);
   if (!added) {
     auto [status, refused] = alert_refusal_of(added.error());
-    return alert_rules_page(ctx, v, res, status, notice("", failure_text(added.error())), f, refused);
+    return alert_rules_page(ctx, v, res, status, alert_refusal_notice(added.error(), refused), f, refused);
   }
   spdlog::info("console: {} added the alert rule {}", v.agent.email, added->name);
   redirect(res, "/admin/alert-rules?added=" + text::url_encode(added->name));

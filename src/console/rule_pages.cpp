@@ -374,6 +374,15 @@ std::pair<int, std::map<std::string, std::string>> refusal_of(const Error& e) {
   return {status, errors};
 }
 
+// Above the form: a refusal about one field is told beside that field, in the form's
+// words (the admin layer's are the command line's: "--if-subject: …").
+Html refusal_notice(const Error& e, const std::map<std::string, std::string>& errors) {
+  if (e.code == ErrorCode::kTemporary) return notice("", failure_text(e));
+  if (!errors.empty() && admin::invalid_of(e.message))
+    return notice("", "The rule has invalid fields. Nothing was changed.");
+  return notice("", without_flag(e.message) + ". Nothing was changed.");
+}
+
 void rules_add(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
   const Fields f = rule_fields(req);
   auto parsed = rule_from_form(f);
@@ -383,7 +392,7 @@ void rules_add(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   auto added = admin::add_rule(ctx.store, std::move(parsed.rule), v.agent.email);
   if (!added) {
     auto [status, errors] = refusal_of(added.error());
-    return rules_page(ctx, v, res, status, notice("", failure_text(added.error())), f, errors);
+    return rules_page(ctx, v, res, status, refusal_notice(added.error(), errors), f, errors);
   }
   spdlog::info("console: {} added the rule {}", v.agent.email, added->name);
   redirect(res, "/admin/rules?added=" + url_encode(added->name));
@@ -410,7 +419,7 @@ void rules_change(Context& ctx, const Viewer& v, const httplib::Request& req, ht
     const int status = r.error().code == ErrorCode::kNotFound    ? 404
                        : r.error().code == ErrorCode::kTemporary ? 503
                                                                  : 422;
-    return rules_page(ctx, v, res, status, notice("", failure_text(r.error())), {}, {});
+    return rules_page(ctx, v, res, status, refusal_notice(r.error(), {}), {}, {});
   }
   spdlog::info("console: {} changed the rule {}", v.agent.email, name);
   redirect(res, "/admin/rules?changed=" + url_encode(name));
@@ -431,7 +440,7 @@ void rules_edit(Context& ctx, const Viewer& v, const httplib::Request& req, http
     if (changed.error().code == ErrorCode::kNotFound && !changed.error().message.starts_with("--"))
       return rules_page(ctx, v, res, 404, notice("", failure_text(changed.error())), {}, {});
     auto [status, errors] = refusal_of(changed.error());
-    return rules_page(ctx, v, res, status, notice("", failure_text(changed.error())), f, errors, {}, {}, name);
+    return rules_page(ctx, v, res, status, refusal_notice(changed.error(), errors), f, errors, {}, {}, name);
   }
   spdlog::info("console: {} changed what the rule {} does", v.agent.email, name);
   redirect(res, "/admin/rules?changed=" + url_encode(name));

@@ -585,6 +585,14 @@ TEST(AdminForms, AMailboxFormNamesEachBadFieldAndKeepsWhatAChangeDoesNotSend) {
   EXPECT_FALSE(kept.secrets.password);
 }
 
+TEST(AdminForms, APageTellsARefusalWithoutTheCommandLinesFlag) {
+  EXPECT_EQ(without_flag("--set-*: a rule must set at least one of queue"),
+            "A rule must set at least one of queue");
+  EXPECT_EQ(without_flag("--if-subject: missing ): x("), "Missing ): x(");
+  EXPECT_EQ(without_flag("no account named Acme"), "no account named Acme");
+  EXPECT_EQ(without_flag("-- not a flag: at all"), "-- not a flag: at all");
+}
+
 TEST(AdminForms, OnlyMailcasesTemplatesAreTemplates) {
   EXPECT_TRUE(is_template("fr", "survey"));
   EXPECT_FALSE(is_template("..", "survey"));

@@ -141,6 +141,9 @@ TEST_F(RulePages, ABadRuleShowsItsErrorBesideTheFormAndStoresNothing) {
   EXPECT_EQ(bad->status, 422);
   EXPECT_TRUE(has(bad->body, "id=\"e-if_subject\"")) << bad->body;
   EXPECT_TRUE(has(bad->body, "value=\"(unclosed\"")) << "the form keeps what was typed";
+  // In the form's words: no command line flag on a page.
+  EXPECT_TRUE(has(bad->body, "The rule has invalid fields.")) << bad->body;
+  EXPECT_FALSE(has(bad->body, "--if-subject")) << bad->body;
   auto dup = add({{"name", "billing"}, {"set_queue", "Other"}});
   ASSERT_TRUE(dup);
   EXPECT_EQ(dup->status, 409);
@@ -149,9 +152,12 @@ TEST_F(RulePages, ABadRuleShowsItsErrorBesideTheFormAndStoresNothing) {
   ASSERT_TRUE(owner);
   EXPECT_EQ(owner->status, 422);
   EXPECT_TRUE(has(owner->body, "id=\"e-set_owner\"")) << owner->body;
+  EXPECT_FALSE(has(owner->body, "--set-owner")) << owner->body;
   auto nothing = add({{"name", "idle"}, {"if_sender", "alice@example.org"}});
   ASSERT_TRUE(nothing);
   EXPECT_EQ(nothing->status, 422);
+  EXPECT_TRUE(has(nothing->body, "A rule must set at least one of queue")) << nothing->body;
+  EXPECT_FALSE(has(nothing->body, "--set-")) << nothing->body;
   auto yn = add({{"name", "yn"}, {"if_attachments", "maybe"}, {"set_queue", "Q"}});
   ASSERT_TRUE(yn);
   EXPECT_EQ(yn->status, 422);
@@ -353,6 +359,8 @@ TEST_F(RulePages, AnAdminAddsAndRemovesAlertRulesWithTheForm) {
   EXPECT_EQ(bad->status, 422);
   EXPECT_TRUE(has(bad->body, "id=\"e-body\"")) << bad->body;
   EXPECT_TRUE(has(bad->body, "value=\"no groups here\"")) << bad->body;
+  EXPECT_TRUE(has(bad->body, "The alert rule has invalid fields.")) << bad->body;
+  EXPECT_FALSE(has(bad->body, "--body")) << bad->body;
   auto no_account = admin_.post("/admin/alert-rules", {{"name", "x"}, {"format", "zabbix"}, {"account", "Nobody"}});
   ASSERT_TRUE(no_account);
   EXPECT_EQ(no_account->status, 422);
