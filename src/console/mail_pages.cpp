@@ -2,6 +2,7 @@
 // retry and "make the sender a contact and retry", and the outbox (/outbox) with retry.
 // The same store queries and admin / ingest calls as the REST API's mail routes
 // (src/api/mail_routes.cpp), so a page and the API never disagree.
+#include <cctype>
 #include <map>
 
 #include "admin/admin.h"
@@ -168,7 +169,13 @@ Html mail_view(const RawMail& mail, const httplib::Request& req, bool html_part)
       id, id, images, kMailFrameSandbox, src);
 }
 
-void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+// The "make the sender a contact" form refused: why, and what the agent typed.
+struct ContactDraft {
+  std::string error, name, account;
+};
+
+void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
+               int status = 200, const ContactDraft& draft = {}) {
   auto mail = load_raw_mail(ctx, id_of(req));
   if (!mail) return send_failure(res, v, mail.error());
   const auto& m = mail->row;
@@ -209,15 +216,21 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
           "later mail is not held as spam when its From is proven)</label>"
           "<div class=\"actions\"><button type=\"submit\">Not spam</button></div></form>",
           id, csrf_field(v), m.from.empty() ? std::string("its sender") : m.from);
-    if (!m.from.empty())
+    if (!m.from.empty()) {
+      const bool refused = !draft.error.empty();
       actions += html(
-          "<form method=\"post\" action=\"/mail/{}/contact\" class=\"card\">{}<h3>Make {} a contact and "
-          "retry</h3>"
+          "<form method=\"post\" action=\"/mail/{}/contact\" class=\"card\" id=\"contact-form\">{}<h3>Make "
+          "{} "
+          "a contact and retry</h3>{}"
           "<label for=\"contact-name\">Name</label><input type=\"text\" id=\"contact-name\" name=\"name\" "
           "required maxlength=\"200\" value=\"{}\"><label for=\"contact-account\">Account (optional: its "
-          "name)</label><input type=\"text\" id=\"contact-account\" name=\"account\" maxlength=\"200\">"
+          "name)</label><input type=\"text\" id=\"contact-account\" name=\"account\" maxlength=\"200\" "
+          "value=\"{}\">"
           "<div class=\"actions\"><button type=\"submit\">Add the contact and retry</button></div></form>",
-          id, csrf_field(v), m.from, gist.sender_name);
+          id, csrf_field(v), m.from,
+          refused ? html("<p class=\"error\" role=\"alert\">{}</p>", draft.error) : Html(),
+          refused ? draft.name : gist.sender_name, draft.account);
+    }
   }
   Html body = html("<h1>{}</h1><p><a href=\"/mail?state={}\">Back to the list</a></p>{}{}{}",
                    m.subject.empty() ? std::string("(no subject)") : m.subject,
@@ -225,7 +238,7 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
                    mail_view(*mail, req, gist.has_html));
   // Frames only on the view that shows one, and only from our mail endpoint.
   const bool framed = gist.has_html && form_value(req, "view") == "html";
-  send_page(res, 200, v, m.subject.empty() ? "A mail" : m.subject, "mail", body,
+  send_page(res, status, v, m.subject.empty() ? "A mail" : m.subject, "mail", body,
             framed ? mail_frame_src(req) : "'none'");
 }
 
@@ -291,8 +304,19 @@ void mail_contact(Context& ctx, const Viewer& v, const httplib::Request& req, ht
       std::string(text::trim(form_value(req, "name"))), {row->from}, "", std::nullopt, std::nullopt};
   const std::string account(text::trim(form_value(req, "account")));
   if (!account.empty()) in.account_name = account;
-  if (auto bad = admin::check_contact(in)) return send_error(res, 422, v, bad->field + ": " + bad->message);
+  // Refused, the mail's page again with the reason beside the form, and what was typed.
+  auto refuse = [&](int status, std::string why) {
+    if (!why.empty()) why[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(why[0])));
+    ContactDraft draft{why + ". Nothing was changed.", text::make_valid_utf8(in.name.substr(0, 200)),
+                       text::make_valid_utf8(account.substr(0, 200))};
+    mail_page(ctx, v, req, res, status, draft);
+  };
+  if (auto bad = admin::check_contact(in))
+    return refuse(422, (bad->field == "name" ? "The name" : bad->field) + ": " + bad->message);
   auto contact = admin::add_contact(ctx.store, in);
+  if (!contact && contact.error().code == ErrorCode::kNotFound)
+    return refuse(422, contact.error().message + " (leave the account empty, or name one that exists)");
+  if (!contact && contact.error().code == ErrorCode::kConflict) return refuse(409, contact.error().message);
   if (!contact) return send_failure(res, v, contact.error());
   auto outcome = ctx.ingest->retry(row->id);
   if (!outcome) return send_failure(res, v, outcome.error());

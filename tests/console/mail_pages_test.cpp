@@ -409,9 +409,20 @@ TEST_F(MailPagesTest, AMailHeldAsSpamHasANotSpamButton) {
 TEST_F(MailPagesTest, MakingTheSenderAContactAndRetryingMakesACase) {
   auto bad = post("/mail/" + id(held_id_) + "/contact", {{"name", ""}});
   EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("id=\"contact-form\""), std::string::npos) << "the mail's page, with its form";
+  // A refusal is the mail's page again: the reason beside the form, and what was typed.
   auto no_account =
-      post("/mail/" + id(held_id_) + "/contact", {{"name", "Carol"}, {"account", "Nobody Inc"}});
-  EXPECT_EQ(no_account.status, 404) << no_account.body;
+      post("/mail/" + id(held_id_) + "/contact", {{"name", "Zoé Łukasiewicz"}, {"account", "Nobody Inc"}});
+  EXPECT_EQ(no_account.status, 422) << no_account.body;
+  EXPECT_NE(no_account.body.find("role=\"alert\">No account named Nobody Inc"), std::string::npos)
+      << no_account.body;
+  EXPECT_NE(no_account.body.find("name=\"name\" required maxlength=\"200\" value=\"Zoé Łukasiewicz\""),
+            std::string::npos)
+      << no_account.body;
+  EXPECT_NE(no_account.body.find("name=\"account\" maxlength=\"200\" value=\"Nobody Inc\""),
+            std::string::npos)
+      << no_account.body;
+  EXPECT_NE(no_account.body.find("Invoice is wrong"), std::string::npos) << "the mail is still shown";
   EXPECT_EQ(post("/mail/" + id(held_id_) + "/contact", {{"name", "Carol"}}, false).status, 403);
   EXPECT_EQ(raw_row(held_id_).state, store::RawState::kHeld);
 
