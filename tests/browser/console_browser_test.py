@@ -625,6 +625,14 @@ def ReadACase(t):
     for text in ("Printer is broken", "Carol Customer", "The printer on floor 3 does not print.", number):
         check(text in body, f"the case page shows {text!r}")
     check(c.d.find_elements(By.CSS_SELECTOR, ".inbound"), "the customer's mail is marked inbound")
+    # The case's facts (status, queue, owner …) each on one line beside its name, so that
+    # the thread starts near the top of the page rather than a screen further down.
+    rows = c.d.execute_script(
+        "return [...document.querySelectorAll('dl.facts > dt')].map(dt => "
+        "[dt.textContent, Math.round(dt.getBoundingClientRect().top), "
+        "Math.round(dt.nextElementSibling.getBoundingClientRect().top)])")
+    check(rows, "the case page lists its facts")
+    check(all(abs(dt - dd) <= 4 for _, dt, dd in rows), f"each fact beside its name (text, dt top, dd top): {rows}")
     problems = c.page_problems()
     check(not problems, f"the case page: the browser refused or failed at: {problems}")
     c.screenshot("case")
