@@ -213,7 +213,7 @@ Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>
       "<div><label for=\"assign-owner\">Owner</label><select id=\"assign-owner\" "
       "name=\"owner\">{}</select></div>"
       "<div><label for=\"assign-queue\">Queue</label><input id=\"assign-queue\" name=\"queue\" type=\"text\" "
-      "required maxlength=\"200\" value=\"{}\"></div>"
+      "required maxlength=\"200\" list=\"queue-names\" value=\"{}\"></div>"
       "<div><label for=\"assign-priority\">Priority</label><input id=\"assign-priority\" name=\"priority\" "
       "type=\"text\" required maxlength=\"200\" value=\"{}\"></div>"
       "<button type=\"submit\" class=\"secondary\">Save</button></form><div class=\"actions\">",
@@ -362,12 +362,12 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
       "<p class=\"meta\"><a href=\"/cases\">All cases</a></p><h1>{} · {}</h1>{}{}{}{}"
       "<section aria-labelledby=\"thread-h\"><h2 id=\"thread-h\">Thread <span class=\"muted\">(oldest "
       "first)</span>"
-      "</h2><div class=\"thread\" id=\"thread-items\">{}</div>{}</section>{}{}{}{}",
+      "</h2><div class=\"thread\" id=\"thread-items\">{}</div>{}</section>{}{}{}{}{}",
       view->c.number, view->c.subject, notice, facts_html(*view), description,
       participants_html(*view, v, draft),
       items.empty() ? html("<p class=\"muted\">No comments yet.</p>") : join(items),
       poll_html(view->c.number, last), loose_html, comment_forms_html(*view, v, draft),
-      case_form_html(*view, *agents, v, draft), stage_form_html(*view, process, v));
+      case_form_html(*view, *agents, v, draft), stage_form_html(*view, process, v), queue_names_html(*unit));
   send_page(res, status, v, view->c.number + " " + view->c.subject, "cases", body, mail_frame_src(req));
 }
 

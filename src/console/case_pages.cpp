@@ -161,7 +161,7 @@ Html filter_form(const ListForm& f, const std::vector<store::Agent>& agents) {
       "value=\"{}\"></div>"
       "<div><label for=\"f-status\">Status</label><select id=\"f-status\" name=\"status\">{}</select></div>"
       "<div><label for=\"f-queue\">Queue</label><input id=\"f-queue\" name=\"queue\" type=\"text\" "
-      "maxlength=\"200\" value=\"{}\"></div>"
+      "maxlength=\"200\" list=\"queue-names\" value=\"{}\"></div>"
       "<div><label for=\"f-owner\">Owner</label><select id=\"f-owner\" name=\"owner\">{}</select></div>"
       "<div><label for=\"f-contact\">Contact's email</label><input id=\"f-contact\" name=\"contact\" "
       "type=\"email\" maxlength=\"320\" value=\"{}\"></div>"
@@ -178,7 +178,7 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   if (!unit) return send_error(res, 503, v, "The cases cannot be read just now. Please try again.");
   auto agents = unit->agents().list_agents();
   if (!agents) return send_error(res, 503, v, "The cases cannot be read just now. Please try again.");
-  const Html filters = filter_form(form, *agents);
+  const Html filters = html("{}{}", filter_form(form, *agents), queue_names_html(*unit));
   auto fail_page = [&](int status, std::string_view why) {
     send_page(res, status, v, "Cases", "cases",
               html("<h1>Cases</h1>{}<p class=\"error\" role=\"alert\">{}</p>", filters, why));
@@ -208,6 +208,18 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
 }
 
 }  // namespace
+
+Html queue_names_html(store::UnitOfWork& unit) {
+  auto queues = unit.queues().list_queues();
+  if (!queues) {
+    spdlog::warn("console: cannot read the queues: {}", queues.error().message);
+    return {};
+  }
+  std::vector<Html> options;
+  for (const auto& q : *queues)
+    if (!q.name.empty()) options.push_back(html("<option value=\"{}\"></option>", q.name));
+  return html("<datalist id=\"queue-names\">{}</datalist>", join(options));
+}
 
 void mount_case_pages(web::HttpServer& server, Context& ctx) {
   server.get(

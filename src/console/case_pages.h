@@ -28,4 +28,10 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
 void mount_case_page(web::HttpServer& server, Context& ctx);     // /cases/{number}, thread, attachments
 void mount_case_actions(web::HttpServer& server, Context& ctx);  // POST /cases/{number}/…
 
+// The queues there are (with a row or open cases), offered to a queue field by its
+// list="queue-names", so that an agent picks a name as it is spelt (the store's names are
+// matched exactly: "support" finds no case of "Support"). Nothing when they cannot be read:
+// the field still takes what is typed.
+Html queue_names_html(store::UnitOfWork& unit);
+
 }  // namespace mailcase::console

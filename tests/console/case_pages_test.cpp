@@ -319,11 +319,22 @@ TEST_F(CasePages, EveryPageRendersForAnAgent) {
   auto list = get("/cases");
   ASSERT_EQ(list->status, 200);
   EXPECT_NE(list->body.find("Printer on floor 3"), std::string::npos);
+  // The queue fields offer the queues there are, spelt as the store matches them.
+  const std::string queue_option = "<option value=\"" + cfg_.routing.default_queue + "\"></option>";
+  EXPECT_NE(list->body.find("name=\"queue\" type=\"text\" maxlength=\"200\" list=\"queue-names\""),
+            std::string::npos)
+      << list->body;
+  EXPECT_NE(list->body.find("<datalist id=\"queue-names\">" + queue_option), std::string::npos) << list->body;
   EXPECT_NE(list->body.find("method=\"get\" action=\"/cases\""), std::string::npos);
 
   auto page = get("/cases/CS0000001");
   ASSERT_EQ(page->status, 200);
   const std::string& b = page->body;
+  EXPECT_NE(b.find("id=\"assign-queue\" name=\"queue\" type=\"text\" required maxlength=\"200\" "
+                   "list=\"queue-names\""),
+            std::string::npos)
+      << b;
+  EXPECT_NE(b.find("<datalist id=\"queue-names\">" + queue_option), std::string::npos) << b;
   EXPECT_NE(b.find("Printer on floor 3"), std::string::npos);
   EXPECT_NE(b.find("It does not print."), std::string::npos);
   EXPECT_NE(b.find("comment inbound"), std::string::npos);
@@ -572,7 +583,8 @@ TEST_F(CasePages, AssignTakesSpacesAroundAFieldAndARefusalKeepsTheChoices) {
   ASSERT_EQ(refused->status, 422) << refused->body;
   const std::string& b = refused->body;
   EXPECT_NE(b.find("role=\"alert\""), std::string::npos) << b;
-  EXPECT_NE(b.find("name=\"queue\" type=\"text\" required maxlength=\"200\" value=\"Réclamations\""),
+  EXPECT_NE(b.find("name=\"queue\" type=\"text\" required maxlength=\"200\" list=\"queue-names\" "
+                   "value=\"Réclamations\""),
             std::string::npos)
       << b;
   EXPECT_NE(b.find("name=\"priority\" type=\"text\" required maxlength=\"200\" value=\"\""),
