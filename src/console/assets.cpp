@@ -26,6 +26,7 @@ void mount_assets(web::HttpServer& server) {
   serve_asset(server, "/assets/htmx.min.js", htmx_js, "text/javascript; charset=utf-8");
   serve_asset(server, "/assets/console.css", console_css, "text/css; charset=utf-8");
   serve_asset(server, "/assets/console.js", console_js, "text/javascript; charset=utf-8");
+  serve_asset(server, "/assets/favicon.svg", favicon_svg, "image/svg+xml");
 }
 
 }  // namespace mailcase::console

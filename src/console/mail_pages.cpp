@@ -189,10 +189,14 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   std::vector<std::string> recipients = m.recipients;
   std::string to;
   for (const auto& r : recipients) to += (to.empty() ? "" : ", ") + r;
+  // The envelope's, as the MTA gave them (LMTP's RCPT, deliver's arguments); the To line is
+  // the sender's own and is in the mail below. A pipe or an import may give none.
+  if (to.empty()) to = "(none given)";
   Html details = html(
       "<dl class=\"card details\"><dt>State</dt><dd><span "
       "class=\"badge\">{}</span></dd><dt>Reason</dt><dd>{}</dd>"
-      "<dt>Received</dt><dd>{}</dd><dt>From</dt><dd>{}</dd><dt>Envelope sender</dt><dd>{}</dd><dt>To</dt>"
+      "<dt>Received</dt><dd>{}</dd><dt>From</dt><dd>{}</dd><dt>Envelope sender</dt><dd>{}</dd><dt>Envelope "
+      "recipients</dt>"
       "<dd>{}</dd><dt>Subject</dt><dd>{}</dd><dt>Source</dt><dd>{}</dd><dt>Attempts</dt><dd>{}</dd>{}</dl>",
       store::to_string(m.state), m.reason.empty() ? std::string("(none given)") : m.reason,
       time_html(m.received_at), m.from,

@@ -21,6 +21,8 @@ const char* kHead =
     "<meta name=\"htmx-config\" content='{\"includeIndicatorStyles\":false,\"allowEval\":false,"
     "\"allowScriptTags\":false,\"selfRequestsOnly\":true,\"historyCacheSize\":0}'>"
     "<link rel=\"stylesheet\" href=\"/assets/console.css\">"
+    // A page without an icon of its own makes the browser ask for /favicon.ico, a 404 each time.
+    "<link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\">"
     "<script src=\"/assets/htmx.min.js\" defer></script>"
     "<script src=\"/assets/console.js\" defer></script>";
 

@@ -840,6 +840,14 @@ TEST(ConsoleServeTest, TheServedConsoleLogsInWithItsSettings) {
   auto htmx = b.client().Get("/assets/htmx.min.js");
   ASSERT_TRUE(htmx);
   EXPECT_EQ(htmx->status, 200) << "the console's script is served from the binary";
+  // Every page names its icon, served from the binary too: no /favicon.ico asked for (a
+  // 404 in the browser's console on every page).
+  EXPECT_NE(home->body.find("<link rel=\"icon\" href=\"/assets/favicon.svg\""), std::string::npos);
+  auto icon = b.client().Get("/assets/favicon.svg");
+  ASSERT_TRUE(icon);
+  EXPECT_EQ(icon->status, 200);
+  EXPECT_EQ(icon->get_header_value("Content-Type"), "image/svg+xml");
+  EXPECT_NE(icon->body.find("<svg"), std::string::npos);
   ConsoleClient again = b;
   again.session.clear();
   EXPECT_EQ(again.login("ada@corp.example", "wrong")->status, 401);

@@ -338,6 +338,9 @@ TEST_F(MailPagesTest, AMailShowsItsReasonAndItsRawTextAndDownloads) {
   EXPECT_NE(page.body.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
   EXPECT_NE(page.body.find("value=\"Carol\""), std::string::npos) << "the contact form suggests the name";
+  // The envelope's recipients, named as such: the To line is the sender's, shown in the mail.
+  EXPECT_NE(page.body.find("<dt>Envelope recipients</dt><dd>support@corp.example</dd>"), std::string::npos)
+      << page.body;
   EXPECT_NE(page.body.find("href=\"/mail/" + id(held_id_) + "?view=html\""), std::string::npos);
   EXPECT_NE(page.header("Content-Security-Policy").find("frame-src 'none'"), std::string::npos)
       << page.header("Content-Security-Policy");
