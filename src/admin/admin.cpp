@@ -465,6 +465,45 @@ Status set_agent_password(store::Store& st, std::string_view email, std::string_
   });
 }
 
+// ---- held mail
+
+std::optional<Invalid> check_dismiss_reason(std::string_view reason) {
+  auto t = text::trim(reason);
+  if (too_long(t, kMaxDismissReasonBytes))
+    return Invalid{"reason", "at most " + std::to_string(kMaxDismissReasonBytes) + " bytes"};
+  if (!text::is_clean_text(t, true)) return Invalid{"reason", "must be one line of text"};
+  return std::nullopt;
+}
+
+Result<store::RawMessage> dismiss_message(store::Store& st, store::Id id, std::string_view reason,
+                                          std::string_view actor) {
+  if (auto bad = check_dismiss_reason(reason)) return tl::unexpected(invalid_error(*bad));
+  const std::string why(text::trim(reason));
+  store::RawMessage m;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto found, u.raw_messages().get_raw(id));
+    if (!found) return fail(ErrorCode::kNotFound, "no message " + std::to_string(id));
+    m = std::move(*found);
+    if (m.state != store::RawState::kHeld && m.state != store::RawState::kFailed)
+      return fail(ErrorCode::kConflict, "message " + std::to_string(id) + " is " + store::to_string(m.state) +
+                                            ": only held or failed messages can be dismissed");
+    const std::string was = store::to_string(m.state);
+    m.state = store::RawState::kDismissed;
+    m.reason += std::string(m.reason.empty() ? "" : "; ") + "dismissed by " + std::string(actor) +
+                (why.empty() ? "" : ": " + why);
+    MC_RETURN_IF_ERROR(u.raw_messages().update_raw(m));
+    std::map<std::string, std::string> details{
+        {"message", std::to_string(id)}, {"from", m.from}, {"subject", m.subject}, {"was", was}};
+    if (!why.empty()) details["reason"] = why;
+    return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                                 .actor = std::string(actor),
+                                 .action = store::EventAction::kMessageDismissed,
+                                 .details = std::move(details)});
+  });
+  MC_RETURN_IF_ERROR(done);
+  return m;
+}
+
 // ---- outbox
 
 Result<store::OutboxMail> retry_outbox(store::Store& st, store::Id id, int64_t now) {

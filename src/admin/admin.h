@@ -138,6 +138,21 @@ Status set_agent_password(store::Store& st, std::string_view email, std::string_
 // already or is still queued (it may be being sent). Returns the row as it is now.
 Result<store::OutboxMail> retry_outbox(store::Store& st, store::Id id, int64_t now);
 
+// ---- held mail
+
+// A held or failed mail judged junk is dismissed: its state becomes "dismissed" (out of
+// the held and failed lists and their counts), its record and bytes stay, a retry runs it
+// through again. Its reason keeps why it was held, followed by who dismissed it and why;
+// its message_dismissed event (no case; details.message, .from, .subject, .was, .reason)
+// names `actor`. reason: "" or one line of at most kMaxDismissReasonBytes.
+inline constexpr size_t kMaxDismissReasonBytes = 500;
+std::optional<Invalid> check_dismiss_reason(std::string_view reason);
+// kInvalidInput ("reason: why") for a reason check_dismiss_reason refuses, kNotFound when
+// no mail has the id, kConflict when it is neither held nor failed. Returns the row as it
+// is now.
+Result<store::RawMessage> dismiss_message(store::Store& st, store::Id id, std::string_view reason,
+                                          std::string_view actor);
+
 // ---- API tokens
 
 // A token made for an agent: its row (no digest) and the token itself, to be shown once.

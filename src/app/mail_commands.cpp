@@ -1,10 +1,11 @@
-// deliver, import, message list/retry.
+// deliver, import, message list/retry/dismiss.
 #include <atomic>
 #include <chrono>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "admin/admin.h"
 #include "app/app.h"
 #include "channels/import_source.h"
 #include "channels/mailbox_agent.h"
@@ -121,14 +122,14 @@ void register_mail_commands(CLI::App& app, Globals& g) {
     });
   }
 
-  auto* message = app.add_subcommand("message", "raw messages: list, retry");
+  auto* message = app.add_subcommand("message", "raw messages: list, retry, dismiss");
   message->require_subcommand(1);
   {
     auto* list = message->add_subcommand("list", "list recorded mails");
     auto state = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
-    list->add_option("--state", *state, "received|processed|held|failed|duplicate")
-        ->check(CLI::IsMember({"received", "processed", "held", "failed", "duplicate"}));
+    list->add_option("--state", *state, "received|processed|held|failed|duplicate|dismissed")
+        ->check(CLI::IsMember({"received", "processed", "held", "failed", "duplicate", "dismissed"}));
     list->add_flag("--json", *json, "JSON output");
     list->callback([&g, state, json] {
       g.action = [&g, state, json] {
@@ -202,6 +203,26 @@ void register_mail_commands(CLI::App& app, Globals& g) {
           return;
         }
         std::cout << json_text(present::outcome_json(*r)) << "\n";
+      };
+    });
+
+    auto* dismiss = message->add_subcommand(
+        "dismiss", "put a held or failed mail judged junk aside (kept; retry brings it back)");
+    auto dismiss_id = std::make_shared<int64_t>(0);
+    auto reason = std::make_shared<std::string>();
+    dismiss->add_option("id", *dismiss_id, "message id (from `message list`)")->required();
+    dismiss->add_option("--reason", *reason, "why (one line), kept with the mail and on record");
+    dismiss->callback([&g, dismiss_id, reason] {
+      g.action = [&g, dismiss_id, reason] {
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto m, admin::dismiss_message(rt.store(), *dismiss_id, *reason, by.name));
+          std::string number;
+          if (m.case_id) {
+            MC_ASSIGN_OR_RETURN(auto c, rt.store().get_case(*m.case_id));
+            if (c) number = c->number;
+          }
+          return json_text(present::message_json(m, number)) + "\n";
+        });
       };
     });
   }

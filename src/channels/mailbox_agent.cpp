@@ -178,7 +178,7 @@ Result<std::optional<ingest::Outcome>> retry_left_mail(store::Store& store, int6
     }
   }
   if (!row) return fail(ErrorCode::kNotFound, "no message " + std::to_string(raw_id));
-  if (row->state != store::RawState::kFailed)
+  if (row->state != store::RawState::kFailed && row->state != store::RawState::kDismissed)
     return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) + " is " + to_string(row->state) +
                                           ": the mail it stood for was fetched already");
   if (auto why = over_limit_reason(static_cast<uint64_t>(left->size), ctx.max_message_bytes); !why.empty())

@@ -16,13 +16,15 @@ const char* to_string(RawState s) {
       return "failed";
     case RawState::kDuplicate:
       return "duplicate";
+    case RawState::kDismissed:
+      return "dismissed";
   }
   return "received";
 }
 
 std::optional<RawState> raw_state_from(std::string_view s) {
   for (auto st : {RawState::kReceived, RawState::kProcessed, RawState::kHeld, RawState::kFailed,
-                  RawState::kDuplicate}) {
+                  RawState::kDuplicate, RawState::kDismissed}) {
     if (s == to_string(st)) return st;
   }
   return std::nullopt;

@@ -124,7 +124,9 @@ struct MailboxState {
 // show: to_string, and a parse that gives nullopt for any other text (never a default;
 // the store turns nullopt into an error naming the row).
 
-enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate };
+// kDismissed: a held or failed mail an agent judged junk (`message dismiss`): kept, out of
+// the held and failed lists, run again by a retry.
+enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate, kDismissed };
 const char* to_string(RawState s);
 std::optional<RawState> raw_state_from(std::string_view s);
 

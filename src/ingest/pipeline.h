@@ -104,7 +104,7 @@ class Pipeline final : public MailSink {
   static uint64_t held_bytes(const Spooled& s);
   // Processes rows left "received" by an interrupted run. Returns how many.
   [[nodiscard]] Result<size_t> finish_interrupted();
-  // Runs a held or failed mail through the pipeline again.
+  // Runs a held, failed or dismissed mail through the pipeline again.
   [[nodiscard]] Result<Outcome> retry(int64_t raw_id);
   // How a held mail is run again: not_spam skips the spam check (`message retry
   // --not-spam`); allow_sender (which implies not_spam) also puts its From on the spam

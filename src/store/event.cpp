@@ -44,7 +44,8 @@ constexpr std::array kActions{EventAction::kCreated,
                               EventAction::kAlertRuleRemoved,
                               EventAction::kAlertRuleChanged,
                               EventAction::kVerdictNotTaken,
-                              EventAction::kAgentRoleChanged};
+                              EventAction::kAgentRoleChanged,
+                              EventAction::kMessageDismissed};
 
 }  // namespace
 
@@ -140,6 +141,8 @@ const char* to_string(EventAction a) {
       return "verdict_not_taken";
     case EventAction::kAgentRoleChanged:
       return "agent_role_changed";
+    case EventAction::kMessageDismissed:
+      return "message_dismissed";
   }
   return "?";
 }

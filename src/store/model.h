@@ -85,6 +85,7 @@ enum class EventAction {
   kAlertRuleChanged,  // alert_rule_changed: no case; details as alert_rule_added's, as it now is
   kVerdictNotTaken,   // verdict_not_taken: a reply's Accept or Reject changed nothing (details.reason)
   kAgentRoleChanged,  // agent_role_changed: no case; details.email, .from, .to (agent or admin)
+  kMessageDismissed,  // message_dismissed: no case; details.message (its id), .from, .subject, .was, .reason
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

@@ -204,6 +204,71 @@ TEST_F(Cli, UnknownSenderHeldThenRetriedAfterContactAdded) {
   EXPECT_TRUE(json::parse(run({"message", "list", "--state", "held", "--json"}).out).empty());
 }
 
+TEST_F(Cli, DismissedHeldMailIsKeptOutOfTheHeldListAndARetryBringsItBack) {
+  run({"address", "add", "vip@corp.example", "--unknown-sender", "hold"});
+  ASSERT_EQ(run({"agent", "add", "--name", "Ada", "--email", "ada@corp.example"}).exit_code, 0);
+  auto o =
+      deliver(mail("stranger@example.com", "Cheap pills", "x\n", "d1@example.com", "", "vip@corp.example"));
+  ASSERT_EQ(o["outcome"], "held");
+  const std::string id = std::to_string(o["message"].get<int>());
+  // Refused: an unknown mail, a reason of two lines.
+  EXPECT_EQ(run({"message", "dismiss", "999999"}).exit_code, 66);
+  auto two = run({"message", "dismiss", id, "--reason", "one\ntwo"});
+  EXPECT_EQ(two.exit_code, 65);
+  EXPECT_NE(two.err.find("reason"), std::string::npos) << two.err;
+
+  auto r = run({"--as", "ada@corp.example", "message", "dismiss", id, "--reason", "pills again"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto m = json::parse(r.out);
+  EXPECT_EQ(m["state"], "dismissed");
+  EXPECT_EQ(m["outcome"], "held");
+  EXPECT_EQ(m["reason"], "unknown sender; dismissed by ada@corp.example: pills again");
+  EXPECT_TRUE(json::parse(run({"message", "list", "--state", "held", "--json"}).out).empty());
+  auto dismissed = json::parse(run({"message", "list", "--state", "dismissed", "--json"}).out);
+  ASSERT_EQ(dismissed.size(), 1u);
+  EXPECT_EQ(std::to_string(dismissed[0]["id"].get<int>()), id);
+  EXPECT_GT(dismissed[0]["size"].get<int>(), 0);
+  // Once only: a dismissed mail is not dismissed again.
+  auto again = run({"message", "dismiss", id});
+  EXPECT_EQ(again.exit_code, 65);
+  EXPECT_NE(again.err.find("only held or failed messages can be dismissed"), std::string::npos) << again.err;
+
+  // On record, by whom and why.
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((std::filesystem::path(data_) / "mailcase.db").c_str(), &h, SQLITE_OPEN_READONLY,
+                            nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT actor, details FROM events WHERE action = 'message_dismissed'", -1,
+                               &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))), "ada@corp.example");
+  auto details = json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+  EXPECT_EQ(details["message"], id);
+  EXPECT_EQ(details["was"], "held");
+  EXPECT_EQ(details["reason"], "pills again");
+  EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+
+  // A retry runs it through again: held again while its sender is unknown, then a case.
+  auto held = run({"message", "retry", id});
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  EXPECT_EQ(json::parse(held.out)["outcome"], "held");
+  EXPECT_EQ(json::parse(run({"message", "list", "--state", "held", "--json"}).out).size(), 1u);
+  ASSERT_EQ(run({"message", "dismiss", id}).exit_code, 0);
+  run({"contact", "add", "--name", "Stranger", "--email", "stranger@example.com"});
+  auto made = run({"message", "retry", id});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_EQ(json::parse(made.out)["outcome"], "created");
+  EXPECT_TRUE(json::parse(run({"message", "list", "--state", "dismissed", "--json"}).out).empty());
+  // A processed mail is not junk to put aside.
+  auto processed = run({"message", "dismiss", id});
+  EXPECT_EQ(processed.exit_code, 65);
+  EXPECT_NE(processed.err.find("is processed"), std::string::npos) << processed.err;
+}
+
 TEST_F(Cli, OverLimitMailRecordedAsFailedNeverDropped) {
   std::ofstream(std::filesystem::path(data_) / "mailcase.toml") << "[limits]\nmax_message_bytes = 1000\n";
   auto r = run({"deliver"}, mail("bob@example.com", "Huge", std::string(5000, 'x') + "\n", "big@example.com"));
