@@ -1,5 +1,5 @@
 // Mail as it came in and went out: held and failed mail (listed, its bytes, retried
-// through the ingest pipeline) and the outbox (listed by state, a mail queued again).
+// through the ingest pipeline, dismissed) and the outbox (listed by state, a mail queued again).
 #include "admin/admin.h"
 #include "api/lists.h"
 #include "api/routes.h"
@@ -43,7 +43,7 @@ Checked<std::optional<State>> state_param(const Params& params,
 
 void list_messages(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   auto state = state_param<store::RawState>(req.params, store::raw_state_from,
-                                            "received, processed, held, failed, duplicate");
+                                            "received, processed, held, failed, duplicate, dismissed");
   if (!state) return send_problem(res, state.error());
   auto page_req = page_request_of(req.params);
   if (!page_req) return send_problem(res, page_req.error());
@@ -102,6 +102,34 @@ void retry_message(Context& ctx, const store::Agent& agent, const httplib::Reque
   send_json(res, 200, present::outcome_json(*outcome));
 }
 
+// A held or failed mail put aside, with an optional body {"reason": "..."}: the same
+// admin call as `message dismiss`. Answers the message as it now is.
+void dismiss_message(Context& ctx, const store::Agent& agent, const httplib::Request& req, store::Id id,
+                     httplib::Response& res) {
+  std::string reason;
+  if (!req.body.empty()) {
+    auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
+    if (!body) return send_problem(res, body.error());
+    if (auto unknown = unknown_fields(*body, {"reason"}); !unknown.empty())
+      return send_problem(res, field_problem(unknown.front(), "no such field of a dismissal (reason)"));
+    auto given = string_field(*body, "reason", admin::kMaxDismissReasonBytes);
+    if (!given) return send_problem(res, given.error());
+    if (*given) reason = **given;
+  }
+  if (auto bad = admin::check_dismiss_reason(reason))
+    return send_problem(res, field_problem(bad->field, bad->message));
+  auto m = admin::dismiss_message(ctx.store, id, reason, agent.email);
+  if (!m) return send_failure(res, m.error());
+  std::string number;
+  if (m->case_id) {
+    auto unit = ctx.store.open_unit(store::Access::kRead);
+    if (!unit) return send_error(res, unit.error());
+    auto c = unit->cases().get_case(*m->case_id);
+    if (c && *c) number = (*c)->number;
+  }
+  send_json(res, 200, present::message_json(*m, number));
+}
+
 void list_outbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   auto state = state_param<store::OutboxState>(req.params, store::outbox_state_from, "queued, sent, failed");
   if (!state) return send_problem(res, state.error());
@@ -154,6 +182,11 @@ void mount_mail_routes(web::HttpServer& server, Context& ctx) {
               authed(ctx, Need::kAgent,
                      [&ctx](const store::Agent& agent, const httplib::Request& req, httplib::Response& res) {
                        retry_message(ctx, agent, req, id_of(req), res);
+                     }));
+  server.post("/api/v1/messages/{id}/dismiss", "/api/v1/messages/" + id + "/dismiss",
+              authed(ctx, Need::kAgent,
+                     [&ctx](const store::Agent& agent, const httplib::Request& req, httplib::Response& res) {
+                       dismiss_message(ctx, agent, req, id_of(req), res);
                      }));
   server.get("/api/v1/outbox", "/api/v1/outbox",
              authed(ctx, Need::kAgent,

@@ -408,6 +408,8 @@ def check_responses(doc_path, binary):
             "/api/v1/attachments/{id}": first_id(db, "SELECT id FROM attachments ORDER BY id"),
             "/api/v1/messages/{id}/raw": first_id(db, "SELECT id FROM raw_messages ORDER BY id"),
             "/api/v1/messages/{id}/retry": first_id(db, "SELECT id FROM raw_messages WHERE state = 'held' ORDER BY id"),
+            # Dismissed first (the POSTs go in order of path), then retried as a dismissed mail.
+            "/api/v1/messages/{id}/dismiss": first_id(db, "SELECT id FROM raw_messages WHERE state = 'held' ORDER BY id"),
             "/api/v1/outbox/{id}/retry": first_id(db, "SELECT id FROM outbox ORDER BY id"),
             "/api/v1/contacts/{id}": first_id(db, "SELECT id FROM contacts ORDER BY id"),
             "/api/v1/accounts/{id}": first_id(db, "SELECT id FROM accounts ORDER BY id"),
