@@ -1,5 +1,5 @@
 // Held and failed mail (/mail), one mail with its reason and raw text (/mail/{id}), its
-// retry and "make the sender a contact and retry", and the outbox (/outbox) with retry.
+// retry, "make the sender a contact and retry" and its dismissal, and the outbox (/outbox) with retry.
 // The same store queries and admin / ingest calls as the REST API's mail routes
 // (src/api/mail_routes.cpp), so a page and the API never disagree.
 #include <cctype>
@@ -88,8 +88,9 @@ void mail_list(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   std::string state = form_value(req, "state");
   if (state.empty()) state = "held";
   auto raw_state = store::raw_state_from(state);
-  if (!raw_state || (*raw_state != store::RawState::kHeld && *raw_state != store::RawState::kFailed))
-    return send_error(res, 400, v, "The state must be held or failed.");
+  if (!raw_state || (*raw_state != store::RawState::kHeld && *raw_state != store::RawState::kFailed &&
+                     *raw_state != store::RawState::kDismissed))
+    return send_error(res, 400, v, "The state must be held, failed or dismissed.");
   const store::PageRequest pr = page_request_of(req);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
@@ -110,8 +111,16 @@ void mail_list(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
         m.subject.empty() ? std::string("(no subject)") : m.subject, m.reason,
         case_link(*numbers, m.case_id)));
   }
-  Html body =
-      html("<h1>Held and failed mail</h1>{}", state_tabs("/mail", state, {"held", "failed"}, page->total));
+  Html body = html("<h1>Held and failed mail</h1>{}",
+                   state_tabs("/mail", state, {"held", "failed", "dismissed"}, page->total));
+  // Back from a mail's Dismiss: which mail, so that a mistaken one is one click away.
+  if (const std::string dismissed = form_value(req, "dismissed");
+      !dismissed.empty() && dismissed.find_first_not_of("0123456789") == std::string::npos &&
+      dismissed.size() <= 18)
+    body += html(
+        "<p class=\"ok\" role=\"status\">The mail was dismissed. It is kept under <a "
+        "href=\"/mail?state=dismissed\">dismissed</a>; <a href=\"/mail/{}\">its page</a> can retry it.</p>",
+        dismissed);
   if (rows.empty()) {
     body += html("<p class=\"muted\">No {} mail.</p>", state);
   } else {
@@ -205,15 +214,25 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
       number.empty() ? Html() : html("<dt>Case</dt><dd><a href=\"/cases/{}\">{}</a></dd>", number, number));
   const MailGist gist = gist_of(mail->bytes, ctx.cfg.limits);
   Html actions;
-  const bool retryable = m.state == store::RawState::kHeld || m.state == store::RawState::kFailed;
+  const bool dismissible = m.state == store::RawState::kHeld || m.state == store::RawState::kFailed;
+  const bool retryable = dismissible || m.state == store::RawState::kDismissed;
   if (retryable) {
     const std::string id = std::to_string(m.id);
     actions = html(
         "<h2>Actions</h2><form method=\"post\" action=\"/mail/{}/retry\" class=\"actions\">{}<button "
         "type=\"submit\">Retry</button></form>",
         id, csrf_field(v));
+    // Judged junk: put aside, kept (a retry brings it back), out of the held list.
+    if (dismissible)
+      actions += html(
+          "<form method=\"post\" action=\"/mail/{}/dismiss\" class=\"card\">{}<h3>Dismiss</h3>"
+          "<p class=\"muted\">Junk: the mail leaves the {} list and is kept under dismissed, where it can "
+          "still be retried.</p><label for=\"dismiss-reason\">Reason (optional)</label><input type=\"text\" "
+          "id=\"dismiss-reason\" name=\"reason\" maxlength=\"{}\">"
+          "<div class=\"actions\"><button type=\"submit\">Dismiss</button></div></form>",
+          id, csrf_field(v), store::to_string(m.state), static_cast<int64_t>(admin::kMaxDismissReasonBytes));
     // Held as spam: let an agent run it as mail, and allow its sender from now on.
-    if (m.state == store::RawState::kHeld && m.reason.rfind("spam", 0) == 0)
+    if (m.state != store::RawState::kFailed && m.reason.rfind("spam", 0) == 0)
       actions += html(
           "<form method=\"post\" action=\"/mail/{}/not-spam\" class=\"card\">{}<h3>Not spam</h3>"
           "<label><input type=\"checkbox\" name=\"allow_sender\" value=\"yes\"> Allow {} from now on (its "
@@ -238,8 +257,10 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   }
   Html body = html("<h1>{}</h1><p><a href=\"/mail?state={}\">Back to the list</a></p>{}{}{}",
                    m.subject.empty() ? std::string("(no subject)") : m.subject,
-                   m.state == store::RawState::kFailed ? "failed" : "held", details, actions,
-                   mail_view(*mail, req, gist.has_html));
+                   m.state == store::RawState::kFailed      ? "failed"
+                   : m.state == store::RawState::kDismissed ? "dismissed"
+                                                            : "held",
+                   details, actions, mail_view(*mail, req, gist.has_html));
   // Frames only on the view that shows one, and only from our mail endpoint.
   const bool framed = gist.has_html && form_value(req, "view") == "html";
   send_page(res, status, v, m.subject.empty() ? "A mail" : m.subject, "mail", body,
@@ -288,6 +309,21 @@ void mail_not_spam(Context& ctx, const Viewer& v, const httplib::Request& req, h
   auto outcome = ctx.ingest->retry(id_of(req), options);
   if (!outcome) return send_failure(res, v, outcome.error());
   send_outcome(res, v, *outcome);
+}
+
+// "Dismiss": the same admin call as `message dismiss` and the API's dismiss; back to the
+// list the mail was on, which no longer shows it.
+void mail_dismiss(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+  const std::string reason(text::trim(form_value(req, "reason")));
+  if (auto bad = admin::check_dismiss_reason(reason))
+    return send_error(res, 422, v, "The reason: " + bad->message + ". The mail was not dismissed.");
+  auto m = admin::dismiss_message(ctx.store, id_of(req), reason, v.agent.email);
+  if (!m && m.error().code == ErrorCode::kConflict)
+    return send_error(res, 409, v, m.error().message + ". Nothing was changed.");
+  if (!m) return send_failure(res, v, m.error());
+  const bool failed = m->outcome == ingest::to_string(ingest::OutcomeKind::kFailed);
+  redirect(res, std::string("/mail?state=") + (failed ? "failed" : "held") +
+                    "&dismissed=" + std::to_string(m->id));
 }
 
 void mail_contact(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
@@ -401,6 +437,8 @@ void mount_mail_pages(web::HttpServer& server, Context& ctx) {
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { mail_retry(ctx, v, q, s); }));
   server.post("/mail/{id}/not-spam", "/mail/" + id + "/not-spam",
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { mail_not_spam(ctx, v, q, s); }));
+  server.post("/mail/{id}/dismiss", "/mail/" + id + "/dismiss",
+              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { mail_dismiss(ctx, v, q, s); }));
   server.post("/mail/{id}/contact", "/mail/" + id + "/contact",
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { mail_contact(ctx, v, q, s); }));
   server.get("/outbox", "/outbox",

@@ -1,4 +1,4 @@
-// Held and failed mail, the outbox and a mail's HTML in its sandbox: the cleaner of mail
+// Held, failed and dismissed mail, the outbox and a mail's HTML in its sandbox: the cleaner of mail
 // HTML against hostile input (pure), and the pages through a real HTTP server in this
 // process, logged in with a session as the browser would be.
 #include <gtest/gtest.h>
@@ -383,6 +383,54 @@ TEST_F(MailPagesTest, RetryRunsTheMailThroughIngestAgain) {
   EXPECT_EQ(raw_row(held_id_).state, store::RawState::kProcessed);
   EXPECT_EQ(get("/mail").body.find("Invoice is wrong"), std::string::npos);
   EXPECT_EQ(post("/mail/999999/retry", {}).status, 404);
+}
+
+TEST_F(MailPagesTest, DismissPutsAHeldMailAsideWhereARetryBringsItBack) {
+  auto page = get("/mail/" + id(held_id_));
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("action=\"/mail/" + id(held_id_) + "/dismiss\""), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find(">Dismiss</button>"), std::string::npos) << page.body;
+  EXPECT_EQ(post("/mail/" + id(held_id_) + "/dismiss", {}, false).status, 403);
+  EXPECT_EQ(raw_row(held_id_).state, store::RawState::kHeld);
+  EXPECT_EQ(post("/mail/" + id(held_id_) + "/dismiss", {{"reason", "two\nlines"}}).status, 422);
+
+  // Back to the held list, which says so and no longer shows it.
+  auto done = post("/mail/" + id(held_id_) + "/dismiss", {{"reason", "a sales pitch"}});
+  ASSERT_EQ(done.status, 303) << done.body;
+  const std::string back = done.header("Location");
+  EXPECT_EQ(back, "/mail?state=held&dismissed=" + id(held_id_));
+  auto held = get(back);
+  ASSERT_EQ(held.status, 200) << held.body;
+  EXPECT_NE(held.body.find("The mail was dismissed."), std::string::npos) << held.body;
+  EXPECT_EQ(held.body.find("Invoice is wrong"), std::string::npos) << held.body;
+  EXPECT_NE(held.body.find("No held mail."), std::string::npos) << held.body;
+
+  // Kept, with who put it aside and why, under its own tab; no second dismissal.
+  const auto row = raw_row(held_id_);
+  EXPECT_EQ(row.state, store::RawState::kDismissed);
+  EXPECT_NE(row.reason.find("dismissed by bob@corp.example: a sales pitch"), std::string::npos) << row.reason;
+  auto dismissed = get("/mail?state=dismissed");
+  ASSERT_EQ(dismissed.status, 200) << dismissed.body;
+  EXPECT_NE(dismissed.body.find("href=\"/mail/" + id(held_id_) + "\""), std::string::npos) << dismissed.body;
+  auto kept = get("/mail/" + id(held_id_));
+  ASSERT_EQ(kept.status, 200);
+  EXPECT_EQ(kept.body.find("/dismiss\""), std::string::npos) << kept.body;
+  EXPECT_NE(kept.body.find("action=\"/mail/" + id(held_id_) + "/retry\""), std::string::npos) << kept.body;
+  EXPECT_EQ(post("/mail/" + id(held_id_) + "/dismiss", {}).status, 409);
+  EXPECT_EQ(post("/mail/999999/dismiss", {}).status, 404);
+
+  // A failed mail goes back to the failed list.
+  auto failed = post("/mail/" + id(failed_id_) + "/dismiss", {});
+  ASSERT_EQ(failed.status, 303) << failed.body;
+  EXPECT_EQ(failed.header("Location"), "/mail?state=failed&dismissed=" + id(failed_id_));
+
+  // A retry runs it through again: Carol is a contact now, so it makes its case.
+  ASSERT_EQ(cli({"contact", "add", "--name", "Carol", "--email", "carol@customer.example"}).exit_code, 0);
+  auto retried = post("/mail/" + id(held_id_) + "/retry", {});
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_NE(retried.body.find("The mail was created"), std::string::npos) << retried.body;
+  EXPECT_EQ(raw_row(held_id_).state, store::RawState::kProcessed);
+  EXPECT_EQ(post("/mail/" + id(held_id_) + "/dismiss", {}).status, 409);
 }
 
 TEST_F(MailPagesTest, AMailHeldAsSpamHasANotSpamButton) {
