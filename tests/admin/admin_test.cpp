@@ -1,6 +1,7 @@
 // The administrative writes the command line and the REST API share: their checks name
 // the field at fault, a mailbox's secrets given as values are kept by mailcase (the
-// service user's alone) and removed with it, and an outbox mail is queued again.
+// service user's alone) and removed with it, an outbox mail is queued again, and a held
+// or failed mail is dismissed.
 #include "admin/admin.h"
 
 #include <gtest/gtest.h>
@@ -301,6 +302,59 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
   EXPECT_TRUE(agent_from("Åsa Öberg", "asa@corp.example", "agent"));
   EXPECT_FALSE(agent_from("X", "not-an-address", "agent"));
   EXPECT_FALSE(agent_from("X", "x@corp.example", "boss"));
+}
+
+TEST_F(Admin, OnlyAHeldOrFailedMailIsDismissedKeptWithWhoAndWhy) {
+  store::Id failed = 0, duplicate = 0;
+  {
+    auto u = store_->open_unit(store::Access::kWrite);
+    ASSERT_TRUE(u);
+    store::RawMessage m;
+    m.sha256 = std::string(64, 'a');
+    m.size = 10;
+    m.source = "pipe";
+    m.received_at = "2026-12-05T10:00:00Z";
+    m.from = "x@spam.example";
+    m.subject = "Garbage";
+    m.state = store::RawState::kFailed;
+    m.outcome = "failed";
+    m.reason = "unparseable: no header";
+    failed = *u->raw_messages().insert_raw(m);
+    ASSERT_TRUE(u->raw_messages().update_raw([&] {
+      auto f = m;
+      f.id = failed;
+      return f;
+    }()));
+    m.state = store::RawState::kDuplicate;
+    m.outcome = "duplicate";
+    duplicate = *u->raw_messages().insert_raw(m);
+    ASSERT_TRUE(u->commit());
+  }
+  auto too_long =
+      dismiss_message(*store_, failed, std::string(kMaxDismissReasonBytes + 1, 'x'), "root@corp.example");
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(too_long.error().message.rfind("reason: ", 0), 0u) << too_long.error().message;
+  auto copy = dismiss_message(*store_, duplicate, "", "root@corp.example");
+  ASSERT_FALSE(copy);
+  EXPECT_EQ(copy.error().code, ErrorCode::kConflict);
+  auto none = dismiss_message(*store_, 999, "", "root@corp.example");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(agent_events().empty());
+
+  auto done = dismiss_message(*store_, failed, "", "root@corp.example");
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(done->state, store::RawState::kDismissed);
+  EXPECT_EQ(done->reason, "unparseable: no header; dismissed by root@corp.example");
+  auto stored = store_->get_raw(failed);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->state, store::RawState::kDismissed);
+  EXPECT_EQ((*stored)->sha256, std::string(64, 'a'));
+  EXPECT_EQ(agent_events(),
+            (std::vector<std::string>{
+                "root@corp.example message_dismissed {\"from\":\"x@spam.example\",\"message\":\"" +
+                std::to_string(failed) + "\",\"subject\":\"Garbage\",\"was\":\"failed\"}"}));
 }
 
 TEST_F(Admin, AFailedOutboxMailIsQueuedAgainNowASentOrQueuedOneIsNot) {

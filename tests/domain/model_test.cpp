@@ -30,6 +30,13 @@ TEST(StatesTest, DirectionVisibilityAndOutboxStateReadBackFromTheirText) {
   EXPECT_EQ(std::string(to_string(OutboxState::kQueued)), "queued");
 }
 
+TEST(StatesTest, EveryRawStateReadsBackFromItsText) {
+  for (RawState s : {RawState::kReceived, RawState::kProcessed, RawState::kHeld, RawState::kFailed,
+                     RawState::kDuplicate, RawState::kDismissed})
+    EXPECT_EQ(raw_state_from(to_string(s)), s);
+  EXPECT_EQ(std::string(to_string(RawState::kDismissed)), "dismissed");
+}
+
 TEST(StatesTest, UnknownTextIsNoState) {
   EXPECT_FALSE(direction_from("sideways"));
   EXPECT_FALSE(direction_from("Inbound"));
