@@ -101,8 +101,10 @@ class MailboxOversizeTest : public ::testing::Test {
   // The whole story of one oversize mail with a small one behind it, on mailbox "in".
   // unseen_after_fetch: the oversize mail, and the small one where the mailbox keeps it
   // unseen (IMAP keep; Dovecot marks a mail POP3 RETR read as seen).
+  // dismissed: the record of the mail left on the server is dismissed before the limit is
+  // raised; its retry fetches it all the same.
   void oversize_story(const std::string& source, int mails_left_after_fetch, int unseen_after_fetch,
-                      int mails_left_after_retry) {
+                      int mails_left_after_retry, bool dismissed = false) {
     const std::string big = big_mail("big", 150000);
     ASSERT_TRUE(dc.deliver("alice", big));
     ASSERT_TRUE(dc.deliver("alice", small_mail(1)));
@@ -143,6 +145,12 @@ class MailboxOversizeTest : public ::testing::Test {
     EXPECT_NE(early.exit_code, 0);
     EXPECT_NE(early.err.find("limits.max_message_bytes"), std::string::npos) << early.err;
     EXPECT_EQ(count(), mails_left_after_fetch);
+
+    if (dismissed) {
+      auto put_aside = mc({"message", "dismiss", std::to_string(id)});
+      ASSERT_EQ(put_aside.exit_code, 0) << put_aside.err;
+      EXPECT_EQ(json::parse(put_aside.out)["state"], "dismissed") << put_aside.out;
+    }
 
     // Raised: the retry fetches it from the mailbox and it becomes a case.
     set_limit(1000000);
@@ -194,6 +202,11 @@ TEST_F(MailboxOversizeTest, ImapKeepLeavesAnOversizeMailUntilRetryFetchesIt) {
 TEST_F(MailboxOversizeTest, Pop3KeepLeavesAnOversizeMailUntilRetryFetchesIt) {
   ASSERT_EQ(add("in", "pop3", dc.pop3s_port, "keep").exit_code, 0);
   oversize_story("pop3", 2, 1, 2);
+}
+
+TEST_F(MailboxOversizeTest, ADismissedOversizeMailIsStillFetchedByItsRetry) {
+  ASSERT_EQ(add("in", "imap", dc.imaps_port, "keep").exit_code, 0);
+  oversize_story("imap", 2, 2, 2, true);
 }
 
 TEST_F(MailboxOversizeTest, Pop3DeleteLeavesAnOversizeMailUntilRetryFetchesIt) {
