@@ -29,6 +29,16 @@ std::string number_of(const std::map<store::Id, std::string>& numbers, const Row
   return it == numbers.end() ? "" : it->second;
 }
 
+// The case number of one row's case ("" for none, or when the case cannot be read), in a
+// read unit of its own: for the answer to a change the row's store already committed.
+template <typename Row>
+Result<std::string> case_number_of(Context& ctx, const Row& r) {
+  if (!r.case_id) return std::string();
+  MC_ASSIGN_OR_RETURN(auto unit, ctx.store.open_unit(store::Access::kRead));
+  auto c = unit.cases().get_case(*r.case_id);
+  return c && *c ? (*c)->number : std::string();
+}
+
 template <typename State>
 Checked<std::optional<State>> state_param(const Params& params,
                                           std::optional<State> (*parse)(std::string_view),
@@ -120,14 +130,9 @@ void dismiss_message(Context& ctx, const store::Agent& agent, const httplib::Req
     return send_problem(res, field_problem(bad->field, bad->message));
   auto m = admin::dismiss_message(ctx.store, id, reason, agent.email);
   if (!m) return send_failure(res, m.error());
-  std::string number;
-  if (m->case_id) {
-    auto unit = ctx.store.open_unit(store::Access::kRead);
-    if (!unit) return send_error(res, unit.error());
-    auto c = unit->cases().get_case(*m->case_id);
-    if (c && *c) number = (*c)->number;
-  }
-  send_json(res, 200, present::message_json(*m, number));
+  auto number = case_number_of(ctx, *m);
+  if (!number) return send_error(res, number.error());
+  send_json(res, 200, present::message_json(*m, *number));
 }
 
 void list_outbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -149,15 +154,10 @@ void list_outbox(Context& ctx, const httplib::Request& req, httplib::Response& r
 void retry_outbox(Context& ctx, store::Id id, httplib::Response& res) {
   auto m = admin::retry_outbox(ctx.store, id, ctx.clock.now());
   if (!m) return send_failure(res, m.error());
-  std::string number;
-  if (m->case_id) {
-    auto unit = ctx.store.open_unit(store::Access::kRead);
-    if (!unit) return send_error(res, unit.error());
-    auto c = unit->cases().get_case(*m->case_id);
-    if (c && *c) number = (*c)->number;
-  }
+  auto number = case_number_of(ctx, *m);
+  if (!number) return send_error(res, number.error());
   m->raw.clear();
-  send_json(res, 200, present::outbox_json(*m, number));
+  send_json(res, 200, present::outbox_json(*m, *number));
 }
 
 store::Id id_of(const httplib::Request& req) {
