@@ -18,16 +18,9 @@ using SteadyClock = std::chrono::steady_clock;
 // (read callback) and the bytes taken by the server (progress callback, called about once
 // a second in every phase, which ends the attempt when a wait passes its bound).
 struct Watch {
-  enum class Phase {
-    kConnect,  // until the TCP connection is up
-    kReply,    // waiting for a reply (or our TLS handshake) before the data
-    kData,     // sending the message
-    kDataEnd,  // the message sent: waiting for the reply to the end of data
-    kQuit,     // that reply came: waiting for the reply to QUIT
-  };
   CURL* curl = nullptr;
   const SmtpTimeouts* timeouts = nullptr;
-  Phase phase = Phase::kConnect;
+  SmtpPhase phase = SmtpPhase::kConnect;
   SteadyClock::time_point since = SteadyClock::now();  // the current wait's start
   curl_off_t uploaded = 0;
   int end_code = 0;     // the reply to the end of data; 0 until it came
@@ -35,16 +28,11 @@ struct Watch {
   const std::string* data = nullptr;
   size_t pos = 0;
 
-  void enter(Phase p) {
+  void enter(SmtpPhase p) {
     phase = p;
     since = SteadyClock::now();
   }
 };
-
-std::string seconds_text(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
-  return std::to_string(d.count()) + " ms";
-}
 
 size_t read_cb(char* buf, size_t size, size_t n, void* user) {
   auto* w = static_cast<Watch*>(user);
@@ -53,25 +41,20 @@ size_t read_cb(char* buf, size_t size, size_t n, void* user) {
   w->pos += len;
   // Asked for more: what was read before has gone to the server.
   if (len > 0)
-    w->enter(Watch::Phase::kData);
-  else if (w->phase < Watch::Phase::kDataEnd)
-    w->enter(Watch::Phase::kDataEnd);  // libcurl sends the end of data now
+    w->enter(SmtpPhase::kData);
+  else if (w->phase < SmtpPhase::kDataEnd)
+    w->enter(SmtpPhase::kDataEnd);  // libcurl sends the end of data now
   return len;
 }
 
-// One reply line: "250-…" goes on, "250 …" (or a bare code) ends the reply.
 size_t header_cb(char* buf, size_t size, size_t n, void* user) {
   auto* w = static_cast<Watch*>(user);
   const size_t len = size * n;
-  const std::string_view line(buf, len);
-  const bool coded = line.size() >= 3 &&
-                     std::all_of(line.begin(), line.begin() + 3, [](char c) { return c >= '0' && c <= '9'; });
-  if (!coded || (line.size() > 3 && line[3] == '-')) return len;
-  if (w->phase == Watch::Phase::kDataEnd) {
-    w->end_code = std::stoi(std::string(line.substr(0, 3)));
-    w->enter(Watch::Phase::kQuit);
-  } else if (w->phase < Watch::Phase::kData) {
-    w->enter(Watch::Phase::kReply);  // the next command's wait starts
+  const auto code = reply_end_code(std::string_view(buf, len));
+  if (!code) return len;
+  if (const auto next = wait_after_reply(w->phase)) {
+    if (w->phase == SmtpPhase::kDataEnd) w->end_code = *code;
+    w->enter(*next);
   }
   return len;
 }
@@ -80,44 +63,20 @@ int progress_cb(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t ulnow
   auto* w = static_cast<Watch*>(user);
   // Given up: libcurl may still send QUIT, and this ends its wait at the next check.
   if (!w->gave_up.empty()) return 1;
-  const SmtpTimeouts& t = *w->timeouts;
-  if (w->phase == Watch::Phase::kConnect) {
+  if (w->phase == SmtpPhase::kConnect) {
     curl_off_t connected = 0;
     // The greeting's wait is counted from the start, connection included.
     if (curl_easy_getinfo(w->curl, CURLINFO_CONNECT_TIME_T, &connected) == CURLE_OK && connected > 0)
-      w->phase = Watch::Phase::kReply;
+      w->phase = SmtpPhase::kReply;
   }
-  if (w->phase == Watch::Phase::kData && ulnow != w->uploaded) {
+  if (w->phase == SmtpPhase::kData && ulnow != w->uploaded) {
     w->uploaded = ulnow;
     w->since = SteadyClock::now();
   }
-  std::chrono::milliseconds bound{};
-  std::string what;
-  switch (w->phase) {
-    case Watch::Phase::kConnect:
-      bound = t.connect;
-      what = "no connection to the SMTP server within ";
-      break;
-    case Watch::Phase::kReply:
-      bound = t.reply;
-      what = "no reply from the SMTP server within ";
-      break;
-    case Watch::Phase::kData:
-      bound = t.data_block;
-      what = "the SMTP server took none of the mail for ";
-      break;
-    case Watch::Phase::kDataEnd:
-      bound = t.data_end;
-      what = "no reply from the SMTP server to the end of the mail within ";
-      break;
-    case Watch::Phase::kQuit:
-      bound = t.quit;
-      what = "no reply from the SMTP server to QUIT within ";
-      break;
-  }
-  if (SteadyClock::now() - w->since <= bound) return 0;
-  w->gave_up = what + seconds_text(bound);
-  return 1;
+  w->gave_up =
+      overdue(w->phase, std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - w->since),
+              *w->timeouts);
+  return w->gave_up.empty() ? 0 : 1;
 }
 
 }  // namespace

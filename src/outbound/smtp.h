@@ -2,10 +2,10 @@
 // user is set; certificates verified (a private CA with ca_file).
 #pragma once
 
-#include <chrono>
 #include <string>
 
 #include "config/config.h"
+#include "outbound/smtp_waits.h"
 
 namespace mailcase::outbound {
 
@@ -19,28 +19,6 @@ struct SmtpResult {
 // A 5xx reply is the server's final word on this mail; our own credentials being
 // refused, a 4xx, no connection, TLS trouble or a timeout may pass later.
 SmtpResult::Kind failure_kind(bool login_denied, int reply_code);
-
-// How long one attempt waits for the server, phase by phase. RFC 5321 4.5.3.2 asks a
-// client to wait at least 5 minutes for the greeting, MAIL and RCPT, 2 for DATA, 3 for each
-// block of data and 10 for the reply to the end of data ("."): a busy relay may take that
-// long and still accept the mail. The defaults follow it (DATA's reply gets the 5 minutes
-// of the others); tests set short ones. Each wait is checked about once a second, so a bound
-// may be overrun by up to a second, and an attempt given up on takes up to a second more
-// (libcurl says QUIT).
-struct SmtpTimeouts {
-  std::chrono::milliseconds connect{std::chrono::seconds(15)};  // the TCP connection
-  // Each reply before the data, from the command (the greeting: from the start): EHLO,
-  // STARTTLS with its TLS handshake, AUTH, MAIL, RCPT, DATA.
-  std::chrono::milliseconds reply{std::chrono::minutes(5)};
-  std::chrono::milliseconds data_block{std::chrono::minutes(3)};  // the server taking no data
-  std::chrono::milliseconds data_end{std::chrono::minutes(10)};   // the reply to the end of data
-  // The reply to QUIT, once the mail was accepted: waited for briefly, as nothing hangs on it.
-  std::chrono::milliseconds quit{std::chrono::seconds(5)};
-  // The whole attempt. Above the sum of the RFC's waits (at most 50 minutes with STARTTLS
-  // and AUTH), so that only a server trickling its replies or taking the data a byte at a
-  // time ever meets it. The outbox's claim on a row outlasts it (outbox_worker.cpp).
-  std::chrono::milliseconds total{std::chrono::hours(1)};
-};
 
 // Sends `raw` to `to`. kSent exactly when the server accepted the mail, that is answered
 // the end of data with 250: whatever happens after that (QUIT unanswered within
