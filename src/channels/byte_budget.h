@@ -15,10 +15,11 @@ namespace mailcase::channels {
 
 class ByteBudget {
  public:
-  explicit ByteBudget(uint64_t total) : free_(total) {}
+  explicit ByteBudget(uint64_t total) : total_(total), free_(total) {}
   ByteBudget(const ByteBudget&) = delete;
   ByteBudget& operator=(const ByteBudget&) = delete;
 
+  uint64_t total() const { return total_; }
   // Bytes no reservation holds now.
   uint64_t free() const { return free_.load(); }
 
@@ -52,6 +53,7 @@ class ByteBudget {
   };
 
  private:
+  const uint64_t total_;
   std::atomic<uint64_t> free_;
 };
 

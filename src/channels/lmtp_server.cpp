@@ -205,7 +205,7 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
           spdlog::warn(
               "lmtp: the {} bytes for mails in memory (lmtp.max_buffered_bytes) are spent: "
               "a mail is not kept, its recipients get 452",
-              std::max(opt_.max_buffered_bytes, opt_.max_size));
+              budget.total());
         break;
       }
       case lmtp::Need::kNothing:

@@ -371,15 +371,13 @@ TEST_F(LmtpTest, TwoMailsAtOnceOverTheBufferBudgetOneGets452AndIsTakenWhenSentAg
   EXPECT_NE(serve->err().find("(lmtp.max_buffered_bytes) are spent"), std::string::npos)
       << "the operator is told: " << serve->err();
   // Sent again on the same connection (it is still in step), it is taken.
-  Client& again = two;
-  const int deferred = 1;
-  again.send(
+  two.send(
       "MAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\n"
       "RCPT TO:<sales@corp.example>\r\nDATA\r\n");
-  for (const char* code : {"250", "250", "250", "354"}) ASSERT_EQ(again.reply().substr(0, 3), code);
-  again.send(mail_of(names[deferred], 200000) + ".\r\n");
-  EXPECT_EQ(again.reply(60000).substr(0, 4), "250 ");
-  EXPECT_EQ(again.reply(60000).substr(0, 4), "250 ");
+  for (const char* code : {"250", "250", "250", "354"}) ASSERT_EQ(two.reply().substr(0, 3), code);
+  two.send(mail_of(names[1], 200000) + ".\r\n");
+  EXPECT_EQ(two.reply(60000).substr(0, 4), "250 ");
+  EXPECT_EQ(two.reply(60000).substr(0, 4), "250 ");
   auto m = messages();
   ASSERT_EQ(m.size(), 2u) << m.dump();
   std::set<std::string> subjects;
