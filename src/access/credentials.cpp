@@ -22,11 +22,6 @@ size_t utf8_chars(std::string_view s) {
   return n;
 }
 
-bool is_b64token_char(char ch) {
-  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-         ch == '.' || ch == '_' || ch == '~' || ch == '+' || ch == '/';
-}
-
 }  // namespace
 
 std::string new_api_token() {
@@ -92,11 +87,7 @@ Result<std::string> parse_bearer(std::string_view header) {
   if (token.empty()) return bad("the Bearer token is empty");
   if (token.size() > kMaxTokenLength)
     return bad("the Bearer token is longer than " + std::to_string(kMaxTokenLength) + " characters");
-  size_t end = token.size();
-  while (end > 0 && token[end - 1] == '=') --end;  // b64token: "=" only as trailing padding
-  if (end == 0) return bad("the Bearer token has characters a token cannot have");
-  for (size_t i = 0; i < end; ++i)
-    if (!is_b64token_char(token[i])) return bad("the Bearer token has characters a token cannot have");
+  if (!text::is_b64token(token)) return bad("the Bearer token has characters a token cannot have");
   return std::string(token);
 }
 

@@ -475,25 +475,28 @@ std::optional<Invalid> check_dismiss_reason(std::string_view reason) {
   return std::nullopt;
 }
 
-Result<store::RawMessage> dismiss_message(store::Store& st, store::Id id, std::string_view reason,
-                                          std::string_view actor) {
+Result<Dismissal> dismiss_message(store::Store& st, store::Id id, std::string_view reason,
+                                  std::string_view actor) {
   if (auto bad = check_dismiss_reason(reason)) return tl::unexpected(invalid_error(*bad));
   const std::string why(text::trim(reason));
-  store::RawMessage m;
+  Dismissal d;
+  store::RawMessage& m = d.message;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_ASSIGN_OR_RETURN(auto found, u.raw_messages().get_raw(id));
     if (!found) return fail(ErrorCode::kNotFound, "no message " + std::to_string(id));
     m = std::move(*found);
-    if (m.state != store::RawState::kHeld && m.state != store::RawState::kFailed)
+    if (!store::may_dismiss(m.state))
       return fail(ErrorCode::kConflict, "message " + std::to_string(id) + " is " + store::to_string(m.state) +
                                             ": only held or failed messages can be dismissed");
-    const std::string was = store::to_string(m.state);
+    d.was = m.state;
     m.state = store::RawState::kDismissed;
     m.reason += std::string(m.reason.empty() ? "" : "; ") + "dismissed by " + std::string(actor) +
                 (why.empty() ? "" : ": " + why);
     MC_RETURN_IF_ERROR(u.raw_messages().update_raw(m));
-    std::map<std::string, std::string> details{
-        {"message", std::to_string(id)}, {"from", m.from}, {"subject", m.subject}, {"was", was}};
+    std::map<std::string, std::string> details{{"message", std::to_string(id)},
+                                               {"from", m.from},
+                                               {"subject", m.subject},
+                                               {"was", store::to_string(d.was)}};
     if (!why.empty()) details["reason"] = why;
     return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
                                  .actor = std::string(actor),
@@ -501,7 +504,7 @@ Result<store::RawMessage> dismiss_message(store::Store& st, store::Id id, std::s
                                  .details = std::move(details)});
   });
   MC_RETURN_IF_ERROR(done);
-  return m;
+  return d;
 }
 
 // ---- outbox

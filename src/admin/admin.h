@@ -149,9 +149,13 @@ inline constexpr size_t kMaxDismissReasonBytes = 500;
 std::optional<Invalid> check_dismiss_reason(std::string_view reason);
 // kInvalidInput ("reason: why") for a reason check_dismiss_reason refuses, kNotFound when
 // no mail has the id, kConflict when it is neither held nor failed. Returns the row as it
-// is now.
-Result<store::RawMessage> dismiss_message(store::Store& st, store::Id id, std::string_view reason,
-                                          std::string_view actor);
+// is now, and the state it had (the list it left).
+struct Dismissal {
+  store::RawMessage message;
+  store::RawState was = store::RawState::kHeld;
+};
+Result<Dismissal> dismiss_message(store::Store& st, store::Id id, std::string_view reason,
+                                  std::string_view actor);
 
 // ---- API tokens
 

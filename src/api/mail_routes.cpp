@@ -128,11 +128,11 @@ void dismiss_message(Context& ctx, const store::Agent& agent, const httplib::Req
   }
   if (auto bad = admin::check_dismiss_reason(reason))
     return send_problem(res, field_problem(bad->field, bad->message));
-  auto m = admin::dismiss_message(ctx.store, id, reason, agent.email);
-  if (!m) return send_failure(res, m.error());
-  auto number = case_number_of(ctx, *m);
+  auto dismissed = admin::dismiss_message(ctx.store, id, reason, agent.email);
+  if (!dismissed) return send_failure(res, dismissed.error());
+  auto number = case_number_of(ctx, dismissed->message);
   if (!number) return send_error(res, number.error());
-  send_json(res, 200, present::message_json(*m, *number));
+  send_json(res, 200, present::message_json(dismissed->message, *number));
 }
 
 void list_outbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {

@@ -215,7 +215,9 @@ void register_mail_commands(CLI::App& app, Globals& g) {
     dismiss->callback([&g, dismiss_id, reason] {
       g.action = [&g, dismiss_id, reason] {
         with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
-          MC_ASSIGN_OR_RETURN(auto m, admin::dismiss_message(rt.store(), *dismiss_id, *reason, by.name));
+          MC_ASSIGN_OR_RETURN(auto dismissed,
+                              admin::dismiss_message(rt.store(), *dismiss_id, *reason, by.name));
+          const store::RawMessage& m = dismissed.message;
           std::string number;
           if (m.case_id) {
             MC_ASSIGN_OR_RETURN(auto c, rt.store().get_case(*m.case_id));

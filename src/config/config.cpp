@@ -320,17 +320,9 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
   for (const auto& p : h.trusted_proxies)
     if (auto r = util::parse_ip_range(p); !r)
       return fail(ErrorCode::kInvalidInput, file.string() + ": http.trusted_proxies: " + r.error().message);
-  // RFC 6750's b64token, as a bearer header carries it. Never repeated in the message: a secret.
-  auto b64token = [](std::string_view t) {
-    const size_t end = t.find_last_not_of('=');
-    if (end == std::string_view::npos) return false;
-    return std::all_of(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(end) + 1, [](char ch) {
-      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-             std::string_view("-._~+/").find(ch) != std::string_view::npos;
-    });
-  };
+  // As a Bearer header carries it. Never repeated in the message: a secret.
   if (!h.metrics_token.empty() &&
-      (h.metrics_token.size() < 16 || h.metrics_token.size() > 256 || !b64token(h.metrics_token)))
+      (h.metrics_token.size() < 16 || h.metrics_token.size() > 256 || !text::is_b64token(h.metrics_token)))
     return fail(
         ErrorCode::kInvalidInput,
         file.string() +

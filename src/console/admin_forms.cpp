@@ -1,7 +1,6 @@
 #include "console/admin_forms.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 #include "outbound/templates.h"
@@ -133,9 +132,7 @@ std::string without_flag(std::string_view message) {
   if (!message.starts_with("--") || colon == std::string_view::npos || colon > 40 ||
       message.substr(0, colon).find(' ') != std::string_view::npos)
     return std::string(message);
-  std::string out(message.substr(colon + 2));
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-  return out;
+  return text::capitalized(std::string(message.substr(colon + 2)));
 }
 
 bool is_template(const std::string& language, const std::string& kind) {

@@ -41,8 +41,7 @@ std::string words_of(const Error& e) {
   if (e.code == ErrorCode::kTemporary)
     return "The store is busy. Please try again in a moment; nothing was changed.";
   if (e.code == ErrorCode::kInternal) return "Something went wrong; nothing was changed.";
-  std::string m = e.message;
-  if (!m.empty()) m[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(m[0])));
+  const std::string m = text::capitalized(e.message);
   return m + (m.ends_with('.') ? "" : ".");
 }
 

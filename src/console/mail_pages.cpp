@@ -2,7 +2,6 @@
 // retry, "make the sender a contact and retry" and its dismissal, and the outbox (/outbox) with retry.
 // The same store queries and admin / ingest calls as the REST API's mail routes
 // (src/api/mail_routes.cpp), so a page and the API never disagree.
-#include <cctype>
 #include <map>
 
 #include "admin/admin.h"
@@ -88,8 +87,8 @@ void mail_list(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   std::string state = form_value(req, "state");
   if (state.empty()) state = "held";
   auto raw_state = store::raw_state_from(state);
-  if (!raw_state || (*raw_state != store::RawState::kHeld && *raw_state != store::RawState::kFailed &&
-                     *raw_state != store::RawState::kDismissed))
+  // The lists of mail an agent may run again: held, failed and dismissed.
+  if (!raw_state || !store::may_retry(*raw_state))
     return send_error(res, 400, v, "The state must be held, failed or dismissed.");
   const store::PageRequest pr = page_request_of(req);
   auto unit = ctx.store.open_unit(store::Access::kRead);
@@ -214,16 +213,14 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
       number.empty() ? Html() : html("<dt>Case</dt><dd><a href=\"/cases/{}\">{}</a></dd>", number, number));
   const MailGist gist = gist_of(mail->bytes, ctx.cfg.limits);
   Html actions;
-  const bool dismissible = m.state == store::RawState::kHeld || m.state == store::RawState::kFailed;
-  const bool retryable = dismissible || m.state == store::RawState::kDismissed;
-  if (retryable) {
+  if (store::may_retry(m.state)) {
     const std::string id = std::to_string(m.id);
     actions = html(
         "<h2>Actions</h2><form method=\"post\" action=\"/mail/{}/retry\" class=\"actions\">{}<button "
         "type=\"submit\">Retry</button></form>",
         id, csrf_field(v));
     // Judged junk: put aside, kept (a retry brings it back), out of the held list.
-    if (dismissible)
+    if (store::may_dismiss(m.state))
       actions += html(
           "<form method=\"post\" action=\"/mail/{}/dismiss\" class=\"card\">{}<h3>Dismiss</h3>"
           "<p class=\"muted\">Junk: the mail leaves the {} list and is kept under dismissed, where it can "
@@ -317,13 +314,12 @@ void mail_dismiss(Context& ctx, const Viewer& v, const httplib::Request& req, ht
   const std::string reason(text::trim(form_value(req, "reason")));
   if (auto bad = admin::check_dismiss_reason(reason))
     return send_error(res, 422, v, "The reason: " + bad->message + ". The mail was not dismissed.");
-  auto m = admin::dismiss_message(ctx.store, id_of(req), reason, v.agent.email);
-  if (!m && m.error().code == ErrorCode::kConflict)
-    return send_error(res, 409, v, m.error().message + ". Nothing was changed.");
-  if (!m) return send_failure(res, v, m.error());
-  const bool failed = m->outcome == ingest::to_string(ingest::OutcomeKind::kFailed);
-  redirect(res, std::string("/mail?state=") + (failed ? "failed" : "held") +
-                    "&dismissed=" + std::to_string(m->id));
+  auto dismissed = admin::dismiss_message(ctx.store, id_of(req), reason, v.agent.email);
+  if (!dismissed && dismissed.error().code == ErrorCode::kConflict)
+    return send_error(res, 409, v, dismissed.error().message + ". Nothing was changed.");
+  if (!dismissed) return send_failure(res, v, dismissed.error());
+  redirect(res, std::string("/mail?state=") + store::to_string(dismissed->was) +
+                    "&dismissed=" + std::to_string(dismissed->message.id));
 }
 
 void mail_contact(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
@@ -346,8 +342,8 @@ void mail_contact(Context& ctx, const Viewer& v, const httplib::Request& req, ht
   if (!account.empty()) in.account_name = account;
   // Refused, the mail's page again with the reason beside the form, and what was typed.
   auto refuse = [&](int status, std::string why) {
-    if (!why.empty()) why[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(why[0])));
-    ContactDraft draft{why + ". Nothing was changed.", text::make_valid_utf8(in.name.substr(0, 200)),
+    ContactDraft draft{text::capitalized(std::move(why)) + ". Nothing was changed.",
+                       text::make_valid_utf8(in.name.substr(0, 200)),
                        text::make_valid_utf8(account.substr(0, 200))};
     mail_page(ctx, v, req, res, status, draft);
   };

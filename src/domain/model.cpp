@@ -22,6 +22,14 @@ const char* to_string(RawState s) {
   return "received";
 }
 
+bool may_retry(RawState s) {
+  return may_dismiss(s) || s == RawState::kDismissed;
+}
+
+bool may_dismiss(RawState s) {
+  return s == RawState::kHeld || s == RawState::kFailed;
+}
+
 std::optional<RawState> raw_state_from(std::string_view s) {
   for (auto st : {RawState::kReceived, RawState::kProcessed, RawState::kHeld, RawState::kFailed,
                   RawState::kDuplicate, RawState::kDismissed}) {

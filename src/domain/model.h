@@ -129,6 +129,10 @@ struct MailboxState {
 enum class RawState { kReceived, kProcessed, kHeld, kFailed, kDuplicate, kDismissed };
 const char* to_string(RawState s);
 std::optional<RawState> raw_state_from(std::string_view s);
+// What an agent may do with a recorded mail in state s: run it through again (held, failed
+// or dismissed mail), or put it aside (held or failed mail: a dismissal).
+bool may_retry(RawState s);
+bool may_dismiss(RawState s);
 
 // A case's place in its lifecycle; cases/lifecycle.h decides the moves between them.
 enum class CaseStatus { kNew, kOpen, kSolutionProposed, kResolved, kClosed };

@@ -1238,9 +1238,9 @@ Result<Outcome> Pipeline::retry(int64_t raw_id, const RetryOptions& options) {
     std::lock_guard lock(mu_);
     MC_ASSIGN_OR_RETURN(auto row, store_->get_raw(raw_id));
     if (!row) return fail(ErrorCode::kNotFound, "no message " + std::to_string(raw_id));
-    // A dismissed mail is held or failed mail put aside: a retry brings it back.
-    if (row->state != store::RawState::kHeld && row->state != store::RawState::kFailed &&
-        row->state != store::RawState::kDismissed && row->state != store::RawState::kReceived)
+    // A dismissed mail is held or failed mail put aside: a retry brings it back. A received
+    // one was left by an interrupted run, which a retry finishes.
+    if (!store::may_retry(row->state) && row->state != store::RawState::kReceived)
       return fail(ErrorCode::kConflict, "message " + std::to_string(raw_id) + " is " + to_string(row->state) +
                                             ": only held, failed or dismissed messages can be retried");
     w.row = *row;

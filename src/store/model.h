@@ -23,6 +23,8 @@ using domain::direction_from;
 using domain::Id;
 using domain::Mailbox;
 using domain::MailboxState;
+using domain::may_dismiss;
+using domain::may_retry;
 using domain::outbox_state_from;
 using domain::OutboxMail;
 using domain::OutboxState;

@@ -1,5 +1,8 @@
 #include "util/text.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace mailcase::text {
 
 std::string ascii_lower(std::string_view s) {
@@ -224,6 +227,20 @@ std::string one_line(std::string_view s) {
     i += len;
   }
   return std::string(trim(out));
+}
+
+bool is_b64token(std::string_view s) {
+  const size_t end = s.find_last_not_of('=');
+  if (end == std::string_view::npos) return false;
+  return std::all_of(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(end) + 1, [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+           ch == '.' || ch == '_' || ch == '~' || ch == '+' || ch == '/';
+  });
+}
+
+std::string capitalized(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
 }
 
 bool is_clean_text(std::string_view s, bool single_line) {

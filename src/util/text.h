@@ -60,6 +60,13 @@ std::string one_line(std::string_view s);
 // argument may carry.
 bool is_clean_text(std::string_view s, bool single_line);
 
+// Whether s is an RFC 6750 b64token, as a Bearer header carries it: one or more letters,
+// digits or "-._~+/", then "=" padding only at its end.
+bool is_b64token(std::string_view s);
+
+// s with its first byte upper-cased (ASCII): a message that starts a sentence on a page.
+std::string capitalized(std::string s);
+
 // Lower-case hex of the bytes.
 std::string hex(const unsigned char* data, size_t len);
 

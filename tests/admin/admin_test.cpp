@@ -345,8 +345,9 @@ TEST_F(Admin, OnlyAHeldOrFailedMailIsDismissedKeptWithWhoAndWhy) {
 
   auto done = dismiss_message(*store_, failed, "", "root@corp.example");
   ASSERT_TRUE(done) << done.error().message;
-  EXPECT_EQ(done->state, store::RawState::kDismissed);
-  EXPECT_EQ(done->reason, "unparseable: no header; dismissed by root@corp.example");
+  EXPECT_EQ(done->message.state, store::RawState::kDismissed);
+  EXPECT_EQ(done->was, store::RawState::kFailed);
+  EXPECT_EQ(done->message.reason, "unparseable: no header; dismissed by root@corp.example");
   auto stored = store_->get_raw(failed);
   ASSERT_TRUE(stored && *stored);
   EXPECT_EQ((*stored)->state, store::RawState::kDismissed);

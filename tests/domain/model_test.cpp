@@ -107,4 +107,17 @@ TEST(MailboxSettingsTest, ANewMailboxIsImapOverImplicitTlsMarkingSeenWithAPasswo
 }
 
 }  // namespace
+TEST(StatesTest, HeldFailedAndDismissedMailIsRetriedAndHeldOrFailedMailDismissed) {
+  for (auto st : {RawState::kHeld, RawState::kFailed}) {
+    EXPECT_TRUE(may_retry(st)) << to_string(st);
+    EXPECT_TRUE(may_dismiss(st)) << to_string(st);
+  }
+  EXPECT_TRUE(may_retry(RawState::kDismissed));
+  EXPECT_FALSE(may_dismiss(RawState::kDismissed));
+  for (auto st : {RawState::kReceived, RawState::kProcessed, RawState::kDuplicate}) {
+    EXPECT_FALSE(may_retry(st)) << to_string(st);
+    EXPECT_FALSE(may_dismiss(st)) << to_string(st);
+  }
+}
+
 }  // namespace mailcase::domain

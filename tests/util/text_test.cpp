@@ -83,6 +83,22 @@ TEST(Text, CleanTextRefusesBadBytesAndControls) {
   EXPECT_FALSE(text::is_clean_text("c1 \u0085", false));
 }
 
+TEST(Text, B64TokenIsRfc6750s) {
+  EXPECT_TRUE(text::is_b64token("mct_AZaz09-._~+/"));
+  EXPECT_TRUE(text::is_b64token("abc=="));
+  EXPECT_FALSE(text::is_b64token(""));
+  EXPECT_FALSE(text::is_b64token("=="));
+  EXPECT_FALSE(text::is_b64token("a=b"));
+  EXPECT_FALSE(text::is_b64token("a b"));
+  EXPECT_FALSE(text::is_b64token("zażółć"));
+}
+
+TEST(Text, CapitalizedUpperCasesTheFirstAsciiLetterOnly) {
+  EXPECT_EQ(text::capitalized("no account Acme"), "No account Acme");
+  EXPECT_EQ(text::capitalized(""), "");
+  EXPECT_EQ(text::capitalized("żółw"), "żółw");
+}
+
 TEST(SecretKey, CreatedOnceWithOwnerOnlyMode) {
   testing::TempDir dir;
   const auto file = dir.path() / "secret.key";
