@@ -22,21 +22,6 @@ services::Actor actor_of(const Viewer& v) {
   return services::Actor::agent(v.agent.email, "console");
 }
 
-int status_of(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kInvalidInput:
-      return 422;
-    case ErrorCode::kConflict:
-      return 409;
-    case ErrorCode::kTemporary:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 std::string words_of(const Error& e) {
   if (e.code == ErrorCode::kTemporary)
     return "The store is busy. Please try again in a moment; nothing was changed.";

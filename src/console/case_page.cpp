@@ -88,12 +88,6 @@ Html poll_html(const std::string& number, store::Id last_id) {
       number, last_id);
 }
 
-AgentNames agent_names(const std::vector<store::Agent>& agents) {
-  AgentNames out;
-  for (const auto& a : agents) out[a.email] = a.name;
-  return out;
-}
-
 // The words above the page after a form succeeded (the redirect's ?done=).
 std::string_view done_words(std::string_view done) {
   static const std::pair<std::string_view, std::string_view> kWords[] = {
@@ -117,9 +111,14 @@ Html facts_html(const cases::CaseView& view) {
   Html contact = html("<span class=\"muted\">none</span>");
   if (view.contact) {
     const std::string email = view.contact->emails.empty() ? "" : view.contact->emails.front();
-    contact = html("{} <a href=\"/cases?contact={}\">{}</a>", view.contact->name, url_encode(email), email);
+    contact = html(
+        "<a href=\"/contacts/{}\">{}</a> <span class=\"muted\">{}</span> · <a "
+        "href=\"/cases?contact={}\">their "
+        "cases</a>",
+        view.contact->id, view.contact->name.empty() ? email : view.contact->name, email, url_encode(email));
   }
-  Html account = view.account ? html("{}", view.account->name) : html("<span class=\"muted\">none</span>");
+  Html account = view.account ? html("<a href=\"/accounts/{}\">{}</a>", view.account->id, view.account->name)
+                              : html("<span class=\"muted\">none</span>");
   Html process;
   if (!c.process.empty())
     process = html("<dt>Process</dt><dd>{} <span class=\"muted\">at</span> {}</dd>", c.process, c.stage);

@@ -25,7 +25,8 @@ Html owner_html(const store::CaseSummary& s, const std::map<std::string, std::st
 Html contact_html(const store::CaseSummary& s) {
   if (!s.contact) return html("<span class=\"muted\">none</span>");
   const std::string email = s.contact->emails.empty() ? "" : s.contact->emails.front();
-  return html("{}", s.contact->name.empty() ? email : s.contact->name);
+  return html("<a href=\"/contacts/{}\">{}</a>", s.contact->id,
+              s.contact->name.empty() ? email : s.contact->name);
 }
 
 Html case_row(const store::CaseHit& hit, const std::map<std::string, std::string>& names) {
@@ -43,24 +44,6 @@ Html case_row(const store::CaseHit& hit, const std::map<std::string, std::string
       "class=\"optional\">{}</td><td>{}</td></tr>",
       c.number, c.number, c.subject, snippet, status_class(c.status), status_words(c.status), c.queue,
       owner_html(hit.summary, names), contact_html(hit.summary), time_html(c.updated_at));
-}
-
-Html case_table(const std::vector<store::CaseHit>& hits, const std::map<std::string, std::string>& names) {
-  std::vector<Html> rows;
-  for (const auto& h : hits) rows.push_back(case_row(h, names));
-  return html(
-      "<table><thead><tr><th scope=\"col\">Case</th><th scope=\"col\">Subject</th><th "
-      "scope=\"col\">Status</th>"
-      "<th scope=\"col\" class=\"optional\">Queue</th><th scope=\"col\" class=\"optional\">Owner</th>"
-      "<th scope=\"col\" class=\"optional\">Contact</th><th scope=\"col\">Updated</th></tr></thead>"
-      "<tbody>{}</tbody></table>",
-      join(rows));
-}
-
-std::map<std::string, std::string> names_of(const std::vector<store::Agent>& agents) {
-  std::map<std::string, std::string> out;
-  for (const auto& a : agents) out[a.email] = a.name;
-  return out;
 }
 
 Html count_link(const std::string& queue, std::string_view status, int64_t n) {
@@ -117,7 +100,7 @@ void queues_page(Context& ctx, const Viewer& v, httplib::Response& res) {
   ListForm my;
   my.owner = "me";
   Html my_cases = mine.empty() ? html("<p class=\"muted\">No open case is assigned to you.</p>")
-                               : case_table(mine, names_of(*agents));
+                               : case_table(mine, agent_names(*agents));
   send_page(
       res, 200, v, "Queues", "queues",
       html("<h1>Queues</h1><section aria-labelledby=\"queues-h\"><h2 id=\"queues-h\">Open cases by "
@@ -203,11 +186,29 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
     pager = html("<nav class=\"pager\" aria-label=\"Pages\">{}{}</nav>", first, next);
   }
   Html results = page->items.empty() ? html("<p class=\"muted\" role=\"status\">No case matches.</p>")
-                                     : case_table(page->items, names_of(*agents));
+                                     : case_table(page->items, agent_names(*agents));
   send_page(res, 200, v, "Cases", "cases", html("<h1>Cases</h1>{}{}{}", filters, results, pager));
 }
 
 }  // namespace
+
+Html case_table(const std::vector<store::CaseHit>& hits, const std::map<std::string, std::string>& names) {
+  std::vector<Html> rows;
+  for (const auto& h : hits) rows.push_back(case_row(h, names));
+  return html(
+      "<table><thead><tr><th scope=\"col\">Case</th><th scope=\"col\">Subject</th><th "
+      "scope=\"col\">Status</th>"
+      "<th scope=\"col\" class=\"optional\">Queue</th><th scope=\"col\" class=\"optional\">Owner</th>"
+      "<th scope=\"col\" class=\"optional\">Contact</th><th scope=\"col\">Updated</th></tr></thead>"
+      "<tbody>{}</tbody></table>",
+      join(rows));
+}
+
+std::map<std::string, std::string> agent_names(const std::vector<store::Agent>& agents) {
+  std::map<std::string, std::string> out;
+  for (const auto& a : agents) out[a.email] = a.name;
+  return out;
+}
 
 Html queue_names_html(store::UnitOfWork& unit) {
   auto queues = unit.queues().list_queues();

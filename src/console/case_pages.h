@@ -3,8 +3,10 @@
 // src/console/.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "console/page.h"
 
@@ -33,5 +35,11 @@ void mount_case_actions(web::HttpServer& server, Context& ctx);  // POST /cases/
 // matched exactly: "support" finds no case of "Support"). Nothing when they cannot be read:
 // the field still takes what is typed.
 Html queue_names_html(store::UnitOfWork& unit);
+
+// Agents' names by their normalized email, for case_table's owner column.
+std::map<std::string, std::string> agent_names(const std::vector<store::Agent>& agents);
+// A table of cases (number, subject with its search snippet, status, queue, owner,
+// contact, updated), each row linking to its case and its contact.
+Html case_table(const std::vector<store::CaseHit>& hits, const std::map<std::string, std::string>& names);
 
 }  // namespace mailcase::console

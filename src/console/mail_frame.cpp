@@ -233,21 +233,6 @@ mime::ParseLimits parse_limits(const config::Limits& l) {
   return p;
 }
 
-int status_of(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kConflict:
-      return 409;
-    case ErrorCode::kInvalidInput:
-      return 422;
-    case ErrorCode::kTemporary:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 Result<RawMail> load_raw_mail(Context& ctx, store::Id id) {
   if (!ctx.ingest) return fail(ErrorCode::kTemporary, "the mail spool is not open in this process");
   MC_ASSIGN_OR_RETURN(auto unit, ctx.store.open_unit(store::Access::kRead));

@@ -59,8 +59,6 @@ struct RawMail {
 Result<RawMail> load_raw_mail(Context& ctx, store::Id id);
 // The MIME parser's limits from the [limits] settings, as ingest parses with them.
 mime::ParseLimits parse_limits(const config::Limits& limits);
-// The HTTP status for a failed read or action: 404, 409, 422, 503 or 500.
-int status_of(const Error& e);
 
 void mount_mail_frame(web::HttpServer& server, Context& ctx);
 

@@ -26,10 +26,6 @@ store::Id id_of(const httplib::Request& req) {
   }
 }
 
-void send_failure(httplib::Response& res, const Viewer& v, const Error& e) {
-  send_error(res, status_of(e), v, e.message);
-}
-
 Html pager(std::string_view base, const std::optional<std::string>& next, bool first) {
   Html out;
   if (!first) out += html("<a href=\"{}\">First page</a>", base);

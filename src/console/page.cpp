@@ -142,9 +142,12 @@ Html layout(const Viewer* v, std::string_view title, std::string_view nav, const
   out += html(
       "<body hx-headers='{\"X-CSRF-Token\":\"{}\"}'><a class=\"skip\" href=\"#main\">Skip to content</a>",
       v->csrf);
-  std::vector<Html> links = {
-      nav_link("/", "Queues", "queues", nav), nav_link("/cases", "Cases", "cases", nav),
-      nav_link("/mail", "Held and failed mail", "mail", nav), nav_link("/outbox", "Outbox", "outbox", nav)};
+  std::vector<Html> links = {nav_link("/", "Queues", "queues", nav),
+                             nav_link("/cases", "Cases", "cases", nav),
+                             nav_link("/mail", "Held and failed mail", "mail", nav),
+                             nav_link("/outbox", "Outbox", "outbox", nav),
+                             nav_link("/contacts", "Contacts", "contacts", nav),
+                             nav_link("/accounts", "Accounts", "accounts", nav)};
   if (v->agent.role == store::AgentRole::kAdmin) links.push_back(nav_link("/admin", "Admin", "admin", nav));
   out += html(
       "<header class=\"top\"><a class=\"brand\" href=\"/\">mailcase</a><nav aria-label=\"Main\">{}</nav>"
@@ -184,6 +187,25 @@ void send_error(httplib::Response& res, int status, const Viewer& v, std::string
                       : "Not possible",
       message);
   send_page(res, status, v, status == 404 ? "Not found" : "Not possible", "", body);
+}
+
+int status_of(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kInvalidInput:
+      return 422;
+    case ErrorCode::kTemporary:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+void send_failure(httplib::Response& res, const Viewer& v, const Error& e) {
+  send_error(res, status_of(e), v, e.message);
 }
 
 void redirect(httplib::Response& res, std::string_view location) {

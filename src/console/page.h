@@ -92,6 +92,10 @@ void send_bare_page(httplib::Response& res, int status, std::string_view title, 
 void send_fragment(httplib::Response& res, int status, const Html& body);
 // An error page in the layout (a short message, a link back).
 void send_error(httplib::Response& res, int status, const Viewer& v, std::string_view message);
+// The HTTP status for a failed read or action: 404, 409, 422, 503 or 500.
+int status_of(const Error& e);
+// An error page for a failed read or action: its status and its message.
+void send_failure(httplib::Response& res, const Viewer& v, const Error& e);
 // 303 to a path of ours.
 void redirect(httplib::Response& res, std::string_view location);
 // A cookie's value from the request's Cookie header ("" when absent).
@@ -132,5 +136,6 @@ void mount_mail_pages(web::HttpServer& server, Context& ctx);    // /mail…, /o
 void mount_admin_pages(web::HttpServer& server, Context& ctx);   // /admin/…
 void mount_rule_pages(web::HttpServer& server, Context& ctx);    // /admin/rules…
 void mount_alert_rule_pages(web::HttpServer& server, Context& ctx);  // /admin/alert-rules…
+void mount_people_pages(web::HttpServer& server, Context& ctx);      // /contacts…, /accounts…
 
 }  // namespace mailcase::console

@@ -103,6 +103,9 @@ class AccountRepository {
   // Pages of contacts (with their addresses) and of accounts, by id (oldest first).
   [[nodiscard]] virtual Result<Page<Contact>> page_contacts(const PageRequest& r) = 0;
   [[nodiscard]] virtual Result<Page<Account>> page_accounts(const PageRequest& r) = 0;
+  // A page of the contacts of one account (with their addresses), by id (oldest first);
+  // an index range (contacts_account), whatever the number of contacts.
+  [[nodiscard]] virtual Result<Page<Contact>> page_account_contacts(Id account_id, const PageRequest& r) = 0;
   // Writes name, account_id, language and the addresses (c.emails replaces them; the
   // first stays the one mail goes to). kNotFound when c.id is no contact's, kConflict when
   // an address is another contact's.

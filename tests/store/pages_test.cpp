@@ -310,6 +310,46 @@ TEST_F(StorePages, ContactsWithTheirAddressesAccountsAgentsAndRoutingAddresses) 
   EXPECT_EQ(wrong.error().code, ErrorCode::kInvalidInput);
 }
 
+// An account's page lists its contacts a page at a time, and only its own.
+TEST_F(StorePages, AnAccountsContactsComeByIdAPageAtATime) {
+  Id acme = 0, other = 0;
+  write([&](UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(acme, u.accounts().add_account({0, "Acme", "", {}}));
+    MC_ASSIGN_OR_RETURN(other, u.accounts().add_account({0, "Other", "", {}}));
+    for (int i = 0; i < 7; ++i) {
+      Contact c;
+      c.name = "C" + std::to_string(i);
+      c.emails = {"c" + std::to_string(i) + "@customer.example"};
+      if (i % 3 != 2) c.account_id = i % 3 == 0 ? acme : other;
+      MC_RETURN_IF_ERROR(u.accounts().add_contact(c));
+    }
+    return {};
+  });
+  PageRequest r;
+  r.limit = 2;
+  r.count = true;
+  std::vector<std::string> names;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = store_->page_account_contacts(acme, r);
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page->total, 3);
+    for (const auto& c : page->items) {
+      names.push_back(c.name);
+      EXPECT_EQ(c.account_id, acme);
+      EXPECT_EQ(c.emails.size(), 1u);
+    }
+    if (!page->next_cursor) break;
+    r.cursor = page->next_cursor;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"C0", "C3", "C6"}));
+  auto none = store_->page_account_contacts(99999, PageRequest{});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->items.empty());
+  const auto plan = plan_of({"FROM contacts WHERE account_id = ? AND id > ?"});
+  EXPECT_NE(plan.find("contacts_account"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
 TEST_F(StorePages, UpdateContactReplacesItsAddressesAndRemoveAddressAndRole) {
   Id bob = 0;
   write([&](UnitOfWork& u) -> Status {

@@ -143,6 +143,15 @@ class Accounts final : public AccountRepository, SqliteRepository {
   }
 
   Result<Page<Contact>> page_contacts(const PageRequest& r) override {
+    return contacts_page(r, std::nullopt);
+  }
+
+  Result<Page<Contact>> page_account_contacts(Id account_id, const PageRequest& r) override {
+    return contacts_page(r, account_id);
+  }
+
+  // Every contact, or one account's (its index range), by id.
+  Result<Page<Contact>> contacts_page(const PageRequest& r, std::optional<Id> account) {
     MC_RETURN_IF_ERROR(check_page_limit(r.limit));
     int64_t after = 0;
     if (r.cursor) {
@@ -150,9 +159,14 @@ class Accounts final : public AccountRepository, SqliteRepository {
     }
     std::vector<Contact> rows;
     {
-      MC_ASSIGN_OR_RETURN(
-          auto qq, q("SELECT id, name, account_id, language FROM contacts WHERE id > ? ORDER BY id LIMIT ?"));
-      qq->bind(1, after).bind(2, int64_t{r.limit} + 1);
+      MC_ASSIGN_OR_RETURN(auto qq,
+                          q(account ? "SELECT id, name, account_id, language FROM contacts WHERE "
+                                      "account_id = ? AND id > ? ORDER BY id LIMIT ?"
+                                    : "SELECT id, name, account_id, language FROM contacts WHERE id > ? "
+                                      "ORDER BY id LIMIT ?"));
+      int at = 1;
+      if (account) qq->bind(at++, *account);
+      qq->bind(at, after).bind(at + 1, int64_t{r.limit} + 1);
       while (true) {
         MC_ASSIGN_OR_RETURN(auto row, qq->step());
         if (!row) break;
@@ -171,7 +185,9 @@ class Accounts final : public AccountRepository, SqliteRepository {
     auto page = finish_page(std::move(rows), r.limit, "contacts",
                             [](const Contact& c) { return std::to_string(c.id); });
     if (r.count) {
-      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT count(*) FROM contacts"));
+      MC_ASSIGN_OR_RETURN(auto qq, q(account ? "SELECT count(*) FROM contacts WHERE account_id = ?"
+                                             : "SELECT count(*) FROM contacts"));
+      if (account) qq->bind(1, *account);
       MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
     }
     return page;

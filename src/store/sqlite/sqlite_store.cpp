@@ -567,6 +567,9 @@ class SqliteStore final : public Store {
   Result<Page<Account>> page_accounts(const PageRequest& r) override {
     return repos_.accounts->page_accounts(r);
   }
+  Result<Page<Contact>> page_account_contacts(Id account_id, const PageRequest& r) override {
+    return repos_.accounts->page_account_contacts(account_id, r);
+  }
   Status update_contact(const Contact& c) override { return repos_.accounts->update_contact(c); }
 
   // RoutingRepository

@@ -1,0 +1,448 @@
+// Contacts and accounts: who writes in (/contacts, /contacts/{id}) and the companies they
+// write for (/accounts, /accounts/{id}), with their addresses, their account, their
+// contacts and their cases. Agents find a contact by an address, add one, and correct a
+// contact's name, addresses, language and account here. The same admin calls as the
+// command line's `contact add` and `account add` and the REST API's contacts and
+// accounts (admin/admin.h), so that a page and the API never disagree; the forms are read
+// by people_forms.h (pure).
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "admin/admin.h"
+#include "console/case_logic.h"
+#include "console/case_pages.h"
+#include "console/people_forms.h"
+#include "util/text.h"
+
+namespace mailcase::console {
+namespace {
+
+constexpr int kPageSize = 50;
+constexpr int kCasesShown = 25;
+// The languages a contact's mail may be written in (outbound's templates); another tag
+// typed elsewhere (the API, the command line) is kept and shown as it is.
+constexpr const char* kLanguages[][2] = {
+    {"", "The default"}, {"en", "English"}, {"fr", "French"}, {"pl", "Polish"}};
+
+using Rq = const httplib::Request&;
+using Rs = httplib::Response&;
+
+store::Id id_of(Rq req) {
+  try {
+    return std::stoll(req.matches[1]);
+  } catch (const std::exception&) {
+    return 0;  // out of range: no such row
+  }
+}
+
+Fields fields_of(Rq req, std::initializer_list<const char*> names) {
+  Fields f;
+  for (const char* n : names) f[n] = form_value(req, n);
+  return f;
+}
+
+Html addresses_html(const std::vector<std::string>& emails) {
+  if (emails.empty()) return html("<span class=\"muted\">none</span>");
+  std::vector<Html> items;
+  for (size_t i = 0; i < emails.size(); ++i)
+    items.push_back(
+        i == 0 && emails.size() > 1
+            ? html("<li>{} <span class=\"muted\">(mail to the contact goes here)</span></li>", emails[i])
+            : html("<li>{}</li>", emails[i]));
+  return html("<ul class=\"plain\">{}</ul>", join(items));
+}
+
+Html textarea(const char* name, const char* label, const char* hint, const Fields& values,
+              const std::map<std::string, std::string>& errors) {
+  const bool bad = errors.count(name) > 0;
+  return html(
+      "<label for=\"f-{}\">{} <span class=\"muted\">{}</span></label><textarea id=\"f-{}\" name=\"{}\" "
+      "rows=\"3\"{}>{}</textarea>{}",
+      name, label, hint, name, name,
+      bad ? html(" aria-invalid=\"true\" aria-describedby=\"e-{}\"", name) : Html(), field(values, name),
+      field_error(errors, name));
+}
+
+Html language_select(const Fields& values) {
+  const std::string current = field(values, "language");
+  std::vector<Html> options;
+  bool listed = false;
+  for (const auto& [tag, words] : kLanguages) {
+    listed = listed || current == tag;
+    options.push_back(current == tag ? html("<option value=\"{}\" selected>{}</option>", tag, words)
+                                     : html("<option value=\"{}\">{}</option>", tag, words));
+  }
+  if (!listed) options.push_back(html("<option value=\"{}\" selected>{}</option>", current, current));
+  return html(
+      "<label for=\"f-language\">Language of our mail</label><select id=\"f-language\" "
+      "name=\"language\">{}</select>",
+      join(options));
+}
+
+// The contact form's fields, for a new contact (action "/contacts") or one to change.
+Html contact_form(const Viewer& v, std::string_view action, std::string_view button, const Fields& values,
+                  const std::map<std::string, std::string>& errors) {
+  return html(
+      "<form method=\"post\" action=\"{}\" class=\"card\" id=\"contact-form\">{}{}{}{}{}"
+      "<div class=\"actions\"><button type=\"submit\">{}</button></div></form>",
+      action, csrf_field(v), text_input("name", "Name", values, errors, " required maxlength=\"200\""),
+      textarea("emails", "Addresses", "(one a line; the first is the one our mail goes to)", values, errors),
+      language_select(values),
+      text_input("account", "Account (its name; empty: none)", values, errors, " maxlength=\"200\""), button);
+}
+
+Html pager(std::string_view base, const std::optional<std::string>& next, bool first) {
+  const char sep = base.find('?') == std::string_view::npos ? '?' : '&';
+  Html out;
+  if (!first) out += html("<a href=\"{}\">First page</a>", base);
+  if (next)
+    out += html("<a href=\"{}{}cursor={}\" rel=\"next\">Next page</a>", base, std::string(1, sep), *next);
+  return out.empty() ? out : html("<nav class=\"pager\" aria-label=\"Pages\">{}</nav>", out);
+}
+
+store::PageRequest page_request_of(Rq req) {
+  store::PageRequest pr;
+  const std::string cursor = form_value(req, "cursor");
+  if (!cursor.empty()) pr.cursor = cursor.substr(0, 200);
+  pr.limit = kPageSize;
+  pr.count = true;
+  return pr;
+}
+
+// Each account named by `ids`, read once each (a page's rows share few).
+Result<std::map<store::Id, std::string>> account_names(store::UnitOfWork& unit,
+                                                       const std::vector<store::Contact>& contacts) {
+  std::map<store::Id, std::string> names;
+  for (const auto& c : contacts) {
+    if (!c.account_id || names.count(*c.account_id)) continue;
+    MC_ASSIGN_OR_RETURN(auto a, unit.accounts().get_account(*c.account_id));
+    names[*c.account_id] = a ? a->name : "";
+  }
+  return names;
+}
+
+Html contact_rows(const std::vector<store::Contact>& contacts,
+                  const std::map<store::Id, std::string>& accounts, bool with_account) {
+  std::vector<Html> rows;
+  for (const auto& c : contacts) {
+    Html account;
+    if (with_account) {
+      auto it = c.account_id ? accounts.find(*c.account_id) : accounts.end();
+      account =
+          html("<td class=\"optional\">{}</td>",
+               it == accounts.end() ? html("<span class=\"muted\">none</span>")
+                                    : html("<a href=\"/accounts/{}\">{}</a>", *c.account_id, it->second));
+    }
+    std::string addresses;
+    for (const auto& e : c.emails) addresses += (addresses.empty() ? "" : ", ") + e;
+    rows.push_back(html("<tr><td><a href=\"/contacts/{}\">{}</a></td><td>{}</td>{}</tr>", c.id,
+                        c.name.empty() ? std::string("(no name)") : c.name, addresses, account));
+  }
+  return html(
+      "<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Addresses</th>{}</tr></thead>"
+      "<tbody>{}</tbody></table>",
+      with_account ? html("<th scope=\"col\" class=\"optional\">Account</th>") : Html(), join(rows));
+}
+
+// ---- contacts
+
+// /contacts: find one by an address, the contacts by age, and a form for a new one.
+// `email` (a search) goes straight to its contact when there is one.
+void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
+                   const std::map<std::string, std::string>& errors = {}) {
+  std::string email(text::trim(form_value(req, "email")));
+  if (email.size() > 320) email.resize(320);
+  email = text::make_valid_utf8(email);
+  const store::PageRequest pr = page_request_of(req);
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_failure(res, v, unit.error());
+  Html found;
+  if (!email.empty() && req.method == "GET") {
+    auto c = unit->accounts().find_contact_by_email(email);
+    if (!c) return send_failure(res, v, c.error());
+    if (*c) return redirect(res, "/contacts/" + std::to_string((*c)->id));
+    found = html(
+        "<p class=\"muted\" role=\"status\">No contact has the address {}. The form below adds one with "
+        "it.</p>",
+        email);
+  }
+  auto page = unit->accounts().page_contacts(pr);
+  if (!page) {
+    if (page.error().code == ErrorCode::kInvalidInput)
+      return send_error(res, 400, v, "This page link is not valid.");
+    return send_failure(res, v, page.error());
+  }
+  auto accounts = account_names(*unit, page->items);
+  if (!accounts) return send_failure(res, v, accounts.error());
+  Fields values = typed;
+  if (values.empty()) {
+    values["emails"] = email;
+    values["account"] = text::make_valid_utf8(form_value(req, "account").substr(0, 200));
+  }
+  Html list = page->items.empty() ? html("<p class=\"muted\">No contacts yet.</p>")
+                                  : contact_rows(page->items, *accounts, true);
+  Html body = html(
+      "<h1>Contacts</h1><form method=\"get\" action=\"/contacts\" class=\"filters\" role=\"search\"><div>"
+      "<label for=\"find-email\">Find by address</label><input id=\"find-email\" name=\"email\" "
+      "type=\"email\" "
+      "maxlength=\"320\" required value=\"{}\"></div><button type=\"submit\">Find</button></form>{}"
+      "<section aria-labelledby=\"all-h\"><h2 id=\"all-h\">All contacts{}</h2>{}{}</section>"
+      "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">Add a contact</h2>{}{}</section>",
+      email, found, page->total ? html(" ({})", *page->total) : Html(), list,
+      pager("/contacts", page->next_cursor, !pr.cursor.has_value()),
+      errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
+      contact_form(v, "/contacts", "Add the contact", values, errors));
+  send_page(res, status, v, "Contacts", "contacts", body);
+}
+
+// What the admin layer refused, under the field it names (or above the form).
+std::map<std::string, std::string> refusal_errors(const Error& e) {
+  std::map<std::string, std::string> errors;
+  if (auto bad = admin::invalid_of(e.message))
+    errors[bad->field == "account_id" ? "account" : bad->field] = text::capitalized(bad->message) + ".";
+  else if (e.code == ErrorCode::kConflict)
+    errors["emails"] = text::capitalized(e.message) + ".";
+  else if (e.code == ErrorCode::kNotFound)
+    errors["account"] = text::capitalized(e.message) + " (leave it empty, or name one that exists).";
+  return errors;
+}
+
+void add_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
+  const Fields f = fields_of(req, {"name", "emails", "language", "account"});
+  auto form = contact_from_form(f);
+  if (!form.errors.empty()) return contacts_page(ctx, v, req, res, 422, f, form.errors);
+  auto c = admin::add_contact(ctx.store, form.input);
+  if (!c) {
+    auto errors = refusal_errors(c.error());
+    if (errors.empty()) return send_failure(res, v, c.error());
+    return contacts_page(ctx, v, req, res, c.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
+  }
+  redirect(res, "/contacts/" + std::to_string(c->id) + "?done=added");
+}
+
+// /contacts/{id}: the contact, their latest cases and the form that changes them.
+void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
+                  const std::map<std::string, std::string>& errors = {}) {
+  const store::Id id = id_of(req);
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_failure(res, v, unit.error());
+  auto found = unit->accounts().get_contact(id);
+  if (!found) return send_failure(res, v, found.error());
+  if (!*found) return send_error(res, 404, v, "There is no such contact.");
+  const store::Contact& c = **found;
+  std::optional<store::Account> account;
+  if (c.account_id) {
+    auto a = unit->accounts().get_account(*c.account_id);
+    if (!a) return send_failure(res, v, a.error());
+    account = std::move(*a);
+  }
+  auto unverified = unit->accounts().contact_unverified(c.id);
+  if (!unverified) return send_failure(res, v, unverified.error());
+
+  Html cases = html("<p class=\"muted\">No cases.</p>");
+  if (!c.emails.empty()) {
+    store::CaseQuery q;
+    q.contact = c.emails.front();
+    q.limit = kCasesShown;
+    q.count = true;
+    auto page = unit->cases().find_cases(q);
+    auto agents = unit->agents().list_agents();
+    if (!page || !agents) {
+      spdlog::warn("console: a contact's cases cannot be read: {}",
+                   !page ? page.error().message : agents.error().message);
+      return send_error(res, 503, v, "The contact's cases cannot be read just now. Please try again.");
+    }
+    ListForm all;
+    all.contact = c.emails.front();
+    if (!page->items.empty())
+      cases = html("{}<p><a href=\"{}\">All {} of their cases in the case list</a></p>",
+                   case_table(page->items, agent_names(*agents)), list_link(all), page->total.value_or(0));
+  }
+  Fields values = typed;
+  if (values.empty()) {
+    values["name"] = c.name;
+    for (const auto& e : c.emails) values["emails"] += e + "\n";
+    values["language"] = c.language;
+    values["account"] = account ? account->name : "";
+  }
+  static const std::map<std::string, std::string> kDone = {{"added", "The contact was added."},
+                                                           {"saved", "The contact was saved."}};
+  auto done = kDone.find(form_value(req, "done"));
+  Html language = html("{}", c.language.empty() ? std::string("the default") : c.language);
+  for (const auto& [tag, words] : kLanguages)
+    if (c.language == tag && *tag) language = html("{}", words);
+  Html body = html(
+      "<h1>{}</h1>{}<p><a href=\"/contacts\">All contacts</a></p>"
+      "<dl class=\"card facts\"><dt>Addresses</dt><dd>{}</dd><dt>Account</dt><dd>{}</dd>"
+      "<dt>Language</dt><dd>{}</dd>{}</dl>"
+      "<section aria-labelledby=\"cases-h\"><h2 id=\"cases-h\">Cases</h2>{}</section>"
+      "<section aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Change the contact</h2>{}{}</section>",
+      c.name.empty() ? std::string("(no name)") : c.name,
+      done != kDone.end() && status == 200 ? html("<p class=\"ok\" role=\"status\">{}</p>", done->second)
+                                           : Html(),
+      addresses_html(c.emails),
+      account ? html("<a href=\"/accounts/{}\">{}</a>", account->id, account->name)
+              : html("<span class=\"muted\">none</span>"),
+      language,
+      *unverified
+          ? html("<dt>Verified</dt><dd>No: made from a mail whose envelope sender did not vouch for its "
+                 "From, so the loop guard does not count it known</dd>")
+          : Html(),
+      cases,
+      errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
+      contact_form(v, "/contacts/" + std::to_string(c.id), "Save", values, errors));
+  send_page(res, status, v, c.name.empty() ? std::string("Contact") : c.name, "contacts", body);
+}
+
+void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
+  const store::Id id = id_of(req);
+  const Fields f = fields_of(req, {"name", "emails", "language", "account"});
+  auto form = contact_from_form(f);
+  if (!form.errors.empty()) return contact_page(ctx, v, req, res, 422, f, form.errors);
+  admin::ContactPatch patch;
+  patch.name = form.input.name;
+  patch.emails = form.input.emails;
+  patch.language = form.input.language;
+  if (form.account.empty()) {
+    patch.clear_account = true;
+  } else {
+    auto unit = ctx.store.open_unit(store::Access::kRead);
+    if (!unit) return send_failure(res, v, unit.error());
+    auto a = unit->accounts().find_account_by_name(form.account);
+    if (!a) return send_failure(res, v, a.error());
+    if (!*a)
+      return contact_page(ctx, v, req, res, 422, f,
+                          {{"account", "No account is named " + form.account +
+                                           " (leave it empty, or name one that exists)."}});
+    patch.account_id = (*a)->id;
+  }
+  auto c = admin::update_contact(ctx.store, id, patch);
+  if (!c && c.error().code == ErrorCode::kNotFound)
+    return send_error(res, 404, v, "There is no such contact.");
+  if (!c) {
+    auto errors = refusal_errors(c.error());
+    if (errors.empty()) return send_failure(res, v, c.error());
+    return contact_page(ctx, v, req, res, c.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
+  }
+  redirect(res, "/contacts/" + std::to_string(id) + "?done=saved");
+}
+
+// ---- accounts
+
+Html account_form(const Viewer& v, const Fields& values, const std::map<std::string, std::string>& errors) {
+  return html(
+      "<form method=\"post\" action=\"/accounts\" class=\"card\" id=\"account-form\">{}{}{}{}"
+      "<div class=\"actions\"><button type=\"submit\">Add the account</button></div></form>",
+      csrf_field(v), text_input("name", "Name", values, errors, " required maxlength=\"200\""),
+      text_input("support_level", "Support level (optional)", values, errors, " maxlength=\"200\""),
+      textarea("emails", "Its own addresses",
+               "(optional; one a line: mail from them counts as the account's)", values, errors));
+}
+
+void accounts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
+                   const std::map<std::string, std::string>& errors = {}) {
+  const store::PageRequest pr = page_request_of(req);
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_failure(res, v, unit.error());
+  auto page = unit->accounts().page_accounts(pr);
+  if (!page) {
+    if (page.error().code == ErrorCode::kInvalidInput)
+      return send_error(res, 400, v, "This page link is not valid.");
+    return send_failure(res, v, page.error());
+  }
+  std::vector<Html> rows;
+  for (const auto& a : page->items) {
+    std::string addresses;
+    for (const auto& e : a.emails) addresses += (addresses.empty() ? "" : ", ") + e;
+    rows.push_back(
+        html("<tr><td><a href=\"/accounts/{}\">{}</a></td><td>{}</td><td class=\"optional\">{}</td></tr>",
+             a.id, a.name, a.support_level, addresses));
+  }
+  Html list = rows.empty() ? html("<p class=\"muted\">No accounts yet.</p>")
+                           : html(
+                                 "<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Support "
+                                 "level</th><th scope=\"col\" class=\"optional\">Addresses</th></tr></thead>"
+                                 "<tbody>{}</tbody></table>",
+                                 join(rows));
+  Html body = html(
+      "<h1>Accounts</h1><section aria-labelledby=\"all-h\"><h2 id=\"all-h\">All accounts{}</h2>{}{}</section>"
+      "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">Add an account</h2>{}{}</section>",
+      page->total ? html(" ({})", *page->total) : Html(), list,
+      pager("/accounts", page->next_cursor, !pr.cursor.has_value()),
+      errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
+      account_form(v, typed, errors));
+  send_page(res, status, v, "Accounts", "accounts", body);
+}
+
+void add_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
+  const Fields f = fields_of(req, {"name", "support_level", "emails"});
+  auto form = account_from_form(f);
+  if (!form.errors.empty()) return accounts_page(ctx, v, req, res, 422, f, form.errors);
+  auto a = admin::add_account(ctx.store, form.input);
+  if (!a) {
+    std::map<std::string, std::string> errors;
+    if (auto bad = admin::invalid_of(a.error().message))
+      errors[bad->field] = text::capitalized(bad->message) + ".";
+    else if (a.error().code == ErrorCode::kConflict)
+      errors["name"] = text::capitalized(a.error().message) + ".";
+    if (errors.empty()) return send_failure(res, v, a.error());
+    return accounts_page(ctx, v, req, res, a.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
+  }
+  redirect(res, "/accounts/" + std::to_string(a->id) + "?done=added");
+}
+
+// /accounts/{id}: the account, its addresses and its contacts, a page at a time.
+void account_page(Context& ctx, const Viewer& v, Rq req, Rs res) {
+  const store::Id id = id_of(req);
+  const store::PageRequest pr = page_request_of(req);
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_failure(res, v, unit.error());
+  auto found = unit->accounts().get_account(id);
+  if (!found) return send_failure(res, v, found.error());
+  if (!*found) return send_error(res, 404, v, "There is no such account.");
+  const store::Account& a = **found;
+  auto contacts = unit->accounts().page_account_contacts(a.id, pr);
+  if (!contacts) {
+    if (contacts.error().code == ErrorCode::kInvalidInput)
+      return send_error(res, 400, v, "This page link is not valid.");
+    return send_failure(res, v, contacts.error());
+  }
+  const std::string self = "/accounts/" + std::to_string(a.id);
+  Html list = contacts->items.empty() ? html("<p class=\"muted\">No contact belongs to this account.</p>")
+                                      : contact_rows(contacts->items, {}, false);
+  Html body = html(
+      "<h1>{}</h1>{}<p><a href=\"/accounts\">All accounts</a></p>"
+      "<dl class=\"card facts\"><dt>Support level</dt><dd>{}</dd><dt>Its own addresses</dt><dd>{}</dd></dl>"
+      "<section aria-labelledby=\"contacts-h\"><h2 id=\"contacts-h\">Contacts{}</h2>{}{}"
+      "<p><a href=\"/contacts?account={}#contact-form\">Add a contact to this account</a></p></section>",
+      a.name,
+      form_value(req, "done") == "added" ? html("<p class=\"ok\" role=\"status\">The account was added.</p>")
+                                         : Html(),
+      a.support_level.empty() ? html("<span class=\"muted\">none</span>") : html("{}", a.support_level),
+      addresses_html(a.emails), contacts->total ? html(" ({})", *contacts->total) : Html(), list,
+      pager(self, contacts->next_cursor, !pr.cursor.has_value()), url_encode(a.name));
+  send_page(res, 200, v, a.name, "accounts", body);
+}
+
+}  // namespace
+
+void mount_people_pages(web::HttpServer& server, Context& ctx) {
+  const std::string id = R"((\d{1,18}))";
+  server.get("/contacts", "/contacts",
+             page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { contacts_page(ctx, v, q, s); }));
+  server.post("/contacts", "/contacts",
+              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { add_contact(ctx, v, q, s); }));
+  server.get("/contacts/{id}", "/contacts/" + id,
+             page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { contact_page(ctx, v, q, s); }));
+  server.post("/contacts/{id}", "/contacts/" + id,
+              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { change_contact(ctx, v, q, s); }));
+  server.get("/accounts", "/accounts",
+             page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { accounts_page(ctx, v, q, s); }));
+  server.post("/accounts", "/accounts",
+              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { add_account(ctx, v, q, s); }));
+  server.get("/accounts/{id}", "/accounts/" + id,
+             page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { account_page(ctx, v, q, s); }));
+}
+
+}  // namespace mailcase::console

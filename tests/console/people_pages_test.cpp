@@ -1,0 +1,366 @@
+// Contacts and accounts in the console: the forms' reading (pure), and the pages through a
+// real HTTP server in this process, logged in with a session as the browser would be.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <thread>
+
+#include "config/config.h"
+#include "console/console.h"
+#include "console/people_forms.h"
+#include "console/sessions.h"
+#include "ingest/pipeline.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+#include "support/test_support.h"
+#include "util/text.h"
+#include "web/http_server.h"
+
+namespace mailcase::console {
+namespace {
+
+// ---- the forms (pure)
+
+TEST(PeopleForms, AddressesAreOneALineOrSeparatedByCommasOrSpaces) {
+  EXPECT_EQ(
+      split_addresses(" ann@a.example\r\n\r\nann.smith@a.example, ann@b.example;ann@c.example  "),
+      (std::vector<std::string>{"ann@a.example", "ann.smith@a.example", "ann@b.example", "ann@c.example"}));
+  EXPECT_TRUE(split_addresses(" \n ,; ").empty());
+}
+
+TEST(PeopleForms, AContactNeedsANameAndAnAddressAndTheFieldAtFaultIsNamed) {
+  auto ok = contact_from_form({{"name", " Ann Smith "},
+                               {"emails", "ann@a.example\nann@b.example"},
+                               {"language", "fr"},
+                               {"account", " Acme "}});
+  EXPECT_TRUE(ok.errors.empty());
+  EXPECT_EQ(ok.input.name, "Ann Smith");
+  EXPECT_EQ(ok.input.emails, (std::vector<std::string>{"ann@a.example", "ann@b.example"}));
+  EXPECT_EQ(ok.input.account_name, std::optional<std::string>("Acme"));
+  EXPECT_FALSE(contact_from_form({{"name", "Ann"}, {"emails", "ann@a.example"}}).input.account_name);
+
+  EXPECT_EQ(contact_from_form({{"name", " "}, {"emails", "ann@a.example"}}).errors.count("name"), 1u);
+  EXPECT_EQ(contact_from_form({{"name", "Ann"}, {"emails", ""}}).errors.count("emails"), 1u);
+  EXPECT_EQ(contact_from_form({{"name", "Ann"}, {"emails", "not an address"}}).errors.count("emails"), 1u);
+  EXPECT_EQ(contact_from_form({{"name", "Ann"}, {"emails", "a@a.example"}, {"language", "French!"}})
+                .errors.count("language"),
+            1u);
+  std::string many;
+  for (int i = 0; i < 21; ++i) many += "a" + std::to_string(i) + "@a.example\n";
+  EXPECT_EQ(contact_from_form({{"name", "Ann"}, {"emails", many}}).errors.count("emails"), 1u);
+  EXPECT_EQ(
+      contact_from_form({{"name", "Ann"}, {"emails", "a@a.example"}, {"account", std::string(300, 'x')}})
+          .errors.count("account"),
+      1u);
+  // A field of megabytes is cut before it is looked at, and refused.
+  auto huge = contact_from_form({{"name", "Ann"}, {"emails", std::string(5'000'000, 'a') + "@a.example"}});
+  EXPECT_EQ(huge.errors.count("emails"), 1u);
+}
+
+TEST(PeopleForms, AnAccountNeedsANameOnlyAndItsAddressesMustBeAddresses) {
+  auto ok = account_from_form({{"name", "Acme"}, {"support_level", " gold "}, {"emails", ""}});
+  EXPECT_TRUE(ok.errors.empty());
+  EXPECT_EQ(ok.input.support_level, "gold");
+  EXPECT_EQ(account_from_form({{"name", ""}}).errors.count("name"), 1u);
+  EXPECT_EQ(account_from_form({{"name", "Acme"}, {"emails", "acme"}}).errors.count("emails"), 1u);
+  EXPECT_EQ(account_from_form({{"name", "Acme"}, {"support_level", "a\nb"}}).errors.count("support_level"),
+            1u);
+}
+
+// ---- the pages
+
+struct Answer {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+  bool has(std::string_view s) const { return body.find(s) != std::string::npos; }
+};
+
+class PeoplePagesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_EQ(cli({"init"}).exit_code, 0);
+    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
+    ASSERT_EQ(cli({"address", "add", "support@corp.example"}).exit_code, 0);
+    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+    ASSERT_EQ(cli({"account", "add", "--name", "Customer Ltd", "--support-level", "gold"}).exit_code, 0);
+    ASSERT_EQ(cli({"contact", "add", "--name", "Ann Smith", "--email", "ann@customer.example", "--account",
+                   "Customer Ltd"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(cli({"contact", "add", "--name", "Carl", "--email", "carl@other.example"}).exit_code, 0);
+
+    auto cfg = config::load(data_ / "mailcase.toml");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    auto rt = runtime::Runtime::open(data_, *cfg);
+    ASSERT_TRUE(rt) << rt.error().message;
+    rt_ = std::move(*rt);
+    const ingest::Envelope env{"test", {"support@corp.example"}, std::nullopt};
+    auto made = rt_->ingest().deliver(
+        "From: Ann Smith <ann@customer.example>\r\nTo: support@corp.example\r\nSubject: Printer on fire\r\n"
+        "Message-ID: <p1@customer.example>\r\n\r\nIt burns.\r\n",
+        env);
+    ASSERT_TRUE(made) << made.error().message;
+    ASSERT_EQ(made->kind, ingest::OutcomeKind::kCreated);
+    ASSERT_TRUE(made->case_number);
+    case_number_ = *made->case_number;
+    ann_ = contact_id("ann@customer.example");
+    carl_ = contact_id("carl@other.example");
+    ASSERT_NE(ann_, 0);
+
+    console_ = std::make_unique<Console>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
+    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
+    console_->mount(*http_);
+    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
+    thread_ = std::thread([this] { http_->serve(); });
+
+    Sessions sessions(rt_->store(), rt_->config().http, rt_->clock());
+    store::Agent bob;
+    {
+      auto u = rt_->store().open_unit(store::Access::kRead);
+      ASSERT_TRUE(u);
+      auto a = u->agents().find_agent_by_email("bob@corp.example");
+      ASSERT_TRUE(a && *a);
+      bob = **a;
+    }
+    auto cookie = sessions.start(bob);
+    ASSERT_TRUE(cookie);
+    cookie_ = *cookie;
+    auto viewer = sessions.resume(cookie_);
+    ASSERT_TRUE(viewer && *viewer);
+    csrf_ = (*viewer)->csrf;
+  }
+
+  void TearDown() override {
+    if (http_) http_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  mailcase::testing::CommandResult cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data_.string()});
+    return mailcase::testing::run_mailcase(args);
+  }
+
+  store::Id contact_id(const std::string& email) {
+    auto u = rt_->store().open_unit(store::Access::kRead);
+    EXPECT_TRUE(u);
+    auto c = u->accounts().find_contact_by_email(email);
+    EXPECT_TRUE(c);
+    return c && *c ? (*c)->id : 0;
+  }
+
+  store::Contact contact(store::Id id) {
+    auto u = rt_->store().open_unit(store::Access::kRead);
+    EXPECT_TRUE(u);
+    auto c = u->accounts().get_contact(id);
+    EXPECT_TRUE(c && *c);
+    return c && *c ? **c : store::Contact{};
+  }
+
+  std::optional<store::Account> account_named(const std::string& name) {
+    auto u = rt_->store().open_unit(store::Access::kRead);
+    EXPECT_TRUE(u);
+    auto a = u->accounts().find_account_by_name(name);
+    EXPECT_TRUE(a);
+    return a ? *a : std::nullopt;
+  }
+
+  Answer get(const std::string& path, bool logged_in = true) {
+    httplib::Client c("127.0.0.1", http_->bound_port());
+    c.set_read_timeout(60, 0);
+    httplib::Headers h;
+    if (logged_in) h.emplace("Cookie", std::string(kSessionCookie) + "=" + cookie_);
+    auto r = c.Get(path.c_str(), h);
+    EXPECT_TRUE(r) << path;
+    if (!r) return {};
+    return {r->status, r->body, r->headers};
+  }
+
+  Answer post(const std::string& path, httplib::Params form, bool with_csrf = true) {
+    httplib::Client c("127.0.0.1", http_->bound_port());
+    c.set_read_timeout(60, 0);
+    httplib::Headers h{{"Cookie", std::string(kSessionCookie) + "=" + cookie_}};
+    if (with_csrf) form.emplace("csrf", csrf_);
+    auto r = c.Post(path.c_str(), h, form);
+    EXPECT_TRUE(r) << path;
+    if (!r) return {};
+    return {r->status, r->body, r->headers};
+  }
+
+  std::string ann_path() const { return "/contacts/" + std::to_string(ann_); }
+
+  mailcase::testing::TempDir dir_;
+  std::filesystem::path data_;
+  std::unique_ptr<runtime::Runtime> rt_;
+  std::unique_ptr<Console> console_;
+  std::unique_ptr<web::HttpServer> http_;
+  std::thread thread_;
+  std::string cookie_, csrf_, case_number_;
+  store::Id ann_ = 0, carl_ = 0;
+};
+
+TEST_F(PeoplePagesTest, WithoutASessionThePagesGoToTheLoginAndNothingChanges) {
+  for (const std::string& path : {std::string("/contacts"), ann_path(), std::string("/accounts")}) {
+    auto a = get(path, false);
+    EXPECT_EQ(a.status, 303) << path;
+    EXPECT_TRUE(a.header("Location").starts_with("/login?next=")) << path;
+    EXPECT_FALSE(a.has("ann@customer.example")) << path;
+  }
+  httplib::Client c("127.0.0.1", http_->bound_port());
+  auto r = c.Post(ann_path().c_str(),
+                  httplib::Params{{"csrf", csrf_}, {"name", "Mallory"}, {"emails", "m@x.example"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  // Logged in but without the session's CSRF token: refused too.
+  EXPECT_EQ(post(ann_path(), {{"name", "Mallory"}, {"emails", "m@x.example"}}, false).status, 403);
+  EXPECT_EQ(contact(ann_).name, "Ann Smith");
+  EXPECT_EQ(contact(ann_).emails, std::vector<std::string>{"ann@customer.example"});
+}
+
+TEST_F(PeoplePagesTest, AnAddressFindsItsContactWhosePageShowsTheirAccountAndCases) {
+  auto found = get("/contacts?email=ANN%40Customer.example");
+  EXPECT_EQ(found.status, 303);
+  EXPECT_EQ(found.header("Location"), ann_path());
+
+  auto page = get(ann_path());
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_TRUE(page.has("<h1>Ann Smith</h1>")) << page.body;
+  EXPECT_TRUE(page.has("ann@customer.example"));
+  const auto acme = account_named("Customer Ltd");
+  ASSERT_TRUE(acme);
+  EXPECT_TRUE(page.has("href=\"/accounts/" + std::to_string(acme->id) + "\">Customer Ltd</a>")) << page.body;
+  EXPECT_TRUE(page.has("href=\"/cases/" + case_number_ + "\"")) << page.body;
+  EXPECT_TRUE(page.has("Printer on fire"));
+  EXPECT_TRUE(page.has("/cases?contact=ann%40customer.example")) << "the link to all their cases";
+
+  // The case page leads to the contact and the account.
+  auto c = get("/cases/" + case_number_);
+  ASSERT_EQ(c.status, 200);
+  EXPECT_TRUE(c.has("href=\"" + ann_path() + "\"")) << c.body;
+  EXPECT_TRUE(c.has("href=\"/accounts/" + std::to_string(acme->id) + "\""));
+
+  // An unknown address: said so, and the form below is ready to add it.
+  auto none = get("/contacts?email=dora%40new.example");
+  ASSERT_EQ(none.status, 200);
+  EXPECT_TRUE(none.has("No contact has the address dora@new.example")) << none.body;
+  EXPECT_TRUE(none.has(">dora@new.example</textarea>")) << none.body;
+  EXPECT_EQ(get("/contacts/999999").status, 404);
+  EXPECT_EQ(get("/contacts/99999999999999999999").status, 404);
+}
+
+TEST_F(PeoplePagesTest, AnAgentCorrectsAContactAndTheirMailFindsThemByTheNewAddress) {
+  auto saved = post(ann_path(), {{"name", "Ann Smith-Jones"},
+                                 {"emails", "ann@customer.example\nann.smith@home.example"},
+                                 {"language", "fr"},
+                                 {"account", ""}});
+  ASSERT_EQ(saved.status, 303) << saved.body;
+  EXPECT_EQ(saved.header("Location"), ann_path() + "?done=saved");
+  const auto c = contact(ann_);
+  EXPECT_EQ(c.name, "Ann Smith-Jones");
+  EXPECT_EQ(c.emails, (std::vector<std::string>{"ann@customer.example", "ann.smith@home.example"}));
+  EXPECT_EQ(c.language, "fr");
+  EXPECT_FALSE(c.account_id);
+  auto page = get(ann_path() + "?done=saved");
+  EXPECT_TRUE(page.has("The contact was saved.")) << page.body;
+  EXPECT_TRUE(page.has("French"));
+
+  // Mail from the new address lands with Ann.
+  const ingest::Envelope env{"test", {"support@corp.example"}, std::nullopt};
+  auto made = rt_->ingest().deliver(
+      "From: Ann <ann.smith@home.example>\r\nTo: support@corp.example\r\nSubject: From home\r\n"
+      "Message-ID: <h1@home.example>\r\n\r\nHello.\r\n",
+      env);
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(contact_id("ann.smith@home.example"), ann_);
+  EXPECT_TRUE(get(ann_path()).has("From home"));
+
+  // Back into the account by its name.
+  ASSERT_EQ(post(ann_path(), {{"name", "Ann Smith-Jones"},
+                              {"emails", "ann@customer.example"},
+                              {"language", ""},
+                              {"account", "Customer Ltd"}})
+                .status,
+            303);
+  EXPECT_EQ(contact(ann_).account_id, account_named("Customer Ltd")->id);
+}
+
+TEST_F(PeoplePagesTest, ARefusedChangeKeepsWhatWasTypedAndChangesNothing) {
+  // Carl's address is Carl's.
+  auto taken = post(ann_path(), {{"name", "Ann S"}, {"emails", "ann@customer.example, carl@other.example"}});
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_TRUE(taken.has("belongs to another contact")) << taken.body;
+  EXPECT_TRUE(taken.has("value=\"Ann S\"")) << "what was typed stays";
+  EXPECT_TRUE(taken.has("carl@other.example</textarea>"));
+  EXPECT_EQ(contact(ann_).name, "Ann Smith");
+  EXPECT_EQ(contact(carl_).emails, std::vector<std::string>{"carl@other.example"});
+
+  auto no_account =
+      post(ann_path(), {{"name", "Ann"}, {"emails", "ann@customer.example"}, {"account", "Nope Inc"}});
+  EXPECT_EQ(no_account.status, 422);
+  EXPECT_TRUE(no_account.has("No account is named Nope Inc")) << no_account.body;
+  EXPECT_TRUE(no_account.has("aria-invalid=\"true\" aria-describedby=\"e-account\""));
+
+  auto no_address = post(ann_path(), {{"name", "Ann"}, {"emails", " "}});
+  EXPECT_EQ(no_address.status, 422);
+  EXPECT_TRUE(no_address.has("At least one address is needed.")) << no_address.body;
+  EXPECT_EQ(contact(ann_).emails, std::vector<std::string>{"ann@customer.example"});
+  EXPECT_EQ(post("/contacts/999999", {{"name", "Ann"}, {"emails", "x@y.example"}}).status, 404);
+}
+
+TEST_F(PeoplePagesTest, ANewContactIsAddedWithItsAccountAndShownEscaped) {
+  auto added = post("/contacts", {{"name", "<script>alert(1)</script> Dora"},
+                                  {"emails", "dora@new.example"},
+                                  {"language", "pl"},
+                                  {"account", "Customer Ltd"}});
+  ASSERT_EQ(added.status, 303) << added.body;
+  const store::Id dora = contact_id("dora@new.example");
+  ASSERT_NE(dora, 0);
+  EXPECT_EQ(added.header("Location"), "/contacts/" + std::to_string(dora) + "?done=added");
+  auto page = get("/contacts/" + std::to_string(dora));
+  EXPECT_FALSE(page.has("<script>alert")) << page.body;
+  EXPECT_TRUE(page.has("&lt;script&gt;alert(1)&lt;/script&gt; Dora"));
+  EXPECT_TRUE(page.has("Polish"));
+  EXPECT_EQ(contact(dora).account_id, account_named("Customer Ltd")->id);
+
+  auto again = post("/contacts", {{"name", "Dora 2"}, {"emails", "DORA@new.example"}});
+  EXPECT_EQ(again.status, 409);
+  EXPECT_TRUE(again.has("value=\"Dora 2\""));
+  auto list = get("/contacts");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_TRUE(list.has("All contacts (3)")) << list.body;
+  EXPECT_TRUE(list.has("href=\"" + ann_path() + "\">Ann Smith</a>"));
+}
+
+TEST_F(PeoplePagesTest, AnAccountIsAddedAndItsPageListsItsContacts) {
+  auto added =
+      post("/accounts", {{"name", "Globex"}, {"support_level", "silver"}, {"emails", "it@globex.example"}});
+  ASSERT_EQ(added.status, 303) << added.body;
+  const auto globex = account_named("Globex");
+  ASSERT_TRUE(globex);
+  EXPECT_EQ(globex->emails, std::vector<std::string>{"it@globex.example"});
+  EXPECT_EQ(added.header("Location"), "/accounts/" + std::to_string(globex->id) + "?done=added");
+  auto dup = post("/accounts", {{"name", "globex"}});
+  EXPECT_EQ(dup.status, 409) << dup.body;
+  EXPECT_TRUE(dup.has("exists already"));
+
+  const auto acme = account_named("Customer Ltd");
+  auto page = get("/accounts/" + std::to_string(acme->id));
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_TRUE(page.has("gold"));
+  EXPECT_TRUE(page.has("href=\"" + ann_path() + "\">Ann Smith</a>")) << page.body;
+  EXPECT_FALSE(page.has("Carl")) << "Carl is no contact of this account";
+  EXPECT_TRUE(page.has("Contacts (1)"));
+  EXPECT_TRUE(get("/accounts").has("href=\"/accounts/" + std::to_string(globex->id) + "\">Globex</a>"));
+  EXPECT_EQ(get("/accounts/" + std::to_string(globex->id)).status, 200);
+  EXPECT_EQ(get("/accounts/999999").status, 404);
+  EXPECT_EQ(get("/accounts?cursor=bm9wZQ").status, 400);
+}
+
+}  // namespace
+}  // namespace mailcase::console
