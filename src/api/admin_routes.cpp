@@ -14,6 +14,7 @@ namespace mailcase::api {
 namespace {
 
 constexpr size_t kMaxText = 1000;
+constexpr size_t kMaxContactQuery = 256;  // GET /contacts?q=
 
 // Fields a mailbox over HTTP never takes: a path on the server or a command to run there.
 // Secrets are sent as values (password, ca_certificate) and kept by mailcase.
@@ -30,12 +31,21 @@ store::Id id_of(const httplib::Request& req) {
 
 // ---- contacts
 
+// ?q=: only the contacts whose name or one of whose addresses starts with it (letter case
+// ignored); an index range each, whatever the number of contacts.
 void list_contacts(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   auto r = page_request_of(req.params);
   if (!r) return send_problem(res, r.error());
+  auto q = single_param(req.params, "q");
+  if (!q) return send_problem(res, q.error());
+  std::string prefix(*q ? text::trim(**q) : std::string_view());
+  if (prefix.size() > kMaxContactQuery || !text::is_clean_text(prefix, true))
+    return send_problem(
+        res, field_problem("q", "one line of at most " + std::to_string(kMaxContactQuery) + " bytes"));
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_error(res, unit.error());
-  auto page = unit->accounts().page_contacts(*r);
+  auto page =
+      prefix.empty() ? unit->accounts().page_contacts(*r) : unit->accounts().find_contacts(prefix, *r);
   if (!page) return send_failure(res, page.error());
   send_json(res, 200, page_json(*page, present::contact_record_json));
 }
@@ -112,6 +122,20 @@ void show_account(Context& ctx, store::Id id, httplib::Response& res) {
   if (!a) return send_error(res, a.error());
   if (!*a) return send_problem(res, Problem{404, "no account " + std::to_string(id), {}});
   send_json(res, 200, present::account_record_json(**a));
+}
+
+// An account's contacts, a page at a time by id (an index range).
+void list_account_contacts(Context& ctx, store::Id id, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto a = unit->accounts().get_account(id);
+  if (!a) return send_error(res, a.error());
+  if (!*a) return send_problem(res, Problem{404, "no account " + std::to_string(id), {}});
+  auto page = unit->accounts().page_account_contacts(id, *r);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, present::contact_record_json));
 }
 
 void add_account(Context& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -472,6 +496,9 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
               agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { add_account(c, q, s); }));
   server.get("/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { show_account(c, id_of(q), s); }));
+  server.get("/api/v1/accounts/{id}/contacts", "/api/v1/accounts/" + id + "/contacts",
+             agent_route(ctx, Need::kAgent,
+                         [](Context& c, A, Rq q, Rs s) { list_account_contacts(c, id_of(q), q, s); }));
 
   // Where mail comes in and who works it: admins only.
   server.get("/api/v1/routing-addresses", "/api/v1/routing-addresses",

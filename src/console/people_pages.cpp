@@ -1,10 +1,9 @@
 // Contacts and accounts: who writes in (/contacts, /contacts/{id}) and the companies they
 // write for (/accounts, /accounts/{id}), with their addresses, their account, their
-// contacts and their cases. Agents find a contact by an address, add one, and correct a
-// contact's name, addresses, language and account here. The same admin calls as the
-// command line's `contact add` and `account add` and the REST API's contacts and
-// accounts (admin/admin.h), so that a page and the API never disagree; the forms are read
-// by people_forms.h (pure).
+// contacts and their cases. Agents find a contact by the start of a name or an address, add one, and correct
+// a contact's name, addresses, language and account here. The same admin calls as the command line's `contact
+// add` and `account add` and the REST API's contacts and accounts (admin/admin.h), so that a page and the API
+// never disagree; the forms are read by people_forms.h (pure).
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -147,27 +146,24 @@ Html contact_rows(const std::vector<store::Contact>& contacts,
 
 // ---- contacts
 
-// /contacts: find one by an address, the contacts by age, and a form for a new one.
-// `email` (a search) goes straight to its contact when there is one.
+// /contacts: the contacts by age, or those whose name or an address starts with what was
+// searched (`q`; an address of a contact goes straight to them), and a form for a new one.
 void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
                    const std::map<std::string, std::string>& errors = {}) {
-  std::string email(text::trim(form_value(req, "email")));
-  if (email.size() > 320) email.resize(320);
-  email = text::make_valid_utf8(email);
+  std::string q(text::trim(form_value(req, "q")));
+  if (q.size() > 320) q.resize(320);
+  q = text::make_valid_utf8(q);
+  if (!text::is_clean_text(q, true)) q.clear();
   const store::PageRequest pr = page_request_of(req);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
-  Html found;
-  if (!email.empty() && req.method == "GET") {
-    auto c = unit->accounts().find_contact_by_email(email);
+  const bool searching = !q.empty() && req.method == "GET";
+  if (searching && q.find('@') != std::string::npos && !pr.cursor) {
+    auto c = unit->accounts().find_contact_by_email(q);
     if (!c) return send_failure(res, v, c.error());
     if (*c) return redirect(res, "/contacts/" + std::to_string((*c)->id));
-    found = html(
-        "<p class=\"muted\" role=\"status\">No contact has the address {}. The form below adds one with "
-        "it.</p>",
-        email);
   }
-  auto page = unit->accounts().page_contacts(pr);
+  auto page = searching ? unit->accounts().find_contacts(q, pr) : unit->accounts().page_contacts(pr);
   if (!page) {
     if (page.error().code == ErrorCode::kInvalidInput)
       return send_error(res, 400, v, "This page link is not valid.");
@@ -177,20 +173,29 @@ void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
   if (!accounts) return send_failure(res, v, accounts.error());
   Fields values = typed;
   if (values.empty()) {
-    values["emails"] = email;
+    // A search for an address nobody has: the form is ready to add it.
+    if (searching && q.find('@') != std::string::npos && page->items.empty()) values["emails"] = q;
     values["account"] = text::make_valid_utf8(form_value(req, "account").substr(0, 200));
   }
-  Html list = page->items.empty() ? html("<p class=\"muted\">No contacts yet.</p>")
-                                  : contact_rows(page->items, *accounts, true);
+  Html list;
+  if (page->items.empty())
+    list = searching
+               ? html("<p class=\"muted\" role=\"status\">No contact's name or address starts with {}.{}</p>",
+                      q, q.find('@') != std::string::npos ? " The form below adds one with it." : "")
+               : html("<p class=\"muted\">No contacts yet.</p>");
+  else
+    list = contact_rows(page->items, *accounts, true);
+  const std::string base = searching ? "/contacts?q=" + url_encode(q) : std::string("/contacts");
   Html body = html(
       "<h1>Contacts</h1><form method=\"get\" action=\"/contacts\" class=\"filters\" role=\"search\"><div>"
-      "<label for=\"find-email\">Find by address</label><input id=\"find-email\" name=\"email\" "
-      "type=\"email\" "
-      "maxlength=\"320\" required value=\"{}\"></div><button type=\"submit\">Find</button></form>{}"
-      "<section aria-labelledby=\"all-h\"><h2 id=\"all-h\">All contacts{}</h2>{}{}</section>"
+      "<label for=\"find-q\">Find by name or address <span class=\"muted\">(its start)</span></label><input "
+      "id=\"find-q\" name=\"q\" type=\"search\" maxlength=\"320\" required value=\"{}\"></div><button "
+      "type=\"submit\">Find</button>{}</form>"
+      "<section aria-labelledby=\"all-h\"><h2 id=\"all-h\">{}{}</h2>{}{}</section>"
       "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">Add a contact</h2>{}{}</section>",
-      email, found, page->total ? html(" ({})", *page->total) : Html(), list,
-      pager("/contacts", page->next_cursor, !pr.cursor.has_value()),
+      q, searching ? html(" <a href=\"/contacts\">All contacts</a>") : Html(),
+      searching ? "Contacts found" : "All contacts", page->total ? html(" ({})", *page->total) : Html(), list,
+      pager(base, page->next_cursor, !pr.cursor.has_value()),
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
       contact_form(v, "/contacts", "Add the contact", values, errors));
   send_page(res, status, v, "Contacts", "contacts", body);

@@ -1462,10 +1462,12 @@ ALTER TABLE message_ids ADD COLUMN proposal INTEGER;
       {41, R"sql(
 ALTER TABLE alert_rules ADD COLUMN proven_sender INTEGER NOT NULL DEFAULT 0;
 )sql"},
-      // The console's account page lists the account's contacts: an index range, not a
-      // scan of every contact (id, the rowid, is in the index).
+      // The console's account page lists the account's contacts, and contacts are found by
+      // the start of their name (AccountRepository::find_contacts): index ranges, not a
+      // scan of every contact (id, the rowid, is in each index).
       {42, R"sql(
 CREATE INDEX contacts_account ON contacts(account_id);
+CREATE INDEX contacts_name ON contacts(name COLLATE NOCASE);
 )sql"},
   };
   return all;

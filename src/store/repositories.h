@@ -106,6 +106,11 @@ class AccountRepository {
   // A page of the contacts of one account (with their addresses), by id (oldest first);
   // an index range (contacts_account), whatever the number of contacts.
   [[nodiscard]] virtual Result<Page<Contact>> page_account_contacts(Id account_id, const PageRequest& r) = 0;
+  // A page of the contacts whose name or one of whose addresses starts with `prefix`
+  // (letter case ignored), by id: ranges of the address and name indexes (contacts_name),
+  // so the cost grows with the matches, not with the contacts.
+  [[nodiscard]] virtual Result<Page<Contact>> find_contacts(std::string_view prefix,
+                                                            const PageRequest& r) = 0;
   // Writes name, account_id, language and the addresses (c.emails replaces them; the
   // first stays the one mail goes to). kNotFound when c.id is no contact's, kConflict when
   // an address is another contact's.

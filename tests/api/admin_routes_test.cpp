@@ -129,10 +129,19 @@ class AdminRoutesTest : public ::testing::Test {
 };
 
 const std::vector<std::pair<std::string, std::string>> kAgentRoutes = {
-    {"GET", "/api/v1/messages"},  {"GET", "/api/v1/messages/1/raw"},  {"POST", "/api/v1/messages/1/retry"},
-    {"GET", "/api/v1/outbox"},    {"POST", "/api/v1/outbox/1/retry"}, {"GET", "/api/v1/contacts"},
-    {"POST", "/api/v1/contacts"}, {"GET", "/api/v1/contacts/1"},      {"PATCH", "/api/v1/contacts/1"},
-    {"GET", "/api/v1/accounts"},  {"POST", "/api/v1/accounts"},       {"GET", "/api/v1/accounts/1"},
+    {"GET", "/api/v1/messages"},
+    {"GET", "/api/v1/messages/1/raw"},
+    {"POST", "/api/v1/messages/1/retry"},
+    {"GET", "/api/v1/outbox"},
+    {"POST", "/api/v1/outbox/1/retry"},
+    {"GET", "/api/v1/contacts"},
+    {"POST", "/api/v1/contacts"},
+    {"GET", "/api/v1/contacts/1"},
+    {"PATCH", "/api/v1/contacts/1"},
+    {"GET", "/api/v1/accounts"},
+    {"POST", "/api/v1/accounts"},
+    {"GET", "/api/v1/accounts/1"},
+    {"GET", "/api/v1/accounts/1/contacts"},
 };
 const std::vector<std::pair<std::string, std::string>> kAdminRoutes = {
     {"GET", "/api/v1/routing-addresses"},
@@ -311,6 +320,59 @@ TEST_F(AdminRoutesTest, ContactsAndAccounts) {
   auto accounts = call("GET", "/api/v1/accounts", agent_);
   ASSERT_EQ(accounts.status, 200);
   EXPECT_EQ(accounts.j()["items"][0]["emails"], json{"billing@acme.example"});
+}
+
+// ?q= finds contacts by the start of their name or of an address, letter case ignored; an
+// account's contacts are listed apart.
+TEST_F(AdminRoutesTest, ContactsFoundByTheStartOfANameOrAnAddressAndAnAccountsContacts) {
+  auto acme = call("POST", "/api/v1/accounts", agent_, json{{"name", "Acme"}});
+  ASSERT_EQ(acme.status, 201) << acme.body;
+  const auto acme_id = acme.j()["id"].get<int64_t>();
+  ASSERT_EQ(call("POST", "/api/v1/contacts", agent_,
+                 json{{"name", "Dan Brown"},
+                      {"emails", {"dan@acme.example", "d.brown@home.example"}},
+                      {"account_id", acme_id}})
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/api/v1/contacts", agent_, json{{"name", "Danuta"}, {"email", "danuta@x.example"}})
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/api/v1/contacts", agent_,
+                 json{{"name", "Fay"}, {"email", "fay@acme.example"}, {"account_id", acme_id}})
+                .status,
+            201);
+  auto names = [&](const std::string& path) {
+    std::vector<std::string> out;
+    auto r = call("GET", path, agent_);
+    EXPECT_EQ(r.status, 200) << path << r.body;
+    if (r.status != 200) return out;
+    const auto j = r.j();
+    for (const auto& c : j["items"]) out.push_back(c["name"].get<std::string>());
+    return out;
+  };
+  EXPECT_EQ(names("/api/v1/contacts?q=dan"), (std::vector<std::string>{"Dan Brown", "Danuta"}));
+  EXPECT_EQ(names("/api/v1/contacts?q=DAN%20B"), std::vector<std::string>{"Dan Brown"});
+  EXPECT_EQ(names("/api/v1/contacts?q=d.brown%40"), std::vector<std::string>{"Dan Brown"});
+  EXPECT_EQ(names("/api/v1/contacts?q=fay%40acme.example"), std::vector<std::string>{"Fay"});
+  EXPECT_TRUE(names("/api/v1/contacts?q=brown").empty()) << "the start, not any part";
+  EXPECT_EQ(names("/api/v1/contacts?q=").size(), 3u);
+  auto counted = call("GET", "/api/v1/contacts?q=dan&count=true&limit=1", agent_);
+  ASSERT_EQ(counted.status, 200);
+  EXPECT_EQ(counted.j()["total"], 2);
+  ASSERT_TRUE(counted.j()["next_cursor"].is_string());
+  const std::string cursor = counted.j()["next_cursor"].get<std::string>();
+  EXPECT_EQ(names("/api/v1/contacts?q=dan&limit=1&cursor=" + cursor), std::vector<std::string>{"Danuta"});
+  // A cursor of one search is no cursor of another, nor of the whole list.
+  EXPECT_EQ(fields_of(call("GET", "/api/v1/contacts?q=fay&cursor=" + cursor, agent_)),
+            std::vector<std::string>{"cursor"});
+  EXPECT_EQ(fields_of(call("GET", "/api/v1/contacts?cursor=" + cursor, agent_)),
+            std::vector<std::string>{"cursor"});
+  EXPECT_EQ(fields_of(call("GET", "/api/v1/contacts?q=" + std::string(300, 'a'), agent_)),
+            std::vector<std::string>{"q"});
+
+  EXPECT_EQ(names("/api/v1/accounts/" + std::to_string(acme_id) + "/contacts"),
+            (std::vector<std::string>{"Dan Brown", "Fay"}));
+  EXPECT_EQ(call("GET", "/api/v1/accounts/999999/contacts", agent_).status, 404);
 }
 
 TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {

@@ -413,6 +413,7 @@ def check_responses(doc_path, binary):
             "/api/v1/outbox/{id}/retry": first_id(db, "SELECT id FROM outbox ORDER BY id"),
             "/api/v1/contacts/{id}": first_id(db, "SELECT id FROM contacts ORDER BY id"),
             "/api/v1/accounts/{id}": first_id(db, "SELECT id FROM accounts ORDER BY id"),
+            "/api/v1/accounts/{id}/contacts": first_id(db, "SELECT id FROM accounts ORDER BY id"),
             "/api/v1/tokens/{id}": None,  # the token made through the API, below
         }
         emails = {"/api/v1/agents/{email}": "agent@corp.example",

@@ -224,7 +224,7 @@ TEST_F(PeoplePagesTest, WithoutASessionThePagesGoToTheLoginAndNothingChanges) {
 }
 
 TEST_F(PeoplePagesTest, AnAddressFindsItsContactWhosePageShowsTheirAccountAndCases) {
-  auto found = get("/contacts?email=ANN%40Customer.example");
+  auto found = get("/contacts?q=ANN%40Customer.example");
   EXPECT_EQ(found.status, 303);
   EXPECT_EQ(found.header("Location"), ann_path());
 
@@ -246,10 +246,19 @@ TEST_F(PeoplePagesTest, AnAddressFindsItsContactWhosePageShowsTheirAccountAndCas
   EXPECT_TRUE(c.has("href=\"/accounts/" + std::to_string(acme->id) + "\""));
 
   // An unknown address: said so, and the form below is ready to add it.
-  auto none = get("/contacts?email=dora%40new.example");
+  auto none = get("/contacts?q=dora%40new.example");
   ASSERT_EQ(none.status, 200);
-  EXPECT_TRUE(none.has("No contact has the address dora@new.example")) << none.body;
+  EXPECT_TRUE(none.has("No contact's name or address starts with dora@new.example")) << none.body;
   EXPECT_TRUE(none.has(">dora@new.example</textarea>")) << none.body;
+  // The start of a name or of an address finds the contacts, whatever its letter case.
+  for (const std::string q : {"ann", "ANN%20S", "ann%40cust", "car"}) {
+    auto some = get("/contacts?q=" + q);
+    ASSERT_EQ(some.status, 200) << q;
+    EXPECT_TRUE(some.has("Contacts found (1)")) << q << some.body;
+    EXPECT_EQ(some.has("href=\"" + ann_path() + "\""), q != "car") << q;
+    EXPECT_EQ(some.has(">Carl</a>"), q == "car") << q;
+  }
+  EXPECT_TRUE(get("/contacts?q=smith").has("No contact's name or address starts with smith"));
   EXPECT_EQ(get("/contacts/999999").status, 404);
   EXPECT_EQ(get("/contacts/99999999999999999999").status, 404);
 }

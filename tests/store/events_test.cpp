@@ -181,6 +181,7 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
 DROP INDEX contacts_account;
+DROP INDEX contacts_name;
 ALTER TABLE alert_rules DROP COLUMN proven_sender;
 ALTER TABLE message_ids DROP COLUMN proposal;
 ALTER TABLE attachments DROP COLUMN blob_location;

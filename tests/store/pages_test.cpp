@@ -350,6 +350,51 @@ TEST_F(StorePages, AnAccountsContactsComeByIdAPageAtATime) {
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
+// Contacts found by the start of a name or an address: two index ranges, never a scan of
+// the contacts, and each page in id order without a sort.
+TEST_F(StorePages, ContactsAreFoundByTheStartOfTheirNameOrAnAddress) {
+  write([&](UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(u.accounts().add_contact({0, "Ann Smith", std::nullopt, "", {"ann@a.example"}}));
+    MC_RETURN_IF_ERROR(
+        u.accounts().add_contact({0, "Bob", std::nullopt, "", {"annex@b.example", "bob@b.example"}}));
+    MC_RETURN_IF_ERROR(u.accounts().add_contact({0, "anna", std::nullopt, "", {"x@c.example"}}));
+    MC_RETURN_IF_ERROR(u.accounts().add_contact({0, "Zed", std::nullopt, "", {"zed@ann.example"}}));
+    return {};
+  });
+  auto names = [&](std::string_view prefix) {
+    std::vector<std::string> out;
+    PageRequest r;
+    r.limit = 1;
+    for (int guard = 0; guard < 10; ++guard) {
+      auto page = store_->find_contacts(prefix, r);
+      EXPECT_TRUE(page) << page.error().message;
+      if (!page) break;
+      for (const auto& c : page->items) out.push_back(c.name);
+      if (!page->next_cursor) break;
+      r.cursor = page->next_cursor;
+    }
+    return out;
+  };
+  EXPECT_EQ(names("ann"), (std::vector<std::string>{"Ann Smith", "Bob", "anna"}));
+  EXPECT_EQ(names("ANN S"), std::vector<std::string>{"Ann Smith"});
+  EXPECT_EQ(names("bob@"), std::vector<std::string>{"Bob"});
+  EXPECT_TRUE(names("smith").empty());
+  EXPECT_TRUE(names("\xF4\x8F\xBF\xBF").empty());
+  PageRequest counted;
+  counted.count = true;
+  auto all = store_->find_contacts("ann", counted);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->total, 3);
+  for (const auto& parts : std::vector<std::vector<std::string>>{{"FROM contacts WHERE id IN", "LIMIT ?4"},
+                                                                 {"count(*) FROM contacts WHERE id IN"}}) {
+    const auto plan = plan_of(parts);
+    EXPECT_NE(plan.find("contacts_name"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("sqlite_autoindex_contact_emails"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("SCAN contacts"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("USE TEMP B-TREE FOR ORDER BY"), std::string::npos) << plan;
+  }
+}
+
 TEST_F(StorePages, UpdateContactReplacesItsAddressesAndRemoveAddressAndRole) {
   Id bob = 0;
   write([&](UnitOfWork& u) -> Status {

@@ -143,29 +143,73 @@ class Accounts final : public AccountRepository, SqliteRepository {
   }
 
   Result<Page<Contact>> page_contacts(const PageRequest& r) override {
-    return contacts_page(r, std::nullopt);
+    return contacts_page(
+        r, "contacts", "SELECT id, name, account_id, language FROM contacts WHERE id > ? ORDER BY id LIMIT ?",
+        "SELECT count(*) FROM contacts", {});
   }
 
   Result<Page<Contact>> page_account_contacts(Id account_id, const PageRequest& r) override {
-    return contacts_page(r, account_id);
+    ContactFilter f;
+    f.account = account_id;
+    return contacts_page(
+        r, "account-contacts:" + std::to_string(account_id),
+        "SELECT id, name, account_id, language FROM contacts WHERE account_id = ? AND id > ? "
+        "ORDER BY id LIMIT ?",
+        "SELECT count(*) FROM contacts WHERE account_id = ?", f);
   }
 
-  // Every contact, or one account's (its index range), by id.
-  Result<Page<Contact>> contacts_page(const PageRequest& r, std::optional<Id> account) {
+  Result<Page<Contact>> find_contacts(std::string_view prefix, const PageRequest& r) override {
+    // Past the last character any text starting with `prefix` may have (U+10FFFF), so that
+    // [prefix, prefix + it) is the range of those texts in either index.
+    ContactFilter f;
+    f.range = std::pair{std::string(prefix), std::string(prefix) + "\xF4\x8F\xBF\xBF"};
+    return contacts_page(
+        r, "contacts~" + text::ascii_lower(prefix),
+        "SELECT id, name, account_id, language FROM contacts WHERE id IN (SELECT contact_id FROM "
+        "contact_emails "
+        "WHERE email >= ?1 AND email < ?2 UNION SELECT id FROM contacts WHERE name COLLATE NOCASE >= ?1 AND "
+        "name COLLATE NOCASE < ?2) AND id > ?3 ORDER BY id LIMIT ?4",
+        "SELECT count(*) FROM contacts WHERE id IN (SELECT contact_id FROM contact_emails WHERE email >= ?1 "
+        "AND email < ?2 UNION SELECT id FROM contacts WHERE name COLLATE NOCASE >= ?1 AND name COLLATE "
+        "NOCASE "
+        "< ?2)",
+        f);
+  }
+
+  // What a page of contacts is kept to: one account's, or a range of texts (?1, ?2) of
+  // the address and name indexes; neither: every contact.
+  struct ContactFilter {
+    std::optional<Id> account;
+    std::optional<std::pair<std::string, std::string>> range;
+  };
+
+  // A page of contacts by id, read by `select` (the filter's parameters, then the id after
+  // which the page starts and the limit), with its count by `count` (the filter's
+  // parameters). Both literals: the statement cache is keyed by their address. `list`
+  // names the cursors of this list and filter.
+  Result<Page<Contact>> contacts_page(const PageRequest& r, const std::string& list, const char* select,
+                                      const char* count, const ContactFilter& f) {
     MC_RETURN_IF_ERROR(check_page_limit(r.limit));
     int64_t after = 0;
     if (r.cursor) {
-      MC_ASSIGN_OR_RETURN(after, decode_id_cursor("contacts", *r.cursor));
+      MC_ASSIGN_OR_RETURN(after, decode_id_cursor(list, *r.cursor));
     }
+    // The filter's parameters; returns the next one's index.
+    auto bind_filter = [&](Query& qq) {
+      if (f.range) {
+        qq.bind(1, f.range->first).bind(2, f.range->second);
+        return 3;
+      }
+      if (f.account) {
+        qq.bind(1, *f.account);
+        return 2;
+      }
+      return 1;
+    };
     std::vector<Contact> rows;
     {
-      MC_ASSIGN_OR_RETURN(auto qq,
-                          q(account ? "SELECT id, name, account_id, language FROM contacts WHERE "
-                                      "account_id = ? AND id > ? ORDER BY id LIMIT ?"
-                                    : "SELECT id, name, account_id, language FROM contacts WHERE id > ? "
-                                      "ORDER BY id LIMIT ?"));
-      int at = 1;
-      if (account) qq->bind(at++, *account);
+      MC_ASSIGN_OR_RETURN(auto qq, q(select));
+      const int at = bind_filter(*qq);
       qq->bind(at, after).bind(at + 1, int64_t{r.limit} + 1);
       while (true) {
         MC_ASSIGN_OR_RETURN(auto row, qq->step());
@@ -182,12 +226,11 @@ class Accounts final : public AccountRepository, SqliteRepository {
       MC_ASSIGN_OR_RETURN(
           c.emails, emails_of("SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY rowid", c.id));
     }
-    auto page = finish_page(std::move(rows), r.limit, "contacts",
-                            [](const Contact& c) { return std::to_string(c.id); });
+    auto page =
+        finish_page(std::move(rows), r.limit, list, [](const Contact& c) { return std::to_string(c.id); });
     if (r.count) {
-      MC_ASSIGN_OR_RETURN(auto qq, q(account ? "SELECT count(*) FROM contacts WHERE account_id = ?"
-                                             : "SELECT count(*) FROM contacts"));
-      if (account) qq->bind(1, *account);
+      MC_ASSIGN_OR_RETURN(auto qq, q(count));
+      bind_filter(*qq);
       MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
     }
     return page;

@@ -570,6 +570,9 @@ class SqliteStore final : public Store {
   Result<Page<Contact>> page_account_contacts(Id account_id, const PageRequest& r) override {
     return repos_.accounts->page_account_contacts(account_id, r);
   }
+  Result<Page<Contact>> find_contacts(std::string_view prefix, const PageRequest& r) override {
+    return repos_.accounts->find_contacts(prefix, r);
+  }
   Status update_contact(const Contact& c) override { return repos_.accounts->update_contact(c); }
 
   // RoutingRepository
