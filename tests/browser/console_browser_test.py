@@ -789,13 +789,48 @@ def AddAnAssignmentRule(t):
 
 
 @test
+def CorrectAContact(t):
+    """From a case to its contact: the agent adds an address and a language with the
+    contact's form, and the case shows the contact as changed; the search finds them."""
+    c = t.console
+    c.login(AGENT, PASSWORD)
+    c.need_page("/contacts")
+    number = t.mc.messages["printer"]["case"]
+    open_case(t, number)
+    links = c.d.find_elements(By.CSS_SELECTOR, "dl.facts a[href^='/contacts/']")
+    check(links, "the case page links to its contact")
+    links[0].click()
+    wait_for(lambda: "/contacts/" in c.d.current_url)
+    body = c.body_text()
+    check("Carol Customer" in body and number in body, f"the contact's page shows them and their case: {body[:500]}")
+    form = c.form(r"/contacts/\d+")
+    emails = form.find_element(By.NAME, "emails")
+    emails.send_keys("\ncarol@home.example")
+    Select(form.find_element(By.NAME, "language")).select_by_value("fr")
+    c.submit(form)
+    wait_for(lambda: "done=saved" in c.d.current_url)
+    body = c.body_text()
+    check("The contact was saved." in body and "carol@home.example" in body and "French" in body,
+          f"the page shows the change: {body[:800]}")
+    problems = c.page_problems()
+    check(not problems, f"the contact page: the browser refused or failed at: {problems}")
+    c.screenshot("contact")
+    case = case_json(t, number)
+    check("carol@home.example" in case["contact"]["emails"], f"the case's contact has the address: {case['contact']}")
+    c.open("/contacts?q=carol%40home")
+    check("Contacts found (1)" in c.body_text(), "the search finds the contact by the new address's start")
+    c.screenshot("contacts-found")
+
+
+@test
 def Screenshots(t):
     """The main pages as an admin sees them, saved for a person to look at."""
     c = t.console
     c.login(ADMIN, PASSWORD)
     taken, missing = [], []
     pages = [("queues-admin", "/"), ("cases", "/cases"), ("case", f"/cases/{t.mc.messages['printer']['case']}"),
-             ("mail", "/mail"), ("outbox", "/outbox"), ("admin", "/admin")]
+             ("mail", "/mail"), ("outbox", "/outbox"), ("contacts", "/contacts"), ("accounts", "/accounts"),
+             ("admin", "/admin")]
     for name, path in pages:
         status = t.mc.status(path, c.session())
         if status == 404:
