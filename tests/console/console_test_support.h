@@ -3,10 +3,20 @@
 // session's CSRF token on its POSTs. cpp-httplib's client keeps no cookies, so this does.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
+
+#include "console/console.h"
+#include "console/sessions.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+#include "web/http_server.h"
 
 namespace mailcase::testing {
 
@@ -98,6 +108,84 @@ class ConsoleClient {
 
  private:
   int port_;
+};
+
+// An answer of the console, read whole.
+struct Answer {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+  bool has(std::string_view s) const { return body.find(s) != std::string::npos; }
+};
+
+// The console over a runtime, served on 127.0.0.1 (a port of the system's choosing) by a
+// thread of its own until destroyed, with a session of one agent as /login starts it (its
+// cookie and CSRF token), for tests of the pages that need no login form. The runtime's
+// ingest retries held mail. Build it in SetUp after the runtime; check ok().
+class ServedConsole {
+ public:
+  ServedConsole(runtime::Runtime& rt, const std::filesystem::path& data, const std::string& agent_email)
+      : console_(rt.store(), rt.cases(), rt.config(), rt.clock(), data), http_(web::HttpLimits{}) {
+    console_.set_ingest(rt.ingest());
+    console_.mount(http_);
+    if (!http_.listen("127.0.0.1", 0)) return;
+    thread_ = std::thread([this] { http_.serve(); });
+    console::Sessions sessions(rt.store(), rt.config().http, rt.clock());
+    auto unit = rt.store().open_unit(store::Access::kRead);
+    if (!unit) return;
+    auto agent = unit->agents().find_agent_by_email(agent_email);
+    if (!agent || !*agent) return;
+    auto started = sessions.start(**agent);
+    if (!started) return;
+    auto viewer = sessions.resume(*started);
+    if (!viewer || !*viewer) return;
+    cookie = *started;
+    csrf = (*viewer)->csrf;
+  }
+  ~ServedConsole() {
+    http_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  ServedConsole(const ServedConsole&) = delete;
+  ServedConsole& operator=(const ServedConsole&) = delete;
+
+  // Whether it serves and the agent's session started.
+  bool ok() const { return thread_.joinable() && !cookie.empty(); }
+  int port() { return http_.bound_port(); }
+
+  Answer get(const std::string& path, bool logged_in = true) {
+    httplib::Headers h;
+    if (logged_in) h.emplace("Cookie", std::string(console::kSessionCookie) + "=" + cookie);
+    return answer(path, client().Get(path.c_str(), h));
+  }
+  // A url-encoded form POST in the session, with its CSRF token unless with_csrf is false.
+  Answer post(const std::string& path, httplib::Params form, bool with_csrf = true) {
+    httplib::Headers h{{"Cookie", std::string(console::kSessionCookie) + "=" + cookie}};
+    if (with_csrf) form.emplace("csrf", csrf);
+    return answer(path, client().Post(path.c_str(), h, form));
+  }
+
+  std::string cookie, csrf;  // the session's
+
+ private:
+  httplib::Client client() {
+    httplib::Client c("127.0.0.1", port());
+    c.set_read_timeout(60, 0);
+    return c;
+  }
+  static Answer answer(const std::string& path, const httplib::Result& r) {
+    EXPECT_TRUE(r) << path;
+    if (!r) return {};
+    return {r->status, r->body, r->headers};
+  }
+
+  console::Console console_;
+  web::HttpServer http_;
+  std::thread thread_;
 };
 
 }  // namespace mailcase::testing

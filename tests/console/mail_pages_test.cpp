@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "console/console.h"
+#include "console/console_test_support.h"
 #include "console/mail_frame.h"
 #include "console/mail_html.h"
 #include "console/sessions.h"
@@ -173,15 +174,7 @@ std::string held_mail() {
          "<script>alert(2)</script>\r\n--b1--\r\n";
 }
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
+using mailcase::testing::Answer;
 
 class MailPagesTest : public ::testing::Test {
  protected:
@@ -214,34 +207,10 @@ class MailPagesTest : public ::testing::Test {
     ASSERT_EQ(failed->kind, ingest::OutcomeKind::kFailed);
     failed_id_ = failed->message_id;
 
-    console_ = std::make_unique<Console>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
-    console_->set_ingest(rt_->ingest());
-    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
-    console_->mount(*http_);
-    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
-    thread_ = std::thread([this] { http_->serve(); });
-
-    // A session as /login would start it.
-    Sessions sessions(rt_->store(), rt_->config().http, rt_->clock());
-    store::Agent bob;
-    {
-      auto u = rt_->store().open_unit(store::Access::kRead);
-      ASSERT_TRUE(u);
-      auto a = u->agents().find_agent_by_email("bob@corp.example");
-      ASSERT_TRUE(a && *a);
-      bob = **a;
-    }
-    auto cookie = sessions.start(bob);
-    ASSERT_TRUE(cookie);
-    cookie_ = *cookie;
-    auto viewer = sessions.resume(cookie_);
-    ASSERT_TRUE(viewer && *viewer);
-    csrf_ = (*viewer)->csrf;
-  }
-
-  void TearDown() override {
-    if (http_) http_->stop();
-    if (thread_.joinable()) thread_.join();
+    served_ = std::make_unique<mailcase::testing::ServedConsole>(*rt_, data_, "bob@corp.example");
+    ASSERT_TRUE(served_->ok());
+    cookie_ = served_->cookie;
+    csrf_ = served_->csrf;
   }
 
   mailcase::testing::CommandResult cli(std::vector<std::string> args) {
@@ -249,26 +218,9 @@ class MailPagesTest : public ::testing::Test {
     return mailcase::testing::run_mailcase(args);
   }
 
-  Answer get(const std::string& path, bool logged_in = true) {
-    httplib::Client c("127.0.0.1", http_->bound_port());
-    c.set_read_timeout(60, 0);
-    httplib::Headers h;
-    if (logged_in) h.emplace("Cookie", std::string(kSessionCookie) + "=" + cookie_);
-    auto r = c.Get(path.c_str(), h);
-    EXPECT_TRUE(r) << path;
-    if (!r) return {};
-    return {r->status, r->body, r->headers};
-  }
-
+  Answer get(const std::string& path, bool logged_in = true) { return served_->get(path, logged_in); }
   Answer post(const std::string& path, httplib::Params form, bool with_csrf = true) {
-    httplib::Client c("127.0.0.1", http_->bound_port());
-    c.set_read_timeout(60, 0);
-    httplib::Headers h{{"Cookie", std::string(kSessionCookie) + "=" + cookie_}};
-    if (with_csrf) form.emplace("csrf", csrf_);
-    auto r = c.Post(path.c_str(), h, form);
-    EXPECT_TRUE(r) << path;
-    if (!r) return {};
-    return {r->status, r->body, r->headers};
+    return served_->post(path, std::move(form), with_csrf);
   }
 
   store::RawMessage raw_row(store::Id id) {
@@ -284,10 +236,8 @@ class MailPagesTest : public ::testing::Test {
   mailcase::testing::TempDir dir_;
   std::filesystem::path data_;
   std::unique_ptr<runtime::Runtime> rt_;
-  std::unique_ptr<Console> console_;
-  std::unique_ptr<web::HttpServer> http_;
-  std::thread thread_;
-  std::string cookie_, csrf_;
+  std::unique_ptr<mailcase::testing::ServedConsole> served_;
+  std::string cookie_, csrf_;  // the session's
   store::Id held_id_ = 0, failed_id_ = 0;
 };
 
@@ -300,7 +250,7 @@ TEST_F(MailPagesTest, WithoutASessionEveryMailPageGoesToTheLogin) {
     EXPECT_TRUE(a.header("Location").starts_with("/login?next=")) << path << ": " << a.header("Location");
     EXPECT_EQ(a.body.find("Please fix invoice"), std::string::npos) << path;
   }
-  httplib::Client c("127.0.0.1", http_->bound_port());
+  httplib::Client c("127.0.0.1", served_->port());
   auto r = c.Post(("/mail/" + id(held_id_) + "/retry").c_str(), httplib::Params{{"csrf", csrf_}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
@@ -347,7 +297,7 @@ TEST_F(MailPagesTest, AMailShowsItsReasonAndItsRawTextAndDownloads) {
 
   auto framed = get("/mail/" + id(held_id_) + "?view=html");
   ASSERT_EQ(framed.status, 200);
-  const std::string port = std::to_string(http_->bound_port());
+  const std::string port = std::to_string(served_->port());
   EXPECT_NE(
       framed.header("Content-Security-Policy").find("frame-src http://127.0.0.1:" + port + "/messages/"),
       std::string::npos)
@@ -538,7 +488,7 @@ TEST_F(MailPagesTest, TheOutboxShowsFailuresAndRetriesAFailedMail) {
 }
 
 TEST_F(MailPagesTest, TheMailHtmlIsCleanedAndAnsweredWithItsOwnPolicy) {
-  const std::string port = std::to_string(http_->bound_port());
+  const std::string port = std::to_string(served_->port());
   const std::string cid_src = "http://127.0.0.1:" + port + "/messages/" + id(held_id_) + "/cid/";
   auto a = get("/messages/" + id(held_id_) + "/html");
   ASSERT_EQ(a.status, 200) << a.body;

@@ -4,18 +4,15 @@
 #include <httplib.h>
 
 #include <fstream>
-#include <thread>
 
 #include "config/config.h"
-#include "console/console.h"
+#include "console/console_test_support.h"
 #include "console/people_forms.h"
-#include "console/sessions.h"
 #include "ingest/pipeline.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
 #include "support/test_support.h"
 #include "util/text.h"
-#include "web/http_server.h"
 
 namespace mailcase::console {
 namespace {
@@ -70,16 +67,7 @@ TEST(PeopleForms, AnAccountNeedsANameOnlyAndItsAddressesMustBeAddresses) {
 
 // ---- the pages
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-  bool has(std::string_view s) const { return body.find(s) != std::string::npos; }
-};
+using mailcase::testing::Answer;
 
 class PeoplePagesTest : public ::testing::Test {
  protected:
@@ -114,32 +102,8 @@ class PeoplePagesTest : public ::testing::Test {
     carl_ = contact_id("carl@other.example");
     ASSERT_NE(ann_, 0);
 
-    console_ = std::make_unique<Console>(rt_->store(), rt_->cases(), rt_->config(), rt_->clock(), data_);
-    http_ = std::make_unique<web::HttpServer>(web::HttpLimits{});
-    console_->mount(*http_);
-    ASSERT_TRUE(http_->listen("127.0.0.1", 0));
-    thread_ = std::thread([this] { http_->serve(); });
-
-    Sessions sessions(rt_->store(), rt_->config().http, rt_->clock());
-    store::Agent bob;
-    {
-      auto u = rt_->store().open_unit(store::Access::kRead);
-      ASSERT_TRUE(u);
-      auto a = u->agents().find_agent_by_email("bob@corp.example");
-      ASSERT_TRUE(a && *a);
-      bob = **a;
-    }
-    auto cookie = sessions.start(bob);
-    ASSERT_TRUE(cookie);
-    cookie_ = *cookie;
-    auto viewer = sessions.resume(cookie_);
-    ASSERT_TRUE(viewer && *viewer);
-    csrf_ = (*viewer)->csrf;
-  }
-
-  void TearDown() override {
-    if (http_) http_->stop();
-    if (thread_.joinable()) thread_.join();
+    served_ = std::make_unique<mailcase::testing::ServedConsole>(*rt_, data_, "bob@corp.example");
+    ASSERT_TRUE(served_->ok());
   }
 
   mailcase::testing::CommandResult cli(std::vector<std::string> args) {
@@ -171,26 +135,9 @@ class PeoplePagesTest : public ::testing::Test {
     return a ? *a : std::nullopt;
   }
 
-  Answer get(const std::string& path, bool logged_in = true) {
-    httplib::Client c("127.0.0.1", http_->bound_port());
-    c.set_read_timeout(60, 0);
-    httplib::Headers h;
-    if (logged_in) h.emplace("Cookie", std::string(kSessionCookie) + "=" + cookie_);
-    auto r = c.Get(path.c_str(), h);
-    EXPECT_TRUE(r) << path;
-    if (!r) return {};
-    return {r->status, r->body, r->headers};
-  }
-
+  Answer get(const std::string& path, bool logged_in = true) { return served_->get(path, logged_in); }
   Answer post(const std::string& path, httplib::Params form, bool with_csrf = true) {
-    httplib::Client c("127.0.0.1", http_->bound_port());
-    c.set_read_timeout(60, 0);
-    httplib::Headers h{{"Cookie", std::string(kSessionCookie) + "=" + cookie_}};
-    if (with_csrf) form.emplace("csrf", csrf_);
-    auto r = c.Post(path.c_str(), h, form);
-    EXPECT_TRUE(r) << path;
-    if (!r) return {};
-    return {r->status, r->body, r->headers};
+    return served_->post(path, std::move(form), with_csrf);
   }
 
   std::string ann_path() const { return "/contacts/" + std::to_string(ann_); }
@@ -198,10 +145,8 @@ class PeoplePagesTest : public ::testing::Test {
   mailcase::testing::TempDir dir_;
   std::filesystem::path data_;
   std::unique_ptr<runtime::Runtime> rt_;
-  std::unique_ptr<Console> console_;
-  std::unique_ptr<web::HttpServer> http_;
-  std::thread thread_;
-  std::string cookie_, csrf_, case_number_;
+  std::unique_ptr<mailcase::testing::ServedConsole> served_;
+  std::string case_number_;
   store::Id ann_ = 0, carl_ = 0;
 };
 
@@ -212,9 +157,9 @@ TEST_F(PeoplePagesTest, WithoutASessionThePagesGoToTheLoginAndNothingChanges) {
     EXPECT_TRUE(a.header("Location").starts_with("/login?next=")) << path;
     EXPECT_FALSE(a.has("ann@customer.example")) << path;
   }
-  httplib::Client c("127.0.0.1", http_->bound_port());
+  httplib::Client c("127.0.0.1", served_->port());
   auto r = c.Post(ann_path().c_str(),
-                  httplib::Params{{"csrf", csrf_}, {"name", "Mallory"}, {"emails", "m@x.example"}});
+                  httplib::Params{{"csrf", served_->csrf}, {"name", "Mallory"}, {"emails", "m@x.example"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   // Logged in but without the session's CSRF token: refused too.
