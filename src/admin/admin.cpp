@@ -211,11 +211,37 @@ Result<store::Contact> update_contact(store::Store& st, store::Id id, const Cont
 }
 
 std::optional<Invalid> check_account(const AccountInput& a) {
-  if (auto n = check_name(a.name, "name")) return n;
-  if (too_long(a.support_level, kMaxNameBytes) || !text::is_clean_text(a.support_level, true))
+  return check_account_patch({a.name, a.support_level, a.emails});
+}
+
+std::optional<Invalid> check_account_patch(const AccountPatch& p) {
+  if (p.name)
+    if (auto n = check_name(*p.name, "name")) return n;
+  if (p.support_level &&
+      (too_long(*p.support_level, kMaxNameBytes) || !text::is_clean_text(*p.support_level, true)))
     return Invalid{"support_level", "one line of at most " + std::to_string(kMaxNameBytes) + " bytes"};
-  if (auto e = check_addresses(a.emails, "emails", false)) return e;
+  if (p.emails)
+    if (auto e = check_addresses(*p.emails, "emails", false)) return e;
   return std::nullopt;
+}
+
+Result<store::Account> update_account(store::Store& st, store::Id id, const AccountPatch& patch) {
+  if (auto bad = check_account_patch(patch)) return tl::unexpected(invalid_error(*bad));
+  store::Account a;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto found, u.accounts().get_account(id));
+    if (!found) return fail(ErrorCode::kNotFound, "no account " + std::to_string(id));
+    a = std::move(*found);
+    if (patch.name) a.name = std::string(text::trim(*patch.name));
+    if (patch.support_level) a.support_level = std::string(text::trim(*patch.support_level));
+    if (patch.emails) a.emails = normalized(*patch.emails);
+    auto up = u.accounts().update_account(a);
+    if (!up)
+      return tl::unexpected(conflict_or(up.error(), "an account with that name or address exists already"));
+    return {};
+  });
+  MC_RETURN_IF_ERROR(done);
+  return a;
 }
 
 Result<store::Account> add_account(store::Store& st, const AccountInput& in) {

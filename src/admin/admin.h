@@ -72,6 +72,16 @@ struct AccountInput {
 std::optional<Invalid> check_account(const AccountInput& a);
 // kConflict when the name or an address is another account's.
 Result<store::Account> add_account(store::Store& st, const AccountInput& in);
+// What an account's change writes: the fields present (emails replaces its addresses).
+struct AccountPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> support_level;
+  std::optional<std::vector<std::string>> emails;
+};
+std::optional<Invalid> check_account_patch(const AccountPatch& p);
+// kNotFound for no such account; kConflict when the new name or an address is another
+// account's. Mail from then on is routed and matched by the rules with the new values.
+Result<store::Account> update_account(store::Store& st, store::Id id, const AccountPatch& patch);
 
 // ---- routing addresses
 

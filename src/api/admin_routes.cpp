@@ -124,6 +124,25 @@ void show_account(Context& ctx, store::Id id, httplib::Response& res) {
   send_json(res, 200, present::account_record_json(**a));
 }
 
+void patch_account(Context& ctx, store::Id id, const httplib::Request& req, httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  if (auto unknown = unknown_fields(*body, {"name", "support_level", "emails"}); !unknown.empty())
+    return send_problem(
+        res, field_problem(unknown.front(), "no such field of an account (name, support_level, emails)"));
+  admin::AccountPatch p;
+  MC_API_FIELD(name, string_field(*body, "name", kMaxText));
+  MC_API_FIELD(level, string_field(*body, "support_level", kMaxText));
+  MC_API_FIELD(emails, string_list_field(*body, "emails", admin::kMaxAddresses, 320));
+  p.name = *name;
+  p.support_level = *level;
+  p.emails = *emails;
+  if (auto bad = admin::check_account_patch(p))
+    return send_problem(res, field_problem(bad->field, bad->message));
+  auto a = admin::update_account(ctx.store, id, p);
+  if (!a) return send_failure(res, a.error());
+  send_json(res, 200, present::account_record_json(*a));
+}
+
 // An account's contacts, a page at a time by id (an index range).
 void list_account_contacts(Context& ctx, store::Id id, const httplib::Request& req, httplib::Response& res) {
   auto r = page_request_of(req.params);
@@ -496,6 +515,9 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
               agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { add_account(c, q, s); }));
   server.get("/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { show_account(c, id_of(q), s); }));
+  server.patch(
+      "/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
+      agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { patch_account(c, id_of(q), q, s); }));
   server.get("/api/v1/accounts/{id}/contacts", "/api/v1/accounts/" + id + "/contacts",
              agent_route(ctx, Need::kAgent,
                          [](Context& c, A, Rq q, Rs s) { list_account_contacts(c, id_of(q), q, s); }));

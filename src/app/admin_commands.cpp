@@ -86,6 +86,47 @@ void register_admin_commands(CLI::App& app, Globals& g) {
       };
     });
   }
+  {
+    // The account named ACCOUNT (its name as it is now); only the options given change.
+    auto* change = account->add_subcommand("change", "change an account's name, support level or addresses");
+    auto which = std::make_shared<std::string>();
+    auto name = std::make_shared<std::optional<std::string>>();
+    auto level = std::make_shared<std::optional<std::string>>();
+    auto emails = std::make_shared<std::vector<std::string>>();
+    auto no_emails = std::make_shared<bool>(false);
+    change->add_option("ACCOUNT", *which, "the account's name")->required();
+    change->add_option("--name", *name, "its new name");
+    change->add_option("--support-level", *level, "its support level, e.g. gold (\"\" for none)");
+    change->add_option("--email", *emails, "its own addresses, replacing those it has (repeatable)");
+    change->add_flag("--no-email", *no_emails, "it keeps no address of its own");
+    change->callback([&g, which, name, level, emails, no_emails] {
+      g.action = [&g, which, name, level, emails, no_emails] {
+        auto p = open_runtime(g);
+        if (!p) return;
+        auto fail_with = [&g](const Error& e) {
+          print_error(e);
+          g.exit_code = exit_code_for(e);
+        };
+        if (*no_emails && !emails->empty())
+          return fail_with(Error{ErrorCode::kInvalidInput, "--no-email: not with --email"});
+        admin::AccountPatch patch{*name, *level, std::nullopt};
+        if (*no_emails || !emails->empty()) patch.emails = *emails;
+        std::optional<store::Account> found;
+        {
+          auto unit = p->store().open_unit(store::Access::kRead);
+          if (!unit) return fail_with(unit.error());
+          auto a = unit->accounts().find_account_by_name(*which);
+          if (!a) return fail_with(a.error());
+          found = std::move(*a);
+        }
+        if (!found) return fail_with(Error{ErrorCode::kNotFound, "no account named " + *which});
+        auto a = admin::update_account(p->store(), found->id, patch);
+        if (!a) return fail_with(a.error());
+        std::cout << "account " << a->id << " " << a->name
+                  << (a->support_level.empty() ? "" : " (" + a->support_level + ")") << "\n";
+      };
+    });
+  }
 
   auto* contact = app.add_subcommand("contact", "contacts (the people who write in)");
   contact->require_subcommand(1);

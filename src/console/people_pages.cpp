@@ -335,14 +335,27 @@ void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
 
 // ---- accounts
 
-Html account_form(const Viewer& v, const Fields& values, const std::map<std::string, std::string>& errors) {
+// The account form's fields, for a new account (action "/accounts") or one to change.
+Html account_form(const Viewer& v, std::string_view action, std::string_view button, const Fields& values,
+                  const std::map<std::string, std::string>& errors) {
   return html(
-      "<form method=\"post\" action=\"/accounts\" class=\"card\" id=\"account-form\">{}{}{}{}"
-      "<div class=\"actions\"><button type=\"submit\">Add the account</button></div></form>",
-      csrf_field(v), text_input("name", "Name", values, errors, " required maxlength=\"200\""),
+      "<form method=\"post\" action=\"{}\" class=\"card\" id=\"account-form\">{}{}{}{}"
+      "<div class=\"actions\"><button type=\"submit\">{}</button></div></form>",
+      action, csrf_field(v), text_input("name", "Name", values, errors, " required maxlength=\"200\""),
       text_input("support_level", "Support level (optional)", values, errors, " maxlength=\"200\""),
       textarea("emails", "Its own addresses",
-               "(optional; one a line: mail from them counts as the account's)", values, errors));
+               "(optional; one a line: mail from them counts as the account's)", values, errors),
+      button);
+}
+
+// What the admin layer refused of an account's form, under the field it names.
+std::map<std::string, std::string> account_refusal(const Error& e) {
+  std::map<std::string, std::string> errors;
+  if (auto bad = admin::invalid_of(e.message))
+    errors[bad->field] = text::capitalized(bad->message) + ".";
+  else if (e.code == ErrorCode::kConflict)
+    errors["name"] = text::capitalized(e.message) + ".";
+  return errors;
 }
 
 void accounts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
@@ -376,7 +389,7 @@ void accounts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
       page->total ? html(" ({})", *page->total) : Html(), list,
       pager("/accounts", page->next_cursor, !pr.cursor.has_value()),
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
-      account_form(v, typed, errors));
+      account_form(v, "/accounts", "Add the account", typed, errors));
   send_page(res, status, v, "Accounts", "accounts", body);
 }
 
@@ -386,19 +399,17 @@ void add_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
   if (!form.errors.empty()) return accounts_page(ctx, v, req, res, 422, f, form.errors);
   auto a = admin::add_account(ctx.store, form.input);
   if (!a) {
-    std::map<std::string, std::string> errors;
-    if (auto bad = admin::invalid_of(a.error().message))
-      errors[bad->field] = text::capitalized(bad->message) + ".";
-    else if (a.error().code == ErrorCode::kConflict)
-      errors["name"] = text::capitalized(a.error().message) + ".";
+    auto errors = account_refusal(a.error());
     if (errors.empty()) return send_failure(res, v, a.error());
     return accounts_page(ctx, v, req, res, a.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
   }
   redirect(res, "/accounts/" + std::to_string(a->id) + "?done=added");
 }
 
-// /accounts/{id}: the account, its addresses and its contacts, a page at a time.
-void account_page(Context& ctx, const Viewer& v, Rq req, Rs res) {
+// /accounts/{id}: the account, its addresses and its contacts, a page at a time, and the
+// form that changes it.
+void account_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
+                  const std::map<std::string, std::string>& errors = {}) {
   const store::Id id = id_of(req);
   const store::PageRequest pr = page_request_of(req);
   auto unit = ctx.store.open_unit(store::Access::kRead);
@@ -416,18 +427,47 @@ void account_page(Context& ctx, const Viewer& v, Rq req, Rs res) {
   const std::string self = "/accounts/" + std::to_string(a.id);
   Html list = contacts->items.empty() ? html("<p class=\"muted\">No contact belongs to this account.</p>")
                                       : contact_rows(contacts->items, {}, false);
+  Fields values = typed;
+  if (values.empty()) {
+    values["name"] = a.name;
+    values["support_level"] = a.support_level;
+    for (const auto& e : a.emails) values["emails"] += e + "\n";
+  }
+  static const std::map<std::string, std::string> kDone = {{"added", "The account was added."},
+                                                           {"saved", "The account was saved."}};
+  auto done = kDone.find(form_value(req, "done"));
   Html body = html(
       "<h1>{}</h1>{}<p><a href=\"/accounts\">All accounts</a></p>"
       "<dl class=\"card facts\"><dt>Support level</dt><dd>{}</dd><dt>Its own addresses</dt><dd>{}</dd></dl>"
       "<section aria-labelledby=\"contacts-h\"><h2 id=\"contacts-h\">Contacts{}</h2>{}{}"
-      "<p><a href=\"/contacts?account={}#contact-form\">Add a contact to this account</a></p></section>",
+      "<p><a href=\"/contacts?account={}#contact-form\">Add a contact to this account</a></p></section>"
+      "<section aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Change the account</h2>{}{}</section>",
       a.name,
-      form_value(req, "done") == "added" ? html("<p class=\"ok\" role=\"status\">The account was added.</p>")
-                                         : Html(),
+      done != kDone.end() && status == 200 ? html("<p class=\"ok\" role=\"status\">{}</p>", done->second)
+                                           : Html(),
       a.support_level.empty() ? html("<span class=\"muted\">none</span>") : html("{}", a.support_level),
       addresses_html(a.emails), contacts->total ? html(" ({})", *contacts->total) : Html(), list,
-      pager(self, contacts->next_cursor, !pr.cursor.has_value()), url_encode(a.name));
-  send_page(res, 200, v, a.name, "accounts", body);
+      pager(self, contacts->next_cursor, !pr.cursor.has_value()), url_encode(a.name),
+      errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
+      account_form(v, self, "Save", values, errors));
+  send_page(res, status, v, a.name, "accounts", body);
+}
+
+void change_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
+  const store::Id id = id_of(req);
+  const Fields f = fields_of(req, {"name", "support_level", "emails"});
+  auto form = account_from_form(f);
+  if (!form.errors.empty()) return account_page(ctx, v, req, res, 422, f, form.errors);
+  auto a =
+      admin::update_account(ctx.store, id, {form.input.name, form.input.support_level, form.input.emails});
+  if (!a && a.error().code == ErrorCode::kNotFound)
+    return send_error(res, 404, v, "There is no such account.");
+  if (!a) {
+    auto errors = account_refusal(a.error());
+    if (errors.empty()) return send_failure(res, v, a.error());
+    return account_page(ctx, v, req, res, a.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
+  }
+  redirect(res, "/accounts/" + std::to_string(id) + "?done=saved");
 }
 
 }  // namespace
@@ -448,6 +488,8 @@ void mount_people_pages(web::HttpServer& server, Context& ctx) {
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { add_account(ctx, v, q, s); }));
   server.get("/accounts/{id}", "/accounts/" + id,
              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { account_page(ctx, v, q, s); }));
+  server.post("/accounts/{id}", "/accounts/" + id,
+              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { change_account(ctx, v, q, s); }));
 }
 
 }  // namespace mailcase::console

@@ -115,6 +115,9 @@ class AccountRepository {
   // first stays the one mail goes to). kNotFound when c.id is no contact's, kConflict when
   // an address is another contact's.
   [[nodiscard]] virtual Status update_contact(const Contact& c) = 0;
+  // Writes name and support_level and the addresses (a.emails replaces them). kNotFound
+  // when a.id is no account's, kConflict when the name or an address is another account's.
+  [[nodiscard]] virtual Status update_account(const Account& a) = 0;
 };
 
 // Routing addresses.

@@ -142,6 +142,7 @@ const std::vector<std::pair<std::string, std::string>> kAgentRoutes = {
     {"POST", "/api/v1/accounts"},
     {"GET", "/api/v1/accounts/1"},
     {"GET", "/api/v1/accounts/1/contacts"},
+    {"PATCH", "/api/v1/accounts/1"},
 };
 const std::vector<std::pair<std::string, std::string>> kAdminRoutes = {
     {"GET", "/api/v1/routing-addresses"},
@@ -373,6 +374,40 @@ TEST_F(AdminRoutesTest, ContactsFoundByTheStartOfANameOrAnAddressAndAnAccountsCo
   EXPECT_EQ(names("/api/v1/accounts/" + std::to_string(acme_id) + "/contacts"),
             (std::vector<std::string>{"Dan Brown", "Fay"}));
   EXPECT_EQ(call("GET", "/api/v1/accounts/999999/contacts", agent_).status, 404);
+}
+
+// PATCH changes an account's name, support level and own addresses; what would clash with
+// another account is refused and changes nothing.
+TEST_F(AdminRoutesTest, AnAccountIsChanged) {
+  auto acme =
+      call("POST", "/api/v1/accounts", agent_, json{{"name", "Acme"}, {"emails", {"a@acme.example"}}});
+  ASSERT_EQ(acme.status, 201) << acme.body;
+  ASSERT_EQ(
+      call("POST", "/api/v1/accounts", agent_, json{{"name", "Globex"}, {"emails", {"it@globex.example"}}})
+          .status,
+      201);
+  const std::string path = "/api/v1/accounts/" + std::to_string(acme.j()["id"].get<int64_t>());
+  auto changed = call("PATCH", path, agent_, json{{"support_level", "gold"}});
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(changed.j()["support_level"], "gold");
+  EXPECT_EQ(changed.j()["name"], "Acme");
+  EXPECT_EQ(changed.j()["emails"], json{"a@acme.example"});
+  auto renamed = call("PATCH", path, agent_, json{{"name", "Acme Corp"}, {"emails", {"B@Acme.example"}}});
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(renamed.j()["emails"], json{"b@acme.example"});
+  EXPECT_EQ(renamed.j()["support_level"], "gold");
+
+  EXPECT_EQ(call("PATCH", path, agent_, json{{"name", "GLOBEX"}}).status, 409);
+  EXPECT_EQ(call("PATCH", path, agent_, json{{"emails", {"it@globex.example"}}}).status, 409);
+  EXPECT_EQ(fields_of(call("PATCH", path, agent_, json{{"support_lvl", "gold"}})),
+            std::vector<std::string>{"support_lvl"});
+  EXPECT_EQ(fields_of(call("PATCH", path, agent_, json{{"name", ""}})), std::vector<std::string>{"name"});
+  EXPECT_EQ(fields_of(call("PATCH", path, agent_, json{{"emails", {"nope"}}})),
+            std::vector<std::string>{"emails"});
+  EXPECT_EQ(call("PATCH", "/api/v1/accounts/999999", agent_, json{{"support_level", "gold"}}).status, 404);
+  auto now = call("GET", path, agent_);
+  EXPECT_EQ(now.j()["name"], "Acme Corp");
+  EXPECT_EQ(now.j()["emails"], json{"b@acme.example"});
 }
 
 TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {

@@ -200,6 +200,46 @@ TEST_F(RuleCommands, BadRulesAreRefusedWithAClearMessageAndNothingStored) {
   EXPECT_EQ(sql("SELECT count(*) FROM events WHERE action LIKE 'rule%'"), V{"1"});
 }
 
+// An account upgraded to gold gets the gold rule from its next mail on; its name and
+// addresses change with it, and a name or address of another account is refused.
+TEST_F(RuleCommands, AnAccountChangedMeetsTheRulesOnItsNewSupportLevel) {
+  ASSERT_EQ(run({"account", "add", "--name", "Acme", "--support-level", "silver"}).exit_code, 0);
+  ASSERT_EQ(run({"account", "add", "--name", "Globex", "--email", "it@globex.example"}).exit_code, 0);
+  ASSERT_EQ(run({"contact", "add", "--name", "Olga", "--email", "olga@acme.example", "--account", "Acme"})
+                .exit_code,
+            0);
+  ASSERT_EQ(run({"rule", "add", "gold", "--if-account-level", "gold", "--set-priority", "high"}).exit_code,
+            0);
+  auto mail = [](const std::string& id) {
+    return "From: Olga <olga@acme.example>\r\nTo: support@corp.example\r\nSubject: Help " + id +
+           "\r\nMessage-ID: <" + id + "@acme.example>\r\n\r\nPlease help.\r\n";
+  };
+  ASSERT_EQ(run({"deliver", "--recipient", "support@corp.example"}, mail("a1")).exit_code, 0);
+  auto r = run({"account", "change", "acme", "--support-level", "gold", "--name", "Acme Corp", "--email",
+                "Billing@Acme.example"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Acme Corp (gold)"), std::string::npos) << r.out;
+  ASSERT_EQ(run({"deliver", "--recipient", "support@corp.example"}, mail("a2")).exit_code, 0);
+  EXPECT_EQ(sql("SELECT subject, priority FROM cases ORDER BY id"), (V{"Help a1|normal", "Help a2|high"}));
+  EXPECT_EQ(sql("SELECT name, support_level FROM accounts WHERE name LIKE 'Acme%'"), V{"Acme Corp|gold"});
+  EXPECT_EQ(
+      sql("SELECT email FROM account_emails a JOIN accounts c ON c.id = a.account_id WHERE c.name = 'Acme "
+          "Corp'"),
+      V{"billing@acme.example"});
+
+  // Refused, nothing changed: another account's name or address, no such account.
+  auto taken = run({"account", "change", "Acme Corp", "--name", "globex"});
+  EXPECT_EQ(taken.exit_code, 65) << taken.err;
+  EXPECT_NE(taken.err.find("exists already"), std::string::npos) << taken.err;
+  EXPECT_EQ(run({"account", "change", "Acme Corp", "--email", "IT@globex.example"}).exit_code, 65);
+  EXPECT_EQ(run({"account", "change", "Nobody Inc", "--support-level", "gold"}).exit_code, 66);
+  EXPECT_EQ(run({"account", "change", "Acme Corp", "--email", "x@y.example", "--no-email"}).exit_code, 65);
+  EXPECT_EQ(sql("SELECT email FROM account_emails ORDER BY email"),
+            (V{"billing@acme.example", "it@globex.example"}));
+  ASSERT_EQ(run({"account", "change", "Acme Corp", "--no-email"}).exit_code, 0);
+  EXPECT_EQ(sql("SELECT email FROM account_emails ORDER BY email"), V{"it@globex.example"});
+}
+
 TEST_F(RuleCommands, RuleTestPrintsTheEvaluationAndChangesNothing) {
   ASSERT_EQ(run({"account", "add", "--name", "Acme", "--support-level", "gold"}).exit_code, 0);
   ASSERT_EQ(run({"contact", "add", "--name", "Olga", "--email", "olga@acme.example", "--account", "Acme",

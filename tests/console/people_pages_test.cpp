@@ -316,5 +316,30 @@ TEST_F(PeoplePagesTest, AnAccountIsAddedAndItsPageListsItsContacts) {
   EXPECT_EQ(get("/accounts?cursor=bm9wZQ").status, 400);
 }
 
+TEST_F(PeoplePagesTest, AnAccountIsChangedWithItsFormAndAClashChangesNothing) {
+  const auto acme = account_named("Customer Ltd");
+  ASSERT_TRUE(acme);
+  const std::string path = "/accounts/" + std::to_string(acme->id);
+  auto page = get(path);
+  EXPECT_TRUE(page.has("value=\"gold\"")) << "the form holds the account as it is";
+  auto saved = post(
+      path, {{"name", "Customer Ltd"}, {"support_level", "platinum"}, {"emails", "it@customer.example"}});
+  ASSERT_EQ(saved.status, 303) << saved.body;
+  EXPECT_EQ(saved.header("Location"), path + "?done=saved");
+  auto now = account_named("Customer Ltd");
+  EXPECT_EQ(now->support_level, "platinum");
+  EXPECT_EQ(now->emails, std::vector<std::string>{"it@customer.example"});
+  EXPECT_TRUE(get(path + "?done=saved").has("The account was saved."));
+
+  ASSERT_EQ(post("/accounts", {{"name", "Globex"}}).status, 303);
+  auto clash = post(path, {{"name", "globex"}, {"support_level", "bronze"}, {"emails", ""}});
+  EXPECT_EQ(clash.status, 409) << clash.body;
+  EXPECT_TRUE(clash.has("exists already"));
+  EXPECT_TRUE(clash.has("value=\"bronze\"")) << "what was typed stays";
+  EXPECT_EQ(account_named("Customer Ltd")->support_level, "platinum");
+  EXPECT_EQ(post(path, {{"name", "X"}, {"emails", "x@y.example"}}, false).status, 403);
+  EXPECT_EQ(post("/accounts/999999", {{"name", "X"}}).status, 404);
+}
+
 }  // namespace
 }  // namespace mailcase::console

@@ -350,6 +350,34 @@ TEST_F(StorePages, AnAccountsContactsComeByIdAPageAtATime) {
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
+// An account's name, level and addresses are replaced at once; a clash changes nothing.
+TEST_F(StorePages, UpdateAccountReplacesItsNameLevelAndAddresses) {
+  Id acme = 0;
+  write([&](UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(acme, u.accounts().add_account({0, "Acme", "", {"a@acme.example"}}));
+    return u.accounts().add_account({0, "Globex", "", {"it@globex.example"}}).map([](Id) {});
+  });
+  write([&](UnitOfWork& u) -> Status {
+    return u.accounts().update_account({acme, "Acme Corp", "gold", {"b@acme.example", "c@acme.example"}});
+  });
+  auto a = store_->get_account(acme);
+  ASSERT_TRUE(a && *a);
+  EXPECT_EQ((*a)->name, "Acme Corp");
+  EXPECT_EQ((*a)->support_level, "gold");
+  EXPECT_EQ((*a)->emails, (std::vector<std::string>{"b@acme.example", "c@acme.example"}));
+  auto by_old = store_->find_account_by_email("a@acme.example");
+  ASSERT_TRUE(by_old);
+  EXPECT_FALSE(*by_old);
+  auto unit = store_->open_unit(Access::kWrite);
+  ASSERT_TRUE(unit);
+  auto clash = unit->accounts().update_account({acme, "Acme Corp", "gold", {"it@globex.example"}});
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+  auto none = unit->accounts().update_account({99999, "X", "", {}});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+}
+
 // Contacts found by the start of a name or an address: two index ranges, never a scan of
 // the contacts, and each page in id order without a sort.
 TEST_F(StorePages, ContactsAreFoundByTheStartOfTheirNameOrAnAddress) {

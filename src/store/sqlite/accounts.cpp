@@ -286,6 +286,21 @@ class Accounts final : public AccountRepository, SqliteRepository {
     }
     return insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", c.emails, c.id);
   }
+
+  Status update_account(const Account& a) override {
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE accounts SET name = ?, support_level = ? WHERE id = ?"));
+      qq->bind(1, a.name).bind(2, a.support_level).bind(3, a.id);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no account " + std::to_string(a.id));
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q("DELETE FROM account_emails WHERE account_id = ?"));
+      qq->bind(1, a.id);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    return insert_emails("INSERT INTO account_emails (email, account_id) VALUES (?, ?)", a.emails, a.id);
+  }
 };
 
 }  // namespace

@@ -574,6 +574,7 @@ class SqliteStore final : public Store {
     return repos_.accounts->find_contacts(prefix, r);
   }
   Status update_contact(const Contact& c) override { return repos_.accounts->update_contact(c); }
+  Status update_account(const Account& a) override { return repos_.accounts->update_account(a); }
 
   // RoutingRepository
   Status put_address(const RoutingAddress& a) override { return repos_.routing->put_address(a); }
