@@ -16,6 +16,7 @@
 # come, about one a second), e.g. RATES=10000 bench/import_bench.sh 300000 1 (a long
 # import keeps its rate when the last is within 20% of the first); the per-state row counts
 # are then left out (listing every message of a big store would cost more than the run).
+# BATCH=N (BATCH2=N for BIN2): the stores' storage.import_batch instead of the default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-10000}
@@ -23,6 +24,8 @@ ROUNDS=${2:-3}
 BIN2=${BIN2:-}
 RULES=${RULES:-0}
 RATES=${RATES:-}
+BATCH=${BATCH:-}
+BATCH2=${BATCH2:-}
 . bench/common.sh
 . bench/rules_100.sh
 bench_need
@@ -32,10 +35,15 @@ echo "search index: on (always); assignment rules: $RULES"
 bench_machine
 echo "corpus: $COUNT mails, $(du -h "$corpus" | cut -f1)"
 
+# new_store BIN [IMPORT_BATCH]
 new_store() {
   local d
   d=$(mktemp -d "$OUT/import-data.XXXXXX")
   "$1" --data "$d" init >/dev/null
+  if [ -n "${2:-}" ]; then
+    sed -i "s/^import_batch = .*/import_batch = $2/" "$d/mailcase.toml"
+    grep -q "^import_batch = $2\$" "$d/mailcase.toml" || { echo "import_batch not set in $d/mailcase.toml" >&2; exit 2; }
+  fi
   "$1" --data "$d" address add support@corp.example --queue Support >/dev/null
   if [ "$RULES" = 100 ]; then
     add_100_rules "$1" "$d"
@@ -111,7 +119,7 @@ PY
 # One import: "mails/s cores rss_mb".
 import_rate() {
   local b=$1 d
-  d=$(new_store "$b")
+  d=$(new_store "$b" "${2:-}")
   # The progress lines on stderr, each with the seconds since the import began.
   /usr/bin/time -v -o "$OUT/import-time.txt" "$b" --data "$d" import "$corpus" 2>&1 >/dev/null |
     python3 -u -c '
@@ -172,12 +180,12 @@ for round in $(seq 1 "$ROUNDS"); do
   c=$(sqlite_rate)
   echo "$c" >>"$OUT/import-ceiling.txt"
   line="round $round: raw SQLite $c mails/s"
-  r=$(import_rate "$BIN")
+  r=$(import_rate "$BIN" "$BATCH")
   echo "$r" >>"$OUT/import-1.txt"
   set -- $r
   line="$line; import $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB; $label: $4)"
   if [ -n "$BIN2" ]; then
-    r=$(import_rate "$BIN2")
+    r=$(import_rate "$BIN2" "$BATCH2")
     echo "$r" >>"$OUT/import-2.txt"
     set -- $r
     line="$line; BIN2 $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB${RATES:+; rates: $4})"
