@@ -29,7 +29,7 @@ Html contact_html(const store::CaseSummary& s) {
               s.contact->name.empty() ? email : s.contact->name);
 }
 
-Html case_row(const store::CaseHit& hit, const std::map<std::string, std::string>& names) {
+Html case_row(const store::CaseHit& hit, const std::map<std::string, std::string>& names, bool with_contact) {
   const auto& c = hit.summary.c;
   Html snippet;
   // The store's snippets are escaped text with <mark> around matches; anything else is
@@ -40,10 +40,11 @@ Html case_row(const store::CaseHit& hit, const std::map<std::string, std::string
                   : html("<div class=\"meta\">{}</div>", hit.snippet);
   return html(
       "<tr><td><a href=\"/cases/{}\">{}</a></td><td>{}{}</td><td><span class=\"badge {}\">{}</span></td>"
-      "<td class=\"optional\">{}</td><td class=\"optional\">{}</td><td "
-      "class=\"optional\">{}</td><td>{}</td></tr>",
+      "<td class=\"optional\">{}</td><td class=\"optional\">{}</td>{}<td>{}</td></tr>",
       c.number, c.number, c.subject, snippet, status_class(c.status), status_words(c.status), c.queue,
-      owner_html(hit.summary, names), contact_html(hit.summary), time_html(c.updated_at));
+      owner_html(hit.summary, names),
+      with_contact ? html("<td class=\"optional\">{}</td>", contact_html(hit.summary)) : Html(),
+      time_html(c.updated_at));
 }
 
 Html count_link(const std::string& queue, std::string_view status, int64_t n) {
@@ -192,16 +193,16 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
 
 }  // namespace
 
-Html case_table(const std::vector<store::CaseHit>& hits, const std::map<std::string, std::string>& names) {
+Html case_table(const std::vector<store::CaseHit>& hits, const std::map<std::string, std::string>& names,
+                bool with_contact) {
   std::vector<Html> rows;
-  for (const auto& h : hits) rows.push_back(case_row(h, names));
+  for (const auto& h : hits) rows.push_back(case_row(h, names, with_contact));
   return html(
       "<table><thead><tr><th scope=\"col\">Case</th><th scope=\"col\">Subject</th><th "
       "scope=\"col\">Status</th>"
       "<th scope=\"col\" class=\"optional\">Queue</th><th scope=\"col\" class=\"optional\">Owner</th>"
-      "<th scope=\"col\" class=\"optional\">Contact</th><th scope=\"col\">Updated</th></tr></thead>"
-      "<tbody>{}</tbody></table>",
-      join(rows));
+      "{}<th scope=\"col\">Updated</th></tr></thead><tbody>{}</tbody></table>",
+      with_contact ? html("<th scope=\"col\" class=\"optional\">Contact</th>") : Html(), join(rows));
 }
 
 std::map<std::string, std::string> agent_names(const std::vector<store::Agent>& agents) {

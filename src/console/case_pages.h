@@ -39,7 +39,9 @@ Html queue_names_html(store::UnitOfWork& unit);
 // Agents' names by their normalized email, for case_table's owner column.
 std::map<std::string, std::string> agent_names(const std::vector<store::Agent>& agents);
 // A table of cases (number, subject with its search snippet, status, queue, owner,
-// contact, updated), each row linking to its case and its contact.
-Html case_table(const std::vector<store::CaseHit>& hits, const std::map<std::string, std::string>& names);
+// contact unless with_contact is false (one contact's cases), updated), each row linking
+// to its case and its contact.
+Html case_table(const std::vector<store::CaseHit>& hits, const std::map<std::string, std::string>& names,
+                bool with_contact = true);
 
 }  // namespace mailcase::console

@@ -261,8 +261,9 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
     ListForm all;
     all.contact = c.emails.front();
     if (!page->items.empty())
-      cases = html("{}<p><a href=\"{}\">All {} of their cases in the case list</a></p>",
-                   case_table(page->items, agent_names(*agents)), list_link(all), page->total.value_or(0));
+      cases =
+          html("{}<p><a href=\"{}\">All {} of their cases in the case list</a></p>",
+               case_table(page->items, agent_names(*agents), false), list_link(all), page->total.value_or(0));
   }
   Fields values = typed;
   if (values.empty()) {

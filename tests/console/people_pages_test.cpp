@@ -182,6 +182,8 @@ TEST_F(PeoplePagesTest, AnAddressFindsItsContactWhosePageShowsTheirAccountAndCas
   EXPECT_TRUE(page.has("href=\"/accounts/" + std::to_string(acme->id) + "\">Customer Ltd</a>")) << page.body;
   EXPECT_TRUE(page.has("href=\"/cases/" + case_number_ + "\"")) << page.body;
   EXPECT_TRUE(page.has("Printer on fire"));
+  EXPECT_FALSE(page.has("scope=\"col\" class=\"optional\">Contact</th>"))
+      << "their own cases: no contact column";
   EXPECT_TRUE(page.has("/cases?contact=ann%40customer.example")) << "the link to all their cases";
 
   // The case page leads to the contact and the account.
