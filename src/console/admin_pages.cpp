@@ -33,12 +33,6 @@ constexpr const char* kNameSegment = R"(([A-Za-z0-9._-]{1,64}))";
 constexpr const char* kEmailSegment = R"(([^/]{1,320}))";
 constexpr const char* kWordSegment = R"(([a-z]{1,32}))";
 
-Fields fields_of(const httplib::Request& req, std::initializer_list<const char*> names) {
-  Fields f;
-  for (const char* n : names) f[n] = form_value(req, n);
-  return f;
-}
-
 Html checkbox(const char* name, const char* label, bool on) {
   return html("<label class=\"check\"><input type=\"checkbox\" name=\"{}\" value=\"yes\"{}> {}</label>", name,
               Html::trusted(on ? " checked" : ""), label);

@@ -135,16 +135,8 @@ void send_frame_note(httplib::Response& res, int status, std::string_view note) 
                   "text/html; charset=utf-8");
 }
 
-store::Id id_of(const httplib::Request& req) {
-  try {
-    return std::stoll(req.matches[1]);
-  } catch (const std::exception&) {
-    return 0;  // out of range: no such message
-  }
-}
-
 void mail_html(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  const store::Id id = id_of(req);
+  const store::Id id = row_id_of(req);
   auto mail = load_raw_mail(ctx, id);
   if (!mail) return send_frame_note(res, status_of(mail.error()), mail.error().message);
   spool::NullBlobSink sink;
@@ -177,7 +169,7 @@ void mail_cid(Context& ctx, const httplib::Request& req, httplib::Response& res)
     res.set_content("no such image in this mail\n", "text/plain; charset=utf-8");
   };
   const std::string cid = req.matches[2];
-  auto mail = load_raw_mail(ctx, id_of(req));
+  auto mail = load_raw_mail(ctx, row_id_of(req));
   if (!mail) {
     if (mail.error().code == ErrorCode::kNotFound) return not_found();
     res.status = status_of(mail.error());
@@ -256,7 +248,7 @@ void mount_mail_frame(web::HttpServer& server, Context& ctx) {
       });
   server.get("/messages/{id}/cid/{cid}", R"(/messages/(\d{1,18})/cid/(.{1,998}))",
              [&ctx, with_session](const httplib::Request& req, httplib::Response& res) {
-               if (image_link_valid(ctx, req, id_of(req))) return mail_cid(ctx, req, res);
+               if (image_link_valid(ctx, req, row_id_of(req))) return mail_cid(ctx, req, res);
                with_session(req, res);
              });
 }

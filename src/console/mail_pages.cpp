@@ -18,21 +18,6 @@ constexpr int kPageSize = 50;
 // The raw mail shown on its page; the download has all of it.
 constexpr size_t kMaxRawShown = 256 * 1024;
 
-store::Id id_of(const httplib::Request& req) {
-  try {
-    return std::stoll(req.matches[1]);
-  } catch (const std::exception&) {
-    return 0;  // out of range: no such row
-  }
-}
-
-Html pager(std::string_view base, const std::optional<std::string>& next, bool first) {
-  Html out;
-  if (!first) out += html("<a href=\"{}\">First page</a>", base);
-  if (next) out += html("<a href=\"{}&amp;cursor={}\" rel=\"next\">Next page</a>", base, *next);
-  return out.empty() ? out : html("<nav class=\"pager\" aria-label=\"Pages\">{}</nav>", out);
-}
-
 // Each row's case number ("" for none), read once per case.
 template <typename Row>
 Result<std::map<store::Id, std::string>> case_numbers(store::UnitOfWork& unit, const std::vector<Row>& rows) {
@@ -69,16 +54,6 @@ Html state_tabs(std::string_view base, std::string_view current,
 
 // ---- held and failed mail
 
-// A page of kPageSize rows with its total, from the request's cursor (first page without one).
-store::PageRequest page_request_of(const httplib::Request& req) {
-  store::PageRequest pr;
-  const std::string cursor = form_value(req, "cursor");
-  if (!cursor.empty()) pr.cursor = cursor;
-  pr.limit = kPageSize;
-  pr.count = true;
-  return pr;
-}
-
 void mail_list(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
   std::string state = form_value(req, "state");
   if (state.empty()) state = "held";
@@ -86,7 +61,7 @@ void mail_list(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   // The lists of mail an agent may run again: held, failed and dismissed.
   if (!raw_state || !store::may_retry(*raw_state))
     return send_error(res, 400, v, "The state must be held, failed or dismissed.");
-  const store::PageRequest pr = page_request_of(req);
+  const store::PageRequest pr = page_request_of(req, kPageSize);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   auto page = unit->raw_messages().page_raw(*raw_state, pr);
@@ -125,7 +100,7 @@ void mail_list(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
         "class=\"optional\">Case</th></tr></thead><tbody>{}</tbody></table>",
         join(rows));
   }
-  body += pager("/mail?state=" + state, page->next_cursor, !pr.cursor.has_value());
+  body += pager_html("/mail?state=" + state, page->next_cursor, !pr.cursor.has_value());
   send_page(res, 200, v, "Held and failed mail", "mail", body);
 }
 
@@ -180,7 +155,7 @@ struct ContactDraft {
 
 void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
                int status = 200, const ContactDraft& draft = {}) {
-  auto mail = load_raw_mail(ctx, id_of(req));
+  auto mail = load_raw_mail(ctx, row_id_of(req));
   if (!mail) return send_failure(res, v, mail.error());
   const auto& m = mail->row;
   std::string number;
@@ -261,7 +236,7 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
 }
 
 void mail_raw(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
-  auto mail = load_raw_mail(ctx, id_of(req));
+  auto mail = load_raw_mail(ctx, row_id_of(req));
   if (!mail) return send_failure(res, v, mail.error());
   // The mail's bytes as they arrived: a download, never a page the browser renders.
   res.status = 200;
@@ -286,7 +261,7 @@ void send_outcome(httplib::Response& res, const Viewer& v, const ingest::Outcome
 void mail_retry(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
   if (!ctx.ingest)
     return send_error(res, 503, v, "Mail cannot be retried: ingest is not running in this process.");
-  auto outcome = ctx.ingest->retry(id_of(req));
+  auto outcome = ctx.ingest->retry(row_id_of(req));
   if (!outcome) return send_failure(res, v, outcome.error());
   send_outcome(res, v, *outcome);
 }
@@ -299,7 +274,7 @@ void mail_not_spam(Context& ctx, const Viewer& v, const httplib::Request& req, h
   options.not_spam = true;
   options.allow_sender = form_value(req, "allow_sender") == "yes";
   options.by = v.agent.email;
-  auto outcome = ctx.ingest->retry(id_of(req), options);
+  auto outcome = ctx.ingest->retry(row_id_of(req), options);
   if (!outcome) return send_failure(res, v, outcome.error());
   send_outcome(res, v, *outcome);
 }
@@ -310,7 +285,7 @@ void mail_dismiss(Context& ctx, const Viewer& v, const httplib::Request& req, ht
   const std::string reason(text::trim(form_value(req, "reason")));
   if (auto bad = admin::check_dismiss_reason(reason))
     return send_error(res, 422, v, "The reason: " + bad->message + ". The mail was not dismissed.");
-  auto dismissed = admin::dismiss_message(ctx.store, id_of(req), reason, v.agent.email);
+  auto dismissed = admin::dismiss_message(ctx.store, row_id_of(req), reason, v.agent.email);
   if (!dismissed && dismissed.error().code == ErrorCode::kConflict)
     return send_error(res, 409, v, dismissed.error().message + ". Nothing was changed.");
   if (!dismissed) return send_failure(res, v, dismissed.error());
@@ -325,7 +300,7 @@ void mail_contact(Context& ctx, const Viewer& v, const httplib::Request& req, ht
   {
     auto unit = ctx.store.open_unit(store::Access::kRead);
     if (!unit) return send_failure(res, v, unit.error());
-    auto found = unit->raw_messages().get_raw(id_of(req));
+    auto found = unit->raw_messages().get_raw(row_id_of(req));
     if (!found) return send_failure(res, v, found.error());
     row = std::move(*found);
   }
@@ -362,7 +337,7 @@ void outbox_list(Context& ctx, const Viewer& v, const httplib::Request& req, htt
   if (state.empty()) state = "failed";
   auto st = store::outbox_state_from(state);
   if (!st) return send_error(res, 400, v, "The state must be queued, failed or sent.");
-  const store::PageRequest pr = page_request_of(req);
+  const store::PageRequest pr = page_request_of(req, kPageSize);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   auto page = unit->outbox().page_outbox(*st, pr);
@@ -403,12 +378,12 @@ void outbox_list(Context& ctx, const Viewer& v, const httplib::Request& req, htt
         "<tbody>{}</tbody></table>",
         join(rows));
   }
-  body += pager("/outbox?state=" + state, page->next_cursor, !pr.cursor.has_value());
+  body += pager_html("/outbox?state=" + state, page->next_cursor, !pr.cursor.has_value());
   send_page(res, 200, v, "Outbox", "outbox", body);
 }
 
 void outbox_retry(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
-  auto m = admin::retry_outbox(ctx.store, id_of(req), ctx.clock.now());
+  auto m = admin::retry_outbox(ctx.store, row_id_of(req), ctx.clock.now());
   if (!m) return send_failure(res, v, m.error());
   redirect(res, "/outbox?state=queued&retried=1");
 }

@@ -208,6 +208,38 @@ void send_failure(httplib::Response& res, const Viewer& v, const Error& e) {
   send_error(res, status_of(e), v, e.message);
 }
 
+store::Id row_id_of(const httplib::Request& req) {
+  try {
+    return std::stoll(req.matches[1]);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+std::map<std::string, std::string> fields_of(const httplib::Request& req,
+                                             std::initializer_list<const char*> names) {
+  std::map<std::string, std::string> f;
+  for (const char* n : names) f[n] = form_value(req, n);
+  return f;
+}
+
+store::PageRequest page_request_of(const httplib::Request& req, int limit) {
+  store::PageRequest pr;
+  const std::string cursor = form_value(req, "cursor");
+  if (!cursor.empty()) pr.cursor = cursor.substr(0, store::kMaxCursorBytes);
+  pr.limit = limit;
+  pr.count = true;
+  return pr;
+}
+
+Html pager_html(std::string_view base, const std::optional<std::string>& next, bool first) {
+  const std::string sep = base.find('?') == std::string_view::npos ? "?" : "&";
+  Html out;
+  if (!first) out += html("<a href=\"{}\">First page</a>", base);
+  if (next) out += html("<a href=\"{}{}cursor={}\" rel=\"next\">Next page</a>", base, sep, *next);
+  return out.empty() ? out : html("<nav class=\"pager\" aria-label=\"Pages\">{}</nav>", out);
+}
+
 void redirect(httplib::Response& res, std::string_view location) {
   res.status = 303;
   set_console_headers(res);

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -96,6 +97,17 @@ void send_error(httplib::Response& res, int status, const Viewer& v, std::string
 int status_of(const Error& e);
 // An error page for a failed read or action: its status and its message.
 void send_failure(httplib::Response& res, const Viewer& v, const Error& e);
+// The row id in a route's first capture (\d{1,18}); 0, no row's, when out of range.
+store::Id row_id_of(const httplib::Request& req);
+// The form fields (or query parameters) `names` of a request, each "" when absent.
+std::map<std::string, std::string> fields_of(const httplib::Request& req,
+                                             std::initializer_list<const char*> names);
+// A list page's request: `limit` rows from the request's cursor (the first page without
+// one), with the total.
+store::PageRequest page_request_of(const httplib::Request& req, int limit);
+// The "First page" and "Next page" links of a list at `base` (a path, with or without a
+// query); empty on a list of one page.
+Html pager_html(std::string_view base, const std::optional<std::string>& next, bool first);
 // 303 to a path of ours.
 void redirect(httplib::Response& res, std::string_view location);
 // A cookie's value from the request's Cookie header ("" when absent).

@@ -18,6 +18,10 @@ std::string bounded(const Fields& f, const std::string& name, size_t max = kMaxF
   return text::make_valid_utf8(v);
 }
 
+// A text area of addresses: admin's most, one more, each of the longest address and a
+// separator; anything longer has one too many or one too long either way.
+constexpr size_t kMaxAddressesBytes = (admin::kMaxAddresses + 1) * 321;
+
 }  // namespace
 
 std::vector<std::string> split_addresses(std::string_view field) {
@@ -36,8 +40,7 @@ std::vector<std::string> split_addresses(std::string_view field) {
 ContactForm contact_from_form(const Fields& f) {
   ContactForm out;
   out.input.name = std::string(text::trim(bounded(f, "name")));
-  // Twenty addresses of up to 320 bytes: anything longer has one too many or one too long.
-  out.input.emails = split_addresses(bounded(f, "emails", (admin::kMaxAddresses + 1) * 321));
+  out.input.emails = split_addresses(bounded(f, "emails", kMaxAddressesBytes));
   out.input.language = std::string(text::trim(bounded(f, "language")));
   out.account = std::string(text::trim(bounded(f, "account")));
   if (!out.account.empty()) out.input.account_name = out.account;
@@ -52,7 +55,7 @@ AccountForm account_from_form(const Fields& f) {
   AccountForm out;
   out.input.name = std::string(text::trim(bounded(f, "name")));
   out.input.support_level = std::string(text::trim(bounded(f, "support_level")));
-  out.input.emails = split_addresses(bounded(f, "emails", (admin::kMaxAddresses + 1) * 321));
+  out.input.emails = split_addresses(bounded(f, "emails", kMaxAddressesBytes));
   if (auto bad = admin::check_account(out.input)) refuse(out.errors, *bad);
   return out;
 }

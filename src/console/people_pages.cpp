@@ -27,20 +27,6 @@ constexpr const char* kLanguages[][2] = {
 using Rq = const httplib::Request&;
 using Rs = httplib::Response&;
 
-store::Id id_of(Rq req) {
-  try {
-    return std::stoll(req.matches[1]);
-  } catch (const std::exception&) {
-    return 0;  // out of range: no such row
-  }
-}
-
-Fields fields_of(Rq req, std::initializer_list<const char*> names) {
-  Fields f;
-  for (const char* n : names) f[n] = form_value(req, n);
-  return f;
-}
-
 Html addresses_html(const std::vector<std::string>& emails) {
   if (emails.empty()) return html("<span class=\"muted\">none</span>");
   std::vector<Html> items;
@@ -91,24 +77,6 @@ Html contact_form(const Viewer& v, std::string_view action, std::string_view but
       text_input("account", "Account (its name; empty: none)", values, errors, " maxlength=\"200\""), button);
 }
 
-Html pager(std::string_view base, const std::optional<std::string>& next, bool first) {
-  const char sep = base.find('?') == std::string_view::npos ? '?' : '&';
-  Html out;
-  if (!first) out += html("<a href=\"{}\">First page</a>", base);
-  if (next)
-    out += html("<a href=\"{}{}cursor={}\" rel=\"next\">Next page</a>", base, std::string(1, sep), *next);
-  return out.empty() ? out : html("<nav class=\"pager\" aria-label=\"Pages\">{}</nav>", out);
-}
-
-store::PageRequest page_request_of(Rq req) {
-  store::PageRequest pr;
-  const std::string cursor = form_value(req, "cursor");
-  if (!cursor.empty()) pr.cursor = cursor.substr(0, 200);
-  pr.limit = kPageSize;
-  pr.count = true;
-  return pr;
-}
-
 // Each account named by `ids`, read once each (a page's rows share few).
 Result<std::map<store::Id, std::string>> account_names(store::UnitOfWork& unit,
                                                        const std::vector<store::Contact>& contacts) {
@@ -154,7 +122,7 @@ void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
   if (q.size() > 320) q.resize(320);
   q = text::make_valid_utf8(q);
   if (!text::is_clean_text(q, true)) q.clear();
-  const store::PageRequest pr = page_request_of(req);
+  const store::PageRequest pr = page_request_of(req, kPageSize);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   const bool searching = !q.empty() && req.method == "GET";
@@ -195,19 +163,22 @@ void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
       "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">Add a contact</h2>{}{}</section>",
       q, searching ? html(" <a href=\"/contacts\">All contacts</a>") : Html(),
       searching ? "Contacts found" : "All contacts", page->total ? html(" ({})", *page->total) : Html(), list,
-      pager(base, page->next_cursor, !pr.cursor.has_value()),
+      pager_html(base, page->next_cursor, !pr.cursor.has_value()),
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
       contact_form(v, "/contacts", "Add the contact", values, errors));
   send_page(res, status, v, "Contacts", "contacts", body);
 }
 
-// What the admin layer refused, under the field it names (or above the form).
-std::map<std::string, std::string> refusal_errors(const Error& e) {
+// What the admin layer refused of a form, under the field it names: a field's check by
+// that field (the API's account_id is the form's account), a clash under `conflict_field`
+// (the field whose value is another's), an account named but missing under account. Empty:
+// none of these, a failure to show as a page of its own.
+std::map<std::string, std::string> refusal_errors(const Error& e, const char* conflict_field) {
   std::map<std::string, std::string> errors;
   if (auto bad = admin::invalid_of(e.message))
     errors[bad->field == "account_id" ? "account" : bad->field] = text::capitalized(bad->message) + ".";
   else if (e.code == ErrorCode::kConflict)
-    errors["emails"] = text::capitalized(e.message) + ".";
+    errors[conflict_field] = text::capitalized(e.message) + ".";
   else if (e.code == ErrorCode::kNotFound)
     errors["account"] = text::capitalized(e.message) + " (leave it empty, or name one that exists).";
   return errors;
@@ -219,7 +190,7 @@ void add_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
   if (!form.errors.empty()) return contacts_page(ctx, v, req, res, 422, f, form.errors);
   auto c = admin::add_contact(ctx.store, form.input);
   if (!c) {
-    auto errors = refusal_errors(c.error());
+    auto errors = refusal_errors(c.error(), "emails");
     if (errors.empty()) return send_failure(res, v, c.error());
     return contacts_page(ctx, v, req, res, c.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
   }
@@ -229,7 +200,7 @@ void add_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
 // /contacts/{id}: the contact, their latest cases and the form that changes them.
 void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
                   const std::map<std::string, std::string>& errors = {}) {
-  const store::Id id = id_of(req);
+  const store::Id id = row_id_of(req);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   auto found = unit->accounts().get_contact(id);
@@ -302,7 +273,7 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
 }
 
 void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
-  const store::Id id = id_of(req);
+  const store::Id id = row_id_of(req);
   const Fields f = fields_of(req, {"name", "emails", "language", "account"});
   auto form = contact_from_form(f);
   if (!form.errors.empty()) return contact_page(ctx, v, req, res, 422, f, form.errors);
@@ -327,7 +298,7 @@ void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
   if (!c && c.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "There is no such contact.");
   if (!c) {
-    auto errors = refusal_errors(c.error());
+    auto errors = refusal_errors(c.error(), "emails");
     if (errors.empty()) return send_failure(res, v, c.error());
     return contact_page(ctx, v, req, res, c.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
   }
@@ -349,19 +320,9 @@ Html account_form(const Viewer& v, std::string_view action, std::string_view but
       button);
 }
 
-// What the admin layer refused of an account's form, under the field it names.
-std::map<std::string, std::string> account_refusal(const Error& e) {
-  std::map<std::string, std::string> errors;
-  if (auto bad = admin::invalid_of(e.message))
-    errors[bad->field] = text::capitalized(bad->message) + ".";
-  else if (e.code == ErrorCode::kConflict)
-    errors["name"] = text::capitalized(e.message) + ".";
-  return errors;
-}
-
 void accounts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
                    const std::map<std::string, std::string>& errors = {}) {
-  const store::PageRequest pr = page_request_of(req);
+  const store::PageRequest pr = page_request_of(req, kPageSize);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   auto page = unit->accounts().page_accounts(pr);
@@ -388,7 +349,7 @@ void accounts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
       "<h1>Accounts</h1><section aria-labelledby=\"all-h\"><h2 id=\"all-h\">All accounts{}</h2>{}{}</section>"
       "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">Add an account</h2>{}{}</section>",
       page->total ? html(" ({})", *page->total) : Html(), list,
-      pager("/accounts", page->next_cursor, !pr.cursor.has_value()),
+      pager_html("/accounts", page->next_cursor, !pr.cursor.has_value()),
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
       account_form(v, "/accounts", "Add the account", typed, errors));
   send_page(res, status, v, "Accounts", "accounts", body);
@@ -400,7 +361,7 @@ void add_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
   if (!form.errors.empty()) return accounts_page(ctx, v, req, res, 422, f, form.errors);
   auto a = admin::add_account(ctx.store, form.input);
   if (!a) {
-    auto errors = account_refusal(a.error());
+    auto errors = refusal_errors(a.error(), "name");
     if (errors.empty()) return send_failure(res, v, a.error());
     return accounts_page(ctx, v, req, res, a.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
   }
@@ -411,8 +372,8 @@ void add_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
 // form that changes it.
 void account_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
                   const std::map<std::string, std::string>& errors = {}) {
-  const store::Id id = id_of(req);
-  const store::PageRequest pr = page_request_of(req);
+  const store::Id id = row_id_of(req);
+  const store::PageRequest pr = page_request_of(req, kPageSize);
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   auto found = unit->accounts().get_account(id);
@@ -448,14 +409,14 @@ void account_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
                                            : Html(),
       a.support_level.empty() ? html("<span class=\"muted\">none</span>") : html("{}", a.support_level),
       addresses_html(a.emails), contacts->total ? html(" ({})", *contacts->total) : Html(), list,
-      pager(self, contacts->next_cursor, !pr.cursor.has_value()), url_encode(a.name),
+      pager_html(self, contacts->next_cursor, !pr.cursor.has_value()), url_encode(a.name),
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
       account_form(v, self, "Save", values, errors));
   send_page(res, status, v, a.name, "accounts", body);
 }
 
 void change_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
-  const store::Id id = id_of(req);
+  const store::Id id = row_id_of(req);
   const Fields f = fields_of(req, {"name", "support_level", "emails"});
   auto form = account_from_form(f);
   if (!form.errors.empty()) return account_page(ctx, v, req, res, 422, f, form.errors);
@@ -464,7 +425,7 @@ void change_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
   if (!a && a.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "There is no such account.");
   if (!a) {
-    auto errors = account_refusal(a.error());
+    auto errors = refusal_errors(a.error(), "name");
     if (errors.empty()) return send_failure(res, v, a.error());
     return account_page(ctx, v, req, res, a.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
   }
