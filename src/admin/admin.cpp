@@ -210,6 +210,51 @@ Result<store::Contact> update_contact(store::Store& st, store::Id id, const Cont
   return c;
 }
 
+Result<store::Contact> contact_named(store::Store& st, std::string_view named) {
+  const std::string_view n = text::trim(named);
+  const bool number = !n.empty() && n.size() < 19 &&
+                      std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; });
+  std::optional<store::Contact> c;
+  if (number) {
+    MC_ASSIGN_OR_RETURN(c, st.get_contact(std::stoll(std::string(n))));
+  } else if (!n.empty()) {
+    MC_ASSIGN_OR_RETURN(c, st.find_contact_by_email(text::normalize_email(n)));
+  }
+  if (!c) return fail(ErrorCode::kNotFound, "no contact " + std::string(n));
+  return std::move(*c);
+}
+
+Result<store::Contact> merge_contact(store::Store& st, store::Id from, store::Id into,
+                                     std::string_view actor) {
+  if (from == into) return tl::unexpected(invalid_error({"into", "a contact cannot be merged into itself"}));
+  store::Contact merged;
+  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto source, u.accounts().get_contact(from));
+    if (!source) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(from));
+    MC_ASSIGN_OR_RETURN(auto target, u.accounts().get_contact(into));
+    if (!target) return tl::unexpected(invalid_error({"into", "no contact " + std::to_string(into)}));
+    MC_ASSIGN_OR_RETURN(auto moved, u.accounts().merge_contact(from, into));
+    auto named = [](const store::Contact& c) {
+      return c.emails.empty() ? c.name : c.name + " <" + c.emails.front() + ">";
+    };
+    for (store::Id case_id : moved) {
+      MC_RETURN_IF_ERROR(u.events().add_event(
+          {.case_id = case_id,
+           .actor_kind = store::ActorKind::kAgent,
+           .actor = std::string(actor),
+           .action = store::EventAction::kChanged,
+           .details = {{"field", "contact"}, {"from", named(*source)}, {"to", named(*target)}}}));
+    }
+    MC_ASSIGN_OR_RETURN(auto now, u.accounts().get_contact(into));
+    if (!now)
+      return fail(ErrorCode::kInternal, "contact " + std::to_string(into) + " is gone after its merge");
+    merged = std::move(*now);
+    return {};
+  });
+  MC_RETURN_IF_ERROR(done);
+  return merged;
+}
+
 std::optional<Invalid> check_account(const AccountInput& a) {
   return check_account_patch({a.name, a.support_level, a.emails});
 }

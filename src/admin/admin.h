@@ -63,6 +63,16 @@ struct ContactPatch {
 };
 std::optional<Invalid> check_contact_patch(const ContactPatch& p);
 Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch);
+// The contact a person names by its number (all digits) or by one of its addresses
+// (letter case ignored). kNotFound when none.
+Result<store::Contact> contact_named(store::Store& st, std::string_view named);
+// Two contacts that are one person become one: `from`'s addresses and cases go to
+// `into`, which keeps its name and first address and takes from's account and language
+// where it has none; `from` is removed. Each case moved gets a "changed" event (field
+// contact) by `actor`. Returns into as it is now. kNotFound when `from` is no contact's;
+// kInvalidInput ("into: …") when `into` is none or the two are one.
+Result<store::Contact> merge_contact(store::Store& st, store::Id from, store::Id into,
+                                     std::string_view actor);
 
 struct AccountInput {
   std::string name;

@@ -103,6 +103,19 @@ void patch_contact(Context& ctx, store::Id id, const httplib::Request& req, http
   send_json(res, 200, present::contact_record_json(*c));
 }
 
+// Contact `id` made part of the one the body names ("into"), and removed.
+void merge_contact(Context& ctx, const store::Agent& by, store::Id id, const httplib::Request& req,
+                   httplib::Response& res) {
+  MC_API_FIELD(body, body_of(req));
+  if (auto unknown = unknown_fields(*body, {"into"}); !unknown.empty())
+    return send_problem(res, field_problem(unknown.front(), "no such field of a merge (into)"));
+  MC_API_FIELD(into, int_field(*body, "into", 1, INT64_MAX));
+  if (!*into) return send_problem(res, field_problem("into", "required: the id of the contact that stays"));
+  auto c = admin::merge_contact(ctx.store, id, **into, by.email);
+  if (!c) return send_failure(res, c.error());
+  send_json(res, 200, present::contact_record_json(*c));
+}
+
 // ---- accounts
 
 void list_accounts(Context& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -509,6 +522,9 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
   server.patch(
       "/api/v1/contacts/{id}", "/api/v1/contacts/" + id,
       agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { patch_contact(c, id_of(q), q, s); }));
+  server.post("/api/v1/contacts/{id}/merge", "/api/v1/contacts/" + id + "/merge",
+              agent_route(ctx, Need::kAgent,
+                          [](Context& c, A a, Rq q, Rs s) { merge_contact(c, a, id_of(q), q, s); }));
   server.get("/api/v1/accounts", "/api/v1/accounts",
              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { list_accounts(c, q, s); }));
   server.post("/api/v1/accounts", "/api/v1/accounts",

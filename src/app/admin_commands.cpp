@@ -1,4 +1,4 @@
-// init, account add, contact add, address add/list.
+// init, account add/change, contact add/merge, address add/list.
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -153,6 +153,31 @@ void register_admin_commands(CLI::App& app, Globals& g) {
           return;
         }
         std::cout << "contact " << c->id << " " << c->name << "\n";
+      };
+    });
+  }
+  {
+    auto* merge = contact->add_subcommand(
+        "merge",
+        "make two contacts of one person one: FROM's addresses and cases go to INTO, FROM is removed");
+    auto from = std::make_shared<std::string>();
+    auto into = std::make_shared<std::string>();
+    merge->add_option("from", *from, "the contact that goes: one of its addresses, or its number")
+        ->required();
+    merge->add_option("into", *into, "the contact that stays: one of its addresses, or its number")
+        ->required();
+    merge->callback([&g, from, into] {
+      g.action = [&g, from, into] {
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          auto from_c = admin::contact_named(rt.store(), *from);
+          if (!from_c) return fail(from_c.error().code, "from: " + from_c.error().message);
+          auto into_c = admin::contact_named(rt.store(), *into);
+          if (!into_c) return fail(into_c.error().code, "into: " + into_c.error().message);
+          MC_ASSIGN_OR_RETURN(auto c, admin::merge_contact(rt.store(), from_c->id, into_c->id, by.name));
+          std::string out = "contact " + std::to_string(c.id) + " " + c.name;
+          for (const auto& e : c.emails) out += " " + e;
+          return out;
+        });
       };
     });
   }

@@ -147,16 +147,18 @@ void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
   }
   Html list;
   if (page->items.empty())
-    list = searching
-               ? html("<p class=\"muted\" role=\"status\">No contact's name or address starts with {}.{}</p>",
-                      q, q.find('@') != std::string::npos ? " The form below adds one with it." : "")
-               : html("<p class=\"muted\">No contacts yet.</p>");
+    list = searching ? html(
+                           "<p class=\"muted\" role=\"status\">No contact's address or word of their name "
+                           "starts with {}.{}</p>",
+                           q, q.find('@') != std::string::npos ? " The form below adds one with it." : "")
+                     : html("<p class=\"muted\">No contacts yet.</p>");
   else
     list = contact_rows(page->items, *accounts, true);
   const std::string base = searching ? "/contacts?q=" + url_encode(q) : std::string("/contacts");
   Html body = html(
       "<h1>Contacts</h1><form method=\"get\" action=\"/contacts\" class=\"filters\" role=\"search\"><div>"
-      "<label for=\"find-q\">Find by name or address <span class=\"muted\">(its start)</span></label><input "
+      "<label for=\"find-q\">Find by name or address <span class=\"muted\">(the start of a word or of the "
+      "address)</span></label><input "
       "id=\"find-q\" name=\"q\" type=\"search\" maxlength=\"320\" required value=\"{}\"></div><button "
       "type=\"submit\">Find</button>{}</form>"
       "<section aria-labelledby=\"all-h\"><h2 id=\"all-h\">{}{}</h2>{}{}</section>"
@@ -195,6 +197,20 @@ void add_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
     return contacts_page(ctx, v, req, res, c.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
   }
   redirect(res, "/contacts/" + std::to_string(c->id) + "?done=added");
+}
+
+// The form that merges contact `id` into another, named by an address or its number.
+Html merge_form(const Viewer& v, store::Id id, const Fields& values,
+                const std::map<std::string, std::string>& errors) {
+  return html(
+      "<form method=\"post\" action=\"/contacts/{}/merge\" class=\"card\" id=\"merge-form\">{}"
+      "<p class=\"muted\">When one person is two contacts: this contact's addresses and cases go to the "
+      "other, "
+      "which keeps its name and takes this one's account and language where it has none; this contact is "
+      "removed.</p>{}<div class=\"actions\"><button type=\"submit\">Merge</button></div></form>",
+      id, csrf_field(v),
+      text_input("into", "The contact that stays: one of their addresses, or their number", values, errors,
+                 " required maxlength=\"320\""));
 }
 
 // /contacts/{id}: the contact, their latest cases and the form that changes them.
@@ -237,14 +253,16 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
                case_table(page->items, agent_names(*agents), false), list_link(all), page->total.value_or(0));
   }
   Fields values = typed;
-  if (values.empty()) {
+  if (!values.count("name")) {  // not the contact form typed back (the merge form's, or none)
     values["name"] = c.name;
     for (const auto& e : c.emails) values["emails"] += e + "\n";
     values["language"] = c.language;
     values["account"] = account ? account->name : "";
   }
-  static const std::map<std::string, std::string> kDone = {{"added", "The contact was added."},
-                                                           {"saved", "The contact was saved."}};
+  static const std::map<std::string, std::string> kDone = {
+      {"added", "The contact was added."},
+      {"saved", "The contact was saved."},
+      {"merged", "The other contact was merged into this one: its addresses and cases are this one's now."}};
   auto done = kDone.find(form_value(req, "done"));
   Html language = html("{}", c.language.empty() ? std::string("the default") : c.language);
   for (const auto& [tag, words] : kLanguages)
@@ -254,7 +272,8 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
       "<dl class=\"card facts\"><dt>Addresses</dt><dd>{}</dd><dt>Account</dt><dd>{}</dd>"
       "<dt>Language</dt><dd>{}</dd>{}</dl>"
       "<section aria-labelledby=\"cases-h\"><h2 id=\"cases-h\">Cases</h2>{}</section>"
-      "<section aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Change the contact</h2>{}{}</section>",
+      "<section aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Change the contact</h2>{}{}</section>"
+      "<section aria-labelledby=\"merge-h\"><h2 id=\"merge-h\">Merge into another contact</h2>{}</section>",
       c.name.empty() ? std::string("(no name)") : c.name,
       done != kDone.end() && status == 200 ? html("<p class=\"ok\" role=\"status\">{}</p>", done->second)
                                            : Html(),
@@ -268,7 +287,8 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
           : Html(),
       cases,
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
-      contact_form(v, "/contacts/" + std::to_string(c.id), "Save", values, errors));
+      contact_form(v, "/contacts/" + std::to_string(c.id), "Save", values, errors),
+      merge_form(v, c.id, values, errors));
   send_page(res, status, v, c.name.empty() ? std::string("Contact") : c.name, "contacts", body);
 }
 
@@ -303,6 +323,29 @@ void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
     return contact_page(ctx, v, req, res, c.error().code == ErrorCode::kConflict ? 409 : 422, f, errors);
   }
   redirect(res, "/contacts/" + std::to_string(id) + "?done=saved");
+}
+
+void merge_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
+  const store::Id id = row_id_of(req);
+  const Fields f = fields_of(req, {"into"});
+  const std::string named(text::trim(f.at("into")));
+  if (named.empty())
+    return contact_page(ctx, v, req, res, 422, f,
+                        {{"into", "Name the contact that stays: one of their addresses, or their number."}});
+  auto into = admin::contact_named(ctx.store, named);
+  if (!into && into.error().code == ErrorCode::kNotFound)
+    return contact_page(ctx, v, req, res, 422, f,
+                        {{"into", "No contact has the address or number " + named + "."}});
+  if (!into) return send_failure(res, v, into.error());
+  auto c = admin::merge_contact(ctx.store, id, into->id, v.agent.email);
+  if (!c && c.error().code == ErrorCode::kNotFound)
+    return send_error(res, 404, v, "There is no such contact.");
+  if (!c) {
+    auto errors = refusal_errors(c.error(), "into");
+    if (errors.empty()) return send_failure(res, v, c.error());
+    return contact_page(ctx, v, req, res, 422, f, errors);
+  }
+  redirect(res, "/contacts/" + std::to_string(c->id) + "?done=merged");
 }
 
 // ---- accounts
@@ -444,6 +487,8 @@ void mount_people_pages(web::HttpServer& server, Context& ctx) {
              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { contact_page(ctx, v, q, s); }));
   server.post("/contacts/{id}", "/contacts/" + id,
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { change_contact(ctx, v, q, s); }));
+  server.post("/contacts/{id}/merge", "/contacts/" + id + "/merge",
+              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { merge_contact(ctx, v, q, s); }));
   server.get("/accounts", "/accounts",
              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { accounts_page(ctx, v, q, s); }));
   server.post("/accounts", "/accounts",

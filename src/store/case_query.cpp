@@ -248,7 +248,10 @@ Result<CursorKey> decode_cursor(std::string_view cursor, const CaseQuery& q, Cas
   return k;
 }
 
-std::string fts_match_expression(std::string_view user_text) {
+namespace {
+
+// fts_match_expression's words, each a prefix query when `word_starts`.
+std::string fts_words(std::string_view user_text, bool word_starts) {
   std::string out;
   size_t i = 0;
   auto is_space = [](char c) {
@@ -267,8 +270,19 @@ std::string fts_match_expression(std::string_view user_text) {
       out += c;
     }
     out += '"';
+    if (word_starts) out += '*';
   }
   return out;
+}
+
+}  // namespace
+
+std::string fts_match_expression(std::string_view user_text) {
+  return fts_words(user_text, false);
+}
+
+std::string fts_prefix_expression(std::string_view user_text) {
+  return fts_words(user_text, true);
 }
 
 std::string snippet_html(std::string_view s) {

@@ -44,6 +44,9 @@ Result<CursorKey> decode_cursor(std::string_view cursor, const CaseQuery& q, Cas
 // A word without a letter or digit (`*`, `"`, `(`…) is dropped: it would match nothing
 // as a phrase. Empty when no word is left (then no text filter at all).
 std::string fts_match_expression(std::string_view user_text);
+// The same, each word standing for any word it starts ("smi" matches "Smith"): what a
+// person types while looking someone up.
+std::string fts_prefix_expression(std::string_view user_text);
 
 // FTS5 snippet() text with the private-use markers kMarkOpen/kMarkClose around matches,
 // as HTML: everything escaped, each marked span in <mark>…</mark>, a mark left open at

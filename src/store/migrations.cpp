@@ -1469,6 +1469,27 @@ ALTER TABLE alert_rules ADD COLUMN proven_sender INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX contacts_account ON contacts(account_id);
 CREATE INDEX contacts_name ON contacts(name COLLATE NOCASE);
 )sql"},
+      // Contacts are found by the start of any word of their name, whatever its letter case
+      // or accents ("smi" finds "Ann Smith", "elo" finds "Élodie"): a full-text index of the
+      // names (FTS5 with external content: each name is stored once, in contacts), kept by
+      // triggers, which run only as contacts are added, renamed or removed. It replaces the
+      // index of whole names.
+      {43, R"sql(
+CREATE VIRTUAL TABLE contact_names USING fts5(name, content='contacts', content_rowid='id',
+  tokenize='unicode61 remove_diacritics 2');
+INSERT INTO contact_names(contact_names) VALUES('rebuild');
+CREATE TRIGGER contact_names_insert AFTER INSERT ON contacts BEGIN
+  INSERT INTO contact_names(rowid, name) VALUES (new.id, new.name);
+END;
+CREATE TRIGGER contact_names_delete AFTER DELETE ON contacts BEGIN
+  INSERT INTO contact_names(contact_names, rowid, name) VALUES ('delete', old.id, old.name);
+END;
+CREATE TRIGGER contact_names_update AFTER UPDATE OF name ON contacts WHEN old.name IS NOT new.name BEGIN
+  INSERT INTO contact_names(contact_names, rowid, name) VALUES ('delete', old.id, old.name);
+  INSERT INTO contact_names(rowid, name) VALUES (new.id, new.name);
+END;
+DROP INDEX contacts_name;
+)sql"},
   };
   return all;
 }

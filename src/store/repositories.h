@@ -106,15 +106,22 @@ class AccountRepository {
   // A page of the contacts of one account (with their addresses), by id (oldest first);
   // an index range (contacts_account), whatever the number of contacts.
   [[nodiscard]] virtual Result<Page<Contact>> page_account_contacts(Id account_id, const PageRequest& r) = 0;
-  // A page of the contacts whose name or one of whose addresses starts with `prefix`
-  // (letter case ignored), by id: ranges of the address and name indexes (contacts_name),
-  // so the cost grows with the matches, not with the contacts.
+  // A page of the contacts, by id, one of whose addresses starts with `prefix` (letter
+  // case ignored) or each word of `prefix` starts a word of whose name (letter case and
+  // accents ignored: "smi" and "ann s" find "Ann Smith", "elo" "Élodie"): a range of the
+  // address index and a full-text index of names, so the cost grows with the matches, not
+  // with the contacts.
   [[nodiscard]] virtual Result<Page<Contact>> find_contacts(std::string_view prefix,
                                                             const PageRequest& r) = 0;
   // Writes name, account_id, language and the addresses (c.emails replaces them; the
   // first stays the one mail goes to). kNotFound when c.id is no contact's, kConflict when
   // an address is another contact's.
   [[nodiscard]] virtual Status update_contact(const Contact& c) = 0;
+  // Makes contact `from` part of contact `into` and removes it: its addresses follow
+  // into's (the first of into's stays the one mail goes to), its cases become into's, and
+  // into takes its account and language where it has none. Returns the ids of the cases
+  // moved. kNotFound when either is no contact's; kInvalidInput when they are the same.
+  [[nodiscard]] virtual Result<std::vector<Id>> merge_contact(Id from, Id into) = 0;
   // Writes name and support_level and the addresses (a.emails replaces them). kNotFound
   // when a.id is no account's, kConflict when the name or an address is another account's.
   [[nodiscard]] virtual Status update_account(const Account& a) = 0;

@@ -243,6 +243,113 @@ TEST_F(Admin, ContactsAreCheckedAddedAndUpdated) {
   EXPECT_EQ(check_contact_patch(bad)->field, "emails");
 }
 
+// One person written in from two addresses is two contacts until an agent merges them:
+// then one, with both addresses (the first still the one mail goes to), both contacts'
+// cases, each moved case's history saying so, and what the one that stays lacked.
+TEST_F(Admin, TwoContactsOfOnePersonAreMergedIntoOne) {
+  auto acme = add_account(*store_, {"Acme", "gold", {}});
+  ASSERT_TRUE(acme) << acme.error().message;
+  auto work = add_contact(*store_, {"Ann Smith", {"ann@acme.example"}, "", {}, {}});
+  auto home =
+      add_contact(*store_, {"Annie", {"ann@home.example", "a.smith@home.example"}, "fr", acme->id, {}});
+  auto bob = add_contact(*store_, {"Bob", {"bob@x.example"}, "", {}, {}});
+  ASSERT_TRUE(work && home && bob);
+  std::vector<store::Id> home_cases;
+  {
+    auto u = store_->open_unit(store::Access::kWrite);
+    ASSERT_TRUE(u);
+    for (const char* subject : {"Printer on fire", "Toner", "Invoice"}) {
+      store::Case c;
+      c.subject = subject;
+      c.queue = "support";
+      c.contact_id = std::string_view(subject) == "Invoice" ? bob->id : home->id;
+      auto in = u->cases().insert_case(c, "CS", 7);
+      ASSERT_TRUE(in) << in.error().message;
+      if (c.contact_id == home->id) home_cases.push_back(in->id);
+    }
+    ASSERT_TRUE(u->accounts().mark_contact_unverified(home->id));
+    ASSERT_TRUE(u->commit());
+  }
+
+  // Refusals change nothing.
+  auto self = merge_contact(*store_, home->id, home->id, "ada@corp.example");
+  ASSERT_FALSE(self);
+  EXPECT_EQ(self.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(invalid_of(self.error().message)->field, "into");
+  auto nowhere = merge_contact(*store_, home->id, 999, "ada@corp.example");
+  ASSERT_FALSE(nowhere);
+  EXPECT_EQ(invalid_of(nowhere.error().message)->field, "into");
+  auto nobody = merge_contact(*store_, 999, work->id, "ada@corp.example");
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(nobody.error().code, ErrorCode::kNotFound);
+  auto still = store_->get_contact(home->id);
+  ASSERT_TRUE(still && *still);
+  EXPECT_EQ((*still)->emails.size(), 2u);
+
+  auto merged = merge_contact(*store_, home->id, work->id, "ada@corp.example");
+  ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(merged->id, work->id);
+  EXPECT_EQ(merged->name, "Ann Smith");
+  EXPECT_EQ(merged->emails,
+            (std::vector<std::string>{"ann@acme.example", "ann@home.example", "a.smith@home.example"}));
+  EXPECT_EQ(merged->account_id, acme->id);  // it had none: the other's
+  EXPECT_EQ(merged->language, "fr");
+  auto gone = store_->get_contact(home->id);
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  auto by_old_address = store_->find_contact_by_email("A.Smith@home.example");
+  ASSERT_TRUE(by_old_address && *by_old_address);
+  EXPECT_EQ((*by_old_address)->id, work->id);
+  auto unverified = store_->contact_unverified(work->id);
+  ASSERT_TRUE(unverified);
+  EXPECT_FALSE(*unverified);  // the contact that stays keeps its own standing
+
+  // The cases are the contact's that stays, found by any of its addresses and by its name.
+  for (const char* address : {"ann@acme.example", "ann@home.example"}) {
+    store::CaseQuery q;
+    q.contact = address;
+    auto page = store_->find_cases(q);
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page->items.size(), 2u) << address;
+  }
+  store::CaseQuery by_name;
+  by_name.text = "Smith toner";
+  auto found = store_->find_cases(by_name);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->items.size(), 1u);
+  EXPECT_EQ(found->items[0].summary.c.id, home_cases[1]);
+  for (store::Id id : home_cases) {
+    auto ev = store_->events_of(id);
+    ASSERT_TRUE(ev);
+    ASSERT_FALSE(ev->empty());
+    const auto& e = ev->back();
+    EXPECT_EQ(e.action, store::EventAction::kChanged);
+    EXPECT_EQ(e.actor, "ada@corp.example");
+    EXPECT_EQ(e.details.at("field"), "contact");
+    EXPECT_EQ(e.details.at("from"), "Annie <ann@home.example>");
+    EXPECT_EQ(e.details.at("to"), "Ann Smith <ann@acme.example>");
+  }
+  // Bob's case was not moved: no event.
+  store::CaseQuery of_bob;
+  of_bob.contact = "bob@x.example";
+  auto bob_cases = store_->find_cases(of_bob);
+  ASSERT_TRUE(bob_cases);
+  ASSERT_EQ(bob_cases->items.size(), 1u);
+  auto bob_events = store_->events_of(bob_cases->items[0].summary.c.id);
+  ASSERT_TRUE(bob_events);
+  EXPECT_TRUE(bob_events->empty());
+
+  // Named by an address or a number, as people name them.
+  auto named = contact_named(*store_, " <ANN@home.example> ");
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_EQ(named->id, work->id);
+  auto numbered = contact_named(*store_, std::to_string(bob->id));
+  ASSERT_TRUE(numbered);
+  EXPECT_EQ(numbered->name, "Bob");
+  for (const char* none : {"", "nobody@x.example", "99999", "99999999999999999999999"})
+    EXPECT_EQ(contact_named(*store_, none).error().code, ErrorCode::kNotFound) << none;
+}
+
 TEST_F(Admin, RoutingAddressesAreCheckedPutAndRemoved) {
   store::RoutingAddress a;
   a.email = "not an address";

@@ -355,7 +355,9 @@ TEST_F(AdminRoutesTest, ContactsFoundByTheStartOfANameOrAnAddressAndAnAccountsCo
   EXPECT_EQ(names("/api/v1/contacts?q=DAN%20B"), std::vector<std::string>{"Dan Brown"});
   EXPECT_EQ(names("/api/v1/contacts?q=d.brown%40"), std::vector<std::string>{"Dan Brown"});
   EXPECT_EQ(names("/api/v1/contacts?q=fay%40acme.example"), std::vector<std::string>{"Fay"});
-  EXPECT_TRUE(names("/api/v1/contacts?q=brown").empty()) << "the start, not any part";
+  EXPECT_EQ(names("/api/v1/contacts?q=brown"), std::vector<std::string>{"Dan Brown"})
+      << "any word of the name";
+  EXPECT_TRUE(names("/api/v1/contacts?q=rown").empty()) << "a word's start, not any part";
   EXPECT_EQ(names("/api/v1/contacts?q=").size(), 3u);
   auto counted = call("GET", "/api/v1/contacts?q=dan&count=true&limit=1", agent_);
   ASSERT_EQ(counted.status, 200);
@@ -408,6 +410,42 @@ TEST_F(AdminRoutesTest, AnAccountIsChanged) {
   auto now = call("GET", path, agent_);
   EXPECT_EQ(now.j()["name"], "Acme Corp");
   EXPECT_EQ(now.j()["emails"], json{"b@acme.example"});
+}
+
+TEST_F(AdminRoutesTest, TwoContactsOfOnePersonAreMerged) {
+  auto work =
+      call("POST", "/api/v1/contacts", agent_, json{{"name", "Ann Smith"}, {"email", "ann@acme.example"}});
+  auto home = call("POST", "/api/v1/contacts", agent_,
+                   json{{"name", "Annie"}, {"emails", {"ann@home.example"}}, {"language", "fr"}});
+  ASSERT_EQ(work.status, 201) << work.body;
+  ASSERT_EQ(home.status, 201) << home.body;
+  const int64_t work_id = work.j()["id"].get<int64_t>();
+  const std::string home_path = "/api/v1/contacts/" + std::to_string(home.j()["id"].get<int64_t>());
+
+  EXPECT_EQ(fields_of(call("POST", home_path + "/merge", agent_, json{{"into", home.j()["id"]}})),
+            std::vector<std::string>{"into"});
+  EXPECT_EQ(fields_of(call("POST", home_path + "/merge", agent_, json{{"into", 999999}})),
+            std::vector<std::string>{"into"});
+  EXPECT_EQ(fields_of(call("POST", home_path + "/merge", agent_, json::object())),
+            std::vector<std::string>{"into"});
+  EXPECT_EQ(fields_of(call("POST", home_path + "/merge", agent_, json{{"into", "ann@acme.example"}})),
+            std::vector<std::string>{"into"});
+  EXPECT_EQ(fields_of(call("POST", home_path + "/merge", agent_, json{{"into", work_id}, {"keep", true}})),
+            std::vector<std::string>{"keep"});
+  EXPECT_EQ(call("POST", "/api/v1/contacts/999999/merge", agent_, json{{"into", work_id}}).status, 404);
+  EXPECT_EQ(call("GET", home_path, agent_).status, 200);  // nothing refused changed anything
+
+  auto merged = call("POST", home_path + "/merge", agent_, json{{"into", work_id}});
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  EXPECT_EQ(merged.j()["id"], work_id);
+  EXPECT_EQ(merged.j()["name"], "Ann Smith");
+  EXPECT_EQ(merged.j()["emails"], (json{"ann@acme.example", "ann@home.example"}));
+  EXPECT_EQ(merged.j()["language"], "fr");
+  EXPECT_EQ(call("GET", home_path, agent_).status, 404);
+  EXPECT_EQ(call("POST", home_path + "/merge", agent_, json{{"into", work_id}}).status, 404);
+  const auto found = call("GET", "/api/v1/contacts?q=ann%40home", agent_).j();
+  ASSERT_EQ(found["items"].size(), 1u);
+  EXPECT_EQ(found["items"][0]["id"], work_id);
 }
 
 TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {

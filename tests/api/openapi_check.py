@@ -384,6 +384,8 @@ def check_responses(doc_path, binary):
         mailcase(binary, data, "account", "add", "--name", "Example Corp", "--support-level", "gold")
         mailcase(binary, data, "contact", "add", "--name", "Bob Example", "--email", "bob@example.org",
                  "--account", "Example Corp")
+        # A second contact of Bob's, merged into his by POST /api/v1/contacts/{id}/merge.
+        mailcase(binary, data, "contact", "add", "--name", "Bob at home", "--email", "bob@home.example")
         password_file = os.path.join(tmp, "mailbox-password")
         with open(password_file, "w") as f:
             f.write("secret\n")
@@ -412,6 +414,8 @@ def check_responses(doc_path, binary):
             "/api/v1/messages/{id}/dismiss": first_id(db, "SELECT id FROM raw_messages WHERE state = 'held' ORDER BY id"),
             "/api/v1/outbox/{id}/retry": first_id(db, "SELECT id FROM outbox ORDER BY id"),
             "/api/v1/contacts/{id}": first_id(db, "SELECT id FROM contacts ORDER BY id"),
+            "/api/v1/contacts/{id}/merge": first_id(
+                db, "SELECT contact_id FROM contact_emails WHERE email = 'bob@home.example'"),
             "/api/v1/accounts/{id}": first_id(db, "SELECT id FROM accounts ORDER BY id"),
             "/api/v1/accounts/{id}/contacts": first_id(db, "SELECT id FROM accounts ORDER BY id"),
             "/api/v1/tokens/{id}": None,  # the token made through the API, below
@@ -535,6 +539,8 @@ def check_responses(doc_path, binary):
                 fail(f"{M} {path}: no id to call it with (the operation that makes one failed or is not served)")
                 continue
             example = body_media.get("example") if body_media else None
+            if path == "/api/v1/contacts/{id}/merge":  # into Bob's own contact, which exists
+                example = {"into": first_id(db, "SELECT contact_id FROM contact_emails WHERE email = 'bob@example.org'")}
             good = call(port, M, target, token, example)
             ok = [int(s) for s in op["responses"] if s.startswith("2")]
             body = checker.check("a call that works", path, M, good, expect=tuple(ok))

@@ -43,6 +43,29 @@ TEST_F(AdminCli, AContactWithABadAddressIsRefusedAndNotStored) {
   EXPECT_NE(no_account.err.find("no account named Nope"), std::string::npos) << no_account.err;
 }
 
+TEST_F(AdminCli, TwoContactsOfOnePersonAreMergedByAddressOrNumber) {
+  ASSERT_EQ(run({"contact", "add", "--name", "Ann Smith", "--email", "ann@acme.example"}).exit_code, 0);
+  ASSERT_EQ(
+      run({"contact", "add", "--name", "Annie", "--email", "ann@home.example", "--language", "fr"}).exit_code,
+      0);
+  auto unknown = run({"contact", "merge", "nobody@x.example", "ann@acme.example"});
+  EXPECT_EQ(unknown.exit_code, 66) << unknown.err;
+  EXPECT_NE(unknown.err.find("from: no contact nobody@x.example"), std::string::npos) << unknown.err;
+  auto itself = run({"contact", "merge", "ann@home.example", "2"});
+  EXPECT_EQ(itself.exit_code, 65) << itself.err;
+  EXPECT_NE(itself.err.find("into: a contact cannot be merged into itself"), std::string::npos) << itself.err;
+
+  auto merged = run({"contact", "merge", "ANN@home.example", "1"});
+  EXPECT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(merged.out.substr(0, merged.out.find_last_not_of('\n') + 1),
+            "contact 1 Ann Smith ann@acme.example ann@home.example");
+  // The address is Ann Smith's now, and Annie is no more.
+  auto taken = run({"contact", "add", "--name", "Other", "--email", "ann@home.example"});
+  EXPECT_EQ(taken.exit_code, 65);
+  EXPECT_NE(taken.err.find("belongs to another contact already"), std::string::npos) << taken.err;
+  EXPECT_EQ(run({"contact", "merge", "2", "1"}).exit_code, 66);
+}
+
 TEST_F(AdminCli, AMailboxNameMustBeAbleToNameItsFiles) {
   const auto pw = (dir_.path() / "pw").string();
   std::ofstream(pw) << "secret\n";

@@ -195,17 +195,18 @@ TEST_F(PeoplePagesTest, AnAddressFindsItsContactWhosePageShowsTheirAccountAndCas
   // An unknown address: said so, and the form below is ready to add it.
   auto none = get("/contacts?q=dora%40new.example");
   ASSERT_EQ(none.status, 200);
-  EXPECT_TRUE(none.has("No contact's name or address starts with dora@new.example")) << none.body;
+  EXPECT_TRUE(none.has("No contact's address or word of their name starts with dora@new.example"))
+      << none.body;
   EXPECT_TRUE(none.has(">dora@new.example</textarea>")) << none.body;
-  // The start of a name or of an address finds the contacts, whatever its letter case.
-  for (const std::string q : {"ann", "ANN%20S", "ann%40cust", "car"}) {
+  // The start of a word of the name or of an address finds the contacts, whatever its letter case.
+  for (const std::string q : {"ann", "ANN%20S", "ann%40cust", "car", "smith", "SMI%20a"}) {
     auto some = get("/contacts?q=" + q);
     ASSERT_EQ(some.status, 200) << q;
     EXPECT_TRUE(some.has("Contacts found (1)")) << q << some.body;
     EXPECT_EQ(some.has("href=\"" + ann_path() + "\""), q != "car") << q;
     EXPECT_EQ(some.has(">Carl</a>"), q == "car") << q;
   }
-  EXPECT_TRUE(get("/contacts?q=smith").has("No contact's name or address starts with smith"));
+  EXPECT_TRUE(get("/contacts?q=mith").has("No contact's address or word of their name starts with mith"));
   EXPECT_EQ(get("/contacts/999999").status, 404);
   EXPECT_EQ(get("/contacts/99999999999999999999").status, 404);
 }
@@ -244,6 +245,55 @@ TEST_F(PeoplePagesTest, AnAgentCorrectsAContactAndTheirMailFindsThemByTheNewAddr
                 .status,
             303);
   EXPECT_EQ(contact(ann_).account_id, account_named("Customer Ltd")->id);
+}
+
+// Ann writes from home: a second contact, until an agent merges it into hers.
+TEST_F(PeoplePagesTest, AnAgentMergesTwoContactsOfOnePerson) {
+  const ingest::Envelope env{"test", {"support@corp.example"}, std::nullopt};
+  auto made = rt_->ingest().deliver(
+      "From: Ann at home <ann.s@home.example>\r\nTo: support@corp.example\r\nSubject: Scanner jams\r\n"
+      "Message-ID: <h2@home.example>\r\n\r\nIt jams.\r\n",
+      env);
+  ASSERT_TRUE(made) << made.error().message;
+  const store::Id home = contact_id("ann.s@home.example");
+  ASSERT_NE(home, 0);
+  ASSERT_NE(home, ann_);
+  const std::string home_path = "/contacts/" + std::to_string(home);
+  EXPECT_TRUE(get(home_path).has("Merge into another contact"));
+
+  EXPECT_EQ(post(home_path + "/merge", {{"into", "ann@customer.example"}}, false).status, 403);
+  auto unknown = post(home_path + "/merge", {{"into", "nobody@customer.example"}});
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_TRUE(unknown.has("No contact has the address or number nobody@customer.example.")) << unknown.body;
+  EXPECT_TRUE(unknown.has("value=\"nobody@customer.example\"")) << "what was typed stays";
+  EXPECT_TRUE(unknown.has("value=\"Ann at home\"")) << "the contact's form stays filled";
+  auto itself = post(home_path + "/merge", {{"into", "ann.s@home.example"}});
+  EXPECT_EQ(itself.status, 422);
+  EXPECT_TRUE(itself.has("cannot be merged into itself")) << itself.body;
+  EXPECT_EQ(post(home_path + "/merge", {{"into", " "}}).status, 422);
+  EXPECT_EQ(post("/contacts/999999/merge", {{"into", "ann@customer.example"}}).status, 404);
+  EXPECT_EQ(contact(home).emails, std::vector<std::string>{"ann.s@home.example"});
+
+  auto merged = post(home_path + "/merge", {{"into", "ANN@customer.example"}});
+  ASSERT_EQ(merged.status, 303) << merged.body;
+  EXPECT_EQ(merged.header("Location"), ann_path() + "?done=merged");
+  EXPECT_EQ(get(home_path).status, 404);
+  const auto c = contact(ann_);
+  EXPECT_EQ(c.name, "Ann Smith");
+  EXPECT_EQ(c.emails, (std::vector<std::string>{"ann@customer.example", "ann.s@home.example"}));
+  auto page = get(ann_path() + "?done=merged");
+  EXPECT_TRUE(page.has("The other contact was merged into this one")) << page.body;
+  EXPECT_TRUE(page.has("Scanner jams"));
+  EXPECT_TRUE(page.has("Printer on fire"));
+
+  // Her next mail from home is hers, on the case it answers.
+  auto next = rt_->ingest().deliver(
+      "From: Ann at home <ann.s@home.example>\r\nTo: support@corp.example\r\nSubject: Re: [" +
+          *made->case_number + "] Scanner jams\r\nMessage-ID: <h3@home.example>\r\n\r\nStill jams.\r\n",
+      env);
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->case_number, made->case_number);
+  EXPECT_EQ(contact_id("ann.s@home.example"), ann_);
 }
 
 TEST_F(PeoplePagesTest, ARefusedChangeKeepsWhatWasTypedAndChangesNothing) {

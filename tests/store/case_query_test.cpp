@@ -108,6 +108,14 @@ TEST(FtsMatchExpressionTest, DropsWordsWithoutLettersOrDigits) {
   EXPECT_EQ(fts_match_expression("żółć 東京"), "\"żółć\" \"東京\"");
 }
 
+TEST(FtsMatchExpressionTest, APrefixExpressionLooksForWordsStartingWithEachWord) {
+  EXPECT_EQ(fts_prefix_expression("ann sm"), "\"ann\"* \"sm\"*");
+  EXPECT_EQ(fts_prefix_expression("O\"Brien"), "\"O\"\"Brien\"*");
+  EXPECT_EQ(fts_prefix_expression("NEAR(x) *"), "\"NEAR(x)\"*");
+  EXPECT_EQ(fts_prefix_expression("@ -- ..."), "");
+  EXPECT_EQ(fts_prefix_expression(""), "");
+}
+
 TEST(SnippetHtmlTest, EscapesTextAndMarksMatches) {
   std::string s = std::string("<script>") + std::string(kMarkOpen) + "alert" + std::string(kMarkClose) +
                   "(\"x\") & 'y'</script>";

@@ -180,8 +180,11 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
       "DROP TABLE case_search_pending; DROP TABLE IF EXISTS case_search_mode;");
   sql(undo_13 + "DROP TABLE case_search; DROP VIEW case_search_source;");
   sql(R"sql(
+DROP TRIGGER contact_names_insert;
+DROP TRIGGER contact_names_delete;
+DROP TRIGGER contact_names_update;
+DROP TABLE contact_names;
 DROP INDEX contacts_account;
-DROP INDEX contacts_name;
 ALTER TABLE alert_rules DROP COLUMN proven_sender;
 ALTER TABLE message_ids DROP COLUMN proposal;
 ALTER TABLE attachments DROP COLUMN blob_location;

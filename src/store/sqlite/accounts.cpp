@@ -1,8 +1,10 @@
 // SQLite repository of accounts and contacts.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <memory>
 
+#include "store/case_query.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/repositories.h"
 #include "util/text.h"
@@ -160,19 +162,28 @@ class Accounts final : public AccountRepository, SqliteRepository {
 
   Result<Page<Contact>> find_contacts(std::string_view prefix, const PageRequest& r) override {
     // Past the last character any text starting with `prefix` may have (U+10FFFF), so that
-    // [prefix, prefix + it) is the range of those texts in either index.
+    // [prefix, prefix + it) is the range of the addresses starting with it.
     ContactFilter f;
     f.range = std::pair{std::string(prefix), std::string(prefix) + "\xF4\x8F\xBF\xBF"};
+    const std::string list = "contacts~" + text::ascii_lower(prefix);
+    f.names = case_query::fts_prefix_expression(prefix);
+    if (f.names->empty()) {  // no word to look for in names: addresses only
+      f.names.reset();
+      return contacts_page(
+          r, list,
+          "SELECT id, name, account_id, language FROM contacts WHERE id IN (SELECT contact_id "
+          "FROM contact_emails WHERE email >= ?1 AND email < ?2) AND id > ?3 ORDER BY id LIMIT ?4",
+          "SELECT count(DISTINCT contact_id) FROM contact_emails WHERE email >= ?1 AND email < ?2", f);
+    }
     return contacts_page(
-        r, "contacts~" + text::ascii_lower(prefix),
+        r, list,
         "SELECT id, name, account_id, language FROM contacts WHERE id IN (SELECT contact_id FROM "
         "contact_emails "
-        "WHERE email >= ?1 AND email < ?2 UNION SELECT id FROM contacts WHERE name COLLATE NOCASE >= ?1 AND "
-        "name COLLATE NOCASE < ?2) AND id > ?3 ORDER BY id LIMIT ?4",
-        "SELECT count(*) FROM contacts WHERE id IN (SELECT contact_id FROM contact_emails WHERE email >= ?1 "
-        "AND email < ?2 UNION SELECT id FROM contacts WHERE name COLLATE NOCASE >= ?1 AND name COLLATE "
-        "NOCASE "
-        "< ?2)",
+        "WHERE email >= ?1 AND email < ?2 UNION SELECT rowid FROM contact_names WHERE contact_names MATCH "
+        "?3) "
+        "AND id > ?4 ORDER BY id LIMIT ?5",
+        "SELECT count(*) FROM (SELECT contact_id FROM contact_emails WHERE email >= ?1 AND email < ?2 UNION "
+        "SELECT rowid FROM contact_names WHERE contact_names MATCH ?3)",
         f);
   }
 
@@ -181,6 +192,7 @@ class Accounts final : public AccountRepository, SqliteRepository {
   struct ContactFilter {
     std::optional<Id> account;
     std::optional<std::pair<std::string, std::string>> range;
+    std::optional<std::string> names;  // with range: an FTS5 query of contact_names (?3)
   };
 
   // A page of contacts by id, read by `select` (the filter's parameters, then the id after
@@ -198,7 +210,9 @@ class Accounts final : public AccountRepository, SqliteRepository {
     auto bind_filter = [&](Query& qq) {
       if (f.range) {
         qq.bind(1, f.range->first).bind(2, f.range->second);
-        return 3;
+        if (!f.names) return 3;
+        qq.bind(3, *f.names);
+        return 4;
       }
       if (f.account) {
         qq.bind(1, *f.account);
@@ -285,6 +299,48 @@ class Accounts final : public AccountRepository, SqliteRepository {
       MC_RETURN_IF_ERROR(qq->run());
     }
     return insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", c.emails, c.id);
+  }
+
+  Result<std::vector<Id>> merge_contact(Id from, Id into) override {
+    if (from == into) return fail(ErrorCode::kInvalidInput, "into: a contact cannot be merged into itself");
+    MC_ASSIGN_OR_RETURN(auto source, get_contact(from));
+    if (!source) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(from));
+    MC_ASSIGN_OR_RETURN(auto target, get_contact(into));
+    if (!target) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(into));
+    // The addresses move after into's, in their order (rowid order is a contact's order):
+    // removed, then added again under into.
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q("DELETE FROM contact_emails WHERE contact_id = ?"));
+      qq->bind(1, from);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    MC_RETURN_IF_ERROR(
+        insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", source->emails, into));
+    std::vector<Id> moved;
+    {
+      // The range of from's cases in cases_contact_updated.
+      MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE cases SET contact_id = ?1 WHERE contact_id = ?2 RETURNING id"));
+      qq->bind(1, into).bind(2, from);
+      while (true) {
+        MC_ASSIGN_OR_RETURN(auto row, qq->step());
+        if (!row) break;
+        moved.push_back(qq->integer(0));
+      }
+    }
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE contacts SET account_id = coalesce(account_id, ?1), language = "
+                                     "CASE WHEN language = '' THEN ?2 ELSE language END WHERE id = ?3"));
+      qq->bind(1, source->account_id).bind(2, source->language).bind(3, into);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    for (const char* sql :
+         {"DELETE FROM contacts_unverified WHERE contact_id = ?", "DELETE FROM contacts WHERE id = ?"}) {
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
+      qq->bind(1, from);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    std::sort(moved.begin(), moved.end());
+    return moved;
   }
 
   Status update_account(const Account& a) override {
