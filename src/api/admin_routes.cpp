@@ -116,6 +116,17 @@ void merge_contact(Context& ctx, const store::Agent& by, store::Id id, const htt
   send_json(res, 200, present::contact_record_json(*c));
 }
 
+// The administration's log: the events of no case, newest first.
+void list_admin_events(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto page = unit->events().page_admin_events(*r);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, present::event_json));
+}
+
 // ---- accounts
 
 void list_accounts(Context& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -539,6 +550,8 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
                          [](Context& c, A, Rq q, Rs s) { list_account_contacts(c, id_of(q), q, s); }));
 
   // Where mail comes in and who works it: admins only.
+  server.get("/api/v1/events", "/api/v1/events",
+             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_admin_events(c, q, s); }));
   server.get("/api/v1/routing-addresses", "/api/v1/routing-addresses",
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_addresses(c, q, s); }));
   server.post("/api/v1/routing-addresses", "/api/v1/routing-addresses",

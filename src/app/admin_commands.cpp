@@ -1,4 +1,4 @@
-// init, account add/change, contact add/merge, address add/list.
+// init, account add/change, contact add/merge, audit, address add/list.
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -177,6 +177,38 @@ void register_admin_commands(CLI::App& app, Globals& g) {
           std::string out = "contact " + std::to_string(c.id) + " " + c.name;
           for (const auto& e : c.emails) out += " " + e;
           return out;
+        });
+      };
+    });
+  }
+
+  {
+    // The administration's log, newest first: one line per event, or a JSON array.
+    auto* audit = app.add_subcommand(
+        "audit", "what agents and admins did outside cases: agents, API tokens, rules, dismissed mail");
+    auto limit = std::make_shared<int>(50);
+    auto json = std::make_shared<bool>(false);
+    audit->add_option("--limit", *limit, "how many, the newest first (1 to 200)")->check(CLI::Range(1, 200));
+    audit->add_flag("--json", *json, "JSON output");
+    audit->callback([&g, limit, json] {
+      g.action = [&g, limit, json] {
+        with_runtime(g, [&](runtime::Runtime& rt) -> Result<std::string> {
+          store::PageRequest r;
+          r.limit = *limit;
+          MC_ASSIGN_OR_RETURN(auto page, rt.store().page_admin_events(r));
+          auto out = nlohmann::json::array();
+          std::string lines;
+          for (const auto& e : page.items) {
+            auto j = present::event_json(e);
+            if (*json) {
+              out.push_back(std::move(j));
+              continue;
+            }
+            lines += e.at + "  " + e.actor + "  " + store::to_string(e.action);
+            if (!e.details.empty()) lines += "  " + json_text(j["details"]);
+            lines += "\n";
+          }
+          return *json ? json_text(out, 2) + "\n" : lines;
         });
       };
     });

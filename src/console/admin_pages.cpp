@@ -72,6 +72,8 @@ void admin_index(const Viewer& v, httplib::Response& res) {
            "a new case gets from its mail, and a test of a mail.</li>"
            "<li><a href=\"/admin/alert-rules\">Alert rules</a>: which mails are a monitoring system's "
            "alerts, in which format, for which account.</li>"
+           "<li><a href=\"/admin/events\">Log</a>: who added or changed agents, tokens and rules, and who "
+           "dismissed which mail.</li>"
            "</ul><p class=\"meta\">Changes here take effect at once in the running mailcase.</p>"));
 }
 

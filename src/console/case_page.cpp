@@ -358,11 +358,12 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   if (!loose.empty()) loose_html = html("<h2>Other attachments</h2>{}", attachment_links(loose));
 
   const Html body = html(
-      "<p class=\"meta\"><a href=\"/cases\">All cases</a></p><h1>{} · {}</h1>{}{}{}{}"
+      "<p class=\"meta\"><a href=\"/cases\">All cases</a> · <a href=\"/cases/{}/history\">History</a></p>"
+      "<h1>{} · {}</h1>{}{}{}{}"
       "<section aria-labelledby=\"thread-h\"><h2 id=\"thread-h\">Thread <span class=\"muted\">(oldest "
       "first)</span>"
       "</h2><div class=\"thread\" id=\"thread-items\">{}</div>{}</section>{}{}{}{}{}",
-      view->c.number, view->c.subject, notice, facts_html(*view), description,
+      view->c.number, view->c.number, view->c.subject, notice, facts_html(*view), description,
       participants_html(*view, v, draft),
       items.empty() ? html("<p class=\"muted\">No comments yet.</p>") : join(items),
       poll_html(view->c.number, last), loose_html, comment_forms_html(*view, v, draft),

@@ -28,6 +28,7 @@ void Console::mount(web::HttpServer& server) {
   mount_rule_pages(server, *ctx_);
   mount_alert_rule_pages(server, *ctx_);
   mount_people_pages(server, *ctx_);
+  mount_history_pages(server, *ctx_);
 }
 
 }  // namespace mailcase::console

@@ -317,6 +317,9 @@ class EventRepository {
   // A page of a case's events, oldest first, by keyset on index events_case (case_id,
   // id); the cursor names the case.
   [[nodiscard]] virtual Result<Page<Event>> page_events(Id case_id, const PageRequest& r) = 0;
+  // A page of the events of no case (the administration's: agents, tokens, rules,
+  // dismissed mail), newest first, by keyset on the same index (its NULL range).
+  [[nodiscard]] virtual Result<Page<Event>> page_admin_events(const PageRequest& r) = 0;
 };
 
 // Agents (store/agents.h). Emails are stored normalized and looked up whatever the

@@ -448,6 +448,26 @@ TEST_F(AdminRoutesTest, TwoContactsOfOnePersonAreMerged) {
   EXPECT_EQ(found["items"][0]["id"], work_id);
 }
 
+TEST_F(AdminRoutesTest, TheAdministrationsLogIsForAdminsNewestFirst) {
+  EXPECT_EQ(call("GET", "/api/v1/events", agent_).status, 403);
+  auto log = call("GET", "/api/v1/events?count=true", admin_);
+  ASSERT_EQ(log.status, 200) << log.body;
+  const auto j = log.j();
+  ASSERT_GE(j["items"].size(), 2u);  // the agents added, the tokens made
+  EXPECT_EQ(j["total"], j["items"].size());
+  std::vector<std::string> actions;
+  for (const auto& e : j["items"]) actions.push_back(e["action"].get<std::string>());
+  EXPECT_EQ(actions.back(), "agent_added") << "newest first: the first agent added is last";
+  auto one = call("GET", "/api/v1/events?limit=1", admin_);
+  ASSERT_EQ(one.status, 200);
+  ASSERT_TRUE(one.j()["next_cursor"].is_string());
+  auto next =
+      call("GET", "/api/v1/events?limit=1&cursor=" + one.j()["next_cursor"].get<std::string>(), admin_);
+  ASSERT_EQ(next.status, 200);
+  EXPECT_EQ(next.j()["items"][0], j["items"][1]);
+  EXPECT_EQ(call("GET", "/api/v1/events?cursor=nope", admin_).status, 422);
+}
+
 TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
   auto put = call("POST", "/api/v1/routing-addresses", admin_,
                   json{{"email", "Billing@Corp.Example"}, {"queue", "Billing"}, {"creates_cases", false}});

@@ -66,6 +66,26 @@ TEST_F(AdminCli, TwoContactsOfOnePersonAreMergedByAddressOrNumber) {
   EXPECT_EQ(run({"contact", "merge", "2", "1"}).exit_code, 66);
 }
 
+TEST_F(AdminCli, TheAuditListsWhatAdminsDidNewestFirst) {
+  ASSERT_EQ(run({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+  ASSERT_EQ(
+      run({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code, 0);
+  auto lines = run({"audit"});
+  ASSERT_EQ(lines.exit_code, 0) << lines.err;
+  const auto ada = lines.out.find("ada@corp.example");
+  const auto bob = lines.out.find("bob@corp.example");
+  ASSERT_NE(ada, std::string::npos) << lines.out;
+  ASSERT_NE(bob, std::string::npos) << lines.out;
+  EXPECT_LT(ada, bob) << "newest first";
+  auto one = run({"audit", "--limit", "1", "--json"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  auto j = nlohmann::json::parse(one.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["action"], "agent_added");
+  EXPECT_NE(j[0]["details"].dump().find("ada@corp.example"), std::string::npos) << one.out;
+  EXPECT_NE(run({"audit", "--limit", "0"}).exit_code, 0);
+}
+
 TEST_F(AdminCli, AMailboxNameMustBeAbleToNameItsFiles) {
   const auto pw = (dir_.path() / "pw").string();
   std::ofstream(pw) << "secret\n";

@@ -823,6 +823,39 @@ def CorrectAContact(t):
 
 
 @test
+def MergeTwoContactsAndReadTheHistory(t):
+    """Carol writes from home and becomes a second contact: the agent merges that contact
+    into hers from its page, and the case's history says the contact changed."""
+    c = t.console
+    c.login(AGENT, PASSWORD)
+    c.need_page("/contacts")
+    t.mc.deliver("from-home", plain_mail("carol@home.example", "Carol at home", "support@corp.example",
+                                         "Scanner jams", "s1@home.example", "The scanner jams."))
+    number = t.mc.messages["from-home"]["case"]
+    c.open("/contacts?q=carol%40home.example")
+    wait_for(lambda: re.search(r"/contacts/\d+$", c.d.current_url))
+    form = c.form(r"/contacts/\d+/merge")
+    form.find_element(By.NAME, "into").send_keys("carol@customer.example")
+    c.submit(form)
+    wait_for(lambda: "done=merged" in c.d.current_url)
+    body = c.body_text()
+    check("merged into this one" in body and "carol@home.example" in body and "Scanner jams" in body
+          and "Printer is broken" in body, f"Carol's page has both addresses and both cases: {body[:800]}")
+    problems = c.page_problems()
+    check(not problems, f"the contact page: the browser refused or failed at: {problems}")
+    case = case_json(t, number)
+    check(case["contact"]["name"] == "Carol Customer", f"the case is Carol's: {case['contact']}")
+    open_case(t, number)
+    c.d.find_element(By.LINK_TEXT, "History").click()
+    wait_for(lambda: c.d.current_url.endswith("/history"))
+    body = c.body_text()
+    check("changed the case" in body and "Carol at home <carol@home.example>" in body,
+          f"the history says the contact changed: {body[:800]}")
+    check(not c.page_problems(), "the history page: no refusal or script error")
+    c.screenshot("history")
+
+
+@test
 def Screenshots(t):
     """The main pages as an admin sees them, saved for a person to look at."""
     c = t.console
@@ -830,7 +863,8 @@ def Screenshots(t):
     taken, missing = [], []
     pages = [("queues-admin", "/"), ("cases", "/cases"), ("case", f"/cases/{t.mc.messages['printer']['case']}"),
              ("mail", "/mail"), ("outbox", "/outbox"), ("contacts", "/contacts"), ("accounts", "/accounts"),
-             ("admin", "/admin")]
+             ("admin", "/admin"), ("log", "/admin/events"),
+             ("history", f"/cases/{t.mc.messages['printer']['case']}/history")]
     for name, path in pages:
         status = t.mc.status(path, c.session())
         if status == 404:

@@ -112,6 +112,30 @@ class Events final : public EventRepository, SqliteRepository {
     }
     return page;
   }
+
+  Result<Page<Event>> page_admin_events(const PageRequest& r) override {
+    MC_RETURN_IF_ERROR(check_page_limit(r.limit));
+    int64_t before = INT64_MAX;
+    if (r.cursor) {
+      MC_ASSIGN_OR_RETURN(before, decode_id_cursor("events:admin", *r.cursor));
+    }
+    // Newest first: the NULL range of events_case (case_id, id), read backwards.
+    static const std::string sql = std::string("SELECT ") + kEventColumns +
+                                   " FROM events WHERE case_id IS NULL AND id < ? ORDER BY id DESC LIMIT ?";
+    std::vector<Event> rows;
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+      qq->bind(1, before).bind(2, int64_t{r.limit} + 1);
+      MC_ASSIGN_OR_RETURN(rows, event_rows(*qq));
+    }
+    auto page = finish_page(std::move(rows), r.limit, "events:admin",
+                            [](const Event& e) { return std::to_string(e.id); });
+    if (r.count) {
+      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT count(*) FROM events WHERE case_id IS NULL"));
+      MC_ASSIGN_OR_RETURN(page.total, count_of(*qq));
+    }
+    return page;
+  }
 };
 
 }  // namespace

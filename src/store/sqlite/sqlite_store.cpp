@@ -727,6 +727,9 @@ class SqliteStore final : public Store {
   Result<EventCount> count_events(Id case_id, EventAction action) override {
     return repos_.events->count_events(case_id, action);
   }
+  Result<Page<Event>> page_admin_events(const PageRequest& r) override {
+    return repos_.events->page_admin_events(r);
+  }
   Result<Page<Event>> page_events(Id case_id, const PageRequest& r) override {
     return repos_.events->page_events(case_id, r);
   }
