@@ -196,19 +196,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
           store::PageRequest r;
           r.limit = *limit;
           MC_ASSIGN_OR_RETURN(auto page, rt.store().page_admin_events(r));
-          auto out = nlohmann::json::array();
-          std::string lines;
-          for (const auto& e : page.items) {
-            auto j = present::event_json(e);
-            if (*json) {
-              out.push_back(std::move(j));
-              continue;
-            }
-            lines += e.at + "  " + e.actor + "  " + store::to_string(e.action);
-            if (!e.details.empty()) lines += "  " + json_text(j["details"]);
-            lines += "\n";
-          }
-          return *json ? json_text(out, 2) + "\n" : lines;
+          return events_text(page.items, *json);
         });
       };
     });

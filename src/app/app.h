@@ -55,6 +55,9 @@ void with_agent(Globals& g, const AgentAction& fn);
 // JSON as the command line prints it; never throws: bytes that are not UTF-8 (from an
 // older store, say) become U+FFFD.
 std::string json_text(const nlohmann::json& j, int indent = -1);
+// Events as `case history` and `audit` print them: one line each, "TIME ACTOR ACTION
+// {details}", or with json a JSON array of present::event_json.
+std::string events_text(const std::vector<store::Event>& events, bool json);
 void print_error(const Error& e);
 
 void register_admin_commands(CLI::App& app, Globals& g);

@@ -132,19 +132,7 @@ void register_case_commands(CLI::App& app, Globals& g) {
           MC_ASSIGN_OR_RETURN(auto c, rt.store().find_case_by_number(*number));
           if (!c) return fail(ErrorCode::kNotFound, "no case " + *number);
           MC_ASSIGN_OR_RETURN(auto events, rt.store().events_of(c->id));
-          auto out = nlohmann::json::array();
-          std::string lines;
-          for (const auto& e : events) {
-            auto j = present::event_json(e);
-            if (*json) {
-              out.push_back(std::move(j));
-              continue;
-            }
-            lines += e.at + "  " + e.actor + "  " + store::to_string(e.action);
-            if (!e.details.empty()) lines += "  " + json_text(j["details"]);
-            lines += "\n";
-          }
-          return *json ? json_text(out, 2) + "\n" : lines;
+          return events_text(events, *json);
         });
       };
     });

@@ -35,6 +35,22 @@ int exit_code_for(const Error& e) {
 
 std::string json_text(const nlohmann::json& j, int indent) { return present::json_text(j, indent); }
 
+std::string events_text(const std::vector<store::Event>& events, bool json) {
+  auto out = nlohmann::json::array();
+  std::string lines;
+  for (const auto& e : events) {
+    auto j = present::event_json(e);
+    if (json) {
+      out.push_back(std::move(j));
+      continue;
+    }
+    lines += e.at + "  " + e.actor + "  " + store::to_string(e.action);
+    if (!e.details.empty()) lines += "  " + json_text(j["details"]);
+    lines += "\n";
+  }
+  return json ? json_text(out, 2) + "\n" : lines;
+}
+
 void print_error(const Error& e) {
   std::cerr << "mailcase: " << e.message << "\n";
 }
