@@ -233,7 +233,7 @@ Result<store::Contact> merge_contact(store::Store& st, store::Id from, store::Id
     if (!source) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(from));
     MC_ASSIGN_OR_RETURN(auto target, u.accounts().get_contact(into));
     if (!target) return tl::unexpected(invalid_error({"into", "no contact " + std::to_string(into)}));
-    MC_ASSIGN_OR_RETURN(auto moved, u.accounts().merge_contact(from, into));
+    MC_ASSIGN_OR_RETURN(auto moved, u.accounts().merge_contact(*source, into));
     auto named = [](const store::Contact& c) {
       return c.emails.empty() ? c.name : c.name + " <" + c.emails.front() + ">";
     };

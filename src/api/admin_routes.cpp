@@ -34,20 +34,18 @@ store::Id id_of(const httplib::Request& req) {
 // ?q=: only the contacts whose name or one of whose addresses starts with it (letter case
 // ignored); an index range each, whatever the number of contacts.
 void list_contacts(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto r = page_request_of(req.params);
-  if (!r) return send_problem(res, r.error());
   auto q = single_param(req.params, "q");
   if (!q) return send_problem(res, q.error());
   std::string prefix(*q ? text::trim(**q) : std::string_view());
   if (prefix.size() > kMaxContactQuery || !text::is_clean_text(prefix, true))
     return send_problem(
         res, field_problem("q", "one line of at most " + std::to_string(kMaxContactQuery) + " bytes"));
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_error(res, unit.error());
-  auto page =
-      prefix.empty() ? unit->accounts().page_contacts(*r) : unit->accounts().find_contacts(prefix, *r);
-  if (!page) return send_failure(res, page.error());
-  send_json(res, 200, page_json(*page, present::contact_record_json));
+  send_page_of(
+      ctx, req, res,
+      [&](store::UnitOfWork& u, const store::PageRequest& r) {
+        return prefix.empty() ? u.accounts().page_contacts(r) : u.accounts().find_contacts(prefix, r);
+      },
+      present::contact_record_json);
 }
 
 void show_contact(Context& ctx, store::Id id, httplib::Response& res) {
@@ -118,25 +116,19 @@ void merge_contact(Context& ctx, const store::Agent& by, store::Id id, const htt
 
 // The administration's log: the events of no case, newest first.
 void list_admin_events(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto r = page_request_of(req.params);
-  if (!r) return send_problem(res, r.error());
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_error(res, unit.error());
-  auto page = unit->events().page_admin_events(*r);
-  if (!page) return send_failure(res, page.error());
-  send_json(res, 200, page_json(*page, present::event_json));
+  send_page_of(
+      ctx, req, res,
+      [](store::UnitOfWork& u, const store::PageRequest& r) { return u.events().page_admin_events(r); },
+      present::event_json);
 }
 
 // ---- accounts
 
 void list_accounts(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto r = page_request_of(req.params);
-  if (!r) return send_problem(res, r.error());
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_error(res, unit.error());
-  auto page = unit->accounts().page_accounts(*r);
-  if (!page) return send_failure(res, page.error());
-  send_json(res, 200, page_json(*page, present::account_record_json));
+  send_page_of(
+      ctx, req, res,
+      [](store::UnitOfWork& u, const store::PageRequest& r) { return u.accounts().page_accounts(r); },
+      present::account_record_json);
 }
 
 void show_account(Context& ctx, store::Id id, httplib::Response& res) {
@@ -169,16 +161,14 @@ void patch_account(Context& ctx, store::Id id, const httplib::Request& req, http
 
 // An account's contacts, a page at a time by id (an index range).
 void list_account_contacts(Context& ctx, store::Id id, const httplib::Request& req, httplib::Response& res) {
-  auto r = page_request_of(req.params);
-  if (!r) return send_problem(res, r.error());
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_error(res, unit.error());
-  auto a = unit->accounts().get_account(id);
-  if (!a) return send_error(res, a.error());
-  if (!*a) return send_problem(res, Problem{404, "no account " + std::to_string(id), {}});
-  auto page = unit->accounts().page_account_contacts(id, *r);
-  if (!page) return send_failure(res, page.error());
-  send_json(res, 200, page_json(*page, present::contact_record_json));
+  send_page_of(
+      ctx, req, res,
+      [id](store::UnitOfWork& u, const store::PageRequest& r) -> Result<store::Page<store::Contact>> {
+        MC_ASSIGN_OR_RETURN(auto a, u.accounts().get_account(id));
+        if (!a) return fail(ErrorCode::kNotFound, "no account " + std::to_string(id));
+        return u.accounts().page_account_contacts(id, r);
+      },
+      present::contact_record_json);
 }
 
 void add_account(Context& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -198,13 +188,10 @@ void add_account(Context& ctx, const httplib::Request& req, httplib::Response& r
 // ---- routing addresses
 
 void list_addresses(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto r = page_request_of(req.params);
-  if (!r) return send_problem(res, r.error());
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_error(res, unit.error());
-  auto page = unit->routing().page_addresses(*r);
-  if (!page) return send_failure(res, page.error());
-  send_json(res, 200, page_json(*page, present::address_json));
+  send_page_of(
+      ctx, req, res,
+      [](store::UnitOfWork& u, const store::PageRequest& r) { return u.routing().page_addresses(r); },
+      present::address_json);
 }
 
 void put_address(Context& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -394,13 +381,10 @@ void remove_mailbox(Context& ctx, const httplib::Request& req, httplib::Response
 // ---- agents
 
 void list_agents(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto r = page_request_of(req.params);
-  if (!r) return send_problem(res, r.error());
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_error(res, unit.error());
-  auto page = unit->agents().page_agents(*r);
-  if (!page) return send_failure(res, page.error());
-  send_json(res, 200, page_json(*page, present::agent_json));
+  send_page_of(
+      ctx, req, res,
+      [](store::UnitOfWork& u, const store::PageRequest& r) { return u.agents().page_agents(r); },
+      present::agent_json);
 }
 
 void show_agent(Context& ctx, const std::string& email, httplib::Response& res) {

@@ -40,6 +40,22 @@ inline void send_failure(httplib::Response& res, const Error& e) {
   send_problem(res, problem_of_error(e));
 }
 
+// Answers a GET of a list read from the store: the page request from the query
+// (?limit=&cursor=&count=), then `fetch(unit, request)` in a read unit of work (a
+// Result<store::Page<T>>; its errors as problem_of_error), sent as page_json with
+// `to_json`.
+template <typename Fetch, typename ToJson>
+void send_page_of(Context& ctx, const httplib::Request& req, httplib::Response& res, Fetch fetch,
+                  ToJson to_json) {
+  auto r = page_request_of(req.params);
+  if (!r) return send_problem(res, r.error());
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto page = fetch(*unit, *r);
+  if (!page) return send_failure(res, page.error());
+  send_json(res, 200, page_json(*page, to_json));
+}
+
 // A page of `all`, a list few enough to be read whole (an admin writes each item), in its
 // order: its cursor (kind "kind") is the place (1-based) of the last item shown.
 template <typename T>

@@ -211,6 +211,11 @@ std::map<std::string, std::string> agent_names(const std::vector<store::Agent>& 
   return out;
 }
 
+Result<std::map<std::string, std::string>> read_agent_names(store::UnitOfWork& unit) {
+  MC_ASSIGN_OR_RETURN(auto agents, unit.agents().list_agents());
+  return agent_names(agents);
+}
+
 Html queue_names_html(store::UnitOfWork& unit) {
   auto queues = unit.queues().list_queues();
   if (!queues) {

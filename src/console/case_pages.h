@@ -36,8 +36,11 @@ void mount_case_actions(web::HttpServer& server, Context& ctx);  // POST /cases/
 // the field still takes what is typed.
 Html queue_names_html(store::UnitOfWork& unit);
 
-// Agents' names by their normalized email, for case_table's owner column.
+// Agents' names by their normalized email, for case_table's owner column and a thread's
+// or a history's authors.
 std::map<std::string, std::string> agent_names(const std::vector<store::Agent>& agents);
+// The same, read in `unit` (agents are tens: the whole list).
+Result<std::map<std::string, std::string>> read_agent_names(store::UnitOfWork& unit);
 // A table of cases (number, subject with its search snippet, status, queue, owner,
 // contact unless with_contact is false (one contact's cases), updated), each row linking
 // to its case and its contact.

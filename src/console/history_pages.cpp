@@ -3,7 +3,6 @@
 // mail bounced or failed) and the administration's log (/admin/events, newest first:
 // agents, tokens, rules and dismissed mail, the events of no case). A page at a time, by
 // keyset on the events' index; the words come from event_words.h.
-#include <spdlog/spdlog.h>
 
 #include "console/case_pages.h"
 #include "console/event_words.h"
@@ -48,18 +47,6 @@ Html events_html(const std::vector<store::Event>& events, const std::map<std::st
   return html("<ol class=\"history\">{}</ol>", join(rows));
 }
 
-// The agents' names by address, or an answered error (false).
-bool read_agents(store::UnitOfWork& unit, const Viewer& v, Rs res, std::map<std::string, std::string>& out) {
-  auto agents = unit.agents().list_agents();
-  if (!agents) {
-    spdlog::warn("console: the agents cannot be read: {}", agents.error().message);
-    send_error(res, 503, v, "The history cannot be read just now. Please try again.");
-    return false;
-  }
-  out = agent_names(*agents);
-  return true;
-}
-
 void case_history(Context& ctx, const Viewer& v, Rq req, Rs res) {
   const std::string number = req.matches[1];
   auto unit = ctx.store.open_unit(store::Access::kRead);
@@ -71,15 +58,15 @@ void case_history(Context& ctx, const Viewer& v, Rq req, Rs res) {
   pr.count = true;
   auto page = unit->events().page_events((*c)->id, pr);
   if (!page) return send_failure(res, v, page.error());
-  std::map<std::string, std::string> agents;
-  if (!read_agents(*unit, v, res, agents)) return;
+  auto agents = read_agent_names(*unit);
+  if (!agents) return send_unreadable(res, v, "The history", agents.error());
   const std::string path = "/cases/" + (*c)->number;
   Html body = html(
       "<p class=\"meta\"><a href=\"{}\">{} · {}</a></p><h1>History <span class=\"muted\">({} events, oldest "
       "first)</span></h1>{}{}",
       path, (*c)->number, (*c)->subject, page->total.value_or(0),
       page->items.empty() ? html("<p class=\"muted\">Nothing recorded yet.</p>")
-                          : events_html(page->items, agents),
+                          : events_html(page->items, *agents),
       pager_html(path + "/history", page->next_cursor, !pr.cursor.has_value()));
   send_page(res, 200, v, "History of " + (*c)->number, "cases", body);
 }
@@ -90,14 +77,14 @@ void admin_events(Context& ctx, const Viewer& v, Rq req, Rs res) {
   const store::PageRequest pr = page_request_of(req, kEventsShown);
   auto page = unit->events().page_admin_events(pr);
   if (!page) return send_failure(res, v, page.error());
-  std::map<std::string, std::string> agents;
-  if (!read_agents(*unit, v, res, agents)) return;
+  auto agents = read_agent_names(*unit);
+  if (!agents) return send_unreadable(res, v, "The log", agents.error());
   Html body = html(
       "<p class=\"meta\"><a href=\"/admin\">Admin</a> › Log</p><h1>Log <span class=\"muted\">(newest "
       "first)</span></h1><p class=\"muted\">What agents and admins did outside cases: agents, API tokens, "
       "rules, dismissed mail. A case's own history is on its page.</p>{}{}",
       page->items.empty() ? html("<p class=\"muted\">Nothing recorded yet.</p>")
-                          : events_html(page->items, agents),
+                          : events_html(page->items, *agents),
       pager_html("/admin/events", page->next_cursor, !pr.cursor.has_value()));
   send_page(res, 200, v, "Log", "admin", body);
 }

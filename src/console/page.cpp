@@ -1,5 +1,7 @@
 #include "console/page.h"
 
+#include <spdlog/spdlog.h>
+
 #include "access/credentials.h"
 #include "util/text.h"
 
@@ -206,6 +208,11 @@ int status_of(const Error& e) {
 
 void send_failure(httplib::Response& res, const Viewer& v, const Error& e) {
   send_error(res, status_of(e), v, e.message);
+}
+
+void send_unreadable(httplib::Response& res, const Viewer& v, std::string_view what, const Error& e) {
+  spdlog::warn("console: {} cannot be read: {}", what, e.message);
+  send_error(res, 503, v, std::string(what) + " cannot be read just now. Please try again.");
 }
 
 store::Id row_id_of(const httplib::Request& req) {

@@ -97,6 +97,9 @@ void send_error(httplib::Response& res, int status, const Viewer& v, std::string
 int status_of(const Error& e);
 // An error page for a failed read or action: its status and its message.
 void send_failure(httplib::Response& res, const Viewer& v, const Error& e);
+// A 503 page for what the store could not read just now: "`what` cannot be read just now.
+// Please try again." The store's own words go to the log, not to the page.
+void send_unreadable(httplib::Response& res, const Viewer& v, std::string_view what, const Error& e);
 // The row id in a route's first capture (\d{1,18}); 0, no row's, when out of range.
 store::Id row_id_of(const httplib::Request& req);
 // The form fields (or query parameters) `names` of a request, each "" when absent.

@@ -4,7 +4,6 @@
 // a contact's name, addresses, language and account here. The same admin calls as the command line's `contact
 // add` and `account add` and the REST API's contacts and accounts (admin/admin.h), so that a page and the API
 // never disagree; the forms are read by people_forms.h (pure).
-#include <spdlog/spdlog.h>
 
 #include <map>
 
@@ -239,18 +238,14 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
     q.limit = kCasesShown;
     q.count = true;
     auto page = unit->cases().find_cases(q);
-    auto agents = unit->agents().list_agents();
-    if (!page || !agents) {
-      spdlog::warn("console: a contact's cases cannot be read: {}",
-                   !page ? page.error().message : agents.error().message);
-      return send_error(res, 503, v, "The contact's cases cannot be read just now. Please try again.");
-    }
+    if (!page) return send_unreadable(res, v, "The contact's cases", page.error());
+    auto agents = read_agent_names(*unit);
+    if (!agents) return send_unreadable(res, v, "The contact's cases", agents.error());
     ListForm all;
     all.contact = c.emails.front();
     if (!page->items.empty())
-      cases =
-          html("{}<p><a href=\"{}\">All {} of their cases in the case list</a></p>",
-               case_table(page->items, agent_names(*agents), false), list_link(all), page->total.value_or(0));
+      cases = html("{}<p><a href=\"{}\">All {} of their cases in the case list</a></p>",
+                   case_table(page->items, *agents, false), list_link(all), page->total.value_or(0));
   }
   Fields values = typed;
   if (!values.count("name")) {  // not the contact form typed back (the merge form's, or none)

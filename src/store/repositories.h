@@ -117,11 +117,12 @@ class AccountRepository {
   // first stays the one mail goes to). kNotFound when c.id is no contact's, kConflict when
   // an address is another contact's.
   [[nodiscard]] virtual Status update_contact(const Contact& c) = 0;
-  // Makes contact `from` part of contact `into` and removes it: its addresses follow
-  // into's (the first of into's stays the one mail goes to), its cases become into's, and
-  // into takes its account and language where it has none. Returns the ids of the cases
-  // moved. kNotFound when either is no contact's; kInvalidInput when they are the same.
-  [[nodiscard]] virtual Result<std::vector<Id>> merge_contact(Id from, Id into) = 0;
+  // Makes contact `from` (as read in this unit of work) part of contact `into` and removes
+  // it: its addresses follow into's (the first of into's stays the one mail goes to), its
+  // cases become into's, and into takes its account and language where it has none.
+  // Returns the ids of the cases moved. kNotFound when either is no contact's (nothing is
+  // left changed once the unit of work rolls back); kInvalidInput when they are the same.
+  [[nodiscard]] virtual Result<std::vector<Id>> merge_contact(const Contact& from, Id into) = 0;
   // Writes name and support_level and the addresses (a.emails replaces them). kNotFound
   // when a.id is no account's, kConflict when the name or an address is another account's.
   [[nodiscard]] virtual Status update_account(const Account& a) = 0;

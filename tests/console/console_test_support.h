@@ -7,15 +7,20 @@
 #include <httplib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
+#include "config/config.h"
 #include "console/console.h"
 #include "console/sessions.h"
+#include "ingest/pipeline.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
+#include "support/test_support.h"
 #include "web/http_server.h"
 
 namespace mailcase::testing {
@@ -186,6 +191,63 @@ class ServedConsole {
   console::Console console_;
   web::HttpServer http_;
   std::thread thread_;
+};
+
+// The set-up of the console's page tests, as an administrator and a mail make it: a data
+// folder by the command line (`init`, mailcase.toml, the address support@corp.example, the
+// agent Bob), what the test adds there with cli(), then a runtime over it (open_runtime),
+// mail delivered to the address (deliver) and the console served with Bob's session
+// (serve). Each step ASSERTs: call them under ASSERT_NO_FATAL_FAILURE.
+class ConsolePagesTest : public ::testing::Test {
+ protected:
+  // `extra_toml` follows the [outbound] section; `address_flags` follow `address add`.
+  void make_data(const std::string& extra_toml = "", std::vector<std::string> address_flags = {}) {
+    data_ = dir_.path() / "data";
+    ASSERT_EQ(cli({"init"}).exit_code, 0);
+    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n"
+                                           << extra_toml;
+    std::vector<std::string> add{"address", "add", "support@corp.example"};
+    add.insert(add.end(), address_flags.begin(), address_flags.end());
+    ASSERT_EQ(cli(add).exit_code, 0);
+    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+  }
+
+  // Runs `mailcase --data DATA args…`.
+  CommandResult cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data_.string()});
+    return run_mailcase(args);
+  }
+
+  void open_runtime() {
+    auto cfg = config::load(data_ / "mailcase.toml");
+    ASSERT_TRUE(cfg) << cfg.error().message;
+    auto rt = runtime::Runtime::open(data_, *cfg);
+    ASSERT_TRUE(rt) << rt.error().message;
+    rt_ = std::move(*rt);
+  }
+
+  // `raw` delivered to support@corp.example; its outcome (the test fails when it errs).
+  ingest::Outcome deliver(const std::string& raw) {
+    auto made = rt_->ingest().deliver(raw, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
+    EXPECT_TRUE(made) << made.error().message;
+    return made ? *made : ingest::Outcome{};
+  }
+
+  // The console served with a session of Bob's.
+  void serve() {
+    served_ = std::make_unique<ServedConsole>(*rt_, data_, "bob@corp.example");
+    ASSERT_TRUE(served_->ok());
+  }
+
+  Answer get(const std::string& path, bool logged_in = true) { return served_->get(path, logged_in); }
+  Answer post(const std::string& path, httplib::Params form, bool with_csrf = true) {
+    return served_->post(path, std::move(form), with_csrf);
+  }
+
+  TempDir dir_;
+  std::filesystem::path data_;
+  std::unique_ptr<runtime::Runtime> rt_;
+  std::unique_ptr<ServedConsole> served_;  // Bob's
 };
 
 }  // namespace mailcase::testing

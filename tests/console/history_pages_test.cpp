@@ -4,9 +4,6 @@
 // process, with a session as the browser would have.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
-#include "config/config.h"
 #include "console/console_test_support.h"
 #include "console/event_words.h"
 #include "ingest/pipeline.h"
@@ -36,56 +33,37 @@ TEST(EventWords, EveryActionIsSaidInWordsAndDetailsAreLabelled) {
 
 using mailcase::testing::Answer;
 
-class HistoryPagesTest : public ::testing::Test {
+class HistoryPagesTest : public mailcase::testing::ConsolePagesTest {
  protected:
   void SetUp() override {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(cli({"init"}).exit_code, 0);
-    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
-    ASSERT_EQ(cli({"address", "add", "support@corp.example"}).exit_code, 0);
-    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+    ASSERT_NO_FATAL_FAILURE(make_data());
     ASSERT_EQ(
         cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code,
         0);
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    auto rt = runtime::Runtime::open(data_, *cfg);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
-    const ingest::Envelope env{"test", {"support@corp.example"}, std::nullopt};
-    auto made = rt_->ingest().deliver(
+    ASSERT_NO_FATAL_FAILURE(open_runtime());
+    auto made = deliver(
         "From: Ann <ann@customer.example>\r\nTo: support@corp.example\r\nSubject: Printer on fire\r\n"
-        "Message-ID: <p1@customer.example>\r\n\r\nIt burns.\r\n",
-        env);
-    ASSERT_TRUE(made) << made.error().message;
-    ASSERT_TRUE(made->case_number);
-    number_ = *made->case_number;
+        "Message-ID: <p1@customer.example>\r\n\r\nIt burns.\r\n");
+    ASSERT_TRUE(made.case_number);
+    number_ = *made.case_number;
     services::CaseFields f;
     f.queue = "billing<script>";
     ASSERT_TRUE(rt_->cases().change(services::Actor::agent("bob@corp.example", "console"), number_, f));
-    bob_ = std::make_unique<mailcase::testing::ServedConsole>(*rt_, data_, "bob@corp.example");
+    ASSERT_NO_FATAL_FAILURE(serve());
     ada_ = std::make_unique<mailcase::testing::ServedConsole>(*rt_, data_, "ada@corp.example");
-    ASSERT_TRUE(bob_->ok() && ada_->ok());
+    ASSERT_TRUE(ada_->ok());
   }
 
-  mailcase::testing::CommandResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_.string()});
-    return mailcase::testing::run_mailcase(args);
-  }
-
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  std::unique_ptr<runtime::Runtime> rt_;
-  std::unique_ptr<mailcase::testing::ServedConsole> bob_, ada_;
+  std::unique_ptr<mailcase::testing::ServedConsole> ada_;
   std::string number_;
 };
 
 TEST_F(HistoryPagesTest, ACasesHistorySaysWhoDidWhatOldestFirst) {
-  auto casepage = bob_->get("/cases/" + number_);
+  auto casepage = served_->get("/cases/" + number_);
   ASSERT_EQ(casepage.status, 200);
   EXPECT_TRUE(casepage.has("href=\"/cases/" + number_ + "/history\"")) << "the case page links to it";
 
-  auto h = bob_->get("/cases/" + number_ + "/history");
+  auto h = served_->get("/cases/" + number_ + "/history");
   ASSERT_EQ(h.status, 200) << h.body;
   const auto opened = h.body.find("opened the case");
   const auto changed = h.body.find("Bob <span class=\"muted\">bob@corp.example</span> changed the case");
@@ -102,14 +80,14 @@ TEST_F(HistoryPagesTest, ACasesHistorySaysWhoDidWhatOldestFirst) {
     f.priority = i % 2 ? "high" : "low";
     ASSERT_TRUE(rt_->cases().change(services::Actor::agent("bob@corp.example", "console"), number_, f));
   }
-  auto first = bob_->get("/cases/" + number_ + "/history");
+  auto first = served_->get("/cases/" + number_ + "/history");
   ASSERT_EQ(first.status, 200);
   EXPECT_TRUE(first.has("opened the case"));
   EXPECT_TRUE(first.has("(62 events, oldest first)")) << first.body;
   const auto at = first.body.find("cursor=");
   ASSERT_NE(at, std::string::npos) << first.body;
   const std::string cursor = first.body.substr(at + 7, first.body.find('"', at) - at - 7);
-  auto second = bob_->get("/cases/" + number_ + "/history?cursor=" + cursor);
+  auto second = served_->get("/cases/" + number_ + "/history?cursor=" + cursor);
   ASSERT_EQ(second.status, 200);
   EXPECT_FALSE(second.has("opened the case"));
   EXPECT_TRUE(second.has("First page"));
@@ -119,15 +97,15 @@ TEST_F(HistoryPagesTest, ACasesHistorySaysWhoDidWhatOldestFirst) {
     ++events;
   EXPECT_EQ(events, 12u);
 
-  EXPECT_EQ(bob_->get("/cases/CS9999999/history").status, 404);
-  EXPECT_EQ(bob_->get("/cases/" + number_ + "/history?cursor=garbage").status, 422);
-  EXPECT_NE(bob_->get("/cases/" + number_ + "/history", false).status, 200) << "no session, no history";
+  EXPECT_EQ(served_->get("/cases/CS9999999/history").status, 404);
+  EXPECT_EQ(served_->get("/cases/" + number_ + "/history?cursor=garbage").status, 422);
+  EXPECT_NE(served_->get("/cases/" + number_ + "/history", false).status, 200) << "no session, no history";
 }
 
 TEST_F(HistoryPagesTest, TheAdministrationsLogIsForAdminsNewestFirst) {
   ASSERT_EQ(cli({"--as", "ada@corp.example", "message", "dismiss", "999"}).exit_code, 66);
   ASSERT_EQ(cli({"token", "create", "--agent", "bob@corp.example"}).exit_code, 0);
-  EXPECT_EQ(bob_->get("/admin/events").status, 403);
+  EXPECT_EQ(served_->get("/admin/events").status, 403);
   auto log = ada_->get("/admin/events");
   ASSERT_EQ(log.status, 200) << log.body;
   const auto token = log.body.find("created an API token");

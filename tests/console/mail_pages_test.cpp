@@ -4,10 +4,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <fstream>
 #include <thread>
 
-#include "config/config.h"
 #include "console/console.h"
 #include "console/console_test_support.h"
 #include "console/mail_frame.h"
@@ -176,51 +174,26 @@ std::string held_mail() {
 
 using mailcase::testing::Answer;
 
-class MailPagesTest : public ::testing::Test {
+class MailPagesTest : public mailcase::testing::ConsolePagesTest {
  protected:
   void SetUp() override {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(cli({"init"}).exit_code, 0);
-    std::ofstream(data_ / "mailcase.toml")
-        << "[outbound]\nfrom_address = \"support@corp.example\"\n[limits]\nmax_message_bytes = 100000\n"
-        << "[trust]\nauthserv_ids = [\"mx.corp.example\"]\n";
-    ASSERT_EQ(cli({"address", "add", "support@corp.example", "--unknown-sender", "hold"}).exit_code, 0);
-    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+    ASSERT_NO_FATAL_FAILURE(
+        make_data("[limits]\nmax_message_bytes = 100000\n[trust]\nauthserv_ids = [\"mx.corp.example\"]\n",
+                  {"--unknown-sender", "hold"}));
     ASSERT_EQ(cli({"account", "add", "--name", "Customer Ltd"}).exit_code, 0);
-
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    auto rt = runtime::Runtime::open(data_, *cfg);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
-    const ingest::Envelope env{"test", {"support@corp.example"}, std::nullopt};
-    auto held = rt_->ingest().deliver(held_mail(), env);
-    ASSERT_TRUE(held) << held.error().message;
-    ASSERT_EQ(held->kind, ingest::OutcomeKind::kHeld);
-    held_id_ = held->message_id;
-    const std::string big =
+    ASSERT_NO_FATAL_FAILURE(open_runtime());
+    auto held = deliver(held_mail());
+    ASSERT_EQ(held.kind, ingest::OutcomeKind::kHeld);
+    held_id_ = held.message_id;
+    auto failed = deliver(
         "From: Dan <dan@customer.example>\r\nTo: support@corp.example\r\nSubject: Huge\r\n"
         "Message-ID: <big1@customer.example>\r\n\r\n" +
-        std::string(150000, 'x') + "\r\n";
-    auto failed = rt_->ingest().deliver(big, env);
-    ASSERT_TRUE(failed) << failed.error().message;
-    ASSERT_EQ(failed->kind, ingest::OutcomeKind::kFailed);
-    failed_id_ = failed->message_id;
-
-    served_ = std::make_unique<mailcase::testing::ServedConsole>(*rt_, data_, "bob@corp.example");
-    ASSERT_TRUE(served_->ok());
+        std::string(150000, 'x') + "\r\n");
+    ASSERT_EQ(failed.kind, ingest::OutcomeKind::kFailed);
+    failed_id_ = failed.message_id;
+    ASSERT_NO_FATAL_FAILURE(serve());
     cookie_ = served_->cookie;
     csrf_ = served_->csrf;
-  }
-
-  mailcase::testing::CommandResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_.string()});
-    return mailcase::testing::run_mailcase(args);
-  }
-
-  Answer get(const std::string& path, bool logged_in = true) { return served_->get(path, logged_in); }
-  Answer post(const std::string& path, httplib::Params form, bool with_csrf = true) {
-    return served_->post(path, std::move(form), with_csrf);
   }
 
   store::RawMessage raw_row(store::Id id) {
@@ -233,10 +206,6 @@ class MailPagesTest : public ::testing::Test {
 
   std::string id(store::Id i) const { return std::to_string(i); }
 
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  std::unique_ptr<runtime::Runtime> rt_;
-  std::unique_ptr<mailcase::testing::ServedConsole> served_;
   std::string cookie_, csrf_;  // the session's
   store::Id held_id_ = 0, failed_id_ = 0;
 };
@@ -388,10 +357,9 @@ TEST_F(MailPagesTest, AMailHeldAsSpamHasANotSpamButton) {
       "Authentication-Results: mx.corp.example; spf=pass smtp.mailfrom=customer.example\r\nX-Spam-Flag: YES\r\n"
       "From: Eve <eve@customer.example>\r\nTo: support@corp.example\r\nSubject: Cheap watches\r\n"
       "Message-ID: <spam1@customer.example>\r\n\r\nBuy now.\r\n";
-  auto held = rt_->ingest().deliver(spam, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
-  ASSERT_TRUE(held) << held.error().message;
-  ASSERT_EQ(held->kind, ingest::OutcomeKind::kHeld);
-  const std::string spam_id = id(held->message_id);
+  auto held = deliver(spam);
+  ASSERT_EQ(held.kind, ingest::OutcomeKind::kHeld);
+  const std::string spam_id = id(held.message_id);
   EXPECT_NE(get("/mail").body.find("spam: X-Spam-Flag YES"), std::string::npos);
   auto page = get("/mail/" + spam_id);
   EXPECT_NE(page.body.find("action=\"/mail/" + spam_id + "/not-spam\""), std::string::npos) << page.body;
@@ -402,7 +370,7 @@ TEST_F(MailPagesTest, AMailHeldAsSpamHasANotSpamButton) {
   auto r = post("/mail/" + spam_id + "/not-spam", {{"allow_sender", "yes"}});
   ASSERT_EQ(r.status, 200) << r.body;
   // Past the spam check it meets this address's unknown-sender hold.
-  const auto row = raw_row(held->message_id);
+  const auto row = raw_row(held.message_id);
   EXPECT_EQ(row.reason.rfind("spam", 0), std::string::npos) << row.reason;
   EXPECT_NE(row.spam_detail.find("released as not spam by bob@corp.example"), std::string::npos) << row.spam_detail;
 }

@@ -3,9 +3,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <fstream>
-
-#include "config/config.h"
 #include "console/console_test_support.h"
 #include "console/people_forms.h"
 #include "ingest/pipeline.h"
@@ -69,46 +66,27 @@ TEST(PeopleForms, AnAccountNeedsANameOnlyAndItsAddressesMustBeAddresses) {
 
 using mailcase::testing::Answer;
 
-class PeoplePagesTest : public ::testing::Test {
+class PeoplePagesTest : public mailcase::testing::ConsolePagesTest {
  protected:
   void SetUp() override {
-    data_ = dir_.path() / "data";
-    ASSERT_EQ(cli({"init"}).exit_code, 0);
-    std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
-    ASSERT_EQ(cli({"address", "add", "support@corp.example"}).exit_code, 0);
-    ASSERT_EQ(cli({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
+    ASSERT_NO_FATAL_FAILURE(make_data());
     ASSERT_EQ(cli({"account", "add", "--name", "Customer Ltd", "--support-level", "gold"}).exit_code, 0);
     ASSERT_EQ(cli({"contact", "add", "--name", "Ann Smith", "--email", "ann@customer.example", "--account",
                    "Customer Ltd"})
                   .exit_code,
               0);
     ASSERT_EQ(cli({"contact", "add", "--name", "Carl", "--email", "carl@other.example"}).exit_code, 0);
-
-    auto cfg = config::load(data_ / "mailcase.toml");
-    ASSERT_TRUE(cfg) << cfg.error().message;
-    auto rt = runtime::Runtime::open(data_, *cfg);
-    ASSERT_TRUE(rt) << rt.error().message;
-    rt_ = std::move(*rt);
-    const ingest::Envelope env{"test", {"support@corp.example"}, std::nullopt};
-    auto made = rt_->ingest().deliver(
+    ASSERT_NO_FATAL_FAILURE(open_runtime());
+    auto made = deliver(
         "From: Ann Smith <ann@customer.example>\r\nTo: support@corp.example\r\nSubject: Printer on fire\r\n"
-        "Message-ID: <p1@customer.example>\r\n\r\nIt burns.\r\n",
-        env);
-    ASSERT_TRUE(made) << made.error().message;
-    ASSERT_EQ(made->kind, ingest::OutcomeKind::kCreated);
-    ASSERT_TRUE(made->case_number);
-    case_number_ = *made->case_number;
+        "Message-ID: <p1@customer.example>\r\n\r\nIt burns.\r\n");
+    ASSERT_EQ(made.kind, ingest::OutcomeKind::kCreated);
+    ASSERT_TRUE(made.case_number);
+    case_number_ = *made.case_number;
     ann_ = contact_id("ann@customer.example");
     carl_ = contact_id("carl@other.example");
     ASSERT_NE(ann_, 0);
-
-    served_ = std::make_unique<mailcase::testing::ServedConsole>(*rt_, data_, "bob@corp.example");
-    ASSERT_TRUE(served_->ok());
-  }
-
-  mailcase::testing::CommandResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_.string()});
-    return mailcase::testing::run_mailcase(args);
+    ASSERT_NO_FATAL_FAILURE(serve());
   }
 
   store::Id contact_id(const std::string& email) {
@@ -135,17 +113,8 @@ class PeoplePagesTest : public ::testing::Test {
     return a ? *a : std::nullopt;
   }
 
-  Answer get(const std::string& path, bool logged_in = true) { return served_->get(path, logged_in); }
-  Answer post(const std::string& path, httplib::Params form, bool with_csrf = true) {
-    return served_->post(path, std::move(form), with_csrf);
-  }
-
   std::string ann_path() const { return "/contacts/" + std::to_string(ann_); }
 
-  mailcase::testing::TempDir dir_;
-  std::filesystem::path data_;
-  std::unique_ptr<runtime::Runtime> rt_;
-  std::unique_ptr<mailcase::testing::ServedConsole> served_;
   std::string case_number_;
   store::Id ann_ = 0, carl_ = 0;
 };
@@ -228,12 +197,9 @@ TEST_F(PeoplePagesTest, AnAgentCorrectsAContactAndTheirMailFindsThemByTheNewAddr
   EXPECT_TRUE(page.has("French"));
 
   // Mail from the new address lands with Ann.
-  const ingest::Envelope env{"test", {"support@corp.example"}, std::nullopt};
-  auto made = rt_->ingest().deliver(
+  deliver(
       "From: Ann <ann.smith@home.example>\r\nTo: support@corp.example\r\nSubject: From home\r\n"
-      "Message-ID: <h1@home.example>\r\n\r\nHello.\r\n",
-      env);
-  ASSERT_TRUE(made) << made.error().message;
+      "Message-ID: <h1@home.example>\r\n\r\nHello.\r\n");
   EXPECT_EQ(contact_id("ann.smith@home.example"), ann_);
   EXPECT_TRUE(get(ann_path()).has("From home"));
 
@@ -249,12 +215,10 @@ TEST_F(PeoplePagesTest, AnAgentCorrectsAContactAndTheirMailFindsThemByTheNewAddr
 
 // Ann writes from home: a second contact, until an agent merges it into hers.
 TEST_F(PeoplePagesTest, AnAgentMergesTwoContactsOfOnePerson) {
-  const ingest::Envelope env{"test", {"support@corp.example"}, std::nullopt};
-  auto made = rt_->ingest().deliver(
+  auto made = deliver(
       "From: Ann at home <ann.s@home.example>\r\nTo: support@corp.example\r\nSubject: Scanner jams\r\n"
-      "Message-ID: <h2@home.example>\r\n\r\nIt jams.\r\n",
-      env);
-  ASSERT_TRUE(made) << made.error().message;
+      "Message-ID: <h2@home.example>\r\n\r\nIt jams.\r\n");
+  ASSERT_TRUE(made.case_number);
   const store::Id home = contact_id("ann.s@home.example");
   ASSERT_NE(home, 0);
   ASSERT_NE(home, ann_);
@@ -287,12 +251,10 @@ TEST_F(PeoplePagesTest, AnAgentMergesTwoContactsOfOnePerson) {
   EXPECT_TRUE(page.has("Printer on fire"));
 
   // Her next mail from home is hers, on the case it answers.
-  auto next = rt_->ingest().deliver(
-      "From: Ann at home <ann.s@home.example>\r\nTo: support@corp.example\r\nSubject: Re: [" +
-          *made->case_number + "] Scanner jams\r\nMessage-ID: <h3@home.example>\r\n\r\nStill jams.\r\n",
-      env);
-  ASSERT_TRUE(next) << next.error().message;
-  EXPECT_EQ(next->case_number, made->case_number);
+  auto next =
+      deliver("From: Ann at home <ann.s@home.example>\r\nTo: support@corp.example\r\nSubject: Re: [" +
+              *made.case_number + "] Scanner jams\r\nMessage-ID: <h3@home.example>\r\n\r\nStill jams.\r\n");
+  EXPECT_EQ(next.case_number, made.case_number);
   EXPECT_EQ(contact_id("ann.s@home.example"), ann_);
 }
 

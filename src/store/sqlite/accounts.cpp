@@ -166,25 +166,27 @@ class Accounts final : public AccountRepository, SqliteRepository {
     ContactFilter f;
     f.range = std::pair{std::string(prefix), std::string(prefix) + "\xF4\x8F\xBF\xBF"};
     const std::string list = "contacts~" + text::ascii_lower(prefix);
-    f.names = case_query::fts_prefix_expression(prefix);
-    if (f.names->empty()) {  // no word to look for in names: addresses only
-      f.names.reset();
-      return contacts_page(
-          r, list,
-          "SELECT id, name, account_id, language FROM contacts WHERE id IN (SELECT contact_id "
-          "FROM contact_emails WHERE email >= ?1 AND email < ?2) AND id > ?3 ORDER BY id LIMIT ?4",
-          "SELECT count(DISTINCT contact_id) FROM contact_emails WHERE email >= ?1 AND email < ?2", f);
+// The contacts with an address in the range (?1, ?2). A macro, so that both statements
+// stay literals (the statement cache is keyed by their address).
+#define MC_CONTACTS_BY_ADDRESS "SELECT contact_id FROM contact_emails WHERE email >= ?1 AND email < ?2"
+    std::string names = case_query::fts_prefix_expression(prefix);
+    if (names.empty()) {
+      // No word to look for in names: addresses only.
+      return contacts_page(r, list,
+                           "SELECT id, name, account_id, language FROM contacts WHERE id IN "
+                           "(" MC_CONTACTS_BY_ADDRESS ") AND id > ?3 ORDER BY id LIMIT ?4",
+                           "SELECT count(DISTINCT contact_id) FROM (" MC_CONTACTS_BY_ADDRESS ")", f);
     }
+    f.names = std::move(names);
     return contacts_page(
         r, list,
-        "SELECT id, name, account_id, language FROM contacts WHERE id IN (SELECT contact_id FROM "
-        "contact_emails "
-        "WHERE email >= ?1 AND email < ?2 UNION SELECT rowid FROM contact_names WHERE contact_names MATCH "
-        "?3) "
+        "SELECT id, name, account_id, language FROM contacts WHERE id IN (" MC_CONTACTS_BY_ADDRESS
+        " UNION SELECT rowid FROM contact_names WHERE contact_names MATCH ?3) "
         "AND id > ?4 ORDER BY id LIMIT ?5",
-        "SELECT count(*) FROM (SELECT contact_id FROM contact_emails WHERE email >= ?1 AND email < ?2 UNION "
-        "SELECT rowid FROM contact_names WHERE contact_names MATCH ?3)",
+        "SELECT count(*) FROM (" MC_CONTACTS_BY_ADDRESS
+        " UNION SELECT rowid FROM contact_names WHERE contact_names MATCH ?3)",
         f);
+#undef MC_CONTACTS_BY_ADDRESS
   }
 
   // What a page of contacts is kept to: one account's, or a range of texts (?1, ?2) of
@@ -301,44 +303,45 @@ class Accounts final : public AccountRepository, SqliteRepository {
     return insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", c.emails, c.id);
   }
 
-  Result<std::vector<Id>> merge_contact(Id from, Id into) override {
-    if (from == into) return fail(ErrorCode::kInvalidInput, "into: a contact cannot be merged into itself");
-    MC_ASSIGN_OR_RETURN(auto source, get_contact(from));
-    if (!source) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(from));
-    MC_ASSIGN_OR_RETURN(auto target, get_contact(into));
-    if (!target) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(into));
+  Result<std::vector<Id>> merge_contact(const Contact& from, Id into) override {
+    if (from.id == into)
+      return fail(ErrorCode::kInvalidInput, "into: a contact cannot be merged into itself");
+    {
+      // First, so that an unknown into changes nothing.
+      MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE contacts SET account_id = coalesce(account_id, ?1), language = "
+                                     "CASE WHEN language = '' THEN ?2 ELSE language END WHERE id = ?3"));
+      qq->bind(1, from.account_id).bind(2, from.language).bind(3, into);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(into));
     // The addresses move after into's, in their order (rowid order is a contact's order):
     // removed, then added again under into.
     {
       MC_ASSIGN_OR_RETURN(auto qq, q("DELETE FROM contact_emails WHERE contact_id = ?"));
-      qq->bind(1, from);
+      qq->bind(1, from.id);
       MC_RETURN_IF_ERROR(qq->run());
     }
     MC_RETURN_IF_ERROR(
-        insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", source->emails, into));
+        insert_emails("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", from.emails, into));
     std::vector<Id> moved;
     {
       // The range of from's cases in cases_contact_updated.
       MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE cases SET contact_id = ?1 WHERE contact_id = ?2 RETURNING id"));
-      qq->bind(1, into).bind(2, from);
+      qq->bind(1, into).bind(2, from.id);
       while (true) {
         MC_ASSIGN_OR_RETURN(auto row, qq->step());
         if (!row) break;
         moved.push_back(qq->integer(0));
       }
     }
-    {
-      MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE contacts SET account_id = coalesce(account_id, ?1), language = "
-                                     "CASE WHEN language = '' THEN ?2 ELSE language END WHERE id = ?3"));
-      qq->bind(1, source->account_id).bind(2, source->language).bind(3, into);
-      MC_RETURN_IF_ERROR(qq->run());
-    }
     for (const char* sql :
          {"DELETE FROM contacts_unverified WHERE contact_id = ?", "DELETE FROM contacts WHERE id = ?"}) {
       MC_ASSIGN_OR_RETURN(auto qq, q(sql));
-      qq->bind(1, from);
+      qq->bind(1, from.id);
       MC_RETURN_IF_ERROR(qq->run());
     }
+    // The unit of work rolls back what came before.
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(from.id));
     std::sort(moved.begin(), moved.end());
     return moved;
   }

@@ -574,7 +574,7 @@ class SqliteStore final : public Store {
     return repos_.accounts->find_contacts(prefix, r);
   }
   Status update_contact(const Contact& c) override { return repos_.accounts->update_contact(c); }
-  Result<std::vector<Id>> merge_contact(Id from, Id into) override {
+  Result<std::vector<Id>> merge_contact(const Contact& from, Id into) override {
     return repos_.accounts->merge_contact(from, into);
   }
   Status update_account(const Account& a) override { return repos_.accounts->update_account(a); }
