@@ -184,6 +184,7 @@ class Node {
     limits.max_body_bytes = static_cast<size_t>(cfg.http.max_body_bytes);
     limits.request_timeout_seconds = cfg.http.request_timeout_seconds;
     limits.workers = cfg.http.workers;
+    limits.max_connections = cfg.http.max_connections;
     return limits;
   }
 

@@ -234,6 +234,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "http", "max_api_body_bytes", c.http.max_api_body_bytes);
     read(t, "http", "request_timeout_seconds", c.http.request_timeout_seconds);
     read(t, "http", "workers", c.http.workers);
+    read(t, "http", "max_connections", c.http.max_connections);
     read(t, "http", "public_url", c.http.public_url);
     read(t, "http", "trusted_proxies", c.http.trusted_proxies);
     read(t, "http", "session_idle_minutes", c.http.session_idle_minutes);
@@ -309,6 +310,8 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.request_timeout_seconds must be 1 to 600");
   if (h.workers < 1 || h.workers > 1024)
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.workers must be 1 to 1024");
+  if (h.max_connections < 16 || h.max_connections > 65536)
+    return fail(ErrorCode::kInvalidInput, file.string() + ": http.max_connections must be 16 to 65536");
   const bool printable_ascii = std::all_of(h.public_url.begin(), h.public_url.end(), [](char ch) {
     return ch > ' ' && ch < 0x7f && ch != '"' && ch != '<' && ch != '>';
   });
@@ -482,8 +485,12 @@ max_head_bytes = 16384
 max_body_bytes = 16384
 # A whole request, from its first byte to the answer; a slower one gets 408.
 request_timeout_seconds = 15
-# Connections served at once (slow clients each hold one until their deadline).
+# Requests answered at once. A request takes one only once its head (and a short body)
+# has come whole: slow and idle clients wait apart, and hold none.
 workers = 64
+# Connections held waiting apart from the workers: for a request's head or short body,
+# or idle between requests. Past it the one that has waited longest is closed.
+max_connections = 512
 # Where agents reach the console, e.g. "https://help.example.com": agents' notices link
 # to /cases/NUMBER under it. Empty: the notices carry no link.
 public_url = ""

@@ -89,7 +89,10 @@ struct Http {
   int max_head_bytes = 16384;        // request line and headers together; past it 414/431
   int max_body_bytes = 16384;        // a posted form; a larger declared body gets 413 unread
   int request_timeout_seconds = 15;  // a whole request, first byte to answer; past it 408
-  int workers = 64;                  // connections served at once
+  int workers = 64;                  // requests answered at once (each come whole)
+  // Connections held waiting apart from the workers (for a head, a short body, or idle
+  // between requests); past it the one waiting longest is closed.
+  int max_connections = 512;
   // A request body of the REST API (/api/…): JSON, or a comment with its attachments.
   // Bodies are buffered whole, so workers × this bounds the memory requests may take.
   int max_api_body_bytes = 10485760;

@@ -1,5 +1,6 @@
 #include "web/http_guard.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -31,6 +32,34 @@ size_t HeadScanner::feed(std::string_view data) {
     if (!cr_) ++line_len_;
   }
   return used;
+}
+
+size_t body_to_read_ahead(std::string_view head, size_t max_ahead) {
+  std::optional<std::string_view> length;
+  size_t at = head.find('\n');  // past the request line
+  while (at != std::string_view::npos && at + 1 < head.size()) {
+    const size_t start = at + 1;
+    at = head.find('\n', start);
+    std::string_view line =
+        head.substr(start, at == std::string_view::npos ? head.size() - start : at - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (text::iequals(name, "transfer-encoding") || text::iequals(name, "expect")) return 0;
+    if (!text::iequals(name, "content-length")) continue;
+    if (length && *length != value) return 0;
+    length = value;
+  }
+  if (!length || length->empty() || length->size() > 9 ||
+      !std::all_of(length->begin(), length->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return 0;
+  size_t n = 0;
+  (void)std::from_chars(length->data(), length->data() + length->size(), n);
+  return n <= max_ahead ? n : 0;
 }
 
 BodyVerdict check_body(std::string_view method, const std::vector<std::string_view>& content_lengths,

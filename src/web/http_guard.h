@@ -18,7 +18,11 @@ struct HttpLimits {
   size_t max_head_bytes = 16 * 1024;  // request line and headers together
   size_t max_body_bytes = 16 * 1024;  // a form; larger bodies get 413 unread
   int request_timeout_seconds = 15;   // from the first byte of a request to its answer
-  int workers = 64;                   // connections served at once
+  int workers = 64;                   // requests answered at once
+  // Connections held waiting for a request (its head, a short body, or the next request
+  // of a kept-alive connection), apart from the workers; past it the one waiting longest
+  // is closed.
+  int max_connections = 512;
 };
 
 // Watches the bytes of one request head (request line, headers, blank line) as they
@@ -46,6 +50,13 @@ class HeadScanner {
   size_t line_len_ = 0;
   bool cr_ = false;
 };
+
+// The body bytes to read with a head (request line, headers, blank line) before a worker
+// takes the request: its declared Content-Length when that is one number of at most
+// max_ahead, with no Transfer-Encoding and no Expect (a client that waits for "100
+// Continue" sends its body only then); else 0 (the worker reads the body, or the request
+// is refused from its head).
+size_t body_to_read_ahead(std::string_view head, size_t max_ahead);
 
 // Whether a request may have its body read, decided from its head alone. status 0:
 // read it (at most max_body bytes); otherwise answer status and close the connection

@@ -2,13 +2,16 @@
 //
 // Debian's cpp-httplib 0.11 is a compiled library: its CPPHTTPLIB_* size macros are
 // fixed inside it, it buffers a request line or header line of any length, reads any
-// number of headers, and times out each read rather than a whole request. So each
-// connection is served here (GuardedServer overrides its per-connection entry point)
-// through GuardedStream, which counts the head against http.max_head_bytes as it
-// arrives, stops a body past its area's limit, and gives every request one deadline
-// (http.request_timeout_seconds); a request refused there gets its answer (408, 413,
-// 414, 431) written by the stream itself. A body whose declared length is too large is
-// refused from the head alone, before any of it is read.
+// number of headers, times out each read rather than a whole request, and holds one of
+// its workers for each connection, idle or not. So each connection is served here
+// (GuardedServer overrides its per-connection entry point): it waits in a HeadReader
+// (head_reader.h) until its request's head, and its body when short, are there, and only
+// then takes a worker, which reads the request through GuardedStream: that counts the
+// head against http.max_head_bytes, stops a body past its area's limit, and keeps the
+// request's deadline (http.request_timeout_seconds from its first byte); a request
+// refused there gets its answer (408, 413, 414, 431) written by the stream itself. A body
+// whose declared length is too large is refused from the head alone, before any of it is
+// read.
 #include "web/http_server.h"
 
 #include <httplib.h>
@@ -30,17 +33,12 @@
 #include <vector>
 
 #include "util/text.h"
+#include "web/head_reader.h"
 
 namespace mailcase::web {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
 constexpr size_t kRequestsPerConnection = 20;
-constexpr time_t kKeepAliveSeconds = 5;
-// After refusing a request whose body was not read, what the client still sends is
-// read and dropped for this long, so that it reads our answer instead of a reset.
-constexpr auto kLinger = std::chrono::seconds(2);
 
 std::optional<std::string_view> header_of(const httplib::Request& req, const char* name) {
   auto it = req.headers.find(name);
@@ -82,50 +80,55 @@ struct RequestRead {
 };
 thread_local RequestRead t_read;
 
-// One connection as cpp-httplib reads and writes it, bounded: see the top of the file.
+// One request of a connection as cpp-httplib reads and writes it, bounded: see the top of
+// the file.
 class GuardedStream final : public httplib::Stream {
  public:
   // listening: the server's socket, INVALID_SOCKET once it stops; then waits end at
-  // once, so that stopping the server does not wait for slow clients.
-  GuardedStream(int fd, const HttpLimits& limits, const std::atomic<socket_t>& listening)
-      : fd_(fd), limits_(limits), listening_(listening), head_(limits.max_head_bytes) {}
+  // once, so that stopping the server does not wait for slow clients. read_ahead: the
+  // request's bytes the HeadReader read already. deadline: the request's.
+  GuardedStream(int fd, const HttpLimits& limits, const std::atomic<socket_t>& listening,
+                std::string read_ahead, SteadyClock::time_point deadline)
+      : fd_(fd),
+        limits_(limits),
+        listening_(listening),
+        head_(limits.max_head_bytes),
+        max_body_(limits.max_body_bytes),
+        deadline_(deadline),
+        in_(std::move(read_ahead)) {}
 
-  void start_request(SteadyClock::time_point deadline) {
-    deadline_ = deadline;
-    head_ = HeadScanner(limits_.max_head_bytes);
-    body_bytes_ = 0;
-    max_body_ = limits_.max_body_bytes;
-  }
   // The body limit of the request being read, once its head (and so its path) is known.
   void set_body_limit(size_t max_body) { max_body_ = max_body; }
-  // Waits up to idle for the first byte of another request on this connection.
-  bool wait_next_request(std::chrono::seconds idle) {
-    if (off_ < len_) return true;
-    deadline_ = SteadyClock::now() + idle;
-    return wait(POLLIN);
-  }
   // Whether the stream answered and gave up on the request itself.
   bool refused() const { return refused_; }
+  // The bytes read and not yet taken by cpp-httplib: the start of the next request.
+  std::string take_unread() {
+    std::string rest = in_.substr(off_);
+    in_.clear();
+    off_ = 0;
+    return rest;
+  }
 
-  bool is_readable() const override { return off_ < len_ || wait(POLLIN); }
+  bool is_readable() const override { return off_ < in_.size() || wait(POLLIN); }
   bool is_writable() const override { return !refused_ && wait(POLLOUT); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (refused_) return -1;
-    if (off_ == len_) {
+    if (off_ == in_.size()) {
       if (!wait(POLLIN)) {
         refuse(listening_ == INVALID_SOCKET ? 503 : 408);
         return -1;
       }
+      in_.resize(kReadChunk);
       ssize_t n;
-      do n = ::recv(fd_, buf_.data(), buf_.size(), 0);
+      do n = ::recv(fd_, in_.data(), in_.size(), 0);
       while (n < 0 && errno == EINTR);
-      if (n <= 0) return n;
+      in_.resize(n > 0 ? static_cast<size_t>(n) : 0);
       off_ = 0;
-      len_ = static_cast<size_t>(n);
+      if (n <= 0) return n;
     }
-    const size_t n = std::min(size, len_ - off_);
-    const std::string_view chunk(buf_.data() + off_, n);
+    const size_t n = std::min(size, in_.size() - off_);
+    const std::string_view chunk(in_.data() + off_, n);
     size_t head = 0;
     if (!head_.done()) {
       head = head_.feed(chunk);
@@ -152,23 +155,17 @@ class GuardedStream final : public httplib::Stream {
     return n;
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(false, ip, port); }
-  void get_local_ip_and_port(std::string& ip, int& port) const override { address_of(true, ip, port); }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    socket_address(fd_, false, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    socket_address(fd_, true, ip, port);
+  }
   socket_t socket() const override { return fd_; }
 
-  // Stops sending, then reads and drops what the client still sends (up to kLinger),
-  // so that a client still uploading a refused body receives our answer.
-  void linger() {
-    ::shutdown(fd_, SHUT_WR);
-    deadline_ = SteadyClock::now() + kLinger;
-    std::array<char, 4096> sink;
-    while (wait(POLLIN)) {
-      ssize_t n = ::recv(fd_, sink.data(), sink.size(), 0);
-      if (n == 0 || (n < 0 && errno != EINTR)) break;
-    }
-  }
-
  private:
+  static constexpr size_t kReadChunk = 16 * 1024;
+
   // Waits for events until the request's deadline; false when it passed or the server
   // stops.
   bool wait(short events) const {
@@ -188,25 +185,11 @@ class GuardedStream final : public httplib::Stream {
     refused_ = true;
     std::string ip;
     int port = 0;
-    get_remote_ip_and_port(ip, port);
+    socket_address(fd_, false, ip, port);
     spdlog::info("http: {} {} to {}", status, status_text(status), ip);
     const std::string r = refusal_response(status);
     // Best effort: the socket's send buffer is empty at this point of a request.
     (void)::send(fd_, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  }
-
-  void address_of(bool local, std::string& ip, int& port) const {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    auto* sa = reinterpret_cast<sockaddr*>(&addr);
-    if ((local ? ::getsockname(fd_, sa, &len) : ::getpeername(fd_, sa, &len)) != 0) return;
-    std::array<char, NI_MAXHOST> host{};
-    std::array<char, NI_MAXSERV> serv{};
-    if (::getnameinfo(sa, len, host.data(), host.size(), serv.data(), serv.size(),
-                      NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-      ip = host.data();
-      port = std::atoi(serv.data());
-    }
   }
 
   int fd_;
@@ -215,31 +198,60 @@ class GuardedStream final : public httplib::Stream {
   HeadScanner head_;
   size_t body_bytes_ = 0;
   size_t max_body_ = 0;
-  SteadyClock::time_point deadline_ = SteadyClock::now();
+  SteadyClock::time_point deadline_;
   bool refused_ = false;
-  std::array<char, 4096> buf_{};
-  size_t off_ = 0, len_ = 0;
+  std::string in_;  // bytes read; in_[off_…] not yet taken
+  size_t off_ = 0;
 };
 
-// cpp-httplib's Server with each connection served through a GuardedStream, and
-// http.workers connections at once.
+// cpp-httplib's Server with each connection held by a HeadReader between requests, and
+// each request that is there to answer read through a GuardedStream by one of
+// http.workers workers.
 class GuardedServer final : public httplib::Server {
  public:
   // body_limit_of: the body limit of a request path (its area's); called on the
-  // connection's thread once the head was read.
+  // worker's thread once the head was read.
   GuardedServer(const HttpLimits& limits, std::function<size_t(const std::string&)> body_limit_of,
                 std::function<void()> on_head)
       : limits_(limits), body_limit_of_(std::move(body_limit_of)), on_head_(std::move(on_head)) {
-    new_task_queue = [this] { return new httplib::ThreadPool(static_cast<size_t>(limits_.workers)); };
+    new_task_queue = [this] { return new Serving(*this); };
     set_payload_max_length(limits_.max_body_bytes);
     set_keep_alive_max_count(kRequestsPerConnection);
-    set_keep_alive_timeout(kKeepAliveSeconds);
     // The accept loop wakes this often to see that stop() closed its socket, rather than
     // trusting that closing a socket wakes a thread blocked in accept() on it.
     set_idle_interval(0, 200000);
   }
 
  private:
+  // What cpp-httplib's accept loop hands each new connection to, for as long as it
+  // listens: the connection goes to the HeadReader at once (on the accept thread), and
+  // the reader hands each request that is there to the workers.
+  class Serving final : public httplib::TaskQueue {
+   public:
+    explicit Serving(GuardedServer& server)
+        : server_(server), workers_(static_cast<size_t>(server.limits_.workers)) {
+      reader_ = std::make_unique<HeadReader>(server.limits_, [this](Connection c) {
+        auto shared = std::make_shared<Connection>(std::move(c));
+        workers_.enqueue([this, shared] { server_.answer(std::move(*shared), *reader_); });
+      });
+      server_.reader_ = reader_.get();
+    }
+    // fn is process_and_close_socket(sock), which only gives sock to the reader.
+    void enqueue(std::function<void()> fn) override { fn(); }
+    // Once the server stopped listening: the reader closes what it holds, then the
+    // workers finish (their waits end at once), closing what they give back.
+    void shutdown() override {
+      reader_->stop();
+      workers_.shutdown();
+      server_.reader_ = nullptr;
+    }
+
+   private:
+    GuardedServer& server_;
+    httplib::ThreadPool workers_;
+    std::unique_ptr<HeadReader> reader_;
+  };
+
   bool process_and_close_socket(socket_t sock) override {
     // Each answer goes out as soon as it is written: cpp-httplib sends a response's head
     // and its body in separate writes, and with Nagle's algorithm the body would wait for
@@ -247,42 +259,51 @@ class GuardedServer final : public httplib::Server {
     // keep-alive connection.
     const int one = 1;
     (void)::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    GuardedStream strm(sock, limits_, svr_sock_);
-    const auto timeout = std::chrono::seconds(limits_.request_timeout_seconds);
-    bool ok = false;
+    reader_->add(sock);
+    return true;
+  }
+
+  // Answers c's request on a worker, then gives the connection back to the reader: kept
+  // for its next request, or lingering after a request refused unread; or closes it.
+  void answer(Connection c, HeadReader& reader) {
+    const int fd = c.fd;
+    GuardedStream strm(fd, limits_, svr_sock_, std::move(c.read_ahead),
+                       c.started + std::chrono::seconds(limits_.request_timeout_seconds));
+    const bool last = c.answered + 1 >= kRequestsPerConnection;
+    bool closed = false;
     bool unread_body = false;
-    for (size_t n = 0; n < kRequestsPerConnection && svr_sock_ != INVALID_SOCKET; ++n) {
-      if (n > 0 && !strm.wait_next_request(std::chrono::seconds(kKeepAliveSeconds))) break;
-      strm.start_request(SteadyClock::now() + timeout);
-      bool closed = false;
-      t_read = RequestRead{};
-      ok = process_request(strm, n + 1 == kRequestsPerConnection, closed, [&](httplib::Request& req) {
-        // A request refused from its head (see the pre-routing handler) leaves its
-        // body unread: answer, then close rather than read the body as a request.
-        on_head_();
-        t_read.head_taken = true;
-        const size_t max_body = body_limit_of_(req.path);
-        strm.set_body_limit(max_body);
-        if (check_request_body(req, max_body).status != 0) {
-          unread_body = true;
-          req.headers.erase("Connection");
-          req.set_header("Connection", "close");
-        }
-      });
-      // Answered without a head handed over: a malformed request (see RequestRead).
-      if (ok && !t_read.head_taken) t_read.unreadable = true;
-      if (t_read.unreadable) unread_body = true;
-      if (!ok || closed || unread_body || strm.refused()) break;
+    t_read = RequestRead{};
+    const bool ok = process_request(strm, last, closed, [&](httplib::Request& req) {
+      // A request refused from its head (see the pre-routing handler) leaves its
+      // body unread: answer, then close rather than read the body as a request.
+      on_head_();
+      t_read.head_taken = true;
+      const size_t max_body = body_limit_of_(req.path);
+      strm.set_body_limit(max_body);
+      if (check_request_body(req, max_body).status != 0) {
+        unread_body = true;
+        req.headers.erase("Connection");
+        req.set_header("Connection", "close");
+      }
+    });
+    // Answered without a head handed over: a malformed request (see RequestRead).
+    if (ok && !t_read.head_taken) t_read.unreadable = true;
+    if (t_read.unreadable) unread_body = true;
+    if (unread_body || strm.refused()) return reader.linger(fd);
+    if (!ok || closed || last || svr_sock_ == INVALID_SOCKET) {
+      ::shutdown(fd, SHUT_RDWR);
+      ::close(fd);
+      return;
     }
-    if (unread_body || strm.refused()) strm.linger();  // returns at once when stopping
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-    return ok;
+    reader.keep(Connection{fd, strm.take_unread(), c.answered + 1, {}});
   }
 
   HttpLimits limits_;
   std::function<size_t(const std::string&)> body_limit_of_;
   std::function<void()> on_head_;
+  // The reader of the Serving that cpp-httplib's accept loop uses: set as it starts
+  // listening, read by that loop's thread alone.
+  HeadReader* reader_ = nullptr;
 };
 
 }  // namespace

@@ -25,6 +25,8 @@ TEST(HttpConfig, DefaultsAndTheDefaultFileAgree) {
   EXPECT_EQ(d.http.max_body_bytes, 16384);
   EXPECT_EQ(d.http.request_timeout_seconds, 15);
   EXPECT_EQ(d.http.workers, 64);
+  EXPECT_EQ(d.http.max_connections, 512);
+  EXPECT_EQ(c->http.max_connections, d.http.max_connections);
   EXPECT_EQ(c->http.max_head_bytes, d.http.max_head_bytes);
   EXPECT_EQ(c->http.max_body_bytes, d.http.max_body_bytes);
   EXPECT_EQ(c->http.request_timeout_seconds, d.http.request_timeout_seconds);
@@ -35,18 +37,20 @@ TEST(HttpConfig, ValuesAreRead) {
   testing::TempDir dir;
   auto c = load_text(dir,
                      "[http]\nmax_head_bytes = 8192\nmax_body_bytes = 4096\nrequest_timeout_seconds = 30\n"
-                     "workers = 16\n");
+                     "workers = 16\nmax_connections = 2000\n");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->http.max_head_bytes, 8192);
   EXPECT_EQ(c->http.max_body_bytes, 4096);
   EXPECT_EQ(c->http.request_timeout_seconds, 30);
   EXPECT_EQ(c->http.workers, 16);
+  EXPECT_EQ(c->http.max_connections, 2000);
 }
 
 TEST(HttpConfig, OutOfRangeValuesNameTheKey) {
-  for (const std::string bad : {"max_head_bytes = 10", "max_body_bytes = 0", "max_body_bytes = 99999999",
-                                "request_timeout_seconds = 0", "request_timeout_seconds = 100000",
-                                "workers = 0", "workers = -3", "workers = \"many\""}) {
+  for (const std::string bad :
+       {"max_head_bytes = 10", "max_body_bytes = 0", "max_body_bytes = 99999999",
+        "request_timeout_seconds = 0", "request_timeout_seconds = 100000", "workers = 0", "workers = -3",
+        "workers = \"many\"", "max_connections = 15", "max_connections = 100000"}) {
     testing::TempDir dir;
     auto c = load_text(dir, "[http]\n" + bad + "\n");
     ASSERT_FALSE(c) << bad;

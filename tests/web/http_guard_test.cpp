@@ -39,6 +39,26 @@ TEST(HeadScanner, ALongRequestLineIs414AndLongHeadersAre431) {
   EXPECT_LE(headers.head_bytes(), 101u);  // stopped at the limit, not at the end
 }
 
+TEST(BodyToReadAhead, AShortDeclaredBodyIsReadWithItsHead) {
+  EXPECT_EQ(body_to_read_ahead("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n", 100), 12u);
+  EXPECT_EQ(body_to_read_ahead("POST /x HTTP/1.1\r\ncontent-LENGTH:\t7 \r\n\r\n", 100), 7u);
+  EXPECT_EQ(body_to_read_ahead("POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 100),
+            5u);
+  // The worker reads it, or refuses the request from its head: no body, one too long,
+  // chunked, ambiguous, or a client waiting for 100 Continue.
+  for (const char* head :
+       {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", "POST /x HTTP/1.1\r\nContent-Length: 101\r\n\r\n",
+        "POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+        "POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+        "POST /x HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n", "POST /x HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+        "POST /x HTTP/1.1\r\nContent-Length:\r\n\r\n",
+        "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"})
+    EXPECT_EQ(body_to_read_ahead(head, 100), 0u) << head;
+  // The request line is no header, however it reads.
+  EXPECT_EQ(body_to_read_ahead("POST /Content-Length:9 HTTP/1.1\r\n\r\n", 100), 0u);
+}
+
 TEST(HeadScanner, ABlankRequestLineDoesNotEndTheHead) {
   HeadScanner s(1000);
   s.feed("\r\n");

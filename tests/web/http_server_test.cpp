@@ -6,9 +6,13 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -262,6 +266,158 @@ TEST_F(HttpServerTest, AMalformedRequestEndsTheConnection) {
                                   "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"
                                   "GET /api/items/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")),
             (std::vector<int>{404, 200}));
+}
+
+// A server of its own limits, serving /items/{id} until destroyed.
+class SmallServer {
+ public:
+  explicit SmallServer(const HttpLimits& limits) : server_(limits) {
+    server_.get("/items/{id}", R"(/items/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(req.matches[1], "text/plain");
+    });
+    server_.post("/form", "/form", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(std::to_string(req.body.size()), "text/plain");
+    });
+    ok_ = static_cast<bool>(server_.listen("127.0.0.1", 0));
+    if (ok_) thread_ = std::thread([this] { server_.serve(); });
+  }
+  ~SmallServer() {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool ok() const { return ok_; }
+  int port() const { return server_.bound_port(); }
+  // GET /items/{id} on a new connection, waiting at most `wait` for the answer: its
+  // status, or -1 when none came.
+  int get(int id, std::chrono::seconds wait) const {
+    httplib::Client cli("127.0.0.1", port());
+    cli.set_read_timeout(wait.count(), 0);
+    auto r = cli.Get(("/items/" + std::to_string(id)).c_str());
+    return r && r->body == std::to_string(id) ? r->status : -1;
+  }
+
+ private:
+  HttpServer server_;
+  std::thread thread_;
+  bool ok_ = false;
+};
+
+// A connection to 127.0.0.1:port that has sent `bytes` (-1 when it could not).
+int connect_and_send(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether the server closed fd (it reads the end of the stream within `wait`; what it
+// answered before is dropped).
+bool closed_by_server(int fd, std::chrono::milliseconds wait) {
+  const auto end = std::chrono::steady_clock::now() + wait;
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return true;
+  }
+  return false;
+}
+
+TEST(HttpServerWorkers, ClientsThatTrickleOrIdleHoldNoWorker) {
+  // Two workers and a long request deadline: were each of these clients to hold a
+  // worker until its deadline, nothing else would be answered for 60 s.
+  HttpLimits limits;
+  limits.workers = 2;
+  limits.request_timeout_seconds = 60;
+  SmallServer server(limits);
+  ASSERT_TRUE(server.ok());
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i)  // a head that never ends
+    fds.push_back(connect_and_send(server.port(), "GET /items/1 HTTP/1.1\r\nHost: x\r\nX-Slow: a"));
+  for (int i = 0; i < 10; ++i)  // a form whose body never comes whole
+    fds.push_back(
+        connect_and_send(server.port(), "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab"));
+  for (int i = 0; i < 10; ++i) {  // answered, then kept open and idle
+    const int fd = connect_and_send(server.port(), "GET /items/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    fds.push_back(fd);
+    char buf[1024];
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_GT(::poll(&p, 1, 10000), 0);
+    ASSERT_GT(::recv(fd, buf, sizeof buf, 0), 0) << "the kept-alive request is answered";
+  }
+  for (int fd : fds) ASSERT_GE(fd, 0);
+  // Every one of them still open, and still the server answers others.
+  for (int id = 10; id < 14; ++id) EXPECT_EQ(server.get(id, std::chrono::seconds(10)), 200) << id;
+  // A form that comes whole at last is answered too.
+  ASSERT_EQ(::send(fds[20], std::string(98, 'c').data(), 98, MSG_NOSIGNAL), 98);
+  std::string answer;
+  char buf[4096];
+  for (int turns = 0; turns < 100 && !answer.ends_with("\r\n\r\n100"); ++turns) {
+    pollfd p{fds[20], POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::recv(fds[20], buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_EQ(answer.substr(answer.size() - 3), "100") << answer;
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(HttpServerWorkers, PastMaxConnectionsTheOneWaitingLongestIsClosed) {
+  HttpLimits limits;
+  limits.workers = 2;
+  limits.max_connections = 16;
+  limits.request_timeout_seconds = 60;
+  SmallServer server(limits);
+  ASSERT_TRUE(server.ok());
+  std::vector<int> fds;
+  for (int i = 0; i < 16; ++i) {
+    fds.push_back(connect_and_send(server.port(), "GET /items/1 HTTP/1.1\r\nHost: x"));
+    ASSERT_GE(fds.back(), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // so that they queue in this order
+  }
+  EXPECT_FALSE(closed_by_server(fds[0], std::chrono::milliseconds(300))) << "16 are held";
+  // Four more: the four that waited longest make room.
+  for (int i = 0; i < 4; ++i) {
+    fds.push_back(connect_and_send(server.port(), "GET /items/1 HTTP/1.1\r\nHost: x"));
+    ASSERT_GE(fds.back(), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(closed_by_server(fds[i], std::chrono::seconds(5))) << i;
+  for (int i = 4; i < 20; ++i) EXPECT_FALSE(closed_by_server(fds[i], std::chrono::milliseconds(50))) << i;
+  // A client that sends its request whole is answered all the same (it pushes out one
+  // more of the trickling ones while its head is read).
+  EXPECT_EQ(server.get(7, std::chrono::seconds(10)), 200);
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(HttpServerWorkers, AHeadThatNeverEndsGets408AtItsDeadline) {
+  HttpLimits limits;
+  limits.workers = 1;
+  limits.request_timeout_seconds = 1;
+  SmallServer server(limits);
+  ASSERT_TRUE(server.ok());
+  const auto answer = raw_exchange(server.port(), "GET /items/1 HTTP/1.1\r\nHost: x\r\n");
+  EXPECT_EQ(statuses(answer), std::vector<int>{408}) << answer;
+  // An idle kept-alive connection is closed without an answer once idle too long.
+  const int fd = connect_and_send(server.port(), "GET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_GE(fd, 0);
+  timeval tv{20, 0};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(statuses(got), std::vector<int>{200}) << got;
 }
 
 }  // namespace
