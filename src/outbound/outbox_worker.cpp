@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -25,10 +28,51 @@ constexpr int kRowsPerPass = 50;             // then send_due returns, so that r
 
 }  // namespace
 
-std::string worker_name() {
+namespace {
+
+std::string host_name() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
-  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(::gettid());
+  return host;
+}
+
+// Whether process pid runs (or is another user's, which kill may not signal).
+bool process_alive(int pid) {
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+}  // namespace
+
+std::string worker_name() {
+  return host_name() + ":" + std::to_string(::getpid()) + ":" + std::to_string(::gettid());
+}
+
+bool claimed_by_ended_process(std::string_view claimed_by, std::string_view host, int own_pid,
+                              const std::function<bool(int pid)>& alive) {
+  // host:pid:thread; a host name has no colon.
+  const size_t first = claimed_by.find(':');
+  if (first == std::string_view::npos || claimed_by.substr(0, first) != host) return false;
+  const size_t second = claimed_by.find(':', first + 1);
+  if (second == std::string_view::npos) return false;
+  const std::string_view digits = claimed_by.substr(first + 1, second - first - 1);
+  int pid = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0) return false;
+  return pid != own_pid && !alive(pid);
+}
+
+Result<int> release_ended_claims(store::Store& st, int64_t now) {
+  const std::string host = host_name();
+  MC_ASSIGN_OR_RETURN(auto unit, st.open_unit(store::Access::kWrite));
+  MC_ASSIGN_OR_RETURN(auto claims, unit.outbox().list_queued_claims(now));
+  int released = 0;
+  for (const auto& [id, by] : claims) {
+    if (!claimed_by_ended_process(by, host, ::getpid(), process_alive)) continue;
+    MC_ASSIGN_OR_RETURN(bool done, unit.outbox().release_claim(id, by, now));
+    if (done) ++released;
+  }
+  MC_RETURN_IF_ERROR(unit.commit());
+  return released;
 }
 
 int64_t retry_delay(int attempts) {
@@ -109,6 +153,10 @@ void run_outbox(store::Store& st, const config::Config& cfg, const FailureNote& 
     return smtp_send(cfg.outbound, password, to, raw);
   };
   const std::string worker = worker_name();
+  if (auto n = release_ended_claims(st, clock.now()); !n)
+    spdlog::warn("outbox: {}", n.error().message);
+  else if (*n > 0)
+    spdlog::warn("outbox: {} mail(s) held by a sender that ended (a crash?) are sent again now", *n);
   while (!stop.load()) {
     auto n = send_due(st, cfg.outbound, send, clock.now(), failure_note, worker);
     if (!n) spdlog::warn("outbox: {}", n.error().message);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "config/config.h"
 #include "domain/clock.h"
@@ -31,6 +32,19 @@ using Sender = std::function<SmtpResult(const std::string& to, const std::string
 // The name the calling thread's outbox worker claims rows under: host:pid:thread, so
 // that two workers (threads or serve processes on one data directory) never share one.
 std::string worker_name();
+
+// Whether `claimed_by` (a worker_name) names a sender of this host (`host`) in a process
+// that has ended: neither `own_pid` nor one `alive` says runs. Another host's sender is
+// never judged (its processes cannot be seen from here); nor is a name of another form.
+bool claimed_by_ended_process(std::string_view claimed_by, std::string_view host, int own_pid,
+                              const std::function<bool(int pid)>& alive);
+
+// Makes due at `now` the queued rows that a sender of this host held when its process
+// ended (killed, or the machine restarted), whether it was sending them or they waited to
+// be tried again: mail a crashed serve had in hand goes out as the outbox starts again,
+// rather than when its claim runs out (70 minutes). Like any retry after a crash, a mail
+// the relay took just before it may go out twice. Returns how many rows.
+[[nodiscard]] Result<int> release_ended_claims(store::Store& st, int64_t now);
 
 // Says on a failed mail's case that it failed (the case services' mail_failed): called
 // with the unit of work that marks the row failed, only for a row of a case, and must

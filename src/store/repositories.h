@@ -277,6 +277,13 @@ class OutboxRepository {
   // due again when its lease runs out. Oldest first.
   [[nodiscard]] virtual Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now,
                                                                   int limit, int64_t lease_seconds) = 0;
+  // The queued rows not due yet (a sender holds them, or they wait to be tried again), as
+  // id and claimed_by: the range of outbox_due past `now`, which grows with the queued
+  // rows only.
+  [[nodiscard]] virtual Result<std::vector<std::pair<Id, std::string>>> list_queued_claims(int64_t now) = 0;
+  // Makes queued row `id` due at `now` when it is not due yet and `claimed_by` still
+  // names its sender; whether it did.
+  [[nodiscard]] virtual Result<bool> release_claim(Id id, std::string_view claimed_by, int64_t now) = 0;
   [[nodiscard]] virtual Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) = 0;
   [[nodiscard]] virtual Result<std::optional<OutboxMail>> find_outbox_by_message_id(
       std::string_view message_id) = 0;

@@ -309,6 +309,8 @@ Status in_transaction(Store& s, F&& f) {
 extern const char* const kSqliteIsParticipantSql;
 // The statement behind OutboxRepository::count_by_state, for checking its query plan.
 extern const char* const kSqliteOutboxCountByStateSql;
+// The statement behind OutboxRepository::list_queued_claims, for checking its query plan.
+extern const char* const kSqliteOutboxQueuedClaimsSql;
 // The statement behind Store::find_api_token, for checking its query plan.
 extern const char* const kSqliteFindApiTokenSql;
 // The statement behind CaseRepository::count_open_by_queue, for checking its query plan.

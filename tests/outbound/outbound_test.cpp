@@ -1,5 +1,7 @@
 // Signed links, templates, the mail composer and the outbox's retry rules.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -453,6 +455,68 @@ class OutboxStore : public ::testing::Test {
   std::unique_ptr<store::Store> st;
   config::Outbound cfg;
 };
+
+TEST(Outbox, OnlyThisHostsEndedSendersAreJudgedEnded) {
+  auto alive = [](int pid) { return pid == 42; };
+  EXPECT_TRUE(claimed_by_ended_process("mx1:4242:17", "mx1", 7, alive));
+  EXPECT_FALSE(claimed_by_ended_process("mx1:42:17", "mx1", 7, alive)) << "it runs";
+  EXPECT_FALSE(claimed_by_ended_process("mx1:7:3", "mx1", 7, alive)) << "this process";
+  EXPECT_FALSE(claimed_by_ended_process("mx2:4242:17", "mx1", 7, alive)) << "another host's";
+  EXPECT_FALSE(claimed_by_ended_process("mx1.example:4242:17", "mx1", 7, alive));
+  for (const char* odd : {"", "mx1", "mx1:", "mx1::17", "mx1:-5:1", "mx1:12a:1", "mx1:0:1", "mx1:4242",
+                          "mx1:99999999999999999999:1"})
+    EXPECT_FALSE(claimed_by_ended_process(odd, "mx1", 7, alive)) << odd;
+}
+
+// A serve killed while sending (or with mail waiting to be tried again) left its rows
+// claimed for 70 minutes; the outbox starting again sends them at once.
+TEST_F(OutboxStore, MailHeldByASenderThatEndedIsDueAgainAtOnce) {
+  for (const char* id : {"m2@x", "m3@x", "m4@x"}) {
+    store::OutboxMail m;
+    m.kind = "comment";
+    m.to = "anna@example.org";
+    m.message_id = id;
+    m.raw = "Subject: x\r\n\r\nhi\r\n";
+    ASSERT_TRUE(st->add_outbox(m));
+  }
+  // A process of this host that has ended.
+  const pid_t ended = ::fork();
+  ASSERT_GE(ended, 0);
+  if (ended == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(ended, nullptr, 0), ended);
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  const std::string here(host);
+  const std::string dead = here + ":" + std::to_string(ended) + ":1";
+  const std::string running = here + ":" + std::to_string(::getpid()) + ":2";
+  const std::string elsewhere = "elsewhere.example:" + std::to_string(ended) + ":1";
+  for (const auto& worker : {dead, running, elsewhere}) {
+    auto unit = st->open_unit(store::Access::kWrite);
+    ASSERT_TRUE(unit);
+    auto claimed = unit->outbox().claim_due(worker, 1000, 1, 4200);
+    ASSERT_TRUE(claimed && claimed->size() == 1u);
+    ASSERT_TRUE(unit->commit());
+  }
+  auto released = release_ended_claims(*st, 1100);
+  ASSERT_TRUE(released) << released.error().message;
+  EXPECT_EQ(*released, 1);
+  std::map<std::string, store::OutboxMail> rows;
+  const auto listed = st->list_outbox(std::nullopt, 10);
+  ASSERT_TRUE(listed);
+  for (const auto& m : *listed) rows[m.message_id] = m;
+  EXPECT_EQ(rows["m1@x"].next_attempt_at, 1100) << "the ended sender's";
+  EXPECT_EQ(rows["m1@x"].claimed_by, dead);
+  EXPECT_EQ(rows["m2@x"].next_attempt_at, 5200) << "a running sender's stays its own";
+  EXPECT_EQ(rows["m3@x"].next_attempt_at, 5200) << "another host's is not judged from here";
+  // Sent now: the ended sender's mail and the one nobody held.
+  std::vector<std::string> sent;
+  Sender up = [&](const std::string&, const std::string& raw) {
+    sent.push_back(raw);
+    return SmtpResult{SmtpResult::Kind::kSent, 250, "sent"};
+  };
+  ASSERT_EQ(*send_due(*st, cfg, up, 1100, note), 2);
+  EXPECT_EQ(*release_ended_claims(*st, 1200), 0) << "nothing twice";
+}
 
 TEST_F(OutboxStore, TemporaryFailureKeepsTheRowForLater) {
   Sender down = [](const std::string&, const std::string&) {

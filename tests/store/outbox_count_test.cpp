@@ -6,6 +6,7 @@
 #include <string>
 
 #include "store/store.h"
+#include "support/query_plan.h"
 #include "support/test_support.h"
 
 namespace mailcase::store {
@@ -60,6 +61,16 @@ TEST(OutboxCountTest, CountSearchesTheOutboxDueIndex) {
       plan.find("SEARCH outbox USING COVERING INDEX outbox_state (state=?)") != std::string::npos;
   EXPECT_TRUE(by_state_index) << plan;
   EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
+}
+
+TEST(OutboxCountTest, TheQueuedRowsNotDueYetAreOneRangeOfOutboxDue) {
+  mailcase::testing::TempDir dir;
+  const auto file = dir.path() / "mailcase.db";
+  ASSERT_TRUE(open_sqlite(file));
+  const std::string plan = mailcase::testing::query_plan(file, kSqliteOutboxQueuedClaimsSql);
+  EXPECT_NE(plan.find("SEARCH outbox USING INDEX outbox_due (state=? AND next_attempt_at>?)"),
+            std::string::npos)
+      << plan;
 }
 
 }  // namespace

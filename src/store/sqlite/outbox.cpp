@@ -11,6 +11,8 @@
 
 namespace mailcase::store {
 const char* const kSqliteOutboxCountByStateSql = "SELECT count(*) FROM outbox WHERE state = ?";
+const char* const kSqliteOutboxQueuedClaimsSql =
+    "SELECT id, claimed_by FROM outbox WHERE state = 'queued' AND next_attempt_at > ?";
 }  // namespace mailcase::store
 
 namespace mailcase::store::sqlite {
@@ -83,6 +85,27 @@ class Outbox final : public OutboxRepository, SqliteRepository {
     MC_ASSIGN_OR_RETURN(auto rows, outbox_rows(*qq));
     std::sort(rows.begin(), rows.end(), [](const OutboxMail& a, const OutboxMail& b) { return a.id < b.id; });
     return rows;
+  }
+
+  Result<std::vector<std::pair<Id, std::string>>> list_queued_claims(int64_t now) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q(kSqliteOutboxQueuedClaimsSql));
+    qq->bind(1, now);
+    std::vector<std::pair<Id, std::string>> out;
+    while (true) {
+      MC_ASSIGN_OR_RETURN(auto row, qq->step());
+      if (!row) break;
+      out.emplace_back(qq->integer(0), qq->text(1));
+    }
+    return out;
+  }
+
+  Result<bool> release_claim(Id id, std::string_view claimed_by, int64_t now) override {
+    MC_ASSIGN_OR_RETURN(auto qq,
+                        q("UPDATE outbox SET next_attempt_at = ?1 WHERE id = ?2 AND claimed_by = ?3 AND "
+                          "state = 'queued' AND next_attempt_at > ?1"));
+    qq->bind(1, now).bind(2, id).bind(3, claimed_by);
+    MC_RETURN_IF_ERROR(qq->run());
+    return sqlite3_changes(db_) > 0;
   }
 
   Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {

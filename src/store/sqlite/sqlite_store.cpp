@@ -696,6 +696,12 @@ class SqliteStore final : public Store {
                                             int64_t lease_seconds) override {
     return repos_.outbox->claim_due(worker, now, limit, lease_seconds);
   }
+  Result<std::vector<std::pair<Id, std::string>>> list_queued_claims(int64_t now) override {
+    return repos_.outbox->list_queued_claims(now);
+  }
+  Result<bool> release_claim(Id id, std::string_view claimed_by, int64_t now) override {
+    return repos_.outbox->release_claim(id, claimed_by, now);
+  }
   Result<std::vector<OutboxMail>> list_outbox(std::optional<Id> case_id, int limit) override {
     return repos_.outbox->list_outbox(case_id, limit);
   }
