@@ -38,7 +38,8 @@ std::optional<LineEnd> give_up(const LineWait& w, Clock::time_point now) {
   return std::nullopt;
 }
 
-Protocol::Protocol(Limits limits, Hold hold) : limits_(std::move(limits)), hold_(std::move(hold)) {
+Protocol::Protocol(Limits limits, Hold hold, Hold wait_hold)
+    : limits_(std::move(limits)), hold_(std::move(hold)), wait_hold_(std::move(wait_hold)) {
   reply("220 " + limits_.hostname + " LMTP mailcase ready\r\n");
 }
 
@@ -231,7 +232,10 @@ bool Protocol::room_for(uint64_t bytes) {
   const uint64_t least = std::min(bytes + kDataStep, limits_.max_size);
   uint64_t want = std::min(std::max({2 * held_, kDataStep, bytes}), limits_.max_size);
   while (!grant(want)) {
-    if (want <= least) return false;
+    if (want <= least) {
+      if (wait_hold_ && wait_hold_(want)) break;
+      return false;
+    }
     want = std::max(least, held_ + (want - held_) / 2);
   }
   held_ = want;

@@ -97,8 +97,11 @@ enum class Need {
 
 class Protocol {
  public:
-  // Writes the greeting. hold is asked as mails' data grow (see Hold).
-  explicit Protocol(Limits limits, Hold hold = {});
+  // Writes the greeting. hold is asked as mails' data grow (see Hold); when it refuses
+  // even the least the data needs, wait_hold is asked for that once more and may wait for
+  // room (the server waits a moment for other sessions' mails to give bytes back); empty:
+  // the mail is refused room at once.
+  explicit Protocol(Limits limits, Hold hold = {}, Hold wait_hold = {});
 
   // Buffers the bytes and handles every complete line until a question is pending
   // or the session ends. Bytes fed after the end are ignored.
@@ -148,6 +151,7 @@ class Protocol {
 
   Limits limits_;
   Hold hold_;
+  Hold wait_hold_;
   uint64_t held_ = 0;      // granted by hold_ for mail_.data
   bool deferred_ = false;  // inside DATA: hold_ refused, the rest is counted, not kept
   uint64_t refused_room_ = 0;

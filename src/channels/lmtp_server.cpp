@@ -27,6 +27,11 @@ namespace {
 using SteadyClock = lmtp::Clock;
 using lmtp::LineEnd;
 
+// How long a mail that finds the budget spent waits for other sessions' mails to give
+// bytes back (their commit, or their giving way) before its recipients get 452. The
+// session reads nothing meanwhile: the client's sending waits on TCP.
+constexpr std::chrono::milliseconds kWaitForRoom{5000};
+
 // Reads a socket within the deadlines of lmtp::give_up; the lines are the protocol's.
 class Conn {
  public:
@@ -163,8 +168,10 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
          std::chrono::seconds(opt_.idle_timeout_seconds));
   // Outlives p: whatever the session's mail holds goes back however the session ends.
   ByteBudget::Reservation held(budget);
-  lmtp::Protocol p(lmtp::Limits{opt_.hostname, opt_.max_size, opt_.max_recipients, opt_.max_line_bytes},
-                   [&held](uint64_t bytes) { return held.resize(bytes); });
+  lmtp::Protocol p(
+      lmtp::Limits{opt_.hostname, opt_.max_size, opt_.max_recipients, opt_.max_line_bytes},
+      [&held](uint64_t bytes) { return held.resize(bytes); },
+      [&held](uint64_t bytes) { return held.resize_waiting(bytes, kWaitForRoom); });
   auto data_deadline = kNoDeadline;  // set when a DATA starts, from its 354
   // Replies go out before anything that waits (a read, a recipient lookup, a commit).
   auto flush = [&] {

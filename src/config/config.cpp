@@ -515,7 +515,8 @@ max_connections = 64
 # Finished mails committed in one transaction, at most (group commit).
 commit_batch = 256
 # Bytes of mail all LMTP connections hold in memory at once (never less than one mail of
-# limits.max_message_bytes); a mail that finds them spent gets 452 and is sent again later.
+# limits.max_message_bytes); a mail that finds them spent waits up to 5 s for others to
+# give bytes back, then gets 452 and is sent again later.
 max_buffered_bytes = 268435456
 
 [deliver]

@@ -5,8 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "channels/byte_budget.h"
@@ -34,7 +38,8 @@ ingest::Outcome created(std::string case_number) {
 // handed, and returns what the machine wrote.
 class Session {
  public:
-  explicit Session(Limits limits = test_limits(), Hold hold = {}) : p(std::move(limits), std::move(hold)) {}
+  explicit Session(Limits limits = test_limits(), Hold hold = {}, Hold wait_hold = {})
+      : p(std::move(limits), std::move(hold), std::move(wait_hold)) {}
 
   std::string greeting() { return p.take_output(); }
   // Feeds the bytes, answers every question they raise, returns the replies.
@@ -479,6 +484,78 @@ TEST(LmtpProtocol, WhenTheBudgetIsSpentTheDataIsReadUnkeptAndEachRecipientGets45
   EXPECT_EQ(s.mails[0].data, body);
   EXPECT_EQ(s.p.mails_refused_room(), 1u);
   EXPECT_EQ(budget.free(), 64u * 1024) << "given back once answered";
+}
+
+// The last chance: when even the least the data needs is refused, the session asks once
+// more, through the hold that may wait; granted, the mail is kept whole.
+TEST(LmtpProtocol, ARefusedMailAsksOnceMoreThroughTheHoldThatMayWait) {
+  ByteBudget budget(64 * 1024);
+  ByteBudget::Reservation other(budget);
+  ASSERT_TRUE(other.resize(60 * 1024));
+  ByteBudget::Reservation mine(budget);
+  std::vector<uint64_t> waited;
+  Session s(
+      budget_limits(), [&](uint64_t n) { return mine.resize(n); },
+      [&](uint64_t n) {
+        waited.push_back(n);
+        other.resize(0);  // as another session's mail being committed meanwhile
+        return mine.resize(n);
+      });
+  s.greeting();
+  s.send("LHLO mta.example\r\nMAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\nDATA\r\n");
+  const std::string body = body_of(30);
+  EXPECT_EQ(s.send(body + ".\r\n"), "250 2.0.0 <support@corp.example> created C-7\r\n");
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_EQ(s.mails[0].data, body);
+  ASSERT_EQ(waited.size(), 1u) << "asked once, for the least it needed";
+  EXPECT_EQ(s.p.mails_refused_room(), 0u);
+}
+
+TEST(ByteBudget, AWaitingReservationTakesWhatAnotherGivesBack) {
+  ByteBudget budget(100);
+  ByteBudget::Reservation other(budget), mine(budget);
+  ASSERT_TRUE(other.resize(80));
+  auto waiting =
+      std::async(std::launch::async, [&] { return mine.resize_waiting(50, std::chrono::seconds(30)); });
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout) << "it waits";
+  ASSERT_TRUE(other.resize(10));
+  EXPECT_TRUE(waiting.get());
+  EXPECT_EQ(mine.held(), 50u);
+  EXPECT_EQ(budget.free(), 40u);
+  // Nobody gives back: it waits its time, then fails holding what it held.
+  EXPECT_FALSE(mine.resize_waiting(95, std::chrono::milliseconds(100)));
+  EXPECT_EQ(mine.held(), 50u);
+}
+
+// Two mails growing at once, each waiting for the other's bytes, would both wait their
+// time and both be refused: the one holding less gives way at once.
+TEST(ByteBudget, OfTwoWaitingTheOneHoldingLessGivesWay) {
+  ByteBudget budget(100);
+  ByteBudget::Reservation big(budget), small(budget);
+  ASSERT_TRUE(big.resize(60));
+  ASSERT_TRUE(small.resize(40));
+  auto waiting =
+      std::async(std::launch::async, [&] { return big.resize_waiting(90, std::chrono::seconds(30)); });
+  ASSERT_EQ(waiting.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(small.resize_waiting(70, std::chrono::seconds(30)));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20)) << "gave way, did not wait";
+  ASSERT_TRUE(small.resize(0));  // its session gives its bytes back
+  EXPECT_TRUE(waiting.get());
+  EXPECT_EQ(big.held(), 90u);
+  // And a larger one that comes to wait makes a smaller waiter give way.
+  ByteBudget b2(100);
+  ByteBudget::Reservation first(b2), second(b2);
+  ASSERT_TRUE(first.resize(30));
+  ASSERT_TRUE(second.resize(70));
+  auto smaller =
+      std::async(std::launch::async, [&] { return first.resize_waiting(50, std::chrono::seconds(30)); });
+  ASSERT_EQ(smaller.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  auto larger =
+      std::async(std::launch::async, [&] { return second.resize_waiting(90, std::chrono::seconds(30)); });
+  EXPECT_FALSE(smaller.get());
+  ASSERT_TRUE(first.resize(0));
+  EXPECT_TRUE(larger.get());
 }
 
 // A mail grows its hold as its data grows, takes less when little is left, and is

@@ -347,8 +347,9 @@ std::string mail_of(const std::string& name, size_t bytes) {
 }
 
 // The bytes all sessions hold in memory at once are bounded (lmtp.max_buffered_bytes):
-// of two mails under way at once that do not fit it together, the first is taken and
-// the second gets 452 for each recipient, then is taken when sent again. Nothing is lost.
+// of two mails under way at once that do not fit it together, the second waits a moment
+// (5 s) for the first to be committed; the first still unfinished then, the second gets
+// 452 for each recipient and is taken when sent again. Nothing is lost.
 TEST_F(LmtpTest, TwoMailsAtOnceOverTheBufferBudgetOneGets452AndIsTakenWhenSentAgain) {
   // 300,000 bytes for both (the budget is never less than one mail of the size limit).
   start("[limits]\nmax_message_bytes = 300000\n[lmtp]\nmax_buffered_bytes = 65536\n");
@@ -358,9 +359,11 @@ TEST_F(LmtpTest, TwoMailsAtOnceOverTheBufferBudgetOneGets452AndIsTakenWhenSentAg
   for (int k = 0; k < 2; ++k) {
     ASSERT_TRUE(cs[k]->start_mail("anna@example.org", {"support@corp.example", "sales@corp.example"})) << k;
     ASSERT_TRUE(cs[k]->send(mail_of(names[k], 200000)));
-    // Each DATA is read (held, or counted once the budget is spent) before the next.
+    // Each DATA is read (held, or waiting for room) before the next.
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+  // Past the second's wait, the first still unfinished.
+  std::this_thread::sleep_for(std::chrono::seconds(6));
   for (auto* c : cs) ASSERT_TRUE(c->send(".\r\n"));
   EXPECT_EQ(one.reply(60000).substr(0, 4), "250 ");
   EXPECT_EQ(one.reply(60000).substr(0, 4), "250 ");
@@ -384,6 +387,26 @@ TEST_F(LmtpTest, TwoMailsAtOnceOverTheBufferBudgetOneGets452AndIsTakenWhenSentAg
   for (const auto& c : nlohmann::json::parse(run_mailcase({"--data", data, "case", "list", "--json"}).out))
     subjects.insert(c["subject"].get<std::string>());
   EXPECT_EQ(subjects, std::set<std::string>(names.begin(), names.end()));
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+// The first mail ends while the second waits for room: both are taken, none refused.
+TEST_F(LmtpTest, AMailThatFindsTheBufferBudgetSpentWaitsForTheMailBeingCommitted) {
+  start("[limits]\nmax_message_bytes = 300000\n[lmtp]\nmax_buffered_bytes = 65536\n");
+  const std::vector<std::string> names = {"first-big", "second-big"};
+  Client one(port), two(port);
+  ASSERT_TRUE(one.start_mail("anna@example.org", {"support@corp.example"}));
+  ASSERT_TRUE(one.send(mail_of(names[0], 200000)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // held whole
+  ASSERT_TRUE(two.start_mail("bert@example.org", {"support@corp.example"}));
+  ASSERT_TRUE(two.send(mail_of(names[1], 200000) + ".\r\n"));  // finds the budget spent, waits
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(one.send(".\r\n"));
+  EXPECT_EQ(one.reply(60000).substr(0, 4), "250 ");
+  EXPECT_EQ(two.reply(60000).substr(0, 4), "250 ");
+  auto m = messages();
+  ASSERT_EQ(m.size(), 2u) << m.dump();
+  EXPECT_EQ(serve->err().find("(lmtp.max_buffered_bytes) are spent"), std::string::npos) << serve->err();
   EXPECT_EQ(serve->stop(SIGTERM), 0);
 }
 
