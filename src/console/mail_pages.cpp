@@ -182,6 +182,13 @@ void mail_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
       m.envelope_sender ? (m.envelope_sender->empty() ? "<>" : *m.envelope_sender) : "", to, m.subject,
       m.source, static_cast<int64_t>(m.attempts),
       number.empty() ? Html() : html("<dt>Case</dt><dd><a href=\"/cases/{}\">{}</a></dd>", number, number));
+  // What reading it as MIME read past: the agent reads the mail below knowing it.
+  if (!m.problems.empty()) {
+    std::vector<Html> items;
+    for (const auto& p : m.problems) items.push_back(html("<li>{}</li>", p));
+    details +=
+        html("<div class=\"card\" id=\"mail-problems\"><h2>Read past</h2><ul>{}</ul></div>", join(items));
+  }
   const MailGist gist = gist_of(mail->bytes, ctx.cfg.limits);
   Html actions;
   if (store::may_retry(m.state)) {

@@ -189,6 +189,10 @@ struct RawMessage {
   std::string spam;
   std::optional<double> spam_score;
   std::string spam_detail;
+  // What reading it as MIME met and read past (mime::ParsedMessage::problems: a charset
+  // that could not be decoded, a multipart without its boundary, parts past the limit, a
+  // text cut at its limit), one line each; set when the mail is processed.
+  std::vector<std::string> problems;
 };
 
 struct Case {

@@ -780,6 +780,7 @@ Status Pipeline::record_outcome(store::UnitOfWork& u, Work& w, store::RawState s
   row.state = state;
   row.outcome = to_string(kind);
   row.reason = std::move(reason);
+  if (w.msg) row.problems = w.msg->problems;
   MC_RETURN_IF_ERROR(u.raw_messages().update_raw(row));
   Outcome o;
   o.kind = kind;

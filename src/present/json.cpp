@@ -137,6 +137,8 @@ json message_json(const store::RawMessage& m, std::string_view case_number) {
   j["spam"] = m.spam;
   j["spam_score"] = m.spam_score ? json(*m.spam_score) : json(nullptr);
   j["spam_detail"] = m.spam_detail;
+  // What reading it as MIME met and read past, one line each.
+  j["problems"] = m.problems;
   return j;
 }
 

@@ -1490,6 +1490,10 @@ CREATE TRIGGER contact_names_update AFTER UPDATE OF name ON contacts WHEN old.na
 END;
 DROP INDEX contacts_name;
 )sql"},
+      // What a mail's parse read past, one problem a line (RawMessage::problems).
+      {44, R"sql(
+ALTER TABLE raw_messages ADD COLUMN problems TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return all;
 }

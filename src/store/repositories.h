@@ -154,7 +154,8 @@ class RawMessageRepository {
   [[nodiscard]] virtual Result<std::optional<RawMessage>> get_raw(Id id) = 0;
   [[nodiscard]] virtual Result<Id> insert_raw(const RawMessage& m) = 0;
   // Writes state, outcome, reason, dedupe_key, message_id, from, subject, case_id, attempts,
-  // envelope_sender. list_raw: in the order the rows were inserted.
+  // envelope_sender, the sender's proof, the spam check and problems. list_raw: in the
+  // order the rows were inserted.
   [[nodiscard]] virtual Status update_raw(const RawMessage& m) = 0;
   [[nodiscard]] virtual Result<std::vector<RawMessage>> list_raw(const MessageFilter& f) = 0;
   // A page of recorded mails, newest first, of one state or all (index raw_messages_state,

@@ -375,6 +375,21 @@ TEST_F(MailPagesTest, AMailHeldAsSpamHasANotSpamButton) {
   EXPECT_NE(row.spam_detail.find("released as not spam by bob@corp.example"), std::string::npos) << row.spam_detail;
 }
 
+// What reading the mail read past is shown beside it, escaped; nothing when nothing was.
+TEST_F(MailPagesTest, AMailsPageSaysWhatItsParseReadPast) {
+  auto held = deliver(
+      "From: Dora <dora@customer.example>\r\nTo: support@corp.example\r\nSubject: Odd\r\n"
+      "Message-ID: <odd1@customer.example>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=\"x-<b>bad\"\r\n\r\nCaf\xe9\r\n");
+  ASSERT_EQ(held.kind, ingest::OutcomeKind::kHeld);
+  auto page = get("/mail/" + id(held.message_id));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(page.has("id=\"mail-problems\"")) << page.body;
+  EXPECT_TRUE(page.has("cannot decode charset x-&lt;b&gt;bad")) << page.body;
+  EXPECT_FALSE(page.has("x-<b>bad"));
+  EXPECT_FALSE(get("/mail/" + id(held_id_)).has("id=\"mail-problems\""));
+}
+
 TEST_F(MailPagesTest, MakingTheSenderAContactAndRetryingMakesACase) {
   auto bad = post("/mail/" + id(held_id_) + "/contact", {{"name", ""}});
   EXPECT_EQ(bad.status, 422) << bad.body;

@@ -226,8 +226,8 @@ TEST(PresentJson, RecordedMailCaseAndEnvelopeSenderMayBeNull) {
   EXPECT_EQ(
       json_text(present::message_json(m, "")),
       R"({"attempts":1,"auth_server":"","case":null,"dkim":"","dmarc":"","envelope_sender":null,)"
-      R"("from":"x@unknown.example","id":5,"message_id":"x@y","outcome":"held","reason":"unknown sender",)"
-      R"("received_at":"2026-11-23T10:00:00Z","sender_verified":false,"sha256":"beef","size":2048,)"
+      R"("from":"x@unknown.example","id":5,"message_id":"x@y","outcome":"held","problems":[],)"
+      R"("reason":"unknown sender","received_at":"2026-11-23T10:00:00Z","sender_verified":false,"sha256":"beef","size":2048,)"
       R"("source":"lmtp","spam":"","spam_detail":"","spam_score":null,"spf":"","state":"held","subject":"hello"})");
   // What the believed Authentication-Results said (trust/).
   m.auth_server = "mx.corp.example";

@@ -1,8 +1,11 @@
 // SQLite repository of raw messages.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "store/sqlite/connection.h"
 #include "store/sqlite/repositories.h"
@@ -18,7 +21,18 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
       "id, sha256, size, source, recipients, state, outcome, reason, COALESCE(dedupe_key, ''), message_id, "
       "from_addr, subject, case_id, received_at, attempts, spool_location, envelope_sender, auth_server, "
       "dkim, "
-      "spf, dmarc, sender_verified, spam, spam_score, spam_detail";
+      "spf, dmarc, sender_verified, spam, spam_score, spam_detail, problems";
+
+  static std::vector<std::string> problem_lines(const std::string& text) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while (at < text.size()) {
+      const size_t end = std::min(text.find('\n', at), text.size());
+      out.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+    return out;
+  }
 
   static Result<RawMessage> raw_from(const Query& r) {
     RawMessage m;
@@ -48,6 +62,7 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
     m.spam = r.text(22);
     if (!r.is_null(23)) m.spam_score = r.real(23);
     m.spam_detail = r.text(24);
+    m.problems = problem_lines(r.text(25));
     return m;
   }
 
@@ -106,7 +121,8 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
         q("UPDATE raw_messages SET state = ?, outcome = ?, reason = ?, dedupe_key = ?, message_id = ?, "
           "from_addr = ?, "
           "subject = ?, case_id = ?, attempts = ?, envelope_sender = ?, auth_server = ?, dkim = ?, spf = ?, "
-          "dmarc = ?, sender_verified = ?, spam = ?, spam_score = ?, spam_detail = ? WHERE id = ?"));
+          "dmarc = ?, sender_verified = ?, spam = ?, spam_score = ?, spam_detail = ?, problems = ? WHERE id "
+          "= ?"));
     qq->bind(1, to_string(m.state)).bind(2, m.outcome).bind(3, m.reason);
     if (m.dedupe_key.empty())
       qq->bind_null(4);
@@ -125,7 +141,14 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
     else
       qq->bind_null(17);
     qq->bind(18, m.spam_detail);
-    qq->bind(19, m.id);
+    std::string problems;
+    for (const auto& line : m.problems) {
+      if (!problems.empty()) problems += '\n';
+      // One line each: a line break inside one would make two.
+      for (char ch : line) problems += ch == '\n' || ch == '\r' ? ' ' : ch;
+    }
+    qq->bind(19, problems);
+    qq->bind(20, m.id);
     MC_RETURN_IF_ERROR(qq->run());
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no message " + std::to_string(m.id));
     return {};
