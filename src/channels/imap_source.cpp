@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <istream>
 #include <map>
 #include <optional>
@@ -169,14 +170,20 @@ class ImapClient {
     std::string bytes;
   };
   Result<std::vector<Head>> heads(const std::vector<uint32_t>& uids, uint32_t head) {
-    return heads(make_set(uids), head);
+    std::vector<uint32_t> asked = uids;
+    std::sort(asked.begin(), asked.end());
+    return heads(make_set(uids), head,
+                 [&asked](uint32_t uid) { return std::binary_search(asked.begin(), asked.end(), uid); });
   }
   // The same for the mails whose UIDs are in [first, last] (at most last - first + 1).
   Result<std::vector<Head>> heads_in(uint32_t first, uint32_t last, uint32_t head) {
-    return heads(mailimap_set_new_interval(first, last), head);
+    return heads(mailimap_set_new_interval(first, last), head,
+                 [first, last](uint32_t uid) { return uid >= first && uid <= last; });
   }
-  // Takes `set`.
-  Result<std::vector<Head>> heads(struct mailimap_set* set, uint32_t head) {
+  // Takes `set`. An answer for a UID not `asked` for, or for one answered already, is
+  // dropped: a server's answer names the mails taken, never more.
+  Result<std::vector<Head>> heads(struct mailimap_set* set, uint32_t head,
+                                  const std::function<bool(uint32_t)>& asked) {
     struct mailimap_fetch_type* ft = mailimap_fetch_type_new_fetch_att_list_empty();
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
@@ -208,12 +215,15 @@ class ImapClient {
           has_body = true;
         }
       }
-      if (h.uid == 0 || !size || !has_body) continue;
+      if (h.uid == 0 || !size || !has_body || !asked(h.uid)) continue;
       h.size = *size;
       out.push_back(std::move(h));
     }
     mailimap_fetch_list_free(result);
-    std::sort(out.begin(), out.end(), [](const Head& a, const Head& b) { return a.uid < b.uid; });
+    std::stable_sort(out.begin(), out.end(), [](const Head& a, const Head& b) { return a.uid < b.uid; });
+    out.erase(
+        std::unique(out.begin(), out.end(), [](const Head& a, const Head& b) { return a.uid == b.uid; }),
+        out.end());
     return out;
   }
 
@@ -312,6 +322,8 @@ class ImapClient {
     mailimap_set_free(set);
     if (rc != MAILIMAP_NO_ERROR)
       return fail(ErrorCode::kTemporary, "UID FETCH RFC822.SIZE failed" + server_says(imap_->imap_response));
+    std::vector<uint32_t> asked = uids;
+    std::sort(asked.begin(), asked.end());
     std::map<uint32_t, uint64_t> out;
     for (clistiter* it = clist_begin(result); it; it = clist_next(it)) {
       auto* msg = static_cast<struct mailimap_msg_att*>(clist_content(it));
@@ -324,7 +336,8 @@ class ImapClient {
         if (st->att_type == MAILIMAP_MSG_ATT_UID) uid = st->att_data.att_uid;
         if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) size = st->att_data.att_rfc822_size;
       }
-      if (uid != 0 && size) out[uid] = *size;
+      // Only the UIDs asked for, each once (the first answer).
+      if (uid != 0 && size && std::binary_search(asked.begin(), asked.end(), uid)) out.emplace(uid, *size);
     }
     mailimap_fetch_list_free(result);
     return out;

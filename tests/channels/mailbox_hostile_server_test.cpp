@@ -372,6 +372,46 @@ TEST_F(HostileServerTest, AnImapMailNotRecordedIsFetchedAgainUnderKeep) {
   EXPECT_LT(state.last_uid, 5) << "mail 5 would never be fetched again";
 }
 
+TEST_F(HostileServerTest, AnImapAnswerForAMailNotAskedForIsDropped) {
+  // Asked for UID 5 alone, the server answers for 9 too (and for 5 twice): only what was
+  // asked for is taken, once; a server cannot slip in mail by answering more.
+  const std::string five =
+      "From: ann@customer.example\r\nSubject: asked for\r\nMessage-ID: <a5@x>\r\n\r\nfive\r\n";
+  const std::string nine =
+      "From: eve@evil.example\r\nSubject: slipped in\r\nMessage-ID: <a9@x>\r\n\r\nnine\r\n";
+  auto fetched = [](int seq, int uid, const std::string& m) {
+    const std::string n = std::to_string(m.size());
+    return "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(uid) + " RFC822.SIZE " + n +
+           " BODY[]<0> {" + n + "}\r\n" + m + ")\r\n";
+  };
+  ScriptedServer server(
+      "* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n3 OK "
+      "[READ-WRITE] selected\r\n* SEARCH 5\r\n4 OK done\r\n" +
+      fetched(1, 5, five) + fetched(2, 9, nine) + fetched(1, 5, five) +
+      "5 OK done\r\n* SEARCH\r\n6 OK done\r\n* BYE bye\r\n7 OK done\r\n");
+  ASSERT_TRUE(server.ok());
+  auto rt = open_runtime();
+  ASSERT_TRUE(rt);
+  const auto m = mailbox(domain::Protocol::kImap, server.port(), domain::AfterAction::kKeep);
+  channels::AgentBook book(rt->store());
+  std::atomic<bool> stop{false};
+  channels::AgentContext ctx{rt->ingest(), book, stop};
+  store::MailboxState state;
+  state.name = "in";
+  {
+    channels::ImapSource source(m, ctx, state);
+    auto r = source.run(stop);
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  EXPECT_EQ(state.last_uid, 5);
+  rt.reset();
+  auto list =
+      nlohmann::json::parse(run_mailcase({"--data", data, "case", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_array()) << list;
+  ASSERT_EQ(list.size(), 1u) << list;
+  EXPECT_EQ(list[0]["subject"], "asked for");
+}
+
 TEST_F(HostileServerTest, APop3MailLargerThanListedIsNeverHeldInABatch) {
   // LIST says 100 bytes, RETR gives 2 MiB: such mails must not be gathered a batch at a
   // time (fifty mails of up to the size limit each), but held alone as a large mail is.
