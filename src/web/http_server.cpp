@@ -90,7 +90,6 @@ class GuardedStream final : public httplib::Stream {
   GuardedStream(int fd, const HttpLimits& limits, const std::atomic<socket_t>& listening,
                 std::string read_ahead, SteadyClock::time_point deadline)
       : fd_(fd),
-        limits_(limits),
         listening_(listening),
         head_(limits.max_head_bytes),
         max_body_(limits.max_body_bytes),
@@ -193,7 +192,6 @@ class GuardedStream final : public httplib::Stream {
   }
 
   int fd_;
-  HttpLimits limits_;
   const std::atomic<socket_t>& listening_;
   HeadScanner head_;
   size_t body_bytes_ = 0;
