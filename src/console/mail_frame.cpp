@@ -19,7 +19,8 @@ namespace {
 
 // Largest inline image the cid: proxy serves; a bigger part is not shown.
 constexpr uint64_t kMaxInlineImageBytes = 10 * 1024 * 1024;
-// How long the image links of one answer of the HTML endpoint stay valid.
+// How long the image links of one answer of the HTML endpoint stay valid (and no longer
+// than the session that asked for it).
 constexpr int64_t kImageLinkSeconds = 3600;
 
 // The key of the cid: proxy's links: DATA/console-images.key (32 random bytes, 0600),
@@ -34,18 +35,25 @@ Result<std::string> image_key(const std::filesystem::path& data_dir) {
   return keys[data_dir] = std::move(key);
 }
 
-std::string image_mac(const std::string& key, store::Id id, int64_t expires) {
-  const std::string msg = "mailcase console cid v1:" + std::to_string(id) + ":" + std::to_string(expires);
+// The link names the session it was made for by the session's key in the store (a digest
+// of its cookie, from which the cookie cannot be had): once that session ends (logout, its
+// limits, its agent disabled) its links show nothing.
+std::string image_mac(const std::string& key, store::Id id, int64_t expires, std::string_view session) {
+  const std::string msg = "mailcase console cid v2:" + std::to_string(id) + ":" + std::to_string(expires) +
+                          ":" + std::string(session);
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
                          reinterpret_cast<const unsigned char*>(key.data()));
   return text::hex(mac, sizeof mac);
 }
 
-// Whether the request carries a valid, unexpired image link for message id.
+// Whether the request carries a valid, unexpired image link for message id, of a session
+// that is still live.
 bool image_link_valid(Context& ctx, const httplib::Request& req, store::Id id) {
-  const std::string e = req.get_param_value("e"), sig = req.get_param_value("s");
+  const std::string e = req.get_param_value("e"), sig = req.get_param_value("s"),
+                    k = req.get_param_value("k");
   if (e.empty() || e.size() > 18 || sig.size() != 2 * crypto_auth_hmacsha256_BYTES) return false;
+  if (k.empty() || k.size() > 128) return false;
   int64_t expires = 0;
   for (char c : e) {
     if (c < '0' || c > '9') return false;
@@ -54,8 +62,10 @@ bool image_link_valid(Context& ctx, const httplib::Request& req, store::Id id) {
   if (expires < ctx.clock.now()) return false;
   auto key = image_key(ctx.data_dir);
   if (!key) return false;
-  const std::string want = image_mac(*key, id, expires);
-  return sodium_memcmp(want.data(), sig.data(), want.size()) == 0;
+  const std::string want = image_mac(*key, id, expires, k);
+  if (sodium_memcmp(want.data(), sig.data(), want.size()) != 0) return false;
+  auto live = ctx.sessions.live(k);
+  return live && *live;
 }
 
 // Keeps the parts the parser stores in memory, each up to kMaxInlineImageBytes (the rest
@@ -135,7 +145,7 @@ void send_frame_note(httplib::Response& res, int status, std::string_view note) 
                   "text/html; charset=utf-8");
 }
 
-void mail_html(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+void mail_html(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
   const store::Id id = row_id_of(req);
   auto mail = load_raw_mail(ctx, id);
   if (!mail) return send_frame_note(res, status_of(mail.error()), mail.error().message);
@@ -151,11 +161,13 @@ void mail_html(Context& ctx, const httplib::Request& req, httplib::Response& res
   const std::string cid_path = "/messages/" + std::to_string(id) + "/cid/";
   // The frame's document has an opaque origin: the browser sends no SameSite cookie with
   // its image requests, so each cid: link carries a token for this message's inline
-  // images (not our session, not the CSRF token), valid for an hour.
+  // images (not our session's cookie, not the CSRF token), valid for an hour and while the
+  // session that asked for it lasts.
   auto key = image_key(ctx.data_dir);
   if (!key) return send_frame_note(res, 503, key.error().message);
   const int64_t expires = ctx.clock.now() + kImageLinkSeconds;
-  const std::string query = "?e=" + std::to_string(expires) + "&s=" + image_mac(*key, id, expires);
+  const std::string query = "?e=" + std::to_string(expires) + "&k=" + v.session_digest +
+                            "&s=" + image_mac(*key, id, expires, v.session_digest);
   auto clean = clean_mail_html(parsed->html_body, MailHtmlOptions{cid_path, remote, query}, note);
   res.status = 200;
   set_frame_headers(res, mail_html_policy(own_source(req, cid_path), remote));
@@ -238,8 +250,8 @@ Result<RawMail> load_raw_mail(Context& ctx, store::Id id) {
 void mount_mail_frame(web::HttpServer& server, Context& ctx) {
   server.get(
       "/messages/{id}/html", R"(/messages/(\d{1,18})/html)",
-      page(ctx, Need::kAgent, [&ctx](const Viewer&, const httplib::Request& req, httplib::Response& res) {
-        mail_html(ctx, req, res);
+      page(ctx, Need::kAgent, [&ctx](const Viewer& v, const httplib::Request& req, httplib::Response& res) {
+        mail_html(ctx, v, req, res);
       }));
   // An image link from the frame (with its token), or a logged-in agent opening it directly.
   auto with_session =

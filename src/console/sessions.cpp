@@ -72,6 +72,16 @@ Result<std::optional<Viewer>> Sessions::resume(std::string_view cookie_value, bo
   return std::optional<Viewer>(Viewer{*agent, s->csrf, digest});
 }
 
+Result<bool> Sessions::live(std::string_view digest) {
+  if (digest.empty() || digest.size() > 128) return false;
+  MC_ASSIGN_OR_RETURN(auto work, store_.open_unit(store::Access::kRead));
+  MC_ASSIGN_OR_RETURN(auto s, work.sessions().find_session(digest));
+  if (!s || !access::digests_equal(s->digest, digest) || !session_live(*s, clock_.now(), limits_))
+    return false;
+  MC_ASSIGN_OR_RETURN(auto agent, work.agents().find_agent_by_email(s->agent_email));
+  return agent && agent->active;
+}
+
 Status Sessions::end(std::string_view cookie_value) {
   if (cookie_value.empty() || cookie_value.size() > 128) return {};
   MC_ASSIGN_OR_RETURN(auto work, store_.open_unit(store::Access::kWrite));

@@ -65,6 +65,9 @@ class Sessions {
   Result<std::optional<Viewer>> resume(std::string_view cookie_value, bool record_use = true);
   // Ends the cookie's session (logout); an unknown one is no error.
   Status end(std::string_view cookie_value);
+  // Whether the session kept under `digest` (Viewer::session_digest) is live and its agent
+  // active, as resume() would find it, without recording a use.
+  Result<bool> live(std::string_view digest);
 
   const SessionLimits& limits() const { return limits_; }
 

@@ -543,6 +543,15 @@ TEST_F(MailPagesTest, TheFramesImageLinksWorkWithoutACookieForTheirMessageOnly) 
   EXPECT_EQ(get("/messages/" + id(held_id_) + "/cid/logo%40corp.example?e=1&s=" + std::string(64, '0'), false)
                 .status,
             303);
+  // Another session's name in it: the signature is the session's own.
+  const auto k = link.find("k=") + 2;
+  std::string other = link;
+  other.replace(k, link.find('&', k) - k, std::string(64, 'a'));
+  EXPECT_EQ(get(other, false).status, 303);
+  // Once the session that asked for the links ends (logout), they show nothing.
+  EXPECT_EQ(get(link, false).status, 200);
+  ASSERT_TRUE(console::Sessions(rt_->store(), rt_->config().http, rt_->clock()).end(served_->cookie));
+  EXPECT_EQ(get(link, false).status, 303);
 }
 
 TEST_F(MailPagesTest, TheCidProxyServesTheMailsInlineImagesOnly) {
