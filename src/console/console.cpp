@@ -1,7 +1,10 @@
 #include "console/console.h"
 
+#include <httplib.h>
+
 #include "console/assets.h"
 #include "console/page.h"
+#include "web/http_server.h"
 
 namespace mailcase::console {
 
@@ -15,11 +18,30 @@ void Console::set_ingest(ingest::Pipeline& pipeline) {
   ctx_->ingest = &pipeline;
 }
 
+namespace {
+
+// The error page of a path that is nobody's on a listener with the console: agents mistype
+// console addresses there too, so a page not found shows them the way back to the console
+// as well as customers the way to their case.
+void console_error_page(int status, const std::string& reason, httplib::Response& res) {
+  web::html_error_page(status, reason, res);
+  if (status != 404 || !reason.empty()) return;
+  res.set_content(web::html_page("Not Found",
+                                 "<h1>Not Found</h1><p>There is no page here.</p><p>Agents: <a "
+                                 "href=\"/\">go to the console</a>. Customers: open the link from our mail "
+                                 "to see your case.</p>"),
+                  "text/html; charset=utf-8");
+}
+
+}  // namespace
+
 void Console::mount(web::HttpServer& server) {
+  server.area("", static_cast<size_t>(ctx_->cfg.http.max_body_bytes), console_error_page);
   // A reply or a comment with attachments is larger than the default form limit.
-  server.area("/cases/", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes), web::html_error_page);
+  server.area("/cases/", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes), console_error_page);
   // A raw mail pasted to test the assignment rules.
-  server.area("/admin/rules/test", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes), web::html_error_page);
+  server.area("/admin/rules/test", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes),
+              console_error_page);
   mount_assets(server);
   mount_login_routes(server, *ctx_);
   mount_case_pages(server, *ctx_);

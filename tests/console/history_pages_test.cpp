@@ -117,5 +117,19 @@ TEST_F(HistoryPagesTest, TheAdministrationsLogIsForAdminsNewestFirst) {
   EXPECT_TRUE(ada_->get("/admin").has("href=\"/admin/events\""));
 }
 
+// A mistyped address on the console's listener: agents are shown the way back, customers
+// the way to their case.
+TEST_F(HistoryPagesTest, APathThatIsNobodysShowsAgentsTheWayBack) {
+  for (const std::string& path :
+       std::vector<std::string>{"/nowhere", "/cases/" + number_ + "/nothing-here", "/contactz"}) {
+    for (bool logged_in : {true, false}) {
+      auto page = served_->get(path, logged_in);
+      EXPECT_EQ(page.status, 404) << path;
+      EXPECT_TRUE(page.has("<a href=\"/\">go to the console</a>")) << path << page.body;
+      EXPECT_TRUE(page.has("open the link from our mail")) << path;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mailcase::console
