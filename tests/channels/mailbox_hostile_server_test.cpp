@@ -338,20 +338,23 @@ class FailingSink final : public ingest::MailSink {
   }
 };
 
+// An IMAP server's answer to UID FETCH (UID RFC822.SIZE BODY.PEEK[]<0.N>) for mail m, whole,
+// as message number seq.
+std::string imap_fetched(int seq, int uid, const std::string& m) {
+  const std::string n = std::to_string(m.size());
+  return "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(uid) + " RFC822.SIZE " + n +
+         " BODY[]<0> {" + n + "}\r\n" + m + ")\r\n";
+}
+
 TEST_F(HostileServerTest, AnImapMailNotRecordedIsFetchedAgainUnderKeep) {
   // UIDs 5 and 6 in one batch; 5 cannot be recorded, 6 is. Under --after keep the next
   // pass searches above the last UID alone: had it moved to 6, mail 5 was never fetched
   // again.
   const std::string five = "Subject: FAIL\r\n\r\nfive\r\n", six = "Subject: ok\r\n\r\nsix\r\n";
-  auto fetched = [](int seq, int uid, const std::string& m) {
-    const std::string n = std::to_string(m.size());
-    return "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(uid) + " RFC822.SIZE " + n +
-           " BODY[]<0> {" + n + "}\r\n" + m + ")\r\n";
-  };
   ScriptedServer server(
       "* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n3 OK "
       "[READ-WRITE] selected\r\n* SEARCH 5 6\r\n4 OK done\r\n" +
-      fetched(1, 5, five) + fetched(2, 6, six) +
+      imap_fetched(1, 5, five) + imap_fetched(2, 6, six) +
       "5 OK done\r\n* SEARCH\r\n6 OK done\r\n* BYE bye\r\n7 OK done\r\n");
   ASSERT_TRUE(server.ok());
   auto rt = open_runtime();
@@ -379,15 +382,10 @@ TEST_F(HostileServerTest, AnImapAnswerForAMailNotAskedForIsDropped) {
       "From: ann@customer.example\r\nSubject: asked for\r\nMessage-ID: <a5@x>\r\n\r\nfive\r\n";
   const std::string nine =
       "From: eve@evil.example\r\nSubject: slipped in\r\nMessage-ID: <a9@x>\r\n\r\nnine\r\n";
-  auto fetched = [](int seq, int uid, const std::string& m) {
-    const std::string n = std::to_string(m.size());
-    return "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(uid) + " RFC822.SIZE " + n +
-           " BODY[]<0> {" + n + "}\r\n" + m + ")\r\n";
-  };
   ScriptedServer server(
       "* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n3 OK "
       "[READ-WRITE] selected\r\n* SEARCH 5\r\n4 OK done\r\n" +
-      fetched(1, 5, five) + fetched(2, 9, nine) + fetched(1, 5, five) +
+      imap_fetched(1, 5, five) + imap_fetched(2, 9, nine) + imap_fetched(1, 5, five) +
       "5 OK done\r\n* SEARCH\r\n6 OK done\r\n* BYE bye\r\n7 OK done\r\n");
   ASSERT_TRUE(server.ok());
   auto rt = open_runtime();

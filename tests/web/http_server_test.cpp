@@ -167,21 +167,28 @@ TEST_F(HttpServerTest, AnswersAreNotHeldBackByNagle) {
   EXPECT_EQ(next->body, "2");
 }
 
-// Sends bytes on one new connection and reads what comes back until the server closes it
-// (or 20 s pass): every answer the server gave on that connection.
-std::string raw_exchange(int port, const std::string& bytes) {
+// A connection to 127.0.0.1:port that has sent `bytes` (-1 when it could not).
+int connect_and_send(int port, const std::string& bytes) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
     ::close(fd);
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+// Sends bytes on one new connection and reads what comes back until the server closes it
+// (or 20 s pass): every answer the server gave on that connection.
+std::string raw_exchange(int port, const std::string& bytes) {
+  const int fd = connect_and_send(port, bytes);
+  if (fd < 0) return "";
   timeval tv{20, 0};
   (void)::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   std::string out;
   char buf[4096];
   for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
@@ -301,21 +308,6 @@ class SmallServer {
   std::thread thread_;
   bool ok_ = false;
 };
-
-// A connection to 127.0.0.1:port that has sent `bytes` (-1 when it could not).
-int connect_and_send(int port, const std::string& bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Whether the server closed fd (it reads the end of the stream within `wait`; what it
 // answered before is dropped).
