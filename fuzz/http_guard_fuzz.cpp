@@ -1,13 +1,15 @@
 // Fuzz target for the customer pages' request checks (web/http_guard.h), the pure
 // functions that read a request before cpp-httplib buffers it: the head scanner fed in
 // arbitrary pieces, the body verdict from the method and the Content-Length and
-// Transfer-Encoding values, and the checks of a form field.
+// Transfer-Encoding values, the body read with a head before a worker takes it, and the
+// checks of a form field.
 //
 // Input: two bytes of settings (head limit, piece size), then the bytes of a request.
 // Contract under test: no crash, no sanitizer report; the scanner never reports more
 // head than it was given or than its limit, and feeding the same bytes whole or in
 // pieces gives the same answer; a form field that passes is valid UTF-8 within its
-// limit; the body verdict is 0 or an HTTP refusal.
+// limit; the body verdict is 0 or an HTTP refusal; the body read ahead is never more
+// than its bound, and when there is one, the head declares it in one Content-Length.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -62,6 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   if ((verdict.status == 0) != verdict.reason.empty()) std::abort();
   if (verdict.status != 0) (void)web::refusal_response(verdict.status);
+
+  // The head as the connection reader hands it over: what the scanner took as head.
+  const size_t ahead = web::body_to_read_ahead(req.substr(0, used_whole), max_head);
+  if (ahead > max_head) std::abort();
+  if (ahead > 0 && req.substr(0, used_whole).find(':') == std::string_view::npos) std::abort();
 
   for (bool multiline : {false, true}) {
     const auto refused = web::check_form_text("Comment", req, max_head, multiline);
