@@ -24,8 +24,8 @@ namespace {
 // console addresses there too, so a page not found shows them the way back to the console
 // as well as customers the way to their case.
 void console_error_page(int status, const std::string& reason, httplib::Response& res) {
-  web::html_error_page(status, reason, res);
-  if (status != 404 || !reason.empty()) return;
+  if (status != 404 || !reason.empty()) return web::html_error_page(status, reason, res);
+  res.status = status;
   res.set_content(web::html_page("Not Found",
                                  "<h1>Not Found</h1><p>There is no page here.</p><p>Agents: <a "
                                  "href=\"/\">go to the console</a>. Customers: open the link from our mail "

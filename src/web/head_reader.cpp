@@ -110,8 +110,7 @@ bool HeadReader::adopt() {
     h.since = now;
     switch (h.mode) {
       case Mode::kRequest:
-        h.deadline = h.started + std::chrono::seconds(limits_.request_timeout_seconds);
-        h.head = HeadScanner(limits_.max_head_bytes);
+        start_request(h, h.started);
         break;
       case Mode::kIdle:
         h.deadline = now + kKeepAlive;
@@ -149,6 +148,14 @@ void HeadReader::evict_to(size_t room) {
           limits_.max_connections, evicted_);
     }
   }
+}
+
+// h reads a request whose first byte came at `started`: its deadline runs from then.
+void HeadReader::start_request(Held& h, SteadyClock::time_point started) {
+  h.mode = Mode::kRequest;
+  h.started = started;
+  h.deadline = started + std::chrono::seconds(limits_.request_timeout_seconds);
+  h.head = HeadScanner(limits_.max_head_bytes);
 }
 
 // Removes held_[i], the last taking its place (never moved onto itself: that would empty
@@ -212,12 +219,7 @@ bool HeadReader::on_readable(Held& h) {
     return false;
   }
   if (h.mode == Mode::kLinger) return true;  // dropped
-  if (h.mode == Mode::kIdle) {
-    h.mode = Mode::kRequest;
-    h.started = SteadyClock::now();
-    h.deadline = h.started + std::chrono::seconds(limits_.request_timeout_seconds);
-    h.head = HeadScanner(limits_.max_head_bytes);
-  }
+  if (h.mode == Mode::kIdle) start_request(h, SteadyClock::now());
   const size_t from = h.buf.size();
   h.buf.append(chunk.data(), static_cast<size_t>(n));
   return progress(h, from);

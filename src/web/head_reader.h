@@ -98,6 +98,7 @@ class HeadReader {
   bool progress(Held& h, size_t from);
   bool on_deadline(Held& h);
   void refuse(Held& h, int status);
+  void start_request(Held& h, SteadyClock::time_point started);
   void evict_to(size_t room);
   void remove_held(size_t i);
   static void close_fd(int fd);
