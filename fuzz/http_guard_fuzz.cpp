@@ -7,9 +7,11 @@
 // Input: two bytes of settings (head limit, piece size), then the bytes of a request.
 // Contract under test: no crash, no sanitizer report; the scanner never reports more
 // head than it was given or than its limit, and feeding the same bytes whole or in
-// pieces gives the same answer; a form field that passes is valid UTF-8 within its
-// limit; the body verdict is 0 or an HTTP refusal; the body read ahead is never more
-// than its bound, and when there is one, the head declares it in one Content-Length.
+// pieces gives the same answer, and so does the request's arrival; a form field that
+// passes is valid UTF-8 within its limit; the body verdict is 0 or an HTTP refusal; the
+// body read ahead is never more than its bound, and when there is one, the head declares
+// it in a Content-Length.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -65,10 +67,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((verdict.status == 0) != verdict.reason.empty()) std::abort();
   if (verdict.status != 0) (void)web::refusal_response(verdict.status);
 
-  // The head as the connection reader hands it over: what the scanner took as head.
-  const size_t ahead = web::body_to_read_ahead(req.substr(0, used_whole), max_head);
-  if (ahead > max_head) std::abort();
-  if (ahead > 0 && req.substr(0, used_whole).find(':') == std::string_view::npos) std::abort();
+  // The request as the connection reader takes it, whole and in pieces: the same last
+  // step, a body read ahead within its path's limit (here max_head) and declared by the
+  // head, and never less than the head needed.
+  const web::RequestArrival::BodyLimit limit_of = [&](std::string_view) { return max_head; };
+  web::RequestArrival at_once(max_head), piecewise(max_head);
+  auto settled = [](web::RequestArrival::Step s) {
+    return s == web::RequestArrival::Step::kContinue ? web::RequestArrival::Step::kMore : s;
+  };
+  const auto last_whole = settled(at_once.feed(req, 0, limit_of));
+  auto last_pieces = web::RequestArrival::Step::kMore;
+  for (size_t at = 0; at < req.size() && settled(last_pieces) == web::RequestArrival::Step::kMore;
+       at += piece)
+    last_pieces = piecewise.feed(req.substr(0, std::min(req.size(), at + piece)), at, limit_of);
+  if (last_whole != settled(last_pieces)) std::abort();
+  if (at_once.plan().read_ahead > max_head) std::abort();
+  if (at_once.head_read()) {
+    const auto fields = web::read_head_fields(req.substr(0, used_whole));
+    if (at_once.plan().read_ahead > 0 && fields.content_lengths.empty()) std::abort();
+    if (at_once.need() != used_whole + at_once.plan().read_ahead) std::abort();
+    if (piecewise.head_read() && piecewise.need() != at_once.need()) std::abort();
+  }
 
   for (bool multiline : {false, true}) {
     const auto refused = web::check_form_text("Comment", req, max_head, multiline);

@@ -185,6 +185,7 @@ class Node {
     limits.request_timeout_seconds = cfg.http.request_timeout_seconds;
     limits.workers = cfg.http.workers;
     limits.max_connections = cfg.http.max_connections;
+    limits.max_buffered_bytes = static_cast<size_t>(cfg.http.max_buffered_bytes);
     return limits;
   }
 

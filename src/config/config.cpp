@@ -235,6 +235,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "http", "request_timeout_seconds", c.http.request_timeout_seconds);
     read(t, "http", "workers", c.http.workers);
     read(t, "http", "max_connections", c.http.max_connections);
+    read(t, "http", "max_buffered_bytes", c.http.max_buffered_bytes);
     read(t, "http", "public_url", c.http.public_url);
     read(t, "http", "trusted_proxies", c.http.trusted_proxies);
     read(t, "http", "session_idle_minutes", c.http.session_idle_minutes);
@@ -312,6 +313,9 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.workers must be 1 to 1024");
   if (h.max_connections < 16 || h.max_connections > 65536)
     return fail(ErrorCode::kInvalidInput, file.string() + ": http.max_connections must be 16 to 65536");
+  if (h.max_buffered_bytes < 1048576 || h.max_buffered_bytes > 1073741824)
+    return fail(ErrorCode::kInvalidInput,
+                file.string() + ": http.max_buffered_bytes must be 1048576 to 1073741824");
   const bool printable_ascii = std::all_of(h.public_url.begin(), h.public_url.end(), [](char ch) {
     return ch > ' ' && ch < 0x7f && ch != '"' && ch != '<' && ch != '>';
   });
@@ -491,6 +495,10 @@ workers = 64
 # Connections held waiting apart from the workers: for a request's head or short body,
 # or idle between requests. Past it the one that has waited longest is closed.
 max_connections = 512
+# Request bodies longer than 64 KiB (uploads to the API) are read whole before their
+# requests take workers, so that one sent slowly holds none; this many bytes of them at
+# once, past it only the one holding the most is read on.
+max_buffered_bytes = 67108864
 # Where agents reach the console, e.g. "https://help.example.com": agents' notices link
 # to /cases/NUMBER under it. Empty: the notices carry no link.
 public_url = ""

@@ -96,6 +96,9 @@ struct Http {
   // A request body of the REST API (/api/…): JSON, or a comment with its attachments.
   // Bodies are buffered whole, so workers × this bounds the memory requests may take.
   int max_api_body_bytes = 10485760;
+  // The request bodies longer than 64 KiB read at once before their requests take workers
+  // (an upload sent slowly holds none); past it only the one holding the most is read on.
+  int max_buffered_bytes = 67108864;
   // Where agents reach the console (`serve --http`), e.g. "https://help.example.com":
   // agents' notices link to /cases/{number} under it (empty: no link), and its scheme
   // (else outbound.base_url's) decides whether the console's cookies are Secure.

@@ -28,7 +28,8 @@ void socket_address(int fd, bool local, std::string& ip, int& port) {
   }
 }
 
-HeadReader::HeadReader(const HttpLimits& limits, Ready ready) : limits_(limits), ready_(std::move(ready)) {
+HeadReader::HeadReader(const HttpLimits& limits, RequestArrival::BodyLimit body_limit_of, Ready ready)
+    : limits_(limits), body_limit_of_(std::move(body_limit_of)), ready_(std::move(ready)) {
   if (::pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0) {
     // Without its pipe the thread still turns once a second (see run()).
     spdlog::error("http: no pipe to wake the connection reader: {}", std::strerror(errno));
@@ -155,7 +156,12 @@ void HeadReader::start_request(Held& h, SteadyClock::time_point started) {
   h.mode = Mode::kRequest;
   h.started = started;
   h.deadline = started + std::chrono::seconds(limits_.request_timeout_seconds);
-  h.head = HeadScanner(limits_.max_head_bytes);
+  h.arrival = RequestArrival(limits_.max_head_bytes);
+  h.continued = false;
+}
+
+bool HeadReader::long_body(const Held& h) {
+  return h.mode == Mode::kRequest && h.arrival.head_read() && h.arrival.plan().read_ahead > kShortBody;
 }
 
 // Removes held_[i], the last taking its place (never moved onto itself: that would empty
@@ -178,9 +184,20 @@ void HeadReader::run() {
       next = std::min(next, held_[i].deadline);
       ++i;
     }
+    // The long bodies read ahead: past the budget only the one holding the most reads on.
+    size_t in_use = 0, largest = 0;
+    for (const auto& h : held_)
+      if (long_body(h)) {
+        in_use += h.buf.size();
+        largest = std::max(largest, h.buf.size());
+      }
     fds.clear();
     fds.push_back({wake_[0], POLLIN, 0});
-    for (const auto& h : held_) fds.push_back({h.fd, POLLIN, 0});
+    for (const auto& h : held_) {
+      const bool reads =
+          !long_body(h) || may_read_body(h.buf.size(), in_use, largest, limits_.max_buffered_bytes);
+      fds.push_back({h.fd, static_cast<short>(reads ? POLLIN : 0), 0});
+    }
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1;
     const int r = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait, 1, 1000)));
     if (r <= 0) continue;
@@ -226,26 +243,24 @@ bool HeadReader::on_readable(Held& h) {
 }
 
 bool HeadReader::progress(Held& h, size_t from) {
-  if (!h.head.done()) {
-    (void)h.head.feed(std::string_view(h.buf).substr(from));
-    if (h.head.overflowed()) {
-      refuse(h, h.head.overflow_status());
-      return true;  // lingers
+  switch (h.arrival.feed(h.buf, from, body_limit_of_)) {
+    case RequestArrival::Step::kMore:
+      return true;
+    case RequestArrival::Step::kContinue: {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      // Best effort, as a refusal: nothing was written on the connection since its last
+      // answer. Unsent, the client sends its body after its own wait all the same.
+      h.continued = ::send(h.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+                    static_cast<ssize_t>(kContinue.size());
+      return true;
     }
-    // A request line ended by a bare LF is no HTTP request: cpp-httplib refuses it (400)
-    // from that line, and so it goes on at once rather than wait for a head that may
-    // never end as one.
-    const size_t first_lf = h.buf.find('\n');
-    const bool bad_request_line =
-        first_lf != std::string::npos && (first_lf == 0 || h.buf[first_lf - 1] != '\r');
-    if (!h.head.done() && !bad_request_line) return true;
-    h.need = h.head.done() ? h.head.head_bytes() +
-                                 body_to_read_ahead(std::string_view(h.buf).substr(0, h.head.head_bytes()),
-                                                    kBodyReadAhead)
-                           : h.buf.size();
+    case RequestArrival::Step::kRefuse:
+      refuse(h, h.arrival.refusal_status());
+      return true;  // lingers
+    case RequestArrival::Step::kReady:
+      break;
   }
-  if (h.buf.size() < h.need) return true;
-  Connection c{h.fd, std::move(h.buf), h.answered, h.started};
+  Connection c{h.fd, std::move(h.buf), h.continued, h.answered, h.started};
   h.fd = -1;
   ready_(std::move(c));
   return false;

@@ -10,10 +10,16 @@
 // connections open and idle, hold no worker: the workers stay for the requests that
 // came whole.
 //
+// A longer body (an upload to the API, up to its area's limit) is read here too, so that
+// a client sending one slowly holds no worker either; a client that waits for "100
+// Continue" gets it from here. Those bodies share limits.max_buffered_bytes: past it only
+// the one holding the most is read on, the others wait (their deadline running).
+//
 // Bounds: a head at most limits.max_head_bytes (past it 414/431 and the connection is
-// closed); a request's head and short body within limits.request_timeout_seconds of its
-// first byte (past it 408); an idle kept-alive connection kKeepAlive; and at most
-// limits.max_connections held at once: past it the one that has waited longest is closed.
+// closed); a request's head and body within limits.request_timeout_seconds of its first
+// byte (past it 408); an idle kept-alive connection kKeepAlive; at most
+// limits.max_connections held at once: past it the one that has waited longest is closed;
+// and the long bodies read ahead within limits.max_buffered_bytes and one body.
 #pragma once
 
 #include <atomic>
@@ -35,15 +41,17 @@ inline constexpr auto kKeepAlive = std::chrono::seconds(5);
 // After refusing a request whose body was not read, what the client still sends is read
 // and dropped for this long, so that it reads our answer instead of a reset.
 inline constexpr auto kLinger = std::chrono::seconds(2);
-// A body up to this long (declared by Content-Length) is read here before a worker takes
-// the request; a longer one is read by the worker.
-inline constexpr size_t kBodyReadAhead = 64 * 1024;
+// A body up to this long (a form, a JSON call) is read ahead whatever the others hold;
+// longer ones share limits.max_buffered_bytes.
+inline constexpr size_t kShortBody = 64 * 1024;
 
 // A connection with a request to answer.
 struct Connection {
   int fd = -1;
-  // The bytes read of the request: its whole head, its body when short, perhaps more.
+  // The bytes read of the request: its whole head and body (unless a worker is to refuse
+  // it from its head), perhaps more.
   std::string read_ahead;
+  bool continued = false;             // "100 Continue" was answered: the worker must not again
   size_t answered = 0;                // requests answered on the connection before it
   SteadyClock::time_point started{};  // its first byte: its deadline is this + request_timeout
 };
@@ -57,7 +65,8 @@ class HeadReader {
   // answer; it must not block (it queues the connection for a worker).
   using Ready = std::function<void(Connection)>;
 
-  HeadReader(const HttpLimits& limits, Ready ready);
+  // body_limit_of: the body limit of a request target, as the worker will apply it.
+  HeadReader(const HttpLimits& limits, RequestArrival::BodyLimit body_limit_of, Ready ready);
   ~HeadReader();  // stop()
   HeadReader(const HeadReader&) = delete;
   HeadReader& operator=(const HeadReader&) = delete;
@@ -80,8 +89,8 @@ class HeadReader {
     int fd = -1;
     Mode mode = Mode::kRequest;
     std::string buf;
-    HeadScanner head{0};
-    size_t need = 0;  // bytes the request takes, once its head is read (0 before)
+    RequestArrival arrival{0};
+    bool continued = false;
     size_t answered = 0;
     SteadyClock::time_point since{};    // when it came here: the longest waiting goes first
     SteadyClock::time_point started{};  // its request's first byte
@@ -97,6 +106,8 @@ class HeadReader {
   // Looks at h's bytes after `from`; false when h was handed over or refused.
   bool progress(Held& h, size_t from);
   bool on_deadline(Held& h);
+  // Whether h is reading a body that counts against limits_.max_buffered_bytes.
+  static bool long_body(const Held& h);
   void refuse(Held& h, int status);
   void start_request(Held& h, SteadyClock::time_point started);
   void evict_to(size_t room);
@@ -104,6 +115,7 @@ class HeadReader {
   static void close_fd(int fd);
 
   HttpLimits limits_;
+  RequestArrival::BodyLimit body_limit_of_;
   Ready ready_;
   std::mutex mu_;
   std::vector<Held> given_;  // under mu_

@@ -34,32 +34,77 @@ size_t HeadScanner::feed(std::string_view data) {
   return used;
 }
 
-size_t body_to_read_ahead(std::string_view head, size_t max_ahead) {
-  std::optional<std::string_view> length;
-  size_t at = head.find('\n');  // past the request line
+HeadFields read_head_fields(std::string_view head) {
+  HeadFields f;
+  const size_t line_end = head.find('\n');
+  const std::string_view line = head.substr(0, line_end);
+  const size_t sp = line.find(' ');
+  f.method = line.substr(0, sp);
+  if (sp != std::string_view::npos) {
+    const size_t sp2 = line.find(' ', sp + 1);
+    f.target = line.substr(sp + 1, sp2 == std::string_view::npos ? std::string_view::npos : sp2 - sp - 1);
+  }
+  size_t at = line_end;  // past the request line: the request line is no header
   while (at != std::string_view::npos && at + 1 < head.size()) {
     const size_t start = at + 1;
     at = head.find('\n', start);
-    std::string_view line =
+    std::string_view field =
         head.substr(start, at == std::string_view::npos ? head.size() - start : at - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const size_t colon = line.find(':');
+    if (!field.empty() && field.back() == '\r') field.remove_suffix(1);
+    const size_t colon = field.find(':');
     if (colon == std::string_view::npos) continue;
-    const std::string_view name = line.substr(0, colon);
-    std::string_view value = line.substr(colon + 1);
+    const std::string_view name = field.substr(0, colon);
+    std::string_view value = field.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (text::iequals(name, "transfer-encoding") || text::iequals(name, "expect")) return 0;
-    if (!text::iequals(name, "content-length")) continue;
-    if (length && *length != value) return 0;
-    length = value;
+    if (text::iequals(name, "content-length"))
+      f.content_lengths.push_back(value);
+    else if (text::iequals(name, "transfer-encoding"))
+      f.transfer_encoding = value;
+    else if (text::iequals(name, "expect"))
+      f.expect = value;
   }
-  if (!length || length->empty() || length->size() > 9 ||
-      !std::all_of(length->begin(), length->end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return 0;
-  size_t n = 0;
-  (void)std::from_chars(length->data(), length->data() + length->size(), n);
-  return n <= max_ahead ? n : 0;
+  return f;
+}
+
+BodyPlan plan_body(const HeadFields& head, size_t max_body) {
+  if (head.content_lengths.empty() ||
+      check_body(head.method, head.content_lengths, head.transfer_encoding, max_body).status != 0)
+    return {};
+  // check_body took it: one number, at most max_body.
+  const std::string_view length = head.content_lengths.front();
+  BodyPlan plan;
+  (void)std::from_chars(length.data(), length.data() + length.size(), plan.read_ahead);
+  plan.continue_first = plan.read_ahead > 0 && head.expect && text::iequals(*head.expect, "100-continue");
+  return plan;
+}
+
+RequestArrival::Step RequestArrival::feed(std::string_view bytes, size_t from, const BodyLimit& limit_of) {
+  if (need_ == 0) {
+    (void)head_.feed(bytes.substr(std::min(from, bytes.size())));
+    // A request line ended by a bare LF is no HTTP request: cpp-httplib refuses it (400)
+    // from that line, and so it goes on at once rather than wait for a head that may
+    // never end as one, or for a body. (Only within what the scanner took: bytes past a
+    // head too long are not looked at, whole or in pieces.)
+    const size_t first_lf = bytes.find('\n');
+    if (first_lf < head_.head_bytes() && (first_lf == 0 || bytes[first_lf - 1] != '\r')) {
+      malformed_ = true;
+      need_ = bytes.size();
+      return Step::kReady;
+    }
+    if (head_.overflowed()) return Step::kRefuse;
+    if (!head_.done()) return Step::kMore;
+    const HeadFields fields = read_head_fields(bytes.substr(0, head_.head_bytes()));
+    plan_ = plan_body(fields, limit_of(fields.target));
+    need_ = head_.head_bytes() + plan_.read_ahead;
+    // A client that sent its body without waiting for "100 Continue" needs none.
+    if (plan_.continue_first && bytes.size() == head_.head_bytes()) return Step::kContinue;
+  }
+  return bytes.size() < need_ ? Step::kMore : Step::kReady;
+}
+
+bool may_read_body(size_t own, size_t in_use, size_t largest, size_t budget) {
+  return in_use < budget || own >= largest;
 }
 
 BodyVerdict check_body(std::string_view method, const std::vector<std::string_view>& content_lengths,

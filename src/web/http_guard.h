@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,9 @@ struct HttpLimits {
   // of a kept-alive connection), apart from the workers; past it the one waiting longest
   // is closed.
   int max_connections = 512;
+  // The bodies longer than a short form read ahead at once (before their requests take
+  // workers), in bytes; past it only the one holding the most goes on reading.
+  size_t max_buffered_bytes = 64 * 1024 * 1024;
 };
 
 // Watches the bytes of one request head (request line, headers, blank line) as they
@@ -51,12 +55,62 @@ class HeadScanner {
   bool cr_ = false;
 };
 
-// The body bytes to read with a head (request line, headers, blank line) before a worker
-// takes the request: its declared Content-Length when that is one number of at most
-// max_ahead, with no Transfer-Encoding and no Expect (a client that waits for "100
-// Continue" sends its body only then); else 0 (the worker reads the body, or the request
-// is refused from its head).
-size_t body_to_read_ahead(std::string_view head, size_t max_ahead);
+// The fields of a request head (request line, headers, blank line) that decide how its
+// body is read. Views into the head.
+struct HeadFields {
+  std::string_view method;
+  std::string_view target;  // the request line's target as sent: path and query, not decoded
+  std::vector<std::string_view> content_lengths;  // every Content-Length, in order
+  std::optional<std::string_view> transfer_encoding;
+  std::optional<std::string_view> expect;
+};
+HeadFields read_head_fields(std::string_view head);
+
+// What of a request's body is read before a worker takes the request.
+struct BodyPlan {
+  size_t read_ahead = 0;        // body bytes: the declared Content-Length, whole
+  bool continue_first = false;  // answer "100 Continue" first: the client waits for it
+};
+// The body of a request that check_body lets through (max_body: its path's limit) is read
+// whole first; a client that sent "Expect: 100-continue" is told to go on first. Any other
+// request has nothing read ahead: a worker refuses it from its head, unread.
+BodyPlan plan_body(const HeadFields& head, size_t max_body);
+
+// How a request held between workers has come so far, from its bytes as they arrive:
+// its head (bounded by max_head_bytes), then the body its plan reads ahead. Pure: the
+// connection reader reads the bytes and acts on each step.
+class RequestArrival {
+ public:
+  // The body limit of a request target (as sent, not decoded).
+  using BodyLimit = std::function<size_t(std::string_view target)>;
+  enum class Step {
+    kMore,      // wait for more bytes
+    kContinue,  // the head is read and the client waits: answer "100 Continue", then wait
+    kRefuse,    // answer refusal_status() and end the connection
+    kReady,     // the request is there to answer
+  };
+  explicit RequestArrival(size_t max_head_bytes) : head_(max_head_bytes) {}
+  // bytes: all of the request's bytes so far, those from `from` on new.
+  Step feed(std::string_view bytes, size_t from, const BodyLimit& limit_of);
+  int refusal_status() const { return head_.overflow_status(); }
+  // Whether its head was read whole as a head (not so a request line ended by a bare LF).
+  bool head_read() const { return head_.done() && !malformed_; }
+  // Once the head is read: its plan, and the bytes of head and body read ahead together.
+  const BodyPlan& plan() const { return plan_; }
+  size_t need() const { return need_; }
+
+ private:
+  HeadScanner head_;
+  BodyPlan plan_;
+  size_t need_ = 0;  // 0 until the head is read (or the request line is refused)
+  bool malformed_ = false;
+};
+
+// Whether a connection whose large body is being read ahead may read more of it: while
+// the large bodies held (in_use bytes in all) are under the budget, each may; past it only
+// the one holding the most (`largest`), so that one always comes whole and the bodies held
+// stay within the budget and one body.
+bool may_read_body(size_t own, size_t in_use, size_t largest, size_t budget);
 
 // Whether a request may have its body read, decided from its head alone. status 0:
 // read it (at most max_body bytes); otherwise answer status and close the connection

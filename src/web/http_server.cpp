@@ -5,8 +5,8 @@
 // number of headers, times out each read rather than a whole request, and holds one of
 // its workers for each connection, idle or not. So each connection is served here
 // (GuardedServer overrides its per-connection entry point): it waits in a HeadReader
-// (head_reader.h) until its request's head, and its body when short, are there, and only
-// then takes a worker, which reads the request through GuardedStream: that counts the
+// (head_reader.h) until its request's head and body are there, and only then takes a
+// worker, which reads the request through GuardedStream: that counts the
 // head against http.max_head_bytes, stops a body past its area's limit, and keeps the
 // request's deadline (http.request_timeout_seconds from its first byte); a request
 // refused there gets its answer (408, 413, 414, 431) written by the stream itself. A body
@@ -228,10 +228,17 @@ class GuardedServer final : public httplib::Server {
    public:
     explicit Serving(GuardedServer& server)
         : server_(server), workers_(static_cast<size_t>(server.limits_.workers)) {
-      reader_ = std::make_unique<HeadReader>(server.limits_, [this](Connection c) {
-        auto shared = std::make_shared<Connection>(std::move(c));
-        workers_.enqueue([this, shared] { server_.answer(std::move(*shared), *reader_); });
-      });
+      reader_ = std::make_unique<HeadReader>(
+          server.limits_,
+          [&server](std::string_view target) {
+            // The path as cpp-httplib makes req.path of the target: before '?', decoded.
+            const std::string_view path = target.substr(0, target.find_first_of("?#"));
+            return server.body_limit_of_(httplib::detail::decode_url(std::string(path), false));
+          },
+          [this](Connection c) {
+            auto shared = std::make_shared<Connection>(std::move(c));
+            workers_.enqueue([this, shared] { server_.answer(std::move(*shared), *reader_); });
+          });
       server_.reader_ = reader_.get();
     }
     // fn is process_and_close_socket(sock), which only gives sock to the reader.
@@ -268,6 +275,7 @@ class GuardedServer final : public httplib::Server {
     GuardedStream strm(fd, limits_, svr_sock_, std::move(c.read_ahead),
                        c.started + std::chrono::seconds(limits_.request_timeout_seconds));
     const bool last = c.answered + 1 >= kRequestsPerConnection;
+    const bool continued = c.continued;
     bool closed = false;
     bool unread_body = false;
     t_read = RequestRead{};
@@ -276,6 +284,9 @@ class GuardedServer final : public httplib::Server {
       // body unread: answer, then close rather than read the body as a request.
       on_head_();
       t_read.head_taken = true;
+      // The reader told the client to go on already; a second "100 Continue" would do no
+      // harm to a client, but is no answer it waits for.
+      if (continued) req.headers.erase("Expect");
       const size_t max_body = body_limit_of_(req.path);
       strm.set_body_limit(max_body);
       if (check_request_body(req, max_body).status != 0) {
@@ -293,7 +304,7 @@ class GuardedServer final : public httplib::Server {
       ::close(fd);
       return;
     }
-    reader.keep(Connection{fd, strm.take_unread(), c.answered + 1, {}});
+    reader.keep(Connection{fd, strm.take_unread(), false, c.answered + 1, {}});
   }
 
   HttpLimits limits_;

@@ -27,6 +27,8 @@ TEST(HttpConfig, DefaultsAndTheDefaultFileAgree) {
   EXPECT_EQ(d.http.workers, 64);
   EXPECT_EQ(d.http.max_connections, 512);
   EXPECT_EQ(c->http.max_connections, d.http.max_connections);
+  EXPECT_EQ(d.http.max_buffered_bytes, 64 * 1024 * 1024);
+  EXPECT_EQ(c->http.max_buffered_bytes, d.http.max_buffered_bytes);
   EXPECT_EQ(c->http.max_head_bytes, d.http.max_head_bytes);
   EXPECT_EQ(c->http.max_body_bytes, d.http.max_body_bytes);
   EXPECT_EQ(c->http.request_timeout_seconds, d.http.request_timeout_seconds);
@@ -37,20 +39,22 @@ TEST(HttpConfig, ValuesAreRead) {
   testing::TempDir dir;
   auto c = load_text(dir,
                      "[http]\nmax_head_bytes = 8192\nmax_body_bytes = 4096\nrequest_timeout_seconds = 30\n"
-                     "workers = 16\nmax_connections = 2000\n");
+                     "workers = 16\nmax_connections = 2000\nmax_buffered_bytes = 2097152\n");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->http.max_head_bytes, 8192);
   EXPECT_EQ(c->http.max_body_bytes, 4096);
   EXPECT_EQ(c->http.request_timeout_seconds, 30);
   EXPECT_EQ(c->http.workers, 16);
   EXPECT_EQ(c->http.max_connections, 2000);
+  EXPECT_EQ(c->http.max_buffered_bytes, 2097152);
 }
 
 TEST(HttpConfig, OutOfRangeValuesNameTheKey) {
   for (const std::string bad :
        {"max_head_bytes = 10", "max_body_bytes = 0", "max_body_bytes = 99999999",
         "request_timeout_seconds = 0", "request_timeout_seconds = 100000", "workers = 0", "workers = -3",
-        "workers = \"many\"", "max_connections = 15", "max_connections = 100000"}) {
+        "workers = \"many\"", "max_connections = 15", "max_connections = 100000", "max_buffered_bytes = 1000",
+        "max_buffered_bytes = 2000000000"}) {
     testing::TempDir dir;
     auto c = load_text(dir, "[http]\n" + bad + "\n");
     ASSERT_FALSE(c) << bad;

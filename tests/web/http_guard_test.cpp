@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace mailcase::web {
 namespace {
 
@@ -39,24 +43,125 @@ TEST(HeadScanner, ALongRequestLineIs414AndLongHeadersAre431) {
   EXPECT_LE(headers.head_bytes(), 101u);  // stopped at the limit, not at the end
 }
 
-TEST(BodyToReadAhead, AShortDeclaredBodyIsReadWithItsHead) {
-  EXPECT_EQ(body_to_read_ahead("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n", 100), 12u);
-  EXPECT_EQ(body_to_read_ahead("POST /x HTTP/1.1\r\ncontent-LENGTH:\t7 \r\n\r\n", 100), 7u);
-  EXPECT_EQ(body_to_read_ahead("POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 100),
-            5u);
-  // The worker reads it, or refuses the request from its head: no body, one too long,
-  // chunked, ambiguous, or a client waiting for 100 Continue.
+BodyPlan plan_of(std::string_view head, size_t max_body = 100) {
+  return plan_body(read_head_fields(head), max_body);
+}
+
+TEST(PlanBody, ABodyTheHeadLetsThroughIsReadWholeFirst) {
+  EXPECT_EQ(plan_of("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n").read_ahead, 12u);
+  EXPECT_EQ(plan_of("POST /x HTTP/1.1\r\ncontent-LENGTH:\t7 \r\n\r\n").read_ahead, 7u);
+  EXPECT_EQ(plan_of("POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n").read_ahead, 5u);
+  // An upload as long as its limit, far past a form's.
+  EXPECT_EQ(plan_of("PUT /x HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n", 10485760).read_ahead, 10485760u);
+  EXPECT_FALSE(plan_of("POST /x HTTP/1.1\r\nContent-Length: 12\r\n\r\n").continue_first);
+  // Nothing is read ahead of a request a worker refuses from its head: one too long,
+  // chunked, ambiguous, or a body where none may be; nor of one without a body.
   for (const char* head :
        {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", "POST /x HTTP/1.1\r\nContent-Length: 101\r\n\r\n",
         "POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
         "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
         "POST /x HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
         "POST /x HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n", "POST /x HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
-        "POST /x HTTP/1.1\r\nContent-Length:\r\n\r\n",
-        "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"})
-    EXPECT_EQ(body_to_read_ahead(head, 100), 0u) << head;
+        "POST /x HTTP/1.1\r\nContent-Length:\r\n\r\n", "GET /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+        "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n"}) {
+    EXPECT_EQ(plan_of(head).read_ahead, 0u) << head;
+    EXPECT_FALSE(plan_of(head).continue_first) << head;
+  }
   // The request line is no header, however it reads.
-  EXPECT_EQ(body_to_read_ahead("POST /Content-Length:9 HTTP/1.1\r\n\r\n", 100), 0u);
+  EXPECT_EQ(plan_of("POST /Content-Length:9 HTTP/1.1\r\n\r\n").read_ahead, 0u);
+}
+
+TEST(PlanBody, AClientWaitingForContinueIsToldToGoOn) {
+  const auto plan = plan_of("POST /x HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 50\r\n\r\n");
+  EXPECT_TRUE(plan.continue_first);
+  EXPECT_EQ(plan.read_ahead, 50u);
+  EXPECT_FALSE(
+      plan_of("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n").continue_first);
+}
+
+TEST(ReadHeadFields, TheRequestLineAndTheFieldsThatFrameTheBody) {
+  const auto f = read_head_fields(
+      "PATCH /api/v1/cases/7?x=1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: "
+      "100-continue\r\nContent-Length: 3\r\ncontent-length: 4\r\n\r\n");
+  EXPECT_EQ(f.method, "PATCH");
+  EXPECT_EQ(f.target, "/api/v1/cases/7?x=1");
+  EXPECT_EQ(f.content_lengths, (std::vector<std::string_view>{"3", "4"}));
+  EXPECT_EQ(f.transfer_encoding, "chunked");
+  EXPECT_EQ(f.expect, "100-continue");
+  const auto bare = read_head_fields("GET");
+  EXPECT_EQ(bare.method, "GET");
+  EXPECT_EQ(bare.target, "");
+}
+
+// Feeds `bytes` to a in pieces of `piece` bytes; the steps it answered, each once in a row.
+std::vector<RequestArrival::Step> arrive(RequestArrival& a, const std::string& bytes, size_t piece,
+                                         const RequestArrival::BodyLimit& limit_of) {
+  std::vector<RequestArrival::Step> steps;
+  for (size_t at = 0; at < bytes.size(); at += piece) {
+    const auto step =
+        a.feed(std::string_view(bytes).substr(0, std::min(bytes.size(), at + piece)), at, limit_of);
+    if (steps.empty() || steps.back() != step) steps.push_back(step);
+  }
+  return steps;
+}
+
+TEST(RequestArrival, ARequestIsReadyOnceItsHeadAndBodyAreThere) {
+  using Step = RequestArrival::Step;
+  std::vector<std::string> targets;
+  const RequestArrival::BodyLimit limit_of = [&](std::string_view target) {
+    targets.emplace_back(target);
+    return target.starts_with("/api/") ? size_t{1000} : size_t{10};
+  };
+  const std::string head = "POST /api/x?y HTTP/1.1\r\nHost: a\r\nContent-Length: 500\r\n\r\n";
+  for (size_t piece : {size_t{1}, size_t{7}, size_t{4096}}) {
+    RequestArrival a(1000);
+    const auto steps = arrive(a, head + std::string(500, 'b'), piece, limit_of);
+    EXPECT_EQ(steps.back(), Step::kReady) << piece;
+    EXPECT_EQ(std::count(steps.begin(), steps.end(), Step::kReady), 1) << piece;
+    EXPECT_EQ(a.need(), head.size() + 500);
+  }
+  EXPECT_EQ(targets, std::vector<std::string>(3, "/api/x?y")) << "the limit is asked once per request";
+  // Past its path's limit: ready with its head alone, for a worker to refuse.
+  RequestArrival form(1000);
+  EXPECT_EQ(form.feed("POST /form HTTP/1.1\r\nContent-Length: 500\r\n\r\n", 0, limit_of), Step::kReady);
+  EXPECT_EQ(form.plan().read_ahead, 0u);
+}
+
+TEST(RequestArrival, AClientWaitingForContinueIsToldOnceThenItsBodyIsRead) {
+  using Step = RequestArrival::Step;
+  const RequestArrival::BodyLimit limit_of = [](std::string_view) { return size_t{1000}; };
+  const std::string head = "PUT /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 20\r\n\r\n";
+  RequestArrival a(1000);
+  EXPECT_EQ(a.feed(head.substr(0, 10), 0, limit_of), Step::kMore);
+  EXPECT_EQ(a.feed(head, 10, limit_of), Step::kContinue);
+  EXPECT_EQ(a.feed(head + "0123456789", head.size(), limit_of), Step::kMore);
+  EXPECT_EQ(a.feed(head + std::string(20, 'x'), head.size() + 10, limit_of), Step::kReady);
+  // A client that sent its body at once needs no "100 Continue".
+  RequestArrival eager(1000);
+  EXPECT_EQ(arrive(eager, head + std::string(20, 'x'), 4096, limit_of), std::vector<Step>{Step::kReady});
+}
+
+TEST(RequestArrival, ALongHeadIsRefusedAndABareLfRequestLineGoesOnAtOnce) {
+  using Step = RequestArrival::Step;
+  const RequestArrival::BodyLimit limit_of = [](std::string_view) { return size_t{1000}; };
+  RequestArrival line(100);
+  EXPECT_EQ(line.feed("GET /" + std::string(200, 'a'), 0, limit_of), Step::kRefuse);
+  EXPECT_EQ(line.refusal_status(), 414);
+  RequestArrival fields(100);
+  EXPECT_EQ(arrive(fields, "GET / HTTP/1.1\r\n" + std::string(200, 'h'), 3, limit_of),
+            (std::vector<Step>{Step::kMore, Step::kRefuse}));
+  EXPECT_EQ(fields.refusal_status(), 431);
+  RequestArrival bare(100);
+  EXPECT_EQ(bare.feed("GET / HTTP/1.1\nHo", 0, limit_of), Step::kReady);
+  EXPECT_FALSE(bare.head_read());
+}
+
+TEST(MayReadBody, PastTheBudgetOnlyTheLargestGoesOn) {
+  EXPECT_TRUE(may_read_body(10, 50, 30, 100));
+  EXPECT_FALSE(may_read_body(10, 100, 30, 100));
+  EXPECT_TRUE(may_read_body(30, 100, 30, 100));
+  // One body longer than the whole budget still comes whole.
+  EXPECT_TRUE(may_read_body(500, 500, 500, 100));
 }
 
 TEST(HeadScanner, ABlankRequestLineDoesNotEndTheHead) {

@@ -275,10 +275,18 @@ TEST_F(HttpServerTest, AMalformedRequestEndsTheConnection) {
             (std::vector<int>{404, 200}));
 }
 
-// A server of its own limits, serving /items/{id} until destroyed.
+// A server of its own limits, serving /items/{id}, /form (16 KiB bodies) and /upload
+// (4 MiB) until destroyed.
 class SmallServer {
  public:
   explicit SmallServer(const HttpLimits& limits) : server_(limits) {
+    server_.area("/upload", 4 * 1024 * 1024, html_error_page);
+    server_.post("/upload", "/upload", [](const httplib::Request& req, httplib::Response& res) {
+      // The body's length and the count of its bytes that are not 'u': "N 0" when it came whole.
+      res.set_content(std::to_string(req.body.size()) + " " +
+                          std::to_string(req.body.size() - std::count(req.body.begin(), req.body.end(), 'u')),
+                      "text/plain");
+    });
     server_.get("/items/{id}", R"(/items/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(req.matches[1], "text/plain");
     });
@@ -410,6 +418,84 @@ TEST(HttpServerWorkers, AHeadThatNeverEndsGets408AtItsDeadline) {
   for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
   ::close(fd);
   EXPECT_EQ(statuses(got), std::vector<int>{200}) << got;
+}
+
+}  // namespace
+}  // namespace mailcase::web
+
+namespace mailcase::web {
+namespace {
+
+// Reads fd until `until` is in what came, the server closes it, or 20 s pass.
+std::string read_until(int fd, std::string_view until) {
+  std::string got;
+  char buf[4096];
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (got.find(until) == std::string::npos && std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+TEST(HttpServerWorkers, SlowUploadsHoldNoWorker) {
+  // Two workers and a long deadline: uploads (bodies far past a form's 64 KiB) sent
+  // slowly, and clients waiting for "100 Continue" that then send nothing, held a worker
+  // each until their deadline; with six of them nothing else was answered for 60 s.
+  HttpLimits limits;
+  limits.workers = 2;
+  limits.request_timeout_seconds = 60;
+  SmallServer server(limits);
+  ASSERT_TRUE(server.ok());
+  const std::string head = "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n";
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i)
+    fds.push_back(connect_and_send(server.port(), head + "\r\n" + std::string(70000, 'u')));
+  for (int i = 0; i < 2; ++i)
+    fds.push_back(connect_and_send(server.port(), head + "Expect: 100-continue\r\n\r\n"));
+  for (int fd : fds) ASSERT_GE(fd, 0);
+  // The waiting clients are told to go on, by the server that holds no worker for them.
+  for (int i = 4; i < 6; ++i) EXPECT_EQ(read_until(fds[i], "\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
+  for (int id = 20; id < 24; ++id) EXPECT_EQ(server.get(id, std::chrono::seconds(10)), 200) << id;
+  // An upload that comes whole at last is answered, with its whole body, and with no
+  // second "100 Continue" before the answer.
+  const std::string body(1000000, 'u');
+  ASSERT_EQ(::send(fds[4], body.data(), body.size(), MSG_NOSIGNAL), static_cast<ssize_t>(body.size()));
+  const auto answer = read_until(fds[4], "\r\n\r\n1000000 0");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 200);
+  EXPECT_TRUE(answer.ends_with("\r\n\r\n1000000 0")) << answer.substr(0, 200);
+  ASSERT_EQ(::send(fds[0], body.data(), 1000000 - 70000, MSG_NOSIGNAL), 1000000 - 70000);
+  EXPECT_TRUE(read_until(fds[0], "1000000 0").ends_with("\r\n\r\n1000000 0"));
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(HttpServerWorkers, UploadsPastTheBufferBudgetEachComeWhole) {
+  // Three uploads of 800 KB at once, read ahead within 1 MiB: past it the one holding the
+  // most is read on, and so each comes whole in turn.
+  HttpLimits limits;
+  limits.workers = 2;
+  limits.max_buffered_bytes = 1024 * 1024;
+  SmallServer server(limits);
+  ASSERT_TRUE(server.ok());
+  std::vector<std::string> answers(3);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < answers.size(); ++i)
+    clients.emplace_back([&, i] {
+      httplib::Client cli("127.0.0.1", server.port());
+      cli.set_read_timeout(20, 0);
+      auto r = cli.Post("/upload", std::string(800000, 'u'), "application/octet-stream");
+      answers[i] = r ? std::to_string(r->status) + " " + r->body : "no answer";
+    });
+  for (auto& t : clients) t.join();
+  for (const auto& a : answers) EXPECT_EQ(a, "200 800000 0");
+  // An upload past its path's limit is still refused from its head, unread.
+  httplib::Client cli("127.0.0.1", server.port());
+  auto r = cli.Post("/upload", std::string(5 * 1024 * 1024, 'u'), "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
 }
 
 }  // namespace
