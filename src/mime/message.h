@@ -50,7 +50,7 @@ struct ParsedMessage {
   std::string html_body;                // UTF-8 HTML when the mail had an HTML body
   std::vector<Attachment> attachments;  // includes inline images and attached messages
   std::vector<Header> headers;          // top-level headers in order
-  std::vector<std::string> problems;    // non-fatal oddities met while parsing
+  std::vector<std::string> problems;    // non-fatal oddities met while parsing, one line each
   // Set when an attachment (or an attached mail) could not be written where the parse
   // keeps them (a full disk, an I/O error): the parse is then incomplete, and the mail is
   // to be taken again later rather than recorded without it.

@@ -92,7 +92,9 @@ std::string to_utf8(std::string bytes, std::string_view charset, const std::stri
     const char* iconv_name = g_mime_charset_iconv_name(cs.c_str());
     if (iconv_name) keep_charset_loaded(cs);
     if (iconv_name && convert(iconv_name, out)) return out;
-    if (problems) problems->push_back("cannot decode charset " + cs);
+    // The name is the sender's: one line, and short (ParsedMessage::problems).
+    if (problems)
+      problems->push_back("cannot decode charset " + text::one_line(std::string_view(cs).substr(0, 64)));
     if (valid(bytes)) return bytes;
   }
   if (!fallback.empty()) keep_charset_loaded(fallback);

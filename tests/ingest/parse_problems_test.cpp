@@ -52,5 +52,20 @@ TEST_F(ParseProblemsTest, WhatTheParseReadPastIsOnTheMailsRecord) {
   EXPECT_EQ(present::message_json(plain, "")["problems"], nlohmann::json::array());
 }
 
+TEST_F(ParseProblemsTest, ACharsetNameTheSenderWroteIsOneShortLine) {
+  // A quoted parameter may carry line breaks and be long: the record keeps one problem
+  // a line, so one name must not become two problems, or a page of text.
+  const auto odd = delivered(
+      "From: Ann <ann@customer.example>\r\nTo: support@corp.example\r\nSubject: Odd charset\r\n"
+      "Message-ID: <c4@customer.example>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=\"x-bad\nSecond: line\r" +
+      std::string(500, 'z') + "\"\r\n\r\nCaf\xe9\r\n");
+  ASSERT_EQ(odd.problems.size(), 1u);
+  EXPECT_EQ(odd.problems[0].find_first_of("\r\n"), std::string::npos) << odd.problems[0];
+  EXPECT_EQ(odd.problems[0].rfind("cannot decode charset ", 0), 0u) << odd.problems[0];
+  EXPECT_NE(odd.problems[0].find("x-bad"), std::string::npos) << odd.problems[0];
+  EXPECT_LT(odd.problems[0].size(), 120u) << odd.problems[0];
+}
+
 }  // namespace
 }  // namespace mailcase::ingest

@@ -141,11 +141,11 @@ class RawMessages final : public RawMessageRepository, SqliteRepository {
     else
       qq->bind_null(17);
     qq->bind(18, m.spam_detail);
+    // One a line: each is one line (ParsedMessage::problems).
     std::string problems;
     for (const auto& line : m.problems) {
       if (!problems.empty()) problems += '\n';
-      // One line each: a line break inside one would make two.
-      for (char ch : line) problems += ch == '\n' || ch == '\r' ? ' ' : ch;
+      problems += line;
     }
     qq->bind(19, problems);
     qq->bind(20, m.id);
