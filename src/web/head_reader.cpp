@@ -14,6 +14,13 @@
 
 namespace mailcase::web {
 
+size_t first_to_close(const std::vector<Waiting>& held) {
+  const auto it = std::min_element(held.begin(), held.end(), [](const Waiting& a, const Waiting& b) {
+    return a.lingering != b.lingering ? a.lingering : a.since < b.since;
+  });
+  return static_cast<size_t>(it - held.begin());
+}
+
 void socket_address(int fd, bool local, std::string& ip, int& port) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
@@ -132,13 +139,13 @@ bool HeadReader::adopt() {
 // Closes the connections that have waited longest, lingering ones first (their answer
 // is written), until at most `room` are held.
 void HeadReader::evict_to(size_t room) {
+  std::vector<Waiting> waiting;
   while (held_.size() > room) {
-    auto victim = std::min_element(held_.begin(), held_.end(), [](const Held& a, const Held& b) {
-      const bool al = a.mode == Mode::kLinger, bl = b.mode == Mode::kLinger;
-      return al != bl ? al : a.since < b.since;
-    });
-    close_fd(victim->fd);
-    remove_held(static_cast<size_t>(victim - held_.begin()));
+    waiting.clear();
+    for (const auto& h : held_) waiting.push_back({h.mode == Mode::kLinger, h.since});
+    const size_t victim = first_to_close(waiting);
+    close_fd(held_[victim].fd);
+    remove_held(victim);
     ++evicted_;
     const auto now = SteadyClock::now();
     if (now - evictions_logged_ > std::chrono::seconds(10)) {

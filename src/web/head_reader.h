@@ -56,6 +56,15 @@ struct Connection {
   SteadyClock::time_point started{};  // its first byte: its deadline is this + request_timeout
 };
 
+// A connection held, as the choice of which to close when too many are sees it.
+struct Waiting {
+  bool lingering = false;           // its request was refused and answered: closing it loses least
+  SteadyClock::time_point since{};  // when it came to wait
+};
+// Which of the connections held (at least one) to close first: a lingering one before any
+// other, and of those the one that has waited longest.
+size_t first_to_close(const std::vector<Waiting>& held);
+
 // The address of a socket's end as text (ip, port); empty when unknown.
 void socket_address(int fd, bool local, std::string& ip, int& port);
 
