@@ -331,6 +331,21 @@ bool closed_by_server(int fd, std::chrono::milliseconds wait) {
   return false;
 }
 
+// Reads fd until `until` is in what came, the server closes it, or 20 s pass.
+std::string read_until(int fd, std::string_view until) {
+  std::string got;
+  char buf[4096];
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (got.find(until) == std::string::npos && std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
 TEST(HttpServerWorkers, ClientsThatTrickleOrIdleHoldNoWorker) {
   // Two workers and a long request deadline: were each of these clients to hold a
   // worker until its deadline, nothing else would be answered for 60 s.
@@ -358,15 +373,7 @@ TEST(HttpServerWorkers, ClientsThatTrickleOrIdleHoldNoWorker) {
   for (int id = 10; id < 14; ++id) EXPECT_EQ(server.get(id, std::chrono::seconds(10)), 200) << id;
   // A form that comes whole at last is answered too.
   ASSERT_EQ(::send(fds[20], std::string(98, 'c').data(), 98, MSG_NOSIGNAL), 98);
-  std::string answer;
-  char buf[4096];
-  for (int turns = 0; turns < 100 && !answer.ends_with("\r\n\r\n100"); ++turns) {
-    pollfd p{fds[20], POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    const ssize_t n = ::recv(fds[20], buf, sizeof buf, 0);
-    if (n <= 0) break;
-    answer.append(buf, static_cast<size_t>(n));
-  }
+  const auto answer = read_until(fds[20], "\r\n\r\n100");
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
   EXPECT_EQ(answer.substr(answer.size() - 3), "100") << answer;
   for (int fd : fds) ::close(fd);
@@ -418,27 +425,6 @@ TEST(HttpServerWorkers, AHeadThatNeverEndsGets408AtItsDeadline) {
   for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
   ::close(fd);
   EXPECT_EQ(statuses(got), std::vector<int>{200}) << got;
-}
-
-}  // namespace
-}  // namespace mailcase::web
-
-namespace mailcase::web {
-namespace {
-
-// Reads fd until `until` is in what came, the server closes it, or 20 s pass.
-std::string read_until(int fd, std::string_view until) {
-  std::string got;
-  char buf[4096];
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (got.find(until) == std::string::npos && std::chrono::steady_clock::now() < end) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
 }
 
 TEST(HttpServerWorkers, SlowUploadsHoldNoWorker) {
