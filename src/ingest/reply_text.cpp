@@ -106,6 +106,9 @@ bool is_delimiter(std::string_view line) {
   return true;
 }
 
+// The most lines of text a signature or a footer below a delimiter line is taken to have.
+constexpr size_t kSignatureLines = 12;
+
 bool is_empty(std::string_view line) {
   std::string_view t = text::trim(line);
   // Gmail's invisible tracking mark (U+1427) and non-breaking spaces count as nothing.
@@ -325,11 +328,23 @@ ReplyText split_reply(std::string_view body_in) {
     first_text = text_after(k);
   }
 
+  // Whether the delimiter at lines[k] ends the new text. The signature dash "-- " always
+  // does (RFC 3676 §4.3). Another line of punctuation ("--", "*****", "_____") ends it
+  // when what follows, up to the quoted history or the end, is as short as a signature or
+  // a footer; past that it is a rule between sections of what the sender wrote. (Every
+  // line that is not empty counts, so that each look ends within a few lines.)
+  auto delimiter_ends_text = [&](size_t k) {
+    if (lines[k] == "-- ") return true;
+    size_t counted = 0;
+    for (size_t j = k + 1; j < lines.size() && kinds[j] != Kind::kHeader && kinds[j] != Kind::kQuote; ++j)
+      if (kinds[j] != Kind::kEmpty && ++counted > kSignatureLines) return false;
+    return true;
+  };
   // Top-posting: the first header, delimiter or signature after some text ends the new text.
   for (size_t k = first_text; k < lines.size(); ++k) {
     if (k < keep_from) continue;
     Kind kd = kinds[k];
-    if (kd == Kind::kHeader || kd == Kind::kDelimiter || kd == Kind::kSignature) {
+    if (kd == Kind::kHeader || kd == Kind::kSignature || (kd == Kind::kDelimiter && delimiter_ends_text(k))) {
       cut = k;
       break;
     }

@@ -46,6 +46,27 @@ TEST(ReplyText, SignatureIsNotNewText) {
   EXPECT_NE(r.quoted.find("Anna Kowalska"), std::string::npos);
 }
 
+TEST(ReplyText, ARuleBetweenSectionsOfTheTextIsNoSignature) {
+  // A customer's report in sections: the rule was taken for a signature's delimiter, and
+  // the logs below it left the case's text for its history.
+  std::string body = "The export fails.\n\nSteps:\n1. open the report\n2. press Export\n\n----------\nLog:\n";
+  for (int i = 0; i < 20; ++i)
+    body += "10:00:0" + std::to_string(i % 10) + " error E" + std::to_string(i) + "\n";
+  const auto r = split_reply(body);
+  EXPECT_NE(r.new_text.find("error E19"), std::string::npos) << r.new_text;
+  EXPECT_TRUE(r.quoted.empty()) << r.quoted;
+  // Below a rule, a signature's few lines, or a footer before the quoted mail, are still
+  // no new text.
+  for (const char* rule : {"--", "__________", "*****"}) {
+    const auto sig =
+        split_reply(std::string("It works now.\n\n") + rule +
+                    "\nAnna Kowalska\nACME Ltd\n+48 22 000 00 00\n\nOn Mon, 3 Nov 2026 at 10:00, "
+                    "Support <support@corp.example> wrote:\n> old\n");
+    EXPECT_EQ(sig.new_text, "It works now.") << rule;
+    EXPECT_NE(sig.quoted.find("Anna Kowalska"), std::string::npos) << rule;
+  }
+}
+
 TEST(ReplyText, MobileSignature) {
   EXPECT_EQ(split_reply("ok\n\nSent from my iPhone\n").new_text, "ok");
 }
