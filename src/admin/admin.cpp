@@ -255,6 +255,16 @@ Result<store::Contact> merge_contact(store::Store& st, store::Id from, store::Id
   return merged;
 }
 
+Status remove_contact(store::Store& st, store::Id id, std::string_view actor) {
+  return in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(u.accounts().remove_contact(id));
+    return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                                 .actor = std::string(actor),
+                                 .action = store::EventAction::kContactRemoved,
+                                 .details = {{"contact", std::to_string(id)}}});
+  });
+}
+
 std::optional<Invalid> check_account(const AccountInput& a) {
   return check_account_patch({a.name, a.support_level, a.emails});
 }

@@ -73,6 +73,10 @@ Result<store::Contact> contact_named(store::Store& st, std::string_view named);
 // kInvalidInput ("into: …") when `into` is none or the two are one.
 Result<store::Contact> merge_contact(store::Store& st, store::Id from, store::Id into,
                                      std::string_view actor);
+// Removes contact `id` and its addresses, and records a contact_removed event (no case;
+// its id only: a person asked to be forgotten is) by `actor`. kNotFound when it is no
+// contact's; kConflict when it has cases (a case keeps its contact: merge it instead).
+Status remove_contact(store::Store& st, store::Id id, std::string_view actor);
 
 struct AccountInput {
   std::string name;

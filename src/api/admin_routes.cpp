@@ -114,6 +114,13 @@ void merge_contact(Context& ctx, const store::Agent& by, store::Id id, const htt
   send_json(res, 200, present::contact_record_json(*c));
 }
 
+// Contact `id` removed: one without cases (409 otherwise).
+void remove_contact(Context& ctx, const store::Agent& by, store::Id id, httplib::Response& res) {
+  auto st = admin::remove_contact(ctx.store, id, by.email);
+  if (!st) return send_failure(res, st.error());
+  res.status = 204;
+}
+
 // The administration's log: the events of no case, newest first.
 void list_admin_events(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   send_page_of(
@@ -520,6 +527,10 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
   server.post("/api/v1/contacts/{id}/merge", "/api/v1/contacts/" + id + "/merge",
               agent_route(ctx, Need::kAgent,
                           [](Context& c, A a, Rq q, Rs s) { merge_contact(c, a, id_of(q), q, s); }));
+  // Removing one is an admin's: its addresses are forgotten.
+  server.del(
+      "/api/v1/contacts/{id}", "/api/v1/contacts/" + id,
+      agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { remove_contact(c, a, id_of(q), s); }));
   server.get("/api/v1/accounts", "/api/v1/accounts",
              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { list_accounts(c, q, s); }));
   server.post("/api/v1/accounts", "/api/v1/accounts",

@@ -181,6 +181,21 @@ void register_admin_commands(CLI::App& app, Globals& g) {
       };
     });
   }
+  {
+    auto* remove = contact->add_subcommand(
+        "remove", "remove a contact without cases and its addresses (one with cases: merge it instead)");
+    auto named = std::make_shared<std::string>();
+    remove->add_option("contact", *named, "one of its addresses, or its number")->required();
+    remove->callback([&g, named] {
+      g.action = [&g, named] {
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto c, admin::contact_named(rt.store(), *named));
+          MC_RETURN_IF_ERROR(admin::remove_contact(rt.store(), c.id, by.name));
+          return "removed contact " + std::to_string(c.id);
+        });
+      };
+    });
+  }
 
   {
     // The administration's log, newest first: one line per event, or a JSON array.

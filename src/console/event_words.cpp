@@ -77,6 +77,8 @@ const char* event_phrase(store::EventAction a) {
       return "removed an alert rule";
     case A::kMessageDismissed:
       return "dismissed a mail";
+    case A::kContactRemoved:
+      return "removed a contact";
   }
   return "recorded";
 }

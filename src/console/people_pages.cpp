@@ -154,14 +154,17 @@ void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
   else
     list = contact_rows(page->items, *accounts, true);
   const std::string base = searching ? "/contacts?q=" + url_encode(q) : std::string("/contacts");
+  const bool removed = form_value(req, "done") == "removed" && status == 200;
   Html body = html(
-      "<h1>Contacts</h1><form method=\"get\" action=\"/contacts\" class=\"filters\" role=\"search\"><div>"
+      "<h1>Contacts</h1>{}<form method=\"get\" action=\"/contacts\" class=\"filters\" role=\"search\"><div>"
       "<label for=\"find-q\">Find by name or address <span class=\"muted\">(the start of a word or of the "
       "address)</span></label><input "
       "id=\"find-q\" name=\"q\" type=\"search\" maxlength=\"320\" required value=\"{}\"></div><button "
       "type=\"submit\">Find</button>{}</form>"
       "<section aria-labelledby=\"all-h\"><h2 id=\"all-h\">{}{}</h2>{}{}</section>"
       "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">Add a contact</h2>{}{}</section>",
+      removed ? html("<p class=\"ok\" role=\"status\">The contact was removed, with their addresses.</p>")
+              : Html(),
       q, searching ? html(" <a href=\"/contacts\">All contacts</a>") : Html(),
       searching ? "Contacts found" : "All contacts", page->total ? html(" ({})", *page->total) : Html(), list,
       pager_html(base, page->next_cursor, !pr.cursor.has_value()),
@@ -212,6 +215,19 @@ Html merge_form(const Viewer& v, store::Id id, const Fields& values,
                  " required maxlength=\"320\""));
 }
 
+// The form that removes contact `id`: an admin's, for a contact without cases.
+Html remove_form(const Viewer& v, store::Id id) {
+  return html(
+      "<form method=\"post\" action=\"/contacts/{}/remove\" class=\"card\" id=\"remove-form\">{}"
+      "<p class=\"muted\">For a contact made by mistake, or a person who asked to be forgotten: the contact "
+      "and "
+      "their addresses are removed; the log keeps only that contact {} was removed, by you. Mail from one of "
+      "the addresses afterwards makes a new contact.</p><div class=\"actions\"><button "
+      "type=\"submit\">Remove "
+      "the contact</button></div></form>",
+      id, csrf_field(v), id);
+}
+
 // /contacts/{id}: the contact, their latest cases and the form that changes them.
 void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
                   const std::map<std::string, std::string>& errors = {}) {
@@ -232,6 +248,7 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
   if (!unverified) return send_failure(res, v, unverified.error());
 
   Html cases = html("<p class=\"muted\">No cases.</p>");
+  bool has_cases = false;
   if (!c.emails.empty()) {
     store::CaseQuery q;
     q.contact = c.emails.front();
@@ -243,6 +260,7 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
     if (!agents) return send_unreadable(res, v, "The contact's cases", agents.error());
     ListForm all;
     all.contact = c.emails.front();
+    has_cases = !page->items.empty();
     if (!page->items.empty())
       cases = html("{}<p><a href=\"{}\">All {} of their cases in the case list</a></p>",
                    case_table(page->items, *agents, false), list_link(all), page->total.value_or(0));
@@ -268,7 +286,7 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
       "<dt>Language</dt><dd>{}</dd>{}</dl>"
       "<section aria-labelledby=\"cases-h\"><h2 id=\"cases-h\">Cases</h2>{}</section>"
       "<section aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Change the contact</h2>{}{}</section>"
-      "<section aria-labelledby=\"merge-h\"><h2 id=\"merge-h\">Merge into another contact</h2>{}</section>",
+      "<section aria-labelledby=\"merge-h\"><h2 id=\"merge-h\">Merge into another contact</h2>{}</section>{}",
       c.name.empty() ? std::string("(no name)") : c.name,
       done != kDone.end() && status == 200 ? html("<p class=\"ok\" role=\"status\">{}</p>", done->second)
                                            : Html(),
@@ -283,7 +301,13 @@ void contact_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
       cases,
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
       contact_form(v, "/contacts/" + std::to_string(c.id), "Save", values, errors),
-      merge_form(v, c.id, values, errors));
+      merge_form(v, c.id, values, errors),
+      // A case keeps its contact: one with cases is merged, not removed.
+      v.agent.role == store::AgentRole::kAdmin && !has_cases
+          ? html("<section aria-labelledby=\"remove-h\"><h2 id=\"remove-h\">Remove the "
+                 "contact</h2>{}</section>",
+                 remove_form(v, c.id))
+          : Html());
   send_page(res, status, v, c.name.empty() ? std::string("Contact") : c.name, "contacts", body);
 }
 
@@ -341,6 +365,19 @@ void merge_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
     return contact_page(ctx, v, req, res, 422, f, errors);
   }
   redirect(res, "/contacts/" + std::to_string(c->id) + "?done=merged");
+}
+
+void remove_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
+  const store::Id id = row_id_of(req);
+  auto st = admin::remove_contact(ctx.store, id, v.agent.email);
+  if (!st && st.error().code == ErrorCode::kNotFound)
+    return send_error(res, 404, v, "There is no such contact.");
+  if (!st && st.error().code == ErrorCode::kConflict)
+    return send_error(res, 409, v,
+                      "This contact has cases, and a case keeps its contact: merge the contact into the one "
+                      "that stays instead.");
+  if (!st) return send_failure(res, v, st.error());
+  redirect(res, "/contacts?done=removed");
 }
 
 // ---- accounts
@@ -484,6 +521,8 @@ void mount_people_pages(web::HttpServer& server, Context& ctx) {
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { change_contact(ctx, v, q, s); }));
   server.post("/contacts/{id}/merge", "/contacts/" + id + "/merge",
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { merge_contact(ctx, v, q, s); }));
+  server.post("/contacts/{id}/remove", "/contacts/" + id + "/remove",
+              page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { remove_contact(ctx, v, q, s); }));
   server.get("/accounts", "/accounts",
              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { accounts_page(ctx, v, q, s); }));
   server.post("/accounts", "/accounts",

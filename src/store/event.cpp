@@ -45,7 +45,8 @@ constexpr std::array kActions{EventAction::kCreated,
                               EventAction::kAlertRuleChanged,
                               EventAction::kVerdictNotTaken,
                               EventAction::kAgentRoleChanged,
-                              EventAction::kMessageDismissed};
+                              EventAction::kMessageDismissed,
+                              EventAction::kContactRemoved};
 
 }  // namespace
 
@@ -143,6 +144,8 @@ const char* to_string(EventAction a) {
       return "agent_role_changed";
     case EventAction::kMessageDismissed:
       return "message_dismissed";
+    case EventAction::kContactRemoved:
+      return "contact_removed";
   }
   return "?";
 }

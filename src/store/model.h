@@ -88,6 +88,7 @@ enum class EventAction {
   kVerdictNotTaken,   // verdict_not_taken: a reply's Accept or Reject changed nothing (details.reason)
   kAgentRoleChanged,  // agent_role_changed: no case; details.email, .from, .to (agent or admin)
   kMessageDismissed,  // message_dismissed: no case; details.message (its id), .from, .subject, .was, .reason
+  kContactRemoved,  // contact_removed: no case; details.contact (its id; no name or address: it is forgotten)
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

@@ -123,6 +123,11 @@ class AccountRepository {
   // Returns the ids of the cases moved. kNotFound when either is no contact's (nothing is
   // left changed once the unit of work rolls back); kInvalidInput when they are the same.
   [[nodiscard]] virtual Result<std::vector<Id>> merge_contact(const Contact& from, Id into) = 0;
+  // Removes contact `id` and its addresses: one made by mistake, or a person to forget who
+  // has no case. kNotFound when it is no contact's; kConflict when it has a case (a case
+  // keeps its contact: merge it into the contact that stays instead). Looks at one entry
+  // of the contact's range of cases_contact_updated.
+  [[nodiscard]] virtual Status remove_contact(Id id) = 0;
   // Writes name and support_level and the addresses (a.emails replaces them). kNotFound
   // when a.id is no account's, kConflict when the name or an address is another account's.
   [[nodiscard]] virtual Status update_account(const Account& a) = 0;

@@ -448,6 +448,49 @@ TEST_F(AdminRoutesTest, TwoContactsOfOnePersonAreMerged) {
   EXPECT_EQ(found["items"][0]["id"], work_id);
 }
 
+TEST_F(AdminRoutesTest, AnAdminRemovesAContactWithoutCases) {
+  auto typo =
+      call("POST", "/api/v1/contacts", agent_, json{{"name", "Ann Smtih"}, {"email", "ann@acme.exmaple"}});
+  ASSERT_EQ(typo.status, 201) << typo.body;
+  const int64_t typo_id = typo.j()["id"].get<int64_t>();
+  const std::string path = "/api/v1/contacts/" + std::to_string(typo_id);
+  // A contact with a case keeps it: removing it is refused, and it stays whole.
+  auto opened =
+      call("POST", "/api/v1/cases", agent_,
+           json{{"contact_email", "bob@example.org"}, {"subject", "VPN down"}, {"queue", "Network"}});
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  const auto bob = call("GET", "/api/v1/contacts?q=bob%40example.org", agent_).j();
+  ASSERT_EQ(bob["items"].size(), 1u) << bob.dump();
+  const int64_t bob_id = bob["items"][0]["id"].get<int64_t>();
+  const std::string bob_path = "/api/v1/contacts/" + std::to_string(bob_id);
+  auto refused = call("DELETE", bob_path, admin_);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("merge"), std::string::npos) << refused.body;
+  EXPECT_EQ(call("GET", bob_path, agent_).status, 200);
+  // An agent may not; nor may anyone remove what is not there.
+  EXPECT_EQ(call("DELETE", path, agent_).status, 403);
+  EXPECT_EQ(call("DELETE", "/api/v1/contacts/999999", admin_).status, 404);
+
+  auto removed = call("DELETE", path, admin_);
+  EXPECT_EQ(removed.status, 204) << removed.body;
+  EXPECT_EQ(call("GET", path, agent_).status, 404);
+  EXPECT_EQ(call("DELETE", path, admin_).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/contacts?q=ann%40acme", agent_).j()["items"].size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/contacts?q=smtih", agent_).j()["items"].size(), 0u);
+  // Its address is free again, and the log says who removed which contact, naming no one.
+  EXPECT_EQ(
+      call("POST", "/api/v1/contacts", agent_, json{{"name", "Ann Smith"}, {"email", "ann@acme.exmaple"}})
+          .status,
+      201);
+  const auto log = call("GET", "/api/v1/events?limit=5", admin_).j();
+  const json* event = nullptr;
+  for (const auto& e : log["items"])
+    if (e["action"] == "contact_removed") event = &e;
+  ASSERT_NE(event, nullptr) << log.dump();
+  EXPECT_EQ((*event)["details"], (json{{"contact", std::to_string(typo_id)}})) << event->dump();
+  EXPECT_EQ(event->dump().find("Smtih"), std::string::npos);
+}
+
 TEST_F(AdminRoutesTest, TheAdministrationsLogIsForAdminsNewestFirst) {
   EXPECT_EQ(call("GET", "/api/v1/events", agent_).status, 403);
   auto log = call("GET", "/api/v1/events?count=true", admin_);

@@ -66,6 +66,20 @@ TEST_F(AdminCli, TwoContactsOfOnePersonAreMergedByAddressOrNumber) {
   EXPECT_EQ(run({"contact", "merge", "2", "1"}).exit_code, 66);
 }
 
+TEST_F(AdminCli, AContactMadeByMistakeIsRemovedByAddressOrNumber) {
+  ASSERT_EQ(run({"contact", "add", "--name", "Ann Smtih", "--email", "ann@acme.exmaple"}).exit_code, 0);
+  EXPECT_EQ(run({"contact", "remove", "nobody@x.example"}).exit_code, 66);
+  auto removed = run({"contact", "remove", "ANN@acme.exmaple"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(removed.out.substr(0, removed.out.find_last_not_of('\n') + 1), "removed contact 1");
+  EXPECT_EQ(run({"contact", "remove", "1"}).exit_code, 66);
+  // The address is free again; the audit says a contact was removed, naming no one.
+  EXPECT_EQ(run({"contact", "add", "--name", "Ann Smith", "--email", "ann@acme.exmaple"}).exit_code, 0);
+  auto audit = run({"audit", "--limit", "5"});
+  EXPECT_NE(audit.out.find("contact_removed"), std::string::npos) << audit.out;
+  EXPECT_EQ(audit.out.find("Smtih"), std::string::npos) << audit.out;
+}
+
 TEST_F(AdminCli, TheAuditListsWhatAdminsDidNewestFirst) {
   ASSERT_EQ(run({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
   ASSERT_EQ(

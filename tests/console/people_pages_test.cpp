@@ -258,6 +258,33 @@ TEST_F(PeoplePagesTest, AnAgentMergesTwoContactsOfOnePerson) {
   EXPECT_EQ(contact_id("ann.s@home.example"), ann_);
 }
 
+TEST_F(PeoplePagesTest, AnAdminRemovesAContactWithoutCases) {
+  ASSERT_EQ(
+      cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code, 0);
+  testing::ServedConsole admin(*rt_, data_, "ada@corp.example");
+  ASSERT_TRUE(admin.ok());
+  const std::string carl_path = "/contacts/" + std::to_string(carl_);
+  // Offered to an admin only, and only for a contact without cases: a case keeps its contact.
+  EXPECT_FALSE(get(carl_path).has("Remove the contact"));
+  EXPECT_EQ(post(carl_path + "/remove", {}).status, 403);
+  EXPECT_TRUE(admin.get(carl_path).has("Remove the contact"));
+  EXPECT_FALSE(admin.get(ann_path()).has("Remove the contact"));
+  auto refused = admin.post(ann_path() + "/remove", {});
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_TRUE(refused.has("merge the contact into the one that stays")) << refused.body;
+  EXPECT_EQ(contact(ann_).emails, std::vector<std::string>{"ann@customer.example"});
+  EXPECT_EQ(admin.post(carl_path + "/remove", {}, false).status, 403) << "without the form's CSRF token";
+  EXPECT_NE(contact_id("carl@other.example"), 0);
+
+  auto removed = admin.post(carl_path + "/remove", {});
+  ASSERT_EQ(removed.status, 303) << removed.body;
+  EXPECT_EQ(removed.header("Location"), "/contacts?done=removed");
+  EXPECT_TRUE(admin.get("/contacts?done=removed").has("The contact was removed")) << "said where it lands";
+  EXPECT_EQ(admin.get(carl_path).status, 404);
+  EXPECT_EQ(contact_id("carl@other.example"), 0);
+  EXPECT_EQ(admin.post(carl_path + "/remove", {}).status, 404);
+}
+
 TEST_F(PeoplePagesTest, ARefusedChangeKeepsWhatWasTypedAndChangesNothing) {
   // Carl's address is Carl's.
   auto taken = post(ann_path(), {{"name", "Ann S"}, {"emails", "ann@customer.example, carl@other.example"}});

@@ -113,15 +113,16 @@ TEST_F(EventsTest, EveryActorKindAndActionHasOneTextThatReadsBack) {
   }
   EXPECT_EQ(seen, (std::set<std::string>{"customer", "agent", "system", "rule", "mail"}));
   seen.clear();
-  for (int i = 0; i <= static_cast<int>(EventAction::kMessageDismissed); ++i) {
+  for (int i = 0; i <= static_cast<int>(EventAction::kContactRemoved); ++i) {
     const auto a = static_cast<EventAction>(i);
     const std::string text = to_string(a);
     EXPECT_TRUE(seen.insert(text).second) << text;
     EXPECT_EQ(event_action_from(text), a) << text;
   }
-  EXPECT_EQ(seen.size(), 35u);
+  EXPECT_EQ(seen.size(), 36u);
   EXPECT_EQ(std::string(to_string(EventAction::kSolutionProposed)), "solution_proposed");
   EXPECT_EQ(std::string(to_string(EventAction::kMessageDismissed)), "message_dismissed");
+  EXPECT_EQ(std::string(to_string(EventAction::kContactRemoved)), "contact_removed");
   EXPECT_EQ(std::string(to_string(EventAction::kSurveyAnswered)), "survey_answered");
   EXPECT_FALSE(actor_kind_from("Agent"));
   EXPECT_FALSE(actor_kind_from(""));

@@ -346,6 +346,27 @@ class Accounts final : public AccountRepository, SqliteRepository {
     return moved;
   }
 
+  Status remove_contact(Id id) override {
+    {
+      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT 1 FROM cases WHERE contact_id = ? LIMIT 1"));
+      qq->bind(1, id);
+      MC_ASSIGN_OR_RETURN(auto has_case, qq->step());
+      if (has_case)
+        return fail(ErrorCode::kConflict, "contact " + std::to_string(id) +
+                                              " has cases: merge it into the contact that stays instead");
+    }
+    for (const char* sql :
+         {"DELETE FROM contact_emails WHERE contact_id = ?",
+          "DELETE FROM contacts_unverified WHERE contact_id = ?", "DELETE FROM contacts WHERE id = ?"}) {
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
+      qq->bind(1, id);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    // The unit of work rolls back what came before.
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(id));
+    return {};
+  }
+
   Status update_account(const Account& a) override {
     {
       MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE accounts SET name = ?, support_level = ? WHERE id = ?"));

@@ -577,6 +577,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Id>> merge_contact(const Contact& from, Id into) override {
     return repos_.accounts->merge_contact(from, into);
   }
+  Status remove_contact(Id id) override { return repos_.accounts->remove_contact(id); }
   Status update_account(const Account& a) override { return repos_.accounts->update_account(a); }
 
   // RoutingRepository
