@@ -265,6 +265,18 @@ Status remove_contact(store::Store& st, store::Id id, std::string_view actor) {
   });
 }
 
+Status remove_account(store::Store& st, store::Id id, std::string_view actor) {
+  return in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(auto account, u.accounts().get_account(id));
+    if (!account) return fail(ErrorCode::kNotFound, "no account " + std::to_string(id));
+    MC_RETURN_IF_ERROR(u.accounts().remove_account(id));
+    return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                                 .actor = std::string(actor),
+                                 .action = store::EventAction::kAccountRemoved,
+                                 .details = {{"account", std::to_string(id)}, {"name", account->name}}});
+  });
+}
+
 std::optional<Invalid> check_account(const AccountInput& a) {
   return check_account_patch({a.name, a.support_level, a.emails});
 }

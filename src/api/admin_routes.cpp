@@ -121,6 +121,13 @@ void remove_contact(Context& ctx, const store::Agent& by, store::Id id, httplib:
   res.status = 204;
 }
 
+// Account `id` removed: one no contact, case or alert rule names (409 otherwise).
+void remove_account(Context& ctx, const store::Agent& by, store::Id id, httplib::Response& res) {
+  auto st = admin::remove_account(ctx.store, id, by.email);
+  if (!st) return send_failure(res, st.error());
+  res.status = 204;
+}
+
 // The administration's log: the events of no case, newest first.
 void list_admin_events(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   send_page_of(
@@ -540,6 +547,9 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
   server.patch(
       "/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
       agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { patch_account(c, id_of(q), q, s); }));
+  server.del(
+      "/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
+      agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { remove_account(c, a, id_of(q), s); }));
   server.get("/api/v1/accounts/{id}/contacts", "/api/v1/accounts/" + id + "/contacts",
              agent_route(ctx, Need::kAgent,
                          [](Context& c, A, Rq q, Rs s) { list_account_contacts(c, id_of(q), q, s); }));

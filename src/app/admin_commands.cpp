@@ -127,6 +127,26 @@ void register_admin_commands(CLI::App& app, Globals& g) {
       };
     });
   }
+  {
+    auto* remove = account->add_subcommand(
+        "remove", "remove an account no contact, case or alert rule names, and its addresses");
+    auto which = std::make_shared<std::string>();
+    remove->add_option("ACCOUNT", *which, "the account's name")->required();
+    remove->callback([&g, which] {
+      g.action = [&g, which] {
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          std::optional<store::Account> found;
+          {
+            MC_ASSIGN_OR_RETURN(auto unit, rt.store().open_unit(store::Access::kRead));
+            MC_ASSIGN_OR_RETURN(found, unit.accounts().find_account_by_name(*which));
+          }
+          if (!found) return fail(ErrorCode::kNotFound, "no account named " + *which);
+          MC_RETURN_IF_ERROR(admin::remove_account(rt.store(), found->id, by.name));
+          return "removed account " + std::to_string(found->id);
+        });
+      };
+    });
+  }
 
   auto* contact = app.add_subcommand("contact", "contacts (the people who write in)");
   contact->require_subcommand(1);

@@ -79,6 +79,8 @@ const char* event_phrase(store::EventAction a) {
       return "dismissed a mail";
     case A::kContactRemoved:
       return "removed a contact";
+    case A::kAccountRemoved:
+      return "removed an account";
   }
   return "recorded";
 }

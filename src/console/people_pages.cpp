@@ -421,8 +421,12 @@ void accounts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
                                  "<tbody>{}</tbody></table>",
                                  join(rows));
   Html body = html(
-      "<h1>Accounts</h1><section aria-labelledby=\"all-h\"><h2 id=\"all-h\">All accounts{}</h2>{}{}</section>"
+      "<h1>Accounts</h1>{}<section aria-labelledby=\"all-h\"><h2 id=\"all-h\">All "
+      "accounts{}</h2>{}{}</section>"
       "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">Add an account</h2>{}{}</section>",
+      form_value(req, "done") == "removed" && status == 200
+          ? html("<p class=\"ok\" role=\"status\">The account was removed, with its addresses.</p>")
+          : Html(),
       page->total ? html(" ({})", *page->total) : Html(), list,
       pager_html("/accounts", page->next_cursor, !pr.cursor.has_value()),
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
@@ -478,7 +482,7 @@ void account_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
       "<dl class=\"card facts\"><dt>Support level</dt><dd>{}</dd><dt>Its own addresses</dt><dd>{}</dd></dl>"
       "<section aria-labelledby=\"contacts-h\"><h2 id=\"contacts-h\">Contacts{}</h2>{}{}"
       "<p><a href=\"/contacts?account={}#contact-form\">Add a contact to this account</a></p></section>"
-      "<section aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Change the account</h2>{}{}</section>",
+      "<section aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Change the account</h2>{}{}</section>{}",
       a.name,
       done != kDone.end() && status == 200 ? html("<p class=\"ok\" role=\"status\">{}</p>", done->second)
                                            : Html(),
@@ -486,8 +490,30 @@ void account_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 20
       addresses_html(a.emails), contacts->total ? html(" ({})", *contacts->total) : Html(), list,
       pager_html(self, contacts->next_cursor, !pr.cursor.has_value()), url_encode(a.name),
       errors.empty() ? Html() : html("<p class=\"error\" role=\"alert\">Nothing was changed: see below.</p>"),
-      account_form(v, self, "Save", values, errors));
+      account_form(v, self, "Save", values, errors),
+      // Offered where no contact belongs to it; a case or an alert rule naming it is said
+      // when the form is sent.
+      v.agent.role == store::AgentRole::kAdmin && contacts->items.empty() && !pr.cursor
+          ? html("<section aria-labelledby=\"remove-h\"><h2 id=\"remove-h\">Remove the account</h2>"
+                 "<form method=\"post\" action=\"{}/remove\" class=\"card\" id=\"remove-form\">{}<p "
+                 "class=\"muted\">For an account made by mistake, or a customer gone: the account and its "
+                 "addresses are removed, and the log keeps its name. Not while a case or an alert rule names "
+                 "it.</p><div class=\"actions\"><button type=\"submit\">Remove the "
+                 "account</button></div></form>"
+                 "</section>",
+                 self, csrf_field(v))
+          : Html());
   send_page(res, status, v, a.name, "accounts", body);
+}
+
+void remove_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
+  auto st = admin::remove_account(ctx.store, row_id_of(req), v.agent.email);
+  if (!st && st.error().code == ErrorCode::kNotFound)
+    return send_error(res, 404, v, "There is no such account.");
+  if (!st && st.error().code == ErrorCode::kConflict)
+    return send_error(res, 409, v, text::capitalized(st.error().message) + ".");
+  if (!st) return send_failure(res, v, st.error());
+  redirect(res, "/accounts?done=removed");
 }
 
 void change_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
@@ -531,6 +557,8 @@ void mount_people_pages(web::HttpServer& server, Context& ctx) {
              page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { account_page(ctx, v, q, s); }));
   server.post("/accounts/{id}", "/accounts/" + id,
               page(ctx, Need::kAgent, [&ctx](const Viewer& v, Rq q, Rs s) { change_account(ctx, v, q, s); }));
+  server.post("/accounts/{id}/remove", "/accounts/" + id + "/remove",
+              page(ctx, Need::kAdmin, [&ctx](const Viewer& v, Rq q, Rs s) { remove_account(ctx, v, q, s); }));
 }
 
 }  // namespace mailcase::console

@@ -46,7 +46,8 @@ constexpr std::array kActions{EventAction::kCreated,
                               EventAction::kVerdictNotTaken,
                               EventAction::kAgentRoleChanged,
                               EventAction::kMessageDismissed,
-                              EventAction::kContactRemoved};
+                              EventAction::kContactRemoved,
+                              EventAction::kAccountRemoved};
 
 }  // namespace
 
@@ -146,6 +147,8 @@ const char* to_string(EventAction a) {
       return "message_dismissed";
     case EventAction::kContactRemoved:
       return "contact_removed";
+    case EventAction::kAccountRemoved:
+      return "account_removed";
   }
   return "?";
 }

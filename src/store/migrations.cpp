@@ -1494,6 +1494,12 @@ DROP INDEX contacts_name;
       {44, R"sql(
 ALTER TABLE raw_messages ADD COLUMN problems TEXT NOT NULL DEFAULT '';
 )sql"},
+      // Whether an account still has a case, before it is removed
+      // (AccountRepository::remove_account): one index entry. Partial: a case without an
+      // account (most mail from people of no known account) costs nothing more.
+      {45, R"sql(
+CREATE INDEX IF NOT EXISTS cases_account ON cases(account_id) WHERE account_id IS NOT NULL;
+)sql"},
   };
   return all;
 }

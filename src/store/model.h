@@ -89,6 +89,7 @@ enum class EventAction {
   kAgentRoleChanged,  // agent_role_changed: no case; details.email, .from, .to (agent or admin)
   kMessageDismissed,  // message_dismissed: no case; details.message (its id), .from, .subject, .was, .reason
   kContactRemoved,  // contact_removed: no case; details.contact (its id; no name or address: it is forgotten)
+  kAccountRemoved,  // account_removed: no case; details.account (its id), .name
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

@@ -128,6 +128,11 @@ class AccountRepository {
   // keeps its contact: merge it into the contact that stays instead). Looks at one entry
   // of the contact's range of cases_contact_updated.
   [[nodiscard]] virtual Status remove_contact(Id id) = 0;
+  // Removes account `id` and its addresses: one made by mistake, or one gone. kNotFound
+  // when it is no account's; kConflict when a contact, a case or a monitoring alert rule
+  // names it (move the contacts first; a case keeps its account). One entry each of
+  // contacts_account and cases_account; the alert rules are few.
+  [[nodiscard]] virtual Status remove_account(Id id) = 0;
   // Writes name and support_level and the addresses (a.emails replaces them). kNotFound
   // when a.id is no account's, kConflict when the name or an address is another account's.
   [[nodiscard]] virtual Status update_account(const Account& a) = 0;

@@ -491,6 +491,49 @@ TEST_F(AdminRoutesTest, AnAdminRemovesAContactWithoutCases) {
   EXPECT_EQ(event->dump().find("Smtih"), std::string::npos);
 }
 
+TEST_F(AdminRoutesTest, AnAdminRemovesAnAccountNothingNames) {
+  auto acme =
+      call("POST", "/api/v1/accounts", agent_, json{{"name", "Acme"}, {"emails", {"info@acme.example"}}});
+  ASSERT_EQ(acme.status, 201) << acme.body;
+  const std::string acme_path = "/api/v1/accounts/" + std::to_string(acme.j()["id"].get<int64_t>());
+  auto ann = call("POST", "/api/v1/contacts", agent_,
+                  json{{"name", "Ann"}, {"email", "ann@acme.example"}, {"account_id", acme.j()["id"]}});
+  ASSERT_EQ(ann.status, 201) << ann.body;
+  auto opened =
+      call("POST", "/api/v1/cases", agent_,
+           json{{"contact_email", "ann@acme.example"}, {"subject", "Invoice"}, {"queue", "Billing"}});
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  // Its contact names it; once she has none, her case still does.
+  auto named = call("DELETE", acme_path, admin_);
+  EXPECT_EQ(named.status, 409) << named.body;
+  EXPECT_NE(named.body.find("contacts"), std::string::npos) << named.body;
+  const std::string ann_path = "/api/v1/contacts/" + std::to_string(ann.j()["id"].get<int64_t>());
+  ASSERT_EQ(call("PATCH", ann_path, agent_, json{{"account_id", nullptr}}).status, 200);
+  auto cased = call("DELETE", acme_path, admin_);
+  EXPECT_EQ(cased.status, 409) << cased.body;
+  EXPECT_NE(cased.body.find("cases"), std::string::npos) << cased.body;
+  EXPECT_EQ(call("GET", acme_path, agent_).j()["emails"], json{"info@acme.example"});
+
+  auto gone =
+      call("POST", "/api/v1/accounts", agent_, json{{"name", "Gone Ltd"}, {"emails", {"x@gone.example"}}});
+  ASSERT_EQ(gone.status, 201) << gone.body;
+  const std::string gone_path = "/api/v1/accounts/" + std::to_string(gone.j()["id"].get<int64_t>());
+  EXPECT_EQ(call("DELETE", gone_path, agent_).status, 403);
+  EXPECT_EQ(call("DELETE", "/api/v1/accounts/999999", admin_).status, 404);
+  EXPECT_EQ(call("DELETE", gone_path, admin_).status, 204);
+  EXPECT_EQ(call("GET", gone_path, agent_).status, 404);
+  // Its name and address are free again; the log names it.
+  EXPECT_EQ(
+      call("POST", "/api/v1/accounts", agent_, json{{"name", "Gone Ltd"}, {"emails", {"x@gone.example"}}})
+          .status,
+      201);
+  const auto log = call("GET", "/api/v1/events?limit=5", admin_).j();
+  bool logged = false;
+  for (const auto& e : log["items"])
+    logged = logged || (e["action"] == "account_removed" && e["details"]["name"] == "Gone Ltd");
+  EXPECT_TRUE(logged) << log.dump();
+}
+
 TEST_F(AdminRoutesTest, TheAdministrationsLogIsForAdminsNewestFirst) {
   EXPECT_EQ(call("GET", "/api/v1/events", agent_).status, 403);
   auto log = call("GET", "/api/v1/events?count=true", admin_);

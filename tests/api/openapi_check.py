@@ -386,6 +386,8 @@ def check_responses(doc_path, binary):
                  "--account", "Example Corp")
         # A second contact of Bob's, merged into his by POST /api/v1/contacts/{id}/merge.
         mailcase(binary, data, "contact", "add", "--name", "Bob at home", "--email", "bob@home.example")
+        # An account nothing names, removed by DELETE /api/v1/accounts/{id}.
+        mailcase(binary, data, "account", "add", "--name", "Gone Corp")
         # A contact without cases, removed by DELETE /api/v1/contacts/{id}.
         mailcase(binary, data, "contact", "add", "--name", "Made by mistake", "--email", "typo@example.net")
         password_file = os.path.join(tmp, "mailbox-password")
@@ -546,6 +548,8 @@ def check_responses(doc_path, binary):
             if path == "/api/v1/contacts/{id}" and M == "DELETE":  # Bob's has a case: the one made for it
                 target = path.replace("{id}", str(first_id(
                     db, "SELECT contact_id FROM contact_emails WHERE email = 'typo@example.net'")))
+            if path == "/api/v1/accounts/{id}" and M == "DELETE":  # Bob's is named: the one made for it
+                target = path.replace("{id}", str(first_id(db, "SELECT id FROM accounts WHERE name = 'Gone Corp'")))
             good = call(port, M, target, token, example)
             ok = [int(s) for s in op["responses"] if s.startswith("2")]
             body = checker.check("a call that works", path, M, good, expect=tuple(ok))

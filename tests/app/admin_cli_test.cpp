@@ -80,6 +80,22 @@ TEST_F(AdminCli, AContactMadeByMistakeIsRemovedByAddressOrNumber) {
   EXPECT_EQ(audit.out.find("Smtih"), std::string::npos) << audit.out;
 }
 
+TEST_F(AdminCli, AnAccountNothingNamesIsRemovedByName) {
+  ASSERT_EQ(run({"account", "add", "--name", "Acme"}).exit_code, 0);
+  ASSERT_EQ(run({"account", "add", "--name", "Gone Ltd"}).exit_code, 0);
+  ASSERT_EQ(
+      run({"contact", "add", "--name", "Ann", "--email", "ann@acme.example", "--account", "Acme"}).exit_code,
+      0);
+  auto named = run({"account", "remove", "Acme"});
+  EXPECT_EQ(named.exit_code, 65) << named.err;
+  EXPECT_NE(named.err.find("has contacts"), std::string::npos) << named.err;
+  EXPECT_EQ(run({"account", "remove", "Nope"}).exit_code, 66);
+  auto removed = run({"account", "remove", "Gone Ltd"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(removed.out.substr(0, removed.out.find_last_not_of('\n') + 1), "removed account 2");
+  EXPECT_EQ(run({"account", "remove", "Gone Ltd"}).exit_code, 66);
+}
+
 TEST_F(AdminCli, TheAuditListsWhatAdminsDidNewestFirst) {
   ASSERT_EQ(run({"agent", "add", "--name", "Bob", "--email", "bob@corp.example"}).exit_code, 0);
   ASSERT_EQ(

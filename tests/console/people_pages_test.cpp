@@ -285,6 +285,35 @@ TEST_F(PeoplePagesTest, AnAdminRemovesAContactWithoutCases) {
   EXPECT_EQ(admin.post(carl_path + "/remove", {}).status, 404);
 }
 
+TEST_F(PeoplePagesTest, AnAdminRemovesAnAccountNothingNames) {
+  ASSERT_EQ(cli({"account", "add", "--name", "Gone Ltd"}).exit_code, 0);
+  ASSERT_EQ(
+      cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code, 0);
+  testing::ServedConsole admin(*rt_, data_, "ada@corp.example");
+  ASSERT_TRUE(admin.ok());
+  const auto gone = account_named("Gone Ltd");
+  const auto customer = account_named("Customer Ltd");
+  ASSERT_TRUE(gone && customer);
+  const std::string gone_path = "/accounts/" + std::to_string(gone->id);
+  const std::string customer_path = "/accounts/" + std::to_string(customer->id);
+  // Offered to an admin, on an account no contact belongs to.
+  EXPECT_FALSE(get(gone_path).has("Remove the account"));
+  EXPECT_EQ(post(gone_path + "/remove", {}).status, 403);
+  EXPECT_TRUE(admin.get(gone_path).has("Remove the account"));
+  EXPECT_FALSE(admin.get(customer_path).has("Remove the account"));
+  auto named = admin.post(customer_path + "/remove", {});
+  EXPECT_EQ(named.status, 409);
+  EXPECT_TRUE(named.has("has contacts")) << named.body;
+  EXPECT_TRUE(account_named("Customer Ltd"));
+
+  auto removed = admin.post(gone_path + "/remove", {});
+  ASSERT_EQ(removed.status, 303) << removed.body;
+  EXPECT_EQ(removed.header("Location"), "/accounts?done=removed");
+  EXPECT_TRUE(admin.get("/accounts?done=removed").has("The account was removed"));
+  EXPECT_EQ(admin.get(gone_path).status, 404);
+  EXPECT_FALSE(account_named("Gone Ltd"));
+}
+
 TEST_F(PeoplePagesTest, ARefusedChangeKeepsWhatWasTypedAndChangesNothing) {
   // Carl's address is Carl's.
   auto taken = post(ann_path(), {{"name", "Ann S"}, {"emails", "ann@customer.example, carl@other.example"}});

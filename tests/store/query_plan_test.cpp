@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "services/case_services.h"
 #include "config/config.h"
 #include "ingest/pipeline.h"
-#include "runtime/runtime.h"
 #include "outbound/signed_link.h"
 #include "outbound/templates.h"
+#include "runtime/runtime.h"
+#include "services/case_services.h"
 #include "store/store.h"
 #include "support/test_support.h"
 #include "util/clock.h"
@@ -124,7 +124,8 @@ class QueryPlanTest : public ::testing::Test {
   void TearDown() override { sqlite3_close(db_); }
 
   ingest::Outcome deliver(const std::string& raw) {
-    auto o = runtime_->ingest().deliver(raw, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
+    auto o =
+        runtime_->ingest().deliver(raw, ingest::Envelope{"test", {"support@corp.example"}, std::nullopt});
     EXPECT_TRUE(o) << (o ? "" : o.error().message);
     return o ? *o : ingest::Outcome{};
   }
@@ -245,6 +246,19 @@ TEST_F(QueryPlanTest, MailsLeftOnAServerAreFoundByIndex) {
   }
   EXPECT_EQ(left.size(), 2u);
   EXPECT_EQ(report(db_, left), "");
+}
+
+// Whether a contact or an account is still named, before it is removed (the statements
+// of AccountRepository::remove_contact and remove_account): one entry of an index each,
+// whatever the store holds (cases_account is partial: a case of no account costs it
+// nothing).
+TEST_F(QueryPlanTest, WhatStillNamesAContactOrAnAccountIsOneIndexEntry) {
+  const std::pair<const char*, const char*> checks[] = {
+      {"SELECT 1 FROM cases WHERE contact_id = ? LIMIT 1", "USING COVERING INDEX cases_contact_updated"},
+      {"SELECT 1 FROM cases WHERE account_id = ? LIMIT 1", "USING COVERING INDEX cases_account"},
+      {"SELECT 1 FROM contacts WHERE account_id = ? LIMIT 1", "USING COVERING INDEX contacts_account"}};
+  for (const auto& [sql, index] : checks)
+    EXPECT_NE(plan_of(db_, sql).find(index), std::string::npos) << plan_of(db_, sql);
 }
 
 // The API's pages of a case's comments and events (oldest first, by keyset): each page

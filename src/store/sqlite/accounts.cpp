@@ -367,6 +367,33 @@ class Accounts final : public AccountRepository, SqliteRepository {
     return {};
   }
 
+  Status remove_account(Id id) override {
+    struct Use {
+      const char* sql;
+      const char* what;
+    };
+    for (const Use& use :
+         {Use{"SELECT 1 FROM contacts WHERE account_id = ? LIMIT 1",
+              "has contacts: give them another account, or none, first"},
+          Use{"SELECT 1 FROM cases WHERE account_id = ? LIMIT 1", "has cases, which keep their account"},
+          Use{"SELECT 1 FROM alert_rules WHERE account_id = ? LIMIT 1",
+              "is an alert rule's: change or remove the rule first"}}) {
+      MC_ASSIGN_OR_RETURN(auto qq, q(use.sql));
+      qq->bind(1, id);
+      MC_ASSIGN_OR_RETURN(auto used, qq->step());
+      if (used) return fail(ErrorCode::kConflict, "account " + std::to_string(id) + " " + use.what);
+    }
+    for (const char* sql :
+         {"DELETE FROM account_emails WHERE account_id = ?", "DELETE FROM accounts WHERE id = ?"}) {
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
+      qq->bind(1, id);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    // The unit of work rolls back what came before.
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no account " + std::to_string(id));
+    return {};
+  }
+
   Status update_account(const Account& a) override {
     {
       MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE accounts SET name = ?, support_level = ? WHERE id = ?"));

@@ -578,6 +578,7 @@ class SqliteStore final : public Store {
     return repos_.accounts->merge_contact(from, into);
   }
   Status remove_contact(Id id) override { return repos_.accounts->remove_contact(id); }
+  Status remove_account(Id id) override { return repos_.accounts->remove_account(id); }
   Status update_account(const Account& a) override { return repos_.accounts->update_account(a); }
 
   // RoutingRepository
