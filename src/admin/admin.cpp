@@ -224,6 +224,13 @@ Result<store::Contact> contact_named(store::Store& st, std::string_view named) {
   return std::move(*c);
 }
 
+Result<store::Account> account_named(store::Store& st, const std::string& name) {
+  MC_ASSIGN_OR_RETURN(auto unit, st.open_unit(store::Access::kRead));
+  MC_ASSIGN_OR_RETURN(auto a, unit.accounts().find_account_by_name(name));
+  if (!a) return fail(ErrorCode::kNotFound, "no account named " + name);
+  return std::move(*a);
+}
+
 Result<store::Contact> merge_contact(store::Store& st, store::Id from, store::Id into,
                                      std::string_view actor) {
   if (from == into) return tl::unexpected(invalid_error({"into", "a contact cannot be merged into itself"}));

@@ -66,6 +66,8 @@ Result<store::Contact> update_contact(store::Store& st, store::Id id, const Cont
 // The contact a person names by its number (all digits) or by one of its addresses
 // (letter case ignored). kNotFound when none.
 Result<store::Contact> contact_named(store::Store& st, std::string_view named);
+// The account named `name` (as it is now). kNotFound ("no account named …") when none.
+Result<store::Account> account_named(store::Store& st, const std::string& name);
 // Two contacts that are one person become one: `from`'s addresses and cases go to
 // `into`, which keeps its name and first address and takes from's account and language
 // where it has none; `from` is removed. Each case moved gets a "changed" event (field

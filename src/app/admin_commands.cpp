@@ -111,15 +111,8 @@ void register_admin_commands(CLI::App& app, Globals& g) {
           return fail_with(Error{ErrorCode::kInvalidInput, "--no-email: not with --email"});
         admin::AccountPatch patch{*name, *level, std::nullopt};
         if (*no_emails || !emails->empty()) patch.emails = *emails;
-        std::optional<store::Account> found;
-        {
-          auto unit = p->store().open_unit(store::Access::kRead);
-          if (!unit) return fail_with(unit.error());
-          auto a = unit->accounts().find_account_by_name(*which);
-          if (!a) return fail_with(a.error());
-          found = std::move(*a);
-        }
-        if (!found) return fail_with(Error{ErrorCode::kNotFound, "no account named " + *which});
+        auto found = admin::account_named(p->store(), *which);
+        if (!found) return fail_with(found.error());
         auto a = admin::update_account(p->store(), found->id, patch);
         if (!a) return fail_with(a.error());
         std::cout << "account " << a->id << " " << a->name
@@ -135,14 +128,9 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     remove->callback([&g, which] {
       g.action = [&g, which] {
         with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
-          std::optional<store::Account> found;
-          {
-            MC_ASSIGN_OR_RETURN(auto unit, rt.store().open_unit(store::Access::kRead));
-            MC_ASSIGN_OR_RETURN(found, unit.accounts().find_account_by_name(*which));
-          }
-          if (!found) return fail(ErrorCode::kNotFound, "no account named " + *which);
-          MC_RETURN_IF_ERROR(admin::remove_account(rt.store(), found->id, by.name));
-          return "removed account " + std::to_string(found->id);
+          MC_ASSIGN_OR_RETURN(auto found, admin::account_named(rt.store(), *which));
+          MC_RETURN_IF_ERROR(admin::remove_account(rt.store(), found.id, by.name));
+          return "removed account " + std::to_string(found.id);
         });
       };
     });

@@ -346,13 +346,19 @@ std::string read_until(int fd, std::string_view until) {
   return got;
 }
 
-TEST(HttpServerWorkers, ClientsThatTrickleOrIdleHoldNoWorker) {
-  // Two workers and a long request deadline: were each of these clients to hold a
-  // worker until its deadline, nothing else would be answered for 60 s.
+// Two workers and a 60 s request deadline: were a client to hold a worker until its
+// deadline, the requests a test makes beside it would wait far longer than the test does.
+HttpLimits two_workers_long_deadline() {
   HttpLimits limits;
   limits.workers = 2;
   limits.request_timeout_seconds = 60;
-  SmallServer server(limits);
+  return limits;
+}
+
+TEST(HttpServerWorkers, ClientsThatTrickleOrIdleHoldNoWorker) {
+  // Two workers and a long request deadline: were each of these clients to hold a
+  // worker until its deadline, nothing else would be answered for 60 s.
+  SmallServer server(two_workers_long_deadline());
   ASSERT_TRUE(server.ok());
   std::vector<int> fds;
   for (int i = 0; i < 20; ++i)  // a head that never ends
@@ -380,10 +386,8 @@ TEST(HttpServerWorkers, ClientsThatTrickleOrIdleHoldNoWorker) {
 }
 
 TEST(HttpServerWorkers, PastMaxConnectionsTheOneWaitingLongestIsClosed) {
-  HttpLimits limits;
-  limits.workers = 2;
+  HttpLimits limits = two_workers_long_deadline();
   limits.max_connections = 16;
-  limits.request_timeout_seconds = 60;
   SmallServer server(limits);
   ASSERT_TRUE(server.ok());
   std::vector<int> fds;
@@ -431,10 +435,7 @@ TEST(HttpServerWorkers, SlowUploadsHoldNoWorker) {
   // Two workers and a long deadline: uploads (bodies far past a form's 64 KiB) sent
   // slowly, and clients waiting for "100 Continue" that then send nothing, held a worker
   // each until their deadline; with six of them nothing else was answered for 60 s.
-  HttpLimits limits;
-  limits.workers = 2;
-  limits.request_timeout_seconds = 60;
-  SmallServer server(limits);
+  SmallServer server(two_workers_long_deadline());
   ASSERT_TRUE(server.ok());
   const std::string head = "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n";
   std::vector<int> fds;

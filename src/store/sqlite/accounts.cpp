@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <memory>
 
 #include "store/case_query.h"
@@ -36,6 +37,37 @@ class Accounts final : public AccountRepository, SqliteRepository {
       qq->bind(1, text::normalize_email(e)).bind(2, owner);
       MC_RETURN_IF_ERROR(qq->run());
     }
+    return {};
+  }
+
+  // A row that still names `id`, which keeps it from being removed: its statement (one
+  // parameter, the id; LIMIT 1) and what the refusal says of it.
+  struct Naming {
+    const char* sql;
+    const char* what;
+  };
+  // kConflict ("<kind> <id> <what>") for the first of `namings` that finds a row.
+  Status refuse_if_named(std::initializer_list<Naming> namings, const char* kind, Id id) {
+    for (const Naming& n : namings) {
+      MC_ASSIGN_OR_RETURN(auto qq, q(n.sql));
+      qq->bind(1, id);
+      MC_ASSIGN_OR_RETURN(auto named, qq->step());
+      if (named)
+        return fail(ErrorCode::kConflict, std::string(kind) + " " + std::to_string(id) + " " + n.what);
+    }
+    return {};
+  }
+
+  // Runs each statement (one parameter, the id) in order; kNotFound ("no <kind> <id>")
+  // when the last changed no row (the unit of work rolls back what came before).
+  Status delete_rows_of(std::initializer_list<const char*> sqls, const char* kind, Id id) {
+    for (const char* sql : sqls) {
+      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
+      qq->bind(1, id);
+      MC_RETURN_IF_ERROR(qq->run());
+    }
+    if (sqlite3_changes(db_) == 0)
+      return fail(ErrorCode::kNotFound, std::string("no ") + kind + " " + std::to_string(id));
     return {};
   }
 
@@ -334,64 +366,34 @@ class Accounts final : public AccountRepository, SqliteRepository {
         moved.push_back(qq->integer(0));
       }
     }
-    for (const char* sql :
-         {"DELETE FROM contacts_unverified WHERE contact_id = ?", "DELETE FROM contacts WHERE id = ?"}) {
-      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
-      qq->bind(1, from.id);
-      MC_RETURN_IF_ERROR(qq->run());
-    }
-    // The unit of work rolls back what came before.
-    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(from.id));
+    MC_RETURN_IF_ERROR(delete_rows_of(
+        {"DELETE FROM contacts_unverified WHERE contact_id = ?", "DELETE FROM contacts WHERE id = ?"},
+        "contact", from.id));
     std::sort(moved.begin(), moved.end());
     return moved;
   }
 
   Status remove_contact(Id id) override {
-    {
-      MC_ASSIGN_OR_RETURN(auto qq, q("SELECT 1 FROM cases WHERE contact_id = ? LIMIT 1"));
-      qq->bind(1, id);
-      MC_ASSIGN_OR_RETURN(auto has_case, qq->step());
-      if (has_case)
-        return fail(ErrorCode::kConflict, "contact " + std::to_string(id) +
-                                              " has cases: merge it into the contact that stays instead");
-    }
-    for (const char* sql :
-         {"DELETE FROM contact_emails WHERE contact_id = ?",
-          "DELETE FROM contacts_unverified WHERE contact_id = ?", "DELETE FROM contacts WHERE id = ?"}) {
-      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
-      qq->bind(1, id);
-      MC_RETURN_IF_ERROR(qq->run());
-    }
-    // The unit of work rolls back what came before.
-    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(id));
-    return {};
+    MC_RETURN_IF_ERROR(refuse_if_named({{"SELECT 1 FROM cases WHERE contact_id = ? LIMIT 1",
+                                         "has cases: merge it into the contact that stays instead"}},
+                                       "contact", id));
+    return delete_rows_of(
+        {"DELETE FROM contact_emails WHERE contact_id = ?",
+         "DELETE FROM contacts_unverified WHERE contact_id = ?", "DELETE FROM contacts WHERE id = ?"},
+        "contact", id);
   }
 
   Status remove_account(Id id) override {
-    struct Use {
-      const char* sql;
-      const char* what;
-    };
-    for (const Use& use :
-         {Use{"SELECT 1 FROM contacts WHERE account_id = ? LIMIT 1",
-              "has contacts: give them another account, or none, first"},
-          Use{"SELECT 1 FROM cases WHERE account_id = ? LIMIT 1", "has cases, which keep their account"},
-          Use{"SELECT 1 FROM alert_rules WHERE account_id = ? LIMIT 1",
-              "is an alert rule's: change or remove the rule first"}}) {
-      MC_ASSIGN_OR_RETURN(auto qq, q(use.sql));
-      qq->bind(1, id);
-      MC_ASSIGN_OR_RETURN(auto used, qq->step());
-      if (used) return fail(ErrorCode::kConflict, "account " + std::to_string(id) + " " + use.what);
-    }
-    for (const char* sql :
-         {"DELETE FROM account_emails WHERE account_id = ?", "DELETE FROM accounts WHERE id = ?"}) {
-      MC_ASSIGN_OR_RETURN(auto qq, q(sql));
-      qq->bind(1, id);
-      MC_RETURN_IF_ERROR(qq->run());
-    }
-    // The unit of work rolls back what came before.
-    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no account " + std::to_string(id));
-    return {};
+    MC_RETURN_IF_ERROR(refuse_if_named(
+        {{"SELECT 1 FROM contacts WHERE account_id = ? LIMIT 1",
+          "has contacts: give them another account, or none, first"},
+         {"SELECT 1 FROM cases WHERE account_id = ? LIMIT 1", "has cases, which keep their account"},
+         {"SELECT 1 FROM alert_rules WHERE account_id = ? LIMIT 1",
+          "is an alert rule's: change or remove the rule first"}},
+        "account", id));
+    return delete_rows_of(
+        {"DELETE FROM account_emails WHERE account_id = ?", "DELETE FROM accounts WHERE id = ?"}, "account",
+        id);
   }
 
   Status update_account(const Account& a) override {
