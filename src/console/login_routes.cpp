@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 
 #include "access/credentials.h"
 #include "console/client_address.h"
@@ -22,9 +23,10 @@ std::string_view login_cookie(const Context& ctx) {
   return ctx.secure_cookies ? kSecureLoginCookie : kLoginCookie;
 }
 
-std::string cookie_attributes(const Context& ctx, std::string_view path, int64_t max_age) {
-  std::string a =
-      "; Path=" + std::string(path) + "; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
+// max_age nullopt: a cookie of the browser's session, gone when the browser closes.
+std::string cookie_attributes(const Context& ctx, std::string_view path, std::optional<int64_t> max_age) {
+  std::string a = "; Path=" + std::string(path) + "; HttpOnly; SameSite=Strict";
+  if (max_age) a += "; Max-Age=" + std::to_string(*max_age);
   if (ctx.secure_cookies) a += "; Secure";
   return a;
 }
@@ -44,6 +46,8 @@ void login_form(Context& ctx, httplib::Response& res, int status, std::string_vi
                       "autocomplete=\"username\" required value=\"{}\" autofocus>"
                       "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" "
                       "type=\"password\" autocomplete=\"current-password\" required>"
+                      "<label class=\"remember\"><input name=\"remember\" type=\"checkbox\" value=\"1\">"
+                      " Keep me logged in on this computer</label>"
                       "<button type=\"submit\">Log in</button></form></div>",
                       alert, nonce, next, email));
 }
@@ -137,8 +141,15 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
     ctx.throttle.succeeded(email, key, now);
     auto cookie = ctx.sessions.start(*agent);
     if (!cookie) return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
-    res.set_header("Set-Cookie", std::string(ctx.session_cookie) + "=" + *cookie +
-                                     cookie_attributes(ctx, "/", ctx.sessions.limits().max_seconds));
+    // Unless asked to stay, the cookie ends with the browser: on a shared computer, closing
+    // the browser is a logout. Either way the session itself ends as http.session_idle_minutes
+    // and http.session_max_hours say.
+    const bool remember = form_value(req, "remember") == "1";
+    res.set_header(
+        "Set-Cookie",
+        std::string(ctx.session_cookie) + "=" + *cookie +
+            cookie_attributes(ctx, "/",
+                              remember ? std::optional(ctx.sessions.limits().max_seconds) : std::nullopt));
     redirect(res, next);
   });
 

@@ -79,7 +79,8 @@ class ConsoleClient {
                     httplib::Params{{"login_csrf", input_value(form->body, "login_csrf")},
                                     {"email", email},
                                     {"password", password},
-                                    {"next", next}});
+                                    {"next", next},
+                                    {"remember", remember ? "1" : ""}});
     if (r && r->status == 303) {
       const std::string s = set_cookie_value(*r, session_cookie);
       if (!s.empty()) {
@@ -110,6 +111,7 @@ class ConsoleClient {
   std::string login_cookie = "mc_login";
   std::string session;  // the session cookie's value
   std::string csrf;     // the session's CSRF token
+  bool remember = false;  // login() ticks "Keep me logged in"
 
  private:
   int port_;

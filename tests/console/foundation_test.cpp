@@ -392,6 +392,8 @@ TEST_F(ConsoleHttpTest, AGoodPasswordStartsASessionInAnHttpOnlyStrictCookie) {
   EXPECT_NE(line.find("; SameSite=Strict"), std::string::npos) << line;
   EXPECT_NE(line.find("; Path=/;"), std::string::npos) << line;
   EXPECT_EQ(line.find("Secure"), std::string::npos) << "no Secure on a plain-http console: " << line;
+  EXPECT_EQ(line.find("Max-Age"), std::string::npos) << "gone when the browser closes: " << line;
+  EXPECT_EQ(line.find("Expires"), std::string::npos) << line;
   EXPECT_TRUE(set_cookie_value(*r, "mc_session").starts_with("mcs_"));
   auto home = b.get("/");
   ASSERT_TRUE(home);
@@ -404,6 +406,27 @@ TEST_F(ConsoleHttpTest, AGoodPasswordStartsASessionInAnHttpOnlyStrictCookie) {
   const std::string login_line = set_cookie_line(*form, "mc_login");
   EXPECT_NE(login_line.find("; Path=/login;"), std::string::npos) << login_line;
   EXPECT_NE(login_line.find("; HttpOnly; SameSite=Strict"), std::string::npos) << login_line;
+}
+
+TEST_F(ConsoleHttpTest, KeepMeLoggedInKeepsTheCookieUntilTheSessionsMaximumAge) {
+  start("session_idle_minutes = 600\nsession_max_hours = 10\n");
+  auto form = browser().client().Get("/login");
+  ASSERT_TRUE(form);
+  EXPECT_NE(form->body.find("name=\"remember\" type=\"checkbox\""), std::string::npos) << "offered, unticked";
+  EXPECT_EQ(form->body.find("checked"), std::string::npos);
+  auto b = browser();
+  b.remember = true;
+  auto r = b.login("bob@corp.example", kPassword);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 303) << r->body;
+  EXPECT_NE(set_cookie_line(*r, "mc_session").find("; Max-Age=36000"), std::string::npos)
+      << set_cookie_line(*r, "mc_session");
+  ASSERT_TRUE(works(b));
+  // The server's limits hold for a kept cookie as for any other.
+  clock_.advance(9 * 3600);
+  ASSERT_TRUE(works(b));
+  clock_.advance(3600 + 1);
+  EXPECT_FALSE(works(b)) << "past session_max_hours";
 }
 
 TEST_F(ConsoleHttpTest, CookiesAreSecureWhenTheConsoleIsServedOverHttps) {
