@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -49,7 +50,10 @@ void must_run(const std::string& expr) {
   sqlite3_bind_text(st, 1, expr.data(), static_cast<int>(expr.size()), SQLITE_TRANSIENT);
   const int rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  if (rc != SQLITE_ROW) std::abort();
+  if (rc != SQLITE_ROW) {
+    std::fprintf(stderr, "FTS5 refused [%s]: %s\n", expr.c_str(), sqlite3_errmsg(search_table()));
+    std::abort();
+  }
 }
 
 }  // namespace

@@ -254,9 +254,9 @@ namespace {
 std::string fts_words(std::string_view user_text, bool word_starts) {
   std::string out;
   size_t i = 0;
-  auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-  };
+  // Any ASCII control character separates words: FTS5 reads its query as a C string, so a
+  // NUL inside a quoted word would end the query there, unterminated.
+  auto is_space = [](char c) { return (c >= 0 && c <= ' ') || c == 0x7f; };
   while (i < user_text.size()) {
     while (i < user_text.size() && is_space(user_text[i])) ++i;
     size_t start = i;

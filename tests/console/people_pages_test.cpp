@@ -176,6 +176,7 @@ TEST_F(PeoplePagesTest, AnAddressFindsItsContactWhosePageShowsTheirAccountAndCas
     EXPECT_EQ(some.has(">Carl</a>"), q == "car") << q;
   }
   EXPECT_TRUE(get("/contacts?q=mith").has("No contact's address or word of their name starts with mith"));
+  EXPECT_EQ(get("/contacts?q=ann%00x").status, 200) << "a NUL in the words is no server error";
   EXPECT_EQ(get("/contacts/999999").status, 404);
   EXPECT_EQ(get("/contacts/99999999999999999999").status, 404);
 }

@@ -100,6 +100,12 @@ TEST(FtsMatchExpressionTest, NeverPassesSyntaxThrough) {
   EXPECT_EQ(fts_match_expression("-x ^y"), "\"-x\" \"^y\"");
 }
 
+TEST(FtsMatchExpressionTest, ControlCharactersSeparateWords) {
+  // FTS5 reads a query as a C string: a NUL kept inside a quoted word cut the query there.
+  EXPECT_EQ(fts_match_expression(std::string("print\0er\x01jam\x7f", 13)), "\"print\" \"er\" \"jam\"");
+  EXPECT_EQ(fts_prefix_expression(std::string("\0smi", 4)), "\"smi\"*");
+}
+
 TEST(FtsMatchExpressionTest, DropsWordsWithoutLettersOrDigits) {
   EXPECT_EQ(fts_match_expression("* \" ( ) … — «»"), "");
   EXPECT_EQ(fts_match_expression(""), "");
