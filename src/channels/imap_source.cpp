@@ -53,10 +53,13 @@ class ImapClient {
 
   Status connect() {
     MC_ASSIGN_OR_RETURN(auto stream, open_stream(ep_));
+    screen_imap_replies(stream, true, m_.host);
     int rc = mailimap_connect(imap_, stream);
-    if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
-      return fail(ErrorCode::kTemporary,
-                  "IMAP greeting from " + m_.host + " failed (error " + std::to_string(rc) + ")");
+    if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+      const auto refused = refused_reply(stream);
+      return fail(ErrorCode::kTemporary, "IMAP greeting from " + m_.host + " failed (error " +
+                                             std::to_string(rc) + ")" + (refused ? ": " + *refused : ""));
+    }
     connected_ = true;
     if (m_.tls == domain::TlsMode::kStartTls) {
       rc = mailimap_socket_starttls_with_callback(imap_, set_server_name_callback,
@@ -66,6 +69,7 @@ class ImapClient {
                     "STARTTLS with " + m_.host + " failed (error " + std::to_string(rc) + ")");
       MC_RETURN_IF_ERROR(verify_certificate(imap_->imap_stream, ep_));
       end_of_stream_is_an_error(imap_->imap_stream, ep_.bounds);
+      screen_imap_replies(imap_->imap_stream, false, m_.host);
     }
     MC_RETURN_IF_ERROR(plaintext_auth_allowed(m_));
     Secret s;
@@ -74,8 +78,7 @@ class ImapClient {
              ? mailimap_oauth2_authenticate(imap_, m_.user.c_str(), s.value.c_str())
              : mailimap_login(imap_, m_.user.c_str(), s.value.c_str());
     if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kInvalidInput,
-                  "authentication as " + m_.user + " failed" + server_says(imap_->imap_response));
+      return fail(ErrorCode::kInvalidInput, "authentication as " + m_.user + " failed" + says());
     // libetpan's mailimap_capability copies the capabilities the server last announced
     // without checking there are any: a server that answers CAPABILITY without listing
     // them, and never listed them before, crashed it (found by fuzz/mailbox_reply_fuzz).
@@ -112,8 +115,7 @@ class ImapClient {
   Status select() {
     int rc = mailimap_select(imap_, m_.folder.c_str());
     if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kNotFound,
-                  "folder " + m_.folder + " cannot be opened" + server_says(imap_->imap_response));
+      return fail(ErrorCode::kNotFound, "folder " + m_.folder + " cannot be opened" + says());
     uidvalidity_ = imap_->imap_selection_info ? imap_->imap_selection_info->sel_uidvalidity : 0;
     return {};
   }
@@ -130,8 +132,7 @@ class ImapClient {
       int rc = mailimap_uid_search(imap_, nullptr, key, &result);
       set_reply_max_bytes(imap_->imap_stream, bound);
       mailimap_search_key_free(key);
-      if (rc != MAILIMAP_NO_ERROR)
-        return fail(ErrorCode::kTemporary, "UID SEARCH failed" + server_says(imap_->imap_response));
+      if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID SEARCH failed" + says());
       for (clistiter* it = clist_begin(result); it; it = clist_next(it))
         out.insert(*static_cast<uint32_t*>(clist_content(it)));
       mailimap_search_result_free(result);
@@ -193,8 +194,7 @@ class ImapClient {
     int rc = mailimap_uid_fetch(imap_, set, ft, &result);
     mailimap_fetch_type_free(ft);
     mailimap_set_free(set);
-    if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "UID FETCH failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID FETCH failed" + says());
     std::vector<Head> out;
     for (clistiter* it = clist_begin(result); it; it = clist_next(it)) {
       auto* msg = static_cast<struct mailimap_msg_att*>(clist_content(it));
@@ -247,8 +247,7 @@ class ImapClient {
         rc = transfer();
       }
       if (rc != MAILIMAP_NO_ERROR)
-        return fail(ErrorCode::kTemporary,
-                    "moving mail to " + folder + " failed" + server_says(imap_->imap_response));
+        return fail(ErrorCode::kTemporary, "moving mail to " + folder + " failed" + says());
       if (has("MOVE")) return {};
     }
     // delete, and the second half of COPY + EXPUNGE.
@@ -256,8 +255,7 @@ class ImapClient {
     struct mailimap_set* set = make_set(uids);
     int rc = has("UIDPLUS") ? mailimap_uid_expunge(imap_, set) : mailimap_expunge(imap_);
     mailimap_set_free(set);
-    if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "EXPUNGE failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "EXPUNGE failed" + says());
     return {};
   }
 
@@ -265,8 +263,7 @@ class ImapClient {
   // Returns true when the server spoke.
   Result<bool> idle(const std::atomic<bool>& stop, std::chrono::seconds max) {
     int rc = mailimap_idle(imap_);
-    if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "IDLE failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "IDLE failed" + says());
     if (mailstream_setup_idle(imap_->imap_stream) != 0)
       return fail(ErrorCode::kTemporary, "cannot wait in IDLE");
     bool spoke = false;
@@ -276,7 +273,7 @@ class ImapClient {
     while (!stop.load() && std::chrono::steady_clock::now() < end) {
       // The server's first notification may have come in the same read as its "+ idling"
       // and sit in libetpan's buffer, where waiting on the socket would not see it.
-      if (imap_->imap_stream->read_buffer_len > 0) {
+      if (imap_->imap_stream->read_buffer_len > 0 || reply_bytes_held(imap_->imap_stream)) {
         spoke = true;
         break;
       }
@@ -296,8 +293,7 @@ class ImapClient {
     mailstream_unsetup_idle(imap_->imap_stream);
     if (broken) return fail(ErrorCode::kTemporary, "the connection broke during IDLE");
     rc = mailimap_idle_done(imap_);
-    if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "ending IDLE failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "ending IDLE failed" + says());
     return spoke;
   }
 
@@ -320,8 +316,7 @@ class ImapClient {
     int rc = mailimap_uid_fetch(imap_, set, ft, &result);
     mailimap_fetch_type_free(ft);
     mailimap_set_free(set);
-    if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "UID FETCH RFC822.SIZE failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID FETCH RFC822.SIZE failed" + says());
     std::vector<uint32_t> asked = uids;
     std::sort(asked.begin(), asked.end());
     std::map<uint32_t, uint64_t> out;
@@ -357,8 +352,7 @@ class ImapClient {
     mailimap_set_free(set);
     if (rc != MAILIMAP_NO_ERROR)
       return fail(ErrorCode::kTemporary, "UID FETCH " + std::to_string(uid) + " BODY.PEEK[]<" +
-                                             std::to_string(offset) + "> failed" +
-                                             server_says(imap_->imap_response));
+                                             std::to_string(offset) + "> failed" + says());
     std::string out;
     bool found = false;
     for (clistiter* it = clist_begin(result); it && !found; it = clist_next(it)) {
@@ -384,6 +378,11 @@ class ImapClient {
   }
 
  private:
+  // What the server said to the last command, or why its reply was refused unread.
+  std::string says() const {
+    if (auto refused = refused_reply(imap_->imap_stream)) return ": " + *refused;
+    return server_says(imap_->imap_response);
+  }
   static struct mailimap_set* make_set(const std::vector<uint32_t>& uids) {
     struct mailimap_set* set = mailimap_set_new_empty();
     for (uint32_t u : uids) mailimap_set_add_single(set, u);
@@ -397,8 +396,7 @@ class ImapClient {
     int rc = mailimap_uid_store(imap_, set, att);
     mailimap_set_free(set);
     mailimap_store_att_flags_free(att);
-    if (rc != MAILIMAP_NO_ERROR)
-      return fail(ErrorCode::kTemporary, "UID STORE failed" + server_says(imap_->imap_response));
+    if (rc != MAILIMAP_NO_ERROR) return fail(ErrorCode::kTemporary, "UID STORE failed" + says());
     return {};
   }
 

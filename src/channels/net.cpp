@@ -6,6 +6,7 @@
 #include <libetpan/libetpan.h>
 #include <netdb.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,9 +17,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <new>
+#include <optional>
+#include <string_view>
 #include <utility>
 
+#include "channels/imap_screen.h"
 #include "util/text.h"
 
 namespace mailcase::channels {
@@ -78,6 +83,8 @@ struct Guard {
   uint64_t read = 0;                            // bytes read since the last write
   std::chrono::steady_clock::time_point since;  // the last write (or the stream's start)
   bool broken = false;  // a reply broke the bounds: the connection is read no more (nor its LOGOUT's reply)
+  std::unique_ptr<ImapReplyScreen> screen;  // IMAP: replies judged before libetpan reads them
+  std::string peer;                         // the server, for the log
 };
 Guard* guard_of(mailstream_low* s) {
   return static_cast<Guard*>(s->data);
@@ -85,8 +92,9 @@ Guard* guard_of(mailstream_low* s) {
 mailstream_low* inner_of(mailstream_low* s) {
   return guard_of(s)->inner;
 }
-ssize_t guard_read(mailstream_low* s, void* buf, size_t count) {
-  Guard& g = *guard_of(s);
+// One read of the server's bytes within the reply's bounds: -1 past them, at an error, or
+// at the end of the stream.
+ssize_t bounded_read(Guard& g, void* buf, size_t count) {
   if (g.broken) return -1;
   if (g.bounds.max_bytes > 0) {
     if (g.read >= g.bounds.max_bytes) {
@@ -109,6 +117,30 @@ ssize_t guard_read(mailstream_low* s, void* buf, size_t count) {
   ssize_t r = mailstream_low_read(g.inner, buf, count);
   if (r > 0) g.read += static_cast<uint64_t>(r);
   return r == 0 ? -1 : r;
+}
+ssize_t guard_read(mailstream_low* s, void* buf, size_t count) {
+  Guard& g = *guard_of(s);
+  if (!g.screen) return bounded_read(g, buf, count);
+  // Reads until the screen has judged some bytes: a line is held back until it has been
+  // seen whole (or enough of it), so libetpan never reads a line the screen refuses.
+  while (g.screen->ready().empty()) {
+    if (g.screen->refused()) {
+      if (!g.broken)
+        spdlog::warn("IMAP server {}: reply refused, the connection is dropped: {}", g.peer,
+                     *g.screen->refused());
+      g.broken = true;
+      return -1;
+    }
+    char chunk[16384];
+    const ssize_t r = bounded_read(g, chunk, sizeof chunk);
+    if (r < 0) return -1;
+    g.screen->take(std::string_view(chunk, static_cast<size_t>(r)));
+  }
+  const std::string_view ready = g.screen->ready();
+  const size_t n = std::min(count, ready.size());
+  std::memcpy(buf, ready.data(), n);
+  g.screen->consume(n);
+  return static_cast<ssize_t>(n);
 }
 ssize_t guard_write(mailstream_low* s, const void* buf, size_t count) {
   Guard& g = *guard_of(s);
@@ -165,6 +197,25 @@ void end_of_stream_is_an_error(mailstream* stream, const ReplyBounds& bounds) {
   }
   mailstream_low_set_timeout(guard, mailstream_low_get_timeout(inner));
   mailstream_set_low(stream, guard);
+}
+
+void screen_imap_replies(mailstream* stream, bool greeting_first, std::string_view peer) {
+  mailstream_low* low = mailstream_get_low(stream);
+  if (!low || low->driver != &kEndOfStreamGuard) return;
+  guard_of(low)->screen = std::make_unique<ImapReplyScreen>(greeting_first);
+  guard_of(low)->peer = std::string(peer);
+}
+
+bool reply_bytes_held(mailstream* stream) {
+  mailstream_low* low = stream ? mailstream_get_low(stream) : nullptr;
+  if (!low || low->driver != &kEndOfStreamGuard || !guard_of(low)->screen) return false;
+  return !guard_of(low)->screen->ready().empty();
+}
+
+std::optional<std::string> refused_reply(mailstream* stream) {
+  mailstream_low* low = stream ? mailstream_get_low(stream) : nullptr;
+  if (!low || low->driver != &kEndOfStreamGuard || !guard_of(low)->screen) return std::nullopt;
+  return guard_of(low)->screen->refused();
 }
 
 uint64_t set_reply_max_bytes(mailstream* stream, uint64_t max_bytes) {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/model.h"
@@ -47,6 +49,18 @@ struct Endpoint {
 // `bounds`. open_stream does it; call it again after STARTTLS, which replaces the
 // stream's lower layer.
 void end_of_stream_is_an_error(mailstream* stream, const ReplyBounds& bounds);
+
+// Holds each IMAP reply line of a stream end_of_stream_is_an_error made back until
+// ImapReplyScreen has judged it, and breaks the connection at the first line it refuses
+// (libetpan crashes on some malformed replies: channels/imap_screen.h). greeting_first:
+// the server's next line is its greeting. Call it again after STARTTLS, as
+// end_of_stream_is_an_error. Another stream is left as it is.
+void screen_imap_replies(mailstream* stream, bool greeting_first, std::string_view peer);
+// Whether the screen holds judged bytes libetpan has not read yet (a wait on the socket
+// would not see them).
+bool reply_bytes_held(mailstream* stream);
+// Why the screen of the stream refused the server's reply; nullopt when it did not.
+std::optional<std::string> refused_reply(mailstream* stream);
 
 // Sets the most bytes of each reply read from now on (ReplyBounds::max_bytes) on a
 // stream end_of_stream_is_an_error made; returns the bound it had (0 for another stream,

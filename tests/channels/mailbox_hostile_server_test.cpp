@@ -255,6 +255,29 @@ TEST_F(HostileServerTest, AnImapServerListingNoCapabilitiesIsNotACrash) {
   EXPECT_NE(out.find("fetched 0 mails"), std::string::npos) << out;
 }
 
+// libetpan crashed on these replies (a NULL list freed, a NULL parser context read): the
+// screen (channels/imap_screen.h) refuses each before libetpan reads it.
+TEST_F(HostileServerTest, AnImapGreetingCarryingFlagsEndsTheFetchWithAnErrorNotACrash) {
+  ScriptedServer server("* OK [PERMANENTFLAGS (\\Seen)] ready\r\n1 OK logged in\r\n");
+  ASSERT_TRUE(server.ok());
+  auto [rc, out] = fetch("imap", server.port(), "seen");
+  ASSERT_NE(rc, -1) << "the fetch crashed: " << out;
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("greeting carries the response code [PERMANENTFLAGS]"), std::string::npos) << out;
+}
+
+TEST_F(HostileServerTest, AnImapSelectWithAMalformedFlagListEndsTheFetchWithAnErrorNotACrash) {
+  ScriptedServer server(
+      "* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* 0 EXISTS\r\n"
+      "* OK [PERMANENTFLAGS (\x01\\Answered %%)] Flags permitted.\r\n* OK [UIDVALIDITY 7] ok\r\n"
+      "3 OK [READ-WRITE] selected\r\n* SEARCH\r\n4 OK done\r\n");
+  ASSERT_TRUE(server.ok());
+  auto [rc, out] = fetch("imap", server.port(), "seen");
+  ASSERT_NE(rc, -1) << "the fetch crashed: " << out;
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("PERMANENTFLAGS list holds something that is no flag"), std::string::npos) << out;
+}
+
 // An IMAP session up to its first UID SEARCH, whose reply follows.
 const std::string kImapUpToSearch =
     "* OK ready\r\n1 OK logged in\r\n2 OK done\r\n* 0 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n3 OK "
