@@ -76,6 +76,27 @@ bool flag_perm_list(std::string_view list, bool& closed) {
   }
 }
 
+// Whether `list` (what follows "CAPABILITY") is 1*(SP capability) up to `end` (the code's
+// "]", or the line's end when end is '\0'), capabilities being atoms ("AUTH=PLAIN" is one):
+// libetpan loses the list it had on an empty or malformed one, then copies the loss.
+bool capability_list(std::string_view list, char end) {
+  if (end == '\0') {
+    while (list.ends_with('\n') || list.ends_with('\r')) list.remove_suffix(1);
+  }
+  size_t i = 0, atoms = 0;
+  while (true) {
+    const size_t spaces_from = i;
+    while (i < list.size() && list[i] == ' ') ++i;
+    if (i >= list.size()) return end == '\0' && atoms > 0;
+    if (list[i] == end) return atoms > 0;
+    if (i == spaces_from) return false;  // no space before it
+    const size_t start = i;
+    while (i < list.size() && atom_char(list[i])) ++i;
+    if (i == start) return false;
+    ++atoms;
+  }
+}
+
 }  // namespace
 
 void ImapReplyScreen::take(std::string_view bytes) {
@@ -141,6 +162,12 @@ bool ImapReplyScreen::judge(std::string_view line, bool whole, bool literal_foll
   const size_t sp1 = line.find(' ');
   if (sp1 == std::string_view::npos) return true;
   const std::string_view rest = line.substr(sp1 + 1);
+  if (line.substr(0, sp1) == "*" && rest.size() >= 10 && text::iequals(rest.substr(0, 10), "CAPABILITY") &&
+      (rest.size() == 10 || !atom_char(rest[10]))) {
+    if (!whole || literal_follows || !capability_list(rest.substr(10), '\0'))
+      return refuse("the server's CAPABILITY list is empty or malformed");
+    return true;
+  }
   const size_t sp2 = rest.find(' ');
   if (sp2 == std::string_view::npos || sp2 + 1 >= rest.size() || rest[sp2 + 1] != '[') return true;
   const std::string_view cond = rest.substr(0, sp2);
@@ -155,6 +182,8 @@ bool ImapReplyScreen::judge(std::string_view line, bool whole, bool literal_foll
   if (greeting_ && !text::iequals(name, "CAPABILITY") && !text::iequals(name, "ALERT"))
     return refuse("the server's greeting carries the response code [" + quoted(name) +
                   "], which is no greeting's");
+  if (text::iequals(name, "CAPABILITY") && !capability_list(code.substr(name_end), ']'))
+    return refuse("the server's CAPABILITY list is empty or malformed");
   if (text::iequals(name, "PERMANENTFLAGS")) {
     bool closed = false;
     if (!flag_perm_list(code.substr(name_end), closed)) {

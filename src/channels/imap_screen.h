@@ -7,6 +7,8 @@
 //  - a response code in the greeting other than CAPABILITY or ALERT, or a literal in the
 //    greeting: libetpan parses the greeting without the parser context it dereferences
 //    for flags and literals.
+//  - a CAPABILITY list, as a response or a response code, that is empty or holds
+//    something that is no atom: libetpan loses the list it had and copies the loss.
 // The screen sits between the socket and libetpan (channels/net.h), holds back each
 // reply line until it has seen enough of it to judge, and refuses the connection at the
 // first such line, before libetpan reads a byte of it. Literals (a mail's bytes) pass

@@ -80,6 +80,24 @@ TEST(ImapReplyScreen, AGreetingWithAnotherCodeThanCapabilityOrALiteralIsRefused)
   EXPECT_EQ(pass(later, "* OK [UIDVALIDITY 3] ok\r\n"), "* OK [UIDVALIDITY 3] ok\r\n");
 }
 
+TEST(ImapReplyScreen, AnEmptyOrMalformedCapabilityListIsRefused) {
+  for (const std::string bad :
+       {"* OK [CAPABILITY] ready\r\n", "* OK [CAPABILITY IMAP4rev1 (x)] ready\r\n", "* CAPABILITY\r\n",
+        "* CAPABILITY IMAP4rev1 caf\xc3\xa9\r\n", "* CAPABILITY IMAP4rev1 {3}\r\nabc\r\n"}) {
+    ImapReplyScreen s(bad.find('[') != std::string::npos);
+    EXPECT_EQ(pass(s, bad), "") << bad;
+    ASSERT_TRUE(s.refused()) << bad;
+    EXPECT_NE(s.refused()->find("CAPABILITY"), std::string::npos) << *s.refused();
+  }
+  for (const std::string good :
+       {"* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE\r\n", "* CAPABILITY IMAP4rev1  MOVE \r\n",
+        "* capability IMAP4rev1\n", "2 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] Logged in\r\n"}) {
+    ImapReplyScreen s(false);
+    EXPECT_EQ(pass(s, good), good);
+    EXPECT_FALSE(s.refused()) << good << *s.refused();
+  }
+}
+
 TEST(ImapReplyScreen, ALiteralPassesUnreadByItsSize) {
   // A mail whose lines look like refused replies is a literal's bytes: never judged.
   const std::string mail = "* OK [PERMANENTFLAGS (%%)] x\r\nSubject: hi\r\n";
