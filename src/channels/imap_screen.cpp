@@ -97,6 +97,27 @@ bool capability_list(std::string_view list, char end) {
   }
 }
 
+// Whether a line begins as an untagged FETCH response: "*" SP nz-number SP "FETCH".
+bool is_fetch_response(std::string_view line) {
+  if (!line.starts_with("* ")) return false;
+  size_t i = 2;
+  const size_t digits = i;
+  while (i < line.size() && line[i] >= '0' && line[i] <= '9') ++i;
+  if (i == digits || i >= line.size() || line[i] != ' ') return false;
+  const std::string_view word = line.substr(i + 1, 5);
+  return word.size() == 5 && text::iequals(word, "FETCH");
+}
+
+// Whether every body section a FETCH response's text names is the whole mail ("BODY[]",
+// all mailcase asks for): libetpan leaks what it parsed of a malformed section.
+bool body_sections_asked(std::string_view segment) {
+  for (size_t i = 0; i + 5 <= segment.size(); ++i) {
+    if (segment[i + 4] != '[' || !text::iequals(segment.substr(i, 4), "BODY")) continue;
+    if (i + 5 >= segment.size() || segment[i + 5] != ']') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void ImapReplyScreen::take(std::string_view bytes) {
@@ -124,32 +145,45 @@ void ImapReplyScreen::scan() {
     const size_t nl = buffer_.find('\n', scanned_);
     const size_t end = nl == std::string::npos ? buffer_.size() : nl + 1;
     const std::string_view piece(buffer_.data() + scanned_, end - scanned_);
-    if (line_.size() < kMaxHeldLine) line_.append(piece.substr(0, kMaxHeldLine - line_.size()));
+    if (segment_.size() < kMaxHeldLine) segment_.append(piece.substr(0, kMaxHeldLine - segment_.size()));
     tail_.append(piece.substr(piece.size() - std::min(piece.size(), kTailBytes)));
     if (tail_.size() > kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
     scanned_ = end;
     if (nl == std::string::npos) {
-      if (!line_passes_ && line_.size() >= kMaxHeldLine) {
-        if (!judge(line_, false, false)) return;
-        line_passes_ = true;
+      if (!passed_early_ && segment_.size() >= kMaxHeldLine) {
+        if (!judge_segment(false, false)) return;
+        passed_early_ = true;
       }
-      if (line_passes_) ready_ = scanned_;
-      return;  // the rest of the line is still to come
+      if (passed_early_) ready_ = scanned_;
+      return;  // the rest of the segment is still to come
     }
     const auto literal = literal_announced(tail_);
-    if (!line_passes_ && !judge(line_, !literal, literal.has_value())) return;
+    if (!passed_early_ && !judge_segment(!literal, literal.has_value())) return;
     ready_ = scanned_;
+    segment_.clear();
     tail_.clear();
+    passed_early_ = false;
     if (literal) {
-      // The line goes on after the literal; its beginning was judged.
-      literal_left_ = *literal;
-      line_passes_ = true;
+      literal_left_ = *literal;  // the line goes on after the literal, in a segment of its own
+      first_segment_ = false;
     } else {
-      line_.clear();
-      line_passes_ = false;
+      first_segment_ = true;
+      fetch_line_ = false;
       greeting_ = false;
     }
   }
+}
+
+bool ImapReplyScreen::judge_segment(bool line_ends, bool literal_follows) {
+  if (first_segment_) {
+    if (!judge(segment_, line_ends, literal_follows)) return false;
+    fetch_line_ = is_fetch_response(segment_);
+  }
+  if (fetch_line_ && !body_sections_asked(segment_)) {
+    refused_ = "the server answered a FETCH with a body section mailcase did not ask for";
+    return false;
+  }
+  return true;
 }
 
 bool ImapReplyScreen::judge(std::string_view line, bool whole, bool literal_follows) {

@@ -8,7 +8,9 @@
 //    greeting: libetpan parses the greeting without the parser context it dereferences
 //    for flags and literals.
 //  - a CAPABILITY list, as a response or a response code, that is empty or holds
-//    something that is no atom: libetpan loses the list it had and copies the loss.
+//    something that is no atom: libetpan loses the list it had and copies the loss;
+//  - a FETCH response naming a body section other than the whole mail's (`BODY[]`, all
+//    mailcase asks for): libetpan leaks what it parsed of a malformed one.
 // The screen sits between the socket and libetpan (channels/net.h), holds back each
 // reply line until it has seen enough of it to judge, and refuses the connection at the
 // first such line, before libetpan reads a byte of it. Literals (a mail's bytes) pass
@@ -43,6 +45,9 @@ class ImapReplyScreen {
 
  private:
   void scan();
+  // Judges segment_ (the part of a line up to its end or to a literal), as judge() for a
+  // line's first segment, and for a FETCH response's every segment its body sections.
+  bool judge_segment(bool line_ends, bool literal_follows);
   // Judges the line held so far (`whole`: its end was seen, else it is kMaxHeldLine long or
   // a literal follows); sets refused_ and returns false when it must not pass.
   bool judge(std::string_view line, bool whole, bool literal_follows);
@@ -51,9 +56,11 @@ class ImapReplyScreen {
   size_t ready_ = 0;           // buffer_'s first ready_ bytes are judged
   size_t scanned_ = 0;         // buffer_'s bytes looked at (ready_ <= scanned_)
   uint64_t literal_left_ = 0;  // bytes of an announced literal still to pass
-  std::string line_;           // the current line's text so far, literals left out (bounded)
-  std::string tail_;           // the current line's last bytes, for a literal's announcement
-  bool line_passes_ = false;   // the current line was judged on its beginning and passes
+  std::string segment_;        // the current segment's text so far (bounded)
+  std::string tail_;           // the current segment's last bytes, for a literal's announcement
+  bool passed_early_ = false;  // the current segment was judged on its beginning and passes
+  bool first_segment_ = true;  // the current segment begins a line
+  bool fetch_line_ = false;    // the current line is an untagged FETCH response
   bool greeting_ = true;       // the current line is the greeting
   std::optional<std::string> refused_;
 };

@@ -115,6 +115,21 @@ TEST(ImapReplyScreen, ALiteralPassesUnreadByItsSize) {
   EXPECT_FALSE(binary.refused());
 }
 
+TEST(ImapReplyScreen, AFetchNamingABodySectionNotAskedForIsRefused) {
+  for (const std::string bad : {"* 1 FETCH (UID 4 BODY[HEADER.FI] {3}\r\nabc)\r\n",
+                                "* 1 FETCH (UID 4 BODY[] {3}\r\nabc BODY[1] {3}\r\nxyz)\r\n"}) {
+    ImapReplyScreen s(false);
+    pass(s, bad);
+    ASSERT_TRUE(s.refused()) << bad;
+    EXPECT_NE(s.refused()->find("body section"), std::string::npos) << *s.refused();
+  }
+  // A mail's bytes (a literal) and other replies may say BODY[...] freely.
+  const std::string ok = "* 1 FETCH (UID 4 BODY[]<0> {9}\r\nBODY[1.2]\r\n3 OK BODY[TEXT] done\r\n";
+  ImapReplyScreen s(false);
+  EXPECT_EQ(pass(s, ok), ok);
+  EXPECT_FALSE(s.refused());
+}
+
 TEST(ImapReplyScreen, ALongLineFlowsOnOnceItsBeginningPassed) {
   std::string search = "* SEARCH";
   while (search.size() < 3 * ImapReplyScreen::kMaxHeldLine) search += " 123456";
