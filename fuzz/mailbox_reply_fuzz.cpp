@@ -6,11 +6,10 @@
 // says, the pass ends (an error or a report) without a crash, a leak, a sanitizer
 // report or a hang, and no mail larger than the size limit reaches the sink.
 //
-// IMAP is fuzzed only with MAILBOX_REPLY_FUZZ_IMAP=1 in the environment: libetpan's own
-// IMAP response parser crashes on some malformed replies (a NULL list freed in
-// mailimap_response_parse during SELECT, within seconds), which mailcase cannot guard
-// against short of its own IMAP parser; CI runs POP3, whose replies after login mailcase
-// reads itself. (mailimap_capability's crash and the end-of-stream spin are guarded.)
+// libetpan's own IMAP response parser crashes or leaks on some malformed replies; the
+// stream's screen (channels/imap_screen.h) refuses those before libetpan reads them, so
+// both protocols are fuzzed. (mailimap_capability's crash on a server that never lists
+// capabilities and the end-of-stream spin are guarded in the clients themselves.)
 //
 // Input layout: the first byte picks the protocol (bit 0: POP3), the --after mode
 // (bits 1-2) and the size limit (bit 3: 2 MiB, else 4096 bytes); the rest is every byte
@@ -166,8 +165,7 @@ struct World {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World* w = new World();  // kept for the process's life: no leak reported
   if (size == 0) return 0;
-  static const bool imap_too = std::getenv("MAILBOX_REPLY_FUZZ_IMAP") != nullptr;
-  const bool pop3 = (data[0] & 1) || !imap_too;
+  const bool pop3 = (data[0] & 1) != 0;
   store::Mailbox m;
   m.name = pop3 ? "p" : "i";
   m.protocol = pop3 ? domain::Protocol::kPop3 : domain::Protocol::kImap;
