@@ -228,21 +228,24 @@ class Node {
     return {};
   }
 
-  // The outbox worker, when outbound mail is enabled. It works through pooled units of
-  // its own, and a mail it gives up on is told on its case by the case services.
+  // The outbox's senders (outbound.senders), when outbound mail is enabled. Each works
+  // through pooled units of its own under a worker name of its own, claiming one mail at a
+  // time, and a mail one gives up on is told on its case by the case services.
   void start_outbox() {
     const config::Config& cfg = rt_.config();
     if (!cfg.outbound.enabled) return;
-    threads_.emplace_back([this] {
-      services::CaseServices& cases = rt_.cases();
-      outbound::FailureNote note = [&cases](store::UnitOfWork& w, const store::OutboxMail& m,
-                                            const std::string& text) {
-        return cases.mail_failed(w, m, text);
-      };
-      outbound::run_outbox(rt_.store(), rt_.config(), note, stop_, rt_.clock());
-    });
-    std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port
-              << std::endl;
+    for (int i = 0; i < cfg.outbound.senders; ++i) {
+      threads_.emplace_back([this] {
+        services::CaseServices& cases = rt_.cases();
+        outbound::FailureNote note = [&cases](store::UnitOfWork& w, const store::OutboxMail& m,
+                                              const std::string& text) {
+          return cases.mail_failed(w, m, text);
+        };
+        outbound::run_outbox(rt_.store(), rt_.config(), note, stop_, rt_.clock());
+      });
+    }
+    std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port << " ("
+              << cfg.outbound.senders << " senders)" << std::endl;
   }
 
   void serve_pages() {

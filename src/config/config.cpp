@@ -227,6 +227,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "outbound", "survey", o.survey);
     read(t, "outbound", "link_valid_days", o.link_valid_days);
     read(t, "outbound", "max_attempts", o.max_attempts);
+    read(t, "outbound", "senders", o.senders);
     read(t, "outbound", "max_auto_replies_total_per_hour", o.max_auto_replies_total_per_hour);
     read(t, "outbound", "confirm_unverified_senders", o.confirm_unverified_senders);
     read(t, "http", "max_head_bytes", c.http.max_head_bytes);
@@ -344,31 +345,33 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     return fail(ErrorCode::kInvalidInput, file.string() + ": " + std::string(key) + " must be " +
                                               std::to_string(lo) + " to " + std::to_string(hi));
   };
-  for (auto s : {within("http.session_idle_minutes", static_cast<uint64_t>(std::max(0, h.session_idle_minutes)), 1,
-                        100'000),
-                 within("http.session_max_hours", static_cast<uint64_t>(std::max(0, h.session_max_hours)), 1, 10'000),
-                 within("http.login_failures_per_account",
-                        static_cast<uint64_t>(std::max(0, h.login_failures_per_account)), 1, 1'000),
-                 within("http.login_failures_per_address",
-                        static_cast<uint64_t>(std::max(0, h.login_failures_per_address)), 1, 100'000),
-                 within("http.login_window_minutes", static_cast<uint64_t>(std::max(0, h.login_window_minutes)), 1,
-                        10'000),
-                 within("limits.max_header_fields", c.limits.max_header_fields, 1, 10'000'000),
-                 within("limits.max_header_bytes", c.limits.max_header_bytes, 1024, 1ull << 30),
-                 within("limits.max_addresses", c.limits.max_addresses, 1, 100000),
-                 within("limits.max_kept_headers", c.limits.max_kept_headers, 1, 1000000),
-                 within("lmtp.max_line_bytes", c.lmtp.max_line_bytes, 1000, 64ull << 20),
-                 within("lmtp.idle_timeout", static_cast<uint64_t>(c.lmtp.idle_timeout_seconds), 1, 86400),
-                 within("lmtp.max_connections", static_cast<uint64_t>(c.lmtp.max_connections), 1, 10000),
-                 within("lmtp.commit_batch", c.lmtp.commit_batch, 1, 10000),
-                 within("lmtp.max_buffered_bytes", c.lmtp.max_buffered_bytes, 65536, 1ull << 40),
-                 within("mailbox.fetch_batch", c.mailbox.fetch_batch, 1, 10000),
-                 within("deliver.max_connections", static_cast<uint64_t>(std::max(0, c.deliver.max_connections)), 1,
-                        10000),
-                 within("deliver.request_timeout",
-                        static_cast<uint64_t>(std::max<int64_t>(0, c.deliver.request_timeout_seconds)), 1, 86400),
-                 within("deliver.idle_timeout",
-                        static_cast<uint64_t>(std::max<int64_t>(0, c.deliver.idle_timeout_seconds)), 1, 86400)})
+  for (auto s :
+       {within("http.session_idle_minutes", static_cast<uint64_t>(std::max(0, h.session_idle_minutes)), 1,
+               100'000),
+        within("http.session_max_hours", static_cast<uint64_t>(std::max(0, h.session_max_hours)), 1, 10'000),
+        within("http.login_failures_per_account",
+               static_cast<uint64_t>(std::max(0, h.login_failures_per_account)), 1, 1'000),
+        within("http.login_failures_per_address",
+               static_cast<uint64_t>(std::max(0, h.login_failures_per_address)), 1, 100'000),
+        within("http.login_window_minutes", static_cast<uint64_t>(std::max(0, h.login_window_minutes)), 1,
+               10'000),
+        within("limits.max_header_fields", c.limits.max_header_fields, 1, 10'000'000),
+        within("limits.max_header_bytes", c.limits.max_header_bytes, 1024, 1ull << 30),
+        within("limits.max_addresses", c.limits.max_addresses, 1, 100000),
+        within("limits.max_kept_headers", c.limits.max_kept_headers, 1, 1000000),
+        within("lmtp.max_line_bytes", c.lmtp.max_line_bytes, 1000, 64ull << 20),
+        within("lmtp.idle_timeout", static_cast<uint64_t>(c.lmtp.idle_timeout_seconds), 1, 86400),
+        within("lmtp.max_connections", static_cast<uint64_t>(c.lmtp.max_connections), 1, 10000),
+        within("lmtp.commit_batch", c.lmtp.commit_batch, 1, 10000),
+        within("lmtp.max_buffered_bytes", c.lmtp.max_buffered_bytes, 65536, 1ull << 40),
+        within("mailbox.fetch_batch", c.mailbox.fetch_batch, 1, 10000),
+        within("outbound.senders", static_cast<uint64_t>(std::max(0, c.outbound.senders)), 1, 32),
+        within("deliver.max_connections", static_cast<uint64_t>(std::max(0, c.deliver.max_connections)), 1,
+               10000),
+        within("deliver.request_timeout",
+               static_cast<uint64_t>(std::max<int64_t>(0, c.deliver.request_timeout_seconds)), 1, 86400),
+        within("deliver.idle_timeout",
+               static_cast<uint64_t>(std::max<int64_t>(0, c.deliver.idle_timeout_seconds)), 1, 86400)})
     if (!s) return tl::unexpected<Error>(s.error());
   return c;
 }
@@ -475,6 +478,9 @@ survey = true
 link_valid_days = 30
 # Sending attempts (with growing delays) before a mail is marked failed on its case.
 max_attempts = 10
+# Mails sent side by side (1-32): a slow relay holds one, not the outbox. A case's mails
+# to one address still go out in the order they were written.
+senders = 4
 # Automatic replies (confirmations) to anyone per hour, at most (a flood of new senders).
 max_auto_replies_total_per_hour = 200
 # Confirm a new case even when the envelope sender is in another domain than From and

@@ -76,6 +76,9 @@ struct Outbound {
   bool survey = true;                              // invite to the survey when a case closes
   int link_valid_days = 30;                        // customer page links expire after this
   int max_attempts = 10;                           // then the mail is failed, shown on its case
+  // Senders working side by side in `serve` (1-32): a slow or hanging relay holds one
+  // mail, not the outbox. A case's mails to one address still go in order.
+  int senders = 4;
   // Automatic replies in all per hour, at most (a flood of new senders).
   int max_auto_replies_total_per_hour = 200;
   // Confirm a new case even when the envelope sender's domain is not the From's and the

@@ -1500,6 +1500,12 @@ ALTER TABLE raw_messages ADD COLUMN problems TEXT NOT NULL DEFAULT '';
       {45, R"sql(
 CREATE INDEX IF NOT EXISTS cases_account ON cases(account_id) WHERE account_id IS NOT NULL;
 )sql"},
+      // A case's earlier mail to the same address still queued, looked up for each mail the
+      // outbox claims (OutboxRepository::claim_due): one index entry. Partial: the mails
+      // sent or failed, all but a few, cost nothing.
+      {46, R"sql(
+CREATE INDEX IF NOT EXISTS outbox_queued_conversation ON outbox(case_id, to_addr, id) WHERE state = 'queued';
+)sql"},
   };
   return all;
 }

@@ -285,7 +285,8 @@ class OutboxRepository {
   // atomic write: each taken row's next attempt moves to now + lease_seconds, so that no
   // other worker takes it while it is being sent, and its claimed_by becomes `worker`.
   // The sender settles each row (update_outbox) when done; a row whose sender died comes
-  // due again when its lease runs out. Oldest first.
+  // due again when its lease runs out. Oldest first; of a case's mails to one address
+  // only the earliest still queued, so that they go out in order.
   [[nodiscard]] virtual Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now,
                                                                   int limit, int64_t lease_seconds) = 0;
   // The queued rows not due yet (a sender holds them, or they wait to be tried again), as

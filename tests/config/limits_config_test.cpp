@@ -35,6 +35,7 @@ TEST(LimitsConfig, DefaultsAndTheInitFileAgree) {
   EXPECT_EQ(c->lmtp.commit_batch, 256u);
   EXPECT_EQ(c->lmtp.max_buffered_bytes, 256u << 20);
   EXPECT_EQ(c->mailbox.fetch_batch, 50u);
+  EXPECT_EQ(c->outbound.senders, 4);
   Config d;
   EXPECT_EQ(d.limits.max_header_fields, c->limits.max_header_fields);
   EXPECT_EQ(d.limits.max_header_bytes, c->limits.max_header_bytes);
@@ -46,6 +47,7 @@ TEST(LimitsConfig, DefaultsAndTheInitFileAgree) {
   EXPECT_EQ(d.lmtp.commit_batch, c->lmtp.commit_batch);
   EXPECT_EQ(d.lmtp.max_buffered_bytes, c->lmtp.max_buffered_bytes);
   EXPECT_EQ(d.mailbox.fetch_batch, c->mailbox.fetch_batch);
+  EXPECT_EQ(d.outbound.senders, c->outbound.senders);
 }
 
 // The parts that use a limit take their default from the setting, so a changed default
@@ -129,6 +131,8 @@ TEST(LimitsConfig, BadValuesNameTheKey) {
       {"[lmtp]\nmax_buffered_bytes = 0\n", "lmtp.max_buffered_bytes"},
       {"[lmtp]\nmax_buffered_bytes = -1\n", "lmtp.max_buffered_bytes"},
       {"[mailbox]\nfetch_batch = 0\n", "mailbox.fetch_batch"},
+      {"[outbound]\nsenders = 0\n", "outbound.senders"},
+      {"[outbound]\nsenders = 33\n", "outbound.senders"},
       {"[mailbox]\nfetch_batch = 99999\n", "mailbox.fetch_batch"},
   };
   for (const auto& [text, key] : cases) {

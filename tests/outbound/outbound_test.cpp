@@ -3,10 +3,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "mime/parser.h"
 #include "outbound/compose.h"
@@ -563,6 +566,70 @@ TEST_F(OutboxStore, PermanentFailureOrTooManyAttemptsFails) {
 // The note on a failed mail's case is written in the unit of work that marks its row
 // failed: when the note cannot be written, the row is not failed either (it comes due
 // again) rather than failing without its case saying so.
+// Two senders side by side (serve runs outbound.senders of them): while a slow relay
+// holds one case's mail, another case's goes out, and the first case's next mail to the
+// same address waits for the one before it. No timing: the slow send waits until the
+// other sender has finished its pass.
+TEST_F(OutboxStore, ASlowMailHoldsItsConversationButNotTheOutbox) {
+  ASSERT_TRUE(st->update_outbox([&] {
+    auto m = row();  // the fixture's mail, of no case: out of the way
+    m.state = store::OutboxState::kSent;
+    return m;
+  }()));
+  auto a = st->insert_case({.subject = "Printer"}, "C-", 4);
+  auto b = st->insert_case({.subject = "Invoice"}, "C-", 4);
+  ASSERT_TRUE(a && b);
+  auto queue = [&](store::Id case_id, const std::string& to, const std::string& id) {
+    store::OutboxMail m;
+    m.kind = "comment";
+    m.to = to;
+    m.message_id = id;
+    m.raw = "x";
+    m.case_id = case_id;
+    ASSERT_TRUE(st->add_outbox(m));
+  };
+  queue(a->id, "ann@example.org", "a1@x");
+  queue(a->id, "ann@example.org", "a2@x");
+  queue(b->id, "bob@example.org", "b1@x");
+  std::mutex mu;
+  std::condition_variable cv;
+  bool slow_started = false, other_done = false;
+  std::vector<std::string> sent;
+  auto sender_for = [&](bool slow_one) -> Sender {
+    return [&, slow_one](const std::string& to, const std::string&) {
+      std::unique_lock lock(mu);
+      if (slow_one && to == "ann@example.org" && !slow_started) {
+        slow_started = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return other_done; });  // the relay is slow with this one
+      }
+      sent.push_back(to);
+      return SmtpResult{SmtpResult::Kind::kSent, 250, "ok"};
+    };
+  };
+  Result<int> first_handled = 0, second_handled = 0;
+  std::thread first([&] { first_handled = send_due(*st, cfg, sender_for(true), 1000, note, "h:1:1"); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return slow_started; });
+  }
+  second_handled = send_due(*st, cfg, sender_for(false), 1000, note, "h:1:2");
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(sent, std::vector<std::string>{"bob@example.org"}) << "b1 went while a1 was held; a2 waited";
+    other_done = true;
+  }
+  cv.notify_all();
+  first.join();
+  ASSERT_TRUE(first_handled && second_handled);
+  EXPECT_EQ(*second_handled, 1);
+  EXPECT_EQ(*first_handled, 2) << "a1, then a2";
+  EXPECT_EQ(sent, (std::vector<std::string>{"bob@example.org", "ann@example.org", "ann@example.org"}));
+  auto rows = st->list_outbox(a->id, 10);
+  ASSERT_TRUE(rows);
+  for (const auto& m : *rows) EXPECT_EQ(m.state, store::OutboxState::kSent) << m.message_id;
+}
+
 TEST_F(OutboxStore, AFailedMailsNoteIsWrittenWithTheRowsUpdateOrNotAtAll) {
   auto c = st->insert_case({.subject = "Printer"}, "C-", 4);
   ASSERT_TRUE(c) << c.error().message;

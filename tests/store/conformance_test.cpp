@@ -1189,8 +1189,8 @@ TEST_P(StoreConformance, ClaimingDueMailTakesItUntilItsLeaseRunsOut) {
   Case c = insert_case("claims");
   committed([&] {
     for (int i = 0; i < 3; ++i)
-      ASSERT_TRUE(store_->add_outbox(
-          make_outbox(c.id, "a@example.com", "c" + std::to_string(i) + "@mc", false, 100)));
+      ASSERT_TRUE(store_->add_outbox(make_outbox(c.id, "a" + std::to_string(i) + "@example.com",
+                                                 "c" + std::to_string(i) + "@mc", false, 100)));
   });
   auto first = store_->claim_due("host-a:1:1", 100, 2, 600);
   ASSERT_TRUE(first) << first.error().message;
@@ -1207,6 +1207,50 @@ TEST_P(StoreConformance, ClaimingDueMailTakesItUntilItsLeaseRunsOut) {
   auto again = store_->claim_due("host-b:2:2", 700, 10, 600);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->size(), 3u);
+}
+
+// Senders working side by side never send a case's mail to an address before the mail to
+// it queued earlier: of those, only the earliest still queued may be taken, whether it is
+// being sent or waits to be tried again. Other addresses and other cases go on meanwhile.
+TEST_P(StoreConformance, ACasesMailsToOneAddressAreClaimedInTheOrderQueued) {
+  Case c = insert_case("conversation");
+  Case d = insert_case("another");
+  committed([&] {
+    ASSERT_TRUE(store_->add_outbox(make_outbox(c.id, "ann@example.com", "o1@mc", false, 100)));
+    ASSERT_TRUE(store_->add_outbox(make_outbox(c.id, "ANN@example.com", "o2@mc", false, 100)));
+    ASSERT_TRUE(store_->add_outbox(make_outbox(c.id, "bob@example.com", "o3@mc", false, 100)));
+    ASSERT_TRUE(store_->add_outbox(make_outbox(d.id, "ann@example.com", "o4@mc", false, 100)));
+    ASSERT_TRUE(store_->add_outbox(make_outbox(std::nullopt, "ann@example.com", "o5@mc", false, 100)));
+  });
+  auto ids = [](const std::vector<OutboxMail>& rows) {
+    std::string out;
+    for (const auto& m : rows) out += m.message_id + " ";
+    return out;
+  };
+  auto first = store_->claim_due("a:1:1", 100, 10, 600);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(ids(*first), "o1@mc o3@mc o4@mc o5@mc ") << "o2 follows o1, still being sent";
+  EXPECT_EQ(store_->claim_due("b:2:2", 100, 10, 600)->size(), 0u);
+  for (size_t i = 1; i < first->size(); ++i) {
+    OutboxMail sent = (*first)[i];
+    set_state(sent, "sent");
+    committed([&] { ASSERT_TRUE(store_->update_outbox(sent)); });
+  }
+  // o1 fails for now and waits to be tried again: o2 still waits behind it.
+  OutboxMail o1 = first->front();
+  o1.attempts = 1;
+  o1.next_attempt_at = 5000;
+  committed([&] { ASSERT_TRUE(store_->update_outbox(o1)); });
+  EXPECT_EQ(store_->claim_due("b:2:2", 200, 10, 600)->size(), 0u);
+  auto retried = store_->claim_due("b:2:2", 5000, 10, 600);
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(ids(*retried), "o1@mc ");
+  o1 = retried->front();
+  set_state(o1, "sent");
+  committed([&] { ASSERT_TRUE(store_->update_outbox(o1)); });
+  auto next = store_->claim_due("b:2:2", 5000, 10, 600);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(ids(*next), "o2@mc ") << "once o1 is sent";
 }
 
 // Who took a row is kept with it, for whoever reads the outbox later; a row never taken
@@ -1250,8 +1294,8 @@ TEST_P(StoreConformance, TwoWorkersNeverClaimTheSameMail) {
   constexpr int kMails = 200;
   committed([&] {
     for (int i = 0; i < kMails; ++i)
-      ASSERT_TRUE(store_->add_outbox(
-          make_outbox(c.id, "a@example.com", "w" + std::to_string(i) + "@mc", false, 100)));
+      ASSERT_TRUE(store_->add_outbox(make_outbox(c.id, "a" + std::to_string(i) + "@example.com",
+                                                 "w" + std::to_string(i) + "@mc", false, 100)));
   });
   auto other = reopen();
   std::vector<Id> taken[2];
@@ -1284,8 +1328,8 @@ TEST_P(StoreConformance, TwoWorkersOnUnitsOfOneStoreNeverClaimTheSameMail) {
   constexpr int kMails = 120;
   committed([&] {
     for (int i = 0; i < kMails; ++i)
-      ASSERT_TRUE(store_->add_outbox(
-          make_outbox(c.id, "a@example.com", "u" + std::to_string(i) + "@mc", false, 100)));
+      ASSERT_TRUE(store_->add_outbox(make_outbox(c.id, "a" + std::to_string(i) + "@example.com",
+                                                 "u" + std::to_string(i) + "@mc", false, 100)));
   });
   std::vector<Id> taken[2];
   std::string errors[2];
@@ -1605,12 +1649,14 @@ TEST_P(StoreConformance, QueueNamesAreUniqueAndMembersMustExist) {
     ASSERT_TRUE(store_->queues().add_queue("billing"));
   });
   expect_failure_in_transaction(ErrorCode::kConflict, [&] { return store_->queues().add_queue("billing"); });
-  expect_failure_in_transaction(ErrorCode::kNotFound,
-                                [&] { return store_->queues().add_queue_member("billing", "nobody@example.com"); });
-  expect_failure_in_transaction(ErrorCode::kNotFound,
-                                [&] { return store_->queues().add_queue_member("nosuch", "zoe@example.com"); });
-  expect_failure_in_transaction(ErrorCode::kNotFound,
-                                [&] { return store_->queues().remove_queue_member("billing", "zoe@example.com"); });
+  expect_failure_in_transaction(ErrorCode::kNotFound, [&] {
+    return store_->queues().add_queue_member("billing", "nobody@example.com");
+  });
+  expect_failure_in_transaction(
+      ErrorCode::kNotFound, [&] { return store_->queues().add_queue_member("nosuch", "zoe@example.com"); });
+  expect_failure_in_transaction(ErrorCode::kNotFound, [&] {
+    return store_->queues().remove_queue_member("billing", "zoe@example.com");
+  });
 }
 
 TEST_P(StoreConformance, AgentsNotificationSettingsAreOnUntilTurnedOff) {
@@ -1619,7 +1665,8 @@ TEST_P(StoreConformance, AgentsNotificationSettingsAreOnUntilTurnedOff) {
   ASSERT_TRUE(a && *a);
   EXPECT_TRUE((*a)->notify_new_case && (*a)->notify_reply && (*a)->notify_assigned);
   committed([&] {
-    ASSERT_TRUE(store_->queues().set_agent_notify("ZOE@example.com", NotifySettingsPatch{false, std::nullopt, false}));
+    ASSERT_TRUE(store_->queues().set_agent_notify("ZOE@example.com",
+                                                  NotifySettingsPatch{false, std::nullopt, false}));
   });
   a = store_->find_agent_by_email("zoe@example.com");
   ASSERT_TRUE(a && *a);

@@ -209,6 +209,7 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   };
   EXPECT_TRUE(has("FROM message_ids WHERE case_id")) << "workload did not confirm a case";
   EXPECT_TRUE(has("FROM outbox WHERE case_id")) << "workload did not read a case's outbox";
+  EXPECT_TRUE(has("FROM outbox p WHERE p.case_id")) << "workload did not claim a mail";
   // A reply to a proposed solution: which proposal its mail carried, and the case's latest.
   EXPECT_TRUE(has("proposal, 0) FROM message_ids WHERE message_id")) << "workload did not thread a reply";
   EXPECT_TRUE(has("FROM events WHERE case_id = ? AND action = ?")) << "workload did not count proposals";
@@ -220,7 +221,10 @@ TEST_F(QueryPlanTest, NoStatementOnTheMailPathScansAGrowingTable) {
   // bytes' digest) through the unique index of the keys: one search whatever the store holds.
   const std::pair<const char*, const char*> lookups[] = {
       {"FROM raw_messages WHERE sha256", "USING INDEX raw_messages_copies"},
-      {"FROM raw_messages WHERE dedupe_key", "USING INDEX raw_messages_dedupe"}};
+      {"FROM raw_messages WHERE dedupe_key", "USING INDEX raw_messages_dedupe"},
+      // The outbox claims a case's mail to an address only when no earlier one to it is
+      // queued: one entry of the small index of the queued mails.
+      {"FROM outbox p WHERE p.case_id", "USING INDEX outbox_queued_conversation"}};
   for (const auto& [part, index] : lookups) {
     for (const auto& sql : statements) {
       if (sql.find(part) == std::string::npos) continue;

@@ -74,11 +74,16 @@ class Outbox final : public OutboxRepository, SqliteRepository {
   Result<std::vector<OutboxMail>> claim_due(std::string_view worker, int64_t now, int limit,
                                             int64_t lease_seconds) override {
     // One statement: the UPDATE holds the write lock while its subquery picks the rows,
-    // so two workers never take the same row.
+    // so two workers never take the same row. A case's mails to one address go in the order
+    // they were queued: only the earliest still queued of them may be taken (the others wait
+    // while it is sent, or waits to be tried again), so that senders working side by side
+    // never deliver an answer before the mail it follows (outbox_queued_conversation).
     static const std::string sql =
         std::string(
-            "UPDATE outbox SET next_attempt_at = ?, claimed_by = ? WHERE id IN (SELECT id FROM outbox WHERE "
-            "state = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?) RETURNING ") +
+            "UPDATE outbox SET next_attempt_at = ?, claimed_by = ? WHERE id IN (SELECT o.id FROM outbox o "
+            "WHERE o.state = 'queued' AND o.next_attempt_at <= ? AND (o.case_id IS NULL OR NOT EXISTS "
+            "(SELECT 1 FROM outbox p WHERE p.case_id = o.case_id AND p.to_addr = o.to_addr AND "
+            "p.state = 'queued' AND p.id < o.id)) ORDER BY o.id LIMIT ?) RETURNING ") +
         kOutboxColumns;
     MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
     qq->bind(1, now + lease_seconds).bind(2, worker).bind(3, now).bind(4, int64_t{limit});
