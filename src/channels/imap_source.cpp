@@ -55,11 +55,9 @@ class ImapClient {
     MC_ASSIGN_OR_RETURN(auto stream, open_stream(ep_));
     screen_imap_replies(stream, true, m_.host);
     int rc = mailimap_connect(imap_, stream);
-    if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-      const auto refused = refused_reply(stream);
-      return fail(ErrorCode::kTemporary, "IMAP greeting from " + m_.host + " failed (error " +
-                                             std::to_string(rc) + ")" + (refused ? ": " + *refused : ""));
-    }
+    if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_AUTHENTICATED)
+      return fail(ErrorCode::kTemporary,
+                  "IMAP greeting from " + m_.host + " failed (error " + std::to_string(rc) + ")" + says());
     connected_ = true;
     if (m_.tls == domain::TlsMode::kStartTls) {
       rc = mailimap_socket_starttls_with_callback(imap_, set_server_name_callback,

@@ -199,29 +199,34 @@ void end_of_stream_is_an_error(mailstream* stream, const ReplyBounds& bounds) {
   mailstream_set_low(stream, guard);
 }
 
+namespace {
+// The guard end_of_stream_is_an_error put under `stream`, or nullptr (another stream).
+Guard* guard_under(mailstream* stream) {
+  mailstream_low* low = stream ? mailstream_get_low(stream) : nullptr;
+  return low && low->driver == &kEndOfStreamGuard ? guard_of(low) : nullptr;
+}
+}  // namespace
+
 void screen_imap_replies(mailstream* stream, bool greeting_first, std::string_view peer) {
-  mailstream_low* low = mailstream_get_low(stream);
-  if (!low || low->driver != &kEndOfStreamGuard) return;
-  guard_of(low)->screen = std::make_unique<ImapReplyScreen>(greeting_first);
-  guard_of(low)->peer = std::string(peer);
+  Guard* g = guard_under(stream);
+  if (!g) return;
+  g->screen = std::make_unique<ImapReplyScreen>(greeting_first);
+  g->peer = std::string(peer);
 }
 
 bool reply_bytes_held(mailstream* stream) {
-  mailstream_low* low = stream ? mailstream_get_low(stream) : nullptr;
-  if (!low || low->driver != &kEndOfStreamGuard || !guard_of(low)->screen) return false;
-  return !guard_of(low)->screen->ready().empty();
+  Guard* g = guard_under(stream);
+  return g && g->screen && !g->screen->ready().empty();
 }
 
 std::optional<std::string> refused_reply(mailstream* stream) {
-  mailstream_low* low = stream ? mailstream_get_low(stream) : nullptr;
-  if (!low || low->driver != &kEndOfStreamGuard || !guard_of(low)->screen) return std::nullopt;
-  return guard_of(low)->screen->refused();
+  Guard* g = guard_under(stream);
+  return g && g->screen ? g->screen->refused() : std::nullopt;
 }
 
 uint64_t set_reply_max_bytes(mailstream* stream, uint64_t max_bytes) {
-  mailstream_low* low = mailstream_get_low(stream);
-  if (!low || low->driver != &kEndOfStreamGuard) return 0;
-  return std::exchange(guard_of(low)->bounds.max_bytes, max_bytes);
+  Guard* g = guard_under(stream);
+  return g ? std::exchange(g->bounds.max_bytes, max_bytes) : 0;
 }
 
 void set_server_name_callback(struct mailstream_ssl_context* ctx, void* data) {
