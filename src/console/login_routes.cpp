@@ -31,8 +31,10 @@ std::string cookie_attributes(const Context& ctx, std::string_view path, std::op
   return a;
 }
 
+// remember: the "Keep me logged in" box as the agent left it, so that a form shown again
+// after a failed attempt does not quietly untick it.
 void login_form(Context& ctx, httplib::Response& res, int status, std::string_view next,
-                std::string_view email, std::string_view message) {
+                std::string_view email, std::string_view message, bool remember = false) {
   const std::string nonce = random_token("");
   res.set_header("Set-Cookie",
                  std::string(login_cookie(ctx)) + "=" + nonce + cookie_attributes(ctx, "/login", 3600));
@@ -46,10 +48,10 @@ void login_form(Context& ctx, httplib::Response& res, int status, std::string_vi
                       "autocomplete=\"username\" required value=\"{}\" autofocus>"
                       "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" "
                       "type=\"password\" autocomplete=\"current-password\" required>"
-                      "<label class=\"remember\"><input name=\"remember\" type=\"checkbox\" value=\"1\">"
+                      "<label class=\"remember\"><input name=\"remember\" type=\"checkbox\" value=\"1\"{}>"
                       " Keep me logged in on this computer</label>"
                       "<button type=\"submit\">Log in</button></form></div>",
-                      alert, nonce, next, email));
+                      alert, nonce, next, email, Html::trusted(remember ? " checked" : "")));
 }
 
 // Text from a form as it may appear in the log: printable ASCII only, bounded.
@@ -99,8 +101,10 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
     const std::string password = form_value(req, "password");
     const std::string nonce = cookie_value(req, login_cookie(ctx));
     const std::string sent_nonce = form_value(req, "login_csrf");
+    const bool remember = form_value(req, "remember") == "1";
     if (nonce.empty() || !access::digests_equal(nonce, sent_nonce))
-      return login_form(ctx, res, 403, next, email, "The login form had expired. Please log in again.");
+      return login_form(ctx, res, 403, next, email, "The login form had expired. Please log in again.",
+                        remember);
     const std::string address = client_address(req.remote_addr, forwarded_for(req), ctx.trusted_proxies);
     const int64_t now = ctx.clock.now();
     const std::string key = throttle_key(address);
@@ -110,12 +114,13 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
                    loggable(address));
       return login_form(ctx, res, 429, next, email,
                         "Too many failed logins. Please wait " + std::to_string((wait + 59) / 60) +
-                            " minute(s) and try again.");
+                            " minute(s) and try again.",
+                        remember);
     }
     // The attempt counts as a failure from here on; what checks no password gives it back.
     auto unchecked = [&] {
       ctx.throttle.unchecked(email, key, now);
-      return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
+      return login_form(ctx, res, 503, next, email, "Please try again in a moment.", remember);
     };
     std::optional<store::Agent> agent;
     std::optional<std::string> hash;
@@ -136,15 +141,14 @@ void mount_login_routes(web::HttpServer& server, Context& ctx) {
     ctx.password_checks.release();
     if (!good) {
       spdlog::info("console: failed login for {} from {}", loggable(email), loggable(address));
-      return login_form(ctx, res, 401, next, email, "Wrong email or password.");
+      return login_form(ctx, res, 401, next, email, "Wrong email or password.", remember);
     }
     ctx.throttle.succeeded(email, key, now);
     auto cookie = ctx.sessions.start(*agent);
-    if (!cookie) return login_form(ctx, res, 503, next, email, "Please try again in a moment.");
+    if (!cookie) return login_form(ctx, res, 503, next, email, "Please try again in a moment.", remember);
     // Unless asked to stay, the cookie ends with the browser: on a shared computer, closing
     // the browser is a logout. Either way the session itself ends as http.session_idle_minutes
     // and http.session_max_hours say.
-    const bool remember = form_value(req, "remember") == "1";
     res.set_header(
         "Set-Cookie",
         std::string(ctx.session_cookie) + "=" + *cookie +

@@ -429,6 +429,29 @@ TEST_F(ConsoleHttpTest, KeepMeLoggedInKeepsTheCookieUntilTheSessionsMaximumAge) 
   EXPECT_FALSE(works(b)) << "past session_max_hours";
 }
 
+TEST_F(ConsoleHttpTest, AFailedLoginShowsTheFormWithKeepMeLoggedInAsTheAgentLeftIt) {
+  start();
+  auto ticked = browser();
+  ticked.remember = true;
+  auto r = ticked.login("bob@corp.example", "wrong password");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 401) << r->body;
+  EXPECT_NE(r->body.find("name=\"remember\" type=\"checkbox\" value=\"1\" checked>"), std::string::npos)
+      << r->body;
+  // Logging in from that form keeps the cookie as the box asked.
+  r = ticked.login("bob@corp.example", kPassword);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 303) << r->body;
+  EXPECT_NE(set_cookie_line(*r, "mc_session").find("; Max-Age="), std::string::npos);
+
+  auto unticked = browser();
+  r = unticked.login("bob@corp.example", "wrong password");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 401) << r->body;
+  EXPECT_NE(r->body.find("name=\"remember\" type=\"checkbox\" value=\"1\">"), std::string::npos) << r->body;
+  EXPECT_EQ(r->body.find("checked"), std::string::npos) << r->body;
+}
+
 TEST_F(ConsoleHttpTest, CookiesAreSecureWhenTheConsoleIsServedOverHttps) {
   start("public_url = \"https://help.example.com\"\n");
   auto b = browser();
