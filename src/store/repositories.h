@@ -206,7 +206,6 @@ class CaseRepository {
   // note: a stranger's, an unproven sender's; it threads, but our mails do not answer it).
   [[nodiscard]] virtual Status add_message_id(std::string_view message_id, Id case_id,
                                               std::string_view direction) = 0;
-  [[nodiscard]] virtual Result<std::optional<Id>> case_of_message_id(std::string_view message_id) = 0;
   // Our solution mail's Message-ID ("outbound"), with the proposal it carries: the id of
   // its solution_proposed event. A reply to it answers that proposal only. Idempotent.
   [[nodiscard]] virtual Status add_solution_message_id(std::string_view message_id, Id case_id,
@@ -214,6 +213,13 @@ class CaseRepository {
   // The case a Message-ID threads onto, and the proposal it carries (0: none, any mail but
   // a solution mail of ours, or one sent before solution mails named their proposal).
   [[nodiscard]] virtual Result<std::optional<MessageRef>> find_message_id(std::string_view message_id) = 0;
+  // The case alone (a bounce's returned mail, whose proposal means nothing to it): one
+  // lookup for every backend, built on find_message_id.
+  [[nodiscard]] Result<std::optional<Id>> case_of_message_id(std::string_view message_id) {
+    auto ref = find_message_id(message_id);
+    if (!ref) return tl::unexpected(ref.error());
+    return *ref ? std::optional<Id>((*ref)->case_id) : std::nullopt;
+  }
   // The case's latest `limit` Message-IDs of a direction, oldest first: "inbound",
   // "outbound", "internal", or "conversation" (inbound and outbound: what the customer saw).
   // Read newest first by index message_ids_case, so the cost is `limit`'s, not the case's.

@@ -251,14 +251,6 @@ class Cases final : public CaseRepository, SqliteRepository {
     return out;
   }
 
-  Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
-    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT case_id FROM message_ids WHERE message_id = ?"));
-    qq->bind(1, message_id);
-    MC_ASSIGN_OR_RETURN(auto row, qq->step());
-    if (!row) return std::optional<Id>();
-    return std::optional<Id>(qq->integer(0));
-  }
-
   Result<Id> add_comment(const Comment& c) override {
     // Columns without a value are left out: an older schema (a migration that writes
     // comments before sender_verified or cc exists) takes the row too. Four texts, each a

@@ -628,9 +628,6 @@ class SqliteStore final : public Store {
   Status add_message_id(std::string_view message_id, Id case_id, std::string_view direction) override {
     return repos_.cases->add_message_id(message_id, case_id, direction);
   }
-  Result<std::optional<Id>> case_of_message_id(std::string_view message_id) override {
-    return repos_.cases->case_of_message_id(message_id);
-  }
   Status add_solution_message_id(std::string_view message_id, Id case_id, Id proposal) override {
     return repos_.cases->add_solution_message_id(message_id, case_id, proposal);
   }
