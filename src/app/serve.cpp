@@ -245,7 +245,7 @@ class Node {
       });
     }
     std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port << " ("
-              << cfg.outbound.senders << " senders)" << std::endl;
+              << cfg.outbound.senders << (cfg.outbound.senders == 1 ? " sender)" : " senders)") << std::endl;
   }
 
   void serve_pages() {

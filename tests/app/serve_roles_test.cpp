@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <fstream>
 #include <mutex>
@@ -26,7 +27,9 @@ namespace {
 using nlohmann::json;
 
 // An SMTP server on loopback that takes every mail except to refused@example.org (550
-// at RCPT), one connection at a time, and remembers whom it delivered to.
+// at RCPT), each connection on a thread of its own, and remembers whom it delivered to.
+// A mail to an address given to hold() is read whole and then not answered until
+// release(): a relay slow with one mail.
 class SmtpSink {
  public:
   SmtpSink() {
@@ -42,9 +45,27 @@ class SmtpSink {
     thread_ = std::thread([this] { run(); });
   }
   ~SmtpSink() {
+    release();
     stop_ = true;
     thread_.join();
+    for (auto& t : sessions_) t.join();
     ::close(fd_);
+  }
+  void hold(const std::string& address) {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_address_ = address;
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_address_.clear();
+    }
+    cv_.notify_all();
+  }
+  // Mails read whole and not yet answered (held).
+  int holding() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return holding_;
   }
   int connections() const { return connections_.load(); }
   std::vector<std::string> delivered() {
@@ -62,8 +83,10 @@ class SmtpSink {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) continue;
       ++connections_;
-      session(c);
-      ::close(c);
+      sessions_.emplace_back([this, c] {
+        session(c);
+        ::close(c);
+      });
     }
   }
   // Reads one line (CRLF-terminated); false when the client is gone or stalls 10 s.
@@ -106,7 +129,12 @@ class SmtpSink {
         while (read_line(c, buf, line) && line != ".") {
         }
         {
-          std::lock_guard<std::mutex> lock(mu_);
+          std::unique_lock<std::mutex> lock(mu_);
+          if (!held_address_.empty() && rcpt.find(held_address_) != std::string::npos) {
+            ++holding_;
+            cv_.wait(lock, [&] { return held_address_.empty(); });
+            --holding_;
+          }
           delivered_.push_back(rcpt);
         }
         say(c, "250 queued");
@@ -123,8 +151,12 @@ class SmtpSink {
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
   std::mutex mu_;
-  std::vector<std::string> delivered_;
+  std::condition_variable cv_;
+  std::vector<std::string> delivered_;  // under mu_
+  std::string held_address_;            // under mu_
+  int holding_ = 0;                     // under mu_
   std::thread thread_;
+  std::vector<std::thread> sessions_;  // the accepting thread's own
 };
 
 class ServeRoles : public ::testing::Test {
@@ -228,6 +260,34 @@ TEST_F(ServeRoles, AnOutboxNodeSendsAndReportsFailuresButFetchesAndListensNowher
   EXPECT_EQ(err.find("agent started"), std::string::npos) << err;
   EXPECT_EQ(err.find("lmtp:"), std::string::npos) << err;
   EXPECT_EQ(err.find("http:"), std::string::npos) << err;
+  EXPECT_EQ(node->stop(SIGTERM), 0) << node->err();
+}
+
+// outbound.senders (4 by default): while the relay holds one customer's mail, serve's
+// other senders send the rest; that customer's next mail waits for the one held.
+TEST_F(ServeRoles, WhileTheRelayHoldsOneMailTheOtherSendersSendTheRest) {
+  const std::string slow = case_with_queued_mail("Sam <slow@example.org>", "slow-1@example.org");
+  const std::string anna = case_with_queued_mail("Anna <anna@example.org>", "anna-1@example.org");
+  smtp_.hold("slow@example.org");
+  auto node = serve({"--roles", "outbox"});
+  auto delivered_to = [&](const std::string& address) {
+    int n = 0;
+    for (const auto& rcpt : smtp_.delivered()) n += rcpt.find(address) != std::string::npos;
+    return n;
+  };
+  ASSERT_TRUE(
+      wait_until([&] { return smtp_.holding() == 1 && delivered_to("anna@example.org") >= 1; }, 60000))
+      << outbox().dump() << "\n"
+      << node->err();
+  ASSERT_TRUE(wait_until([&] { return comment_rows(anna)[0].value("state", "") == "sent"; }, 60000))
+      << outbox().dump();
+  EXPECT_EQ(delivered_to("slow@example.org"), 0);
+  EXPECT_EQ(comment_rows(slow)[0].value("state", ""), "queued") << "it waits for the mail held before it";
+  smtp_.release();
+  ASSERT_TRUE(wait_until([&] { return comment_rows(slow)[0].value("state", "") == "sent"; }, 60000))
+      << outbox().dump() << "\n"
+      << node->err();
+  EXPECT_NE(node->err().find("(4 senders)"), std::string::npos) << node->err();
   EXPECT_EQ(node->stop(SIGTERM), 0) << node->err();
 }
 
