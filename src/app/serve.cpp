@@ -234,16 +234,14 @@ class Node {
   void start_outbox() {
     const config::Config& cfg = rt_.config();
     if (!cfg.outbound.enabled) return;
-    for (int i = 0; i < cfg.outbound.senders; ++i) {
-      threads_.emplace_back([this] {
-        services::CaseServices& cases = rt_.cases();
-        outbound::FailureNote note = [&cases](store::UnitOfWork& w, const store::OutboxMail& m,
-                                              const std::string& text) {
-          return cases.mail_failed(w, m, text);
-        };
-        outbound::run_outbox(rt_.store(), rt_.config(), note, stop_, rt_.clock());
-      });
-    }
+    services::CaseServices& cases = rt_.cases();
+    const outbound::FailureNote note = [&cases](store::UnitOfWork& w, const store::OutboxMail& m,
+                                                const std::string& text) {
+      return cases.mail_failed(w, m, text);
+    };
+    for (int i = 0; i < cfg.outbound.senders; ++i)
+      threads_.emplace_back(
+          [this, note] { outbound::run_outbox(rt_.store(), rt_.config(), note, stop_, rt_.clock()); });
     std::cerr << "outbox: sending through " << cfg.outbound.smtp_host << ":" << cfg.outbound.smtp_port << " ("
               << cfg.outbound.senders << (cfg.outbound.senders == 1 ? " sender)" : " senders)") << std::endl;
   }

@@ -216,9 +216,8 @@ class CaseRepository {
   // The case alone (a bounce's returned mail, whose proposal means nothing to it): one
   // lookup for every backend, built on find_message_id.
   [[nodiscard]] Result<std::optional<Id>> case_of_message_id(std::string_view message_id) {
-    auto ref = find_message_id(message_id);
-    if (!ref) return tl::unexpected(ref.error());
-    return *ref ? std::optional<Id>((*ref)->case_id) : std::nullopt;
+    MC_ASSIGN_OR_RETURN(auto ref, find_message_id(message_id));
+    return ref ? std::optional<Id>(ref->case_id) : std::nullopt;
   }
   // The case's latest `limit` Message-IDs of a direction, oldest first: "inbound",
   // "outbound", "internal", or "conversation" (inbound and outbound: what the customer saw).
