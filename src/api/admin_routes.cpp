@@ -31,8 +31,9 @@ store::Id id_of(const httplib::Request& req) {
 
 // ---- contacts
 
-// ?q=: only the contacts whose name or one of whose addresses starts with it (letter case
-// ignored); an index range each, whatever the number of contacts.
+// ?q=: only the contacts whose name, one of whose addresses or such an address's domain
+// ("@acme", "acme.com") starts with it (letter case ignored); an index range each,
+// whatever the number of contacts.
 void list_contacts(Context& ctx, const httplib::Request& req, httplib::Response& res) {
   auto q = single_param(req.params, "q");
   if (!q) return send_problem(res, q.error());

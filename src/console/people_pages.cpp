@@ -113,8 +113,9 @@ Html contact_rows(const std::vector<store::Contact>& contacts,
 
 // ---- contacts
 
-// /contacts: the contacts by age, or those whose name or an address starts with what was
-// searched (`q`; an address of a contact goes straight to them), and a form for a new one.
+// /contacts: the contacts by age, or those whose name, an address or an address's domain
+// starts with what was searched (`q`; an address of a contact goes straight to them), and a form for a new
+// one.
 void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 200, const Fields& typed = {},
                    const std::map<std::string, std::string>& errors = {}) {
   std::string q(text::trim(form_value(req, "q")));
@@ -125,7 +126,9 @@ void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
   auto unit = ctx.store.open_unit(store::Access::kRead);
   if (!unit) return send_failure(res, v, unit.error());
   const bool searching = !q.empty() && req.method == "GET";
-  if (searching && q.find('@') != std::string::npos && !pr.cursor) {
+  // "@acme" is a domain's start, not an address to go to or add.
+  const bool looks_like_address = q.find('@') != std::string::npos && !q.starts_with('@');
+  if (searching && looks_like_address && !pr.cursor) {
     auto c = unit->accounts().find_contact_by_email(q);
     if (!c) return send_failure(res, v, c.error());
     if (*c) return redirect(res, "/contacts/" + std::to_string((*c)->id));
@@ -141,15 +144,15 @@ void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
   Fields values = typed;
   if (values.empty()) {
     // A search for an address nobody has: the form is ready to add it.
-    if (searching && q.find('@') != std::string::npos && page->items.empty()) values["emails"] = q;
+    if (searching && looks_like_address && page->items.empty()) values["emails"] = q;
     values["account"] = text::make_valid_utf8(form_value(req, "account").substr(0, 200));
   }
   Html list;
   if (page->items.empty())
     list = searching ? html(
-                           "<p class=\"muted\" role=\"status\">No contact's address or word of their name "
-                           "starts with {}.{}</p>",
-                           q, q.find('@') != std::string::npos ? " The form below adds one with it." : "")
+                           "<p class=\"muted\" role=\"status\">No contact's address, address's domain "
+                           "or word of their name starts with {}.{}</p>",
+                           q, looks_like_address ? " The form below adds one with it." : "")
                      : html("<p class=\"muted\">No contacts yet.</p>");
   else
     list = contact_rows(page->items, *accounts, true);
@@ -157,8 +160,8 @@ void contacts_page(Context& ctx, const Viewer& v, Rq req, Rs res, int status = 2
   const bool removed = form_value(req, "done") == "removed" && status == 200;
   Html body = html(
       "<h1>Contacts</h1>{}<form method=\"get\" action=\"/contacts\" class=\"filters\" role=\"search\"><div>"
-      "<label for=\"find-q\">Find by name or address <span class=\"muted\">(the start of a word or of the "
-      "address)</span></label><input "
+      "<label for=\"find-q\">Find by name or address <span class=\"muted\">(the start of a word, of the "
+      "address, or of its domain: @example.com)</span></label><input "
       "id=\"find-q\" name=\"q\" type=\"search\" maxlength=\"320\" required value=\"{}\"></div><button "
       "type=\"submit\">Find</button>{}</form>"
       "<section aria-labelledby=\"all-h\"><h2 id=\"all-h\">{}{}</h2>{}{}</section>"

@@ -285,6 +285,17 @@ std::string fts_prefix_expression(std::string_view user_text) {
   return fts_words(user_text, true);
 }
 
+std::string contact_domain_prefix(std::string_view user_text) {
+  std::string_view t = user_text;
+  const bool at = !t.empty() && t.front() == '@';
+  if (at) t.remove_prefix(1);
+  if (t.empty()) return {};
+  for (char c : t)
+    if (c == '@' || static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return {};
+  if (!at && t.find('.') == std::string_view::npos) return {};
+  return text::ascii_lower(t);
+}
+
 std::string snippet_html(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 32);

@@ -47,6 +47,11 @@ std::string fts_match_expression(std::string_view user_text);
 // The same, each word standing for any word it starts ("smi" matches "Smith"): what a
 // person types while looking someone up.
 std::string fts_prefix_expression(std::string_view user_text);
+// The start of an address's domain that a contact search stands for, lowercased: the text
+// after a leading "@" ("@acme" finds everyone at acme.com, acme.org…), or a text with a
+// dot and neither "@" nor a space ("acme.com", "corp.example"). Empty when it is neither
+// (a name, the start of an address): then domains are not searched.
+std::string contact_domain_prefix(std::string_view user_text);
 
 // FTS5 snippet() text with the private-use markers kMarkOpen/kMarkClose around matches,
 // as HTML: everything escaped, each marked span in <mark>…</mark>, a mark left open at

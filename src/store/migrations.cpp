@@ -1506,6 +1506,12 @@ CREATE INDEX IF NOT EXISTS cases_account ON cases(account_id) WHERE account_id I
       {46, R"sql(
 CREATE INDEX IF NOT EXISTS outbox_queued_conversation ON outbox(case_id, to_addr, id) WHERE state = 'queued';
 )sql"},
+      // Contacts found by the start of an address's domain ("@acme", "acme.com":
+      // AccountRepository::find_contacts): an index range on the text after the address's
+      // first "@". Addresses are stored lowercased (text::normalize_email).
+      {47, R"sql(
+CREATE INDEX IF NOT EXISTS contact_emails_domain ON contact_emails(substr(email, instr(email, '@') + 1));
+)sql"},
   };
   return all;
 }

@@ -323,8 +323,8 @@ TEST_F(AdminRoutesTest, ContactsAndAccounts) {
   EXPECT_EQ(accounts.j()["items"][0]["emails"], json{"billing@acme.example"});
 }
 
-// ?q= finds contacts by the start of their name or of an address, letter case ignored; an
-// account's contacts are listed apart.
+// ?q= finds contacts by the start of their name, of an address or of its domain, letter case
+// ignored; an account's contacts are listed apart.
 TEST_F(AdminRoutesTest, ContactsFoundByTheStartOfANameOrAnAddressAndAnAccountsContacts) {
   auto acme = call("POST", "/api/v1/accounts", agent_, json{{"name", "Acme"}});
   ASSERT_EQ(acme.status, 201) << acme.body;
@@ -358,6 +358,10 @@ TEST_F(AdminRoutesTest, ContactsFoundByTheStartOfANameOrAnAddressAndAnAccountsCo
   EXPECT_EQ(names("/api/v1/contacts?q=brown"), std::vector<std::string>{"Dan Brown"})
       << "any word of the name";
   EXPECT_TRUE(names("/api/v1/contacts?q=rown").empty()) << "a word's start, not any part";
+  // The start of an address's domain: after an "@", or with a dot.
+  EXPECT_EQ(names("/api/v1/contacts?q=%40ACME"), (std::vector<std::string>{"Dan Brown", "Fay"}));
+  EXPECT_EQ(names("/api/v1/contacts?q=home.example"), std::vector<std::string>{"Dan Brown"});
+  EXPECT_TRUE(names("/api/v1/contacts?q=%40example").empty()) << "a domain's start, not any of its labels";
   EXPECT_EQ(names("/api/v1/contacts?q=").size(), 3u);
   auto counted = call("GET", "/api/v1/contacts?q=dan&count=true&limit=1", agent_);
   ASSERT_EQ(counted.status, 200);

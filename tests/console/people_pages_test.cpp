@@ -164,18 +164,28 @@ TEST_F(PeoplePagesTest, AnAddressFindsItsContactWhosePageShowsTheirAccountAndCas
   // An unknown address: said so, and the form below is ready to add it.
   auto none = get("/contacts?q=dora%40new.example");
   ASSERT_EQ(none.status, 200);
-  EXPECT_TRUE(none.has("No contact's address or word of their name starts with dora@new.example"))
+  EXPECT_TRUE(
+      none.has("No contact's address, address's domain or word of their name starts with dora@new.example"))
       << none.body;
   EXPECT_TRUE(none.has(">dora@new.example</textarea>")) << none.body;
-  // The start of a word of the name or of an address finds the contacts, whatever its letter case.
-  for (const std::string q : {"ann", "ANN%20S", "ann%40cust", "car", "smith", "SMI%20a"}) {
+  // The start of a word of the name, of an address or of its domain finds the contacts,
+  // whatever its letter case.
+  for (const std::string q : {"ann", "ANN%20S", "ann%40cust", "car", "smith", "SMI%20a", "%40Customer",
+                              "customer.ex", "%40other."}) {
     auto some = get("/contacts?q=" + q);
     ASSERT_EQ(some.status, 200) << q;
     EXPECT_TRUE(some.has("Contacts found (1)")) << q << some.body;
-    EXPECT_EQ(some.has("href=\"" + ann_path() + "\""), q != "car") << q;
-    EXPECT_EQ(some.has(">Carl</a>"), q == "car") << q;
+    const bool carl = q == "car" || q == "%40other.";
+    EXPECT_EQ(some.has("href=\"" + ann_path() + "\""), !carl) << q;
+    EXPECT_EQ(some.has(">Carl</a>"), carl) << q;
   }
-  EXPECT_TRUE(get("/contacts?q=mith").has("No contact's address or word of their name starts with mith"));
+  EXPECT_TRUE(get("/contacts?q=mith")
+                  .has("No contact's address, address's domain or word of their name starts with mith"));
+  // A domain nobody is at: no form filled with it, since it is no address.
+  auto no_domain = get("/contacts?q=%40nowhere.example");
+  ASSERT_EQ(no_domain.status, 200);
+  EXPECT_TRUE(no_domain.has("starts with @nowhere.example.</p>")) << no_domain.body;
+  EXPECT_FALSE(no_domain.has(">@nowhere.example</textarea>")) << no_domain.body;
   EXPECT_EQ(get("/contacts?q=ann%00x").status, 200) << "a NUL in the words is no server error";
   EXPECT_EQ(get("/contacts/999999").status, 404);
   EXPECT_EQ(get("/contacts/99999999999999999999").status, 404);

@@ -122,6 +122,22 @@ TEST(FtsMatchExpressionTest, APrefixExpressionLooksForWordsStartingWithEachWord)
   EXPECT_EQ(fts_prefix_expression(""), "");
 }
 
+// What a contact search names as the start of a domain: after a leading "@", or a text
+// with a dot and no "@" or space; nothing else.
+TEST(CaseQueryText, ContactDomainPrefix) {
+  EXPECT_EQ(contact_domain_prefix("@acme"), "acme");
+  EXPECT_EQ(contact_domain_prefix("@ACME.Com"), "acme.com");
+  EXPECT_EQ(contact_domain_prefix("acme.com"), "acme.com");
+  EXPECT_EQ(contact_domain_prefix("Corp.Example"), "corp.example");
+  EXPECT_EQ(contact_domain_prefix("acme"), "");  // a name's start, or an address's
+  EXPECT_EQ(contact_domain_prefix("ann@acme.com"), "");
+  EXPECT_EQ(contact_domain_prefix("@"), "");
+  EXPECT_EQ(contact_domain_prefix("@a@b"), "");
+  EXPECT_EQ(contact_domain_prefix("ann s.mith"), "");
+  EXPECT_EQ(contact_domain_prefix(std::string("@a\0b", 4)), "");
+  EXPECT_EQ(contact_domain_prefix("@bücher.de"), "bücher.de");
+}
+
 TEST(SnippetHtmlTest, EscapesTextAndMarksMatches) {
   std::string s = std::string("<script>") + std::string(kMarkOpen) + "alert" + std::string(kMarkClose) +
                   "(\"x\") & 'y'</script>";

@@ -378,8 +378,8 @@ TEST_F(StorePages, UpdateAccountReplacesItsNameLevelAndAddresses) {
   EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
 }
 
-// Contacts found by the start of a name or an address: two index ranges, never a scan of
-// the contacts, and each page in id order without a sort.
+// Contacts found by the start of a name, an address or an address's domain: index ranges,
+// never a scan of the contacts or their addresses, and each page in id order without a sort.
 TEST_F(StorePages, ContactsAreFoundByTheStartOfTheirNameOrAnAddress) {
   write([&](UnitOfWork& u) -> Status {
     MC_RETURN_IF_ERROR(u.accounts().add_contact({0, "Ann Smith", std::nullopt, "", {"ann@a.example"}}));
@@ -422,6 +422,14 @@ TEST_F(StorePages, ContactsAreFoundByTheStartOfTheirNameOrAnAddress) {
   EXPECT_TRUE(names("\"").empty());
   EXPECT_EQ(names("e@"), std::vector<std::string>{"Élodie Ségal-Ünver"});
   EXPECT_TRUE(names("@").empty());
+  // The start of a domain: after an "@", or a text with a dot (and no "@" or space).
+  EXPECT_EQ(names("@ann"), std::vector<std::string>{"Zed"});
+  EXPECT_EQ(names("@B.EX"), std::vector<std::string>{"Bob"});
+  EXPECT_EQ(names("ann.example"), std::vector<std::string>{"Zed"});
+  EXPECT_EQ(names("@example").size(), 0u);  // the domain's start, not any of its labels
+  EXPECT_EQ(names("x@c.example"), std::vector<std::string>{"anna"});
+  EXPECT_TRUE(names("@zzz.example").empty());
+  EXPECT_TRUE(names("ann@ann.example").empty());  // a whole address matches as one
   EXPECT_TRUE(names("\xF4\x8F\xBF\xBF").empty());
   PageRequest counted;
   counted.count = true;
@@ -431,15 +439,20 @@ TEST_F(StorePages, ContactsAreFoundByTheStartOfTheirNameOrAnAddress) {
   auto by_addresses = store_->find_contacts("@", counted);  // no word: the addresses' index only
   ASSERT_TRUE(by_addresses);
   EXPECT_EQ(by_addresses->total, 0);
+  auto by_domain = store_->find_contacts("@b.example", counted);
+  ASSERT_TRUE(by_domain);
+  EXPECT_EQ(by_domain->total, 1);  // Bob, once for his two addresses there
   // With words (the names' index and the addresses'), and without (the addresses' only).
-  for (const auto& parts : std::vector<std::vector<std::string>>{{"FROM contacts WHERE id IN", "LIMIT ?5"},
-                                                                 {"count(*) FROM (SELECT contact_id"},
-                                                                 {"FROM contacts WHERE id IN", "LIMIT ?4"},
-                                                                 {"count(DISTINCT contact_id)"}}) {
+  for (const auto& parts :
+       std::vector<std::vector<std::string>>{{"FROM contacts WHERE id IN", "LIMIT ?7"},
+                                             {"count(*) FROM (SELECT contact_id", "MATCH"},
+                                             {"FROM contacts WHERE id IN", "LIMIT ?6"},
+                                             {"count(*) FROM (SELECT contact_id", "?4)"}}) {
     const auto plan = plan_of(parts);
-    const bool words = parts.back() == "LIMIT ?5" || parts.front().starts_with("count(*)");
+    const bool words = parts.back() == "LIMIT ?7" || parts.back() == "MATCH";
     EXPECT_EQ(plan.find("contact_names VIRTUAL TABLE") != std::string::npos, words) << plan;
     EXPECT_NE(plan.find("sqlite_autoindex_contact_emails"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("contact_emails_domain"), std::string::npos) << plan;
     EXPECT_EQ(plan.find("SCAN contacts"), std::string::npos) << plan;
     EXPECT_EQ(plan.find("SCAN contact_emails"), std::string::npos) << plan;
     EXPECT_EQ(plan.find("USE TEMP B-TREE FOR ORDER BY"), std::string::npos) << plan;

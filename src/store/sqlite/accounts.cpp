@@ -195,38 +195,50 @@ class Accounts final : public AccountRepository, SqliteRepository {
   Result<Page<Contact>> find_contacts(std::string_view prefix, const PageRequest& r) override {
     // Past the last character any text starting with `prefix` may have (U+10FFFF), so that
     // [prefix, prefix + it) is the range of the addresses starting with it.
+    static constexpr std::string_view kPastAny = "\xF4\x8F\xBF\xBF";
     ContactFilter f;
-    f.range = std::pair{std::string(prefix), std::string(prefix) + "\xF4\x8F\xBF\xBF"};
+    f.range = std::pair{std::string(prefix), std::string(prefix) + std::string(kPastAny)};
+    // The domains' range: empty ('' to '', one probe that finds nothing) when the text does
+    // not name a domain, so that each shape of search stays one statement.
+    const std::string domain = case_query::contact_domain_prefix(prefix);
+    f.domains = domain.empty() ? std::pair{std::string(), std::string()}
+                               : std::pair{domain, domain + std::string(kPastAny)};
     const std::string list = "contacts~" + text::ascii_lower(prefix);
-// The contacts with an address in the range (?1, ?2). A macro, so that both statements
-// stay literals (the statement cache is keyed by their address).
-#define MC_CONTACTS_BY_ADDRESS "SELECT contact_id FROM contact_emails WHERE email >= ?1 AND email < ?2"
-    std::string names = case_query::fts_prefix_expression(prefix);
+// The contacts with an address in the range (?1, ?2) or at a domain in the range (?3, ?4)
+// (the expression of the index contact_emails_domain, migration 47). A macro, so that
+// both statements stay literals (the statement cache is keyed by their address).
+#define MC_CONTACTS_BY_ADDRESS                                                                  \
+  "SELECT contact_id FROM contact_emails WHERE email >= ?1 AND email < ?2 UNION SELECT "        \
+  "contact_id FROM contact_emails WHERE substr(email, instr(email, '@') + 1) >= ?3 AND substr(" \
+  "email, instr(email, '@') + 1) < ?4"
+    // "@…" is the end of an address, never a name.
+    std::string names = prefix.starts_with('@') ? std::string() : case_query::fts_prefix_expression(prefix);
     if (names.empty()) {
       // No word to look for in names: addresses only.
       return contacts_page(r, list,
                            "SELECT id, name, account_id, language FROM contacts WHERE id IN "
-                           "(" MC_CONTACTS_BY_ADDRESS ") AND id > ?3 ORDER BY id LIMIT ?4",
-                           "SELECT count(DISTINCT contact_id) FROM (" MC_CONTACTS_BY_ADDRESS ")", f);
+                           "(" MC_CONTACTS_BY_ADDRESS ") AND id > ?5 ORDER BY id LIMIT ?6",
+                           "SELECT count(*) FROM (" MC_CONTACTS_BY_ADDRESS ")", f);
     }
     f.names = std::move(names);
     return contacts_page(
         r, list,
         "SELECT id, name, account_id, language FROM contacts WHERE id IN (" MC_CONTACTS_BY_ADDRESS
-        " UNION SELECT rowid FROM contact_names WHERE contact_names MATCH ?3) "
-        "AND id > ?4 ORDER BY id LIMIT ?5",
+        " UNION SELECT rowid FROM contact_names WHERE contact_names MATCH ?5) "
+        "AND id > ?6 ORDER BY id LIMIT ?7",
         "SELECT count(*) FROM (" MC_CONTACTS_BY_ADDRESS
-        " UNION SELECT rowid FROM contact_names WHERE contact_names MATCH ?3)",
+        " UNION SELECT rowid FROM contact_names WHERE contact_names MATCH ?5)",
         f);
 #undef MC_CONTACTS_BY_ADDRESS
   }
 
-  // What a page of contacts is kept to: one account's, or a range of texts (?1, ?2) of
-  // the address and name indexes; neither: every contact.
+  // What a page of contacts is kept to: one account's, or ranges of the addresses (?1, ?2)
+  // and of their domains (?3, ?4), and words of the names; neither: every contact.
   struct ContactFilter {
     std::optional<Id> account;
     std::optional<std::pair<std::string, std::string>> range;
-    std::optional<std::string> names;  // with range: an FTS5 query of contact_names (?3)
+    std::pair<std::string, std::string> domains;  // with range
+    std::optional<std::string> names;             // with range: an FTS5 query of contact_names (?5)
   };
 
   // A page of contacts by id, read by `select` (the filter's parameters, then the id after
@@ -244,9 +256,10 @@ class Accounts final : public AccountRepository, SqliteRepository {
     auto bind_filter = [&](Query& qq) {
       if (f.range) {
         qq.bind(1, f.range->first).bind(2, f.range->second);
-        if (!f.names) return 3;
-        qq.bind(3, *f.names);
-        return 4;
+        qq.bind(3, f.domains.first).bind(4, f.domains.second);
+        if (!f.names) return 5;
+        qq.bind(5, *f.names);
+        return 6;
       }
       if (f.account) {
         qq.bind(1, *f.account);
