@@ -515,14 +515,44 @@ Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::str
   return out;
 }
 
-Result<store::Agent> update_agent(store::Store& st, std::string_view email, std::optional<bool> active,
-                                  std::optional<store::AgentRole> role, std::string_view actor) {
+Result<store::Agent> update_agent(store::Store& st, std::string_view email, const AgentChange& change,
+                                  std::string_view actor) {
   const auto key = text::normalize_email(email);
+  const auto& active = change.active;
+  const auto& role = change.role;
+  std::optional<std::string> name;
+  if (change.name) {
+    MC_ASSIGN_OR_RETURN(auto checked, agent_from(*change.name, key, "agent"));
+    name = std::move(checked.name);
+  }
   store::Agent out;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_ASSIGN_OR_RETURN(auto found, u.agents().find_agent_by_email(key));
     if (!found) return fail(ErrorCode::kNotFound, "no agent " + key);
     out = *found;
+    const bool admin_now = out.active && out.role == store::AgentRole::kAdmin;
+    const bool admin_after =
+        active.value_or(out.active) && role.value_or(out.role) == store::AgentRole::kAdmin;
+    if (admin_now && !admin_after) {
+      // Agents are few (a team's): the whole list is read.
+      MC_ASSIGN_OR_RETURN(auto all, u.agents().list_agents());
+      const bool another = std::any_of(all.begin(), all.end(), [&](const store::Agent& a) {
+        return a.email != key && a.active && a.role == store::AgentRole::kAdmin;
+      });
+      if (!another)
+        return fail(ErrorCode::kConflict, key +
+                                              " is the last active administrator: make another agent an "
+                                              "administrator first (mailcase agent set EMAIL --role admin)");
+    }
+    if (name && *name != out.name) {
+      MC_RETURN_IF_ERROR(u.agents().set_agent_name(key, *name));
+      MC_RETURN_IF_ERROR(
+          u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                                .actor = std::string(actor),
+                                .action = store::EventAction::kAgentRenamed,
+                                .details = {{"email", key}, {"from", out.name}, {"to", *name}}}));
+      out.name = *name;
+    }
     if (active && *active != out.active) {
       MC_RETURN_IF_ERROR(u.agents().set_agent_active(key, *active));
       MC_RETURN_IF_ERROR(u.events().add_event(

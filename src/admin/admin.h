@@ -149,11 +149,20 @@ Result<store::Agent> agent_from(std::string_view name, std::string_view email, s
 // Adds the agent and its agent_added event, by `actor` (an admin's email, or "admin" from
 // the command line). kConflict when the email is an agent's already.
 Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor);
-// Sets active (with its agent_enabled / agent_disabled event) and the role, each when
-// given; returns the agent as stored. A disabled agent's console sessions end in the same
-// commit. kNotFound when the email is no agent's.
-Result<store::Agent> update_agent(store::Store& st, std::string_view email, std::optional<bool> active,
-                                  std::optional<store::AgentRole> role, std::string_view actor);
+// What update_agent changes: each field when given.
+struct AgentChange {
+  std::optional<bool> active;
+  std::optional<store::AgentRole> role;
+  std::optional<std::string> name;  // as agent_from takes it (trimmed, 1..kMaxNameBytes, one line)
+};
+// Sets active (with its agent_enabled / agent_disabled event), the role (agent_role_changed)
+// and the name (agent_renamed), each when given and different; returns the agent as stored.
+// A disabled agent's console sessions end in the same commit. kNotFound when the email is
+// no agent's; kInvalidInput for a name agent_from refuses; kConflict when the change would
+// leave no active administrator (the last one disabled or made an agent): nobody could
+// then manage agents, tokens or rules from the console or the API.
+Result<store::Agent> update_agent(store::Store& st, std::string_view email, const AgentChange& change,
+                                  std::string_view actor);
 // Sets the agent's password to `hash` (access::hash_password's; empty: none, the agent
 // cannot log in) with its agent_password_set event, by `actor`, and ends every console
 // session made with the old one, in one commit: whoever reset a password because it

@@ -442,8 +442,15 @@ void patch_agent(Context& ctx, const store::Agent& by, const httplib::Request& r
     if (!r) return send_problem(res, field_problem("role", "agent or admin"));
     role = *r;
   }
+  MC_API_FIELD(name, string_field(*body, "name", kMaxText));
+  if (*name) {
+    const std::string trimmed(text::trim(**name));
+    if (trimmed.empty() || trimmed.size() > admin::kMaxNameBytes || !text::is_clean_text(trimmed, true))
+      return send_problem(
+          res, field_problem("name", "one line of 1 to " + std::to_string(admin::kMaxNameBytes) + " bytes"));
+  }
   MC_API_FIELD(notify, notify_patch_of(*body));
-  auto a = admin::update_agent(ctx.store, req.matches[1].str(), *active, role, by.email);
+  auto a = admin::update_agent(ctx.store, req.matches[1].str(), {*active, role, *name}, by.email);
   if (!a) return send_failure(res, a.error());
   if (*notify) {
     a = admin::set_agent_notify(ctx.store, a->email, **notify);

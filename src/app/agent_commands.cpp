@@ -28,7 +28,7 @@ void fail_with(Globals& g, const Error& e) {
 void set_active(Globals& g, const std::string& email, bool active) {
   auto p = open_runtime(g);
   if (!p) return;
-  auto done = admin::update_agent(p->store(), email, active, std::nullopt, "admin");
+  auto done = admin::update_agent(p->store(), email, {.active = active}, "admin");
   if (!done) return fail_with(g, done.error());
   std::cout << text::normalize_email(email) << ": " << (active ? "enabled" : "disabled") << "\n";
 }
@@ -139,24 +139,39 @@ void register_agent_commands(CLI::App& app, Globals& g) {
     cmd->callback([&g, email] { g.action = [&g, email] { set_password(g, *email); }; });
   }
   {
-    auto* cmd = agent->add_subcommand("set", "an agent's settings: which mails they are told by");
+    auto* cmd = agent->add_subcommand("set", "an agent's name, role and which mails they are told by");
     auto email = std::make_shared<std::string>();
     auto settings = std::make_shared<std::array<std::string, 3>>();
+    auto name = std::make_shared<std::optional<std::string>>();
+    auto role = std::make_shared<std::string>();
     cmd->add_option("email", *email, "the agent's email")->required();
+    cmd->add_option("--name", *name, "their name as customers and colleagues see it");
+    cmd->add_option("--role", *role, "agent or admin (the last active admin stays one)")
+        ->check(CLI::IsMember({"agent", "admin"}));
     const char* names[] = {"--notify-new-case", "--notify-reply", "--notify-assigned"};
     const char* what[] = {"a new case in a queue they are a member of: yes or no",
                           "a customer's reply on a case they own: yes or no",
                           "a case given to them by someone else: yes or no"};
     for (size_t i = 0; i < 3; ++i)
       cmd->add_option(names[i], (*settings)[i], what[i])->check(CLI::IsMember({"yes", "no"}));
-    cmd->callback([&g, email, settings] {
-      g.action = [&g, email, settings] {
+    cmd->callback([&g, email, settings, name, role] {
+      g.action = [&g, email, settings, name, role] {
         auto flag = [](const std::string& v) {
           return v.empty() ? std::nullopt : std::optional<bool>(v == "yes");
         };
         store::NotifySettingsPatch patch{flag((*settings)[0]), flag((*settings)[1]), flag((*settings)[2])};
         auto p = open_runtime(g);
         if (!p) return;
+        // The name and role first: refused (the last admin, a bad name), nothing changes.
+        if (*name || !role->empty()) {
+          admin::AgentChange change;
+          change.name = *name;
+          if (!role->empty()) change.role = store::parse_agent_role(*role).value();
+          auto changed = admin::update_agent(p->store(), *email, change, "admin");
+          if (!changed) return fail_with(g, changed.error());
+          std::cout << changed->email << ": name " << changed->name << ", role "
+                    << store::to_string(changed->role) << "\n";
+        }
         auto a = admin::set_agent_notify(p->store(), *email, patch);
         if (!a) return fail_with(g, a.error());
         auto yn = [](bool b) { return b ? "yes" : "no"; };

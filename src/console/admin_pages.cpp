@@ -689,11 +689,12 @@ void agent_active(Context& ctx, const Viewer& v, const std::string& email, const
   if (text::normalize_email(email) == v.agent.email)
     return agent_page(ctx, v, email, res, 422,
                       notice("", "You cannot disable yourself. Nothing was changed."));
-  auto a = admin::update_agent(ctx.store, email, want == "yes", std::nullopt, v.agent.email);
+  auto a = admin::update_agent(ctx.store, email, {.active = want == "yes"}, v.agent.email);
   if (!a) {
     if (a.error().code == ErrorCode::kNotFound)
       return send_error(res, 404, v, "There is no agent " + email + ".");
-    return agent_page(ctx, v, email, res, 503, notice("", failure_text(a.error())));
+    return agent_page(ctx, v, email, res, a.error().code == ErrorCode::kConflict ? 409 : 503,
+                      notice("", failure_text(a.error())));
   }
   agent_page(ctx, v, a->email, res, 200,
              notice(a->active ? "The agent is enabled." : "The agent is disabled.", ""));
@@ -707,11 +708,12 @@ void agent_role(Context& ctx, const Viewer& v, const std::string& email, const h
   if (text::normalize_email(email) == v.agent.email)
     return agent_page(ctx, v, email, res, 422,
                       notice("", "You cannot change your own role. Nothing was changed."));
-  auto a = admin::update_agent(ctx.store, email, std::nullopt, *role, v.agent.email);
+  auto a = admin::update_agent(ctx.store, email, {.role = *role}, v.agent.email);
   if (!a) {
     if (a.error().code == ErrorCode::kNotFound)
       return send_error(res, 404, v, "There is no agent " + email + ".");
-    return agent_page(ctx, v, email, res, 503, notice("", failure_text(a.error())));
+    return agent_page(ctx, v, email, res, a.error().code == ErrorCode::kConflict ? 409 : 503,
+                      notice("", failure_text(a.error())));
   }
   agent_page(ctx, v, a->email, res, 200,
              notice(std::string("The role is now ") + store::to_string(a->role) + ".", ""));

@@ -59,6 +59,8 @@ const char* event_phrase(store::EventAction a) {
       return "set an agent's password";
     case A::kAgentRoleChanged:
       return "changed an agent's role";
+    case A::kAgentRenamed:
+      return "renamed an agent";
     case A::kTokenCreated:
       return "created an API token";
     case A::kTokenRevoked:

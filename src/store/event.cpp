@@ -47,7 +47,8 @@ constexpr std::array kActions{EventAction::kCreated,
                               EventAction::kAgentRoleChanged,
                               EventAction::kMessageDismissed,
                               EventAction::kContactRemoved,
-                              EventAction::kAccountRemoved};
+                              EventAction::kAccountRemoved,
+                              EventAction::kAgentRenamed};
 
 }  // namespace
 
@@ -149,6 +150,8 @@ const char* to_string(EventAction a) {
       return "contact_removed";
     case EventAction::kAccountRemoved:
       return "account_removed";
+    case EventAction::kAgentRenamed:
+      return "agent_renamed";
   }
   return "?";
 }

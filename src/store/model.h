@@ -90,6 +90,7 @@ enum class EventAction {
   kMessageDismissed,  // message_dismissed: no case; details.message (its id), .from, .subject, .was, .reason
   kContactRemoved,  // contact_removed: no case; details.contact (its id; no name or address: it is forgotten)
   kAccountRemoved,  // account_removed: no case; details.account (its id), .name
+  kAgentRenamed,    // agent_renamed: no case; details.email, .from, .to (the names)
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

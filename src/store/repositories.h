@@ -380,9 +380,11 @@ class AgentRepository {
   // authenticates (access::authenticate), which decides how often: at most once a
   // minute per token, so that most requests write nothing.
   [[nodiscard]] virtual Status touch_api_token(Id id, std::string_view at) = 0;
-  // A page of agents by email; set_agent_role: kNotFound when the email is no agent's.
+  // A page of agents by email; set_agent_role and set_agent_name: kNotFound when the email
+  // is no agent's.
   [[nodiscard]] virtual Result<Page<Agent>> page_agents(const PageRequest& r) = 0;
   [[nodiscard]] virtual Status set_agent_role(std::string_view email, AgentRole role) = 0;
+  [[nodiscard]] virtual Status set_agent_name(std::string_view email, std::string_view name) = 0;
 };
 
 // Queues (issue 15: queues with members). A queue is named on cases and routing addresses

@@ -378,7 +378,8 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
 
-  auto up = update_agent(*store_, "ada@corp.example", false, store::AgentRole::kAdmin, "root@corp.example");
+  auto up =
+      update_agent(*store_, "ada@corp.example", {false, store::AgentRole::kAdmin, {}}, "root@corp.example");
   ASSERT_TRUE(up) << up.error().message;
   EXPECT_FALSE(up->active);
   EXPECT_EQ(up->role, store::AgentRole::kAdmin);
@@ -387,7 +388,8 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
   EXPECT_FALSE((*stored)->active);
   EXPECT_EQ((*stored)->role, store::AgentRole::kAdmin);
   // Each change is on record, by whom: the role's too.
-  ASSERT_TRUE(update_agent(*store_, "ada@corp.example", true, store::AgentRole::kAgent, "root@corp.example"));
+  ASSERT_TRUE(
+      update_agent(*store_, "ada@corp.example", {true, store::AgentRole::kAgent, {}}, "root@corp.example"));
   EXPECT_EQ(agent_events(), (std::vector<std::string>{
                                 "root@corp.example agent_added {\"email\":\"ada@corp.example\"}",
                                 "root@corp.example agent_disabled {\"email\":\"ada@corp.example\"}",
@@ -397,7 +399,7 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
                                 "root@corp.example agent_role_changed "
                                 "{\"email\":\"ada@corp.example\",\"from\":\"admin\",\"to\":\"agent\"}",
                             }));
-  auto missing = update_agent(*store_, "nobody@corp.example", true, std::nullopt, "root@corp.example");
+  auto missing = update_agent(*store_, "nobody@corp.example", {.active = true}, "root@corp.example");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(agent_from("", "x@corp.example", "agent"));
@@ -409,6 +411,53 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
   EXPECT_TRUE(agent_from("Åsa Öberg", "asa@corp.example", "agent"));
   EXPECT_FALSE(agent_from("X", "not-an-address", "agent"));
   EXPECT_FALSE(agent_from("X", "x@corp.example", "boss"));
+}
+
+// The last active administrator can be neither disabled nor made an agent: nobody could
+// then manage agents, tokens or rules. With another admin, either is fine.
+TEST_F(Admin, TheLastActiveAdministratorStaysOneAndAgentsAreRenamed) {
+  for (const char* email : {"root@corp.example", "ada@corp.example"}) {
+    auto a = agent_from("Someone", email, email == std::string("root@corp.example") ? "admin" : "agent");
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(add_agent(*store_, *a, "admin"));
+  }
+  for (const AgentChange& change :
+       {AgentChange{.active = false}, AgentChange{.role = store::AgentRole::kAgent},
+        AgentChange{false, store::AgentRole::kAgent, "Root"}}) {
+    auto refused = update_agent(*store_, "ROOT@corp.example", change, "root@corp.example");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+    EXPECT_NE(refused.error().message.find("last active administrator"), std::string::npos)
+        << refused.error().message;
+  }
+  auto root = store_->find_agent_by_email("root@corp.example");
+  ASSERT_TRUE(root && *root);
+  EXPECT_TRUE((*root)->active);
+  EXPECT_EQ((*root)->role, store::AgentRole::kAdmin);
+  EXPECT_EQ((*root)->name, "Someone") << "a refused change changes nothing";
+  // A disabled admin is no help: Ada is made one, disabled, and root still may not go.
+  ASSERT_TRUE(
+      update_agent(*store_, "ada@corp.example", {false, store::AgentRole::kAdmin, {}}, "root@corp.example"));
+  EXPECT_FALSE(update_agent(*store_, "root@corp.example", {.active = false}, "root@corp.example"));
+  ASSERT_TRUE(update_agent(*store_, "ada@corp.example", {.active = true}, "root@corp.example"));
+  auto stepped_down =
+      update_agent(*store_, "root@corp.example", {.role = store::AgentRole::kAgent}, "ada@corp.example");
+  ASSERT_TRUE(stepped_down) << stepped_down.error().message;
+  EXPECT_EQ(stepped_down->role, store::AgentRole::kAgent);
+  // An agent's name changes, on record; a bad one is refused.
+  auto renamed = update_agent(*store_, "ada@corp.example", {.name = "  Ada Lovelace "}, "ada@corp.example");
+  ASSERT_TRUE(renamed) << renamed.error().message;
+  EXPECT_EQ(renamed->name, "Ada Lovelace");
+  EXPECT_EQ((*store_->find_agent_by_email("ada@corp.example"))->name, "Ada Lovelace");
+  EXPECT_EQ(
+      agent_events().back(),
+      "ada@corp.example agent_renamed {\"email\":\"ada@corp.example\",\"from\":\"Someone\",\"to\":\"Ada "
+      "Lovelace\"}");
+  for (const char* bad : {"", "  ", "Ada\nBcc: x@corp.example"}) {
+    auto no = update_agent(*store_, "ada@corp.example", {.name = bad}, "ada@corp.example");
+    ASSERT_FALSE(no) << bad;
+    EXPECT_EQ(no.error().code, ErrorCode::kInvalidInput);
+  }
 }
 
 TEST_F(Admin, OnlyAHeldOrFailedMailIsDismissedKeptWithWhoAndWhy) {

@@ -596,6 +596,25 @@ TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
   EXPECT_EQ(call("PATCH", "/api/v1/agents/nobody@corp.example", admin_, json{{"active", true}}).status, 404);
   EXPECT_EQ(fields_of(call("PATCH", "/api/v1/agents/cy@corp.example", admin_, json{{"active", "yes"}})),
             std::vector<std::string>{"active"});
+  // The last active administrator (Ada: Cy is disabled) may not step down or off: 409, and
+  // nothing changes.
+  for (const json& change :
+       {json{{"role", "agent"}}, json{{"active", false}}, json{{"name", "A"}, {"role", "agent"}}}) {
+    auto refused = call("PATCH", "/api/v1/agents/ada@corp.example", admin_, change);
+    EXPECT_EQ(refused.status, 409) << change.dump() << refused.body;
+    EXPECT_NE(refused.body.find("last active administrator"), std::string::npos) << refused.body;
+  }
+  EXPECT_EQ(call("GET", "/api/v1/agents", admin_).status, 200) << "Ada is still an admin";
+  // A name is changed (trimmed), or refused with its field.
+  auto renamed = call("PATCH", "/api/v1/agents/bob@corp.example", admin_, json{{"name", " Bob B. "}});
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(renamed.j()["name"], "Bob B.");
+  EXPECT_EQ(call("GET", "/api/v1/agents/bob@corp.example", admin_).j()["name"], "Bob B.");
+  for (const json& bad :
+       {json{{"name", 123}}, json{{"name", ""}}, json{{"name", "a\nb"}}, json{{"name", json::array()}}})
+    EXPECT_EQ(fields_of(call("PATCH", "/api/v1/agents/bob@corp.example", admin_, bad)),
+              std::vector<std::string>{"name"})
+        << bad.dump();
   auto cy_now = call("GET", "/api/v1/agents/CY@corp.example", admin_);
   ASSERT_EQ(cy_now.status, 200) << cy_now.body;
   EXPECT_EQ(cy_now.j()["active"], false);

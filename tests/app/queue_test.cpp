@@ -146,6 +146,31 @@ TEST_F(QueueCommands, AgentSetChangesWhichMailsAnAgentGetsShownInAgentList) {
   EXPECT_EQ(run({"agent", "set", "nobody@corp.example", "--notify-reply", "no"}).exit_code, 66);
 }
 
+// `agent set --role` makes an agent an admin or takes it back, `--name` renames; the last
+// active admin is not made an agent or disabled (exit 65), and nothing changes then.
+TEST_F(QueueCommands, AgentSetChangesANameAndARoleButNeverTakesTheLastAdmin) {
+  auto r = run({"agent", "set", "ann@corp.example", "--role", "admin", "--name", "Ann B."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ann@corp.example: name Ann B., role admin\n"), std::string::npos) << r.out;
+  auto list = json::parse(run({"agent", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_array() && !list.empty()) << list.dump();
+  EXPECT_EQ(list[0]["name"], "Ann B.");
+  EXPECT_EQ(list[0]["role"], "admin");
+  r = run({"agent", "set", "ann@corp.example", "--role", "agent", "--name", "Ann C."});
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+  EXPECT_NE(r.err.find("last active administrator"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"agent", "disable", "ann@corp.example"}).exit_code, 65);
+  list = json::parse(run({"agent", "list", "--json"}).out, nullptr, false);
+  EXPECT_EQ(list[0]["name"], "Ann B.");
+  EXPECT_EQ(list[0]["role"], "admin");
+  EXPECT_EQ(list[0]["active"], true);
+  // With Bob an admin too, Ann steps down.
+  ASSERT_EQ(run({"agent", "set", "bob@corp.example", "--role", "admin"}).exit_code, 0);
+  ASSERT_EQ(run({"agent", "set", "ann@corp.example", "--role", "agent"}).exit_code, 0);
+  EXPECT_EQ(run({"agent", "set", "ann@corp.example", "--role", "boss"}).exit_code, 64);
+  EXPECT_EQ(run({"agent", "set", "ann@corp.example", "--name", " "}).exit_code, 65);
+}
+
 // The end to end of issue 14's notices: a mail to a queue with members, a customer's
 // reply on an owned case, an assignment by another agent, and none for a self-assignment.
 TEST_F(QueueCommands, MembersOwnersAndAssigneesAreToldByMailInTheOutbox) {

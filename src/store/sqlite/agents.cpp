@@ -212,6 +212,14 @@ class Agents final : public AgentRepository, SqliteRepository {
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no agent " + std::string(email));
     return {};
   }
+
+  Status set_agent_name(std::string_view email, std::string_view name) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("UPDATE agents SET name = ? WHERE email = ?"));
+    qq->bind(1, name).bind(2, text::normalize_email(email));
+    MC_RETURN_IF_ERROR(qq->run());
+    if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no agent " + std::string(email));
+    return {};
+  }
 };
 
 }  // namespace

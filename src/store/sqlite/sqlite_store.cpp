@@ -767,6 +767,9 @@ class SqliteStore final : public Store {
   Status set_agent_role(std::string_view email, AgentRole role) override {
     return repos_.agents->set_agent_role(email, role);
   }
+  Status set_agent_name(std::string_view email, std::string_view name) override {
+    return repos_.agents->set_agent_name(email, name);
+  }
 
   IdempotencyRepository& idempotency() override { return *repos_.idempotency; }
   SessionRepository& sessions() override { return *repos_.sessions; }
