@@ -34,8 +34,24 @@ size_t HeadScanner::feed(std::string_view data) {
   return used;
 }
 
+namespace {
+
+// RFC 9110 §5.6.2: a field name is a token.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0) continue;
+    if (std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 HeadFields read_head_fields(std::string_view head) {
   HeadFields f;
+  int hosts = 0;
   const size_t line_end = head.find('\n');
   const std::string_view line = head.substr(0, line_end);
   const size_t sp = line.find(' ');
@@ -51,9 +67,14 @@ HeadFields read_head_fields(std::string_view head) {
     std::string_view field =
         head.substr(start, at == std::string_view::npos ? head.size() - start : at - start);
     if (!field.empty() && field.back() == '\r') field.remove_suffix(1);
+    if (field.empty()) break;  // the empty line that ends the head
     const size_t colon = field.find(':');
-    if (colon == std::string_view::npos) continue;
+    if (colon == std::string_view::npos || !is_token(field.substr(0, colon))) {
+      f.malformed = true;
+      continue;
+    }
     const std::string_view name = field.substr(0, colon);
+    if (text::iequals(name, "host") && ++hosts > 1) f.malformed = true;
     std::string_view value = field.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
@@ -95,6 +116,10 @@ RequestArrival::Step RequestArrival::feed(std::string_view bytes, size_t from, c
     if (head_.overflowed()) return Step::kRefuse;
     if (!head_.done()) return Step::kMore;
     const HeadFields fields = read_head_fields(bytes.substr(0, head_.head_bytes()));
+    if (fields.malformed) {
+      refusal_ = 400;
+      return Step::kRefuse;
+    }
     plan_ = plan_body(fields, limit_of(fields.target));
     need_ = head_.head_bytes() + plan_.read_ahead;
     // A client that sent its body without waiting for "100 Continue" needs none.

@@ -63,6 +63,11 @@ struct HeadFields {
   std::vector<std::string_view> content_lengths;  // every Content-Length, in order
   std::optional<std::string_view> transfer_encoding;
   std::optional<std::string_view> expect;
+  // A field line that is no "name: value" with a token for its name (a space or tab before
+  // the colon, a line folded onto the one before, no colon), or a second Host: RFC 9112
+  // §5.1, §5.2 and §3.2 require a 400. Read leniently, "Content-Length : 5" would be an
+  // unknown field to us and a length to a proxy in front: its body, a request of its own.
+  bool malformed = false;
 };
 HeadFields read_head_fields(std::string_view head);
 
@@ -92,7 +97,7 @@ class RequestArrival {
   explicit RequestArrival(size_t max_head_bytes) : head_(max_head_bytes) {}
   // bytes: all of the request's bytes so far, those from `from` on new.
   Step feed(std::string_view bytes, size_t from, const BodyLimit& limit_of);
-  int refusal_status() const { return head_.overflow_status(); }
+  int refusal_status() const { return refusal_ != 0 ? refusal_ : head_.overflow_status(); }
   // Whether its head was read whole as a head (not so a request line ended by a bare LF).
   bool head_read() const { return head_.done() && !malformed_; }
   // Once the head is read: its plan, and the bytes of head and body read ahead together.
@@ -104,6 +109,7 @@ class RequestArrival {
   BodyPlan plan_;
   size_t need_ = 0;  // 0 until the head is read (or the request line is refused)
   bool malformed_ = false;
+  int refusal_ = 0;  // 400 for a malformed field line; else the head's overflow status
 };
 
 // Whether a connection whose large body is being read ahead may read more of it: while

@@ -93,6 +93,29 @@ TEST(ReadHeadFields, TheRequestLineAndTheFieldsThatFrameTheBody) {
   EXPECT_EQ(bare.target, "");
 }
 
+// A field line that is no "token: value", or a second Host, makes the head malformed
+// (RFC 9112 §5.1, §5.2, §3.2); ordinary fields, any letter case, with or without a space
+// after the colon, do not.
+TEST(ReadHeadFields, AFieldLineThatIsNoNameColonValueIsMalformed) {
+  EXPECT_FALSE(
+      read_head_fields("GET / HTTP/1.1\r\nHost: a\r\nX-A:b\r\nx-b: \r\nAccept: */*\r\n\r\n").malformed);
+  for (const std::string field :
+       {"Content-Length : 5", "Content-Length\t: 5", " Transfer-Encoding: chunked", "\tX: y", "NoColon",
+        ": empty name", "X Y: z", "Host: b", "X\x01: y", "Caf\xc3\xa9: y"}) {
+    const std::string head = "POST / HTTP/1.1\r\nHost: a\r\n" + field + "\r\n\r\n";
+    EXPECT_TRUE(read_head_fields(head).malformed) << field;
+  }
+}
+
+TEST(RequestArrival, AMalformedFieldLineIsRefusedWith400) {
+  const RequestArrival::BodyLimit limit_of = [](std::string_view) { return size_t{1000}; };
+  RequestArrival a(1000);
+  EXPECT_EQ(a.feed("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length : 40\r\n\r\nGET /api HTTP/1.1\r\n", 0,
+                   limit_of),
+            RequestArrival::Step::kRefuse);
+  EXPECT_EQ(a.refusal_status(), 400);
+}
+
 // Feeds `bytes` to a in pieces of `piece` bytes; the steps it answered, each once in a row.
 std::vector<RequestArrival::Step> arrive(RequestArrival& a, const std::string& bytes, size_t piece,
                                          const RequestArrival::BodyLimit& limit_of) {

@@ -250,6 +250,28 @@ TEST_F(HttpServerTest, ARequestWithTwoDifferentLengthsIsRefusedAndEndsTheConnect
   EXPECT_EQ(statuses(same), (std::vector<int>{200, 200})) << same;
 }
 
+TEST_F(HttpServerTest, AFieldWithASpaceBeforeItsColonIsRefusedAndEndsTheConnection) {
+  // "Content-Length : N" is no Content-Length to us, but may be one to a proxy in front: the
+  // body it framed would be answered as a request of its own (RFC 9112 §5.1: 400). The
+  // same for a folded line or a second Host, on the first request of a connection or a
+  // later one.
+  const std::string smuggled = "GET /api/items/7 HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string length = std::to_string(smuggled.size());
+  for (const std::string& field : {"Content-Length : " + length, "Content-Length\t: " + length,
+                                   std::string("Transfer-Encoding : chunked"), std::string("Host: y"),
+                                   std::string("X-A: 1\r\n Content-Length: ") + length}) {
+    const auto first = raw_exchange(
+        server_.bound_port(), "GET /api/items/1 HTTP/1.1\r\nHost: x\r\n" + field + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(statuses(first), std::vector<int>{400}) << field << ":\n" << first;
+    EXPECT_NE(first.find("\r\nConnection: close\r\n"), std::string::npos) << first;
+    const auto later = raw_exchange(server_.bound_port(),
+                                    "GET /api/items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                                    "GET /api/items/2 HTTP/1.1\r\nHost: x\r\n" +
+                                        field + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(statuses(later), (std::vector<int>{200, 400})) << field << ":\n" << later;
+  }
+}
+
 TEST_F(HttpServerTest, AMalformedRequestEndsTheConnection) {
   // What follows a request cpp-httplib could not parse is not read as requests.
   const std::string next = "GET /api/items/2 HTTP/1.1\r\nHost: x\r\n\r\n";
