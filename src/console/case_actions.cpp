@@ -129,33 +129,93 @@ void lifecycle_action(Context& ctx, const Viewer& v, const httplib::Request& req
   done(res, number, kind == cases::ActionKind::kClose ? "close" : "reopen");
 }
 
+// Whether the form posted `name` at all (a field sent empty is posted).
+bool posted(const httplib::Request& req, const std::string& name) {
+  return req.has_param(name.c_str()) || req.has_file(name.c_str());
+}
+
+// The one of `known` that `typed` names, whatever its letter case; none when it names none.
+std::optional<std::string> known_name(const std::vector<std::string>& known, std::string_view typed) {
+  for (const auto& k : known)
+    if (text::iequals(k, typed)) return k;
+  return std::nullopt;
+}
+
+// The assign form: owner, queue and priority. The page also posts the values it showed
+// (was_owner, was_queue, was_priority), so that a field the agent left as it was is not
+// written back over what another agent saved meanwhile; a field both changed is refused
+// (409) with the case as it is now. A queue is one there is (any letter case: its own
+// spelling is kept) and a priority one of the list's, so that a typo makes no new queue.
 void assign_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
                    const std::string& number) {
   const std::string owner = form_value(req, "owner");
   // A browser sends a text field as typed: spaces around a queue or priority are not
   // part of it.
-  services::CaseFields f;
-  f.queue = std::string(text::trim(form_value(req, "queue")));
-  f.priority = std::string(text::trim(form_value(req, "priority")));
+  const std::string queue(text::trim(form_value(req, "queue")));
+  const std::string priority(text::trim(form_value(req, "priority")));
   // Refused, the form shows the agent's choices again, not the case's.
   Draft draft;
   draft.form = "assign";
   draft.owner = text::make_valid_utf8(owner.substr(0, 254));
-  draft.queue = text::make_valid_utf8(f.queue->substr(0, 1000));
-  draft.priority = text::make_valid_utf8(f.priority->substr(0, 1000));
-  for (const auto& [name, value] : {std::pair{"queue", &f.queue}, {"priority", &f.priority}})
-    if (auto ok = services::check_case_field(name, **value); !ok)
+  draft.queue = text::make_valid_utf8(queue.substr(0, 1000));
+  draft.priority = text::make_valid_utf8(priority.substr(0, 1000));
+  for (const auto& [name, value] : {std::pair{"queue", &queue}, {"priority", &priority}})
+    if (auto ok = services::check_case_field(name, *value); !ok)
       return show_case(ctx, v, req, res, number, 422, words_of(ok.error()), draft);
   if (owner.size() > 254 || !text::is_clean_text(owner, true))
     return show_case(ctx, v, req, res, number, 422, "Choose the owner from the list.", draft);
+  // What the page showed; a form without them (an older page) writes every field.
+  const bool knows_was = posted(req, "was_owner") && posted(req, "was_queue") && posted(req, "was_priority");
+  const std::string was_owner = form_value(req, "was_owner");
+  const std::string was_queue = form_value(req, "was_queue");
+  const std::string was_priority = form_value(req, "was_priority");
   const auto by = actor_of(v);
+  std::string refusal;
   auto result = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
-    if (text::normalize_email(owner) != text::normalize_email(c.owner))
+    // Each field: (what the agent chose, what the page showed, what the case has now).
+    struct Field {
+      const char* what;
+      bool changed, moved;  // by this agent; by someone else since the page showed it
+    };
+    const Field fields[] = {
+        {"owner", !knows_was || text::normalize_email(owner) != text::normalize_email(was_owner),
+         knows_was && text::normalize_email(c.owner) != text::normalize_email(was_owner)},
+        {"queue", !knows_was || queue != was_queue, knows_was && c.queue != was_queue},
+        {"priority", !knows_was || priority != was_priority, knows_was && c.priority != was_priority}};
+    std::vector<std::string> both;
+    for (const auto& f : fields)
+      if (f.changed && f.moved) both.push_back(f.what);
+    if (!both.empty()) {
+      refusal = "Someone changed this case's " + text::join(both, " and ") +
+                " since you opened it. Nothing was changed: look at it now and save again.";
+      return fail(ErrorCode::kConflict, refusal);
+    }
+    services::CaseFields f;
+    if (fields[1].changed && queue != c.queue) {
+      MC_ASSIGN_OR_RETURN(auto queues, known_queues(w, ctx.cfg));
+      auto named = known_name(queues, queue);
+      if (!named) {
+        refusal = "There is no queue \u201c" + queue + "\u201d: choose one from the list.";
+        return fail(ErrorCode::kInvalidInput, refusal);
+      }
+      f.queue = *named;
+    }
+    if (fields[2].changed && priority != c.priority) {
+      auto named = known_name(priority_choices(ctx.cfg, c.priority), priority);
+      if (!named) {
+        refusal = "Choose the priority from the list.";
+        return fail(ErrorCode::kInvalidInput, refusal);
+      }
+      f.priority = *named;
+    }
+    if (fields[0].changed && text::normalize_email(owner) != text::normalize_email(c.owner))
       MC_RETURN_IF_ERROR(ctx.cases.assign(w, by, c, owner));
     return ctx.cases.change(w, by, c, f);
   });
-  if (!result)
-    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()), draft);
+  if (!result) {
+    const std::string words = refusal.empty() ? words_of(result.error()) : refusal;
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words, draft);
+  }
   done(res, number, "assign");
 }
 

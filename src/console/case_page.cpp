@@ -192,7 +192,7 @@ Html comment_forms_html(const cases::CaseView& view, const Viewer& v, const Draf
 }
 
 Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>& agents, const Viewer& v,
-                    const Draft& draft) {
+                    const Draft& draft, const config::Config& cfg) {
   const auto& c = view.c;
   // A refused form shows what the agent chose; otherwise the case's own values.
   const bool refused = draft.form == "assign";
@@ -206,6 +206,14 @@ Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>
                           ? html("<option value=\"{}\" selected>{}</option>", a.email, label)
                           : html("<option value=\"{}\">{}</option>", a.email, label));
   }
+  // The priority offered as chosen: the agent's choice when refused, else the case's. The
+  // hidden was_* fields are the case's values as shown: what the assign action compares
+  // with the case when it is saved (a field left as shown is not written back).
+  const std::string& chosen_priority = refused ? draft.priority : c.priority;
+  std::vector<Html> priorities;
+  for (const auto& p : priority_choices(cfg, c.priority))
+    priorities.push_back(text::iequals(p, chosen_priority) ? html("<option selected>{}</option>", p)
+                                                           : html("<option>{}</option>", p));
   Html out = html(
       "<section aria-labelledby=\"case-h\" class=\"card\"><h2 id=\"case-h\">Assign</h2>"
       "<form method=\"post\" action=\"/cases/{}/assign\" class=\"filters\">{}"
@@ -213,11 +221,13 @@ Html case_form_html(const cases::CaseView& view, const std::vector<store::Agent>
       "name=\"owner\">{}</select></div>"
       "<div><label for=\"assign-queue\">Queue</label><input id=\"assign-queue\" name=\"queue\" type=\"text\" "
       "required maxlength=\"200\" list=\"queue-names\" value=\"{}\"></div>"
-      "<div><label for=\"assign-priority\">Priority</label><input id=\"assign-priority\" name=\"priority\" "
-      "type=\"text\" required maxlength=\"200\" value=\"{}\"></div>"
+      "<div><label for=\"assign-priority\">Priority</label><select id=\"assign-priority\" "
+      "name=\"priority\">{}</select></div>"
+      "<input type=\"hidden\" name=\"was_owner\" value=\"{}\"><input type=\"hidden\" name=\"was_queue\" "
+      "value=\"{}\"><input type=\"hidden\" name=\"was_priority\" value=\"{}\">"
       "<button type=\"submit\" class=\"secondary\">Save</button></form><div class=\"actions\">",
-      c.number, csrf_field(v), join(options), refused ? draft.queue : c.queue,
-      refused ? draft.priority : c.priority);
+      c.number, csrf_field(v), join(options), refused ? draft.queue : c.queue, join(priorities), c.owner,
+      c.queue, c.priority);
   if (cases::decide(c.status, cases::ActionKind::kClose))
     out += html(
         "<form method=\"post\" action=\"/cases/{}/close\" data-confirm=\"Close this case?\">{}"
@@ -367,7 +377,8 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
       participants_html(*view, v, draft),
       items.empty() ? html("<p class=\"muted\">No comments yet.</p>") : join(items),
       poll_html(view->c.number, last), loose_html, comment_forms_html(*view, v, draft),
-      case_form_html(*view, *agents, v, draft), stage_form_html(*view, process, v), queue_names_html(*unit));
+      case_form_html(*view, *agents, v, draft, ctx.cfg), stage_form_html(*view, process, v),
+      queue_names_html(*unit, ctx.cfg));
   send_page(res, status, v, view->c.number + " " + view->c.subject, "cases", body, mail_frame_src(req));
 }
 

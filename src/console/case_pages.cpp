@@ -162,7 +162,7 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   if (!unit) return send_error(res, 503, v, "The cases cannot be read just now. Please try again.");
   auto agents = unit->agents().list_agents();
   if (!agents) return send_error(res, 503, v, "The cases cannot be read just now. Please try again.");
-  const Html filters = html("{}{}", filter_form(form, *agents), queue_names_html(*unit));
+  const Html filters = html("{}{}", filter_form(form, *agents), queue_names_html(*unit, ctx.cfg));
   auto fail_page = [&](int status, std::string_view why) {
     send_page(res, status, v, "Cases", "cases",
               html("<h1>Cases</h1>{}<p class=\"error\" role=\"alert\">{}</p>", filters, why));
@@ -216,16 +216,41 @@ Result<std::map<std::string, std::string>> read_agent_names(store::UnitOfWork& u
   return agent_names(agents);
 }
 
-Html queue_names_html(store::UnitOfWork& unit) {
-  auto queues = unit.queues().list_queues();
+Html queue_names_html(store::UnitOfWork& unit, const config::Config& cfg) {
+  auto queues = known_queues(unit, cfg);
   if (!queues) {
     spdlog::warn("console: cannot read the queues: {}", queues.error().message);
     return {};
   }
   std::vector<Html> options;
-  for (const auto& q : *queues)
-    if (!q.name.empty()) options.push_back(html("<option value=\"{}\"></option>", q.name));
+  for (const auto& name : *queues) options.push_back(html("<option value=\"{}\"></option>", name));
   return html("<datalist id=\"queue-names\">{}</datalist>", join(options));
+}
+
+Result<std::vector<std::string>> known_queues(store::UnitOfWork& unit, const config::Config& cfg) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& name) {
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  MC_ASSIGN_OR_RETURN(auto queues, unit.queues().list_queues());
+  for (const auto& q : queues) add(q.name);
+  MC_ASSIGN_OR_RETURN(auto addresses, unit.routing().list_addresses());
+  for (const auto& a : addresses) add(a.queue);
+  MC_ASSIGN_OR_RETURN(auto rules, unit.rules().list_rules());
+  for (const auto& r : rules) add(r.set.queue);
+  add(cfg.routing.default_queue);
+  add(cfg.routing.fallback_queue);
+  return out;
+}
+
+std::vector<std::string> priority_choices(const config::Config& cfg, std::string_view current) {
+  std::vector<std::string> out{"low", "normal", "high", "urgent"};
+  for (const std::string& extra : {cfg.routing.default_priority, std::string(current)}) {
+    const bool known =
+        std::any_of(out.begin(), out.end(), [&](const auto& p) { return text::iequals(p, extra); });
+    if (!extra.empty() && !known) out.push_back(extra);
+  }
+  return out;
 }
 
 void mount_case_pages(web::HttpServer& server, Context& ctx) {

@@ -30,11 +30,18 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
 void mount_case_page(web::HttpServer& server, Context& ctx);     // /cases/{number}, thread, attachments
 void mount_case_actions(web::HttpServer& server, Context& ctx);  // POST /cases/{number}/…
 
-// The queues there are (with a row or open cases), offered to a queue field by its
-// list="queue-names", so that an agent picks a name as it is spelt (the store's names are
-// matched exactly: "support" finds no case of "Support"). Nothing when they cannot be read:
-// the field still takes what is typed.
-Html queue_names_html(store::UnitOfWork& unit);
+// The queues there are (known_queues), offered to a queue field by its list="queue-names",
+// so that an agent picks a name as it is spelt (the store's names are matched exactly:
+// "support" finds no case of "Support"). Nothing when they cannot be read: the field still
+// takes what is typed.
+Html queue_names_html(store::UnitOfWork& unit, const config::Config& cfg);
+// The queues a case may be put in from the console: those with a row or open cases, the
+// routing addresses', the assignment rules' and the configured default and fallback
+// queues; each once.
+Result<std::vector<std::string>> known_queues(store::UnitOfWork& unit, const config::Config& cfg);
+// The priorities the console offers: low, normal, high, urgent, the configured default
+// and `current` (a case's, which a rule or the API may have set to another word).
+std::vector<std::string> priority_choices(const config::Config& cfg, std::string_view current);
 
 // Agents' names by their normalized email, for case_table's owner column and a thread's
 // or a history's authors.

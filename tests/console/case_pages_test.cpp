@@ -182,6 +182,7 @@ class CasePages : public ::testing::Test {
     ASSERT_EQ(run({"init"}).exit_code, 0);
     std::ofstream(data_ / "mailcase.toml") << "[outbound]\nfrom_address = \"support@corp.example\"\n";
     ASSERT_EQ(run({"address", "add", "help@corp.example"}).exit_code, 0);
+    ASSERT_EQ(run({"queue", "add", "Hardware"}).exit_code, 0);
     ASSERT_EQ(run({"agent", "add", "--name", "Marek", "--email", "marek@corp.example"}).exit_code, 0);
     ASSERT_EQ(run({"agent", "add", "--name", "Ada", "--email", "ada@corp.example"}).exit_code, 0);
     auto pw = run({"agent", "password", "marek@corp.example"}, std::string(kPassword) + "\n");
@@ -324,7 +325,9 @@ TEST_F(CasePages, EveryPageRendersForAnAgent) {
   EXPECT_NE(list->body.find("name=\"queue\" type=\"text\" maxlength=\"200\" list=\"queue-names\""),
             std::string::npos)
       << list->body;
-  EXPECT_NE(list->body.find("<datalist id=\"queue-names\">" + queue_option), std::string::npos) << list->body;
+  EXPECT_NE(list->body.find(queue_option, list->body.find("<datalist id=\"queue-names\">")),
+            std::string::npos)
+      << list->body;
   EXPECT_NE(list->body.find("method=\"get\" action=\"/cases\""), std::string::npos);
 
   auto page = get("/cases/CS0000001");
@@ -334,7 +337,7 @@ TEST_F(CasePages, EveryPageRendersForAnAgent) {
                    "list=\"queue-names\""),
             std::string::npos)
       << b;
-  EXPECT_NE(b.find("<datalist id=\"queue-names\">" + queue_option), std::string::npos) << b;
+  EXPECT_NE(b.find(queue_option, b.find("<datalist id=\"queue-names\">")), std::string::npos) << b;
   EXPECT_NE(b.find("Printer on floor 3"), std::string::npos);
   EXPECT_NE(b.find("It does not print."), std::string::npos);
   EXPECT_NE(b.find("comment inbound"), std::string::npos);
@@ -587,7 +590,7 @@ TEST_F(CasePages, AssignTakesSpacesAroundAFieldAndARefusalKeepsTheChoices) {
                    "value=\"Réclamations\""),
             std::string::npos)
       << b;
-  EXPECT_NE(b.find("name=\"priority\" type=\"text\" required maxlength=\"200\" value=\"\""),
+  EXPECT_NE(b.find("<select id=\"assign-priority\" name=\"priority\"><option>low</option>"),
             std::string::npos)
       << b;
   EXPECT_NE(b.find("<option value=\"marek@corp.example\" selected>"), std::string::npos) << b;
@@ -595,6 +598,78 @@ TEST_F(CasePages, AssignTakesSpacesAroundAFieldAndARefusalKeepsTheChoices) {
   c = view("CS0000001").c;
   EXPECT_EQ(c.owner, "ada@corp.example");
   EXPECT_EQ(c.queue, "Hardware");
+}
+
+// The page posts the values it showed: a field the agent left as it was is not written
+// back over what another agent saved meanwhile, and a field both changed is refused with
+// the case as it is now. A queue is one there is (its own spelling kept), a priority one
+// of the list's: a typo makes no new queue.
+TEST_F(CasePages, AStaleAssignFormKeepsAnotherAgentsChangesAndATypoMakesNoQueue) {
+  auto page = get("/cases/CS0000001");
+  ASSERT_NE(page->body.find("<input type=\"hidden\" name=\"was_queue\" value=\"Support\">"),
+            std::string::npos)
+      << page->body;
+  ASSERT_NE(page->body.find("<input type=\"hidden\" name=\"was_priority\" value=\"normal\">"),
+            std::string::npos);
+  // Meanwhile another agent moves the case to Hardware, high.
+  ASSERT_EQ(run({"--as", "ada@corp.example", "case", "set", "CS0000001", "--queue", "Hardware", "--priority",
+                 "high"})
+                .exit_code,
+            0);
+  // From the page as it was: only the owner changed.
+  const httplib::Params stale{{"owner", "ada@corp.example"}, {"queue", "Support"},
+                              {"priority", "normal"},        {"was_owner", ""},
+                              {"was_queue", "Support"},      {"was_priority", "normal"}};
+  auto r = post("/cases/CS0000001/assign", stale);
+  ASSERT_EQ(r->status, 303) << r->body;
+  auto c = view("CS0000001").c;
+  EXPECT_EQ(c.owner, "ada@corp.example");
+  EXPECT_EQ(c.queue, "Hardware") << "the other agent's queue stays";
+  EXPECT_EQ(c.priority, "high");
+  // Both changed the priority: refused, nothing changed, the page says so.
+  auto both = post("/cases/CS0000001/assign", {{"owner", "ada@corp.example"},
+                                               {"queue", "Support"},
+                                               {"priority", "low"},
+                                               {"was_owner", "ada@corp.example"},
+                                               {"was_queue", "Support"},
+                                               {"was_priority", "normal"}});
+  ASSERT_EQ(both->status, 409) << both->body;
+  EXPECT_NE(both->body.find("Someone changed this case&#39;s priority since you opened it"),
+            std::string::npos)
+      << both->body;
+  c = view("CS0000001").c;
+  EXPECT_EQ(c.owner, "ada@corp.example");
+  EXPECT_EQ(c.priority, "high");
+  // The refused form now shows what the case has as its was_* values: saved again, the
+  // agent's choice is taken.
+  EXPECT_NE(both->body.find("<input type=\"hidden\" name=\"was_priority\" value=\"high\">"),
+            std::string::npos);
+  // A queue nobody has, or a priority off the list: refused; a queue in another letter case
+  // is the queue there is.
+  const httplib::Params now{
+      {"was_owner", "ada@corp.example"}, {"was_queue", "Hardware"}, {"was_priority", "high"}};
+  auto with = [&](httplib::Params p) {
+    p.insert(now.begin(), now.end());
+    return p;
+  };
+  auto typo = post("/cases/CS0000001/assign",
+                   with({{"owner", "ada@corp.example"}, {"queue", "Hardwre"}, {"priority", "high"}}));
+  EXPECT_EQ(typo->status, 422);
+  EXPECT_NE(typo->body.find("There is no queue “Hardwre”: choose one from the list."), std::string::npos)
+      << typo->body;
+  EXPECT_EQ(post("/cases/CS0000001/assign",
+                 with({{"owner", "ada@corp.example"}, {"queue", "Hardware"}, {"priority", "urgentissimo"}}))
+                ->status,
+            422);
+  ASSERT_EQ(post("/cases/CS0000001/assign",
+                 with({{"owner", "ada@corp.example"}, {"queue", "support"}, {"priority", "URGENT"}}))
+                ->status,
+            303);
+  c = view("CS0000001").c;
+  EXPECT_EQ(c.queue, "Support");
+  EXPECT_EQ(c.priority, "urgent");
+  auto queues = run({"queue", "list"});
+  EXPECT_EQ(queues.out.find("Hardwre"), std::string::npos) << queues.out;
 }
 
 TEST_F(CasePages, ParticipantIsAdded) {
