@@ -1111,8 +1111,12 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
   if (!d.not_participant && !d.dmarc_failed && !facts.classification.must_not_auto_answer())
     in.participants = participants_to_record(m, ours);
   // The owner hears of a person's mail on their case, not of machine mail (a bounce, an
-  // out-of-office answer), nor of an archive being imported.
-  in.notify_owner = kind == OutcomeKind::kUpdated && confirmations_ && !facts.classification.must_not_auto_answer();
+  // out-of-office answer), nor of an archive being imported; nor of a stranger's mail (or
+  // one whose sender's claim failed DMARC) kept as an internal note: a notice headed "The
+  // customer replied" would relay a stranger's text (case numbers are sequential) to the
+  // agent as the customer's, through the help desk's own mail. It waits on the case.
+  in.notify_owner = kind == OutcomeKind::kUpdated && confirmations_ &&
+                    !facts.classification.must_not_auto_answer() && !d.not_participant && !d.dmarc_failed;
   in.from = m.from.email;
   in.case_just_opened = kind == OutcomeKind::kCreated;
   MC_RETURN_IF_ERROR(cases_.record_inbound(u, kase, std::move(in)));

@@ -218,6 +218,14 @@ TEST_F(QueueCommands, MembersOwnersAndAssigneesAreToldByMailInTheOutbox) {
   EXPECT_NE(n[2].raw.find("Any news on the refund?"), std::string::npos) << n[2].raw;
   EXPECT_NE(n[2].raw.find("Auto-Submitted: auto-generated"), std::string::npos);
 
+  // A stranger writes on the case (its number is easy to guess): the mail is an internal
+  // note on it, and Bob gets no "customer reply" quoting the stranger's text as Alice's.
+  ASSERT_EQ(deliver(mail("Alice Billing <alice.billing@evil.example>", "Re: [" + number + "] Invoice wrong",
+                         "x1@evil.example", "Our bank details changed: send refunds to IBAN XX00 EVIL.")),
+            number);
+  n = notices();
+  ASSERT_EQ(n.size(), 3u) << "no notice of a stranger's mail: " << n.back().raw;
+
   // Ann takes the case herself: nobody is told of it.
   r = run({"--as", "ann@corp.example", "case", "assign", number, "--owner", "ann@corp.example"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
