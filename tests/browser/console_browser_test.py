@@ -730,6 +730,26 @@ def NewMailAppearsWithoutAReload(t):
 
 
 @test
+def ALongUnbrokenSubjectKeepsTheListAndTheCaseWithinThePage(t):
+    """One customer's subject of 300 letters without a space does not push the case list's
+    other columns, or the case page, off the screen."""
+    c = t.console
+    c.login(AGENT, PASSWORD)
+    subject = "Urgent " + "A" * 300
+    t.mc.deliver("long", plain_mail("lena@customer.example", "Lena Long", "support@corp.example",
+                                    subject, "long1@customer.example", "See the subject."))
+    number = t.mc.messages["long"]["case"]
+    check(number, f"the mail made a case: {t.mc.messages['long']}")
+    for path in ("/cases", f"/cases/{number}"):
+        c.open(path)
+        time.sleep(0.3)
+        check("A" * 40 in c.body_text(), f"{path} shows the subject")
+        width = c.d.execute_script("return document.documentElement.scrollWidth")
+        view = c.d.execute_script("return document.documentElement.clientWidth")
+        check(width <= view, f"{path} fits the window: scrollWidth {width}, window {view}")
+
+
+@test
 def RetryAHeldMail(t):
     c = t.console
     held = t.mc.messages["held"]
