@@ -38,6 +38,9 @@ std::string url_encode(std::string_view s, std::string_view keep = {});
 // The parts one after the other with `separator` between them ("" for none).
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
+// The text with each line ended by LF alone: CR LF and a lone CR become LF.
+std::string lf_line_ends(std::string_view s);
+
 // Removes the invisible characters that change how text around them is shown: the
 // bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069), the
 // direction marks (U+200E, U+200F, U+061C). "invoice\u202Efdp.exe" would otherwise show

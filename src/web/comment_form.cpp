@@ -42,7 +42,10 @@ tl::expected<CommentForm, std::vector<FormError>> comment_of_form(const httplib:
       ++bodies;
       if (!text::is_clean_text(part.content, false))
         errors.push_back({"body", "the text must be UTF-8 without control characters"});
-      out.comment.body = part.content;
+      // A browser sends a textarea's lines ended by CR LF (HTML's form encoding): the text
+      // is kept with LF alone, as a mail's text is, so that it reads the same in a
+      // terminal, the API's JSON and a mail.
+      out.comment.body = text::lf_line_ends(part.content);
     } else if (name == "visibility") {
       ++visibilities;
       if (part.content == "public" || part.content == "internal")

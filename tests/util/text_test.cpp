@@ -21,6 +21,13 @@ TEST(Text, JoinPutsTheSeparatorBetweenPartsOnly) {
   EXPECT_EQ(text::join({"a", "b"}, ""), "ab");
 }
 
+TEST(Text, LfLineEndsTurnsCrLfAndALoneCrIntoLf) {
+  EXPECT_EQ(text::lf_line_ends("a\r\nb\rc\nd\r\n\r\n"), "a\nb\nc\nd\n\n");
+  EXPECT_EQ(text::lf_line_ends(""), "");
+  EXPECT_EQ(text::lf_line_ends("\r"), "\n");
+  EXPECT_EQ(text::lf_line_ends("Dzień dobry,\r\nproszę"), "Dzień dobry,\nproszę");
+}
+
 TEST(Text, BidiControlsAreStripped) {
   // "invoice" RLO "fdp.exe" shows as "invoiceexe.pdf" in a right-to-left override.
   EXPECT_EQ(text::strip_bidi_controls("invoice\u202Efdp.exe"), "invoicefdp.exe");

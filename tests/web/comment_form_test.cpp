@@ -53,6 +53,14 @@ TEST(CommentForm, AnInternalNoteNeedsNoFiles) {
   EXPECT_TRUE(r->cc.empty());
 }
 
+// A browser ends a textarea's lines with CR LF: the text is kept with LF, as a mail's.
+TEST(CommentForm, ATextareasCrLfLinesAreKeptWithLf) {
+  auto r = comment_of_form(
+      form({field("visibility", "public"), field("body", "Dzień dobry,\r\nproszę\r\n\r\nMarek")}), {});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->comment.body, "Dzień dobry,\nproszę\n\nMarek");
+}
+
 TEST(CommentForm, FileNamesAreMadeSafeAndOddContentTypesBecomeOctetStream) {
   auto r = comment_of_form(form({field("body", "x"), field("visibility", "public"),
                                  file("../../etc/passwd", "a", "text/plain\r\nX-Evil: 1"), file("", "b", ""),
