@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "cases/lifecycle.h"
+#include "domain/case_number.h"
 #include "util/text.h"
 
 namespace mailcase::console {
@@ -198,5 +199,14 @@ std::string status_class(store::CaseStatus s) {
   return out;
 }
 
+std::optional<std::string> case_number_named(std::string_view text, std::string_view prefix, int digits) {
+  std::string_view t = text::trim(text);
+  if (!t.empty() && t.front() == '#') t.remove_prefix(1);
+  auto id = domain::case_number::parse(prefix, t);
+  if (!id && !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    id = domain::case_number::parse(prefix, std::string(prefix) + std::string(t));
+  if (!id) return std::nullopt;
+  return domain::case_number::format(prefix, digits, *id);
+}
 
 }  // namespace mailcase::console

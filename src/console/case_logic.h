@@ -25,6 +25,12 @@ struct ListForm {
 };
 ListForm list_form_of(const std::multimap<std::string, std::string>& params);
 
+// The case number a search or a typed address names, as the store writes it: the text
+// (spaces around it and a leading "#" aside) is a case number in any letter case and with
+// any zero padding ("cs31", "CS0000031"), or its digits alone ("31", "0000031"). nullopt
+// for anything else: then it is searched as words. Pure.
+std::optional<std::string> case_number_named(std::string_view text, std::string_view prefix, int digits);
+
 // The store's query for a form, seen by the agent `me` (50 cases a page unless the form
 // says otherwise); a sentence for the user when a
 // field is wrong (an unknown status or sort, relevance without a search, too long).

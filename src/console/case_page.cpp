@@ -329,8 +329,16 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   if (!unit) return send_error(res, 503, v, "The case cannot be read just now. Please try again.");
   auto view = cases::load_case(*unit, number);
   if (!view) {
-    if (view.error().code == ErrorCode::kNotFound)
+    if (view.error().code == ErrorCode::kNotFound) {
+      // "/cases/cs31" is CS0000031's page, if that case is there.
+      auto canonical =
+          case_number_named(number, ctx.cfg.threading.case_prefix, ctx.cfg.threading.case_digits);
+      if (canonical && *canonical != number && req.method == "GET") {
+        auto found = unit->cases().find_case_by_number(*canonical);
+        if (found && *found) return redirect(res, "/cases/" + *canonical);
+      }
       return send_error(res, 404, v, "There is no case " + number + ".");
+    }
     spdlog::warn("console: cannot read case {}: {}", number, view.error().message);
     return send_error(res, 503, v, "The case cannot be read just now. Please try again.");
   }

@@ -168,6 +168,15 @@ void list_page(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
               html("<h1>Cases</h1>{}<p class=\"error\" role=\"alert\">{}</p>", filters, why));
   };
   if (!lq.error.empty()) return fail_page(422, lq.error);
+  // A search that is a case's number (a customer read it out, a subject showed it) opens
+  // that case; a number no case has is searched as words.
+  if (form.cursor.empty()) {
+    if (auto number =
+            case_number_named(form.q, ctx.cfg.threading.case_prefix, ctx.cfg.threading.case_digits)) {
+      auto found = unit->cases().find_case_by_number(*number);
+      if (found && *found) return redirect(res, "/cases/" + *number);
+    }
+  }
   auto page = store::find_cases_in(*unit, lq.query);
   if (!page) {
     if (page.error().code == ErrorCode::kInvalidInput)

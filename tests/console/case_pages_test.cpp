@@ -93,6 +93,14 @@ TEST(CaseLogicTest, ListQueryReadsTheForm) {
   EXPECT_EQ(list_query_of(f, "x@y").query.limit, 2);
 }
 
+TEST(CaseLogicTest, ACaseNumberIsNamedInAnyLetterCaseAndPadding) {
+  for (const char* typed : {"CS0000031", "cs31", " #CS31 ", "31", "0000031", "#31"})
+    EXPECT_EQ(case_number_named(typed, "CS", 7), "CS0000031") << typed;
+  EXPECT_EQ(case_number_named("CS123456789", "CS", 7), "CS123456789");
+  for (const char* words : {"", "printer", "CS", "CS31x", "31 32", "-31", "0", "XX31", "#"})
+    EXPECT_EQ(case_number_named(words, "CS", 7), std::nullopt) << words;
+}
+
 TEST(CaseLogicTest, ListLinkKeepsTheFiltersEncoded) {
   ListForm f;
   f.queue = "Tier 2&3";
@@ -427,6 +435,24 @@ TEST_F(CasePages, SearchFindsAWordAndMarksIt) {
   EXPECT_NE(r->body.find("Scanner jams"), std::string::npos);
   EXPECT_EQ(r->body.find("Printer on floor 3"), std::string::npos);
   EXPECT_NE(r->body.find("<mark>paper</mark>"), std::string::npos) << r->body;
+}
+
+// A search that is a case's number opens the case (any letter case, padding or "#");
+// one that no case has is searched as words. A page address in another letter case or
+// padding leads to the case's page.
+TEST_F(CasePages, ACaseNumberSearchedOpensTheCase) {
+  for (const std::string q : {"CS0000001", "cs1", "%23CS1", "1", "0000001", "%20cs0000001%20"}) {
+    auto r = get("/cases?q=" + q);
+    EXPECT_EQ(r->status, 303) << q << r->body;
+    EXPECT_EQ(r->get_header_value("Location"), "/cases/CS0000001") << q;
+  }
+  auto none = get("/cases?q=CS0000099");
+  EXPECT_EQ(none->status, 200);
+  EXPECT_NE(none->body.find("No case matches."), std::string::npos) << none->body;
+  auto lower = get("/cases/cs1");
+  EXPECT_EQ(lower->status, 303);
+  EXPECT_EQ(lower->get_header_value("Location"), "/cases/CS0000001");
+  EXPECT_EQ(get("/cases/cs99")->status, 404);
 }
 
 TEST_F(CasePages, ScriptInASubjectIsShownEscaped) {
