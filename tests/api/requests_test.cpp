@@ -46,6 +46,18 @@ TEST(CaseQueryTest, ReadsEveryFilter) {
   EXPECT_EQ(q->cursor, "abc");
 }
 
+// The status as the cases show it ("solution proposed"), or as the error said to write it.
+TEST(CaseQueryTest, SolutionProposedIsTakenWithASpaceOrAnUnderscore) {
+  for (const char* s : {"solution proposed", "solution_proposed"}) {
+    auto q = case_query_of({{"status", s}});
+    ASSERT_TRUE(q) << s;
+    EXPECT_EQ(q->status, domain::CaseStatus::kSolutionProposed) << s;
+  }
+  auto bad = case_query_of({{"status", "bogus"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().errors.front().message.find("solution proposed"), std::string::npos);
+}
+
 TEST(CaseQueryTest, ASearchIsRankedByRelevanceUnlessASortIsGiven) {
   auto q = case_query_of({{"q", "invoice"}});
   ASSERT_TRUE(q);
