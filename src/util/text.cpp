@@ -103,11 +103,53 @@ std::string make_valid_utf8(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// RFC 5322 §3.2.3: the characters of an atom.
+bool is_atext(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (std::isalnum(u) != 0) return true;
+  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
+}
+
+// Whether s is a dot-atom: atoms joined by single dots.
+bool is_dot_atom(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '.') {
+      if (s[i + 1] == '.') return false;
+    } else if (!is_atext(s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string normalize_email(std::string_view address) {
   std::string_view a = trim(address);
   if (!a.empty() && a.front() == '<') a.remove_prefix(1);
   if (!a.empty() && a.back() == '>') a.remove_suffix(1);
-  return ascii_lower(trim(a));
+  std::string out = ascii_lower(trim(a));
+  // "local"@domain: the quotes go when what they hold (its \-escapes read) is a dot-atom.
+  const size_t at = out.rfind('@');
+  if (at != std::string::npos && at >= 2 && out.front() == '"' && out[at - 1] == '"') {
+    std::string local;
+    bool escaped = false, ok = true;
+    for (size_t i = 1; i + 1 < at && ok; ++i) {
+      const char c = out[i];
+      if (!escaped && c == '\\') {
+        escaped = true;
+        continue;
+      }
+      if (!escaped && c == '"') ok = false;  // a quote inside: not one quoted string
+      local += c;
+      escaped = false;
+    }
+    if (ok && !escaped && is_dot_atom(local)) out = local + out.substr(at);
+  }
+  return out;
 }
 
 std::string mailbox_key(std::string_view address) {

@@ -17,7 +17,10 @@ std::vector<std::string_view> split_lines(std::string_view s);
 // Replaces invalid UTF-8 sequences with U+FFFD so the result is always valid UTF-8.
 std::string make_valid_utf8(std::string_view s);
 
-// Canonical form of an address for lookups: trimmed, angle brackets removed, lower-cased.
+// Canonical form of an address for lookups: trimmed, angle brackets removed, lower-cased,
+// and a quoted local part that needs no quotes unquoted ("support"@x is support@x, the same
+// mailbox: RFC 5321 §4.1.2), so that no check of our own or a customer's address is passed
+// by quoting it. A quoted part that needs its quotes ("a b"@x) keeps them.
 std::string normalize_email(std::string_view address);
 
 // The key automatic replies to an address are counted under: normalize_email, then the

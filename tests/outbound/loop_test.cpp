@@ -177,7 +177,9 @@ TEST(LoopRules, OurOwnAddressesOpenNoCaseAndBecomeNoContact) {
   ASSERT_EQ(a.mc({"address", "add", "sales@corp.example"}).exit_code, 0);
   int i = 0;
   for (const char* from :
-       {"Support <support@corp.example>", "sales@corp.example", "support+x@corp.example"}) {
+       {"Support <support@corp.example>", "sales@corp.example", "support+x@corp.example",
+        // Quoted, the same mailbox (RFC 5321 §4.1.2): once passed as a stranger's address.
+        "\"support\"@corp.example", "Us <\"SALES\"@corp.example>"}) {
     auto r = a.deliver(mail(from, "own" + std::to_string(++i) + "@corp.example", "", "echo"));
     EXPECT_NE(r.out.find("\"held\""), std::string::npos) << from << r.out;
     EXPECT_NE(r.out.find("our own address"), std::string::npos) << r.out;

@@ -21,6 +21,20 @@ TEST(Text, JoinPutsTheSeparatorBetweenPartsOnly) {
   EXPECT_EQ(text::join({"a", "b"}, ""), "ab");
 }
 
+// A quoted local part that needs no quotes is the same mailbox unquoted.
+TEST(Text, NormalizeEmailUnquotesALocalPartThatNeedsNoQuotes) {
+  EXPECT_EQ(text::normalize_email(" <Support@Corp.Example> "), "support@corp.example");
+  EXPECT_EQ(text::normalize_email("\"support\"@corp.example"), "support@corp.example");
+  EXPECT_EQ(text::normalize_email("\"SUPPORT\"@corp.example"), "support@corp.example");
+  EXPECT_EQ(text::normalize_email("\"first.last\"@corp.example"), "first.last@corp.example");
+  EXPECT_EQ(text::normalize_email("\"s\\upport\"@corp.example"), "support@corp.example");
+  EXPECT_EQ(text::normalize_email("\"a b\"@corp.example"), "\"a b\"@corp.example");
+  EXPECT_EQ(text::normalize_email("\"a..b\"@corp.example"), "\"a..b\"@corp.example");
+  EXPECT_EQ(text::normalize_email("\"\"@corp.example"), "\"\"@corp.example");
+  EXPECT_EQ(text::normalize_email("\"a\"b\"@corp.example"), "\"a\"b\"@corp.example");
+  EXPECT_EQ(text::normalize_email("\"@x"), "\"@x");
+}
+
 TEST(Text, LfLineEndsTurnsCrLfAndALoneCrIntoLf) {
   EXPECT_EQ(text::lf_line_ends("a\r\nb\rc\nd\r\n\r\n"), "a\nb\nc\nd\n\n");
   EXPECT_EQ(text::lf_line_ends(""), "");
