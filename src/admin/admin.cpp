@@ -144,6 +144,20 @@ std::optional<Invalid> check_contact(const ContactInput& c) {
   return std::nullopt;
 }
 
+// kInvalidInput (field `field`) when one of `emails` is a routing address of ours, or a
+// "+tag" sub-address of one: mail to such a contact (a confirmation, a reply) would come
+// back to us as a mail from ourselves, and an agent's notices the same.
+Status refuse_our_addresses(store::UnitOfWork& u, const std::vector<std::string>& emails, const char* field) {
+  MC_ASSIGN_OR_RETURN(auto routing, u.routing().list_addresses());
+  for (const auto& e : emails)
+    for (const auto& a : routing)
+      if (text::mailbox_key(e) == text::mailbox_key(a.email))
+        return tl::unexpected(invalid_error(
+            {field, text::normalize_email(e) +
+                        " is one of our own routing addresses: mail to it would come back to us"}));
+  return {};
+}
+
 Result<store::Contact> add_contact(store::Store& st, const ContactInput& in) {
   if (auto bad = check_contact(in)) return tl::unexpected(invalid_error(*bad));
   store::Contact c;
@@ -152,6 +166,7 @@ Result<store::Contact> add_contact(store::Store& st, const ContactInput& in) {
   c.language = in.language;
   c.account_id = in.account_id;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(refuse_our_addresses(u, c.emails, "emails"));
     if (in.account_name && !in.account_name->empty()) {
       MC_ASSIGN_OR_RETURN(auto a, u.accounts().find_account_by_name(*in.account_name));
       if (!a) return fail(ErrorCode::kNotFound, "no account named " + *in.account_name);
@@ -190,7 +205,10 @@ Result<store::Contact> update_contact(store::Store& st, store::Id id, const Cont
     if (!found) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(id));
     c = std::move(*found);
     if (patch.name) c.name = std::string(text::trim(*patch.name));
-    if (patch.emails) c.emails = normalized(*patch.emails);
+    if (patch.emails) {
+      c.emails = normalized(*patch.emails);
+      MC_RETURN_IF_ERROR(refuse_our_addresses(u, c.emails, "emails"));
+    }
     if (patch.language) c.language = *patch.language;
     if (patch.clear_account) c.account_id.reset();
     if (patch.account_id) {
@@ -505,6 +523,7 @@ Result<store::Agent> agent_from(std::string_view name, std::string_view email, s
 Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor) {
   store::Agent out = a;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(refuse_our_addresses(u, {a.email}, "email"));
     MC_ASSIGN_OR_RETURN(out.id, u.agents().add_agent(a));
     return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
                                  .actor = std::string(actor),

@@ -365,13 +365,18 @@ Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const s
   return std::string("ok");
 }
 
+Result<bool> CaseServices::is_ours(store::UnitOfWork& w, const std::string& email) {
+  std::vector<std::string> ours{cfg_.outbound.from_address};
+  MC_ASSIGN_OR_RETURN(auto addresses, w.routing().list_addresses());
+  for (const auto& a : addresses) ours.push_back(a.email);
+  return outbound::is_our_address(email, ours);
+}
+
 Result<std::string> CaseServices::participant_address(store::UnitOfWork& w, const std::string& email) {
   const std::string e = text::normalize_email(email);
   // The shape an agent's email must have too: one addr-spec, nothing a mail could not be from.
   if (!store::is_email_address(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
-  bool ours = text::iequals(e, text::normalize_email(cfg_.outbound.from_address));
-  MC_ASSIGN_OR_RETURN(auto addresses, w.routing().list_addresses());
-  for (const auto& a : addresses) ours = ours || text::iequals(a.email, e);
+  MC_ASSIGN_OR_RETURN(const bool ours, is_ours(w, e));
   if (ours)
     return fail(ErrorCode::kInvalidInput, e + " is one of our own addresses and cannot be a participant");
   return e;
@@ -565,6 +570,11 @@ Result<store::Case> CaseServices::open_case(store::UnitOfWork& w, const Actor& b
   const std::string email = text::normalize_email(n.contact_email);
   if (!store::is_email_address(email))
     return fail(ErrorCode::kInvalidInput, "contact: not an email address: " + n.contact_email);
+  // Our own address as the contact: its confirmation and every reply would be mailed to us.
+  MC_ASSIGN_OR_RETURN(const bool ours, is_ours(w, email));
+  if (ours)
+    return fail(ErrorCode::kInvalidInput,
+                "contact: " + email + " is one of our own addresses and cannot be a contact");
   if (n.contact_name.size() > kMaxFieldBytes || !text::is_clean_text(n.contact_name, true))
     return fail(ErrorCode::kInvalidInput, "contact_name: one line of at most " + std::to_string(kMaxFieldBytes) +
                                               " bytes without control characters");

@@ -350,6 +350,31 @@ TEST_F(Admin, TwoContactsOfOnePersonAreMergedIntoOne) {
     EXPECT_EQ(contact_named(*store_, none).error().code, ErrorCode::kNotFound) << none;
 }
 
+// One of our routing addresses (or a "+tag" of one) is no contact's and no agent's: mail to
+// it would come back to us as mail from ourselves.
+TEST_F(Admin, OurOwnAddressesAreNoContactsAndNoAgents) {
+  store::RoutingAddress help;
+  help.email = "help@corp.example";
+  ASSERT_TRUE(put_routing_address(*store_, help));
+  for (const char* ours : {"help@corp.example", "HELP@corp.example", "help+x@corp.example"}) {
+    auto c = add_contact(*store_, ContactInput{"Us", {"ann@example.org", ours}, "", {}, {}});
+    ASSERT_FALSE(c) << ours;
+    EXPECT_EQ(c.error().code, ErrorCode::kInvalidInput) << ours;
+    EXPECT_NE(c.error().message.find("one of our own routing addresses"), std::string::npos)
+        << c.error().message;
+    auto a = agent_from("Us", ours, "agent");
+    ASSERT_TRUE(a) << ours;
+    EXPECT_FALSE(add_agent(*store_, *a, "admin")) << ours;
+  }
+  auto ann = add_contact(*store_, ContactInput{"Ann", {"ann@example.org"}, "", {}, {}});
+  ASSERT_TRUE(ann) << ann.error().message;
+  ContactPatch p;
+  p.emails = std::vector<std::string>{"ann@example.org", "help@corp.example"};
+  auto changed = update_contact(*store_, ann->id, p);
+  ASSERT_FALSE(changed);
+  EXPECT_EQ(changed.error().code, ErrorCode::kInvalidInput);
+}
+
 TEST_F(Admin, RoutingAddressesAreCheckedPutAndRemoved) {
   store::RoutingAddress a;
   a.email = "not an address";

@@ -1225,6 +1225,16 @@ TEST_F(CaseServicesTest, AnAgentsCaseForAKnownContactUsesThemAndTheDefaultsOfRou
   EXPECT_EQ(events(c).size(), 1u);
 }
 
+// Our own address as a case's contact: its confirmation and replies would be mailed to us.
+TEST_F(CaseServicesTest, AnAgentsCaseIsForNoneOfOurOwnAddresses) {
+  for (const char* ours : {"support@corp.example", "SUPPORT+x@corp.example", "\"support\"@corp.example"}) {
+    auto done = svc().open_case(Actor::agent(kAgent), {.contact_email = ours, .subject = "Loop?"});
+    ASSERT_FALSE(done) << ours;
+    EXPECT_EQ(done.error().code, ErrorCode::kInvalidInput) << ours;
+    EXPECT_NE(done.error().message.find("one of our own addresses"), std::string::npos) << done.error().message;
+  }
+}
+
 TEST_F(CaseServicesTest, AnAgentsCaseMayMailAConfirmationAndAFirstPublicComment) {
   NewCase n{.contact_email = "carol@example.org", .subject = "Laptop order"};
   n.first_comment = AgentComment{.body = "We ordered your laptop."};
