@@ -385,6 +385,16 @@ std::optional<Invalid> check_routing_address(const store::RoutingAddress& a) {
   return std::nullopt;
 }
 
+Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::string_view email) {
+  const std::string key = text::normalize_email(email);
+  MC_ASSIGN_OR_RETURN(auto all, st.list_addresses());
+  for (auto& a : all)
+    if (text::normalize_email(a.email) == key) return std::move(a);
+  store::RoutingAddress fresh;
+  fresh.email = std::string(text::trim(email));
+  return fresh;
+}
+
 Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a) {
   if (auto bad = check_routing_address(a)) return tl::unexpected(invalid_error(*bad));
   a.email = text::normalize_email(text::trim(a.email));

@@ -109,6 +109,9 @@ Result<store::Account> update_account(store::Store& st, store::Id id, const Acco
 std::optional<Invalid> check_routing_address(const store::RoutingAddress& a);
 // Adds or replaces the address (its email normalized); returns it as stored.
 Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a);
+// The routing address `email` as stored, or a new one of that email with the defaults:
+// what a change starts from, so that the settings it does not give are kept.
+Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::string_view email);
 Status remove_routing_address(store::Store& st, std::string_view email);  // kNotFound when absent
 
 // ---- mailboxes

@@ -220,16 +220,20 @@ void put_address(Context& ctx, const httplib::Request& req, httplib::Response& r
   MC_API_FIELD(creates, bool_field(*body, "creates_cases"));
   MC_API_FIELD(process, string_field(*body, "process", kMaxText));
   MC_API_FIELD(authserv_ids, string_list_field(*body, "authserv_ids", 20, 255));
-  store::RoutingAddress a;
-  a.email = email->value_or("");
-  a.queue = queue->value_or("");
-  a.product = product->value_or("");
-  a.priority = priority->value_or("");
-  a.subject_prefix = prefix->value_or("");
-  a.unknown_sender = unknown->value_or("create");
-  a.creates_cases = creates->value_or(true);
-  a.process = process->value_or("");
-  a.authserv_ids = authserv_ids->value_or(std::vector<std::string>{});
+  MC_API_FIELD(api, bool_field(*body, "api"));
+  // An address there is keeps what the request does not give (as `address add` does).
+  auto base = admin::routing_address_or_new(ctx.store, email->value_or(""));
+  if (!base) return send_failure(res, base.error());
+  store::RoutingAddress a = *base;
+  if (*queue) a.queue = **queue;
+  if (*product) a.product = **product;
+  if (*priority) a.priority = **priority;
+  if (*prefix) a.subject_prefix = **prefix;
+  if (*unknown) a.unknown_sender = **unknown;
+  if (*creates) a.creates_cases = **creates;
+  if (*process) a.process = **process;
+  if (*authserv_ids) a.authserv_ids = **authserv_ids;
+  if (*api) a.api = **api;
   if (auto bad = admin::check_routing_address(a))
     return send_problem(res, field_problem(bad->field, bad->message));
   auto put = admin::put_routing_address(ctx.store, a);

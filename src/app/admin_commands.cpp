@@ -2,6 +2,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "admin/admin.h"
 #include "app/app.h"
@@ -228,7 +229,8 @@ void register_admin_commands(CLI::App& app, Globals& g) {
   auto* address = app.add_subcommand("address", "routing addresses (where customers write to)");
   address->require_subcommand(1);
   {
-    auto* add = address->add_subcommand("add", "add or change a routing address");
+    auto* add = address->add_subcommand(
+        "add", "add a routing address, or change one (the settings not given are kept)");
     auto a = std::make_shared<store::RoutingAddress>();
     auto creates = std::make_shared<std::string>("yes");
     add->add_option("email", a->email, "the address")->required();
@@ -245,12 +247,33 @@ void register_admin_commands(CLI::App& app, Globals& g) {
     auto api = std::make_shared<std::string>("no");
     add->add_option("--api", *api, "yes: takes XML commands from api senders (docs/mail-api.md)")
         ->check(CLI::IsMember({"yes", "no"}));
-    add->callback([&g, a, creates, api] {
-      g.action = [&g, a, creates, api] {
+    add->callback([&g, a, creates, api, add] {
+      // Which options were given: only those change an address there is.
+      auto given = std::make_shared<std::set<std::string>>();
+      for (const char* name : {"--queue", "--product", "--priority", "--process", "--creates-cases",
+                               "--subject-prefix", "--unknown-sender", "--authserv-id", "--api"})
+        if (add->count(name) > 0) given->insert(name);
+      g.action = [&g, a, creates, api, given] {
         auto p = open_runtime(g);
         if (!p) return;
-        a->creates_cases = *creates == "yes";
-        a->api = *api == "yes";
+        auto base = admin::routing_address_or_new(p->store(), a->email);
+        if (!base) {
+          print_error(base.error());
+          g.exit_code = exit_code_for(base.error());
+          return;
+        }
+        store::RoutingAddress r = *base;
+        auto has = [&](const char* name) { return given->count(name) > 0; };
+        if (has("--queue")) r.queue = a->queue;
+        if (has("--product")) r.product = a->product;
+        if (has("--priority")) r.priority = a->priority;
+        if (has("--process")) r.process = a->process;
+        if (has("--creates-cases")) r.creates_cases = *creates == "yes";
+        if (has("--subject-prefix")) r.subject_prefix = a->subject_prefix;
+        if (has("--unknown-sender")) r.unknown_sender = a->unknown_sender;
+        if (has("--authserv-id")) r.authserv_ids = a->authserv_ids;
+        if (has("--api")) r.api = *api == "yes";
+        *a = r;
         auto put = admin::put_routing_address(p->store(), *a);
         if (!put) {
           print_error(put.error());

@@ -186,7 +186,8 @@ json address_json(const store::RoutingAddress& a) {
           {"unknown_sender", a.unknown_sender},
           {"priority", a.priority},
           {"process", a.process},
-          {"authserv_ids", a.authserv_ids}};
+          {"authserv_ids", a.authserv_ids},
+          {"api", a.api}};
 }
 
 json mailbox_json(const store::Mailbox& m, const store::MailboxState& state) {

@@ -641,6 +641,34 @@ TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
   EXPECT_EQ(call("DELETE", "/api/v1/tokens/999999", admin_).status, 404);
 }
 
+// A routing address posted again changes what the request gives and keeps the rest (its
+// "hold unknown senders", its API mode), as `address add` does; "api" is read and shown.
+TEST_F(AdminRoutesTest, ARoutingAddressPostedAgainKeepsWhatIsNotGiven) {
+  auto made = call("POST", "/api/v1/routing-addresses", admin_,
+                   json{{"email", "vip@corp.example"},
+                        {"queue", "VIP"},
+                        {"unknown_sender", "hold"},
+                        {"subject_prefix", "[VIP]"},
+                        {"priority", "high"},
+                        {"api", true}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(made.j()["api"], true);
+  auto changed = call("POST", "/api/v1/routing-addresses", admin_,
+                      json{{"email", "VIP@corp.example"}, {"queue", "VIP2"}});
+  ASSERT_EQ(changed.status, 201) << changed.body;
+  const auto j = changed.j();
+  EXPECT_EQ(j["queue"], "VIP2");
+  EXPECT_EQ(j["unknown_sender"], "hold");
+  EXPECT_EQ(j["subject_prefix"], "[VIP]");
+  EXPECT_EQ(j["priority"], "high");
+  EXPECT_EQ(j["api"], true);
+  auto off =
+      call("POST", "/api/v1/routing-addresses", admin_, json{{"email", "vip@corp.example"}, {"api", false}});
+  ASSERT_EQ(off.status, 201) << off.body;
+  EXPECT_EQ(off.j()["api"], false);
+  EXPECT_EQ(off.j()["queue"], "VIP2");
+}
+
 TEST_F(AdminRoutesTest, AMailboxTakesItsSecretsAsValuesNeverAPathOrACommand) {
   const json base{{"name", "in"},
                   {"protocol", "imap"},

@@ -60,6 +60,27 @@ TEST_F(Cli, InitWritesCommentedConfig) {
   EXPECT_NE(text.find("# "), std::string::npos);
 }
 
+// `address add` again changes the options given and keeps the rest: changing the queue of
+// an address that holds unknown senders does not start making cases of their mail.
+TEST_F(Cli, AddressAddAgainKeepsTheSettingsNotGiven) {
+  ASSERT_EQ(run({"address", "add", "vip@corp.example", "--queue", "VIP", "--unknown-sender", "hold",
+                 "--subject-prefix", "[VIP]", "--api", "yes", "--creates-cases", "no"})
+                .exit_code,
+            0);
+  ASSERT_EQ(run({"address", "add", "VIP@corp.example", "--queue", "VIP2"}).exit_code, 0);
+  auto list = json::parse(run({"address", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(list.is_array()) << list.dump();
+  json vip;
+  for (const auto& a : list)
+    if (a["email"] == "vip@corp.example") vip = a;
+  ASSERT_FALSE(vip.is_null()) << list.dump();
+  EXPECT_EQ(vip["queue"], "VIP2");
+  EXPECT_EQ(vip["unknown_sender"], "hold");
+  EXPECT_EQ(vip["subject_prefix"], "[VIP]");
+  EXPECT_EQ(vip["api"], true);
+  EXPECT_EQ(vip["creates_cases"], false);
+}
+
 TEST_F(Cli, NewMailBecomesCaseWithContactAccountQueueAndProduct) {
   ASSERT_EQ(run({"account", "add", "--name", "Acme", "--support-level", "gold"}).exit_code, 0);
   ASSERT_EQ(run({"contact", "add", "--name", "Ann Smith", "--email", "ann@acme.example", "--account", "Acme"}).exit_code, 0);

@@ -277,7 +277,7 @@ TEST(PresentJson, AgentAndRoutingAddress) {
   r.unknown_sender = "hold";
   EXPECT_EQ(
       json_text(present::address_json(r)),
-      R"({"authserv_ids":[],"creates_cases":false,"email":"vip@corp.example","priority":"","process":"",)"
+      R"({"api":false,"authserv_ids":[],"creates_cases":false,"email":"vip@corp.example","priority":"","process":"",)"
       R"("product":"Cloud","queue":"VIP","subject_prefix":"[VIP]","unknown_sender":"hold"})");
   r.authserv_ids = {"mx.provider.example"};
   EXPECT_EQ(present::address_json(r)["authserv_ids"], json::array({"mx.provider.example"}));
