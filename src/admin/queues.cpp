@@ -25,6 +25,9 @@ std::optional<Invalid> check_queue_name(std::string_view name) {
     return Invalid{"name", "1 to " + std::to_string(kMaxQueueNameBytes) + " bytes"};
   if (!text::is_clean_text(name, true)) return Invalid{"name", "one line of text without control characters"};
   if (text::trim(name).size() != name.size()) return Invalid{"name", "no spaces before or after the name"};
+  // A path segment of the API (/api/v1/queues/{name}/members), which a "/" would split.
+  if (name.find('/') != std::string_view::npos)
+    return Invalid{"name", "no \"/\" (the API names a queue in its path)"};
   return std::nullopt;
 }
 

@@ -75,6 +75,10 @@ Status owner_as_stored(store::UnitOfWork& u, rules::Rule& r) {
 
 Result<rules::Rule> add_rule(store::Store& st, rules::Rule r, std::string_view actor) {
   MC_RETURN_IF_ERROR(rules::check_rule(r));
+  // A new rule's name is a path segment of the API (/api/v1/rules/{name}), which a "/"
+  // would split: such a rule could be made but never read, changed or removed there.
+  if (r.name.find('/') != std::string::npos)
+    return fail(ErrorCode::kInvalidInput, "name: must not contain \"/\" (the API names a rule in its path)");
   if (r.position < 0) return fail(ErrorCode::kInvalidInput, "--position: 1 or more");
   rules::Rule out;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {

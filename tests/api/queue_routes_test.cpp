@@ -54,6 +54,9 @@ TEST_F(QueueRoutesTest, OnlyAnAdminAddsQueuesAndChangesMembers) {
       call("POST", "/api/v1/queues", admin_, json{{"name", "Sales"}, {"agents", {"x@corp.example"}}});
   EXPECT_EQ(stranger.status, 422) << stranger.body;
   EXPECT_EQ(call("POST", "/api/v1/queues", admin_, json{{"name", ""}}).status, 422);
+  // A "/" would split the queue's path: such a queue could never be reached here.
+  auto slash = call("POST", "/api/v1/queues", admin_, json{{"name", "a/b"}});
+  EXPECT_EQ(slash.status, 422) << slash.body;
 
   // A queue named only on cases gets members.
   auto added = call("POST", "/api/v1/queues/Support/members", admin_, json{{"email", "Ada@Corp.example"}});

@@ -64,6 +64,11 @@ TEST_F(RuleRoutesTest, OnlyAnAdminReadsOrChangesRules) {
 }
 
 TEST_F(RuleRoutesTest, AddedMovedDisabledAndRemovedAsTheCommandLineShows) {
+  // A "/" would split the rule's path: such a rule could never be read or removed here.
+  json slashed = kBilling;
+  slashed["name"] = "billing/eu";
+  auto refused = call("POST", "/api/v1/rules", admin_, slashed);
+  EXPECT_EQ(refused.status, 422) << refused.body;
   auto made = call("POST", "/api/v1/rules", admin_, kBilling);
   ASSERT_EQ(made.status, 201) << made.body;
   EXPECT_EQ(made.header("Location"), "/api/v1/rules/billing");
