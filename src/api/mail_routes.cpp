@@ -68,6 +68,18 @@ void list_messages(Context& ctx, const httplib::Request& req, httplib::Response&
             }));
 }
 
+// One recorded mail as the list shows it (its state, reason, problems, case): 404 for none.
+void show_message(Context& ctx, store::Id id, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto row = unit->raw_messages().get_raw(id);
+  if (!row) return send_error(res, row.error());
+  if (!*row) return send_problem(res, Problem{404, "no message " + std::to_string(id), {}});
+  auto numbers = case_numbers(*unit, std::vector<store::RawMessage>{**row});
+  if (!numbers) return send_error(res, numbers.error());
+  send_json(res, 200, present::message_json(**row, number_of(*numbers, **row)));
+}
+
 void raw_message(Context& ctx, store::Id id, httplib::Response& res) {
   if (!ctx.ingest) return send_problem(res, Problem{503, "the mail spool is not open in this process", {}});
   auto unit = ctx.store.open_unit(store::Access::kRead);
@@ -172,6 +184,11 @@ void mount_mail_routes(web::HttpServer& server, Context& ctx) {
              authed(ctx, Need::kAgent,
                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
                       list_messages(ctx, req, res);
+                    }));
+  server.get("/api/v1/messages/{id}", "/api/v1/messages/" + id,
+             authed(ctx, Need::kAgent,
+                    [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {
+                      show_message(ctx, id_of(req), res);
                     }));
   server.get("/api/v1/messages/{id}/raw", "/api/v1/messages/" + id + "/raw",
              authed(ctx, Need::kAgent,

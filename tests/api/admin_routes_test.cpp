@@ -189,6 +189,12 @@ TEST_F(AdminRoutesTest, HeldMailIsListedDownloadedAndRetriedIntoACase) {
   const auto id = held.j()["items"][0]["id"].get<int64_t>();
   EXPECT_EQ(held.j()["items"][0]["state"], "held");
 
+  // One mail's record, as the list shows it.
+  auto one = call("GET", "/api/v1/messages/" + std::to_string(id), agent_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.j(), held.j()["items"][0]);
+  EXPECT_EQ(call("GET", "/api/v1/messages/999999", agent_).status, 404);
+
   auto raw = call("GET", "/api/v1/messages/" + std::to_string(id) + "/raw", agent_);
   ASSERT_EQ(raw.status, 200);
   EXPECT_EQ(raw.body, kHeldMail);

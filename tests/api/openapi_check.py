@@ -412,6 +412,7 @@ def check_responses(doc_path, binary):
         }
         ids = {
             "/api/v1/attachments/{id}": first_id(db, "SELECT id FROM attachments ORDER BY id"),
+            "/api/v1/messages/{id}": first_id(db, "SELECT id FROM raw_messages ORDER BY id"),
             "/api/v1/messages/{id}/raw": first_id(db, "SELECT id FROM raw_messages ORDER BY id"),
             "/api/v1/messages/{id}/retry": first_id(db, "SELECT id FROM raw_messages WHERE state = 'held' ORDER BY id"),
             # Dismissed first (the POSTs go in order of path), then retried as a dismissed mail.
