@@ -140,7 +140,7 @@ Problem problem_of_service(const Error& e) {
 // ---- POST /api/v1/cases ----------------------------------------------------------------
 
 void open_case(Context& ctx, const store::Agent& agent, const httplib::Request& req, httplib::Response& res) {
-  auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
+  auto body = body_of(req);
   if (!body) return send_problem(res, body.error());
   services::NewCase n;
   Problem fields{422, "the request has invalid fields", {}};
@@ -202,6 +202,7 @@ std::optional<cases::ActionKind> action_of(std::string_view s) {
 
 void patch_case(Context& ctx, const store::Agent& agent, const std::string& number,
                 const httplib::Request& req, httplib::Response& res) {
+  // Its unknown fields are told below beside every other field's error, all at once.
   auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
   if (!body) return send_problem(res, body.error());
   Problem fields{422, "the request has invalid fields", {}};
@@ -301,7 +302,7 @@ Checked<web::CommentForm> comment_of(Context& ctx, const httplib::Request& req, 
     }
     return *form;
   }
-  auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
+  auto body = body_of(req);
   if (!body) return tl::unexpected(body.error());
   Problem p{422, "the request has invalid fields", {}};
   web::CommentForm out;
@@ -411,7 +412,7 @@ void list_events(Context& ctx, const std::string& number, const httplib::Request
 
 void add_participant(Context& ctx, const store::Agent& agent, const std::string& number,
                      const httplib::Request& req, httplib::Response& res) {
-  auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
+  auto body = body_of(req);
   if (!body) return send_problem(res, body.error());
   auto email = string_field(*body, "email", 254);
   if (!email) return send_problem(res, email.error());

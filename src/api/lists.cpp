@@ -1,7 +1,13 @@
 #include "api/lists.h"
 
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "api/openapi.h"
 #include "api/routes.h"
 #include "util/text.h"
+#include "web/http_server.h"
 
 namespace mailcase::api {
 
@@ -95,8 +101,62 @@ Checked<std::optional<std::vector<std::string>>> string_list_field(const nlohman
   return std::optional<std::vector<std::string>>{std::move(out)};
 }
 
+namespace {
+
+// (METHOD route) → the fields its JSON body may have, from the embedded OpenAPI document.
+std::map<std::string, RequestFields, std::less<>> read_request_fields() {
+  std::map<std::string, RequestFields, std::less<>> out;
+  const auto doc = nlohmann::json::parse(openapi_document(), nullptr, false);
+  if (!doc.is_object() || !doc.contains("paths")) return out;
+  const auto& schemas = doc["components"]["schemas"];
+  for (const auto& [path, item] : doc["paths"].items()) {
+    for (const auto& [method, op] : item.items()) {
+      if (!op.is_object() || !op.contains("requestBody")) continue;
+      const auto& content = op["requestBody"]["content"];
+      if (!content.is_object() || !content.contains("application/json")) continue;
+      auto schema = content["application/json"].value("schema", nlohmann::json::object());
+      std::string name = "the request";
+      if (schema.contains("$ref")) {
+        const std::string ref = schema["$ref"].get<std::string>();
+        name = ref.substr(ref.rfind('/') + 1);
+        if (!schemas.contains(name)) continue;
+        schema = schemas[name];
+      }
+      if (schema.value("additionalProperties", true) != false || !schema.contains("properties")) continue;
+      RequestFields f;
+      f.schema = name;
+      for (const auto& [field, _] : schema["properties"].items()) f.names.push_back(field);
+      std::string verb = method;
+      std::transform(verb.begin(), verb.end(), verb.begin(), [](unsigned char c) { return std::toupper(c); });
+      out[verb + " " + path] = std::move(f);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const RequestFields* request_fields(std::string_view method, std::string_view route) {
+  static const auto all = read_request_fields();
+  auto it = all.find(std::string(method) + " " + std::string(route));
+  return it == all.end() ? nullptr : &it->second;
+}
+
 Checked<nlohmann::json> body_of(const httplib::Request& req) {
-  return json_object_body(req.body, req.get_header_value("Content-Type"));
+  auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
+  if (!body) return body;
+  const std::string* route = web::current_route();
+  if (route == nullptr) return body;
+  const RequestFields* allowed = request_fields(req.method, *route);
+  if (allowed == nullptr) return body;
+  Problem p{422, "the request has fields its operation does not take", {}};
+  for (const auto& item : body->items()) {
+    if (std::find(allowed->names.begin(), allowed->names.end(), item.key()) != allowed->names.end()) continue;
+    p.errors.push_back(
+        {item.key(), "no such field of " + allowed->schema + " (" + text::join(allowed->names, ", ") + ")"});
+  }
+  if (!p.errors.empty()) return tl::unexpected(std::move(p));
+  return body;
 }
 
 }  // namespace mailcase::api

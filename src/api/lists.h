@@ -91,8 +91,19 @@ Checked<std::optional<std::vector<std::string>>> string_list_field(const nlohman
                                                                    size_t max_bytes);
 
 // The body of a POST or PATCH as a JSON object (json_object_body with the request's
-// Content-Type).
+// Content-Type). A field its operation's request schema in the OpenAPI document does not
+// have, where that schema says additionalProperties: false, is refused (422, naming it):
+// a typo ("priorty") is never dropped without a word, on every route alike.
 Checked<nlohmann::json> body_of(const httplib::Request& req);
+
+// The top-level fields the OpenAPI document allows in the JSON body of `method` on
+// `route` (a path as the document names it), with the schema's name; none when the
+// document allows any (or has no such body). Read once from the embedded document.
+struct RequestFields {
+  std::string schema;
+  std::vector<std::string> names;
+};
+const RequestFields* request_fields(std::string_view method, std::string_view route);
 
 // The id in a path segment matched by kIdPattern: a positive integer.
 inline constexpr const char* kIdPattern = R"((\d{1,18}))";

@@ -103,7 +103,7 @@ Checked<ingest::Pipeline::RetryOptions> retry_options_of(const httplib::Request&
   ingest::Pipeline::RetryOptions options;
   options.by = agent.email;
   if (req.body.empty()) return options;
-  auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
+  auto body = body_of(req);
   if (!body) return tl::unexpected(body.error());
   for (auto [name, flag] : {std::pair{"not_spam", &options.not_spam}, std::pair{"allow_sender", &options.allow_sender}}) {
     auto it = body->find(name);
@@ -130,7 +130,7 @@ void dismiss_message(Context& ctx, const store::Agent& agent, const httplib::Req
                      httplib::Response& res) {
   std::string reason;
   if (!req.body.empty()) {
-    auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
+    auto body = body_of(req);
     if (!body) return send_problem(res, body.error());
     if (auto unknown = unknown_fields(*body, {"reason"}); !unknown.empty())
       return send_problem(res, field_problem(unknown.front(), "no such field of a dismissal (reason)"));

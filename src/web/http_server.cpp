@@ -317,6 +317,10 @@ class GuardedServer final : public httplib::Server {
 
 }  // namespace
 
+const std::string* current_route() {
+  return t_trace.route;
+}
+
 std::string html_page(const std::string& title, const std::string& body) {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

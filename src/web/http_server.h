@@ -76,6 +76,10 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// The route name (as given to get/post/...) of the request this thread is answering, from
+// a handler of it; null outside one.
+const std::string* current_route();
+
 // A page in the customer pages' look; body_html is trusted markup (escape what goes in).
 std::string html_page(const std::string& title, const std::string& body_html);
 // The HTML error page of the customer pages (and the default area).
