@@ -58,7 +58,9 @@ bool is_no_reply_address(std::string_view address) {
   std::string local;
   for (char c : std::string_view(key).substr(0, at))
     if (c != '-' && c != '_' && c != '.') local += c;
-  return local.rfind("noreply", 0) == 0 || local.rfind("donotreply", 0) == 0;
+  // At either end: "noreply-billing@", and "notifications-noreply@" as many services send.
+  return local.starts_with("noreply") || local.starts_with("donotreply") || local.ends_with("noreply") ||
+         local.ends_with("donotreply");
 }
 
 bool is_our_address(std::string_view address, const std::vector<std::string>& ours) {

@@ -204,14 +204,17 @@ TEST(LoopGuard, HeaderValuesAreReadWithQuotesCaseAndComments) {
 
 TEST(LoopGuard, NoReplyMailboxesInAnySpellingAreNotAnswered) {
   for (const char* from : {"no_reply@bot.com", "No.Reply@bot.com", "noreply+x@bot.com",
-                           "do_not_reply@bot.com", "Do-Not-Reply@bot.com", "no-reply-aws@amazon.com"}) {
+                           "do_not_reply@bot.com", "Do-Not-Reply@bot.com", "no-reply-aws@amazon.com",
+                           "notifications-noreply@remote.example", "billing_do_not_reply@bank.example"}) {
     auto f = person();
     f.from = from;
     EXPECT_FALSE(may_auto_reply(f).allowed) << from;
   }
-  auto f = person();
-  f.from = "noreen@example.org";
-  EXPECT_TRUE(may_auto_reply(f).allowed);
+  for (const char* person_address : {"noreen@example.org", "replyno@example.org", "snorey@example.org"}) {
+    auto f = person();
+    f.from = person_address;
+    EXPECT_TRUE(may_auto_reply(f).allowed) << person_address;
+  }
 }
 
 // Plus-addressing of one of ours is still ours (support+x@ reaches support@).
