@@ -117,7 +117,9 @@ RequestArrival::Step RequestArrival::feed(std::string_view bytes, size_t from, c
     if (!head_.done()) return Step::kMore;
     const HeadFields fields = read_head_fields(bytes.substr(0, head_.head_bytes()));
     if (fields.malformed) {
+      // Its head was read, with no body to read after it: refused as it stands.
       refusal_ = 400;
+      need_ = head_.head_bytes();
       return Step::kRefuse;
     }
     plan_ = plan_body(fields, limit_of(fields.target));
