@@ -58,14 +58,21 @@ void Protocol::run() {
     const size_t nl = in_.find('\n', std::max(pos_, scanned_));
     if (nl == std::string::npos) {
       scanned_ = in_.size();  // a line fed in many pieces is searched once
-      // Even with a CR still to come, this line is too long already.
-      if (in_.size() - pos_ > limits_.max_line_bytes + 1) line_too_long();
+      // Even with a CR still to come, this line is too long already. Inside DATA it is
+      // the mail's content: what came so far is kept and the line goes on.
+      if (in_.size() - pos_ > limits_.max_line_bytes + 1) {
+        if (phase_ == Phase::kData) {
+          data_piece();
+          continue;
+        }
+        line_too_long();
+      }
       break;
     }
     std::string_view line(in_.data() + pos_, nl - pos_);
     const bool crlf = !line.empty() && line.back() == '\r';
     if (crlf) line.remove_suffix(1);
-    if (line.size() > limits_.max_line_bytes) {
+    if (line.size() > limits_.max_line_bytes && phase_ != Phase::kData) {
       line_too_long();
       break;
     }
@@ -79,7 +86,7 @@ void Protocol::run() {
   if (closed()) {
     in_ = std::string();
     pos_ = scanned_ = 0;
-    drop_mail();  // a DATA ended by a line too long
+    drop_mail();  // a DATA ended by the client's end, a deadline or the server's stop
   } else if (pos_ > 0) {
     in_.erase(0, pos_);
     scanned_ = scanned_ > pos_ ? scanned_ - pos_ : 0;
@@ -88,11 +95,20 @@ void Protocol::run() {
 }
 
 void Protocol::line_too_long() {
-  if (phase_ == Phase::kData)
-    reply("421 4.5.0 " + limits_.hostname + " line too long, closing the connection\r\n");
-  else
-    reply("500 5.5.2 line too long\r\n");
+  reply("500 5.5.2 line too long\r\n");
   need_ = Need::kNothing;
+}
+
+void Protocol::data_piece() {
+  // The last byte stays buffered: it may be the CR of the line's CR LF.
+  const size_t end = in_.size() - 1;
+  std::string_view piece(in_.data() + pos_, end - pos_);
+  // A line that starts with "." is dot-stuffed there, and can be no final "." line.
+  if (!data_midline_ && piece.front() == '.') piece.remove_prefix(1);
+  data_midline_ = true;
+  keep(piece, false);
+  pos_ = end;
+  scanned_ = end;
 }
 
 void Protocol::reset() {
@@ -149,6 +165,7 @@ void Protocol::command(std::string_view cmd) {
     reply("354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n");
     phase_ = Phase::kData;
     data_crlf_ = true;
+    data_midline_ = false;
     mail_ = Mail{*mail_from_, rcpts_, {}, 0, false};
   } else if (text::iequals(cmd, "RSET")) {
     reset();
@@ -185,7 +202,9 @@ void Protocol::data_line(std::string_view line, bool crlf) {
   // passes "\n.\n" on unstuffed; ending the mail there would let its sender start a
   // second mail of their own making in the same DATA (SMTP smuggling: its envelope and
   // an Authentication-Results line the relay never wrote). Such a line is content.
-  const bool end = line == "." && crlf && data_crlf_;
+  // The rest of a line begun by data_piece is neither an end nor dot-stuffed.
+  const bool rest = std::exchange(data_midline_, false);
+  const bool end = !rest && line == "." && crlf && data_crlf_;
   data_crlf_ = crlf;
   if (end) {
     mail_.too_big = mail_.size > limits_.max_size;
@@ -202,15 +221,19 @@ void Protocol::data_line(std::string_view line, bool crlf) {
     return;
   }
   // Dot-stuffing; a lone "." that is no end (a bare LF beside it) is kept as it came.
-  if (line.size() > 1 && line[0] == '.') line.remove_prefix(1);
+  if (!rest && line.size() > 1 && line[0] == '.') line.remove_prefix(1);
+  keep(line, true);
+}
+
+void Protocol::keep(std::string_view bytes, bool line_end) {
   // Up to max_size bytes are kept, as far as hold_ allows; past it, or once hold_
   // refused, only the head stays (for the record of a refused mail) and the rest is
   // counted, not stored.
-  mail_.size += line.size() + 2;
+  mail_.size += bytes.size() + (line_end ? 2 : 0);
   if (mail_.size <= limits_.max_size && !deferred_) {
     if (room_for(mail_.size)) {
-      mail_.data.append(line);
-      mail_.data += "\r\n";
+      mail_.data.append(bytes);
+      if (line_end) mail_.data += "\r\n";
       return;
     }
     deferred_ = true;

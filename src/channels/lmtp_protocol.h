@@ -9,9 +9,10 @@
 // - A line ends at LF; a CR before it is dropped (a bare LF ends a line too, and is
 //   kept as CR LF in a mail's data). Only CR LF "." CR LF ends a DATA: a "." line
 //   with a bare LF on either side is a line of the mail (see data_line). A line
-//   longer than Limits::max_line_bytes (its CR LF not counted) ends the session:
-//   between commands with "500 5.5.2 line too long", inside DATA with a 421 (nothing
-//   was acknowledged, so the MTA defers every recipient alike).
+//   longer than Limits::max_line_bytes (its CR LF not counted) between commands ends
+//   the session with "500 5.5.2 line too long". Inside DATA such a line is the mail's
+//   content, taken in pieces as it comes (the mail's size bounds it): refusing it would
+//   leave the MTA sending a mail that is never recorded again and again.
 // - Two questions go to the owner, and the machine stops reading its buffered input
 //   until they are answered (need()):
 //     kRecipientCheck: is recipient() a routing address? → recipient_checked(bool)
@@ -142,6 +143,12 @@ class Protocol {
   // crlf: the line ended with CR LF (not a bare LF).
   void data_line(std::string_view line, bool crlf);
   void line_too_long();
+  // Inside DATA: keeps what is buffered of a line longer than max_line_bytes, but its
+  // last byte (a CR may follow), as content; the line goes on.
+  void data_piece();
+  // Keeps bytes of the mail's data (and a CR LF after them if line_end), within
+  // max_size and what hold_ grants.
+  void keep(std::string_view bytes, bool line_end);
   void reset();
   // Makes room in the mail's data for `bytes` in all, as far as hold_ allows.
   bool room_for(uint64_t bytes);
@@ -163,6 +170,7 @@ class Protocol {
   std::string out_;
   bool greeted_ = false;
   bool data_crlf_ = true;  // inside DATA: the line before ended with CR LF (or was DATA)
+  bool data_midline_ = false;  // inside DATA: data_piece kept the start of this line
   std::optional<std::string> mail_from_;
   std::vector<std::string> rcpts_;
   std::string pending_rcpt_;

@@ -520,7 +520,8 @@ max_recipients = 100
 # Longest an LMTP connection may last, and one mail's DATA ("90s", "30m", "2h").
 session_timeout = "30m"
 data_timeout = "10m"
-# Longest line (command or mail line) in bytes; past it the session ends (500, or 421 in DATA).
+# Longest command line in bytes (past it: 500 and the session ends); a longer mail line is
+# the mail's content, taken as it comes.
 max_line_bytes = 1048576
 # A client silent this long while a line is awaited is let go.
 idle_timeout = "5m"

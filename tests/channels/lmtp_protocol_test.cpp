@@ -212,13 +212,40 @@ TEST(LmtpProtocol, ALineOverTheLimitEndsTheSessionBeforeItsEndArrives) {
   EXPECT_TRUE(s.p.closed());
 }
 
-TEST(LmtpProtocol, ADataLineOverTheLimitEndsTheSessionUnacknowledged) {
+// A line of a mail longer than max_line_bytes is the mail's content, not a reason to
+// end the session: a 421 left the MTA sending a mail that was never recorded for ever.
+// Whether it arrives in one feed or byte by byte, it is kept whole, dot-stuffing
+// undone only at the start of the line, and its mail is answered.
+TEST(LmtpProtocol, ADataLineOverTheLimitIsKeptWholeInAnySplit) {
+  const std::string longline = std::string(450, 'y');
+  const std::string stuffed = "..a" + std::string(300, 'z');  // dot-stuffed, over the limit
+  const std::string data = "Subject: x\r\n" + longline + "\r\n" + stuffed + "\r\n" + "tail\r\n";
+  for (int how = 0; how < 2; ++how) {
+    Session s = in_transaction();
+    s.send("RCPT TO:<support@corp.example>\r\nDATA\r\n");
+    const std::string in = data + ".\r\n";
+    EXPECT_EQ(how == 0 ? s.send(in) : s.trickle(in), "250 2.0.0 <support@corp.example> created C-7\r\n")
+        << how;
+    EXPECT_FALSE(s.p.closed()) << how;
+    ASSERT_EQ(s.mails.size(), 1u) << how;
+    EXPECT_EQ(s.mails[0].data, "Subject: x\r\n" + longline + "\r\n" + stuffed.substr(1) + "\r\ntail\r\n")
+        << how;
+    EXPECT_EQ(s.mails[0].size, s.mails[0].data.size()) << how;
+    EXPECT_EQ(s.send("NOOP\r\n"), "250 2.0.0 OK\r\n") << how << ": the session goes on";
+  }
+}
+
+// A long line counts toward the mail's size: past max_size the mail gets 552 and only
+// its head is kept, as for any mail too big.
+TEST(LmtpProtocol, ADataLineLongerThanTheMailsLimitMakesTheMailTooBig) {
   Session s = in_transaction();
   s.send("RCPT TO:<support@corp.example>\r\nDATA\r\n");
-  EXPECT_EQ(s.send("Subject: x\r\n" + std::string(500, 'y') + "\r\n.\r\n"),
-            "421 4.5.0 lmtp.example line too long, closing the connection\r\n");
-  EXPECT_TRUE(s.p.closed());
-  EXPECT_TRUE(s.mails.empty());
+  std::string out = s.trickle("Subject: x\r\n" + std::string(5000, 'y') + "\r\n.\r\n");
+  EXPECT_EQ(out.substr(0, 4), "552 ") << out;
+  ASSERT_EQ(s.mails.size(), 1u);
+  EXPECT_TRUE(s.mails[0].too_big);
+  EXPECT_EQ(s.mails[0].size, 5014u);
+  EXPECT_LE(s.mails[0].data.size(), 1000u);
 }
 
 TEST(LmtpProtocol, UnknownCommandsGet500) {
@@ -594,7 +621,7 @@ TEST(LmtpProtocol, AMailHoldsNoMoreThanItsBudgetGrantsAndGivesItAllBack) {
   EXPECT_EQ(exact.free(), 48000u);
 }
 
-// However a DATA ends before its dot (the client gone, a deadline, a line too long),
+// However a DATA ends before its dot (the client gone, a deadline, the server's stop),
 // what its mail held goes back to the budget.
 TEST(LmtpProtocol, ADataEndedMidwayGivesBackWhatItHeld) {
   for (int how = 0; how < 3; ++how) {
@@ -610,7 +637,8 @@ TEST(LmtpProtocol, ADataEndedMidwayGivesBackWhatItHeld) {
     } else if (how == 1) {
       s.p.end(LineEnd::kTimedOut);
     } else {
-      EXPECT_EQ(s.send(std::string(300, 'x') + "\r\n").substr(0, 4), "421 ");
+      s.send(std::string(300, 'x'));  // a line longer than the limit, under way
+      s.p.end(LineEnd::kStopped);
     }
     EXPECT_TRUE(s.p.closed()) << how;
     EXPECT_EQ(mine.held(), 0u) << how;

@@ -338,6 +338,28 @@ TEST_F(LmtpTest, AMailOverTheLimitGets552AndOnlyItsHeadIsKept) {
   EXPECT_EQ(serve->stop(SIGTERM), 0);
 }
 
+// A mail with a line longer than lmtp.max_line_bytes (a base64 attachment written with
+// no line breaks, say) is recorded like any other: a 421 left the MTA sending it again
+// and again, never recorded.
+TEST_F(LmtpTest, AMailWithALineOverTheLineLimitIsRecorded) {
+  start("[lmtp]\nmax_line_bytes = 1000\n");
+  Client c(port);
+  ASSERT_TRUE(c.start_mail("anna@example.org", {"support@corp.example"}));
+  const std::string longline(200000, 'q');
+  c.send(
+      "From: anna@example.org\r\nTo: support@corp.example\r\nSubject: one long line\r\n"
+      "Message-ID: <long-line@example.org>\r\n\r\n" +
+      longline + "\r\n.\r\n");
+  EXPECT_EQ(c.reply(60000).substr(0, 4), "250 ");
+  c.send("NOOP\r\n");
+  EXPECT_EQ(c.reply().substr(0, 3), "250") << "the session goes on";
+  auto m = messages();
+  ASSERT_EQ(m.size(), 1u) << m.dump();
+  EXPECT_EQ(m[0]["state"], "processed") << m.dump();
+  EXPECT_EQ(m[0]["subject"], "one long line") << m.dump();
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
 // A mail of about `bytes` bytes, its subject and Message-ID from `name`.
 std::string mail_of(const std::string& name, size_t bytes) {
   std::string m = "From: Anna <anna@example.org>\r\nTo: support@corp.example\r\nSubject: " + name +
