@@ -134,13 +134,6 @@ bool posted(const httplib::Request& req, const std::string& name) {
   return req.has_param(name.c_str()) || req.has_file(name.c_str());
 }
 
-// The one of `known` that `typed` names, whatever its letter case; none when it names none.
-std::optional<std::string> known_name(const std::vector<std::string>& known, std::string_view typed) {
-  for (const auto& k : known)
-    if (text::iequals(k, typed)) return k;
-  return std::nullopt;
-}
-
 // The assign form: owner, queue and priority. The page also posts the values it showed
 // (was_owner, was_queue, was_priority), so that a field the agent left as it was is not
 // written back over what another agent saved meanwhile; a field both changed is refused
@@ -165,51 +158,24 @@ void assign_action(Context& ctx, const Viewer& v, const httplib::Request& req, h
   if (owner.size() > 254 || !text::is_clean_text(owner, true))
     return show_case(ctx, v, req, res, number, 422, "Choose the owner from the list.", draft);
   // What the page showed; a form without them (an older page) writes every field.
-  const bool knows_was = posted(req, "was_owner") && posted(req, "was_queue") && posted(req, "was_priority");
-  const std::string was_owner = form_value(req, "was_owner");
-  const std::string was_queue = form_value(req, "was_queue");
-  const std::string was_priority = form_value(req, "was_priority");
+  std::optional<Assignment> shown;
+  if (posted(req, "was_owner") && posted(req, "was_queue") && posted(req, "was_priority"))
+    shown = Assignment{form_value(req, "was_owner"), form_value(req, "was_queue"),
+                       form_value(req, "was_priority")};
   const auto by = actor_of(v);
   std::string refusal;
   auto result = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
-    // Each field: (what the agent chose, what the page showed, what the case has now).
-    struct Field {
-      const char* what;
-      bool changed, moved;  // by this agent; by someone else since the page showed it
-    };
-    const Field fields[] = {
-        {"owner", !knows_was || text::normalize_email(owner) != text::normalize_email(was_owner),
-         knows_was && text::normalize_email(c.owner) != text::normalize_email(was_owner)},
-        {"queue", !knows_was || queue != was_queue, knows_was && c.queue != was_queue},
-        {"priority", !knows_was || priority != was_priority, knows_was && c.priority != was_priority}};
-    std::vector<std::string> both;
-    for (const auto& f : fields)
-      if (f.changed && f.moved) both.push_back(f.what);
-    if (!both.empty()) {
-      refusal = "Someone changed this case's " + text::join(both, " and ") +
-                " since you opened it. Nothing was changed: look at it now and save again.";
-      return fail(ErrorCode::kConflict, refusal);
+    MC_ASSIGN_OR_RETURN(auto queues, known_queues(w, ctx.cfg));
+    auto writes = decide_assignment({owner, queue, priority}, shown, {c.owner, c.queue, c.priority}, queues,
+                                    priority_choices(ctx.cfg, c.priority));
+    if (!writes) {
+      refusal = writes.error().message;
+      return tl::unexpected(writes.error());
     }
     services::CaseFields f;
-    if (fields[1].changed && queue != c.queue) {
-      MC_ASSIGN_OR_RETURN(auto queues, known_queues(w, ctx.cfg));
-      auto named = known_name(queues, queue);
-      if (!named) {
-        refusal = "There is no queue \u201c" + queue + "\u201d: choose one from the list.";
-        return fail(ErrorCode::kInvalidInput, refusal);
-      }
-      f.queue = *named;
-    }
-    if (fields[2].changed && priority != c.priority) {
-      auto named = known_name(priority_choices(ctx.cfg, c.priority), priority);
-      if (!named) {
-        refusal = "Choose the priority from the list.";
-        return fail(ErrorCode::kInvalidInput, refusal);
-      }
-      f.priority = *named;
-    }
-    if (fields[0].changed && text::normalize_email(owner) != text::normalize_email(c.owner))
-      MC_RETURN_IF_ERROR(ctx.cases.assign(w, by, c, owner));
+    f.queue = writes->queue;
+    f.priority = writes->priority;
+    if (writes->owner) MC_RETURN_IF_ERROR(ctx.cases.assign(w, by, c, *writes->owner));
     return ctx.cases.change(w, by, c, f);
   });
   if (!result) {

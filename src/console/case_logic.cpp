@@ -209,4 +209,52 @@ std::optional<std::string> case_number_named(std::string_view text, std::string_
   return domain::case_number::format(prefix, digits, *id);
 }
 
+namespace {
+// The one of `known` that `typed` names, whatever its letter case; none when it names none.
+std::optional<std::string> known_name(const std::vector<std::string>& known, std::string_view typed) {
+  for (const auto& k : known)
+    if (text::iequals(k, typed)) return k;
+  return std::nullopt;
+}
+}  // namespace
+
+Result<AssignmentWrites> decide_assignment(const Assignment& chosen, const std::optional<Assignment>& shown,
+                                           const Assignment& current,
+                                           const std::vector<std::string>& known_queues,
+                                           const std::vector<std::string>& priority_choices) {
+  const auto same_owner = [](std::string_view a, std::string_view b) {
+    return text::normalize_email(a) == text::normalize_email(b);
+  };
+  struct Field {
+    const char* what;
+    bool changed, moved;  // by this agent; by someone else since the page showed it
+  };
+  const Field fields[] = {
+      {"owner", !shown || !same_owner(chosen.owner, shown->owner),
+       shown && !same_owner(current.owner, shown->owner)},
+      {"queue", !shown || chosen.queue != shown->queue, shown && current.queue != shown->queue},
+      {"priority", !shown || chosen.priority != shown->priority,
+       shown && current.priority != shown->priority}};
+  std::vector<std::string> both;
+  for (const auto& f : fields)
+    if (f.changed && f.moved) both.push_back(f.what);
+  if (!both.empty())
+    return fail(ErrorCode::kConflict,
+                "Someone changed this case's " + text::join(both, " and ") +
+                    " since you opened it. Nothing was changed: look at it now and save again.");
+  AssignmentWrites w;
+  if (fields[1].changed && chosen.queue != current.queue) {
+    w.queue = known_name(known_queues, chosen.queue);
+    if (!w.queue)
+      return fail(ErrorCode::kInvalidInput,
+                  "There is no queue \u201c" + chosen.queue + "\u201d: choose one from the list.");
+  }
+  if (fields[2].changed && chosen.priority != current.priority) {
+    w.priority = known_name(priority_choices, chosen.priority);
+    if (!w.priority) return fail(ErrorCode::kInvalidInput, "Choose the priority from the list.");
+  }
+  if (fields[0].changed && !same_owner(chosen.owner, current.owner)) w.owner = chosen.owner;
+  return w;
+}
+
 }  // namespace mailcase::console

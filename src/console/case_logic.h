@@ -4,8 +4,6 @@
 // unit-tested in tests/console/case_pages_test.cpp.
 #pragma once
 
-#include "util/text.h"
-
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +12,8 @@
 
 #include "store/agents.h"
 #include "store/repositories.h"
+#include "util/result.h"
+#include "util/text.h"
 
 namespace mailcase::console {
 
@@ -78,5 +78,25 @@ bool is_open_status(store::CaseStatus s);
 const char* status_words(store::CaseStatus s);
 std::string status_class(store::CaseStatus s);
 
+// The Assign form's owner, queue and priority: as chosen, as the page showed them, or as
+// the case has them now.
+struct Assignment {
+  std::string owner, queue, priority;
+};
+// What an Assign save writes: each field the agent changed and the case does not have
+// yet (none: leave it). A queue and a priority are written in their known spelling.
+struct AssignmentWrites {
+  std::optional<std::string> owner, queue, priority;
+};
+// Decides an Assign save (pure). shown: what the page showed (none: an older page, whose
+// every field counts as changed). A field the agent changed that someone else changed
+// since the page showed it is a clash: kConflict naming the fields, nothing written. A
+// queue must name one of known_queues and a priority one of priority_choices, in any
+// letter case (kInvalidInput otherwise), so that a typo makes no new queue. Owners are
+// compared as addresses (text::normalize_email).
+Result<AssignmentWrites> decide_assignment(const Assignment& chosen, const std::optional<Assignment>& shown,
+                                           const Assignment& current,
+                                           const std::vector<std::string>& known_queues,
+                                           const std::vector<std::string>& priority_choices);
 
 }  // namespace mailcase::console

@@ -101,6 +101,50 @@ TEST(CaseLogicTest, ACaseNumberIsNamedInAnyLetterCaseAndPadding) {
     EXPECT_EQ(case_number_named(words, "CS", 7), std::nullopt) << words;
 }
 
+// An Assign save writes only what the agent changed, refuses a field someone else moved
+// meanwhile, and takes a queue and a priority only as the lists know them.
+TEST(CaseLogicTest, AnAssignmentWritesWhatTheAgentChangedAndRefusesAClash) {
+  const std::vector<std::string> queues = {"Support", "Billing"};
+  const std::vector<std::string> priorities = {"Low", "Medium", "High"};
+  const Assignment shown{"ann@corp.example", "Support", "Medium"};
+  // Only the priority changed, and no one else touched the case: the priority alone.
+  auto w = decide_assignment({"ann@corp.example", "Support", "high"}, shown, shown, queues, priorities);
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_FALSE(w->owner);
+  EXPECT_FALSE(w->queue);
+  EXPECT_EQ(w->priority, "High") << "the list's spelling";
+  // Someone moved the queue meanwhile; this agent changed only the owner: theirs stays.
+  const Assignment now{"ann@corp.example", "Billing", "Medium"};
+  w = decide_assignment({"Bob@Corp.example", "Support", "Medium"}, shown, now, queues, priorities);
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(w->owner, "Bob@Corp.example");
+  EXPECT_FALSE(w->queue) << "another agent's queue is not put back";
+  EXPECT_FALSE(w->priority);
+  // Both changed the queue: refused, naming it.
+  w = decide_assignment({"ann@corp.example", "support", "Medium"}, shown, now, queues, priorities);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, ErrorCode::kConflict);
+  EXPECT_NE(w.error().message.find("queue"), std::string::npos) << w.error().message;
+  // An owner in another letter case is the same owner: nothing to write.
+  w = decide_assignment({"ANN@corp.example", "Support", "Medium"}, shown, shown, queues, priorities);
+  ASSERT_TRUE(w);
+  EXPECT_FALSE(w->owner);
+  // A typo of a queue makes no new queue; a priority off the list is refused.
+  w = decide_assignment({"ann@corp.example", "Suport", "Medium"}, shown, shown, queues, priorities);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(w.error().message.find("Suport"), std::string::npos);
+  w = decide_assignment({"ann@corp.example", "Support", "Urgent!!"}, shown, shown, queues, priorities);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, ErrorCode::kInvalidInput);
+  // A form that did not say what it showed (an older page) writes each field that differs.
+  w = decide_assignment({"bob@corp.example", "billing", "Low"}, std::nullopt, shown, queues, priorities);
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(w->owner, "bob@corp.example");
+  EXPECT_EQ(w->queue, "Billing");
+  EXPECT_EQ(w->priority, "Low");
+}
+
 TEST(CaseLogicTest, ListLinkKeepsTheFiltersEncoded) {
   ListForm f;
   f.queue = "Tier 2&3";
