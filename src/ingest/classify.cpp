@@ -327,6 +327,8 @@ Classification classify_content(const mime::ParsedMessage& m, bool null_sender) 
 Classification classify(const mime::ParsedMessage& m, const std::optional<std::string>& envelope_sender) {
   const bool null_sender = from_null_sender(m, envelope_sender);
   Classification c = classify_content(m, null_sender);
+  c.suppresses_auto_replies =
+      outbound::suppresses_auto_replies(header_or_empty(m, "X-Auto-Response-Suppress"));
   // Delivery reports and automatic answers are sent from <> (RFC 5321 section 4.5.5, RFC
   // 3834 section 3.3): one with a bounce's signs is a bounce (above). Anything else from it
   // is machine mail that is never answered, but it still makes its case: a relay or a

@@ -31,6 +31,10 @@ struct Classification {
   std::string reason;                             // which header or pattern decided, for the log
   std::vector<BouncedRecipient> recipients;       // for kBounce
   std::vector<std::string> original_message_ids;  // Message-IDs of the mail that bounced, if found
+  // The sender asked for no automatic answers (X-Auto-Response-Suppress: All or
+  // AutoReply, as Exchange and other help desks write it): a person's mail all the same,
+  // but no confirmation goes back.
+  bool suppresses_auto_replies = false;
   bool must_not_auto_answer() const { return kind != MailKind::kPersonal; }
 };
 

@@ -1141,6 +1141,7 @@ Status Pipeline::apply_decision(store::UnitOfWork& u, Work& w) {
     cf.from = m.from.email;
     cf.envelope_sender = row.envelope_sender;
     cf.from_contradicted = facts.from_contradicted;
+    cf.auto_replies_suppressed = facts.classification.suppresses_auto_replies;
     if (contact) {
       MC_ASSIGN_OR_RETURN(auto unverified, u.accounts().contact_unverified(contact->id));
       cf.sender_is_known_contact = !unverified;

@@ -80,6 +80,18 @@ bool envelope_matches_from(std::string_view envelope_sender, std::string_view fr
   return same_or_subdomain(env, hdr);
 }
 
+bool suppresses_auto_replies(std::string_view header) {
+  size_t start = 0;
+  while (start <= header.size()) {
+    size_t comma = header.find(',', start);
+    if (comma == std::string_view::npos) comma = header.size();
+    const std::string_view value = text::trim(header.substr(start, comma - start));
+    if (text::iequals(value, "all") || text::iequals(value, "autoreply")) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
 AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {
   const std::string from = bare_address(f.from);
   if (from.empty()) return {false, "no sender address"};
@@ -98,6 +110,8 @@ AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {
   if (prec == "bulk" || prec == "junk" || prec == "list" || prec == "auto_reply" || prec == "auto-reply")
     return {false, "Precedence: " + prec};
   if (f.has_list_id) return {false, "mail from a mailing list"};
+  if (f.auto_replies_suppressed)
+    return {false, "the sender asks for no automatic answers (X-Auto-Response-Suppress)"};
   if (f.is_machine_mail) return {false, "an automatic mail (bounce or auto-reply)"};
   if (!f.from_contradicted.empty()) return {false, f.from_contradicted + " (the From may be forged)"};
   // RFC 3834 section 4: automatic replies go to the envelope sender; none to <>, and

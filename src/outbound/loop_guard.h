@@ -15,6 +15,7 @@ namespace mailcase::outbound {
 struct AutoReplyFacts {
   std::string from;                        // the sender's address
   std::string auto_submitted;              // Auto-Submitted header, empty when absent
+  bool auto_replies_suppressed = false;    // suppresses_auto_replies of X-Auto-Response-Suppress
   std::string precedence;                  // Precedence header
   bool has_list_id = false;                // List-Id (or List-Unsubscribe) present
   bool is_machine_mail = false;            // classified as bounce, auto-reply or feedback report
@@ -45,6 +46,11 @@ struct AutoReplyDecision {
 };
 
 AutoReplyDecision may_auto_reply(const AutoReplyFacts& facts);
+
+// Whether an X-Auto-Response-Suppress header (MS-OXCMAIL 2.2.3.2.20: a comma-separated
+// list of DR, NDR, RN, NRN, OOF, AutoReply, All, in any letter case) asks for no
+// automatic answer of the kind a confirmation is: "All" or "AutoReply". Pure.
+bool suppresses_auto_replies(std::string_view header);
 
 // The keyword of a header made of one keyword and parameters (Auto-Submitted, Precedence,
 // X-Precedence): lower-cased, without RFC 5322 comments, quotes, the parameters after the

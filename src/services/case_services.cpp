@@ -350,6 +350,7 @@ Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const s
   f.envelope_sender = facts.envelope_sender;
   f.sender_is_known_contact = facts.sender_is_known_contact;
   f.from_contradicted = facts.from_contradicted;
+  f.auto_replies_suppressed = facts.auto_replies_suppressed;
   f.confirm_unverified_senders = cfg_.outbound.confirm_unverified_senders;
   f.max_auto_replies_total_per_hour = cfg_.outbound.max_auto_replies_total_per_hour;
   const std::string hour_ago = clock::iso8601(clock_.now() - 3600);

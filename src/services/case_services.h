@@ -156,6 +156,7 @@ struct ConfirmFacts {
   std::optional<std::string> envelope_sender;  // nullopt: unknown; "": <>
   bool sender_is_known_contact = false;        // see outbound::AutoReplyFacts
   std::string from_contradicted;               // see outbound::AutoReplyFacts
+  bool auto_replies_suppressed = false;        // see outbound::AutoReplyFacts
 };
 
 class CaseServices {

@@ -80,6 +80,17 @@ TEST(Classify, OutOfOfficeFromExchangeIsAnAutoReply) {
   EXPECT_EQ(c.kind, MailKind::kAutoReply);
 }
 
+// A help desk's own notice asks for no automatic answers: still a person's mail (it makes
+// its case), but it says so.
+TEST(Classify, AMailAskingForNoAutomaticAnswersIsStillAPersonsMail) {
+  auto c = classify(
+      mail("agent@other-helpdesk.example", "Your ticket #4411", {{"X-Auto-Response-Suppress", "All"}}),
+      std::nullopt);
+  EXPECT_EQ(c.kind, MailKind::kPersonal);
+  EXPECT_TRUE(c.suppresses_auto_replies);
+  EXPECT_FALSE(classify(mail("bob@example.org", "Hello", {}), std::nullopt).suppresses_auto_replies);
+}
+
 TEST(Classify, VacationHeadersAreAutoReplies) {
   EXPECT_EQ(classify(mail("bob@example.org", "Away", {{"X-Autoreply", "yes"}}), std::nullopt).kind,
             MailKind::kAutoReply);

@@ -217,6 +217,22 @@ TEST(LoopGuard, NoReplyMailboxesInAnySpellingAreNotAnswered) {
   }
 }
 
+// X-Auto-Response-Suppress: All or AutoReply (other help desks and notification systems
+// send it, often with no Auto-Submitted) is honoured; other values ask about other answers.
+TEST(LoopGuard, AMailAskingForNoAutomaticAnswersIsNotConfirmed) {
+  for (const char* v : {"All", "all", "AutoReply", "DR, OOF, AutoReply", " oof ,  ALL "}) {
+    EXPECT_TRUE(suppresses_auto_replies(v)) << v;
+  }
+  for (const char* v : {"", "OOF", "DR, NDR, RN, NRN", "Allx", "NoAutoReply"}) {
+    EXPECT_FALSE(suppresses_auto_replies(v)) << v;
+  }
+  auto f = person();
+  f.auto_replies_suppressed = true;
+  auto d = may_auto_reply(f);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("X-Auto-Response-Suppress"), std::string::npos) << d.reason;
+}
+
 // Plus-addressing of one of ours is still ours (support+x@ reaches support@).
 TEST(LoopGuard, OurSubAddressesAreOurs) {
   for (const char* from : {"support+x@corp.example", "Support+Test@Corp.Example"}) {

@@ -145,6 +145,21 @@ TEST(LoopRules, MachinesListsAndOurselvesAreNeverAnswered) {
   EXPECT_EQ(a.confirmations(), 0u) << a.outbox().dump(1);
 }
 
+// Another help desk's notice often carries only X-Auto-Response-Suppress: its case is made,
+// with no confirmation, and the case's history says why.
+TEST(LoopRules, AMailAskingForNoAutomaticAnswersMakesACaseUnconfirmed) {
+  Instance a("support@corp.example", "CS");
+  auto r =
+      a.deliver(mail("Desk <desk@vendor.example>", "n1@vendor.example", "X-Auto-Response-Suppress: All\r\n"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(a.cases(), 1u);
+  EXPECT_EQ(a.confirmations(), 0u) << a.outbox().dump(1);
+  EXPECT_NE(a.not_confirmed_reasons().find("X-Auto-Response-Suppress"), std::string::npos)
+      << a.not_confirmed_reasons();
+  a.deliver(mail("Desk <desk@vendor.example>", "n2@vendor.example", "X-Auto-Response-Suppress: DR, NDR\r\n"));
+  EXPECT_EQ(a.confirmations(), 1u) << "other values ask about other answers";
+}
+
 // The marks of machine mail as they are written in the wild: quoted and commented values,
 // X-Precedence, X-Loop, no-reply spellings, a responder's subject prefix alone, a
 // sub-address of ours. A person saying "Auto-Submitted: no" with a comment is answered.
