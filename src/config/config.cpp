@@ -243,6 +243,7 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
     read(t, "http", "session_max_hours", c.http.session_max_hours);
     read(t, "http", "login_failures_per_account", c.http.login_failures_per_account);
     read(t, "http", "login_failures_per_address", c.http.login_failures_per_address);
+    read(t, "http", "login_failures_per_account_all", c.http.login_failures_per_account_all);
     read(t, "http", "login_window_minutes", c.http.login_window_minutes);
     read(t, "http", "metrics_token", c.http.metrics_token);
     read(t, "lmtp", "max_recipients", c.lmtp.max_recipients);
@@ -353,6 +354,8 @@ Result<Config> load_text(std::string_view text, const std::filesystem::path& fil
                static_cast<uint64_t>(std::max(0, h.login_failures_per_account)), 1, 1'000),
         within("http.login_failures_per_address",
                static_cast<uint64_t>(std::max(0, h.login_failures_per_address)), 1, 100'000),
+        within("http.login_failures_per_account_all",
+               static_cast<uint64_t>(std::max(0, h.login_failures_per_account_all)), 1, 100'000),
         within("http.login_window_minutes", static_cast<uint64_t>(std::max(0, h.login_window_minutes)), 1,
                10'000),
         within("limits.max_header_fields", c.limits.max_header_fields, 1, 10'000'000),

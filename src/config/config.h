@@ -111,10 +111,13 @@ struct Http {
   std::vector<std::string> trusted_proxies;
   int session_idle_minutes = 480;  // a console session unused this long ends
   int session_max_hours = 168;     // and any session ends this long after its login
-  // Failed console logins allowed per account and per client address within
-  // login_window_minutes; past them logins are refused (429) until the window moves on.
+  // Failed console logins allowed within login_window_minutes for an account from one
+  // client address, from one client address over all accounts, and for an account from
+  // all addresses together; past one, such logins are refused (429) until the window
+  // moves on (console/login_throttle.h).
   int login_failures_per_account = 5;
   int login_failures_per_address = 20;
+  int login_failures_per_account_all = 100;
   int login_window_minutes = 15;
   // A bearer token for GET /metrics (Prometheus' `authorization: credentials`). Set: every
   // scrape, from this machine too, needs "Authorization: Bearer <it>" (or an active agent's

@@ -1,9 +1,24 @@
 #include "console/login_throttle.h"
 
+#include <algorithm>
+
 namespace mailcase::console {
 
-LoginThrottle::LoginThrottle(int per_account, int per_address, int64_t window_seconds, size_t max_keys)
-    : per_account_(per_account), per_address_(per_address), window_(window_seconds), max_keys_(max_keys) {}
+LoginThrottle::LoginThrottle(int per_account, int per_address, int64_t window_seconds, size_t max_keys,
+                             int per_account_all)
+    : per_account_(per_account),
+      per_address_(per_address),
+      per_account_all_(per_account_all),
+      window_(window_seconds),
+      max_keys_(max_keys) {}
+
+std::string LoginThrottle::pair_key(std::string_view account, std::string_view address) {
+  // An account is a normalized address and has no NUL.
+  std::string k(account);
+  k += '\0';
+  k += address;
+  return k;
+}
 
 void LoginThrottle::prune(Table& t, int64_t now) {
   for (auto it = t.begin(); it != t.end();) {
@@ -47,16 +62,20 @@ void LoginThrottle::give_back(Table& t, std::string_view key, int64_t now) {
 
 int64_t LoginThrottle::wait_seconds(std::string_view account, std::string_view address, int64_t now) {
   std::lock_guard lock(mu_);
-  const int64_t a = wait_in(accounts_, account, per_account_, now);
-  const int64_t b = wait_in(addresses_, address, per_address_, now);
-  return a > b ? a : b;
+  const std::string pair = pair_key(account, address);
+  return std::max({wait_in(pairs_, pair, per_account_, now),
+                   wait_in(accounts_, account, per_account_all_, now),
+                   wait_in(addresses_, address, per_address_, now)});
 }
 
 int64_t LoginThrottle::begin_attempt(std::string_view account, std::string_view address, int64_t now) {
   std::lock_guard lock(mu_);
-  const int64_t a = wait_in(accounts_, account, per_account_, now);
-  const int64_t b = wait_in(addresses_, address, per_address_, now);
-  if (a > 0 || b > 0) return a > b ? a : b;
+  const std::string pair = pair_key(account, address);
+  const int64_t wait =
+      std::max({wait_in(pairs_, pair, per_account_, now), wait_in(accounts_, account, per_account_all_, now),
+                wait_in(addresses_, address, per_address_, now)});
+  if (wait > 0) return wait;
+  count_in(pairs_, pair, now);
   count_in(accounts_, account, now);
   count_in(addresses_, address, now);
   return 0;
@@ -64,12 +83,17 @@ int64_t LoginThrottle::begin_attempt(std::string_view account, std::string_view 
 
 void LoginThrottle::succeeded(std::string_view account, std::string_view address, int64_t now) {
   std::lock_guard lock(mu_);
-  accounts_.erase(std::string(account));
+  // The account's own failures end where the good password came from; elsewhere they
+  // stay counted (an agent logging in does not reset a guesser's count elsewhere), but
+  // this attempt is given back.
+  pairs_.erase(pair_key(account, address));
+  give_back(accounts_, account, now);
   give_back(addresses_, address, now);
 }
 
 void LoginThrottle::unchecked(std::string_view account, std::string_view address, int64_t now) {
   std::lock_guard lock(mu_);
+  give_back(pairs_, pair_key(account, address), now);
   give_back(accounts_, account, now);
   give_back(addresses_, address, now);
 }

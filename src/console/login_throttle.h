@@ -1,9 +1,12 @@
-// Failed console logins counted per account and per client address, so that guessing a
-// password costs an attacker days, not minutes (issue: console). Fixed windows: at most
-// `per_account` failures for one account and `per_address` from one address within a
-// window of `window_seconds`; past either, logins for that account or from that address
-// are refused until the window ends. Kept in memory per node (a restart forgets them).
-// Thread-safe. Time is passed in, so the rule is tested without waiting.
+// Failed console logins counted per account and client address, per client address, and
+// per account, so that guessing a password costs an attacker days, not minutes (issue:
+// console). Fixed windows of `window_seconds`: at most `per_account` failures for one
+// account from one address, `per_address` from one address over all accounts, and
+// `per_account_all` for one account from all addresses together; past any, such logins
+// are refused until the window ends. An account is not locked for everyone by a few wrong
+// passwords from one address (anyone who knows an agent's address could keep them out):
+// only by `per_account_all`, which takes several addresses, each within its own limits. Kept in memory per
+// node (a restart forgets them). Thread-safe. Time is passed in, so the rule is tested without waiting.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +23,8 @@ class LoginThrottle {
   // Each table holds at most max_keys entries (attacker-chosen accounts and addresses
   // must not grow memory without bound); when full of live windows, a new key is refused
   // rather than an old one forgotten, which an attacker could use to reset a count.
-  LoginThrottle(int per_account, int per_address, int64_t window_seconds, size_t max_keys = 100'000);
+  LoginThrottle(int per_account, int per_address, int64_t window_seconds, size_t max_keys = 100'000,
+                int per_account_all = 100);
 
   // Takes a login attempt for account from address at now. 0 when it may be tried: it is
   // then counted as a failure at once, before its password is checked, so that guesses
@@ -29,12 +33,13 @@ class LoginThrottle {
   // gives it back, given the same `now`. Else the seconds until one may be tried (for
   // Retry-After), and nothing is counted. account: the normalized email typed.
   int64_t begin_attempt(std::string_view account, std::string_view address, int64_t now);
-  // The attempt begun was a good password: the account's count ends, and the address is
-  // given this attempt back (not its failures: one agent logging in from a shared office
-  // address must not hide another's guessing).
+  // The attempt begun was a good password: the account's count from this address ends;
+  // the account's count from everywhere and the address's are given this attempt back,
+  // not their failures (an agent logging in must not hide a guesser elsewhere, nor one
+  // agent another's guessing from a shared office address).
   void succeeded(std::string_view account, std::string_view address, int64_t now);
   // The attempt begun checked no password (the store or the password checks were busy):
-  // given back to both.
+  // given back to every count.
   void unchecked(std::string_view account, std::string_view address, int64_t now);
   // What begin_attempt would answer, counting nothing: for a page that only shows it.
   int64_t wait_seconds(std::string_view account, std::string_view address, int64_t now);
@@ -50,12 +55,17 @@ class LoginThrottle {
   void give_back(Table& t, std::string_view key, int64_t now);
   void prune(Table& t, int64_t now);
 
+  // The key of an account tried from an address in pairs_.
+  static std::string pair_key(std::string_view account, std::string_view address);
+
   const int per_account_;
   const int per_address_;
+  const int per_account_all_;
   const int64_t window_;
   const size_t max_keys_;
   std::mutex mu_;
-  Table accounts_;
+  Table pairs_;     // account and address: per_account
+  Table accounts_;  // account from anywhere: per_account_all
   Table addresses_;
 };
 

@@ -53,7 +53,8 @@ Context::Context(store::Store& s, services::CaseServices& c, const config::Confi
       data_dir(std::move(dir)),
       sessions(s, conf.http, clk),
       throttle(conf.http.login_failures_per_account, conf.http.login_failures_per_address,
-               int64_t{conf.http.login_window_minutes} * 60) {
+               int64_t{conf.http.login_window_minutes} * 60, 100'000,
+               conf.http.login_failures_per_account_all) {
   for (const auto& p : conf.http.trusted_proxies)
     if (auto r = util::parse_ip_range(p)) trusted_proxies.push_back(*r);  // config checked them
   secure_cookies = effective_public_url(conf).starts_with("https://");

@@ -68,11 +68,31 @@ TEST(LoginThrottleTest, AnAccountIsRefusedAfterItsLimitUntilTheWindowEnds) {
     EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.1", 1000 + i), 0);
   }
   EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 1002), 598);
-  EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.9", 1300), 300) << "another address changes nothing";
+  EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.9", 1300), 0)
+      << "from another address it may be tried";
   EXPECT_EQ(t.wait_seconds("bob@corp.example", "10.0.0.1", 1300), 0) << "another account is not refused";
   EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 1600), 0) << "the window has ended";
   t.begin_attempt("ada@corp.example", "10.0.0.1", 1600);
   EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 1601), 0) << "a new window counts from one";
+}
+
+// Wrong passwords from one address refuse that address for the account, not the agent
+// elsewhere; the account is refused everywhere only past per_account_all, which takes
+// several addresses.
+TEST(LoginThrottleTest, AGuesserFromOneAddressDoesNotKeepTheAgentOutElsewhere) {
+  LoginThrottle t(3, 100, 600, 100'000, /*per_account_all=*/7);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(t.begin_attempt("ada@corp.example", "203.0.113.9", 10), 0);
+  EXPECT_GT(t.begin_attempt("ada@corp.example", "203.0.113.9", 11), 0) << "the guesser is refused";
+  EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 11), 0) << "the agent's office is not";
+  EXPECT_EQ(t.begin_attempt("ada@corp.example", "10.0.0.1", 12), 0);
+  t.succeeded("ada@corp.example", "10.0.0.1", 12);
+  EXPECT_GT(t.wait_seconds("ada@corp.example", "203.0.113.9", 13), 0) << "the agent's login frees no guesser";
+  // Three addresses of three guesses each: past per_account_all (7), refused everywhere.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(t.begin_attempt("ada@corp.example", "198.51.100.1", 20), 0);
+  EXPECT_EQ(t.begin_attempt("ada@corp.example", "198.51.100.2", 21), 0);
+  EXPECT_GT(t.begin_attempt("ada@corp.example", "198.51.100.3", 22), 0) << "seven failures in all";
+  EXPECT_GT(t.wait_seconds("ada@corp.example", "10.0.0.1", 22), 0);
+  EXPECT_EQ(t.wait_seconds("ada@corp.example", "10.0.0.1", 611), 0) << "until the window ends";
 }
 
 TEST(LoginThrottleTest, AnAddressIsRefusedAfterItsLimitAcrossAccounts) {
@@ -546,6 +566,21 @@ TEST_F(ConsoleHttpTest, AnAccountIsThrottledAfterItsFailuresWithRetryAfter) {
   EXPECT_EQ(browser().login("ada@corp.example", kPassword)->status, 303);
   clock_.advance(15 * 60);
   EXPECT_EQ(browser().login("bob@corp.example", kPassword)->status, 303) << "the window has moved on";
+}
+
+// Anyone who knows an agent's address could keep them out with a few wrong passwords;
+// behind a trusted proxy, the guesser's client is refused and the agent's is not.
+TEST_F(ConsoleHttpTest, AGuesserElsewhereDoesNotLockTheAgentOut) {
+  start("trusted_proxies = [\"127.0.0.1\"]\n");
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(browser().login("bob@corp.example", "wrong", "/", {{"X-Forwarded-For", "203.0.113.9"}})->status,
+              401);
+  EXPECT_EQ(browser().login("bob@corp.example", kPassword, "/", {{"X-Forwarded-For", "203.0.113.9"}})->status,
+            429);
+  EXPECT_EQ(
+      browser().login("bob@corp.example", kPassword, "/", {{"X-Forwarded-For", "198.51.100.20"}})->status,
+      303)
+      << "the agent's own client logs in";
 }
 
 TEST_F(ConsoleHttpTest, GuessesSentTogetherCheckNoMorePasswordsThanTheLimit) {
