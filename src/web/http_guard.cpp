@@ -207,6 +207,8 @@ std::string status_explanation(int status) {
   switch (status) {
     case 404:
       return "There is no page here. Open the link from our mail to see your case.";
+    case 405:
+      return "This page does not take that kind of request.";
     case 408:
       return "The request took too long to arrive.";
     case 411:

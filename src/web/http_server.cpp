@@ -29,6 +29,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <regex>
 #include <thread>
 #include <vector>
 
@@ -367,7 +368,24 @@ struct HttpServer::Impl {
     };
   }
 
+  // As cpp-httplib matches them: for 405, which methods a path has.
+  void add_pattern(const char* method, const std::string& pattern) {
+    patterns.emplace_back(method, std::regex(pattern));
+  }
+  // The methods with a route for path, "GET" followed by "HEAD" (cpp-httplib answers HEAD
+  // from GET's route); empty when none has one.
+  std::vector<std::string> methods_of(const std::string& path) const {
+    std::vector<std::string> out;
+    for (const auto& [method, re] : patterns) {
+      if (std::find(out.begin(), out.end(), method) != out.end() || !std::regex_match(path, re)) continue;
+      out.push_back(method);
+      if (method == "GET") out.push_back("HEAD");
+    }
+    return out;
+  }
+
   HttpLimits limits;
+  std::vector<std::pair<std::string, std::regex>> patterns;
   Area fallback{"", 0, html_error_page};
   std::vector<Area> areas;
   std::vector<std::unique_ptr<std::string>> names;
@@ -411,7 +429,17 @@ HttpServer::HttpServer(const HttpLimits& limits) : impl_(std::make_unique<Impl>(
           if (req.get_header_value("Connection") != "close") res.set_header("Connection", "close");
         }
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        d.area_of(req.path).page(res.status, "", res);
+        // No route for this method, but one for another: 405 with the methods there are
+        // (RFC 9110 §15.5.6), not "no such page".
+        std::string reason;
+        if (res.status == 404 && t_read.head_taken && t_trace.route == nullptr) {
+          if (auto allowed = d.methods_of(req.path); !allowed.empty()) {
+            res.status = 405;
+            res.set_header("Allow", text::join(allowed, ", "));
+            reason = req.method + " is not answered here: " + text::join(allowed, ", ") + " are";
+          }
+        }
+        d.area_of(req.path).page(res.status, reason, res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   server.set_exception_handler([&d](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
@@ -438,22 +466,27 @@ HttpServer::HttpServer(const HttpLimits& limits) : impl_(std::make_unique<Impl>(
 HttpServer::~HttpServer() = default;
 
 void HttpServer::get(std::string route, const std::string& pattern, Handler h) {
+  impl_->add_pattern("GET", pattern);
   impl_->route_list.push_back({"GET", route});
   impl_->server->Get(pattern, impl_->traced(std::move(route), std::move(h)));
 }
 void HttpServer::post(std::string route, const std::string& pattern, Handler h) {
+  impl_->add_pattern("POST", pattern);
   impl_->route_list.push_back({"POST", route});
   impl_->server->Post(pattern, impl_->traced(std::move(route), std::move(h)));
 }
 void HttpServer::patch(std::string route, const std::string& pattern, Handler h) {
+  impl_->add_pattern("PATCH", pattern);
   impl_->route_list.push_back({"PATCH", route});
   impl_->server->Patch(pattern, impl_->traced(std::move(route), std::move(h)));
 }
 void HttpServer::put(std::string route, const std::string& pattern, Handler h) {
+  impl_->add_pattern("PUT", pattern);
   impl_->route_list.push_back({"PUT", route});
   impl_->server->Put(pattern, impl_->traced(std::move(route), std::move(h)));
 }
 void HttpServer::del(std::string route, const std::string& pattern, Handler h) {
+  impl_->add_pattern("DELETE", pattern);
   impl_->route_list.push_back({"DELETE", route});
   impl_->server->Delete(pattern, impl_->traced(std::move(route), std::move(h)));
 }

@@ -106,6 +106,28 @@ TEST_F(HttpServerTest, ErrorsAreAnsweredInTheAreasForm) {
   EXPECT_FALSE(page->get_header_value("Content-Security-Policy").empty());
 }
 
+// A path that has routes, asked with another method: 405 naming the methods it has
+// (RFC 9110 §15.5.6), not "no such page"; the connection goes on.
+TEST_F(HttpServerTest, AWrongMethodGets405WithTheMethodsThereAre) {
+  auto cli = client();
+  auto del = cli.Delete("/api/items/7");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 405);
+  EXPECT_EQ(del->get_header_value("Allow"), "GET, HEAD");
+  EXPECT_EQ(del->get_header_value("Content-Type"), "application/problem+json");
+  EXPECT_NE(del->body.find("DELETE is not answered here"), std::string::npos) << del->body;
+  auto get = cli.Get("/api/echo");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
+  EXPECT_EQ(get->get_header_value("Allow"), "POST");
+  auto page = cli.Put("/case/abc", "x", "text/plain");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 405);
+  EXPECT_NE(page->body.find("<h1>Method Not Allowed</h1>"), std::string::npos);
+  EXPECT_EQ(cli.Delete("/api/items/x")->status, 404) << "no route matches that path at all";
+  EXPECT_EQ(cli.Get("/api/items/8")->body, "8") << "the connection goes on";
+}
+
 TEST_F(HttpServerTest, AFailingHandlerGetsA500AndTheServerGoesOn) {
   auto cli = client();
   auto boom = cli.Get("/api/boom");
