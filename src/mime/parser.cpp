@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -103,9 +104,50 @@ std::string to_utf8(std::string bytes, std::string_view charset, const std::stri
   return text::make_valid_utf8(bytes);
 }
 
-// Streams the decoded content of a leaf part, a block at a time.
+// Whether base64 text is well formed as it streams by: only the alphabet and white space,
+// and nothing but '=' and white space after the first '='. GMime's decoder skips what is
+// not base64 and stops at the padding, so such text loses bytes without a word.
+class Base64Check {
+ public:
+  void feed(std::string_view s) {
+    for (unsigned char c : s) {
+      if (broken_) return;
+      switch (kClass[c]) {
+        case kLetter:
+          broken_ = ended_;
+          break;
+        case kPad:
+          ended_ = true;
+          break;
+        case kSpace:
+          break;
+        default:
+          broken_ = true;
+      }
+    }
+  }
+  bool broken() const { return broken_; }
+
+ private:
+  enum : unsigned char { kOther, kLetter, kPad, kSpace };
+  static constexpr auto kClass = [] {
+    std::array<unsigned char, 256> t{};
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = kLetter;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = kLetter;
+    for (int c = '0'; c <= '9'; ++c) t[c] = kLetter;
+    t['+'] = t['/'] = kLetter;
+    t['='] = kPad;
+    t[' '] = t['\t'] = t['\r'] = t['\n'] = kSpace;
+    return t;
+  }();
+  bool ended_ = false;
+  bool broken_ = false;
+};
+
+// Streams the decoded content of a leaf part, a block at a time. broken_base64 (when
+// given) tells whether a base64 part's text was malformed (Base64Check).
 template <typename Sink>
-bool decode_content(GMimePart* part, Sink&& sink) {
+bool decode_content(GMimePart* part, Sink&& sink, bool* broken_base64 = nullptr) {
   GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
   if (!wrapper) return true;
   GMimeStream* encoded = g_mime_data_wrapper_get_stream(wrapper);
@@ -125,12 +167,18 @@ bool decode_content(GMimePart* part, Sink&& sink) {
   // part was 2.4 % of an LMTP delivery's instructions).
   const auto block = std::make_unique_for_overwrite<char[]>(kBlock + 64);
   char* const buf = block.get();
+  std::optional<Base64Check> check;
+  if (broken_base64 && enc == GMIME_CONTENT_ENCODING_BASE64) check.emplace();
   bool more = true;
   while (more) {
     ssize_t n = g_mime_stream_read(encoded, buf + 32, kBlock);
     if (n <= 0) {
       more = false;
       n = 0;
+    }
+    if (check) {
+      check->feed(std::string_view(buf + 32, static_cast<size_t>(n)));
+      *broken_base64 = check->broken();
     }
     if (!filter) {
       if (n > 0 && !sink(std::string_view(buf + 32, static_cast<size_t>(n)))) return false;
@@ -335,19 +383,37 @@ class Walker {
         out.reserve(static_cast<size_t>(std::min<uint64_t>(expected, limits_.max_text_bytes)));
       }
     }
-    bool cut = false;
-    decode_content(part, [&](std::string_view b) {
-      if (out.size() + b.size() > limits_.max_text_bytes) {
-        out.append(b.substr(0, limits_.max_text_bytes - out.size()));
-        cut = true;
-        return false;
-      }
-      out.append(b);
-      return true;
-    });
+    bool cut = false, broken = false;
+    decode_content(
+        part,
+        [&](std::string_view b) {
+          if (out.size() + b.size() > limits_.max_text_bytes) {
+            out.append(b.substr(0, limits_.max_text_bytes - out.size()));
+            cut = true;
+            return false;
+          }
+          out.append(b);
+          return true;
+        },
+        &broken);
+    if (broken) note_broken_base64(part);
     if (cut) out_.problems.push_back("text cut at " + std::to_string(limits_.max_text_bytes) + " bytes");
     // Do not split a UTF-8 sequence at the cut.
     return out;
+  }
+
+  // Said once a part: which part, by its file name or its type.
+  void note_broken_base64(GMimePart* part) {
+    const char* name = g_mime_part_get_filename(part);
+    const std::string which =
+        name && *name
+            ? "\u201c" + text::one_line(text::make_valid_utf8(std::string_view(name).substr(0, 200))) +
+                  "\u201d"
+            : lower_mime_type(GMIME_OBJECT(part));
+    out_.problems.push_back(
+        "the base64 of part " + which +
+        " is broken (characters that are not base64, or text after its end): what could not "
+        "be decoded is left out (the original keeps it)");
   }
 
   std::string unique_fallback(std::string_view type) {
@@ -358,8 +424,10 @@ class Walker {
     auto w = sink_.open();
     if (!w) return storage_failed(w.error().message);
     Status written;
-    bool ok =
-        decode_content(part, [&](std::string_view b) { return static_cast<bool>(written = (*w)->write(b)); });
+    bool broken = false;
+    bool ok = decode_content(
+        part, [&](std::string_view b) { return static_cast<bool>(written = (*w)->write(b)); }, &broken);
+    if (broken) note_broken_base64(part);
     auto ref = (*w)->commit();
     if (!ok || !ref)
       return storage_failed(!written ? written.error().message : !ref ? ref.error().message : "");
@@ -567,6 +635,10 @@ Result<ParsedMessage> parse_bounded(GMimeStream* stream, std::optional<std::stri
     input = view.get();
   }
   auto r = parse_stream(input, sink, limits);
+  if (r && scan.unclosed > 0)
+    r->problems.push_back(
+        "a multipart ends without its closing boundary: the mail may have been cut short "
+        "in transit (the original keeps what came)");
   if (!scan.cut) return r;
   if (!r) return fail(ErrorCode::kInvalidInput, cut_problem(scan, limits));  // cut inside the first headers
   r->problems.push_back(cut_problem(scan, limits));
@@ -609,18 +681,106 @@ Result<ParsedMessage> parse_any(GMimeStream* stream, std::optional<std::string_v
 
 }  // namespace
 
+namespace {
+constexpr size_t kSniffBytes = 16 * 1024;
+
+// Where the top header block ends (the start of its empty line), or the end of raw.
+size_t head_end(std::string_view raw) {
+  for (size_t nl = raw.find('\n'); nl != std::string_view::npos; nl = raw.find('\n', nl + 1)) {
+    const size_t next = nl + 1;
+    if (next < raw.size() && raw[next] == '\n') return next;
+    if (next + 1 < raw.size() && raw[next] == '\r' && raw[next + 1] == '\n') return next;
+  }
+  return raw.size();
+}
+
+// Lines that end in a bare CR (an old Mac's): more bare CRs than LFs in the first bytes.
+bool bare_cr_lines(std::string_view raw) {
+  const std::string_view sniff = raw.substr(0, kSniffBytes);
+  size_t bare = 0, lf = 0;
+  for (size_t i = 0; i < sniff.size(); ++i) {
+    if (sniff[i] == '\n')
+      ++lf;
+    else if (sniff[i] == '\r' && (i + 1 == sniff.size() || sniff[i + 1] != '\n'))
+      ++bare;
+  }
+  return bare > lf;
+}
+
+Result<ParsedMessage> parse_memory(std::string_view raw, spool::BlobSink& sink, const ParseLimits& limits) {
+  GObj<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
+  return parse_any(stream.get(), raw, sink, limits);
+}
+
+Result<ParsedMessage> parse_copy(const std::string& copy, std::vector<std::string> problems,
+                                 spool::BlobSink& sink, const ParseLimits& limits) {
+  auto r = parse_memory(copy, sink, limits);
+  if (r) r->problems.insert(r->problems.begin(), problems.begin(), problems.end());
+  return r;
+}
+}  // namespace
+
+std::optional<std::string> readable_copy(std::string_view raw, std::vector<std::string>& problems) {
+  std::optional<std::string> copy;
+  if (bare_cr_lines(raw)) {
+    copy.emplace();
+    copy->reserve(raw.size() + raw.size() / 32);
+    for (size_t i = 0; i < raw.size(); ++i) {
+      copy->push_back(raw[i]);
+      if (raw[i] == '\r' && (i + 1 == raw.size() || raw[i + 1] != '\n')) copy->push_back('\n');
+    }
+    problems.push_back("lines end in a bare CR: read as line ends");
+  }
+  const std::string_view now = copy ? std::string_view(*copy) : raw;
+  const size_t end = head_end(now);
+  if (now.substr(0, end).find('\0') != std::string_view::npos) {
+    std::string fixed;
+    fixed.reserve(now.size() + 16);
+    for (char c : now.substr(0, end)) {
+      if (c == '\0')
+        fixed += "\xEF\xBF\xBD";
+      else
+        fixed += c;
+    }
+    fixed.append(now.substr(end));
+    copy = std::move(fixed);
+    problems.push_back("a NUL byte in the headers: read as \uFFFD");
+  }
+  return copy;
+}
+
 Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobSink& sink, const ParseLimits& limits) {
   ensure_initialized();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kTemporary, "cannot open the stored mail");
   GObj<GMimeStream> stream(g_mime_stream_fs_new(fd));  // owns fd
+  // A mail GMime would misread (readable_copy) is read into memory to be mended, up to
+  // kMendMax: over it, it is read as it is.
+  constexpr gint64 kMendMax = 16 << 20;
+  char head[kSniffBytes];
+  const ssize_t n = g_mime_stream_read(stream.get(), head, sizeof head);
+  g_mime_stream_reset(stream.get());
+  const std::string_view sniff(head, n > 0 ? static_cast<size_t>(n) : 0);
+  const bool suspect =
+      bare_cr_lines(sniff) || sniff.substr(0, head_end(sniff)).find('\0') != std::string_view::npos;
+  if (suspect && g_mime_stream_length(stream.get()) <= kMendMax) {
+    std::string whole;
+    char buf[64 * 1024];
+    for (ssize_t got; (got = g_mime_stream_read(stream.get(), buf, sizeof buf)) > 0;)
+      whole.append(buf, static_cast<size_t>(got));
+    g_mime_stream_reset(stream.get());
+    std::vector<std::string> problems;
+    if (auto copy = readable_copy(whole, problems))
+      return parse_copy(*copy, std::move(problems), sink, limits);
+  }
   return parse_any(stream.get(), std::nullopt, sink, limits);
 }
 
 Result<ParsedMessage> parse_bytes(std::string_view raw, spool::BlobSink& sink, const ParseLimits& limits) {
   ensure_initialized();
-  GObj<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
-  return parse_any(stream.get(), raw, sink, limits);
+  std::vector<std::string> problems;
+  if (auto copy = readable_copy(raw, problems)) return parse_copy(*copy, std::move(problems), sink, limits);
+  return parse_memory(raw, sink, limits);
 }
 
 }  // namespace mailcase::mime

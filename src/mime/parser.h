@@ -43,4 +43,12 @@ void ensure_initialized();
 [[nodiscard]] Result<ParsedMessage> parse_bytes(std::string_view raw, spool::BlobSink& sink,
                                                 const ParseLimits& limits = {});
 
+// The bytes of a mail as GMime can read them, for a mail it would misread (pure; the
+// original is never changed): a mail whose lines end in a bare CR (more of them than
+// LFs in its first 16 KiB) gets CR LF line ends, else it is one header line, its text lost; a NUL in
+// its top header block (GMime's header values are C strings: a Subject ended at it)
+// becomes U+FFFD. nullopt when neither is needed; otherwise each change is said in
+// `problems`, one line each. parse_bytes and parse_file read mails through it.
+std::optional<std::string> readable_copy(std::string_view raw, std::vector<std::string>& problems);
+
 }  // namespace mailcase::mime

@@ -182,6 +182,9 @@ bool StructureScanner::feed(std::string_view bytes) {
 
 StructureScan StructureScanner::finish() {
   if (!done_ && line_len_ > 0) end_line();
+  if (!result_.cut)
+    result_.unclosed = static_cast<size_t>(
+        std::count_if(open_.begin(), open_.end(), [](const Open& o) { return o.had_part; }));
   done_ = true;
   return result_;
 }
@@ -231,6 +234,7 @@ bool StructureScanner::boundary_line(std::string_view line) {
     }
     if (rest.empty()) {
       Open& o = open_[k];
+      o.had_part = true;
       size_t depth = o.depth + 1;
       bool digest = o.digest;
       open_.resize(k + 1);

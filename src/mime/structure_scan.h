@@ -48,6 +48,9 @@ struct StructureScan {
   size_t depth = 0;  // the deepest entity seen before the cut
   Over over = Over::kNone;
   std::optional<uint64_t> cut;  // where the first line past a limit starts
+  // Multiparts that had a part but never their closing boundary ("--b--") by the end of
+  // the mail (without a cut): a mail cut short in transit, as a rule.
+  size_t unclosed = 0;
 };
 
 class StructureScanner {
@@ -67,6 +70,7 @@ class StructureScanner {
     std::string boundary;
     size_t depth = 0;
     bool digest = false;
+    bool had_part = false;  // a boundary line opened a part of it
   };
 
   void end_line();

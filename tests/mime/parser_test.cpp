@@ -392,5 +392,79 @@ TEST(Parser, AMultipartWithoutItsBoundaryKeepsItsTextAsTheBody) {
   EXPECT_NE(ok.text_body.find("the text"), std::string::npos);
 }
 
+// A broken mail is read as far as it can be, and each way it is broken is said in its
+// problems, so that an agent knows to look at the original; nothing is lost in silence.
+bool has_problem(const ParsedMessage& m, const std::string& words) {
+  for (const auto& p : m.problems)
+    if (p.find(words) != std::string::npos) return true;
+  return false;
+}
+
+TEST(MimeParser, ANulInTheHeadersEndsNoSubject) {
+  const std::string raw = std::string("From: anna@example.org\r\nSubject: Printer") + '\0' +
+                          " broken on floor 3\r\n\r\nHello\r\n";
+  auto m = parse(raw);
+  EXPECT_EQ(m.subject, "Printer\uFFFD broken on floor 3");
+  EXPECT_TRUE(has_problem(m, "a NUL byte in the headers")) << ::testing::PrintToString(m.problems);
+}
+
+TEST(MimeParser, BareCrLineEndsAreLineEnds) {
+  auto m = parse("From: anna@example.org\rSubject: old Mac\r\rLine one.\rLine two.\r");
+  EXPECT_EQ(m.subject, "old Mac");
+  EXPECT_EQ(m.from.email, "anna@example.org");
+  EXPECT_NE(m.text_body.find("Line one."), std::string::npos) << m.text_body;
+  EXPECT_NE(m.text_body.find("Line two."), std::string::npos) << m.text_body;
+  EXPECT_TRUE(has_problem(m, "bare CR")) << ::testing::PrintToString(m.problems);
+  // A CR inside a line of an ordinary mail changes nothing.
+  auto ok = parse("From: anna@example.org\r\nSubject: a\rb\r\n\r\ntext\r\n");
+  EXPECT_FALSE(has_problem(ok, "bare CR")) << ::testing::PrintToString(ok.problems);
+}
+
+TEST(MimeParser, BrokenBase64IsSaid) {
+  auto m = parse(
+      "From: anna@example.org\r\nSubject: b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nSGVsbG8gd29y*!!bGQ=\r\nTm90IGhlcmU=\r\n");
+  EXPECT_NE(m.text_body.find("Hello wor"), std::string::npos) << m.text_body;
+  EXPECT_TRUE(has_problem(m, "the base64 of part text/plain is broken"))
+      << ::testing::PrintToString(m.problems);
+  auto att = parse(
+      "From: anna@example.org\r\nSubject: b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\nmore\r\n--b--\r\n");
+  EXPECT_TRUE(has_problem(att, "\u201cr.pdf\u201d")) << ::testing::PrintToString(att.problems);
+  auto good = parse(
+      "From: anna@example.org\r\nSubject: b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: "
+      "base64\r\n\r\n"
+      "SGVsbG8g\r\nd29ybGQ=\r\n\r\n");
+  EXPECT_EQ(good.text_body, "Hello world");
+  EXPECT_TRUE(good.problems.empty()) << ::testing::PrintToString(good.problems);
+}
+
+TEST(MimeParser, AMultipartWithoutItsClosingBoundaryIsSaid) {
+  auto m = parse(
+      "From: anna@example.org\r\nSubject: cut\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+      "Content-Type: text/plain\r\n\r\nFirst part.\r\n--XX\r\nContent-Type: text/plain; name=n.txt\r\n"
+      "Content-Disposition: attachment; filename=n.txt\r\n\r\nattached line\r\n");
+  EXPECT_NE(m.text_body.find("First part."), std::string::npos);
+  ASSERT_EQ(m.attachments.size(), 1u);
+  EXPECT_TRUE(has_problem(m, "without its closing boundary")) << ::testing::PrintToString(m.problems);
+  auto whole = parse(
+      "From: anna@example.org\r\nSubject: whole\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+      "Content-Type: text/plain\r\n\r\nFirst part.\r\n--XX--\r\n");
+  EXPECT_FALSE(has_problem(whole, "closing boundary")) << ::testing::PrintToString(whole.problems);
+}
+
+TEST(MimeParser, AReadableCopyIsMadeOnlyWhenNeeded) {
+  std::vector<std::string> problems;
+  EXPECT_FALSE(readable_copy("From: a@b\r\nSubject: x\r\n\r\nbody\0with nul\r\n", problems));
+  const std::string with_nul_in_body = std::string("From: a@b\r\n\r\nbin") + '\0' + "ary\r\n";
+  EXPECT_FALSE(readable_copy(with_nul_in_body, problems)) << "a NUL in the body is the body's";
+  EXPECT_TRUE(problems.empty());
+  auto cr = readable_copy("A: 1\rB: 2\r\rtext\r\n", problems);
+  ASSERT_TRUE(cr);
+  EXPECT_EQ(*cr, "A: 1\r\nB: 2\r\n\r\ntext\r\n");
+  EXPECT_EQ(problems.size(), 1u);
+}
+
 }  // namespace
 }  // namespace mailcase::mime
