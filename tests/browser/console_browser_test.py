@@ -742,8 +742,8 @@ def ALongUnbrokenSubjectKeepsTheListAndTheCaseWithinThePage(t):
     check(number, f"the mail made a case: {t.mc.messages['long']}")
     for path in ("/cases", f"/cases/{number}"):
         c.open(path)
-        time.sleep(0.3)
-        check("A" * 40 in c.body_text(), f"{path} shows the subject")
+        # Waited for, not slept on: a loaded machine draws the page later.
+        check(wait_for(lambda: "A" * 40 in c.body_text()), f"{path} shows the subject")
         width = c.d.execute_script("return document.documentElement.scrollWidth")
         view = c.d.execute_script("return document.documentElement.clientWidth")
         check(width <= view, f"{path} fits the window: scrollWidth {width}, window {view}")
