@@ -83,10 +83,14 @@ Checked<store::CaseQuery> case_query_of(const Params& params) {
     // "solution proposed" as the cases show it, or with "_" as in a JSON enum or a URL.
     std::string named = *s;
     std::replace(named.begin(), named.end(), '_', ' ');
-    if (auto st = domain::status_from_string(named))
+    if (text::iequals(named, "unsolved"))
+      q.unsolved = true;  // new, open and solution proposed together
+    else if (auto st = domain::status_from_string(named))
       q.status = *st;
     else
-      errors.push_back({"status", "one of new, open, solution proposed (or solution_proposed), resolved, closed"});
+      errors.push_back({"status",
+                        "one of new, open, solution proposed (or solution_proposed), resolved, closed, "
+                        "or unsolved (new, open and solution proposed)"});
   }
   q.queue = take("queue");
   if (auto o = take("owner")) q.owner = text::normalize_email(*o);

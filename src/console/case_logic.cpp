@@ -54,7 +54,9 @@ ListQuery list_query_of(const ListForm& f, std::string_view me) {
       return out;
     }
   }
-  if (!f.status.empty()) {
+  if (f.status == "unsolved") {
+    q.unsolved = true;
+  } else if (!f.status.empty()) {
     if (auto s = store::status_from_string(f.status))
       q.status = *s;
     else

@@ -62,29 +62,20 @@ void queues_page(Context& ctx, const Viewer& v, httplib::Response& res) {
   auto agents = unit->agents().list_agents();
   if (!counts || !agents)
     return send_error(res, 503, v, "The queues cannot be read just now. Please try again.");
-  // The agent's open cases: the newest of each open status (each an index range of the
-  // owner's cases), merged.
-  std::vector<store::CaseHit> mine;
-  for (auto status :
-       {store::CaseStatus::kNew, store::CaseStatus::kOpen, store::CaseStatus::kSolutionProposed}) {
-    store::CaseQuery q;
-    q.owner = v.agent.email;
-    q.status = status;
-    q.limit = kMyCasesShown;
-    auto page = unit->cases().find_cases(q);
-    if (!page) return send_error(res, 503, v, "The queues cannot be read just now. Please try again.");
-    for (auto& h : page->items) mine.push_back(std::move(h));
-  }
-  std::sort(mine.begin(), mine.end(), [](const store::CaseHit& a, const store::CaseHit& b) {
-    return a.summary.c.updated_at != b.summary.c.updated_at ? a.summary.c.updated_at > b.summary.c.updated_at
-                                                            : a.summary.c.id > b.summary.c.id;
-  });
-  if (mine.size() > static_cast<size_t>(kMyCasesShown)) mine.resize(kMyCasesShown);
+  // The agent's open cases, the newest first (CaseQuery::unsolved).
+  store::CaseQuery my_query;
+  my_query.owner = v.agent.email;
+  my_query.unsolved = true;
+  my_query.limit = kMyCasesShown;
+  auto my_page = unit->cases().find_cases(my_query);
+  if (!my_page) return send_error(res, 503, v, "The queues cannot be read just now. Please try again.");
+  std::vector<store::CaseHit> mine = std::move(my_page->items);
 
   std::vector<Html> rows;
   for (const auto& qc : *counts) {
-    ListForm all;
+    ListForm all;  // the queue's cases still to be worked, as the row counts them
     all.queue = qc.queue;
+    all.status = "unsolved";
     rows.push_back(html(
         "<tr><th scope=\"row\"><a href=\"{}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         list_link(all), qc.queue.empty() ? "(no queue)" : qc.queue, count_link(qc.queue, "new", qc.new_cases),
@@ -100,15 +91,19 @@ void queues_page(Context& ctx, const Viewer& v, httplib::Response& res) {
                                    join(rows));
   ListForm my;
   my.owner = "me";
+  my.status = "unsolved";
+  ListForm unassigned;
+  unassigned.owner = "nobody";
+  unassigned.status = "unsolved";
   Html my_cases = mine.empty() ? html("<p class=\"muted\">No open case is assigned to you.</p>")
                                : case_table(mine, agent_names(*agents));
   send_page(
       res, 200, v, "Queues", "queues",
       html("<h1>Queues</h1><section aria-labelledby=\"queues-h\"><h2 id=\"queues-h\">Open cases by "
            "queue</h2>{}</section><section aria-labelledby=\"mine-h\"><h2 id=\"mine-h\">My open cases</h2>"
-           "{}<p><a href=\"{}\">All my cases</a> · <a href=\"/cases?owner=nobody\">Unassigned cases</a></p>"
+           "{}<p><a href=\"{}\">All my open cases</a> · <a href=\"{}\">Unassigned open cases</a></p>"
            "</section>",
-           queues, my_cases, list_link(my)));
+           queues, my_cases, list_link(my), list_link(unassigned)));
 }
 
 Html option(std::string_view value, std::string_view label, std::string_view current) {
@@ -117,7 +112,8 @@ Html option(std::string_view value, std::string_view label, std::string_view cur
 }
 
 Html filter_form(const ListForm& f, const std::vector<store::Agent>& agents) {
-  std::vector<Html> statuses = {option("", "Any", f.status)};
+  std::vector<Html> statuses = {option("", "Any", f.status),
+                                option("unsolved", "Unsolved (new, open, solution proposed)", f.status)};
   for (auto s : {store::CaseStatus::kNew, store::CaseStatus::kOpen, store::CaseStatus::kSolutionProposed,
                  store::CaseStatus::kResolved, store::CaseStatus::kClosed})
     statuses.push_back(option(store::to_string(s), status_words(s), f.status));

@@ -55,6 +55,7 @@ std::string filters_text(const CaseQuery& q) {
   add_field(out, q.contact);
   add_field(out, q.text ? std::optional<std::string>(fts_match_expression(*q.text)) : std::nullopt);
   add_field(out, q.updated_since);
+  if (q.unsolved && !q.status) out += "unsolved;";  // cursors of other lists stay as they were
   return out;
 }
 

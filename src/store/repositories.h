@@ -34,6 +34,10 @@ struct CaseSummary {
 // the ones set are ANDed.
 struct CaseQuery {
   std::optional<CaseStatus> status;
+  // Only cases still being worked (new, open, solution proposed: "unsolved"); with a
+  // status, the status alone counts. Each status is read on its own index range and the
+  // three merged, so a page costs the same however many cases are closed.
+  bool unsolved = false;
   std::optional<std::string> queue, owner;   // exact; owner = an agent's email (normalized here)
   std::optional<std::string> contact;        // a contact's email: cases of that contact, by any address
   std::optional<std::string> text;           // the user's search words (never FTS5 syntax)

@@ -58,6 +58,19 @@ TEST(CaseQueryTest, SolutionProposedIsTakenWithASpaceOrAnUnderscore) {
   EXPECT_NE(bad.error().errors.front().message.find("solution proposed"), std::string::npos);
 }
 
+// "unsolved" asks for new, open and solution proposed together.
+TEST(CaseQueryTest, UnsolvedIsTheCasesStillBeingWorked) {
+  for (const char* s : {"unsolved", "Unsolved"}) {
+    auto q = case_query_of({{"status", s}});
+    ASSERT_TRUE(q) << s;
+    EXPECT_TRUE(q->unsolved) << s;
+    EXPECT_FALSE(q->status) << s;
+  }
+  auto bad = case_query_of({{"status", "bogus"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().errors.front().message.find("unsolved"), std::string::npos);
+}
+
 TEST(CaseQueryTest, ASearchIsRankedByRelevanceUnlessASortIsGiven) {
   auto q = case_query_of({{"q", "invoice"}});
   ASSERT_TRUE(q);

@@ -450,6 +450,15 @@ TEST_F(CasePages, ListFiltersAndPages) {
   EXPECT_NE(bob->body.find("Scanner jams"), std::string::npos);
   EXPECT_EQ(bob->body.find("Projector dark"), std::string::npos);
   EXPECT_EQ(get("/cases?status=bogus")->status, 422);
+  // "Unsolved": every case still being worked, none closed; the queues page links to it.
+  auto unsolved = get("/cases?status=unsolved");
+  ASSERT_EQ(unsolved->status, 200);
+  EXPECT_NE(unsolved->body.find("Scanner jams"), std::string::npos);
+  EXPECT_NE(unsolved->body.find("Printer on floor 3"), std::string::npos);
+  EXPECT_EQ(unsolved->body.find("Projector dark"), std::string::npos);
+  EXPECT_NE(unsolved->body.find("<option value=\"unsolved\" selected>"), std::string::npos);
+  auto queues = get("/");
+  EXPECT_NE(queues->body.find("/cases?status=unsolved&amp;owner=me"), std::string::npos) << queues->body;
 
   // Pages of two, oldest first: three cases on two pages, each once.
   auto first = get("/cases?sort=created&limit=2");

@@ -207,6 +207,59 @@ TEST_F(CaseSearchTest, FiltersAloneAndCombined) {
   EXPECT_EQ(ids(q), (std::vector<Id>{c2}));
 }
 
+// "Unsolved": new, open and solution proposed together, in the list's order, paged by
+// its cursor across the three statuses, and counted; a status given wins over it.
+TEST_F(CaseSearchTest, UnsolvedCasesAreTheThreeStatusesStillBeingWorkedInOneList) {
+  std::vector<Id> unsolved;  // newest first, as the list gives them
+  const CaseStatus cycle[] = {CaseStatus::kClosed, CaseStatus::kNew, CaseStatus::kResolved, CaseStatus::kOpen,
+                              CaseStatus::kSolutionProposed};
+  for (int i = 0; i < 25; ++i) {
+    char at[32];
+    std::snprintf(at, sizeof at, "2026-02-%02dT00:00:00Z", i + 1);
+    const CaseStatus st = cycle[i % 5];
+    Id id = add("case " + std::to_string(i), "", st, i % 2 ? "Sales" : "Support", "", std::nullopt, at);
+    if (st != CaseStatus::kClosed && st != CaseStatus::kResolved) unsolved.insert(unsolved.begin(), id);
+  }
+  ASSERT_EQ(unsolved.size(), 15u);
+  CaseQuery q;
+  q.unsolved = true;
+  q.limit = 4;
+  q.count = true;
+  std::vector<Id> seen;
+  for (int page = 0; page < 10; ++page) {
+    auto p = store_->find_cases(q);
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->total, 15);
+    for (const auto& h : p->items) seen.push_back(h.summary.c.id);
+    if (!p->next_cursor) break;
+    q.cursor = *p->next_cursor;
+  }
+  EXPECT_EQ(seen, unsolved);
+  // Oldest first, and with a queue.
+  q = {};
+  q.unsolved = true;
+  q.sort = Sort::kUpdatedAsc;
+  q.limit = 200;
+  auto asc = ids(q);
+  EXPECT_EQ(asc, std::vector<Id>(unsolved.rbegin(), unsolved.rend()));
+  q.queue = "Sales";
+  for (Id id : ids(q)) EXPECT_NE(std::find(unsolved.begin(), unsolved.end(), id), unsolved.end());
+  // A status given is the filter.
+  q = {};
+  q.unsolved = true;
+  q.status = CaseStatus::kClosed;
+  EXPECT_EQ(ids(q).size(), 5u);
+  // A cursor of the unsolved list is no cursor of the whole list.
+  CaseQuery first;
+  first.unsolved = true;
+  first.limit = 2;
+  auto p = store_->find_cases(first);
+  ASSERT_TRUE(p && p->next_cursor);
+  CaseQuery all;
+  all.cursor = *p->next_cursor;
+  EXPECT_FALSE(store_->find_cases(all));
+}
+
 TEST_F(CaseSearchTest, SummariesCarryTheContact) {
   Id anna = contact("Anna Nowak", {"anna@example.org"});
   add("printer", "", CaseStatus::kOpen, "Support", "", anna);
@@ -954,6 +1007,19 @@ TEST_F(CaseSearchTest, FirstPagesUseAnIndexInOrder) {
     if (f.index != "SCAN c") {
       EXPECT_EQ(plan.find("SCAN c\n"), std::string::npos) << plan;
     }
+  }
+  // Unsolved: each status read on its own index range, in order; the merge sorts at most
+  // a page of each, never the cases.
+  CaseQuery unsolved;
+  unsolved.unsolved = true;
+  for (auto sort : {Sort::kUpdatedDesc, Sort::kUpdatedAsc}) {
+    unsolved.sort = sort;
+    auto plan = plan_of(unsolved);
+    EXPECT_EQ(plan.find("SCAN c\n"), std::string::npos) << plan;
+    size_t branches = 0;
+    for (size_t at = plan.find("c USING"); at != std::string::npos; at = plan.find("c USING", at + 1))
+      ++branches;
+    EXPECT_EQ(branches, 3u) << plan;
   }
   // A search starts from the FTS index and never scans cases: alone it reads the index
   // only; with a filter it looks up each match's case by its key.

@@ -45,8 +45,11 @@ struct Shape {
 };
 
 bool filters_cases(const CaseQuery& q) {
-  return q.status || q.queue || q.owner || q.contact || q.updated_since;
+  return q.status || q.unsolved || q.queue || q.owner || q.contact || q.updated_since;
 }
+
+// The statuses of a case still being worked (CaseQuery::unsolved).
+constexpr CaseStatus kUnsolved[] = {CaseStatus::kNew, CaseStatus::kOpen, CaseStatus::kSolutionProposed};
 
 // The case id column of the rows: a search without case filters reads the FTS index
 // alone (no lookup of each match's case row, which a common word makes many).
@@ -73,6 +76,9 @@ void from_where(const CaseQuery& q, const Shape& shape, Plan& p) {
   if (q.status) {
     p.sql += " AND c.status = ?";
     p.params.emplace_back(std::string(to_string(*q.status)));
+  } else if (q.unsolved) {
+    p.sql += " AND c.status IN (?, ?, ?)";
+    for (auto s : kUnsolved) p.params.emplace_back(std::string(to_string(s)));
   }
   if (q.queue) {
     p.sql += " AND c.queue = ?";
@@ -92,9 +98,51 @@ void from_where(const CaseQuery& q, const Shape& shape, Plan& p) {
   }
 }
 
+Plan page_plan(const CaseQuery& q, const Shape& shape, const std::optional<case_query::CursorKey>& after,
+               int64_t max_id);
+
+// The unsolved cases' page: the page of each of their statuses, each on its own index
+// range (an IN list would read every unsolved case to sort them), merged and cut to the
+// page. Each branch is a page of one status after the same cursor, so the merge holds
+// the first limit + 1 rows of all three in the list's order.
+Plan unsolved_page_plan(const CaseQuery& q, const Shape& shape,
+                        const std::optional<case_query::CursorKey>& after, int64_t max_id) {
+  Plan p;
+  for (auto s : kUnsolved) {
+    CaseQuery one = q;
+    one.status = s;
+    Plan branch = page_plan(one, shape, after, max_id);
+    if (!p.sql.empty()) p.sql += " UNION ALL ";
+    p.sql += "SELECT * FROM (" + branch.sql + ")";
+    p.params.insert(p.params.end(), branch.params.begin(), branch.params.end());
+  }
+  // The columns: the id, the updated time, the rank.
+  switch (shape.sort) {
+    case Sort::kUpdatedDesc:
+      p.sql += " ORDER BY 2 DESC, 1 DESC";
+      break;
+    case Sort::kUpdatedAsc:
+      p.sql += " ORDER BY 2 ASC, 1 ASC";
+      break;
+    case Sort::kCreatedDesc:
+      p.sql += " ORDER BY 1 DESC";
+      break;
+    case Sort::kCreatedAsc:
+      p.sql += " ORDER BY 1 ASC";
+      break;
+    case Sort::kRelevance:
+      p.sql += " ORDER BY 3, 1";
+      break;
+  }
+  p.sql += " LIMIT ?";
+  p.params.emplace_back(int64_t{q.limit + 1});
+  return p;
+}
+
 // The page statement: ids (and sort keys) of up to limit + 1 rows after the cursor.
 Plan page_plan(const CaseQuery& q, const Shape& shape, const std::optional<case_query::CursorKey>& after,
                int64_t max_id) {
+  if (q.unsolved && !q.status) return unsolved_page_plan(q, shape, after, max_id);
   Plan p;
   const std::string id = id_column(q, shape);
   p.sql = "SELECT " + id;
