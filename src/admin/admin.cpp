@@ -317,7 +317,20 @@ std::optional<Invalid> check_account_patch(const AccountPatch& p) {
   return std::nullopt;
 }
 
-Result<store::Account> update_account(store::Store& st, store::Id id, const AccountPatch& patch) {
+Status record_config_change(store::UnitOfWork& u, std::string_view actor, std::string_view what,
+                            std::string_view name, std::string_view change,
+                            std::map<std::string, std::string> more) {
+  more["what"] = std::string(what);
+  more["name"] = std::string(name);
+  more["change"] = std::string(change);
+  return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
+                               .actor = std::string(actor),
+                               .action = store::EventAction::kConfigChanged,
+                               .details = std::move(more)});
+}
+
+Result<store::Account> update_account(store::Store& st, store::Id id, const AccountPatch& patch,
+                                      std::string_view actor) {
   if (auto bad = check_account_patch(patch)) return tl::unexpected(invalid_error(*bad));
   store::Account a;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
@@ -330,13 +343,13 @@ Result<store::Account> update_account(store::Store& st, store::Id id, const Acco
     auto up = u.accounts().update_account(a);
     if (!up)
       return tl::unexpected(conflict_or(up.error(), "an account with that name or address exists already"));
-    return {};
+    return record_config_change(u, actor, "account", a.name, "changed", {{"account", std::to_string(a.id)}});
   });
   MC_RETURN_IF_ERROR(done);
   return a;
 }
 
-Result<store::Account> add_account(store::Store& st, const AccountInput& in) {
+Result<store::Account> add_account(store::Store& st, const AccountInput& in, std::string_view actor) {
   if (auto bad = check_account(in)) return tl::unexpected(invalid_error(*bad));
   store::Account a;
   a.name = std::string(text::trim(in.name));
@@ -347,7 +360,7 @@ Result<store::Account> add_account(store::Store& st, const AccountInput& in) {
     if (!id)
       return tl::unexpected(conflict_or(id.error(), "an account with that name or address exists already"));
     a.id = *id;
-    return {};
+    return record_config_change(u, actor, "account", a.name, "added", {{"account", std::to_string(a.id)}});
   });
   MC_RETURN_IF_ERROR(done);
   return a;
@@ -395,21 +408,37 @@ Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::stri
   return fresh;
 }
 
-Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a) {
+Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a,
+                                                  std::string_view actor) {
   if (auto bad = check_routing_address(a)) return tl::unexpected(invalid_error(*bad));
   a.email = text::normalize_email(text::trim(a.email));
   MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_RETURN_IF_ERROR(check_process_exists(u, a.process));
-    return u.routing().put_address(a);
+    // Routing addresses are few (a help desk's): the list tells a new one from a change.
+    MC_ASSIGN_OR_RETURN(auto all, u.routing().list_addresses());
+    const bool known = std::any_of(all.begin(), all.end(), [&](const store::RoutingAddress& r) {
+      return text::normalize_email(r.email) == a.email;
+    });
+    MC_RETURN_IF_ERROR(u.routing().put_address(a));
+    return record_config_change(u, actor, "routing_address", a.email, known ? "changed" : "added",
+                                {{"queue", a.queue}, {"unknown_sender", a.unknown_sender}});
   }));
   return a;
 }
 
-Status remove_routing_address(store::Store& st, std::string_view email) {
-  return in_unit(st, [&](store::UnitOfWork& u) { return u.routing().remove_address(email); });
+Status remove_routing_address(store::Store& st, std::string_view email, std::string_view actor) {
+  return in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(u.routing().remove_address(email));
+    return record_config_change(u, actor, "routing_address", text::normalize_email(email), "removed");
+  });
 }
 
 // ---- mailboxes
+
+// What the log says of a mailbox: where it reads from, never its secrets.
+static std::map<std::string, std::string> mailbox_details(const store::Mailbox& m) {
+  return {{"protocol", to_string(m.protocol)}, {"host", m.host}, {"user", m.user}, {"folder", m.folder}};
+}
 
 std::filesystem::path secrets_dir(const std::filesystem::path& data_dir) {
   return data_dir / "secrets";
@@ -440,7 +469,7 @@ std::optional<Invalid> check_mailbox_secrets(std::string_view name, const Mailbo
 }
 
 Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
-                                   const MailboxSecrets& secrets) {
+                                   const MailboxSecrets& secrets, std::string_view actor) {
   if (auto bad = check_mailbox_secrets(m.name, secrets)) return tl::unexpected(invalid_error(*bad));
   if (auto bad = check_authserv_ids(m.authserv_ids)) return tl::unexpected(invalid_error(*bad));
   if (secrets.password) m.password_file = password_path(data_dir, m.name).string();
@@ -463,7 +492,7 @@ Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path
       MC_RETURN_IF_ERROR(write_secret(m.ca_file, *secrets.ca_pem));
       written.emplace_back(m.ca_file);
     }
-    return {};
+    return record_config_change(u, actor, "mailbox", m.name, "added", mailbox_details(m));
   });
   if (!done) {
     std::error_code ec;
@@ -474,7 +503,8 @@ Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path
 }
 
 Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir,
-                                      store::Mailbox m, const MailboxSecrets& secrets) {
+                                      store::Mailbox m, const MailboxSecrets& secrets,
+                                      std::string_view actor) {
   if (auto bad = check_mailbox_secrets(m.name, secrets)) return tl::unexpected(invalid_error(*bad));
   if (secrets.password) m.password_file = password_path(data_dir, m.name).string();
   if (secrets.ca_pem) m.ca_file = ca_path(data_dir, m.name).string();
@@ -494,13 +524,19 @@ Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::p
       MC_RETURN_IF_ERROR(u.mailboxes().put_mailbox_state(store::MailboxState{.name = m.name}));
     if (secrets.password) MC_RETURN_IF_ERROR(write_secret(m.password_file, *secrets.password + "\n"));
     if (secrets.ca_pem) MC_RETURN_IF_ERROR(write_secret(m.ca_file, *secrets.ca_pem));
-    return {};
+    auto details = mailbox_details(m);
+    if (secrets.password) details["password"] = "replaced";  // that it changed, never what it is
+    return record_config_change(u, actor, "mailbox", m.name, "changed", std::move(details));
   }));
   return m;
 }
 
-Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name) {
-  MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) { return u.mailboxes().remove_mailbox(name); }));
+Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name,
+                      std::string_view actor) {
+  MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    MC_RETURN_IF_ERROR(u.mailboxes().remove_mailbox(name));
+    return record_config_change(u, actor, "mailbox", name, "removed");
+  }));
   // Only files of the name rule's shape are mailcase's: another name never reaches a path.
   if (!check_mailbox_secrets(name, {})) {
     std::error_code ec;

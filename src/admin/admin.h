@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,20 @@ std::optional<Invalid> invalid_of(std::string_view message);
 
 inline constexpr size_t kMaxNameBytes = 200;
 inline constexpr size_t kMaxAddresses = 20;
+
+// Who changed the configuration when the command line did: as add_agent's callers there
+// name it.
+inline constexpr std::string_view kCliActor = "admin";
+
+// An administrator's change of the configuration (a routing address, a mailbox, a queue
+// and its members, a process, an account) goes into the administration's log
+// (`mailcase audit`, GET /api/v1/events) in the unit that makes it: a config_changed
+// event by `actor`, naming what (routing_address, mailbox, queue, process, account), its
+// name, the change (added, changed, removed, member_added, member_removed) and `more`.
+// Never a secret: a mailbox's password or certificate is not named.
+Status record_config_change(store::UnitOfWork& u, std::string_view actor, std::string_view what,
+                            std::string_view name, std::string_view change,
+                            std::map<std::string, std::string> more = {});
 
 // ---- contacts and accounts
 
@@ -91,7 +106,8 @@ struct AccountInput {
 };
 std::optional<Invalid> check_account(const AccountInput& a);
 // kConflict when the name or an address is another account's.
-Result<store::Account> add_account(store::Store& st, const AccountInput& in);
+Result<store::Account> add_account(store::Store& st, const AccountInput& in,
+                                   std::string_view actor = kCliActor);
 // What an account's change writes: the fields present (emails replaces its addresses).
 struct AccountPatch {
   std::optional<std::string> name;
@@ -101,18 +117,21 @@ struct AccountPatch {
 std::optional<Invalid> check_account_patch(const AccountPatch& p);
 // kNotFound for no such account; kConflict when the new name or an address is another
 // account's. Mail from then on is routed and matched by the rules with the new values.
-Result<store::Account> update_account(store::Store& st, store::Id id, const AccountPatch& patch);
+Result<store::Account> update_account(store::Store& st, store::Id id, const AccountPatch& patch,
+                                      std::string_view actor = kCliActor);
 
 // ---- routing addresses
 
 // email normalized; unknown_sender create|hold; the texts bounded.
 std::optional<Invalid> check_routing_address(const store::RoutingAddress& a);
 // Adds or replaces the address (its email normalized); returns it as stored.
-Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a);
+Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a,
+                                                  std::string_view actor = kCliActor);
 // The routing address `email` as stored, or a new one of that email with the defaults:
 // what a change starts from, so that the settings it does not give are kept.
 Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::string_view email);
-Status remove_routing_address(store::Store& st, std::string_view email);  // kNotFound when absent
+// kNotFound when absent.
+Status remove_routing_address(store::Store& st, std::string_view email, std::string_view actor = kCliActor);
 
 // ---- mailboxes
 
@@ -135,15 +154,17 @@ std::optional<Invalid> check_mailbox_secrets(std::string_view name, const Mailbo
 // mailbox as channels::validate_mailbox does (kInvalidInput), and adds it (kConflict when
 // the name exists: nothing is written then, the existing mailbox's secrets untouched).
 Result<store::Mailbox> add_mailbox(store::Store& st, const std::filesystem::path& data_dir, store::Mailbox m,
-                                   const MailboxSecrets& secrets);
+                                   const MailboxSecrets& secrets, std::string_view actor = kCliActor);
 // Replaces the settings of the mailbox m.name names, checked as add_mailbox checks them;
 // the secrets given replace the ones mailcase kept for it (password_file / ca_file then
 // point at them), the ones not given stay as m has them. Its agent's state stays (what it
 // fetched already is not fetched again). kNotFound when no mailbox has the name.
 Result<store::Mailbox> change_mailbox(store::Store& st, const std::filesystem::path& data_dir,
-                                      store::Mailbox m, const MailboxSecrets& secrets);
+                                      store::Mailbox m, const MailboxSecrets& secrets,
+                                      std::string_view actor = kCliActor);
 // Removes the mailbox (kNotFound when absent) and the secrets mailcase kept for it.
-Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name);
+Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, std::string_view name,
+                      std::string_view actor = kCliActor);
 
 // ---- agents
 

@@ -5,13 +5,15 @@
 namespace mailcase::admin {
 
 Result<store::Process> add_process(store::Store& st, std::string_view name,
-                                   const std::vector<std::string>& stages) {
+                                   const std::vector<std::string>& stages, std::string_view actor) {
   MC_RETURN_IF_ERROR(domain::check_process_name(name));
   MC_RETURN_IF_ERROR(domain::check_stages(stages));
   MC_ASSIGN_OR_RETURN(auto unit, st.open_unit(store::Access::kWrite));
   store::Process p{.name = std::string(name), .stages = stages};
   MC_ASSIGN_OR_RETURN(p.id, unit.processes().add_process(p));
   MC_ASSIGN_OR_RETURN(auto stored, unit.processes().find_process(name));
+  MC_RETURN_IF_ERROR(
+      record_config_change(unit, actor, "process", name, "added", {{"stages", text::join(stages, ", ")}}));
   MC_RETURN_IF_ERROR(unit.commit());
   if (!stored) return fail(ErrorCode::kInternal, "the process just added is not there");
   return *stored;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/admin.h"
 #include "domain/process.h"
 #include "store/store.h"
 
@@ -17,7 +18,8 @@ namespace mailcase::admin {
 
 // Adds the process with these stages, in their order; returns it as stored.
 Result<store::Process> add_process(store::Store& st, std::string_view name,
-                                   const std::vector<std::string>& stages);
+                                   const std::vector<std::string>& stages,
+                                   std::string_view actor = kCliActor);
 // Every process, by name.
 Result<std::vector<store::Process>> list_processes(store::Store& st);
 // Inside a unit: kInvalidInput "process: no process NAME" when a non-empty name is no

@@ -32,7 +32,7 @@ std::optional<Invalid> check_queue_name(std::string_view name) {
 }
 
 Result<store::Queue> add_queue(store::Store& st, std::string_view name,
-                               const std::vector<std::string>& agents) {
+                               const std::vector<std::string>& agents, std::string_view actor) {
   if (auto bad = check_queue_name(name)) return tl::unexpected(invalid_error(*bad));
   if (agents.size() > kMaxQueueAgents)
     return tl::unexpected(
@@ -42,7 +42,8 @@ Result<store::Queue> add_queue(store::Store& st, std::string_view name,
     MC_RETURN_IF_ERROR(u.queues().add_queue(name));
     for (const auto& e : agents) MC_RETURN_IF_ERROR(u.queues().add_queue_member(name, text::trim(e)));
     MC_ASSIGN_OR_RETURN(out, queue_in(u, name));
-    return {};
+    return record_config_change(u, actor, "queue", name, "added",
+                                {{"members", text::join(out.members, ", ")}});
   });
   MC_RETURN_IF_ERROR(done);
   return out;
@@ -53,7 +54,8 @@ Result<std::vector<store::Queue>> list_queues(store::Store& st) {
   return unit.queues().list_queues();
 }
 
-Result<store::Queue> add_queue_member(store::Store& st, std::string_view queue, std::string_view email) {
+Result<store::Queue> add_queue_member(store::Store& st, std::string_view queue, std::string_view email,
+                                      std::string_view actor) {
   if (auto bad = check_queue_name(queue)) return tl::unexpected(invalid_error(*bad));
   store::Queue out;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
@@ -63,18 +65,20 @@ Result<store::Queue> add_queue_member(store::Store& st, std::string_view queue, 
     if (!q) MC_RETURN_IF_ERROR(u.queues().add_queue(queue));
     MC_RETURN_IF_ERROR(u.queues().add_queue_member(queue, agent->email));
     MC_ASSIGN_OR_RETURN(out, queue_in(u, queue));
-    return {};
+    return record_config_change(u, actor, "queue", queue, "member_added", {{"member", agent->email}});
   });
   MC_RETURN_IF_ERROR(done);
   return out;
 }
 
-Result<store::Queue> remove_queue_member(store::Store& st, std::string_view queue, std::string_view email) {
+Result<store::Queue> remove_queue_member(store::Store& st, std::string_view queue, std::string_view email,
+                                         std::string_view actor) {
   store::Queue out;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_RETURN_IF_ERROR(u.queues().remove_queue_member(queue, text::trim(email)));
     MC_ASSIGN_OR_RETURN(out, queue_in(u, queue));
-    return {};
+    return record_config_change(u, actor, "queue", queue, "member_removed",
+                                {{"member", text::normalize_email(text::trim(email))}});
   });
   MC_RETURN_IF_ERROR(done);
   return out;

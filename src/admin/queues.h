@@ -27,14 +27,16 @@ std::optional<Invalid> check_queue_name(std::string_view name);
 // kNotFound naming an email that is no agent's, kConflict when the queue has a row
 // already, kInvalidInput for a bad name or more than kMaxQueueAgents emails.
 Result<store::Queue> add_queue(store::Store& st, std::string_view name,
-                               const std::vector<std::string>& agents);
+                               const std::vector<std::string>& agents, std::string_view actor = kCliActor);
 // Every queue (with a row or named on an open case) by name, with members and open counts.
 Result<std::vector<store::Queue>> list_queues(store::Store& st);
 // Makes the agent a member (again: nothing changes). A queue named only on cases gets its
 // row here. kNotFound when the email is no agent's. Returns the queue as it now is.
-Result<store::Queue> add_queue_member(store::Store& st, std::string_view queue, std::string_view email);
+Result<store::Queue> add_queue_member(store::Store& st, std::string_view queue, std::string_view email,
+                                      std::string_view actor = kCliActor);
 // kNotFound when the queue has no row, the email is no agent's, or the agent is no member.
-Result<store::Queue> remove_queue_member(store::Store& st, std::string_view queue, std::string_view email);
+Result<store::Queue> remove_queue_member(store::Store& st, std::string_view queue, std::string_view email,
+                                         std::string_view actor = kCliActor);
 
 // Sets the notification settings given; returns the agent as stored. kNotFound when the
 // email is no agent's.

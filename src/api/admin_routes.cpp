@@ -155,7 +155,8 @@ void show_account(Context& ctx, store::Id id, httplib::Response& res) {
   send_json(res, 200, present::account_record_json(**a));
 }
 
-void patch_account(Context& ctx, store::Id id, const httplib::Request& req, httplib::Response& res) {
+void patch_account(Context& ctx, const store::Agent& by, store::Id id, const httplib::Request& req,
+                   httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   if (auto unknown = unknown_fields(*body, {"name", "support_level", "emails"}); !unknown.empty())
     return send_problem(
@@ -169,7 +170,7 @@ void patch_account(Context& ctx, store::Id id, const httplib::Request& req, http
   p.emails = *emails;
   if (auto bad = admin::check_account_patch(p))
     return send_problem(res, field_problem(bad->field, bad->message));
-  auto a = admin::update_account(ctx.store, id, p);
+  auto a = admin::update_account(ctx.store, id, p, by.email);
   if (!a) return send_failure(res, a.error());
   send_json(res, 200, present::account_record_json(*a));
 }
@@ -186,7 +187,7 @@ void list_account_contacts(Context& ctx, store::Id id, const httplib::Request& r
       present::contact_record_json);
 }
 
-void add_account(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+void add_account(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   MC_API_FIELD(name, string_field(*body, "name", kMaxText));
   MC_API_FIELD(level, string_field(*body, "support_level", kMaxText));
@@ -194,7 +195,7 @@ void add_account(Context& ctx, const httplib::Request& req, httplib::Response& r
   admin::AccountInput in{name->value_or(""), level->value_or(""),
                          emails->value_or(std::vector<std::string>{})};
   if (auto bad = admin::check_account(in)) return send_problem(res, field_problem(bad->field, bad->message));
-  auto a = admin::add_account(ctx.store, in);
+  auto a = admin::add_account(ctx.store, in, by.email);
   if (!a) return send_failure(res, a.error());
   res.set_header("Location", "/api/v1/accounts/" + std::to_string(a->id));
   send_json(res, 201, present::account_record_json(*a));
@@ -209,7 +210,7 @@ void list_addresses(Context& ctx, const httplib::Request& req, httplib::Response
       present::address_json);
 }
 
-void put_address(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+void put_address(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   MC_API_FIELD(email, string_field(*body, "email", 320));
   MC_API_FIELD(queue, string_field(*body, "queue", kMaxText));
@@ -236,13 +237,14 @@ void put_address(Context& ctx, const httplib::Request& req, httplib::Response& r
   if (*api) a.api = **api;
   if (auto bad = admin::check_routing_address(a))
     return send_problem(res, field_problem(bad->field, bad->message));
-  auto put = admin::put_routing_address(ctx.store, a);
+  auto put = admin::put_routing_address(ctx.store, a, by.email);
   if (!put) return send_failure(res, put.error());
   send_json(res, 201, present::address_json(*put));
 }
 
-void remove_address(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto st = admin::remove_routing_address(ctx.store, req.matches[1].str());
+void remove_address(Context& ctx, const store::Agent& by, const httplib::Request& req,
+                    httplib::Response& res) {
+  auto st = admin::remove_routing_address(ctx.store, req.matches[1].str(), by.email);
   if (!st) return send_failure(res, st.error());
   res.status = 204;
 }
@@ -292,7 +294,7 @@ void show_mailbox(Context& ctx, const std::string& name, httplib::Response& res)
   send_problem(res, Problem{404, "no mailbox named " + name, {}});
 }
 
-void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+void add_mailbox(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   for (const char* field : kServerOnlyMailboxFields) {
     if (body->contains(field))
@@ -380,7 +382,7 @@ void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& r
     p.errors = std::move(errors);
     return send_problem(res, p);
   }
-  auto added = admin::add_mailbox(ctx.store, ctx.data_dir, m, secrets);
+  auto added = admin::add_mailbox(ctx.store, ctx.data_dir, m, secrets, by.email);
   if (!added) {
     // validate_mailbox's words name the command line's options: the field is in its text.
     if (added.error().code == ErrorCode::kInvalidInput)
@@ -391,8 +393,9 @@ void add_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& r
   send_json(res, 201, present::mailbox_json(*added, store::MailboxState{}));
 }
 
-void remove_mailbox(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto st = admin::remove_mailbox(ctx.store, ctx.data_dir, req.matches[1].str());
+void remove_mailbox(Context& ctx, const store::Agent& by, const httplib::Request& req,
+                    httplib::Response& res) {
+  auto st = admin::remove_mailbox(ctx.store, ctx.data_dir, req.matches[1].str(), by.email);
   if (!st) return send_failure(res, st.error());
   res.status = 204;
 }
@@ -553,12 +556,12 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
   server.get("/api/v1/accounts", "/api/v1/accounts",
              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { list_accounts(c, q, s); }));
   server.post("/api/v1/accounts", "/api/v1/accounts",
-              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { add_account(c, q, s); }));
+              agent_route(ctx, Need::kAgent, [](Context& c, A a, Rq q, Rs s) { add_account(c, a, q, s); }));
   server.get("/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { show_account(c, id_of(q), s); }));
-  server.patch(
-      "/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
-      agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { patch_account(c, id_of(q), q, s); }));
+  server.patch("/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
+               agent_route(ctx, Need::kAgent,
+                           [](Context& c, A a, Rq q, Rs s) { patch_account(c, a, id_of(q), q, s); }));
   server.del(
       "/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
       agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { remove_account(c, a, id_of(q), s); }));
@@ -572,18 +575,18 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
   server.get("/api/v1/routing-addresses", "/api/v1/routing-addresses",
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_addresses(c, q, s); }));
   server.post("/api/v1/routing-addresses", "/api/v1/routing-addresses",
-              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { put_address(c, q, s); }));
+              agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { put_address(c, a, q, s); }));
   server.del("/api/v1/routing-addresses/{email}", "/api/v1/routing-addresses/" + segment,
-             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { remove_address(c, q, s); }));
+             agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { remove_address(c, a, q, s); }));
   server.get("/api/v1/mailboxes", "/api/v1/mailboxes",
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_mailboxes(c, q, s); }));
   server.post("/api/v1/mailboxes", "/api/v1/mailboxes",
-              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { add_mailbox(c, q, s); }));
+              agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { add_mailbox(c, a, q, s); }));
   server.get("/api/v1/mailboxes/{name}", "/api/v1/mailboxes/" + segment,
              agent_route(ctx, Need::kAdmin,
                          [](Context& c, A, Rq q, Rs s) { show_mailbox(c, q.matches[1].str(), s); }));
   server.del("/api/v1/mailboxes/{name}", "/api/v1/mailboxes/" + segment,
-             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { remove_mailbox(c, q, s); }));
+             agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { remove_mailbox(c, a, q, s); }));
   server.get("/api/v1/agents", "/api/v1/agents",
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_agents(c, q, s); }));
   server.post("/api/v1/agents", "/api/v1/agents",

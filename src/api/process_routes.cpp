@@ -38,7 +38,7 @@ void list_processes(Context& ctx, const httplib::Request& req, httplib::Response
   send_json(res, 200, page_json(page, present::process_json));
 }
 
-void add_process(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+void add_process(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   MC_API_FIELD(name, string_field(*body, "name", domain::kMaxProcessNameBytes + 1));
   MC_API_FIELD(stages, string_list_field(*body, "stages", domain::kMaxStages, domain::kMaxStageBytes));
@@ -51,7 +51,7 @@ void add_process(Context& ctx, const httplib::Request& req, httplib::Response& r
   if (auto ok = domain::check_process_name(name->value_or("")); !ok) return send_failure(res, ok.error());
   if (auto ok = domain::check_stages(stages->value_or(std::vector<std::string>{})); !ok)
     return send_failure(res, ok.error());
-  auto p = admin::add_process(ctx.store, **name, **stages);
+  auto p = admin::add_process(ctx.store, **name, **stages, by.email);
   if (!p) return send_failure(res, p.error());
   send_json(res, 201, present::process_json(*p));
 }
@@ -64,11 +64,11 @@ void mount_process_routes(web::HttpServer& server, Context& ctx) {
       authed(ctx, Need::kAgent, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
         list_processes(ctx, q, s);
       }));
-  server.post(
-      "/api/v1/processes", "/api/v1/processes",
-      authed(ctx, Need::kAdmin, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
-        add_process(ctx, q, s);
-      }));
+  server.post("/api/v1/processes", "/api/v1/processes",
+              authed(ctx, Need::kAdmin,
+                     [&ctx](const store::Agent& a, const httplib::Request& q, httplib::Response& s) {
+                       add_process(ctx, a, q, s);
+                     }));
 }
 
 }  // namespace mailcase::api

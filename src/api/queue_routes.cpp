@@ -64,13 +64,13 @@ void list_queues(Context& ctx, const httplib::Request& req, httplib::Response& r
   send_json(res, 200, page_json(page, present::queue_json));
 }
 
-void add_queue(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+void add_queue(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   MC_API_FIELD(name, string_field(*body, "name", admin::kMaxQueueNameBytes + 1));
   MC_API_FIELD(agents, string_list_field(*body, "agents", admin::kMaxQueueAgents, 320));
   if (auto bad = admin::check_queue_name(name->value_or("")))
     return send_problem(res, field_problem(bad->field, bad->message));
-  auto q = admin::add_queue(ctx.store, **name, agents->value_or(std::vector<std::string>{}));
+  auto q = admin::add_queue(ctx.store, **name, agents->value_or(std::vector<std::string>{}), by.email);
   if (!q) {
     if (q.error().code == ErrorCode::kNotFound)
       return send_problem(res, field_problem("agents", q.error().message));
@@ -80,12 +80,12 @@ void add_queue(Context& ctx, const httplib::Request& req, httplib::Response& res
   send_json(res, 201, present::queue_json(*q));
 }
 
-void add_member(Context& ctx, const httplib::Request& req, httplib::Response& res) {
+void add_member(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   MC_API_FIELD(email, string_field(*body, "email", 320));
   if (!*email || text::trim(**email).empty())
     return send_problem(res, field_problem("email", "the email of an agent"));
-  auto q = admin::add_queue_member(ctx.store, req.matches[1].str(), **email);
+  auto q = admin::add_queue_member(ctx.store, req.matches[1].str(), **email, by.email);
   if (!q) {
     if (q.error().code == ErrorCode::kNotFound)
       return send_problem(res, field_problem("email", q.error().message));
@@ -95,8 +95,9 @@ void add_member(Context& ctx, const httplib::Request& req, httplib::Response& re
 }
 
 // DELETE takes no body here (the server refuses one): the member is the path's last segment.
-void remove_member(Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto q = admin::remove_queue_member(ctx.store, req.matches[1].str(), req.matches[2].str());
+void remove_member(Context& ctx, const store::Agent& by, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto q = admin::remove_queue_member(ctx.store, req.matches[1].str(), req.matches[2].str(), by.email);
   if (!q) return send_failure(res, q.error());
   send_json(res, 200, present::queue_json(*q));
 }
@@ -128,21 +129,21 @@ void mount_queue_routes(web::HttpServer& server, Context& ctx) {
       authed(ctx, Need::kAgent, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
         list_queues(ctx, q, s);
       }));
-  server.post(
-      "/api/v1/queues", "/api/v1/queues",
-      authed(ctx, Need::kAdmin, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
-        add_queue(ctx, q, s);
-      }));
-  server.post(
-      "/api/v1/queues/{name}/members", "/api/v1/queues/" + segment + "/members",
-      authed(ctx, Need::kAdmin, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
-        add_member(ctx, q, s);
-      }));
-  server.del(
-      "/api/v1/queues/{name}/members/{email}", "/api/v1/queues/" + segment + "/members/" + segment,
-      authed(ctx, Need::kAdmin, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
-        remove_member(ctx, q, s);
-      }));
+  server.post("/api/v1/queues", "/api/v1/queues",
+              authed(ctx, Need::kAdmin,
+                     [&ctx](const store::Agent& a, const httplib::Request& q, httplib::Response& s) {
+                       add_queue(ctx, a, q, s);
+                     }));
+  server.post("/api/v1/queues/{name}/members", "/api/v1/queues/" + segment + "/members",
+              authed(ctx, Need::kAdmin,
+                     [&ctx](const store::Agent& a, const httplib::Request& q, httplib::Response& s) {
+                       add_member(ctx, a, q, s);
+                     }));
+  server.del("/api/v1/queues/{name}/members/{email}", "/api/v1/queues/" + segment + "/members/" + segment,
+             authed(ctx, Need::kAdmin,
+                    [&ctx](const store::Agent& a, const httplib::Request& q, httplib::Response& s) {
+                      remove_member(ctx, a, q, s);
+                    }));
   server.get(
       "/api/v1/me", "/api/v1/me",
       authed(ctx, Need::kAgent,

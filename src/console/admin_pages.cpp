@@ -170,7 +170,7 @@ void addresses_post(Context& ctx, const Viewer& v, const httplib::Request& req, 
     return addresses_page(
         ctx, v, res, 422,
         notice("", parsed.invalid->field + ": " + parsed.invalid->message + ". Nothing was changed."), f);
-  auto put = admin::put_routing_address(ctx.store, parsed.address);
+  auto put = admin::put_routing_address(ctx.store, parsed.address, v.agent.email);
   if (!put) return addresses_page(ctx, v, res, 422, notice("", failure_text(put.error())), f);
   spdlog::info("console: {} saved the routing address {}", v.agent.email, put->email);
   redirect(res, "/admin/addresses?saved=" + url_encode(put->email));
@@ -178,7 +178,7 @@ void addresses_post(Context& ctx, const Viewer& v, const httplib::Request& req, 
 
 void addresses_remove(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {
   const std::string email = text::normalize_email(form_value(req, "email").substr(0, 320));
-  auto st = admin::remove_routing_address(ctx.store, email);
+  auto st = admin::remove_routing_address(ctx.store, email, v.agent.email);
   if (!st) {
     const std::string why = st.error().code == ErrorCode::kNotFound
                                 ? "There is no routing address " + email + ". Nothing was changed."
@@ -392,7 +392,7 @@ void mailboxes_post(Context& ctx, const Viewer& v, const httplib::Request& req, 
   const Fields f = fields_of(req, kMailboxFields);
   auto parsed = mailbox_from_form(f, std::nullopt);
   if (!parsed.errors.empty()) return mailboxes_page(ctx, v, res, 422, errors_html(parsed.errors), echo_of(f));
-  auto added = admin::add_mailbox(ctx.store, ctx.data_dir, parsed.mailbox, parsed.secrets);
+  auto added = admin::add_mailbox(ctx.store, ctx.data_dir, parsed.mailbox, parsed.secrets, v.agent.email);
   sodium_memzero(parsed.secrets.password ? parsed.secrets.password->data() : nullptr,
                  parsed.secrets.password ? parsed.secrets.password->size() : 0);
   if (!added) {
@@ -418,7 +418,8 @@ void mailbox_change(Context& ctx, const Viewer& v, const std::string& name, cons
   auto parsed = mailbox_from_form(f, base);
   if (!parsed.errors.empty())
     return mailbox_page(ctx, v, name, res, 422, errors_html(parsed.errors), echo_of(f));
-  auto changed = admin::change_mailbox(ctx.store, ctx.data_dir, parsed.mailbox, parsed.secrets);
+  auto changed =
+      admin::change_mailbox(ctx.store, ctx.data_dir, parsed.mailbox, parsed.secrets, v.agent.email);
   sodium_memzero(parsed.secrets.password ? parsed.secrets.password->data() : nullptr,
                  parsed.secrets.password ? parsed.secrets.password->size() : 0);
   if (!changed)
@@ -454,7 +455,7 @@ void mailbox_test(Context& ctx, const Viewer& v, const std::string& name, httpli
 }
 
 void mailbox_remove(Context& ctx, const Viewer& v, const std::string& name, httplib::Response& res) {
-  auto st = admin::remove_mailbox(ctx.store, ctx.data_dir, name);
+  auto st = admin::remove_mailbox(ctx.store, ctx.data_dir, name, v.agent.email);
   if (!st) {
     if (st.error().code == ErrorCode::kNotFound)
       return send_error(res, 404, v, "There is no mailbox named " + name + ". Nothing was changed.");

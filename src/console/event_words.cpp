@@ -61,6 +61,8 @@ const char* event_phrase(store::EventAction a) {
       return "changed an agent's role";
     case A::kAgentRenamed:
       return "renamed an agent";
+    case A::kConfigChanged:
+      return "changed the configuration";
     case A::kTokenCreated:
       return "created an API token";
     case A::kTokenRevoked:

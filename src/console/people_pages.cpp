@@ -441,7 +441,7 @@ void add_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
   const Fields f = fields_of(req, {"name", "support_level", "emails"});
   auto form = account_from_form(f);
   if (!form.errors.empty()) return accounts_page(ctx, v, req, res, 422, f, form.errors);
-  auto a = admin::add_account(ctx.store, form.input);
+  auto a = admin::add_account(ctx.store, form.input, v.agent.email);
   if (!a) {
     auto errors = refusal_errors(a.error(), "name");
     if (errors.empty()) return send_failure(res, v, a.error());
@@ -524,8 +524,8 @@ void change_account(Context& ctx, const Viewer& v, Rq req, Rs res) {
   const Fields f = fields_of(req, {"name", "support_level", "emails"});
   auto form = account_from_form(f);
   if (!form.errors.empty()) return account_page(ctx, v, req, res, 422, f, form.errors);
-  auto a =
-      admin::update_account(ctx.store, id, {form.input.name, form.input.support_level, form.input.emails});
+  auto a = admin::update_account(
+      ctx.store, id, {form.input.name, form.input.support_level, form.input.emails}, v.agent.email);
   if (!a && a.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "There is no such account.");
   if (!a) {

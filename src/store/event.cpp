@@ -48,7 +48,8 @@ constexpr std::array kActions{EventAction::kCreated,
                               EventAction::kMessageDismissed,
                               EventAction::kContactRemoved,
                               EventAction::kAccountRemoved,
-                              EventAction::kAgentRenamed};
+                              EventAction::kAgentRenamed,
+                              EventAction::kConfigChanged};
 
 }  // namespace
 
@@ -152,6 +153,8 @@ const char* to_string(EventAction a) {
       return "account_removed";
     case EventAction::kAgentRenamed:
       return "agent_renamed";
+    case EventAction::kConfigChanged:
+      return "config_changed";
   }
   return "?";
 }

@@ -91,6 +91,10 @@ enum class EventAction {
   kContactRemoved,  // contact_removed: no case; details.contact (its id; no name or address: it is forgotten)
   kAccountRemoved,  // account_removed: no case; details.account (its id), .name
   kAgentRenamed,    // agent_renamed: no case; details.email, .from, .to (the names)
+  // config_changed: no case; an administrator's change of the configuration. details.what
+  // (routing_address, mailbox, queue, process, account), .name, .change (added, changed,
+  // removed, member_added, member_removed) and what else the change says (never a secret)
+  kConfigChanged,
 };
 const char* to_string(EventAction a);
 std::optional<EventAction> event_action_from(std::string_view s);

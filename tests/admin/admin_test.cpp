@@ -12,6 +12,8 @@
 #include <string>
 
 #include "admin/alert_rules.h"
+#include "admin/processes.h"
+#include "admin/queues.h"
 #include "store/store.h"
 #include "support/test_support.h"
 #include "util/secret_file.h"
@@ -440,6 +442,55 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
 
 // The last active administrator can be neither disabled nor made an agent: nobody could
 // then manage agents, tokens or rules. With another admin, either is fine.
+// Each change of the configuration is on record, with who made it: an administrator's
+// log that said nothing of routing, mailboxes, queues, processes or accounts could not tell
+// who sent a support address's mail to another queue. A secret is never in it.
+TEST_F(Admin, ConfigurationChangesAreOnRecordWithWhoMadeThem) {
+  auto a = agent_from("Ada", "ada@corp.example", "admin");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(add_agent(*store_, *a, "admin"));
+  const size_t before = agent_events().size();
+  store::RoutingAddress r;
+  r.email = "Billing@Corp.example";
+  r.queue = "Billing";
+  ASSERT_TRUE(put_routing_address(*store_, r, "ada@corp.example"));
+  r.queue = "Finance";
+  ASSERT_TRUE(put_routing_address(*store_, r, "ada@corp.example"));
+  ASSERT_TRUE(remove_routing_address(*store_, "billing@corp.example", "root@corp.example"));
+  ASSERT_TRUE(add_mailbox(*store_, dir_.path(), imap("support"), {std::string("s3cret pass"), std::nullopt},
+                          "ada@corp.example"));
+  ASSERT_TRUE(remove_mailbox(*store_, dir_.path(), "support", "ada@corp.example"));
+  ASSERT_TRUE(add_queue(*store_, "Billing", {}, "ada@corp.example"));
+  ASSERT_TRUE(add_queue_member(*store_, "Billing", "ADA@corp.example", "ada@corp.example"));
+  ASSERT_TRUE(remove_queue_member(*store_, "Billing", "ada@corp.example", "ada@corp.example"));
+  ASSERT_TRUE(add_process(*store_, "Refund", {"Check", "Pay"}, "ada@corp.example"));
+  auto acct = add_account(*store_, {"Acme", "gold", {}}, "ada@corp.example");
+  ASSERT_TRUE(acct) << acct.error().message;
+  ASSERT_TRUE(update_account(*store_, acct->id, {std::string("Acme Ltd"), std::nullopt, std::nullopt}));
+  auto all = agent_events();
+  ASSERT_EQ(all.size(), before + 11) << ::testing::PrintToString(all);
+  const std::vector<std::string> events(all.begin() + static_cast<long>(before), all.end());
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"ada@corp.example", "\"change\":\"added\""},
+      {"ada@corp.example", "\"queue\":\"Finance\""},
+      {"root@corp.example", "\"change\":\"removed\""},
+      {"ada@corp.example", "\"what\":\"mailbox\""},
+      {"ada@corp.example", "\"change\":\"removed\""},
+      {"ada@corp.example", "\"what\":\"queue\""},
+      {"ada@corp.example", "\"member_added\""},
+      {"ada@corp.example", "\"member_removed\""},
+      {"ada@corp.example", "\"stages\":\"Check, Pay\""},
+      {"ada@corp.example", "\"name\":\"Acme\""},
+      {"admin ", "\"name\":\"Acme Ltd\""}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(events[i].rfind(expected[i].first, 0), 0u) << events[i];
+    EXPECT_NE(events[i].find(" config_changed "), std::string::npos) << events[i];
+    EXPECT_NE(events[i].find(expected[i].second), std::string::npos) << i << ": " << events[i];
+    EXPECT_EQ(events[i].find("s3cret"), std::string::npos) << events[i];
+  }
+  EXPECT_NE(events[1].find("\"change\":\"changed\""), std::string::npos) << events[1];
+}
+
 TEST_F(Admin, TheLastActiveAdministratorStaysOneAndAgentsAreRenamed) {
   for (const char* email : {"root@corp.example", "ada@corp.example"}) {
     auto a = agent_from("Someone", email, email == std::string("root@corp.example") ? "admin" : "agent");
