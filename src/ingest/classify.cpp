@@ -274,10 +274,15 @@ Classification classify_content(const mime::ParsedMessage& m, bool null_sender) 
       return c;
     }
   }
-  const std::string suppress = header_or_empty(m, "X-Auto-Response-Suppress");
+  // An out-of-office answer of Exchange suppresses further out-of-office answers (OOF, or All).
+  const std::string* suppress_header = m.header("X-Auto-Response-Suppress");
+  const auto suppress = suppress_header ? outbound::auto_response_suppress_values(*suppress_header)
+                                        : std::vector<std::string>{};
+  const bool suppresses_oof =
+      std::ranges::any_of(suppress, [](const std::string& v) { return v == "oof" || v == "all"; });
   if (is_autoreply_subject(subject) &&
-      (suppress.find("oof") != std::string::npos || suppress.find("all") != std::string::npos ||
-       !header_or_empty(m, "X-MS-Exchange-Inbox-Rules-Loop").empty() || m.header("Precedence"))) {
+      (suppresses_oof || !header_or_empty(m, "X-MS-Exchange-Inbox-Rules-Loop").empty() ||
+       m.header("Precedence"))) {
     c.kind = MailKind::kAutoReply;
     c.reason = "out-of-office reply";
     return c;

@@ -1,5 +1,7 @@
 #include "outbound/loop_guard.h"
 
+#include <algorithm>
+
 #include "util/text.h"
 
 namespace mailcase::outbound {
@@ -80,16 +82,22 @@ bool envelope_matches_from(std::string_view envelope_sender, std::string_view fr
   return same_or_subdomain(env, hdr);
 }
 
-bool suppresses_auto_replies(std::string_view header) {
+std::vector<std::string> auto_response_suppress_values(std::string_view header) {
+  std::vector<std::string> values;
   size_t start = 0;
   while (start <= header.size()) {
     size_t comma = header.find(',', start);
     if (comma == std::string_view::npos) comma = header.size();
     const std::string_view value = text::trim(header.substr(start, comma - start));
-    if (text::iequals(value, "all") || text::iequals(value, "autoreply")) return true;
+    if (!value.empty()) values.push_back(text::ascii_lower(value));
     start = comma + 1;
   }
-  return false;
+  return values;
+}
+
+bool suppresses_auto_replies(std::string_view header) {
+  const auto values = auto_response_suppress_values(header);
+  return std::ranges::any_of(values, [](const std::string& v) { return v == "all" || v == "autoreply"; });
 }
 
 AutoReplyDecision may_auto_reply(const AutoReplyFacts& f) {

@@ -47,9 +47,13 @@ struct AutoReplyDecision {
 
 AutoReplyDecision may_auto_reply(const AutoReplyFacts& facts);
 
-// Whether an X-Auto-Response-Suppress header (MS-OXCMAIL 2.2.3.2.20: a comma-separated
-// list of DR, NDR, RN, NRN, OOF, AutoReply, All, in any letter case) asks for no
-// automatic answer of the kind a confirmation is: "All" or "AutoReply". Pure.
+// The values of an X-Auto-Response-Suppress header (MS-OXCMAIL 2.2.3.2.20: a comma-separated
+// list of DR, NDR, RN, NRN, OOF, AutoReply, All, in any letter case), lower-cased and
+// trimmed, empty ones left out. Pure.
+std::vector<std::string> auto_response_suppress_values(std::string_view header);
+
+// Whether an X-Auto-Response-Suppress header asks for no automatic answer of the kind a
+// confirmation is: "All" or "AutoReply". Pure.
 bool suppresses_auto_replies(std::string_view header);
 
 // The keyword of a header made of one keyword and parameters (Auto-Submitted, Precedence,

@@ -78,6 +78,13 @@ TEST(Classify, OutOfOfficeFromExchangeIsAnAutoReply) {
       mail("bob@example.org", "Automatic reply: Case:CS0000004", {{"X-Auto-Response-Suppress", "All"}}),
       std::nullopt);
   EXPECT_EQ(c.kind, MailKind::kAutoReply);
+  // The header is a list in any letter case: OOF among other values says the same.
+  for (const char* v : {"DR, OOF", " oof", "NDR,ALL"}) {
+    c = classify(mail("bob@example.org", "Out of Office: printer", {{"X-Auto-Response-Suppress", v}}),
+                 std::nullopt);
+    EXPECT_EQ(c.kind, MailKind::kAutoReply) << v;
+    EXPECT_EQ(c.reason, "out-of-office reply") << v;
+  }
 }
 
 // A help desk's own notice asks for no automatic answers: still a person's mail (it makes
