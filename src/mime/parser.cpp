@@ -761,8 +761,9 @@ Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobS
   const ssize_t n = g_mime_stream_read(stream.get(), head, sizeof head);
   g_mime_stream_reset(stream.get());
   const std::string_view sniff(head, n > 0 ? static_cast<size_t>(n) : 0);
-  const bool suspect =
-      bare_cr_lines(sniff) || sniff.substr(0, head_end(sniff)).find('\0') != std::string_view::npos;
+  // readable_copy decides on the first kSniffBytes alone, so its answer on them is the whole's.
+  std::vector<std::string> sniffed;
+  const bool suspect = readable_copy(sniff, sniffed).has_value();
   if (suspect && g_mime_stream_length(stream.get()) <= kMendMax) {
     std::string whole;
     char buf[64 * 1024];
@@ -773,7 +774,19 @@ Result<ParsedMessage> parse_file(const std::filesystem::path& path, spool::BlobS
     if (auto copy = readable_copy(whole, problems))
       return parse_copy(*copy, std::move(problems), sink, limits);
   }
-  return parse_any(stream.get(), std::nullopt, sink, limits);
+  auto r = parse_any(stream.get(), std::nullopt, sink, limits);
+  if (suspect) {
+    // Too big to mend in memory: read as it is, and said, whether it could be read or not
+    // (the stored original keeps it all).
+    for (const std::string& p : sniffed) {
+      const std::string why = p.substr(0, p.find(':')) + ": not mended (over 16 MiB)";
+      if (r)
+        r->problems.insert(r->problems.begin(), why);
+      else
+        r.error().message += "; " + why;
+    }
+  }
+  return r;
 }
 
 Result<ParsedMessage> parse_bytes(std::string_view raw, spool::BlobSink& sink, const ParseLimits& limits) {

@@ -1,11 +1,14 @@
 // The MIME parser on hand-written mails: one property per test.
+#include "mime/parser.h"
+
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
 #include "mime/filename.h"
-#include "mime/parser.h"
 #include "spool/blob_store.h"
+#include "support/test_support.h"
 
 namespace mailcase::mime {
 namespace {
@@ -456,7 +459,7 @@ TEST(MimeParser, AMultipartWithoutItsClosingBoundaryIsSaid) {
 
 TEST(MimeParser, AReadableCopyIsMadeOnlyWhenNeeded) {
   std::vector<std::string> problems;
-  EXPECT_FALSE(readable_copy("From: a@b\r\nSubject: x\r\n\r\nbody\0with nul\r\n", problems));
+  EXPECT_FALSE(readable_copy("From: a@b\r\nSubject: x\r\n\r\nbody\r\n", problems));
   const std::string with_nul_in_body = std::string("From: a@b\r\n\r\nbin") + '\0' + "ary\r\n";
   EXPECT_FALSE(readable_copy(with_nul_in_body, problems)) << "a NUL in the body is the body's";
   EXPECT_TRUE(problems.empty());
@@ -464,6 +467,42 @@ TEST(MimeParser, AReadableCopyIsMadeOnlyWhenNeeded) {
   ASSERT_TRUE(cr);
   EXPECT_EQ(*cr, "A: 1\r\nB: 2\r\n\r\ntext\r\n");
   EXPECT_EQ(problems.size(), 1u);
+}
+
+// A stored mail is read from its file the same way, and one too big to mend in memory still
+// says what it has (read as it is; the stored original keeps every byte).
+TEST(MimeParser, AStoredMailIsMendedOrSaysWhyNot) {
+  mailcase::testing::TempDir dir;
+  spool::NullBlobSink sink;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir.path() / name, std::ios::binary) << bytes;
+    return dir.path() / name;
+  };
+  auto small =
+      parse_file(write("small.eml", "From: anna@example.org\rSubject: old Mac\r\rLine one.\r"), sink);
+  ASSERT_TRUE(small) << small.error().message;
+  EXPECT_EQ(small->subject, "old Mac");
+  EXPECT_TRUE(has_problem(*small, "read as line ends")) << ::testing::PrintToString(small->problems);
+
+  const std::string line(76, 'x');
+  std::string big_body = "From: anna@example.org\r\nSubject: old Mac\r\n\r\n";
+  while (big_body.size() <= (16u << 20)) big_body += line + '\r';
+  auto large = parse_file(write("large.eml", big_body), sink);
+  ASSERT_TRUE(large) << large.error().message;
+  EXPECT_EQ(large->subject, "old Mac");
+  EXPECT_TRUE(has_problem(*large, "lines end in a bare CR: not mended (over 16 MiB)"))
+      << ::testing::PrintToString(large->problems);
+  // All of it in bare CRs is one endless header line: refused, and the reason says why.
+  std::string big = "From: anna@example.org\rSubject: old Mac\r\r";
+  while (big.size() <= (16u << 20)) big += line + '\r';
+  auto refused = parse_file(write("refused.eml", big), sink);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("bare CR: not mended"), std::string::npos)
+      << refused.error().message;
+
+  auto plain = parse_file(write("plain.eml", "From: anna@example.org\r\nSubject: ok\r\n\r\nhi\r\n"), sink);
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->problems.empty()) << ::testing::PrintToString(plain->problems);
 }
 
 }  // namespace
