@@ -12,6 +12,7 @@
 #include "console/case_pages.h"
 #include "util/text.h"
 #include "web/comment_form.h"
+#include "web/idempotency.h"
 
 namespace mailcase::console {
 namespace {
@@ -38,7 +39,7 @@ tl::expected<web::CommentForm, std::string> comment_from(Context& ctx, const htt
   std::string cc;
   if (req.is_multipart_form_data()) {
     for (const auto& [name, part] : req.files) {
-      if (name == "csrf" || name == "visibility") continue;
+      if (name == "csrf" || name == "once" || name == "visibility") continue;
       if (name == "cc") {
         cc += part.content + ",";
         continue;
@@ -49,7 +50,7 @@ tl::expected<web::CommentForm, std::string> comment_from(Context& ctx, const htt
     }
   } else {
     for (const auto& [name, value] : req.params) {
-      if (name == "csrf" || name == "visibility") continue;
+      if (name == "csrf" || name == "once" || name == "visibility") continue;
       if (name == "cc")
         cc += value + ",";
       else
@@ -92,13 +93,78 @@ void done(httplib::Response& res, const std::string& number, std::string_view wh
 using Handler = std::function<void(Context&, const Viewer&, const httplib::Request&, httplib::Response&,
                                    const std::string& number)>;
 
+// A comment form's one-time key (page.h's once_field), kept with the store's idempotency
+// keys: per agent, under the agent's id negated (the API's keys are per token, whose ids
+// are positive), so that no key of one meets another's.
+struct OnceKey {
+  store::Id owner = 0;
+  std::string key;
+  std::string digest;  // of the form's path, text, Cc and files' names and sizes
+};
+
+std::optional<OnceKey> once_key_of(const Viewer& v, const httplib::Request& req) {
+  const std::string key = form_value(req, "once");
+  if (key.empty() || web::idempotency_key_problem(key)) return std::nullopt;  // an older page: no key
+  std::string what = form_value(req, "body") + '\0' + form_value(req, "cc");
+  if (req.is_multipart_form_data())
+    for (const auto& [name, part] : req.files)
+      if (name == "attachments") what += '\0' + part.filename + '/' + std::to_string(part.content.size());
+  return OnceKey{-v.agent.id, key, web::request_digest("POST", req.path, what)};
+}
+
+web::PurgeSchedule& once_purge() {
+  static web::PurgeSchedule schedule;
+  return schedule;
+}
+
+enum class SentBefore { kNo, kSame, kOther };
+
+// In the comment's unit of work, before it writes: whether the form's key was sent
+// before (the same form: kSame; another text under it: kOther), else claims it as
+// answered with `location`, so that the key and the comment commit together or not at all.
+Result<SentBefore> claim_once(store::UnitOfWork& w, const OnceKey& once, const std::string& location,
+                              int64_t now) {
+  MC_ASSIGN_OR_RETURN(auto found, w.idempotency().find_key(once.owner, once.key));
+  switch (web::judge_key(found, once.digest, now)) {
+    case web::KeyVerdict::kReplay:
+      return SentBefore::kSame;
+    case web::KeyVerdict::kInProgress:
+    case web::KeyVerdict::kOtherRequest:
+      return SentBefore::kOther;
+    case web::KeyVerdict::kRun:
+      break;
+  }
+  if (found) MC_RETURN_IF_ERROR(w.idempotency().release_key(once.owner, once.key));  // a day old
+  store::IdempotencyRecord r;
+  r.token_id = once.owner;
+  r.key = once.key;
+  r.request_digest = once.digest;
+  r.created_at = now;
+  MC_RETURN_IF_ERROR(w.idempotency().claim_key(r));
+  MC_RETURN_IF_ERROR(w.idempotency().answer_key(once.owner, once.key, {303, {{"Location", location}}, ""}));
+  if (once_purge().due(now))
+    MC_RETURN_IF_ERROR(w.idempotency().purge_keys(now - web::kIdempotencyKeepSeconds));
+  return SentBefore::kNo;
+}
+
+// A reply, note or solution. The form's one-time key makes the same form sent twice (a
+// double click, a reload of the answer) one comment and one mail: the second gets the
+// first's answer. Another text sent under a used key (the page came back from the
+// browser's history) is shown again, unsent, to be sent with a fresh key.
 void comment_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
                     const std::string& number, std::string_view kind) {
   const bool reply = kind == "reply", solution = kind == "solution";
   auto form = comment_from(ctx, req, reply || solution, reply);
   if (!form) return show_case(ctx, v, req, res, number, 422, form.error(), draft_of(req, std::string(kind)));
   const auto by = actor_of(v);
+  const auto once = once_key_of(v, req);
+  const std::string location = "/cases/" + number + "?done=" + std::string(kind);
+  SentBefore sent_before = SentBefore::kNo;
   auto result = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
+    if (once) {
+      MC_ASSIGN_OR_RETURN(sent_before, claim_once(w, *once, location, ctx.clock.now()));
+      if (sent_before != SentBefore::kNo) return fail(ErrorCode::kConflict, "this form was sent already");
+    }
     if (solution) {
       if (auto d = cases::decide(c.status, cases::ActionKind::kProposeSolution); !d)
         return fail(ErrorCode::kConflict, d.error().message);
@@ -110,10 +176,16 @@ void comment_action(Context& ctx, const Viewer& v, const httplib::Request& req, 
     form->comment.cc = form->cc;
     return ctx.cases.comment(w, by, c, form->comment);
   });
+  if (sent_before == SentBefore::kSame) return redirect(res, location);
+  if (sent_before == SentBefore::kOther)
+    return show_case(ctx, v, req, res, number, 409,
+                     "This form was sent already: what it sent is on the case. Your text below was not sent; "
+                     "send it again to add it.",
+                     draft_of(req, std::string(kind)));
   if (!result)
     return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()),
                      draft_of(req, std::string(kind)));
-  done(res, number, kind);
+  redirect(res, location);
 }
 
 void lifecycle_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,

@@ -160,7 +160,7 @@ Html comment_forms_html(const cases::CaseView& view, const Viewer& v, const Draf
   else
     out = html(
         "<section aria-labelledby=\"reply-h\" class=\"card\"><h2 id=\"reply-h\">Reply to the customer</h2>"
-        "<form method=\"post\" action=\"/cases/{}/reply\" enctype=\"multipart/form-data\">{}"
+        "<form method=\"post\" action=\"/cases/{}/reply\" enctype=\"multipart/form-data\">{}{}"
         "<label for=\"reply-body\">Reply (mailed to the customer)</label>"
         "<textarea id=\"reply-body\" name=\"body\" required>{}</textarea>"
         "<label for=\"reply-cc\">Cc (addresses separated by commas)</label>"
@@ -168,26 +168,26 @@ Html comment_forms_html(const cases::CaseView& view, const Viewer& v, const Draf
         "<label for=\"reply-files\">Attachments</label><input id=\"reply-files\" name=\"attachments\" "
         "type=\"file\" multiple>"
         "<div class=\"actions\"><button type=\"submit\">Send reply</button></div></form></section>",
-        n, csrf_field(v), body_of("reply"), draft.form == "reply" ? draft.cc : "");
+        n, csrf_field(v), once_field(), body_of("reply"), draft.form == "reply" ? draft.cc : "");
   out += html(
       "<section aria-labelledby=\"note-h\" class=\"card\"><h2 id=\"note-h\">Internal note</h2>"
-      "<form method=\"post\" action=\"/cases/{}/note\" enctype=\"multipart/form-data\">{}"
+      "<form method=\"post\" action=\"/cases/{}/note\" enctype=\"multipart/form-data\">{}{}"
       "<label for=\"note-body\">Note (agents only, never mailed)</label>"
       "<textarea id=\"note-body\" name=\"body\" required>{}</textarea>"
       "<div class=\"actions\"><button type=\"submit\" class=\"secondary\">Add note</button></div></form>"
       "</section>",
-      n, csrf_field(v), body_of("note"));
+      n, csrf_field(v), once_field(), body_of("note"));
   if (cases::decide(view.c.status, cases::ActionKind::kProposeSolution))
     out += html(
         "<section aria-labelledby=\"solution-h\" class=\"card\"><h2 id=\"solution-h\">Propose a solution</h2>"
-        "<form method=\"post\" action=\"/cases/{}/solution\" enctype=\"multipart/form-data\">{}"
+        "<form method=\"post\" action=\"/cases/{}/solution\" enctype=\"multipart/form-data\">{}{}"
         "<label for=\"solution-body\">Solution (mailed to the customer, who accepts or rejects it)</label>"
         "<textarea id=\"solution-body\" name=\"body\" required>{}</textarea>"
         "<label for=\"solution-files\">Attachments</label><input id=\"solution-files\" name=\"attachments\" "
         "type=\"file\" multiple>"
         "<div class=\"actions\"><button type=\"submit\" class=\"secondary\">Propose solution</button></div>"
         "</form></section>",
-        n, csrf_field(v), body_of("solution"));
+        n, csrf_field(v), once_field(), body_of("solution"));
   return out;
 }
 

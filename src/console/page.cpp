@@ -262,6 +262,10 @@ Html csrf_field(const Viewer& v) {
   return html("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", v.csrf);
 }
 
+Html once_field() {
+  return html("<input type=\"hidden\" name=\"once\" value=\"{}\">", random_token(""));
+}
+
 std::string form_value(const httplib::Request& req, const std::string& name) {
   if (req.has_param(name.c_str())) return req.get_param_value(name.c_str());
   if (req.has_file(name.c_str())) return req.get_file_value(name.c_str()).content;

@@ -136,6 +136,9 @@ Html text_input(const char* name, const char* label, const std::map<std::string,
 
 // The hidden form field carrying the viewer's CSRF token.
 Html csrf_field(const Viewer& v);
+// The hidden form field "once": a fresh random key on every page drawn, so that a form
+// sent twice (a double click, a reload of its answer) runs once (case_actions.cpp).
+Html once_field();
 // A form field of a url-encoded or multipart POST, or a query parameter ("" when absent).
 std::string form_value(const httplib::Request& req, const std::string& name);
 // A date as the store writes it (ISO 8601 UTC) in a <time> element: readable as it is,

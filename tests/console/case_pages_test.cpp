@@ -557,6 +557,53 @@ TEST_F(CasePages, ReplyIsMailedWithItsFileAndCc) {
   EXPECT_NE(page->body.find("Cc: boss@example.org, it@example.org"), std::string::npos);
 }
 
+// The same form sent twice (a double click, a reload of its answer) is one reply and one
+// mail; another text under a used form is given back unsent.
+TEST_F(CasePages, AReplySentTwiceIsSentOnce) {
+  auto once_of = [](const std::string& page, const std::string& action) {
+    const auto form = page.find("action=\"" + action + "\"");
+    const auto at = page.find("name=\"once\" value=\"", form);
+    if (form == std::string::npos || at == std::string::npos) return std::string();
+    const auto start = at + std::string("name=\"once\" value=\"").size();
+    return page.substr(start, page.find('"', start) - start);
+  };
+  const std::string page = get("/cases/CS0000001")->body;
+  const std::string once = once_of(page, "/cases/CS0000001/reply");
+  ASSERT_FALSE(once.empty()) << page;
+  EXPECT_NE(once, once_of(page, "/cases/CS0000001/note")) << "each form its own key";
+  const auto before = view("CS0000001").comments.size();
+  for (int i = 0; i < 2; ++i) {
+    auto r =
+        post_multipart("/cases/CS0000001/reply", {{"body", "Please restart it.", "", ""},
+                                                  {"once", once, "", ""},
+                                                  {"attachments", "step 1\n", "howto.txt", "text/plain"}});
+    ASSERT_EQ(r->status, 303) << i << r->body;
+    EXPECT_EQ(r->get_header_value("Location"), "/cases/CS0000001?done=reply") << i;
+  }
+  EXPECT_EQ(view("CS0000001").comments.size(), before + 1);
+  EXPECT_EQ(mails_of("CS0000001", "comment").size(), 1u);
+  auto other = post_multipart("/cases/CS0000001/reply",
+                              {{"body", "And one more thing.", "", ""}, {"once", once, "", ""}});
+  EXPECT_EQ(other->status, 409);
+  EXPECT_NE(other->body.find("And one more thing."), std::string::npos) << "the text is given back";
+  EXPECT_NE(other->body.find("was not sent"), std::string::npos) << other->body;
+  EXPECT_EQ(view("CS0000001").comments.size(), before + 1);
+  // Sent from the page it got back (a fresh key), it goes.
+  const std::string again = once_of(other->body, "/cases/CS0000001/reply");
+  ASSERT_FALSE(again.empty());
+  EXPECT_NE(again, once);
+  auto sent = post_multipart("/cases/CS0000001/reply",
+                             {{"body", "And one more thing.", "", ""}, {"once", again, "", ""}});
+  EXPECT_EQ(sent->status, 303) << sent->body;
+  EXPECT_EQ(view("CS0000001").comments.size(), before + 2);
+  EXPECT_EQ(mails_of("CS0000001", "comment").size(), 2u);
+  // The note form has its own key: a note is added beside the reply.
+  auto note = post("/cases/CS0000001/note",
+                   {{"body", "Checked the logs."}, {"once", once_of(page, "/cases/CS0000001/note")}});
+  EXPECT_EQ(note->status, 303) << note->body;
+  EXPECT_EQ(view("CS0000001").comments.size(), before + 3);
+}
+
 TEST_F(CasePages, RefusedReplyKeepsTheTextAndChangesNothing) {
   const auto before = view("CS0000001").comments.size();
   // One of our own addresses cannot be copied: the whole reply is refused.
