@@ -42,6 +42,37 @@ std::string return_path(const httplib::Request& req) {
   return "/";
 }
 
+// The page a form was sent from, to go back to after logging in again: the Referer's path
+// when it names this host (browsers send it to the same origin: Referrer-Policy
+// same-origin), else the queues.
+std::string form_page_path(const httplib::Request& req) {
+  const std::string referer = req.get_header_value("Referer");
+  const std::string host = req.get_header_value("Host");
+  const size_t scheme = referer.find("://");
+  if (scheme == std::string::npos || host.empty()) return "/";
+  const size_t path = referer.find('/', scheme + 3);
+  if (path == std::string::npos || referer.substr(scheme + 3, path - scheme - 3) != host) return "/";
+  const std::string local = referer.substr(path);
+  return is_local_path(local) ? local : "/";
+}
+
+// The page for a form sent after its session ended: nothing was done, and the text the
+// agent typed (a reply, a note) is on the page to copy, so that it is not lost.
+Html session_ended_html(const httplib::Request& req) {
+  const std::string login = "/login?next=" + text::url_encode(form_page_path(req), "/");
+  Html out = html(
+      "<h1>Log in</h1><p>Your session has ended, and nothing was changed. <a href=\"{}\" target=\"_blank\" "
+      "rel=\"noopener\">Log in</a> (a new tab opens) and send the form again.</p>",
+      login);
+  const std::string typed = form_value(req, "body");
+  if (!text::trim(typed).empty())
+    out += html(
+        "<p>Your text was not sent. Here it is, to copy into the form once you are logged in:</p>"
+        "<textarea readonly rows=\"12\" aria-label=\"Your text, not sent\">{}</textarea>",
+        text::make_valid_utf8(typed));
+  return out;
+}
+
 }  // namespace
 
 Context::Context(store::Store& s, services::CaseServices& c, const config::Config& conf,
@@ -90,9 +121,7 @@ web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h, Use use) {
         res.set_header("HX-Redirect", login);
         send_fragment(res, 401, html("<p>Please log in again.</p>"));
       } else if (changes_state(req)) {
-        send_bare_page(res, 401, "Log in",
-                       html("<h1>Log in</h1><p>Your session has ended. <a href=\"/login\">Log in</a> and try "
-                            "again.</p>"));
+        send_bare_page(res, 401, "Log in", session_ended_html(req));
       } else {
         redirect(res, login);
       }

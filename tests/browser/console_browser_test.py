@@ -696,6 +696,29 @@ def CloseACase(t):
 
 
 @test
+def AnUnsentReplyIsKeptInTheTab(t):
+    """A reply typed and left (a click elsewhere, a session that ended) is back in the form
+    when the agent returns to the case, until it is sent."""
+    c = t.console
+    c.login(AGENT, PASSWORD)
+    number = t.mc.messages["printer"]["case"]
+    open_case(t, number)
+    c.fill(c.form(r"/reply"), "Half of a careful answer")
+    c.open("/cases")
+    open_case(t, number)
+    area = c.form(r"/reply").find_element(By.TAG_NAME, "textarea")
+    kept = wait_for(lambda: area.get_attribute("value") == "Half of a careful answer")
+    check(kept, f"the typed text is back: {area.get_attribute('value')!r}")
+    check("Your unsent text was put back." in c.body_text(), "the page says the text was put back")
+    c.submit(c.form(r"/reply"))
+    wait_for(lambda: "done=reply" in c.d.current_url)
+    c.open(f"/cases/{number}")
+    area = c.form(r"/reply").find_element(By.TAG_NAME, "textarea")
+    check(area.get_attribute("value") == "", f"a sent reply is not put back: {area.get_attribute('value')!r}")
+    check(not c.page_problems(), "the case page: no refusal or script error")
+
+
+@test
 def AssignACase(t):
     def choose_owner(form):
         owner = None
@@ -857,6 +880,12 @@ def MergeTwoContactsAndReadTheHistory(t):
     form = c.form(r"/contacts/\d+/merge")
     form.find_element(By.NAME, "into").send_keys("carol@customer.example")
     c.submit(form)
+    # A merge cannot be undone: the page names both contacts and asks first.
+    asked = wait_for(lambda: c.d.find_elements(By.CSS_SELECTOR, "input[name=confirm]"))
+    check(asked, f"the merge asks to confirm: {c.body_text()[:500]}")
+    body = c.body_text()
+    check("Merge Carol at home into Carol Customer?" in body, f"the question names both contacts: {body[:500]}")
+    c.submit(c.form(r"/contacts/\d+/merge"))
     wait_for(lambda: "done=merged" in c.d.current_url)
     body = c.body_text()
     check("merged into this one" in body and "carol@home.example" in body and "Scanner jams" in body

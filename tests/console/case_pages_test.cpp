@@ -604,6 +604,31 @@ TEST_F(CasePages, AReplySentTwiceIsSentOnce) {
   EXPECT_EQ(view("CS0000001").comments.size(), before + 3);
 }
 
+// A reply sent after the session ended is not sent, and not lost: the page shows it to copy,
+// and its login goes back to the case.
+TEST_F(CasePages, AReplySentAfterTheSessionEndedIsGivenBack) {
+  const auto before = view("CS0000001").comments.size();
+  session_ = "mcs_ended";
+  const std::string from = "http://127.0.0.1:" + std::to_string(http_->bound_port()) + "/cases/CS0000001";
+  httplib::MultipartFormDataItems items = {{"body", "A long answer <b>typed</b> for an hour", "", ""},
+                                           {"csrf", csrf_, "", ""}};
+  auto h = cookies();
+  h.emplace("Referer", from);
+  auto r = cli_->Post("/cases/CS0000001/reply", h, items);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_NE(r->body.find("A long answer &lt;b&gt;typed&lt;/b&gt; for an hour"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("/login?next=/cases/CS0000001\""), std::string::npos) << r->body;
+  EXPECT_EQ(view("CS0000001").comments.size(), before);
+  // A Referer of another site is not followed.
+  h = cookies();
+  h.emplace("Referer", "http://evil.example/cases/CS0000001");
+  r = cli_->Post("/cases/CS0000001/reply", h, items);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body.find("evil.example"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("/login?next=/\""), std::string::npos) << r->body;
+}
+
 TEST_F(CasePages, RefusedReplyKeepsTheTextAndChangesNothing) {
   const auto before = view("CS0000001").comments.size();
   // One of our own addresses cannot be copied: the whole reply is refused.
