@@ -347,6 +347,33 @@ void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
   redirect(res, "/contacts/" + std::to_string(id) + "?done=saved");
 }
 
+// "Merge A into B?": both contacts as they are, a button that merges and a way back.
+void merge_confirm_page(Context& ctx, const Viewer& v, Rs res, store::Id id, const store::Contact& into,
+                        const std::string& named) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_failure(res, v, unit.error());
+  auto found = unit->accounts().get_contact(id);
+  if (!found) return send_failure(res, v, found.error());
+  if (!*found) return send_error(res, 404, v, "There is no such contact.");
+  const store::Contact& gone = **found;
+  auto name_of = [](const store::Contact& c) { return c.name.empty() ? std::string("(no name)") : c.name; };
+  Html body = html(
+      "<h1>Merge {} into {}?</h1>"
+      "<dl class=\"card facts\"><dt>Merged and removed</dt><dd><a href=\"/contacts/{}\">{}</a> {}</dd>"
+      "<dt>Stays, and takes its addresses and cases</dt><dd><a href=\"/contacts/{}\">{}</a> {}</dd></dl>"
+      "<p>A merge cannot be undone: the other contact keeps its name, and takes this one's account and "
+      "language where it has none.</p>"
+      "<form method=\"post\" action=\"/contacts/{}/merge\" class=\"card\">{}"
+      "<input type=\"hidden\" name=\"into\" value=\"{}\"><input type=\"hidden\" name=\"confirm\" "
+      "value=\"yes\">"
+      "<div class=\"actions\"><button type=\"submit\">Merge</button> <a "
+      "href=\"/contacts/{}\">Cancel</a></div>"
+      "</form>",
+      name_of(gone), name_of(into), gone.id, name_of(gone), addresses_html(gone.emails), into.id,
+      name_of(into), addresses_html(into.emails), gone.id, csrf_field(v), named, gone.id);
+  send_page(res, 200, v, "Merge " + name_of(gone) + "?", "contacts", body);
+}
+
 void merge_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
   const store::Id id = row_id_of(req);
   const Fields f = fields_of(req, {"into"});
@@ -359,6 +386,10 @@ void merge_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
     return contact_page(ctx, v, req, res, 422, f,
                         {{"into", "No contact has the address or number " + named + "."}});
   if (!into) return send_failure(res, v, into.error());
+  // A merge cannot be undone: the agent sees whom the typed address or number names, both
+  // contacts side by side, and confirms (a contact named as itself is refused below).
+  if (form_value(req, "confirm") != "yes" && into->id != id)
+    return merge_confirm_page(ctx, v, res, id, *into, named);
   auto c = admin::merge_contact(ctx.store, id, into->id, v.agent.email);
   if (!c && c.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "There is no such contact.");

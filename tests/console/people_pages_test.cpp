@@ -249,7 +249,14 @@ TEST_F(PeoplePagesTest, AnAgentMergesTwoContactsOfOnePerson) {
   EXPECT_EQ(post("/contacts/999999/merge", {{"into", "ann@customer.example"}}).status, 404);
   EXPECT_EQ(contact(home).emails, std::vector<std::string>{"ann.s@home.example"});
 
-  auto merged = post(home_path + "/merge", {{"into", "ANN@customer.example"}});
+  // The agent first sees whom the address names, beside this contact, and confirms.
+  auto asked = post(home_path + "/merge", {{"into", "ANN@customer.example"}});
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  EXPECT_TRUE(asked.has("Merge Ann at home into Ann Smith?")) << asked.body;
+  EXPECT_TRUE(asked.has("ann.s@home.example") && asked.has("ann@customer.example")) << asked.body;
+  EXPECT_TRUE(asked.has("name=\"confirm\" value=\"yes\"")) << asked.body;
+  EXPECT_EQ(contact(home).emails, std::vector<std::string>{"ann.s@home.example"}) << "nothing merged yet";
+  auto merged = post(home_path + "/merge", {{"into", "ANN@customer.example"}, {"confirm", "yes"}});
   ASSERT_EQ(merged.status, 303) << merged.body;
   EXPECT_EQ(merged.header("Location"), ann_path() + "?done=merged");
   EXPECT_EQ(get(home_path).status, 404);
