@@ -251,9 +251,67 @@ Result<CursorKey> decode_cursor(std::string_view cursor, const CaseQuery& q, Cas
 
 namespace {
 
+// Letters unicode61's remove_diacritics keeps as they are (Unicode gives them no
+// accent-free form), each with the plain letters people type for it: a word searched
+// stands for its spellings with them too ("michal" for "michał", "lodz" for "łodz",
+// "soren" for "søren", "strasse" for "straße"), so that the index stays as the text is
+// written (snippets too) and only the query grows, with no cost on the mail's path.
+// Either letter case: the tokenizer lowers both sides.
+struct Fold {
+  std::string_view plain;  // lower-case ASCII
+  std::string_view letter;
+};
+constexpr Fold kFolds[] = {{"ss", "ß"}, {"ae", "æ"}, {"oe", "œ"}, {"l", "ł"}, {"o", "ø"}};
+// At most this many places of a word are varied: 2^5 spellings, each one index lookup.
+constexpr size_t kMaxFoldedPlaces = 5;
+
+// A word typed in plain ASCII, with each spelling it may stand for (itself first); a word
+// with any other letter is taken as written (its writer has those letters at hand).
+std::vector<std::string> spellings(std::string_view word) {
+  for (char c : word)
+    if (static_cast<unsigned char>(c) >= 0x80) return {std::string(word)};
+  std::vector<std::pair<size_t, const Fold*>> places;  // where, and which fold
+  for (size_t i = 0; i < word.size() && places.size() < kMaxFoldedPlaces;) {
+    const Fold* found = nullptr;
+    for (const Fold& f : kFolds) {
+      if (i + f.plain.size() <= word.size() && text::iequals(word.substr(i, f.plain.size()), f.plain)) {
+        found = &f;
+        break;  // the two-letter folds come first: "oe" is œ, not "øe"
+      }
+    }
+    if (found) places.emplace_back(i, found);
+    i += found ? found->plain.size() : 1;
+  }
+  std::vector<std::string> out;
+  for (size_t mask = 0; mask < (size_t{1} << places.size()); ++mask) {
+    std::string w;
+    size_t from = 0;
+    for (size_t k = 0; k < places.size(); ++k) {
+      if (!(mask & (size_t{1} << k))) continue;
+      w.append(word.substr(from, places[k].first - from));
+      w.append(places[k].second->letter);
+      from = places[k].first + places[k].second->plain.size();
+    }
+    w.append(word.substr(from));
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+void append_phrase(std::string& out, std::string_view word, bool word_starts) {
+  out += '"';
+  for (char c : word) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  if (word_starts) out += '*';
+}
+
 // fts_match_expression's words, each a prefix query when `word_starts`.
 std::string fts_words(std::string_view user_text, bool word_starts) {
-  std::string out;
+  std::vector<std::string> words;
+  bool grouped = false;
   size_t i = 0;
   // Any ASCII control character separates words: FTS5 reads its query as a C string, so a
   // NUL inside a quoted word would end the query there, unterminated.
@@ -264,15 +322,20 @@ std::string fts_words(std::string_view user_text, bool word_starts) {
     while (i < user_text.size() && !is_space(user_text[i])) ++i;
     std::string_view word = user_text.substr(start, i - start);
     if (word.empty() || !has_word_char(word)) continue;
-    if (!out.empty()) out += ' ';
-    out += '"';
-    for (char c : word) {
-      if (c == '"') out += '"';
-      out += c;
+    const auto all = spellings(word);
+    std::string expr;
+    if (all.size() > 1) expr += '(';
+    for (size_t k = 0; k < all.size(); ++k) {
+      if (k) expr += " OR ";
+      append_phrase(expr, all[k], word_starts);
     }
-    out += '"';
-    if (word_starts) out += '*';
+    if (all.size() > 1) expr += ')';
+    grouped = grouped || all.size() > 1;
+    words.push_back(std::move(expr));
   }
+  // FTS5 ANDs phrases put side by side, but a group in parentheses only with an explicit AND.
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : grouped ? " AND " : " ") + w;
   return out;
 }
 

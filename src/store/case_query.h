@@ -42,7 +42,9 @@ Result<CursorKey> decode_cursor(std::string_view cursor, const CaseQuery& q, Cas
 // The user's search words as an FTS5 query that is never FTS5 syntax: each
 // whitespace-separated word is quoted as a phrase ("" inside doubled), words are ANDed.
 // A word without a letter or digit (`*`, `"`, `(`…) is dropped: it would match nothing
-// as a phrase. Empty when no word is left (then no text filter at all).
+// as a phrase. Empty when no word is left (then no text filter at all). A word typed in
+// ASCII whose letters may stand for ł, ø, ß, æ or œ (which the index keeps as they are)
+// is the OR of its spellings (at most 32): "michal" is ("michal" OR "michał").
 std::string fts_match_expression(std::string_view user_text);
 // The same, each word standing for any word it starts ("smi" matches "Smith"): what a
 // person types while looking someone up.

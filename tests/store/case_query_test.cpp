@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <vector>
 
@@ -96,7 +97,7 @@ TEST(FtsMatchExpressionTest, QuotesEachWord) {
 TEST(FtsMatchExpressionTest, NeverPassesSyntaxThrough) {
   EXPECT_EQ(fts_match_expression("NEAR(a b)"), "\"NEAR(a\" \"b)\"");
   EXPECT_EQ(fts_match_expression("say\"hi\""), "\"say\"\"hi\"\"\"");
-  EXPECT_EQ(fts_match_expression("subject:x OR y*"), "\"subject:x\" \"OR\" \"y*\"");
+  EXPECT_EQ(fts_match_expression("subject:x OR y*"), "\"subject:x\" AND (\"OR\" OR \"øR\") AND \"y*\"");
   EXPECT_EQ(fts_match_expression("-x ^y"), "\"-x\" \"^y\"");
 }
 
@@ -109,6 +110,16 @@ TEST(FtsMatchExpressionTest, ControlCharactersSeparateWords) {
 TEST(FtsMatchExpressionTest, DropsWordsWithoutLettersOrDigits) {
   EXPECT_EQ(fts_match_expression("* \" ( ) … — «»"), "");
   EXPECT_EQ(fts_match_expression(""), "");
+  // A word typed in ASCII also stands for its spellings with ł, ø, ß, æ, œ (which the index
+  // keeps as written); a word with such letters already is taken as typed.
+  EXPECT_EQ(fts_match_expression("Michal"), "(\"Michal\" OR \"Michał\")");
+  EXPECT_EQ(fts_match_expression("strasse"), "(\"strasse\" OR \"straße\")");
+  EXPECT_EQ(fts_prefix_expression("lec"), "(\"lec\"* OR \"łec\"*)");
+  EXPECT_EQ(fts_match_expression("Michał"), "\"Michał\"");
+  EXPECT_EQ(fts_match_expression("print"), "\"print\"");
+  // At most five places vary: 32 spellings.
+  const std::string many = fts_match_expression("lollollol");
+  EXPECT_EQ(std::count(many.begin(), many.end(), '"') / 2, 32) << many;
   EXPECT_EQ(fts_match_expression("   "), "");
   EXPECT_EQ(fts_match_expression("* printer"), "\"printer\"");
   EXPECT_EQ(fts_match_expression("żółć 東京"), "\"żółć\" \"東京\"");
@@ -116,7 +127,7 @@ TEST(FtsMatchExpressionTest, DropsWordsWithoutLettersOrDigits) {
 
 TEST(FtsMatchExpressionTest, APrefixExpressionLooksForWordsStartingWithEachWord) {
   EXPECT_EQ(fts_prefix_expression("ann sm"), "\"ann\"* \"sm\"*");
-  EXPECT_EQ(fts_prefix_expression("O\"Brien"), "\"O\"\"Brien\"*");
+  EXPECT_EQ(fts_prefix_expression("O\"Brien"), "(\"O\"\"Brien\"* OR \"ø\"\"Brien\"*)");
   EXPECT_EQ(fts_prefix_expression("NEAR(x) *"), "\"NEAR(x)\"*");
   EXPECT_EQ(fts_prefix_expression("@ -- ..."), "");
   EXPECT_EQ(fts_prefix_expression(""), "");

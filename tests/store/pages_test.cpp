@@ -389,6 +389,7 @@ TEST_F(StorePages, ContactsAreFoundByTheStartOfTheirNameOrAnAddress) {
     MC_RETURN_IF_ERROR(u.accounts().add_contact({0, "Zed", std::nullopt, "", {"zed@ann.example"}}));
     MC_RETURN_IF_ERROR(
         u.accounts().add_contact({0, "Élodie Ségal-Ünver", std::nullopt, "", {"e@d.example"}}));
+    MC_RETURN_IF_ERROR(u.accounts().add_contact({0, "Paweł Łęcki", std::nullopt, "", {"p@l.example"}}));
     return {};
   });
   auto names = [&](std::string_view prefix) {
@@ -416,6 +417,10 @@ TEST_F(StorePages, ContactsAreFoundByTheStartOfTheirNameOrAnAddress) {
   EXPECT_EQ(names("ÉLO unv"), std::vector<std::string>{"Élodie Ségal-Ünver"});
   EXPECT_EQ(names("segal"), std::vector<std::string>{"Élodie Ségal-Ünver"});
   EXPECT_TRUE(names("lodie").empty());  // a word's start, not its middle
+  // A letter of no accent-free form is found by its plain letter too.
+  EXPECT_EQ(names("pawel"), std::vector<std::string>{"Paweł Łęcki"});
+  EXPECT_EQ(names("LEC"), std::vector<std::string>{"Paweł Łęcki"});
+  EXPECT_EQ(names("łęc"), std::vector<std::string>{"Paweł Łęcki"});
   // FTS5's syntax is text here, and a search of no word looks at addresses only.
   EXPECT_TRUE(names("NEAR(ann smith)").empty());
   EXPECT_EQ(names("ann*"), (std::vector<std::string>{"Ann Smith", "anna"}));  // "*" parts words
