@@ -398,11 +398,17 @@ std::optional<Invalid> check_routing_address(const store::RoutingAddress& a) {
   return std::nullopt;
 }
 
-Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::string_view email) {
-  const std::string key = text::normalize_email(email);
+Result<std::optional<store::RoutingAddress>> find_routing_address(store::Store& st, std::string_view email) {
+  const std::string key = text::normalize_email(text::trim(email));
   MC_ASSIGN_OR_RETURN(auto all, st.list_addresses());
   for (auto& a : all)
-    if (text::normalize_email(a.email) == key) return std::move(a);
+    if (text::normalize_email(a.email) == key) return std::optional<store::RoutingAddress>(std::move(a));
+  return std::optional<store::RoutingAddress>();
+}
+
+Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::string_view email) {
+  MC_ASSIGN_OR_RETURN(auto found, find_routing_address(st, email));
+  if (found) return std::move(*found);
   store::RoutingAddress fresh;
   fresh.email = std::string(text::trim(email));
   return fresh;

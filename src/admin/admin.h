@@ -130,6 +130,8 @@ Result<store::RoutingAddress> put_routing_address(store::Store& st, store::Routi
 // The routing address `email` as stored, or a new one of that email with the defaults:
 // what a change starts from, so that the settings it does not give are kept.
 Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::string_view email);
+// The routing address `email` as stored (any letter case), or nullopt.
+Result<std::optional<store::RoutingAddress>> find_routing_address(store::Store& st, std::string_view email);
 // kNotFound when absent.
 Status remove_routing_address(store::Store& st, std::string_view email, std::string_view actor = kCliActor);
 

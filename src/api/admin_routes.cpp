@@ -223,7 +223,10 @@ void put_address(Context& ctx, const store::Agent& by, const httplib::Request& r
   MC_API_FIELD(authserv_ids, string_list_field(*body, "authserv_ids", 20, 255));
   MC_API_FIELD(api, bool_field(*body, "api"));
   // An address there is keeps what the request does not give (as `address add` does).
-  auto base = admin::routing_address_or_new(ctx.store, email->value_or(""));
+  auto found = admin::find_routing_address(ctx.store, email->value_or(""));
+  if (!found) return send_failure(res, found.error());
+  const bool known = found->has_value();
+  auto base = known ? std::move(**found) : admin::routing_address_or_new(ctx.store, email->value_or(""));
   if (!base) return send_failure(res, base.error());
   store::RoutingAddress a = *base;
   if (*queue) a.queue = **queue;
@@ -239,7 +242,16 @@ void put_address(Context& ctx, const store::Agent& by, const httplib::Request& r
     return send_problem(res, field_problem(bad->field, bad->message));
   auto put = admin::put_routing_address(ctx.store, a, by.email);
   if (!put) return send_failure(res, put.error());
-  send_json(res, 201, present::address_json(*put));
+  // A new address is created (201, where it is); one there was is changed (200).
+  res.set_header("Location", "/api/v1/routing-addresses/" + text::url_encode(put->email, "@"));
+  send_json(res, known ? 200 : 201, present::address_json(*put));
+}
+
+void show_address(Context& ctx, const std::string& email, httplib::Response& res) {
+  auto found = admin::find_routing_address(ctx.store, email);
+  if (!found) return send_failure(res, found.error());
+  if (!*found) return send_problem(res, Problem{404, "no routing address " + email, {}});
+  send_json(res, 200, present::address_json(**found));
 }
 
 void remove_address(Context& ctx, const store::Agent& by, const httplib::Request& req,
@@ -513,6 +525,16 @@ void create_token(Context& ctx, const store::Agent& by, const httplib::Request& 
   send_json(res, 201, j);
 }
 
+void show_token(Context& ctx, store::Id id, httplib::Response& res) {
+  auto unit = ctx.store.open_unit(store::Access::kRead);
+  if (!unit) return send_error(res, unit.error());
+  auto all = unit->agents().list_api_tokens();  // a handful
+  if (!all) return send_error(res, all.error());
+  for (const auto& t : *all)
+    if (t.id == id) return send_json(res, 200, present::api_token_json(t));
+  send_problem(res, Problem{404, "no token " + std::to_string(id), {}});
+}
+
 void revoke_token(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
   auto done = admin::revoke_api_token(ctx.store, id_of(req), by.email);
   if (!done) return send_failure(res, done.error());
@@ -576,6 +598,9 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_addresses(c, q, s); }));
   server.post("/api/v1/routing-addresses", "/api/v1/routing-addresses",
               agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { put_address(c, a, q, s); }));
+  server.get("/api/v1/routing-addresses/{email}", "/api/v1/routing-addresses/" + segment,
+             agent_route(ctx, Need::kAdmin,
+                         [](Context& c, A, Rq q, Rs s) { show_address(c, q.matches[1].str(), s); }));
   server.del("/api/v1/routing-addresses/{email}", "/api/v1/routing-addresses/" + segment,
              agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { remove_address(c, a, q, s); }));
   server.get("/api/v1/mailboxes", "/api/v1/mailboxes",
@@ -600,6 +625,8 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
              agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { list_tokens(c, q, s); }));
   server.post("/api/v1/tokens", "/api/v1/tokens",
               agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { create_token(c, a, q, s); }));
+  server.get("/api/v1/tokens/{id}", "/api/v1/tokens/" + id,
+             agent_route(ctx, Need::kAdmin, [](Context& c, A, Rq q, Rs s) { show_token(c, id_of(q), s); }));
   server.del("/api/v1/tokens/{id}", "/api/v1/tokens/" + id,
              agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { revoke_token(c, a, q, s); }));
 }

@@ -5,6 +5,7 @@
 #include "api/lists.h"
 #include "api/routes.h"
 #include "present/json.h"
+#include "util/text.h"
 
 namespace mailcase::api {
 namespace {
@@ -53,7 +54,16 @@ void add_process(Context& ctx, const store::Agent& by, const httplib::Request& r
     return send_failure(res, ok.error());
   auto p = admin::add_process(ctx.store, **name, **stages, by.email);
   if (!p) return send_failure(res, p.error());
+  res.set_header("Location", "/api/v1/processes/" + text::url_encode(p->name, ""));
   send_json(res, 201, present::process_json(*p));
+}
+
+void show_process(Context& ctx, const std::string& name, httplib::Response& res) {
+  auto all = admin::list_processes(ctx.store);  // a help desk's few ways of working
+  if (!all) return send_error(res, all.error());
+  for (const auto& p : *all)
+    if (p.name == name) return send_json(res, 200, present::process_json(p));
+  send_problem(res, Problem{404, "no process named " + name, {}});
 }
 
 }  // namespace
@@ -63,6 +73,11 @@ void mount_process_routes(web::HttpServer& server, Context& ctx) {
       "/api/v1/processes", "/api/v1/processes",
       authed(ctx, Need::kAgent, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
         list_processes(ctx, q, s);
+      }));
+  server.get(
+      "/api/v1/processes/{name}", std::string("/api/v1/processes/") + kSegmentPattern,
+      authed(ctx, Need::kAgent, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
+        show_process(ctx, q.matches[1].str(), s);
       }));
   server.post("/api/v1/processes", "/api/v1/processes",
               authed(ctx, Need::kAdmin,

@@ -64,6 +64,14 @@ void list_queues(Context& ctx, const httplib::Request& req, httplib::Response& r
   send_json(res, 200, page_json(page, present::queue_json));
 }
 
+void show_queue(Context& ctx, const std::string& name, httplib::Response& res) {
+  auto all = admin::list_queues(ctx.store);  // a help desk's few teams
+  if (!all) return send_error(res, all.error());
+  for (const auto& q : *all)
+    if (q.name == name) return send_json(res, 200, present::queue_json(q));
+  send_problem(res, Problem{404, "no queue named " + name, {}});
+}
+
 void add_queue(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
   MC_API_FIELD(name, string_field(*body, "name", admin::kMaxQueueNameBytes + 1));
@@ -76,7 +84,7 @@ void add_queue(Context& ctx, const store::Agent& by, const httplib::Request& req
       return send_problem(res, field_problem("agents", q.error().message));
     return send_failure(res, q.error());
   }
-  res.set_header("Location", "/api/v1/queues/" + q->name);
+  res.set_header("Location", "/api/v1/queues/" + text::url_encode(q->name, ""));
   send_json(res, 201, present::queue_json(*q));
 }
 
@@ -134,6 +142,11 @@ void mount_queue_routes(web::HttpServer& server, Context& ctx) {
                      [&ctx](const store::Agent& a, const httplib::Request& q, httplib::Response& s) {
                        add_queue(ctx, a, q, s);
                      }));
+  server.get(
+      "/api/v1/queues/{name}", "/api/v1/queues/" + segment,
+      authed(ctx, Need::kAgent, [&ctx](const store::Agent&, const httplib::Request& q, httplib::Response& s) {
+        show_queue(ctx, q.matches[1].str(), s);
+      }));
   server.post("/api/v1/queues/{name}/members", "/api/v1/queues/" + segment + "/members",
               authed(ctx, Need::kAdmin,
                      [&ctx](const store::Agent& a, const httplib::Request& q, httplib::Response& s) {

@@ -148,6 +148,8 @@ const std::vector<std::pair<std::string, std::string>> kAdminRoutes = {
     {"GET", "/api/v1/routing-addresses"},
     {"POST", "/api/v1/routing-addresses"},
     {"DELETE", "/api/v1/routing-addresses/support@corp.example"},
+    {"GET", "/api/v1/routing-addresses/support@corp.example"},
+    {"GET", "/api/v1/tokens/1"},
     {"GET", "/api/v1/mailboxes"},
     {"POST", "/api/v1/mailboxes"},
     {"DELETE", "/api/v1/mailboxes/in"},
@@ -574,6 +576,13 @@ TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
                   json{{"email", "Billing@Corp.Example"}, {"queue", "Billing"}, {"creates_cases", false}});
   ASSERT_EQ(put.status, 201) << put.body;
   EXPECT_EQ(put.j()["email"], "billing@corp.example");
+  // Where it is: GET it there (any letter case finds it).
+  EXPECT_EQ(put.header("Location"), "/api/v1/routing-addresses/billing@corp.example");
+  auto got = call("GET", put.header("Location"), admin_);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.j(), put.j());
+  EXPECT_EQ(call("GET", "/api/v1/routing-addresses/BILLING@corp.example", admin_).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/routing-addresses/nobody@corp.example", admin_).status, 404);
   EXPECT_EQ(call("GET", "/api/v1/routing-addresses", admin_).j()["items"].size(), 2u);
   EXPECT_EQ(fields_of(call("POST", "/api/v1/routing-addresses", admin_, json{{"email", "nope"}})),
             std::vector<std::string>{"email"});
@@ -583,7 +592,8 @@ TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
   // The authserv-ids whose Authentication-Results are believed for its mail.
   auto trusted = call("POST", "/api/v1/routing-addresses", admin_,
                       json{{"email", "billing@corp.example"}, {"authserv_ids", json{"mx.provider.example"}}});
-  ASSERT_EQ(trusted.status, 201) << trusted.body;
+  ASSERT_EQ(trusted.status, 200) << "a change, not a new address: " << trusted.body;
+  EXPECT_EQ(trusted.header("Location"), "/api/v1/routing-addresses/billing@corp.example");
   EXPECT_EQ(trusted.j()["authserv_ids"], json{"mx.provider.example"});
   EXPECT_EQ(fields_of(call("POST", "/api/v1/routing-addresses", admin_,
                            json{{"email", "x@corp.example"}, {"authserv_ids", json{"mx provider"}}})),
@@ -640,6 +650,12 @@ TEST_F(AdminRoutesTest, RoutingAddressesAgentsAndTokens) {
   ASSERT_EQ(made.status, 201) << made.body;
   const auto token = made.j()["token"].get<std::string>();
   const auto token_id = made.j()["id"].get<int64_t>();
+  // Its Location reads its record, never the token again.
+  auto record = call("GET", made.header("Location"), admin_);
+  ASSERT_EQ(record.status, 200) << made.header("Location") << " " << record.body;
+  EXPECT_EQ(record.j()["id"], token_id);
+  EXPECT_EQ(record.body.find(token), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/v1/tokens/999999", admin_).status, 404);
   EXPECT_EQ(call("GET", "/api/v1/contacts", token).status, 200);
   auto listed = call("GET", "/api/v1/tokens", admin_);
   ASSERT_EQ(listed.status, 200);
@@ -666,7 +682,7 @@ TEST_F(AdminRoutesTest, ARoutingAddressPostedAgainKeepsWhatIsNotGiven) {
   EXPECT_EQ(made.j()["api"], true);
   auto changed = call("POST", "/api/v1/routing-addresses", admin_,
                       json{{"email", "VIP@corp.example"}, {"queue", "VIP2"}});
-  ASSERT_EQ(changed.status, 201) << changed.body;
+  ASSERT_EQ(changed.status, 200) << changed.body;
   const auto j = changed.j();
   EXPECT_EQ(j["queue"], "VIP2");
   EXPECT_EQ(j["unknown_sender"], "hold");
@@ -675,7 +691,7 @@ TEST_F(AdminRoutesTest, ARoutingAddressPostedAgainKeepsWhatIsNotGiven) {
   EXPECT_EQ(j["api"], true);
   auto off =
       call("POST", "/api/v1/routing-addresses", admin_, json{{"email", "vip@corp.example"}, {"api", false}});
-  ASSERT_EQ(off.status, 201) << off.body;
+  ASSERT_EQ(off.status, 200) << off.body;
   EXPECT_EQ(off.j()["api"], false);
   EXPECT_EQ(off.j()["queue"], "VIP2");
 }

@@ -230,6 +230,17 @@ TEST_F(CaseActionsApi, AStaleIfMatchIs412AndChangesNothing) {
       patch("/api/v1/cases/CS0000001", {{"queue", "Software"}}, {{"If-Match", ok->get_header_value("ETag")}});
   ASSERT_TRUE(fresh);
   EXPECT_EQ(fresh->status, 200) << fresh->body;
+  // "*" is any version of a case there is (RFC 9110 13.1.1); one tag of a list will do.
+  auto any = patch("/api/v1/cases/CS0000001", {{"queue", "Hardware"}}, {{"If-Match", "*"}});
+  ASSERT_TRUE(any);
+  EXPECT_EQ(any->status, 200) << any->body;
+  auto listed = patch("/api/v1/cases/CS0000001", {{"queue", "Software"}},
+                      {{"If-Match", "\"old\", " + any->get_header_value("ETag")}});
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, 200) << listed->body;
+  auto none = patch("/api/v1/cases/CS0000099", {{"queue", "Hardware"}}, {{"If-Match", "*"}});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404) << none->body;
 }
 
 TEST_F(CaseActionsApi, TheLifecycleRefusesAnActionWith409) {

@@ -386,6 +386,9 @@ def check_responses(doc_path, binary):
                  "--account", "Example Corp")
         # A second contact of Bob's, merged into his by POST /api/v1/contacts/{id}/merge.
         mailcase(binary, data, "contact", "add", "--name", "Bob at home", "--email", "bob@home.example")
+        # A queue and a process for GET /api/v1/queues/{name} and /api/v1/processes/{name}.
+        mailcase(binary, data, "queue", "add", "Support")
+        mailcase(binary, data, "process", "add", "Onboarding", "--stages", "Asked,Done")
         # An account nothing names, removed by DELETE /api/v1/accounts/{id}.
         mailcase(binary, data, "account", "add", "--name", "Gone Corp")
         # A contact without cases, removed by DELETE /api/v1/contacts/{id}.
@@ -423,14 +426,17 @@ def check_responses(doc_path, binary):
                 db, "SELECT contact_id FROM contact_emails WHERE email = 'bob@home.example'"),
             "/api/v1/accounts/{id}": first_id(db, "SELECT id FROM accounts ORDER BY id"),
             "/api/v1/accounts/{id}/contacts": first_id(db, "SELECT id FROM accounts ORDER BY id"),
-            "/api/v1/tokens/{id}": None,  # the token made through the API, below
+            # Read: the admin's own; revoked (DELETE, after the writes): the token made through
+            # the API, below.
+            "/api/v1/tokens/{id}": first_id(db, "SELECT id FROM api_tokens ORDER BY id"),
         }
         emails = {"/api/v1/agents/{email}": "agent@corp.example",
                   "/api/v1/routing-addresses/{email}": "held@corp.example",
                   # Made a member of the queue {name} by POST /api/v1/queues/{name}/members first.
                   "/api/v1/queues/{name}/members/{email}": "agent@corp.example"}
         # Names other than the mailbox's: the rule made through the API once the server runs.
-        names = {"/api/v1/rules/{name}": "first-rule", "/api/v1/alert-rules/{name}": "first-alert-rule"}
+        names = {"/api/v1/rules/{name}": "first-rule", "/api/v1/alert-rules/{name}": "first-alert-rule",
+                 "/api/v1/queues/{name}": "Support", "/api/v1/processes/{name}": "Onboarding"}
 
         server = subprocess.Popen([binary, "--data", data, "serve", "--roles", "http", "--http", f"127.0.0.1:{port}"],
                                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "serve.err"), "w"))

@@ -45,13 +45,24 @@ TEST_F(ProcessRoutesTest, AnyAgentListsProcessesOnlyAnAdminAddsOne) {
   auto added = call("POST", "/api/v1/processes", admin_, billing);
   ASSERT_EQ(added.status, 201) << added.body;
   EXPECT_EQ(added.j()["stages"], json({"Received", "Paid"}));
+  // Where it is: any agent reads it there.
+  EXPECT_EQ(added.header("Location"), "/api/v1/processes/Billing");
+  auto one = call("GET", added.header("Location"), agent_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.j(), added.j());
+  EXPECT_EQ(call("GET", "/api/v1/processes/Nosuch", agent_).status, 404);
+  auto spaced = call("POST", "/api/v1/processes", admin_, json{{"name", "Field work"}, {"stages", {"Go"}}});
+  ASSERT_EQ(spaced.status, 201) << spaced.body;
+  // (The test's client decodes the header: it was sent as /api/v1/processes/Field%20work.)
+  EXPECT_EQ(spaced.header("Location"), "/api/v1/processes/Field work");
+  EXPECT_EQ(call("GET", "/api/v1/processes/Field%20work", agent_).status, 200);
   EXPECT_EQ(call("POST", "/api/v1/processes", admin_, billing).status, 409);
-  auto page = call("GET", "/api/v1/processes?limit=1", agent_).j();
-  ASSERT_EQ(page["items"].size(), 1u);
+  auto page = call("GET", "/api/v1/processes?limit=2", agent_).j();
+  ASSERT_EQ(page["items"].size(), 2u);
   EXPECT_EQ(page["items"][0]["name"], "Billing");
   ASSERT_TRUE(page["next_cursor"].is_string());
   auto next =
-      call("GET", "/api/v1/processes?limit=1&cursor=" + page["next_cursor"].get<std::string>(), agent_).j();
+      call("GET", "/api/v1/processes?limit=2&cursor=" + page["next_cursor"].get<std::string>(), agent_).j();
   ASSERT_EQ(next["items"].size(), 1u);
   EXPECT_EQ(next["items"][0]["name"], "Support");
 }

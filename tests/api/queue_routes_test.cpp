@@ -49,6 +49,17 @@ TEST_F(QueueRoutesTest, OnlyAnAdminAddsQueuesAndChangesMembers) {
   auto made = call("POST", "/api/v1/queues", admin_, billing);
   ASSERT_EQ(made.status, 201) << made.body;
   EXPECT_EQ(made.j(), json({{"name", "Billing"}, {"members", {"bob@corp.example"}}, {"open_cases", 0}}));
+  // Where it is: any agent reads it there.
+  EXPECT_EQ(made.header("Location"), "/api/v1/queues/Billing");
+  auto one = call("GET", made.header("Location"), agent_);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.j(), made.j());
+  EXPECT_EQ(call("GET", "/api/v1/queues/Nosuch", agent_).status, 404);
+  auto spaced = call("POST", "/api/v1/queues", admin_, json{{"name", "Second line"}});
+  ASSERT_EQ(spaced.status, 201) << spaced.body;
+  // (The test's client decodes the header: it was sent as /api/v1/queues/Second%20line.)
+  EXPECT_EQ(spaced.header("Location"), "/api/v1/queues/Second line");
+  EXPECT_EQ(call("GET", "/api/v1/queues/Second%20line", agent_).status, 200);
   EXPECT_EQ(call("POST", "/api/v1/queues", admin_, billing).status, 409);
   auto stranger =
       call("POST", "/api/v1/queues", admin_, json{{"name", "Sales"}, {"agents", {"x@corp.example"}}});
