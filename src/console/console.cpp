@@ -33,15 +33,38 @@ void console_error_page(int status, const std::string& reason, httplib::Response
                   "text/html; charset=utf-8");
 }
 
+// An area's error pages: a form over the area's limit (most often a reply with a large
+// attachment) says the limit and that the typed text is not lost (the browser's Back
+// returns to the form, and console.js keeps the text of a reply or note).
+web::HttpServer::ErrorPage console_error_pages(size_t max_body) {
+  return [max_body](int status, const std::string& reason, httplib::Response& res) {
+    if (status != 413) return console_error_page(status, reason, res);
+    const std::string limit = max_body >= (1u << 20) ? std::to_string(max_body >> 20) + " MB"
+                                                     : std::to_string(max_body >> 10) + " KB";
+    res.status = 413;
+    res.set_content(
+        web::html_page("Too large to send",
+                       "<h1>Too large to send</h1><p>What this form sent, its attachments included, is "
+                       "more than " +
+                           limit +
+                           ", the most the console takes at once. Nothing was saved or sent.</p><p>Go back "
+                           "with your browser: the text you typed is still in the form. Attach smaller or "
+                           "fewer files (a link to a large file works too), then send it again.</p>"
+                           "<p><a href=\"/\">Back to the console</a></p>"),
+        "text/html; charset=utf-8");
+  };
+}
+
 }  // namespace
 
 void Console::mount(web::HttpServer& server) {
-  server.area("", static_cast<size_t>(ctx_->cfg.http.max_body_bytes), console_error_page);
+  const auto forms = static_cast<size_t>(ctx_->cfg.http.max_body_bytes);
+  const auto large = static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes);
+  server.area("", forms, console_error_pages(forms));
   // A reply or a comment with attachments is larger than the default form limit.
-  server.area("/cases/", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes), console_error_page);
+  server.area("/cases/", large, console_error_pages(large));
   // A raw mail pasted to test the assignment rules.
-  server.area("/admin/rules/test", static_cast<size_t>(ctx_->cfg.http.max_api_body_bytes),
-              console_error_page);
+  server.area("/admin/rules/test", large, console_error_pages(large));
   mount_assets(server);
   mount_login_routes(server, *ctx_);
   mount_case_pages(server, *ctx_);

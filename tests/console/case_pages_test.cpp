@@ -2,9 +2,13 @@
 // (web::HttpServer with console::Console) on a data directory made by the command line,
 // logged in with an agent's password as a browser is; and the pure parts of those pages
 // (console/case_logic.h).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,10 +18,10 @@
 #include <thread>
 
 #include "cases/case_view.h"
-#include "mime/filename.h"
 #include "console/case_logic.h"
 #include "console/console.h"
 #include "ingest/pipeline.h"
+#include "mime/filename.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
 #include "support/test_support.h"
@@ -627,6 +631,31 @@ TEST_F(CasePages, AReplySentAfterTheSessionEndedIsGivenBack) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body.find("evil.example"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("/login?next=/\""), std::string::npos) << r->body;
+}
+
+// A reply over the console's limit (a large attachment) is refused from its head with a
+// page that says the limit and that the typed text is not lost.
+TEST_F(CasePages, AReplyTooLargeToSendSaysTheLimit) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(http_->bound_port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string head =
+      "POST /cases/CS0000001/reply HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: mc_session=" + session_ +
+      "\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 12000000\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+  EXPECT_NE(answer.find("more than 10 MB"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("the text you typed is still in the form"), std::string::npos) << answer;
 }
 
 TEST_F(CasePages, RefusedReplyKeepsTheTextAndChangesNothing) {
