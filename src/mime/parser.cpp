@@ -695,16 +695,14 @@ size_t head_end(std::string_view raw) {
 }
 
 // Lines that end in a bare CR (an old Mac's): more bare CRs than LFs in the first bytes.
+// Read on every mail: the CRs are found with memchr (one a line in most mail, none in an
+// mbox's) and the LFs counted only when there is a bare CR at all.
 bool bare_cr_lines(std::string_view raw) {
   const std::string_view sniff = raw.substr(0, kSniffBytes);
-  size_t bare = 0, lf = 0;
-  for (size_t i = 0; i < sniff.size(); ++i) {
-    if (sniff[i] == '\n')
-      ++lf;
-    else if (sniff[i] == '\r' && (i + 1 == sniff.size() || sniff[i + 1] != '\n'))
-      ++bare;
-  }
-  return bare > lf;
+  size_t bare = 0;
+  for (size_t i = sniff.find('\r'); i != std::string_view::npos; i = sniff.find('\r', i + 1))
+    if (i + 1 == sniff.size() || sniff[i + 1] != '\n') ++bare;
+  return bare > 0 && bare > static_cast<size_t>(std::count(sniff.begin(), sniff.end(), '\n'));
 }
 
 Result<ParsedMessage> parse_memory(std::string_view raw, spool::BlobSink& sink, const ParseLimits& limits) {
@@ -733,7 +731,7 @@ std::optional<std::string> readable_copy(std::string_view raw, std::vector<std::
   }
   const std::string_view now = copy ? std::string_view(*copy) : raw;
   const size_t end = head_end(now);
-  if (now.substr(0, end).find('\0') != std::string_view::npos) {
+  if (end > 0 && std::memchr(now.data(), '\0', end) != nullptr) {
     std::string fixed;
     fixed.reserve(now.size() + 16);
     for (char c : now.substr(0, end)) {
