@@ -426,6 +426,13 @@ void add_participant(Context& ctx, const store::Agent& agent, const std::string&
   send_case(ctx, number, 200, res);
 }
 
+void remove_participant(Context& ctx, const store::Agent& agent, const std::string& number,
+                        const std::string& email, httplib::Response& res) {
+  auto done = ctx.cases.remove_participant(actor_of(agent), number, email);
+  if (!done) return send_failure(res, done.error());
+  send_case(ctx, number, 200, res);
+}
+
 void get_attachment(Context& ctx, const std::string& id_text, httplib::Response& res) {
   store::Id id = 0;
   try {
@@ -493,6 +500,11 @@ void mount_case_action_routes(web::HttpServer& server, Context& ctx) {
               post([&ctx](const store::Agent& a, const httplib::Request& req, httplib::Response& res) {
                 add_participant(ctx, a, req.matches[1], req, res);
               }));
+  server.del("/api/v1/cases/{number}/participants/{email}", one + "/participants/" + kSegmentPattern,
+             authed(ctx, Need::kAgent,
+                    [&ctx](const store::Agent& a, const httplib::Request& req, httplib::Response& res) {
+                      remove_participant(ctx, a, req.matches[1], req.matches[2], res);
+                    }));
   server.get("/api/v1/attachments/{id}", R"(/api/v1/attachments/([0-9]{1,18}))",
              authed(ctx, Need::kAgent,
                     [&ctx](const store::Agent&, const httplib::Request& req, httplib::Response& res) {

@@ -120,6 +120,22 @@ void register_case_commands(CLI::App& app, Globals& g) {
     });
   }
   {
+    // And takes it off again: its mail then threads as a stranger's would.
+    auto* rm = cs->add_subcommand("remove-participant", "take an address off a case's participants");
+    auto number = std::make_shared<std::string>();
+    auto email = std::make_shared<std::string>();
+    rm->add_option("number", *number, "case number, e.g. CS0000001")->required();
+    rm->add_option("email", *email, "the participant's address")->required();
+    rm->callback([&g, number, email] {
+      g.action = [&g, number, email] {
+        with_agent(g, [&](runtime::Runtime& rt, const services::Actor& by) -> Result<std::string> {
+          MC_ASSIGN_OR_RETURN(auto c, rt.cases().remove_participant(by, *number, *email));
+          return c.number + ": " + text::normalize_email(*email) + " is no longer a participant\n";
+        });
+      };
+    });
+  }
+  {
     // What happened to a case, oldest first: one line per event, or a JSON array.
     auto* history = cs->add_subcommand("history", "what happened to a case: who did what, when");
     auto number = std::make_shared<std::string>();

@@ -270,6 +270,21 @@ void participant_action(Context& ctx, const Viewer& v, const httplib::Request& r
   done(res, number, "participant");
 }
 
+void remove_participant_action(Context& ctx, const Viewer& v, const httplib::Request& req,
+                               httplib::Response& res, const std::string& number) {
+  const std::string email(text::trim(form_value(req, "email")));
+  if (email.empty() || email.size() > 254)
+    return show_case(ctx, v, req, res, number, 422, "Choose the participant to remove from the list.");
+  auto result = ctx.cases.remove_participant(actor_of(v), number, email);
+  if (!result && result.error().code == ErrorCode::kNotFound &&
+      result.error().message.starts_with("no participant"))
+    return show_case(ctx, v, req, res, number, 404,
+                     "That address is not a participant of this case (any more).");
+  if (!result)
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()));
+  done(res, number, "participant-removed");
+}
+
 // Moves the case to the stage chosen from its process's (the services refuse any other).
 void stage_action(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res,
                   const std::string& number) {
@@ -305,6 +320,7 @@ void mount_case_actions(web::HttpServer& server, Context& ctx) {
            const std::string& n) { lifecycle_action(c, v, req, res, n, cases::ActionKind::kReopen); });
   mount("assign", assign_action);
   mount("participants", participant_action);
+  mount("participants/remove", remove_participant_action);
   mount("stage", stage_action);
 }
 

@@ -98,6 +98,7 @@ std::string_view done_words(std::string_view done) {
       {"reopen", "The case was reopened."},
       {"assign", "The case was updated."},
       {"participant", "The participant was added."},
+      {"participant-removed", "The participant was removed."},
       {"stage", "The case moved to another stage."}};
   for (const auto& [k, w] : kWords)
     if (k == done) return w;
@@ -133,9 +134,15 @@ Html facts_html(const cases::CaseView& view) {
 
 Html participants_html(const cases::CaseView& view, const Viewer& v, const Draft& draft) {
   std::vector<Html> items;
+  // Each with a button that takes it off (asked first: its mail then threads only as a
+  // stranger's would).
   for (const auto& p : view.participants)
-    items.push_back(html("<li>{} <span class=\"muted\">(added by {})</span></li>", p.email,
-                         p.source == "agent" ? "an agent" : "mail"));
+    items.push_back(html(
+        "<li>{} <span class=\"muted\">(added by {})</span> <form class=\"inline\" method=\"post\" "
+        "action=\"/cases/{}/participants/remove\" data-confirm=\"Remove {} from this case? Their mail will "
+        "no longer be taken as a participant's.\">{}<input type=\"hidden\" name=\"email\" value=\"{}\">"
+        "<button type=\"submit\" class=\"secondary\">Remove</button></form></li>",
+        p.email, p.source == "agent" ? "an agent" : "mail", view.c.number, p.email, csrf_field(v), p.email));
   Html list = items.empty() ? html("<p class=\"muted\">Only the contact writes to this case.</p>")
                             : html("<ul>{}</ul>", join(items));
   return html(

@@ -29,6 +29,8 @@ const char* event_phrase(store::EventAction a) {
       return "assigned the case";
     case A::kParticipantAdded:
       return "added a participant";
+    case A::kParticipantRemoved:
+      return "removed a participant";
     case A::kMailBounced:
       return "reported a mail that bounced";
     case A::kMailFailed:

@@ -532,6 +532,13 @@ Status CaseServices::add_participant(store::UnitOfWork& w, const Actor& by, stor
   return event(w, c, by, store::EventAction::kParticipantAdded, {{"email", e}});
 }
 
+Status CaseServices::remove_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                                        const std::string& email) {
+  const std::string e = text::normalize_email(text::trim(email));
+  MC_RETURN_IF_ERROR(w.cases().remove_participant(c.id, e));
+  return event(w, c, by, store::EventAction::kParticipantRemoved, {{"email", e}});
+}
+
 Status CaseServices::change(store::UnitOfWork& w, const Actor& by, store::Case& c, const CaseFields& f) {
   // Every value is checked before anything is written: a refused change leaves the case whole.
   const std::pair<const char*, const std::optional<std::string>*> fields[] = {
@@ -718,6 +725,11 @@ Result<store::Case> CaseServices::add_participant(const Actor& by, std::string_v
                                                   const std::string& email) {
   return on_case(number,
                  [&](store::UnitOfWork& w, store::Case& c) { return add_participant(w, by, c, email); });
+}
+Result<store::Case> CaseServices::remove_participant(const Actor& by, std::string_view number,
+                                                     const std::string& email) {
+  return on_case(number,
+                 [&](store::UnitOfWork& w, store::Case& c) { return remove_participant(w, by, c, email); });
 }
 Result<store::Case> CaseServices::answer_survey(const Actor& by, std::string_view number, int rating,
                                                 const std::string& comment) {

@@ -213,6 +213,11 @@ class CaseServices {
   // addresses (routing addresses, outbound.from_address): kInvalidInput.
   [[nodiscard]] Status add_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
                                        const std::string& email);
+  // Takes an address off the case's participants: its mail no longer threads onto the case
+  // as a participant's, and it gets no more copies. A "participant_removed" event;
+  // kNotFound when the address is none of the case's participants.
+  [[nodiscard]] Status remove_participant(store::UnitOfWork& w, const Actor& by, store::Case& c,
+                                          const std::string& email);
   // Changes the case's queue, priority and product: one "changed" event per field whose
   // value differs (details field, from, to), none and no write when none differs.
   // kInvalidInput, with nothing written, when any value is unfit (check_case_field).
@@ -260,6 +265,8 @@ class CaseServices {
                                            const std::string& owner);
   [[nodiscard]] Result<store::Case> add_participant(const Actor& by, std::string_view number,
                                                     const std::string& email);
+  [[nodiscard]] Result<store::Case> remove_participant(const Actor& by, std::string_view number,
+                                                       const std::string& email);
   [[nodiscard]] Result<store::Case> answer_survey(const Actor& by, std::string_view number, int rating,
                                                   const std::string& comment);
   [[nodiscard]] Result<store::Case> change(const Actor& by, std::string_view number, const CaseFields& f);

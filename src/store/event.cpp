@@ -49,7 +49,8 @@ constexpr std::array kActions{EventAction::kCreated,
                               EventAction::kContactRemoved,
                               EventAction::kAccountRemoved,
                               EventAction::kAgentRenamed,
-                              EventAction::kConfigChanged};
+                              EventAction::kConfigChanged,
+                              EventAction::kParticipantRemoved};
 
 }  // namespace
 
@@ -155,6 +156,8 @@ const char* to_string(EventAction a) {
       return "agent_renamed";
     case EventAction::kConfigChanged:
       return "config_changed";
+    case EventAction::kParticipantRemoved:
+      return "participant_removed";
   }
   return "?";
 }

@@ -63,6 +63,7 @@ enum class EventAction {
   kReopened,             // reopened
   kAssigned,             // assigned: details.owner ("" for nobody)
   kParticipantAdded,     // participant_added: details.email
+  kParticipantRemoved,   // participant_removed: details.email
   kMailBounced,          // mail_bounced: an outbox mail came back
   kMailFailed,           // mail_failed: an outbox mail gave up
   kMailNotSent,          // mail_not_sent: no address to send it to

@@ -243,6 +243,9 @@ class CaseRepository {
   [[nodiscard]] virtual Status add_participant(Id case_id, std::string_view email,
                                                std::string_view source) = 0;
   [[nodiscard]] virtual Result<std::vector<Participant>> participants_of(Id case_id) = 0;
+  // Takes the address off the case's participants (any letter case); kNotFound when it is
+  // none of them.
+  [[nodiscard]] virtual Status remove_participant(Id case_id, std::string_view email) = 0;
   [[nodiscard]] virtual Result<bool> is_participant(Id case_id, std::string_view email) = 0;
   // One attachment by its id (the API's download); nullopt when no attachment has it.
   [[nodiscard]] virtual Result<std::optional<Attachment>> get_attachment(Id id) = 0;

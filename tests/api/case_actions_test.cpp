@@ -459,6 +459,16 @@ TEST_F(CaseActionsApi, ASolutionIsMailedAndParticipantsAreAdded) {
   ASSERT_TRUE(ours);
   EXPECT_EQ(ours->status, 422);
   EXPECT_EQ(fields_of(ours), std::vector<std::string>{"email"});
+  // Taken off again (any letter case), with the history saying who did; a second time is 404.
+  auto off = cli_->Delete("/api/v1/cases/CS0000001/participants/CARL@partner.example", auth());
+  ASSERT_TRUE(off);
+  ASSERT_EQ(off->status, 200) << off->body;
+  EXPECT_EQ(off->body.find("carl@partner.example"), std::string::npos) << off->body;
+  auto events = get("/api/v1/cases/CS0000001/events");
+  EXPECT_NE(events->body.find("\"participant_removed\""), std::string::npos) << events->body;
+  auto again = cli_->Delete("/api/v1/cases/CS0000001/participants/carl@partner.example", auth());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404) << again->body;
 }
 
 TEST_F(CaseActionsApi, ARetryWithTheSameIdempotencyKeyGetsTheFirstAnswer) {

@@ -433,7 +433,9 @@ def check_responses(doc_path, binary):
         emails = {"/api/v1/agents/{email}": "agent@corp.example",
                   "/api/v1/routing-addresses/{email}": "held@corp.example",
                   # Made a member of the queue {name} by POST /api/v1/queues/{name}/members first.
-                  "/api/v1/queues/{name}/members/{email}": "agent@corp.example"}
+                  "/api/v1/queues/{name}/members/{email}": "agent@corp.example",
+                  # Made a participant by POST /api/v1/cases/{number}/participants first.
+                  "/api/v1/cases/{number}/participants/{email}": "colleague@example.org"}
         # Names other than the mailbox's: the rule made through the API once the server runs.
         names = {"/api/v1/rules/{name}": "first-rule", "/api/v1/alert-rules/{name}": "first-alert-rule",
                  "/api/v1/queues/{name}": "Support", "/api/v1/processes/{name}": "Onboarding"}

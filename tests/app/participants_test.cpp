@@ -286,6 +286,14 @@ TEST_F(Participants, AddedParticipantThreadsPublicly) {
   for (const auto& p : people)
     listed = listed || (p["email"] == "dora@vendor.example" && p["source"] == "agent");
   EXPECT_TRUE(listed) << people.dump();
+  // Taken off again: her next mail is a stranger's again (internal), and the history says so.
+  auto off = run({"case", "remove-participant", number_, "DORA@vendor.example"});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(show()["participants"].dump().find("dora@"), std::string::npos) << show()["participants"].dump();
+  deliver(mail("Dora <dora@vendor.example>", reply_subject(), "And 2.3.\n", "dora3@vendor.example"));
+  EXPECT_EQ(last_comment()["visibility"], "internal");
+  EXPECT_NE(run({"case", "history", number_}).out.find("participant_removed"), std::string::npos);
+  EXPECT_NE(run({"case", "remove-participant", number_, "dora@vendor.example"}).exit_code, 0);
 }
 
 // `case comment --public --cc`: the copy is on the mail's Cc, gets a copy of its own

@@ -859,6 +859,20 @@ TEST_F(CasePages, ParticipantIsAdded) {
   EXPECT_EQ(v.participants[0].email, "dave@example.org");
   EXPECT_EQ(post("/cases/CS0000001/participants", {{"email", "not an address"}})->status, 422);
   EXPECT_EQ(view("CS0000001").participants.size(), 1u);
+  // Each is listed with a Remove button, asked first.
+  auto page = get("/cases/CS0000001");
+  EXPECT_NE(page->body.find("action=\"/cases/CS0000001/participants/remove\" data-confirm="),
+            std::string::npos)
+      << page->body;
+  auto removed = post("/cases/CS0000001/participants/remove", {{"email", "DAVE@example.org"}});
+  ASSERT_EQ(removed->status, 303) << removed->body;
+  EXPECT_EQ(removed->get_header_value("Location"), "/cases/CS0000001?done=participant-removed");
+  EXPECT_TRUE(view("CS0000001").participants.empty());
+  EXPECT_NE(get("/cases/CS0000001?done=participant-removed")->body.find("The participant was removed."),
+            std::string::npos);
+  auto gone = post("/cases/CS0000001/participants/remove", {{"email", "dave@example.org"}});
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_NE(gone->body.find("not a participant"), std::string::npos) << gone->body;
 }
 
 TEST_F(CasePages, PostWithoutCsrfChangesNothing) {

@@ -413,6 +413,15 @@ class Cases final : public CaseRepository, SqliteRepository {
     return qq->run();
   }
 
+  Status remove_participant(Id case_id, std::string_view email) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("DELETE FROM case_participants WHERE case_id = ? AND email = ?"));
+    qq->bind(1, case_id).bind(2, text::normalize_email(email));
+    MC_RETURN_IF_ERROR(qq->run());
+    if (sqlite3_changes(db_) == 0)
+      return fail(ErrorCode::kNotFound, "no participant " + text::normalize_email(email));
+    return {};
+  }
+
   Result<std::vector<Participant>> participants_of(Id case_id) override {
     MC_ASSIGN_OR_RETURN(
         auto qq,

@@ -656,6 +656,9 @@ class SqliteStore final : public Store {
   Result<std::vector<Participant>> participants_of(Id case_id) override {
     return repos_.cases->participants_of(case_id);
   }
+  Status remove_participant(Id case_id, std::string_view email) override {
+    return repos_.cases->remove_participant(case_id, email);
+  }
   Result<bool> is_participant(Id case_id, std::string_view email) override {
     return repos_.cases->is_participant(case_id, email);
   }
