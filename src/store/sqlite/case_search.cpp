@@ -101,6 +101,24 @@ void from_where(const CaseQuery& q, const Shape& shape, Plan& p) {
 Plan page_plan(const CaseQuery& q, const Shape& shape, const std::optional<case_query::CursorKey>& after,
                int64_t max_id);
 
+// A page's ORDER BY in `sort`, over its id, updated time and rank: columns by name, or by
+// position in a merged page.
+std::string order_by(Sort sort, const std::string& id, const std::string& updated, const std::string& rank) {
+  switch (sort) {
+    case Sort::kUpdatedDesc:
+      return " ORDER BY " + updated + " DESC, " + id + " DESC";
+    case Sort::kUpdatedAsc:
+      return " ORDER BY " + updated + " ASC, " + id + " ASC";
+    case Sort::kCreatedDesc:  // ids are given in the order cases are created
+      return " ORDER BY " + id + " DESC";
+    case Sort::kCreatedAsc:
+      return " ORDER BY " + id + " ASC";
+    case Sort::kRelevance:
+      return " ORDER BY " + rank + ", " + id;
+  }
+  return {};
+}
+
 // The unsolved cases' page: the page of each of their statuses, each on its own index
 // range (an IN list would read every unsolved case to sort them), merged and cut to the
 // page. Each branch is a page of one status after the same cursor, so the merge holds
@@ -116,24 +134,7 @@ Plan unsolved_page_plan(const CaseQuery& q, const Shape& shape,
     p.sql += "SELECT * FROM (" + branch.sql + ")";
     p.params.insert(p.params.end(), branch.params.begin(), branch.params.end());
   }
-  // The columns: the id, the updated time, the rank.
-  switch (shape.sort) {
-    case Sort::kUpdatedDesc:
-      p.sql += " ORDER BY 2 DESC, 1 DESC";
-      break;
-    case Sort::kUpdatedAsc:
-      p.sql += " ORDER BY 2 ASC, 1 ASC";
-      break;
-    case Sort::kCreatedDesc:
-      p.sql += " ORDER BY 1 DESC";
-      break;
-    case Sort::kCreatedAsc:
-      p.sql += " ORDER BY 1 ASC";
-      break;
-    case Sort::kRelevance:
-      p.sql += " ORDER BY 3, 1";
-      break;
-  }
+  p.sql += order_by(shape.sort, "1", "2", "3");  // the columns: the id, the updated time, the rank
   p.sql += " LIMIT ?";
   p.params.emplace_back(int64_t{q.limit + 1});
   return p;
@@ -156,29 +157,24 @@ Plan page_plan(const CaseQuery& q, const Shape& shape, const std::optional<case_
         p.sql += " AND c.updated_at <= ? AND (c.updated_at < ? OR c.id < ?)";
         p.params.insert(p.params.end(), {after->key, after->key, after->id});
       }
-      p.sql += " ORDER BY c.updated_at DESC, c.id DESC";
       break;
     case Sort::kUpdatedAsc:
       if (after) {
         p.sql += " AND c.updated_at >= ? AND (c.updated_at > ? OR c.id > ?)";
         p.params.insert(p.params.end(), {after->key, after->key, after->id});
       }
-      p.sql += " ORDER BY c.updated_at ASC, c.id ASC";
       break;
     case Sort::kCreatedDesc:
-      // Ids are given in the order cases are created: the id is the creation order.
       if (after) {
         p.sql += " AND c.id < ?";
         p.params.emplace_back(after->id);
       }
-      p.sql += " ORDER BY c.id DESC";
       break;
     case Sort::kCreatedAsc:
       if (after) {
         p.sql += " AND c.id > ?";
         p.params.emplace_back(after->id);
       }
-      p.sql += " ORDER BY c.id ASC";
       break;
     case Sort::kRelevance: {
       // Cases added after the first page stay out of the later ones.
@@ -189,10 +185,10 @@ Plan page_plan(const CaseQuery& q, const Shape& shape, const std::optional<case_
         p.sql += " AND (case_search.rank > ? OR (case_search.rank = ? AND " + id + " > ?))";
         p.params.insert(p.params.end(), {rank, rank, after->id});
       }
-      p.sql += " ORDER BY case_search.rank, " + id;
       break;
     }
   }
+  p.sql += order_by(shape.sort, id, "c.updated_at", "case_search.rank");
   p.sql += " LIMIT ?";
   p.params.emplace_back(int64_t{q.limit + 1});
   return p;
