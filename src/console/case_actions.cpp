@@ -235,25 +235,19 @@ void assign_action(Context& ctx, const Viewer& v, const httplib::Request& req, h
     shown = Assignment{form_value(req, "was_owner"), form_value(req, "was_queue"),
                        form_value(req, "was_priority")};
   const auto by = actor_of(v);
-  std::string refusal;
   auto result = ctx.cases.on_case(number, [&](store::UnitOfWork& w, store::Case& c) -> Status {
     MC_ASSIGN_OR_RETURN(auto queues, known_queues(w, ctx.cfg));
     auto writes = decide_assignment({owner, queue, priority}, shown, {c.owner, c.queue, c.priority}, queues,
                                     priority_choices(ctx.cfg, c.priority));
-    if (!writes) {
-      refusal = writes.error().message;
-      return tl::unexpected(writes.error());
-    }
+    if (!writes) return tl::unexpected(writes.error());
     services::CaseFields f;
     f.queue = writes->queue;
     f.priority = writes->priority;
     if (writes->owner) MC_RETURN_IF_ERROR(ctx.cases.assign(w, by, c, *writes->owner));
     return ctx.cases.change(w, by, c, f);
   });
-  if (!result) {
-    const std::string words = refusal.empty() ? words_of(result.error()) : refusal;
-    return show_case(ctx, v, req, res, number, status_of(result.error()), words, draft);
-  }
+  if (!result)
+    return show_case(ctx, v, req, res, number, status_of(result.error()), words_of(result.error()), draft);
   done(res, number, "assign");
 }
 

@@ -350,12 +350,11 @@ void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
 // "Merge A into B?": both contacts as they are, a button that merges and a way back.
 void merge_confirm_page(Context& ctx, const Viewer& v, Rs res, store::Id id, const store::Contact& into,
                         const std::string& named) {
-  auto unit = ctx.store.open_unit(store::Access::kRead);
-  if (!unit) return send_failure(res, v, unit.error());
-  auto found = unit->accounts().get_contact(id);
+  auto found = admin::contact_named(ctx.store, std::to_string(id));
+  if (!found && found.error().code == ErrorCode::kNotFound)
+    return send_error(res, 404, v, "There is no such contact.");
   if (!found) return send_failure(res, v, found.error());
-  if (!*found) return send_error(res, 404, v, "There is no such contact.");
-  const store::Contact& gone = **found;
+  const store::Contact& gone = *found;
   auto name_of = [](const store::Contact& c) { return c.name.empty() ? std::string("(no name)") : c.name; };
   Html body = html(
       "<h1>Merge {} into {}?</h1>"
