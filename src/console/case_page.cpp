@@ -79,13 +79,14 @@ Html comment_html(const store::Comment& c, const std::vector<store::Attachment>&
       attachment_links(mine), formatted);
 }
 
-// The element that asks for the comments after `last_id` every 5 s (it replaces itself
-// with one that asks after the newest).
-Html poll_html(const std::string& number, store::Id last_id) {
+// The element that asks every 5 s for the comments after `last_id`, and for the case's
+// facts when it has events after `seen` (its latest event when the page was drawn: every
+// change of a case is one); it replaces itself with one that asks after the newest.
+Html poll_html(const std::string& number, store::Id last_id, store::Id seen) {
   return html(
-      "<div id=\"thread-poll\" hx-get=\"/cases/{}/thread?after={}\" hx-trigger=\"every 5s\" "
+      "<div id=\"thread-poll\" hx-get=\"/cases/{}/thread?after={}&amp;seen={}\" hx-trigger=\"every 5s\" "
       "hx-swap=\"outerHTML\"></div>",
-      number, last_id);
+      number, last_id, seen);
 }
 
 // The words above the page after a form succeeded (the redirect's ?done=).
@@ -105,7 +106,8 @@ std::string_view done_words(std::string_view done) {
   return {};
 }
 
-Html facts_html(const cases::CaseView& view) {
+// The case's facts; `replacing`: as an htmx out-of-band swap of the page's own.
+Html facts_html(const cases::CaseView& view, bool replacing = false) {
   const auto& c = view.c;
   Html owner = view.owner ? html("{} <span class=\"muted\">{}</span>", view.owner->name, view.owner->email)
                           : (c.owner.empty() ? html("Nobody") : html("{}", c.owner));
@@ -124,12 +126,14 @@ Html facts_html(const cases::CaseView& view) {
   if (!c.process.empty())
     process = html("<dt>Process</dt><dd>{} <span class=\"muted\">at</span> {}</dd>", c.process, c.stage);
   return html(
-      "<dl class=\"card facts\"><dt>Status</dt><dd><span class=\"badge {}\">{}</span></dd>"
+      "<dl class=\"card facts\" id=\"case-facts\"{}><dt>Status</dt><dd><span class=\"badge "
+      "{}\">{}</span></dd>"
       "<dt>Queue</dt><dd>{}</dd><dt>Owner</dt><dd>{}</dd><dt>Priority</dt><dd>{}</dd>{}"
       "<dt>Contact</dt><dd>{}</dd><dt>Account</dt><dd>{}</dd>"
       "<dt>Opened</dt><dd>{}</dd><dt>Updated</dt><dd>{}</dd></dl>",
-      status_class(c.status), status_words(c.status), c.queue, owner, c.priority, process, contact, account,
-      time_html(c.created_at), time_html(c.updated_at));
+      replacing ? html(" hx-swap-oob=\"true\"") : Html(), status_class(c.status), status_words(c.status),
+      c.queue, owner, c.priority, process, contact, account, time_html(c.created_at),
+      time_html(c.updated_at));
 }
 
 Html participants_html(const cases::CaseView& view, const Viewer& v, const Draft& draft) {
@@ -295,10 +299,12 @@ void send_attachment(Context& ctx, const Viewer& v, const std::string& id_text, 
 // The comments after `after` as an htmx out-of-band append to the thread, with a new poll
 // element; 204 when there are none.
 void send_thread_after(Context& ctx, const std::string& number, const std::string& after_text,
-                       httplib::Response& res) {
+                       const std::string& seen_text, httplib::Response& res) {
   store::Id after = 0;
+  std::optional<store::Id> seen;  // none: a page of before this parameter, whose facts are left alone
   try {
     after = after_text.empty() ? 0 : std::stoll(after_text);
+    if (!seen_text.empty()) seen = std::stoll(seen_text);
   } catch (...) {
     return send_fragment(res, 400, html("<p class=\"error\">Bad request.</p>"));
   }
@@ -312,20 +318,37 @@ void send_thread_after(Context& ctx, const std::string& number, const std::strin
   std::vector<store::Comment> fresh;
   for (auto& cm : *comments)
     if (cm.id > after) fresh.push_back(std::move(cm));
-  if (fresh.empty()) {
+  // Another agent (or a mail) changed the case since the page was drawn: its facts are
+  // drawn again, and the page says its forms are those of the case as it was.
+  auto latest = unit->events().last_event_id((*c)->id);
+  if (!latest) return send_fragment(res, 503, Html());
+  const bool changed = seen && *latest > *seen;
+  if (fresh.empty() && !changed) {
     res.status = 204;
     set_console_headers(res);
     return;
   }
-  auto atts = unit->cases().attachments_of((*c)->id);
-  auto agents = unit->agents().list_agents();
-  if (!atts || !agents) return send_fragment(res, 503, Html());
-  const AgentNames names = agent_names(*agents);
-  std::vector<Html> items;
-  for (const auto& cm : fresh) items.push_back(comment_html(cm, *atts, names));
-  send_fragment(res, 200,
-                html("<div id=\"thread-items\" hx-swap-oob=\"beforeend\">{}</div>{}", join(items),
-                     poll_html(number, fresh.back().id)));
+  Html out;
+  if (!fresh.empty()) {
+    auto atts = unit->cases().attachments_of((*c)->id);
+    auto agents = unit->agents().list_agents();
+    if (!atts || !agents) return send_fragment(res, 503, Html());
+    const AgentNames names = agent_names(*agents);
+    std::vector<Html> items;
+    for (const auto& cm : fresh) items.push_back(comment_html(cm, *atts, names));
+    out = html("<div id=\"thread-items\" hx-swap-oob=\"beforeend\">{}</div>", join(items));
+  }
+  if (changed) {
+    auto view = cases::load_case(*unit, number);
+    if (!view) return send_fragment(res, 503, Html());
+    out += html(
+        "{}<p id=\"case-changed\" class=\"ok\" role=\"status\" hx-swap-oob=\"true\">This case changed "
+        "since the page was opened (above: as it is now). <a href=\"/cases/{}\">Reload</a> to see its forms "
+        "as they are.</p>",
+        facts_html(*view, true), number);
+  }
+  out += poll_html(number, fresh.empty() ? after : fresh.back().id, *latest);
+  send_fragment(res, 200, out);
 }
 
 }  // namespace
@@ -382,16 +405,19 @@ void show_case(Context& ctx, const Viewer& v, const httplib::Request& req, httpl
   Html loose_html;
   if (!loose.empty()) loose_html = html("<h2>Other attachments</h2>{}", attachment_links(loose));
 
+  // Read in the same unit as the case: the poll then reports any change made after it.
+  auto latest_event = unit->events().last_event_id(view->c.id);
+  if (!latest_event) return send_error(res, 503, v, "The case cannot be read just now. Please try again.");
   const Html body = html(
       "<p class=\"meta\"><a href=\"/cases\">All cases</a> · <a href=\"/cases/{}/history\">History</a></p>"
-      "<h1>{} · {}</h1>{}{}{}{}"
+      "<h1>{} · {}</h1>{}<p id=\"case-changed\" hidden></p>{}{}{}"
       "<section aria-labelledby=\"thread-h\"><h2 id=\"thread-h\">Thread <span class=\"muted\">(oldest "
       "first)</span>"
       "</h2><div class=\"thread\" id=\"thread-items\">{}</div>{}</section>{}{}{}{}{}",
       view->c.number, view->c.number, view->c.subject, notice, facts_html(*view), description,
       participants_html(*view, v, draft),
       items.empty() ? html("<p class=\"muted\">No comments yet.</p>") : join(items),
-      poll_html(view->c.number, last), loose_html, comment_forms_html(*view, v, draft),
+      poll_html(view->c.number, last, *latest_event), loose_html, comment_forms_html(*view, v, draft),
       case_form_html(*view, *agents, v, draft, ctx.cfg), stage_form_html(*view, process, v),
       queue_names_html(*unit, ctx.cfg));
   send_page(res, status, v, view->c.number + " " + view->c.subject, "cases", body, mail_frame_src(req));
@@ -408,7 +434,8 @@ void mount_case_page(web::HttpServer& server, Context& ctx) {
              page(
                  ctx, Need::kAgent,
                  [&ctx](const Viewer&, const httplib::Request& req, httplib::Response& res) {
-                   send_thread_after(ctx, req.matches[1], req.get_param_value("after"), res);
+                   send_thread_after(ctx, req.matches[1], req.get_param_value("after"),
+                                     req.get_param_value("seen"), res);
                  },
                  Use::kRefresh));
   server.get(

@@ -346,6 +346,9 @@ class EventRepository {
   [[nodiscard]] virtual Result<std::vector<Event>> events_of(Id case_id) = 0;
   // How many of a case's events are of this action, and the latest one's id (0: none).
   [[nodiscard]] virtual Result<EventCount> count_events(Id case_id, EventAction action) = 0;
+  // The id of the case's latest event (0: none): one step down index events_case. What a
+  // page polls to tell that the case changed since it was drawn.
+  [[nodiscard]] virtual Result<Id> last_event_id(Id case_id) = 0;
   // A page of a case's events, oldest first, by keyset on index events_case (case_id,
   // id); the cursor names the case.
   [[nodiscard]] virtual Result<Page<Event>> page_events(Id case_id, const PageRequest& r) = 0;

@@ -753,6 +753,24 @@ def NewMailAppearsWithoutAReload(t):
 
 
 @test
+def AnotherAgentsChangeAppearsWithoutAReload(t):
+    """An open case page shows another agent's change of owner by itself, and says its forms
+    are of the case as it was."""
+    c = t.console
+    c.login(AGENT, PASSWORD)
+    number = t.mc.messages["printer"]["case"]
+    open_case(t, number)
+    c.d.execute_script("window.mailcaseNoReload = 'still here'")
+    t.mc.cli("case", "assign", number, "--owner", AGENT)
+    facts = lambda: c.d.find_element(By.ID, "case-facts").text
+    shown = wait_for(lambda: AGENT in facts() and "changed since the page was opened" in c.body_text(),
+                     timeout=20, step=0.5)
+    check(shown, f"the new owner and the notice appeared within 20 s: {facts()!r}")
+    check(c.d.execute_script("return window.mailcaseNoReload") == "still here", "without reloading the page")
+    check(not c.page_problems(), "the case page: no refusal or script error")
+
+
+@test
 def ALongUnbrokenSubjectKeepsTheListAndTheCaseWithinThePage(t):
     """One customer's subject of 300 letters without a space does not push the case list's
     other columns, or the case page, off the screen."""

@@ -23,6 +23,7 @@
 #include "ingest/pipeline.h"
 #include "mime/filename.h"
 #include "runtime/runtime.h"
+#include "services/case_services.h"
 #include "store/store.h"
 #include "support/test_support.h"
 #include "web/http_server.h"
@@ -970,6 +971,33 @@ TEST_F(CasePages, NewMailAppearsThroughThePoll) {
   EXPECT_NE(fresh->body.find("hx-swap-oob=\"beforeend\""), std::string::npos);
   const auto newest = std::to_string(view("CS0000001").comments.back().id);
   EXPECT_NE(fresh->body.find("after=" + newest), std::string::npos) << "the next poll asks after the newest";
+}
+
+// A change another agent makes (status, owner …) reaches an open case page through its poll:
+// the facts are drawn again and the page says its forms are of the case as it was.
+TEST_F(CasePages, AnotherAgentsChangeAppearsThroughThePoll) {
+  const std::string page = get("/cases/CS0000001")->body;
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(page, m, std::regex("/cases/CS0000001/thread\\?after=([0-9]+)&amp;seen=([0-9]+)")))
+      << page;
+  const std::string poll = "/cases/CS0000001/thread?after=" + m[1].str() + "&seen=" + m[2].str();
+  EXPECT_EQ(get(poll, {{"HX-Request", "true"}})->status, 204) << "nothing changed";
+  EXPECT_NE(page.find("id=\"case-facts\""), std::string::npos);
+  auto closed = rt_->cases().close(services::Actor::agent("ada@corp.example", "api"), "CS0000001");
+  ASSERT_TRUE(closed) << closed.error().message;
+  auto r = get(poll, {{"HX-Request", "true"}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("id=\"case-facts\" hx-swap-oob=\"true\""), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("Closed"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("This case changed since the page was opened"), std::string::npos) << r->body;
+  // The next poll knows the change: nothing new again.
+  ASSERT_TRUE(std::regex_search(r->body, m, std::regex("thread\\?after=([0-9]+)&amp;seen=([0-9]+)")))
+      << r->body;
+  EXPECT_EQ(
+      get("/cases/CS0000001/thread?after=" + m[1].str() + "&seen=" + m[2].str(), {{"HX-Request", "true"}})
+          ->status,
+      204);
 }
 
 }  // namespace

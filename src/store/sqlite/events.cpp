@@ -87,6 +87,13 @@ class Events final : public EventRepository, SqliteRepository {
     return EventCount{qq->integer(0), qq->integer(1)};
   }
 
+  Result<Id> last_event_id(Id case_id) override {
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT ifnull(max(id), 0) FROM events WHERE case_id = ?"));
+    qq->bind(1, case_id);
+    MC_ASSIGN_OR_RETURN(auto row, qq->step());
+    return row ? qq->integer(0) : Id{0};
+  }
+
   Result<Page<Event>> page_events(Id case_id, const PageRequest& r) override {
     MC_RETURN_IF_ERROR(check_page_limit(r.limit));
     const std::string list = "events:" + std::to_string(case_id);

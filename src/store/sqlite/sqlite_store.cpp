@@ -735,6 +735,7 @@ class SqliteStore final : public Store {
   Result<EventCount> count_events(Id case_id, EventAction action) override {
     return repos_.events->count_events(case_id, action);
   }
+  Result<Id> last_event_id(Id case_id) override { return repos_.events->last_event_id(case_id); }
   Result<Page<Event>> page_admin_events(const PageRequest& r) override {
     return repos_.events->page_admin_events(r);
   }
