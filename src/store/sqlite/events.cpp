@@ -88,7 +88,8 @@ class Events final : public EventRepository, SqliteRepository {
   }
 
   Result<Id> last_event_id(Id case_id) override {
-    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT ifnull(max(id), 0) FROM events WHERE case_id = ?"));
+    // The last entry of the case's range of events_case: one step, however many events.
+    MC_ASSIGN_OR_RETURN(auto qq, q("SELECT id FROM events WHERE case_id = ? ORDER BY id DESC LIMIT 1"));
     qq->bind(1, case_id);
     MC_ASSIGN_OR_RETURN(auto row, qq->step());
     return row ? qq->integer(0) : Id{0};
