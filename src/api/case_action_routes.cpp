@@ -33,12 +33,6 @@ std::string case_path(const std::string& number) {
   return "/api/v1/cases/" + number;
 }
 
-// One PurgeSchedule for the process: the purge of old keys runs at most once a minute.
-web::PurgeSchedule& purge_schedule() {
-  static web::PurgeSchedule p;
-  return p;
-}
-
 // The id of the request's API token (authed() has accepted it): Idempotency-Keys are per token.
 Result<store::Id> token_id_of(Context& ctx, const httplib::Request& req) {
   MC_ASSIGN_OR_RETURN(auto token, access::parse_bearer(header(req, "Authorization").value_or("")));
@@ -94,7 +88,8 @@ void idempotent(Context& ctx, const httplib::Request& req, httplib::Response& re
   answer.body = res.body;
   for (const auto& [name, value] : res.headers)
     if (web::replayed_header(name)) answer.headers.emplace_back(name, value);
-  if (auto done = web::finish_idempotent(ctx.store, token_id, *key, answer, now, purge_schedule()); !done)
+  if (auto done = web::finish_idempotent(ctx.store, token_id, *key, answer, now, web::key_purge_schedule());
+      !done)
     spdlog::warn("api: cannot keep the answer of an Idempotency-Key: {}", done.error().message);
 }
 

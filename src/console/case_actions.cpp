@@ -112,11 +112,6 @@ std::optional<OnceKey> once_key_of(const Viewer& v, const httplib::Request& req)
   return OnceKey{-v.agent.id, key, web::request_digest("POST", req.path, what)};
 }
 
-web::PurgeSchedule& once_purge() {
-  static web::PurgeSchedule schedule;
-  return schedule;
-}
-
 enum class SentBefore { kNo, kSame, kOther };
 
 // In the comment's unit of work, before it writes: whether the form's key was sent
@@ -124,8 +119,8 @@ enum class SentBefore { kNo, kSame, kOther };
 // answered with `location`, so that the key and the comment commit together or not at all.
 Result<SentBefore> claim_once(store::UnitOfWork& w, const OnceKey& once, const std::string& location,
                               int64_t now) {
-  MC_ASSIGN_OR_RETURN(auto found, w.idempotency().find_key(once.owner, once.key));
-  switch (web::judge_key(found, once.digest, now)) {
+  MC_ASSIGN_OR_RETURN(auto start, web::judge_and_claim(w, once.owner, once.key, once.digest, now));
+  switch (start.verdict) {
     case web::KeyVerdict::kReplay:
       return SentBefore::kSame;
     case web::KeyVerdict::kInProgress:
@@ -134,16 +129,8 @@ Result<SentBefore> claim_once(store::UnitOfWork& w, const OnceKey& once, const s
     case web::KeyVerdict::kRun:
       break;
   }
-  if (found) MC_RETURN_IF_ERROR(w.idempotency().release_key(once.owner, once.key));  // a day old
-  store::IdempotencyRecord r;
-  r.token_id = once.owner;
-  r.key = once.key;
-  r.request_digest = once.digest;
-  r.created_at = now;
-  MC_RETURN_IF_ERROR(w.idempotency().claim_key(r));
   MC_RETURN_IF_ERROR(w.idempotency().answer_key(once.owner, once.key, {303, {{"Location", location}}, ""}));
-  if (once_purge().due(now))
-    MC_RETURN_IF_ERROR(w.idempotency().purge_keys(now - web::kIdempotencyKeepSeconds));
+  MC_RETURN_IF_ERROR(web::purge_keys_if_due(w, now, web::key_purge_schedule()));
   return SentBefore::kNo;
 }
 

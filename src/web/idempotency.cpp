@@ -56,9 +56,13 @@ bool PurgeSchedule::due(int64_t now) {
   return false;
 }
 
-Result<KeyStart> begin_idempotent(store::Store& store, store::Id token_id, std::string_view key,
-                                  std::string_view digest, int64_t now) {
-  MC_ASSIGN_OR_RETURN(auto w, store.open_unit(store::Access::kWrite));
+PurgeSchedule& key_purge_schedule() {
+  static PurgeSchedule schedule;
+  return schedule;
+}
+
+Result<KeyStart> judge_and_claim(store::UnitOfWork& w, store::Id token_id, std::string_view key,
+                                 std::string_view digest, int64_t now) {
   MC_ASSIGN_OR_RETURN(auto found, w.idempotency().find_key(token_id, key));
   KeyStart start;
   start.verdict = judge_key(found, digest, now);
@@ -71,8 +75,20 @@ Result<KeyStart> begin_idempotent(store::Store& store, store::Id token_id, std::
   r.request_digest = std::string(digest);
   r.created_at = now;
   MC_RETURN_IF_ERROR(w.idempotency().claim_key(r));
-  MC_RETURN_IF_ERROR(w.commit());
   return start;
+}
+
+Result<KeyStart> begin_idempotent(store::Store& store, store::Id token_id, std::string_view key,
+                                  std::string_view digest, int64_t now) {
+  MC_ASSIGN_OR_RETURN(auto w, store.open_unit(store::Access::kWrite));
+  MC_ASSIGN_OR_RETURN(auto start, judge_and_claim(w, token_id, key, digest, now));
+  if (start.verdict == KeyVerdict::kRun) MC_RETURN_IF_ERROR(w.commit());
+  return start;
+}
+
+Status purge_keys_if_due(store::UnitOfWork& w, int64_t now, PurgeSchedule& purge) {
+  if (purge.due(now)) MC_RETURN_IF_ERROR(w.idempotency().purge_keys(now - kIdempotencyKeepSeconds));
+  return {};
 }
 
 Status finish_idempotent(store::Store& store, store::Id token_id, std::string_view key,
@@ -83,7 +99,7 @@ Status finish_idempotent(store::Store& store, store::Id token_id, std::string_vi
   } else {
     MC_RETURN_IF_ERROR(w.idempotency().release_key(token_id, key));
   }
-  if (purge.due(now)) MC_RETURN_IF_ERROR(w.idempotency().purge_keys(now - kIdempotencyKeepSeconds));
+  MC_RETURN_IF_ERROR(purge_keys_if_due(w, now, purge));
   return w.commit();
 }
 

@@ -61,6 +61,9 @@ class PurgeSchedule {
  private:
   std::atomic<int64_t> last_{INT64_MIN};
 };
+// The process's one schedule for the store's idempotency keys, whoever keeps them (the
+// API's Idempotency-Key, the console's one-time form keys).
+PurgeSchedule& key_purge_schedule();
 
 // ---- adapter -------------------------------------------------------------------------
 
@@ -68,12 +71,19 @@ struct KeyStart {
   KeyVerdict verdict = KeyVerdict::kRun;
   store::IdempotentAnswer replay;  // kReplay: the answer to send again
 };
-// Judges the key in one write unit and, for kRun, claims it as in progress and commits,
-// so that a second request with the key, now or from another node, finds the claim.
+// In the caller's write unit: judges the key and, for kRun, claims it as in progress
+// (a row past its day or abandoned is released first). What else the unit writes
+// commits with the claim or not at all.
+[[nodiscard]] Result<KeyStart> judge_and_claim(store::UnitOfWork& w, store::Id token_id, std::string_view key,
+                                               std::string_view digest, int64_t now);
+// judge_and_claim in a unit of its own, committed for kRun, so that a second request with
+// the key, now or from another node, finds the claim while this one runs.
 [[nodiscard]] Result<KeyStart> begin_idempotent(store::Store& store, store::Id token_id, std::string_view key,
                                                 std::string_view digest, int64_t now);
+// In the caller's write unit: when purge says it is due, rows older than a day go.
+[[nodiscard]] Status purge_keys_if_due(store::UnitOfWork& w, int64_t now, PurgeSchedule& purge);
 // After the request ran (kRun): keeps its answer for replay, or releases the key when
-// keeps_answer says no. When purge says it is due, rows older than a day go too.
+// keeps_answer says no; then purge_keys_if_due.
 [[nodiscard]] Status finish_idempotent(store::Store& store, store::Id token_id, std::string_view key,
                                        const store::IdempotentAnswer& answer, int64_t now,
                                        PurgeSchedule& purge);

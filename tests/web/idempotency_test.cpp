@@ -123,6 +123,32 @@ TEST_F(IdempotencyAdapterTest, TheFirstRequestRunsAndARetryGetsItsAnswer) {
   EXPECT_EQ(mine->verdict, KeyVerdict::kRun);
 }
 
+// A key claimed inside a caller's unit (the console's comment forms) stands or falls with
+// what that unit writes: a unit that does not commit leaves the key unclaimed.
+TEST_F(IdempotencyAdapterTest, AKeyClaimedInAUnitThatDoesNotCommitIsNotClaimed) {
+  const auto d = request_digest("POST", "/cases/CS0000001/reply", "text");
+  {
+    auto w = store_->open_unit(store::Access::kWrite);
+    ASSERT_TRUE(w);
+    auto start = judge_and_claim(*w, -3, "form-1", d, kNow);
+    ASSERT_TRUE(start) << start.error().message;
+    EXPECT_EQ(start->verdict, KeyVerdict::kRun);
+  }  // rolled back
+  {
+    auto w = store_->open_unit(store::Access::kWrite);
+    ASSERT_TRUE(w);
+    auto again = judge_and_claim(*w, -3, "form-1", d, kNow + 1);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->verdict, KeyVerdict::kRun);
+    ASSERT_TRUE(w->commit());
+  }
+  auto w = store_->open_unit(store::Access::kWrite);
+  ASSERT_TRUE(w);
+  auto third = judge_and_claim(*w, -3, "form-1", d, kNow + 2);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->verdict, KeyVerdict::kInProgress);
+}
+
 TEST_F(IdempotencyAdapterTest, AServerErrorIsNotKeptSoARetryRunsAgain) {
   const auto d = request_digest("POST", "/x", "");
   ASSERT_EQ(begin_idempotent(*store_, 1, "k", d, kNow)->verdict, KeyVerdict::kRun);
