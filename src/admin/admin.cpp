@@ -406,30 +406,40 @@ Result<std::optional<store::RoutingAddress>> find_routing_address(store::Store& 
   return std::optional<store::RoutingAddress>();
 }
 
-Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::string_view email) {
-  MC_ASSIGN_OR_RETURN(auto found, find_routing_address(st, email));
-  if (found) return std::move(*found);
-  store::RoutingAddress fresh;
-  fresh.email = std::string(text::trim(email));
-  return fresh;
-}
-
-Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a,
-                                                  std::string_view actor) {
-  if (auto bad = check_routing_address(a)) return tl::unexpected(invalid_error(*bad));
-  a.email = text::normalize_email(text::trim(a.email));
+Result<PutRoutingAddress> change_routing_address(store::Store& st, std::string_view email,
+                                                 const std::function<void(store::RoutingAddress&)>& change,
+                                                 std::string_view actor) {
+  const std::string key = text::normalize_email(text::trim(email));
+  PutRoutingAddress put;
   MC_RETURN_IF_ERROR(in_unit(st, [&](store::UnitOfWork& u) -> Status {
-    MC_RETURN_IF_ERROR(check_process_exists(u, a.process));
     // Routing addresses are few (a help desk's): the list tells a new one from a change.
     MC_ASSIGN_OR_RETURN(auto all, u.routing().list_addresses());
-    const bool known = std::any_of(all.begin(), all.end(), [&](const store::RoutingAddress& r) {
-      return text::normalize_email(r.email) == a.email;
+    const auto there = std::find_if(all.begin(), all.end(), [&](const store::RoutingAddress& r) {
+      return text::normalize_email(r.email) == key;
     });
+    put.added = there == all.end();
+    store::RoutingAddress a;
+    if (put.added)
+      a.email = std::string(text::trim(email));
+    else
+      a = std::move(*there);
+    change(a);
+    if (auto bad = check_routing_address(a)) return tl::unexpected(invalid_error(*bad));
+    a.email = text::normalize_email(text::trim(a.email));
+    if (a.email != key) return fail(ErrorCode::kInvalidInput, "email: a change may not give another address");
+    MC_RETURN_IF_ERROR(check_process_exists(u, a.process));
     MC_RETURN_IF_ERROR(u.routing().put_address(a));
-    return record_config_change(u, actor, "routing_address", a.email, known ? "changed" : "added",
+    put.address = a;
+    return record_config_change(u, actor, "routing_address", a.email, put.added ? "added" : "changed",
                                 {{"queue", a.queue}, {"unknown_sender", a.unknown_sender}});
   }));
-  return a;
+  return put;
+}
+
+Result<PutRoutingAddress> put_routing_address(store::Store& st, const store::RoutingAddress& a,
+                                              std::string_view actor) {
+  return change_routing_address(
+      st, a.email, [&](store::RoutingAddress& r) { r = a; }, actor);
 }
 
 Status remove_routing_address(store::Store& st, std::string_view email, std::string_view actor) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -124,12 +125,20 @@ Result<store::Account> update_account(store::Store& st, store::Id id, const Acco
 
 // email normalized; unknown_sender create|hold; the texts bounded.
 std::optional<Invalid> check_routing_address(const store::RoutingAddress& a);
-// Adds or replaces the address (its email normalized); returns it as stored.
-Result<store::RoutingAddress> put_routing_address(store::Store& st, store::RoutingAddress a,
-                                                  std::string_view actor = kCliActor);
-// The routing address `email` as stored, or a new one of that email with the defaults:
-// what a change starts from, so that the settings it does not give are kept.
-Result<store::RoutingAddress> routing_address_or_new(store::Store& st, std::string_view email);
+struct PutRoutingAddress {
+  store::RoutingAddress address;  // as stored
+  bool added = false;             // a new address, not a change of one there was
+};
+// In one write unit: reads the address `email` (any letter case), or starts from a new
+// one of that email with the defaults; applies `change`; checks and writes it (its email
+// normalized). What `change` does not touch is kept, and the read and the write see the
+// same store, so that two changes of one address at once are not told "added" twice.
+[[nodiscard]] Result<PutRoutingAddress> change_routing_address(
+    store::Store& st, std::string_view email, const std::function<void(store::RoutingAddress&)>& change,
+    std::string_view actor = kCliActor);
+// Adds or replaces the address as a whole (change_routing_address giving every setting).
+[[nodiscard]] Result<PutRoutingAddress> put_routing_address(store::Store& st, const store::RoutingAddress& a,
+                                                            std::string_view actor = kCliActor);
 // The routing address `email` as stored (any letter case), or nullopt.
 Result<std::optional<store::RoutingAddress>> find_routing_address(store::Store& st, std::string_view email);
 // kNotFound when absent.

@@ -223,28 +223,24 @@ void put_address(Context& ctx, const store::Agent& by, const httplib::Request& r
   MC_API_FIELD(authserv_ids, string_list_field(*body, "authserv_ids", 20, 255));
   MC_API_FIELD(api, bool_field(*body, "api"));
   // An address there is keeps what the request does not give (as `address add` does).
-  auto found = admin::find_routing_address(ctx.store, email->value_or(""));
-  if (!found) return send_failure(res, found.error());
-  const bool known = found->has_value();
-  auto base = known ? std::move(**found) : admin::routing_address_or_new(ctx.store, email->value_or(""));
-  if (!base) return send_failure(res, base.error());
-  store::RoutingAddress a = *base;
-  if (*queue) a.queue = **queue;
-  if (*product) a.product = **product;
-  if (*priority) a.priority = **priority;
-  if (*prefix) a.subject_prefix = **prefix;
-  if (*unknown) a.unknown_sender = **unknown;
-  if (*creates) a.creates_cases = **creates;
-  if (*process) a.process = **process;
-  if (*authserv_ids) a.authserv_ids = **authserv_ids;
-  if (*api) a.api = **api;
-  if (auto bad = admin::check_routing_address(a))
-    return send_problem(res, field_problem(bad->field, bad->message));
-  auto put = admin::put_routing_address(ctx.store, a, by.email);
+  auto put = admin::change_routing_address(
+      ctx.store, email->value_or(""),
+      [&](store::RoutingAddress& a) {
+        if (*queue) a.queue = **queue;
+        if (*product) a.product = **product;
+        if (*priority) a.priority = **priority;
+        if (*prefix) a.subject_prefix = **prefix;
+        if (*unknown) a.unknown_sender = **unknown;
+        if (*creates) a.creates_cases = **creates;
+        if (*process) a.process = **process;
+        if (*authserv_ids) a.authserv_ids = **authserv_ids;
+        if (*api) a.api = **api;
+      },
+      by.email);
   if (!put) return send_failure(res, put.error());
   // A new address is created (201, where it is); one there was is changed (200).
-  res.set_header("Location", "/api/v1/routing-addresses/" + text::url_encode(put->email, "@"));
-  send_json(res, known ? 200 : 201, present::address_json(*put));
+  res.set_header("Location", "/api/v1/routing-addresses/" + text::url_encode(put->address.email, "@"));
+  send_json(res, put->added ? 201 : 200, present::address_json(put->address));
 }
 
 void show_address(Context& ctx, const std::string& email, httplib::Response& res) {

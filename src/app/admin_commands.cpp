@@ -256,32 +256,25 @@ void register_admin_commands(CLI::App& app, Globals& g) {
       g.action = [&g, a, creates, api, given] {
         auto p = open_runtime(g);
         if (!p) return;
-        auto base = admin::routing_address_or_new(p->store(), a->email);
-        if (!base) {
-          print_error(base.error());
-          g.exit_code = exit_code_for(base.error());
-          return;
-        }
-        store::RoutingAddress r = *base;
         auto has = [&](const char* name) { return given->count(name) > 0; };
-        if (has("--queue")) r.queue = a->queue;
-        if (has("--product")) r.product = a->product;
-        if (has("--priority")) r.priority = a->priority;
-        if (has("--process")) r.process = a->process;
-        if (has("--creates-cases")) r.creates_cases = *creates == "yes";
-        if (has("--subject-prefix")) r.subject_prefix = a->subject_prefix;
-        if (has("--unknown-sender")) r.unknown_sender = a->unknown_sender;
-        if (has("--authserv-id")) r.authserv_ids = a->authserv_ids;
-        if (has("--api")) r.api = *api == "yes";
-        *a = r;
-        auto put = admin::put_routing_address(p->store(), *a);
+        auto put = admin::change_routing_address(p->store(), a->email, [&](store::RoutingAddress& r) {
+          if (has("--queue")) r.queue = a->queue;
+          if (has("--product")) r.product = a->product;
+          if (has("--priority")) r.priority = a->priority;
+          if (has("--process")) r.process = a->process;
+          if (has("--creates-cases")) r.creates_cases = *creates == "yes";
+          if (has("--subject-prefix")) r.subject_prefix = a->subject_prefix;
+          if (has("--unknown-sender")) r.unknown_sender = a->unknown_sender;
+          if (has("--authserv-id")) r.authserv_ids = a->authserv_ids;
+          if (has("--api")) r.api = *api == "yes";
+        });
         if (!put) {
           print_error(put.error());
           g.exit_code =
               put.error().code == ErrorCode::kInvalidInput ? kExitUsage : exit_code_for(put.error());
           return;
         }
-        a->email = put->email;
+        a->email = put->address.email;
         std::cout << "address " << a->email << "\n";
       };
     });

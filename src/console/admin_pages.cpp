@@ -172,8 +172,8 @@ void addresses_post(Context& ctx, const Viewer& v, const httplib::Request& req, 
         notice("", parsed.invalid->field + ": " + parsed.invalid->message + ". Nothing was changed."), f);
   auto put = admin::put_routing_address(ctx.store, parsed.address, v.agent.email);
   if (!put) return addresses_page(ctx, v, res, 422, notice("", failure_text(put.error())), f);
-  spdlog::info("console: {} saved the routing address {}", v.agent.email, put->email);
-  redirect(res, "/admin/addresses?saved=" + url_encode(put->email));
+  spdlog::info("console: {} saved the routing address {}", v.agent.email, put->address.email);
+  redirect(res, "/admin/addresses?saved=" + url_encode(put->address.email));
 }
 
 void addresses_remove(Context& ctx, const Viewer& v, const httplib::Request& req, httplib::Response& res) {

@@ -390,11 +390,45 @@ TEST_F(Admin, RoutingAddressesAreCheckedPutAndRemoved) {
   a.queue = "Hardware";
   auto put = put_routing_address(*store_, a);
   ASSERT_TRUE(put) << put.error().message;
-  EXPECT_EQ(put->email, "help@corp.example");
+  EXPECT_EQ(put->address.email, "help@corp.example");
+  EXPECT_TRUE(put->added);
   ASSERT_TRUE(remove_routing_address(*store_, "HELP@corp.example"));
   auto gone = remove_routing_address(*store_, "help@corp.example");
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+}
+
+// A change of an address there is keeps what it does not touch, and says it changed one;
+// a change that would fail its checks writes nothing.
+TEST_F(Admin, ARoutingAddressChangeKeepsWhatItDoesNotTouch) {
+  auto first = change_routing_address(*store_, " Sales@Corp.example", [](store::RoutingAddress& a) {
+    a.queue = "Sales";
+    a.subject_prefix = "[Sales]";
+  });
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_TRUE(first->added);
+  EXPECT_EQ(first->address.email, "sales@corp.example");
+  auto second = change_routing_address(*store_, "SALES@corp.example",
+                                       [](store::RoutingAddress& a) { a.priority = "High"; });
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_FALSE(second->added);
+  EXPECT_EQ(second->address.queue, "Sales");
+  EXPECT_EQ(second->address.subject_prefix, "[Sales]");
+  EXPECT_EQ(second->address.priority, "High");
+  auto bad = change_routing_address(*store_, "sales@corp.example",
+                                    [](store::RoutingAddress& a) { a.unknown_sender = "drop"; });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidInput);
+  EXPECT_TRUE(bad.error().message.starts_with("unknown_sender: ")) << bad.error().message;
+  auto other = change_routing_address(*store_, "sales@corp.example",
+                                      [](store::RoutingAddress& a) { a.email = "billing@corp.example"; });
+  ASSERT_FALSE(other);
+  auto stored = find_routing_address(*store_, "sales@corp.example");
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->unknown_sender, second->address.unknown_sender);
+  auto billing = find_routing_address(*store_, "billing@corp.example");
+  ASSERT_TRUE(billing);
+  EXPECT_FALSE(*billing);
 }
 
 TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
