@@ -257,8 +257,9 @@ void remove_participant_action(Context& ctx, const Viewer& v, const httplib::Req
   if (email.empty() || email.size() > 254)
     return show_case(ctx, v, req, res, number, 422, "Choose the participant to remove from the list.");
   auto result = ctx.cases.remove_participant(actor_of(v), number, email);
-  if (!result && result.error().code == ErrorCode::kNotFound &&
-      result.error().message.starts_with("no participant"))
+  // A case that is not there gets show_case's own 404 page; a case that is has no such
+  // participant.
+  if (!result && result.error().code == ErrorCode::kNotFound)
     return show_case(ctx, v, req, res, number, 404,
                      "That address is not a participant of this case (any more).");
   if (!result)

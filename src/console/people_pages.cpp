@@ -348,8 +348,9 @@ void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
 }
 
 // "Merge A into B?": both contacts as they are, a button that merges and a way back.
-void merge_confirm_page(Context& ctx, const Viewer& v, Rs res, store::Id id, const store::Contact& into,
-                        const std::string& named) {
+// The form carries the number of the contact shown, not what was typed: an address that
+// moves to another contact before the click does not take the merge there.
+void merge_confirm_page(Context& ctx, const Viewer& v, Rs res, store::Id id, const store::Contact& into) {
   auto found = admin::contact_named(ctx.store, std::to_string(id));
   if (!found && found.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "There is no such contact.");
@@ -369,7 +370,7 @@ void merge_confirm_page(Context& ctx, const Viewer& v, Rs res, store::Id id, con
       "href=\"/contacts/{}\">Cancel</a></div>"
       "</form>",
       name_of(gone), name_of(into), gone.id, name_of(gone), addresses_html(gone.emails), into.id,
-      name_of(into), addresses_html(into.emails), gone.id, csrf_field(v), named, gone.id);
+      name_of(into), addresses_html(into.emails), gone.id, csrf_field(v), into.id, gone.id);
   send_page(res, 200, v, "Merge " + name_of(gone) + "?", "contacts", body);
 }
 
@@ -388,7 +389,7 @@ void merge_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
   // A merge cannot be undone: the agent sees whom the typed address or number names, both
   // contacts side by side, and confirms (a contact named as itself is refused below).
   if (form_value(req, "confirm") != "yes" && into->id != id)
-    return merge_confirm_page(ctx, v, res, id, *into, named);
+    return merge_confirm_page(ctx, v, res, id, *into);
   auto c = admin::merge_contact(ctx.store, id, into->id, v.agent.email);
   if (!c && c.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "There is no such contact.");

@@ -276,6 +276,26 @@ TEST_F(PeoplePagesTest, AnAgentMergesTwoContactsOfOnePerson) {
   EXPECT_EQ(contact_id("ann.s@home.example"), ann_);
 }
 
+// The confirmation merges into the contact it showed: an address that moved to another
+// contact between the question and the click does not take the merge with it.
+TEST_F(PeoplePagesTest, AConfirmedMergeGoesToTheContactThatWasShown) {
+  const std::string carl_path = "/contacts/" + std::to_string(carl_);
+  auto asked = post(carl_path + "/merge", {{"into", "ann@customer.example"}});
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  EXPECT_TRUE(asked.has("Merge Carl into Ann Smith?")) << asked.body;
+  EXPECT_TRUE(asked.has("name=\"into\" value=\"" + std::to_string(ann_) + "\"")) << asked.body;
+  // Meanwhile another agent makes a new contact of Ann's and merges Ann Smith into it.
+  ASSERT_EQ(cli({"contact", "add", "--name", "Ann S.", "--email", "ann.smith@new.example"}).exit_code, 0);
+  ASSERT_EQ(cli({"contact", "merge", "ann@customer.example", "ann.smith@new.example"}).exit_code, 0);
+  const store::Id moved_to = contact_id("ann@customer.example");
+  ASSERT_NE(moved_to, ann_);
+  auto confirmed = post(carl_path + "/merge", {{"into", std::to_string(ann_)}, {"confirm", "yes"}});
+  EXPECT_EQ(confirmed.status, 422) << confirmed.body;
+  EXPECT_EQ(contact(carl_).emails, std::vector<std::string>{"carl@other.example"}) << "nothing merged";
+  EXPECT_EQ(contact(moved_to).emails,
+            (std::vector<std::string>{"ann.smith@new.example", "ann@customer.example"}));
+}
+
 TEST_F(PeoplePagesTest, AnAdminRemovesAContactWithoutCases) {
   ASSERT_EQ(
       cli({"agent", "add", "--name", "Ada", "--email", "ada@corp.example", "--role", "admin"}).exit_code, 0);
