@@ -42,24 +42,33 @@ std::string return_path(const httplib::Request& req) {
   return "/";
 }
 
+// "scheme://host[:port]" of an absolute URL, in lower case; "" when it has none.
+std::string origin_of(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos || scheme == 0) return {};
+  const size_t end = url.find_first_of("/?#", scheme + 3);
+  return text::ascii_lower(url.substr(0, end));
+}
+
 // The page a form was sent from, to go back to after logging in again: the Referer's path
-// when it names this host (browsers send it to the same origin: Referrer-Policy
-// same-origin), else the queues.
-std::string form_page_path(const httplib::Request& req) {
+// when the Referer is of this console (browsers send it to the same origin:
+// Referrer-Policy same-origin) — its origin is http.public_url's, or its host is the
+// request's Host — else the queues.
+std::string form_page_path(const httplib::Request& req, std::string_view public_url) {
   const std::string referer = req.get_header_value("Referer");
-  const std::string host = req.get_header_value("Host");
-  const size_t scheme = referer.find("://");
-  if (scheme == std::string::npos || host.empty()) return "/";
-  const size_t path = referer.find('/', scheme + 3);
-  if (path == std::string::npos || referer.substr(scheme + 3, path - scheme - 3) != host) return "/";
-  const std::string local = referer.substr(path);
-  return is_local_path(local) ? local : "/";
+  const std::string origin = origin_of(referer);
+  if (origin.empty()) return "/";
+  const std::string host = text::ascii_lower(req.get_header_value("Host"));
+  const bool ours =
+      origin == origin_of(public_url) || (!host.empty() && origin.substr(origin.find("://") + 3) == host);
+  const std::string local = referer.substr(origin.size());
+  return ours && is_local_path(local) ? local : "/";
 }
 
 // The page for a form sent after its session ended: nothing was done, and the text the
 // agent typed (a reply, a note) is on the page to copy, so that it is not lost.
-Html session_ended_html(const httplib::Request& req) {
-  const std::string login = "/login?next=" + text::url_encode(form_page_path(req), "/");
+Html session_ended_html(const httplib::Request& req, std::string_view public_url) {
+  const std::string login = "/login?next=" + text::url_encode(form_page_path(req, public_url), "/");
   Html out = html(
       "<h1>Log in</h1><p>Your session has ended, and nothing was changed. <a href=\"{}\" target=\"_blank\" "
       "rel=\"noopener\">Log in</a> (a new tab opens) and send the form again.</p>",
@@ -121,7 +130,7 @@ web::HttpServer::Handler page(Context& ctx, Need need, PageHandler h, Use use) {
         res.set_header("HX-Redirect", login);
         send_fragment(res, 401, html("<p>Please log in again.</p>"));
       } else if (changes_state(req)) {
-        send_bare_page(res, 401, "Log in", session_ended_html(req));
+        send_bare_page(res, 401, "Log in", session_ended_html(req, effective_public_url(ctx.cfg)));
       } else {
         redirect(res, login);
       }

@@ -632,6 +632,18 @@ TEST_F(CasePages, AReplySentAfterTheSessionEndedIsGivenBack) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body.find("evil.example"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("/login?next=/\""), std::string::npos) << r->body;
+  // Behind a proxy that passes its own Host, the Referer is of the console's public URL.
+  cfg_.http.public_url = "https://Help.example.com/";
+  h = cookies();
+  h.emplace("Referer", "https://help.example.com/cases/CS0000001?done=reply");
+  r = cli_->Post("/cases/CS0000001/reply", h, items);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("/login?next=/cases/CS0000001%3Fdone%3Dreply\""), std::string::npos) << r->body;
+  h = cookies();
+  h.emplace("Referer", "https://help.example.com.evil.example/cases/CS0000001");
+  r = cli_->Post("/cases/CS0000001/reply", h, items);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("/login?next=/\""), std::string::npos) << r->body;
 }
 
 // A reply over the console's limit (a large attachment) is refused from its head with a
