@@ -330,12 +330,13 @@ Status record_config_change(store::UnitOfWork& u, std::string_view actor, std::s
 }
 
 Result<store::Account> update_account(store::Store& st, store::Id id, const AccountPatch& patch,
-                                      std::string_view actor) {
+                                      std::string_view actor, const Expect<store::Account>& expect) {
   if (auto bad = check_account_patch(patch)) return tl::unexpected(invalid_error(*bad));
   store::Account a;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_ASSIGN_OR_RETURN(auto found, u.accounts().get_account(id));
     if (!found) return fail(ErrorCode::kNotFound, "no account " + std::to_string(id));
+    MC_RETURN_IF_ERROR(check_expect(expect, *found));
     a = std::move(*found);
     if (patch.name) a.name = std::string(text::trim(*patch.name));
     if (patch.support_level) a.support_level = std::string(text::trim(*patch.support_level));
@@ -597,7 +598,7 @@ Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::str
 }
 
 Result<store::Agent> update_agent(store::Store& st, std::string_view email, const AgentChange& change,
-                                  std::string_view actor) {
+                                  std::string_view actor, const Expect<store::Agent>& expect) {
   const auto key = text::normalize_email(email);
   const auto& active = change.active;
   const auto& role = change.role;
@@ -610,6 +611,7 @@ Result<store::Agent> update_agent(store::Store& st, std::string_view email, cons
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_ASSIGN_OR_RETURN(auto found, u.agents().find_agent_by_email(key));
     if (!found) return fail(ErrorCode::kNotFound, "no agent " + key);
+    MC_RETURN_IF_ERROR(check_expect(expect, *found));
     out = *found;
     const bool admin_now = out.active && out.role == store::AgentRole::kAdmin;
     const bool admin_after =
@@ -654,6 +656,11 @@ Result<store::Agent> update_agent(store::Store& st, std::string_view email, cons
            .details = {
                {"email", key}, {"from", store::to_string(out.role)}, {"to", store::to_string(*role)}}}));
       out.role = *role;
+    }
+    if (change.notify) {
+      MC_RETURN_IF_ERROR(u.queues().set_agent_notify(key, *change.notify));
+      MC_ASSIGN_OR_RETURN(auto now, u.agents().find_agent_by_email(key));
+      if (now) out = *now;
     }
     return {};
   });

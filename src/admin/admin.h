@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/expect.h"
 #include "store/agents.h"
 #include "store/model.h"
 #include "store/store.h"
@@ -119,7 +120,8 @@ std::optional<Invalid> check_account_patch(const AccountPatch& p);
 // kNotFound for no such account; kConflict when the new name or an address is another
 // account's. Mail from then on is routed and matched by the rules with the new values.
 Result<store::Account> update_account(store::Store& st, store::Id id, const AccountPatch& patch,
-                                      std::string_view actor = kCliActor);
+                                      std::string_view actor = kCliActor,
+                                      const Expect<store::Account>& expect = {});
 
 // ---- routing addresses
 
@@ -189,15 +191,17 @@ struct AgentChange {
   std::optional<bool> active;
   std::optional<store::AgentRole> role;
   std::optional<std::string> name;  // as agent_from takes it (trimmed, 1..kMaxNameBytes, one line)
+  std::optional<store::NotifySettingsPatch> notify;  // the agent's notification settings
 };
 // Sets active (with its agent_enabled / agent_disabled event), the role (agent_role_changed)
-// and the name (agent_renamed), each when given and different; returns the agent as stored.
+// and the name (agent_renamed), each when given and different, and the notification
+// settings given, in one unit; returns the agent as stored.
 // A disabled agent's console sessions end in the same commit. kNotFound when the email is
 // no agent's; kInvalidInput for a name agent_from refuses; kConflict when the change would
 // leave no active administrator (the last one disabled or made an agent): nobody could
 // then manage agents, tokens or rules from the console or the API.
 Result<store::Agent> update_agent(store::Store& st, std::string_view email, const AgentChange& change,
-                                  std::string_view actor);
+                                  std::string_view actor, const Expect<store::Agent>& expect = {});
 // Sets the agent's password to `hash` (access::hash_password's; empty: none, the agent
 // cannot log in) with its agent_password_set event, by `actor`, and ends every console
 // session made with the old one, in one commit: whoever reset a password because it

@@ -84,11 +84,12 @@ alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange&
 }
 
 Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view name, const AlertRuleChange& c,
-                                            std::string_view actor) {
+                                            std::string_view actor, const Expect<alerts::AlertRule>& expect) {
   MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
   MC_ASSIGN_OR_RETURN(auto all, u.alerts().list_alert_rules());
   auto it = std::find_if(all.begin(), all.end(), [&](const alerts::AlertRule& r) { return r.name == name; });
   if (it == all.end()) return fail(ErrorCode::kNotFound, "no alert rule " + std::string(name));
+  MC_RETURN_IF_ERROR(check_expect(expect, *it));
   auto r = changed_alert_rule(*it, c);
   MC_RETURN_IF_ERROR(alerts::check_rule(r));
   MC_RETURN_IF_ERROR(resolve_account(u, r));

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/expect.h"
 #include "alerts/rule_set.h"
 #include "store/store.h"
 
@@ -38,7 +39,8 @@ alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange&
 // result, with an alert_rule_changed event that keeps the rule as it now is; running
 // servers use it from their next mail. Returns it as stored.
 Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view name, const AlertRuleChange& c,
-                                            std::string_view actor);
+                                            std::string_view actor,
+                                            const Expect<alerts::AlertRule>& expect = {});
 // The cases its alerts opened stay.
 Status remove_alert_rule(store::Store& st, std::string_view name, std::string_view actor);
 

@@ -95,47 +95,69 @@ Result<std::vector<rules::Rule>> list_rules(store::Store& st) {
   return unit.rules().list_rules();
 }
 
-Result<rules::Rule> set_rule_enabled(store::Store& st, std::string_view name, bool enabled,
-                                     std::string_view actor) {
+namespace {
+
+Status set_enabled_in(store::UnitOfWork& u, std::string_view name, bool enabled, std::string_view actor) {
+  MC_RETURN_IF_ERROR(u.rules().set_rule_enabled(name, enabled));
+  return rule_event(u, actor, store::EventAction::kRuleChanged,
+                    {{"rule", std::string(name)}, {"change", enabled ? "enabled" : "disabled"}});
+}
+
+Status move_in(store::UnitOfWork& u, std::string_view name, int position, std::string_view actor) {
+  if (position < 1) return fail(ErrorCode::kInvalidInput, "--position: 1 or more");
+  MC_RETURN_IF_ERROR(u.rules().move_rule(name, position));
+  MC_ASSIGN_OR_RETURN(auto moved, rule_in(u, name));
+  return rule_event(
+      u, actor, store::EventAction::kRuleChanged,
+      {{"rule", moved.name}, {"change", "moved"}, {"position", std::to_string(moved.position)}});
+}
+
+// r: checked by the caller.
+Status change_in(store::UnitOfWork& u, std::string_view name, rules::Rule r, std::string_view actor) {
+  MC_RETURN_IF_ERROR(owner_as_stored(u, r));
+  MC_RETURN_IF_ERROR(u.rules().change_rule(name, r));
+  MC_ASSIGN_OR_RETURN(auto changed, rule_in(u, name));
+  // What it does now, as rule_added says it.
+  auto details = rule_details(changed);
+  details["change"] = "changed";
+  return rule_event(u, actor, store::EventAction::kRuleChanged, std::move(details));
+}
+
+}  // namespace
+
+Result<rules::Rule> patch_rule(store::Store& st, std::string_view name, const RulePatch& p,
+                               std::string_view actor, const Expect<rules::Rule>& expect) {
+  std::optional<rules::Rule> does = p.does;
+  if (does) {
+    does->name = std::string(name);
+    MC_RETURN_IF_ERROR(rules::check_rule(*does));
+  }
+  if (p.position && *p.position < 1) return fail(ErrorCode::kInvalidInput, "--position: 1 or more");
   rules::Rule out;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
-    MC_RETURN_IF_ERROR(u.rules().set_rule_enabled(name, enabled));
+    MC_ASSIGN_OR_RETURN(auto current, rule_in(u, name));
+    MC_RETURN_IF_ERROR(check_expect(expect, current));
+    if (does) MC_RETURN_IF_ERROR(change_in(u, name, *does, actor));
+    if (p.enabled) MC_RETURN_IF_ERROR(set_enabled_in(u, name, *p.enabled, actor));
+    if (p.position) MC_RETURN_IF_ERROR(move_in(u, name, *p.position, actor));
     MC_ASSIGN_OR_RETURN(out, rule_in(u, name));
-    return rule_event(u, actor, store::EventAction::kRuleChanged,
-                      {{"rule", out.name}, {"change", enabled ? "enabled" : "disabled"}});
+    return {};
   });
   MC_RETURN_IF_ERROR(done);
   return out;
+}
+
+Result<rules::Rule> set_rule_enabled(store::Store& st, std::string_view name, bool enabled,
+                                     std::string_view actor) {
+  return patch_rule(st, name, {.enabled = enabled}, actor);
 }
 
 Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int position, std::string_view actor) {
-  if (position < 1) return fail(ErrorCode::kInvalidInput, "--position: 1 or more");
-  rules::Rule out;
-  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
-    MC_RETURN_IF_ERROR(u.rules().move_rule(name, position));
-    MC_ASSIGN_OR_RETURN(out, rule_in(u, name));
-    return rule_event(u, actor, store::EventAction::kRuleChanged,
-                      {{"rule", out.name}, {"change", "moved"}, {"position", std::to_string(out.position)}});
-  });
-  MC_RETURN_IF_ERROR(done);
-  return out;
+  return patch_rule(st, name, {.position = position}, actor);
 }
 
 Result<rules::Rule> change_rule(store::Store& st, std::string_view name, rules::Rule r, std::string_view actor) {
-  r.name = std::string(name);
-  MC_RETURN_IF_ERROR(rules::check_rule(r));
-  rules::Rule out;
-  auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
-    MC_RETURN_IF_ERROR(owner_as_stored(u, r));
-    MC_RETURN_IF_ERROR(u.rules().change_rule(name, r));
-    MC_ASSIGN_OR_RETURN(out, rule_in(u, name));
-    // What it does now, as rule_added says it.
-    auto details = rule_details(out);
-    details["change"] = "changed";
-    return rule_event(u, actor, store::EventAction::kRuleChanged, std::move(details));
-  });
-  MC_RETURN_IF_ERROR(done);
-  return out;
+  return patch_rule(st, name, {.does = std::move(r)}, actor);
 }
 
 Status remove_rule(store::Store& st, std::string_view name, std::string_view actor) {

@@ -8,9 +8,11 @@
 // the store's.
 #pragma once
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
+#include "admin/expect.h"
 #include "rules/assignment.h"
 #include "store/store.h"
 
@@ -31,6 +33,15 @@ Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int posit
 // after rules::check_rule; the owner as add_rule stores it); its name, position, enabled
 // state and hits stay. Returns it as it now is.
 Result<rules::Rule> change_rule(store::Store& st, std::string_view name, rules::Rule r, std::string_view actor);
+// A change of a rule's parts at once (the API's PATCH): what it does (as change_rule), then
+// enabled, then position, each when given, in one unit of work with each one's event.
+struct RulePatch {
+  std::optional<rules::Rule> does;
+  std::optional<bool> enabled;
+  std::optional<int> position;
+};
+Result<rules::Rule> patch_rule(store::Store& st, std::string_view name, const RulePatch& p,
+                               std::string_view actor, const Expect<rules::Rule>& expect = {});
 Status remove_rule(store::Store& st, std::string_view name, std::string_view actor);
 
 }  // namespace mailcase::admin

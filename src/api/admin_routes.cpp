@@ -152,7 +152,7 @@ void show_account(Context& ctx, store::Id id, httplib::Response& res) {
   auto a = unit->accounts().get_account(id);
   if (!a) return send_error(res, a.error());
   if (!*a) return send_problem(res, Problem{404, "no account " + std::to_string(id), {}});
-  send_json(res, 200, present::account_record_json(**a));
+  send_tagged_json(res, 200, present::account_record_json(**a));
 }
 
 void patch_account(Context& ctx, const store::Agent& by, store::Id id, const httplib::Request& req,
@@ -170,9 +170,13 @@ void patch_account(Context& ctx, const store::Agent& by, store::Id id, const htt
   p.emails = *emails;
   if (auto bad = admin::check_account_patch(p))
     return send_problem(res, field_problem(bad->field, bad->message));
-  auto a = admin::update_account(ctx.store, id, p, by.email);
+  bool stale = false;
+  auto a = admin::update_account(
+      ctx.store, id, p, by.email,
+      if_match_expect<store::Account>(header(req, "If-Match"), present::account_record_json, stale));
+  if (stale) return send_problem(res, stale_problem("the account"));
   if (!a) return send_failure(res, a.error());
-  send_json(res, 200, present::account_record_json(*a));
+  send_tagged_json(res, 200, present::account_record_json(*a));
 }
 
 // An account's contacts, a page at a time by id (an index range).
@@ -423,7 +427,7 @@ void show_agent(Context& ctx, const std::string& email, httplib::Response& res) 
   auto a = unit->agents().find_agent_by_email(email);
   if (!a) return send_error(res, a.error());
   if (!*a) return send_problem(res, Problem{404, "no agent " + text::normalize_email(email), {}});
-  send_json(res, 200, present::agent_json(**a));
+  send_tagged_json(res, 200, present::agent_json(**a));
 }
 
 void add_agent(Context& ctx, const store::Agent& by, const httplib::Request& req, httplib::Response& res) {
@@ -465,13 +469,13 @@ void patch_agent(Context& ctx, const store::Agent& by, const httplib::Request& r
           res, field_problem("name", "one line of 1 to " + std::to_string(admin::kMaxNameBytes) + " bytes"));
   }
   MC_API_FIELD(notify, notify_patch_of(*body));
-  auto a = admin::update_agent(ctx.store, req.matches[1].str(), {*active, role, *name}, by.email);
+  bool stale = false;
+  auto a =
+      admin::update_agent(ctx.store, req.matches[1].str(), {*active, role, *name, *notify}, by.email,
+                          if_match_expect<store::Agent>(header(req, "If-Match"), present::agent_json, stale));
+  if (stale) return send_problem(res, stale_problem("the agent"));
   if (!a) return send_failure(res, a.error());
-  if (*notify) {
-    a = admin::set_agent_notify(ctx.store, a->email, **notify);
-    if (!a) return send_failure(res, a.error());
-  }
-  send_json(res, 200, present::agent_json(*a));
+  send_tagged_json(res, 200, present::agent_json(*a));
 }
 
 // ---- API tokens

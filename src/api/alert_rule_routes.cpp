@@ -128,15 +128,20 @@ void patch_alert_rule(Context& ctx, const store::Agent& by, const std::string& n
   nlohmann::json merged = present::alert_rule_json(*current);
   merged.merge_patch(*body);
   MC_API_FIELD(rule, alert_rule_of(merged));
-  auto changed = admin::change_alert_rule(ctx.store, name, admin::change_to(*rule), by.email);
+  // Merged with the rule as read; If-Match, checked in the write, holds it to that.
+  bool stale = false;
+  auto changed = admin::change_alert_rule(
+      ctx.store, name, admin::change_to(*rule), by.email,
+      if_match_expect<alerts::AlertRule>(header(req, "If-Match"), present::alert_rule_json, stale));
+  if (stale) return send_problem(res, stale_problem("the alert rule"));
   if (!changed) return send_problem(res, problem_of_alert_rule(changed.error()));
-  send_json(res, 200, present::alert_rule_json(*changed));
+  send_tagged_json(res, 200, present::alert_rule_json(*changed));
 }
 
 void show_alert_rule(Context& ctx, const std::string& name, httplib::Response& res) {
   auto r = find_alert_rule(ctx, name);
   if (!r) return send_error(res, r.error());
-  send_json(res, 200, present::alert_rule_json(*r));
+  send_tagged_json(res, 200, present::alert_rule_json(*r));
 }
 
 void remove_alert_rule(Context& ctx, const store::Agent& by, const std::string& name, httplib::Response& res) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "access/authenticate.h"
+#include "api/requests.h"
 #include "api/routes.h"
 #include "present/json.h"
 #include "util/clock.h"
@@ -48,6 +49,11 @@ std::optional<std::string_view> header(const httplib::Request& req, const char* 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(present::json_text(body) + "\n", "application/json");
+}
+
+void send_tagged_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.set_header("ETag", etag_of(body));
+  send_json(res, status, body);
 }
 
 void send_problem(httplib::Response& res, const Problem& p) {

@@ -271,8 +271,7 @@ void patch_case(Context& ctx, const store::Agent& agent, const std::string& numb
         return {};
     }
   });
-  if (stale)
-    return send_problem(res, Problem{412, "the case has changed since it was read; GET it again", {}});
+  if (stale) return send_problem(res, stale_problem("the case"));
   if (!done) return send_problem(res, problem_of_service(done.error()));
   send_case(ctx, number, 200, res);
 }

@@ -209,4 +209,8 @@ bool if_match_allows(std::optional<std::string_view> if_match, std::string_view 
   return false;
 }
 
+Problem stale_problem(std::string_view what) {
+  return Problem{412, std::string(what) + " has changed since it was read; GET it again", {}};
+}
+
 }  // namespace mailcase::api

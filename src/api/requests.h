@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/expect.h"
 #include "api/problem.h"
 #include "store/repositories.h"
 #include "util/result.h"
@@ -54,5 +55,21 @@ std::string etag_of(const nlohmann::json& representation);
 // RFC 9110 If-Match: true when absent, "*", or one of its listed tags equals etag (strong
 // comparison: a weak W/ tag never matches).
 bool if_match_allows(std::optional<std::string_view> if_match, std::string_view etag);
+
+// If-Match on a change made through the admin layer: an Expect that the record, as the
+// write unit reads it, has a representation (to_json) whose ETag if_match allows; when it
+// has not, it sets `stale` (answer 412) and refuses. Empty without If-Match. `stale` must
+// outlive the change.
+template <typename T, typename ToJson>
+admin::Expect<T> if_match_expect(std::optional<std::string_view> if_match, ToJson to_json, bool& stale) {
+  if (!if_match) return {};
+  return [if_match, to_json, &stale](const T& current) -> Status {
+    if (if_match_allows(if_match, etag_of(to_json(current)))) return {};
+    stale = true;
+    return fail(ErrorCode::kConflict, "changed since it was read (If-Match)");
+  };
+}
+// The 412 for a stale If-Match: what changed, and to read it again.
+Problem stale_problem(std::string_view what);
 
 }  // namespace mailcase::api

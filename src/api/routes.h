@@ -46,6 +46,8 @@ using AgentHandler = std::function<void(const store::Agent&, const httplib::Requ
 web::HttpServer::Handler authed(Context& ctx, Need need, AgentHandler h);
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+// send_json with the body's ETag (requests.h's etag_of), for a resource that takes If-Match.
+void send_tagged_json(httplib::Response& res, int status, const nlohmann::json& body);
 void send_problem(httplib::Response& res, const Problem& p);
 inline void send_error(httplib::Response& res, const Error& e) {
   send_problem(res, problem_of(e));

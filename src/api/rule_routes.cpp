@@ -186,7 +186,7 @@ void add_rule(Context& ctx, const store::Agent& by, const httplib::Request& req,
 void show_rule(Context& ctx, const std::string& name, httplib::Response& res) {
   auto r = find_rule(ctx, name);
   if (!r) return send_error(res, r.error());
-  send_json(res, 200, present::rule_json(*r));
+  send_tagged_json(res, 200, present::rule_json(*r));
 }
 
 // Each field optional: what the rule does ("if", "set", "continue": a JSON merge patch,
@@ -207,23 +207,23 @@ void patch_rule(Context& ctx, const store::Agent& by, const std::string& name, c
   nlohmann::json does = nlohmann::json::object();
   for (const char* key : {"if", "set", "continue"})
     if (auto it = body->find(key); it != body->end()) does[key] = *it;
+  admin::RulePatch patch;
   if (!does.empty()) {
     // A patch's "if" or "set" that is no object replaces the rule's: rule_of names it.
+    // Merged with the rule as read; If-Match, checked in the write, holds it to that.
     nlohmann::json merged = present::rule_json(*r);
     merged.merge_patch(does);
     MC_API_FIELD(def, rule_of(merged));
-    r = admin::change_rule(ctx.store, name, std::move(*def), by.email);
-    if (!r) return send_problem(res, problem_of_rule(r.error()));
+    patch.does = std::move(*def);
   }
-  if (*enabled) {
-    r = admin::set_rule_enabled(ctx.store, name, **enabled, by.email);
-    if (!r) return send_problem(res, problem_of_rule(r.error()));
-  }
-  if (*position) {
-    r = admin::move_rule(ctx.store, name, static_cast<int>(**position), by.email);
-    if (!r) return send_problem(res, problem_of_rule(r.error()));
-  }
-  send_json(res, 200, present::rule_json(*r));
+  patch.enabled = *enabled;
+  if (*position) patch.position = static_cast<int>(**position);
+  bool stale = false;
+  r = admin::patch_rule(ctx.store, name, patch, by.email,
+                        if_match_expect<rules::Rule>(header(req, "If-Match"), present::rule_json, stale));
+  if (stale) return send_problem(res, stale_problem("the rule"));
+  if (!r) return send_problem(res, problem_of_rule(r.error()));
+  send_tagged_json(res, 200, present::rule_json(*r));
 }
 
 void remove_rule(Context& ctx, const store::Agent& by, const std::string& name, httplib::Response& res) {

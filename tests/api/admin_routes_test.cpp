@@ -92,10 +92,9 @@ class AdminRoutesTest : public ::testing::Test {
   }
 
   Answer call(const std::string& method, const std::string& path, const std::string& token,
-              const std::optional<json>& body = std::nullopt) {
+              const std::optional<json>& body = std::nullopt, httplib::Headers h = {}) {
     httplib::Client c("127.0.0.1", http_->bound_port());
     c.set_read_timeout(60, 0);
-    httplib::Headers h;
     if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
     const std::string text = body ? body->dump() : "";
     auto r = [&]() {
@@ -422,6 +421,43 @@ TEST_F(AdminRoutesTest, AnAccountIsChanged) {
   auto now = call("GET", path, agent_);
   EXPECT_EQ(now.j()["name"], "Acme Corp");
   EXPECT_EQ(now.j()["emails"], json{"b@acme.example"});
+}
+
+// If-Match holds a change of an account or an agent to the version the client read: a
+// change made meanwhile by another is not overwritten (412), and nothing is written.
+TEST_F(AdminRoutesTest, IfMatchHoldsAnAccountOrAnAgentToTheVersionRead) {
+  auto acme = call("POST", "/api/v1/accounts", agent_, json{{"name", "Acme"}});
+  ASSERT_EQ(acme.status, 201) << acme.body;
+  const std::string path = "/api/v1/accounts/" + std::to_string(acme.j()["id"].get<int64_t>());
+  const std::string read = call("GET", path, agent_).header("ETag");
+  ASSERT_FALSE(read.empty());
+  auto mine = call("PATCH", path, agent_, json{{"support_level", "gold"}}, {{"If-Match", read}});
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_NE(mine.header("ETag"), read);
+  EXPECT_EQ(call("GET", path, agent_).header("ETag"), mine.header("ETag"));
+  auto theirs = call("PATCH", path, agent_, json{{"support_level", "bronze"}}, {{"If-Match", read}});
+  EXPECT_EQ(theirs.status, 412) << theirs.body;
+  EXPECT_EQ(call("GET", path, agent_).j()["support_level"], "gold");
+  EXPECT_EQ(call("PATCH", path, agent_, json{{"name", "Acme Ltd"}}, {{"If-Match", "*"}}).status, 200);
+  EXPECT_EQ(call("PATCH", "/api/v1/accounts/999999", agent_, json{{"name", "X"}}, {{"If-Match", "*"}}).status,
+            404);
+
+  const std::string agent_path = "/api/v1/agents/bob@corp.example";
+  auto seen = call("GET", agent_path, admin_);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  const std::string tag = seen.header("ETag");
+  ASSERT_FALSE(tag.empty());
+  auto renamed = call("PATCH", agent_path, admin_, json{{"name", "Agnes"}, {"notify", {{"new_case", false}}}},
+                      {{"If-Match", tag}});
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(renamed.j()["name"], "Agnes");
+  EXPECT_EQ(renamed.j()["notify"]["new_case"], false);
+  auto stale = call("PATCH", agent_path, admin_, json{{"name", "Agatha"}, {"notify", {{"new_case", true}}}},
+                    {{"If-Match", tag}});
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  auto now = call("GET", agent_path, admin_).j();
+  EXPECT_EQ(now["name"], "Agnes");
+  EXPECT_EQ(now["notify"]["new_case"], false) << "nothing of a refused change is written";
 }
 
 TEST_F(AdminRoutesTest, TwoContactsOfOnePersonAreMerged) {

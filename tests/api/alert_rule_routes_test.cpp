@@ -65,6 +65,20 @@ TEST_F(AlertRuleRoutesTest, OnlyAnAdminReadsOrChangesAlertRules) {
   EXPECT_EQ(cli_alert_rules().size(), 1u);
 }
 
+TEST_F(AlertRuleRoutesTest, IfMatchHoldsAnAlertRuleToTheVersionRead) {
+  ASSERT_EQ(call("POST", "/api/v1/alert-rules", admin_, kNagios).status, 201);
+  const std::string read = call("GET", "/api/v1/alert-rules/nagios", admin_).header("ETag");
+  ASSERT_FALSE(read.empty());
+  auto mine = call("PATCH", "/api/v1/alert-rules/nagios", admin_, json{{"reopen_within_hours", 12}},
+                   {{"If-Match", read}});
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(call("GET", "/api/v1/alert-rules/nagios", admin_).header("ETag"), mine.header("ETag"));
+  auto theirs = call("PATCH", "/api/v1/alert-rules/nagios", admin_, json{{"reopen_within_hours", 2}},
+                     {{"If-Match", read}});
+  EXPECT_EQ(theirs.status, 412) << theirs.body;
+  EXPECT_EQ(call("GET", "/api/v1/alert-rules/nagios", admin_).j()["reopen_within_hours"], 12);
+}
+
 TEST_F(AlertRuleRoutesTest, AnAlertRuleAddedHereTakesTheNextMonitoringMailAndIsRemovedAgain) {
   auto made = call("POST", "/api/v1/alert-rules", admin_, kNagios);
   ASSERT_EQ(made.status, 201) << made.body;

@@ -264,6 +264,35 @@ TEST_F(RuleRoutesTest, ARuleChangedHereKeepsItsPlaceAndHitsAndTakesTheNextMail) 
   EXPECT_EQ(by_subject["A refund, please"].value("priority", ""), "low") << cases;
 }
 
+// If-Match holds a change of a rule to the version read; the whole PATCH (what the rule
+// does, enabled, position) is one change: refused, none of it is written.
+TEST_F(RuleRoutesTest, IfMatchHoldsARuleToTheVersionRead) {
+  ASSERT_EQ(call("POST", "/api/v1/rules", admin_, kBilling).status, 201);
+  ASSERT_EQ(
+      call("POST", "/api/v1/rules", admin_, json{{"name", "rest"}, {"set", {{"priority", "low"}}}}).status,
+      201);
+  const std::string read = call("GET", "/api/v1/rules/billing", admin_).header("ETag");
+  ASSERT_FALSE(read.empty());
+  auto mine = call("PATCH", "/api/v1/rules/billing", admin_, json{{"set", {{"queue", "Refunds"}}}},
+                   {{"If-Match", read}});
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(call("GET", "/api/v1/rules/billing", admin_).header("ETag"), mine.header("ETag"));
+  auto theirs =
+      call("PATCH", "/api/v1/rules/billing", admin_,
+           json{{"set", {{"queue", "Sales"}}}, {"enabled", false}, {"position", 2}}, {{"If-Match", read}});
+  EXPECT_EQ(theirs.status, 412) << theirs.body;
+  auto now = call("GET", "/api/v1/rules/billing", admin_).j();
+  EXPECT_EQ(now["set"]["queue"], "Refunds");
+  EXPECT_EQ(now["enabled"], true);
+  EXPECT_EQ(now["position"], 1);
+  auto all = call("PATCH", "/api/v1/rules/billing", admin_, json{{"enabled", false}, {"position", 2}},
+                  {{"If-Match", mine.header("ETag")}});
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.j()["enabled"], false);
+  EXPECT_EQ(all.j()["position"], 2);
+  EXPECT_EQ(names(cli_rules()), (std::vector<std::string>{"rest", "billing"}));
+}
+
 TEST_F(RuleRoutesTest, ARuleAddedHereTakesTheNextMail) {
   ASSERT_EQ(call("POST", "/api/v1/rules", admin_, kBilling).status, 201);
   auto d = cli({"deliver"}, kMail);
