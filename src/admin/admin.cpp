@@ -197,12 +197,14 @@ std::optional<Invalid> check_contact_patch(const ContactPatch& p) {
   return std::nullopt;
 }
 
-Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch) {
+Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch,
+                                      const Expect<store::Contact>& expect) {
   if (auto bad = check_contact_patch(patch)) return tl::unexpected(invalid_error(*bad));
   store::Contact c;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_ASSIGN_OR_RETURN(auto found, u.accounts().get_contact(id));
     if (!found) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(id));
+    MC_RETURN_IF_ERROR(check_expect(expect, *found));
     c = std::move(*found);
     if (patch.name) c.name = std::string(text::trim(*patch.name));
     if (patch.emails) {

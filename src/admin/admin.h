@@ -79,7 +79,8 @@ struct ContactPatch {
   bool clear_account = false;
 };
 std::optional<Invalid> check_contact_patch(const ContactPatch& p);
-Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch);
+Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch,
+                                      const Expect<store::Contact>& expect = {});
 // The contact a person names by its number (all digits) or by one of its addresses
 // (letter case ignored). kNotFound when none.
 Result<store::Contact> contact_named(store::Store& st, std::string_view named);

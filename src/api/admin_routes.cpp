@@ -55,7 +55,7 @@ void show_contact(Context& ctx, store::Id id, httplib::Response& res) {
   auto c = unit->accounts().get_contact(id);
   if (!c) return send_error(res, c.error());
   if (!*c) return send_problem(res, Problem{404, "no contact " + std::to_string(id), {}});
-  send_json(res, 200, present::contact_record_json(**c));
+  send_tagged_json(res, 200, present::contact_record_json(**c));
 }
 
 // "emails": [...], or "email": "..." for the one address.
@@ -97,9 +97,13 @@ void patch_contact(Context& ctx, store::Id id, const httplib::Request& req, http
   p.clear_account = body->contains("account_id") && body->at("account_id").is_null();
   if (auto bad = admin::check_contact_patch(p))
     return send_problem(res, field_problem(bad->field, bad->message));
-  auto c = admin::update_contact(ctx.store, id, p);
+  bool stale = false;
+  auto c = admin::update_contact(
+      ctx.store, id, p,
+      if_match_expect<store::Contact>(header(req, "If-Match"), present::contact_record_json, stale));
+  if (stale) return send_problem(res, stale_problem("the contact"));
   if (!c) return send_failure(res, c.error());
-  send_json(res, 200, present::contact_record_json(*c));
+  send_tagged_json(res, 200, present::contact_record_json(*c));
 }
 
 // Contact `id` made part of the one the body names ("into"), and removed.

@@ -423,9 +423,9 @@ TEST_F(AdminRoutesTest, AnAccountIsChanged) {
   EXPECT_EQ(now.j()["emails"], json{"b@acme.example"});
 }
 
-// If-Match holds a change of an account or an agent to the version the client read: a
+// If-Match holds a change of a contact, an account or an agent to the version read: a
 // change made meanwhile by another is not overwritten (412), and nothing is written.
-TEST_F(AdminRoutesTest, IfMatchHoldsAnAccountOrAnAgentToTheVersionRead) {
+TEST_F(AdminRoutesTest, IfMatchHoldsAContactAnAccountOrAnAgentToTheVersionRead) {
   auto acme = call("POST", "/api/v1/accounts", agent_, json{{"name", "Acme"}});
   ASSERT_EQ(acme.status, 201) << acme.body;
   const std::string path = "/api/v1/accounts/" + std::to_string(acme.j()["id"].get<int64_t>());
@@ -441,6 +441,18 @@ TEST_F(AdminRoutesTest, IfMatchHoldsAnAccountOrAnAgentToTheVersionRead) {
   EXPECT_EQ(call("PATCH", path, agent_, json{{"name", "Acme Ltd"}}, {{"If-Match", "*"}}).status, 200);
   EXPECT_EQ(call("PATCH", "/api/v1/accounts/999999", agent_, json{{"name", "X"}}, {{"If-Match", "*"}}).status,
             404);
+
+  auto ann =
+      call("POST", "/api/v1/contacts", agent_, json{{"name", "Ann"}, {"email", "ann@customer.example"}});
+  ASSERT_EQ(ann.status, 201) << ann.body;
+  const std::string contact_path = "/api/v1/contacts/" + std::to_string(ann.j()["id"].get<int64_t>());
+  const std::string first = call("GET", contact_path, agent_).header("ETag");
+  ASSERT_FALSE(first.empty());
+  auto named = call("PATCH", contact_path, agent_, json{{"name", "Ann Smith"}}, {{"If-Match", first}});
+  ASSERT_EQ(named.status, 200) << named.body;
+  EXPECT_EQ(call("PATCH", contact_path, agent_, json{{"name", "Ann Jones"}}, {{"If-Match", first}}).status,
+            412);
+  EXPECT_EQ(call("GET", contact_path, agent_).j()["name"], "Ann Smith");
 
   const std::string agent_path = "/api/v1/agents/bob@corp.example";
   auto seen = call("GET", agent_path, admin_);
