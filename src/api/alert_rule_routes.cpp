@@ -116,13 +116,6 @@ void add_alert_rule(Context& ctx, const store::Agent& by, const httplib::Request
 void patch_alert_rule(Context& ctx, const store::Agent& by, const std::string& name, const httplib::Request& req,
                       httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
-  auto fixed = unknown_fields(
-      *body, {"format", "sender", "subject", "body", "account", "reopen_within_hours", "proven_sender"});
-  if (!fixed.empty())
-    return send_problem(res, field_problem(fixed.front(),
-                                           "not changeable (format, sender, subject, body, account, "
-                                           "reopen_within_hours and proven_sender are; remove and add a rule "
-                                           "to rename it)"));
   auto current = find_alert_rule(ctx, name);
   if (!current) return send_error(res, current.error());
   nlohmann::json merged = present::alert_rule_json(*current);

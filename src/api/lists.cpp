@@ -142,6 +142,16 @@ const RequestFields* request_fields(std::string_view method, std::string_view ro
   return it == all.end() ? nullptr : &it->second;
 }
 
+std::vector<FieldError> unknown_field_errors(const nlohmann::json& body, const RequestFields& allowed) {
+  std::vector<FieldError> out;
+  for (const auto& item : body.items()) {
+    if (std::find(allowed.names.begin(), allowed.names.end(), item.key()) != allowed.names.end()) continue;
+    out.push_back(
+        {item.key(), "no such field of " + allowed.schema + " (" + text::join(allowed.names, ", ") + ")"});
+  }
+  return out;
+}
+
 Checked<nlohmann::json> body_of(const httplib::Request& req) {
   auto body = json_object_body(req.body, req.get_header_value("Content-Type"));
   if (!body) return body;
@@ -149,12 +159,7 @@ Checked<nlohmann::json> body_of(const httplib::Request& req) {
   if (route == nullptr) return body;
   const RequestFields* allowed = request_fields(req.method, *route);
   if (allowed == nullptr) return body;
-  Problem p{422, "the request has fields its operation does not take", {}};
-  for (const auto& item : body->items()) {
-    if (std::find(allowed->names.begin(), allowed->names.end(), item.key()) != allowed->names.end()) continue;
-    p.errors.push_back(
-        {item.key(), "no such field of " + allowed->schema + " (" + text::join(allowed->names, ", ") + ")"});
-  }
+  Problem p{422, "the request has fields its operation does not take", unknown_field_errors(*body, *allowed)};
   if (!p.errors.empty()) return tl::unexpected(std::move(p));
   return body;
 }

@@ -104,6 +104,9 @@ struct RequestFields {
   std::vector<std::string> names;
 };
 const RequestFields* request_fields(std::string_view method, std::string_view route);
+// A field error for each top-level field of body that `allowed` does not name (body_of's
+// words), in the body's order.
+std::vector<FieldError> unknown_field_errors(const nlohmann::json& body, const RequestFields& allowed);
 
 // The id in a path segment matched by kIdPattern: a positive integer.
 inline constexpr const char* kIdPattern = R"((\d{1,18}))";

@@ -132,8 +132,6 @@ void dismiss_message(Context& ctx, const store::Agent& agent, const httplib::Req
   if (!req.body.empty()) {
     auto body = body_of(req);
     if (!body) return send_problem(res, body.error());
-    if (auto unknown = unknown_fields(*body, {"reason"}); !unknown.empty())
-      return send_problem(res, field_problem(unknown.front(), "no such field of a dismissal (reason)"));
     auto given = string_field(*body, "reason", admin::kMaxDismissReasonBytes);
     if (!given) return send_problem(res, given.error());
     if (*given) reason = **given;

@@ -196,10 +196,6 @@ void show_rule(Context& ctx, const std::string& name, httplib::Response& res) {
 void patch_rule(Context& ctx, const store::Agent& by, const std::string& name, const httplib::Request& req,
                 httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
-  if (auto bad = unknown_field(*body, "", {"enabled", "position", "if", "set", "continue"},
-                               "not changeable (if, set, continue, enabled and position are; remove and add a "
-                               "rule to rename it)"))
-    return send_problem(res, *bad);
   MC_API_FIELD(enabled, bool_field(*body, "enabled"));
   MC_API_FIELD(position, int_field(*body, "position", 1, 1000000));
   auto r = find_rule(ctx, name);
