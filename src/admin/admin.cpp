@@ -282,8 +282,14 @@ Result<store::Contact> merge_contact(store::Store& st, store::Id from, store::Id
   return merged;
 }
 
-Status remove_contact(store::Store& st, store::Id id, std::string_view actor) {
+Status remove_contact(store::Store& st, store::Id id, std::string_view actor,
+                      const Expect<store::Contact>& expect) {
   return in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    if (expect) {
+      MC_ASSIGN_OR_RETURN(auto found, u.accounts().get_contact(id));
+      if (!found) return fail(ErrorCode::kNotFound, "no contact " + std::to_string(id));
+      MC_RETURN_IF_ERROR(expect(*found));
+    }
     MC_RETURN_IF_ERROR(u.accounts().remove_contact(id));
     return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
                                  .actor = std::string(actor),
@@ -292,10 +298,12 @@ Status remove_contact(store::Store& st, store::Id id, std::string_view actor) {
   });
 }
 
-Status remove_account(store::Store& st, store::Id id, std::string_view actor) {
+Status remove_account(store::Store& st, store::Id id, std::string_view actor,
+                      const Expect<store::Account>& expect) {
   return in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_ASSIGN_OR_RETURN(auto account, u.accounts().get_account(id));
     if (!account) return fail(ErrorCode::kNotFound, "no account " + std::to_string(id));
+    MC_RETURN_IF_ERROR(check_expect(expect, *account));
     MC_RETURN_IF_ERROR(u.accounts().remove_account(id));
     return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
                                  .actor = std::string(actor),

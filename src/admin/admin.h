@@ -96,11 +96,13 @@ Result<store::Contact> merge_contact(store::Store& st, store::Id from, store::Id
 // Removes contact `id` and its addresses, and records a contact_removed event (no case;
 // its id only: a person asked to be forgotten is) by `actor`. kNotFound when it is no
 // contact's; kConflict when it has cases (a case keeps its contact: merge it instead).
-Status remove_contact(store::Store& st, store::Id id, std::string_view actor);
+Status remove_contact(store::Store& st, store::Id id, std::string_view actor,
+                      const Expect<store::Contact>& expect = {});
 // Removes account `id` and its addresses, and records an account_removed event (no case;
 // details.account, .name) by `actor`. kNotFound when it is no account's; kConflict when a
 // contact, a case or an alert rule names it.
-Status remove_account(store::Store& st, store::Id id, std::string_view actor);
+Status remove_account(store::Store& st, store::Id id, std::string_view actor,
+                      const Expect<store::Account>& expect = {});
 
 struct AccountInput {
   std::string name;

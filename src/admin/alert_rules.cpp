@@ -110,8 +110,16 @@ Result<std::vector<alerts::AlertRule>> list_alert_rules(store::Store& st) {
   return unit.alerts().list_alert_rules();
 }
 
-Status remove_alert_rule(store::Store& st, std::string_view name, std::string_view actor) {
+Status remove_alert_rule(store::Store& st, std::string_view name, std::string_view actor,
+                         const Expect<alerts::AlertRule>& expect) {
   MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
+  if (expect) {
+    MC_ASSIGN_OR_RETURN(auto all, u.alerts().list_alert_rules());
+    auto it =
+        std::find_if(all.begin(), all.end(), [&](const alerts::AlertRule& r) { return r.name == name; });
+    if (it == all.end()) return fail(ErrorCode::kNotFound, "no alert rule " + std::string(name));
+    MC_RETURN_IF_ERROR(expect(*it));
+  }
   MC_RETURN_IF_ERROR(u.alerts().remove_alert_rule(name));
   MC_RETURN_IF_ERROR(
       alert_rule_event(u, actor, store::EventAction::kAlertRuleRemoved, {{"rule", std::string(name)}}));

@@ -42,6 +42,7 @@ Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view n
                                             std::string_view actor,
                                             const Expect<alerts::AlertRule>& expect = {});
 // The cases its alerts opened stay.
-Status remove_alert_rule(store::Store& st, std::string_view name, std::string_view actor);
+Status remove_alert_rule(store::Store& st, std::string_view name, std::string_view actor,
+                         const Expect<alerts::AlertRule>& expect = {});
 
 }  // namespace mailcase::admin

@@ -160,8 +160,13 @@ Result<rules::Rule> change_rule(store::Store& st, std::string_view name, rules::
   return patch_rule(st, name, {.does = std::move(r)}, actor);
 }
 
-Status remove_rule(store::Store& st, std::string_view name, std::string_view actor) {
+Status remove_rule(store::Store& st, std::string_view name, std::string_view actor,
+                   const Expect<rules::Rule>& expect) {
   return in_unit(st, [&](store::UnitOfWork& u) -> Status {
+    if (expect) {
+      MC_ASSIGN_OR_RETURN(auto current, rule_in(u, name));
+      MC_RETURN_IF_ERROR(expect(current));
+    }
     MC_RETURN_IF_ERROR(u.rules().remove_rule(name));
     return rule_event(u, actor, store::EventAction::kRuleRemoved, {{"rule", std::string(name)}});
   });

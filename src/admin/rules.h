@@ -42,6 +42,7 @@ struct RulePatch {
 };
 Result<rules::Rule> patch_rule(store::Store& st, std::string_view name, const RulePatch& p,
                                std::string_view actor, const Expect<rules::Rule>& expect = {});
-Status remove_rule(store::Store& st, std::string_view name, std::string_view actor);
+Status remove_rule(store::Store& st, std::string_view name, std::string_view actor,
+                   const Expect<rules::Rule>& expect = {});
 
 }  // namespace mailcase::admin

@@ -118,15 +118,25 @@ void merge_contact(Context& ctx, const store::Agent& by, store::Id id, const htt
 }
 
 // Contact `id` removed: one without cases (409 otherwise).
-void remove_contact(Context& ctx, const store::Agent& by, store::Id id, httplib::Response& res) {
-  auto st = admin::remove_contact(ctx.store, id, by.email);
+void remove_contact(Context& ctx, const store::Agent& by, store::Id id, const httplib::Request& req,
+                    httplib::Response& res) {
+  bool stale = false;
+  auto st = admin::remove_contact(
+      ctx.store, id, by.email,
+      if_match_expect<store::Contact>(header(req, "If-Match"), present::contact_record_json, stale));
+  if (stale) return send_problem(res, stale_problem("the contact"));
   if (!st) return send_failure(res, st.error());
   res.status = 204;
 }
 
 // Account `id` removed: one no contact, case or alert rule names (409 otherwise).
-void remove_account(Context& ctx, const store::Agent& by, store::Id id, httplib::Response& res) {
-  auto st = admin::remove_account(ctx.store, id, by.email);
+void remove_account(Context& ctx, const store::Agent& by, store::Id id, const httplib::Request& req,
+                    httplib::Response& res) {
+  bool stale = false;
+  auto st = admin::remove_account(
+      ctx.store, id, by.email,
+      if_match_expect<store::Account>(header(req, "If-Match"), present::account_record_json, stale));
+  if (stale) return send_problem(res, stale_problem("the account"));
   if (!st) return send_failure(res, st.error());
   res.status = 204;
 }
@@ -571,9 +581,9 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
               agent_route(ctx, Need::kAgent,
                           [](Context& c, A a, Rq q, Rs s) { merge_contact(c, a, id_of(q), q, s); }));
   // Removing one is an admin's: its addresses are forgotten.
-  server.del(
-      "/api/v1/contacts/{id}", "/api/v1/contacts/" + id,
-      agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { remove_contact(c, a, id_of(q), s); }));
+  server.del("/api/v1/contacts/{id}", "/api/v1/contacts/" + id,
+             agent_route(ctx, Need::kAdmin,
+                         [](Context& c, A a, Rq q, Rs s) { remove_contact(c, a, id_of(q), q, s); }));
   server.get("/api/v1/accounts", "/api/v1/accounts",
              agent_route(ctx, Need::kAgent, [](Context& c, A, Rq q, Rs s) { list_accounts(c, q, s); }));
   server.post("/api/v1/accounts", "/api/v1/accounts",
@@ -583,9 +593,9 @@ void mount_admin_routes(web::HttpServer& server, Context& ctx) {
   server.patch("/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
                agent_route(ctx, Need::kAgent,
                            [](Context& c, A a, Rq q, Rs s) { patch_account(c, a, id_of(q), q, s); }));
-  server.del(
-      "/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
-      agent_route(ctx, Need::kAdmin, [](Context& c, A a, Rq q, Rs s) { remove_account(c, a, id_of(q), s); }));
+  server.del("/api/v1/accounts/{id}", "/api/v1/accounts/" + id,
+             agent_route(ctx, Need::kAdmin,
+                         [](Context& c, A a, Rq q, Rs s) { remove_account(c, a, id_of(q), q, s); }));
   server.get("/api/v1/accounts/{id}/contacts", "/api/v1/accounts/" + id + "/contacts",
              agent_route(ctx, Need::kAgent,
                          [](Context& c, A, Rq q, Rs s) { list_account_contacts(c, id_of(q), q, s); }));

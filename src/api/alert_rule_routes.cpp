@@ -137,8 +137,13 @@ void show_alert_rule(Context& ctx, const std::string& name, httplib::Response& r
   send_tagged_json(res, 200, present::alert_rule_json(*r));
 }
 
-void remove_alert_rule(Context& ctx, const store::Agent& by, const std::string& name, httplib::Response& res) {
-  auto st = admin::remove_alert_rule(ctx.store, name, by.email);
+void remove_alert_rule(Context& ctx, const store::Agent& by, const std::string& name,
+                       const httplib::Request& req, httplib::Response& res) {
+  bool stale = false;
+  auto st = admin::remove_alert_rule(
+      ctx.store, name, by.email,
+      if_match_expect<alerts::AlertRule>(header(req, "If-Match"), present::alert_rule_json, stale));
+  if (stale) return send_problem(res, stale_problem("the alert rule"));
   if (!st) return send_error(res, st.error());
   res.status = 204;
 }
@@ -162,8 +167,9 @@ void mount_alert_rule_routes(web::HttpServer& server, Context& ctx) {
              admin_only([](Context& c, A, Rq q, Rs s) { show_alert_rule(c, q.matches[1].str(), s); }));
   server.patch("/api/v1/alert-rules/{name}", "/api/v1/alert-rules/" + segment,
                admin_only([](Context& c, A a, Rq q, Rs s) { patch_alert_rule(c, a, q.matches[1].str(), q, s); }));
-  server.del("/api/v1/alert-rules/{name}", "/api/v1/alert-rules/" + segment,
-             admin_only([](Context& c, A a, Rq q, Rs s) { remove_alert_rule(c, a, q.matches[1].str(), s); }));
+  server.del(
+      "/api/v1/alert-rules/{name}", "/api/v1/alert-rules/" + segment,
+      admin_only([](Context& c, A a, Rq q, Rs s) { remove_alert_rule(c, a, q.matches[1].str(), q, s); }));
 }
 
 }  // namespace mailcase::api

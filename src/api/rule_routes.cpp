@@ -222,8 +222,13 @@ void patch_rule(Context& ctx, const store::Agent& by, const std::string& name, c
   send_tagged_json(res, 200, present::rule_json(*r));
 }
 
-void remove_rule(Context& ctx, const store::Agent& by, const std::string& name, httplib::Response& res) {
-  auto st = admin::remove_rule(ctx.store, name, by.email);
+void remove_rule(Context& ctx, const store::Agent& by, const std::string& name, const httplib::Request& req,
+                 httplib::Response& res) {
+  bool stale = false;
+  auto st =
+      admin::remove_rule(ctx.store, name, by.email,
+                         if_match_expect<rules::Rule>(header(req, "If-Match"), present::rule_json, stale));
+  if (stale) return send_problem(res, stale_problem("the rule"));
   if (!st) return send_error(res, st.error());
   res.status = 204;
 }
@@ -281,7 +286,7 @@ void mount_rule_routes(web::HttpServer& server, Context& ctx) {
   server.patch("/api/v1/rules/{name}", "/api/v1/rules/" + segment,
                admin_only([](Context& c, A a, Rq q, Rs s) { patch_rule(c, a, q.matches[1].str(), q, s); }));
   server.del("/api/v1/rules/{name}", "/api/v1/rules/" + segment,
-             admin_only([](Context& c, A a, Rq q, Rs s) { remove_rule(c, a, q.matches[1].str(), s); }));
+             admin_only([](Context& c, A a, Rq q, Rs s) { remove_rule(c, a, q.matches[1].str(), q, s); }));
 }
 
 }  // namespace mailcase::api

@@ -438,6 +438,7 @@ TEST_F(AdminRoutesTest, IfMatchHoldsAContactAnAccountOrAnAgentToTheVersionRead) 
   auto theirs = call("PATCH", path, agent_, json{{"support_level", "bronze"}}, {{"If-Match", read}});
   EXPECT_EQ(theirs.status, 412) << theirs.body;
   EXPECT_EQ(call("GET", path, agent_).j()["support_level"], "gold");
+  EXPECT_EQ(call("DELETE", path, admin_, std::nullopt, {{"If-Match", read}}).status, 412);
   EXPECT_EQ(call("PATCH", path, agent_, json{{"name", "Acme Ltd"}}, {{"If-Match", "*"}}).status, 200);
   EXPECT_EQ(call("PATCH", "/api/v1/accounts/999999", agent_, json{{"name", "X"}}, {{"If-Match", "*"}}).status,
             404);
@@ -453,6 +454,12 @@ TEST_F(AdminRoutesTest, IfMatchHoldsAContactAnAccountOrAnAgentToTheVersionRead) 
   EXPECT_EQ(call("PATCH", contact_path, agent_, json{{"name", "Ann Jones"}}, {{"If-Match", first}}).status,
             412);
   EXPECT_EQ(call("GET", contact_path, agent_).j()["name"], "Ann Smith");
+  // A removal is held to the version read too.
+  EXPECT_EQ(call("DELETE", contact_path, admin_, std::nullopt, {{"If-Match", first}}).status, 412);
+  EXPECT_EQ(call("GET", contact_path, agent_).status, 200) << "not removed";
+  EXPECT_EQ(call("DELETE", contact_path, admin_, std::nullopt, {{"If-Match", named.header("ETag")}}).status,
+            204);
+  EXPECT_EQ(call("GET", contact_path, agent_).status, 404);
 
   const std::string agent_path = "/api/v1/agents/bob@corp.example";
   auto seen = call("GET", agent_path, admin_);

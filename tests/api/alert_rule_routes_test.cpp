@@ -77,6 +77,14 @@ TEST_F(AlertRuleRoutesTest, IfMatchHoldsAnAlertRuleToTheVersionRead) {
                      {{"If-Match", read}});
   EXPECT_EQ(theirs.status, 412) << theirs.body;
   EXPECT_EQ(call("GET", "/api/v1/alert-rules/nagios", admin_).j()["reopen_within_hours"], 12);
+  EXPECT_EQ(call("DELETE", "/api/v1/alert-rules/nagios", admin_, std::nullopt, {{"If-Match", read}}).status,
+            412);
+  EXPECT_EQ(call("GET", "/api/v1/alert-rules/nagios", admin_).status, 200) << "not removed";
+  EXPECT_EQ(
+      call("DELETE", "/api/v1/alert-rules/nagios", admin_, std::nullopt, {{"If-Match", mine.header("ETag")}})
+          .status,
+      204);
+  EXPECT_EQ(call("GET", "/api/v1/alert-rules/nagios", admin_).status, 404);
 }
 
 TEST_F(AlertRuleRoutesTest, AnAlertRuleAddedHereTakesTheNextMonitoringMailAndIsRemovedAgain) {

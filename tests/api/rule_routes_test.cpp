@@ -291,6 +291,12 @@ TEST_F(RuleRoutesTest, IfMatchHoldsARuleToTheVersionRead) {
   EXPECT_EQ(all.j()["enabled"], false);
   EXPECT_EQ(all.j()["position"], 2);
   EXPECT_EQ(names(cli_rules()), (std::vector<std::string>{"rest", "billing"}));
+  EXPECT_EQ(call("DELETE", "/api/v1/rules/billing", admin_, std::nullopt, {{"If-Match", read}}).status, 412);
+  EXPECT_EQ(names(cli_rules()), (std::vector<std::string>{"rest", "billing"})) << "not removed";
+  EXPECT_EQ(call("DELETE", "/api/v1/rules/billing", admin_, std::nullopt, {{"If-Match", all.header("ETag")}})
+                .status,
+            204);
+  EXPECT_EQ(names(cli_rules()), (std::vector<std::string>{"rest"}));
 }
 
 TEST_F(RuleRoutesTest, ARuleAddedHereTakesTheNextMail) {
