@@ -97,13 +97,12 @@ void patch_contact(Context& ctx, store::Id id, const httplib::Request& req, http
   p.clear_account = body->contains("account_id") && body->at("account_id").is_null();
   if (auto bad = admin::check_contact_patch(p))
     return send_problem(res, field_problem(bad->field, bad->message));
-  bool stale = false;
-  auto c = admin::update_contact(
-      ctx.store, id, p,
-      if_match_expect<store::Contact>(header(req, "If-Match"), present::contact_record_json, stale));
-  if (stale) return send_problem(res, stale_problem("the contact"));
-  if (!c) return send_failure(res, c.error());
-  send_tagged_json(res, 200, present::contact_record_json(*c));
+  auto c = held_to_if_match<store::Contact>(
+      req, res, "the contact", present::contact_record_json,
+      [&](const auto& expect) { return admin::update_contact(ctx.store, id, p, expect); });
+  if (!c) return;  // 412
+  if (!*c) return send_failure(res, c->error());
+  send_tagged_json(res, 200, present::contact_record_json(**c));
 }
 
 // Contact `id` made part of the one the body names ("into"), and removed.
@@ -120,24 +119,22 @@ void merge_contact(Context& ctx, const store::Agent& by, store::Id id, const htt
 // Contact `id` removed: one without cases (409 otherwise).
 void remove_contact(Context& ctx, const store::Agent& by, store::Id id, const httplib::Request& req,
                     httplib::Response& res) {
-  bool stale = false;
-  auto st = admin::remove_contact(
-      ctx.store, id, by.email,
-      if_match_expect<store::Contact>(header(req, "If-Match"), present::contact_record_json, stale));
-  if (stale) return send_problem(res, stale_problem("the contact"));
-  if (!st) return send_failure(res, st.error());
+  auto st = held_to_if_match<store::Contact>(
+      req, res, "the contact", present::contact_record_json,
+      [&](const auto& expect) { return admin::remove_contact(ctx.store, id, by.email, expect); });
+  if (!st) return;  // 412
+  if (!*st) return send_failure(res, st->error());
   res.status = 204;
 }
 
 // Account `id` removed: one no contact, case or alert rule names (409 otherwise).
 void remove_account(Context& ctx, const store::Agent& by, store::Id id, const httplib::Request& req,
                     httplib::Response& res) {
-  bool stale = false;
-  auto st = admin::remove_account(
-      ctx.store, id, by.email,
-      if_match_expect<store::Account>(header(req, "If-Match"), present::account_record_json, stale));
-  if (stale) return send_problem(res, stale_problem("the account"));
-  if (!st) return send_failure(res, st.error());
+  auto st = held_to_if_match<store::Account>(
+      req, res, "the account", present::account_record_json,
+      [&](const auto& expect) { return admin::remove_account(ctx.store, id, by.email, expect); });
+  if (!st) return;  // 412
+  if (!*st) return send_failure(res, st->error());
   res.status = 204;
 }
 
@@ -179,13 +176,12 @@ void patch_account(Context& ctx, const store::Agent& by, store::Id id, const htt
   p.emails = *emails;
   if (auto bad = admin::check_account_patch(p))
     return send_problem(res, field_problem(bad->field, bad->message));
-  bool stale = false;
-  auto a = admin::update_account(
-      ctx.store, id, p, by.email,
-      if_match_expect<store::Account>(header(req, "If-Match"), present::account_record_json, stale));
-  if (stale) return send_problem(res, stale_problem("the account"));
-  if (!a) return send_failure(res, a.error());
-  send_tagged_json(res, 200, present::account_record_json(*a));
+  auto a = held_to_if_match<store::Account>(
+      req, res, "the account", present::account_record_json,
+      [&](const auto& expect) { return admin::update_account(ctx.store, id, p, by.email, expect); });
+  if (!a) return;  // 412
+  if (!*a) return send_failure(res, a->error());
+  send_tagged_json(res, 200, present::account_record_json(**a));
 }
 
 // An account's contacts, a page at a time by id (an index range).
@@ -478,13 +474,14 @@ void patch_agent(Context& ctx, const store::Agent& by, const httplib::Request& r
           res, field_problem("name", "one line of 1 to " + std::to_string(admin::kMaxNameBytes) + " bytes"));
   }
   MC_API_FIELD(notify, notify_patch_of(*body));
-  bool stale = false;
   auto a =
-      admin::update_agent(ctx.store, req.matches[1].str(), {*active, role, *name, *notify}, by.email,
-                          if_match_expect<store::Agent>(header(req, "If-Match"), present::agent_json, stale));
-  if (stale) return send_problem(res, stale_problem("the agent"));
-  if (!a) return send_failure(res, a.error());
-  send_tagged_json(res, 200, present::agent_json(*a));
+      held_to_if_match<store::Agent>(req, res, "the agent", present::agent_json, [&](const auto& expect) {
+        return admin::update_agent(ctx.store, req.matches[1].str(), {*active, role, *name, *notify}, by.email,
+                                   expect);
+      });
+  if (!a) return;  // 412
+  if (!*a) return send_failure(res, a->error());
+  send_tagged_json(res, 200, present::agent_json(**a));
 }
 
 // ---- API tokens

@@ -122,13 +122,13 @@ void patch_alert_rule(Context& ctx, const store::Agent& by, const std::string& n
   merged.merge_patch(*body);
   MC_API_FIELD(rule, alert_rule_of(merged));
   // Merged with the rule as read; If-Match, checked in the write, holds it to that.
-  bool stale = false;
-  auto changed = admin::change_alert_rule(
-      ctx.store, name, admin::change_to(*rule), by.email,
-      if_match_expect<alerts::AlertRule>(header(req, "If-Match"), present::alert_rule_json, stale));
-  if (stale) return send_problem(res, stale_problem("the alert rule"));
-  if (!changed) return send_problem(res, problem_of_alert_rule(changed.error()));
-  send_tagged_json(res, 200, present::alert_rule_json(*changed));
+  auto changed = held_to_if_match<alerts::AlertRule>(
+      req, res, "the alert rule", present::alert_rule_json, [&](const auto& expect) {
+        return admin::change_alert_rule(ctx.store, name, admin::change_to(*rule), by.email, expect);
+      });
+  if (!changed) return;  // 412
+  if (!*changed) return send_problem(res, problem_of_alert_rule(changed->error()));
+  send_tagged_json(res, 200, present::alert_rule_json(**changed));
 }
 
 void show_alert_rule(Context& ctx, const std::string& name, httplib::Response& res) {
@@ -139,12 +139,11 @@ void show_alert_rule(Context& ctx, const std::string& name, httplib::Response& r
 
 void remove_alert_rule(Context& ctx, const store::Agent& by, const std::string& name,
                        const httplib::Request& req, httplib::Response& res) {
-  bool stale = false;
-  auto st = admin::remove_alert_rule(
-      ctx.store, name, by.email,
-      if_match_expect<alerts::AlertRule>(header(req, "If-Match"), present::alert_rule_json, stale));
-  if (stale) return send_problem(res, stale_problem("the alert rule"));
-  if (!st) return send_error(res, st.error());
+  auto st = held_to_if_match<alerts::AlertRule>(
+      req, res, "the alert rule", present::alert_rule_json,
+      [&](const auto& expect) { return admin::remove_alert_rule(ctx.store, name, by.email, expect); });
+  if (!st) return;  // 412
+  if (!*st) return send_error(res, st->error());
   res.status = 204;
 }
 

@@ -40,6 +40,22 @@ inline void send_failure(httplib::Response& res, const Error& e) {
   send_problem(res, problem_of_error(e));
 }
 
+// An admin change held to the request's If-Match: `change` gets the admin::Expect<T> to
+// pass on (if_match_expect of `to_json`, the resource's representation) and returns the
+// change's Result. Answers 412 for `what` and returns nullopt when If-Match refused it;
+// else returns the change's Result for the caller to answer.
+template <typename T, typename ToJson, typename Change>
+auto held_to_if_match(const httplib::Request& req, httplib::Response& res, std::string_view what,
+                      ToJson to_json, Change change) -> std::optional<decltype(change(admin::Expect<T>{}))> {
+  bool stale = false;
+  auto done = change(if_match_expect<T>(header(req, "If-Match"), to_json, stale));
+  if (stale) {
+    send_problem(res, stale_problem(what));
+    return std::nullopt;
+  }
+  return done;
+}
+
 // Answers a GET of a list read from the store: the page request from the query
 // (?limit=&cursor=&count=), then `fetch(unit, request)` in a read unit of work (a
 // Result<store::Page<T>>; its errors as problem_of_error), sent as page_json with

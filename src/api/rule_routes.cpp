@@ -214,22 +214,21 @@ void patch_rule(Context& ctx, const store::Agent& by, const std::string& name, c
   }
   patch.enabled = *enabled;
   if (*position) patch.position = static_cast<int>(**position);
-  bool stale = false;
-  r = admin::patch_rule(ctx.store, name, patch, by.email,
-                        if_match_expect<rules::Rule>(header(req, "If-Match"), present::rule_json, stale));
-  if (stale) return send_problem(res, stale_problem("the rule"));
-  if (!r) return send_problem(res, problem_of_rule(r.error()));
-  send_tagged_json(res, 200, present::rule_json(*r));
+  auto changed = held_to_if_match<rules::Rule>(
+      req, res, "the rule", present::rule_json,
+      [&](const auto& expect) { return admin::patch_rule(ctx.store, name, patch, by.email, expect); });
+  if (!changed) return;  // 412
+  if (!*changed) return send_problem(res, problem_of_rule(changed->error()));
+  send_tagged_json(res, 200, present::rule_json(**changed));
 }
 
 void remove_rule(Context& ctx, const store::Agent& by, const std::string& name, const httplib::Request& req,
                  httplib::Response& res) {
-  bool stale = false;
-  auto st =
-      admin::remove_rule(ctx.store, name, by.email,
-                         if_match_expect<rules::Rule>(header(req, "If-Match"), present::rule_json, stale));
-  if (stale) return send_problem(res, stale_problem("the rule"));
-  if (!st) return send_error(res, st.error());
+  auto st = held_to_if_match<rules::Rule>(req, res, "the rule", present::rule_json, [&](const auto& expect) {
+    return admin::remove_rule(ctx.store, name, by.email, expect);
+  });
+  if (!st) return;  // 412
+  if (!*st) return send_error(res, st->error());
   res.status = 204;
 }
 
