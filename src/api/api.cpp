@@ -84,6 +84,12 @@ web::HttpServer::Handler authed(Context& ctx, Need need, AgentHandler h) {
       return;
     }
     h(*agent, req, res);
+    // A conditional GET of a version the client holds: 304, its ETag without the body.
+    if ((req.method == "GET" || req.method == "HEAD") && res.status == 200 && res.has_header("ETag") &&
+        if_none_match_holds(header(req, "If-None-Match"), res.get_header_value("ETag"))) {
+      res.status = 304;
+      res.body.clear();
+    }
   };
 }
 

@@ -209,6 +209,25 @@ bool if_match_allows(std::optional<std::string_view> if_match, std::string_view 
   return false;
 }
 
+bool if_none_match_holds(std::optional<std::string_view> if_none_match, std::string_view etag) {
+  if (!if_none_match) return false;
+  auto opaque = [](std::string_view tag) {
+    tag = text::trim(tag);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    return tag;
+  };
+  std::string_view rest = text::trim(*if_none_match);
+  if (rest == "*") return true;
+  const std::string_view ours = opaque(etag);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    if (!ours.empty() && opaque(rest.substr(0, comma)) == ours) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 Problem stale_problem(std::string_view what) {
   return Problem{412, std::string(what) + " has changed since it was read; GET it again", {}};
 }

@@ -56,6 +56,10 @@ std::string etag_of(const nlohmann::json& representation);
 // comparison: a weak W/ tag never matches).
 bool if_match_allows(std::optional<std::string_view> if_match, std::string_view etag);
 
+// RFC 9110 If-None-Match on a GET: true when "*" or one of its listed tags equals etag by
+// weak comparison (a W/ prefix on either side is ignored): the client has this version.
+bool if_none_match_holds(std::optional<std::string_view> if_none_match, std::string_view etag);
+
 // If-Match on a change made through the admin layer: an Expect that the record, as the
 // write unit reads it, has a representation (to_json) whose ETag if_match allows; when it
 // has not, it sets `stale` (answer 412) and refuses. Empty without If-Match. `stale` must

@@ -431,6 +431,14 @@ TEST_F(AdminRoutesTest, IfMatchHoldsAContactAnAccountOrAnAgentToTheVersionRead) 
   const std::string path = "/api/v1/accounts/" + std::to_string(acme.j()["id"].get<int64_t>());
   const std::string read = call("GET", path, agent_).header("ETag");
   ASSERT_FALSE(read.empty());
+  // A conditional GET of the version held: 304 and no body; of another: the record.
+  auto same = call("GET", path, agent_, std::nullopt, {{"If-None-Match", read}});
+  EXPECT_EQ(same.status, 304);
+  EXPECT_TRUE(same.body.empty());
+  EXPECT_EQ(same.header("ETag"), read);
+  EXPECT_EQ(call("GET", path, agent_, std::nullopt, {{"If-None-Match", "\"other\""}}).status, 200);
+  EXPECT_EQ(call("GET", path, "", std::nullopt, {{"If-None-Match", read}}).status, 401)
+      << "not before the token";
   auto mine = call("PATCH", path, agent_, json{{"support_level", "gold"}}, {{"If-Match", read}});
   ASSERT_EQ(mine.status, 200) << mine.body;
   EXPECT_NE(mine.header("ETag"), read);

@@ -153,6 +153,20 @@ TEST(EtagTest, ChangesWithTheRepresentationAndMatchesStrongly) {
   EXPECT_FALSE(if_match_allows("W/" + a, a));
 }
 
+// If-None-Match compares weakly: the client's W/ tag of the same version matches.
+TEST(EtagTest, IfNoneMatchHoldsForTheVersionTheClientHas) {
+  const auto a = etag_of({{"status", "open"}});
+  const auto b = etag_of({{"status", "closed"}});
+  EXPECT_FALSE(if_none_match_holds(std::nullopt, a));
+  EXPECT_TRUE(if_none_match_holds(a, a));
+  EXPECT_TRUE(if_none_match_holds(" W/" + a + " ", a));
+  EXPECT_TRUE(if_none_match_holds(b + ",W/" + a, a));
+  EXPECT_TRUE(if_none_match_holds("*", a));
+  EXPECT_FALSE(if_none_match_holds(b, a));
+  EXPECT_FALSE(if_none_match_holds("", a));
+  EXPECT_FALSE(if_none_match_holds(",", a));
+}
+
 TEST(ProblemTest, MapsErrorCodesAndHidesInternalDetail) {
   EXPECT_EQ(problem_of(Error{ErrorCode::kNotFound, "no case CS1"}).status, 404);
   EXPECT_EQ(problem_of(Error{ErrorCode::kNotFound, "no case CS1"}).detail, "no case CS1");
