@@ -34,6 +34,14 @@ std::map<std::string, std::string> alert_rule_details(const alerts::AlertRule& r
 }
 
 // r.account's id (and its name as the store spells it), or none when r names none.
+// The alert rule of that name as the unit reads it; kNotFound when there is none.
+Result<alerts::AlertRule> alert_rule_in(store::UnitOfWork& u, std::string_view name) {
+  MC_ASSIGN_OR_RETURN(auto all, u.alerts().list_alert_rules());
+  auto it = std::find_if(all.begin(), all.end(), [&](const alerts::AlertRule& r) { return r.name == name; });
+  if (it == all.end()) return fail(ErrorCode::kNotFound, "no alert rule " + std::string(name));
+  return std::move(*it);
+}
+
 Status resolve_account(store::UnitOfWork& u, alerts::AlertRule& r) {
   r.account_id.reset();
   if (r.account.empty()) return {};
@@ -86,11 +94,9 @@ alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange&
 Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view name, const AlertRuleChange& c,
                                             std::string_view actor, const Expect<alerts::AlertRule>& expect) {
   MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
-  MC_ASSIGN_OR_RETURN(auto all, u.alerts().list_alert_rules());
-  auto it = std::find_if(all.begin(), all.end(), [&](const alerts::AlertRule& r) { return r.name == name; });
-  if (it == all.end()) return fail(ErrorCode::kNotFound, "no alert rule " + std::string(name));
-  MC_RETURN_IF_ERROR(check_expect(expect, *it));
-  auto r = changed_alert_rule(*it, c);
+  MC_ASSIGN_OR_RETURN(auto current, alert_rule_in(u, name));
+  MC_RETURN_IF_ERROR(check_expect(expect, current));
+  auto r = changed_alert_rule(std::move(current), c);
   MC_RETURN_IF_ERROR(alerts::check_rule(r));
   MC_RETURN_IF_ERROR(resolve_account(u, r));
   MC_ASSIGN_OR_RETURN(auto stored, u.alerts().replace_alert_rule(r));
@@ -114,11 +120,8 @@ Status remove_alert_rule(store::Store& st, std::string_view name, std::string_vi
                          const Expect<alerts::AlertRule>& expect) {
   MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
   if (expect) {
-    MC_ASSIGN_OR_RETURN(auto all, u.alerts().list_alert_rules());
-    auto it =
-        std::find_if(all.begin(), all.end(), [&](const alerts::AlertRule& r) { return r.name == name; });
-    if (it == all.end()) return fail(ErrorCode::kNotFound, "no alert rule " + std::string(name));
-    MC_RETURN_IF_ERROR(expect(*it));
+    MC_ASSIGN_OR_RETURN(auto current, alert_rule_in(u, name));
+    MC_RETURN_IF_ERROR(expect(current));
   }
   MC_RETURN_IF_ERROR(u.alerts().remove_alert_rule(name));
   MC_RETURN_IF_ERROR(
