@@ -100,10 +100,8 @@ void send_case(Context& ctx, const std::string& number, int status, httplib::Res
                bool location = false) {
   auto view = cases::load_case(ctx.store, number);
   if (!view) return send_error(res, view.error());
-  const auto j = present::case_detail_json(*view);
-  res.set_header("ETag", etag_of(j));
   if (location) res.set_header("Location", case_path(number));
-  send_json(res, status, j);
+  send_tagged_json(res, status, present::case_detail_json(*view));
 }
 
 // A failed service call as a problem. The services' kInvalidInput messages that start

@@ -34,9 +34,7 @@ void show_case(Context& ctx, const std::string& number, httplib::Response& res) 
   if (!unit) return send_error(res, unit.error());
   auto view = cases::load_case(*unit, number);
   if (!view) return send_error(res, view.error());
-  const auto j = present::case_detail_json(*view);
-  res.set_header("ETag", etag_of(j));
-  send_json(res, 200, j);
+  send_tagged_json(res, 200, present::case_detail_json(*view));
 }
 
 }  // namespace

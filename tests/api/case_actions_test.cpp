@@ -241,6 +241,19 @@ TEST_F(CaseActionsApi, AStaleIfMatchIs412AndChangesNothing) {
   auto none = patch("/api/v1/cases/CS0000099", {{"queue", "Hardware"}}, {{"If-Match", "*"}});
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 404) << none->body;
+  // A conditional GET: the version held is 304 without a body; one changed since is the case.
+  auto h = auth();
+  h.emplace("If-None-Match", listed->get_header_value("ETag"));
+  auto held = cli_->Get("/api/v1/cases/CS0000001", h);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->status, 304);
+  EXPECT_TRUE(held->body.empty());
+  h = auth();
+  h.emplace("If-None-Match", etag);
+  auto changed = cli_->Get("/api/v1/cases/CS0000001", h);
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->status, 200);
+  EXPECT_EQ(body_of(changed)["queue"], "Software");
 }
 
 TEST_F(CaseActionsApi, TheLifecycleRefusesAnActionWith409) {
