@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "access/credentials.h"
 #include "util/text.h"
 
@@ -42,27 +45,9 @@ std::string return_path(const httplib::Request& req) {
   return "/";
 }
 
-// "scheme://host[:port]" of an absolute URL, in lower case; "" when it has none.
-std::string origin_of(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos || scheme == 0) return {};
-  const size_t end = url.find_first_of("/?#", scheme + 3);
-  return text::ascii_lower(url.substr(0, end));
-}
-
-// The page a form was sent from, to go back to after logging in again: the Referer's path
-// when the Referer is of this console (browsers send it to the same origin:
-// Referrer-Policy same-origin) — its origin is http.public_url's, or its host is the
-// request's Host — else the queues.
+// The page a form was sent from, to go back to after logging in again.
 std::string form_page_path(const httplib::Request& req, std::string_view public_url) {
-  const std::string referer = req.get_header_value("Referer");
-  const std::string origin = origin_of(referer);
-  if (origin.empty()) return "/";
-  const std::string host = text::ascii_lower(req.get_header_value("Host"));
-  const bool ours =
-      origin == origin_of(public_url) || (!host.empty() && origin.substr(origin.find("://") + 3) == host);
-  const std::string local = referer.substr(origin.size());
-  return ours && is_local_path(local) ? local : "/";
+  return referer_return_path(req.get_header_value("Referer"), req.get_header_value("Host"), public_url);
 }
 
 // The page for a form sent after its session ended: nothing was done, and the text the
@@ -344,6 +329,54 @@ Html time_html(std::string_view iso) {
   if (iso.size() >= 16 && iso[10] == 'T')
     shown = std::string(iso.substr(0, 10)) + " " + std::string(iso.substr(11, 5)) + " UTC";
   return html("<time datetime=\"{}\">{}</time>", iso, shown);
+}
+
+namespace {
+
+// An absolute http(s) URL's origin as "scheme://host[:port]" in lower case, the scheme's
+// default port left out; "" when the URL has none, or when its authority carries userinfo
+// ("https://help.example.com@evil.example/" is evil.example's).
+struct Origin {
+  std::string scheme, authority;  // authority: host[:port], lower case
+  size_t length = 0;              // of the origin's text in the URL
+};
+std::optional<Origin> origin_of(std::string_view url) {
+  const size_t colon = url.find("://");
+  if (colon == std::string_view::npos) return std::nullopt;
+  Origin o;
+  o.scheme = text::ascii_lower(url.substr(0, colon));
+  if (o.scheme != "http" && o.scheme != "https") return std::nullopt;
+  const size_t start = colon + 3;
+  const size_t end = std::min(url.find_first_of("/?#\\", start), url.size());
+  const std::string_view authority = url.substr(start, end - start);
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  o.authority = authority_without_default_port(text::ascii_lower(authority), o.scheme);
+  o.length = end;
+  return o;
+}
+
+}  // namespace
+
+std::string authority_without_default_port(std::string authority, std::string_view scheme) {
+  const std::string_view port = scheme == "https" ? ":443" : scheme == "http" ? ":80" : "";
+  if (!port.empty() && authority.ends_with(port) && authority.size() > port.size() &&
+      authority[authority.size() - port.size() - 1] != ':')
+    authority.resize(authority.size() - port.size());
+  return authority;
+}
+
+std::string referer_return_path(std::string_view referer, std::string_view host,
+                                std::string_view public_url) {
+  const auto from = origin_of(referer);
+  if (!from) return "/";
+  const auto ours = origin_of(public_url);
+  const bool same_public = ours && ours->scheme == from->scheme && ours->authority == from->authority;
+  // The Host header carries no scheme: the request came to this server under that name.
+  const bool same_host = !host.empty() && authority_without_default_port(text::ascii_lower(host),
+                                                                         from->scheme) == from->authority;
+  std::string local(referer.substr(from->length));
+  if (local.empty()) local = "/";
+  return (same_public || same_host) && is_local_path(local) ? local : "/";
 }
 
 bool is_local_path(std::string_view next) {

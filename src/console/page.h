@@ -146,6 +146,14 @@ std::string form_value(const httplib::Request& req, const std::string& name);
 Html time_html(std::string_view iso);
 // Whether `next` is a path of ours to go back to after login (no scheme, no host, no "//").
 bool is_local_path(std::string_view next);
+// Where a login goes back to after a form was sent with an ended session: the Referer's
+// path (query included) when the Referer is of this console — its origin is
+// `public_url`'s (http.public_url), or its host is the request's `host` (the Host header)
+// — else "/". Browsers send the Referer to the same origin (Referrer-Policy same-origin).
+// A URL with userinfo, a look-alike host, another port or scheme gives "/". Pure.
+std::string referer_return_path(std::string_view referer, std::string_view host, std::string_view public_url);
+// "host:port" without the scheme's default port (":443" for https, ":80" for http).
+std::string authority_without_default_port(std::string authority, std::string_view scheme);
 
 // Route files (each mounts its own paths):
 void mount_login_routes(web::HttpServer& server, Context& ctx);  // /login, /logout

@@ -233,6 +233,44 @@ TEST(IsLocalPathTest, HostileNextValuesAreRefused) {
   EXPECT_FALSE(is_local_path("/" + std::string(5000, 'a'))) << "bounded";
 }
 
+// ---- referer_return_path: the page to go back to after logging in again ----
+
+TEST(RefererReturnPathTest, AFormOfThisConsoleGoesBackToItsPage) {
+  const std::string pub = "https://help.example.com";
+  // Through the public URL (a proxy passing its own Host), or straight to the server.
+  EXPECT_EQ(referer_return_path("https://help.example.com/cases/CS0000001?tab=thread", "127.0.0.1:8080", pub),
+            "/cases/CS0000001?tab=thread");
+  EXPECT_EQ(referer_return_path("http://127.0.0.1:8080/mail/7", "127.0.0.1:8080", pub), "/mail/7");
+  // Letter case and the scheme's default port do not make another origin.
+  EXPECT_EQ(referer_return_path("HTTPS://Help.Example.COM:443/cases", "", pub), "/cases");
+  EXPECT_EQ(referer_return_path("http://Console.Example:80/cases", "console.example", ""), "/cases");
+  // A Referer of the origin alone is the queues.
+  EXPECT_EQ(referer_return_path("https://help.example.com", "", pub), "/");
+  EXPECT_EQ(referer_return_path("https://help.example.com?x=1", "", pub), "/");
+}
+
+TEST(RefererReturnPathTest, AnotherSiteOrAnUnclearRefererGoesToTheQueues) {
+  const std::string pub = "https://help.example.com";
+  for (const char* referer : {
+           "",                                             // none sent
+           "https://evil.example/cases/CS0000001",         // another site
+           "https://help.example.com.evil.example/cases",  // a look-alike host
+           "https://help.example.com@evil.example/cases",  // userinfo: the host is evil.example
+           "https://x:y@help.example.com/cases",           // userinfo on our host too
+           "https://help.example.com:8443/cases",          // another port
+           "http://help.example.com/cases",                // another scheme
+           "javascript://help.example.com/%0aalert(1)",    // not http(s)
+           "/cases/CS0000001",                             // not absolute
+           "https:///cases",                               // no host
+           "https://help.example.com//evil.example/",      // a path that leaves the site
+           "https://help.example.com\\evil.example/",      // a backslash ends the host
+       })
+    EXPECT_EQ(referer_return_path(referer, "127.0.0.1:8080", pub), "/") << referer;
+  // Without a public URL, only the request's own Host is ours.
+  EXPECT_EQ(referer_return_path("https://help.example.com/cases", "127.0.0.1:8080", ""), "/");
+  EXPECT_EQ(referer_return_path("http://127.0.0.1:8081/cases", "127.0.0.1:8080", ""), "/");
+}
+
 // ---- sessions: idle and absolute expiry, touching ----
 
 TEST(SessionRulesTest, ASessionEndsWhenIdleOrTooOldOrPastItsExpiry) {
