@@ -313,11 +313,9 @@ void send_thread_after(Context& ctx, const std::string& number, const std::strin
   auto c = unit->cases().find_case_by_number(number);
   if (!c) return send_fragment(res, 503, Html());
   if (!*c) return send_fragment(res, 404, html("<p class=\"error\">This case no longer exists.</p>"));
-  auto comments = unit->cases().comments_of((*c)->id);
+  auto comments = unit->cases().comments_after((*c)->id, after);
   if (!comments) return send_fragment(res, 503, Html());
-  std::vector<store::Comment> fresh;
-  for (auto& cm : *comments)
-    if (cm.id > after) fresh.push_back(std::move(cm));
+  std::vector<store::Comment> fresh = std::move(*comments);
   // Another agent (or a mail) changed the case since the page was drawn: its facts are
   // drawn again, and the page says its forms are those of the case as it was.
   auto latest = unit->events().last_event_id((*c)->id);

@@ -235,6 +235,9 @@ class CaseRepository {
 
   [[nodiscard]] virtual Result<Id> add_comment(const Comment& c) = 0;
   [[nodiscard]] virtual Result<std::vector<Comment>> comments_of(Id case_id) = 0;
+  // The case's comments of id above `after`, oldest first: one range of comments_case,
+  // so that a page asking what is new pays for what is new, not for the whole case.
+  [[nodiscard]] virtual Result<std::vector<Comment>> comments_after(Id case_id, Id after) = 0;
   [[nodiscard]] virtual Result<Id> add_attachment(const Attachment& a) = 0;
   [[nodiscard]] virtual Result<std::vector<Attachment>> attachments_of(Id case_id) = 0;
 

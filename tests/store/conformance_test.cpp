@@ -960,6 +960,20 @@ TEST_P(StoreConformance, CommentsRoundTripInIdOrderPerCase) {
   auto none = store_->comments_of(c.id + 1000);
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
+
+  // What came after a comment a page has: the case's later comments only, oldest first.
+  auto after_first = store_->comments_after(c.id, ids[0]);
+  ASSERT_TRUE(after_first);
+  ASSERT_EQ(after_first->size(), 2u);
+  EXPECT_EQ((*after_first)[0].id, ids[1]);
+  EXPECT_EQ((*after_first)[1].id, ids[3]);
+  EXPECT_EQ((*after_first)[1].body, "fixed");
+  auto after_last = store_->comments_after(c.id, ids[3]);
+  ASSERT_TRUE(after_last);
+  EXPECT_TRUE(after_last->empty()) << "the other case's later comment is not this case's";
+  auto all = store_->comments_after(c.id, 0);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 3u);
 }
 
 TEST_P(StoreConformance, AttachmentsRoundTripInIdOrderPerCase) {

@@ -323,6 +323,14 @@ class Cases final : public CaseRepository, SqliteRepository {
     return comment_rows(*qq);
   }
 
+  Result<std::vector<Comment>> comments_after(Id case_id, Id after) override {
+    static const std::string sql =
+        std::string("SELECT ") + kCommentColumns + " FROM comments WHERE case_id = ? AND id > ? ORDER BY id";
+    MC_ASSIGN_OR_RETURN(auto qq, q(sql.c_str()));
+    qq->bind(1, case_id).bind(2, after);
+    return comment_rows(*qq);
+  }
+
   Result<Page<Comment>> page_comments(Id case_id, const PageRequest& r) override {
     MC_RETURN_IF_ERROR(check_page_limit(r.limit));
     const std::string list = "comments:" + std::to_string(case_id);

@@ -643,6 +643,9 @@ class SqliteStore final : public Store {
   }
   Result<Id> add_comment(const Comment& c) override { return repos_.cases->add_comment(c); }
   Result<std::vector<Comment>> comments_of(Id case_id) override { return repos_.cases->comments_of(case_id); }
+  Result<std::vector<Comment>> comments_after(Id case_id, Id after) override {
+    return repos_.cases->comments_after(case_id, after);
+  }
   Result<Page<Comment>> page_comments(Id case_id, const PageRequest& r) override {
     return repos_.cases->page_comments(case_id, r);
   }
