@@ -11,6 +11,7 @@
 
 #include "admin/processes.h"
 #include "channels/mailbox_agent.h"
+#include "services/our_addresses.h"
 #include "trust/auth_results.h"
 #include "util/text.h"
 
@@ -144,21 +145,24 @@ std::optional<Invalid> check_contact(const ContactInput& c) {
   return std::nullopt;
 }
 
-// kInvalidInput (field `field`) when one of `emails` is a routing address of ours, or a
-// "+tag" sub-address of one: mail to such a contact (a confirmation, a reply) would come
-// back to us as a mail from ourselves, and an agent's notices the same.
-Status refuse_our_addresses(store::UnitOfWork& u, const std::vector<std::string>& emails, const char* field) {
-  MC_ASSIGN_OR_RETURN(auto routing, u.routing().list_addresses());
-  for (const auto& e : emails)
-    for (const auto& a : routing)
-      if (text::mailbox_key(e) == text::mailbox_key(a.email))
-        return tl::unexpected(invalid_error(
-            {field, text::normalize_email(e) +
-                        " is one of our own routing addresses: mail to it would come back to us"}));
+// kInvalidInput (field `field`) when one of `emails` is one of our own addresses (the
+// outgoing one or a routing address, or a "+tag" sub-address of one): mail to such a
+// contact (a confirmation, a reply) would come back to us as a mail from ourselves, and an
+// agent's notices the same.
+Status refuse_our_addresses(store::UnitOfWork& u, const std::vector<std::string>& emails, const char* field,
+                            std::string_view outgoing_address) {
+  for (const auto& e : emails) {
+    MC_ASSIGN_OR_RETURN(const bool ours, services::is_our_address(u, e, outgoing_address));
+    if (ours)
+      return tl::unexpected(
+          invalid_error({field, text::normalize_email(e) +
+                                    " is one of our own addresses: mail to it would come back to us"}));
+  }
   return {};
 }
 
-Result<store::Contact> add_contact(store::Store& st, const ContactInput& in) {
+Result<store::Contact> add_contact(store::Store& st, const ContactInput& in,
+                                   std::string_view outgoing_address) {
   if (auto bad = check_contact(in)) return tl::unexpected(invalid_error(*bad));
   store::Contact c;
   c.name = std::string(text::trim(in.name));
@@ -166,7 +170,7 @@ Result<store::Contact> add_contact(store::Store& st, const ContactInput& in) {
   c.language = in.language;
   c.account_id = in.account_id;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
-    MC_RETURN_IF_ERROR(refuse_our_addresses(u, c.emails, "emails"));
+    MC_RETURN_IF_ERROR(refuse_our_addresses(u, c.emails, "emails", outgoing_address));
     if (in.account_name && !in.account_name->empty()) {
       MC_ASSIGN_OR_RETURN(auto a, u.accounts().find_account_by_name(*in.account_name));
       if (!a) return fail(ErrorCode::kNotFound, "no account named " + *in.account_name);
@@ -198,6 +202,7 @@ std::optional<Invalid> check_contact_patch(const ContactPatch& p) {
 }
 
 Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch,
+                                      std::string_view outgoing_address,
                                       const Expect<store::Contact>& expect) {
   if (auto bad = check_contact_patch(patch)) return tl::unexpected(invalid_error(*bad));
   store::Contact c;
@@ -209,7 +214,7 @@ Result<store::Contact> update_contact(store::Store& st, store::Id id, const Cont
     if (patch.name) c.name = std::string(text::trim(*patch.name));
     if (patch.emails) {
       c.emails = normalized(*patch.emails);
-      MC_RETURN_IF_ERROR(refuse_our_addresses(u, c.emails, "emails"));
+      MC_RETURN_IF_ERROR(refuse_our_addresses(u, c.emails, "emails", outgoing_address));
     }
     if (patch.language) c.language = *patch.language;
     if (patch.clear_account) c.account_id.reset();
@@ -593,10 +598,11 @@ Result<store::Agent> agent_from(std::string_view name, std::string_view email, s
   return a;
 }
 
-Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor) {
+Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor,
+                               std::string_view outgoing_address) {
   store::Agent out = a;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
-    MC_RETURN_IF_ERROR(refuse_our_addresses(u, {a.email}, "email"));
+    MC_RETURN_IF_ERROR(refuse_our_addresses(u, {a.email}, "email", outgoing_address));
     MC_ASSIGN_OR_RETURN(out.id, u.agents().add_agent(a));
     return u.events().add_event({.actor_kind = store::ActorKind::kAgent,
                                  .actor = std::string(actor),

@@ -66,8 +66,11 @@ struct ContactInput {
 };
 std::optional<Invalid> check_contact(const ContactInput& c);
 // kNotFound when the account named is none; kConflict when an address is another
-// contact's already.
-Result<store::Contact> add_contact(store::Store& st, const ContactInput& in);
+// contact's already; kInvalidInput when an address is one of our own: a routing address or
+// `outgoing_address` (outbound.from_address), or a sub-address of one
+// (services/our_addresses.h). The same of update_contact and add_agent.
+Result<store::Contact> add_contact(store::Store& st, const ContactInput& in,
+                                   std::string_view outgoing_address);
 
 // What PATCH changes: the fields present; account_id: a value, or null (none) when
 // clear_account.
@@ -80,6 +83,7 @@ struct ContactPatch {
 };
 std::optional<Invalid> check_contact_patch(const ContactPatch& p);
 Result<store::Contact> update_contact(store::Store& st, store::Id id, const ContactPatch& patch,
+                                      std::string_view outgoing_address,
                                       const Expect<store::Contact>& expect = {});
 // The contact a person names by its number (all digits) or by one of its addresses
 // (letter case ignored). kNotFound when none.
@@ -188,7 +192,8 @@ Status remove_mailbox(store::Store& st, const std::filesystem::path& data_dir, s
 Result<store::Agent> agent_from(std::string_view name, std::string_view email, std::string_view role);
 // Adds the agent and its agent_added event, by `actor` (an admin's email, or "admin" from
 // the command line). kConflict when the email is an agent's already.
-Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor);
+Result<store::Agent> add_agent(store::Store& st, const store::Agent& a, std::string_view actor,
+                               std::string_view outgoing_address);
 // What update_agent changes: each field when given.
 struct AgentChange {
   std::optional<bool> active;

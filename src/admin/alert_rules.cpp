@@ -93,10 +93,21 @@ alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange&
 
 Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view name, const AlertRuleChange& c,
                                             std::string_view actor, const Expect<alerts::AlertRule>& expect) {
+  return edit_alert_rule(
+      st, name,
+      [&c](const alerts::AlertRule& current) -> Result<alerts::AlertRule> {
+        return changed_alert_rule(current, c);
+      },
+      actor, expect);
+}
+
+Result<alerts::AlertRule> edit_alert_rule(store::Store& st, std::string_view name, const AlertRuleEdit& edit,
+                                          std::string_view actor, const Expect<alerts::AlertRule>& expect) {
   MC_ASSIGN_OR_RETURN(auto u, st.open_unit(store::Access::kWrite));
   MC_ASSIGN_OR_RETURN(auto current, alert_rule_in(u, name));
   MC_RETURN_IF_ERROR(check_expect(expect, current));
-  auto r = changed_alert_rule(std::move(current), c);
+  MC_ASSIGN_OR_RETURN(auto edited, edit(current));
+  auto r = changed_alert_rule(std::move(current), change_to(edited));
   MC_RETURN_IF_ERROR(alerts::check_rule(r));
   MC_RETURN_IF_ERROR(resolve_account(u, r));
   MC_ASSIGN_OR_RETURN(auto stored, u.alerts().replace_alert_rule(r));

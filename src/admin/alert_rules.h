@@ -7,6 +7,7 @@
 // rule of that name exists), kTemporary as the store's.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,14 @@ alerts::AlertRule changed_alert_rule(alerts::AlertRule r, const AlertRuleChange&
 Result<alerts::AlertRule> change_alert_rule(store::Store& st, std::string_view name, const AlertRuleChange& c,
                                             std::string_view actor,
                                             const Expect<alerts::AlertRule>& expect = {});
+// The change an edit makes of the rule as the unit reads it (the API merges its PATCH body
+// into that rule), so that what another changed between a client's read and this write is
+// kept where the edit does not touch it; the fields change_to gives are taken from the
+// edit's result. As change_alert_rule otherwise.
+using AlertRuleEdit = std::function<Result<alerts::AlertRule>(const alerts::AlertRule& current)>;
+Result<alerts::AlertRule> edit_alert_rule(store::Store& st, std::string_view name, const AlertRuleEdit& edit,
+                                          std::string_view actor,
+                                          const Expect<alerts::AlertRule>& expect = {});
 // The cases its alerts opened stay.
 Status remove_alert_rule(store::Store& st, std::string_view name, std::string_view actor,
                          const Expect<alerts::AlertRule>& expect = {});

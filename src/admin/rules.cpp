@@ -127,17 +127,17 @@ Status change_in(store::UnitOfWork& u, std::string_view name, rules::Rule r, std
 
 Result<rules::Rule> patch_rule(store::Store& st, std::string_view name, const RulePatch& p,
                                std::string_view actor, const Expect<rules::Rule>& expect) {
-  std::optional<rules::Rule> does = p.does;
-  if (does) {
-    does->name = std::string(name);
-    MC_RETURN_IF_ERROR(rules::check_rule(*does));
-  }
   if (p.position && *p.position < 1) return fail(ErrorCode::kInvalidInput, "--position: 1 or more");
   rules::Rule out;
   auto done = in_unit(st, [&](store::UnitOfWork& u) -> Status {
     MC_ASSIGN_OR_RETURN(auto current, rule_in(u, name));
     MC_RETURN_IF_ERROR(check_expect(expect, current));
-    if (does) MC_RETURN_IF_ERROR(change_in(u, name, *does, actor));
+    if (p.does) {
+      MC_ASSIGN_OR_RETURN(auto does, p.does(current));
+      does.name = std::string(name);
+      MC_RETURN_IF_ERROR(rules::check_rule(does));
+      MC_RETURN_IF_ERROR(change_in(u, name, does, actor));
+    }
     if (p.enabled) MC_RETURN_IF_ERROR(set_enabled_in(u, name, *p.enabled, actor));
     if (p.position) MC_RETURN_IF_ERROR(move_in(u, name, *p.position, actor));
     MC_ASSIGN_OR_RETURN(out, rule_in(u, name));
@@ -157,7 +157,7 @@ Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int posit
 }
 
 Result<rules::Rule> change_rule(store::Store& st, std::string_view name, rules::Rule r, std::string_view actor) {
-  return patch_rule(st, name, {.does = std::move(r)}, actor);
+  return patch_rule(st, name, {.does = [&r](const rules::Rule&) -> Result<rules::Rule> { return r; }}, actor);
 }
 
 Status remove_rule(store::Store& st, std::string_view name, std::string_view actor,

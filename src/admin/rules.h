@@ -8,6 +8,7 @@
 // the store's.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -35,8 +36,12 @@ Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int posit
 Result<rules::Rule> change_rule(store::Store& st, std::string_view name, rules::Rule r, std::string_view actor);
 // A change of a rule's parts at once (the API's PATCH): what it does (as change_rule), then
 // enabled, then position, each when given, in one unit of work with each one's event.
+// What the rule is to do, made from the rule as the change's unit reads it (the API merges
+// its PATCH body into that rule), so that a change made by another between a client's read
+// and this write is kept where the patch does not touch it.
+using RuleEdit = std::function<Result<rules::Rule>(const rules::Rule& current)>;
 struct RulePatch {
-  std::optional<rules::Rule> does;
+  RuleEdit does;
   std::optional<bool> enabled;
   std::optional<int> position;
 };

@@ -77,7 +77,7 @@ void add_contact(Context& ctx, const httplib::Request& req, httplib::Response& r
   admin::ContactInput in{name->value_or(""), emails->value_or(std::vector<std::string>{}),
                          language->value_or(""), *account, std::nullopt};
   if (auto bad = admin::check_contact(in)) return send_problem(res, field_problem(bad->field, bad->message));
-  auto c = admin::add_contact(ctx.store, in);
+  auto c = admin::add_contact(ctx.store, in, ctx.cfg.outbound.from_address);
   if (!c) return send_failure(res, c.error());
   res.set_header("Location", "/api/v1/contacts/" + std::to_string(c->id));
   send_json(res, 201, present::contact_record_json(*c));
@@ -98,8 +98,9 @@ void patch_contact(Context& ctx, store::Id id, const httplib::Request& req, http
   if (auto bad = admin::check_contact_patch(p))
     return send_problem(res, field_problem(bad->field, bad->message));
   auto c = held_to_if_match<store::Contact>(
-      req, res, "the contact", present::contact_record_json,
-      [&](const auto& expect) { return admin::update_contact(ctx.store, id, p, expect); });
+      req, res, "the contact", present::contact_record_json, [&](const auto& expect) {
+        return admin::update_contact(ctx.store, id, p, ctx.cfg.outbound.from_address, expect);
+      });
   if (!c) return;  // 412
   if (!*c) return send_failure(res, c->error());
   send_tagged_json(res, 200, present::contact_record_json(**c));
@@ -450,7 +451,7 @@ void add_agent(Context& ctx, const store::Agent& by, const httplib::Request& req
     return send_problem(res, Problem{422, "the agent has invalid fields", std::move(errors)});
   auto a = admin::agent_from(name->value_or(""), email->value_or(""), role->value_or("agent"));
   if (!a) return send_failure(res, a.error());
-  auto added = admin::add_agent(ctx.store, *a, by.email);
+  auto added = admin::add_agent(ctx.store, *a, by.email, ctx.cfg.outbound.from_address);
   if (!added) return send_failure(res, added.error());
   res.set_header("Location", "/api/v1/agents/" + added->email);
   send_json(res, 201, present::agent_json(*added));

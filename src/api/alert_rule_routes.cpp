@@ -116,17 +116,22 @@ void add_alert_rule(Context& ctx, const store::Agent& by, const httplib::Request
 void patch_alert_rule(Context& ctx, const store::Agent& by, const std::string& name, const httplib::Request& req,
                       httplib::Response& res) {
   MC_API_FIELD(body, body_of(req));
-  auto current = find_alert_rule(ctx, name);
-  if (!current) return send_error(res, current.error());
-  nlohmann::json merged = present::alert_rule_json(*current);
-  merged.merge_patch(*body);
-  MC_API_FIELD(rule, alert_rule_of(merged));
-  // Merged with the rule as read; If-Match, checked in the write, holds it to that.
+  std::optional<Problem> invalid;  // the merged rule's fields, as alert_rule_of names them
+  // Merged into the rule as the write reads it: what another changed since this client
+  // read it stays where the patch does not touch it.
+  const admin::AlertRuleEdit merge = [&](const alerts::AlertRule& current) -> Result<alerts::AlertRule> {
+    nlohmann::json merged = present::alert_rule_json(current);
+    merged.merge_patch(*body);
+    auto rule = alert_rule_of(merged);
+    if (rule) return std::move(*rule);
+    invalid = std::move(rule.error());
+    return fail(ErrorCode::kInvalidInput, "the alert rule has invalid fields");
+  };
   auto changed = held_to_if_match<alerts::AlertRule>(
-      req, res, "the alert rule", present::alert_rule_json, [&](const auto& expect) {
-        return admin::change_alert_rule(ctx.store, name, admin::change_to(*rule), by.email, expect);
-      });
+      req, res, "the alert rule", present::alert_rule_json,
+      [&](const auto& expect) { return admin::edit_alert_rule(ctx.store, name, merge, by.email, expect); });
   if (!changed) return;  // 412
+  if (invalid) return send_problem(res, *invalid);
   if (!*changed) return send_problem(res, problem_of_alert_rule(changed->error()));
   send_tagged_json(res, 200, present::alert_rule_json(**changed));
 }

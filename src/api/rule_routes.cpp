@@ -198,26 +198,30 @@ void patch_rule(Context& ctx, const store::Agent& by, const std::string& name, c
   MC_API_FIELD(body, body_of(req));
   MC_API_FIELD(enabled, bool_field(*body, "enabled"));
   MC_API_FIELD(position, int_field(*body, "position", 1, 1000000));
-  auto r = find_rule(ctx, name);
-  if (!r) return send_error(res, r.error());
   nlohmann::json does = nlohmann::json::object();
   for (const char* key : {"if", "set", "continue"})
     if (auto it = body->find(key); it != body->end()) does[key] = *it;
   admin::RulePatch patch;
-  if (!does.empty()) {
-    // A patch's "if" or "set" that is no object replaces the rule's: rule_of names it.
-    // Merged with the rule as read; If-Match, checked in the write, holds it to that.
-    nlohmann::json merged = present::rule_json(*r);
-    merged.merge_patch(does);
-    MC_API_FIELD(def, rule_of(merged));
-    patch.does = std::move(*def);
-  }
+  std::optional<Problem> invalid;  // the merged rule's fields, as rule_of names them
+  if (!does.empty())
+    // Merged into the rule as the write reads it: what another changed since this client
+    // read it stays where the patch does not touch it. A patch's "if" or "set" that is no
+    // object replaces the rule's: rule_of names it.
+    patch.does = [&](const rules::Rule& current) -> Result<rules::Rule> {
+      nlohmann::json merged = present::rule_json(current);
+      merged.merge_patch(does);
+      auto def = rule_of(merged);
+      if (def) return std::move(*def);
+      invalid = std::move(def.error());
+      return fail(ErrorCode::kInvalidInput, "the rule has invalid fields");
+    };
   patch.enabled = *enabled;
   if (*position) patch.position = static_cast<int>(**position);
   auto changed = held_to_if_match<rules::Rule>(
       req, res, "the rule", present::rule_json,
       [&](const auto& expect) { return admin::patch_rule(ctx.store, name, patch, by.email, expect); });
   if (!changed) return;  // 412
+  if (invalid) return send_problem(res, *invalid);
   if (!*changed) return send_problem(res, problem_of_rule(changed->error()));
   send_tagged_json(res, 200, present::rule_json(**changed));
 }

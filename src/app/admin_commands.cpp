@@ -155,7 +155,7 @@ void register_admin_commands(CLI::App& app, Globals& g) {
         if (!p) return;
         admin::ContactInput in{*name, *emails, *language, std::nullopt, std::nullopt};
         if (!account_name->empty()) in.account_name = *account_name;
-        auto c = admin::add_contact(p->store(), in);
+        auto c = admin::add_contact(p->store(), in, p->config().outbound.from_address);
         if (!c) {
           print_error(c.error());
           g.exit_code = exit_code_for(c.error());

@@ -100,7 +100,7 @@ void register_agent_commands(CLI::App& app, Globals& g) {
         if (!a) return fail_with(g, a.error());
         auto p = open_runtime(g);
         if (!p) return;
-        auto done = admin::add_agent(p->store(), *a, "admin");
+        auto done = admin::add_agent(p->store(), *a, "admin", p->config().outbound.from_address);
         if (!done) return fail_with(g, done.error());
         std::cout << "agent " << done->id << " " << a->name << " <" << a->email << "> (" << to_string(a->role)
                   << ")\n";

@@ -629,7 +629,7 @@ void agents_post(Context& ctx, const Viewer& v, const httplib::Request& req, htt
   }
   auto a = admin::agent_from(name, text::trim(field(f, "email")), field(f, "role"));
   if (!a) return agents_page(ctx, v, res, 422, notice("", failure_text(a.error())), f);
-  auto added = admin::add_agent(ctx.store, *a, v.agent.email);
+  auto added = admin::add_agent(ctx.store, *a, v.agent.email, ctx.cfg.outbound.from_address);
   if (!added) {
     const std::string why = added.error().code == ErrorCode::kConflict
                                 ? a->email + " is an agent already. Nothing was changed."

@@ -327,7 +327,7 @@ void mail_contact(Context& ctx, const Viewer& v, const httplib::Request& req, ht
   };
   if (auto bad = admin::check_contact(in))
     return refuse(422, (bad->field == "name" ? "The name" : bad->field) + ": " + bad->message);
-  auto contact = admin::add_contact(ctx.store, in);
+  auto contact = admin::add_contact(ctx.store, in, ctx.cfg.outbound.from_address);
   if (!contact && contact.error().code == ErrorCode::kNotFound)
     return refuse(422, contact.error().message + " (leave the account empty, or name one that exists)");
   if (!contact && contact.error().code == ErrorCode::kConflict) return refuse(409, contact.error().message);

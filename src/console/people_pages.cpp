@@ -195,7 +195,7 @@ void add_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
   const Fields f = fields_of(req, {"name", "emails", "language", "account"});
   auto form = contact_from_form(f);
   if (!form.errors.empty()) return contacts_page(ctx, v, req, res, 422, f, form.errors);
-  auto c = admin::add_contact(ctx.store, form.input);
+  auto c = admin::add_contact(ctx.store, form.input, ctx.cfg.outbound.from_address);
   if (!c) {
     auto errors = refusal_errors(c.error(), "emails");
     if (errors.empty()) return send_failure(res, v, c.error());
@@ -336,7 +336,7 @@ void change_contact(Context& ctx, const Viewer& v, Rq req, Rs res) {
                                            " (leave it empty, or name one that exists)."}});
     patch.account_id = (*a)->id;
   }
-  auto c = admin::update_contact(ctx.store, id, patch);
+  auto c = admin::update_contact(ctx.store, id, patch, ctx.cfg.outbound.from_address);
   if (!c && c.error().code == ErrorCode::kNotFound)
     return send_error(res, 404, v, "There is no such contact.");
   if (!c) {

@@ -4,6 +4,7 @@
 
 #include "domain/process.h"
 #include "outbound/loop_guard.h"
+#include "services/our_addresses.h"
 #include "spool/blob_store.h"
 #include "util/clock.h"
 #include "util/text.h"
@@ -366,18 +367,11 @@ Result<std::string> CaseServices::confirm_new_case(store::UnitOfWork& w, const s
   return std::string("ok");
 }
 
-Result<bool> CaseServices::is_ours(store::UnitOfWork& w, const std::string& email) {
-  std::vector<std::string> ours{cfg_.outbound.from_address};
-  MC_ASSIGN_OR_RETURN(auto addresses, w.routing().list_addresses());
-  for (const auto& a : addresses) ours.push_back(a.email);
-  return outbound::is_our_address(email, ours);
-}
-
 Result<std::string> CaseServices::participant_address(store::UnitOfWork& w, const std::string& email) {
   const std::string e = text::normalize_email(email);
   // The shape an agent's email must have too: one addr-spec, nothing a mail could not be from.
   if (!store::is_email_address(e)) return fail(ErrorCode::kInvalidInput, "not an email address: " + email);
-  MC_ASSIGN_OR_RETURN(const bool ours, is_ours(w, e));
+  MC_ASSIGN_OR_RETURN(const bool ours, is_our_address(w, e, cfg_.outbound.from_address));
   if (ours)
     return fail(ErrorCode::kInvalidInput, e + " is one of our own addresses and cannot be a participant");
   return e;
@@ -579,7 +573,7 @@ Result<store::Case> CaseServices::open_case(store::UnitOfWork& w, const Actor& b
   if (!store::is_email_address(email))
     return fail(ErrorCode::kInvalidInput, "contact: not an email address: " + n.contact_email);
   // Our own address as the contact: its confirmation and every reply would be mailed to us.
-  MC_ASSIGN_OR_RETURN(const bool ours, is_ours(w, email));
+  MC_ASSIGN_OR_RETURN(const bool ours, is_our_address(w, email, cfg_.outbound.from_address));
   if (ours)
     return fail(ErrorCode::kInvalidInput,
                 "contact: " + email + " is one of our own addresses and cannot be a contact");

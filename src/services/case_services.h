@@ -294,8 +294,6 @@ class CaseServices {
   // The normalized address, when it may be a participant: an addr-spec that is none of
   // our own addresses; else kInvalidInput saying why.
   Result<std::string> participant_address(store::UnitOfWork& w, const std::string& email);
-  // Whether `email` is the outgoing address or a routing address, or a "+tag" of one.
-  Result<bool> is_ours(store::UnitOfWork& w, const std::string& email);
   // A comment's copies, normalized, without repeats or the contact's own address; the
   // errors comment() documents.
   Result<std::vector<std::string>> copies_of(store::UnitOfWork& w, const store::Case& c,

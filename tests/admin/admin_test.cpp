@@ -14,12 +14,16 @@
 #include "admin/alert_rules.h"
 #include "admin/processes.h"
 #include "admin/queues.h"
+#include "admin/rules.h"
 #include "store/store.h"
 #include "support/test_support.h"
 #include "util/secret_file.h"
 
 namespace mailcase::admin {
 namespace {
+
+// outbound.from_address, as the callers pass it from the configuration.
+constexpr const char* kOutgoing = "support@corp.example";
 
 class Admin : public ::testing::Test {
  protected:
@@ -213,15 +217,15 @@ TEST_F(Admin, ContactsAreCheckedAddedAndUpdated) {
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
 
-  auto bob = add_contact(*store_, {"Bob", {" Bob@Acme.Example "}, "en", acme->id, {}});
+  auto bob = add_contact(*store_, {"Bob", {" Bob@Acme.Example "}, "en", acme->id, {}}, kOutgoing);
   ASSERT_TRUE(bob) << bob.error().message;
   EXPECT_EQ(bob->emails, std::vector<std::string>{"bob@acme.example"});
   EXPECT_EQ(bob->account_id, acme->id);
-  auto no_account = add_contact(*store_, {"Eve", {"eve@x.example"}, "", store::Id{999}, {}});
+  auto no_account = add_contact(*store_, {"Eve", {"eve@x.example"}, "", store::Id{999}, {}}, kOutgoing);
   ASSERT_FALSE(no_account);
   EXPECT_EQ(no_account.error().code, ErrorCode::kInvalidInput);
   EXPECT_EQ(no_account.error().message.rfind("account_id:", 0), 0u);
-  auto taken = add_contact(*store_, {"Bobby", {"bob@acme.example"}, "", {}, {}});
+  auto taken = add_contact(*store_, {"Bobby", {"bob@acme.example"}, "", {}, {}}, kOutgoing);
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().code, ErrorCode::kConflict);
 
@@ -229,7 +233,7 @@ TEST_F(Admin, ContactsAreCheckedAddedAndUpdated) {
   p.name = "Bob Builder";
   p.emails = std::vector<std::string>{"bob@new.example", "bob@acme.example"};
   p.clear_account = true;
-  auto up = update_contact(*store_, bob->id, p);
+  auto up = update_contact(*store_, bob->id, p, kOutgoing);
   ASSERT_TRUE(up) << up.error().message;
   EXPECT_EQ(up->name, "Bob Builder");
   EXPECT_FALSE(up->account_id);
@@ -237,7 +241,7 @@ TEST_F(Admin, ContactsAreCheckedAddedAndUpdated) {
   auto back = store_->get_contact(bob->id);
   ASSERT_TRUE(back && *back);
   EXPECT_EQ((*back)->emails, (std::vector<std::string>{"bob@new.example", "bob@acme.example"}));
-  auto missing = update_contact(*store_, 999, p);
+  auto missing = update_contact(*store_, 999, p, kOutgoing);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   ContactPatch bad;
@@ -251,10 +255,10 @@ TEST_F(Admin, ContactsAreCheckedAddedAndUpdated) {
 TEST_F(Admin, TwoContactsOfOnePersonAreMergedIntoOne) {
   auto acme = add_account(*store_, {"Acme", "gold", {}});
   ASSERT_TRUE(acme) << acme.error().message;
-  auto work = add_contact(*store_, {"Ann Smith", {"ann@acme.example"}, "", {}, {}});
-  auto home =
-      add_contact(*store_, {"Annie", {"ann@home.example", "a.smith@home.example"}, "fr", acme->id, {}});
-  auto bob = add_contact(*store_, {"Bob", {"bob@x.example"}, "", {}, {}});
+  auto work = add_contact(*store_, {"Ann Smith", {"ann@acme.example"}, "", {}, {}}, kOutgoing);
+  auto home = add_contact(
+      *store_, {"Annie", {"ann@home.example", "a.smith@home.example"}, "fr", acme->id, {}}, kOutgoing);
+  auto bob = add_contact(*store_, {"Bob", {"bob@x.example"}, "", {}, {}}, kOutgoing);
   ASSERT_TRUE(work && home && bob);
   std::vector<store::Id> home_cases;
   {
@@ -352,29 +356,116 @@ TEST_F(Admin, TwoContactsOfOnePersonAreMergedIntoOne) {
     EXPECT_EQ(contact_named(*store_, none).error().code, ErrorCode::kNotFound) << none;
 }
 
-// One of our routing addresses (or a "+tag" of one) is no contact's and no agent's: mail to
-// it would come back to us as mail from ourselves.
+// One of our routing addresses or the outgoing address (or a "+tag" of one) is no
+// contact's and no agent's: mail to it would come back to us as mail from ourselves.
 TEST_F(Admin, OurOwnAddressesAreNoContactsAndNoAgents) {
   store::RoutingAddress help;
   help.email = "help@corp.example";
   ASSERT_TRUE(put_routing_address(*store_, help));
-  for (const char* ours : {"help@corp.example", "HELP@corp.example", "help+x@corp.example"}) {
-    auto c = add_contact(*store_, ContactInput{"Us", {"ann@example.org", ours}, "", {}, {}});
+  for (const char* ours : {"help@corp.example", "HELP@corp.example", "help+x@corp.example",
+                           "support@corp.example", "Support+billing@CORP.example"}) {
+    auto c = add_contact(*store_, ContactInput{"Us", {"ann@example.org", ours}, "", {}, {}}, kOutgoing);
     ASSERT_FALSE(c) << ours;
     EXPECT_EQ(c.error().code, ErrorCode::kInvalidInput) << ours;
-    EXPECT_NE(c.error().message.find("one of our own routing addresses"), std::string::npos)
-        << c.error().message;
+    EXPECT_NE(c.error().message.find("one of our own addresses"), std::string::npos) << c.error().message;
     auto a = agent_from("Us", ours, "agent");
     ASSERT_TRUE(a) << ours;
-    EXPECT_FALSE(add_agent(*store_, *a, "admin")) << ours;
+    EXPECT_FALSE(add_agent(*store_, *a, "admin", kOutgoing)) << ours;
   }
-  auto ann = add_contact(*store_, ContactInput{"Ann", {"ann@example.org"}, "", {}, {}});
+  auto ann = add_contact(*store_, ContactInput{"Ann", {"ann@example.org"}, "", {}, {}}, kOutgoing);
   ASSERT_TRUE(ann) << ann.error().message;
   ContactPatch p;
   p.emails = std::vector<std::string>{"ann@example.org", "help@corp.example"};
-  auto changed = update_contact(*store_, ann->id, p);
+  auto changed = update_contact(*store_, ann->id, p, kOutgoing);
   ASSERT_FALSE(changed);
   EXPECT_EQ(changed.error().code, ErrorCode::kInvalidInput);
+  p.emails = std::vector<std::string>{"ann@example.org", "support@corp.example"};
+  auto outgoing = update_contact(*store_, ann->id, p, kOutgoing);
+  ASSERT_FALSE(outgoing) << "the outgoing address is ours though it is no routing address";
+  EXPECT_EQ(outgoing.error().code, ErrorCode::kInvalidInput);
+  // Another deployment's outgoing address is anyone's.
+  auto elsewhere =
+      add_contact(*store_, ContactInput{"Them", {"support@corp.example"}, "", {}, {}}, "help@other.example");
+  EXPECT_TRUE(elsewhere) << elsewhere.error().message;
+}
+
+// A PATCH of an alert rule or a rule is an edit of the rule as the write's own unit reads
+// it: a change another made since (here, before the edit) is what the edit starts from,
+// and the rule's name, position and creation stay whatever the edit returns. An edit that
+// fails writes nothing, the other parts of a rule's patch included.
+TEST_F(Admin, AnEditStartsFromTheRuleAsItsWriteReadsIt) {
+  alerts::AlertRule a;
+  a.name = "nagios";
+  a.format = alerts::Format::kNagios;
+  a.sender_re = "@nagios\\.";
+  a.subject_re = "PROBLEM";
+  ASSERT_TRUE(add_alert_rule(*store_, a, "admin"));
+  AlertRuleChange theirs;
+  theirs.sender_re = "@monitor\\.";
+  ASSERT_TRUE(change_alert_rule(*store_, "nagios", theirs, "admin"));
+
+  auto edited = edit_alert_rule(
+      *store_, "nagios",
+      [](const alerts::AlertRule& current) -> Result<alerts::AlertRule> {
+        alerts::AlertRule r = current;
+        r.subject_re = "DOWN";
+        r.name = "renamed";
+        r.position = 9;
+        return r;
+      },
+      "admin");
+  ASSERT_TRUE(edited) << edited.error().message;
+  EXPECT_EQ(edited->sender_re, "@monitor\\.") << "the other's change is kept";
+  EXPECT_EQ(edited->subject_re, "DOWN");
+  EXPECT_EQ(edited->name, "nagios");
+  EXPECT_EQ(edited->position, 1);
+
+  auto refused = edit_alert_rule(
+      *store_, "nagios",
+      [](const alerts::AlertRule&) -> Result<alerts::AlertRule> {
+        return fail(ErrorCode::kInvalidInput, "subject: no");
+      },
+      "admin");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "subject: no");
+  auto rules = list_alert_rules(*store_);
+  ASSERT_TRUE(rules);
+  ASSERT_EQ(rules->size(), 1u);
+  EXPECT_EQ(rules->front().subject_re, "DOWN");
+
+  rules::Rule vip;
+  vip.name = "vip";
+  vip.set.queue = "vip";
+  ASSERT_TRUE(add_rule(*store_, vip, "admin"));
+  rules::Rule other;
+  other.name = "other";
+  other.set.queue = "other";
+  ASSERT_TRUE(add_rule(*store_, other, "admin"));
+  RulePatch p;
+  p.enabled = false;
+  p.position = 2;
+  p.does = [](const rules::Rule& current) -> Result<rules::Rule> {
+    EXPECT_EQ(current.set.queue, "vip");
+    return fail(ErrorCode::kInvalidInput, "--set-queue: no");
+  };
+  ASSERT_FALSE(patch_rule(*store_, "vip", p, "admin"));
+  auto kept = list_rules(*store_);
+  ASSERT_TRUE(kept);
+  ASSERT_EQ(kept->size(), 2u);
+  EXPECT_EQ(kept->front().name, "vip");
+  EXPECT_TRUE(kept->front().enabled) << "a refused edit writes no part of the patch";
+  p.does = [](const rules::Rule& current) -> Result<rules::Rule> {
+    rules::Rule r = current;
+    r.set.queue = "priority";
+    r.name = "renamed";
+    return r;
+  };
+  auto patched = patch_rule(*store_, "vip", p, "admin");
+  ASSERT_TRUE(patched) << patched.error().message;
+  EXPECT_EQ(patched->name, "vip");
+  EXPECT_EQ(patched->set.queue, "priority");
+  EXPECT_FALSE(patched->enabled);
+  EXPECT_EQ(patched->position, 2);
 }
 
 TEST_F(Admin, RoutingAddressesAreCheckedPutAndRemoved) {
@@ -434,8 +525,8 @@ TEST_F(Admin, ARoutingAddressChangeKeepsWhatItDoesNotTouch) {
 TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
   auto a = agent_from("Ada", "Ada@Corp.Example", "agent");
   ASSERT_TRUE(a);
-  ASSERT_TRUE(add_agent(*store_, *a, "root@corp.example"));
-  auto dup = add_agent(*store_, *a, "root@corp.example");
+  ASSERT_TRUE(add_agent(*store_, *a, "root@corp.example", kOutgoing));
+  auto dup = add_agent(*store_, *a, "root@corp.example", kOutgoing);
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
 
@@ -482,7 +573,7 @@ TEST_F(Admin, AgentsAreAddedDisabledAndPromotedWithTheirEvents) {
 TEST_F(Admin, ConfigurationChangesAreOnRecordWithWhoMadeThem) {
   auto a = agent_from("Ada", "ada@corp.example", "admin");
   ASSERT_TRUE(a);
-  ASSERT_TRUE(add_agent(*store_, *a, "admin"));
+  ASSERT_TRUE(add_agent(*store_, *a, "admin", kOutgoing));
   const size_t before = agent_events().size();
   store::RoutingAddress r;
   r.email = "Billing@Corp.example";
@@ -529,7 +620,7 @@ TEST_F(Admin, TheLastActiveAdministratorStaysOneAndAgentsAreRenamed) {
   for (const char* email : {"root@corp.example", "ada@corp.example"}) {
     auto a = agent_from("Someone", email, email == std::string("root@corp.example") ? "admin" : "agent");
     ASSERT_TRUE(a);
-    ASSERT_TRUE(add_agent(*store_, *a, "admin"));
+    ASSERT_TRUE(add_agent(*store_, *a, "admin", kOutgoing));
   }
   for (const AgentChange& change :
        {AgentChange{.active = false}, AgentChange{.role = store::AgentRole::kAgent},
