@@ -34,12 +34,13 @@ Result<rules::Rule> move_rule(store::Store& st, std::string_view name, int posit
 // after rules::check_rule; the owner as add_rule stores it); its name, position, enabled
 // state and hits stay. Returns it as it now is.
 Result<rules::Rule> change_rule(store::Store& st, std::string_view name, rules::Rule r, std::string_view actor);
+// What a rule is to do, made from the rule as the change's unit reads it (the API merges
+// its PATCH body into that rule), so that a change made by another between a client's read
+// and this write is kept where the patch does not touch it. Its name is the rule's whatever
+// it says; an error it returns ends the change with nothing written.
+using RuleEdit = std::function<Result<rules::Rule>(const rules::Rule& current)>;
 // A change of a rule's parts at once (the API's PATCH): what it does (as change_rule), then
 // enabled, then position, each when given, in one unit of work with each one's event.
-// What the rule is to do, made from the rule as the change's unit reads it (the API merges
-// its PATCH body into that rule), so that a change made by another between a client's read
-// and this write is kept where the patch does not touch it.
-using RuleEdit = std::function<Result<rules::Rule>(const rules::Rule& current)>;
 struct RulePatch {
   RuleEdit does;
   std::optional<bool> enabled;

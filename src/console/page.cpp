@@ -333,9 +333,10 @@ Html time_html(std::string_view iso) {
 
 namespace {
 
-// An absolute http(s) URL's origin as "scheme://host[:port]" in lower case, the scheme's
-// default port left out; "" when the URL has none, or when its authority carries userinfo
-// ("https://help.example.com@evil.example/" is evil.example's).
+// An absolute http(s) URL's origin: its scheme and its host[:port], in lower case, the
+// scheme's default port left out. None for another scheme, no host, or an authority with
+// userinfo ("https://help.example.com@evil.example/" is evil.example's). The authority
+// ends at "/", "?", "#" or a backslash (which browsers read as "/").
 struct Origin {
   std::string scheme, authority;  // authority: host[:port], lower case
   size_t length = 0;              // of the origin's text in the URL
@@ -359,8 +360,7 @@ std::optional<Origin> origin_of(std::string_view url) {
 
 std::string authority_without_default_port(std::string authority, std::string_view scheme) {
   const std::string_view port = scheme == "https" ? ":443" : scheme == "http" ? ":80" : "";
-  if (!port.empty() && authority.ends_with(port) && authority.size() > port.size() &&
-      authority[authority.size() - port.size() - 1] != ':')
+  if (!port.empty() && authority.size() > port.size() && authority.ends_with(port))
     authority.resize(authority.size() - port.size());
   return authority;
 }
