@@ -136,9 +136,12 @@ class ItemQueue {
   }
 
  private:
-  // Mails spooled ahead of the one the reader parses; two keep one for the committing
-  // thread to take when it would otherwise wait.
-  static constexpr size_t kSpoolAhead = 2;
+  // Mails spooled ahead of the one the reader parses, for the committing thread to take
+  // when it would otherwise wait. With two, it often found none and waited while the
+  // reader parsed; with 16 (still bounded by the queue's bytes), an import of 10,000 mails
+  // ran 1.04 to 1.10 times as fast in four series of 5 or 6 rounds alternating with two
+  // (medians; one more series was even), 8 and 32 within 2% of 16, at the same peak RSS.
+  static constexpr size_t kSpoolAhead = 16;
 
   bool full_locked() const { return items_.size() >= max_items_ || bytes_ >= max_bytes_; }
 
