@@ -266,6 +266,9 @@ TEST(RefererReturnPathTest, AnotherSiteOrAnUnclearRefererGoesToTheQueues) {
            "https://help.example.com\\evil.example/",      // a backslash ends the host
        })
     EXPECT_EQ(referer_return_path(referer, "127.0.0.1:8080", pub), "/") << referer;
+  // Another scheme is no origin of ours even with our host: only http(s) pages send forms.
+  EXPECT_EQ(referer_return_path("javascript://127.0.0.1:8080/%0aalert(1)", "127.0.0.1:8080", pub), "/");
+  EXPECT_EQ(referer_return_path("ftp://127.0.0.1:8080/cases", "127.0.0.1:8080", pub), "/");
   // Without a public URL, only the request's own Host is ours.
   EXPECT_EQ(referer_return_path("https://help.example.com/cases", "127.0.0.1:8080", ""), "/");
   EXPECT_EQ(referer_return_path("http://127.0.0.1:8081/cases", "127.0.0.1:8080", ""), "/");
