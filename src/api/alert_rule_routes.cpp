@@ -119,14 +119,8 @@ void patch_alert_rule(Context& ctx, const store::Agent& by, const std::string& n
   std::optional<Problem> invalid;  // the merged rule's fields, as alert_rule_of names them
   // Merged into the rule as the write reads it: what another changed since this client
   // read it stays where the patch does not touch it.
-  const admin::AlertRuleEdit merge = [&](const alerts::AlertRule& current) -> Result<alerts::AlertRule> {
-    nlohmann::json merged = present::alert_rule_json(current);
-    merged.merge_patch(*body);
-    auto rule = alert_rule_of(merged);
-    if (rule) return std::move(*rule);
-    invalid = std::move(rule.error());
-    return fail(ErrorCode::kInvalidInput, "the alert rule has invalid fields");
-  };
+  const admin::AlertRuleEdit merge =
+      merging<alerts::AlertRule>(*body, present::alert_rule_json, alert_rule_of, invalid);
   auto changed = held_to_if_match<alerts::AlertRule>(
       req, res, "the alert rule", present::alert_rule_json,
       [&](const auto& expect) { return admin::edit_alert_rule(ctx.store, name, merge, by.email, expect); });

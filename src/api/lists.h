@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -54,6 +55,24 @@ auto held_to_if_match(const httplib::Request& req, httplib::Response& res, std::
     return std::nullopt;
   }
   return done;
+}
+
+// An edit for an admin change (admin::RuleEdit, admin::AlertRuleEdit) that merges `patch`
+// (a JSON merge patch, RFC 7396) into the record as the change's own unit reads it, as
+// `to_json` shows it, and reads the result back with `of_json` (a Checked<T>). A result
+// that is invalid fails the edit, so that nothing is written, and leaves its problem in
+// `invalid` for the caller to answer. `patch` and `invalid` must outlive the edit.
+template <typename T, typename ToJson, typename OfJson>
+std::function<Result<T>(const T&)> merging(const nlohmann::json& patch, ToJson to_json, OfJson of_json,
+                                           std::optional<Problem>& invalid) {
+  return [&patch, to_json, of_json, &invalid](const T& current) -> Result<T> {
+    nlohmann::json merged = to_json(current);
+    merged.merge_patch(patch);
+    auto out = of_json(merged);
+    if (out) return std::move(*out);
+    invalid = std::move(out.error());
+    return fail(ErrorCode::kInvalidInput, "the merged record has invalid fields");
+  };
 }
 
 // Answers a GET of a list read from the store: the page request from the query

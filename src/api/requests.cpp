@@ -195,28 +195,18 @@ std::string etag_of(const nlohmann::json& representation) {
   return "\"" + std::string(hex.data()) + "\"";
 }
 
-bool if_match_allows(std::optional<std::string_view> if_match, std::string_view etag) {
-  if (!if_match) return true;
-  std::string_view rest = text::trim(*if_match);
-  if (rest == "*") return true;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    const std::string_view tag = text::trim(rest.substr(0, comma));
-    if (tag == etag) return true;
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return false;
-}
+namespace {
 
-bool if_none_match_holds(std::optional<std::string_view> if_none_match, std::string_view etag) {
-  if (!if_none_match) return false;
-  auto opaque = [](std::string_view tag) {
+// Whether an If-Match or If-None-Match list ("*", or entity tags separated by commas) names
+// `etag`: by strong comparison (the tags' text equal, RFC 9110 8.8.3.2), or by weak
+// comparison (a "W/" prefix on either side ignored).
+bool names_etag(std::string_view list, std::string_view etag, bool weak) {
+  auto opaque = [weak](std::string_view tag) {
     tag = text::trim(tag);
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (weak && tag.starts_with("W/")) tag.remove_prefix(2);
     return tag;
   };
-  std::string_view rest = text::trim(*if_none_match);
+  std::string_view rest = text::trim(list);
   if (rest == "*") return true;
   const std::string_view ours = opaque(etag);
   while (!rest.empty()) {
@@ -226,6 +216,16 @@ bool if_none_match_holds(std::optional<std::string_view> if_none_match, std::str
     rest.remove_prefix(comma + 1);
   }
   return false;
+}
+
+}  // namespace
+
+bool if_match_allows(std::optional<std::string_view> if_match, std::string_view etag) {
+  return !if_match || names_etag(*if_match, etag, /*weak=*/false);
+}
+
+bool if_none_match_holds(std::optional<std::string_view> if_none_match, std::string_view etag) {
+  return if_none_match && names_etag(*if_none_match, etag, /*weak=*/true);
 }
 
 Problem stale_problem(std::string_view what) {

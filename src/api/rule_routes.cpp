@@ -203,18 +203,10 @@ void patch_rule(Context& ctx, const store::Agent& by, const std::string& name, c
     if (auto it = body->find(key); it != body->end()) does[key] = *it;
   admin::RulePatch patch;
   std::optional<Problem> invalid;  // the merged rule's fields, as rule_of names them
-  if (!does.empty())
-    // Merged into the rule as the write reads it: what another changed since this client
-    // read it stays where the patch does not touch it. A patch's "if" or "set" that is no
-    // object replaces the rule's: rule_of names it.
-    patch.does = [&](const rules::Rule& current) -> Result<rules::Rule> {
-      nlohmann::json merged = present::rule_json(current);
-      merged.merge_patch(does);
-      auto def = rule_of(merged);
-      if (def) return std::move(*def);
-      invalid = std::move(def.error());
-      return fail(ErrorCode::kInvalidInput, "the rule has invalid fields");
-    };
+  // Merged into the rule as the write reads it: what another changed since this client read
+  // it stays where the patch does not touch it. A patch's "if" or "set" that is no object
+  // replaces the rule's: rule_of names it.
+  if (!does.empty()) patch.does = merging<rules::Rule>(does, present::rule_json, rule_of, invalid);
   patch.enabled = *enabled;
   if (*position) patch.position = static_cast<int>(**position);
   auto changed = held_to_if_match<rules::Rule>(
