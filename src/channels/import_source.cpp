@@ -384,6 +384,9 @@ Result<ImportReport> ImportSource::import(const std::atomic<bool>& stop) {
   std::thread reader([&] {
     try {
       read_all(pipeline_, opt_, queue, stop);
+      // Everything is read: what is committed so far is copied where it stays (the store's
+      // upkeep) on this core, which has nothing left to do, beside the last batches' commits.
+      pipeline_.maintain_store_now();
     } catch (const std::exception& e) {  // out of memory, say: the run ends on it
       Item item;
       item.kind = Item::Kind::kError;

@@ -90,6 +90,8 @@ class Pipeline final : public MailSink {
   // thread, beside a process_unsynced() on another: a batch is synced while the next is
   // applied.
   [[nodiscard]] Status sync_commits();
+  // The store's upkeep now, the run's last writes coming (store::Store::maintain_now).
+  void maintain_store_now() { store_->maintain_now(); }
   // Parses a spooled mail ahead of its process() (sets s.parsed, asks rspamd when it is
   // configured), on the caller's thread and without the store's lock: for a channel that
   // reads and parses mails on one thread while another commits them (import). Touches

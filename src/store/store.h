@@ -127,6 +127,12 @@ class Store : public AccountRepository,
   // opened on other threads; the upkeep stops when the store is closed.
   [[nodiscard]] virtual Status maintain_in_background() { return {}; }
 
+  // The writes of such a run are about to end (import: its input is all read, the last
+  // batches are being committed): the upkeep it defers starts now, beside those commits,
+  // rather than all of it as the store closes (SQLite: a checkpoint of what is committed so
+  // far). Any thread; nothing without maintain_in_background().
+  virtual void maintain_now() {}
+
   // The repositories of this store. Each is this store seen through one aggregate: it
   // shares the store's connection, transaction and thread.
   AccountRepository& accounts() { return *this; }

@@ -449,6 +449,36 @@ TEST_F(SqliteStoreTest, AStoreUnderBulkWritesStillCopiesItsWalIntoTheDatabaseFil
   expect_in_database_file_then_reopened(kCases, kCases);
 }
 
+// The last batches of a bulk run (an import whose input is all read): maintain_now() has
+// the thread copy what is committed so far into the database file at once, while commits
+// go on. Without it, those pages wait in the WAL until commits stop (or the close).
+TEST_F(SqliteStoreTest, MaintainNowCopiesWhatIsCommittedWhileCommitsGoOn) {
+  ASSERT_TRUE(store_->maintain_in_background());
+  ASSERT_TRUE(store_->expect_bulk_writes());
+  const auto db = dir_.path() / "t.db";
+  int next = 0;
+  const auto insert = [&](int count) {
+    auto work = store_->begin_work();
+    ASSERT_TRUE(work) << work.error().message;
+    for (int k = 0; k < count; ++k) {
+      Case c;
+      c.subject = std::string(6000, 's') + std::to_string(next++);
+      ASSERT_TRUE(store_->insert_case(c, "CS", 7));
+    }
+    ASSERT_TRUE(work->commit());
+  };
+  for (int i = 0; i < 5; ++i) insert(10);  // a few hundred pages: far below the bulk bound
+  store_->maintain_now();
+  // A commit every 10 ms meanwhile: commits never stop for the 200 ms after which what
+  // bulk writes left in the WAL is copied anyway.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (cases_in_database_file(db) < 50 && std::chrono::steady_clock::now() < until) {
+    insert(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(cases_in_database_file(db), 50) << "while " << next - 50 << " commits went on";
+}
+
 // A store kept up in the background leaves its WAL empty when it closes: the next process
 // to open it alone does not read a WAL of tens of megabytes to rebuild the WAL's index
 // (and again for each command until a commit empties it). A store without that upkeep (a

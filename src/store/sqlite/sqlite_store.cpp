@@ -170,6 +170,15 @@ class Checkpointer {
     inline_pages_.store(kBulkInlineCheckpointPages, std::memory_order_relaxed);
   }
 
+  // A checkpoint now, on the thread, whatever the WAL holds. Any thread.
+  void wake_now() {
+    {
+      std::lock_guard lock(mu_);
+      due_ = true;
+    }
+    wake_.notify_one();
+  }
+
   // sqlite3_wal_hook's callback, called after each commit with the WAL's size in pages.
   static int after_commit(void* self, sqlite3* db, const char* schema, int pages) {
     auto* c = static_cast<Checkpointer*>(self);
@@ -457,6 +466,15 @@ class SqliteStore final : public Store {
     bulk_writes_ = true;
     if (checkpointer_) checkpointer_->expect_bulk_writes();
     return {};
+  }
+
+  // Under bulk writes the WAL holds up to 64 MB between checkpoints, and what the last
+  // checkpoint left was all copied by the TRUNCATE checkpoint of the close, on the thread
+  // that closes: an import of 10,000 mails ended with ~0.1 s of copying WAL pages into the
+  // database file and syncing it, with the other core idle. Most of it is now copied while
+  // the last batches are committed.
+  void maintain_now() override {
+    if (checkpointer_) checkpointer_->wake_now();
   }
 
   Status maintain_in_background() override {
