@@ -48,7 +48,7 @@ std::string base64(const std::string& in) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long count = 10000, seed = 1, big_mb = 0;
+  long count = 10000, seed = 1, big_mb = 0, senders = 500;
   const char* out_path = nullptr;
   // Each option takes a value; anything else (--help too) prints the usage and writes
   // nothing, rather than a default file where it was started.
@@ -58,10 +58,14 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--out")) out_path = argv[i + 1];
     else if (!std::strcmp(argv[i], "--seed")) seed = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--big-attachment-mb")) big_mb = std::atol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--senders"))
+      senders = std::atol(argv[i + 1]);
     else usage = true;
   }
-  if (usage || !out_path) {
-    std::fprintf(stderr, "usage: gen_corpus --out FILE [--count 10000] [--seed 1] [--big-attachment-mb 0]\n");
+  if (usage || !out_path || senders < 1) {
+    std::fprintf(
+        stderr,
+        "usage: gen_corpus --out FILE [--count 10000] [--seed 1] [--big-attachment-mb 0] [--senders 500]\n");
     return 2;
   }
   FILE* out = std::fopen(out_path, "wb");
@@ -72,7 +76,9 @@ int main(int argc, char** argv) {
   std::mt19937 rng(static_cast<uint32_t>(seed));
   long created = 0;  // mails likely to have made a case so far, for reply tags
   for (long n = 0; n < count; ++n) {
-    int sender = static_cast<int>(rng() % 500);
+    // Each mail from one of `senders` customers, drawn at random (the same corpus as before
+    // the option for 500).
+    int sender = static_cast<int>(rng() % static_cast<unsigned long>(senders));
     int kind = static_cast<int>(rng() % 100);
     std::string subject = words(rng, 3 + static_cast<int>(rng() % 4));
     std::string headers = "From: Customer " + std::to_string(sender) + " <customer" + std::to_string(sender) +

@@ -184,6 +184,7 @@ TEST_F(EventsTest, Migration10CarriesOldAuditRowsOverAndDropsTheAuditTable) {
 DROP TRIGGER contact_names_insert;
 DROP TRIGGER contact_names_delete;
 DROP TRIGGER contact_names_update;
+DROP TABLE contact_names_pending;
 DROP TABLE contact_names;
 DROP INDEX contacts_account;
 ALTER TABLE alert_rules DROP COLUMN proven_sender;

@@ -464,6 +464,105 @@ TEST_F(StorePages, ContactsAreFoundByTheStartOfTheirNameOrAnAddress) {
   }
 }
 
+// A contact's name goes into the names' index as its unit commits (migration 48), and a
+// search of names sees its own unit's writes: a contact added, renamed or removed is
+// found, or not, by its name as it is now, inside the unit and after it; a unit undone
+// leaves the index as it was; a contact written outside any unit is found by the next
+// search. The index agrees with the contacts throughout (FTS5's own integrity check).
+TEST_F(StorePages, ContactNamesAreFoundAsTheyAreInTheirUnitAndAfterIt) {
+  auto names_in = [](AccountRepository& a, std::string_view prefix) {
+    std::vector<std::string> out;
+    PageRequest r;
+    r.limit = 50;
+    auto page = a.find_contacts(prefix, r);
+    EXPECT_TRUE(page) << page.error().message;
+    if (page)
+      for (const auto& c : page->items) out.push_back(c.name);
+    return out;
+  };
+  auto names = [&](std::string_view prefix) { return names_in(*store_, prefix); };
+  using V = std::vector<std::string>;
+  const auto index_agrees = [&] {
+    sqlite3* h = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_.path() / "t.db").c_str(), &h), SQLITE_OK);
+    const int rc =
+        sqlite3_exec(h, "INSERT INTO contact_names(contact_names, rank) VALUES('integrity-check', 1)",
+                     nullptr, nullptr, nullptr);
+    std::string msg = sqlite3_errmsg(h);
+    sqlite3_close(h);
+    return rc == SQLITE_OK ? std::string() : msg;
+  };
+  Contact kasia{0, "Kasia Nowak", std::nullopt, "", {"c1@m1.example"}};
+  Contact olga{0, "Olga Brandt", std::nullopt, "", {"c2@m2.example"}};
+  Contact greta{0, "Greta Lind", std::nullopt, "", {"c3@m3.example"}};
+  write([&](UnitOfWork& u) -> Status {
+    MC_ASSIGN_OR_RETURN(kasia.id, u.accounts().add_contact(kasia));
+    MC_ASSIGN_OR_RETURN(olga.id, u.accounts().add_contact(olga));
+    MC_ASSIGN_OR_RETURN(greta.id, u.accounts().add_contact(greta));
+    EXPECT_EQ(names_in(u.accounts(), "kas"), V{"Kasia Nowak"});  // before the commit
+    olga.name = "Oona Brandt";                                   // renamed before it was indexed
+    MC_RETURN_IF_ERROR(u.accounts().update_contact(olga));
+    EXPECT_EQ(names_in(u.accounts(), "olg"), V{});
+    EXPECT_EQ(names_in(u.accounts(), "oon"), V{"Oona Brandt"});
+    return {};
+  });
+  EXPECT_EQ(names("kas"), V{"Kasia Nowak"});
+  EXPECT_EQ(names("oon"), V{"Oona Brandt"});
+  EXPECT_EQ(names("olg"), V{});
+  EXPECT_EQ(names("gre"), V{"Greta Lind"});
+  EXPECT_EQ(index_agrees(), "");
+
+  // Indexed as its unit commits, with no search in the unit.
+  write([&](UnitOfWork& u) -> Status {
+    return u.accounts().add_contact({0, "Hanna Sund", std::nullopt, "", {"c7@m7.example"}}).map([](Id) {});
+  });
+  EXPECT_EQ(index_agrees(), "");
+  EXPECT_EQ(names("han"), V{"Hanna Sund"});
+
+  // An indexed name renamed twice in one unit, an indexed contact removed, and a contact
+  // added and removed in the same unit.
+  write([&](UnitOfWork& u) -> Status {
+    kasia.name = "Kinga Nowak";
+    MC_RETURN_IF_ERROR(u.accounts().update_contact(kasia));
+    EXPECT_EQ(names_in(u.accounts(), "kas"), V{});
+    EXPECT_EQ(names_in(u.accounts(), "kin"), V{"Kinga Nowak"});
+    kasia.name = "Karla Nowak";
+    MC_RETURN_IF_ERROR(u.accounts().update_contact(kasia));
+    MC_RETURN_IF_ERROR(u.accounts().remove_contact(greta.id));
+    MC_ASSIGN_OR_RETURN(const Id yola,
+                        u.accounts().add_contact({0, "Yola Brandt", std::nullopt, "", {"c4@m4.example"}}));
+    EXPECT_EQ(names_in(u.accounts(), "brandt"), (V{"Oona Brandt", "Yola Brandt"}));
+    return u.accounts().remove_contact(yola);
+  });
+  EXPECT_EQ(names("kin"), V{});
+  EXPECT_EQ(names("kar"), V{"Karla Nowak"});
+  EXPECT_EQ(names("nowak"), V{"Karla Nowak"});
+  EXPECT_EQ(names("gre"), V{});
+  EXPECT_EQ(names("brandt"), V{"Oona Brandt"});
+  EXPECT_EQ(index_agrees(), "");
+
+  // Undone: a contact added and an indexed one renamed leave no trace.
+  {
+    auto u = store_->open_unit(Access::kWrite);
+    ASSERT_TRUE(u) << u.error().message;
+    ASSERT_TRUE(u->accounts().add_contact({0, "Ulla Berg", std::nullopt, "", {"c5@m5.example"}}));
+    Contact x = kasia;
+    x.name = "Xenia Nowak";
+    ASSERT_TRUE(u->accounts().update_contact(x));
+    EXPECT_EQ(names_in(u->accounts(), "xen"), V{"Xenia Nowak"});
+    EXPECT_EQ(names_in(u->accounts(), "ull"), V{"Ulla Berg"});
+  }
+  EXPECT_EQ(names("ull"), V{});
+  EXPECT_EQ(names("xen"), V{});
+  EXPECT_EQ(names("kar"), V{"Karla Nowak"});
+  EXPECT_EQ(index_agrees(), "");
+
+  // Written outside any unit (no mailcase code does): the search indexes it first.
+  ASSERT_TRUE(store_->add_contact({0, "Wanda Ek", std::nullopt, "", {"c6@m6.example"}}));
+  EXPECT_EQ(names("wan"), V{"Wanda Ek"});
+  EXPECT_EQ(index_agrees(), "");
+}
+
 // The administration's log: the events of no case, newest first, by keyset on an index
 // range (no scan of every case's events, no sort).
 TEST_F(StorePages, TheEventsOfNoCaseArePagedNewestFirst) {

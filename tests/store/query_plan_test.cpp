@@ -36,9 +36,12 @@ namespace {
 //                        Connection::kSearchFlushAt after any commit, read whole and
 //                        emptied when that many wait or a search comes.
 //   case_search_mode: one row (migration 28).
-const std::set<std::string> kSmallTables = {"routing_addresses",   "mailboxes",        "mailbox_state",
-                                            "schema_version",      "assignment_rules", "alert_rules",
-                                            "case_search_pending", "case_search_mode"};
+//   contact_names_pending: the contacts added or renamed in the open transaction
+//                          (migration 48), emptied as it commits.
+const std::set<std::string> kSmallTables = {
+    "routing_addresses",   "mailboxes",        "mailbox_state",
+    "schema_version",      "assignment_rules", "alert_rules",
+    "case_search_pending", "case_search_mode", "contact_names_pending"};
 
 // The plan lines of one statement that read a growing table whole; empty when none does.
 // "SCAN t" and "SCAN t USING [COVERING] INDEX i" both visit every row; "SEARCH" does not.

@@ -221,6 +221,7 @@ class Accounts final : public AccountRepository, SqliteRepository {
                            "SELECT count(*) FROM (" MC_CONTACTS_BY_ADDRESS ")", f);
     }
     f.names = std::move(names);
+    MC_RETURN_IF_ERROR(conn_.bring_contact_names_up_to_date());  // contacts written in this unit too
     return contacts_page(
         r, list,
         "SELECT id, name, account_id, language FROM contacts WHERE id IN (" MC_CONTACTS_BY_ADDRESS

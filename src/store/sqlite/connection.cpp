@@ -69,6 +69,40 @@ Status Connection::flush_search_index() {
   return done->run();
 }
 
+Status Connection::flush_contact_names() {
+  if (!deferred_contact_names_) return {};
+  // One statement: FTS5 writes the names as one segment.
+  MC_ASSIGN_OR_RETURN(auto in,
+                      q("INSERT INTO contact_names(rowid, name) SELECT c.id, c.name "
+                        "FROM contact_names_pending JOIN contacts c ON c.id = contact_names_pending.id"));
+  MC_RETURN_IF_ERROR(in->run());
+  in.reset();
+  MC_ASSIGN_OR_RETURN(auto done, q("DELETE FROM contact_names_pending"));
+  return done->run();
+}
+
+Status Connection::bring_contact_names_up_to_date() {
+  if (!deferred_contact_names_) return {};
+  MC_ASSIGN_OR_RETURN(auto noted, q("SELECT 1 FROM contact_names_pending LIMIT 1"));
+  MC_ASSIGN_OR_RETURN(const bool any, noted->step());
+  noted.reset();
+  if (!any) return {};
+  switch (sqlite3_txn_state(db_, "main")) {
+    case SQLITE_TXN_WRITE:
+      return flush_contact_names();
+    case SQLITE_TXN_NONE: {
+      MC_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
+      if (auto s = flush_contact_names(); !s) {
+        (void)exec("ROLLBACK");
+        return s;
+      }
+      return run("COMMIT");
+    }
+    default:
+      return {};  // a read transaction: see the contract in connection.h
+  }
+}
+
 Result<int64_t> Connection::search_cases_pending(int64_t at_most) {
   MC_ASSIGN_OR_RETURN(auto n, q("SELECT count(*) FROM (SELECT 1 FROM case_search_pending LIMIT ?)"));
   n->bind(1, at_most);
@@ -96,6 +130,7 @@ Status Connection::bring_search_index_up_to_date() {
 
 Status Connection::end_deferred_search() {
   if (!deferring_) return {};
+  MC_RETURN_IF_ERROR(flush_contact_names());
   MC_ASSIGN_OR_RETURN(const int64_t pending, search_cases_pending(kSearchFlushAt));
   if (pending >= kSearchFlushAt) MC_RETURN_IF_ERROR(flush_search_index());
   if (mode_flag_) {

@@ -184,6 +184,7 @@ class Connection {
   void enable_deferred_search(int schema_version) {
     deferred_search_ = schema_version >= 28;
     mode_flag_ = schema_version < 35;
+    deferred_contact_names_ = schema_version >= 48;
   }
   // Just after BEGIN of a write transaction: the triggers now note the cases they touch.
   Status begin_deferred_search();
@@ -202,15 +203,24 @@ class Connection {
   Status end_deferred_search();
   // After a ROLLBACK: the transaction's mode and notes are gone with it.
   void abandon_deferred_search() { deferring_ = false; }
+  // Before a search of contacts' names: indexes the contacts noted since their last
+  // commit (migration 48), so that the search sees every name as it is now. In a write
+  // transaction: within it. With none open: in a transaction of its own. In a read
+  // transaction nothing can be written: a contact written outside any unit (none of
+  // mailcase's writes are) is found once the next write unit has committed.
+  Status bring_contact_names_up_to_date();
 
  private:
   sqlite3* db_;
   bool deferred_search_ = false;
   bool mode_flag_ = true;  // the triggers read case_search_mode (migrations 28 to 34)
   bool deferring_ = false;
+  bool deferred_contact_names_ = false;  // migrated to 48: names indexed at commit
   using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
   // Re-indexes every noted case and forgets the notes; inside a write transaction.
   Status flush_search_index();
+  // Indexes the noted contacts' names and forgets the notes; inside a write transaction.
+  Status flush_contact_names();
   // The noted cases, counted up to at_most.
   Result<int64_t> search_cases_pending(int64_t at_most);
   // One statement of sql, prepared to be kept; an error when it holds none.
