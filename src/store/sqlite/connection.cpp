@@ -51,34 +51,43 @@ Status Connection::begin_deferred_search() {
   return {};
 }
 
+Status Connection::run_in_order(std::initializer_list<const char*> statements) {
+  for (const char* sql : statements) {
+    MC_ASSIGN_OR_RETURN(auto st, q(sql));
+    MC_RETURN_IF_ERROR(st->run());
+  }
+  return {};
+}
+
+Status Connection::in_transaction_of_its_own(const std::function<Status()>& write) {
+  MC_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
+  if (auto s = write(); !s) {
+    (void)exec("ROLLBACK");
+    return s;
+  }
+  return run("COMMIT");
+}
+
 Status Connection::flush_search_index() {
   // The old entries out with the exact text they were indexed under, then the cases'
   // text now (a case deleted meanwhile is no longer in the view: only out). Each is one
   // statement, so FTS5 writes its pending terms as one segment.
-  MC_ASSIGN_OR_RETURN(auto out, q("INSERT INTO case_search(case_search, rowid, subject, comments, contact) "
-                                  "SELECT 'delete', id, subject, comments, contact FROM case_search_pending "
-                                  "WHERE indexed"));
-  MC_RETURN_IF_ERROR(out->run());
-  out.reset();
-  MC_ASSIGN_OR_RETURN(auto in, q("INSERT INTO case_search(rowid, subject, comments, contact) "
-                                 "SELECT id, subject, comments, contact FROM case_search_source "
-                                 "WHERE id IN (SELECT id FROM case_search_pending)"));
-  MC_RETURN_IF_ERROR(in->run());
-  in.reset();
-  MC_ASSIGN_OR_RETURN(auto done, q("DELETE FROM case_search_pending"));
-  return done->run();
+  return run_in_order(
+      {"INSERT INTO case_search(case_search, rowid, subject, comments, contact) "
+       "SELECT 'delete', id, subject, comments, contact FROM case_search_pending WHERE indexed",
+       "INSERT INTO case_search(rowid, subject, comments, contact) "
+       "SELECT id, subject, comments, contact FROM case_search_source "
+       "WHERE id IN (SELECT id FROM case_search_pending)",
+       "DELETE FROM case_search_pending"});
 }
 
 Status Connection::flush_contact_names() {
   if (!deferred_contact_names_) return {};
   // One statement: FTS5 writes the names as one segment.
-  MC_ASSIGN_OR_RETURN(auto in,
-                      q("INSERT INTO contact_names(rowid, name) SELECT c.id, c.name "
-                        "FROM contact_names_pending JOIN contacts c ON c.id = contact_names_pending.id"));
-  MC_RETURN_IF_ERROR(in->run());
-  in.reset();
-  MC_ASSIGN_OR_RETURN(auto done, q("DELETE FROM contact_names_pending"));
-  return done->run();
+  return run_in_order(
+      {"INSERT INTO contact_names(rowid, name) SELECT c.id, c.name "
+       "FROM contact_names_pending JOIN contacts c ON c.id = contact_names_pending.id",
+       "DELETE FROM contact_names_pending"});
 }
 
 Status Connection::bring_contact_names_up_to_date() {
@@ -90,14 +99,8 @@ Status Connection::bring_contact_names_up_to_date() {
   switch (sqlite3_txn_state(db_, "main")) {
     case SQLITE_TXN_WRITE:
       return flush_contact_names();
-    case SQLITE_TXN_NONE: {
-      MC_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
-      if (auto s = flush_contact_names(); !s) {
-        (void)exec("ROLLBACK");
-        return s;
-      }
-      return run("COMMIT");
-    }
+    case SQLITE_TXN_NONE:
+      return in_transaction_of_its_own([this] { return flush_contact_names(); });
     default:
       return {};  // a read transaction: see the contract in connection.h
   }
@@ -120,12 +123,7 @@ Status Connection::bring_search_index_up_to_date() {
                 "database: a search must run in a write unit (store::access_for): the search index "
                 "has cases to bring up to date first");
   // On its own (no transaction open): a write transaction of its own.
-  MC_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
-  if (auto s = flush_search_index(); !s) {
-    (void)exec("ROLLBACK");
-    return s;
-  }
-  return run("COMMIT");
+  return in_transaction_of_its_own([this] { return flush_search_index(); });
 }
 
 Status Connection::end_deferred_search() {

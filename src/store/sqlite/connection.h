@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -221,6 +223,10 @@ class Connection {
   Status flush_search_index();
   // Indexes the noted contacts' names and forgets the notes; inside a write transaction.
   Status flush_contact_names();
+  // Runs each statement in turn (no parameters, no rows); literals, as for q().
+  Status run_in_order(std::initializer_list<const char*> statements);
+  // BEGIN IMMEDIATE, `write`, COMMIT; ROLLBACK when `write` fails. With no transaction open.
+  Status in_transaction_of_its_own(const std::function<Status()>& write);
   // The noted cases, counted up to at_most.
   Result<int64_t> search_cases_pending(int64_t at_most);
   // One statement of sql, prepared to be kept; an error when it holds none.
