@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "app/app.h"
+#include "app/huge_page_heap.h"
 #include "app/terminal_output.h"
 #include "present/json.h"
 #include "util/text.h"
@@ -211,6 +212,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef MAILCASE_TCMALLOC
+  mailcase::app::back_heap_with_huge_pages();
+#endif
   // Everything mailcase writes (store, spool, blobs, keys, configuration) holds
   // customers' mail or secrets: readable by the service user alone.
   ::umask(077);
