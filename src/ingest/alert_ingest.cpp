@@ -38,7 +38,7 @@ services::InboundMail alert_comment(const mime::ParsedMessage& m, store::Id raw_
 AlertIngest::AlertIngest(services::CaseServices& cases, const config::Config& cfg)
     : cases_(cases), cfg_(cfg) {}
 
-Status AlertIngest::refresh(store::UnitOfWork& u) {
+Status AlertIngest::read_rules(store::UnitOfWork& u) {
   MC_ASSIGN_OR_RETURN(auto sig, u.alerts().alert_rules_signature());
   if (signature_ && *signature_ == sig) return {};
   MC_ASSIGN_OR_RETURN(auto all, u.alerts().list_alert_rules());
@@ -59,7 +59,6 @@ Result<AlertOutcome> AlertIngest::comment_on(store::UnitOfWork& u, store::Case& 
 Result<std::optional<AlertOutcome>> AlertIngest::apply(store::UnitOfWork& u, const mime::ParsedMessage& m,
                                                        store::Id raw_id, bool notify,
                                                        const alerts::SenderStanding& sender) {
-  MC_RETURN_IF_ERROR(refresh(u));
   if (rules_.empty()) return std::optional<AlertOutcome>();
   auto match = rules_.match(m.from.email, m.subject, m.text_body);
   if (!match) return std::optional<AlertOutcome>();

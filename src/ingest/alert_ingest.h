@@ -42,6 +42,11 @@ class AlertIngest {
  public:
   AlertIngest(services::CaseServices& cases, const config::Config& cfg);
 
+  // Compiles the rules again when the store's have changed since (another process may
+  // have added or removed one): one small read. Once per unit of work, before apply():
+  // the unit holds the store's write lock, so the rules cannot change under it.
+  [[nodiscard]] Status read_rules(store::UnitOfWork& u);
+
   // nullopt: no alert rule matches the mail, which goes on to routing. Otherwise the
   // mail's effect is written in u (raw_id: its record) and its outcome returned.
   // notify: a new case's queue is told of it (not while an archive is imported).
@@ -53,9 +58,6 @@ class AlertIngest {
                                                           const alerts::SenderStanding& sender = {});
 
  private:
-  // Compiles the rules again when the store's have changed since (another process may
-  // have added or removed one): one small read per mail.
-  Status refresh(store::UnitOfWork& u);
   // The mail as an internal comment on c: the outcome of a mail on an existing case.
   Result<AlertOutcome> comment_on(store::UnitOfWork& u, store::Case& c, const mime::ParsedMessage& m,
                                   store::Id raw_id, std::string reason);

@@ -75,6 +75,27 @@ std::optional<std::string> return_path(const mime::ParsedMessage& m) {
   return text::normalize_email(s);
 }
 
+// The row that holds a mail's dedupe key, and the key it holds it under. The same
+// Message-ID from another sender is another mail (a mailer that gives every mail the same
+// id, "<@localhost>", or a stranger who copied it): known by its id and its sender
+// instead. A copy of one mail (another route, another Received line) has the same From,
+// and is found by either key. own_id: the mail's own row, if it has one (never "another
+// sender"); from: its From ("" when unparsed).
+struct KeyHolder {
+  std::string key;
+  std::optional<store::RawMessage> row;
+};
+Result<KeyHolder> key_holder(store::RawMessageRepository& raws, std::string key, std::string_view sha256,
+                             std::string_view from, std::optional<store::Id> own_id) {
+  MC_ASSIGN_OR_RETURN(auto other, raws.find_raw_by_dedupe_key(key));
+  if (other && other->id != own_id && key != dedupe_key("", sha256) && !other->from.empty() &&
+      text::normalize_email(other->from) != text::normalize_email(from)) {
+    key += " from " + text::normalize_email(from);
+    MC_ASSIGN_OR_RETURN(other, raws.find_raw_by_dedupe_key(key));
+  }
+  return KeyHolder{std::move(key), std::move(other)};
+}
+
 std::string case_subject(const mime::ParsedMessage& m) {
   std::string s(text::trim(m.subject));
   return s.empty() ? "(no subject)" : s;
@@ -184,6 +205,11 @@ struct Pipeline::Work {
   bool skip = false;  // already answered (duplicate bytes)
   // The dedupe key its parse gives (ingest::dedupe_key), known before its record.
   std::string key;
+  // What key_holder() answered for `key` when record_received looked, kept for apply()
+  // when it follows in the same unit with nothing written between but this mail's own
+  // row, which takes no key there (kRowsWithOutcomes, kUnsynced). Empty otherwise:
+  // apply() looks again.
+  std::optional<KeyHolder> key_holder;
   std::optional<Outcome> outcome;
   std::optional<mime::ParsedMessage> msg;
   std::string parse_error;
@@ -620,8 +646,15 @@ std::vector<Result<Outcome>> Pipeline::process(const std::vector<Spooled>& batch
     const std::string& sha = w.in.blob.sha256;
     MC_ASSIGN_OR_RETURN(auto existing, raws.find_copy_by_sha(sha));
     if (!existing) {
-      MC_ASSIGN_OR_RETURN(auto keyed, raws.find_raw_by_dedupe_key(w.key));
-      if (keyed && keyed->sha256 == sha) existing = std::move(keyed);
+      // Its parse, moved into w.msg by parse(w) where that ran first (kRowsWithOutcomes).
+      const auto& msg = w.msg || !w.in.parsed ? w.msg : w.in.parsed->msg;
+      MC_ASSIGN_OR_RETURN(
+          auto holder,
+          key_holder(raws, w.key, sha, msg ? std::string_view(msg->from.email) : "", std::nullopt));
+      if (holder.row && holder.row->sha256 == sha)
+        existing = std::move(holder.row);
+      else if (rows_with_outcomes)
+        w.key_holder = std::move(holder);
     }
     if (existing) {
       w.row = *existing;
@@ -799,7 +832,7 @@ Status Pipeline::record_outcome(store::UnitOfWork& u, Work& w, store::RawState s
 Status Pipeline::read_unit_settings(store::UnitOfWork& u) {
   MC_ASSIGN_OR_RETURN(unit_rules_, rules_.current(u));
   MC_ASSIGN_OR_RETURN(unit_addresses_, u.routing().list_addresses());
-  return {};
+  return alerts_->read_rules(u);
 }
 
 Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
@@ -811,16 +844,15 @@ Status Pipeline::apply(store::UnitOfWork& u, Work& w) {
   // The mail's key: another row that holds it makes this mail its duplicate (the same
   // bytes, or another mail of its Message-ID); else this row holds it from now on.
   auto take_key = [&](std::string key) -> Result<bool> {
-    MC_ASSIGN_OR_RETURN(auto other, u.raw_messages().find_raw_by_dedupe_key(key));
-    // The same Message-ID from another sender is another mail (a mailer that gives every
-    // mail the same id, "<@localhost>", or a stranger who copied it): known by its id and
-    // its sender instead, and processed. A copy of one mail (another route, another
-    // Received line) has the same From, and is a duplicate of it by either key.
-    if (other && other->id != row.id && key != dedupe_key("", row.sha256) && !other->from.empty() &&
-        text::normalize_email(other->from) != text::normalize_email(row.from)) {
-      key += " from " + text::normalize_email(row.from);
-      MC_ASSIGN_OR_RETURN(other, u.raw_messages().find_raw_by_dedupe_key(key));
+    std::optional<KeyHolder> holder;
+    if (w.key_holder && key == w.key) {
+      holder = std::move(w.key_holder);
+    } else {
+      MC_ASSIGN_OR_RETURN(holder, key_holder(u.raw_messages(), std::move(key), row.sha256, row.from, row.id));
     }
+    w.key_holder.reset();
+    key = std::move(holder->key);
+    auto& other = holder->row;
     if (other && other->id != row.id) {
       row.case_id = other->case_id;
       row.dedupe_key.clear();

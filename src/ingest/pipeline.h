@@ -160,8 +160,8 @@ class Pipeline final : public MailSink {
   Status keep_held_attachments(store::UnitOfWork& u, Work& w);
   mime::ParseLimits parse_limits() const;
   std::string head_only_reason(uint64_t full_size, uint64_t kept) const;
-  // What every mail of unit u is applied with, read once per unit: unit_rules_ and
-  // unit_addresses_. Called before the first apply() of a unit.
+  // What every mail of unit u is applied with, read once per unit: unit_rules_,
+  // unit_addresses_ and the alert rules. Called before the first apply() of a unit.
   Status read_unit_settings(store::UnitOfWork& u);
   Status apply(store::UnitOfWork& u, Work& w);
   // The mail's row takes its outcome. case_number: the number of the row's case when the

@@ -354,6 +354,44 @@ TEST_F(Cli, ImportMboxAndMaildirThenAgainIsAllDuplicates) {
   EXPECT_EQ(json::parse(run({"case", "list", "--json"}).out).size(), 31u);
 }
 
+// One Message-ID in one batch of an import: the first mail takes it; a copy of it (another
+// Received line) is its duplicate; the same id from another sender is another mail, and a
+// copy of that one is that one's duplicate. Each is told apart within the batch, where
+// the key's row is looked up once per mail and kept for its apply.
+TEST_F(Cli, OneMessageIdTwiceInOneImportBatchIsToldApartBySender) {
+  auto box = dir_.path() / "same-id.mbox";
+  {
+    std::ofstream out(box);
+    auto one = [&](const std::string& extra, const std::string& from, const std::string& body) {
+      out << "From x@y Mon Jan  1 00:00:00 2024\n"
+          << extra << "From: " << from << "\nSubject: the same id\nMessage-ID: <same@example.com>\n\n"
+          << body << "\n\n";
+    };
+    one("", "p1@one.example", "first");
+    one("Received: from relay.one.example\n", "p1@one.example", "first");
+    one("", "p2@two.example", "second");
+    one("Received: from relay.two.example\n", "p2@two.example", "second");
+  }
+  auto r = run({"import", box.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto sum = json::parse(r.out);
+  EXPECT_EQ(sum["created"], 2) << sum.dump();
+  EXPECT_EQ(sum["duplicate"], 2) << sum.dump();
+  auto cases = json::parse(run({"case", "list", "--json"}).out);
+  ASSERT_EQ(cases.size(), 2u);
+  auto messages = json::parse(run({"message", "list", "--json"}).out);
+  ASSERT_EQ(messages.size(), 4u) << messages.dump();
+  EXPECT_EQ(messages[1]["state"], "duplicate") << messages.dump();
+  EXPECT_EQ(messages[1]["case"], messages[0]["case"]) << messages.dump();
+  EXPECT_EQ(messages[2]["state"], "processed") << messages.dump();
+  EXPECT_NE(messages[2]["case"], messages[0]["case"]) << messages.dump();
+  EXPECT_EQ(messages[3]["state"], "duplicate") << messages.dump();
+  EXPECT_EQ(messages[3]["case"], messages[2]["case"]) << messages.dump();
+  auto again = json::parse(run({"import", box.string(), "--json"}).out);
+  EXPECT_EQ(again["duplicate"], 4) << again.dump();
+  EXPECT_EQ(json::parse(run({"message", "list", "--json"}).out).size(), 4u);
+}
+
 // `import`'s summary gives a rate only for a run of a second or more, and one that is not
 // rounded to "0/s" for a slow one: a quick run's rate would be noise.
 TEST_F(Cli, ImportSummaryShowsARateOnlyWhereItMeansSomething) {
