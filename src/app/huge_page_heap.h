@@ -6,7 +6,7 @@ namespace mailcase::app {
 // (transparent_hugepage "madvise", Debian's default): each region tcmalloc takes from the
 // system is whole 2 MiB pages, aligned on them, advised MADV_HUGEPAGE. A first touch of a
 // 4 KiB page costs a fault each; on a virtual machine a fault costs 15-18 us (measured on
-// the 2-core hosts of README's "Speed"), and an import of 10,000 mails touched ~5,500 heap
+// the 2-core hosts of README's "Speed"), and an import of 10,000 mails faulted in ~5,300 heap
 // pages. A huge page is one fault for 512 of them. Call first thing in main(), before
 // threads start; a no-op where mailcase is not linked with tcmalloc (the sanitizers' builds)
 // or where the kernel refuses the advice (the heap then stays in 4 KiB pages, as before).

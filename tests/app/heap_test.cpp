@@ -1,6 +1,6 @@
 // The heap of a mailcase linked with tcmalloc is backed by transparent huge pages where the
 // kernel grants them on request (app/huge_page_heap.h): a page fault on a virtual machine
-// costs 15-18 us, and an import faulted in ~5,500 heap pages one at a time.
+// costs 15-18 us, and an import faulted in ~5,300 heap pages one at a time.
 #include <gtest/gtest.h>
 
 #include <csignal>

@@ -79,7 +79,7 @@ namespace {
 // sanitizer build off (ASAN_OPTIONS, later settings winning). LeakSanitizer's check as a
 // process exits stops it, scans every global, stack and heap chunk, and faulted ~2,000
 // pages more per start of the sanitizers' mailcase (0.15 s of CPU instead of 0.10 here): in
-// the sanitizers' stage of the test command, ~22% of the CPU went to checking commands that
+// the sanitizers' stage of the test command, ~19% of the CPU went to checking commands that
 // exit straight after. The code they run is checked for leaks by the in-process tests (the
 // libraries) and by every `serve` a test starts and stops (Background keeps the check).
 // Built before fork(): the child of a process with threads may not allocate.
