@@ -116,7 +116,8 @@ PY
   rm -rf "$dir"
 }
 
-# One import: "mails/s cores rss_mb".
+# One import: "mails/s cores rss_mb page_faults rows-or-rates"; page faults cost 15-18 us each on
+# the 2-core virtual machines of README's "Speed" (tcmalloc's heap in huge pages: app/huge_page_heap.h).
 import_rate() {
   local b=$1 d
   d=$(new_store "$b" "${2:-}")
@@ -154,7 +155,8 @@ with open(fifo) as progress:
     /Elapsed \(wall clock\)/ { split($NF, t, ":"); wall = (length(t) == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2] }
     /User time/ { cpu += $NF } /System time/ { cpu += $NF }
     /Maximum resident/ { rss = $NF }
-    END { printf "%.0f %.2f %.1f %s\n", n / wall, cpu / wall, rss / 1024, c }' "$OUT/import-time.txt"
+    /Minor \(reclaiming a frame\) page faults/ { faults = $NF }
+    END { printf "%.0f %.2f %.1f %d %s\n", n / wall, cpu / wall, rss / 1024, faults, c }' "$OUT/import-time.txt"
 }
 
 # "first=R1/s,last=R2/s,last/first=X" of a stamped import log: the first RATES mails from
@@ -198,12 +200,12 @@ for round in $(seq 1 "$ROUNDS"); do
   r=$(import_rate "$BIN" "$BATCH")
   echo "$r" >>"$OUT/import-1.txt"
   set -- $r
-  line="$line; import $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB; $label: $4)"
+  line="$line; import $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB, $4 page faults; $label: $5)"
   if [ -n "$BIN2" ]; then
     r=$(import_rate "$BIN2" "$BATCH2")
     echo "$r" >>"$OUT/import-2.txt"
     set -- $r
-    line="$line; BIN2 $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB${RATES:+; rates: $4})"
+    line="$line; BIN2 $1 mails/s (ratio $(ratio "$1" "$c"), $2 cores, peak RSS $3 MB, $4 page faults${RATES:+; rates: $5})"
   fi
   echo "$line"
 done
