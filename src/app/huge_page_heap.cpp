@@ -7,11 +7,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <new>
-#endif
 
 namespace mailcase::app {
-
-#ifdef MAILCASE_TCMALLOC
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
@@ -55,8 +52,6 @@ void back_heap_with_huge_pages() {
   alignas(HugePageSysAllocator) static unsigned char storage[sizeof(HugePageSysAllocator)];
   tcmalloc->SetSystemAllocator(new (storage) HugePageSysAllocator(system));
 }
-#else
-void back_heap_with_huge_pages() {}
-#endif
 
 }  // namespace mailcase::app
+#endif  // MAILCASE_TCMALLOC

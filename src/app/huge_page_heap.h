@@ -8,8 +8,8 @@ namespace mailcase::app {
 // 4 KiB page costs a fault each; on a virtual machine a fault costs 15-18 us (measured on
 // the 2-core hosts of README's "Speed"), and an import of 10,000 mails faulted in ~5,300 heap
 // pages. A huge page is one fault for 512 of them. Call first thing in main(), before
-// threads start; a no-op where mailcase is not linked with tcmalloc (the sanitizers' builds)
-// or where the kernel refuses the advice (the heap then stays in 4 KiB pages, as before).
+// threads start, in a build linked with tcmalloc only (MAILCASE_TCMALLOC: not the
+// sanitizers' builds). Where the kernel refuses the advice the heap stays in 4 KiB pages.
 void back_heap_with_huge_pages();
 
 }  // namespace mailcase::app

@@ -46,6 +46,15 @@ inline std::string dedupe_key(std::string_view message_id, std::string_view sha2
   return message_id.empty() ? "sha:" + std::string(sha256) : "mid:" + std::string(message_id);
 }
 
+// Where another mail's record holds a mail's dedupe key: the key the mail is known by
+// instead, when the holder is another sender's mail of the same Message-ID (a mailer that
+// gives every mail the same id, "<@localhost>", or a stranger who copied it): the key and
+// the mail's sender. nullopt when the holder is a copy of the same mail (another route,
+// another Received line: the same From), when its From is unknown, or when the key is of
+// the bytes alone. holder_from, from: the two mails' From addresses.
+std::optional<std::string> sender_qualified_key(std::string_view key, std::string_view sha256,
+                                                std::string_view holder_from, std::string_view from);
+
 // Why a mail is a duplicate of the recorded mail `first`: the same bytes again, or another
 // mail of its key (its Message-ID).
 inline std::string duplicate_reason(bool same_bytes, int64_t first) {

@@ -75,12 +75,9 @@ std::optional<std::string> return_path(const mime::ParsedMessage& m) {
   return text::normalize_email(s);
 }
 
-// The row that holds a mail's dedupe key, and the key it holds it under. The same
-// Message-ID from another sender is another mail (a mailer that gives every mail the same
-// id, "<@localhost>", or a stranger who copied it): known by its id and its sender
-// instead. A copy of one mail (another route, another Received line) has the same From,
-// and is found by either key. own_id: the mail's own row, if it has one (never "another
-// sender"); from: its From ("" when unparsed).
+// The row that holds a mail's dedupe key, and the key the mail is known by: its own, or
+// the one sender_qualified_key() gives where another sender's mail holds it. own_id: the
+// mail's own row, if it has one; from: its From ("" when unparsed).
 struct KeyHolder {
   std::string key;
   std::optional<store::RawMessage> row;
@@ -88,10 +85,11 @@ struct KeyHolder {
 Result<KeyHolder> key_holder(store::RawMessageRepository& raws, std::string key, std::string_view sha256,
                              std::string_view from, std::optional<store::Id> own_id) {
   MC_ASSIGN_OR_RETURN(auto other, raws.find_raw_by_dedupe_key(key));
-  if (other && other->id != own_id && key != dedupe_key("", sha256) && !other->from.empty() &&
-      text::normalize_email(other->from) != text::normalize_email(from)) {
-    key += " from " + text::normalize_email(from);
-    MC_ASSIGN_OR_RETURN(other, raws.find_raw_by_dedupe_key(key));
+  if (other && other->id != own_id) {
+    if (auto instead = sender_qualified_key(key, sha256, other->from, from)) {
+      key = std::move(*instead);
+      MC_ASSIGN_OR_RETURN(other, raws.find_raw_by_dedupe_key(key));
+    }
   }
   return KeyHolder{std::move(key), std::move(other)};
 }

@@ -652,6 +652,16 @@ TEST(DedupeKey, IsTheMessageIdElseTheHashOfTheBytes) {
   EXPECT_EQ(dedupe_key("", "ab12"), "sha:ab12");
 }
 
+// The same Message-ID from another sender is another mail, known by the id and its sender;
+// a copy of one mail (the same From, however written) and a key of the bytes alone are not.
+TEST(DedupeKey, AnotherSendersMailOfTheSameIdIsKnownByTheIdAndItsSender) {
+  EXPECT_EQ(sender_qualified_key("mid:@localhost", "ab12", "p1@one.example", "Paul@Two.Example"),
+            "mid:@localhost from paul@two.example");
+  EXPECT_EQ(sender_qualified_key("mid:@localhost", "ab12", "P1@One.Example", "p1@one.example"), std::nullopt);
+  EXPECT_EQ(sender_qualified_key("mid:@localhost", "ab12", "", "p2@two.example"), std::nullopt);
+  EXPECT_EQ(sender_qualified_key("sha:ab12", "ab12", "p1@one.example", "p2@two.example"), std::nullopt);
+}
+
 TEST(DuplicateReason, SaysWhetherTheBytesOrOnlyTheKeyWereSeenBefore) {
   EXPECT_EQ(duplicate_reason(true, 7), "already recorded as message 7");
   EXPECT_EQ(duplicate_reason(false, 7), "same Message-ID as message 7");

@@ -97,21 +97,29 @@ std::vector<std::string> one_shot_environment() {
   return env;
 }
 
+// The argv or envp of an exec: pointers into `strings`, which must outlive it, ending in
+// null. Made before fork(), as above.
+std::vector<char*> exec_pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// The program's path, then its arguments.
+std::vector<std::string> command_line(const std::string& program, const std::vector<std::string>& args) {
+  std::vector<std::string> out{program};
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
 }  // namespace
 
 CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
                           const std::string& stdin_text) {
   TempDir io;
-  std::vector<std::string> env = one_shot_environment();
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> copy = args;
-  std::string bin = program;
-  std::vector<char*> argv;
-  argv.push_back(bin.data());
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  std::vector<std::string> env = one_shot_environment(), line = command_line(program, args);
+  const std::vector<char*> envp = exec_pointers(env), argv = exec_pointers(line);
   auto in_path = io.path() / "in", out_path = io.path() / "out", err_path = io.path() / "err";
   { std::ofstream(in_path, std::ios::binary) << stdin_text; }
   pid_t pid = ::fork();
@@ -119,7 +127,7 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
     if (!std::freopen(in_path.c_str(), "rb", stdin) || !std::freopen(out_path.c_str(), "wb", stdout) ||
         !std::freopen(err_path.c_str(), "wb", stderr))
       _exit(127);
-    ::execve(bin.c_str(), argv.data(), envp.data());
+    ::execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   int status = 0;
@@ -133,19 +141,15 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
 
 Background::Background(const std::vector<std::string>& args) {
   auto err_path = io_.path() / "err";
+  std::vector<std::string> line = command_line(MAILCASE_BINARY, args);
+  const std::vector<char*> argv = exec_pointers(line);
   pid_ = ::fork();
   if (pid_ == 0) {
     if (!std::freopen("/dev/null", "rb", stdin) ||
         !std::freopen((io_.path() / "out").c_str(), "wb", stdout) ||
         !std::freopen(err_path.c_str(), "wb", stderr))
       _exit(127);
-    std::vector<char*> argv;
-    std::string bin = MAILCASE_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
+    ::execv(argv[0], argv.data());
     _exit(127);
   }
 }
