@@ -12,7 +12,6 @@
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <string_view>
 #include <thread>
 
 namespace mailcase::testing {
@@ -75,30 +74,8 @@ std::string agent_with_token(const std::filesystem::path& data, const std::strin
 
 namespace {
 
-// The environment of a one-shot command: this process's, with the leak check of a
-// sanitizer build off (ASAN_OPTIONS, later settings winning). LeakSanitizer's check as a
-// process exits stops it, scans every global, stack and heap chunk, and faulted ~2,000
-// pages more per start of the sanitizers' mailcase (0.15 s of CPU instead of 0.10 here): in
-// the sanitizers' stage of the test command, ~19% of the CPU went to checking commands that
-// exit straight after. The code they run is checked for leaks by the in-process tests (the
-// libraries) and by every `serve` a test starts and stops (Background keeps the check).
-// Built before fork(): the child of a process with threads may not allocate.
-std::vector<std::string> one_shot_environment() {
-  std::vector<std::string> env;
-  std::string asan = "ASAN_OPTIONS=";
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string_view v(*e);
-    if (v.starts_with("ASAN_OPTIONS="))
-      asan = std::string(v) + ":";
-    else
-      env.emplace_back(v);
-  }
-  env.push_back(asan + "detect_leaks=0");
-  return env;
-}
-
-// The argv or envp of an exec: pointers into `strings`, which must outlive it, ending in
-// null. Made before fork(), as above.
+// The argv of an exec: pointers into `strings`, which must outlive it, ending in null.
+// Made before fork(): the child of a process with threads may not allocate.
 std::vector<char*> exec_pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (auto& s : strings) out.push_back(s.data());
@@ -118,8 +95,8 @@ std::vector<std::string> command_line(const std::string& program, const std::vec
 CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
                           const std::string& stdin_text) {
   TempDir io;
-  std::vector<std::string> env = one_shot_environment(), line = command_line(program, args);
-  const std::vector<char*> envp = exec_pointers(env), argv = exec_pointers(line);
+  std::vector<std::string> line = command_line(program, args);
+  const std::vector<char*> argv = exec_pointers(line);
   auto in_path = io.path() / "in", out_path = io.path() / "out", err_path = io.path() / "err";
   { std::ofstream(in_path, std::ios::binary) << stdin_text; }
   pid_t pid = ::fork();
@@ -127,7 +104,7 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
     if (!std::freopen(in_path.c_str(), "rb", stdin) || !std::freopen(out_path.c_str(), "wb", stdout) ||
         !std::freopen(err_path.c_str(), "wb", stderr))
       _exit(127);
-    ::execve(argv[0], argv.data(), envp.data());
+    ::execv(argv[0], argv.data());
     _exit(127);
   }
   int status = 0;
