@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -164,6 +166,12 @@ void LmtpServer::serve(const std::atomic<bool>& stop) {
 
 void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& commit, ByteBudget& budget) {
   constexpr auto kNoDeadline = SteadyClock::time_point::max();
+  // Each reply is sent as soon as it is due. With Nagle's algorithm a reply written while
+  // the client had not yet acknowledged the one before (a PIPELINING client waits for
+  // several, and delays its acknowledgment up to 40 ms) waited for that acknowledgment:
+  // 22 mails/s on one connection instead of ~1,000.
+  const int one = 1;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   Conn c(fd, stop, SteadyClock::now() + std::chrono::seconds(opt_.session_timeout_seconds),
          std::chrono::seconds(opt_.idle_timeout_seconds));
   // Outlives p: whatever the session's mail holds goes back however the session ends.
@@ -173,7 +181,6 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
       [&held](uint64_t bytes) { return held.resize(bytes); },
       [&held](uint64_t bytes) { return held.resize_waiting(bytes, kWaitForRoom); });
   auto data_deadline = kNoDeadline;  // set when a DATA starts, from its 354
-  // Replies go out before anything that waits (a read, a recipient lookup, a commit).
   auto flush = [&] {
     const std::string out = p.take_output();
     return out.empty() || c.send(out);
@@ -181,7 +188,11 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
   GroupCommit::Sender sender(commit);
   while (!p.closed()) {
     sender.mail_under_way(p.in_transaction());
-    if (!flush()) return;
+    // Replies go out before anything that waits: a read, a commit. A recipient's check (a
+    // read beside the commits) waits for neither, so the replies to the commands a client
+    // sends at once (PIPELINING: MAIL, RCPT, DATA) go out together, in one segment, as the
+    // client reads them.
+    if (p.need() != lmtp::Need::kRecipientCheck && !flush()) return;
     switch (p.need()) {
       case lmtp::Need::kRecipientCheck:
         p.recipient_checked(sink_.accepts_recipient(p.recipient()));

@@ -9,13 +9,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <map>
-#include <set>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -603,6 +604,39 @@ TEST_F(LmtpTest, MailFromIsKeptAsTheEnvelopeSenderAndTheNullSenderIsNotAnswered)
   auto outbox = nlohmann::json::parse(run_mailcase({"--data", data, "outbox", "list", "--json"}).out);
   ASSERT_EQ(outbox.size(), 1u) << outbox.dump();
   EXPECT_EQ(outbox[0]["to"], "anna1@example.org");
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+}
+
+// A client that pipelines (Postfix's LMTP client does when the server offers PIPELINING)
+// sends MAIL, its RCPTs and DATA at once and waits for all their replies. They come
+// together, in one segment: sent one by one, a reply written while the client had not yet
+// acknowledged the one before waited for that acknowledgment (up to 40 ms a mail).
+TEST_F(LmtpTest, ThePipelinedCommandsOfAMailAreAnsweredTogether) {
+  start();
+  // Added while serve runs: the next recipient is checked against it.
+  ASSERT_EQ(run_mailcase({"--data", data, "address", "add", "support@corp.example"}).exit_code, 0);
+  for (int i = 1; i <= 3; ++i) {
+    Client c(port);
+    ASSERT_EQ(c.line().substr(0, 3), "220");
+    c.send("LHLO test.example\r\n");
+    ASSERT_EQ(c.reply().substr(0, 3), "250");
+    c.send(
+        "MAIL FROM:<anna@example.org>\r\nRCPT TO:<support@corp.example>\r\n"
+        "RCPT TO:<nobody@elsewhere.example>\r\nDATA\r\n");
+    pollfd p{c.fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 30000), 1);
+    char chunk[4096];
+    const ssize_t n = ::recv(c.fd(), chunk, sizeof chunk, 0);
+    ASSERT_GT(n, 0);
+    const std::string first_read(chunk, static_cast<size_t>(n));
+    EXPECT_EQ(std::count(first_read.begin(), first_read.end(), '\n'), 4) << first_read;
+    EXPECT_NE(first_read.find("550 5.1.1 <nobody@elsewhere.example>"), std::string::npos) << first_read;
+    EXPECT_NE(first_read.find("\r\n354 "), std::string::npos) << first_read;
+    c.send(small_mail(i) + ".\r\n");
+    EXPECT_EQ(c.reply().substr(0, 3), "250");
+    c.send("QUIT\r\n");
+  }
+  EXPECT_EQ(messages().size(), 3u);
   EXPECT_EQ(serve->stop(SIGTERM), 0);
 }
 
