@@ -174,7 +174,7 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
   // Each reply is sent as soon as it is due. With Nagle's algorithm a reply written while
   // the client had not yet acknowledged the one before (a PIPELINING client waits for
   // several, and delays its acknowledgment up to 40 ms) waited for that acknowledgment:
-  // 22 mails/s on one connection instead of ~1,000.
+  // 22 mails/s on one connection (654 since, with the replies at hand sent together).
   const int one = 1;
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   Conn c(fd, stop, SteadyClock::now() + std::chrono::seconds(opt_.session_timeout_seconds),

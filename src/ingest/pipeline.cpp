@@ -464,8 +464,7 @@ std::vector<Result<Outcome>> Pipeline::deliver_prepared(std::vector<std::unique_
 
 // A read unit of its own (a pooled connection), not the store's connection under mu_: that
 // one is the committing thread's, held for a whole group's commit and its sync, and every
-// session's RCPT waited for it. With two LMTP connections, each mail's RCPT waited for the
-// other's commit: the sessions took turns, two connections delivered no faster than one.
+// session's RCPT waited for the commit under way.
 bool Pipeline::accepts_recipient(std::string_view email) {
   auto u = store_->open_unit(store::Access::kRead);
   if (!u) return true;  // cannot tell now: accept, the mail is recorded either way

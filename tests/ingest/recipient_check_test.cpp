@@ -1,8 +1,7 @@
 // An LMTP session asks, at each RCPT, whether the address is one of the store's routing
 // addresses (Pipeline::accepts_recipient). The answer must not wait for a commit under way:
 // the committing thread holds the pipeline for a whole group's commit and its sync, and a
-// check that waited for it made the sessions take turns (two connections delivered no
-// faster than one).
+// check that waited for it held every other session's RCPT for that long.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
