@@ -111,6 +111,11 @@ class Protocol {
   std::string take_output();
 
   Need need() const { return need_; }
+  // Whether the replies written so far go out now: before anything that waits (a read, a
+  // commit), not before a recipient's check (a read beside the commits), so that the
+  // replies to the commands a client sends at once (PIPELINING: MAIL, RCPT, DATA) go out
+  // together, in one write.
+  bool replies_due() const { return need_ != Need::kRecipientCheck; }
   bool closed() const { return need_ == Need::kNothing; }
   // Inside DATA, between 354 and the final "." (the DATA deadline applies).
   bool in_data() const { return phase_ == Phase::kData; }

@@ -193,11 +193,7 @@ void LmtpServer::session(int fd, const std::atomic<bool>& stop, GroupCommit& com
   GroupCommit::Sender sender(commit);
   while (!p.closed()) {
     sender.mail_under_way(p.in_transaction());
-    // Replies go out before anything that waits: a read, a commit. A recipient's check (a
-    // read beside the commits) waits for neither, so the replies to the commands a client
-    // sends at once (PIPELINING: MAIL, RCPT, DATA) go out together, in one segment, as the
-    // client reads them.
-    if (p.need() != lmtp::Need::kRecipientCheck && !flush()) return;
+    if (p.replies_due() && !flush()) return;
     switch (p.need()) {
       case lmtp::Need::kRecipientCheck:
         p.recipient_checked(sink_.accepts_recipient(p.recipient()));

@@ -469,13 +469,7 @@ bool Pipeline::accepts_recipient(std::string_view email) {
   auto u = store_->open_unit(store::Access::kRead);
   if (!u) return true;  // cannot tell now: accept, the mail is recorded either way
   auto all = u->routing().list_addresses();
-  if (!all) return true;
-  if (all->empty()) return true;
-  std::string e = text::normalize_email(email);
-  for (const auto& a : *all) {
-    if (text::iequals(a.email, e)) return true;
-  }
-  return false;
+  return !all || ingest::accepts_recipient(email, *all);
 }
 
 Result<std::string> Pipeline::read_bytes(const spool::BlobRef& ref) {

@@ -37,6 +37,10 @@ std::optional<domain::RoutingAddress> match_address(const std::vector<std::strin
   return std::nullopt;
 }
 
+bool accepts_recipient(std::string_view email, const std::vector<domain::RoutingAddress>& configured) {
+  return configured.empty() || match_address({text::normalize_email(email)}, configured).has_value();
+}
+
 namespace {
 
 // The words a reply's verdict is read from: the text the mail's comment keeps (its new

@@ -21,6 +21,10 @@ std::vector<std::string> recipient_candidates(const mime::ParsedMessage& msg,
 std::optional<domain::RoutingAddress> match_address(const std::vector<std::string>& candidates,
                                                    const std::vector<domain::RoutingAddress>& configured);
 
+// Whether mail to `email` is taken (LMTP's RCPT): it is a configured routing address, or
+// none is configured (every address is then taken, as a fresh store routes all mail).
+bool accepts_recipient(std::string_view email, const std::vector<domain::RoutingAddress>& configured);
+
 // Who the sender of a mail is to the case the mail names (SF3). Only kContact (and
 // kAccount when threading.verdict_from = "account") may change the case by mail.
 enum class SenderRole {

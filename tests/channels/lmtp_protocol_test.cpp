@@ -163,6 +163,22 @@ TEST(LmtpProtocol, PipelinedCommandsInOneFeedAreAnsweredInOrder) {
   EXPECT_TRUE(s.p.closed());
 }
 
+TEST(LmtpProtocol, ThePipelinedRepliesAreDueTogetherOnceTheRecipientsAreChecked) {
+  Session s = in_transaction();
+  s.p.feed("RCPT TO:<support@corp.example>\r\nRCPT TO:<other@corp.example>\r\nDATA\r\n");
+  EXPECT_FALSE(s.p.replies_due()) << "a recipient's check waits for nothing";
+  s.p.recipient_checked(true);
+  EXPECT_FALSE(s.p.replies_due());
+  s.p.recipient_checked(false);
+  ASSERT_EQ(s.p.need(), Need::kInput);
+  EXPECT_TRUE(s.p.replies_due()) << "before the read of the data";
+  EXPECT_EQ(s.p.take_output(),
+            "250 2.1.5 OK\r\n550 5.1.1 <other@corp.example>: not a support address here\r\n"
+            "354 2.0.0 end data with <CR><LF>.<CR><LF>\r\n");
+  s.p.feed("hi\r\n.\r\n");
+  EXPECT_TRUE(s.p.replies_due()) << "before the commit";
+}
+
 TEST(LmtpProtocol, APendingQuestionHoldsBackTheCommandsBehindIt) {
   Session s = in_transaction();
   s.p.feed("RCPT TO:<support@corp.example>\r\nNOOP\r\n");

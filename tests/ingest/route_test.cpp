@@ -29,6 +29,14 @@ TEST(RecipientCandidates, EnvelopeThenDeliveredToThenHeaders) {
                                          "billing@corp.example"}));
 }
 
+TEST(AcceptsRecipient, ARoutingAddressInAnyCaseOrAnyAddressWhenNoneIsConfigured) {
+  std::vector<domain::RoutingAddress> cfg(1);
+  cfg[0].email = "support@corp.example";
+  EXPECT_TRUE(accepts_recipient("Support@Corp.Example", cfg));
+  EXPECT_FALSE(accepts_recipient("sales@corp.example", cfg));
+  EXPECT_TRUE(accepts_recipient("sales@corp.example", {}));
+}
+
 TEST(MatchAddress, CaseInsensitiveFirstMatch) {
   std::vector<domain::RoutingAddress> cfg = {address("sales@corp.example"), address("support@corp.example")};
   auto a = match_address({"other@x.example", "support@corp.example", "sales@corp.example"}, cfg);
