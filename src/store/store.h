@@ -340,6 +340,9 @@ extern const char* const kSqliteLatestAlertCaseSql;
 // The SQL text of every statement a SQLite store has prepared so far (each once), for
 // checking their query plans; empty for any other store.
 std::vector<std::string> sqlite_prepared_sql(Store& store);
+// How many times the statements of a SQLite store's idle pooled connections were prepared
+// again (SQLite had expired them); 0 for any other store.
+int64_t sqlite_pooled_reprepares(Store& store);
 
 // Current time as ISO 8601 UTC ("2026-11-23T10:00:00Z").
 std::string now_iso8601();

@@ -327,6 +327,60 @@ TEST_F(SqliteStoreTest, ThePoolLendsABoundedNumberOfConnections) {
   EXPECT_TRUE(again) << again.error().message;
 }
 
+// A unit's statements stay prepared on its pooled connection: starting a unit does not
+// expire them (PRAGMA query_only, a flag pragma, expires every statement of the
+// connection when it runs: once per unit, every statement a request used was parsed and
+// planned again). Reads and writes in turn, as the API's requests come.
+TEST_F(SqliteStoreTest, UnitsInTurnReuseTheirPooledConnectionsStatementsWithoutPreparingThemAgain) {
+  for (int i = 0; i < 6; ++i) {
+    {
+      auto w = store_->open_unit(Access::kWrite);
+      ASSERT_TRUE(w) << w.error().message;
+      Account a;
+      a.name = "Acme " + std::to_string(i);
+      ASSERT_TRUE(w->accounts().add_account(a));
+      ASSERT_TRUE(w->commit());
+    }
+    for (int j = 0; j < 3; ++j) {
+      auto r = store_->open_unit(Access::kRead);
+      ASSERT_TRUE(r) << r.error().message;
+      auto found = r->accounts().find_account_by_name("Acme 0");
+      ASSERT_TRUE(found && *found);
+      ASSERT_TRUE(r->commit());
+    }
+  }
+  EXPECT_EQ(sqlite_pooled_reprepares(*store_), 0);
+}
+
+// A pooled connection that served a write unit still refuses a read unit's write, and
+// one that served a read unit takes a write unit's: the setting follows the unit.
+TEST_F(SqliteStoreTest, APooledConnectionRefusesAReadUnitsWriteWhateverItServedBefore) {
+  for (int i = 0; i < 3; ++i) {
+    {
+      auto w = store_->open_unit(Access::kWrite);
+      ASSERT_TRUE(w) << w.error().message;
+      Account a;
+      a.name = "Written " + std::to_string(i);
+      ASSERT_TRUE(w->accounts().add_account(a)) << "a write unit after a read unit could not write";
+      ASSERT_TRUE(w->commit());
+    }
+    auto r = store_->open_unit(Access::kRead);
+    ASSERT_TRUE(r) << r.error().message;
+    Account sneaky;
+    sneaky.name = "Sneaky " + std::to_string(i);
+    EXPECT_FALSE(r->accounts().add_account(sneaky)) << "a read unit wrote after a write unit";
+    r->rollback();
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto found = store_->find_account_by_name("Sneaky " + std::to_string(i));
+    ASSERT_TRUE(found);
+    EXPECT_FALSE(*found);
+    auto written = store_->find_account_by_name("Written " + std::to_string(i));
+    ASSERT_TRUE(written);
+    EXPECT_TRUE(*written);
+  }
+}
+
 // A burst of units is served, not refused: one asked for while every connection is lent
 // waits, and gets one as soon as another unit closes. The closing comes after the asker
 // has started waiting (it cannot have a connection before); the bounds are generous.

@@ -31,7 +31,7 @@ Result<std::unique_ptr<Query>> Connection::q(const char* sql) {
     MC_ASSIGN_OR_RETURN(auto stmt, prepare(sql));
     it = cache_.emplace(sql, std::move(stmt)).first;
   }
-  return std::make_unique<Query>(db_, it->second.get());
+  return std::make_unique<Query>(db_, it->second.get(), refuse_writes_);
 }
 Status Connection::run(std::string_view sql) {
   auto it = by_text_.find(sql);
@@ -39,7 +39,7 @@ Status Connection::run(std::string_view sql) {
     MC_ASSIGN_OR_RETURN(auto stmt, prepare(sql));
     it = by_text_.emplace(std::string(sql), std::move(stmt)).first;
   }
-  return Query(db_, it->second.get()).run();
+  return Query(db_, it->second.get(), refuse_writes_).run();
 }
 Status Connection::begin_deferred_search() {
   if (!deferred_search_) return {};
@@ -137,6 +137,12 @@ Status Connection::end_deferred_search() {
   }
   deferring_ = false;
   return {};
+}
+
+int64_t Connection::reprepares() const {
+  int64_t n = 0;
+  for (const auto& [sql, stmt] : cache_) n += sqlite3_stmt_status(stmt.get(), SQLITE_STMTSTATUS_REPREPARE, 0);
+  return n;
 }
 
 std::vector<std::string> Connection::prepared_sql() const {

@@ -53,7 +53,9 @@ struct StmtDeleter {
 // A prepared statement borrowed from the cache: bound on creation, reset on destruction.
 class Query {
  public:
-  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // refuse_writes: stepping a statement that would write is an error (a read unit's).
+  Query(sqlite3* db, sqlite3_stmt* stmt, bool refuse_writes = false)
+      : db_(db), stmt_(stmt), refuse_writes_(refuse_writes) {}
   ~Query() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
@@ -100,6 +102,9 @@ class Query {
 
   // SQLITE_ROW → true, SQLITE_DONE → false, anything else → error.
   Result<bool> step() {
+    if (refuse_writes_ && !sqlite3_stmt_readonly(stmt_))
+      return fail(ErrorCode::kInternal,
+                  std::string("database: a read unit cannot write: ") + sqlite3_sql(stmt_));
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
@@ -147,6 +152,7 @@ class Query {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool refuse_writes_;
 };
 
 // One SQLite connection and the statements prepared on it, each once. Owns the handle:
@@ -177,6 +183,16 @@ class Connection {
   Status run(std::string_view sql);
   // The SQL text of every statement prepared so far.
   std::vector<std::string> prepared_sql() const;
+  // How many times the cached statements were prepared again since each was first
+  // prepared (SQLite prepares a statement again when it has been expired).
+  int64_t reprepares() const;
+
+  // From now on, until called again: a statement that would write is refused instead of
+  // run (a read unit's write is an error, not a wait for the write lock). Checked per
+  // statement rather than by PRAGMA query_only: SQLite expires every prepared statement
+  // of the connection whenever a flag pragma runs, so with the pragma at each unit's
+  // start every statement a unit used was parsed and planned again.
+  void refuse_writes(bool on) { refuse_writes_ = on; }
 
   // The search index written apart from the statements that change the cases
   // (migrations 28, 31 and 35), on a store whose file has reached schema_version: from
@@ -234,6 +250,7 @@ class Connection {
 
   std::map<const char*, Stmt> cache_;
   std::map<std::string, Stmt, std::less<>> by_text_;  // run()'s
+  bool refuse_writes_ = false;
 };
 
 // The base of each repository: its statements go through the connection it borrows.

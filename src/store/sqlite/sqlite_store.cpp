@@ -309,6 +309,14 @@ class Pool {
   // A connection set up as the pool's are, outside the pool (the checkpointing thread's).
   Result<sqlite3*> open_apart() const { return open_handle(file_, options_); }
 
+  // Statements of the idle connections prepared again (Connection::reprepares).
+  int64_t idle_reprepares() {
+    std::lock_guard lock(mu_);
+    int64_t n = 0;
+    for (const auto& c : idle_) n += c->conn.reprepares();
+    return n;
+  }
+
   void give_back(std::unique_ptr<PooledConnection> c) {
     {
       std::lock_guard lock(mu_);
@@ -352,8 +360,7 @@ class Lease final : public UnitConnection {
   Lease& operator=(const Lease&) = delete;
 
   Status begin(Access access, int schema_version) {
-    // query_only makes a read unit's write an error instead of a silent wait for the lock.
-    MC_RETURN_IF_ERROR(c_->conn.run(access == Access::kWrite ? "PRAGMA query_only=0" : "PRAGMA query_only=1"));
+    c_->conn.refuse_writes(access == Access::kRead);
     MC_RETURN_IF_ERROR(c_->conn.run(access == Access::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
     c_->conn.enable_deferred_search(schema_version);
     if (access == Access::kWrite) return c_->conn.begin_deferred_search();
@@ -553,6 +560,7 @@ class SqliteStore final : public Store {
     return {};
   }
   std::vector<std::string> prepared_sql() const { return conn_.prepared_sql(); }
+  int64_t pooled_reprepares() { return pool_.idle_reprepares(); }
 
   // AccountRepository
   Result<Id> add_account(const Account& a) override { return repos_.accounts->add_account(a); }
@@ -910,6 +918,11 @@ const char* const kSqliteFindApiTokenSql =
 std::vector<std::string> sqlite_prepared_sql(Store& store) {
   auto* s = dynamic_cast<SqliteStore*>(&store);
   return s ? s->prepared_sql() : std::vector<std::string>();
+}
+
+int64_t sqlite_pooled_reprepares(Store& store) {
+  auto* s = dynamic_cast<SqliteStore*>(&store);
+  return s ? s->pooled_reprepares() : 0;
 }
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& file, const SqliteOptions& options) {
