@@ -26,6 +26,15 @@ class SqliteStoreTest : public ::testing::Test {
   // checkpoints' syncs) until at least `copied` cases are in the database file itself,
   // then closes the store, opens the file again and expects all `cases` there.
   void expect_in_database_file_then_reopened(int64_t copied, int cases);
+  // Adds an account named `name` in a pooled write unit of its own, and commits it.
+  void add_account_in_write_unit(const std::string& name) {
+    auto w = store_->open_unit(Access::kWrite);
+    ASSERT_TRUE(w) << w.error().message;
+    Account a;
+    a.name = name;
+    ASSERT_TRUE(w->accounts().add_account(a)) << "a write unit could not write " << name;
+    ASSERT_TRUE(w->commit());
+  }
   mailcase::testing::TempDir dir_;
   std::unique_ptr<Store> store_;
 };
@@ -328,19 +337,12 @@ TEST_F(SqliteStoreTest, ThePoolLendsABoundedNumberOfConnections) {
 }
 
 // A unit's statements stay prepared on its pooled connection: starting a unit does not
-// expire them (PRAGMA query_only, a flag pragma, expires every statement of the
-// connection when it runs: once per unit, every statement a request used was parsed and
-// planned again). Reads and writes in turn, as the API's requests come.
+// expire them (a flag pragma such as query_only, run at each unit's start, expired every
+// statement of the connection: every statement a request used was parsed and planned
+// again). Reads and writes in turn, as the API's requests come.
 TEST_F(SqliteStoreTest, UnitsInTurnReuseTheirPooledConnectionsStatementsWithoutPreparingThemAgain) {
   for (int i = 0; i < 6; ++i) {
-    {
-      auto w = store_->open_unit(Access::kWrite);
-      ASSERT_TRUE(w) << w.error().message;
-      Account a;
-      a.name = "Acme " + std::to_string(i);
-      ASSERT_TRUE(w->accounts().add_account(a));
-      ASSERT_TRUE(w->commit());
-    }
+    ASSERT_NO_FATAL_FAILURE(add_account_in_write_unit("Acme " + std::to_string(i)));
     for (int j = 0; j < 3; ++j) {
       auto r = store_->open_unit(Access::kRead);
       ASSERT_TRUE(r) << r.error().message;
@@ -356,14 +358,7 @@ TEST_F(SqliteStoreTest, UnitsInTurnReuseTheirPooledConnectionsStatementsWithoutP
 // one that served a read unit takes a write unit's: the setting follows the unit.
 TEST_F(SqliteStoreTest, APooledConnectionRefusesAReadUnitsWriteWhateverItServedBefore) {
   for (int i = 0; i < 3; ++i) {
-    {
-      auto w = store_->open_unit(Access::kWrite);
-      ASSERT_TRUE(w) << w.error().message;
-      Account a;
-      a.name = "Written " + std::to_string(i);
-      ASSERT_TRUE(w->accounts().add_account(a)) << "a write unit after a read unit could not write";
-      ASSERT_TRUE(w->commit());
-    }
+    ASSERT_NO_FATAL_FAILURE(add_account_in_write_unit("Written " + std::to_string(i)));
     auto r = store_->open_unit(Access::kRead);
     ASSERT_TRUE(r) << r.error().message;
     Account sneaky;
