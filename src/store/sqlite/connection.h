@@ -53,8 +53,9 @@ struct StmtDeleter {
 // A prepared statement borrowed from the cache: bound on creation, reset on destruction.
 class Query {
  public:
-  // refuse_writes: stepping a statement that would write is an error (a read unit's).
-  Query(sqlite3* db, sqlite3_stmt* stmt, bool refuse_writes = false)
+  // refuse_writes: stepping a statement that would write is an error (a read unit's;
+  // Connection::refuse_writes).
+  Query(sqlite3* db, sqlite3_stmt* stmt, bool refuse_writes)
       : db_(db), stmt_(stmt), refuse_writes_(refuse_writes) {}
   ~Query() {
     sqlite3_reset(stmt_);
@@ -183,7 +184,7 @@ class Connection {
   Status run(std::string_view sql);
   // The SQL text of every statement prepared so far.
   std::vector<std::string> prepared_sql() const;
-  // How many times the cached statements were prepared again since each was first
+  // How many times the statements of q() were prepared again since each was first
   // prepared (SQLite prepares a statement again when it has been expired).
   int64_t reprepares() const;
 
